@@ -1,0 +1,155 @@
+// Package store declares what parley keeps on disk, independent of the
+// database that keeps it. Backends live in sub-packages (sqlite, later
+// postgres) and must all pass the conformance suite in storetest; nothing
+// above this package may know which backend it talks to.
+//
+// Users are identified by their username: the PRECIS-normalised localpart of
+// their bare JID on this server's domain. Other addresses are bare JIDs as
+// normalised strings (jid.JID.String()).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors with stable identities; backends wrap or return these.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrExists   = errors.New("store: already exists")
+)
+
+// Store is everything a backend provides. Feature packages declare the
+// smaller interface they use; a *sqlite.Store satisfies all of them.
+type Store interface {
+	Users
+	Rosters
+	Offline
+	VCards
+	PrivateXML
+	Blocklists
+	Close() error
+}
+
+// ScramKeys are the salted SCRAM keys of RFC 5802 for one hash function.
+// Passwords are never stored, only these.
+type ScramKeys struct {
+	Salt       []byte
+	Iterations int
+	StoredKey  []byte
+	ServerKey  []byte
+}
+
+// User is an account.
+type User struct {
+	Username string
+	SHA1     ScramKeys
+	SHA256   ScramKeys
+	Created  time.Time
+}
+
+// Users keeps accounts.
+type Users interface {
+	// CreateUser adds an account; ErrExists if the username is taken.
+	CreateUser(ctx context.Context, u User) error
+	// GetUser returns ErrNotFound for an unknown username.
+	GetUser(ctx context.Context, username string) (User, error)
+	// SetUserKeys replaces the SCRAM keys (password change); ErrNotFound.
+	SetUserKeys(ctx context.Context, username string, sha1, sha256 ScramKeys) error
+	// DeleteUser removes the account and everything it owns (roster, offline
+	// messages, vCard, private XML, block list); ErrNotFound.
+	DeleteUser(ctx context.Context, username string) error
+	// ListUsers returns all usernames in ascending order.
+	ListUsers(ctx context.Context) ([]string, error)
+}
+
+// Subscription states of RFC 6121 §2.1.2.5.
+const (
+	SubNone = "none"
+	SubTo   = "to"
+	SubFrom = "from"
+	SubBoth = "both"
+)
+
+// RosterItem is one contact of a user, with the subscription state machine's
+// full state (RFC 6121 §3 and Appendix A).
+type RosterItem struct {
+	JID          string   // contact's bare JID
+	Name         string   // user-assigned handle
+	Groups       []string // sorted, unique
+	Subscription string   // SubNone, SubTo, SubFrom, SubBoth
+	AskOut       bool     // pending out: we asked to subscribe to the contact
+	PendingIn    bool     // pending in: the contact asked to subscribe to us
+	PreApproved  bool     // RFC 6121 §3.4 pre-approval
+	// PendingInStanza is the raw subscribe presence to redeliver at login
+	// while PendingIn is set (RFC 6121 §3.1.3).
+	PendingInStanza []byte
+	// Hidden items exist only to hold pending-in or pre-approval state for a
+	// contact the user never added; they are not sent in roster results
+	// (RFC 6121 §3.1.3: a pending inbound request creates no roster item).
+	Hidden bool
+}
+
+// Rosters keeps contact lists with a per-user version counter
+// (RFC 6121 §2.6 roster versioning). Every change to a user's roster raises
+// that user's version by one; the version is returned so pushes carry it.
+type Rosters interface {
+	// Roster returns all items of a user (hidden ones too) and the version.
+	Roster(ctx context.Context, username string) (items []RosterItem, version int64, err error)
+	// RosterItem returns one item; ErrNotFound.
+	RosterItem(ctx context.Context, username, contact string) (RosterItem, error)
+	// PutRosterItem inserts or replaces the item and returns the new version.
+	PutRosterItem(ctx context.Context, username string, item RosterItem) (version int64, err error)
+	// DeleteRosterItem removes the item and returns the new version;
+	// ErrNotFound.
+	DeleteRosterItem(ctx context.Context, username, contact string) (version int64, err error)
+}
+
+// OfflineMessage is a message stored for a user who had no available
+// resource (XEP-0160).
+type OfflineMessage struct {
+	ID     int64 // assigned by the store, ascending in arrival order
+	Stamp  time.Time
+	Stanza []byte // raw serialised <message/>
+}
+
+// Offline keeps messages until the user comes online.
+type Offline interface {
+	// StoreOffline appends a message. It returns only when the message is
+	// durable (committed). Backends batch concurrent calls into one
+	// transaction (group commit). Callers enforce a per-user limit with
+	// CountOffline.
+	StoreOffline(ctx context.Context, username string, msg OfflineMessage) error
+	// OfflineMessages returns a user's stored messages in arrival order.
+	OfflineMessages(ctx context.Context, username string) ([]OfflineMessage, error)
+	// DeleteOffline removes the listed messages (after delivery).
+	DeleteOffline(ctx context.Context, username string, ids []int64) error
+	// CountOffline returns how many messages wait for the user.
+	CountOffline(ctx context.Context, username string) (int, error)
+}
+
+// VCards keeps vcard-temp documents (XEP-0054) as raw XML.
+type VCards interface {
+	// VCard returns ErrNotFound when the user has none.
+	VCard(ctx context.Context, username string) ([]byte, error)
+	SetVCard(ctx context.Context, username string, vcard []byte) error
+}
+
+// PrivateXML keeps XEP-0049 private storage: one raw element per
+// (user, key), where key is "name namespace" of the stored element.
+type PrivateXML interface {
+	// PrivateXML returns ErrNotFound when nothing is stored under key.
+	PrivateXML(ctx context.Context, username, key string) ([]byte, error)
+	SetPrivateXML(ctx context.Context, username, key string, data []byte) error
+}
+
+// Blocklists keeps XEP-0191 block lists: JIDs as the user wrote them
+// (normalised), bare, full or domain.
+type Blocklists interface {
+	Blocklist(ctx context.Context, username string) ([]string, error)
+	// Block adds JIDs (already present ones are ignored).
+	Block(ctx context.Context, username string, jids []string) error
+	// Unblock removes JIDs; no JIDs means remove all.
+	Unblock(ctx context.Context, username string, jids []string) error
+}
