@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"parley/internal/store"
+)
+
+// StoreOffline appends a message and returns once it is committed. msg.ID
+// is ignored (the store assigns it); a zero Stamp means now. Concurrent
+// calls share one transaction. store.ErrNotFound if the user does not
+// exist.
+func (s *Store) StoreOffline(ctx context.Context, username string, msg store.OfflineMessage) error {
+	defer s.observe("StoreOffline", time.Now())
+	stamp := unixNano(msg.Stamp)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO offline (username, stamp, stanza) VALUES (?,?,?)`,
+			username, stamp, nonNil(msg.Stanza))
+		return missingUser(err)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: store offline for %q: %w", username, err)
+	}
+	return nil
+}
+
+// OfflineMessages returns a user's stored messages in arrival order.
+func (s *Store) OfflineMessages(ctx context.Context, username string) ([]store.OfflineMessage, error) {
+	defer s.observe("OfflineMessages", time.Now())
+	msgs, err := s.offlineMessages(ctx, username)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: offline messages of %q: %w", username, err)
+	}
+	return msgs, nil
+}
+
+func (s *Store) offlineMessages(ctx context.Context, username string) ([]store.OfflineMessage, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, stamp, stanza FROM offline
+		WHERE username = ? ORDER BY id`, username)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var msgs []store.OfflineMessage
+	for rows.Next() {
+		var m store.OfflineMessage
+		var stamp int64
+		if err := rows.Scan(&m.ID, &stamp, &m.Stanza); err != nil {
+			return nil, err
+		}
+		m.Stamp = fromUnixNano(stamp)
+		msgs = append(msgs, m)
+	}
+	return msgs, rows.Err()
+}
+
+// DeleteOffline removes the listed messages of username; IDs that are
+// unknown or belong to someone else are ignored.
+func (s *Store) DeleteOffline(ctx context.Context, username string, ids []int64) error {
+	defer s.observe("DeleteOffline", time.Now())
+	if len(ids) == 0 {
+		return nil
+	}
+	// One statement whatever the count: the IDs travel as a JSON array,
+	// which also keeps clear of SQLite's bound-parameter limit.
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete offline of %q: %w", username, err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM offline WHERE username = ?
+			AND id IN (SELECT value FROM json_each(?))`, username, string(list))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete offline of %q: %w", username, err)
+	}
+	return nil
+}
+
+// CountOffline returns how many messages wait for the user.
+func (s *Store) CountOffline(ctx context.Context, username string) (int, error) {
+	defer s.observe("CountOffline", time.Now())
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM offline WHERE username = ?`, username).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count offline of %q: %w", username, err)
+	}
+	return n, nil
+}

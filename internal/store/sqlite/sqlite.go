@@ -1,0 +1,184 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parley/internal/store"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Errors with stable identities.
+var (
+	// ErrClosed is returned by writes after Close.
+	ErrClosed = errors.New("sqlite: store closed")
+	// ErrSchemaTooNew means the file was migrated by a newer parley; this
+	// build refuses to open it rather than misread it.
+	ErrSchemaTooNew = errors.New("sqlite: schema newer than this build")
+)
+
+// Options tune a Store. The zero value is ready to use.
+type Options struct {
+	// Observe, when set, is called after every store operation with the
+	// method name (e.g. "StoreOffline") and how long the call took,
+	// including time queued for the writer. It lets the server record
+	// latency without this package importing a metrics library. It is
+	// called from the caller's goroutine and must be safe for concurrent
+	// use.
+	Observe func(op string, d time.Duration)
+}
+
+// Store is a store.Store in one SQLite file. It is safe for concurrent use.
+type Store struct {
+	w    *sql.DB // the single read-write connection, used only by run
+	r    *sql.DB // read-only pool
+	opts Options
+
+	reqs      chan *request // unbuffered: a send succeeds only once run holds it
+	quit      chan struct{} // closed by Close
+	stopped   chan struct{} // closed when run returns
+	closeOnce sync.Once
+	closeErr  error
+
+	commits atomic.Int64 // transactions committed by run; tests check batching
+}
+
+var _ store.Store = (*Store)(nil)
+
+// maxBatch bounds one group-commit transaction so a flood of writes still
+// sees commits (and replies) at a steady pace.
+const maxBatch = 512
+
+// Open opens or creates the database at path, migrates its schema and
+// starts the writer. Close releases it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// A file: URI so SQLite honours mode=ro; the path is escaped so a '?'
+	// or '#' in a directory name cannot end it early.
+	uri := (&url.URL{Scheme: "file", Path: abs}).String()
+
+	// Durability: the writer runs synchronous=FULL, so a COMMIT has reached
+	// the disk (WAL fsynced) before any caller is answered. In WAL mode
+	// NORMAL would already survive a killed process, but would lose the
+	// last commits on power loss or a kernel crash, and we acknowledge
+	// stanzas (XEP-0198) as durably stored. FULL costs one fsync per
+	// commit; group commit spreads that fsync over the whole batch.
+	// _txlock=immediate takes the write lock at BEGIN, where a busy
+	// database is retried by busy_timeout, rather than at the first write.
+	w, err := sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w, migrations); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	// Readers open read-only only after the writer has created the file
+	// and switched it to WAL (mode=ro cannot do either).
+	r, err := sql.Open("sqlite", uri+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s read-only: %w", path, err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s read-only: %w", path, err)
+	}
+
+	s := &Store{
+		w:       w,
+		r:       r,
+		opts:    opts,
+		reqs:    make(chan *request),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go s.run()
+	return s, nil
+}
+
+// Close stops the writer, after it finishes the batch in hand, and closes
+// the database. Writes after Close return ErrClosed. Calling Close again
+// returns the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		// Readers first: the last connection to close checkpoints the
+		// WAL into the main file, and that should be the writer.
+		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
+}
+
+// observe reports an operation's latency to Options.Observe; use as
+// defer s.observe("Op", time.Now()).
+func (s *Store) observe(op string, start time.Time) {
+	if s.opts.Observe != nil {
+		s.opts.Observe(op, time.Since(start))
+	}
+}
+
+// isConstraint reports whether err is SQLite's constraint violation of the
+// given extended code (e.g. sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY).
+func isConstraint(err error, code int) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == code
+}
+
+// missingUser turns the foreign-key violation of writing data for an
+// account that does not exist into store.ErrNotFound.
+func missingUser(err error) error {
+	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// nonNil stores an absent blob as an empty one: the columns are NOT NULL so
+// a reader never has to tell NULL from empty.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// unixNano stores a time; the zero time, which UnixNano cannot represent,
+// means "now".
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time { return time.Unix(0, n).UTC() }
