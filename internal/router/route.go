@@ -1,0 +1,280 @@
+package router
+
+import (
+	"context"
+	"errors"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// NSStanzaID is XEP-0359's namespace.
+const NSStanzaID = "urn:xmpp:sid:0"
+
+// Route handles a stanza sent by a local user's session; its 'from' is
+// already the session's full JID (RFC 6120 §8.1.2.1).
+func (r *Router) Route(ctx context.Context, st *stanza.Stanza) {
+	for _, i := range r.outbound {
+		if err := i(ctx, st); err != nil {
+			r.reject(ctx, st, err)
+			return
+		}
+	}
+	switch {
+	case st.Kind == stanza.Presence && r.presence != nil:
+		r.presence.Outbound(ctx, st)
+	case st.Kind == stanza.IQ && (st.To.IsZero() || st.To == st.From.Bare()):
+		// RFC 6120 §10.3.3: no 'to' (or the own bare JID) means the
+		// account itself, which the server answers for.
+		r.serverIQ(ctx, st)
+	default:
+		r.Send(ctx, st)
+	}
+}
+
+// Send routes a stanza by its 'to' address: to a local user or the server
+// itself (inbound processing), a component, or another domain.
+func (r *Router) Send(ctx context.Context, st *stanza.Stanza) {
+	to := st.To
+	switch {
+	case to.IsZero():
+		return // nothing left to route to
+	case to.Domain() == r.domain:
+		r.inboundLocal(ctx, st)
+	case r.components[to.Domain()] != nil:
+		r.components[to.Domain()](ctx, st)
+	case r.remote != nil:
+		if err := r.remote.Send(ctx, st); err != nil {
+			r.reject(ctx, st, err)
+		}
+	default:
+		r.bounce(ctx, st, stanza.ErrRemoteServerNotFound)
+	}
+}
+
+func (r *Router) inboundLocal(ctx context.Context, st *stanza.Stanza) {
+	if st.To.IsDomain() {
+		if st.Kind == stanza.IQ {
+			r.serverIQ(ctx, st)
+		}
+		return // messages and presence to the server itself: nothing to do
+	}
+	for _, i := range r.inbound {
+		if err := i(ctx, st); err != nil {
+			r.reject(ctx, st, err)
+			return
+		}
+	}
+	switch st.Kind {
+	case stanza.Presence:
+		if r.presence != nil && r.exists(ctx, st.To) {
+			r.presence.Inbound(ctx, st) // RFC 6121 §8.5.1: else ignore
+		}
+	case stanza.IQ:
+		r.inboundIQ(ctx, st)
+	case stanza.Message:
+		r.inboundMessage(ctx, st)
+	}
+}
+
+// inboundIQ: RFC 6121 §8.5.1, §8.5.2.1.3, §8.5.3.
+func (r *Router) inboundIQ(ctx context.Context, st *stanza.Stanza) {
+	if st.To.IsBare() {
+		if !r.exists(ctx, st.To) {
+			r.bounce(ctx, st, stanza.ErrServiceUnavailable)
+			return
+		}
+		r.serverIQ(ctx, st) // the server answers for the account
+		return
+	}
+	if res, ok := r.table.session(st.To); ok {
+		r.deliver(res.Session, st)
+		return
+	}
+	r.bounce(ctx, st, stanza.ErrServiceUnavailable)
+}
+
+// inboundMessage: RFC 6121 §8.5.2.1.1 (bare), §8.5.3 (full).
+func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
+	if !st.To.IsBare() {
+		if res, ok := r.table.session(st.To); ok {
+			r.stampID(st)
+			r.deliver(res.Session, st)
+			return
+		}
+		switch st.Type {
+		case "groupchat":
+			r.bounce(ctx, st, stanza.ErrServiceUnavailable)
+			return
+		case "headline", "error":
+			return
+		}
+		// normal and chat fall back to the bare JID (§8.5.3.2.1).
+	}
+	if !r.exists(ctx, st.To) {
+		if st.Type == "" || st.Type == "normal" || st.Type == "chat" {
+			r.bounce(ctx, st, stanza.ErrServiceUnavailable) // §8.5.1
+		}
+		return
+	}
+	switch st.Type {
+	case "error":
+		return
+	case "groupchat":
+		r.bounce(ctx, st, stanza.ErrServiceUnavailable)
+		return
+	}
+	targets := r.mostAvailable(st.To, st.Type == "headline")
+	if len(targets) == 0 {
+		if st.Type == "headline" {
+			return
+		}
+		r.toOffline(ctx, st)
+		return
+	}
+	r.stampID(st)
+	for _, s := range targets {
+		r.deliver(s, st)
+	}
+}
+
+// mostAvailable picks the resources that get a message to a bare JID:
+// those available with the highest non-negative priority, or for headlines
+// every non-negative one (RFC 6121 §8.5.2.1.1).
+func (r *Router) mostAvailable(bare jid.JID, all bool) []Session {
+	var out []Session
+	best := int8(-1)
+	for _, res := range r.table.resources(bare) {
+		if !res.Available || res.Priority < 0 {
+			continue
+		}
+		switch {
+		case all:
+			out = append(out, res.Session)
+		case res.Priority > best:
+			best = res.Priority
+			out = append(out[:0], res.Session)
+		case res.Priority == best:
+			out = append(out, res.Session)
+		}
+	}
+	return out
+}
+
+func (r *Router) toOffline(ctx context.Context, st *stanza.Stanza) {
+	if r.offline == nil {
+		r.bounce(ctx, st, stanza.ErrServiceUnavailable)
+		return
+	}
+	r.stampID(st)
+	if err := r.offline.StoreOffline(ctx, st); err != nil {
+		r.reject(ctx, st, err)
+	}
+}
+
+// stampID adds the XEP-0359 stanza id by which the recipient's server
+// knows the message, after removing any id that claims to be ours
+// (XEP-0359 §5: a forged id must not be passed on).
+func (r *Router) stampID(st *stanza.Stanza) {
+	if st.Kind != stanza.Message || st.Type == "error" {
+		return
+	}
+	by := st.To.Bare().String()
+	st.RemoveChildren(func(c *xmlstream.Element) bool {
+		return c.Name == "stanza-id" && c.Space == NSStanzaID && c.Get("by") == by
+	})
+	st.AddChild(xmlstream.New("stanza-id", NSStanzaID, "id", stanza.NewID(), "by", by))
+}
+
+// serverIQ dispatches an IQ to the handler of its payload namespace.
+func (r *Router) serverIQ(ctx context.Context, st *stanza.Stanza) {
+	if st.Type != "get" && st.Type != "set" {
+		return // results and errors addressed to the server: nothing waits
+	}
+	h := r.iq[st.Payload().Space]
+	if h == nil {
+		r.bounce(ctx, st, stanza.ErrServiceUnavailable)
+		return
+	}
+	payload, err := h(ctx, st)
+	switch {
+	case errors.Is(err, ErrNoReply):
+	case err != nil:
+		r.reject(ctx, st, err)
+	default:
+		r.Reply(ctx, stanza.Result(st, payload))
+	}
+}
+
+// Reply sends a response generated by the server back to its requester.
+func (r *Router) Reply(ctx context.Context, st *stanza.Stanza) {
+	if st == nil {
+		return
+	}
+	if r.IsLocal(st.To) && !st.To.IsBare() {
+		r.DeliverTo(st.To, st) // a reply skips the recipient's filters
+		return
+	}
+	r.Send(ctx, st)
+}
+
+// reject turns an interceptor's or handler's error into a bounce.
+func (r *Router) reject(ctx context.Context, st *stanza.Stanza, err error) {
+	if errors.Is(err, ErrDrop) {
+		return
+	}
+	var se *stanza.Error
+	if !errors.As(err, &se) {
+		r.log.Error("routing failed", "kind", st.Kind.String(), "err", err)
+		se = stanza.ErrInternalServerError
+	}
+	r.bounce(ctx, st, se)
+}
+
+// bounce answers a stanza with an error, unless it is one itself.
+func (r *Router) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error) {
+	if r.OnError != nil {
+		r.OnError(e.Condition)
+	}
+	reply := stanza.ErrorReply(st, e)
+	if reply == nil || st.From.IsZero() {
+		return
+	}
+	r.Reply(ctx, reply)
+}
+
+// DeliverTo sends a stanza straight to one bound session, bypassing the
+// routing rules (the caller has decided, e.g. presence broadcast).
+func (r *Router) DeliverTo(full jid.JID, st *stanza.Stanza) bool {
+	res, ok := r.table.session(full)
+	if ok {
+		r.deliver(res.Session, st)
+	}
+	return ok
+}
+
+func (r *Router) deliver(s Session, st *stanza.Stanza) {
+	if err := s.Send(st.Bytes()); err != nil {
+		r.log.Debug("delivery failed", "to", s.JID().String(), "err", err)
+	}
+}
+
+// exists reports whether a local bare JID is an account. A bound session
+// proves it without a store lookup.
+func (r *Router) exists(ctx context.Context, j jid.JID) bool {
+	if j.Local() == "" {
+		return false
+	}
+	if len(r.table.resources(j)) > 0 {
+		return true
+	}
+	if r.accounts == nil {
+		return false
+	}
+	ok, err := r.accounts.Exists(ctx, j.Local())
+	if err != nil {
+		r.log.Error("account lookup failed", "jid", j.Bare().String(), "err", err)
+	}
+	return ok
+}

@@ -1,0 +1,178 @@
+// Package router delivers stanzas between local sessions, server modules and
+// (later) other nodes and servers, following the rules of RFC 6121 §8.
+//
+// The router knows no feature: modules register IQ handlers by payload
+// namespace, one presence handler, an offline store and interceptors. It
+// holds the session table, sharded by bare JID, with each session's presence
+// state so that message routing needs no other lookup.
+package router
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// IQHandler answers an IQ get/set addressed to the server, or to a local
+// account on its behalf. It returns the result payload (nil for an empty
+// result) or a *stanza.Error. Returning ErrNoReply means the handler has sent
+// the reply itself (or will).
+type IQHandler func(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error)
+
+// ErrNoReply is returned by an IQHandler that answers on its own.
+var ErrNoReply = errors.New("router: handler replies itself")
+
+// ErrDrop is returned by an interceptor to discard a stanza silently.
+var ErrDrop = errors.New("router: drop")
+
+// Interceptor inspects a stanza before it is routed. It returns nil to let
+// it pass, ErrDrop to discard it, or a *stanza.Error to bounce it.
+type Interceptor func(ctx context.Context, st *stanza.Stanza) error
+
+// PresenceHandler owns presence (RFC 6121 §3-4): broadcasts, probes,
+// subscriptions and directed presence.
+type PresenceHandler interface {
+	// Outbound handles presence sent by a local user's session.
+	Outbound(ctx context.Context, st *stanza.Stanza)
+	// Inbound handles presence addressed to a local account (full or bare).
+	Inbound(ctx context.Context, st *stanza.Stanza)
+	// Ended is called when a session goes away, with its last state, so
+	// that unavailable presence can be broadcast for it.
+	Ended(ctx context.Context, r Resource)
+}
+
+// Offline stores a message for a user without available resources
+// (XEP-0160). It returns a *stanza.Error to bounce the message (e.g. the
+// storage limit is reached).
+type Offline interface {
+	StoreOffline(ctx context.Context, st *stanza.Stanza) error
+}
+
+// Accounts tells whether a username has an account on this server.
+type Accounts interface {
+	Exists(ctx context.Context, username string) (bool, error)
+}
+
+// Remote delivers to other domains (s2s or another node); nil until
+// federation exists.
+type Remote interface {
+	Send(ctx context.Context, st *stanza.Stanza) error
+}
+
+// Router routes stanzas. Register everything before the first session is
+// bound; the registries are not guarded against concurrent change.
+type Router struct {
+	domain     string
+	domainJID  jid.JID
+	table      *table
+	iq         map[string]IQHandler
+	components map[string]func(context.Context, *stanza.Stanza)
+	presence   PresenceHandler
+	offline    Offline
+	accounts   Accounts
+	remote     Remote
+	outbound   []Interceptor
+	inbound    []Interceptor
+	features   []string
+	log        *slog.Logger
+
+	// OnError, if set, counts routing errors by condition (metrics).
+	OnError func(condition string)
+}
+
+// New returns a router for a domain.
+func New(domain jid.JID, accounts Accounts, log *slog.Logger) *Router {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Router{
+		domain:     domain.String(),
+		domainJID:  domain,
+		table:      newTable(),
+		iq:         make(map[string]IQHandler),
+		components: make(map[string]func(context.Context, *stanza.Stanza)),
+		accounts:   accounts,
+		log:        log,
+	}
+}
+
+// Domain is the server's domain.
+func (r *Router) Domain() jid.JID { return r.domainJID }
+
+// HandleIQ registers the handler for IQ get/set payloads of a namespace.
+func (r *Router) HandleIQ(space string, h IQHandler) { r.iq[space] = h }
+
+// HandleDomain sends every stanza for a subdomain (a component such as
+// conference.example.com) to h.
+func (r *Router) HandleDomain(domain string, h func(context.Context, *stanza.Stanza)) {
+	r.components[domain] = h
+}
+
+// SetPresence installs the presence handler.
+func (r *Router) SetPresence(p PresenceHandler) { r.presence = p }
+
+// SetOffline installs offline storage.
+func (r *Router) SetOffline(o Offline) { r.offline = o }
+
+// SetRemote installs delivery to other domains.
+func (r *Router) SetRemote(rm Remote) { r.remote = rm }
+
+// InterceptOutbound adds a check on stanzas sent by local users.
+func (r *Router) InterceptOutbound(i Interceptor) { r.outbound = append(r.outbound, i) }
+
+// InterceptInbound adds a check on stanzas addressed to local users.
+func (r *Router) InterceptInbound(i Interceptor) { r.inbound = append(r.inbound, i) }
+
+// AddFeature advertises a service discovery feature of the server
+// (XEP-0030); disco reads Features.
+func (r *Router) AddFeature(vars ...string) { r.features = append(r.features, vars...) }
+
+// Features lists the registered features.
+func (r *Router) Features() []string { return r.features }
+
+// Bind adds a session to the table. A session already bound to the same
+// full JID is told to go (RFC 6120 §7.7.2.2, "override the existing
+// session").
+func (r *Router) Bind(s Session) {
+	if old := r.table.bind(s); old != nil {
+		old.Terminate(&stanza.StreamError{Condition: "conflict", Text: "replaced by a new session"})
+	}
+}
+
+// Unbind removes a session and lets presence announce that it left.
+func (r *Router) Unbind(ctx context.Context, s Session) {
+	res, ok := r.table.unbind(s)
+	if ok && r.presence != nil {
+		r.presence.Ended(ctx, res)
+	}
+}
+
+// SetAvailability records a session's presence: available with a priority
+// and the stanza to answer probes with, or unavailable (raw nil).
+func (r *Router) SetAvailability(full jid.JID, available bool, priority int8, raw []byte) {
+	r.table.update(full, func(e *entry) {
+		e.Available, e.Priority, e.Presence = available, priority, raw
+	})
+}
+
+// SetInterested marks a session as having requested the roster, so it gets
+// roster pushes (RFC 6121 §2.1.6).
+func (r *Router) SetInterested(full jid.JID) {
+	r.table.update(full, func(e *entry) { e.Interested = true })
+}
+
+// Resources returns the sessions of a local user.
+func (r *Router) Resources(bare jid.JID) []Resource { return r.table.resources(bare) }
+
+// Lookup returns the session bound to a full JID.
+func (r *Router) Lookup(full jid.JID) (Resource, bool) { return r.table.session(full) }
+
+// SessionCount is the number of bound sessions.
+func (r *Router) SessionCount() int { return r.table.count() }
+
+// IsLocal reports whether a JID is on this server's domain.
+func (r *Router) IsLocal(j jid.JID) bool { return j.Domain() == r.domain }

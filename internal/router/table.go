@@ -1,0 +1,173 @@
+package router
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+)
+
+// Session is what the router needs of a bound client session. Interfaces
+// live with their consumer: c2s implements this.
+type Session interface {
+	// JID is the bound full JID; it never changes.
+	JID() jid.JID
+	// Send queues one serialised stanza for writing and never blocks on
+	// the network. An error means the session is gone or too far behind.
+	Send(b []byte) error
+	// Terminate ends the session with a stream error, e.g. <conflict/>
+	// when another session binds its resource (RFC 6120 §7.7.2.2). It
+	// must not block.
+	Terminate(e *stanza.StreamError)
+}
+
+// Resource is a snapshot of one bound session of a user.
+type Resource struct {
+	Session    Session
+	Available  bool  // has sent available presence and not unavailable
+	Priority   int8  // from the last available presence
+	Interested bool  // has requested the roster (RFC 6121 §2.1.6)
+	Presence   []byte // last available presence, for probes; nil otherwise
+}
+
+// entry is a bound session with its presence state; guarded by its shard.
+type entry = Resource
+
+// user holds the sessions of one bare JID.
+type user struct {
+	resources map[string]*entry // by resourcepart
+}
+
+const shardCount = 64
+
+// table is the session table, sharded by bare JID so routing takes no
+// global lock.
+type table struct {
+	seed   maphash.Seed
+	shards [shardCount]shard
+}
+
+type shard struct {
+	mu    sync.RWMutex // guards users and every entry in it
+	users map[string]*user
+}
+
+func newTable() *table {
+	t := &table{seed: maphash.MakeSeed()}
+	for i := range t.shards {
+		t.shards[i].users = make(map[string]*user)
+	}
+	return t
+}
+
+func (t *table) shard(bare string) *shard {
+	return &t.shards[maphash.String(t.seed, bare)%shardCount]
+}
+
+// bind adds s, returning the session it replaces, if any.
+func (t *table) bind(s Session) (old Session) {
+	j := s.JID()
+	bare := j.Bare().String()
+	sh := t.shard(bare)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	u := sh.users[bare]
+	if u == nil {
+		u = &user{resources: make(map[string]*entry, 1)}
+		sh.users[bare] = u
+	}
+	if e := u.resources[j.Resource()]; e != nil {
+		old = e.Session
+	}
+	u.resources[j.Resource()] = &entry{Session: s}
+	return old
+}
+
+// unbind removes s (only s: a replacement bound under the same resource
+// stays). It reports the state the session had.
+func (t *table) unbind(s Session) (Resource, bool) {
+	j := s.JID()
+	bare := j.Bare().String()
+	sh := t.shard(bare)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	u := sh.users[bare]
+	if u == nil {
+		return Resource{}, false
+	}
+	e := u.resources[j.Resource()]
+	if e == nil || e.Session != s {
+		return Resource{}, false
+	}
+	delete(u.resources, j.Resource())
+	if len(u.resources) == 0 {
+		delete(sh.users, bare)
+	}
+	return *e, true
+}
+
+// update changes the state of a bound session under the shard lock.
+func (t *table) update(full jid.JID, fn func(e *entry)) bool {
+	sh := t.shard(full.Bare().String())
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	u := sh.users[full.Bare().String()]
+	if u == nil {
+		return false
+	}
+	e := u.resources[full.Resource()]
+	if e == nil {
+		return false
+	}
+	fn(e)
+	return true
+}
+
+// resources returns snapshots of a user's sessions.
+func (t *table) resources(bare jid.JID) []Resource {
+	b := bare.Bare().String()
+	sh := t.shard(b)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	u := sh.users[b]
+	if u == nil {
+		return nil
+	}
+	out := make([]Resource, 0, len(u.resources))
+	for _, e := range u.resources {
+		out = append(out, *e)
+	}
+	return out
+}
+
+// session returns the session bound to a full JID.
+func (t *table) session(full jid.JID) (Resource, bool) {
+	b := full.Bare().String()
+	sh := t.shard(b)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	u := sh.users[b]
+	if u == nil {
+		return Resource{}, false
+	}
+	e := u.resources[full.Resource()]
+	if e == nil {
+		return Resource{}, false
+	}
+	return *e, true
+}
+
+// count returns the number of bound sessions.
+func (t *table) count() int {
+	n := 0
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		for _, u := range sh.users {
+			n += len(u.resources)
+		}
+		sh.mu.RUnlock()
+	}
+	return n
+}
