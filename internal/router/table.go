@@ -25,9 +25,9 @@ type Session interface {
 // Resource is a snapshot of one bound session of a user.
 type Resource struct {
 	Session    Session
-	Available  bool  // has sent available presence and not unavailable
-	Priority   int8  // from the last available presence
-	Interested bool  // has requested the roster (RFC 6121 §2.1.6)
+	Available  bool   // has sent available presence and not unavailable
+	Priority   int8   // from the last available presence
+	Interested bool   // has requested the roster (RFC 6121 §2.1.6)
 	Presence   []byte // last available presence, for probes; nil otherwise
 }
 
