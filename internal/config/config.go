@@ -1,0 +1,279 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Off is the listener address that disables a listener.
+const Off = "off"
+
+// Config is everything the server and the command-line tools are told by the
+// operator. The zero value is not useful; start from Default or Load.
+type Config struct {
+	// Domain is the XMPP domain this server is authoritative for.
+	Domain string `toml:"domain"`
+	// Data is the directory for the SQLite database and generated keys.
+	Data string `toml:"data"`
+	// Store selects the backend: "" is SQLite at SQLitePath; a
+	// postgres:// URL selects PostgreSQL.
+	Store string `toml:"store"`
+	// Cert and Key name a PEM certificate chain and key; both empty means
+	// a self-signed certificate kept in the data directory.
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+	// AllowPlaintext lets clients authenticate without TLS. Validate
+	// permits it only when every plaintext listener is on loopback, which
+	// is the one place (tests, a local reverse proxy) it is not a leak.
+	AllowPlaintext bool `toml:"allow_plaintext"`
+	// TrustedProxies are addresses (IPs or CIDRs) whose X-Forwarded-For
+	// or PROXY header is believed about the client's address.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level"`
+
+	Listen   Listen   `toml:"listen"`
+	Limits   Limits   `toml:"limits"`
+	Register Register `toml:"register"`
+}
+
+// Listen holds listener addresses as host:port, or Off.
+type Listen struct {
+	// C2S is client-to-server with STARTTLS (RFC 6120 §5).
+	C2S string `toml:"c2s"`
+	// C2STLS is client-to-server with TLS from the first byte (XEP-0368).
+	C2STLS string `toml:"c2s_tls"`
+	// HTTP serves WebSocket (RFC 7395), /metrics and the admin API.
+	HTTP string `toml:"http"`
+}
+
+// Limits bound what one client may cost the server.
+type Limits struct {
+	// MaxStanza is the largest stanza in bytes. RFC 6120 §13.12 requires
+	// a server to accept at least 10000.
+	MaxStanza int `toml:"max_stanza"`
+	// MaxDepth is the deepest element nesting inside a stanza.
+	MaxDepth int `toml:"max_depth"`
+	// MaxConnectionsPerIP caps concurrent connections from one address.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// AuthFailuresBeforeBackoff is how many failed authentications from
+	// one address or for one account are answered at once; after that
+	// each answer is delayed, doubling up to AuthBackoffMax.
+	AuthFailuresBeforeBackoff int      `toml:"auth_failures_before_backoff"`
+	AuthBackoffMax            Duration `toml:"auth_backoff_max"`
+	// StanzaRate is the sustained stanzas per second a session may send,
+	// with bursts up to StanzaBurst.
+	StanzaRate  float64 `toml:"stanza_rate"`
+	StanzaBurst int     `toml:"stanza_burst"`
+	// OfflineMax is how many messages are kept for one offline user;
+	// 0 disables offline storage.
+	OfflineMax int `toml:"offline_max"`
+	// IdleTimeout closes a connection that sent nothing for this long.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// Keepalive is how often the server pings a quiet client; it must be
+	// shorter than IdleTimeout so a live client is not cut off.
+	Keepalive Duration `toml:"keepalive"`
+	// AuthTimeout closes a connection not authenticated within it.
+	AuthTimeout Duration `toml:"auth_timeout"`
+}
+
+// Register controls in-band registration (XEP-0077).
+type Register struct {
+	Enabled bool `toml:"enabled"`
+}
+
+// Duration is a time.Duration written in TOML as a string such as "5m".
+// It embeds time.Duration so callers use d.Duration or its methods.
+type Duration struct {
+	time.Duration
+}
+
+// UnmarshalText parses Go duration syntax ("90s", "5m", "1h30m").
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"30s\" or \"5m\"", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration as UnmarshalText reads it.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(d.String()), nil
+}
+
+// Default returns the built-in configuration: a server for "localhost"
+// with data in ./data and a self-signed certificate.
+func Default() Config {
+	return Config{
+		Domain:   "localhost",
+		Data:     "./data",
+		LogLevel: "info",
+		Listen: Listen{
+			C2S:    ":5222",
+			C2STLS: ":5223",
+			HTTP:   ":5280",
+		},
+		Limits: Limits{
+			MaxStanza:                 256 << 10,
+			MaxDepth:                  32,
+			MaxConnectionsPerIP:       100,
+			AuthFailuresBeforeBackoff: 3,
+			AuthBackoffMax:            Duration{30 * time.Second},
+			StanzaRate:                50,
+			StanzaBurst:               200,
+			OfflineMax:                1000,
+			IdleTimeout:               Duration{5 * time.Minute},
+			Keepalive:                 Duration{60 * time.Second},
+			AuthTimeout:               Duration{60 * time.Second},
+		},
+	}
+}
+
+// Environment variables read by Load, applied after the file.
+const (
+	EnvConfig   = "PARLEY_CONFIG" // default for --config (FromArgs only)
+	EnvData     = "PARLEY_DATA"
+	EnvDomain   = "PARLEY_DOMAIN"
+	EnvStore    = "PARLEY_STORE"
+	EnvLogLevel = "PARLEY_LOG_LEVEL"
+)
+
+// Load returns the defaults overlaid with the TOML file at path (none when
+// path is "") and then with the PARLEY_* environment. A named file that does
+// not exist is an error: a typo in --config must not start a server on
+// defaults. Load does not validate; call Validate.
+func Load(path string) (Config, error) {
+	return load(path, os.Getenv)
+}
+
+func load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return Config{}, fmt.Errorf("config: %s does not exist", path)
+			}
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		if err := decode(path, b, &c); err != nil {
+			return Config{}, err
+		}
+	}
+	for env, dst := range map[string]*string{
+		EnvData:     &c.Data,
+		EnvDomain:   &c.Domain,
+		EnvStore:    &c.Store,
+		EnvLogLevel: &c.LogLevel,
+	} {
+		if v := getenv(env); v != "" {
+			*dst = v
+		}
+	}
+	return c, nil
+}
+
+// decode reads TOML into c, which already holds the defaults, so keys the
+// file leaves out keep their default values.
+func decode(path string, b []byte, c *Config) error {
+	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
+	err := dec.Decode(c)
+	if err == nil {
+		return nil
+	}
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		errs := make([]error, 0, len(strict.Errors))
+		for i := range strict.Errors {
+			de := &strict.Errors[i]
+			row, _ := de.Position()
+			errs = append(errs, &FileError{Path: path, Line: row,
+				Key: strings.Join(de.Key(), "."), Msg: "unknown key"})
+		}
+		return errors.Join(errs...)
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		return &FileError{Path: path, Line: row, Key: strings.Join(de.Key(), "."),
+			Msg: strings.TrimPrefix(de.Error(), "toml: ")}
+	}
+	return &FileError{Path: path, Msg: err.Error()}
+}
+
+// FileError is a problem in a configuration file at a line.
+type FileError struct {
+	Path string
+	Line int    // 0 when unknown
+	Key  string // dotted key, "" when unknown
+	Msg  string
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Path)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// SQLitePath is where the embedded database lives when Store is "".
+func (c Config) SQLitePath() string {
+	return filepath.Join(c.Data, "parley.db")
+}
+
+// SlogLevel maps LogLevel to a slog level; an unknown name (which Validate
+// rejects) reads as info.
+func (c Config) SlogLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// TrustedProxyPrefixes returns TrustedProxies as prefixes (a bare IP is a
+// single-address prefix), skipping entries Validate rejects.
+func (c Config) TrustedProxyPrefixes() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(c.TrustedProxies))
+	for _, s := range c.TrustedProxies {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
