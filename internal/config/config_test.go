@@ -49,8 +49,10 @@ func TestLoadFile(t *testing.T) {
 			},
 		},
 		2: {
-			body:  "[limits]\nidle_timeout = \"90s\"\nkeepalive = \"1m\"\n",
-			check: func(c Config) bool { return c.Limits.IdleTimeout.Duration == 90*time.Second && c.Limits.Keepalive.Duration == time.Minute },
+			body: "[limits]\nidle_timeout = \"90s\"\nkeepalive = \"1m\"\n",
+			check: func(c Config) bool {
+				return c.Limits.IdleTimeout.Duration == 90*time.Second && c.Limits.Keepalive.Duration == time.Minute
+			},
 		},
 		3: {body: "domain = \"x\"\n\n[listen]\nc2ss = \":1\"\n", wantErr: []string{"parley.toml:4:", "listen.c2ss", "unknown key"}},
 		4: {body: "domian = \"x\"\n[limits]\nmax_stanzas = 1\n", wantErr: []string{":1: domian: unknown key", ":3: limits.max_stanzas: unknown key"}},

@@ -179,4 +179,3 @@ func (l *Limits) validate() []error {
 	}
 	return errs
 }
-
