@@ -5,6 +5,9 @@
 // namespace, one presence handler, an offline store and interceptors. It
 // holds the session table, sharded by bare JID, with each session's presence
 // state so that message routing needs no other lookup.
+//
+// How modules plug in (handlers, interceptors, tests with fake sessions):
+// docs/design/02_modules.md.
 package router
 
 import (
