@@ -1,0 +1,27 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"parley/internal/store"
+	"parley/internal/store/storetest"
+)
+
+// openTemp opens a new store in the test's temporary directory and closes
+// it when the test ends (Close is idempotent, so the suite may close it
+// first).
+func openTemp(t testing.TB, opts Options) *Store {
+	t.Helper()
+	s, err := OpenWith(context.Background(), filepath.Join(t.TempDir(), "parley.db"), opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t, Options{}) })
+}
