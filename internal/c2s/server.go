@@ -1,0 +1,298 @@
+package c2s
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/sasl"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// Registrar creates accounts before authentication (XEP-0077); nil turns
+// in-band registration off.
+type Registrar interface {
+	PreAuth(ctx context.Context, iq *stanza.Stanza, ip string) (*xmlstream.Element, error)
+}
+
+// Config of the client-to-server service.
+type Config struct {
+	Domain jid.JID
+	TLS    *tls.Config
+	Limits xmlstream.Limits
+	Lookup sasl.Lookup
+	// Registrar enables in-band registration when set.
+	Registrar Registrar
+	// IdleTimeout closes a stream that sent nothing for this long.
+	IdleTimeout time.Duration
+	// Keepalive sends a whitespace ping after this long without writing.
+	Keepalive time.Duration
+	// AuthTimeout closes a stream not authenticated after this long.
+	AuthTimeout time.Duration
+	// MaxQueue bounds the bytes waiting to be written to one client.
+	MaxQueue int
+	// MaxResources bounds the sessions one account may bind.
+	MaxResources int
+	// MaxConnsPerIP bounds concurrent connections from one address.
+	MaxConnsPerIP int
+
+	// Counters for metrics; any may be nil.
+	OnStanzaIn    func(kind string)
+	OnStanzaOut   func(kind string)
+	OnAuthFailure func(mechanism string)
+	OnSession     func(transport string, delta int)
+}
+
+func (c *Config) defaults() {
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 10 * time.Minute
+	}
+	if c.Keepalive == 0 {
+		c.Keepalive = time.Minute
+	}
+	if c.AuthTimeout == 0 {
+		c.AuthTimeout = time.Minute
+	}
+	if c.MaxQueue == 0 {
+		c.MaxQueue = 4 << 20
+	}
+	if c.MaxResources == 0 {
+		c.MaxResources = 100
+	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = 1000
+	}
+}
+
+// Server accepts client connections and runs their sessions.
+type Server struct {
+	cfg        Config
+	domain     jid.JID
+	router     *router.Router
+	saslConfig *sasl.Config
+	log        *slog.Logger
+	backoff    *backoff
+
+	mu       sync.Mutex // guards sessions, perIP, stopping
+	sessions map[*session]struct{}
+	perIP    map[string]int
+	stopping bool
+	wg       sync.WaitGroup // one per running session and the sweeper
+	stop     chan struct{}
+}
+
+// New returns a server; call Start before serving.
+func New(cfg Config, r *router.Router, log *slog.Logger) *Server {
+	cfg.defaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{
+		cfg:        cfg,
+		domain:     cfg.Domain,
+		router:     r,
+		saslConfig: &sasl.Config{Lookup: cfg.Lookup, Domain: cfg.Domain.String()},
+		log:        log.With("component", "c2s"),
+		backoff:    newBackoff(),
+		sessions:   make(map[*session]struct{}),
+		perIP:      make(map[string]int),
+		stop:       make(chan struct{}),
+	}
+}
+
+// Start runs the sweeper that enforces timeouts and sends keepalives for
+// all sessions: one ticker instead of a timer per connection.
+func (s *Server) Start() {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(s.sweepInterval())
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case now := <-t.C:
+				s.sweep(now)
+			}
+		}
+	}()
+}
+
+func (s *Server) sweepInterval() time.Duration {
+	d := min(s.cfg.Keepalive, s.cfg.AuthTimeout, s.cfg.IdleTimeout) / 4
+	return max(d, 10*time.Millisecond)
+}
+
+func (s *Server) sweep(now time.Time) {
+	unix := now.Unix()
+	s.mu.Lock()
+	list := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		list = append(list, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range list {
+		switch {
+		case !ss.bound.Load() && now.Sub(ss.started) > s.cfg.AuthTimeout:
+			ss.terminateUnbound(&stanza.StreamError{Condition: "connection-timeout", Text: "authentication took too long"})
+		case time.Duration(unix-ss.lastRead.Load())*time.Second > s.cfg.IdleTimeout:
+			ss.Terminate(&stanza.StreamError{Condition: "connection-timeout", Text: "idle too long"})
+		case ss.bound.Load() && ss.transport != "websocket" &&
+			time.Duration(unix-ss.lastWrite.Load())*time.Second >= s.cfg.Keepalive:
+			ss.out.send([]byte(" ")) // RFC 6120 §4.6.1 whitespace keepalive
+		}
+	}
+}
+
+// terminateUnbound ends a session that is still negotiating: its reader
+// goroutine owns the writes, so only close the connection (the reader then
+// ends). Sending the stream error is best effort.
+func (ss *session) terminateUnbound(e *stanza.StreamError) {
+	if !ss.terminating.CompareAndSwap(false, true) {
+		return
+	}
+	ss.srv.log.Info("closing unauthenticated stream", "remote", ss.ip, "condition", e.Condition)
+	if ss.wmu.TryLock() {
+		ss.fr.writeFrames([][]byte{ss.fr.streamError(e), ss.fr.trailer()})
+		ss.wmu.Unlock()
+	}
+	ss.shutdown()
+}
+
+// Serve accepts connections from ln until it is closed. directTLS means
+// XEP-0368 direct TLS: the handshake comes first. plaintextOK lets streams
+// authenticate without TLS (loopback benchmarking only; config enforces).
+func (s *Server) Serve(ln net.Listener, directTLS, plaintextOK bool) error {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		transport := "tcp"
+		if directTLS {
+			conn = tls.Server(conn, s.cfg.TLS)
+			transport = "tls"
+		}
+		ip, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
+		ss := s.newSession(ip, transport)
+		if ss == nil {
+			conn.Close()
+			continue
+		}
+		ss.secure = directTLS
+		ss.canTLS = !directTLS && s.cfg.TLS != nil
+		ss.plaintextOK = plaintextOK
+		tf := newTCPFraming(conn, s.cfg.Limits, &ss.lastRead)
+		ss.fr = tf
+		go s.runSession(ss)
+	}
+}
+
+// newSession registers a connection; nil means refuse it (the server is
+// stopping or the address has too many connections).
+func (s *Server) newSession(ip, transport string) *session {
+	s.mu.Lock()
+	if s.stopping || s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+		s.mu.Unlock()
+		return nil
+	}
+	ss := &session{srv: s, transport: transport, ip: ip, started: time.Now()}
+	now := ss.started.Unix()
+	ss.lastRead.Store(now)
+	ss.lastWrite.Store(now)
+	ss.out = outbox{max: s.cfg.MaxQueue, write: ss.writeFrames, done: func(error) { ss.shutdown() }}
+	s.sessions[ss] = struct{}{}
+	s.perIP[ip]++
+	s.wg.Add(1)
+	s.mu.Unlock()
+	return ss
+}
+
+func (s *Server) runSession(ss *session) {
+	defer s.wg.Done()
+	if s.cfg.OnSession != nil {
+		s.cfg.OnSession(ss.transport, 1)
+		defer s.cfg.OnSession(ss.transport, -1)
+	}
+	ss.run(context.Background())
+	s.mu.Lock()
+	delete(s.sessions, ss)
+	if s.perIP[ss.ip]--; s.perIP[ss.ip] <= 0 {
+		delete(s.perIP, ss.ip)
+	}
+	s.mu.Unlock()
+}
+
+// Shutdown sends system-shutdown to every stream (RFC 6120 §4.9.3.17),
+// waits for the sessions to end or ctx to expire, and closes the rest.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.stopping {
+		s.stopping = true
+		close(s.stop)
+	}
+	list := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		list = append(list, ss)
+	}
+	s.mu.Unlock()
+	e := &stanza.StreamError{Condition: "system-shutdown", Text: "server is stopping"}
+	for _, ss := range list {
+		if ss.bound.Load() {
+			ss.Terminate(e)
+		} else {
+			ss.terminateUnbound(e)
+		}
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, ss := range list {
+			ss.shutdown()
+		}
+		<-done
+		return ctx.Err()
+	}
+}
+
+// sessionsOf counts the sessions bound to a user.
+func (s *Server) sessionsOf(full jid.JID) int { return len(s.router.Resources(full.Bare())) }
+
+func (s *Server) countIn(k stanza.Kind) {
+	if s.cfg.OnStanzaIn != nil {
+		s.cfg.OnStanzaIn(k.String())
+	}
+}
+
+func (s *Server) countOut(b []byte) {
+	if s.cfg.OnStanzaOut != nil {
+		if k := kindOfRaw(b); k != 0 {
+			s.cfg.OnStanzaOut(k.String())
+		}
+	}
+}
+
+func (s *Server) countAuthFailure(mech string) {
+	if s.cfg.OnAuthFailure != nil {
+		s.cfg.OnAuthFailure(mech)
+	}
+}

@@ -1,0 +1,513 @@
+package c2s
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parley/internal/jid"
+	"parley/internal/sasl"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// Namespaces of stream negotiation (RFC 6120 §5-7) and its companions.
+const (
+	nsTLS       = "urn:ietf:params:xml:ns:xmpp-tls"
+	nsSASL      = "urn:ietf:params:xml:ns:xmpp-sasl"
+	nsBind      = "urn:ietf:params:xml:ns:xmpp-bind"
+	nsSession   = "urn:ietf:params:xml:ns:xmpp-session" // RFC 3921 §3, kept for old clients
+	nsRegister  = "jabber:iq:register"
+	nsFramingWS = "urn:ietf:params:xml:ns:xmpp-framing"
+)
+
+// maxAuthAttempts on one stream before it is closed (RFC 6120 §6.4.5:
+// allow at least 2 and at most 5 retries).
+const maxAuthAttempts = 3
+
+// session is one client connection, from the first byte to the close. Its
+// reader goroutine (run) owns every field not marked otherwise.
+type session struct {
+	srv       *Server
+	fr        framing
+	transport string // "tcp", "tls", "websocket"
+	ip        string
+
+	secure      bool // TLS is in place (or a trusted proxy terminated it)
+	plaintextOK bool // loopback listener with allow_plaintext
+	canTLS      bool // STARTTLS may be offered
+	authed      bool
+	username    string
+	lang        string
+	authTries   int
+	exchange    *sasl.Server
+	headerSent  bool
+	started     time.Time
+	lastRead    atomic.Int64 // unix seconds; read by the sweeper
+	lastWrite   atomic.Int64 // unix seconds; read by the sweeper
+	bound       atomic.Bool  // read by the sweeper
+	full        jid.JID      // set once at bind, before bound is true
+	wmu         sync.Mutex   // serialises frame writes and the STARTTLS swap
+	out         outbox
+	closeOnce   sync.Once
+	terminating atomic.Bool
+}
+
+// JID implements router.Session.
+func (s *session) JID() jid.JID { return s.full }
+
+// Send implements router.Session: queue a stanza for the client.
+func (s *session) Send(b []byte) error {
+	if err := s.out.send(b); err != nil {
+		return err
+	}
+	s.srv.countOut(b)
+	return nil
+}
+
+// Terminate implements router.Session: send a stream error and close.
+func (s *session) Terminate(e *stanza.StreamError) {
+	if !s.terminating.CompareAndSwap(false, true) {
+		return
+	}
+	s.srv.log.Info("session terminated", "jid", s.full.String(), "condition", e.Condition)
+	s.out.finish(s.fr.streamError(e), s.fr.trailer())
+}
+
+// shutdown closes the connection; safe from any goroutine, once.
+func (s *session) shutdown() {
+	s.closeOnce.Do(func() { s.fr.close() })
+}
+
+// writeFrames is the outbox's write function.
+func (s *session) writeFrames(bufs [][]byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.lastWrite.Store(time.Now().Unix())
+	return s.fr.writeFrames(bufs)
+}
+
+// write sends stream-level bytes in order with everything queued before.
+func (s *session) write(b []byte) error {
+	if s.bound.Load() {
+		return s.out.send(b)
+	}
+	// Before binding no one else sends to this session, so the reader
+	// goroutine writes directly and negotiation stays strictly in order.
+	return s.writeFrames([][]byte{b})
+}
+
+// run drives the session until the stream ends.
+func (s *session) run(ctx context.Context) {
+	err := s.negotiateAndServe(ctx)
+	var se *stanza.StreamError
+	var syn *xmlstream.SyntaxError
+	switch {
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, errClosed):
+	case errors.As(err, &syn):
+		s.fail(&stanza.StreamError{Condition: syn.Condition, Text: syn.Reason})
+	case errors.As(err, &se):
+		s.fail(se)
+	default:
+		s.srv.log.Debug("connection ended", "remote", s.ip, "err", err)
+	}
+	if s.bound.Load() {
+		s.srv.router.Unbind(ctx, s)
+	}
+	// Let queued bytes (a final stream error, the trailer) go out, then
+	// close. Without a writer running, close now.
+	if s.out.idle() || !s.terminating.Load() {
+		s.shutdown()
+	}
+}
+
+// fail sends a stream error (after our header, if not sent yet: RFC 6120
+// §4.9.1.2) and closes the stream.
+func (s *session) fail(e *stanza.StreamError) {
+	s.srv.log.Info("stream error", "remote", s.ip, "jid", s.full.String(), "condition", e.Condition, "reason", e.Text)
+	var frames [][]byte
+	if !s.headerSent {
+		frames = append(frames, s.fr.header(stanza.NewID(), s.srv.domain.String(), "", "en"))
+		s.headerSent = true
+	}
+	frames = append(frames, s.fr.streamError(e), s.fr.trailer())
+	if s.bound.Load() {
+		s.terminating.Store(true)
+		s.out.finish(frames...)
+		return
+	}
+	s.writeFrames(frames)
+}
+
+func (s *session) negotiateAndServe(ctx context.Context) error {
+	for {
+		tok, err := s.fr.next()
+		if err != nil {
+			return err
+		}
+		switch tok.Kind {
+		case xmlstream.StreamStart:
+			if err := s.open(tok.El); err != nil {
+				return err
+			}
+		case xmlstream.StreamEnd:
+			s.closeStream()
+			return nil
+		case xmlstream.StreamElement:
+			if !s.headerSent {
+				return &stanza.StreamError{Condition: "not-well-formed", Text: "element before stream header"}
+			}
+			if err := s.element(ctx, tok.El); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// closeStream answers the client's </stream:stream> (RFC 6120 §4.4).
+func (s *session) closeStream() {
+	if s.bound.Load() {
+		s.srv.router.Unbind(context.Background(), s)
+		s.bound.Store(false) // run must not unbind twice
+		s.terminating.Store(true)
+		s.out.finish(s.fr.trailer())
+		return
+	}
+	s.writeFrames([][]byte{s.fr.trailer()})
+}
+
+// open handles a stream header (RFC 6120 §4.7) and sends features.
+func (s *session) open(h *xmlstream.Element) error {
+	if h.Space != streamsNS && h.Space != nsFramingWS {
+		return &stanza.StreamError{Condition: "invalid-namespace", Text: "stream namespace must be " + streamsNS}
+	}
+	s.lang = h.Get("xml:lang")
+	if s.lang == "" {
+		s.lang = "en"
+	}
+	to := h.Get("to")
+	if to != "" {
+		d, err := jid.Parse(to)
+		if err != nil || d != s.srv.domain {
+			s.srv.log.Info("stream to unknown host", "remote", s.ip, "to", to)
+			return &stanza.StreamError{Condition: "host-unknown", Text: "this server serves " + s.srv.domain.String()}
+		}
+	}
+	var from string
+	if f := h.Get("from"); f != "" {
+		if _, err := jid.Parse(f); err == nil {
+			from = f
+		}
+	}
+	s.headerSent = true
+	if err := s.write(s.fr.header(stanza.NewID(), s.srv.domain.String(), from, s.lang)); err != nil {
+		return err
+	}
+	if v := h.Get("version"); !strings.HasPrefix(v, "1.") {
+		// RFC 6120 §4.7.5: no version means pre-1.0 (unsupported here).
+		return &stanza.StreamError{Condition: "unsupported-version", Text: "XMPP 1.0 is required"}
+	}
+	return s.write(s.fr.features(s.featureList()))
+}
+
+// featureList is what the client may negotiate next (RFC 6120 §4.3.2).
+func (s *session) featureList() []byte {
+	var b []byte
+	switch {
+	case s.authed:
+		b = append(b, "<bind xmlns='"+nsBind+"'/>"+
+			"<session xmlns='"+nsSession+"'><optional/></session>"+
+			"<ver xmlns='urn:xmpp:features:rosterver'/>"+
+			"<sub xmlns='urn:xmpp:features:pre-approval'/>"...)
+	case !s.secure && s.canTLS && !s.plaintextOK:
+		// TLS is mandatory before authentication (RFC 6120 §5.3.1).
+		b = append(b, "<starttls xmlns='"+nsTLS+"'><required/></starttls>"...)
+	default:
+		if !s.secure && s.canTLS {
+			b = append(b, "<starttls xmlns='"+nsTLS+"'/>"...)
+		}
+		b = append(b, "<mechanisms xmlns='"+nsSASL+"'>"...)
+		for _, m := range sasl.Mechanisms(s.secure) {
+			b = append(b, "<mechanism>"+m+"</mechanism>"...)
+		}
+		b = append(b, "</mechanisms>"...)
+		if s.srv.cfg.Registrar != nil {
+			b = append(b, "<register xmlns='http://jabber.org/features/iq-register'/>"...)
+		}
+	}
+	return b
+}
+
+// element handles one top-level element according to the stream's state.
+func (s *session) element(ctx context.Context, el *xmlstream.Element) error {
+	switch {
+	case el.Space == nsTLS && el.Name == "starttls":
+		return s.startTLS()
+	case el.Space == nsSASL:
+		return s.sasl(ctx, el)
+	}
+	kind := stanza.KindOf(el)
+	if kind == 0 {
+		if el.Name == "message" || el.Name == "presence" || el.Name == "iq" {
+			return &stanza.StreamError{Condition: "invalid-namespace", Text: "stanzas must be in jabber:client"}
+		}
+		return &stanza.StreamError{Condition: "unsupported-stanza-type", Text: "<" + el.Name + "/> in " + el.Space}
+	}
+	if !s.authed {
+		if kind == stanza.IQ && s.srv.cfg.Registrar != nil && s.secure {
+			if q := el.FirstChild(); q != nil && q.Space == nsRegister {
+				return s.register(ctx, el)
+			}
+		}
+		return &stanza.StreamError{Condition: "not-authorized", Text: "authenticate first"}
+	}
+	if !s.bound.Load() {
+		return s.bind(ctx, el)
+	}
+	return s.stanza(ctx, el)
+}
+
+func (s *session) startTLS() error {
+	tf, ok := s.fr.(*tcpFraming)
+	if !ok || s.secure || !s.canTLS || s.authed {
+		// RFC 6120 §5.4.2.2: STARTTLS where it was not offered.
+		return &stanza.StreamError{Condition: "policy-violation", Text: "STARTTLS not available here"}
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := tf.writeFrames([][]byte{[]byte("<proceed xmlns='" + nsTLS + "'/>")}); err != nil {
+		return err
+	}
+	if _, err := tf.startTLS(s.srv.cfg.TLS); err != nil {
+		return err
+	}
+	s.secure = true
+	s.transport = "tls"
+	s.headerSent = false
+	return nil
+}
+
+func saslFailure(cond sasl.Condition, text string) []byte {
+	b := "<failure xmlns='" + nsSASL + "'><" + string(cond) + "/>"
+	if text != "" {
+		b += "<text xml:lang='en'>" + xmlEscape(text) + "</text>"
+	}
+	return []byte(b + "</failure>")
+}
+
+// sasl runs SASL negotiation (RFC 6120 §6.4).
+func (s *session) sasl(ctx context.Context, el *xmlstream.Element) error {
+	if s.authed {
+		return &stanza.StreamError{Condition: "policy-violation", Text: "already authenticated"}
+	}
+	if !s.secure && !s.plaintextOK {
+		return s.write(saslFailure(sasl.EncryptionRequired, "use STARTTLS first"))
+	}
+	switch el.Name {
+	case "auth":
+		mech := el.Get("mechanism")
+		if mech == sasl.Plain && !s.secure {
+			return s.write(saslFailure(sasl.EncryptionRequired, "PLAIN needs TLS"))
+		}
+		ex, err := sasl.NewServer(mech, s.srv.saslConfig)
+		if err != nil {
+			return s.write(saslFailure(sasl.InvalidMechanism, ""))
+		}
+		s.exchange = ex
+		return s.saslStep(ctx, el.Text, true)
+	case "response":
+		if s.exchange == nil {
+			return s.write(saslFailure(sasl.MalformedRequest, "no exchange in progress"))
+		}
+		return s.saslStep(ctx, el.Text, false)
+	case "abort":
+		s.exchange = nil
+		return s.write(saslFailure(sasl.Aborted, ""))
+	}
+	return &stanza.StreamError{Condition: "unsupported-stanza-type", Text: "unknown SASL element"}
+}
+
+func (s *session) saslStep(ctx context.Context, text string, initial bool) error {
+	var in []byte
+	text = strings.TrimSpace(text)
+	if text != "" && text != "=" { // "=" is an empty initial response (RFC 6120 §6.4.2)
+		var err error
+		if in, err = base64.StdEncoding.DecodeString(text); err != nil {
+			s.exchange = nil
+			return s.write(saslFailure(sasl.IncorrectEncoding, ""))
+		}
+	} else if !initial && text == "" {
+		in = []byte{}
+	}
+	out, done, err := s.exchange.Step(ctx, in)
+	if err != nil {
+		return s.authFailed(err)
+	}
+	enc := base64.StdEncoding.EncodeToString(out)
+	if !done {
+		return s.write([]byte("<challenge xmlns='" + nsSASL + "'>" + enc + "</challenge>"))
+	}
+	s.username = s.exchange.Username()
+	s.exchange = nil
+	s.authed = true
+	s.srv.backoff.succeeded(s.ip)
+	s.srv.log.Info("authenticated", "user", s.username, "remote", s.ip, "transport", s.transport)
+	if len(out) == 0 {
+		enc = ""
+	}
+	if err := s.write([]byte("<success xmlns='" + nsSASL + "'>" + enc + "</success>")); err != nil {
+		return err
+	}
+	// RFC 6120 §6.4.6: the stream restarts; discard the old parser state.
+	s.headerSent = false
+	s.fr.restart()
+	return nil
+}
+
+// authFailed answers a failed exchange after a back-off delay that grows
+// with the failures seen from this address, and closes the stream after
+// maxAuthAttempts.
+func (s *session) authFailed(err error) error {
+	mech := ""
+	if s.exchange != nil {
+		mech = s.exchange.Mechanism()
+	}
+	s.exchange = nil
+	var f *sasl.Failure
+	if !errors.As(err, &f) {
+		f = &sasl.Failure{Condition: sasl.TemporaryAuthFailure}
+	}
+	if f.Condition == sasl.NotAuthorized {
+		s.authTries++
+		s.srv.countAuthFailure(mech)
+		s.srv.log.Info("authentication failed", "remote", s.ip, "mechanism", mech)
+		time.Sleep(s.srv.backoff.failed(s.ip))
+	}
+	if err := s.write(saslFailure(f.Condition, f.Text)); err != nil {
+		return err
+	}
+	if s.authTries >= maxAuthAttempts {
+		return &stanza.StreamError{Condition: "policy-violation", Text: "too many failed authentication attempts"}
+	}
+	return nil
+}
+
+// register serves in-band registration before authentication (XEP-0077).
+func (s *session) register(ctx context.Context, el *xmlstream.Element) error {
+	st, err := stanza.Parse(el)
+	if err != nil {
+		return s.replyDirect(st, err)
+	}
+	payload, err := s.srv.cfg.Registrar.PreAuth(ctx, st, s.ip)
+	if err != nil {
+		return s.replyDirect(st, err)
+	}
+	return s.write(stanza.Result(st, payload).Bytes())
+}
+
+// replyDirect answers a stanza with an error before the session is bound.
+func (s *session) replyDirect(st *stanza.Stanza, err error) error {
+	var se *stanza.Error
+	if !errors.As(err, &se) {
+		se = stanza.ErrInternalServerError
+	}
+	if st == nil {
+		return &stanza.StreamError{Condition: "bad-format"}
+	}
+	if r := stanza.ErrorReply(st, se); r != nil {
+		return s.write(r.Bytes())
+	}
+	return nil
+}
+
+// bind handles resource binding (RFC 6120 §7) and the legacy session
+// request; anything else before binding ends the stream.
+func (s *session) bind(ctx context.Context, el *xmlstream.Element) error {
+	st, err := stanza.Parse(el)
+	if st == nil || st.Kind != stanza.IQ || st.Type != "set" || st.Payload() == nil || st.Payload().Space != nsBind {
+		return &stanza.StreamError{Condition: "not-authorized", Text: "bind a resource first"}
+	}
+	if err != nil {
+		return s.replyDirect(st, err)
+	}
+	res := strings.TrimSpace(st.Payload().ChildText("resource", nsBind))
+	if res == "" {
+		res = stanza.NewID()
+	}
+	full, err := jid.New(s.username, s.srv.domain.Domain(), res)
+	if err != nil {
+		// RFC 6120 §7.7.2.1: a resource that violates the rules.
+		return s.replyDirect(st, &stanza.Error{Type: "modify", Condition: "bad-request", Text: "resource is not valid"})
+	}
+	if s.srv.sessionsOf(full) >= s.srv.cfg.MaxResources {
+		// RFC 6120 §7.6.2.1: too many resources bound.
+		return s.replyDirect(st, &stanza.Error{Type: "wait", Condition: "resource-constraint", Text: "too many resources"})
+	}
+	s.full = full
+	s.bound.Store(true)
+	s.srv.router.Bind(s)
+	payload := xmlstream.New("bind", nsBind).Add(xmlstream.NewText("jid", nsBind, full.String()))
+	return s.write(stanza.Result(st, payload).Bytes())
+}
+
+// stanza handles a stanza from a bound client (RFC 6120 §8).
+func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
+	st, err := stanza.Parse(el)
+	if err != nil {
+		if st != nil {
+			st.From = s.full
+			st.To = jid.JID{}
+			if r := stanza.ErrorReply(st, asStanzaError(err)); r != nil {
+				s.Send(r.Bytes())
+			}
+		}
+		return nil
+	}
+	s.srv.countIn(st.Kind)
+	// RFC 6120 §8.1.2.1: the server stamps the full JID; a 'from' that is
+	// neither it nor the bare JID is a forgery.
+	if !st.From.IsZero() && st.From != s.full {
+		if st.From != s.full.Bare() {
+			return &stanza.StreamError{Condition: "invalid-from", Text: "from does not match the bound address"}
+		}
+	}
+	if st.From != s.full {
+		st.SetFrom(s.full)
+	}
+	if st.Kind == stanza.IQ && st.Type == "set" && st.Payload().Space == nsSession {
+		// RFC 3921 §3 session establishment: a no-op kept for old clients.
+		return s.Send(stanza.Result(st, nil).Bytes())
+	}
+	s.srv.router.Route(ctx, st)
+	return nil
+}
+
+func asStanzaError(err error) *stanza.Error {
+	var se *stanza.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	return stanza.ErrBadRequest
+}
+
+// kindOfRaw tells a serialised stanza's kind from its first bytes, for the
+// outbound counters (no parsing on the write path).
+func kindOfRaw(b []byte) stanza.Kind {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	switch {
+	case bytes.HasPrefix(b, []byte("<message")):
+		return stanza.Message
+	case bytes.HasPrefix(b, []byte("<presence")):
+		return stanza.Presence
+	case bytes.HasPrefix(b, []byte("<iq")):
+		return stanza.IQ
+	}
+	return 0
+}

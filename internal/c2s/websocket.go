@@ -1,0 +1,172 @@
+package c2s
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// wsFraming is RFC 7395: every WebSocket text message holds exactly one
+// element; <open/> and <close/> replace the stream tags.
+type wsFraming struct {
+	conn     *websocket.Conn
+	ctx      context.Context
+	cancel   context.CancelFunc
+	addr     net.Addr
+	limits   xmlstream.Limits
+	lastRead *atomic.Int64
+}
+
+func (f *wsFraming) next() (xmlstream.Token, error) {
+	typ, data, err := f.conn.Read(f.ctx)
+	if err != nil {
+		if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
+			return xmlstream.Token{}, &stanza.StreamError{Condition: "policy-violation", Text: "stanza too large"}
+		}
+		return xmlstream.Token{}, err
+	}
+	f.lastRead.Store(time.Now().Unix())
+	if typ != websocket.MessageText {
+		return xmlstream.Token{}, &stanza.StreamError{Condition: "bad-format", Text: "binary frames are not XMPP (RFC 7395 §3.2)"}
+	}
+	// Stanzas may omit xmlns='jabber:client': it is the stream's default.
+	el, err := xmlstream.ParseIn(data, f.limits, xmlstream.NewScope(stanza.NSClient))
+	if err != nil {
+		return xmlstream.Token{}, err
+	}
+	if el.Space == nsFramingWS {
+		switch el.Name {
+		case "open":
+			return xmlstream.Token{Kind: xmlstream.StreamStart, El: el}, nil
+		case "close":
+			return xmlstream.Token{Kind: xmlstream.StreamEnd}, nil
+		}
+	}
+	return xmlstream.Token{Kind: xmlstream.StreamElement, El: el}, nil
+}
+
+func (f *wsFraming) header(id, from, to, lang string) []byte {
+	var b strings.Builder
+	b.WriteString("<open xmlns='" + nsFramingWS + "' id='" + id + "' from='" + xmlEscape(from) + "'")
+	if to != "" {
+		b.WriteString(" to='" + xmlEscape(to) + "'")
+	}
+	b.WriteString(" version='1.0' xml:lang='" + xmlEscape(lang) + "'/>")
+	return []byte(b.String())
+}
+
+func (f *wsFraming) features(inner []byte) []byte {
+	b := append([]byte("<stream:features xmlns:stream='"+streamsNS+"'>"), inner...)
+	return append(b, "</stream:features>"...)
+}
+
+func (f *wsFraming) streamError(e *stanza.StreamError) []byte {
+	return appendStreamError([]byte("<stream:error xmlns:stream='"+streamsNS+"'>"), e)
+}
+
+func (f *wsFraming) trailer() []byte { return []byte("<close xmlns='" + nsFramingWS + "'/>") }
+
+// writeFrames sends one message per element. A stanza forwarded from a TCP
+// client may lack its namespace declaration, which a WebSocket frame, being
+// a document of its own, must carry.
+func (f *wsFraming) writeFrames(bufs [][]byte) error {
+	for _, b := range bufs {
+		if kindOfRaw(b) != 0 && !hasXMLNS(b) {
+			b = xmlstream.SetAttr(b, "xmlns", stanza.NSClient)
+		}
+		ctx, cancel := context.WithTimeout(f.ctx, writeTimeout)
+		err := f.conn.Write(ctx, websocket.MessageText, b)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hasXMLNS reports whether the root start tag declares a default namespace.
+func hasXMLNS(b []byte) bool {
+	end := bytes.IndexByte(b, '>')
+	if end < 0 {
+		return false
+	}
+	tag := b[:end]
+	return bytes.Contains(tag, []byte(" xmlns=")) || bytes.Contains(tag, []byte("\txmlns=")) || bytes.Contains(tag, []byte("\nxmlns="))
+}
+
+func (f *wsFraming) restart() {}
+
+func (f *wsFraming) close() error {
+	defer f.cancel()
+	return f.conn.Close(websocket.StatusNormalClosure, "")
+}
+
+func (f *wsFraming) remote() net.Addr { return f.addr }
+
+// WebSocket returns the RFC 7395 endpoint. plaintextOK lets loopback
+// clients authenticate over plain HTTP (benchmarks, local development);
+// trusted lists proxies whose X-Forwarded-Proto: https marks the client's
+// connection as encrypted.
+func (s *Server) WebSocket(plaintextOK bool, trusted []netip.Prefix) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+			Subprotocols: []string{"xmpp"},
+			// Authentication is SASL inside the stream, never a cookie, so a
+			// page from another origin gains nothing the user did not type
+			// in: web clients hosted elsewhere are allowed.
+			InsecureSkipVerify: true,
+		})
+		if err != nil {
+			return // Accept has answered the request
+		}
+		if conn.Subprotocol() != "xmpp" {
+			conn.Close(websocket.StatusPolicyViolation, "the xmpp subprotocol is required (RFC 7395 §3.1)")
+			return
+		}
+		limit := s.cfg.Limits.MaxStanza
+		if limit == 0 {
+			limit = xmlstream.DefaultLimits().MaxStanza
+		}
+		conn.SetReadLimit(int64(limit))
+		addr := remoteAddr(r)
+		ss := s.newSession(addr.Addr().String(), "websocket")
+		if ss == nil {
+			conn.Close(websocket.StatusTryAgainLater, "too many connections")
+			return
+		}
+		ip := addr.Addr()
+		ss.secure = r.TLS != nil || (isTrusted(ip, trusted) && r.Header.Get("X-Forwarded-Proto") == "https")
+		ss.plaintextOK = plaintextOK && ip.IsLoopback()
+		ctx, cancel := context.WithCancel(context.Background())
+		ss.fr = &wsFraming{conn: conn, ctx: ctx, cancel: cancel, addr: net.TCPAddrFromAddrPort(addr),
+			limits: s.cfg.Limits, lastRead: &ss.lastRead}
+		s.runSession(ss) // the handler goroutine is the session's reader
+	})
+}
+
+func remoteAddr(r *http.Request) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
