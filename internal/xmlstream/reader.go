@@ -58,18 +58,18 @@ var (
 
 // scanner states
 const (
-	stPrologue  uint8 = iota // before the header: space, one XML declaration
-	stStream                 // between top-level elements: space only
-	stLt                     // after a top-level '<'
-	stDecl                   // inside <?xml ...?>; match counts a pending '?'
-	stStartTag               // inside a start tag, outside quotes
-	stQuote                  // inside a quoted attribute value
-	stText                   // in element content
-	stTagLt                  // after '<' in element content
-	stEndTag                 // inside an end tag
-	stBang                   // after "<!" in content; match indexes "[CDATA["
-	stCDATA                  // inside CDATA; match counts trailing ']'
-	stEnded                  // after the stream's end tag
+	stPrologue uint8 = iota // before the header: space, one XML declaration
+	stStream                // between top-level elements: space only
+	stLt                    // after a top-level '<'
+	stDecl                  // inside <?xml ...?>; match counts a pending '?'
+	stStartTag              // inside a start tag, outside quotes
+	stQuote                 // inside a quoted attribute value
+	stText                  // in element content
+	stTagLt                 // after '<' in element content
+	stEndTag                // inside an end tag
+	stBang                  // after "<!" in content; match indexes "[CDATA["
+	stCDATA                 // inside CDATA; match counts trailing ']'
+	stEnded                 // after the stream's end tag
 )
 
 // segment kinds
