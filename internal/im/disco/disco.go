@@ -1,0 +1,177 @@
+package disco
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// Namespaces of XEP-0030.
+const (
+	NSInfo  = "http://jabber.org/protocol/disco#info"
+	NSItems = "http://jabber.org/protocol/disco#items"
+)
+
+// Features lists the features registered by server modules; *router.Router
+// provides it.
+type Features interface {
+	Features() []string
+}
+
+// Item is one entry of the domain's disco#items (XEP-0030 §4.1).
+type Item struct {
+	JID  jid.JID
+	Name string
+}
+
+// Module answers disco#info and disco#items queries.
+type Module struct {
+	domain   jid.JID
+	features Features
+	name     string
+
+	mu      sync.RWMutex // guards items and account
+	items   []Item
+	account []string
+}
+
+// New returns the module for a domain. features may be nil (only the disco
+// namespaces are then advertised).
+func New(domain jid.JID, features Features) *Module {
+	return &Module{domain: domain, features: features, name: "parley"}
+}
+
+// Register installs the IQ handlers on r. Disco's own features need no
+// r.AddFeature: they are always part of the answer.
+func (m *Module) Register(r *router.Router) {
+	r.HandleIQ(NSInfo, m.HandleInfo)
+	r.HandleIQ(NSItems, m.HandleItems)
+}
+
+// AddItem lists an entity (typically a component's domain) in the domain's
+// disco#items. Adding the same JID again replaces its name.
+func (m *Module) AddItem(j jid.JID, name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.items {
+		if m.items[i].JID == j {
+			m.items[i].Name = name
+			return
+		}
+	}
+	m.items = append(m.items, Item{JID: j, Name: name})
+}
+
+// AddAccountFeature advertises a feature on every account's bare JID (for
+// example PEP or MAM, which the server provides per account).
+func (m *Module) AddAccountFeature(vars ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.account = append(m.account, vars...)
+}
+
+// target says whom a query is about: the server, or a local account.
+type target int
+
+const (
+	none target = iota
+	server
+	account
+)
+
+func (m *Module) target(iq *stanza.Stanza) target {
+	switch {
+	case iq.To.IsZero():
+		// RFC 6120 §10.3.3: no 'to' means the sender's own account.
+		return account
+	case iq.To == m.domain:
+		return server
+	case iq.To.IsBare() && iq.To.Domain() == m.domain.String():
+		// The router passes queries to a bare JID on only for existing
+		// accounts (RFC 6121 §8.5.1 answers the others).
+		return account
+	}
+	return none
+}
+
+// HandleInfo answers disco#info (XEP-0030 §3).
+func (m *Module) HandleInfo(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
+	if err := check(iq); err != nil {
+		return nil, err
+	}
+	res := xmlstream.New("query", NSInfo)
+	var feats []string
+	switch m.target(iq) {
+	case server:
+		res.Add(xmlstream.New("identity", NSInfo, "category", "server", "type", "im", "name", m.name))
+		feats = []string{NSInfo, NSItems}
+		if m.features != nil {
+			feats = append(feats, m.features.Features()...)
+		}
+	case account:
+		// XEP-0030 §3.1: the server answers for the account. Its
+		// identity is the registered-account one of the Service
+		// Discovery Identities registry.
+		res.Add(xmlstream.New("identity", NSInfo, "category", "account", "type", "registered"))
+		m.mu.RLock()
+		feats = append([]string{NSInfo}, m.account...)
+		m.mu.RUnlock()
+	default:
+		return nil, stanza.ErrServiceUnavailable
+	}
+	slices.Sort(feats)
+	for _, f := range slices.Compact(feats) {
+		res.Add(xmlstream.New("feature", NSInfo, "var", f))
+	}
+	return res, nil
+}
+
+// HandleItems answers disco#items (XEP-0030 §4). The domain lists the items
+// added with AddItem; an account lists none, because its resources are
+// not to be revealed to whoever asks (XEP-0030 §4.2 leaves it to presence
+// authorisation, which this module does not check).
+func (m *Module) HandleItems(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
+	if err := check(iq); err != nil {
+		return nil, err
+	}
+	res := xmlstream.New("query", NSItems)
+	switch m.target(iq) {
+	case server:
+		m.mu.RLock()
+		for _, it := range m.items {
+			el := xmlstream.New("item", NSItems, "jid", it.JID.String())
+			if it.Name != "" {
+				el.Attr = append(el.Attr, xmlstream.Attr{Name: "name", Value: it.Name})
+			}
+			res.Add(el)
+		}
+		m.mu.RUnlock()
+	case account:
+	default:
+		return nil, stanza.ErrServiceUnavailable
+	}
+	return res, nil
+}
+
+// check validates the request: a get whose query names no node.
+func check(iq *stanza.Stanza) error {
+	if iq.Type != "get" {
+		// Disco is read-only: RFC 6120 §8.3.3.10, no entity may set it.
+		return stanza.ErrNotAllowed
+	}
+	q := iq.Payload()
+	if q.Name != "query" {
+		return stanza.ErrBadRequest
+	}
+	if q.Get("node") != "" {
+		// XEP-0030 §3.1, §4.1: a node the entity does not have is
+		// item-not-found. The server publishes no nodes yet.
+		return stanza.ErrItemNotFound
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package disco
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"testing"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+type features []string
+
+func (f features) Features() []string { return f }
+
+func parseIQ(t *testing.T, s string) *stanza.Stanza {
+	t.Helper()
+	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+	if err != nil {
+		t.Fatalf("parse %s: %v", s, err)
+	}
+	st, err := stanza.Parse(el)
+	if err != nil {
+		t.Fatalf("stanza %s: %v", s, err)
+	}
+	return st
+}
+
+// summary flattens a result into "identity:category/type" and "feature:var"
+// or "item:jid/name" strings, in document order.
+func summary(el *xmlstream.Element) []string {
+	var out []string
+	for _, c := range el.Children {
+		switch c.Name {
+		case "identity":
+			out = append(out, "identity:"+c.Get("category")+"/"+c.Get("type"))
+		case "feature":
+			out = append(out, "feature:"+c.Get("var"))
+		case "item":
+			out = append(out, "item:"+c.Get("jid")+"/"+c.Get("name"))
+		}
+	}
+	return out
+}
+
+func TestDisco(t *testing.T) {
+	m := New(jid.MustParse("example.com"), features{"urn:xmpp:ping", "vcard-temp", "urn:xmpp:ping", NSInfo})
+	m.AddItem(jid.MustParse("conference.example.com"), "Chatrooms")
+	m.AddItem(jid.MustParse("upload.example.com"), "")
+	m.AddItem(jid.MustParse("conference.example.com"), "Rooms") // replaces the name
+	m.AddAccountFeature("urn:xmpp:mam:2")
+
+	const from = `from='juliet@example.com/balcony' id='1'`
+	tests := []struct {
+		iq    string
+		items bool // the items handler, else info
+		want  []string
+		err   *stanza.Error
+	}{
+		0: { // the domain: identity, disco's own features, router features sorted and deduplicated
+			iq: `<iq type='get' to='example.com' ` + from + `><query xmlns='` + NSInfo + `'/></iq>`,
+			want: []string{"identity:server/im", "feature:" + NSInfo, "feature:" + NSItems,
+				"feature:urn:xmpp:ping", "feature:vcard-temp"},
+		},
+		1: { // no 'to': the sender's own account (RFC 6120 §10.3.3)
+			iq:   `<iq type='get' ` + from + `><query xmlns='` + NSInfo + `'/></iq>`,
+			want: []string{"identity:account/registered", "feature:" + NSInfo, "feature:urn:xmpp:mam:2"},
+		},
+		2: { // another local account's bare JID
+			iq:   `<iq type='get' to='romeo@example.com' ` + from + `><query xmlns='` + NSInfo + `'/></iq>`,
+			want: []string{"identity:account/registered", "feature:" + NSInfo, "feature:urn:xmpp:mam:2"},
+		},
+		3: { // an unknown node
+			iq:  `<iq type='get' to='example.com' ` + from + `><query xmlns='` + NSInfo + `' node='x'/></iq>`,
+			err: stanza.ErrItemNotFound,
+		},
+		4: { // set is not allowed
+			iq:  `<iq type='set' to='example.com' ` + from + `><query xmlns='` + NSInfo + `'/></iq>`,
+			err: stanza.ErrNotAllowed,
+		},
+		5: { // another domain is not ours to answer for
+			iq:  `<iq type='get' to='other.org' ` + from + `><query xmlns='` + NSInfo + `'/></iq>`,
+			err: stanza.ErrServiceUnavailable,
+		},
+		6: { // domain items: the components, in the order added
+			iq:    `<iq type='get' to='example.com' ` + from + `><query xmlns='` + NSItems + `'/></iq>`,
+			items: true,
+			want:  []string{"item:conference.example.com/Rooms", "item:upload.example.com/"},
+		},
+		7: { // an account lists no items
+			iq:    `<iq type='get' to='romeo@example.com' ` + from + `><query xmlns='` + NSItems + `'/></iq>`,
+			items: true,
+		},
+		8: {
+			iq:    `<iq type='get' to='example.com' ` + from + `><query xmlns='` + NSItems + `' node='n'/></iq>`,
+			items: true,
+			err:   stanza.ErrItemNotFound,
+		},
+		9: { // wrong element name in the namespace
+			iq:  `<iq type='get' to='example.com' ` + from + `><info xmlns='` + NSInfo + `'/></iq>`,
+			err: stanza.ErrBadRequest,
+		},
+		10: { // a full JID is not answered by the server
+			iq:  `<iq type='get' to='romeo@example.com/x' ` + from + `><query xmlns='` + NSInfo + `'/></iq>`,
+			err: stanza.ErrServiceUnavailable,
+		},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			h := m.HandleInfo
+			if tc.items {
+				h = m.HandleItems
+			}
+			res, err := h(context.Background(), parseIQ(t, tc.iq))
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantName := NSInfo
+			if tc.items {
+				wantName = NSItems
+			}
+			if res.Name != "query" || res.Space != wantName {
+				t.Errorf("result is <%s xmlns='%s'>", res.Name, res.Space)
+			}
+			if got := summary(res); !slices.Equal(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFeaturesAtRequestTime checks that a feature registered after New is
+// advertised: disco must not snapshot the list.
+func TestFeaturesAtRequestTime(t *testing.T) {
+	f := &features{}
+	m := New(jid.MustParse("example.com"), f)
+	*f = append(*f, "urn:xmpp:blocking")
+	res, err := m.HandleInfo(context.Background(), parseIQ(t,
+		`<iq type='get' to='example.com' from='a@example.com/r' id='1'><query xmlns='`+NSInfo+`'/></iq>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(summary(res), "feature:urn:xmpp:blocking") {
+		t.Errorf("late feature missing: %q", summary(res))
+	}
+}

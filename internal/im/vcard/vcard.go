@@ -1,0 +1,117 @@
+package vcard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// NS is the vcard-temp namespace, also its disco feature (XEP-0054 §4).
+const NS = "vcard-temp"
+
+// DefaultMaxSize bounds a stored vCard. It leaves room for an avatar
+// (XEP-0153 puts a base64 PHOTO in the vCard) while keeping one account
+// from turning the store into a file host.
+const DefaultMaxSize = 64 << 10
+
+// Module answers vcard-temp IQs for one domain.
+type Module struct {
+	domain jid.JID
+	store  store.VCards
+	// MaxSize is the largest vCard accepted, in serialised bytes;
+	// 0 means DefaultMaxSize.
+	MaxSize int
+}
+
+// New returns the module for a domain backed by st.
+func New(domain jid.JID, st store.VCards) *Module {
+	return &Module{domain: domain, store: st}
+}
+
+// Register installs the handler on r and advertises the feature.
+func (m *Module) Register(r *router.Router) {
+	r.HandleIQ(NS, m.Handle)
+	r.AddFeature(NS)
+}
+
+// Handle answers a vCard get or set.
+func (m *Module) Handle(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
+	if q := iq.Payload(); q.Name != "vCard" {
+		return nil, stanza.ErrBadRequest
+	}
+	if iq.Type == "set" {
+		return nil, m.set(ctx, iq)
+	}
+	return m.get(ctx, iq)
+}
+
+// own reports the sender's username when the IQ addresses the sender's
+// own account: no 'to', or the sender's bare JID (RFC 6120 §10.3.3).
+func (m *Module) own(iq *stanza.Stanza) (string, bool) {
+	if iq.From.Domain() != m.domain.String() || iq.From.Local() == "" {
+		return "", false
+	}
+	if iq.To.IsZero() || iq.To == iq.From.Bare() {
+		return iq.From.Local(), true
+	}
+	return "", false
+}
+
+func (m *Module) get(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
+	user, self := m.own(iq)
+	if !self {
+		if iq.To.Local() == "" || !iq.To.IsBare() || iq.To.Domain() != m.domain.String() {
+			// The server itself has no vCard.
+			return nil, stanza.ErrItemNotFound
+		}
+		user = iq.To.Local()
+	}
+	raw, err := m.store.VCard(ctx, user)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && self:
+		// XEP-0054 §3.1: a user without a vCard gets an empty one,
+		// which clients treat as "nothing set yet" rather than a failure.
+		return xmlstream.New("vCard", NS), nil
+	case errors.Is(err, store.ErrNotFound):
+		// XEP-0054 §3.3: another user's missing vCard MUST be an error.
+		return nil, stanza.ErrItemNotFound
+	case err != nil:
+		return nil, fmt.Errorf("vcard: get %s: %w", user, err)
+	}
+	// Parse what the store returns rather than splice it in blindly: one
+	// corrupt row must not write broken XML into a reader's stream. The
+	// parsed element keeps Raw, so the reply still copies the bytes.
+	el, err := xmlstream.Parse(raw, xmlstream.Limits{})
+	if err != nil || el.Name != "vCard" || el.Space != NS {
+		return nil, fmt.Errorf("vcard: stored vCard of %s is not a vCard: %v", user, err)
+	}
+	return el, nil
+}
+
+func (m *Module) set(ctx context.Context, iq *stanza.Stanza) error {
+	user, self := m.own(iq)
+	if !self {
+		// XEP-0054 §3.2: only the owner may change a vCard.
+		return stanza.ErrForbidden
+	}
+	raw := xmlstream.Append(nil, iq.Payload())
+	max := m.MaxSize
+	if max <= 0 {
+		max = DefaultMaxSize
+	}
+	if len(raw) > max {
+		// A size cap is local service policy (RFC 6120 §8.3.3.12).
+		return stanza.ErrPolicyViolation.WithText("vCard larger than " + strconv.Itoa(max) + " bytes")
+	}
+	if err := m.store.SetVCard(ctx, user, raw); err != nil {
+		return fmt.Errorf("vcard: set %s: %w", user, err)
+	}
+	return nil
+}

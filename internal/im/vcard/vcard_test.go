@@ -1,0 +1,170 @@
+package vcard
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// memStore is store.VCards in memory.
+type memStore struct {
+	mu sync.Mutex // guards m
+	m  map[string][]byte
+}
+
+func (s *memStore) VCard(_ context.Context, u string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[u]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return v, nil
+}
+
+func (s *memStore) SetVCard(_ context.Context, u string, v []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[u] = v
+	return nil
+}
+
+func parseIQ(t *testing.T, s string) *stanza.Stanza {
+	t.Helper()
+	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+	if err != nil {
+		t.Fatalf("parse %s: %v", s, err)
+	}
+	st, err := stanza.Parse(el)
+	if err != nil {
+		t.Fatalf("stanza %s: %v", s, err)
+	}
+	return st
+}
+
+const fnRomeo = `<vCard xmlns='vcard-temp'><FN>Romeo</FN></vCard>`
+
+func TestHandle(t *testing.T) {
+	big := `<vCard xmlns='vcard-temp'><DESC>` + strings.Repeat("x", 200) + `</DESC></vCard>`
+	tests := []struct {
+		iq   string
+		want string // serialised result payload; "" for an empty result
+		err  *stanza.Error
+	}{
+		0: { // own, none stored: empty vCard (XEP-0054 §3.1)
+			iq:   `<iq type='get' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			want: `<vCard xmlns='vcard-temp'/>`,
+		},
+		1: { // another user's stored vCard, read by anyone
+			iq:   `<iq type='get' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			want: fnRomeo,
+		},
+		2: { // from another server too: vCards are public
+			iq:   `<iq type='get' to='romeo@example.com' from='x@remote.org/r' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			want: fnRomeo,
+		},
+		3: { // another user without a vCard: an error (XEP-0054 §3.3)
+			iq:  `<iq type='get' to='nobody@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			err: stanza.ErrItemNotFound,
+		},
+		4: { // the own bare JID as 'to' is the own vCard
+			iq:   `<iq type='get' to='romeo@example.com' from='romeo@example.com/r' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			want: fnRomeo,
+		},
+		5: { // set someone else's
+			iq:  `<iq type='set' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'><FN>Evil</FN></vCard></iq>`,
+			err: stanza.ErrForbidden,
+		},
+		6: { // a remote user cannot set a local vCard
+			iq:  `<iq type='set' to='romeo@example.com' from='romeo@remote.org/b' id='1'><vCard xmlns='vcard-temp'><FN>Evil</FN></vCard></iq>`,
+			err: stanza.ErrForbidden,
+		},
+		7: { // over the size limit
+			iq:  `<iq type='set' from='juliet@example.com/b' id='1'>` + big + `</iq>`,
+			err: stanza.ErrPolicyViolation,
+		},
+		8: { // the server's own vCard does not exist
+			iq:  `<iq type='get' to='example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			err: stanza.ErrItemNotFound,
+		},
+		9: {
+			iq:  `<iq type='get' from='juliet@example.com/b' id='1'><vcard xmlns='vcard-temp'/></iq>`,
+			err: stanza.ErrBadRequest,
+		},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
+			m := New(jid.MustParse("example.com"), st)
+			m.MaxSize = 150
+			res, err := m.Handle(context.Background(), parseIQ(t, tc.iq))
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if res != nil {
+				got = string(xmlstream.AppendIn(nil, res, stanza.NSClient))
+			}
+			if got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSetThenGet stores a vCard written with a prefix bound on the <iq/>
+// and checks that what comes back stands alone and keeps its content.
+func TestSetThenGet(t *testing.T) {
+	st := &memStore{m: map[string][]byte{}}
+	m := New(jid.MustParse("example.com"), st)
+	ctx := context.Background()
+	set := parseIQ(t, `<iq type='set' id='1' from='juliet@example.com/b' xmlns:v='vcard-temp'><v:vCard><v:FN>Juliet</v:FN><v:NICKNAME>J</v:NICKNAME></v:vCard></iq>`)
+	if res, err := m.Handle(ctx, set); err != nil || res != nil {
+		t.Fatalf("set: %v, %v", res, err)
+	}
+	for i, get := range []string{
+		0: `<iq type='get' id='2' from='juliet@example.com/other'><vCard xmlns='vcard-temp'/></iq>`,
+		1: `<iq type='get' id='2' to='juliet@example.com' from='romeo@example.com/r'><vCard xmlns='vcard-temp'/></iq>`,
+	} {
+		res, err := m.Handle(ctx, parseIQ(t, get))
+		if err != nil {
+			t.Fatalf("%d: get: %v", i, err)
+		}
+		back, err := xmlstream.Parse(xmlstream.Append(nil, res), xmlstream.Limits{})
+		if err != nil {
+			t.Fatalf("%d: result does not stand alone: %v", i, err)
+		}
+		if back.Space != NS || back.ChildText("FN", NS) != "Juliet" || back.ChildText("NICKNAME", NS) != "J" {
+			t.Errorf("%d: got %s", i, xmlstream.Append(nil, back))
+		}
+	}
+}
+
+// TestCorruptStore: a stored row that is not a vCard is an internal error,
+// never bytes written into the reader's stream.
+func TestCorruptStore(t *testing.T) {
+	for i, raw := range []string{`<vCard xmlns='vcard-temp'>`, `<other xmlns='vcard-temp'/>`} {
+		st := &memStore{m: map[string][]byte{"romeo": []byte(raw)}}
+		m := New(jid.MustParse("example.com"), st)
+		_, err := m.Handle(context.Background(), parseIQ(t,
+			`<iq type='get' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`))
+		var se *stanza.Error
+		if err == nil || errors.As(err, &se) {
+			t.Errorf("%d: err = %v, want an internal (non-stanza) error", i, err)
+		}
+	}
+}
