@@ -52,13 +52,13 @@ func TestReaderStream(t *testing.T) {
 				"StreamEnd\n"},
 		2: {in: header + `<message><body><![CDATA[</message>]]></body></message>`,
 			want: hdrTok + "StreamElement {jabber:client}message <message><body><![CDATA[</message>]]></body></message>\n"},
-		3: {in: header + `<a b='>' c="/>"/>`, want: hdrTok + "StreamElement {jabber:client}a <a b='>' c=\"/>\"/>\n"},
-		4: {in: `<!DOCTYPE stream>`, cond: RestrictedXML},
-		5: {in: header + `<!-- c -->`, want: "StreamStart\n", cond: RestrictedXML},
-		6: {in: header + `<message><!-- c --></message>`, want: "StreamStart\n", cond: RestrictedXML},
-		7: {in: header + `<?pi?>`, want: "StreamStart\n", cond: RestrictedXML},
-		8: {in: `<?xml version='1.0' encoding='UTF-16'?><stream:stream>`, cond: UnsupportedEncoding},
-		9: {in: header + `hello`, want: "StreamStart\n", cond: NotWellFormed},
+		3:  {in: header + `<a b='>' c="/>"/>`, want: hdrTok + "StreamElement {jabber:client}a <a b='>' c=\"/>\"/>\n"},
+		4:  {in: `<!DOCTYPE stream>`, cond: RestrictedXML},
+		5:  {in: header + `<!-- c -->`, want: "StreamStart\n", cond: RestrictedXML},
+		6:  {in: header + `<message><!-- c --></message>`, want: "StreamStart\n", cond: RestrictedXML},
+		7:  {in: header + `<?pi?>`, want: "StreamStart\n", cond: RestrictedXML},
+		8:  {in: `<?xml version='1.0' encoding='UTF-16'?><stream:stream>`, cond: UnsupportedEncoding},
+		9:  {in: header + `hello`, want: "StreamStart\n", cond: NotWellFormed},
 		10: {in: header + `</stream:streamX>`, want: "StreamStart\n", cond: NotWellFormed},
 		11: {in: header + `<message><body>x</message></stream:stream>`, want: "StreamStart\n", cond: NotWellFormed},
 		12: {in: header + strings.Repeat("<a>", 33), want: "StreamStart\n", cond: PolicyViolation},
@@ -267,7 +267,7 @@ func TestReaderIdleMemory(t *testing.T) {
 	pr, pw := io.Pipe()
 	r := NewReader(pr, Limits{})
 	go func() {
-		pw.Write([]byte(in)) // one large write: reads come back full
+		pw.Write([]byte(in))  // one large write: reads come back full
 		pw.Write([]byte(" ")) // then a short read, as an idle keepalive
 	}()
 	want := 1 + 200*5
