@@ -1,0 +1,45 @@
+// Package httpapi serves parley's HTTP endpoints: the RFC 7395 WebSocket
+// endpoint, Prometheus metrics and the health check. The admin REST API and
+// the web client will join them here.
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Endpoints are the handlers the mux serves; nil ones are not routed.
+type Endpoints struct {
+	WebSocket http.Handler // /xmpp-websocket
+	Metrics   http.Handler // /metrics
+	// Health reports whether the server can serve (e.g. the store
+	// answers); /healthz is 200 "ok" or 503 with the error.
+	Health func(ctx context.Context) error
+}
+
+// Handler builds the mux.
+func Handler(e Endpoints) http.Handler {
+	mux := http.NewServeMux()
+	if e.WebSocket != nil {
+		mux.Handle("GET /xmpp-websocket", e.WebSocket)
+	}
+	if e.Metrics != nil {
+		mux.Handle("GET /metrics", e.Metrics)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if e.Health != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := e.Health(ctx); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte("unavailable: " + err.Error() + "\n"))
+				return
+			}
+		}
+		w.Write([]byte("ok\n"))
+	})
+	return mux
+}
