@@ -263,36 +263,53 @@ func TestReaderBytesReadCountsWhitespace(t *testing.T) {
 // An idle reader holds only its inline buffer: the large buffer goes back
 // to the pool once a read comes back short with nothing pending.
 func TestReaderIdleMemory(t *testing.T) {
-	in := header + benchStream(200)
-	pr, pw := io.Pipe()
-	r := NewReader(pr, Limits{})
-	go func() {
-		pw.Write([]byte(in))  // one large write: reads come back full
-		pw.Write([]byte(" ")) // then a short read, as an idle keepalive
-	}()
-	want := 1 + 200*5
-	for range want {
-		if _, err := r.Next(); err != nil {
-			t.Fatal(err)
-		}
+	in := header + benchStream(20)
+	var r *Reader
+	borrowed, idleLarge, idleAcc := false, true, true
+	src := &hookReader{data: in, after: func() {
+		// Runs inside Next's call to Read, on the reading goroutine.
+		idleLarge, idleAcc = r.large != nil, r.acc != nil
+	}, during: func() {
+		borrowed = borrowed || r.large != nil
+	}}
+	r = NewReader(src, Limits{})
+	if _, err := tokens(r); err != nil {
+		t.Fatal(err)
 	}
-	if r.large == nil {
-		t.Log("large buffer was not borrowed during the burst")
+	if !borrowed {
+		t.Error("large buffer never borrowed during the burst")
 	}
-	done := make(chan struct{})
-	go func() { r.Next(); close(done) }()
-	// After the keepalive the reader blocks in Read holding only small.
-	for r.BytesRead() < int64(len(in)+1) {
-		runtime.Gosched()
-	}
-	pw.Close()
-	<-done
-	if r.large != nil || r.acc != nil {
-		t.Errorf("idle reader holds large=%v acc=%v", r.large != nil, r.acc != nil)
+	if idleLarge || idleAcc {
+		t.Errorf("idle reader holds large=%v acc=%v", idleLarge, idleAcc)
 	}
 	if size := unsafe.Sizeof(Reader{}); size > 512 {
 		t.Errorf("Reader is %d bytes", size)
 	}
+}
+
+// hookReader fills every read with data (a burst), then returns one
+// whitespace keepalive (a short read), then calls after and reports EOF as
+// an idle connection that was closed.
+type hookReader struct {
+	data          string
+	keepaliveSent bool
+	after, during func()
+}
+
+func (h *hookReader) Read(p []byte) (int, error) {
+	if h.data != "" {
+		h.during()
+		n := copy(p, h.data)
+		h.data = h.data[n:]
+		return n, nil
+	}
+	if !h.keepaliveSent {
+		h.keepaliveSent = true
+		p[0] = ' '
+		return 1, nil
+	}
+	h.after()
+	return 0, io.EOF
 }
 
 func TestReaderErrorsAreSticky(t *testing.T) {
