@@ -75,8 +75,8 @@ func NewKeys(h Hash, password string, iterations int) (store.ScramKeys, error) {
 
 // DeriveKeys computes the keys of RFC 5802 §3 for password, salt and
 // iteration count: StoredKey = H(HMAC(SaltedPassword, "Client Key")) and
-// ServerKey = HMAC(SaltedPassword, "Server Key"). It returns an error (unlike
-// the signature one might expect) because PRECIS can reject a password.
+// ServerKey = HMAC(SaltedPassword, "Server Key"). It returns an error
+// because PRECIS can reject a password and the parameters can be too weak.
 func DeriveKeys(h Hash, password string, salt []byte, iterations int) (store.ScramKeys, error) {
 	salted, err := saltedPassword(h, password, salt, iterations)
 	if err != nil {

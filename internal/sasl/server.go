@@ -38,8 +38,10 @@ func Mechanisms(tlsActive bool) []string {
 
 // ErrUnknownUser is what a Lookup returns for a username without an
 // account. Lookup may also return a *Failure (account-disabled,
-// credentials-expired), which ends the exchange with that condition; any
-// other error ends it with temporary-auth-failure.
+// credentials-expired), which ends the exchange with that condition at
+// once, before any password is checked (so it tells a client without the
+// password that the account exists); any other error ends it with
+// temporary-auth-failure.
 var ErrUnknownUser = errors.New("sasl: unknown user")
 
 // Lookup returns the stored keys of a user (normalised localpart).
