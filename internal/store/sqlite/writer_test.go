@@ -1,0 +1,261 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"parley/internal/store"
+)
+
+func newUser(name string) store.User {
+	k := store.ScramKeys{Salt: []byte("s"), Iterations: 4096, StoredKey: []byte("k"), ServerKey: []byte("v")}
+	return store.User{Username: name, SHA1: k, SHA256: k}
+}
+
+// TestGroupCommit checks that concurrent writes share transactions: with
+// one transaction per write the commit count would equal the write count.
+func TestGroupCommit(t *testing.T) {
+	s := openTemp(t, Options{})
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
+		t.Fatal(err)
+	}
+	before := s.commits.Load()
+	const goroutines, each = 50, 20
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				if err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: fmt.Appendf(nil, "%d-%d", g, i)}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	commits := s.commits.Load() - before
+	if n, err := s.CountOffline(ctx, "alice"); err != nil || n != goroutines*each {
+		t.Fatalf("CountOffline = %d, %v; want %d", n, err, goroutines*each)
+	}
+	if commits > goroutines*each/2 {
+		t.Fatalf("%d writes took %d commits; group commit is not batching", goroutines*each, commits)
+	}
+	t.Logf("%d writes in %d commits", goroutines*each, commits)
+}
+
+// TestFailedWriteUndoesOnlyItself puts a write that changes the database
+// and then fails into the same batch as writes that succeed.
+func TestFailedWriteUndoesOnlyItself(t *testing.T) {
+	s := openTemp(t, Options{})
+	ctx := t.Context()
+	errBoom := errors.New("boom")
+
+	// Hold the writer so the next writes queue up and form one batch.
+	release := make(chan struct{})
+	held := make(chan error, 1)
+	go func() { held <- s.write(ctx, func(*sql.Tx) error { <-release; return nil }) }()
+
+	var wg sync.WaitGroup
+	results := make([]error, 5)
+	for i := range results {
+		wg.Go(func() {
+			results[i] = s.write(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.Exec(`INSERT INTO users (username, sha1_salt, sha1_iter, sha1_stored, sha1_server,
+					sha256_salt, sha256_iter, sha256_stored, sha256_server, created)
+					VALUES (?, x'', 0, x'', x'', x'', 0, x'', x'', 0)`, fmt.Sprint("u", i)); err != nil {
+					return err
+				}
+				if i == 2 {
+					return errBoom // after its insert: the savepoint must undo it
+				}
+				return nil
+			})
+		})
+	}
+	time.Sleep(50 * time.Millisecond) // let the five block on the writer
+	before := s.commits.Load()
+	close(release)
+	wg.Wait()
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range results {
+		if want := error(nil); i == 2 {
+			want = errBoom
+			if !errors.Is(err, want) {
+				t.Errorf("write %d: %v, want %v", i, err, want)
+			}
+		} else if err != nil {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	names, err := s.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(names) != "[u0 u1 u3 u4]" {
+		t.Fatalf("users = %v, want [u0 u1 u3 u4]", names)
+	}
+	if c := s.commits.Load() - before; c > 2 {
+		t.Logf("the writes took %d commits; the failure was not tested inside a shared batch", c)
+	}
+}
+
+func TestCancelledContextWritesNothing(t *testing.T) {
+	s := openTemp(t, Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.CreateUser(ctx, newUser("alice")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("CreateUser with cancelled context: %v, want context.Canceled", err)
+	}
+	if _, err := s.GetUser(t.Context(), "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetUser: %v, want ErrNotFound", err)
+	}
+}
+
+// TestCloseStopsWriter checks that Close ends every goroutine Open started
+// and that the store then refuses writes instead of hanging.
+func TestCloseStopsWriter(t *testing.T) {
+	base := runtime.NumGoroutine()
+	s, err := Open(t.Context(), t.TempDir()+"/parley.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(t.Context(), newUser("alice")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetUser(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.NumGoroutine(); n <= base {
+		t.Fatalf("%d goroutines while open, %d before: the writer is not running", n, base)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := s.CreateUser(t.Context(), newUser("bob")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("CreateUser after Close: %v, want ErrClosed", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCloseDuringWrites closes while writers are busy: every write must
+// either commit or report ErrClosed, and none may hang.
+func TestCloseDuringWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards acked
+	acked := 0
+	for range 20 {
+		wg.Go(func() {
+			for {
+				err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("<message/>")})
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked++
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(30 * time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+
+	// Everything acknowledged before Close is there after reopening.
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	n, err := s2.CountOffline(ctx, "alice")
+	if err != nil || n != acked {
+		t.Fatalf("CountOffline after reopen = %d, %v; want %d acknowledged", n, err, acked)
+	}
+}
+
+func TestObserve(t *testing.T) {
+	var mu sync.Mutex // guards seen
+	seen := map[string]int{}
+	s := openTemp(t, Options{Observe: func(op string, d time.Duration) {
+		if d <= 0 {
+			t.Errorf("%s observed with duration %v", op, d)
+		}
+		mu.Lock()
+		seen[op]++
+		mu.Unlock()
+	}})
+	ctx := t.Context()
+	_ = s.CreateUser(ctx, newUser("alice"))
+	_ = s.CreateUser(ctx, newUser("alice")) // failures are observed too
+	_, _, _ = s.Roster(ctx, "alice")
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["CreateUser"] != 2 || seen["Roster"] != 1 || len(seen) != 2 {
+		t.Fatalf("observed %v, want CreateUser twice and Roster once", seen)
+	}
+}
+
+func TestReadersCannotWrite(t *testing.T) {
+	s := openTemp(t, Options{})
+	if _, err := s.r.ExecContext(t.Context(), `DELETE FROM users`); err == nil {
+		t.Fatal("DELETE on the read pool succeeded; readers must be read-only")
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s := openTemp(t, Options{})
+	ctx := t.Context()
+	tests := []struct {
+		db    *sql.DB
+		query string
+		want  string
+	}{
+		0: {s.r, "PRAGMA journal_mode", "wal"},
+		1: {s.w, "PRAGMA journal_mode", "wal"},
+		2: {s.w, "PRAGMA synchronous", "2"}, // FULL
+		3: {s.w, "PRAGMA foreign_keys", "1"},
+		4: {s.w, "PRAGMA user_version", fmt.Sprint(len(migrations))},
+	}
+	for i, tc := range tests {
+		var got string
+		if err := tc.db.QueryRowContext(ctx, tc.query).Scan(&got); err != nil {
+			t.Fatalf("%d: %s: %v", i, tc.query, err)
+		}
+		if got != tc.want {
+			t.Errorf("%d: %s = %s, want %s", i, tc.query, got, tc.want)
+		}
+	}
+}
