@@ -1,0 +1,143 @@
+package private
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// NS is the jabber:iq:private namespace.
+const NS = "jabber:iq:private"
+
+// DefaultMaxSize bounds what one set may store, in serialised bytes.
+const DefaultMaxSize = 64 << 10
+
+// Module answers jabber:iq:private IQs for one domain.
+type Module struct {
+	domain jid.JID
+	store  store.PrivateXML
+	// MaxSize is the most bytes one set may store; 0 means
+	// DefaultMaxSize.
+	MaxSize int
+}
+
+// New returns the module for a domain backed by st.
+func New(domain jid.JID, st store.PrivateXML) *Module {
+	return &Module{domain: domain, store: st}
+}
+
+// Register installs the handler on r. XEP-0049 defines no disco feature,
+// so none is advertised.
+func (m *Module) Register(r *router.Router) {
+	r.HandleIQ(NS, m.Handle)
+}
+
+// Key is the storage key of a fragment: its element name and namespace.
+func Key(el *xmlstream.Element) string { return el.Name + " " + el.Space }
+
+// Handle answers a private storage get or set.
+func (m *Module) Handle(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
+	q := iq.Payload()
+	if q.Name != "query" {
+		return nil, stanza.ErrBadRequest
+	}
+	user, ok := m.own(iq)
+	if !ok {
+		// XEP-0049 §2.3: another user's data is forbidden (the
+		// preferred of the two conditions it allows).
+		return nil, stanza.ErrForbidden
+	}
+	if len(q.Children) == 0 {
+		// XEP-0049 §2.3: at least one child MUST be included, else
+		// not-acceptable.
+		return nil, stanza.ErrNotAcceptable.WithText("query names no element")
+	}
+	for _, c := range q.Children {
+		if reserved(c.Space) {
+			return nil, stanza.ErrNotAcceptable.WithText("namespace " + c.Space + " is reserved")
+		}
+	}
+	if iq.Type == "set" {
+		return nil, m.set(ctx, user, q)
+	}
+	// XEP-0049 §2.3: a get asks for one namespace at a time.
+	if len(q.Children) != 1 {
+		return nil, stanza.ErrBadRequest.WithText("get one element at a time")
+	}
+	return m.get(ctx, user, q.Children[0])
+}
+
+// own reports the sender's username when the IQ addresses the sender's own
+// account: no 'to', or the sender's bare JID (RFC 6120 §10.3.3).
+func (m *Module) own(iq *stanza.Stanza) (string, bool) {
+	if iq.From.Domain() != m.domain.String() || iq.From.Local() == "" {
+		return "", false
+	}
+	return iq.From.Local(), iq.To.IsZero() || iq.To == iq.From.Bare()
+}
+
+// reserved reports namespaces XEP-0049 §2.3 calls reserved ('jabber:*',
+// 'http://jabber.org/*', 'vcard-temp'). Refusing them is optional there;
+// we do, so that nothing can shadow a real protocol's data (a vCard stored
+// here would not be the vCard others see). A child without its own
+// namespace inherits jabber:iq:private and is caught by the same rule, as
+// the schema's ##other demands.
+func reserved(space string) bool {
+	return strings.HasPrefix(space, "jabber:") ||
+		strings.HasPrefix(space, "http://jabber.org/") ||
+		space == "vcard-temp"
+}
+
+func (m *Module) get(ctx context.Context, user string, want *xmlstream.Element) (*xmlstream.Element, error) {
+	res := xmlstream.New("query", NS)
+	raw, err := m.store.PrivateXML(ctx, user, Key(want))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Nothing stored: return the (empty) element asked for, as
+		// servers have always done, so clients read "no data".
+		return res.Add(xmlstream.New(want.Name, want.Space)), nil
+	case err != nil:
+		return nil, fmt.Errorf("private: get %s %q: %w", user, Key(want), err)
+	}
+	// Parse rather than splice: a corrupt row must not break the
+	// reader's stream. The element keeps Raw, so the bytes are copied.
+	el, err := xmlstream.Parse(raw, xmlstream.Limits{})
+	if err != nil || Key(el) != Key(want) {
+		return nil, fmt.Errorf("private: stored %q of %s is not that element: %v", Key(want), user, err)
+	}
+	return res.Add(el), nil
+}
+
+// set stores every child of the query. XEP-0049 §2.3 lets a set carry
+// several elements; each is its own key. The size limit applies to the
+// whole set before anything is written, so a rejected set changes nothing.
+func (m *Module) set(ctx context.Context, user string, q *xmlstream.Element) error {
+	max := m.MaxSize
+	if max <= 0 {
+		max = DefaultMaxSize
+	}
+	raws := make([][]byte, len(q.Children))
+	total := 0
+	for i, c := range q.Children {
+		raws[i] = xmlstream.Append(nil, c)
+		total += len(raws[i])
+	}
+	if total > max {
+		// A size cap is local service policy (RFC 6120 §8.3.3.12).
+		return stanza.ErrPolicyViolation.WithText("private data larger than " + strconv.Itoa(max) + " bytes")
+	}
+	for i, c := range q.Children {
+		if err := m.store.SetPrivateXML(ctx, user, Key(c), raws[i]); err != nil {
+			return fmt.Errorf("private: set %s %q: %w", user, Key(c), err)
+		}
+	}
+	return nil
+}

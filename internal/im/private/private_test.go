@@ -1,0 +1,179 @@
+package private
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// memStore is store.PrivateXML in memory, keyed "user\x00key".
+type memStore struct {
+	mu sync.Mutex // guards m
+	m  map[string][]byte
+}
+
+func (s *memStore) PrivateXML(_ context.Context, u, k string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[u+"\x00"+k]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return v, nil
+}
+
+func (s *memStore) SetPrivateXML(_ context.Context, u, k string, v []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[u+"\x00"+k] = v
+	return nil
+}
+
+func parseIQ(t *testing.T, s string) *stanza.Stanza {
+	t.Helper()
+	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+	if err != nil {
+		t.Fatalf("parse %s: %v", s, err)
+	}
+	st, err := stanza.Parse(el)
+	if err != nil {
+		t.Fatalf("stanza %s: %v", s, err)
+	}
+	return st
+}
+
+const bookmarks = `<storage xmlns='storage:bookmarks'><conference jid='r@muc.example.com'/></storage>`
+
+func TestHandle(t *testing.T) {
+	const own = `from='juliet@example.com/b' id='1'`
+	tests := []struct {
+		iq   string
+		want string // serialised result payload; "" for an empty result
+		err  *stanza.Error
+	}{
+		0: { // stored data comes back
+			iq:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+			want: `<query xmlns='jabber:iq:private'>` + bookmarks + `</query>`,
+		},
+		1: { // nothing stored: the empty element asked for
+			iq:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><prefs xmlns='exodus:prefs'/></query></iq>`,
+			want: `<query xmlns='jabber:iq:private'><prefs xmlns='exodus:prefs'/></query>`,
+		},
+		2: { // the key is name and namespace: same namespace, other name
+			iq:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><other xmlns='storage:bookmarks'/></query></iq>`,
+			want: `<query xmlns='jabber:iq:private'><other xmlns='storage:bookmarks'/></query>`,
+		},
+		3: { // the own bare JID as 'to'
+			iq:   `<iq type='get' to='juliet@example.com' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+			want: `<query xmlns='jabber:iq:private'>` + bookmarks + `</query>`,
+		},
+		4: { // someone else's
+			iq:  `<iq type='get' to='romeo@example.com' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+			err: stanza.ErrForbidden,
+		},
+		5: {
+			iq:  `<iq type='set' to='romeo@example.com' ` + own + `><query xmlns='jabber:iq:private'>` + bookmarks + `</query></iq>`,
+			err: stanza.ErrForbidden,
+		},
+		6: { // no child element (XEP-0049 §2.3)
+			iq:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'/></iq>`,
+			err: stanza.ErrNotAcceptable,
+		},
+		7: { // reserved namespaces
+			iq:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><vCard xmlns='vcard-temp'/></query></iq>`,
+			err: stanza.ErrNotAcceptable,
+		},
+		8: {
+			iq:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><query xmlns='jabber:iq:roster'/></query></iq>`,
+			err: stanza.ErrNotAcceptable,
+		},
+		9: {
+			iq:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><x xmlns='http://jabber.org/protocol/muc'/></query></iq>`,
+			err: stanza.ErrNotAcceptable,
+		},
+		10: { // a child in no namespace of its own inherits jabber:iq:private
+			iq:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><prefs/></query></iq>`,
+			err: stanza.ErrNotAcceptable,
+		},
+		11: { // a get asks for one element
+			iq:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><a xmlns='x:a'/><b xmlns='x:b'/></query></iq>`,
+			err: stanza.ErrBadRequest,
+		},
+		12: { // too big
+			iq:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><big xmlns='x:big'>0123456789012345678901234567890123456789012345678901234567890123456789</big></query></iq>`,
+			err: stanza.ErrPolicyViolation,
+		},
+		13: { // a remote user
+			iq:  `<iq type='get' to='juliet@example.com' from='juliet@remote.org/b' id='1'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+			err: stanza.ErrForbidden,
+		},
+		14: {
+			iq:  `<iq type='get' ` + own + `><store xmlns='jabber:iq:private'/></iq>`,
+			err: stanza.ErrBadRequest,
+		},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			st := &memStore{m: map[string][]byte{"juliet\x00storage storage:bookmarks": []byte(bookmarks)}}
+			m := New(jid.MustParse("example.com"), st)
+			m.MaxSize = 90
+			res, err := m.Handle(context.Background(), parseIQ(t, tc.iq))
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if res != nil {
+				got = string(xmlstream.AppendIn(nil, res, stanza.NSClient))
+			}
+			if got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSetThenGet stores two fragments in one set (XEP-0049 §2.3 allows
+// several) and reads each back on its own.
+func TestSetThenGet(t *testing.T) {
+	st := &memStore{m: map[string][]byte{}}
+	m := New(jid.MustParse("example.com"), st)
+	ctx := context.Background()
+	set := parseIQ(t, `<iq type='set' id='1' from='juliet@example.com/b'><query xmlns='jabber:iq:private' xmlns:n='storage:rosternotes'>`+
+		`<exodus xmlns='exodus:prefs'><defaultnick>Hamlet</defaultnick></exodus><n:storage><n:note jid='a@b'>hi</n:note></n:storage></query></iq>`)
+	if res, err := m.Handle(ctx, set); err != nil || res != nil {
+		t.Fatalf("set: %v, %v", res, err)
+	}
+	tests := []struct{ ask, child, text string }{
+		0: {`<exodus xmlns='exodus:prefs'/>`, "defaultnick", "Hamlet"},
+		1: {`<storage xmlns='storage:rosternotes'/>`, "note", "hi"},
+	}
+	for i, tc := range tests {
+		res, err := m.Handle(ctx, parseIQ(t, `<iq type='get' id='2' from='juliet@example.com/c'><query xmlns='jabber:iq:private'>`+tc.ask+`</query></iq>`))
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		// The reply must stand alone once serialised (the prefix bound on
+		// the set's <query/> is not there any more).
+		back, err := xmlstream.Parse(xmlstream.Append(nil, res), xmlstream.Limits{})
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		frag := back.FirstChild()
+		if frag == nil || frag.ChildText(tc.child, frag.Space) != tc.text {
+			t.Errorf("%d: got %s", i, xmlstream.Append(nil, back))
+		}
+	}
+}
