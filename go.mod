@@ -1,6 +1,11 @@
 module parley
 
-go 1.26
+go 1.26.0
+
+require (
+	golang.org/x/net v0.62.0
+	golang.org/x/text v0.44.0
+)
 
 require (
 	github.com/coder/websocket v1.8.15 // indirect
@@ -12,9 +17,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	golang.org/x/crypto v0.59.0 // indirect
-	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/text v0.44.0 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
