@@ -1,0 +1,11 @@
+// Package presence implements presence of RFC 6121: the subscription state
+// machine of §3 and Appendix A on both the user's and the contact's side,
+// subscription pre-approval (§3.4), availability broadcast and probes
+// (§4.2-§4.5) and directed presence (§4.6).
+//
+// A Handler is the router's PresenceHandler. Subscription stanzas leave
+// with the user's bare JID as 'from' (§3.1.2) through router.Send, so a
+// local contact's side runs Inbound exactly as a remote server's stanza
+// would. Roster state lives in the roster module, whose Modify makes each
+// transition atomic and pushes it to interested resources.
+package presence
