@@ -1,0 +1,238 @@
+package router_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// fakeSession records what the router sends it.
+type fakeSession struct {
+	jid jid.JID
+
+	mu       sync.Mutex // guards got and ended
+	got      []*xmlstream.Element
+	ended    string
+	discard  bool
+	received int
+}
+
+func (s *fakeSession) JID() jid.JID { return s.jid }
+
+func (s *fakeSession) Send(b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.received++
+	if s.discard {
+		return nil
+	}
+	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+	if err != nil {
+		panic("router sent unparseable bytes: " + err.Error() + ": " + string(b))
+	}
+	s.got = append(s.got, el)
+	return nil
+}
+
+func (s *fakeSession) Terminate(e *stanza.StreamError) {
+	s.mu.Lock()
+	s.ended = e.Condition
+	s.mu.Unlock()
+}
+
+func (s *fakeSession) take() []*xmlstream.Element {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	got := s.got
+	s.got = nil
+	return got
+}
+
+type accountSet map[string]bool
+
+func (a accountSet) Exists(_ context.Context, u string) (bool, error) { return a[u], nil }
+
+type offlineRecorder struct{ stored []*stanza.Stanza }
+
+func (o *offlineRecorder) StoreOffline(_ context.Context, st *stanza.Stanza) error {
+	o.stored = append(o.stored, st)
+	return nil
+}
+
+func parse(t testing.TB, s string) *stanza.Stanza {
+	t.Helper()
+	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+	if err != nil {
+		t.Fatalf("parse %s: %v", s, err)
+	}
+	st, err := stanza.Parse(el)
+	if err != nil {
+		t.Fatalf("stanza %s: %v", s, err)
+	}
+	return st
+}
+
+// setup binds romeo/orchard and juliet/balcony (prio 1) and juliet/chamber
+// (prio 0), all available; nurse has an account and no session.
+func setup() (*router.Router, map[string]*fakeSession, *offlineRecorder) {
+	r := router.New(jid.MustParse("example.com"), accountSet{"romeo": true, "juliet": true, "nurse": true}, nil)
+	off := &offlineRecorder{}
+	r.SetOffline(off)
+	sessions := map[string]*fakeSession{}
+	for full, prio := range map[string]int8{"romeo@example.com/orchard": 0, "juliet@example.com/balcony": 1, "juliet@example.com/chamber": 0} {
+		s := &fakeSession{jid: jid.MustParse(full)}
+		r.Bind(s)
+		r.SetAvailability(s.jid, true, prio, nil)
+		sessions[full] = s
+	}
+	return r, sessions, off
+}
+
+// TestMessageRouting follows RFC 6121 §8.5.
+func TestMessageRouting(t *testing.T) {
+	tests := []struct {
+		stanza  string
+		to      []string // sessions that receive it
+		errorTo string   // condition bounced to romeo, if any
+		offline bool
+	}{
+		0: {stanza: `<message from='romeo@example.com/orchard' to='juliet@example.com' type='chat'><body>hi</body></message>`,
+			to: []string{"juliet@example.com/balcony"}}, // highest priority only
+		1: {stanza: `<message from='romeo@example.com/orchard' to='juliet@example.com/chamber' type='chat'><body>hi</body></message>`,
+			to: []string{"juliet@example.com/chamber"}},
+		2: {stanza: `<message from='romeo@example.com/orchard' to='juliet@example.com/gone' type='chat'><body>hi</body></message>`,
+			to: []string{"juliet@example.com/balcony"}}, // §8.5.3.2.1: as if bare
+		3: {stanza: `<message from='romeo@example.com/orchard' to='juliet@example.com' type='headline'><body>news</body></message>`,
+			to: []string{"juliet@example.com/balcony", "juliet@example.com/chamber"}},
+		4: {stanza: `<message from='romeo@example.com/orchard' to='juliet@example.com/gone' type='headline'><body>x</body></message>`},
+		5: {stanza: `<message from='romeo@example.com/orchard' to='juliet@example.com' type='groupchat'><body>x</body></message>`,
+			errorTo: "service-unavailable"},
+		6: {stanza: `<message from='romeo@example.com/orchard' to='nobody@example.com' type='chat'><body>x</body></message>`,
+			errorTo: "service-unavailable"}, // §8.5.1
+		7: {stanza: `<message from='romeo@example.com/orchard' to='nurse@example.com' type='chat'><body>x</body></message>`,
+			offline: true},
+		8: {stanza: `<message from='romeo@example.com/orchard' to='nobody@example.com' type='error'><body>x</body></message>`},
+		9: {stanza: `<message from='romeo@example.com/orchard' to='juliet@elsewhere.example' type='chat'><body>x</body></message>`,
+			errorTo: "remote-server-not-found"},
+		10: {stanza: `<iq from='romeo@example.com/orchard' to='juliet@example.com/gone' type='get' id='1'><query xmlns='jabber:iq:version'/></iq>`,
+			errorTo: "service-unavailable"},
+		11: {stanza: `<iq from='romeo@example.com/orchard' to='juliet@example.com/chamber' type='get' id='1'><query xmlns='jabber:iq:version'/></iq>`,
+			to: []string{"juliet@example.com/chamber"}},
+		12: {stanza: `<iq from='romeo@example.com/orchard' to='juliet@example.com' type='get' id='1'><query xmlns='urn:example:unknown'/></iq>`,
+			errorTo: "service-unavailable"},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			r, sessions, off := setup()
+			r.Route(context.Background(), parse(t, tc.stanza))
+			romeo := sessions["romeo@example.com/orchard"].take()
+			for full, s := range sessions {
+				if full == "romeo@example.com/orchard" {
+					continue
+				}
+				got := s.take()
+				want := contains(tc.to, full)
+				if want != (len(got) == 1) {
+					t.Errorf("%s got %d stanzas, want delivered=%v", full, len(got), want)
+				}
+			}
+			if tc.errorTo != "" {
+				if len(romeo) != 1 || romeo[0].Get("type") != "error" || romeo[0].Child("error", "").Child(tc.errorTo, stanza.NSStanzas) == nil {
+					t.Fatalf("want %s bounced to sender, got %v", tc.errorTo, romeo)
+				}
+			} else if len(romeo) != 0 {
+				t.Errorf("sender got %v", romeo)
+			}
+			if tc.offline != (len(off.stored) == 1) {
+				t.Errorf("offline stored %d, want %v", len(off.stored), tc.offline)
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestStanzaIDStamped checks XEP-0359: the recipient's server adds its id
+// and drops a forged one claiming to be from it.
+func TestStanzaIDStamped(t *testing.T) {
+	r, sessions, _ := setup()
+	r.Route(context.Background(), parse(t, `<message from='romeo@example.com/orchard' to='juliet@example.com/chamber' type='chat'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='juliet@example.com'/></message>`))
+	got := sessions["juliet@example.com/chamber"].take()
+	if len(got) != 1 {
+		t.Fatalf("got %d stanzas", len(got))
+	}
+	var ids []string
+	for _, c := range got[0].Children {
+		if c.Name == "stanza-id" && c.Space == router.NSStanzaID {
+			ids = append(ids, c.Get("id"))
+			if c.Get("by") != "juliet@example.com" {
+				t.Errorf("by = %q", c.Get("by"))
+			}
+		}
+	}
+	if len(ids) != 1 || ids[0] == "forged" || ids[0] == "" {
+		t.Fatalf("stanza ids = %v", ids)
+	}
+	if got[0].ChildText("body", "") != "hi" {
+		t.Errorf("body lost: %s", got[0].Raw)
+	}
+}
+
+// TestBindReplaces checks RFC 6120 §7.7.2.2: the old session gets <conflict/>.
+func TestBindReplaces(t *testing.T) {
+	r, sessions, _ := setup()
+	old := sessions["juliet@example.com/balcony"]
+	repl := &fakeSession{jid: old.jid}
+	r.Bind(repl)
+	if old.ended != "conflict" {
+		t.Fatalf("old session ended with %q", old.ended)
+	}
+	r.Unbind(context.Background(), old) // the old one's late unbind must not remove the new one
+	if res, ok := r.Lookup(old.jid); !ok || res.Session != repl {
+		t.Fatal("replacement was unbound by the old session")
+	}
+}
+
+// BenchmarkRouteMessage routes one chat message between two in-process
+// sessions: parse from bytes, stamp from, apply §8 rules, deliver.
+func BenchmarkRouteMessage(b *testing.B) {
+	r := router.New(jid.MustParse("example.com"), accountSet{"romeo": true, "juliet": true}, nil)
+	romeo := &fakeSession{jid: jid.MustParse("romeo@example.com/orchard"), discard: true}
+	juliet := &fakeSession{jid: jid.MustParse("juliet@example.com/balcony"), discard: true}
+	r.Bind(romeo)
+	r.Bind(juliet)
+	r.SetAvailability(juliet.jid, true, 0, nil)
+	raw := []byte(`<message to='juliet@example.com/balcony' type='chat' id='ktx72v49'><body>Art thou not Romeo, and a Montague?</body></message>`)
+	scope := xmlstream.NewScope(stanza.NSClient)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		el, err := xmlstream.ParseIn(raw, xmlstream.Limits{}, scope)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := stanza.Parse(el)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.SetFrom(romeo.jid)
+		r.Route(ctx, st)
+	}
+	if juliet.received == 0 {
+		b.Fatal("nothing delivered")
+	}
+}
