@@ -1,0 +1,599 @@
+package xmpptest
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley/internal/xmlstream"
+)
+
+// Options say whom to log in as and how.
+type Options struct {
+	// Domain is the stream's 'to' and the TLS server name; default
+	// "localhost".
+	Domain   string
+	User     string
+	Password string
+	// Resource to bind; empty asks the server to generate one.
+	Resource string
+	// DirectTLS starts with a TLS handshake (XEP-0368) instead of STARTTLS.
+	DirectTLS bool
+	// NoTLS skips STARTTLS even when offered (plaintext authentication on
+	// loopback, or to test that the server refuses it).
+	NoTLS bool
+	// Mechanism is the SASL mechanism; default SCRAM-SHA-256. It is used
+	// even if the server does not offer it, so tests can see the refusal.
+	Mechanism string
+	// TLSConfig overrides the default, which skips certificate
+	// verification (test servers use self-signed certificates) and asks
+	// for ALPN "xmpp-client".
+	TLSConfig *tls.Config
+	// Timeout bounds each negotiation step; default 10s.
+	Timeout time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Domain == "" {
+		o.Domain = "localhost"
+	}
+	if o.Mechanism == "" {
+		o.Mechanism = ScramSHA256
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Second
+	}
+}
+
+func (o *Options) tlsConfig() *tls.Config {
+	if o.TLSConfig != nil {
+		return o.TLSConfig
+	}
+	return &tls.Config{ServerName: o.Domain, InsecureSkipVerify: true, NextProtos: []string{"xmpp-client"}}
+}
+
+// AuthError is a SASL <failure/> (RFC 6120 §6.5).
+type AuthError struct {
+	Condition string // e.g. "not-authorized", "encryption-required"
+	Text      string
+}
+
+func (e *AuthError) Error() string {
+	return "xmpptest: SASL failure: " + e.Condition + textSuffix(e.Text)
+}
+
+// StreamError is a stream error received while negotiating (RFC 6120 §4.9).
+type StreamError struct {
+	Condition string
+	Text      string
+}
+
+func (e *StreamError) Error() string {
+	return "xmpptest: stream error: " + e.Condition + textSuffix(e.Text)
+}
+
+func textSuffix(t string) string {
+	if t == "" {
+		return ""
+	}
+	return " (" + t + ")"
+}
+
+// ErrTimeout is returned by Recv and Expect when nothing (matching)
+// arrived in time.
+var ErrTimeout = errors.New("xmpptest: timed out")
+
+// Client is a negotiated, bound XMPP session.
+type Client struct {
+	// JID is the full JID the server bound.
+	JID string
+	// Features are the stream features offered after authentication.
+	Features *xmlstream.Element
+	// TLS is the connection's TLS state, or nil without TLS.
+	TLS *tls.ConnectionState
+
+	t      transport
+	ids    atomic.Uint64
+	once   sync.Once // starts the reader
+	in     chan read
+	closed chan struct{}
+	cmu    sync.Once // closes closed
+
+	mu      sync.Mutex // guards backlog and err
+	backlog []*xmlstream.Element
+	err     error
+}
+
+type read struct {
+	el  *xmlstream.Element
+	err error
+}
+
+// Dial connects to addr (host:port), negotiates TLS and SASL and binds a
+// resource.
+func Dial(ctx context.Context, addr string, o Options) (*Client, error) {
+	o.defaults()
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	conn, err := d.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c := newClient(newTCP(conn))
+	if o.DirectTLS {
+		tc, err := c.tcp().startTLS(dctx, o.tlsConfig())
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		st := tc.ConnectionState()
+		c.TLS = &st
+	}
+	if err := c.negotiate(ctx, o); err != nil {
+		c.t.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// DialWebSocket is Dial over RFC 7395; url is ws:// or wss://.
+func DialWebSocket(ctx context.Context, url string, o Options) (*Client, error) {
+	o.defaults()
+	dctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: o.tlsConfig()}}
+	conn, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{Subprotocols: []string{"xmpp"}, HTTPClient: hc})
+	if err != nil {
+		return nil, err
+	}
+	if conn.Subprotocol() != "xmpp" {
+		conn.CloseNow()
+		return nil, fmt.Errorf("xmpptest: server chose subprotocol %q, not xmpp", conn.Subprotocol())
+	}
+	conn.SetReadLimit(int64(clientLimits.MaxStanza))
+	wctx, wcancel := context.WithCancel(context.Background())
+	c := newClient(&wsTransport{conn: conn, ctx: wctx, cancel: wcancel})
+	if err := c.negotiate(ctx, o); err != nil {
+		c.t.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// DialRaw connects to addr and, with tlsConfig set, completes a TLS
+// handshake first; the caller speaks whatever bytes it likes.
+func DialRaw(ctx context.Context, addr string, tlsConfig *tls.Config) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil || tlsConfig == nil {
+		return conn, err
+	}
+	tc := tls.Client(conn, tlsConfig)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// InsecureTLS is the TLS configuration for test servers: no verification,
+// ALPN xmpp-client (XEP-0368).
+func InsecureTLS(domain string) *tls.Config {
+	o := Options{Domain: domain}
+	o.defaults()
+	return o.tlsConfig()
+}
+
+func newClient(t transport) *Client {
+	return &Client{t: t, in: make(chan read, 64), closed: make(chan struct{})}
+}
+
+func (c *Client) tcp() *tcpTransport { return c.t.(*tcpTransport) }
+
+// negotiate runs RFC 6120 §4-§7 up to a bound resource.
+func (c *Client) negotiate(ctx context.Context, o Options) error {
+	// Cancelling ctx ends the negotiation by closing the connection.
+	stop := context.AfterFunc(ctx, func() { c.t.close() })
+	defer stop()
+	step := func() time.Time { return time.Now().Add(o.Timeout) }
+
+	features, err := c.openStream(o.Domain, step())
+	if err != nil {
+		return err
+	}
+	if tcp, ok := c.t.(*tcpTransport); ok && c.TLS == nil && !o.NoTLS && features.Child("starttls", NSTLS) != nil {
+		if err := c.t.write([]byte("<starttls xmlns='" + NSTLS + "'/>")); err != nil {
+			return err
+		}
+		el, err := c.nextElement(step())
+		if err != nil {
+			return err
+		}
+		if el.Name != "proceed" || el.Space != NSTLS {
+			return fmt.Errorf("xmpptest: STARTTLS answered with <%s xmlns='%s'/>", el.Name, el.Space)
+		}
+		sctx, cancel := context.WithDeadline(ctx, step())
+		tc, err := tcp.startTLS(sctx, o.tlsConfig())
+		cancel()
+		if err != nil {
+			return err
+		}
+		st := tc.ConnectionState()
+		c.TLS = &st
+		if _, err := c.openStream(o.Domain, step()); err != nil {
+			return err
+		}
+	}
+	if err := c.authenticate(o, step); err != nil {
+		return err
+	}
+	c.t.restart()
+	if c.Features, err = c.openStream(o.Domain, step()); err != nil {
+		return err
+	}
+	if c.Features.Child("bind", NSBind) == nil {
+		return errors.New("xmpptest: server offers no resource binding")
+	}
+	return c.bind(o.Resource, step())
+}
+
+// openStream sends a stream header and reads the server's header and
+// features.
+func (c *Client) openStream(domain string, deadline time.Time) (*xmlstream.Element, error) {
+	if err := c.t.open(domain); err != nil {
+		return nil, err
+	}
+	tok, err := c.t.next(deadline)
+	if err != nil {
+		return nil, err
+	}
+	if tok.Kind != xmlstream.StreamStart {
+		if tok.Kind == xmlstream.StreamElement {
+			if se := asStreamError(tok.El); se != nil {
+				return nil, se
+			}
+		}
+		return nil, fmt.Errorf("xmpptest: expected a stream header, got %v", tok.Kind)
+	}
+	f, err := c.nextElement(deadline)
+	if err != nil {
+		return nil, err
+	}
+	if f.Name != "features" || f.Space != NSStream {
+		return nil, fmt.Errorf("xmpptest: expected stream features, got <%s xmlns='%s'/>", f.Name, f.Space)
+	}
+	return f, nil
+}
+
+// nextElement reads one top-level element during negotiation; a stream
+// error or the end of the stream is returned as an error.
+func (c *Client) nextElement(deadline time.Time) (*xmlstream.Element, error) {
+	tok, err := c.t.next(deadline)
+	if err != nil {
+		return nil, err
+	}
+	switch tok.Kind {
+	case xmlstream.StreamEnd:
+		return nil, io.EOF
+	case xmlstream.StreamStart:
+		return nil, errors.New("xmpptest: unexpected stream header")
+	}
+	if se := asStreamError(tok.El); se != nil {
+		return nil, se
+	}
+	return tok.El, nil
+}
+
+func (c *Client) authenticate(o Options, step func() time.Time) error {
+	var initial []byte
+	var sc *scramClient
+	switch o.Mechanism {
+	case Plain:
+		initial = []byte("\x00" + o.User + "\x00" + o.Password)
+	default:
+		var err error
+		if sc, err = newScram(o.Mechanism, o.User, o.Password); err != nil {
+			return err
+		}
+		initial = sc.first()
+	}
+	if err := c.t.write([]byte("<auth xmlns='" + NSSASL + "' mechanism='" + xmlEscape(o.Mechanism) + "'>" +
+		base64.StdEncoding.EncodeToString(initial) + "</auth>")); err != nil {
+		return err
+	}
+	for challenges := 0; ; challenges++ {
+		el, err := c.nextElement(step())
+		if err != nil {
+			return err
+		}
+		if el.Space != NSSASL {
+			return fmt.Errorf("xmpptest: unexpected <%s xmlns='%s'/> during SASL", el.Name, el.Space)
+		}
+		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(el.Text))
+		if el.Name != "failure" && err != nil {
+			return fmt.Errorf("xmpptest: SASL %s is not base64: %w", el.Name, err)
+		}
+		switch el.Name {
+		case "failure":
+			ae := &AuthError{Text: el.ChildText("text", NSSASL)}
+			for _, ch := range el.Children {
+				if ch.Name != "text" {
+					ae.Condition = ch.Name
+				}
+			}
+			return ae
+		case "success":
+			if sc != nil {
+				// RFC 6120 §6.3.10: the SCRAM final message rides in <success/>.
+				return sc.verify(data)
+			}
+			return nil
+		case "challenge":
+			if sc == nil || challenges > 0 {
+				return errors.New("xmpptest: unexpected SASL challenge")
+			}
+			resp, err := sc.final(data)
+			if err != nil {
+				c.t.write([]byte("<abort xmlns='" + NSSASL + "'/>"))
+				return err
+			}
+			if err := c.t.write([]byte("<response xmlns='" + NSSASL + "'>" +
+				base64.StdEncoding.EncodeToString(resp) + "</response>")); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("xmpptest: unexpected <%s/> during SASL", el.Name)
+		}
+	}
+}
+
+func (c *Client) bind(resource string, deadline time.Time) error {
+	payload := "<bind xmlns='" + NSBind + "'/>"
+	if resource != "" {
+		payload = "<bind xmlns='" + NSBind + "'><resource>" + xmlEscape(resource) + "</resource></bind>"
+	}
+	if err := c.t.write([]byte("<iq type='set' id='bind'>" + payload + "</iq>")); err != nil {
+		return err
+	}
+	el, err := c.nextElement(deadline)
+	if err != nil {
+		return err
+	}
+	if el.Name != "iq" || el.Get("id") != "bind" {
+		return fmt.Errorf("xmpptest: unexpected answer to bind: %s", el)
+	}
+	if el.Get("type") != "result" {
+		return fmt.Errorf("xmpptest: bind failed: %s", el)
+	}
+	b := el.Child("bind", NSBind)
+	if b == nil || b.ChildText("jid", NSBind) == "" {
+		return fmt.Errorf("xmpptest: bind result without a JID: %s", el)
+	}
+	c.JID = b.ChildText("jid", NSBind)
+	return nil
+}
+
+// Send writes raw XML to the stream as is.
+func (c *Client) Send(raw string) error { return c.t.write([]byte(raw)) }
+
+// SendPresence sends initial presence (RFC 6121 §4.2).
+func (c *Client) SendPresence() error { return c.Send("<presence/>") }
+
+// Bare is the client's bare JID.
+func (c *Client) Bare() string {
+	b, _, _ := strings.Cut(c.JID, "/")
+	return b
+}
+
+// Recv returns the next top-level element: a stanza, or a stream error
+// (see StreamErrorCondition). The end of the stream is io.EOF.
+func (c *Client) Recv(timeout time.Duration) (*xmlstream.Element, error) {
+	c.mu.Lock()
+	if len(c.backlog) > 0 {
+		el := c.backlog[0]
+		c.backlog = c.backlog[1:]
+		c.mu.Unlock()
+		return el, nil
+	}
+	c.mu.Unlock()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	return c.recv(timer.C)
+}
+
+func (c *Client) recv(timeout <-chan time.Time) (*xmlstream.Element, error) {
+	c.mu.Lock()
+	err := c.err
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	c.once.Do(func() { go c.readLoop() })
+	select {
+	case r, ok := <-c.in:
+		if !ok {
+			r.err = net.ErrClosed
+		}
+		if r.err != nil {
+			c.mu.Lock()
+			c.err = r.err
+			c.mu.Unlock()
+			return nil, r.err
+		}
+		return r.el, nil
+	case <-timeout:
+		return nil, ErrTimeout
+	}
+}
+
+// Expect returns the first element, from the backlog or the stream, for
+// which match is true; the others are kept in the backlog for later Recv
+// and Expect calls.
+func (c *Client) Expect(timeout time.Duration, match func(*xmlstream.Element) bool) (*xmlstream.Element, error) {
+	c.mu.Lock()
+	for i, el := range c.backlog {
+		if match(el) {
+			c.backlog = append(c.backlog[:i:i], c.backlog[i+1:]...)
+			c.mu.Unlock()
+			return el, nil
+		}
+	}
+	c.mu.Unlock()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		el, err := c.recv(timer.C)
+		if err != nil {
+			return nil, fmt.Errorf("%w (skipped: %s)", err, c.backlogSummary())
+		}
+		if match(el) {
+			return el, nil
+		}
+		c.mu.Lock()
+		c.backlog = append(c.backlog, el)
+		c.mu.Unlock()
+	}
+}
+
+func (c *Client) backlogSummary() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.backlog) == 0 {
+		return "nothing"
+	}
+	var parts []string
+	for _, el := range c.backlog {
+		s := el.String()
+		if len(s) > 300 {
+			s = s[:300] + "…"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// IQ sends an IQ of type typ ("get" or "set") to 'to' (empty: the
+// account) with payload and returns the answer (type result or error).
+func (c *Client) IQ(timeout time.Duration, typ, to, payload string) (*xmlstream.Element, error) {
+	id := "q" + strconv.FormatUint(c.ids.Add(1), 10)
+	attrs := " type='" + xmlEscape(typ) + "' id='" + id + "'"
+	if to != "" {
+		attrs += " to='" + xmlEscape(to) + "'"
+	}
+	if err := c.Send("<iq" + attrs + ">" + payload + "</iq>"); err != nil {
+		return nil, err
+	}
+	return c.Expect(timeout, func(el *xmlstream.Element) bool {
+		return el.Name == "iq" && el.Get("id") == id && (el.Get("type") == "result" || el.Get("type") == "error")
+	})
+}
+
+func (c *Client) readLoop() {
+	defer close(c.in)
+	for {
+		tok, err := c.t.next(time.Time{})
+		var r read
+		switch {
+		case err != nil:
+			r.err = err
+		case tok.Kind == xmlstream.StreamEnd:
+			r.err = io.EOF
+		case tok.Kind == xmlstream.StreamElement:
+			r.el = tok.El
+		default:
+			continue
+		}
+		select {
+		case c.in <- r:
+		case <-c.closed:
+			return
+		}
+		if r.err != nil {
+			return
+		}
+	}
+}
+
+// Close ends the stream (RFC 6120 §4.4): it sends the closing tag, waits
+// briefly for the server's, and closes the connection.
+func (c *Client) Close() error {
+	werr := c.t.write(c.t.trailer())
+	if werr == nil {
+		deadline := time.After(2 * time.Second)
+		for {
+			if _, err := c.recv(deadline); err != nil {
+				break
+			}
+		}
+	}
+	c.cmu.Do(func() { close(c.closed) })
+	err := c.t.close()
+	if werr != nil {
+		return werr
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Kill closes the connection without ending the stream, as a crashed
+// client would.
+func (c *Client) Kill() error {
+	c.cmu.Do(func() { close(c.closed) })
+	return c.t.close()
+}
+
+// StreamErrorCondition returns the defined condition of a stream error
+// element (RFC 6120 §4.9.3), or "" if el is not a stream error.
+func StreamErrorCondition(el *xmlstream.Element) string {
+	if se := asStreamError(el); se != nil {
+		return se.Condition
+	}
+	return ""
+}
+
+func asStreamError(el *xmlstream.Element) *StreamError {
+	if el == nil || el.Name != "error" || el.Space != NSStream {
+		return nil
+	}
+	se := &StreamError{Text: el.ChildText("text", NSStreams)}
+	for _, ch := range el.Children {
+		if ch.Space == NSStreams && ch.Name != "text" {
+			se.Condition = ch.Name
+		}
+	}
+	return se
+}
+
+// StanzaErrorCondition returns the defined condition of a stanza's
+// <error/> (RFC 6120 §8.3.3), or "".
+func StanzaErrorCondition(el *xmlstream.Element) string {
+	e := el.Child("error", "")
+	if e == nil {
+		return ""
+	}
+	for _, ch := range e.Children {
+		if ch.Space == NSStanzas && ch.Name != "text" {
+			return ch.Name
+		}
+	}
+	return ""
+}
+
+func xmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", "\"", "&quot;").Replace(s)
+}
