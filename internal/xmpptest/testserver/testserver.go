@@ -1,0 +1,129 @@
+// Package testserver starts an in-process parley on loopback ports chosen
+// by the kernel, for integration and interop tests.
+package testserver
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"parley/internal/config"
+	"parley/internal/sasl"
+	"parley/internal/server"
+	"parley/internal/store"
+)
+
+// Server is a running in-process server.
+type Server struct {
+	*server.Server
+	Config config.Config
+}
+
+// Start builds and starts a server for domain "localhost" with its data in
+// a temporary directory and every listener on 127.0.0.1:0; configure, if
+// not nil, may change the configuration first. The server is stopped when
+// the test ends. Its log goes to the test's output (shown on failure or
+// with -v).
+func Start(tb testing.TB, configure func(*config.Config)) *Server {
+	tb.Helper()
+	out := &gatedWriter{w: tb.Output()}
+	tb.Cleanup(out.close) // runs after the server's Stop (cleanups are LIFO)
+	return start(tb, configure, slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo})))
+}
+
+// Quiet is Start with the log discarded (benchmarks, many connections).
+func Quiet(tb testing.TB, configure func(*config.Config)) *Server {
+	tb.Helper()
+	return start(tb, configure, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+func start(tb testing.TB, configure func(*config.Config), log *slog.Logger) *Server {
+	tb.Helper()
+	cfg := config.Default()
+	cfg.Data = tb.TempDir()
+	cfg.Domain = "localhost"
+	cfg.Listen = config.Listen{C2S: "127.0.0.1:0", C2STLS: "127.0.0.1:0", HTTP: "127.0.0.1:0"}
+	if configure != nil {
+		configure(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		tb.Fatalf("testserver: config: %v", err)
+	}
+	ctx := context.Background()
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		tb.Fatalf("testserver: new: %v", err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		tb.Fatalf("testserver: start: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := srv.Stop(ctx); err != nil {
+			tb.Errorf("testserver: stop: %v", err)
+		}
+	})
+	return &Server{Server: srv, Config: cfg}
+}
+
+// C2S is the STARTTLS listener's address.
+func (s *Server) C2S() string { return s.Addr("c2s").String() }
+
+// C2STLS is the direct TLS listener's address.
+func (s *Server) C2STLS() string { return s.Addr("c2s_tls").String() }
+
+// HTTP is the HTTP listener's address.
+func (s *Server) HTTP() string { return s.Addr("http").String() }
+
+// AddUser creates an account with password.
+func (s *Server) AddUser(tb testing.TB, username, password string) {
+	tb.Helper()
+	u, err := NewUser(username, password)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Store().CreateUser(context.Background(), u); err != nil {
+		tb.Fatalf("testserver: create %s: %v", username, err)
+	}
+}
+
+// NewUser derives the stored SCRAM keys of an account (4096 iterations).
+func NewUser(username, password string) (store.User, error) {
+	k1, err := sasl.NewKeys(sasl.SHA1, password, 4096)
+	if err != nil {
+		return store.User{}, err
+	}
+	k256, err := sasl.NewKeys(sasl.SHA256, password, 4096)
+	if err != nil {
+		return store.User{}, err
+	}
+	return store.User{Username: username, SHA1: k1, SHA256: k256}, nil
+}
+
+// gatedWriter drops writes once the test is over: server goroutines may
+// still log while stopping, and testing panics on output after the end.
+type gatedWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed atomic.Bool
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed.Load() {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gatedWriter) close() {
+	g.mu.Lock()
+	g.closed.Store(true)
+	g.mu.Unlock()
+}
