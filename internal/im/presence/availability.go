@@ -103,7 +103,7 @@ func (h *Handler) redeliverPending(ctx context.Context, full jid.JID) {
 		if !it.PendingIn || len(it.PendingInStanza) == 0 {
 			continue
 		}
-		el, err := xmlstream.Parse(append([]byte(nil), it.PendingInStanza...), xmlstream.Limits{})
+		el, err := xmlstream.ParseIn(append([]byte(nil), it.PendingInStanza...), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
 		if err != nil {
 			h.log.Error("presence: stored request unreadable", "jid", full.Bare().String(), "contact", it.JID, "err", err)
 			continue

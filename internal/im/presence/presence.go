@@ -33,7 +33,7 @@ type Handler struct {
 	// presence has been broadcast (offline message delivery hooks here).
 	OnInitialPresence func(ctx context.Context, full jid.JID, priority int8)
 
-	mu       sync.Mutex            // guards sessions
+	mu       sync.Mutex                // guards sessions
 	sessions map[jid.JID]*sessionState // by full JID
 }
 
