@@ -206,7 +206,7 @@ func (m *Module) Deliver(ctx context.Context, full jid.JID) error {
 }
 
 func parse(raw []byte) (*stanza.Stanza, error) {
-	el, err := xmlstream.Parse(slices.Clone(raw), xmlstream.Limits{})
+	el, err := xmlstream.ParseIn(slices.Clone(raw), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
 	if err != nil {
 		return nil, err
 	}
