@@ -25,7 +25,7 @@ type presenceLog struct {
 }
 
 func (p *presenceLog) Outbound(context.Context, *stanza.Stanza) {}
-func (p *presenceLog) Ended(context.Context, router.Resource)    {}
+func (p *presenceLog) Ended(context.Context, router.Resource)   {}
 func (p *presenceLog) Inbound(_ context.Context, st *stanza.Stanza) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -335,7 +335,10 @@ func TestModify(t *testing.T) {
 			wantPush: []string{"bob@example.com to"},
 			wantItem: &store.RosterItem{JID: "bob@example.com", Subscription: store.SubTo}},
 		4: {name: "pending stanza dropped with the pending flag", seed: []store.RosterItem{{JID: "bob@example.com", Subscription: store.SubNone, PendingIn: true, PendingInStanza: []byte("<presence/>")}},
-			fn:       func(it *store.RosterItem, _ bool) bool { it.PendingIn, it.Subscription = false, store.SubFrom; return true },
+			fn: func(it *store.RosterItem, _ bool) bool {
+				it.PendingIn, it.Subscription = false, store.SubFrom
+				return true
+			},
 			wantPush: []string{"bob@example.com from"},
 			wantItem: &store.RosterItem{JID: "bob@example.com", Subscription: store.SubFrom}},
 	}
