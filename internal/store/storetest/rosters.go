@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"parley/internal/store"
@@ -160,4 +161,36 @@ var rosterCases = []scenario{
 			t.Fatalf("version after recreate = %d (read %d before the put), want > 2", v2, v)
 		}
 	}},
+	{"roster_and_version_are_read_together", testRosterSnapshot},
+}
+
+// testRosterSnapshot reads the roster while another goroutine adds items,
+// one new contact per change, so a consistent read always has exactly as
+// many items as its version: a version read apart from its items would
+// let a client cache a roster under the wrong version.
+func testRosterSnapshot(t *testing.T, ctx context.Context, s store.Store) {
+	create(t, ctx, s, "alice")
+	const adds = 100
+	done := make(chan error, 1)
+	go func() {
+		for i := range adds {
+			it := store.RosterItem{JID: fmt.Sprintf("c%03d@example.net", i), Subscription: store.SubNone}
+			if _, err := s.PutRosterItem(ctx, "alice", it); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for {
+		items, v, err := s.Roster(ctx, "alice")
+		must(t, "Roster", err)
+		if int64(len(items)) != v {
+			t.Fatalf("Roster returned %d items at version %d", len(items), v)
+		}
+		if v == adds {
+			break
+		}
+	}
+	must(t, "PutRosterItem", <-done)
 }
