@@ -9,6 +9,9 @@ import (
 // address doubles the delay before the next failure answer, up to a cap,
 // and the count fades after a quiet period.
 type backoff struct {
+	free int           // failures answered at once
+	max  time.Duration // longest delay
+
 	mu    sync.Mutex // guards fails
 	fails map[string]failRecord
 }
@@ -25,7 +28,9 @@ const (
 	backoffLimit  = 100000 // addresses remembered; beyond it, the oldest go
 )
 
-func newBackoff() *backoff { return &backoff{fails: make(map[string]failRecord)} }
+func newBackoff(free int, max time.Duration) *backoff {
+	return &backoff{free: free, max: max, fails: make(map[string]failRecord)}
+}
 
 // failed records a failure and returns how long to wait before answering.
 func (b *backoff) failed(key string) time.Duration {
@@ -42,8 +47,11 @@ func (b *backoff) failed(key string) time.Duration {
 		b.prune(now)
 	}
 	b.fails[key] = r
-	d := backoffBase << min(r.n-1, 6)
-	return min(d, backoffMax)
+	if r.n <= b.free {
+		return 0
+	}
+	d := backoffBase << min(r.n-b.free-1, 10)
+	return min(d, b.max)
 }
 
 // succeeded forgets an address's failures.

@@ -42,6 +42,16 @@ type Config struct {
 	MaxResources int
 	// MaxConnsPerIP bounds concurrent connections from one address.
 	MaxConnsPerIP int
+	// StanzaRate is the sustained stanzas per second one session may
+	// send, with bursts of StanzaBurst; beyond it the session's reading
+	// pauses (traffic shaping: TCP pushes back on the client, nothing is
+	// dropped). Zero means no limit.
+	StanzaRate  float64
+	StanzaBurst int
+	// FreeAuthFailures are answered without delay; after them each failure
+	// from the same address doubles the delay, up to MaxAuthDelay.
+	FreeAuthFailures int
+	MaxAuthDelay     time.Duration
 
 	// Counters for metrics; any may be nil.
 	OnStanzaIn    func(kind string)
@@ -68,6 +78,12 @@ func (c *Config) defaults() {
 	}
 	if c.MaxConnsPerIP == 0 {
 		c.MaxConnsPerIP = 1000
+	}
+	if c.StanzaBurst < 1 {
+		c.StanzaBurst = 1
+	}
+	if c.MaxAuthDelay == 0 {
+		c.MaxAuthDelay = 8 * time.Second
 	}
 }
 
@@ -100,7 +116,7 @@ func New(cfg Config, r *router.Router, log *slog.Logger) *Server {
 		router:     r,
 		saslConfig: &sasl.Config{Lookup: cfg.Lookup, Domain: cfg.Domain.String()},
 		log:        log.With("component", "c2s"),
-		backoff:    newBackoff(),
+		backoff:    newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay),
 		sessions:   make(map[*session]struct{}),
 		perIP:      make(map[string]int),
 		stop:       make(chan struct{}),

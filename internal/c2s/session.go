@@ -58,6 +58,8 @@ type session struct {
 	out         outbox
 	closeOnce   sync.Once
 	terminating atomic.Bool
+	tokens      float64   // stanza rate limit bucket
+	refilled    time.Time // when tokens was last topped up
 }
 
 // JID implements router.Session.
@@ -471,6 +473,7 @@ func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
 		return nil
 	}
 	s.srv.countIn(st.Kind)
+	s.shape()
 	// RFC 6120 §8.1.2.1: the server stamps the full JID; a 'from' that is
 	// neither it nor the bare JID is a forgery.
 	if !st.From.IsZero() && st.From != s.full {
@@ -487,6 +490,31 @@ func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
 	}
 	s.srv.router.Route(ctx, st)
 	return nil
+}
+
+// shape enforces the stanza rate with a token bucket: when it is empty the
+// reader sleeps, so the client is slowed by TCP flow control instead of
+// losing stanzas.
+func (s *session) shape() {
+	rate := s.srv.cfg.StanzaRate
+	if rate <= 0 {
+		return
+	}
+	now := time.Now()
+	burst := float64(s.srv.cfg.StanzaBurst)
+	if s.refilled.IsZero() {
+		s.tokens = burst
+	} else {
+		s.tokens = min(burst, s.tokens+now.Sub(s.refilled).Seconds()*rate)
+	}
+	s.refilled = now
+	if s.tokens < 1 {
+		wait := time.Duration((1 - s.tokens) / rate * float64(time.Second))
+		time.Sleep(wait)
+		s.tokens = 1
+		s.refilled = now.Add(wait)
+	}
+	s.tokens--
 }
 
 func asStanzaError(err error) *stanza.Error {
