@@ -85,6 +85,16 @@ func (m *Module) Blocks(ctx context.Context, user string, j jid.JID) (bool, erro
 	return l.matches(j), nil
 }
 
+// Forget drops what the module holds in memory for a user, for when the
+// account is deleted (a new account of the same name must not inherit the
+// old block list from the cache).
+func (m *Module) Forget(user string) {
+	m.cache.invalidate(user)
+	m.mu.Lock()
+	delete(m.interested, user)
+	m.mu.Unlock()
+}
+
 // InterceptInbound enforces the recipient's list on a stanza to a local
 // user (XEP-0191 §3.3): the user appears offline to a blocked sender.
 func (m *Module) InterceptInbound(ctx context.Context, st *stanza.Stanza) error {

@@ -301,3 +301,21 @@ func TestStalePushTarget(t *testing.T) {
 		t.Errorf("%d stale interested entries kept", n)
 	}
 }
+
+// TestForget: after Forget, a new account of the same name starts from
+// the store, not from the old cached list.
+func TestForget(t *testing.T) {
+	st := newMemStore()
+	st.lists["juliet"] = []string{"romeo@capulet.lit"}
+	m := New(router.New(jid.MustParse("capulet.lit"), nil, nil), st, nil)
+	ctx := context.Background()
+	romeo := jid.MustParse("romeo@capulet.lit")
+	if ok, _ := m.Blocks(ctx, "juliet", romeo); !ok {
+		t.Fatal("romeo not blocked")
+	}
+	delete(st.lists, "juliet") // the account and its data are gone
+	m.Forget("juliet")
+	if ok, _ := m.Blocks(ctx, "juliet", romeo); ok {
+		t.Error("the old list survived Forget")
+	}
+}
