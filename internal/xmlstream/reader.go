@@ -252,9 +252,17 @@ func (r *Reader) begin(seg uint8, i int) {
 // scan advances through buf[pos:end] and returns a token when one is
 // complete.
 func (r *Reader) scan() (Token, bool, error) {
-	b := r.buf[:r.end]
+	all := r.buf[:r.end]
 	i := r.pos
-	for i < len(b) {
+	for i < len(all) {
+		// Inside a segment, look no further than one byte past MaxStanza,
+		// so the same input fails the same way however reads split it.
+		b := all
+		if r.seg != 0 {
+			if lim := r.segStart + r.lim.MaxStanza - r.segLen(r.segStart) + 1; lim < len(b) {
+				b = b[:lim]
+			}
+		}
 		switch r.state {
 		case stPrologue, stStream:
 			i = skipSpace(b, i)
