@@ -1,0 +1,172 @@
+package interop
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/xmpptest/testserver"
+)
+
+// python is Debian's interpreter: its dist-packages (python3-slixmpp) are
+// not visible to a pyenv python3 earlier on PATH.
+const python = "/usr/bin/python3"
+
+const password = "interop pass 1"
+
+// require skips the test when a tool is missing, except under CI=true,
+// where a missing tool is a failure: CI installs everything (.ci/run).
+func require(t *testing.T, pkg string, check func() error) {
+	t.Helper()
+	if err := check(); err != nil {
+		msg := "SKIP: " + pkg + " not installed (apt-get install " + pkg + "): " + err.Error()
+		if os.Getenv("CI") == "true" {
+			t.Fatal(strings.Replace(msg, "SKIP:", "CI=true and", 1))
+		}
+		t.Skip(msg)
+	}
+}
+
+func requireSlixmpp(t *testing.T) {
+	require(t, "python3-slixmpp", func() error {
+		out, err := exec.Command(python, "-c", "import slixmpp").CombinedOutput()
+		if err != nil {
+			return errors.New(strings.TrimSpace(string(out)) + " " + err.Error())
+		}
+		return nil
+	})
+}
+
+func requireSendxmpp(t *testing.T) string {
+	var path string
+	require(t, "go-sendxmpp", func() error {
+		var err error
+		path, err = exec.LookPath("go-sendxmpp")
+		return err
+	})
+	return path
+}
+
+func hostPort(t *testing.T, addr string) (string, string) {
+	t.Helper()
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		t.Fatalf("address %q has no port", addr)
+	}
+	return addr[:i], addr[i+1:]
+}
+
+// TestSlixmppTwoUsers runs slix_two_users.py: login, subscriptions both
+// ways, messages both ways, offline delivery with a delay.
+func TestSlixmppTwoUsers(t *testing.T) {
+	requireSlixmpp(t)
+	for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-1"} {
+		t.Run(mech, func(t *testing.T) {
+			srv := testserver.Start(t, nil)
+			srv.AddUser(t, "alice", password)
+			srv.AddUser(t, "bob", password)
+			host, port := hostPort(t, srv.C2S())
+			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, python, "slix_two_users.py", host, port,
+				"alice@localhost", password, "bob@localhost", password, "--mech", mech)
+			out, err := cmd.CombinedOutput()
+			t.Logf("slix_two_users.py:\n%s", out)
+			if err != nil {
+				t.Fatalf("slix_two_users.py failed (%v):\n%s", err, out)
+			}
+			if !strings.Contains(string(out), "PASS") {
+				t.Fatalf("slix_two_users.py exited 0 without PASS:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestSendxmppToSlixmpp: go-sendxmpp (STARTTLS, then direct TLS) delivers
+// a message that a slixmpp client receives.
+func TestSendxmppToSlixmpp(t *testing.T) {
+	requireSlixmpp(t)
+	sendxmpp := requireSendxmpp(t)
+	srv := testserver.Start(t, nil)
+	srv.AddUser(t, "alice", password)
+	srv.AddUser(t, "bob", password)
+	tests := []struct {
+		name  string
+		addr  string
+		flags []string
+	}{
+		{"starttls", srv.C2S(), nil},
+		{"direct-tls", srv.C2STLS(), []string{"--tls"}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			body := "hello from go-sendxmpp " + strconv.Itoa(i)
+			host, port := hostPort(t, srv.C2S())
+			recv := exec.CommandContext(ctx, python, "slix_receive.py", host, port,
+				"bob@localhost", password, "alice@localhost", body, "--timeout", "30")
+			var out strings.Builder
+			stdout, err := recv.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			recv.Stderr = &out
+			if err := recv.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := make(chan string)
+			go func() {
+				defer close(lines)
+				s := bufio.NewScanner(stdout)
+				for s.Scan() {
+					lines <- s.Text()
+				}
+			}()
+			waitLine := func(prefix string) string {
+				t.Helper()
+				timer := time.NewTimer(40 * time.Second)
+				defer timer.Stop()
+				for {
+					select {
+					case l, ok := <-lines:
+						if !ok {
+							recv.Wait()
+							t.Fatalf("receiver ended before %s; stderr:\n%s", prefix, out.String())
+						}
+						out.WriteString(l + "\n")
+						if strings.HasPrefix(l, prefix) || strings.HasPrefix(l, "FAIL") {
+							return l
+						}
+					case <-timer.C:
+						t.Fatalf("no %s from the receiver in time:\n%s", prefix, out.String())
+					}
+				}
+			}
+			if l := waitLine("READY"); l != "READY" {
+				recv.Wait()
+				t.Fatalf("receiver: %s\n%s", l, out.String())
+			}
+			args := append([]string{"--username", "alice@localhost", "--password", password,
+				"--jserver", tc.addr, "--no-tls-verify", "--timeout", "20"}, tc.flags...)
+			send := exec.CommandContext(ctx, sendxmpp, append(args, "bob@localhost")...)
+			send.Stdin = strings.NewReader(body + "\n")
+			send.Env = append(os.Environ(), "HOME="+t.TempDir()) // no user config file
+			if sout, err := send.CombinedOutput(); err != nil {
+				t.Fatalf("go-sendxmpp %v failed (%v):\n%s", tc.flags, err, sout)
+			}
+			l := waitLine("PASS")
+			go io.Copy(io.Discard, stdout)
+			if err := recv.Wait(); err != nil || !strings.HasPrefix(l, "PASS") {
+				t.Fatalf("receiver: %s (%v)\n%s", l, err, out.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,117 @@
+"""Shared pieces of the slixmpp interop scripts: a client that records what
+happened, bounded waits, and PASS/FAIL reporting. Run under /usr/bin/python3
+(Debian's python3-slixmpp)."""
+
+import asyncio
+import logging
+import ssl
+import sys
+
+from slixmpp import ClientXMPP
+
+
+class Fail(Exception):
+    """A check that did not hold; the message says which and why."""
+
+
+class Client(ClientXMPP):
+    """A slixmpp client that forces one SASL mechanism, requires STARTTLS,
+    skips certificate checks (test servers are self-signed) and queues what
+    it receives."""
+
+    def __init__(self, jid, password, mech="SCRAM-SHA-256"):
+        super().__init__(jid, password, sasl_mech=mech)
+        self.ssl_context.check_hostname = False
+        self.ssl_context.verify_mode = ssl.CERT_NONE
+        self.auto_authorize = True   # approve subscription requests
+        self.auto_subscribe = False  # subscribing back is the test's job
+        self.register_plugin("xep_0030")
+        self.register_plugin("xep_0199")
+        self.register_plugin("xep_0203")
+        self.messages = asyncio.Queue()
+        self.started = asyncio.Event()
+        self.tls = False
+        self.problem = None
+        self.add_event_handler("tls_success", self._on_tls)
+        self.add_event_handler("session_start", self._on_start)
+        self.add_event_handler("message", self._on_message)
+        self.add_event_handler("failed_all_auth", lambda _=None: self._problem("authentication failed"))
+        self.add_event_handler("failed_auth", lambda s=None: self._problem("SASL failure: %s" % s))
+        self.add_event_handler("connection_failed", lambda e=None: self._problem("connection failed: %s" % e))
+        self.add_event_handler("stream_error", lambda e=None: self._problem("stream error: %s" % e))
+
+    def _problem(self, why):
+        if self.problem is None:
+            self.problem = why
+        self.started.set()  # wake whoever waits for the session
+
+    def _on_tls(self, _event):
+        self.tls = True
+
+    async def _on_start(self, _event):
+        await self.get_roster(timeout=10)
+        self.send_presence()
+        self.started.set()
+
+    def _on_message(self, msg):
+        if msg["type"] in ("chat", "normal") and msg["body"]:
+            self.messages.put_nowait(msg)
+
+    async def login(self, host, port, timeout=15):
+        """Connect with STARTTLS and wait for the session."""
+        self.connect(address=(host, port), force_starttls=True)
+        await bounded(self.started.wait(), timeout, "%s: session start" % self.boundjid.bare)
+        if self.problem:
+            raise Fail("%s: %s" % (self.boundjid.bare, self.problem))
+        if not self.tls:
+            raise Fail("%s: logged in without STARTTLS" % self.boundjid.bare)
+        mech = self["feature_mechanisms"].mech
+        if mech is None or mech.name != self["feature_mechanisms"].use_mech:
+            raise Fail("%s: mechanism %s used, not %s" % (self.boundjid.bare, mech and mech.name, self["feature_mechanisms"].use_mech))
+
+    async def expect_message(self, body, timeout=10):
+        """Wait for a chat message carrying body; skip others."""
+        async def wait():
+            while True:
+                msg = await self.messages.get()
+                if msg["body"].strip() == body.strip():
+                    return msg
+        return await bounded(wait(), timeout, "%s: message %r" % (self.boundjid.bare, body))
+
+    async def logout(self, timeout=5):
+        await bounded(self.disconnect(wait=2.0), timeout, "%s: disconnect" % self.boundjid.bare)
+
+
+async def bounded(aw, timeout, what):
+    """Await aw for at most timeout seconds; a timeout is a Fail naming what."""
+    try:
+        return await asyncio.wait_for(aw, timeout)
+    except asyncio.TimeoutError:
+        raise Fail("timed out after %ss waiting for %s" % (timeout, what)) from None
+
+
+async def until(cond, timeout, what, step=0.05):
+    """Poll cond() until true, at most timeout seconds."""
+    async def poll():
+        while not cond():
+            await asyncio.sleep(step)
+    await bounded(poll(), timeout, what)
+
+
+def run(main, name, debug=False):
+    """Run main() and report PASS or FAIL with the reason; exit non-zero on
+    failure."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.ERROR,
+                        format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    try:
+        asyncio.run(asyncio.wait_for(main(), 120))
+    except Fail as e:
+        print("FAIL %s: %s" % (name, e), flush=True)
+        sys.exit(1)
+    except asyncio.TimeoutError:
+        print("FAIL %s: the whole run took over 120s" % name, flush=True)
+        sys.exit(1)
+    except Exception as e:  # anything unexpected is a failure, with its type
+        print("FAIL %s: %s: %s" % (name, type(e).__name__, e), flush=True)
+        sys.exit(1)
+    print("PASS %s" % name, flush=True)
