@@ -177,6 +177,7 @@ func (r *Reader) Next() (Token, error) {
 				return Token{}, r.fail(err)
 			}
 			if ok {
+				r.idle()
 				return tok, nil
 			}
 			continue
@@ -194,6 +195,16 @@ func (r *Reader) Next() (Token, error) {
 			}
 		}
 		r.srcErr = err
+	}
+}
+
+// idle gives the large buffer back as soon as it is drained after a short
+// read with no segment pending: the caller may now process the token for a
+// long time, or the peer may go quiet.
+func (r *Reader) idle() {
+	if r.large != nil && r.pos == r.end && !r.lastFull && r.seg == 0 {
+		largePool.Put(r.large)
+		r.large, r.buf = nil, nil
 	}
 }
 

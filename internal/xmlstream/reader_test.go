@@ -336,3 +336,31 @@ func TestReaderPipelinedOneRead(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// The per-connection budget (DESIGN.md) allows under 16 KiB for an idle
+// client; the reader's share, after a stream header and a stanza, must
+// stay near its inline buffer.
+func TestReaderIdleHeap(t *testing.T) {
+	if raceEnabled {
+		t.Skip("heap figures differ under the race detector")
+	}
+	const n = 2000
+	readers := make([]*Reader, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range readers {
+		r := NewReader(strings.NewReader(header+msgStanza), Limits{})
+		r.Next()
+		r.Next()
+		readers[i] = r
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (after.HeapAlloc - before.HeapAlloc) / n
+	t.Logf("Reader struct %d bytes; heap per idle reader after a header and a stanza: %d bytes", unsafe.Sizeof(Reader{}), per)
+	if per > 2048 {
+		t.Errorf("idle reader holds %d bytes", per)
+	}
+	runtime.KeepAlive(readers)
+}
