@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -163,7 +162,10 @@ func TestSendxmppToSlixmpp(t *testing.T) {
 				t.Fatalf("go-sendxmpp %v failed (%v):\n%s", tc.flags, err, sout)
 			}
 			l := waitLine("PASS")
-			go io.Copy(io.Discard, stdout)
+			go func() {
+				for range lines { // let the reader finish
+				}
+			}()
 			if err := recv.Wait(); err != nil || !strings.HasPrefix(l, "PASS") {
 				t.Fatalf("receiver: %s (%v)\n%s", l, err, out.String())
 			}
