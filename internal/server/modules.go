@@ -1,0 +1,54 @@
+package server
+
+import (
+	"parley/internal/c2s"
+	"parley/internal/config"
+	"parley/internal/im/blocking"
+	"parley/internal/im/disco"
+	"parley/internal/im/offline"
+	"parley/internal/im/ping"
+	"parley/internal/im/presence"
+	"parley/internal/im/private"
+	"parley/internal/im/register"
+	"parley/internal/im/roster"
+	"parley/internal/im/vcard"
+	"parley/internal/im/version"
+)
+
+// registerModules builds every IM module on the router. It returns the
+// in-band registration handler for c2s when registration is enabled.
+func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
+	r, st, log := s.router, s.store, s.log
+	domain := r.Domain()
+
+	rosters := roster.New(st, r, roster.Limits{})
+	r.HandleIQ(roster.NS, rosters.HandleIQ)
+
+	pres := presence.New(r, rosters, log.With("component", "presence"))
+	off := offline.New(st, r, domain, cfg.Limits.OfflineMax, log.With("component", "offline"))
+	pres.OnInitialPresence = off.OnInitialPresence
+	r.SetPresence(pres)
+	off.Register(r)
+
+	blocks := blocking.New(r, st, st)
+	blocks.Register()
+	disco.New(domain, r).Register(r)
+	ping.Register(r)
+	version.New(domain, Version).Register(r)
+	vcard.New(domain, st).Register(r)
+	private.New(domain, st).Register(r)
+
+	// The stanza-id feature is the router's (it stamps ids, XEP-0359).
+	r.AddFeature("urn:xmpp:sid:0")
+
+	// Password change and account removal (XEP-0077 §3.2-3.3) are always
+	// served to authenticated users; creating accounts before
+	// authentication only when configured.
+	reg := register.New(r, st, 0, 0)
+	reg.OnRemove = blocks.Forget
+	reg.Register()
+	if !cfg.Register.Enabled {
+		return nil
+	}
+	return reg
+}

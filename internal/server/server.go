@@ -1,0 +1,231 @@
+// Package server assembles parley: it opens the store, builds the router
+// and every module, and starts and stops the listeners. It is the one
+// wiring place (cmd/parley only parses flags and calls it); components are
+// started in dependency order and stopped in reverse.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"parley/internal/c2s"
+	"parley/internal/config"
+	"parley/internal/httpapi"
+	"parley/internal/jid"
+	"parley/internal/metrics"
+	"parley/internal/router"
+	"parley/internal/sasl"
+	"parley/internal/store"
+	"parley/internal/store/sqlite"
+	"parley/internal/transport"
+	"parley/internal/xmlstream"
+)
+
+// Version is the software version reported by XEP-0092 and `parley version`.
+var Version = "0.1.0-dev"
+
+// Server is a running parley node.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   store.Store
+	router  *router.Router
+	c2s     *c2s.Server
+	metrics *metrics.Metrics
+	tls     *tls.Config
+
+	mu        sync.Mutex // guards listeners and addrs
+	listeners []net.Listener
+	addrs     map[string]net.Addr
+	httpSrv   *http.Server
+	serving   sync.WaitGroup
+}
+
+// New builds a server from a validated configuration; Start runs it.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	domain, err := jid.Parse(cfg.Domain)
+	if err != nil || !domain.IsDomain() {
+		return nil, fmt.Errorf("server: domain %q is not a domain", cfg.Domain)
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, addrs: make(map[string]net.Addr), metrics: metrics.New()}
+	if cfg.Listen.C2S != config.Off || cfg.Listen.C2STLS != config.Off {
+		cert, err := transport.LoadOrCreateCert(cfg.Data, domain.String(), cfg.Cert, cfg.Key)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		s.tls = transport.TLSConfig(cert)
+	}
+	s.router = router.New(domain, accounts{st}, log.With("component", "router"))
+	s.router.OnError = s.metrics.RoutingError
+	registrar := s.registerModules(cfg)
+	c2sCfg := c2s.Config{
+		Domain: domain,
+		TLS:    s.tls,
+		Limits: xmlstream.Limits{MaxStanza: cfg.Limits.MaxStanza, MaxDepth: cfg.Limits.MaxDepth},
+		Lookup: func(ctx context.Context, username string) (store.ScramKeys, store.ScramKeys, error) {
+			u, err := st.GetUser(ctx, username)
+			if errors.Is(err, store.ErrNotFound) {
+				return store.ScramKeys{}, store.ScramKeys{}, sasl.ErrUnknownUser
+			}
+			return u.SHA1, u.SHA256, err
+		},
+		IdleTimeout:   cfg.Limits.IdleTimeout.Duration,
+		Keepalive:     cfg.Limits.Keepalive.Duration,
+		AuthTimeout:   cfg.Limits.AuthTimeout.Duration,
+		MaxConnsPerIP: cfg.Limits.MaxConnectionsPerIP,
+		StanzaRate:    cfg.Limits.StanzaRate,
+		StanzaBurst:   cfg.Limits.StanzaBurst,
+
+		FreeAuthFailures: cfg.Limits.AuthFailuresBeforeBackoff,
+		MaxAuthDelay:     cfg.Limits.AuthBackoffMax.Duration,
+		OnStanzaIn:    s.metrics.StanzaIn,
+		OnStanzaOut:   s.metrics.StanzaOut,
+		OnAuthFailure: s.metrics.AuthFailure,
+		OnSession:     s.metrics.Session,
+	}
+	if registrar != nil {
+		c2sCfg.Registrar = registrar
+	}
+	s.c2s = c2s.New(c2sCfg, s.router, log)
+	return s, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.Store != "" {
+		return nil, fmt.Errorf("server: store %q: only the embedded SQLite store exists so far", redact(cfg.Store))
+	}
+	return sqlite.Open(ctx, cfg.SQLitePath())
+}
+
+// redact hides a password in a store URL for messages.
+func redact(s string) string {
+	if i := len("postgres://"); len(s) > i {
+		return s[:i] + "…"
+	}
+	return s
+}
+
+// Start opens the listeners and serves. Addresses may use port 0; Addr
+// tells which port was chosen.
+func (s *Server) Start(ctx context.Context) error {
+	s.c2s.Start()
+	plain := s.cfg.AllowPlaintext
+	if err := s.listen("c2s", s.cfg.Listen.C2S, func(ln net.Listener) error {
+		return s.c2s.Serve(ln, false, plain)
+	}); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
+	if err := s.listen("c2s_tls", s.cfg.Listen.C2STLS, func(ln net.Listener) error {
+		return s.c2s.Serve(ln, true, plain)
+	}); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
+	s.httpSrv = &http.Server{
+		Handler: httpapi.Handler(httpapi.Endpoints{
+			WebSocket: s.c2s.WebSocket(plain, s.cfg.TrustedProxyPrefixes()),
+			Metrics:   s.metrics.Handler(),
+			Health: func(ctx context.Context) error {
+				_, err := s.store.ListUsers(ctx)
+				return err
+			},
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if err := s.listen("http", s.cfg.Listen.HTTP, s.httpSrv.Serve); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
+	return nil
+}
+
+func (s *Server) listen(name, addr string, serve func(net.Listener) error) error {
+	if addr == config.Off || addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("server: listen.%s: %w", name, err)
+	}
+	s.mu.Lock()
+	s.listeners = append(s.listeners, ln)
+	s.addrs[name] = ln.Addr()
+	s.mu.Unlock()
+	s.log.Info("listening", "listener", name, "addr", ln.Addr().String())
+	s.serving.Add(1)
+	go func() {
+		defer s.serving.Done()
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("listener failed", "listener", name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the bound address of a listener ("c2s", "c2s_tls", "http"),
+// or nil when it is off.
+func (s *Server) Addr(name string) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addrs[name]
+}
+
+// Store is the server's store (for administrative commands and tests).
+func (s *Server) Store() store.Store { return s.store }
+
+// Router is the server's router (for tests).
+func (s *Server) Router() *router.Router { return s.router }
+
+// Stop stops accepting, sends system-shutdown to every stream, waits for
+// sessions to end (or ctx), and closes the store last so that everything
+// acknowledged is flushed.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	lns := s.listeners
+	s.listeners = nil
+	s.mu.Unlock()
+	for _, ln := range lns {
+		ln.Close()
+	}
+	var errs []error
+	if s.httpSrv != nil {
+		// WebSocket sessions are hijacked: Shutdown does not wait for them,
+		// the c2s shutdown below ends them.
+		if err := s.httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.c2s.Shutdown(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	s.serving.Wait()
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// accounts answers the router's question with the store.
+type accounts struct{ st store.Users }
+
+func (a accounts) Exists(ctx context.Context, username string) (bool, error) {
+	_, err := a.st.GetUser(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
