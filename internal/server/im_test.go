@@ -68,8 +68,18 @@ func subscribe(t *testing.T, from, to *xmpptest.Client, fromSubAfter, toSubAfter
 
 func TestSubscriptionBothWays(t *testing.T) {
 	srv := newServer(t, nil)
-	alice := online(t, srv, "alice", "desk")
-	bob := online(t, srv, "bob", "phone")
+	alice := login(t, srv, "alice", "desk")
+	bob := login(t, srv, "bob", "phone")
+	// RFC 6121 §2.1.6: pushes go to "interested" resources, those that
+	// requested the roster; clients do that before initial presence.
+	for _, c := range []*xmpptest.Client{alice, bob} {
+		if res, err := c.IQ(wait, "get", "", "<query xmlns='jabber:iq:roster'/>"); err != nil || res.Get("type") != "result" {
+			t.Fatalf("%s roster get: %v %s", c.JID, err, res)
+		}
+		if err := c.SendPresence(); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// RFC 6121 §2.3: add the contact first, as clients do.
 	res, err := alice.IQ(wait, "set", "", "<query xmlns='jabber:iq:roster'><item jid='bob@localhost' name='Bob'><group>Friends</group></item></query>")

@@ -111,6 +111,9 @@ type Client struct {
 	closed chan struct{}
 	cmu    sync.Once // closes closed
 
+	trailerSent atomic.Bool // we ended our side of the stream
+	ended       atomic.Bool // the server ended the stream (or the connection)
+
 	mu      sync.Mutex // guards backlog and err
 	backlog []*xmlstream.Element
 	err     error
@@ -511,10 +514,21 @@ func (c *Client) readLoop() {
 			r.err = err
 		case tok.Kind == xmlstream.StreamEnd:
 			r.err = io.EOF
+			// RFC 6120 §4.4: answer the server's closing tag with ours and
+			// close, as a client does (a WebSocket server otherwise waits
+			// for the close handshake, RFC 7395 §3.6).
+			c.ended.Store(true)
+			if c.trailerSent.CompareAndSwap(false, true) {
+				c.t.write(c.t.trailer())
+			}
+			c.t.close()
 		case tok.Kind == xmlstream.StreamElement:
 			r.el = tok.El
 		default:
 			continue
+		}
+		if r.err != nil {
+			c.ended.Store(true)
 		}
 		select {
 		case c.in <- r:
@@ -530,7 +544,15 @@ func (c *Client) readLoop() {
 // Close ends the stream (RFC 6120 §4.4): it sends the closing tag, waits
 // briefly for the server's, and closes the connection.
 func (c *Client) Close() error {
-	werr := c.t.write(c.t.trailer())
+	if c.ended.Load() {
+		c.cmu.Do(func() { close(c.closed) })
+		c.t.close()
+		return nil
+	}
+	var werr error
+	if c.trailerSent.CompareAndSwap(false, true) {
+		werr = c.t.write(c.t.trailer())
+	}
 	if werr == nil {
 		deadline := time.After(2 * time.Second)
 		for {
@@ -541,10 +563,10 @@ func (c *Client) Close() error {
 	}
 	c.cmu.Do(func() { close(c.closed) })
 	err := c.t.close()
-	if werr != nil {
+	if werr != nil && !c.ended.Load() {
 		return werr
 	}
-	if errors.Is(err, net.ErrClosed) {
+	if err != nil && (c.ended.Load() || errors.Is(err, net.ErrClosed)) {
 		return nil
 	}
 	return err
