@@ -106,9 +106,15 @@ func hasXMLNS(b []byte) bool {
 
 func (f *wsFraming) restart() {}
 
+// close starts the WebSocket closing handshake (RFC 6455 §7) without
+// waiting for it: a client that never answers must not hold up the session
+// or a server shutdown for the library's five-second wait.
 func (f *wsFraming) close() error {
-	defer f.cancel()
-	return f.conn.Close(websocket.StatusNormalClosure, "")
+	go func() {
+		f.conn.Close(websocket.StatusNormalClosure, "")
+		f.cancel()
+	}()
+	return nil
 }
 
 func (f *wsFraming) remote() net.Addr { return f.addr }
