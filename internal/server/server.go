@@ -169,7 +169,7 @@ func (s *Server) listen(name, addr string, serve func(net.Listener) error) error
 	s.serving.Add(1)
 	go func() {
 		defer s.serving.Done()
-		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("listener failed", "listener", name, "err", err)
 		}
 	}()
@@ -203,9 +203,10 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	var errs []error
 	if s.httpSrv != nil {
-		// WebSocket sessions are hijacked: Shutdown does not wait for them,
-		// the c2s shutdown below ends them.
-		if err := s.httpSrv.Shutdown(ctx); err != nil {
+		// Shutdown closes the HTTP listener (already closed above: that
+		// error is expected). WebSocket sessions are hijacked, so it does
+		// not wait for them; the c2s shutdown below ends them.
+		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}
