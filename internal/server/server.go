@@ -93,10 +93,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 		FreeAuthFailures: cfg.Limits.AuthFailuresBeforeBackoff,
 		MaxAuthDelay:     cfg.Limits.AuthBackoffMax.Duration,
-		OnStanzaIn:    s.metrics.StanzaIn,
-		OnStanzaOut:   s.metrics.StanzaOut,
-		OnAuthFailure: s.metrics.AuthFailure,
-		OnSession:     s.metrics.Session,
+		OnStanzaIn:       s.metrics.StanzaIn,
+		OnStanzaOut:      s.metrics.StanzaOut,
+		OnAuthFailure:    s.metrics.AuthFailure,
+		OnSession:        s.metrics.Session,
 	}
 	if registrar != nil {
 		c2sCfg.Registrar = registrar
