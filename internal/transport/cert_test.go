@@ -61,7 +61,7 @@ func TestLoadOrCreateCertGenerates(t *testing.T) {
 
 			dir := filepath.Join(data, "tls")
 			for path, want := range map[string]os.FileMode{
-				dir: 0o700 | os.ModeDir,
+				dir:                                  0o700 | os.ModeDir,
 				filepath.Join(dir, tc.domain+".key"): 0o600,
 				filepath.Join(dir, tc.domain+".crt"): 0o644,
 			} {
