@@ -1,7 +1,3 @@
-// Package metrics holds parley's Prometheus collectors on a registry of its
-// own (not the global default), so tests and several servers in one process
-// do not collide. Other packages record through plain functions and never
-// import Prometheus.
 package metrics
 
 import (
@@ -13,7 +9,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics are the collectors of one server.
+// Label values the server uses. Every distinct label value is a new time
+// series, so labels come from these small fixed sets (and SASL mechanism
+// names and RFC 6120 conditions), never from JIDs or error text.
+const (
+	TransportTCP       = "tcp"
+	TransportTLS       = "tls"
+	TransportWebSocket = "websocket"
+
+	KindMessage  = "message"
+	KindPresence = "presence"
+	KindIQ       = "iq"
+)
+
+// Metrics are the collectors of one server. Its methods are safe for
+// concurrent use.
 type Metrics struct {
 	reg         *prometheus.Registry
 	sessions    *prometheus.GaugeVec
@@ -52,11 +62,11 @@ func New() *Metrics {
 	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the common series so dashboards see zeros, not gaps.
-	for _, k := range []string{"message", "presence", "iq"} {
+	for _, k := range []string{KindMessage, KindPresence, KindIQ} {
 		m.stanzasIn.WithLabelValues(k)
 		m.stanzasOut.WithLabelValues(k)
 	}
-	for _, t := range []string{"tcp", "tls", "websocket"} {
+	for _, t := range []string{TransportTCP, TransportTLS, TransportWebSocket} {
 		m.sessions.WithLabelValues(t)
 	}
 	return m
