@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"parley/internal/server"
+)
+
+const usage = `usage: parley <command> [flags] [arguments]
+
+commands:
+  serve                     run the server
+  user add JID              create an account (password from --password or stdin)
+  user passwd JID           set an account's password
+  user del JID              delete an account and everything it owns
+  user list                 list accounts
+  config check [FILE]       validate a configuration file
+  version                   print the version
+
+Every command except version takes --config FILE (default $PARLEY_CONFIG)
+and --data DIR, --domain DOMAIN to override it. JID is user@domain on the
+configured domain, or a bare username.
+Run "parley <command> -h" for a command's flags.
+`
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError marks an error in how the command was invoked (exit 2), as
+// opposed to a failure while running it (exit 1).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// errReported means the command already printed what went wrong and only
+// the exit status remains to be set.
+var errReported = errors.New("reported")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns its exit status. It takes its
+// streams as arguments so tests run commands in-process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(args[1:])
+	case "user":
+		err = runUser(args[1:], stdin, stdout, stderr)
+	case "config":
+		err = runConfig(args[1:], stdout, stderr)
+	case "version":
+		if len(args) > 1 {
+			err = usageError{errors.New("version takes no arguments")}
+			break
+		}
+		fmt.Fprintf(stdout, "parley %s %s\n", server.Version, runtime.Version())
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = usageError{fmt.Errorf("unknown command %q", args[0])}
+	}
+	return exitStatus(err, stderr)
+}
+
+func exitStatus(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		// The flag package has printed the command's usage on request.
+		return exitOK
+	case errors.Is(err, errReported):
+		return exitFailure
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "parley: %v\nRun \"parley help\" for usage.\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "parley: %v\n", err)
+		return exitFailure
+	}
+}
+
+// newFlagSet returns a flag set whose -h output names the command.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: parley %s\n\nflags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}

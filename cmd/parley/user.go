@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"parley/internal/config"
+	"parley/internal/jid"
+	"parley/internal/sasl"
+	"parley/internal/store"
+	"parley/internal/store/sqlite"
+)
+
+const userSynopsis = "user add|passwd|del|list [flags] [JID]"
+
+func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("usage: parley %s", userSynopsis)}
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("user "+sub, userSynopsis, stderr)
+	var password *string
+	wantJID := true
+	switch sub {
+	case "add", "passwd":
+		password = fs.String("password", "", "the new `password` (visible to other local users in ps; omit to read a line from stdin)")
+	case "del":
+	case "list":
+		wantJID = false
+	default:
+		return usageError{fmt.Errorf("user: unknown subcommand %q", sub)}
+	}
+	cfg, pos, err := config.FromArgs(fs, args)
+	if err != nil {
+		return usageError{err}
+	}
+	if wantJID && len(pos) != 1 {
+		return usageError{fmt.Errorf("user %s takes one JID", sub)}
+	}
+	if !wantJID && len(pos) != 0 {
+		return usageError{errors.New("user list takes no arguments")}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	var username string
+	if wantJID {
+		if username, err = usernameOf(pos[0], cfg.Domain); err != nil {
+			return usageError{err}
+		}
+	}
+	var pw string
+	if password != nil {
+		if pw, err = readPassword(*password, stdin); err != nil {
+			return err
+		}
+	}
+
+	ctx := context.Background()
+	st, err := openStore(ctx, cfg, sub == "add")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	addr := username + "@" + cfg.Domain
+	switch sub {
+	case "add":
+		err = addUser(ctx, st, username, pw)
+		if errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("user %s already exists", addr)
+		}
+		if err == nil {
+			fmt.Fprintf(stdout, "added %s\n", addr)
+		}
+	case "passwd":
+		err = setPassword(ctx, st, username, pw)
+		if err == nil {
+			fmt.Fprintf(stdout, "password changed for %s\n", addr)
+		}
+	case "del":
+		err = st.DeleteUser(ctx, username)
+		if err == nil {
+			fmt.Fprintf(stdout, "deleted %s\n", addr)
+		}
+	case "list":
+		var names []string
+		names, err = st.ListUsers(ctx)
+		for _, n := range names {
+			fmt.Fprintf(stdout, "%s@%s\n", n, cfg.Domain)
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user %s", addr)
+	}
+	if err != nil {
+		return err
+	}
+	return st.Close()
+}
+
+// usernameOf accepts a bare JID on the configured domain, or a bare
+// username, and returns the normalised username the store is keyed by.
+func usernameOf(arg, domain string) (string, error) {
+	if !strings.ContainsAny(arg, "@/") {
+		u, err := jid.Localpart(arg)
+		if err != nil {
+			return "", fmt.Errorf("%q is not a valid username: %w", arg, err)
+		}
+		return u, nil
+	}
+	j, err := jid.Parse(arg)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a valid JID: %w", arg, err)
+	}
+	switch {
+	case j.Local() == "":
+		return "", fmt.Errorf("%q has no username (want user@%s)", arg, domain)
+	case !j.IsBare():
+		return "", fmt.Errorf("%q has a resource; give a bare JID (user@%s)", arg, domain)
+	case j.Domain() != domain:
+		return "", fmt.Errorf("%q is not on this server's domain %q (set --domain or --config)", arg, domain)
+	}
+	return j.Local(), nil
+}
+
+// readPassword returns the flag's value or, without one, the first line of
+// stdin. Stdin keeps the password out of the process list and shell
+// history; echo is not suppressed, since the typical caller is a script.
+func readPassword(flagValue string, stdin io.Reader) (string, error) {
+	pw := flagValue
+	if pw == "" {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("reading password: %w", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	if pw == "" {
+		return "", usageError{errors.New("empty password (give --password or one line on stdin)")}
+	}
+	return pw, nil
+}
+
+// openStore opens the configured store. Only add may create the database:
+// for the other commands a missing database almost always means a wrong
+// --data, and creating an empty one there would hide that.
+func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store, error) {
+	if cfg.Store != "" {
+		return nil, errors.New("store: only the embedded SQLite store exists so far")
+	}
+	path := cfg.SQLitePath()
+	if create {
+		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no database at %s (check --data or --config)", path)
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// scramKeys derives the stored keys for both SCRAM hashes; the password
+// itself is never stored or printed.
+func scramKeys(password string) (sha1, sha256 store.ScramKeys, err error) {
+	if sha1, err = sasl.NewKeys(sasl.SHA1, password, sasl.DefaultIterations); err != nil {
+		return sha1, sha256, fmt.Errorf("password: %w", err)
+	}
+	if sha256, err = sasl.NewKeys(sasl.SHA256, password, sasl.DefaultIterations); err != nil {
+		return sha1, sha256, fmt.Errorf("password: %w", err)
+	}
+	return sha1, sha256, nil
+}
+
+func addUser(ctx context.Context, st store.Users, username, password string) error {
+	k1, k256, err := scramKeys(password)
+	if err != nil {
+		return err
+	}
+	return st.CreateUser(ctx, store.User{Username: username, SHA1: k1, SHA256: k256, Created: time.Now()})
+}
+
+func setPassword(ctx context.Context, st store.Users, username, password string) error {
+	k1, k256, err := scramKeys(password)
+	if err != nil {
+		return err
+	}
+	return st.SetUserKeys(ctx, username, k1, k256)
+}
