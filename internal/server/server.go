@@ -57,11 +57,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil || !domain.IsDomain() {
 		return nil, fmt.Errorf("server: domain %q is not a domain", cfg.Domain)
 	}
-	st, err := openStore(ctx, cfg)
+	m := metrics.New()
+	st, err := openStore(ctx, cfg, m)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st, addrs: make(map[string]net.Addr), metrics: metrics.New()}
+	s := &Server{cfg: cfg, log: log, store: st, addrs: make(map[string]net.Addr), metrics: m}
 	if cfg.Listen.C2S != config.Off || cfg.Listen.C2STLS != config.Off {
 		cert, err := transport.LoadOrCreateCert(cfg.Data, domain.String(), cfg.Cert, cfg.Key)
 		if err != nil {
@@ -105,19 +106,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	return s, nil
 }
 
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, m *metrics.Metrics) (store.Store, error) {
 	if cfg.Store != "" {
-		return nil, fmt.Errorf("server: store %q: only the embedded SQLite store exists so far", redact(cfg.Store))
+		// config.Validate accepts only postgres:// here; never echo the URL,
+		// it may hold a password.
+		return nil, errors.New("server: the PostgreSQL store is not available in this build yet")
 	}
-	return sqlite.Open(ctx, cfg.SQLitePath())
-}
-
-// redact hides a password in a store URL for messages.
-func redact(s string) string {
-	if i := len("postgres://"); len(s) > i {
-		return s[:i] + "…"
-	}
-	return s
+	return sqlite.OpenWith(ctx, cfg.SQLitePath(), sqlite.Options{Observe: m.StoreOp})
 }
 
 // Start opens the listeners and serves. Addresses may use port 0; Addr
