@@ -161,6 +161,14 @@ func (s *Server) sweep(now time.Time) {
 			ss.terminateUnbound(&stanza.StreamError{Condition: "connection-timeout", Text: "authentication took too long"})
 		case time.Duration(unix-ss.lastRead.Load())*time.Second > s.cfg.IdleTimeout:
 			ss.Terminate(&stanza.StreamError{Condition: "connection-timeout", Text: "idle too long"})
+		case ss.bound.Load() && time.Duration(unix-ss.lastRead.Load())*time.Second > s.cfg.IdleTimeout/2 &&
+			ss.pingedAt.Load() < ss.lastRead.Load():
+			// Half the idle timeout without a byte: ask (XEP-0199). Every
+			// client answers an IQ, with a result or an error (RFC 6120
+			// §8.2.3), so a live client never reaches the timeout.
+			ss.pingedAt.Store(unix)
+			ss.out.send([]byte("<iq type='get' id='ping-" + stanza.NewID() + "' from='" + s.domain.String() +
+				"' to='" + xmlEscape(ss.full.String()) + "'><ping xmlns='urn:xmpp:ping'/></iq>"))
 		case ss.bound.Load() && ss.transport != "websocket" &&
 			time.Duration(unix-ss.lastWrite.Load())*time.Second >= s.cfg.Keepalive:
 			ss.out.send([]byte(" ")) // RFC 6120 §4.6.1 whitespace keepalive

@@ -3,7 +3,9 @@ package c2s
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -52,6 +54,7 @@ type session struct {
 	started     time.Time
 	lastRead    atomic.Int64 // unix seconds; read by the sweeper
 	lastWrite   atomic.Int64 // unix seconds; read by the sweeper
+	pingedAt    atomic.Int64 // unix seconds of the sweeper's last ping
 	bound       atomic.Bool  // read by the sweeper
 	full        jid.JID      // set once at bind, before bound is true
 	wmu         sync.Mutex   // serialises frame writes and the STARTTLS swap
@@ -136,7 +139,7 @@ func (s *session) fail(e *stanza.StreamError) {
 	s.srv.log.Info("stream error", "remote", s.ip, "jid", s.full.String(), "condition", e.Condition, "reason", e.Text)
 	var frames [][]byte
 	if !s.headerSent {
-		frames = append(frames, s.fr.header(stanza.NewID(), s.srv.domain.String(), "", "en"))
+		frames = append(frames, s.fr.header(streamID(), s.srv.domain.String(), "", "en"))
 		s.headerSent = true
 	}
 	frames = append(frames, s.fr.streamError(e), s.fr.trailer())
@@ -209,7 +212,7 @@ func (s *session) open(h *xmlstream.Element) error {
 		}
 	}
 	s.headerSent = true
-	if err := s.write(s.fr.header(stanza.NewID(), s.srv.domain.String(), from, s.lang)); err != nil {
+	if err := s.write(s.fr.header(streamID(), s.srv.domain.String(), from, s.lang)); err != nil {
 		return err
 	}
 	if v := h.Get("version"); !strings.HasPrefix(v, "1.") {
@@ -515,6 +518,14 @@ func (s *session) shape() {
 		s.refilled = now.Add(wait)
 	}
 	s.tokens--
+}
+
+// streamID is an unpredictable stream id (RFC 6120 §4.7.3: it must not be
+// guessable, later protocols such as dialback key on it).
+func streamID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func asStanzaError(err error) *stanza.Error {
