@@ -58,14 +58,19 @@ func BenchmarkIdleSession(b *testing.B) {
 		}
 		n = v
 	}
-	for b.Loop() {
-		runIdle(b, n)
+	for _, mode := range []string{"tls", "plaintext"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				runIdle(b, n, mode == "plaintext")
+			}
+		})
 	}
 }
 
-func runIdle(b *testing.B, n int) {
+func runIdle(b *testing.B, n int, plaintext bool) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envIdleChild+"=1", envIdleN+"="+strconv.Itoa(n), "PARLEY_IDLE_DATA="+b.TempDir())
+	cmd.Env = append(os.Environ(), envIdleChild+"=1", envIdleN+"="+strconv.Itoa(n), "PARLEY_IDLE_DATA="+b.TempDir(),
+		"PARLEY_IDLE_PLAIN="+strconv.FormatBool(plaintext))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -117,7 +122,8 @@ func runIdle(b *testing.B, n int) {
 		wg.Go(func() {
 			for i := range next {
 				c, err := xmpptest.Dial(context.Background(), addr, xmpptest.Options{
-					User: "idle" + strconv.Itoa(i/idleResource), Password: idlePassword, Resource: "r" + strconv.Itoa(i)})
+					User: "idle" + strconv.Itoa(i/idleResource), Password: idlePassword, Resource: "r" + strconv.Itoa(i),
+					NoTLS: plaintext})
 				if err == nil {
 					err = c.SendPresence()
 				}
@@ -163,6 +169,7 @@ func idleChild() int {
 	cfg.Domain = idleDomain
 	cfg.Listen = config.Listen{C2S: "127.0.0.1:0", C2STLS: config.Off, HTTP: config.Off}
 	cfg.Limits.MaxConnectionsPerIP = n + 100
+	cfg.AllowPlaintext = os.Getenv("PARLEY_IDLE_PLAIN") == "true" // the listener is loopback
 	ctx := context.Background()
 	srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
