@@ -21,6 +21,11 @@ func (r *Router) Route(ctx context.Context, st *stanza.Stanza) {
 			return
 		}
 	}
+	if st.Kind == stanza.Message {
+		for _, o := range r.observers {
+			o.Outgoing(ctx, st)
+		}
+	}
 	switch {
 	case st.Kind == stanza.Presence && r.presence != nil:
 		r.presence.Outbound(ctx, st)
@@ -100,6 +105,7 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
 	if !st.To.IsBare() {
 		if res, ok := r.table.session(st.To); ok {
 			r.stampID(st)
+			r.observeIncoming(ctx, st, []Session{res.Session})
 			r.deliver(res.Session, st)
 			return
 		}
@@ -134,6 +140,7 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
 		return
 	}
 	r.stampID(st)
+	r.observeIncoming(ctx, st, targets)
 	for _, s := range targets {
 		r.deliver(s, st)
 	}
@@ -168,6 +175,7 @@ func (r *Router) toOffline(ctx context.Context, st *stanza.Stanza) {
 		return
 	}
 	r.stampID(st)
+	r.observeIncoming(ctx, st, nil)
 	if err := r.offline.StoreOffline(ctx, st); err != nil {
 		r.reject(ctx, st, err)
 	}
@@ -185,6 +193,14 @@ func (r *Router) stampID(st *stanza.Stanza) {
 		return c.Name == "stanza-id" && c.Space == NSStanzaID && c.Get("by") == by
 	})
 	st.AddChild(xmlstream.New("stanza-id", NSStanzaID, "id", stanza.NewID(), "by", by))
+}
+
+// observeIncoming tells observers of a message for a local user, after
+// its stanza id is stamped and before it is delivered.
+func (r *Router) observeIncoming(ctx context.Context, st *stanza.Stanza, to []Session) {
+	for _, o := range r.observers {
+		o.Incoming(ctx, st, to)
+	}
 }
 
 // serverIQ dispatches an IQ to the handler of its payload namespace.

@@ -60,6 +60,22 @@ type Accounts interface {
 	Exists(ctx context.Context, username string) (bool, error)
 }
 
+// MessageObserver sees the messages of local users: archiving (XEP-0313)
+// and carbons (XEP-0280) are observers. Calls are synchronous on the
+// sender's routing path, so an observer that must be durable before the
+// sender is acknowledged (the archive) simply returns after its commit.
+type MessageObserver interface {
+	// Outgoing is called for a message a local user sends, after the
+	// outbound interceptors passed it and before it is routed; st.From is
+	// the sender's full JID.
+	Outgoing(ctx context.Context, st *stanza.Stanza)
+	// Incoming is called for a message addressed to a local user after the
+	// router stamped its XEP-0359 stanza-id (by = the user's bare JID) and
+	// before delivery to the sessions in to; to is empty when the message
+	// goes to offline storage.
+	Incoming(ctx context.Context, st *stanza.Stanza, to []Session)
+}
+
 // Remote delivers to other domains (s2s or another node); nil until
 // federation exists.
 type Remote interface {
@@ -80,6 +96,7 @@ type Router struct {
 	remote     Remote
 	outbound   []Interceptor
 	inbound    []Interceptor
+	observers  []MessageObserver
 	features   []string
 	log        *slog.Logger
 
@@ -129,6 +146,9 @@ func (r *Router) InterceptOutbound(i Interceptor) { r.outbound = append(r.outbou
 
 // InterceptInbound adds a check on stanzas addressed to local users.
 func (r *Router) InterceptInbound(i Interceptor) { r.inbound = append(r.inbound, i) }
+
+// ObserveMessages adds a message observer.
+func (r *Router) ObserveMessages(o MessageObserver) { r.observers = append(r.observers, o) }
 
 // AddFeature advertises a service discovery feature of the server
 // (XEP-0030); disco reads Features.

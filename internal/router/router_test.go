@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -234,5 +235,42 @@ func BenchmarkRouteMessage(b *testing.B) {
 	}
 	if juliet.received == 0 {
 		b.Fatal("nothing delivered")
+	}
+}
+
+type observerRecorder struct {
+	outgoing []string
+	incoming []string // stanza-id, then the number of target sessions
+}
+
+func (o *observerRecorder) Outgoing(_ context.Context, st *stanza.Stanza) {
+	o.outgoing = append(o.outgoing, st.From.String())
+}
+
+func (o *observerRecorder) Incoming(_ context.Context, st *stanza.Stanza, to []router.Session) {
+	id := st.El.Child("stanza-id", router.NSStanzaID)
+	if id == nil {
+		o.incoming = append(o.incoming, "no stanza-id")
+		return
+	}
+	o.incoming = append(o.incoming, id.Get("by")+" "+strconv.Itoa(len(to)))
+}
+
+// TestMessageObservers: observers see the sender's message and the
+// recipient's stamped copy with its targets (empty when stored offline).
+func TestMessageObservers(t *testing.T) {
+	r, _, _ := setup()
+	o := &observerRecorder{}
+	r.ObserveMessages(o)
+	ctx := context.Background()
+	r.Route(ctx, parse(t, `<message from='romeo@example.com/orchard' to='juliet@example.com' type='chat'><body>a</body></message>`))
+	r.Route(ctx, parse(t, `<message from='romeo@example.com/orchard' to='nurse@example.com' type='chat'><body>b</body></message>`))
+	r.Route(ctx, parse(t, `<presence from='romeo@example.com/orchard'/>`))
+	if len(o.outgoing) != 2 || o.outgoing[0] != "romeo@example.com/orchard" {
+		t.Errorf("outgoing = %v", o.outgoing)
+	}
+	want := []string{"juliet@example.com 1", "nurse@example.com 0"}
+	if strings.Join(o.incoming, ",") != strings.Join(want, ",") {
+		t.Errorf("incoming = %v, want %v", o.incoming, want)
 	}
 }
