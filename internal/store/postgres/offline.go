@@ -1,0 +1,79 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"parley/internal/store"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// StoreOffline appends a message and returns once it is committed. msg.ID
+// is ignored (the store assigns it); a zero Stamp means now. Concurrent
+// calls share one transaction. store.ErrNotFound if the user does not
+// exist.
+func (s *Store) StoreOffline(ctx context.Context, username string, msg store.OfflineMessage) error {
+	defer s.observe("StoreOffline", time.Now())
+	err := s.storeOffline(ctx, &offlineRequest{
+		ctx:      ctx,
+		username: username,
+		stamp:    stamp(msg.Stamp),
+		stanza:   nonNil(msg.Stanza),
+		done:     make(chan error, 1),
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: store offline for %q: %w", username, err)
+	}
+	return nil
+}
+
+// OfflineMessages returns a user's stored messages in arrival order.
+func (s *Store) OfflineMessages(ctx context.Context, username string) ([]store.OfflineMessage, error) {
+	defer s.observe("OfflineMessages", time.Now())
+	rows, err := s.pool.Query(ctx, `SELECT id, stamp, stanza FROM offline
+		WHERE username = $1 ORDER BY id`, username)
+	var msgs []store.OfflineMessage
+	if err == nil {
+		msgs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.OfflineMessage, error) {
+			var m store.OfflineMessage
+			err := row.Scan(&m.ID, &m.Stamp, &m.Stanza)
+			m.Stamp = m.Stamp.UTC()
+			return m, err
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: offline messages of %q: %w", username, err)
+	}
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	return msgs, nil
+}
+
+// DeleteOffline removes the listed messages of username; IDs that are
+// unknown or belong to someone else are ignored.
+func (s *Store) DeleteOffline(ctx context.Context, username string, ids []int64) error {
+	defer s.observe("DeleteOffline", time.Now())
+	if len(ids) == 0 {
+		return nil
+	}
+	// One statement whatever the count: the IDs travel as one array.
+	_, err := s.exec(ctx, `DELETE FROM offline WHERE username = $1 AND id = ANY($2)`, username, ids)
+	if err != nil {
+		return fmt.Errorf("postgres: delete offline of %q: %w", username, err)
+	}
+	return nil
+}
+
+// CountOffline returns how many messages wait for the user.
+func (s *Store) CountOffline(ctx context.Context, username string) (int, error) {
+	defer s.observe("CountOffline", time.Now())
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM offline WHERE username = $1`, username).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count offline of %q: %w", username, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,169 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parley/internal/store"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Errors with stable identities.
+var (
+	// ErrClosed is returned by writes after Close.
+	ErrClosed = errors.New("postgres: store closed")
+	// ErrSchemaTooNew means the database was migrated by a newer parley;
+	// this build refuses to open it rather than misread it.
+	ErrSchemaTooNew = errors.New("postgres: schema newer than this build")
+)
+
+// Options tune a Store. The zero value is ready to use.
+type Options struct {
+	// Observe, when set, is called after every store operation with the
+	// method name (e.g. "StoreOffline") and how long the call took,
+	// including time queued for the writer. It lets the server record
+	// latency without this package importing a metrics library. It is
+	// called from the caller's goroutine and must be safe for concurrent
+	// use.
+	Observe func(op string, d time.Duration)
+}
+
+// Store is a store.Store in a PostgreSQL database. It is safe for
+// concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	opts Options
+
+	offline   chan *offlineRequest // unbuffered: a send succeeds only once run holds it
+	quit      chan struct{}        // closed by Close
+	stopped   chan struct{}        // closed when run returns
+	closeOnce sync.Once
+	closeErr  error
+
+	commits atomic.Int64 // offline batches committed by run; tests check batching
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or key=value
+// string as pgx accepts, including pool_max_conns), migrates its schema
+// and starts the offline writer. Close releases it.
+func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx redacts passwords from its message only on a best-effort
+		// basis, so say what is wrong without quoting the string.
+		return nil, errors.New("postgres: cannot parse the connection string (not shown: it may hold a password)")
+	}
+	// Durability: a caller is answered after COMMIT, and COMMIT must mean
+	// the WAL reached the disk, because stanzas are acknowledged
+	// (XEP-0198) as stored. Insist on that even if the server's default is
+	// off, unless the connection string itself says otherwise.
+	if _, set := cfg.ConnConfig.RuntimeParams["synchronous_commit"]; !set {
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
+	}
+	if err := migrate(ctx, pool, migrations); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{
+		pool:    pool,
+		opts:    opts,
+		offline: make(chan *offlineRequest),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go s.run()
+	return s, nil
+}
+
+// Close stops the offline writer, after it finishes the batch in hand, and
+// closes the pool. Writes after Close return ErrClosed. Calling Close again
+// returns the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		s.pool.Close()
+	})
+	return s.closeErr
+}
+
+// closed reports whether Close has begun; writes check it so they fail
+// with ErrClosed rather than with the pool's own error.
+func (s *Store) closed() bool {
+	select {
+	case <-s.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// observe reports an operation's latency to Options.Observe; use as
+// defer s.observe("Op", time.Now()).
+func (s *Store) observe(op string, start time.Time) {
+	if s.opts.Observe != nil {
+		s.opts.Observe(op, time.Since(start))
+	}
+}
+
+// SQLSTATE codes this package tells apart.
+const (
+	foreignKeyViolation = "23503"
+	uniqueViolation     = "23505"
+)
+
+// isCode reports whether err is a PostgreSQL error with the given SQLSTATE.
+func isCode(err error, code string) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == code
+}
+
+// missingUser turns the foreign-key violation of writing data for an
+// account that does not exist into store.ErrNotFound.
+func missingUser(err error) error {
+	if isCode(err, foreignKeyViolation) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// nonNil stores an absent blob as an empty one: pgx sends a nil slice as
+// NULL, and the columns are NOT NULL so a reader never has to tell NULL
+// from empty.
+func nonNil[T any](b []T) []T {
+	if b == nil {
+		return []T{}
+	}
+	return b
+}
+
+// stamp is the time to store for t: the zero time means now. PostgreSQL
+// keeps microseconds; truncating here (rather than letting the server
+// round) means a stored "now" is never later than the call returned.
+func stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.Truncate(time.Microsecond)
+}
