@@ -92,14 +92,11 @@ func (t *table) unbind(s Session) (Resource, bool) {
 	sh := t.shard(bare)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	u := sh.users[bare]
-	if u == nil {
-		return Resource{}, false
-	}
-	e := u.resources[j.Resource()]
+	e := sh.entryOf(j)
 	if e == nil || e.Session != s {
 		return Resource{}, false
 	}
+	u := sh.users[bare]
 	delete(u.resources, j.Resource())
 	if len(u.resources) == 0 {
 		delete(sh.users, bare)
@@ -107,21 +104,25 @@ func (t *table) unbind(s Session) (Resource, bool) {
 	return *e, true
 }
 
+// entryOf returns the entry of a full JID; the caller holds the shard lock.
+func (sh *shard) entryOf(full jid.JID) *entry {
+	u := sh.users[full.Bare().String()]
+	if u == nil {
+		return nil
+	}
+	return u.resources[full.Resource()]
+}
+
 // update changes the state of a bound session under the shard lock.
 func (t *table) update(full jid.JID, fn func(e *entry)) bool {
 	sh := t.shard(full.Bare().String())
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	u := sh.users[full.Bare().String()]
-	if u == nil {
-		return false
+	e := sh.entryOf(full)
+	if e != nil {
+		fn(e)
 	}
-	e := u.resources[full.Resource()]
-	if e == nil {
-		return false
-	}
-	fn(e)
-	return true
+	return e != nil
 }
 
 // resources returns snapshots of a user's sessions.
@@ -143,19 +144,13 @@ func (t *table) resources(bare jid.JID) []Resource {
 
 // session returns the session bound to a full JID.
 func (t *table) session(full jid.JID) (Resource, bool) {
-	b := full.Bare().String()
-	sh := t.shard(b)
+	sh := t.shard(full.Bare().String())
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	u := sh.users[b]
-	if u == nil {
-		return Resource{}, false
+	if e := sh.entryOf(full); e != nil {
+		return *e, true
 	}
-	e := u.resources[full.Resource()]
-	if e == nil {
-		return Resource{}, false
-	}
-	return *e, true
+	return Resource{}, false
 }
 
 // count returns the number of bound sessions.
