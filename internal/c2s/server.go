@@ -184,11 +184,16 @@ func (ss *session) terminateUnbound(e *stanza.StreamError) {
 		return
 	}
 	ss.srv.log.Info("closing unauthenticated stream", "remote", ss.ip, "condition", e.Condition)
-	if ss.wmu.TryLock() {
-		ss.fr.writeFrames([][]byte{ss.fr.streamError(e), ss.fr.trailer()})
-		ss.wmu.Unlock()
-	}
-	ss.shutdown()
+	// The write may block on a peer that reads nothing (or has not even
+	// finished a TLS handshake): keep it off the caller, the sweeper.
+	go func() {
+		time.AfterFunc(2*time.Second, ss.shutdown) // bound the goodbye
+		if ss.wmu.TryLock() {
+			ss.fr.writeFrames([][]byte{ss.fr.streamError(e), ss.fr.trailer()})
+			ss.wmu.Unlock()
+		}
+		ss.shutdown()
+	}()
 }
 
 // Serve accepts connections from ln until it is closed. directTLS means
