@@ -46,7 +46,8 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	commits atomic.Int64 // offline batches committed by run; tests check batching
+	commits atomic.Int64 // offline transactions committed by run; tests check batching
+	redone  atomic.Int64 // messages retried one by one after their batch failed
 }
 
 var _ store.Store = (*Store)(nil)

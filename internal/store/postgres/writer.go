@@ -83,6 +83,7 @@ func (s *Store) commit(batch []*offlineRequest) {
 	if isCode(err, foreignKeyViolation) {
 		// An account was deleted between the statement's check and its
 		// insert (see insertOffline): rare enough to redo one by one.
+		s.redone.Add(int64(len(live)))
 		for _, r := range live {
 			r.done <- s.insertOne(ctx, r)
 		}
