@@ -36,6 +36,10 @@ var testDB struct {
 }
 
 func TestMain(m *testing.M) {
+	if dbURL := os.Getenv(childEnv); dbURL != "" {
+		childWriter(dbURL) // runs until killed
+		return
+	}
 	os.Exit(runTests(m))
 }
 
