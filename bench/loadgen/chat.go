@@ -1,0 +1,333 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// base is the origin of the timestamps carried in message bodies; sender
+// and receiver are in this process, so its monotonic clock serves both.
+var base = time.Now()
+
+// pair is one sender and one receiver. The sender keeps at most Window
+// messages in flight: the receiver's reader returns a credit for every
+// message it gets.
+type pair struct {
+	sender, receiver *Conn
+	to               string // the receiver's full JID
+	inflight         atomic.Int64
+	wake             chan struct{} // a credit came back
+	sent             atomic.Uint64
+	bounced          atomic.Uint64
+
+	// owned by the receiver's reader until it returns
+	tr   SeqTracker
+	hist Histogram
+	bad  uint64 // messages whose body was not ours
+}
+
+func runChat(ctx context.Context, g *gen) (*Result, error) { return chat(ctx, g, 0) }
+
+func runLatency(ctx context.Context, g *gen) (*Result, error) { return chat(ctx, g, g.cfg.Rate) }
+
+// chat runs the pairs flat out (rate 0) or at rate messages/s in all.
+func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
+	cfg := g.cfg
+	res := &Result{Pairs: cfg.Pairs, Window: cfg.Window, OfferedRate: rate}
+	if cfg.Users < 2*cfg.Pairs {
+		return res, fmt.Errorf("%d pairs need %d users, have %d", cfg.Pairs, 2*cfg.Pairs, cfg.Users)
+	}
+	pairs := make([]*pair, cfg.Pairs)
+	for i := range pairs {
+		pairs[i] = &pair{wake: make(chan struct{}, 1)}
+	}
+	defer func() {
+		for _, p := range pairs {
+			for _, c := range []*Conn{p.sender, p.receiver} {
+				if c != nil {
+					c.Close()
+				}
+			}
+		}
+	}()
+	if err := g.loginAll(ctx, 2*cfg.Pairs, func(i int) (int, string) { return i + 1, "chat" }, func(i int, c *Conn) {
+		if i%2 == 0 {
+			pairs[i/2].sender = c
+		} else {
+			pairs[i/2].receiver = c
+			pairs[i/2].to = c.JID
+		}
+	}); err != nil {
+		return res, err
+	}
+	g.progress("%s: %d pairs logged in", cfg.Server, cfg.Pairs)
+
+	var (
+		closing  atomic.Bool
+		stopOnce sync.Once
+		stop     = make(chan struct{})
+		errMu    sync.Mutex // guards firstErr
+		firstErr error
+		readers  sync.WaitGroup
+		senders  sync.WaitGroup
+		budget   atomic.Int64
+	)
+	budget.Store(int64(cfg.Count))
+	fail := func(err error) {
+		if closing.Load() {
+			return
+		}
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		stopOnce.Do(func() { close(stop) })
+	}
+	failed := func() bool {
+		errMu.Lock()
+		defer errMu.Unlock()
+		return firstErr != nil
+	}
+	deadline := time.Now().Add(cfg.Duration + time.Minute)
+	for i, p := range pairs {
+		p.sender.SetDeadline(deadline)
+		p.receiver.SetDeadline(deadline)
+		readers.Add(2)
+		go func() {
+			defer readers.Done()
+			if err := p.receive(); err != nil {
+				fail(fmt.Errorf("receiver %d (%s): %w", i, p.to, err))
+			}
+		}()
+		go func() {
+			defer readers.Done()
+			if err := p.drainSender(); err != nil {
+				fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, err))
+			}
+		}()
+	}
+	m := g.startMeter(ctx, cfg.Duration)
+	timer := time.AfterFunc(cfg.Duration, func() { stopOnce.Do(func() { close(stop) }) })
+	defer timer.Stop()
+	ctxStop := context.AfterFunc(ctx, func() { fail(fmt.Errorf("run bound: %w", ctx.Err())) })
+	defer ctxStop()
+	t0 := time.Now()
+	for i, p := range pairs {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			if err := p.send(stop, cfg.Window, rate/float64(cfg.Pairs), t0, &budget, cfg.Count > 0); err != nil {
+				fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, err))
+			}
+		}()
+	}
+	senders.Wait()
+	stopOnce.Do(func() { close(stop) })
+	// Drain: wait for what is in flight, up to a bound.
+	drainEnd := time.Now().Add(5 * time.Second)
+	for time.Now().Before(drainEnd) && !failed() {
+		var n int64
+		for _, p := range pairs {
+			n += p.inflight.Load()
+		}
+		if n <= 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	closing.Store(true)
+	for _, p := range pairs {
+		p.sender.Close()
+		p.receiver.Close()
+	}
+	readers.Wait()
+
+	var hist Histogram
+	var bounced, bad uint64
+	for _, p := range pairs {
+		sent := p.sent.Load()
+		res.Sent += sent
+		res.Delivered += p.tr.Unique
+		res.Lost += p.tr.Lost(sent)
+		res.Duplicated += p.tr.Duplicates
+		res.OutOfOrder += p.tr.OutOfOrder
+		bounced += p.bounced.Load()
+		bad += p.bad + p.tr.Unexpected(sent)
+		hist.Merge(&p.hist)
+	}
+	m.stop(ctx, res, float64(res.Delivered))
+	res.MsgsPerSec = float64(res.Delivered) / res.Elapsed
+	res.LatP50, res.LatP99, res.LatP999, res.LatMax = ms(hist.Quantile(0.5)), ms(hist.Quantile(0.99)), ms(hist.Quantile(0.999)), ms(hist.Max())
+	errMu.Lock()
+	err := firstErr
+	errMu.Unlock()
+	if bounced > 0 {
+		err = errors.Join(err, fmt.Errorf("the server bounced %d messages", bounced))
+	}
+	if bad > 0 {
+		err = errors.Join(err, fmt.Errorf("%d messages arrived that were never sent", bad))
+	}
+	return res, err
+}
+
+// send writes messages until stop: as many as the window allows, in one
+// write, or at perSec (0: no pacing). With limited set, each message is
+// first taken from budget.
+func (p *pair) send(stop <-chan struct{}, window int, perSec float64, t0 time.Time, budget *atomic.Int64, limited bool) error {
+	buf := make([]byte, 0, 64<<10)
+	prefix := []byte("<message type='chat' to='" + p.to + "'><body>")
+	var tick *time.Ticker
+	if perSec > 0 {
+		iv := time.Duration(float64(time.Second) / perSec)
+		tick = time.NewTicker(min(max(iv, time.Millisecond), 10*time.Millisecond))
+		defer tick.Stop()
+	}
+	for {
+		n := int64(window) - p.inflight.Load()
+		if tick != nil {
+			due := int64(time.Since(t0).Seconds()*perSec) - int64(p.sent.Load())
+			n = min(n, due)
+		}
+		if n <= 0 {
+			if tick != nil {
+				select {
+				case <-stop:
+					return nil
+				case <-tick.C:
+				}
+				continue
+			}
+			select {
+			case <-stop:
+				return nil
+			case <-p.wake:
+			}
+			continue
+		}
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		if limited {
+			left := budget.Add(-n)
+			if left < 0 {
+				n += left
+				if n <= 0 {
+					return nil
+				}
+			}
+		}
+		buf = buf[:0]
+		seq := p.sent.Load()
+		now := uint64(time.Since(base))
+		for k := int64(0); k < n; k++ {
+			buf = append(buf, prefix...)
+			buf = strconv.AppendUint(buf, seq+uint64(k), 10)
+			buf = append(buf, ' ')
+			buf = strconv.AppendUint(buf, now, 10)
+			buf = append(buf, "</body></message>"...)
+		}
+		p.inflight.Add(n)
+		p.sent.Add(uint64(n))
+		if err := p.sender.Write(buf); err != nil {
+			return err
+		}
+	}
+}
+
+// receive reads the receiver's stream: every message returns a credit.
+func (p *pair) receive() error {
+	c := p.receiver
+	for {
+		u, kind, err := c.Next()
+		if err != nil {
+			return err
+		}
+		if kind != unitElement || len(u) < 8 || u[1] != 'm' || localName(u) != "message" {
+			continue
+		}
+		now := time.Since(base)
+		body := childText(u, "body")
+		sp := bytes.IndexByte(body, ' ')
+		if sp < 0 {
+			p.bad++
+			continue
+		}
+		seq, err1 := strconv.ParseUint(string(body[:sp]), 10, 64)
+		ts, err2 := strconv.ParseInt(string(body[sp+1:]), 10, 64)
+		if err1 != nil || err2 != nil {
+			p.bad++
+			continue
+		}
+		p.tr.Add(seq)
+		p.hist.Record(now - time.Duration(ts))
+		p.inflight.Add(-1)
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// drainSender reads what the server sends the sender (its own presence,
+// bounces) so nothing queues up; an error bounce is counted.
+func (p *pair) drainSender() error {
+	for {
+		u, kind, err := p.sender.Next()
+		if err != nil {
+			return err
+		}
+		if kind == unitElement && localName(u) == "message" && attr(u, "type") == "error" {
+			p.bounced.Add(1)
+		}
+	}
+}
+
+// loginAll logs in n sessions with Concurrency at a time; who(i) says the
+// user number and resource of session i, and got is called with each
+// session (from several goroutines, for distinct i). It stops at the first
+// failure.
+func (g *gen) loginAll(ctx context.Context, n int, who func(i int) (int, string), got func(i int, c *Conn)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		mu       sync.Mutex // guards firstErr
+		firstErr error
+	)
+	for w := 0; w < min(g.cfg.Concurrency, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				user, res := who(i)
+				c, err := Dial(ctx, g.login(user, res+strconv.Itoa(i), true))
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("login %d of %d: %w", i+1, n, err)
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				got(i, c)
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}

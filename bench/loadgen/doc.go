@@ -1,0 +1,13 @@
+// Package loadgen is a load generator for XMPP servers. It speaks plain
+// RFC 6120 client streams (STARTTLS or plaintext on loopback, SCRAM or
+// PLAIN, resource binding) through a lean client of its own, so it runs
+// unchanged against parley, ejabberd and Prosody, and it measures the
+// server under test from /proc (RSS, CPU time) while it runs.
+//
+// The workloads are a table (Workloads): login rate, chat throughput with a
+// bounded window per sender/receiver pair, latency at a fixed offered rate,
+// memory per idle connection, and MUC fan-out once the server has group
+// chat. Every run is bounded in time and count and only ever connects to
+// loopback addresses. bench/cmd/loadgen is the command; bench/compare runs
+// it side by side against ejabberd and Prosody.
+package loadgen

@@ -1,0 +1,112 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// runIdle opens Conns authenticated sessions spread over the users (a
+// resource each), lets them rest for Settle and reads the server's RSS
+// before and after: the growth divided by the sessions is what one idle
+// session costs. Then every session is pinged (XEP-0199) to check that the
+// server still holds all of them.
+func runIdle(ctx context.Context, g *gen) (*Result, error) {
+	cfg := g.cfg
+	res := &Result{Conns: cfg.Conns}
+	var before ProcSample
+	if cfg.PID > 0 {
+		var err error
+		if before, err = ReadProc(cfg.PID); err != nil {
+			return res, fmt.Errorf("server process: %w", err)
+		}
+		res.RSSBefore = before.RSS
+	}
+	conns := make([]*Conn, cfg.Conns)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	m := g.startMeter(ctx, 0)
+	lctx, cancel := context.WithTimeout(ctx, cfg.Duration+time.Minute)
+	defer cancel()
+	var opened atomic.Int64
+	err := g.loginAll(lctx, cfg.Conns, func(i int) (int, string) { return i%cfg.Users + 1, "idle" }, func(i int, c *Conn) {
+		c.ReleaseBuffer()
+		conns[i] = c
+		if n := opened.Add(1); n%2000 == 0 {
+			g.progress("%s: %d idle sessions", cfg.Server, n)
+		}
+	})
+	m.stop(ctx, res, float64(opened.Load()))
+	res.Logins = opened.Load()
+	if err != nil {
+		return res, err
+	}
+	select {
+	case <-time.After(cfg.Settle):
+	case <-ctx.Done():
+		return res, ctx.Err()
+	}
+	if cfg.PID > 0 {
+		after, err := ReadProc(cfg.PID)
+		if err != nil {
+			return res, fmt.Errorf("server process: %w", err)
+		}
+		res.RSSAfter = after.RSS
+	}
+	res.ConnsAlive = pingAll(ctx, g, conns)
+	if res.ConnsAlive > 0 && cfg.PID > 0 {
+		res.BytesPerConn = float64(res.RSSAfter-res.RSSBefore) / float64(cfg.Conns)
+	}
+	if res.ConnsAlive < cfg.Conns {
+		return res, fmt.Errorf("%d of %d idle sessions did not answer a ping", cfg.Conns-res.ConnsAlive, cfg.Conns)
+	}
+	return res, nil
+}
+
+// pingAll sends every session an XEP-0199 ping to the server and counts the
+// sessions that answer within 20 s.
+func pingAll(ctx context.Context, g *gen, conns []*Conn) int {
+	var alive atomic.Int64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(20 * time.Second)
+	ping := []byte("<iq type='get' id='idleping' to='" + g.cfg.Domain + "'><ping xmlns='urn:xmpp:ping'/></iq>")
+	for w := 0; w < 64; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(conns) {
+					return
+				}
+				c := conns[i]
+				c.SetDeadline(deadline)
+				if c.Write(ping) != nil {
+					continue
+				}
+				for {
+					u, kind, err := c.Next()
+					if err != nil {
+						break
+					}
+					if kind == unitElement && localName(u) == "iq" && attr(u, "id") == "idleping" {
+						alive.Add(1)
+						break
+					}
+				}
+				c.ReleaseBuffer()
+			}
+		}()
+	}
+	wg.Wait()
+	return int(alive.Load())
+}
+
