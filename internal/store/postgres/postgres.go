@@ -44,7 +44,6 @@ type Store struct {
 	quit      chan struct{}        // closed by Close
 	stopped   chan struct{}        // closed when run returns
 	closeOnce sync.Once
-	closeErr  error
 
 	commits atomic.Int64 // offline transactions committed by run; tests check batching
 	redone  atomic.Int64 // messages retried one by one after their batch failed
@@ -82,6 +81,8 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
+	// Waits, within ctx, for another node that is migrating the same
+	// database.
 	if err := migrate(ctx, pool, migrations); err != nil {
 		pool.Close()
 		return nil, err
@@ -98,15 +99,16 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 }
 
 // Close stops the offline writer, after it finishes the batch in hand, and
-// closes the pool. Writes after Close return ErrClosed. Calling Close again
-// returns the first call's result.
+// closes the pool, waiting for calls in progress to give their connections
+// back. Writes after Close return ErrClosed. Calling Close again does
+// nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.stopped
 		s.pool.Close()
 	})
-	return s.closeErr
+	return nil
 }
 
 // closed reports whether Close has begun; writes check it so they fail
