@@ -79,6 +79,8 @@ CREATE TABLE blocklist (
 	PRIMARY KEY (username, jid)
 ) WITHOUT ROWID;
 `,
+	archiveSchema, // 2: message archives and preferences (XEP-0313, XEP-0441), archive.go
+	roomsSchema,   // 3: persistent multi-user chat rooms and affiliations (XEP-0045), rooms.go
 }
 
 // migrate brings db up to len(steps), one transaction per step so a failing

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Archives keeps per-user message archives (XEP-0313). It is not part of
+// Store yet: backends that have it satisfy it, and the server type-asserts
+// (a backend without it runs without history).
+//
+// Messages are ordered by the backend in the order they were appended (a
+// per-backend sequence), not by their ids: two ids stamped in the same
+// millisecond by concurrent senders need not sort in arrival order, and a
+// client that syncs "everything after the last id I saw" must never miss
+// one appended later.
+type Archives interface {
+	// AppendArchive stores messages and returns once they are durable
+	// (committed); concurrent calls share one transaction (group commit).
+	// Messages of one call keep their order. ErrNotFound if an owner does
+	// not exist (and nothing of the call is stored); ErrExists if an owner
+	// already has a message with that ID.
+	AppendArchive(ctx context.Context, msgs []ArchivedMessage) error
+	// QueryArchive returns one page of an owner's archive. ErrNotFound if
+	// a referenced id (After, Before, AfterID, BeforeID, any of IDs) is not
+	// in the owner's archive.
+	QueryArchive(ctx context.Context, owner string, q ArchiveQuery) (ArchivePage, error)
+	// ArchiveMetadata returns the first and last message of an owner's
+	// archive; the zero value when it is empty.
+	ArchiveMetadata(ctx context.Context, owner string) (ArchiveMetadata, error)
+	// DeleteArchive removes every message of an owner (DeleteUser does it
+	// too, with the account).
+	DeleteArchive(ctx context.Context, owner string) error
+	// ArchivePrefs returns an owner's archiving preferences (XEP-0441);
+	// ErrNotFound when none were ever set.
+	ArchivePrefs(ctx context.Context, owner string) (ArchivePrefs, error)
+	// SetArchivePrefs replaces an owner's preferences; ErrNotFound for an
+	// unknown owner.
+	SetArchivePrefs(ctx context.Context, owner string, p ArchivePrefs) error
+}
+
+// ArchivedMessage is one archived stanza.
+type ArchivedMessage struct {
+	Owner  string    // username whose archive holds it
+	ID     string    // the XEP-0359 stanza-id by the owner's bare JID; unique per owner
+	With   string    // bare JID of the other party
+	Stamp  time.Time // when the server archived it; zero means now
+	Stanza []byte    // the raw <message/>, with xmlns='jabber:client'
+	// Text is what full-text search sees (the body; empty for messages
+	// without one).
+	Text string
+}
+
+// ArchiveQuery selects messages of one owner. Every field is optional and
+// all given filters apply together; the ids in After, Before, AfterID and
+// BeforeID are exclusive bounds.
+type ArchiveQuery struct {
+	With       string    // bare JID of the other party
+	Start, End time.Time // inclusive bounds on Stamp
+	Text       string    // full-text: every word must occur (case- and accent-insensitive)
+	AfterID    string    // XEP-0313 #extended after-id
+	BeforeID   string    // XEP-0313 #extended before-id
+	IDs        []string  // only these messages (#extended ids)
+
+	// Paging (XEP-0059). Without Before/Last the page starts at the
+	// oldest matching message after After; with them it ends at the
+	// newest matching message before Before.
+	After  string
+	Before string
+	Last   bool // page backwards from the end (<before/> empty)
+	Limit  int  // messages per page; 0 returns none (only Count)
+	// Count asks for the number of messages matching the filters,
+	// regardless of paging (XEP-0059 <count/>).
+	Count bool
+}
+
+// ArchivePage is the answer to a query, always in archive order.
+type ArchivePage struct {
+	Messages []ArchivedMessage
+	// Complete is true when no matching message lies beyond the page in
+	// the paging direction (later messages forward, earlier backward).
+	Complete bool
+	Count    int // filled when asked; -1 otherwise
+}
+
+// ArchiveMetadata describes an archive's extent (XEP-0313 #extended).
+type ArchiveMetadata struct {
+	FirstID, LastID       string
+	FirstStamp, LastStamp time.Time
+}
+
+// Archiving defaults of XEP-0441.
+const (
+	ArchiveAlways = "always"
+	ArchiveNever  = "never"
+	ArchiveRoster = "roster"
+)
+
+// ArchivePrefs are a user's archiving preferences (XEP-0441).
+type ArchivePrefs struct {
+	Default string   // ArchiveAlways, ArchiveNever or ArchiveRoster
+	Always  []string // JIDs always archived, sorted
+	Never   []string // JIDs never archived, sorted
+}
