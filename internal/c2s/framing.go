@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,7 +38,8 @@ const streamsNS = "http://etherx.jabber.org/streams"
 
 // tcpFraming is a classic XML stream over TCP or TLS.
 type tcpFraming struct {
-	conn     net.Conn // the TLS conn after STARTTLS
+	mu       sync.Mutex // guards conn against close during the STARTTLS swap
+	conn     net.Conn   // the TLS conn after STARTTLS
 	reader   *xmlstream.Reader
 	lastRead *atomic.Int64 // unix seconds of the last byte read
 	limits   xmlstream.Limits
@@ -128,7 +130,11 @@ func (f *tcpFraming) writeFrames(bufs [][]byte) error {
 
 func (f *tcpFraming) restart() { f.reader.Reset(activityConn{f.conn, f.lastRead}) }
 
-func (f *tcpFraming) close() error { return f.conn.Close() }
+func (f *tcpFraming) close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.conn.Close()
+}
 
 func (f *tcpFraming) remote() net.Addr { return f.conn.RemoteAddr() }
 
@@ -142,7 +148,9 @@ func (f *tcpFraming) startTLS(cfg *tls.Config) (*tls.Conn, error) {
 		return nil, err
 	}
 	tc.SetDeadline(time.Time{})
+	f.mu.Lock()
 	f.conn = tc
+	f.mu.Unlock()
 	f.reader.Reset(activityConn{tc, f.lastRead})
 	return tc, nil
 }

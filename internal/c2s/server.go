@@ -40,6 +40,12 @@ type Config struct {
 	MaxQueue int
 	// MaxResources bounds the sessions one account may bind.
 	MaxResources int
+	// ResumeTimeout is how long a session with XEP-0198 resumption waits
+	// for its client to come back after losing the connection.
+	ResumeTimeout time.Duration
+	// OnUnacked receives the stanzas a client never acknowledged when its
+	// session ends for good (offline storage for messages); may be nil.
+	OnUnacked func(ctx context.Context, full jid.JID, stanzas [][]byte)
 	// MaxConnsPerIP bounds concurrent connections from one address.
 	MaxConnsPerIP int
 	// StanzaRate is the sustained stanzas per second one session may
@@ -79,6 +85,9 @@ func (c *Config) defaults() {
 	if c.MaxConnsPerIP == 0 {
 		c.MaxConnsPerIP = 1000
 	}
+	if c.ResumeTimeout == 0 {
+		c.ResumeTimeout = 5 * time.Minute
+	}
 	if c.StanzaBurst < 1 {
 		c.StanzaBurst = 1
 	}
@@ -96,12 +105,13 @@ type Server struct {
 	log        *slog.Logger
 	backoff    *backoff
 
-	mu       sync.Mutex // guards sessions, perIP, stopping
-	sessions map[*session]struct{}
-	perIP    map[string]int
-	stopping bool
-	wg       sync.WaitGroup // one per running session and the sweeper
-	stop     chan struct{}
+	mu        sync.Mutex // guards sessions, perIP, stopping, resumable and sessions' detachedAt
+	sessions  map[*session]struct{}
+	resumable map[string]*session // detached sessions by XEP-0198 id
+	perIP     map[string]int
+	stopping  bool
+	wg        sync.WaitGroup // one per running session and the sweeper
+	stop      chan struct{}
 }
 
 // New returns a server; call Start before serving.
@@ -118,6 +128,7 @@ func New(cfg Config, r *router.Router, log *slog.Logger) *Server {
 		log:        log.With("component", "c2s"),
 		backoff:    newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay),
 		sessions:   make(map[*session]struct{}),
+		resumable:  make(map[string]*session),
 		perIP:      make(map[string]int),
 		stop:       make(chan struct{}),
 	}
@@ -148,6 +159,7 @@ func (s *Server) sweepInterval() time.Duration {
 }
 
 func (s *Server) sweep(now time.Time) {
+	s.expireResumable(now, false)
 	unix := now.Unix()
 	s.mu.Lock()
 	list := make([]*session, 0, len(s.sessions))
@@ -157,6 +169,8 @@ func (s *Server) sweep(now time.Time) {
 	s.mu.Unlock()
 	for _, ss := range list {
 		switch {
+		case ss.detached.Load():
+			// waiting for a resumption: expireResumable decides
 		case !ss.bound.Load() && now.Sub(ss.started) > s.cfg.AuthTimeout:
 			ss.terminateUnbound(&stanza.StreamError{Condition: "connection-timeout", Text: "authentication took too long"})
 		case time.Duration(unix-ss.lastRead.Load())*time.Second > s.cfg.IdleTimeout:
@@ -167,11 +181,11 @@ func (s *Server) sweep(now time.Time) {
 			// client answers an IQ, with a result or an error (RFC 6120
 			// §8.2.3), so a live client never reaches the timeout.
 			ss.pingedAt.Store(unix)
-			ss.out.send([]byte("<iq type='get' id='ping-" + stanza.NewID() + "' from='" + s.domain.String() +
+			ss.Send([]byte("<iq type='get' id='ping-" + stanza.NewID() + "' from='" + s.domain.String() +
 				"' to='" + xmlEscape(ss.full.String()) + "'><ping xmlns='urn:xmpp:ping'/></iq>"))
 		case ss.bound.Load() && ss.transport != "websocket" &&
 			time.Duration(unix-ss.lastWrite.Load())*time.Second >= s.cfg.Keepalive:
-			ss.out.send([]byte(" ")) // RFC 6120 §4.6.1 whitespace keepalive
+			ss.out.send([]byte(" "), false) // RFC 6120 §4.6.1 whitespace keepalive
 		}
 	}
 }
@@ -241,7 +255,8 @@ func (s *Server) newSession(ip, transport string) *session {
 		s.mu.Unlock()
 		return nil
 	}
-	ss := &session{srv: s, transport: transport, ip: ip, started: time.Now()}
+	ss := &session{srv: s, transport: transport, ip: ip, started: time.Now(),
+		resumeCh: make(chan resumption, 1), gone: make(chan struct{})}
 	now := ss.started.Unix()
 	ss.lastRead.Store(now)
 	ss.lastWrite.Store(now)
@@ -281,6 +296,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		list = append(list, ss)
 	}
 	s.mu.Unlock()
+	s.expireResumable(time.Now(), true)
 	e := &stanza.StreamError{Condition: "system-shutdown", Text: "server is stopping"}
 	for _, ss := range list {
 		if ss.bound.Load() {
@@ -301,6 +317,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 		return ctx.Err()
 	}
+}
+
+// dropResumable forgets a detached session that is being terminated.
+func (s *Server) dropResumable(ss *session) {
+	s.mu.Lock()
+	if s.resumable[ss.smID] == ss {
+		delete(s.resumable, ss.smID)
+	}
+	s.mu.Unlock()
 }
 
 // sessionsOf counts the sessions bound to a user.

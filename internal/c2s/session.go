@@ -57,12 +57,22 @@ type session struct {
 	pingedAt    atomic.Int64 // unix seconds of the sweeper's last ping
 	bound       atomic.Bool  // read by the sweeper
 	full        jid.JID      // set once at bind, before bound is true
-	wmu         sync.Mutex   // serialises frame writes and the STARTTLS swap
+	wmu         sync.Mutex   // serialises frame writes and swaps of fr
+	frMu        sync.Mutex   // guards fr for goroutines other than the reader
 	out         outbox
-	closeOnce   sync.Once
 	terminating atomic.Bool
-	tokens      float64   // stanza rate limit bucket
-	refilled    time.Time // when tokens was last topped up
+
+	// Stream management (XEP-0198); see sm.go.
+	smOn       bool            // enabled on this session
+	smID       string          // resumption id; "" when not resumable
+	inbound    uint32          // stanzas handled from the client, modulo 2^32
+	detached   atomic.Bool     // waiting for a resumption
+	detachedAt time.Time       // guarded by srv.mu
+	resumeCh   chan resumption // a new connection for a detached session
+	gone       chan struct{}   // closed when a detached session must end
+	goneOnce   sync.Once
+	tokens     float64   // stanza rate limit bucket
+	refilled   time.Time // when tokens was last topped up
 }
 
 // JID implements router.Session.
@@ -70,7 +80,7 @@ func (s *session) JID() jid.JID { return s.full }
 
 // Send implements router.Session: queue a stanza for the client.
 func (s *session) Send(b []byte) error {
-	if err := s.out.send(b); err != nil {
+	if err := s.out.send(b, true); err != nil {
 		return err
 	}
 	s.srv.countOut(b)
@@ -83,13 +93,26 @@ func (s *session) Terminate(e *stanza.StreamError) {
 		return
 	}
 	s.srv.log.Info("session terminated", "jid", s.full.String(), "condition", e.Condition)
-	s.out.finish(s.fr.streamError(e), s.fr.trailer())
+	if s.detached.Load() {
+		s.srv.dropResumable(s)
+		s.expire()
+		return
+	}
+	fr := s.framing()
+	s.out.finish(fr.streamError(e), fr.trailer())
 }
 
-// shutdown closes the connection; safe from any goroutine, once.
-func (s *session) shutdown() {
-	s.closeOnce.Do(func() { s.fr.close() })
+// framing returns the current connection's framing from any goroutine.
+func (s *session) framing() framing {
+	s.frMu.Lock()
+	defer s.frMu.Unlock()
+	return s.fr
 }
+
+// shutdown closes the current connection; safe from any goroutine.
+func (s *session) shutdown() { s.closeFraming() }
+
+func (s *session) closeFraming() { s.framing().close() }
 
 // writeFrames is the outbox's write function.
 func (s *session) writeFrames(bufs [][]byte) error {
@@ -102,7 +125,7 @@ func (s *session) writeFrames(bufs [][]byte) error {
 // write sends stream-level bytes in order with everything queued before.
 func (s *session) write(b []byte) error {
 	if s.bound.Load() {
-		return s.out.send(b)
+		return s.out.send(b, false)
 	}
 	// Before binding no one else sends to this session, so the reader
 	// goroutine writes directly and negotiation stays strictly in order.
@@ -111,7 +134,16 @@ func (s *session) write(b []byte) error {
 
 // run drives the session until the stream ends.
 func (s *session) run(ctx context.Context) {
-	err := s.negotiateAndServe(ctx)
+	var err error
+	for {
+		err = s.negotiateAndServe(ctx)
+		if !s.canDetach(err) || !s.awaitResume() {
+			break
+		}
+	}
+	if errors.Is(err, errHandedOff) {
+		return // the connection lives on in the session it resumed
+	}
 	var se *stanza.StreamError
 	var syn *xmlstream.SyntaxError
 	switch {
@@ -125,6 +157,7 @@ func (s *session) run(ctx context.Context) {
 	}
 	if s.bound.Load() {
 		s.srv.router.Unbind(ctx, s)
+		s.requeueUnacked(ctx)
 	}
 	// Let queued bytes (a final stream error, the trailer) go out, then
 	// close. Without a writer running, close now.
@@ -180,6 +213,7 @@ func (s *session) negotiateAndServe(ctx context.Context) error {
 func (s *session) closeStream() {
 	if s.bound.Load() {
 		s.srv.router.Unbind(context.Background(), s)
+		s.requeueUnacked(context.Background())
 		s.bound.Store(false) // run must not unbind twice
 		s.terminating.Store(true)
 		s.out.finish(s.fr.trailer())
@@ -230,7 +264,8 @@ func (s *session) featureList() []byte {
 		b = append(b, "<bind xmlns='"+nsBind+"'/>"+
 			"<session xmlns='"+nsSession+"'><optional/></session>"+
 			"<ver xmlns='urn:xmpp:features:rosterver'/>"+
-			"<sub xmlns='urn:xmpp:features:pre-approval'/>"...)
+			"<sub xmlns='urn:xmpp:features:pre-approval'/>"+
+			"<sm xmlns='"+nsSM+"'/>"...)
 	case !s.secure && s.canTLS && !s.plaintextOK:
 		// TLS is mandatory before authentication (RFC 6120 §5.3.1).
 		b = append(b, "<starttls xmlns='"+nsTLS+"'><required/></starttls>"...)
@@ -257,6 +292,8 @@ func (s *session) element(ctx context.Context, el *xmlstream.Element) error {
 		return s.startTLS()
 	case el.Space == nsSASL:
 		return s.sasl(ctx, el)
+	case el.Space == nsSM:
+		return s.sm(el)
 	}
 	kind := stanza.KindOf(el)
 	if kind == 0 {
@@ -464,6 +501,9 @@ func (s *session) bind(ctx context.Context, el *xmlstream.Element) error {
 
 // stanza handles a stanza from a bound client (RFC 6120 §8).
 func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
+	if s.smOn {
+		s.inbound++ // XEP-0198 §4: every stanza counts, even a bad one
+	}
 	st, err := stanza.Parse(el)
 	if err != nil {
 		if st != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,7 @@ type wsFraming struct {
 	addr     net.Addr
 	limits   xmlstream.Limits
 	lastRead *atomic.Int64
+	once     sync.Once // close starts the handshake once
 }
 
 func (f *wsFraming) next() (xmlstream.Token, error) {
@@ -110,10 +112,12 @@ func (f *wsFraming) restart() {}
 // waiting for it: a client that never answers must not hold up the session
 // or a server shutdown for the library's five-second wait.
 func (f *wsFraming) close() error {
-	go func() {
-		f.conn.Close(websocket.StatusNormalClosure, "")
-		f.cancel()
-	}()
+	f.once.Do(func() {
+		go func() {
+			f.conn.Close(websocket.StatusNormalClosure, "")
+			f.cancel()
+		}()
+	})
 	return nil
 }
 

@@ -85,6 +85,9 @@ type Limits struct {
 	Keepalive Duration `toml:"keepalive"`
 	// AuthTimeout closes a connection not authenticated within it.
 	AuthTimeout Duration `toml:"auth_timeout"`
+	// ResumeTimeout is how long a session with stream management
+	// (XEP-0198) resumption survives a lost connection.
+	ResumeTimeout Duration `toml:"resume_timeout"`
 }
 
 // Register controls in-band registration (XEP-0077).
@@ -137,6 +140,7 @@ func Default() Config {
 			IdleTimeout:               Duration{5 * time.Minute},
 			Keepalive:                 Duration{60 * time.Second},
 			AuthTimeout:               Duration{60 * time.Second},
+			ResumeTimeout:             Duration{5 * time.Minute},
 		},
 	}
 }

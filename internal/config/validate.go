@@ -173,6 +173,7 @@ func (l *Limits) validate() []error {
 	positive("limits.idle_timeout", l.IdleTimeout)
 	positive("limits.keepalive", l.Keepalive)
 	positive("limits.auth_timeout", l.AuthTimeout)
+	positive("limits.resume_timeout", l.ResumeTimeout)
 	if l.Keepalive.Duration > 0 && l.IdleTimeout.Duration > 0 && l.Keepalive.Duration >= l.IdleTimeout.Duration {
 		errs = append(errs, &KeyError{Key: "limits.keepalive",
 			Msg: fmt.Sprintf("%s must be shorter than limits.idle_timeout %s, or live clients are cut off", l.Keepalive.Duration, l.IdleTimeout.Duration)})

@@ -26,6 +26,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	pres := presence.New(r, rosters, log.With("component", "presence"))
 	off := offline.New(st, r, domain, cfg.Limits.OfflineMax, log.With("component", "offline"))
+	s.offline = off
 	pres.OnInitialPresence = off.OnInitialPresence
 	r.SetPresence(pres)
 	off.Register(r)

@@ -43,6 +43,9 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Timeout bounds each negotiation step; default 10s.
 	Timeout time.Duration
+	// NoBind stops after authentication and the stream restart, before
+	// resource binding (to resume a XEP-0198 session instead).
+	NoBind bool
 }
 
 func (o *Options) defaults() {
@@ -249,6 +252,9 @@ func (c *Client) negotiate(ctx context.Context, o Options) error {
 	}
 	if c.Features.Child("bind", NSBind) == nil {
 		return errors.New("xmpptest: server offers no resource binding")
+	}
+	if o.NoBind {
+		return nil
 	}
 	return c.bind(o.Resource, step())
 }

@@ -1,0 +1,212 @@
+package c2s
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// Stream management (XEP-0198): acknowledgements and resumption.
+//
+// A session with resumption enabled that loses its connection without
+// closing the stream is detached, not ended: it stays bound (its presence
+// stands), stanzas for it wait in the outbox's unacked list, and its reader
+// goroutine waits. A new authenticated stream that sends <resume/> with the
+// session's id hands its connection over; the old goroutine takes it and
+// goes on reading, so the session keeps all its state. Without a
+// resumption within ResumeTimeout the session ends and its unacknowledged
+// messages go to offline storage.
+
+const nsSM = "urn:xmpp:sm:3"
+
+// errHandedOff ends the reader of a stream whose connection now belongs
+// to the session it resumed.
+var errHandedOff = errors.New("c2s: connection handed to a resumed session")
+
+// resumption carries a new connection to a detached session.
+type resumption struct {
+	fr        framing
+	h         uint32 // stanzas the client says it handled
+	transport string
+	secure    bool
+}
+
+// sm handles a stream management nonza on a bound or authenticated stream.
+func (s *session) sm(el *xmlstream.Element) error {
+	switch el.Name {
+	case "enable":
+		if !s.bound.Load() || s.smOn {
+			return s.write(smFailed("unexpected-request", ""))
+		}
+		s.smOn = true
+		s.out.enableSM()
+		if el.Get("resume") == "true" || el.Get("resume") == "1" {
+			s.smID = randomID()
+			return s.write([]byte("<enabled xmlns='" + nsSM + "' id='" + s.smID + "' resume='true' max='" +
+				strconv.Itoa(int(s.srv.cfg.ResumeTimeout/time.Second)) + "'/>"))
+		}
+		return s.write([]byte("<enabled xmlns='" + nsSM + "'/>"))
+	case "r":
+		if !s.smOn {
+			return nil // XEP-0198 §4: only after enable; ignore
+		}
+		return s.write([]byte("<a xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(s.inbound), 10) + "'/>"))
+	case "a":
+		if !s.smOn {
+			return nil
+		}
+		h, err := strconv.ParseUint(el.Get("h"), 10, 32)
+		if err != nil {
+			return &stanza.StreamError{Condition: "bad-format", Text: "h must be an unsigned 32-bit number"}
+		}
+		if !s.out.ack(uint32(h)) {
+			// XEP-0198 §4: acknowledging more than was sent.
+			return &stanza.StreamError{Condition: "undefined-condition", Text: "handled count too high"}
+		}
+		return nil
+	case "resume":
+		return s.resume(el)
+	}
+	return &stanza.StreamError{Condition: "unsupported-stanza-type", Text: "<" + el.Name + "/> in " + nsSM}
+}
+
+func smFailed(cond, h string) []byte {
+	b := "<failed xmlns='" + nsSM + "'"
+	if h != "" {
+		b += " h='" + h + "'"
+	}
+	return []byte(b + "><" + cond + " xmlns='" + stanza.NSStanzas + "'/></failed>")
+}
+
+// resume hands this stream's connection to the detached session named by
+// previd (XEP-0198 §5), if it is this user's.
+func (s *session) resume(el *xmlstream.Element) error {
+	if !s.authed || s.bound.Load() {
+		return s.write(smFailed("unexpected-request", ""))
+	}
+	h, err := strconv.ParseUint(el.Get("h"), 10, 32)
+	if err != nil {
+		return s.write(smFailed("bad-request", ""))
+	}
+	old := s.srv.takeResumable(el.Get("previd"), s.username)
+	if old == nil {
+		return s.write(smFailed("item-not-found", ""))
+	}
+	old.resumeCh <- resumption{fr: s.fr, h: uint32(h), transport: s.transport, secure: s.secure}
+	return errHandedOff
+}
+
+// canDetach tells whether a reader error should detach the session rather
+// than end it: only a lost connection of a resumable session does.
+func (s *session) canDetach(err error) bool {
+	if s.smID == "" || !s.bound.Load() || s.terminating.Load() || err == nil {
+		return false
+	}
+	var se *stanza.StreamError
+	var syn *xmlstream.SyntaxError
+	if errors.As(err, &se) || errors.As(err, &syn) || errors.Is(err, errHandedOff) {
+		return false
+	}
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.As(err, &ne) || errors.Is(err, errClosed)
+}
+
+// awaitResume detaches the session and waits for a resumption. It reports
+// true with the new connection in place, false when the session must end.
+func (s *session) awaitResume() bool {
+	s.detached.Store(true)
+	defer s.detached.Store(false)
+	s.out.detach()
+	s.closeFraming()
+	s.srv.addResumable(s)
+	s.srv.log.Info("session detached", "jid", s.full.String())
+	var r resumption
+	select {
+	case r = <-s.resumeCh:
+	case <-s.gone:
+		select { // a resumption that raced the expiry wins
+		case r = <-s.resumeCh:
+		default:
+			return false
+		}
+	}
+	s.frMu.Lock()
+	s.wmu.Lock()
+	s.fr, s.transport, s.secure = r.fr, r.transport, r.secure
+	s.wmu.Unlock()
+	s.frMu.Unlock()
+	s.lastRead.Store(time.Now().Unix())
+	resumed := []byte("<resumed xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(s.inbound), 10) +
+		"' previd='" + s.smID + "'/>")
+	if !s.out.reattach(r.h, resumed) {
+		s.fail(&stanza.StreamError{Condition: "undefined-condition", Text: "handled count too high"})
+		return false
+	}
+	s.srv.log.Info("session resumed", "jid", s.full.String(), "transport", r.transport)
+	return true
+}
+
+// expire ends a detached session's wait.
+func (s *session) expire() { s.goneOnce.Do(func() { close(s.gone) }) }
+
+func randomID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// addResumable registers a detached session under its id.
+func (srv *Server) addResumable(s *session) {
+	srv.mu.Lock()
+	s.detachedAt = time.Now()
+	srv.resumable[s.smID] = s
+	srv.mu.Unlock()
+}
+
+// takeResumable removes and returns the detached session with id if it
+// belongs to username; whoever removes it (resume or expiry) owns it.
+func (srv *Server) takeResumable(id, username string) *session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	s := srv.resumable[id]
+	if s == nil || s.username != username {
+		return nil
+	}
+	delete(srv.resumable, id)
+	return s
+}
+
+// expireResumable ends detached sessions older than the resume timeout,
+// or all of them (at shutdown).
+func (srv *Server) expireResumable(now time.Time, all bool) {
+	srv.mu.Lock()
+	var gone []*session
+	for id, s := range srv.resumable {
+		if all || now.Sub(s.detachedAt) > srv.cfg.ResumeTimeout {
+			delete(srv.resumable, id)
+			gone = append(gone, s)
+		}
+	}
+	srv.mu.Unlock()
+	for _, s := range gone {
+		s.expire()
+	}
+}
+
+// requeueUnacked hands the stanzas a client never acknowledged to the
+// server (offline storage for messages) when its session ends for good.
+func (s *session) requeueUnacked(ctx context.Context) {
+	u := s.out.takeUnacked()
+	if len(u) > 0 && s.srv.cfg.OnUnacked != nil {
+		s.srv.cfg.OnUnacked(ctx, s.full, u)
+	}
+}

@@ -1,0 +1,153 @@
+package c2s_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"parley/internal/config"
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/testserver"
+)
+
+const nsSM = "urn:xmpp:sm:3"
+
+func isSM(name string) func(*xmlstream.Element) bool {
+	return func(el *xmlstream.Element) bool { return el.Space == nsSM && el.Name == name }
+}
+
+func login(t *testing.T, addr, user, resource string) *xmpptest.Client {
+	t.Helper()
+	c, err := xmpptest.Dial(context.Background(), addr, xmpptest.Options{User: user, Password: "pw-" + user, Resource: resource})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestStreamManagementAcks: XEP-0198 §4 counts stanzas both ways.
+func TestStreamManagementAcks(t *testing.T) {
+	srv := testserver.Quiet(t, nil)
+	srv.AddUser(t, "alice", "pw-alice")
+	c := login(t, srv.C2S(), "alice", "phone")
+	defer c.Close()
+	if c.Features.Child("sm", nsSM) == nil {
+		t.Fatal("sm feature not offered after authentication")
+	}
+	c.Send("<enable xmlns='urn:xmpp:sm:3'/>")
+	if _, err := c.Expect(wait, isSM("enabled")); err != nil {
+		t.Fatal(err)
+	}
+	c.Send("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	c.Send("<iq type='get' id='p2' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	c.Send("<r xmlns='urn:xmpp:sm:3'/>")
+	a, err := c.Expect(wait, isSM("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Get("h") != "2" {
+		t.Fatalf("server handled h=%s, want 2", a.Get("h"))
+	}
+	// The server asks for acks of what it sent (the two results).
+	if _, err := c.Expect(wait, isSM("r")); err != nil {
+		t.Fatal(err)
+	}
+	c.Send("<a xmlns='urn:xmpp:sm:3' h='7'/>") // more than the server sent
+	el, err := c.Expect(wait, xmpptest.IsStreamError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := xmpptest.StreamErrorCondition(el); got != "undefined-condition" {
+		t.Fatalf("condition %q", got)
+	}
+}
+
+// TestStreamManagementResume: a dropped connection detaches the session;
+// a message sent meanwhile arrives after <resumed/> on a new connection
+// (XEP-0198 §5), and the session kept its presence.
+func TestStreamManagementResume(t *testing.T) {
+	srv := testserver.Quiet(t, nil)
+	srv.AddUser(t, "alice", "pw-alice")
+	srv.AddUser(t, "bob", "pw-bob")
+	a := login(t, srv.C2S(), "alice", "phone")
+	a.Send("<presence/>")
+	a.Send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+	enabled, err := a.Expect(wait, isSM("enabled"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := enabled.Get("id")
+	if id == "" || enabled.Get("resume") != "true" {
+		t.Fatalf("resumption not offered: %s", enabled)
+	}
+	a.Kill() // no </stream:stream>: the connection is lost
+
+	b := login(t, srv.C2S(), "bob", "desk")
+	defer b.Close()
+	time.Sleep(100 * time.Millisecond) // let the server see the loss
+	b.Send("<message to='alice@localhost/phone' type='chat' id='m1'><body>while you were away</body></message>")
+
+	a2, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice", NoBind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	a2.Send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>")
+	if _, err := a2.Expect(wait, isSM("resumed")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a2.Expect(wait, xmpptest.MessageBody("while you were away")); err != nil {
+		t.Fatal(err)
+	}
+	// Still the same bound session: a ping answered to the old full JID.
+	a2.Send("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	res, err := a2.Expect(wait, xmpptest.Stanza("iq", "result", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Get("to") != "alice@localhost/phone" {
+		t.Fatalf("resumed session is %q", res.Get("to"))
+	}
+
+	// A second resumption of the same id fails.
+	a3, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice", NoBind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a3.Close()
+	a3.Send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>")
+	if _, err := a3.Expect(wait, isSM("failed")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStreamManagementExpiry: without a resumption, unacknowledged
+// messages go to offline storage when the session ends.
+func TestStreamManagementExpiry(t *testing.T) {
+	srv := testserver.Quiet(t, func(c *config.Config) {
+		c.Limits.Keepalive = config.Duration{Duration: 1 * time.Second}
+		c.Limits.IdleTimeout = config.Duration{Duration: 4 * time.Second}
+		c.Limits.ResumeTimeout = config.Duration{Duration: time.Second}
+	})
+	srv.AddUser(t, "alice", "pw-alice")
+	srv.AddUser(t, "bob", "pw-bob")
+	a := login(t, srv.C2S(), "alice", "phone")
+	a.Send("<presence/>")
+	a.Send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+	if _, err := a.Expect(wait, isSM("enabled")); err != nil {
+		t.Fatal(err)
+	}
+	a.Kill()
+	b := login(t, srv.C2S(), "bob", "desk")
+	defer b.Close()
+	time.Sleep(100 * time.Millisecond)
+	b.Send("<message to='alice@localhost/phone' type='chat' id='m2'><body>kept for later</body></message>")
+	time.Sleep(3 * time.Second) // past the resume timeout and a sweep
+	a2 := login(t, srv.C2S(), "alice", "laptop")
+	defer a2.Close()
+	a2.Send("<presence/>")
+	if _, err := a2.Expect(wait, xmpptest.MessageBody("kept for later")); err != nil {
+		t.Fatal(err)
+	}
+}
