@@ -171,7 +171,7 @@ func TestCommandErrors(t *testing.T) {
 		17: {args: []string{"user", "list", "--config", badConfig, "--data", data}, code: 1, stderr: "limits.max_depth"},
 		18: {args: []string{"user", "list", "--bogus"}, code: 2, stderr: "flag provided but not defined"},
 		19: {args: []string{"user", "add", "-h"}, code: 0, stderr: "-password"},
-		20: {args: []string{"user", "list", "--data", data, "--store", "postgres://db/x"}, code: 1, stderr: "only the embedded SQLite"},
+		20: {args: []string{"user", "list", "--data", data, "--store", "postgres://parley:secret@127.0.0.1:1/x"}, code: 1, stderr: "store:"},
 		21: {args: []string{"config"}, code: 2, stderr: `only subcommand is "check"`},
 	}
 	for i, tc := range tests {

@@ -15,6 +15,7 @@ import (
 	"parley/internal/jid"
 	"parley/internal/sasl"
 	"parley/internal/store"
+	"parley/internal/store/postgres"
 	"parley/internal/store/sqlite"
 )
 
@@ -153,7 +154,11 @@ func readPassword(flagValue string, stdin io.Reader) (string, error) {
 // --data, and creating an empty one there would hide that.
 func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store, error) {
 	if cfg.Store != "" {
-		return nil, errors.New("store: only the embedded SQLite store exists so far")
+		st, err := postgres.Open(ctx, cfg.Store)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return st, nil
 	}
 	path := cfg.SQLitePath()
 	if create {

@@ -24,6 +24,7 @@ import (
 	"parley/internal/sasl"
 	"parley/internal/stanza"
 	"parley/internal/store"
+	"parley/internal/store/postgres"
 	"parley/internal/store/sqlite"
 	"parley/internal/transport"
 	"parley/internal/xmlstream"
@@ -112,9 +113,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 func openStore(ctx context.Context, cfg config.Config, m *metrics.Metrics) (store.Store, error) {
 	if cfg.Store != "" {
-		// config.Validate accepts only postgres:// here; never echo the URL,
-		// it may hold a password.
-		return nil, errors.New("server: the PostgreSQL store is not available in this build yet")
+		// config.Validate accepts only postgres:// URLs here. Never echo the
+		// URL: it may hold a password.
+		st, err := postgres.OpenWith(ctx, cfg.Store, postgres.Options{Observe: m.StoreOp})
+		if err != nil {
+			return nil, fmt.Errorf("server: store: %w", err)
+		}
+		return st, nil
 	}
 	return sqlite.OpenWith(ctx, cfg.SQLitePath(), sqlite.Options{Observe: m.StoreOp})
 }
