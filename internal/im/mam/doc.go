@@ -1,0 +1,19 @@
+// Package mam keeps every local user's 1:1 message history and answers
+// queries over it: Message Archive Management (XEP-0313, urn:xmpp:mam:2),
+// including the whole of urn:xmpp:mam:2#extended (archive metadata,
+// before-id / after-id / ids filters, flip-page), Result Set Management
+// paging both ways (XEP-0059), full-text search (XEP-0431's
+// {urn:xmpp:fulltext:0}fulltext field, and ejabberd's withtext), and
+// archiving preferences (XEP-0441).
+//
+// The module is a router.MessageObserver. Outgoing archives the sender's
+// copy under a new id (the sender learns it from its own archive);
+// Incoming archives the recipient's copy under the stanza-id the router
+// stamped (XEP-0359), so archive ids equal the stanza-ids clients see.
+// Both return only after the archive write is committed, so a message is
+// durable before its sender is acknowledged.
+//
+// Order is the order of archiving, not of ids or timestamps (XEP-0313
+// §3.1: "implementors should take care not to rely on timestamps alone").
+// Groupchat messages are not archived here: rooms keep their own archive.
+package mam

@@ -1,0 +1,241 @@
+package mam
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// Namespaces and features.
+const (
+	NS         = "urn:xmpp:mam:2"
+	NSExtended = "urn:xmpp:mam:2#extended"
+	NSForward  = "urn:xmpp:forward:0"
+	NSDelay    = "urn:xmpp:delay"
+	NSRSM      = "http://jabber.org/protocol/rsm"
+	NSData     = "jabber:x:data"
+	NSFullText = "urn:xmpp:fulltext:0"
+	NSHints    = "urn:xmpp:hints"
+	NSMarkers  = "urn:xmpp:chat-markers:0"
+	NSRetract  = "urn:xmpp:message-retract:1"
+	NSRetract0 = "urn:xmpp:message-retract:0"
+	NSFasten   = "urn:xmpp:fasten:0"
+	NSReaction = "urn:xmpp:reactions:0"
+	NSOMEMO    = "eu.siacs.conversations.axolotl"
+	NSOMEMO2   = "urn:xmpp:omemo:2"
+)
+
+// Page sizes (XEP-0059 §2.1: the responder may return fewer than asked).
+const (
+	DefaultPage = 50
+	MaxPage     = 250
+)
+
+// Store is the storage the archive needs.
+type Store = store.Archives
+
+// Roster answers the "roster" archiving default (XEP-0441): whether a
+// contact is in the user's roster. *roster.Module has it.
+type Roster interface {
+	Item(ctx context.Context, user, contact jid.JID) (store.RosterItem, bool, error)
+}
+
+// Router is what queries need of the router; *router.Router has it.
+type Router interface {
+	DeliverTo(full jid.JID, st *stanza.Stanza) bool
+}
+
+// Module archives messages and answers queries.
+type Module struct {
+	store  Store
+	router Router
+	roster Roster // may be nil: "roster" then archives nothing
+	log    *slog.Logger
+	now    func() time.Time // the clock, replaceable by tests
+
+	mu    sync.Mutex                    // guards prefs
+	prefs map[string]store.ArchivePrefs // by username; read-through cache
+}
+
+var _ router.MessageObserver = (*Module)(nil)
+
+// New returns the archive; install it with Register.
+func New(r Router, s Store, roster Roster, log *slog.Logger) *Module {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Module{store: s, router: r, roster: roster, log: log, now: time.Now,
+		prefs: make(map[string]store.ArchivePrefs)}
+}
+
+// Register installs the IQ handler (queries, form, metadata, preferences)
+// and the message observer.
+func (m *Module) Register(r *router.Router) {
+	r.HandleIQ(NS, m.HandleIQ)
+	r.ObserveMessages(m)
+}
+
+// Features are the disco features of an account's archive (XEP-0313 §7),
+// advertised on the account's bare JID.
+func Features() []string { return []string{NS, NSExtended} }
+
+// Forget drops a user's cached preferences (account removal).
+func (m *Module) Forget(user jid.JID) {
+	m.mu.Lock()
+	delete(m.prefs, user.Local())
+	m.mu.Unlock()
+}
+
+// Outgoing archives the sender's copy of a message a local user sends,
+// under a new stanza-id by the sender's bare JID.
+func (m *Module) Outgoing(ctx context.Context, st *stanza.Stanza) {
+	owner := st.From.Bare()
+	// A message to oneself is archived once, as it arrives; one to the
+	// server itself is not a conversation.
+	if st.To.IsZero() || st.To.Bare() == owner || st.To.IsDomain() || !archivable(st) {
+		return
+	}
+	if !m.wants(ctx, owner, st.To) {
+		return
+	}
+	id := stanza.NewID()
+	c := st.Copy()
+	c.El.Children = slices.Clone(st.El.Children) // AddChild must not touch st's
+	by := owner.String()
+	c.RemoveChildren(func(e *xmlstream.Element) bool { // a forged id claiming to be ours
+		return e.Name == "stanza-id" && e.Space == router.NSStanzaID && e.Get("by") == by
+	})
+	c.AddChild(xmlstream.New("stanza-id", router.NSStanzaID, "id", id, "by", by))
+	m.append(ctx, owner, id, st.To.Bare(), c)
+}
+
+// Incoming archives the recipient's copy under the router's stanza-id.
+func (m *Module) Incoming(ctx context.Context, st *stanza.Stanza, _ []router.Session) {
+	owner := st.To.Bare()
+	if st.From.IsZero() || owner.Local() == "" || !archivable(st) {
+		return
+	}
+	id := stanzaID(st.El, owner.String())
+	if id == "" || !m.wants(ctx, owner, st.From) {
+		return
+	}
+	m.append(ctx, owner, id, st.From.Bare(), st)
+}
+
+func (m *Module) append(ctx context.Context, owner jid.JID, id string, with jid.JID, st *stanza.Stanza) {
+	msg := store.ArchivedMessage{
+		Owner:  owner.Local(),
+		ID:     id,
+		With:   with.String(),
+		Stamp:  m.now(),
+		Stanza: xmlstream.Append(nil, st.El), // declares xmlns='jabber:client'
+		Text:   bodies(st.El),
+	}
+	if err := m.store.AppendArchive(ctx, []store.ArchivedMessage{msg}); err != nil {
+		// An observer cannot refuse the message; the failure is the
+		// operator's to see.
+		m.log.Error("archive write failed", "jid", owner.String(), "err", err)
+	}
+}
+
+// stanzaID returns the XEP-0359 stanza-id stamped by 'by', the last one.
+func stanzaID(el *xmlstream.Element, by string) string {
+	id := ""
+	for _, c := range el.Children {
+		if c.Name == "stanza-id" && c.Space == router.NSStanzaID && c.Get("by") == by {
+			id = c.Get("id")
+		}
+	}
+	return id
+}
+
+// bodies is the text full-text search indexes: every <body/> (one per
+// xml:lang).
+func bodies(el *xmlstream.Element) string {
+	var parts []string
+	for _, c := range el.Children {
+		if c.Name == "body" && isClient(c.Space) && c.Text != "" {
+			parts = append(parts, c.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+func isClient(space string) bool { return space == stanza.NSClient || space == stanza.NSServer }
+
+// archivable says whether a message is worth keeping (XEP-0313 §3:
+// "messages that hold meaningful content, rather than state changes such
+// as Chat State Notifications").
+//
+//   - never errors, headlines, or groupchat (the room archives those);
+//   - XEP-0334: <no-store/> and <no-permanent-store/> exclude, <store/>
+//     includes whatever else it carries;
+//   - a <body/> (which includes XEP-0308 corrections) is kept;
+//   - without a body: XEP-0424 retractions and XEP-0444 reactions are kept
+//     (they change archived content, and a device that syncs from the
+//     archive must see them), as are encrypted payloads (OMEMO) and
+//     XEP-0333 <displayed/> markers, which clients sync read state with;
+//   - chat states (XEP-0085), delivery receipts (XEP-0184) and the
+//     received/acknowledged markers alone are state changes: not kept
+//     unless hinted.
+func archivable(st *stanza.Stanza) bool {
+	switch st.Type {
+	case "", "normal", "chat":
+	default:
+		return false
+	}
+	keep := false
+	for _, c := range st.El.Children {
+		switch {
+		case c.Space == NSHints:
+			switch c.Name {
+			case "no-store", "no-permanent-store":
+				return false
+			case "store":
+				keep = true
+			}
+		case c.Name == "body" && isClient(c.Space):
+			keep = true
+		case c.Name == "retract" && (c.Space == NSRetract || c.Space == NSRetract0),
+			c.Name == "apply-to" && c.Space == NSFasten && c.Child("retract", NSRetract0) != nil,
+			c.Name == "reactions" && c.Space == NSReaction,
+			c.Name == "encrypted" && (c.Space == NSOMEMO || c.Space == NSOMEMO2),
+			c.Name == "displayed" && c.Space == NSMarkers:
+			keep = true
+		}
+	}
+	return keep
+}
+
+// errForbidden answers a query for someone else's archive.
+var errForbidden = stanza.ErrForbidden.WithText("only the account's own archive can be queried")
+
+// ownArchive checks that an IQ addresses the sender's own account
+// (XEP-0313 §4: the archive of a user is at the user's bare JID).
+func ownArchive(iq *stanza.Stanza) error {
+	if !iq.To.IsZero() && iq.To != iq.From.Bare() {
+		return errForbidden
+	}
+	if iq.From.Local() == "" {
+		return stanza.ErrForbidden
+	}
+	return nil
+}
+
+// storeErr maps a storage error to the stanza error a client gets.
+func storeErr(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return stanza.ErrItemNotFound.WithText(what)
+	}
+	return err
+}
