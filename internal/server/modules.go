@@ -5,6 +5,7 @@ import (
 	"parley/internal/config"
 	"parley/internal/im/blocking"
 	"parley/internal/im/disco"
+	"parley/internal/im/muc"
 	"parley/internal/im/offline"
 	"parley/internal/im/ping"
 	"parley/internal/im/presence"
@@ -13,6 +14,8 @@ import (
 	"parley/internal/im/roster"
 	"parley/internal/im/vcard"
 	"parley/internal/im/version"
+	"parley/internal/jid"
+	"parley/internal/store"
 )
 
 // registerModules builds every IM module on the router. It returns the
@@ -33,11 +36,23 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	blocks := blocking.New(r, st, st)
 	blocks.Register()
-	disco.New(domain, r).Register(r)
+	discoItems := disco.New(domain, r)
+	discoItems.Register(r)
 	ping.Register(r)
 	version.New(domain, Version).Register(r)
 	vcard.New(domain, st).Register(r)
 	private.New(domain, st).Register(r)
+
+	// Multi-User Chat (XEP-0045) as the component conference.<domain>.
+	// Persistent rooms need a backend with store.Rooms (SQLite has it);
+	// on another backend rooms live in memory only.
+	if mucJID, err := jid.Parse("conference." + domain.String()); err == nil {
+		rooms, _ := st.(store.Rooms)
+		chat := muc.New(mucJID, r, muc.Options{Rooms: rooms, CanCreate: r.IsLocal,
+			Log: log.With("component", "muc")})
+		r.HandleDomain(mucJID.String(), chat.Handle)
+		discoItems.AddItem(mucJID, "Chatrooms")
+	}
 
 	// The stanza-id feature is the router's (it stamps ids, XEP-0359).
 	r.AddFeature("urn:xmpp:sid:0")

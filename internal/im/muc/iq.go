@@ -1,0 +1,209 @@
+package muc
+
+import (
+	"context"
+	"slices"
+
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// handleService answers stanzas to the service's own domain: disco#info
+// and disco#items (§6.1-§6.3).
+func (s *Service) handleService(ctx context.Context, st *stanza.Stanza) {
+	if st.Kind != stanza.IQ {
+		if st.Kind == stanza.Message {
+			s.bounce(ctx, st, stanza.ErrServiceUnavailable)
+		}
+		return
+	}
+	if st.Type != "get" && st.Type != "set" {
+		return
+	}
+	q := st.Payload()
+	switch {
+	case q.Space == NSDiscoInfo && q.Name == "query" && st.Type == "get" && q.Get("node") == "":
+		res := xmlstream.New("query", NSDiscoInfo).Add(
+			xmlstream.New("identity", NSDiscoInfo, "category", "conference", "type", "text", "name", s.opts.Name))
+		for _, f := range []string{NSDiscoInfo, NSDiscoItems, NS, NSStanzaID, NSOccupantID, NSModerate, NSSelfPing} {
+			res.Add(xmlstream.New("feature", NSDiscoInfo, "var", f))
+		}
+		s.router.Send(ctx, stanza.Result(st, res))
+	case q.Space == NSDiscoItems && q.Name == "query" && st.Type == "get" && q.Get("node") == "":
+		s.router.Send(ctx, stanza.Result(st, s.publicRooms(ctx)))
+	case q.Space == NSPing && st.Type == "get":
+		s.router.Send(ctx, stanza.Result(st, nil))
+	default:
+		s.bounce(ctx, st, stanza.ErrServiceUnavailable)
+	}
+}
+
+// publicRooms lists the public rooms, live and stored (§6.3).
+func (s *Service) publicRooms(ctx context.Context) *xmlstream.Element {
+	type entry struct{ jid, name string }
+	seen := map[string]entry{}
+	hidden := map[string]bool{}
+	for _, rm := range s.liveRooms() {
+		rm.mu.Lock()
+		if rm.cfg.Public && !rm.locked && !rm.gone {
+			seen[rm.jid.String()] = entry{rm.jid.String(), rm.cfg.Name}
+		} else {
+			hidden[rm.jid.String()] = true
+		}
+		rm.mu.Unlock()
+	}
+	if s.opts.Rooms != nil {
+		stored, err := s.opts.Rooms.ListRooms(ctx)
+		if err != nil {
+			s.opts.Log.Error("muc: list rooms", "err", err)
+		}
+		for _, r := range stored {
+			if _, ok := seen[r.JID]; ok || hidden[r.JID] {
+				continue
+			}
+			if cfg, err := decodeConfig(r.Config); err == nil && cfg.Public {
+				seen[r.JID] = entry{r.JID, cfg.Name}
+			}
+		}
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	res := xmlstream.New("query", NSDiscoItems)
+	for _, k := range keys {
+		it := xmlstream.New("item", NSDiscoItems, "jid", k)
+		if n := seen[k].name; n != "" {
+			it.Attr = append(it.Attr, xmlstream.Attr{Name: "name", Value: n})
+		}
+		res.Add(it)
+	}
+	return res
+}
+
+// handleIQ serves IQs to a room or an occupant.
+func (s *Service) handleIQ(ctx context.Context, st *stanza.Stanza) {
+	if st.Type != "get" && st.Type != "set" {
+		return // no request of ours waits for results
+	}
+	rm, err := s.lookup(ctx, st.To.Bare())
+	if err != nil {
+		s.bounce(ctx, st, stanza.ErrItemNotFound.WithText("no such room"))
+		return
+	}
+	rm.mu.Lock()
+	if rm.gone {
+		rm.fail(st, stanza.ErrItemNotFound.WithText("no such room"))
+	} else if st.To.IsBare() {
+		rm.roomIQ(ctx, st)
+	} else {
+		rm.occupantIQ(st)
+	}
+	rm.unlockAndFlush(ctx)
+}
+
+func (rm *room) roomIQ(ctx context.Context, st *stanza.Stanza) {
+	q := st.Payload()
+	switch {
+	case q.Space == NSDiscoInfo && q.Name == "query" && st.Type == "get":
+		rm.discoInfo(st)
+	case q.Space == NSDiscoItems && q.Name == "query" && st.Type == "get":
+		// §6.5: occupants may be listed; the room keeps them private to
+		// non-occupants and lists nothing, which the XEP permits.
+		rm.reply(st, xmlstream.New("query", NSDiscoItems))
+	case q.Space == NSAdmin && q.Name == "query":
+		rm.admin(ctx, st)
+	case q.Space == NSOwner && q.Name == "query":
+		rm.owner(ctx, st)
+	case q.Space == NSModerate && q.Name == "moderate" && st.Type == "set":
+		rm.moderate(st, q)
+	case q.Space == NSPing && st.Type == "get":
+		rm.reply(st)
+	default:
+		rm.fail(st, stanza.ErrServiceUnavailable)
+	}
+}
+
+// discoInfo: §6.4. A locked room is not there yet for anyone but its
+// owner.
+func (rm *room) discoInfo(st *stanza.Stanza) {
+	if q := st.Payload(); q.Get("node") != "" {
+		rm.fail(st, stanza.ErrItemNotFound)
+		return
+	}
+	if rm.locked && rm.affiliation(st.From) != Owner {
+		rm.fail(st, stanza.ErrItemNotFound)
+		return
+	}
+	name := rm.cfg.Name
+	if name == "" {
+		name = rm.jid.Local()
+	}
+	res := xmlstream.New("query", NSDiscoInfo).Add(
+		xmlstream.New("identity", NSDiscoInfo, "category", "conference", "type", "text", "name", name))
+	feats := append(rm.cfg.features(), NSDiscoInfo, NSDiscoItems)
+	slices.Sort(feats)
+	for _, f := range feats {
+		res.Add(xmlstream.New("feature", NSDiscoInfo, "var", f))
+	}
+	res.Add(rm.roomInfo())
+	rm.reply(st, res)
+}
+
+// occupantIQ handles an IQ to room/nick: XEP-0410 self-ping, answered by
+// the service; other IQs between occupants are not relayed.
+func (rm *room) occupantIQ(st *stanza.Stanza) {
+	o := rm.byReal[st.From]
+	if o == nil {
+		// XEP-0410 §4: a client that is no longer joined learns so.
+		rm.fail(st, stanza.ErrNotAcceptable.WithText("you are not an occupant of this room"))
+		return
+	}
+	q := st.Payload()
+	if rm.occupants[st.To.Resource()] == nil {
+		rm.fail(st, stanza.ErrItemNotFound.WithText("no occupant with that nickname"))
+		return
+	}
+	if q.Space == NSPing && st.Type == "get" && o.nick == st.To.Resource() {
+		rm.reply(st)
+		return
+	}
+	rm.fail(st, stanza.ErrFeatureNotImplemented.WithText("IQs are not relayed between occupants"))
+}
+
+// moderate retracts a message on a moderator's request (XEP-0425 §4):
+// everyone gets the retraction, and history forgets the message.
+func (rm *room) moderate(st *stanza.Stanza, q *xmlstream.Element) {
+	o := rm.byReal[st.From]
+	if o == nil || o.role != Moderator {
+		rm.fail(st, stanza.ErrForbidden.WithText("only moderators may moderate messages"))
+		return
+	}
+	id := q.Get("id")
+	if q.Child("retract", NSRetract) == nil || id == "" {
+		rm.fail(st, stanza.ErrBadRequest.WithText("moderate needs an id and <retract/>"))
+		return
+	}
+	i := rm.history.find(id)
+	if i < 0 {
+		rm.fail(st, stanza.ErrItemNotFound.WithText("no message with that id"))
+		return
+	}
+	rm.history.entries = slices.Delete(rm.history.entries, i, i+1)
+	moderated := xmlstream.New("moderated", NSModerate, "by", rm.nickJID(o.nick).String()).Add(
+		xmlstream.New("occupant-id", NSOccupantID, "id", o.id))
+	retract := xmlstream.New("retract", NSRetract, "id", id).Add(moderated)
+	if r := q.ChildText("reason", NSModerate); r != "" {
+		retract.Add(xmlstream.NewText("reason", NSRetract, r))
+	}
+	t := build(stanza.Message, rm.jid, "groupchat", stanza.NewID(), retract,
+		xmlstream.New("stanza-id", NSStanzaID, "id", stanza.NewID(), "by", rm.jid.String()))
+	for _, r := range rm.occupants {
+		rm.sendTo(t, r)
+	}
+	if rm.svc.opts.OnGroupchat != nil {
+		rm.out = append(rm.out, delivery{tpl: t})
+	}
+	rm.reply(st)
+}

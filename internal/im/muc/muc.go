@@ -1,0 +1,192 @@
+package muc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/store"
+)
+
+// Namespaces.
+const (
+	NS           = "http://jabber.org/protocol/muc"
+	NSUser       = NS + "#user"
+	NSAdmin      = NS + "#admin"
+	NSOwner      = NS + "#owner"
+	NSRoomConfig = NS + "#roomconfig"
+	NSRoomInfo   = NS + "#roominfo"
+	NSData       = "jabber:x:data"
+	NSDelay      = "urn:xmpp:delay"
+	NSStanzaID   = "urn:xmpp:sid:0"
+	NSOccupantID = "urn:xmpp:occupant-id:0"
+	NSPing       = "urn:xmpp:ping"
+	NSModerate   = "urn:xmpp:message-moderate:1"
+	NSRetract    = "urn:xmpp:message-retract:1"
+	NSDiscoInfo  = "http://jabber.org/protocol/disco#info"
+	NSDiscoItems = "http://jabber.org/protocol/disco#items"
+	// NSSelfPing is XEP-0410's feature: the service answers a self-ping.
+	NSSelfPing = NS + "#self-ping-optimization"
+)
+
+// Router is what the service needs of the router: *router.Router has it.
+type Router interface {
+	// Send routes a stanza by its 'to'; the router delivers to local
+	// sessions with inbound processing (blocking, carbons, ...).
+	Send(ctx context.Context, st *stanza.Stanza)
+}
+
+// Options configure the service. The zero value works: rooms in memory
+// only, anyone may create rooms, 50 messages of history.
+type Options struct {
+	// Rooms keeps persistent rooms; nil keeps nothing across restarts.
+	Rooms store.Rooms
+	// CanCreate says who may create a room by joining it (XEP-0045
+	// §10.1.1); nil allows everyone. Others get <not-allowed/>.
+	CanCreate func(user jid.JID) bool
+	// HistorySize is how many groupchat messages a room keeps for history
+	// on join (default 50; negative keeps none).
+	HistorySize int
+	// Name is the service's disco identity name (default "Chatrooms").
+	Name string
+	// OnGroupchat, if set, sees every groupchat message as the room
+	// broadcasts it (from room/nick, stanza-id stamped, no 'to'): the
+	// room archive hooks in here. It is called without the room's lock.
+	OnGroupchat func(ctx context.Context, room jid.JID, st *stanza.Stanza)
+	// Log reports store failures; nil uses slog.Default.
+	Log *slog.Logger
+	// Now is the clock (tests); nil is time.Now.
+	Now func() time.Time
+}
+
+// Service is the MUC component.
+type Service struct {
+	jid    jid.JID
+	router Router
+	opts   Options
+
+	mu    sync.Mutex // guards rooms
+	rooms map[jid.JID]*room
+}
+
+// New returns the service for a component domain such as
+// conference.example.com. Install it with
+// r.HandleDomain(svc.JID().String(), svc.Handle).
+func New(service jid.JID, r Router, opts Options) *Service {
+	if opts.HistorySize == 0 {
+		opts.HistorySize = 50
+	}
+	if opts.Name == "" {
+		opts.Name = "Chatrooms"
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{jid: service, router: r, opts: opts, rooms: make(map[jid.JID]*room)}
+}
+
+// JID is the service's domain JID.
+func (s *Service) JID() jid.JID { return s.jid }
+
+// Handle receives every stanza addressed to the service or its rooms.
+func (s *Service) Handle(ctx context.Context, st *stanza.Stanza) {
+	if st.From.IsZero() {
+		return // nobody to answer
+	}
+	if st.To.Local() == "" {
+		s.handleService(ctx, st)
+		return
+	}
+	switch st.Kind {
+	case stanza.Presence:
+		s.handlePresence(ctx, st)
+	case stanza.Message:
+		s.handleMessage(ctx, st)
+	case stanza.IQ:
+		s.handleIQ(ctx, st)
+	}
+}
+
+// bounce answers st with an error from wherever it was addressed.
+func (s *Service) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error) {
+	if r := stanza.ErrorReply(st, e); r != nil {
+		s.router.Send(ctx, r)
+	}
+}
+
+// errNoRoom: the room does not exist (and was not created).
+var errNoRoom = errors.New("muc: no such room")
+
+// lookup returns the live room, loading a persistent one from the store.
+// It returns errNoRoom if there is none.
+func (s *Service) lookup(ctx context.Context, bare jid.JID) (*room, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rm := s.rooms[bare]; rm != nil {
+		return rm, nil
+	}
+	if s.opts.Rooms == nil {
+		return nil, errNoRoom
+	}
+	rm, err := s.load(ctx, bare)
+	if err != nil {
+		return nil, err
+	}
+	s.rooms[bare] = rm
+	return rm, nil
+}
+
+// create makes a new room owned by creator, locked until configured
+// (§10.1.1), unless one appeared meanwhile: then that one is returned
+// with created false.
+func (s *Service) create(ctx context.Context, bare jid.JID, creator jid.JID) (rm *room, created bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rm := s.rooms[bare]; rm != nil {
+		return rm, false, nil
+	}
+	if s.opts.Rooms != nil {
+		rm, err := s.load(ctx, bare)
+		if err == nil {
+			s.rooms[bare] = rm
+			return rm, false, nil
+		}
+		if !errors.Is(err, errNoRoom) {
+			return nil, false, err
+		}
+	}
+	rm = newRoom(s, bare, DefaultConfig())
+	rm.locked = true
+	rm.affs[creator.Bare()] = Owner
+	s.rooms[bare] = rm
+	return rm, true, nil
+}
+
+// forget drops a room from memory if it is still the live one.
+func (s *Service) forget(rm *room) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rooms[rm.jid] == rm {
+		delete(s.rooms, rm.jid)
+	}
+}
+
+// liveRooms returns a snapshot of the rooms in memory.
+func (s *Service) liveRooms() []*room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*room, 0, len(s.rooms))
+	for _, rm := range s.rooms {
+		out = append(out, rm)
+	}
+	return out
+}
+
+func (s *Service) now() time.Time { return s.opts.Now() }

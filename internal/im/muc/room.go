@@ -1,0 +1,330 @@
+package muc
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"sort"
+	"sync"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// Affiliation is a long-lived relation of a bare JID with a room
+// (XEP-0045 §5.2).
+type Affiliation string
+
+// Affiliations, from most to least privileged.
+const (
+	Owner   Affiliation = "owner"
+	Admin   Affiliation = "admin"
+	Member  Affiliation = "member"
+	None    Affiliation = "none"
+	Outcast Affiliation = "outcast"
+)
+
+func (a Affiliation) rank() int {
+	switch a {
+	case Owner:
+		return 4
+	case Admin:
+		return 3
+	case Member:
+		return 2
+	case None:
+		return 1
+	}
+	return 0
+}
+
+func parseAffiliation(s string) (Affiliation, bool) {
+	switch a := Affiliation(s); a {
+	case Owner, Admin, Member, None, Outcast:
+		return a, true
+	}
+	return "", false
+}
+
+// Role is a temporary position of an occupant in a room (XEP-0045 §5.1).
+type Role string
+
+// Roles, from most to least privileged.
+const (
+	Moderator   Role = "moderator"
+	Participant Role = "participant"
+	Visitor     Role = "visitor"
+	NoRole      Role = "none"
+)
+
+func (r Role) rank() int {
+	switch r {
+	case Moderator:
+		return 3
+	case Participant:
+		return 2
+	case Visitor:
+		return 1
+	}
+	return 0
+}
+
+func parseRole(s string) (Role, bool) {
+	switch r := Role(s); r {
+	case Moderator, Participant, Visitor, NoRole:
+		return r, true
+	}
+	return "", false
+}
+
+// occupant is someone in the room under a nickname. One user may be
+// present with several sessions (resources) under the same nickname; each
+// gets everything the room sends.
+type occupant struct {
+	nick     string
+	bare     jid.JID   // the real bare JID
+	sessions []jid.JID // real full JIDs, the most recent presence first
+	role     Role
+	id       string // XEP-0421 occupant id
+	// status holds the children of the occupant's last presence that are
+	// relayed (show, status, priority, caps, ...), without the MUC ones.
+	status []*xmlstream.Element
+}
+
+// room is one chat room. All state is guarded by mu; stanzas produced
+// under mu are queued in out and sent by flush once mu is released, so the
+// router (which may bounce an error back into the room) is never called
+// with the lock held.
+type room struct {
+	svc *Service
+	jid jid.JID
+
+	mu          sync.Mutex // guards everything below
+	cfg         Config
+	secret      []byte // keys occupant ids (XEP-0421)
+	locked      bool   // created and not yet configured (§10.1.1)
+	gone        bool   // destroyed or emptied: no longer the live room
+	subject     string
+	subjectFrom jid.JID
+	subjectSet  bool // a subject message was ever sent (maybe empty)
+	affs        map[jid.JID]Affiliation
+	nicks       map[jid.JID]string // reserved nicknames, from the store
+	occupants   map[string]*occupant
+	byReal      map[jid.JID]*occupant // by real full JID
+	history     history
+	out         []delivery
+	draining    bool
+}
+
+func newRoom(s *Service, bare jid.JID, cfg Config) *room {
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	return &room{
+		svc:       s,
+		jid:       bare,
+		cfg:       cfg,
+		secret:    secret,
+		affs:      make(map[jid.JID]Affiliation),
+		nicks:     make(map[jid.JID]string),
+		occupants: make(map[string]*occupant),
+		byReal:    make(map[jid.JID]*occupant),
+		history:   history{max: max(s.opts.HistorySize, 0)},
+	}
+}
+
+// affiliation of a real JID (its bare JID, or failing that its domain).
+func (rm *room) affiliation(real jid.JID) Affiliation {
+	if a, ok := rm.affs[real.Bare()]; ok {
+		return a
+	}
+	if a, ok := rm.affs[real.DomainJID()]; ok {
+		return a
+	}
+	return None
+}
+
+// defaultRole is the role an affiliation enters with (§5.1.2).
+func (rm *room) defaultRole(a Affiliation) Role {
+	switch a {
+	case Owner, Admin:
+		return Moderator
+	case Member:
+		return Participant
+	case Outcast:
+		return NoRole
+	}
+	if rm.cfg.Moderated {
+		return Visitor
+	}
+	return Participant
+}
+
+// occupantID derives the XEP-0421 id: stable per real bare JID and room,
+// unlinkable across rooms, revealing nothing of the JID.
+func (rm *room) occupantID(bare jid.JID) string {
+	m := hmac.New(sha256.New, rm.secret)
+	m.Write([]byte(bare.String()))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+func (rm *room) nickJID(nick string) jid.JID {
+	j, err := rm.jid.WithResource(nick)
+	if err != nil {
+		return rm.jid // nicks are validated on entry; cannot happen
+	}
+	return j
+}
+
+// sortedOccupants lists occupants by nickname, for stable output.
+func (rm *room) sortedOccupants() []*occupant {
+	out := make([]*occupant, 0, len(rm.occupants))
+	for _, o := range rm.occupants {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].nick < out[j].nick })
+	return out
+}
+
+// delivery is one stanza the room will send: a shared template (its
+// serialised bytes hold every attribute but 'to') and the recipient. Many
+// deliveries share one template; flush splices 'to' into a copy of its
+// bytes for each.
+type delivery struct {
+	tpl *template
+	to  jid.JID
+}
+
+// template is a stanza built once by the room for any number of
+// recipients. el.Raw is its serialisation without 'to'.
+type template struct {
+	kind     stanza.Kind
+	from     jid.JID
+	typ, id  string
+	el       *xmlstream.Element
+	children []*xmlstream.Element // el.Children, capacity clipped
+}
+
+// newTemplate serialises el (a message, presence or iq from the room,
+// without 'to') once.
+func newTemplate(kind stanza.Kind, from jid.JID, typ, id string, el *xmlstream.Element) *template {
+	el.Raw = nil
+	el.Raw = xmlstream.AppendIn(nil, el, stanza.NSClient)
+	return &template{kind: kind, from: from, typ: typ, id: id, el: el,
+		children: el.Children[:len(el.Children):len(el.Children)]}
+}
+
+// build returns a stanza template with from, type and id attributes and
+// the given children.
+func build(kind stanza.Kind, from jid.JID, typ, id string, children ...*xmlstream.Element) *template {
+	el := xmlstream.New(kind.String(), stanza.NSClient)
+	el.Attr = appendAttrs(el.Attr, from, typ, id)
+	el.Children = children
+	return newTemplate(kind, from, typ, id, el)
+}
+
+func appendAttrs(a []xmlstream.Attr, from jid.JID, typ, id string) []xmlstream.Attr {
+	a = append(a, xmlstream.Attr{Name: "from", Value: from.String()})
+	if typ != "" {
+		a = append(a, xmlstream.Attr{Name: "type", Value: typ})
+	}
+	if id != "" {
+		a = append(a, xmlstream.Attr{Name: "id", Value: id})
+	}
+	return a
+}
+
+// boxed holds a delivered stanza, its element and attributes in one
+// allocation.
+type boxed struct {
+	st    stanza.Stanza
+	el    xmlstream.Element
+	attrs [4]xmlstream.Attr
+}
+
+// stanza materialises a delivery: the shared children, own attributes,
+// and the template's bytes with 'to' spliced in.
+func (t *template) stanza(to jid.JID) *stanza.Stanza {
+	b := new(boxed)
+	attrs := append(b.attrs[:0], xmlstream.Attr{Name: "to", Value: to.String()})
+	attrs = appendAttrs(attrs, t.from, t.typ, t.id)
+	b.el = xmlstream.Element{Name: t.el.Name, Space: t.el.Space, Attr: attrs[:len(attrs):len(attrs)],
+		Children: t.children, Raw: xmlstream.SetAttr(t.el.Raw, "to", to.String())}
+	b.st = stanza.Stanza{Kind: t.kind, El: &b.el, From: t.from, To: to, Type: t.typ, ID: t.id}
+	return &b.st
+}
+
+// unaddressed materialises the template without 'to'.
+func (t *template) unaddressed() *stanza.Stanza {
+	b := new(boxed)
+	attrs := appendAttrs(b.attrs[:0], t.from, t.typ, t.id)
+	b.el = xmlstream.Element{Name: t.el.Name, Space: t.el.Space, Attr: attrs[:len(attrs):len(attrs)],
+		Children: t.children, Raw: t.el.Raw}
+	b.st = stanza.Stanza{Kind: t.kind, El: &b.el, From: t.from, Type: t.typ, ID: t.id}
+	return &b.st
+}
+
+// send queues a template for recipients; the caller holds rm.mu.
+func (rm *room) send(t *template, to ...jid.JID) {
+	for _, j := range to {
+		rm.out = append(rm.out, delivery{tpl: t, to: j})
+	}
+}
+
+// sendTo queues a template for every session of an occupant.
+func (rm *room) sendTo(t *template, o *occupant) { rm.send(t, o.sessions...) }
+
+// flush sends what is queued, in order, without holding rm.mu while the
+// router works. One goroutine drains at a time; stanzas queued meanwhile
+// (also by a bounce that re-enters the room) are sent by that drainer.
+func (rm *room) flush(ctx context.Context) {
+	for {
+		rm.mu.Lock()
+		if rm.draining || len(rm.out) == 0 {
+			rm.mu.Unlock()
+			return
+		}
+		batch := rm.out
+		rm.out = nil
+		rm.draining = true
+		rm.mu.Unlock()
+		for i := range batch {
+			d := batch[i]
+			if d.to.IsZero() {
+				rm.svc.opts.OnGroupchat(ctx, rm.jid, d.tpl.unaddressed())
+			} else {
+				rm.svc.router.Send(ctx, d.tpl.stanza(d.to))
+			}
+			batch[i] = delivery{}
+		}
+		rm.mu.Lock()
+		rm.draining = false
+		rm.mu.Unlock()
+	}
+}
+
+// unlockAndFlush releases rm.mu and sends what was queued under it.
+func (rm *room) unlockAndFlush(ctx context.Context) {
+	rm.mu.Unlock()
+	rm.flush(ctx)
+}
+
+// reply queues an answer to a stanza that came from a real JID.
+func (rm *room) reply(st *stanza.Stanza, payload ...*xmlstream.Element) {
+	from := st.To
+	if st.Kind == stanza.IQ {
+		rm.send(build(stanza.IQ, from, "result", st.ID, payload...), st.From)
+	}
+}
+
+// fail queues an error answer to st (RFC 6120 §8.3) from the address it
+// was sent to.
+func (rm *room) fail(st *stanza.Stanza, e *stanza.Error) {
+	r := stanza.ErrorReply(st, e)
+	if r == nil {
+		return
+	}
+	rm.send(newTemplate(r.Kind, r.From, r.Type, r.ID, r.El), r.To)
+}
