@@ -4,7 +4,9 @@ import (
 	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/im/blocking"
+	"parley/internal/im/carbons"
 	"parley/internal/im/disco"
+	"parley/internal/im/mam"
 	"parley/internal/im/muc"
 	"parley/internal/im/offline"
 	"parley/internal/im/ping"
@@ -54,6 +56,18 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 		discoItems.AddItem(mucJID, "Chatrooms")
 	}
 
+	// History (XEP-0313) where the backend keeps archives (SQLite does;
+	// store.Archives is not yet part of store.Store), then carbons
+	// (XEP-0280). Both observe messages; the archive commits before a
+	// message is delivered, so it is durable before the sender's ack.
+	var history *mam.Module
+	if archives, ok := st.(store.Archives); ok {
+		history = mam.New(r, archives, rosters, log.With("component", "mam"))
+		history.Register(r)
+		discoItems.AddAccountFeature(mam.Features()...)
+	}
+	carbons.New(r).Register(r)
+
 	// The stanza-id feature is the router's (it stamps ids, XEP-0359).
 	r.AddFeature("urn:xmpp:sid:0")
 
@@ -62,6 +76,10 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// authentication only when configured.
 	reg := register.New(r, st, 0, 0)
 	reg.OnRemove = blocks.Forget
+	if history != nil {
+		forget := reg.OnRemove
+		reg.OnRemove = func(username string) { forget(username); history.Forget(username) }
+	}
 	reg.Register()
 	if !cfg.Register.Enabled {
 		return nil

@@ -89,10 +89,11 @@ func (m *Module) Register(r *router.Router) {
 // advertised on the account's bare JID.
 func Features() []string { return []string{NS, NSExtended} }
 
-// Forget drops a user's cached preferences (account removal).
-func (m *Module) Forget(user jid.JID) {
+// Forget drops a user's cached preferences when the account is removed
+// (the store deletes the archive with the account).
+func (m *Module) Forget(username string) {
 	m.mu.Lock()
-	delete(m.prefs, user.Local())
+	delete(m.prefs, username)
 	m.mu.Unlock()
 }
 

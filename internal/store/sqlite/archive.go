@@ -145,7 +145,8 @@ func (s *Store) queryArchive(ctx context.Context, owner string, q store.ArchiveQ
 		f.add(f.seq+" < ?", bounds[1])
 	}
 	if q.Count {
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) "+f.from+" WHERE "+f.where(), f.args...).Scan(&page.Count); err != nil {
+		query, args := f.count()
+		if err := tx.QueryRowContext(ctx, query, args...).Scan(&page.Count); err != nil {
 			return page, err
 		}
 	}
@@ -196,6 +197,9 @@ type archiveFilter struct {
 	seq   string // the column that orders: the FTS rowid when searching
 	conds []string
 	args  []any
+	// ftsOnly: a search with no filter but the text and seq bounds; the
+	// owner condition is then conds[1] (after the MATCH).
+	ftsOnly bool
 }
 
 func newArchiveFilter(owner string, q store.ArchiveQuery) *archiveFilter {
@@ -206,6 +210,7 @@ func newArchiveFilter(owner string, q store.ArchiveQuery) *archiveFilter {
 		f.from = "FROM archive_fts CROSS JOIN archive a ON a.seq = archive_fts.rowid"
 		f.seq = "archive_fts.rowid"
 		f.add("archive_fts MATCH ?", match)
+		f.ftsOnly = q.With == "" && q.Start.IsZero() && q.End.IsZero() && len(q.IDs) == 0
 	}
 	f.add("a.owner = ?", owner)
 	if q.With != "" {
@@ -222,6 +227,19 @@ func newArchiveFilter(owner string, q store.ArchiveQuery) *archiveFilter {
 		f.add("a.id IN (SELECT value FROM json_each(?))", string(list))
 	}
 	return f
+}
+
+// count returns the query and arguments that count the matches. A search
+// filtered only by text is counted inside FTS5 alone: the owner's tag
+// already selects the owner, and joining every match to archive costs a
+// lookup per match, most of the time of a search for a common word.
+func (f *archiveFilter) count() (string, []any) {
+	if !f.ftsOnly {
+		return "SELECT count(*) " + f.from + " WHERE " + f.where(), f.args
+	}
+	conds := append([]string{f.conds[0]}, f.conds[2:]...)
+	args := append([]any{f.args[0]}, f.args[2:]...)
+	return "SELECT count(*) FROM archive_fts WHERE " + strings.Join(conds, " AND "), args
 }
 
 func (f *archiveFilter) add(cond string, arg any) {
