@@ -105,7 +105,9 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
 	if !st.To.IsBare() {
 		if res, ok := r.table.session(st.To); ok {
 			r.stampID(st)
-			r.observeIncoming(ctx, st, []Session{res.Session})
+			if len(r.observers) > 0 {
+				r.observeIncoming(ctx, st, []Session{res.Session})
+			}
 			r.deliver(res.Session, st)
 			return
 		}

@@ -15,12 +15,20 @@ import (
 func (s *Stanza) AddChild(child *xmlstream.Element) {
 	raw := s.Bytes()
 	s.El.Children = append(s.El.Children, child)
-	s.El.Raw = insertChild(raw, xmlstream.AppendIn(nil, child, NSClient))
+	var tmp [256]byte // small children are serialised on the stack
+	s.El.Raw = insertChild(raw, xmlstream.AppendIn(tmp[:0], child, NSClient))
 }
 
 // RemoveChildren drops the children for which drop returns true and
 // re-serialises the stanza if any was dropped.
 func (s *Stanza) RemoveChildren(drop func(*xmlstream.Element) bool) {
+	i := 0
+	for i < len(s.El.Children) && !drop(s.El.Children[i]) {
+		i++
+	}
+	if i == len(s.El.Children) {
+		return // the common case: nothing to drop, nothing to allocate
+	}
 	kept := s.El.Children[:0:0]
 	for _, c := range s.El.Children {
 		if !drop(c) {
