@@ -76,7 +76,7 @@ func (rm *room) parseChange(it *xmlstream.Element) (change, *stanza.Error) {
 			return c, stanza.ErrBadRequest.WithText("bad role item")
 		}
 		c.role = r
-		if rm.occupants[c.nick] == nil {
+		if rm.holder(c.nick) == nil {
 			return c, stanza.ErrItemNotFound.WithText("no occupant with that nickname")
 		}
 		return c, nil
@@ -93,8 +93,8 @@ func (rm *room) parseChange(it *xmlstream.Element) (change, *stanza.Error) {
 			return c, stanza.ErrJIDMalformed
 		}
 		c.target = j.Bare()
-	case c.nick != "" && rm.occupants[c.nick] != nil:
-		c.target = rm.occupants[c.nick].bare
+	case c.nick != "" && rm.holder(c.nick) != nil:
+		c.target = rm.holder(c.nick).bare
 	default:
 		return c, stanza.ErrBadRequest.WithText("an affiliation item needs a jid")
 	}
@@ -106,7 +106,7 @@ func (rm *room) parseChange(it *xmlstream.Element) (change, *stanza.Error) {
 func (rm *room) permitted(c change, actor *occupant, actorAff Affiliation) *stanza.Error {
 	notAllowed := stanza.ErrNotAllowed.WithText("you may not change that occupant")
 	if c.aff == "" {
-		target := rm.occupants[c.nick]
+		target := rm.holder(c.nick)
 		targetAff := rm.affiliation(target.bare)
 		if actor == nil || actor.role != Moderator {
 			return stanza.ErrForbidden.WithText("only moderators may change roles")
@@ -164,7 +164,7 @@ func (rm *room) keepsAnOwner(changes []change) *stanza.Error {
 }
 
 func (rm *room) applyRole(c change, actorNick string) {
-	o := rm.occupants[c.nick]
+	o := rm.holder(c.nick)
 	if c.role == NoRole {
 		// §8.2: kicked, status 307, told with the actor and reason.
 		rm.removeOccupant(o, presenceInfo{typ: "unavailable", codes: []string{codeKicked},

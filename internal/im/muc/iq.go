@@ -161,7 +161,7 @@ func (rm *room) occupantIQ(st *stanza.Stanza) {
 		return
 	}
 	q := st.Payload()
-	if rm.occupants[st.To.Resource()] == nil {
+	if rm.holder(st.To.Resource()) == nil {
 		rm.fail(st, stanza.ErrItemNotFound.WithText("no occupant with that nickname"))
 		return
 	}

@@ -113,7 +113,7 @@ func (rm *room) private(st *stanza.Stanza) {
 		rm.fail(st, stanza.ErrNotAcceptable.WithText("only occupants may send private messages"))
 		return
 	}
-	target := rm.occupants[st.To.Resource()]
+	target := rm.holder(st.To.Resource())
 	if target == nil {
 		rm.fail(st, stanza.ErrItemNotFound.WithText("no occupant with that nickname"))
 		return

@@ -110,9 +110,11 @@ var coreRules = []rule{
 	}},
 	{"7.2.9_nick_conflict", func(t *testing.T, h *harness) {
 		h.create(crone, "coven", "firstwitch")
-		got := h.join(wiz, "coven", "firstwitch")
-		if c := errorOf(last(got, "presence")); c != "conflict" {
-			t.Fatalf("got %s", dump(got))
+		for _, nick := range []string{"firstwitch", "FirstWitch"} { // RFC 8266 §2.4
+			got := h.join(wiz, "coven", nick)
+			if c := errorOf(last(got, "presence")); c != "conflict" {
+				t.Fatalf("%s: got %s", nick, dump(got))
+			}
 		}
 	}},
 	{"7.2_second_session_same_nick", func(t *testing.T, h *harness) {

@@ -240,7 +240,7 @@ func (rm *room) join(st *stanza.Stanza, nick string, x *xmlstream.Element, creat
 	}
 	if o == nil {
 		o = &occupant{nick: nick, bare: st.From.Bare(), role: rm.defaultRole(aff), id: rm.occupantID(st.From.Bare())}
-		rm.occupants[nick] = o
+		rm.occupants[foldNick(nick)] = o
 	}
 	o.sessions = slices.Insert(o.sessions, 0, st.From)
 	o.status = relayed(st.El)
@@ -323,21 +323,23 @@ func nickChanged(st *stanza.Stanza, nick string) bool {
 // holder returns the occupant holding a nickname, compared as RFC 8266
 // §2.4 says (case-insensitively), or nil.
 func (rm *room) holder(nick string) *occupant {
-	if o := rm.occupants[nick]; o != nil {
-		return o
+	return rm.occupants[foldNick(nick)]
+}
+
+// foldNick is the key nicknames are compared by: the enforced nickname
+// lower-cased (RFC 8266 §2.4). Nicknames that are not valid map to
+// themselves and so match nobody's.
+func foldNick(nick string) string {
+	if n, err := precis.Nickname.String(nick); err == nil {
+		nick = n
 	}
-	for n, o := range rm.occupants {
-		if precis.Nickname.Compare(n, nick) {
-			return o
-		}
-	}
-	return nil
+	return strings.ToLower(nick)
 }
 
 // reservedByOther reports whether nick is reserved for another user.
 func (rm *room) reservedByOther(nick string, bare jid.JID) bool {
 	for j, n := range rm.nicks {
-		if n == nick && j != bare {
+		if foldNick(n) == foldNick(nick) && j != bare {
 			return true
 		}
 	}
@@ -351,9 +353,9 @@ func (rm *room) changeNick(st *stanza.Stanza, o *occupant, nick string) {
 		return
 	}
 	rm.broadcastPresence(o, presenceInfo{typ: "unavailable", codes: []string{codeNewNick}, nick: nick}, o.sessions)
-	delete(rm.occupants, o.nick)
+	delete(rm.occupants, foldNick(o.nick))
 	o.nick = nick
-	rm.occupants[nick] = o
+	rm.occupants[foldNick(nick)] = o
 	o.status = relayed(st.El)
 	moveFirst(o, st.From)
 	var self []string
@@ -390,7 +392,7 @@ func (rm *room) removeSession(o *occupant, full jid.JID, p presenceInfo) {
 // removeOccupant takes an occupant out with all its sessions, telling
 // everyone with presence p (kick, ban, leave, destroy).
 func (rm *room) removeOccupant(o *occupant, p presenceInfo) {
-	delete(rm.occupants, o.nick)
+	delete(rm.occupants, foldNick(o.nick))
 	for _, j := range o.sessions {
 		delete(rm.byReal, j)
 	}
@@ -424,7 +426,7 @@ func (s *Service) occupantError(ctx context.Context, st *stanza.Stanza) {
 		o.sessions = slices.DeleteFunc(o.sessions, func(j jid.JID) bool { return j == st.From })
 		if len(o.sessions) == 0 {
 			// The session is not told: it is the one that failed.
-			delete(rm.occupants, o.nick)
+			delete(rm.occupants, foldNick(o.nick))
 			rm.broadcastPresence(o, presenceInfo{typ: "unavailable", role: NoRole, codes: []string{codeError}}, nil)
 			rm.emptied()
 		}

@@ -112,7 +112,7 @@ type room struct {
 	subjectSet  bool // a subject message was ever sent (maybe empty)
 	affs        map[jid.JID]Affiliation
 	nicks       map[jid.JID]string // reserved nicknames, from the store
-	occupants   map[string]*occupant
+	occupants   map[string]*occupant // by foldNick(nick)
 	byReal      map[jid.JID]*occupant // by real full JID
 	history     history
 	out         []delivery
