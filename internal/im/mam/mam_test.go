@@ -203,7 +203,7 @@ func (e *env) page(t *testing.T, raw string) pageResult {
 	var p pageResult
 	for _, r := range results {
 		res, msg := forwarded(t, r)
-		if res.Get("queryid") != "qid" || r.Get("to") != "alice@example.com/desk" {
+		if res.Get("queryid") != "qid" || r.Get("to") != "alice@example.com/desk" || r.Get("from") != "alice@example.com" {
 			t.Fatalf("result %s: wrong queryid or addressee", r)
 		}
 		if got := stanzaID(msg, "alice@example.com"); got != res.Get("id") {

@@ -209,7 +209,7 @@ func (m *Module) query(ctx context.Context, iq *stanza.Stanza, el *xmlstream.Ele
 		}
 	}
 	for _, i := range order {
-		if !m.router.DeliverTo(iq.From, resultMessage(iq.From, req.queryID, msgs[i])) {
+		if !m.router.DeliverTo(iq.From, resultMessage(iq.From.Bare(), iq.From, req.queryID, msgs[i])) {
 			return nil, router.ErrNoReply // the session is gone
 		}
 	}
@@ -240,9 +240,11 @@ func rsmSet(msgs []store.ArchivedMessage, count int) *xmlstream.Element {
 }
 
 // resultMessage wraps an archived stanza for delivery (XEP-0313 §4.2,
-// XEP-0297). The stored bytes are copied, never parsed.
-func resultMessage(to jid.JID, queryID string, msg store.ArchivedMessage) *stanza.Stanza {
-	st := stanza.New(stanza.Message, jid.JID{}, to, "", stanza.NewID())
+// XEP-0297), from the archive's JID (the user's bare JID: what a missing
+// 'from' would mean too, but clients such as slixmpp match on it). The
+// stored bytes are copied, never parsed.
+func resultMessage(archive, to jid.JID, queryID string, msg store.ArchivedMessage) *stanza.Stanza {
+	st := stanza.New(stanza.Message, archive, to, "", stanza.NewID())
 	res := xmlstream.New("result", NS, "id", msg.ID)
 	if queryID != "" {
 		res.Attr = append([]xmlstream.Attr{{Name: "queryid", Value: queryID}}, res.Attr...)
