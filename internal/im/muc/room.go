@@ -111,8 +111,8 @@ type room struct {
 	subjectFrom jid.JID
 	subjectSet  bool // a subject message was ever sent (maybe empty)
 	affs        map[jid.JID]Affiliation
-	nicks       map[jid.JID]string // reserved nicknames, from the store
-	occupants   map[string]*occupant // by foldNick(nick)
+	nicks       map[jid.JID]string    // reserved nicknames, from the store
+	occupants   map[string]*occupant  // by foldNick(nick)
 	byReal      map[jid.JID]*occupant // by real full JID
 	history     history
 	out         []delivery
