@@ -1,0 +1,135 @@
+package muc_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/im/muc"
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/testserver"
+)
+
+const (
+	room     = "coven@conference.localhost"
+	password = "integration pass 1"
+	wait     = 10 * time.Second
+)
+
+func dial(t *testing.T, srv *testserver.Server, user string) *xmpptest.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := xmpptest.Dial(ctx, srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: "r"})
+	if err != nil {
+		t.Fatalf("dial %s: %v", user, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.SendPresence(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func expect(t *testing.T, c *xmpptest.Client, what string, match func(*xmlstream.Element) bool) *xmlstream.Element {
+	t.Helper()
+	el, err := c.Expect(wait, match)
+	if err != nil {
+		t.Fatalf("%s: waiting for %s: %v", c.JID, what, err)
+	}
+	return el
+}
+
+func send(t *testing.T, c *xmpptest.Client, raw string) {
+	t.Helper()
+	if err := c.Send(raw); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// selfPresence matches the self-presence (status 110) from room/nick.
+func selfPresence(nick, typ string) func(*xmlstream.Element) bool {
+	return func(el *xmlstream.Element) bool {
+		if el.Name != "presence" || el.Get("from") != room+"/"+nick || el.Get("type") != typ {
+			return false
+		}
+		x := el.Child("x", muc.NSUser)
+		return x != nil && strings.Contains(x.String(), "code='110'")
+	}
+}
+
+func groupchat(from, body string) func(*xmlstream.Element) bool {
+	return func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("type") == "groupchat" && el.Get("from") == room+"/"+from &&
+			el.ChildText("body", "") == body
+	}
+}
+
+// TestIntegration drives the service over real TCP connections: disco
+// finds the service, two users join, talk, a third gets history on join,
+// the owner kicks one.
+func TestIntegration(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		srv.AddUser(t, u, password)
+	}
+	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
+
+	items, err := alice.IQ(wait, "get", "localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>")
+	if err != nil || !strings.Contains(items.String(), "conference.localhost") {
+		t.Fatalf("the domain's disco#items do not list the MUC service: %v %v", items, err)
+	}
+
+	send(t, alice, "<presence to='"+room+"/alice'><x xmlns='"+muc.NS+"'/></presence>")
+	self := expect(t, alice, "creation self-presence", selfPresence("alice", ""))
+	if !strings.Contains(self.String(), "code='201'") {
+		t.Fatalf("no 201 on creation: %s", self)
+	}
+	res, err := alice.IQ(wait, "set", room, "<query xmlns='"+muc.NSOwner+"'><x xmlns='jabber:x:data' type='submit'/></query>")
+	if err != nil || res.Get("type") != "result" {
+		t.Fatalf("instant room: %v %v", res, err)
+	}
+
+	send(t, bob, "<presence to='"+room+"/bob'><x xmlns='"+muc.NS+"'/></presence>")
+	expect(t, bob, "bob's self-presence", selfPresence("bob", ""))
+	expect(t, alice, "bob's presence", xmpptest.Stanza("presence", "", room+"/bob"))
+
+	send(t, bob, "<message type='groupchat' to='"+room+"'><body>hello coven</body></message>")
+	for _, c := range []*xmpptest.Client{alice, bob} {
+		m := expect(t, c, "bob's message", groupchat("bob", "hello coven"))
+		if m.Child("stanza-id", muc.NSStanzaID) == nil {
+			t.Fatalf("no stanza-id: %s", m)
+		}
+	}
+	send(t, alice, "<message type='groupchat' to='"+room+"'><body>welcome bob</body></message>")
+	expect(t, bob, "alice's message", groupchat("alice", "welcome bob"))
+
+	carol := dial(t, srv, "carol")
+	send(t, carol, "<presence to='"+room+"/carol'><x xmlns='"+muc.NS+"'><history maxstanzas='1'/></x></presence>")
+	expect(t, carol, "carol's self-presence", selfPresence("carol", ""))
+	h := expect(t, carol, "history", groupchat("alice", "welcome bob"))
+	if d := h.Child("delay", muc.NSDelay); d == nil || d.Get("from") != room {
+		t.Fatalf("history without delay from the room: %s", h)
+	}
+	expect(t, carol, "subject", func(el *xmlstream.Element) bool { return el.Child("subject", "") != nil })
+
+	res, err = alice.IQ(wait, "set", room, "<query xmlns='"+muc.NSAdmin+"'><item nick='bob' role='none'><reason>enough</reason></item></query>")
+	if err != nil || res.Get("type") != "result" {
+		t.Fatalf("kick: %v %v", res, err)
+	}
+	kicked := expect(t, bob, "bob's kick", selfPresence("bob", "unavailable"))
+	if !strings.Contains(kicked.String(), "code='307'") {
+		t.Fatalf("kick without 307: %s", kicked)
+	}
+	expect(t, carol, "bob leaving", xmpptest.Stanza("presence", "unavailable", room+"/bob"))
+	res, err = bob.IQ(wait, "get", room+"/bob", "<ping xmlns='urn:xmpp:ping'/>")
+	if err != nil || !strings.Contains(res.String(), "not-acceptable") {
+		t.Fatalf("self-ping after the kick: %v %v", res, err)
+	}
+
+	// A session that ends leaves the room (the presence module tells it).
+	carol.Close()
+	expect(t, alice, "carol gone", xmpptest.Stanza("presence", "unavailable", room+"/carol"))
+}
