@@ -136,6 +136,30 @@ var extensionRules = []rule{
 			t.Fatalf("invitation by a non-occupant: %q", c)
 		}
 	}},
+	{"7.5_iq_relayed_between_occupants", func(t *testing.T, h *harness) {
+		threeWitches(h)
+		h.send(wiz, "<iq type='get' id='v1' to='"+coven+"/firstwitch'><vCard xmlns='vcard-temp'/></iq>")
+		req := last(h.user(crone).take(), "iq")
+		if req == nil || req.Get("from") != coven+"/wizard" || req.Get("id") == "v1" || req.Child("vCard", "vcard-temp") == nil {
+			t.Fatalf("relayed request: %v", req)
+		}
+		answer := "<iq type='result' id='" + req.Get("id") + "' to='" + coven + "/wizard'><vCard xmlns='vcard-temp'><FN>Crone</FN></vCard></iq>"
+		// An answer from anyone but the asked session is dropped.
+		h.send(hag, answer)
+		if got := h.user(wiz).take(); len(got) != 0 {
+			t.Fatalf("forged answer relayed: %s", dump(got))
+		}
+		h.send(crone, answer)
+		res := last(h.user(wiz).take(), "iq")
+		if res == nil || res.Get("id") != "v1" || res.Get("type") != "result" || res.Get("from") != coven+"/firstwitch" ||
+			res.Child("vCard", "vcard-temp").ChildText("FN", "") != "Crone" {
+			t.Fatalf("relayed answer: %v", res)
+		}
+		h.send(crone, answer) // a second answer to the same id goes nowhere
+		if got := h.user(wiz).take(); len(got) != 0 {
+			t.Fatalf("answer relayed twice: %s", dump(got))
+		}
+	}},
 	{"7.5_allowpm_none", func(t *testing.T, h *harness) {
 		threeWitches(h, "allowpm=none")
 		if c := errorOf(last(h.recv(wiz, "<message type='chat' to='"+coven+"/hag'><body>x</body></message>"), "message")); c != "forbidden" {

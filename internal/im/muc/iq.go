@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -84,16 +85,18 @@ func (s *Service) publicRooms(ctx context.Context) *xmlstream.Element {
 
 // handleIQ serves IQs to a room or an occupant.
 func (s *Service) handleIQ(ctx context.Context, st *stanza.Stanza) {
-	if st.Type != "get" && st.Type != "set" {
-		return // no request of ours waits for results
-	}
+	request := st.Type == "get" || st.Type == "set"
 	rm, err := s.lookup(ctx, st.To.Bare())
 	if err != nil {
-		s.bounce(ctx, st, stanza.ErrItemNotFound.WithText("no such room"))
+		if request {
+			s.bounce(ctx, st, stanza.ErrItemNotFound.WithText("no such room"))
+		}
 		return
 	}
 	rm.mu.Lock()
-	if rm.gone {
+	if !request {
+		rm.relayAnswer(st)
+	} else if rm.gone {
 		rm.fail(st, stanza.ErrItemNotFound.WithText("no such room"))
 	} else if st.To.IsBare() {
 		rm.roomIQ(ctx, st)
@@ -169,7 +172,53 @@ func (rm *room) occupantIQ(st *stanza.Stanza) {
 		rm.reply(st)
 		return
 	}
-	rm.fail(st, stanza.ErrFeatureNotImplemented.WithText("IQs are not relayed between occupants"))
+	rm.relayRequest(st, o, rm.holder(st.To.Resource()))
+}
+
+// pendingIQ is a request relayed from one occupant to another (§7.5: IQs
+// to room/nick, e.g. vCard avatars), waiting for its answer.
+type pendingIQ struct {
+	id       string  // the requester's own id
+	from     jid.JID // the requester's real full JID
+	to       jid.JID // the session the request went to
+	fromNick string
+}
+
+// maxPendingIQ bounds the relayed requests a room remembers; the oldest
+// are forgotten (their answers are then dropped).
+const maxPendingIQ = 256
+
+// relayRequest sends an IQ from occupant o to target's first session
+// under a fresh id, so the answer can only be matched by the room and the
+// requester's real JID is not revealed.
+func (rm *room) relayRequest(st *stanza.Stanza, o, target *occupant) {
+	id := "muc-" + stanza.NewID()
+	if rm.pending == nil {
+		rm.pending = make(map[string]pendingIQ)
+	}
+	if len(rm.pendingOrder) >= maxPendingIQ {
+		delete(rm.pending, rm.pendingOrder[0])
+		rm.pendingOrder = rm.pendingOrder[1:]
+	}
+	rm.pending[id] = pendingIQ{id: st.ID, from: st.From, to: target.sessions[0], fromNick: o.nick}
+	rm.pendingOrder = append(rm.pendingOrder, id)
+	rm.send(build(stanza.IQ, rm.nickJID(o.nick), st.Type, id, st.El.Children...), target.sessions[0])
+}
+
+// relayAnswer returns a result or error to the requester, if it answers a
+// relayed request and comes from the session the request went to.
+func (rm *room) relayAnswer(st *stanza.Stanza) {
+	p, ok := rm.pending[st.ID]
+	if !ok || p.to != st.From {
+		return
+	}
+	delete(rm.pending, st.ID)
+	rm.pendingOrder = slices.DeleteFunc(rm.pendingOrder, func(id string) bool { return id == st.ID })
+	from := rm.jid
+	if o := rm.byReal[st.From]; o != nil {
+		from = rm.nickJID(o.nick)
+	}
+	rm.send(build(stanza.IQ, from, st.Type, p.id, st.El.Children...), p.from)
 }
 
 // moderate retracts a message on a moderator's request (XEP-0425 §4):

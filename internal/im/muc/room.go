@@ -115,8 +115,12 @@ type room struct {
 	occupants   map[string]*occupant  // by foldNick(nick)
 	byReal      map[jid.JID]*occupant // by real full JID
 	history     history
-	out         []delivery
-	draining    bool
+	// pending holds IQs relayed between occupants, by the id the room
+	// gave them; pendingOrder is their arrival order, oldest first.
+	pending      map[string]pendingIQ
+	pendingOrder []string
+	out          []delivery
+	draining     bool
 }
 
 func newRoom(s *Service, bare jid.JID, cfg Config) *room {
