@@ -43,16 +43,20 @@ func runIdle(ctx context.Context, g *gen) (*Result, error) {
 			g.progress("%s: %d idle sessions", cfg.Server, n)
 		}
 	})
-	m.stop(ctx, res, float64(opened.Load()))
 	res.Logins = opened.Load()
 	if err != nil {
+		m.stop(ctx, res, float64(res.Logins))
 		return res, err
 	}
 	select {
 	case <-time.After(cfg.Settle):
 	case <-ctx.Done():
+		m.stop(ctx, res, float64(res.Logins))
 		return res, ctx.Err()
 	}
+	// CPU per login over the logins and the rest; the heap profile (if
+	// asked) shows what the idle sessions hold.
+	m.stop(ctx, res, float64(res.Logins))
 	if cfg.PID > 0 {
 		after, err := ReadProc(cfg.PID)
 		if err != nil {
@@ -109,4 +113,3 @@ func pingAll(ctx context.Context, g *gen, conns []*Conn) int {
 	wg.Wait()
 	return int(alive.Load())
 }
-

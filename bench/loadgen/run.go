@@ -306,7 +306,7 @@ func (g *gen) startMeter(ctx context.Context, window time.Duration) *meter {
 	if g.cfg.PID > 0 {
 		m.srv0, m.srvErr = ReadProc(g.cfg.PID)
 	}
-	if g.cfg.PprofURL != "" && g.cfg.ProfilePrefix != "" {
+	if g.cfg.PprofURL != "" && g.cfg.ProfilePrefix != "" && window > 0 {
 		m.profDone = make(chan error, 1)
 		secs := max(1, int(window.Round(time.Second)/time.Second))
 		go func() {
@@ -335,21 +335,28 @@ func (m *meter) stop(ctx context.Context, r *Result, ops float64) {
 			}
 		}
 	}
+	if m.g.cfg.PprofURL == "" || m.g.cfg.ProfilePrefix == "" {
+		return
+	}
+	var errs []error
 	if m.profDone != nil {
-		var errs []error
 		// the CPU profile ends on its own after the window it was given
 		select {
 		case err := <-m.profDone:
 			errs = append(errs, err)
+			if err == nil {
+				r.CPUProfile = m.g.cfg.ProfilePrefix + ".cpu.pprof"
+			}
 		case <-time.After(10 * time.Second):
 			errs = append(errs, errors.New("CPU profile did not finish"))
 		}
-		errs = append(errs, fetch(ctx, m.g.cfg.PprofURL+"/debug/pprof/heap", m.g.cfg.ProfilePrefix+".heap.pprof"))
-		if err := errors.Join(errs...); err != nil {
-			r.ProfileErrors = err.Error()
-		} else {
-			r.CPUProfile, r.HeapProfile = m.g.cfg.ProfilePrefix+".cpu.pprof", m.g.cfg.ProfilePrefix+".heap.pprof"
-		}
+	}
+	err := fetch(ctx, m.g.cfg.PprofURL+"/debug/pprof/heap", m.g.cfg.ProfilePrefix+".heap.pprof")
+	if err == nil {
+		r.HeapProfile = m.g.cfg.ProfilePrefix + ".heap.pprof"
+	}
+	if err := errors.Join(append(errs, err)...); err != nil {
+		r.ProfileErrors = err.Error()
 	}
 }
 
