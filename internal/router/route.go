@@ -104,9 +104,15 @@ func (r *Router) inboundIQ(ctx context.Context, st *stanza.Stanza) {
 func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
 	if !st.To.IsBare() {
 		if res, ok := r.table.session(st.To); ok {
-			r.stampID(st)
-			if len(r.observers) > 0 {
-				r.observeIncoming(ctx, st, []Session{res.Session})
+			// A groupchat message to an occupant carries the room's own
+			// stanza-id; the user's server neither stamps nor archives it
+			// (XEP-0313 §5: rooms archive themselves), and carbons skip it
+			// (XEP-0280 §6).
+			if st.Type != "groupchat" {
+				r.stampID(st)
+				if len(r.observers) > 0 {
+					r.observeIncoming(ctx, st, []Session{res.Session})
+				}
 			}
 			r.deliver(res.Session, st)
 			return

@@ -274,3 +274,27 @@ func TestMessageObservers(t *testing.T) {
 		t.Errorf("incoming = %v, want %v", o.incoming, want)
 	}
 }
+
+// TestGroupchatNotStamped: a room's message to an occupant keeps only the
+// room's stanza-id; the user's server adds none of its own.
+func TestGroupchatNotStamped(t *testing.T) {
+	r, sessions, _ := setup()
+	st := parse(t, `<message from='room@conference.example.com/nurse' to='juliet@example.com/chamber' type='groupchat'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' id='room-1' by='room@conference.example.com'/></message>`)
+	r.Send(context.Background(), st)
+	got := sessions["juliet@example.com/chamber"].take()
+	if len(got) != 1 {
+		t.Fatalf("got %d stanzas", len(got))
+	}
+	n := 0
+	for _, c := range got[0].Children {
+		if c.Name == "stanza-id" {
+			n++
+			if c.Get("by") != "room@conference.example.com" {
+				t.Errorf("stanza-id by %q", c.Get("by"))
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d stanza-ids: %s", n, got[0].Raw)
+	}
+}

@@ -67,6 +67,10 @@ CREATE TABLE archive_prefs (
 ) WITHOUT ROWID;
 `
 
+// maxAppend bounds one AppendArchive call: six bound values a row must stay
+// far below SQLite's limit on variables in one statement.
+const maxAppend = 1000
+
 // AppendArchive stores msgs in one savepoint of the writer's batch and
 // returns after the commit. store.ErrNotFound for an unknown owner,
 // store.ErrExists for an id the owner already has; either undoes the
@@ -76,22 +80,34 @@ func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage)
 	if len(msgs) == 0 {
 		return nil
 	}
+	if len(msgs) > maxAppend {
+		return fmt.Errorf("sqlite: append %d archived messages: at most %d at once", len(msgs), maxAppend)
+	}
 	now := time.Now().UnixNano()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		for i := range msgs {
-			m := &msgs[i]
-			stamp := now
-			if !m.Stamp.IsZero() {
-				stamp = m.Stamp.UnixNano()
-			}
-			_, err := tx.Exec(`INSERT INTO archive (owner, id, with_jid, stamp, stanza, body)
-				VALUES (?,?,?,?,?,?)`, m.Owner, m.ID, m.With, stamp, nonNil(m.Stanza), m.Text)
-			if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
-				return store.ErrExists
-			}
-			if err != nil {
-				return missingUser(err)
-			}
+	// One multi-row INSERT: atomic by itself, so the writer runs it without
+	// a savepoint (see request.oneStatement).
+	var q strings.Builder
+	q.WriteString("INSERT INTO archive (owner, id, with_jid, stamp, stanza, body) VALUES ")
+	args := make([]any, 0, 6*len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		stamp := now
+		if !m.Stamp.IsZero() {
+			stamp = m.Stamp.UnixNano()
+		}
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,?,?,?)")
+		args = append(args, m.Owner, m.ID, m.With, stamp, nonNil(m.Stanza), m.Text)
+	}
+	err := s.writeOne(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(q.String(), args...)
+		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+			return store.ErrExists
+		}
+		if err != nil {
+			return missingUser(err)
 		}
 		return nil
 	})

@@ -17,6 +17,11 @@ type request struct {
 	fn   func(tx *sql.Tx) error
 	err  error
 	done chan error // buffered 1 so run never waits for a caller
+	// oneStatement marks an fn that runs exactly one statement: SQLite
+	// undoes a failed statement by itself, so it needs no savepoint. That
+	// matters for tables with a full-text index, which FTS5 flushes at
+	// every savepoint release.
+	oneStatement bool
 }
 
 // write runs fn in the writer goroutine and returns after its transaction
@@ -24,7 +29,16 @@ type request struct {
 // caller waits for the definite outcome even if ctx ends: a write that may
 // or may not have happened is worse than one batch of latency.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.submit(&request{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// writeOne is write for an fn that executes exactly one statement.
+func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.submit(&request{ctx: ctx, fn: fn, done: make(chan error, 1), oneStatement: true})
+}
+
+func (s *Store) submit(r *request) error {
+	ctx := r.ctx
 	select {
 	case s.reqs <- r:
 	case <-s.quit:
@@ -83,6 +97,10 @@ func (s *Store) apply(batch []*request) error {
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err // gave up before we started: do nothing for it
+			continue
+		}
+		if r.oneStatement {
+			r.err = r.fn(tx) // a failed statement undoes only itself
 			continue
 		}
 		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
