@@ -19,6 +19,9 @@ commands:
   user passwd JID           set an account's password
   user del JID              delete an account and everything it owns
   user list                 list accounts
+  room create ROOM --owner JID  create a persistent group chat room
+  room list                 list persistent rooms
+  room destroy ROOM         delete a persistent room
   config check [FILE]       validate a configuration file
   version                   print the version
 
@@ -63,6 +66,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runServe(args[1:])
 	case "user":
 		err = runUser(args[1:], stdin, stdout, stderr)
+	case "room":
+		err = runRoom(args[1:], stdout, stderr)
 	case "config":
 		err = runConfig(args[1:], stdout, stderr)
 	case "version":

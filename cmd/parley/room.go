@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"parley/internal/config"
+	"parley/internal/im/muc"
+	"parley/internal/jid"
+	"parley/internal/store"
+)
+
+const roomSynopsis = "room create|list|destroy [flags] [ROOM]"
+
+// runRoom manages persistent group chat rooms in the store (XEP-0045
+// service conference.<domain>). ROOM is name@conference.<domain> or a bare
+// name. A running server loads a created room on its first use; destroying
+// a room a running server has loaded is for the admin API, which can tell
+// its occupants.
+func runRoom(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("usage: parley %s", roomSynopsis)}
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("room "+sub, roomSynopsis, stderr)
+	var owner, name, description *string
+	var membersOnly, hidden *bool
+	wantRoom := true
+	switch sub {
+	case "create":
+		owner = fs.String("owner", "", "owner's bare `JID` (required)")
+		name = fs.String("name", "", "the room's display `name`")
+		description = fs.String("description", "", "the room's `description`")
+		membersOnly = fs.Bool("members-only", false, "only members may join")
+		hidden = fs.Bool("hidden", false, "leave the room out of the service's room list")
+	case "destroy":
+	case "list":
+		wantRoom = false
+	default:
+		return usageError{fmt.Errorf("room: unknown subcommand %q", sub)}
+	}
+	cfg, pos, err := config.FromArgs(fs, args)
+	if err != nil {
+		return usageError{err}
+	}
+	if wantRoom != (len(pos) == 1) || len(pos) > 1 {
+		if wantRoom {
+			return usageError{fmt.Errorf("room %s takes one room", sub)}
+		}
+		return usageError{errors.New("room list takes no arguments")}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	service := "conference." + cfg.Domain
+	var room jid.JID
+	if wantRoom {
+		if room, err = roomJID(pos[0], service); err != nil {
+			return usageError{err}
+		}
+	}
+
+	ctx := context.Background()
+	st, err := openStore(ctx, cfg, sub == "create")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rooms, ok := st.(store.Rooms)
+	if !ok {
+		return errors.New("room: this store keeps no rooms")
+	}
+	switch sub {
+	case "create":
+		o, err := jid.Parse(*owner)
+		if err != nil || o.Local() == "" {
+			return usageError{fmt.Errorf("room create: --owner must be a bare JID, got %q", *owner)}
+		}
+		c := muc.DefaultConfig()
+		c.Name, c.Description = *name, *description
+		c.MembersOnly, c.Public = *membersOnly, !*hidden
+		if err := muc.CreateRoom(ctx, rooms, room, o.Bare(), c); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return fmt.Errorf("room %s exists already", room)
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s\n", room)
+	case "destroy":
+		if err := muc.DestroyRoom(ctx, rooms, room); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no room %s", room)
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "destroyed %s\n", room)
+	case "list":
+		list, err := muc.ListRooms(ctx, rooms)
+		if err != nil {
+			return err
+		}
+		for _, r := range list {
+			fmt.Fprintf(stdout, "%s\t%s\towners=%s\n", r.JID, r.Config.Name, strings.Join(r.Owners, ","))
+		}
+	}
+	return nil
+}
+
+// roomJID accepts name@service or a bare name on the configured service.
+func roomJID(s, service string) (jid.JID, error) {
+	if !strings.Contains(s, "@") {
+		s += "@" + service
+	}
+	j, err := jid.Parse(s)
+	if err != nil || j.Local() == "" || !j.IsBare() {
+		return jid.JID{}, fmt.Errorf("%q is not a room address (name@%s)", s, service)
+	}
+	if j.Domain() != service {
+		return jid.JID{}, fmt.Errorf("room %s is not on this server's service %s", j, service)
+	}
+	return j, nil
+}
