@@ -23,6 +23,7 @@ func runLogin(ctx context.Context, g *gen) (*Result, error) {
 		mu          sync.Mutex // guards hist and firstErr
 		hist        Histogram
 		firstErr    error
+		lastErr     error
 		wg          sync.WaitGroup
 	)
 	m := g.startMeter(outer, cfg.Duration)
@@ -48,6 +49,7 @@ func runLogin(ctx context.Context, g *gen) (*Result, error) {
 					if firstErr == nil {
 						firstErr = err
 					}
+					lastErr = err
 					mu.Unlock()
 					continue
 				}
@@ -63,7 +65,7 @@ func runLogin(ctx context.Context, g *gen) (*Result, error) {
 	res.LoginsPerSec = float64(res.Logins) / res.Elapsed
 	res.LoginP50, res.LoginP99 = ms(hist.Quantile(0.5)), ms(hist.Quantile(0.99))
 	if firstErr != nil {
-		return res, fmt.Errorf("%d logins failed, the first: %w", res.LoginErrors, firstErr)
+		return res, fmt.Errorf("%d logins failed, the first: %w; the last: %v", res.LoginErrors, firstErr, lastErr)
 	}
 	return res, nil
 }
