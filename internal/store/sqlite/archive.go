@@ -71,8 +71,8 @@ CREATE TABLE archive_prefs (
 // far below SQLite's limit on variables in one statement.
 const maxAppend = 1000
 
-// AppendArchive stores msgs in one savepoint of the writer's batch and
-// returns after the commit. store.ErrNotFound for an unknown owner,
+// AppendArchive stores msgs in the writer's next batch and returns after
+// the commit. store.ErrNotFound for an unknown owner,
 // store.ErrExists for an id the owner already has; either undoes the
 // whole call.
 func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage) error {
@@ -84,33 +84,29 @@ func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage)
 		return fmt.Errorf("sqlite: append %d archived messages: at most %d at once", len(msgs), maxAppend)
 	}
 	now := time.Now().UnixNano()
-	// One multi-row INSERT: atomic by itself, so the writer runs it without
-	// a savepoint (see request.oneStatement).
-	var q strings.Builder
-	q.WriteString("INSERT INTO archive (owner, id, with_jid, stamp, stanza, body) VALUES ")
-	args := make([]any, 0, 6*len(msgs))
+	ins := &insertRows{
+		head: "INSERT INTO archive (owner, id, with_jid, stamp, stanza, body) VALUES ",
+		row:  "(?,?,?,?,?,?)",
+		args: make([]any, 0, 6*len(msgs)),
+		rows: len(msgs),
+		mapErr: func(err error) error {
+			if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+				return store.ErrExists
+			}
+			return missingUser(err)
+		},
+	}
 	for i := range msgs {
 		m := &msgs[i]
 		stamp := now
 		if !m.Stamp.IsZero() {
 			stamp = m.Stamp.UnixNano()
 		}
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString("(?,?,?,?,?,?)")
-		args = append(args, m.Owner, m.ID, m.With, stamp, nonNil(m.Stanza), m.Text)
+		ins.args = append(ins.args, m.Owner, m.ID, m.With, stamp, nonNil(m.Stanza), m.Text)
 	}
-	err := s.writeOne(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(q.String(), args...)
-		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
-			return store.ErrExists
-		}
-		if err != nil {
-			return missingUser(err)
-		}
-		return nil
-	})
+	// The writer merges these rows with other callers' into one INSERT per
+	// batch (one full-text index flush instead of one per message).
+	err := s.writeRows(ctx, ins)
 	if err != nil {
 		return fmt.Errorf("sqlite: append %d archived messages: %w", len(msgs), err)
 	}

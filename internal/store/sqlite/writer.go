@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // request is one write for the writer goroutine. fn runs inside the batch
@@ -17,12 +18,24 @@ type request struct {
 	fn   func(tx *sql.Tx) error
 	err  error
 	done chan error // buffered 1 so run never waits for a caller
-	// oneStatement marks an fn that runs exactly one statement: SQLite
-	// undoes a failed statement by itself, so it needs no savepoint. That
-	// matters for tables with a full-text index, which FTS5 flushes at
-	// every savepoint release.
-	oneStatement bool
+	// insert, when set instead of fn, is an INSERT of rows that the writer
+	// merges with the other requests' rows for the same table into one
+	// statement per batch (see applyInserts).
+	insert *insertRows
 }
+
+// insertRows is a multi-row INSERT: head is "INSERT INTO t (cols) VALUES ",
+// row the placeholder group "(?,?,…)", args the values of every row.
+type insertRows struct {
+	head, row string
+	args      []any
+	rows      int
+	mapErr    func(error) error // turns a driver error into the caller's error
+}
+
+// maxInsertArgs bounds the values bound in one merged statement, far below
+// SQLite's limit of 32766 variables.
+const maxInsertArgs = 30000
 
 // write runs fn in the writer goroutine and returns after its transaction
 // has committed (or fn failed). Once the writer has taken the request the
@@ -32,9 +45,10 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.submit(&request{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
-// writeOne is write for an fn that executes exactly one statement.
-func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.submit(&request{ctx: ctx, fn: fn, done: make(chan error, 1), oneStatement: true})
+// writeRows runs ins, possibly merged with other callers' rows into one
+// statement, and returns after the commit.
+func (s *Store) writeRows(ctx context.Context, ins *insertRows) error {
+	return s.submit(&request{ctx: ctx, insert: ins, done: make(chan error, 1)})
 }
 
 func (s *Store) submit(r *request) error {
@@ -94,13 +108,13 @@ func (s *Store) apply(batch []*request) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
+	applyInserts(tx, batch)
 	for _, r := range batch {
+		if r.insert != nil {
+			continue // done by applyInserts
+		}
 		if err := r.ctx.Err(); err != nil {
 			r.err = err // gave up before we started: do nothing for it
-			continue
-		}
-		if r.oneStatement {
-			r.err = r.fn(tx) // a failed statement undoes only itself
 			continue
 		}
 		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
@@ -120,6 +134,74 @@ func (s *Store) apply(batch []*request) error {
 	}
 	s.commits.Add(1)
 	return nil
+}
+
+// applyInserts runs the batch's row inserts, one statement per table (and
+// per maxInsertArgs values) instead of one per request. Besides the
+// per-statement overhead this matters for the archive's full-text index,
+// which FTS5 flushes to disk at every statement. If a merged statement
+// fails (one caller's duplicate id, say), nothing of it was applied and
+// each request of that group runs alone to get its own answer.
+func applyInserts(tx *sql.Tx, batch []*request) {
+	var group []*request
+	flush := func() {
+		if len(group) == 0 {
+			return
+		}
+		defer func() { group = group[:0] }()
+		var q strings.Builder
+		q.WriteString(group[0].insert.head)
+		var args []any
+		for i, r := range group {
+			for j := range r.insert.rows {
+				if i+j > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString(r.insert.row)
+			}
+			args = append(args, r.insert.args...)
+		}
+		if _, err := tx.Exec(q.String(), args...); err == nil {
+			return // every request's r.err stays nil
+		}
+		for _, r := range group {
+			r.err = execRows(tx, r.insert)
+		}
+	}
+	n := 0
+	for _, r := range batch {
+		if r.insert == nil {
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		if len(group) > 0 && (group[0].insert.head != r.insert.head || n+len(r.insert.args) > maxInsertArgs) {
+			flush()
+			n = 0
+		}
+		group = append(group, r)
+		n += len(r.insert.args)
+	}
+	flush()
+}
+
+// execRows runs one request's rows as their own statement.
+func execRows(tx *sql.Tx, ins *insertRows) error {
+	var q strings.Builder
+	q.WriteString(ins.head)
+	for i := range ins.rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(ins.row)
+	}
+	_, err := tx.Exec(q.String(), ins.args...)
+	if err != nil && ins.mapErr != nil {
+		err = ins.mapErr(err)
+	}
+	return err
 }
 
 func rollback(tx *sql.Tx, err error) error {

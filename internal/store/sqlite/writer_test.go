@@ -259,3 +259,60 @@ func TestPragmas(t *testing.T) {
 		}
 	}
 }
+
+// TestMergedInsertsAnswerEachCaller: archive rows of concurrent callers
+// share one INSERT; when one caller's row is a duplicate or belongs to no
+// account, only that caller fails and every other row is stored.
+func TestMergedInsertsAnswerEachCaller(t *testing.T) {
+	s := openTemp(t, Options{})
+	ctx := context.Background()
+	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
+		t.Fatal(err)
+	}
+	msg := func(owner, id string) []store.ArchivedMessage {
+		return []store.ArchivedMessage{{Owner: owner, ID: id, With: "bob@example.com", Stanza: []byte("<message/>"), Text: id}}
+	}
+	if err := s.AppendArchive(ctx, msg("alice", "dup")); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 20 { // batches form by timing: try many times
+		var wg sync.WaitGroup
+		errs := make([]error, 40)
+		for i := range errs {
+			wg.Go(func() {
+				switch i {
+				case 7:
+					errs[i] = s.AppendArchive(ctx, msg("alice", "dup"))
+				case 13:
+					errs[i] = s.AppendArchive(ctx, msg("nobody", fmt.Sprint("x", round)))
+				default:
+					errs[i] = s.AppendArchive(ctx, msg("alice", fmt.Sprint(round, "-", i)))
+				}
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			switch i {
+			case 7:
+				if !errors.Is(err, store.ErrExists) {
+					t.Fatalf("round %d: duplicate id: %v, want ErrExists", round, err)
+				}
+			case 13:
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("round %d: unknown owner: %v, want ErrNotFound", round, err)
+				}
+			default:
+				if err != nil {
+					t.Fatalf("round %d: caller %d: %v", round, i, err)
+				}
+			}
+		}
+	}
+	page, err := s.QueryArchive(ctx, "alice", store.ArchiveQuery{Count: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + 20*38; page.Count != want {
+		t.Fatalf("stored %d messages, want %d", page.Count, want)
+	}
+}
