@@ -140,7 +140,7 @@ func (m *Module) append(ctx context.Context, owner jid.JID, id string, with jid.
 		With:   with.String(),
 		Stamp:  m.now(),
 		Stanza: xmlstream.Append(nil, st.El), // declares xmlns='jabber:client'
-		Text:   bodies(st.El),
+		Text:   SearchText(st.El),
 	}
 	if err := m.store.AppendArchive(ctx, []store.ArchivedMessage{msg}); err != nil {
 		// An observer cannot refuse the message; the failure is the
@@ -160,9 +160,9 @@ func stanzaID(el *xmlstream.Element, by string) string {
 	return id
 }
 
-// bodies is the text full-text search indexes: every <body/> (one per
+// SearchText is the text full-text search indexes: every <body/> (one per
 // xml:lang).
-func bodies(el *xmlstream.Element) string {
+func SearchText(el *xmlstream.Element) string {
 	var parts []string
 	for _, c := range el.Children {
 		if c.Name == "body" && isClient(c.Space) && c.Text != "" {
@@ -195,8 +195,14 @@ func archivable(st *stanza.Stanza) bool {
 	default:
 		return false
 	}
+	return HasContent(st.El)
+}
+
+// HasContent applies the content rules of archivable to a message of any
+// type: a room archives groupchat messages by the same rules.
+func HasContent(msg *xmlstream.Element) bool {
 	keep := false
-	for _, c := range st.El.Children {
+	for _, c := range msg.Children {
 		switch {
 		case c.Space == NSHints:
 			switch c.Name {

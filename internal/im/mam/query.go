@@ -20,23 +20,47 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 	if err := ownArchive(iq); err != nil {
 		return nil, err
 	}
+	if q := iq.Payload(); q.Name == "prefs" {
+		return m.handlePrefs(ctx, iq, q)
+	}
+	deliver := func(st *stanza.Stanza) bool { return m.router.DeliverTo(iq.From, st) }
+	return Serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
+}
+
+// Serve answers an urn:xmpp:mam:2 query (set), query form (get) or
+// metadata request (get) against the archive of owner, which lives at the
+// address archive (a user's bare JID, or a room's): results come from
+// archive and each is handed to deliver, which returns false when the
+// requester is gone (Serve then returns router.ErrNoReply). adjust, if
+// not nil, may rewrite the parsed request before it runs (a room maps
+// 'with' to its occupants). The caller checks that the requester may
+// read the archive. Preferences are the caller's to serve.
+func Serve(ctx context.Context, s Store, owner string, archive jid.JID, iq *stanza.Stanza,
+	adjust func(*Request) error, deliver func(*stanza.Stanza) bool) (*xmlstream.Element, error) {
 	q := iq.Payload()
 	switch {
 	case q.Name == "query" && iq.Type == "set":
-		return m.query(ctx, iq, q)
+		req, err := ParseQuery(q)
+		if err != nil {
+			return nil, err
+		}
+		if adjust != nil {
+			if err := adjust(&req); err != nil {
+				return nil, err
+			}
+		}
+		return answer(ctx, s, owner, archive, iq.From, req, deliver)
 	case q.Name == "query" && iq.Type == "get":
-		return queryForm(), nil // XEP-0313 §4.1.1: the fields we accept
+		return QueryForm(), nil // XEP-0313 §4.1.1: the fields we accept
 	case q.Name == "metadata" && iq.Type == "get":
-		return m.metadata(ctx, iq)
-	case q.Name == "prefs":
-		return m.handlePrefs(ctx, iq, q)
+		return metadata(ctx, s, owner)
 	}
 	return nil, stanza.ErrBadRequest.WithText("unknown urn:xmpp:mam:2 request")
 }
 
-// queryForm lists the fields of a query (XEP-0313 §4.1.1, XEP-0431,
+// QueryForm lists the fields of a query (XEP-0313 §4.1.1, XEP-0431,
 // urn:xmpp:mam:2#extended).
-func queryForm() *xmlstream.Element {
+func QueryForm() *xmlstream.Element {
 	x := xmlstream.New("x", NSData, "type", "form")
 	field := func(v, typ string) *xmlstream.Element {
 		return xmlstream.New("field", NSData, "var", v, "type", typ)
@@ -56,16 +80,19 @@ func queryForm() *xmlstream.Element {
 	return xmlstream.New("query", NS).Add(x)
 }
 
-// request is a parsed query.
-type request struct {
-	q        store.ArchiveQuery
-	queryID  string
-	flipPage bool
+// Request is a parsed query.
+type Request struct {
+	Query store.ArchiveQuery
+	// With is the 'with' field as given (Query.With holds its bare JID,
+	// which is what a user's archive records).
+	With     jid.JID
+	QueryID  string
+	FlipPage bool
 }
 
-// parseQuery reads the data form, the RSM set and flip-page of a query.
-func parseQuery(q *xmlstream.Element) (request, error) {
-	r := request{queryID: q.Get("queryid"), q: store.ArchiveQuery{Limit: DefaultPage, Count: true}}
+// ParseQuery reads the data form, the RSM set and flip-page of a query.
+func ParseQuery(q *xmlstream.Element) (Request, error) {
+	r := Request{QueryID: q.Get("queryid"), Query: store.ArchiveQuery{Limit: DefaultPage, Count: true}}
 	if q.Get("node") != "" {
 		return r, stanza.ErrItemNotFound.WithText("no pubsub node archives here")
 	}
@@ -73,20 +100,20 @@ func parseQuery(q *xmlstream.Element) (request, error) {
 		if t := x.Get("type"); t != "submit" && t != "" {
 			return r, stanza.ErrBadRequest.WithText("the form must be of type submit")
 		}
-		if err := parseForm(x, &r.q); err != nil {
+		if err := parseForm(x, &r.Query, &r.With); err != nil {
 			return r, err
 		}
 	}
 	if set := q.Child("set", NSRSM); set != nil {
-		if err := parseRSM(set, &r.q); err != nil {
+		if err := parseRSM(set, &r.Query); err != nil {
 			return r, err
 		}
 	}
-	r.flipPage = q.Child("flip-page", NS) != nil
+	r.FlipPage = q.Child("flip-page", NS) != nil
 	return r, nil
 }
 
-func parseForm(x *xmlstream.Element, q *store.ArchiveQuery) error {
+func parseForm(x *xmlstream.Element, q *store.ArchiveQuery, with *jid.JID) error {
 	for _, f := range x.Children {
 		if f.Name != "field" || f.Space != NSData {
 			continue
@@ -112,7 +139,8 @@ func parseForm(x *xmlstream.Element, q *store.ArchiveQuery) error {
 			if err != nil {
 				return stanza.ErrBadRequest.WithText("bad JID in 'with'")
 			}
-			// The archive keeps the other party's bare JID.
+			// A user's archive keeps the other party's bare JID.
+			*with = j
 			q.With = j.Bare().String()
 		case "start", "end":
 			if one == "" {
@@ -189,14 +217,11 @@ func parseRSM(set *xmlstream.Element, q *store.ArchiveQuery) error {
 	return nil
 }
 
-// query runs a query: the results as messages to the requesting session,
-// then <fin/> as the IQ result (XEP-0313 §4.2).
-func (m *Module) query(ctx context.Context, iq *stanza.Stanza, el *xmlstream.Element) (*xmlstream.Element, error) {
-	req, err := parseQuery(el)
-	if err != nil {
-		return nil, err
-	}
-	page, err := m.store.QueryArchive(ctx, iq.From.Local(), req.q)
+// answer runs a query: the results as messages to the requester, then
+// <fin/> as the IQ result (XEP-0313 §4.2).
+func answer(ctx context.Context, s Store, owner string, archive, to jid.JID, req Request,
+	deliver func(*stanza.Stanza) bool) (*xmlstream.Element, error) {
+	page, err := s.QueryArchive(ctx, owner, req.Query)
 	if err != nil {
 		return nil, storeErr(err, "no such message in the archive")
 	}
@@ -204,12 +229,12 @@ func (m *Module) query(ctx context.Context, iq *stanza.Stanza, el *xmlstream.Ele
 	order := make([]int, len(msgs))
 	for i := range order {
 		order[i] = i
-		if req.flipPage {
+		if req.FlipPage {
 			order[i] = len(msgs) - 1 - i
 		}
 	}
 	for _, i := range order {
-		if !m.router.DeliverTo(iq.From, resultMessage(iq.From.Bare(), iq.From, req.queryID, msgs[i])) {
+		if !deliver(resultMessage(archive, to, req.QueryID, msgs[i])) {
 			return nil, router.ErrNoReply // the session is gone
 		}
 	}
@@ -241,7 +266,8 @@ func rsmSet(msgs []store.ArchivedMessage, count int) *xmlstream.Element {
 
 // resultMessage wraps an archived stanza for delivery (XEP-0313 §4.2,
 // XEP-0297), from the archive's JID (the user's bare JID: what a missing
-// 'from' would mean too, but clients such as slixmpp match on it). The
+// 'from' would mean too, but clients such as slixmpp match on it; or the
+// room's, XEP-0313 §5.1.2). The
 // stored bytes are copied, never parsed.
 func resultMessage(archive, to jid.JID, queryID string, msg store.ArchivedMessage) *stanza.Stanza {
 	st := stanza.New(stanza.Message, archive, to, "", stanza.NewID())
@@ -261,10 +287,10 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000
 
 // metadata answers the #extended metadata request: the first and last
 // message of the archive, or an empty element for an empty archive.
-func (m *Module) metadata(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
-	md, err := m.store.ArchiveMetadata(ctx, iq.From.Local())
+func metadata(ctx context.Context, s Store, owner string) (*xmlstream.Element, error) {
+	md, err := s.ArchiveMetadata(ctx, owner)
 	if err != nil {
-		return nil, fmt.Errorf("mam: metadata of %s: %w", iq.From.Bare(), err)
+		return nil, fmt.Errorf("mam: metadata of %s: %w", owner, err)
 	}
 	el := xmlstream.New("metadata", NS)
 	if md.FirstID != "" {

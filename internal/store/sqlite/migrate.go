@@ -81,7 +81,59 @@ CREATE TABLE blocklist (
 `,
 	archiveSchema, // 2: message archives and preferences (XEP-0313, XEP-0441), archive.go
 	roomsSchema,   // 3: persistent multi-user chat rooms and affiliations (XEP-0045), rooms.go
+	roomArchives,  // 4: archives owned by rooms as well as by users (XEP-0313 §5)
 }
+
+// roomArchives lets a persistent room own an archive under its bare JID
+// (which contains '@', so it never equals a username). archive.owner now
+// references archive_owners, which triggers keep equal to the usernames
+// plus the room JIDs: appending for an owner that is neither still fails
+// the foreign key (store.ErrNotFound), and deleting the account or the
+// room still cascades to its archive. SQLite cannot change a foreign key
+// in place, so archive is rebuilt (seq, and with it the FTS5 rowids, kept).
+const roomArchives = `
+CREATE TABLE archive_owners (owner TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO archive_owners (owner) SELECT username FROM users;
+INSERT OR IGNORE INTO archive_owners (owner) SELECT jid FROM muc_rooms;
+CREATE TRIGGER archive_owner_user_insert AFTER INSERT ON users BEGIN
+	INSERT OR IGNORE INTO archive_owners (owner) VALUES (new.username);
+END;
+CREATE TRIGGER archive_owner_user_delete AFTER DELETE ON users BEGIN
+	DELETE FROM archive_owners WHERE owner = old.username;
+END;
+CREATE TRIGGER archive_owner_room_insert AFTER INSERT ON muc_rooms BEGIN
+	INSERT OR IGNORE INTO archive_owners (owner) VALUES (new.jid);
+END;
+CREATE TRIGGER archive_owner_room_delete AFTER DELETE ON muc_rooms BEGIN
+	DELETE FROM archive_owners WHERE owner = old.jid;
+END;
+
+CREATE TABLE archive_new (
+	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	owner    TEXT NOT NULL REFERENCES archive_owners(owner) ON DELETE CASCADE,
+	id       TEXT NOT NULL,
+	with_jid TEXT NOT NULL,
+	stamp    INTEGER NOT NULL, -- Unix nanoseconds
+	stanza   BLOB NOT NULL,
+	body     TEXT NOT NULL
+);
+INSERT INTO archive_new (seq, owner, id, with_jid, stamp, stanza, body)
+	SELECT seq, owner, id, with_jid, stamp, stanza, body FROM archive ORDER BY seq;
+DROP TRIGGER archive_fts_insert;
+DROP TRIGGER archive_fts_delete;
+DROP TABLE archive;
+ALTER TABLE archive_new RENAME TO archive;
+CREATE UNIQUE INDEX archive_owner_id ON archive (owner, id);
+CREATE INDEX archive_owner ON archive (owner);
+CREATE INDEX archive_owner_with ON archive (owner, with_jid);
+CREATE INDEX archive_owner_stamp ON archive (owner, stamp);
+CREATE TRIGGER archive_fts_insert AFTER INSERT ON archive WHEN new.body != '' BEGIN
+	INSERT INTO archive_fts (rowid, tag, body) VALUES (new.seq, 'u' || hex(new.owner), new.body);
+END;
+CREATE TRIGGER archive_fts_delete AFTER DELETE ON archive WHEN old.body != '' BEGIN
+	DELETE FROM archive_fts WHERE rowid = old.seq;
+END;
+`
 
 // migrate brings db up to len(steps), one transaction per step so a failing
 // step leaves the database at the last good version, with user_version
