@@ -50,8 +50,13 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// on another backend rooms live in memory only.
 	if mucJID, err := jid.Parse("conference." + domain.String()); err == nil {
 		rooms, _ := st.(store.Rooms)
-		chat := muc.New(mucJID, r, muc.Options{Rooms: rooms, CanCreate: r.IsLocal,
-			Log: log.With("component", "muc")})
+		opts := muc.Options{Rooms: rooms, CanCreate: r.IsLocal, Log: log.With("component", "muc")}
+		// Persistent rooms archive their messages (XEP-0313 §5) under the
+		// room's JID where the backend keeps both rooms and archives.
+		if archives, ok := st.(store.Archives); ok && rooms != nil {
+			opts.Archive = archives
+		}
+		chat := muc.New(mucJID, r, opts)
 		r.HandleDomain(mucJID.String(), chat.Handle)
 		discoItems.AddItem(mucJID, "Chatrooms")
 	}

@@ -32,7 +32,11 @@ type Config struct {
 	// AllowPM is who may send private messages: anyone, participants,
 	// moderators or none.
 	AllowPM string `json:"allow_pm"`
-	Logging bool   `json:"logging,omitempty"` // public logs / archive
+	Logging bool   `json:"logging,omitempty"` // public logs
+	// NoArchive turns the room's message archive (XEP-0313) off; a
+	// persistent room archives by default (the zero value reads well from
+	// records stored before the field existed).
+	NoArchive bool `json:"no_archive,omitempty"`
 }
 
 // DefaultConfig is an instant room's configuration (§10.1.2): public,
@@ -109,6 +113,8 @@ const (
 	fAllowInvites  = "muc#roomconfig_allowinvites"
 	fAllowPM       = "muc#roomconfig_allowpm"
 	fLogging       = "muc#roomconfig_enablelogging"
+	// fArchiving is Prosody's field for the room's MAM archive.
+	fArchiving = "muc#roomconfig_enablearchiving"
 )
 
 // form is the configuration form an owner gets (§10.2, Example 163).
@@ -132,6 +138,7 @@ func (c Config) form() *xmlstream.Element {
 		listField(fAllowPM, "Who may send private messages", c.AllowPM,
 			"anyone", "participants", "moderators", "none"),
 		field(fLogging, "boolean", "Enable public logging", boolValue(c.Logging)),
+		field(fArchiving, "boolean", "Archive messages (persistent rooms)", boolValue(!c.NoArchive)),
 	)
 	return x
 }
@@ -224,6 +231,10 @@ func (c Config) apply(x *xmlstream.Element) (Config, *stanza.Error) {
 			boolean(&c.AllowInvites)
 		case fLogging:
 			boolean(&c.Logging)
+		case fArchiving:
+			archive := !c.NoArchive
+			boolean(&archive)
+			c.NoArchive = !archive
 		case fWhoIs:
 			if val != "moderators" && val != "anyone" {
 				err = badValue(name)

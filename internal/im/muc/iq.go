@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"parley/internal/im/mam"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
@@ -93,6 +94,10 @@ func (s *Service) handleIQ(ctx context.Context, st *stanza.Stanza) {
 		}
 		return
 	}
+	if isArchiveIQ(st) {
+		s.archiveIQ(ctx, rm, st)
+		return
+	}
 	rm.mu.Lock()
 	if !request {
 		rm.relayAnswer(st)
@@ -120,7 +125,7 @@ func (rm *room) roomIQ(ctx context.Context, st *stanza.Stanza) {
 	case q.Space == NSOwner && q.Name == "query":
 		rm.owner(ctx, st)
 	case q.Space == NSModerate && q.Name == "moderate" && st.Type == "set":
-		rm.moderate(st, q)
+		rm.moderate(ctx, st, q)
 	case q.Space == NSPing && st.Type == "get":
 		rm.reply(st)
 	default:
@@ -146,6 +151,9 @@ func (rm *room) discoInfo(st *stanza.Stanza) {
 	res := xmlstream.New("query", NSDiscoInfo).Add(
 		xmlstream.New("identity", NSDiscoInfo, "category", "conference", "type", "text", "name", name))
 	feats := append(rm.cfg.features(), NSDiscoInfo, NSDiscoItems)
+	if rm.archiving() {
+		feats = append(feats, mam.Features()...) // XEP-0313 §7
+	}
 	slices.Sort(feats)
 	for _, f := range feats {
 		res.Add(xmlstream.New("feature", NSDiscoInfo, "var", f))
@@ -223,7 +231,7 @@ func (rm *room) relayAnswer(st *stanza.Stanza) {
 
 // moderate retracts a message on a moderator's request (XEP-0425 §4):
 // everyone gets the retraction, and history forgets the message.
-func (rm *room) moderate(st *stanza.Stanza, q *xmlstream.Element) {
+func (rm *room) moderate(ctx context.Context, st *stanza.Stanza, q *xmlstream.Element) {
 	o := rm.byReal[st.From]
 	if o == nil || o.role != Moderator {
 		rm.fail(st, stanza.ErrForbidden.WithText("only moderators may moderate messages"))
@@ -234,25 +242,29 @@ func (rm *room) moderate(st *stanza.Stanza, q *xmlstream.Element) {
 		rm.fail(st, stanza.ErrBadRequest.WithText("moderate needs an id and <retract/>"))
 		return
 	}
-	i := rm.history.find(id)
-	if i < 0 {
+	if i := rm.history.find(id); i >= 0 {
+		rm.history.entries = slices.Delete(rm.history.entries, i, i+1)
+	} else if !rm.archived(ctx, id) {
 		rm.fail(st, stanza.ErrItemNotFound.WithText("no message with that id"))
 		return
 	}
-	rm.history.entries = slices.Delete(rm.history.entries, i, i+1)
 	moderated := xmlstream.New("moderated", NSModerate, "by", rm.nickJID(o.nick).String()).Add(
 		xmlstream.New("occupant-id", NSOccupantID, "id", o.id))
 	retract := xmlstream.New("retract", NSRetract, "id", id).Add(moderated)
 	if r := q.ChildText("reason", NSModerate); r != "" {
 		retract.Add(xmlstream.NewText("reason", NSRetract, r))
 	}
+	sid := stanza.NewID()
 	t := build(stanza.Message, rm.jid, "groupchat", stanza.NewID(), retract,
-		xmlstream.New("stanza-id", NSStanzaID, "id", stanza.NewID(), "by", rm.jid.String()))
+		xmlstream.New("stanza-id", NSStanzaID, "id", sid, "by", rm.jid.String()))
 	for _, r := range rm.occupants {
 		rm.sendTo(t, r)
 	}
 	if rm.svc.opts.OnGroupchat != nil {
 		rm.out = append(rm.out, delivery{tpl: t})
 	}
+	// Archived, so that a client syncing from the archive retracts too
+	// (the retracted message itself stays: the store has no tombstones).
+	rm.queueArchive(t, sid)
 	rm.reply(st)
 }

@@ -22,16 +22,20 @@ func (s *Service) handleMessage(ctx context.Context, st *stanza.Stanza) {
 		}
 		return
 	}
+	var rec *archiveRecord
 	rm.mu.Lock()
 	switch {
 	case st.To.IsBare() && st.Type == "groupchat":
-		rm.groupchat(ctx, st)
+		rec = rm.groupchat(ctx, st)
 	case st.To.IsBare():
 		rm.mediated(st)
 	default:
 		rm.private(st)
 	}
 	rm.unlockAndFlush(ctx)
+	// Another goroutine may be draining the room's outbox: the sender is
+	// acknowledged only once its message is in the archive.
+	rec.wait(ctx)
 }
 
 // stripped returns the children of a message sent to the room without
@@ -52,22 +56,23 @@ func (rm *room) stripped(el *xmlstream.Element) []*xmlstream.Element {
 }
 
 // groupchat broadcasts a message to every occupant (§7.4), or changes the
-// subject (§8.1). The caller holds rm.mu and flushes.
-func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) {
+// subject (§8.1). The caller holds rm.mu and flushes, then waits for the
+// archive record returned (nil when nothing is archived).
+func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) *archiveRecord {
 	o := rm.byReal[st.From]
 	if o == nil {
 		rm.fail(st, stanza.ErrNotAcceptable.WithText("only occupants may send messages to the room"))
-		return
+		return nil
 	}
 	subj := st.El.Child("subject", "")
 	body := st.El.Child("body", "")
 	switch {
 	case o.role == Visitor || o.role == NoRole:
 		rm.fail(st, stanza.ErrForbidden.WithText("visitors may not speak in a moderated room"))
-		return
+		return nil
 	case subj != nil && body == nil && !rm.mayChangeSubject(o):
 		rm.fail(st, stanza.ErrForbidden.WithText("you may not change the subject"))
-		return
+		return nil
 	}
 	from := rm.nickJID(o.nick)
 	sid := stanza.NewID()
@@ -81,7 +86,8 @@ func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) {
 		el.Attr = append(el.Attr, xmlstream.Attr{Name: "xml:lang", Value: lang})
 	}
 	t := newTemplate(stanza.Message, from, "groupchat", st.ID, el)
-	if subj != nil && body == nil {
+	subjectChange := subj != nil && body == nil
+	if subjectChange {
 		// §8.1: a message with a subject and no body changes the
 		// subject; it is not history.
 		rm.subject, rm.subjectFrom, rm.subjectSet = subj.Text, from, true
@@ -93,9 +99,13 @@ func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) {
 		rm.sendTo(t, r)
 	}
 	if rm.svc.opts.OnGroupchat != nil {
-		// The archive sees the message as broadcast: without 'to'.
+		// The hook sees the message as broadcast: without 'to'.
 		rm.out = append(rm.out, delivery{tpl: t, to: jid.JID{}})
 	}
+	if subjectChange {
+		return nil // the room's record keeps the subject
+	}
+	return rm.queueArchive(t, sid)
 }
 
 func (rm *room) mayChangeSubject(o *occupant) bool {

@@ -53,6 +53,10 @@ type Options struct {
 	HistorySize int
 	// Name is the service's disco identity name (default "Chatrooms").
 	Name string
+	// Archive keeps the archives of persistent rooms (XEP-0313 §5); nil
+	// archives nothing. It must accept a room's bare JID as owner and
+	// know the rooms of Rooms (SQLite: schema 4).
+	Archive store.Archives
 	// OnGroupchat, if set, sees every groupchat message as the room
 	// broadcasts it (from room/nick, stanza-id stamped, no 'to'): the
 	// room archive hooks in here. It is called without the room's lock.

@@ -199,6 +199,7 @@ func (rm *room) sortedOccupants() []*occupant {
 type delivery struct {
 	tpl *template
 	to  jid.JID
+	rec *archiveRecord // non-nil: archive tpl (to is zero)
 }
 
 // template is a stanza built once by the room for any number of
@@ -294,15 +295,21 @@ func (rm *room) flush(ctx context.Context) {
 		rm.out = nil
 		rm.draining = true
 		rm.mu.Unlock()
+		var archive []delivery
 		for i := range batch {
 			d := batch[i]
-			if d.to.IsZero() {
+			switch {
+			case d.rec != nil:
+				archive = append(archive, d)
+			case d.to.IsZero():
 				rm.svc.opts.OnGroupchat(ctx, rm.jid, d.tpl.unaddressed())
-			} else {
+			default:
 				rm.svc.router.Send(ctx, d.tpl.stanza(d.to))
 			}
 			batch[i] = delivery{}
 		}
+		// After the deliveries, in the room's order, one write per batch.
+		rm.writeArchive(ctx, archive)
 		rm.mu.Lock()
 		rm.draining = false
 		rm.mu.Unlock()

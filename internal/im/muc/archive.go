@@ -1,0 +1,194 @@
+package muc
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"parley/internal/im/mam"
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// Room archives (XEP-0313 §5, "Querying a MUC archive"). A persistent
+// room archives its groupchat messages under its bare JID as the owner,
+// each under the stanza-id the room stamped (by=room), as the occupants
+// saw them (from room/nick, no 'to'). The in-memory history still serves
+// history on join (§7.2.14); the archive is what survives a restart.
+//
+// Archiving is on for persistent rooms unless the owner turns off
+// muc#roomconfig_enablearchiving (Prosody's field; the default, as on
+// Prosody, is on). muc#roomconfig_enablelogging is about public logs and
+// does not decide it. Temporary rooms are not archived: their archive
+// would outlive them with nobody able to query it.
+
+// maxArchiveBatch bounds one AppendArchive call (the SQLite backend takes
+// at most 1000 messages at once).
+const maxArchiveBatch = 500
+
+// archiveRecord is one message the room archives, queued in the room's
+// outbox behind its deliveries. done is closed once the write is over
+// (committed or failed), so the sender's stream management ack can wait
+// for it (XEP-0198: acknowledged means stored).
+type archiveRecord struct {
+	id   string // the room's stanza-id
+	at   time.Time
+	done chan struct{}
+}
+
+// wait blocks until the record is written or ctx ends. A nil record is
+// no wait.
+func (r *archiveRecord) wait(ctx context.Context) {
+	if r == nil {
+		return
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+	}
+}
+
+// archiving reports whether the room keeps an archive. The caller holds
+// rm.mu.
+func (rm *room) archiving() bool {
+	return rm.svc.opts.Archive != nil && rm.stored() && !rm.cfg.NoArchive
+}
+
+// queueArchive queues a broadcast message for the archive, if the room
+// archives and the message holds content worth keeping (the rules of the
+// users' archives: bodies, retractions, reactions, encrypted payloads,
+// hints). The caller holds rm.mu; flush writes it after the deliveries.
+func (rm *room) queueArchive(t *template, id string) *archiveRecord {
+	if !rm.archiving() || !mam.HasContent(t.el) {
+		return nil
+	}
+	rec := &archiveRecord{id: id, at: rm.svc.now(), done: make(chan struct{})}
+	rm.out = append(rm.out, delivery{tpl: t, rec: rec})
+	return rec
+}
+
+// writeArchive appends the archived messages of one flushed batch, in
+// the room's order, in as few store calls as the batch allows. Failures
+// are logged: the message was delivered, and an observer cannot take it
+// back.
+func (rm *room) writeArchive(ctx context.Context, batch []delivery) {
+	// The drainer may be any occupant's goroutine; its session ending
+	// must not cancel writes of other senders' messages.
+	ctx = context.WithoutCancel(ctx)
+	for len(batch) > 0 {
+		n := min(len(batch), maxArchiveBatch)
+		msgs := make([]store.ArchivedMessage, n)
+		for i, d := range batch[:n] {
+			msgs[i] = store.ArchivedMessage{
+				Owner:  rm.jid.String(),
+				ID:     d.rec.id,
+				With:   d.tpl.from.String(), // room/nick of the sender
+				Stamp:  d.rec.at,
+				Stanza: xmlstream.Append(nil, d.tpl.el), // declares xmlns='jabber:client'
+				Text:   mam.SearchText(d.tpl.el),
+			}
+		}
+		if err := rm.svc.opts.Archive.AppendArchive(ctx, msgs); err != nil {
+			rm.svc.opts.Log.Error("muc: archive write failed", "room", rm.jid.String(), "messages", n, "err", err)
+		}
+		for _, d := range batch[:n] {
+			close(d.rec.done)
+		}
+		batch = batch[n:]
+	}
+}
+
+// mayReadArchive says whether a real JID may query the room's archive:
+// a user with an occupant in the room (any of their sessions), or one
+// with an affiliation of member or above (in a members-only room only
+// they could ever read it). Outcasts never. The caller holds rm.mu.
+func (rm *room) mayReadArchive(real jid.JID) bool {
+	aff := rm.affiliation(real)
+	if aff == Outcast {
+		return false
+	}
+	if aff.rank() >= Member.rank() {
+		return true
+	}
+	if rm.byReal[real] != nil {
+		return true
+	}
+	bare := real.Bare()
+	for _, o := range rm.occupants {
+		if o.bare == bare {
+			return true
+		}
+	}
+	return false
+}
+
+// archiveIQ serves urn:xmpp:mam:2 requests addressed to the room: queries
+// (results from the room's JID), the query form and #extended metadata.
+// The access check holds the room's lock; the query itself does not.
+func (s *Service) archiveIQ(ctx context.Context, rm *room, st *stanza.Stanza) {
+	rm.mu.Lock()
+	var deny *stanza.Error
+	switch {
+	case rm.gone || (rm.locked && rm.affiliation(st.From) != Owner):
+		deny = stanza.ErrItemNotFound.WithText("no such room")
+	case !rm.archiving():
+		deny = stanza.ErrServiceUnavailable.WithText("this room keeps no archive")
+	case !rm.mayReadArchive(st.From):
+		deny = stanza.ErrForbidden.WithText("only occupants and members may read the room's archive")
+	case st.Payload().Name == "prefs":
+		deny = stanza.ErrFeatureNotImplemented.WithText("a room has no archiving preferences")
+	}
+	rm.mu.Unlock()
+	if deny != nil {
+		s.bounce(ctx, st, deny)
+		return
+	}
+	adjust := func(req *mam.Request) error {
+		// A room's archive records the sender's occupant JID (room/nick):
+		// 'with' names an occupant, or the room itself for everything.
+		switch w := req.With; {
+		case w.IsZero():
+		case w == rm.jid:
+			req.Query.With = ""
+		default:
+			req.Query.With = w.String()
+		}
+		return nil
+	}
+	deliver := func(res *stanza.Stanza) bool {
+		s.router.Send(ctx, res)
+		return true
+	}
+	fin, err := mam.Serve(ctx, s.opts.Archive, rm.jid.String(), rm.jid, st, adjust, deliver)
+	var se *stanza.Error
+	switch {
+	case err == nil:
+		s.router.Send(ctx, stanza.Result(st, fin))
+	case errors.As(err, &se):
+		s.bounce(ctx, st, se)
+	case errors.Is(err, router.ErrNoReply):
+	default:
+		s.opts.Log.Error("muc: archive query failed", "room", rm.jid.String(), "err", err)
+		s.bounce(ctx, st, stanza.ErrInternalServerError)
+	}
+}
+
+// isArchiveIQ reports whether a request to a room is for its archive.
+func isArchiveIQ(st *stanza.Stanza) bool {
+	q := st.Payload()
+	return q != nil && q.Space == mam.NS && st.To.IsBare() && (st.Type == "get" || st.Type == "set")
+}
+
+// archived reports whether the room's archive holds a message (a
+// moderator may retract one older than the in-memory history). The
+// caller holds rm.mu; this is a read of one row.
+func (rm *room) archived(ctx context.Context, id string) bool {
+	if !rm.archiving() {
+		return false
+	}
+	p, err := rm.svc.opts.Archive.QueryArchive(ctx, rm.jid.String(), store.ArchiveQuery{IDs: []string{id}, Limit: 1})
+	return err == nil && len(p.Messages) == 1
+}
