@@ -40,20 +40,22 @@ type Store struct {
 	pool *pgxpool.Pool
 	opts Options
 
-	offline   chan *offlineRequest // unbuffered: a send succeeds only once run holds it
-	quit      chan struct{}        // closed by Close
-	stopped   chan struct{}        // closed when run returns
-	closeOnce sync.Once
+	offline        chan *offlineRequest // unbuffered: a send succeeds only once run holds it
+	archive        chan *archiveRequest // unbuffered: a send succeeds only once runArchive holds it
+	quit           chan struct{}        // closed by Close
+	stopped        chan struct{}        // closed when run returns
+	archiveStopped chan struct{}        // closed when runArchive returns
+	closeOnce      sync.Once
 
-	commits atomic.Int64 // offline transactions committed by run; tests check batching
-	redone  atomic.Int64 // messages retried one by one after their batch failed
+	commits atomic.Int64 // offline and archive transactions committed by the writers; tests check batching
+	redone  atomic.Int64 // messages retried after their batch failed
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open connects to the database at url (a postgres:// URL or key=value
 // string as pgx accepts, including pool_max_conns), migrates its schema
-// and starts the offline writer. Close releases it.
+// and starts the offline and archive writers. Close releases it.
 func Open(ctx context.Context, url string) (*Store, error) {
 	return OpenWith(ctx, url, Options{})
 }
@@ -88,17 +90,20 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		pool:    pool,
-		opts:    opts,
-		offline: make(chan *offlineRequest),
-		quit:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		pool:           pool,
+		opts:           opts,
+		offline:        make(chan *offlineRequest),
+		archive:        make(chan *archiveRequest),
+		quit:           make(chan struct{}),
+		stopped:        make(chan struct{}),
+		archiveStopped: make(chan struct{}),
 	}
 	go s.run()
+	go s.runArchive()
 	return s, nil
 }
 
-// Close stops the offline writer, after it finishes the batch in hand, and
+// Close stops the offline and archive writers, after they finish the batch in hand, and
 // closes the pool, waiting for calls in progress to give their connections
 // back. Writes after Close return ErrClosed. Calling Close again does
 // nothing.
@@ -106,6 +111,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.stopped
+		<-s.archiveStopped
 		s.pool.Close()
 	})
 	return nil

@@ -179,3 +179,13 @@ func TestConformance(t *testing.T) {
 	needDB(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
 }
+
+func TestArchiveConformance(t *testing.T) {
+	needDB(t)
+	storetest.RunArchive(t, func(t *testing.T) storetest.ArchiveStore { return openTest(t, Options{}) })
+}
+
+func TestRoomsConformance(t *testing.T) {
+	needDB(t)
+	storetest.RunRooms(t, func(t *testing.T) storetest.RoomStore { return openTest(t, Options{}) })
+}

@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"parley/internal/store"
+
+	"github.com/jackc/pgx/v5"
+)
+
+var _ store.Rooms = (*Store)(nil)
+
+// roomsSchema is the migration step that adds persistent MUC rooms
+// (XEP-0045). Affiliations reference their room with ON DELETE CASCADE,
+// so DeleteRoom is one statement.
+const roomsSchema = `
+CREATE TABLE muc_rooms (
+	jid          text COLLATE "C" PRIMARY KEY,
+	config       bytea NOT NULL,
+	secret       bytea NOT NULL,
+	subject      text NOT NULL,
+	subject_from text NOT NULL,
+	created      timestamptz NOT NULL
+);
+
+CREATE TABLE muc_affiliations (
+	room        text COLLATE "C" NOT NULL REFERENCES muc_rooms (jid) ON DELETE CASCADE,
+	jid         text COLLATE "C" NOT NULL,
+	affiliation text NOT NULL,
+	nick        text NOT NULL,
+	reason      text NOT NULL,
+	PRIMARY KEY (room, jid)
+);
+`
+
+// PutRoom creates or replaces a room record, keeping its creation time.
+func (s *Store) PutRoom(ctx context.Context, r store.Room) error {
+	defer s.observe("PutRoom", time.Now())
+	_, err := s.exec(ctx, `INSERT INTO muc_rooms (jid, config, secret, subject, subject_from, created)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (jid) DO UPDATE SET config = excluded.config, secret = excluded.secret,
+			subject = excluded.subject, subject_from = excluded.subject_from`,
+		r.JID, nonNil(r.Config), nonNil(r.Secret), r.Subject, r.SubjectFrom, stamp(r.Created))
+	if err != nil {
+		return fmt.Errorf("postgres: put room %q: %w", r.JID, err)
+	}
+	return nil
+}
+
+const roomColumns = `jid, config, secret, subject, subject_from, created`
+
+func scanRoom(row pgx.Row) (store.Room, error) {
+	var r store.Room
+	err := row.Scan(&r.JID, &r.Config, &r.Secret, &r.Subject, &r.SubjectFrom, &r.Created)
+	r.Created = r.Created.UTC()
+	return r, err
+}
+
+// GetRoom returns store.ErrNotFound for an unknown room.
+func (s *Store) GetRoom(ctx context.Context, jid string) (store.Room, error) {
+	defer s.observe("GetRoom", time.Now())
+	r, err := scanRoom(s.pool.QueryRow(ctx, `SELECT `+roomColumns+` FROM muc_rooms WHERE jid = $1`, jid))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Room{}, fmt.Errorf("postgres: room %q: %w", jid, err)
+	}
+	return r, nil
+}
+
+// ListRooms returns every room in ascending JID byte order.
+func (s *Store) ListRooms(ctx context.Context) ([]store.Room, error) {
+	defer s.observe("ListRooms", time.Now())
+	rows, err := s.pool.Query(ctx, `SELECT `+roomColumns+` FROM muc_rooms ORDER BY jid`)
+	var out []store.Room
+	if err == nil {
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Room, error) { return scanRoom(row) })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list rooms: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// DeleteRoom removes a room, its affiliations and its archive.
+func (s *Store) DeleteRoom(ctx context.Context, jid string) error {
+	defer s.observe("DeleteRoom", time.Now())
+	err := mustAffect(s.exec(ctx, `DELETE FROM muc_rooms WHERE jid = $1`, jid))
+	if err != nil {
+		return fmt.Errorf("postgres: delete room %q: %w", jid, err)
+	}
+	return nil
+}
+
+// RoomAffiliations returns a room's affiliations in ascending JID order.
+func (s *Store) RoomAffiliations(ctx context.Context, room string) ([]store.RoomAffiliation, error) {
+	defer s.observe("RoomAffiliations", time.Now())
+	rows, err := s.pool.Query(ctx, `SELECT jid, affiliation, nick, reason FROM muc_affiliations
+		WHERE room = $1 ORDER BY jid`, room)
+	var out []store.RoomAffiliation
+	if err == nil {
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.RoomAffiliation, error) {
+			var a store.RoomAffiliation
+			err := row.Scan(&a.JID, &a.Affiliation, &a.Nick, &a.Reason)
+			return a, err
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: affiliations of %q: %w", room, err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// SetRoomAffiliation sets or (for "none") removes one affiliation;
+// store.ErrNotFound if the room is not stored.
+func (s *Store) SetRoomAffiliation(ctx context.Context, room string, a store.RoomAffiliation) error {
+	defer s.observe("SetRoomAffiliation", time.Now())
+	var err error
+	if a.Affiliation == "" || a.Affiliation == "none" {
+		// One statement: the room must exist, the row may not.
+		var found bool
+		err = s.queryRow(ctx, `WITH d AS (DELETE FROM muc_affiliations WHERE room = $1 AND jid = $2)
+			SELECT EXISTS (SELECT 1 FROM muc_rooms WHERE jid = $1)`, room, a.JID).Scan(&found)
+		if err == nil && !found {
+			err = store.ErrNotFound
+		}
+	} else {
+		_, err = s.exec(ctx, `INSERT INTO muc_affiliations (room, jid, affiliation, nick, reason)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (room, jid) DO UPDATE SET affiliation = excluded.affiliation,
+				nick = excluded.nick, reason = excluded.reason`,
+			room, a.JID, a.Affiliation, a.Nick, a.Reason)
+		if isCode(err, foreignKeyViolation) {
+			err = store.ErrNotFound
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: set affiliation of %q in %q: %w", a.JID, room, err)
+	}
+	return nil
+}
