@@ -82,6 +82,7 @@ CREATE TABLE blocklist (
 	archiveSchema, // 2: message archives and preferences (XEP-0313, XEP-0441), archive.go
 	roomsSchema,   // 3: persistent multi-user chat rooms and affiliations (XEP-0045), rooms.go
 	roomArchives,  // 4: archives owned by rooms as well as by users (XEP-0313 §5)
+	pepSchema,     // 5: personal eventing nodes and items (XEP-0163), pep.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// PEP keeps the personal eventing nodes of accounts (XEP-0163, the
+// subset of XEP-0060 a PEP service needs): per-user nodes with their
+// configuration, and their published items. It is not part of Store:
+// backends that have it satisfy it, and the server type-asserts.
+type PEP interface {
+	// PutPEPNode creates a node of owner or replaces its configuration
+	// (items are kept, trimmed to MaxItems). ErrNotFound for an unknown
+	// owner.
+	PutPEPNode(ctx context.Context, owner string, n PEPNode) error
+	// PEPNode returns one node; ErrNotFound if owner has no such node.
+	PEPNode(ctx context.Context, owner, node string) (PEPNode, error)
+	// PEPNodes returns owner's nodes in ascending name byte order.
+	PEPNodes(ctx context.Context, owner string) ([]PEPNode, error)
+	// DeletePEPNode removes a node with its items; ErrNotFound.
+	DeletePEPNode(ctx context.Context, owner, node string) error
+	// PublishPEPItem stores an item as the node's newest, replacing an
+	// item with the same ID, and drops the oldest items beyond the
+	// node's MaxItems. ErrNotFound if the node does not exist.
+	PublishPEPItem(ctx context.Context, owner, node string, it PEPItem) error
+	// PEPItems returns the node's items, oldest first: the newest max
+	// (all when max <= 0), or only those of ids (in the node's order;
+	// unknown ids are left out). ErrNotFound if the node does not exist.
+	PEPItems(ctx context.Context, owner, node string, ids []string, max int) ([]PEPItem, error)
+	// RetractPEPItem removes one item; ErrNotFound if the node or the
+	// item does not exist.
+	RetractPEPItem(ctx context.Context, owner, node, id string) error
+}
+
+// Access models of XEP-0060 §4.5 that PEP nodes use.
+const (
+	AccessOpen      = "open"
+	AccessPresence  = "presence"
+	AccessRoster    = "roster"
+	AccessWhitelist = "whitelist"
+)
+
+// PEPNode is a node's configuration (pubsub#node_config).
+type PEPNode struct {
+	Node        string
+	AccessModel string // AccessOpen, AccessPresence, AccessWhitelist
+	// PersistItems: items are stored; otherwise only notified.
+	PersistItems bool
+	MaxItems     int // items kept; at least 1
+}
+
+// PEPItem is one published item.
+type PEPItem struct {
+	ID      string
+	Payload []byte // the item's child element, serialised with its xmlns
+	Updated time.Time
+}
