@@ -153,3 +153,20 @@ type Blocklists interface {
 	// Unblock removes JIDs; no JIDs means remove all.
 	Unblock(ctx context.Context, username string, jids []string) error
 }
+
+// Transfers is what copying a whole site from one backend to another
+// (parley migrate) needs beyond the other interfaces: what they cannot
+// enumerate or set.
+type Transfers interface {
+	// PrivateXMLKeys returns the keys under which a user has private XML,
+	// in ascending byte order (none for an unknown user).
+	PrivateXMLKeys(ctx context.Context, username string) ([]string, error)
+	// RosterVersions returns every recorded roster version by username,
+	// those of deleted accounts included: they are kept so that an account
+	// created again never reuses a version (RFC 6121 §2.6.1).
+	RosterVersions(ctx context.Context) (map[string]int64, error)
+	// RaiseRosterVersion sets a username's roster version to version
+	// unless it is already at least that, so versions never go backwards.
+	// The account need not exist (see RosterVersions).
+	RaiseRosterVersion(ctx context.Context, username string, version int64) error
+}

@@ -402,9 +402,13 @@ func (s *Store) queryArchive(ctx context.Context, owner string, q store.ArchiveQ
 	}
 	f := archiveFilter{}
 	if tsq := searchQuery(owner, q.Text); tsq != "" {
+		// The owner's lexeme in the query selects the owner exactly; a
+		// condition on the owner column as well would tempt the planner to
+		// AND the GIN bitmap with the owner's whole btree range.
 		f.add("words @@ $%d::tsquery", tsq)
+	} else {
+		f.add("owner = $%d", owner)
 	}
-	f.add("owner = $%d", owner)
 	if q.With != "" {
 		f.add("with_jid = $%d", q.With)
 	}

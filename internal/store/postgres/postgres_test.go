@@ -189,3 +189,8 @@ func TestRoomsConformance(t *testing.T) {
 	needDB(t)
 	storetest.RunRooms(t, func(t *testing.T) storetest.RoomStore { return openTest(t, Options{}) })
 }
+
+func TestTransfersConformance(t *testing.T) {
+	needDB(t)
+	storetest.RunTransfers(t, func(t *testing.T) storetest.TransferStore { return openTest(t, Options{}) })
+}
