@@ -9,6 +9,7 @@ import (
 	"parley/internal/im/mam"
 	"parley/internal/im/muc"
 	"parley/internal/im/offline"
+	"parley/internal/im/pep"
 	"parley/internal/im/ping"
 	"parley/internal/im/presence"
 	"parley/internal/im/private"
@@ -72,6 +73,16 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 		discoItems.AddAccountFeature(mam.Features()...)
 	}
 	carbons.New(r).Register(r)
+
+	// Personal eventing (XEP-0163) where the backend keeps PEP nodes
+	// (SQLite does): bookmarks (XEP-0402), OMEMO device lists, avatars.
+	// The account's disco#info gains the pubsub/pep identity by wrapping
+	// the disco handler (disco has features for accounts, not identities).
+	if nodes, ok := st.(store.PEP); ok {
+		pep.New(r, nodes, rosters, log.With("component", "pep")).Register(r)
+		discoItems.AddAccountFeature(pep.Features()...)
+		r.HandleIQ(disco.NSInfo, pep.WithIdentity(discoItems.HandleInfo))
+	}
 
 	// The stanza-id feature is the router's (it stamps ids, XEP-0359).
 	r.AddFeature("urn:xmpp:sid:0")

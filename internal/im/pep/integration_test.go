@@ -1,0 +1,155 @@
+package pep_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/im/pep"
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/testserver"
+)
+
+const (
+	wait      = 10 * time.Second
+	password  = "pep pass 1"
+	bookmarks = "urn:xmpp:bookmarks:1"
+	room      = "coven@conference.localhost"
+)
+
+func login(t *testing.T, srv *testserver.Server, user, resource string) *xmpptest.Client {
+	t.Helper()
+	c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
+	if err != nil {
+		t.Fatalf("login %s/%s: %v", user, resource, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.SendPresence(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// publishOptions is XEP-0402 §3's form (and what Conversations sends).
+func publishOptions(access string) string {
+	return `<publish-options><x xmlns='jabber:x:data' type='submit'>` +
+		`<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var='pubsub#persist_items'><value>true</value></field>` +
+		`<field var='pubsub#max_items'><value>max</value></field>` +
+		`<field var='pubsub#send_last_published_item'><value>never</value></field>` +
+		`<field var='pubsub#access_model'><value>` + access + `</value></field></x></publish-options>`
+}
+
+func conference(autojoin bool, nick string) string {
+	return `<conference xmlns='` + bookmarks + `' name='The Coven' autojoin='` + strconv.FormatBool(autojoin) +
+		`'><nick>` + nick + `</nick></conference>`
+}
+
+func iq(t *testing.T, c *xmpptest.Client, typ, to, payload string) *xmlstream.Element {
+	t.Helper()
+	res, err := c.IQ(wait, typ, to, payload)
+	if err != nil {
+		t.Fatalf("%s %s: %v", typ, payload, err)
+	}
+	return res
+}
+
+func condition(el *xmlstream.Element) string {
+	e := el.Child("error", "")
+	if el.Get("type") != "error" || e == nil {
+		return ""
+	}
+	var conds []string
+	for _, c := range e.Children {
+		if c.Name != "text" {
+			conds = append(conds, c.Name)
+		}
+	}
+	return strings.Join(conds, "+")
+}
+
+// TestBookmarksOverTCP: a client stores a bookmark with autojoin in PEP
+// (XEP-0402) and another session of the account reads it back at login;
+// access models keep it private, while an open node (an OMEMO bundle) is
+// readable by anyone.
+func TestBookmarksOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	desk := login(t, srv, "alice", "desk")
+
+	info := iq(t, desk, "get", "", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
+	if s := info.String(); !strings.Contains(s, "category='pubsub' type='pep'") || !strings.Contains(s, pep.NS+"#publish") {
+		t.Fatalf("account disco: %s", s)
+	}
+
+	res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+room+`'>`+
+		conference(true, "crone")+`</item></publish>`+publishOptions("whitelist")+`</pubsub>`)
+	if res.Get("type") != "result" || !strings.Contains(res.String(), "id='"+room+"'") {
+		t.Fatalf("publish: %s", res)
+	}
+	// XEP-0060 §7.1.2.1: the owner's resources are notified.
+	ev, err := desk.Expect(wait, func(el *xmlstream.Element) bool { return el.Child("event", pep.NSEvent) != nil })
+	if err != nil || !strings.Contains(ev.String(), "autojoin='true'") {
+		t.Fatalf("notification: %v %s", err, ev)
+	}
+
+	// A second session, as after a client restart: reads the bookmarks.
+	phone := login(t, srv, "alice", "phone")
+	res = iq(t, phone, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`)
+	items := res.Child("pubsub", pep.NS).Child("items", pep.NS)
+	if items == nil || len(items.Children) != 1 {
+		t.Fatalf("items: %s", res)
+	}
+	it := items.Children[0]
+	c := it.Child("conference", bookmarks)
+	if it.Get("id") != room || c == nil || c.Get("autojoin") != "true" || c.ChildText("nick", bookmarks) != "crone" {
+		t.Fatalf("bookmark: %s", it)
+	}
+
+	// Whitelist: nobody else reads the bookmarks, nobody else publishes.
+	bob := login(t, srv, "bob", "laptop")
+	if res := iq(t, bob, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`); condition(res) != "not-allowed+closed-node" {
+		t.Fatalf("bob reads alice's bookmarks: %s", res)
+	}
+	if res := iq(t, bob, "set", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><publish node='x'><item><y xmlns='y'/></item></publish></pubsub>`); condition(res) != "forbidden" {
+		t.Fatalf("bob publishes to alice: %s", res)
+	}
+	// §7.1.5: options that contradict the node's configuration.
+	if res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='x'>`+
+		conference(false, "x")+`</item></publish>`+publishOptions("open")+`</pubsub>`); condition(res) != "conflict+precondition-not-met" {
+		t.Fatalf("mismatching publish-options: %s", res)
+	}
+
+	// An OMEMO bundle is open: bob may read it.
+	const bundle = "eu.siacs.conversations.axolotl.bundles:1234"
+	iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bundle+`'><item id='current'>`+
+		`<bundle xmlns='eu.siacs.conversations.axolotl'><signedPreKeyPublic signedPreKeyId='1'>AAAA</signedPreKeyPublic></bundle>`+
+		`</item></publish>`+publishOptions("open")+`</pubsub>`)
+	res = iq(t, bob, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+bundle+`' max_items='1'/></pubsub>`)
+	if res.Get("type") != "result" || !strings.Contains(res.String(), "signedPreKeyId='1'") {
+		t.Fatalf("bob reads the bundle: %s", res)
+	}
+
+	// Retract the bookmark (XEP-0402 §3.4): gone for the next login.
+	if res := iq(t, phone, "set", "", `<pubsub xmlns='`+pep.NS+`'><retract node='`+bookmarks+`' notify='true'><item id='`+room+`'/></retract></pubsub>`); res.Get("type") != "result" {
+		t.Fatalf("retract: %s", res)
+	}
+	if _, err := desk.Expect(wait, func(el *xmlstream.Element) bool {
+		return strings.Contains(el.String(), "<retract id='"+room+"'")
+	}); err != nil {
+		t.Fatalf("retraction notification: %v", err)
+	}
+	res = iq(t, phone, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`)
+	if n := len(res.Child("pubsub", pep.NS).Child("items", pep.NS).Children); n != 0 {
+		t.Fatalf("items after retraction: %s", res)
+	}
+	// No such node.
+	if res := iq(t, phone, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='nope'/></pubsub>`); condition(res) != "item-not-found" {
+		t.Fatalf("unknown node: %s", res)
+	}
+}
