@@ -1,0 +1,337 @@
+package migrate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"parley/internal/store"
+)
+
+// Table names of the Report, in its order.
+var tableNames = []string{
+	"users", "roster items", "roster versions", "offline messages", "vcards",
+	"private xml", "block list entries", "archived messages", "archive preferences",
+	"rooms", "room affiliations",
+}
+
+// census is what was read from one side: counts by table and a checksum
+// by owner ("user NAME", "room JID").
+type census struct {
+	mu     sync.Mutex // guards counts and sums while owners are read in parallel
+	counts map[string]int
+	sums   map[string][]byte
+	users  int
+	rooms  int
+}
+
+func (c *census) add(owner string, sum []byte, counts map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sums[owner] = sum
+	for k, n := range counts {
+		c.counts[k] += n
+	}
+}
+
+// Verify reads both stores whole and compares them: the count of every
+// kind of record and, per user and per room, a SHA-256 over a canonical
+// serialisation of all it owns (see digestUser). ErrMismatch, with the
+// report, if they differ.
+func Verify(ctx context.Context, from, to Store) (Report, error) {
+	var src, dst *census
+	var errSrc, errDst error
+	var wg sync.WaitGroup
+	wg.Go(func() { src, errSrc = take(ctx, from) })
+	wg.Go(func() { dst, errDst = take(ctx, to) })
+	wg.Wait()
+	if errSrc != nil {
+		return Report{}, fmt.Errorf("migrate: verify source: %w", errSrc)
+	}
+	if errDst != nil {
+		return Report{}, fmt.Errorf("migrate: verify destination: %w", errDst)
+	}
+	r := Report{Users: src.users, Rooms: src.rooms}
+	for _, name := range tableNames {
+		r.Tables = append(r.Tables, Table{Name: name, From: src.counts[name], To: dst.counts[name]})
+	}
+	site := sha256.New()
+	owners := slices.Sorted(maps.Keys(src.sums))
+	for _, o := range owners {
+		site.Write([]byte(o))
+		site.Write(src.sums[o])
+		if d, ok := dst.sums[o]; !ok || string(d) != string(src.sums[o]) {
+			r.Mismatches = append(r.Mismatches, o)
+		}
+	}
+	for _, o := range slices.Sorted(maps.Keys(dst.sums)) {
+		if _, ok := src.sums[o]; !ok {
+			r.Mismatches = append(r.Mismatches, o)
+		}
+	}
+	r.Checksum = hex.EncodeToString(site.Sum(nil))
+	if !r.Equal() {
+		return r, ErrMismatch
+	}
+	return r, nil
+}
+
+// take reads one store whole.
+func take(ctx context.Context, s Store) (*census, error) {
+	c := &census{counts: map[string]int{}, sums: map[string][]byte{}}
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := s.ListRooms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	versions, err := s.RosterVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.users, c.rooms = len(users), len(rooms)
+	c.counts["roster versions"] = len(versions)
+	// Versions of deleted accounts belong to no user's checksum; one
+	// pseudo-owner holds them all.
+	h := newDigest()
+	for _, u := range slices.Sorted(maps.Keys(versions)) {
+		h.str(u)
+		h.int(versions[u])
+	}
+	c.sums["roster versions"] = h.Sum(nil)
+
+	var jobs []func() error
+	for _, u := range users {
+		jobs = append(jobs, func() error {
+			sum, counts, err := digestUser(ctx, s, u)
+			if err != nil {
+				return fmt.Errorf("user %q: %w", u, err)
+			}
+			c.add("user "+u, sum, counts)
+			return nil
+		})
+	}
+	for _, r := range rooms {
+		jobs = append(jobs, func() error {
+			sum, counts, err := digestRoom(ctx, s, r)
+			if err != nil {
+				return fmt.Errorf("room %q: %w", r.JID, err)
+			}
+			c.add("room "+r.JID, sum, counts)
+			return nil
+		})
+	}
+	if err := parallel(ctx, jobs); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// digest is a SHA-256 fed with length-prefixed fields, so that no two
+// different sequences of fields serialise alike.
+type digest struct{ hash.Hash }
+
+func newDigest() digest { return digest{sha256.New()} }
+
+func (d digest) bytes(b []byte) {
+	d.Write(binary.AppendUvarint(nil, uint64(len(b))))
+	d.Write(b)
+}
+func (d digest) str(s string) { d.bytes([]byte(s)) }
+func (d digest) int(n int64)  { d.Write(binary.AppendVarint(nil, n)) }
+func (d digest) bool(b bool) {
+	if b {
+		d.int(1)
+	} else {
+		d.int(0)
+	}
+}
+func (d digest) strs(l []string) {
+	d.int(int64(len(l)))
+	for _, s := range l {
+		d.str(s)
+	}
+}
+
+// time writes t in microseconds since the epoch: the precision every
+// backend keeps (PostgreSQL has no nanoseconds), so a copy from SQLite
+// drops the sub-microsecond digits of a stamp and compares equal.
+func (d digest) time(t time.Time) { d.int(t.UnixMicro()) }
+
+// section starts a part of the serialisation, so that empty parts still
+// count and parts cannot shift into each other.
+func (d digest) section(name string) { d.str("§" + name) }
+
+// digestUser serialises everything a user owns, in a canonical order: the
+// account (keys, creation), roster items by JID and the roster version,
+// offline messages in arrival order (without their ids, which each store
+// assigns), vCard, private XML by key, block list, archive preferences
+// and the archive in archive order.
+func digestUser(ctx context.Context, s Store, username string) ([]byte, map[string]int, error) {
+	counts := map[string]int{"users": 1}
+	d := newDigest()
+	u, err := s.GetUser(ctx, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.section("user")
+	d.str(u.Username)
+	for _, k := range []store.ScramKeys{u.SHA1, u.SHA256} {
+		d.bytes(k.Salt)
+		d.int(int64(k.Iterations))
+		d.bytes(k.StoredKey)
+		d.bytes(k.ServerKey)
+	}
+	d.time(u.Created)
+
+	items, version, err := s.Roster(ctx, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.SortFunc(items, func(a, b store.RosterItem) int { return strings.Compare(a.JID, b.JID) })
+	d.section("roster")
+	d.int(version)
+	d.int(int64(len(items)))
+	for _, it := range items {
+		d.str(it.JID)
+		d.str(it.Name)
+		d.strs(it.Groups)
+		d.str(it.Subscription)
+		d.bool(it.AskOut)
+		d.bool(it.PendingIn)
+		d.bool(it.PreApproved)
+		d.bytes(it.PendingInStanza)
+		d.bool(it.Hidden)
+	}
+	counts["roster items"] = len(items)
+
+	msgs, err := s.OfflineMessages(ctx, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.section("offline")
+	d.int(int64(len(msgs)))
+	for _, m := range msgs {
+		d.time(m.Stamp)
+		d.bytes(m.Stanza)
+	}
+	counts["offline messages"] = len(msgs)
+
+	d.section("vcard")
+	switch v, err := s.VCard(ctx, username); {
+	case err == nil:
+		d.bool(true)
+		d.bytes(v)
+		counts["vcards"] = 1
+	case errors.Is(err, store.ErrNotFound):
+		d.bool(false)
+	default:
+		return nil, nil, err
+	}
+
+	keys, err := s.PrivateXMLKeys(ctx, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.section("private")
+	d.int(int64(len(keys)))
+	for _, k := range keys {
+		data, err := s.PrivateXML(ctx, username, k)
+		if err != nil {
+			return nil, nil, err
+		}
+		d.str(k)
+		d.bytes(data)
+	}
+	counts["private xml"] = len(keys)
+
+	blocked, err := s.Blocklist(ctx, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.section("blocklist")
+	d.strs(blocked)
+	counts["block list entries"] = len(blocked)
+
+	d.section("archive prefs")
+	switch p, err := s.ArchivePrefs(ctx, username); {
+	case err == nil:
+		d.bool(true)
+		d.str(p.Default)
+		d.strs(p.Always)
+		d.strs(p.Never)
+		counts["archive preferences"] = 1
+	case errors.Is(err, store.ErrNotFound):
+		d.bool(false)
+	default:
+		return nil, nil, err
+	}
+
+	n, err := digestArchive(ctx, d, s, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	counts["archived messages"] = n
+	return d.Sum(nil), counts, nil
+}
+
+// digestRoom serialises a room: its record, affiliations by JID and its
+// archive.
+func digestRoom(ctx context.Context, s Store, r store.Room) ([]byte, map[string]int, error) {
+	d := newDigest()
+	d.section("room")
+	d.str(r.JID)
+	d.bytes(r.Config)
+	d.bytes(r.Secret)
+	d.str(r.Subject)
+	d.str(r.SubjectFrom)
+	d.time(r.Created)
+	affs, err := s.RoomAffiliations(ctx, r.JID)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.section("affiliations")
+	d.int(int64(len(affs)))
+	for _, a := range affs {
+		d.str(a.JID)
+		d.str(a.Affiliation)
+		d.str(a.Nick)
+		d.str(a.Reason)
+	}
+	n, err := digestArchive(ctx, d, s, r.JID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d.Sum(nil), map[string]int{"rooms": 1, "room affiliations": len(affs), "archived messages": n}, nil
+}
+
+// digestArchive serialises an owner's archive in archive order and
+// returns how many messages it holds.
+func digestArchive(ctx context.Context, d digest, s Store, owner string) (int, error) {
+	d.section("archive")
+	n := 0
+	err := eachArchivePage(ctx, s, owner, func(msgs []store.ArchivedMessage) error {
+		for _, m := range msgs {
+			d.str(m.ID)
+			d.str(m.With)
+			d.time(m.Stamp)
+			d.bytes(m.Stanza)
+			d.str(m.Text)
+		}
+		n += len(msgs)
+		return nil
+	})
+	d.int(int64(n))
+	return n, err
+}
