@@ -76,12 +76,10 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	// Personal eventing (XEP-0163) where the backend keeps PEP nodes
 	// (SQLite does): bookmarks (XEP-0402), OMEMO device lists, avatars.
-	// The account's disco#info gains the pubsub/pep identity by wrapping
-	// the disco handler (disco has features for accounts, not identities).
 	if nodes, ok := st.(store.PEP); ok {
 		pep.New(r, nodes, rosters, log.With("component", "pep")).Register(r)
 		discoItems.AddAccountFeature(pep.Features()...)
-		r.HandleIQ(disco.NSInfo, pep.WithIdentity(discoItems.HandleInfo))
+		discoItems.AddAccountIdentity("pubsub", "pep") // XEP-0163 §6.1
 	}
 
 	// The stanza-id feature is the router's (it stamps ids, XEP-0359).

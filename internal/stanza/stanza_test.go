@@ -33,7 +33,7 @@ func TestParseErrors(t *testing.T) {
 		1: {`<message to='@example.com'/>`, ErrJIDMalformed},
 		2: {`<presence from='juliet@exa mple.com'/>`, ErrJIDMalformed},
 		3: {`<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>`, ErrBadRequest}, // no id
-		4: {`<iq type='get' id='1'/>`, ErrBadRequest},                            // no payload
+		4: {`<iq type='get' id='1'/>`, ErrBadRequest},                           // no payload
 		5: {`<iq type='set' id='1'><a xmlns='urn:x'/><b xmlns='urn:x'/></iq>`, ErrBadRequest},
 		6: {`<iq type='bogus' id='1'><a xmlns='urn:x'/></iq>`, ErrBadRequest},
 		7: {`<iq type='result' id='1'/>`, nil},

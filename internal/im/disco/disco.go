@@ -35,9 +35,12 @@ type Module struct {
 	features Features
 	name     string
 
-	mu      sync.RWMutex // guards items and account
+	mu      sync.RWMutex // guards items, account and accountIDs
 	items   []Item
 	account []string
+	// accountIDs are identities beyond account/registered, as
+	// category/type pairs (e.g. pubsub/pep, XEP-0163 §6.1).
+	accountIDs [][2]string
 }
 
 // New returns the module for a domain. features may be nil (only the disco
@@ -73,6 +76,14 @@ func (m *Module) AddAccountFeature(vars ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.account = append(m.account, vars...)
+}
+
+// AddAccountIdentity advertises an identity on every account's bare JID,
+// such as pubsub/pep, which clients look for before they use PEP.
+func (m *Module) AddAccountIdentity(category, typ string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.accountIDs = append(m.accountIDs, [2]string{category, typ})
 }
 
 // target says whom a query is about: the server, or a local account.
@@ -119,6 +130,9 @@ func (m *Module) HandleInfo(ctx context.Context, iq *stanza.Stanza) (*xmlstream.
 		// Discovery Identities registry.
 		res.Add(xmlstream.New("identity", NSInfo, "category", "account", "type", "registered"))
 		m.mu.RLock()
+		for _, id := range m.accountIDs {
+			res.Add(xmlstream.New("identity", NSInfo, "category", id[0], "type", id[1]))
+		}
 		feats = append([]string{NSInfo}, m.account...)
 		m.mu.RUnlock()
 	default:

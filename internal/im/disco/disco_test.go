@@ -52,6 +52,7 @@ func TestDisco(t *testing.T) {
 	m.AddItem(jid.MustParse("upload.example.com"), "")
 	m.AddItem(jid.MustParse("conference.example.com"), "Rooms") // replaces the name
 	m.AddAccountFeature("urn:xmpp:mam:2")
+	m.AddAccountIdentity("pubsub", "pep")
 
 	const from = `from='juliet@example.com/balcony' id='1'`
 	tests := []struct {
@@ -67,11 +68,11 @@ func TestDisco(t *testing.T) {
 		},
 		1: { // no 'to': the sender's own account (RFC 6120 §10.3.3)
 			iq:   `<iq type='get' ` + from + `><query xmlns='` + NSInfo + `'/></iq>`,
-			want: []string{"identity:account/registered", "feature:" + NSInfo, "feature:urn:xmpp:mam:2"},
+			want: []string{"identity:account/registered", "identity:pubsub/pep", "feature:" + NSInfo, "feature:urn:xmpp:mam:2"},
 		},
 		2: { // another local account's bare JID
 			iq:   `<iq type='get' to='romeo@example.com' ` + from + `><query xmlns='` + NSInfo + `'/></iq>`,
-			want: []string{"identity:account/registered", "feature:" + NSInfo, "feature:urn:xmpp:mam:2"},
+			want: []string{"identity:account/registered", "identity:pubsub/pep", "feature:" + NSInfo, "feature:urn:xmpp:mam:2"},
 		},
 		3: { // an unknown node
 			iq:  `<iq type='get' to='example.com' ` + from + `><query xmlns='` + NSInfo + `' node='x'/></iq>`,

@@ -80,11 +80,6 @@ func Features() []string {
 	return f
 }
 
-// Identity is the account's pubsub/pep identity (XEP-0163 §6.1).
-func Identity() *xmlstream.Element {
-	return xmlstream.New("identity", "http://jabber.org/protocol/disco#info", "category", "pubsub", "type", "pep")
-}
-
 // pubsubError is a stanza error with a pubsub#errors condition (XEP-0060
 // §7.1.3 and elsewhere).
 func pubsubError(base *stanza.Error, cond string) *stanza.Error {
@@ -480,21 +475,4 @@ func applyForm(n *store.PEPNode, x *xmlstream.Element, formType string) error {
 		}
 	}
 	return nil
-}
-
-// WithIdentity wraps an account disco#info handler so that answers about
-// an account (no 'to', or a bare JID of a local user) carry the
-// pubsub/pep identity (XEP-0163 §6.1), which clients such as Conversations
-// look for before they use PEP.
-func WithIdentity(h router.IQHandler) router.IQHandler {
-	return func(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
-		res, err := h(ctx, iq)
-		if err != nil || res == nil || iq.Payload().Get("node") != "" {
-			return res, err
-		}
-		if iq.To.IsZero() || (iq.To.IsBare() && iq.To.Local() != "") {
-			res.Children = append([]*xmlstream.Element{Identity()}, res.Children...)
-		}
-		return res, err
-	}
 }
