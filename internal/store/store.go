@@ -1,5 +1,5 @@
 // Package store declares what parley keeps on disk, independent of the
-// database that keeps it. Backends live in sub-packages (sqlite, later
+// database that keeps it. Backends live in sub-packages (sqlite,
 // postgres) and must all pass the conformance suite in storetest; nothing
 // above this package may know which backend it talks to.
 //
@@ -21,7 +21,8 @@ var (
 )
 
 // Store is everything a backend provides. Feature packages declare the
-// smaller interface they use; a *sqlite.Store satisfies all of them.
+// smaller interface they use; *sqlite.Store and *postgres.Store satisfy
+// all of them.
 type Store interface {
 	Users
 	Rosters
@@ -29,6 +30,9 @@ type Store interface {
 	VCards
 	PrivateXML
 	Blocklists
+	Archives
+	Rooms
+	Transfers
 	Close() error
 }
 
