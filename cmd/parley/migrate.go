@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"parley/internal/config"
+	"parley/internal/store"
 	"parley/internal/store/migrate"
 	"parley/internal/store/postgres"
 	"parley/internal/store/sqlite"
@@ -86,7 +87,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) error {
 
 // migrationStore is what migrate needs of an opened store.
 type migrationStore interface {
-	migrate.Store
+	store.Store
 	SchemaVersion(ctx context.Context) (int, error)
 }
 

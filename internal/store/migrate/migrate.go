@@ -19,14 +19,6 @@ import (
 	"parley/internal/store"
 )
 
-// Store is what a site copy reads and writes.
-type Store interface {
-	store.Store
-	store.Archives
-	store.Rooms
-	store.Transfers
-}
-
 // Errors with stable identities.
 var (
 	// ErrNotEmpty: the destination already holds accounts, rooms or roster
@@ -79,7 +71,7 @@ const pageSize = 1000
 // Copy copies everything from one store into an empty other one (else
 // ErrNotEmpty), then verifies it as Verify does; ErrMismatch, with the
 // report, if the copy differs.
-func Copy(ctx context.Context, from, to Store) (Report, error) {
+func Copy(ctx context.Context, from, to store.Store) (Report, error) {
 	if err := requireEmpty(ctx, to); err != nil {
 		return Report{}, err
 	}
@@ -121,7 +113,7 @@ func Copy(ctx context.Context, from, to Store) (Report, error) {
 	return Verify(ctx, from, to)
 }
 
-func requireEmpty(ctx context.Context, to Store) error {
+func requireEmpty(ctx context.Context, to store.Store) error {
 	users, err := to.ListUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: destination: %w", err)
@@ -141,7 +133,7 @@ func requireEmpty(ctx context.Context, to Store) error {
 }
 
 // copyUser copies an account and everything it owns.
-func copyUser(ctx context.Context, from, to Store, username string) error {
+func copyUser(ctx context.Context, from, to store.Store, username string) error {
 	wrap := func(what string, err error) error {
 		return fmt.Errorf("migrate: user %q: %s: %w", username, what, err)
 	}
@@ -211,7 +203,7 @@ func copyUser(ctx context.Context, from, to Store, username string) error {
 
 // copyRoom copies a room's record and affiliations (its archive is copied
 // with the users').
-func copyRoom(ctx context.Context, from, to Store, r store.Room) error {
+func copyRoom(ctx context.Context, from, to store.Store, r store.Room) error {
 	if err := to.PutRoom(ctx, r); err != nil {
 		return fmt.Errorf("migrate: room %q: %w", r.JID, err)
 	}
@@ -229,7 +221,7 @@ func copyRoom(ctx context.Context, from, to Store, r store.Room) error {
 
 // copyArchive copies an owner's archive page by page, in archive order,
 // with ids, stamps and search text.
-func copyArchive(ctx context.Context, from, to Store, owner string) error {
+func copyArchive(ctx context.Context, from, to store.Store, owner string) error {
 	return eachArchivePage(ctx, from, owner, func(msgs []store.ArchivedMessage) error {
 		if err := to.AppendArchive(ctx, msgs); err != nil {
 			return fmt.Errorf("migrate: archive of %q: %w", owner, err)
@@ -239,7 +231,7 @@ func copyArchive(ctx context.Context, from, to Store, owner string) error {
 }
 
 // eachArchivePage calls fn with every page of owner's archive in order.
-func eachArchivePage(ctx context.Context, s Store, owner string, fn func([]store.ArchivedMessage) error) error {
+func eachArchivePage(ctx context.Context, s store.Store, owner string, fn func([]store.ArchivedMessage) error) error {
 	after := ""
 	for {
 		p, err := s.QueryArchive(ctx, owner, store.ArchiveQuery{After: after, Limit: pageSize})

@@ -24,7 +24,7 @@ func openSQLite(t *testing.T) *sqlite.Store {
 
 // fill stores a little of everything, with nanosecond stamps (which a
 // PostgreSQL destination keeps to the microsecond).
-func fill(t *testing.T, ctx context.Context, s Store) {
+func fill(t *testing.T, ctx context.Context, s store.Store) {
 	t.Helper()
 	t0 := time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.UTC)
 	keys := func(n string) store.ScramKeys {
@@ -133,20 +133,20 @@ func TestVerifyFindsDifferences(t *testing.T) {
 	from := openSQLite(t)
 	fill(t, ctx, from)
 	for i, tc := range []struct {
-		change func(s Store) error
+		change func(s store.Store) error
 		want   string // a mismatching owner
 	}{
-		{func(s Store) error { return s.SetPrivateXML(ctx, "alice", "a b", []byte("<b/>")) }, "user alice"},
-		{func(s Store) error { return s.Unblock(ctx, "bob", []string{"eve@example.net"}) }, "user bob"},
-		{func(s Store) error { return s.RaiseRosterVersion(ctx, "alice", 5) }, "user alice"},
-		{func(s Store) error {
+		{func(s store.Store) error { return s.SetPrivateXML(ctx, "alice", "a b", []byte("<b/>")) }, "user alice"},
+		{func(s store.Store) error { return s.Unblock(ctx, "bob", []string{"eve@example.net"}) }, "user bob"},
+		{func(s store.Store) error { return s.RaiseRosterVersion(ctx, "alice", 5) }, "user alice"},
+		{func(s store.Store) error {
 			return s.AppendArchive(ctx, []store.ArchivedMessage{{Owner: "bob", ID: "extra", Stanza: []byte("<message/>")}})
 		}, "user bob"},
-		{func(s Store) error {
+		{func(s store.Store) error {
 			return s.SetRoomAffiliation(ctx, "lobby@conference.example.net", store.RoomAffiliation{JID: "eve@example.net"})
 		}, "room lobby@conference.example.net"},
-		{func(s Store) error { return s.RaiseRosterVersion(ctx, "gone", 2) }, "roster versions"},
-		{func(s Store) error { return s.CreateUser(ctx, store.User{Username: "new"}) }, "user new"},
+		{func(s store.Store) error { return s.RaiseRosterVersion(ctx, "gone", 2) }, "roster versions"},
+		{func(s store.Store) error { return s.CreateUser(ctx, store.User{Username: "new"}) }, "user new"},
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			to := openSQLite(t)

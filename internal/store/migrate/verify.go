@@ -47,7 +47,7 @@ func (c *census) add(owner string, sum []byte, counts map[string]int) {
 // kind of record and, per user and per room, a SHA-256 over a canonical
 // serialisation of all it owns (see digestUser). ErrMismatch, with the
 // report, if they differ.
-func Verify(ctx context.Context, from, to Store) (Report, error) {
+func Verify(ctx context.Context, from, to store.Store) (Report, error) {
 	var src, dst *census
 	var errSrc, errDst error
 	var wg sync.WaitGroup
@@ -86,7 +86,7 @@ func Verify(ctx context.Context, from, to Store) (Report, error) {
 }
 
 // take reads one store whole.
-func take(ctx context.Context, s Store) (*census, error) {
+func take(ctx context.Context, s store.Store) (*census, error) {
 	c := &census{counts: map[string]int{}, sums: map[string][]byte{}}
 	users, err := s.ListUsers(ctx)
 	if err != nil {
@@ -178,7 +178,7 @@ func (d digest) section(name string) { d.str("§" + name) }
 // offline messages in arrival order (without their ids, which each store
 // assigns), vCard, private XML by key, block list, archive preferences
 // and the archive in archive order.
-func digestUser(ctx context.Context, s Store, username string) ([]byte, map[string]int, error) {
+func digestUser(ctx context.Context, s store.Store, username string) ([]byte, map[string]int, error) {
 	counts := map[string]int{"users": 1}
 	d := newDigest()
 	u, err := s.GetUser(ctx, username)
@@ -288,7 +288,7 @@ func digestUser(ctx context.Context, s Store, username string) ([]byte, map[stri
 
 // digestRoom serialises a room: its record, affiliations by JID and its
 // archive.
-func digestRoom(ctx context.Context, s Store, r store.Room) ([]byte, map[string]int, error) {
+func digestRoom(ctx context.Context, s store.Store, r store.Room) ([]byte, map[string]int, error) {
 	d := newDigest()
 	d.section("room")
 	d.str(r.JID)
@@ -318,7 +318,7 @@ func digestRoom(ctx context.Context, s Store, r store.Room) ([]byte, map[string]
 
 // digestArchive serialises an owner's archive in archive order and
 // returns how many messages it holds.
-func digestArchive(ctx context.Context, d digest, s Store, owner string) (int, error) {
+func digestArchive(ctx context.Context, d digest, s store.Store, owner string) (int, error) {
 	d.section("archive")
 	n := 0
 	err := eachArchivePage(ctx, s, owner, func(msgs []store.ArchivedMessage) error {
