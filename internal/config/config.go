@@ -45,6 +45,7 @@ type Config struct {
 	Listen   Listen   `toml:"listen"`
 	Limits   Limits   `toml:"limits"`
 	Register Register `toml:"register"`
+	Archive  Archive  `toml:"archive"`
 }
 
 // Listen holds listener addresses as host:port, or Off.
@@ -95,6 +96,14 @@ type Register struct {
 	Enabled bool `toml:"enabled"`
 }
 
+// Archive controls message archiving (XEP-0313).
+type Archive struct {
+	// Default is what is archived for users who set no preferences
+	// (XEP-0441): "always", "roster" (only contacts on the roster) or
+	// "never". Users change their own with their client.
+	Default string `toml:"default"`
+}
+
 // Duration is a time.Duration written in TOML as a string such as "5m".
 // It embeds time.Duration so callers use d.Duration or its methods.
 type Duration struct {
@@ -128,6 +137,7 @@ func Default() Config {
 			C2STLS: ":5223",
 			HTTP:   ":5280",
 		},
+		Archive: Archive{Default: "always"},
 		Limits: Limits{
 			MaxStanza:                 256 << 10,
 			MaxDepth:                  32,

@@ -177,6 +177,9 @@ func TestValidate(t *testing.T) {
 		36: {mod: func(c *Config) {
 			c.Domain, c.Listen.C2S, c.Limits.MaxDepth, c.LogLevel = "", "nope", 0, "x"
 		}, want: []string{"domain:", "listen.c2s:", "limits.max_depth:", "log_level:"}},
+		37: {mod: func(c *Config) { c.Archive.Default = "sometimes" }, want: []string{`archive.default: "sometimes" is not always, roster or never`}},
+		38: {mod: func(c *Config) { c.Archive.Default = "roster" }},
+		39: {mod: func(c *Config) { c.Limits.ResumeTimeout = Duration{} }, want: []string{"limits.resume_timeout: 0s must be positive"}},
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {

@@ -61,6 +61,12 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	switch c.Archive.Default {
+	case "always", "roster", "never":
+	default:
+		bad("archive.default", "%q is not always, roster or never", c.Archive.Default)
+	}
+
 	errs = append(errs, c.validateListen()...)
 	errs = append(errs, c.Limits.validate()...)
 	return errors.Join(errs...)

@@ -69,6 +69,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	var history *mam.Module
 	if archives, ok := st.(store.Archives); ok {
 		history = mam.New(r, archives, rosters, log.With("component", "mam"))
+		history.DefaultMode = cfg.Archive.Default
 		history.Register(r)
 		discoItems.AddAccountFeature(mam.Features()...)
 	}

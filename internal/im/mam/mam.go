@@ -57,6 +57,11 @@ type Router interface {
 
 // Module archives messages and answers queries.
 type Module struct {
+	// DefaultMode is the archiving default for users who set no
+	// preferences: store.ArchiveAlways (New's default), ArchiveRoster or
+	// ArchiveNever.
+	DefaultMode string
+
 	store  Store
 	router Router
 	roster Roster // may be nil: "roster" then archives nothing
@@ -74,7 +79,7 @@ func New(r Router, s Store, roster Roster, log *slog.Logger) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Module{store: s, router: r, roster: roster, log: log, now: time.Now,
+	return &Module{DefaultMode: store.ArchiveAlways, store: s, router: r, roster: roster, log: log, now: time.Now,
 		prefs: make(map[string]store.ArchivePrefs)}
 }
 

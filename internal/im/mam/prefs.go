@@ -12,10 +12,6 @@ import (
 	"parley/internal/xmlstream"
 )
 
-// defaultPrefs apply until a user sets preferences: archive everything
-// (XEP-0441 §2.1 leaves the default to the server).
-var defaultPrefs = store.ArchivePrefs{Default: store.ArchiveAlways}
-
 // loadPrefs returns a user's preferences, cached after the first read.
 func (m *Module) loadPrefs(ctx context.Context, owner jid.JID) (store.ArchivePrefs, error) {
 	user := owner.Local()
@@ -28,7 +24,9 @@ func (m *Module) loadPrefs(ctx context.Context, owner jid.JID) (store.ArchivePre
 	p, err := m.store.ArchivePrefs(ctx, user)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		p = defaultPrefs
+		// Until a user sets preferences the server's default applies
+		// (XEP-0441 §2.1 leaves it to the server).
+		p = store.ArchivePrefs{Default: m.DefaultMode}
 	case err != nil:
 		return store.ArchivePrefs{}, err
 	}
