@@ -62,12 +62,16 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	check(s.SetRoomAffiliation(ctx, room, store.RoomAffiliation{JID: "alice@example.net", Affiliation: "owner"}))
 	check(s.SetRoomAffiliation(ctx, room, store.RoomAffiliation{JID: "eve@example.net", Affiliation: "outcast", Reason: "spam"}))
 	for _, owner := range []string{"alice", "bob", room} {
+		n := 1100 // more than one page
+		if owner != "alice" {
+			n = 5
+		}
 		var msgs []store.ArchivedMessage
-		for i := range 1100 { // more than one page
+		for i := range n {
 			id := fmt.Sprintf("%s-%c%d", owner, 'z'-rune(i%26), i) // ids that do not sort like the archive
 			msgs = append(msgs, store.ArchivedMessage{Owner: owner, ID: id, With: "c1@example.net",
 				Stamp: t0.Add(time.Duration(i) * time.Millisecond), Stanza: []byte("<message><body>café " + id + "</body></message>"), Text: "café " + id})
-			if len(msgs) == 1000 || i == 1099 {
+			if len(msgs) == 1000 || i == n-1 {
 				check(s.AppendArchive(ctx, msgs))
 				msgs = msgs[:0]
 			}
@@ -84,7 +88,7 @@ func TestCopy(t *testing.T) {
 		t.Fatalf("Copy: %v (%+v)", err, r)
 	}
 	want := map[string]int{"users": 3, "roster items": 3, "roster versions": 2, "offline messages": 3, "vcards": 1,
-		"private xml": 2, "block list entries": 2, "archived messages": 3300, "archive preferences": 1, "rooms": 1, "room affiliations": 2}
+		"private xml": 2, "block list entries": 2, "archived messages": 1110, "archive preferences": 1, "rooms": 1, "room affiliations": 2}
 	for _, tb := range r.Tables {
 		if tb.From != want[tb.Name] || tb.To != tb.From {
 			t.Errorf("%s: from %d to %d, want %d", tb.Name, tb.From, tb.To, want[tb.Name])

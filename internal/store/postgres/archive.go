@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -350,8 +351,16 @@ func searchWords(text string) []string {
 	return words
 }
 
-// ownerLexeme is the lexeme that tags an owner's messages in words.
-func ownerLexeme(owner string) string { return "_" + hex.EncodeToString([]byte(owner)) }
+// ownerLexeme is the lexeme that tags an owner's messages in words: the
+// owner in hex, or for an owner too long for a lexeme (a room JID may
+// take 3 KiB) "h" and the hex of its SHA-256, which no hex can equal.
+func ownerLexeme(owner string) string {
+	if len(owner) > maxLexeme/2-1 {
+		sum := sha256.Sum256([]byte(owner))
+		return "_h" + hex.EncodeToString(sum[:])
+	}
+	return "_" + hex.EncodeToString([]byte(owner))
+}
 
 // indexWords is the words column of a message, as a space-separated list
 // for array_to_tsvector: the owner's tag and the words, or nothing for a

@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"parley/internal/store"
@@ -56,6 +57,13 @@ func TestRoomArchives(t *testing.T) {
 	must(s.PutRoom(ctx, store.Room{JID: room}))
 	if got := ids(room, "world"); got != nil {
 		t.Fatalf("archive of a re-created room: %v", got)
+	}
+	// A room JID too long for a lexeme of its own.
+	long := strings.Repeat("r", 1023) + "@" + strings.Repeat("c", 1500) + ".example.com"
+	must(s.PutRoom(ctx, store.Room{JID: long}))
+	must(s.AppendArchive(ctx, []store.ArchivedMessage{{Owner: long, ID: "l1", Stanza: []byte("<message/>"), Text: "long world"}}))
+	if got := ids(long, "world"); !slices.Equal(got, []string{"l1"}) {
+		t.Fatalf("search in a long-named room: %v", got)
 	}
 	must(s.DeleteUser(ctx, "alice"))
 	if got := ids("alice", "world"); got != nil {
