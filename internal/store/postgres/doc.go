@@ -9,6 +9,12 @@
 //     stored (XEP-0198), go to one writer goroutine that inserts everything
 //     queued with one statement, that is one transaction and one WAL flush
 //     (group commit). Each caller is answered after COMMIT.
+//   - Archive appends (XEP-0313) have a writer of their own that does the
+//     same: one multi-row INSERT per batch, each caller answered after
+//     COMMIT, under a transaction-scoped advisory lock so that nodes
+//     sharing the database commit in archive (seq) order. Full-text
+//     search is a tsvector of words folded in Go (lower case, no
+//     diacritics, as SQLite's unicode61) plus an owner lexeme, under GIN.
 //   - Other writes are single statements (or one short transaction) on the
 //     pool: PostgreSQL takes concurrent writers, so they need no queue.
 //   - Reads that must agree with each other (a roster and its version) are
