@@ -22,6 +22,9 @@ commands:
   room create ROOM --owner JID  create a persistent group chat room
   room list                 list persistent rooms
   room destroy ROOM         delete a persistent room
+  migrate                   update the configured store's schema
+  migrate --from sqlite:DIR --to postgres://URL
+                            copy a site to another store and verify it
   config check [FILE]       validate a configuration file
   version                   print the version
 
@@ -68,6 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runUser(args[1:], stdin, stdout, stderr)
 	case "room":
 		err = runRoom(args[1:], stdout, stderr)
+	case "migrate":
+		err = runMigrate(args[1:], stdout, stderr)
 	case "config":
 		err = runConfig(args[1:], stdout, stderr)
 	case "version":

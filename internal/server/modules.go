@@ -46,33 +46,23 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	vcard.New(domain, st).Register(r)
 	private.New(domain, st).Register(r)
 
-	// Multi-User Chat (XEP-0045) as the component conference.<domain>.
-	// Persistent rooms need a backend with store.Rooms (SQLite has it);
-	// on another backend rooms live in memory only.
+	// Multi-User Chat (XEP-0045) as the component conference.<domain>;
+	// persistent rooms archive their messages (XEP-0313 §5) under the
+	// room's JID.
 	if mucJID, err := jid.Parse("conference." + domain.String()); err == nil {
-		rooms, _ := st.(store.Rooms)
-		opts := muc.Options{Rooms: rooms, CanCreate: r.IsLocal, Log: log.With("component", "muc")}
-		// Persistent rooms archive their messages (XEP-0313 §5) under the
-		// room's JID where the backend keeps both rooms and archives.
-		if archives, ok := st.(store.Archives); ok && rooms != nil {
-			opts.Archive = archives
-		}
-		chat := muc.New(mucJID, r, opts)
+		chat := muc.New(mucJID, r, muc.Options{Rooms: st, Archive: st, CanCreate: r.IsLocal,
+			Log: log.With("component", "muc")})
 		r.HandleDomain(mucJID.String(), chat.Handle)
 		discoItems.AddItem(mucJID, "Chatrooms")
 	}
 
-	// History (XEP-0313) where the backend keeps archives (SQLite does;
-	// store.Archives is not yet part of store.Store), then carbons
-	// (XEP-0280). Both observe messages; the archive commits before a
-	// message is delivered, so it is durable before the sender's ack.
-	var history *mam.Module
-	if archives, ok := st.(store.Archives); ok {
-		history = mam.New(r, archives, rosters, log.With("component", "mam"))
-		history.DefaultMode = cfg.Archive.Default
-		history.Register(r)
-		discoItems.AddAccountFeature(mam.Features()...)
-	}
+	// History (XEP-0313), then carbons (XEP-0280). Both observe messages;
+	// the archive commits before a message is delivered, so it is durable
+	// before the sender's ack.
+	history := mam.New(r, st, rosters, log.With("component", "mam"))
+	history.DefaultMode = cfg.Archive.Default
+	history.Register(r)
+	discoItems.AddAccountFeature(mam.Features()...)
 	carbons.New(r).Register(r)
 
 	// Personal eventing (XEP-0163) where the backend keeps PEP nodes
@@ -90,11 +80,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// served to authenticated users; creating accounts before
 	// authentication only when configured.
 	reg := register.New(r, st, 0, 0)
-	reg.OnRemove = blocks.Forget
-	if history != nil {
-		forget := reg.OnRemove
-		reg.OnRemove = func(username string) { forget(username); history.Forget(username) }
-	}
+	reg.OnRemove = func(username string) { blocks.Forget(username); history.Forget(username) }
 	reg.Register()
 	if !cfg.Register.Enabled {
 		return nil

@@ -5,9 +5,7 @@ import (
 	"time"
 )
 
-// Archives keeps per-user message archives (XEP-0313). It is not part of
-// Store yet: backends that have it satisfy it, and the server type-asserts
-// (a backend without it runs without history).
+// Archives keeps message archives (XEP-0313) of users and rooms.
 //
 // Messages are ordered by the backend in the order they were appended (a
 // per-backend sequence), not by their ids: two ids stamped in the same

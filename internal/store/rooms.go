@@ -31,9 +31,7 @@ type RoomAffiliation struct {
 	Reason      string // why it was given, e.g. the reason of a ban
 }
 
-// Rooms keeps persistent rooms with their affiliations. It is separate
-// from Store until every backend implements it; the server type-asserts
-// the backend.
+// Rooms keeps persistent rooms with their affiliations.
 type Rooms interface {
 	// PutRoom creates the room or replaces its record (config, secret,
 	// subject); affiliations are untouched. A zero Created is stored as
