@@ -4,18 +4,80 @@ package testserver
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"parley/internal/config"
 	"parley/internal/sasl"
 	"parley/internal/server"
 	"parley/internal/store"
 )
+
+// EnvBackend selects the store of every test server: unset for SQLite in
+// the test's temporary directory, "postgres" for a fresh database on
+// PARLEY_TEST_POSTGRES (see FreshPostgres). `make test` runs the
+// integration suites once per backend.
+const EnvBackend = "PARLEY_TEST_BACKEND"
+
+// FreshPostgres creates an empty database on the test PostgreSQL server
+// (PARLEY_TEST_POSTGRES, default the local one) and drops it when the test
+// ends. Without a server the test skips, except under CI, where it fails.
+func FreshPostgres(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv("PARLEY_TEST_POSTGRES")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("testserver: PostgreSQL unreachable under CI: %v", err)
+		}
+		tb.Skipf("SKIP: PostgreSQL unreachable (%v); set PARLEY_TEST_POSTGRES", err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "parley_test_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		conn.Close(ctx)
+		tb.Fatalf("testserver: %v", err)
+	}
+	tb.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		conn.Close(context.Background())
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// databases maps a data directory to its PostgreSQL database, so that a
+// test restarting a server on the same data directory finds its data.
+var databases sync.Map // data dir -> DSN
+
+func databaseFor(tb testing.TB, data string) string {
+	if dsn, ok := databases.Load(data); ok {
+		return dsn.(string)
+	}
+	dsn := FreshPostgres(tb)
+	databases.Store(data, dsn)
+	tb.Cleanup(func() { databases.Delete(data) })
+	return dsn
+}
 
 // Server is a running in-process server.
 type Server struct {
@@ -49,6 +111,9 @@ func start(tb testing.TB, configure func(*config.Config), log *slog.Logger) *Ser
 	cfg.Listen = config.Listen{C2S: "127.0.0.1:0", C2STLS: "127.0.0.1:0", HTTP: "127.0.0.1:0"}
 	if configure != nil {
 		configure(&cfg)
+	}
+	if os.Getenv(EnvBackend) == "postgres" && cfg.Store == "" {
+		cfg.Store = databaseFor(tb, cfg.Data)
 	}
 	if err := cfg.Validate(); err != nil {
 		tb.Fatalf("testserver: config: %v", err)
