@@ -87,6 +87,7 @@ CREATE TABLE blocklist (
 `,
 	roomsSchema,   // 2: persistent multi-user chat rooms and affiliations (XEP-0045), rooms.go
 	archiveSchema, // 3: message archives of users and rooms, preferences (XEP-0313, XEP-0441), archive.go
+	pepSchema,     // 4: personal eventing nodes and items (XEP-0163), pep.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

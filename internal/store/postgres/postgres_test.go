@@ -190,6 +190,11 @@ func TestRoomsConformance(t *testing.T) {
 	storetest.RunRooms(t, func(t *testing.T) storetest.RoomStore { return openTest(t, Options{}) })
 }
 
+func TestPEPConformance(t *testing.T) {
+	needDB(t)
+	storetest.RunPEP(t, func(t *testing.T) storetest.PEPStore { return openTest(t, Options{}) })
+}
+
 func TestTransfersConformance(t *testing.T) {
 	needDB(t)
 	storetest.RunTransfers(t, func(t *testing.T) storetest.TransferStore { return openTest(t, Options{}) })
