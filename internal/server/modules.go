@@ -18,7 +18,6 @@ import (
 	"parley/internal/im/vcard"
 	"parley/internal/im/version"
 	"parley/internal/jid"
-	"parley/internal/store"
 )
 
 // registerModules builds every IM module on the router. It returns the
@@ -65,13 +64,11 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	discoItems.AddAccountFeature(mam.Features()...)
 	carbons.New(r).Register(r)
 
-	// Personal eventing (XEP-0163) where the backend keeps PEP nodes
-	// (SQLite does): bookmarks (XEP-0402), OMEMO device lists, avatars.
-	if nodes, ok := st.(store.PEP); ok {
-		pep.New(r, nodes, rosters, log.With("component", "pep")).Register(r)
-		discoItems.AddAccountFeature(pep.Features()...)
-		discoItems.AddAccountIdentity("pubsub", "pep") // XEP-0163 §6.1
-	}
+	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
+	// lists, avatars.
+	pep.New(r, st, rosters, log.With("component", "pep")).Register(r)
+	discoItems.AddAccountFeature(pep.Features()...)
+	discoItems.AddAccountIdentity("pubsub", "pep") // XEP-0163 §6.1
 
 	// The stanza-id feature is the router's (it stamps ids, XEP-0359).
 	r.AddFeature("urn:xmpp:sid:0")

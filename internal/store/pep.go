@@ -7,9 +7,8 @@ import (
 
 // PEP keeps the personal eventing nodes of accounts (XEP-0163, the
 // subset of XEP-0060 a PEP service needs): per-user nodes with their
-// configuration, and their published items. It is not part of Store until
-// the PostgreSQL backend has it: the server type-asserts, and a backend
-// without it runs without PEP.
+// configuration, and their published items. It is part of Store: every
+// backend keeps PEP nodes, so the server always serves PEP.
 type PEP interface {
 	// PutPEPNode creates a node of owner or replaces its configuration
 	// (items are kept, trimmed to MaxItems). ErrNotFound for an unknown

@@ -32,6 +32,7 @@ type Store interface {
 	Blocklists
 	Archives
 	Rooms
+	PEP
 	Transfers
 	Close() error
 }
