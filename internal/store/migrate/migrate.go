@@ -198,7 +198,36 @@ func copyUser(ctx context.Context, from, to store.Store, username string) error 
 	case !errors.Is(err, store.ErrNotFound):
 		return wrap("archive preferences", err)
 	}
+	if err := copyPEP(ctx, from, to, username); err != nil {
+		return wrap("pep", err)
+	}
 	return copyArchive(ctx, from, to, username)
+}
+
+// copyPEP copies a user's personal eventing nodes (XEP-0163) with their
+// items. Items are published oldest first with their own Updated, so the
+// copy keeps their order (which one is the newest, what max_items drops
+// next) and their stamps.
+func copyPEP(ctx context.Context, from, to store.Store, username string) error {
+	nodes, err := from.PEPNodes(ctx, username)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if err := to.PutPEPNode(ctx, username, n); err != nil {
+			return fmt.Errorf("node %q: %w", n.Node, err)
+		}
+		items, err := from.PEPItems(ctx, username, n.Node, nil, 0)
+		if err != nil {
+			return fmt.Errorf("node %q: %w", n.Node, err)
+		}
+		for _, it := range items {
+			if err := to.PublishPEPItem(ctx, username, n.Node, it); err != nil {
+				return fmt.Errorf("node %q: item %q: %w", n.Node, it.ID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // copyRoom copies a room's record and affiliations (its archive is copied

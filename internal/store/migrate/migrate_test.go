@@ -57,6 +57,16 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	check(s.SetPrivateXML(ctx, "alice", "a b", []byte("<a/>")))
 	check(s.Block(ctx, "bob", []string{"eve@example.net", "spam.example"}))
 	check(s.SetArchivePrefs(ctx, "alice", store.ArchivePrefs{Default: store.ArchiveRoster, Always: []string{"c1@example.net"}}))
+	// Two PEP nodes of alice, one trimmed to its newest items, whose
+	// order (not their ids') must survive the copy.
+	check(s.PutPEPNode(ctx, "alice", store.PEPNode{Node: "urn:xmpp:bookmarks:1", AccessModel: store.AccessWhitelist, PersistItems: true, MaxItems: 3}))
+	check(s.PutPEPNode(ctx, "alice", store.PEPNode{Node: "urn:xmpp:avatar:metadata", AccessModel: store.AccessPresence, MaxItems: 1}))
+	for i, id := range []string{"z", "b", "y", "a", "b"} {
+		check(s.PublishPEPItem(ctx, "alice", "urn:xmpp:bookmarks:1", store.PEPItem{ID: id,
+			Payload: []byte("<conference xmlns='urn:xmpp:bookmarks:1'/>"), Updated: t0.Add(time.Duration(i) * time.Minute)}))
+	}
+	check(s.PublishPEPItem(ctx, "alice", "urn:xmpp:avatar:metadata", store.PEPItem{ID: "sha1", Payload: []byte("<metadata/>"), Updated: t0}))
+	check(s.PutPEPNode(ctx, "bob", store.PEPNode{Node: "empty", AccessModel: store.AccessOpen, MaxItems: 10}))
 	const room = "lobby@conference.example.net"
 	check(s.PutRoom(ctx, store.Room{JID: room, Config: []byte(`{"name":"Lobby"}`), Secret: []byte("s"), Subject: "hi", SubjectFrom: room + "/al", Created: t0}))
 	check(s.SetRoomAffiliation(ctx, room, store.RoomAffiliation{JID: "alice@example.net", Affiliation: "owner"}))
@@ -88,7 +98,8 @@ func TestCopy(t *testing.T) {
 		t.Fatalf("Copy: %v (%+v)", err, r)
 	}
 	want := map[string]int{"users": 3, "roster items": 3, "roster versions": 2, "offline messages": 3, "vcards": 1,
-		"private xml": 2, "block list entries": 2, "archived messages": 1110, "archive preferences": 1, "rooms": 1, "room affiliations": 2}
+		"private xml": 2, "block list entries": 2, "archived messages": 1110, "archive preferences": 1, "rooms": 1, "room affiliations": 2,
+		"pep nodes": 3, "pep items": 4}
 	for _, tb := range r.Tables {
 		if tb.From != want[tb.Name] || tb.To != tb.From {
 			t.Errorf("%s: from %d to %d, want %d", tb.Name, tb.From, tb.To, want[tb.Name])
@@ -108,6 +119,11 @@ func TestCopy(t *testing.T) {
 	}
 	if v, err := to.PutRosterItem(ctx, "gone", store.RosterItem{JID: "y@example.net", Subscription: store.SubNone}); err != nil || v != 2 {
 		t.Fatalf("re-created account's first roster version %d, %v; want 2", v, err)
+	}
+	items, err := to.PEPItems(ctx, "alice", "urn:xmpp:bookmarks:1", nil, 0)
+	if err != nil || len(items) != 3 || items[0].ID != "y" || items[2].ID != "b" ||
+		items[2].Updated.UnixMicro() != time.Date(2025, 1, 2, 3, 8, 5, 123456000, time.UTC).UnixMicro() {
+		t.Fatalf("bookmarks in the copy: %+v, %v", items, err)
 	}
 	p, err := to.QueryArchive(ctx, "alice", store.ArchiveQuery{Text: "CAFE", Limit: 1, Last: true, Count: true})
 	if err != nil || p.Count != 1100 || p.Messages[0].ID != "alice-s1099" {
@@ -150,6 +166,12 @@ func TestVerifyFindsDifferences(t *testing.T) {
 			return s.SetRoomAffiliation(ctx, "lobby@conference.example.net", store.RoomAffiliation{JID: "eve@example.net"})
 		}, "room lobby@conference.example.net"},
 		{func(s store.Store) error { return s.RaiseRosterVersion(ctx, "gone", 2) }, "roster versions"},
+		{func(s store.Store) error {
+			return s.PublishPEPItem(ctx, "alice", "urn:xmpp:bookmarks:1", store.PEPItem{ID: "y", Payload: []byte("<conference xmlns='urn:xmpp:bookmarks:1'/>")})
+		}, "user alice"}, // same items, "y" now the newest
+		{func(s store.Store) error {
+			return s.PutPEPNode(ctx, "bob", store.PEPNode{Node: "empty", AccessModel: store.AccessPresence, MaxItems: 10})
+		}, "user bob"},
 		{func(s store.Store) error { return s.CreateUser(ctx, store.User{Username: "new"}) }, "user new"},
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 var tableNames = []string{
 	"users", "roster items", "roster versions", "offline messages", "vcards",
 	"private xml", "block list entries", "archived messages", "archive preferences",
-	"rooms", "room affiliations",
+	"rooms", "room affiliations", "pep nodes", "pep items",
 }
 
 // census is what was read from one side: counts by table and a checksum
@@ -176,8 +176,9 @@ func (d digest) section(name string) { d.str("§" + name) }
 // digestUser serialises everything a user owns, in a canonical order: the
 // account (keys, creation), roster items by JID and the roster version,
 // offline messages in arrival order (without their ids, which each store
-// assigns), vCard, private XML by key, block list, archive preferences
-// and the archive in archive order.
+// assigns), vCard, private XML by key, block list, archive preferences,
+// PEP nodes by name with their items oldest first, and the archive in
+// archive order.
 func digestUser(ctx context.Context, s store.Store, username string) ([]byte, map[string]int, error) {
 	counts := map[string]int{"users": 1}
 	d := newDigest()
@@ -278,12 +279,48 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, ma
 		return nil, nil, err
 	}
 
+	pepNodes, pepItems, err := digestPEP(ctx, d, s, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	counts["pep nodes"], counts["pep items"] = pepNodes, pepItems
+
 	n, err := digestArchive(ctx, d, s, username)
 	if err != nil {
 		return nil, nil, err
 	}
 	counts["archived messages"] = n
 	return d.Sum(nil), counts, nil
+}
+
+// digestPEP serialises a user's PEP nodes by name, each with its
+// configuration and its items oldest first, and returns how many nodes
+// and items there are.
+func digestPEP(ctx context.Context, d digest, s store.Store, username string) (nodes, items int, err error) {
+	list, err := s.PEPNodes(ctx, username)
+	if err != nil {
+		return 0, 0, err
+	}
+	d.section("pep")
+	d.int(int64(len(list)))
+	for _, n := range list {
+		d.str(n.Node)
+		d.str(n.AccessModel)
+		d.bool(n.PersistItems)
+		d.int(int64(n.MaxItems))
+		its, err := s.PEPItems(ctx, username, n.Node, nil, 0)
+		if err != nil {
+			return 0, 0, err
+		}
+		d.int(int64(len(its)))
+		for _, it := range its {
+			d.str(it.ID)
+			d.bytes(it.Payload)
+			d.time(it.Updated)
+		}
+		items += len(its)
+	}
+	return len(list), items, nil
 }
 
 // digestRoom serialises a room: its record, affiliations by JID and its
