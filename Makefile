@@ -19,10 +19,15 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/parley ./cmd/parley
 
+# Integration suites that start servers through internal/xmpptest/testserver
+# run a second time on the PostgreSQL store (PARLEY_TEST_BACKEND).
+BACKEND_PKGS = ./internal/server ./internal/c2s ./internal/im/mam ./internal/im/muc ./internal/im/pep ./test/interop
+
 test:
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout 10m $(RACE_PKGS)
 	$(GO) test -timeout 10m $(PLAIN_PKGS)
+	PARLEY_TEST_BACKEND=postgres $(GO) test -count=1 -timeout 10m $(BACKEND_PKGS)
 
 lint:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; \
