@@ -70,7 +70,9 @@ func TestWorkloadsSmoke(t *testing.T) {
 					if r.LatP50 <= 0 || r.LatP99 < r.LatP50 || r.LatP999 < r.LatP99 {
 						t.Errorf("latency: p50 %v p99 %v p999 %v", r.LatP50, r.LatP99, r.LatP999)
 					}
-					if w.Name == "latency" && (r.MsgsPerSec > 1.5*c.Rate || r.MsgsPerSec < 0.5*c.Rate) {
+					// The server's speed is not under test here (and -race
+					// slows it down), only that pacing never exceeds the rate.
+					if w.Name == "latency" && r.MsgsPerSec > 1.5*c.Rate {
 						t.Errorf("offered %v msgs/s, delivered %v", c.Rate, r.MsgsPerSec)
 					}
 				case "idle":
