@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// drainBound is how long the end of a chat run waits for messages in
+// flight (a slow server may be seconds behind).
+const drainBound = 30 * time.Second
+
 // base is the origin of the timestamps carried in message bodies; sender
 // and receiver are in this process, so its monotonic clock serves both.
 var base = time.Now()
@@ -102,15 +106,11 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 		readers.Add(2)
 		go func() {
 			defer readers.Done()
-			if err := p.receive(); err != nil {
-				fail(fmt.Errorf("receiver %d (%s): %w", i, p.to, err))
-			}
+			fail(fmt.Errorf("receiver %d (%s): %w", i, p.to, p.receive()))
 		}()
 		go func() {
 			defer readers.Done()
-			if err := p.drainSender(); err != nil {
-				fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, err))
-			}
+			fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, p.drainSender()))
 		}()
 	}
 	m := g.startMeter(ctx, cfg.Duration)
@@ -130,8 +130,9 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 	}
 	senders.Wait()
 	stopOnce.Do(func() { close(stop) })
-	// Drain: wait for what is in flight, up to a bound.
-	drainEnd := time.Now().Add(5 * time.Second)
+	// Drain: wait for what is in flight, up to a bound; what has not
+	// arrived by then counts as lost.
+	drainEnd := time.Now().Add(drainBound)
 	for time.Now().Before(drainEnd) && !failed() {
 		var n int64
 		for _, p := range pairs {
@@ -244,6 +245,7 @@ func (p *pair) send(stop <-chan struct{}, window int, perSec float64, t0 time.Ti
 }
 
 // receive reads the receiver's stream: every message returns a credit.
+// It returns when the connection fails or is closed.
 func (p *pair) receive() error {
 	c := p.receiver
 	for {

@@ -33,7 +33,7 @@ func runIdle(ctx context.Context, g *gen) (*Result, error) {
 		}
 	}()
 	m := g.startMeter(ctx, 0)
-	lctx, cancel := context.WithTimeout(ctx, cfg.Duration+time.Minute)
+	lctx, cancel := context.WithTimeout(ctx, cfg.Duration+time.Minute+time.Duration(cfg.Conns)*20*time.Millisecond)
 	defer cancel()
 	var opened atomic.Int64
 	err := g.loginAll(lctx, cfg.Conns, func(i int) (int, string) { return i%cfg.Users + 1, "idle" }, func(i int, c *Conn) {
@@ -74,42 +74,54 @@ func runIdle(ctx context.Context, g *gen) (*Result, error) {
 	return res, nil
 }
 
-// pingAll sends every session an XEP-0199 ping to the server and counts the
-// sessions that answer within 20 s.
+// pingAll sends every session an XEP-0199 ping to the server, all of them
+// first and then the answers (a slow server is not held to one round trip
+// at a time), and counts the sessions that answer within 60 s.
 func pingAll(ctx context.Context, g *gen, conns []*Conn) int {
+	deadline := time.Now().Add(60 * time.Second)
+	ping := []byte("<iq type='get' id='idleping' to='" + g.cfg.Domain + "'><ping xmlns='urn:xmpp:ping'/></iq>")
+	sent := make([]bool, len(conns))
+	each(ctx, len(conns), func(i int) {
+		conns[i].SetDeadline(deadline)
+		sent[i] = conns[i].Write(ping) == nil
+	})
 	var alive atomic.Int64
+	each(ctx, len(conns), func(i int) {
+		if !sent[i] {
+			return
+		}
+		c := conns[i]
+		for {
+			u, kind, err := c.Next()
+			if err != nil {
+				return
+			}
+			if kind == unitElement && localName(u) == "iq" && attr(u, "id") == "idleping" {
+				alive.Add(1)
+				c.ReleaseBuffer()
+				return
+			}
+		}
+	})
+	return int(alive.Load())
+}
+
+// each calls f(0..n-1) from 64 goroutines.
+func each(ctx context.Context, n int, f func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(20 * time.Second)
-	ping := []byte("<iq type='get' id='idleping' to='" + g.cfg.Domain + "'><ping xmlns='urn:xmpp:ping'/></iq>")
 	for w := 0; w < 64; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
-				if i >= len(conns) {
+				if i >= n {
 					return
 				}
-				c := conns[i]
-				c.SetDeadline(deadline)
-				if c.Write(ping) != nil {
-					continue
-				}
-				for {
-					u, kind, err := c.Next()
-					if err != nil {
-						break
-					}
-					if kind == unitElement && localName(u) == "iq" && attr(u, "id") == "idleping" {
-						alive.Add(1)
-						break
-					}
-				}
-				c.ReleaseBuffer()
+				f(i)
 			}
 		}()
 	}
 	wg.Wait()
-	return int(alive.Load())
 }

@@ -16,8 +16,12 @@ func runLogin(ctx context.Context, g *gen) (*Result, error) {
 	cfg := g.cfg
 	res := &Result{}
 	outer := ctx
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	end := time.Now().Add(cfg.Duration)
+	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
+	// over says the run has ended: a dial failing at the deadline is not
+	// a failed login (the context's timer may fire after the dial's).
+	over := func() bool { return ctx.Err() != nil || !time.Now().Before(end) }
 	var (
 		next, fails atomic.Int64
 		mu          sync.Mutex // guards hist and firstErr
@@ -33,7 +37,7 @@ func runLogin(ctx context.Context, g *gen) (*Result, error) {
 			defer wg.Done()
 			var h Histogram
 			defer func() { mu.Lock(); hist.Merge(&h); mu.Unlock() }()
-			for ctx.Err() == nil {
+			for !over() {
 				i := next.Add(1)
 				if cfg.Count > 0 && i > int64(cfg.Count) {
 					return
@@ -41,7 +45,7 @@ func runLogin(ctx context.Context, g *gen) (*Result, error) {
 				t0 := time.Now()
 				c, err := Dial(ctx, g.login(int(i-1)%cfg.Users+1, "login"+strconv.FormatInt(i, 10), true))
 				if err != nil {
-					if ctx.Err() != nil {
+					if over() {
 						return // the run ended during this login
 					}
 					fails.Add(1)
