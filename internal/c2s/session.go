@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/sasl"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
@@ -61,6 +62,9 @@ type session struct {
 	frMu        sync.Mutex   // guards fr for goroutines other than the reader
 	out         outbox
 	terminating atomic.Bool
+
+	pending  router.Pending  // archive commits started by this session's stanzas
+	routeCtx context.Context // carries pending; set at bind
 
 	// Stream management (XEP-0198); see sm.go.
 	smOn       bool            // enabled on this session
@@ -156,6 +160,7 @@ func (s *session) run(ctx context.Context) {
 		s.srv.log.Debug("connection ended", "remote", s.ip, "err", err)
 	}
 	if s.bound.Load() {
+		s.settle()
 		s.srv.router.Unbind(ctx, s)
 		s.requeueUnacked(ctx)
 	}
@@ -212,6 +217,7 @@ func (s *session) negotiateAndServe(ctx context.Context) error {
 // closeStream answers the client's </stream:stream> (RFC 6120 §4.4).
 func (s *session) closeStream() {
 	if s.bound.Load() {
+		s.settle()
 		s.srv.router.Unbind(context.Background(), s)
 		s.requeueUnacked(context.Background())
 		s.bound.Store(false) // run must not unbind twice
@@ -493,6 +499,7 @@ func (s *session) bind(ctx context.Context, el *xmlstream.Element) error {
 		return s.replyDirect(st, &stanza.Error{Type: "wait", Condition: "resource-constraint", Text: "too many resources"})
 	}
 	s.full = full
+	s.routeCtx = router.WithPending(ctx, &s.pending)
 	s.bound.Store(true)
 	s.srv.router.Bind(s)
 	payload := xmlstream.New("bind", nsBind).Add(xmlstream.NewText("jid", nsBind, full.String()))
@@ -531,8 +538,16 @@ func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
 		// RFC 3921 §3 session establishment: a no-op kept for old clients.
 		return s.Send(stanza.Result(st, nil).Bytes())
 	}
-	s.srv.router.Route(ctx, st)
+	s.srv.router.Route(s.routeCtx, st)
 	return nil
+}
+
+// settle waits for the durable writes this session's stanzas started; it
+// runs before acknowledging stanzas and when the session ends.
+func (s *session) settle() {
+	if err := s.pending.Wait(); err != nil {
+		s.srv.log.Error("durable write failed", "jid", s.full.String(), "err", err)
+	}
 }
 
 // shape enforces the stanza rate with a token bucket: when it is empty the

@@ -58,6 +58,7 @@ func (s *session) sm(el *xmlstream.Element) error {
 		if !s.smOn {
 			return nil // XEP-0198 §4: only after enable; ignore
 		}
+		s.settle() // handled means durable: archive commits first
 		return s.write([]byte("<a xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(s.inbound), 10) + "'/>"))
 	case "a":
 		if !s.smOn {
@@ -145,6 +146,7 @@ func (s *session) awaitResume() bool {
 	s.wmu.Unlock()
 	s.frMu.Unlock()
 	s.lastRead.Store(time.Now().Unix())
+	s.settle() // the h we report must be durable
 	resumed := []byte("<resumed xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(s.inbound), 10) +
 		"' previd='" + s.smID + "'/>")
 	if !s.out.reattach(r.h, resumed) {

@@ -19,6 +19,16 @@ type Archives interface {
 	// not exist (and nothing of the call is stored); ErrExists if an owner
 	// already has a message with that ID.
 	AppendArchive(ctx context.Context, msgs []ArchivedMessage) error
+	// QueueArchive queues msgs like AppendArchive but returns at once; the
+	// channel receives the outcome once the write has committed (or
+	// failed). Queues made by one goroutine are archived in the order it
+	// made them, so a session's messages keep their order while it goes on
+	// without waiting for each commit.
+	QueueArchive(ctx context.Context, msgs []ArchivedMessage) <-chan error
+	// SyncArchive returns once every append queued before the call has
+	// committed, so that a query that follows sees every message that was
+	// delivered before it was asked.
+	SyncArchive(ctx context.Context) error
 	// QueryArchive returns one page of an owner's archive. ErrNotFound if
 	// a referenced id (After, Before, AfterID, BeforeID, any of IDs) is not
 	// in the owner's archive.

@@ -138,6 +138,12 @@ func (m *Module) Incoming(ctx context.Context, st *stanza.Stanza, _ []router.Ses
 	m.append(ctx, owner, id, st.From.Bare(), st)
 }
 
+// append archives one message. The sending session waits for the commit
+// before it acknowledges the message (XEP-0198), not before it routes the
+// next one, so the commits of many messages share a transaction; a query
+// first waits for every queued append (SyncArchive), so whatever was
+// delivered before it is in its answer. Without a sending session (a
+// message the server generates) append waits here.
 func (m *Module) append(ctx context.Context, owner jid.JID, id string, with jid.JID, st *stanza.Stanza) {
 	msg := store.ArchivedMessage{
 		Owner:  owner.Local(),
@@ -147,7 +153,11 @@ func (m *Module) append(ctx context.Context, owner jid.JID, id string, with jid.
 		Stanza: xmlstream.Append(nil, st.El), // declares xmlns='jabber:client'
 		Text:   SearchText(st.El),
 	}
-	if err := m.store.AppendArchive(ctx, []store.ArchivedMessage{msg}); err != nil {
+	done := m.store.QueueArchive(ctx, []store.ArchivedMessage{msg})
+	if router.Defer(ctx, done) {
+		return
+	}
+	if err := <-done; err != nil {
 		// An observer cannot refuse the message; the failure is the
 		// operator's to see.
 		m.log.Error("archive write failed", "jid", owner.String(), "err", err)

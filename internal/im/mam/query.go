@@ -23,6 +23,11 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 	if q := iq.Payload(); q.Name == "prefs" {
 		return m.handlePrefs(ctx, iq, q)
 	}
+	// Messages delivered before this query may still be committing: they
+	// belong in the answer.
+	if err := m.store.SyncArchive(ctx); err != nil {
+		return nil, fmt.Errorf("mam: %w", err)
+	}
 	deliver := func(st *stanza.Stanza) bool { return m.router.DeliverTo(iq.From, st) }
 	return Serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
 }

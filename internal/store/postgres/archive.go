@@ -114,11 +114,22 @@ type archiveRequest struct {
 // whole call and no other.
 func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage) error {
 	defer s.observe("AppendArchive", time.Now())
+	if err := <-s.QueueArchive(ctx, msgs); err != nil {
+		return fmt.Errorf("postgres: append %d archived messages: %w", len(msgs), err)
+	}
+	return nil
+}
+
+// QueueArchive is AppendArchive without the wait; see store.Archives.
+func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) <-chan error {
+	done := make(chan error, 1) // buffered so the writer never waits
 	if len(msgs) == 0 {
-		return nil
+		done <- nil
+		return done
 	}
 	if len(msgs) > maxAppend {
-		return fmt.Errorf("postgres: append %d archived messages: at most %d at once", len(msgs), maxAppend)
+		done <- fmt.Errorf("at most %d at once", maxAppend)
+		return done
 	}
 	now := stamp(time.Time{})
 	own := make([]store.ArchivedMessage, len(msgs))
@@ -130,20 +141,29 @@ func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage)
 		}
 		own[i] = m
 	}
-	r := &archiveRequest{ctx: ctx, msgs: own, done: make(chan error, 1)}
-	var err error
+	r := &archiveRequest{ctx: ctx, msgs: own, done: done}
 	select {
 	case s.archive <- r:
-		err = <-r.done
 	case <-s.quit:
-		err = ErrClosed
+		done <- ErrClosed
 	case <-ctx.Done():
-		err = ctx.Err()
+		done <- ctx.Err()
 	}
-	if err != nil {
-		return fmt.Errorf("postgres: append %d archived messages: %w", len(msgs), err)
+	return done
+}
+
+// SyncArchive returns once every append queued before it has committed;
+// see store.Archives.
+func (s *Store) SyncArchive(ctx context.Context) error {
+	r := &archiveRequest{ctx: ctx, done: make(chan error, 1)}
+	select {
+	case s.archive <- r:
+	case <-s.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return nil
+	return <-r.done
 }
 
 // runArchive is the archive writer goroutine, owned by the Store and
@@ -178,7 +198,17 @@ func (s *Store) runArchive() {
 // under a context of their own (see commit).
 func (s *Store) commitArchive(batch []*archiveRequest) {
 	live := batch[:0:0]
+	var barriers []*archiveRequest // SyncArchive: answered after this batch
+	defer func() {
+		for _, r := range barriers {
+			r.done <- nil
+		}
+	}()
 	for _, r := range batch {
+		if len(r.msgs) == 0 {
+			barriers = append(barriers, r)
+			continue
+		}
 		if err := r.ctx.Err(); err != nil {
 			r.done <- err
 			continue

@@ -77,11 +77,28 @@ const maxAppend = 1000
 // whole call.
 func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage) error {
 	defer s.observe("AppendArchive", time.Now())
+	if err := <-s.QueueArchive(ctx, msgs); err != nil {
+		return fmt.Errorf("sqlite: append %d archived messages: %w", len(msgs), err)
+	}
+	return nil
+}
+
+// SyncArchive returns once every append queued before it has committed: a
+// no-op request behind them in the single writer's queue.
+func (s *Store) SyncArchive(ctx context.Context) error {
+	return s.write(ctx, func(*sql.Tx) error { return nil })
+}
+
+// QueueArchive is AppendArchive without the wait; see store.Archives.
+func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) <-chan error {
+	done := make(chan error, 1)
 	if len(msgs) == 0 {
-		return nil
+		done <- nil
+		return done
 	}
 	if len(msgs) > maxAppend {
-		return fmt.Errorf("sqlite: append %d archived messages: at most %d at once", len(msgs), maxAppend)
+		done <- fmt.Errorf("at most %d at once", maxAppend)
+		return done
 	}
 	now := time.Now().UnixNano()
 	ins := &insertRows{
@@ -106,11 +123,11 @@ func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage)
 	}
 	// The writer merges these rows with other callers' into one INSERT per
 	// batch (one full-text index flush instead of one per message).
-	err := s.writeRows(ctx, ins)
-	if err != nil {
-		return fmt.Errorf("sqlite: append %d archived messages: %w", len(msgs), err)
+	r := &request{ctx: ctx, insert: ins, done: done}
+	if err := s.enqueue(r); err != nil {
+		done <- err
 	}
-	return nil
+	return done
 }
 
 // QueryArchive returns one page of owner's archive; see store.Archives.

@@ -45,22 +45,24 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.submit(&request{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
-// writeRows runs ins, possibly merged with other callers' rows into one
-// statement, and returns after the commit.
-func (s *Store) writeRows(ctx context.Context, ins *insertRows) error {
-	return s.submit(&request{ctx: ctx, insert: ins, done: make(chan error, 1)})
-}
-
 func (s *Store) submit(r *request) error {
-	ctx := r.ctx
-	select {
-	case s.reqs <- r:
-	case <-s.quit:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.enqueue(r); err != nil {
+		return err
 	}
 	return <-r.done
+}
+
+// enqueue hands r to the writer without waiting for its outcome, which
+// arrives on r.done. Requests enqueued by one goroutine run in that order.
+func (s *Store) enqueue(r *request) error {
+	select {
+	case s.reqs <- r:
+		return nil
+	case <-s.quit:
+		return ErrClosed
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
 }
 
 // run is the writer goroutine, owned by the Store and stopped by Close. It

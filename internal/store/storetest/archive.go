@@ -44,6 +44,14 @@ var archiveT0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 // msg is the i-th message of owner's archive: stamped i minutes after
 // archiveT0, id "<owner>-<i>" (ids deliberately do not sort like the
 // archive: order is the order of appending).
+// closedWith returns a channel that yields err, to put back an outcome
+// that was already received.
+func closedWith(err error) <-chan error {
+	c := make(chan error, 1)
+	c <- err
+	return c
+}
+
 func archMsg(owner string, i int, with, text string) store.ArchivedMessage {
 	id := fmt.Sprintf("%s-%c%d", owner, 'z'-rune(i%26), i)
 	return store.ArchivedMessage{
@@ -191,6 +199,34 @@ var archiveCases = []archiveCase{
 			_, err := s.QueryArchive(ctx, "alice", q)
 			wantErr(t, fmt.Sprintf("query %d %+v", i, q), err, store.ErrNotFound)
 		}
+	}},
+	{"queued appends keep the queuing order", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+		create(t, ctx, s, "alice")
+		var msgs []store.ArchivedMessage
+		var waits []<-chan error
+		for i := range 60 {
+			m := archMsg("alice", i, "bob@example.net", "queued")
+			msgs = append(msgs, m)
+			waits = append(waits, s.QueueArchive(ctx, []store.ArchivedMessage{m}))
+		}
+		bad := s.QueueArchive(ctx, []store.ArchivedMessage{archMsg("nobody", 0, "b@c", "x")})
+		// SyncArchive returns only after everything queued before it.
+		must(t, "SyncArchive", s.SyncArchive(ctx))
+		for i, w := range waits {
+			select {
+			case err := <-w:
+				waits[i] = closedWith(err)
+			default:
+				t.Fatalf("queued append %d still pending after SyncArchive", i)
+			}
+		}
+		for i, w := range waits {
+			must(t, fmt.Sprintf("queued append %d", i), <-w)
+		}
+		wantErr(t, "queued append for an unknown owner", <-bad, store.ErrNotFound)
+		p, err := s.QueryArchive(ctx, "alice", store.ArchiveQuery{Limit: 100})
+		must(t, "QueryArchive", err)
+		wantStrings(t, "archive order", archIDs(p.Messages), archIDs(msgs))
 	}},
 	{"full-text", func(t *testing.T, ctx context.Context, s ArchiveStore) {
 		create(t, ctx, s, "alice", "alice.b", "alice-b")
