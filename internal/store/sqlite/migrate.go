@@ -83,6 +83,9 @@ CREATE TABLE blocklist (
 	roomsSchema,   // 3: persistent multi-user chat rooms and affiliations (XEP-0045), rooms.go
 	roomArchives,  // 4: archives owned by rooms as well as by users (XEP-0313 §5)
 	pepSchema,     // 5: personal eventing nodes and items (XEP-0163), pep.go
+	// 6: archive_owner duplicated the (owner, id) index's prefix and cost
+	// a page write per batch and owner on every archive commit.
+	`DROP INDEX IF EXISTS archive_owner;`,
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
