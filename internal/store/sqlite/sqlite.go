@@ -44,7 +44,9 @@ type Store struct {
 	r    *sql.DB // read-only pool
 	opts Options
 
-	reqs      chan *request // unbuffered: a send succeeds only once run holds it
+	reqs      chan *request // buffered; run answers everything sent on it
+	sendMu    sync.RWMutex  // senders hold it shared; Close exclusively to set closed
+	closed    bool          // guarded by sendMu: no more sends
 	quit      chan struct{} // closed by Close
 	stopped   chan struct{} // closed when run returns
 	closeOnce sync.Once
@@ -114,10 +116,13 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 
 	s := &Store{
-		w:       w,
-		r:       r,
-		opts:    opts,
-		reqs:    make(chan *request),
+		w:    w,
+		r:    r,
+		opts: opts,
+		// Buffered: callers queue while the writer commits, and the next
+		// batch takes them all; unbuffered, every caller would wait for
+		// the writer to finish its commit before it could even queue.
+		reqs:    make(chan *request, maxBatch),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
@@ -130,6 +135,11 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 // returns the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		// After closed is set no request can enter reqs, so run, told to
+		// quit, can answer every request already queued and stop.
+		s.sendMu.Lock()
+		s.closed = true
+		s.sendMu.Unlock()
 		close(s.quit)
 		<-s.stopped
 		// Readers first: the last connection to close checkpoints the

@@ -55,11 +55,14 @@ func (s *Store) submit(r *request) error {
 // enqueue hands r to the writer without waiting for its outcome, which
 // arrives on r.done. Requests enqueued by one goroutine run in that order.
 func (s *Store) enqueue(r *request) error {
+	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	select {
 	case s.reqs <- r:
 		return nil
-	case <-s.quit:
-		return ErrClosed
 	case <-r.ctx.Done():
 		return r.ctx.Err()
 	}
@@ -74,22 +77,30 @@ func (s *Store) run() {
 	for {
 		select {
 		case <-s.quit:
+			// Close has stopped new sends: commit what is still queued.
+			for len(s.reqs) > 0 {
+				s.commit(s.fill(batch[:0]))
+			}
 			return
 		case r := <-s.reqs:
 			batch = append(batch[:0], r)
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
+		s.commit(s.fill(batch))
 		clear(batch) // drop references to finished requests
 	}
+}
+
+// fill adds to batch whatever else is already queued, up to maxBatch.
+func (s *Store) fill(batch []*request) []*request {
+	for len(batch) < maxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs batch in one transaction and answers every request.
