@@ -31,7 +31,6 @@ type framing interface {
 	// restart expects a new stream header (RFC 6120 §6.4.6).
 	restart()
 	close() error
-	remote() net.Addr
 }
 
 const streamsNS = "http://etherx.jabber.org/streams"
@@ -135,8 +134,6 @@ func (f *tcpFraming) close() error {
 	defer f.mu.Unlock()
 	return f.conn.Close()
 }
-
-func (f *tcpFraming) remote() net.Addr { return f.conn.RemoteAddr() }
 
 // startTLS upgrades the connection (RFC 6120 §5.4.3.3) and resets the
 // reader: bytes buffered before the handshake are discarded, as the RFC

@@ -3,7 +3,6 @@ package c2s
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -23,7 +22,6 @@ type wsFraming struct {
 	conn     *websocket.Conn
 	ctx      context.Context
 	cancel   context.CancelFunc
-	addr     net.Addr
 	limits   xmlstream.Limits
 	lastRead *atomic.Int64
 	once     sync.Once // close starts the handshake once
@@ -121,8 +119,6 @@ func (f *wsFraming) close() error {
 	return nil
 }
 
-func (f *wsFraming) remote() net.Addr { return f.addr }
-
 // WebSocket returns the RFC 7395 endpoint. plaintextOK lets loopback
 // clients authenticate over plain HTTP (benchmarks, local development);
 // trusted lists proxies whose X-Forwarded-Proto: https marks the client's
@@ -158,7 +154,7 @@ func (s *Server) WebSocket(plaintextOK bool, trusted []netip.Prefix) http.Handle
 		ss.secure = r.TLS != nil || (isTrusted(ip, trusted) && r.Header.Get("X-Forwarded-Proto") == "https")
 		ss.plaintextOK = plaintextOK && ip.IsLoopback()
 		ctx, cancel := context.WithCancel(context.Background())
-		ss.fr = &wsFraming{conn: conn, ctx: ctx, cancel: cancel, addr: net.TCPAddrFromAddrPort(addr),
+		ss.fr = &wsFraming{conn: conn, ctx: ctx, cancel: cancel,
 			limits: s.cfg.Limits, lastRead: &ss.lastRead}
 		s.runSession(ss) // the handler goroutine is the session's reader
 	})

@@ -32,6 +32,10 @@ type Metrics struct {
 	authFails   *prometheus.CounterVec
 	routingErrs *prometheus.CounterVec
 	storeTime   *prometheus.HistogramVec
+
+	// The per-kind stanza counters, looked up once: StanzaIn and StanzaOut
+	// run for every stanza, and a label lookup hashes the label each time.
+	in, out map[string]prometheus.Counter
 }
 
 // New registers the collectors, with Go runtime and process metrics.
@@ -62,9 +66,10 @@ func New() *Metrics {
 	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the common series so dashboards see zeros, not gaps.
+	m.in, m.out = make(map[string]prometheus.Counter), make(map[string]prometheus.Counter)
 	for _, k := range []string{KindMessage, KindPresence, KindIQ} {
-		m.stanzasIn.WithLabelValues(k)
-		m.stanzasOut.WithLabelValues(k)
+		m.in[k] = m.stanzasIn.WithLabelValues(k)
+		m.out[k] = m.stanzasOut.WithLabelValues(k)
 	}
 	for _, t := range []string{TransportTCP, TransportTLS, TransportWebSocket} {
 		m.sessions.WithLabelValues(t)
@@ -78,10 +83,18 @@ func (m *Metrics) Session(transport string, delta int) {
 }
 
 // StanzaIn counts a stanza received.
-func (m *Metrics) StanzaIn(kind string) { m.stanzasIn.WithLabelValues(kind).Inc() }
+func (m *Metrics) StanzaIn(kind string) { counter(m.in, m.stanzasIn, kind).Inc() }
 
 // StanzaOut counts a stanza sent.
-func (m *Metrics) StanzaOut(kind string) { m.stanzasOut.WithLabelValues(kind).Inc() }
+func (m *Metrics) StanzaOut(kind string) { counter(m.out, m.stanzasOut, kind).Inc() }
+
+// counter returns the cached counter of a kind, or looks up any other.
+func counter(cached map[string]prometheus.Counter, vec *prometheus.CounterVec, kind string) prometheus.Counter {
+	if c, ok := cached[kind]; ok {
+		return c
+	}
+	return vec.WithLabelValues(kind)
+}
 
 // AuthFailure counts a failed authentication.
 func (m *Metrics) AuthFailure(mechanism string) { m.authFails.WithLabelValues(mechanism).Inc() }
