@@ -39,6 +39,13 @@ type Config struct {
 	// Rate is the offered messages/s of the latency workload, all pairs
 	// together.
 	Rate float64
+	// Occupants is the number of sessions in the room (muc), Senders how
+	// many of them send; each sender keeps at most Window messages in
+	// flight.
+	Occupants int
+	Senders   int
+	// Room is the muc workload's room (default bench@conference.DOMAIN).
+	Room string
 	// Conns is the number of idle connections.
 	Conns int
 	// Sources are local 127.0.0.x addresses to dial from, in turn, when
@@ -93,6 +100,11 @@ func (c Config) withDefaults() Config {
 	if c.Rate <= 0 {
 		c.Rate = 10000
 	}
+	def(&c.Occupants, 500)
+	def(&c.Senders, 5)
+	if c.Room == "" {
+		c.Room = "bench@conference." + c.Domain
+	}
 	def(&c.Conns, 10000)
 	if c.Settle <= 0 {
 		c.Settle = 3 * time.Second
@@ -138,21 +150,29 @@ type Result struct {
 	LatP999     float64 `json:"lat_p999_ms,omitempty"`
 	LatMax      float64 `json:"lat_max_ms,omitempty"`
 
+	Occupants        int     `json:"occupants,omitempty"`
+	Senders          int     `json:"senders,omitempty"`
+	JoinSecs         float64 `json:"join_s,omitempty"` // all occupants in the room, from the first join
+	DeliveriesPerSec float64 `json:"deliveries_per_s,omitempty"`
+
 	Conns        int     `json:"conns,omitempty"`
 	ConnsAlive   int     `json:"conns_alive,omitempty"`
 	RSSBefore    int64   `json:"rss_before,omitempty"`
 	RSSAfter     int64   `json:"rss_after,omitempty"`
 	BytesPerConn float64 `json:"bytes_per_conn,omitempty"`
 
-	ServerCPU     float64 `json:"server_cpu_s,omitempty"`
-	ServerCPUPer  float64 `json:"server_cpu_us_per_op,omitempty"` // per delivered message or login
-	GenCPU        float64 `json:"gen_cpu_s,omitempty"`
-	GenCPUPer     float64 `json:"gen_cpu_us_per_op,omitempty"`
-	ServerRSS     int64   `json:"server_rss,omitempty"` // at the end
-	ServerPID     int     `json:"server_pid,omitempty"`
-	CPUProfile    string  `json:"cpu_profile,omitempty"`
-	HeapProfile   string  `json:"heap_profile,omitempty"`
-	ProfileErrors string  `json:"profile_error,omitempty"`
+	ServerCPU    float64 `json:"server_cpu_s,omitempty"`
+	ServerCPUPer float64 `json:"server_cpu_us_per_op,omitempty"` // per delivered message (muc: delivery) or login
+	// ServerCPUPerMsg is the muc workload's server CPU per message sent
+	// to the room (all its deliveries).
+	ServerCPUPerMsg float64 `json:"server_cpu_us_per_msg,omitempty"`
+	GenCPU          float64 `json:"gen_cpu_s,omitempty"`
+	GenCPUPer       float64 `json:"gen_cpu_us_per_op,omitempty"`
+	ServerRSS       int64   `json:"server_rss,omitempty"` // at the end
+	ServerPID       int     `json:"server_pid,omitempty"`
+	CPUProfile      string  `json:"cpu_profile,omitempty"`
+	HeapProfile     string  `json:"heap_profile,omitempty"`
+	ProfileErrors   string  `json:"profile_error,omitempty"`
 }
 
 // Workload is one entry of the table.
@@ -172,7 +192,7 @@ var Workloads = []Workload{
 	{Name: "chat", Description: "sender/receiver pairs as fast as the server takes them (bounded window); msgs/s, latency, loss", Run: runChat},
 	{Name: "latency", Description: "the chat pairs at a fixed offered rate (--rate); latency at equal load", Run: runLatency},
 	{Name: "idle", Description: "N authenticated idle connections; server RSS per connection", Run: runIdle},
-	{Name: "muc", Description: "group chat fan-out (XEP-0045)", Unavailable: "not available: this generator has no MUC fan-out workload (parley gained XEP-0045 during issue 4)"},
+	{Name: "muc", Description: "group chat fan-out (XEP-0045): N occupants in one room, a few senders as fast as the server takes them (bounded window each); deliveries/s to occupants, latency, loss", Run: runMUC},
 }
 
 // Lookup finds a workload by name.
@@ -273,8 +293,11 @@ func Run(ctx context.Context, name string, cfg Config) (*Result, error) {
 	// Idle logins may be slow (tens per second on some servers with TLS):
 	// allow 20 ms for each.
 	bound := cfg.Duration + 2*time.Minute + cfg.Settle + drainBound
-	if name == "idle" {
+	switch name {
+	case "idle":
 		bound += time.Duration(cfg.Conns) * 20 * time.Millisecond
+	case "muc":
+		bound += time.Duration(cfg.Occupants) * 20 * time.Millisecond
 	}
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()

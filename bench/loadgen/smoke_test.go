@@ -33,7 +33,7 @@ func startServer(t *testing.T, users int) (*testserver.Server, loadgen.Config) {
 	return srv, loadgen.Config{
 		Host: "127.0.0.1", Port: addr.Port, Domain: "localhost", UserPrefix: "bench", Password: "pw",
 		Users: users, Concurrency: 4, Duration: time.Second, TLS: true, Mechanism: "SCRAM-SHA-1",
-		Pairs: 3, Window: 16, Conns: 40, Settle: 100 * time.Millisecond,
+		Pairs: 3, Window: 16, Conns: 40, Settle: 100 * time.Millisecond, Occupants: 20, Senders: 3,
 		PID: os.Getpid(), Server: "parley",
 	}
 }
@@ -80,8 +80,19 @@ func TestWorkloadsSmoke(t *testing.T) {
 						t.Errorf("idle: %d of %d alive, RSS %d", r.ConnsAlive, c.Conns, r.RSSAfter)
 					}
 				case "muc":
-					if r.Available || !strings.Contains(r.Note, "not available") {
-						t.Errorf("muc: available %v, note %q", r.Available, r.Note)
+					// 20 occupants from 8 users: some users are in the room
+					// with several sessions under several nicknames.
+					if r.Occupants != c.Occupants || r.JoinSecs <= 0 {
+						t.Errorf("muc: %d occupants, joined in %v s", r.Occupants, r.JoinSecs)
+					}
+					if r.Sent == 0 || r.Delivered != r.Sent*uint64(c.Occupants) || r.Lost != 0 || r.Duplicated != 0 {
+						t.Errorf("muc figures: sent %d delivered %d (want %d) lost %d dup %d", r.Sent, r.Delivered, r.Sent*uint64(c.Occupants), r.Lost, r.Duplicated)
+					}
+					if r.LatP50 <= 0 || r.LatP99 < r.LatP50 || r.DeliveriesPerSec < r.MsgsPerSec*float64(c.Occupants)*0.99 {
+						t.Errorf("muc: p50 %v p99 %v, %v msgs/s, %v deliveries/s", r.LatP50, r.LatP99, r.MsgsPerSec, r.DeliveriesPerSec)
+					}
+					if r.ServerCPUPerMsg <= 0 {
+						t.Errorf("muc: server CPU per message %v", r.ServerCPUPerMsg)
 					}
 				}
 			})

@@ -34,6 +34,16 @@ func (r *Result) WriteTable(w io.Writer) error {
 		row("lost / duplicated / late", "%d / %d / %d", r.Lost, r.Duplicated, r.OutOfOrder)
 		row("delivered msgs/s", "%.0f", r.MsgsPerSec)
 		row("latency p50 / p99 / p999 / max", "%.2f / %.2f / %.2f / %.2f ms", r.LatP50, r.LatP99, r.LatP999, r.LatMax)
+	case "muc":
+		row("occupants / senders / window", "%d / %d / %d", r.Occupants, r.Senders, r.Window)
+		row("all joined in", "%.2f s", r.JoinSecs)
+		row("messages sent / deliveries", "%d / %d", r.Sent, r.Delivered)
+		row("lost / duplicated / late", "%d / %d / %d", r.Lost, r.Duplicated, r.OutOfOrder)
+		row("msgs/s / deliveries/s", "%.0f / %.0f", r.MsgsPerSec, r.DeliveriesPerSec)
+		row("latency p50 / p99 / p999 / max", "%.2f / %.2f / %.2f / %.2f ms", r.LatP50, r.LatP99, r.LatP999, r.LatMax)
+		if r.ServerPID > 0 {
+			row("server CPU per message", "%.1f µs", r.ServerCPUPerMsg)
+		}
 	case "idle":
 		row("sessions (answering ping)", "%d (%d)", r.Conns, r.ConnsAlive)
 		row("server RSS before / after", "%.1f / %.1f MiB", mib(r.RSSBefore), mib(r.RSSAfter))
