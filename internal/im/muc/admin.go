@@ -202,6 +202,11 @@ func (rm *room) applyAffiliation(ctx context.Context, c change, actorNick string
 
 // setAffiliation records an affiliation, durably for a persistent room.
 func (rm *room) setAffiliation(ctx context.Context, target jid.JID, a Affiliation, reason string) {
+	if a == None || a == Outcast {
+		// §9.1: a ban drops the reserved nickname; so does losing the
+		// affiliation, whose stored record held it.
+		delete(rm.nicks, target)
+	}
 	if a == None {
 		delete(rm.affs, target)
 	} else {

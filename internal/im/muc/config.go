@@ -37,12 +37,19 @@ type Config struct {
 	// persistent room archives by default (the zero value reads well from
 	// records stored before the field existed).
 	NoArchive bool `json:"no_archive,omitempty"`
+	// NoVoiceRequests refuses visitors' voice requests (§7.13); rooms
+	// take them by default, which older records read as.
+	NoVoiceRequests bool `json:"no_voice_requests,omitempty"`
+	// VoiceRequestInterval is the least time, in seconds, between two
+	// voice requests of one user; 0 allows any rate. Not omitempty: an
+	// older record without it takes the default from DefaultConfig.
+	VoiceRequestInterval int `json:"voice_request_interval"`
 }
 
 // DefaultConfig is an instant room's configuration (§10.1.2): public,
 // open, unmoderated, semi-anonymous, temporary.
 func DefaultConfig() Config {
-	return Config{Public: true, WhoIs: "moderators", AllowPM: "anyone"}
+	return Config{Public: true, WhoIs: "moderators", AllowPM: "anyone", VoiceRequestInterval: 60}
 }
 
 func (c Config) encode() []byte {
@@ -115,7 +122,14 @@ const (
 	fLogging       = "muc#roomconfig_enablelogging"
 	// fArchiving is Prosody's field for the room's MAM archive.
 	fArchiving = "muc#roomconfig_enablearchiving"
+	// The voice request fields are ejabberd's names, which clients that
+	// configure voice requests know.
+	fAllowVoiceRequests   = "muc#roomconfig_allowvoicerequests"
+	fVoiceRequestInterval = "muc#roomconfig_voicerequestmininterval"
 )
+
+// maxVoiceRequestInterval bounds the configurable interval (one day).
+const maxVoiceRequestInterval = 86400
 
 // form is the configuration form an owner gets (§10.2, Example 163).
 func (c Config) form() *xmlstream.Element {
@@ -139,6 +153,9 @@ func (c Config) form() *xmlstream.Element {
 			"anyone", "participants", "moderators", "none"),
 		field(fLogging, "boolean", "Enable public logging", boolValue(c.Logging)),
 		field(fArchiving, "boolean", "Archive messages (persistent rooms)", boolValue(!c.NoArchive)),
+		field(fAllowVoiceRequests, "boolean", "Allow visitors to request voice", boolValue(!c.NoVoiceRequests)),
+		field(fVoiceRequestInterval, "text-single", "Minimum seconds between voice requests (0: no limit)",
+			strconv.Itoa(c.VoiceRequestInterval)),
 	)
 	return x
 }
@@ -235,6 +252,16 @@ func (c Config) apply(x *xmlstream.Element) (Config, *stanza.Error) {
 			archive := !c.NoArchive
 			boolean(&archive)
 			c.NoArchive = !archive
+		case fAllowVoiceRequests:
+			allow := !c.NoVoiceRequests
+			boolean(&allow)
+			c.NoVoiceRequests = !allow
+		case fVoiceRequestInterval:
+			n, perr := strconv.Atoi(val)
+			if perr != nil || n < 0 || n > maxVoiceRequestInterval {
+				err = badValue(name)
+			}
+			c.VoiceRequestInterval = n
 		case fWhoIs:
 			if val != "moderators" && val != "anyone" {
 				err = badValue(name)
@@ -282,6 +309,8 @@ func (c Config) features() []string {
 		NSOccupantID,
 		NSModerate,
 		NSSelfPing,
+		NSIQRegister, // §7.10, always offered
+		NSRegister,
 		pick(c.Public, "muc_public", "muc_hidden"),
 		pick(c.Persistent, "muc_persistent", "muc_temporary"),
 		pick(c.MembersOnly, "muc_membersonly", "muc_open"),

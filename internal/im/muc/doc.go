@@ -2,10 +2,11 @@
 // served on conference.<domain>: rooms created on first join or by an
 // administrator, occupants with roles and affiliations, the room
 // configuration form (XEP-0004 data forms, muc#roomconfig), history on
-// join, subjects, private messages, mediated invitations, and the
-// extensions modern clients expect of a room: unique and stable stanza ids
-// stamped by the room (XEP-0359), occupant ids (XEP-0421), message
-// moderation (XEP-0425) and self-ping (XEP-0410).
+// join, subjects, private messages, mediated invitations, voice requests,
+// registration with a room (reserved nicknames), and the extensions modern
+// clients expect of a room: unique and stable stanza ids stamped by the
+// room (XEP-0359), occupant ids (XEP-0421), message moderation (XEP-0425)
+// and self-ping (XEP-0410).
 //
 // Layout, by concern:
 //   - muc.go: the service, its options, dispatch and room lookup;
@@ -17,6 +18,9 @@
 //   - history.go: the in-memory history sent on join (§7.2.14);
 //   - config.go: the configuration form and room info (§10.2, §6.4);
 //   - admin.go, owner.go: muc#admin and muc#owner (§8-§10);
+//   - voice.go: voice requests and their approval (§7.13, §8.6);
+//   - register.go: registration and reserved nicknames (§7.10, §7.12);
+//   - forms.go: reading the data forms clients submit (XEP-0004);
 //   - iq.go: IQs to rooms and occupants, disco (§6), self-ping, moderation;
 //   - persist.go: persistent rooms through store.Rooms and the functions
 //     behind `parley room create|list|destroy`.

@@ -124,6 +124,8 @@ func (rm *room) roomIQ(ctx context.Context, st *stanza.Stanza) {
 		rm.admin(ctx, st)
 	case q.Space == NSOwner && q.Name == "query":
 		rm.owner(ctx, st)
+	case q.Space == NSIQRegister && q.Name == "query":
+		rm.register(ctx, st, q)
 	case q.Space == NSModerate && q.Name == "moderate" && st.Type == "set":
 		rm.moderate(ctx, st, q)
 	case q.Space == NSPing && st.Type == "get":
@@ -136,11 +138,16 @@ func (rm *room) roomIQ(ctx context.Context, st *stanza.Stanza) {
 // discoInfo: §6.4. A locked room is not there yet for anyone but its
 // owner.
 func (rm *room) discoInfo(st *stanza.Stanza) {
-	if q := st.Payload(); q.Get("node") != "" {
+	if rm.locked && rm.affiliation(st.From) != Owner {
 		rm.fail(st, stanza.ErrItemNotFound)
 		return
 	}
-	if rm.locked && rm.affiliation(st.From) != Owner {
+	switch st.Payload().Get("node") {
+	case "":
+	case nodeRoomUser:
+		rm.reservedNick(st)
+		return
+	default:
 		rm.fail(st, stanza.ErrItemNotFound)
 		return
 	}

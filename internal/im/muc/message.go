@@ -153,9 +153,14 @@ func (rm *room) mayPM(o *occupant) bool {
 }
 
 // mediated handles a non-groupchat message to the room itself: mediated
-// invitations and declines (§7.8.2, §7.8.3).
+// invitations and declines (§7.8.2, §7.8.3), voice requests and their
+// approval (§7.13, §8.6).
 func (rm *room) mediated(st *stanza.Stanza) {
 	x := st.El.Child("x", NSUser)
+	if form := st.El.Child("x", NSData); x == nil && form != nil {
+		rm.voice(st, form)
+		return
+	}
 	if x == nil {
 		rm.fail(st, stanza.ErrBadRequest.WithText("messages to the room must be of type groupchat"))
 		return

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"sort"
 	"sync"
+	"time"
 
 	"parley/internal/jid"
 	"parley/internal/stanza"
@@ -115,6 +116,7 @@ type room struct {
 	occupants   map[string]*occupant  // by foldNick(nick)
 	byReal      map[jid.JID]*occupant // by real full JID
 	history     history
+	voiceAsked  map[jid.JID]time.Time // last voice request by bare JID (§7.13)
 	// pending holds IQs relayed between occupants, by the id the room
 	// gave them; pendingOrder is their arrival order, oldest first.
 	pending      map[string]pendingIQ
