@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -57,17 +58,17 @@ type world struct {
 	r       *router.Router
 	st      *memStore
 	m       *Module
-	pres    *presenceLog
-	balcony *session // juliet, asked for the block list
-	chamber *session // juliet, did not
-	orchard *session // romeo
-	nurse   *session // nurse, not on juliet's roster
+	pres    *imtest.Presence
+	balcony *imtest.Session // juliet, asked for the block list
+	chamber *imtest.Session // juliet, did not
+	orchard *imtest.Session // romeo
+	nurse   *imtest.Session // nurse, not on juliet's roster
 	ctx     context.Context
 	t       *testing.T
 }
 
 func newWorld(t *testing.T) *world {
-	w := &world{st: newMemStore(), pres: &presenceLog{}, ctx: context.Background(), t: t}
+	w := &world{st: newMemStore(), pres: &imtest.Presence{}, ctx: context.Background(), t: t}
 	w.r = router.New(jid.MustParse("capulet.lit"), nil, nil)
 	w.r.SetPresence(w.pres)
 	w.m = New(w.r, w.st, w.st)
@@ -83,7 +84,7 @@ func newWorld(t *testing.T) *world {
 	// Bound so that presence to tybalt would reach the handler.
 	bind(t, w.r, "tybalt@capulet.lit/sword", false)
 	w.route(`<iq type='get' id='bl' from='juliet@capulet.lit/balcony'><blocklist xmlns='urn:xmpp:blocking'/></iq>`)
-	res := w.balcony.take()
+	res := w.balcony.Take()
 	if len(res) != 1 || res[0].Type != "result" || res[0].Payload().Name != "blocklist" || len(res[0].Payload().Children) != 0 {
 		t.Fatalf("blocklist get: %v", res)
 	}
@@ -92,7 +93,7 @@ func newWorld(t *testing.T) *world {
 
 func (w *world) route(s string) {
 	w.t.Helper()
-	w.r.Route(w.ctx, parse(w.t, s))
+	w.r.Route(w.ctx, imtest.Parse(w.t, s))
 }
 
 // TestBlockFlow walks XEP-0191 §3.2-§3.5 through the router.
@@ -102,17 +103,17 @@ func TestBlockFlow(t *testing.T) {
 	// Block romeo (§3.3): result to the requester, a push to the
 	// interested session only, unavailable presence to romeo.
 	w.route(`<iq type='set' id='b1' from='juliet@capulet.lit/chamber'><block xmlns='urn:xmpp:blocking'><item jid='Romeo@capulet.lit'/><item jid='tybalt@capulet.lit'/></block></iq>`)
-	if got := w.chamber.take(); len(got) != 1 || got[0].Type != "result" || got[0].ID != "b1" {
+	if got := w.chamber.Take(); len(got) != 1 || got[0].Type != "result" || got[0].ID != "b1" {
 		t.Fatalf("chamber got %v, want only the result", got)
 	}
-	push := w.balcony.take()
+	push := w.balcony.Take()
 	if len(push) != 1 || push[0].Type != "set" || push[0].Payload().Name != "block" {
 		t.Fatalf("balcony got %v, want one block push", push)
 	}
 	if got := jids(push[0].Payload()); !slices.Equal(got, []string{"romeo@capulet.lit", "tybalt@capulet.lit"}) {
 		t.Errorf("push items %q (must be normalised)", got)
 	}
-	pres := w.pres.take()
+	pres := w.pres.Take()
 	if len(pres) != 1 || pres[0].Type != "unavailable" || pres[0].From.String() != "juliet@capulet.lit/balcony" ||
 		pres[0].To.String() != "romeo@capulet.lit" {
 		t.Fatalf("presence on block: %v; want unavailable from the one available resource to romeo only", pres)
@@ -123,7 +124,7 @@ func TestBlockFlow(t *testing.T) {
 	w.route(`<message type='chat' id='m1' from='romeo@capulet.lit/orchard' to='juliet@capulet.lit'><body>hi</body></message>`)
 	w.route(`<iq type='get' id='i1' from='romeo@capulet.lit/orchard' to='juliet@capulet.lit/balcony'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	w.route(`<presence type='subscribe' from='romeo@capulet.lit/orchard' to='juliet@capulet.lit'/>`)
-	got := w.orchard.take()
+	got := w.orchard.Take()
 	if len(got) != 2 {
 		t.Fatalf("romeo got %d stanzas, want 2 errors: %v", len(got), got)
 	}
@@ -132,65 +133,65 @@ func TestBlockFlow(t *testing.T) {
 			t.Errorf("romeo's %d: type %s condition %s", i, st.Type, c)
 		}
 	}
-	if got := w.balcony.take(); len(got) != 0 {
+	if got := w.balcony.Take(); len(got) != 0 {
 		t.Errorf("juliet received %v from a blocked contact", got)
 	}
-	if got := w.pres.take(); len(got) != 0 {
+	if got := w.pres.Take(); len(got) != 0 {
 		t.Errorf("presence from a blocked contact reached the handler: %v", got)
 	}
 
 	// Outbound to romeo: not-acceptable + <blocked/>; presence vanishes.
 	w.route(`<message type='chat' id='m2' from='juliet@capulet.lit/chamber' to='romeo@capulet.lit/orchard'><body>hi</body></message>`)
 	w.route(`<presence from='juliet@capulet.lit/chamber' to='romeo@capulet.lit'/>`)
-	got = w.chamber.take()
+	got = w.chamber.Take()
 	if len(got) != 1 {
 		t.Fatalf("chamber got %v, want one error", got)
 	}
 	if c, app := errCondition(got[0]); c != "not-acceptable" || app != "blocked "+NSErrors {
 		t.Errorf("outbound error %s / %s", c, app)
 	}
-	if got := w.orchard.take(); len(got) != 0 {
+	if got := w.orchard.Take(); len(got) != 0 {
 		t.Errorf("romeo received %v from a user who blocked him", got)
 	}
 
 	// The nurse is not blocked.
 	w.route(`<message type='chat' id='m3' from='nurse@capulet.lit/kitchen' to='juliet@capulet.lit/balcony'><body>hi</body></message>`)
-	if got := w.balcony.take(); len(got) != 1 || got[0].Kind != stanza.Message {
+	if got := w.balcony.Take(); len(got) != 1 || got[0].Kind != stanza.Message {
 		t.Errorf("balcony got %v, want the nurse's message", got)
 	}
 
 	// The list as stored and as answered.
 	w.route(`<iq type='get' id='bl2' from='juliet@capulet.lit/balcony'><blocklist xmlns='urn:xmpp:blocking'/></iq>`)
-	got = w.balcony.take()
+	got = w.balcony.Take()
 	if len(got) != 1 || !slices.Equal(jids(got[0].Payload()), []string{"romeo@capulet.lit", "tybalt@capulet.lit"}) {
 		t.Fatalf("blocklist: %v", got)
 	}
 
 	// Unblock romeo (§3.4): push, and his view of juliet's presence back.
 	w.route(`<iq type='set' id='u1' from='juliet@capulet.lit/chamber'><unblock xmlns='urn:xmpp:blocking'><item jid='romeo@capulet.lit'/></unblock></iq>`)
-	w.chamber.take()
-	push = w.balcony.take()
+	w.chamber.Take()
+	push = w.balcony.Take()
 	if len(push) != 1 || push[0].Payload().Name != "unblock" || !slices.Equal(jids(push[0].Payload()), []string{"romeo@capulet.lit"}) {
 		t.Fatalf("unblock push: %v", push)
 	}
-	pres = w.pres.take()
+	pres = w.pres.Take()
 	if len(pres) != 1 || pres[0].Type != "" || pres[0].To.String() != "romeo@capulet.lit" ||
 		pres[0].El.ChildText("show", "") != "chat" {
 		t.Fatalf("presence on unblock: %v; want juliet's current presence", pres)
 	}
 	w.route(`<message type='chat' id='m4' from='romeo@capulet.lit/orchard' to='juliet@capulet.lit/balcony'><body>back</body></message>`)
-	if got := w.balcony.take(); len(got) != 1 {
+	if got := w.balcony.Take(); len(got) != 1 {
 		t.Errorf("after unblock juliet got %v", got)
 	}
 
 	// Unblock all (§3.5): an empty push; tybalt (subscription 'to') gets
 	// no presence.
 	w.route(`<iq type='set' id='u2' from='juliet@capulet.lit/chamber'><unblock xmlns='urn:xmpp:blocking'/></iq>`)
-	push = w.balcony.take()
+	push = w.balcony.Take()
 	if len(push) != 1 || push[0].Payload().Name != "unblock" || len(push[0].Payload().Children) != 0 {
 		t.Fatalf("unblock-all push: %v", push)
 	}
-	if got := w.pres.take(); len(got) != 0 {
+	if got := w.pres.Take(); len(got) != 0 {
 		t.Errorf("presence to a contact not subscribed: %v", got)
 	}
 	if l := w.st.lists["juliet"]; len(l) != 0 {
@@ -221,7 +222,7 @@ func TestHandleErrors(t *testing.T) {
 			st.lists["juliet"] = []string{"a@b", "x@y"}
 			m := New(router.New(jid.MustParse("capulet.lit"), nil, nil), st, nil)
 			m.MaxItems = 3
-			_, err := m.Handle(context.Background(), parse(t, tc.iq))
+			_, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("err = %v, want %v", err, tc.err)
 			}
@@ -239,7 +240,7 @@ func TestBlockWithinLimit(t *testing.T) {
 	st.lists["juliet"] = []string{"a@b", "x@y"}
 	m := New(router.New(jid.MustParse("capulet.lit"), nil, nil), st, nil)
 	m.MaxItems = 3
-	_, err := m.Handle(context.Background(), parse(t,
+	_, err := m.Handle(context.Background(), imtest.Parse(t,
 		`<iq type='set' id='1' from='juliet@capulet.lit/b'><block xmlns='urn:xmpp:blocking'><item jid='a@b'/><item jid='c@d'/></block></iq>`))
 	if !errors.Is(err, router.ErrNoReply) {
 		t.Fatalf("err = %v, want the module's own reply", err)
@@ -289,10 +290,10 @@ func TestStalePushTarget(t *testing.T) {
 	w.r.Unbind(w.ctx, w.balcony)
 	again := bind(t, w.r, "juliet@capulet.lit/balcony", false)
 	w.route(`<iq type='set' id='b1' from='juliet@capulet.lit/chamber'><block xmlns='urn:xmpp:blocking'><item jid='x@y'/></block></iq>`)
-	if got := again.take(); len(got) != 0 {
+	if got := again.Take(); len(got) != 0 {
 		t.Errorf("new session on the resource got %v", got)
 	}
-	if got := w.balcony.take(); len(got) != 0 {
+	if got := w.balcony.Take(); len(got) != 0 {
 		t.Errorf("gone session got %v", got)
 	}
 	w.m.mu.Lock()
