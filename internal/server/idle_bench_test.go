@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,13 +27,16 @@ import (
 // the server alone, and so that clients and server each have the process's
 // 20,000 open files to themselves: 10,000 sessions fit.
 const (
-	envIdleN     = "PARLEY_IDLE_N"        // sessions to open; default 2000
-	envIdleChild = "PARLEY_IDLE_CHILD"    // set in the child: serve, then measure on request
-	idleResource = 50                     // sessions per account (the server caps resources at 100)
-	idlePassword = "idle benchmark pw"    // every idle account's password
-	idleDomain   = "localhost"            //
-	idleWorkers  = 16                     // concurrent logins
-	idleSettle   = 500 * time.Millisecond // let per-connection buffers return to pools
+	envIdleN     = "PARLEY_IDLE_N"     // sessions to open; default 2000
+	envIdleChild = "PARLEY_IDLE_CHILD" // set in the child: serve, then measure on request
+	// envIdleProfile names a file the child writes a heap profile to at
+	// each measurement (the last one, with every session open, remains).
+	envIdleProfile = "PARLEY_IDLE_HEAPPROFILE"
+	idleResource   = 50                     // sessions per account (the server caps resources at 100)
+	idlePassword   = "idle benchmark pw"    // every idle account's password
+	idleDomain     = "localhost"            //
+	idleWorkers    = 16                     // concurrent logins
+	idleSettle     = 500 * time.Millisecond // let per-connection buffers return to pools
 )
 
 func TestMain(m *testing.M) {
@@ -102,15 +106,15 @@ func runIdle(b *testing.B, n int, plaintext bool) {
 		return lines.Text()
 	}
 	addr := strings.TrimPrefix(readLine(), "addr ")
-	measure := func() (heap, rss, goroutines float64) {
+	measure := func() (heap, stack, rss, goroutines float64) {
 		fmt.Fprintln(stdin, "measure")
-		_, err := fmt.Sscanf(readLine(), "heap %g rss %g goroutines %g", &heap, &rss, &goroutines)
+		_, err := fmt.Sscanf(readLine(), "heap %g stack %g rss %g goroutines %g", &heap, &stack, &rss, &goroutines)
 		if err != nil {
 			b.Fatal(err)
 		}
 		return
 	}
-	heap0, rss0, g0 := measure()
+	heap0, stack0, rss0, g0 := measure()
 
 	clients := make([]*xmpptest.Client, n)
 	var wg sync.WaitGroup
@@ -153,15 +157,16 @@ func runIdle(b *testing.B, n int, plaintext bool) {
 	}
 	b.Logf("%d sessions logged in in %v", n, time.Since(start).Round(time.Millisecond))
 	time.Sleep(idleSettle)
-	heap1, rss1, g1 := measure()
+	heap1, stack1, rss1, g1 := measure()
 	b.ReportMetric((heap1-heap0)/float64(n), "heap-B/session")
+	b.ReportMetric((stack1-stack0)/float64(n), "stack-B/session")
 	b.ReportMetric((rss1-rss0)/float64(n), "rss-B/session")
 	b.ReportMetric((g1-g0)/float64(n), "goroutines/session")
 	b.ReportMetric(float64(n), "sessions")
 }
 
 // idleChild serves until stdin closes, answering each "measure" line with
-// the heap in use, the RSS and the goroutine count after a GC.
+// the heap and stacks in use, the RSS and the goroutine count after a GC.
 func idleChild() int {
 	n, _ := strconv.Atoi(os.Getenv(envIdleN))
 	cfg := config.Default()
@@ -202,7 +207,10 @@ func idleChild() int {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		fmt.Printf("heap %d rss %d goroutines %d\n", ms.HeapInuse, rssBytes(), runtime.NumGoroutine())
+		if path := os.Getenv(envIdleProfile); path != "" {
+			writeHeapProfile(path)
+		}
+		fmt.Printf("heap %d stack %d rss %d goroutines %d\n", ms.HeapInuse, ms.StackInuse, rssBytes(), runtime.NumGoroutine())
 	}
 	return 0
 }
@@ -220,4 +228,17 @@ func rssBytes() int64 {
 		}
 	}
 	return 0
+}
+
+// writeHeapProfile saves the heap profile for `go tool pprof`.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "idle child:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "idle child:", err)
+	}
 }
