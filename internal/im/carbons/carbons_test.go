@@ -1,67 +1,34 @@
 package carbons
 
 import (
-	"context"
 	"strconv"
-	"sync"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
 
-type session struct {
-	jid jid.JID
-
-	mu  sync.Mutex // guards got
-	got []*xmlstream.Element
-}
-
-func (s *session) JID() jid.JID                  { return s.jid }
-func (s *session) Terminate(*stanza.StreamError) {}
-func (s *session) Send(b []byte) error {
-	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		panic("unparseable bytes sent: " + err.Error() + ": " + string(b))
-	}
-	s.mu.Lock()
-	s.got = append(s.got, el)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *session) take() []*xmlstream.Element {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	got := s.got
-	s.got = nil
-	return got
-}
-
-type accounts map[string]bool
-
-func (a accounts) Exists(_ context.Context, u string) (bool, error) { return a[u], nil }
-
 type env struct {
 	r *router.Router
 	m *Module
-	s map[string]*session
+	s map[string]*imtest.Session
 }
 
 // newEnv binds alice/desk (priority 5), alice/phone (1), alice/tablet (0)
 // and bob/laptop; desk and phone enable carbons.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	r := router.New(jid.MustParse("example.com"), accounts{"alice": true, "bob": true}, nil)
-	e := &env{r: r, m: New(r), s: map[string]*session{}}
+	r := router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true}, nil)
+	e := &env{r: r, m: New(r), s: map[string]*imtest.Session{}}
 	e.m.Register(r)
 	for _, b := range []struct {
 		full string
 		prio int8
 	}{{"alice@example.com/desk", 5}, {"alice@example.com/phone", 1}, {"alice@example.com/tablet", 0}, {"bob@example.com/laptop", 0}} {
-		e.bind(b.full, b.prio)
+		e.bind(t, b.full, b.prio)
 	}
 	for _, full := range []string{"alice@example.com/desk", "alice@example.com/phone"} {
 		if a := e.route(t, full, `<iq type='set' id='c'><enable xmlns='urn:xmpp:carbons:2'/></iq>`); a.Get("type") != "result" {
@@ -71,10 +38,10 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) bind(full string, prio int8) {
-	s := &session{jid: jid.MustParse(full)}
+func (e *env) bind(t *testing.T, full string, prio int8) {
+	s := imtest.NewSession(t, full)
 	e.r.Bind(s)
-	e.r.SetAvailability(s.jid, true, prio, []byte("<presence/>"))
+	e.r.SetAvailability(s.JID(), true, prio, []byte("<presence/>"))
 	e.s[full] = s
 }
 
@@ -82,28 +49,22 @@ func (e *env) bind(full string, prio int8) {
 // got back (an IQ answer), if any.
 func (e *env) route(t *testing.T, from, raw string) *xmlstream.Element {
 	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(raw), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := imtest.Parse(t, raw)
 	st.SetFrom(jid.MustParse(from))
 	e.r.Route(t.Context(), st)
-	got := e.s[from].take()
+	got := e.s[from].Take()
 	if len(got) == 0 {
 		return nil
 	}
-	return got[len(got)-1]
+	return got[len(got)-1].El
 }
 
 // summary describes what each session got: "msg", "sent", "received".
 func (e *env) summary() map[string][]string {
 	out := map[string][]string{}
 	for full, s := range e.s {
-		for _, el := range s.take() {
+		for _, st := range s.Take() {
+			el := st.El
 			kind := el.Name
 			for _, dir := range []string{"sent", "received"} {
 				if el.Child(dir, NS) != nil {
@@ -143,12 +104,7 @@ func TestEligible(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			el, err := xmlstream.ParseIn([]byte(tc.xml), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, _ := stanza.Parse(el)
-			if got := eligible(st); got != tc.want {
+			if got := eligible(imtest.Parse(t, tc.xml)); got != tc.want {
 				t.Errorf("eligible(%s) = %v, want %v", tc.xml, got, tc.want)
 			}
 		})
@@ -215,11 +171,11 @@ func TestCopies(t *testing.T) {
 func TestCopyFormat(t *testing.T) {
 	e := newEnv(t)
 	e.route(t, "bob@example.com/laptop", `<message to='alice@example.com' type='chat' id='r1'><body>hi &amp; bye</body><request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>`)
-	got := e.s["alice@example.com/phone"].take()
+	got := e.s["alice@example.com/phone"].Take()
 	if len(got) != 1 {
 		t.Fatalf("phone got %d", len(got))
 	}
-	c := got[0]
+	c := got[0].El
 	if c.Get("from") != "alice@example.com" || c.Get("to") != "alice@example.com/phone" || c.Get("type") != "chat" {
 		t.Fatalf("carbon wrapper %s", c)
 	}
@@ -235,9 +191,9 @@ func TestCopyFormat(t *testing.T) {
 		t.Fatalf("the received copy lacks the stanza-id: %s", c)
 	}
 	e.route(t, "alice@example.com/desk", `<message to='bob@example.com' type='chat' id='s1'><body>out</body></message>`)
-	got = e.s["alice@example.com/phone"].take()
-	if len(got) != 1 || got[0].Child("sent", NS) == nil ||
-		got[0].Child("sent", NS).Child("forwarded", NSForward).Child("message", stanza.NSClient).Get("to") != "bob@example.com" {
+	got = e.s["alice@example.com/phone"].Take()
+	if len(got) != 1 || got[0].El.Child("sent", NS) == nil ||
+		got[0].El.Child("sent", NS).Child("forwarded", NSForward).Child("message", stanza.NSClient).Get("to") != "bob@example.com" {
 		t.Fatalf("sent copy %v", got)
 	}
 }
@@ -253,18 +209,18 @@ func TestEnableDisable(t *testing.T) {
 		t.Fatalf("disable: %s", a)
 	}
 	e.route(t, "bob@example.com/laptop", `<message to='alice@example.com' type='chat'><body>x</body></message>`)
-	if got := e.s[phone].take(); len(got) != 0 {
+	if got := e.s[phone].Take(); len(got) != 0 {
 		t.Fatalf("disabled phone got %v", got)
 	}
 
 	// A new session under the same resource starts disabled.
 	desk := "alice@example.com/desk"
-	e.bind(desk, 5)
+	e.bind(t, desk, 5)
 	if e.m.Enabled(jid.MustParse(desk)) {
 		t.Fatal("a new session inherited carbons")
 	}
 	e.route(t, "bob@example.com/laptop", `<message to='alice@example.com/tablet' type='chat'><body>y</body></message>`)
-	if got := e.s[desk].take(); len(got) != 0 {
+	if got := e.s[desk].Take(); len(got) != 0 {
 		t.Fatalf("new desk session got %v", got)
 	}
 	e.m.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -51,7 +52,7 @@ func parse(b []byte) (*stanza.Stanza, error) {
 // recorder keeps stanzas until they are taken.
 type recorder struct {
 	mu  sync.Mutex // guards got
-	got []*stanza.Stanza
+	got Stanzas
 }
 
 func (r *recorder) add(st *stanza.Stanza) {
@@ -60,9 +61,26 @@ func (r *recorder) add(st *stanza.Stanza) {
 	r.mu.Unlock()
 }
 
+// Stanzas are recorded stanzas. They print as their XML, so that a
+// failing test shows what was sent.
+type Stanzas []*stanza.Stanza
+
+func (ss Stanzas) String() string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, st := range ss {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(st.El.String())
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
 // Take returns what was recorded since the last Take, in order, and
 // forgets it.
-func (r *recorder) Take() []*stanza.Stanza {
+func (r *recorder) Take() Stanzas {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.got

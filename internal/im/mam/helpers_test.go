@@ -4,9 +4,9 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -15,43 +15,10 @@ import (
 	"parley/internal/xmlstream"
 )
 
-// session is a bound client that records what the router sends it.
-type session struct {
-	jid jid.JID
-
-	mu  sync.Mutex // guards got
-	got []*xmlstream.Element
-}
-
-func (s *session) JID() jid.JID                  { return s.jid }
-func (s *session) Terminate(*stanza.StreamError) {}
-func (s *session) Send(b []byte) error {
-	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		panic("unparseable bytes sent: " + err.Error() + ": " + string(b))
-	}
-	s.mu.Lock()
-	s.got = append(s.got, el)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *session) take() []*xmlstream.Element {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	got := s.got
-	s.got = nil
-	return got
-}
-
-type accounts map[string]bool
-
 // offline accepts every message (the archive sees offline messages too).
 type offline struct{}
 
 func (offline) StoreOffline(context.Context, *stanza.Stanza) error { return nil }
-
-func (a accounts) Exists(_ context.Context, u string) (bool, error) { return a[u], nil }
 
 // fakeRoster holds contacts per user for the "roster" default.
 type fakeRoster map[string][]string
@@ -72,7 +39,7 @@ type env struct {
 	st     *sqlite.Store
 	m      *Module
 	roster fakeRoster
-	s      map[string]*session // by full JID
+	s      map[string]*imtest.Session // by full JID
 }
 
 func newEnv(t *testing.T) *env {
@@ -82,7 +49,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	users := accounts{"alice": true, "bob": true, "carol": true}
+	users := imtest.Accounts{"alice": true, "bob": true, "carol": true}
 	for u := range users {
 		if err := st.CreateUser(t.Context(), store.User{Username: u}); err != nil {
 			t.Fatal(err)
@@ -90,35 +57,22 @@ func newEnv(t *testing.T) *env {
 	}
 	r := router.New(jid.MustParse("example.com"), users, nil)
 	r.SetOffline(offline{})
-	e := &env{r: r, st: st, roster: fakeRoster{}, s: map[string]*session{}}
+	e := &env{r: r, st: st, roster: fakeRoster{}, s: map[string]*imtest.Session{}}
 	e.m = New(r, st, e.roster, nil)
 	e.m.Register(r)
 	for _, full := range []string{"alice@example.com/desk", "alice@example.com/phone", "bob@example.com/laptop"} {
-		s := &session{jid: jid.MustParse(full)}
+		s := imtest.NewSession(t, full)
 		r.Bind(s)
-		r.SetAvailability(s.jid, true, 0, []byte("<presence/>"))
+		r.SetAvailability(s.JID(), true, 0, []byte("<presence/>"))
 		e.s[full] = s
 	}
 	return e
 }
 
-func parse(t *testing.T, s string) *stanza.Stanza {
-	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatalf("parse %s: %v", s, err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		t.Fatalf("stanza %s: %v", s, err)
-	}
-	return st
-}
-
 // send routes raw XML as sent by the session of from.
 func (e *env) send(t *testing.T, from, raw string) {
 	t.Helper()
-	st := parse(t, raw)
+	st := imtest.Parse(t, raw)
 	st.SetFrom(jid.MustParse(from))
 	e.r.Route(t.Context(), st)
 }
@@ -128,13 +82,13 @@ func (e *env) send(t *testing.T, from, raw string) {
 func (e *env) iq(t *testing.T, from, raw string) (results []*xmlstream.Element, answer *xmlstream.Element) {
 	t.Helper()
 	s := e.s[from]
-	s.take()
+	s.Take()
 	e.send(t, from, raw)
-	for _, el := range s.take() {
-		if el.Name == "iq" {
-			answer = el
+	for _, st := range s.Take() {
+		if st.Kind == stanza.IQ {
+			answer = st.El
 		} else {
-			results = append(results, el)
+			results = append(results, st.El)
 		}
 	}
 	if answer == nil {

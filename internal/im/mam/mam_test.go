@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -50,7 +51,7 @@ func TestArchivable(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if got := archivable(parse(t, tc.xml)); got != tc.want {
+			if got := archivable(imtest.Parse(t, tc.xml)); got != tc.want {
 				t.Errorf("archivable(%s) = %v, want %v", tc.xml, got, tc.want)
 			}
 		})
@@ -64,12 +65,12 @@ func TestArchivable(t *testing.T) {
 func TestBothCopies(t *testing.T) {
 	e := newEnv(t)
 	e.send(t, "alice@example.com/desk", `<message to='bob@example.com' type='chat' id='m1'><body>hello bob</body></message>`)
-	got := e.s["bob@example.com/laptop"].take()
+	got := e.s["bob@example.com/laptop"].Take()
 	if len(got) != 1 {
 		t.Fatalf("bob got %d stanzas", len(got))
 	}
 	var sids []string
-	for _, c := range got[0].Children {
+	for _, c := range got[0].El.Children {
 		if c.Name == "stanza-id" && c.Space == router.NSStanzaID {
 			sids = append(sids, c.Get("by")+" "+c.Get("id"))
 		}
@@ -149,7 +150,7 @@ func fill(t *testing.T, e *env, n int) []string {
 		e.send(t, from, fmt.Sprintf(`<message to='%s' type='chat' id='m%d'><body>message %d</body></message>`, to, i, i))
 	}
 	for _, s := range e.s {
-		s.take()
+		s.Take()
 	}
 	p, err := e.st.QueryArchive(t.Context(), "alice", store.ArchiveQuery{Limit: 1000})
 	if err != nil || len(p.Messages) != n {
