@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/sasl"
@@ -75,43 +76,6 @@ func (s *memUsers) Exists(ctx context.Context, name string) (bool, error) {
 	return err == nil, nil
 }
 
-// session records, in order, what it was sent and whether it was ended.
-type session struct {
-	j      jid.JID
-	mu     sync.Mutex // guards events
-	events []string   // "send:<type>" or "end:<condition>"
-	raw    [][]byte
-}
-
-func (s *session) JID() jid.JID { return s.j }
-func (s *session) Send(b []byte) error {
-	st := parse(nil, string(b))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, "send:"+st.Type)
-	s.raw = append(s.raw, append([]byte(nil), b...))
-	return nil
-}
-func (s *session) Terminate(e *stanza.StreamError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, "end:"+e.Condition)
-}
-
-func parse(t *testing.T, s string) *stanza.Stanza {
-	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err == nil {
-		var st *stanza.Stanza
-		if st, err = stanza.Parse(el); err == nil {
-			return st
-		}
-	}
-	if t != nil {
-		t.Fatalf("parse %s: %v", s, err)
-	}
-	panic(err)
-}
-
 func newModule(t *testing.T) (*Module, *memUsers, *router.Router) {
 	users := &memUsers{m: map[string]store.User{}}
 	r := router.New(jid.MustParse("example.com"), users, nil)
@@ -134,7 +98,7 @@ func reg(user, pass string) string {
 
 func TestPreAuthForm(t *testing.T) {
 	m, _, _ := newModule(t)
-	res, err := m.PreAuth(context.Background(), parse(t, `<iq type='get' id='g'><query xmlns='jabber:iq:register'/></iq>`), "192.0.2.1")
+	res, err := m.PreAuth(context.Background(), imtest.Parse(t, `<iq type='get' id='g'><query xmlns='jabber:iq:register'/></iq>`), "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +132,7 @@ func TestPreAuthRegister(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			m, users, _ := newModule(t)
 			users.m["romeo"] = store.User{Username: "romeo"}
-			iq := parse(t, tc.iq)
+			iq := imtest.Parse(t, tc.iq)
 			_, err := m.PreAuth(context.Background(), iq, tc.ip)
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
@@ -224,7 +188,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	for i, s := range steps {
 		now = now.Add(s.advance)
-		_, err := m.PreAuth(ctx, parse(t, reg(s.user, "pw")), s.ip)
+		_, err := m.PreAuth(ctx, imtest.Parse(t, reg(s.user, "pw")), s.ip)
 		if s.err == nil && err != nil || s.err != nil && !errors.Is(err, s.err) {
 			t.Fatalf("step %d (%s from %s): err = %v, want %v", i, s.user, s.ip, err, s.err)
 		}
@@ -258,26 +222,27 @@ func TestChangePassword(t *testing.T) {
 			}
 			users.m["juliet"] = store.User{Username: "juliet", SHA256: old}
 			users.m["romeo"] = store.User{Username: "romeo"}
-			s := &session{j: jid.MustParse("juliet@example.com/b")}
+			s := imtest.NewSession(t, "juliet@example.com/b")
 			r.Bind(s)
-			r.Route(context.Background(), parse(t, tc.iq))
-			if len(s.raw) != 1 {
-				t.Fatalf("session got %d stanzas, want one reply", len(s.raw))
+			r.Route(context.Background(), imtest.Parse(t, tc.iq))
+			got := s.Take()
+			if len(got) != 1 {
+				t.Fatalf("session got %d stanzas, want one reply", len(got))
 			}
-			reply := parse(t, string(s.raw[0]))
+			reply := got[0]
 			u := users.m["juliet"]
 			if tc.err == "" {
 				if reply.Type != "result" || !verifies(t, sasl.SHA256, u.SHA256, "new") || !verifies(t, sasl.SHA1, u.SHA1, "new") {
-					t.Errorf("reply %s; keys changed: %v", s.raw[0], !bytes.Equal(u.SHA256.StoredKey, old.StoredKey))
+					t.Errorf("reply %s; keys changed: %v", reply.Bytes(), !bytes.Equal(u.SHA256.StoredKey, old.StoredKey))
 				}
 				return
 			}
 			e := reply.El.Child("error", "")
 			if reply.Type != "error" || e == nil || e.Child(tc.err, stanza.NSStanzas) == nil {
-				t.Errorf("reply %s, want %s", s.raw[0], tc.err)
+				t.Errorf("reply %s, want %s", reply.Bytes(), tc.err)
 			}
-			if bytes.Contains(s.raw[0], []byte("new")) {
-				t.Errorf("error reply echoes the password (XEP-0077 §3.3): %s", s.raw[0])
+			if bytes.Contains(reply.Bytes(), []byte("new")) {
+				t.Errorf("error reply echoes the password (XEP-0077 §3.3): %s", reply.Bytes())
 			}
 			if !bytes.Equal(u.SHA256.StoredKey, old.StoredKey) {
 				t.Error("a refused change changed the keys")
@@ -288,7 +253,7 @@ func TestChangePassword(t *testing.T) {
 
 func TestRegisteredGet(t *testing.T) {
 	m, _, _ := newModule(t)
-	res, err := m.HandleIQ(context.Background(), parse(t, `<iq type='get' id='g' from='juliet@example.com/b'><query xmlns='jabber:iq:register'/></iq>`))
+	res, err := m.HandleIQ(context.Background(), imtest.Parse(t, `<iq type='get' id='g' from='juliet@example.com/b'><query xmlns='jabber:iq:register'/></iq>`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,13 +271,13 @@ func TestRemove(t *testing.T) {
 	m.OnRemove = func(u string) { removed = append(removed, u) }
 	users.m["juliet"] = store.User{Username: "juliet"}
 	users.m["romeo"] = store.User{Username: "romeo"}
-	b := &session{j: jid.MustParse("juliet@example.com/b")}
-	c := &session{j: jid.MustParse("juliet@example.com/c")}
-	o := &session{j: jid.MustParse("romeo@example.com/o")}
-	for _, s := range []*session{b, c, o} {
+	b := imtest.NewSession(t, "juliet@example.com/b")
+	c := imtest.NewSession(t, "juliet@example.com/c")
+	o := imtest.NewSession(t, "romeo@example.com/o")
+	for _, s := range []*imtest.Session{b, c, o} {
 		r.Bind(s)
 	}
-	r.Route(context.Background(), parse(t, `<iq type='set' id='x' from='juliet@example.com/b'><query xmlns='jabber:iq:register'><remove/></query></iq>`))
+	r.Route(context.Background(), imtest.Parse(t, `<iq type='set' id='x' from='juliet@example.com/b'><query xmlns='jabber:iq:register'><remove/></query></iq>`))
 	if _, ok := users.m["juliet"]; ok {
 		t.Error("account still there")
 	}
@@ -322,18 +287,20 @@ func TestRemove(t *testing.T) {
 	if !slices.Equal(removed, []string{"juliet"}) {
 		t.Errorf("OnRemove got %q", removed)
 	}
-	if !slices.Equal(b.events, []string{"send:result", "end:not-authorized"}) {
-		t.Errorf("requester: %q", b.events)
+	// A session takes nothing once ended, so the requester has its
+	// result only if it was sent before the end.
+	if got := b.Take(); len(got) != 1 || got[0].Type != "result" || b.Ended() != "not-authorized" {
+		t.Errorf("requester got %v, ended %q; want the result, then not-authorized", got, b.Ended())
 	}
-	if !slices.Equal(c.events, []string{"end:not-authorized"}) {
-		t.Errorf("other session: %q", c.events)
+	if got := c.Take(); len(got) != 0 || c.Ended() != "not-authorized" {
+		t.Errorf("other session got %v, ended %q; want only not-authorized", got, c.Ended())
 	}
-	if len(o.events) != 0 {
-		t.Errorf("romeo: %q", o.events)
+	if got := o.Take(); len(got) != 0 || o.Ended() != "" {
+		t.Errorf("romeo got %v, ended %q", got, o.Ended())
 	}
 
 	// <remove/> must be alone (XEP-0077 §3.2).
-	_, err := m.HandleIQ(context.Background(), parse(t, `<iq type='set' id='x' from='romeo@example.com/o'><query xmlns='jabber:iq:register'><remove/><username>romeo</username></query></iq>`))
+	_, err := m.HandleIQ(context.Background(), imtest.Parse(t, `<iq type='set' id='x' from='romeo@example.com/o'><query xmlns='jabber:iq:register'><remove/><username>romeo</username></query></iq>`))
 	if !errors.Is(err, stanza.ErrBadRequest) {
 		t.Errorf("err = %v", err)
 	}
