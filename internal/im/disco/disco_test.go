@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
@@ -15,19 +16,6 @@ import (
 type features []string
 
 func (f features) Features() []string { return f }
-
-func parseIQ(t *testing.T, s string) *stanza.Stanza {
-	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatalf("parse %s: %v", s, err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		t.Fatalf("stanza %s: %v", s, err)
-	}
-	return st
-}
 
 // summary flattens a result into "identity:category/type" and "feature:var"
 // or "item:jid/name" strings, in document order.
@@ -115,7 +103,7 @@ func TestDisco(t *testing.T) {
 			if tc.items {
 				h = m.HandleItems
 			}
-			res, err := h(context.Background(), parseIQ(t, tc.iq))
+			res, err := h(context.Background(), imtest.Parse(t, tc.iq))
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("err = %v, want %v", err, tc.err)
@@ -145,7 +133,7 @@ func TestFeaturesAtRequestTime(t *testing.T) {
 	f := &features{}
 	m := New(jid.MustParse("example.com"), f)
 	*f = append(*f, "urn:xmpp:blocking")
-	res, err := m.HandleInfo(context.Background(), parseIQ(t,
+	res, err := m.HandleInfo(context.Background(), imtest.Parse(t,
 		`<iq type='get' to='example.com' from='a@example.com/r' id='1'><query xmlns='`+NSInfo+`'/></iq>`))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/store"
@@ -34,19 +35,6 @@ func (s *memStore) SetPrivateXML(_ context.Context, u, k string, v []byte) error
 	defer s.mu.Unlock()
 	s.m[u+"\x00"+k] = v
 	return nil
-}
-
-func parseIQ(t *testing.T, s string) *stanza.Stanza {
-	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatalf("parse %s: %v", s, err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		t.Fatalf("stanza %s: %v", s, err)
-	}
-	return st
 }
 
 const bookmarks = `<storage xmlns='storage:bookmarks'><conference jid='r@muc.example.com'/></storage>`
@@ -124,7 +112,7 @@ func TestHandle(t *testing.T) {
 			st := &memStore{m: map[string][]byte{"juliet\x00storage storage:bookmarks": []byte(bookmarks)}}
 			m := New(jid.MustParse("example.com"), st)
 			m.MaxSize = 90
-			res, err := m.Handle(context.Background(), parseIQ(t, tc.iq))
+			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("err = %v, want %v", err, tc.err)
@@ -151,7 +139,7 @@ func TestSetThenGet(t *testing.T) {
 	st := &memStore{m: map[string][]byte{}}
 	m := New(jid.MustParse("example.com"), st)
 	ctx := context.Background()
-	set := parseIQ(t, `<iq type='set' id='1' from='juliet@example.com/b'><query xmlns='jabber:iq:private' xmlns:n='storage:rosternotes'>`+
+	set := imtest.Parse(t, `<iq type='set' id='1' from='juliet@example.com/b'><query xmlns='jabber:iq:private' xmlns:n='storage:rosternotes'>`+
 		`<exodus xmlns='exodus:prefs'><defaultnick>Hamlet</defaultnick></exodus><n:storage><n:note jid='a@b'>hi</n:note></n:storage></query></iq>`)
 	if res, err := m.Handle(ctx, set); err != nil || res != nil {
 		t.Fatalf("set: %v, %v", res, err)
@@ -161,7 +149,7 @@ func TestSetThenGet(t *testing.T) {
 		1: {`<storage xmlns='storage:rosternotes'/>`, "note", "hi"},
 	}
 	for i, tc := range tests {
-		res, err := m.Handle(ctx, parseIQ(t, `<iq type='get' id='2' from='juliet@example.com/c'><query xmlns='jabber:iq:private'>`+tc.ask+`</query></iq>`))
+		res, err := m.Handle(ctx, imtest.Parse(t, `<iq type='get' id='2' from='juliet@example.com/c'><query xmlns='jabber:iq:private'>`+tc.ask+`</query></iq>`))
 		if err != nil {
 			t.Fatalf("%d: %v", i, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/store"
@@ -35,19 +36,6 @@ func (s *memStore) SetVCard(_ context.Context, u string, v []byte) error {
 	defer s.mu.Unlock()
 	s.m[u] = v
 	return nil
-}
-
-func parseIQ(t *testing.T, s string) *stanza.Stanza {
-	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatalf("parse %s: %v", s, err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		t.Fatalf("stanza %s: %v", s, err)
-	}
-	return st
 }
 
 const fnRomeo = `<vCard xmlns='vcard-temp'><FN>Romeo</FN></vCard>`
@@ -105,7 +93,7 @@ func TestHandle(t *testing.T) {
 			st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
 			m := New(jid.MustParse("example.com"), st)
 			m.MaxSize = 150
-			res, err := m.Handle(context.Background(), parseIQ(t, tc.iq))
+			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("err = %v, want %v", err, tc.err)
@@ -132,7 +120,7 @@ func TestSetThenGet(t *testing.T) {
 	st := &memStore{m: map[string][]byte{}}
 	m := New(jid.MustParse("example.com"), st)
 	ctx := context.Background()
-	set := parseIQ(t, `<iq type='set' id='1' from='juliet@example.com/b' xmlns:v='vcard-temp'><v:vCard><v:FN>Juliet</v:FN><v:NICKNAME>J</v:NICKNAME></v:vCard></iq>`)
+	set := imtest.Parse(t, `<iq type='set' id='1' from='juliet@example.com/b' xmlns:v='vcard-temp'><v:vCard><v:FN>Juliet</v:FN><v:NICKNAME>J</v:NICKNAME></v:vCard></iq>`)
 	if res, err := m.Handle(ctx, set); err != nil || res != nil {
 		t.Fatalf("set: %v, %v", res, err)
 	}
@@ -140,7 +128,7 @@ func TestSetThenGet(t *testing.T) {
 		0: `<iq type='get' id='2' from='juliet@example.com/other'><vCard xmlns='vcard-temp'/></iq>`,
 		1: `<iq type='get' id='2' to='juliet@example.com' from='romeo@example.com/r'><vCard xmlns='vcard-temp'/></iq>`,
 	} {
-		res, err := m.Handle(ctx, parseIQ(t, get))
+		res, err := m.Handle(ctx, imtest.Parse(t, get))
 		if err != nil {
 			t.Fatalf("%d: get: %v", i, err)
 		}
@@ -160,7 +148,7 @@ func TestCorruptStore(t *testing.T) {
 	for i, raw := range []string{`<vCard xmlns='vcard-temp'>`, `<other xmlns='vcard-temp'/>`} {
 		st := &memStore{m: map[string][]byte{"romeo": []byte(raw)}}
 		m := New(jid.MustParse("example.com"), st)
-		_, err := m.Handle(context.Background(), parseIQ(t,
+		_, err := m.Handle(context.Background(), imtest.Parse(t,
 			`<iq type='get' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`))
 		var se *stanza.Error
 		if err == nil || errors.As(err, &se) {

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/stanza"
-	"parley/internal/xmlstream"
 )
 
 func TestHandle(t *testing.T) {
@@ -30,15 +30,7 @@ func TestHandle(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			el, err := xmlstream.ParseIn([]byte(tc.iq), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := stanza.Parse(el)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := m.Handle(context.Background(), st)
+			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("err = %v, want %v", err, tc.err)
