@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/im/roster/rostertest"
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/store"
-	"parley/internal/xmlstream"
 )
 
 // memStore is an in-memory store.Offline.
@@ -62,25 +61,12 @@ var clock = time.Date(2026, 3, 4, 5, 6, 7, 89_000_000, time.FixedZone("X", 3600)
 func newModule(t *testing.T, limit int) (*Module, *router.Router, *memStore) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := router.New(jid.MustParse("example.com"), rostertest.Accounts{"alice": true, "bob": true}, log)
+	r := router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true}, log)
 	s := newMemStore()
 	m := New(s, r, r.Domain(), limit, log)
 	m.now = func() time.Time { return clock }
 	m.Register(r)
 	return m, r, s
-}
-
-func mustParse(t *testing.T, s string) *stanza.Stanza {
-	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 func TestStoreOffline(t *testing.T) {
@@ -113,7 +99,7 @@ func TestStoreOffline(t *testing.T) {
 				}
 			}
 			before, _ := s.CountOffline(ctx, "alice")
-			err := m.StoreOffline(ctx, mustParse(t, tc.xml))
+			err := m.StoreOffline(ctx, imtest.Parse(t, tc.xml))
 			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
@@ -128,7 +114,7 @@ func TestStoreOffline(t *testing.T) {
 				t.Fatal("message not stored")
 			}
 			msgs, _ := s.OfflineMessages(ctx, "alice")
-			got := mustParse(t, string(msgs[len(msgs)-1].Stanza))
+			got := imtest.Parse(t, string(msgs[len(msgs)-1].Stanza))
 			d := got.El.Child("delay", NSDelay)
 			if d == nil || d.Get("from") != "example.com" || d.Get("stamp") != "2026-03-04T04:06:07.089Z" {
 				t.Errorf("stored %s, want a XEP-0203 delay in UTC", got.El)
@@ -142,19 +128,19 @@ func TestDeliver(t *testing.T) {
 	ctx := context.Background()
 	// Messages reach the store through the router (no available resource).
 	for i := range 3 {
-		r.Route(ctx, mustParse(t, `<message xmlns='jabber:client' from='bob@example.com/b' to='alice@example.com' type='chat'><body>m`+strconv.Itoa(i)+`</body></message>`))
+		r.Route(ctx, imtest.Parse(t, `<message xmlns='jabber:client' from='bob@example.com/b' to='alice@example.com' type='chat'><body>m`+strconv.Itoa(i)+`</body></message>`))
 	}
 	if n, _ := s.CountOffline(ctx, "alice"); n != 3 {
 		t.Fatalf("%d stored, want 3", n)
 	}
-	alice := rostertest.NewSession(t, "alice@example.com/one")
+	alice := imtest.NewSession(t, "alice@example.com/one")
 	r.Bind(alice)
 
-	m.OnInitialPresence(ctx, alice.J, -1) // negative priority: nothing (XEP-0160 §3)
+	m.OnInitialPresence(ctx, alice.JID(), -1) // negative priority: nothing (XEP-0160 §3)
 	if got := alice.Take(); len(got) != 0 {
 		t.Fatalf("negative priority got %d messages", len(got))
 	}
-	m.OnInitialPresence(ctx, alice.J, 0)
+	m.OnInitialPresence(ctx, alice.JID(), 0)
 	got := alice.Take()
 	var bodies []string
 	for _, st := range got {

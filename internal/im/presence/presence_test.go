@@ -8,30 +8,30 @@ import (
 	"strconv"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/im/roster"
 	"parley/internal/im/roster/rostertest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/store"
-	"parley/internal/xmlstream"
 )
 
 type env struct {
 	r       *router.Router
 	h       *Handler
 	rosters *rostertest.Rosters
-	remote  *rostertest.Remote
-	a1, a2  *rostertest.Session // alice
-	b1      *rostertest.Session // bob
+	remote  *imtest.Remote
+	a1, a2  *imtest.Session // alice
+	b1      *imtest.Session // bob
 	initial []string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{rosters: rostertest.NewRosters(), remote: rostertest.NewRemote(t)}
+	e := &env{rosters: rostertest.NewRosters(), remote: imtest.NewRemote(t)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.r = router.New(jid.MustParse("example.com"), rostertest.Accounts{"alice": true, "bob": true}, log)
+	e.r = router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true}, log)
 	rm := roster.New(e.rosters, e.r, roster.Limits{})
 	e.r.HandleIQ(roster.NS, rm.HandleIQ)
 	e.h = New(e.r, rm, log)
@@ -40,10 +40,10 @@ func newEnv(t *testing.T) *env {
 	}
 	e.r.SetPresence(e.h)
 	e.r.SetRemote(e.remote)
-	e.a1 = rostertest.NewSession(t, "alice@example.com/one")
-	e.a2 = rostertest.NewSession(t, "alice@example.com/two")
-	e.b1 = rostertest.NewSession(t, "bob@example.com/b")
-	for _, s := range []*rostertest.Session{e.a1, e.a2, e.b1} {
+	e.a1 = imtest.NewSession(t, "alice@example.com/one")
+	e.a2 = imtest.NewSession(t, "alice@example.com/two")
+	e.b1 = imtest.NewSession(t, "bob@example.com/b")
+	for _, s := range []*imtest.Session{e.a1, e.a2, e.b1} {
 		e.r.Bind(s)
 	}
 	return e
@@ -58,36 +58,23 @@ func (e *env) seed(t *testing.T, user string, items ...store.RosterItem) {
 	}
 }
 
-func parse(t *testing.T, s string) *stanza.Stanza {
-	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(s), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 // send routes a stanza from a session, stamping its full JID as c2s does.
-func (e *env) send(t *testing.T, s *rostertest.Session, xml string) {
+func (e *env) send(t *testing.T, s *imtest.Session, xml string) {
 	t.Helper()
-	st := parse(t, xml)
-	st.SetFrom(s.J)
+	st := imtest.Parse(t, xml)
+	st.SetFrom(s.JID())
 	e.r.Route(context.Background(), st)
 }
 
 // presences summarises what a session got, leaving out roster pushes.
-func presences(s *rostertest.Session) []string {
+func presences(s *imtest.Session) []string {
 	var out []*stanza.Stanza
 	for _, st := range s.Take() {
 		if st.Kind == stanza.Presence {
 			out = append(out, st)
 		}
 	}
-	return rostertest.Summary(out)
+	return imtest.Summary(out)
 }
 
 func itemState(it store.RosterItem, ok bool) string {
@@ -154,7 +141,7 @@ func TestOutbound(t *testing.T) {
 			if got := itemState(e.rosters.Get("alice", carol)); got != tc.wantItem {
 				t.Errorf("item %q, want %q", got, tc.wantItem)
 			}
-			if got := rostertest.Summary(e.remote.Take()); !slices.Equal(got, tc.wantRemote) {
+			if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, tc.wantRemote) {
 				t.Errorf("routed %q, want %q", got, tc.wantRemote)
 			}
 		})
@@ -201,7 +188,7 @@ func TestInbound(t *testing.T) {
 			e.remote.Take()
 			// A remote server may use the full JID: the contact's side
 			// works on bare JIDs (§3.1.3).
-			e.r.Send(context.Background(), parse(t, `<presence xmlns='jabber:client' from='`+carol+`/x' to='alice@example.com' type='`+tc.typ+`'/>`))
+			e.r.Send(context.Background(), imtest.Parse(t, `<presence xmlns='jabber:client' from='`+carol+`/x' to='alice@example.com' type='`+tc.typ+`'/>`))
 			if got := itemState(e.rosters.Get("alice", carol)); got != tc.wantItem {
 				t.Errorf("item %q, want %q", got, tc.wantItem)
 			}
@@ -211,7 +198,7 @@ func TestInbound(t *testing.T) {
 			if got := presences(e.a2); len(got) != 0 {
 				t.Errorf("unavailable resource got %q", got)
 			}
-			if got := rostertest.Summary(e.remote.Take()); !slices.Equal(got, tc.wantRemote) {
+			if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, tc.wantRemote) {
 				t.Errorf("routed %q, want %q", got, tc.wantRemote)
 			}
 		})
@@ -290,18 +277,18 @@ func TestInitialPresence(t *testing.T) {
 		t.Errorf("bob got %q", got)
 	}
 	wantRemote := []string{"presence alice@example.com/one->dave@example.org", "presence probe alice@example.com->" + carol}
-	if got := rostertest.Summary(e.remote.Take()); !slices.Equal(got, wantRemote) {
+	if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, wantRemote) {
 		t.Errorf("remote got %q, want %q", got, wantRemote)
 	}
 	if !slices.Equal(e.initial, []string{"alice@example.com/one 7"}) {
 		t.Errorf("OnInitialPresence calls %q", e.initial)
 	}
-	if res, _ := e.r.Lookup(e.a1.J); !res.Available || res.Priority != 7 {
+	if res, _ := e.r.Lookup(e.a1.JID()); !res.Available || res.Priority != 7 {
 		t.Errorf("router state %+v", res)
 	}
 	// Subsequent presence: broadcast again, no probes, no hook (§4.4.2).
 	e.send(t, e.a1, `<presence xmlns='jabber:client'><show>away</show></presence>`)
-	if got := rostertest.Summary(e.remote.Take()); !slices.Equal(got, []string{"presence alice@example.com/one->dave@example.org"}) {
+	if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, []string{"presence alice@example.com/one->dave@example.org"}) {
 		t.Errorf("remote got %q on subsequent presence", got)
 	}
 	if len(e.initial) != 1 {
@@ -331,8 +318,8 @@ func TestProbe(t *testing.T) {
 				e.send(t, e.a1, `<presence xmlns='jabber:client'/>`)
 			}
 			e.remote.Take()
-			e.r.Send(context.Background(), parse(t, `<presence xmlns='jabber:client' from='`+carol+`' to='alice@example.com' type='probe'/>`))
-			if got := rostertest.Summary(e.remote.Take()); !slices.Equal(got, tc.want) {
+			e.r.Send(context.Background(), imtest.Parse(t, `<presence xmlns='jabber:client' from='`+carol+`' to='alice@example.com' type='probe'/>`))
+			if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, tc.want) {
 				t.Errorf("answer %q, want %q", got, tc.want)
 			}
 		})
@@ -371,7 +358,7 @@ func TestUnavailable(t *testing.T) {
 				"presence unavailable alice@example.com/one->dave@example.org",
 				"presence unavailable alice@example.com/one->room@muc.example.org/nick",
 			}
-			got := rostertest.Summary(e.remote.Take())
+			got := imtest.Summary(e.remote.Take())
 			slices.Sort(got)
 			if !slices.Equal(got, want) {
 				t.Errorf("remote got %q, want %q", got, want)
@@ -383,7 +370,7 @@ func TestUnavailable(t *testing.T) {
 				t.Errorf("bob (no subscription, no directed presence) got %q", got)
 			}
 			e.h.mu.Lock()
-			_, kept := e.h.sessions[e.a1.J]
+			_, kept := e.h.sessions[e.a1.JID()]
 			e.h.mu.Unlock()
 			if kept {
 				t.Error("alice/one still remembered after going unavailable")
@@ -415,7 +402,7 @@ func TestInboundAvailability(t *testing.T) {
 			}
 			e.a1.Take()
 			e.a2.Take()
-			e.r.Send(context.Background(), parse(t, `<presence xmlns='jabber:client' from='`+carol+`/x' to='`+tc.to+`'/>`))
+			e.r.Send(context.Background(), imtest.Parse(t, `<presence xmlns='jabber:client' from='`+carol+`/x' to='`+tc.to+`'/>`))
 			if n1, n2 := len(e.a1.Take()), len(e.a2.Take()); n1 != tc.wantA1 || n2 != tc.wantA2 {
 				t.Errorf("delivered %d, %d; want %d, %d", n1, n2, tc.wantA1, tc.wantA2)
 			}
@@ -438,7 +425,7 @@ func TestPriority(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if got := priority(parse(t, tc.xml)); got != tc.want {
+			if got := priority(imtest.Parse(t, tc.xml)); got != tc.want {
 				t.Errorf("priority %d, want %d", got, tc.want)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/im/roster/rostertest"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -18,66 +19,44 @@ import (
 	"parley/internal/xmlstream"
 )
 
-// presenceLog records what the router hands to the presence handler.
-type presenceLog struct {
-	mu      sync.Mutex // guards inbound
-	inbound []string
-}
-
-func (p *presenceLog) Outbound(context.Context, *stanza.Stanza) {}
-func (p *presenceLog) Ended(context.Context, router.Resource)   {}
-func (p *presenceLog) Inbound(_ context.Context, st *stanza.Stanza) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.inbound = append(p.inbound, st.Type+" "+st.From.String()+"->"+st.To.String())
-}
-
 type env struct {
 	m        *Module
 	r        *router.Router
 	store    *rostertest.Rosters
-	pres     *presenceLog
-	remote   *rostertest.Remote
-	one, two *rostertest.Session // alice's sessions; two is interested
+	pres     *imtest.Presence
+	remote   *imtest.Remote
+	one, two *imtest.Session // alice's sessions; two is interested
 }
 
 func newEnv(t *testing.T, seed ...store.RosterItem) *env {
 	t.Helper()
-	e := &env{store: rostertest.NewRosters(), pres: &presenceLog{}, remote: rostertest.NewRemote(t)}
+	e := &env{store: rostertest.NewRosters(), pres: &imtest.Presence{}, remote: imtest.NewRemote(t)}
 	for _, it := range seed {
 		if _, err := e.store.PutRosterItem(context.Background(), "alice", it); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.r = router.New(jid.MustParse("example.com"), rostertest.Accounts{"alice": true, "bob": true},
+	e.r = router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.m = New(e.store, e.r, Limits{MaxItems: 3, MaxNameLen: 8, MaxGroupLen: 5, MaxGroups: 2})
 	e.r.HandleIQ(NS, e.m.HandleIQ)
 	e.r.SetPresence(e.pres)
 	e.r.SetRemote(e.remote)
-	e.one = rostertest.NewSession(t, "alice@example.com/one")
-	e.two = rostertest.NewSession(t, "alice@example.com/two")
+	e.one = imtest.NewSession(t, "alice@example.com/one")
+	e.two = imtest.NewSession(t, "alice@example.com/two")
 	e.r.Bind(e.one)
 	e.r.Bind(e.two)
-	e.r.SetInterested(e.two.J)
+	e.r.SetInterested(e.two.JID())
 	return e
 }
 
 // route sends an IQ from alice/one and returns the reply it got.
 func (e *env) route(t *testing.T, iq string) *stanza.Stanza {
 	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(iq), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.r.Route(context.Background(), st)
+	e.r.Route(context.Background(), imtest.Parse(t, iq))
 	got := e.one.Take()
 	if len(got) != 1 {
-		t.Fatalf("alice/one got %d stanzas, want the reply only: %v", len(got), rostertest.Summary(got))
+		t.Fatalf("alice/one got %d stanzas, want the reply only: %v", len(got), imtest.Summary(got))
 	}
 	return got[0]
 }
@@ -115,12 +94,12 @@ func itemString(el *xmlstream.Element) string {
 }
 
 // pushes returns the items pushed to a session, checking each push.
-func pushes(t *testing.T, s *rostertest.Session) []string {
+func pushes(t *testing.T, s *imtest.Session) []string {
 	t.Helper()
 	var out []string
 	for _, st := range s.Take() {
 		q := st.Payload()
-		if st.Kind != stanza.IQ || st.Type != "set" || q == nil || q.Space != NS || !st.From.IsZero() || st.To != s.J {
+		if st.Kind != stanza.IQ || st.Type != "set" || q == nil || q.Space != NS || !st.From.IsZero() || st.To != s.JID() {
 			t.Errorf("not a roster push: %s", st.El)
 			continue
 		}
@@ -241,7 +220,7 @@ func TestGet(t *testing.T) {
 				t.Errorf("items %q, want %q", items, tc.wantItems)
 			}
 			// The session that asked is now interested (§2.1.6).
-			if res, _ := e.r.Lookup(e.one.J); !res.Interested {
+			if res, _ := e.r.Lookup(e.one.JID()); !res.Interested {
 				t.Error("roster get did not mark the session interested")
 			}
 		})
@@ -256,14 +235,12 @@ func TestForbidden(t *testing.T) {
 	for i, iq := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			e := newEnv(t)
-			bob := rostertest.NewSession(t, "bob@example.com/x")
+			bob := imtest.NewSession(t, "bob@example.com/x")
 			e.r.Bind(bob)
-			el, _ := xmlstream.ParseIn([]byte(iq), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-			st, _ := stanza.Parse(el)
-			e.r.Route(context.Background(), st)
+			e.r.Route(context.Background(), imtest.Parse(t, iq))
 			got := bob.Take()
 			if len(got) != 1 || errCondition(got[0]) != "forbidden" {
-				t.Fatalf("bob got %v, want forbidden", rostertest.Summary(got))
+				t.Fatalf("bob got %v, want forbidden", imtest.Summary(got))
 			}
 			if _, ok := e.store.Get("alice", "m@example.com"); ok {
 				t.Error("bob changed alice's roster")
@@ -281,13 +258,13 @@ func TestRemoveCancels(t *testing.T) {
 		wantRemote []string
 	}{
 		0: {item: store.RosterItem{JID: "bob@example.com", Subscription: store.SubBoth},
-			wantLocal: []string{"unavailable alice@example.com/one->bob@example.com", "unsubscribed alice@example.com->bob@example.com", "unsubscribe alice@example.com->bob@example.com"}},
+			wantLocal: []string{"presence unavailable alice@example.com/one->bob@example.com", "presence unsubscribed alice@example.com->bob@example.com", "presence unsubscribe alice@example.com->bob@example.com"}},
 		1: {item: store.RosterItem{JID: "bob@example.com", Subscription: store.SubTo},
-			wantLocal: []string{"unsubscribe alice@example.com->bob@example.com"}},
+			wantLocal: []string{"presence unsubscribe alice@example.com->bob@example.com"}},
 		2: {item: store.RosterItem{JID: "bob@example.com", Subscription: store.SubFrom, AskOut: true},
-			wantLocal: []string{"unavailable alice@example.com/one->bob@example.com", "unsubscribed alice@example.com->bob@example.com", "unsubscribe alice@example.com->bob@example.com"}},
+			wantLocal: []string{"presence unavailable alice@example.com/one->bob@example.com", "presence unsubscribed alice@example.com->bob@example.com", "presence unsubscribe alice@example.com->bob@example.com"}},
 		3: {item: store.RosterItem{JID: "bob@example.com", Subscription: store.SubNone, PendingIn: true},
-			wantLocal: []string{"unsubscribed alice@example.com->bob@example.com"}},
+			wantLocal: []string{"presence unsubscribed alice@example.com->bob@example.com"}},
 		4: {item: store.RosterItem{JID: "bob@example.com", Subscription: store.SubNone}},
 		5: {item: store.RosterItem{JID: "carol@example.net", Subscription: store.SubTo},
 			wantRemote: []string{"presence unsubscribe alice@example.com->carol@example.net"}},
@@ -295,15 +272,15 @@ func TestRemoveCancels(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			e := newEnv(t, tc.item)
-			e.r.SetAvailability(e.one.J, true, 0, []byte("<presence/>")) // one available, two not
+			e.r.SetAvailability(e.one.JID(), true, 0, []byte("<presence/>")) // one available, two not
 			reply := e.route(t, set(`<item jid='`+tc.item.JID+`' subscription='remove'/>`))
 			if reply.Type != "result" {
 				t.Fatalf("reply %s", reply.El)
 			}
-			if !slices.Equal(e.pres.inbound, tc.wantLocal) {
-				t.Errorf("local presence %q, want %q", e.pres.inbound, tc.wantLocal)
+			if got := imtest.Summary(e.pres.Take()); !slices.Equal(got, tc.wantLocal) {
+				t.Errorf("local presence %q, want %q", got, tc.wantLocal)
 			}
-			if got := rostertest.Summary(e.remote.Take()); !slices.Equal(got, tc.wantRemote) {
+			if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, tc.wantRemote) {
 				t.Errorf("remote presence %q, want %q", got, tc.wantRemote)
 			}
 			if _, ok := e.store.Get("alice", tc.item.JID); ok {
