@@ -141,54 +141,36 @@ func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) 
 		}
 		own[i] = m
 	}
-	r := &archiveRequest{ctx: ctx, msgs: own, done: done}
-	select {
-	case s.archive <- r:
-	case <-s.quit:
-		done <- ErrClosed
-	case <-ctx.Done():
-		done <- ctx.Err()
+	if err := enqueue(ctx, s, s.archive, &archiveRequest{ctx: ctx, msgs: own, done: done}); err != nil {
+		done <- err
 	}
 	return done
 }
 
 // SyncArchive returns once every append queued before it has committed;
-// see store.Archives.
+// see store.Archives. It queues an empty request behind them, which the
+// writer answers after the batch it is in has committed.
 func (s *Store) SyncArchive(ctx context.Context) error {
 	r := &archiveRequest{ctx: ctx, done: make(chan error, 1)}
-	select {
-	case s.archive <- r:
-	case <-s.quit:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := enqueue(ctx, s, s.archive, r); err != nil {
+		return err
 	}
 	return <-r.done
 }
 
 // runArchive is the archive writer goroutine, owned by the Store and
-// stopped by Close; see run for the offline writer it mirrors.
+// stopped by Close; see run for the offline writer it mirrors. A batch
+// holds at most 4*maxAppend messages.
 func (s *Store) runArchive() {
 	defer close(s.archiveStopped)
 	batch := make([]*archiveRequest, 0, maxBatch)
+	rows := func(r *archiveRequest) int { return len(r.msgs) }
 	for {
-		select {
-		case <-s.quit:
+		r, ok := next(s.archive, s.quit)
+		if !ok {
 			return
-		case r := <-s.archive:
-			batch = append(batch[:0], r)
 		}
-		rows := len(batch[0].msgs)
-	fill:
-		for len(batch) < maxBatch && rows < 4*maxAppend {
-			select {
-			case r := <-s.archive:
-				batch = append(batch, r)
-				rows += len(r.msgs)
-			default:
-				break fill
-			}
-		}
+		batch = fill(s.archive, append(batch[:0], r), rows, 4*maxAppend)
 		s.commitArchive(batch)
 		clear(batch)
 	}

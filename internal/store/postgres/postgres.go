@@ -40,9 +40,11 @@ type Store struct {
 	pool *pgxpool.Pool
 	opts Options
 
-	offline        chan *offlineRequest // unbuffered: a send succeeds only once run holds it
-	archive        chan *archiveRequest // unbuffered: a send succeeds only once runArchive holds it
-	quit           chan struct{}        // closed by Close
+	offline        chan *offlineRequest // buffered; run answers everything sent on it
+	archive        chan *archiveRequest // buffered; runArchive answers everything sent on it
+	sendMu         sync.RWMutex         // senders hold it shared (enqueue); Close exclusively to set closing
+	closing        bool                 // guarded by sendMu: Close has begun, no more sends
+	quit           chan struct{}        // closed by Close, after closing is set
 	stopped        chan struct{}        // closed when run returns
 	archiveStopped chan struct{}        // closed when runArchive returns
 	closeOnce      sync.Once
@@ -90,10 +92,12 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		pool:           pool,
-		opts:           opts,
-		offline:        make(chan *offlineRequest),
-		archive:        make(chan *archiveRequest),
+		pool: pool,
+		opts: opts,
+		// Buffered so that callers queue while a writer commits (see
+		// enqueue).
+		offline:        make(chan *offlineRequest, maxBatch),
+		archive:        make(chan *archiveRequest, maxBatch),
 		quit:           make(chan struct{}),
 		stopped:        make(chan struct{}),
 		archiveStopped: make(chan struct{}),
@@ -103,12 +107,18 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the offline and archive writers, after they finish the batch in hand, and
-// closes the pool, waiting for calls in progress to give their connections
-// back. Writes after Close return ErrClosed. Calling Close again does
+// Close stops the offline and archive writers once they have committed
+// (and answered) every request already queued, then closes the pool,
+// waiting for calls in progress to give their connections back. Writes
+// after Close has begun return ErrClosed. Calling Close again does
 // nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		// Once closing is set no request can join a queue, so the
+		// writers, told to quit, drain their queues and stop.
+		s.sendMu.Lock()
+		s.closing = true
+		s.sendMu.Unlock()
 		close(s.quit)
 		<-s.stopped
 		<-s.archiveStopped

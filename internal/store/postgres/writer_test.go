@@ -182,7 +182,11 @@ func TestWritesAfterCloseAreErrClosed(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	_, putErr := s.PutRosterItem(ctx, "alice", store.RosterItem{JID: "bob@example.net", Subscription: store.SubNone})
+	msgs := []store.ArchivedMessage{{Owner: "alice", ID: "1", Stanza: []byte("<message/>")}}
 	for i, err := range []error{
+		s.AppendArchive(ctx, msgs),
+		<-s.QueueArchive(ctx, msgs),
+		s.SyncArchive(ctx),
 		s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("<message/>")}),
 		s.CreateUser(ctx, newUser("bob")),
 		s.SetVCard(ctx, "alice", []byte("<vCard/>")),
@@ -223,4 +227,199 @@ func TestObserve(t *testing.T) {
 			t.Errorf("%s observed %d times, want 1", op, seen[op])
 		}
 	}
+}
+
+// holdWriters stages writers stuck in a commit: it locks alice's rows in
+// users and archive_owners, which the offline and archive inserts must
+// share-lock for their foreign keys, has one StoreOffline and one
+// AppendArchive of hers block on them, and returns their outcomes and a
+// function that releases the locks.
+func holdWriters(t *testing.T, s *Store, dbURL string) (offline, archive chan error, release func()) {
+	t.Helper()
+	ctx := t.Context()
+	admin := schemaPoolAt(t, dbURL)
+	hold := begin(t, admin)
+	if _, err := hold.Exec(ctx, `SELECT 1 FROM users, archive_owners
+		WHERE username = 'alice' AND owner = 'alice' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	offline, archive = make(chan error, 1), make(chan error, 1)
+	go func() {
+		offline <- s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("first")})
+	}()
+	go func() {
+		archive <- s.AppendArchive(ctx, []store.ArchivedMessage{{Owner: "alice", ID: "first", Stanza: []byte("<message/>")}})
+	}()
+	waitForLockWaiters(t, admin, 2)
+	return offline, archive, func() {
+		if err := hold.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestQueueWhileCommitting: while the writers are busy committing, callers
+// queue without waiting for them (QueueArchive returns at once), a
+// SyncArchive waits for everything queued before it, and one goroutine's
+// queued messages are archived in the order it queued them.
+func TestQueueWhileCommitting(t *testing.T) {
+	dbURL := newSchema(t)
+	s := openURL(t, dbURL, Options{})
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
+		t.Fatal(err)
+	}
+	offline, archive, release := holdWriters(t, s, dbURL)
+
+	const n = 100
+	queued := make(chan []<-chan error, 1)
+	go func() {
+		var dones []<-chan error
+		for i := range n {
+			m := store.ArchivedMessage{Owner: "alice", ID: fmt.Sprintf("m%03d", n-i), Stanza: []byte("<message/>")}
+			dones = append(dones, s.QueueArchive(ctx, []store.ArchivedMessage{m}))
+		}
+		queued <- dones
+	}()
+	var dones []<-chan error
+	select {
+	case dones = <-queued:
+	case <-time.After(10 * time.Second):
+		t.Fatal("QueueArchive waited for the writer's commit in progress")
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- s.SyncArchive(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	for i, done := range dones {
+		select {
+		case err := <-done:
+			t.Fatalf("queued message %d answered (%v) before the commit ahead of it", i, err)
+		default:
+		}
+	}
+	select {
+	case err := <-synced:
+		t.Fatalf("SyncArchive returned (%v) before the queued messages committed", err)
+	default:
+	}
+
+	release()
+	for _, c := range []chan error{offline, archive, synced} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, done := range dones {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("queued message %d: %v", i, err)
+			}
+		default:
+			t.Fatalf("queued message %d not answered when SyncArchive returned", i)
+		}
+	}
+	p, err := s.QueryArchive(ctx, "alice", store.ArchiveQuery{Limit: 2 * n})
+	if err != nil || len(p.Messages) != n+1 {
+		t.Fatalf("QueryArchive = %d messages, %v; want %d", len(p.Messages), err, n+1)
+	}
+	for i, m := range p.Messages[1:] {
+		if want := fmt.Sprintf("m%03d", n-i); m.ID != want {
+			t.Fatalf("message %d is %s, want %s (queue order)", i+1, m.ID, want)
+		}
+	}
+}
+
+// TestCloseDrainsQueues: Close commits and answers every request queued
+// before it began, even with the writers busy; calls after it has begun
+// get ErrClosed at once, without waiting for the drain.
+func TestCloseDrainsQueues(t *testing.T) {
+	dbURL := newSchema(t)
+	s := openURL(t, dbURL, Options{})
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
+		t.Fatal(err)
+	}
+	offline, archive, release := holdWriters(t, s, dbURL)
+
+	const n = 50
+	var stored []chan error
+	for i := range n {
+		done := make(chan error, 1)
+		stored = append(stored, done)
+		go func() {
+			done <- s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: fmt.Appendf(nil, "%d", i)})
+		}()
+	}
+	var archived []<-chan error
+	for i := range n {
+		archived = append(archived, s.QueueArchive(ctx, []store.ArchivedMessage{{Owner: "alice", ID: fmt.Sprint(i), Stanza: []byte("<message/>")}}))
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(s.offline) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d offline messages queued after 10s, want %d", len(s.offline), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s.sendMu.RLock()
+		closing := s.closing
+		s.sendMu.RUnlock()
+		if closing {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Close did not begin within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	late := []error{
+		s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("late")}),
+		<-s.QueueArchive(ctx, []store.ArchivedMessage{{Owner: "alice", ID: "late", Stanza: []byte("<message/>")}}),
+		s.AppendArchive(ctx, []store.ArchivedMessage{{Owner: "alice", ID: "late", Stanza: []byte("<message/>")}}),
+		s.SyncArchive(ctx),
+	}
+	for i, err := range late {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("call %d after Close began: %v, want ErrClosed", i, err)
+		}
+	}
+	select {
+	case <-closed:
+		t.Fatal("Close returned while requests were still queued behind a blocked commit")
+	default:
+	}
+
+	release()
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for i, c := range append(append([]<-chan error{offline, archive}, archived...), chans(stored)...) {
+		select {
+		case err := <-c:
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+		default:
+			t.Errorf("request %d not answered when Close returned", i)
+		}
+	}
+	s = openURL(t, dbURL, Options{})
+	if got, err := s.CountOffline(ctx, "alice"); err != nil || got != n+1 {
+		t.Errorf("CountOffline after reopen = %d, %v; want %d", got, err, n+1)
+	}
+	if p, err := s.QueryArchive(ctx, "alice", store.ArchiveQuery{Count: true}); err != nil || p.Count != n+1 {
+		t.Errorf("archived after reopen = %d, %v; want %d", p.Count, err, n+1)
+	}
+}
+
+func chans(cs []chan error) []<-chan error {
+	out := make([]<-chan error, len(cs))
+	for i, c := range cs {
+		out[i] = c
+	}
+	return out
 }
