@@ -19,7 +19,7 @@ const (
 	nodeRoomUser = "x-roomuser-item"
 )
 
-// registerForm is the registration form (§7.10, Example 60). It asks only
+// registerForm is the registration form (§7.10). It asks only
 // for the nickname: the store keeps nothing else of a registration, and a
 // form should not ask for what is thrown away.
 func registerForm(nick string) *xmlstream.Element {

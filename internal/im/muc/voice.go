@@ -66,7 +66,7 @@ func parseVoiceForm(x *xmlstream.Element) (voiceForm, *stanza.Error) {
 }
 
 // approvalForm is the form a room sends moderators for a voice request
-// (§8.6, Example 101).
+// (§8.6).
 func approvalForm(full, nick string, allow bool) *xmlstream.Element {
 	return xmlstream.New("x", NSData, "type", "form").Add(
 		xmlstream.NewText("title", NSData, "Voice request"),
