@@ -108,8 +108,15 @@ func (rm *room) register(ctx context.Context, st *stanza.Stanza, q *xmlstream.El
 	}
 	rm.nicks[bare] = nick
 	rm.reply(st)
-	if own := rm.affs[bare]; own.rank() >= Member.rank() {
-		rm.persistAffiliation(ctx, bare, own, "") // keeps a higher affiliation
+	if own := rm.affs[bare]; own.rank() >= Member.rank() || aff.rank() > Member.rank() {
+		// A higher affiliation stays. One that comes from the user's
+		// domain needs a personal membership to hold the nickname; the
+		// domain's still ranks above it.
+		if own.rank() < Member.rank() {
+			own = Member
+			rm.affs[bare] = own
+		}
+		rm.persistAffiliation(ctx, bare, own, "")
 		return
 	}
 	// §7.10: the user becomes a member at once (no approval step), and

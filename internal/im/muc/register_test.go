@@ -76,6 +76,21 @@ var registerRules = []rule{
 			t.Fatalf("owner after registering: %v", p)
 		}
 	}},
+	{"5.2_registering_keeps_a_domain_affiliation", func(t *testing.T, h *harness) {
+		threeWitches(h)
+		if c := iqError(h.recv(crone, adminSet("<item jid='example.com' affiliation='admin'/>")), "ad"); c != "result" {
+			t.Fatalf("domain admin: %s", c)
+		}
+		if c := iqError(h.recv(hag, registerIQ("set", regForm("thirdwitch"))), "reg"); c != "result" {
+			t.Fatalf("register: %s", c)
+		}
+		h.user(hag).take()
+		// Still an admin: only admins may read the member list (§9.5).
+		got := h.recv(hag, "<iq type='get' id='ml' to='"+coven+"'><query xmlns='"+NSAdmin+"'><item affiliation='member'/></query></iq>")
+		if c := iqError(got, "ml"); c != "result" {
+			t.Fatalf("a domain admin who registered lost admin: %s", c)
+		}
+	}},
 	{"7.12_reserved_nick_enforced", func(t *testing.T, h *harness) {
 		h.create(crone, "coven", "firstwitch")
 		h.recv(hag, registerIQ("set", regForm("thirdwitch")))

@@ -141,15 +141,25 @@ func newRoom(s *Service, bare jid.JID, cfg Config) *room {
 	}
 }
 
-// affiliation of a real JID (its bare JID, or failing that its domain).
+// affiliation of a real JID, from its bare JID and its domain (§5.2):
+// a ban of the user wins; otherwise the higher of the two, so that a
+// personal membership (say, from registering a nickname) does not demote
+// a user whose whole domain is admin.
 func (rm *room) affiliation(real jid.JID) Affiliation {
-	if a, ok := rm.affs[real.Bare()]; ok {
-		return a
+	own, ok := rm.affs[real.Bare()]
+	if ok && own == Outcast {
+		return Outcast
 	}
-	if a, ok := rm.affs[real.DomainJID()]; ok {
-		return a
+	dom, domOK := rm.affs[real.DomainJID()]
+	switch {
+	case !ok && !domOK:
+		return None
+	case !ok:
+		return dom
+	case domOK && dom.rank() > own.rank():
+		return dom
 	}
-	return None
+	return own
 }
 
 // defaultRole is the role an affiliation enters with (§5.1.2).
