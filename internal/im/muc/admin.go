@@ -18,6 +18,9 @@ type change struct {
 	role   Role
 	aff    Affiliation
 	reason string
+	// reserve is the nickname an admin reserves with an affiliation
+	// (§9.3, §10.3: nick on an item with a jid).
+	reserve string
 }
 
 // admin serves muc#admin gets (lists) and sets (changes).
@@ -93,6 +96,16 @@ func (rm *room) parseChange(it *xmlstream.Element) (change, *stanza.Error) {
 			return c, stanza.ErrJIDMalformed
 		}
 		c.target = j.Bare()
+		if c.nick != "" && a.rank() >= Member.rank() {
+			nick, ok := normNick(c.nick)
+			switch {
+			case !ok:
+				return c, stanza.ErrNotAcceptable.WithText("not a valid nickname")
+			case rm.reservedByOther(nick, c.target):
+				return c, stanza.ErrConflict.WithText("that nickname is reserved by someone else")
+			}
+			c.reserve = nick
+		}
 	case c.nick != "" && rm.holder(c.nick) != nil:
 		c.target = rm.holder(c.nick).bare
 	default:
@@ -179,6 +192,9 @@ func (rm *room) applyRole(c change, actorNick string) {
 }
 
 func (rm *room) applyAffiliation(ctx context.Context, c change, actorNick string) {
+	if c.reserve != "" {
+		rm.nicks[c.target] = c.reserve
+	}
 	rm.setAffiliation(ctx, c.target, c.aff, c.reason)
 	for _, o := range rm.sortedOccupants() {
 		if o.bare != c.target && o.bare.DomainJID() != c.target {

@@ -91,6 +91,22 @@ var registerRules = []rule{
 			t.Fatalf("a domain admin who registered lost admin: %s", c)
 		}
 	}},
+	{"9.3_admin_reserves_nick_with_membership", func(t *testing.T, h *harness) {
+		threeWitches(h)
+		set := func(item string) string { return iqError(h.recv(crone, adminSet(item)), "ad") }
+		if c := set("<item affiliation='member' jid='banquo@example.com' nick='Banquo'/>"); c != "result" {
+			t.Fatalf("grant membership with a nick: %s", c)
+		}
+		if n := h.reserved("banquo@example.com/castle"); n != "Banquo" {
+			t.Fatalf("reserved nick %q", n)
+		}
+		if c := set("<item affiliation='member' jid='fleance@example.com' nick='banquo'/>"); c != "conflict" {
+			t.Fatalf("a nick reserved by another: %s", c)
+		}
+		if c := set("<item affiliation='member' jid='fleance@example.com' nick=' '/>"); c != "not-acceptable" {
+			t.Fatalf("an invalid nick: %s", c)
+		}
+	}},
 	{"7.12_reserved_nick_enforced", func(t *testing.T, h *harness) {
 		h.create(crone, "coven", "firstwitch")
 		h.recv(hag, registerIQ("set", regForm("thirdwitch")))
