@@ -36,6 +36,7 @@ type Store = store.Offline
 // Router is what delivery needs of the router; *router.Router has it.
 type Router interface {
 	DeliverTo(full jid.JID, st *stanza.Stanza) bool
+	Resources(bare jid.JID) []router.Resource
 }
 
 // Module stores and delivers offline messages.
@@ -47,8 +48,10 @@ type Module struct {
 	log    *slog.Logger
 	now    func() time.Time // the clock, replaceable by tests
 
-	mu         sync.Mutex      // guards delivering
-	delivering map[string]bool // usernames with a delivery in progress
+	mu sync.Mutex // guards delivering
+	// delivering holds the usernames with a delivery in progress; true
+	// asks it for another pass, for messages stored while it ran.
+	delivering map[string]bool
 }
 
 var _ router.Offline = (*Module)(nil)
@@ -111,7 +114,28 @@ func (m *Module) StoreOffline(ctx context.Context, st *stanza.Stanza) error {
 	if err := m.store.StoreOffline(ctx, user, msg); err != nil {
 		return fmt.Errorf("offline: store for %s: %w", user, err)
 	}
+	// The user may have become available while this was stored, after
+	// their initial presence had already read the queue; without this
+	// the message would wait for their next login.
+	if full, ok := m.availableResource(st.To.Bare()); ok {
+		if err := m.Deliver(ctx, full); err != nil {
+			m.log.Error("offline delivery failed", "jid", full.String(), "err", err)
+		}
+	}
 	return nil
+}
+
+// availableResource is the user's available resource with the highest
+// non-negative priority, if any (RFC 6121 §8.5.2.1.1).
+func (m *Module) availableResource(bare jid.JID) (jid.JID, bool) {
+	var best jid.JID
+	prio := int8(-1)
+	for _, r := range m.router.Resources(bare) {
+		if r.Available && r.Priority > prio {
+			best, prio = r.Session.JID(), r.Priority
+		}
+	}
+	return best, prio >= 0
 }
 
 // worthStoring follows XEP-0160 §3 and XEP-0334: a message with a body or
@@ -160,24 +184,34 @@ func (m *Module) OnInitialPresence(ctx context.Context, full jid.JID, priority i
 // Deliver-then-delete is at-least-once: a crash between the two, or a
 // session that drops its queue before writing, loses nothing but may see a
 // message twice (clients de-duplicate by stanza id). Delete-then-deliver
-// would lose messages instead. Only one delivery per user runs at a time;
-// a second session becoming available meanwhile gets nothing, as
-// XEP-0160 delivers each message to one resource.
+// would lose messages instead. Only one delivery per user runs at a time,
+// as XEP-0160 delivers each message to one resource: a call while one runs
+// makes the running one read the queue once more when it is done, so that
+// a message stored meanwhile is not left behind.
 func (m *Module) Deliver(ctx context.Context, full jid.JID) error {
 	user := full.Local()
 	m.mu.Lock()
-	if m.delivering[user] {
+	if _, busy := m.delivering[user]; busy {
+		m.delivering[user] = true
 		m.mu.Unlock()
 		return nil
 	}
-	m.delivering[user] = true
-	m.mu.Unlock()
-	defer func() {
-		m.mu.Lock()
-		delete(m.delivering, user)
+	for {
+		m.delivering[user] = false
 		m.mu.Unlock()
-	}()
+		err := m.deliverOnce(ctx, full)
+		m.mu.Lock()
+		if err != nil || !m.delivering[user] {
+			delete(m.delivering, user)
+			m.mu.Unlock()
+			return err
+		}
+	}
+}
 
+// deliverOnce hands one reading of the queue to full.
+func (m *Module) deliverOnce(ctx context.Context, full jid.JID) error {
+	user := full.Local()
 	msgs, err := m.store.OfflineMessages(ctx, user)
 	if err != nil {
 		return fmt.Errorf("offline: load for %s: %w", user, err)

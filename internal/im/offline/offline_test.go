@@ -172,3 +172,71 @@ func TestDeliverSessionGone(t *testing.T) {
 		t.Errorf("undelivered message lost: %v", msgs)
 	}
 }
+
+// A message routed to storage just before the user's initial presence is
+// stored after that presence has read the queue: it is delivered at once,
+// not at the next login.
+func TestStoredWhileBecomingAvailable(t *testing.T) {
+	m, r, s := newModule(t, 0)
+	ctx := context.Background()
+	alice := imtest.NewSession(t, "alice@example.com/one")
+	r.Bind(alice)
+	r.SetAvailability(alice.JID(), true, 0, nil)
+	m.OnInitialPresence(ctx, alice.JID(), 0) // the queue is empty now
+	late := imtest.Parse(t, `<message xmlns='jabber:client' from='bob@example.com/b' to='alice@example.com' type='chat'><body>late</body></message>`)
+	if err := m.StoreOffline(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if got := alice.Take(); len(got) != 1 || got[0].El.ChildText("body", "") != "late" {
+		t.Fatalf("alice got %v, want the late message", got)
+	}
+	if n, _ := s.CountOffline(ctx, "alice"); n != 0 {
+		t.Errorf("%d left in storage", n)
+	}
+}
+
+// loadHook runs a function the first time the queue is read.
+type loadHook struct {
+	*memStore
+	once func()
+}
+
+func (s *loadHook) OfflineMessages(ctx context.Context, user string) ([]store.OfflineMessage, error) {
+	msgs, err := s.memStore.OfflineMessages(ctx, user)
+	if f := s.once; f != nil {
+		s.once = nil
+		f()
+	}
+	return msgs, err
+}
+
+// A delivery asked for while one runs makes the running one read the
+// queue again, so a message stored in between is not left behind.
+func TestDeliverWhileDelivering(t *testing.T) {
+	m, r, mem := newModule(t, 0)
+	ctx := context.Background()
+	alice := imtest.NewSession(t, "alice@example.com/one")
+	r.Bind(alice)
+	s := &loadHook{memStore: mem}
+	m.store = s
+	s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte(`<message to='alice@example.com'><body>first</body></message>`)})
+	s.once = func() {
+		s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte(`<message to='alice@example.com'><body>second</body></message>`)})
+		if err := m.Deliver(ctx, alice.JID()); err != nil { // returns at once: one is running
+			t.Error(err)
+		}
+	}
+	if err := m.Deliver(ctx, alice.JID()); err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for _, st := range alice.Take() {
+		bodies = append(bodies, st.El.ChildText("body", ""))
+	}
+	if want := []string{"first", "second"}; !slices.Equal(bodies, want) {
+		t.Errorf("delivered %q, want %q", bodies, want)
+	}
+	if n, _ := s.CountOffline(ctx, "alice"); n != 0 {
+		t.Errorf("%d left in storage", n)
+	}
+}
