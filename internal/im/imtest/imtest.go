@@ -2,7 +2,8 @@
 // internal/im feature packages share, so that protocol logic is tested
 // through a real router without sockets: a bound session that records
 // what it is sent, recorders for the router's remote domains and
-// inbound presence, a fixed set of accounts, and a stanza parser that
+// inbound presence, a fixed set of accounts, an in-memory roster store
+// and a stanza parser that
 // fails the test.
 //
 // It is imported by tests only. Put here only what two or more packages

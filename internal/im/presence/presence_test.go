@@ -10,7 +10,6 @@ import (
 
 	"parley/internal/im/imtest"
 	"parley/internal/im/roster"
-	"parley/internal/im/roster/rostertest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -20,7 +19,7 @@ import (
 type env struct {
 	r       *router.Router
 	h       *Handler
-	rosters *rostertest.Rosters
+	rosters *imtest.Rosters
 	remote  *imtest.Remote
 	a1, a2  *imtest.Session // alice
 	b1      *imtest.Session // bob
@@ -29,7 +28,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{rosters: rostertest.NewRosters(), remote: imtest.NewRemote(t)}
+	e := &env{rosters: imtest.NewRosters(), remote: imtest.NewRemote(t)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.r = router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true}, log)
 	rm := roster.New(e.rosters, e.r, roster.Limits{})

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"parley/internal/im/imtest"
-	"parley/internal/im/roster/rostertest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -22,7 +21,7 @@ import (
 type env struct {
 	m        *Module
 	r        *router.Router
-	store    *rostertest.Rosters
+	store    *imtest.Rosters
 	pres     *imtest.Presence
 	remote   *imtest.Remote
 	one, two *imtest.Session // alice's sessions; two is interested
@@ -30,7 +29,7 @@ type env struct {
 
 func newEnv(t *testing.T, seed ...store.RosterItem) *env {
 	t.Helper()
-	e := &env{store: rostertest.NewRosters(), pres: &imtest.Presence{}, remote: imtest.NewRemote(t)}
+	e := &env{store: imtest.NewRosters(), pres: &imtest.Presence{}, remote: imtest.NewRemote(t)}
 	for _, it := range seed {
 		if _, err := e.store.PutRosterItem(context.Background(), "alice", it); err != nil {
 			t.Fatal(err)
