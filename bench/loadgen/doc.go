@@ -6,8 +6,8 @@
 //
 // The workloads are a table (Workloads): login rate, chat throughput with a
 // bounded window per sender/receiver pair, latency at a fixed offered rate,
-// memory per idle connection, and MUC fan-out once the server has group
-// chat. Every run is bounded in time and count and only ever connects to
+// memory per idle connection, and group chat fan-out (XEP-0045): hundreds
+// of occupants in one room, a few of them sending. Every run is bounded in time and count and only ever connects to
 // loopback addresses. bench/cmd/loadgen is the command; bench/compare runs
 // it side by side against ejabberd and Prosody.
 package loadgen
