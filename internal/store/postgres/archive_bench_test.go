@@ -151,7 +151,8 @@ func loadArchive(b *testing.B, s *Store, n int) [][]string {
 		[]string{"n", "owner", "id", "with_jid", "stamp", "stanza", "body", "words"}, rows); err != nil {
 		b.Fatal(err)
 	}
-	exec(`DROP INDEX archive_owner_id, archive_owner_seq, archive_owner_with, archive_owner_stamp, archive_words`)
+	exec(`DROP INDEX archive_owner_id, archive_owner_seq, archive_owner_with, archive_owner_stamp, archive_words,
+		archive_search, archive_search_long`)
 	exec(`SET maintenance_work_mem = '512MB'`)
 	exec(`INSERT INTO archive (owner, id, with_jid, stamp, stanza, body, words)
 		SELECT owner, id, with_jid, stamp, stanza, body, array_to_tsvector(string_to_array(words, ' '))
@@ -166,7 +167,8 @@ func loadArchive(b *testing.B, s *Store, n int) [][]string {
 	return ids
 }
 
-// archiveIndexes are the archive's indexes as archiveSchema creates them.
+// archiveIndexes are the archive's indexes as archiveSchema and
+// archiveSearchSchema create them.
 var archiveIndexes = func() string {
 	var out []string
 	for _, line := range strings.Split(archiveSchema, "\n") {
@@ -174,7 +176,7 @@ var archiveIndexes = func() string {
 			out = append(out, line)
 		}
 	}
-	return strings.Join(out, "\n")
+	return strings.Join(out, "\n") + "\n" + archiveSearchSchema
 }()
 
 func ownerName(i int) string   { return "user" + strconv.Itoa(i) }

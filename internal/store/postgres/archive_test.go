@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -86,5 +88,71 @@ func TestSearchWords(t *testing.T) {
 		if got := searchWords(tc.in); !slices.Equal(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
 			t.Errorf("%d: searchWords(%q) = %q, want %q", i, tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestSearchCount checks the count of a search where it does not come from
+// the page: through archive_search for ordinary messages and
+// archive_search_long for those whose words are too long for it, with
+// RSM cursors and #extended bounds, each against a count of the page
+// query's own matches.
+func TestSearchCount(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := t.Context()
+	for _, u := range []string{"alice", "bob"} {
+		if err := s.CreateUser(ctx, newUser(u)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := "lunch"
+	for i := range 300 {
+		long += " word" + strconv.Itoa(i)
+	}
+	if n := len(indexWords("alice", long)); n <= 1500 {
+		t.Fatalf("long message has only %d bytes of words", n)
+	}
+	var msgs []store.ArchivedMessage
+	for i := range 40 {
+		text := "dinner"
+		switch {
+		case i%10 == 0:
+			text = long
+		case i%2 == 0:
+			text = "Lunch today?"
+		}
+		msgs = append(msgs, store.ArchivedMessage{Owner: "alice", ID: fmt.Sprintf("a%02d", i), With: "bob@example.net",
+			Stanza: []byte("<message/>"), Text: text})
+		msgs = append(msgs, store.ArchivedMessage{Owner: "bob", ID: fmt.Sprintf("b%02d", i), With: "alice@example.net",
+			Stanza: []byte("<message/>"), Text: text})
+	}
+	if err := s.AppendArchive(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	// alice has 20 lunch messages: a00, a02, ..., a38 (4 of them long).
+	tests := []struct {
+		q    store.ArchiveQuery
+		want int
+	}{
+		0: {store.ArchiveQuery{Text: "lunch", Limit: 5, Count: true}, 20},
+		1: {store.ArchiveQuery{Text: "LUNCH", Last: true, Limit: 5, Count: true}, 20},
+		2: {store.ArchiveQuery{Text: "lunch", After: "a10", Limit: 5, Count: true}, 20},   // a cursor: count still the whole set
+		3: {store.ArchiveQuery{Text: "lunch", Before: "a30", Limit: 50, Count: true}, 20}, // complete, but cut by a cursor
+		4: {store.ArchiveQuery{Text: "lunch", AfterID: "a09", Limit: 5, Count: true}, 15},
+		5: {store.ArchiveQuery{Text: "lunch", AfterID: "a09", BeforeID: "a30", Limit: 5, Count: true}, 10},
+		6: {store.ArchiveQuery{Text: "word7", Limit: 1, Count: true}, 4},
+		7: {store.ArchiveQuery{Text: "lunch word7", Limit: 0, Count: true}, 4},
+		8: {store.ArchiveQuery{Text: "dinner", Limit: 100, Count: true}, 20}, // the page is the count
+		9: {store.ArchiveQuery{Text: "nothing", Limit: 0, Count: true}, 0},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			p, err := s.QueryArchive(ctx, "alice", tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Count != tc.want {
+				t.Errorf("Count = %d, want %d", p.Count, tc.want)
+			}
+		})
 	}
 }

@@ -85,9 +85,10 @@ CREATE TABLE blocklist (
 	PRIMARY KEY (username, jid)
 );
 `,
-	roomsSchema,   // 2: persistent multi-user chat rooms and affiliations (XEP-0045), rooms.go
-	archiveSchema, // 3: message archives of users and rooms, preferences (XEP-0313, XEP-0441), archive.go
-	pepSchema,     // 4: personal eventing nodes and items (XEP-0163), pep.go
+	roomsSchema,         // 2: persistent multi-user chat rooms and affiliations (XEP-0045), rooms.go
+	archiveSchema,       // 3: message archives of users and rooms, preferences (XEP-0313, XEP-0441), archive.go
+	pepSchema,           // 4: personal eventing nodes and items (XEP-0163), pep.go
+	archiveSearchSchema, // 5: indexes that count full-text matches without the heap, archive.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one
