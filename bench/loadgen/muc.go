@@ -203,9 +203,14 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 	// Drain: every occupant is to get every message; what has not arrived
 	// by the bound counts as lost.
 	var sent uint64
+	fewest, most := ^uint64(0), uint64(0)
 	for _, o := range occ[:ns] {
-		sent += o.sent.Load()
+		k := o.sent.Load()
+		sent += k
+		fewest, most = min(fewest, k), max(most, k)
 	}
+	// A server that serves its senders unfairly shows here first.
+	g.progress("%s: %d messages sent, between %d and %d by each sender", cfg.Server, sent, fewest, most)
 	want := sent * uint64(n)
 	drainEnd := time.Now().Add(drainBound)
 	for time.Now().Before(drainEnd) && !failed() {
