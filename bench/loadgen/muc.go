@@ -210,6 +210,7 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 		fewest, most = min(fewest, k), max(most, k)
 	}
 	// A server that serves its senders unfairly shows here first.
+	res.SenderFewest, res.SenderMost = fewest, most
 	g.progress("%s: %d messages sent, between %d and %d by each sender", cfg.Server, sent, fewest, most)
 	want := sent * uint64(n)
 	drainEnd := time.Now().Add(drainBound)

@@ -154,6 +154,10 @@ type Result struct {
 	Senders          int     `json:"senders,omitempty"`
 	JoinSecs         float64 `json:"join_s,omitempty"` // all occupants in the room, from the first join
 	DeliveriesPerSec float64 `json:"deliveries_per_s,omitempty"`
+	// SenderFewest and SenderMost are the fewest and most messages one
+	// sender sent (muc): far apart, the server starves some senders.
+	SenderFewest uint64 `json:"sender_fewest,omitempty"`
+	SenderMost   uint64 `json:"sender_most,omitempty"`
 
 	Conns        int     `json:"conns,omitempty"`
 	ConnsAlive   int     `json:"conns_alive,omitempty"`

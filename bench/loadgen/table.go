@@ -38,6 +38,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		row("occupants / senders / window", "%d / %d / %d", r.Occupants, r.Senders, r.Window)
 		row("all joined in", "%.2f s", r.JoinSecs)
 		row("messages sent / deliveries", "%d / %d", r.Sent, r.Delivered)
+		row("sent by one sender (fewest / most)", "%d / %d", r.SenderFewest, r.SenderMost)
 		row("lost / duplicated / late", "%d / %d / %d", r.Lost, r.Duplicated, r.OutOfOrder)
 		row("msgs/s / deliveries/s", "%.0f / %.0f", r.MsgsPerSec, r.DeliveriesPerSec)
 		row("latency p50 / p99 / p999 / max", "%.2f / %.2f / %.2f / %.2f ms", r.LatP50, r.LatP99, r.LatP999, r.LatMax)
