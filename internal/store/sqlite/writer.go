@@ -85,7 +85,8 @@ func (s *Store) run() {
 		case r := <-s.reqs:
 			batch = append(batch[:0], r)
 		}
-		s.commit(s.fill(batch))
+		batch = s.fill(batch)
+		s.commit(batch)
 		clear(batch) // drop references to finished requests
 	}
 }
