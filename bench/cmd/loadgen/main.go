@@ -2,6 +2,7 @@
 // prints the result as one JSON object (stdout) and a table (stderr):
 //
 //	loadgen -workload chat -port 5222 -users 100 -pairs 25 -duration 10s -pid $(pidof parley)
+//	loadgen -workload muc -port 5222 -users 500 -occupants 500 -senders 5 -window 16 -pid $(pidof parley)
 //
 // With -report it instead reads JSON results (one per line) and writes the
 // side-by-side Markdown report (bench/compare uses this).
