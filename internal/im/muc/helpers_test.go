@@ -26,23 +26,32 @@ type fakeSession struct {
 	got     []*xmlstream.Element
 	discard bool
 	n       int
+	// onSend, if set, runs after each delivery, outside mu.
+	onSend func()
 }
 
 func (s *fakeSession) JID() jid.JID { return s.jid }
 
 func (s *fakeSession) Send(b []byte) error {
+	s.record(b)
+	if s.onSend != nil {
+		s.onSend()
+	}
+	return nil
+}
+
+func (s *fakeSession) record(b []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
 	if s.discard {
-		return nil
+		return
 	}
 	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
 	if err != nil {
 		panic("unparseable bytes delivered: " + err.Error() + ": " + string(b))
 	}
 	s.got = append(s.got, el)
-	return nil
 }
 
 func (s *fakeSession) Terminate(*stanza.StreamError) {}

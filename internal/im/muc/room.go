@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -295,37 +296,68 @@ func (rm *room) sendTo(t *template, o *occupant) { rm.send(t, o.sessions...) }
 
 // flush sends what is queued, in order, without holding rm.mu while the
 // router works. One goroutine drains at a time; stanzas queued meanwhile
-// (also by a bounce that re-enters the room) are sent by that drainer.
+// (by other senders, whose flush returns at once, or by a bounce that
+// re-enters the room) are sent by the drainer. The caller drains at most
+// flushRounds batches and then hands the rest to a goroutine of its own:
+// in a busy room the queue may never run dry, and the caller is a
+// session's reader, whose own stream would go unread meanwhile.
 func (rm *room) flush(ctx context.Context) {
-	for {
-		rm.mu.Lock()
-		if rm.draining || len(rm.out) == 0 {
-			rm.mu.Unlock()
+	rm.mu.Lock()
+	if rm.draining || len(rm.out) == 0 {
+		rm.mu.Unlock()
+		return
+	}
+	rm.draining = true
+	rm.mu.Unlock()
+	for range flushRounds {
+		if !rm.sendQueued(ctx) {
 			return
 		}
-		batch := rm.out
-		rm.out = nil
-		rm.draining = true
-		rm.mu.Unlock()
-		var archive []delivery
-		for i := range batch {
-			d := batch[i]
-			switch {
-			case d.rec != nil:
-				archive = append(archive, d)
-			case d.to.IsZero():
-				rm.svc.opts.OnGroupchat(ctx, rm.jid, d.tpl.unaddressed())
-			default:
-				rm.svc.router.Send(ctx, d.tpl.stanza(d.to))
-			}
-			batch[i] = delivery{}
-		}
-		// After the deliveries, in the room's order, one write per batch.
-		rm.writeArchive(ctx, archive)
-		rm.mu.Lock()
-		rm.draining = false
-		rm.mu.Unlock()
 	}
+	// The drainer outlives this stanza: no deadline of its own, and no
+	// session's pending writes to add to (router.Defer then waits itself).
+	go rm.drain(router.WithPending(context.WithoutCancel(ctx), nil))
+}
+
+// flushRounds is how many batches a flushing caller sends itself: its own,
+// and one more for what its deliveries bounced back into the room.
+const flushRounds = 2
+
+// drain sends batches until the queue is empty.
+func (rm *room) drain(ctx context.Context) {
+	for rm.sendQueued(ctx) {
+	}
+}
+
+// sendQueued sends the queued batch and reports whether more was queued
+// meanwhile; if not, draining ends. The caller is the drainer.
+func (rm *room) sendQueued(ctx context.Context) bool {
+	rm.mu.Lock()
+	batch := rm.out
+	rm.out = nil
+	rm.mu.Unlock()
+	var archive []delivery
+	for i := range batch {
+		d := batch[i]
+		switch {
+		case d.rec != nil:
+			archive = append(archive, d)
+		case d.to.IsZero():
+			rm.svc.opts.OnGroupchat(ctx, rm.jid, d.tpl.unaddressed())
+		default:
+			rm.svc.router.Send(ctx, d.tpl.stanza(d.to))
+		}
+		batch[i] = delivery{}
+	}
+	// After the deliveries, in the room's order, one write per batch.
+	rm.writeArchive(ctx, archive)
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if len(rm.out) == 0 {
+		rm.draining = false
+		return false
+	}
+	return true
 }
 
 // unlockAndFlush releases rm.mu and sends what was queued under it.
