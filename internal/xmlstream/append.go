@@ -62,8 +62,16 @@ func appendAttr(dst []byte, name, value string) []byte {
 // values, XML 1.0 §2.11, §3.3.3) as character references so they survive a
 // round trip. Invalid UTF-8 becomes U+FFFD rather than ill-formed output.
 func appendEscaped(dst []byte, s string, attr bool) []byte {
+	// Most text (JIDs, ids, plain words) needs nothing: copy it whole.
+	plain := 0
+	for plain < len(s) && !mayEscape[s[plain]] {
+		plain++
+	}
+	if plain == len(s) {
+		return append(dst, s...)
+	}
 	last := 0
-	for i := 0; i < len(s); {
+	for i := plain; i < len(s); {
 		c := s[i]
 		var esc string
 		switch {
@@ -107,6 +115,22 @@ func appendEscaped(dst []byte, s string, attr bool) []byte {
 	}
 	return append(dst, s[last:]...)
 }
+
+// mayEscape marks the bytes appendEscaped may have to rewrite: markup,
+// control characters and the start of every multi-byte UTF-8 sequence
+// (which it validates).
+var mayEscape = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	for _, c := range "&<>'\"" {
+		t[c] = true
+	}
+	return t
+}()
 
 func appendRaw(dst []byte, e *Element, parentSpace string) []byte {
 	raw := e.Raw

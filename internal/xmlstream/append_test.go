@@ -108,3 +108,28 @@ func TestRemoveAttr(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendEscaped(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		text, attr string
+	}{
+		{"", "", ""},
+		{"juliet@example.com/balcony", "juliet@example.com/balcony", "juliet@example.com/balcony"},
+		{"a&b", "a&amp;b", "a&amp;b"},
+		{"<x>", "&lt;x&gt;", "&lt;x&gt;"},
+		{`it's "q"`, "it&apos;s &quot;q&quot;", "it&apos;s &quot;q&quot;"},
+		{"a\tb\nc\rd", "a\tb\nc&#13;d", "a&#9;b&#10;c&#13;d"},
+		{"nul\x00", "nul\uFFFD", "nul\uFFFD"},
+		{"café ☕", "café ☕", "café ☕"},
+		{"bad\xffutf8", "bad\uFFFDutf8", "bad\uFFFDutf8"},
+		{"\uFFFE", "\uFFFD", "\uFFFD"}, // not an XML character
+	} {
+		if got := string(appendEscaped([]byte("x"), tc.in, false)); got != "x"+tc.text {
+			t.Errorf("text %q: got %q, want %q", tc.in, got, "x"+tc.text)
+		}
+		if got := string(appendEscaped(nil, tc.in, true)); got != tc.attr {
+			t.Errorf("attr %q: got %q, want %q", tc.in, got, tc.attr)
+		}
+	}
+}
