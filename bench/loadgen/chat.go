@@ -218,24 +218,11 @@ func (p *pair) send(stop <-chan struct{}, window int, perSec float64, t0 time.Ti
 		default:
 		}
 		if limited {
-			left := budget.Add(-n)
-			if left < 0 {
-				n += left
-				if n <= 0 {
-					return nil
-				}
+			if n = claim(budget, n); n == 0 {
+				return nil
 			}
 		}
-		buf = buf[:0]
-		seq := p.sent.Load()
-		now := uint64(time.Since(base))
-		for k := int64(0); k < n; k++ {
-			buf = append(buf, prefix...)
-			buf = strconv.AppendUint(buf, seq+uint64(k), 10)
-			buf = append(buf, ' ')
-			buf = strconv.AppendUint(buf, now, 10)
-			buf = append(buf, "</body></message>"...)
-		}
+		buf = appendMessages(buf[:0], prefix, p.sent.Load(), uint64(time.Since(base)), n)
 		p.inflight.Add(n)
 		p.sent.Add(uint64(n))
 		if err := p.sender.Write(buf); err != nil {
@@ -332,4 +319,27 @@ func (g *gen) loginAll(ctx context.Context, n int, who func(i int) (int, string)
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// claim takes up to n messages from a run's budget and returns how many it
+// got (0 once the budget is spent).
+func claim(budget *atomic.Int64, n int64) int64 {
+	if left := budget.Add(-n); left < 0 {
+		n = max(n+left, 0)
+	}
+	return n
+}
+
+// appendMessages appends n messages made of prefix, consecutive sequence
+// numbers from seq and the send time now (ns since the run's base), and
+// the closing tags.
+func appendMessages(buf, prefix []byte, seq, now uint64, n int64) []byte {
+	for k := range uint64(n) {
+		buf = append(buf, prefix...)
+		buf = strconv.AppendUint(buf, seq+k, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendUint(buf, now, 10)
+		buf = append(buf, "</body></message>"...)
+	}
+	return buf
 }

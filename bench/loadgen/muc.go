@@ -342,24 +342,11 @@ func (o *mucOccupant) send(stop <-chan struct{}, room string, window int, budget
 		default:
 		}
 		if limited {
-			left := budget.Add(-n)
-			if left < 0 {
-				n += left
-				if n <= 0 {
-					return nil
-				}
+			if n = claim(budget, n); n == 0 {
+				return nil
 			}
 		}
-		buf = buf[:0]
-		seq := o.sent.Load()
-		now := uint64(time.Since(base))
-		for k := int64(0); k < n; k++ {
-			buf = append(buf, prefix...)
-			buf = strconv.AppendUint(buf, seq+uint64(k), 10)
-			buf = append(buf, ' ')
-			buf = strconv.AppendUint(buf, now, 10)
-			buf = append(buf, "</body></message>"...)
-		}
+		buf = appendMessages(buf[:0], prefix, o.sent.Load(), uint64(time.Since(base)), n)
 		o.inflight.Add(n)
 		o.sent.Add(uint64(n))
 		if err := o.c.Write(buf); err != nil {
