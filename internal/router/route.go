@@ -214,7 +214,8 @@ func (r *Router) observeIncoming(ctx context.Context, st *stanza.Stanza, to []Se
 // serverIQ dispatches an IQ to the handler of its payload namespace.
 func (r *Router) serverIQ(ctx context.Context, st *stanza.Stanza) {
 	if st.Type != "get" && st.Type != "set" {
-		return // results and errors addressed to the server: nothing waits
+		r.answered(st) // results and errors: a Query may wait for it
+		return
 	}
 	h := r.iq[st.Payload().Space]
 	if h == nil {

@@ -98,6 +98,7 @@ type Router struct {
 	inbound    []Interceptor
 	observers  []MessageObserver
 	features   []string
+	queries    queries
 	log        *slog.Logger
 
 	// OnError, if set, counts routing errors by condition (metrics).

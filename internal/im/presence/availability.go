@@ -18,6 +18,9 @@ func (h *Handler) broadcast(ctx context.Context, st *stanza.Stanza) {
 	}
 	if st.Type == "unavailable" {
 		h.router.SetAvailability(full, false, 0, nil)
+		if h.OnUnavailable != nil {
+			h.OnUnavailable(full)
+		}
 		s := h.take(full)
 		var directed map[jid.JID]struct{}
 		if s != nil {
@@ -49,10 +52,12 @@ func (h *Handler) broadcast(ctx context.Context, st *stanza.Stanza) {
 	// §4.2.2: to all the user's available resources, including the one
 	// that sent it (an entity is implicitly subscribed to itself).
 	h.toOwn(full.Bare(), st)
-	if prev.Available {
-		return
+	if !prev.Available {
+		h.initial(ctx, full, prio, publishers)
 	}
-	h.initial(ctx, full, prio, publishers)
+	if h.OnAvailable != nil {
+		h.OnAvailable(ctx, st, !prev.Available)
+	}
 }
 
 // initial completes initial presence (RFC 6121 §4.2.2): probes, the

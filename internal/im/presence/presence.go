@@ -32,6 +32,14 @@ type Handler struct {
 	// OnInitialPresence, if set, is called after a session's initial
 	// presence has been broadcast (offline message delivery hooks here).
 	OnInitialPresence func(ctx context.Context, full jid.JID, priority int8)
+	// OnAvailable, if set, is called after a session's available
+	// presence (st, from its full JID) has been broadcast; initial tells
+	// whether the session was unavailable before. PEP reads entity
+	// capabilities (XEP-0115) here.
+	OnAvailable func(ctx context.Context, st *stanza.Stanza, initial bool)
+	// OnUnavailable, if set, is called when a session stops being
+	// available: unavailable presence, or the session's end.
+	OnUnavailable func(full jid.JID)
 
 	mu       sync.Mutex                // guards sessions
 	sessions map[jid.JID]*sessionState // by full JID
@@ -107,6 +115,9 @@ func (h *Handler) Inbound(ctx context.Context, st *stanza.Stanza) {
 // behalf), and drops what presence remembered of it.
 func (h *Handler) Ended(ctx context.Context, res router.Resource) {
 	full := res.Session.JID()
+	if h.OnUnavailable != nil {
+		h.OnUnavailable(full)
+	}
 	s := h.take(full)
 	var directed map[jid.JID]struct{}
 	if s != nil {
