@@ -66,7 +66,12 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
 	// lists, avatars.
-	pep.New(r, st, rosters, log.With("component", "pep")).Register(r)
+	events := pep.New(r, st, rosters, log.With("component", "pep"))
+	events.Register(r)
+	// Entity capabilities (XEP-0115) in presence say which notifications
+	// a session wants (XEP-0163 §4.2).
+	pres.OnAvailable, pres.OnUnavailable = events.Available, events.Unavailable
+	s.pep = events
 	discoItems.AddAccountFeature(pep.Features()...)
 	discoItems.AddAccountIdentity("pubsub", "pep") // XEP-0163 §6.1
 

@@ -43,6 +43,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	tls     *tls.Config
 	offline router.Offline
+	pep     interface{ Close() } // caps lookups under way, stopped at Stop
 
 	mu        sync.Mutex // guards listeners and addrs
 	listeners []net.Listener
@@ -218,6 +219,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	s.serving.Wait()
+	if s.pep != nil {
+		s.pep.Close()
+	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
 	}

@@ -12,11 +12,27 @@
 // all, max_items, by id) subject to the access model (§4.5), node
 // configuration and deletion by the owner (pubsub#owner, §8.2, §8.4).
 //
-// Notifications (§7.1.2.1) go to the owner's available resources and, for
-// open and presence nodes, to the available resources of contacts with a
-// presence subscription to the owner. This approximates XEP-0163 §4.3's
-// +notify filtering (no entity capabilities are evaluated): a whitelist
-// node, such as bookmarks, notifies only the owner's own resources.
-// Subscriptions (§6.1) and sending the last item on presence (XEP-0163
-// §4.3.4) are not implemented; clients read the items they need.
+// Notifications (§7.1.2.1) follow XEP-0163 §4: they go to the available
+// resources, with non-negative priority, of the owner and, for open and
+// presence nodes, of contacts with a presence subscription to the owner,
+// that asked for them: their entity capabilities (XEP-0115) include the
+// node's name with "+notify" (§4.2 filtered notifications; the owner's own
+// resources are filtered too, §4 item 3). A whitelist node, such as
+// bookmarks, notifies only the owner's resources. When a resource becomes
+// available, or its caps become known, it gets the last published item of
+// each node it newly asks for, of its own account and of the local
+// contacts whose presence it receives, as the access model allows
+// (§4.3.4); a presence update with the same caps sends nothing again.
+//
+// Caps are learned from the available presence of local sessions
+// (presence.Handler.OnAvailable): a verification string already verified
+// is taken from a cache shared by all sessions (LRU, maxCaps entries);
+// otherwise the service asks the session for disco#info at node#ver
+// through router.Query and caches the answer only if it hashes to the
+// ver (XEP-0115 §5.1, §5.4; sha-1, sha-256, sha-512; other algorithms and
+// legacy caps are ignored). If the answer fails or never comes
+// (DiscoTimeout), the next session that sent the same ver is asked.
+// Remote contacts' caps are not seen (no s2s yet). Subscriptions (§6.1)
+// and communications blocking of notifications (§4.3.3 item 3) are not
+// implemented.
 package pep

@@ -2,12 +2,16 @@ package pep_test
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/im/pep"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -32,6 +36,45 @@ func login(t *testing.T, srv *testserver.Server, user, resource string) *xmpptes
 	}
 	return c
 }
+
+// loginWithCaps logs in and sends presence with entity capabilities
+// (XEP-0115) for features, answering the server's disco#info query the
+// way a client does (§6.2), so that the ver verifies.
+func loginWithCaps(t *testing.T, srv *testserver.Server, user, resource string, features ...string) *xmpptest.Client {
+	t.Helper()
+	c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
+	if err != nil {
+		t.Fatalf("login %s/%s: %v", user, resource, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	features = slices.Sorted(slices.Values(features))
+	s := "client/phone//omemo test<"
+	for _, f := range features {
+		s += f + "<"
+	}
+	sum := sha1.Sum([]byte(s))
+	ver := base64.StdEncoding.EncodeToString(sum[:])
+	if err := c.Send(`<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:parley:test' ver='` + ver + `'/></presence>`); err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Expect(wait, func(el *xmlstream.Element) bool {
+		return el.Name == "iq" && el.Get("type") == "get" && el.Child("query", pep.NSDiscoInfo) != nil
+	})
+	if err != nil {
+		t.Fatalf("%s/%s: no disco#info query: %v", user, resource, err)
+	}
+	answer := `<iq type='result' to='` + q.Get("from") + `' id='` + q.Get("id") + `'><query xmlns='` + pep.NSDiscoInfo +
+		`' node='urn:parley:test#` + ver + `'><identity category='client' type='phone' name='omemo test'/>`
+	for _, f := range features {
+		answer += `<feature var='` + f + `'/>`
+	}
+	if err := c.Send(answer + `</query></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func isEvent(el *xmlstream.Element) bool { return el.Child("event", pep.NSEvent) != nil }
 
 // publishOptions is XEP-0402 §3's form (and what Conversations sends).
 func publishOptions(access string) string {
@@ -80,7 +123,7 @@ func TestBookmarksOverTCP(t *testing.T) {
 	for _, u := range []string{"alice", "bob"} {
 		srv.AddUser(t, u, password)
 	}
-	desk := login(t, srv, "alice", "desk")
+	desk := loginWithCaps(t, srv, "alice", "desk", bookmarks+"+notify")
 
 	info := iq(t, desk, "get", "", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
 	if s := info.String(); !strings.Contains(s, "category='pubsub' type='pep'") || !strings.Contains(s, pep.NS+"#publish") {
@@ -92,7 +135,9 @@ func TestBookmarksOverTCP(t *testing.T) {
 	if res.Get("type") != "result" || !strings.Contains(res.String(), "id='"+room+"'") {
 		t.Fatalf("publish: %s", res)
 	}
-	// XEP-0060 §7.1.2.1: the owner's resources are notified.
+	// XEP-0060 §7.1.2.1: the owner's resources are notified (those that
+	// asked, XEP-0163 §4.2; should the caps be learned after the
+	// publish, the last item comes instead, §4.3.4).
 	ev, err := desk.Expect(wait, func(el *xmlstream.Element) bool { return el.Child("event", pep.NSEvent) != nil })
 	if err != nil || !strings.Contains(ev.String(), "autojoin='true'") {
 		t.Fatalf("notification: %v %s", err, ev)
@@ -151,5 +196,56 @@ func TestBookmarksOverTCP(t *testing.T) {
 	// No such node.
 	if res := iq(t, phone, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='nope'/></pubsub>`); condition(res) != "item-not-found" {
 		t.Fatalf("unknown node: %s", res)
+	}
+}
+
+// TestOMEMODeviceListOverTCP: XEP-0163 §4.2-4.3 as OMEMO clients rely on
+// them. A contact's client whose caps include the device list's +notify
+// gets the last device list at login and every update; a client
+// without it gets neither.
+func TestOMEMODeviceListOverTCP(t *testing.T) {
+	const devices = "eu.siacs.conversations.axolotl.devicelist"
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	ctx := context.Background()
+	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
+		if _, err := srv.Store().PutRosterItem(ctx, p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(id string) string {
+		return `<pubsub xmlns='` + pep.NS + `'><publish node='` + devices + `'><item id='current'><list xmlns='eu.siacs.conversations.axolotl'><device id='` +
+			id + `'/></list></item></publish>` + publishOptions("open") + `</pubsub>`
+	}
+	phone := loginWithCaps(t, srv, "alice", "phone", "http://jabber.org/protocol/disco#info", devices+"+notify")
+	if res := iq(t, phone, "set", "", list("1001")); res.Get("type") != "result" {
+		t.Fatalf("publish: %s", res)
+	}
+
+	// Bob's OMEMO client logs in: the last device list arrives.
+	omemo := loginWithCaps(t, srv, "bob", "omemo", "http://jabber.org/protocol/disco#info", devices, devices+"+notify")
+	ev, err := omemo.Expect(wait, isEvent)
+	if err != nil || !strings.Contains(ev.String(), "<device id='1001'/>") || ev.Get("from") != "alice@localhost" {
+		t.Fatalf("last item at login: %v %s", err, ev)
+	}
+	// A client of bob's without the +notify feature.
+	plain := loginWithCaps(t, srv, "bob", "plain", "http://jabber.org/protocol/disco#info", devices)
+
+	if res := iq(t, phone, "set", "", list("1002")); res.Get("type") != "result" {
+		t.Fatalf("publish: %s", res)
+	}
+	_, err = omemo.Expect(wait, func(el *xmlstream.Element) bool {
+		return isEvent(el) && strings.Contains(el.String(), "<device id='1002'/>")
+	})
+	if err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	// The plain client got neither: a round trip after the update shows
+	// nothing came before it.
+	iq(t, plain, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+	if ev, err := plain.Expect(100*time.Millisecond, isEvent); err == nil {
+		t.Fatalf("a client without +notify got %s", ev)
 	}
 }

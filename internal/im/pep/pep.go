@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -44,6 +46,8 @@ type Roster interface {
 type Router interface {
 	Resources(bare jid.JID) []router.Resource
 	DeliverTo(full jid.JID, st *stanza.Stanza) bool
+	IsLocal(j jid.JID) bool
+	Query(ctx context.Context, iq *stanza.Stanza) (*stanza.Stanza, error)
 }
 
 // Module is the PEP service of every local account.
@@ -52,14 +56,32 @@ type Module struct {
 	router Router
 	roster Roster
 	log    *slog.Logger
+
+	// DiscoTimeout bounds the wait for a disco#info answer (XEP-0115
+	// §6.2); zero means the package's DiscoTimeout. Set before use.
+	DiscoTimeout time.Duration
+
+	caps      *capsCache
+	interests interestTable
+
+	// ctx ends the caps lookups (discover goroutines, counted by wg) at
+	// Close.
+	ctx  context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
 }
 
-// New returns the service; install it with Register.
+// New returns the service; install it with Register and its presence
+// hooks (Available, Unavailable), and Close it at shutdown.
 func New(r Router, s Store, roster Roster, log *slog.Logger) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Module{store: s, router: r, roster: roster, log: log}
+	m := &Module{store: s, router: r, roster: roster, log: log, caps: newCapsCache(maxCaps)}
+	m.interests.sessions = make(map[jid.JID]*interest)
+	m.interests.waiting = make(map[string][]jid.JID)
+	m.ctx, m.stop = context.WithCancel(context.Background())
+	return m
 }
 
 // Register installs the pubsub and pubsub#owner IQ handlers.
@@ -74,7 +96,8 @@ func Features() []string {
 	f := []string{NS, NS + "#publish-options"}
 	for _, v := range []string{"publish", "auto-create", "persistent-items", "retrieve-items",
 		"retract-items", "delete-nodes", "config-node", "access-open", "access-presence",
-		"access-whitelist", "item-ids", "multi-items", "last-published"} {
+		"access-whitelist", "item-ids", "multi-items", "last-published",
+		"auto-subscribe", "filtered-notifications", "presence-notifications"} {
 		f = append(f, NS+"#"+v)
 	}
 	return f
@@ -386,9 +409,11 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req *xmlstream.El
 	return xmlstream.New("pubsub", NS).Add(out), nil
 }
 
-// notify sends an event to the owner's available resources and, for open
-// and presence nodes, to those of contacts subscribed to the owner's
-// presence (§7.1.2.1; see the package comment on +notify).
+// notify sends an event to the available resources, with non-negative
+// priority, of the owner and, for open and presence nodes, of contacts
+// subscribed to the owner's presence, that asked for the node's
+// notifications in their entity capabilities (XEP-0163 §4.2, §4.3.2; the
+// owner's resources are filtered too, §4 item 3).
 func (m *Module) notify(ctx context.Context, own jid.JID, n store.PEPNode, ev *xmlstream.Element) {
 	to := []jid.JID{own}
 	if n.AccessModel != store.AccessWhitelist && m.roster != nil {
@@ -400,13 +425,10 @@ func (m *Module) notify(ctx context.Context, own jid.JID, n store.PEPNode, ev *x
 	}
 	for _, bare := range to {
 		for _, r := range m.router.Resources(bare) {
-			if !r.Available {
-				continue
-			}
 			full := r.Session.JID()
-			msg := stanza.New(stanza.Message, own, full, "headline", stanza.NewID())
-			msg.El.Add(ev)
-			m.router.DeliverTo(full, msg)
+			if r.Available && r.Priority >= 0 && m.wants(full, n.Node) {
+				m.send(own, full, ev)
+			}
 		}
 	}
 }

@@ -1,0 +1,258 @@
+package pep
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// DiscoTimeout is how long the service waits, unless Module.DiscoTimeout
+// says otherwise, for a client to answer the disco#info query that
+// verifies its entity capabilities.
+const DiscoTimeout = 20 * time.Second
+
+// maxDiscovering bounds the verification strings being discovered at
+// once; beyond it a new one is not looked up (its sessions get no
+// notifications until it is sent again).
+const maxDiscovering = 256
+
+// interest is what the service knows of one available session's wishes
+// (XEP-0163 §4.2): its caps and the nodes it wants notifications of.
+type interest struct {
+	key    string          // "algo ver" of its caps; "" without usable caps
+	node   string          // the caps' node, to ask node#ver (XEP-0115 §6.2)
+	notify map[string]bool // nil until the caps are known
+}
+
+// interests keeps the sessions' interests and the caps being discovered.
+type interestTable struct {
+	mu       sync.Mutex // guards sessions and waiting
+	sessions map[jid.JID]*interest
+	// waiting holds, for each ver being discovered, the sessions that
+	// sent it; the first is asked, the next if its answer fails.
+	waiting map[string][]jid.JID
+}
+
+// Available is the presence hook (presence.Handler.OnAvailable) for
+// available presence broadcast by a local session: it learns the
+// session's caps, looking them up if the ver is unknown, and sends the
+// last published items of the nodes it newly wants (XEP-0163 §4.3.2-4).
+func (m *Module) Available(ctx context.Context, st *stanza.Stanza, initial bool) {
+	full := st.From
+	algo, node, ver, ok := capsOf(st)
+	key := ""
+	if ok {
+		key = algo + " " + ver
+	}
+	notify, known := m.caps.get(key)
+	t := &m.interests
+	t.mu.Lock()
+	s := t.sessions[full]
+	if s != nil && !initial && s.key == key {
+		t.mu.Unlock()
+		return // a presence update with the same caps: nothing new
+	}
+	var before map[string]bool
+	if s != nil && !initial {
+		before = s.notify
+	}
+	s = &interest{key: key, node: node}
+	t.sessions[full] = s
+	switch {
+	case key == "":
+		s.notify = map[string]bool{}
+	case known:
+		s.notify = notify
+	case t.waiting[key] != nil:
+		t.waiting[key] = append(t.waiting[key], full)
+	case len(t.waiting) < maxDiscovering:
+		t.waiting[key] = []jid.JID{full}
+		m.wg.Add(1)
+		go m.discover(key)
+	}
+	t.mu.Unlock()
+	if s.notify != nil {
+		m.sendLast(ctx, full, added(before, s.notify))
+	}
+}
+
+// Unavailable is the presence hook for a session that stopped being
+// available.
+func (m *Module) Unavailable(full jid.JID) {
+	m.interests.mu.Lock()
+	delete(m.interests.sessions, full)
+	m.interests.mu.Unlock()
+}
+
+// Close stops the caps lookups under way and waits for them.
+func (m *Module) Close() {
+	m.stop()
+	m.wg.Wait()
+}
+
+// wants reports whether an available session asked for notifications of
+// a node (XEP-0163 §4.2: its caps include node+notify).
+func (m *Module) wants(full jid.JID, node string) bool {
+	m.interests.mu.Lock()
+	defer m.interests.mu.Unlock()
+	s := m.interests.sessions[full]
+	return s != nil && s.notify[node]
+}
+
+// added is the nodes in now but not in before.
+func added(before, now map[string]bool) map[string]bool {
+	if len(before) == 0 {
+		return now
+	}
+	out := make(map[string]bool)
+	for n := range now {
+		if !before[n] {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// discover asks the sessions waiting for a ver, one at a time, for their
+// disco#info at node#ver (XEP-0115 §6.2) until an answer verifies; then
+// the ver is cached and every waiting session learns its interests.
+func (m *Module) discover(key string) {
+	defer m.wg.Done()
+	t := &m.interests
+	for {
+		t.mu.Lock()
+		var ask jid.JID
+		var node string
+		ws := t.waiting[key]
+		for len(ws) > 0 && ask.IsZero() {
+			if s := t.sessions[ws[0]]; s != nil && s.key == key && s.notify == nil {
+				ask, node = ws[0], s.node
+			}
+			ws = ws[1:]
+		}
+		if ask.IsZero() || m.ctx.Err() != nil {
+			delete(t.waiting, key)
+			t.mu.Unlock()
+			return
+		}
+		t.waiting[key] = ws
+		t.mu.Unlock()
+
+		notify, ok := m.verify(ask, node, key)
+		if !ok {
+			continue
+		}
+		m.caps.put(key, notify)
+		t.mu.Lock()
+		ws = append(t.waiting[key], ask)
+		delete(t.waiting, key)
+		var learned []jid.JID
+		for _, full := range ws {
+			if s := t.sessions[full]; s != nil && s.key == key && s.notify == nil {
+				s.notify = notify
+				learned = append(learned, full)
+			}
+		}
+		t.mu.Unlock()
+		for _, full := range learned {
+			m.sendLast(m.ctx, full, notify)
+		}
+		return
+	}
+}
+
+// verify asks full for its disco#info at node#ver and checks that the
+// answer hashes to ver (XEP-0115 §5.4); it returns the interests the
+// answer states.
+func (m *Module) verify(full jid.JID, node, key string) (map[string]bool, bool) {
+	algo, ver, _ := cutKey(key)
+	wait := m.DiscoTimeout
+	if wait <= 0 {
+		wait = DiscoTimeout
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, wait)
+	defer cancel()
+	q := stanza.New(stanza.IQ, jid.JID{}, full, "get", "")
+	q.El.Add(xmlstream.New("query", NSDiscoInfo, "node", node+"#"+ver))
+	res, err := m.router.Query(ctx, q)
+	if err != nil || res.Type != "result" {
+		m.log.Debug("pep: caps not discovered", "jid", full.String(), "err", err)
+		return nil, false
+	}
+	query := res.El.Child("query", NSDiscoInfo)
+	if got, ok := verString(algo, query); !ok || got != ver {
+		m.log.Info("pep: caps do not verify", "jid", full.String(), "ver", ver)
+		return nil, false
+	}
+	return interests(query), true
+}
+
+func cutKey(key string) (algo, ver string, ok bool) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == ' ' {
+			return key[:i], key[i+1:], true
+		}
+	}
+	return "", key, false
+}
+
+// sendLast sends a newly available (or newly interested) session the
+// last published item of each node it wants, of its own account and of
+// each contact whose presence it receives, as the node's access model
+// allows (XEP-0163 §4.3.4).
+func (m *Module) sendLast(ctx context.Context, full jid.JID, nodes map[string]bool) {
+	if len(nodes) == 0 {
+		return
+	}
+	owners := []jid.JID{full.Bare()}
+	if m.roster != nil {
+		_, publishers, err := m.roster.Audience(ctx, full.Bare())
+		if err != nil {
+			m.log.Error("pep: roster for last items", "jid", full.String(), "err", err)
+		}
+		for _, p := range publishers {
+			if p != full.Bare() && m.router.IsLocal(p) {
+				owners = append(owners, p)
+			}
+		}
+	}
+	for _, own := range owners {
+		ns, err := m.store.PEPNodes(ctx, own.Local())
+		if err != nil {
+			m.log.Error("pep: nodes for last items", "jid", own.String(), "err", err)
+			continue
+		}
+		for _, n := range ns {
+			if !nodes[n.Node] || !n.PersistItems {
+				continue
+			}
+			if ok, err := m.mayRead(ctx, own, full, n); err != nil || !ok {
+				continue
+			}
+			items, err := m.store.PEPItems(ctx, own.Local(), n.Node, nil, 1)
+			if err != nil || len(items) == 0 {
+				continue
+			}
+			it := items[len(items)-1]
+			m.send(own, full, lastItemEvent(own, n.Node, it))
+		}
+	}
+}
+
+func lastItemEvent(own jid.JID, node string, it store.PEPItem) *xmlstream.Element {
+	return xmlstream.New("event", NSEvent).Add(xmlstream.New("items", NSEvent, "node", node).Add(
+		xmlstream.New("item", NSEvent, "id", it.ID, "publisher", own.String()).Add(&xmlstream.Element{Raw: it.Payload})))
+}
+
+// send delivers one event notification to a session (XEP-0163 §4.3.1:
+// from the owner's bare JID, as a headline).
+func (m *Module) send(own, full jid.JID, ev *xmlstream.Element) {
+	msg := stanza.New(stanza.Message, own, full, "headline", stanza.NewID())
+	msg.El.Add(ev)
+	m.router.DeliverTo(full, msg)
+}

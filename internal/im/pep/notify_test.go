@@ -1,0 +1,243 @@
+package pep
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/im/imtest"
+	"parley/internal/im/presence"
+	"parley/internal/im/roster"
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/store/sqlite"
+)
+
+const devices = "eu.siacs.conversations.axolotl.devicelist"
+
+type env struct {
+	r *router.Router
+	m *Module
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true}, log)
+	rosters := imtest.NewRosters()
+	for _, p := range [][2]string{{"alice", "bob@example.com"}, {"bob", "alice@example.com"}} {
+		if _, err := rosters.PutRosterItem(context.Background(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rm := roster.New(rosters, r, roster.Limits{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, u := range []string{"alice", "bob"} {
+		if err := st.CreateUser(context.Background(), store.User{Username: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := New(r, st, rm, log)
+	m.Register(r)
+	t.Cleanup(m.Close)
+	pres := presence.New(r, rm, log)
+	pres.OnAvailable, pres.OnUnavailable = m.Available, m.Unavailable
+	r.SetPresence(pres)
+	return &env{r: r, m: m}
+}
+
+func (e *env) bind(t *testing.T, full string) *imtest.Session {
+	s := imtest.NewSession(t, full)
+	e.r.Bind(s)
+	return s
+}
+
+func (e *env) send(t *testing.T, s *imtest.Session, xml string) {
+	t.Helper()
+	st := imtest.Parse(t, xml)
+	st.SetFrom(s.JID())
+	e.r.Route(context.Background(), st)
+}
+
+// caps is a client's disco#info and the <c/> that announces it.
+func caps(features ...string) (query, c string) {
+	slices.Sort(features)
+	s := "client/phone//test<"
+	query = `<query xmlns='http://jabber.org/protocol/disco#info' node='urn:test#VER'><identity category='client' type='phone' name='test'/>`
+	for _, f := range features {
+		s += f + "<"
+		query += `<feature var='` + f + `'/>`
+	}
+	sum := sha1.Sum([]byte(s))
+	ver := base64.StdEncoding.EncodeToString(sum[:])
+	query = strings.Replace(query+`</query>`, "VER", ver, 1)
+	return query, `<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:test' ver='` + ver + `'/>`
+}
+
+// await waits for a session to be sent a stanza that match accepts.
+func await(t *testing.T, s *imtest.Session, match func(*stanza.Stanza) bool) *stanza.Stanza {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, st := range s.Take() {
+			if match(st) {
+				return st
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("%s got nothing that matches", s.JID())
+	return nil
+}
+
+func isDisco(st *stanza.Stanza) bool {
+	return st.Kind == stanza.IQ && st.Type == "get" && st.El.Child("query", NSDiscoInfo) != nil
+}
+
+// events returns the items nodes of the notifications a session got.
+func events(s *imtest.Session) []string {
+	var out []string
+	for _, st := range s.Take() {
+		if ev := st.El.Child("event", NSEvent); ev != nil {
+			out = append(out, ev.FirstChild().Get("node")+" "+ev.String())
+		}
+	}
+	return out
+}
+
+func publish(t *testing.T, e *env, s *imtest.Session, node, id string) {
+	t.Helper()
+	e.send(t, s, `<iq xmlns='jabber:client' type='set' id='p'><pubsub xmlns='`+NS+`'><publish node='`+node+`'><item id='`+id+`'><list xmlns='eu.siacs.conversations.axolotl'><device id='`+id+`'/></list></item></publish></pubsub></iq>`)
+	got := s.Take()
+	if !slices.ContainsFunc(got, func(st *stanza.Stanza) bool { return st.Kind == stanza.IQ && st.Type == "result" }) {
+		t.Fatalf("publish: %v", got)
+	}
+	for _, st := range got { // keep what else it got for the caller
+		if st.Kind != stanza.IQ {
+			s.Send(st.Bytes())
+		}
+	}
+}
+
+// TestFilteredNotifications: XEP-0163 §4.2-4.3. A session's caps are
+// verified once by disco#info and then cached for everyone; only
+// sessions whose caps include node+notify get notifications, including
+// the owner's own; a newly available one gets the last item, once.
+func TestFilteredNotifications(t *testing.T) {
+	e := newEnv(t)
+	query, c := caps("http://jabber.org/protocol/disco#info", devices, devices+"+notify")
+	_, cOther := caps("urn:other+notify")
+	a1 := e.bind(t, "alice@example.com/one")
+	a2 := e.bind(t, "alice@example.com/two")
+	b1 := e.bind(t, "bob@example.com/b")
+	b2 := e.bind(t, "bob@example.com/c")
+
+	e.send(t, a2, `<presence xmlns='jabber:client'/>`) // no caps
+	publish(t, e, a2, devices, "1")
+	if got := events(a2); len(got) != 0 {
+		t.Fatalf("a session without caps got %q", got)
+	}
+
+	// Bob's session announces unknown caps: the server asks it, it
+	// answers, the caps verify and it gets alice's last device list.
+	e.send(t, b1, `<presence xmlns='jabber:client'>`+c+`</presence>`)
+	q := await(t, b1, isDisco)
+	if q.From.String() != "example.com" || !strings.HasPrefix(q.El.Child("query", NSDiscoInfo).Get("node"), "urn:test#") {
+		t.Fatalf("disco query %s", q.El)
+	}
+	e.send(t, b1, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+	last := await(t, b1, func(st *stanza.Stanza) bool { return st.El.Child("event", NSEvent) != nil })
+	if !strings.Contains(last.El.String(), "<device id='1'/>") || last.From.String() != "alice@example.com" {
+		t.Fatalf("last item: %s", last.El)
+	}
+	if e.m.caps.len() != 1 {
+		t.Fatalf("caps cached: %d", e.m.caps.len())
+	}
+
+	// Alice's session with the same caps: no query, the last item of
+	// her own node at once. A session without +notify for it: nothing.
+	e.send(t, a1, `<presence xmlns='jabber:client'>`+c+`</presence>`)
+	got := a1.Take()
+	if slices.ContainsFunc(got, isDisco) || !strings.Contains(imtest.Stanzas(got).String(), "<device id='1'/>") {
+		t.Fatalf("alice/one got %s", imtest.Stanzas(got))
+	}
+	e.send(t, b2, `<presence xmlns='jabber:client'>`+cOther+`</presence>`)
+	q = await(t, b2, isDisco)
+	e.send(t, b2, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+strings.Replace(query, devices+"+notify", "urn:other+notify", 1)+`</iq>`)
+
+	// A presence update with the same caps sends nothing again.
+	e.send(t, b1, `<presence xmlns='jabber:client'><show>away</show>`+c+`</presence>`)
+	if got := events(b1); len(got) != 0 {
+		t.Fatalf("last item resent on a presence update: %q", got)
+	}
+
+	publish(t, e, a2, devices, "2")
+	for _, s := range []*imtest.Session{a1, b1} {
+		if got := events(s); len(got) != 1 || !strings.Contains(got[0], "<device id='2'/>") {
+			t.Errorf("%s got %q", s.JID(), got)
+		}
+	}
+	for _, s := range []*imtest.Session{a2, b2} {
+		if got := events(s); len(got) != 0 {
+			t.Errorf("%s (not interested) got %q", s.JID(), got)
+		}
+	}
+	// Whitelist nodes reach the owner's interested resources only.
+	e.send(t, a2, `<iq xmlns='jabber:client' type='set' id='w'><pubsub xmlns='`+NS+`'><publish node='`+devices+`x'><item id='1'><x xmlns='x'/></item></publish></pubsub></iq>`)
+	if got := events(b1); len(got) != 0 {
+		t.Errorf("bob got a node he did not ask for: %q", got)
+	}
+}
+
+// TestBadCaps: a ver the answer does not hash to is not cached and the
+// session gets no notifications; a query never answered times out and
+// leaves nothing behind.
+func TestBadCaps(t *testing.T) {
+	e := newEnv(t)
+	e.m.DiscoTimeout = 50 * time.Millisecond
+	query, c := caps(devices + "+notify")
+	a := e.bind(t, "alice@example.com/one")
+	b := e.bind(t, "bob@example.com/b")
+
+	forged := strings.Replace(c, "ver='", "ver='AAAA", 1)
+	e.send(t, a, `<presence xmlns='jabber:client'>`+forged+`</presence>`)
+	q := await(t, a, isDisco)
+	e.send(t, a, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+
+	e.send(t, b, `<presence xmlns='jabber:client'>`+c+`</presence>`)
+	await(t, b, isDisco) // never answered
+
+	deadline := time.Now().Add(5 * time.Second)
+	for e.r.Outstanding() > 0 || e.discovering() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still pending: %d queries, %d discoveries", e.r.Outstanding(), e.discovering())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := e.m.caps.len(); n != 0 {
+		t.Fatalf("%d caps cached", n)
+	}
+	publish(t, e, a, devices, "1")
+	if got := append(events(a), events(b)...); len(got) != 0 {
+		t.Errorf("sessions with unverified caps got %q", got)
+	}
+}
+
+func (e *env) discovering() int {
+	e.m.interests.mu.Lock()
+	defer e.m.interests.mu.Unlock()
+	return len(e.m.interests.waiting)
+}
