@@ -67,6 +67,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
 	// lists, avatars.
 	events := pep.New(r, st, rosters, log.With("component", "pep"))
+	events.Blocks = blocks.Blocks
 	events.Register(r)
 	// Entity capabilities (XEP-0115) in presence say which notifications
 	// a session wants (XEP-0163 §4.2).

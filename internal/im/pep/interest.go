@@ -239,7 +239,7 @@ func (m *Module) sendLast(ctx context.Context, full jid.JID, nodes map[string]bo
 				continue
 			}
 			it := items[len(items)-1]
-			m.send(own, full, lastItemEvent(own, n.Node, it))
+			m.send(ctx, own, full, lastItemEvent(own, n.Node, it))
 		}
 	}
 }
@@ -250,9 +250,31 @@ func lastItemEvent(own jid.JID, node string, it store.PEPItem) *xmlstream.Elemen
 }
 
 // send delivers one event notification to a session (XEP-0163 §4.3.1:
-// from the owner's bare JID, as a headline).
-func (m *Module) send(own, full jid.JID, ev *xmlstream.Element) {
+// from the owner's bare JID, as a headline), unless either side has
+// blocked the other (XEP-0163 §4.3.3; XEP-0191 §3.3).
+func (m *Module) send(ctx context.Context, own, full jid.JID, ev *xmlstream.Element) {
+	if m.blocked(ctx, own, full) {
+		return
+	}
 	msg := stanza.New(stanza.Message, own, full, "headline", stanza.NewID())
 	msg.El.Add(ev)
 	m.router.DeliverTo(full, msg)
+}
+
+// blocked reports whether the owner blocks the recipient or a local
+// recipient blocks the owner. When the list cannot be read the event is
+// not sent: a missed notification is better than one to a blocked contact.
+func (m *Module) blocked(ctx context.Context, own, full jid.JID) bool {
+	if m.Blocks == nil || full.Bare() == own {
+		return false
+	}
+	b, err := m.Blocks(ctx, own.Local(), full)
+	if err == nil && !b && m.router.IsLocal(full) {
+		b, err = m.Blocks(ctx, full.Local(), own)
+	}
+	if err != nil {
+		m.log.Error("pep: block list", "jid", own.String(), "err", err)
+		return true
+	}
+	return b
 }

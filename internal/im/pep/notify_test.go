@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,4 +241,43 @@ func (e *env) discovering() int {
 	e.m.interests.mu.Lock()
 	defer e.m.interests.mu.Unlock()
 	return len(e.m.interests.waiting)
+}
+
+// TestBlockedGetsNoEvents: neither notifications nor last items reach a
+// contact the owner has blocked, nor one who blocked the owner
+// (XEP-0163 §4.3.3, XEP-0191 §3.3).
+func TestBlockedGetsNoEvents(t *testing.T) {
+	for _, blocker := range []string{"alice", "bob"} {
+		t.Run(blocker+" blocks", func(t *testing.T) {
+			e := newEnv(t)
+			var blocking atomic.Bool
+			blocking.Store(true)
+			e.m.Blocks = func(_ context.Context, user string, j jid.JID) (bool, error) {
+				other := map[string]string{"alice": "bob@example.com", "bob": "alice@example.com"}[user]
+				return blocking.Load() && user == blocker && j.Bare().String() == other, nil
+			}
+			query, c := caps("http://jabber.org/protocol/disco#info", devices, devices+"+notify")
+			a := e.bind(t, "alice@example.com/one")
+			b := e.bind(t, "bob@example.com/b")
+			e.send(t, a, `<presence xmlns='jabber:client'/>`)
+			publish(t, e, a, devices, "1")
+
+			e.send(t, b, `<presence xmlns='jabber:client'>`+c+`</presence>`)
+			q := await(t, b, isDisco)
+			e.send(t, b, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+			deadline := time.Now().Add(5 * time.Second)
+			for e.discovering() > 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			publish(t, e, a, devices, "2")
+			if got := events(b); len(got) != 0 {
+				t.Fatalf("a blocked contact got %q", got)
+			}
+			blocking.Store(false)
+			publish(t, e, a, devices, "3")
+			if got := events(b); len(got) != 1 || !strings.Contains(got[0], "<device id='3'/>") {
+				t.Fatalf("after unblocking bob got %q", got)
+			}
+		})
+	}
 }

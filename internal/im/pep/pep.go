@@ -60,6 +60,11 @@ type Module struct {
 	// DiscoTimeout bounds the wait for a disco#info answer (XEP-0115
 	// §6.2); zero means the package's DiscoTimeout. Set before use.
 	DiscoTimeout time.Duration
+	// Blocks, if set, reports whether a local user has blocked a JID
+	// (XEP-0191). Events go straight to sessions, past the router's
+	// interceptors, so the service asks itself (XEP-0163 §4.3.3). Set
+	// before use.
+	Blocks func(ctx context.Context, user string, j jid.JID) (bool, error)
 
 	caps      *capsCache
 	interests interestTable
@@ -427,7 +432,7 @@ func (m *Module) notify(ctx context.Context, own jid.JID, n store.PEPNode, ev *x
 		for _, r := range m.router.Resources(bare) {
 			full := r.Session.JID()
 			if r.Available && r.Priority >= 0 && m.wants(full, n.Node) {
-				m.send(own, full, ev)
+				m.send(ctx, own, full, ev)
 			}
 		}
 	}
