@@ -222,25 +222,32 @@ func (m *Module) sendLast(ctx context.Context, full jid.JID, nodes map[string]bo
 		}
 	}
 	for _, own := range owners {
-		ns, err := m.store.PEPNodes(ctx, own.Local())
-		if err != nil {
-			m.log.Error("pep: nodes for last items", "jid", own.String(), "err", err)
+		m.sendLastOf(ctx, own, full, nodes)
+	}
+}
+
+// sendLastOf sends full the last item of each of own's nodes it wants and
+// may read, under own's event lock.
+func (m *Module) sendLastOf(ctx context.Context, own, full jid.JID, nodes map[string]bool) {
+	defer m.lockOwner(own).Unlock()
+	ns, err := m.store.PEPNodes(ctx, own.Local())
+	if err != nil {
+		m.log.Error("pep: nodes for last items", "jid", own.String(), "err", err)
+		return
+	}
+	for _, n := range ns {
+		if !nodes[n.Node] || !n.PersistItems {
 			continue
 		}
-		for _, n := range ns {
-			if !nodes[n.Node] || !n.PersistItems {
-				continue
-			}
-			if ok, err := m.mayRead(ctx, own, full, n); err != nil || !ok {
-				continue
-			}
-			items, err := m.store.PEPItems(ctx, own.Local(), n.Node, nil, 1)
-			if err != nil || len(items) == 0 {
-				continue
-			}
-			it := items[len(items)-1]
-			m.send(ctx, own, full, lastItemEvent(own, n.Node, it))
+		if ok, err := m.mayRead(ctx, own, full, n); err != nil || !ok {
+			continue
 		}
+		items, err := m.store.PEPItems(ctx, own.Local(), n.Node, nil, 1)
+		if err != nil || len(items) == 0 {
+			continue
+		}
+		it := items[len(items)-1]
+		m.send(ctx, own, full, lastItemEvent(own, n.Node, it))
 	}
 }
 

@@ -281,3 +281,68 @@ func TestBlockedGetsNoEvents(t *testing.T) {
 		})
 	}
 }
+
+// publishDuringRead publishes (once) while the first last-item read is
+// under way, and waits up to a moment for the publish to finish.
+type publishDuringRead struct {
+	Store
+	once atomic.Pointer[func()]
+}
+
+func (s *publishDuringRead) PEPItems(ctx context.Context, user, node string, ids []string, max int) ([]store.PEPItem, error) {
+	items, err := s.Store.PEPItems(ctx, user, node, ids, max)
+	if f := s.once.Swap(nil); f != nil {
+		(*f)()
+	}
+	return items, err
+}
+
+// TestLastItemNotOvertaken: a publish that lands while a session's last
+// item is being read reaches the session after that item, so the newest
+// item is the last one the session sees (an OMEMO device list must not
+// go back in time).
+func TestLastItemNotOvertaken(t *testing.T) {
+	e := newEnv(t)
+	hook := &publishDuringRead{Store: e.m.store}
+	e.m.store = hook
+	query, c := caps("http://jabber.org/protocol/disco#info", devices, devices+"+notify")
+	a := e.bind(t, "alice@example.com/one")
+	pub := e.bind(t, "alice@example.com/two")
+	b := e.bind(t, "bob@example.com/b")
+	e.send(t, pub, `<presence xmlns='jabber:client'/>`)
+	publish(t, e, pub, devices, "1")
+
+	// Learn the caps through alice's first session, so bob's presence
+	// below finds them cached and reads the last item on its own path.
+	e.send(t, a, `<presence xmlns='jabber:client'>`+c+`</presence>`)
+	q := await(t, a, isDisco)
+	e.send(t, a, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+	await(t, a, func(st *stanza.Stanza) bool { return st.El.Child("event", NSEvent) != nil })
+
+	second := imtest.Parse(t, `<iq xmlns='jabber:client' type='set' id='p2'><pubsub xmlns='`+NS+`'><publish node='`+devices+
+		`'><item id='2'><list xmlns='eu.siacs.conversations.axolotl'><device id='2'/></list></item></publish></pubsub></iq>`)
+	second.SetFrom(pub.JID())
+	publishNow := func() {
+		done := make(chan struct{})
+		go func() {
+			e.r.Route(context.Background(), second)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(200 * time.Millisecond): // waits for the read's lock
+		}
+	}
+	hook.once.Store(&publishNow)
+	e.send(t, b, `<presence xmlns='jabber:client'>`+c+`</presence>`)
+
+	var got []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < 2 && time.Now().Before(deadline) {
+		got = append(got, events(b)...)
+		time.Sleep(time.Millisecond)
+	}
+	if len(got) != 2 || !strings.Contains(got[1], "<device id='2'/>") {
+		t.Fatalf("bob got %q, want the last item then the newer one", got)
+	}
+}

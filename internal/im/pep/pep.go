@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -69,6 +70,13 @@ type Module struct {
 	caps      *capsCache
 	interests interestTable
 
+	// ownerMu serialises, per owner (striped by seed), changing a node's
+	// items with sending the events about them: a session never gets an
+	// older item after a newer one, and a last item read while a publish
+	// is under way waits for it (XEP-0163 §4.3.4).
+	ownerMu [64]sync.Mutex
+	seed    maphash.Seed
+
 	// ctx ends the caps lookups (discover goroutines, counted by wg) at
 	// Close.
 	ctx  context.Context
@@ -82,7 +90,7 @@ func New(r Router, s Store, roster Roster, log *slog.Logger) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Module{store: s, router: r, roster: roster, log: log, caps: newCapsCache(maxCaps)}
+	m := &Module{store: s, router: r, roster: roster, log: log, caps: newCapsCache(maxCaps), seed: maphash.MakeSeed()}
 	m.interests.sessions = make(map[jid.JID]*interest)
 	m.interests.waiting = make(map[string][]jid.JID)
 	m.ctx, m.stop = context.WithCancel(context.Background())
@@ -106,6 +114,13 @@ func Features() []string {
 		f = append(f, NS+"#"+v)
 	}
 	return f
+}
+
+// lockOwner takes the event lock of an owner; the caller unlocks it.
+func (m *Module) lockOwner(own jid.JID) *sync.Mutex {
+	mu := &m.ownerMu[maphash.String(m.seed, own.Local())%uint64(len(m.ownerMu))]
+	mu.Lock()
+	return mu
 }
 
 // pubsubError is a stanza error with a pubsub#errors condition (XEP-0060
@@ -221,6 +236,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		}
 		return nil, m.store.PutPEPNode(ctx, own.Local(), n)
 	case action.Name == "delete" && iq.Type == "set":
+		defer m.lockOwner(own).Unlock()
 		err := m.store.DeletePEPNode(ctx, own.Local(), node)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, errNoNode
@@ -305,6 +321,7 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 		id = stanza.NewID()
 	}
 	raw := xmlstream.Append(nil, payload) // declares its namespace
+	defer m.lockOwner(own).Unlock()
 	if n.PersistItems {
 		if err := m.store.PublishPEPItem(ctx, own.Local(), node, store.PEPItem{ID: id, Payload: raw}); err != nil {
 			return nil, fmt.Errorf("pep: publish to %s of %s: %w", node, own, err)
@@ -331,6 +348,7 @@ func (m *Module) retract(ctx context.Context, own jid.JID, r *xmlstream.Element)
 	if err != nil {
 		return err
 	}
+	defer m.lockOwner(own).Unlock()
 	err = m.store.RetractPEPItem(ctx, own.Local(), node, it.Get("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		return stanza.ErrItemNotFound.WithText("no such item")
