@@ -2,6 +2,7 @@ package pep
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -170,7 +171,7 @@ func (m *Module) discover(key string) {
 // answer hashes to ver (XEP-0115 §5.4); it returns the interests the
 // answer states.
 func (m *Module) verify(full jid.JID, node, key string) (map[string]bool, bool) {
-	algo, ver, _ := cutKey(key)
+	algo, ver, _ := strings.Cut(key, " ") // the key is "algo ver"
 	wait := m.DiscoTimeout
 	if wait <= 0 {
 		wait = DiscoTimeout
@@ -190,15 +191,6 @@ func (m *Module) verify(full jid.JID, node, key string) (map[string]bool, bool) 
 		return nil, false
 	}
 	return interests(query), true
-}
-
-func cutKey(key string) (algo, ver string, ok bool) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == ' ' {
-			return key[:i], key[i+1:], true
-		}
-	}
-	return "", key, false
 }
 
 // sendLast sends a newly available (or newly interested) session the
