@@ -66,7 +66,7 @@ func (rm *room) queueArchive(t *template, id string) *archiveRecord {
 		return nil
 	}
 	rec := &archiveRecord{id: id, at: rm.svc.now(), done: make(chan struct{})}
-	rm.out = append(rm.out, delivery{tpl: t, rec: rec})
+	rm.queue(delivery{tpl: t, rec: rec})
 	return rec
 }
 

@@ -268,7 +268,7 @@ func (rm *room) moderate(ctx context.Context, st *stanza.Stanza, q *xmlstream.El
 		rm.sendTo(t, r)
 	}
 	if rm.svc.opts.OnGroupchat != nil {
-		rm.out = append(rm.out, delivery{tpl: t})
+		rm.queue(delivery{tpl: t})
 	}
 	// Archived, so that a client syncing from the archive retracts too
 	// (the retracted message itself stays: the store has no tombstones).

@@ -100,7 +100,7 @@ func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) *archiveRecord
 	}
 	if rm.svc.opts.OnGroupchat != nil {
 		// The hook sees the message as broadcast: without 'to'.
-		rm.out = append(rm.out, delivery{tpl: t, to: jid.JID{}})
+		rm.queue(delivery{tpl: t})
 	}
 	if subjectChange {
 		return nil // the room's record keeps the subject

@@ -124,7 +124,14 @@ type room struct {
 	pendingOrder []string
 	out          []delivery
 	draining     bool
+	// spare is the last sent batch's array, emptied, for the next out:
+	// a busy room queues into the same memory instead of growing a new
+	// slice for every message (up to maxSpare deliveries).
+	spare []delivery
 }
+
+// maxSpare bounds the queue array a room keeps between batches.
+const maxSpare = 4096
 
 func newRoom(s *Service, bare jid.JID, cfg Config) *room {
 	secret := make([]byte, 32)
@@ -287,8 +294,16 @@ func (t *template) unaddressed() *stanza.Stanza {
 // send queues a template for recipients; the caller holds rm.mu.
 func (rm *room) send(t *template, to ...jid.JID) {
 	for _, j := range to {
-		rm.out = append(rm.out, delivery{tpl: t, to: j})
+		rm.queue(delivery{tpl: t, to: j})
 	}
+}
+
+// queue adds a delivery to the outbox; the caller holds rm.mu.
+func (rm *room) queue(d delivery) {
+	if rm.out == nil {
+		rm.out, rm.spare = rm.spare, nil
+	}
+	rm.out = append(rm.out, d)
 }
 
 // sendTo queues a template for every session of an occupant.
@@ -353,6 +368,9 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 	rm.writeArchive(ctx, archive)
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
+	if cap(batch) <= maxSpare {
+		rm.spare = batch[:0]
+	}
 	if len(rm.out) == 0 {
 		rm.draining = false
 		return false
