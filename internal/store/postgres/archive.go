@@ -111,6 +111,35 @@ CREATE INDEX archive_search_long ON archive (owner, seq)
 	WHERE octet_length(words::text) > 1500;
 `
 
+// archiveCountSchema is the migration step that keeps each owner's
+// number of archived messages in archive_owners.entries, so that an
+// estimated search count (see estimateSearchCount) scales a sample of the newest
+// entries without first counting the owner's whole archive. Statement
+// triggers with transition tables add one UPDATE per statement (one per
+// append batch), not one per row. Appends are serialised by archiveLock
+// and deletes update the same rows, so the row lock keeps the sum exact.
+const archiveCountSchema = `
+ALTER TABLE archive_owners ADD COLUMN entries bigint NOT NULL DEFAULT 0;
+UPDATE archive_owners o SET entries = c.n
+	FROM (SELECT owner, count(*) AS n FROM archive GROUP BY owner) c WHERE c.owner = o.owner;
+CREATE FUNCTION archive_count_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE archive_owners o SET entries = o.entries + c.n
+		FROM (SELECT owner, count(*) AS n FROM added GROUP BY owner) c WHERE c.owner = o.owner;
+	RETURN NULL;
+END $$;
+CREATE FUNCTION archive_count_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE archive_owners o SET entries = o.entries - c.n
+		FROM (SELECT owner, count(*) AS n FROM removed GROUP BY owner) c WHERE c.owner = o.owner;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER archive_count_add AFTER INSERT ON archive REFERENCING NEW TABLE AS added
+	FOR EACH STATEMENT EXECUTE FUNCTION archive_count_add();
+CREATE TRIGGER archive_count_remove AFTER DELETE ON archive REFERENCING OLD TABLE AS removed
+	FOR EACH STATEMENT EXECUTE FUNCTION archive_count_remove();
+`
+
 // searchWordsShort and searchWordsLong select the rows of archive_search
 // and archive_search_long; they must repeat those indexes' predicates.
 const (
@@ -485,7 +514,8 @@ func (s *Store) queryArchive(ctx context.Context, owner string, q store.ArchiveQ
 		f.add("seq < $%d", bounds[1])
 	}
 	countSQL, countArgs := "SELECT count(*) FROM archive WHERE "+f.where(), slices.Clone(f.args)
-	if tsq != "" && q.With == "" && q.Start.IsZero() && q.End.IsZero() && len(q.IDs) == 0 {
+	wordsOnly := tsq != "" && q.With == "" && q.Start.IsZero() && q.End.IsZero() && len(q.IDs) == 0
+	if wordsOnly {
 		countSQL, countArgs = searchCount(owner, tsq, bounds[0], bounds[1])
 	}
 	if bounds[2] != 0 {
@@ -540,9 +570,15 @@ func (s *Store) queryArchive(ctx context.Context, owner string, q store.ArchiveQ
 		return store.ArchivePage{Count: -1}, err
 	}
 	if q.Count {
-		if len(page.Messages) <= limit && bounds[2] == 0 && bounds[3] == 0 {
+		switch {
+		case len(page.Messages) <= limit && bounds[2] == 0 && bounds[3] == 0:
 			page.Count = len(page.Messages)
-		} else if err := tx.QueryRow(ctx, countSQL, countArgs...).Scan(&page.Count); err != nil {
+		case wordsOnly && bounds[0] == 0 && bounds[1] == 0:
+			page.Count, err = estimateSearchCount(ctx, tx, owner, tsq, len(page.Messages))
+		default:
+			err = tx.QueryRow(ctx, countSQL, countArgs...).Scan(&page.Count)
+		}
+		if err != nil {
 			return store.ArchivePage{Count: -1}, err
 		}
 	}
@@ -581,6 +617,102 @@ func searchCount(owner, tsq string, after, before int64) (string, []any) {
 	w := f.where()
 	return fmt.Sprintf("SELECT (SELECT count(*) FROM archive WHERE %s AND %s) + (SELECT count(*) FROM archive WHERE %s AND %s)",
 		w, searchWordsShort, w, searchWordsLong), f.args
+}
+
+// Estimated search counts (XEP-0059 §2.7: the count "MAY be approximate
+// rather than precise if determining the exact number of items would be
+// resource-intensive"). Counting a search exactly tests every entry of the
+// owner's archive (searchCount); estimateSearchCount tests the newest
+// entries only, until it has seen enough matches, and counts exactly
+// through the GIN index when there are too few for an estimate.
+const (
+	// searchSample is the most entries a count tests before it
+	// estimates: archives up to this size are always counted exactly.
+	searchSample = 4096
+	// searchSampleHits is the fewest matches a sample needs to make an
+	// estimate (relative standard error about 1/sqrt(hits)); a search
+	// rarer than that is counted exactly.
+	searchSampleHits = 48
+	// searchSampleTarget is the matches after which the sample stops
+	// (relative standard error about 3%), so that a common word is
+	// estimated from a few thousand entries or fewer.
+	searchSampleTarget = 1000
+	// searchGINCount is the most matches an exact count of a rare search
+	// visits through the GIN index (one heap page each, all-visible pages
+	// skipped); past it, it tests every entry as searchCount does.
+	searchGINCount = 2000
+)
+
+// estimateSearchCount counts owner's messages matching tsq, a search with
+// no other filter and no #extended id bounds, whose page (seen matches)
+// did not hold the whole result.
+//
+// One index-only scan walks the owner's newest entries of archive_search
+// testing each, and stops at the searchSampleTarget-th match or after
+// searchSample entries. With archive_owners.entries and the few long
+// messages (counted exactly, as searchCount does) that gives
+//
+//   - the exact count when the archive has at most searchSample short
+//     entries (from the walk itself if it covered them all);
+//   - hits/walked × (short entries) + long matches, rounded, when the
+//     walk found at least searchSampleHits matches;
+//   - otherwise the exact count (exactSearchCount).
+//
+// The sample is the newest entries, whatever page was asked for, so every
+// page of a search over the same archive gets the same count; it is never
+// below seen. It assumes the newest entries are a fair sample of the
+// archive: a word much more (or less) common lately than before is over
+// (or under) counted.
+func estimateSearchCount(ctx context.Context, tx pgx.Tx, owner, tsq string, seen int) (int, error) {
+	var entries, hits, walked, longs, longHits int64
+	err := tx.QueryRow(ctx, `WITH hits AS (
+			SELECT n FROM (
+				SELECT row_number() OVER (ORDER BY seq DESC) AS n, ts_match_vq(words, $2::tsquery) AS hit
+				FROM (SELECT seq, words FROM archive WHERE owner = $1 AND `+searchWordsShort+`
+					ORDER BY seq DESC LIMIT $3) newest) tested
+			WHERE hit LIMIT $4)
+		SELECT (SELECT entries FROM archive_owners WHERE owner = $1), count(*), coalesce(max(n), 0),
+			(SELECT count(*) FROM archive WHERE owner = $1 AND `+searchWordsLong+`),
+			(SELECT count(*) FROM archive WHERE owner = $1 AND `+searchWordsLong+` AND ts_match_vq(words, $2::tsquery))
+		FROM hits`, owner, tsq, searchSample, searchSampleTarget).Scan(&entries, &hits, &walked, &longs, &longHits)
+	if err != nil {
+		return 0, err
+	}
+	short := entries - longs
+	if hits < searchSampleTarget {
+		walked = min(short, searchSample) // no early stop: the whole sample
+	}
+	switch {
+	case walked >= short:
+		return int(hits + longHits), nil
+	case short <= searchSample: // a small archive; the walk stopped early
+		sql, args := searchCount(owner, tsq, 0, 0)
+		var n int
+		err := tx.QueryRow(ctx, sql, args...).Scan(&n)
+		return n, err
+	case hits >= searchSampleHits:
+		// Rounded half up in integers, so the estimate is the same
+		// on every platform.
+		est := (2*hits*short+walked)/(2*walked) + longHits
+		return max(int(est), seen), nil
+	}
+	return exactSearchCount(ctx, tx, owner, tsq)
+}
+
+// exactSearchCount counts a rare search exactly: through the GIN index,
+// which for a few hundred matches is several times cheaper than testing
+// every entry, or, past searchGINCount matches (an archive that used the
+// words much more in the past), as searchCount does.
+func exactSearchCount(ctx context.Context, tx pgx.Tx, owner, tsq string) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT FROM archive WHERE words @@ $1::tsquery LIMIT $2) m`,
+		tsq, searchGINCount).Scan(&n)
+	if err != nil || n < searchGINCount {
+		return n, err
+	}
+	sql, args := searchCount(owner, tsq, 0, 0)
+	err = tx.QueryRow(ctx, sql, args...).Scan(&n)
+	return n, err
 }
 
 // archiveFilter collects the conditions of an archive query, each with

@@ -89,6 +89,7 @@ CREATE TABLE blocklist (
 	archiveSchema,       // 3: message archives of users and rooms, preferences (XEP-0313, XEP-0441), archive.go
 	pepSchema,           // 4: personal eventing nodes and items (XEP-0163), pep.go
 	archiveSearchSchema, // 5: indexes that count full-text matches without the heap, archive.go
+	archiveCountSchema,  // 6: each owner's number of archived messages, for estimated search counts, archive.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one
