@@ -78,7 +78,10 @@ type ArchiveQuery struct {
 	Last   bool // page backwards from the end (<before/> empty)
 	Limit  int  // messages per page; 0 returns none (only Count)
 	// Count asks for the number of messages matching the filters,
-	// regardless of paging (XEP-0059 <count/>).
+	// regardless of paging (XEP-0059 <count/>). A backend may estimate
+	// the count of a large full-text result (XEP-0059 §2.7 allows an
+	// approximate count where the exact one is resource-intensive); every
+	// other count is exact, and nothing else depends on it.
 	Count bool
 }
 
