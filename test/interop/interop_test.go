@@ -62,29 +62,34 @@ func hostPort(t *testing.T, addr string) (string, string) {
 	return addr[:i], addr[i+1:]
 }
 
+// runSlixmpp starts a server with the accounts alice and bob, runs a
+// slixmpp script against it (host, port, both accounts, then extra) and
+// fails the test unless the script says PASS.
+func runSlixmpp(t *testing.T, script string, extra ...string) {
+	t.Helper()
+	requireSlixmpp(t)
+	srv := testserver.Start(t, nil)
+	srv.AddUser(t, "alice", password)
+	srv.AddUser(t, "bob", password)
+	host, port := hostPort(t, srv.C2S())
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	args := append([]string{script, host, port, "alice@localhost", password, "bob@localhost", password}, extra...)
+	out, err := exec.CommandContext(ctx, python, args...).CombinedOutput()
+	t.Logf("%s:\n%s", script, out)
+	if err != nil {
+		t.Fatalf("%s failed (%v):\n%s", script, err, out)
+	}
+	if !strings.Contains(string(out), "PASS") {
+		t.Fatalf("%s exited 0 without PASS:\n%s", script, out)
+	}
+}
+
 // TestSlixmppTwoUsers runs slix_two_users.py: login, subscriptions both
 // ways, messages both ways, offline delivery with a delay.
 func TestSlixmppTwoUsers(t *testing.T) {
-	requireSlixmpp(t)
 	for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-1"} {
-		t.Run(mech, func(t *testing.T) {
-			srv := testserver.Start(t, nil)
-			srv.AddUser(t, "alice", password)
-			srv.AddUser(t, "bob", password)
-			host, port := hostPort(t, srv.C2S())
-			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, python, "slix_two_users.py", host, port,
-				"alice@localhost", password, "bob@localhost", password, "--mech", mech)
-			out, err := cmd.CombinedOutput()
-			t.Logf("slix_two_users.py:\n%s", out)
-			if err != nil {
-				t.Fatalf("slix_two_users.py failed (%v):\n%s", err, out)
-			}
-			if !strings.Contains(string(out), "PASS") {
-				t.Fatalf("slix_two_users.py exited 0 without PASS:\n%s", out)
-			}
-		})
+		t.Run(mech, func(t *testing.T) { runSlixmpp(t, "slix_two_users.py", "--mech", mech) })
 	}
 }
 
