@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -269,5 +270,70 @@ func TestSearchCountEstimate(t *testing.T) {
 	}
 	if counted, kept := entries("bob"); counted != 3000 || kept != 3000 {
 		t.Fatalf("bob: %d entries, archive_owners says %d", counted, kept)
+	}
+}
+
+// TestSearchCountInPage checks a search of several words whose page is a
+// bitmap scan, which counts its matches in the page query itself: the
+// planner is left no other plan (no sequential or plain index scans), so
+// the count and the page come from the window over every match.
+func TestSearchCountInPage(t *testing.T) {
+	u, err := url.Parse(newSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := u.Query()
+	v.Set("enable_seqscan", "off")
+	v.Set("enable_indexscan", "off")
+	u.RawQuery = v.Encode()
+	s := openURL(t, u.String(), Options{})
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []store.ArchivedMessage
+	for i := range 30 {
+		text := "lunch"
+		if i%3 == 0 {
+			text = "lunch today?"
+		}
+		msgs = append(msgs, store.ArchivedMessage{Owner: "alice", ID: fmt.Sprintf("a%02d", i), With: "bob@example.net",
+			Stanza: []byte("<message/>"), Text: text})
+	}
+	if err := s.AppendArchive(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	// "today lunch" matches a00, a03, ..., a27.
+	tests := []struct {
+		q     store.ArchiveQuery
+		count int
+		ids   []string
+	}{
+		0: {store.ArchiveQuery{Text: "today lunch", Last: true, Limit: 3, Count: true}, 10, []string{"a21", "a24", "a27"}},
+		1: {store.ArchiveQuery{Text: "today lunch", Limit: 2, Count: true}, 10, []string{"a00", "a03"}},
+		2: {store.ArchiveQuery{Text: "today lunch", Limit: 0, Count: true}, 10, nil},
+		3: {store.ArchiveQuery{Text: "today lunch", Limit: 20, Count: true}, 10, nil},
+		4: {store.ArchiveQuery{Text: "today dinner", Limit: 5, Count: true}, 0, nil},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			p, err := s.QueryArchive(ctx, "alice", tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Count != tc.count {
+				t.Errorf("Count = %d, want %d", p.Count, tc.count)
+			}
+			if tc.ids == nil {
+				return
+			}
+			var ids []string
+			for _, m := range p.Messages {
+				ids = append(ids, m.ID)
+			}
+			if !slices.Equal(ids, tc.ids) {
+				t.Errorf("page = %v, want %v", ids, tc.ids)
+			}
+		})
 	}
 }
