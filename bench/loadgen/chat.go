@@ -25,10 +25,8 @@ var base = time.Now()
 type pair struct {
 	sender, receiver *Conn
 	to               string // the receiver's full JID
-	inflight         atomic.Int64
-	wake             chan struct{} // a credit came back
-	sent             atomic.Uint64
-	bounced          atomic.Uint64
+	window
+	bounced atomic.Uint64
 
 	// owned by the receiver's reader until it returns
 	tr   SeqTracker
@@ -49,7 +47,7 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 	}
 	pairs := make([]*pair, cfg.Pairs)
 	for i := range pairs {
-		pairs[i] = &pair{wake: make(chan struct{}, 1)}
+		pairs[i] = &pair{window: newWindow()}
 	}
 	defer func() {
 		for _, p := range pairs {
@@ -123,7 +121,8 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
-			if err := p.send(stop, cfg.Window, rate/float64(cfg.Pairs), t0, &budget, cfg.Count > 0); err != nil {
+			prefix := []byte("<message type='chat' to='" + p.to + "'><body>")
+			if err := p.send(stop, p.sender, prefix, cfg.Window, rate/float64(cfg.Pairs), t0, &budget, cfg.Count > 0); err != nil {
 				fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, err))
 			}
 		}()
@@ -178,12 +177,31 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 	return res, err
 }
 
-// send writes messages until stop: as many as the window allows, in one
-// write, or at perSec (0: no pacing). With limited set, each message is
-// first taken from budget.
-func (p *pair) send(stop <-chan struct{}, window int, perSec float64, t0 time.Time, budget *atomic.Int64, limited bool) error {
+// window is the sending side of a bounded window: the messages in flight,
+// those sent, and a wake-up when a credit comes back.
+type window struct {
+	inflight atomic.Int64
+	sent     atomic.Uint64
+	wake     chan struct{} // a credit came back
+}
+
+func newWindow() window { return window{wake: make(chan struct{}, 1)} }
+
+// credit returns one message's place in the window.
+func (w *window) credit() {
+	w.inflight.Add(-1)
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// send writes messages made of prefix, a sequence number and the time to
+// c until stop, as many as the window (size) allows, in one write. With
+// perSec > 0 it also keeps to that rate from t0; with limited set, each
+// message is first taken from budget.
+func (w *window) send(stop <-chan struct{}, c *Conn, prefix []byte, size int, perSec float64, t0 time.Time, budget *atomic.Int64, limited bool) error {
 	buf := make([]byte, 0, 64<<10)
-	prefix := []byte("<message type='chat' to='" + p.to + "'><body>")
 	var tick *time.Ticker
 	if perSec > 0 {
 		iv := time.Duration(float64(time.Second) / perSec)
@@ -191,24 +209,20 @@ func (p *pair) send(stop <-chan struct{}, window int, perSec float64, t0 time.Ti
 		defer tick.Stop()
 	}
 	for {
-		n := int64(window) - p.inflight.Load()
+		n := int64(size) - w.inflight.Load()
 		if tick != nil {
-			due := int64(time.Since(t0).Seconds()*perSec) - int64(p.sent.Load())
-			n = min(n, due)
+			n = min(n, int64(time.Since(t0).Seconds()*perSec)-int64(w.sent.Load()))
 		}
 		if n <= 0 {
+			var wait <-chan struct{} = w.wake
 			if tick != nil {
-				select {
-				case <-stop:
-					return nil
-				case <-tick.C:
-				}
-				continue
+				wait = nil
 			}
 			select {
 			case <-stop:
 				return nil
-			case <-p.wake:
+			case <-wait:
+			case <-tickC(tick):
 			}
 			continue
 		}
@@ -222,13 +236,21 @@ func (p *pair) send(stop <-chan struct{}, window int, perSec float64, t0 time.Ti
 				return nil
 			}
 		}
-		buf = appendMessages(buf[:0], prefix, p.sent.Load(), uint64(time.Since(base)), n)
-		p.inflight.Add(n)
-		p.sent.Add(uint64(n))
-		if err := p.sender.Write(buf); err != nil {
+		buf = appendMessages(buf[:0], prefix, w.sent.Load(), uint64(time.Since(base)), n)
+		w.inflight.Add(n)
+		w.sent.Add(uint64(n))
+		if err := c.Write(buf); err != nil {
 			return err
 		}
 	}
+}
+
+// tickC is t's channel, or nil (never ready) without a ticker.
+func tickC(t *time.Ticker) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
 }
 
 // receive reads the receiver's stream: every message returns a credit.
@@ -258,11 +280,7 @@ func (p *pair) receive() error {
 		}
 		p.tr.Add(seq)
 		p.hist.Record(now - time.Duration(ts))
-		p.inflight.Add(-1)
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+		p.credit()
 	}
 }
 

@@ -36,9 +36,7 @@ type mucOccupant struct {
 
 	// sender side: credits come back as the room reflects the sender's
 	// own messages (XEP-0045 §7.4)
-	inflight atomic.Int64
-	wake     chan struct{}
-	sent     atomic.Uint64
+	window
 
 	// owned by the reader until it returns
 	joined  bool
@@ -60,7 +58,7 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 	occ := make([]*mucOccupant, n)
 	for i := range occ {
 		occ[i] = &mucOccupant{idx: i, nick: "o" + strconv.Itoa(i), joinDone: make(chan error, 1), iqDone: make(chan error, 1),
-			wake: make(chan struct{}, 1), seen: make([]uint64, (n+63)/64), tr: make([]SeqTracker, ns)}
+			window: newWindow(), seen: make([]uint64, (n+63)/64), tr: make([]SeqTracker, ns)}
 	}
 	defer func() {
 		for _, o := range occ {
@@ -193,7 +191,8 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
-			if err := o.send(stop, room, cfg.Window, &budget, cfg.Count > 0); err != nil {
+			prefix := []byte("<message type='groupchat' to='" + room + "'><body>" + strconv.Itoa(o.idx) + " ")
+			if err := o.send(stop, o.c, prefix, cfg.Window, 0, time.Time{}, &budget, cfg.Count > 0); err != nil {
 				fail(fmt.Errorf("sender %d (%s): %w", o.idx, o.c.JID, err))
 			}
 		}()
@@ -320,41 +319,6 @@ func await(ch <-chan error, stop <-chan struct{}, timeout time.Duration, what st
 	}
 }
 
-// send writes groupchat messages until stop, as many as the window
-// allows, in one write. With limited set, each message is first taken
-// from budget.
-func (o *mucOccupant) send(stop <-chan struct{}, room string, window int, budget *atomic.Int64, limited bool) error {
-	buf := make([]byte, 0, 64<<10)
-	prefix := []byte("<message type='groupchat' to='" + room + "'><body>" + strconv.Itoa(o.idx) + " ")
-	for {
-		n := int64(window) - o.inflight.Load()
-		if n <= 0 {
-			select {
-			case <-stop:
-				return nil
-			case <-o.wake:
-			}
-			continue
-		}
-		select {
-		case <-stop:
-			return nil
-		default:
-		}
-		if limited {
-			if n = claim(budget, n); n == 0 {
-				return nil
-			}
-		}
-		buf = appendMessages(buf[:0], prefix, o.sent.Load(), uint64(time.Since(base)), n)
-		o.inflight.Add(n)
-		o.sent.Add(uint64(n))
-		if err := o.c.Write(buf); err != nil {
-			return err
-		}
-	}
-}
-
 // read reads the occupant's stream until it fails or is closed: the
 // answers to the join and the configuration, the others' presence, and
 // the room's messages. prefix is the room's JID and a slash.
@@ -418,11 +382,7 @@ func (o *mucOccupant) message(u []byte, prefix string) {
 	o.got.Add(1)
 	o.hist.Record(now - time.Duration(ts))
 	if int(s) == o.idx {
-		o.inflight.Add(-1)
-		select {
-		case o.wake <- struct{}{}:
-		default:
-		}
+		o.credit()
 	}
 }
 
