@@ -26,15 +26,7 @@ const (
 
 func login(t *testing.T, srv *testserver.Server, user, resource string) *xmpptest.Client {
 	t.Helper()
-	c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
-	if err != nil {
-		t.Fatalf("login %s/%s: %v", user, resource, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.SendPresence(); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return srv.Online(t, user, password, resource)
 }
 
 // loginWithCaps logs in and sends presence with entity capabilities

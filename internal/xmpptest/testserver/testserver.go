@@ -21,6 +21,7 @@ import (
 	"parley/internal/sasl"
 	"parley/internal/server"
 	"parley/internal/store"
+	"parley/internal/xmpptest"
 )
 
 // EnvBackend selects the store of every test server: unset for SQLite in
@@ -144,6 +145,21 @@ func (s *Server) C2STLS() string { return s.Addr("c2s_tls").String() }
 
 // HTTP is the HTTP listener's address.
 func (s *Server) HTTP() string { return s.Addr("http").String() }
+
+// Online logs user in as resource over STARTTLS (SCRAM-SHA-256) and sends
+// initial presence; the stream is closed when the test ends.
+func (s *Server) Online(tb testing.TB, user, password, resource string) *xmpptest.Client {
+	tb.Helper()
+	c, err := xmpptest.Dial(context.Background(), s.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
+	if err != nil {
+		tb.Fatalf("login %s/%s: %v", user, resource, err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	if err := c.SendPresence(); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
 
 // AddUser creates an account with password.
 func (s *Server) AddUser(tb testing.TB, username, password string) {
