@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -13,12 +11,10 @@ import (
 
 	"parley/internal/stanza"
 	"parley/internal/store"
+	"parley/internal/store/storetest"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// archiveBenchOwners share the benchmark archive evenly.
-const archiveBenchOwners = 20
 
 // BenchmarkArchive builds an archive of PARLEY_ARCHIVE_N messages (default
 // 1,000,000: 20 users with 50,000 each, ~10 words of Zipf-distributed
@@ -44,29 +40,29 @@ func BenchmarkArchive(b *testing.B) {
 	b.Logf("loaded %d archived messages in %v (COPY, index build, VACUUM ANALYZE)", n, time.Since(start).Round(time.Millisecond))
 
 	rng := rand.New(rand.NewPCG(1, 2))
-	owner := func() int { return rng.IntN(archiveBenchOwners) }
+	owner := func() int { return rng.IntN(storetest.ArchiveOwners) }
 	queries := []struct {
 		name string
 		q    func() (string, store.ArchiveQuery)
 	}{
 		{"LastPage", func() (string, store.ArchiveQuery) {
-			return ownerName(owner()), store.ArchiveQuery{Last: true, Limit: 50, Count: true}
+			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{Last: true, Limit: 50, Count: true}
 		}},
 		{"PageAfterID", func() (string, store.ArchiveQuery) {
 			o := owner()
-			return ownerName(o), store.ArchiveQuery{After: ids[o][rng.IntN(len(ids[o]))], Limit: 50, Count: true}
+			return storetest.ArchiveOwner(o), store.ArchiveQuery{After: ids[o][rng.IntN(len(ids[o]))], Limit: 50, Count: true}
 		}},
 		{"PageWith", func() (string, store.ArchiveQuery) {
-			return ownerName(owner()), store.ArchiveQuery{With: contactName(rng.IntN(50)), Last: true, Limit: 50, Count: true}
+			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{With: storetest.ArchiveContact(rng.IntN(50)), Last: true, Limit: 50, Count: true}
 		}},
 		{"FullTextRare", func() (string, store.ArchiveQuery) {
-			return ownerName(owner()), store.ArchiveQuery{Text: benchWord(1500 + rng.IntN(400)), Last: true, Limit: 50, Count: true}
+			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{Text: storetest.BenchWord(1500 + rng.IntN(400)), Last: true, Limit: 50, Count: true}
 		}},
 		{"FullTextCommon", func() (string, store.ArchiveQuery) {
-			return ownerName(owner()), store.ArchiveQuery{Text: benchWord(rng.IntN(5)), Last: true, Limit: 50, Count: true}
+			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{Text: storetest.BenchWord(rng.IntN(5)), Last: true, Limit: 50, Count: true}
 		}},
 		{"FullTextTwoWords", func() (string, store.ArchiveQuery) {
-			return ownerName(owner()), store.ArchiveQuery{Text: benchWord(rng.IntN(50)) + " " + benchWord(50+rng.IntN(200)), Last: true, Limit: 50, Count: true}
+			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{Text: storetest.BenchWord(rng.IntN(50)) + " " + storetest.BenchWord(50+rng.IntN(200)), Last: true, Limit: 50, Count: true}
 		}},
 	}
 	for _, qc := range queries {
@@ -84,7 +80,7 @@ func BenchmarkArchive(b *testing.B) {
 				}
 				matched += p.Count
 			}
-			reportLatency(b, lat)
+			storetest.ReportLatency(b, lat)
 			b.ReportMetric(float64(matched)/float64(len(lat)), "matches/query")
 		})
 	}
@@ -98,14 +94,14 @@ func BenchmarkArchive(b *testing.B) {
 // computed by the same SQL as AppendArchive's.
 func loadArchive(b *testing.B, s *Store, n int) [][]string {
 	ctx := b.Context()
-	for o := range archiveBenchOwners {
-		if err := s.CreateUser(ctx, newUser(ownerName(o))); err != nil {
+	for o := range storetest.ArchiveOwners {
+		if err := s.CreateUser(ctx, newUser(storetest.ArchiveOwner(o))); err != nil {
 			b.Fatal(err)
 		}
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	zipf := rand.NewZipf(rand.New(rand.NewPCG(5, 6)), 1.1, 2, 1999)
-	ids := make([][]string, archiveBenchOwners)
+	ids := make([][]string, storetest.ArchiveOwners)
 	stamp := time.Now().Add(-time.Duration(n) * time.Second).Truncate(time.Microsecond)
 	var text strings.Builder
 	i := 0
@@ -113,18 +109,18 @@ func loadArchive(b *testing.B, s *Store, n int) [][]string {
 		if i == n {
 			return nil, nil
 		}
-		o := i % archiveBenchOwners
+		o := i % storetest.ArchiveOwners
 		text.Reset()
 		for w := range 6 + rng.IntN(9) {
 			if w > 0 {
 				text.WriteByte(' ')
 			}
-			text.WriteString(benchWord(int(zipf.Uint64())))
+			text.WriteString(storetest.BenchWord(int(zipf.Uint64())))
 		}
 		id := stanza.NewID() + strconv.Itoa(i)
-		with := contactName(rng.IntN(50))
+		with := storetest.ArchiveContact(rng.IntN(50))
 		body := text.String()
-		owner := ownerName(o)
+		owner := storetest.ArchiveOwner(o)
 		row := []any{int64(i), owner, id, with, stamp.Add(time.Duration(i) * time.Second),
 			[]byte(`<message xmlns='jabber:client' from='` + with + `/phone' to='` + owner +
 				`@example.net' type='chat' id='m` + strconv.Itoa(i) + `'><body>` + body +
@@ -179,26 +175,6 @@ var archiveIndexes = func() string {
 	return strings.Join(out, "\n") + "\n" + archiveSearchSchema
 }()
 
-func ownerName(i int) string   { return "user" + strconv.Itoa(i) }
-func contactName(i int) string { return "contact" + strconv.Itoa(i) + "@example.org" }
-
-// benchWord is the i-th word of a synthetic vocabulary (rank 0 is the
-// most frequent under the Zipf draw).
-func benchWord(i int) string { return "w" + strconv.Itoa(i) + "x" }
-
-// reportLatency reports the median and 99th percentile in milliseconds.
-func reportLatency(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	at := func(p float64) float64 {
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
-	b.ReportMetric(at(0.50), "p50-ms")
-	b.ReportMetric(at(0.99), "p99-ms")
-}
-
 // BenchmarkArchiveWrite measures durable archive appends of one message
 // each (what routing does per copy) from many goroutines: group commit
 // shares one statement and one WAL flush among everything queued.
@@ -206,42 +182,8 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 //
 //	go test -run '^$' -bench ArchiveWrite -benchtime 100000x ./internal/store/postgres
 func BenchmarkArchiveWrite(b *testing.B) {
-	for _, par := range []int{1, 32, 128} {
-		b.Run(fmt.Sprintf("Parallel%dxGOMAXPROCS", par), func(b *testing.B) {
-			s := openTest(b, Options{})
-			ctx := b.Context()
-			for o := range archiveBenchOwners {
-				if err := s.CreateUser(ctx, newUser(ownerName(o))); err != nil {
-					b.Fatal(err)
-				}
-			}
-			body := "Hello, this is a typical short chat message about lunch tomorrow."
-			var next atomic.Int64
-			startCommits := s.commits.Load()
-			b.ReportAllocs()
-			b.SetParallelism(par)
-			cpu := processCPU()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := next.Add(1)
-					o := ownerName(int(i % archiveBenchOwners))
-					id := stanza.NewID() + strconv.FormatInt(i, 10)
-					m := store.ArchivedMessage{Owner: o, ID: id, With: "bob@example.net",
-						Stanza: []byte(`<message xmlns='jabber:client' from='bob@example.net/phone' to='` + o +
-							`@example.net' type='chat'><body>` + body + `</body></message>`), Text: body}
-					if err := s.AppendArchive(ctx, []store.ArchivedMessage{m}); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			reportCPU(b, cpu)
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-			if c := s.commits.Load() - startCommits; c > 0 {
-				b.ReportMetric(float64(b.N)/float64(c), "msgs/commit")
-			}
-		})
-	}
+	storetest.BenchArchiveWrite(b, func(b *testing.B) (store.Store, *atomic.Int64) {
+		s := openTest(b, Options{})
+		return s, &s.commits
+	})
 }

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/storetest"
 )
 
 // BenchmarkStoreOffline measures durable offline-message writes: serially
@@ -30,7 +30,7 @@ func BenchmarkStoreOffline(b *testing.B) {
 			start := s.commits.Load()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := processCPU()
+			cpu := storetest.ProcessCPU()
 			if par == 0 {
 				for i := 0; b.Loop(); i++ {
 					if err := s.StoreOffline(ctx, "u0", store.OfflineMessage{Stanza: stanza}); err != nil {
@@ -51,7 +51,7 @@ func BenchmarkStoreOffline(b *testing.B) {
 				})
 			}
 			b.StopTimer()
-			reportCPU(b, cpu)
+			storetest.ReportCPU(b, cpu)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 			if c := s.commits.Load() - start; c > 0 {
 				b.ReportMetric(float64(b.N)/float64(c), "msgs/commit")
@@ -77,7 +77,7 @@ func BenchmarkRoster(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := storetest.ProcessCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			items, v, err := s.Roster(ctx, "alice")
@@ -87,13 +87,6 @@ func BenchmarkRoster(b *testing.B) {
 			}
 		}
 	})
-	reportCPU(b, cpu)
+	storetest.ReportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rosters/s")
-}
-
-// reportCPU reports the process CPU time used since start per operation.
-func reportCPU(b *testing.B, start time.Duration) {
-	if start > 0 {
-		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
-	}
 }

@@ -1,16 +1,16 @@
 //go:build unix
 
-package sqlite
+package storetest
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time this process has used. Benchmarks report it
+// ProcessCPU is the CPU time this process has used. Benchmarks report it
 // per operation because wall time on a shared two-core machine says more
 // about the neighbours than about the store.
-func processCPU() time.Duration {
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -1,0 +1,97 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"parley/internal/stanza"
+	"parley/internal/store"
+)
+
+// The synthetic archive corpus both backends' benchmarks share, so that
+// their figures compare: ArchiveOwners users, contacts and a vocabulary of
+// words drawn by rank.
+const ArchiveOwners = 20
+
+// ArchiveOwner is the i-th owner of the benchmark archive.
+func ArchiveOwner(i int) string { return "user" + strconv.Itoa(i) }
+
+// ArchiveContact is the i-th contact of the benchmark archive.
+func ArchiveContact(i int) string { return "contact" + strconv.Itoa(i) + "@example.org" }
+
+// BenchWord is the i-th word of the synthetic vocabulary (rank 0 is the
+// most frequent under the benchmarks' Zipf draw).
+func BenchWord(i int) string { return "w" + strconv.Itoa(i) + "x" }
+
+// ReportLatency reports the median and 99th percentile in milliseconds.
+func ReportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+// ReportCPU reports this process's CPU time per operation since start (a
+// ProcessCPU reading): wall time on a shared two-core machine says more
+// about the neighbours than about the store.
+func ReportCPU(b *testing.B, start time.Duration) {
+	if start > 0 {
+		b.ReportMetric(float64(ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// BenchArchiveWrite measures durable archive appends of one message each
+// (what routing does per copy) from many goroutines, so that group commit
+// shares each commit among everything queued. open returns a fresh store
+// and its commit counter; the sub-benchmarks report msgs/s and
+// msgs/commit.
+func BenchArchiveWrite(b *testing.B, open func(*testing.B) (store.Store, *atomic.Int64)) {
+	for _, par := range []int{1, 32, 128} {
+		b.Run(fmt.Sprintf("Parallel%dxGOMAXPROCS", par), func(b *testing.B) {
+			s, commits := open(b)
+			ctx := b.Context()
+			k := store.ScramKeys{Salt: []byte("s"), Iterations: 4096, StoredKey: []byte("k"), ServerKey: []byte("v")}
+			for o := range ArchiveOwners {
+				if err := s.CreateUser(ctx, store.User{Username: ArchiveOwner(o), SHA1: k, SHA256: k}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			body := "Hello, this is a typical short chat message about lunch tomorrow."
+			var next atomic.Int64
+			startCommits := commits.Load()
+			b.ReportAllocs()
+			b.SetParallelism(par)
+			cpu := ProcessCPU()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1)
+					o := ArchiveOwner(int(i % ArchiveOwners))
+					id := stanza.NewID() + strconv.FormatInt(i, 10)
+					m := store.ArchivedMessage{Owner: o, ID: id, With: "bob@example.net",
+						Stanza: []byte(`<message xmlns='jabber:client' from='bob@example.net/phone' to='` + o +
+							`@example.net' type='chat'><body>` + body + `</body></message>`), Text: body}
+					if err := s.AppendArchive(ctx, []store.ArchivedMessage{m}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			ReportCPU(b, cpu)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			if c := commits.Load() - startCommits; c > 0 {
+				b.ReportMetric(float64(b.N)/float64(c), "msgs/commit")
+			}
+		})
+	}
+}
