@@ -97,6 +97,7 @@ type Router struct {
 	outbound   []Interceptor
 	inbound    []Interceptor
 	observers  []MessageObserver
+	endedSubs  []func(context.Context, SessionEnded)
 	features   []string
 	queries    queries
 	log        *slog.Logger
@@ -161,17 +162,54 @@ func (r *Router) Features() []string { return r.features }
 // Bind adds a session to the table. A session already bound to the same
 // full JID is told to go (RFC 6120 §7.7.2.2, "override the existing
 // session").
+//
+// The replaced session has ended for the subscribers of OnSessionEnded
+// when Bind returns (its own later Unbind does nothing), so state they
+// keep by full JID is gone before the new session can set any.
 func (r *Router) Bind(s Session) {
-	if old := r.table.bind(s); old != nil {
-		old.Terminate(&stanza.StreamError{Condition: "conflict", Text: "replaced by a new session"})
+	old, last := r.table.bind(s)
+	if old == nil {
+		return
 	}
+	old.Terminate(&stanza.StreamError{Condition: "conflict", Text: "replaced by a new session"})
+	r.ended(context.Background(), SessionEnded{JID: old.JID(), Last: last})
 }
 
-// Unbind removes a session and lets presence announce that it left.
+// SessionEnded tells that a bound session went away for good (closed,
+// failed, replaced, or its XEP-0198 resumption expired): JID is its full
+// JID, Last the state it had when it was unbound.
+type SessionEnded struct {
+	JID  jid.JID
+	Last Resource
+}
+
+// OnSessionEnded subscribes f to session ends. Modules that keep state per
+// session (carbons, blocking pushes, PEP interests, directed presence) drop
+// it there instead of pruning lazily. f runs on the ending session's
+// goroutine after presence has announced the end (or in Bind, for a
+// session replaced by another on the same resource), once per session; it
+// must not block for long.
+func (r *Router) OnSessionEnded(f func(ctx context.Context, e SessionEnded)) {
+	r.endedSubs = append(r.endedSubs, f)
+}
+
+// Unbind removes a session, lets presence announce that it left and tells
+// the subscribers of OnSessionEnded. Only the first Unbind of a bound
+// session does anything.
 func (r *Router) Unbind(ctx context.Context, s Session) {
 	res, ok := r.table.unbind(s)
-	if ok && r.presence != nil {
+	if !ok {
+		return
+	}
+	if r.presence != nil {
 		r.presence.Ended(ctx, res)
+	}
+	r.ended(ctx, SessionEnded{JID: s.JID(), Last: res})
+}
+
+func (r *Router) ended(ctx context.Context, e SessionEnded) {
+	for _, f := range r.endedSubs {
+		f(ctx, e)
 	}
 }
 

@@ -298,3 +298,37 @@ func TestGroupchatNotStamped(t *testing.T) {
 		t.Fatalf("%d stanza-ids: %s", n, got[0].Raw)
 	}
 }
+
+// TestSessionEnded: subscribers hear of each session end once, with the
+// session's last state; a session replaced on its resource ends at the
+// replacement's Bind, and its own later Unbind is not a second end.
+func TestSessionEnded(t *testing.T) {
+	r := router.New(jid.MustParse("example.com"), accountSet{"alice": true}, nil)
+	var got []router.SessionEnded
+	r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { got = append(got, e) })
+	a := &fakeSession{jid: jid.MustParse("alice@example.com/a")}
+	r.Bind(a)
+	r.SetAvailability(a.jid, true, 5, []byte("<presence/>"))
+	r.Unbind(context.Background(), a)
+	r.Unbind(context.Background(), a) // a second Unbind is not a second end
+	if len(got) != 1 || got[0].JID != a.jid || got[0].Last.Session != a || !got[0].Last.Available || got[0].Last.Priority != 5 {
+		t.Fatalf("ended events = %+v", got)
+	}
+	// A session replaced under the same resource: its Unbind (after the
+	// replacement bound) does not end the replacement.
+	b1 := &fakeSession{jid: jid.MustParse("alice@example.com/b")}
+	b2 := &fakeSession{jid: b1.jid}
+	r.Bind(b1)
+	r.Bind(b2)
+	if len(got) != 2 || got[1].Last.Session != b1 || b1.ended != "conflict" {
+		t.Fatalf("replacing a session: ended events = %+v, stream error %q", got, b1.ended)
+	}
+	r.Unbind(context.Background(), b1)
+	if len(got) != 2 {
+		t.Fatalf("unbinding a replaced session reported %+v", got[2:])
+	}
+	r.Unbind(context.Background(), b2)
+	if len(got) != 3 || got[2].Last.Session != b2 {
+		t.Fatalf("ended events = %+v", got)
+	}
+}

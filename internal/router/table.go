@@ -65,8 +65,8 @@ func (t *table) shard(bare string) *shard {
 	return &t.shards[maphash.String(t.seed, bare)%shardCount]
 }
 
-// bind adds s, returning the session it replaces, if any.
-func (t *table) bind(s Session) (old Session) {
+// bind adds s, returning the session it replaces, if any, with its state.
+func (t *table) bind(s Session) (old Session, last Resource) {
 	j := s.JID()
 	bare := j.Bare().String()
 	sh := t.shard(bare)
@@ -78,10 +78,10 @@ func (t *table) bind(s Session) (old Session) {
 		sh.users[bare] = u
 	}
 	if e := u.resources[j.Resource()]; e != nil {
-		old = e.Session
+		old, last = e.Session, *e
 	}
 	u.resources[j.Resource()] = &entry{Session: s}
-	return old
+	return old, last
 }
 
 // unbind removes s (only s: a replacement bound under the same resource
