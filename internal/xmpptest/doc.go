@@ -9,5 +9,7 @@
 // wrong answer. DialRaw gives the bare connection for tests that send bad
 // input on purpose.
 //
+// Eventually waits for a condition in tests, instead of sleeping.
+//
 // Subpackage testserver starts an in-process parley for tests.
 package xmpptest
