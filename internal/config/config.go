@@ -46,6 +46,7 @@ type Config struct {
 	Limits   Limits   `toml:"limits"`
 	Register Register `toml:"register"`
 	Archive  Archive  `toml:"archive"`
+	Quotas   Quotas   `toml:"quotas"`
 }
 
 // Listen holds listener addresses as host:port, or Off.

@@ -69,6 +69,7 @@ func (c *Config) Validate() error {
 
 	errs = append(errs, c.validateListen()...)
 	errs = append(errs, c.Limits.validate()...)
+	errs = append(errs, c.Quotas.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -30,6 +30,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	r.HandleIQ(roster.NS, rosters.HandleIQ)
 
 	pres := presence.New(r, rosters, log.With("component", "presence"))
+	pres.MaxDirected = cfg.Quotas.DirectedPresence
 	off := offline.New(st, r, domain, cfg.Limits.OfflineMax, log.With("component", "offline"))
 	s.offline = off
 	pres.OnInitialPresence = off.OnInitialPresence

@@ -163,17 +163,47 @@ func (h *Handler) broadcastUnavailable(ctx context.Context, un *stanza.Stanza, w
 // is routed as is, and the target remembered until unavailable follows.
 func (h *Handler) directed(ctx context.Context, st *stanza.Stanza) {
 	full := st.From
+	refused, max := false, h.MaxDirected
+	if max <= 0 {
+		max = DefaultMaxDirected
+	}
 	if st.Type == "unavailable" {
 		h.state(full, func(s *sessionState) { delete(s.directed, st.To) })
 	} else if st.To.Bare() != full.Bare() {
 		h.state(full, func(s *sessionState) {
+			if _, ok := s.directed[st.To]; ok {
+				return
+			}
+			if len(s.directed) >= max {
+				refused = true
+				return
+			}
 			if s.directed == nil {
 				s.directed = make(map[jid.JID]struct{})
 			}
 			s.directed[st.To] = struct{}{}
 		})
 	}
+	if refused {
+		// Sending it unremembered would leave the entity believing the
+		// session available after it ends (§4.6.3); a limit is local
+		// policy (RFC 6120 §8.3.3.12).
+		h.log.Info("presence: directed presence limit reached", "jid", full.String(), "max", max)
+		h.router.Send(ctx, stanza.ErrorReply(st, stanza.ErrPolicyViolation.WithText("too many entities hold directed presence from this session")))
+		return
+	}
 	h.router.Send(ctx, st)
+}
+
+// Directed is how many entities a session's directed presence is
+// remembered for (the bound MaxDirected sets).
+func (h *Handler) Directed(full jid.JID) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s := h.sessions[full]; s != nil {
+		return len(s.directed)
+	}
+	return 0
 }
 
 // answerProbe answers a probe of a local user (RFC 6121 §4.3.2).

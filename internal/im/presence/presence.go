@@ -40,6 +40,10 @@ type Handler struct {
 	// OnUnavailable, if set, is called when a session stops being
 	// available: unavailable presence, or the session's end.
 	OnUnavailable func(full jid.JID)
+	// MaxDirected is how many entities one session may have sent directed
+	// available presence to at once (RFC 6121 §4.6); 0 means
+	// DefaultMaxDirected. Set before use.
+	MaxDirected int
 
 	mu       sync.Mutex                // guards sessions
 	sessions map[jid.JID]*sessionState // by full JID
@@ -57,6 +61,13 @@ type sessionState struct {
 }
 
 var _ router.PresenceHandler = (*Handler)(nil)
+
+// DefaultMaxDirected bounds the directed presence remembered per session
+// unless Handler.MaxDirected says otherwise. Each entry is a promise of
+// unavailable presence at the session's end (RFC 6121 §4.6.3), so beyond
+// it directed available presence is refused rather than sent and
+// forgotten (docs/SECURITY.md).
+const DefaultMaxDirected = 1000
 
 // New returns a presence handler. Install it with r.SetPresence(h).
 // A nil log discards nothing: it uses slog.Default.

@@ -430,3 +430,58 @@ func TestPriority(t *testing.T) {
 		})
 	}
 }
+
+// TestDirectedLimit: a session remembers directed presence for at most
+// MaxDirected entities; beyond it directed available presence is refused
+// with policy-violation and not routed, an entity already remembered may
+// be told again, and unavailable presence frees a place.
+func TestDirectedLimit(t *testing.T) {
+	e := newEnv(t)
+	e.h.MaxDirected = 3
+	e.send(t, e.a1, `<presence xmlns='jabber:client'/>`)
+	for i := range 10 {
+		e.send(t, e.a1, `<presence xmlns='jabber:client' to='u`+strconv.Itoa(i)+`@example.org'/>`)
+	}
+	if got := e.h.Directed(e.a1.JID()); got != 3 {
+		t.Fatalf("%d entries remembered, want 3", got)
+	}
+	if got := len(e.remote.Take()); got != 3 {
+		t.Errorf("%d directed presences routed, want 3", got)
+	}
+	errs := 0
+	for _, st := range e.a1.Take() {
+		if st.Kind == stanza.Presence && st.Type == "error" {
+			errs++
+			if c := condition(st); c != "policy-violation" {
+				t.Errorf("refusal condition %q", c)
+			}
+		}
+	}
+	if errs != 7 {
+		t.Errorf("%d refusals, want 7", errs)
+	}
+	e.send(t, e.a1, `<presence xmlns='jabber:client' to='u0@example.org'/>`) // remembered: passes
+	e.send(t, e.a1, `<presence xmlns='jabber:client' to='u1@example.org' type='unavailable'/>`)
+	e.send(t, e.a1, `<presence xmlns='jabber:client' to='u9@example.org'/>`)
+	if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, []string{
+		"presence alice@example.com/one->u0@example.org",
+		"presence unavailable alice@example.com/one->u1@example.org",
+		"presence alice@example.com/one->u9@example.org"}) {
+		t.Errorf("routed %q", got)
+	}
+	if got := e.h.Directed(e.a1.JID()); got != 3 {
+		t.Errorf("%d entries remembered, want 3", got)
+	}
+}
+
+// condition is the defined condition of an error stanza.
+func condition(st *stanza.Stanza) string {
+	if e := st.El.Child("error", ""); e != nil {
+		for _, c := range e.Children {
+			if c.Space == stanza.NSStanzas && c.Name != "text" {
+				return c.Name
+			}
+		}
+	}
+	return ""
+}
