@@ -31,6 +31,26 @@ type PEP interface {
 	// RetractPEPItem removes one item; ErrNotFound if the node or the
 	// item does not exist.
 	RetractPEPItem(ctx context.Context, owner, node, id string) error
+	// PEPItemSizes returns the IDs of a node's items, oldest first, with
+	// the size of each payload, without reading the payloads: what quotas
+	// and paged replies need. ErrNotFound if the node does not exist.
+	PEPItemSizes(ctx context.Context, owner, node string) ([]PEPItemSize, error)
+	// PEPUsage returns what all of owner's nodes hold (zero for an owner
+	// without nodes).
+	PEPUsage(ctx context.Context, owner string) (PEPUsage, error)
+}
+
+// PEPItemSize is one item's ID and the length of its payload in bytes.
+type PEPItemSize struct {
+	ID    string
+	Bytes int
+}
+
+// PEPUsage is what one account's PEP service holds.
+type PEPUsage struct {
+	Nodes int
+	Items int
+	Bytes int64 // of the items' payloads
 }
 
 // Access models of XEP-0060 §4.5 that PEP nodes use.

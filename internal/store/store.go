@@ -147,6 +147,9 @@ type PrivateXML interface {
 	// PrivateXML returns ErrNotFound when nothing is stored under key.
 	PrivateXML(ctx context.Context, username, key string) ([]byte, error)
 	SetPrivateXML(ctx context.Context, username, key string, data []byte) error
+	// PrivateXMLSizes returns the length in bytes of what is stored under
+	// each of a user's keys, without reading it (none for an unknown user).
+	PrivateXMLSizes(ctx context.Context, username string) (map[string]int, error)
 }
 
 // Blocklists keeps XEP-0191 block lists: JIDs as the user wrote them

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -35,6 +36,18 @@ func (s *memStore) SetPrivateXML(_ context.Context, u, k string, v []byte) error
 	defer s.mu.Unlock()
 	s.m[u+"\x00"+k] = v
 	return nil
+}
+
+func (s *memStore) PrivateXMLSizes(_ context.Context, u string) (map[string]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int)
+	for k, v := range s.m {
+		if user, key, _ := strings.Cut(k, "\x00"); user == u {
+			out[key] = len(v)
+		}
+	}
+	return out, nil
 }
 
 const bookmarks = `<storage xmlns='storage:bookmarks'><conference jid='r@muc.example.com'/></storage>`

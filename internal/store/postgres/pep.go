@@ -226,6 +226,52 @@ func (s *Store) RetractPEPItem(ctx context.Context, owner, node, id string) erro
 	return nil
 }
 
+// PEPItemSizes returns item IDs and payload lengths, oldest first;
+// store.ErrNotFound. octet_length of a TOASTed bytea reads its header,
+// not the value. One statement (the node row drives a LEFT JOIN, as in
+// PEPItems), so existence and items come from one snapshot.
+func (s *Store) PEPItemSizes(ctx context.Context, owner, node string) ([]store.PEPItemSize, error) {
+	defer s.observe("PEPItemSizes", time.Now())
+	rows, err := s.pool.Query(ctx, `SELECT i.id, octet_length(i.payload) FROM pep_nodes AS n
+		LEFT JOIN pep_items AS i ON i.owner = n.owner AND i.node = n.node
+		WHERE n.owner = $1 AND n.node = $2
+		ORDER BY i.seq`, owner, node)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: item sizes of pep node %q of %q: %w", node, owner, err)
+	}
+	var out []store.PEPItemSize
+	found := false
+	var id *string // NULL on the one row of a node without items
+	var n *int
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error {
+		found = true
+		if id != nil {
+			out = append(out, store.PEPItemSize{ID: *id, Bytes: *n})
+		}
+		return nil
+	})
+	if err == nil && !found {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: item sizes of pep node %q of %q: %w", node, owner, err)
+	}
+	return out, nil
+}
+
+// PEPUsage counts owner's nodes, items and payload bytes.
+func (s *Store) PEPUsage(ctx context.Context, owner string) (store.PEPUsage, error) {
+	defer s.observe("PEPUsage", time.Now())
+	var u store.PEPUsage
+	err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM pep_nodes WHERE owner = $1),
+		count(*), coalesce(sum(octet_length(payload)), 0) FROM pep_items WHERE owner = $1`, owner).
+		Scan(&u.Nodes, &u.Items, &u.Bytes)
+	if err != nil {
+		return store.PEPUsage{}, fmt.Errorf("postgres: pep usage of %q: %w", owner, err)
+	}
+	return u, nil
+}
+
 // inTx runs fn in a transaction on the pool, committing if it returns nil,
 // unless the store is closed.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {

@@ -220,3 +220,59 @@ func (s *Store) RetractPEPItem(ctx context.Context, owner, node, id string) erro
 	}
 	return nil
 }
+
+// PEPItemSizes returns item IDs and payload lengths, oldest first;
+// store.ErrNotFound. SQLite's length() of a BLOB reads the record
+// header, not the payload.
+func (s *Store) PEPItemSizes(ctx context.Context, owner, node string) ([]store.PEPItemSize, error) {
+	defer s.observe("PEPItemSizes", time.Now())
+	out, err := s.pepItemSizes(ctx, owner, node)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: item sizes of pep node %q of %q: %w", node, owner, err)
+	}
+	return out, nil
+}
+
+func (s *Store) pepItemSizes(ctx context.Context, owner, node string) ([]store.PEPItemSize, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM pep_nodes WHERE owner = ? AND node = ?`, owner, node).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, length(payload) FROM pep_items
+		WHERE owner = ? AND node = ? ORDER BY seq`, owner, node)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.PEPItemSize
+	for rows.Next() {
+		var it store.PEPItemSize
+		if err := rows.Scan(&it.ID, &it.Bytes); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// PEPUsage counts owner's nodes, items and payload bytes.
+func (s *Store) PEPUsage(ctx context.Context, owner string) (store.PEPUsage, error) {
+	defer s.observe("PEPUsage", time.Now())
+	var u store.PEPUsage
+	err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pep_nodes WHERE owner = ?),
+		count(*), coalesce(sum(length(payload)), 0) FROM pep_items WHERE owner = ?`, owner, owner).
+		Scan(&u.Nodes, &u.Items, &u.Bytes)
+	if err != nil {
+		return store.PEPUsage{}, fmt.Errorf("sqlite: pep usage of %q: %w", owner, err)
+	}
+	return u, nil
+}

@@ -64,6 +64,14 @@ var privateCases = []scenario{
 		}
 		_, err := s.PrivateXML(ctx, "bob", "storage storage:rosternotes")
 		wantErr(t, "PrivateXML(bob, rosternotes)", err, store.ErrNotFound)
+		sizes, err := s.PrivateXMLSizes(ctx, "alice")
+		must(t, "PrivateXMLSizes", err)
+		if len(sizes) != 2 || sizes["storage storage:bookmarks"] != len(set[3].data) || sizes["storage storage:rosternotes"] != len(set[1].data) {
+			t.Errorf("PrivateXMLSizes(alice) = %v", sizes)
+		}
+		if sizes, err := s.PrivateXMLSizes(ctx, "nobody"); err != nil || len(sizes) != 0 {
+			t.Errorf("PrivateXMLSizes(nobody) = %v, %v", sizes, err)
+		}
 	}},
 }
 

@@ -119,4 +119,32 @@ var pepCases = []pepCase{
 			t.Fatalf("nodes of a re-created account: %v %v", nodes, err)
 		}
 	}},
+	{"item sizes and usage", func(t *testing.T, ctx context.Context, s PEPStore) {
+		_, err := s.PEPItemSizes(ctx, "alice", "n")
+		wantErr(t, "sizes of no node", err, store.ErrNotFound)
+		if u, err := s.PEPUsage(ctx, "alice"); err != nil || u != (store.PEPUsage{}) {
+			t.Fatalf("usage of nothing: %+v %v", u, err)
+		}
+		must(t, "PutPEPNode", s.PutPEPNode(ctx, "alice", store.PEPNode{Node: "n", AccessModel: store.AccessOpen, PersistItems: true, MaxItems: 10}))
+		must(t, "PutPEPNode e", s.PutPEPNode(ctx, "alice", store.PEPNode{Node: "e", AccessModel: store.AccessOpen, PersistItems: true, MaxItems: 10}))
+		must(t, "PutPEPNode bob", s.PutPEPNode(ctx, "bob", store.PEPNode{Node: "n", AccessModel: store.AccessOpen, PersistItems: true, MaxItems: 10}))
+		if sizes, err := s.PEPItemSizes(ctx, "alice", "e"); err != nil || len(sizes) != 0 {
+			t.Fatalf("sizes of an empty node: %v %v", sizes, err)
+		}
+		pepPublish(t, ctx, s, "alice", "n", "1", "22", "3")
+		pepPublish(t, ctx, s, "alice", "n", "1") // republished: now the newest
+		pepPublish(t, ctx, s, "bob", "n", "1")
+		sizes, err := s.PEPItemSizes(ctx, "alice", "n")
+		must(t, "PEPItemSizes", err)
+		// Payloads are "<p xmlns='x'>" + id + "</p>": 17 bytes and the id.
+		want := []store.PEPItemSize{{ID: "22", Bytes: 19}, {ID: "3", Bytes: 18}, {ID: "1", Bytes: 18}}
+		if fmt.Sprint(sizes) != fmt.Sprint(want) {
+			t.Fatalf("sizes %v, want %v", sizes, want)
+		}
+		u, err := s.PEPUsage(ctx, "alice")
+		must(t, "PEPUsage", err)
+		if u != (store.PEPUsage{Nodes: 2, Items: 3, Bytes: 55}) {
+			t.Fatalf("usage %+v", u)
+		}
+	}},
 }
