@@ -36,6 +36,17 @@ type Archives interface {
 	// ArchiveMetadata returns the first and last message of an owner's
 	// archive; the zero value when it is empty.
 	ArchiveMetadata(ctx context.Context, owner string) (ArchiveMetadata, error)
+	// RetractArchived replaces an owner's archived message with its
+	// tombstone: the stanza that records that it was retracted (XEP-0424)
+	// or moderated (XEP-0425), built by the caller from the original
+	// (see mam.Tombstone). The message keeps its id, its place in the
+	// archive, its stamp and its With; only the stanza changes, and the
+	// message leaves the full-text index. ErrNotFound if owner has no
+	// message id. It is the one operation that removes archived content,
+	// so that a legal hold can later keep the original here (in a
+	// compliance table the users never read) while users see the
+	// tombstone; see docs/design/04_store.md.
+	RetractArchived(ctx context.Context, owner, id string, tombstone []byte) error
 	// DeleteArchive removes every message of an owner (DeleteUser does it
 	// too, with the account).
 	DeleteArchive(ctx context.Context, owner string) error

@@ -236,3 +236,96 @@ func TestArchiveOverTCP(t *testing.T) {
 		t.Fatalf("metadata %s, last id %v", md, p.ids)
 	}
 }
+
+// archivedStanzas runs a MAM query over the wire and returns the archived
+// <message/> of each result, in archive order, with the result ids.
+func archivedStanzas(t *testing.T, c *xmpptest.Client, fields string) (msgs []*xmlstream.Element, ids []string) {
+	t.Helper()
+	qid := "q" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	form := `<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>` + fields + `</x>`
+	send(t, c, `<iq type='set' id='`+qid+`'><query xmlns='urn:xmpp:mam:2' queryid='`+qid+`'>`+form+
+		`<set xmlns='http://jabber.org/protocol/rsm'><max>100</max></set></query></iq>`)
+	for {
+		el := expect(t, c, "results of "+qid, func(el *xmlstream.Element) bool {
+			r := el.Child("result", mam.NS)
+			return (el.Name == "iq" && el.Get("id") == qid) || (r != nil && r.Get("queryid") == qid)
+		})
+		if el.Name == "iq" {
+			if el.Get("type") != "result" {
+				t.Fatalf("query answer %s", el)
+			}
+			return msgs, ids
+		}
+		r := el.Child("result", mam.NS)
+		msgs = append(msgs, r.Child("forwarded", mam.NSForward).Child("message", "jabber:client"))
+		ids = append(ids, r.Get("id"))
+	}
+}
+
+// TestRetractionTombstones: a sender's retraction (XEP-0424, both
+// namespaces) turns the retracted message into a tombstone in the
+// sender's and the recipient's archive (same archive id and place, no
+// body, the <retracted/> marker, the origin-id kept, out of full-text
+// search), the retraction itself is archived, and nobody retracts another
+// sender's message. The archive advertises urn:xmpp:message-retract:1.
+func TestRetractionTombstones(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	alice := login(t, srv, "alice", "desk")
+	bob := login(t, srv, "bob", "laptop")
+	info, err := alice.IQ(wait, "get", "alice@localhost", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
+	if err != nil || !strings.Contains(info.String(), "'"+mam.NSRetract+"'") {
+		t.Fatalf("account disco lacks %s: %v %s", mam.NSRetract, err, info)
+	}
+
+	say := func(from, to *xmpptest.Client, id, body, extra string) {
+		t.Helper()
+		send(t, from, `<message to='`+strings.Split(to.JID, "/")[0]+`' type='chat' id='`+id+`'><body>`+body+
+			`</body>`+extra+`</message>`)
+		expect(t, to, body, xmpptest.MessageBody(body))
+	}
+	say(alice, bob, "a1", "the launch code is sesame", `<origin-id xmlns='urn:xmpp:sid:0' id='orig-a1'/>`)
+	say(bob, alice, "b1", "bob keeps this sesame", "")
+	say(alice, bob, "a2", "alice keeps this", "")
+	say(bob, alice, "b2", "bob regrets sesame", "")
+
+	// bob cannot retract alice's message, even by its own id.
+	say(bob, alice, "b3", "trying to retract hers", `<retract xmlns='urn:xmpp:message-retract:1' id='orig-a1'/>`)
+	// alice retracts hers by its origin-id (v1), bob his by its id (v0).
+	say(alice, bob, "a3", "retracted a message", `<retract xmlns='urn:xmpp:message-retract:1' id='orig-a1'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/><store xmlns='urn:xmpp:hints'/>`)
+	say(bob, alice, "b4", "retracted mine", `<apply-to xmlns='urn:xmpp:fasten:0' id='b2'><retract xmlns='urn:xmpp:message-retract:0'/></apply-to>`)
+
+	for _, c := range []*xmpptest.Client{alice, bob} {
+		msgs, ids := archivedStanzas(t, c, "")
+		if len(msgs) != 7 {
+			t.Fatalf("%s: %d archived messages, want 7", c.JID, len(msgs))
+		}
+		var got []string
+		for _, m := range msgs {
+			got = append(got, m.ChildText("body", ""))
+		}
+		want := []string{"", "bob keeps this sesame", "alice keeps this", "", "trying to retract hers", "retracted a message", "retracted mine"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: archived bodies %q, want %q", c.JID, got, want)
+		}
+		for i, ns := range map[int]string{0: mam.NSRetract, 3: mam.NSRetract0} {
+			m := msgs[i]
+			if m.Child("retracted", ns) == nil || m.Child("retracted", ns).Get("stamp") == "" {
+				t.Fatalf("%s: tombstone %d lacks <retracted xmlns='%s' stamp/>: %s", c.JID, i, ns, m)
+			}
+			if len(m.Children) > 4 || m.Get("type") != "chat" || m.Get("from") == "" {
+				t.Fatalf("%s: tombstone %d keeps more than its metadata, or loses its attributes: %s", c.JID, i, m)
+			}
+		}
+		if o := msgs[0].Child("origin-id", "urn:xmpp:sid:0"); o == nil || o.Get("id") != "orig-a1" || msgs[0].Get("id") != "a1" {
+			t.Fatalf("%s: tombstone lost its ids: %s", c.JID, msgs[0])
+		}
+		// Full-text search no longer sees the retracted words.
+		_, found := archivedStanzas(t, c, `<field var='withtext'><value>sesame</value></field>`)
+		if !slices.Equal(found, []string{ids[1]}) {
+			t.Fatalf("%s: search for a retracted word found %q, want only %q", c.JID, found, ids[1])
+		}
+	}
+}

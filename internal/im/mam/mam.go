@@ -92,7 +92,10 @@ func (m *Module) Register(r *router.Router) {
 
 // Features are the disco features of an account's archive (XEP-0313 §7),
 // advertised on the account's bare JID.
-func Features() []string { return []string{NS, NSExtended} }
+// Retractions are archived, and turn what they retract into tombstones,
+// so the archive also advertises XEP-0424 (§2: a server that archives
+// retractions MUST), in both of its namespaces.
+func Features() []string { return []string{NS, NSExtended, NSRetract, NSRetract0} }
 
 // Forget drops a user's cached preferences when the account is removed
 // (the store deletes the archive with the account).
@@ -111,6 +114,7 @@ func (m *Module) Outgoing(ctx context.Context, st *stanza.Stanza) {
 	if st.To.IsZero() || st.To.Bare() == owner || st.To.IsDomain() || !archivable(st) {
 		return
 	}
+	m.retract(ctx, owner, st.To.Bare(), owner, st)
 	if !m.wants(ctx, owner, st.To) {
 		return
 	}
@@ -131,6 +135,7 @@ func (m *Module) Incoming(ctx context.Context, st *stanza.Stanza, _ []router.Ses
 	if st.From.IsZero() || owner.Local() == "" || !archivable(st) {
 		return
 	}
+	m.retract(ctx, owner, st.From.Bare(), st.From.Bare(), st)
 	id := stanzaID(st.El, owner.String())
 	if id == "" || !m.wants(ctx, owner, st.From) {
 		return

@@ -723,6 +723,19 @@ func (s *Store) ArchiveMetadata(ctx context.Context, owner string) (store.Archiv
 	return md, nil
 }
 
+// RetractArchived replaces owner's message id with tombstone; see
+// store.Archives. Emptying words takes the message out of the full-text
+// index (and out of archive_search's entries' matches).
+func (s *Store) RetractArchived(ctx context.Context, owner, id string, tombstone []byte) error {
+	defer s.observe("RetractArchived", time.Now())
+	err := mustAffect(s.exec(ctx, `UPDATE archive SET stanza = $3, body = '', words = ''::tsvector
+		WHERE owner = $1 AND id = $2`, owner, id, nonNil(tombstone)))
+	if err != nil {
+		return fmt.Errorf("postgres: retract archived %q of %q: %w", id, owner, err)
+	}
+	return nil
+}
+
 // DeleteArchive removes every archived message of owner.
 func (s *Store) DeleteArchive(ctx context.Context, owner string) error {
 	defer s.observe("DeleteArchive", time.Now())

@@ -349,6 +349,35 @@ func (s *Store) ArchiveMetadata(ctx context.Context, owner string) (store.Archiv
 	return md, nil
 }
 
+// RetractArchived replaces owner's message id with tombstone; see
+// store.Archives. The FTS5 triggers fire on INSERT and DELETE only, so
+// the index entry is removed here, in the same transaction.
+func (s *Store) RetractArchived(ctx context.Context, owner, id string, tombstone []byte) error {
+	defer s.observe("RetractArchived", time.Now())
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var seq int64
+		var body string
+		err := tx.QueryRow(`SELECT seq, body FROM archive WHERE owner = ? AND id = ?`, owner, id).Scan(&seq, &body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if body != "" {
+			if _, err := tx.Exec(`DELETE FROM archive_fts WHERE rowid = ?`, seq); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(`UPDATE archive SET stanza = ?, body = '' WHERE seq = ?`, nonNil(tombstone), seq)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: retract archived %q of %q: %w", id, owner, err)
+	}
+	return nil
+}
+
 // DeleteArchive removes every archived message of owner.
 func (s *Store) DeleteArchive(ctx context.Context, owner string) error {
 	defer s.observe("DeleteArchive", time.Now())

@@ -275,6 +275,44 @@ var archiveCases = []archiveCase{
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Text: "tomorrow", Start: archiveT0.Add(time.Minute), Limit: 9}, []string{all[2], all[4]}, true, 2)
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Text: "tomorrow", With: "x@y", Limit: 9}, nil, true, 0)
 	}},
+	{"retract: a tombstone replaces the message", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+		create(t, ctx, s, "alice")
+		room := "coven@conference.example.com"
+		must(t, "PutRoom", s.PutRoom(ctx, store.Room{JID: room, Config: []byte("{}"), Secret: []byte("s")}))
+		for _, owner := range []string{"alice", room} {
+			msgs := []store.ArchivedMessage{
+				archMsg(owner, 0, "bob@example.net", "secret plans"),
+				archMsg(owner, 1, "bob@example.net", "secret recipe"),
+				archMsg(owner, 2, "carol@example.org", "other news"),
+			}
+			must(t, "AppendArchive", s.AppendArchive(ctx, msgs))
+			tomb := []byte(`<message xmlns='jabber:client' id='` + msgs[1].ID +
+				`'><retracted xmlns='urn:xmpp:message-retract:1' stamp='2025-03-04T06:00:00Z'/></message>`)
+			must(t, "RetractArchived", s.RetractArchived(ctx, owner, msgs[1].ID, tomb))
+			// Same id, place, stamp and With; the stanza is the
+			// tombstone, and search no longer finds it.
+			p, err := s.QueryArchive(ctx, owner, store.ArchiveQuery{Limit: 10})
+			must(t, "QueryArchive", err)
+			wantStrings(t, owner+" archive after the retraction", archIDs(p.Messages), archIDs(msgs))
+			got := p.Messages[1]
+			if !got.Stamp.Equal(msgs[1].Stamp) || got.With != msgs[1].With || string(got.Stanza) != string(tomb) || got.Text != "" {
+				t.Fatalf("%s: tombstone = %+v", owner, got)
+			}
+			if string(p.Messages[0].Stanza) != string(msgs[0].Stanza) || string(p.Messages[2].Stanza) != string(msgs[2].Stanza) {
+				t.Fatalf("%s: the other messages changed: %+v", owner, p.Messages)
+			}
+			archPage(t, ctx, s, owner, store.ArchiveQuery{Text: "secret", Limit: 10}, archIDs(msgs[:1]), true, 1)
+			archPage(t, ctx, s, owner, store.ArchiveQuery{Text: "recipe", Limit: 10}, nil, true, 0)
+			archPage(t, ctx, s, owner, store.ArchiveQuery{With: "bob@example.net", Limit: 10}, archIDs(msgs[:2]), true, 2)
+			// Retracting again replaces the tombstone (a moderation
+			// after a retraction, say).
+			must(t, "RetractArchived again", s.RetractArchived(ctx, owner, msgs[1].ID, tomb))
+			wantErr(t, "RetractArchived of an unknown id",
+				s.RetractArchived(ctx, owner, "missing", tomb), store.ErrNotFound)
+		}
+		wantErr(t, "RetractArchived of another owner's id",
+			s.RetractArchived(ctx, "alice", archMsg(room, 0, "", "").ID, nil), store.ErrNotFound)
+	}},
 	{"metadata", func(t *testing.T, ctx context.Context, s ArchiveStore) {
 		create(t, ctx, s, "alice")
 		md, err := s.ArchiveMetadata(ctx, "alice")
