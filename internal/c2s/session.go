@@ -91,6 +91,17 @@ func (s *session) Send(b []byte) error {
 	return nil
 }
 
+// SendTracked implements router.Tracked: done(true) once the client has
+// the stanza (acknowledged under XEP-0198, else written to the
+// connection), done(false) if the session ends first.
+func (s *session) SendTracked(b []byte, done func(delivered bool)) error {
+	if err := s.out.sendTracked(b, true, done); err != nil {
+		return err
+	}
+	s.srv.countOut(b)
+	return nil
+}
+
 // Terminate implements router.Session: send a stream error and close.
 func (s *session) Terminate(e *stanza.StreamError) {
 	if !s.terminating.CompareAndSwap(false, true) {

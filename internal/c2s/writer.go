@@ -45,23 +45,73 @@ type outbox struct {
 	unacked      [][]byte // stanzas not yet acknowledged, oldest first
 	unackedBytes int
 
+	// Tracked stanzas (router.Tracked): without stream management they
+	// are done once written to the connection, with it once acknowledged.
+	writeWaits []func(bool) // for the frames in queue
+	ackWaits   []ackWait    // in order of n
+	resolved   []resolution // outcomes to report once o.mu is released
+
 	max   int                       // bound on size and on unackedBytes
 	write func(bufs [][]byte) error // writes frames; set by the session
 	done  func(err error)           // called when the writer stops for good
 }
 
+// ackWait is a tracked stanza waiting for its acknowledgement: n is its
+// count (o.sent after it was queued).
+type ackWait struct {
+	n    uint32
+	done func(bool)
+}
+
+type resolution struct {
+	done func(bool)
+	ok   bool
+}
+
+// resolveLocked reports the outcome of tracked stanzas once o.mu is
+// released (the callbacks may send again); o.mu is held.
+func (o *outbox) resolveLocked(ok bool, fs ...func(bool)) {
+	for _, f := range fs {
+		o.resolved = append(o.resolved, resolution{f, ok})
+	}
+}
+
+// unlock releases o.mu and reports what was resolved under it.
+func (o *outbox) unlock() {
+	r := o.resolved
+	o.resolved = nil
+	o.mu.Unlock()
+	for _, x := range r {
+		x.done(x.ok)
+	}
+}
+
+// dropWaitsLocked fails every stanza waiting to be written (the queue is
+// discarded); o.mu is held.
+func (o *outbox) dropWaitsLocked() {
+	o.resolveLocked(false, o.writeWaits...)
+	o.writeWaits = nil
+}
+
 // send queues a stanza (stanza true, counted by stream management) or a
 // stream-level frame. It returns errQueueFull (and closes the outbox) when
 // the client is too far behind, errClosed after close.
-func (o *outbox) send(b []byte, stanza bool) error {
+func (o *outbox) send(b []byte, stanza bool) error { return o.sendTracked(b, stanza, nil) }
+
+// sendTracked is send that reports, through done, whether the stanza
+// reached the client: written to the connection without stream
+// management, acknowledged with it (false: the session ended first).
+// done is not called when sendTracked returns an error.
+func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 	o.mu.Lock()
-	defer o.mu.Unlock()
+	defer o.unlock()
 	if o.closing || (o.closed && !o.detached) {
 		return errClosed
 	}
 	if o.size+len(b) > o.max || o.unackedBytes+len(b) > o.max {
 		o.closed, o.detached = true, false
 		o.queue, o.size = nil, 0
+		o.dropWaitsLocked()
 		go o.done(errQueueFull)
 		return errQueueFull
 	}
@@ -69,12 +119,19 @@ func (o *outbox) send(b []byte, stanza bool) error {
 		o.sent++
 		o.unacked = append(o.unacked, b)
 		o.unackedBytes += len(b)
+		if done != nil {
+			o.ackWaits = append(o.ackWaits, ackWait{o.sent, done})
+			done = nil
+		}
 	}
 	if o.detached {
 		return nil // kept in unacked for the resumption
 	}
 	o.queue = append(o.queue, b)
 	o.size += len(b)
+	if done != nil {
+		o.writeWaits = append(o.writeWaits, done)
+	}
 	o.startWriter()
 	return nil
 }
@@ -103,15 +160,16 @@ func (o *outbox) finish(last ...[]byte) {
 func (o *outbox) run() {
 	for {
 		o.mu.Lock()
-		q := o.queue
-		o.queue, o.size = nil, 0
+		q, waits := o.queue, o.writeWaits
+		o.queue, o.size, o.writeWaits = nil, 0, nil
 		if len(q) == 0 || o.closed {
+			o.resolveLocked(false, waits...)
 			o.writing = false
 			closing := o.closing && !o.closed
 			if closing {
 				o.closed = true
 			}
-			o.mu.Unlock()
+			o.unlock()
 			if closing {
 				o.done(nil)
 			}
@@ -122,11 +180,16 @@ func (o *outbox) run() {
 			q = append(q, ackRequest)
 		}
 		o.mu.Unlock()
-		if err := o.write(q); err != nil {
+		err := o.write(q)
+		for _, w := range waits {
+			w(err == nil)
+		}
+		if err != nil {
 			o.mu.Lock()
 			o.closed, o.writing = true, false
 			o.queue, o.size = nil, 0
-			o.mu.Unlock()
+			o.dropWaitsLocked()
+			o.unlock()
 			o.done(err)
 			return
 		}
@@ -152,9 +215,14 @@ func (o *outbox) enableSM() {
 // more than was sent.
 func (o *outbox) ack(h uint32) bool {
 	o.mu.Lock()
-	defer o.mu.Unlock()
+	defer o.unlock()
+	return o.ackLocked(h)
+}
+
+func (o *outbox) ackLocked(h uint32) bool {
 	pending := uint32(len(o.unacked))
-	newly := h - (o.sent - pending) // acknowledged now, modulo 2^32
+	base := o.sent - pending // count of the last stanza acknowledged before
+	newly := h - base        // acknowledged now, modulo 2^32
 	if newly > pending {
 		return false
 	}
@@ -162,6 +230,13 @@ func (o *outbox) ack(h uint32) bool {
 		o.unackedBytes -= len(b)
 	}
 	o.unacked = append([][]byte(nil), o.unacked[newly:]...)
+	i := 0
+	for ; i < len(o.ackWaits) && o.ackWaits[i].n-base <= newly; i++ {
+		o.resolveLocked(true, o.ackWaits[i].done)
+	}
+	if i > 0 {
+		o.ackWaits = append([]ackWait(nil), o.ackWaits[i:]...)
+	}
 	return true
 }
 
@@ -171,18 +246,19 @@ func (o *outbox) detach() {
 	o.mu.Lock()
 	o.detached, o.closed, o.closing = true, true, false
 	o.queue, o.size = nil, 0
-	o.mu.Unlock()
+	o.dropWaitsLocked()
+	o.unlock()
 }
 
 // reattach resumes writing on a new connection after the client
 // acknowledged h, re-sending every stanza it has not (XEP-0198 §5) after
 // the frames in first.
 func (o *outbox) reattach(h uint32, first ...[]byte) bool {
-	if !o.ack(h) {
+	o.mu.Lock()
+	defer o.unlock()
+	if !o.ackLocked(h) {
 		return false
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	o.detached, o.closed, o.closing = false, false, false
 	o.queue = append(append(o.queue[:0], first...), o.unacked...)
 	o.size = 0
@@ -194,11 +270,28 @@ func (o *outbox) reattach(h uint32, first ...[]byte) bool {
 }
 
 // takeUnacked returns and forgets the stanzas never acknowledged, for
-// offline storage when the session ends for good.
+// offline storage when the session ends for good. Tracked stanzas are
+// reported as not delivered instead: whoever sent them still holds them.
 func (o *outbox) takeUnacked() [][]byte {
 	o.mu.Lock()
-	defer o.mu.Unlock()
+	defer o.unlock()
 	u := o.unacked
+	base := o.sent - uint32(len(u))
+	if len(o.ackWaits) > 0 {
+		kept := u[:0:0]
+		w := 0
+		for i, b := range u {
+			if w < len(o.ackWaits) && o.ackWaits[w].n-base == uint32(i+1) {
+				o.resolveLocked(false, o.ackWaits[w].done)
+				w++
+				continue
+			}
+			kept = append(kept, b)
+		}
+		u = kept
+		o.ackWaits = nil
+	}
 	o.unacked, o.unackedBytes = nil, 0
+	o.dropWaitsLocked()
 	return u
 }

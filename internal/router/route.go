@@ -279,6 +279,25 @@ func (r *Router) DeliverTo(full jid.JID, st *stanza.Stanza) bool {
 	return ok
 }
 
+// DeliverTracked sends a stanza straight to one bound session and reports,
+// through done, whether its client got it (see Tracked; a session that
+// cannot tell counts as done once queued). It returns false, without
+// calling done, when no session is bound to full or it refused the stanza.
+func (r *Router) DeliverTracked(full jid.JID, st *stanza.Stanza, done func(delivered bool)) bool {
+	res, ok := r.table.session(full)
+	if !ok {
+		return false
+	}
+	if t, ok := res.Session.(Tracked); ok {
+		return t.SendTracked(st.Bytes(), done) == nil
+	}
+	if res.Session.Send(st.Bytes()) != nil {
+		return false
+	}
+	done(true)
+	return true
+}
+
 func (r *Router) deliver(s Session, st *stanza.Stanza) {
 	if err := s.Send(st.Bytes()); err != nil {
 		r.log.Debug("delivery failed", "to", s.JID().String(), "err", err)

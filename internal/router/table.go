@@ -22,6 +22,18 @@ type Session interface {
 	Terminate(e *stanza.StreamError)
 }
 
+// Tracked is implemented by sessions that can tell when a stanza has
+// reached their client, so that what is sent from storage (offline
+// messages) is deleted only then.
+type Tracked interface {
+	// SendTracked is Send that later calls done exactly once: true when
+	// the client has the stanza (acknowledged under XEP-0198, else
+	// written to the connection), false when the session ended first.
+	// done is not called when SendTracked returns an error; it must not
+	// block.
+	SendTracked(b []byte, done func(delivered bool)) error
+}
+
 // Resource is a snapshot of one bound session of a user.
 type Resource struct {
 	Session    Session

@@ -31,7 +31,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	pres := presence.New(r, rosters, log.With("component", "presence"))
 	pres.MaxDirected = cfg.Quotas.DirectedPresence
-	off := offline.New(st, r, domain, cfg.Limits.OfflineMax, log.With("component", "offline"))
+	off := offline.New(offline.Options{Store: st, Limit: cfg.Limits.OfflineMax, Log: log.With("component", "offline")})
 	s.offline = off
 	pres.OnInitialPresence = off.OnInitialPresence
 	r.SetPresence(pres)

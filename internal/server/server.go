@@ -18,6 +18,7 @@ import (
 	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/httpapi"
+	"parley/internal/im/offline"
 	"parley/internal/jid"
 	"parley/internal/metrics"
 	"parley/internal/router"
@@ -42,7 +43,7 @@ type Server struct {
 	c2s     *c2s.Server
 	metrics *metrics.Metrics
 	tls     *tls.Config
-	offline router.Offline
+	offline *offline.Module
 	pep     interface{ Close() } // caps lookups under way, stopped at Stop
 
 	mu        sync.Mutex // guards listeners and addrs
@@ -219,6 +220,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	s.serving.Wait()
+	if s.offline != nil {
+		s.offline.Close() // deliveries end with their sessions
+	}
 	if s.pep != nil {
 		s.pep.Close()
 	}

@@ -27,56 +27,96 @@ const (
 	NSChatStates = "http://jabber.org/protocol/chatstates"
 )
 
-// DefaultLimit is the number of messages kept per user when New gets 0.
-const DefaultLimit = 1000
+// Defaults for zero Options.
+const (
+	// DefaultLimit is the number of messages kept per user.
+	DefaultLimit = 1000
+	// DefaultBatchBytes bounds the stored messages one delivery hands to a
+	// session before it waits for them to reach the client: a quarter of
+	// a session's default 4 MiB outbound queue, so that a backlog never
+	// overflows it (a single larger message is sent alone).
+	DefaultBatchBytes = 1 << 20
+)
 
 // Store is the storage offline messages need.
 type Store = store.Offline
 
 // Router is what delivery needs of the router; *router.Router has it.
 type Router interface {
-	DeliverTo(full jid.JID, st *stanza.Stanza) bool
+	DeliverTracked(full jid.JID, st *stanza.Stanza, done func(delivered bool)) bool
 	Resources(bare jid.JID) []router.Resource
+	Domain() jid.JID
+}
+
+// Options configure the module; zero limits mean the defaults above.
+type Options struct {
+	Store Store
+	// Limit is the most messages kept per user.
+	Limit int
+	// BatchBytes bounds one delivery batch (DefaultBatchBytes); keep it
+	// well below the sessions' outbound queue bound.
+	BatchBytes int
+	Log        *slog.Logger
 }
 
 // Module stores and delivers offline messages.
 type Module struct {
-	store  Store
-	router Router
-	domain string
-	limit  int
-	log    *slog.Logger
-	now    func() time.Time // the clock, replaceable by tests
+	store      Store
+	router     Router // set by Register
+	domain     string
+	limit      int
+	batchBytes int
+	log        *slog.Logger
+	now        func() time.Time // the clock, replaceable by tests
 
 	mu sync.Mutex // guards delivering
-	// delivering holds the usernames with a delivery in progress; true
-	// asks it for another pass, for messages stored while it ran.
-	delivering map[string]bool
+	// delivering holds the users with a delivery goroutine running: one
+	// per user, as XEP-0160 delivers each message to one resource.
+	delivering map[string]*delivery
+	wg         sync.WaitGroup // one per delivery goroutine
+}
+
+// delivery is a user's running delivery; guarded by Module.mu.
+type delivery struct {
+	full  jid.JID // the session to deliver to (the latest asked for)
+	again bool    // read the queue once more when done
 }
 
 var _ router.Offline = (*Module)(nil)
 
-// New returns offline storage for a domain keeping at most limit messages
-// per user (0 means DefaultLimit). Install it with Register.
-func New(s Store, r Router, domain jid.JID, limit int, log *slog.Logger) *Module {
-	if limit <= 0 {
-		limit = DefaultLimit
+// New returns offline storage; install it with Register.
+func New(o Options) *Module {
+	if o.Limit <= 0 {
+		o.Limit = DefaultLimit
 	}
-	if log == nil {
-		log = slog.Default()
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = DefaultBatchBytes
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
 	}
 	return &Module{
-		store: s, router: r, domain: domain.String(), limit: limit, log: log,
-		now: time.Now, delivering: make(map[string]bool),
+		store: o.Store, limit: o.Limit, batchBytes: o.BatchBytes, log: o.Log,
+		now: time.Now, delivering: make(map[string]*delivery),
 	}
 }
 
 // Register installs the module as the router's offline store and
 // advertises XEP-0160's feature.
 func (m *Module) Register(r *router.Router) {
+	m.use(r)
 	r.SetOffline(m)
 	r.AddFeature(Feature)
 }
+
+func (m *Module) use(r Router) {
+	m.router = r
+	m.domain = r.Domain().String()
+}
+
+// Close waits for the deliveries in progress; each ends once its messages
+// reached the client or its session ended.
+func (m *Module) Close() { m.wg.Wait() }
 
 // StoreOffline keeps a message for a user who has no available resource.
 // It returns only once the message is durable, router.ErrDrop for a
@@ -118,9 +158,7 @@ func (m *Module) StoreOffline(ctx context.Context, st *stanza.Stanza) error {
 	// their initial presence had already read the queue; without this
 	// the message would wait for their next login.
 	if full, ok := m.availableResource(st.To.Bare()); ok {
-		if err := m.Deliver(ctx, full); err != nil {
-			m.log.Error("offline delivery failed", "jid", full.String(), "err", err)
-		}
+		m.Deliver(full)
 	}
 	return nil
 }
@@ -169,72 +207,121 @@ func worthStoring(el *xmlstream.Element) bool {
 // available with a non-negative priority receives the stored messages
 // (XEP-0160 §3; RFC 6121 §4.7.2.3: a negative priority never gets
 // messages for the bare JID).
-func (m *Module) OnInitialPresence(ctx context.Context, full jid.JID, priority int8) {
+func (m *Module) OnInitialPresence(_ context.Context, full jid.JID, priority int8) {
 	if priority < 0 {
 		return
 	}
-	if err := m.Deliver(ctx, full); err != nil {
-		m.log.Error("offline delivery failed", "jid", full.String(), "err", err)
-	}
+	m.Deliver(full)
 }
 
-// Deliver sends a user's stored messages, oldest first, to one session and
-// then deletes those it handed over.
+// Deliver starts sending a user's stored messages, oldest first, to one
+// session and returns; it implements issue 10's rule that nothing stored
+// is lost:
 //
-// Deliver-then-delete is at-least-once: a crash between the two, or a
-// session that drops its queue before writing, loses nothing but may see a
-// message twice (clients de-duplicate by stanza id). Delete-then-deliver
-// would lose messages instead. Only one delivery per user runs at a time,
-// as XEP-0160 delivers each message to one resource: a call while one runs
-// makes the running one read the queue once more when it is done, so that
-// a message stored meanwhile is not left behind.
-func (m *Module) Deliver(ctx context.Context, full jid.JID) error {
+//   - a message is deleted only once the session reports that its client
+//     has it (router.Tracked: acknowledged under XEP-0198, else written to
+//     the connection);
+//   - messages go out in batches of at most BatchBytes, the next batch
+//     only after the previous one reached the client, so that a backlog
+//     never overflows the session's bounded queue;
+//   - when the session ends, whatever it did not confirm stays stored for
+//     the next login (at-least-once: a client may see a message twice and
+//     de-duplicates by stanza id).
+//
+// One delivery per user runs at a time; a call while one runs makes it
+// read the queue once more when it is done (for the newest session asked
+// for), so that a message stored meanwhile is not left behind.
+func (m *Module) Deliver(full jid.JID) {
 	user := full.Local()
 	m.mu.Lock()
-	if _, busy := m.delivering[user]; busy {
-		m.delivering[user] = true
-		m.mu.Unlock()
-		return nil
+	defer m.mu.Unlock()
+	if d := m.delivering[user]; d != nil {
+		d.full, d.again = full, true
+		return
 	}
+	d := &delivery{full: full}
+	m.delivering[user] = d
+	m.wg.Add(1)
+	go m.run(user, d)
+}
+
+func (m *Module) run(user string, d *delivery) {
+	defer m.wg.Done()
 	for {
-		m.delivering[user] = false
-		m.mu.Unlock()
-		err := m.deliverOnce(ctx, full)
 		m.mu.Lock()
-		if err != nil || !m.delivering[user] {
+		full := d.full
+		d.again = false
+		m.mu.Unlock()
+		if err := m.deliverAll(context.Background(), full); err != nil {
+			m.log.Error("offline delivery failed", "jid", full.String(), "err", err)
+		}
+		m.mu.Lock()
+		if !d.again {
 			delete(m.delivering, user)
 			m.mu.Unlock()
-			return err
+			return
 		}
+		m.mu.Unlock()
 	}
 }
 
-// deliverOnce hands one reading of the queue to full.
-func (m *Module) deliverOnce(ctx context.Context, full jid.JID) error {
+// outcome is what a session reported of one stored message.
+type outcome struct {
+	id        int64
+	delivered bool
+}
+
+// deliverAll sends one reading of the queue to full, batch by batch, and
+// deletes what reached the client. It stops at the first message the
+// session did not take or confirm.
+func (m *Module) deliverAll(ctx context.Context, full jid.JID) error {
 	user := full.Local()
 	msgs, err := m.store.OfflineMessages(ctx, user)
 	if err != nil {
 		return fmt.Errorf("offline: load for %s: %w", user, err)
 	}
-	var done []int64
-	for _, msg := range msgs {
-		st, err := parse(msg.Stanza)
-		if err != nil {
-			// Unreadable rows would block the queue forever: drop them.
-			m.log.Error("offline message unreadable, dropped", "jid", full.Bare().String(), "id", msg.ID, "err", err)
-			done = append(done, msg.ID)
-			continue
+	for len(msgs) > 0 {
+		n, size := 0, 0
+		for n < len(msgs) && (n == 0 || size+len(msgs[n].Stanza) <= m.batchBytes) {
+			size += len(msgs[n].Stanza)
+			n++
 		}
-		if !m.router.DeliverTo(full, st) {
-			break // the session went away: keep the rest
+		batch := msgs[:n]
+		msgs = msgs[n:]
+		results := make(chan outcome, len(batch)) // never blocks the session
+		var done []int64
+		sent, complete := 0, true
+		for _, msg := range batch {
+			st, err := parse(msg.Stanza)
+			if err != nil {
+				// Unreadable rows would block the queue forever: drop them.
+				m.log.Error("offline message unreadable, dropped", "jid", full.Bare().String(), "id", msg.ID, "err", err)
+				done = append(done, msg.ID)
+				continue
+			}
+			id := msg.ID
+			if !m.router.DeliverTracked(full, st, func(ok bool) { results <- outcome{id, ok} }) {
+				complete = false // the session went away: keep the rest
+				break
+			}
+			sent++
 		}
-		done = append(done, msg.ID)
-	}
-	if len(done) == 0 {
-		return nil
-	}
-	if err := m.store.DeleteOffline(ctx, user, done); err != nil {
-		return fmt.Errorf("offline: delete for %s: %w", user, err)
+		for range sent {
+			r := <-results
+			if r.delivered {
+				done = append(done, r.id)
+			} else {
+				complete = false
+			}
+		}
+		if len(done) > 0 {
+			if err := m.store.DeleteOffline(ctx, user, done); err != nil {
+				return fmt.Errorf("offline: delete for %s: %w", user, err)
+			}
+		}
+		if !complete {
+			return nil
+		}
 	}
 	return nil
 }

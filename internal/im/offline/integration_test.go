@@ -1,0 +1,171 @@
+package offline_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/testserver"
+)
+
+const (
+	wait     = 10 * time.Second
+	password = "offline pass 1"
+	nsSM     = "urn:xmpp:sm:3"
+)
+
+func dial(t *testing.T, srv *testserver.Server, user, resource string) *xmpptest.Client {
+	t.Helper()
+	c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
+	if err != nil {
+		t.Fatalf("login %s: %v", user, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func send(t *testing.T, c *xmpptest.Client, raw string) {
+	t.Helper()
+	if err := c.Send(raw); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bigBody is a body of about n bytes that names message i.
+func bigBody(i, n int) string {
+	return fmt.Sprintf("m%03d ", i) + strings.Repeat("x", n)
+}
+
+func bodyIndex(t *testing.T, el *xmlstream.Element) int {
+	t.Helper()
+	b := el.ChildText("body", "")
+	i, err := strconv.Atoi(strings.TrimPrefix(strings.Fields(b + " ")[0], "m"))
+	if err != nil {
+		t.Fatalf("unexpected message %.80s", el)
+	}
+	return i
+}
+
+// fillOffline has alice send n messages of size bytes to bob, who is
+// offline, and waits until every one is stored (acknowledged by XEP-0198).
+func fillOffline(t *testing.T, srv *testserver.Server, n, size int) {
+	t.Helper()
+	alice := dial(t, srv, "alice", "a")
+	send(t, alice, "<enable xmlns='"+nsSM+"'/>")
+	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "enabled" }); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		send(t, alice, "<message to='bob@localhost' type='chat'><body>"+bigBody(i, size)+"</body></message>")
+	}
+	send(t, alice, "<r xmlns='"+nsSM+"'/>")
+	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "a" && el.Get("h") == strconv.Itoa(n) }); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := srv.Store().CountOffline(context.Background(), "bob")
+	if err != nil || stored != n {
+		t.Fatalf("%d stored (%v), want %d", stored, err, n)
+	}
+}
+
+func newServer(t *testing.T) *testserver.Server {
+	srv := testserver.Start(t, nil)
+	srv.AddUser(t, "alice", password)
+	srv.AddUser(t, "bob", password)
+	return srv
+}
+
+// waitStored waits until bob has n messages stored.
+func waitStored(t *testing.T, srv *testserver.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		got, err := srv.Store().CountOffline(context.Background(), "bob")
+		if err == nil && got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob has %d messages stored (%v), want %d", got, err, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Issue 10 item 1: sixty 200 KB messages (12 MB, three times the outbox
+// bound) all reach a user who logs in, in order, and only then leave
+// offline storage.
+func TestLargeBacklogDelivered(t *testing.T) {
+	const n, size = 60, 200 << 10
+	srv := newServer(t)
+	fillOffline(t, srv, n, size)
+	bob := dial(t, srv, "bob", "b")
+	send(t, bob, "<presence/>")
+	for i := range n {
+		el, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" || xmpptest.IsStreamError(el) })
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if got := bodyIndex(t, el); got != i {
+			t.Fatalf("message %d is m%03d", i, got)
+		}
+	}
+	waitStored(t, srv, 0)
+}
+
+// With stream management, a stored message is deleted only once the
+// client acknowledged it: a client that acknowledges late loses nothing,
+// and one that goes away finds the unacknowledged rest at its next login.
+func TestOfflineAckedOnly(t *testing.T) {
+	const n, size, first = 60, 100 << 10, 10
+	srv := newServer(t)
+	fillOffline(t, srv, n, size)
+	bob := dial(t, srv, "bob", "b")
+	send(t, bob, "<enable xmlns='"+nsSM+"'/>")
+	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "enabled" }); err != nil {
+		t.Fatal(err)
+	}
+	send(t, bob, "<presence/>")
+	// Read the first messages without acknowledging anything, then
+	// acknowledge exactly the stanzas read so far.
+	handled := 0
+	for got := 0; got < first; {
+		el, err := bob.Recv(wait)
+		if err != nil {
+			t.Fatalf("after %d messages: %v", got, err)
+		}
+		switch {
+		case el.Name == "r" || el.Name == "enabled":
+		case el.Name == "message":
+			if i := bodyIndex(t, el); i != got {
+				t.Fatalf("message %d is m%03d", got, i)
+			}
+			got++
+			handled++
+		default:
+			handled++ // the own presence
+		}
+	}
+	send(t, bob, "<a xmlns='"+nsSM+"' h='"+strconv.Itoa(handled)+"'/>")
+	waitStored(t, srv, n-first)
+	bob.Kill() // gone without closing the stream: nothing more is acknowledged
+	waitStored(t, srv, n-first)
+
+	// At the next login (no stream management), exactly the rest.
+	bob = dial(t, srv, "bob", "b2")
+	send(t, bob, "<presence/>")
+	for i := first; i < n; i++ {
+		el, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" || xmpptest.IsStreamError(el) })
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if got := bodyIndex(t, el); got != i {
+			t.Fatalf("message %d is m%03d", i, got)
+		}
+	}
+	waitStored(t, srv, 0)
+}
