@@ -329,3 +329,39 @@ func TestRetractionTombstones(t *testing.T) {
 		}
 	}
 }
+
+// TestClarkFieldNames: form fields named in Clark notation with the MAM
+// namespace ({urn:xmpp:mam:2}ids, as several clients send them) filter
+// like the plain names.
+func TestClarkFieldNames(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		srv.AddUser(t, u, password)
+	}
+	alice := login(t, srv, "alice", "desk")
+	bob := login(t, srv, "bob", "laptop")
+	carol := login(t, srv, "carol", "phone")
+	for i, from := range []*xmpptest.Client{bob, carol, bob} {
+		b := "clark " + strconv.Itoa(i)
+		send(t, from, `<message to='alice@localhost' type='chat'><body>`+b+`</body></message>`)
+		expect(t, alice, b, xmpptest.MessageBody(b))
+	}
+	all := query(t, alice, "", "<max>10</max>")
+	if len(all.ids) != 3 {
+		t.Fatalf("archive %q", all.bodies)
+	}
+	for i, tc := range []struct {
+		fields string
+		want   []string
+	}{
+		{`<field var='{urn:xmpp:mam:2}ids'><value>` + all.ids[0] + `</value><value>` + all.ids[2] + `</value></field>`,
+			[]string{"clark 0", "clark 2"}},
+		{`<field var='{urn:xmpp:mam:2}with'><value>carol@localhost</value></field>`, []string{"clark 1"}},
+		{`<field var='{urn:xmpp:mam:2}after-id'><value>` + all.ids[0] + `</value></field>`, []string{"clark 1", "clark 2"}},
+		{`<field var='{urn:xmpp:mam:2}start'><value>2000-01-01T00:00:00Z</value></field><field var='{urn:xmpp:mam:2}end'><value>2000-01-02T00:00:00Z</value></field>`, nil},
+	} {
+		if got := query(t, alice, tc.fields, "<max>10</max>"); !slices.Equal(got.bodies, tc.want) {
+			t.Errorf("%d: %s: got %q, want %q", i, tc.fields, got.bodies, tc.want)
+		}
+	}
+}

@@ -130,7 +130,9 @@ func parseForm(x *xmlstream.Element, q *store.ArchiveQuery, with *jid.JID) error
 			}
 		}
 		one := strings.TrimSpace(strings.Join(values, ""))
-		name := f.Get("var")
+		// Several clients qualify the field names in Clark notation with
+		// the form's namespace ({urn:xmpp:mam:2}ids): the same fields.
+		name := strings.TrimPrefix(f.Get("var"), "{"+NS+"}")
 		switch name {
 		case "FORM_TYPE":
 			if one != NS {
