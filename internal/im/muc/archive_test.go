@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"parley/internal/im/mam"
+	"parley/internal/rsm"
 	"parley/internal/store"
 	"parley/internal/store/sqlite"
 	"parley/internal/xmlstream"
@@ -41,7 +42,7 @@ func (p mamPage) bodies() []string {
 }
 
 // queryRoom sends a MAM query to a room's JID and collects the answer.
-func (h *harness) queryRoom(full, room, fields, rsm string) mamPage {
+func (h *harness) queryRoom(full, room, fields, set string) mamPage {
 	h.t.Helper()
 	form := ""
 	if fields != "" {
@@ -49,7 +50,7 @@ func (h *harness) queryRoom(full, room, fields, rsm string) mamPage {
 			"</value></field>" + fields + "</x>"
 	}
 	got := h.recv(full, "<iq type='set' id='mq' to='"+room+"'><query xmlns='"+mam.NS+"' queryid='q1'>"+form+
-		"<set xmlns='"+mam.NSRSM+"'>"+rsm+"</set></query></iq>")
+		"<set xmlns='"+rsm.NS+"'>"+set+"</set></query></iq>")
 	var p mamPage
 	for _, el := range got {
 		if el.Name == "iq" && el.Get("id") == "mq" {
@@ -126,7 +127,7 @@ var archiveRules = []rule{
 			t.Fatalf("archived message %s", m)
 		}
 		fin := p.answer.Child("fin", mam.NS)
-		if fin.Get("complete") != "true" || fin.Child("set", mam.NSRSM).ChildText("count", mam.NSRSM) != "3" {
+		if fin.Get("complete") != "true" || fin.Child("set", rsm.NS).ChildText("count", rsm.NS) != "3" {
 			t.Fatalf("fin %s", fin)
 		}
 	}},

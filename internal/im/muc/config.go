@@ -3,8 +3,8 @@ package muc
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 
+	"parley/internal/dataform"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -73,38 +73,6 @@ func decodeConfig(b []byte) (Config, error) {
 
 func (c Config) nonAnonymous() bool { return c.WhoIs == "anyone" }
 
-// field builds a data form field.
-func field(v, typ, label string, values ...string) *xmlstream.Element {
-	f := xmlstream.New("field", NSData, "var", v)
-	if typ != "" {
-		f.Attr = append(f.Attr, xmlstream.Attr{Name: "type", Value: typ})
-	}
-	if label != "" {
-		f.Attr = append(f.Attr, xmlstream.Attr{Name: "label", Value: label})
-	}
-	for _, val := range values {
-		f.Add(xmlstream.NewText("value", NSData, val))
-	}
-	return f
-}
-
-func boolValue(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
-}
-
-func listField(v, label, value string, options ...string) *xmlstream.Element {
-	f := field(v, "list-single", label, value)
-	for _, o := range options {
-		opt := xmlstream.New("option", NSData, "label", o)
-		opt.Add(xmlstream.NewText("value", NSData, o))
-		f.Add(opt)
-	}
-	return f
-}
-
 const (
 	fRoomName      = "muc#roomconfig_roomname"
 	fRoomDesc      = "muc#roomconfig_roomdesc"
@@ -133,31 +101,37 @@ const maxVoiceRequestInterval = 86400
 
 // form is the configuration form an owner gets (§10.2, Example 163).
 func (c Config) form() *xmlstream.Element {
-	x := xmlstream.New("x", NSData, "type", "form")
-	x.Add(xmlstream.NewText("title", NSData, "Room configuration"),
-		field("FORM_TYPE", "hidden", "", NSRoomConfig),
-		field(fRoomName, "text-single", "Natural-language room name", c.Name),
-		field(fRoomDesc, "text-single", "Short description of the room", c.Description),
-		field(fPersistent, "boolean", "Make room persistent", boolValue(c.Persistent)),
-		field(fPublic, "boolean", "Make room publicly searchable", boolValue(c.Public)),
-		field(fMembersOnly, "boolean", "Make room members-only", boolValue(c.MembersOnly)),
-		field(fModerated, "boolean", "Make room moderated", boolValue(c.Moderated)),
-		field(fPasswordProt, "boolean", "Password required to enter", boolValue(c.PasswordProtected)),
-		field(fSecret, "text-private", "Password", c.Password),
-		listField(fWhoIs, "Who may discover real JIDs", c.WhoIs, "moderators", "anyone"),
-		listField(fMaxUsers, "Maximum number of occupants", maxUsersValue(c.MaxUsers),
+	b := dataform.BoolValue
+	text := func(v, label, value string) dataform.Field {
+		return dataform.NewField(v, dataform.TextSingle, label, value)
+	}
+	boolean := func(v, label string, value bool) dataform.Field {
+		return dataform.NewField(v, dataform.Boolean, label, b(value))
+	}
+	f := dataform.New(dataform.TypeForm, NSRoomConfig,
+		text(fRoomName, "Natural-language room name", c.Name),
+		text(fRoomDesc, "Short description of the room", c.Description),
+		boolean(fPersistent, "Make room persistent", c.Persistent),
+		boolean(fPublic, "Make room publicly searchable", c.Public),
+		boolean(fMembersOnly, "Make room members-only", c.MembersOnly),
+		boolean(fModerated, "Make room moderated", c.Moderated),
+		boolean(fPasswordProt, "Password required to enter", c.PasswordProtected),
+		dataform.NewField(fSecret, dataform.TextPrivate, "Password", c.Password),
+		dataform.ListField(fWhoIs, "Who may discover real JIDs", c.WhoIs, "moderators", "anyone"),
+		dataform.ListField(fMaxUsers, "Maximum number of occupants", maxUsersValue(c.MaxUsers),
 			"10", "20", "30", "50", "100", "none"),
-		field(fChangeSubject, "boolean", "Allow occupants to change the subject", boolValue(c.ChangeSubject)),
-		field(fAllowInvites, "boolean", "Allow occupants to invite others", boolValue(c.AllowInvites)),
-		listField(fAllowPM, "Who may send private messages", c.AllowPM,
+		boolean(fChangeSubject, "Allow occupants to change the subject", c.ChangeSubject),
+		boolean(fAllowInvites, "Allow occupants to invite others", c.AllowInvites),
+		dataform.ListField(fAllowPM, "Who may send private messages", c.AllowPM,
 			"anyone", "participants", "moderators", "none"),
-		field(fLogging, "boolean", "Enable public logging", boolValue(c.Logging)),
-		field(fArchiving, "boolean", "Archive messages (persistent rooms)", boolValue(!c.NoArchive)),
-		field(fAllowVoiceRequests, "boolean", "Allow visitors to request voice", boolValue(!c.NoVoiceRequests)),
-		field(fVoiceRequestInterval, "text-single", "Minimum seconds between voice requests (0: no limit)",
+		boolean(fLogging, "Enable public logging", c.Logging),
+		boolean(fArchiving, "Archive messages (persistent rooms)", !c.NoArchive),
+		boolean(fAllowVoiceRequests, "Allow visitors to request voice", !c.NoVoiceRequests),
+		text(fVoiceRequestInterval, "Minimum seconds between voice requests (0: no limit)",
 			strconv.Itoa(c.VoiceRequestInterval)),
 	)
-	return x
+	f.Title = "Room configuration"
+	return f.Element()
 }
 
 func maxUsersValue(n int) string {
@@ -167,13 +141,8 @@ func maxUsersValue(n int) string {
 	return strconv.Itoa(n)
 }
 
-// errBadForm and errBadValue: XEP-0004 §3.3 leaves the errors to the
-// using protocol; XEP-0045 §10.2 answers a form it cannot process with
-// <bad-request/> and a value it will not accept with <not-acceptable/>.
-var (
-	errBadForm = stanza.ErrBadRequest.WithText("not a muc#roomconfig form submission")
-)
-
+// badValue: XEP-0045 §10.2 answers a value it will not accept with
+// <not-acceptable/>.
 func badValue(v string) *stanza.Error {
 	return stanza.ErrNotAcceptable.WithText("invalid value for " + v)
 }
@@ -182,48 +151,24 @@ func badValue(v string) *stanza.Error {
 // their values (XEP-0004 §3.3 allows partial submissions); unknown fields
 // are ignored.
 func (c Config) apply(x *xmlstream.Element) (Config, *stanza.Error) {
-	if x.Get("type") != "submit" {
-		return c, errBadForm
+	f, serr := readSubmission(x, NSRoomConfig, true)
+	if serr != nil {
+		return c, serr
 	}
-	formType := ""
-	for _, f := range x.Children {
-		if f.Name == "field" && f.Space == NSData && f.Get("var") == "FORM_TYPE" {
-			formType = strings.TrimSpace(f.ChildText("value", NSData))
-		}
-	}
-	// An empty submission is an instant room's "accept the defaults"
-	// (§10.1.2) and carries no FORM_TYPE.
-	if formType != NSRoomConfig && len(x.Children) > 0 {
-		return c, errBadForm
-	}
-	for _, f := range x.Children {
-		if f.Name != "field" || f.Space != NSData {
-			continue
-		}
-		name := f.Get("var")
-		var vals []string
-		for _, v := range f.Children {
-			if v.Name == "value" && v.Space == NSData {
-				vals = append(vals, v.Text)
-			}
-		}
-		if len(vals) > 1 {
+	for _, fd := range f.Fields {
+		name := fd.Var
+		val, verr := f.Value(name)
+		if verr != nil {
 			return c, badValue(name)
-		}
-		val := ""
-		if len(vals) == 1 {
-			val = vals[0]
 		}
 		var err *stanza.Error
 		boolean := func(dst *bool) {
-			switch val {
-			case "1", "true":
-				*dst = true
-			case "0", "false", "":
-				*dst = false
-			default:
+			b, berr := f.Bool(name)
+			if berr != nil {
 				err = badValue(name)
+				return
 			}
+			*dst = b
 		}
 		switch name {
 		case fRoomName:
@@ -323,15 +268,15 @@ func (c Config) features() []string {
 // roomInfo is the muc#roominfo extended disco form (§6.4, XEP-0128).
 func (rm *room) roomInfo() *xmlstream.Element {
 	c := rm.cfg
-	x := xmlstream.New("x", NSData, "type", "result")
-	x.Add(field("FORM_TYPE", "hidden", "", NSRoomInfo),
-		field("muc#roominfo_description", "", "Description", c.Description),
-		field("muc#roominfo_occupants", "", "Number of occupants", strconv.Itoa(len(rm.occupants))),
-		field("muc#roominfo_subject", "", "Current subject", rm.subject),
-		field("muc#roominfo_subjectmod", "boolean", "Occupants may change the subject", boolValue(c.ChangeSubject)),
-		field("muc#roomconfig_roomname", "", "Natural-language room name", c.Name),
-		field(fWhoIs, "", "Real JIDs of occupants are visible to", c.WhoIs),
-		field(fAllowPM, "", "Who may send private messages", c.AllowPM),
-	)
-	return x
+	plain := func(v, label, value string) dataform.Field { return dataform.NewField(v, "", label, value) }
+	return dataform.New(dataform.TypeResult, NSRoomInfo,
+		plain("muc#roominfo_description", "Description", c.Description),
+		plain("muc#roominfo_occupants", "Number of occupants", strconv.Itoa(len(rm.occupants))),
+		plain("muc#roominfo_subject", "Current subject", rm.subject),
+		dataform.NewField("muc#roominfo_subjectmod", dataform.Boolean, "Occupants may change the subject",
+			dataform.BoolValue(c.ChangeSubject)),
+		plain("muc#roomconfig_roomname", "Natural-language room name", c.Name),
+		plain(fWhoIs, "Real JIDs of occupants are visible to", c.WhoIs),
+		plain(fAllowPM, "Who may send private messages", c.AllowPM),
+	).Element()
 }

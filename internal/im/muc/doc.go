@@ -20,7 +20,8 @@
 //   - admin.go, owner.go: muc#admin and muc#owner (§8-§10);
 //   - voice.go: voice requests and their approval (§7.13, §8.6);
 //   - register.go: registration and reserved nicknames (§7.10, §7.12);
-//   - forms.go: reading the data forms clients submit (XEP-0004);
+//   - forms.go: reading the data forms clients submit (XEP-0004, through
+//     internal/dataform, with the room's limits);
 //   - iq.go: IQs to rooms and occupants, disco (§6), self-ping, moderation;
 //   - persist.go: persistent rooms through store.Rooms and the functions
 //     behind `parley room create|list|destroy`.

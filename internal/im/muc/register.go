@@ -3,6 +3,7 @@ package muc
 import (
 	"context"
 
+	"parley/internal/dataform"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -23,27 +24,25 @@ const (
 // for the nickname: the store keeps nothing else of a registration, and a
 // form should not ask for what is thrown away.
 func registerForm(nick string) *xmlstream.Element {
-	f := field(fRegNick, "text-single", "Desired Nickname", nick)
-	f.Add(xmlstream.New("required", NSData))
-	return xmlstream.New("x", NSData, "type", "form").Add(
-		xmlstream.NewText("title", NSData, "Room registration"),
-		xmlstream.NewText("instructions", NSData, "Choose the nickname to reserve in this room."),
-		field("FORM_TYPE", "hidden", "", NSRegister),
-		f,
-	)
+	nickField := dataform.NewField(fRegNick, dataform.TextSingle, "Desired Nickname", nick)
+	nickField.Required = true
+	f := dataform.New(dataform.TypeForm, NSRegister, nickField)
+	f.Title = "Room registration"
+	f.Instructions = []string{"Choose the nickname to reserve in this room."}
+	return f.Element()
 }
 
 // parseRegisterForm returns the nickname of a submitted muc#register
 // form, prepared as a join's would be. A form that is not one is a bad
 // request (§7.10); a nickname that cannot be one is not acceptable.
 func parseRegisterForm(x *xmlstream.Element) (string, *stanza.Error) {
-	s := readForm(x)
-	if s.typ != "submit" || s.formType != NSRegister {
-		return "", stanza.ErrBadRequest.WithText("not a muc#register form submission")
+	f, serr := readSubmission(x, NSRegister, false)
+	if serr != nil {
+		return "", serr
 	}
-	raw, err := s.one(fRegNick)
+	raw, err := f.Value(fRegNick)
 	if err != nil {
-		return "", err
+		return "", stanzaError(err)
 	}
 	if raw == "" {
 		return "", stanza.ErrBadRequest.WithText("muc#register_roomnick is required")

@@ -3,6 +3,7 @@ package muc
 import (
 	"time"
 
+	"parley/internal/dataform"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
@@ -33,31 +34,31 @@ type voiceForm struct {
 // one is a bad request (§7.13 defines no other error for it).
 func parseVoiceForm(x *xmlstream.Element) (voiceForm, *stanza.Error) {
 	var v voiceForm
-	s := readForm(x)
-	if s.typ != "submit" || s.formType != NSRequest {
-		return v, stanza.ErrBadRequest.WithText("not a muc#request form submission")
+	f, serr := readSubmission(x, NSRequest, false)
+	if serr != nil {
+		return v, serr
 	}
-	role, err := s.one(fReqRole)
+	role, err := f.Value(fReqRole)
 	if err != nil {
-		return v, err
+		return v, stanzaError(err)
 	}
 	// The request names the role; an answer may leave it out, but if it
 	// names one it is the only role a visitor can ask for.
-	if (role != "" || !s.has(fReqAllow)) && role != string(Participant) {
+	if (role != "" || !f.Has(fReqAllow)) && role != string(Participant) {
 		return v, stanza.ErrBadRequest.WithText("muc#role must be participant")
 	}
-	if !s.has(fReqAllow) {
+	if !f.Has(fReqAllow) {
 		return v, nil
 	}
 	v.answer = true
-	if v.allow, err = s.boolean(fReqAllow); err != nil {
-		return v, err
+	if v.allow, err = f.Bool(fReqAllow); err != nil {
+		return v, stanzaError(err)
 	}
-	if v.jid, err = s.one(fReqJID); err != nil {
-		return v, err
+	if v.jid, err = f.Value(fReqJID); err != nil {
+		return v, stanzaError(err)
 	}
-	if v.nick, err = s.one(fReqNick); err != nil {
-		return v, err
+	if v.nick, err = f.Value(fReqNick); err != nil {
+		return v, stanzaError(err)
 	}
 	if v.nick == "" {
 		return v, stanza.ErrBadRequest.WithText("the answer does not name the occupant (muc#roomnick)")
@@ -68,16 +69,15 @@ func parseVoiceForm(x *xmlstream.Element) (voiceForm, *stanza.Error) {
 // approvalForm is the form a room sends moderators for a voice request
 // (§8.6).
 func approvalForm(full, nick string, allow bool) *xmlstream.Element {
-	return xmlstream.New("x", NSData, "type", "form").Add(
-		xmlstream.NewText("title", NSData, "Voice request"),
-		xmlstream.NewText("instructions", NSData,
-			"To grant voice to this visitor, check the box and submit; to skip the request, cancel."),
-		field("FORM_TYPE", "hidden", "", NSRequest),
-		field(fReqRole, "text-single", "Requested role", string(Participant)),
-		field(fReqJID, "jid-single", "User ID", full),
-		field(fReqNick, "text-single", "Room Nickname", nick),
-		field(fReqAllow, "boolean", "Grant voice to this person?", boolValue(allow)),
+	f := dataform.New(dataform.TypeForm, NSRequest,
+		dataform.NewField(fReqRole, dataform.TextSingle, "Requested role", string(Participant)),
+		dataform.NewField(fReqJID, dataform.JIDSingle, "User ID", full),
+		dataform.NewField(fReqNick, dataform.TextSingle, "Room Nickname", nick),
+		dataform.NewField(fReqAllow, dataform.Boolean, "Grant voice to this person?", dataform.BoolValue(allow)),
 	)
+	f.Title = "Voice request"
+	f.Instructions = []string{"To grant voice to this visitor, check the box and submit; to skip the request, cancel."}
+	return f.Element()
 }
 
 // voice handles a muc#request form sent to the room in a message: a
