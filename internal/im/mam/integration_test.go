@@ -365,3 +365,34 @@ func TestClarkFieldNames(t *testing.T) {
 		}
 	}
 }
+
+// TestFarDates: start and end far from now (beyond the years 1678-2262
+// that int64 Unix nanoseconds hold) filter as the dates they are.
+func TestFarDates(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	alice := login(t, srv, "alice", "desk")
+	bob := login(t, srv, "bob", "laptop")
+	for i := range 2 {
+		b := "dated " + strconv.Itoa(i)
+		send(t, bob, `<message to='alice@localhost' type='chat'><body>`+b+`</body></message>`)
+		expect(t, alice, b, xmpptest.MessageBody(b))
+	}
+	field := func(name, v string) string { return `<field var='` + name + `'><value>` + v + `</value></field>` }
+	for i, tc := range []struct {
+		fields string
+		want   []string
+	}{
+		{field("end", "9999-12-31T23:59:59Z"), []string{"dated 0", "dated 1"}},
+		{field("start", "2300-01-01T00:00:00Z"), nil},
+		{field("start", "1000-01-01T00:00:00Z"), []string{"dated 0", "dated 1"}},
+		{field("end", "1600-01-01T00:00:00Z"), nil},
+		{field("start", "0001-01-01T00:00:00Z") + field("end", "9999-12-31T23:59:59Z"), []string{"dated 0", "dated 1"}},
+	} {
+		if got := query(t, alice, tc.fields, "<max>10</max>"); !slices.Equal(got.bodies, tc.want) {
+			t.Errorf("%d: %s: got %q, want %q", i, tc.fields, got.bodies, tc.want)
+		}
+	}
+}

@@ -117,7 +117,7 @@ func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) 
 		m := &msgs[i]
 		stamp := now
 		if !m.Stamp.IsZero() {
-			stamp = m.Stamp.UnixNano()
+			stamp = nanos(m.Stamp)
 		}
 		ins.args = append(ins.args, m.Owner, m.ID, m.With, stamp, nonNil(m.Stanza), m.Text)
 	}
@@ -246,10 +246,10 @@ func newArchiveFilter(owner string, q store.ArchiveQuery) *archiveFilter {
 		f.add("a.with_jid = ?", q.With)
 	}
 	if !q.Start.IsZero() {
-		f.add("a.stamp >= ?", q.Start.UnixNano())
+		f.add("a.stamp >= ?", nanos(q.Start))
 	}
 	if !q.End.IsZero() {
-		f.add("a.stamp <= ?", q.End.UnixNano())
+		f.add("a.stamp <= ?", nanos(q.End))
 	}
 	if len(q.IDs) > 0 {
 		list, _ := json.Marshal(q.IDs) // []string always marshals

@@ -130,7 +130,7 @@ func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it store
 	defer s.observe("PublishPEPItem", time.Now())
 	updated := time.Now().UnixNano()
 	if !it.Updated.IsZero() {
-		updated = it.Updated.UnixNano()
+		updated = nanos(it.Updated)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var keep int

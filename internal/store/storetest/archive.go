@@ -180,6 +180,28 @@ var archiveCases = []archiveCase{
 		archPage(t, ctx, s, "alice", q, []string{all[3], all[5]}, true, 2)
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Start: archiveT0.Add(time.Hour), Limit: 10}, nil, true, 0)
 	}},
+	{"time bounds far from now", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+		// Bounds outside 1678-2262 (the range of int64 Unix
+		// nanoseconds) must compare as the times they are, not wrap.
+		create(t, ctx, s, "alice")
+		all := archIDs(archFill(t, ctx, s, "alice", 3))
+		far := func(y int) time.Time { return time.Date(y, 12, 31, 23, 59, 59, 0, time.UTC) }
+		for _, tc := range []struct {
+			start, end time.Time
+			want       []string
+		}{
+			{time.Time{}, far(9999), all},
+			{far(2299), time.Time{}, nil},
+			{far(1000), time.Time{}, all},
+			{time.Time{}, far(1600), nil},
+			{far(1), far(9999), all},
+			{far(2262), far(9999), nil},
+			{far(1000), archiveT0.Add(time.Minute), all[:2]},
+		} {
+			q := store.ArchiveQuery{Start: tc.start, End: tc.end, Limit: 10}
+			archPage(t, ctx, s, "alice", q, tc.want, true, len(tc.want))
+		}
+	}},
 	{"after-id, before-id and ids", func(t *testing.T, ctx context.Context, s ArchiveStore) {
 		create(t, ctx, s, "alice", "bob")
 		all := archIDs(archFill(t, ctx, s, "alice", 8))
