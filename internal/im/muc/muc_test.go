@@ -285,6 +285,23 @@ var coreRules = []rule{
 			t.Fatalf("an emptied temporary room still exists: %s", dump(got))
 		}
 	}},
+	{"7.14_leave_to_the_bare_room_jid", func(t *testing.T, h *harness) {
+		h.create(crone, "coven", "firstwitch")
+		h.join(wiz, "coven", "wizard")
+		h.user(crone).take()
+		got := h.recv(wiz, "<presence type='unavailable' to='"+coven+"'/>")
+		if p := last(got, "presence"); p == nil || p.Get("type") != "unavailable" || !hasCodes(p, codeSelf) ||
+			p.Get("from") != coven+"/wizard" || item(p).Get("role") != "none" {
+			t.Fatalf("leaving by the bare JID: %s", dump(got))
+		}
+		if p := last(h.user(crone).take(), "presence"); p == nil || p.Get("type") != "unavailable" || p.Get("from") != coven+"/wizard" {
+			t.Fatalf("others on leave: %v", p)
+		}
+		// Someone not in the room who sends the same is ignored.
+		if got := h.recv(hag, "<presence type='unavailable' to='"+coven+"'/>"); len(got) != 0 {
+			t.Fatalf("a non-occupant's exit was answered: %s", dump(got))
+		}
+	}},
 	{"7.2.6_password", func(t *testing.T, h *harness) {
 		h.create(crone, "coven", "firstwitch")
 		h.configure(crone, "coven", "passwordprotectedroom=1", "roomsecret=cauldronburn")

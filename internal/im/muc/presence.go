@@ -366,10 +366,15 @@ func (rm *room) changeNick(st *stanza.Stanza, o *occupant, nick string) {
 }
 
 // leave handles unavailable presence from an occupant's session (§7.14).
+// One addressed to the room's bare JID (aioxmpp sends it so) is the same
+// exit: the session is in the room under one nickname only.
 func (rm *room) leave(st *stanza.Stanza) {
 	o := rm.byReal[st.From]
-	if nick, _ := normNick(st.To.Resource()); o == nil || o.nick != nick {
-		return // not in the room under that nick: ignore (§7.14)
+	if o == nil {
+		return // not in the room: ignore (§7.14)
+	}
+	if nick, _ := normNick(st.To.Resource()); !st.To.IsBare() && o.nick != nick {
+		return // not in the room under that nick: ignore
 	}
 	o.status = relayed(st.El)
 	rm.removeSession(o, st.From, presenceInfo{typ: "unavailable", role: NoRole})

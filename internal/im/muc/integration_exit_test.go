@@ -1,0 +1,54 @@
+package muc_test
+
+import (
+	"strings"
+	"testing"
+
+	"parley/internal/im/muc"
+	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/testserver"
+)
+
+// openRoom has c create the room as an instant room (§10.1.2) under nick.
+func openRoom(t *testing.T, c *xmpptest.Client, nick string) {
+	t.Helper()
+	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+muc.NS+"'/></presence>")
+	expect(t, c, nick+"'s creation self-presence", selfPresence(nick, ""))
+	res, err := c.IQ(wait, "set", room, "<query xmlns='"+muc.NSOwner+"'><x xmlns='jabber:x:data' type='submit'/></query>")
+	if err != nil || res.Get("type") != "result" {
+		t.Fatalf("instant room: %v %v", res, err)
+	}
+}
+
+// enter has c join the room under nick.
+func enter(t *testing.T, c *xmpptest.Client, nick string) {
+	t.Helper()
+	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+muc.NS+"'/></presence>")
+	expect(t, c, nick+"'s self-presence", selfPresence(nick, ""))
+}
+
+// TestExitToBareJIDOverTCP: an exit addressed to the room's bare JID (as
+// aioxmpp sends it) is an exit like one to room/nick (XEP-0045 §7.14): the
+// leaver gets its own unavailable presence with status 110, the others
+// see it leave.
+func TestExitToBareJIDOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
+	openRoom(t, alice, "alice")
+	enter(t, bob, "bob")
+	expect(t, alice, "bob's presence", xmpptest.Stanza("presence", "", room+"/bob"))
+
+	send(t, bob, "<presence type='unavailable' to='"+room+"'/>")
+	self := expect(t, bob, "bob's own exit", selfPresence("bob", "unavailable"))
+	if !strings.Contains(self.String(), "role='none'") {
+		t.Fatalf("exit self-presence without role none: %s", self)
+	}
+	expect(t, alice, "bob leaving", xmpptest.Stanza("presence", "unavailable", room+"/bob"))
+	res, err := bob.IQ(wait, "get", room+"/bob", "<ping xmlns='urn:xmpp:ping'/>")
+	if err != nil || !strings.Contains(res.String(), "not-acceptable") {
+		t.Fatalf("bob is still an occupant after leaving: %v %v", res, err)
+	}
+}
