@@ -10,6 +10,17 @@ type Quotas struct {
 	// directed available presence to at once (RFC 6121 §4.6); beyond it
 	// directed presence is refused with policy-violation.
 	DirectedPresence int `toml:"directed_presence"`
+
+	// Personal eventing (XEP-0163): the largest item payload in bytes
+	// (default 128 KiB), the most items a node keeps (1000), the most
+	// nodes per account (1000), the payload bytes per account (16 MiB),
+	// and the largest items reply, beyond which replies are paged
+	// (512 KiB).
+	PEPItemBytes  int   `toml:"pep_item_bytes"`
+	PEPNodeItems  int   `toml:"pep_node_items"`
+	PEPNodes      int   `toml:"pep_nodes"`
+	PEPBytes      int64 `toml:"pep_bytes"`
+	PEPReplyBytes int   `toml:"pep_reply_bytes"`
 }
 
 func (q *Quotas) validate() []error {
@@ -19,6 +30,11 @@ func (q *Quotas) validate() []error {
 		v   int64
 	}{
 		{"quotas.directed_presence", int64(q.DirectedPresence)},
+		{"quotas.pep_item_bytes", int64(q.PEPItemBytes)},
+		{"quotas.pep_node_items", int64(q.PEPNodeItems)},
+		{"quotas.pep_nodes", int64(q.PEPNodes)},
+		{"quotas.pep_bytes", q.PEPBytes},
+		{"quotas.pep_reply_bytes", int64(q.PEPReplyBytes)},
 	} {
 		if k.v < 0 {
 			errs = append(errs, &KeyError{Key: k.key, Msg: fmt.Sprintf("%d is negative (0 means the default)", k.v)})

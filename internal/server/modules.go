@@ -67,8 +67,10 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
 	// lists, avatars.
-	events := pep.New(r, st, rosters, log.With("component", "pep"))
-	events.Blocks = blocks.Blocks
+	events := pep.New(pep.Options{Store: st, Roster: rosters, Blocks: blocks.Blocks,
+		Limits: pep.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
+			Nodes: cfg.Quotas.PEPNodes, AccountBytes: cfg.Quotas.PEPBytes, ReplyBytes: cfg.Quotas.PEPReplyBytes},
+		Log: log.With("component", "pep")})
 	events.Register(r)
 	// Entity capabilities (XEP-0115) in presence say which notifications
 	// a session wants (XEP-0163 §4.2).

@@ -9,8 +9,12 @@
 // pubsub#max_items including "max"; a mismatch with an existing node is
 // <conflict/> + <precondition-not-met/>), nodes auto-created on first
 // publish (§7.1.4), retract (§7.2, with notify), items retrieval (§6.5:
-// all, max_items, by id) subject to the access model (§4.5), node
-// configuration and deletion by the owner (pubsub#owner, §8.2, §8.4).
+// all, max_items, by id; paged with result sets, §6.5.4 and XEP-0059,
+// so that a reply stays within Limits.ReplyBytes) subject to the access
+// model (§4.5), node configuration and deletion by the owner
+// (pubsub#owner, §8.2, §8.4).
+// Item size, items per node, nodes and bytes per account are bounded
+// (Limits; docs/SECURITY.md).
 //
 // Notifications (§7.1.2.1) follow XEP-0163 §4: they go to the available
 // resources, with non-negative priority, of the owner and, for open and

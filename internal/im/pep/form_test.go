@@ -19,11 +19,11 @@ func TestPublishOptions(t *testing.T) {
 	}{
 		0: {"", defaultNode("n"), ""},
 		1: {field("pubsub#access_model", "whitelist") + field("pubsub#max_items", "max"),
-			store.PEPNode{Node: "n", AccessModel: "whitelist", PersistItems: true, MaxItems: MaxItems}, ""},
+			store.PEPNode{Node: "n", AccessModel: "whitelist", PersistItems: true, MaxItems: DefaultNodeItems}, ""},
 		2: {field("pubsub#access_model", "open") + field("pubsub#persist_items", "0") + field("pubsub#max_items", "5"),
 			store.PEPNode{Node: "n", AccessModel: "open", MaxItems: 5}, ""},
 		3: {field("pubsub#access_model", "roster"), store.PEPNode{Node: "n", AccessModel: "presence", PersistItems: true, MaxItems: 1}, ""},
-		4: {field("pubsub#max_items", "100000"), store.PEPNode{Node: "n", AccessModel: "presence", PersistItems: true, MaxItems: MaxItems}, ""},
+		4: {field("pubsub#max_items", "100000"), store.PEPNode{Node: "n", AccessModel: "presence", PersistItems: true, MaxItems: DefaultNodeItems}, ""},
 		5: {field("pubsub#send_last_published_item", "never"), defaultNode("n"), ""},
 		6: {field("pubsub#access_model", "authorize"), store.PEPNode{}, "conflict"},
 		7: {field("pubsub#max_items", "0"), store.PEPNode{}, "bad-request"},
@@ -38,7 +38,7 @@ func TestPublishOptions(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := defaultNode("n")
-			err = applyForm(&n, el, NSPublishOptions)
+			err = applyForm(&n, el, NSPublishOptions, DefaultNodeItems)
 			if tc.cond != "" {
 				se, ok := err.(*stanza.Error)
 				if !ok || se.Condition != tc.cond {

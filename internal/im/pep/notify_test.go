@@ -51,7 +51,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	m := New(r, st, rm, log)
+	m := New(Options{Store: st, Roster: rm, Log: log})
 	m.Register(r)
 	t.Cleanup(m.Close)
 	pres := presence.New(r, rm, log)

@@ -29,8 +29,62 @@ const (
 	NSData           = "jabber:x:data"
 )
 
-// MaxItems is the most items a node keeps ("max" in max_items).
-const MaxItems = 1000
+// NSRSM is result set management (XEP-0059), for paged items replies.
+const NSRSM = "http://jabber.org/protocol/rsm"
+
+// Limits bound what one account's service may hold and what one request
+// may cost (docs/SECURITY.md). Zero means the default.
+type Limits struct {
+	// ItemBytes is the largest item payload, serialised; a larger one is
+	// refused with not-acceptable + payload-too-big (XEP-0060 §7.1.3.6).
+	ItemBytes int
+	// NodeItems is the most items a node keeps: what max_items "max"
+	// means, and the ceiling of any max_items.
+	NodeItems int
+	// Nodes is the most nodes one account may have.
+	Nodes int
+	// AccountBytes bounds the payload bytes of all of an account's items.
+	AccountBytes int64
+	// ReplyBytes bounds an items reply (XEP-0060 §6.5): items beyond it
+	// are left to the next page (§6.5.4, XEP-0059). It is raised to fit
+	// one item of ItemBytes.
+	ReplyBytes int
+}
+
+// Defaults of Limits.
+const (
+	DefaultItemBytes    = 128 << 10
+	DefaultNodeItems    = 1000
+	DefaultNodes        = 1000
+	DefaultAccountBytes = 16 << 20
+	DefaultReplyBytes   = 512 << 10
+)
+
+// itemOverhead is what an <item/> around a payload costs in a reply, at
+// most, besides the payload and the id.
+const itemOverhead = 64
+
+func (l Limits) withDefaults() Limits {
+	if l.ItemBytes <= 0 {
+		l.ItemBytes = DefaultItemBytes
+	}
+	if l.NodeItems <= 0 {
+		l.NodeItems = DefaultNodeItems
+	}
+	if l.Nodes <= 0 {
+		l.Nodes = DefaultNodes
+	}
+	if l.AccountBytes <= 0 {
+		l.AccountBytes = DefaultAccountBytes
+	}
+	if l.ReplyBytes <= 0 {
+		l.ReplyBytes = DefaultReplyBytes
+	}
+	// One item, its id (bounded by the stanza size, like the item) and
+	// the envelope always fit.
+	l.ReplyBytes = max(l.ReplyBytes, 2*l.ItemBytes+1024)
+	return l
+}
 
 // Store is the storage the service needs.
 type Store = store.PEP
@@ -51,20 +105,35 @@ type Router interface {
 	Query(ctx context.Context, iq *stanza.Stanza) (*stanza.Stanza, error)
 }
 
+// Options are the service's dependencies and limits.
+type Options struct {
+	Store Store
+	// Roster answers who may read presence-model nodes and who gets
+	// notifications; nil means nobody but the owner.
+	Roster Roster
+	// Blocks, if set, reports whether a local user has blocked a JID
+	// (XEP-0191). Events go straight to sessions, past the router's
+	// interceptors, so the service asks itself (XEP-0163 §4.3.3).
+	Blocks func(ctx context.Context, user string, j jid.JID) (bool, error)
+	// DiscoTimeout bounds the wait for a disco#info answer (XEP-0115
+	// §6.2); zero means the package's DiscoTimeout.
+	DiscoTimeout time.Duration
+	Limits       Limits
+	Log          *slog.Logger // nil: slog.Default()
+}
+
 // Module is the PEP service of every local account.
 type Module struct {
 	store  Store
-	router Router
+	router Router // set by Register
 	roster Roster
 	log    *slog.Logger
+	limits Limits
 
 	// DiscoTimeout bounds the wait for a disco#info answer (XEP-0115
 	// §6.2); zero means the package's DiscoTimeout. Set before use.
 	DiscoTimeout time.Duration
-	// Blocks, if set, reports whether a local user has blocked a JID
-	// (XEP-0191). Events go straight to sessions, past the router's
-	// interceptors, so the service asks itself (XEP-0163 §4.3.3). Set
-	// before use.
+	// Blocks is Options.Blocks. Set before use.
 	Blocks func(ctx context.Context, user string, j jid.JID) (bool, error)
 
 	caps      *capsCache
@@ -86,19 +155,23 @@ type Module struct {
 
 // New returns the service; install it with Register and its presence
 // hooks (Available, Unavailable), and Close it at shutdown.
-func New(r Router, s Store, roster Roster, log *slog.Logger) *Module {
+func New(o Options) *Module {
+	log := o.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Module{store: s, router: r, roster: roster, log: log, caps: newCapsCache(maxCaps), seed: maphash.MakeSeed()}
+	m := &Module{store: o.Store, roster: o.Roster, log: log, limits: o.Limits.withDefaults(),
+		DiscoTimeout: o.DiscoTimeout, Blocks: o.Blocks, caps: newCapsCache(maxCaps), seed: maphash.MakeSeed()}
 	m.interests.sessions = make(map[jid.JID]*interest)
 	m.interests.waiting = make(map[string][]jid.JID)
 	m.ctx, m.stop = context.WithCancel(context.Background())
 	return m
 }
 
-// Register installs the pubsub and pubsub#owner IQ handlers.
+// Register installs the pubsub and pubsub#owner IQ handlers on r, which
+// the service then uses to reach sessions.
 func (m *Module) Register(r *router.Router) {
+	m.router = r
 	r.HandleIQ(NS, m.HandleIQ)
 	r.HandleIQ(NSOwner, m.HandleOwnerIQ)
 }
@@ -137,6 +210,9 @@ var (
 	errPayload      = pubsubError(stanza.ErrBadRequest, "payload-required")
 	errTooMany      = pubsubError(stanza.ErrBadRequest, "invalid-payload")
 	errPrecondition = pubsubError(&stanza.Error{Type: "cancel", Condition: "conflict"}, "precondition-not-met")
+	errTooBig       = pubsubError(stanza.ErrNotAcceptable, "payload-too-big")
+	errTooManyNodes = pubsubError(stanza.ErrPolicyViolation, "max-nodes-exceeded")
+	errQuota        = stanza.ErrPolicyViolation.WithText("the account's PEP storage quota is used up")
 	errOwnerOnly    = stanza.ErrForbidden.WithText("only the account's owner may do this")
 	errNoNode       = stanza.ErrItemNotFound.WithText("no such node")
 )
@@ -186,7 +262,7 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 		}
 		return nil, m.retract(ctx, own, action)
 	case iq.Type == "get" && action.Name == "items":
-		return m.items(ctx, own, iq.From, action)
+		return m.items(ctx, own, iq.From, action, ps.Child("set", NSRSM))
 	}
 	return nil, unsupported(action.Name)
 }
@@ -231,7 +307,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		if x == nil || x.Get("type") != "submit" {
 			return nil, stanza.ErrBadRequest.WithText("expected a submitted node_config form")
 		}
-		if err := applyForm(&n, x, NSNodeConfig); err != nil {
+		if err := applyForm(&n, x, NSNodeConfig, m.limits.NodeItems); err != nil {
 			return nil, err
 		}
 		return nil, m.store.PutPEPNode(ctx, own.Local(), n)
@@ -267,7 +343,8 @@ func defaultNode(node string) store.PEPNode {
 }
 
 // publish handles §7.1: one item, auto-creating the node with the
-// publish-options, or checking them against the existing node (§7.1.5).
+// publish-options, or checking them against the existing node (§7.1.5),
+// within the item size and the account's quotas.
 func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.Element) (*xmlstream.Element, error) {
 	node := pub.Get("node")
 	if node == "" {
@@ -289,39 +366,49 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	if payload == nil {
 		return nil, errPayload
 	}
+	raw := xmlstream.Append(nil, payload) // declares its namespace
+	if len(raw) > m.limits.ItemBytes {
+		return nil, errTooBig.WithText("the payload is larger than " + strconv.Itoa(m.limits.ItemBytes) + " bytes")
+	}
 	var x *xmlstream.Element
 	if opts != nil {
 		x = opts.Child("x", NSData)
 	}
+	id := item.Get("id")
+	if id == "" {
+		id = stanza.NewID()
+	}
+	// The owner's lock makes checking the quotas and writing one step.
+	defer m.lockOwner(own).Unlock()
 	n, err := m.store.PEPNode(ctx, own.Local(), node)
+	created := false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		n = defaultNode(node)
+		n, created = defaultNode(node), true
 		if x != nil {
-			if err := applyForm(&n, x, NSPublishOptions); err != nil {
+			if err := applyForm(&n, x, NSPublishOptions, m.limits.NodeItems); err != nil {
 				return nil, err
 			}
-		}
-		if err := m.store.PutPEPNode(ctx, own.Local(), n); err != nil {
-			return nil, fmt.Errorf("pep: create %s of %s: %w", node, own, err)
 		}
 	case err != nil:
 		return nil, err
 	case x != nil:
 		want := n
-		if err := applyForm(&want, x, NSPublishOptions); err != nil {
+		if err := applyForm(&want, x, NSPublishOptions, m.limits.NodeItems); err != nil {
 			return nil, err
 		}
 		if want != n {
 			return nil, errPrecondition.WithText("the node's configuration differs from the publish-options")
 		}
 	}
-	id := item.Get("id")
-	if id == "" {
-		id = stanza.NewID()
+	if err := m.withinQuota(ctx, own, n, created, id, len(raw)); err != nil {
+		return nil, err
 	}
-	raw := xmlstream.Append(nil, payload) // declares its namespace
-	defer m.lockOwner(own).Unlock()
+	if created {
+		if err := m.store.PutPEPNode(ctx, own.Local(), n); err != nil {
+			return nil, fmt.Errorf("pep: create %s of %s: %w", node, own, err)
+		}
+	}
 	if n.PersistItems {
 		if err := m.store.PublishPEPItem(ctx, own.Local(), node, store.PEPItem{ID: id, Payload: raw}); err != nil {
 			return nil, fmt.Errorf("pep: publish to %s of %s: %w", node, own, err)
@@ -332,6 +419,49 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	m.notify(ctx, own, n, ev)
 	return xmlstream.New("pubsub", NS).Add(
 		xmlstream.New("publish", NS, "node", node).Add(xmlstream.New("item", NS, "id", id))), nil
+}
+
+// withinQuota checks that publishing an item of size bytes as id to n
+// (created: a node yet to be made) keeps the account within its node
+// count and payload bytes. It counts what the publish replaces (the same
+// id) and trims (items beyond max_items), so an account at its quota can
+// still replace its items. The caller holds the owner's lock.
+func (m *Module) withinQuota(ctx context.Context, own jid.JID, n store.PEPNode, created bool, id string, size int) error {
+	u, err := m.store.PEPUsage(ctx, own.Local())
+	if err != nil {
+		return fmt.Errorf("pep: usage of %s: %w", own, err)
+	}
+	if created && u.Nodes >= m.limits.Nodes {
+		m.log.Info("pep: node quota reached", "jid", own.String(), "nodes", u.Nodes)
+		return errTooManyNodes.WithText("an account may have at most " + strconv.Itoa(m.limits.Nodes) + " nodes")
+	}
+	if !n.PersistItems {
+		return nil
+	}
+	var sizes []store.PEPItemSize
+	if !created {
+		if sizes, err = m.store.PEPItemSizes(ctx, own.Local(), n.Node); err != nil {
+			return fmt.Errorf("pep: item sizes of %s of %s: %w", n.Node, own, err)
+		}
+	}
+	before, after := int64(0), []int{}
+	for _, it := range sizes {
+		before += int64(it.Bytes)
+		if it.ID != id {
+			after = append(after, it.Bytes)
+		}
+	}
+	after = append(after, size)
+	after = after[max(0, len(after)-max(n.MaxItems, 1)):] // the store keeps the newest
+	grown := -before
+	for _, b := range after {
+		grown += int64(b)
+	}
+	if grown > 0 && u.Bytes+grown > m.limits.AccountBytes {
+		m.log.Info("pep: storage quota reached", "jid", own.String(), "bytes", u.Bytes)
+		return errQuota
+	}
+	return nil
 }
 
 // retract handles §7.2.
@@ -385,8 +515,12 @@ func (m *Module) mayRead(ctx context.Context, own, from jid.JID, n store.PEPNode
 	return false, nil // whitelist: the owner alone
 }
 
-// items handles §6.5: every item, the newest max_items, or some by id.
-func (m *Module) items(ctx context.Context, own, from jid.JID, req *xmlstream.Element) (*xmlstream.Element, error) {
+// items handles §6.5: every item, the newest max_items, or some by id,
+// a page at a time: a reply holds at most Limits.ReplyBytes of items, the
+// newest that fit, and says with a result set (§6.5.4, XEP-0059) that
+// there are more; <set/> in the request pages (before/after an item id,
+// or from an index). Only the payloads of the page are read.
+func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstream.Element) (*xmlstream.Element, error) {
 	node := req.Get("node")
 	if node == "" {
 		return nil, errNodeRequired
@@ -395,17 +529,8 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req *xmlstream.El
 	if err != nil {
 		return nil, err
 	}
-	ok, err := m.mayRead(ctx, own, from, n)
-	if err != nil {
+	if err := m.readable(ctx, own, from, n); err != nil {
 		return nil, err
-	}
-	if !ok {
-		// §6.5.3/§6.5.6: presence-model nodes answer not-authorized with
-		// presence-subscription-required; whitelist nodes not-allowed.
-		if n.AccessModel == store.AccessWhitelist {
-			return nil, pubsubError(&stanza.Error{Type: "cancel", Condition: "not-allowed"}, "closed-node")
-		}
-		return nil, pubsubError(&stanza.Error{Type: "auth", Condition: "not-authorized"}, "presence-subscription-required")
 	}
 	limit := 0
 	if v := req.Get("max_items"); v != "" {
@@ -413,15 +538,47 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req *xmlstream.El
 			return nil, stanza.ErrBadRequest.WithText("max_items must be a positive integer")
 		}
 	}
-	var ids []string
+	want := map[string]bool{}
 	for _, c := range req.Children {
 		if c.Name == "item" && c.Space == NS && c.Get("id") != "" {
-			ids = append(ids, c.Get("id"))
+			want[c.Get("id")] = true
 		}
 	}
+	rq, err := parseSet(set)
+	if err != nil {
+		return nil, err
+	}
 	out := xmlstream.New("items", NS, "node", node)
-	if n.PersistItems {
-		items, err := m.store.PEPItems(ctx, own.Local(), node, ids, limit)
+	res := xmlstream.New("pubsub", NS).Add(out)
+	if !n.PersistItems {
+		return res, nil
+	}
+	defer m.lockOwner(own).Unlock() // no publish between sizes and payloads
+	sizes, err := m.store.PEPItemSizes(ctx, own.Local(), node)
+	if err != nil {
+		return nil, fmt.Errorf("pep: items of %s of %s: %w", node, own, err)
+	}
+	sel := sizes
+	if len(want) > 0 {
+		sel = nil
+		for _, it := range sizes {
+			if want[it.ID] {
+				sel = append(sel, it)
+			}
+		}
+	} else if limit > 0 && limit < len(sel) {
+		sel = sel[len(sel)-limit:]
+	}
+	first, last, err := m.page(sel, rq)
+	if err != nil {
+		return nil, err
+	}
+	if first < last {
+		ids := make([]string, 0, last-first)
+		for _, it := range sel[first:last] {
+			ids = append(ids, it.ID)
+		}
+		items, err := m.store.PEPItems(ctx, own.Local(), node, ids, 0)
 		if err != nil {
 			return nil, fmt.Errorf("pep: items of %s of %s: %w", node, own, err)
 		}
@@ -429,7 +586,25 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req *xmlstream.El
 			out.Add(xmlstream.New("item", NS, "id", it.ID).Add(&xmlstream.Element{Raw: it.Payload}))
 		}
 	}
-	return xmlstream.New("pubsub", NS).Add(out), nil
+	if set != nil || last-first < len(sel) {
+		res.Add(resultSet(sel, first, last))
+	}
+	return res, nil
+}
+
+// readable applies a node's access model to a requester, with the error
+// of §6.5.9 when it may not read.
+func (m *Module) readable(ctx context.Context, own, from jid.JID, n store.PEPNode) error {
+	ok, err := m.mayRead(ctx, own, from, n)
+	if err != nil || ok {
+		return err
+	}
+	// §6.5.9.6/§6.5.9.8: presence-model nodes answer not-authorized with
+	// presence-subscription-required; whitelist nodes not-allowed.
+	if n.AccessModel == store.AccessPresence {
+		return pubsubError(&stanza.Error{Type: "auth", Condition: "not-authorized"}, "presence-subscription-required")
+	}
+	return pubsubError(&stanza.Error{Type: "cancel", Condition: "not-allowed"}, "closed-node")
 }
 
 // notify sends an event to the available resources, with non-negative
@@ -476,7 +651,7 @@ func configForm(n store.PEPNode, typ string) *xmlstream.Element {
 // (§7.1.5, §8.2.4). Fields the service has no setting for are accepted
 // when they ask for its behaviour (send_last_published_item, notify_*)
 // and otherwise ignored, as Prosody and ejabberd do.
-func applyForm(n *store.PEPNode, x *xmlstream.Element, formType string) error {
+func applyForm(n *store.PEPNode, x *xmlstream.Element, formType string, maxItems int) error {
 	for _, f := range x.Children {
 		if f.Name != "field" || f.Space != NSData {
 			continue
@@ -509,14 +684,14 @@ func applyForm(n *store.PEPNode, x *xmlstream.Element, formType string) error {
 			}
 		case "pubsub#max_items":
 			if val == "max" {
-				n.MaxItems = MaxItems
+				n.MaxItems = maxItems
 				break
 			}
 			v, err := strconv.Atoi(val)
 			if err != nil || v < 1 {
 				return stanza.ErrBadRequest.WithText("pubsub#max_items must be a positive integer or max")
 			}
-			n.MaxItems = min(v, MaxItems)
+			n.MaxItems = min(v, maxItems)
 		}
 	}
 	return nil
