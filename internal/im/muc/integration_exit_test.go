@@ -52,3 +52,35 @@ func TestExitToBareJIDOverTCP(t *testing.T) {
 		t.Fatalf("bob is still an occupant after leaving: %v %v", res, err)
 	}
 }
+
+// TestErrorPresenceOverTCP: an occupant whose client answers the room
+// with an error presence is removed as kicked because of an error:
+// unavailable presence with 307 and 333 to the others and to itself.
+func TestErrorPresenceOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
+	openRoom(t, alice, "alice")
+	enter(t, bob, "bob")
+	expect(t, alice, "bob's presence", xmpptest.Stanza("presence", "", room+"/bob"))
+
+	// Bob's client bounces alice's presence, as one that lost its state.
+	send(t, bob, "<presence type='error' to='"+room+"/alice'><error type='cancel'>"+
+		"<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>")
+	for _, c := range []*xmpptest.Client{bob, alice} {
+		gone := expect(t, c, "bob removed", xmpptest.Stanza("presence", "unavailable", room+"/bob"))
+		s := gone.String()
+		if !strings.Contains(s, "code='333'") || !strings.Contains(s, "code='307'") || !strings.Contains(s, "role='none'") {
+			t.Fatalf("%s: removal without 307 and 333: %s", c.JID, s)
+		}
+		if self := strings.Contains(s, "code='110'"); self != (c == bob) {
+			t.Fatalf("%s: status 110 wrong: %s", c.JID, s)
+		}
+	}
+	res, err := bob.IQ(wait, "get", room+"/bob", "<ping xmlns='urn:xmpp:ping'/>")
+	if err != nil || !strings.Contains(res.String(), "not-acceptable") {
+		t.Fatalf("bob is still an occupant: %v %v", res, err)
+	}
+}

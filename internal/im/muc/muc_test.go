@@ -354,6 +354,33 @@ var coreRules = []rule{
 			t.Fatalf("rejoin: %s", dump(got))
 		}
 	}},
+	{"error_presence_kicks_with_307_333", func(t *testing.T, h *harness) {
+		h.create(crone, "coven", "firstwitch")
+		h.join(wiz, "coven", "wizard")
+		second := "wiz@example.com/phone"
+		h.join(second, "coven", "wizard")
+		h.user(crone).take()
+		errPresence := "<presence type='error' to='" + coven + "/firstwitch'><error type='cancel'>" +
+			"<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>"
+		// One of two sessions fails: it alone is told, the occupant stays.
+		got := h.recv(second, errPresence)
+		if p := last(got, "presence"); p == nil || p.Get("type") != "unavailable" || !hasCodes(p, codeSelf, codeKicked, codeError) {
+			t.Fatalf("failed session: %s", dump(got))
+		}
+		if got := h.user(crone).take(); len(got) != 0 {
+			t.Fatalf("others told of one session of several: %s", dump(got))
+		}
+		// Its last session fails: everyone sees the occupant kicked.
+		got = h.recv(wiz, errPresence)
+		if p := last(got, "presence"); p == nil || p.Get("type") != "unavailable" || !hasCodes(p, codeSelf, codeKicked, codeError) {
+			t.Fatalf("failed last session: %s", dump(got))
+		}
+		p := last(h.user(crone).take(), "presence")
+		if p == nil || p.Get("from") != coven+"/wizard" || p.Get("type") != "unavailable" ||
+			!hasCodes(p, codeKicked, codeError) || hasCodes(p, codeSelf) || item(p).Get("role") != "none" {
+			t.Fatalf("others: %v", p)
+		}
+	}},
 	{"ghost_removed_on_error_333", func(t *testing.T, h *harness) {
 		h.create(crone, "coven", "firstwitch")
 		h.join(wiz, "coven", "wizard")

@@ -419,7 +419,11 @@ func (rm *room) emptied() {
 }
 
 // occupantError removes a session that answered the room with an error
-// (it is gone, or blocks the room): XEP-0045 §7.? status 333.
+// (it lost its state, is gone, or blocks the room): the occupant is
+// kicked because of an error, status 307 with 333 (XEP-0045 §15.6.2),
+// which everyone sees and the session is told too, so a client that is
+// still there knows it is out. An occupant with other sessions keeps
+// them; only the failed one is told.
 func (s *Service) occupantError(ctx context.Context, st *stanza.Stanza) {
 	rm, err := s.lookup(ctx, st.To.Bare())
 	if err != nil {
@@ -427,14 +431,8 @@ func (s *Service) occupantError(ctx context.Context, st *stanza.Stanza) {
 	}
 	rm.mu.Lock()
 	if o := rm.byReal[st.From]; o != nil {
-		delete(rm.byReal, st.From)
-		o.sessions = slices.DeleteFunc(o.sessions, func(j jid.JID) bool { return j == st.From })
-		if len(o.sessions) == 0 {
-			// The session is not told: it is the one that failed.
-			delete(rm.occupants, foldNick(o.nick))
-			rm.broadcastPresence(o, presenceInfo{typ: "unavailable", role: NoRole, codes: []string{codeError}}, nil)
-			rm.emptied()
-		}
+		rm.removeSession(o, st.From, presenceInfo{typ: "unavailable", role: NoRole,
+			codes: []string{codeKicked, codeError}})
 	}
 	rm.unlockAndFlush(ctx)
 }
