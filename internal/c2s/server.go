@@ -44,7 +44,8 @@ type Config struct {
 	// for its client to come back after losing the connection.
 	ResumeTimeout time.Duration
 	// OnUnacked receives the stanzas a client never acknowledged when its
-	// session ends for good (offline storage for messages); may be nil.
+	// session ends for good: offline.Module.Requeue stores the messages
+	// and answers the requests. Nil loses them.
 	OnUnacked func(ctx context.Context, full jid.JID, stanzas [][]byte)
 	// MaxConnsPerIP bounds concurrent connections from one address.
 	MaxConnsPerIP int
@@ -260,7 +261,7 @@ func (s *Server) newSession(ip, transport string) *session {
 	now := ss.started.Unix()
 	ss.lastRead.Store(now)
 	ss.lastWrite.Store(now)
-	ss.out = outbox{max: s.cfg.MaxQueue, write: ss.writeFrames, done: func(error) { ss.shutdown() }}
+	ss.out = outbox{max: s.cfg.MaxQueue, write: ss.writeFrames, done: ss.outboxDone}
 	s.sessions[ss] = struct{}{}
 	s.perIP[ip]++
 	s.wg.Add(1)

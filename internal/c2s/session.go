@@ -117,6 +117,18 @@ func (s *session) Terminate(e *stanza.StreamError) {
 	s.out.finish(fr.streamError(e), fr.trailer())
 }
 
+// outboxDone is called when the outbox stops writing for good: the
+// connection closes (its reader then ends or detaches the session). A
+// detached session whose unacknowledged stanzas outgrew the bound ends
+// now rather than at the resume timeout, and they go to offline storage.
+func (s *session) outboxDone(err error) {
+	if errors.Is(err, errQueueFull) && s.detached.Load() {
+		s.Terminate(&stanza.StreamError{Condition: "resource-constraint", Text: "too much waiting for a resumption"})
+		return
+	}
+	s.shutdown()
+}
+
 // framing returns the current connection's framing from any goroutine.
 func (s *session) framing() framing {
 	s.frMu.Lock()

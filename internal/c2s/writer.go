@@ -32,13 +32,15 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &
 // until the client acknowledges it, so that it can be sent again after a
 // resumption or handed to offline storage when the session ends.
 type outbox struct {
-	mu       sync.Mutex // guards the fields below
-	queue    [][]byte   // frames waiting; never mutated after queuing
-	size     int        // bytes in queue
-	writing  bool       // a writer goroutine is running
-	closing  bool       // close the connection once the queue is written
-	closed   bool       // no more writes
-	detached bool       // no connection: keep stanzas in unacked only
+	mu         sync.Mutex // guards the fields below
+	queue      [][]byte   // frames waiting; never mutated after queuing
+	size       int        // bytes in queue
+	writing    bool       // a writer goroutine is running
+	closing    bool       // close the connection once the queue is written
+	closed     bool       // no more writes
+	detached   bool       // no connection: keep stanzas in unacked only
+	overflowed bool       // detached beyond the bound: the session must end
+	ended      bool       // unacked was taken: the session is over, no more stanzas
 
 	sm           bool     // stream management enabled
 	sent         uint32   // stanzas sent since enable, modulo 2^32
@@ -105,11 +107,20 @@ func (o *outbox) send(b []byte, stanza bool) error { return o.sendTracked(b, sta
 func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 	o.mu.Lock()
 	defer o.unlock()
-	if o.closing || (o.closed && !o.detached) {
+	if o.closing || o.ended || (o.closed && !o.detached) {
 		return errClosed
 	}
+	if o.detached {
+		return o.keepDetachedLocked(b, stanza, done)
+	}
 	if o.size+len(b) > o.max || o.unackedBytes+len(b) > o.max {
-		o.closed, o.detached = true, false
+		if stanza && o.sm && done == nil {
+			// Kept for offline storage when the session ends.
+			o.sent++
+			o.unacked = append(o.unacked, b)
+			o.unackedBytes += len(b)
+		}
+		o.closed = true
 		o.queue, o.size = nil, 0
 		o.dropWaitsLocked()
 		go o.done(errQueueFull)
@@ -124,15 +135,40 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 			done = nil
 		}
 	}
-	if o.detached {
-		return nil // kept in unacked for the resumption
-	}
 	o.queue = append(o.queue, b)
 	o.size += len(b)
 	if done != nil {
 		o.writeWaits = append(o.writeWaits, done)
 	}
 	o.startWriter()
+	return nil
+}
+
+// keepDetachedLocked keeps a stanza for a detached session in unacked,
+// for the resumption (XEP-0198 §5). Past the bound the session must end:
+// the stanza is still kept (with everything before it, it goes to offline
+// storage when the session ends, issue 10 item 2) and done is told once.
+// Only past twice the bound, while the session is ending, is a stanza
+// refused; the router then stores or bounces it itself. o.mu is held.
+func (o *outbox) keepDetachedLocked(b []byte, stanza bool, done func(bool)) error {
+	if !stanza || !o.sm {
+		return nil // stream-level bytes: nothing to resume
+	}
+	if o.unackedBytes+len(b) > o.max {
+		if o.unackedBytes+len(b) > 2*o.max {
+			return errQueueFull
+		}
+		if !o.overflowed {
+			o.overflowed = true
+			go o.done(errQueueFull)
+		}
+	}
+	o.sent++
+	o.unacked = append(o.unacked, b)
+	o.unackedBytes += len(b)
+	if done != nil {
+		o.ackWaits = append(o.ackWaits, ackWait{o.sent, done})
+	}
 	return nil
 }
 
@@ -259,7 +295,7 @@ func (o *outbox) reattach(h uint32, first ...[]byte) bool {
 	if !o.ackLocked(h) {
 		return false
 	}
-	o.detached, o.closed, o.closing = false, false, false
+	o.detached, o.closed, o.closing, o.overflowed = false, false, false, false
 	o.queue = append(append(o.queue[:0], first...), o.unacked...)
 	o.size = 0
 	for _, b := range o.queue {
@@ -293,5 +329,8 @@ func (o *outbox) takeUnacked() [][]byte {
 	}
 	o.unacked, o.unackedBytes = nil, 0
 	o.dropWaitsLocked()
+	// The session is over: later stanzas are refused, and the router
+	// stores or bounces them itself.
+	o.ended, o.detached = true, false
 	return u
 }

@@ -93,8 +93,7 @@ func (r *Router) inboundIQ(ctx context.Context, st *stanza.Stanza) {
 		r.serverIQ(ctx, st) // the server answers for the account
 		return
 	}
-	if res, ok := r.table.session(st.To); ok {
-		r.deliver(res.Session, st)
+	if res, ok := r.table.session(st.To); ok && r.deliver(res.Session, st) {
 		return
 	}
 	r.bounce(ctx, st, stanza.ErrServiceUnavailable)
@@ -114,7 +113,9 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
 					r.observeIncoming(ctx, st, []Session{res.Session})
 				}
 			}
-			r.deliver(res.Session, st)
+			if !r.deliver(res.Session, st) {
+				r.undelivered(ctx, st)
+			}
 			return
 		}
 		switch st.Type {
@@ -149,8 +150,27 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
 	}
 	r.stampID(st)
 	r.observeIncoming(ctx, st, targets)
+	delivered := false
 	for _, s := range targets {
-		r.deliver(s, st)
+		delivered = r.deliver(s, st) || delivered
+	}
+	if !delivered {
+		r.undelivered(ctx, st)
+	}
+}
+
+// undelivered handles a message that every target session refused (it
+// ended, or is too far behind): it goes to offline storage like a message
+// for an unavailable user, or bounces, never nowhere (issue 10 item 2). It
+// is stamped and observed already.
+func (r *Router) undelivered(ctx context.Context, st *stanza.Stanza) {
+	if r.offline == nil {
+		r.bounce(ctx, st, stanza.ErrServiceUnavailable)
+		return
+	}
+	st.SetTo(st.To.Bare()) // for whichever resource comes next
+	if err := r.offline.StoreOffline(ctx, st); err != nil {
+		r.reject(ctx, st, err)
 	}
 }
 
@@ -298,10 +318,13 @@ func (r *Router) DeliverTracked(full jid.JID, st *stanza.Stanza, done func(deliv
 	return true
 }
 
-func (r *Router) deliver(s Session, st *stanza.Stanza) {
+// deliver queues a stanza for a session and reports whether it took it.
+func (r *Router) deliver(s Session, st *stanza.Stanza) bool {
 	if err := s.Send(st.Bytes()); err != nil {
 		r.log.Debug("delivery failed", "to", s.JID().String(), "err", err)
+		return false
 	}
+	return true
 }
 
 // exists reports whether a local bare JID is an account. A bound session

@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ type fakeSession struct {
 	got      []*xmlstream.Element
 	ended    string
 	discard  bool
+	refuse   bool // Send fails, as for a session that ended or is too far behind
 	received int
 }
 
@@ -29,6 +31,9 @@ func (s *fakeSession) JID() jid.JID { return s.jid }
 func (s *fakeSession) Send(b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.refuse {
+		return errors.New("session gone")
+	}
 	s.received++
 	if s.discard {
 		return nil
@@ -330,5 +335,30 @@ func TestSessionEnded(t *testing.T) {
 	r.Unbind(context.Background(), b2)
 	if len(got) != 3 || got[2].Last.Session != b2 {
 		t.Fatalf("ended events = %+v", got)
+	}
+}
+
+// TestRefusedDeliveryStored: a message that every target session refuses
+// goes to offline storage for the bare JID, never nowhere (issue 10 item
+// 2); an IQ to such a session bounces.
+func TestRefusedDeliveryStored(t *testing.T) {
+	for i, to := range []string{"juliet@example.com", "juliet@example.com/balcony"} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			r, sessions, off := setup()
+			for _, s := range sessions {
+				s.refuse = true
+			}
+			r.Route(context.Background(), parse(t, `<message from='romeo@example.com/orchard' to='`+to+`' type='chat'><body>hi</body></message>`))
+			if len(off.stored) != 1 || off.stored[0].To.String() != "juliet@example.com" {
+				t.Fatalf("stored %v", off.stored)
+			}
+		})
+	}
+	r, sessions, _ := setup()
+	sessions["juliet@example.com/balcony"].refuse = true
+	r.Route(context.Background(), parse(t, `<iq from='romeo@example.com/orchard' to='juliet@example.com/balcony' type='get' id='v'><query xmlns='jabber:iq:version'/></iq>`))
+	got := sessions["romeo@example.com/orchard"].take()
+	if len(got) != 1 || got[0].Get("type") != "error" || got[0].Child("error", "").Child("service-unavailable", stanza.NSStanzas) == nil {
+		t.Fatalf("romeo got %v, want service-unavailable", got)
 	}
 }

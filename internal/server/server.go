@@ -23,7 +23,6 @@ import (
 	"parley/internal/metrics"
 	"parley/internal/router"
 	"parley/internal/sasl"
-	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/store/postgres"
 	"parley/internal/store/sqlite"
@@ -104,7 +103,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		OnStanzaOut:      s.metrics.StanzaOut,
 		OnAuthFailure:    s.metrics.AuthFailure,
 		OnSession:        s.metrics.Session,
-		OnUnacked:        s.requeueUnacked,
+		OnUnacked:        s.offline.Requeue,
 	}
 	if registrar != nil {
 		c2sCfg.Registrar = registrar
@@ -230,28 +229,6 @@ func (s *Server) Stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// requeueUnacked keeps the messages a client never acknowledged before its
-// session ended (XEP-0198 §5: the server should not lose them): they go to
-// offline storage and arrive at the user's next login. Other stanzas are
-// dropped, as they would be for a client that went away.
-func (s *Server) requeueUnacked(ctx context.Context, full jid.JID, raw [][]byte) {
-	scope := xmlstream.NewScope(stanza.NSClient)
-	for _, b := range raw {
-		el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, scope)
-		if err != nil {
-			continue
-		}
-		st, err := stanza.Parse(el)
-		if err != nil || st.Kind != stanza.Message || st.Type == "error" || st.Type == "groupchat" {
-			continue
-		}
-		st.SetTo(full.Bare())
-		if err := s.offline.StoreOffline(ctx, st); err != nil {
-			s.log.Debug("unacknowledged message not kept", "to", full.Bare().String(), "err", err)
-		}
-	}
 }
 
 // accounts answers the router's question with the store.

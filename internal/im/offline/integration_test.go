@@ -169,3 +169,49 @@ func TestOfflineAckedOnly(t *testing.T) {
 	}
 	waitStored(t, srv, 0)
 }
+
+// Issue 10 item 2: a hibernated session (XEP-0198, waiting for its client
+// to resume) whose unacknowledged stanzas outgrow the outbound bound ends,
+// and everything sent to it goes to offline storage: the messages behind
+// the bound too, never nowhere. An IQ that cannot be stored is answered
+// with an error.
+func TestHibernatedOverflowStored(t *testing.T) {
+	const big, size, small = 25, 200 << 10, 5 // 5 MB: beyond the 4 MiB bound
+	srv := newServer(t)
+	bob := dial(t, srv, "bob", "b")
+	send(t, bob, "<enable xmlns='"+nsSM+"' resume='true'/>")
+	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "enabled" }); err != nil {
+		t.Fatal(err)
+	}
+	send(t, bob, "<presence/>")
+	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "presence" }); err != nil {
+		t.Fatal(err)
+	}
+	bob.Kill() // the session waits for a resumption
+
+	alice := dial(t, srv, "alice", "a")
+	send(t, alice, "<iq type='get' id='v1' to='bob@localhost/b'><query xmlns='jabber:iq:version'/></iq>")
+	for i := range big {
+		send(t, alice, "<message to='bob@localhost' type='chat'><body>"+bigBody(i, size)+"</body></message>")
+	}
+	for i := big; i < big+small; i++ {
+		send(t, alice, "<message to='bob@localhost' type='chat'><body>"+bigBody(i, 10)+"</body></message>")
+	}
+	iq, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "iq" && el.Get("id") == "v1" })
+	if err != nil || iq.Get("type") != "error" || xmpptest.StanzaErrorCondition(iq) != "service-unavailable" {
+		t.Fatalf("iq to the hibernated session: %v %s", err, iq)
+	}
+	waitStored(t, srv, big+small)
+
+	bob = dial(t, srv, "bob", "b2")
+	send(t, bob, "<presence/>")
+	seen := make(map[int]bool)
+	for len(seen) < big+small {
+		el, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" || xmpptest.IsStreamError(el) })
+		if err != nil {
+			t.Fatalf("after %d messages: %v", len(seen), err)
+		}
+		seen[bodyIndex(t, el)] = true
+	}
+	waitStored(t, srv, 0)
+}

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -44,6 +45,7 @@ type Store = store.Offline
 // Router is what delivery needs of the router; *router.Router has it.
 type Router interface {
 	DeliverTracked(full jid.JID, st *stanza.Stanza, done func(delivered bool)) bool
+	Reply(ctx context.Context, st *stanza.Stanza)
 	Resources(bare jid.JID) []router.Resource
 	Domain() jid.JID
 }
@@ -161,6 +163,47 @@ func (m *Module) StoreOffline(ctx context.Context, st *stanza.Stanza) error {
 		m.Deliver(full)
 	}
 	return nil
+}
+
+// Requeue takes the stanzas a session's client never acknowledged
+// (XEP-0198) when the session ends for good: messages are stored for the
+// user's next login (XEP-0198 §5: the server should not lose them), an
+// IQ request is answered service-unavailable as for a session that is
+// gone (RFC 6121 §8.5.3.1), and a message that cannot be stored bounces
+// with the reason; presence and IQ responses are dropped, as for any
+// client that went away. c2s calls it (Config.OnUnacked).
+func (m *Module) Requeue(ctx context.Context, full jid.JID, unacked [][]byte) {
+	scope := xmlstream.NewScope(stanza.NSClient)
+	for _, b := range unacked {
+		el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, scope)
+		if err != nil {
+			continue
+		}
+		st, err := stanza.Parse(el)
+		if err != nil {
+			continue
+		}
+		switch {
+		case st.Kind == stanza.IQ && (st.Type == "get" || st.Type == "set"):
+			err = stanza.ErrServiceUnavailable
+		case st.Kind != stanza.Message:
+			continue
+		default:
+			st.SetTo(full.Bare())
+			err = m.StoreOffline(ctx, st)
+		}
+		if err == nil || errors.Is(err, router.ErrDrop) {
+			continue
+		}
+		var se *stanza.Error
+		if !errors.As(err, &se) {
+			m.log.Error("unacknowledged message not stored", "jid", full.Bare().String(), "err", err)
+			se = stanza.ErrInternalServerError
+		}
+		if reply := stanza.ErrorReply(st, se); reply != nil && !st.From.IsZero() {
+			m.router.Reply(ctx, reply)
+		}
+	}
 }
 
 // availableResource is the user's available resource with the highest
