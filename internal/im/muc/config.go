@@ -253,6 +253,7 @@ func (c Config) features() []string {
 		NSStanzaID,
 		NSOccupantID,
 		NSModerate,
+		NSModerate0,
 		NSSelfPing,
 		NSIQRegister, // §7.10, always offered
 		NSRegister,

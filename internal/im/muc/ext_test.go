@@ -43,7 +43,7 @@ var extensionRules = []rule{
 		q := last(got, "iq").Child("query", NSDiscoInfo)
 		f := features(q)
 		for _, want := range []string{NS, "muc_membersonly", "muc_public", "muc_temporary", "muc_semianonymous",
-			"muc_unmoderated", "muc_unsecured", NSStanzaID, NSOccupantID, NSModerate} {
+			"muc_unmoderated", "muc_unsecured", NSStanzaID, NSOccupantID, NSModerate, NSModerate0} {
 			if !slices.Contains(f, want) {
 				t.Errorf("feature %s missing: %v", want, f)
 			}
@@ -111,6 +111,41 @@ var extensionRules = []rule{
 		got := h.join("late@example.com/x", "coven", "late")
 		if find(got, body("rude")) != nil {
 			t.Fatal("moderated message still in history")
+		}
+	}},
+	{"xep0425_v0.2_request", func(t *testing.T, h *harness) {
+		threeWitches(h)
+		h.send(wiz, "<message type='groupchat' to='"+coven+"'><body>rude</body></message>")
+		m := find(h.user(hag).take(), body("rude"))
+		sid := m.Child("stanza-id", NSStanzaID).Get("id")
+		mod := func(id, inner string) string {
+			return "<iq type='set' id='m' to='" + coven + "'><apply-to xmlns='" + NSFasten + "' id='" + id +
+				"'><moderate xmlns='" + NSModerate0 + "'>" + inner + "</moderate></apply-to></iq>"
+		}
+		retract := "<retract xmlns='" + NSRetract0 + "'/>"
+		for i, tc := range []struct{ who, id, inner, want string }{
+			{hag, sid, retract, "forbidden"},
+			{crone, sid, "<reason>no retract</reason>", "bad-request"},
+			{crone, "nope", retract, "item-not-found"},
+			{crone, sid, retract, "result"},
+		} {
+			if c := iqError(h.recv(tc.who, mod(tc.id, tc.inner)), "m"); c != tc.want {
+				t.Fatalf("%d: got %s, want %s", i, c, tc.want)
+			}
+		}
+		r := last(h.user(hag).take(), "message")
+		old := r.Child("apply-to", NSFasten)
+		if old == nil || old.Get("id") != sid || old.Child("moderated", NSModerate0).Get("by") != coven+"/firstwitch" ||
+			r.Child("retract", NSRetract).Get("id") != sid {
+			t.Fatalf("retraction in both forms: %v", r)
+		}
+		// A request in the current form is answered in the current form only.
+		h.send(wiz, "<message type='groupchat' to='"+coven+"'><body>again</body></message>")
+		sid = find(h.user(hag).take(), body("again")).Child("stanza-id", NSStanzaID).Get("id")
+		h.send(crone, "<iq type='set' id='m1' to='"+coven+"'><moderate xmlns='"+NSModerate+"' id='"+sid+
+			"'><retract xmlns='"+NSRetract+"'/></moderate></iq>")
+		if r := last(h.user(hag).take(), "message"); r.Child("retract", NSRetract) == nil || r.Child("apply-to", NSFasten) != nil {
+			t.Fatalf("v1 retraction: %v", r)
 		}
 	}},
 	{"7.8.2_mediated_invitation_and_decline", func(t *testing.T, h *harness) {

@@ -27,7 +27,7 @@ func (s *Service) handleService(ctx context.Context, st *stanza.Stanza) {
 	case q.Space == NSDiscoInfo && q.Name == "query" && st.Type == "get" && q.Get("node") == "":
 		res := xmlstream.New("query", NSDiscoInfo).Add(
 			xmlstream.New("identity", NSDiscoInfo, "category", "conference", "type", "text", "name", s.opts.Name))
-		for _, f := range []string{NSDiscoInfo, NSDiscoItems, NS, NSStanzaID, NSOccupantID, NSModerate, NSSelfPing} {
+		for _, f := range []string{NSDiscoInfo, NSDiscoItems, NS, NSStanzaID, NSOccupantID, NSModerate, NSModerate0, NSSelfPing} {
 			res.Add(xmlstream.New("feature", NSDiscoInfo, "var", f))
 		}
 		s.router.Send(ctx, stanza.Result(st, res))
@@ -127,7 +127,13 @@ func (rm *room) roomIQ(ctx context.Context, st *stanza.Stanza) {
 	case q.Space == NSIQRegister && q.Name == "query":
 		rm.register(ctx, st, q)
 	case q.Space == NSModerate && q.Name == "moderate" && st.Type == "set":
-		rm.moderate(ctx, st, q)
+		rm.moderate(ctx, st, moderation{id: q.Get("id"), reason: q.ChildText("reason", NSModerate),
+			retract: q.Child("retract", NSRetract) != nil})
+	case q.Space == NSFasten && q.Name == "apply-to" && st.Type == "set" && q.Child("moderate", NSModerate0) != nil:
+		// XEP-0425 v0.2, which deployed clients (slixmpp 1.8) still send.
+		m := q.Child("moderate", NSModerate0)
+		rm.moderate(ctx, st, moderation{id: q.Get("id"), reason: m.ChildText("reason", ""),
+			retract: m.Child("retract", NSRetract0) != nil, v0: true})
 	case q.Space == NSPing && st.Type == "get":
 		rm.reply(st)
 	default:
@@ -236,16 +242,28 @@ func (rm *room) relayAnswer(st *stanza.Stanza) {
 	rm.send(build(stanza.IQ, from, st.Type, p.id, st.El.Children...), p.from)
 }
 
+// moderation is a moderator's request to retract a message (XEP-0425):
+// the current form (v0.3, urn:xmpp:message-moderate:1) or the earlier
+// one (v0.2: urn:xmpp:message-moderate:0 in a urn:xmpp:fasten:0
+// <apply-to/>).
+type moderation struct {
+	id, reason string
+	retract    bool // the request asks for a retraction
+	v0         bool // the request came in the v0.2 form
+}
+
 // moderate retracts a message on a moderator's request (XEP-0425 §4):
-// everyone gets the retraction, and history forgets the message.
-func (rm *room) moderate(ctx context.Context, st *stanza.Stanza, q *xmlstream.Element) {
+// everyone gets the retraction, and history forgets the message. A v0.2
+// request is answered in both forms in one message, so the requester's
+// client and current clients each find the one they read.
+func (rm *room) moderate(ctx context.Context, st *stanza.Stanza, req moderation) {
 	o := rm.byReal[st.From]
 	if o == nil || o.role != Moderator {
 		rm.fail(st, stanza.ErrForbidden.WithText("only moderators may moderate messages"))
 		return
 	}
-	id := q.Get("id")
-	if q.Child("retract", NSRetract) == nil || id == "" {
+	id := req.id
+	if !req.retract || id == "" {
 		rm.fail(st, stanza.ErrBadRequest.WithText("moderate needs an id and <retract/>"))
 		return
 	}
@@ -255,15 +273,24 @@ func (rm *room) moderate(ctx context.Context, st *stanza.Stanza, q *xmlstream.El
 		rm.fail(st, stanza.ErrItemNotFound.WithText("no message with that id"))
 		return
 	}
-	moderated := xmlstream.New("moderated", NSModerate, "by", rm.nickJID(o.nick).String()).Add(
+	by := rm.nickJID(o.nick).String()
+	moderated := xmlstream.New("moderated", NSModerate, "by", by).Add(
 		xmlstream.New("occupant-id", NSOccupantID, "id", o.id))
 	retract := xmlstream.New("retract", NSRetract, "id", id).Add(moderated)
-	if r := q.ChildText("reason", NSModerate); r != "" {
-		retract.Add(xmlstream.NewText("reason", NSRetract, r))
+	if req.reason != "" {
+		retract.Add(xmlstream.NewText("reason", NSRetract, req.reason))
+	}
+	payload := []*xmlstream.Element{retract}
+	if req.v0 {
+		old := xmlstream.New("moderated", NSModerate0, "by", by).Add(xmlstream.New("retract", NSRetract0))
+		if req.reason != "" {
+			old.Add(xmlstream.NewText("reason", NSModerate0, req.reason))
+		}
+		payload = append(payload, xmlstream.New("apply-to", NSFasten, "id", id).Add(old))
 	}
 	sid := stanza.NewID()
-	t := build(stanza.Message, rm.jid, "groupchat", stanza.NewID(), retract,
-		xmlstream.New("stanza-id", NSStanzaID, "id", sid, "by", rm.jid.String()))
+	payload = append(payload, xmlstream.New("stanza-id", NSStanzaID, "id", sid, "by", rm.jid.String()))
+	t := build(stanza.Message, rm.jid, "groupchat", stanza.NewID(), payload...)
 	for _, r := range rm.occupants {
 		rm.sendTo(t, r)
 	}

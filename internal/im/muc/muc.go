@@ -27,6 +27,11 @@ const (
 	NSPing       = "urn:xmpp:ping"
 	NSModerate   = "urn:xmpp:message-moderate:1"
 	NSRetract    = "urn:xmpp:message-retract:1"
+	// The namespaces of XEP-0425 v0.2 requests, still sent by deployed
+	// clients: moderation fastened (XEP-0422) to the message.
+	NSModerate0  = "urn:xmpp:message-moderate:0"
+	NSRetract0   = "urn:xmpp:message-retract:0"
+	NSFasten     = "urn:xmpp:fasten:0"
 	NSDiscoInfo  = "http://jabber.org/protocol/disco#info"
 	NSDiscoItems = "http://jabber.org/protocol/disco#items"
 	// NSSelfPing is XEP-0410's feature: the service answers a self-ping.
