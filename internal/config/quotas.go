@@ -21,6 +21,11 @@ type Quotas struct {
 	PEPNodes      int   `toml:"pep_nodes"`
 	PEPBytes      int64 `toml:"pep_bytes"`
 	PEPReplyBytes int   `toml:"pep_reply_bytes"`
+
+	// Private XML storage (XEP-0049): the elements one account keeps
+	// (default 256) and their bytes (1 MiB).
+	PrivateKeys  int   `toml:"private_keys"`
+	PrivateBytes int64 `toml:"private_bytes"`
 }
 
 func (q *Quotas) validate() []error {
@@ -35,6 +40,8 @@ func (q *Quotas) validate() []error {
 		{"quotas.pep_nodes", int64(q.PEPNodes)},
 		{"quotas.pep_bytes", q.PEPBytes},
 		{"quotas.pep_reply_bytes", int64(q.PEPReplyBytes)},
+		{"quotas.private_keys", int64(q.PrivateKeys)},
+		{"quotas.private_bytes", q.PrivateBytes},
 	} {
 		if k.v < 0 {
 			errs = append(errs, &KeyError{Key: k.key, Msg: fmt.Sprintf("%d is negative (0 means the default)", k.v)})

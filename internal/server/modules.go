@@ -39,12 +39,12 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	blocks := blocking.New(r, st, st)
 	blocks.Register()
-	discoItems := disco.New(domain, r)
+	discoItems := disco.New(disco.Options{})
 	discoItems.Register(r)
 	ping.Register(r)
 	version.New(domain, Version).Register(r)
 	vcard.New(domain, st).Register(r)
-	private.New(domain, st).Register(r)
+	private.New(private.Options{Store: st, MaxKeys: cfg.Quotas.PrivateKeys, MaxBytes: cfg.Quotas.PrivateBytes}).Register(r)
 
 	// Multi-User Chat (XEP-0045) as the component conference.<domain>;
 	// persistent rooms archive their messages (XEP-0313 §5) under the

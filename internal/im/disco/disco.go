@@ -7,6 +7,7 @@ import (
 
 	"parley/internal/jid"
 	"parley/internal/router"
+	"parley/internal/rsm"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -29,11 +30,28 @@ type Item struct {
 	Name string
 }
 
+// DefaultPageSize is how many items a disco#items reply carries at most,
+// unless Options.PageSize says otherwise; longer lists are paged with
+// result sets (XEP-0059).
+const DefaultPageSize = 100
+
+// Options are the module's dependencies and limits.
+type Options struct {
+	// Domain is the served domain; zero means the router's, at Register.
+	Domain jid.JID
+	// Features lists the server's features; nil means the router's.
+	Features Features
+	// PageSize bounds the items of one disco#items reply; 0 means
+	// DefaultPageSize.
+	PageSize int
+}
+
 // Module answers disco#info and disco#items queries.
 type Module struct {
 	domain   jid.JID
 	features Features
 	name     string
+	pageSize int
 
 	mu      sync.RWMutex // guards items, account and accountIDs
 	items   []Item
@@ -43,15 +61,23 @@ type Module struct {
 	accountIDs [][2]string
 }
 
-// New returns the module for a domain. features may be nil (only the disco
-// namespaces are then advertised).
-func New(domain jid.JID, features Features) *Module {
-	return &Module{domain: domain, features: features, name: "parley"}
+// New returns the module; install it with Register.
+func New(o Options) *Module {
+	if o.PageSize <= 0 {
+		o.PageSize = DefaultPageSize
+	}
+	return &Module{domain: o.Domain, features: o.Features, name: "parley", pageSize: o.PageSize}
 }
 
 // Register installs the IQ handlers on r. Disco's own features need no
 // r.AddFeature: they are always part of the answer.
 func (m *Module) Register(r *router.Router) {
+	if m.domain.IsZero() {
+		m.domain = r.Domain()
+	}
+	if m.features == nil {
+		m.features = r
+	}
 	r.HandleIQ(NSInfo, m.HandleInfo)
 	r.HandleIQ(NSItems, m.HandleItems)
 }
@@ -156,15 +182,31 @@ func (m *Module) HandleItems(ctx context.Context, iq *stanza.Stanza) (*xmlstream
 	res := xmlstream.New("query", NSItems)
 	switch m.target(iq) {
 	case server:
+		// XEP-0059 §2: a long list goes a page at a time, identified by
+		// the items' JIDs; a page shorter than the list says so even
+		// unasked (§1).
+		set := iq.Payload().Child("set", rsm.NS)
+		req, err := rsm.Parse(set, rsm.Limits{Max: m.pageSize})
+		if err != nil {
+			return nil, err
+		}
 		m.mu.RLock()
-		for _, it := range m.items {
+		page, rep, err := rsm.Page(m.items, req, m.pageSize, func(it Item) string { return it.JID.String() })
+		page = slices.Clone(page)
+		m.mu.RUnlock()
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range page {
 			el := xmlstream.New("item", NSItems, "jid", it.JID.String())
 			if it.Name != "" {
 				el.Attr = append(el.Attr, xmlstream.Attr{Name: "name", Value: it.Name})
 			}
 			res.Add(el)
 		}
-		m.mu.RUnlock()
+		if set != nil || len(page) < rep.Count {
+			res.Add(rep.Element())
+		}
 	case account:
 	default:
 		return nil, stanza.ErrServiceUnavailable

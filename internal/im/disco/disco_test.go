@@ -35,7 +35,7 @@ func summary(el *xmlstream.Element) []string {
 }
 
 func TestDisco(t *testing.T) {
-	m := New(jid.MustParse("example.com"), features{"urn:xmpp:ping", "vcard-temp", "urn:xmpp:ping", NSInfo})
+	m := New(Options{Domain: jid.MustParse("example.com"), Features: features{"urn:xmpp:ping", "vcard-temp", "urn:xmpp:ping", NSInfo}})
 	m.AddItem(jid.MustParse("conference.example.com"), "Chatrooms")
 	m.AddItem(jid.MustParse("upload.example.com"), "")
 	m.AddItem(jid.MustParse("conference.example.com"), "Rooms") // replaces the name
@@ -131,7 +131,7 @@ func TestDisco(t *testing.T) {
 // advertised: disco must not snapshot the list.
 func TestFeaturesAtRequestTime(t *testing.T) {
 	f := &features{}
-	m := New(jid.MustParse("example.com"), f)
+	m := New(Options{Domain: jid.MustParse("example.com"), Features: f})
 	*f = append(*f, "urn:xmpp:blocking")
 	res, err := m.HandleInfo(context.Background(), imtest.Parse(t,
 		`<iq type='get' to='example.com' from='a@example.com/r' id='1'><query xmlns='`+NSInfo+`'/></iq>`))
@@ -140,5 +140,67 @@ func TestFeaturesAtRequestTime(t *testing.T) {
 	}
 	if !slices.Contains(summary(res), "feature:urn:xmpp:blocking") {
 		t.Errorf("late feature missing: %q", summary(res))
+	}
+}
+
+// TestItemsPaged: a domain with more items than a page lists them a page
+// at a time (XEP-0059): unasked, the first page with a result set saying
+// there are more; after, before, an empty before (the last page), index
+// and max page through them, max no larger than the page size; an
+// unknown id is item-not-found.
+func TestItemsPaged(t *testing.T) {
+	m := New(Options{Domain: jid.MustParse("example.com"), PageSize: 2})
+	for i := range 5 {
+		m.AddItem(jid.MustParse("c"+strconv.Itoa(i)+".example.com"), "")
+	}
+	const from = `to='example.com' from='juliet@example.com/balcony' id='1'`
+	tests := []struct {
+		set  string
+		want []string // item JIDs' first labels, then "first index/count"
+		err  *stanza.Error
+	}{
+		0: {want: []string{"c0", "c1", "0/5"}},
+		1: {set: `<after>c1.example.com</after>`, want: []string{"c2", "c3", "2/5"}},
+		2: {set: `<before/>`, want: []string{"c3", "c4", "3/5"}},
+		3: {set: `<before>c3.example.com</before>`, want: []string{"c1", "c2", "1/5"}},
+		4: {set: `<index>4</index>`, want: []string{"c4", "4/5"}},
+		5: {set: `<max>100</max>`, want: []string{"c0", "c1", "0/5"}},
+		6: {set: `<max>0</max>`, want: []string{"-/5"}},
+		7: {set: `<after>nope.example.com</after>`, err: stanza.ErrItemNotFound},
+		8: {set: `<max>x</max>`, err: stanza.ErrBadRequest},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			q := `<query xmlns='` + NSItems + `'/>`
+			if tc.set != "" {
+				q = `<query xmlns='` + NSItems + `'><set xmlns='http://jabber.org/protocol/rsm'>` + tc.set + `</set></query>`
+			}
+			res, err := m.HandleItems(context.Background(), imtest.Parse(t, `<iq type='get' `+from+`>`+q+`</iq>`))
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range res.Children {
+				switch c.Name {
+				case "item":
+					got = append(got, jid.MustParse(c.Get("jid")).Domain()[:2])
+				case "set":
+					idx := "-"
+					if f := c.Child("first", ""); f != nil {
+						idx = f.Get("index")
+					}
+					got = append(got, idx+"/"+c.ChildText("count", ""))
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"strings"
+	"sync"
 
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -17,26 +19,65 @@ import (
 // NS is the jabber:iq:private namespace.
 const NS = "jabber:iq:private"
 
-// DefaultMaxSize bounds what one set may store, in serialised bytes.
-const DefaultMaxSize = 64 << 10
+// Defaults of Options' limits.
+const (
+	// DefaultMaxSize bounds what one set may store, in serialised bytes.
+	DefaultMaxSize = 64 << 10
+	// DefaultMaxKeys bounds the elements one account keeps.
+	DefaultMaxKeys = 256
+	// DefaultMaxBytes bounds the bytes of all of one account's elements.
+	DefaultMaxBytes = 1 << 20
+)
+
+// Store is the storage the module needs.
+type Store = store.PrivateXML
+
+// Options are the module's dependencies and limits; zero limits mean
+// the defaults.
+type Options struct {
+	Store Store
+	// Domain is the served domain; zero means the router's, at Register.
+	Domain jid.JID
+	// MaxSize is the most bytes one set may store.
+	MaxSize int
+	// MaxKeys and MaxBytes are the per-account quota: elements kept and
+	// their bytes (docs/SECURITY.md).
+	MaxKeys  int
+	MaxBytes int64
+}
 
 // Module answers jabber:iq:private IQs for one domain.
 type Module struct {
 	domain jid.JID
-	store  store.PrivateXML
-	// MaxSize is the most bytes one set may store; 0 means
-	// DefaultMaxSize.
-	MaxSize int
+	store  Store
+	limits Options
+
+	// userMu serialises, per user (striped), checking the quota with
+	// writing, so that concurrent sets of one account cannot both pass.
+	userMu [32]sync.Mutex
+	seed   maphash.Seed
 }
 
-// New returns the module for a domain backed by st.
-func New(domain jid.JID, st store.PrivateXML) *Module {
-	return &Module{domain: domain, store: st}
+// New returns the module; install it with Register.
+func New(o Options) *Module {
+	if o.MaxSize <= 0 {
+		o.MaxSize = DefaultMaxSize
+	}
+	if o.MaxKeys <= 0 {
+		o.MaxKeys = DefaultMaxKeys
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	return &Module{domain: o.Domain, store: o.Store, limits: o, seed: maphash.MakeSeed()}
 }
 
 // Register installs the handler on r. XEP-0049 defines no disco feature,
 // so none is advertised.
 func (m *Module) Register(r *router.Router) {
+	if m.domain.IsZero() {
+		m.domain = r.Domain()
+	}
 	r.HandleIQ(NS, m.Handle)
 }
 
@@ -117,27 +158,59 @@ func (m *Module) get(ctx context.Context, user string, want *xmlstream.Element) 
 }
 
 // set stores every child of the query. XEP-0049 §2.3 lets a set carry
-// several elements; each is its own key. The size limit applies to the
-// whole set before anything is written, so a rejected set changes nothing.
+// several elements; each is its own key. The size limit and the account's
+// quota apply to the whole set before anything is written, so a rejected
+// set changes nothing.
 func (m *Module) set(ctx context.Context, user string, q *xmlstream.Element) error {
-	max := m.MaxSize
-	if max <= 0 {
-		max = DefaultMaxSize
-	}
 	raws := make([][]byte, len(q.Children))
 	total := 0
 	for i, c := range q.Children {
 		raws[i] = xmlstream.Append(nil, c)
 		total += len(raws[i])
 	}
-	if total > max {
+	if total > m.limits.MaxSize {
 		// A size cap is local service policy (RFC 6120 §8.3.3.12).
-		return stanza.ErrPolicyViolation.WithText("private data larger than " + strconv.Itoa(max) + " bytes")
+		return stanza.ErrPolicyViolation.WithText("private data larger than " + strconv.Itoa(m.limits.MaxSize) + " bytes")
+	}
+	mu := &m.userMu[maphash.String(m.seed, user)%uint64(len(m.userMu))]
+	mu.Lock()
+	defer mu.Unlock()
+	if err := m.withinQuota(ctx, user, q, raws); err != nil {
+		return err
 	}
 	for i, c := range q.Children {
 		if err := m.store.SetPrivateXML(ctx, user, Key(c), raws[i]); err != nil {
 			return fmt.Errorf("private: set %s %q: %w", user, Key(c), err)
 		}
+	}
+	return nil
+}
+
+// withinQuota checks that storing raws under the keys of q's children
+// keeps the account within MaxKeys and MaxBytes, counting what they
+// replace; a set that does not grow the account passes even beyond the
+// quota (lowered by the operator), so data can always be shrunk.
+func (m *Module) withinQuota(ctx context.Context, user string, q *xmlstream.Element, raws [][]byte) error {
+	sizes, err := m.store.PrivateXMLSizes(ctx, user)
+	if err != nil {
+		return fmt.Errorf("private: sizes of %s: %w", user, err)
+	}
+	var before int64
+	for _, n := range sizes {
+		before += int64(n)
+	}
+	keysBefore := len(sizes)
+	for i, c := range q.Children {
+		sizes[Key(c)] = len(raws[i])
+	}
+	var after int64
+	for _, n := range sizes {
+		after += int64(n)
+	}
+	if (len(sizes) > keysBefore && len(sizes) > m.limits.MaxKeys) || (after > before && after > m.limits.MaxBytes) {
+		// A quota is local service policy (RFC 6120 §8.3.3.12).
+		return stanza.ErrPolicyViolation.WithText("private storage quota reached: " + strconv.Itoa(m.limits.MaxKeys) +
+			" elements, " + strconv.FormatInt(m.limits.MaxBytes, 10) + " bytes")
 	}
 	return nil
 }

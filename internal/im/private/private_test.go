@@ -123,8 +123,7 @@ func TestHandle(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			st := &memStore{m: map[string][]byte{"juliet\x00storage storage:bookmarks": []byte(bookmarks)}}
-			m := New(jid.MustParse("example.com"), st)
-			m.MaxSize = 90
+			m := New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 90})
 			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
@@ -150,7 +149,7 @@ func TestHandle(t *testing.T) {
 // several) and reads each back on its own.
 func TestSetThenGet(t *testing.T) {
 	st := &memStore{m: map[string][]byte{}}
-	m := New(jid.MustParse("example.com"), st)
+	m := New(Options{Store: st, Domain: jid.MustParse("example.com")})
 	ctx := context.Background()
 	set := imtest.Parse(t, `<iq type='set' id='1' from='juliet@example.com/b'><query xmlns='jabber:iq:private' xmlns:n='storage:rosternotes'>`+
 		`<exodus xmlns='exodus:prefs'><defaultnick>Hamlet</defaultnick></exodus><n:storage><n:note jid='a@b'>hi</n:note></n:storage></query></iq>`)
