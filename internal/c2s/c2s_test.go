@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/config"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/c2stest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -74,34 +74,30 @@ func TestFromBareJIDAccepted(t *testing.T) {
 	}
 }
 
-// TestTimeoutsAndKeepalives drives the sweeper with short timeouts: an
-// idle bound client first gets whitespace and a ping, and is closed with
-// connection-timeout only if it stays silent; a client that never
+// TestTimeoutsAndKeepalives drives the sweeper on a fake clock with the
+// default timeouts (idle 10 min, authentication 1 min): an idle bound
+// client first gets a ping, and is closed with connection-timeout only if
+// it stays silent; a client that answers stays; a client that never
 // authenticates is closed too.
 func TestTimeoutsAndKeepalives(t *testing.T) {
-	srv := testserver.Quiet(t, func(c *config.Config) {
-		c.Limits.Keepalive = config.Duration{Duration: 1 * time.Second}
-		c.Limits.IdleTimeout = config.Duration{Duration: 4 * time.Second}
-		c.Limits.AuthTimeout = config.Duration{Duration: 2 * time.Second}
-	})
+	srv := c2stest.Start(t, nil)
 	srv.AddUser(t, "alice", "pw-alice")
+	isPing := func(el *xmlstream.Element) bool {
+		return el.Name == "iq" && el.Get("type") == "get" && el.Child("ping", "urn:xmpp:ping") != nil
+	}
 
 	t.Run("idle bound client is pinged then timed out", func(t *testing.T) {
-		c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Kill()
-		ping, err := c.Expect(wait, func(el *xmlstream.Element) bool {
-			return el.Name == "iq" && el.Get("type") == "get" && el.Child("ping", "urn:xmpp:ping") != nil
-		})
+		c := srv.Login(t, "alice", "pw-alice", "")
+		srv.Advance(t, 6*time.Minute)
+		ping, err := c.Expect(wait, isPing)
 		if err != nil {
 			t.Fatalf("no server ping: %v", err)
 		}
 		if ping.Get("from") != "localhost" {
 			t.Errorf("ping from %q", ping.Get("from"))
 		}
-		el, err := c.Expect(2*wait, xmpptest.IsStreamError)
+		srv.Advance(t, 5*time.Minute)
+		el, err := c.Expect(wait, xmpptest.IsStreamError)
 		if err != nil {
 			t.Fatalf("no timeout: %v", err)
 		}
@@ -111,37 +107,44 @@ func TestTimeoutsAndKeepalives(t *testing.T) {
 	})
 
 	t.Run("client answering pings stays", func(t *testing.T) {
-		c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		deadline := time.Now().Add(7 * time.Second) // well past the idle timeout
-		for time.Now().Before(deadline) {
-			el, err := c.Recv(time.Until(deadline))
+		c := srv.Login(t, "alice", "pw-alice", "")
+		for range 3 { // 18 minutes, well past the idle timeout
+			srv.Advance(t, 6*time.Minute)
+			ping, err := c.Expect(wait, isPing)
 			if err != nil {
-				break // timeout: nothing more arrived
+				t.Fatalf("no server ping: %v", err)
 			}
-			if xmpptest.IsStreamError(el) {
-				t.Fatalf("stream closed although the client answered: %s", el)
-			}
-			if el.Name == "iq" && el.Get("type") == "get" {
-				c.Send("<iq type='result' id='" + el.Get("id") + "' to='" + el.Get("from") + "'/>")
+			c.Send("<iq type='result' id='" + ping.Get("id") + "' to='" + ping.Get("from") + "'/>")
+			// Answered in order: the server has read the answer above
+			// before the clock moves on.
+			if _, err := c.IQ(wait, "get", "localhost", "<ping xmlns='urn:xmpp:ping'/>"); err != nil {
+				t.Fatalf("stream closed although the client answered: %v", err)
 			}
 		}
 	})
 
 	t.Run("unauthenticated stream is closed", func(t *testing.T) {
-		conn, err := xmpptest.DialRaw(context.Background(), srv.C2S(), nil)
+		conn, err := srv.DialRaw()
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(wait))
 		conn.Write([]byte("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>"))
-		conn.SetReadDeadline(time.Now().Add(2 * wait))
-		all, _ := readAll(bufio.NewReader(conn))
-		if !strings.Contains(all, "connection-timeout") {
-			t.Fatalf("got %q", all)
+		// The features show that the session runs before the clock moves.
+		r := bufio.NewReader(conn)
+		var got strings.Builder
+		for !strings.Contains(got.String(), "</stream:features>") {
+			s, err := r.ReadString('>')
+			if err != nil {
+				t.Fatalf("no features: %v (got %q)", err, got.String())
+			}
+			got.WriteString(s)
+		}
+		srv.Advance(t, 2*time.Minute)
+		rest, _ := readAll(r)
+		if !strings.Contains(rest, "connection-timeout") {
+			t.Fatalf("got %q", rest)
 		}
 	})
 }

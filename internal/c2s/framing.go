@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"parley/internal/clock"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -41,6 +42,7 @@ type tcpFraming struct {
 	conn     net.Conn   // the TLS conn after STARTTLS
 	reader   *xmlstream.Reader
 	lastRead *atomic.Int64 // unix seconds of the last byte read
+	clock    clock.Clock
 	limits   xmlstream.Limits
 }
 
@@ -48,20 +50,21 @@ type tcpFraming struct {
 // (no per-connection timer).
 type activityConn struct {
 	net.Conn
-	last *atomic.Int64
+	last  *atomic.Int64
+	clock clock.Clock
 }
 
 func (c activityConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
-		c.last.Store(time.Now().Unix())
+		c.last.Store(c.clock.Now().Unix())
 	}
 	return n, err
 }
 
-func newTCPFraming(conn net.Conn, lim xmlstream.Limits, last *atomic.Int64) *tcpFraming {
-	f := &tcpFraming{conn: conn, lastRead: last, limits: lim}
-	f.reader = xmlstream.NewReader(activityConn{conn, last}, lim)
+func newTCPFraming(conn net.Conn, lim xmlstream.Limits, last *atomic.Int64, clk clock.Clock) *tcpFraming {
+	f := &tcpFraming{conn: conn, lastRead: last, clock: clk, limits: lim}
+	f.reader = xmlstream.NewReader(activityConn{conn, last, clk}, lim)
 	return f
 }
 
@@ -127,7 +130,7 @@ func (f *tcpFraming) writeFrames(bufs [][]byte) error {
 	return err
 }
 
-func (f *tcpFraming) restart() { f.reader.Reset(activityConn{f.conn, f.lastRead}) }
+func (f *tcpFraming) restart() { f.reader.Reset(activityConn{f.conn, f.lastRead, f.clock}) }
 
 func (f *tcpFraming) close() error {
 	f.mu.Lock()
@@ -148,7 +151,7 @@ func (f *tcpFraming) startTLS(cfg *tls.Config) (*tls.Conn, error) {
 	f.mu.Lock()
 	f.conn = tc
 	f.mu.Unlock()
-	f.reader.Reset(activityConn{tc, f.lastRead})
+	f.reader.Reset(activityConn{tc, f.lastRead, f.clock})
 	return tc, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/clock"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/sasl"
@@ -60,6 +61,10 @@ type Config struct {
 	FreeAuthFailures int
 	MaxAuthDelay     time.Duration
 
+	// Clock drives the timeouts above; nil is the system clock. Tests pass
+	// a clock.Fake to expire sessions without waiting.
+	Clock clock.Clock
+
 	// Counters for metrics; any may be nil.
 	OnStanzaIn    func(kind string)
 	OnStanzaOut   func(kind string)
@@ -95,6 +100,7 @@ func (c *Config) defaults() {
 	if c.MaxAuthDelay == 0 {
 		c.MaxAuthDelay = 8 * time.Second
 	}
+	c.Clock = clock.Or(c.Clock)
 }
 
 // Server accepts client connections and runs their sessions.
@@ -141,14 +147,18 @@ func (s *Server) Start() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		t := time.NewTicker(s.sweepInterval())
+		// A timer re-armed after each sweep rather than a ticker: the
+		// Clock has no tickers, and a slow sweep is not followed by a
+		// burst of them.
+		t := s.cfg.Clock.NewTimer(s.sweepInterval())
 		defer t.Stop()
 		for {
 			select {
 			case <-s.stop:
 				return
-			case now := <-t.C:
+			case now := <-t.C():
 				s.sweep(now)
+				t.Reset(s.sweepInterval())
 			}
 		}
 	}()
@@ -242,7 +252,7 @@ func (s *Server) Serve(ln net.Listener, directTLS, plaintextOK bool) error {
 		ss.secure = directTLS
 		ss.canTLS = !directTLS && s.cfg.TLS != nil
 		ss.plaintextOK = plaintextOK
-		tf := newTCPFraming(conn, s.cfg.Limits, &ss.lastRead)
+		tf := newTCPFraming(conn, s.cfg.Limits, &ss.lastRead, s.cfg.Clock)
 		ss.fr = tf
 		go s.runSession(ss)
 	}
@@ -256,7 +266,7 @@ func (s *Server) newSession(ip, transport string) *session {
 		s.mu.Unlock()
 		return nil
 	}
-	ss := &session{srv: s, transport: transport, ip: ip, started: time.Now(),
+	ss := &session{srv: s, transport: transport, ip: ip, started: s.cfg.Clock.Now(),
 		resumeCh: make(chan resumption, 1), gone: make(chan struct{})}
 	now := ss.started.Unix()
 	ss.lastRead.Store(now)
@@ -297,7 +307,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		list = append(list, ss)
 	}
 	s.mu.Unlock()
-	s.expireResumable(time.Now(), true)
+	s.expireResumable(s.cfg.Clock.Now(), true)
 	e := &stanza.StreamError{Condition: "system-shutdown", Text: "server is stopping"}
 	for _, ss := range list {
 		if ss.bound.Load() {

@@ -145,7 +145,7 @@ func (s *session) closeFraming() { s.framing().close() }
 func (s *session) writeFrames(bufs [][]byte) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	s.lastWrite.Store(time.Now().Unix())
+	s.lastWrite.Store(s.srv.cfg.Clock.Now().Unix())
 	return s.fr.writeFrames(bufs)
 }
 

@@ -145,7 +145,7 @@ func (s *session) awaitResume() bool {
 	s.fr, s.transport, s.secure = r.fr, r.transport, r.secure
 	s.wmu.Unlock()
 	s.frMu.Unlock()
-	s.lastRead.Store(time.Now().Unix())
+	s.lastRead.Store(s.srv.cfg.Clock.Now().Unix())
 	s.settle() // the h we report must be durable
 	resumed := []byte("<resumed xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(s.inbound), 10) +
 		"' previd='" + s.smID + "'/>")
@@ -169,7 +169,7 @@ func randomID() string {
 // addResumable registers a detached session under its id.
 func (srv *Server) addResumable(s *session) {
 	srv.mu.Lock()
-	s.detachedAt = time.Now()
+	s.detachedAt = srv.cfg.Clock.Now()
 	srv.resumable[s.smID] = s
 	srv.mu.Unlock()
 }

@@ -2,12 +2,16 @@ package c2s_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/config"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/c2stest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -85,18 +89,31 @@ func TestStreamManagementResume(t *testing.T) {
 
 	b := login(t, srv.C2S(), "bob", "desk")
 	defer b.Close()
-	time.Sleep(100 * time.Millisecond) // let the server see the loss
+	// Sent before or after the server sees the loss, the message waits
+	// unacknowledged in the session.
 	b.Send("<message to='alice@localhost/phone' type='chat' id='m1'><body>while you were away</body></message>")
 
-	a2, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice", NoBind: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Until the server has seen the loss, the session is not resumable
+	// (item-not-found): try again.
+	var a2 *xmpptest.Client
+	xmpptest.Eventually(t, wait, func() error {
+		c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice", NoBind: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>")
+		el, err := c.Expect(wait, func(el *xmlstream.Element) bool { return isSM("resumed")(el) || isSM("failed")(el) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if el.Name == "failed" {
+			c.Close()
+			return fmt.Errorf("resumption failed: %s", el)
+		}
+		a2 = c
+		return nil
+	})
 	defer a2.Close()
-	a2.Send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>")
-	if _, err := a2.Expect(wait, isSM("resumed")); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := a2.Expect(wait, xmpptest.MessageBody("while you were away")); err != nil {
 		t.Fatal(err)
 	}
@@ -122,12 +139,53 @@ func TestStreamManagementResume(t *testing.T) {
 	}
 }
 
-// TestStreamManagementExpiry: without a resumption, unacknowledged
-// messages go to offline storage when the session ends.
+// TestStreamManagementExpiry: without a resumption, the session ends
+// when the resume timeout has passed, and the messages its client never
+// acknowledged are handed back (the server keeps them offline); the id
+// cannot be resumed any more. The clock is a fake: no waiting.
 func TestStreamManagementExpiry(t *testing.T) {
+	srv := c2stest.Start(t, nil) // resume timeout 5 min
+	srv.AddUser(t, "alice", "pw-alice")
+	srv.AddUser(t, "bob", "pw-bob")
+	a := srv.Login(t, "alice", "pw-alice", "phone")
+	a.Send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+	enabled, err := a.Expect(wait, isSM("enabled"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Kill()
+	b := srv.Login(t, "bob", "pw-bob", "desk")
+	b.Send("<message to='alice@localhost/phone' type='chat' id='m2'><body>kept for later</body></message>")
+	// The session detaches when the server sees the loss, at a time the
+	// test does not know: move a minute at a time until it expired.
+	xmpptest.Eventually(t, wait, func() error {
+		srv.Advance(t, time.Minute)
+		u := srv.Unacked()
+		if len(u) == 0 {
+			return errors.New("nothing handed back")
+		}
+		if len(u) != 1 || u[0].JID.String() != "alice@localhost/phone" || len(u[0].Stanzas) != 1 ||
+			!strings.Contains(u[0].Stanzas[0], "kept for later") {
+			t.Fatalf("handed back %+v", u)
+		}
+		return nil
+	})
+	a2, err := srv.Dial(t, xmpptest.Options{User: "alice", Password: "pw-alice", NoBind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2.Send("<resume xmlns='urn:xmpp:sm:3' previd='" + enabled.Get("id") + "' h='0'/>")
+	if _, err := a2.Expect(wait, isSM("failed")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStreamManagementExpiryOffline: through the whole server, the
+// unacknowledged message of an expired session is kept offline and
+// arrives at the next login.
+func TestStreamManagementExpiryOffline(t *testing.T) {
 	srv := testserver.Quiet(t, func(c *config.Config) {
-		c.Limits.Keepalive = config.Duration{Duration: 1 * time.Second}
-		c.Limits.IdleTimeout = config.Duration{Duration: 4 * time.Second}
+		c.Limits.Keepalive = config.Duration{Duration: time.Second} // sweeps every 250 ms
 		c.Limits.ResumeTimeout = config.Duration{Duration: time.Second}
 	})
 	srv.AddUser(t, "alice", "pw-alice")
@@ -141,9 +199,14 @@ func TestStreamManagementExpiry(t *testing.T) {
 	a.Kill()
 	b := login(t, srv.C2S(), "bob", "desk")
 	defer b.Close()
-	time.Sleep(100 * time.Millisecond)
 	b.Send("<message to='alice@localhost/phone' type='chat' id='m2'><body>kept for later</body></message>")
-	time.Sleep(3 * time.Second) // past the resume timeout and a sweep
+	xmpptest.Eventually(t, wait, func() error {
+		msgs, err := srv.Store().OfflineMessages(context.Background(), "alice")
+		if err == nil && len(msgs) == 0 {
+			err = errors.New("nothing stored offline")
+		}
+		return err
+	})
 	a2 := login(t, srv.C2S(), "alice", "laptop")
 	defer a2.Close()
 	a2.Send("<presence/>")

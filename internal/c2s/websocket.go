@@ -8,10 +8,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/coder/websocket"
 
+	"parley/internal/clock"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -24,6 +24,7 @@ type wsFraming struct {
 	cancel   context.CancelFunc
 	limits   xmlstream.Limits
 	lastRead *atomic.Int64
+	clock    clock.Clock
 	once     sync.Once // close starts the handshake once
 }
 
@@ -35,7 +36,7 @@ func (f *wsFraming) next() (xmlstream.Token, error) {
 		}
 		return xmlstream.Token{}, err
 	}
-	f.lastRead.Store(time.Now().Unix())
+	f.lastRead.Store(f.clock.Now().Unix())
 	if typ != websocket.MessageText {
 		return xmlstream.Token{}, &stanza.StreamError{Condition: "bad-format", Text: "binary frames are not XMPP (RFC 7395 §3.2)"}
 	}
@@ -155,7 +156,7 @@ func (s *Server) WebSocket(plaintextOK bool, trusted []netip.Prefix) http.Handle
 		ss.plaintextOK = plaintextOK && ip.IsLoopback()
 		ctx, cancel := context.WithCancel(context.Background())
 		ss.fr = &wsFraming{conn: conn, ctx: ctx, cancel: cancel,
-			limits: s.cfg.Limits, lastRead: &ss.lastRead}
+			limits: s.cfg.Limits, lastRead: &ss.lastRead, clock: s.cfg.Clock}
 		s.runSession(ss) // the handler goroutine is the session's reader
 	})
 }

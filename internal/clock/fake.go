@@ -51,6 +51,19 @@ func (f *Fake) Pending() int {
 	return len(f.timers)
 }
 
+// Next is the deadline of the earliest armed timer; false if none is.
+func (f *Fake) Next() (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t := f.nextDue(maxTime); t != nil {
+		return t.when, true
+	}
+	return time.Time{}, false
+}
+
+// maxTime is later than any deadline.
+var maxTime = time.Unix(1<<62, 0)
+
 // Advance moves the clock forward by d, firing each timer that comes due
 // with the clock set to its deadline. A timer armed by a firing one fires
 // too if it is due by the end.

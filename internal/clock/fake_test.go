@@ -16,6 +16,9 @@ func TestFakeOrder(t *testing.T) {
 	for _, d := range []time.Duration{3 * time.Second, time.Second, 2 * time.Second} {
 		f.AfterFunc(d, func() { fired = append(fired, f.Now().Sub(epoch)) })
 	}
+	if next, ok := f.Next(); !ok || !next.Equal(epoch.Add(time.Second)) {
+		t.Fatalf("Next() = %v, %v", next, ok)
+	}
 	f.Advance(1500 * time.Millisecond)
 	if !slices.Equal(fired, []time.Duration{time.Second}) || f.Pending() != 2 {
 		t.Fatalf("after 1.5 s: fired %v, %d pending", fired, f.Pending())
@@ -23,6 +26,9 @@ func TestFakeOrder(t *testing.T) {
 	f.Advance(2 * time.Second)
 	if want := []time.Duration{time.Second, 2 * time.Second, 3 * time.Second}; !slices.Equal(fired, want) {
 		t.Fatalf("fired %v, want %v", fired, want)
+	}
+	if _, ok := f.Next(); ok {
+		t.Fatal("Next() reports a timer when none is armed")
 	}
 	if got := f.Now().Sub(epoch); got != 3500*time.Millisecond || f.Pending() != 0 {
 		t.Fatalf("clock at %v, %d pending", got, f.Pending())

@@ -9,24 +9,25 @@ import (
 
 	"parley/internal/jid"
 	"parley/internal/stanza"
+	"parley/internal/xmpptest"
 )
 
 // waitQuery waits until s was sent an IQ and returns it.
 func waitQuery(t *testing.T, s *fakeSession) *stanza.Stanza {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if got := s.take(); len(got) > 0 {
-			st, err := stanza.Parse(got[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			return st
+	var st *stanza.Stanza
+	xmpptest.Eventually(t, 5*time.Second, func() error {
+		got := s.take()
+		if len(got) == 0 {
+			return errors.New("no query arrived")
 		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatal("no query arrived")
-	return nil
+		var err error
+		if st, err = stanza.Parse(got[0]); err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	})
+	return st
 }
 
 // TestQuery: the server asks a session and gets its answer; an answer

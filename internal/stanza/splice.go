@@ -65,9 +65,11 @@ func insertChild(raw, child []byte) []byte {
 // NewID returns a unique id that sorts by creation time: 48 bits of
 // milliseconds and 32 random bits, base32 (hex alphabet, which preserves
 // order). Used for XEP-0359 stanza ids and generated resources.
-func NewID() string {
+func NewID() string { return newID(time.Now()) }
+
+func newID(now time.Time) string {
 	var b [10]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
 	rand.Read(b[6:])
 	const alphabet = "0123456789abcdefghijklmnopqrstuv"
 	var out [16]byte

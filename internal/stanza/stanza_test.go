@@ -99,9 +99,8 @@ func TestErrorReply(t *testing.T) {
 }
 
 func TestNewIDSortsByTime(t *testing.T) {
-	a := NewID()
-	time.Sleep(2 * time.Millisecond)
-	b := NewID()
+	now := time.Now()
+	a, b := newID(now), newID(now.Add(time.Millisecond))
 	if len(a) != 16 || len(b) != 16 || a >= b {
 		t.Fatalf("ids %q then %q", a, b)
 	}

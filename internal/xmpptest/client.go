@@ -138,9 +138,19 @@ func Dial(ctx context.Context, addr string, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DialConn(ctx, conn, o)
+}
+
+// DialConn is Dial over a connection the caller opened, such as an
+// in-memory one from Listener.Dial; the Client owns conn from then on
+// (it is closed if negotiation fails).
+func DialConn(ctx context.Context, conn net.Conn, o Options) (*Client, error) {
+	o.defaults()
 	c := newClient(newTCP(conn))
 	if o.DirectTLS {
+		dctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		tc, err := c.tcp().startTLS(dctx, o.tlsConfig())
+		cancel()
 		if err != nil {
 			conn.Close()
 			return nil, err
@@ -253,10 +263,15 @@ func (c *Client) negotiate(ctx context.Context, o Options) error {
 	if c.Features.Child("bind", NSBind) == nil {
 		return errors.New("xmpptest: server offers no resource binding")
 	}
-	if o.NoBind {
-		return nil
+	if !o.NoBind {
+		if err := c.bind(o.Resource, step()); err != nil {
+			return err
+		}
 	}
-	return c.bind(o.Resource, step())
+	// From here on read whatever arrives, as a socket's buffer would take
+	// it, also over an unbuffered in-memory pipe (Listener).
+	c.once.Do(func() { go c.readLoop() })
+	return nil
 }
 
 // openStream sends a stream header and reads the server's header and
