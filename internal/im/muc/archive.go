@@ -192,3 +192,22 @@ func (rm *room) archived(ctx context.Context, id string) bool {
 	p, err := rm.svc.opts.Archive.QueryArchive(ctx, rm.jid.String(), store.ArchiveQuery{IDs: []string{id}, Limit: 1})
 	return err == nil && len(p.Messages) == 1
 }
+
+// tombstone is a moderated message to replace in the room's archive
+// (XEP-0425 §5): marker is what it carries instead of its content.
+type tombstone struct {
+	id     string
+	marker *xmlstream.Element
+}
+
+// writeTombstone replaces an archived message with its tombstone: it
+// keeps its id, sender, stamp and metadata (stanza-id, occupant-id) and
+// loses its body and every payload, through the store's one operation
+// that removes archived content (where a legal hold can keep the
+// original). A failure is logged: the retraction was delivered.
+func (rm *room) writeTombstone(ctx context.Context, t *tombstone) {
+	err := mam.RetractArchived(context.WithoutCancel(ctx), rm.svc.opts.Archive, rm.jid.String(), t.id, t.marker)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		rm.svc.opts.Log.Error("muc: archive tombstone failed", "room", rm.jid.String(), "id", t.id, "err", err)
+	}
+}

@@ -103,6 +103,27 @@ func (h *harness) disco(full string) *xmlstream.Element {
 }
 
 var archiveRules = []rule{
+	{"xep0425_moderation_leaves_a_tombstone", func(t *testing.T, h *harness) {
+		threeWitches(h, "persistentroom=1")
+		ids := h.say(wiz, "rude", "fine")
+		h.send(crone, "<iq type='set' id='m' to='"+coven+"'><moderate xmlns='"+NSModerate+"' id='"+ids[0]+
+			"'><retract xmlns='"+NSRetract+"'/><reason>spam</reason></moderate></iq>")
+		// The moderating IQ's flush wrote the tombstone before it returned.
+		p := h.queryRoom(hag, coven, "", "")
+		if len(p.results) != 3 || p.ids[0] != ids[0] {
+			t.Fatalf("archive after moderation: %s", dump(p.results))
+		}
+		tomb := p.results[0]
+		marker := tomb.Child("retracted", NSRetract)
+		if tomb.Child("body", "") != nil || marker == nil || marker.ChildText("reason", NSRetract) != "spam" ||
+			marker.Child("moderated", NSModerate).Get("by") != coven+"/firstwitch" ||
+			tomb.Get("from") != coven+"/wizard" || tomb.Child("stanza-id", NSStanzaID).Get("id") != ids[0] {
+			t.Fatalf("tombstone: %s", tomb)
+		}
+		if p.bodies()[1] != "fine" || p.results[2].Child("retract", NSRetract) == nil {
+			t.Fatalf("the rest of the archive: %s", dump(p.results))
+		}
+	}},
 	{"archive_as_broadcast_ids_equal_stanza_ids", func(t *testing.T, h *harness) {
 		threeWitches(h, "persistentroom=1")
 		ids := h.say(crone, "When shall we three meet again", "In thunder, lightning, or in rain?")

@@ -1,6 +1,7 @@
 package muc_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -58,5 +59,100 @@ func TestModerationV0OverTCP(t *testing.T) {
 		if cur == nil || cur.Get("id") != id || cur.Child("moderated", "urn:xmpp:message-moderate:1") == nil {
 			t.Fatalf("%s: no current (v1) retraction beside v0: %s", c.JID, m)
 		}
+	}
+}
+
+// persistentRoom has c create the room and configure it persistent, so
+// that it archives (XEP-0313 §5).
+func persistentRoom(t *testing.T, c *xmpptest.Client, nick string) {
+	t.Helper()
+	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+muc.NS+"'/></presence>")
+	expect(t, c, nick+"'s creation self-presence", selfPresence(nick, ""))
+	res, err := c.IQ(wait, "set", room, "<query xmlns='"+muc.NSOwner+"'><x xmlns='jabber:x:data' type='submit'>"+
+		"<field var='FORM_TYPE'><value>"+muc.NSRoomConfig+"</value></field>"+
+		"<field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query>")
+	if err != nil || res.Get("type") != "result" {
+		t.Fatalf("persistent room: %v %v", res, err)
+	}
+}
+
+// archivedInRoom queries the room's archive for the message with a
+// stanza-id, or with text, and returns the archived <message/>s.
+func archivedInRoom(t *testing.T, c *xmpptest.Client, field, value string) ([]*xmlstream.Element, error) {
+	t.Helper()
+	qid := "q-" + value
+	res, err := c.IQ(wait, "set", room, "<query xmlns='urn:xmpp:mam:2' queryid='"+qid+"'><x xmlns='jabber:x:data' type='submit'>"+
+		"<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>"+
+		"<field var='"+field+"'><value>"+value+"</value></field></x></query>")
+	if err != nil || res.Get("type") != "result" {
+		return nil, fmt.Errorf("archive query %s=%s: %v %v", field, value, res, err)
+	}
+	var out []*xmlstream.Element
+	for {
+		el, err := c.Expect(0, func(el *xmlstream.Element) bool {
+			r := el.Child("result", "urn:xmpp:mam:2")
+			return el.Name == "message" && r != nil && r.Get("queryid") == qid
+		})
+		if err != nil {
+			return out, nil // the results came before the answer: all read
+		}
+		out = append(out, el.Child("result", "urn:xmpp:mam:2").Child("forwarded", "urn:xmpp:forward:0").Child("message", ""))
+	}
+}
+
+// TestModerationTombstoneOverTCP: after a moderation the room's archive
+// keeps the message under its id, sender and metadata, without its body
+// and payloads, with the moderation marker (XEP-0425 §5), and a search
+// for its words no longer finds it.
+func TestModerationTombstoneOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
+	persistentRoom(t, alice, "alice")
+	enter(t, bob, "bob")
+
+	send(t, bob, "<message type='groupchat' to='"+room+"'><body>potions</body>"+
+		"<x xmlns='jabber:x:oob'><url>https://spam.example/</url></x></message>")
+	spam := expect(t, alice, "bob's spam", groupchat("bob", "potions"))
+	id := spam.Child("stanza-id", muc.NSStanzaID).Get("id")
+	// The room archives a message after delivering it: wait for it.
+	xmpptest.Eventually(t, wait, func() error {
+		got, err := archivedInRoom(t, alice, "ids", id)
+		if err != nil || len(got) != 1 || got[0].ChildText("body", "") != "potions" {
+			return fmt.Errorf("before moderation: %v %v", got, err)
+		}
+		return nil
+	})
+
+	res, err := alice.IQ(wait, "set", room, "<moderate xmlns='urn:xmpp:message-moderate:1' id='"+id+"'>"+
+		"<retract xmlns='urn:xmpp:message-retract:1'/><reason>spam</reason></moderate>")
+	if err != nil || res.Get("type") != "result" {
+		t.Fatalf("moderation: %v %v", res, err)
+	}
+	expect(t, bob, "the retraction", func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Child("retract", "urn:xmpp:message-retract:1") != nil
+	})
+	// The tombstone is written after the broadcast: wait for it.
+	var tomb *xmlstream.Element
+	xmpptest.Eventually(t, wait, func() error {
+		got, err := archivedInRoom(t, alice, "ids", id)
+		if err != nil || len(got) != 1 || got[0].Child("retracted", "urn:xmpp:message-retract:1") == nil {
+			return fmt.Errorf("no tombstone yet: %v %v", got, err)
+		}
+		tomb = got[0]
+		return nil
+	})
+	if tomb.Get("from") != room+"/bob" || tomb.Child("body", "") != nil || tomb.Child("x", "jabber:x:oob") != nil ||
+		tomb.Child("stanza-id", muc.NSStanzaID).Get("id") != id || tomb.Child("occupant-id", muc.NSOccupantID) == nil {
+		t.Fatalf("tombstone: %s", tomb)
+	}
+	mod := tomb.Child("retracted", "urn:xmpp:message-retract:1").Child("moderated", "urn:xmpp:message-moderate:1")
+	if mod == nil || mod.Get("by") != room+"/alice" {
+		t.Fatalf("tombstone without the moderation marker: %s", tomb)
+	}
+	if got, err := archivedInRoom(t, alice, "withtext", "potions"); err != nil || len(got) != 0 {
+		t.Fatalf("a search still finds the moderated words: %v %v", got, err)
 	}
 }

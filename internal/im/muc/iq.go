@@ -297,8 +297,18 @@ func (rm *room) moderate(ctx context.Context, st *stanza.Stanza, req moderation)
 	if rm.svc.opts.OnGroupchat != nil {
 		rm.queue(delivery{tpl: t})
 	}
-	// Archived, so that a client syncing from the archive retracts too
-	// (the retracted message itself stays: the store has no tombstones).
+	// Archived, so that a client syncing from the archive retracts too;
+	// the moderated message becomes a tombstone (XEP-0425 §5) once the
+	// archive writes queued before it are done.
 	rm.queueArchive(t, sid)
+	if rm.archiving() {
+		marker := xmlstream.New("retracted", NSRetract, "stamp", rm.svc.now().UTC().Format("2006-01-02T15:04:05Z"))
+		marker.Add(xmlstream.New("moderated", NSModerate, "by", by).Add(
+			xmlstream.New("occupant-id", NSOccupantID, "id", o.id)))
+		if req.reason != "" {
+			marker.Add(xmlstream.NewText("reason", NSRetract, req.reason))
+		}
+		rm.queue(delivery{tomb: &tombstone{id: id, marker: marker}})
+	}
 	rm.reply(st)
 }

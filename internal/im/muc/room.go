@@ -220,6 +220,9 @@ type delivery struct {
 	tpl *template
 	to  jid.JID
 	rec *archiveRecord // non-nil: archive tpl (to is zero)
+	// tomb, if non-nil, replaces an archived message with its
+	// tombstone (tpl and to are unset).
+	tomb *tombstone
 }
 
 // template is a stanza built once by the room for any number of
@@ -357,6 +360,12 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 		switch {
 		case d.rec != nil:
 			archive = append(archive, d)
+		case d.tomb != nil:
+			// The moderated message may be among the archive writes
+			// queued before: they go first.
+			rm.writeArchive(ctx, archive)
+			archive = nil
+			rm.writeTombstone(ctx, d.tomb)
 		case d.to.IsZero():
 			rm.svc.opts.OnGroupchat(ctx, rm.jid, d.tpl.unaddressed())
 		default:
