@@ -7,24 +7,22 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmpptest"
 )
 
 // waitQuery waits until s was sent an IQ and returns it.
-func waitQuery(t *testing.T, s *fakeSession) *stanza.Stanza {
+func waitQuery(t *testing.T, s *imtest.Session) *stanza.Stanza {
 	t.Helper()
 	var st *stanza.Stanza
 	xmpptest.Eventually(t, 5*time.Second, func() error {
-		got := s.take()
+		got := s.Take()
 		if len(got) == 0 {
 			return errors.New("no query arrived")
 		}
-		var err error
-		if st, err = stanza.Parse(got[0]); err != nil {
-			t.Fatal(err)
-		}
+		st = got[0]
 		return nil
 	})
 	return st
@@ -33,7 +31,7 @@ func waitQuery(t *testing.T, s *fakeSession) *stanza.Stanza {
 // TestQuery: the server asks a session and gets its answer; an answer
 // from anyone else, or to an id nobody waits for, is ignored.
 func TestQuery(t *testing.T) {
-	r, sessions, _ := setup()
+	r, sessions, _ := setup(t)
 	romeo := sessions["romeo@example.com/orchard"]
 	ctx := context.Background()
 	type answer struct {
@@ -42,7 +40,7 @@ func TestQuery(t *testing.T) {
 	}
 	done := make(chan answer, 1)
 	go func() {
-		q := stanza.New(stanza.IQ, jid.JID{}, romeo.jid, "get", "")
+		q := stanza.New(stanza.IQ, jid.JID{}, romeo.JID(), "get", "")
 		q.El.Children = append(q.El.Children, parse(t, `<iq type='get' id='x'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`).Payload())
 		st, err := r.Query(ctx, q)
 		done <- answer{st, err}
@@ -73,7 +71,7 @@ func TestQuery(t *testing.T) {
 // TestQueryErrors: a session that is gone gets the router's bounce as the
 // answer; one that never answers times out, and nothing stays pending.
 func TestQueryErrors(t *testing.T) {
-	r, sessions, _ := setup()
+	r, sessions, _ := setup(t)
 	ctx := context.Background()
 	q := stanza.New(stanza.IQ, jid.JID{}, jid.MustParse("romeo@example.com/gone"), "get", "")
 	q.El.Children = append(q.El.Children, parse(t, `<iq type='get' id='x'><ping xmlns='urn:xmpp:ping'/></iq>`).Payload())
@@ -82,7 +80,7 @@ func TestQueryErrors(t *testing.T) {
 		t.Fatalf("query to a gone session: %v %v", st, err)
 	}
 
-	q.SetTo(sessions["romeo@example.com/orchard"].jid)
+	q.SetTo(sessions["romeo@example.com/orchard"].JID())
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	defer cancel()
 	if _, err := r.Query(short, q); !errors.Is(err, context.DeadlineExceeded) {

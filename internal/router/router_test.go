@@ -2,63 +2,16 @@ package router_test
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
-
-// fakeSession records what the router sends it.
-type fakeSession struct {
-	jid jid.JID
-
-	mu       sync.Mutex // guards got and ended
-	got      []*xmlstream.Element
-	ended    string
-	discard  bool
-	refuse   bool // Send fails, as for a session that ended or is too far behind
-	received int
-}
-
-func (s *fakeSession) JID() jid.JID { return s.jid }
-
-func (s *fakeSession) Send(b []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.refuse {
-		return errors.New("session gone")
-	}
-	s.received++
-	if s.discard {
-		return nil
-	}
-	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		panic("router sent unparseable bytes: " + err.Error() + ": " + string(b))
-	}
-	s.got = append(s.got, el)
-	return nil
-}
-
-func (s *fakeSession) Terminate(e *stanza.StreamError) {
-	s.mu.Lock()
-	s.ended = e.Condition
-	s.mu.Unlock()
-}
-
-func (s *fakeSession) take() []*xmlstream.Element {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	got := s.got
-	s.got = nil
-	return got
-}
 
 type accountSet map[string]bool
 
@@ -86,15 +39,15 @@ func parse(t testing.TB, s string) *stanza.Stanza {
 
 // setup binds romeo/orchard and juliet/balcony (prio 1) and juliet/chamber
 // (prio 0), all available; nurse has an account and no session.
-func setup() (*router.Router, map[string]*fakeSession, *offlineRecorder) {
+func setup(t testing.TB) (*router.Router, map[string]*imtest.Session, *offlineRecorder) {
 	r := router.New(jid.MustParse("example.com"), accountSet{"romeo": true, "juliet": true, "nurse": true}, nil)
 	off := &offlineRecorder{}
 	r.SetOffline(off)
-	sessions := map[string]*fakeSession{}
+	sessions := map[string]*imtest.Session{}
 	for full, prio := range map[string]int8{"romeo@example.com/orchard": 0, "juliet@example.com/balcony": 1, "juliet@example.com/chamber": 0} {
-		s := &fakeSession{jid: jid.MustParse(full)}
+		s := imtest.NewSession(t, full)
 		r.Bind(s)
-		r.SetAvailability(s.jid, true, prio, nil)
+		r.SetAvailability(s.JID(), true, prio, nil)
 		sessions[full] = s
 	}
 	return r, sessions, off
@@ -135,21 +88,21 @@ func TestMessageRouting(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			r, sessions, off := setup()
+			r, sessions, off := setup(t)
 			r.Route(context.Background(), parse(t, tc.stanza))
-			romeo := sessions["romeo@example.com/orchard"].take()
+			romeo := sessions["romeo@example.com/orchard"].Take()
 			for full, s := range sessions {
 				if full == "romeo@example.com/orchard" {
 					continue
 				}
-				got := s.take()
+				got := s.Take()
 				want := contains(tc.to, full)
 				if want != (len(got) == 1) {
 					t.Errorf("%s got %d stanzas, want delivered=%v", full, len(got), want)
 				}
 			}
 			if tc.errorTo != "" {
-				if len(romeo) != 1 || romeo[0].Get("type") != "error" || romeo[0].Child("error", "").Child(tc.errorTo, stanza.NSStanzas) == nil {
+				if len(romeo) != 1 || romeo[0].El.Get("type") != "error" || romeo[0].El.Child("error", "").Child(tc.errorTo, stanza.NSStanzas) == nil {
 					t.Fatalf("want %s bounced to sender, got %v", tc.errorTo, romeo)
 				}
 			} else if len(romeo) != 0 {
@@ -174,14 +127,14 @@ func contains(list []string, s string) bool {
 // TestStanzaIDStamped checks XEP-0359: the recipient's server adds its id
 // and drops a forged one claiming to be from it.
 func TestStanzaIDStamped(t *testing.T) {
-	r, sessions, _ := setup()
+	r, sessions, _ := setup(t)
 	r.Route(context.Background(), parse(t, `<message from='romeo@example.com/orchard' to='juliet@example.com/chamber' type='chat'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='juliet@example.com'/></message>`))
-	got := sessions["juliet@example.com/chamber"].take()
+	got := sessions["juliet@example.com/chamber"].Take()
 	if len(got) != 1 {
 		t.Fatalf("got %d stanzas", len(got))
 	}
 	var ids []string
-	for _, c := range got[0].Children {
+	for _, c := range got[0].El.Children {
 		if c.Name == "stanza-id" && c.Space == router.NSStanzaID {
 			ids = append(ids, c.Get("id"))
 			if c.Get("by") != "juliet@example.com" {
@@ -192,22 +145,22 @@ func TestStanzaIDStamped(t *testing.T) {
 	if len(ids) != 1 || ids[0] == "forged" || ids[0] == "" {
 		t.Fatalf("stanza ids = %v", ids)
 	}
-	if got[0].ChildText("body", "") != "hi" {
-		t.Errorf("body lost: %s", got[0].Raw)
+	if got[0].El.ChildText("body", "") != "hi" {
+		t.Errorf("body lost: %s", got[0].El.Raw)
 	}
 }
 
 // TestBindReplaces checks RFC 6120 §7.7.2.2: the old session gets <conflict/>.
 func TestBindReplaces(t *testing.T) {
-	r, sessions, _ := setup()
+	r, sessions, _ := setup(t)
 	old := sessions["juliet@example.com/balcony"]
-	repl := &fakeSession{jid: old.jid}
+	repl := imtest.NewSession(t, old.JID().String())
 	r.Bind(repl)
-	if old.ended != "conflict" {
-		t.Fatalf("old session ended with %q", old.ended)
+	if old.Ended() != "conflict" {
+		t.Fatalf("old session ended with %q", old.Ended())
 	}
 	r.Unbind(context.Background(), old) // the old one's late unbind must not remove the new one
-	if res, ok := r.Lookup(old.jid); !ok || res.Session != repl {
+	if res, ok := r.Lookup(old.JID()); !ok || res.Session != repl {
 		t.Fatal("replacement was unbound by the old session")
 	}
 }
@@ -216,11 +169,13 @@ func TestBindReplaces(t *testing.T) {
 // sessions: parse from bytes, stamp from, apply §8 rules, deliver.
 func BenchmarkRouteMessage(b *testing.B) {
 	r := router.New(jid.MustParse("example.com"), accountSet{"romeo": true, "juliet": true}, nil)
-	romeo := &fakeSession{jid: jid.MustParse("romeo@example.com/orchard"), discard: true}
-	juliet := &fakeSession{jid: jid.MustParse("juliet@example.com/balcony"), discard: true}
+	romeo := imtest.NewSession(b, "romeo@example.com/orchard")
+	juliet := imtest.NewSession(b, "juliet@example.com/balcony")
+	romeo.Discard(true)
+	juliet.Discard(true)
 	r.Bind(romeo)
 	r.Bind(juliet)
-	r.SetAvailability(juliet.jid, true, 0, nil)
+	r.SetAvailability(juliet.JID(), true, 0, nil)
 	raw := []byte(`<message to='juliet@example.com/balcony' type='chat' id='ktx72v49'><body>Art thou not Romeo, and a Montague?</body></message>`)
 	scope := xmlstream.NewScope(stanza.NSClient)
 	ctx := context.Background()
@@ -235,10 +190,10 @@ func BenchmarkRouteMessage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st.SetFrom(romeo.jid)
+		st.SetFrom(romeo.JID())
 		r.Route(ctx, st)
 	}
-	if juliet.received == 0 {
+	if juliet.Sent() == 0 {
 		b.Fatal("nothing delivered")
 	}
 }
@@ -264,7 +219,7 @@ func (o *observerRecorder) Incoming(_ context.Context, st *stanza.Stanza, to []r
 // TestMessageObservers: observers see the sender's message and the
 // recipient's stamped copy with its targets (empty when stored offline).
 func TestMessageObservers(t *testing.T) {
-	r, _, _ := setup()
+	r, _, _ := setup(t)
 	o := &observerRecorder{}
 	r.ObserveMessages(o)
 	ctx := context.Background()
@@ -283,15 +238,15 @@ func TestMessageObservers(t *testing.T) {
 // TestGroupchatNotStamped: a room's message to an occupant keeps only the
 // room's stanza-id; the user's server adds none of its own.
 func TestGroupchatNotStamped(t *testing.T) {
-	r, sessions, _ := setup()
+	r, sessions, _ := setup(t)
 	st := parse(t, `<message from='room@conference.example.com/nurse' to='juliet@example.com/chamber' type='groupchat'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' id='room-1' by='room@conference.example.com'/></message>`)
 	r.Send(context.Background(), st)
-	got := sessions["juliet@example.com/chamber"].take()
+	got := sessions["juliet@example.com/chamber"].Take()
 	if len(got) != 1 {
 		t.Fatalf("got %d stanzas", len(got))
 	}
 	n := 0
-	for _, c := range got[0].Children {
+	for _, c := range got[0].El.Children {
 		if c.Name == "stanza-id" {
 			n++
 			if c.Get("by") != "room@conference.example.com" {
@@ -300,7 +255,7 @@ func TestGroupchatNotStamped(t *testing.T) {
 		}
 	}
 	if n != 1 {
-		t.Fatalf("%d stanza-ids: %s", n, got[0].Raw)
+		t.Fatalf("%d stanza-ids: %s", n, got[0].El.Raw)
 	}
 }
 
@@ -311,22 +266,22 @@ func TestSessionEnded(t *testing.T) {
 	r := router.New(jid.MustParse("example.com"), accountSet{"alice": true}, nil)
 	var got []router.SessionEnded
 	r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { got = append(got, e) })
-	a := &fakeSession{jid: jid.MustParse("alice@example.com/a")}
+	a := imtest.NewSession(t, "alice@example.com/a")
 	r.Bind(a)
-	r.SetAvailability(a.jid, true, 5, []byte("<presence/>"))
+	r.SetAvailability(a.JID(), true, 5, []byte("<presence/>"))
 	r.Unbind(context.Background(), a)
 	r.Unbind(context.Background(), a) // a second Unbind is not a second end
-	if len(got) != 1 || got[0].JID != a.jid || got[0].Last.Session != a || !got[0].Last.Available || got[0].Last.Priority != 5 {
+	if len(got) != 1 || got[0].JID != a.JID() || got[0].Last.Session != a || !got[0].Last.Available || got[0].Last.Priority != 5 {
 		t.Fatalf("ended events = %+v", got)
 	}
 	// A session replaced under the same resource: its Unbind (after the
 	// replacement bound) does not end the replacement.
-	b1 := &fakeSession{jid: jid.MustParse("alice@example.com/b")}
-	b2 := &fakeSession{jid: b1.jid}
+	b1 := imtest.NewSession(t, "alice@example.com/b")
+	b2 := imtest.NewSession(t, "alice@example.com/b")
 	r.Bind(b1)
 	r.Bind(b2)
-	if len(got) != 2 || got[1].Last.Session != b1 || b1.ended != "conflict" {
-		t.Fatalf("replacing a session: ended events = %+v, stream error %q", got, b1.ended)
+	if len(got) != 2 || got[1].Last.Session != b1 || b1.Ended() != "conflict" {
+		t.Fatalf("replacing a session: ended events = %+v, stream error %q", got, b1.Ended())
 	}
 	r.Unbind(context.Background(), b1)
 	if len(got) != 2 {
@@ -344,9 +299,9 @@ func TestSessionEnded(t *testing.T) {
 func TestRefusedDeliveryStored(t *testing.T) {
 	for i, to := range []string{"juliet@example.com", "juliet@example.com/balcony"} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			r, sessions, off := setup()
+			r, sessions, off := setup(t)
 			for _, s := range sessions {
-				s.refuse = true
+				s.Refuse(true)
 			}
 			r.Route(context.Background(), parse(t, `<message from='romeo@example.com/orchard' to='`+to+`' type='chat'><body>hi</body></message>`))
 			if len(off.stored) != 1 || off.stored[0].To.String() != "juliet@example.com" {
@@ -354,11 +309,11 @@ func TestRefusedDeliveryStored(t *testing.T) {
 			}
 		})
 	}
-	r, sessions, _ := setup()
-	sessions["juliet@example.com/balcony"].refuse = true
+	r, sessions, _ := setup(t)
+	sessions["juliet@example.com/balcony"].Refuse(true)
 	r.Route(context.Background(), parse(t, `<iq from='romeo@example.com/orchard' to='juliet@example.com/balcony' type='get' id='v'><query xmlns='jabber:iq:version'/></iq>`))
-	got := sessions["romeo@example.com/orchard"].take()
-	if len(got) != 1 || got[0].Get("type") != "error" || got[0].Child("error", "").Child("service-unavailable", stanza.NSStanzas) == nil {
+	got := sessions["romeo@example.com/orchard"].Take()
+	if len(got) != 1 || got[0].El.Get("type") != "error" || got[0].El.Child("error", "").Child("service-unavailable", stanza.NSStanzas) == nil {
 		t.Fatalf("romeo got %v, want service-unavailable", got)
 	}
 }

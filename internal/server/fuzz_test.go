@@ -5,18 +5,11 @@ import (
 	"testing"
 
 	"parley/internal/config"
-	"parley/internal/jid"
+	"parley/internal/im/imtest"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest/testserver"
 )
-
-// sink is a bound session that discards what it is sent.
-type sink struct{ j jid.JID }
-
-func (s sink) JID() jid.JID                  { return s.j }
-func (s sink) Send([]byte) error             { return nil }
-func (s sink) Terminate(*stanza.StreamError) {}
 
 // FuzzStanza routes arbitrary stanzas from a bound client through every
 // module the server wires (roster, presence, MUC, MAM, PEP, ...): whatever
@@ -50,8 +43,11 @@ func FuzzStanza(f *testing.F) {
 	srv.AddUser(f, "alice", "pw")
 	srv.AddUser(f, "bob", "pw")
 	r := srv.Router()
-	alice := sink{jid.MustParse("alice@localhost/fuzz")}
-	r.Bind(sink{jid.MustParse("bob@localhost/fuzz")})
+	alice := imtest.NewSession(f, "alice@localhost/fuzz")
+	bob := imtest.NewSession(f, "bob@localhost/fuzz")
+	alice.Discard(true)
+	bob.Discard(true)
+	r.Bind(bob)
 	r.Bind(alice)
 	scope := xmlstream.NewScope(stanza.NSClient)
 	ctx := context.Background()
@@ -67,7 +63,7 @@ func FuzzStanza(f *testing.F) {
 		if st.Kind == stanza.IQ && st.Type == "set" && st.Payload() != nil && st.Payload().Space == "jabber:iq:register" {
 			return // account removal would end the fuzzing session's account
 		}
-		st.SetFrom(alice.j)
+		st.SetFrom(alice.JID())
 		r.Route(ctx, st)
 	})
 }

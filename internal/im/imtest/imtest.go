@@ -100,18 +100,30 @@ func (r *recorder) addBytes(t testing.TB, who string, b []byte) {
 	r.add(st)
 }
 
-// errEnded is what Send returns once the session was terminated.
-var errEnded = errors.New("imtest: session terminated")
+// Errors Send returns.
+var (
+	errEnded   = errors.New("imtest: session terminated")
+	errRefused = errors.New("imtest: session refuses stanzas")
+)
 
 // Session is a router.Session that records, parsed, what it is sent.
 // Like a real session, it takes nothing more once terminated: a stanza
-// sent after Terminate is refused, not recorded.
+// sent after Terminate is refused, not recorded. It is the one fake
+// session of the tests that use a router.
 type Session struct {
 	recorder
-	t     testing.TB
-	jid   jid.JID
-	endMu sync.Mutex // guards ended
-	ended string
+	t   testing.TB
+	jid jid.JID
+	// OnSend, if set while nothing is sent to the session, runs after
+	// each stanza the session took, outside its locks (a test that holds
+	// delivery up).
+	OnSend func()
+
+	mu      sync.Mutex // guards ended, refuse, discard and sent
+	ended   string
+	refuse  bool
+	discard bool
+	sent    int
 }
 
 // NewSession returns an unbound session for a full JID; bind it with
@@ -125,17 +137,31 @@ func (s *Session) JID() jid.JID { return s.jid }
 
 // Send implements router.Session.
 func (s *Session) Send(b []byte) error {
-	if s.Ended() != "" {
+	s.mu.Lock()
+	switch {
+	case s.ended != "":
+		s.mu.Unlock()
 		return errEnded
+	case s.refuse:
+		s.mu.Unlock()
+		return errRefused
 	}
-	s.addBytes(s.t, s.jid.String(), b)
+	s.sent++
+	discard := s.discard
+	s.mu.Unlock()
+	if !discard {
+		s.addBytes(s.t, s.jid.String(), b)
+	}
+	if s.OnSend != nil {
+		s.OnSend()
+	}
 	return nil
 }
 
 // Terminate implements router.Session, remembering the first condition.
 func (s *Session) Terminate(e *stanza.StreamError) {
-	s.endMu.Lock()
-	defer s.endMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.ended == "" {
 		s.ended = e.Condition
 	}
@@ -144,9 +170,35 @@ func (s *Session) Terminate(e *stanza.StreamError) {
 // Ended returns the condition of the stream error the session was
 // terminated with, or "" while it was not.
 func (s *Session) Ended() string {
-	s.endMu.Lock()
-	defer s.endMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.ended
+}
+
+// Refuse makes Send fail from now on (true) or not (false), as for a
+// session too far behind or going away.
+func (s *Session) Refuse(refuse bool) {
+	s.mu.Lock()
+	s.refuse = refuse
+	s.mu.Unlock()
+}
+
+// Discard stops (true) or resumes (false) recording: stanzas are only
+// counted, for benchmarks.
+func (s *Session) Discard(discard bool) {
+	s.mu.Lock()
+	s.discard = discard
+	s.mu.Unlock()
+}
+
+// Sent counts the stanzas Send took, recorded or discarded, and resets
+// the count.
+func (s *Session) Sent() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.sent
+	s.sent = 0
+	return n
 }
 
 // Remote is a router.Remote that records the stanzas for other domains.

@@ -23,11 +23,11 @@ func BenchmarkFanout500(b *testing.B) {
 	}
 	for _, s := range h.users {
 		s.take()
-		s.discard = true
-		s.n = 0
+		s.Discard(true)
+		s.Sent() // counts from here
 	}
 	raw := []byte("<message type='groupchat' to='big@" + service + "' id='x'><body>The quick brown fox jumps over the lazy dog</body></message>")
-	sender := h.users["u0@example.com/r"].jid
+	sender := h.users["u0@example.com/r"].JID()
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -44,7 +44,7 @@ func BenchmarkFanout500(b *testing.B) {
 	b.StopTimer()
 	got := 0
 	for _, s := range h.users {
-		got += s.n
+		got += s.Sent()
 	}
 	if got != n*b.N {
 		b.Fatalf("delivered %d stanzas, want %d", got, n*b.N)

@@ -18,7 +18,7 @@ func TestFlushHandsOffABusyQueue(t *testing.T) {
 	var queued atomic.Int32
 	// Each delivery to the wizard makes the hag send one more message,
 	// as other senders would while the room drains.
-	h.user(wiz).onSend = func() {
+	h.user(wiz).OnSend = func() {
 		if n := queued.Add(1); n <= more {
 			h.send(hag, "<message type='groupchat' to='"+coven+"'><body>"+strconv.Itoa(int(n))+"</body></message>")
 		}

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/im/presence"
 	"parley/internal/im/roster"
 	"parley/internal/jid"
@@ -19,49 +19,17 @@ import (
 	"parley/internal/xmlstream"
 )
 
-// fakeSession records what the router delivers to it.
-type fakeSession struct {
-	jid     jid.JID
-	mu      sync.Mutex // guards got, n
-	got     []*xmlstream.Element
-	discard bool
-	n       int
-	// onSend, if set, runs after each delivery, outside mu.
-	onSend func()
-}
+// fakeSession is the tests' recording session (imtest.Session), whose
+// deliveries the muc tests read as elements.
+type fakeSession struct{ *imtest.Session }
 
-func (s *fakeSession) JID() jid.JID { return s.jid }
-
-func (s *fakeSession) Send(b []byte) error {
-	s.record(b)
-	if s.onSend != nil {
-		s.onSend()
-	}
-	return nil
-}
-
-func (s *fakeSession) record(b []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	if s.discard {
-		return
-	}
-	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		panic("unparseable bytes delivered: " + err.Error() + ": " + string(b))
-	}
-	s.got = append(s.got, el)
-}
-
-func (s *fakeSession) Terminate(*stanza.StreamError) {}
-
+// take returns what was delivered since the last take, in order.
 func (s *fakeSession) take() []*xmlstream.Element {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	got := s.got
-	s.got = nil
-	return got
+	var els []*xmlstream.Element
+	for _, st := range s.Take() {
+		els = append(els, st.El)
+	}
+	return els
 }
 
 // harness is a real router with presence and roster modules, a SQLite
@@ -107,7 +75,7 @@ func (h *harness) user(full string) *fakeSession {
 	if s := h.users[full]; s != nil {
 		return s
 	}
-	s := &fakeSession{jid: jid.MustParse(full)}
+	s := &fakeSession{imtest.NewSession(h.t, full)}
 	h.r.Bind(s)
 	h.users[full] = s
 	return s
@@ -124,7 +92,7 @@ func (h *harness) send(full, raw string) {
 	if err != nil {
 		h.t.Fatalf("stanza %s: %v", raw, err)
 	}
-	st.SetFrom(h.user(full).jid)
+	st.SetFrom(h.user(full).JID())
 	h.r.Route(context.Background(), st)
 }
 
@@ -140,7 +108,7 @@ func (h *harness) sendDirect(full, raw string) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	st.SetFrom(h.user(full).jid)
+	st.SetFrom(h.user(full).JID())
 	h.r.Send(context.Background(), st)
 }
 
