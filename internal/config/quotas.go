@@ -26,6 +26,12 @@ type Quotas struct {
 	// (default 256) and their bytes (1 MiB).
 	PrivateKeys  int   `toml:"private_keys"`
 	PrivateBytes int64 `toml:"private_bytes"`
+
+	// Entity capabilities (XEP-0115) looked up at once (default 256; more
+	// wait in a queue), and per account (4): vers one account's sessions
+	// may have looked up or queued at once.
+	CapsDiscoveries        int `toml:"caps_discoveries"`
+	CapsAccountDiscoveries int `toml:"caps_account_discoveries"`
 }
 
 func (q *Quotas) validate() []error {
@@ -42,6 +48,8 @@ func (q *Quotas) validate() []error {
 		{"quotas.pep_reply_bytes", int64(q.PEPReplyBytes)},
 		{"quotas.private_keys", int64(q.PrivateKeys)},
 		{"quotas.private_bytes", q.PrivateBytes},
+		{"quotas.caps_discoveries", int64(q.CapsDiscoveries)},
+		{"quotas.caps_account_discoveries", int64(q.CapsAccountDiscoveries)},
 	} {
 		if k.v < 0 {
 			errs = append(errs, &KeyError{Key: k.key, Msg: fmt.Sprintf("%d is negative (0 means the default)", k.v)})

@@ -69,7 +69,8 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// lists, avatars.
 	events := pep.New(pep.Options{Store: st, Roster: rosters, Blocks: blocks.Blocks,
 		Limits: pep.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
-			Nodes: cfg.Quotas.PEPNodes, AccountBytes: cfg.Quotas.PEPBytes, ReplyBytes: cfg.Quotas.PEPReplyBytes},
+			Nodes: cfg.Quotas.PEPNodes, AccountBytes: cfg.Quotas.PEPBytes, ReplyBytes: cfg.Quotas.PEPReplyBytes,
+			Discoveries: cfg.Quotas.CapsDiscoveries, AccountDiscoveries: cfg.Quotas.CapsAccountDiscoveries},
 		Log: log.With("component", "pep")})
 	events.Register(r)
 	// Entity capabilities (XEP-0115) in presence say which notifications

@@ -36,6 +36,8 @@
 // ver (XEP-0115 §5.1, §5.4; sha-1, sha-256, sha-512; other algorithms and
 // legacy caps are ignored). If the answer fails or never comes
 // (DiscoTimeout), the next session that sent the same ver is asked.
+// Lookups are bounded at once and per account (Limits.Discoveries,
+// Limits.AccountDiscoveries), so that no account can starve the others.
 // No event goes to a contact the owner has blocked or who has blocked
 // the owner (§4.3.3, XEP-0191; Module.Blocks). Remote contacts' caps are
 // not seen (no s2s yet). Subscriptions (§6.1) are not implemented.

@@ -17,11 +17,6 @@ import (
 // verifies its entity capabilities.
 const DiscoTimeout = 20 * time.Second
 
-// maxDiscovering bounds the verification strings being discovered at
-// once; beyond it a new one is not looked up (its sessions get no
-// notifications until it is sent again).
-const maxDiscovering = 256
-
 // interest is what the service knows of one available session's wishes
 // (XEP-0163 §4.2): its caps and the nodes it wants notifications of.
 type interest struct {
@@ -31,15 +26,28 @@ type interest struct {
 }
 
 // interests keeps the sessions' interests and the caps being discovered.
+//
+// Discovering a ver asks a session and may wait DiscoTimeout for an
+// answer that never comes, so discoveries are bounded twice: at most
+// Limits.Discoveries run at once (more wait in a queue, in order), and
+// each account is charged for the vers its sessions brought in, at most
+// Limits.AccountDiscoveries running or queued. An account advertising
+// ever new caps that it never answers thus holds a few places and no
+// more, and every other account's clients still have theirs discovered.
 type interestTable struct {
-	mu       sync.Mutex // guards sessions and waiting
+	mu       sync.Mutex // guards everything below
 	sessions map[jid.JID]*interest
-	// waiting holds, for each ver being discovered, the sessions that
-	// sent it; the first is asked, the next if its answer fails.
+	// waiting holds, for each ver being discovered or queued, the
+	// sessions that sent it; the first is asked, the next if its answer
+	// fails.
 	waiting map[string][]jid.JID
+	queue   []string          // vers waiting for a place, oldest first
+	running int               // discover goroutines
+	charged map[string]string // ver -> the account charged for it
+	owed    map[string]int    // account -> vers it is charged for
 }
 
-// Available is the presence hook (presence.Handler.OnAvailable) for
+// Available is the presence hook// Available is the presence hook (presence.Handler.OnAvailable) for
 // available presence broadcast by a local session: it learns the
 // session's caps, looking them up if the ver is unknown, and sends the
 // last published items of the nodes it newly wants (XEP-0163 §4.3.2-4).
@@ -54,7 +62,7 @@ func (m *Module) Available(ctx context.Context, st *stanza.Stanza, initial bool)
 	t := &m.interests
 	t.mu.Lock()
 	s := t.sessions[full]
-	if s != nil && !initial && s.key == key {
+	if s != nil && !initial && s.key == key && (s.notify != nil || t.waiting[key] != nil) {
 		t.mu.Unlock()
 		return // a presence update with the same caps: nothing new
 	}
@@ -71,10 +79,19 @@ func (m *Module) Available(ctx context.Context, st *stanza.Stanza, initial bool)
 		s.notify = notify
 	case t.waiting[key] != nil:
 		t.waiting[key] = append(t.waiting[key], full)
-	case len(t.waiting) < maxDiscovering:
+	case t.owed[full.Local()] >= m.limits.AccountDiscoveries:
+		// The account has its share under way: this ver is not looked
+		// up now; the session's next presence with it tries again.
+		m.log.Debug("pep: caps discovery share used", "jid", full.String())
+	default:
 		t.waiting[key] = []jid.JID{full}
-		m.wg.Add(1)
-		go m.discover(key)
+		t.charged[key] = full.Local()
+		t.owed[full.Local()]++
+		if t.running < m.limits.Discoveries {
+			m.start(key)
+		} else {
+			t.queue = append(t.queue, key)
+		}
 	}
 	t.mu.Unlock()
 	if s.notify != nil {
@@ -119,6 +136,36 @@ func added(before, now map[string]bool) map[string]bool {
 	return out
 }
 
+// start runs a discovery of key; the caller holds the table's lock.
+func (m *Module) start(key string) {
+	m.interests.running++
+	m.wg.Add(1)
+	go m.discover(key)
+}
+
+// finish ends the discovery of key under the table's lock: the ver's
+// waiters are dropped, its account's charge released, and the oldest
+// queued ver that still has waiters takes the place.
+func (m *Module) finish(key string) {
+	t := &m.interests
+	delete(t.waiting, key)
+	if acct, ok := t.charged[key]; ok {
+		delete(t.charged, key)
+		if t.owed[acct]--; t.owed[acct] <= 0 {
+			delete(t.owed, acct)
+		}
+	}
+	t.running--
+	for len(t.queue) > 0 && m.ctx.Err() == nil {
+		next := t.queue[0]
+		t.queue = t.queue[1:]
+		if t.waiting[next] != nil {
+			m.start(next)
+			return
+		}
+	}
+}
+
 // discover asks the sessions waiting for a ver, one at a time, for their
 // disco#info at node#ver (XEP-0115 §6.2) until an answer verifies; then
 // the ver is cached and every waiting session learns its interests.
@@ -137,7 +184,7 @@ func (m *Module) discover(key string) {
 			ws = ws[1:]
 		}
 		if ask.IsZero() || m.ctx.Err() != nil {
-			delete(t.waiting, key)
+			m.finish(key)
 			t.mu.Unlock()
 			return
 		}
@@ -151,7 +198,7 @@ func (m *Module) discover(key string) {
 		m.caps.put(key, notify)
 		t.mu.Lock()
 		ws = append(t.waiting[key], ask)
-		delete(t.waiting, key)
+		m.finish(key)
 		var learned []jid.JID
 		for _, full := range ws {
 			if s := t.sessions[full]; s != nil && s.key == key && s.notify == nil {

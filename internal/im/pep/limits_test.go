@@ -147,3 +147,37 @@ func TestPEPLimitsOverTCP(t *testing.T) {
 		t.Fatalf("after an unknown item: %s", res)
 	}
 }
+
+// TestCapsDiscoveryNotStarvedOverTCP: issue 10 item 9's attack. Sessions
+// of three accounts advertise more unique caps than there are discovery
+// places and never answer the disco#info queries; a new client of
+// another account is still asked for its caps at once (each account
+// holds at most quotas.caps_account_discoveries places) and gets its
+// notifications.
+func TestCapsDiscoveryNotStarvedOverTCP(t *testing.T) {
+	const places, share = 8, 2
+	srv := testserver.Start(t, func(c *config.Config) {
+		c.Quotas.CapsDiscoveries, c.Quotas.CapsAccountDiscoveries = places, share
+	})
+	for _, u := range []string{"m1", "m2", "m3", "alice"} {
+		srv.AddUser(t, u, password)
+	}
+	for _, u := range []string{"m1", "m2", "m3"} {
+		for i := range 2 * places {
+			c := login(t, srv, u, "r"+strconv.Itoa(i))
+			ver := u + strconv.Itoa(i) + "AAAAAAAAAAAAAAAAAAAAAAAA="
+			if err := c.Send(`<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:flood' ver='` + ver + `'/></presence>`); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// loginWithCaps fails unless the server asks within the wait.
+	phone := loginWithCaps(t, srv, "alice", "phone", "http://jabber.org/protocol/disco#info", bookmarks+"+notify")
+	if res := iq(t, phone, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+room+`'>`+
+		conference(true, "crone")+`</item></publish>`+publishOptions("whitelist")+`</pubsub>`); res.Get("type") != "result" {
+		t.Fatalf("publish: %s", res)
+	}
+	if _, err := phone.Expect(wait, isEvent); err != nil {
+		t.Fatalf("no notification: %v", err)
+	}
+}

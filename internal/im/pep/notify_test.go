@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -345,4 +346,59 @@ func TestLastItemNotOvertaken(t *testing.T) {
 	if len(got) != 2 || !strings.Contains(got[1], "<device id='2'/>") {
 		t.Fatalf("bob got %q, want the last item then the newer one", got)
 	}
+}
+
+// TestDiscoveryShares: issue 10 item 9. An account whose sessions
+// advertise ever new caps and never answer holds at most
+// AccountDiscoveries lookups; other accounts' clients are still asked at
+// once, past the global bound they wait in a queue and are asked when a
+// place frees, and a session whose ver was not looked up is when it sends
+// its caps again.
+func TestDiscoveryShares(t *testing.T) {
+	e := newEnv(t)
+	// Long enough that no lookup times out before the checks that count
+	// them, short enough for the queue to move.
+	e.m.DiscoTimeout = 500 * time.Millisecond
+	e.m.limits.Discoveries, e.m.limits.AccountDiscoveries = 3, 2
+	var flood []*imtest.Session
+	for i := range 5 {
+		s := e.bind(t, "bob@example.com/"+strconv.Itoa(i))
+		_, c := caps("urn:flood:" + strconv.Itoa(i) + "+notify")
+		e.send(t, s, `<presence xmlns='jabber:client'>`+c+`</presence>`)
+		flood = append(flood, s)
+	}
+	if n, owed := e.discovering(), e.owed("bob"); n != 2 || owed != 2 {
+		t.Fatalf("bob's 5 vers: %d discovering, %d owed; want 2, 2", n, owed)
+	}
+	a1 := e.bind(t, "alice@example.com/one")
+	_, c1 := caps("urn:one+notify")
+	e.send(t, a1, `<presence xmlns='jabber:client'>`+c1+`</presence>`)
+	await(t, a1, isDisco) // a place was left for alice
+
+	a2 := e.bind(t, "alice@example.com/two")
+	_, c2 := caps("urn:two+notify")
+	e.send(t, a2, `<presence xmlns='jabber:client'>`+c2+`</presence>`)
+	if got := a2.Take(); slices.ContainsFunc(got, isDisco) {
+		t.Fatal("asked beyond Discoveries")
+	}
+	await(t, a2, isDisco) // queued, asked once a lookup timed out
+
+	deadline := time.Now().Add(5 * time.Second)
+	for e.discovering() > 0 || e.owed("bob") > 0 || e.owed("alice") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still pending: %d discoveries", e.discovering())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// Bob's third session was never asked; its caps again are.
+	flood[2].Take()
+	_, c := caps("urn:flood:2+notify")
+	e.send(t, flood[2], `<presence xmlns='jabber:client'><show>away</show>`+c+`</presence>`)
+	await(t, flood[2], isDisco)
+}
+
+func (e *env) owed(account string) int {
+	e.m.interests.mu.Lock()
+	defer e.m.interests.mu.Unlock()
+	return e.m.interests.owed[account]
 }

@@ -49,6 +49,13 @@ type Limits struct {
 	// are left to the next page (§6.5.4, XEP-0059). It is raised to fit
 	// one item of ItemBytes.
 	ReplyBytes int
+	// Discoveries bounds the entity capabilities (XEP-0115) looked up at
+	// once; more wait in a queue. AccountDiscoveries bounds the vers one
+	// account's sessions may have looked up or queued at once; a new ver
+	// beyond it is not looked up (its session gets no notifications
+	// until its next presence after one of them ended).
+	Discoveries        int
+	AccountDiscoveries int
 }
 
 // Defaults of Limits.
@@ -58,6 +65,9 @@ const (
 	DefaultNodes        = 1000
 	DefaultAccountBytes = 16 << 20
 	DefaultReplyBytes   = 512 << 10
+
+	DefaultDiscoveries        = 256
+	DefaultAccountDiscoveries = 4
 )
 
 // itemOverhead is what an <item/> around a payload costs in a reply, at
@@ -79,6 +89,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.ReplyBytes <= 0 {
 		l.ReplyBytes = DefaultReplyBytes
+	}
+	if l.Discoveries <= 0 {
+		l.Discoveries = DefaultDiscoveries
+	}
+	if l.AccountDiscoveries <= 0 {
+		l.AccountDiscoveries = DefaultAccountDiscoveries
 	}
 	// One item, its id (bounded by the stanza size, like the item) and
 	// the envelope always fit.
@@ -164,6 +180,8 @@ func New(o Options) *Module {
 		DiscoTimeout: o.DiscoTimeout, Blocks: o.Blocks, caps: newCapsCache(maxCaps), seed: maphash.MakeSeed()}
 	m.interests.sessions = make(map[jid.JID]*interest)
 	m.interests.waiting = make(map[string][]jid.JID)
+	m.interests.charged = make(map[string]string)
+	m.interests.owed = make(map[string]int)
 	m.ctx, m.stop = context.WithCancel(context.Background())
 	return m
 }
