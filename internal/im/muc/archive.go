@@ -16,8 +16,9 @@ import (
 // Room archives (XEP-0313 §5, "Querying a MUC archive"). A persistent
 // room archives its groupchat messages under its bare JID as the owner,
 // each under the stanza-id the room stamped (by=room), as the occupants
-// saw them (from room/nick, no 'to'). The in-memory history still serves
-// history on join (§7.2.14); the archive is what survives a restart.
+// saw them (from room/nick, no 'to'). History on join (§7.2.14) is served
+// from memory; a room read again from the store (after a restart) first
+// fills it from its archive (history.go, loadHistory).
 //
 // Archiving is on for persistent rooms unless the owner turns off
 // muc#roomconfig_enablearchiving (Prosody's field; the default, as on

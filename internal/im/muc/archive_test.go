@@ -103,6 +103,36 @@ func (h *harness) disco(full string) *xmlstream.Element {
 }
 
 var archiveRules = []rule{
+	{"7.2.15_history_from_the_archive_after_a_restart", func(t *testing.T, h *harness) {
+		threeWitches(h, "persistentroom=1")
+		ids := h.say(crone, "one", "two", "three")
+		h.send(crone, "<iq type='set' id='m' to='"+coven+"'><moderate xmlns='"+NSModerate+"' id='"+ids[1]+
+			"'><retract xmlns='"+NSRetract+"'/></moderate></iq>")
+		// A new service on the same store: the room is read again.
+		h2 := newHarnessOn(t, h.st, func(o *Options) { o.Archive = h.st })
+		got := h2.recv("late@example.com/x", "<presence to='"+coven+"/late'><x xmlns='"+NS+"'><history maxstanzas='5'/></x></presence>")
+		var bodies []string
+		for _, m := range all(got, from("message", coven+"/firstwitch")) {
+			if m.Child("delay", NSDelay) == nil {
+				t.Fatalf("history without delay: %s", m)
+			}
+			bodies = append(bodies, m.ChildText("body", ""))
+		}
+		// The moderated message and the moderation notice are not history.
+		if !slices.Equal(bodies, []string{"one", "three"}) {
+			t.Fatalf("history after a restart: %q in %s", bodies, dump(got))
+		}
+		// A message said after the restart follows them, once.
+		h2.recv("late@example.com/x", "<message to='"+coven+"' type='groupchat'><body>four</body></message>")
+		got = h2.recv("later@example.com/x", "<presence to='"+coven+"/later'><x xmlns='"+NS+"'/></presence>")
+		bodies = nil
+		for _, m := range all(got, func(el *xmlstream.Element) bool { return el.Name == "message" && el.Child("body", "") != nil }) {
+			bodies = append(bodies, m.ChildText("body", ""))
+		}
+		if !slices.Equal(bodies, []string{"one", "three", "four"}) {
+			t.Fatalf("history after a new message: %q", bodies)
+		}
+	}},
 	{"xep0425_moderation_leaves_a_tombstone", func(t *testing.T, h *harness) {
 		threeWitches(h, "persistentroom=1")
 		ids := h.say(wiz, "rude", "fine")

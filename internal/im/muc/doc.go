@@ -15,7 +15,8 @@
 //   - presence.go: join, leave, nickname change (§7.2, §7.6, §7.14);
 //   - message.go: groupchat, subject, private messages, invitations (§7.4,
 //     §7.5, §7.8, §8.1);
-//   - history.go: the in-memory history sent on join (§7.2.14);
+//   - history.go: the history sent on join (§7.2.14), in memory, filled
+//     from the room archive when a persistent room is read again;
 //   - config.go: the configuration form and room info (§10.2, §6.4);
 //   - admin.go, owner.go: muc#admin and muc#owner (§8-§10);
 //   - voice.go: voice requests and their approval (§7.13, §8.6);

@@ -1,28 +1,33 @@
 package muc
 
 import (
+	"context"
 	"strconv"
 	"time"
 
 	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 )
 
 // history is the room's recent groupchat messages, oldest first, kept in
 // memory for history on join (XEP-0045 §7.2.14). The archive (XEP-0313)
 // is the durable record; this is the short window a client gets without
-// asking.
+// asking. A room that archives fills it from its archive when it is
+// loaded again (after a restart), so history on join survives restarts.
 type history struct {
 	max     int
 	entries []historyEntry
+	// fromArchive is set on a room read from the store: its history is
+	// in the archive, to be read before it is first used.
+	fromArchive bool
 }
 
 type historyEntry struct {
 	tpl      *template // the message as broadcast, without 'to'
 	at       time.Time
 	stanzaID string
-	bare     jid.JID // sender's real bare JID
-	occID    string
 }
 
 func (h *history) add(e historyEntry) {
@@ -123,4 +128,41 @@ func (rm *room) delayed(e historyEntry) *template {
 		"stamp", e.at.UTC().Format("2006-01-02T15:04:05.000Z")))
 	t := e.tpl
 	return newTemplate(t.kind, t.from, t.typ, t.id, &el)
+}
+
+// archivedLimits parse an archived message: one that passed the stream's
+// limits, grown by what the room added (stanza-id, occupant-id).
+var archivedLimits = xmlstream.Limits{MaxStanza: 2 * xmlstream.DefaultMaxStanza}
+
+// loadHistory fills the history of a room read from the store with the
+// newest messages of its archive, once, before the history is first
+// read or added to (so that nothing is in it twice). Tombstones of
+// moderated messages and the room's own moderation notices are left out,
+// as they are of the in-memory history. A failing store is logged and
+// leaves the history empty. The caller holds rm.mu.
+func (rm *room) loadHistory(ctx context.Context) {
+	if !rm.history.fromArchive {
+		return
+	}
+	rm.history.fromArchive = false
+	if !rm.archiving() || rm.history.max <= 0 {
+		return
+	}
+	p, err := rm.svc.opts.Archive.QueryArchive(ctx, rm.jid.String(), store.ArchiveQuery{Last: true, Limit: rm.history.max})
+	if err != nil {
+		rm.svc.opts.Log.Error("muc: history from the archive", "room", rm.jid.String(), "err", err)
+		return
+	}
+	for _, m := range p.Messages {
+		el, err := xmlstream.Parse(m.Stanza, archivedLimits)
+		if err != nil || el.Child("retracted", NSRetract) != nil {
+			continue
+		}
+		from, err := jid.Parse(el.Get("from"))
+		if err != nil || from.Bare() != rm.jid || from.IsBare() {
+			continue
+		}
+		t := newTemplate(stanza.Message, from, "groupchat", el.Get("id"), el)
+		rm.history.add(historyEntry{tpl: t, at: m.Stamp, stanzaID: m.ID})
+	}
 }

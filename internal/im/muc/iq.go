@@ -267,6 +267,7 @@ func (rm *room) moderate(ctx context.Context, st *stanza.Stanza, req moderation)
 		rm.fail(st, stanza.ErrBadRequest.WithText("moderate needs an id and <retract/>"))
 		return
 	}
+	rm.loadHistory(ctx)
 	if i := rm.history.find(id); i >= 0 {
 		rm.history.entries = slices.Delete(rm.history.entries, i, i+1)
 	} else if !rm.archived(ctx, id) {

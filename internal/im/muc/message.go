@@ -93,7 +93,8 @@ func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) *archiveRecord
 		rm.subject, rm.subjectFrom, rm.subjectSet = subj.Text, from, true
 		rm.persist(ctx)
 	} else {
-		rm.history.add(historyEntry{tpl: t, at: rm.svc.now(), stanzaID: sid, bare: o.bare, occID: o.id})
+		rm.loadHistory(ctx) // the archive's messages come before this one
+		rm.history.add(historyEntry{tpl: t, at: rm.svc.now(), stanzaID: sid})
 	}
 	for _, r := range rm.occupants {
 		rm.sendTo(t, r)

@@ -33,6 +33,7 @@ func (s *Service) load(ctx context.Context, bare jid.JID) (*room, error) {
 	if len(rec.Secret) > 0 {
 		rm.secret = rec.Secret
 	}
+	rm.history.fromArchive = true
 	rm.subject = rec.Subject
 	if rec.SubjectFrom != "" {
 		rm.subjectFrom, _ = jid.Parse(rec.SubjectFrom)

@@ -170,7 +170,7 @@ func (s *Service) handlePresence(ctx context.Context, st *stanza.Stanza) {
 			rm.mu.Unlock()
 			continue
 		}
-		rm.available(st, nick, created)
+		rm.available(ctx, st, nick, created)
 		rm.unlockAndFlush(ctx)
 		return
 	}
@@ -179,14 +179,14 @@ func (s *Service) handlePresence(ctx context.Context, st *stanza.Stanza) {
 
 // available handles available presence to room/nick: a join, a presence
 // update, a rejoin or a nickname change. The caller holds rm.mu.
-func (rm *room) available(st *stanza.Stanza, nick string, created bool) {
+func (rm *room) available(ctx context.Context, st *stanza.Stanza, nick string, created bool) {
 	x := st.El.Child("x", NS)
 	if o := rm.byReal[st.From]; o != nil {
 		switch {
 		case o.nick != nick:
 			rm.changeNick(st, o, nick)
 		case x != nil:
-			rm.rejoin(st, o, x)
+			rm.rejoin(ctx, st, o, x)
 		default:
 			o.status = relayed(st.El)
 			moveFirst(o, st.From)
@@ -194,7 +194,7 @@ func (rm *room) available(st *stanza.Stanza, nick string, created bool) {
 		}
 		return
 	}
-	rm.join(st, nick, x, created)
+	rm.join(ctx, st, nick, x, created)
 }
 
 // moveFirst puts a session at the front of the occupant's list: its
@@ -206,7 +206,7 @@ func moveFirst(o *occupant, full jid.JID) {
 }
 
 // join enters a new session (§7.2). The checks follow §7.2.5-§7.2.11.
-func (rm *room) join(st *stanza.Stanza, nick string, x *xmlstream.Element, created bool) {
+func (rm *room) join(ctx context.Context, st *stanza.Stanza, nick string, x *xmlstream.Element, created bool) {
 	aff := rm.affiliation(st.From)
 	switch {
 	case rm.locked && aff != Owner:
@@ -263,18 +263,18 @@ func (rm *room) join(st *stanza.Stanza, nick string, x *xmlstream.Element, creat
 		self = append(self, codeNickFixed) // normalised (§7.2.2)
 	}
 	rm.broadcastPresence(o, presenceInfo{selfCodes: self}, []jid.JID{st.From})
-	rm.sendHistory(st.From, parseHistory(x, rm.svc.now()))
+	rm.sendHistory(ctx, st.From, parseHistory(x, rm.svc.now()))
 	rm.sendSubject(st.From)
 }
 
 // rejoin answers a join presence from a session already in the room (a
 // client that suspects it dropped out, XEP-0410 §4) with the whole join
 // sequence again, history excepted.
-func (rm *room) rejoin(st *stanza.Stanza, o *occupant, x *xmlstream.Element) {
+func (rm *room) rejoin(ctx context.Context, st *stanza.Stanza, o *occupant, x *xmlstream.Element) {
 	o.status = relayed(st.El)
 	rm.sendOccupants(st.From, o)
 	rm.broadcastPresence(o, presenceInfo{}, []jid.JID{st.From})
-	rm.sendHistory(st.From, parseHistory(x, rm.svc.now()))
+	rm.sendHistory(ctx, st.From, parseHistory(x, rm.svc.now()))
 	rm.sendSubject(st.From)
 }
 
@@ -288,7 +288,8 @@ func (rm *room) sendOccupants(to jid.JID, o *occupant) {
 	}
 }
 
-func (rm *room) sendHistory(to jid.JID, l historyLimits) {
+func (rm *room) sendHistory(ctx context.Context, to jid.JID, l historyLimits) {
+	rm.loadHistory(ctx)
 	for _, e := range rm.history.pick(l) {
 		rm.send(rm.delayed(e), to)
 	}
