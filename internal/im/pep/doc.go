@@ -7,7 +7,8 @@
 // Served: publish with publish-options (XEP-0060 §7.1.5:
 // pubsub#persist_items, pubsub#access_model open/presence/whitelist,
 // pubsub#max_items including "max"; a mismatch with an existing node is
-// <conflict/> + <precondition-not-met/>), nodes auto-created on first
+// <conflict/> + <precondition-not-met/>; the roster and authorize models
+// are refused with <not-acceptable/> + <unsupported-access-model/>), nodes auto-created on first
 // publish (§7.1.4), retract (§7.2, with notify), items retrieval (§6.5:
 // all, max_items, by id; paged with result sets, §6.5.4 and XEP-0059,
 // so that a reply stays within Limits.ReplyBytes) subject to the access

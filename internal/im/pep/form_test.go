@@ -22,10 +22,10 @@ func TestPublishOptions(t *testing.T) {
 			store.PEPNode{Node: "n", AccessModel: "whitelist", PersistItems: true, MaxItems: DefaultNodeItems}, ""},
 		2: {field("pubsub#access_model", "open") + field("pubsub#persist_items", "0") + field("pubsub#max_items", "5"),
 			store.PEPNode{Node: "n", AccessModel: "open", MaxItems: 5}, ""},
-		3: {field("pubsub#access_model", "roster"), store.PEPNode{Node: "n", AccessModel: "presence", PersistItems: true, MaxItems: 1}, ""},
+		3: {field("pubsub#access_model", "roster"), store.PEPNode{}, "not-acceptable"}, // never widened to presence
 		4: {field("pubsub#max_items", "100000"), store.PEPNode{Node: "n", AccessModel: "presence", PersistItems: true, MaxItems: DefaultNodeItems}, ""},
 		5: {field("pubsub#send_last_published_item", "never"), defaultNode("n"), ""},
-		6: {field("pubsub#access_model", "authorize"), store.PEPNode{}, "conflict"},
+		6: {field("pubsub#access_model", "authorize"), store.PEPNode{}, "not-acceptable"},
 		7: {field("pubsub#max_items", "0"), store.PEPNode{}, "bad-request"},
 		8: {field("pubsub#persist_items", "maybe"), store.PEPNode{}, "bad-request"},
 		9: {field("FORM_TYPE", "urn:example"), store.PEPNode{}, "bad-request"},

@@ -7,6 +7,7 @@ import (
 
 	"parley/internal/config"
 	"parley/internal/im/pep"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest/testserver"
 )
@@ -179,5 +180,57 @@ func TestCapsDiscoveryNotStarvedOverTCP(t *testing.T) {
 	}
 	if _, err := phone.Expect(wait, isEvent); err != nil {
 		t.Fatalf("no notification: %v", err)
+	}
+}
+
+// TestRosterAccessRefusedOverTCP: issue 9 item 14. The roster access
+// model (XEP-0060 §4.5, pubsub#roster_groups_allowed) is not served, so
+// asking for it is refused with not-acceptable + unsupported-access-model,
+// on creation by publish-options and on configuration, and never turned
+// into presence access: a contact subscribed to the owner's presence and
+// in the named group reads nothing. It is not advertised.
+func TestRosterAccessRefusedOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	ctx := t.Context()
+	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
+		if _, err := srv.Store().PutRosterItem(ctx, p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth, Groups: []string{"Friends"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice := login(t, srv, "alice", "desk")
+	bob := login(t, srv, "bob", "desk")
+	rosterOptions := `<publish-options><x xmlns='jabber:x:data' type='submit'>` +
+		`<field var='FORM_TYPE' type='hidden'><value>` + pep.NSPublishOptions + `</value></field>` +
+		`<field var='pubsub#access_model'><value>roster</value></field>` +
+		`<field var='pubsub#roster_groups_allowed'><value>Friends</value></field></x></publish-options>`
+	res := iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='urn:test:mood'><item id='1'><m xmlns='urn:test'/></item></publish>`+rosterOptions+`</pubsub>`)
+	if condition(res) != "not-acceptable+unsupported-access-model" {
+		t.Fatalf("publish with the roster model: %s", res)
+	}
+	if res := iq(t, bob, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='urn:test:mood'/></pubsub>`); condition(res) != "item-not-found" {
+		t.Fatalf("the refused node exists: %s", res)
+	}
+
+	if res := iq(t, alice, "set", "", publishItem("urn:test:mood", "1", `<m xmlns='urn:test'/>`)); res.Get("type") != "result" {
+		t.Fatalf("publish: %s", res)
+	}
+	configure := `<pubsub xmlns='` + pep.NSOwner + `'><configure node='urn:test:mood'><x xmlns='jabber:x:data' type='submit'>` +
+		`<field var='FORM_TYPE' type='hidden'><value>` + pep.NSNodeConfig + `</value></field>` +
+		`<field var='pubsub#access_model'><value>whitelist</value></field></x></configure></pubsub>`
+	if res := iq(t, alice, "set", "", configure); res.Get("type") != "result" {
+		t.Fatalf("configure whitelist: %s", res)
+	}
+	if res := iq(t, alice, "set", "", strings.Replace(configure, "whitelist", "roster", 1)); condition(res) != "not-acceptable+unsupported-access-model" {
+		t.Fatalf("configure roster: %s", res)
+	}
+	if res := iq(t, bob, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='urn:test:mood'/></pubsub>`); condition(res) != "not-allowed+closed-node" {
+		t.Fatalf("bob reads a whitelist node after a refused roster configuration: %s", res)
+	}
+	info := iq(t, bob, "get", "alice@localhost", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
+	if strings.Contains(info.String(), "access-roster") {
+		t.Fatalf("access-roster advertised: %s", info)
 	}
 }

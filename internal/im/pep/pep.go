@@ -229,6 +229,7 @@ var (
 	errTooMany      = pubsubError(stanza.ErrBadRequest, "invalid-payload")
 	errPrecondition = pubsubError(&stanza.Error{Type: "cancel", Condition: "conflict"}, "precondition-not-met")
 	errTooBig       = pubsubError(stanza.ErrNotAcceptable, "payload-too-big")
+	errAccessModel  = pubsubError(stanza.ErrNotAcceptable, "unsupported-access-model")
 	errTooManyNodes = pubsubError(stanza.ErrPolicyViolation, "max-nodes-exceeded")
 	errQuota        = stanza.ErrPolicyViolation.WithText("the account's PEP storage quota is used up")
 	errOwnerOnly    = stanza.ErrForbidden.WithText("only the account's owner may do this")
@@ -520,7 +521,7 @@ func (m *Module) mayRead(ctx context.Context, own, from jid.JID, n store.PEPNode
 	switch n.AccessModel {
 	case store.AccessOpen:
 		return true, nil
-	case store.AccessPresence, store.AccessRoster:
+	case store.AccessPresence:
 		if m.roster == nil {
 			return false, nil
 		}
@@ -530,7 +531,7 @@ func (m *Module) mayRead(ctx context.Context, own, from jid.JID, n store.PEPNode
 		}
 		return ok && (it.Subscription == store.SubFrom || it.Subscription == store.SubBoth), nil
 	}
-	return false, nil // whitelist: the owner alone
+	return false, nil // whitelist, or a model not served: the owner alone
 }
 
 // items handles §6.5: every item, the newest max_items, or some by id,
@@ -632,7 +633,7 @@ func (m *Module) readable(ctx context.Context, own, from jid.JID, n store.PEPNod
 // owner's resources are filtered too, §4 item 3).
 func (m *Module) notify(ctx context.Context, own jid.JID, n store.PEPNode, ev *xmlstream.Element) {
 	to := []jid.JID{own}
-	if n.AccessModel != store.AccessWhitelist && m.roster != nil {
+	if (n.AccessModel == store.AccessOpen || n.AccessModel == store.AccessPresence) && m.roster != nil {
 		subs, _, err := m.roster.Audience(ctx, own)
 		if err != nil {
 			m.log.Error("pep: roster for notifications", "jid", own.String(), "err", err)
@@ -684,12 +685,12 @@ func applyForm(n *store.PEPNode, x *xmlstream.Element, formType string, maxItems
 			switch val {
 			case store.AccessOpen, store.AccessPresence, store.AccessWhitelist:
 				n.AccessModel = val
-			case store.AccessRoster:
-				// Roster groups are not kept per node: the closest
-				// model that reveals no more is presence.
-				n.AccessModel = store.AccessPresence
 			default:
-				return errPrecondition.WithText("unsupported access model " + val)
+				// The roster model (§4.5: contacts in the node's
+				// pubsub#roster_groups_allowed) is not served: no
+				// groups are kept per node, and no other model grants
+				// exactly what it would. Refused, never widened.
+				return errAccessModel.WithText("unsupported access model " + val)
 			}
 		case "pubsub#persist_items":
 			switch val {
