@@ -37,8 +37,13 @@ type Config struct {
 	Keepalive time.Duration
 	// AuthTimeout closes a stream not authenticated after this long.
 	AuthTimeout time.Duration
-	// MaxQueue bounds the bytes waiting to be written to one client.
+	// MaxQueue bounds the bytes waiting to be written to one client (and,
+	// with XEP-0198, waiting for its acknowledgement): past it senders are
+	// paced; past twice it the client is disconnected.
 	MaxQueue int
+	// SlowTimeout disconnects a client whose queue stays over MaxQueue
+	// this long (default 60 s).
+	SlowTimeout time.Duration
 	// MaxResources bounds the sessions one account may bind.
 	MaxResources int
 	// ResumeTimeout is how long a session with XEP-0198 resumption waits
@@ -84,6 +89,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxQueue == 0 {
 		c.MaxQueue = 4 << 20
+	}
+	if c.SlowTimeout == 0 {
+		c.SlowTimeout = time.Minute
 	}
 	if c.MaxResources == 0 {
 		c.MaxResources = 100
@@ -165,7 +173,7 @@ func (s *Server) Start() {
 }
 
 func (s *Server) sweepInterval() time.Duration {
-	d := min(s.cfg.Keepalive, s.cfg.AuthTimeout, s.cfg.IdleTimeout) / 4
+	d := min(s.cfg.Keepalive, s.cfg.AuthTimeout, s.cfg.IdleTimeout, s.cfg.SlowTimeout) / 4
 	return max(d, 10*time.Millisecond)
 }
 
@@ -184,6 +192,9 @@ func (s *Server) sweep(now time.Time) {
 			// waiting for a resumption: expireResumable decides
 		case !ss.bound.Load() && now.Sub(ss.started) > s.cfg.AuthTimeout:
 			ss.terminateUnbound(&stanza.StreamError{Condition: "connection-timeout", Text: "authentication took too long"})
+		case ss.out.overFor(now) > s.cfg.SlowTimeout:
+			// Senders were paced for this long and it did not catch up.
+			ss.Terminate(&stanza.StreamError{Condition: "resource-constraint", Text: "reading too slowly"})
 		case time.Duration(unix-ss.lastRead.Load())*time.Second > s.cfg.IdleTimeout:
 			ss.Terminate(&stanza.StreamError{Condition: "connection-timeout", Text: "idle too long"})
 		case ss.bound.Load() && time.Duration(unix-ss.lastRead.Load())*time.Second > s.cfg.IdleTimeout/2 &&

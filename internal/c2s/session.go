@@ -91,6 +91,9 @@ func (s *session) Send(b []byte) error {
 	return nil
 }
 
+// Behind implements router.Paced.
+func (s *session) Behind() <-chan struct{} { return s.out.behind() }
+
 // SendTracked implements router.Tracked: done(true) once the client has
 // the stanza (acknowledged under XEP-0198, else written to the
 // connection), done(false) if the session ends first.
@@ -561,7 +564,9 @@ func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
 		// RFC 3921 §3 session establishment: a no-op kept for old clients.
 		return s.Send(stanza.Result(st, nil).Bytes())
 	}
-	s.srv.router.Route(s.routeCtx, st)
+	// Stop reading while a recipient's queue is over its bound (bounded
+	// by router.PaceWait): TCP then pushes back on this client.
+	router.Pay(s.routeCtx, s.srv.router.Route(s.routeCtx, st))
 	return nil
 }
 

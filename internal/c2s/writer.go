@@ -3,6 +3,7 @@ package c2s
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,13 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &
 // (DESIGN.md), so a burst to one client costs one syscall, and an idle
 // session has no goroutine and no buffer for writing.
 //
+// The bound (max) paces rather than kills: a send that takes the queue (or
+// the unacknowledged stanzas) past max is still accepted, and the senders
+// are asked to wait (behind, router.Paced) until the writer has taken the
+// queue or the client acknowledged enough. Only a client more than twice
+// the bound behind, or over the bound for longer than the slow-client
+// timeout (the sweeper), is disconnected (docs/design/03).
+//
 // With stream management (XEP-0198) on, every stanza also stays in unacked
 // until the client acknowledges it, so that it can be sent again after a
 // resumption or handed to offline storage when the session ends.
@@ -41,6 +49,12 @@ type outbox struct {
 	detached   bool       // no connection: keep stanzas in unacked only
 	overflowed bool       // detached beyond the bound: the session must end
 	ended      bool       // unacked was taken: the session is over, no more stanzas
+
+	// Backpressure (router.Paced): over is set while size or
+	// unackedBytes is past max; senders then wait on drained.
+	over      atomic.Bool
+	overSince time.Time
+	drained   chan struct{}
 
 	sm           bool     // stream management enabled
 	sent         uint32   // stanzas sent since enable, modulo 2^32
@@ -97,7 +111,7 @@ func (o *outbox) dropWaitsLocked() {
 
 // send queues a stanza (stanza true, counted by stream management) or a
 // stream-level frame. It returns errQueueFull (and closes the outbox) when
-// the client is too far behind, errClosed after close.
+// the client is more than twice the bound behind, errClosed after close.
 func (o *outbox) send(b []byte, stanza bool) error { return o.sendTracked(b, stanza, nil) }
 
 // sendTracked is send that reports, through done, whether the stanza
@@ -113,7 +127,10 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 	if o.detached {
 		return o.keepDetachedLocked(b, stanza, done)
 	}
-	if o.size+len(b) > o.max || o.unackedBytes+len(b) > o.max {
+	if o.size+len(b) > 2*o.max || o.unackedBytes+len(b) > 2*o.max {
+		// Past twice the bound even though senders were asked to wait
+		// (or never could be: server fan-out): the client is too far
+		// behind.
 		if stanza && o.sm && done == nil {
 			// Kept for offline storage when the session ends.
 			o.sent++
@@ -123,6 +140,7 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 		o.closed = true
 		o.queue, o.size = nil, 0
 		o.dropWaitsLocked()
+		o.releaseLocked()
 		go o.done(errQueueFull)
 		return errQueueFull
 	}
@@ -140,8 +158,61 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 	if done != nil {
 		o.writeWaits = append(o.writeWaits, done)
 	}
+	if !o.over.Load() && (o.size > o.max || o.unackedBytes > o.max) {
+		o.over.Store(true)
+		o.overSince = time.Now()
+	}
 	o.startWriter()
 	return nil
+}
+
+// behind returns nil while the queue is under its bound, else a channel
+// closed once it is back under (router.Paced). The common case is one
+// atomic load.
+func (o *outbox) behind() <-chan struct{} {
+	if !o.over.Load() {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.over.Load() {
+		return nil
+	}
+	if o.drained == nil {
+		o.drained = make(chan struct{})
+	}
+	return o.drained
+}
+
+// overFor tells how long the queue has been over its bound (0: it is not).
+func (o *outbox) overFor(now time.Time) time.Duration {
+	if !o.over.Load() {
+		return 0
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.over.Load() {
+		return 0
+	}
+	return now.Sub(o.overSince)
+}
+
+// underLocked releases the waiting senders once the queue is back under
+// its bound; o.mu is held.
+func (o *outbox) underLocked() {
+	if o.over.Load() && o.size <= o.max && o.unackedBytes <= o.max {
+		o.releaseLocked()
+	}
+}
+
+// releaseLocked lets every waiting sender go on; o.mu is held.
+func (o *outbox) releaseLocked() {
+	o.over.Store(false)
+	o.overSince = time.Time{}
+	if o.drained != nil {
+		close(o.drained)
+		o.drained = nil
+	}
 }
 
 // keepDetachedLocked keeps a stanza for a detached session in unacked,
@@ -198,6 +269,7 @@ func (o *outbox) run() {
 		o.mu.Lock()
 		q, waits := o.queue, o.writeWaits
 		o.queue, o.size, o.writeWaits = nil, 0, nil
+		o.underLocked()
 		if len(q) == 0 || o.closed {
 			o.resolveLocked(false, waits...)
 			o.writing = false
@@ -225,6 +297,7 @@ func (o *outbox) run() {
 			o.closed, o.writing = true, false
 			o.queue, o.size = nil, 0
 			o.dropWaitsLocked()
+			o.releaseLocked()
 			o.unlock()
 			o.done(err)
 			return
@@ -273,6 +346,7 @@ func (o *outbox) ackLocked(h uint32) bool {
 	if i > 0 {
 		o.ackWaits = append([]ackWait(nil), o.ackWaits[i:]...)
 	}
+	o.underLocked()
 	return true
 }
 
@@ -332,5 +406,6 @@ func (o *outbox) takeUnacked() [][]byte {
 	// The session is over: later stanzas are refused, and the router
 	// stores or bounces them itself.
 	o.ended, o.detached = true, false
+	o.releaseLocked()
 	return u
 }

@@ -90,6 +90,12 @@ type Limits struct {
 	// ResumeTimeout is how long a session with stream management
 	// (XEP-0198) resumption survives a lost connection.
 	ResumeTimeout Duration `toml:"resume_timeout"`
+	// MaxQueue is the bytes waiting to be written to (or acknowledged by)
+	// one client beyond which its senders are paced; twice it
+	// disconnects the client.
+	MaxQueue int `toml:"max_queue"`
+	// SlowTimeout disconnects a client that stays over MaxQueue this long.
+	SlowTimeout Duration `toml:"slow_timeout"`
 }
 
 // Register controls in-band registration (XEP-0077).
@@ -152,6 +158,8 @@ func Default() Config {
 			Keepalive:                 Duration{60 * time.Second},
 			AuthTimeout:               Duration{60 * time.Second},
 			ResumeTimeout:             Duration{5 * time.Minute},
+			MaxQueue:                  4 << 20,
+			SlowTimeout:               Duration{time.Minute},
 		},
 	}
 }

@@ -181,6 +181,9 @@ func (l *Limits) validate() []error {
 	positive("limits.keepalive", l.Keepalive)
 	positive("limits.auth_timeout", l.AuthTimeout)
 	positive("limits.resume_timeout", l.ResumeTimeout)
+	positive("limits.slow_timeout", l.SlowTimeout)
+	// A queue must hold at least one stanza of the largest size.
+	atLeast("limits.max_queue", l.MaxQueue, max(l.MaxStanza, minMaxStanza))
 	if l.Keepalive.Duration > 0 && l.IdleTimeout.Duration > 0 && l.Keepalive.Duration >= l.IdleTimeout.Duration {
 		errs = append(errs, &KeyError{Key: "limits.keepalive",
 			Msg: fmt.Sprintf("%s must be shorter than limits.idle_timeout %s, or live clients are cut off", l.Keepalive.Duration, l.IdleTimeout.Duration)})

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"time"
 
 	"parley/internal/jid"
 	"parley/internal/stanza"
@@ -12,9 +13,37 @@ import (
 // NSStanzaID is XEP-0359's namespace.
 const NSStanzaID = "urn:xmpp:sid:0"
 
+// Owed is what routing one stanza still owes the session that sent it:
+// the recipients whose outbound queues it pushed over their bound. The
+// sending session pays it before it reads on (docs/design/03): it waits,
+// for a bounded time, until those queues are back under their bound, so a
+// fast sender is paced by a slow reader instead of getting it
+// disconnected (issue 10 item 3).
+type Owed struct {
+	// Behind holds, per recipient over its bound, a channel closed when
+	// its queue is back under it.
+	Behind []<-chan struct{}
+}
+
+// Paced is implemented by sessions with a bounded outbound queue that
+// accept stanzas past the bound for a while (up to a hard limit) and ask
+// their senders to wait instead.
+type Paced interface {
+	// Behind returns nil while the queue is under its bound, else a
+	// channel closed once it is back under.
+	Behind() <-chan struct{}
+}
+
 // Route handles a stanza sent by a local user's session; its 'from' is
-// already the session's full JID (RFC 6120 §8.1.2.1).
-func (r *Router) Route(ctx context.Context, st *stanza.Stanza) {
+// already the session's full JID (RFC 6120 §8.1.2.1). The session pays
+// what it returns (Owed) before reading its next stanza.
+func (r *Router) Route(ctx context.Context, st *stanza.Stanza) Owed {
+	var ow Owed
+	r.route(ctx, st, &ow)
+	return ow
+}
+
+func (r *Router) route(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	for _, i := range r.outbound {
 		if err := i(ctx, st); err != nil {
 			r.reject(ctx, st, err)
@@ -34,19 +63,23 @@ func (r *Router) Route(ctx context.Context, st *stanza.Stanza) {
 		// account itself, which the server answers for.
 		r.serverIQ(ctx, st)
 	default:
-		r.Send(ctx, st)
+		r.send(ctx, st, ow)
 	}
 }
 
 // Send routes a stanza by its 'to' address: to a local user or the server
 // itself (inbound processing), a component, or another domain.
-func (r *Router) Send(ctx context.Context, st *stanza.Stanza) {
+func (r *Router) Send(ctx context.Context, st *stanza.Stanza) { r.send(ctx, st, nil) }
+
+// send is Send on behalf of a sending session that pays ow (nil: the
+// server sends, nobody is paced).
+func (r *Router) send(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	to := st.To
 	switch {
 	case to.IsZero():
 		return // nothing left to route to
 	case to.Domain() == r.domain:
-		r.inboundLocal(ctx, st)
+		r.inboundLocal(ctx, st, ow)
 	case r.components[to.Domain()] != nil:
 		r.components[to.Domain()](ctx, st)
 	case r.remote != nil:
@@ -58,7 +91,7 @@ func (r *Router) Send(ctx context.Context, st *stanza.Stanza) {
 	}
 }
 
-func (r *Router) inboundLocal(ctx context.Context, st *stanza.Stanza) {
+func (r *Router) inboundLocal(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	if st.To.IsDomain() {
 		if st.Kind == stanza.IQ {
 			r.serverIQ(ctx, st)
@@ -77,14 +110,14 @@ func (r *Router) inboundLocal(ctx context.Context, st *stanza.Stanza) {
 			r.presence.Inbound(ctx, st) // RFC 6121 §8.5.1: else ignore
 		}
 	case stanza.IQ:
-		r.inboundIQ(ctx, st)
+		r.inboundIQ(ctx, st, ow)
 	case stanza.Message:
-		r.inboundMessage(ctx, st)
+		r.inboundMessage(ctx, st, ow)
 	}
 }
 
 // inboundIQ: RFC 6121 §8.5.1, §8.5.2.1.3, §8.5.3.
-func (r *Router) inboundIQ(ctx context.Context, st *stanza.Stanza) {
+func (r *Router) inboundIQ(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	if st.To.IsBare() {
 		if !r.exists(ctx, st.To) {
 			r.bounce(ctx, st, stanza.ErrServiceUnavailable)
@@ -93,14 +126,14 @@ func (r *Router) inboundIQ(ctx context.Context, st *stanza.Stanza) {
 		r.serverIQ(ctx, st) // the server answers for the account
 		return
 	}
-	if res, ok := r.table.session(st.To); ok && r.deliver(res.Session, st) {
+	if res, ok := r.table.session(st.To); ok && r.deliver(res.Session, st, ow) {
 		return
 	}
 	r.bounce(ctx, st, stanza.ErrServiceUnavailable)
 }
 
 // inboundMessage: RFC 6121 §8.5.2.1.1 (bare), §8.5.3 (full).
-func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
+func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	if !st.To.IsBare() {
 		if res, ok := r.table.session(st.To); ok {
 			// A groupchat message to an occupant carries the room's own
@@ -113,7 +146,7 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
 					r.observeIncoming(ctx, st, []Session{res.Session})
 				}
 			}
-			if !r.deliver(res.Session, st) {
+			if !r.deliver(res.Session, st, ow) {
 				r.undelivered(ctx, st)
 			}
 			return
@@ -152,7 +185,7 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza) {
 	r.observeIncoming(ctx, st, targets)
 	delivered := false
 	for _, s := range targets {
-		delivered = r.deliver(s, st) || delivered
+		delivered = r.deliver(s, st, ow) || delivered
 	}
 	if !delivered {
 		r.undelivered(ctx, st)
@@ -294,9 +327,51 @@ func (r *Router) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error)
 func (r *Router) DeliverTo(full jid.JID, st *stanza.Stanza) bool {
 	res, ok := r.table.session(full)
 	if ok {
-		r.deliver(res.Session, st)
+		r.deliver(res.Session, st, nil)
 	}
 	return ok
+}
+
+// DeliverPaced is DeliverTo for what the server generates in bulk for one
+// session (archive pages, stored items): while the session's queue is over
+// its bound it waits, up to PaceWait or the end of ctx, so that a large
+// reply is built within the bound instead of overflowing it (issue 10
+// item 3).
+func (r *Router) DeliverPaced(ctx context.Context, full jid.JID, st *stanza.Stanza) bool {
+	res, ok := r.table.session(full)
+	if !ok {
+		return false
+	}
+	if p, ok := res.Session.(Paced); ok {
+		if ch := p.Behind(); ch != nil {
+			Pay(ctx, Owed{Behind: []<-chan struct{}{ch}})
+		}
+	}
+	return r.deliver(res.Session, st, nil)
+}
+
+// PaceWait bounds how long a sender waits for slow recipients: past it the
+// sender reads on, and a recipient that stays over its bound is closed by
+// its own session's slow-client timeout.
+const PaceWait = 5 * time.Second
+
+// Pay waits until every recipient in ow.Behind is back under its bound,
+// for at most PaceWait or until ctx ends.
+func Pay(ctx context.Context, ow Owed) {
+	if len(ow.Behind) == 0 {
+		return
+	}
+	t := time.NewTimer(PaceWait)
+	defer t.Stop()
+	for _, ch := range ow.Behind {
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // DeliverTracked sends a stanza straight to one bound session and reports,
@@ -318,11 +393,19 @@ func (r *Router) DeliverTracked(full jid.JID, st *stanza.Stanza, done func(deliv
 	return true
 }
 
-// deliver queues a stanza for a session and reports whether it took it.
-func (r *Router) deliver(s Session, st *stanza.Stanza) bool {
+// deliver queues a stanza for a session and reports whether it took it;
+// a session it pushed over its queue bound is owed a wait by the sender.
+func (r *Router) deliver(s Session, st *stanza.Stanza, ow *Owed) bool {
 	if err := s.Send(st.Bytes()); err != nil {
 		r.log.Debug("delivery failed", "to", s.JID().String(), "err", err)
 		return false
+	}
+	if ow != nil {
+		if p, ok := s.(Paced); ok {
+			if ch := p.Behind(); ch != nil {
+				ow.Behind = append(ow.Behind, ch)
+			}
+		}
 	}
 	return true
 }

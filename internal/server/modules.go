@@ -31,7 +31,8 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	pres := presence.New(r, rosters, log.With("component", "presence"))
 	pres.MaxDirected = cfg.Quotas.DirectedPresence
-	off := offline.New(offline.Options{Store: st, Limit: cfg.Limits.OfflineMax, Log: log.With("component", "offline")})
+	off := offline.New(offline.Options{Store: st, Limit: cfg.Limits.OfflineMax,
+		BatchBytes: cfg.Limits.MaxQueue / 4, Log: log.With("component", "offline")})
 	s.offline = off
 	pres.OnInitialPresence = off.OnInitialPresence
 	r.SetPresence(pres)

@@ -93,6 +93,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Keepalive:     cfg.Limits.Keepalive.Duration,
 		AuthTimeout:   cfg.Limits.AuthTimeout.Duration,
 		ResumeTimeout: cfg.Limits.ResumeTimeout.Duration,
+		MaxQueue:      cfg.Limits.MaxQueue,
+		SlowTimeout:   cfg.Limits.SlowTimeout.Duration,
 		MaxConnsPerIP: cfg.Limits.MaxConnectionsPerIP,
 		StanzaRate:    cfg.Limits.StanzaRate,
 		StanzaBurst:   cfg.Limits.StanzaBurst,

@@ -52,7 +52,7 @@ type Roster interface {
 
 // Router is what queries need of the router; *router.Router has it.
 type Router interface {
-	DeliverTo(full jid.JID, st *stanza.Stanza) bool
+	DeliverPaced(ctx context.Context, full jid.JID, st *stanza.Stanza) bool
 }
 
 // Module archives messages and answers queries.

@@ -28,7 +28,9 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 	if err := m.store.SyncArchive(ctx); err != nil {
 		return nil, fmt.Errorf("mam: %w", err)
 	}
-	deliver := func(st *stanza.Stanza) bool { return m.router.DeliverTo(iq.From, st) }
+	// Paced: a page of large messages is built within the requester's
+	// queue bound instead of overflowing it (issue 10 item 3).
+	deliver := func(st *stanza.Stanza) bool { return m.router.DeliverPaced(ctx, iq.From, st) }
 	return Serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
 }
 
