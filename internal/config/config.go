@@ -47,6 +47,7 @@ type Config struct {
 	Register Register `toml:"register"`
 	Archive  Archive  `toml:"archive"`
 	Quotas   Quotas   `toml:"quotas"`
+	MUC      MUC      `toml:"muc"`
 }
 
 // Listen holds listener addresses as host:port, or Off.
@@ -145,6 +146,7 @@ func Default() Config {
 			HTTP:   ":5280",
 		},
 		Archive: Archive{Default: "always"},
+		MUC:     MUC{Create: MUCCreateLocal},
 		Limits: Limits{
 			MaxStanza:                 256 << 10,
 			MaxDepth:                  32,

@@ -70,6 +70,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateListen()...)
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.Quotas.validate()...)
+	errs = append(errs, c.MUC.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -51,8 +51,8 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// persistent rooms archive their messages (XEP-0313 §5) under the
 	// room's JID.
 	if mucJID, err := jid.Parse("conference." + domain.String()); err == nil {
-		chat := muc.New(mucJID, r, muc.Options{Rooms: st, Archive: st, CanCreate: r.IsLocal,
-			Log: log.With("component", "muc")})
+		chat := muc.New(mucJID, r, muc.Options{Rooms: st, Archive: st, Create: cfg.MUC.Create,
+			Admins: mucAdmins(cfg.MUC.Admins), Log: log.With("component", "muc")})
 		r.HandleDomain(mucJID.String(), chat.Handle)
 		discoItems.AddItem(mucJID, "Chatrooms")
 	}
@@ -94,4 +94,15 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 		return nil
 	}
 	return reg
+}
+
+// mucAdmins parses [muc] admins, which Validate checked.
+func mucAdmins(admins []string) []jid.JID {
+	out := make([]jid.JID, 0, len(admins))
+	for _, a := range admins {
+		if j, err := jid.Parse(a); err == nil {
+			out = append(out, j.Bare())
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/internal/jid"
@@ -43,16 +44,65 @@ type Router interface {
 	// Send routes a stanza by its 'to'; the router delivers to local
 	// sessions with inbound processing (blocking, carbons, ...).
 	Send(ctx context.Context, st *stanza.Stanza)
+	// IsLocal says whether a JID is of the server's own domain.
+	IsLocal(j jid.JID) bool
+}
+
+// Who may create rooms (Options.Create).
+const (
+	CreateLocal  = "local"
+	CreateAnyone = "anyone"
+	CreateAdmins = "admins"
+)
+
+// createPolicy is Options.Create with its admins, swapped whole by
+// SetCreatePolicy.
+type createPolicy struct {
+	mode   string
+	admins map[jid.JID]bool
+}
+
+func newCreatePolicy(mode string, admins []jid.JID) *createPolicy {
+	p := &createPolicy{mode: mode, admins: make(map[jid.JID]bool, len(admins))}
+	if p.mode == "" {
+		p.mode = CreateLocal
+	}
+	for _, a := range admins {
+		p.admins[a.Bare()] = true
+	}
+	return p
+}
+
+// mayCreate applies the policy to the real JID of a would-be creator.
+func (s *Service) mayCreate(user jid.JID) bool {
+	p := s.policy.Load()
+	switch p.mode {
+	case CreateAnyone:
+		return true
+	case CreateAdmins:
+		return p.admins[user.Bare()]
+	}
+	return s.router.IsLocal(user)
+}
+
+// SetCreatePolicy changes who may create rooms (a configuration reload);
+// rooms that exist stay. An unknown mode is CreateLocal.
+func (s *Service) SetCreatePolicy(mode string, admins []jid.JID) {
+	s.policy.Store(newCreatePolicy(mode, admins))
 }
 
 // Options configure the service. The zero value works: rooms in memory
-// only, anyone may create rooms, 50 messages of history.
+// only, local users may create rooms, 50 messages of history.
 type Options struct {
 	// Rooms keeps persistent rooms; nil keeps nothing across restarts.
 	Rooms store.Rooms
-	// CanCreate says who may create a room by joining it (XEP-0045
-	// §10.1.1); nil allows everyone. Others get <not-allowed/>.
-	CanCreate func(user jid.JID) bool
+	// Create says who may create a room by joining it (XEP-0045
+	// §10.1.1): CreateLocal (the default: accounts of the router's
+	// domain), CreateAnyone, or CreateAdmins (only Admins). Others get
+	// <not-allowed/>. SetCreatePolicy changes it on a running service.
+	Create string
+	// Admins are the bare JIDs that may create rooms under CreateAdmins.
+	Admins []jid.JID
 	// HistorySize is how many groupchat messages a room keeps for history
 	// on join (default 50; negative keeps none).
 	HistorySize int
@@ -78,6 +128,8 @@ type Service struct {
 	router Router
 	opts   Options
 
+	policy atomic.Pointer[createPolicy] // who may create rooms
+
 	mu    sync.Mutex // guards rooms
 	rooms map[jid.JID]*room
 }
@@ -98,7 +150,9 @@ func New(service jid.JID, r Router, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{jid: service, router: r, opts: opts, rooms: make(map[jid.JID]*room)}
+	s := &Service{jid: service, router: r, opts: opts, rooms: make(map[jid.JID]*room)}
+	s.SetCreatePolicy(opts.Create, opts.Admins)
+	return s
 }
 
 // JID is the service's domain JID.

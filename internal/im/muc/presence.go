@@ -154,7 +154,7 @@ func (s *Service) handlePresence(ctx context.Context, st *stanza.Stanza) {
 		rm, err := s.lookup(ctx, bare)
 		created := false
 		if errors.Is(err, errNoRoom) {
-			if s.opts.CanCreate != nil && !s.opts.CanCreate(st.From) {
+			if !s.mayCreate(st.From) {
 				s.bounce(ctx, st, stanza.ErrNotAllowed.WithText("you may not create rooms here"))
 				return
 			}

@@ -1,0 +1,37 @@
+package muc
+
+import (
+	"testing"
+
+	"parley/internal/jid"
+)
+
+// TestCreatePolicy: who may create rooms under each [muc] create mode
+// (XEP-0045 §10.1.1 leaves it to the service), and a reload.
+func TestCreatePolicy(t *testing.T) {
+	h := newHarness(t)
+	local, remote, admin := jid.MustParse("wiz@example.com/x"), jid.MustParse("wiz@elsewhere.org/x"), jid.MustParse("root@example.com/y")
+	admins := []jid.JID{jid.MustParse("root@example.com")}
+	for i, tc := range []struct {
+		mode                string
+		local, remote, root bool
+	}{
+		{"", true, false, true},
+		{CreateLocal, true, false, true},
+		{CreateAnyone, true, true, true},
+		{CreateAdmins, false, false, true},
+	} {
+		h.svc.SetCreatePolicy(tc.mode, admins)
+		if got := [3]bool{h.svc.mayCreate(local), h.svc.mayCreate(remote), h.svc.mayCreate(admin)}; got != [3]bool{tc.local, tc.remote, tc.root} {
+			t.Errorf("%d %q: local, remote, admin may create: %v", i, tc.mode, got)
+		}
+	}
+	// A refused join gets not-allowed and leaves no room behind.
+	h.svc.SetCreatePolicy(CreateAdmins, admins)
+	if c := errorOf(last(h.join(crone, "coven", "firstwitch"), "presence")); c != "not-allowed" {
+		t.Fatalf("refused creation: %q", c)
+	}
+	if len(h.svc.liveRooms()) != 0 {
+		t.Fatal("a refused creation left a room")
+	}
+}
