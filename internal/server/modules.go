@@ -29,13 +29,13 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	rosters := roster.New(st, r, roster.Limits{})
 	r.HandleIQ(roster.NS, rosters.HandleIQ)
 
-	pres := presence.New(r, rosters, log.With("component", "presence"))
-	pres.MaxDirected = cfg.Quotas.DirectedPresence
+	pres := presence.New(presence.Options{Roster: rosters, MaxDirected: cfg.Quotas.DirectedPresence,
+		Log: log.With("component", "presence")})
 	off := offline.New(offline.Options{Store: st, Limit: cfg.Limits.OfflineMax,
 		BatchBytes: cfg.Limits.MaxQueue / 4, Log: log.With("component", "offline")})
 	s.offline = off
 	pres.OnInitialPresence = off.OnInitialPresence
-	r.SetPresence(pres)
+	pres.Register(r)
 	off.Register(r)
 
 	blocks := blocking.New(r, st, st)

@@ -60,7 +60,7 @@ func newHarnessOn(t testing.TB, st *sqlite.Store, configure ...func(*Options)) *
 	r := router.New(jid.MustParse("example.com"), nil, log)
 	rosters := roster.New(st, r, roster.Limits{})
 	r.HandleIQ(roster.NS, rosters.HandleIQ)
-	r.SetPresence(presence.New(r, rosters, log))
+	presence.New(presence.Options{Roster: rosters, Log: log}).Register(r)
 	opts := Options{Rooms: st, Log: log}
 	for _, c := range configure {
 		c(&opts)

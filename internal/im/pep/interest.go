@@ -99,9 +99,14 @@ func (m *Module) Available(ctx context.Context, st *stanza.Stanza, initial bool)
 	}
 }
 
-// Unavailable is the presence hook for a session that stopped being
-// available.
-func (m *Module) Unavailable(full jid.JID) {
+// Unavailable is the presence hook for a session that sent unavailable
+// presence: it wants no notifications until it is available again.
+func (m *Module) Unavailable(full jid.JID) { m.forget(full) }
+
+// forget drops what the service knows of a session's interests; a
+// session that ended (Router.OnSessionEnded) is forgotten at once. A
+// discovery it waits for skips it when its turn comes.
+func (m *Module) forget(full jid.JID) {
 	m.interests.mu.Lock()
 	delete(m.interests.sessions, full)
 	m.interests.mu.Unlock()

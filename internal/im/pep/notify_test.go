@@ -55,9 +55,9 @@ func newEnv(t *testing.T) *env {
 	m := New(Options{Store: st, Roster: rm, Log: log})
 	m.Register(r)
 	t.Cleanup(m.Close)
-	pres := presence.New(r, rm, log)
+	pres := presence.New(presence.Options{Roster: rm, Log: log})
 	pres.OnAvailable, pres.OnUnavailable = m.Available, m.Unavailable
-	r.SetPresence(pres)
+	pres.Register(r)
 	return &env{r: r, m: m}
 }
 
@@ -401,4 +401,34 @@ func (e *env) owed(account string) int {
 	e.m.interests.mu.Lock()
 	defer e.m.interests.mu.Unlock()
 	return e.m.interests.owed[account]
+}
+
+// TestSessionEndedForgetsInterests: a session's caps interests are
+// dropped when it ends, closed or replaced on the same resource (router
+// SessionEnded), not left for later.
+func TestSessionEndedForgetsInterests(t *testing.T) {
+	for i, replaced := range []bool{false, true} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			e := newEnv(t)
+			a := e.bind(t, "alice@example.com/one")
+			e.send(t, a, `<presence xmlns='jabber:client'/>`) // no caps: known at once
+			if e.interested() != 1 {
+				t.Fatalf("%d sessions with interests", e.interested())
+			}
+			if replaced {
+				e.bind(t, "alice@example.com/one")
+			} else {
+				e.r.Unbind(context.Background(), a)
+			}
+			if n := e.interested(); n != 0 {
+				t.Errorf("interests of %d sessions kept after the end", n)
+			}
+		})
+	}
+}
+
+func (e *env) interested() int {
+	e.m.interests.mu.Lock()
+	defer e.m.interests.mu.Unlock()
+	return len(e.m.interests.sessions)
 }

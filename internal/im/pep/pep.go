@@ -190,6 +190,7 @@ func New(o Options) *Module {
 // the service then uses to reach sessions.
 func (m *Module) Register(r *router.Router) {
 	m.router = r
+	r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.forget(e.JID) })
 	r.HandleIQ(NS, m.HandleIQ)
 	r.HandleIQ(NSOwner, m.HandleOwnerIQ)
 }

@@ -21,11 +21,7 @@ func (h *Handler) broadcast(ctx context.Context, st *stanza.Stanza) {
 		if h.OnUnavailable != nil {
 			h.OnUnavailable(full)
 		}
-		s := h.take(full)
-		var directed map[jid.JID]struct{}
-		if s != nil {
-			directed = s.directed
-		}
+		directed := h.take(full)
 		if !prev.Available && len(directed) == 0 {
 			return // never announced: nobody to tell
 		}
@@ -38,7 +34,6 @@ func (h *Handler) broadcast(ctx context.Context, st *stanza.Stanza) {
 	// Record availability first, so that probes answered and messages
 	// routed from here on see the session as available.
 	h.router.SetAvailability(full, true, prio, st.Bytes())
-	h.state(full, func(s *sessionState) { s.last = st })
 	subscribers, publishers, err := h.roster.Audience(ctx, full.Bare())
 	if err != nil {
 		h.log.Error("presence: roster unavailable", "jid", full.Bare().String(), "err", err)
@@ -85,7 +80,7 @@ func (h *Handler) initial(ctx context.Context, full jid.JID, prio int8, publishe
 		if other == full || !r.Available {
 			continue
 		}
-		if last := h.last(other); last != nil {
+		if last := lastOf(r); last != nil {
 			h.router.DeliverTo(full, addressed(last, full))
 		}
 	}
@@ -167,23 +162,25 @@ func (h *Handler) directed(ctx context.Context, st *stanza.Stanza) {
 	if max <= 0 {
 		max = DefaultMaxDirected
 	}
-	if st.Type == "unavailable" {
-		h.state(full, func(s *sessionState) { delete(s.directed, st.To) })
-	} else if st.To.Bare() != full.Bare() {
-		h.state(full, func(s *sessionState) {
-			if _, ok := s.directed[st.To]; ok {
-				return
-			}
-			if len(s.directed) >= max {
-				refused = true
-				return
-			}
-			if s.directed == nil {
-				s.directed = make(map[jid.JID]struct{})
-			}
-			s.directed[st.To] = struct{}{}
-		})
+	h.mu.Lock()
+	d := h.sent[full]
+	switch _, known := d[st.To]; {
+	case st.Type == "unavailable":
+		delete(d, st.To)
+		if len(d) == 0 {
+			delete(h.sent, full)
+		}
+	case st.To.Bare() == full.Bare() || known:
+	case len(d) >= max:
+		refused = true
+	default:
+		if d == nil {
+			d = make(map[jid.JID]struct{})
+			h.sent[full] = d
+		}
+		d[st.To] = struct{}{}
 	}
+	h.mu.Unlock()
 	if refused {
 		// Sending it unremembered would leave the entity believing the
 		// session available after it ends (§4.6.3); a limit is local
@@ -200,10 +197,15 @@ func (h *Handler) directed(ctx context.Context, st *stanza.Stanza) {
 func (h *Handler) Directed(full jid.JID) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if s := h.sessions[full]; s != nil {
-		return len(s.directed)
-	}
-	return 0
+	return len(h.sent[full])
+}
+
+// Sessions is how many sessions the handler keeps state for: those with
+// directed presence outstanding.
+func (h *Handler) Sessions() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.sent)
 }
 
 // answerProbe answers a probe of a local user (RFC 6121 §4.3.2).
@@ -227,10 +229,7 @@ func (h *Handler) answerProbe(ctx context.Context, user, prober jid.JID) {
 	}
 	answered := false
 	for _, r := range h.router.Resources(user) {
-		if !r.Available {
-			continue
-		}
-		if last := h.last(r.Session.JID()); last != nil {
+		if last := lastOf(r); last != nil {
 			h.router.Send(ctx, addressed(last, prober))
 			answered = true
 		}

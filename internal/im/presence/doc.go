@@ -8,4 +8,9 @@
 // local contact's side runs Inbound exactly as a remote server's stanza
 // would. Roster state lives in the roster module, whose Modify makes each
 // transition atomic and pushes it to interested resources.
+//
+// A session's availability and last presence are kept once, in the
+// router's table, where routing reads them; the handler keeps only the
+// entities a session sent directed presence to, and drops them when the
+// router tells that the session ended (closed or replaced).
 package presence

@@ -11,6 +11,7 @@ import (
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
+	"parley/internal/xmlstream"
 )
 
 // Router is what presence needs of the router; *router.Router has it.
@@ -23,7 +24,23 @@ type Router interface {
 	IsLocal(j jid.JID) bool
 }
 
+// Options are the handler's dependencies and limits.
+type Options struct {
+	// Roster is the roster module: subscription state and audiences.
+	Roster *roster.Module
+	// MaxDirected is how many entities one session may have sent
+	// directed available presence to at once (RFC 6121 §4.6); 0 means
+	// DefaultMaxDirected.
+	MaxDirected int
+	Log         *slog.Logger // nil: slog.Default()
+}
+
 // Handler is the router.PresenceHandler.
+//
+// A session's availability, priority and last available presence live in
+// the router's table (Router.SetAvailability, Resource.Presence), where
+// routing reads them; the handler keeps only what the table does not:
+// the entities a session sent directed presence to.
 type Handler struct {
 	router Router
 	roster *roster.Module
@@ -37,27 +54,18 @@ type Handler struct {
 	// whether the session was unavailable before. PEP reads entity
 	// capabilities (XEP-0115) here.
 	OnAvailable func(ctx context.Context, st *stanza.Stanza, initial bool)
-	// OnUnavailable, if set, is called when a session stops being
-	// available: unavailable presence, or the session's end.
+	// OnUnavailable, if set, is called when a session that stays
+	// connected sends unavailable presence. A session's end is told by
+	// the router (Router.OnSessionEnded).
 	OnUnavailable func(full jid.JID)
-	// MaxDirected is how many entities one session may have sent directed
-	// available presence to at once (RFC 6121 §4.6); 0 means
-	// DefaultMaxDirected. Set before use.
+	// MaxDirected is Options.MaxDirected. Set before use.
 	MaxDirected int
 
-	mu       sync.Mutex                // guards sessions
-	sessions map[jid.JID]*sessionState // by full JID
-}
-
-// sessionState is what presence remembers of one session beyond the
-// router's table.
-type sessionState struct {
-	// last is the session's last broadcast available presence, from
-	// stamped, to answer probes and tell new subscribers (§4.3.2, §3.1.5).
-	last *stanza.Stanza
-	// directed holds the entities that got directed available presence
-	// and must get unavailable presence when the session goes (§4.6.3).
-	directed map[jid.JID]struct{}
+	mu sync.Mutex // guards sent
+	// sent holds, by session (full JID), the entities that got directed
+	// available presence from it and must get unavailable presence when
+	// it goes (§4.6.3).
+	sent map[jid.JID]map[jid.JID]struct{}
 }
 
 var _ router.PresenceHandler = (*Handler)(nil)
@@ -69,13 +77,21 @@ var _ router.PresenceHandler = (*Handler)(nil)
 // forgotten (docs/SECURITY.md).
 const DefaultMaxDirected = 1000
 
-// New returns a presence handler. Install it with r.SetPresence(h).
-// A nil log discards nothing: it uses slog.Default.
-func New(r Router, rm *roster.Module, log *slog.Logger) *Handler {
+// New returns a presence handler; install it with Register.
+func New(o Options) *Handler {
+	log := o.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{router: r, roster: rm, log: log, sessions: make(map[jid.JID]*sessionState)}
+	return &Handler{roster: o.Roster, log: log, MaxDirected: o.MaxDirected, sent: make(map[jid.JID]map[jid.JID]struct{})}
+}
+
+// Register makes h the router's presence handler and subscribes it to
+// session ends, where it speaks for a session that went away.
+func (h *Handler) Register(r *router.Router) {
+	h.router = r
+	r.SetPresence(h)
+	r.OnSessionEnded(h.sessionEnded)
 }
 
 // Outbound handles presence from a local session; st.From is its full JID.
@@ -121,22 +137,21 @@ func (h *Handler) Inbound(ctx context.Context, st *stanza.Stanza) {
 	}
 }
 
-// Ended broadcasts unavailable presence for a session that closed without
-// sending it (RFC 6121 §4.5.2: the server generates it on the user's
-// behalf), and drops what presence remembered of it.
-func (h *Handler) Ended(ctx context.Context, res router.Resource) {
-	full := res.Session.JID()
-	if h.OnUnavailable != nil {
-		h.OnUnavailable(full)
-	}
-	s := h.take(full)
-	var directed map[jid.JID]struct{}
-	if s != nil {
-		directed = s.directed
-	}
-	if res.Available || len(directed) > 0 {
+// Ended is the router's call when a session is unbound; the handler acts
+// on the SessionEnded event that follows it (and that alone tells of a
+// session replaced by another), so this does nothing.
+func (h *Handler) Ended(context.Context, router.Resource) {}
+
+// sessionEnded broadcasts unavailable presence for a session that ended
+// without sending it, closed or replaced (RFC 6121 §4.5.2: the server
+// generates it on the user's behalf), and drops what the handler kept of
+// it.
+func (h *Handler) sessionEnded(ctx context.Context, e router.SessionEnded) {
+	full := e.JID
+	directed := h.take(full)
+	if e.Last.Available || len(directed) > 0 {
 		un := stanza.New(stanza.Presence, full, jid.JID{}, "unavailable", "")
-		h.broadcastUnavailable(ctx, un, res.Available, directed)
+		h.broadcastUnavailable(ctx, un, e.Last.Available, directed)
 	}
 	if len(h.router.Resources(full.Bare())) == 0 {
 		h.roster.Forget(full.Bare())
@@ -192,33 +207,28 @@ func bareAddressed(st *stanza.Stanza) *stanza.Stanza {
 	return c
 }
 
-// state returns the session's record, creating it.
-func (h *Handler) state(full jid.JID, fn func(s *sessionState)) {
+// take removes and returns a session's directed presence entities.
+func (h *Handler) take(full jid.JID) map[jid.JID]struct{} {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := h.sessions[full]
-	if s == nil {
-		s = &sessionState{}
-		h.sessions[full] = s
-	}
-	fn(s)
+	d := h.sent[full]
+	delete(h.sent, full)
+	return d
 }
 
-// take removes and returns the session's record.
-func (h *Handler) take(full jid.JID) *sessionState {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.sessions[full]
-	delete(h.sessions, full)
-	return s
-}
-
-// last returns the session's last available presence, or nil.
-func (h *Handler) last(full jid.JID) *stanza.Stanza {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if s := h.sessions[full]; s != nil {
-		return s.last
+// lastOf is a session's last available presence, from the router's
+// table, or nil. It parses a copy: the table's bytes are shared.
+func lastOf(r router.Resource) *stanza.Stanza {
+	if !r.Available || r.Presence == nil {
+		return nil
 	}
-	return nil
+	el, err := xmlstream.ParseIn(append([]byte(nil), r.Presence...), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+	if err != nil {
+		return nil
+	}
+	st, err := stanza.Parse(el)
+	if err != nil || st.Kind != stanza.Presence {
+		return nil
+	}
+	return st
 }

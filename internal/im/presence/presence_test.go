@@ -33,11 +33,11 @@ func newEnv(t *testing.T) *env {
 	e.r = router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true}, log)
 	rm := roster.New(e.rosters, e.r, roster.Limits{})
 	e.r.HandleIQ(roster.NS, rm.HandleIQ)
-	e.h = New(e.r, rm, log)
+	e.h = New(Options{Roster: rm, Log: log})
 	e.h.OnInitialPresence = func(_ context.Context, full jid.JID, prio int8) {
 		e.initial = append(e.initial, full.String()+" "+strconv.Itoa(int(prio)))
 	}
-	e.r.SetPresence(e.h)
+	e.h.Register(e.r)
 	e.r.SetRemote(e.remote)
 	e.a1 = imtest.NewSession(t, "alice@example.com/one")
 	e.a2 = imtest.NewSession(t, "alice@example.com/two")
@@ -368,11 +368,8 @@ func TestUnavailable(t *testing.T) {
 			if got := presences(e.b1); len(got) != 0 {
 				t.Errorf("bob (no subscription, no directed presence) got %q", got)
 			}
-			e.h.mu.Lock()
-			_, kept := e.h.sessions[e.a1.JID()]
-			e.h.mu.Unlock()
-			if kept {
-				t.Error("alice/one still remembered after going unavailable")
+			if n := e.h.Directed(e.a1.JID()); n != 0 {
+				t.Errorf("alice/one's %d directed presences still remembered after going unavailable", n)
 			}
 		})
 	}
@@ -484,4 +481,38 @@ func condition(st *stanza.Stanza) string {
 		}
 	}
 	return ""
+}
+
+// TestSessionEndedDropsState: what the handler keeps of a session (the
+// entities it sent directed presence to) is gone once the session ends,
+// closed or replaced by another on the same resource (router
+// SessionEnded), and the end is announced to them in both cases.
+func TestSessionEndedDropsState(t *testing.T) {
+	for i, replaced := range []bool{false, true} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			e := newEnv(t)
+			e.send(t, e.a2, `<presence xmlns='jabber:client'/>`)
+			e.send(t, e.a1, `<presence xmlns='jabber:client'/>`)
+			e.send(t, e.a1, `<presence xmlns='jabber:client' to='room@muc.example.org/nick'/>`)
+			e.a2.Take()
+			if e.h.Directed(e.a1.JID()) != 1 || e.h.Sessions() != 1 {
+				t.Fatalf("directed presence not remembered: %d", e.h.Directed(e.a1.JID()))
+			}
+			e.remote.Take()
+			if replaced {
+				e.r.Bind(imtest.NewSession(t, e.a1.JID().String()))
+			} else {
+				e.r.Unbind(context.Background(), e.a1)
+			}
+			if n := e.h.Sessions(); n != 0 {
+				t.Errorf("state of %d sessions kept after the end", n)
+			}
+			if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, []string{"presence unavailable alice@example.com/one->room@muc.example.org/nick"}) {
+				t.Errorf("remote got %q", got)
+			}
+			if got := presences(e.a2); !slices.Contains(got, "presence unavailable alice@example.com/one->alice@example.com/two") {
+				t.Errorf("alice/two got %q", got)
+			}
+		})
+	}
 }

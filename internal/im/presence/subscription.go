@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/store"
 )
@@ -101,8 +102,8 @@ func (h *Handler) outboundSubscription(ctx context.Context, st *stanza.Stanza) {
 	if sendUnavailable {
 		// §3.2.2: the contact no longer sees the user: it learns that
 		// every resource is gone.
-		h.fromAvailable(ctx, user, contact, func(full jid.JID) *stanza.Stanza {
-			return stanza.New(stanza.Presence, full, contact, "unavailable", "")
+		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
+			return stanza.New(stanza.Presence, r.Session.JID(), contact, "unavailable", "")
 		})
 	}
 	if route {
@@ -110,8 +111,8 @@ func (h *Handler) outboundSubscription(ctx context.Context, st *stanza.Stanza) {
 	}
 	if sendPresence {
 		// §3.1.5: the new subscriber gets the user's current presence.
-		h.fromAvailable(ctx, user, contact, func(full jid.JID) *stanza.Stanza {
-			if last := h.last(full); last != nil {
+		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
+			if last := lastOf(r); last != nil {
 				return addressed(last, contact)
 			}
 			return nil
@@ -205,15 +206,15 @@ func (h *Handler) inboundSubscription(ctx context.Context, st *stanza.Stanza) {
 	if st.Type == "unsubscribe" && deliver {
 		// §3.3.3: the contact no longer receives the user's presence and
 		// is told that the user's resources are gone.
-		h.fromAvailable(ctx, user, contact, func(full jid.JID) *stanza.Stanza {
-			return stanza.New(stanza.Presence, full, contact, "unavailable", "")
+		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
+			return stanza.New(stanza.Presence, r.Session.JID(), contact, "unavailable", "")
 		})
 	}
 	if approve {
 		h.router.Send(ctx, stanza.New(stanza.Presence, user, contact, "subscribed", ""))
 		// The (re)new(ed) subscriber needs the current presence (§3.1.5).
-		h.fromAvailable(ctx, user, contact, func(full jid.JID) *stanza.Stanza {
-			if last := h.last(full); last != nil {
+		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
+			if last := lastOf(r); last != nil {
 				return addressed(last, contact)
 			}
 			return nil
@@ -223,7 +224,7 @@ func (h *Handler) inboundSubscription(ctx context.Context, st *stanza.Stanza) {
 
 // fromAvailable routes one stanza per available resource of user to
 // contact, built by mk (nil skips).
-func (h *Handler) fromAvailable(ctx context.Context, user, contact jid.JID, mk func(full jid.JID) *stanza.Stanza) {
+func (h *Handler) fromAvailable(ctx context.Context, user, contact jid.JID, mk func(r router.Resource) *stanza.Stanza) {
 	if user == contact {
 		return // own resources already know each other's presence
 	}
@@ -231,7 +232,7 @@ func (h *Handler) fromAvailable(ctx context.Context, user, contact jid.JID, mk f
 		if !r.Available {
 			continue
 		}
-		if st := mk(r.Session.JID()); st != nil {
+		if st := mk(r); st != nil {
 			h.router.Send(ctx, st)
 		}
 	}
