@@ -13,8 +13,16 @@ type MUC struct {
 	// or "admins" (only the JIDs in Admins). A refused creation gets
 	// <not-allowed/>.
 	Create string `toml:"create"`
-	// Admins are bare JIDs that may create rooms when Create is "admins".
+	// Admins are bare JIDs that may create rooms when Create is "admins";
+	// the room limits below do not apply to them.
 	Admins []string `toml:"admins"`
+	// MaxRoomsPerUser is how many rooms one user may have created that
+	// exist at once (0: the default, 100); a creation beyond it gets
+	// not-allowed. MaxPersistentRoomsPerUser is how many of them may be
+	// persistent (0: the default, 20); making one more persistent gets
+	// policy-violation.
+	MaxRoomsPerUser           int `toml:"max_rooms_per_user"`
+	MaxPersistentRoomsPerUser int `toml:"max_persistent_rooms_per_user"`
 }
 
 // Values of MUC.Create.
@@ -35,6 +43,12 @@ func (m *MUC) validate() []error {
 		if j, err := jid.Parse(a); err != nil || !j.IsBare() || j.Local() == "" {
 			errs = append(errs, &KeyError{Key: "muc.admins", Msg: fmt.Sprintf("%q is not a bare JID (user@domain)", a)})
 		}
+	}
+	if m.MaxRoomsPerUser < 0 {
+		errs = append(errs, &KeyError{Key: "muc.max_rooms_per_user", Msg: fmt.Sprintf("%d is negative (0 means the default)", m.MaxRoomsPerUser)})
+	}
+	if m.MaxPersistentRoomsPerUser < 0 {
+		errs = append(errs, &KeyError{Key: "muc.max_persistent_rooms_per_user", Msg: fmt.Sprintf("%d is negative (0 means the default)", m.MaxPersistentRoomsPerUser)})
 	}
 	if m.Create == MUCCreateAdmins && len(m.Admins) == 0 {
 		errs = append(errs, &KeyError{Key: "muc.admins", Msg: `create = "admins" needs at least one admin`})

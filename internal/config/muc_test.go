@@ -18,6 +18,9 @@ func TestValidateMUC(t *testing.T) {
 		4: {MUC{Create: "admins"}, `muc.admins: create = "admins" needs at least one admin`},
 		5: {MUC{Create: "admins", Admins: []string{"example.com"}}, `muc.admins: "example.com" is not a bare JID`},
 		6: {MUC{Create: "local", Admins: []string{"a@example.com/res"}}, `muc.admins: "a@example.com/res" is not a bare JID`},
+		7: {MUC{Create: "local", MaxRoomsPerUser: -1}, "muc.max_rooms_per_user: -1 is negative"},
+		8: {MUC{Create: "local", MaxPersistentRoomsPerUser: -2}, "muc.max_persistent_rooms_per_user: -2 is negative"},
+		9: {MUC{Create: "local", MaxRoomsPerUser: 5, MaxPersistentRoomsPerUser: 1}, ""},
 	} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			c := Default()

@@ -52,7 +52,8 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// room's JID.
 	if mucJID, err := jid.Parse("conference." + domain.String()); err == nil {
 		chat := muc.New(mucJID, r, muc.Options{Rooms: st, Archive: st, Create: cfg.MUC.Create,
-			Admins: mucAdmins(cfg.MUC.Admins), Log: log.With("component", "muc")})
+			Admins: mucAdmins(cfg.MUC.Admins), MaxRooms: cfg.MUC.MaxRoomsPerUser,
+			MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, Log: log.With("component", "muc")})
 		r.HandleDomain(mucJID.String(), chat.Handle)
 		discoItems.AddItem(mucJID, "Chatrooms")
 	}

@@ -44,6 +44,10 @@ type Config struct {
 	// voice requests of one user; 0 allows any rate. Not omitempty: an
 	// older record without it takes the default from DefaultConfig.
 	VoiceRequestInterval int `json:"voice_request_interval"`
+	// Creator is the bare JID of the user whose join created the room;
+	// empty for rooms an operator made. Rooms count against their
+	// creator's limits (quota.go); it is not part of the form.
+	Creator string `json:"creator,omitempty"`
 }
 
 // DefaultConfig is an instant room's configuration (§10.1.2): public,

@@ -35,3 +35,26 @@ func TestCreatePolicy(t *testing.T) {
 		t.Fatal("a refused creation left a room")
 	}
 }
+
+// TestRoomLimitsAfterRestart: the per-user limits count the persistent
+// rooms in the store, which a restarted service has not loaded.
+func TestRoomLimitsAfterRestart(t *testing.T) {
+	limits := func(o *Options) { o.MaxRooms, o.MaxPersistentRooms = 2, 1 }
+	h := newHarness(t, limits)
+	h.create(crone, "coven", "firstwitch")
+	h.configure(crone, "coven", "persistentroom=1")
+
+	h2 := newHarnessOn(t, h.st, limits)
+	h2.create(crone, "heath", "firstwitch")
+	got := h2.recv(crone, "<iq type='set' id='cfg' to='heath@"+service+"'><query xmlns='"+NSOwner+"'>"+form("persistentroom=1")+"</query></iq>")
+	if c := errorOf(find(got, isIQ("cfg"))); c != "policy-violation" {
+		t.Fatalf("second persistent room after a restart: %q", c)
+	}
+	if c := errorOf(last(h2.join(crone, "cave", "firstwitch"), "presence")); c != "not-allowed" {
+		t.Fatalf("third room after a restart: %q", c)
+	}
+	// Another user is not affected.
+	if !hasCodes(last(h2.join(wiz, "cave", "wizard"), "presence"), codeCreated) {
+		t.Fatal("another user's room refused")
+	}
+}

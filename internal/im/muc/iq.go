@@ -3,9 +3,11 @@ package muc
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"parley/internal/im/mam"
 	"parley/internal/jid"
+	"parley/internal/rsm"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -32,7 +34,12 @@ func (s *Service) handleService(ctx context.Context, st *stanza.Stanza) {
 		}
 		s.router.Send(ctx, stanza.Result(st, res))
 	case q.Space == NSDiscoItems && q.Name == "query" && st.Type == "get" && q.Get("node") == "":
-		s.router.Send(ctx, stanza.Result(st, s.publicRooms(ctx)))
+		res, err := s.publicRooms(ctx, q.Child("set", rsm.NS))
+		if err != nil {
+			s.bounce(ctx, st, stanzaError(err))
+			return
+		}
+		s.router.Send(ctx, stanza.Result(st, res))
 	case q.Space == NSPing && st.Type == "get":
 		s.router.Send(ctx, stanza.Result(st, nil))
 	default:
@@ -40,8 +47,22 @@ func (s *Service) handleService(ctx context.Context, st *stanza.Stanza) {
 	}
 }
 
-// publicRooms lists the public rooms, live and stored (§6.3).
-func (s *Service) publicRooms(ctx context.Context) *xmlstream.Element {
+// Paging of the room list (XEP-0059): a page holds at most maxRoomPage
+// rooms, roomPage when the requester names no size; without a <set/> the
+// first page is sent, with a <set/> saying how many there are, so that a
+// service with thousands of rooms never answers with all of them.
+const (
+	roomPage    = 100
+	maxRoomPage = 500
+)
+
+// publicRooms lists one page of the public rooms, live and stored, in
+// the order of their JIDs (§6.3). set is the request's <set/>, or nil.
+func (s *Service) publicRooms(ctx context.Context, set *xmlstream.Element) (*xmlstream.Element, error) {
+	req, err := rsm.Parse(set, rsm.Limits{Max: maxRoomPage})
+	if err != nil {
+		return nil, err
+	}
 	type entry struct{ jid, name string }
 	seen := map[string]entry{}
 	hidden := map[string]bool{}
@@ -68,20 +89,27 @@ func (s *Service) publicRooms(ctx context.Context) *xmlstream.Element {
 			}
 		}
 	}
-	keys := make([]string, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k)
+	rooms := make([]entry, 0, len(seen))
+	for _, e := range seen {
+		rooms = append(rooms, e)
 	}
-	slices.Sort(keys)
+	slices.SortFunc(rooms, func(a, b entry) int { return strings.Compare(a.jid, b.jid) })
+	page, reply, err := rsm.Page(rooms, req, roomPage, func(e entry) string { return e.jid })
+	if err != nil {
+		return nil, err
+	}
 	res := xmlstream.New("query", NSDiscoItems)
-	for _, k := range keys {
-		it := xmlstream.New("item", NSDiscoItems, "jid", k)
-		if n := seen[k].name; n != "" {
-			it.Attr = append(it.Attr, xmlstream.Attr{Name: "name", Value: n})
+	for _, e := range page {
+		it := xmlstream.New("item", NSDiscoItems, "jid", e.jid)
+		if e.name != "" {
+			it.Attr = append(it.Attr, xmlstream.Attr{Name: "name", Value: e.name})
 		}
 		res.Add(it)
 	}
-	return res
+	if set != nil || len(page) < len(rooms) {
+		res.Add(reply.Element())
+	}
+	return res, nil
 }
 
 // handleIQ serves IQs to a room or an occupant.

@@ -101,8 +101,16 @@ type Options struct {
 	// domain), CreateAnyone, or CreateAdmins (only Admins). Others get
 	// <not-allowed/>. SetCreatePolicy changes it on a running service.
 	Create string
-	// Admins are the bare JIDs that may create rooms under CreateAdmins.
+	// Admins are the bare JIDs that may create rooms under CreateAdmins,
+	// and that no room limit applies to.
 	Admins []jid.JID
+	// MaxRooms is how many rooms one user may have created that exist
+	// at once (default DefaultMaxRooms); a creation beyond it gets
+	// <not-allowed/>. MaxPersistentRooms is how many of them may be
+	// persistent (default DefaultMaxPersistentRooms); making one more
+	// persistent gets <policy-violation/>. See quota.go.
+	MaxRooms           int
+	MaxPersistentRooms int
 	// HistorySize is how many groupchat messages a room keeps for history
 	// on join (default 50; negative keeps none).
 	HistorySize int
@@ -130,8 +138,11 @@ type Service struct {
 
 	policy atomic.Pointer[createPolicy] // who may create rooms
 
-	mu    sync.Mutex // guards rooms
+	mu    sync.Mutex // guards rooms and created
 	rooms map[jid.JID]*room
+	// created indexes stored rooms by their creator's bare JID; nil
+	// until first read from the store (quota.go).
+	created map[jid.JID]map[jid.JID]bool
 }
 
 // New returns the service for a component domain such as
@@ -140,6 +151,12 @@ type Service struct {
 func New(service jid.JID, r Router, opts Options) *Service {
 	if opts.HistorySize == 0 {
 		opts.HistorySize = 50
+	}
+	if opts.MaxRooms <= 0 {
+		opts.MaxRooms = DefaultMaxRooms
+	}
+	if opts.MaxPersistentRooms <= 0 {
+		opts.MaxPersistentRooms = DefaultMaxPersistentRooms
 	}
 	if opts.Name == "" {
 		opts.Name = "Chatrooms"
@@ -208,8 +225,10 @@ func (s *Service) lookup(ctx context.Context, bare jid.JID) (*room, error) {
 
 // create makes a new room owned by creator, locked until configured
 // (§10.1.1), unless one appeared meanwhile: then that one is returned
-// with created false.
-func (s *Service) create(ctx context.Context, bare jid.JID, creator jid.JID) (rm *room, created bool, err error) {
+// with created false. A room a user creates by joining (byUser) counts
+// against their limits (quota.go), and a creation beyond them returns
+// the *stanza.Error to answer; an operator's does not.
+func (s *Service) create(ctx context.Context, bare jid.JID, creator jid.JID, byUser bool) (rm *room, created bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rm := s.rooms[bare]; rm != nil {
@@ -225,7 +244,14 @@ func (s *Service) create(ctx context.Context, bare jid.JID, creator jid.JID) (rm
 			return nil, false, err
 		}
 	}
-	rm = newRoom(s, bare, DefaultConfig())
+	cfg := DefaultConfig()
+	if byUser {
+		if err := s.mayCreateAnother(ctx, creator); err != nil {
+			return nil, false, err
+		}
+		cfg.Creator = creator.Bare().String()
+	}
+	rm = newRoom(s, bare, cfg)
 	rm.locked = true
 	rm.affs[creator.Bare()] = Owner
 	s.rooms[bare] = rm

@@ -49,6 +49,9 @@ func (rm *room) owner(ctx context.Context, st *stanza.Stanza) {
 		return
 	}
 	cfg, err := rm.cfg.apply(x)
+	if err == nil && cfg.Persistent && (!rm.cfg.Persistent || rm.locked) {
+		err = rm.svc.mayPersist(ctx, rm)
+	}
 	if err != nil {
 		rm.fail(st, err)
 		return

@@ -83,6 +83,7 @@ func (rm *room) persistAll(ctx context.Context) {
 	for j, a := range rm.affs {
 		rm.persistAffiliation(ctx, j, a, "")
 	}
+	rm.noteStored(true)
 }
 
 func (rm *room) persistAffiliation(ctx context.Context, target jid.JID, a Affiliation, reason string) {
@@ -100,6 +101,7 @@ func (rm *room) unpersist(ctx context.Context) {
 	if rm.svc.opts.Rooms == nil {
 		return
 	}
+	rm.noteStored(false)
 	err := rm.svc.opts.Rooms.DeleteRoom(ctx, rm.jid.String())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		rm.svc.opts.Log.Error("muc: delete room", "room", rm.jid.String(), "err", err)
@@ -181,7 +183,7 @@ func (s *Service) CreateRoom(ctx context.Context, room, owner jid.JID, cfg Confi
 	if room.Local() == "" || !room.IsBare() || room.Domain() != s.jid.String() {
 		return fmt.Errorf("muc: %q is not a room of %s", room, s.jid)
 	}
-	rm, created, err := s.create(ctx, room, owner)
+	rm, created, err := s.create(ctx, room, owner, false)
 	if err != nil {
 		return err
 	}

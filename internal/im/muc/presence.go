@@ -158,7 +158,12 @@ func (s *Service) handlePresence(ctx context.Context, st *stanza.Stanza) {
 				s.bounce(ctx, st, stanza.ErrNotAllowed.WithText("you may not create rooms here"))
 				return
 			}
-			rm, created, err = s.create(ctx, bare, st.From)
+			rm, created, err = s.create(ctx, bare, st.From, true)
+		}
+		var refused *stanza.Error
+		if errors.As(err, &refused) {
+			s.bounce(ctx, st, refused)
+			return
 		}
 		if err != nil {
 			s.opts.Log.Error("muc: room lookup failed", "room", bare.String(), "err", err)

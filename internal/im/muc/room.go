@@ -103,6 +103,10 @@ type occupant struct {
 type room struct {
 	svc *Service
 	jid jid.JID
+	// creator is the bare JID of the user who made the room by joining
+	// it (zero for rooms an operator made), from cfg.Creator; fixed, so
+	// it may be read without mu.
+	creator jid.JID
 
 	mu          sync.Mutex // guards everything below
 	cfg         Config
@@ -136,9 +140,11 @@ const maxSpare = 4096
 func newRoom(s *Service, bare jid.JID, cfg Config) *room {
 	secret := make([]byte, 32)
 	rand.Read(secret)
+	creator, _ := jid.Parse(cfg.Creator)
 	return &room{
 		svc:       s,
 		jid:       bare,
+		creator:   creator,
 		cfg:       cfg,
 		secret:    secret,
 		affs:      make(map[jid.JID]Affiliation),
