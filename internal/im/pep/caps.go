@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"parley/internal/dataform"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -71,7 +72,7 @@ func verString(algo string, query *xmlstream.Element) (ver string, ok bool) {
 			ids = append(ids, c.Get("category")+"/"+c.Get("type")+"/"+c.Get("xml:lang")+"/"+c.Get("name"))
 		case c.Name == "feature" && c.Space == NSDiscoInfo:
 			features = append(features, c.Get("var"))
-		case c.Name == "x" && c.Space == NSData:
+		case c.Name == "x" && c.Space == dataform.NS:
 			f, valid, ignore := extendedForm(c)
 			if !valid {
 				return "", false
@@ -114,47 +115,34 @@ func verString(algo string, query *xmlstream.Element) (ver string, ok bool) {
 // extendedForm turns an XEP-0128 form into its FORM_TYPE followed by its
 // fields as §5.1 step 7 writes them, sorted by var. ignore is true for a
 // form without a hidden FORM_TYPE field (§5.4: ignore it, go on); valid is
-// false for a FORM_TYPE with differing values (ill-formed).
+// false for a FORM_TYPE with differing values, or a form that is not one
+// (ill-formed).
 func extendedForm(x *xmlstream.Element) (out []string, valid, ignore bool) {
-	typ, found := "", false
-	type field struct {
-		v      string
-		values []string
+	f, err := dataform.Parse(x, dataform.Limits{})
+	if err != nil {
+		return nil, false, false
 	}
-	var fields []field
-	for _, f := range x.Children {
-		if f.Name != "field" || f.Space != NSData {
-			continue
-		}
-		var values []string
-		for _, v := range f.Children {
-			if v.Name == "value" && v.Space == NSData {
-				values = append(values, v.Text)
-			}
-		}
-		if f.Get("var") == "FORM_TYPE" {
-			if f.Get("type") != "hidden" || len(values) == 0 {
-				return nil, true, true
-			}
-			for _, v := range values[1:] {
-				if v != values[0] {
-					return nil, false, false
-				}
-			}
-			typ, found = values[0], true
-			continue
-		}
-		slices.Sort(values)
-		fields = append(fields, field{f.Get("var"), values})
-	}
-	if !found {
+	ft := f.Field(dataform.FormType)
+	if ft == nil || ft.Type != dataform.Hidden || len(ft.Values) == 0 {
 		return nil, true, true
 	}
-	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.v, b.v) })
-	out = []string{typ}
-	for _, f := range fields {
-		s := f.v + "<"
-		for _, v := range f.values {
+	for _, v := range ft.Values[1:] {
+		if v != ft.Values[0] {
+			return nil, false, false
+		}
+	}
+	var fields []dataform.Field
+	for _, fd := range f.Fields {
+		if fd.Var != dataform.FormType {
+			fields = append(fields, fd)
+		}
+	}
+	slices.SortFunc(fields, func(a, b dataform.Field) int { return strings.Compare(a.Var, b.Var) })
+	out = []string{ft.Values[0]}
+	for _, fd := range fields {
+		values := slices.Sorted(slices.Values(fd.Values))
+		s := fd.Var + "<"
+		for _, v := range values {
 			s += v + "<"
 		}
 		out = append(out, s)

@@ -11,8 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/dataform"
 	"parley/internal/jid"
 	"parley/internal/router"
+	"parley/internal/rsm"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
@@ -26,11 +28,11 @@ const (
 	NSErrors         = NS + "#errors"
 	NSPublishOptions = NS + "#publish-options"
 	NSNodeConfig     = NS + "#node_config"
-	NSData           = "jabber:x:data"
+	NSData           = dataform.NS
 )
 
 // NSRSM is result set management (XEP-0059), for paged items replies.
-const NSRSM = "http://jabber.org/protocol/rsm"
+const NSRSM = rsm.NS
 
 // Limits bound what one account's service may hold and what one request
 // may cost (docs/SECURITY.md). Zero means the default.
@@ -564,7 +566,7 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstre
 			want[c.Get("id")] = true
 		}
 	}
-	rq, err := parseSet(set)
+	rq, err := rsm.Parse(set, rsm.Limits{Max: m.limits.NodeItems})
 	if err != nil {
 		return nil, err
 	}
@@ -607,7 +609,11 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstre
 		}
 	}
 	if set != nil || last-first < len(sel) {
-		res.Add(resultSet(sel, first, last))
+		rep := rsm.Reply{FirstIndex: -1, Count: len(sel)}
+		if first < last {
+			rep.First, rep.FirstIndex, rep.Last = sel[first].ID, first, sel[last-1].ID
+		}
+		res.Add(rep.Element())
 	}
 	return res, nil
 }
@@ -653,66 +659,65 @@ func (m *Module) notify(ctx context.Context, own jid.JID, n store.PEPNode, ev *x
 
 // configForm is a node's configuration as a data form (§8.2).
 func configForm(n store.PEPNode, typ string) *xmlstream.Element {
-	x := xmlstream.New("x", NSData, "type", typ)
-	field := func(v, t, val string) *xmlstream.Element {
-		return xmlstream.New("field", NSData, "var", v, "type", t).Add(xmlstream.NewText("value", NSData, val))
-	}
-	persist := "0"
-	if n.PersistItems {
-		persist = "1"
-	}
-	return x.Add(field("FORM_TYPE", "hidden", NSNodeConfig),
-		field("pubsub#access_model", "list-single", n.AccessModel),
-		field("pubsub#persist_items", "boolean", persist),
-		field("pubsub#max_items", "text-single", strconv.Itoa(n.MaxItems)))
+	return dataform.New(typ, NSNodeConfig,
+		dataform.NewField("pubsub#access_model", dataform.ListSingle, "", n.AccessModel),
+		dataform.NewField("pubsub#persist_items", dataform.Boolean, "", dataform.BoolValue(n.PersistItems)),
+		dataform.NewField("pubsub#max_items", dataform.TextSingle, "", strconv.Itoa(n.MaxItems))).Element()
 }
+
+// formLimits bound the node_config and publish-options forms read: a
+// few fields are meaningful, a client sends a dozen at most.
+var formLimits = dataform.Limits{Fields: 64, Values: 16, Bytes: 16 << 10}
 
 // applyForm changes n by a submitted node_config or publish-options form
 // (§7.1.5, §8.2.4). Fields the service has no setting for are accepted
 // when they ask for its behaviour (send_last_published_item, notify_*)
 // and otherwise ignored, as Prosody and ejabberd do.
 func applyForm(n *store.PEPNode, x *xmlstream.Element, formType string, maxItems int) error {
-	for _, f := range x.Children {
-		if f.Name != "field" || f.Space != NSData {
-			continue
+	f, err := dataform.Parse(x, formLimits)
+	if err != nil {
+		return err
+	}
+	if f.Has(dataform.FormType) {
+		if t := f.FormType(); t != formType && t != NSNodeConfig {
+			return stanza.ErrBadRequest.WithText("FORM_TYPE must be " + formType)
 		}
-		val := strings.TrimSpace(f.ChildText("value", NSData))
-		switch f.Get("var") {
-		case "FORM_TYPE":
-			if val != formType && val != NSNodeConfig {
-				return stanza.ErrBadRequest.WithText("FORM_TYPE must be " + formType)
-			}
-		case "pubsub#access_model":
-			switch val {
-			case store.AccessOpen, store.AccessPresence, store.AccessWhitelist:
-				n.AccessModel = val
-			default:
-				// The roster model (§4.5: contacts in the node's
-				// pubsub#roster_groups_allowed) is not served: no
-				// groups are kept per node, and no other model grants
-				// exactly what it would. Refused, never widened.
-				return errAccessModel.WithText("unsupported access model " + val)
-			}
-		case "pubsub#persist_items":
-			switch val {
-			case "1", "true":
-				n.PersistItems = true
-			case "0", "false":
-				n.PersistItems = false
-			default:
-				return stanza.ErrBadRequest.WithText("pubsub#persist_items must be a boolean")
-			}
-		case "pubsub#max_items":
-			if val == "max" {
-				n.MaxItems = maxItems
-				break
-			}
-			v, err := strconv.Atoi(val)
-			if err != nil || v < 1 {
-				return stanza.ErrBadRequest.WithText("pubsub#max_items must be a positive integer or max")
-			}
-			n.MaxItems = min(v, maxItems)
+	}
+	if f.Has("pubsub#access_model") {
+		val, err := f.Value("pubsub#access_model")
+		if err != nil {
+			return err
 		}
+		switch val = strings.TrimSpace(val); val {
+		case store.AccessOpen, store.AccessPresence, store.AccessWhitelist:
+			n.AccessModel = val
+		default:
+			// The roster model (§4.5: contacts in the node's
+			// pubsub#roster_groups_allowed) is not served: no groups
+			// are kept per node, and no other model grants exactly
+			// what it would. Refused, never widened.
+			return errAccessModel.WithText("unsupported access model " + val)
+		}
+	}
+	if f.Has("pubsub#persist_items") {
+		if n.PersistItems, err = f.Bool("pubsub#persist_items"); err != nil {
+			return err
+		}
+	}
+	if f.Has("pubsub#max_items") {
+		val, err := f.Value("pubsub#max_items")
+		if err != nil {
+			return err
+		}
+		if val = strings.TrimSpace(val); val == "max" {
+			n.MaxItems = maxItems
+			return nil
+		}
+		v, err := strconv.Atoi(val)
+		if err != nil || v < 1 {
+			return stanza.ErrBadRequest.WithText("pubsub#max_items must be a positive integer or max")
+		}
+		n.MaxItems = min(v, maxItems)
 	}
 	return nil
 }
