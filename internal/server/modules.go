@@ -50,13 +50,11 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// Multi-User Chat (XEP-0045) as the component conference.<domain>;
 	// persistent rooms archive their messages (XEP-0313 §5) under the
 	// room's JID.
-	if mucJID, err := jid.Parse("conference." + domain.String()); err == nil {
-		chat := muc.New(mucJID, r, muc.Options{Rooms: st, Archive: st, Create: cfg.MUC.Create,
-			Admins: mucAdmins(cfg.MUC.Admins), MaxRooms: cfg.MUC.MaxRoomsPerUser,
-			MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, Log: log.With("component", "muc")})
-		r.HandleDomain(mucJID.String(), chat.Handle)
-		discoItems.AddItem(mucJID, "Chatrooms")
-	}
+	chat := muc.New(muc.Options{Rooms: st, Archive: st, Create: cfg.MUC.Create,
+		Admins: mucAdmins(cfg.MUC.Admins), MaxRooms: cfg.MUC.MaxRoomsPerUser,
+		MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, Log: log.With("component", "muc")})
+	chat.Register(r)
+	discoItems.AddItem(chat.JID(), "Chatrooms")
 
 	// History (XEP-0313), then carbons (XEP-0280). Both observe messages;
 	// the archive commits before a message is delivered, so it is durable

@@ -129,7 +129,7 @@ func (rm *room) mayReadArchive(real jid.JID) bool {
 // archiveIQ serves urn:xmpp:mam:2 requests addressed to the room: queries
 // (results from the room's JID), the query form and #extended metadata.
 // The access check holds the room's lock; the query itself does not.
-func (s *Service) archiveIQ(ctx context.Context, rm *room, st *stanza.Stanza) {
+func (s *Module) archiveIQ(ctx context.Context, rm *room, st *stanza.Stanza) {
 	rm.mu.Lock()
 	var deny *stanza.Error
 	switch {

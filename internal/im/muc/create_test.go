@@ -1,9 +1,12 @@
 package muc
 
 import (
+	"strings"
 	"testing"
 
+	"parley/internal/im/imtest"
 	"parley/internal/jid"
+	"parley/internal/router"
 )
 
 // TestCreatePolicy: who may create rooms under each [muc] create mode
@@ -56,5 +59,26 @@ func TestRoomLimitsAfterRestart(t *testing.T) {
 	// Another user is not affected.
 	if !hasCodes(last(h2.join(wiz, "cave", "wizard"), "presence"), codeCreated) {
 		t.Fatal("another user's room refused")
+	}
+}
+
+// TestRegister: the module contract (New(Options), Register(router)): a
+// zero JID is conference.<the router's domain>, whose stanzas reach the
+// module.
+func TestRegister(t *testing.T) {
+	r := router.New(jid.MustParse("example.org"), nil, nil)
+	m := New(Options{})
+	m.Register(r)
+	if m.JID().String() != "conference.example.org" {
+		t.Fatalf("JID %s", m.JID())
+	}
+	s := imtest.NewSession(t, "wiz@example.org/x")
+	r.Bind(s)
+	st := imtest.Parse(t, "<iq type='get' id='d' to='conference.example.org'><query xmlns='"+NSDiscoInfo+"'/></iq>")
+	st.SetFrom(s.JID())
+	r.Route(t.Context(), st)
+	got := s.Take()
+	if len(got) != 1 || !strings.Contains(got.String(), "category='conference'") {
+		t.Fatalf("disco#info of the registered service: %s", got)
 	}
 }

@@ -8,8 +8,13 @@
 // room (XEP-0359), occupant ids (XEP-0421), message moderation (XEP-0425)
 // and self-ping (XEP-0410).
 //
+// The module follows the contract of docs/design/02_modules.md:
+// New(Options) builds it, Register(router) makes it the handler of its
+// domain (conference.<domain> unless Options.JID says otherwise).
+//
 // Layout, by concern:
-//   - muc.go: the service, its options, dispatch and room lookup;
+//   - muc.go: the module, its options, dispatch and room lookup;
+//   - quota.go: who may create rooms and how many (per-user limits);
 //   - room.go: room state, roles and affiliations, the outbox that sends
 //     after the room's lock is released;
 //   - presence.go: join, leave, nickname change (§7.2, §7.6, §7.14);

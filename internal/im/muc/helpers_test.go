@@ -37,7 +37,7 @@ func (s *fakeSession) take() []*xmlstream.Element {
 type harness struct {
 	t     testing.TB
 	r     *router.Router
-	svc   *Service
+	svc   *Module
 	st    *sqlite.Store
 	opts  Options
 	users map[string]*fakeSession
@@ -65,8 +65,9 @@ func newHarnessOn(t testing.TB, st *sqlite.Store, configure ...func(*Options)) *
 	for _, c := range configure {
 		c(&opts)
 	}
-	svc := New(jid.MustParse(service), r, opts)
-	r.HandleDomain(service, svc.Handle)
+	opts.JID = jid.MustParse(service)
+	svc := New(opts)
+	svc.Register(r)
 	return &harness{t: t, r: r, svc: svc, st: st, opts: opts, users: map[string]*fakeSession{}}
 }
 

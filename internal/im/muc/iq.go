@@ -14,7 +14,7 @@ import (
 
 // handleService answers stanzas to the service's own domain: disco#info
 // and disco#items (§6.1-§6.3).
-func (s *Service) handleService(ctx context.Context, st *stanza.Stanza) {
+func (s *Module) handleService(ctx context.Context, st *stanza.Stanza) {
 	if st.Kind != stanza.IQ {
 		if st.Kind == stanza.Message {
 			s.bounce(ctx, st, stanza.ErrServiceUnavailable)
@@ -58,7 +58,7 @@ const (
 
 // publicRooms lists one page of the public rooms, live and stored, in
 // the order of their JIDs (§6.3). set is the request's <set/>, or nil.
-func (s *Service) publicRooms(ctx context.Context, set *xmlstream.Element) (*xmlstream.Element, error) {
+func (s *Module) publicRooms(ctx context.Context, set *xmlstream.Element) (*xmlstream.Element, error) {
 	req, err := rsm.Parse(set, rsm.Limits{Max: maxRoomPage})
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (s *Service) publicRooms(ctx context.Context, set *xmlstream.Element) (*xml
 }
 
 // handleIQ serves IQs to a room or an occupant.
-func (s *Service) handleIQ(ctx context.Context, st *stanza.Stanza) {
+func (s *Module) handleIQ(ctx context.Context, st *stanza.Stanza) {
 	request := st.Type == "get" || st.Type == "set"
 	rm, err := s.lookup(ctx, st.To.Bare())
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"parley/internal/xmlstream"
 )
 
-func (s *Service) handleMessage(ctx context.Context, st *stanza.Stanza) {
+func (s *Module) handleMessage(ctx context.Context, st *stanza.Stanza) {
 	if st.Type == "error" {
 		s.occupantError(ctx, st)
 		return

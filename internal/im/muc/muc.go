@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/store"
 )
@@ -74,7 +75,7 @@ func newCreatePolicy(mode string, admins []jid.JID) *createPolicy {
 }
 
 // mayCreate applies the policy to the real JID of a would-be creator.
-func (s *Service) mayCreate(user jid.JID) bool {
+func (s *Module) mayCreate(user jid.JID) bool {
 	p := s.policy.Load()
 	switch p.mode {
 	case CreateAnyone:
@@ -87,13 +88,17 @@ func (s *Service) mayCreate(user jid.JID) bool {
 
 // SetCreatePolicy changes who may create rooms (a configuration reload);
 // rooms that exist stay. An unknown mode is CreateLocal.
-func (s *Service) SetCreatePolicy(mode string, admins []jid.JID) {
+func (s *Module) SetCreatePolicy(mode string, admins []jid.JID) {
 	s.policy.Store(newCreatePolicy(mode, admins))
 }
 
-// Options configure the service. The zero value works: rooms in memory
-// only, local users may create rooms, 50 messages of history.
+// Options configure the service. The zero value works: the service on
+// conference.<domain>, rooms in memory only, local users may create
+// rooms, 50 messages of history.
 type Options struct {
+	// JID is the service's domain; zero is conference.<the router's
+	// domain>.
+	JID jid.JID
 	// Rooms keeps persistent rooms; nil keeps nothing across restarts.
 	Rooms store.Rooms
 	// Create says who may create a room by joining it (XEP-0045
@@ -130,8 +135,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Service is the MUC component.
-type Service struct {
+// Module is the MUC service, a component on its own domain.
+type Module struct {
 	jid    jid.JID
 	router Router
 	opts   Options
@@ -145,10 +150,8 @@ type Service struct {
 	created map[jid.JID]map[jid.JID]bool
 }
 
-// New returns the service for a component domain such as
-// conference.example.com. Install it with
-// r.HandleDomain(svc.JID().String(), svc.Handle).
-func New(service jid.JID, r Router, opts Options) *Service {
+// New returns the service; Register installs it on a router.
+func New(opts Options) *Module {
 	if opts.HistorySize == 0 {
 		opts.HistorySize = 50
 	}
@@ -167,16 +170,26 @@ func New(service jid.JID, r Router, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Service{jid: service, router: r, opts: opts, rooms: make(map[jid.JID]*room)}
+	s := &Module{jid: opts.JID, opts: opts, rooms: make(map[jid.JID]*room)}
 	s.SetCreatePolicy(opts.Create, opts.Admins)
 	return s
 }
 
+// Register makes the module the handler of its domain (every stanza to
+// the service or its rooms) and keeps r to send with.
+func (s *Module) Register(r *router.Router) {
+	s.router = r
+	if s.jid.IsZero() {
+		s.jid = jid.MustParse("conference." + r.Domain().String())
+	}
+	r.HandleDomain(s.jid.String(), s.Handle)
+}
+
 // JID is the service's domain JID.
-func (s *Service) JID() jid.JID { return s.jid }
+func (s *Module) JID() jid.JID { return s.jid }
 
 // Handle receives every stanza addressed to the service or its rooms.
-func (s *Service) Handle(ctx context.Context, st *stanza.Stanza) {
+func (s *Module) Handle(ctx context.Context, st *stanza.Stanza) {
 	if st.From.IsZero() {
 		return // nobody to answer
 	}
@@ -195,7 +208,7 @@ func (s *Service) Handle(ctx context.Context, st *stanza.Stanza) {
 }
 
 // bounce answers st with an error from wherever it was addressed.
-func (s *Service) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error) {
+func (s *Module) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error) {
 	if r := stanza.ErrorReply(st, e); r != nil {
 		s.router.Send(ctx, r)
 	}
@@ -206,7 +219,7 @@ var errNoRoom = errors.New("muc: no such room")
 
 // lookup returns the live room, loading a persistent one from the store.
 // It returns errNoRoom if there is none.
-func (s *Service) lookup(ctx context.Context, bare jid.JID) (*room, error) {
+func (s *Module) lookup(ctx context.Context, bare jid.JID) (*room, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rm := s.rooms[bare]; rm != nil {
@@ -228,7 +241,7 @@ func (s *Service) lookup(ctx context.Context, bare jid.JID) (*room, error) {
 // with created false. A room a user creates by joining (byUser) counts
 // against their limits (quota.go), and a creation beyond them returns
 // the *stanza.Error to answer; an operator's does not.
-func (s *Service) create(ctx context.Context, bare jid.JID, creator jid.JID, byUser bool) (rm *room, created bool, err error) {
+func (s *Module) create(ctx context.Context, bare jid.JID, creator jid.JID, byUser bool) (rm *room, created bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rm := s.rooms[bare]; rm != nil {
@@ -259,7 +272,7 @@ func (s *Service) create(ctx context.Context, bare jid.JID, creator jid.JID, byU
 }
 
 // forget drops a room from memory if it is still the live one.
-func (s *Service) forget(rm *room) {
+func (s *Module) forget(rm *room) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rooms[rm.jid] == rm {
@@ -268,7 +281,7 @@ func (s *Service) forget(rm *room) {
 }
 
 // liveRooms returns a snapshot of the rooms in memory.
-func (s *Service) liveRooms() []*room {
+func (s *Module) liveRooms() []*room {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]*room, 0, len(s.rooms))
@@ -278,4 +291,4 @@ func (s *Service) liveRooms() []*room {
 	return out
 }
 
-func (s *Service) now() time.Time { return s.opts.Now() }
+func (s *Module) now() time.Time { return s.opts.Now() }

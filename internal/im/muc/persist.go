@@ -12,7 +12,7 @@ import (
 
 // load reads a persistent room from the store; errNoRoom if it is not
 // there. The caller holds s.mu.
-func (s *Service) load(ctx context.Context, bare jid.JID) (*room, error) {
+func (s *Module) load(ctx context.Context, bare jid.JID) (*room, error) {
 	rec, err := s.opts.Rooms.GetRoom(ctx, bare.String())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoRoom
@@ -133,7 +133,7 @@ func CreateRoom(ctx context.Context, rooms store.Rooms, room, owner jid.JID, cfg
 		return err
 	}
 	cfg.Persistent = true
-	secret := newRoom(&Service{opts: Options{}}, room, cfg).secret
+	secret := newRoom(&Module{opts: Options{}}, room, cfg).secret
 	if err := rooms.PutRoom(ctx, store.Room{JID: room.String(), Config: cfg.encode(), Secret: secret}); err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func ListRooms(ctx context.Context, rooms store.Rooms) ([]RoomInfo, error) {
 
 // DestroyRoom deletes a stored room (`parley room destroy` while the
 // server is stopped); store.ErrNotFound if there is none. A running
-// server destroys rooms with Service.DestroyRoom, which also tells the
+// server destroys rooms with Module.DestroyRoom, which also tells the
 // occupants.
 func DestroyRoom(ctx context.Context, rooms store.Rooms, room jid.JID) error {
 	return rooms.DeleteRoom(ctx, room.String())
@@ -179,7 +179,7 @@ func DestroyRoom(ctx context.Context, rooms store.Rooms, room jid.JID) error {
 
 // CreateRoom creates a room on the running service, unlocked and owned by
 // owner (admin API). store.ErrExists if it exists.
-func (s *Service) CreateRoom(ctx context.Context, room, owner jid.JID, cfg Config) error {
+func (s *Module) CreateRoom(ctx context.Context, room, owner jid.JID, cfg Config) error {
 	if room.Local() == "" || !room.IsBare() || room.Domain() != s.jid.String() {
 		return fmt.Errorf("muc: %q is not a room of %s", room, s.jid)
 	}
@@ -198,7 +198,7 @@ func (s *Service) CreateRoom(ctx context.Context, room, owner jid.JID, cfg Confi
 
 // DestroyRoom destroys a room on the running service, telling its
 // occupants (§10.9); store.ErrNotFound if there is none.
-func (s *Service) DestroyRoom(ctx context.Context, room jid.JID, reason string) error {
+func (s *Module) DestroyRoom(ctx context.Context, room jid.JID, reason string) error {
 	rm, err := s.lookup(ctx, room)
 	if errors.Is(err, errNoRoom) {
 		return fmt.Errorf("muc: destroy %s: %w", room, store.ErrNotFound)

@@ -125,7 +125,7 @@ func relayed(el *xmlstream.Element) []*xmlstream.Element {
 	return out
 }
 
-func (s *Service) handlePresence(ctx context.Context, st *stanza.Stanza) {
+func (s *Module) handlePresence(ctx context.Context, st *stanza.Stanza) {
 	switch st.Type {
 	case "error":
 		s.occupantError(ctx, st)
@@ -430,7 +430,7 @@ func (rm *room) emptied() {
 // which everyone sees and the session is told too, so a client that is
 // still there knows it is out. An occupant with other sessions keeps
 // them; only the failed one is told.
-func (s *Service) occupantError(ctx context.Context, st *stanza.Stanza) {
+func (s *Module) occupantError(ctx context.Context, st *stanza.Stanza) {
 	rm, err := s.lookup(ctx, st.To.Bare())
 	if err != nil {
 		return

@@ -28,7 +28,7 @@ const (
 
 // mayCreateAnother reports why user may not create one more room, or
 // nil. The caller holds s.mu.
-func (s *Service) mayCreateAnother(ctx context.Context, user jid.JID) *stanza.Error {
+func (s *Module) mayCreateAnother(ctx context.Context, user jid.JID) *stanza.Error {
 	bare := user.Bare()
 	if s.policy.Load().admins[bare] {
 		return nil
@@ -54,7 +54,7 @@ func (s *Service) mayCreateAnother(ctx context.Context, user jid.JID) *stanza.Er
 // mayPersist reports why rm may not become persistent, or nil: its
 // creator has as many persistent rooms as allowed. The caller holds
 // rm.mu.
-func (s *Service) mayPersist(ctx context.Context, rm *room) *stanza.Error {
+func (s *Module) mayPersist(ctx context.Context, rm *room) *stanza.Error {
 	if rm.creator.IsZero() || s.opts.Rooms == nil || s.policy.Load().admins[rm.creator] {
 		return nil
 	}
@@ -76,7 +76,7 @@ func (s *Service) mayPersist(ctx context.Context, rm *room) *stanza.Error {
 
 // storedBy returns the stored rooms a user created, reading the index
 // from the store the first time. The caller holds s.mu.
-func (s *Service) storedBy(ctx context.Context, bare jid.JID) (map[jid.JID]bool, error) {
+func (s *Module) storedBy(ctx context.Context, bare jid.JID) (map[jid.JID]bool, error) {
 	if s.opts.Rooms == nil {
 		return nil, nil
 	}
@@ -102,7 +102,7 @@ func (s *Service) storedBy(ctx context.Context, bare jid.JID) (map[jid.JID]bool,
 
 // noteStored records that a room of creator is stored, or no longer is.
 // The caller holds s.mu.
-func (s *Service) noteStored(creator, room jid.JID, stored bool) {
+func (s *Module) noteStored(creator, room jid.JID, stored bool) {
 	if s.created == nil || creator.IsZero() {
 		return // not read yet: the store will tell
 	}

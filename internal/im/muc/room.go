@@ -101,7 +101,7 @@ type occupant struct {
 // router (which may bounce an error back into the room) is never called
 // with the lock held.
 type room struct {
-	svc *Service
+	svc *Module
 	jid jid.JID
 	// creator is the bare JID of the user who made the room by joining
 	// it (zero for rooms an operator made), from cfg.Creator; fixed, so
@@ -137,7 +137,7 @@ type room struct {
 // maxSpare bounds the queue array a room keeps between batches.
 const maxSpare = 4096
 
-func newRoom(s *Service, bare jid.JID, cfg Config) *room {
+func newRoom(s *Module, bare jid.JID, cfg Config) *room {
 	secret := make([]byte, 32)
 	rand.Read(secret)
 	creator, _ := jid.Parse(cfg.Creator)
