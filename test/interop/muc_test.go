@@ -7,3 +7,10 @@ import "testing"
 func TestSlixmppMUC(t *testing.T) {
 	runSlixmpp(t, "slix_muc.py", "coven@conference.localhost")
 }
+
+// TestSlixmppModerationV0 runs slix_moderate.py: slixmpp 1.8's XEP-0425
+// plugin (the v0.2 request, fastened) moderates a message, and both
+// slixmpp clients recognise the room's retraction.
+func TestSlixmppModerationV0(t *testing.T) {
+	runSlixmpp(t, "slix_moderate.py", "heath@conference.localhost")
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""Message moderation (XEP-0425) as slixmpp 1.8 does it: the earlier form
+(v0.2, urn:xmpp:message-moderate:0 fastened with urn:xmpp:fasten:0). A
+creates a room, B speaks, A moderates B's message by its stanza-id with
+slixmpp's xep_0425 plugin; both must see slixmpp's moderated_message event
+for that id.
+
+Usage: slix_moderate.py HOST PORT JID_A PASS_A JID_B PASS_B ROOM [--debug]
+Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
+"""
+
+import argparse
+import asyncio
+
+from slixmpp import JID
+
+from slix_common import Fail, bounded, run
+from slix_muc import MucClient
+
+
+class ModClient(MucClient):
+    def __init__(self, jid, password):
+        super().__init__(jid, password)
+        self.register_plugin("xep_0425")
+        self.moderated = asyncio.Queue()
+        self.add_event_handler("moderated_message", lambda m: self.moderated.put_nowait(m))
+
+    async def expect_moderated(self, sid, timeout=10):
+        async def wait():
+            while True:
+                msg = await self.moderated.get()
+                if msg["apply_to"]["id"] == sid:
+                    return msg
+        return await bounded(wait(), timeout, "%s: moderation of %s" % (self.boundjid.bare, sid))
+
+
+async def main(a):
+    A = ModClient(a.jid_a, a.pass_a)
+    B = ModClient(a.jid_b, a.pass_b)
+    room = a.room
+    try:
+        await A.login(a.host, a.port)
+        await B.login(a.host, a.port)
+        await bounded(A["xep_0045"].join_muc_wait(room, "alice", maxstanzas=0), 15, "A creating the room")
+        await bounded(A["xep_0045"].set_room_config(room, A["xep_0004"].make_form(ftype="submit")),
+                      10, "instant room configuration")
+        await bounded(B["xep_0045"].join_muc_wait(room, "bob", maxstanzas=0), 15, "B joining the room")
+
+        B.send_message(mto=room, mbody="DM me for free magic potions!", mtype="groupchat")
+        got = await A.expect_groupchat("DM me for free magic potions!")
+        ids = [e.get("id") for e in got.xml.findall("{urn:xmpp:sid:0}stanza-id") if e.get("by") == room]
+        if not ids:
+            raise Fail("no stanza-id of the room on %s" % got)
+        sid = ids[0]
+
+        await bounded(A["xep_0425"].moderate(JID(room), sid, "spam"), 10, "A moderating")
+        for c in (A, B):
+            msg = await c.expect_moderated(sid)
+            mod = msg["apply_to"]["moderated"]
+            if JID(mod["by"]).resource != "alice" or mod["reason"] != "spam":
+                raise Fail("%s: moderation by %r for %r: %s" % (c.boundjid.bare, mod["by"], mod["reason"], msg))
+    finally:
+        for c in (A, B):
+            if c.is_connected():
+                await c.logout()
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__)
+    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b", "room"):
+        p.add_argument(name, type=int if name == "port" else str)
+    p.add_argument("--debug", action="store_true")
+    args = p.parse_args()
+    run(lambda: main(args), "slixmpp moderation v0.2", args.debug)
