@@ -26,8 +26,8 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	r, st, log := s.router, s.store, s.log
 	domain := r.Domain()
 
-	rosters := roster.New(st, r, roster.Limits{})
-	r.HandleIQ(roster.NS, rosters.HandleIQ)
+	rosters := roster.New(roster.Options{Store: st})
+	rosters.Register(r)
 
 	pres := presence.New(presence.Options{Roster: rosters, MaxDirected: cfg.Quotas.DirectedPresence,
 		Log: log.With("component", "presence")})
@@ -44,7 +44,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	discoItems.Register(r)
 	ping.Register(r)
 	version.New(domain, Version).Register(r)
-	vcard.New(domain, st).Register(r)
+	vcard.New(vcard.Options{Store: st}).Register(r)
 	private.New(private.Options{Store: st, MaxKeys: cfg.Quotas.PrivateKeys, MaxBytes: cfg.Quotas.PrivateBytes}).Register(r)
 
 	// Multi-User Chat (XEP-0045) as the component conference.<domain>;

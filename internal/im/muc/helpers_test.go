@@ -58,8 +58,8 @@ func newHarness(t testing.TB, configure ...func(*Options)) *harness {
 func newHarnessOn(t testing.TB, st *sqlite.Store, configure ...func(*Options)) *harness {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := router.New(jid.MustParse("example.com"), nil, log)
-	rosters := roster.New(st, r, roster.Limits{})
-	r.HandleIQ(roster.NS, rosters.HandleIQ)
+	rosters := roster.New(roster.Options{Store: st})
+	rosters.Register(r)
 	presence.New(presence.Options{Roster: rosters, Log: log}).Register(r)
 	opts := Options{Rooms: st, Log: log}
 	for _, c := range configure {

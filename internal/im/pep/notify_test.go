@@ -41,7 +41,8 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	rm := roster.New(rosters, r, roster.Limits{})
+	rm := roster.New(roster.Options{Store: rosters})
+	rm.Register(r)
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)

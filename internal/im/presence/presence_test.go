@@ -31,8 +31,8 @@ func newEnv(t *testing.T) *env {
 	e := &env{rosters: imtest.NewRosters(), remote: imtest.NewRemote(t)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.r = router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true}, log)
-	rm := roster.New(e.rosters, e.r, roster.Limits{})
-	e.r.HandleIQ(roster.NS, rm.HandleIQ)
+	rm := roster.New(roster.Options{Store: e.rosters})
+	rm.Register(e.r)
 	e.h = New(Options{Roster: rm, Log: log})
 	e.h.OnInitialPresence = func(_ context.Context, full jid.JID, prio int8) {
 		e.initial = append(e.initial, full.String()+" "+strconv.Itoa(int(prio)))

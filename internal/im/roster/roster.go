@@ -64,7 +64,7 @@ func (l Limits) withDefaults() Limits {
 // Module serves jabber:iq:roster and caches rosters.
 type Module struct {
 	store  Store
-	router Router
+	router Router // set by Register
 	limits Limits
 
 	mu    sync.Mutex        // guards users (the map, not the entries)
@@ -82,10 +82,22 @@ type entry struct {
 	items   map[string]store.RosterItem // by contact bare JID
 }
 
-// New returns the roster module. Register it with
-// r.HandleIQ(roster.NS, m.HandleIQ).
-func New(s Store, r Router, l Limits) *Module {
-	return &Module{store: s, router: r, limits: l.withDefaults(), users: make(map[string]*entry)}
+// Options are the module's dependencies and limits.
+type Options struct {
+	Store  Store
+	Limits Limits // zero fields take the defaults
+}
+
+// New returns the roster module; install it with Register.
+func New(o Options) *Module {
+	return &Module{store: o.Store, limits: o.Limits.withDefaults(), users: make(map[string]*entry)}
+}
+
+// Register serves jabber:iq:roster on r, which the module then uses to
+// push changes to sessions.
+func (m *Module) Register(r *router.Router) {
+	m.router = r
+	r.HandleIQ(NS, m.HandleIQ)
 }
 
 // lock returns the user's loaded cache entry, locked.

@@ -37,8 +37,8 @@ func newEnv(t *testing.T, seed ...store.RosterItem) *env {
 	}
 	e.r = router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	e.m = New(e.store, e.r, Limits{MaxItems: 3, MaxNameLen: 8, MaxGroupLen: 5, MaxGroups: 2})
-	e.r.HandleIQ(NS, e.m.HandleIQ)
+	e.m = New(Options{Store: e.store, Limits: Limits{MaxItems: 3, MaxNameLen: 8, MaxGroupLen: 5, MaxGroups: 2}})
+	e.m.Register(e.r)
 	e.r.SetPresence(e.pres)
 	e.r.SetRemote(e.remote)
 	e.one = imtest.NewSession(t, "alice@example.com/one")

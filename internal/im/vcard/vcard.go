@@ -21,22 +21,36 @@ const NS = "vcard-temp"
 // from turning the store into a file host.
 const DefaultMaxSize = 64 << 10
 
-// Module answers vcard-temp IQs for one domain.
-type Module struct {
-	domain jid.JID
-	store  store.VCards
-	// MaxSize is the largest vCard accepted, in serialised bytes;
-	// 0 means DefaultMaxSize.
+// Options are the module's dependencies and limits.
+type Options struct {
+	Store store.VCards
+	// Domain is the served domain; zero means the router's, at Register.
+	Domain jid.JID
+	// MaxSize is the largest vCard accepted, in serialised bytes; 0
+	// means DefaultMaxSize.
 	MaxSize int
 }
 
-// New returns the module for a domain backed by st.
-func New(domain jid.JID, st store.VCards) *Module {
-	return &Module{domain: domain, store: st}
+// Module answers vcard-temp IQs for one domain.
+type Module struct {
+	domain  jid.JID
+	store   store.VCards
+	maxSize int
+}
+
+// New returns the module; install it with Register.
+func New(o Options) *Module {
+	if o.MaxSize <= 0 {
+		o.MaxSize = DefaultMaxSize
+	}
+	return &Module{domain: o.Domain, store: o.Store, maxSize: o.MaxSize}
 }
 
 // Register installs the handler on r and advertises the feature.
 func (m *Module) Register(r *router.Router) {
+	if m.domain.IsZero() {
+		m.domain = r.Domain()
+	}
 	r.HandleIQ(NS, m.Handle)
 	r.AddFeature(NS)
 }
@@ -102,10 +116,7 @@ func (m *Module) set(ctx context.Context, iq *stanza.Stanza) error {
 		return stanza.ErrForbidden
 	}
 	raw := xmlstream.Append(nil, iq.Payload())
-	max := m.MaxSize
-	if max <= 0 {
-		max = DefaultMaxSize
-	}
+	max := m.maxSize
 	if len(raw) > max {
 		// A size cap is local service policy (RFC 6120 §8.3.3.12).
 		return stanza.ErrPolicyViolation.WithText("vCard larger than " + strconv.Itoa(max) + " bytes")

@@ -91,8 +91,7 @@ func TestHandle(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
-			m := New(jid.MustParse("example.com"), st)
-			m.MaxSize = 150
+			m := New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 150})
 			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
@@ -118,7 +117,7 @@ func TestHandle(t *testing.T) {
 // and checks that what comes back stands alone and keeps its content.
 func TestSetThenGet(t *testing.T) {
 	st := &memStore{m: map[string][]byte{}}
-	m := New(jid.MustParse("example.com"), st)
+	m := New(Options{Store: st, Domain: jid.MustParse("example.com")})
 	ctx := context.Background()
 	set := imtest.Parse(t, `<iq type='set' id='1' from='juliet@example.com/b' xmlns:v='vcard-temp'><v:vCard><v:FN>Juliet</v:FN><v:NICKNAME>J</v:NICKNAME></v:vCard></iq>`)
 	if res, err := m.Handle(ctx, set); err != nil || res != nil {
@@ -147,7 +146,7 @@ func TestSetThenGet(t *testing.T) {
 func TestCorruptStore(t *testing.T) {
 	for i, raw := range []string{`<vCard xmlns='vcard-temp'>`, `<other xmlns='vcard-temp'/>`} {
 		st := &memStore{m: map[string][]byte{"romeo": []byte(raw)}}
-		m := New(jid.MustParse("example.com"), st)
+		m := New(Options{Store: st, Domain: jid.MustParse("example.com")})
 		_, err := m.Handle(context.Background(), imtest.Parse(t,
 			`<iq type='get' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`))
 		var se *stanza.Error
