@@ -67,9 +67,15 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
 	// lists, avatars.
+	// An items reply fits a session's outbound queue with room to spare
+	// unless the operator sized it.
+	pepReply := cfg.Quotas.PEPReplyBytes
+	if pepReply == 0 && cfg.Limits.MaxQueue > 0 {
+		pepReply = min(pep.DefaultReplyBytes, cfg.Limits.MaxQueue/4)
+	}
 	events := pep.New(pep.Options{Store: st, Roster: rosters, Blocks: blocks.Blocks,
 		Limits: pep.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
-			Nodes: cfg.Quotas.PEPNodes, AccountBytes: cfg.Quotas.PEPBytes, ReplyBytes: cfg.Quotas.PEPReplyBytes,
+			Nodes: cfg.Quotas.PEPNodes, AccountBytes: cfg.Quotas.PEPBytes, ReplyBytes: pepReply,
 			Discoveries: cfg.Quotas.CapsDiscoveries, AccountDiscoveries: cfg.Quotas.CapsAccountDiscoveries},
 		Log: log.With("component", "pep")})
 	events.Register(r)
