@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"parley/internal/im/mam"
+	"parley/internal/jid"
 	"parley/internal/rsm"
 	"parley/internal/store"
 	"parley/internal/store/sqlite"
@@ -103,6 +104,28 @@ func (h *harness) disco(full string) *xmlstream.Element {
 }
 
 var archiveRules = []rule{
+	{"xep0424_sender_retraction_leaves_a_tombstone", func(t *testing.T, h *harness) {
+		threeWitches(h, "persistentroom=1")
+		ids := h.say(wiz, "rude", "fine")
+		// An old message (out of history) is found in the archive.
+		rm := h.svc.rooms[mustJID(coven)]
+		rm.mu.Lock()
+		rm.history.entries = nil
+		rm.mu.Unlock()
+		h.send(hag, "<message type='groupchat' to='"+coven+"'><retract xmlns='"+NSRetract+"' id='"+ids[1]+"'/></message>")
+		h.send(wiz, "<message type='groupchat' to='"+coven+"'><apply-to xmlns='"+NSFasten+"' id='"+ids[0]+
+			"'><retract xmlns='"+NSRetract0+"'/></apply-to></message>")
+		p := h.queryRoom(crone, coven, "", "")
+		if len(p.results) != 4 {
+			t.Fatalf("archive: %s", dump(p.results))
+		}
+		if r := p.results[0].Child("retracted", NSRetract0); r == nil || r.Get("by") != coven+"/wizard" || p.results[0].Child("body", "") != nil {
+			t.Fatalf("own retraction (v0): %s", p.results[0])
+		}
+		if p.results[1].ChildText("body", "") != "fine" {
+			t.Fatalf("another's retraction took effect: %s", p.results[1])
+		}
+	}},
 	{"7.2.15_history_from_the_archive_after_a_restart", func(t *testing.T, h *harness) {
 		threeWitches(h, "persistentroom=1")
 		ids := h.say(crone, "one", "two", "three")
@@ -319,3 +342,5 @@ func TestArchiveRules(t *testing.T) {
 }
 
 func storeQuery() store.ArchiveQuery { return store.ArchiveQuery{Limit: 10} }
+
+func mustJID(s string) jid.JID { return jid.MustParse(s) }

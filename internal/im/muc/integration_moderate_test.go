@@ -156,3 +156,53 @@ func TestModerationTombstoneOverTCP(t *testing.T) {
 		t.Fatalf("a search still finds the moderated words: %v %v", got, err)
 	}
 }
+
+// TestSenderRetractionTombstoneOverTCP: an occupant's retraction of its
+// own message (XEP-0424, naming the room's stanza-id) turns the archived
+// message into a tombstone with the retraction marker; a retraction of
+// someone else's message leaves it as it was (XEP-0424 §7).
+func TestSenderRetractionTombstoneOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
+	persistentRoom(t, alice, "alice")
+	enter(t, bob, "bob")
+	say := func(body string) string {
+		send(t, bob, "<message type='groupchat' to='"+room+"'><body>"+body+"</body></message>")
+		return expect(t, bob, "echo", groupchat("bob", body)).Child("stanza-id", muc.NSStanzaID).Get("id")
+	}
+	oops, keep := say("oops, wrong room"), say("kept")
+	archived := func(id string) *xmlstream.Element {
+		t.Helper()
+		var el *xmlstream.Element
+		xmpptest.Eventually(t, wait, func() error {
+			got, err := archivedInRoom(t, alice, "ids", id)
+			if err != nil || len(got) != 1 {
+				return fmt.Errorf("%s not archived: %v %v", id, got, err)
+			}
+			el = got[0]
+			return nil
+		})
+		return el
+	}
+	archived(keep)
+
+	send(t, bob, "<message type='groupchat' to='"+room+"'><retract xmlns='urn:xmpp:message-retract:1' id='"+oops+"'/>"+
+		"<body>/me retracted a message</body><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/></message>")
+	send(t, alice, "<message type='groupchat' to='"+room+"'><retract xmlns='urn:xmpp:message-retract:1' id='"+keep+"'/></message>")
+	expect(t, bob, "alice's attempt", func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("from") == room+"/alice" && el.Child("retract", "urn:xmpp:message-retract:1") != nil
+	})
+	xmpptest.Eventually(t, wait, func() error {
+		if tomb := archived(oops); tomb.Child("retracted", "urn:xmpp:message-retract:1") == nil || tomb.Child("body", "") != nil {
+			return fmt.Errorf("no tombstone: %s", tomb)
+		}
+		return nil
+	})
+	// Alice's retraction was judged before bob saw it broadcast.
+	if kept := archived(keep); kept.ChildText("body", "") != "kept" || kept.Child("retracted", "urn:xmpp:message-retract:1") != nil {
+		t.Fatalf("another's retraction changed the message: %s", kept)
+	}
+}

@@ -2,9 +2,11 @@ package muc
 
 import (
 	"context"
+	"slices"
 
 	"parley/internal/jid"
 	"parley/internal/stanza"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 )
 
@@ -106,7 +108,70 @@ func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) *archiveRecord
 	if subjectChange {
 		return nil // the room's record keeps the subject
 	}
-	return rm.queueArchive(t, sid)
+	rec := rm.queueArchive(t, sid)
+	if id, ns := retractedID(st.El); id != "" {
+		rm.senderRetract(ctx, o, from, id, ns)
+	}
+	return rec
+}
+
+// retractedID returns the id a XEP-0424 retraction names and the
+// namespace it used, or "": <retract id xmlns='urn:xmpp:message-retract:1'/>
+// or the earlier form fastened to the message (<apply-to id
+// xmlns='urn:xmpp:fasten:0'><retract xmlns='urn:xmpp:message-retract:0'/>).
+func retractedID(el *xmlstream.Element) (id, ns string) {
+	if r := el.Child("retract", NSRetract); r != nil && r.Get("id") != "" {
+		return r.Get("id"), NSRetract
+	}
+	if a := el.Child("apply-to", NSFasten); a != nil && a.Get("id") != "" && a.Child("retract", NSRetract0) != nil {
+		return a.Get("id"), NSRetract0
+	}
+	return "", ""
+}
+
+// senderRetract applies an occupant's retraction of its own message
+// (XEP-0424; in a room the id is the room's stanza-id): the message
+// leaves the history and becomes a tombstone in the room's archive. The
+// retraction itself was broadcast and archived like any message. One
+// that names another occupant's message changes nothing (XEP-0424 §7:
+// only the sender may retract), which the occupant id (XEP-0421, one
+// per user and room) tells. The caller holds rm.mu.
+func (rm *room) senderRetract(ctx context.Context, o *occupant, by jid.JID, id, ns string) {
+	own := false
+	if i := rm.history.find(id); i >= 0 {
+		if occupantIDOf(rm.history.entries[i].tpl.el) != o.id {
+			return
+		}
+		rm.history.entries = slices.Delete(rm.history.entries, i, i+1)
+		own = true
+	}
+	if !rm.archiving() {
+		return
+	}
+	if !own {
+		p, err := rm.svc.opts.Archive.QueryArchive(ctx, rm.jid.String(), store.ArchiveQuery{IDs: []string{id}, Limit: 1})
+		if err != nil || len(p.Messages) != 1 {
+			return
+		}
+		el, err := xmlstream.Parse(p.Messages[0].Stanza, archivedLimits)
+		if err != nil || occupantIDOf(el) != o.id {
+			return
+		}
+	}
+	marker := xmlstream.New("retracted", ns, "stamp", rm.svc.now().UTC().Format("2006-01-02T15:04:05Z"))
+	if ns == NSRetract0 {
+		marker.Attr = append(marker.Attr, xmlstream.Attr{Name: "by", Value: by.String()})
+	}
+	rm.queue(delivery{tomb: &tombstone{id: id, marker: marker}})
+}
+
+// occupantIDOf returns the XEP-0421 occupant id the room stamped on a
+// message, or "".
+func occupantIDOf(el *xmlstream.Element) string {
+	if c := el.Child("occupant-id", NSOccupantID); c != nil {
+		return c.Get("id")
+	}
+	return ""
 }
 
 func (rm *room) mayChangeSubject(o *occupant) bool {
