@@ -396,3 +396,83 @@ func TestFarDates(t *testing.T) {
 		}
 	}
 }
+
+// errorCondition is the defined condition of an error stanza, or "".
+func errorCondition(el *xmlstream.Element) string {
+	e := el.Child("error", "")
+	if el.Get("type") != "error" || e == nil {
+		return ""
+	}
+	for _, c := range e.Children {
+		if c.Space == "urn:ietf:params:xml:ns:xmpp-stanzas" && c.Name != "text" {
+			return c.Name
+		}
+	}
+	return "?"
+}
+
+// TestSearchLimitsOverTCP reproduces issue 10's attack: searches of
+// 100,000 words (31 s of CPU each) and many searches at once. Searches
+// beyond the length, word or ids limits are refused with policy-violation
+// before they reach the store; thirty searches at the limit from two
+// sessions at once are all answered, and a login and another user's
+// query made while they are outstanding are answered too (the store holds
+// archive queries to their share of its connections: storetest's
+// ArchiveShare).
+func TestSearchLimitsOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		srv.AddUser(t, u, password)
+	}
+	desk := login(t, srv, "alice", "desk")
+	phone := login(t, srv, "alice", "phone")
+	bob := login(t, srv, "bob", "laptop")
+	words := strings.Fields("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi")
+	for i := range 20 {
+		b := strings.Join(words, " ") + " " + strconv.Itoa(i)
+		send(t, bob, `<message to='alice@localhost' type='chat'><body>`+b+`</body></message>`)
+		expect(t, desk, b, xmpptest.MessageBody(b))
+	}
+	form := func(fields string) string {
+		return `<query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>` +
+			fields + `</x><set xmlns='http://jabber.org/protocol/rsm'><max>5</max></set></query>`
+	}
+	text := func(s string) string { return `<field var='withtext'><value>` + s + `</value></field>` }
+	many := strings.Repeat("w ", 100000)
+	var ids strings.Builder
+	for i := range mam.MaxPage + 1 {
+		ids.WriteString("<value>id" + strconv.Itoa(i) + "</value>")
+	}
+	for i, fields := range []string{
+		text(many),                              // the attack: 100,000 words
+		text(strings.Join(words, " ") + " rho"), // 17 words
+		text(strings.Repeat("x", mam.DefaultSearchBytes+1)), // one word, too long
+		`<field var='{urn:xmpp:fulltext:0}fulltext'><value>` + strings.Join(words[:10], " ") + `</value></field>` + text(strings.Join(words[10:], " ")+" rho"),
+		`<field var='ids'>` + ids.String() + `</field>`,
+	} {
+		res, err := desk.IQ(wait, "set", "", form(fields))
+		if err != nil || errorCondition(res) != "policy-violation" {
+			t.Fatalf("query %d beyond the limits: %v %.300s", i, err, res)
+		}
+	}
+
+	// Thirty searches at the limit, outstanding together.
+	atLimit := form(text(strings.Join(words, " ")))
+	for i := range 30 {
+		c := []*xmpptest.Client{desk, phone}[i%2]
+		send(t, c, `<iq type='set' id='heavy`+strconv.Itoa(i)+`'>`+atLimit+`</iq>`)
+	}
+	carol := login(t, srv, "carol", "late")
+	if p := query(t, carol, "", "<max>5</max>"); !p.complete || len(p.ids) != 0 {
+		t.Fatalf("carol's query while searches run: %+v", p)
+	}
+	for i := range 30 {
+		c := []*xmpptest.Client{desk, phone}[i%2]
+		id := "heavy" + strconv.Itoa(i)
+		res := expect(t, c, "answer to "+id, func(el *xmlstream.Element) bool { return el.Name == "iq" && el.Get("id") == id })
+		fin := res.Child("fin", mam.NS)
+		if res.Get("type") != "result" || fin == nil || fin.Child("set", mam.NSRSM).ChildText("count", mam.NSRSM) != "20" {
+			t.Fatalf("search %d at the limit: %.300s", i, res)
+		}
+	}
+}

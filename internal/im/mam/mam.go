@@ -61,6 +61,9 @@ type Module struct {
 	// preferences: store.ArchiveAlways (New's default), ArchiveRoster or
 	// ArchiveNever.
 	DefaultMode string
+	// Limits bound what one query may cost; zero fields mean the
+	// defaults.
+	Limits Limits
 
 	store  Store
 	router Router

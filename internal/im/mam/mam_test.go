@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
@@ -456,5 +457,21 @@ func TestPrefs(t *testing.T) {
 		if c := errCondition(setPrefs(bad)); c != "bad-request" && c != "jid-malformed" {
 			t.Errorf("%d: bad prefs answered %q", i, c)
 		}
+	}
+}
+
+// TestQueryDeadline: a query that outlives Limits.QueryTimeout in the
+// store is answered with resource-constraint, not left running.
+func TestQueryDeadline(t *testing.T) {
+	e := newEnv(t)
+	fill(t, e, 3)
+	e.m.Limits.QueryTimeout = time.Nanosecond // expired before the store starts
+	_, answer := e.iq(t, "alice@example.com/desk", query("", "<max>10</max>"))
+	if got := errCondition(answer); got != "resource-constraint" {
+		t.Fatalf("query past its deadline answered %q: %s", got, answer)
+	}
+	e.m.Limits.QueryTimeout = 0 // the default
+	if _, answer = e.iq(t, "alice@example.com/desk", query("", "<max>10</max>")); answer.Get("type") != "result" {
+		t.Fatalf("query within the default deadline: %s", answer)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -31,7 +32,7 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 	// Paced: a page of large messages is built within the requester's
 	// queue bound instead of overflowing it (issue 10 item 3).
 	deliver := func(st *stanza.Stanza) bool { return m.router.DeliverPaced(ctx, iq.From, st) }
-	return Serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
+	return m.Limits.serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
 }
 
 // Serve answers an urn:xmpp:mam:2 query (set), query form (get) or
@@ -42,12 +43,19 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 // not nil, may rewrite the parsed request before it runs (a room maps
 // 'with' to its occupants). The caller checks that the requester may
 // read the archive. Preferences are the caller's to serve.
+// Queries are held to the default Limits.
 func Serve(ctx context.Context, s Store, owner string, archive jid.JID, iq *stanza.Stanza,
 	adjust func(*Request) error, deliver func(*stanza.Stanza) bool) (*xmlstream.Element, error) {
+	return Limits{}.serve(ctx, s, owner, archive, iq, adjust, deliver)
+}
+
+func (l Limits) serve(ctx context.Context, s Store, owner string, archive jid.JID, iq *stanza.Stanza,
+	adjust func(*Request) error, deliver func(*stanza.Stanza) bool) (*xmlstream.Element, error) {
+	l = l.withDefaults()
 	q := iq.Payload()
 	switch {
 	case q.Name == "query" && iq.Type == "set":
-		req, err := ParseQuery(q)
+		req, err := l.ParseQuery(q)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +64,7 @@ func Serve(ctx context.Context, s Store, owner string, archive jid.JID, iq *stan
 				return nil, err
 			}
 		}
-		return answer(ctx, s, owner, archive, iq.From, req, deliver)
+		return answer(ctx, s, owner, archive, iq.From, req, l.QueryTimeout, deliver)
 	case q.Name == "query" && iq.Type == "get":
 		return QueryForm(), nil // XEP-0313 §4.1.1: the fields we accept
 	case q.Name == "metadata" && iq.Type == "get":
@@ -87,6 +95,70 @@ func QueryForm() *xmlstream.Element {
 	return xmlstream.New("query", NS).Add(x)
 }
 
+// Limits bound what one query may cost the server (issue 10: a withtext
+// of 100,000 words took 31 s of CPU, and four of them made every login
+// wait for the store). Zero fields mean the defaults.
+type Limits struct {
+	// SearchBytes is the longest full-text search (the fulltext and
+	// withtext fields together), in bytes. Default 1024.
+	SearchBytes int
+	// SearchWords is the most words one search may hold; each is one
+	// more index list that the store intersects. Default 16.
+	SearchWords int
+	// IDs is the most values of the #extended ids filter. Default
+	// MaxPage: more could not be returned in one page anyway.
+	IDs int
+	// QueryTimeout is how long one query may take in the store, waiting
+	// for its share of the store's connections included; beyond it the
+	// requester gets resource-constraint. Default 10 s.
+	QueryTimeout time.Duration
+}
+
+// Default limits.
+const (
+	DefaultSearchBytes  = 1024
+	DefaultSearchWords  = 16
+	DefaultQueryTimeout = 10 * time.Second
+)
+
+// withDefaults fills the zero fields.
+func (l Limits) withDefaults() Limits {
+	if l.SearchBytes <= 0 {
+		l.SearchBytes = DefaultSearchBytes
+	}
+	if l.SearchWords <= 0 {
+		l.SearchWords = DefaultSearchWords
+	}
+	if l.IDs <= 0 {
+		l.IDs = MaxPage
+	}
+	if l.QueryTimeout <= 0 {
+		l.QueryTimeout = DefaultQueryTimeout
+	}
+	return l
+}
+
+// check refuses a query beyond the limits with policy-violation (RFC 6120
+// §8.3.3.12: a local service policy, named in the text).
+func (l Limits) check(q *store.ArchiveQuery) error {
+	if len(q.Text) > l.SearchBytes {
+		return stanza.ErrPolicyViolation.WithText(fmt.Sprintf("a full-text search may hold at most %d bytes", l.SearchBytes))
+	}
+	if n := len(searchWords(q.Text)); n > l.SearchWords {
+		return stanza.ErrPolicyViolation.WithText(fmt.Sprintf("a full-text search may hold at most %d words", l.SearchWords))
+	}
+	if len(q.IDs) > l.IDs {
+		return stanza.ErrPolicyViolation.WithText(fmt.Sprintf("'ids' may hold at most %d values", l.IDs))
+	}
+	return nil
+}
+
+// searchWords splits a search into the words the stores match on (runs
+// of letters and digits, as both backends tokenise).
+func searchWords(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+}
+
 // Request is a parsed query.
 type Request struct {
 	Query store.ArchiveQuery
@@ -97,8 +169,21 @@ type Request struct {
 	FlipPage bool
 }
 
-// ParseQuery reads the data form, the RSM set and flip-page of a query.
-func ParseQuery(q *xmlstream.Element) (Request, error) {
+// ParseQuery reads the data form, the RSM set and flip-page of a query,
+// within the default Limits.
+func ParseQuery(q *xmlstream.Element) (Request, error) { return Limits{}.ParseQuery(q) }
+
+// ParseQuery reads the data form, the RSM set and flip-page of a query,
+// and refuses one beyond l.
+func (l Limits) ParseQuery(q *xmlstream.Element) (Request, error) {
+	r, err := parseQuery(q)
+	if err == nil {
+		err = l.withDefaults().check(&r.Query)
+	}
+	return r, err
+}
+
+func parseQuery(q *xmlstream.Element) (Request, error) {
 	r := Request{QueryID: q.Get("queryid"), Query: store.ArchiveQuery{Limit: DefaultPage, Count: true}}
 	if q.Get("node") != "" {
 		return r, stanza.ErrItemNotFound.WithText("no pubsub node archives here")
@@ -229,8 +314,15 @@ func parseRSM(set *xmlstream.Element, q *store.ArchiveQuery) error {
 // answer runs a query: the results as messages to the requester, then
 // <fin/> as the IQ result (XEP-0313 §4.2).
 func answer(ctx context.Context, s Store, owner string, archive, to jid.JID, req Request,
-	deliver func(*stanza.Stanza) bool) (*xmlstream.Element, error) {
-	page, err := s.QueryArchive(ctx, owner, req.Query)
+	timeout time.Duration, deliver func(*stanza.Stanza) bool) (*xmlstream.Element, error) {
+	qctx, cancel := context.WithTimeout(ctx, timeout)
+	page, err := s.QueryArchive(qctx, owner, req.Query)
+	expired := qctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+	cancel()
+	if err != nil && expired {
+		// RFC 6120 §8.3.3.18: the server lacks the resources now.
+		return nil, stanza.ErrResourceConstraint.WithText("the archive query took too long; narrow it down")
+	}
 	if err != nil {
 		return nil, storeErr(err, "no such message in the archive")
 	}

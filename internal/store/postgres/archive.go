@@ -468,6 +468,10 @@ func searchQuery(owner, text string) string {
 // QueryArchive returns one page of owner's archive; see store.Archives.
 func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
 	defer s.observe("QueryArchive", time.Now())
+	if err := s.archiveShare.Acquire(ctx); err != nil {
+		return store.ArchivePage{}, fmt.Errorf("postgres: query archive of %q: %w", owner, err)
+	}
+	defer s.archiveShare.Release()
 	page, err := s.queryArchive(ctx, owner, q)
 	if err != nil {
 		return store.ArchivePage{}, fmt.Errorf("postgres: query archive of %q: %w", owner, err)

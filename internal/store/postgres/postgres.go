@@ -32,6 +32,11 @@ type Options struct {
 	// called from the caller's goroutine and must be safe for concurrent
 	// use.
 	Observe func(op string, d time.Duration)
+	// ArchiveQueries is how many archive queries (QueryArchive) may hold
+	// a pool connection at once; more wait for a place, so that the rest
+	// of the pool stays free for logins and every other query. Default
+	// half the pool (pool_max_conns), at least 1.
+	ArchiveQueries int
 }
 
 // Store is a store.Store in a PostgreSQL database. It is safe for
@@ -39,6 +44,9 @@ type Options struct {
 type Store struct {
 	pool *pgxpool.Pool
 	opts Options
+	// archiveShare bounds the archive queries holding a connection at
+	// once (see Options.ArchiveQueries).
+	archiveShare *store.Share
 
 	offline        chan *offlineRequest // buffered; run answers everything sent on it
 	archive        chan *archiveRequest // buffered; runArchive answers everything sent on it
@@ -91,9 +99,13 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	if opts.ArchiveQueries <= 0 {
+		opts.ArchiveQueries = int(cfg.MaxConns) / 2
+	}
 	s := &Store{
-		pool: pool,
-		opts: opts,
+		pool:         pool,
+		opts:         opts,
+		archiveShare: store.NewShare(opts.ArchiveQueries),
 		// Buffered so that callers queue while a writer commits (see
 		// enqueue).
 		offline:        make(chan *offlineRequest, maxBatch),

@@ -37,6 +37,11 @@ type Options struct {
 	// called from the caller's goroutine and must be safe for concurrent
 	// use.
 	Observe func(op string, d time.Duration)
+	// ArchiveQueries is how many archive queries (QueryArchive) may read
+	// at once; more wait for a place. They get read connections of their
+	// own, beyond the ones every other read shares, so that searches
+	// never make a login wait. Default max(2, GOMAXPROCS/2).
+	ArchiveQueries int
 }
 
 // Store is a store.Store in one SQLite file. It is safe for concurrent use.
@@ -44,6 +49,9 @@ type Store struct {
 	w    *sql.DB // the single read-write connection, used only by run
 	r    *sql.DB // read-only pool
 	opts Options
+	// archiveShare bounds the archive queries reading at once (see
+	// Options.ArchiveQueries).
+	archiveShare *store.Share
 
 	reqs      chan *request // buffered; run answers everything sent on it
 	sendMu    sync.RWMutex  // senders hold it shared; Close exclusively to set closed
@@ -107,7 +115,12 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s read-only: %w", path, err)
 	}
-	readers := max(4, runtime.GOMAXPROCS(0))
+	if opts.ArchiveQueries <= 0 {
+		opts.ArchiveQueries = max(2, runtime.GOMAXPROCS(0)/2)
+	}
+	// Every read but archive queries shares readers connections; archive
+	// queries, held to their share, take at most the ones added for them.
+	readers := max(4, runtime.GOMAXPROCS(0)) + opts.ArchiveQueries
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 	if err := r.PingContext(ctx); err != nil {
@@ -117,9 +130,10 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 
 	s := &Store{
-		w:    w,
-		r:    r,
-		opts: opts,
+		w:            w,
+		r:            r,
+		opts:         opts,
+		archiveShare: store.NewShare(opts.ArchiveQueries),
 		// Buffered: callers queue while the writer commits, and the next
 		// batch takes them all; unbuffered, every caller would wait for
 		// the writer to finish its commit before it could even queue.
