@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"time"
+
+	"parley/internal/xmpptest"
 )
 
 // maxUnit bounds one top-level element the generator will buffer.
@@ -110,19 +110,6 @@ func (c *Conn) Next() ([]byte, int, error) {
 	}
 }
 
-// nextElement skips stream headers and returns the next element.
-func (c *Conn) nextElement() ([]byte, error) {
-	for {
-		u, kind, err := c.Next()
-		if err != nil {
-			return nil, err
-		}
-		if kind == unitElement {
-			return u, nil
-		}
-	}
-}
-
 // Login says whom to log in as, where and how.
 type Login struct {
 	Addr      string // host:port, loopback
@@ -135,18 +122,17 @@ type Login struct {
 	Mechanism string // SCRAM-SHA-1, SCRAM-SHA-256 or PLAIN
 	Presence  bool   // send initial presence after binding
 	Timeout   time.Duration
-	keys      *keyCache
+	keys      *xmpptest.KeyCache
 }
 
-func (l *Login) header() []byte {
-	return []byte("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='" +
-		l.Domain + "' version='1.0' xml:lang='en'>")
-}
-
-// Dial connects, negotiates TLS and SASL, binds a resource and, if asked,
-// sends initial presence. The whole negotiation is bounded by l.Timeout.
+// Dial connects, negotiates TLS and SASL and binds a resource with the
+// test client (internal/xmpptest), then reads the stream with its own
+// lean splitter (Next) and, if asked, sends initial presence. The whole
+// negotiation is bounded by l.Timeout.
 func Dial(ctx context.Context, l Login) (*Conn, error) {
-	d := net.Dialer{Timeout: l.Timeout}
+	ctx, cancel := context.WithTimeout(ctx, l.Timeout)
+	defer cancel()
+	d := net.Dialer{}
 	if l.Source != "" {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(l.Source)}
 	}
@@ -154,159 +140,27 @@ func Dial(ctx context.Context, l Login) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{nc: nc, buf: make([]byte, 4096)}
-	nc.SetDeadline(time.Now().Add(l.Timeout))
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
-	if err := c.negotiate(l); err != nil {
-		nc.Close()
+	nc, full, err := xmpptest.Negotiate(ctx, nc, xmpptest.Options{
+		Domain: l.Domain, User: l.User, Password: l.Password, Resource: l.Resource,
+		NoTLS: !l.TLS, Mechanism: l.Mechanism, Timeout: l.Timeout, Keys: l.keys,
+		// No ALPN: the servers compared need not know XEP-0368's.
+		TLSConfig: &tls.Config{ServerName: l.Domain, InsecureSkipVerify: true},
+	})
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.User, err)
 	}
-	nc.SetDeadline(time.Time{})
-	return c, nil
-}
-
-func (c *Conn) open(l *Login) ([]byte, error) {
-	if err := c.Write(l.header()); err != nil {
-		return nil, err
+	if _, ok := nc.(*tls.Conn); l.TLS && !ok {
+		nc.Close()
+		return nil, fmt.Errorf("%s: server offers no STARTTLS", l.User)
 	}
-	f, err := c.nextElement()
-	if err != nil {
-		return nil, err
-	}
-	if localName(f) != "features" {
-		return nil, fmt.Errorf("expected stream features, got %.200s", f)
-	}
-	return f, nil
-}
-
-func (c *Conn) negotiate(l Login) error {
-	f, err := c.open(&l)
-	if err != nil {
-		return err
-	}
-	if l.TLS {
-		if !bytes.Contains(f, []byte("<starttls")) {
-			return errors.New("server offers no STARTTLS")
-		}
-		if err := c.Write([]byte("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")); err != nil {
-			return err
-		}
-		el, err := c.nextElement()
-		if err != nil {
-			return err
-		}
-		if localName(el) != "proceed" {
-			return fmt.Errorf("STARTTLS answered with %.200s", el)
-		}
-		tc := tls.Client(c.nc, &tls.Config{ServerName: l.Domain, InsecureSkipVerify: true})
-		if err := tc.Handshake(); err != nil {
-			return fmt.Errorf("TLS handshake: %w", err)
-		}
-		c.nc, c.r, c.w = tc, 0, 0
-		if f, err = c.open(&l); err != nil {
-			return err
-		}
-	}
-	if !bytes.Contains(f, []byte(">"+l.Mechanism+"<")) {
-		return fmt.Errorf("server does not offer %s: %.300s", l.Mechanism, f)
-	}
-	if err := c.auth(&l); err != nil {
-		return err
-	}
-	c.r, c.w = 0, 0 // RFC 6120 §6.4.6: a new stream; nothing was pipelined
-	if f, err = c.open(&l); err != nil {
-		return err
-	}
-	if !bytes.Contains(f, []byte("<bind")) {
-		return errors.New("server offers no resource binding")
-	}
-	if err := c.Write([]byte("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" +
-		l.Resource + "</resource></bind></iq>")); err != nil {
-		return err
-	}
-	for {
-		el, err := c.nextElement()
-		if err != nil {
-			return err
-		}
-		if localName(el) != "iq" || attr(el, "id") != "bind1" {
-			continue
-		}
-		if attr(el, "type") != "result" {
-			return fmt.Errorf("bind failed: %.300s", el)
-		}
-		c.JID = string(childText(el, "jid"))
-		if c.JID == "" {
-			return fmt.Errorf("bind result without a JID: %.300s", el)
-		}
-		break
-	}
+	c := &Conn{nc: nc, buf: make([]byte, 4096), JID: full}
 	// The legacy session IQ (RFC 3921 §3) is not sent: parley, ejabberd
 	// and Prosody all mark it optional or do not ask for it.
 	if l.Presence {
-		return c.Write([]byte("<presence/>"))
-	}
-	return nil
-}
-
-func (c *Conn) auth(l *Login) error {
-	var initial []byte
-	var sc *scram
-	if l.Mechanism == "PLAIN" {
-		initial = []byte("\x00" + l.User + "\x00" + l.Password)
-	} else {
-		var err error
-		if sc, err = newScram(l.Mechanism, l.User, l.Password, l.keys); err != nil {
-			return err
-		}
-		initial = sc.clientFirst()
-	}
-	if err := c.Write([]byte("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + l.Mechanism + "'>" +
-		base64.StdEncoding.EncodeToString(initial) + "</auth>")); err != nil {
-		return err
-	}
-	for {
-		el, err := c.nextElement()
-		if err != nil {
-			return err
-		}
-		data, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(string(childOrText(el))))
-		switch localName(el) {
-		case "failure":
-			return fmt.Errorf("SASL failure: %.300s", el)
-		case "success":
-			if sc != nil {
-				return sc.verify(data)
-			}
-			return nil
-		case "challenge":
-			if sc == nil {
-				return errors.New("unexpected SASL challenge")
-			}
-			resp, err := sc.clientFinal(data)
-			if err != nil {
-				return err
-			}
-			if err := c.Write([]byte("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
-				base64.StdEncoding.EncodeToString(resp) + "</response>")); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("unexpected %.200s during SASL", el)
+		if err := c.Write([]byte("<presence/>")); err != nil {
+			nc.Close()
+			return nil, err
 		}
 	}
-}
-
-// childOrText is the text content of a leaf element.
-func childOrText(el []byte) []byte {
-	gt, ok := tagEnd(el, 1)
-	if !ok || el[gt-1] == '/' {
-		return nil
-	}
-	e := bytes.IndexByte(el[gt+1:], '<')
-	if e < 0 {
-		return nil
-	}
-	return el[gt+1 : gt+1+e]
+	return c, nil
 }

@@ -1,7 +1,9 @@
 // Package loadgen is a load generator for XMPP servers. It speaks plain
 // RFC 6120 client streams (STARTTLS or plaintext on loopback, SCRAM or
-// PLAIN, resource binding) through a lean client of its own, so it runs
-// unchanged against parley, ejabberd and Prosody, and it measures the
+// PLAIN, resource binding), negotiated by the test client
+// (internal/xmpptest) and then read by a lean splitter of its own that
+// parses only what it measures, so it runs unchanged against parley,
+// ejabberd and Prosody and spends little CPU of its own; it measures the
 // server under test from /proc (RSS, CPU time) while it runs.
 //
 // The workloads are a table (Workloads): login rate, chat throughput with a

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"parley/internal/xmpptest"
 )
 
 // Config is one run's parameters. Zero fields take the defaults of
@@ -233,7 +235,7 @@ func checkLoopback(host string) error {
 type gen struct {
 	cfg  Config
 	addr string
-	keys keyCache
+	keys xmpptest.KeyCache
 
 	mu   sync.Mutex // guards next
 	next int        // round-robin index into cfg.Sources

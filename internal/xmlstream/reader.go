@@ -129,6 +129,12 @@ func NewReader(src io.Reader, lim Limits) *Reader {
 // one that sends whitespace. It is safe to call concurrently with Next.
 func (r *Reader) BytesRead() int64 { return r.read.Load() }
 
+// Buffered returns the bytes read from the source and not yet scanned,
+// valid until the next call of Next or Reset: between elements, what the
+// peer sent after the last one, for a caller that goes on reading the
+// source itself.
+func (r *Reader) Buffered() []byte { return r.buf[r.pos:r.end] }
+
 // Reset discards buffered bytes and any error and makes r read a new stream
 // (optional XML declaration, then a header) from src, as needed after
 // STARTTLS and SASL success (RFC 6120 §5.4.3.3, §6.4.6).

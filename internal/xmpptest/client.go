@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,8 @@ type Options struct {
 	// NoBind stops after authentication and the stream restart, before
 	// resource binding (to resume a XEP-0198 session instead).
 	NoBind bool
+	// Keys, if set, keeps SCRAM salted passwords across logins.
+	Keys *KeyCache
 }
 
 func (o *Options) defaults() {
@@ -145,6 +148,16 @@ func Dial(ctx context.Context, addr string, o Options) (*Client, error) {
 // in-memory one from Listener.Dial; the Client owns conn from then on
 // (it is closed if negotiation fails).
 func DialConn(ctx context.Context, conn net.Conn, o Options) (*Client, error) {
+	c, err := negotiateConn(ctx, conn, o)
+	if err != nil {
+		return nil, err
+	}
+	c.startReading()
+	return c, nil
+}
+
+// negotiateConn is DialConn up to a bound resource.
+func negotiateConn(ctx context.Context, conn net.Conn, o Options) (*Client, error) {
 	o.defaults()
 	c := newClient(newTCP(conn))
 	if o.DirectTLS {
@@ -163,6 +176,39 @@ func DialConn(ctx context.Context, conn net.Conn, o Options) (*Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Negotiate is DialConn for a caller that reads the stream itself (the
+// load generator): it negotiates on conn as DialConn does and returns the
+// connection to go on with (the TLS one after STARTTLS), without
+// deadlines, and the bound JID. Bytes the server sent after the bind
+// result are read from the returned connection first.
+func Negotiate(ctx context.Context, conn net.Conn, o Options) (net.Conn, string, error) {
+	c, err := negotiateConn(ctx, conn, o)
+	if err != nil {
+		return nil, "", err
+	}
+	t := c.tcp()
+	t.conn.SetDeadline(time.Time{})
+	if rest := t.r.Buffered(); len(rest) > 0 {
+		return &prefixConn{Conn: t.conn, prefix: slices.Clone(rest)}, c.JID, nil
+	}
+	return t.conn, c.JID, nil
+}
+
+// prefixConn reads prefix before the connection.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
 }
 
 // DialWebSocket is Dial over RFC 7395; url is ws:// or wss://.
@@ -186,6 +232,7 @@ func DialWebSocket(ctx context.Context, url string, o Options) (*Client, error) 
 		c.t.close()
 		return nil, err
 	}
+	c.startReading()
 	return c, nil
 }
 
@@ -263,16 +310,15 @@ func (c *Client) negotiate(ctx context.Context, o Options) error {
 	if c.Features.Child("bind", NSBind) == nil {
 		return errors.New("xmpptest: server offers no resource binding")
 	}
-	if !o.NoBind {
-		if err := c.bind(o.Resource, step()); err != nil {
-			return err
-		}
+	if o.NoBind {
+		return nil
 	}
-	// From here on read whatever arrives, as a socket's buffer would take
-	// it, also over an unbuffered in-memory pipe (Listener).
-	c.once.Do(func() { go c.readLoop() })
-	return nil
+	return c.bind(o.Resource, step())
 }
+
+// startReading reads whatever arrives from now on, as a socket's buffer
+// would take it, also over an unbuffered in-memory pipe (Listener).
+func (c *Client) startReading() { c.once.Do(func() { go c.readLoop() }) }
 
 // openStream sends a stream header and reads the server's header and
 // features.
@@ -329,7 +375,7 @@ func (c *Client) authenticate(o Options, step func() time.Time) error {
 		initial = []byte("\x00" + o.User + "\x00" + o.Password)
 	default:
 		var err error
-		if sc, err = newScram(o.Mechanism, o.User, o.Password); err != nil {
+		if sc, err = newScram(o.Mechanism, o.User, o.Password, o.Keys); err != nil {
 			return err
 		}
 		initial = sc.first()
@@ -637,6 +683,6 @@ func StanzaErrorCondition(el *xmlstream.Element) string {
 	return ""
 }
 
-func xmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", "\"", "&quot;").Replace(s)
-}
+var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", "\"", "&quot;")
+
+func xmlEscape(s string) string { return xmlEscaper.Replace(s) }

@@ -13,6 +13,7 @@ import (
 	"hash"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/secure/precis"
 )
@@ -38,9 +39,46 @@ type scramClient struct {
 	clientFirstBare string
 	authMessage     string
 	saltedPassword  []byte
+	keys            *KeyCache // may be nil
+	mech            string
 }
 
-func newScram(mech, user, pass string) (*scramClient, error) {
+// KeyCache keeps SCRAM salted passwords by mechanism, user, salt and
+// iteration count, as RFC 5802 §5.1 lets a client store them, so that
+// many logins to the same accounts (a load generator's) spend no PBKDF2
+// each and measure the server rather than the client. It is safe for
+// concurrent use; the zero value is empty and ready.
+type KeyCache struct {
+	mu sync.Mutex // guards m
+	m  map[string][]byte
+}
+
+// salted derives the salted password, or takes it from k if k is not nil.
+func (k *KeyCache) salted(h func() hash.Hash, mech, user, pass string, salt []byte, iter int) ([]byte, error) {
+	if k == nil {
+		return pbkdf2.Key(h, pass, salt, iter, h().Size())
+	}
+	key := mech + "\x00" + user + "\x00" + string(salt) + "\x00" + strconv.Itoa(iter)
+	k.mu.Lock()
+	v, ok := k.m[key]
+	k.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := pbkdf2.Key(h, pass, salt, iter, h().Size())
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string][]byte)
+	}
+	k.m[key] = v
+	k.mu.Unlock()
+	return v, nil
+}
+
+func newScram(mech, user, pass string, keys *KeyCache) (*scramClient, error) {
 	var h func() hash.Hash
 	switch mech {
 	case ScramSHA256:
@@ -57,7 +95,8 @@ func newScram(mech, user, pass string) (*scramClient, error) {
 	}
 	nonce := make([]byte, 18)
 	rand.Read(nonce)
-	return &scramClient{newHash: h, user: user, pass: p, clientNonce: base64.RawStdEncoding.EncodeToString(nonce)}, nil
+	return &scramClient{newHash: h, user: user, pass: p, clientNonce: base64.RawStdEncoding.EncodeToString(nonce),
+		keys: keys, mech: mech}, nil
 }
 
 // saslName escapes ',' and '=' (RFC 5802 §5.1).
@@ -92,7 +131,7 @@ func (c *scramClient) final(serverFirst []byte) ([]byte, error) {
 	if err != nil || iter < 1 {
 		return nil, fmt.Errorf("xmpptest: SCRAM iteration count %q", iterS)
 	}
-	c.saltedPassword, err = pbkdf2.Key(c.newHash, c.pass, salt, iter, c.newHash().Size())
+	c.saltedPassword, err = c.keys.salted(c.newHash, c.mech, c.user, c.pass, salt, iter)
 	if err != nil {
 		return nil, err
 	}

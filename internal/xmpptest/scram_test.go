@@ -22,7 +22,7 @@ func TestScramVectors(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c, err := newScram(tc.mech, "user", "pencil")
+			c, err := newScram(tc.mech, "user", "pencil", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func TestScramRejects(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c, err := newScram(ScramSHA256, "user", "pencil")
+			c, err := newScram(ScramSHA256, "user", "pencil", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
