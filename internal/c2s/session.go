@@ -63,8 +63,9 @@ type session struct {
 	out         outbox
 	terminating atomic.Bool
 
-	pending  router.Pending  // archive commits started by this session's stanzas
-	routeCtx context.Context // carries pending; set at bind
+	// pending holds the durable writes this session's stanzas started
+	// (router.Owed), oldest first; settle waits for them.
+	pending []router.Write
 
 	// Stream management (XEP-0198); see sm.go.
 	smOn       bool            // enabled on this session
@@ -525,7 +526,6 @@ func (s *session) bind(ctx context.Context, el *xmlstream.Element) error {
 		return s.replyDirect(st, &stanza.Error{Type: "wait", Condition: "resource-constraint", Text: "too many resources"})
 	}
 	s.full = full
-	s.routeCtx = router.WithPending(ctx, &s.pending)
 	s.bound.Store(true)
 	s.srv.router.Bind(s)
 	payload := xmlstream.New("bind", nsBind).Add(xmlstream.NewText("jid", nsBind, full.String()))
@@ -566,16 +566,38 @@ func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
 	}
 	// Stop reading while a recipient's queue is over its bound (bounded
 	// by router.PaceWait): TCP then pushes back on this client.
-	router.Pay(s.routeCtx, s.srv.router.Route(s.routeCtx, st))
+	ow := s.srv.router.Route(ctx, st)
+	router.Pay(ctx, ow)
+	s.owe(ow.Writes)
 	return nil
+}
+
+// maxPending bounds the durable writes one session may have in flight;
+// beyond it the session waits for the oldest before reading on
+// (backpressure on a client that never asks for acknowledgements).
+const maxPending = 256
+
+// owe keeps the writes a routed stanza started, to be waited for before
+// the session acknowledges it (docs/design/06).
+func (s *session) owe(ws []router.Write) {
+	s.pending = append(s.pending, ws...)
+	if n := len(s.pending) - maxPending; n > 0 {
+		s.srv.router.Await(s.pending[:n])
+		s.pending = append(s.pending[:0], s.pending[n:]...)
+	}
 }
 
 // settle waits for the durable writes this session's stanzas started; it
 // runs before acknowledging stanzas and when the session ends.
+//
+// A write that failed has been reported (log, metric, health) by the
+// router; the stanza it belonged to was answered already where the
+// failure meant it was not stored (offline storage, compliance mode), so
+// the ack counts it as handled, which it was (docs/design/06).
 func (s *session) settle() {
-	if err := s.pending.Wait(); err != nil {
-		s.srv.log.Error("durable write failed", "jid", s.full.String(), "err", err)
-	}
+	s.srv.router.Await(s.pending)
+	clear(s.pending)
+	s.pending = s.pending[:0]
 }
 
 // shape enforces the stanza rate with a token bucket: when it is empty the

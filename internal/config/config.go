@@ -110,6 +110,11 @@ type Archive struct {
 	// (XEP-0441): "always", "roster" (only contacts on the roster) or
 	// "never". Users change their own with their client.
 	Default string `toml:"default"`
+	// Required is compliance mode: a message is delivered only once the
+	// archive holds it; one that cannot be archived bounces to its
+	// sender with resource-constraint and reaches nobody. Preferences
+	// cannot turn archiving off (docs/design/06).
+	Required bool `toml:"required"`
 }
 
 // Duration is a time.Duration written in TOML as a string such as "5m".

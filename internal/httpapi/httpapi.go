@@ -16,6 +16,10 @@ type Endpoints struct {
 	// Health reports whether the server can serve (e.g. the store
 	// answers); /healthz is 200 "ok" or 503 with the error.
 	Health func(ctx context.Context) error
+	// Degraded, if set and not nil, is why the server serves but not
+	// everything works (durable writes failing); /healthz is then 200
+	// "degraded: <reason>".
+	Degraded func() error
 }
 
 // Handler builds the mux.
@@ -36,6 +40,12 @@ func Handler(e Endpoints) http.Handler {
 			if err := e.Health(ctx); err != nil {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				w.Write([]byte("unavailable: " + err.Error() + "\n"))
+				return
+			}
+		}
+		if e.Degraded != nil {
+			if err := e.Degraded(); err != nil {
+				w.Write([]byte("degraded: " + err.Error() + "\n"))
 				return
 			}
 		}

@@ -32,6 +32,7 @@ type Metrics struct {
 	authFails   *prometheus.CounterVec
 	routingErrs *prometheus.CounterVec
 	storeTime   *prometheus.HistogramVec
+	writeFails  prometheus.Counter
 
 	// The per-kind stanza counters, looked up once: StanzaIn and StanzaOut
 	// run for every stanza, and a label lookup hashes the label each time.
@@ -62,8 +63,12 @@ func New() *Metrics {
 			Help:    "Store operation latency, including waiting for the single writer.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 9), // 100µs .. 6.5s
 		}, []string{"op"}),
+		writeFails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_durable_write_failures_total",
+			Help: "Durable writes (archive, offline storage) that failed (docs/design/06).",
+		}),
 	}
-	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime,
+	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime, m.writeFails,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the common series so dashboards see zeros, not gaps.
 	m.in, m.out = make(map[string]prometheus.Counter), make(map[string]prometheus.Counter)
@@ -101,6 +106,9 @@ func (m *Metrics) AuthFailure(mechanism string) { m.authFails.WithLabelValues(me
 
 // RoutingError counts a bounced stanza.
 func (m *Metrics) RoutingError(condition string) { m.routingErrs.WithLabelValues(condition).Inc() }
+
+// WriteFailure counts a durable write that failed.
+func (m *Metrics) WriteFailure() { m.writeFails.Inc() }
 
 // StoreOp records how long a store operation took.
 func (m *Metrics) StoreOp(op string, d time.Duration) {

@@ -32,6 +32,7 @@ func TestScrapeHasEveryCollector(t *testing.T) {
 	m.AuthFailure("SCRAM-SHA-256")
 	m.RoutingError("service-unavailable")
 	m.StoreOp("StoreOffline", 3*time.Millisecond)
+	m.WriteFailure()
 
 	body := scrape(t, m)
 	for i, want := range []string{
@@ -45,6 +46,7 @@ func TestScrapeHasEveryCollector(t *testing.T) {
 		`parley_auth_failures_total{mechanism="SCRAM-SHA-256"} 1`,
 		`parley_routing_errors_total{condition="service-unavailable"} 1`,
 		`parley_store_seconds_count{op="StoreOffline"} 1`,
+		"parley_durable_write_failures_total 1",
 		`parley_store_seconds_bucket{op="StoreOffline",le="0.0064"} 1`,
 		`parley_store_seconds_bucket{op="StoreOffline",le="0.0016"} 0`,
 		"go_goroutines ",

@@ -13,13 +13,15 @@ import (
 // NSStanzaID is XEP-0359's namespace.
 const NSStanzaID = "urn:xmpp:sid:0"
 
-// Owed is what routing one stanza still owes the session that sent it:
-// the recipients whose outbound queues it pushed over their bound. The
-// sending session pays it before it reads on (docs/design/03): it waits,
-// for a bounded time, until those queues are back under their bound, so a
-// fast sender is paced by a slow reader instead of getting it
-// disconnected (issue 10 item 3).
+// Owed is what routing one stanza still owes the session that sent it
+// (docs/design/06): the durable writes started for it, which the session
+// waits for before it acknowledges the stanza (XEP-0198 <a/>), and the
+// recipients whose outbound queues it pushed over their bound, which it
+// waits for (bounded, Pay) before reading on, so that a fast sender is
+// paced by a slow reader instead of getting it disconnected (docs/design/03).
 type Owed struct {
+	// Writes are the durable writes started for the stanza, in order.
+	Writes []Write
 	// Behind holds, per recipient over its bound, a channel closed when
 	// its queue is back under it.
 	Behind []<-chan struct{}
@@ -52,7 +54,9 @@ func (r *Router) route(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	}
 	if st.Kind == stanza.Message {
 		for _, o := range r.observers {
-			o.Outgoing(ctx, st)
+			if !r.owe(ctx, st, o.Outgoing(ctx, st), ow) {
+				return
+			}
 		}
 	}
 	switch {
@@ -142,8 +146,8 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza, ow *Owed
 			// (XEP-0280 §6).
 			if st.Type != "groupchat" {
 				r.stampID(st)
-				if len(r.observers) > 0 {
-					r.observeIncoming(ctx, st, []Session{res.Session})
+				if len(r.observers) > 0 && !r.observeIncoming(ctx, st, []Session{res.Session}, ow) {
+					return
 				}
 			}
 			if !r.deliver(res.Session, st, ow) {
@@ -178,11 +182,13 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza, ow *Owed
 		if st.Type == "headline" {
 			return
 		}
-		r.toOffline(ctx, st)
+		r.toOffline(ctx, st, ow)
 		return
 	}
 	r.stampID(st)
-	r.observeIncoming(ctx, st, targets)
+	if !r.observeIncoming(ctx, st, targets, ow) {
+		return
+	}
 	delivered := false
 	for _, s := range targets {
 		delivered = r.deliver(s, st, ow) || delivered
@@ -230,13 +236,15 @@ func (r *Router) mostAvailable(bare jid.JID, all bool) []Session {
 	return out
 }
 
-func (r *Router) toOffline(ctx context.Context, st *stanza.Stanza) {
+func (r *Router) toOffline(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	if r.offline == nil {
 		r.bounce(ctx, st, stanza.ErrServiceUnavailable)
 		return
 	}
 	r.stampID(st)
-	r.observeIncoming(ctx, st, nil)
+	if !r.observeIncoming(ctx, st, nil, ow) {
+		return
+	}
 	if err := r.offline.StoreOffline(ctx, st); err != nil {
 		r.reject(ctx, st, err)
 	}
@@ -257,12 +265,41 @@ func (r *Router) stampID(st *stanza.Stanza) {
 }
 
 // observeIncoming tells observers of a message for a local user, after
-// its stanza id is stamped and before it is delivered.
-func (r *Router) observeIncoming(ctx context.Context, st *stanza.Stanza, to []Session) {
+// its stanza id is stamped and before it is delivered. It reports false
+// when the message must not be delivered (compliance mode, a write
+// failed: it was bounced).
+func (r *Router) observeIncoming(ctx context.Context, st *stanza.Stanza, to []Session, ow *Owed) bool {
 	for _, o := range r.observers {
-		o.Incoming(ctx, st, to)
+		if !r.owe(ctx, st, o.Incoming(ctx, st, to), ow) {
+			return false
+		}
 	}
+	return true
 }
+
+// owe hands an observer's write for st to the sender's Owed, or waits for
+// it when there is no sender or in compliance mode (RequireWrites), where
+// a failed write bounces st with resource-constraint and owe reports false:
+// nothing is delivered that the archive does not hold.
+func (r *Router) owe(ctx context.Context, st *stanza.Stanza, w Write, ow *Owed) bool {
+	switch {
+	case w == nil:
+	case r.requireWrites:
+		if r.await(w) != nil {
+			r.bounce(ctx, st, errNotStored)
+			return false
+		}
+	case ow != nil:
+		ow.Writes = append(ow.Writes, w)
+	default:
+		r.await(w)
+	}
+	return true
+}
+
+// errNotStored answers a message that could not be stored durably: retry
+// later (RFC 6120 §8.3.3.18, type wait).
+var errNotStored = stanza.ErrResourceConstraint.WithText("the message could not be stored; try again later")
 
 // serverIQ dispatches an IQ to the handler of its payload namespace.
 func (r *Router) serverIQ(ctx context.Context, st *stanza.Stanza) {
@@ -301,6 +338,9 @@ func (r *Router) Reply(ctx context.Context, st *stanza.Stanza) {
 func (r *Router) reject(ctx context.Context, st *stanza.Stanza, err error) {
 	if errors.Is(err, ErrDrop) {
 		return
+	}
+	if errors.Is(err, ErrWriteFailed) {
+		r.wrote(err)
 	}
 	var se *stanza.Error
 	if !errors.As(err, &se) {

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 
 	"parley/internal/jid"
 	"parley/internal/stanza"
@@ -60,21 +61,32 @@ type Accounts interface {
 	Exists(ctx context.Context, username string) (bool, error)
 }
 
+// Write is a durable write in progress (an archive commit): it yields nil
+// once the write is durable, or its error, exactly once. A nil Write owes
+// nothing. See docs/design/06_durability.md.
+type Write = <-chan error
+
 // MessageObserver sees the messages of local users: archiving (XEP-0313)
 // and carbons (XEP-0280) are observers. Calls are synchronous on the
-// sender's routing path, so an observer that must be durable before the
-// sender is acknowledged (the archive) simply returns after its commit.
+// sender's routing path; an observer that starts a durable write returns
+// it, and the router hands it to the sending session, which waits for it
+// before acknowledging the message (XEP-0198), or waits itself.
 type MessageObserver interface {
 	// Outgoing is called for a message a local user sends, after the
 	// outbound interceptors passed it and before it is routed; st.From is
 	// the sender's full JID.
-	Outgoing(ctx context.Context, st *stanza.Stanza)
+	Outgoing(ctx context.Context, st *stanza.Stanza) Write
 	// Incoming is called for a message addressed to a local user after the
 	// router stamped its XEP-0359 stanza-id (by = the user's bare JID) and
 	// before delivery to the sessions in to; to is empty when the message
 	// goes to offline storage.
-	Incoming(ctx context.Context, st *stanza.Stanza, to []Session)
+	Incoming(ctx context.Context, st *stanza.Stanza, to []Session) Write
 }
+
+// ErrWriteFailed marks an error of a durable write (offline storage, the
+// archive), so that the router reports it (log, OnWriteFailure, Health)
+// besides bouncing the stanza.
+var ErrWriteFailed = errors.New("durable write failed")
 
 // Remote delivers to other domains (s2s or another node); nil until
 // federation exists.
@@ -102,8 +114,13 @@ type Router struct {
 	queries    queries
 	log        *slog.Logger
 
+	requireWrites bool                  // compliance mode: deliver only what is durable
+	lastWrite     atomic.Pointer[error] // the last awaited write's failure; nil after a success
+
 	// OnError, if set, counts routing errors by condition (metrics).
 	OnError func(condition string)
+	// OnWriteFailure, if set, counts failed durable writes (metrics).
+	OnWriteFailure func()
 }
 
 // New returns a router for a domain.
@@ -151,6 +168,53 @@ func (r *Router) InterceptInbound(i Interceptor) { r.inbound = append(r.inbound,
 
 // ObserveMessages adds a message observer.
 func (r *Router) ObserveMessages(o MessageObserver) { r.observers = append(r.observers, o) }
+
+// RequireWrites turns compliance mode on (`[archive] required`): a message
+// is delivered only after every observer's write for it is durable, and
+// bounces with resource-constraint when one fails (docs/design/06).
+func (r *Router) RequireWrites(on bool) { r.requireWrites = on }
+
+// Await waits for writes in order, reports each outcome (a failure is
+// logged, counted and kept for Health) and returns the failures.
+func (r *Router) Await(ws []Write) error {
+	var errs []error
+	for _, w := range ws {
+		if err := r.await(w); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Router) await(w Write) error {
+	err := <-w
+	r.wrote(err)
+	return err
+}
+
+// wrote records the outcome of a durable write.
+func (r *Router) wrote(err error) {
+	if err == nil {
+		if r.lastWrite.Load() != nil {
+			r.lastWrite.Store(nil)
+		}
+		return
+	}
+	r.log.Error("durable write failed", "err", err)
+	r.lastWrite.Store(&err)
+	if r.OnWriteFailure != nil {
+		r.OnWriteFailure()
+	}
+}
+
+// WriteHealth returns the error of the last durable write when it failed
+// (no write has succeeded since), for /healthz; nil otherwise.
+func (r *Router) WriteHealth() error {
+	if p := r.lastWrite.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // AddFeature advertises a service discovery feature of the server
 // (XEP-0030); disco reads Features.

@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -201,19 +202,98 @@ func BenchmarkRouteMessage(b *testing.B) {
 type observerRecorder struct {
 	outgoing []string
 	incoming []string // stanza-id, then the number of target sessions
+	// write, if set, makes the observer start a write with this outcome
+	// for every message; writes holds them.
+	write  func() error
+	writes []router.Write
 }
 
-func (o *observerRecorder) Outgoing(_ context.Context, st *stanza.Stanza) {
+func (o *observerRecorder) Outgoing(_ context.Context, st *stanza.Stanza) router.Write {
 	o.outgoing = append(o.outgoing, st.From.String())
+	return o.start()
 }
 
-func (o *observerRecorder) Incoming(_ context.Context, st *stanza.Stanza, to []router.Session) {
+func (o *observerRecorder) Incoming(_ context.Context, st *stanza.Stanza, to []router.Session) router.Write {
 	id := st.El.Child("stanza-id", router.NSStanzaID)
 	if id == nil {
 		o.incoming = append(o.incoming, "no stanza-id")
-		return
+	} else {
+		o.incoming = append(o.incoming, id.Get("by")+" "+strconv.Itoa(len(to)))
 	}
-	o.incoming = append(o.incoming, id.Get("by")+" "+strconv.Itoa(len(to)))
+	return o.start()
+}
+
+func (o *observerRecorder) start() router.Write {
+	if o.write == nil {
+		return nil
+	}
+	w := make(chan error, 1)
+	w <- o.write()
+	o.writes = append(o.writes, w)
+	return w
+}
+
+// TestWritesOwed (docs/design/06): the writes observers start for a
+// session's message are returned to the session, not awaited; the ones
+// for a message the server sends are awaited by the router, and a failure
+// is reported until a write succeeds again.
+func TestWritesOwed(t *testing.T) {
+	r, sessions, _ := setup(t)
+	fail := errors.New("disk on fire")
+	var failures int
+	r.OnWriteFailure = func() { failures++ }
+	o := &observerRecorder{write: func() error { return nil }}
+	r.ObserveMessages(o)
+	ctx := context.Background()
+	ow := r.Route(ctx, parse(t, `<message from='romeo@example.com/orchard' to='juliet@example.com' type='chat'><body>a</body></message>`))
+	if len(ow.Writes) != 2 || ow.Writes[0] != o.writes[0] || ow.Writes[1] != o.writes[1] {
+		t.Fatalf("owed %d writes, want the observer's 2 in order", len(ow.Writes))
+	}
+	if len(sessions["juliet@example.com/balcony"].Take()) != 1 {
+		t.Fatal("not delivered")
+	}
+	if err := r.Await(ow.Writes); err != nil || r.WriteHealth() != nil {
+		t.Fatalf("await: %v, health %v", err, r.WriteHealth())
+	}
+	o.write = func() error { return fail }
+	r.Send(ctx, parse(t, `<message from='example.com' to='juliet@example.com' type='chat'><body>b</body></message>`))
+	if !errors.Is(r.WriteHealth(), fail) || failures != 1 {
+		t.Fatalf("health %v after a failed write, %d failures counted", r.WriteHealth(), failures)
+	}
+	if len(sessions["juliet@example.com/balcony"].Take()) != 1 {
+		t.Fatal("without compliance mode a message whose write failed is still delivered")
+	}
+	o.write = func() error { return nil }
+	r.Send(ctx, parse(t, `<message from='example.com' to='juliet@example.com' type='chat'><body>c</body></message>`))
+	if r.WriteHealth() != nil {
+		t.Fatalf("health %v after a successful write", r.WriteHealth())
+	}
+}
+
+// TestRequireWrites: in compliance mode a message whose write fails
+// reaches nobody (no session, no offline storage) and bounces to its
+// sender with resource-constraint (wait).
+func TestRequireWrites(t *testing.T) {
+	for i, to := range []string{"juliet@example.com", "nurse@example.com"} { // online, offline
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			r, sessions, off := setup(t)
+			r.RequireWrites(true)
+			o := &observerRecorder{write: func() error { return errors.New("read-only") }}
+			r.ObserveMessages(o)
+			ow := r.Route(context.Background(), parse(t, `<message from='romeo@example.com/orchard' to='`+to+`' id='m1' type='chat'><body>a</body></message>`))
+			if len(ow.Writes) != 0 || len(o.writes) != 1 {
+				t.Fatalf("owed %d writes, %d started: compliance mode waits, and stops at the first failure", len(ow.Writes), len(o.writes))
+			}
+			if got := sessions["juliet@example.com/balcony"].Take(); len(got) != 0 || len(off.stored) != 0 {
+				t.Fatalf("delivered %v, stored %v", got, off.stored)
+			}
+			got := sessions["romeo@example.com/orchard"].Take()
+			if len(got) != 1 || got[0].El.Get("id") != "m1" || got[0].El.Get("type") != "error" ||
+				got[0].El.Child("error", "").Get("type") != "wait" || got[0].El.Child("error", "").Child("resource-constraint", stanza.NSStanzas) == nil {
+				t.Fatalf("sender got %v, want resource-constraint (wait)", got)
+			}
+		})
+	}
 }
 
 // TestMessageObservers: observers see the sender's message and the

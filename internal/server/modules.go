@@ -57,10 +57,13 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	discoItems.AddItem(chat.JID(), "Chatrooms")
 
 	// History (XEP-0313), then carbons (XEP-0280). Both observe messages;
-	// the archive commits before a message is delivered, so it is durable
-	// before the sender's ack.
+	// the archive returns its commit, which the sender's session waits for
+	// before its ack (docs/design/06), and in compliance mode the router
+	// waits for before delivering (carbons run after it).
 	history := mam.New(r, st, rosters, log.With("component", "mam"))
 	history.DefaultMode = cfg.Archive.Default
+	history.Required = cfg.Archive.Required
+	r.RequireWrites(cfg.Archive.Required)
 	history.Register(r)
 	discoItems.AddAccountFeature(mam.Features()...)
 	carbons.New(r).Register(r)

@@ -77,6 +77,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.router = router.New(domain, accounts{st}, log.With("component", "router"))
 	s.router.OnError = s.metrics.RoutingError
+	s.router.OnWriteFailure = s.metrics.WriteFailure
 	registrar := s.registerModules(cfg)
 	c2sCfg := c2s.Config{
 		Domain: domain,
@@ -150,6 +151,7 @@ func (s *Server) Start(ctx context.Context) error {
 				_, err := s.store.ListUsers(ctx)
 				return err
 			},
+			Degraded: s.router.WriteHealth,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),

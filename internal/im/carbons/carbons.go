@@ -97,21 +97,21 @@ func (m *Module) Enabled(full jid.JID) bool {
 
 // Outgoing sends <sent/> copies of a message a user sends to the user's
 // other enabled sessions (XEP-0280 §7).
-func (m *Module) Outgoing(_ context.Context, st *stanza.Stanza) {
-	if !eligible(st) {
-		return
+func (m *Module) Outgoing(_ context.Context, st *stanza.Stanza) router.Write {
+	if eligible(st) {
+		m.copyTo(st.From.Bare(), "sent", st, func(full jid.JID) bool {
+			return full != st.From && full != st.To
+		})
 	}
-	m.copyTo(st.From.Bare(), "sent", st, func(full jid.JID) bool {
-		return full != st.From && full != st.To
-	})
+	return nil
 }
 
 // Incoming sends <received/> copies of a message for a user to the user's
 // enabled sessions that it was not delivered to (XEP-0280 §6).
-func (m *Module) Incoming(_ context.Context, st *stanza.Stanza, to []router.Session) {
+func (m *Module) Incoming(_ context.Context, st *stanza.Stanza, to []router.Session) router.Write {
 	// A message between one's own sessions was copied as <sent/>.
 	if !eligible(st) || st.From.Bare() == st.To.Bare() {
-		return
+		return nil
 	}
 	m.copyTo(st.To.Bare(), "received", st, func(full jid.JID) bool {
 		for _, s := range to {
@@ -121,6 +121,7 @@ func (m *Module) Incoming(_ context.Context, st *stanza.Stanza, to []router.Sess
 		}
 		return true
 	})
+	return nil
 }
 
 // copyTo wraps st in <dir><forwarded/></dir> and delivers it to every

@@ -10,8 +10,10 @@
 // copy under a new id (the sender learns it from its own archive);
 // Incoming archives the recipient's copy under the stanza-id the router
 // stamped (XEP-0359), so archive ids equal the stanza-ids clients see.
-// Both return only after the archive write is committed, so a message is
-// durable before its sender is acknowledged.
+// Both return the queued archive write (router.Write): the router hands
+// it to the sending session, which waits for the commit before it
+// acknowledges the message, and in compliance mode (Required) waits for it
+// before delivering (docs/design/06).
 //
 // Order is the order of archiving, not of ids or timestamps (XEP-0313
 // §3.1: "implementors should take care not to rely on timestamps alone").

@@ -69,12 +69,15 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// send routes raw XML as sent by the session of from.
+// send routes raw XML as sent by the session of from, and waits for the
+// writes it owes, as the session does before acknowledging it.
 func (e *env) send(t *testing.T, from, raw string) {
 	t.Helper()
 	st := imtest.Parse(t, raw)
 	st.SetFrom(jid.MustParse(from))
-	e.r.Route(t.Context(), st)
+	if err := e.r.Await(e.r.Route(t.Context(), st).Writes); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // iq sends an IQ from a session and returns the result messages and the

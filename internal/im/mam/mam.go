@@ -64,6 +64,10 @@ type Module struct {
 	// Limits bound what one query may cost; zero fields mean the
 	// defaults.
 	Limits Limits
+	// Required is compliance mode (`[archive] required`): every message
+	// with content is archived whatever the preferences say, and the
+	// router delivers it only once archived (docs/design/06).
+	Required bool
 
 	store  Store
 	router Router
@@ -109,17 +113,17 @@ func (m *Module) Forget(username string) {
 }
 
 // Outgoing archives the sender's copy of a message a local user sends,
-// under a new stanza-id by the sender's bare JID.
-func (m *Module) Outgoing(ctx context.Context, st *stanza.Stanza) {
+// under a new stanza-id by the sender's bare JID, and returns the write.
+func (m *Module) Outgoing(ctx context.Context, st *stanza.Stanza) router.Write {
 	owner := st.From.Bare()
 	// A message to oneself is archived once, as it arrives; one to the
 	// server itself is not a conversation.
 	if st.To.IsZero() || st.To.Bare() == owner || st.To.IsDomain() || !archivable(st) {
-		return
+		return nil
 	}
 	m.retract(ctx, owner, st.To.Bare(), owner, st)
-	if !m.wants(ctx, owner, st.To) {
-		return
+	if !m.Required && !m.wants(ctx, owner, st.To) {
+		return nil
 	}
 	id := stanza.NewID()
 	c := st.Copy()
@@ -129,30 +133,32 @@ func (m *Module) Outgoing(ctx context.Context, st *stanza.Stanza) {
 		return e.Name == "stanza-id" && e.Space == router.NSStanzaID && e.Get("by") == by
 	})
 	c.AddChild(xmlstream.New("stanza-id", router.NSStanzaID, "id", id, "by", by))
-	m.append(ctx, owner, id, st.To.Bare(), c)
+	return m.append(ctx, owner, id, st.To.Bare(), c)
 }
 
-// Incoming archives the recipient's copy under the router's stanza-id.
-func (m *Module) Incoming(ctx context.Context, st *stanza.Stanza, _ []router.Session) {
+// Incoming archives the recipient's copy under the router's stanza-id and
+// returns the write.
+func (m *Module) Incoming(ctx context.Context, st *stanza.Stanza, _ []router.Session) router.Write {
 	owner := st.To.Bare()
 	if st.From.IsZero() || owner.Local() == "" || !archivable(st) {
-		return
+		return nil
 	}
 	m.retract(ctx, owner, st.From.Bare(), st.From.Bare(), st)
 	id := stanzaID(st.El, owner.String())
-	if id == "" || !m.wants(ctx, owner, st.From) {
-		return
+	if id == "" || (!m.Required && !m.wants(ctx, owner, st.From)) {
+		return nil
 	}
-	m.append(ctx, owner, id, st.From.Bare(), st)
+	return m.append(ctx, owner, id, st.From.Bare(), st)
 }
 
-// append archives one message. The sending session waits for the commit
-// before it acknowledges the message (XEP-0198), not before it routes the
-// next one, so the commits of many messages share a transaction; a query
-// first waits for every queued append (SyncArchive), so whatever was
-// delivered before it is in its answer. Without a sending session (a
-// message the server generates) append waits here.
-func (m *Module) append(ctx context.Context, owner jid.JID, id string, with jid.JID, st *stanza.Stanza) {
+// append queues one message for the archive and returns the commit, which
+// the router hands to the sending session (docs/design/06): it waits for
+// it before it acknowledges the message (XEP-0198), not before it routes
+// the next one, so the commits of many messages share a transaction. In
+// compliance mode the router waits before delivering. A query first waits
+// for every queued append (SyncArchive), so whatever was delivered before
+// it is in its answer.
+func (m *Module) append(ctx context.Context, owner jid.JID, id string, with jid.JID, st *stanza.Stanza) router.Write {
 	msg := store.ArchivedMessage{
 		Owner:  owner.Local(),
 		ID:     id,
@@ -161,15 +167,7 @@ func (m *Module) append(ctx context.Context, owner jid.JID, id string, with jid.
 		Stanza: xmlstream.Append(nil, st.El), // declares xmlns='jabber:client'
 		Text:   SearchText(st.El),
 	}
-	done := m.store.QueueArchive(ctx, []store.ArchivedMessage{msg})
-	if router.Defer(ctx, done) {
-		return
-	}
-	if err := <-done; err != nil {
-		// An observer cannot refuse the message; the failure is the
-		// operator's to see.
-		m.log.Error("archive write failed", "jid", owner.String(), "err", err)
-	}
+	return m.store.QueueArchive(ctx, []store.ArchivedMessage{msg})
 }
 
 // stanzaID returns the XEP-0359 stanza-id stamped by 'by', the last one.

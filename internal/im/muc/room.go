@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"parley/internal/jid"
-	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -338,9 +337,8 @@ func (rm *room) flush(ctx context.Context) {
 			return
 		}
 	}
-	// The drainer outlives this stanza: no deadline of its own, and no
-	// session's pending writes to add to (router.Defer then waits itself).
-	go rm.drain(router.WithPending(context.WithoutCancel(ctx), nil))
+	// The drainer outlives this stanza: no deadline of its own.
+	go rm.drain(context.WithoutCancel(ctx))
 }
 
 // flushRounds is how many batches a flushing caller sends itself: its own,

@@ -140,7 +140,7 @@ func (m *Module) StoreOffline(ctx context.Context, st *stanza.Stanza) error {
 	}
 	n, err := m.store.CountOffline(ctx, user)
 	if err != nil {
-		return fmt.Errorf("offline: count for %s: %w", user, err)
+		return storeFailed(fmt.Errorf("offline: count for %s: %w", user, err))
 	}
 	// XEP-0160 §3: a full store bounces with service-unavailable.
 	// Concurrent messages may overshoot the limit by a few; the limit
@@ -154,7 +154,7 @@ func (m *Module) StoreOffline(ctx context.Context, st *stanza.Stanza) error {
 	st.AddChild(xmlstream.New("delay", NSDelay, "from", m.domain, "stamp", now.Format("2006-01-02T15:04:05.000Z")))
 	msg := store.OfflineMessage{Stamp: now, Stanza: slices.Clone(st.Bytes())}
 	if err := m.store.StoreOffline(ctx, user, msg); err != nil {
-		return fmt.Errorf("offline: store for %s: %w", user, err)
+		return storeFailed(fmt.Errorf("offline: store for %s: %w", user, err))
 	}
 	// The user may have become available while this was stored, after
 	// their initial presence had already read the queue; without this
@@ -196,14 +196,26 @@ func (m *Module) Requeue(ctx context.Context, full jid.JID, unacked [][]byte) {
 			continue
 		}
 		var se *stanza.Error
-		if !errors.As(err, &se) {
+		if !errors.As(err, &se) || errors.Is(err, router.ErrWriteFailed) {
 			m.log.Error("unacknowledged message not stored", "jid", full.Bare().String(), "err", err)
+		}
+		if se == nil {
 			se = stanza.ErrInternalServerError
 		}
 		if reply := stanza.ErrorReply(st, se); reply != nil && !st.From.IsZero() {
 			m.router.Reply(ctx, reply)
 		}
 	}
+}
+
+// errNotStored bounces a message that offline storage failed to keep: it
+// is the only copy, so the sender must know; retry later (type wait).
+var errNotStored = stanza.ErrResourceConstraint.WithText("offline storage failed; try again later")
+
+// storeFailed marks a storage error so that the router reports it as a
+// failed durable write and bounces the message with errNotStored.
+func storeFailed(err error) error {
+	return fmt.Errorf("%w: %w: %w", router.ErrWriteFailed, errNotStored, err)
 }
 
 // availableResource is the user's available resource with the highest
