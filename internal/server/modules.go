@@ -38,8 +38,8 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	pres.Register(r)
 	off.Register(r)
 
-	blocks := blocking.New(r, st, st)
-	blocks.Register()
+	blocks := blocking.New(blocking.Options{Store: st, Rosters: st})
+	blocks.Register(r)
 	discoItems := disco.New(disco.Options{})
 	discoItems.Register(r)
 	ping.Register(r)
@@ -66,7 +66,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	r.RequireWrites(cfg.Archive.Required)
 	history.Register(r)
 	discoItems.AddAccountFeature(mam.Features()...)
-	carbons.New(r).Register(r)
+	carbons.New(carbons.Options{}).Register(r)
 
 	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
 	// lists, avatars.

@@ -35,44 +35,69 @@ type Rosters interface {
 	Roster(ctx context.Context, username string) ([]store.RosterItem, int64, error)
 }
 
-// Module is the blocking command for one domain.
-type Module struct {
-	router  *router.Router
-	store   store.Blocklists
-	rosters Rosters
-	cache   *cache
+// Options configure the module.
+type Options struct {
+	Store store.Blocklists
+	// Rosters may be nil; then no presence is sent on block or unblock.
+	Rosters Rosters
 	// MaxItems is the most JIDs a list may hold; 0 means
 	// DefaultMaxItems.
 	MaxItems int
+}
+
+// Module is the blocking command for one domain.
+type Module struct {
+	router   *router.Router // set by Register
+	store    store.Blocklists
+	rosters  Rosters
+	cache    *cache
+	maxItems int
 
 	mu sync.Mutex // guards interested
 	// interested holds, per username and resource, the session that
 	// requested the block list: only those get pushes (XEP-0191 §3.3).
 	// The session value tells a later session on the same resource apart;
-	// entries of gone sessions are pruned whenever the user's entries
-	// are touched.
+	// an entry goes when its session ends (router.SessionEnded).
 	interested map[string]map[string]router.Session
 }
 
-// New returns the module. rosters may be nil; then no presence is sent on
-// block or unblock.
-func New(r *router.Router, st store.Blocklists, rosters Rosters) *Module {
+// New returns the module; install it with Register.
+func New(o Options) *Module {
+	if o.MaxItems <= 0 {
+		o.MaxItems = DefaultMaxItems
+	}
 	return &Module{
-		router:     r,
-		store:      st,
-		rosters:    rosters,
-		cache:      newCache(st, 0),
+		store:      o.Store,
+		rosters:    o.Rosters,
+		maxItems:   o.MaxItems,
+		cache:      newCache(o.Store, 0),
 		interested: make(map[string]map[string]router.Session),
 	}
 }
 
-// Register installs the IQ handler and both interceptors and advertises
-// the feature (XEP-0191 §3.1).
-func (m *Module) Register() {
-	m.router.HandleIQ(NS, m.Handle)
-	m.router.InterceptInbound(m.InterceptInbound)
-	m.router.InterceptOutbound(m.InterceptOutbound)
-	m.router.AddFeature(NS)
+// Register installs the IQ handler, both interceptors and the session-end
+// subscription, and advertises the feature (XEP-0191 §3.1).
+func (m *Module) Register(r *router.Router) {
+	m.router = r
+	r.HandleIQ(NS, m.Handle)
+	r.InterceptInbound(m.InterceptInbound)
+	r.InterceptOutbound(m.InterceptOutbound)
+	r.OnSessionEnded(m.sessionEnded)
+	r.AddFeature(NS)
+}
+
+// sessionEnded forgets a session that asked for the block list.
+func (m *Module) sessionEnded(_ context.Context, e router.SessionEnded) {
+	user := e.JID.Local()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.interested[user][e.JID.Resource()] != e.Last.Session {
+		return // not interested, or a later session on the resource
+	}
+	delete(m.interested[user], e.JID.Resource())
+	if len(m.interested[user]) == 0 {
+		delete(m.interested, user)
+	}
 }
 
 // Blocks reports whether user has blocked j. Other modules (e.g. MUC
@@ -172,7 +197,6 @@ func (m *Module) blocklist(ctx context.Context, iq *stanza.Stanza, user string) 
 	}
 	if res, ok := m.router.Lookup(iq.From); ok {
 		m.mu.Lock()
-		m.pruneLocked(user)
 		if m.interested[user] == nil {
 			m.interested[user] = make(map[string]router.Session)
 		}
@@ -226,10 +250,7 @@ func (m *Module) block(ctx context.Context, iq *stanza.Stanza, user string, q *x
 	if err != nil {
 		return err
 	}
-	max := m.MaxItems
-	if max <= 0 {
-		max = DefaultMaxItems
-	}
+	max := m.maxItems
 	added := 0
 	for _, j := range js {
 		if _, ok := old[j.String()]; !ok {
@@ -302,7 +323,6 @@ func itemsElement(name string, jids []string) *xmlstream.Element {
 // made the change.
 func (m *Module) push(user string, payload *xmlstream.Element) {
 	m.mu.Lock()
-	m.pruneLocked(user)
 	var targets []router.Session
 	for _, s := range m.interested[user] {
 		targets = append(targets, s)
@@ -312,19 +332,6 @@ func (m *Module) push(user string, payload *xmlstream.Element) {
 		p := stanza.New(stanza.IQ, jid.JID{}, s.JID(), "set", stanza.NewID())
 		p.El.Add(payload)
 		m.router.DeliverTo(s.JID(), p)
-	}
-}
-
-// pruneLocked forgets interested sessions that are no longer bound (or
-// were replaced on their resource). m.mu must be held.
-func (m *Module) pruneLocked(user string) {
-	for res, s := range m.interested[user] {
-		if cur, ok := m.router.Lookup(s.JID()); !ok || cur.Session != s {
-			delete(m.interested[user], res)
-		}
-	}
-	if len(m.interested[user]) == 0 {
-		delete(m.interested, user)
 	}
 }
 

@@ -71,8 +71,8 @@ func newWorld(t *testing.T) *world {
 	w := &world{st: newMemStore(), pres: &imtest.Presence{}, ctx: context.Background(), t: t}
 	w.r = router.New(jid.MustParse("capulet.lit"), nil, nil)
 	w.r.SetPresence(w.pres)
-	w.m = New(w.r, w.st, w.st)
-	w.m.Register()
+	w.m = New(Options{Store: w.st, Rosters: w.st})
+	w.m.Register(w.r)
 	w.st.roster["juliet"] = []store.RosterItem{
 		{JID: "romeo@capulet.lit", Subscription: store.SubBoth},
 		{JID: "tybalt@capulet.lit", Subscription: store.SubTo}, // may not see juliet's presence
@@ -220,8 +220,8 @@ func TestHandleErrors(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			st := newMemStore()
 			st.lists["juliet"] = []string{"a@b", "x@y"}
-			m := New(router.New(jid.MustParse("capulet.lit"), nil, nil), st, nil)
-			m.MaxItems = 3
+			m := New(Options{Store: st, MaxItems: 3})
+			m.Register(router.New(jid.MustParse("capulet.lit"), nil, nil))
 			_, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("err = %v, want %v", err, tc.err)
@@ -238,8 +238,8 @@ func TestHandleErrors(t *testing.T) {
 func TestBlockWithinLimit(t *testing.T) {
 	st := newMemStore()
 	st.lists["juliet"] = []string{"a@b", "x@y"}
-	m := New(router.New(jid.MustParse("capulet.lit"), nil, nil), st, nil)
-	m.MaxItems = 3
+	m := New(Options{Store: st, MaxItems: 3})
+	m.Register(router.New(jid.MustParse("capulet.lit"), nil, nil))
 	_, err := m.Handle(context.Background(), imtest.Parse(t,
 		`<iq type='set' id='1' from='juliet@capulet.lit/b'><block xmlns='urn:xmpp:blocking'><item jid='a@b'/><item jid='c@d'/></block></iq>`))
 	if !errors.Is(err, router.ErrNoReply) {
@@ -288,6 +288,12 @@ func TestCache(t *testing.T) {
 func TestStalePushTarget(t *testing.T) {
 	w := newWorld(t)
 	w.r.Unbind(w.ctx, w.balcony)
+	w.m.mu.Lock()
+	n := len(w.m.interested["juliet"])
+	w.m.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d interested entries kept after the session ended", n)
+	}
 	again := bind(t, w.r, "juliet@capulet.lit/balcony", false)
 	w.route(`<iq type='set' id='b1' from='juliet@capulet.lit/chamber'><block xmlns='urn:xmpp:blocking'><item jid='x@y'/></block></iq>`)
 	if got := again.Take(); len(got) != 0 {
@@ -308,7 +314,8 @@ func TestStalePushTarget(t *testing.T) {
 func TestForget(t *testing.T) {
 	st := newMemStore()
 	st.lists["juliet"] = []string{"romeo@capulet.lit"}
-	m := New(router.New(jid.MustParse("capulet.lit"), nil, nil), st, nil)
+	m := New(Options{Store: st})
+	m.Register(router.New(jid.MustParse("capulet.lit"), nil, nil))
 	ctx := context.Background()
 	romeo := jid.MustParse("romeo@capulet.lit")
 	if ok, _ := m.Blocks(ctx, "juliet", romeo); !ok {

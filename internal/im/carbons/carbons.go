@@ -20,35 +20,51 @@ const (
 
 // Router is what carbons need of the router; *router.Router has it.
 type Router interface {
-	Resources(bare jid.JID) []router.Resource
 	Lookup(full jid.JID) (router.Resource, bool)
 	DeliverTo(full jid.JID, st *stanza.Stanza) bool
 }
 
+// Options configure the module; carbons need nothing but the router.
+type Options struct{}
+
 // Module tracks which sessions enabled carbons and sends the copies.
 type Module struct {
-	router Router
+	router Router // set by Register
 
 	mu sync.Mutex // guards enabled
-	// enabled holds, per bare JID, the sessions that enabled carbons.
-	// Entries of sessions that ended are pruned whenever the user's
-	// sessions are listed (there is no session-end hook for modules).
+	// enabled holds, per bare JID, the sessions that enabled carbons; a
+	// session leaves it when it ends (router.SessionEnded).
 	enabled map[jid.JID]map[router.Session]bool
 }
 
 var _ router.MessageObserver = (*Module)(nil)
 
 // New returns the module; install it with Register.
-func New(r Router) *Module {
-	return &Module{router: r, enabled: make(map[jid.JID]map[router.Session]bool)}
+func New(Options) *Module {
+	return &Module{enabled: make(map[jid.JID]map[router.Session]bool)}
 }
 
-// Register installs the IQ handler and the observer and advertises the
-// feature on the server (XEP-0280 §3).
+// Register installs the IQ handler, the observer and the session-end
+// subscription and advertises the feature on the server (XEP-0280 §3).
 func (m *Module) Register(r *router.Router) {
+	m.router = r
 	r.HandleIQ(NS, m.HandleIQ)
 	r.ObserveMessages(m)
+	r.OnSessionEnded(m.sessionEnded)
 	r.AddFeature(NS)
+}
+
+// sessionEnded forgets a session that had carbons enabled.
+func (m *Module) sessionEnded(_ context.Context, e router.SessionEnded) {
+	bare := e.JID.Bare()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if set := m.enabled[bare]; set != nil {
+		delete(set, e.Last.Session)
+		if len(set) == 0 {
+			delete(m.enabled, bare)
+		}
+	}
 }
 
 // HandleIQ enables or disables carbons for the requesting session
@@ -143,34 +159,17 @@ func (m *Module) copyTo(user jid.JID, dir string, st *stanza.Stanza, want func(j
 	}
 }
 
-// enabledSessions returns the user's current sessions with carbons
-// enabled, forgetting enabled sessions that no longer exist.
+// enabledSessions returns the user's sessions with carbons enabled.
 func (m *Module) enabledSessions(user jid.JID) []router.Session {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	set := m.enabled[user]
-	m.mu.Unlock()
-	if len(set) == 0 { // the common case: no lookup of the session table
+	if len(set) == 0 {
 		return nil
 	}
-	resources := m.router.Resources(user)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	set = m.enabled[user]
-	live := make(map[router.Session]bool, len(resources))
-	var out []router.Session
-	for _, r := range resources {
-		live[r.Session] = true
-		if set[r.Session] {
-			out = append(out, r.Session)
-		}
-	}
+	out := make([]router.Session, 0, len(set))
 	for s := range set {
-		if !live[s] {
-			delete(set, s)
-		}
-	}
-	if len(set) == 0 {
-		delete(m.enabled, user)
+		out = append(out, s)
 	}
 	return out
 }

@@ -22,7 +22,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	r := router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true}, nil)
-	e := &env{r: r, m: New(r), s: map[string]*imtest.Session{}}
+	e := &env{r: r, m: New(Options{}), s: map[string]*imtest.Session{}}
 	e.m.Register(r)
 	for _, b := range []struct {
 		full string
@@ -239,5 +239,24 @@ func TestEnableDisable(t *testing.T) {
 		if a == nil || a.Get("type") != "error" || a.Child("error", "").Child(tc.want, stanza.NSStanzas) == nil {
 			t.Errorf("%d: %s answered %s, want %s", i, tc.iq, a, tc.want)
 		}
+	}
+}
+
+// TestSessionEndForgets: a session that enabled carbons and ended (or was
+// replaced on its resource) leaves the module's state at once
+// (router.SessionEnded), and a new session on the resource gets no copies
+// until it enables them itself.
+func TestSessionEndForgets(t *testing.T) {
+	e := newEnv(t)
+	e.r.Unbind(t.Context(), e.s["alice@example.com/desk"])
+	e.bind(t, "alice@example.com/phone", 1) // replaces the enabled phone session
+	e.m.mu.Lock()
+	n := len(e.m.enabled[jid.MustParse("alice@example.com")])
+	e.m.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d ended sessions still enabled", n)
+	}
+	if e.m.Enabled(jid.MustParse("alice@example.com/phone")) {
+		t.Fatal("the new phone session inherited carbons")
 	}
 }
