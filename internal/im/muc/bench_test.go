@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -50,4 +51,30 @@ func BenchmarkFanout500(b *testing.B) {
 		b.Fatalf("delivered %d stanzas, want %d", got, n*b.N)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/delivery")
+}
+
+// BenchmarkDiscoItems5000 is one disco#items page of a service with 5,000
+// stored public rooms (issue 10: 5,000 rooms were all in one reply): the
+// cost of listing, sorting and paging per request.
+func BenchmarkDiscoItems5000(b *testing.B) {
+	const n = 5000
+	h := newHarness(b)
+	ctx := context.Background()
+	owner := jid.MustParse("crone@example.com")
+	for i := range n {
+		room := jid.MustParse("r" + strconv.Itoa(i) + "@" + service)
+		if err := CreateRoom(ctx, h.st, room, owner, DefaultConfig()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	full := "wiz@example.com/x"
+	raw := "<iq type='get' id='d' to='" + service + "'><query xmlns='" + NSDiscoItems + "'/></iq>"
+	if got := find(h.recv(full, raw), isIQ("d")); got == nil || len(got.Child("query", NSDiscoItems).Children) != roomPage+1 {
+		b.Fatalf("first page: %v", got)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		h.recv(full, raw)
+	}
 }

@@ -82,3 +82,39 @@ func TestRegister(t *testing.T) {
 		t.Fatalf("disco#info of the registered service: %s", got)
 	}
 }
+
+// TestRoomListingFollowsChanges: the service's room list (kept between
+// requests) shows a room once it is configured, follows its name and
+// visibility, and drops it when it goes.
+func TestRoomListingFollowsChanges(t *testing.T) {
+	h := newHarness(t)
+	list := func() string {
+		got := find(h.recv(wiz, "<iq type='get' id='d' to='"+service+"'><query xmlns='"+NSDiscoItems+"'/></iq>"), isIQ("d"))
+		var out []string
+		for _, it := range got.Child("query", NSDiscoItems).Children {
+			out = append(out, it.Get("jid")+"="+it.Get("name"))
+		}
+		return strings.Join(out, " ")
+	}
+	h.join(crone, "coven", "firstwitch")
+	if got := list(); got != "" {
+		t.Fatalf("a locked room is listed: %s", got)
+	}
+	h.configure(crone, "coven", "")
+	if got := list(); got != coven+"=" {
+		t.Fatalf("after configuration: %s", got)
+	}
+	h.configure(crone, "coven", "roomname=Heath")
+	if got := list(); got != coven+"=Heath" {
+		t.Fatalf("after a rename: %s", got)
+	}
+	h.configure(crone, "coven", "publicroom=0")
+	if got := list(); got != "" {
+		t.Fatalf("a hidden room is listed: %s", got)
+	}
+	h.configure(crone, "coven", "publicroom=1")
+	h.send(crone, "<presence type='unavailable' to='"+coven+"/firstwitch'/>")
+	if got := list(); got != "" {
+		t.Fatalf("an emptied temporary room is listed: %s", got)
+	}
+}

@@ -143,11 +143,15 @@ type Module struct {
 
 	policy atomic.Pointer[createPolicy] // who may create rooms
 
-	mu    sync.Mutex // guards rooms and created
+	mu    sync.Mutex // guards rooms, created and listing
 	rooms map[jid.JID]*room
 	// created indexes stored rooms by their creator's bare JID; nil
 	// until first read from the store (quota.go).
 	created map[jid.JID]map[jid.JID]bool
+	// listing is the public room list (disco#items), nil until built;
+	// listingGen counts its invalidations (iq.go).
+	listing    []listedRoom
+	listingGen uint64
 }
 
 // New returns the service; Register installs it on a router.
@@ -277,7 +281,16 @@ func (s *Module) forget(rm *room) {
 	defer s.mu.Unlock()
 	if s.rooms[rm.jid] == rm {
 		delete(s.rooms, rm.jid)
+		s.invalidateListing()
 	}
+}
+
+// listingChanged drops the cached room list after a change of rm that
+// may show in it (configuration). The caller holds rm.mu.
+func (rm *room) listingChanged() {
+	rm.svc.mu.Lock()
+	defer rm.svc.mu.Unlock()
+	rm.svc.invalidateListing()
 }
 
 // liveRooms returns a snapshot of the rooms in memory.

@@ -66,6 +66,7 @@ func (rm *room) owner(ctx context.Context, st *stanza.Stanza) {
 func (rm *room) configure(ctx context.Context, cfg Config) {
 	old, wasLocked := rm.cfg, rm.locked
 	rm.cfg, rm.locked = cfg, false
+	rm.listingChanged()
 	switch {
 	case cfg.Persistent && (!old.Persistent || wasLocked):
 		rm.persistAll(ctx)
