@@ -191,12 +191,12 @@ func (s *Server) sweep(now time.Time) {
 		case ss.detached.Load():
 			// waiting for a resumption: expireResumable decides
 		case !ss.bound.Load() && now.Sub(ss.started) > s.cfg.AuthTimeout:
-			ss.terminateUnbound(&stanza.StreamError{Condition: "connection-timeout", Text: "authentication took too long"})
+			ss.terminateUnbound(stanza.ErrStreamConnectionTimeout.WithText("authentication took too long"))
 		case ss.out.overFor(now) > s.cfg.SlowTimeout:
 			// Senders were paced for this long and it did not catch up.
-			ss.Terminate(&stanza.StreamError{Condition: "resource-constraint", Text: "reading too slowly"})
+			ss.Terminate(stanza.ErrStreamResourceConstraint.WithText("reading too slowly"))
 		case time.Duration(unix-ss.lastRead.Load())*time.Second > s.cfg.IdleTimeout:
-			ss.Terminate(&stanza.StreamError{Condition: "connection-timeout", Text: "idle too long"})
+			ss.Terminate(stanza.ErrStreamConnectionTimeout.WithText("idle too long"))
 		case ss.bound.Load() && time.Duration(unix-ss.lastRead.Load())*time.Second > s.cfg.IdleTimeout/2 &&
 			ss.pingedAt.Load() < ss.lastRead.Load():
 			// Half the idle timeout without a byte: ask (XEP-0199). Every
@@ -219,7 +219,7 @@ func (ss *session) terminateUnbound(e *stanza.StreamError) {
 	if !ss.terminating.CompareAndSwap(false, true) {
 		return
 	}
-	ss.srv.log.Info("closing unauthenticated stream", "remote", ss.ip, "condition", e.Condition)
+	ss.srv.log.Info("closing unauthenticated stream", "remote", ss.ip, "condition", e.Condition())
 	// The write may block on a peer that reads nothing (or has not even
 	// finished a TLS handshake): keep it off the caller, the sweeper.
 	go func() {
@@ -319,7 +319,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.expireResumable(s.cfg.Clock.Now(), true)
-	e := &stanza.StreamError{Condition: "system-shutdown", Text: "server is stopping"}
+	e := stanza.ErrStreamSystemShutdown.WithText("server is stopping")
 	for _, ss := range list {
 		if ss.bound.Load() {
 			ss.Terminate(e)

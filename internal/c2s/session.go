@@ -111,7 +111,7 @@ func (s *session) Terminate(e *stanza.StreamError) {
 	if !s.terminating.CompareAndSwap(false, true) {
 		return
 	}
-	s.srv.log.Info("session terminated", "jid", s.full.String(), "condition", e.Condition)
+	s.srv.log.Info("session terminated", "jid", s.full.String(), "condition", e.Condition())
 	if s.detached.Load() {
 		s.srv.dropResumable(s)
 		s.expire()
@@ -127,7 +127,7 @@ func (s *session) Terminate(e *stanza.StreamError) {
 // now rather than at the resume timeout, and they go to offline storage.
 func (s *session) outboxDone(err error) {
 	if errors.Is(err, errQueueFull) && s.detached.Load() {
-		s.Terminate(&stanza.StreamError{Condition: "resource-constraint", Text: "too much waiting for a resumption"})
+		s.Terminate(stanza.ErrStreamResourceConstraint.WithText("too much waiting for a resumption"))
 		return
 	}
 	s.shutdown()
@@ -180,7 +180,7 @@ func (s *session) run(ctx context.Context) {
 	switch {
 	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, errClosed):
 	case errors.As(err, &syn):
-		s.fail(&stanza.StreamError{Condition: syn.Condition, Text: syn.Reason})
+		s.fail(stanza.StreamCondition(syn.Condition).WithText(syn.Reason))
 	case errors.As(err, &se):
 		s.fail(se)
 	default:
@@ -201,7 +201,7 @@ func (s *session) run(ctx context.Context) {
 // fail sends a stream error (after our header, if not sent yet: RFC 6120
 // §4.9.1.2) and closes the stream.
 func (s *session) fail(e *stanza.StreamError) {
-	s.srv.log.Info("stream error", "remote", s.ip, "jid", s.full.String(), "condition", e.Condition, "reason", e.Text)
+	s.srv.log.Info("stream error", "remote", s.ip, "jid", s.full.String(), "condition", e.Condition(), "reason", e.Text())
 	var frames [][]byte
 	if !s.headerSent {
 		frames = append(frames, s.fr.header(streamID(), s.srv.domain.String(), "", "en"))
@@ -232,7 +232,7 @@ func (s *session) negotiateAndServe(ctx context.Context) error {
 			return nil
 		case xmlstream.StreamElement:
 			if !s.headerSent {
-				return &stanza.StreamError{Condition: "not-well-formed", Text: "element before stream header"}
+				return stanza.ErrStreamNotWellFormed.WithText("element before stream header")
 			}
 			if err := s.element(ctx, tok.El); err != nil {
 				return err
@@ -258,7 +258,7 @@ func (s *session) closeStream() {
 // open handles a stream header (RFC 6120 §4.7) and sends features.
 func (s *session) open(h *xmlstream.Element) error {
 	if h.Space != streamsNS && h.Space != nsFramingWS {
-		return &stanza.StreamError{Condition: "invalid-namespace", Text: "stream namespace must be " + streamsNS}
+		return stanza.ErrStreamInvalidNamespace.WithText("stream namespace must be " + streamsNS)
 	}
 	s.lang = h.Get("xml:lang")
 	if s.lang == "" {
@@ -269,7 +269,7 @@ func (s *session) open(h *xmlstream.Element) error {
 		d, err := jid.Parse(to)
 		if err != nil || d != s.srv.domain {
 			s.srv.log.Info("stream to unknown host", "remote", s.ip, "to", to)
-			return &stanza.StreamError{Condition: "host-unknown", Text: "this server serves " + s.srv.domain.String()}
+			return stanza.ErrStreamHostUnknown.WithText("this server serves " + s.srv.domain.String())
 		}
 	}
 	var from string
@@ -284,7 +284,7 @@ func (s *session) open(h *xmlstream.Element) error {
 	}
 	if v := h.Get("version"); !strings.HasPrefix(v, "1.") {
 		// RFC 6120 §4.7.5: no version means pre-1.0 (unsupported here).
-		return &stanza.StreamError{Condition: "unsupported-version", Text: "XMPP 1.0 is required"}
+		return stanza.ErrStreamUnsupportedVersion.WithText("XMPP 1.0 is required")
 	}
 	return s.write(s.fr.features(s.featureList()))
 }
@@ -331,9 +331,9 @@ func (s *session) element(ctx context.Context, el *xmlstream.Element) error {
 	kind := stanza.KindOf(el)
 	if kind == 0 {
 		if el.Name == "message" || el.Name == "presence" || el.Name == "iq" {
-			return &stanza.StreamError{Condition: "invalid-namespace", Text: "stanzas must be in jabber:client"}
+			return stanza.ErrStreamInvalidNamespace.WithText("stanzas must be in jabber:client")
 		}
-		return &stanza.StreamError{Condition: "unsupported-stanza-type", Text: "<" + el.Name + "/> in " + el.Space}
+		return stanza.ErrStreamUnsupportedStanzaType.WithText("<" + el.Name + "/> in " + el.Space)
 	}
 	if !s.authed {
 		if kind == stanza.IQ && s.srv.cfg.Registrar != nil && s.secure {
@@ -341,7 +341,7 @@ func (s *session) element(ctx context.Context, el *xmlstream.Element) error {
 				return s.register(ctx, el)
 			}
 		}
-		return &stanza.StreamError{Condition: "not-authorized", Text: "authenticate first"}
+		return stanza.ErrStreamNotAuthorized.WithText("authenticate first")
 	}
 	if !s.bound.Load() {
 		return s.bind(ctx, el)
@@ -353,7 +353,7 @@ func (s *session) startTLS() error {
 	tf, ok := s.fr.(*tcpFraming)
 	if !ok || s.secure || !s.canTLS || s.authed {
 		// RFC 6120 §5.4.2.2: STARTTLS where it was not offered.
-		return &stanza.StreamError{Condition: "policy-violation", Text: "STARTTLS not available here"}
+		return stanza.ErrStreamPolicyViolation.WithText("STARTTLS not available here")
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -380,7 +380,7 @@ func saslFailure(cond sasl.Condition, text string) []byte {
 // sasl runs SASL negotiation (RFC 6120 §6.4).
 func (s *session) sasl(ctx context.Context, el *xmlstream.Element) error {
 	if s.authed {
-		return &stanza.StreamError{Condition: "policy-violation", Text: "already authenticated"}
+		return stanza.ErrStreamPolicyViolation.WithText("already authenticated")
 	}
 	if !s.secure && !s.plaintextOK {
 		return s.write(saslFailure(sasl.EncryptionRequired, "use STARTTLS first"))
@@ -406,7 +406,7 @@ func (s *session) sasl(ctx context.Context, el *xmlstream.Element) error {
 		s.exchange = nil
 		return s.write(saslFailure(sasl.Aborted, ""))
 	}
-	return &stanza.StreamError{Condition: "unsupported-stanza-type", Text: "unknown SASL element"}
+	return stanza.ErrStreamUnsupportedStanzaType.WithText("unknown SASL element")
 }
 
 func (s *session) saslStep(ctx context.Context, text string, initial bool) error {
@@ -469,7 +469,7 @@ func (s *session) authFailed(err error) error {
 		return err
 	}
 	if s.authTries >= maxAuthAttempts {
-		return &stanza.StreamError{Condition: "policy-violation", Text: "too many failed authentication attempts"}
+		return stanza.ErrStreamPolicyViolation.WithText("too many failed authentication attempts")
 	}
 	return nil
 }
@@ -494,7 +494,7 @@ func (s *session) replyDirect(st *stanza.Stanza, err error) error {
 		se = stanza.ErrInternalServerError
 	}
 	if st == nil {
-		return &stanza.StreamError{Condition: "bad-format"}
+		return stanza.ErrStreamBadFormat
 	}
 	if r := stanza.ErrorReply(st, se); r != nil {
 		return s.write(r.Bytes())
@@ -507,7 +507,7 @@ func (s *session) replyDirect(st *stanza.Stanza, err error) error {
 func (s *session) bind(ctx context.Context, el *xmlstream.Element) error {
 	st, err := stanza.Parse(el)
 	if st == nil || st.Kind != stanza.IQ || st.Type != "set" || st.Payload() == nil || st.Payload().Space != nsBind {
-		return &stanza.StreamError{Condition: "not-authorized", Text: "bind a resource first"}
+		return stanza.ErrStreamNotAuthorized.WithText("bind a resource first")
 	}
 	if err != nil {
 		return s.replyDirect(st, err)
@@ -519,11 +519,11 @@ func (s *session) bind(ctx context.Context, el *xmlstream.Element) error {
 	full, err := jid.New(s.username, s.srv.domain.Domain(), res)
 	if err != nil {
 		// RFC 6120 §7.7.2.1: a resource that violates the rules.
-		return s.replyDirect(st, &stanza.Error{Type: "modify", Condition: "bad-request", Text: "resource is not valid"})
+		return s.replyDirect(st, stanza.ErrBadRequest.WithText("resource is not valid"))
 	}
 	if s.srv.sessionsOf(full) >= s.srv.cfg.MaxResources {
 		// RFC 6120 §7.6.2.1: too many resources bound.
-		return s.replyDirect(st, &stanza.Error{Type: "wait", Condition: "resource-constraint", Text: "too many resources"})
+		return s.replyDirect(st, stanza.ErrResourceConstraint.WithText("too many resources"))
 	}
 	s.full = full
 	s.bound.Store(true)
@@ -554,7 +554,7 @@ func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
 	// neither it nor the bare JID is a forgery.
 	if !st.From.IsZero() && st.From != s.full {
 		if st.From != s.full.Bare() {
-			return &stanza.StreamError{Condition: "invalid-from", Text: "from does not match the bound address"}
+			return stanza.ErrStreamInvalidFrom.WithText("from does not match the bound address")
 		}
 	}
 	if st.From != s.full {

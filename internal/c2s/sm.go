@@ -66,17 +66,17 @@ func (s *session) sm(el *xmlstream.Element) error {
 		}
 		h, err := strconv.ParseUint(el.Get("h"), 10, 32)
 		if err != nil {
-			return &stanza.StreamError{Condition: "bad-format", Text: "h must be an unsigned 32-bit number"}
+			return stanza.ErrStreamBadFormat.WithText("h must be an unsigned 32-bit number")
 		}
 		if !s.out.ack(uint32(h)) {
 			// XEP-0198 §4: acknowledging more than was sent.
-			return &stanza.StreamError{Condition: "undefined-condition", Text: "handled count too high"}
+			return stanza.ErrStreamUndefinedCondition.WithText("handled count too high")
 		}
 		return nil
 	case "resume":
 		return s.resume(el)
 	}
-	return &stanza.StreamError{Condition: "unsupported-stanza-type", Text: "<" + el.Name + "/> in " + nsSM}
+	return stanza.ErrStreamUnsupportedStanzaType.WithText("<" + el.Name + "/> in " + nsSM)
 }
 
 func smFailed(cond, h string) []byte {
@@ -150,7 +150,7 @@ func (s *session) awaitResume() bool {
 	resumed := []byte("<resumed xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(s.inbound), 10) +
 		"' previd='" + s.smID + "'/>")
 	if !s.out.reattach(r.h, resumed) {
-		s.fail(&stanza.StreamError{Condition: "undefined-condition", Text: "handled count too high"})
+		s.fail(stanza.ErrStreamUndefinedCondition.WithText("handled count too high"))
 		return false
 	}
 	s.srv.log.Info("session resumed", "jid", s.full.String(), "transport", r.transport)

@@ -32,13 +32,13 @@ func (f *wsFraming) next() (xmlstream.Token, error) {
 	typ, data, err := f.conn.Read(f.ctx)
 	if err != nil {
 		if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
-			return xmlstream.Token{}, &stanza.StreamError{Condition: "policy-violation", Text: "stanza too large"}
+			return xmlstream.Token{}, stanza.ErrStreamPolicyViolation.WithText("stanza too large")
 		}
 		return xmlstream.Token{}, err
 	}
 	f.lastRead.Store(f.clock.Now().Unix())
 	if typ != websocket.MessageText {
-		return xmlstream.Token{}, &stanza.StreamError{Condition: "bad-format", Text: "binary frames are not XMPP (RFC 7395 §3.2)"}
+		return xmlstream.Token{}, stanza.ErrStreamBadFormat.WithText("binary frames are not XMPP (RFC 7395 §3.2)")
 	}
 	// Stanzas may omit xmlns='jabber:client': it is the stream's default.
 	el, err := xmlstream.ParseIn(data, f.limits, xmlstream.NewScope(stanza.NSClient))

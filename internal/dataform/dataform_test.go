@@ -25,7 +25,7 @@ func parse(t *testing.T, raw string, lim dataform.Limits) (*dataform.Form, error
 func condition(err error) string {
 	var se *stanza.Error
 	if errors.As(err, &se) {
-		return se.Condition
+		return se.Condition()
 	}
 	return ""
 }

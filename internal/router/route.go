@@ -353,7 +353,7 @@ func (r *Router) reject(ctx context.Context, st *stanza.Stanza, err error) {
 // bounce answers a stanza with an error, unless it is one itself.
 func (r *Router) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error) {
 	if r.OnError != nil {
-		r.OnError(e.Condition)
+		r.OnError(e.Condition())
 	}
 	reply := stanza.ErrorReply(st, e)
 	if reply == nil || st.From.IsZero() {

@@ -235,7 +235,7 @@ func (r *Router) Bind(s Session) {
 	if old == nil {
 		return
 	}
-	old.Terminate(&stanza.StreamError{Condition: "conflict", Text: "replaced by a new session"})
+	old.Terminate(stanza.ErrStreamConflict.WithText("replaced by a new session"))
 	r.ended(context.Background(), SessionEnded{JID: old.JID(), Last: last})
 }
 

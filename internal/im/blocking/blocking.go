@@ -25,8 +25,7 @@ const DefaultMaxItems = 1000
 
 // ErrBlocked is the error for a stanza a user sends to a JID they blocked
 // (XEP-0191 §3.3): not-acceptable with the <blocked/> condition.
-var ErrBlocked = &stanza.Error{Type: "cancel", Condition: "not-acceptable",
-	App: xmlstream.New("blocked", NSErrors)}
+var ErrBlocked = stanza.ErrNotAcceptable.WithType("cancel").WithApp(xmlstream.New("blocked", NSErrors))
 
 // Rosters gives the contacts that may see a user's presence, so that
 // blocking one sends them unavailable presence and unblocking sends the

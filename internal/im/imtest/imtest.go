@@ -163,7 +163,7 @@ func (s *Session) Terminate(e *stanza.StreamError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended == "" {
-		s.ended = e.Condition
+		s.ended = e.Condition()
 	}
 }
 

@@ -221,7 +221,7 @@ func (rm *room) join(ctx context.Context, st *stanza.Stanza, nick string, x *xml
 		rm.fail(st, stanza.ErrForbidden.WithText("you are banned from this room"))
 		return
 	case rm.cfg.MembersOnly && aff.rank() < Member.rank():
-		rm.fail(st, &stanza.Error{Type: "auth", Condition: "registration-required", Text: "this room is members-only"})
+		rm.fail(st, stanza.ErrRegistrationRequired.WithText("this room is members-only"))
 		return
 	case rm.cfg.PasswordProtected && aff != Owner && (x == nil || x.ChildText("password", NS) != rm.cfg.Password):
 		rm.fail(st, stanza.ErrNotAuthorized.WithText("a password is required"))
@@ -237,7 +237,7 @@ func (rm *room) join(ctx context.Context, st *stanza.Stanza, nick string, x *xml
 		return
 	}
 	if o == nil && rm.cfg.MaxUsers > 0 && len(rm.occupants) >= rm.cfg.MaxUsers && aff.rank() < Admin.rank() {
-		rm.fail(st, &stanza.Error{Type: "wait", Condition: "service-unavailable", Text: "the room is full"})
+		rm.fail(st, stanza.ErrServiceUnavailable.WithType("wait").WithText("the room is full"))
 		return
 	}
 	if o != nil {

@@ -133,7 +133,7 @@ func (rm *room) unregister(ctx context.Context, st *stanza.Stanza, q *xmlstream.
 		rm.fail(st, stanza.ErrBadRequest.WithText("<remove/> must be the only child"))
 		return
 	case !registered:
-		rm.fail(st, &stanza.Error{Type: "auth", Condition: "registration-required", Text: "you are not registered"})
+		rm.fail(st, stanza.ErrRegistrationRequired.WithText("you are not registered"))
 		return
 	}
 	delete(rm.nicks, bare)

@@ -41,7 +41,7 @@ func TestPublishOptions(t *testing.T) {
 			err = applyForm(&n, el, NSPublishOptions, DefaultNodeItems)
 			if tc.cond != "" {
 				se, ok := err.(*stanza.Error)
-				if !ok || se.Condition != tc.cond {
+				if !ok || se.Condition() != tc.cond {
 					t.Fatalf("error %v, want %s", err, tc.cond)
 				}
 				return

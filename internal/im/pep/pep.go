@@ -220,9 +220,7 @@ func (m *Module) lockOwner(own jid.JID) *sync.Mutex {
 // pubsubError is a stanza error with a pubsub#errors condition (XEP-0060
 // §7.1.3 and elsewhere).
 func pubsubError(base *stanza.Error, cond string) *stanza.Error {
-	e := *base
-	e.App = xmlstream.New(cond, NSErrors)
-	return &e
+	return base.WithApp(xmlstream.New(cond, NSErrors))
 }
 
 var (
@@ -230,7 +228,7 @@ var (
 	errItemRequired = pubsubError(stanza.ErrBadRequest, "item-required")
 	errPayload      = pubsubError(stanza.ErrBadRequest, "payload-required")
 	errTooMany      = pubsubError(stanza.ErrBadRequest, "invalid-payload")
-	errPrecondition = pubsubError(&stanza.Error{Type: "cancel", Condition: "conflict"}, "precondition-not-met")
+	errPrecondition = pubsubError(stanza.ErrConflict, "precondition-not-met")
 	errTooBig       = pubsubError(stanza.ErrNotAcceptable, "payload-too-big")
 	errAccessModel  = pubsubError(stanza.ErrNotAcceptable, "unsupported-access-model")
 	errTooManyNodes = pubsubError(stanza.ErrPolicyViolation, "max-nodes-exceeded")
@@ -240,9 +238,7 @@ var (
 )
 
 func unsupported(feature string) *stanza.Error {
-	e := pubsubError(stanza.ErrFeatureNotImplemented, "unsupported")
-	e.App.Attr = append(e.App.Attr, xmlstream.Attr{Name: "feature", Value: feature})
-	return e
+	return stanza.ErrFeatureNotImplemented.WithApp(xmlstream.New("unsupported", NSErrors, "feature", feature))
 }
 
 // owner is the account an IQ addresses (RFC 6120 §10.3.3: no 'to' is the
@@ -628,9 +624,9 @@ func (m *Module) readable(ctx context.Context, own, from jid.JID, n store.PEPNod
 	// §6.5.9.6/§6.5.9.8: presence-model nodes answer not-authorized with
 	// presence-subscription-required; whitelist nodes not-allowed.
 	if n.AccessModel == store.AccessPresence {
-		return pubsubError(&stanza.Error{Type: "auth", Condition: "not-authorized"}, "presence-subscription-required")
+		return pubsubError(stanza.ErrNotAuthorized, "presence-subscription-required")
 	}
-	return pubsubError(&stanza.Error{Type: "cancel", Condition: "not-allowed"}, "closed-node")
+	return pubsubError(stanza.ErrNotAllowed, "closed-node")
 }
 
 // notify sends an event to the available resources, with non-negative

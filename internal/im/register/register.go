@@ -222,7 +222,7 @@ func (m *Module) remove(ctx context.Context, iq *stanza.Stanza, user string) err
 	}
 	m.router.Reply(ctx, stanza.Result(iq, nil))
 	for _, r := range m.router.Resources(iq.From.Bare()) {
-		r.Session.Terminate(&stanza.StreamError{Condition: "not-authorized", Text: "account removed"})
+		r.Session.Terminate(stanza.ErrStreamNotAuthorized.WithText("account removed"))
 	}
 	return router.ErrNoReply
 }
