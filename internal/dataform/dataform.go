@@ -137,6 +137,15 @@ func Parse(x *xmlstream.Element, lim Limits) (*Form, error) {
 	if !validFormType(f.Type) {
 		return nil, malformed("unknown form type " + strconv.Quote(f.Type))
 	}
+	fields := 0
+	for _, c := range x.Children {
+		if c.Name == "field" && c.Space == NS {
+			fields++
+		}
+	}
+	if fields > 0 {
+		f.Fields = make([]Field, 0, min(fields, lim.Fields))
+	}
 	bytes := 0
 	count := func(s string) error {
 		if bytes += len(s); bytes > lim.Bytes {
