@@ -257,11 +257,25 @@ func (r *Router) stampID(st *stanza.Stanza) {
 	if st.Kind != stanza.Message || st.Type == "error" {
 		return
 	}
-	by := st.To.Bare().String()
-	st.RemoveChildren(func(c *xmlstream.Element) bool {
-		return c.Name == "stanza-id" && c.Space == NSStanzaID && c.Get("by") == by
-	})
-	st.AddChild(xmlstream.New("stanza-id", NSStanzaID, "id", stanza.NewID(), "by", by))
+	by := st.To.Bare()
+	st.RemoveChildren(func(c *xmlstream.Element) bool { return IsStanzaIDBy(c, by) })
+	st.AddChild(xmlstream.New("stanza-id", NSStanzaID, "id", stanza.NewID(), "by", by.String()))
+}
+
+// IsStanzaIDBy reports whether c is a XEP-0359 stanza-id that claims to be
+// by the entity by, comparing addresses as RFC 7622 normalises them, so
+// that a forged <stanza-id by='JULIET@Example.com'/> is recognised as
+// claiming to be juliet@example.com's (issue 10 item 12).
+func IsStanzaIDBy(c *xmlstream.Element, by jid.JID) bool {
+	if c.Name != "stanza-id" || c.Space != NSStanzaID {
+		return false
+	}
+	v := c.Get("by")
+	if v == by.String() {
+		return true
+	}
+	j, err := jid.Parse(v)
+	return err == nil && j == by
 }
 
 // observeIncoming tells observers of a message for a local user, after

@@ -127,27 +127,47 @@ func contains(list []string, s string) bool {
 
 // TestStanzaIDStamped checks XEP-0359: the recipient's server adds its id
 // and drops a forged one claiming to be from it.
+// TestStanzaIDStamped: the recipient's server stamps its own stanza-id
+// and removes any that claims to be by the recipient (XEP-0359 §5), in
+// whatever case the address is written (issue 10 item 12); another
+// entity's id stays.
 func TestStanzaIDStamped(t *testing.T) {
-	r, sessions, _ := setup(t)
-	r.Route(context.Background(), parse(t, `<message from='romeo@example.com/orchard' to='juliet@example.com/chamber' type='chat'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='juliet@example.com'/></message>`))
-	got := sessions["juliet@example.com/chamber"].Take()
-	if len(got) != 1 {
-		t.Fatalf("got %d stanzas", len(got))
-	}
-	var ids []string
-	for _, c := range got[0].El.Children {
-		if c.Name == "stanza-id" && c.Space == router.NSStanzaID {
-			ids = append(ids, c.Get("id"))
-			if c.Get("by") != "juliet@example.com" {
-				t.Errorf("by = %q", c.Get("by"))
+	for i, tc := range []struct {
+		by   string
+		kept bool
+	}{
+		0: {by: "juliet@example.com"},
+		1: {by: "JULIET@example.com"},
+		2: {by: "juliet@EXAMPLE.COM"},
+		3: {by: "Juliet@Example.Com"},
+		4: {by: "room@conference.example.com", kept: true},
+		5: {by: "juliet@example.com/chamber", kept: true}, // a full JID is not the account
+	} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			r, sessions, _ := setup(t)
+			r.Route(context.Background(), parse(t, `<message from='romeo@example.com/orchard' to='juliet@example.com/chamber' type='chat'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='`+tc.by+`'/></message>`))
+			got := sessions["juliet@example.com/chamber"].Take()
+			if len(got) != 1 {
+				t.Fatalf("got %d stanzas", len(got))
 			}
-		}
-	}
-	if len(ids) != 1 || ids[0] == "forged" || ids[0] == "" {
-		t.Fatalf("stanza ids = %v", ids)
-	}
-	if got[0].El.ChildText("body", "") != "hi" {
-		t.Errorf("body lost: %s", got[0].El.Raw)
+			var ours []string
+			forged := false
+			for _, c := range got[0].El.Children {
+				if c.Name == "stanza-id" && c.Space == router.NSStanzaID {
+					if c.Get("id") == "forged" {
+						forged = true
+					} else if c.Get("by") == "juliet@example.com" {
+						ours = append(ours, c.Get("id"))
+					}
+				}
+			}
+			if len(ours) != 1 || ours[0] == "" || forged != tc.kept {
+				t.Fatalf("own stanza ids %v, forged one kept: %v, want %v", ours, forged, tc.kept)
+			}
+			if got[0].El.ChildText("body", "") != "hi" {
+				t.Errorf("body lost: %s", got[0].El.Raw)
+			}
+		})
 	}
 }
 

@@ -128,11 +128,10 @@ func (m *Module) Outgoing(ctx context.Context, st *stanza.Stanza) router.Write {
 	id := stanza.NewID()
 	c := st.Copy()
 	c.El.Children = slices.Clone(st.El.Children) // AddChild must not touch st's
-	by := owner.String()
 	c.RemoveChildren(func(e *xmlstream.Element) bool { // a forged id claiming to be ours
-		return e.Name == "stanza-id" && e.Space == router.NSStanzaID && e.Get("by") == by
+		return router.IsStanzaIDBy(e, owner)
 	})
-	c.AddChild(xmlstream.New("stanza-id", router.NSStanzaID, "id", id, "by", by))
+	c.AddChild(xmlstream.New("stanza-id", router.NSStanzaID, "id", id, "by", owner.String()))
 	return m.append(ctx, owner, id, st.To.Bare(), c)
 }
 
