@@ -127,7 +127,7 @@ func (m *Module) Outgoing(ctx context.Context, st *stanza.Stanza) router.Write {
 	}
 	id := stanza.NewID()
 	c := st.Copy()
-	c.El.Children = slices.Clone(st.El.Children) // AddChild must not touch st's
+	c.El.Children = slices.Clone(st.El.Children)       // AddChild must not touch st's
 	c.RemoveChildren(func(e *xmlstream.Element) bool { // a forged id claiming to be ours
 		return router.IsStanzaIDBy(e, owner)
 	})
