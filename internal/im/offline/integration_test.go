@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/config"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -214,4 +215,30 @@ func TestHibernatedOverflowStored(t *testing.T) {
 		seen[bodyIndex(t, el)] = true
 	}
 	waitStored(t, srv, 0)
+}
+
+// Issue 9 item 8: offline_max = 0 disables offline storage, as documented:
+// a message for an unavailable user bounces with service-unavailable
+// (RFC 6121 §8.5.2.1.1) and is not stored, and msgoffline is not
+// advertised.
+func TestOfflineDisabled(t *testing.T) {
+	srv := testserver.Start(t, func(c *config.Config) { c.Limits.OfflineMax = 0 })
+	srv.AddUser(t, "alice", password)
+	srv.AddUser(t, "bob", password)
+	alice := dial(t, srv, "alice", "a")
+	send(t, alice, "<message to='bob@localhost' type='chat' id='m1'><body>nobody keeps this</body></message>")
+	el, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" && el.Get("id") == "m1" })
+	if err != nil || el.Get("type") != "error" || xmpptest.StanzaErrorCondition(el) != "service-unavailable" {
+		t.Fatalf("answer: %v %s, want service-unavailable", err, el)
+	}
+	waitStored(t, srv, 0)
+	info, err := alice.IQ(wait, "get", "localhost", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range info.Child("query", "http://jabber.org/protocol/disco#info").Children {
+		if f.Name == "feature" && f.Get("var") == "msgoffline" {
+			t.Fatal("msgoffline advertised with offline storage disabled")
+		}
+	}
 }

@@ -58,7 +58,12 @@ type Options struct {
 	// BatchBytes bounds one delivery batch (DefaultBatchBytes); keep it
 	// well below the sessions' outbound queue bound.
 	BatchBytes int
-	Log        *slog.Logger
+	// Disabled stores nothing: a message for a user without an available
+	// resource bounces with service-unavailable (RFC 6121 §8.5.2.1.1, the
+	// server's other choice than storing it), and msgoffline is not
+	// advertised. Messages stored before are still delivered.
+	Disabled bool
+	Log      *slog.Logger
 }
 
 // Module stores and delivers offline messages.
@@ -68,6 +73,7 @@ type Module struct {
 	domain     string
 	limit      int
 	batchBytes int
+	disabled   bool
 	log        *slog.Logger
 	now        func() time.Time // the clock, replaceable by tests
 
@@ -98,7 +104,7 @@ func New(o Options) *Module {
 		o.Log = slog.Default()
 	}
 	return &Module{
-		store: o.Store, limit: o.Limit, batchBytes: o.BatchBytes, log: o.Log,
+		store: o.Store, limit: o.Limit, batchBytes: o.BatchBytes, disabled: o.Disabled, log: o.Log,
 		now: time.Now, delivering: make(map[string]*delivery),
 	}
 }
@@ -108,7 +114,9 @@ func New(o Options) *Module {
 func (m *Module) Register(r *router.Router) {
 	m.use(r)
 	r.SetOffline(m)
-	r.AddFeature(Feature)
+	if !m.disabled {
+		r.AddFeature(Feature)
+	}
 }
 
 func (m *Module) use(r Router) {
@@ -133,6 +141,9 @@ func (m *Module) StoreOffline(ctx context.Context, st *stanza.Stanza) error {
 	}
 	if !worthStoring(st.El) {
 		return router.ErrDrop
+	}
+	if m.disabled {
+		return errDisabled
 	}
 	user := st.To.Local()
 	if user == "" {
@@ -207,6 +218,10 @@ func (m *Module) Requeue(ctx context.Context, full jid.JID, unacked [][]byte) {
 		}
 	}
 }
+
+// errDisabled bounces a message when offline storage is turned off
+// (offline_max = 0).
+var errDisabled = stanza.ErrServiceUnavailable.WithText("offline storage is disabled on this server")
 
 // errNotStored bounces a message that offline storage failed to keep: it
 // is the only copy, so the sender must know; retry later (type wait).
