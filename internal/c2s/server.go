@@ -290,6 +290,29 @@ func (s *Server) newSession(ip, transport string) *session {
 	return ss
 }
 
+// AdmitConn counts a connection that is not (yet) an XMPP session, such as
+// a plain HTTP keep-alive connection, against the per-IP cap; ok is false
+// when ip is at the cap or the server is stopping. Call release once when
+// the connection ends or becomes a session (which is counted by itself).
+func (s *Server) AdmitConn(ip string) (release func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping || s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+		return nil, false
+	}
+	s.perIP[ip]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.perIP[ip]--; s.perIP[ip] <= 0 {
+				delete(s.perIP, ip)
+			}
+			s.mu.Unlock()
+		})
+	}, true
+}
+
 func (s *Server) runSession(ss *session) {
 	defer s.wg.Done()
 	if s.cfg.OnSession != nil {

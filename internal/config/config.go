@@ -88,6 +88,9 @@ type Limits struct {
 	Keepalive Duration `toml:"keepalive"`
 	// AuthTimeout closes a connection not authenticated within it.
 	AuthTimeout Duration `toml:"auth_timeout"`
+	// HTTPIdleTimeout closes an HTTP keep-alive connection that waits
+	// this long for its next request.
+	HTTPIdleTimeout Duration `toml:"http_idle_timeout"`
 	// ResumeTimeout is how long a session with stream management
 	// (XEP-0198) resumption survives a lost connection.
 	ResumeTimeout Duration `toml:"resume_timeout"`
@@ -164,6 +167,7 @@ func Default() Config {
 			IdleTimeout:               Duration{5 * time.Minute},
 			Keepalive:                 Duration{60 * time.Second},
 			AuthTimeout:               Duration{60 * time.Second},
+			HTTPIdleTimeout:           Duration{60 * time.Second},
 			ResumeTimeout:             Duration{5 * time.Minute},
 			MaxQueue:                  4 << 20,
 			SlowTimeout:               Duration{time.Minute},

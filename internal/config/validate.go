@@ -181,6 +181,7 @@ func (l *Limits) validate() []error {
 	positive("limits.idle_timeout", l.IdleTimeout)
 	positive("limits.keepalive", l.Keepalive)
 	positive("limits.auth_timeout", l.AuthTimeout)
+	positive("limits.http_idle_timeout", l.HTTPIdleTimeout)
 	positive("limits.resume_timeout", l.ResumeTimeout)
 	positive("limits.slow_timeout", l.SlowTimeout)
 	// A queue must hold at least one stanza of the largest size.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -45,10 +46,15 @@ type Server struct {
 	offline *offline.Module
 	pep     interface{ Close() } // caps lookups under way, stopped at Stop
 
-	mu        sync.Mutex // guards listeners and addrs
-	listeners []net.Listener
+	// listen opens a listener; net.Listen, replaced in tests.
+	listen func(network, addr string) (net.Listener, error)
+
+	mu        sync.Mutex // guards listeners, addrs and stopped
+	listeners map[string]*transport.Listener
 	addrs     map[string]net.Addr
+	stopped   map[string]error // listeners whose serving ended with an error
 	httpSrv   *http.Server
+	httpConns sync.Map // net.Conn -> release func() of its per-IP count
 	serving   sync.WaitGroup
 }
 
@@ -66,7 +72,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st, addrs: make(map[string]net.Addr), metrics: m}
+	s := &Server{cfg: cfg, log: log, store: st, metrics: m, listen: net.Listen,
+		listeners: make(map[string]*transport.Listener),
+		addrs:     make(map[string]net.Addr), stopped: make(map[string]error)}
 	if cfg.Listen.C2S != config.Off || cfg.Listen.C2STLS != config.Off {
 		cert, err := transport.LoadOrCreateCert(cfg.Data, domain.String(), cfg.Cert, cfg.Key)
 		if err != nil {
@@ -133,12 +141,12 @@ func openStore(ctx context.Context, cfg config.Config, m *metrics.Metrics) (stor
 func (s *Server) Start(ctx context.Context) error {
 	s.c2s.Start()
 	plain := s.cfg.AllowPlaintext
-	if err := s.listen("c2s", s.cfg.Listen.C2S, func(ln net.Listener) error {
+	if err := s.serve("c2s", s.cfg.Listen.C2S, func(ln net.Listener) error {
 		return s.c2s.Serve(ln, false, plain)
 	}); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
-	if err := s.listen("c2s_tls", s.cfg.Listen.C2STLS, func(ln net.Listener) error {
+	if err := s.serve("c2s_tls", s.cfg.Listen.C2STLS, func(ln net.Listener) error {
 		return s.c2s.Serve(ln, true, plain)
 	}); err != nil {
 		return errors.Join(err, s.Stop(ctx))
@@ -147,42 +155,112 @@ func (s *Server) Start(ctx context.Context) error {
 		Handler: httpapi.Handler(httpapi.Endpoints{
 			WebSocket: s.c2s.WebSocket(plain, s.cfg.TrustedProxyPrefixes()),
 			Metrics:   s.metrics.Handler(),
-			Health: func(ctx context.Context) error {
-				_, err := s.store.ListUsers(ctx)
-				return err
-			},
-			Degraded: s.router.WriteHealth,
+			Health:    s.health,
+			Degraded:  s.router.WriteHealth,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       s.cfg.Limits.HTTPIdleTimeout.Duration,
+		ConnState:         s.httpConnState,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	if err := s.listen("http", s.cfg.Listen.HTTP, s.httpSrv.Serve); err != nil {
+	if err := s.serve("http", s.cfg.Listen.HTTP, s.httpSrv.Serve); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	return nil
 }
 
-func (s *Server) listen(name, addr string, serve func(net.Listener) error) error {
+// serve opens listener name on addr and serves it. The listener retries
+// accept errors (transport.Listener), so serving ends only when Stop
+// closes it; if it ends otherwise, health reports it.
+func (s *Server) serve(name, addr string, serve func(net.Listener) error) error {
 	if addr == config.Off || addr == "" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	raw, err := s.listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("server: listen.%s: %w", name, err)
 	}
+	ln := transport.NewListener(raw)
 	s.mu.Lock()
-	s.listeners = append(s.listeners, ln)
+	s.listeners[name] = ln
 	s.addrs[name] = ln.Addr()
 	s.mu.Unlock()
 	s.log.Info("listening", "listener", name, "addr", ln.Addr().String())
 	s.serving.Add(1)
 	go func() {
 		defer s.serving.Done()
-		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			s.log.Error("listener failed", "listener", name, "err", err)
+		err := serve(ln)
+		if err == nil || errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+			return
 		}
+		s.log.Error("listener failed", "listener", name, "err", err)
+		s.mu.Lock()
+		s.stopped[name] = err
+		s.mu.Unlock()
 	}()
 	return nil
+}
+
+// health is what /healthz reports: the store answers and every listener
+// accepts (one failing to accept, e.g. out of file descriptors, takes no
+// new clients even though the process runs).
+func (s *Server) health(ctx context.Context) error {
+	var errs []error
+	s.mu.Lock()
+	for name, ln := range s.listeners {
+		if err := s.stopped[name]; err != nil {
+			errs = append(errs, fmt.Errorf("listener %s stopped: %w", name, err))
+		} else if err := ln.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("listener %s failing: %w", name, err))
+		}
+	}
+	s.mu.Unlock()
+	if _, err := s.store.ListUsers(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// httpConnState counts plain HTTP connections against the per-IP cap,
+// like XMPP connections: otherwise idle keep-alive connections from one
+// address could hold descriptors without bound. A connection over the cap
+// is closed before its first request. Connections from trusted proxies
+// are not counted (they carry many clients); a WebSocket upgrade
+// (hijack) ends the HTTP count, and the session is counted by c2s under
+// the client's address.
+func (s *Server) httpConnState(c net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+		if err != nil {
+			return
+		}
+		ip := ap.Addr().Unmap()
+		if s.trusted(ip) {
+			return
+		}
+		release, ok := s.c2s.AdmitConn(ip.String())
+		if !ok {
+			s.log.Info("HTTP connection refused: too many connections from the address", "remote", ip.String())
+			c.Close()
+			return
+		}
+		s.httpConns.Store(c, release)
+	case http.StateHijacked, http.StateClosed:
+		if r, ok := s.httpConns.LoadAndDelete(c); ok {
+			r.(func())()
+		}
+	}
+}
+
+// trusted reports whether ip is one of trusted_proxies.
+func (s *Server) trusted(ip netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxyPrefixes() {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // Addr returns the bound address of a listener ("c2s", "c2s_tls", "http"),
@@ -205,7 +283,7 @@ func (s *Server) Router() *router.Router { return s.router }
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	lns := s.listeners
-	s.listeners = nil
+	s.listeners = make(map[string]*transport.Listener)
 	s.mu.Unlock()
 	for _, ln := range lns {
 		ln.Close()
