@@ -32,13 +32,13 @@ func startServer(t *testing.T, users int) (*testserver.Server, loadgen.Config) {
 	addr := srv.Addr("c2s").(*net.TCPAddr)
 	return srv, loadgen.Config{
 		Host: "127.0.0.1", Port: addr.Port, Domain: "localhost", UserPrefix: "bench", Password: "pw",
-		Users: users, Concurrency: 4, Duration: time.Second, TLS: true, Mechanism: "SCRAM-SHA-1",
+		Users: users, Concurrency: 4, Duration: 250 * time.Millisecond, TLS: true, Mechanism: "SCRAM-SHA-1",
 		Pairs: 3, Window: 16, Conns: 40, Settle: 100 * time.Millisecond, Occupants: 20, Senders: 3,
 		PID: os.Getpid(), Server: "parley",
 	}
 }
 
-// Every workload of the table runs for about a second against an
+// Every workload of the table runs for a quarter of a second against an
 // in-process parley and reports sensible figures.
 func TestWorkloadsSmoke(t *testing.T) {
 	_, cfg := startServer(t, 8)
