@@ -29,6 +29,9 @@ type Config struct {
 	TLS    *tls.Config
 	Limits xmlstream.Limits
 	Lookup sasl.Lookup
+	// SASLSecret keys the fake SCRAM salts of unknown users
+	// (sasl.Config.Secret); it should persist across restarts.
+	SASLSecret []byte
 	// Registrar enables in-band registration when set.
 	Registrar Registrar
 	// IdleTimeout closes a stream that sent nothing for this long.
@@ -139,7 +142,7 @@ func New(cfg Config, r *router.Router, log *slog.Logger) *Server {
 		cfg:        cfg,
 		domain:     cfg.Domain,
 		router:     r,
-		saslConfig: &sasl.Config{Lookup: cfg.Lookup, Domain: cfg.Domain.String()},
+		saslConfig: &sasl.Config{Lookup: cfg.Lookup, Domain: cfg.Domain.String(), Secret: cfg.SASLSecret},
 		log:        log.With("component", "c2s"),
 		backoff:    newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay),
 		sessions:   make(map[*session]struct{}),

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -83,14 +84,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		}
 		s.tls = transport.TLSConfig(cert)
 	}
+	// The fake salts of unknown accounts must not change at a restart
+	// (issue 9 item 13).
+	secret, err := sasl.LoadOrCreateSecret(filepath.Join(cfg.Data, "sasl.secret"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.router = router.New(domain, accounts{st}, log.With("component", "router"))
 	s.router.OnError = s.metrics.RoutingError
 	s.router.OnWriteFailure = s.metrics.WriteFailure
 	registrar := s.registerModules(cfg)
 	c2sCfg := c2s.Config{
-		Domain: domain,
-		TLS:    s.tls,
-		Limits: xmlstream.Limits{MaxStanza: cfg.Limits.MaxStanza, MaxDepth: cfg.Limits.MaxDepth},
+		Domain:     domain,
+		TLS:        s.tls,
+		Limits:     xmlstream.Limits{MaxStanza: cfg.Limits.MaxStanza, MaxDepth: cfg.Limits.MaxDepth},
+		SASLSecret: secret,
 		Lookup: func(ctx context.Context, username string) (store.ScramKeys, store.ScramKeys, error) {
 			u, err := st.GetUser(ctx, username)
 			if errors.Is(err, store.ErrNotFound) {
