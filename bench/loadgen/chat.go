@@ -71,32 +71,12 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 	g.progress("%s: %d pairs logged in", cfg.Server, cfg.Pairs)
 
 	var (
-		closing  atomic.Bool
-		stopOnce sync.Once
-		stop     = make(chan struct{})
-		errMu    sync.Mutex // guards firstErr
-		firstErr error
-		readers  sync.WaitGroup
-		senders  sync.WaitGroup
-		budget   atomic.Int64
+		h       = newHalt()
+		readers sync.WaitGroup
+		senders sync.WaitGroup
+		budget  atomic.Int64
 	)
 	budget.Store(int64(cfg.Count))
-	fail := func(err error) {
-		if closing.Load() {
-			return
-		}
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-		stopOnce.Do(func() { close(stop) })
-	}
-	failed := func() bool {
-		errMu.Lock()
-		defer errMu.Unlock()
-		return firstErr != nil
-	}
 	deadline := time.Now().Add(cfg.Duration + time.Minute)
 	for i, p := range pairs {
 		p.sender.SetDeadline(deadline)
@@ -104,17 +84,17 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 		readers.Add(2)
 		go func() {
 			defer readers.Done()
-			fail(fmt.Errorf("receiver %d (%s): %w", i, p.to, p.receive()))
+			h.Fail(fmt.Errorf("receiver %d (%s): %w", i, p.to, p.receive()))
 		}()
 		go func() {
 			defer readers.Done()
-			fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, p.drainSender()))
+			h.Fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, p.drainSender()))
 		}()
 	}
 	m := g.startMeter(ctx, cfg.Duration)
-	timer := time.AfterFunc(cfg.Duration, func() { stopOnce.Do(func() { close(stop) }) })
+	timer := time.AfterFunc(cfg.Duration, h.Stop)
 	defer timer.Stop()
-	ctxStop := context.AfterFunc(ctx, func() { fail(fmt.Errorf("run bound: %w", ctx.Err())) })
+	ctxStop := context.AfterFunc(ctx, func() { h.Fail(fmt.Errorf("run bound: %w", ctx.Err())) })
 	defer ctxStop()
 	t0 := time.Now()
 	for i, p := range pairs {
@@ -122,17 +102,17 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 		go func() {
 			defer senders.Done()
 			prefix := []byte("<message type='chat' to='" + p.to + "'><body>")
-			if err := p.send(stop, p.sender, prefix, cfg.Window, rate/float64(cfg.Pairs), t0, &budget, cfg.Count > 0); err != nil {
-				fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, err))
+			if err := p.send(h.stop, p.sender, prefix, cfg.Window, rate/float64(cfg.Pairs), t0, &budget, cfg.Count > 0); err != nil {
+				h.Fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, err))
 			}
 		}()
 	}
 	senders.Wait()
-	stopOnce.Do(func() { close(stop) })
+	h.Stop()
 	// Drain: wait for what is in flight, up to a bound; what has not
 	// arrived by then counts as lost.
 	drainEnd := time.Now().Add(drainBound)
-	for time.Now().Before(drainEnd) && !failed() {
+	for time.Now().Before(drainEnd) && h.Err() == nil {
 		var n int64
 		for _, p := range pairs {
 			n += p.inflight.Load()
@@ -142,7 +122,7 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	closing.Store(true)
+	h.closing.Store(true)
 	for _, p := range pairs {
 		p.sender.Close()
 		p.receiver.Close()
@@ -165,9 +145,7 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 	m.stop(ctx, res, float64(res.Delivered))
 	res.MsgsPerSec = float64(res.Delivered) / res.Elapsed
 	res.LatP50, res.LatP99, res.LatP999, res.LatMax = ms(hist.Quantile(0.5)), ms(hist.Quantile(0.99)), ms(hist.Quantile(0.999)), ms(hist.Max())
-	errMu.Lock()
-	err := firstErr
-	errMu.Unlock()
+	err := h.Err()
 	if bounced > 0 {
 		err = errors.Join(err, fmt.Errorf("the server bounced %d messages", bounced))
 	}

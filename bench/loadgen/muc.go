@@ -15,10 +15,6 @@ import (
 // mucConfigID is the id of the creator's configuration IQ.
 const mucConfigID = "bench-room-config"
 
-// errStopped ends a wait because the run is stopping; the reason is the
-// run's first error.
-var errStopped = errors.New("the run stopped")
-
 // mucOccupant is one session in the room, under nickname o<idx>. The
 // first Senders occupants also send; an occupant's sender index is its
 // idx.
@@ -77,46 +73,26 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 	g.progress("%s: %d occupants logged in", cfg.Server, n)
 
 	var (
-		closing  atomic.Bool
-		stopOnce sync.Once
-		stop     = make(chan struct{})
-		errMu    sync.Mutex // guards firstErr
-		firstErr error
-		readers  sync.WaitGroup
-		senders  sync.WaitGroup
-		budget   atomic.Int64
+		h       = newHalt()
+		readers sync.WaitGroup
+		senders sync.WaitGroup
+		budget  atomic.Int64
 	)
 	budget.Store(int64(cfg.Count))
-	fail := func(err error) {
-		if closing.Load() || errors.Is(err, errStopped) {
-			return
-		}
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-		stopOnce.Do(func() { close(stop) })
-	}
-	failed := func() bool {
-		errMu.Lock()
-		defer errMu.Unlock()
-		return firstErr != nil
-	}
 	prefix := room + "/"
 	for _, o := range occ {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			fail(fmt.Errorf("occupant %d (%s): %w", o.idx, o.c.JID, o.read(prefix)))
+			h.Fail(fmt.Errorf("occupant %d (%s): %w", o.idx, o.c.JID, o.read(prefix)))
 		}()
 	}
-	ctxStop := context.AfterFunc(ctx, func() { fail(fmt.Errorf("run bound: %w", ctx.Err())) })
+	ctxStop := context.AfterFunc(ctx, func() { h.Fail(fmt.Errorf("run bound: %w", ctx.Err())) })
 	defer ctxStop()
 	// shutdown closes every session and waits for the readers; after it,
 	// what they owned may be read.
 	shutdown := sync.OnceFunc(func() {
-		closing.Store(true)
+		h.closing.Store(true)
 		for _, o := range occ {
 			o.c.Close()
 		}
@@ -125,9 +101,7 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 	// result finishes with the first error and what was measured so far.
 	result := func(extra ...error) (*Result, error) {
 		shutdown()
-		errMu.Lock()
-		err := firstErr
-		errMu.Unlock()
+		err := h.Err()
 		return res, errors.Join(append([]error{err}, extra...)...)
 	}
 
@@ -136,13 +110,13 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 	// defaults: an instant room (XEP-0045 §10.1.2).
 	t0 := time.Now()
 	creator := occ[0]
-	if err := creator.join(room, stop, cfg.Timeout); err != nil {
-		fail(fmt.Errorf("occupant 0 (%s): join %s: %w", creator.c.JID, room, err))
+	if err := creator.join(room, h.stop, cfg.Timeout); err != nil {
+		h.Fail(fmt.Errorf("occupant 0 (%s): join %s: %w", creator.c.JID, room, err))
 		return result()
 	}
 	if creator.created.Load() {
-		if err := creator.configure(room, stop, cfg.Timeout); err != nil {
-			fail(fmt.Errorf("occupant 0 (%s): configure %s: %w", creator.c.JID, room, err))
+		if err := creator.configure(room, h.stop, cfg.Timeout); err != nil {
+			h.Fail(fmt.Errorf("occupant 0 (%s): configure %s: %w", creator.c.JID, room, err))
 			return result()
 		}
 	}
@@ -155,28 +129,28 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 		joins.Add(1)
 		go func() {
 			defer joins.Done()
-			for !failed() {
+			for h.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
 				}
-				if err := occ[i].join(room, stop, cfg.Timeout); err != nil {
-					fail(fmt.Errorf("occupant %d (%s): join %s: %w", i, occ[i].c.JID, room, err))
+				if err := occ[i].join(room, h.stop, cfg.Timeout); err != nil {
+					h.Fail(fmt.Errorf("occupant %d (%s): join %s: %w", i, occ[i].c.JID, room, err))
 					return
 				}
 			}
 		}()
 	}
 	joins.Wait()
-	if failed() {
+	if h.Err() != nil {
 		return result()
 	}
 	res.JoinSecs = time.Since(t0).Seconds()
 	g.progress("%s: %d occupants joined %s in %.1f s", cfg.Server, n, room, res.JoinSecs)
 	// Let the join presence settle before measuring: every occupant is
 	// to see every other one's presence.
-	settleErr := settle(occ, stop, cfg.Timeout)
-	if failed() {
+	settleErr := settle(occ, h.stop, cfg.Timeout)
+	if h.Err() != nil {
 		return result()
 	}
 
@@ -185,20 +159,20 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 		o.c.SetDeadline(deadline)
 	}
 	m := g.startMeter(ctx, cfg.Duration)
-	timer := time.AfterFunc(cfg.Duration, func() { stopOnce.Do(func() { close(stop) }) })
+	timer := time.AfterFunc(cfg.Duration, h.Stop)
 	defer timer.Stop()
 	for _, o := range occ[:ns] {
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
 			prefix := []byte("<message type='groupchat' to='" + room + "'><body>" + strconv.Itoa(o.idx) + " ")
-			if err := o.send(stop, o.c, prefix, cfg.Window, 0, time.Time{}, &budget, cfg.Count > 0); err != nil {
-				fail(fmt.Errorf("sender %d (%s): %w", o.idx, o.c.JID, err))
+			if err := o.send(h.stop, o.c, prefix, cfg.Window, 0, time.Time{}, &budget, cfg.Count > 0); err != nil {
+				h.Fail(fmt.Errorf("sender %d (%s): %w", o.idx, o.c.JID, err))
 			}
 		}()
 	}
 	senders.Wait()
-	stopOnce.Do(func() { close(stop) })
+	h.Stop()
 	// Drain: every occupant is to get every message; what has not arrived
 	// by the bound counts as lost.
 	var sent uint64
@@ -213,7 +187,7 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 	g.progress("%s: %d messages sent, between %d and %d by each sender", cfg.Server, sent, fewest, most)
 	want := sent * uint64(n)
 	drainEnd := time.Now().Add(drainBound)
-	for time.Now().Before(drainEnd) && !failed() {
+	for time.Now().Before(drainEnd) && h.Err() == nil {
 		var got uint64
 		for _, o := range occ {
 			got += o.got.Load()
