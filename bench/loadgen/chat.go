@@ -284,36 +284,23 @@ func (g *gen) loginAll(ctx context.Context, n int, who func(i int) (int, string)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
 		mu       sync.Mutex // guards firstErr
 		firstErr error
 	)
-	for w := 0; w < min(g.cfg.Concurrency, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				user, res := who(i)
-				c, err := Dial(ctx, g.login(user, res+strconv.Itoa(i), true))
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("login %d of %d: %w", i+1, n, err)
-					}
-					mu.Unlock()
-					cancel()
-					return
-				}
-				got(i, c)
+	each(ctx, g.cfg.Concurrency, n, func(i int) {
+		user, res := who(i)
+		c, err := Dial(ctx, g.login(user, res+strconv.Itoa(i), true))
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("login %d of %d: %w", i+1, n, err)
 			}
-		}()
-	}
-	wg.Wait()
+			mu.Unlock()
+			cancel()
+			return
+		}
+		got(i, c)
+	})
 	return firstErr
 }
 

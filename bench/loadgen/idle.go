@@ -81,12 +81,12 @@ func pingAll(ctx context.Context, g *gen, conns []*Conn) int {
 	deadline := time.Now().Add(60 * time.Second)
 	ping := []byte("<iq type='get' id='idleping' to='" + g.cfg.Domain + "'><ping xmlns='urn:xmpp:ping'/></iq>")
 	sent := make([]bool, len(conns))
-	each(ctx, len(conns), func(i int) {
+	each(ctx, 64, len(conns), func(i int) {
 		conns[i].SetDeadline(deadline)
 		sent[i] = conns[i].Write(ping) == nil
 	})
 	var alive atomic.Int64
-	each(ctx, len(conns), func(i int) {
+	each(ctx, 64, len(conns), func(i int) {
 		if !sent[i] {
 			return
 		}
@@ -106,11 +106,11 @@ func pingAll(ctx context.Context, g *gen, conns []*Conn) int {
 	return int(alive.Load())
 }
 
-// each calls f(0..n-1) from 64 goroutines.
-func each(ctx context.Context, n int, f func(i int)) {
+// each calls f(0..n-1) from up to workers goroutines, until ctx ends.
+func each(ctx context.Context, workers, n int, f func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < 64; w++ {
+	for w := 0; w < min(workers, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
