@@ -31,6 +31,9 @@ type framing interface {
 	writeFrames(bufs [][]byte) error
 	// restart expects a new stream header (RFC 6120 §6.4.6).
 	restart()
+	// authenticated lifts the small pre-authentication element limit to
+	// the configured one.
+	authenticated()
 	close() error
 }
 
@@ -62,11 +65,25 @@ func (c activityConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// preAuthStanza bounds any element (the stream header included) before
+// authentication: negotiation (STARTTLS, SASL, in-band registration) needs
+// a few KiB, and an unauthenticated connection must not hold the full
+// stanza limit of memory (issue 10 item 7).
+const preAuthStanza = 8 << 10
+
+// preAuth are the limits of an unauthenticated stream.
+func preAuth(lim xmlstream.Limits) xmlstream.Limits {
+	lim.MaxStanza = preAuthStanza
+	return lim
+}
+
 func newTCPFraming(conn net.Conn, lim xmlstream.Limits, last *atomic.Int64, clk clock.Clock) *tcpFraming {
 	f := &tcpFraming{conn: conn, lastRead: last, clock: clk, limits: lim}
-	f.reader = xmlstream.NewReader(activityConn{conn, last, clk}, lim)
+	f.reader = xmlstream.NewReader(activityConn{conn, last, clk}, preAuth(lim))
 	return f
 }
+
+func (f *tcpFraming) authenticated() { f.reader.SetLimits(f.limits) }
 
 func (f *tcpFraming) next() (xmlstream.Token, error) { return f.reader.Next() }
 

@@ -442,6 +442,7 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 	}
 	// RFC 6120 §6.4.6: the stream restarts; discard the old parser state.
 	s.headerSent = false
+	s.fr.authenticated()
 	s.fr.restart()
 	return nil
 }

@@ -3,6 +3,7 @@ package c2s
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -20,18 +21,30 @@ import (
 // element; <open/> and <close/> replace the stream tags.
 type wsFraming struct {
 	conn     *websocket.Conn
+	guard    *frameGuard
 	ctx      context.Context
 	cancel   context.CancelFunc
-	limits   xmlstream.Limits
+	limits   xmlstream.Limits // the configured ones
+	authed   atomic.Bool      // limits apply; else the pre-authentication ones
 	lastRead *atomic.Int64
 	clock    clock.Clock
 	once     sync.Once // close starts the handshake once
 }
 
+// authenticated lifts the pre-authentication limit on messages, frames
+// and elements.
+func (f *wsFraming) authenticated() {
+	max := int64(f.limits.MaxStanza)
+	f.conn.SetReadLimit(max)
+	f.guard.limit.Store(max)
+	f.authed.Store(true)
+}
+
 func (f *wsFraming) next() (xmlstream.Token, error) {
 	typ, data, err := f.conn.Read(f.ctx)
 	if err != nil {
-		if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
+		if websocket.CloseStatus(err) == websocket.StatusMessageTooBig || errors.Is(err, websocket.ErrMessageTooBig) ||
+			errors.Is(err, errFrameTooLarge) {
 			return xmlstream.Token{}, stanza.ErrStreamPolicyViolation.WithText("stanza too large")
 		}
 		return xmlstream.Token{}, err
@@ -41,7 +54,11 @@ func (f *wsFraming) next() (xmlstream.Token, error) {
 		return xmlstream.Token{}, stanza.ErrStreamBadFormat.WithText("binary frames are not XMPP (RFC 7395 §3.2)")
 	}
 	// Stanzas may omit xmlns='jabber:client': it is the stream's default.
-	el, err := xmlstream.ParseIn(data, f.limits, xmlstream.NewScope(stanza.NSClient))
+	lim := f.limits
+	if !f.authed.Load() {
+		lim = preAuth(lim)
+	}
+	el, err := xmlstream.ParseIn(data, lim, xmlstream.NewScope(stanza.NSClient))
 	if err != nil {
 		return xmlstream.Token{}, err
 	}
@@ -126,7 +143,11 @@ func (f *wsFraming) close() error {
 // connection as encrypted.
 func (s *Server) WebSocket(plaintextOK bool, trusted []netip.Prefix) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		// Frames are checked as they arrive: before authentication
+		// nothing larger than preAuthStanza (issue 10 item 7).
+		guard := &frameGuard{}
+		guard.limit.Store(preAuthStanza)
+		conn, err := websocket.Accept(guardWriter{w, guard}, r, &websocket.AcceptOptions{
 			Subprotocols: []string{"xmpp"},
 			// Authentication is SASL inside the stream, never a cookie, so a
 			// page from another origin gains nothing the user did not type
@@ -140,11 +161,11 @@ func (s *Server) WebSocket(plaintextOK bool, trusted []netip.Prefix) http.Handle
 			conn.Close(websocket.StatusPolicyViolation, "the xmpp subprotocol is required (RFC 7395 §3.1)")
 			return
 		}
-		limit := s.cfg.Limits.MaxStanza
-		if limit == 0 {
-			limit = xmlstream.DefaultLimits().MaxStanza
+		lim := s.cfg.Limits
+		if lim.MaxStanza == 0 {
+			lim.MaxStanza = xmlstream.DefaultLimits().MaxStanza
 		}
-		conn.SetReadLimit(int64(limit))
+		conn.SetReadLimit(preAuthStanza) // until authenticated
 		addr := remoteAddr(r)
 		ss := s.newSession(addr.Addr().String(), "websocket")
 		if ss == nil {
@@ -155,8 +176,8 @@ func (s *Server) WebSocket(plaintextOK bool, trusted []netip.Prefix) http.Handle
 		ss.secure = r.TLS != nil || (isTrusted(ip, trusted) && r.Header.Get("X-Forwarded-Proto") == "https")
 		ss.plaintextOK = plaintextOK && ip.IsLoopback()
 		ctx, cancel := context.WithCancel(context.Background())
-		ss.fr = &wsFraming{conn: conn, ctx: ctx, cancel: cancel,
-			limits: s.cfg.Limits, lastRead: &ss.lastRead, clock: s.cfg.Clock}
+		ss.fr = &wsFraming{conn: conn, guard: guard, ctx: ctx, cancel: cancel,
+			limits: lim, lastRead: &ss.lastRead, clock: s.cfg.Clock}
 		s.runSession(ss) // the handler goroutine is the session's reader
 	})
 }

@@ -124,6 +124,11 @@ func NewReader(src io.Reader, lim Limits) *Reader {
 	return &Reader{src: src, lim: lim.withDefaults()}
 }
 
+// SetLimits replaces the limits for the tokens read from now on (a
+// server allows little before authentication, issue 10 item 7). Zero
+// fields take defaults. Call it between tokens, from the reading goroutine.
+func (r *Reader) SetLimits(lim Limits) { r.lim = lim.withDefaults() }
+
 // BytesRead returns the number of bytes read from all sources so far,
 // whitespace keepalives included, so the caller can tell an idle peer from
 // one that sends whitespace. It is safe to call concurrently with Next.
