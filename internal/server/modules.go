@@ -3,6 +3,7 @@ package server
 import (
 	"parley/internal/c2s"
 	"parley/internal/config"
+	"parley/internal/im/adhoc"
 	"parley/internal/im/blocking"
 	"parley/internal/im/carbons"
 	"parley/internal/im/disco"
@@ -42,6 +43,10 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	blocks.Register(r)
 	discoItems := disco.New(disco.Options{})
 	discoItems.Register(r)
+	// Ad-hoc commands (XEP-0050); modules add theirs to the registry.
+	commands := adhoc.New(adhoc.Options{Log: log.With("component", "adhoc")})
+	commands.Register(r)
+	discoItems.AddNodes(commands.DiscoNode)
 	ping.Register(r)
 	version.New(domain, Version).Register(r)
 	vcard.New(vcard.Options{Store: st}).Register(r)

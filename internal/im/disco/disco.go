@@ -59,7 +59,17 @@ type Module struct {
 	// accountIDs are identities beyond account/registered, as
 	// category/type pairs (e.g. pubsub/pep, XEP-0163 §6.1).
 	accountIDs [][2]string
+	// nodes answer queries about the server's nodes; forms extend its
+	// disco#info (XEP-0128).
+	nodes []NodeHandler
+	forms []*xmlstream.Element
 }
+
+// NodeHandler answers a disco#info or disco#items query (iq) about one of
+// the server's nodes (XEP-0030 §3.2, §4.2), such as the ad-hoc commands
+// of XEP-0050 §2. It returns the <query/> payload, found false when the
+// node is not its own, or a *stanza.Error.
+type NodeHandler func(ctx context.Context, iq *stanza.Stanza, node string) (res *xmlstream.Element, found bool, err error)
 
 // New returns the module; install it with Register.
 func New(o Options) *Module {
@@ -112,6 +122,41 @@ func (m *Module) AddAccountIdentity(category, typ string) {
 	m.accountIDs = append(m.accountIDs, [2]string{category, typ})
 }
 
+// AddNodes lets h answer queries about nodes of the domain; handlers are
+// asked in the order added, and a node none has is item-not-found.
+func (m *Module) AddNodes(h NodeHandler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nodes = append(m.nodes, h)
+}
+
+// AddServerForm extends the domain's disco#info with a data form
+// (XEP-0128), such as XEP-0157's contact addresses; x must not be changed
+// afterwards.
+func (m *Module) AddServerForm(x *xmlstream.Element) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.forms = append(m.forms, x)
+}
+
+// node answers a query about a node: only the domain has nodes.
+func (m *Module) node(ctx context.Context, iq *stanza.Stanza, node string) (*xmlstream.Element, error) {
+	if m.target(iq) != server {
+		return nil, stanza.ErrItemNotFound
+	}
+	m.mu.RLock()
+	nodes := m.nodes
+	m.mu.RUnlock()
+	for _, h := range nodes {
+		res, found, err := h(ctx, iq, node)
+		if err != nil || found {
+			return res, err
+		}
+	}
+	// XEP-0030 §3.1, §4.1: a node the entity does not have.
+	return nil, stanza.ErrItemNotFound
+}
+
 // target says whom a query is about: the server, or a local account.
 type target int
 
@@ -141,6 +186,9 @@ func (m *Module) HandleInfo(ctx context.Context, iq *stanza.Stanza) (*xmlstream.
 	if err := check(iq); err != nil {
 		return nil, err
 	}
+	if node := iq.Payload().Get("node"); node != "" {
+		return m.node(ctx, iq, node)
+	}
 	res := xmlstream.New("query", NSInfo)
 	var feats []string
 	switch m.target(iq) {
@@ -168,6 +216,13 @@ func (m *Module) HandleInfo(ctx context.Context, iq *stanza.Stanza) (*xmlstream.
 	for _, f := range slices.Compact(feats) {
 		res.Add(xmlstream.New("feature", NSInfo, "var", f))
 	}
+	if m.target(iq) == server {
+		m.mu.RLock()
+		for _, x := range m.forms {
+			res.Add(x)
+		}
+		m.mu.RUnlock()
+	}
 	return res, nil
 }
 
@@ -178,6 +233,9 @@ func (m *Module) HandleInfo(ctx context.Context, iq *stanza.Stanza) (*xmlstream.
 func (m *Module) HandleItems(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
 	if err := check(iq); err != nil {
 		return nil, err
+	}
+	if node := iq.Payload().Get("node"); node != "" {
+		return m.node(ctx, iq, node)
 	}
 	res := xmlstream.New("query", NSItems)
 	switch m.target(iq) {
@@ -214,7 +272,7 @@ func (m *Module) HandleItems(ctx context.Context, iq *stanza.Stanza) (*xmlstream
 	return res, nil
 }
 
-// check validates the request: a get whose query names no node.
+// check validates the request: a get with a query.
 func check(iq *stanza.Stanza) error {
 	if iq.Type != "get" {
 		// Disco is read-only: RFC 6120 §8.3.3.10, no entity may set it.
@@ -223,11 +281,6 @@ func check(iq *stanza.Stanza) error {
 	q := iq.Payload()
 	if q.Name != "query" {
 		return stanza.ErrBadRequest
-	}
-	if q.Get("node") != "" {
-		// XEP-0030 §3.1, §4.1: a node the entity does not have is
-		// item-not-found. The server publishes no nodes yet.
-		return stanza.ErrItemNotFound
 	}
 	return nil
 }

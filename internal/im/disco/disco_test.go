@@ -204,3 +204,51 @@ func TestItemsPaged(t *testing.T) {
 		})
 	}
 }
+
+// TestNodesAndForms: a node handler answers for its nodes of the domain
+// (XEP-0030 §3.2, §4.2), other nodes and nodes of accounts are
+// item-not-found, and a form added with AddServerForm extends only the
+// domain's disco#info (XEP-0128).
+func TestNodesAndForms(t *testing.T) {
+	m := New(Options{Domain: jid.MustParse("example.com"), Features: features{}})
+	m.AddNodes(func(_ context.Context, iq *stanza.Stanza, node string) (*xmlstream.Element, bool, error) {
+		switch node {
+		case "mine":
+			return xmlstream.New("query", iq.Payload().Space, "node", node).
+				Add(xmlstream.New("item", NSItems, "jid", "example.com", "node", "a", "name", "A")), true, nil
+		case "secret":
+			return nil, true, stanza.ErrForbidden
+		}
+		return nil, false, nil
+	})
+	m.AddServerForm(xmlstream.New("x", "jabber:x:data", "type", "result"))
+	ctx := context.Background()
+	ask := func(h func(context.Context, *stanza.Stanza) (*xmlstream.Element, error), to, ns, node string) (*xmlstream.Element, error) {
+		raw := `<iq type='get' to='` + to + `' from='a@example.com/r' id='1'><query xmlns='` + ns + `'`
+		if node != "" {
+			raw += ` node='` + node + `'`
+		}
+		return h(ctx, imtest.Parse(t, raw+`/></iq>`))
+	}
+	res, err := ask(m.HandleItems, "example.com", NSItems, "mine")
+	if err != nil || res.Get("node") != "mine" || !slices.Equal(summary(res), []string{"item:example.com/A"}) {
+		t.Fatalf("own node: %v %v", res, err)
+	}
+	if _, err := ask(m.HandleInfo, "example.com", NSInfo, "secret"); !errors.Is(err, stanza.ErrForbidden) {
+		t.Fatalf("handler's error: %v", err)
+	}
+	if _, err := ask(m.HandleInfo, "example.com", NSInfo, "other"); !errors.Is(err, stanza.ErrItemNotFound) {
+		t.Fatalf("unknown node: %v", err)
+	}
+	if _, err := ask(m.HandleItems, "b@example.com", NSItems, "mine"); !errors.Is(err, stanza.ErrItemNotFound) {
+		t.Fatalf("an account's node: %v", err)
+	}
+	res, err = ask(m.HandleInfo, "example.com", NSInfo, "")
+	if err != nil || res.Child("x", "jabber:x:data") == nil {
+		t.Fatalf("domain info lacks the form: %v %v", res, err)
+	}
+	res, err = ask(m.HandleInfo, "b@example.com", NSInfo, "")
+	if err != nil || res.Child("x", "jabber:x:data") != nil {
+		t.Fatalf("account info has the form: %v %v", res, err)
+	}
+}
