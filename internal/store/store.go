@@ -33,6 +33,7 @@ type Store interface {
 	Archives
 	Rooms
 	PEP
+	PubSub
 	Transfers
 	Close() error
 }

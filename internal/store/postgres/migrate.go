@@ -90,6 +90,7 @@ CREATE TABLE blocklist (
 	pepSchema,           // 4: personal eventing nodes and items (XEP-0163), pep.go
 	archiveSearchSchema, // 5: indexes that count full-text matches without the heap, archive.go
 	archiveCountSchema,  // 6: each owner's number of archived messages, for estimated search counts, archive.go
+	pubsubSchema,        // 7: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

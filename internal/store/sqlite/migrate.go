@@ -91,6 +91,7 @@ CREATE TABLE blocklist (
 	// archive, 270 ms p50 at 50,000 messages. Paging needs it back,
 	// named for what it serves.
 	`CREATE INDEX IF NOT EXISTS archive_owner_seq ON archive (owner, seq);`,
+	pubsubSchema, // 8: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
