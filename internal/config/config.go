@@ -81,6 +81,9 @@ type Limits struct {
 	// OfflineMax is how many messages are kept for one offline user;
 	// 0 disables offline storage.
 	OfflineMax int `toml:"offline_max"`
+	// OfflineBytes is the most bytes of stored messages kept for one
+	// offline user; 0 means the default (32 MiB).
+	OfflineBytes int64 `toml:"offline_bytes"`
 	// IdleTimeout closes a connection that sent nothing for this long.
 	IdleTimeout Duration `toml:"idle_timeout"`
 	// Keepalive is how often the server pings a quiet client; it must be
@@ -164,6 +167,7 @@ func Default() Config {
 			StanzaRate:                500,
 			StanzaBurst:               1000,
 			OfflineMax:                1000,
+			OfflineBytes:              32 << 20,
 			IdleTimeout:               Duration{5 * time.Minute},
 			Keepalive:                 Duration{60 * time.Second},
 			AuthTimeout:               Duration{60 * time.Second},

@@ -174,6 +174,9 @@ func (l *Limits) validate() []error {
 	atLeast("limits.auth_failures_before_backoff", l.AuthFailuresBeforeBackoff, 1)
 	atLeast("limits.stanza_burst", l.StanzaBurst, 1)
 	atLeast("limits.offline_max", l.OfflineMax, 0)
+	if l.OfflineBytes < 0 {
+		errs = append(errs, &KeyError{Key: "limits.offline_bytes", Msg: fmt.Sprintf("%d must not be negative", l.OfflineBytes)})
+	}
 	if l.StanzaRate <= 0 {
 		errs = append(errs, &KeyError{Key: "limits.stanza_rate", Msg: fmt.Sprintf("%g must be positive", l.StanzaRate)})
 	}

@@ -133,6 +133,9 @@ type Offline interface {
 	DeleteOffline(ctx context.Context, username string, ids []int64) error
 	// CountOffline returns how many messages wait for the user.
 	CountOffline(ctx context.Context, username string) (int, error)
+	// OfflineUsage returns how many messages wait for the user and the
+	// bytes of their stanzas, for the per-user quotas.
+	OfflineUsage(ctx context.Context, username string) (count int, bytes int64, err error)
 }
 
 // VCards keeps vcard-temp documents (XEP-0054) as raw XML.

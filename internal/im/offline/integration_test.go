@@ -242,3 +242,22 @@ func TestOfflineDisabled(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10 item 8: offline storage is bounded in bytes per user, not only
+// in messages: past offline_bytes a message bounces with
+// service-unavailable (XEP-0160 §3) and is not stored.
+func TestOfflineBytesQuota(t *testing.T) {
+	const size = 200 << 10
+	srv := testserver.Start(t, func(c *config.Config) { c.Limits.OfflineBytes = 1 << 20 })
+	srv.AddUser(t, "alice", password)
+	srv.AddUser(t, "bob", password)
+	alice := dial(t, srv, "alice", "a")
+	for i := range 6 {
+		send(t, alice, "<message to='bob@localhost' type='chat' id='m"+strconv.Itoa(i)+"'><body>"+bigBody(i, size)+"</body></message>")
+	}
+	el, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" && el.Get("type") == "error" })
+	if err != nil || el.Get("id") != "m5" || xmpptest.StanzaErrorCondition(el) != "service-unavailable" {
+		t.Fatalf("bounce: %v %.200s, want m5 with service-unavailable", err, el)
+	}
+	waitStored(t, srv, 5)
+}

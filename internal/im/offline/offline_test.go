@@ -50,6 +50,16 @@ func (s *memStore) DeleteOffline(_ context.Context, user string, ids []int64) er
 	return nil
 }
 
+func (s *memStore) OfflineUsage(_ context.Context, user string) (int, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b int64
+	for _, m := range s.msgs[user] {
+		b += int64(len(m.Stanza))
+	}
+	return len(s.msgs[user]), b, nil
+}
+
 func (s *memStore) CountOffline(_ context.Context, user string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -46,6 +46,15 @@ func wantOffline(t *testing.T, ctx context.Context, s store.Store, username stri
 	if n != len(want) {
 		t.Errorf("CountOffline(%q) = %d, want %d", username, n, len(want))
 	}
+	var bytes int64
+	for _, m := range want {
+		bytes += int64(len(m.Stanza))
+	}
+	un, ub, err := s.OfflineUsage(ctx, username)
+	must(t, "OfflineUsage", err)
+	if un != len(want) || ub != bytes {
+		t.Errorf("OfflineUsage(%q) = %d messages, %d bytes; want %d, %d", username, un, ub, len(want), bytes)
+	}
 	return ids
 }
 
