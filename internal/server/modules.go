@@ -33,7 +33,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	pres := presence.New(presence.Options{Roster: rosters, MaxDirected: cfg.Quotas.DirectedPresence,
 		Log: log.With("component", "presence")})
 	off := offline.New(offline.Options{Store: st, Limit: cfg.Limits.OfflineMax, Disabled: cfg.Limits.OfflineMax == 0,
-		MaxBytes: cfg.Limits.OfflineBytes,
+		MaxBytes:   cfg.Limits.OfflineBytes,
 		BatchBytes: cfg.Limits.MaxQueue / 4, Log: log.With("component", "offline")})
 	s.offline = off
 	pres.OnInitialPresence = off.OnInitialPresence
