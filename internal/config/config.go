@@ -48,6 +48,13 @@ type Config struct {
 	Archive  Archive  `toml:"archive"`
 	Quotas   Quotas   `toml:"quotas"`
 	MUC      MUC      `toml:"muc"`
+
+	// ExternalServices are STUN/TURN servers announced to clients
+	// (XEP-0215); see services.go.
+	ExternalServices []ExternalService `toml:"external_services"`
+	// Contact are the contact addresses published in service discovery
+	// (XEP-0157).
+	Contact Contact `toml:"contact"`
 }
 
 // Listen holds listener addresses as host:port, or Off.

@@ -71,6 +71,8 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.Quotas.validate()...)
 	errs = append(errs, c.MUC.validate()...)
+	errs = append(errs, validateExternalServices(c.ExternalServices)...)
+	errs = append(errs, c.Contact.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"parley/internal/im/blocking"
 	"parley/internal/im/carbons"
 	"parley/internal/im/disco"
+	"parley/internal/im/extdisco"
 	"parley/internal/im/mam"
 	"parley/internal/im/muc"
 	"parley/internal/im/offline"
@@ -48,6 +49,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	commands := adhoc.New(adhoc.Options{Log: log.With("component", "adhoc")})
 	commands.Register(r)
 	discoItems.AddNodes(commands.DiscoNode)
+	extdisco.New(extdisco.Options{Services: externalServices(cfg.ExternalServices)}).Register(r)
 	ping.Register(r)
 	version.New(domain, Version).Register(r)
 	vcard.New(vcard.Options{Store: st}).Register(r)
@@ -117,6 +119,16 @@ func mucAdmins(admins []string) []jid.JID {
 		if j, err := jid.Parse(a); err == nil {
 			out = append(out, j.Bare())
 		}
+	}
+	return out
+}
+
+// externalServices converts [[external_services]] (XEP-0215).
+func externalServices(cs []config.ExternalService) []extdisco.Service {
+	out := make([]extdisco.Service, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, extdisco.Service{Type: c.Type, Host: c.Host, Port: c.Port, Transport: c.DefaultTransport(),
+			Name: c.Name, Secret: c.Secret, CredentialTTL: c.CredentialTTL.Duration})
 	}
 	return out
 }

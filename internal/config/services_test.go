@@ -1,0 +1,60 @@
+package config
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestValidateServices: [[external_services]] (XEP-0215) and [contact]
+// (XEP-0157) are checked key by key.
+func TestValidateServices(t *testing.T) {
+	turn := ExternalService{Type: "turn", Host: "turn.example.com", Port: 3478, Secret: "s"}
+	tests := []struct {
+		mod  func(*Config)
+		want []string
+	}{
+		0: {mod: func(c *Config) {
+			c.ExternalServices = []ExternalService{turn, {Type: "stun", Host: "192.0.2.1", Port: 3478, Transport: "udp"}}
+			c.Contact = Contact{Abuse: []string{"mailto:abuse@example.com"}, Admin: []string{"xmpp:admin@example.com"}, Support: []string{"https://example.com/help"}}
+		}},
+		1: {mod: func(c *Config) {
+			c.ExternalServices = []ExternalService{{Type: "ftp", Host: "", Port: 0, Transport: "sctp"}}
+		}, want: []string{`external_services[0].type: "ftp"`, `external_services[0].host: ""`, `external_services[0].port: 0`, `external_services[0].transport: "sctp"`}},
+		2: {mod: func(c *Config) {
+			c.ExternalServices = []ExternalService{turn, {Type: "stun", Host: "stun.example.com", Port: 70000, Secret: "x"}}
+		}, want: []string{`external_services[1].port: 70000`, `external_services[1].secret: credentials are given for turn and turns only`}},
+		3: {mod: func(c *Config) { c.Contact.Security = []string{"security@example.com"} },
+			want: []string{`contact.security: "security@example.com" is not a URI`}},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			c := Default()
+			tc.mod(&c)
+			err := c.Validate()
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("missing %q in %v", w, err)
+				}
+			}
+			u, _ := err.(interface{ Unwrap() []error })
+			var ke *KeyError
+			if u == nil || len(u.Unwrap()) != len(tc.want) || !errors.As(err, &ke) {
+				t.Errorf("want %d problems: %v", len(tc.want), err)
+			}
+		})
+	}
+	if got := (ExternalService{Type: "turns"}).DefaultTransport(); got != "tcp" {
+		t.Errorf("turns transport %q", got)
+	}
+	if got := (ExternalService{Type: "stun"}).DefaultTransport(); got != "udp" {
+		t.Errorf("stun transport %q", got)
+	}
+}
