@@ -5,10 +5,12 @@
 // join rooms automatically) and OMEMO device lists and bundles.
 //
 // Served: publish with publish-options (XEP-0060 §7.1.5:
-// pubsub#persist_items, pubsub#access_model open/presence/whitelist,
+// pubsub#persist_items, pubsub#access_model open/presence/roster/
+// whitelist, the roster model with pubsub#roster_groups_allowed,
 // pubsub#max_items including "max"; a mismatch with an existing node is
-// <conflict/> + <precondition-not-met/>; the roster and authorize models
-// are refused with <not-acceptable/> + <unsupported-access-model/>), nodes auto-created on first
+// <conflict/> + <precondition-not-met/>; the authorize model is refused
+// with <not-acceptable/> + <unsupported-access-model/>), nodes
+// auto-created on first
 // publish (§7.1.4), retract (§7.2, with notify), items retrieval (§6.5:
 // all, max_items, by id; paged with result sets, §6.5.4 and XEP-0059,
 // so that a reply stays within Limits.ReplyBytes) subject to the access
@@ -27,7 +29,14 @@
 // available, or its caps become known, it gets the last published item of
 // each node it newly asks for, of its own account and of the local
 // contacts whose presence it receives, as the access model allows
-// (§4.3.4); a presence update with the same caps sends nothing again.
+// (§4.3.4), with a <delay/> saying when it was published (XEP-0060
+// §6.1.7, XEP-0203); a presence update with the same caps sends nothing
+// again. Roster nodes notify only contacts in an allowed group.
+//
+// The node model, its forms and the access models are the pubsub core's
+// (internal/im/pubsub); configuration beyond PEP's own table (the
+// roster groups) is kept in the core's store under the account's bare
+// JID.
 //
 // Caps are learned from the available presence of local sessions
 // (presence.Handler.OnAvailable): a verification string already verified

@@ -279,19 +279,26 @@ func (m *Module) sendLastOf(ctx context.Context, own, full jid.JID, nodes map[st
 		m.log.Error("pep: nodes for last items", "jid", own.String(), "err", err)
 		return
 	}
-	for _, n := range ns {
-		if !nodes[n.Node] || !n.PersistItems {
+	for _, sn := range ns {
+		if !nodes[sn.Node] || !sn.PersistItems {
 			continue
+		}
+		n := fromStore(sn)
+		if n.AccessModel == store.AccessRoster && full.Bare() != own {
+			if err := m.extend(ctx, own, &n); err != nil {
+				m.log.Error("pep: node for last items", "jid", own.String(), "err", err)
+				continue
+			}
 		}
 		if ok, err := m.mayRead(ctx, own, full, n); err != nil || !ok {
 			continue
 		}
-		items, err := m.store.PEPItems(ctx, own.Local(), n.Node, nil, 1)
+		items, err := m.store.PEPItems(ctx, own.Local(), n.Name, nil, 1)
 		if err != nil || len(items) == 0 {
 			continue
 		}
 		it := items[len(items)-1]
-		m.send(ctx, own, full, lastItemEvent(own, n.Node, it))
+		m.send(ctx, own, full, lastItemEvent(own, n.Name, it), delay(own, it.Updated))
 	}
 }
 
@@ -300,15 +307,31 @@ func lastItemEvent(own jid.JID, node string, it store.PEPItem) *xmlstream.Elemen
 		xmlstream.New("item", NSEvent, "id", it.ID, "publisher", own.String()).Add(&xmlstream.Element{Raw: it.Payload})))
 }
 
+// delay says when a last item sent later was published (XEP-0060
+// §6.1.7, §12.4: a notification of an item published before it is sent
+// SHOULD carry XEP-0203 delayed delivery), from the owner's service.
+func delay(own jid.JID, at time.Time) *xmlstream.Element {
+	if at.IsZero() {
+		return nil
+	}
+	return xmlstream.New("delay", NSDelay, "from", own.String(), "stamp", at.UTC().Format("2006-01-02T15:04:05.999Z07:00"))
+}
+
 // send delivers one event notification to a session (XEP-0163 §4.3.1:
 // from the owner's bare JID, as a headline), unless either side has
-// blocked the other (XEP-0163 §4.3.3; XEP-0191 §3.3).
-func (m *Module) send(ctx context.Context, own, full jid.JID, ev *xmlstream.Element) {
+// blocked the other (XEP-0163 §4.3.3; XEP-0191 §3.3); extra elements
+// (a <delay/>) follow the event.
+func (m *Module) send(ctx context.Context, own, full jid.JID, ev *xmlstream.Element, extra ...*xmlstream.Element) {
 	if m.blocked(ctx, own, full) {
 		return
 	}
 	msg := stanza.New(stanza.Message, own, full, "headline", stanza.NewID())
 	msg.El.Add(ev)
+	for _, e := range extra {
+		if e != nil {
+			msg.El.Add(e)
+		}
+	}
 	m.router.DeliverTo(full, msg)
 }
 

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"parley/internal/config"
 	"parley/internal/im/pep"
@@ -183,54 +184,101 @@ func TestCapsDiscoveryNotStarvedOverTCP(t *testing.T) {
 	}
 }
 
-// TestRosterAccessRefusedOverTCP: issue 9 item 14. The roster access
-// model (XEP-0060 §4.5, pubsub#roster_groups_allowed) is not served, so
-// asking for it is refused with not-acceptable + unsupported-access-model,
-// on creation by publish-options and on configuration, and never turned
-// into presence access: a contact subscribed to the owner's presence and
-// in the named group reads nothing. It is not advertised.
-func TestRosterAccessRefusedOverTCP(t *testing.T) {
+// TestRosterAccessOverTCP: the roster access model (XEP-0060 §4.5,
+// pubsub#roster_groups_allowed): a contact in an allowed group of the
+// owner's roster reads the node and is notified, one in another group
+// gets not-authorized + not-in-roster-group (§6.5.9.7) and no event;
+// equal publish-options pass and other groups are a precondition
+// conflict (§7.1.5); the model is advertised; a last item sent at login
+// carries when it was published (§6.1.7, XEP-0203).
+func TestRosterAccessOverTCP(t *testing.T) {
+	const mood = "urn:test:mood"
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
+	for _, u := range []string{"alice", "bob", "carol"} {
 		srv.AddUser(t, u, password)
 	}
 	ctx := t.Context()
-	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
-		if _, err := srv.Store().PutRosterItem(ctx, p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth, Groups: []string{"Friends"}}); err != nil {
+	for _, p := range [][3]string{{"alice", "bob@localhost", "Friends"}, {"alice", "carol@localhost", "Work"},
+		{"bob", "alice@localhost", ""}, {"carol", "alice@localhost", ""}} {
+		it := store.RosterItem{JID: p[1], Subscription: store.SubBoth}
+		if p[2] != "" {
+			it.Groups = []string{p[2]}
+		}
+		if _, err := srv.Store().PutRosterItem(ctx, p[0], it); err != nil {
 			t.Fatal(err)
 		}
 	}
 	alice := login(t, srv, "alice", "desk")
-	bob := login(t, srv, "bob", "desk")
-	rosterOptions := `<publish-options><x xmlns='jabber:x:data' type='submit'>` +
-		`<field var='FORM_TYPE' type='hidden'><value>` + pep.NSPublishOptions + `</value></field>` +
-		`<field var='pubsub#access_model'><value>roster</value></field>` +
-		`<field var='pubsub#roster_groups_allowed'><value>Friends</value></field></x></publish-options>`
-	res := iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='urn:test:mood'><item id='1'><m xmlns='urn:test'/></item></publish>`+rosterOptions+`</pubsub>`)
-	if condition(res) != "not-acceptable+unsupported-access-model" {
+	carol := loginWithCaps(t, srv, "carol", "desk", mood+"+notify")
+	rosterOptions := func(group string) string {
+		return `<publish-options><x xmlns='jabber:x:data' type='submit'>` +
+			`<field var='FORM_TYPE' type='hidden'><value>` + pep.NSPublishOptions + `</value></field>` +
+			`<field var='pubsub#access_model'><value>roster</value></field>` +
+			`<field var='pubsub#roster_groups_allowed'><value>` + group + `</value></field></x></publish-options>`
+	}
+	publish := func(id, group string) *xmlstream.Element {
+		return iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+mood+`'><item id='`+id+
+			`'><m xmlns='urn:test'>`+id+`</m></item></publish>`+rosterOptions(group)+`</pubsub>`)
+	}
+	if res := publish("1", "Friends"); res.Get("type") != "result" {
 		t.Fatalf("publish with the roster model: %s", res)
 	}
-	if res := iq(t, bob, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='urn:test:mood'/></pubsub>`); condition(res) != "item-not-found" {
-		t.Fatalf("the refused node exists: %s", res)
+	read := `<pubsub xmlns='` + pep.NS + `'><items node='` + mood + `'/></pubsub>`
+
+	bob := loginWithCaps(t, srv, "bob", "desk", "http://jabber.org/protocol/disco#info", mood+"+notify")
+	ev, err := bob.Expect(wait, isEvent)
+	if err != nil || !strings.Contains(ev.String(), ">1</m>") {
+		t.Fatalf("bob's last item: %v %s", err, ev)
+	}
+	d := ev.Child("delay", pep.NSDelay)
+	if d == nil || d.Get("from") != "alice@localhost" {
+		t.Fatalf("last item without <delay/>: %s", ev)
+	}
+	if at, err := time.Parse(time.RFC3339, d.Get("stamp")); err != nil || time.Since(at) > time.Minute || time.Until(at) > time.Second {
+		t.Fatalf("delay stamp %q: %v", d.Get("stamp"), err)
+	}
+	if res := iq(t, bob, "get", "alice@localhost", read); res.Get("type") != "result" || !strings.Contains(res.String(), ">1</m>") {
+		t.Fatalf("bob (Friends) reads: %s", res)
+	}
+	if res := iq(t, carol, "get", "alice@localhost", read); condition(res) != "not-authorized+not-in-roster-group" {
+		t.Fatalf("carol (Work) reads: %s", res)
 	}
 
-	if res := iq(t, alice, "set", "", publishItem("urn:test:mood", "1", `<m xmlns='urn:test'/>`)); res.Get("type") != "result" {
-		t.Fatalf("publish: %s", res)
+	// Equal options pass; other groups conflict (§7.1.5).
+	if res := publish("2", "Friends"); res.Get("type") != "result" {
+		t.Fatalf("publish with equal options: %s", res)
 	}
-	configure := `<pubsub xmlns='` + pep.NSOwner + `'><configure node='urn:test:mood'><x xmlns='jabber:x:data' type='submit'>` +
+	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return isEvent(el) && strings.Contains(el.String(), ">2</m>") }); err != nil {
+		t.Fatalf("bob's notification: %v", err)
+	}
+	if res := publish("3", "Work"); condition(res) != "conflict+precondition-not-met" {
+		t.Fatalf("publish with other groups: %s", res)
+	}
+	iq(t, carol, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+	if ev, err := carol.Expect(100*time.Millisecond, isEvent); err == nil {
+		t.Fatalf("carol (Work) got %s", ev)
+	}
+
+	// The owner sees the groups in the configuration and may change them.
+	conf := iq(t, alice, "get", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='`+mood+`'/></pubsub>`)
+	if !strings.Contains(conf.String(), "<field var='pubsub#roster_groups_allowed' type='list-multi'") ||
+		!strings.Contains(conf.String(), "<value>Friends</value>") {
+		t.Fatalf("configuration: %s", conf)
+	}
+	configure := `<pubsub xmlns='` + pep.NSOwner + `'><configure node='` + mood + `'><x xmlns='jabber:x:data' type='submit'>` +
 		`<field var='FORM_TYPE' type='hidden'><value>` + pep.NSNodeConfig + `</value></field>` +
-		`<field var='pubsub#access_model'><value>whitelist</value></field></x></configure></pubsub>`
+		`<field var='pubsub#roster_groups_allowed'><value>Work</value></field></x></configure></pubsub>`
 	if res := iq(t, alice, "set", "", configure); res.Get("type") != "result" {
-		t.Fatalf("configure whitelist: %s", res)
+		t.Fatalf("configure: %s", res)
 	}
-	if res := iq(t, alice, "set", "", strings.Replace(configure, "whitelist", "roster", 1)); condition(res) != "not-acceptable+unsupported-access-model" {
-		t.Fatalf("configure roster: %s", res)
+	if res := iq(t, carol, "get", "alice@localhost", read); res.Get("type") != "result" {
+		t.Fatalf("carol reads once Work is allowed: %s", res)
 	}
-	if res := iq(t, bob, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='urn:test:mood'/></pubsub>`); condition(res) != "not-allowed+closed-node" {
-		t.Fatalf("bob reads a whitelist node after a refused roster configuration: %s", res)
+	if res := iq(t, bob, "get", "alice@localhost", read); condition(res) != "not-authorized+not-in-roster-group" {
+		t.Fatalf("bob reads once Friends is not allowed: %s", res)
 	}
 	info := iq(t, bob, "get", "alice@localhost", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
-	if strings.Contains(info.String(), "access-roster") {
-		t.Fatalf("access-roster advertised: %s", info)
+	if !strings.Contains(info.String(), pep.NS+"#access-roster") {
+		t.Fatalf("access-roster not advertised: %s", info)
 	}
 }

@@ -7,11 +7,11 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"parley/internal/dataform"
+	"parley/internal/im/pubsub"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/rsm"
@@ -20,15 +20,16 @@ import (
 	"parley/internal/xmlstream"
 )
 
-// Namespaces.
+// Namespaces (the pubsub core's, XEP-0060).
 const (
-	NS               = "http://jabber.org/protocol/pubsub"
-	NSOwner          = NS + "#owner"
-	NSEvent          = NS + "#event"
-	NSErrors         = NS + "#errors"
-	NSPublishOptions = NS + "#publish-options"
-	NSNodeConfig     = NS + "#node_config"
+	NS               = pubsub.NS
+	NSOwner          = pubsub.NSOwner
+	NSEvent          = pubsub.NSEvent
+	NSErrors         = pubsub.NSErrors
+	NSPublishOptions = pubsub.NSPublishOptions
+	NSNodeConfig     = pubsub.NSNodeConfig
 	NSData           = dataform.NS
+	NSDelay          = "urn:xmpp:delay"
 )
 
 // NSRSM is result set management (XEP-0059), for paged items replies.
@@ -104,8 +105,15 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Store is the storage the service needs.
-type Store = store.PEP
+// Store is the storage the service needs: nodes and items of PEP, and
+// the pubsub core's node configuration beyond them (service: the
+// account's bare JID).
+type Store interface {
+	store.PEP
+	PutPubSubNode(ctx context.Context, service string, n store.PubSubNode) error
+	PubSubNode(ctx context.Context, service, node string) (store.PubSubNode, error)
+	DeletePubSubNode(ctx context.Context, service, node string) error
+}
 
 // Roster answers who may see presence-model nodes; *roster.Module has it.
 type Roster interface {
@@ -203,7 +211,7 @@ func Features() []string {
 	f := []string{NS, NS + "#publish-options"}
 	for _, v := range []string{"publish", "auto-create", "persistent-items", "retrieve-items",
 		"retract-items", "delete-nodes", "config-node", "access-open", "access-presence",
-		"access-whitelist", "item-ids", "multi-items", "last-published",
+		"access-roster", "access-whitelist", "item-ids", "multi-items", "last-published",
 		"auto-subscribe", "filtered-notifications", "presence-notifications"} {
 		f = append(f, NS+"#"+v)
 	}
@@ -217,29 +225,20 @@ func (m *Module) lockOwner(own jid.JID) *sync.Mutex {
 	return mu
 }
 
-// pubsubError is a stanza error with a pubsub#errors condition (XEP-0060
-// §7.1.3 and elsewhere).
-func pubsubError(base *stanza.Error, cond string) *stanza.Error {
-	return base.WithApp(xmlstream.New(cond, NSErrors))
-}
-
 var (
-	errNodeRequired = pubsubError(stanza.ErrBadRequest, "nodeid-required")
-	errItemRequired = pubsubError(stanza.ErrBadRequest, "item-required")
-	errPayload      = pubsubError(stanza.ErrBadRequest, "payload-required")
-	errTooMany      = pubsubError(stanza.ErrBadRequest, "invalid-payload")
-	errPrecondition = pubsubError(stanza.ErrConflict, "precondition-not-met")
-	errTooBig       = pubsubError(stanza.ErrNotAcceptable, "payload-too-big")
-	errAccessModel  = pubsubError(stanza.ErrNotAcceptable, "unsupported-access-model")
-	errTooManyNodes = pubsubError(stanza.ErrPolicyViolation, "max-nodes-exceeded")
+	errNodeRequired = pubsub.ErrNodeRequired
+	errItemRequired = pubsub.ErrItemRequired
+	errPayload      = pubsub.ErrPayload
+	errTooMany      = pubsub.ErrTooMany
+	errPrecondition = pubsub.ErrPrecondition
+	errTooBig       = pubsub.ErrTooBig
+	errTooManyNodes = pubsub.ErrTooManyNodes
 	errQuota        = stanza.ErrPolicyViolation.WithText("the account's PEP storage quota is used up")
 	errOwnerOnly    = stanza.ErrForbidden.WithText("only the account's owner may do this")
-	errNoNode       = stanza.ErrItemNotFound.WithText("no such node")
+	errNoNode       = pubsub.ErrNoNode
 )
 
-func unsupported(feature string) *stanza.Error {
-	return stanza.ErrFeatureNotImplemented.WithApp(xmlstream.New("unsupported", NSErrors, "feature", feature))
-}
+var unsupported = pubsub.Unsupported
 
 // owner is the account an IQ addresses (RFC 6120 §10.3.3: no 'to' is the
 // sender's own).
@@ -315,7 +314,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 			return nil, err
 		}
 		return xmlstream.New("pubsub", NSOwner).Add(
-			xmlstream.New("configure", NSOwner, "node", node).Add(configForm(n, "form"))), nil
+			xmlstream.New("configure", NSOwner, "node", node).Add(n.Form("form"))), nil
 	case action.Name == "configure" && iq.Type == "set":
 		n, err := m.node(ctx, own, node)
 		if err != nil {
@@ -325,10 +324,10 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		if x == nil || x.Get("type") != "submit" {
 			return nil, stanza.ErrBadRequest.WithText("expected a submitted node_config form")
 		}
-		if err := applyForm(&n, x, NSNodeConfig, m.limits.NodeItems); err != nil {
+		if err := n.Apply(x, NSNodeConfig, m.limits.NodeItems); err != nil {
 			return nil, err
 		}
-		return nil, m.store.PutPEPNode(ctx, own.Local(), n)
+		return nil, m.putNode(ctx, own, n)
 	case action.Name == "delete" && iq.Type == "set":
 		defer m.lockOwner(own).Unlock()
 		err := m.store.DeletePEPNode(ctx, own.Local(), node)
@@ -338,26 +337,83 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		if err != nil {
 			return nil, err
 		}
+		if err := m.store.DeletePubSubNode(ctx, own.String(), node); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
 		ev := xmlstream.New("event", NSEvent).Add(xmlstream.New("delete", NSEvent, "node", node))
-		m.notify(ctx, own, store.PEPNode{Node: node, AccessModel: store.AccessWhitelist}, ev)
+		m.notify(ctx, own, pepNode{Name: node, Config: pubsub.Config{AccessModel: store.AccessWhitelist}}, ev)
 		return nil, nil
 	}
 	return nil, unsupported(action.Name)
 }
 
-// node loads a node; errNoNode if there is none.
-func (m *Module) node(ctx context.Context, own jid.JID, node string) (store.PEPNode, error) {
-	n, err := m.store.PEPNode(ctx, own.Local(), node)
+// pepNode is a PEP node: its name and configuration.
+type pepNode struct {
+	Name string
+	pubsub.Config
+}
+
+// node loads a node; errNoNode if there is none. What PEP's own table
+// keeps (access model, persistence, items kept) is read from it, the
+// rest of the configuration (roster groups) from the pubsub core's,
+// where a node configured before it existed has no row.
+func (m *Module) node(ctx context.Context, own jid.JID, node string) (pepNode, error) {
+	sn, err := m.store.PEPNode(ctx, own.Local(), node)
 	if errors.Is(err, store.ErrNotFound) {
-		return n, errNoNode
+		return pepNode{}, errNoNode
 	}
-	return n, err
+	if err != nil {
+		return pepNode{}, err
+	}
+	n := fromStore(sn)
+	if err := m.extend(ctx, own, &n); err != nil {
+		return pepNode{}, err
+	}
+	return n, nil
+}
+
+func fromStore(sn store.PEPNode) pepNode {
+	return pepNode{Name: sn.Node, Config: pubsub.Config{AccessModel: sn.AccessModel, PersistItems: sn.PersistItems, MaxItems: sn.MaxItems}}
+}
+
+// extend reads the configuration beyond PEP's table into n.
+func (m *Module) extend(ctx context.Context, own jid.JID, n *pepNode) error {
+	pn, err := m.store.PubSubNode(ctx, own.String(), n.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pep: configuration of %s of %s: %w", n.Name, own, err)
+	}
+	var c pubsub.Config
+	if err := c.Unmarshal(pn.Config); err != nil {
+		return fmt.Errorf("pep: configuration of %s of %s: %w", n.Name, own, err)
+	}
+	n.RosterGroups = c.RosterGroups
+	return nil
+}
+
+// putNode creates or reconfigures a node in both tables.
+func (m *Module) putNode(ctx context.Context, own jid.JID, n pepNode) error {
+	if err := m.store.PutPEPNode(ctx, own.Local(), n.store()); err != nil {
+		return fmt.Errorf("pep: node %s of %s: %w", n.Name, own, err)
+	}
+	err := m.store.PutPubSubNode(ctx, own.String(), store.PubSubNode{Node: n.Name, Owner: own.Local(),
+		MaxItems: n.MaxItems, Config: n.Config.Marshal()})
+	if err != nil {
+		return fmt.Errorf("pep: node %s of %s: %w", n.Name, own, err)
+	}
+	return nil
+}
+
+func (n pepNode) store() store.PEPNode {
+	return store.PEPNode{Node: n.Name, AccessModel: n.AccessModel, PersistItems: n.PersistItems, MaxItems: n.MaxItems}
 }
 
 // defaultNode is a node created by a publish without options (XEP-0163
 // §4.2: access model presence; items persist; one item kept).
-func defaultNode(node string) store.PEPNode {
-	return store.PEPNode{Node: node, AccessModel: store.AccessPresence, PersistItems: true, MaxItems: 1}
+func defaultNode(node string) pepNode {
+	return pepNode{Name: node, Config: pubsub.Config{AccessModel: store.AccessPresence, PersistItems: true, MaxItems: 1}}
 }
 
 // publish handles §7.1: one item, auto-creating the node with the
@@ -398,13 +454,13 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	}
 	// The owner's lock makes checking the quotas and writing one step.
 	defer m.lockOwner(own).Unlock()
-	n, err := m.store.PEPNode(ctx, own.Local(), node)
+	n, err := m.node(ctx, own, node)
 	created := false
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, errNoNode):
 		n, created = defaultNode(node), true
 		if x != nil {
-			if err := applyForm(&n, x, NSPublishOptions, m.limits.NodeItems); err != nil {
+			if err := n.Apply(x, NSPublishOptions, m.limits.NodeItems); err != nil {
 				return nil, err
 			}
 		}
@@ -412,10 +468,10 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 		return nil, err
 	case x != nil:
 		want := n
-		if err := applyForm(&want, x, NSPublishOptions, m.limits.NodeItems); err != nil {
+		if err := want.Apply(x, NSPublishOptions, m.limits.NodeItems); err != nil {
 			return nil, err
 		}
-		if want != n {
+		if !want.Equal(n.Config) {
 			return nil, errPrecondition.WithText("the node's configuration differs from the publish-options")
 		}
 	}
@@ -423,8 +479,8 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 		return nil, err
 	}
 	if created {
-		if err := m.store.PutPEPNode(ctx, own.Local(), n); err != nil {
-			return nil, fmt.Errorf("pep: create %s of %s: %w", node, own, err)
+		if err := m.putNode(ctx, own, n); err != nil {
+			return nil, err
 		}
 	}
 	if n.PersistItems {
@@ -444,7 +500,7 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 // count and payload bytes. It counts what the publish replaces (the same
 // id) and trims (items beyond max_items), so an account at its quota can
 // still replace its items. The caller holds the owner's lock.
-func (m *Module) withinQuota(ctx context.Context, own jid.JID, n store.PEPNode, created bool, id string, size int) error {
+func (m *Module) withinQuota(ctx context.Context, own jid.JID, n pepNode, created bool, id string, size int) error {
 	u, err := m.store.PEPUsage(ctx, own.Local())
 	if err != nil {
 		return fmt.Errorf("pep: usage of %s: %w", own, err)
@@ -458,8 +514,8 @@ func (m *Module) withinQuota(ctx context.Context, own jid.JID, n store.PEPNode, 
 	}
 	var sizes []store.PEPItemSize
 	if !created {
-		if sizes, err = m.store.PEPItemSizes(ctx, own.Local(), n.Node); err != nil {
-			return fmt.Errorf("pep: item sizes of %s of %s: %w", n.Node, own, err)
+		if sizes, err = m.store.PEPItemSizes(ctx, own.Local(), n.Name); err != nil {
+			return fmt.Errorf("pep: item sizes of %s of %s: %w", n.Name, own, err)
 		}
 	}
 	before, after := int64(0), []int{}
@@ -513,24 +569,30 @@ func (m *Module) retract(ctx context.Context, own jid.JID, r *xmlstream.Element)
 }
 
 // mayRead applies a node's access model (XEP-0060 §4.5) to a requester.
-func (m *Module) mayRead(ctx context.Context, own, from jid.JID, n store.PEPNode) (bool, error) {
+func (m *Module) mayRead(ctx context.Context, own, from jid.JID, n pepNode) (bool, error) {
+	err := m.access(ctx, own, from, n)
+	if _, refused := err.(*stanza.Error); refused {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// access is nil when from may read n (XEP-0060 §4.5), else the stanza
+// error that says why (§6.5.9), or an error reading the roster. The
+// owner alone is affiliated with a PEP node (XEP-0163 §4.1: the
+// whitelist holds the owner).
+func (m *Module) access(ctx context.Context, own, from jid.JID, n pepNode) error {
 	if from.Bare() == own {
-		return true, nil
+		return nil
 	}
-	switch n.AccessModel {
-	case store.AccessOpen:
-		return true, nil
-	case store.AccessPresence:
-		if m.roster == nil {
-			return false, nil
+	var c pubsub.Contact
+	if m.roster != nil && (n.AccessModel == store.AccessPresence || n.AccessModel == store.AccessRoster) {
+		var err error
+		if c.Item, c.Found, err = m.roster.Item(ctx, own, from.Bare()); err != nil {
+			return err
 		}
-		it, ok, err := m.roster.Item(ctx, own, from.Bare())
-		if err != nil {
-			return false, err
-		}
-		return ok && (it.Subscription == store.SubFrom || it.Subscription == store.SubBoth), nil
 	}
-	return false, nil // whitelist, or a model not served: the owner alone
+	return pubsub.Access(n.Config, store.AffiliationNone, c)
 }
 
 // items handles §6.5: every item, the newest max_items, or some by id,
@@ -616,104 +678,44 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstre
 
 // readable applies a node's access model to a requester, with the error
 // of §6.5.9 when it may not read.
-func (m *Module) readable(ctx context.Context, own, from jid.JID, n store.PEPNode) error {
-	ok, err := m.mayRead(ctx, own, from, n)
-	if err != nil || ok {
-		return err
-	}
-	// §6.5.9.6/§6.5.9.8: presence-model nodes answer not-authorized with
-	// presence-subscription-required; whitelist nodes not-allowed.
-	if n.AccessModel == store.AccessPresence {
-		return pubsubError(stanza.ErrNotAuthorized, "presence-subscription-required")
-	}
-	return pubsubError(stanza.ErrNotAllowed, "closed-node")
+// (§6.5.9.6-8: presence-subscription-required, not-in-roster-group,
+// closed-node).
+func (m *Module) readable(ctx context.Context, own, from jid.JID, n pepNode) error {
+	return m.access(ctx, own, from, n)
 }
 
 // notify sends an event to the available resources, with non-negative
-// priority, of the owner and, for open and presence nodes, of contacts
-// subscribed to the owner's presence, that asked for the node's
-// notifications in their entity capabilities (XEP-0163 §4.2, §4.3.2; the
-// owner's resources are filtered too, §4 item 3).
-func (m *Module) notify(ctx context.Context, own jid.JID, n store.PEPNode, ev *xmlstream.Element) {
+// priority, of the owner and, for open, presence and roster nodes, of
+// contacts subscribed to the owner's presence (for roster nodes, those
+// in an allowed group), that asked for the node's notifications in their
+// entity capabilities (XEP-0163 §4.2, §4.3.2; the owner's resources are
+// filtered too, §4 item 3).
+func (m *Module) notify(ctx context.Context, own jid.JID, n pepNode, ev *xmlstream.Element) {
 	to := []jid.JID{own}
-	if (n.AccessModel == store.AccessOpen || n.AccessModel == store.AccessPresence) && m.roster != nil {
+	switch n.AccessModel {
+	case store.AccessOpen, store.AccessPresence, store.AccessRoster:
+		if m.roster == nil {
+			break
+		}
 		subs, _, err := m.roster.Audience(ctx, own)
 		if err != nil {
 			m.log.Error("pep: roster for notifications", "jid", own.String(), "err", err)
 		}
-		to = append(to, subs...)
+		for _, s := range subs {
+			if n.AccessModel == store.AccessRoster {
+				if ok, err := m.mayRead(ctx, own, s, n); err != nil || !ok {
+					continue
+				}
+			}
+			to = append(to, s)
+		}
 	}
 	for _, bare := range to {
 		for _, r := range m.router.Resources(bare) {
 			full := r.Session.JID()
-			if r.Available && r.Priority >= 0 && m.wants(full, n.Node) {
+			if r.Available && r.Priority >= 0 && m.wants(full, n.Name) {
 				m.send(ctx, own, full, ev)
 			}
 		}
 	}
-}
-
-// configForm is a node's configuration as a data form (§8.2).
-func configForm(n store.PEPNode, typ string) *xmlstream.Element {
-	return dataform.New(typ, NSNodeConfig,
-		dataform.NewField("pubsub#access_model", dataform.ListSingle, "", n.AccessModel),
-		dataform.NewField("pubsub#persist_items", dataform.Boolean, "", dataform.BoolValue(n.PersistItems)),
-		dataform.NewField("pubsub#max_items", dataform.TextSingle, "", strconv.Itoa(n.MaxItems))).Element()
-}
-
-// formLimits bound the node_config and publish-options forms read: a
-// few fields are meaningful, a client sends a dozen at most.
-var formLimits = dataform.Limits{Fields: 64, Values: 16, Bytes: 16 << 10}
-
-// applyForm changes n by a submitted node_config or publish-options form
-// (§7.1.5, §8.2.4). Fields the service has no setting for are accepted
-// when they ask for its behaviour (send_last_published_item, notify_*)
-// and otherwise ignored, as Prosody and ejabberd do.
-func applyForm(n *store.PEPNode, x *xmlstream.Element, formType string, maxItems int) error {
-	f, err := dataform.Parse(x, formLimits)
-	if err != nil {
-		return err
-	}
-	if f.Has(dataform.FormType) {
-		if t := f.FormType(); t != formType && t != NSNodeConfig {
-			return stanza.ErrBadRequest.WithText("FORM_TYPE must be " + formType)
-		}
-	}
-	if f.Has("pubsub#access_model") {
-		val, err := f.Value("pubsub#access_model")
-		if err != nil {
-			return err
-		}
-		switch val = strings.TrimSpace(val); val {
-		case store.AccessOpen, store.AccessPresence, store.AccessWhitelist:
-			n.AccessModel = val
-		default:
-			// The roster model (§4.5: contacts in the node's
-			// pubsub#roster_groups_allowed) is not served: no groups
-			// are kept per node, and no other model grants exactly
-			// what it would. Refused, never widened.
-			return errAccessModel.WithText("unsupported access model " + val)
-		}
-	}
-	if f.Has("pubsub#persist_items") {
-		if n.PersistItems, err = f.Bool("pubsub#persist_items"); err != nil {
-			return err
-		}
-	}
-	if f.Has("pubsub#max_items") {
-		val, err := f.Value("pubsub#max_items")
-		if err != nil {
-			return err
-		}
-		if val = strings.TrimSpace(val); val == "max" {
-			n.MaxItems = maxItems
-			return nil
-		}
-		v, err := strconv.Atoi(val)
-		if err != nil || v < 1 {
-			return stanza.ErrBadRequest.WithText("pubsub#max_items must be a positive integer or max")
-		}
-		n.MaxItems = min(v, maxItems)
-	}
-	return nil
 }

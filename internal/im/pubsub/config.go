@@ -1,0 +1,143 @@
+package pubsub
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	"parley/internal/dataform"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// Namespaces.
+const (
+	NS               = "http://jabber.org/protocol/pubsub"
+	NSOwner          = NS + "#owner"
+	NSEvent          = NS + "#event"
+	NSErrors         = NS + "#errors"
+	NSPublishOptions = NS + "#publish-options"
+	NSNodeConfig     = NS + "#node_config"
+	NSSubscribeOpts  = NS + "#subscribe_options"
+)
+
+// Access models of §4.5.
+const (
+	AccessOpen      = store.AccessOpen
+	AccessPresence  = store.AccessPresence
+	AccessRoster    = store.AccessRoster
+	AccessWhitelist = store.AccessWhitelist
+)
+
+// Config is a node's configuration (§16.4.3): what the services act on.
+type Config struct {
+	AccessModel string `json:"access_model"`
+	// RosterGroups are the owner's roster groups whose contacts may
+	// subscribe and read under the roster model
+	// (pubsub#roster_groups_allowed); sorted, unique.
+	RosterGroups []string `json:"roster_groups,omitempty"`
+	PersistItems bool     `json:"persist_items"`
+	MaxItems     int      `json:"max_items"` // at least 1
+}
+
+// Equal reports whether two configurations are the same: what §7.1.5
+// preconditions compare.
+func (c Config) Equal(o Config) bool {
+	return c.AccessModel == o.AccessModel && c.PersistItems == o.PersistItems &&
+		c.MaxItems == o.MaxItems && slices.Equal(c.RosterGroups, o.RosterGroups)
+}
+
+// Marshal is the configuration as the store keeps it.
+func (c Config) Marshal() []byte {
+	b, _ := json.Marshal(c) // strings, bools and ints only: cannot fail
+	return b
+}
+
+// Unmarshal reads a stored configuration into c, keeping c's values for
+// what the JSON does not hold.
+func (c *Config) Unmarshal(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.Unmarshal(b, c)
+}
+
+// Form is the configuration as a data form of type typ (§8.2.1).
+func (c Config) Form(typ string) *xmlstream.Element {
+	groups := dataform.NewField("pubsub#roster_groups_allowed", dataform.ListMulti, "Roster groups allowed to subscribe")
+	groups.Values = append(groups.Values, c.RosterGroups...)
+	access := dataform.ListField("pubsub#access_model", "Access model", c.AccessModel,
+		AccessOpen, AccessPresence, AccessRoster, AccessWhitelist)
+	return dataform.New(typ, NSNodeConfig, access, groups,
+		dataform.NewField("pubsub#persist_items", dataform.Boolean, "Persist items", dataform.BoolValue(c.PersistItems)),
+		dataform.NewField("pubsub#max_items", dataform.TextSingle, "Items kept", strconv.Itoa(c.MaxItems))).Element()
+}
+
+// FormLimits bound the node_config and publish-options forms read: a
+// few fields are meaningful, a client sends a dozen at most.
+var FormLimits = dataform.Limits{Fields: 64, Values: 16, Bytes: 16 << 10}
+
+// Apply changes c by a submitted node_config or publish-options form
+// (§7.1.5, §8.2.4; formType is the FORM_TYPE expected, node_config is
+// always accepted). maxItems is what "max" means and the ceiling of any
+// pubsub#max_items. Fields without a setting here are accepted and
+// ignored, as Prosody and ejabberd do. A roster model without groups
+// admits nobody but the owner.
+func (c *Config) Apply(x *xmlstream.Element, formType string, maxItems int) error {
+	f, err := dataform.Parse(x, FormLimits)
+	if err != nil {
+		return err
+	}
+	if f.Has(dataform.FormType) {
+		if t := f.FormType(); t != formType && t != NSNodeConfig {
+			return stanza.ErrBadRequest.WithText("FORM_TYPE must be " + formType)
+		}
+	}
+	if f.Has("pubsub#access_model") {
+		val, err := f.Value("pubsub#access_model")
+		if err != nil {
+			return err
+		}
+		switch val = strings.TrimSpace(val); val {
+		case AccessOpen, AccessPresence, AccessRoster, AccessWhitelist:
+			c.AccessModel = val
+		default:
+			// authorize (§4.5) needs the owner's approval of each
+			// subscriber; refused, never widened to another model.
+			return ErrAccessModel.WithText("unsupported access model " + val)
+		}
+	}
+	if f.Has("pubsub#roster_groups_allowed") {
+		c.RosterGroups = nil
+		for _, g := range f.Values("pubsub#roster_groups_allowed") {
+			if g != "" {
+				c.RosterGroups = append(c.RosterGroups, g)
+			}
+		}
+		slices.Sort(c.RosterGroups)
+		c.RosterGroups = slices.Compact(c.RosterGroups)
+	}
+	if f.Has("pubsub#persist_items") {
+		if c.PersistItems, err = f.Bool("pubsub#persist_items"); err != nil {
+			return err
+		}
+	}
+	if f.Has("pubsub#max_items") {
+		val, err := f.Value("pubsub#max_items")
+		if err != nil {
+			return err
+		}
+		if val = strings.TrimSpace(val); val == "max" {
+			c.MaxItems = maxItems
+			return nil
+		}
+		v, err := strconv.Atoi(val)
+		if err != nil || v < 1 {
+			return stanza.ErrBadRequest.WithText("pubsub#max_items must be a positive integer or max")
+		}
+		c.MaxItems = min(v, maxItems)
+	}
+	return nil
+}
