@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	wait     = 10 * time.Second
+	wait     = 30 * time.Second // generous: megabytes move under -race on a shared machine
 	password = "offline pass 1"
 	nsSM     = "urn:xmpp:sm:3"
 )
