@@ -6,8 +6,11 @@ import (
 	"parley/internal/im/adhoc"
 	"parley/internal/im/blocking"
 	"parley/internal/im/carbons"
+	"parley/internal/im/contact"
 	"parley/internal/im/disco"
+	"parley/internal/im/entitytime"
 	"parley/internal/im/extdisco"
+	"parley/internal/im/last"
 	"parley/internal/im/mam"
 	"parley/internal/im/muc"
 	"parley/internal/im/offline"
@@ -50,6 +53,12 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	commands.Register(r)
 	discoItems.AddNodes(commands.DiscoNode)
 	extdisco.New(extdisco.Options{Services: externalServices(cfg.ExternalServices)}).Register(r)
+	// Contact addresses (XEP-0157), last activity (XEP-0012), entity
+	// time (XEP-0202).
+	contact.New(contact.Options{Addresses: contactAddresses(cfg.Contact), Disco: discoItems}).Register(r)
+	lastActivity := last.New(last.Options{Roster: rosters})
+	lastActivity.Register(r)
+	entitytime.New(entitytime.Options{}).Register(r)
 	ping.Register(r)
 	version.New(domain, Version).Register(r)
 	vcard.New(vcard.Options{Store: st}).Register(r)
@@ -104,7 +113,13 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// served to authenticated users; creating accounts before
 	// authentication only when configured.
 	reg := register.New(r, st, 0, 0)
-	reg.OnRemove = func(username string) { blocks.Forget(username); history.Forget(username) }
+	reg.OnRemove = func(username string) {
+		blocks.Forget(username)
+		history.Forget(username)
+		if j, err := jid.New(username, domain.String(), ""); err == nil {
+			lastActivity.Forget(j)
+		}
+	}
 	reg.Register()
 	if !cfg.Register.Enabled {
 		return nil
@@ -129,6 +144,15 @@ func externalServices(cs []config.ExternalService) []extdisco.Service {
 	for _, c := range cs {
 		out = append(out, extdisco.Service{Type: c.Type, Host: c.Host, Port: c.Port, Transport: c.DefaultTransport(),
 			Name: c.Name, Secret: c.Secret, CredentialTTL: c.CredentialTTL.Duration})
+	}
+	return out
+}
+
+// contactAddresses converts [contact] (XEP-0157).
+func contactAddresses(c config.Contact) []contact.Addresses {
+	var out []contact.Addresses
+	for _, a := range c.Addresses() {
+		out = append(out, contact.Addresses{Kind: a.Kind, URIs: a.URIs})
 	}
 	return out
 }
