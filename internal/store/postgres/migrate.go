@@ -91,6 +91,7 @@ CREATE TABLE blocklist (
 	archiveSearchSchema, // 5: indexes that count full-text matches without the heap, archive.go
 	archiveCountSchema,  // 6: each owner's number of archived messages, for estimated search counts, archive.go
 	pubsubSchema,        // 7: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
+	uploadsSchema,       // 8: HTTP file uploads (XEP-0363), uploads.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

@@ -91,7 +91,8 @@ CREATE TABLE blocklist (
 	// archive, 270 ms p50 at 50,000 messages. Paging needs it back,
 	// named for what it serves.
 	`CREATE INDEX IF NOT EXISTS archive_owner_seq ON archive (owner, seq);`,
-	pubsubSchema, // 8: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
+	pubsubSchema,  // 8: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
+	uploadsSchema, // 9: HTTP file uploads (XEP-0363), uploads.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
