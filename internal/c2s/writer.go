@@ -261,6 +261,7 @@ func (o *outbox) finish(last ...[]byte) {
 	}
 	o.closing = true
 	o.queue = append(o.queue, last...)
+	o.releaseLocked() // nobody waits for a session that is closing
 	o.startWriter()
 }
 
