@@ -1,5 +1,6 @@
 // Package httpapi serves parley's HTTP endpoints: the RFC 7395 WebSocket
-// endpoint, Prometheus metrics and the health check. The admin REST API and
+// endpoint and its XEP-0156 host-meta discovery, Prometheus metrics and
+// the health check. The admin REST API and
 // the web client will join them here.
 package httpapi
 
@@ -27,6 +28,9 @@ func Handler(e Endpoints) http.Handler {
 	mux := http.NewServeMux()
 	if e.WebSocket != nil {
 		mux.Handle("GET /xmpp-websocket", e.WebSocket)
+		// XEP-0156: how web clients find it (hostmeta.go).
+		mux.HandleFunc("GET /.well-known/host-meta", serveHostMeta)
+		mux.HandleFunc("GET /.well-known/host-meta.json", serveHostMetaJSON)
 	}
 	if e.Metrics != nil {
 		mux.Handle("GET /metrics", e.Metrics)
