@@ -137,10 +137,23 @@ func TestComplianceArchiveFails(t *testing.T) {
 		t.Fatalf("/healthz = %d %q before the failure", code, body)
 	}
 
+	send(t, alice, "<enable xmlns='urn:xmpp:sm:3'/>")
+	expect(t, alice, "stream management", func(el *xmlstream.Element) bool { return el.Name == "enabled" })
+
 	breakStore(t, dsn)
 	readsWork(t, srv, alice)
 	send(t, alice, "<message to='bob@localhost' type='chat' id='online'><body>for bob</body></message>")
-	bounced(t, alice, "online")
+	// The ack that covers the message comes only after its bounce: it is
+	// never acknowledged as if it were stored.
+	send(t, alice, "<r xmlns='urn:xmpp:sm:3'/>")
+	expect(t, alice, "the ack", func(el *xmlstream.Element) bool { return el.Name == "a" })
+	el, err := alice.Expect(time.Millisecond, func(el *xmlstream.Element) bool { return el.Get("id") == "online" })
+	if err != nil {
+		t.Fatal("acknowledged before the message was answered with its failure")
+	}
+	if el.Get("type") != "error" || xmpptest.StanzaErrorCondition(el) != "resource-constraint" || el.Child("error", "").Get("type") != "wait" {
+		t.Fatalf("answer to the message: %s, want a resource-constraint (wait) error", el)
+	}
 	send(t, alice, "<presence to='bob@localhost/phone'/>")
 	notDelivered(t, bob, "for bob", xmpptest.Stanza("presence", "", "alice@localhost/desk"))
 
