@@ -23,6 +23,10 @@ type MUC struct {
 	// policy-violation.
 	MaxRoomsPerUser           int `toml:"max_rooms_per_user"`
 	MaxPersistentRoomsPerUser int `toml:"max_persistent_rooms_per_user"`
+	// MaxVCardSize bounds a room's vCard, which carries its avatar
+	// (XEP-0486), in bytes (0: the default, 64 KiB); a larger one gets
+	// policy-violation.
+	MaxVCardSize int `toml:"max_vcard_size"`
 }
 
 // Values of MUC.Create.
@@ -49,6 +53,9 @@ func (m *MUC) validate() []error {
 	}
 	if m.MaxPersistentRoomsPerUser < 0 {
 		errs = append(errs, &KeyError{Key: "muc.max_persistent_rooms_per_user", Msg: fmt.Sprintf("%d is negative (0 means the default)", m.MaxPersistentRoomsPerUser)})
+	}
+	if m.MaxVCardSize < 0 {
+		errs = append(errs, &KeyError{Key: "muc.max_vcard_size", Msg: fmt.Sprintf("%d is negative (0 means the default)", m.MaxVCardSize)})
 	}
 	if m.Create == MUCCreateAdmins && len(m.Admins) == 0 {
 		errs = append(errs, &KeyError{Key: "muc.admins", Msg: `create = "admins" needs at least one admin`})

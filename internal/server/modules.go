@@ -69,7 +69,8 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// room's JID.
 	chat := muc.New(muc.Options{Rooms: st, Archive: st, Create: cfg.MUC.Create,
 		Admins: mucAdmins(cfg.MUC.Admins), MaxRooms: cfg.MUC.MaxRoomsPerUser,
-		MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, Log: log.With("component", "muc")})
+		MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, MaxVCardSize: cfg.MUC.MaxVCardSize,
+		Log: log.With("component", "muc")})
 	chat.Register(r)
 	discoItems.AddItem(chat.JID(), "Chatrooms")
 

@@ -49,4 +49,13 @@ type Rooms interface {
 	// SetRoomAffiliation inserts or replaces one affiliation; affiliation
 	// "none" (or "") removes it. ErrNotFound if the room is not stored.
 	SetRoomAffiliation(ctx context.Context, room string, a RoomAffiliation) error
+	// RoomVCard returns the room's vcard-temp document (its avatar,
+	// XEP-0486) as raw XML; ErrNotFound if the room is not stored or has
+	// none. It is kept apart from Room so that listing rooms never reads
+	// the photos.
+	RoomVCard(ctx context.Context, room string) ([]byte, error)
+	// SetRoomVCard stores or replaces the room's vCard; an empty one
+	// removes it. ErrNotFound if the room is not stored. PutRoom leaves
+	// it alone; DeleteRoom deletes it.
+	SetRoomVCard(ctx context.Context, room string, vcard []byte) error
 }

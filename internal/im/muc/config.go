@@ -259,6 +259,7 @@ func (c Config) features() []string {
 		NSModerate,
 		NSModerate0,
 		NSSelfPing,
+		NSVCard,      // room avatars, XEP-0486 §3.1
 		NSIQRegister, // §7.10, always offered
 		NSRegister,
 		pick(c.Public, "muc_public", "muc_hidden"),
@@ -270,11 +271,12 @@ func (c Config) features() []string {
 	}
 }
 
-// roomInfo is the muc#roominfo extended disco form (§6.4, XEP-0128).
+// roomInfo is the muc#roominfo extended disco form (§6.4, XEP-0128),
+// with the avatar's hashes when the room has one (XEP-0486 §3.3).
 func (rm *room) roomInfo() *xmlstream.Element {
 	c := rm.cfg
 	plain := func(v, label, value string) dataform.Field { return dataform.NewField(v, "", label, value) }
-	return dataform.New(dataform.TypeResult, NSRoomInfo,
+	fields := []dataform.Field{
 		plain("muc#roominfo_description", "Description", c.Description),
 		plain("muc#roominfo_occupants", "Number of occupants", strconv.Itoa(len(rm.occupants))),
 		plain("muc#roominfo_subject", "Current subject", rm.subject),
@@ -283,5 +285,9 @@ func (rm *room) roomInfo() *xmlstream.Element {
 		plain("muc#roomconfig_roomname", "Natural-language room name", c.Name),
 		plain(fWhoIs, "Real JIDs of occupants are visible to", c.WhoIs),
 		plain(fAllowPM, "Who may send private messages", c.AllowPM),
-	).Element()
+	}
+	if rm.vcard != nil && len(rm.vcard.hashes) > 0 {
+		fields = append(fields, dataform.NewField(fieldAvatarHash, dataform.TextMulti, "Avatar hash", rm.vcard.hashes...))
+	}
+	return dataform.New(dataform.TypeResult, NSRoomInfo, fields...).Element()
 }

@@ -5,8 +5,8 @@
 // join, subjects, private messages, mediated invitations, voice requests,
 // registration with a room (reserved nicknames), and the extensions modern
 // clients expect of a room: unique and stable stanza ids stamped by the
-// room (XEP-0359), occupant ids (XEP-0421), message moderation (XEP-0425)
-// and self-ping (XEP-0410).
+// room (XEP-0359), occupant ids (XEP-0421), message moderation (XEP-0425),
+// self-ping (XEP-0410) and room avatars (XEP-0486).
 //
 // The module follows the contract of docs/design/02_modules.md:
 // New(Options) builds it, Register(router) makes it the handler of its
@@ -29,6 +29,7 @@
 //   - forms.go: reading the data forms clients submit (XEP-0004, through
 //     internal/dataform, with the room's limits);
 //   - iq.go: IQs to rooms and occupants, disco (§6), self-ping, moderation;
+//   - avatar.go: the room's vCard and avatar (XEP-0486, XEP-0153);
 //   - persist.go: persistent rooms through store.Rooms and the functions
 //     behind `parley room create|list|destroy`.
 //

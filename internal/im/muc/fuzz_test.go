@@ -108,3 +108,30 @@ func FuzzRegisterForm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseVCard feeds arbitrary vCards to what an owner's set goes
+// through: no panic, and one it accepts reads back from its stored bytes
+// with the same hashes (what a restart does, loadVCard).
+func FuzzParseVCard(f *testing.F) {
+	f.Add([]byte(vcardWithPhoto("image/png", avatarB64)))
+	f.Add([]byte("<vCard xmlns='vcard-temp'/>"))
+	f.Add([]byte("<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>aGk=\n aGk=</BINVAL></PHOTO><PHOTO/></vCard>"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		el, err := xmlstream.ParseIn(b, xmlstream.Limits{MaxStanza: 1 << 16, MaxDepth: 8}, xmlstream.NewScope(stanza.NSClient))
+		if err != nil {
+			return
+		}
+		v, err := parseVCard(el, DefaultMaxVCardSize)
+		if err != nil || v == nil {
+			return
+		}
+		stored, err := xmlstream.Parse(append([]byte(nil), v.raw...), xmlstream.Limits{})
+		if err != nil {
+			t.Fatalf("stored bytes do not parse: %v\n%q", err, v.raw)
+		}
+		again, err := parseVCard(stored, len(v.raw)+1)
+		if err != nil || again == nil || strings.Join(again.hashes, ",") != strings.Join(v.hashes, ",") {
+			t.Fatalf("read back: %+v, %v; want hashes %v", again, err, v.hashes)
+		}
+	})
+}

@@ -29,7 +29,7 @@ func (s *Module) handleService(ctx context.Context, st *stanza.Stanza) {
 	case q.Space == NSDiscoInfo && q.Name == "query" && st.Type == "get" && q.Get("node") == "":
 		res := xmlstream.New("query", NSDiscoInfo).Add(
 			xmlstream.New("identity", NSDiscoInfo, "category", "conference", "type", "text", "name", s.opts.Name))
-		for _, f := range []string{NSDiscoInfo, NSDiscoItems, NS, NSStanzaID, NSOccupantID, NSModerate, NSModerate0, NSSelfPing} {
+		for _, f := range []string{NSDiscoInfo, NSDiscoItems, NS, NSStanzaID, NSOccupantID, NSModerate, NSModerate0, NSSelfPing, NSVCard} {
 			res.Add(xmlstream.New("feature", NSDiscoInfo, "var", f))
 		}
 		s.router.Send(ctx, stanza.Result(st, res))
@@ -194,6 +194,8 @@ func (rm *room) roomIQ(ctx context.Context, st *stanza.Stanza) {
 		m := q.Child("moderate", NSModerate0)
 		rm.moderate(ctx, st, moderation{id: q.Get("id"), reason: m.ChildText("reason", ""),
 			retract: m.Child("retract", NSRetract0) != nil, v0: true})
+	case q.Space == NSVCard && q.Name == "vCard":
+		rm.vcardIQ(ctx, st, q)
 	case q.Space == NSPing && st.Type == "get":
 		rm.reply(st)
 	default:
@@ -204,7 +206,7 @@ func (rm *room) roomIQ(ctx context.Context, st *stanza.Stanza) {
 // discoInfo: §6.4. A locked room is not there yet for anyone but its
 // owner.
 func (rm *room) discoInfo(st *stanza.Stanza) {
-	if rm.locked && rm.affiliation(st.From) != Owner {
+	if !rm.visible(st.From) {
 		rm.fail(st, stanza.ErrItemNotFound)
 		return
 	}

@@ -116,6 +116,10 @@ type Options struct {
 	// persistent gets <policy-violation/>. See quota.go.
 	MaxRooms           int
 	MaxPersistentRooms int
+	// MaxVCardSize bounds a room's vCard (its avatar) in serialised
+	// bytes (default DefaultMaxVCardSize); a larger one gets
+	// <policy-violation/>.
+	MaxVCardSize int
 	// HistorySize is how many groupchat messages a room keeps for history
 	// on join (default 50; negative keeps none).
 	HistorySize int
@@ -164,6 +168,9 @@ func New(opts Options) *Module {
 	}
 	if opts.MaxPersistentRooms <= 0 {
 		opts.MaxPersistentRooms = DefaultMaxPersistentRooms
+	}
+	if opts.MaxVCardSize <= 0 {
+		opts.MaxVCardSize = DefaultMaxVCardSize
 	}
 	if opts.Name == "" {
 		opts.Name = "Chatrooms"

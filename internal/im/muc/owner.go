@@ -93,6 +93,12 @@ func (rm *room) configure(ctx context.Context, cfg Config) {
 	if cfg.nonAnonymous() != old.nonAnonymous() {
 		codes = append(codes, map[bool]string{true: codeNowNonAnon, false: codeNowSemiAnon}[cfg.nonAnonymous()])
 	}
+	rm.notifyConfigChange(codes)
+}
+
+// notifyConfigChange tells every occupant that the room changed, with
+// the status codes of §10.2.1 (104 and what became of privacy).
+func (rm *room) notifyConfigChange(codes []string) {
 	x := xmlstream.New("x", NSUser)
 	for _, c := range codes {
 		x.Add(xmlstream.New("status", NSUser, "code", c))

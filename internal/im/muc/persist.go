@@ -34,6 +34,9 @@ func (s *Module) load(ctx context.Context, bare jid.JID) (*room, error) {
 		rm.secret = rec.Secret
 	}
 	rm.history.fromArchive = true
+	if rm.vcard, err = s.loadVCard(ctx, bare); err != nil {
+		return nil, err
+	}
 	rm.subject = rec.Subject
 	if rec.SubjectFrom != "" {
 		rm.subjectFrom, _ = jid.Parse(rec.SubjectFrom)
@@ -83,6 +86,7 @@ func (rm *room) persistAll(ctx context.Context) {
 	for j, a := range rm.affs {
 		rm.persistAffiliation(ctx, j, a, "")
 	}
+	rm.persistVCard(ctx)
 	rm.noteStored(true)
 }
 

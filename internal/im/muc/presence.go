@@ -252,7 +252,11 @@ func (rm *room) join(ctx context.Context, st *stanza.Stanza, nick string, x *xml
 	rm.byReal[st.From] = o
 
 	// §7.2.3: the others' presence first, then ours to them, then
-	// self-presence last.
+	// self-presence last. The room's avatar comes before all of them, as
+	// in ejabberd: a presence from the room's own JID (avatar.go).
+	if rm.vcard.photoHash() != "" {
+		rm.sendAvatar(st.From)
+	}
 	rm.sendOccupants(st.From, o)
 	var self []string
 	if rm.cfg.nonAnonymous() {
@@ -277,6 +281,9 @@ func (rm *room) join(ctx context.Context, st *stanza.Stanza, nick string, x *xml
 // sequence again, history excepted.
 func (rm *room) rejoin(ctx context.Context, st *stanza.Stanza, o *occupant, x *xmlstream.Element) {
 	o.status = relayed(st.El)
+	if rm.vcard.photoHash() != "" {
+		rm.sendAvatar(st.From)
+	}
 	rm.sendOccupants(st.From, o)
 	rm.broadcastPresence(o, presenceInfo{}, []jid.JID{st.From})
 	rm.sendHistory(ctx, st.From, parseHistory(x, rm.svc.now()))

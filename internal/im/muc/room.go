@@ -114,7 +114,8 @@ type room struct {
 	gone        bool   // destroyed or emptied: no longer the live room
 	subject     string
 	subjectFrom jid.JID
-	subjectSet  bool // a subject message was ever sent (maybe empty)
+	subjectSet  bool       // a subject message was ever sent (maybe empty)
+	vcard       *roomVCard // the room's vCard (avatar.go), nil if none
 	affs        map[jid.JID]Affiliation
 	nicks       map[jid.JID]string    // reserved nicknames, from the store
 	occupants   map[string]*occupant  // by foldNick(nick)

@@ -230,7 +230,7 @@ func copyPEP(ctx context.Context, from, to store.Store, username string) error {
 	return nil
 }
 
-// copyRoom copies a room's record and affiliations (its archive is copied
+// copyRoom copies a room's record, affiliations and vCard (its archive is copied
 // with the users').
 func copyRoom(ctx context.Context, from, to store.Store, r store.Room) error {
 	if err := to.PutRoom(ctx, r); err != nil {
@@ -244,6 +244,16 @@ func copyRoom(ctx context.Context, from, to store.Store, r store.Room) error {
 		if err := to.SetRoomAffiliation(ctx, r.JID, a); err != nil {
 			return fmt.Errorf("migrate: room %q: %w", r.JID, err)
 		}
+	}
+	vcard, err := from.RoomVCard(ctx, r.JID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err == nil {
+		err = to.SetRoomVCard(ctx, r.JID, vcard)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: room %q: %w", r.JID, err)
 	}
 	return nil
 }

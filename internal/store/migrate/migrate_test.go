@@ -71,6 +71,7 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	check(s.PutRoom(ctx, store.Room{JID: room, Config: []byte(`{"name":"Lobby"}`), Secret: []byte("s"), Subject: "hi", SubjectFrom: room + "/al", Created: t0}))
 	check(s.SetRoomAffiliation(ctx, room, store.RoomAffiliation{JID: "alice@example.net", Affiliation: "owner"}))
 	check(s.SetRoomAffiliation(ctx, room, store.RoomAffiliation{JID: "eve@example.net", Affiliation: "outcast", Reason: "spam"}))
+	check(s.SetRoomVCard(ctx, room, []byte(`<vCard xmlns="vcard-temp"><FN>Lobby</FN></vCard>`)))
 	for _, owner := range []string{"alice", "bob", room} {
 		n := 1100 // more than one page
 		if owner != "alice" {
@@ -124,6 +125,9 @@ func TestCopy(t *testing.T) {
 	if err != nil || len(items) != 3 || items[0].ID != "y" || items[2].ID != "b" ||
 		items[2].Updated.UnixMicro() != time.Date(2025, 1, 2, 3, 8, 5, 123456000, time.UTC).UnixMicro() {
 		t.Fatalf("bookmarks in the copy: %+v, %v", items, err)
+	}
+	if v, err := to.RoomVCard(ctx, "lobby@conference.example.net"); err != nil || string(v) != `<vCard xmlns="vcard-temp"><FN>Lobby</FN></vCard>` {
+		t.Fatalf("room vCard in the copy: %q, %v", v, err)
 	}
 	p, err := to.QueryArchive(ctx, "alice", store.ArchiveQuery{Text: "CAFE", Limit: 1, Last: true, Count: true})
 	if err != nil || p.Count != 1100 || p.Messages[0].ID != "alice-s1099" {

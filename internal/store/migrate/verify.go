@@ -323,8 +323,8 @@ func digestPEP(ctx context.Context, d digest, s store.Store, username string) (n
 	return len(list), items, nil
 }
 
-// digestRoom serialises a room: its record, affiliations by JID and its
-// archive.
+// digestRoom serialises a room: its record, affiliations by JID, its
+// vCard and its archive.
 func digestRoom(ctx context.Context, s store.Store, r store.Room) ([]byte, map[string]int, error) {
 	d := newDigest()
 	d.section("room")
@@ -346,6 +346,12 @@ func digestRoom(ctx context.Context, s store.Store, r store.Room) ([]byte, map[s
 		d.str(a.Nick)
 		d.str(a.Reason)
 	}
+	vcard, err := s.RoomVCard(ctx, r.JID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, err
+	}
+	d.section("vcard")
+	d.bytes(vcard)
 	n, err := digestArchive(ctx, d, s, r.JID)
 	if err != nil {
 		return nil, nil, err

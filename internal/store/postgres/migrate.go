@@ -92,6 +92,7 @@ CREATE TABLE blocklist (
 	archiveCountSchema,  // 6: each owner's number of archived messages, for estimated search counts, archive.go
 	pubsubSchema,        // 7: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
 	uploadsSchema,       // 8: HTTP file uploads (XEP-0363), uploads.go
+	roomVCards,          // 9: room vCards, their avatars (XEP-0486), rooms.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

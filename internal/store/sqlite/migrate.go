@@ -93,6 +93,7 @@ CREATE TABLE blocklist (
 	`CREATE INDEX IF NOT EXISTS archive_owner_seq ON archive (owner, seq);`,
 	pubsubSchema,  // 8: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
 	uploadsSchema, // 9: HTTP file uploads (XEP-0363), uploads.go
+	roomVCards,    // 10: room vCards, their avatars (XEP-0486), rooms.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID

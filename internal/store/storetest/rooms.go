@@ -177,4 +177,41 @@ var roomCases = []roomScenario{
 		must(t, "PutRoom again", s.PutRoom(ctx, room(rm)))
 		wantAffs(t, ctx, s, rm)
 	}},
+	{"vcard_set_replace_remove", func(t *testing.T, ctx context.Context, s store.Rooms) {
+		const rm = "coven@chat.example.com"
+		_, err := s.RoomVCard(ctx, rm)
+		wantErr(t, "RoomVCard(unknown room)", err, store.ErrNotFound)
+		wantErr(t, "SetRoomVCard(unknown room)", s.SetRoomVCard(ctx, rm, []byte("<vCard/>")), store.ErrNotFound)
+		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
+		_, err = s.RoomVCard(ctx, rm)
+		wantErr(t, "RoomVCard(none set)", err, store.ErrNotFound)
+		for _, v := range []string{`<vCard xmlns="vcard-temp"><FN>a</FN></vCard>`, `<vCard xmlns="vcard-temp"><FN>b</FN></vCard>`} {
+			must(t, "SetRoomVCard", s.SetRoomVCard(ctx, rm, []byte(v)))
+			got, err := s.RoomVCard(ctx, rm)
+			must(t, "RoomVCard", err)
+			if string(got) != v {
+				t.Fatalf("RoomVCard = %q, want %q", got, v)
+			}
+		}
+		// Replacing the record (a subject change) keeps the vCard.
+		must(t, "PutRoom again", s.PutRoom(ctx, room(rm)))
+		if got, err := s.RoomVCard(ctx, rm); err != nil || len(got) == 0 {
+			t.Fatalf("RoomVCard after PutRoom = %q, %v", got, err)
+		}
+		must(t, "SetRoomVCard(empty)", s.SetRoomVCard(ctx, rm, nil))
+		_, err = s.RoomVCard(ctx, rm)
+		wantErr(t, "RoomVCard(removed)", err, store.ErrNotFound)
+	}},
+	{"vcard_goes_with_room", func(t *testing.T, ctx context.Context, s store.Rooms) {
+		const rm = "coven@chat.example.com"
+		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
+		must(t, "PutRoom other", s.PutRoom(ctx, room("other@chat.example.com")))
+		must(t, "SetRoomVCard", s.SetRoomVCard(ctx, rm, []byte(`<vCard xmlns="vcard-temp"/>`)))
+		_, err := s.RoomVCard(ctx, "other@chat.example.com")
+		wantErr(t, "RoomVCard(other room)", err, store.ErrNotFound)
+		must(t, "DeleteRoom", s.DeleteRoom(ctx, rm))
+		must(t, "PutRoom again", s.PutRoom(ctx, room(rm)))
+		_, err = s.RoomVCard(ctx, rm)
+		wantErr(t, "RoomVCard(room created again)", err, store.ErrNotFound)
+	}},
 }
