@@ -18,6 +18,7 @@ import (
 	"parley/internal/im/ping"
 	"parley/internal/im/presence"
 	"parley/internal/im/private"
+	"parley/internal/im/pubsub"
 	"parley/internal/im/register"
 	"parley/internal/im/roster"
 	"parley/internal/im/vcard"
@@ -106,6 +107,15 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	s.pep = events
 	discoItems.AddAccountFeature(pep.Features()...)
 	discoItems.AddAccountIdentity("pubsub", "pep") // XEP-0163 §6.1
+
+	// Publish-subscribe (XEP-0060) as the component pubsub.<domain>, on
+	// the same core as PEP and within its quotas.
+	topics := pubsub.New(pubsub.Options{Store: st, Roster: rosters,
+		Limits: pubsub.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
+			Nodes: cfg.Quotas.PEPNodes, ReplyBytes: pepReply},
+		Log: log.With("component", "pubsub")})
+	topics.Register(r)
+	discoItems.AddItem(topics.JID(), "Publish-Subscribe")
 
 	// The stanza-id feature is the router's (it stamps ids, XEP-0359).
 	r.AddFeature("urn:xmpp:sid:0")

@@ -73,10 +73,6 @@ const (
 	DefaultAccountDiscoveries = 4
 )
 
-// itemOverhead is what an <item/> around a payload costs in a reply, at
-// most, besides the payload and the id.
-const itemOverhead = 64
-
 func (l Limits) withDefaults() Limits {
 	if l.ItemBytes <= 0 {
 		l.ItemBytes = DefaultItemBytes
@@ -324,7 +320,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		if x == nil || x.Get("type") != "submit" {
 			return nil, stanza.ErrBadRequest.WithText("expected a submitted node_config form")
 		}
-		if err := n.Apply(x, NSNodeConfig, m.limits.NodeItems); err != nil {
+		if err := m.apply(&n, x, NSNodeConfig); err != nil {
 			return nil, err
 		}
 		return nil, m.putNode(ctx, own, n)
@@ -373,7 +369,8 @@ func (m *Module) node(ctx context.Context, own jid.JID, node string) (pepNode, e
 }
 
 func fromStore(sn store.PEPNode) pepNode {
-	return pepNode{Name: sn.Node, Config: pubsub.Config{AccessModel: sn.AccessModel, PersistItems: sn.PersistItems, MaxItems: sn.MaxItems}}
+	return pepNode{Name: sn.Node, Config: pubsub.Config{AccessModel: sn.AccessModel, PersistItems: sn.PersistItems,
+		MaxItems: sn.MaxItems, PublishModel: pubsub.PublishPublishers}}
 }
 
 // extend reads the configuration beyond PEP's table into n.
@@ -385,11 +382,13 @@ func (m *Module) extend(ctx context.Context, own jid.JID, n *pepNode) error {
 	if err != nil {
 		return fmt.Errorf("pep: configuration of %s of %s: %w", n.Name, own, err)
 	}
-	var c pubsub.Config
+	// PEP's table holds the access model, persistence and items kept.
+	c := n.Config
 	if err := c.Unmarshal(pn.Config); err != nil {
 		return fmt.Errorf("pep: configuration of %s of %s: %w", n.Name, own, err)
 	}
-	n.RosterGroups = c.RosterGroups
+	c.AccessModel, c.PersistItems, c.MaxItems = n.AccessModel, n.PersistItems, n.MaxItems
+	n.Config = c
 	return nil
 }
 
@@ -410,10 +409,24 @@ func (n pepNode) store() store.PEPNode {
 	return store.PEPNode{Node: n.Name, AccessModel: n.AccessModel, PersistItems: n.PersistItems, MaxItems: n.MaxItems}
 }
 
+// apply changes n by a submitted form (the core's Config.Apply). The
+// authorize model is refused, never widened: a PEP node has no
+// subscriptions for the owner to approve.
+func (m *Module) apply(n *pepNode, x *xmlstream.Element, formType string) error {
+	if err := n.Apply(x, formType, m.limits.NodeItems); err != nil {
+		return err
+	}
+	if n.AccessModel == pubsub.AccessAuthorize {
+		return pubsub.ErrAccessModel.WithText("the authorize access model is not served by PEP")
+	}
+	return nil
+}
+
 // defaultNode is a node created by a publish without options (XEP-0163
 // §4.2: access model presence; items persist; one item kept).
 func defaultNode(node string) pepNode {
-	return pepNode{Name: node, Config: pubsub.Config{AccessModel: store.AccessPresence, PersistItems: true, MaxItems: 1}}
+	return pepNode{Name: node, Config: pubsub.Config{AccessModel: store.AccessPresence, PersistItems: true, MaxItems: 1,
+		PublishModel: pubsub.PublishPublishers}}
 }
 
 // publish handles §7.1: one item, auto-creating the node with the
@@ -460,7 +473,7 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	case errors.Is(err, errNoNode):
 		n, created = defaultNode(node), true
 		if x != nil {
-			if err := n.Apply(x, NSPublishOptions, m.limits.NodeItems); err != nil {
+			if err := m.apply(&n, x, NSPublishOptions); err != nil {
 				return nil, err
 			}
 		}
@@ -468,7 +481,7 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 		return nil, err
 	case x != nil:
 		want := n
-		if err := want.Apply(x, NSPublishOptions, m.limits.NodeItems); err != nil {
+		if err := m.apply(&want, x, NSPublishOptions); err != nil {
 			return nil, err
 		}
 		if !want.Equal(n.Config) {
@@ -649,7 +662,7 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstre
 	} else if limit > 0 && limit < len(sel) {
 		sel = sel[len(sel)-limit:]
 	}
-	first, last, err := m.page(sel, rq)
+	first, last, err := pubsub.Page(sel, rq, m.limits.ReplyBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -88,5 +88,5 @@ func Access(c Config, affiliation string, contact Contact) error {
 		}
 		return ErrNotInGroup
 	}
-	return ErrClosedNode // whitelist, or a model not known
+	return ErrClosedNode // whitelist, authorize (the subscription decides), or a model not known
 }

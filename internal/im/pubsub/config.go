@@ -40,13 +40,37 @@ type Config struct {
 	RosterGroups []string `json:"roster_groups,omitempty"`
 	PersistItems bool     `json:"persist_items"`
 	MaxItems     int      `json:"max_items"` // at least 1
+	// PublishModel says who may publish (§16.4.3 pubsub#publish_model):
+	// PublishPublishers (owners and publishers; "" reads as it),
+	// PublishSubscribers (those too, and subscribers) or PublishOpen.
+	PublishModel string `json:"publish_model,omitempty"`
+	Title        string `json:"title,omitempty"`
+}
+
+// Publish models of §16.4.3.
+const (
+	PublishPublishers  = "publishers"
+	PublishSubscribers = "subscribers"
+	PublishOpen        = "open"
+)
+
+// AccessAuthorize is the §4.5 model where the owner approves each
+// subscriber (§8.6); the pubsub service serves it, PEP does not.
+const AccessAuthorize = "authorize"
+
+func (c Config) publishModel() string {
+	if c.PublishModel == "" {
+		return PublishPublishers
+	}
+	return c.PublishModel
 }
 
 // Equal reports whether two configurations are the same: what §7.1.5
 // preconditions compare.
 func (c Config) Equal(o Config) bool {
 	return c.AccessModel == o.AccessModel && c.PersistItems == o.PersistItems &&
-		c.MaxItems == o.MaxItems && slices.Equal(c.RosterGroups, o.RosterGroups)
+		c.MaxItems == o.MaxItems && slices.Equal(c.RosterGroups, o.RosterGroups) &&
+		c.publishModel() == o.publishModel() && c.Title == o.Title
 }
 
 // Marshal is the configuration as the store keeps it.
@@ -69,8 +93,12 @@ func (c Config) Form(typ string) *xmlstream.Element {
 	groups := dataform.NewField("pubsub#roster_groups_allowed", dataform.ListMulti, "Roster groups allowed to subscribe")
 	groups.Values = append(groups.Values, c.RosterGroups...)
 	access := dataform.ListField("pubsub#access_model", "Access model", c.AccessModel,
-		AccessOpen, AccessPresence, AccessRoster, AccessWhitelist)
-	return dataform.New(typ, NSNodeConfig, access, groups,
+		AccessOpen, AccessPresence, AccessRoster, AccessWhitelist, AccessAuthorize)
+	return dataform.New(typ, NSNodeConfig,
+		dataform.NewField("pubsub#title", dataform.TextSingle, "Title", c.Title),
+		access, groups,
+		dataform.ListField("pubsub#publish_model", "Who may publish", c.publishModel(),
+			PublishPublishers, PublishSubscribers, PublishOpen),
 		dataform.NewField("pubsub#persist_items", dataform.Boolean, "Persist items", dataform.BoolValue(c.PersistItems)),
 		dataform.NewField("pubsub#max_items", dataform.TextSingle, "Items kept", strconv.Itoa(c.MaxItems))).Element()
 }
@@ -101,12 +129,30 @@ func (c *Config) Apply(x *xmlstream.Element, formType string, maxItems int) erro
 			return err
 		}
 		switch val = strings.TrimSpace(val); val {
-		case AccessOpen, AccessPresence, AccessRoster, AccessWhitelist:
+		case AccessOpen, AccessPresence, AccessRoster, AccessWhitelist, AccessAuthorize:
 			c.AccessModel = val
 		default:
-			// authorize (§4.5) needs the owner's approval of each
-			// subscriber; refused, never widened to another model.
 			return ErrAccessModel.WithText("unsupported access model " + val)
+		}
+	}
+	if f.Has("pubsub#publish_model") {
+		val, err := f.Value("pubsub#publish_model")
+		if err != nil {
+			return err
+		}
+		switch val = strings.TrimSpace(val); val {
+		case PublishPublishers, PublishSubscribers, PublishOpen:
+			c.PublishModel = val
+		default:
+			return stanza.ErrNotAcceptable.WithText("unknown publish model " + val)
+		}
+	}
+	if f.Has("pubsub#title") {
+		if c.Title, err = f.Value("pubsub#title"); err != nil {
+			return err
+		}
+		if len(c.Title) > 1024 {
+			return stanza.ErrNotAcceptable.WithText("pubsub#title is longer than 1024 bytes")
 		}
 	}
 	if f.Has("pubsub#roster_groups_allowed") {

@@ -31,10 +31,15 @@ func TestApply(t *testing.T) {
 			Config{AccessModel: "roster", RosterGroups: []string{"Family", "Friends"}, PersistItems: true, MaxItems: 1}, ""},
 		4: {field("pubsub#max_items", "100000"), Config{AccessModel: "presence", PersistItems: true, MaxItems: maxItems}, ""},
 		5: {field("pubsub#send_last_published_item", "never"), pepDefault(), ""},
-		6: {field("pubsub#access_model", "authorize"), Config{}, "not-acceptable"},
+		6: {field("pubsub#access_model", "authorize"), Config{AccessModel: "authorize", PersistItems: true, MaxItems: 1}, ""},
 		7: {field("pubsub#max_items", "0"), Config{}, "bad-request"},
 		8: {field("pubsub#persist_items", "maybe"), Config{}, "bad-request"},
 		9: {field("FORM_TYPE", "urn:example"), Config{}, "bad-request"},
+		10: {field("pubsub#access_model", "secret"), Config{}, "not-acceptable"},
+		11: {field("pubsub#publish_model", "open") + field("pubsub#title", "Princely Musings"),
+			Config{AccessModel: "presence", PersistItems: true, MaxItems: 1, PublishModel: "open", Title: "Princely Musings"}, ""},
+		12: {field("pubsub#publish_model", "publishers"), pepDefault(), ""}, // the default, said
+		13: {field("pubsub#publish_model", "anyone"), Config{}, "not-acceptable"},
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -62,7 +67,8 @@ func TestApply(t *testing.T) {
 // TestConfigRoundTrip: the stored form and the data form give back the
 // configuration.
 func TestConfigRoundTrip(t *testing.T) {
-	c := Config{AccessModel: AccessRoster, RosterGroups: []string{"A", "B"}, PersistItems: true, MaxItems: 7}
+	c := Config{AccessModel: AccessRoster, RosterGroups: []string{"A", "B"}, PersistItems: true, MaxItems: 7,
+		PublishModel: PublishOpen, Title: "T"}
 	var back Config
 	if err := back.Unmarshal(c.Marshal()); err != nil || !back.Equal(c) {
 		t.Fatalf("stored: %+v %v", back, err)

@@ -1,4 +1,4 @@
-package pep
+package pubsub
 
 import (
 	"slices"
@@ -8,13 +8,17 @@ import (
 	"parley/internal/store"
 )
 
-// page chooses the items of sel (oldest first) that one reply carries:
+// ItemOverhead is what an <item/> around a payload costs in a reply, at
+// most, besides the payload and the id.
+const ItemOverhead = 64
+
+// Page chooses the items of sel (oldest first) that one reply carries:
 // sel[first:last], at most rq.Max of them and, beyond the first, no more
-// than ReplyBytes. Without a start it is the newest that fit (the last
+// than replyBytes (the envelope and the <set/> included). Without a start it is the newest that fit (the last
 // page, as XEP-0060 §6.5.7 returns the most recent items); after and
 // index page forward, before backward (XEP-0059 §2.2, §2.5).
-func (m *Module) page(sel []store.PEPItemSize, rq rsm.Request) (first, last int, err error) {
-	budget := m.limits.ReplyBytes - 1024 // the envelope and the <set/>
+func Page(sel []store.PEPItemSize, rq rsm.Request, replyBytes int) (first, last int, err error) {
+	budget := replyBytes - 1024 // the envelope and the <set/>
 	most := min(rq.Limit(len(sel)), len(sel))
 	at := func(id string) (int, error) {
 		i := slices.IndexFunc(sel, func(it store.PEPItemSize) bool { return it.ID == id })
@@ -23,7 +27,7 @@ func (m *Module) page(sel []store.PEPItemSize, rq rsm.Request) (first, last int,
 		}
 		return i, nil
 	}
-	cost := func(i int) int { return sel[i].Bytes + len(sel[i].ID) + itemOverhead }
+	cost := func(i int) int { return sel[i].Bytes + len(sel[i].ID) + ItemOverhead }
 	used := 0
 	forward := func(from int) (int, int) {
 		to := from

@@ -1,0 +1,412 @@
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/rsm"
+	"parley/internal/stanza"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+)
+
+// Namespaces of discovery and delayed delivery.
+const (
+	NSDiscoInfo  = "http://jabber.org/protocol/disco#info"
+	NSDiscoItems = "http://jabber.org/protocol/disco#items"
+	NSDelay      = "urn:xmpp:delay"
+	NSMetaData   = NS + "#meta-data"
+	NSSubAuth    = NS + "#subscribe_authorization"
+)
+
+// Store is the storage the service needs.
+type Store = store.PubSub
+
+// Roster answers what a node owner's roster says of a requester, for the
+// presence and roster access models; *roster.Module has it.
+type Roster interface {
+	Item(ctx context.Context, user, contact jid.JID) (store.RosterItem, bool, error)
+}
+
+// Sender routes a stanza by its 'to'; *router.Router has it.
+type Sender interface {
+	Send(ctx context.Context, st *stanza.Stanza)
+	Domain() jid.JID
+}
+
+// Who may create nodes (§8.1; Options.Create).
+const (
+	CreateLocal  = "local"  // accounts of the server's domain (the default)
+	CreateAnyone = "anyone" // any entity, remote ones too
+)
+
+// Limits bound what the service holds; zero means the default. The PEP
+// quota keys apply ([quotas] pep_item_bytes, pep_node_items, pep_nodes,
+// pep_reply_bytes; docs/SECURITY.md).
+type Limits struct {
+	ItemBytes  int // the largest item payload; not-acceptable + payload-too-big
+	NodeItems  int // the most items a node keeps ("max")
+	Nodes      int // the most nodes one entity may own; policy-violation + max-nodes-exceeded
+	ReplyBytes int // an items reply; more is paged (XEP-0059)
+}
+
+// Defaults of Limits and of a new node (§16.4.3: the service decides).
+const (
+	DefaultItemBytes  = 128 << 10
+	DefaultNodeItems  = 1000
+	DefaultNodes      = 1000
+	DefaultReplyBytes = 512 << 10
+	DefaultMaxItems   = 10
+	maxNodeName       = 1024
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.ItemBytes <= 0 {
+		l.ItemBytes = DefaultItemBytes
+	}
+	if l.NodeItems <= 0 {
+		l.NodeItems = DefaultNodeItems
+	}
+	if l.Nodes <= 0 {
+		l.Nodes = DefaultNodes
+	}
+	if l.ReplyBytes <= 0 {
+		l.ReplyBytes = DefaultReplyBytes
+	}
+	l.ReplyBytes = max(l.ReplyBytes, 2*l.ItemBytes+1024)
+	return l
+}
+
+// Options are the service's dependencies and limits.
+type Options struct {
+	JID    jid.JID // zero: pubsub.<domain>
+	Store  Store
+	Roster Roster // nil: presence and roster nodes admit owners alone
+	// Create is who may create nodes: CreateLocal (zero) or CreateAnyone.
+	Create string
+	Limits Limits
+	Log    *slog.Logger // nil: slog.Default()
+}
+
+// Module is the pubsub service at pubsub.<domain> (XEP-0060).
+type Module struct {
+	jid    jid.JID
+	store  Store
+	roster Roster
+	createPolicy string
+	limits Limits
+	log    *slog.Logger
+	router Sender // set by Register
+
+	// nodeMu serialises, per node (striped), changing a node with
+	// sending the notifications about it, so subscribers get events in
+	// the order of the changes.
+	nodeMu [64]sync.Mutex
+	seed   maphash.Seed
+}
+
+// New returns the service; install it with Register.
+func New(o Options) *Module {
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	create := o.Create
+	if create == "" {
+		create = CreateLocal
+	}
+	return &Module{jid: o.JID, store: o.Store, roster: o.Roster, createPolicy: create,
+		limits: o.Limits.withDefaults(), log: log, seed: maphash.MakeSeed()}
+}
+
+// Register makes the module the handler of its domain.
+func (m *Module) Register(r *router.Router) {
+	m.router = r
+	if m.jid.IsZero() {
+		m.jid = jid.MustParse("pubsub." + r.Domain().String())
+	}
+	r.HandleDomain(m.jid.String(), m.Handle)
+}
+
+// JID is the service's address.
+func (m *Module) JID() jid.JID { return m.jid }
+
+func (m *Module) lockNode(node string) *sync.Mutex {
+	mu := &m.nodeMu[maphash.String(m.seed, node)%uint64(len(m.nodeMu))]
+	mu.Lock()
+	return mu
+}
+
+// Features are the service's disco#info features (§10).
+func Features() []string {
+	f := []string{NS}
+	for _, v := range []string{"access-authorize", "access-open", "access-presence", "access-roster",
+		"access-whitelist", "auto-create", "config-node", "create-and-configure", "create-nodes",
+		"delete-items", "delete-nodes", "get-pending", "instant-nodes", "item-ids", "manage-subscriptions",
+		"meta-data", "modify-affiliations", "multi-items", "outcast-affiliation", "persistent-items",
+		"publish", "publish-options", "publisher-affiliation", "purge-nodes", "retract-items",
+		"retrieve-affiliations", "retrieve-default", "retrieve-items", "retrieve-subscriptions",
+		"subscribe", "subscription-options", "member-affiliation"} {
+		f = append(f, NS+"#"+v)
+	}
+	return f
+}
+
+// Handle receives every stanza addressed to the service.
+func (m *Module) Handle(ctx context.Context, st *stanza.Stanza) {
+	if st.From.IsZero() || st.To.Local() != "" || st.To.Resource() != "" {
+		if st.Kind == stanza.IQ || st.Kind == stanza.Message {
+			m.bounce(ctx, st, stanza.ErrServiceUnavailable)
+		}
+		return
+	}
+	switch st.Kind {
+	case stanza.IQ:
+		if st.Type != "get" && st.Type != "set" {
+			return
+		}
+		var deferred []*stanza.Stanza
+		payload, err := m.iq(ctx, st, &deferred)
+		if err != nil {
+			var se *stanza.Error
+			if !errors.As(err, &se) {
+				m.log.Error("pubsub: request failed", "jid", st.From.String(), "err", err)
+				se = stanza.ErrInternalServerError
+			}
+			m.bounce(ctx, st, se)
+			return
+		}
+		m.router.Send(ctx, stanza.Result(st, payload))
+		for _, d := range deferred { // after the result (§6.1.7)
+			m.router.Send(ctx, d)
+		}
+	case stanza.Message:
+		if st.Type != "error" {
+			m.message(ctx, st)
+		}
+	}
+}
+
+func (m *Module) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error) {
+	if r := stanza.ErrorReply(st, e); r != nil {
+		m.router.Send(ctx, r)
+	}
+}
+
+// iq serves one request; deferred stanzas are sent after its result.
+func (m *Module) iq(ctx context.Context, iq *stanza.Stanza, deferred *[]*stanza.Stanza) (*xmlstream.Element, error) {
+	p := iq.Payload()
+	if p == nil {
+		return nil, stanza.ErrBadRequest
+	}
+	switch {
+	case p.Space == NSDiscoInfo && iq.Type == "get":
+		return m.discoInfo(ctx, iq.From, p.Get("node"))
+	case p.Space == NSDiscoItems && iq.Type == "get":
+		return m.discoItems(ctx, iq.From, p.Get("node"), p.Child("set", rsm.NS))
+	case p.Space == NS && p.Name == "pubsub":
+		return m.pubsub(ctx, iq, p, deferred)
+	case p.Space == NSOwner && p.Name == "pubsub":
+		return m.owner(ctx, iq, p, deferred)
+	}
+	return nil, stanza.ErrServiceUnavailable
+}
+
+// action is the first child of a pubsub element in its namespace other
+// than those that qualify an action (publish-options, configure,
+// options).
+func action(p *xmlstream.Element, space string, qualifiers ...string) *xmlstream.Element {
+next:
+	for _, c := range p.Children {
+		if c.Space != space {
+			continue
+		}
+		for _, q := range qualifiers {
+			if c.Name == q {
+				continue next
+			}
+		}
+		return c
+	}
+	return nil
+}
+
+// node is a loaded node of the service.
+type node struct {
+	Name string
+	Config
+	affs map[string]string // bare JID -> affiliation
+}
+
+func (n *node) affiliation(j jid.JID) string {
+	if a, ok := n.affs[j.Bare().String()]; ok {
+		return a
+	}
+	return store.AffiliationNone
+}
+
+func (n *node) owners() []jid.JID {
+	var out []jid.JID
+	for j, a := range n.affs {
+		if a == store.AffiliationOwner {
+			if o, err := jid.Parse(j); err == nil {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+// load reads a node with its affiliations; ErrNoNode if there is none.
+func (m *Module) load(ctx context.Context, name string) (*node, error) {
+	if name == "" {
+		return nil, ErrNodeRequired
+	}
+	sn, err := m.store.PubSubNode(ctx, m.jid.String(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoNode
+	}
+	if err != nil {
+		return nil, err
+	}
+	n := &node{Name: name, affs: map[string]string{}}
+	if err := n.Unmarshal(sn.Config); err != nil {
+		return nil, fmt.Errorf("pubsub: configuration of %s: %w", name, err)
+	}
+	affs, err := m.store.PubSubAffiliations(ctx, m.jid.String(), name)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range affs {
+		n.affs[a.JID] = a.Affiliation
+	}
+	return n, nil
+}
+
+func (m *Module) save(ctx context.Context, n *node) error {
+	return m.store.PutPubSubNode(ctx, m.jid.String(), store.PubSubNode{Node: n.Name, MaxItems: n.MaxItems, Config: n.Marshal()})
+}
+
+// defaultConfig is a new node's configuration (§8.3).
+func defaultConfig() Config {
+	return Config{AccessModel: AccessOpen, PersistItems: true, MaxItems: DefaultMaxItems, PublishModel: PublishPublishers}
+}
+
+// access applies the node's access model to from (§4.5): owners and
+// affiliated entities by their affiliation, the presence and roster
+// models by any owner's roster; the authorize model admits subscribers
+// whose subscription an owner approved.
+func (m *Module) access(ctx context.Context, n *node, from jid.JID) error {
+	aff := n.affiliation(from)
+	if aff == store.AffiliationOwner {
+		return nil
+	}
+	if n.AccessModel == AccessAuthorize && aff != store.AffiliationOutcast && !isAffiliated(aff) {
+		ok, err := m.subscribed(ctx, n, from)
+		if err != nil || ok {
+			return err
+		}
+		return Error(stanza.ErrNotAuthorized, "not-subscribed")
+	}
+	var refused error
+	for _, o := range n.owners() {
+		var c Contact
+		if m.roster != nil && m.isLocal(o) && (n.AccessModel == AccessPresence || n.AccessModel == AccessRoster) {
+			var err error
+			if c.Item, c.Found, err = m.roster.Item(ctx, o, from.Bare()); err != nil {
+				return err
+			}
+		}
+		if refused = Access(n.Config, aff, c); refused == nil {
+			return nil
+		}
+	}
+	if refused == nil { // no owner
+		refused = Access(n.Config, aff, Contact{})
+	}
+	return refused
+}
+
+func isAffiliated(aff string) bool {
+	return aff == store.AffiliationOwner || aff == store.AffiliationPublisher || aff == store.AffiliationMember
+}
+
+func (m *Module) isLocal(j jid.JID) bool { return j.Domain() == m.router.Domain().Domain() }
+
+// subscribed reports whether from's bare or full JID has a subscription
+// in state subscribed to n.
+func (m *Module) subscribed(ctx context.Context, n *node, from jid.JID) (bool, error) {
+	subs, err := m.store.PubSubSubscriptions(ctx, m.jid.String(), n.Name)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range subs {
+		if s.State == store.SubscriptionSubscribed && (s.JID == from.Bare().String() || s.JID == from.String()) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// mayCreate applies the creation policy (§8.1.3.1).
+func (m *Module) mayCreate(from jid.JID) error {
+	if m.createPolicy == CreateAnyone || m.isLocal(from) {
+		return nil
+	}
+	return stanza.ErrForbidden.WithText("only local users may create nodes")
+}
+
+// ownedBy counts the nodes an entity owns, for the node quota.
+func (m *Module) ownedBy(ctx context.Context, who jid.JID) (int, error) {
+	affs, err := m.store.PubSubAffiliations(ctx, m.jid.String(), "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range affs {
+		if a.JID == who.Bare().String() && a.Affiliation == store.AffiliationOwner {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// createNode makes a node owned by from with configuration c (§8.1).
+func (m *Module) createNode(ctx context.Context, from jid.JID, name string, c Config) (*node, error) {
+	if err := m.mayCreate(from); err != nil {
+		return nil, err
+	}
+	if len(name) > maxNodeName {
+		return nil, stanza.ErrNotAcceptable.WithText("node names are at most " + strconv.Itoa(maxNodeName) + " bytes")
+	}
+	owned, err := m.ownedBy(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	if owned >= m.limits.Nodes {
+		m.log.Info("pubsub: node quota reached", "jid", from.Bare().String(), "nodes", owned)
+		return nil, ErrTooManyNodes.WithText("an entity may own at most " + strconv.Itoa(m.limits.Nodes) + " nodes")
+	}
+	if _, err := m.store.PubSubNode(ctx, m.jid.String(), name); err == nil {
+		return nil, stanza.ErrConflict.WithText("the node exists")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	n := &node{Name: name, Config: c, affs: map[string]string{from.Bare().String(): store.AffiliationOwner}}
+	if err := m.save(ctx, n); err != nil {
+		return nil, err
+	}
+	err = m.store.SetPubSubAffiliation(ctx, m.jid.String(), name,
+		store.PubSubAffiliation{JID: from.Bare().String(), Affiliation: store.AffiliationOwner})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
