@@ -298,7 +298,10 @@ func TestServiceAccessModelsOverTCP(t *testing.T) {
 	hamlet := srv.Online(t, "hamlet", password, "elsinore")
 	bernardo := srv.Online(t, "bernardo", password, "castle")
 	francisco := srv.Online(t, "francisco", password, "gate")
-	carol := func() *xmpptest.Client { srv.AddUser(t, "horatio", password); return srv.Online(t, "horatio", password, "x") }()
+	carol := func() *xmpptest.Client {
+		srv.AddUser(t, "horatio", password)
+		return srv.Online(t, "horatio", password, "x")
+	}()
 
 	create := func(n string, fields ...[2]string) {
 		t.Helper()

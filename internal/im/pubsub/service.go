@@ -97,13 +97,13 @@ type Options struct {
 
 // Module is the pubsub service at pubsub.<domain> (XEP-0060).
 type Module struct {
-	jid    jid.JID
-	store  Store
-	roster Roster
+	jid          jid.JID
+	store        Store
+	roster       Roster
 	createPolicy string
-	limits Limits
-	log    *slog.Logger
-	router Sender // set by Register
+	limits       Limits
+	log          *slog.Logger
+	router       Sender // set by Register
 
 	// nodeMu serialises, per node (striped), changing a node with
 	// sending the notifications about it, so subscribers get events in
