@@ -1,6 +1,7 @@
 package c2s_test
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"fmt"
@@ -12,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/c2stest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -194,47 +197,67 @@ func TestBurstPacesSender(t *testing.T) {
 	}
 }
 
+// gatedConn stops reading once gated, as a client that stops reading.
+type gatedConn struct {
+	net.Conn
+	gated atomic.Bool
+	open  chan struct{} // closed to read again
+}
+
+func (c *gatedConn) Read(p []byte) (int, error) {
+	if c.gated.Load() {
+		<-c.open
+	}
+	return c.Conn.Read(p)
+}
+
 // TestStuckClientClosed: a client that stops reading while its queue is
-// over the bound is disconnected after the slow-client timeout, and its
-// sender goes on.
+// over the bound is disconnected after the slow-client timeout (on the
+// server's clock), with resource-constraint, and the sender paced on it
+// goes on at once.
 func TestStuckClientClosed(t *testing.T) {
-	const n, size, maxQueue = 40, 250 << 10, 1 << 20
-	srv := testserver.Quiet(t, func(c *config.Config) {
-		c.Limits.MaxQueue = maxQueue
-		c.Limits.SlowTimeout = config.Duration{Duration: 200 * time.Millisecond}
-	})
+	const size, maxQueue = 100 << 10, 64 << 10
+	srv := c2stest.Start(t, func(c *c2s.Config) { c.MaxQueue = maxQueue })
 	srv.AddUser(t, "alice", "pw-alice")
 	srv.AddUser(t, "victim", "pw-victim")
-	_, r, _ := rawLogin(t, srv.C2STLS(), "victim", "pw-victim")
-
-	alice := login(t, srv.C2S(), "alice", "a")
-	defer alice.Close()
-	alice.Send("<enable xmlns='urn:xmpp:sm:3'/>")
-	if _, err := alice.Expect(wait, isSM("enabled")); err != nil {
+	conn, err := srv.DialRaw()
+	if err != nil {
 		t.Fatal(err)
 	}
+	gc := &gatedConn{Conn: conn, open: make(chan struct{})}
+	victim, err := xmpptest.DialConn(context.Background(), gc, xmpptest.Options{
+		User: "victim", Password: "pw-victim", Resource: "v", NoTLS: true, Domain: c2stest.Domain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Kill()
+	gc.gated.Store(true) // the victim reads nothing from now on
+	alice := srv.Login(t, "alice", "pw-alice", "a")
 	body := strings.Repeat("x", size)
-	for i := range n {
-		alice.Send(fmt.Sprintf("<message to='victim@localhost' type='chat'><body>m%03d %s</body></message>", i, body))
-	}
-	alice.Send("<r xmlns='urn:xmpp:sm:3'/>")
-	if _, err := alice.Expect(30*time.Second, func(el *xmlstream.Element) bool {
-		return el.Name == "a" && el.Get("h") == strconv.Itoa(n)
-	}); err != nil {
-		t.Fatalf("sender: %v", err)
-	}
-	// Now read what the server wrote before it gave up: the stream ends.
-	got := 0
-	for {
-		tok, err := r.Next()
-		if err != nil {
-			break
+	// The first message is taken by the victim's writer, which blocks on
+	// the unread in-memory connection; the second stays queued over the
+	// bound and paces alice, whose stream is not read meanwhile: she
+	// sends from a goroutine.
+	go func() {
+		for i := range 2 {
+			alice.Send(fmt.Sprintf("<message to='victim@localhost/v' type='chat'><body>m%03d %s</body></message>", i, body))
 		}
-		if tok.Kind == xmlstream.StreamElement && tok.El.Name == "message" {
-			got++
-		}
+		alice.Send("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	}()
+	// A minute passes on the server's clock until the victim is ended,
+	// which also releases alice at once (by herself she would go on only
+	// after router.PaceWait of real time).
+	xmpptest.Eventually(t, wait, func() error {
+		srv.Advance(t, time.Minute+time.Second)
+		_, err := alice.Expect(50*time.Millisecond, func(el *xmlstream.Element) bool { return el.Get("id") == "p" })
+		return err
+	})
+	close(gc.open)
+	el, err := victim.Expect(wait, xmpptest.IsStreamError)
+	if err != nil {
+		t.Fatalf("the stuck client was not disconnected: %v", err)
 	}
-	if got == n {
-		t.Fatalf("the stuck client got all %d messages: never over its bound?", n)
+	if c := xmpptest.StreamErrorCondition(el); c != "resource-constraint" {
+		t.Fatalf("stream error %s, want resource-constraint", el)
 	}
 }

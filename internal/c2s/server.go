@@ -285,7 +285,7 @@ func (s *Server) newSession(ip, transport string) *session {
 	now := ss.started.Unix()
 	ss.lastRead.Store(now)
 	ss.lastWrite.Store(now)
-	ss.out = outbox{max: s.cfg.MaxQueue, write: ss.writeFrames, done: ss.outboxDone}
+	ss.out = outbox{max: s.cfg.MaxQueue, now: s.cfg.Clock.Now, write: ss.writeFrames, done: ss.outboxDone}
 	s.sessions[ss] = struct{}{}
 	s.perIP[ip]++
 	s.wg.Add(1)

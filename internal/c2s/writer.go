@@ -67,6 +67,7 @@ type outbox struct {
 	ackWaits   []ackWait    // in order of n
 	resolved   []resolution // outcomes to report once o.mu is released
 
+	now   func() time.Time          // the session's clock
 	max   int                       // bound on size and on unackedBytes
 	write func(bufs [][]byte) error // writes frames; set by the session
 	done  func(err error)           // called when the writer stops for good
@@ -160,7 +161,7 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 	}
 	if !o.over.Load() && (o.size > o.max || o.unackedBytes > o.max) {
 		o.over.Store(true)
-		o.overSince = time.Now()
+		o.overSince = o.now()
 	}
 	o.startWriter()
 	return nil
