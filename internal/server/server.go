@@ -105,6 +105,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			if errors.Is(err, store.ErrNotFound) {
 				return store.ScramKeys{}, store.ScramKeys{}, sasl.ErrUnknownUser
 			}
+			if err == nil && u.Disabled {
+				// XEP-0133 §4.3: no login until re-enabled (RFC 6120 §6.5.1).
+				return store.ScramKeys{}, store.ScramKeys{}, &sasl.Failure{Condition: sasl.AccountDisabled}
+			}
 			return u.SHA1, u.SHA256, err
 		},
 		IdleTimeout:   cfg.Limits.IdleTimeout.Duration,

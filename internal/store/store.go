@@ -53,6 +53,9 @@ type User struct {
 	SHA1     ScramKeys
 	SHA256   ScramKeys
 	Created  time.Time
+	// Disabled accounts cannot log in until re-enabled; their data stays
+	// (XEP-0133 §4.3).
+	Disabled bool
 }
 
 // Users keeps accounts.
@@ -68,6 +71,8 @@ type Users interface {
 	DeleteUser(ctx context.Context, username string) error
 	// ListUsers returns all usernames in ascending order.
 	ListUsers(ctx context.Context) ([]string, error)
+	// SetUserDisabled disables or re-enables an account; ErrNotFound.
+	SetUserDisabled(ctx context.Context, username string, disabled bool) error
 }
 
 // Subscription states of RFC 6121 §2.1.2.5.

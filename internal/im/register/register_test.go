@@ -46,6 +46,18 @@ func (s *memUsers) GetUser(_ context.Context, name string) (store.User, error) {
 	return u, nil
 }
 
+func (s *memUsers) SetUserDisabled(_ context.Context, name string, disabled bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.m[name]
+	if !ok {
+		return store.ErrNotFound
+	}
+	u.Disabled = disabled
+	s.m[name] = u
+	return nil
+}
+
 func (s *memUsers) SetUserKeys(_ context.Context, name string, k1, k256 store.ScramKeys) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

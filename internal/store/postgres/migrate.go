@@ -93,6 +93,8 @@ CREATE TABLE blocklist (
 	pubsubSchema,        // 7: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
 	uploadsSchema,       // 8: HTTP file uploads (XEP-0363), uploads.go
 	roomVCards,          // 9: room vCards, their avatars (XEP-0486), rooms.go
+	// 10: disabled accounts (XEP-0133 §4.3), users.go
+	`ALTER TABLE users ADD COLUMN disabled boolean NOT NULL DEFAULT false;`,
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

@@ -18,12 +18,12 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	defer s.observe("CreateUser", time.Now())
 	_, err := s.exec(ctx, `INSERT INTO users (username,
 		sha1_salt, sha1_iter, sha1_stored, sha1_server,
-		sha256_salt, sha256_iter, sha256_stored, sha256_server, created)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		u.Username,
 		nonNil(u.SHA1.Salt), u.SHA1.Iterations, nonNil(u.SHA1.StoredKey), nonNil(u.SHA1.ServerKey),
 		nonNil(u.SHA256.Salt), u.SHA256.Iterations, nonNil(u.SHA256.StoredKey), nonNil(u.SHA256.ServerKey),
-		stamp(u.Created))
+		stamp(u.Created), u.Disabled)
 	if isCode(err, uniqueViolation) {
 		err = store.ErrExists
 	}
@@ -39,11 +39,11 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 	u := store.User{Username: username}
 	err := s.pool.QueryRow(ctx, `SELECT
 		sha1_salt, sha1_iter, sha1_stored, sha1_server,
-		sha256_salt, sha256_iter, sha256_stored, sha256_server, created
+		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled
 		FROM users WHERE username = $1`, username).Scan(
 		&u.SHA1.Salt, &u.SHA1.Iterations, &u.SHA1.StoredKey, &u.SHA1.ServerKey,
 		&u.SHA256.Salt, &u.SHA256.Iterations, &u.SHA256.StoredKey, &u.SHA256.ServerKey,
-		&u.Created)
+		&u.Created, &u.Disabled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -66,6 +66,15 @@ func (s *Store) SetUserKeys(ctx context.Context, username string, sha1, sha256 s
 		username))
 	if err != nil {
 		return fmt.Errorf("postgres: set keys of %q: %w", username, err)
+	}
+	return nil
+}
+
+// SetUserDisabled disables or re-enables an account; store.ErrNotFound.
+func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
+	defer s.observe("SetUserDisabled", time.Now())
+	if err := mustAffect(s.exec(ctx, `UPDATE users SET disabled = $1 WHERE username = $2`, disabled, username)); err != nil {
+		return fmt.Errorf("postgres: set disabled of %q: %w", username, err)
 	}
 	return nil
 }

@@ -94,6 +94,8 @@ CREATE TABLE blocklist (
 	pubsubSchema,  // 8: publish-subscribe nodes, items, affiliations, subscriptions (XEP-0060), pubsub.go
 	uploadsSchema, // 9: HTTP file uploads (XEP-0363), uploads.go
 	roomVCards,    // 10: room vCards, their avatars (XEP-0486), rooms.go
+	// 11: disabled accounts (XEP-0133 §4.3), users.go
+	`ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID

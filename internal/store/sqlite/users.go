@@ -19,12 +19,12 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO users (username,
 			sha1_salt, sha1_iter, sha1_stored, sha1_server,
-			sha256_salt, sha256_iter, sha256_stored, sha256_server, created)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 			u.Username,
 			nonNil(u.SHA1.Salt), u.SHA1.Iterations, nonNil(u.SHA1.StoredKey), nonNil(u.SHA1.ServerKey),
 			nonNil(u.SHA256.Salt), u.SHA256.Iterations, nonNil(u.SHA256.StoredKey), nonNil(u.SHA256.ServerKey),
-			unixNano(u.Created))
+			unixNano(u.Created), u.Disabled)
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return store.ErrExists
 		}
@@ -43,11 +43,11 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 	var created int64
 	err := s.r.QueryRowContext(ctx, `SELECT
 		sha1_salt, sha1_iter, sha1_stored, sha1_server,
-		sha256_salt, sha256_iter, sha256_stored, sha256_server, created
+		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled
 		FROM users WHERE username = ?`, username).Scan(
 		&u.SHA1.Salt, &u.SHA1.Iterations, &u.SHA1.StoredKey, &u.SHA1.ServerKey,
 		&u.SHA256.Salt, &u.SHA256.Iterations, &u.SHA256.StoredKey, &u.SHA256.ServerKey,
-		&created)
+		&created, &u.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -73,6 +73,18 @@ func (s *Store) SetUserKeys(ctx context.Context, username string, sha1, sha256 s
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set keys of %q: %w", username, err)
+	}
+	return nil
+}
+
+// SetUserDisabled disables or re-enables an account; store.ErrNotFound.
+func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
+	defer s.observe("SetUserDisabled", time.Now())
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return mustAffect(tx.Exec(`UPDATE users SET disabled = ? WHERE username = ?`, disabled, username))
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set disabled of %q: %w", username, err)
 	}
 	return nil
 }
