@@ -48,6 +48,7 @@ type Config struct {
 	Archive  Archive  `toml:"archive"`
 	Quotas   Quotas   `toml:"quotas"`
 	MUC      MUC      `toml:"muc"`
+	Upload   Upload   `toml:"upload"`
 
 	// ExternalServices are STUN/TURN servers announced to clients
 	// (XEP-0215); see services.go.
@@ -65,6 +66,10 @@ type Listen struct {
 	C2STLS string `toml:"c2s_tls"`
 	// HTTP serves WebSocket (RFC 7395), /metrics and the admin API.
 	HTTP string `toml:"http"`
+	// HTTPS serves WebSocket, file uploads (XEP-0363) and the admin API
+	// over TLS with the c2s certificate, HTTP/2 and HSTS; plain HTTP is
+	// for loopback and behind a TLS-terminating proxy.
+	HTTPS string `toml:"https"`
 }
 
 // Limits bound what one client may cost the server.
@@ -162,7 +167,9 @@ func Default() Config {
 			C2S:    ":5222",
 			C2STLS: ":5223",
 			HTTP:   ":5280",
+			HTTPS:  ":5281",
 		},
+		Upload:  Upload{Enabled: true},
 		Archive: Archive{Default: "always"},
 		MUC:     MUC{Create: MUCCreateLocal},
 		Limits: Limits{

@@ -71,6 +71,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.Quotas.validate()...)
 	errs = append(errs, c.MUC.validate()...)
+	errs = append(errs, c.Upload.validate()...)
 	errs = append(errs, validateExternalServices(c.ExternalServices)...)
 	errs = append(errs, c.Contact.validate()...)
 	return errors.Join(errs...)
@@ -95,6 +96,7 @@ func (c *Config) listeners() []listener {
 		{"listen.c2s", c.Listen.C2S},
 		{"listen.c2s_tls", c.Listen.C2STLS},
 		{"listen.http", c.Listen.HTTP},
+		{"listen.https", c.Listen.HTTPS},
 	}
 }
 
@@ -103,7 +105,9 @@ func (c *Config) validateListen() []error {
 	seen := map[string]string{} // normalised address -> key that holds it
 	enabled := 0
 	for _, l := range c.listeners() {
-		if l.addr == Off {
+		// An empty address (a Listen built in code that leaves a field
+		// out) is off, as the server treats it.
+		if l.addr == Off || l.addr == "" {
 			continue
 		}
 		enabled++
@@ -124,7 +128,7 @@ func (c *Config) validateListen() []error {
 		}
 		// Direct TLS is encrypted whatever allow_plaintext says; only the
 		// listeners that may carry plaintext need loopback.
-		if c.AllowPlaintext && l.key != "listen.c2s_tls" && !IsLoopback(l.addr) {
+		if c.AllowPlaintext && l.key != "listen.c2s_tls" && l.key != "listen.https" && !IsLoopback(l.addr) {
 			errs = append(errs, &KeyError{Key: "allow_plaintext",
 				Msg: fmt.Sprintf("is true but %s %q is not a loopback address (127.0.0.0/8, ::1 or localhost)", l.key, l.addr)})
 		}

@@ -14,6 +14,7 @@ import (
 type Endpoints struct {
 	WebSocket http.Handler // /xmpp-websocket
 	Metrics   http.Handler // /metrics
+	Upload    http.Handler // /upload/ (XEP-0363 slots: PUT, GET, OPTIONS)
 	// Health reports whether the server can serve (e.g. the store
 	// answers); /healthz is 200 "ok" or 503 with the error.
 	Health func(ctx context.Context) error
@@ -34,6 +35,9 @@ func Handler(e Endpoints) http.Handler {
 	}
 	if e.Metrics != nil {
 		mux.Handle("GET /metrics", e.Metrics)
+	}
+	if e.Upload != nil {
+		mux.Handle("/upload/", e.Upload)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

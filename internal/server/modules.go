@@ -75,6 +75,13 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	chat.Register(r)
 	discoItems.AddItem(chat.JID(), "Chatrooms")
 
+	// HTTP File Upload (XEP-0363) as the component upload.<domain>, when
+	// it has an https URL (https.go); a disco item of the domain (§2).
+	if s.upload != nil {
+		s.upload.Register(r)
+		discoItems.AddItem(s.upload.JID(), "HTTP File Upload")
+	}
+
 	// History (XEP-0313), then carbons (XEP-0280). Both observe messages;
 	// the archive returns its commit, which the sender's session waits for
 	// before its ack (docs/design/06), and in compliance mode the router
@@ -127,6 +134,9 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	reg.OnRemove = func(username string) {
 		blocks.Forget(username)
 		history.Forget(username)
+		if s.upload != nil {
+			s.upload.Forget(username) // the store expired its uploads; remove them now
+		}
 		if j, err := jid.New(username, domain.String(), ""); err == nil {
 			lastActivity.Forget(j)
 		}

@@ -29,6 +29,7 @@ import (
 	"parley/internal/store/postgres"
 	"parley/internal/store/sqlite"
 	"parley/internal/transport"
+	"parley/internal/upload"
 	"parley/internal/xmlstream"
 )
 
@@ -46,6 +47,7 @@ type Server struct {
 	tls     *tls.Config
 	offline *offline.Module
 	pep     interface{ Close() } // caps lookups under way, stopped at Stop
+	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
 
 	// listen opens a listener; net.Listen, replaced in tests.
 	listen func(network, addr string) (net.Listener, error)
@@ -55,7 +57,8 @@ type Server struct {
 	addrs     map[string]net.Addr
 	stopped   map[string]error // listeners whose serving ended with an error
 	httpSrv   *http.Server
-	httpConns sync.Map // net.Conn -> release func() of its per-IP count
+	httpsSrv  *http.Server // [listen] https, https.go
+	httpConns sync.Map     // net.Conn -> release func() of its per-IP count
 	serving   sync.WaitGroup
 }
 
@@ -76,7 +79,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s := &Server{cfg: cfg, log: log, store: st, metrics: m, listen: net.Listen,
 		listeners: make(map[string]*transport.Listener),
 		addrs:     make(map[string]net.Addr), stopped: make(map[string]error)}
-	if cfg.Listen.C2S != config.Off || cfg.Listen.C2STLS != config.Off {
+	if cfg.Listen.C2S != config.Off || cfg.Listen.C2STLS != config.Off || httpsOn(cfg) {
 		cert, err := transport.LoadOrCreateCert(cfg.Data, domain.String(), cfg.Cert, cfg.Key)
 		if err != nil {
 			st.Close()
@@ -94,6 +97,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.router = router.New(domain, accounts{st}, log.With("component", "router"))
 	s.router.OnError = s.metrics.RoutingError
 	s.router.OnWriteFailure = s.metrics.WriteFailure
+	if err := s.newUpload(cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
 	registrar := s.registerModules(cfg)
 	c2sCfg := c2s.Config{
 		Domain:     domain,
@@ -168,6 +175,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Handler: httpapi.Handler(httpapi.Endpoints{
 			WebSocket: s.c2s.WebSocket(plain, s.cfg.TrustedProxyPrefixes()),
 			Metrics:   s.metrics.Handler(),
+			Upload:    s.uploadHandler(),
 			Health:    s.health,
 			Degraded:  s.router.WriteHealth,
 		}),
@@ -177,6 +185,9 @@ func (s *Server) Start(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if err := s.serve("http", s.cfg.Listen.HTTP, s.httpSrv.Serve); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
+	if err := s.startHTTPS(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	return nil
@@ -276,8 +287,8 @@ func (s *Server) trusted(ip netip.Addr) bool {
 	return false
 }
 
-// Addr returns the bound address of a listener ("c2s", "c2s_tls", "http"),
-// or nil when it is off.
+// Addr returns the bound address of a listener ("c2s", "c2s_tls", "http",
+// "https"), or nil when it is off.
 func (s *Server) Addr(name string) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -310,6 +321,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	if err := s.stopHTTPS(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.c2s.Shutdown(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -319,6 +333,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	if s.pep != nil {
 		s.pep.Close()
+	}
+	if s.upload != nil {
+		s.upload.Close()
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)

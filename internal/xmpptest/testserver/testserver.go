@@ -146,6 +146,10 @@ func (s *Server) C2STLS() string { return s.Addr("c2s_tls").String() }
 // HTTP is the HTTP listener's address.
 func (s *Server) HTTP() string { return s.Addr("http").String() }
 
+// HTTPS is the HTTPS listener's address; the test must have turned it on
+// (Config.Listen.HTTPS = "127.0.0.1:0").
+func (s *Server) HTTPS() string { return s.Addr("https").String() }
+
 // Online logs user in as resource over STARTTLS (SCRAM-SHA-256) and sends
 // initial presence; the stream is closed when the test ends.
 func (s *Server) Online(tb testing.TB, user, password, resource string) *xmpptest.Client {
