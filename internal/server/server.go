@@ -147,13 +147,17 @@ func openStore(ctx context.Context, cfg config.Config, m *metrics.Metrics) (stor
 	if cfg.Store != "" {
 		// config.Validate accepts only postgres:// URLs here. Never echo the
 		// URL: it may hold a password.
-		st, err := postgres.OpenWith(ctx, cfg.Store, postgres.Options{Observe: m.StoreOp})
+		st, err := postgres.Open(ctx, cfg.Store)
 		if err != nil {
 			return nil, fmt.Errorf("server: store: %w", err)
 		}
-		return st, nil
+		return store.Measure(st, m.StoreOp), nil
 	}
-	return sqlite.OpenWith(ctx, cfg.SQLitePath(), sqlite.Options{Observe: m.StoreOp})
+	st, err := sqlite.Open(ctx, cfg.SQLitePath())
+	if err != nil {
+		return nil, err
+	}
+	return store.Measure(st, m.StoreOp), nil
 }
 
 // Start opens the listeners and serves. Addresses may use port 0; Addr

@@ -1,132 +1,42 @@
 package postgres
 
 import (
-	"math/rand/v2"
-	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/store/storetest"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// BenchmarkArchive builds an archive of PARLEY_ARCHIVE_N messages (default
-// 1,000,000: 20 users with 50,000 each, ~10 words of Zipf-distributed
-// vocabulary per body, the same corpus as the SQLite benchmark) once,
-// loaded with COPY, then measures the queries clients make: the last page
-// (what a client asks at login), a page after an id in the middle
-// (catching up), a page with one contact, and full-text searches for a
-// rare word, a common word and two words, each with the RSM count. It
-// reports p50/p99 latency per query.
+// BenchmarkArchive: storetest.BenchArchive over an archive loaded with
+// COPY (loadArchive).
 //
 //	go test -run '^$' -bench 'Archive$' -benchtime 2000x ./internal/store/postgres
 func BenchmarkArchive(b *testing.B) {
-	n := 1_000_000
-	if v := os.Getenv("PARLEY_ARCHIVE_N"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("PARLEY_ARCHIVE_N: %v", err)
-		}
-	}
 	s := openTest(b, Options{})
-	start := time.Now()
-	ids := loadArchive(b, s, n)
-	b.Logf("loaded %d archived messages in %v (COPY, index build, VACUUM ANALYZE)", n, time.Since(start).Round(time.Millisecond))
-
-	rng := rand.New(rand.NewPCG(1, 2))
-	owner := func() int { return rng.IntN(storetest.ArchiveOwners) }
-	queries := []struct {
-		name string
-		q    func() (string, store.ArchiveQuery)
-	}{
-		{"LastPage", func() (string, store.ArchiveQuery) {
-			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{Last: true, Limit: 50, Count: true}
-		}},
-		{"PageAfterID", func() (string, store.ArchiveQuery) {
-			o := owner()
-			return storetest.ArchiveOwner(o), store.ArchiveQuery{After: ids[o][rng.IntN(len(ids[o]))], Limit: 50, Count: true}
-		}},
-		{"PageWith", func() (string, store.ArchiveQuery) {
-			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{With: storetest.ArchiveContact(rng.IntN(50)), Last: true, Limit: 50, Count: true}
-		}},
-		{"FullTextRare", func() (string, store.ArchiveQuery) {
-			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{Text: storetest.BenchWord(1500 + rng.IntN(400)), Last: true, Limit: 50, Count: true}
-		}},
-		{"FullTextCommon", func() (string, store.ArchiveQuery) {
-			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{Text: storetest.BenchWord(rng.IntN(5)), Last: true, Limit: 50, Count: true}
-		}},
-		{"FullTextTwoWords", func() (string, store.ArchiveQuery) {
-			return storetest.ArchiveOwner(owner()), store.ArchiveQuery{Text: storetest.BenchWord(rng.IntN(50)) + " " + storetest.BenchWord(50+rng.IntN(200)), Last: true, Limit: 50, Count: true}
-		}},
-	}
-	for _, qc := range queries {
-		b.Run(qc.name, func(b *testing.B) {
-			lat := make([]time.Duration, 0, b.N)
-			matched := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				o, q := qc.q()
-				t0 := time.Now()
-				p, err := s.QueryArchive(b.Context(), o, q)
-				lat = append(lat, time.Since(t0))
-				if err != nil {
-					b.Fatal(err)
-				}
-				matched += p.Count
-			}
-			storetest.ReportLatency(b, lat)
-			b.ReportMetric(float64(matched)/float64(len(lat)), "matches/query")
-		})
-	}
+	storetest.BenchArchive(b, s, func(n int) *storetest.ArchiveCorpus { return loadArchive(b, s, n) })
 }
 
 // loadArchive fills s's archive with n messages round robin over the
-// owners and returns each owner's ids in archive order. It COPYs the rows
+// owners (storetest.ArchiveCorpus) and returns the corpus. It COPYs the rows
 // into a staging table and moves them with one INSERT ... SELECT in seq
 // order, with the archive's indexes dropped meanwhile and built again
 // after: minutes faster than a million appends, and the words column is
 // computed by the same SQL as AppendArchive's.
-func loadArchive(b *testing.B, s *Store, n int) [][]string {
+func loadArchive(b *testing.B, s *Store, n int) *storetest.ArchiveCorpus {
 	ctx := b.Context()
-	for o := range storetest.ArchiveOwners {
-		if err := s.CreateUser(ctx, newUser(storetest.ArchiveOwner(o))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	zipf := rand.NewZipf(rand.New(rand.NewPCG(5, 6)), 1.1, 2, 1999)
-	ids := make([][]string, storetest.ArchiveOwners)
-	stamp := time.Now().Add(-time.Duration(n) * time.Second).Truncate(time.Microsecond)
-	var text strings.Builder
+	storetest.CreateArchiveOwners(b, s)
+	c := storetest.NewArchiveCorpus(n)
 	i := 0
 	rows := pgx.CopyFromFunc(func() ([]any, error) {
 		if i == n {
 			return nil, nil
 		}
-		o := i % storetest.ArchiveOwners
-		text.Reset()
-		for w := range 6 + rng.IntN(9) {
-			if w > 0 {
-				text.WriteByte(' ')
-			}
-			text.WriteString(storetest.BenchWord(int(zipf.Uint64())))
-		}
-		id := stanza.NewID() + strconv.Itoa(i)
-		with := storetest.ArchiveContact(rng.IntN(50))
-		body := text.String()
-		owner := storetest.ArchiveOwner(o)
-		row := []any{int64(i), owner, id, with, stamp.Add(time.Duration(i) * time.Second),
-			[]byte(`<message xmlns='jabber:client' from='` + with + `/phone' to='` + owner +
-				`@example.net' type='chat' id='m` + strconv.Itoa(i) + `'><body>` + body +
-				`</body><stanza-id xmlns='urn:xmpp:sid:0' by='` + owner + `@example.net' id='` + id + `'/></message>`),
-			body, indexWords(owner, body)}
-		ids[o] = append(ids[o], id)
+		m := c.Message(i)
+		row := []any{int64(i), m.Owner, m.ID, m.With, m.Stamp, m.Stanza, m.Text, indexWords(m.Owner, m.Text)}
 		i++
 		return row, nil
 	})
@@ -160,7 +70,7 @@ func loadArchive(b *testing.B, s *Store, n int) [][]string {
 		}
 	}
 	exec(`VACUUM ANALYZE archive`)
-	return ids
+	return c
 }
 
 // archiveIndexes are the archive's indexes as archiveSchema and

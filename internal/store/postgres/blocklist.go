@@ -3,12 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // Blocklist returns the user's blocked JIDs in ascending byte order.
 func (s *Store) Blocklist(ctx context.Context, username string) ([]string, error) {
-	defer s.observe("Blocklist", time.Now())
 	jids, err := s.queryStrings(ctx, `SELECT jid FROM blocklist WHERE username = $1 ORDER BY jid`, username)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: blocklist of %q: %w", username, err)
@@ -19,7 +17,6 @@ func (s *Store) Blocklist(ctx context.Context, username string) ([]string, error
 // Block adds JIDs, ignoring those already blocked; store.ErrNotFound if the
 // user does not exist.
 func (s *Store) Block(ctx context.Context, username string, jids []string) error {
-	defer s.observe("Block", time.Now())
 	if len(jids) == 0 {
 		return nil
 	}
@@ -37,7 +34,6 @@ func (s *Store) Block(ctx context.Context, username string, jids []string) error
 // Unblock removes JIDs; no JIDs means remove all. JIDs not blocked are
 // ignored.
 func (s *Store) Unblock(ctx context.Context, username string, jids []string) error {
-	defer s.observe("Unblock", time.Now())
 	var err error
 	if len(jids) == 0 {
 		_, err = s.exec(ctx, `DELETE FROM blocklist WHERE username = $1`, username)

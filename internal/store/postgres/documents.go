@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 
@@ -13,7 +12,6 @@ import (
 
 // VCard returns store.ErrNotFound when the user has none.
 func (s *Store) VCard(ctx context.Context, username string) ([]byte, error) {
-	defer s.observe("VCard", time.Now())
 	var v []byte
 	err := s.pool.QueryRow(ctx, `SELECT vcard FROM vcards WHERE username = $1`, username).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -28,7 +26,6 @@ func (s *Store) VCard(ctx context.Context, username string) ([]byte, error) {
 // SetVCard stores or replaces the user's vCard; store.ErrNotFound if the
 // user does not exist.
 func (s *Store) SetVCard(ctx context.Context, username string, vcard []byte) error {
-	defer s.observe("SetVCard", time.Now())
 	_, err := s.exec(ctx, `INSERT INTO vcards (username, vcard) VALUES ($1, $2)
 		ON CONFLICT (username) DO UPDATE SET vcard = excluded.vcard`, username, nonNil(vcard))
 	if err != nil {
@@ -39,7 +36,6 @@ func (s *Store) SetVCard(ctx context.Context, username string, vcard []byte) err
 
 // PrivateXML returns store.ErrNotFound when nothing is stored under key.
 func (s *Store) PrivateXML(ctx context.Context, username, key string) ([]byte, error) {
-	defer s.observe("PrivateXML", time.Now())
 	var v []byte
 	err := s.pool.QueryRow(ctx, `SELECT data FROM private_xml WHERE username = $1 AND key = $2`,
 		username, key).Scan(&v)
@@ -55,7 +51,6 @@ func (s *Store) PrivateXML(ctx context.Context, username, key string) ([]byte, e
 // SetPrivateXML stores or replaces data under (username, key);
 // store.ErrNotFound if the user does not exist.
 func (s *Store) SetPrivateXML(ctx context.Context, username, key string, data []byte) error {
-	defer s.observe("SetPrivateXML", time.Now())
 	_, err := s.exec(ctx, `INSERT INTO private_xml (username, key, data) VALUES ($1, $2, $3)
 		ON CONFLICT (username, key) DO UPDATE SET data = excluded.data`, username, key, nonNil(data))
 	if err != nil {
@@ -66,7 +61,6 @@ func (s *Store) SetPrivateXML(ctx context.Context, username, key string, data []
 
 // PrivateXMLSizes returns the length of each of a user's stored elements.
 func (s *Store) PrivateXMLSizes(ctx context.Context, username string) (map[string]int, error) {
-	defer s.observe("PrivateXMLSizes", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT key, octet_length(data) FROM private_xml WHERE username = $1`, username)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: private xml sizes of %q: %w", username, err)

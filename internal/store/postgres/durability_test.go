@@ -1,12 +1,9 @@
 package postgres
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,6 +13,7 @@ import (
 	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/storetest"
 )
 
 // TestReopen writes one of everything, closes the pool, opens the
@@ -75,98 +73,28 @@ func TestReopen(t *testing.T) {
 // first so that a child creates no database of its own.
 const childEnv = "PARLEY_POSTGRES_CHILD"
 
-// TestKilledProcessKeepsAcknowledgedWrites runs a child process that
-// stores offline messages from several goroutines and prints each one's
-// number once StoreOffline returned, kills it with SIGKILL mid-stream,
-// opens the database again and checks that every acknowledged message is
-// there: the promise behind acknowledging a stanza (XEP-0198) as stored.
+// TestKilledProcessKeepsAcknowledgedWrites: see storetest.KillWriter.
 func TestKilledProcessKeepsAcknowledgedWrites(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
 	dbURL := newSchema(t)
 	s := openURL(t, dbURL, Options{})
 	if err := s.CreateUser(t.Context(), newUser("alice")); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+dbURL)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Read 2000 acknowledgements, kill, then read what the child printed
-	// up to its death too: those were acknowledged while their batch was
-	// the one being committed, the ones at risk.
-	acked := map[int64]bool{}
-	lines := bufio.NewScanner(out)
-	read := func(limit int) {
-		for len(acked) < limit && lines.Scan() {
-			n, err := strconv.ParseInt(lines.Text(), 10, 64)
-			if err != nil {
-				t.Fatalf("child said %q", lines.Text())
-			}
-			acked[n] = true
-		}
-	}
-	read(2000)
-	if len(acked) < 2000 {
-		cmd.Wait() //nolint:errcheck // reported below
-		t.Fatalf("child stopped after %d acknowledgements: %s", len(acked), stderr.Bytes())
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	read(math.MaxInt)
-	cmd.Wait() //nolint:errcheck // killed on purpose
-
-	s = openURL(t, dbURL, Options{})
-	stored := storedNumbers(t, s, "alice")
-	for n := range acked {
-		if !stored[n] {
-			t.Errorf("message %d was acknowledged but is not stored", n)
-		}
-	}
-	t.Logf("%d acknowledged, %d stored when killed", len(acked), len(stored))
+	acked := storetest.KillWriter(t, cmd)
+	storetest.CheckAcked(t, openURL(t, dbURL, Options{}), "alice", acked)
 }
 
-// childWriter stores numbered messages from 16 goroutines until killed,
-// printing each number after its StoreOffline returned.
+// childWriter is the child of TestKilledProcessKeepsAcknowledgedWrites.
 func childWriter(dbURL string) {
-	ctx := context.Background()
-	s, err := Open(ctx, dbURL)
+	s, err := Open(context.Background(), dbURL)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	acks := make(chan int64, 64)
-	for g := range int64(16) {
-		go func() {
-			for i := g; ; i += 16 {
-				if err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: strconv.AppendInt(nil, i, 10)}); err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					os.Exit(1)
-				}
-				acks <- i
-			}
-		}()
-	}
-	// Flushes of at most 4096 bytes (PIPE_BUF) reach the pipe whole, so
-	// the kill cannot leave half a number for the parent to misread.
-	w := bufio.NewWriterSize(os.Stdout, 4096)
-	for n := range acks {
-		fmt.Fprintln(w, n)
-		if len(acks) == 0 {
-			w.Flush()
-		}
-	}
+	storetest.ChildWriter(s)
 }
 
 // TestServerDropsConnections terminates the store's server connections
@@ -219,29 +147,6 @@ func TestServerDropsConnections(t *testing.T) {
 	if err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("0")}); err != nil {
 		t.Fatalf("StoreOffline after the server dropped connections: %v", err)
 	}
-	stored := storedNumbers(t, s, "alice")
-	for n := range acked {
-		if !stored[n] {
-			t.Errorf("message %d was acknowledged but is not stored", n)
-		}
-	}
-	t.Logf("%d acknowledged, %d failed while connections dropped, %d stored", len(acked), failed.Load(), len(stored))
-}
-
-// storedNumbers returns the numbers stored as username's offline stanzas.
-func storedNumbers(t *testing.T, s *Store, username string) map[int64]bool {
-	t.Helper()
-	msgs, err := s.OfflineMessages(t.Context(), username)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored := map[int64]bool{}
-	for _, m := range msgs {
-		n, err := strconv.ParseInt(string(m.Stanza), 10, 64)
-		if err != nil {
-			t.Fatalf("stored %q", m.Stanza)
-		}
-		stored[n] = true
-	}
-	return stored
+	t.Logf("%d failed while connections dropped", failed.Load())
+	storetest.CheckAcked(t, s, "alice", acked)
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 
@@ -14,7 +13,6 @@ var _ store.Transfers = (*Store)(nil)
 
 // PrivateXMLKeys returns a user's private XML keys in ascending byte order.
 func (s *Store) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
-	defer s.observe("PrivateXMLKeys", time.Now())
 	keys, err := s.queryStrings(ctx, `SELECT key FROM private_xml WHERE username = $1 ORDER BY key`, username)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: private xml keys of %q: %w", username, err)
@@ -25,7 +23,6 @@ func (s *Store) PrivateXMLKeys(ctx context.Context, username string) ([]string, 
 // RosterVersions returns every recorded roster version, deleted accounts'
 // included.
 func (s *Store) RosterVersions(ctx context.Context) (map[string]int64, error) {
-	defer s.observe("RosterVersions", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT username, version FROM roster_versions`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: roster versions: %w", err)
@@ -42,7 +39,6 @@ func (s *Store) RosterVersions(ctx context.Context) (map[string]int64, error) {
 // RaiseRosterVersion raises a username's roster version to at least
 // version.
 func (s *Store) RaiseRosterVersion(ctx context.Context, username string, version int64) error {
-	defer s.observe("RaiseRosterVersion", time.Now())
 	_, err := s.exec(ctx, `INSERT INTO roster_versions AS v (username, version) VALUES ($1, $2)
 		ON CONFLICT (username) DO UPDATE SET version = greatest(v.version, excluded.version)`, username, version)
 	if err != nil {

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 
@@ -15,7 +14,6 @@ import (
 // calls share one transaction. store.ErrNotFound if the user does not
 // exist.
 func (s *Store) StoreOffline(ctx context.Context, username string, msg store.OfflineMessage) error {
-	defer s.observe("StoreOffline", time.Now())
 	err := s.storeOffline(ctx, &offlineRequest{
 		ctx:      ctx,
 		username: username,
@@ -31,7 +29,6 @@ func (s *Store) StoreOffline(ctx context.Context, username string, msg store.Off
 
 // OfflineMessages returns a user's stored messages in arrival order.
 func (s *Store) OfflineMessages(ctx context.Context, username string) ([]store.OfflineMessage, error) {
-	defer s.observe("OfflineMessages", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT id, stamp, stanza FROM offline
 		WHERE username = $1 ORDER BY id`, username)
 	var msgs []store.OfflineMessage
@@ -55,7 +52,6 @@ func (s *Store) OfflineMessages(ctx context.Context, username string) ([]store.O
 // DeleteOffline removes the listed messages of username; IDs that are
 // unknown or belong to someone else are ignored.
 func (s *Store) DeleteOffline(ctx context.Context, username string, ids []int64) error {
-	defer s.observe("DeleteOffline", time.Now())
 	if len(ids) == 0 {
 		return nil
 	}
@@ -82,7 +78,6 @@ func (s *Store) OfflineUsage(ctx context.Context, username string) (int, int64, 
 
 // CountOffline returns how many messages wait for the user.
 func (s *Store) CountOffline(ctx context.Context, username string) (int, error) {
-	defer s.observe("CountOffline", time.Now())
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM offline WHERE username = $1`, username).Scan(&n)
 	if err != nil {

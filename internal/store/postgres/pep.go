@@ -49,7 +49,6 @@ CREATE INDEX pep_items_node ON pep_items (owner, node, seq);
 // lock was granted; in one statement its snapshot could miss one and
 // leave a node holding more than MaxItems.
 func (s *Store) PutPEPNode(ctx context.Context, owner string, n store.PEPNode) error {
-	defer s.observe("PutPEPNode", time.Now())
 	n.MaxItems = max(n.MaxItems, 1)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO pep_nodes (owner, node, access_model, persist, max_items)
@@ -88,7 +87,6 @@ func scanPEPNode(row pgx.Row) (store.PEPNode, error) {
 
 // PEPNode returns one node; store.ErrNotFound.
 func (s *Store) PEPNode(ctx context.Context, owner, node string) (store.PEPNode, error) {
-	defer s.observe("PEPNode", time.Now())
 	n, err := scanPEPNode(s.pool.QueryRow(ctx, `SELECT `+pepNodeColumns+`
 		FROM pep_nodes WHERE owner = $1 AND node = $2`, owner, node))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -103,7 +101,6 @@ func (s *Store) PEPNode(ctx context.Context, owner, node string) (store.PEPNode,
 // PEPNodes returns owner's nodes in ascending name byte order, nil for
 // none.
 func (s *Store) PEPNodes(ctx context.Context, owner string) ([]store.PEPNode, error) {
-	defer s.observe("PEPNodes", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT `+pepNodeColumns+`
 		FROM pep_nodes WHERE owner = $1 ORDER BY node`, owner)
 	var out []store.PEPNode
@@ -122,7 +119,6 @@ func (s *Store) PEPNodes(ctx context.Context, owner string) ([]store.PEPNode, er
 // DeletePEPNode removes a node and (by cascade) its items;
 // store.ErrNotFound.
 func (s *Store) DeletePEPNode(ctx context.Context, owner, node string) error {
-	defer s.observe("DeletePEPNode", time.Now())
 	err := mustAffect(s.exec(ctx, `DELETE FROM pep_nodes WHERE owner = $1 AND node = $2`, owner, node))
 	if err != nil {
 		return fmt.Errorf("postgres: delete pep node %q of %q: %w", node, owner, err)
@@ -140,7 +136,6 @@ func (s *Store) DeletePEPNode(ctx context.Context, owner, node string) error {
 // order within the node, and each later statement sees what the previous
 // holder of the lock committed.
 func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it store.PEPItem) error {
-	defer s.observe("PublishPEPItem", time.Now())
 	updated := stamp(it.Updated)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var keep int
@@ -175,7 +170,6 @@ func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it store
 // snapshot: the node row drives a LEFT JOIN, so a node without items
 // still yields one row (with NULLs) and an unknown node none.
 func (s *Store) PEPItems(ctx context.Context, owner, node string, ids []string, limit int) ([]store.PEPItem, error) {
-	defer s.observe("PEPItems", time.Now())
 	var only []string // NULL: every item
 	if len(ids) > 0 {
 		only = ids
@@ -217,7 +211,6 @@ func (s *Store) PEPItems(ctx context.Context, owner, node string, ids []string, 
 // RetractPEPItem removes one item; store.ErrNotFound if the node or the
 // item does not exist.
 func (s *Store) RetractPEPItem(ctx context.Context, owner, node, id string) error {
-	defer s.observe("RetractPEPItem", time.Now())
 	err := mustAffect(s.exec(ctx, `DELETE FROM pep_items WHERE owner = $1 AND node = $2 AND id = $3`,
 		owner, node, id))
 	if err != nil {
@@ -231,7 +224,6 @@ func (s *Store) RetractPEPItem(ctx context.Context, owner, node, id string) erro
 // not the value. One statement (the node row drives a LEFT JOIN, as in
 // PEPItems), so existence and items come from one snapshot.
 func (s *Store) PEPItemSizes(ctx context.Context, owner, node string) ([]store.PEPItemSize, error) {
-	defer s.observe("PEPItemSizes", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT i.id, octet_length(i.payload) FROM pep_nodes AS n
 		LEFT JOIN pep_items AS i ON i.owner = n.owner AND i.node = n.node
 		WHERE n.owner = $1 AND n.node = $2
@@ -261,7 +253,6 @@ func (s *Store) PEPItemSizes(ctx context.Context, owner, node string) ([]store.P
 
 // PEPUsage counts owner's nodes, items and payload bytes.
 func (s *Store) PEPUsage(ctx context.Context, owner string) (store.PEPUsage, error) {
-	defer s.observe("PEPUsage", time.Now())
 	var u store.PEPUsage
 	err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM pep_nodes WHERE owner = $1),
 		count(*), coalesce(sum(octet_length(payload)), 0) FROM pep_items WHERE owner = $1`, owner).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/batch"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,13 +26,6 @@ var (
 
 // Options tune a Store. The zero value is ready to use.
 type Options struct {
-	// Observe, when set, is called after every store operation with the
-	// method name (e.g. "StoreOffline") and how long the call took,
-	// including time queued for the writer. It lets the server record
-	// latency without this package importing a metrics library. It is
-	// called from the caller's goroutine and must be safe for concurrent
-	// use.
-	Observe func(op string, d time.Duration)
 	// ArchiveQueries is how many archive queries (QueryArchive) may hold
 	// a pool connection at once; more wait for a place, so that the rest
 	// of the pool stays free for logins and every other query. Default
@@ -48,14 +42,10 @@ type Store struct {
 	// once (see Options.ArchiveQueries).
 	archiveShare *store.Share
 
-	offline        chan *offlineRequest // buffered; run answers everything sent on it
-	archive        chan *archiveRequest // buffered; runArchive answers everything sent on it
-	sendMu         sync.RWMutex         // senders hold it shared (enqueue); Close exclusively to set closing
-	closing        bool                 // guarded by sendMu: Close has begun, no more sends
-	quit           chan struct{}        // closed by Close, after closing is set
-	stopped        chan struct{}        // closed when run returns
-	archiveStopped chan struct{}        // closed when runArchive returns
-	closeOnce      sync.Once
+	offline   *batch.Writer[*offlineRequest] // group commit of StoreOffline (commit)
+	archive   *batch.Writer[*archiveRequest] // group commit of archive appends (commitArchive)
+	closing   atomic.Bool                    // Close has begun: writes fail with ErrClosed
+	closeOnce sync.Once
 
 	commits atomic.Int64 // offline and archive transactions committed by the writers; tests check batching
 	redone  atomic.Int64 // messages retried after their batch failed
@@ -106,16 +96,10 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool:         pool,
 		opts:         opts,
 		archiveShare: store.NewShare(opts.ArchiveQueries),
-		// Buffered so that callers queue while a writer commits (see
-		// enqueue).
-		offline:        make(chan *offlineRequest, maxBatch),
-		archive:        make(chan *archiveRequest, maxBatch),
-		quit:           make(chan struct{}),
-		stopped:        make(chan struct{}),
-		archiveStopped: make(chan struct{}),
 	}
-	go s.run()
-	go s.runArchive()
+	s.offline = batch.New(batch.Options[*offlineRequest]{Commit: s.commit, MaxRequests: maxBatch, Closed: ErrClosed})
+	s.archive = batch.New(batch.Options[*archiveRequest]{Commit: s.commitArchive, Weight: archiveWeight,
+		MaxRequests: maxBatch, MaxWeight: 4 * maxAppend, Closed: ErrClosed})
 	return s, nil
 }
 
@@ -126,14 +110,13 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 // nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		// Once closing is set no request can join a queue, so the
-		// writers, told to quit, drain their queues and stop.
-		s.sendMu.Lock()
-		s.closing = true
-		s.sendMu.Unlock()
-		close(s.quit)
-		<-s.stopped
-		<-s.archiveStopped
+		// From here every write fails with ErrClosed; the writers, closed
+		// together, commit (and answer) everything queued, then stop.
+		s.closing.Store(true)
+		var wg sync.WaitGroup
+		wg.Go(s.offline.Close)
+		wg.Go(s.archive.Close)
+		wg.Wait()
 		s.pool.Close()
 	})
 	return nil
@@ -141,22 +124,7 @@ func (s *Store) Close() error {
 
 // closed reports whether Close has begun; writes check it so they fail
 // with ErrClosed rather than with the pool's own error.
-func (s *Store) closed() bool {
-	select {
-	case <-s.quit:
-		return true
-	default:
-		return false
-	}
-}
-
-// observe reports an operation's latency to Options.Observe; use as
-// defer s.observe("Op", time.Now()).
-func (s *Store) observe(op string, start time.Time) {
-	if s.opts.Observe != nil {
-		s.opts.Observe(op, time.Since(start))
-	}
-}
+func (s *Store) closed() bool { return s.closing.Load() }
 
 // SQLSTATE codes this package tells apart.
 const (

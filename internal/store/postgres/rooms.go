@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 
@@ -38,7 +37,6 @@ CREATE TABLE muc_affiliations (
 
 // PutRoom creates or replaces a room record, keeping its creation time.
 func (s *Store) PutRoom(ctx context.Context, r store.Room) error {
-	defer s.observe("PutRoom", time.Now())
 	_, err := s.exec(ctx, `INSERT INTO muc_rooms (jid, config, secret, subject, subject_from, created)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (jid) DO UPDATE SET config = excluded.config, secret = excluded.secret,
@@ -61,7 +59,6 @@ func scanRoom(row pgx.Row) (store.Room, error) {
 
 // GetRoom returns store.ErrNotFound for an unknown room.
 func (s *Store) GetRoom(ctx context.Context, jid string) (store.Room, error) {
-	defer s.observe("GetRoom", time.Now())
 	r, err := scanRoom(s.pool.QueryRow(ctx, `SELECT `+roomColumns+` FROM muc_rooms WHERE jid = $1`, jid))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
@@ -74,7 +71,6 @@ func (s *Store) GetRoom(ctx context.Context, jid string) (store.Room, error) {
 
 // ListRooms returns every room in ascending JID byte order.
 func (s *Store) ListRooms(ctx context.Context) ([]store.Room, error) {
-	defer s.observe("ListRooms", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT `+roomColumns+` FROM muc_rooms ORDER BY jid`)
 	var out []store.Room
 	if err == nil {
@@ -91,7 +87,6 @@ func (s *Store) ListRooms(ctx context.Context) ([]store.Room, error) {
 
 // DeleteRoom removes a room, its affiliations and its archive.
 func (s *Store) DeleteRoom(ctx context.Context, jid string) error {
-	defer s.observe("DeleteRoom", time.Now())
 	err := mustAffect(s.exec(ctx, `DELETE FROM muc_rooms WHERE jid = $1`, jid))
 	if err != nil {
 		return fmt.Errorf("postgres: delete room %q: %w", jid, err)
@@ -101,7 +96,6 @@ func (s *Store) DeleteRoom(ctx context.Context, jid string) error {
 
 // RoomAffiliations returns a room's affiliations in ascending JID order.
 func (s *Store) RoomAffiliations(ctx context.Context, room string) ([]store.RoomAffiliation, error) {
-	defer s.observe("RoomAffiliations", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT jid, affiliation, nick, reason FROM muc_affiliations
 		WHERE room = $1 ORDER BY jid`, room)
 	var out []store.RoomAffiliation
@@ -124,7 +118,6 @@ func (s *Store) RoomAffiliations(ctx context.Context, room string) ([]store.Room
 // SetRoomAffiliation sets or (for "none") removes one affiliation;
 // store.ErrNotFound if the room is not stored.
 func (s *Store) SetRoomAffiliation(ctx context.Context, room string, a store.RoomAffiliation) error {
-	defer s.observe("SetRoomAffiliation", time.Now())
 	var err error
 	if a.Affiliation == "" || a.Affiliation == "none" {
 		// One statement: the room must exist, the row may not.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"parley/internal/store"
 
@@ -23,7 +22,6 @@ const rosterColumns = `jid, name, groups, subscription, ask_out, pending_in,
 // pair a version with the wrong items. The version row drives a LEFT JOIN
 // so that an empty roster still yields its version.
 func (s *Store) Roster(ctx context.Context, username string) ([]store.RosterItem, int64, error) {
-	defer s.observe("Roster", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT v.version, i.jid,
 			coalesce(i.name, ''), coalesce(i.groups, '{}'), coalesce(i.subscription, ''),
 			coalesce(i.ask_out, false), coalesce(i.pending_in, false), coalesce(i.pre_approved, false),
@@ -57,7 +55,6 @@ func (s *Store) Roster(ctx context.Context, username string) ([]store.RosterItem
 
 // RosterItem returns one item; store.ErrNotFound.
 func (s *Store) RosterItem(ctx context.Context, username, contact string) (store.RosterItem, error) {
-	defer s.observe("RosterItem", time.Now())
 	var it store.RosterItem
 	err := s.pool.QueryRow(ctx, `SELECT `+rosterColumns+`
 		FROM roster_items WHERE username = $1 AND jid = $2`, username, contact).Scan(
@@ -81,7 +78,6 @@ func (s *Store) RosterItem(ctx context.Context, username, contact string) (store
 // version is left untouched. Concurrent changes to one roster queue on
 // the roster_versions row, so each gets its own version.
 func (s *Store) PutRosterItem(ctx context.Context, username string, item store.RosterItem) (int64, error) {
-	defer s.observe("PutRosterItem", time.Now())
 	groups := slices.Compact(slices.Sorted(slices.Values(item.Groups)))
 	var version int64
 	err := s.queryRow(ctx, `WITH item AS (
@@ -104,7 +100,6 @@ func (s *Store) PutRosterItem(ctx context.Context, username string, item store.R
 // DeleteRosterItem removes the item and returns the new version;
 // store.ErrNotFound, and then the version is unchanged.
 func (s *Store) DeleteRosterItem(ctx context.Context, username, contact string) (int64, error) {
-	defer s.observe("DeleteRosterItem", time.Now())
 	var version int64
 	err := s.queryRow(ctx, `WITH item AS (
 			DELETE FROM roster_items WHERE username = $1 AND jid = $2

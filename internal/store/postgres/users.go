@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 
@@ -15,7 +14,6 @@ import (
 // CreateUser adds an account; store.ErrExists if the username is taken. A
 // zero Created is set to the current time.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
-	defer s.observe("CreateUser", time.Now())
 	_, err := s.exec(ctx, `INSERT INTO users (username,
 		sha1_salt, sha1_iter, sha1_stored, sha1_server,
 		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled)
@@ -35,7 +33,6 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // GetUser returns store.ErrNotFound for an unknown username.
 func (s *Store) GetUser(ctx context.Context, username string) (store.User, error) {
-	defer s.observe("GetUser", time.Now())
 	u := store.User{Username: username}
 	err := s.pool.QueryRow(ctx, `SELECT
 		sha1_salt, sha1_iter, sha1_stored, sha1_server,
@@ -56,7 +53,6 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 
 // SetUserKeys replaces the SCRAM keys; store.ErrNotFound.
 func (s *Store) SetUserKeys(ctx context.Context, username string, sha1, sha256 store.ScramKeys) error {
-	defer s.observe("SetUserKeys", time.Now())
 	err := mustAffect(s.exec(ctx, `UPDATE users SET
 		sha1_salt = $1, sha1_iter = $2, sha1_stored = $3, sha1_server = $4,
 		sha256_salt = $5, sha256_iter = $6, sha256_stored = $7, sha256_server = $8
@@ -82,7 +78,6 @@ func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled b
 // DeleteUser removes the account; the schema's ON DELETE CASCADE removes
 // everything it owns in the same statement. store.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
-	defer s.observe("DeleteUser", time.Now())
 	err := mustAffect(s.exec(ctx, `DELETE FROM users WHERE username = $1`, username))
 	if err != nil {
 		return fmt.Errorf("postgres: delete user %q: %w", username, err)
@@ -92,7 +87,6 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 
 // ListUsers returns all usernames in ascending byte order.
 func (s *Store) ListUsers(ctx context.Context) ([]string, error) {
-	defer s.observe("ListUsers", time.Now())
 	names, err := s.queryStrings(ctx, `SELECT username FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list users: %w", err)

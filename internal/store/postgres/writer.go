@@ -20,95 +20,23 @@ type offlineRequest struct {
 	done     chan error // buffered 1 so run never waits for a caller
 }
 
-// storeOffline hands one message to the writer goroutine and returns after
+// storeOffline hands one message to the offline writer and returns after
 // the transaction holding it has committed (or failed). Once the message
 // is queued the caller waits for the definite outcome even if ctx ends: a
 // write that may or may not have happened is worse than one batch of
 // latency.
 func (s *Store) storeOffline(ctx context.Context, r *offlineRequest) error {
-	if err := enqueue(ctx, s, s.offline, r); err != nil {
+	if s.closed() {
+		return ErrClosed
+	}
+	if err := s.offline.Send(ctx, r); err != nil {
 		return err
 	}
 	return <-r.done
 }
 
-// enqueue puts r on a writer's queue without waiting for its outcome.
-// The queues are buffered, so callers queue while the writer commits and
-// its next batch takes them all; unbuffered, every caller would first wait
-// for the commit in progress. Requests queued by one goroutine are taken
-// in that order. After Close has begun it refuses with ErrClosed: Close
-// takes sendMu exclusively, so once it has set closing nothing can join a
-// queue that the writers are draining.
-func enqueue[R any](ctx context.Context, s *Store, queue chan<- R, r R) error {
-	s.sendMu.RLock()
-	defer s.sendMu.RUnlock()
-	if s.closing {
-		return ErrClosed
-	}
-	select {
-	case queue <- r:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// run is the writer goroutine, owned by the Store and stopped by Close. It
-// takes one request, then everything else already queued, and stores
-// them in one transaction.
-func (s *Store) run() {
-	defer close(s.stopped)
-	batch := make([]*offlineRequest, 0, maxBatch)
-	one := func(*offlineRequest) int { return 1 }
-	for {
-		r, ok := next(s.offline, s.quit)
-		if !ok {
-			return
-		}
-		batch = fill(s.offline, append(batch[:0], r), one, maxBatch)
-		s.commit(batch)
-		clear(batch) // drop references to finished requests
-	}
-}
-
-// next waits for the first request of a writer's next batch. Once quit is
-// closed it returns what is still queued, then ok false: Close has
-// stopped new requests before closing quit, so an empty queue stays
-// empty and everything that was queued has been answered.
-func next[R any](queue <-chan R, quit <-chan struct{}) (r R, ok bool) {
-	select {
-	case r = <-queue:
-		return r, true
-	case <-quit:
-		select {
-		case r = <-queue:
-			return r, true
-		default:
-			return r, false
-		}
-	}
-}
-
-// fill adds to batch what is already queued, up to maxBatch requests and
-// until their weights add up to maxWeight.
-func fill[R any](queue <-chan R, batch []R, weight func(R) int, maxWeight int) []R {
-	w := 0
-	for _, r := range batch {
-		w += weight(r)
-	}
-	for len(batch) < maxBatch && w < maxWeight {
-		select {
-		case r := <-queue:
-			batch = append(batch, r)
-			w += weight(r)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// commit stores batch and answers every request. The statements run
+// commit stores a batch of the offline writer (internal/store/batch) and
+// answers every request. The statements run
 // under a context of their own, not a caller's: a cancelled statement
 // would abort the whole transaction, other callers' messages too.
 func (s *Store) commit(batch []*offlineRequest) {

@@ -199,36 +199,6 @@ func TestWritesAfterCloseAreErrClosed(t *testing.T) {
 	}
 }
 
-func TestObserve(t *testing.T) {
-	var mu sync.Mutex
-	seen := map[string]int{}
-	s := openTest(t, Options{Observe: func(op string, d time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		if d <= 0 {
-			t.Errorf("%s took %v", op, d)
-		}
-		seen[op]++
-	}})
-	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("<message/>")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Roster(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, op := range []string{"CreateUser", "StoreOffline", "Roster"} {
-		if seen[op] != 1 {
-			t.Errorf("%s observed %d times, want 1", op, seen[op])
-		}
-	}
-}
-
 // holdWriters stages writers stuck in a commit: it locks alice's rows in
 // users and archive_owners, which the offline and archive inserts must
 // share-lock for their foreign keys, has one StoreOffline and one
@@ -355,9 +325,9 @@ func TestCloseDrainsQueues(t *testing.T) {
 	for i := range n {
 		archived = append(archived, s.QueueArchive(ctx, []store.ArchivedMessage{{Owner: "alice", ID: fmt.Sprint(i), Stanza: []byte("<message/>")}}))
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(s.offline) < n; {
+	for deadline := time.Now().Add(10 * time.Second); s.offline.Queued() < n; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d offline messages queued after 10s, want %d", len(s.offline), n)
+			t.Fatalf("%d offline messages queued after 10s, want %d", s.offline.Queued(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -365,10 +335,7 @@ func TestCloseDrainsQueues(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		s.sendMu.RLock()
-		closing := s.closing
-		s.sendMu.RUnlock()
-		if closing {
+		if s.closed() {
 			break
 		}
 		if time.Now().After(deadline) {

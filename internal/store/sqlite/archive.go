@@ -76,7 +76,6 @@ const maxAppend = 1000
 // store.ErrExists for an id the owner already has; either undoes the
 // whole call.
 func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage) error {
-	defer s.observe("AppendArchive", time.Now())
 	if err := <-s.QueueArchive(ctx, msgs); err != nil {
 		return fmt.Errorf("sqlite: append %d archived messages: %w", len(msgs), err)
 	}
@@ -84,10 +83,8 @@ func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage)
 }
 
 // SyncArchive returns once every append queued before it has committed: a
-// no-op request behind them in the single writer's queue.
-func (s *Store) SyncArchive(ctx context.Context) error {
-	return s.write(ctx, func(*sql.Tx) error { return nil })
-}
+// barrier behind them in the single writer's queue.
+func (s *Store) SyncArchive(ctx context.Context) error { return s.writer.Sync(ctx) }
 
 // QueueArchive is AppendArchive without the wait; see store.Archives.
 func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) <-chan error {
@@ -132,7 +129,6 @@ func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) 
 
 // QueryArchive returns one page of owner's archive; see store.Archives.
 func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
-	defer s.observe("QueryArchive", time.Now())
 	if err := s.archiveShare.Acquire(ctx); err != nil {
 		return store.ArchivePage{}, fmt.Errorf("sqlite: query archive of %q: %w", owner, err)
 	}
@@ -332,7 +328,6 @@ func allArchived(ctx context.Context, tx *sql.Tx, owner string, ids []string) er
 
 // ArchiveMetadata returns the first and last message of owner's archive.
 func (s *Store) ArchiveMetadata(ctx context.Context, owner string) (store.ArchiveMetadata, error) {
-	defer s.observe("ArchiveMetadata", time.Now())
 	var md store.ArchiveMetadata
 	for _, end := range []struct {
 		order string
@@ -357,7 +352,6 @@ func (s *Store) ArchiveMetadata(ctx context.Context, owner string) (store.Archiv
 // store.Archives. The FTS5 triggers fire on INSERT and DELETE only, so
 // the index entry is removed here, in the same transaction.
 func (s *Store) RetractArchived(ctx context.Context, owner, id string, tombstone []byte) error {
-	defer s.observe("RetractArchived", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var seq int64
 		var body string
@@ -384,7 +378,6 @@ func (s *Store) RetractArchived(ctx context.Context, owner, id string, tombstone
 
 // DeleteArchive removes every archived message of owner.
 func (s *Store) DeleteArchive(ctx context.Context, owner string) error {
-	defer s.observe("DeleteArchive", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`DELETE FROM archive WHERE owner = ?`, owner)
 		return err
@@ -397,7 +390,6 @@ func (s *Store) DeleteArchive(ctx context.Context, owner string) error {
 
 // ArchivePrefs returns owner's preferences; store.ErrNotFound if never set.
 func (s *Store) ArchivePrefs(ctx context.Context, owner string) (store.ArchivePrefs, error) {
-	defer s.observe("ArchivePrefs", time.Now())
 	var p store.ArchivePrefs
 	var always, never string
 	err := s.r.QueryRowContext(ctx, `SELECT default_mode, always, never FROM archive_prefs
@@ -416,7 +408,6 @@ func (s *Store) ArchivePrefs(ctx context.Context, owner string) (store.ArchivePr
 
 // SetArchivePrefs replaces owner's preferences; store.ErrNotFound.
 func (s *Store) SetArchivePrefs(ctx context.Context, owner string, p store.ArchivePrefs) error {
-	defer s.observe("SetArchivePrefs", time.Now())
 	sorted := func(l []string) string {
 		b, _ := json.Marshal(slices.Compact(slices.Sorted(slices.Values(append([]string{}, l...)))))
 		return string(b)

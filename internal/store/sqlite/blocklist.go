@@ -4,12 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 )
 
 // Blocklist returns the user's blocked JIDs in ascending byte order.
 func (s *Store) Blocklist(ctx context.Context, username string) ([]string, error) {
-	defer s.observe("Blocklist", time.Now())
 	jids, err := queryStrings(ctx, s.r, `SELECT jid FROM blocklist WHERE username = ? ORDER BY jid`, username)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: blocklist of %q: %w", username, err)
@@ -20,7 +18,6 @@ func (s *Store) Blocklist(ctx context.Context, username string) ([]string, error
 // Block adds JIDs, ignoring those already blocked; store.ErrNotFound if the
 // user does not exist.
 func (s *Store) Block(ctx context.Context, username string, jids []string) error {
-	defer s.observe("Block", time.Now())
 	if len(jids) == 0 {
 		return nil
 	}
@@ -45,7 +42,6 @@ func (s *Store) Block(ctx context.Context, username string, jids []string) error
 // Unblock removes JIDs; no JIDs means remove all. JIDs not blocked are
 // ignored.
 func (s *Store) Unblock(ctx context.Context, username string, jids []string) error {
-	defer s.observe("Unblock", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if len(jids) == 0 {
 			_, err := tx.Exec(`DELETE FROM blocklist WHERE username = ?`, username)

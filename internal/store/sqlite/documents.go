@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 )
 
 // VCard returns store.ErrNotFound when the user has none.
 func (s *Store) VCard(ctx context.Context, username string) ([]byte, error) {
-	defer s.observe("VCard", time.Now())
 	var v []byte
 	err := s.r.QueryRowContext(ctx, `SELECT vcard FROM vcards WHERE username = ?`, username).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -27,7 +25,6 @@ func (s *Store) VCard(ctx context.Context, username string) ([]byte, error) {
 // SetVCard stores or replaces the user's vCard; store.ErrNotFound if the
 // user does not exist.
 func (s *Store) SetVCard(ctx context.Context, username string, vcard []byte) error {
-	defer s.observe("SetVCard", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO vcards (username, vcard) VALUES (?, ?)
 			ON CONFLICT (username) DO UPDATE SET vcard = excluded.vcard`, username, nonNil(vcard))
@@ -41,7 +38,6 @@ func (s *Store) SetVCard(ctx context.Context, username string, vcard []byte) err
 
 // PrivateXML returns store.ErrNotFound when nothing is stored under key.
 func (s *Store) PrivateXML(ctx context.Context, username, key string) ([]byte, error) {
-	defer s.observe("PrivateXML", time.Now())
 	var v []byte
 	err := s.r.QueryRowContext(ctx, `SELECT data FROM private_xml WHERE username = ? AND key = ?`,
 		username, key).Scan(&v)
@@ -57,7 +53,6 @@ func (s *Store) PrivateXML(ctx context.Context, username, key string) ([]byte, e
 // SetPrivateXML stores or replaces data under (username, key);
 // store.ErrNotFound if the user does not exist.
 func (s *Store) SetPrivateXML(ctx context.Context, username, key string, data []byte) error {
-	defer s.observe("SetPrivateXML", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO private_xml (username, key, data) VALUES (?, ?, ?)
 			ON CONFLICT (username, key) DO UPDATE SET data = excluded.data`, username, key, nonNil(data))
@@ -71,7 +66,6 @@ func (s *Store) SetPrivateXML(ctx context.Context, username, key string, data []
 
 // PrivateXMLSizes returns the length of each of a user's stored elements.
 func (s *Store) PrivateXMLSizes(ctx context.Context, username string) (map[string]int, error) {
-	defer s.observe("PrivateXMLSizes", time.Now())
 	rows, err := s.r.QueryContext(ctx, `SELECT key, length(data) FROM private_xml WHERE username = ?`, username)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: private xml sizes of %q: %w", username, err)

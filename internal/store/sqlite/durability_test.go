@@ -1,13 +1,10 @@
 package sqlite
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +13,7 @@ import (
 	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/storetest"
 )
 
 // TestReopen writes one of everything, closes, opens the file again and
@@ -172,113 +170,27 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 }
 
-// TestKilledProcessKeepsAcknowledgedWrites runs a child process that
-// stores offline messages from several goroutines and prints each one's
-// number once StoreOffline returned, kills it with SIGKILL mid-stream, and
-// checks that every acknowledged message is in the database: the promise
-// behind acknowledging a stanza (XEP-0198) as stored.
+// TestKilledProcessKeepsAcknowledgedWrites: see storetest.KillWriter.
 func TestKilledProcessKeepsAcknowledgedWrites(t *testing.T) {
 	if path := os.Getenv("PARLEY_SQLITE_CHILD"); path != "" {
-		childWriter(path)
-		return
-	}
-	if testing.Short() {
-		t.Skip("starts a child process")
+		s, err := Open(context.Background(), path)
+		if err == nil {
+			err = s.CreateUser(context.Background(), newUser("alice"))
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		storetest.ChildWriter(s)
 	}
 	path := filepath.Join(t.TempDir(), "parley.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledProcessKeepsAcknowledgedWrites$")
 	cmd.Env = append(os.Environ(), "PARLEY_SQLITE_CHILD="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Read 2000 acknowledgements, kill, then read what the child printed
-	// up to its death too: those were acknowledged while their batch was
-	// the one being committed, the ones at risk.
-	acked := map[int64]bool{}
-	lines := bufio.NewScanner(out)
-	read := func(limit int) {
-		for len(acked) < limit && lines.Scan() {
-			n, err := strconv.ParseInt(lines.Text(), 10, 64)
-			if err != nil {
-				t.Fatalf("child said %q", lines.Text())
-			}
-			acked[n] = true
-		}
-	}
-	read(2000)
-	if len(acked) < 2000 {
-		cmd.Wait() //nolint:errcheck // reported below
-		t.Fatalf("child stopped after %d acknowledgements: %s", len(acked), stderr.Bytes())
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	read(math.MaxInt)
-	cmd.Wait() //nolint:errcheck // killed on purpose
-
+	acked := storetest.KillWriter(t, cmd)
 	s, err := Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	msgs, err := s.OfflineMessages(t.Context(), "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored := map[int64]bool{}
-	for _, m := range msgs {
-		n, err := strconv.ParseInt(string(m.Stanza), 10, 64)
-		if err != nil {
-			t.Fatalf("stored %q", m.Stanza)
-		}
-		stored[n] = true
-	}
-	for n := range acked {
-		if !stored[n] {
-			t.Errorf("message %d was acknowledged but is not stored", n)
-		}
-	}
-	t.Logf("%d acknowledged, %d stored when killed", len(acked), len(stored))
-}
-
-// childWriter stores numbered messages from 16 goroutines until killed,
-// printing each number after its StoreOffline returned.
-func childWriter(path string) {
-	ctx := context.Background()
-	s, err := Open(ctx, path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	acks := make(chan int64, 64)
-	for g := range int64(16) {
-		go func() {
-			for i := g; ; i += 16 {
-				if err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: strconv.AppendInt(nil, i, 10)}); err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					os.Exit(1)
-				}
-				acks <- i
-			}
-		}()
-	}
-	// Flushes of at most 4096 bytes (PIPE_BUF) reach the pipe whole, so
-	// the kill cannot leave half a number for the parent to misread.
-	w := bufio.NewWriterSize(os.Stdout, 4096)
-	for n := range acks {
-		fmt.Fprintln(w, n)
-		if len(acks) == 0 {
-			w.Flush()
-		}
-	}
+	storetest.CheckAcked(t, s, "alice", acked)
 }

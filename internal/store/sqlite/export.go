@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 )
@@ -13,7 +12,6 @@ var _ store.Transfers = (*Store)(nil)
 
 // PrivateXMLKeys returns a user's private XML keys in ascending byte order.
 func (s *Store) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
-	defer s.observe("PrivateXMLKeys", time.Now())
 	rows, err := s.r.QueryContext(ctx, `SELECT key FROM private_xml WHERE username = ? ORDER BY key`, username)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: private xml keys of %q: %w", username, err)
@@ -36,7 +34,6 @@ func (s *Store) PrivateXMLKeys(ctx context.Context, username string) ([]string, 
 // RosterVersions returns every recorded roster version, deleted accounts'
 // included.
 func (s *Store) RosterVersions(ctx context.Context) (map[string]int64, error) {
-	defer s.observe("RosterVersions", time.Now())
 	rows, err := s.r.QueryContext(ctx, `SELECT username, version FROM roster_versions`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: roster versions: %w", err)
@@ -60,7 +57,6 @@ func (s *Store) RosterVersions(ctx context.Context) (map[string]int64, error) {
 // RaiseRosterVersion raises a username's roster version to at least
 // version.
 func (s *Store) RaiseRosterVersion(ctx context.Context, username string, version int64) error {
-	defer s.observe("RaiseRosterVersion", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO roster_versions (username, version) VALUES (?, ?)
 			ON CONFLICT (username) DO UPDATE SET version = max(version, excluded.version)`, username, version)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 )
@@ -15,7 +14,6 @@ import (
 // calls share one transaction. store.ErrNotFound if the user does not
 // exist.
 func (s *Store) StoreOffline(ctx context.Context, username string, msg store.OfflineMessage) error {
-	defer s.observe("StoreOffline", time.Now())
 	stamp := unixNano(msg.Stamp)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO offline (username, stamp, stanza) VALUES (?,?,?)`,
@@ -30,7 +28,6 @@ func (s *Store) StoreOffline(ctx context.Context, username string, msg store.Off
 
 // OfflineMessages returns a user's stored messages in arrival order.
 func (s *Store) OfflineMessages(ctx context.Context, username string) ([]store.OfflineMessage, error) {
-	defer s.observe("OfflineMessages", time.Now())
 	msgs, err := s.offlineMessages(ctx, username)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: offline messages of %q: %w", username, err)
@@ -61,7 +58,6 @@ func (s *Store) offlineMessages(ctx context.Context, username string) ([]store.O
 // DeleteOffline removes the listed messages of username; IDs that are
 // unknown or belong to someone else are ignored.
 func (s *Store) DeleteOffline(ctx context.Context, username string, ids []int64) error {
-	defer s.observe("DeleteOffline", time.Now())
 	if len(ids) == 0 {
 		return nil
 	}
@@ -97,7 +93,6 @@ func (s *Store) OfflineUsage(ctx context.Context, username string) (int, int64, 
 
 // CountOffline returns how many messages wait for the user.
 func (s *Store) CountOffline(ctx context.Context, username string) (int, error) {
-	defer s.observe("CountOffline", time.Now())
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM offline WHERE username = ?`, username).Scan(&n)
 	if err != nil {

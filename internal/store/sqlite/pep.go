@@ -42,7 +42,6 @@ CREATE INDEX pep_items_node ON pep_items (owner, node, seq);
 // PutPEPNode creates or reconfigures a node; store.ErrNotFound for an
 // unknown owner.
 func (s *Store) PutPEPNode(ctx context.Context, owner string, n store.PEPNode) error {
-	defer s.observe("PutPEPNode", time.Now())
 	n.MaxItems = max(n.MaxItems, 1)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO pep_nodes (owner, node, access_model, persist, max_items)
@@ -77,7 +76,6 @@ func scanPEPNode(sc interface{ Scan(...any) error }) (store.PEPNode, error) {
 
 // PEPNode returns one node; store.ErrNotFound.
 func (s *Store) PEPNode(ctx context.Context, owner, node string) (store.PEPNode, error) {
-	defer s.observe("PEPNode", time.Now())
 	n, err := scanPEPNode(s.r.QueryRowContext(ctx, `SELECT node, access_model, persist, max_items
 		FROM pep_nodes WHERE owner = ? AND node = ?`, owner, node))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -91,7 +89,6 @@ func (s *Store) PEPNode(ctx context.Context, owner, node string) (store.PEPNode,
 
 // PEPNodes returns owner's nodes by name.
 func (s *Store) PEPNodes(ctx context.Context, owner string) ([]store.PEPNode, error) {
-	defer s.observe("PEPNodes", time.Now())
 	rows, err := s.r.QueryContext(ctx, `SELECT node, access_model, persist, max_items
 		FROM pep_nodes WHERE owner = ? ORDER BY node`, owner)
 	if err != nil {
@@ -114,7 +111,6 @@ func (s *Store) PEPNodes(ctx context.Context, owner string) ([]store.PEPNode, er
 
 // DeletePEPNode removes a node and its items; store.ErrNotFound.
 func (s *Store) DeletePEPNode(ctx context.Context, owner, node string) error {
-	defer s.observe("DeletePEPNode", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM pep_nodes WHERE owner = ? AND node = ?`, owner, node))
 	})
@@ -127,7 +123,6 @@ func (s *Store) DeletePEPNode(ctx context.Context, owner, node string) error {
 // PublishPEPItem stores it as the node's newest item; store.ErrNotFound
 // if the node does not exist.
 func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it store.PEPItem) error {
-	defer s.observe("PublishPEPItem", time.Now())
 	updated := time.Now().UnixNano()
 	if !it.Updated.IsZero() {
 		updated = nanos(it.Updated)
@@ -158,7 +153,6 @@ func (s *Store) PublishPEPItem(ctx context.Context, owner, node string, it store
 
 // PEPItems returns items oldest first; see store.PEP.
 func (s *Store) PEPItems(ctx context.Context, owner, node string, ids []string, limit int) ([]store.PEPItem, error) {
-	defer s.observe("PEPItems", time.Now())
 	items, err := s.pepItems(ctx, owner, node, ids, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: items of pep node %q of %q: %w", node, owner, err)
@@ -211,7 +205,6 @@ func (s *Store) pepItems(ctx context.Context, owner, node string, ids []string, 
 
 // RetractPEPItem removes one item; store.ErrNotFound.
 func (s *Store) RetractPEPItem(ctx context.Context, owner, node, id string) error {
-	defer s.observe("RetractPEPItem", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM pep_items WHERE owner = ? AND node = ? AND id = ?`, owner, node, id))
 	})
@@ -225,7 +218,6 @@ func (s *Store) RetractPEPItem(ctx context.Context, owner, node, id string) erro
 // store.ErrNotFound. SQLite's length() of a BLOB reads the record
 // header, not the payload.
 func (s *Store) PEPItemSizes(ctx context.Context, owner, node string) ([]store.PEPItemSize, error) {
-	defer s.observe("PEPItemSizes", time.Now())
 	out, err := s.pepItemSizes(ctx, owner, node)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: item sizes of pep node %q of %q: %w", node, owner, err)
@@ -266,7 +258,6 @@ func (s *Store) pepItemSizes(ctx context.Context, owner, node string) ([]store.P
 
 // PEPUsage counts owner's nodes, items and payload bytes.
 func (s *Store) PEPUsage(ctx context.Context, owner string) (store.PEPUsage, error) {
-	defer s.observe("PEPUsage", time.Now())
 	var u store.PEPUsage
 	err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pep_nodes WHERE owner = ?),
 		count(*), coalesce(sum(length(payload)), 0) FROM pep_items WHERE owner = ?`, owner, owner).

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 
@@ -39,7 +38,6 @@ CREATE TABLE muc_affiliations (
 
 // PutRoom creates or replaces a room record, keeping its creation time.
 func (s *Store) PutRoom(ctx context.Context, r store.Room) error {
-	defer s.observe("PutRoom", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO muc_rooms (jid, config, secret, subject, subject_from, created)
 			VALUES (?, ?, ?, ?, ?, ?)
@@ -66,7 +64,6 @@ func scanRoom(sc interface{ Scan(...any) error }) (store.Room, error) {
 
 // GetRoom returns store.ErrNotFound for an unknown room.
 func (s *Store) GetRoom(ctx context.Context, jid string) (store.Room, error) {
-	defer s.observe("GetRoom", time.Now())
 	r, err := scanRoom(s.r.QueryRowContext(ctx, `SELECT `+roomColumns+` FROM muc_rooms WHERE jid = ?`, jid))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
@@ -79,7 +76,6 @@ func (s *Store) GetRoom(ctx context.Context, jid string) (store.Room, error) {
 
 // ListRooms returns every room in ascending JID byte order.
 func (s *Store) ListRooms(ctx context.Context) ([]store.Room, error) {
-	defer s.observe("ListRooms", time.Now())
 	rows, err := s.r.QueryContext(ctx, `SELECT `+roomColumns+` FROM muc_rooms ORDER BY jid`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list rooms: %w", err)
@@ -101,7 +97,6 @@ func (s *Store) ListRooms(ctx context.Context) ([]store.Room, error) {
 
 // DeleteRoom removes a room and its affiliations.
 func (s *Store) DeleteRoom(ctx context.Context, jid string) error {
-	defer s.observe("DeleteRoom", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`DELETE FROM muc_rooms WHERE jid = ?`, jid)
 		if err != nil {
@@ -120,7 +115,6 @@ func (s *Store) DeleteRoom(ctx context.Context, jid string) error {
 
 // RoomAffiliations returns a room's affiliations in ascending JID order.
 func (s *Store) RoomAffiliations(ctx context.Context, room string) ([]store.RoomAffiliation, error) {
-	defer s.observe("RoomAffiliations", time.Now())
 	rows, err := s.r.QueryContext(ctx, `SELECT jid, affiliation, nick, reason FROM muc_affiliations
 		WHERE room = ? ORDER BY jid`, room)
 	if err != nil {
@@ -143,7 +137,6 @@ func (s *Store) RoomAffiliations(ctx context.Context, room string) ([]store.Room
 
 // SetRoomAffiliation sets or (for "none") removes one affiliation.
 func (s *Store) SetRoomAffiliation(ctx context.Context, room string, a store.RoomAffiliation) error {
-	defer s.observe("SetRoomAffiliation", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if a.Affiliation == "" || a.Affiliation == "none" {
 			var one int

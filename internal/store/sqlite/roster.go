@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"parley/internal/store"
 )
@@ -18,7 +17,6 @@ const rosterColumns = `jid, name, groups, subscription, ask_out, pending_in,
 // Roster returns all items of a user, hidden ones too, ordered by JID, and
 // the roster version (0 for a user whose roster never changed).
 func (s *Store) Roster(ctx context.Context, username string) ([]store.RosterItem, int64, error) {
-	defer s.observe("Roster", time.Now())
 	items, version, err := s.roster(ctx, username)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: roster of %q: %w", username, err)
@@ -58,7 +56,6 @@ func (s *Store) roster(ctx context.Context, username string) ([]store.RosterItem
 
 // RosterItem returns one item; store.ErrNotFound.
 func (s *Store) RosterItem(ctx context.Context, username, contact string) (store.RosterItem, error) {
-	defer s.observe("RosterItem", time.Now())
 	row := s.r.QueryRowContext(ctx, `SELECT `+rosterColumns+`
 		FROM roster_items WHERE username = ? AND jid = ?`, username, contact)
 	it, err := scanRosterItem(row)
@@ -75,7 +72,6 @@ func (s *Store) RosterItem(ctx context.Context, username, contact string) (store
 // Groups are stored sorted and without duplicates whatever the caller
 // passed. store.ErrNotFound if the user does not exist.
 func (s *Store) PutRosterItem(ctx context.Context, username string, item store.RosterItem) (int64, error) {
-	defer s.observe("PutRosterItem", time.Now())
 	groups := slices.Compact(slices.Sorted(slices.Values(item.Groups)))
 	if groups == nil {
 		groups = []string{} // JSON [] rather than null
@@ -105,7 +101,6 @@ func (s *Store) PutRosterItem(ctx context.Context, username string, item store.R
 // DeleteRosterItem removes the item and returns the new version;
 // store.ErrNotFound, and then the version is unchanged.
 func (s *Store) DeleteRosterItem(ctx context.Context, username, contact string) (int64, error) {
-	defer s.observe("DeleteRosterItem", time.Now())
 	var version int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		err := mustAffect(tx.Exec(`DELETE FROM roster_items WHERE username = ? AND jid = ?`, username, contact))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/batch"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -30,13 +31,6 @@ var (
 
 // Options tune a Store. The zero value is ready to use.
 type Options struct {
-	// Observe, when set, is called after every store operation with the
-	// method name (e.g. "StoreOffline") and how long the call took,
-	// including time queued for the writer. It lets the server record
-	// latency without this package importing a metrics library. It is
-	// called from the caller's goroutine and must be safe for concurrent
-	// use.
-	Observe func(op string, d time.Duration)
 	// ArchiveQueries is how many archive queries (QueryArchive) may read
 	// at once; more wait for a place. They get read connections of their
 	// own, beyond the ones every other read shares, so that searches
@@ -53,11 +47,7 @@ type Store struct {
 	// Options.ArchiveQueries).
 	archiveShare *store.Share
 
-	reqs      chan *request // buffered; run answers everything sent on it
-	sendMu    sync.RWMutex  // senders hold it shared; Close exclusively to set closed
-	closed    bool          // guarded by sendMu: no more sends
-	quit      chan struct{} // closed by Close
-	stopped   chan struct{} // closed when run returns
+	writer    *batch.Writer[*request] // the single writer goroutine; commit stores its batches
 	closeOnce sync.Once
 	closeErr  error
 
@@ -134,14 +124,8 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		r:            r,
 		opts:         opts,
 		archiveShare: store.NewShare(opts.ArchiveQueries),
-		// Buffered: callers queue while the writer commits, and the next
-		// batch takes them all; unbuffered, every caller would wait for
-		// the writer to finish its commit before it could even queue.
-		reqs:    make(chan *request, maxBatch),
-		quit:    make(chan struct{}),
-		stopped: make(chan struct{}),
 	}
-	go s.run()
+	s.writer = batch.New(batch.Options[*request]{Commit: s.commit, MaxRequests: maxBatch, Closed: ErrClosed})
 	return s, nil
 }
 
@@ -150,26 +134,13 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 // returns the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		// After closed is set no request can enter reqs, so run, told to
-		// quit, can answer every request already queued and stop.
-		s.sendMu.Lock()
-		s.closed = true
-		s.sendMu.Unlock()
-		close(s.quit)
-		<-s.stopped
+		// The writer commits (and answers) everything queued, then stops.
+		s.writer.Close()
 		// Readers first: the last connection to close checkpoints the
 		// WAL into the main file, and that should be the writer.
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
-}
-
-// observe reports an operation's latency to Options.Observe; use as
-// defer s.observe("Op", time.Now()).
-func (s *Store) observe(op string, start time.Time) {
-	if s.opts.Observe != nil {
-		s.opts.Observe(op, time.Since(start))
-	}
 }
 
 // isConstraint reports whether err is SQLite's constraint violation of the

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
 
@@ -15,7 +14,6 @@ import (
 // CreateUser adds an account; store.ErrExists if the username is taken. A
 // zero Created is set to the current time.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
-	defer s.observe("CreateUser", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO users (username,
 			sha1_salt, sha1_iter, sha1_stored, sha1_server,
@@ -38,7 +36,6 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // GetUser returns store.ErrNotFound for an unknown username.
 func (s *Store) GetUser(ctx context.Context, username string) (store.User, error) {
-	defer s.observe("GetUser", time.Now())
 	u := store.User{Username: username}
 	var created int64
 	err := s.r.QueryRowContext(ctx, `SELECT
@@ -60,7 +57,6 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 
 // SetUserKeys replaces the SCRAM keys; store.ErrNotFound.
 func (s *Store) SetUserKeys(ctx context.Context, username string, sha1, sha256 store.ScramKeys) error {
-	defer s.observe("SetUserKeys", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`UPDATE users SET
 			sha1_salt = ?, sha1_iter = ?, sha1_stored = ?, sha1_server = ?,
@@ -92,7 +88,6 @@ func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled b
 // DeleteUser removes the account; the schema's ON DELETE CASCADE removes
 // everything it owns in the same statement. store.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
-	defer s.observe("DeleteUser", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM users WHERE username = ?`, username))
 	})
@@ -104,7 +99,6 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 
 // ListUsers returns all usernames in ascending byte order.
 func (s *Store) ListUsers(ctx context.Context) ([]string, error) {
-	defer s.observe("ListUsers", time.Now())
 	names, err := queryStrings(ctx, s.r, `SELECT username FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)

@@ -42,69 +42,20 @@ const maxInsertArgs = 30000
 // caller waits for the definite outcome even if ctx ends: a write that may
 // or may not have happened is worse than one batch of latency.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.submit(&request{ctx: ctx, fn: fn, done: make(chan error, 1)})
-}
-
-func (s *Store) submit(r *request) error {
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	if err := s.enqueue(r); err != nil {
 		return err
 	}
 	return <-r.done
 }
 
-// enqueue hands r to the writer without waiting for its outcome, which
-// arrives on r.done. Requests enqueued by one goroutine run in that order.
-func (s *Store) enqueue(r *request) error {
-	s.sendMu.RLock()
-	defer s.sendMu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	select {
-	case s.reqs <- r:
-		return nil
-	case <-r.ctx.Done():
-		return r.ctx.Err()
-	}
-}
+// enqueue hands r to the writer (internal/store/batch) without waiting for
+// its outcome, which arrives on r.done. Requests enqueued by one goroutine
+// run in that order.
+func (s *Store) enqueue(r *request) error { return s.writer.Send(r.ctx, r) }
 
-// run is the writer goroutine, owned by the Store and stopped by Close. It
-// takes one request, then everything else already waiting, and commits
-// them as one transaction.
-func (s *Store) run() {
-	defer close(s.stopped)
-	batch := make([]*request, 0, maxBatch)
-	for {
-		select {
-		case <-s.quit:
-			// Close has stopped new sends: commit what is still queued.
-			for len(s.reqs) > 0 {
-				s.commit(s.fill(batch[:0]))
-			}
-			return
-		case r := <-s.reqs:
-			batch = append(batch[:0], r)
-		}
-		batch = s.fill(batch)
-		s.commit(batch)
-		clear(batch) // drop references to finished requests
-	}
-}
-
-// fill adds to batch whatever else is already queued, up to maxBatch.
-func (s *Store) fill(batch []*request) []*request {
-	for len(batch) < maxBatch {
-		select {
-		case r := <-s.reqs:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// commit runs batch in one transaction and answers every request.
+// commit runs batch in one transaction and answers every request; the
+// writer calls it for each batch.
 func (s *Store) commit(batch []*request) {
 	err := s.apply(batch)
 	for _, r := range batch {

@@ -206,28 +206,6 @@ func TestCloseDuringWrites(t *testing.T) {
 	}
 }
 
-func TestObserve(t *testing.T) {
-	var mu sync.Mutex // guards seen
-	seen := map[string]int{}
-	s := openTemp(t, Options{Observe: func(op string, d time.Duration) {
-		if d <= 0 {
-			t.Errorf("%s observed with duration %v", op, d)
-		}
-		mu.Lock()
-		seen[op]++
-		mu.Unlock()
-	}})
-	ctx := t.Context()
-	_ = s.CreateUser(ctx, newUser("alice"))
-	_ = s.CreateUser(ctx, newUser("alice")) // failures are observed too
-	_, _, _ = s.Roster(ctx, "alice")
-	mu.Lock()
-	defer mu.Unlock()
-	if seen["CreateUser"] != 2 || seen["Roster"] != 1 || len(seen) != 2 {
-		t.Fatalf("observed %v, want CreateUser twice and Roster once", seen)
-	}
-}
-
 func TestReadersCannotWrite(t *testing.T) {
 	s := openTemp(t, Options{})
 	if _, err := s.r.ExecContext(t.Context(), `DELETE FROM users`); err == nil {

@@ -95,3 +95,86 @@ func BenchArchiveWrite(b *testing.B, open func(*testing.B) (store.Store, *atomic
 		})
 	}
 }
+
+// BenchStoreOffline measures durable offline-message writes: serially
+// (each call waits for its own commit and flush) and from many goroutines
+// at once, where group commit shares one commit among everything queued.
+// open returns a fresh store and its commit counter. cpu-ns/op is this
+// process only (a PostgreSQL server's CPU is not in it).
+func BenchStoreOffline(b *testing.B, open func(*testing.B) (store.Store, *atomic.Int64)) {
+	stanza := []byte(`<message to="alice@example.net" from="bob@example.net/phone" type="chat" id="x1"><body>Hello, this is a typical short chat message.</body></message>`)
+	for _, par := range []int{0, 4, 32} {
+		name := "Serial"
+		if par > 0 {
+			name = fmt.Sprintf("Parallel%dxGOMAXPROCS", par)
+		}
+		b.Run(name, func(b *testing.B) {
+			s, commits := open(b)
+			ctx := b.Context()
+			for i := range 16 {
+				if err := s.CreateUser(ctx, user(fmt.Sprint("u", i))); err != nil {
+					b.Fatal(err)
+				}
+			}
+			start := commits.Load()
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := ProcessCPU()
+			if par == 0 {
+				for b.Loop() {
+					if err := s.StoreOffline(ctx, "u0", store.OfflineMessage{Stanza: stanza}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else {
+				var next atomic.Int64
+				b.SetParallelism(par)
+				b.RunParallel(func(pb *testing.PB) {
+					u := fmt.Sprint("u", next.Add(1)%16)
+					for pb.Next() {
+						if err := s.StoreOffline(ctx, u, store.OfflineMessage{Stanza: stanza}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			b.StopTimer()
+			ReportCPU(b, cpu)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			if c := commits.Load() - start; c > 0 {
+				b.ReportMetric(float64(b.N)/float64(c), "msgs/commit")
+			}
+		})
+	}
+}
+
+// BenchRoster reads a 100-item roster from parallel readers, as logins
+// and roster gets do, from a fresh store s.
+func BenchRoster(b *testing.B, s store.Store) {
+	ctx := b.Context()
+	if err := s.CreateUser(ctx, user("alice")); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 100 {
+		it := store.RosterItem{JID: fmt.Sprintf("contact%03d@example.net", i), Name: fmt.Sprint("Contact ", i),
+			Groups: []string{"Friends", "Work"}, Subscription: store.SubBoth}
+		if _, err := s.PutRosterItem(ctx, "alice", it); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := ProcessCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			items, v, err := s.Roster(ctx, "alice")
+			if err != nil || len(items) != 100 || v != 100 {
+				b.Errorf("Roster = %d items, version %d, %v", len(items), v, err)
+				return
+			}
+		}
+	})
+	ReportCPU(b, cpu)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rosters/s")
+}

@@ -1,0 +1,271 @@
+package store
+
+// Written from the interfaces of this package, one method each; keep it in
+// step (a missing method fails to compile: measured must be a Store).
+
+import (
+	"context"
+	"time"
+)
+
+// Measure returns s with every operation's latency reported to observe,
+// with the method's name (e.g. "StoreOffline"), including time queued for
+// a backend's writer: the measuring decorator that lets the server record
+// store latency without the backends knowing of metrics. observe is
+// called from the caller's goroutine and must be safe for concurrent use.
+func Measure(s Store, observe func(op string, d time.Duration)) Store {
+	return &measured{s: s, obs: observe}
+}
+
+type measured struct {
+	s   Store
+	obs func(op string, d time.Duration)
+}
+
+var _ Store = (*measured)(nil)
+
+func (m *measured) observe(op string, start time.Time) { m.obs(op, time.Since(start)) }
+
+// Close closes the store underneath.
+func (m *measured) Close() error { return m.s.Close() }
+
+func (m *measured) AppendArchive(ctx context.Context, msgs []ArchivedMessage) error {
+	defer m.observe("AppendArchive", time.Now())
+	return m.s.AppendArchive(ctx, msgs)
+}
+
+// QueueArchive is not measured: it returns at once, and the write it
+// queues is measured by the AppendArchive that waits for it, or not at all.
+func (m *measured) QueueArchive(ctx context.Context, msgs []ArchivedMessage) <-chan error {
+	return m.s.QueueArchive(ctx, msgs)
+}
+
+func (m *measured) SyncArchive(ctx context.Context) error {
+	defer m.observe("SyncArchive", time.Now())
+	return m.s.SyncArchive(ctx)
+}
+
+func (m *measured) QueryArchive(ctx context.Context, owner string, q ArchiveQuery) (ArchivePage, error) {
+	defer m.observe("QueryArchive", time.Now())
+	return m.s.QueryArchive(ctx, owner, q)
+}
+
+func (m *measured) ArchiveMetadata(ctx context.Context, owner string) (ArchiveMetadata, error) {
+	defer m.observe("ArchiveMetadata", time.Now())
+	return m.s.ArchiveMetadata(ctx, owner)
+}
+
+func (m *measured) RetractArchived(ctx context.Context, owner, id string, tombstone []byte) error {
+	defer m.observe("RetractArchived", time.Now())
+	return m.s.RetractArchived(ctx, owner, id, tombstone)
+}
+
+func (m *measured) DeleteArchive(ctx context.Context, owner string) error {
+	defer m.observe("DeleteArchive", time.Now())
+	return m.s.DeleteArchive(ctx, owner)
+}
+
+func (m *measured) ArchivePrefs(ctx context.Context, owner string) (ArchivePrefs, error) {
+	defer m.observe("ArchivePrefs", time.Now())
+	return m.s.ArchivePrefs(ctx, owner)
+}
+
+func (m *measured) SetArchivePrefs(ctx context.Context, owner string, p ArchivePrefs) error {
+	defer m.observe("SetArchivePrefs", time.Now())
+	return m.s.SetArchivePrefs(ctx, owner, p)
+}
+
+func (m *measured) PutPEPNode(ctx context.Context, owner string, n PEPNode) error {
+	defer m.observe("PutPEPNode", time.Now())
+	return m.s.PutPEPNode(ctx, owner, n)
+}
+
+func (m *measured) PEPNode(ctx context.Context, owner, node string) (PEPNode, error) {
+	defer m.observe("PEPNode", time.Now())
+	return m.s.PEPNode(ctx, owner, node)
+}
+
+func (m *measured) PEPNodes(ctx context.Context, owner string) ([]PEPNode, error) {
+	defer m.observe("PEPNodes", time.Now())
+	return m.s.PEPNodes(ctx, owner)
+}
+
+func (m *measured) DeletePEPNode(ctx context.Context, owner, node string) error {
+	defer m.observe("DeletePEPNode", time.Now())
+	return m.s.DeletePEPNode(ctx, owner, node)
+}
+
+func (m *measured) PublishPEPItem(ctx context.Context, owner, node string, it PEPItem) error {
+	defer m.observe("PublishPEPItem", time.Now())
+	return m.s.PublishPEPItem(ctx, owner, node, it)
+}
+
+func (m *measured) PEPItems(ctx context.Context, owner, node string, ids []string, max int) ([]PEPItem, error) {
+	defer m.observe("PEPItems", time.Now())
+	return m.s.PEPItems(ctx, owner, node, ids, max)
+}
+
+func (m *measured) RetractPEPItem(ctx context.Context, owner, node, id string) error {
+	defer m.observe("RetractPEPItem", time.Now())
+	return m.s.RetractPEPItem(ctx, owner, node, id)
+}
+
+func (m *measured) PEPItemSizes(ctx context.Context, owner, node string) ([]PEPItemSize, error) {
+	defer m.observe("PEPItemSizes", time.Now())
+	return m.s.PEPItemSizes(ctx, owner, node)
+}
+
+func (m *measured) PEPUsage(ctx context.Context, owner string) (PEPUsage, error) {
+	defer m.observe("PEPUsage", time.Now())
+	return m.s.PEPUsage(ctx, owner)
+}
+
+func (m *measured) PutRoom(ctx context.Context, r Room) error {
+	defer m.observe("PutRoom", time.Now())
+	return m.s.PutRoom(ctx, r)
+}
+
+func (m *measured) GetRoom(ctx context.Context, jid string) (Room, error) {
+	defer m.observe("GetRoom", time.Now())
+	return m.s.GetRoom(ctx, jid)
+}
+
+func (m *measured) ListRooms(ctx context.Context) ([]Room, error) {
+	defer m.observe("ListRooms", time.Now())
+	return m.s.ListRooms(ctx)
+}
+
+func (m *measured) DeleteRoom(ctx context.Context, jid string) error {
+	defer m.observe("DeleteRoom", time.Now())
+	return m.s.DeleteRoom(ctx, jid)
+}
+
+func (m *measured) RoomAffiliations(ctx context.Context, room string) ([]RoomAffiliation, error) {
+	defer m.observe("RoomAffiliations", time.Now())
+	return m.s.RoomAffiliations(ctx, room)
+}
+
+func (m *measured) SetRoomAffiliation(ctx context.Context, room string, a RoomAffiliation) error {
+	defer m.observe("SetRoomAffiliation", time.Now())
+	return m.s.SetRoomAffiliation(ctx, room, a)
+}
+
+func (m *measured) CreateUser(ctx context.Context, u User) error {
+	defer m.observe("CreateUser", time.Now())
+	return m.s.CreateUser(ctx, u)
+}
+
+func (m *measured) GetUser(ctx context.Context, username string) (User, error) {
+	defer m.observe("GetUser", time.Now())
+	return m.s.GetUser(ctx, username)
+}
+
+func (m *measured) SetUserKeys(ctx context.Context, username string, sha1, sha256 ScramKeys) error {
+	defer m.observe("SetUserKeys", time.Now())
+	return m.s.SetUserKeys(ctx, username, sha1, sha256)
+}
+
+func (m *measured) DeleteUser(ctx context.Context, username string) error {
+	defer m.observe("DeleteUser", time.Now())
+	return m.s.DeleteUser(ctx, username)
+}
+
+func (m *measured) ListUsers(ctx context.Context) ([]string, error) {
+	defer m.observe("ListUsers", time.Now())
+	return m.s.ListUsers(ctx)
+}
+
+func (m *measured) Roster(ctx context.Context, username string) ([]RosterItem, int64, error) {
+	defer m.observe("Roster", time.Now())
+	return m.s.Roster(ctx, username)
+}
+
+func (m *measured) RosterItem(ctx context.Context, username, contact string) (RosterItem, error) {
+	defer m.observe("RosterItem", time.Now())
+	return m.s.RosterItem(ctx, username, contact)
+}
+
+func (m *measured) PutRosterItem(ctx context.Context, username string, item RosterItem) (int64, error) {
+	defer m.observe("PutRosterItem", time.Now())
+	return m.s.PutRosterItem(ctx, username, item)
+}
+
+func (m *measured) DeleteRosterItem(ctx context.Context, username, contact string) (int64, error) {
+	defer m.observe("DeleteRosterItem", time.Now())
+	return m.s.DeleteRosterItem(ctx, username, contact)
+}
+
+func (m *measured) StoreOffline(ctx context.Context, username string, msg OfflineMessage) error {
+	defer m.observe("StoreOffline", time.Now())
+	return m.s.StoreOffline(ctx, username, msg)
+}
+
+func (m *measured) OfflineMessages(ctx context.Context, username string) ([]OfflineMessage, error) {
+	defer m.observe("OfflineMessages", time.Now())
+	return m.s.OfflineMessages(ctx, username)
+}
+
+func (m *measured) DeleteOffline(ctx context.Context, username string, ids []int64) error {
+	defer m.observe("DeleteOffline", time.Now())
+	return m.s.DeleteOffline(ctx, username, ids)
+}
+
+func (m *measured) CountOffline(ctx context.Context, username string) (int, error) {
+	defer m.observe("CountOffline", time.Now())
+	return m.s.CountOffline(ctx, username)
+}
+
+func (m *measured) VCard(ctx context.Context, username string) ([]byte, error) {
+	defer m.observe("VCard", time.Now())
+	return m.s.VCard(ctx, username)
+}
+
+func (m *measured) SetVCard(ctx context.Context, username string, vcard []byte) error {
+	defer m.observe("SetVCard", time.Now())
+	return m.s.SetVCard(ctx, username, vcard)
+}
+
+func (m *measured) PrivateXML(ctx context.Context, username, key string) ([]byte, error) {
+	defer m.observe("PrivateXML", time.Now())
+	return m.s.PrivateXML(ctx, username, key)
+}
+
+func (m *measured) SetPrivateXML(ctx context.Context, username, key string, data []byte) error {
+	defer m.observe("SetPrivateXML", time.Now())
+	return m.s.SetPrivateXML(ctx, username, key, data)
+}
+
+func (m *measured) PrivateXMLSizes(ctx context.Context, username string) (map[string]int, error) {
+	defer m.observe("PrivateXMLSizes", time.Now())
+	return m.s.PrivateXMLSizes(ctx, username)
+}
+
+func (m *measured) Blocklist(ctx context.Context, username string) ([]string, error) {
+	defer m.observe("Blocklist", time.Now())
+	return m.s.Blocklist(ctx, username)
+}
+
+func (m *measured) Block(ctx context.Context, username string, jids []string) error {
+	defer m.observe("Block", time.Now())
+	return m.s.Block(ctx, username, jids)
+}
+
+func (m *measured) Unblock(ctx context.Context, username string, jids []string) error {
+	defer m.observe("Unblock", time.Now())
+	return m.s.Unblock(ctx, username, jids)
+}
+
+func (m *measured) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
+	defer m.observe("PrivateXMLKeys", time.Now())
+	return m.s.PrivateXMLKeys(ctx, username)
+}
+
+func (m *measured) RosterVersions(ctx context.Context) (map[string]int64, error) {
+	defer m.observe("RosterVersions", time.Now())
+	return m.s.RosterVersions(ctx)
+}
+
+func (m *measured) RaiseRosterVersion(ctx context.Context, username string, version int64) error {
+	defer m.observe("RaiseRosterVersion", time.Now())
+	return m.s.RaiseRosterVersion(ctx, username, version)
+}
