@@ -120,6 +120,76 @@ func (m *measured) PEPUsage(ctx context.Context, owner string) (PEPUsage, error)
 	return m.s.PEPUsage(ctx, owner)
 }
 
+func (m *measured) PutPubSubNode(ctx context.Context, service string, n PubSubNode) error {
+	defer m.observe("PutPubSubNode", time.Now())
+	return m.s.PutPubSubNode(ctx, service, n)
+}
+
+func (m *measured) PubSubNode(ctx context.Context, service, node string) (PubSubNode, error) {
+	defer m.observe("PubSubNode", time.Now())
+	return m.s.PubSubNode(ctx, service, node)
+}
+
+func (m *measured) PubSubNodes(ctx context.Context, service string) ([]PubSubNode, error) {
+	defer m.observe("PubSubNodes", time.Now())
+	return m.s.PubSubNodes(ctx, service)
+}
+
+func (m *measured) DeletePubSubNode(ctx context.Context, service, node string) error {
+	defer m.observe("DeletePubSubNode", time.Now())
+	return m.s.DeletePubSubNode(ctx, service, node)
+}
+
+func (m *measured) PublishPubSubItem(ctx context.Context, service, node string, it PubSubItem) error {
+	defer m.observe("PublishPubSubItem", time.Now())
+	return m.s.PublishPubSubItem(ctx, service, node, it)
+}
+
+func (m *measured) PubSubItems(ctx context.Context, service, node string, ids []string, max int) ([]PubSubItem, error) {
+	defer m.observe("PubSubItems", time.Now())
+	return m.s.PubSubItems(ctx, service, node, ids, max)
+}
+
+func (m *measured) PubSubItemSizes(ctx context.Context, service, node string) ([]PEPItemSize, error) {
+	defer m.observe("PubSubItemSizes", time.Now())
+	return m.s.PubSubItemSizes(ctx, service, node)
+}
+
+func (m *measured) RetractPubSubItem(ctx context.Context, service, node, id string) error {
+	defer m.observe("RetractPubSubItem", time.Now())
+	return m.s.RetractPubSubItem(ctx, service, node, id)
+}
+
+func (m *measured) PurgePubSubNode(ctx context.Context, service, node string) error {
+	defer m.observe("PurgePubSubNode", time.Now())
+	return m.s.PurgePubSubNode(ctx, service, node)
+}
+
+func (m *measured) SetPubSubAffiliation(ctx context.Context, service, node string, a PubSubAffiliation) error {
+	defer m.observe("SetPubSubAffiliation", time.Now())
+	return m.s.SetPubSubAffiliation(ctx, service, node, a)
+}
+
+func (m *measured) PubSubAffiliations(ctx context.Context, service, node string) ([]PubSubAffiliation, error) {
+	defer m.observe("PubSubAffiliations", time.Now())
+	return m.s.PubSubAffiliations(ctx, service, node)
+}
+
+func (m *measured) PutPubSubSubscription(ctx context.Context, service, node string, s PubSubSubscription) error {
+	defer m.observe("PutPubSubSubscription", time.Now())
+	return m.s.PutPubSubSubscription(ctx, service, node, s)
+}
+
+func (m *measured) DeletePubSubSubscription(ctx context.Context, service, node, jid, subid string) error {
+	defer m.observe("DeletePubSubSubscription", time.Now())
+	return m.s.DeletePubSubSubscription(ctx, service, node, jid, subid)
+}
+
+func (m *measured) PubSubSubscriptions(ctx context.Context, service, node string) ([]PubSubSubscription, error) {
+	defer m.observe("PubSubSubscriptions", time.Now())
+	return m.s.PubSubSubscriptions(ctx, service, node)
+}
+
 func (m *measured) PutRoom(ctx context.Context, r Room) error {
 	defer m.observe("PutRoom", time.Now())
 	return m.s.PutRoom(ctx, r)
@@ -150,6 +220,16 @@ func (m *measured) SetRoomAffiliation(ctx context.Context, room string, a RoomAf
 	return m.s.SetRoomAffiliation(ctx, room, a)
 }
 
+func (m *measured) RoomVCard(ctx context.Context, room string) ([]byte, error) {
+	defer m.observe("RoomVCard", time.Now())
+	return m.s.RoomVCard(ctx, room)
+}
+
+func (m *measured) SetRoomVCard(ctx context.Context, room string, vcard []byte) error {
+	defer m.observe("SetRoomVCard", time.Now())
+	return m.s.SetRoomVCard(ctx, room, vcard)
+}
+
 func (m *measured) CreateUser(ctx context.Context, u User) error {
 	defer m.observe("CreateUser", time.Now())
 	return m.s.CreateUser(ctx, u)
@@ -173,6 +253,11 @@ func (m *measured) DeleteUser(ctx context.Context, username string) error {
 func (m *measured) ListUsers(ctx context.Context) ([]string, error) {
 	defer m.observe("ListUsers", time.Now())
 	return m.s.ListUsers(ctx)
+}
+
+func (m *measured) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
+	defer m.observe("SetUserDisabled", time.Now())
+	return m.s.SetUserDisabled(ctx, username, disabled)
 }
 
 func (m *measured) Roster(ctx context.Context, username string) ([]RosterItem, int64, error) {
@@ -213,6 +298,11 @@ func (m *measured) DeleteOffline(ctx context.Context, username string, ids []int
 func (m *measured) CountOffline(ctx context.Context, username string) (int, error) {
 	defer m.observe("CountOffline", time.Now())
 	return m.s.CountOffline(ctx, username)
+}
+
+func (m *measured) OfflineUsage(ctx context.Context, username string) (int, int64, error) {
+	defer m.observe("OfflineUsage", time.Now())
+	return m.s.OfflineUsage(ctx, username)
 }
 
 func (m *measured) VCard(ctx context.Context, username string) ([]byte, error) {
@@ -268,4 +358,44 @@ func (m *measured) RosterVersions(ctx context.Context) (map[string]int64, error)
 func (m *measured) RaiseRosterVersion(ctx context.Context, username string, version int64) error {
 	defer m.observe("RaiseRosterVersion", time.Now())
 	return m.s.RaiseRosterVersion(ctx, username, version)
+}
+
+func (m *measured) ReserveUpload(ctx context.Context, u Upload) error {
+	defer m.observe("ReserveUpload", time.Now())
+	return m.s.ReserveUpload(ctx, u)
+}
+
+func (m *measured) Upload(ctx context.Context, id string) (Upload, error) {
+	defer m.observe("Upload", time.Now())
+	return m.s.Upload(ctx, id)
+}
+
+func (m *measured) ClaimUpload(ctx context.Context, id string, now time.Time) error {
+	defer m.observe("ClaimUpload", time.Now())
+	return m.s.ClaimUpload(ctx, id, now)
+}
+
+func (m *measured) FinishUpload(ctx context.Context, id string, created, expires time.Time) error {
+	defer m.observe("FinishUpload", time.Now())
+	return m.s.FinishUpload(ctx, id, created, expires)
+}
+
+func (m *measured) ReleaseUpload(ctx context.Context, id string) error {
+	defer m.observe("ReleaseUpload", time.Now())
+	return m.s.ReleaseUpload(ctx, id)
+}
+
+func (m *measured) UploadUsage(ctx context.Context, owner string, since, now time.Time) (UploadUsage, error) {
+	defer m.observe("UploadUsage", time.Now())
+	return m.s.UploadUsage(ctx, owner, since, now)
+}
+
+func (m *measured) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	defer m.observe("ExpiredUploads", time.Now())
+	return m.s.ExpiredUploads(ctx, now, limit)
+}
+
+func (m *measured) DeleteUploads(ctx context.Context, ids []string) error {
+	defer m.observe("DeleteUploads", time.Now())
+	return m.s.DeleteUploads(ctx, ids)
 }

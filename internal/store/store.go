@@ -34,6 +34,7 @@ type Store interface {
 	Rooms
 	PEP
 	PubSub
+	Uploads
 	Transfers
 	Close() error
 }

@@ -74,7 +74,6 @@ func nullable(s string) *string {
 // upsert locks the row, then the trim sees every committed publish, as in
 // PutPEPNode); store.ErrNotFound for an unknown owner.
 func (s *Store) PutPubSubNode(ctx context.Context, service string, n store.PubSubNode) error {
-	defer s.observe("PutPubSubNode", time.Now())
 	n.MaxItems = max(n.MaxItems, 1)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO pubsub_nodes (service, node, owner, max_items, config)
@@ -112,7 +111,6 @@ func scanPubSubNode(row pgx.Row) (store.PubSubNode, error) {
 
 // PubSubNode returns one node; store.ErrNotFound.
 func (s *Store) PubSubNode(ctx context.Context, service, node string) (store.PubSubNode, error) {
-	defer s.observe("PubSubNode", time.Now())
 	n, err := scanPubSubNode(s.pool.QueryRow(ctx, `SELECT node, owner, max_items, config
 		FROM pubsub_nodes WHERE service = $1 AND node = $2`, service, node))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -139,7 +137,6 @@ func collect[T any](ctx context.Context, s *Store, scan func(pgx.Row) (T, error)
 
 // PubSubNodes returns a service's nodes by name.
 func (s *Store) PubSubNodes(ctx context.Context, service string) ([]store.PubSubNode, error) {
-	defer s.observe("PubSubNodes", time.Now())
 	out, err := collect(ctx, s, scanPubSubNode, `SELECT node, owner, max_items, config
 		FROM pubsub_nodes WHERE service = $1 ORDER BY node`, service)
 	if err != nil {
@@ -150,7 +147,6 @@ func (s *Store) PubSubNodes(ctx context.Context, service string) ([]store.PubSub
 
 // DeletePubSubNode removes a node and (by cascade) all it holds.
 func (s *Store) DeletePubSubNode(ctx context.Context, service, node string) error {
-	defer s.observe("DeletePubSubNode", time.Now())
 	err := mustAffect(s.exec(ctx, `DELETE FROM pubsub_nodes WHERE service = $1 AND node = $2`, service, node))
 	if err != nil {
 		return fmt.Errorf("postgres: delete pubsub node %q of %q: %w", node, service, err)
@@ -173,7 +169,6 @@ func lockNode(ctx context.Context, tx pgx.Tx, service, node string) (int, error)
 
 // PublishPubSubItem stores it as the node's newest item and trims.
 func (s *Store) PublishPubSubItem(ctx context.Context, service, node string, it store.PubSubItem) error {
-	defer s.observe("PublishPubSubItem", time.Now())
 	updated := stamp(it.Updated)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		keep, err := lockNode(ctx, tx, service, node)
@@ -199,7 +194,6 @@ func (s *Store) PublishPubSubItem(ctx context.Context, service, node string, it 
 // PubSubItems returns items oldest first; one statement, the node row
 // driving a LEFT JOIN, as in PEPItems.
 func (s *Store) PubSubItems(ctx context.Context, service, node string, ids []string, limit int) ([]store.PubSubItem, error) {
-	defer s.observe("PubSubItems", time.Now())
 	var only []string
 	if len(ids) > 0 {
 		only = ids
@@ -240,7 +234,6 @@ func (s *Store) PubSubItems(ctx context.Context, service, node string, ids []str
 
 // PubSubItemSizes returns item IDs and payload lengths, oldest first.
 func (s *Store) PubSubItemSizes(ctx context.Context, service, node string) ([]store.PEPItemSize, error) {
-	defer s.observe("PubSubItemSizes", time.Now())
 	rows, err := s.pool.Query(ctx, `SELECT i.id, octet_length(i.payload) FROM pubsub_nodes AS n
 		LEFT JOIN pubsub_items AS i ON i.service = n.service AND i.node = n.node
 		WHERE n.service = $1 AND n.node = $2
@@ -270,7 +263,6 @@ func (s *Store) PubSubItemSizes(ctx context.Context, service, node string) ([]st
 
 // RetractPubSubItem removes one item; store.ErrNotFound.
 func (s *Store) RetractPubSubItem(ctx context.Context, service, node, id string) error {
-	defer s.observe("RetractPubSubItem", time.Now())
 	err := mustAffect(s.exec(ctx, `DELETE FROM pubsub_items WHERE service = $1 AND node = $2 AND id = $3`,
 		service, node, id))
 	if err != nil {
@@ -281,7 +273,6 @@ func (s *Store) RetractPubSubItem(ctx context.Context, service, node, id string)
 
 // PurgePubSubNode removes a node's items; store.ErrNotFound.
 func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error {
-	defer s.observe("PurgePubSubNode", time.Now())
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := lockNode(ctx, tx, service, node); err != nil {
 			return err
@@ -297,7 +288,6 @@ func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error
 
 // SetPubSubAffiliation sets or (none) removes an affiliation.
 func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, a store.PubSubAffiliation) error {
-	defer s.observe("SetPubSubAffiliation", time.Now())
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := lockNode(ctx, tx, service, node); err != nil {
 			return err
@@ -320,7 +310,6 @@ func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, 
 
 // PubSubAffiliations returns a node's affiliations, or a service's.
 func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([]store.PubSubAffiliation, error) {
-	defer s.observe("PubSubAffiliations", time.Now())
 	scan := func(row pgx.Row) (store.PubSubAffiliation, error) {
 		var a store.PubSubAffiliation
 		return a, row.Scan(&a.Node, &a.JID, &a.Affiliation)
@@ -335,7 +324,6 @@ func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([
 
 // PutPubSubSubscription creates or replaces a subscription.
 func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string, sub store.PubSubSubscription) error {
-	defer s.observe("PutPubSubSubscription", time.Now())
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := lockNode(ctx, tx, service, node); err != nil {
 			return err
@@ -354,7 +342,6 @@ func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string,
 
 // DeletePubSubSubscription removes a subscription; store.ErrNotFound.
 func (s *Store) DeletePubSubSubscription(ctx context.Context, service, node, jid, subid string) error {
-	defer s.observe("DeletePubSubSubscription", time.Now())
 	err := mustAffect(s.exec(ctx, `DELETE FROM pubsub_subscriptions
 		WHERE service = $1 AND node = $2 AND jid = $3 AND subid = $4`, service, node, jid, subid))
 	if err != nil {
@@ -365,7 +352,6 @@ func (s *Store) DeletePubSubSubscription(ctx context.Context, service, node, jid
 
 // PubSubSubscriptions returns a node's subscriptions, or a service's.
 func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) ([]store.PubSubSubscription, error) {
-	defer s.observe("PubSubSubscriptions", time.Now())
 	scan := func(row pgx.Row) (store.PubSubSubscription, error) {
 		var v store.PubSubSubscription
 		return v, row.Scan(&v.Node, &v.JID, &v.SubID, &v.State, &v.Options)

@@ -151,7 +151,6 @@ const roomVCards = `ALTER TABLE muc_rooms ADD COLUMN vcard bytea NOT NULL DEFAUL
 // RoomVCard returns store.ErrNotFound for an unknown room or one without
 // a vCard.
 func (s *Store) RoomVCard(ctx context.Context, room string) ([]byte, error) {
-	defer s.observe("RoomVCard", time.Now())
 	var v []byte
 	err := s.queryRow(ctx, `SELECT vcard FROM muc_rooms WHERE jid = $1`, room).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && len(v) == 0) {
@@ -165,7 +164,6 @@ func (s *Store) RoomVCard(ctx context.Context, room string) ([]byte, error) {
 
 // SetRoomVCard stores, replaces or (empty) removes a room's vCard.
 func (s *Store) SetRoomVCard(ctx context.Context, room string, vcard []byte) error {
-	defer s.observe("SetRoomVCard", time.Now())
 	err := mustAffect(s.exec(ctx, `UPDATE muc_rooms SET vcard = $2 WHERE jid = $1`, room, nonNil(vcard)))
 	if err != nil {
 		return fmt.Errorf("postgres: set vcard of room %q: %w", room, err)

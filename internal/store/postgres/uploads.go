@@ -43,7 +43,6 @@ CREATE TRIGGER uploads_owner_deleted AFTER DELETE ON users
 
 // ReserveUpload records a slot; store.ErrExists for a taken ID.
 func (s *Store) ReserveUpload(ctx context.Context, u store.Upload) error {
-	defer s.observe("ReserveUpload", time.Now())
 	_, err := s.exec(ctx, `INSERT INTO uploads (id, owner, name, size, content_type, created, expires, state)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		u.ID, u.Owner, u.Name, u.Size, u.ContentType, stamp(u.Created), stamp(u.Expires), int(store.UploadReserved))
@@ -58,7 +57,6 @@ func (s *Store) ReserveUpload(ctx context.Context, u store.Upload) error {
 
 // Upload returns one upload; store.ErrNotFound.
 func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
-	defer s.observe("Upload", time.Now())
 	u := store.Upload{ID: id}
 	var state int
 	err := s.pool.QueryRow(ctx, `SELECT owner, name, size, content_type, created, expires, state
@@ -76,7 +74,6 @@ func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
 
 // ClaimUpload moves a live reserved upload to writing; store.ErrNotFound.
 func (s *Store) ClaimUpload(ctx context.Context, id string, now time.Time) error {
-	defer s.observe("ClaimUpload", time.Now())
 	err := mustAffect(s.exec(ctx, `UPDATE uploads SET state = $1 WHERE id = $2 AND state = $3 AND expires > $4`,
 		int(store.UploadWriting), id, int(store.UploadReserved), now))
 	if err != nil {
@@ -87,7 +84,6 @@ func (s *Store) ClaimUpload(ctx context.Context, id string, now time.Time) error
 
 // FinishUpload moves an upload being written to stored; store.ErrNotFound.
 func (s *Store) FinishUpload(ctx context.Context, id string, created, expires time.Time) error {
-	defer s.observe("FinishUpload", time.Now())
 	err := mustAffect(s.exec(ctx, `UPDATE uploads SET state = $1, created = $2, expires = $3 WHERE id = $4 AND state = $5`,
 		int(store.UploadStored), stamp(created), stamp(expires), id, int(store.UploadWriting)))
 	if err != nil {
@@ -99,7 +95,6 @@ func (s *Store) FinishUpload(ctx context.Context, id string, created, expires ti
 // ReleaseUpload moves an upload being written back to reserved;
 // store.ErrNotFound.
 func (s *Store) ReleaseUpload(ctx context.Context, id string) error {
-	defer s.observe("ReleaseUpload", time.Now())
 	err := mustAffect(s.exec(ctx, `UPDATE uploads SET state = $1 WHERE id = $2 AND state = $3`,
 		int(store.UploadReserved), id, int(store.UploadWriting)))
 	if err != nil {
@@ -110,7 +105,6 @@ func (s *Store) ReleaseUpload(ctx context.Context, id string) error {
 
 // UploadUsage sums owner's live uploads.
 func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.Time) (store.UploadUsage, error) {
-	defer s.observe("UploadUsage", time.Now())
 	var u store.UploadUsage
 	var oldest, next *time.Time
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(size), 0)::bigint, count(*),
@@ -131,7 +125,6 @@ func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.T
 
 // ExpiredUploads lists up to limit expired uploads, soonest expired first.
 func (s *Store) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	defer s.observe("ExpiredUploads", time.Now())
 	ids, err := s.queryStrings(ctx, `SELECT id FROM uploads WHERE expires <= $1 ORDER BY expires, id LIMIT $2`, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: expired uploads: %w", err)
@@ -144,7 +137,6 @@ func (s *Store) DeleteUploads(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	defer s.observe("DeleteUploads", time.Now())
 	if _, err := s.exec(ctx, `DELETE FROM uploads WHERE id = ANY($1)`, ids); err != nil {
 		return fmt.Errorf("postgres: delete uploads: %w", err)
 	}

@@ -68,7 +68,6 @@ func (s *Store) SetUserKeys(ctx context.Context, username string, sha1, sha256 s
 
 // SetUserDisabled disables or re-enables an account; store.ErrNotFound.
 func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
-	defer s.observe("SetUserDisabled", time.Now())
 	if err := mustAffect(s.exec(ctx, `UPDATE users SET disabled = $1 WHERE username = $2`, disabled, username)); err != nil {
 		return fmt.Errorf("postgres: set disabled of %q: %w", username, err)
 	}

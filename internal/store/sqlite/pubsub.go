@@ -77,7 +77,6 @@ func nullable(s string) any {
 // PutPubSubNode creates or reconfigures a node; store.ErrNotFound for an
 // unknown owner.
 func (s *Store) PutPubSubNode(ctx context.Context, service string, n store.PubSubNode) error {
-	defer s.observe("PutPubSubNode", time.Now())
 	n.MaxItems = max(n.MaxItems, 1)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO pubsub_nodes (service, node, owner, max_items, config)
@@ -113,7 +112,6 @@ func scanPubSubNode(sc interface{ Scan(...any) error }) (store.PubSubNode, error
 
 // PubSubNode returns one node; store.ErrNotFound.
 func (s *Store) PubSubNode(ctx context.Context, service, node string) (store.PubSubNode, error) {
-	defer s.observe("PubSubNode", time.Now())
 	n, err := scanPubSubNode(s.r.QueryRowContext(ctx, `SELECT node, owner, max_items, config
 		FROM pubsub_nodes WHERE service = ? AND node = ?`, service, node))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -127,7 +125,6 @@ func (s *Store) PubSubNode(ctx context.Context, service, node string) (store.Pub
 
 // PubSubNodes returns a service's nodes by name.
 func (s *Store) PubSubNodes(ctx context.Context, service string) ([]store.PubSubNode, error) {
-	defer s.observe("PubSubNodes", time.Now())
 	out, err := queryRows(ctx, s.r, scanPubSubNode, `SELECT node, owner, max_items, config
 		FROM pubsub_nodes WHERE service = ? ORDER BY node`, service)
 	if err != nil {
@@ -156,7 +153,6 @@ func queryRows[T any](ctx context.Context, db *sql.DB, scan func(interface{ Scan
 
 // DeletePubSubNode removes a node and all it holds; store.ErrNotFound.
 func (s *Store) DeletePubSubNode(ctx context.Context, service, node string) error {
-	defer s.observe("DeletePubSubNode", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM pubsub_nodes WHERE service = ? AND node = ?`, service, node))
 	})
@@ -168,7 +164,6 @@ func (s *Store) DeletePubSubNode(ctx context.Context, service, node string) erro
 
 // PublishPubSubItem stores it as the node's newest item.
 func (s *Store) PublishPubSubItem(ctx context.Context, service, node string, it store.PubSubItem) error {
-	defer s.observe("PublishPubSubItem", time.Now())
 	updated := time.Now().UnixNano()
 	if !it.Updated.IsZero() {
 		updated = nanos(it.Updated)
@@ -209,7 +204,6 @@ func nodeExists(ctx context.Context, tx *sql.Tx, service, node string) error {
 
 // PubSubItems returns items oldest first; see store.PubSub.
 func (s *Store) PubSubItems(ctx context.Context, service, node string, ids []string, limit int) ([]store.PubSubItem, error) {
-	defer s.observe("PubSubItems", time.Now())
 	var out []store.PubSubItem
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		if err := nodeExists(ctx, tx, service, node); err != nil {
@@ -260,7 +254,6 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // PubSubItemSizes returns item IDs and payload lengths, oldest first.
 func (s *Store) PubSubItemSizes(ctx context.Context, service, node string) ([]store.PEPItemSize, error) {
-	defer s.observe("PubSubItemSizes", time.Now())
 	var out []store.PEPItemSize
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		if err := nodeExists(ctx, tx, service, node); err != nil {
@@ -289,7 +282,6 @@ func (s *Store) PubSubItemSizes(ctx context.Context, service, node string) ([]st
 
 // RetractPubSubItem removes one item; store.ErrNotFound.
 func (s *Store) RetractPubSubItem(ctx context.Context, service, node, id string) error {
-	defer s.observe("RetractPubSubItem", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM pubsub_items WHERE service = ? AND node = ? AND id = ?`, service, node, id))
 	})
@@ -301,7 +293,6 @@ func (s *Store) RetractPubSubItem(ctx context.Context, service, node, id string)
 
 // PurgePubSubNode removes a node's items; store.ErrNotFound.
 func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error {
-	defer s.observe("PurgePubSubNode", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := nodeExists(ctx, tx, service, node); err != nil {
 			return err
@@ -317,7 +308,6 @@ func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error
 
 // SetPubSubAffiliation sets or (none) removes an affiliation.
 func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, a store.PubSubAffiliation) error {
-	defer s.observe("SetPubSubAffiliation", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := nodeExists(ctx, tx, service, node); err != nil {
 			return err
@@ -339,7 +329,6 @@ func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, 
 
 // PubSubAffiliations returns a node's affiliations, or a service's.
 func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([]store.PubSubAffiliation, error) {
-	defer s.observe("PubSubAffiliations", time.Now())
 	scan := func(sc interface{ Scan(...any) error }) (store.PubSubAffiliation, error) {
 		var a store.PubSubAffiliation
 		return a, sc.Scan(&a.Node, &a.JID, &a.Affiliation)
@@ -359,7 +348,6 @@ func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([
 
 // PutPubSubSubscription creates or replaces a subscription.
 func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string, sub store.PubSubSubscription) error {
-	defer s.observe("PutPubSubSubscription", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := nodeExists(ctx, tx, service, node); err != nil {
 			return err
@@ -378,7 +366,6 @@ func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string,
 
 // DeletePubSubSubscription removes a subscription; store.ErrNotFound.
 func (s *Store) DeletePubSubSubscription(ctx context.Context, service, node, jid, subid string) error {
-	defer s.observe("DeletePubSubSubscription", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM pubsub_subscriptions
 			WHERE service = ? AND node = ? AND jid = ? AND subid = ?`, service, node, jid, subid))
@@ -391,7 +378,6 @@ func (s *Store) DeletePubSubSubscription(ctx context.Context, service, node, jid
 
 // PubSubSubscriptions returns a node's subscriptions, or a service's.
 func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) ([]store.PubSubSubscription, error) {
-	defer s.observe("PubSubSubscriptions", time.Now())
 	scan := func(sc interface{ Scan(...any) error }) (store.PubSubSubscription, error) {
 		var v store.PubSubSubscription
 		return v, sc.Scan(&v.Node, &v.JID, &v.SubID, &v.State, &v.Options)

@@ -174,7 +174,6 @@ const roomVCards = `ALTER TABLE muc_rooms ADD COLUMN vcard BLOB NOT NULL DEFAULT
 // RoomVCard returns store.ErrNotFound for an unknown room or one without
 // a vCard.
 func (s *Store) RoomVCard(ctx context.Context, room string) ([]byte, error) {
-	defer s.observe("RoomVCard", time.Now())
 	var v []byte
 	err := s.r.QueryRowContext(ctx, `SELECT vcard FROM muc_rooms WHERE jid = ?`, room).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && len(v) == 0) {
@@ -188,7 +187,6 @@ func (s *Store) RoomVCard(ctx context.Context, room string) ([]byte, error) {
 
 // SetRoomVCard stores, replaces or (empty) removes a room's vCard.
 func (s *Store) SetRoomVCard(ctx context.Context, room string, vcard []byte) error {
-	defer s.observe("SetRoomVCard", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`UPDATE muc_rooms SET vcard = ? WHERE jid = ?`, nonNil(vcard), room))
 	})

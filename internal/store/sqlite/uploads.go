@@ -40,7 +40,6 @@ END;
 
 // ReserveUpload records a slot; store.ErrExists for a taken ID.
 func (s *Store) ReserveUpload(ctx context.Context, u store.Upload) error {
-	defer s.observe("ReserveUpload", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO uploads (id, owner, name, size, content_type, created, expires, state)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -58,7 +57,6 @@ func (s *Store) ReserveUpload(ctx context.Context, u store.Upload) error {
 
 // Upload returns one upload; store.ErrNotFound.
 func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
-	defer s.observe("Upload", time.Now())
 	u := store.Upload{ID: id}
 	var created, expires int64
 	err := s.r.QueryRowContext(ctx, `SELECT owner, name, size, content_type, created, expires, state
@@ -75,7 +73,6 @@ func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
 
 // ClaimUpload moves a live reserved upload to writing; store.ErrNotFound.
 func (s *Store) ClaimUpload(ctx context.Context, id string, now time.Time) error {
-	defer s.observe("ClaimUpload", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`UPDATE uploads SET state = ? WHERE id = ? AND state = ? AND expires > ?`,
 			store.UploadWriting, id, store.UploadReserved, unixNano(now)))
@@ -88,7 +85,6 @@ func (s *Store) ClaimUpload(ctx context.Context, id string, now time.Time) error
 
 // FinishUpload moves an upload being written to stored; store.ErrNotFound.
 func (s *Store) FinishUpload(ctx context.Context, id string, created, expires time.Time) error {
-	defer s.observe("FinishUpload", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`UPDATE uploads SET state = ?, created = ?, expires = ? WHERE id = ? AND state = ?`,
 			store.UploadStored, unixNano(created), unixNano(expires), id, store.UploadWriting))
@@ -102,7 +98,6 @@ func (s *Store) FinishUpload(ctx context.Context, id string, created, expires ti
 // ReleaseUpload moves an upload being written back to reserved;
 // store.ErrNotFound.
 func (s *Store) ReleaseUpload(ctx context.Context, id string) error {
-	defer s.observe("ReleaseUpload", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`UPDATE uploads SET state = ? WHERE id = ? AND state = ?`,
 			store.UploadReserved, id, store.UploadWriting))
@@ -115,7 +110,6 @@ func (s *Store) ReleaseUpload(ctx context.Context, id string) error {
 
 // UploadUsage sums owner's live uploads.
 func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.Time) (store.UploadUsage, error) {
-	defer s.observe("UploadUsage", time.Now())
 	var u store.UploadUsage
 	var oldest, next sql.NullInt64
 	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0), COUNT(*),
@@ -137,7 +131,6 @@ func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.T
 
 // ExpiredUploads lists up to limit expired uploads, soonest expired first.
 func (s *Store) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	defer s.observe("ExpiredUploads", time.Now())
 	rows, err := s.r.QueryContext(ctx, `SELECT id FROM uploads WHERE expires <= ? ORDER BY expires, id LIMIT ?`,
 		unixNano(now), limit)
 	if err != nil {
@@ -163,7 +156,6 @@ func (s *Store) DeleteUploads(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	defer s.observe("DeleteUploads", time.Now())
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id

@@ -75,7 +75,6 @@ func (s *Store) SetUserKeys(ctx context.Context, username string, sha1, sha256 s
 
 // SetUserDisabled disables or re-enables an account; store.ErrNotFound.
 func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
-	defer s.observe("SetUserDisabled", time.Now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`UPDATE users SET disabled = ? WHERE username = ?`, disabled, username))
 	})
