@@ -50,5 +50,12 @@
 // Limits.AccountDiscoveries), so that no account can starve the others.
 // No event goes to a contact the owner has blocked or who has blocked
 // the owner (§4.3.3, XEP-0191; Module.Blocks). Remote contacts' caps are
-// not seen (no s2s yet). Subscriptions (§6.1) are not implemented.
+// not seen (no s2s yet).
+//
+// Explicit subscriptions (§6.1-6.3, on the pubsub core, kept under the
+// account's bare JID) come besides: a subscriber gets the last item
+// with <delay/> and then each event once per resource. The owner
+// manages subscriptions (§8.8) and affiliations (§8.9: whitelist
+// members and outcasts; the account stays the one owner) and purges
+// nodes (§8.5); subscribers are told of purge and delete.
 package pep

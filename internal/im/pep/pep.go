@@ -102,13 +102,11 @@ func (l Limits) withDefaults() Limits {
 }
 
 // Store is the storage the service needs: nodes and items of PEP, and
-// the pubsub core's node configuration beyond them (service: the
-// account's bare JID).
+// the pubsub core's node configuration beyond them, subscriptions and
+// affiliations (service: the account's bare JID).
 type Store interface {
 	store.PEP
-	PutPubSubNode(ctx context.Context, service string, n store.PubSubNode) error
-	PubSubNode(ctx context.Context, service, node string) (store.PubSubNode, error)
-	DeletePubSubNode(ctx context.Context, service, node string) error
+	store.PubSub
 }
 
 // Roster answers who may see presence-model nodes; *roster.Module has it.
@@ -277,7 +275,7 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 	case iq.Type == "get" && action.Name == "items":
 		return m.items(ctx, own, iq.From, action, ps.Child("set", NSRSM))
 	}
-	return nil, unsupported(action.Name)
+	return m.subscriberIQ(ctx, own, iq, action, ps)
 }
 
 // HandleOwnerIQ serves pubsub#owner: node configuration and deletion.
@@ -326,7 +324,11 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		return nil, m.putNode(ctx, own, n)
 	case action.Name == "delete" && iq.Type == "set":
 		defer m.lockOwner(own).Unlock()
-		err := m.store.DeletePEPNode(ctx, own.Local(), node)
+		subs, err := m.host(own).Subscribers(ctx, node)
+		if err != nil {
+			return nil, err
+		}
+		err = m.store.DeletePEPNode(ctx, own.Local(), node)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, errNoNode
 		}
@@ -337,16 +339,29 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 			return nil, err
 		}
 		ev := xmlstream.New("event", NSEvent).Add(xmlstream.New("delete", NSEvent, "node", node))
-		m.notify(ctx, own, pepNode{Name: node, Config: pubsub.Config{AccessModel: store.AccessWhitelist}}, ev)
+		sent := map[jid.JID]bool{}
+		for _, r := range m.router.Resources(own) {
+			if full := r.Session.JID(); r.Available && r.Priority >= 0 && m.wants(full, node) {
+				m.send(ctx, own, full, ev)
+				sent[full] = true
+			}
+		}
+		for _, sub := range subs { // §8.4.2: subscribers are told
+			m.deliver(ctx, own, sub, ev, sent)
+		}
 		return nil, nil
 	}
-	return nil, unsupported(action.Name)
+	return m.ownerIQ(ctx, own, iq, action, node)
 }
 
 // pepNode is a PEP node: its name and configuration.
 type pepNode struct {
 	Name string
 	pubsub.Config
+	// row: the core's store has the node, which subscriptions and
+	// affiliations belong to (nodes made before it have none until
+	// one is needed).
+	row bool
 }
 
 // node loads a node; errNoNode if there is none. What PEP's own table
@@ -388,7 +403,7 @@ func (m *Module) extend(ctx context.Context, own jid.JID, n *pepNode) error {
 		return fmt.Errorf("pep: configuration of %s of %s: %w", n.Name, own, err)
 	}
 	c.AccessModel, c.PersistItems, c.MaxItems = n.AccessModel, n.PersistItems, n.MaxItems
-	n.Config = c
+	n.Config, n.row = c, true
 	return nil
 }
 
@@ -397,6 +412,11 @@ func (m *Module) putNode(ctx context.Context, own jid.JID, n pepNode) error {
 	if err := m.store.PutPEPNode(ctx, own.Local(), n.store()); err != nil {
 		return fmt.Errorf("pep: node %s of %s: %w", n.Name, own, err)
 	}
+	return m.putRow(ctx, own, n)
+}
+
+// putRow writes the core's row of a node.
+func (m *Module) putRow(ctx context.Context, own jid.JID, n pepNode) error {
 	err := m.store.PutPubSubNode(ctx, own.String(), store.PubSubNode{Node: n.Name, Owner: own.Local(),
 		MaxItems: n.MaxItems, Config: n.Config.Marshal()})
 	if err != nil {
@@ -593,7 +613,8 @@ func (m *Module) mayRead(ctx context.Context, own, from jid.JID, n pepNode) (boo
 // access is nil when from may read n (XEP-0060 §4.5), else the stanza
 // error that says why (§6.5.9), or an error reading the roster. The
 // owner alone is affiliated with a PEP node (XEP-0163 §4.1: the
-// whitelist holds the owner).
+// whitelist holds the owner); the owner may add members to it and make
+// outcasts (§8.9).
 func (m *Module) access(ctx context.Context, own, from jid.JID, n pepNode) error {
 	if from.Bare() == own {
 		return nil
@@ -605,7 +626,11 @@ func (m *Module) access(ctx context.Context, own, from jid.JID, n pepNode) error
 			return err
 		}
 	}
-	return pubsub.Access(n.Config, store.AffiliationNone, c)
+	aff, err := m.affiliation(ctx, own, from, n)
+	if err != nil {
+		return err
+	}
+	return pubsub.Access(n.Config, aff, c)
 }
 
 // items handles §6.5: every item, the newest max_items, or some by id,
@@ -723,12 +748,15 @@ func (m *Module) notify(ctx context.Context, own jid.JID, n pepNode, ev *xmlstre
 			to = append(to, s)
 		}
 	}
+	sent := map[jid.JID]bool{}
 	for _, bare := range to {
 		for _, r := range m.router.Resources(bare) {
 			full := r.Session.JID()
 			if r.Available && r.Priority >= 0 && m.wants(full, n.Name) {
 				m.send(ctx, own, full, ev)
+				sent[full] = true
 			}
 		}
 	}
+	m.notifySubscribers(ctx, own, n, ev, sent)
 }

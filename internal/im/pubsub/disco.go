@@ -51,7 +51,7 @@ func (m *Module) discoItems(ctx context.Context, from jid.JID, name string, set 
 		if err != nil {
 			return nil, err
 		}
-		nodes, err := m.store.PubSubNodes(ctx, m.jid.String())
+		nodes, err := m.Store.PubSubNodes(ctx, m.Addr.String())
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +67,7 @@ func (m *Module) discoItems(ctx context.Context, from jid.JID, name string, set 
 		for _, sn := range page {
 			var c Config
 			_ = c.Unmarshal(sn.Config)
-			it := xmlstream.New("item", NSDiscoItems, "jid", m.jid.String(), "node", sn.Node)
+			it := xmlstream.New("item", NSDiscoItems, "jid", m.Addr.String(), "node", sn.Node)
 			if c.Title != "" {
 				it.Set("name", c.Title)
 			}
@@ -83,12 +83,12 @@ func (m *Module) discoItems(ctx context.Context, from jid.JID, name string, set 
 		return nil, err
 	}
 	q.Set("node", name)
-	sizes, err := m.store.PubSubItemSizes(ctx, m.jid.String(), name)
+	sizes, err := m.Store.PubSubItemSizes(ctx, m.Addr.String(), name)
 	if err != nil {
 		return nil, err
 	}
 	for _, it := range sizes {
-		q.Add(xmlstream.New("item", NSDiscoItems, "jid", m.jid.String(), "name", it.ID))
+		q.Add(xmlstream.New("item", NSDiscoItems, "jid", m.Addr.String(), "name", it.ID))
 	}
 	return q, nil
 }

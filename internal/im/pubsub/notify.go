@@ -2,7 +2,6 @@ package pubsub
 
 import (
 	"context"
-	"encoding/json"
 
 	"parley/internal/dataform"
 	"parley/internal/jid"
@@ -15,7 +14,7 @@ import (
 // in state subscribed that has not turned delivery off (§6.3,
 // pubsub#deliver). The caller holds the node's lock.
 func (m *Module) notify(ctx context.Context, n *node, ev *xmlstream.Element) {
-	subs, err := m.store.PubSubSubscriptions(ctx, m.jid.String(), n.Name)
+	subs, err := m.Store.PubSubSubscriptions(ctx, m.Addr.String(), n.Name)
 	if err != nil {
 		m.log.Error("pubsub: subscribers", "node", n.Name, "err", err)
 		return
@@ -25,55 +24,12 @@ func (m *Module) notify(ctx context.Context, n *node, ev *xmlstream.Element) {
 	}
 }
 
-// events are the notifications of ev to the subscribed among subs.
-func (m *Module) events(subs []store.PubSubSubscription, ev *xmlstream.Element) []*stanza.Stanza {
-	var out []*stanza.Stanza
-	seen := map[string]bool{}
-	for _, s := range subs {
-		var o SubOptions
-		_ = json.Unmarshal(s.Options, &o) // a damaged row delivers
-		if s.State != store.SubscriptionSubscribed || o.NoDeliver || seen[s.JID] {
-			continue
-		}
-		seen[s.JID] = true
-		to, err := jid.Parse(s.JID)
-		if err != nil {
-			continue
-		}
-		out = append(out, m.event(to, ev))
-	}
-	return out
-}
-
-// event is a notification message from the service: a headline, so that
-// it is not stored offline for an unavailable subscriber (§12.? leaves the
-// type to the service; pubsub#notification_type headline).
-func (m *Module) event(to jid.JID, payload *xmlstream.Element, extra ...*xmlstream.Element) *stanza.Stanza {
-	msg := stanza.New(stanza.Message, m.jid, to, "headline", stanza.NewID())
-	msg.El.Add(xmlstream.New("event", NSEvent).Add(payload))
-	for _, e := range extra {
-		if e != nil {
-			msg.El.Add(e)
-		}
-	}
-	return msg
-}
-
-// delay says when an item sent after it was published was published
-// (§6.1.7; XEP-0203).
-func (m *Module) delay(it store.PubSubItem) *xmlstream.Element {
-	if it.Updated.IsZero() {
-		return nil
-	}
-	return xmlstream.New("delay", NSDelay, "from", m.jid.String(), "stamp", it.Updated.UTC().Format("2006-01-02T15:04:05.999Z07:00"))
-}
-
 // approvalRequests ask each owner to approve a pending subscription with
 // the subscribe_authorization form (§8.6.1).
 func (m *Module) approvalRequests(n *node, who jid.JID, subid string) []*stanza.Stanza {
 	var out []*stanza.Stanza
 	for _, o := range n.owners() {
-		msg := stanza.New(stanza.Message, m.jid, o, "", stanza.NewID())
+		msg := stanza.New(stanza.Message, m.Addr, o, "", stanza.NewID())
 		f := dataform.New("form", NSSubAuth,
 			dataform.NewField("pubsub#subid", dataform.Hidden, "", subid),
 			dataform.NewField("pubsub#node", dataform.TextSingle, "Node ID", n.Name),
@@ -129,15 +85,15 @@ func (m *Module) message(ctx context.Context, msg *stanza.Stanza) {
 	state := "none"
 	if allow {
 		state, s.State = store.SubscriptionSubscribed, store.SubscriptionSubscribed
-		err = m.store.PutPubSubSubscription(ctx, m.jid.String(), name, s)
+		err = m.Store.PutPubSubSubscription(ctx, m.Addr.String(), name, s)
 	} else {
-		err = m.store.DeletePubSubSubscription(ctx, m.jid.String(), name, s.JID, s.SubID)
+		err = m.Store.DeletePubSubSubscription(ctx, m.Addr.String(), name, s.JID, s.SubID)
 	}
 	if err != nil {
 		m.log.Error("pubsub: approval", "node", name, "err", err)
 		m.bounce(ctx, msg, stanza.ErrInternalServerError)
 		return
 	}
-	m.router.Send(ctx, m.event(who, xmlstream.New("subscription", NSEvent, "node", name, "jid", who.String(),
+	m.router.Send(ctx, m.Event(who, xmlstream.New("subscription", NSEvent, "node", name, "jid", who.String(),
 		"subid", s.SubID, "subscription", state)))
 }

@@ -97,8 +97,7 @@ type Options struct {
 
 // Module is the pubsub service at pubsub.<domain> (XEP-0060).
 type Module struct {
-	jid          jid.JID
-	store        Store
+	Host         // Addr is zero until Register
 	roster       Roster
 	createPolicy string
 	limits       Limits
@@ -122,21 +121,21 @@ func New(o Options) *Module {
 	if create == "" {
 		create = CreateLocal
 	}
-	return &Module{jid: o.JID, store: o.Store, roster: o.Roster, createPolicy: create,
+	return &Module{Host: Host{Store: o.Store, Addr: o.JID}, roster: o.Roster, createPolicy: create,
 		limits: o.Limits.withDefaults(), log: log, seed: maphash.MakeSeed()}
 }
 
 // Register makes the module the handler of its domain.
 func (m *Module) Register(r *router.Router) {
 	m.router = r
-	if m.jid.IsZero() {
-		m.jid = jid.MustParse("pubsub." + r.Domain().String())
+	if m.Addr.IsZero() {
+		m.Addr = jid.MustParse("pubsub." + r.Domain().String())
 	}
-	r.HandleDomain(m.jid.String(), m.Handle)
+	r.HandleDomain(m.Addr.String(), m.Handle)
 }
 
 // JID is the service's address.
-func (m *Module) JID() jid.JID { return m.jid }
+func (m *Module) JID() jid.JID { return m.Addr }
 
 func (m *Module) lockNode(node string) *sync.Mutex {
 	mu := &m.nodeMu[maphash.String(m.seed, node)%uint64(len(m.nodeMu))]
@@ -269,7 +268,7 @@ func (m *Module) load(ctx context.Context, name string) (*node, error) {
 	if name == "" {
 		return nil, ErrNodeRequired
 	}
-	sn, err := m.store.PubSubNode(ctx, m.jid.String(), name)
+	sn, err := m.Store.PubSubNode(ctx, m.Addr.String(), name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoNode
 	}
@@ -280,7 +279,7 @@ func (m *Module) load(ctx context.Context, name string) (*node, error) {
 	if err := n.Unmarshal(sn.Config); err != nil {
 		return nil, fmt.Errorf("pubsub: configuration of %s: %w", name, err)
 	}
-	affs, err := m.store.PubSubAffiliations(ctx, m.jid.String(), name)
+	affs, err := m.Store.PubSubAffiliations(ctx, m.Addr.String(), name)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +290,7 @@ func (m *Module) load(ctx context.Context, name string) (*node, error) {
 }
 
 func (m *Module) save(ctx context.Context, n *node) error {
-	return m.store.PutPubSubNode(ctx, m.jid.String(), store.PubSubNode{Node: n.Name, MaxItems: n.MaxItems, Config: n.Marshal()})
+	return m.Store.PutPubSubNode(ctx, m.Addr.String(), store.PubSubNode{Node: n.Name, MaxItems: n.MaxItems, Config: n.Marshal()})
 }
 
 // defaultConfig is a new node's configuration (§8.3).
@@ -343,7 +342,7 @@ func (m *Module) isLocal(j jid.JID) bool { return j.Domain() == m.router.Domain(
 // subscribed reports whether from's bare or full JID has a subscription
 // in state subscribed to n.
 func (m *Module) subscribed(ctx context.Context, n *node, from jid.JID) (bool, error) {
-	subs, err := m.store.PubSubSubscriptions(ctx, m.jid.String(), n.Name)
+	subs, err := m.Store.PubSubSubscriptions(ctx, m.Addr.String(), n.Name)
 	if err != nil {
 		return false, err
 	}
@@ -365,7 +364,7 @@ func (m *Module) mayCreate(from jid.JID) error {
 
 // ownedBy counts the nodes an entity owns, for the node quota.
 func (m *Module) ownedBy(ctx context.Context, who jid.JID) (int, error) {
-	affs, err := m.store.PubSubAffiliations(ctx, m.jid.String(), "")
+	affs, err := m.Store.PubSubAffiliations(ctx, m.Addr.String(), "")
 	if err != nil {
 		return 0, err
 	}
@@ -394,7 +393,7 @@ func (m *Module) createNode(ctx context.Context, from jid.JID, name string, c Co
 		m.log.Info("pubsub: node quota reached", "jid", from.Bare().String(), "nodes", owned)
 		return nil, ErrTooManyNodes.WithText("an entity may own at most " + strconv.Itoa(m.limits.Nodes) + " nodes")
 	}
-	if _, err := m.store.PubSubNode(ctx, m.jid.String(), name); err == nil {
+	if _, err := m.Store.PubSubNode(ctx, m.Addr.String(), name); err == nil {
 		return nil, stanza.ErrConflict.WithText("the node exists")
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -403,7 +402,7 @@ func (m *Module) createNode(ctx context.Context, from jid.JID, name string, c Co
 	if err := m.save(ctx, n); err != nil {
 		return nil, err
 	}
-	err = m.store.SetPubSubAffiliation(ctx, m.jid.String(), name,
+	err = m.Store.SetPubSubAffiliation(ctx, m.Addr.String(), name,
 		store.PubSubAffiliation{JID: from.Bare().String(), Affiliation: store.AffiliationOwner})
 	if err != nil {
 		return nil, err

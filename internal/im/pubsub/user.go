@@ -2,7 +2,6 @@ package pubsub
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -42,9 +41,9 @@ func (m *Module) pubsub(ctx context.Context, iq *stanza.Stanza, p *xmlstream.Ele
 	case a.Name == "options":
 		return m.options(ctx, iq, a)
 	case iq.Type == "get" && a.Name == "subscriptions":
-		return m.ownSubscriptions(ctx, from, a.Get("node"))
+		return m.OwnSubscriptions(ctx, from, a.Get("node"))
 	case iq.Type == "get" && a.Name == "affiliations":
-		return m.ownAffiliations(ctx, from, a.Get("node"))
+		return m.OwnAffiliations(ctx, from, a.Get("node"))
 	case iq.Type == "get" && a.Name == "default":
 		return m.defaultOptions(), nil
 	}
@@ -148,7 +147,7 @@ func (m *Module) publish(ctx context.Context, from jid.JID, pub, opts *xmlstream
 	}
 	it := store.PubSubItem{ID: id, Publisher: from.Bare().String(), Payload: raw}
 	if n.PersistItems {
-		if err := m.store.PublishPubSubItem(ctx, m.jid.String(), name, it); err != nil {
+		if err := m.Store.PublishPubSubItem(ctx, m.Addr.String(), name, it); err != nil {
 			return nil, fmt.Errorf("pubsub: publish to %s: %w", name, err)
 		}
 	}
@@ -203,7 +202,7 @@ func (m *Module) retract(ctx context.Context, from jid.JID, r *xmlstream.Element
 	id := it.Get("id")
 	aff := n.affiliation(from)
 	if aff != store.AffiliationOwner && aff != store.AffiliationPublisher {
-		items, err := m.store.PubSubItems(ctx, m.jid.String(), name, []string{id}, 0)
+		items, err := m.Store.PubSubItems(ctx, m.Addr.String(), name, []string{id}, 0)
 		if err != nil {
 			return err
 		}
@@ -211,7 +210,7 @@ func (m *Module) retract(ctx context.Context, from jid.JID, r *xmlstream.Element
 			return stanza.ErrForbidden.WithText("you may not retract this item")
 		}
 	}
-	err = m.store.RetractPubSubItem(ctx, m.jid.String(), name, id)
+	err = m.Store.RetractPubSubItem(ctx, m.Addr.String(), name, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return stanza.ErrItemNotFound.WithText("no such item")
 	}
@@ -254,7 +253,7 @@ func (m *Module) items(ctx context.Context, from jid.JID, req, set *xmlstream.El
 	out := xmlstream.New("items", NS, "node", name)
 	res := xmlstream.New("pubsub", NS).Add(out)
 	defer m.lockNode(name).Unlock() // no publish between sizes and payloads
-	sizes, err := m.store.PubSubItemSizes(ctx, m.jid.String(), name)
+	sizes, err := m.Store.PubSubItemSizes(ctx, m.Addr.String(), name)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +277,7 @@ func (m *Module) items(ctx context.Context, from jid.JID, req, set *xmlstream.El
 		for _, it := range sel[first:last] {
 			ids = append(ids, it.ID)
 		}
-		items, err := m.store.PubSubItems(ctx, m.jid.String(), name, ids, 0)
+		items, err := m.Store.PubSubItems(ctx, m.Addr.String(), name, ids, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -296,75 +295,16 @@ func (m *Module) items(ctx context.Context, from jid.JID, req, set *xmlstream.El
 	return res, nil
 }
 
-// SubOptions are a subscription's options (§6.3, pubsub#subscribe_options).
-type SubOptions struct {
-	// NoDeliver is pubsub#deliver false: the subscriber gets no
-	// notifications for now.
-	NoDeliver bool `json:"no_deliver,omitempty"`
-}
-
-func (o SubOptions) marshal() []byte {
-	b, _ := json.Marshal(o)
-	return b
-}
-
-func (o SubOptions) form(typ string) *xmlstream.Element {
-	return dataform.New(typ, NSSubscribeOpts,
-		dataform.NewField("pubsub#deliver", dataform.Boolean, "Receive notifications", dataform.BoolValue(!o.NoDeliver))).Element()
-}
-
-// apply changes o by a submitted subscribe_options form (§6.3.5); unknown
-// fields are ignored.
-func (o *SubOptions) apply(x *xmlstream.Element) error {
-	f, err := dataform.Parse(x, FormLimits)
-	if err != nil {
-		return err
-	}
-	if f.Has(dataform.FormType) && f.FormType() != NSSubscribeOpts {
-		return stanza.ErrBadRequest.WithText("FORM_TYPE must be " + NSSubscribeOpts)
-	}
-	if f.Has("pubsub#deliver") {
-		d, err := f.Bool("pubsub#deliver")
-		if err != nil {
-			return err
-		}
-		o.NoDeliver = !d
-	}
-	return nil
-}
-
-// subscriber is the jid attribute of a subscription request, which must
-// be the requester's bare or full JID (§6.1.3.1).
-func subscriber(from jid.JID, a *xmlstream.Element) (jid.JID, error) {
-	j, err := jid.Parse(a.Get("jid"))
-	if err != nil || a.Get("jid") == "" || j.Bare() != from.Bare() {
-		return jid.JID{}, Error(stanza.ErrBadRequest, "invalid-jid")
-	}
-	return j, nil
-}
-
 // subscribe handles §6.1: a subscription, pending an owner's approval
 // under the authorize model (§6.1.2, §8.6), with options (§6.3.7); the
 // last item follows the result (§6.1.7).
 func (m *Module) subscribe(ctx context.Context, from jid.JID, a, opts *xmlstream.Element, deferred *[]*stanza.Stanza) (*xmlstream.Element, error) {
-	name := a.Get("node")
-	if name == "" {
-		return nil, ErrNodeRequired
-	}
-	who, err := subscriber(from, a)
+	rq, err := ParseSubscribe(from, a, opts)
 	if err != nil {
 		return nil, err
 	}
-	var o SubOptions
-	if opts != nil {
-		if x := opts.Child("x", dataform.NS); x != nil {
-			if err := o.apply(x); err != nil {
-				return nil, err
-			}
-		}
-	}
-	defer m.lockNode(name).Unlock()
-	n, err := m.load(ctx, name)
+	defer m.lockNode(rq.Node).Unlock()
+	n, err := m.load(ctx, rq.Node)
 	if err != nil {
 		return nil, err
 	}
@@ -378,165 +318,53 @@ func (m *Module) subscribe(ctx context.Context, from jid.JID, a, opts *xmlstream
 	} else if err := m.access(ctx, n, from); err != nil {
 		return nil, err
 	}
-	subs, err := m.store.PubSubSubscriptions(ctx, m.jid.String(), name)
+	sub, created, err := m.Subscribe(ctx, rq, state)
 	if err != nil {
 		return nil, err
 	}
-	// §6.1.6: one subscription per JID; asking again returns it.
-	sub := store.PubSubSubscription{JID: who.String(), SubID: stanza.NewID(), State: state, Options: o.marshal()}
-	existing := false
-	for _, s := range subs {
-		if s.JID == who.String() {
-			sub, existing = s, true
-			if opts != nil {
-				sub.Options = o.marshal()
-			}
-			break
-		}
-	}
-	if !existing || opts != nil {
-		if err := m.store.PutPubSubSubscription(ctx, m.jid.String(), name, sub); err != nil {
-			return nil, err
-		}
-	}
 	switch {
-	case sub.State == store.SubscriptionPending && !existing:
-		*deferred = append(*deferred, m.approvalRequests(n, who, sub.SubID)...)
-	case sub.State == store.SubscriptionSubscribed && !existing && n.PersistItems:
-		if last, err := m.store.PubSubItems(ctx, m.jid.String(), name, nil, 1); err == nil && len(last) == 1 {
-			*deferred = append(*deferred, m.event(who, xmlstream.New("items", NSEvent, "node", name).Add(itemEvent(last[0])),
-				m.delay(last[0])))
+	case sub.State == store.SubscriptionPending && created:
+		*deferred = append(*deferred, m.approvalRequests(n, rq.Who, sub.SubID)...)
+	case sub.State == store.SubscriptionSubscribed && created && n.PersistItems:
+		if last, err := m.Store.PubSubItems(ctx, m.Addr.String(), rq.Node, nil, 1); err == nil && len(last) == 1 {
+			*deferred = append(*deferred, m.Event(rq.Who, xmlstream.New("items", NSEvent, "node", rq.Node).Add(itemEvent(last[0])),
+				m.Delay(last[0].Updated)))
 		}
 	}
-	return xmlstream.New("pubsub", NS).Add(subscriptionElement(NS, name, sub)), nil
+	return SubscriptionReply(rq.Node, sub), nil
 }
 
-func subscriptionElement(space, node string, s store.PubSubSubscription) *xmlstream.Element {
-	return xmlstream.New("subscription", space, "node", node, "jid", s.JID, "subid", s.SubID, "subscription", s.State)
-}
-
-// mine finds from's subscription to a node by JID and optional subid
-// (§6.2.3: not-subscribed, subid-required, invalid-subid).
-func (m *Module) mine(ctx context.Context, name string, who jid.JID, subid string) (store.PubSubSubscription, error) {
-	subs, err := m.store.PubSubSubscriptions(ctx, m.jid.String(), name)
-	if err != nil {
-		return store.PubSubSubscription{}, err
-	}
-	var found []store.PubSubSubscription
-	for _, s := range subs {
-		if s.JID == who.String() {
-			if subid != "" && s.SubID == subid {
-				return s, nil
-			}
-			found = append(found, s)
-		}
-	}
-	switch {
-	case len(found) == 0:
-		return store.PubSubSubscription{}, Error(stanza.ErrUnexpectedRequest, "not-subscribed")
-	case subid != "":
-		return store.PubSubSubscription{}, Error(stanza.ErrNotAcceptable, "invalid-subid")
-	case len(found) > 1:
-		return store.PubSubSubscription{}, Error(stanza.ErrBadRequest, "subid-required")
-	}
-	return found[0], nil
-}
-
-// unsubscribe handles §6.2.
+// unsubscribe handles §6.2; an owner may unsubscribe others.
 func (m *Module) unsubscribe(ctx context.Context, from jid.JID, a *xmlstream.Element) error {
-	name := a.Get("node")
-	if name == "" {
-		return ErrNodeRequired
-	}
-	who, err := jid.Parse(a.Get("jid"))
-	if err != nil || a.Get("jid") == "" {
-		return Error(stanza.ErrBadRequest, "invalid-jid")
-	}
-	defer m.lockNode(name).Unlock()
-	n, err := m.load(ctx, name)
+	rq, err := ParseUnsubscribe(a)
 	if err != nil {
 		return err
 	}
-	if who.Bare() != from.Bare() && n.affiliation(from) != store.AffiliationOwner {
+	defer m.lockNode(rq.Node).Unlock()
+	n, err := m.load(ctx, rq.Node)
+	if err != nil {
+		return err
+	}
+	if rq.Who.Bare() != from.Bare() && n.affiliation(from) != store.AffiliationOwner {
 		return stanza.ErrForbidden // §6.2.3.3
 	}
-	s, err := m.mine(ctx, name, who, a.Get("subid"))
-	if err != nil {
-		return err
-	}
-	return m.store.DeletePubSubSubscription(ctx, m.jid.String(), name, s.JID, s.SubID)
+	return m.Unsubscribe(ctx, rq)
 }
 
-// options handles §6.3: a subscription's options, got or set.
+// options handles §6.3 on an existing node.
 func (m *Module) options(ctx context.Context, iq *stanza.Stanza, a *xmlstream.Element) (*xmlstream.Element, error) {
 	name := a.Get("node")
 	if name == "" {
 		return nil, ErrNodeRequired
 	}
-	who, err := jid.Parse(a.Get("jid"))
-	if err != nil || a.Get("jid") == "" {
-		return nil, Error(stanza.ErrBadRequest, "jid-required")
-	}
-	if who.Bare() != iq.From.Bare() {
-		return nil, stanza.ErrForbidden // §6.3.4.2
-	}
 	defer m.lockNode(name).Unlock()
 	if _, err := m.load(ctx, name); err != nil {
 		return nil, err
 	}
-	s, err := m.mine(ctx, name, who, a.Get("subid"))
-	if err != nil {
-		return nil, err
-	}
-	var o SubOptions
-	if err := json.Unmarshal(s.Options, &o); err != nil && len(s.Options) > 0 {
-		return nil, err
-	}
-	if iq.Type == "get" {
-		return xmlstream.New("pubsub", NS).Add(xmlstream.New("options", NS, "node", name, "jid", s.JID, "subid", s.SubID).Add(o.form("form"))), nil
-	}
-	x := a.Child("x", dataform.NS)
-	if x == nil {
-		return nil, stanza.ErrBadRequest.WithText("expected a submitted subscribe_options form")
-	}
-	if err := o.apply(x); err != nil {
-		return nil, err
-	}
-	s.Options = o.marshal()
-	return nil, m.store.PutPubSubSubscription(ctx, m.jid.String(), name, s)
+	return m.Options(ctx, iq, a)
 }
 
 // defaultOptions answers §6.4: the default subscription options.
 func (m *Module) defaultOptions() *xmlstream.Element {
 	return xmlstream.New("pubsub", NS).Add(xmlstream.New("default", NS).Add(SubOptions{}.form("form")))
-}
-
-// ownSubscriptions answers §5.6: the requester's subscriptions.
-func (m *Module) ownSubscriptions(ctx context.Context, from jid.JID, node string) (*xmlstream.Element, error) {
-	subs, err := m.store.PubSubSubscriptions(ctx, m.jid.String(), node)
-	if err != nil {
-		return nil, err
-	}
-	out := xmlstream.New("subscriptions", NS)
-	for _, s := range subs {
-		if j, err := jid.Parse(s.JID); err == nil && j.Bare() == from.Bare() {
-			out.Add(subscriptionElement(NS, s.Node, s))
-		}
-	}
-	return xmlstream.New("pubsub", NS).Add(out), nil
-}
-
-// ownAffiliations answers §5.7: the requester's affiliations.
-func (m *Module) ownAffiliations(ctx context.Context, from jid.JID, node string) (*xmlstream.Element, error) {
-	affs, err := m.store.PubSubAffiliations(ctx, m.jid.String(), node)
-	if err != nil {
-		return nil, err
-	}
-	out := xmlstream.New("affiliations", NS)
-	for _, a := range affs {
-		if a.JID == from.Bare().String() {
-			out.Add(xmlstream.New("affiliation", NS, "node", a.Node, "affiliation", a.Affiliation))
-		}
-	}
-	return xmlstream.New("pubsub", NS).Add(out), nil
 }
