@@ -96,6 +96,7 @@ CREATE TABLE blocklist (
 	roomVCards,    // 10: room vCards, their avatars (XEP-0486), rooms.go
 	// 11: disabled accounts (XEP-0133 §4.3), users.go
 	`ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;`,
+	auditSchema, // 12: the audit log, its checkpoints and sink cursors (internal/audit), audit.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
