@@ -50,6 +50,10 @@ type Config struct {
 	MUC      MUC      `toml:"muc"`
 	Upload   Upload   `toml:"upload"`
 
+	// Admins are the site administrators (bare JIDs of local accounts):
+	// they run the service administration commands (XEP-0133). Not
+	// the same as [muc] admins, which only concerns room creation.
+	Admins []string `toml:"admins"`
 	// ExternalServices are STUN/TURN servers announced to clients
 	// (XEP-0215); see services.go.
 	ExternalServices []ExternalService `toml:"external_services"`

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"parley/internal/jid"
 )
 
 // ExternalService is a STUN or TURN server announced to clients with
@@ -107,4 +109,16 @@ type ContactAddresses struct {
 func (c *Contact) Addresses() []ContactAddresses {
 	return []ContactAddresses{{"abuse", c.Abuse}, {"admin", c.Admin}, {"feedback", c.Feedback},
 		{"sales", c.Sales}, {"security", c.Security}, {"support", c.Support}}
+}
+
+// validateAdmins checks that every site admin is an account of this
+// server: only local users run commands at the domain.
+func (c *Config) validateAdmins() []error {
+	var errs []error
+	for i, a := range c.Admins {
+		if j, err := jid.Parse(a); err != nil || !j.IsBare() || j.Local() == "" || j.Domain() != c.Domain {
+			errs = append(errs, &KeyError{Key: fmt.Sprintf("admins[%d]", i), Msg: fmt.Sprintf("%q is not the bare JID of an account on %s (user@%s)", a, c.Domain, c.Domain)})
+		}
+	}
+	return errs
 }

@@ -27,6 +27,9 @@ func TestValidateServices(t *testing.T) {
 		}, want: []string{`external_services[1].port: 70000`, `external_services[1].secret: credentials are given for turn and turns only`}},
 		3: {mod: func(c *Config) { c.Contact.Security = []string{"security@example.com"} },
 			want: []string{`contact.security: "security@example.com" is not a URI`}},
+		4: {mod: func(c *Config) { c.Admins = []string{"boss@localhost"} }},
+		5: {mod: func(c *Config) { c.Admins = []string{"boss@localhost/desk", "boss@other.org", "localhost"} },
+			want: []string{`admins[0]: "boss@localhost/desk"`, `admins[1]: "boss@other.org"`, `admins[2]: "localhost"`}},
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {

@@ -297,6 +297,10 @@ func (r *Router) Resources(bare jid.JID) []Resource { return r.table.resources(b
 // Lookup returns the session bound to a full JID.
 func (r *Router) Lookup(full jid.JID) (Resource, bool) { return r.table.session(full) }
 
+// Users returns the bare JIDs of the local users with a bound session, in
+// no particular order (service administration, XEP-0133).
+func (r *Router) Users() []jid.JID { return r.table.users() }
+
 // SessionCount is the number of bound sessions.
 func (r *Router) SessionCount() int { return r.table.count() }
 

@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -415,5 +416,24 @@ func TestRefusedDeliveryStored(t *testing.T) {
 	got := sessions["romeo@example.com/orchard"].Take()
 	if len(got) != 1 || got[0].El.Get("type") != "error" || got[0].El.Child("error", "").Child("service-unavailable", stanza.NSStanzas) == nil {
 		t.Fatalf("romeo got %v, want service-unavailable", got)
+	}
+}
+
+// TestUsers lists each user with a bound session once, and none after
+// their sessions are unbound.
+func TestUsers(t *testing.T) {
+	r := router.New(jid.MustParse("example.com"), accountSet{}, nil)
+	a1, a2, b := imtest.NewSession(t, "a@example.com/1"), imtest.NewSession(t, "a@example.com/2"), imtest.NewSession(t, "b@example.com/1")
+	for _, s := range []*imtest.Session{a1, a2, b} {
+		r.Bind(s)
+	}
+	got := r.Users()
+	slices.SortFunc(got, func(x, y jid.JID) int { return strings.Compare(x.String(), y.String()) })
+	if len(got) != 2 || got[0].String() != "a@example.com" || got[1].String() != "b@example.com" {
+		t.Fatalf("Users() = %v", got)
+	}
+	r.Unbind(context.Background(), b)
+	if got := r.Users(); len(got) != 1 || got[0].String() != "a@example.com" {
+		t.Fatalf("after b left: %v", got)
 	}
 }

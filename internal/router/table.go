@@ -165,6 +165,23 @@ func (t *table) session(full jid.JID) (Resource, bool) {
 	return Resource{}, false
 }
 
+// users returns the bare JIDs that have a bound session.
+func (t *table) users() []jid.JID {
+	var out []jid.JID
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		for _, u := range sh.users {
+			for _, e := range u.resources {
+				out = append(out, e.Session.JID().Bare())
+				break
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	return out
+}
+
 // count returns the number of bound sessions.
 func (t *table) count() int {
 	n := 0

@@ -4,6 +4,7 @@ import (
 	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/im/adhoc"
+	"parley/internal/im/admin"
 	"parley/internal/im/blocking"
 	"parley/internal/im/carbons"
 	"parley/internal/im/contact"
@@ -142,6 +143,12 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 		}
 	}
 	reg.Register()
+	// Service administration (XEP-0133) for the site admins (top-level
+	// admins, bare JIDs parsed as for [muc] admins); sessions are ended
+	// through the router. Deleting an account forgets what modules cache
+	// for it, as XEP-0077 cancellation does.
+	admin.New(admin.Options{Admins: mucAdmins(cfg.Admins), Accounts: admin.StoreAccounts{Users: st},
+		Commands: commands, OnDelete: reg.OnRemove}).Register(r)
 	if !cfg.Register.Enabled {
 		return nil
 	}

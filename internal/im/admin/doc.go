@@ -1,0 +1,20 @@
+// Package admin provides XEP-0133 Service Administration as ad-hoc
+// commands (XEP-0050, package adhoc) at the domain, for the site admins
+// of the configuration only: others neither see the commands listed nor
+// may run them (forbidden, §5). Commands: add-user, delete-user,
+// disable-user, reenable-user, end-user-session, change-user-password,
+// get-online-users-num, get-online-users-list, announce (§4.1-4.7, 4.16,
+// 4.21, 4.23).
+//
+// Each but get-online-users-num is two stages: the form, then its
+// submission (no <actions/>, so "execute" completes, XEP-0050 §3.4). A
+// submission naming several accounts goes through them all and reports
+// what failed in notes of type error (XEP-0050 §3.5); a malformed one is
+// bad-payload and nothing is done.
+//
+// The commands act on the running server through two consumer-side
+// interfaces: Accounts (the store) and Sessions (the router's session
+// table, whose sessions are ended with Terminate). When the shared
+// operations of internal/control exist, the wiring can satisfy them
+// from there instead.
+package admin
