@@ -9,8 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/dataform"
 	"parley/internal/jid"
 	"parley/internal/router"
+	"parley/internal/rsm"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
@@ -22,8 +24,8 @@ const (
 	NSExtended = "urn:xmpp:mam:2#extended"
 	NSForward  = "urn:xmpp:forward:0"
 	NSDelay    = "urn:xmpp:delay"
-	NSRSM      = "http://jabber.org/protocol/rsm"
-	NSData     = "jabber:x:data"
+	NSRSM      = rsm.NS
+	NSData     = dataform.NS
 	NSFullText = "urn:xmpp:fulltext:0"
 	NSHints    = "urn:xmpp:hints"
 	NSMarkers  = "urn:xmpp:chat-markers:0"

@@ -3,13 +3,14 @@ package mam
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"parley/internal/dataform"
 	"parley/internal/jid"
 	"parley/internal/router"
+	"parley/internal/rsm"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
@@ -76,23 +77,17 @@ func (l Limits) serve(ctx context.Context, s Store, owner string, archive jid.JI
 // QueryForm lists the fields of a query (XEP-0313 §4.1.1, XEP-0431,
 // urn:xmpp:mam:2#extended).
 func QueryForm() *xmlstream.Element {
-	x := xmlstream.New("x", NSData, "type", "form")
-	field := func(v, typ string) *xmlstream.Element {
-		return xmlstream.New("field", NSData, "var", v, "type", typ)
-	}
-	ft := field("FORM_TYPE", "hidden")
-	ft.Add(xmlstream.NewText("value", NSData, NS))
-	x.Add(ft,
-		field("with", "jid-single"),
-		field("start", "text-single"),
-		field("end", "text-single"),
-		field("{"+NSFullText+"}fulltext", "text-single"),
-		field("withtext", "text-single"),
-		field("before-id", "text-single"),
-		field("after-id", "text-single"),
-		field("ids", "text-multi"),
+	f := dataform.New(dataform.TypeForm, NS,
+		dataform.NewField("with", dataform.JIDSingle, ""),
+		dataform.NewField("start", dataform.TextSingle, ""),
+		dataform.NewField("end", dataform.TextSingle, ""),
+		dataform.NewField("{"+NSFullText+"}fulltext", dataform.TextSingle, ""),
+		dataform.NewField("withtext", dataform.TextSingle, ""),
+		dataform.NewField("before-id", dataform.TextSingle, ""),
+		dataform.NewField("after-id", dataform.TextSingle, ""),
+		dataform.NewField("ids", dataform.TextMulti, ""),
 	)
-	return xmlstream.New("query", NS).Add(x)
+	return xmlstream.New("query", NS).Add(f.Element())
 }
 
 // Limits bound what one query may cost the server (issue 10: a withtext
@@ -188,40 +183,42 @@ func parseQuery(q *xmlstream.Element) (Request, error) {
 	if q.Get("node") != "" {
 		return r, stanza.ErrItemNotFound.WithText("no pubsub node archives here")
 	}
-	if x := q.Child("x", NSData); x != nil {
-		if t := x.Get("type"); t != "submit" && t != "" {
+	if x := q.Child("x", dataform.NS); x != nil {
+		f, err := dataform.Parse(x, dataform.Limits{})
+		if err != nil {
+			return r, err
+		}
+		if f.Type != dataform.TypeSubmit && f.Type != "" {
 			return r, stanza.ErrBadRequest.WithText("the form must be of type submit")
 		}
-		if err := parseForm(x, &r.Query, &r.With); err != nil {
+		if err := applyForm(f, &r.Query, &r.With); err != nil {
 			return r, err
 		}
 	}
-	if set := q.Child("set", NSRSM); set != nil {
-		if err := parseRSM(set, &r.Query); err != nil {
-			return r, err
-		}
+	// XEP-0059 paging, the page capped at MaxPage; index is not served.
+	set, err := rsm.Parse(q.Child("set", rsm.NS), rsm.Limits{Max: MaxPage})
+	if err != nil {
+		return r, err
 	}
+	if set.Index >= 0 {
+		return r, stanza.ErrFeatureNotImplemented.WithText("paging by index is not supported; use after/before")
+	}
+	r.Query.Limit = set.Limit(DefaultPage)
+	r.Query.After, r.Query.Before, r.Query.Last = set.After, set.Before, set.Last
 	r.FlipPage = q.Child("flip-page", NS) != nil
 	return r, nil
 }
 
-func parseForm(x *xmlstream.Element, q *store.ArchiveQuery, with *jid.JID) error {
-	for _, f := range x.Children {
-		if f.Name != "field" || f.Space != NSData {
-			continue
-		}
-		var values []string
-		for _, v := range f.Children {
-			if v.Name == "value" && v.Space == NSData {
-				values = append(values, v.Text)
-			}
-		}
-		one := strings.TrimSpace(strings.Join(values, ""))
+// applyForm reads the filters of a query form (XEP-0313 §4.1.1,
+// XEP-0431, #extended) into q.
+func applyForm(f *dataform.Form, q *store.ArchiveQuery, with *jid.JID) error {
+	for _, fd := range f.Fields {
+		one := strings.TrimSpace(strings.Join(fd.Values, ""))
 		// Several clients qualify the field names in Clark notation with
 		// the form's namespace ({urn:xmpp:mam:2}ids): the same fields.
-		name := strings.TrimPrefix(f.Get("var"), "{"+NS+"}")
+		name := strings.TrimPrefix(fd.Var, "{"+NS+"}")
 		switch name {
-		case "FORM_TYPE":
+		case dataform.FormType:
 			if one != NS {
 				return stanza.ErrBadRequest.WithText("FORM_TYPE must be " + NS)
 			}
@@ -256,7 +253,7 @@ func parseForm(x *xmlstream.Element, q *store.ArchiveQuery, with *jid.JID) error
 		case "before-id":
 			q.BeforeID = one
 		case "ids":
-			for _, v := range values {
+			for _, v := range fd.Values {
 				if v = strings.TrimSpace(v); v != "" {
 					q.IDs = append(q.IDs, v)
 				}
@@ -280,35 +277,6 @@ func parseForm(x *xmlstream.Element, q *store.ArchiveQuery, with *jid.JID) error
 // zone, optional fractional seconds).
 func parseDateTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
-}
-
-// parseRSM reads XEP-0059 paging: max (capped at MaxPage), after, before
-// (empty: the last page). index is not supported.
-func parseRSM(set *xmlstream.Element, q *store.ArchiveQuery) error {
-	if m := set.Child("max", NSRSM); m != nil {
-		n, err := strconv.Atoi(strings.TrimSpace(m.Text))
-		if err != nil || n < 0 {
-			return stanza.ErrBadRequest.WithText("<max/> must be a non-negative integer")
-		}
-		q.Limit = min(n, MaxPage)
-	}
-	if set.Child("index", NSRSM) != nil {
-		return stanza.ErrFeatureNotImplemented.WithText("paging by index is not supported; use after/before")
-	}
-	after, before := set.Child("after", NSRSM), set.Child("before", NSRSM)
-	if after != nil && before != nil {
-		return stanza.ErrBadRequest.WithText("<after/> and <before/> together")
-	}
-	if after != nil {
-		if q.After = strings.TrimSpace(after.Text); q.After == "" {
-			return stanza.ErrBadRequest.WithText("empty <after/>")
-		}
-	}
-	if before != nil {
-		q.Before = strings.TrimSpace(before.Text)
-		q.Last = q.Before == "" // XEP-0059 §2.5: <before/> asks for the last page
-	}
-	return nil
 }
 
 // answer runs a query: the results as messages to the requester, then
@@ -354,15 +322,11 @@ func answer(ctx context.Context, s Store, owner string, archive, to jid.JID, req
 // on with <before>first</before> or <after>last</after> either way), and
 // the count of the whole result set.
 func rsmSet(msgs []store.ArchivedMessage, count int) *xmlstream.Element {
-	set := xmlstream.New("set", NSRSM)
+	reply := rsm.Reply{FirstIndex: -1, Count: count}
 	if len(msgs) > 0 {
-		set.Add(xmlstream.NewText("first", NSRSM, msgs[0].ID),
-			xmlstream.NewText("last", NSRSM, msgs[len(msgs)-1].ID))
+		reply.First, reply.Last = msgs[0].ID, msgs[len(msgs)-1].ID
 	}
-	if count >= 0 {
-		set.Add(xmlstream.NewText("count", NSRSM, strconv.Itoa(count)))
-	}
-	return set
+	return reply.Element()
 }
 
 // resultMessage wraps an archived stanza for delivery (XEP-0313 §4.2,
