@@ -66,6 +66,7 @@ type session struct {
 	// pending holds the durable writes this session's stanzas started
 	// (router.Owed), oldest first; settle waits for them.
 	pending []router.Write
+	owed    router.Owed // what the stanza being routed owes; reused
 
 	// Stream management (XEP-0198); see sm.go.
 	smOn       bool            // enabled on this session
@@ -567,8 +568,12 @@ func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
 	}
 	// Stop reading while a recipient's queue is over its bound (bounded
 	// by router.PaceWait): TCP then pushes back on this client.
-	ow := s.srv.router.Route(ctx, st)
-	router.Pay(ctx, ow)
+	ow := &s.owed
+	clear(ow.Writes)
+	clear(ow.Behind)
+	ow.Writes, ow.Behind = ow.Writes[:0], ow.Behind[:0]
+	s.srv.router.RouteInto(ctx, st, ow)
+	router.Pay(ctx, *ow)
 	s.owe(ow.Writes)
 	return nil
 }

@@ -45,6 +45,11 @@ func (r *Router) Route(ctx context.Context, st *stanza.Stanza) Owed {
 	return ow
 }
 
+// RouteInto is Route for a session that keeps one Owed across its
+// stanzas: what st owes is appended to ow, whose slices the caller has
+// emptied, so that a busy session allocates none per stanza.
+func (r *Router) RouteInto(ctx context.Context, st *stanza.Stanza, ow *Owed) { r.route(ctx, st, ow) }
+
 func (r *Router) route(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	for _, i := range r.outbound {
 		if err := i(ctx, st); err != nil {

@@ -437,3 +437,48 @@ func TestUsers(t *testing.T) {
 		t.Fatalf("after b left: %v", got)
 	}
 }
+
+// writeObserver owes one write per message, always the same channel.
+type writeObserver struct{ w router.Write }
+
+func (o writeObserver) Outgoing(context.Context, *stanza.Stanza) router.Write { return o.w }
+func (o writeObserver) Incoming(context.Context, *stanza.Stanza, []router.Session) router.Write {
+	return o.w
+}
+
+// BenchmarkRouteMessageOwed is BenchmarkRouteMessage with an observer that
+// owes a write for each copy (as the archive does), routed as a session
+// does (RouteInto with its reused Owed): owing costs no allocation.
+func BenchmarkRouteMessageOwed(b *testing.B) {
+	r := router.New(jid.MustParse("example.com"), accountSet{"romeo": true, "juliet": true}, nil)
+	romeo := imtest.NewSession(b, "romeo@example.com/orchard")
+	juliet := imtest.NewSession(b, "juliet@example.com/balcony")
+	romeo.Discard(true)
+	juliet.Discard(true)
+	r.Bind(romeo)
+	r.Bind(juliet)
+	r.SetAvailability(juliet.JID(), true, 0, nil)
+	r.ObserveMessages(writeObserver{make(chan error)})
+	raw := []byte(`<message to='juliet@example.com/balcony' type='chat' id='ktx72v49'><body>Art thou not Romeo, and a Montague?</body></message>`)
+	scope := xmlstream.NewScope(stanza.NSClient)
+	ctx := context.Background()
+	var ow router.Owed
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		el, err := xmlstream.ParseIn(raw, xmlstream.Limits{}, scope)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := stanza.Parse(el)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.SetFrom(romeo.JID())
+		ow.Writes, ow.Behind = ow.Writes[:0], ow.Behind[:0]
+		r.RouteInto(ctx, st, &ow)
+		if len(ow.Writes) != 2 {
+			b.Fatalf("%d writes owed, want 2", len(ow.Writes))
+		}
+	}
+}
