@@ -87,9 +87,8 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// the archive returns its commit, which the sender's session waits for
 	// before its ack (docs/design/06), and in compliance mode the router
 	// waits for before delivering (carbons run after it).
-	history := mam.New(r, st, rosters, log.With("component", "mam"))
-	history.DefaultMode = cfg.Archive.Default
-	history.Required = cfg.Archive.Required
+	history := mam.New(mam.Options{Store: st, Roster: rosters, DefaultMode: cfg.Archive.Default,
+		Required: cfg.Archive.Required, Log: log.With("component", "mam")})
 	r.RequireWrites(cfg.Archive.Required)
 	history.Register(r)
 	discoItems.AddAccountFeature(mam.Features()...)

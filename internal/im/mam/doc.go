@@ -15,6 +15,16 @@
 // acknowledges the message, and in compliance mode (Required) waits for it
 // before delivering (docs/design/06).
 //
+// A sender's retraction (XEP-0424) is archived, and turns the message it
+// names into a tombstone (Tombstone, RetractArchived) in the sender's and
+// the local recipient's archive; rooms use the same operation for
+// moderation (XEP-0425). Queries are bounded (Limits: search length and
+// words, ids, a deadline), and the store holds them to their own share of
+// its connections.
+//
+// The module follows the module contract: New(Options), then Register on
+// the router, which it keeps to deliver query results.
+//
 // Order is the order of archiving, not of ids or timestamps (XEP-0313
 // §3.1: "implementors should take care not to rely on timestamps alone").
 // Groupchat messages are not archived here: rooms keep their own archive.

@@ -58,7 +58,7 @@ func newEnv(t *testing.T) *env {
 	r := router.New(jid.MustParse("example.com"), users, nil)
 	r.SetOffline(offline{})
 	e := &env{r: r, st: st, roster: fakeRoster{}, s: map[string]*imtest.Session{}}
-	e.m = New(r, st, e.roster, nil)
+	e.m = New(Options{Store: st, Roster: e.roster})
 	e.m.Register(r)
 	for _, full := range []string{"alice@example.com/desk", "alice@example.com/phone", "bob@example.com/laptop"} {
 		s := imtest.NewSession(t, full)

@@ -57,46 +57,73 @@ type Router interface {
 	DeliverPaced(ctx context.Context, full jid.JID, st *stanza.Stanza) bool
 }
 
-// Module archives messages and answers queries.
-type Module struct {
+// Options are the archive's dependencies and settings. Zero values mean
+// the documented defaults.
+type Options struct {
+	// Store keeps the archives and preferences (required).
+	Store Store
+	// Roster answers the "roster" default; nil makes it archive nothing.
+	Roster Roster
 	// DefaultMode is the archiving default for users who set no
-	// preferences: store.ArchiveAlways (New's default), ArchiveRoster or
-	// ArchiveNever.
+	// preferences: store.ArchiveAlways (the default), ArchiveRoster or
+	// ArchiveNever. SetDefaultMode changes it on a running server.
 	DefaultMode string
-	// Limits bound what one query may cost; zero fields mean the
-	// defaults.
-	Limits Limits
 	// Required is compliance mode (`[archive] required`): every message
 	// with content is archived whatever the preferences say, and the
 	// router delivers it only once archived (docs/design/06).
 	Required bool
+	// Limits bound what one query may cost; zero fields mean the
+	// defaults.
+	Limits Limits
+	Log    *slog.Logger
+}
 
-	store  Store
-	router Router
-	roster Roster // may be nil: "roster" then archives nothing
-	log    *slog.Logger
-	now    func() time.Time // the clock, replaceable by tests
+// Module archives messages and answers queries.
+type Module struct {
+	store    Store
+	roster   Roster // may be nil: "roster" then archives nothing
+	required bool
+	limits   Limits
+	log      *slog.Logger
+	now      func() time.Time // the clock, replaceable by tests
+	router   Router           // set by Register
 
-	mu    sync.Mutex                    // guards prefs
-	prefs map[string]store.ArchivePrefs // by username; read-through cache
+	mu          sync.Mutex                    // guards prefs and defaultMode
+	prefs       map[string]store.ArchivePrefs // by username; read-through cache ("" Default: the server's)
+	defaultMode string
 }
 
 var _ router.MessageObserver = (*Module)(nil)
 
 // New returns the archive; install it with Register.
-func New(r Router, s Store, roster Roster, log *slog.Logger) *Module {
-	if log == nil {
-		log = slog.Default()
+func New(o Options) *Module {
+	if o.Log == nil {
+		o.Log = slog.Default()
 	}
-	return &Module{DefaultMode: store.ArchiveAlways, store: s, router: r, roster: roster, log: log, now: time.Now,
-		prefs: make(map[string]store.ArchivePrefs)}
+	if o.DefaultMode == "" {
+		o.DefaultMode = store.ArchiveAlways
+	}
+	return &Module{store: o.Store, roster: o.Roster, required: o.Required, limits: o.Limits, log: o.Log,
+		now: time.Now, prefs: make(map[string]store.ArchivePrefs), defaultMode: o.DefaultMode}
 }
 
 // Register installs the IQ handler (queries, form, metadata, preferences)
-// and the message observer.
+// and the message observer, and keeps r to deliver query results.
 func (m *Module) Register(r *router.Router) {
+	m.router = r
 	r.HandleIQ(NS, m.HandleIQ)
 	r.ObserveMessages(m)
+}
+
+// SetDefaultMode changes the archiving default of users who set no
+// preferences (a configuration reload); "" means store.ArchiveAlways.
+func (m *Module) SetDefaultMode(mode string) {
+	if mode == "" {
+		mode = store.ArchiveAlways
+	}
+	m.mu.Lock()
+	m.defaultMode = mode
+	m.mu.Unlock()
 }
 
 // Features are the disco features of an account's archive (XEP-0313 §7),
@@ -124,7 +151,7 @@ func (m *Module) Outgoing(ctx context.Context, st *stanza.Stanza) router.Write {
 		return nil
 	}
 	m.retract(ctx, owner, st.To.Bare(), owner, st)
-	if !m.Required && !m.wants(ctx, owner, st.To) {
+	if !m.required && !m.wants(ctx, owner, st.To) {
 		return nil
 	}
 	id := stanza.NewID()
@@ -146,7 +173,7 @@ func (m *Module) Incoming(ctx context.Context, st *stanza.Stanza, _ []router.Ses
 	}
 	m.retract(ctx, owner, st.From.Bare(), st.From.Bare(), st)
 	id := stanzaID(st.El, owner.String())
-	if id == "" || (!m.Required && !m.wants(ctx, owner, st.From)) {
+	if id == "" || (!m.required && !m.wants(ctx, owner, st.From)) {
 		return nil
 	}
 	return m.append(ctx, owner, id, st.From.Bare(), st)

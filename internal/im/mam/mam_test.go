@@ -440,14 +440,33 @@ func TestPrefs(t *testing.T) {
 		t.Fatalf("alice's archive = %q, want %q", got, want)
 	}
 	// Persisted: a new module (after a restart) reads them from the store.
-	m2 := New(e.r, e.st, nil, nil)
+	m2 := New(Options{Store: e.st})
 	if m2.wants(t.Context(), jid.MustParse("alice@example.com"), jid.MustParse("bob@example.com")) != true {
 		t.Fatal("prefs not read back")
 	}
 	setPrefs(`<prefs xmlns='urn:xmpp:mam:2' default='never'/>`)
-	m3 := New(e.r, e.st, nil, nil)
+	m3 := New(Options{Store: e.st})
 	if m3.wants(t.Context(), jid.MustParse("alice@example.com"), jid.MustParse("bob@example.com")) {
 		t.Fatal("default never not read back from the store")
+	}
+
+	// The server's default, changed on a running server (a reload),
+	// applies at once to users who set no preferences, cached or not.
+	bob, carol := jid.MustParse("bob@example.com"), jid.MustParse("carol@example.com")
+	if !m3.wants(t.Context(), bob, carol) {
+		t.Fatal("bob, without preferences, is not archived by the default 'always'")
+	}
+	m3.SetDefaultMode(store.ArchiveNever)
+	if m3.wants(t.Context(), bob, carol) {
+		t.Fatal("SetDefaultMode(never) did not apply to bob's cached preferences")
+	}
+	m3.SetDefaultMode(store.ArchiveAlways)
+	if !m3.wants(t.Context(), bob, carol) {
+		t.Fatal("SetDefaultMode(always) did not apply to bob")
+	}
+	// alice's own default ('never', set above) is hers, not the server's.
+	if m3.wants(t.Context(), jid.MustParse("alice@example.com"), carol) {
+		t.Fatal("the server's default overrode alice's own")
 	}
 
 	for i, bad := range []string{
@@ -465,12 +484,12 @@ func TestPrefs(t *testing.T) {
 func TestQueryDeadline(t *testing.T) {
 	e := newEnv(t)
 	fill(t, e, 3)
-	e.m.Limits.QueryTimeout = time.Nanosecond // expired before the store starts
+	e.m.limits.QueryTimeout = time.Nanosecond // expired before the store starts
 	_, answer := e.iq(t, "alice@example.com/desk", query("", "<max>10</max>"))
 	if got := errCondition(answer); got != "resource-constraint" {
 		t.Fatalf("query past its deadline answered %q: %s", got, answer)
 	}
-	e.m.Limits.QueryTimeout = 0 // the default
+	e.m.limits.QueryTimeout = 0 // the default
 	if _, answer = e.iq(t, "alice@example.com/desk", query("", "<max>10</max>")); answer.Get("type") != "result" {
 		t.Fatalf("query within the default deadline: %s", answer)
 	}

@@ -17,22 +17,27 @@ func (m *Module) loadPrefs(ctx context.Context, owner jid.JID) (store.ArchivePre
 	user := owner.Local()
 	m.mu.Lock()
 	p, ok := m.prefs[user]
+	def := m.defaultMode
 	m.mu.Unlock()
-	if ok {
-		return p, nil
+	if !ok {
+		var err error
+		p, err = m.store.ArchivePrefs(ctx, user)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Until a user sets preferences the server's default applies
+			// (XEP-0441 §2.1 leaves it to the server); cached as "", so
+			// a changed default applies at once.
+			p = store.ArchivePrefs{}
+		case err != nil:
+			return store.ArchivePrefs{}, err
+		}
+		m.mu.Lock()
+		m.prefs[user] = p
+		m.mu.Unlock()
 	}
-	p, err := m.store.ArchivePrefs(ctx, user)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// Until a user sets preferences the server's default applies
-		// (XEP-0441 §2.1 leaves it to the server).
-		p = store.ArchivePrefs{Default: m.DefaultMode}
-	case err != nil:
-		return store.ArchivePrefs{}, err
+	if p.Default == "" {
+		p.Default = def
 	}
-	m.mu.Lock()
-	m.prefs[user] = p
-	m.mu.Unlock()
 	return p, nil
 }
 

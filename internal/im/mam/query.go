@@ -33,7 +33,7 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 	// Paced: a page of large messages is built within the requester's
 	// queue bound instead of overflowing it (issue 10 item 3).
 	deliver := func(st *stanza.Stanza) bool { return m.router.DeliverPaced(ctx, iq.From, st) }
-	return m.Limits.serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
+	return m.limits.serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
 }
 
 // Serve answers an urn:xmpp:mam:2 query (set), query form (get) or
