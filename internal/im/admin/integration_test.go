@@ -141,10 +141,27 @@ func TestServiceAdministrationOverTCP(t *testing.T) {
 		t.Fatalf("announcement: %v", err)
 	}
 
-	// end-user-session: the stream ends, the user may come back.
+	// end-user-session: the stream ends, for good even with stream
+	// management (no resumption), and the user may come back.
+	if err := victim.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`); err != nil {
+		t.Fatal(err)
+	}
+	enabled, err := victim.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "enabled" })
+	if err != nil || enabled.Get("id") == "" {
+		t.Fatalf("sm: %v %v", enabled, err)
+	}
 	completed(t, run(t, boss, admin.NodeEndUserSession, map[string][]string{"accountjids": {"victim@localhost"}}))
 	streamEnds(victim, "policy-violation")
-	victim, err := login("victim", "victim pass 1")
+	again, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "victim", Password: "victim pass 1", NoBind: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	again.Send(`<resume xmlns='urn:xmpp:sm:3' previd='` + enabled.Get("id") + `' h='0'/>`)
+	if el, err := again.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "resumed" || el.Name == "failed" }); err != nil || el.Name != "failed" {
+		t.Fatalf("resuming an ended session: %v %v", el, err)
+	}
+	victim, err = login("victim", "victim pass 1")
 	if err != nil {
 		t.Fatalf("back after end-user-session: %v", err)
 	}

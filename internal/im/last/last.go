@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"parley/internal/clock"
 	"parley/internal/jid"
@@ -16,6 +17,11 @@ import (
 
 // NS is the XEP-0012 namespace.
 const NS = "jabber:iq:last"
+
+// MaxStatus bounds the status text kept per account: a presence may be
+// as large as a stanza, and one is remembered for every account that
+// logged out.
+const MaxStatus = 1024
 
 // Roster tells whom an account shares its presence with; *roster.Module
 // has it.
@@ -84,7 +90,7 @@ func (m *Module) presence(_ context.Context, st *stanza.Stanza) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if st.Type == "unavailable" {
-		m.leaving[st.From] = st.El.ChildText("status", "")
+		m.leaving[st.From] = truncate(st.El.ChildText("status", ""), MaxStatus)
 	} else if st.Type == "" {
 		delete(m.leaving, st.From)
 	}
@@ -157,6 +163,17 @@ func (m *Module) maySee(ctx context.Context, asker, user jid.JID) (bool, error) 
 		return false, err
 	}
 	return it.Subscription == store.SubFrom || it.Subscription == store.SubBoth, nil
+}
+
+// truncate cuts s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func result(d time.Duration, status string) *xmlstream.Element {

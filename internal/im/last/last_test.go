@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,6 +106,15 @@ func TestLastActivity(t *testing.T) {
 	clk.Advance(5 * time.Second)
 	if sec, status, err := ask("romeo@montague.net/orchard", "juliet@capulet.com"); err != nil || sec != "5" || status != "" {
 		t.Fatalf("second logout: %s %q %v", sec, status, err)
+	}
+	// A status beyond MaxStatus is kept cut, on a character boundary.
+	s3 := imtest.NewSession(t, "juliet@capulet.com/attic")
+	r.Bind(s3)
+	long := "a" + strings.Repeat("é", MaxStatus) // 2 bytes each: byte MaxStatus is inside one
+	r.Route(ctx, imtest.Parse(t, `<presence type='unavailable' from='juliet@capulet.com/attic'><status>`+long+`</status></presence>`))
+	r.Unbind(ctx, s3)
+	if _, status, err := ask("romeo@montague.net/orchard", "juliet@capulet.com"); err != nil || status != long[:MaxStatus-1] {
+		t.Fatalf("long status: %d bytes, %v", len(status), err)
 	}
 	if len(m.leaving) != 0 {
 		t.Fatalf("statuses of ended sessions kept: %v", m.leaving)
