@@ -1,74 +1,138 @@
 package c2s
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"parley/internal/clock"
 )
 
-// backoff slows down password guessing: each failed authentication from an
-// address doubles the delay before the next failure answer, up to a cap,
-// and the count fades after a quiet period.
+// backoff slows down password guessing, per address and per account
+// (docs/SECURITY.md, "Listeners, HTTP and authentication"):
+//
+//   - Per address: after `free` failures from one address, each further
+//     failure from it is answered after a delay that doubles from 250 ms
+//     up to max.
+//   - Per account: once an account has `free` recent failures (from any
+//     addresses), the answers to attempts at it (failures, and successes
+//     from an address with recent failures) are given one at a time, in
+//     slots spaced by a delay that doubles with its failures up to max. A
+//     guess spread over many addresses, or sent on many connections at
+//     once, thus learns one verdict per slot. When the next free slot is
+//     more than max away the attempt is answered temporary-auth-failure at
+//     once, without a verdict, so that waiting answers never pile up.
+//   - A success from an address with no recent failures is never delayed:
+//     an attacker cannot lock the owner out, only slow down logins from
+//     addresses that failed too.
+//   - A success clears nothing: one account's success never clears
+//     another's failures (nor the address's, which may be another
+//     account's). A record is forgotten backoffForget after its last
+//     failure.
 type backoff struct {
-	free int           // failures answered at once
-	max  time.Duration // longest delay
+	free  int           // failures before delays start
+	max   time.Duration // longest delay, and how far ahead slots are given
+	clock clock.Clock
 
-	mu    sync.Mutex // guards fails
-	fails map[string]failRecord
+	mu        sync.Mutex // guards byIP and byAccount
+	byIP      map[string]failRecord
+	byAccount map[string]failRecord
 }
 
 type failRecord struct {
-	n    int
-	last time.Time
+	n    int       // failures since the record was last forgotten
+	last time.Time // last failure
+	next time.Time // per account: when the next answer may be given
 }
 
 const (
 	backoffBase   = 250 * time.Millisecond
-	backoffMax    = 8 * time.Second
 	backoffForget = 15 * time.Minute
-	backoffLimit  = 100000 // addresses remembered; beyond it, the oldest go
+	backoffLimit  = 100000 // addresses, and accounts, remembered; beyond it, the oldest go
 )
 
-func newBackoff(free int, max time.Duration) *backoff {
-	return &backoff{free: free, max: max, fails: make(map[string]failRecord)}
+func newBackoff(free int, max time.Duration, clk clock.Clock) *backoff {
+	return &backoff{free: free, max: max, clock: clk,
+		byIP: make(map[string]failRecord), byAccount: make(map[string]failRecord)}
 }
 
-// failed records a failure and returns how long to wait before answering.
-func (b *backoff) failed(key string) time.Duration {
-	now := time.Now()
+// answer records the outcome of a password check for account from ip and
+// says when to answer it: after wait, or, when ok is false, at once with
+// temporary-auth-failure instead of the verdict.
+func (b *backoff) answer(ip, account string, success bool) (wait time.Duration, ok bool) {
+	now := b.clock.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	r := b.fails[key]
-	if now.Sub(r.last) > backoffForget {
-		r.n = 0
+	ipr := current(b.byIP[ip], now)
+	if success && ipr.n == 0 {
+		return 0, true
 	}
-	r.n++
-	r.last = now
-	if len(b.fails) >= backoffLimit {
-		b.prune(now)
+	acr := current(b.byAccount[account], now)
+	if acr.n >= b.free {
+		at := acr.next
+		if at.Before(now) {
+			at = now
+		}
+		if at.Sub(now) > b.max {
+			return 0, false
+		}
+		acr.next = at.Add(b.delay(acr.n - b.free))
+		wait = at.Sub(now)
 	}
-	b.fails[key] = r
-	if r.n <= b.free {
-		return 0
+	if !success {
+		ipr.n++
+		ipr.last = now
+		acr.n++
+		acr.last = now
+		if ipr.n > b.free {
+			wait = max(wait, b.delay(ipr.n-b.free-1))
+		}
+		store(b.byIP, ip, ipr, now)
 	}
-	d := backoffBase << min(r.n-b.free-1, 10)
-	return min(d, b.max)
+	if acr.n > 0 {
+		store(b.byAccount, account, acr, now)
+	}
+	return wait, true
 }
 
-// succeeded forgets an address's failures.
-func (b *backoff) succeeded(key string) {
-	b.mu.Lock()
-	delete(b.fails, key)
-	b.mu.Unlock()
+// sleep waits d on the server's clock, or until ctx ends.
+func (b *backoff) sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := b.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+	case <-ctx.Done():
+	}
 }
 
-// prune drops records older than backoffForget, or all if none is.
-func (b *backoff) prune(now time.Time) {
-	for k, r := range b.fails {
-		if now.Sub(r.last) > backoffForget {
-			delete(b.fails, k)
+// delay is backoffBase doubled k times, at most max.
+func (b *backoff) delay(k int) time.Duration {
+	return min(backoffBase<<min(k, 16), b.max)
+}
+
+// current is r, or a fresh record if r's last failure is forgotten.
+func current(r failRecord, now time.Time) failRecord {
+	if now.Sub(r.last) > backoffForget && !r.next.After(now) {
+		return failRecord{}
+	}
+	return r
+}
+
+// store keeps r under key, first dropping forgotten records if the map is
+// full (or all of them, if none is forgotten).
+func store(m map[string]failRecord, key string, r failRecord, now time.Time) {
+	if _, ok := m[key]; !ok && len(m) >= backoffLimit {
+		for k, old := range m {
+			if current(old, now) == (failRecord{}) {
+				delete(m, k)
+			}
+		}
+		if len(m) >= backoffLimit {
+			clear(m)
 		}
 	}
-	if len(b.fails) >= backoffLimit {
-		clear(b.fails)
-	}
+	m[key] = r
 }

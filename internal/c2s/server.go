@@ -144,7 +144,7 @@ func New(cfg Config, r *router.Router, log *slog.Logger) *Server {
 		router:     r,
 		saslConfig: &sasl.Config{Lookup: cfg.Lookup, Domain: cfg.Domain.String(), Secret: cfg.SASLSecret},
 		log:        log.With("component", "c2s"),
-		backoff:    newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay),
+		backoff:    newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay, cfg.Clock),
 		sessions:   make(map[*session]struct{}),
 		resumable:  make(map[string]*session),
 		perIP:      make(map[string]int),

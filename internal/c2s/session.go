@@ -424,16 +424,24 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 	}
 	out, done, err := s.exchange.Step(ctx, in)
 	if err != nil {
-		return s.authFailed(err)
+		return s.authFailed(ctx, err)
 	}
 	enc := base64.StdEncoding.EncodeToString(out)
 	if !done {
 		return s.write([]byte("<challenge xmlns='" + nsSASL + "'>" + enc + "</challenge>"))
 	}
+	// A success is delayed like a failure when it comes from an address
+	// that failed recently, so its timing does not tell a guess that hit
+	// (c2s/backoff.go).
+	wait, ok := s.srv.backoff.answer(s.ip, s.exchange.Username(), true)
+	if !ok {
+		s.exchange = nil
+		return s.write(saslFailure(sasl.TemporaryAuthFailure, "too many attempts at this account; try again later"))
+	}
+	s.srv.backoff.sleep(ctx, wait)
 	s.username = s.exchange.Username()
 	s.exchange = nil
 	s.authed = true
-	s.srv.backoff.succeeded(s.ip)
 	s.srv.log.Info("authenticated", "user", s.username, "remote", s.ip, "transport", s.transport)
 	if len(out) == 0 {
 		enc = ""
@@ -449,12 +457,12 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 }
 
 // authFailed answers a failed exchange after a back-off delay that grows
-// with the failures seen from this address, and closes the stream after
-// maxAuthAttempts.
-func (s *session) authFailed(err error) error {
-	mech := ""
+// with the failures seen from this address and for this account
+// (backoff.go), and closes the stream after maxAuthAttempts.
+func (s *session) authFailed(ctx context.Context, err error) error {
+	mech, account := "", ""
 	if s.exchange != nil {
-		mech = s.exchange.Mechanism()
+		mech, account = s.exchange.Mechanism(), s.exchange.Attempted()
 	}
 	s.exchange = nil
 	var f *sasl.Failure
@@ -465,7 +473,12 @@ func (s *session) authFailed(err error) error {
 		s.authTries++
 		s.srv.countAuthFailure(mech)
 		s.srv.log.Info("authentication failed", "remote", s.ip, "mechanism", mech)
-		time.Sleep(s.srv.backoff.failed(s.ip))
+		// Back-off per address and per account (c2s/backoff.go).
+		if wait, ok := s.srv.backoff.answer(s.ip, account, false); ok {
+			s.srv.backoff.sleep(ctx, wait)
+		} else {
+			f = &sasl.Failure{Condition: sasl.TemporaryAuthFailure, Text: "too many attempts at this account; try again later"}
+		}
 	}
 	if err := s.write(saslFailure(f.Condition, f.Text)); err != nil {
 		return err

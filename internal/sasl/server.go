@@ -92,8 +92,9 @@ type Server struct {
 	st     state
 	nonce  func() (string, error) // server nonce; replaced in tests for fixed vectors
 
-	username string // normalised authcid, valid after success
-	scram    scramState
+	username  string // normalised authcid, valid after success
+	attempted string // the authcid asked for, normalised if it can be
+	scram     scramState
 }
 
 // NewServer starts an exchange of mechanism mech. An unknown mech is a
@@ -179,6 +180,12 @@ func (s *Server) Username() string {
 	return s.username
 }
 
+// Attempted returns the account the exchange tries to authenticate as
+// (the normalised username, or the authcid as sent if it cannot be one),
+// "" before the client has named it. Back-off per account keys on it,
+// whether or not the exchange succeeded.
+func (s *Server) Attempted() string { return s.attempted }
+
 // identify normalises the authcid and checks the authzid (RFC 6120 §6.3.8:
 // we act for no one else, so an authzid must name the user's own bare
 // JID). ok is false if the authcid cannot be a username at all; the caller
@@ -186,6 +193,10 @@ func (s *Server) Username() string {
 func (s *Server) identify(authcid, authzid string) (user string, ok bool, f *Failure) {
 	user, err := jid.Localpart(authcid)
 	ok = err == nil
+	s.attempted = authcid
+	if ok {
+		s.attempted = user
+	}
 	if authzid == "" {
 		return user, ok, nil
 	}
