@@ -64,8 +64,9 @@ type Config struct {
 	// dropped). Zero means no limit.
 	StanzaRate  float64
 	StanzaBurst int
-	// FreeAuthFailures are answered without delay; after them each failure
-	// from the same address doubles the delay, up to MaxAuthDelay.
+	// FreeAuthFailures, per address and per account, are answered without
+	// delay (zero means 3); after them answers are delayed, doubling up
+	// to MaxAuthDelay (backoff.go).
 	FreeAuthFailures int
 	MaxAuthDelay     time.Duration
 
@@ -107,6 +108,9 @@ func (c *Config) defaults() {
 	}
 	if c.StanzaBurst < 1 {
 		c.StanzaBurst = 1
+	}
+	if c.FreeAuthFailures == 0 {
+		c.FreeAuthFailures = 3
 	}
 	if c.MaxAuthDelay == 0 {
 		c.MaxAuthDelay = 8 * time.Second
