@@ -1,0 +1,128 @@
+package audit
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Key files in the data directory: the private key signs checkpoints
+// (0600, made at the first start); the public key beside it is what an
+// auditor needs to verify, and may be copied off the machine.
+const (
+	KeyFile       = "audit.key"
+	PublicKeyFile = "audit.pub"
+)
+
+// LoadOrCreateKey returns the checkpoint signing key kept in dir, making
+// it (and its public half) on first use.
+func LoadOrCreateKey(dir string) (ed25519.PrivateKey, error) {
+	path := filepath.Join(dir, KeyFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createKey(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: read key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("audit: %s is not a PEM private key", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("audit: parse %s: %w", path, err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("audit: %s is not an Ed25519 key", path)
+	}
+	return priv, nil
+}
+
+func createKey(dir string) (ed25519.PrivateKey, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("audit: generate key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("audit: encode key: %w", err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("audit: encode public key: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	// O_EXCL: two processes starting together must not each write a key
+	// and sign with different ones.
+	f, err := os.OpenFile(filepath.Join(dir, KeyFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return LoadOrCreateKey(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: create key: %w", err)
+	}
+	if err := errors.Join(pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}), f.Sync(), f.Close()); err != nil {
+		return nil, fmt.Errorf("audit: write key: %w", err)
+	}
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	if err := os.WriteFile(filepath.Join(dir, PublicKeyFile), pubPEM, 0o644); err != nil {
+		return nil, fmt.Errorf("audit: write public key: %w", err)
+	}
+	return priv, nil
+}
+
+// LoadPublicKey returns the checkpoint verification key from dir: the
+// public key file, or the private key's public half if only that exists.
+func LoadPublicKey(dir string) (ed25519.PublicKey, error) {
+	b, err := os.ReadFile(filepath.Join(dir, PublicKeyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		priv, err := loadExistingKey(dir)
+		if err != nil {
+			return nil, err
+		}
+		return priv.Public().(ed25519.PublicKey), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: read public key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("audit: %s is not a PEM public key", PublicKeyFile)
+	}
+	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("audit: parse %s: %w", PublicKeyFile, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("audit: %s is not an Ed25519 key", PublicKeyFile)
+	}
+	return pub, nil
+}
+
+func loadExistingKey(dir string) (ed25519.PrivateKey, error) {
+	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err != nil {
+		return nil, fmt.Errorf("audit: no checkpoint key in %s: %w", dir, err)
+	}
+	return LoadOrCreateKey(dir)
+}
+
+// checkpointMessage is what a checkpoint signs: a fixed context string, so
+// the key's signature cannot be replayed as anything else, then the
+// record's seq (8 bytes big-endian) and its hash.
+func checkpointMessage(seq int64, hash []byte) []byte {
+	m := append([]byte("parley audit checkpoint v1\x00"), make([]byte, 8)...)
+	binary.BigEndian.PutUint64(m[len(m)-8:], uint64(seq))
+	return append(m, hash...)
+}
