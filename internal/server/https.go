@@ -11,7 +11,6 @@ import (
 
 	"parley/internal/config"
 	"parley/internal/httpapi"
-	"parley/internal/store"
 	"parley/internal/upload"
 )
 
@@ -68,16 +67,12 @@ func (s *Server) newUpload(cfg config.Config) error {
 		s.log.Info("file upload off: it needs [listen] https or [upload] url")
 		return nil
 	}
-	ups, ok := s.store.(store.Uploads)
-	if !ok {
-		return errors.New("server: the store keeps no uploads")
-	}
 	secret, err := upload.LoadSecret(filepath.Join(cfg.Data, "upload.secret"))
 	if err != nil {
 		return err
 	}
 	s.upload = upload.New(upload.Options{
-		Store:        ups,
+		Store:        s.store,
 		Blobs:        upload.Dir(filepath.Join(cfg.Data, "uploads")),
 		Secret:       secret,
 		BaseURL:      s.uploadBaseURL,

@@ -370,9 +370,9 @@ func (m *measured) Upload(ctx context.Context, id string) (Upload, error) {
 	return m.s.Upload(ctx, id)
 }
 
-func (m *measured) ClaimUpload(ctx context.Context, id string, now time.Time) error {
+func (m *measured) ClaimUpload(ctx context.Context, id string, now, until time.Time) error {
 	defer m.observe("ClaimUpload", time.Now())
-	return m.s.ClaimUpload(ctx, id, now)
+	return m.s.ClaimUpload(ctx, id, now, until)
 }
 
 func (m *measured) FinishUpload(ctx context.Context, id string, created, expires time.Time) error {

@@ -19,9 +19,11 @@ type Uploads interface {
 	// Upload returns one upload; ErrNotFound.
 	Upload(ctx context.Context, id string) (Upload, error)
 	// ClaimUpload moves a reserved upload that has not expired at now to
-	// UploadWriting; ErrNotFound if there is none (unknown, used, being
-	// written or expired), so that only one PUT ever writes a slot.
-	ClaimUpload(ctx context.Context, id string, now time.Time) error
+	// UploadWriting, to expire at until (the PUT's deadline, so that the
+	// cleanup leaves a long upload alone but removes one a crash cut
+	// off); ErrNotFound if there is none (unknown, used, being written or
+	// expired), so that only one PUT ever writes a slot.
+	ClaimUpload(ctx context.Context, id string, now, until time.Time) error
 	// FinishUpload moves an upload being written to UploadStored with a
 	// new expiry; ErrNotFound unless it is being written.
 	FinishUpload(ctx context.Context, id string, created, expires time.Time) error

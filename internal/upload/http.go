@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"mime"
@@ -90,13 +91,20 @@ func (m *Module) put(w http.ResponseWriter, r *http.Request) {
 		m.refuse(w, r, http.StatusForbidden, "the request does not match the slot")
 		return
 	}
-	if err := m.o.Store.ClaimUpload(ctx, id, now); errors.Is(err, store.ErrNotFound) {
+	if err := m.o.Store.ClaimUpload(ctx, id, now, now.Add(m.o.PutTimeout)); errors.Is(err, store.ErrNotFound) {
 		m.refuse(w, r, http.StatusConflict, "the slot has been used or has expired")
 		return
 	} else if err != nil {
 		m.fail(w, r, err)
 		return
 	}
+	// A network deadline, on the real clock whatever the service's is.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(m.o.PutTimeout)); err != nil {
+		m.o.Log.Debug("upload: no read deadline", "err", err)
+	}
+	// What follows the claim must finish even when the client goes away
+	// (its request's context ends then), or the slot stays claimed.
+	ctx = context.WithoutCancel(ctx)
 	body := http.MaxBytesReader(w, r.Body, u.Size)
 	if err := m.o.Blobs.Put(id, body, u.Size); err != nil {
 		// The slot stays usable until it expires: a client whose

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"mime"
 	"net/url"
@@ -41,6 +42,7 @@ const (
 	DefaultDayBytes     = 256 << 20
 	DefaultMaxNameBytes = 255
 	DefaultSlotTTL      = 5 * time.Minute
+	DefaultPutTimeout   = time.Hour
 	DefaultExpire       = 30 * 24 * time.Hour
 	DefaultCleanupEvery = time.Minute
 	DefaultCleanupBatch = 100
@@ -75,7 +77,11 @@ type Options struct {
 	DayBytes     int64         // bytes one account may upload in 24 hours
 	MaxNameBytes int           // longest file name in bytes
 	SlotTTL      time.Duration // how long a PUT URL works
-	Expire       time.Duration // how long a file is kept
+	// PutTimeout bounds one PUT from its start: the body must have
+	// arrived by then (a slow client cannot hold a slot and a connection
+	// for ever), and until then the cleanup leaves the upload alone.
+	PutTimeout time.Duration
+	Expire     time.Duration // how long a file is kept
 	// ContentTypes are the media types accepted; none means any.
 	ContentTypes []string
 	CleanupEvery time.Duration // how often expired uploads are looked for
@@ -92,11 +98,12 @@ type Module struct {
 	router *router.Router
 	clock  clock.Clock
 
-	// quota serialises the check and reservation of slots, so that two
-	// requests of one account cannot both pass a quota that only one
-	// fits (a single node; a cluster may overshoot by the requests it
-	// checks at the same moment).
-	quota sync.Mutex
+	// quota serialises the check and reservation of slots per account
+	// (striped by a hash of the username), so that two requests of one
+	// account cannot both pass a quota that only one fits (on one node;
+	// a cluster may overshoot by the requests it checks at the same
+	// moment).
+	quota [64]sync.Mutex
 
 	wake    chan struct{}   // asks the cleanup for a pass now
 	ctx     context.Context // ends at Close: stops the cleanup
@@ -122,6 +129,9 @@ func New(o Options) *Module {
 	}
 	if o.SlotTTL <= 0 {
 		o.SlotTTL = DefaultSlotTTL
+	}
+	if o.PutTimeout <= 0 {
+		o.PutTimeout = DefaultPutTimeout
 	}
 	if o.Expire <= 0 {
 		o.Expire = DefaultExpire
@@ -293,6 +303,8 @@ func (m *Module) checkRequest(q *xmlstream.Element) (name string, size int64, ct
 // it may not name a directory or hold control characters.
 func badName(name string, max int) string {
 	switch {
+	case name == "":
+		return "is empty"
 	case len(name) > max:
 		return "longer than " + strconv.Itoa(max) + " bytes"
 	case !utf8.ValidString(name):
@@ -341,8 +353,11 @@ func allowed(list []string, mt string) bool {
 
 // reserve checks the account's quotas and records the slot.
 func (m *Module) reserve(ctx context.Context, u store.Upload, now time.Time) error {
-	m.quota.Lock()
-	defer m.quota.Unlock()
+	h := fnv.New32a()
+	h.Write([]byte(u.Owner))
+	mu := &m.quota[h.Sum32()%uint32(len(m.quota))]
+	mu.Lock()
+	defer mu.Unlock()
 	since := now.Add(-quotaWindow)
 	use, err := m.o.Store.UploadUsage(ctx, u.Owner, since, now)
 	if err != nil {

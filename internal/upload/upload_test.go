@@ -1,10 +1,14 @@
 package upload
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -467,4 +471,33 @@ func TestSecret(t *testing.T) {
 func idOf(get string) string {
 	rest := get[strings.Index(get, Path)+len(Path):]
 	return rest[:strings.IndexByte(rest, '/')]
+}
+
+// TestSlowPut: a PUT whose body does not arrive within PutTimeout is cut
+// off, stores nothing, and leaves the slot usable until it expires.
+func TestSlowPut(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.PutTimeout = 100 * time.Millisecond })
+	put, get := e.slot("a.bin", 10, "")
+	u, _ := url.Parse(put)
+	conn, err := tls.Dial("tcp", u.Host, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\n12345", u.RequestURI(), u.Host)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err == nil && resp.StatusCode == http.StatusCreated {
+		t.Fatal("a body that never finished was stored")
+	}
+	xmpptest.Eventually(t, 5*time.Second, func() error {
+		u, err := e.st.Upload(t.Context(), idOf(get))
+		if err != nil || u.State != store.UploadReserved {
+			return errorf("slot state %v (%v), want reserved", u.State, err)
+		}
+		return nil
+	})
+	if f := e.files(); len(f) != 0 {
+		t.Fatalf("files after a slow body: %q", f)
+	}
 }

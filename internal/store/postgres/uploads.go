@@ -73,9 +73,9 @@ func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
 }
 
 // ClaimUpload moves a live reserved upload to writing; store.ErrNotFound.
-func (s *Store) ClaimUpload(ctx context.Context, id string, now time.Time) error {
-	err := mustAffect(s.exec(ctx, `UPDATE uploads SET state = $1 WHERE id = $2 AND state = $3 AND expires > $4`,
-		int(store.UploadWriting), id, int(store.UploadReserved), now))
+func (s *Store) ClaimUpload(ctx context.Context, id string, now, until time.Time) error {
+	err := mustAffect(s.exec(ctx, `UPDATE uploads SET state = $1, expires = $2 WHERE id = $3 AND state = $4 AND expires > $5`,
+		int(store.UploadWriting), stamp(until), id, int(store.UploadReserved), now))
 	if err != nil {
 		return fmt.Errorf("postgres: claim upload: %w", err)
 	}

@@ -72,10 +72,10 @@ func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
 }
 
 // ClaimUpload moves a live reserved upload to writing; store.ErrNotFound.
-func (s *Store) ClaimUpload(ctx context.Context, id string, now time.Time) error {
+func (s *Store) ClaimUpload(ctx context.Context, id string, now, until time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`UPDATE uploads SET state = ? WHERE id = ? AND state = ? AND expires > ?`,
-			store.UploadWriting, id, store.UploadReserved, unixNano(now)))
+		return mustAffect(tx.Exec(`UPDATE uploads SET state = ?, expires = ? WHERE id = ? AND state = ? AND expires > ?`,
+			store.UploadWriting, unixNano(until), id, store.UploadReserved, unixNano(now)))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: claim upload: %w", err)

@@ -57,12 +57,19 @@ var uploadCases = []uploadCase{
 		if u != want {
 			t.Fatalf("Upload = %+v, want %+v", u, want)
 		}
-		must(t, "ClaimUpload", s.ClaimUpload(ctx, "a1", uploadT0.Add(time.Second)))
-		wantErr(t, "ClaimUpload twice", s.ClaimUpload(ctx, "a1", uploadT0.Add(time.Second)), store.ErrNotFound)
+		must(t, "ClaimUpload", s.ClaimUpload(ctx, "a1", uploadT0.Add(time.Second), uploadT0.Add(time.Hour)))
+		wantErr(t, "ClaimUpload twice", s.ClaimUpload(ctx, "a1", uploadT0.Add(time.Second), uploadT0.Add(time.Hour)), store.ErrNotFound)
+		// Being written, it expires at the PUT's deadline, not the slot's.
+		if ids, _ := s.ExpiredUploads(ctx, uploadT0.Add(30*time.Minute), 10); len(ids) != 0 {
+			t.Fatalf("an upload being written expired at the slot's expiry: %q", ids)
+		}
+		if ids, _ := s.ExpiredUploads(ctx, uploadT0.Add(time.Hour), 10); !slices.Equal(ids, []string{"a1"}) {
+			t.Fatalf("an upload being written did not expire at its deadline: %q", ids)
+		}
 		stored := uploadT0.Add(2 * time.Second)
 		must(t, "FinishUpload", s.FinishUpload(ctx, "a1", stored, stored.Add(24*time.Hour)))
 		wantErr(t, "FinishUpload twice", s.FinishUpload(ctx, "a1", stored, stored), store.ErrNotFound)
-		wantErr(t, "ClaimUpload stored", s.ClaimUpload(ctx, "a1", stored), store.ErrNotFound)
+		wantErr(t, "ClaimUpload stored", s.ClaimUpload(ctx, "a1", stored, stored), store.ErrNotFound)
 		u, err = s.Upload(ctx, "a1")
 		must(t, "Upload", err)
 		if u.State != store.UploadStored || !u.Created.Equal(stored) || !u.Expires.Equal(stored.Add(24*time.Hour)) {
@@ -73,12 +80,12 @@ var uploadCases = []uploadCase{
 	}},
 	{"an expired slot cannot be claimed; a released one can", func(t *testing.T, ctx context.Context, s UploadStore) {
 		reserve(t, ctx, s, "x", "alice", 1, uploadT0, time.Minute)
-		wantErr(t, "ClaimUpload at expiry", s.ClaimUpload(ctx, "x", uploadT0.Add(time.Minute)), store.ErrNotFound)
-		must(t, "ClaimUpload", s.ClaimUpload(ctx, "x", uploadT0))
+		wantErr(t, "ClaimUpload at expiry", s.ClaimUpload(ctx, "x", uploadT0.Add(time.Minute), uploadT0.Add(time.Hour)), store.ErrNotFound)
+		must(t, "ClaimUpload", s.ClaimUpload(ctx, "x", uploadT0, uploadT0.Add(time.Minute)))
 		wantErr(t, "ReleaseUpload unknown", s.ReleaseUpload(ctx, "nope"), store.ErrNotFound)
 		must(t, "ReleaseUpload", s.ReleaseUpload(ctx, "x"))
 		wantErr(t, "ReleaseUpload reserved", s.ReleaseUpload(ctx, "x"), store.ErrNotFound)
-		must(t, "ClaimUpload after release", s.ClaimUpload(ctx, "x", uploadT0))
+		must(t, "ClaimUpload after release", s.ClaimUpload(ctx, "x", uploadT0, uploadT0.Add(time.Minute)))
 	}},
 	{"usage counts live uploads of the owner", func(t *testing.T, ctx context.Context, s UploadStore) {
 		reserve(t, ctx, s, "old", "alice", 100, uploadT0, 72*time.Hour)
