@@ -63,8 +63,6 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	entitytime.New(entitytime.Options{}).Register(r)
 	ping.Register(r)
 	version.New(domain, Version).Register(r)
-	vcard.New(vcard.Options{Store: st}).Register(r)
-	private.New(private.Options{Store: st, MaxKeys: cfg.Quotas.PrivateKeys, MaxBytes: cfg.Quotas.PrivateBytes}).Register(r)
 
 	// Multi-User Chat (XEP-0045) as the component conference.<domain>;
 	// persistent rooms archive their messages (XEP-0313 §5) under the
@@ -114,6 +112,14 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	s.pep = events
 	discoItems.AddAccountFeature(pep.Features()...)
 	discoItems.AddAccountIdentity("pubsub", "pep") // XEP-0163 §6.1
+	// vCard photos and XEP-0084 avatars are converted both ways
+	// (XEP-0398); private XML bookmarks and XEP-0402 ones are unified
+	// (XEP-0402 §5.3).
+	vcard.New(vcard.Options{Store: st, PEP: events, Log: log.With("component", "vcard")}).Register(r)
+	discoItems.AddAccountFeature(vcard.NSConversion)
+	private.New(private.Options{Store: st, MaxKeys: cfg.Quotas.PrivateKeys, MaxBytes: cfg.Quotas.PrivateBytes,
+		PEP: events, Log: log.With("component", "private")}).Register(r)
+	discoItems.AddAccountFeature(private.FeatureCompat)
 
 	// Publish-subscribe (XEP-0060) as the component pubsub.<domain>, on
 	// the same core as PEP and within its quotas.

@@ -158,6 +158,7 @@ type Module struct {
 
 	caps      *capsCache
 	interests interestTable
+	hooks     map[string][]PublishHook // by node; set before use (OnPublish)
 
 	// ownerMu serialises, per owner (striped by seed), changing a node's
 	// items with sending the events about them: a session never gets an
@@ -485,47 +486,63 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	if id == "" {
 		id = stanza.NewID()
 	}
-	// The owner's lock makes checking the quotas and writing one step.
+	err := m.store1(ctx, own, node, id, raw, func(n *pepNode, created bool) error {
+		switch {
+		case created && x != nil:
+			return m.apply(n, x, NSPublishOptions)
+		case x != nil:
+			want := *n
+			if err := m.apply(&want, x, NSPublishOptions); err != nil {
+				return err
+			}
+			if !want.Equal(n.Config) {
+				return errPrecondition.WithText("the node's configuration differs from the publish-options")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.published(ctx, own, node, id, raw)
+	return xmlstream.New("pubsub", NS).Add(
+		xmlstream.New("publish", NS, "node", node).Add(xmlstream.New("item", NS, "id", id))), nil
+}
+
+// store1 stores and notifies one item published to own's node: a new
+// node is made from the XEP-0163 defaults, then configure (created says
+// so) changes or checks the configuration; the account's quotas apply.
+// The owner's lock makes checking the quotas and writing one step.
+func (m *Module) store1(ctx context.Context, own jid.JID, node, id string, raw []byte, configure func(n *pepNode, created bool) error) error {
 	defer m.lockOwner(own).Unlock()
 	n, err := m.node(ctx, own, node)
 	created := false
 	switch {
 	case errors.Is(err, errNoNode):
 		n, created = defaultNode(node), true
-		if x != nil {
-			if err := m.apply(&n, x, NSPublishOptions); err != nil {
-				return nil, err
-			}
-		}
 	case err != nil:
-		return nil, err
-	case x != nil:
-		want := n
-		if err := m.apply(&want, x, NSPublishOptions); err != nil {
-			return nil, err
-		}
-		if !want.Equal(n.Config) {
-			return nil, errPrecondition.WithText("the node's configuration differs from the publish-options")
-		}
+		return err
+	}
+	if err := configure(&n, created); err != nil {
+		return err
 	}
 	if err := m.withinQuota(ctx, own, n, created, id, len(raw)); err != nil {
-		return nil, err
+		return err
 	}
 	if created {
 		if err := m.putNode(ctx, own, n); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if n.PersistItems {
 		if err := m.store.PublishPEPItem(ctx, own.Local(), node, store.PEPItem{ID: id, Payload: raw}); err != nil {
-			return nil, fmt.Errorf("pep: publish to %s of %s: %w", node, own, err)
+			return fmt.Errorf("pep: publish to %s of %s: %w", node, own, err)
 		}
 	}
 	ev := xmlstream.New("event", NSEvent).Add(xmlstream.New("items", NSEvent, "node", node).Add(
 		xmlstream.New("item", NSEvent, "id", id, "publisher", own.String()).Add(&xmlstream.Element{Raw: raw})))
 	m.notify(ctx, own, n, ev)
-	return xmlstream.New("pubsub", NS).Add(
-		xmlstream.New("publish", NS, "node", node).Add(xmlstream.New("item", NS, "id", id))), nil
+	return nil
 }
 
 // withinQuota checks that publishing an item of size bytes as id to n

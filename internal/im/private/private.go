@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,11 @@ type Options struct {
 	// their bytes (docs/SECURITY.md).
 	MaxKeys  int
 	MaxBytes int64
+	// PEP, if set, unifies XEP-0048 bookmarks in private XML with
+	// XEP-0402 bookmarks in PEP (bookmarks.go); advertise FeatureCompat
+	// on accounts.
+	PEP PEP
+	Log *slog.Logger // nil: slog.Default()
 }
 
 // Module answers jabber:iq:private IQs for one domain.
@@ -56,6 +62,8 @@ type Module struct {
 	// writing, so that concurrent sets of one account cannot both pass.
 	userMu [32]sync.Mutex
 	seed   maphash.Seed
+	pep    PEP
+	log    *slog.Logger
 }
 
 // New returns the module; install it with Register.
@@ -69,7 +77,7 @@ func New(o Options) *Module {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
-	return &Module{domain: o.Domain, store: o.Store, limits: o, seed: maphash.MakeSeed()}
+	return &Module{domain: o.Domain, store: o.Store, limits: o, seed: maphash.MakeSeed(), pep: o.PEP, log: logger(o.Log)}
 }
 
 // Register installs the handler on r. XEP-0049 defines no disco feature,
@@ -140,6 +148,20 @@ func reserved(space string) bool {
 func (m *Module) get(ctx context.Context, user string, want *xmlstream.Element) (*xmlstream.Element, error) {
 	res := xmlstream.New("query", NS)
 	raw, err := m.store.PrivateXML(ctx, user, Key(want))
+	if m.pep != nil && want.Name == "storage" && want.Space == NSBookmarks && (err == nil || errors.Is(err, store.ErrNotFound)) {
+		var stored *xmlstream.Element
+		if err == nil {
+			stored, _ = xmlstream.Parse(raw, xmlstream.Limits{})
+		}
+		own := jid.MustParse(user + "@" + m.domain.String())
+		b, ok, err := m.bookmarksFromPEP(ctx, own, stored)
+		if err != nil {
+			return nil, fmt.Errorf("private: bookmarks of %s from PEP: %w", user, err)
+		}
+		if ok {
+			return res.Add(b), nil
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Nothing stored: return the (empty) element asked for, as
@@ -181,6 +203,11 @@ func (m *Module) set(ctx context.Context, user string, q *xmlstream.Element) err
 	for i, c := range q.Children {
 		if err := m.store.SetPrivateXML(ctx, user, Key(c), raws[i]); err != nil {
 			return fmt.Errorf("private: set %s %q: %w", user, Key(c), err)
+		}
+	}
+	for _, c := range q.Children {
+		if m.pep != nil && c.Name == "storage" && c.Space == NSBookmarks {
+			m.bookmarksToPEP(ctx, jid.MustParse(user+"@"+m.domain.String()), c)
 		}
 	}
 	return nil

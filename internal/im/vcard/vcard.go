@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"sync"
 
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -29,6 +31,10 @@ type Options struct {
 	// MaxSize is the largest vCard accepted, in serialised bytes; 0
 	// means DefaultMaxSize.
 	MaxSize int
+	// PEP, if set, turns on the conversion between the vCard's photo and
+	// the XEP-0084 avatar (XEP-0398): advertise NSConversion on accounts.
+	PEP PEP
+	Log *slog.Logger // nil: slog.Default()
 }
 
 // Module answers vcard-temp IQs for one domain.
@@ -36,6 +42,12 @@ type Module struct {
 	domain  jid.JID
 	store   store.VCards
 	maxSize int
+	pep     PEP
+	log     *slog.Logger
+	hashes  hashes
+	// mu serialises changing a vCard by the conversion with a client's
+	// set, so neither loses the other's change.
+	mu sync.Mutex
 }
 
 // New returns the module; install it with Register.
@@ -43,7 +55,12 @@ func New(o Options) *Module {
 	if o.MaxSize <= 0 {
 		o.MaxSize = DefaultMaxSize
 	}
-	return &Module{domain: o.Domain, store: o.Store, maxSize: o.MaxSize}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Module{domain: o.Domain, store: o.Store, maxSize: o.MaxSize, pep: o.PEP, log: log,
+		hashes: hashes{m: map[string]string{}}}
 }
 
 // Register installs the handler on r and advertises the feature.
@@ -53,6 +70,9 @@ func (m *Module) Register(r *router.Router) {
 	}
 	r.HandleIQ(NS, m.Handle)
 	r.AddFeature(NS)
+	if m.pep != nil {
+		m.registerConversion(r)
+	}
 }
 
 // Handle answers a vCard get or set.
@@ -121,8 +141,14 @@ func (m *Module) set(ctx context.Context, iq *stanza.Stanza) error {
 		// A size cap is local service policy (RFC 6120 §8.3.3.12).
 		return stanza.ErrPolicyViolation.WithText("vCard larger than " + strconv.Itoa(max) + " bytes")
 	}
-	if err := m.store.SetVCard(ctx, user, raw); err != nil {
+	m.mu.Lock()
+	err := m.store.SetVCard(ctx, user, raw)
+	m.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("vcard: set %s: %w", user, err)
+	}
+	if m.pep != nil {
+		m.toAvatar(ctx, iq.From.Bare(), iq.Payload())
 	}
 	return nil
 }

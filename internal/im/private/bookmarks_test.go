@@ -1,0 +1,87 @@
+package private_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/testserver"
+)
+
+// TestBookmarksCompatOverTCP: XEP-0402 §5.3 unification of XEP-0048
+// bookmarks in private XML (XEP-0049) with XEP-0402 bookmarks in PEP.
+// A legacy client's storage becomes one PEP item per room; a room a
+// XEP-0402 client adds appears in the legacy client's storage (URL
+// bookmarks kept); a room removed from the storage is retracted, with
+// a notification, and unchanged rooms are not notified again.
+func TestBookmarksCompatOverTCP(t *testing.T) {
+	const pass = "private pass 2"
+	srv := testserver.Start(t, nil)
+	srv.AddUser(t, "juliet", pass)
+	legacy := srv.Online(t, "juliet", pass, "legacy")
+	modern := srv.Online(t, "juliet", pass, "modern")
+	call := func(c *xmpptest.Client, typ, payload string) *xmlstream.Element {
+		t.Helper()
+		res, err := c.IQ(10*time.Second, typ, "", payload)
+		if err != nil || res.Get("type") != "result" {
+			t.Fatalf("%s %s: %v %s", typ, payload, err, res)
+		}
+		return res
+	}
+	if info := call(modern, "get", `<query xmlns='http://jabber.org/protocol/disco#info'/>`).String(); !strings.Contains(info, "urn:xmpp:bookmarks:1#compat") {
+		t.Fatalf("compat not advertised: %s", info)
+	}
+
+	// XEP-0048 §3.2's storage, set by the legacy client.
+	storage := func(rooms ...string) string {
+		return `<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'>` + strings.Join(rooms, "") +
+			`<url name='Complete Works of Shakespeare' url='http://the-tech.mit.edu/Shakespeare/'/></storage></query>`
+	}
+	council := `<conference name='Council of Oberon' autojoin='true' jid='council@conference.underhill.org'><nick>Puck</nick><password>titania</password></conference>`
+	theplay := `<conference name='The Play' jid='theplay@conference.shakespeare.lit'><nick>JC</nick></conference>`
+	call(legacy, "set", storage(council, theplay))
+
+	items := call(modern, "get", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:bookmarks:1'/></pubsub>`)
+	s := items.String()
+	if !strings.Contains(s, "<item id='council@conference.underhill.org'><conference xmlns='urn:xmpp:bookmarks:1' name='Council of Oberon' autojoin='true'><nick>Puck</nick><password>titania</password></conference></item>") ||
+		!strings.Contains(s, "<item id='theplay@conference.shakespeare.lit'>") {
+		t.Fatalf("PEP items from private XML: %s", s)
+	}
+	// The modern client follows the node by subscribing (XEP-0060 §6.1).
+	call(modern, "set", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='urn:xmpp:bookmarks:1' jid='juliet@localhost/modern'/></pubsub>`)
+	if _, err := modern.Expect(10*time.Second, func(el *xmlstream.Element) bool { return strings.Contains(el.String(), "pubsub#event") }); err != nil {
+		t.Fatalf("last item on subscribing: %v", err)
+	}
+
+	// A room added in PEP shows in the legacy client's storage.
+	call(modern, "set", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:bookmarks:1'><item id='orchard@conference.shakespeare.lit'>`+
+		`<conference xmlns='urn:xmpp:bookmarks:1' name='The Orchard' autojoin='true'><nick>Juliet</nick></conference></item></publish></pubsub>`)
+	got := call(legacy, "get", `<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query>`).String()
+	for _, want := range []string{"jid='orchard@conference.shakespeare.lit'", "name='The Orchard'", "jid='council@conference.underhill.org'",
+		"<nick>Puck</nick>", "url='http://the-tech.mit.edu/Shakespeare/'"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("private storage lacks %s: %s", want, got)
+		}
+	}
+	if _, err := modern.Expect(10*time.Second, func(el *xmlstream.Element) bool { return strings.Contains(el.String(), "The Orchard") }); err != nil {
+		t.Fatalf("own publish notified: %v", err)
+	}
+
+	// The legacy client drops a room and keeps the others unchanged:
+	// one retraction, no event for the unchanged rooms.
+	call(legacy, "set", storage(council, `<conference name='The Orchard' autojoin='true' jid='orchard@conference.shakespeare.lit'><nick>Juliet</nick></conference>`))
+	if _, err := modern.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		return strings.Contains(el.String(), "<retract id='theplay@conference.shakespeare.lit'/>")
+	}); err != nil {
+		t.Fatalf("retraction: %v", err)
+	}
+	call(modern, "get", `<ping xmlns='urn:xmpp:ping'/>`)
+	if ev, err := modern.Expect(100*time.Millisecond, func(el *xmlstream.Element) bool { return strings.Contains(el.String(), "pubsub#event") }); err == nil {
+		t.Fatalf("an unchanged room was notified: %s", ev)
+	}
+	if s := call(modern, "get", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:bookmarks:1'/></pubsub>`).String(); strings.Contains(s, "theplay") {
+		t.Fatalf("the dropped room is still in PEP: %s", s)
+	}
+}
