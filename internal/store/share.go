@@ -28,5 +28,14 @@ func (s *Share) Acquire(ctx context.Context) error {
 // Release gives back a place taken by Acquire.
 func (s *Share) Release() { <-s.slots }
 
+// Do runs f in a place, waiting for one until ctx ends.
+func (s *Share) Do(ctx context.Context, f func() error) error {
+	if err := s.Acquire(ctx); err != nil {
+		return err
+	}
+	defer s.Release()
+	return f()
+}
+
 // Size is the number of places.
 func (s *Share) Size() int { return cap(s.slots) }

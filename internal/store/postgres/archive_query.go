@@ -16,11 +16,11 @@ import (
 
 // QueryArchive returns one page of owner's archive; see store.Archives.
 func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
-	if err := s.archiveShare.Acquire(ctx); err != nil {
-		return store.ArchivePage{}, fmt.Errorf("postgres: query archive of %q: %w", owner, err)
-	}
-	defer s.archiveShare.Release()
-	page, err := s.queryArchive(ctx, owner, q)
+	var page store.ArchivePage
+	err := s.archiveShare.Do(ctx, func() (err error) {
+		page, err = s.queryArchive(ctx, owner, q)
+		return err
+	})
 	if err != nil {
 		return store.ArchivePage{}, fmt.Errorf("postgres: query archive of %q: %w", owner, err)
 	}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,56 +15,10 @@ import (
 	"parley/internal/store/storetest"
 )
 
-// TestReopen writes one of everything, closes the pool, opens the
-// database again and reads it all back.
+// TestReopen: see storetest.Reopen.
 func TestReopen(t *testing.T) {
-	ctx := t.Context()
 	dbURL := newSchema(t)
-	s := openURL(t, dbURL, Options{})
-	u := newUser("alice")
-	u.Created = time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)
-	item := store.RosterItem{JID: "bob@example.net", Groups: []string{"g"}, Subscription: store.SubTo, PendingInStanza: []byte("<presence/>")}
-	steps := []error{
-		s.CreateUser(ctx, u),
-		s.StoreOffline(ctx, "alice", store.OfflineMessage{Stamp: u.Created, Stanza: []byte("<message/>")}),
-		s.SetVCard(ctx, "alice", []byte("<vCard/>")),
-		s.SetPrivateXML(ctx, "alice", "k ns", []byte("<k/>")),
-		s.Block(ctx, "alice", []string{"eve@example.net"}),
-	}
-	_, err := s.PutRosterItem(ctx, "alice", item)
-	if err := errors.Join(append(steps, err)...); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s = openURL(t, dbURL, Options{})
-	got, err := s.GetUser(ctx, "alice")
-	if err != nil || !got.Created.Equal(u.Created) || got.SHA256.Iterations != 4096 {
-		t.Errorf("GetUser = %+v, %v", got, err)
-	}
-	items, version, err := s.Roster(ctx, "alice")
-	if err != nil || version != 1 || len(items) != 1 || items[0].JID != item.JID || string(items[0].PendingInStanza) != "<presence/>" {
-		t.Errorf("Roster = %+v, %d, %v", items, version, err)
-	}
-	msgs, err := s.OfflineMessages(ctx, "alice")
-	if err != nil || len(msgs) != 1 || string(msgs[0].Stanza) != "<message/>" || !msgs[0].Stamp.Equal(u.Created) {
-		t.Errorf("OfflineMessages = %+v, %v", msgs, err)
-	}
-	if v, err := s.VCard(ctx, "alice"); err != nil || string(v) != "<vCard/>" {
-		t.Errorf("VCard = %s, %v", v, err)
-	}
-	if v, err := s.PrivateXML(ctx, "alice", "k ns"); err != nil || string(v) != "<k/>" {
-		t.Errorf("PrivateXML = %s, %v", v, err)
-	}
-	if l, err := s.Blocklist(ctx, "alice"); err != nil || len(l) != 1 {
-		t.Errorf("Blocklist = %q, %v", l, err)
-	}
-	// A new roster change continues the old count.
-	if v, err := s.PutRosterItem(ctx, "alice", item); err != nil || v != 2 {
-		t.Errorf("PutRosterItem after reopen = %d, %v; want 2", v, err)
-	}
+	storetest.Reopen(t, openURL(t, dbURL, Options{}), func() store.Store { return openURL(t, dbURL, Options{}) })
 }
 
 // childEnv names the variable that makes the test binary a writer child

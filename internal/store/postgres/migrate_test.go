@@ -3,10 +3,11 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"parley/internal/store/storetest"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -32,53 +33,20 @@ func schemaVersion(t *testing.T, pool *pgxpool.Pool) int {
 	return n
 }
 
+// TestMigrate: see storetest.Migrate.
 func TestMigrate(t *testing.T) {
 	needDB(t)
-	steps := []string{
-		`CREATE TABLE a (x integer)`,
-		`INSERT INTO a VALUES (1)`,
-		`INSERT INTO a VALUES (2); CREATE TABLE b (y integer)`,
-	}
-	tests := []struct {
-		first, then []string // migrate with first, then with then
-		wantErr     error    // of the second migrate
-		wantFail    bool     // the second migrate fails with a SQL error
-		wantVersion int
-		wantRows    int // in table a
-	}{
-		0: {nil, steps, nil, false, 3, 2},
-		1: {steps[:1], steps, nil, false, 3, 2},
-		2: {steps[:2], steps, nil, false, 3, 2}, // step 2 is not run twice
-		3: {steps, steps, nil, false, 3, 2},
-		4: {steps, steps[:2], ErrSchemaTooNew, false, 3, 2},
-		// A failing step is undone whole, including its first statement,
-		// and leaves the version at the last good step.
-		5: {steps[:2], append(steps[:2:2], `INSERT INTO a VALUES (3); SELECT * FROM missing`), nil, true, 2, 1},
-	}
-	for i, tc := range tests {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			ctx := t.Context()
-			pool := schemaPool(t)
-			if err := migrate(ctx, pool, tc.first); err != nil {
-				t.Fatalf("first migrate: %v", err)
-			}
-			err := migrate(ctx, pool, tc.then)
-			if tc.wantFail {
-				if err == nil {
-					t.Fatal("failing step reported no error")
+	storetest.Migrate(t, ErrSchemaTooNew, func(t *testing.T) (func([]string) error, func() (int, int)) {
+		pool := schemaPool(t)
+		return func(steps []string) error { return migrate(t.Context(), pool, steps) },
+			func() (int, int) {
+				var rows int
+				if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM a`).Scan(&rows); err != nil {
+					t.Fatal(err)
 				}
-			} else if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("migrate: %v, want %v", err, tc.wantErr)
+				return schemaVersion(t, pool), rows
 			}
-			var rows int
-			if err := pool.QueryRow(ctx, `SELECT count(*) FROM a`).Scan(&rows); err != nil {
-				t.Fatal(err)
-			}
-			if v := schemaVersion(t, pool); v != tc.wantVersion || rows != tc.wantRows {
-				t.Fatalf("version %d with %d rows, want %d with %d", v, rows, tc.wantVersion, tc.wantRows)
-			}
-		})
-	}
+	})
 }
 
 // TestOpenTwice opens a database that is already current: nothing is run

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"runtime"
 	"testing"
 
@@ -10,31 +9,11 @@ import (
 
 func TestArchiveShare(t *testing.T) {
 	s := openTemp(t, Options{ArchiveQueries: 2})
-	storetest.ArchiveShare(t, s, func(t *testing.T) func() {
-		var conns []*sql.Conn
-		hold := func() {
-			c, err := s.r.Conn(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			conns = append(conns, c)
+	storetest.ArchiveShare(t, s, s.archiveShare, max(4, runtime.GOMAXPROCS(0)), func(t *testing.T) func() {
+		c, err := s.r.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
 		}
-		for range s.archiveShare.Size() {
-			if err := s.archiveShare.Acquire(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			hold()
-		}
-		for range max(4, runtime.GOMAXPROCS(0)) - 1 {
-			hold()
-		}
-		return func() {
-			for _, c := range conns {
-				c.Close()
-			}
-			for range s.archiveShare.Size() {
-				s.archiveShare.Release()
-			}
-		}
+		return func() { c.Close() }
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/storetest"
 )
 
 func newUser(name string) store.User {
@@ -19,35 +20,10 @@ func newUser(name string) store.User {
 	return store.User{Username: name, SHA1: k, SHA256: k}
 }
 
-// TestGroupCommit checks that concurrent writes share transactions: with
-// one transaction per write the commit count would equal the write count.
+// TestGroupCommit: see storetest.GroupCommit.
 func TestGroupCommit(t *testing.T) {
 	s := openTemp(t, Options{})
-	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
-	before := s.commits.Load()
-	const goroutines, each = 50, 20
-	var wg sync.WaitGroup
-	for g := range goroutines {
-		wg.Go(func() {
-			for i := range each {
-				if err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: fmt.Appendf(nil, "%d-%d", g, i)}); err != nil {
-					t.Error(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	commits := s.commits.Load() - before
-	if n, err := s.CountOffline(ctx, "alice"); err != nil || n != goroutines*each {
-		t.Fatalf("CountOffline = %d, %v; want %d", n, err, goroutines*each)
-	}
-	if commits > goroutines*each/2 {
-		t.Fatalf("%d writes took %d commits; group commit is not batching", goroutines*each, commits)
-	}
-	t.Logf("%d writes in %d commits", goroutines*each, commits)
+	storetest.GroupCommit(t, s, &s.commits)
 }
 
 // TestFailedWriteUndoesOnlyItself puts a write that changes the database
