@@ -59,6 +59,7 @@ type Config struct {
 	ExternalServices []ExternalService `toml:"external_services"`
 	// Contact are the contact addresses published in service discovery
 	// (XEP-0157).
+	Metrics Metrics `toml:"metrics"`
 	Contact Contact `toml:"contact"`
 }
 
@@ -68,12 +69,23 @@ type Listen struct {
 	C2S string `toml:"c2s"`
 	// C2STLS is client-to-server with TLS from the first byte (XEP-0368).
 	C2STLS string `toml:"c2s_tls"`
-	// HTTP serves WebSocket (RFC 7395), /metrics and the admin API.
+	// HTTP serves WebSocket (RFC 7395) and /healthz, and /metrics only
+	// with a bearer token (Metrics.Token).
 	HTTP string `toml:"http"`
 	// HTTPS serves WebSocket, file uploads (XEP-0363) and the admin API
 	// over TLS with the c2s certificate, HTTP/2 and HSTS; plain HTTP is
 	// for loopback and behind a TLS-terminating proxy.
 	HTTPS string `toml:"https"`
+	// Metrics serves Prometheus /metrics without authentication; keep it
+	// on loopback or a private network.
+	Metrics string `toml:"metrics"`
+}
+
+// Metrics controls who may read /metrics.
+type Metrics struct {
+	// Token, when set, also serves /metrics on the http listener to
+	// requests with "Authorization: Bearer <token>".
+	Token string `toml:"token"`
 }
 
 // Limits bound what one client may cost the server.
@@ -172,6 +184,8 @@ func Default() Config {
 			C2STLS: ":5223",
 			HTTP:   ":5280",
 			HTTPS:  ":5281",
+			// Metrics tell about users' activity: loopback by default.
+			Metrics: "127.0.0.1:5282",
 		},
 		Upload:  Upload{Enabled: true},
 		Archive: Archive{Default: "always"},

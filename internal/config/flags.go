@@ -25,6 +25,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen.C2S, "c2s", c.Listen.C2S, "client listener `host:port` (STARTTLS), or off")
 	fs.StringVar(&c.Listen.C2STLS, "c2s-tls", c.Listen.C2STLS, "direct-TLS client listener `host:port`, or off")
 	fs.StringVar(&c.Listen.HTTP, "http", c.Listen.HTTP, "HTTP listener `host:port` (WebSocket, metrics), or off")
+	fs.StringVar(&c.Listen.Metrics, "metrics", c.Listen.Metrics, "Prometheus /metrics listener `host:port` (no authentication: keep it private), or off")
 	fs.StringVar(&c.Listen.HTTPS, "https", c.Listen.HTTPS, "HTTPS listener `host:port` (WebSocket, uploads), or off")
 	fs.BoolVar(&c.AllowPlaintext, "allow-plaintext", c.AllowPlaintext, "allow authentication without TLS (loopback listeners only)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")

@@ -98,6 +98,7 @@ func (c *Config) listeners() []listener {
 		{"listen.c2s_tls", c.Listen.C2STLS},
 		{"listen.http", c.Listen.HTTP},
 		{"listen.https", c.Listen.HTTPS},
+		{"listen.metrics", c.Listen.Metrics},
 	}
 }
 
@@ -111,7 +112,9 @@ func (c *Config) validateListen() []error {
 		if l.addr == Off || l.addr == "" {
 			continue
 		}
-		enabled++
+		if l.key != "listen.metrics" {
+			enabled++
+		}
 		host, port, err := net.SplitHostPort(l.addr)
 		if err != nil || !validPort(port) {
 			errs = append(errs, &KeyError{Key: l.key,
@@ -129,7 +132,7 @@ func (c *Config) validateListen() []error {
 		}
 		// Direct TLS is encrypted whatever allow_plaintext says; only the
 		// listeners that may carry plaintext need loopback.
-		if c.AllowPlaintext && l.key != "listen.c2s_tls" && l.key != "listen.https" && !IsLoopback(l.addr) {
+		if c.AllowPlaintext && l.key != "listen.c2s_tls" && l.key != "listen.https" && l.key != "listen.metrics" && !IsLoopback(l.addr) {
 			errs = append(errs, &KeyError{Key: "allow_plaintext",
 				Msg: fmt.Sprintf("is true but %s %q is not a loopback address (127.0.0.0/8, ::1 or localhost)", l.key, l.addr)})
 		}

@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
 	"time"
 )
@@ -59,5 +60,29 @@ func Handler(e Endpoints) http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
+	return mux
+}
+
+// Bearer serves h only to requests that carry "Authorization: Bearer
+// token" (RFC 6750 §2.1); others get 401 with a WWW-Authenticate
+// challenge (§3). The comparison takes the same time for any wrong token.
+func Bearer(token string, h http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if token == "" || subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// MetricsOnly is the mux of the metrics listener: /metrics and nothing
+// else.
+func MetricsOnly(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	return mux
 }

@@ -98,7 +98,13 @@ func degraded(t *testing.T, srv *testserver.Server) {
 	if code != http.StatusOK || !strings.HasPrefix(body, "degraded: ") || !strings.Contains(body, "read-only") {
 		t.Errorf("/healthz = %d %q, want degraded naming the store's error", code, body)
 	}
-	_, metrics := httpGet(t, srv, "/metrics")
+	res, err := http.Get("http://" + srv.Addr("metrics").String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	metrics := string(b)
 	for _, line := range strings.Split(metrics, "\n") {
 		if v, ok := strings.CutPrefix(line, "parley_durable_write_failures_total "); ok {
 			if n, _ := strconv.ParseFloat(v, 64); n < 1 {

@@ -66,6 +66,9 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// /healthz is public; /metrics is served on its own listener (loopback
+// by default), and on the public HTTP listener only with the bearer token
+// of metrics.token (issue 9 item 15).
 func TestHealthzAndMetrics(t *testing.T) {
 	srv := newServer(t, nil)
 	ping(t, login(t, srv, "alice", "m")) // something to count
@@ -73,13 +76,51 @@ func TestHealthzAndMetrics(t *testing.T) {
 	if code != 200 || strings.TrimSpace(body) != "ok" {
 		t.Fatalf("/healthz = %d %q", code, body)
 	}
-	code, body = get(t, "http://"+srv.HTTP()+"/metrics")
+	code, body = get(t, "http://"+srv.Addr("metrics").String()+"/metrics")
 	if code != 200 || !strings.Contains(body, "\nparley_") && !strings.HasPrefix(body, "parley_") {
 		t.Fatalf("/metrics = %d, no parley_ metric in:\n%.2000s", code, body)
 	}
 	if !strings.Contains(body, "# TYPE parley_") {
 		t.Errorf("/metrics has no TYPE line for a parley_ metric")
 	}
+	if code, _ := get(t, "http://"+srv.HTTP()+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the public HTTP listener without a token configured: %d, want 404", code)
+	}
+}
+
+func TestMetricsBearerToken(t *testing.T) {
+	const token = "s3cret-metrics-token"
+	srv := newServer(t, func(c *config.Config) { c.Metrics.Token = token })
+	url := "http://" + srv.HTTP() + "/metrics"
+	for i, auth := range []string{"", "Bearer wrong", "Basic " + token, "Bearer " + token + "x"} {
+		if code, _ := getAuth(t, url, auth); code != http.StatusUnauthorized {
+			t.Errorf("%d: Authorization %q: %d, want 401", i, auth, code)
+		}
+	}
+	code, body := getAuth(t, url, "Bearer "+token)
+	if code != 200 || !strings.Contains(body, "# TYPE parley_") {
+		t.Fatalf("with the token: %d %.200q", code, body)
+	}
+}
+
+func getAuth(t *testing.T, url, auth string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 // Stop sends <system-shutdown/> to connected clients (RFC 6120 §4.9.3.22)

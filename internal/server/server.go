@@ -52,14 +52,15 @@ type Server struct {
 	// listen opens a listener; net.Listen, replaced in tests.
 	listen func(network, addr string) (net.Listener, error)
 
-	mu        sync.Mutex // guards listeners, addrs and stopped
-	listeners map[string]*transport.Listener
-	addrs     map[string]net.Addr
-	stopped   map[string]error // listeners whose serving ended with an error
-	httpSrv   *http.Server
-	httpsSrv  *http.Server // [listen] https, https.go
-	httpConns sync.Map     // net.Conn -> release func() of its per-IP count
-	serving   sync.WaitGroup
+	mu         sync.Mutex // guards listeners, addrs and stopped
+	listeners  map[string]*transport.Listener
+	addrs      map[string]net.Addr
+	stopped    map[string]error // listeners whose serving ended with an error
+	httpSrv    *http.Server
+	httpsSrv   *http.Server // [listen] https, https.go
+	metricsSrv *http.Server // [listen] metrics
+	httpConns  sync.Map     // net.Conn -> release func() of its per-IP count
+	serving    sync.WaitGroup
 }
 
 // New builds a server from a validated configuration; Start runs it.
@@ -178,7 +179,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.httpSrv = &http.Server{
 		Handler: httpapi.Handler(httpapi.Endpoints{
 			WebSocket: s.c2s.WebSocket(plain, s.cfg.TrustedProxyPrefixes()),
-			Metrics:   s.metrics.Handler(),
+			Metrics:   s.metricsOnHTTP(),
 			Upload:    s.uploadHandler(),
 			Health:    s.health,
 			Degraded:  s.router.WriteHealth,
@@ -191,10 +192,29 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.serve("http", s.cfg.Listen.HTTP, s.httpSrv.Serve); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
+	s.metricsSrv = &http.Server{
+		Handler:           httpapi.MetricsOnly(s.metrics.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       s.cfg.Limits.HTTPIdleTimeout.Duration,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if err := s.serve("metrics", s.cfg.Listen.Metrics, s.metricsSrv.Serve); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
 	if err := s.startHTTPS(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	return nil
+}
+
+// metricsOnHTTP is /metrics on the public HTTP listener: only with a
+// bearer token (metrics.token), else not served there (issue 9 item 15:
+// metrics tell who is active and how much).
+func (s *Server) metricsOnHTTP() http.Handler {
+	if s.cfg.Metrics.Token == "" {
+		return nil
+	}
+	return httpapi.Bearer(s.cfg.Metrics.Token, s.metrics.Handler())
 }
 
 // serve opens listener name on addr and serves it. The listener retries
@@ -292,7 +312,7 @@ func (s *Server) trusted(ip netip.Addr) bool {
 }
 
 // Addr returns the bound address of a listener ("c2s", "c2s_tls", "http",
-// "https"), or nil when it is off.
+// "https", "metrics"), or nil when it is off.
 func (s *Server) Addr(name string) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,6 +342,11 @@ func (s *Server) Stop(ctx context.Context) error {
 		// error is expected). WebSocket sessions are hijacked, so it does
 		// not wait for them; the c2s shutdown below ends them.
 		if err := s.httpSrv.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if s.metricsSrv != nil {
+		if err := s.metricsSrv.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}

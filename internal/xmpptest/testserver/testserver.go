@@ -109,7 +109,7 @@ func start(tb testing.TB, configure func(*config.Config), log *slog.Logger) *Ser
 	cfg := config.Default()
 	cfg.Data = tb.TempDir()
 	cfg.Domain = "localhost"
-	cfg.Listen = config.Listen{C2S: "127.0.0.1:0", C2STLS: "127.0.0.1:0", HTTP: "127.0.0.1:0"}
+	cfg.Listen = config.Listen{C2S: "127.0.0.1:0", C2STLS: "127.0.0.1:0", HTTP: "127.0.0.1:0", Metrics: "127.0.0.1:0"}
 	if configure != nil {
 		configure(&cfg)
 	}
