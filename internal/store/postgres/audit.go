@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -57,7 +56,7 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var b pgx.Batch
 		for _, r := range recs {
-			details, err := encodeDetails(r.Details)
+			details, err := store.EncodeAuditDetails(r.Details)
 			if err != nil {
 				return err
 			}
@@ -143,33 +142,12 @@ func (s *Store) queryAudit(ctx context.Context, sql string, args ...any) ([]stor
 			return nil, err
 		}
 		r.Time = time.Unix(0, t).UTC()
-		if r.Details, err = decodeDetails(details); err != nil {
+		if r.Details, err = store.DecodeAuditDetails(details); err != nil {
 			return nil, fmt.Errorf("record %d: %w", r.Seq, err)
 		}
 		recs = append(recs, r)
 	}
 	return recs, rows.Err()
-}
-
-// encodeDetails is a record's details as stored: ” for none, else a JSON
-// object (keys sorted by encoding/json).
-func encodeDetails(d map[string]string) (string, error) {
-	if len(d) == 0 {
-		return "", nil
-	}
-	b, err := json.Marshal(d)
-	return string(b), err
-}
-
-func decodeDetails(s string) (map[string]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var d map[string]string
-	if err := json.Unmarshal([]byte(s), &d); err != nil {
-		return nil, fmt.Errorf("details: %w", err)
-	}
-	return d, nil
 }
 
 // AuditCheckpoints returns checkpoints after a Seq in Seq order.

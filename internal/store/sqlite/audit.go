@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -52,7 +51,7 @@ CREATE TABLE audit_cursors (
 func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *store.AuditCheckpoint) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		for _, r := range recs {
-			details, err := encodeDetails(r.Details)
+			details, err := store.EncodeAuditDetails(r.Details)
 			if err != nil {
 				return err
 			}
@@ -144,33 +143,12 @@ func scanAudit(rows *sql.Rows) ([]store.AuditRecord, error) {
 		}
 		r.Time = fromUnixNano(t)
 		var err error
-		if r.Details, err = decodeDetails(details); err != nil {
+		if r.Details, err = store.DecodeAuditDetails(details); err != nil {
 			return nil, fmt.Errorf("record %d: %w", r.Seq, err)
 		}
 		recs = append(recs, r)
 	}
 	return recs, rows.Err()
-}
-
-// encodeDetails is a record's details as stored: ” for none, else a JSON
-// object (keys sorted by encoding/json).
-func encodeDetails(d map[string]string) (string, error) {
-	if len(d) == 0 {
-		return "", nil
-	}
-	b, err := json.Marshal(d)
-	return string(b), err
-}
-
-func decodeDetails(s string) (map[string]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var d map[string]string
-	if err := json.Unmarshal([]byte(s), &d); err != nil {
-		return nil, fmt.Errorf("details: %w", err)
-	}
-	return d, nil
 }
 
 // AuditCheckpoints returns checkpoints after a Seq in Seq order.
