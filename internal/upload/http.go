@@ -65,13 +65,21 @@ func (m *Module) put(w http.ResponseWriter, r *http.Request) {
 		m.refuse(w, r, http.StatusLengthRequired, "Content-Length is required")
 		return
 	}
+	// XEP-0363 §6: a PUT without a Content-Type may be taken as
+	// application/octet-stream, and only a type declared in the slot
+	// request must match; a slot declared none (signed over "") takes
+	// any and serves application/octet-stream.
 	ctype := r.Header.Get("Content-Type")
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
-	if !validSignature(m.o.Secret, q.Get("s"), id, r.ContentLength, ctype, exp) {
-		m.refuse(w, r, http.StatusForbidden, "the URL's signature does not match it, the Content-Length or the Content-Type")
-		return
+	sig := q.Get("s")
+	if !validSignature(m.o.Secret, sig, id, r.ContentLength, ctype, exp) {
+		if !validSignature(m.o.Secret, sig, id, r.ContentLength, "", exp) {
+			m.refuse(w, r, http.StatusForbidden, "the URL's signature does not match it, the Content-Length or the Content-Type")
+			return
+		}
+		ctype = ""
 	}
 	now := m.clock.Now()
 	if now.Unix() >= exp {
@@ -160,10 +168,14 @@ func (m *Module) get(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	hd := w.Header()
-	hd.Set("Content-Type", u.ContentType)
+	ctype := u.ContentType
+	if ctype == "" {
+		ctype = "application/octet-stream" // none declared (§6)
+	}
+	hd.Set("Content-Type", ctype)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "default-src 'none'")
-	hd.Set("Content-Disposition", mime.FormatMediaType(disposition(u.ContentType), map[string]string{"filename": u.Name}))
+	hd.Set("Content-Disposition", mime.FormatMediaType(disposition(ctype), map[string]string{"filename": u.Name}))
 	hd.Set("ETag", `"`+id+`"`) // a slot's content never changes
 	hd.Set("Cache-Control", "private, max-age="+strconv.FormatInt(int64(u.Expires.Sub(m.clock.Now())/time.Second), 10))
 	http.ServeContent(w, r, "", u.Created, f)

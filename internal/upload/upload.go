@@ -319,11 +319,12 @@ func badName(name string, max int) string {
 	return ""
 }
 
-// contentType normalises the declared media type: none is
-// application/octet-stream (XEP-0363 §6 lets the service assume it).
+// contentType checks the declared media type; none stays "" (the PUT may
+// then send any, XEP-0363 §6, and the file is served as
+// application/octet-stream).
 func (m *Module) contentType(ct string) (string, string) {
 	if ct == "" {
-		return "application/octet-stream", ""
+		return "", ""
 	}
 	if len(ct) > maxContentType {
 		return "", "longer than " + strconv.Itoa(maxContentType) + " bytes"

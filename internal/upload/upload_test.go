@@ -501,3 +501,19 @@ func TestSlowPut(t *testing.T) {
 		t.Fatalf("files after a slow body: %q", f)
 	}
 }
+
+// TestUndeclaredType: a slot requested without a content type takes the
+// PUT's whatever it is (XEP-0363 §6: only a declared type must match) and
+// serves the file as application/octet-stream, a download.
+func TestUndeclaredType(t *testing.T) {
+	e := newEnv(t, nil)
+	put, get := e.slot("page.html", 4, "")
+	if resp := e.put(put, "text/html", []byte("<b>!")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %s", resp.Status)
+	}
+	resp, b := e.get(get)
+	if string(b) != "<b>!" || resp.Header.Get("Content-Type") != "application/octet-stream" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("GET: %q, %q, %q", b, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
+	}
+}
