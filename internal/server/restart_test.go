@@ -78,7 +78,7 @@ var listeningC2S = regexp.MustCompile(`msg=listening listener=c2s addr=(\S+)`)
 func startServe(t *testing.T, bin, data string) *serveProcess {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--data", data, "--domain", "localhost",
-		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off")
+		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off", "--https", "off")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
