@@ -2,8 +2,31 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
+
+// MaxAppend is the most messages one AppendArchive or QueueArchive call
+// may hold: six bound values a row must stay far below SQLite's limit on
+// variables in one statement, and both backends take the same calls.
+const MaxAppend = 1000
+
+// EarlyAppend is the outcome of an append known before it is queued: a
+// channel holding nil for no message, or an error for more than
+// MaxAppend; nil when the append must be queued.
+func EarlyAppend(msgs []ArchivedMessage) <-chan error {
+	var err error
+	switch {
+	case len(msgs) == 0:
+	case len(msgs) > MaxAppend:
+		err = fmt.Errorf("at most %d at once", MaxAppend)
+	default:
+		return nil
+	}
+	done := make(chan error, 1)
+	done <- err
+	return done
+}
 
 // Archives keeps message archives (XEP-0313) of users and rooms.
 //

@@ -34,7 +34,7 @@ func TestMeasure(t *testing.T) {
 	_ = s.CreateUser(ctx, u) // failures are observed too
 	_, _, _ = s.Roster(ctx, "alice")
 	_ = s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("<message/>")})
-	_ = <-s.QueueArchive(ctx, []store.ArchivedMessage{{Owner: "alice", ID: "1", Stanza: []byte("<message/>")}})
+	<-s.QueueArchive(ctx, []store.ArchivedMessage{{Owner: "alice", ID: "1", Stanza: []byte("<message/>")}})
 	_, _ = s.QueryArchive(ctx, "alice", store.ArchiveQuery{Limit: 1})
 	mu.Lock()
 	defer mu.Unlock()

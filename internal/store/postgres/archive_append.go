@@ -14,8 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// maxAppend bounds one AppendArchive call, as in the SQLite store.
-const maxAppend = 1000
+// maxAppend bounds one AppendArchive call (store.MaxAppend).
+const maxAppend = store.MaxAppend
 
 // archiveLock is the advisory lock key every archive append takes for its
 // transaction ("parleyarchive" folded into 63 bits). Appends of one node
@@ -47,15 +47,10 @@ func (s *Store) AppendArchive(ctx context.Context, msgs []store.ArchivedMessage)
 
 // QueueArchive is AppendArchive without the wait; see store.Archives.
 func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) <-chan error {
+	if done := store.EarlyAppend(msgs); done != nil {
+		return done
+	}
 	done := make(chan error, 1) // buffered so the writer never waits
-	if len(msgs) == 0 {
-		done <- nil
-		return done
-	}
-	if len(msgs) > maxAppend {
-		done <- fmt.Errorf("at most %d at once", maxAppend)
-		return done
-	}
 	now := stamp(time.Time{})
 	own := make([]store.ArchivedMessage, len(msgs))
 	// Folding the text for the index here, in the caller's goroutine,

@@ -67,9 +67,8 @@ CREATE TABLE archive_prefs (
 ) WITHOUT ROWID;
 `
 
-// maxAppend bounds one AppendArchive call: six bound values a row must stay
-// far below SQLite's limit on variables in one statement.
-const maxAppend = 1000
+// maxAppend bounds one AppendArchive call (store.MaxAppend).
+const maxAppend = store.MaxAppend
 
 // AppendArchive stores msgs in the writer's next batch and returns after
 // the commit. store.ErrNotFound for an unknown owner,
@@ -88,15 +87,10 @@ func (s *Store) SyncArchive(ctx context.Context) error { return s.writer.Sync(ct
 
 // QueueArchive is AppendArchive without the wait; see store.Archives.
 func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) <-chan error {
+	if done := store.EarlyAppend(msgs); done != nil {
+		return done
+	}
 	done := make(chan error, 1)
-	if len(msgs) == 0 {
-		done <- nil
-		return done
-	}
-	if len(msgs) > maxAppend {
-		done <- fmt.Errorf("at most %d at once", maxAppend)
-		return done
-	}
 	now := time.Now().UnixNano()
 	ins := &insertRows{
 		head: "INSERT INTO archive (owner, id, with_jid, stamp, stanza, body) VALUES ",
