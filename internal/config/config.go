@@ -49,6 +49,7 @@ type Config struct {
 	Quotas   Quotas   `toml:"quotas"`
 	MUC      MUC      `toml:"muc"`
 	Upload   Upload   `toml:"upload"`
+	Proxy65  Proxy65  `toml:"proxy65"`
 
 	// Admins are the site administrators (bare JIDs of local accounts):
 	// they run the service administration commands (XEP-0133). Not
@@ -79,6 +80,9 @@ type Listen struct {
 	// Metrics serves Prometheus /metrics without authentication; keep it
 	// on loopback or a private network.
 	Metrics string `toml:"metrics"`
+	// Proxy65 is the SOCKS5 bytestreams proxy's listener (XEP-0065,
+	// [proxy65]).
+	Proxy65 string `toml:"proxy65"`
 }
 
 // Metrics controls who may read /metrics.
@@ -186,6 +190,7 @@ func Default() Config {
 			HTTPS:  ":5281",
 			// Metrics tell about users' activity: loopback by default.
 			Metrics: "127.0.0.1:5282",
+			Proxy65: DefaultProxy65Listen,
 		},
 		Upload:  Upload{Enabled: true},
 		Archive: Archive{Default: "always"},

@@ -73,6 +73,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 		Log: log.With("component", "muc")})
 	chat.Register(r)
 	discoItems.AddItem(chat.JID(), "Chatrooms")
+	s.newProxy65(cfg, discoItems) // XEP-0065 at proxy.<domain>
 
 	// HTTP File Upload (XEP-0363) as the component upload.<domain>, when
 	// it has an https URL (https.go); a disco item of the domain (§2).

@@ -23,6 +23,7 @@ import (
 	"parley/internal/im/offline"
 	"parley/internal/jid"
 	"parley/internal/metrics"
+	"parley/internal/proxy65"
 	"parley/internal/router"
 	"parley/internal/sasl"
 	"parley/internal/store"
@@ -48,6 +49,7 @@ type Server struct {
 	offline *offline.Module
 	pep     interface{ Close() } // caps lookups under way, stopped at Stop
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
+	proxy65 *proxy65.Module      // nil when [listen] proxy65 is off (proxy65.go)
 
 	// listen opens a listener; net.Listen, replaced in tests.
 	listen func(network, addr string) (net.Listener, error)
@@ -204,6 +206,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.startHTTPS(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
+	if err := s.serveProxy65(); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
 	return nil
 }
 
@@ -357,6 +362,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	s.serving.Wait()
+	s.closeProxy65()
 	if s.offline != nil {
 		s.offline.Close() // deliveries end with their sessions
 	}
