@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Blobs keeps the bytes of uploads by slot ID.
@@ -67,7 +68,7 @@ func (d Dir) Put(id string, r io.Reader, size int64) (err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".put-*")
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}
@@ -114,6 +115,43 @@ func syncDir(dir string) error {
 		return fmt.Errorf("upload: sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// tempPrefix starts the names of files being written.
+const tempPrefix = ".put-"
+
+// RemoveTemp removes files that a crash left half-written (temporary
+// files last changed before before) and reports how many it removed.
+func (d Dir) RemoveTemp(before time.Time) (int, error) {
+	shards, err := os.ReadDir(string(d))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("upload: %w", err)
+	}
+	n := 0
+	for _, sh := range shards {
+		if !sh.IsDir() {
+			continue
+		}
+		dir := filepath.Join(string(d), sh.Name())
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			return n, fmt.Errorf("upload: %w", err)
+		}
+		for _, f := range files {
+			if !strings.HasPrefix(f.Name(), tempPrefix) {
+				continue
+			}
+			if fi, err := f.Info(); err == nil && fi.ModTime().Before(before) {
+				if err := os.Remove(filepath.Join(dir, f.Name())); err == nil {
+					n++
+				}
+			}
+		}
+	}
+	return n, nil
 }
 
 // Open opens the stored file.

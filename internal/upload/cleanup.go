@@ -1,6 +1,9 @@
 package upload
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // cleanup removes expired uploads (files, then rows) every CleanupEvery
 // and when Forget asks, in batches of CleanupBatch so that a large backlog
@@ -9,6 +12,18 @@ import "context"
 func (m *Module) cleanup() {
 	defer m.stopped.Done()
 	ctx := m.ctx
+	// Once per start: what a crash left half-written. Files of PUTs
+	// still running here are younger than PutTimeout (another node
+	// sharing the directory included).
+	if d, ok := m.o.Blobs.(interface {
+		RemoveTemp(before time.Time) (int, error)
+	}); ok {
+		if n, err := d.RemoveTemp(time.Now().Add(-m.o.PutTimeout)); err != nil {
+			m.o.Log.Error("upload: remove temporary files", "err", err)
+		} else if n > 0 {
+			m.o.Log.Info("upload: removed temporary files a crash left", "files", n)
+		}
+	}
 	for {
 		m.sweep(ctx)
 		t := m.clock.NewTimer(m.o.CleanupEvery)

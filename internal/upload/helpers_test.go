@@ -30,7 +30,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // env is the service on a real router and SQLite store, its handler on a
 // real HTTPS server (HTTP/2 enabled), and alice's bound session.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	m      *Module
 	r      *router.Router
 	st     *sqlite.Store
@@ -41,7 +41,7 @@ type env struct {
 	client *http.Client
 }
 
-func newEnv(t *testing.T, configure func(*Options)) *env {
+func newEnv(t testing.TB, configure func(*Options)) *env {
 	t.Helper()
 	e := &env{t: t, clk: clock.NewFake(t0)}
 	dir := t.TempDir()

@@ -517,3 +517,30 @@ func TestUndeclaredType(t *testing.T) {
 		t.Fatalf("GET: %q, %q, %q", b, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
 	}
 }
+
+// TestRemoveTemp: a temporary file a crash left is removed once it is
+// older than any PUT could be; a fresh one (a PUT under way) stays.
+func TestRemoveTemp(t *testing.T) {
+	d := Dir(t.TempDir())
+	if err := d.Put("abcdef", strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(string(d), "ab", tempPrefix+"1")
+	fresh := filepath.Join(string(d), "ab", tempPrefix+"2")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
+	n, err := d.RemoveTemp(time.Now().Add(-time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("RemoveTemp: %d, %v", n, err)
+	}
+	for p, want := range map[string]bool{stale: false, fresh: true, filepath.Join(string(d), "ab", "abcdef"): true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s exists %v, want %v", p, err == nil, want)
+		}
+	}
+}
