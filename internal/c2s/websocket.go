@@ -14,6 +14,7 @@ import (
 
 	"parley/internal/clock"
 	"parley/internal/stanza"
+	"parley/internal/transport"
 	"parley/internal/xmlstream"
 )
 
@@ -140,7 +141,8 @@ func (f *wsFraming) close() error {
 // WebSocket returns the RFC 7395 endpoint. plaintextOK lets loopback
 // clients authenticate over plain HTTP (benchmarks, local development);
 // trusted lists proxies whose X-Forwarded-Proto: https marks the client's
-// connection as encrypted.
+// connection as encrypted and whose X-Forwarded-For names the client's
+// address (transport.ClientAddr); from anyone else both are ignored.
 func (s *Server) WebSocket(plaintextOK bool, trusted []netip.Prefix) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Frames are checked as they arrive: before authentication
@@ -166,15 +168,16 @@ func (s *Server) WebSocket(plaintextOK bool, trusted []netip.Prefix) http.Handle
 			lim.MaxStanza = xmlstream.DefaultLimits().MaxStanza
 		}
 		conn.SetReadLimit(preAuthStanza) // until authenticated
-		addr := remoteAddr(r)
-		ss := s.newSession(addr.Addr().String(), "websocket")
+		// Per-address limits count the client, which a trusted proxy
+		// names in X-Forwarded-For; the security of the hop is the peer's.
+		peer := remoteAddr(r).Addr()
+		ss := s.newSession(transport.ClientAddr(r.Header, peer, trusted).String(), "websocket")
 		if ss == nil {
 			conn.Close(websocket.StatusTryAgainLater, "too many connections")
 			return
 		}
-		ip := addr.Addr()
-		ss.secure = r.TLS != nil || (isTrusted(ip, trusted) && r.Header.Get("X-Forwarded-Proto") == "https")
-		ss.plaintextOK = plaintextOK && ip.IsLoopback()
+		ss.secure = r.TLS != nil || (transport.Trusted(peer, trusted) && r.Header.Get("X-Forwarded-Proto") == "https")
+		ss.plaintextOK = plaintextOK && peer.IsLoopback()
 		ctx, cancel := context.WithCancel(context.Background())
 		ss.fr = &wsFraming{conn: conn, guard: guard, ctx: ctx, cancel: cancel,
 			limits: lim, lastRead: &ss.lastRead, clock: s.cfg.Clock}
@@ -188,13 +191,4 @@ func remoteAddr(r *http.Request) netip.AddrPort {
 		return netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-}
-
-func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
-	for _, p := range trusted {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
 }

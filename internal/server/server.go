@@ -169,12 +169,12 @@ func (s *Server) Start(ctx context.Context) error {
 	s.c2s.Start()
 	plain := s.cfg.AllowPlaintext
 	if err := s.serve("c2s", s.cfg.Listen.C2S, func(ln net.Listener) error {
-		return s.c2s.Serve(ln, false, plain)
+		return s.c2s.Serve(s.proxied(ln), false, plain)
 	}); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	if err := s.serve("c2s_tls", s.cfg.Listen.C2STLS, func(ln net.Listener) error {
-		return s.c2s.Serve(ln, true, plain)
+		return s.c2s.Serve(s.proxied(ln), true, plain)
 	}); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
@@ -210,6 +210,17 @@ func (s *Server) Start(ctx context.Context) error {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	return nil
+}
+
+// proxied reads the PROXY protocol header that trusted_proxies send on a
+// client listener (transport.ProxyListener), so that per-address limits
+// count the client, not the proxy.
+func (s *Server) proxied(ln net.Listener) net.Listener {
+	trusted := s.cfg.TrustedProxyPrefixes()
+	if len(trusted) == 0 {
+		return ln
+	}
+	return transport.NewProxyListener(ln, trusted)
 }
 
 // metricsOnHTTP is /metrics on the public HTTP listener: only with a
