@@ -27,7 +27,7 @@ var (
 
 // startProxy serves a proxy on a loopback port; the test's end closes
 // the listener and the proxy.
-func startProxy(t *testing.T, o Options) (*Module, string) {
+func startProxy(t testing.TB, o Options) (*Module, string) {
 	t.Helper()
 	m := New(o)
 	m.domain = jid.MustParse("example.com")
@@ -49,7 +49,7 @@ func startProxy(t *testing.T, o Options) (*Module, string) {
 
 // socksConnect opens a SOCKS5 connection for hash and returns it with
 // the proxy's reply code (or an error if the proxy closed it).
-func socksConnect(t *testing.T, addr, hash string) (*net.TCPConn, byte, error) {
+func socksConnect(t testing.TB, addr, hash string) (*net.TCPConn, byte, error) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -88,7 +88,7 @@ func socksConnect(t *testing.T, addr, hash string) (*net.TCPConn, byte, error) {
 }
 
 // pair connects target and initiator to one stream.
-func pair(t *testing.T, addr, hash string) (tc, ic *net.TCPConn) {
+func pair(t testing.TB, addr, hash string) (tc, ic *net.TCPConn) {
 	t.Helper()
 	for _, c := range []**net.TCPConn{&tc, &ic} {
 		conn, rep, err := socksConnect(t, addr, hash)
