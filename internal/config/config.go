@@ -62,6 +62,8 @@ type Config struct {
 	// (XEP-0157).
 	Metrics Metrics `toml:"metrics"`
 	Contact Contact `toml:"contact"`
+	// Audit is the audit log and its SIEM sinks; see audit.go.
+	Audit Audit `toml:"audit"`
 }
 
 // Listen holds listener addresses as host:port, or Off.

@@ -76,6 +76,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, validateExternalServices(c.ExternalServices)...)
 	errs = append(errs, c.validateAdmins()...)
 	errs = append(errs, c.Contact.validate()...)
+	errs = append(errs, c.Audit.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -33,6 +33,7 @@ type Metrics struct {
 	routingErrs *prometheus.CounterVec
 	storeTime   *prometheus.HistogramVec
 	writeFails  prometheus.Counter
+	audit       *prometheus.GaugeVec // audit.go
 
 	// The per-kind stanza counters, looked up once: StanzaIn and StanzaOut
 	// run for every stanza, and a label lookup hashes the label each time.
@@ -68,7 +69,8 @@ func New() *Metrics {
 			Help: "Durable writes (archive, offline storage) that failed (docs/design/06).",
 		}),
 	}
-	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime, m.writeFails,
+	m.audit = newAuditBacklog()
+	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime, m.writeFails, m.audit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the common series so dashboards see zeros, not gaps.
 	m.in, m.out = make(map[string]prometheus.Counter), make(map[string]prometheus.Counter)
