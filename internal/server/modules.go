@@ -120,7 +120,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	discoItems.AddAccountFeature(vcard.NSConversion)
 	private.New(private.Options{Store: st, MaxKeys: cfg.Quotas.PrivateKeys, MaxBytes: cfg.Quotas.PrivateBytes,
 		PEP: events, Log: log.With("component", "private")}).Register(r)
-	discoItems.AddAccountFeature(private.FeatureCompat)
+	discoItems.AddAccountFeature(private.FeatureCompat, private.FeatureConversion)
 
 	// Publish-subscribe (XEP-0060) as the component pubsub.<domain>, on
 	// the same core as PEP and within its quotas.

@@ -8,3 +8,11 @@ import "testing"
 func TestSlixmppPEP(t *testing.T) {
 	runSlixmpp(t, "slix_pep.py")
 }
+
+// TestSlixmppPubsubService runs slix_pubsub.py: slixmpp's XEP-0060
+// plugin against pubsub.<domain> (discovery, create with configure,
+// subscribe, publish, items, retract, subscriptions, purge, delete, with
+// the subscriber notified of each).
+func TestSlixmppPubsubService(t *testing.T) {
+	runSlixmpp(t, "slix_pubsub.py")
+}

@@ -62,13 +62,14 @@ func (m *Module) Items(ctx context.Context, own jid.JID, node string, ids ...str
 	return items, err
 }
 
-// HasNode reports whether own has node.
-func (m *Module) HasNode(ctx context.Context, own jid.JID, node string) (bool, error) {
-	_, err := m.store.PEPNode(ctx, own.Local(), node)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+// NodeConfig returns the configuration of own's node; ok is false when
+// there is no such node.
+func (m *Module) NodeConfig(ctx context.Context, own jid.JID, node string) (c pubsub.Config, ok bool, err error) {
+	n, err := m.node(ctx, own, node)
+	if errors.Is(err, errNoNode) {
+		return c, false, nil
 	}
-	return err == nil, err
+	return n.Config, err == nil, err
 }
 
 // Retract removes item id of own's node and notifies the retraction

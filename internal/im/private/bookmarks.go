@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"parley/internal/im/pep"
 	"parley/internal/im/pubsub"
 	"parley/internal/jid"
 	"parley/internal/store"
@@ -20,10 +21,18 @@ import (
 // unchanged ones), and a private XML get is built from the PEP items
 // (the jid attribute from each item id) once the node exists, keeping the
 // URL bookmarks of the stored storage, which XEP-0402 does not hold.
+//
+// XEP-0411 (deprecated, still used by clients of XEP-0048 on PEP) keeps
+// the same <storage/> as item "current" of the PEP node storage:bookmarks:
+// a private XML set publishes it there (only to a node the account
+// alone may read, §5), and a client's publish there is stored as the
+// private XML, and unified with XEP-0402 as a private set is; the account
+// advertises FeatureConversion.
 const (
-	NSBookmarks   = "storage:bookmarks"
-	NSBookmarks2  = "urn:xmpp:bookmarks:1"
-	FeatureCompat = NSBookmarks2 + "#compat"
+	NSBookmarks       = "storage:bookmarks"
+	NSBookmarks2      = "urn:xmpp:bookmarks:1"
+	FeatureCompat     = NSBookmarks2 + "#compat"
+	FeatureConversion = "urn:xmpp:bookmarks-conversion:0"
 )
 
 // PEP is what the unification needs of the PEP service; *pep.Module has
@@ -32,7 +41,8 @@ type PEP interface {
 	Publish(ctx context.Context, own jid.JID, node, id string, payload []byte, config pubsub.Config) error
 	Items(ctx context.Context, own jid.JID, node string, ids ...string) ([]store.PEPItem, error)
 	Retract(ctx context.Context, own jid.JID, node, id string) error
-	HasNode(ctx context.Context, own jid.JID, node string) (bool, error)
+	NodeConfig(ctx context.Context, own jid.JID, node string) (pubsub.Config, bool, error)
+	OnPublish(node string, f pep.PublishHook)
 }
 
 // bookmarksNode is XEP-0402 §3's node configuration: the owner alone,
@@ -73,7 +83,7 @@ func (r room) element(space string) *xmlstream.Element {
 // with the URL bookmarks of stored (which may be nil); ok is false when
 // the account has no XEP-0402 node.
 func (m *Module) bookmarksFromPEP(ctx context.Context, own jid.JID, stored *xmlstream.Element) (*xmlstream.Element, bool, error) {
-	has, err := m.pep.HasNode(ctx, own, NSBookmarks2)
+	_, has, err := m.pep.NodeConfig(ctx, own, NSBookmarks2)
 	if err != nil || !has {
 		return nil, false, err
 	}
@@ -143,6 +153,36 @@ func (m *Module) bookmarksToPEP(ctx context.Context, own jid.JID, storage *xmlst
 				m.log.Info("private: bookmark not retracted from PEP", "jid", own.String(), "room", id, "err", err)
 			}
 		}
+	}
+}
+
+// toLegacyPEP publishes a private XML storage as XEP-0411's PEP item,
+// unless the node exists with an access model that lets others read it
+// (§5: the account alone may).
+func (m *Module) toLegacyPEP(ctx context.Context, own jid.JID, storage *xmlstream.Element) {
+	c, ok, err := m.pep.NodeConfig(ctx, own, NSBookmarks)
+	if err != nil || (ok && c.AccessModel != pubsub.AccessWhitelist) {
+		m.log.Info("private: bookmarks not copied to a PEP node others may read", "jid", own.String(), "err", err)
+		return
+	}
+	legacy := bookmarksNode
+	legacy.MaxItems = 1
+	if err := m.pep.Publish(ctx, own, NSBookmarks, "current", xmlstream.Append(nil, storage), legacy); err != nil {
+		m.log.Info("private: bookmarks not published to PEP", "jid", own.String(), "err", err)
+	}
+}
+
+// fromLegacyPEP stores a client's publish to XEP-0411's node as the
+// private XML bookmarks (within the private XML limits), and unifies it
+// with XEP-0402.
+func (m *Module) fromLegacyPEP(ctx context.Context, own jid.JID, _ string, payload []byte) {
+	storage, err := xmlstream.Parse(payload, xmlstream.Limits{})
+	if err != nil || storage.Name != "storage" || storage.Space != NSBookmarks {
+		return
+	}
+	q := xmlstream.New("query", NS).Add(storage)
+	if err := m.set(ctx, own.Local(), q, false); err != nil {
+		m.log.Info("private: bookmarks from PEP not stored", "jid", own.String(), "err", err)
 	}
 }
 

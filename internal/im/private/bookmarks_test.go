@@ -85,3 +85,69 @@ func TestBookmarksCompatOverTCP(t *testing.T) {
 		t.Fatalf("the dropped room is still in PEP: %s", s)
 	}
 }
+
+// TestLegacyBookmarksConversionOverTCP: XEP-0411. Private XML bookmarks
+// are published as item "current" of the PEP node storage:bookmarks, its
+// subscribers notified (§3); a client's publish there is the private XML
+// seen by legacy clients (and reaches XEP-0402's items); a node others
+// may read is never written from private XML (§5).
+func TestLegacyBookmarksConversionOverTCP(t *testing.T) {
+	const pass = "private pass 3"
+	srv := testserver.Start(t, nil)
+	srv.AddUser(t, "romeo", pass)
+	srv.AddUser(t, "mercutio", pass)
+	legacy := srv.Online(t, "romeo", pass, "legacy")
+	pepClient := srv.Online(t, "romeo", pass, "pep")
+	call := func(c *xmpptest.Client, typ, payload string) *xmlstream.Element {
+		t.Helper()
+		res, err := c.IQ(10*time.Second, typ, "", payload)
+		if err != nil || res.Get("type") != "result" {
+			t.Fatalf("%s %s: %v %s", typ, payload, err, res)
+		}
+		return res
+	}
+	if info := call(pepClient, "get", `<query xmlns='http://jabber.org/protocol/disco#info'/>`).String(); !strings.Contains(info, "urn:xmpp:bookmarks-conversion:0") {
+		t.Fatalf("conversion not advertised: %s", info)
+	}
+	set := func(c *xmpptest.Client, rooms string) {
+		t.Helper()
+		call(c, "set", `<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'>`+rooms+`</storage></query>`)
+	}
+	set(legacy, `<conference jid='verona@conference.montague.tld' autojoin='true'><nick>Romeo</nick></conference>`)
+	items := call(pepClient, "get", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='storage:bookmarks'/></pubsub>`).String()
+	if !strings.Contains(items, "<item id='current'><storage xmlns='storage:bookmarks'><conference jid='verona@conference.montague.tld'") {
+		t.Fatalf("PEP storage:bookmarks: %s", items)
+	}
+	conf := call(pepClient, "get", `<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='storage:bookmarks'/></pubsub>`).String()
+	if !strings.Contains(conf, "<value>whitelist</value>") {
+		t.Fatalf("the copied node is not private: %s", conf)
+	}
+	call(pepClient, "set", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='storage:bookmarks' jid='romeo@localhost/pep'/></pubsub>`)
+	set(legacy, `<conference jid='mantua@conference.montague.tld'><nick>Romeo</nick></conference>`)
+	if _, err := pepClient.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		return strings.Contains(el.String(), "pubsub#event") && strings.Contains(el.String(), "mantua@")
+	}); err != nil {
+		t.Fatalf("a legacy change not notified: %v", err)
+	}
+
+	// The PEP client publishes; the legacy client reads it.
+	call(pepClient, "set", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='storage:bookmarks'><item id='current'><storage xmlns='storage:bookmarks'>`+
+		`<conference jid='capulet@conference.verona.tld' name='Feast' autojoin='true'><nick>Romeo</nick></conference></storage></item></publish></pubsub>`)
+	got := call(legacy, "get", `<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query>`).String()
+	if !strings.Contains(got, "jid='capulet@conference.verona.tld'") || strings.Contains(got, "mantua@") {
+		t.Fatalf("private XML after a PEP publish: %s", got)
+	}
+	if s := call(pepClient, "get", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:bookmarks:1'/></pubsub>`).String(); !strings.Contains(s, "<item id='capulet@conference.verona.tld'>") || strings.Contains(s, "mantua@") {
+		t.Fatalf("XEP-0402 items after a PEP publish: %s", s)
+	}
+
+	// §5: a node others may read is left alone.
+	merc := srv.Online(t, "mercutio", pass, "x")
+	call(merc, "set", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='storage:bookmarks'><item id='current'><storage xmlns='storage:bookmarks'/></item></publish>`+
+		`<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>`+
+		`<field var='pubsub#access_model'><value>open</value></field></x></publish-options></pubsub>`)
+	call(merc, "set", `<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='secret@conference.verona.tld'/></storage></query>`)
+	if s := call(merc, "get", `<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='storage:bookmarks'/></pubsub>`).String(); strings.Contains(s, "secret@") {
+		t.Fatalf("bookmarks copied to an open node: %s", s)
+	}
+}

@@ -87,6 +87,9 @@ func (m *Module) Register(r *router.Router) {
 		m.domain = r.Domain()
 	}
 	r.HandleIQ(NS, m.Handle)
+	if m.pep != nil {
+		m.pep.OnPublish(NSBookmarks, m.fromLegacyPEP)
+	}
 }
 
 // Key is the storage key of a fragment: its element name and namespace.
@@ -115,7 +118,7 @@ func (m *Module) Handle(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Elem
 		}
 	}
 	if iq.Type == "set" {
-		return nil, m.set(ctx, user, q)
+		return nil, m.set(ctx, user, q, true)
 	}
 	// XEP-0049 §2.3: a get asks for one namespace at a time.
 	if len(q.Children) != 1 {
@@ -182,8 +185,9 @@ func (m *Module) get(ctx context.Context, user string, want *xmlstream.Element) 
 // set stores every child of the query. XEP-0049 §2.3 lets a set carry
 // several elements; each is its own key. The size limit and the account's
 // quota apply to the whole set before anything is written, so a rejected
-// set changes nothing.
-func (m *Module) set(ctx context.Context, user string, q *xmlstream.Element) error {
+// set changes nothing. toLegacy: bookmarks go to XEP-0411's PEP node too
+// (not when they came from it).
+func (m *Module) set(ctx context.Context, user string, q *xmlstream.Element, toLegacy bool) error {
 	raws := make([][]byte, len(q.Children))
 	total := 0
 	for i, c := range q.Children {
@@ -207,7 +211,11 @@ func (m *Module) set(ctx context.Context, user string, q *xmlstream.Element) err
 	}
 	for _, c := range q.Children {
 		if m.pep != nil && c.Name == "storage" && c.Space == NSBookmarks {
-			m.bookmarksToPEP(ctx, jid.MustParse(user+"@"+m.domain.String()), c)
+			own := jid.MustParse(user + "@" + m.domain.String())
+			m.bookmarksToPEP(ctx, own, c)
+			if toLegacy {
+				m.toLegacyPEP(ctx, own, c)
+			}
 		}
 	}
 	return nil
