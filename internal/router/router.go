@@ -44,10 +44,10 @@ type PresenceHandler interface {
 	Outbound(ctx context.Context, st *stanza.Stanza)
 	// Inbound handles presence addressed to a local account (full or bare).
 	Inbound(ctx context.Context, st *stanza.Stanza)
-	// Ended is called when a session goes away, with its last state, so
-	// that unavailable presence can be broadcast for it.
-	Ended(ctx context.Context, r Resource)
 }
+
+// A session's end is not part of PresenceHandler: presence subscribes to
+// it (OnSessionEnded) like every module that keeps per-session state.
 
 // Offline stores a message for a user without available resources
 // (XEP-0160). It returns a *stanza.Error to bounce the message (e.g. the
@@ -249,24 +249,21 @@ type SessionEnded struct {
 
 // OnSessionEnded subscribes f to session ends. Modules that keep state per
 // session (carbons, blocking pushes, PEP interests, directed presence) drop
-// it there instead of pruning lazily. f runs on the ending session's
-// goroutine after presence has announced the end (or in Bind, for a
-// session replaced by another on the same resource), once per session; it
-// must not block for long.
+// it there instead of pruning lazily; presence broadcasts the unavailable
+// presence of a session that ended without sending it. Subscribers run in
+// the order they subscribed, on the ending session's goroutine (or in
+// Bind, for a session replaced by another on the same resource), once per
+// session; they must not block for long.
 func (r *Router) OnSessionEnded(f func(ctx context.Context, e SessionEnded)) {
 	r.endedSubs = append(r.endedSubs, f)
 }
 
-// Unbind removes a session, lets presence announce that it left and tells
-// the subscribers of OnSessionEnded. Only the first Unbind of a bound
-// session does anything.
+// Unbind removes a session and tells the subscribers of OnSessionEnded.
+// Only the first Unbind of a bound session does anything.
 func (r *Router) Unbind(ctx context.Context, s Session) {
 	res, ok := r.table.unbind(s)
 	if !ok {
 		return
-	}
-	if r.presence != nil {
-		r.presence.Ended(ctx, res)
 	}
 	r.ended(ctx, SessionEnded{JID: s.JID(), Last: res})
 }

@@ -226,9 +226,6 @@ func (p *Presence) Inbound(_ context.Context, st *stanza.Stanza) { p.add(st) }
 // Outbound implements router.PresenceHandler.
 func (p *Presence) Outbound(context.Context, *stanza.Stanza) {}
 
-// Ended implements router.PresenceHandler.
-func (p *Presence) Ended(context.Context, router.Resource) {}
-
 // Accounts is a router.Accounts holding the usernames mapped to true.
 type Accounts map[string]bool
 

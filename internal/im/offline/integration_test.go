@@ -84,17 +84,13 @@ func newServer(t *testing.T) *testserver.Server {
 // waitStored waits until bob has n messages stored.
 func waitStored(t *testing.T, srv *testserver.Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
+	xmpptest.Eventually(t, wait, func() error {
 		got, err := srv.Store().CountOffline(context.Background(), "bob")
-		if err == nil && got == n {
-			return
+		if err == nil && got != n {
+			err = fmt.Errorf("bob has %d messages stored, want %d", got, n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bob has %d messages stored (%v), want %d", got, err, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err
+	})
 }
 
 // Issue 10 item 1: sixty 200 KB messages (12 MB, three times the outbox
@@ -121,9 +117,15 @@ func TestLargeBacklogDelivered(t *testing.T) {
 // With stream management, a stored message is deleted only once the
 // client acknowledged it: a client that acknowledges late loses nothing,
 // and one that goes away finds the unacknowledged rest at its next login.
+// Sixty messages of 10 KB with a 432,000-byte queue bound: delivery
+// batches of a quarter of it (108,000 bytes) hold exactly ten of them
+// whatever the few hundred bytes of addresses, stanza-id and delay, so
+// the first batch is the ten messages bob reads before acknowledging.
 func TestOfflineAckedOnly(t *testing.T) {
-	const n, size, first = 60, 100 << 10, 10
-	srv := newServer(t)
+	const n, size, first = 60, 10000, 10
+	srv := testserver.Start(t, func(c *config.Config) { c.Limits.MaxQueue = 432000 })
+	srv.AddUser(t, "alice", password)
+	srv.AddUser(t, "bob", password)
 	fillOffline(t, srv, n, size)
 	bob := dial(t, srv, "bob", "b")
 	send(t, bob, "<enable xmlns='"+nsSM+"'/>")

@@ -14,7 +14,7 @@ func (h *Handler) broadcast(ctx context.Context, st *stanza.Stanza) {
 	full := st.From
 	prev, bound := h.router.Lookup(full)
 	if !bound {
-		return // the session is gone; Ended speaks for it
+		return // the session is gone; its SessionEnded event speaks for it
 	}
 	if st.Type == "unavailable" {
 		h.router.SetAvailability(full, false, 0, nil)

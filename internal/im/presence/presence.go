@@ -137,11 +137,6 @@ func (h *Handler) Inbound(ctx context.Context, st *stanza.Stanza) {
 	}
 }
 
-// Ended is the router's call when a session is unbound; the handler acts
-// on the SessionEnded event that follows it (and that alone tells of a
-// session replaced by another), so this does nothing.
-func (h *Handler) Ended(context.Context, router.Resource) {}
-
 // sessionEnded broadcasts unavailable presence for a session that ended
 // without sending it, closed or replaced (RFC 6121 §4.5.2: the server
 // generates it on the user's behalf), and drops what the handler kept of
