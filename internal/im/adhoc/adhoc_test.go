@@ -68,6 +68,11 @@ func oneForm() Command {
 }
 
 func newModule(t *testing.T, clk clock.Clock, max int) *Module {
+	m, _ := newModuleRouter(t, clk, max)
+	return m
+}
+
+func newModuleRouter(t *testing.T, clk clock.Clock, max int) (*Module, *router.Router) {
 	t.Helper()
 	m := New(Options{Clock: clk, MaxSessions: max, SessionTTL: time.Minute})
 	r := router.New(jid.MustParse("example.com"), imtest.Accounts{"admin": true, "user": true}, nil)
@@ -77,7 +82,7 @@ func newModule(t *testing.T, clk clock.Clock, max int) *Module {
 	m.Add(oneForm())
 	m.Add(Command{Node: "secret", Name: "Admins only", Allowed: func(j jid.JID) bool { return j.Local() == "admin" },
 		Run: func(context.Context, *Session, Request) (Response, error) { return Response{Status: Completed}, nil }})
-	return m
+	return m, r
 }
 
 // exec sends a command IQ from a full JID and returns the result payload
@@ -258,7 +263,9 @@ func TestErrors(t *testing.T) {
 // requester's XMPP session.
 func TestLimitsAndExpiry(t *testing.T) {
 	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
-	m := newModule(t, clk, 2)
+	m, r := newModuleRouter(t, clk, 2)
+	s := imtest.NewSession(t, user)
+	r.Bind(s)
 	var ids []string
 	for range 2 {
 		res, err := exec(t, m, user, `node='config'`, "")
@@ -288,7 +295,7 @@ func TestLimitsAndExpiry(t *testing.T) {
 	if _, err := exec(t, m, user, `sessionid='`+ids[0]+`' node='config' action='prev'`, ""); err != nil {
 		t.Fatalf("the live session: %v", err)
 	}
-	m.drop(jid.MustParse(user))
+	r.Unbind(context.Background(), s) // the requester's XMPP session ends
 	if _, err := exec(t, m, user, `sessionid='`+ids[0]+`' node='config' action='prev'`, ""); app(err) != "bad-sessionid" {
 		t.Fatalf("after the XMPP session ended: %v", err)
 	}
