@@ -75,10 +75,11 @@ var listeningC2S = regexp.MustCompile(`msg=listening listener=c2s addr=(\S+)`)
 
 // startServe starts `parley serve` on data with its client listener on a
 // kernel-chosen loopback port, and waits for the listener's log line.
-func startServe(t *testing.T, bin, data string) *serveProcess {
+// extra are more arguments (e.g. --config FILE).
+func startServe(t *testing.T, bin, data string, extra ...string) *serveProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--domain", "localhost",
-		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off", "--https", "off")
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--domain", "localhost",
+		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off", "--https", "off", "--metrics", "off"}, extra...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,7 @@ type Server struct {
 	c2s     *c2s.Server
 	metrics *metrics.Metrics
 	tls     *tls.Config
+	certs   *transport.Certs // the certificate s.tls serves, replaced by Reload
 	offline *offline.Module
 	pep     interface{ Close() } // caps lookups under way, stopped at Stop
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
@@ -88,7 +89,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			st.Close()
 			return nil, err
 		}
-		s.tls = transport.TLSConfig(cert)
+		s.certs = new(transport.Certs)
+		s.certs.Set(cert)
+		s.tls = s.certs.TLSConfig()
 	}
 	// The fake salts of unknown accounts must not change at a restart
 	// (issue 9 item 13).

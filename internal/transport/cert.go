@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 )
 
@@ -140,5 +141,25 @@ func TLSConfig(cert tls.Certificate) *tls.Config {
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
 		NextProtos:   []string{"xmpp-client"},
+	}
+}
+
+// Certs holds the server's certificate so that it can be replaced while
+// the server runs (SIGHUP after a renewal): handshakes after Set use the
+// new one, established connections keep theirs.
+type Certs struct {
+	cur atomic.Pointer[tls.Certificate]
+}
+
+// Set replaces the certificate.
+func (c *Certs) Set(cert tls.Certificate) { c.cur.Store(&cert) }
+
+// TLSConfig is TLSConfig for the certificate held in c, whichever it is at
+// the time of each handshake.
+func (c *Certs) TLSConfig() *tls.Config {
+	return &tls.Config{
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.cur.Load(), nil },
+		MinVersion:     tls.VersionTLS12,
+		NextProtos:     []string{"xmpp-client"},
 	}
 }

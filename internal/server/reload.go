@@ -1,0 +1,61 @@
+package server
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"parley/internal/config"
+	"parley/internal/transport"
+)
+
+// liveKeys are the settings Reload applies to the running server; every
+// other change waits for a restart. log_level is applied by the caller,
+// which owns the log handler.
+var liveKeys = map[string]bool{"cert": true, "key": true, "log_level": true}
+
+// Reload applies cfg, a newly loaded and validated configuration, to the
+// running server (SIGHUP): the certificate is read again from its files
+// (or the data directory), so a renewal takes effect for new connections
+// while established sessions go on. It returns the keys that differ from
+// the running configuration but take effect only at a restart. On error
+// nothing was changed.
+func (s *Server) Reload(cfg config.Config) (restart []string, err error) {
+	if s.certs != nil {
+		cert, err := transport.LoadOrCreateCert(cfg.Data, s.cfg.Domain, cfg.Cert, cfg.Key)
+		if err != nil {
+			return nil, fmt.Errorf("server: reload certificate: %w", err)
+		}
+		s.certs.Set(cert)
+	}
+	for _, k := range changedKeys(reflect.ValueOf(s.cfg), reflect.ValueOf(cfg), "") {
+		if !liveKeys[k] {
+			restart = append(restart, k)
+		}
+	}
+	return restart, nil
+}
+
+// changedKeys lists the dotted TOML keys whose values differ between two
+// configurations (tables are walked; lists compared whole).
+func changedKeys(a, b reflect.Value, prefix string) []string {
+	var out []string
+	t := a.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		key := prefix + name
+		av, bv := a.Field(i), b.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(config.Duration{}) {
+			out = append(out, changedKeys(av, bv, key+".")...)
+			continue
+		}
+		if !reflect.DeepEqual(av.Interface(), bv.Interface()) {
+			out = append(out, key)
+		}
+	}
+	return out
+}
