@@ -26,6 +26,10 @@ commands:
   migrate --from sqlite:DIR --to postgres://URL
                             copy a site to another store and verify it
   config check [FILE]       validate a configuration file
+  audit verify [--public-key FILE]
+                            check the audit log's hash chain and signed checkpoints
+  audit export [--since T] [--until T] [--actor A] [--action A] [--output FILE]
+                            write audit records as JSON Lines
   version                   print the version
 
 Every command except version takes --config FILE (default $PARLEY_CONFIG)
@@ -75,6 +79,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runMigrate(args[1:], stdout, stderr)
 	case "config":
 		err = runConfig(args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(args[1:], stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			err = usageError{errors.New("version takes no arguments")}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/im/muc"
 	"parley/internal/jid"
@@ -97,6 +98,7 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "destroyed %s\n", room)
+		return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionRoomDestroyed, Target: room.String()})
 	case "list":
 		list, err := muc.ListRooms(ctx, rooms)
 		if err != nil {

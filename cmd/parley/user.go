@@ -97,6 +97,9 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%s@%s\n", n, cfg.Domain)
 		}
 	}
+	if err == nil {
+		err = recordUserCLI(ctx, cfg, st, sub, addr)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user %s", addr)
 	}

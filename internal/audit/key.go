@@ -85,28 +85,35 @@ func createKey(dir string) (ed25519.PrivateKey, error) {
 // LoadPublicKey returns the checkpoint verification key from dir: the
 // public key file, or the private key's public half if only that exists.
 func LoadPublicKey(dir string) (ed25519.PublicKey, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PublicKeyFile))
-	if errors.Is(err, fs.ErrNotExist) {
+	path := filepath.Join(dir, PublicKeyFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		priv, err := loadExistingKey(dir)
 		if err != nil {
 			return nil, err
 		}
 		return priv.Public().(ed25519.PublicKey), nil
 	}
+	return LoadPublicKeyFile(path)
+}
+
+// LoadPublicKeyFile reads a PEM Ed25519 public key (audit.pub, perhaps
+// copied off the server so that a compromised server cannot swap it).
+func LoadPublicKeyFile(path string) (ed25519.PublicKey, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("audit: read public key: %w", err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("audit: %s is not a PEM public key", PublicKeyFile)
+		return nil, fmt.Errorf("audit: %s is not a PEM public key", path)
 	}
 	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("audit: parse %s: %w", PublicKeyFile, err)
+		return nil, fmt.Errorf("audit: parse %s: %w", path, err)
 	}
 	pub, ok := k.(ed25519.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("audit: %s is not an Ed25519 key", PublicKeyFile)
+		return nil, fmt.Errorf("audit: %s is not an Ed25519 key", path)
 	}
 	return pub, nil
 }

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"parley/internal/audit"
+	"parley/internal/config"
+	"parley/internal/store"
+)
+
+const auditSynopsis = "audit verify|export [flags]"
+
+// runAudit checks or exports the audit log, reading the store directly (a
+// running server may keep writing: SQLite readers do not block it).
+func runAudit(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("usage: parley %s", auditSynopsis)}
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("audit "+sub, auditSynopsis, stderr)
+	var since, until, actor, action, out, key *string
+	switch sub {
+	case "verify":
+		key = fs.String("public-key", "", "the checkpoint public key `file` (default <data>/"+audit.PublicKeyFile+")")
+	case "export":
+		since = fs.String("since", "", "records at or after this `time` (RFC 3339, or a date: 2026-12-01)")
+		until = fs.String("until", "", "records before this `time` (RFC 3339, or a date)")
+		actor = fs.String("actor", "", "only records of this `actor`")
+		action = fs.String("action", "", "only records of this `action` (login, login-failed, account-created, ...)")
+		out = fs.String("output", "", "write to this `file` instead of stdout")
+	default:
+		return usageError{fmt.Errorf("audit: unknown subcommand %q", sub)}
+	}
+	cfg, pos, err := config.FromArgs(fs, args)
+	if err != nil {
+		return usageError{err}
+	}
+	if len(pos) != 0 {
+		return usageError{fmt.Errorf("audit %s takes no arguments", sub)}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	ctx := context.Background()
+	if sub == "verify" {
+		return auditVerify(ctx, cfg, *key, stdout)
+	}
+	q := store.AuditQuery{Actor: *actor, Action: *action}
+	if q.Since, err = parseTime("--since", *since); err != nil {
+		return err
+	}
+	if q.Until, err = parseTime("--until", *until); err != nil {
+		return err
+	}
+	return auditExport(ctx, cfg, q, *out, stdout, stderr)
+}
+
+func parseTime(flag, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageError{fmt.Errorf("%s %q is neither RFC 3339 nor a date (2006-01-02)", flag, s)}
+}
+
+// openAudit opens the configured store for its audit log.
+func openAudit(ctx context.Context, cfg config.Config) (store.Store, store.Audit, error) {
+	st, err := openStore(ctx, cfg, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, ok := st.(store.Audit)
+	if !ok {
+		st.Close()
+		return nil, nil, errors.New("this store keeps no audit log")
+	}
+	return st, a, nil
+}
+
+// auditVerify prints Verify's report; a tampered log fails the command.
+func auditVerify(ctx context.Context, cfg config.Config, keyFile string, stdout io.Writer) error {
+	pub, err := audit.LoadPublicKey(cfg.Data)
+	if keyFile != "" {
+		pub, err = audit.LoadPublicKeyFile(keyFile)
+	}
+	if err != nil {
+		return err
+	}
+	st, a, err := openAudit(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := audit.Verify(ctx, a, pub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep)
+	if !rep.OK() {
+		return errReported
+	}
+	return nil
+}
+
+func auditExport(ctx context.Context, cfg config.Config, q store.AuditQuery, out string, stdout, stderr io.Writer) error {
+	st, a, err := openAudit(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	w := stdout
+	if out != "" {
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	n, err := audit.Export(ctx, a, q, w)
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		fmt.Fprintf(stderr, "exported %d records to %s\n", n, out)
+	}
+	return nil
+}
+
+// recordCLI appends what a command did to the audit log, durably, with
+// "cli" and the operating-system user as the actor. The command line
+// writes the store only when no server runs (DESIGN.md), so it is the
+// log's only writer meanwhile.
+func recordCLI(ctx context.Context, cfg config.Config, st store.Store, r audit.Record) error {
+	a, ok := st.(store.Audit)
+	if !ok {
+		return nil
+	}
+	key, err := audit.LoadOrCreateKey(cfg.Data)
+	if err != nil {
+		return err
+	}
+	l, err := audit.Open(ctx, audit.Options{Store: a, Key: key,
+		CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval.Duration})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	r.Actor = "cli"
+	if u := os.Getenv("USER"); u != "" {
+		r.Actor = "cli:" + u
+	}
+	if r.Outcome == "" {
+		r.Outcome = audit.OutcomeSuccess
+	}
+	if _, err := l.Append(ctx, r); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// recordUserCLI records what `parley user SUB` did to addr.
+func recordUserCLI(ctx context.Context, cfg config.Config, st store.Store, sub, addr string) error {
+	action := map[string]string{"add": audit.ActionAccountCreated, "passwd": audit.ActionPasswordChanged,
+		"del": audit.ActionAccountDeleted}[sub]
+	if action == "" {
+		return nil
+	}
+	return recordCLI(ctx, cfg, st, audit.Record{Action: action, Target: addr})
+}
