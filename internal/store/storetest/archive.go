@@ -21,23 +21,10 @@ type ArchiveStore interface {
 // RunArchive runs the archive conformance cases (XEP-0313 storage). open
 // has the contract of Run's.
 func RunArchive(t *testing.T, open func(t *testing.T) ArchiveStore) {
-	for i, tc := range archiveCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, archiveCases)
 }
 
-type archiveCase struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s ArchiveStore)
-}
+type archiveCase = namedCase[ArchiveStore]
 
 var archiveT0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 

@@ -19,23 +19,10 @@ type AuditStore interface {
 // RunAudit runs the audit log conformance cases. open has the contract of
 // Run's.
 func RunAudit(t *testing.T, open func(t *testing.T) AuditStore) {
-	for i, tc := range auditCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, auditCases)
 }
 
-type auditCase struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s AuditStore)
-}
+type auditCase = namedCase[AuditStore]
 
 // auditT0 has nanoseconds: the log's hashes cover them, so a backend that
 // rounds times fails here.

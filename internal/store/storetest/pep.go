@@ -17,24 +17,10 @@ type PEPStore interface {
 // RunPEP runs the PEP conformance cases (XEP-0163 storage). open has the
 // contract of Run's.
 func RunPEP(t *testing.T, open func(t *testing.T) PEPStore) {
-	for i, tc := range pepCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			create(t, t.Context(), s, "alice", "bob")
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, pepCases, "alice", "bob")
 }
 
-type pepCase struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s PEPStore)
-}
+type pepCase = namedCase[PEPStore]
 
 const bookmarks = "urn:xmpp:bookmarks:1"
 

@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"testing"
 
@@ -13,18 +12,7 @@ import (
 // RunPubSub runs the publish-subscribe conformance cases (XEP-0060
 // storage). open has the contract of Run's.
 func RunPubSub(t *testing.T, open func(t *testing.T) store.Store) {
-	for i, tc := range pubsubCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			create(t, t.Context(), s, "alice", "bob")
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, pubsubCases, "alice", "bob")
 }
 
 const service = "pubsub.example.com"

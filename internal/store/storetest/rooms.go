@@ -3,7 +3,6 @@ package storetest
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
@@ -24,23 +23,10 @@ type RoomStore interface {
 // byte order; deleting a room deletes its affiliations, so a room created
 // again under the same JID starts with none.
 func RunRooms(t *testing.T, open func(t *testing.T) RoomStore) {
-	for i, tc := range roomCases {
-		t.Run(strconv.Itoa(i)+"_"+tc.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, roomCases)
 }
 
-type roomScenario struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s store.Rooms)
-}
+type roomScenario = namedCase[RoomStore]
 
 func room(j string) store.Room {
 	return store.Room{
@@ -73,7 +59,7 @@ func wantAffs(t *testing.T, ctx context.Context, s store.Rooms, rm string, want 
 }
 
 var roomCases = []roomScenario{
-	{"unknown_is_ErrNotFound", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"unknown_is_ErrNotFound", func(t *testing.T, ctx context.Context, s RoomStore) {
 		_, err := s.GetRoom(ctx, "nowhere@conference.example.com")
 		wantErr(t, "GetRoom", err, store.ErrNotFound)
 		wantErr(t, "DeleteRoom", s.DeleteRoom(ctx, "nowhere@conference.example.com"), store.ErrNotFound)
@@ -87,7 +73,7 @@ var roomCases = []roomScenario{
 			t.Fatalf("ListRooms on an empty store = %+v", rooms)
 		}
 	}},
-	{"put_get_round_trip", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"put_get_round_trip", func(t *testing.T, ctx context.Context, s RoomStore) {
 		r := room("coven@chat.example.com")
 		must(t, "PutRoom", s.PutRoom(ctx, r))
 		got, err := s.GetRoom(ctx, r.JID)
@@ -96,7 +82,7 @@ var roomCases = []roomScenario{
 			t.Fatalf("GetRoom = %+v, want %+v", got, r)
 		}
 	}},
-	{"replace_keeps_created", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"replace_keeps_created", func(t *testing.T, ctx context.Context, s RoomStore) {
 		r := room("coven@chat.example.com")
 		must(t, "PutRoom", s.PutRoom(ctx, r))
 		r2 := r
@@ -111,7 +97,7 @@ var roomCases = []roomScenario{
 			t.Fatalf("GetRoom = %+v, want %+v", got, r2)
 		}
 	}},
-	{"zero_created_is_now", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"zero_created_is_now", func(t *testing.T, ctx context.Context, s RoomStore) {
 		r := room("coven@chat.example.com")
 		r.Created = time.Time{}
 		before := time.Now()
@@ -121,7 +107,7 @@ var roomCases = []roomScenario{
 		must(t, "GetRoom", err)
 		recent(t, "Created", got.Created, before, after)
 	}},
-	{"list_sorted", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"list_sorted", func(t *testing.T, ctx context.Context, s RoomStore) {
 		for _, j := range []string{"b@c.example", "a@c.example", "Z@c.example"} {
 			must(t, "PutRoom", s.PutRoom(ctx, room(j)))
 		}
@@ -136,7 +122,7 @@ var roomCases = []roomScenario{
 			t.Fatalf("listed room %+v differs from the stored one", rooms[1])
 		}
 	}},
-	{"affiliations_set_replace_remove", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"affiliations_set_replace_remove", func(t *testing.T, ctx context.Context, s RoomStore) {
 		const rm = "coven@chat.example.com"
 		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
 		owner := store.RoomAffiliation{JID: "crone@example.com", Affiliation: "owner"}
@@ -157,7 +143,7 @@ var roomCases = []roomScenario{
 		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
 		wantAffs(t, ctx, s, rm, member, owner)
 	}},
-	{"affiliations_per_room", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"affiliations_per_room", func(t *testing.T, ctx context.Context, s RoomStore) {
 		must(t, "PutRoom", s.PutRoom(ctx, room("a@c.example")))
 		must(t, "PutRoom", s.PutRoom(ctx, room("b@c.example")))
 		a := store.RoomAffiliation{JID: "u@example.com", Affiliation: "owner"}
@@ -165,7 +151,7 @@ var roomCases = []roomScenario{
 		wantAffs(t, ctx, s, "a@c.example", a)
 		wantAffs(t, ctx, s, "b@c.example")
 	}},
-	{"delete_cascades", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"delete_cascades", func(t *testing.T, ctx context.Context, s RoomStore) {
 		const rm = "coven@chat.example.com"
 		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
 		must(t, "SetRoomAffiliation", s.SetRoomAffiliation(ctx, rm,
@@ -177,7 +163,7 @@ var roomCases = []roomScenario{
 		must(t, "PutRoom again", s.PutRoom(ctx, room(rm)))
 		wantAffs(t, ctx, s, rm)
 	}},
-	{"vcard_set_replace_remove", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"vcard_set_replace_remove", func(t *testing.T, ctx context.Context, s RoomStore) {
 		const rm = "coven@chat.example.com"
 		_, err := s.RoomVCard(ctx, rm)
 		wantErr(t, "RoomVCard(unknown room)", err, store.ErrNotFound)
@@ -202,7 +188,7 @@ var roomCases = []roomScenario{
 		_, err = s.RoomVCard(ctx, rm)
 		wantErr(t, "RoomVCard(removed)", err, store.ErrNotFound)
 	}},
-	{"vcard_goes_with_room", func(t *testing.T, ctx context.Context, s store.Rooms) {
+	{"vcard_goes_with_room", func(t *testing.T, ctx context.Context, s RoomStore) {
 		const rm = "coven@chat.example.com"
 		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
 		must(t, "PutRoom other", s.PutRoom(ctx, room("other@chat.example.com")))

@@ -27,21 +27,38 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Blocklists", func(t *testing.T) { run(t, open, blocklistCases) })
 }
 
-// scenario is one numbered case: a short story told against a fresh store.
-type scenario struct {
+// namedCase is one numbered case of a suite: a short story told against
+// a fresh store of kind S.
+type namedCase[S any] struct {
 	name string
-	run  func(t *testing.T, ctx context.Context, s store.Store)
+	run  func(t *testing.T, ctx context.Context, s S)
 }
 
+// scenario is a case of the base suite.
+type scenario = namedCase[store.Store]
+
 func run(t *testing.T, open func(t *testing.T) store.Store, cases []scenario) {
+	runCases(t, open, cases)
+}
+
+// runCases runs each case on a store open returns, closed when the case
+// ends; users, when given, are created first.
+func runCases[S any](t *testing.T, open func(t *testing.T) S, cases []namedCase[S], users ...string) {
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i)+"_"+tc.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
+				if c, ok := any(s).(interface{ Close() error }); ok {
+					if err := c.Close(); err != nil {
+						t.Errorf("Close: %v", err)
+					}
 				}
 			})
+			for _, u := range users {
+				if err := any(s).(store.Users).CreateUser(t.Context(), user(u)); err != nil {
+					t.Fatalf("CreateUser(%q): %v", u, err)
+				}
+			}
 			tc.run(t, t.Context(), s)
 		})
 	}

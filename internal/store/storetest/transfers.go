@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"parley/internal/store"
@@ -17,23 +16,10 @@ type TransferStore interface {
 // RunTransfers runs the conformance cases of store.Transfers. open has the
 // contract of Run's.
 func RunTransfers(t *testing.T, open func(t *testing.T) TransferStore) {
-	for i, tc := range transferCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, transferCases)
 }
 
-type transferCase struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s TransferStore)
-}
+type transferCase = namedCase[TransferStore]
 
 func wantVersions(t *testing.T, ctx context.Context, s TransferStore, want map[string]int64) {
 	t.Helper()

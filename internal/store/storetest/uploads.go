@@ -19,24 +19,10 @@ type UploadStore interface {
 // RunUploads runs the upload conformance cases (XEP-0363 metadata). open
 // has the contract of Run's.
 func RunUploads(t *testing.T, open func(t *testing.T) UploadStore) {
-	for i, tc := range uploadCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			create(t, t.Context(), s, "alice", "bob")
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, uploadCases, "alice", "bob")
 }
 
-type uploadCase struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s UploadStore)
-}
+type uploadCase = namedCase[UploadStore]
 
 var uploadT0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
