@@ -14,3 +14,10 @@ func TestSlixmppMUC(t *testing.T) {
 func TestSlixmppModerationV0(t *testing.T) {
 	runSlixmpp(t, "slix_moderate.py", "heath@conference.localhost")
 }
+
+// TestSlixmppRoomAvatar runs slix_muc_avatar.py: slixmpp's XEP-0153
+// plugin sets a room's avatar (XEP-0486) as its owner, and another
+// occupant's plugins see the room's photo hash and read the image back.
+func TestSlixmppRoomAvatar(t *testing.T) {
+	runSlixmpp(t, "slix_muc_avatar.py", "witches@conference.localhost")
+}

@@ -150,12 +150,18 @@ func (rm *room) vcardIQ(ctx context.Context, st *stanza.Stanza, q *xmlstream.Ele
 		return
 	}
 	if st.Type == "get" {
-		if rm.vcard == nil {
+		switch {
+		case rm.vcard != nil:
+			rm.reply(st, rm.vcard.el)
+		case rm.affiliation(st.From) == Owner:
+			// An owner reads the room's vCard as a user reads their own
+			// (XEP-0054 §3.1): none yet is an empty one, which clients
+			// fill in and set (slixmpp's XEP-0153 set_avatar does so).
+			rm.reply(st, xmlstream.New("vCard", NSVCard))
+		default:
 			// XEP-0054 §3.3: a missing vCard of another entity is an error.
 			rm.fail(st, stanza.ErrItemNotFound.WithText("the room has no vCard"))
-			return
 		}
-		rm.reply(st, rm.vcard.el)
 		return
 	}
 	if rm.affiliation(st.From) != Owner {

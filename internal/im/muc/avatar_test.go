@@ -169,6 +169,12 @@ var avatarRules = []rule{
 		if errorOf(find(got, isIQ("g"))) != "item-not-found" {
 			t.Fatalf("get of a room without a vCard: %s", dump(got))
 		}
+		// Its owner reads an empty one, as a user reads their own.
+		got = h.recv(crone, "<iq type='get' id='g' to='"+coven+"'><vCard xmlns='vcard-temp'/></iq>")
+		if r := find(got, isIQ("g")); r.Get("type") != "result" || r.Child("vCard", NSVCard) == nil ||
+			len(r.Child("vCard", NSVCard).Children) != 0 {
+			t.Fatalf("the owner's get of a room without a vCard: %s", dump(got))
+		}
 	}},
 	{"owner_sets_everyone_sees", func(t *testing.T, h *harness) {
 		h.create(crone, "coven", "firstwitch")
