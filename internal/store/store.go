@@ -36,6 +36,7 @@ type Store interface {
 	PubSub
 	Uploads
 	Transfers
+	PushRegistrations
 	Close() error
 }
 

@@ -96,6 +96,7 @@ CREATE TABLE blocklist (
 	// 10: disabled accounts (XEP-0133 §4.3), users.go
 	`ALTER TABLE users ADD COLUMN disabled boolean NOT NULL DEFAULT false;`,
 	auditSchema, // 11: the audit log, its checkpoints and sink cursors (internal/audit), audit.go
+	pushSchema,  // 12: push notification registrations (XEP-0357), push.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

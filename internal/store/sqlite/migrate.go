@@ -97,6 +97,7 @@ CREATE TABLE blocklist (
 	// 11: disabled accounts (XEP-0133 §4.3), users.go
 	`ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;`,
 	auditSchema, // 12: the audit log, its checkpoints and sink cursors (internal/audit), audit.go
+	pushSchema,  // 13: push notification registrations (XEP-0357), push.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
