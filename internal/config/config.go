@@ -48,6 +48,7 @@ type Config struct {
 	Archive  Archive  `toml:"archive"`
 	Quotas   Quotas   `toml:"quotas"`
 	MUC      MUC      `toml:"muc"`
+	PubSub   PubSub   `toml:"pubsub"`
 	Upload   Upload   `toml:"upload"`
 	Proxy65  Proxy65  `toml:"proxy65"`
 
@@ -197,6 +198,7 @@ func Default() Config {
 		Upload:  Upload{Enabled: true},
 		Archive: Archive{Default: "always"},
 		MUC:     MUC{Create: MUCCreateLocal},
+		PubSub:  PubSub{Create: PubSubCreateLocal},
 		Limits: Limits{
 			MaxStanza:                 256 << 10,
 			MaxDepth:                  32,

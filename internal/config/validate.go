@@ -71,6 +71,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.Quotas.validate()...)
 	errs = append(errs, c.MUC.validate()...)
+	errs = append(errs, c.PubSub.validate()...)
 	errs = append(errs, c.Upload.validate()...)
 	errs = append(errs, c.validateProxy65()...)
 	errs = append(errs, validateExternalServices(c.ExternalServices)...)

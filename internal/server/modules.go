@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+
 	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/im/adhoc"
@@ -124,7 +126,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 
 	// Publish-subscribe (XEP-0060) as the component pubsub.<domain>, on
 	// the same core as PEP and within its quotas.
-	topics := pubsub.New(pubsub.Options{Store: st, Roster: rosters,
+	topics := pubsub.New(pubsub.Options{Store: st, Roster: rosters, Create: cfg.PubSub.Create,
 		Limits: pubsub.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
 			Nodes: cfg.Quotas.PEPNodes, ReplyBytes: pepReply},
 		Log: log.With("component", "pubsub")})
@@ -146,6 +148,9 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 		}
 		if j, err := jid.New(username, domain.String(), ""); err == nil {
 			lastActivity.Forget(j)
+			if err := topics.Forget(context.Background(), j); err != nil {
+				log.Error("pubsub: forget a deleted account", "jid", j.String(), "err", err)
+			}
 		}
 	}
 	reg.Register()

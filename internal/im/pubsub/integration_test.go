@@ -409,3 +409,33 @@ func TestServiceQuotasOverTCP(t *testing.T) {
 		t.Fatalf("node page: %s", page)
 	}
 }
+
+// TestServiceForgetsDeletedAccountOverTCP: an account removed (XEP-0077
+// §3.3) leaves nothing at the service: the node it alone owned goes (its
+// subscribers told), a node it co-owned stays with the other owner, and
+// its subscriptions go.
+func TestServiceForgetsDeletedAccountOverTCP(t *testing.T) {
+	srv := start(t, nil, "hamlet", "horatio")
+	hamlet := srv.Online(t, "hamlet", password, "elsinore")
+	horatio := srv.Online(t, "horatio", password, "study")
+	ok(t, "create own", iq(t, hamlet, "set", ps(`<create node='mine'/>`)))
+	ok(t, "create shared", iq(t, hamlet, "set", ps(`<create node='shared'/>`)))
+	ok(t, "co-owner", iq(t, hamlet, "set", owner(`<affiliations node='shared'><affiliation jid='horatio@localhost' affiliation='owner'/></affiliations>`)))
+	ok(t, "horatio's node", iq(t, horatio, "set", ps(`<create node='his'/>`)))
+	ok(t, "hamlet subscribes", iq(t, hamlet, "set", ps(`<subscribe node='his' jid='hamlet@localhost'/>`)))
+	ok(t, "horatio subscribes", iq(t, horatio, "set", ps(`<subscribe node='mine' jid='horatio@localhost'/>`)))
+
+	res, err := hamlet.IQ(wait, "set", "", `<query xmlns='jabber:iq:register'><remove/></query>`)
+	if err != nil || res.Get("type") != "result" {
+		t.Fatalf("remove the account: %v %s", err, res)
+	}
+	event(t, horatio, "<delete node='mine'/>")
+	refused(t, "the sole-owned node", "item-not-found", iq(t, horatio, "get", ps(`<items node='mine'/>`)))
+	affs := ok(t, "shared", iq(t, horatio, "get", owner(`<affiliations node='shared'/>`))).String()
+	if strings.Contains(affs, "hamlet") || !strings.Contains(affs, "horatio@localhost") {
+		t.Fatalf("shared node's affiliations: %s", affs)
+	}
+	if subs := ok(t, "his", iq(t, horatio, "get", owner(`<subscriptions node='his'/>`))).String(); strings.Contains(subs, "hamlet") {
+		t.Fatalf("the deleted account's subscription stays: %s", subs)
+	}
+}
