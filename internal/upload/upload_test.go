@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -542,5 +543,65 @@ func TestRemoveTemp(t *testing.T) {
 		if _, err := os.Stat(p); (err == nil) != want {
 			t.Errorf("%s exists %v, want %v", p, err == nil, want)
 		}
+	}
+}
+
+// TestConcurrentPut: PUTs of one slot at once: exactly one is stored.
+func TestConcurrentPut(t *testing.T) {
+	e := newEnv(t, nil)
+	put, get := e.slot("a.bin", 4, "")
+	const n = 8
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPut, put, strings.NewReader(fmt.Sprintf("%04d", i)))
+			resp, err := e.client.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	created := 0
+	for c := range codes {
+		if c == http.StatusCreated {
+			created++
+		} else if c != http.StatusConflict {
+			t.Errorf("concurrent PUT: %d", c)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d PUTs of one slot stored", created)
+	}
+	if _, b := e.get(get); len(b) != 4 {
+		t.Fatalf("GET: %q", b)
+	}
+}
+
+// TestConcurrentSlots: slot requests of one account at once cannot
+// together pass a quota only some of them fit.
+func TestConcurrentSlots(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.QuotaBytes = 50; o.DayBytes = 1000 })
+	const n = 12 // of 10 bytes each: 5 fit
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			e.r.Route(context.Background(), imtest.Parse(t, `<iq type='get' id='c`+strconv.Itoa(i)+`' from='alice@localhost/phone' to='upload.localhost'><request xmlns='urn:xmpp:http:upload:0' filename='a.bin' size='10'/></iq>`))
+		})
+	}
+	wg.Wait()
+	slots := 0
+	for _, st := range e.alice.Take() {
+		if st.Type == "result" {
+			slots++
+		}
+	}
+	if slots != 5 {
+		t.Fatalf("%d slots of 10 bytes under a 50-byte quota", slots)
 	}
 }
