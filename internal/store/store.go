@@ -18,6 +18,11 @@ import (
 var (
 	ErrNotFound = errors.New("store: not found")
 	ErrExists   = errors.New("store: already exists")
+	// ErrClosed is returned by a backend's writes after Close.
+	ErrClosed = errors.New("store: closed")
+	// ErrSchemaTooNew means the database was migrated by a newer parley;
+	// the backend refuses to open it rather than misread it.
+	ErrSchemaTooNew = errors.New("store: schema newer than this build")
 )
 
 // Store is everything a backend provides. Feature packages declare the

@@ -67,7 +67,7 @@ func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) 
 		words[i] = indexWords(m.Owner, m.Text)
 	}
 	if s.closed() {
-		done <- ErrClosed
+		done <- store.ErrClosed
 		return done
 	}
 	if err := s.archive.Send(ctx, &archiveRequest{ctx: ctx, msgs: own, words: words, done: done}); err != nil {
@@ -81,7 +81,7 @@ func (s *Store) QueueArchive(ctx context.Context, msgs []store.ArchivedMessage) 
 // answered after the batch it lands in has committed.
 func (s *Store) SyncArchive(ctx context.Context) error {
 	if s.closed() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	return s.archive.Sync(ctx)
 }

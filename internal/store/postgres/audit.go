@@ -51,7 +51,7 @@ CREATE TABLE audit_cursors (
 // AppendAudit adds records and a checkpoint in one transaction.
 func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *store.AuditCheckpoint) error {
 	if s.closed() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var b pgx.Batch

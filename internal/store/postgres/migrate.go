@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"parley/internal/store"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -141,7 +143,7 @@ func migrateStep(ctx context.Context, pool *pgxpool.Pool, steps []string) (curre
 		return false, fmt.Errorf("postgres: read schema version: %w", err)
 	}
 	if have > len(steps) {
-		return false, fmt.Errorf("postgres: schema version %d, this build knows %d: %w", have, len(steps), ErrSchemaTooNew)
+		return false, fmt.Errorf("postgres: schema version %d, this build knows %d: %w", have, len(steps), store.ErrSchemaTooNew)
 	}
 	if have == len(steps) {
 		return true, tx.Commit(ctx)

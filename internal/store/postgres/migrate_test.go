@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"parley/internal/store"
 	"parley/internal/store/storetest"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,7 +37,7 @@ func schemaVersion(t *testing.T, pool *pgxpool.Pool) int {
 // TestMigrate: see storetest.Migrate.
 func TestMigrate(t *testing.T) {
 	needDB(t)
-	storetest.Migrate(t, ErrSchemaTooNew, func(t *testing.T) (func([]string) error, func() (int, int)) {
+	storetest.Migrate(t, store.ErrSchemaTooNew, func(t *testing.T) (func([]string) error, func() (int, int)) {
 		pool := schemaPool(t)
 		return func(steps []string) error { return migrate(t.Context(), pool, steps) },
 			func() (int, int) {
@@ -107,11 +108,11 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if _, err := pool.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, len(migrations)+1); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(t.Context(), dbURL); !errors.Is(err, ErrSchemaTooNew) {
+	if s, err := Open(t.Context(), dbURL); !errors.Is(err, store.ErrSchemaTooNew) {
 		if s != nil {
 			s.Close()
 		}
-		t.Fatalf("Open: %v, want ErrSchemaTooNew", err)
+		t.Fatalf("Open: %v, want store.ErrSchemaTooNew", err)
 	}
 }
 

@@ -267,7 +267,7 @@ func (s *Store) PEPUsage(ctx context.Context, owner string) (store.PEPUsage, err
 // unless the store is closed.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	if s.closed() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	return pgx.BeginFunc(ctx, s.pool, fn)
 }

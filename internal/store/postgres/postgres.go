@@ -15,15 +15,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Errors with stable identities.
-var (
-	// ErrClosed is returned by writes after Close.
-	ErrClosed = errors.New("postgres: store closed")
-	// ErrSchemaTooNew means the database was migrated by a newer parley;
-	// this build refuses to open it rather than misread it.
-	ErrSchemaTooNew = errors.New("postgres: schema newer than this build")
-)
-
 // Options tune a Store. The zero value is ready to use.
 type Options struct {
 	// ArchiveQueries is how many archive queries (QueryArchive) may hold
@@ -44,7 +35,7 @@ type Store struct {
 
 	offline   *batch.Writer[*offlineRequest] // group commit of StoreOffline (commit)
 	archive   *batch.Writer[*archiveRequest] // group commit of archive appends (commitArchive)
-	closing   atomic.Bool                    // Close has begun: writes fail with ErrClosed
+	closing   atomic.Bool                    // Close has begun: writes fail with store.ErrClosed
 	closeOnce sync.Once
 
 	commits atomic.Int64 // offline and archive transactions committed by the writers; tests check batching
@@ -97,20 +88,20 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 		opts:         opts,
 		archiveShare: store.NewShare(opts.ArchiveQueries),
 	}
-	s.offline = batch.New(batch.Options[*offlineRequest]{Commit: s.commit, MaxRequests: maxBatch, Closed: ErrClosed})
+	s.offline = batch.New(batch.Options[*offlineRequest]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
 	s.archive = batch.New(batch.Options[*archiveRequest]{Commit: s.commitArchive, Weight: archiveWeight,
-		MaxRequests: maxBatch, MaxWeight: 4 * maxAppend, Closed: ErrClosed})
+		MaxRequests: maxBatch, MaxWeight: 4 * maxAppend, Closed: store.ErrClosed})
 	return s, nil
 }
 
 // Close stops the offline and archive writers once they have committed
 // (and answered) every request already queued, then closes the pool,
 // waiting for calls in progress to give their connections back. Writes
-// after Close has begun return ErrClosed. Calling Close again does
+// after Close has begun return store.ErrClosed. Calling Close again does
 // nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		// From here every write fails with ErrClosed; the writers, closed
+		// From here every write fails with store.ErrClosed; the writers, closed
 		// together, commit (and answer) everything queued, then stop.
 		s.closing.Store(true)
 		var wg sync.WaitGroup
@@ -123,7 +114,7 @@ func (s *Store) Close() error {
 }
 
 // closed reports whether Close has begun; writes check it so they fail
-// with ErrClosed rather than with the pool's own error.
+// with store.ErrClosed rather than with the pool's own error.
 func (s *Store) closed() bool { return s.closing.Load() }
 
 // SQLSTATE codes this package tells apart.

@@ -125,7 +125,7 @@ const bumpVersion = `INSERT INTO roster_versions AS v (username, version)
 // queryRow runs a statement returning one row, unless the store is closed.
 func (s *Store) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if s.closed() {
-		return errRow{ErrClosed}
+		return errRow{store.ErrClosed}
 	}
 	return s.pool.QueryRow(ctx, sql, args...)
 }

@@ -97,7 +97,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]string, error) {
 // the store is closed.
 func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if s.closed() {
-		return pgconn.CommandTag{}, ErrClosed
+		return pgconn.CommandTag{}, store.ErrClosed
 	}
 	return s.pool.Exec(ctx, sql, args...)
 }

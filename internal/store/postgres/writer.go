@@ -27,7 +27,7 @@ type offlineRequest struct {
 // latency.
 func (s *Store) storeOffline(ctx context.Context, r *offlineRequest) error {
 	if s.closed() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	if err := s.offline.Send(ctx, r); err != nil {
 		return err

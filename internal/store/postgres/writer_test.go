@@ -168,8 +168,8 @@ func TestWritesAfterCloseAreErrClosed(t *testing.T) {
 		s.Block(ctx, "alice", []string{"eve@example.net"}),
 		putErr,
 	} {
-		if !errors.Is(err, ErrClosed) {
-			t.Errorf("%d: %v, want ErrClosed", i, err)
+		if !errors.Is(err, store.ErrClosed) {
+			t.Errorf("%d: %v, want store.ErrClosed", i, err)
 		}
 	}
 }
@@ -277,7 +277,7 @@ func TestQueueWhileCommitting(t *testing.T) {
 
 // TestCloseDrainsQueues: Close commits and answers every request queued
 // before it began, even with the writers busy; calls after it has begun
-// get ErrClosed at once, without waiting for the drain.
+// get store.ErrClosed at once, without waiting for the drain.
 func TestCloseDrainsQueues(t *testing.T) {
 	dbURL := newSchema(t)
 	s := openURL(t, dbURL, Options{})
@@ -325,8 +325,8 @@ func TestCloseDrainsQueues(t *testing.T) {
 		s.SyncArchive(ctx),
 	}
 	for i, err := range late {
-		if !errors.Is(err, ErrClosed) {
-			t.Errorf("call %d after Close began: %v, want ErrClosed", i, err)
+		if !errors.Is(err, store.ErrClosed) {
+			t.Errorf("call %d after Close began: %v, want store.ErrClosed", i, err)
 		}
 	}
 	select {

@@ -50,7 +50,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 
 // TestMigrate: see storetest.Migrate.
 func TestMigrate(t *testing.T) {
-	storetest.Migrate(t, ErrSchemaTooNew, func(t *testing.T) (func([]string) error, func() (int, int)) {
+	storetest.Migrate(t, store.ErrSchemaTooNew, func(t *testing.T) (func([]string) error, func() (int, int)) {
 		db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -81,11 +81,11 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(t.Context(), path); !errors.Is(err, ErrSchemaTooNew) {
+	if s, err := Open(t.Context(), path); !errors.Is(err, store.ErrSchemaTooNew) {
 		if s != nil {
 			s.Close()
 		}
-		t.Fatalf("Open: %v, want ErrSchemaTooNew", err)
+		t.Fatalf("Open: %v, want store.ErrSchemaTooNew", err)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"parley/internal/store"
 )
 
 // migrations are the schema steps in order; step i brings the schema from
@@ -161,7 +163,7 @@ func migrate(ctx context.Context, db *sql.DB, steps []string) error {
 		return fmt.Errorf("sqlite: read schema version: %w", err)
 	}
 	if have > len(steps) {
-		return fmt.Errorf("sqlite: schema version %d, this build knows %d: %w", have, len(steps), ErrSchemaTooNew)
+		return fmt.Errorf("sqlite: schema version %d, this build knows %d: %w", have, len(steps), store.ErrSchemaTooNew)
 	}
 	for v := have; v < len(steps); v++ {
 		if err := migrateStep(ctx, db, v+1, steps[v]); err != nil {

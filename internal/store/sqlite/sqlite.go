@@ -20,15 +20,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Errors with stable identities.
-var (
-	// ErrClosed is returned by writes after Close.
-	ErrClosed = errors.New("sqlite: store closed")
-	// ErrSchemaTooNew means the file was migrated by a newer parley; this
-	// build refuses to open it rather than misread it.
-	ErrSchemaTooNew = errors.New("sqlite: schema newer than this build")
-)
-
 // Options tune a Store. The zero value is ready to use.
 type Options struct {
 	// ArchiveQueries is how many archive queries (QueryArchive) may read
@@ -125,12 +116,12 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		opts:         opts,
 		archiveShare: store.NewShare(opts.ArchiveQueries),
 	}
-	s.writer = batch.New(batch.Options[*request]{Commit: s.commit, MaxRequests: maxBatch, Closed: ErrClosed})
+	s.writer = batch.New(batch.Options[*request]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
 	return s, nil
 }
 
 // Close stops the writer, after it finishes the batch in hand, and closes
-// the database. Writes after Close return ErrClosed. Calling Close again
+// the database. Writes after Close return store.ErrClosed. Calling Close again
 // returns the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {

@@ -119,8 +119,8 @@ func TestCloseStopsWriter(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if err := s.CreateUser(t.Context(), newUser("bob")); !errors.Is(err, ErrClosed) {
-		t.Fatalf("CreateUser after Close: %v, want ErrClosed", err)
+	if err := s.CreateUser(t.Context(), newUser("bob")); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("CreateUser after Close: %v, want store.ErrClosed", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > base {
@@ -133,7 +133,7 @@ func TestCloseStopsWriter(t *testing.T) {
 }
 
 // TestCloseDuringWrites closes while writers are busy: every write must
-// either commit or report ErrClosed, and none may hang.
+// either commit or report store.ErrClosed, and none may hang.
 func TestCloseDuringWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parley.db")
 	s, err := Open(t.Context(), path)
@@ -151,7 +151,7 @@ func TestCloseDuringWrites(t *testing.T) {
 		wg.Go(func() {
 			for {
 				err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("<message/>")})
-				if errors.Is(err, ErrClosed) {
+				if errors.Is(err, store.ErrClosed) {
 					return
 				}
 				if err != nil {
