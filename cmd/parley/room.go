@@ -9,6 +9,7 @@ import (
 
 	"parley/internal/audit"
 	"parley/internal/config"
+	"parley/internal/control"
 	"parley/internal/im/muc"
 	"parley/internal/jid"
 	"parley/internal/store"
@@ -18,9 +19,9 @@ const roomSynopsis = "room create|list|destroy [flags] [ROOM]"
 
 // runRoom manages persistent group chat rooms in the store (XEP-0045
 // service conference.<domain>). ROOM is name@conference.<domain> or a bare
-// name. A running server loads a created room on its first use; destroying
-// a room a running server has loaded is for the admin API, which can tell
-// its occupants.
+// name. A running server loads a created room on its first use; destroy
+// goes through a running server's control socket, so that the occupants
+// of a loaded room are told.
 func runRoom(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{fmt.Errorf("usage: parley %s", roomSynopsis)}
@@ -65,6 +66,21 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 	}
 
 	ctx := context.Background()
+	if sub == "destroy" {
+		// On a running server the MUC service destroys it, telling the
+		// occupants of a loaded room (XEP-0045 §10.9).
+		_, err := operate(ctx, cfg, false, control.Request{Op: "room.destroy", Room: room.String()})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("no room %s", room)
+		case err != nil:
+			return err
+		}
+		fmt.Fprintf(stdout, "destroyed %s\n", room)
+		return audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
+			return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionRoomDestroyed, Target: room.String()})
+		})
+	}
 	st, err := openStore(ctx, cfg, sub == "create")
 	if err != nil {
 		return err
@@ -90,15 +106,6 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "created %s\n", room)
-	case "destroy":
-		if err := muc.DestroyRoom(ctx, rooms, room); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no room %s", room)
-			}
-			return err
-		}
-		fmt.Fprintf(stdout, "destroyed %s\n", room)
-		return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionRoomDestroyed, Target: room.String()})
 	case "list":
 		list, err := muc.ListRooms(ctx, rooms)
 		if err != nil {

@@ -9,9 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	"parley/internal/config"
+	"parley/internal/control"
 	"parley/internal/jid"
 	"parley/internal/sasl"
 	"parley/internal/store"
@@ -64,49 +64,85 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 
-	ctx := context.Background()
-	st, err := openStore(ctx, cfg, sub == "add")
+	resp, err := operate(context.Background(), cfg, sub == "add",
+		control.Request{Op: "user." + sub, User: username, Password: pw})
+	addr := username + "@" + cfg.Domain
+	switch {
+	case errors.Is(err, store.ErrExists):
+		return fmt.Errorf("user %s already exists", addr)
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no user %s", addr)
+	case err != nil:
+		return err
+	}
+	if err := audited(context.Background(), cfg, func(ctx context.Context, st store.Store) error {
+		return recordUserCLI(ctx, cfg, st, sub, addr)
+	}); err != nil {
+		return err
+	}
+	switch sub {
+	case "add":
+		fmt.Fprintf(stdout, "added %s\n", addr)
+	case "passwd":
+		fmt.Fprintf(stdout, "password changed for %s%s\n", addr, ended(resp.Ended))
+	case "del":
+		fmt.Fprintf(stdout, "deleted %s%s\n", addr, ended(resp.Ended))
+	case "list":
+		for _, n := range resp.Users {
+			fmt.Fprintf(stdout, "%s@%s\n", n, cfg.Domain)
+		}
+	}
+	return nil
+}
+
+// audited appends the CLI's audit record for an operation that was done,
+// through the server or not (the server writes no record of its own for
+// these yet), on the store opened for it.
+func audited(ctx context.Context, cfg config.Config, record func(context.Context, store.Store) error) error {
+	st, err := openStore(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	addr := username + "@" + cfg.Domain
-	switch sub {
-	case "add":
-		err = addUser(ctx, st, username, pw)
-		if errors.Is(err, store.ErrExists) {
-			return fmt.Errorf("user %s already exists", addr)
-		}
-		if err == nil {
-			fmt.Fprintf(stdout, "added %s\n", addr)
-		}
-	case "passwd":
-		err = setPassword(ctx, st, username, pw)
-		if err == nil {
-			fmt.Fprintf(stdout, "password changed for %s\n", addr)
-		}
-	case "del":
-		err = st.DeleteUser(ctx, username)
-		if err == nil {
-			fmt.Fprintf(stdout, "deleted %s\n", addr)
-		}
-	case "list":
-		var names []string
-		names, err = st.ListUsers(ctx)
-		for _, n := range names {
-			fmt.Fprintf(stdout, "%s@%s\n", n, cfg.Domain)
-		}
-	}
-	if err == nil {
-		err = recordUserCLI(ctx, cfg, st, sub, addr)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user %s", addr)
-	}
-	if err != nil {
+	if err := record(ctx, st); err != nil {
 		return err
 	}
 	return st.Close()
+}
+
+func ended(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d sessions ended)", n)
+}
+
+// operate runs an operation on the running server through its control
+// socket in the data directory, or, when no server answers there, on the
+// store directly with the same code (internal/control).
+func operate(ctx context.Context, cfg config.Config, create bool, req control.Request) (control.Response, error) {
+	resp, err := control.Call(ctx, cfg.Data, req)
+	if !errors.Is(err, control.ErrNoServer) {
+		return resp, err
+	}
+	st, err := openStore(ctx, cfg, create)
+	if err != nil {
+		return control.Response{}, err
+	}
+	defer st.Close()
+	domain, err := jid.Parse(cfg.Domain)
+	if err != nil {
+		return control.Response{}, err
+	}
+	ops := &control.Ops{Domain: domain, Users: st}
+	if rooms, ok := st.(store.Rooms); ok {
+		ops.Rooms = control.StoredRooms{Store: rooms}
+	}
+	resp = ops.Do(ctx, req)
+	if err := resp.Err(); err != nil {
+		return resp, err
+	}
+	return resp, st.Close()
 }
 
 // usernameOf accepts a bare JID on the configured domain, or a bare
@@ -184,20 +220,4 @@ func scramKeys(password string) (sha1, sha256 store.ScramKeys, err error) {
 		return sha1, sha256, fmt.Errorf("password: %w", err)
 	}
 	return sha1, sha256, nil
-}
-
-func addUser(ctx context.Context, st store.Users, username, password string) error {
-	k1, k256, err := scramKeys(password)
-	if err != nil {
-		return err
-	}
-	return st.CreateUser(ctx, store.User{Username: username, SHA1: k1, SHA256: k256, Created: time.Now()})
-}
-
-func setPassword(ctx context.Context, st store.Users, username, password string) error {
-	k1, k256, err := scramKeys(password)
-	if err != nil {
-		return err
-	}
-	return st.SetUserKeys(ctx, username, k1, k256)
 }

@@ -74,6 +74,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 		MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, MaxVCardSize: cfg.MUC.MaxVCardSize,
 		Log: log.With("component", "muc")})
 	chat.Register(r)
+	s.muc = chat
 	discoItems.AddItem(chat.JID(), "Chatrooms")
 	s.newProxy65(cfg, discoItems) // XEP-0065 at proxy.<domain>
 

@@ -19,6 +19,7 @@ import (
 
 	"parley/internal/c2s"
 	"parley/internal/config"
+	"parley/internal/control"
 	"parley/internal/httpapi"
 	"parley/internal/im/offline"
 	"parley/internal/jid"
@@ -49,6 +50,7 @@ type Server struct {
 	certs   *transport.Certs // the certificate s.tls serves, replaced by Reload
 	offline *offline.Module
 	pep     interface{ Close() } // caps lookups under way, stopped at Stop
+	muc     control.Rooms        // the MUC service, for the control socket
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
 	proxy65 *proxy65.Module      // nil when [listen] proxy65 is off (proxy65.go)
 
@@ -62,6 +64,7 @@ type Server struct {
 	httpSrv    *http.Server
 	httpsSrv   *http.Server // [listen] https, https.go
 	metricsSrv *http.Server // [listen] metrics
+	controlLn  net.Listener // <data>/control.sock, nil when it could not be opened
 	httpConns  sync.Map     // net.Conn -> release func() of its per-IP count
 	serving    sync.WaitGroup
 }
@@ -206,12 +209,45 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.serve("metrics", s.cfg.Listen.Metrics, s.metricsSrv.Serve); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
+	if err := s.startControl(); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
 	if err := s.startHTTPS(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	if err := s.serveProxy65(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
+	return nil
+}
+
+// startControl opens the control socket in the data directory, through
+// which `parley user` and `parley room` act on the running server
+// (internal/control). Another server answering on it is an error; a
+// socket that cannot be made (e.g. a path too long for a Unix socket) is
+// logged, and the CLI then writes the store directly as without a server.
+func (s *Server) startControl() error {
+	ln, err := control.Listen(s.cfg.Data)
+	if errors.Is(err, control.ErrRunning) {
+		return fmt.Errorf("server: %w", err)
+	}
+	if err != nil {
+		s.log.Error("no control socket: the CLI will not reach this server", "err", err)
+		return nil
+	}
+	domain := s.router.Domain()
+	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc}
+	s.mu.Lock()
+	s.controlLn = ln
+	s.mu.Unlock()
+	s.log.Info("listening", "listener", "control", "addr", ln.Addr().String())
+	s.serving.Add(1)
+	go func() {
+		defer s.serving.Done()
+		if err := control.Serve(ln, ops, s.log.With("component", "control")); err != nil {
+			s.log.Error("control socket failed", "err", err)
+		}
+	}()
 	return nil
 }
 
@@ -351,7 +387,12 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	lns := s.listeners
 	s.listeners = make(map[string]*transport.Listener)
+	ctl := s.controlLn
+	s.controlLn = nil
 	s.mu.Unlock()
+	if ctl != nil {
+		ctl.Close()
+	}
 	for _, ln := range lns {
 		ln.Close()
 	}

@@ -1,0 +1,157 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/sasl"
+	"parley/internal/stanza"
+	"parley/internal/store"
+)
+
+// Users is the account storage the operations need.
+type Users interface {
+	CreateUser(ctx context.Context, u store.User) error
+	SetUserKeys(ctx context.Context, username string, sha1, sha256 store.ScramKeys) error
+	DeleteUser(ctx context.Context, username string) error
+	ListUsers(ctx context.Context) ([]string, error)
+}
+
+// Sessions finds the live sessions of an account (the router).
+type Sessions interface {
+	Resources(bare jid.JID) []router.Resource
+}
+
+// Rooms destroys a group chat room: on a running server the MUC service,
+// which tells the occupants of a loaded room; else the store (StoredRooms).
+type Rooms interface {
+	DestroyRoom(ctx context.Context, room jid.JID, reason string) error
+}
+
+// StoredRooms destroys rooms in the store only, for when no server runs.
+type StoredRooms struct{ Store store.Rooms }
+
+// DestroyRoom deletes the stored room; store.ErrNotFound if there is none.
+func (s StoredRooms) DestroyRoom(ctx context.Context, room jid.JID, _ string) error {
+	return s.Store.DeleteRoom(ctx, room.String())
+}
+
+// Ops are the operations on one server.
+type Ops struct {
+	Domain jid.JID
+	Users  Users
+	// Sessions is nil when no server runs.
+	Sessions Sessions
+	// Rooms is nil when the store keeps no rooms.
+	Rooms Rooms
+	// Iterations of PBKDF2 for new passwords; zero means
+	// sasl.DefaultIterations.
+	Iterations int
+}
+
+// Stream errors that end the sessions of a changed account.
+var (
+	errDeleted         = stanza.ErrStreamNotAuthorized.WithText("account deleted")
+	errPasswordChanged = stanza.ErrStreamNotAuthorized.WithText("password changed")
+)
+
+func (o *Ops) bare(username string) (jid.JID, error) {
+	return jid.New(username, o.Domain.String(), "")
+}
+
+func (o *Ops) keys(password string) (sha1, sha256 store.ScramKeys, err error) {
+	it := o.Iterations
+	if it == 0 {
+		it = sasl.DefaultIterations
+	}
+	if sha1, err = sasl.NewKeys(sasl.SHA1, password, it); err != nil {
+		return sha1, sha256, fmt.Errorf("password: %w", err)
+	}
+	if sha256, err = sasl.NewKeys(sasl.SHA256, password, it); err != nil {
+		return sha1, sha256, fmt.Errorf("password: %w", err)
+	}
+	return sha1, sha256, nil
+}
+
+// AddUser creates an account; store.ErrExists if it exists. The password
+// itself is never stored, only its SCRAM keys.
+func (o *Ops) AddUser(ctx context.Context, username, password string) error {
+	if _, err := o.bare(username); err != nil {
+		return err
+	}
+	k1, k256, err := o.keys(password)
+	if err != nil {
+		return err
+	}
+	return o.Users.CreateUser(ctx, store.User{Username: username, SHA1: k1, SHA256: k256, Created: time.Now()})
+}
+
+// SetPassword changes an account's password and ends its live sessions
+// other than keep (the zero JID keeps none): a client that logged in with
+// the old password must not stay. It returns how many sessions it ended;
+// store.ErrNotFound for an unknown account.
+func (o *Ops) SetPassword(ctx context.Context, username, password string, keep jid.JID) (int, error) {
+	bare, err := o.bare(username)
+	if err != nil {
+		return 0, err
+	}
+	k1, k256, err := o.keys(password)
+	if err != nil {
+		return 0, err
+	}
+	if err := o.Users.SetUserKeys(ctx, username, k1, k256); err != nil {
+		return 0, err
+	}
+	return o.EndSessions(bare, keep, errPasswordChanged), nil
+}
+
+// DeleteUser deletes an account and everything it owns, and ends its live
+// sessions with <not-authorized/>. Sessions are ended before (so they
+// write nothing for it afterwards) and again after the deletion (a login
+// that came in between). store.ErrNotFound for an unknown account.
+func (o *Ops) DeleteUser(ctx context.Context, username string) (int, error) {
+	bare, err := o.bare(username)
+	if err != nil {
+		return 0, err
+	}
+	n := o.EndSessions(bare, jid.JID{}, errDeleted)
+	if err := o.Users.DeleteUser(ctx, username); err != nil {
+		return n, err
+	}
+	return n + o.EndSessions(bare, jid.JID{}, errDeleted), nil
+}
+
+// ListUsers returns every username in ascending order.
+func (o *Ops) ListUsers(ctx context.Context) ([]string, error) { return o.Users.ListUsers(ctx) }
+
+// EndSessions terminates the live sessions of bare except keep with e and
+// returns how many it ended (none when no server runs).
+func (o *Ops) EndSessions(bare, keep jid.JID, e *stanza.StreamError) int {
+	if o.Sessions == nil {
+		return 0
+	}
+	n := 0
+	for _, r := range o.Sessions.Resources(bare) {
+		if r.Session.JID() == keep {
+			continue
+		}
+		r.Session.Terminate(e)
+		n++
+	}
+	return n
+}
+
+// ErrNoRooms means the store keeps no rooms.
+var ErrNoRooms = errors.New("control: this server keeps no rooms")
+
+// DestroyRoom destroys a room; store.ErrNotFound if there is none.
+func (o *Ops) DestroyRoom(ctx context.Context, room jid.JID, reason string) error {
+	if o.Rooms == nil {
+		return ErrNoRooms
+	}
+	return o.Rooms.DestroyRoom(ctx, room, reason)
+}
