@@ -121,8 +121,9 @@ type Limits struct {
 	OfflineBytes int64 `toml:"offline_bytes"`
 	// IdleTimeout closes a connection that sent nothing for this long.
 	IdleTimeout Duration `toml:"idle_timeout"`
-	// Keepalive is how often the server pings a quiet client; it must be
-	// shorter than IdleTimeout so a live client is not cut off.
+	// Keepalive is how long the server goes without writing to a client
+	// before it sends a whitespace keepalive; it must be shorter than
+	// IdleTimeout. (A client silent for IdleTimeout/2 is pinged.)
 	Keepalive Duration `toml:"keepalive"`
 	// AuthTimeout closes a connection not authenticated within it.
 	AuthTimeout Duration `toml:"auth_timeout"`
