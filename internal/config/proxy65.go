@@ -20,6 +20,9 @@ type Proxy65 struct {
 	// MaxConnections bounds open SOCKS5 connections (default 1000);
 	// beyond it a new connection is closed at once.
 	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerIP bounds them per client address (default 20),
+	// closed the same way.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 	// MaxStreamsPerUser bounds the streams one user may have active
 	// (default 5); an activation beyond it gets resource-constraint.
 	MaxStreamsPerUser int `toml:"max_streams_per_user"`
@@ -56,6 +59,7 @@ func (c *Config) validateProxy65() []error {
 		}
 	}
 	neg("max_connections", int64(p.MaxConnections))
+	neg("max_connections_per_ip", int64(p.MaxConnectionsPerIP))
 	neg("max_streams_per_user", int64(p.MaxStreamsPerUser))
 	neg("bytes_per_second", int64(p.BytesPerSecond))
 	if p.IdleTimeout.Duration < 0 {

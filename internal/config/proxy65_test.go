@@ -21,7 +21,7 @@ func TestValidateProxy65(t *testing.T) {
 		5:  {func(c *Config) { c.Listen.Proxy65 = "127.0.0.1:0" }, ""},
 		6:  {func(c *Config) { c.Proxy65.MaxStreamsPerUser = -1 }, "proxy65.max_streams_per_user: -1 is negative"},
 		7:  {func(c *Config) { c.Proxy65.BytesPerSecond = -5 }, "proxy65.bytes_per_second: -5 is negative"},
-		8:  {func(c *Config) { c.Proxy65.MaxConnections = -1 }, "proxy65.max_connections"},
+		8:  {func(c *Config) { c.Proxy65.MaxConnectionsPerIP = -1 }, "proxy65.max_connections_per_ip: -1 is negative"},
 		9:  {func(c *Config) { c.Proxy65.IdleTimeout = Duration{-time.Second} }, "proxy65.idle_timeout"},
 		10: {func(c *Config) { c.Proxy65.Port = 70000 }, "proxy65.port: 70000 is not a port"},
 		// The proxy carries no credentials: plaintext's loopback rule does
@@ -30,6 +30,7 @@ func TestValidateProxy65(t *testing.T) {
 			c.AllowPlaintext = true
 			c.Listen = Listen{C2S: "127.0.0.1:5222", C2STLS: Off, HTTP: Off, Proxy65: ":7777"}
 		}, ""},
+		12: {func(c *Config) { c.Proxy65.MaxConnections = -1 }, "proxy65.max_connections: -1 is negative"},
 	} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			c := Default()

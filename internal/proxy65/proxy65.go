@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ const (
 // Defaults of the limits (docs/SECURITY.md).
 const (
 	DefaultMaxConnections    = 1000
+	DefaultMaxConnectionsIP  = 20
 	DefaultMaxStreamsPerUser = 5
 	DefaultBytesPerSecond    = 4 << 20 // per stream and direction
 	DefaultIdleTimeout       = time.Minute
@@ -47,6 +49,10 @@ type Options struct {
 	// MaxConnections bounds the open SOCKS5 connections; beyond it a new
 	// one is closed at once.
 	MaxConnections int
+	// MaxConnectionsPerIP bounds them per client address (XEP-0065
+	// §11.3: connections that are never activated are the proxy's
+	// denial of service), closed the same way.
+	MaxConnectionsPerIP int
 	// MaxStreamsPerUser bounds the streams one initiator (bare JID) may
 	// have active; an activation beyond it gets <resource-constraint/>.
 	MaxStreamsPerUser int
@@ -73,9 +79,10 @@ type Module struct {
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
 
-	mu      sync.Mutex // guards closed, conns, streams and active
+	mu      sync.Mutex // guards closed, conns, perIP, streams and active
 	closed  bool
-	conns   map[net.Conn]struct{}
+	conns   map[net.Conn]netip.Addr // open connections, by remote address
+	perIP   map[netip.Addr]int
 	streams map[string]*stream // by hash, until both connections finish
 	active  map[jid.JID]int    // activated streams by initiator's bare JID
 
@@ -97,6 +104,9 @@ func New(o Options) *Module {
 	if o.MaxConnections <= 0 {
 		o.MaxConnections = DefaultMaxConnections
 	}
+	if o.MaxConnectionsPerIP <= 0 {
+		o.MaxConnectionsPerIP = DefaultMaxConnectionsIP
+	}
 	if o.MaxStreamsPerUser <= 0 {
 		o.MaxStreamsPerUser = DefaultMaxStreamsPerUser
 	}
@@ -110,7 +120,7 @@ func New(o Options) *Module {
 		o.Log = slog.Default()
 	}
 	return &Module{opts: o, jid: o.JID, done: make(chan struct{}),
-		conns: make(map[net.Conn]struct{}), streams: make(map[string]*stream), active: make(map[jid.JID]int)}
+		conns: make(map[net.Conn]netip.Addr), perIP: make(map[netip.Addr]int), streams: make(map[string]*stream), active: make(map[jid.JID]int)}
 }
 
 // Register makes the module the handler of its domain.

@@ -64,10 +64,32 @@ func (m *Module) admit(c net.Conn) bool {
 			"limit", m.opts.MaxConnections)
 		return false
 	}
-	m.conns[c] = struct{}{}
+	var ip netip.Addr
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		ip = ap.Addr().Unmap()
+	}
+	if m.perIP[ip] >= m.opts.MaxConnectionsPerIP {
+		m.opts.Log.Warn("proxy65: connection limit per address reached", "remote", c.RemoteAddr().String(),
+			"limit", m.opts.MaxConnectionsPerIP)
+		return false
+	}
+	m.conns[c] = ip
+	m.perIP[ip]++
 	m.wg.Add(1)
 	go m.serveConn(c)
 	return true
+}
+
+// forget stops counting a connection. The caller holds m.mu.
+func (m *Module) forget(c net.Conn) {
+	ip, ok := m.conns[c]
+	if !ok {
+		return
+	}
+	delete(m.conns, c)
+	if m.perIP[ip]--; m.perIP[ip] <= 0 {
+		delete(m.perIP, ip)
+	}
 }
 
 // Close closes every connection and waits for their goroutines. The
@@ -95,7 +117,7 @@ func (m *Module) serveConn(c net.Conn) {
 	defer func() {
 		if !relaying {
 			m.mu.Lock()
-			delete(m.conns, c)
+			m.forget(c)
 			m.mu.Unlock()
 			c.Close()
 		}
@@ -265,8 +287,8 @@ func (m *Module) finish(s *stream, err error) {
 	if s.finished < 2 {
 		return
 	}
-	delete(m.conns, s.conns[0])
-	delete(m.conns, s.conns[1])
+	m.forget(s.conns[0])
+	m.forget(s.conns[1])
 	delete(m.streams, s.hash)
 	if m.active[s.owner]--; m.active[s.owner] <= 0 {
 		delete(m.active, s.owner)

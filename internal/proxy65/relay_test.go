@@ -302,6 +302,32 @@ func streamsGoneBut(t *testing.T, m *Module, n int) {
 	})
 }
 
+// TestMaxConnectionsPerIP: one address may hold MaxConnectionsPerIP
+// connections; another address is not limited by them.
+func TestMaxConnectionsPerIP(t *testing.T) {
+	_, addr := startProxy(t, Options{MaxConnectionsPerIP: 2})
+	for _, s := range []string{"a", "b"} {
+		if _, _, err := socksConnect(t, addr, StreamHash(s, initiator, target)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := socksConnect(t, addr, StreamHash("c", initiator, target)); err == nil {
+		t.Fatal("a third connection from 127.0.0.1 was served")
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot dial from 127.0.0.2: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(wait))
+	c.Write([]byte{5, 1, methodNoAuth})
+	reply := make([]byte, 2)
+	if _, err := io.ReadFull(c, reply); err != nil || reply[1] != methodNoAuth {
+		t.Fatalf("from 127.0.0.2: %x %v", reply, err)
+	}
+}
+
 // TestRefusedHandshakes: a client without the no-authentication method
 // gets 0xFF; a request the proxy does not serve gets its reply code.
 func TestRefusedHandshakes(t *testing.T) {

@@ -15,7 +15,8 @@ func (s *Server) newProxy65(cfg config.Config, items *disco.Module) {
 	}
 	p := cfg.Proxy65
 	s.proxy65 = proxy65.New(proxy65.Options{Host: p.Host, Port: p.Port, MaxConnections: p.MaxConnections,
-		MaxStreamsPerUser: p.MaxStreamsPerUser, BytesPerSecond: p.BytesPerSecond,
+		MaxConnectionsPerIP: p.MaxConnectionsPerIP,
+		MaxStreamsPerUser:   p.MaxStreamsPerUser, BytesPerSecond: p.BytesPerSecond,
 		IdleTimeout: p.IdleTimeout.Duration, Log: s.log.With("component", "proxy65")})
 	s.proxy65.Register(s.router)
 	items.AddItem(s.proxy65.JID(), "SOCKS5 Bytestreams")
