@@ -190,6 +190,11 @@ func (m *measured) PubSubSubscriptions(ctx context.Context, service, node string
 	return m.s.PubSubSubscriptions(ctx, service, node)
 }
 
+func (m *measured) ForgetPubSubJID(ctx context.Context, bare string) error {
+	defer m.observe("ForgetPubSubJID", time.Now())
+	return m.s.ForgetPubSubJID(ctx, bare)
+}
+
 func (m *measured) PutRoom(ctx context.Context, r Room) error {
 	defer m.observe("PutRoom", time.Now())
 	return m.s.PutRoom(ctx, r)

@@ -55,6 +55,11 @@ type PubSub interface {
 	// PubSubSubscriptions returns a node's subscriptions by JID and SubID,
 	// or with node "" those of every node of the service.
 	PubSubSubscriptions(ctx context.Context, service, node string) ([]PubSubSubscription, error)
+	// ForgetPubSubJID removes, at every service, the subscriptions of a
+	// bare JID and of its full JIDs, and its affiliations other than
+	// owner (owned nodes are the service's to decide about): what a
+	// deleted account leaves at other accounts' PEP services.
+	ForgetPubSubJID(ctx context.Context, bare string) error
 }
 
 // PubSubNode is a node of a service.

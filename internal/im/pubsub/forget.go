@@ -13,7 +13,8 @@ import (
 // Forget removes what a deleted account held at the service: its
 // subscriptions and affiliations, and the nodes it alone owned (their
 // subscribers told of the deletion, §8.4.2). A node with other owners
-// stays theirs. PEP nodes go with the account in the store.
+// stays theirs. Its subscriptions and memberships at other accounts' PEP
+// services go too; its own PEP nodes go with the account in the store.
 func (m *Module) Forget(ctx context.Context, account jid.JID) error {
 	who := account.Bare().String()
 	affs, err := m.Store.PubSubAffiliations(ctx, m.Addr.String(), "")
@@ -47,7 +48,8 @@ func (m *Module) Forget(ctx context.Context, account jid.JID) error {
 			return fmt.Errorf("pubsub: forget %s: %w", who, err)
 		}
 	}
-	return nil
+	// And at other accounts' PEP services (their nodes are theirs).
+	return m.Store.ForgetPubSubJID(ctx, who)
 }
 
 // forgetIn drops one affiliation of a deleted account; the node goes

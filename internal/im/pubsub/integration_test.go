@@ -413,7 +413,7 @@ func TestServiceQuotasOverTCP(t *testing.T) {
 // TestServiceForgetsDeletedAccountOverTCP: an account removed (XEP-0077
 // §3.3) leaves nothing at the service: the node it alone owned goes (its
 // subscribers told), a node it co-owned stays with the other owner, and
-// its subscriptions go.
+// its subscriptions go, here and at other accounts' PEP services.
 func TestServiceForgetsDeletedAccountOverTCP(t *testing.T) {
 	srv := start(t, nil, "hamlet", "horatio")
 	hamlet := srv.Online(t, "hamlet", password, "elsinore")
@@ -424,6 +424,15 @@ func TestServiceForgetsDeletedAccountOverTCP(t *testing.T) {
 	ok(t, "horatio's node", iq(t, horatio, "set", ps(`<create node='his'/>`)))
 	ok(t, "hamlet subscribes", iq(t, hamlet, "set", ps(`<subscribe node='his' jid='hamlet@localhost'/>`)))
 	ok(t, "horatio subscribes", iq(t, horatio, "set", ps(`<subscribe node='mine' jid='horatio@localhost'/>`)))
+	// And to horatio's PEP node (XEP-0163 on the same core).
+	pepRes, err := horatio.IQ(wait, "set", "", `<pubsub xmlns='`+pubsub.NS+`'><publish node='urn:test:diary'><item id='1'><d xmlns='urn:test'/></item></publish>`+
+		`<publish-options>`+form(pubsub.NSPublishOptions, [2]string{"pubsub#access_model", "open"})+`</publish-options></pubsub>`)
+	if err != nil || pepRes.Get("type") != "result" {
+		t.Fatalf("PEP publish: %v %s", err, pepRes)
+	}
+	if res, err := hamlet.IQ(wait, "set", "horatio@localhost", ps(`<subscribe node='urn:test:diary' jid='hamlet@localhost/elsinore'/>`)); err != nil || res.Get("type") != "result" {
+		t.Fatalf("PEP subscribe: %v %s", err, res)
+	}
 
 	res, err := hamlet.IQ(wait, "set", "", `<query xmlns='jabber:iq:register'><remove/></query>`)
 	if err != nil || res.Get("type") != "result" {
@@ -437,5 +446,9 @@ func TestServiceForgetsDeletedAccountOverTCP(t *testing.T) {
 	}
 	if subs := ok(t, "his", iq(t, horatio, "get", owner(`<subscriptions node='his'/>`))).String(); strings.Contains(subs, "hamlet") {
 		t.Fatalf("the deleted account's subscription stays: %s", subs)
+	}
+	pepSubs, err := horatio.IQ(wait, "get", "", owner(`<subscriptions node='urn:test:diary'/>`))
+	if err != nil || pepSubs.Get("type") != "result" || strings.Contains(pepSubs.String(), "hamlet") {
+		t.Fatalf("the deleted account's PEP subscription stays: %v %s", err, pepSubs)
 	}
 }

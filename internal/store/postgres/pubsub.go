@@ -363,3 +363,20 @@ func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) (
 	}
 	return out, nil
 }
+
+// ForgetPubSubJID removes a bare JID's subscriptions (full JIDs too)
+// and non-owner affiliations at every service.
+func (s *Store) ForgetPubSubJID(ctx context.Context, bare string) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM pubsub_subscriptions WHERE jid = $1 OR left(jid, length($1) + 1) = $1 || '/'`,
+			bare); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM pubsub_affiliations WHERE jid = $1 AND affiliation <> 'owner'`, bare)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: forget %q at pubsub services: %w", bare, err)
+	}
+	return nil
+}

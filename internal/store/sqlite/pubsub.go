@@ -394,3 +394,20 @@ func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) (
 	}
 	return out, nil
 }
+
+// ForgetPubSubJID removes a bare JID's subscriptions (full JIDs too)
+// and non-owner affiliations at every service.
+func (s *Store) ForgetPubSubJID(ctx context.Context, bare string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM pubsub_subscriptions WHERE jid = ? OR substr(jid, 1, length(?) + 1) = ? || '/'`,
+			bare, bare, bare); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`DELETE FROM pubsub_affiliations WHERE jid = ? AND affiliation <> 'owner'`, bare)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: forget %q at pubsub services: %w", bare, err)
+	}
+	return nil
+}

@@ -189,4 +189,37 @@ var pubsubCases = []scenario{
 			t.Errorf("items of a node made again = %v", got)
 		}
 	}},
+	{"a JID forgotten at every service", func(t *testing.T, ctx context.Context, s store.Store) {
+		for _, svc := range []string{"alice@example.com", service} {
+			must(t, "Put", s.PutPubSubNode(ctx, svc, store.PubSubNode{Node: "n"}))
+			for _, j := range []string{"bob@example.com", "bob@example.com/phone", "bob@example.community", "bobby@example.com"} {
+				must(t, "sub", s.PutPubSubSubscription(ctx, svc, "n", store.PubSubSubscription{JID: j, SubID: "1", State: "subscribed"}))
+			}
+			must(t, "aff", s.SetPubSubAffiliation(ctx, svc, "n", store.PubSubAffiliation{JID: "bob@example.com", Affiliation: "member"}))
+		}
+		must(t, "Put", s.PutPubSubNode(ctx, service, store.PubSubNode{Node: "his"}))
+		must(t, "owner", s.SetPubSubAffiliation(ctx, service, "his", store.PubSubAffiliation{JID: "bob@example.com", Affiliation: "owner"}))
+		must(t, "ForgetPubSubJID", s.ForgetPubSubJID(ctx, "bob@example.com"))
+		for _, svc := range []string{"alice@example.com", service} {
+			subs, err := s.PubSubSubscriptions(ctx, svc, "n")
+			must(t, "subs", err)
+			var left []string
+			for _, x := range subs {
+				left = append(left, x.JID)
+			}
+			if !slices.Equal(left, []string{"bob@example.community", "bobby@example.com"}) {
+				t.Errorf("%s: subscriptions left %v", svc, left)
+			}
+			affs, err := s.PubSubAffiliations(ctx, svc, "n")
+			must(t, "affs", err)
+			if len(affs) != 0 {
+				t.Errorf("%s: affiliations left %+v", svc, affs)
+			}
+		}
+		affs, err := s.PubSubAffiliations(ctx, service, "his")
+		must(t, "affs", err)
+		if len(affs) != 1 || affs[0].Affiliation != "owner" {
+			t.Errorf("an ownership was forgotten: %+v", affs)
+		}
+	}},
 }
