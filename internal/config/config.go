@@ -157,6 +157,14 @@ type Archive struct {
 	// sender with resource-constraint and reaches nobody. Preferences
 	// cannot turn archiving off (docs/design/06).
 	Required bool `toml:"required"`
+	// What one archive query may cost (docs/SECURITY.md; validated in
+	// archive.go); zero means mam's default. The longest full-text search
+	// in bytes (1024) and words (16), beyond which a query is refused
+	// with policy-violation, and how long a query may take in the store
+	// (10s), beyond which the requester gets resource-constraint.
+	SearchBytes  int      `toml:"search_max_bytes"`
+	SearchWords  int      `toml:"search_max_words"`
+	QueryTimeout Duration `toml:"query_timeout"`
 }
 
 // Duration is a time.Duration written in TOML as a string such as "5m".

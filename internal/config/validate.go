@@ -70,6 +70,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateListen()...)
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.Quotas.validate()...)
+	errs = append(errs, c.Archive.validateLimits()...)
 	errs = append(errs, c.MUC.validate()...)
 	errs = append(errs, c.PubSub.validate()...)
 	errs = append(errs, c.Upload.validate()...)

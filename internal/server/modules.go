@@ -90,7 +90,9 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// before its ack (docs/design/06), and in compliance mode the router
 	// waits for before delivering (carbons run after it).
 	history := mam.New(mam.Options{Store: st, Roster: rosters, DefaultMode: cfg.Archive.Default,
-		Required: cfg.Archive.Required, Log: log.With("component", "mam")})
+		Required: cfg.Archive.Required, Log: log.With("component", "mam"),
+		Limits: mam.Limits{SearchBytes: cfg.Archive.SearchBytes, SearchWords: cfg.Archive.SearchWords,
+			QueryTimeout: cfg.Archive.QueryTimeout.Duration}})
 	r.RequireWrites(cfg.Archive.Required)
 	history.Register(r)
 	discoItems.AddAccountFeature(mam.Features()...)

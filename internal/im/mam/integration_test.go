@@ -476,3 +476,23 @@ func TestSearchLimitsOverTCP(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchLimitsConfigured: [archive] search_max_words and
+// search_max_bytes reach the archive of a running server.
+func TestSearchLimitsConfigured(t *testing.T) {
+	srv := testserver.Start(t, func(c *config.Config) { c.Archive.SearchWords, c.Archive.SearchBytes = 2, 20 })
+	srv.AddUser(t, "alice", password)
+	alice := login(t, srv, "alice", "desk")
+	for i, tc := range []struct{ text, want string }{
+		{"one two", ""},
+		{"one two three", "policy-violation"},
+		{"twentyonecharacters!!", "policy-violation"},
+	} {
+		res, err := alice.IQ(wait, "set", "", `<query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>`+
+			`<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field><field var='withtext'><value>`+
+			tc.text+`</value></field></x></query>`)
+		if err != nil || errorCondition(res) != tc.want {
+			t.Fatalf("%d: %q answered %v %.300s, want %q", i, tc.text, err, res, tc.want)
+		}
+	}
+}
