@@ -20,9 +20,9 @@
 // dropped (§10.1: ignored), which also tells the proxy when a waiting
 // client leaves.
 //
-// Limits (docs/SECURITY.md): total connections, streams one user may
-// have active at once, bytes per second per stream and direction (a
-// token bucket), and how long a connection may wait to be paired and
-// activated. Every connection has one goroutine, owned by the Module;
+// Limits (docs/SECURITY.md): connections in total and per address,
+// streams one user may have active at once, bytes per second per stream
+// and direction (a token bucket), and how long a connection may wait to
+// be paired and activated. Every connection has one goroutine, owned by the Module;
 // Close ends them all and waits for them.
 package proxy65
