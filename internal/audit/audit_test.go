@@ -26,7 +26,7 @@ type testLog struct {
 	path string
 }
 
-func openTestLog(t *testing.T, o Options) *testLog {
+func openTestLog(t testing.TB, o Options) *testLog {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "parley.db")
@@ -351,3 +351,5 @@ func eventually(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func openBenchLog(b *testing.B) *testLog { return openTestLog(b, Options{}) }

@@ -79,6 +79,9 @@ type Config struct {
 	OnStanzaOut   func(kind string)
 	OnAuthFailure func(mechanism string)
 	OnSession     func(transport string, delta int)
+	// OnAuth, when set, is told the outcome of every SASL exchange that
+	// ended in success or a failure (for the audit log; auth.go).
+	OnAuth func(AuthEvent)
 }
 
 func (c *Config) defaults() {

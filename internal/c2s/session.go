@@ -435,11 +435,13 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 	// (c2s/backoff.go).
 	wait, ok := s.srv.backoff.answer(s.ip, s.exchange.Username(), true)
 	if !ok {
+		s.reportAuth(s.exchange.Mechanism(), s.exchange.Username(), string(sasl.TemporaryAuthFailure))
 		s.exchange = nil
 		return s.write(saslFailure(sasl.TemporaryAuthFailure, "too many attempts at this account; try again later"))
 	}
 	s.srv.backoff.sleep(ctx, wait)
 	s.username = s.exchange.Username()
+	s.reportAuth(s.exchange.Mechanism(), s.username, "")
 	s.exchange = nil
 	s.authed = true
 	s.srv.log.Info("authenticated", "user", s.username, "remote", s.ip, "transport", s.transport)
@@ -480,6 +482,7 @@ func (s *session) authFailed(ctx context.Context, err error) error {
 			f = &sasl.Failure{Condition: sasl.TemporaryAuthFailure, Text: "too many attempts at this account; try again later"}
 		}
 	}
+	s.reportAuth(mech, account, string(f.Condition))
 	if err := s.write(saslFailure(f.Condition, f.Text)); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"parley/internal/audit"
 	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/im/adhoc"
@@ -72,7 +73,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	chat := muc.New(muc.Options{Rooms: st, Archive: st, Create: cfg.MUC.Create,
 		Admins: mucAdmins(cfg.MUC.Admins), MaxRooms: cfg.MUC.MaxRoomsPerUser,
 		MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, MaxVCardSize: cfg.MUC.MaxVCardSize,
-		Log: log.With("component", "muc")})
+		OnDestroy: s.roomDestroyed, Log: log.With("component", "muc")})
 	chat.Register(r)
 	s.muc = chat
 	discoItems.AddItem(chat.JID(), "Chatrooms")
@@ -156,13 +157,27 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 			}
 		}
 	}
+	reg.OnCreate = func(username, ip string) {
+		s.accountEvent(audit.ActionAccountCreated, s.bare(username), username, ip, "xep-0077")
+	}
+	reg.OnPasswordChange = func(username string) {
+		s.accountEvent(audit.ActionPasswordChanged, s.bare(username), username, "", "xep-0077")
+	}
+	selfRemove := reg.OnRemove
+	reg.OnRemove = func(username string) {
+		selfRemove(username)
+		s.accountEvent(audit.ActionAccountDeleted, s.bare(username), username, "", "xep-0077")
+	}
 	reg.Register()
 	// Service administration (XEP-0133) for the site admins (top-level
 	// admins, bare JIDs parsed as for [muc] admins); sessions are ended
 	// through the router. Deleting an account forgets what modules cache
 	// for it, as XEP-0077 cancellation does.
 	admin.New(admin.Options{Admins: mucAdmins(cfg.Admins), Accounts: admin.StoreAccounts{Users: st},
-		Commands: commands, OnDelete: reg.OnRemove}).Register(r)
+		Commands: commands, OnDelete: func(username string) {
+			selfRemove(username)
+			s.accountEvent(audit.ActionAccountDeleted, "xep-0133-admin", username, "", "xep-0133")
+		}}).Register(r)
 	if !cfg.Register.Enabled {
 		return nil
 	}

@@ -21,6 +21,7 @@ var liveKeys = map[string]bool{"cert": true, "key": true, "log_level": true}
 // the running configuration but take effect only at a restart. On error
 // nothing was changed.
 func (s *Server) Reload(cfg config.Config) (restart []string, err error) {
+	defer func() { s.configReloaded(restart, err) }()
 	if s.certs != nil {
 		cert, err := transport.LoadOrCreateCert(cfg.Data, s.cfg.Domain, cfg.Cert, cfg.Key)
 		if err != nil {

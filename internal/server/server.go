@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/audit"
 	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/control"
@@ -53,6 +54,10 @@ type Server struct {
 	muc     control.Rooms        // the MUC service, for the control socket
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
 	proxy65 *proxy65.Module      // nil when [listen] proxy65 is off (proxy65.go)
+
+	// The audit log (audit.go) and its SIEM sinks.
+	audit      *audit.Log
+	forwarders []*audit.Forwarder
 
 	// listen opens a listener; net.Listen, replaced in tests.
 	listen func(network, addr string) (net.Listener, error)
@@ -103,10 +108,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, err
 	}
+	if err := s.newAudit(ctx, cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.router = router.New(domain, accounts{st}, log.With("component", "router"))
 	s.router.OnError = s.metrics.RoutingError
 	s.router.OnWriteFailure = s.metrics.WriteFailure
 	if err := s.newUpload(cfg); err != nil {
+		s.closeAudit()
 		st.Close()
 		return nil, err
 	}
@@ -143,6 +153,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		OnStanzaOut:      s.metrics.StanzaOut,
 		OnAuthFailure:    s.metrics.AuthFailure,
 		OnSession:        s.metrics.Session,
+		OnAuth:           s.onAuth,
 		OnUnacked:        s.offline.Requeue,
 	}
 	if registrar != nil {
@@ -427,6 +438,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	if s.upload != nil {
 		s.upload.Close()
 	}
+	s.closeAudit() // after everything that records, before the store
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
 	}

@@ -42,6 +42,7 @@ type Store interface {
 	Uploads
 	Transfers
 	PushRegistrations
+	Audit
 	Close() error
 }
 

@@ -133,6 +133,11 @@ type Options struct {
 	// broadcasts it (from room/nick, stanza-id stamped, no 'to'): the
 	// room archive hooks in here. It is called without the room's lock.
 	OnGroupchat func(ctx context.Context, room jid.JID, st *stanza.Stanza)
+	// OnDestroy, if set, is told of every room destroyed by its owner
+	// (§10.9, by is the owner's full JID) or through DestroyRoom (by is
+	// zero): the audit log hooks in here. It is called under the room's
+	// lock and must not call back into the service.
+	OnDestroy func(room, by jid.JID, reason string)
 	// Log reports store failures; nil uses slog.Default.
 	Log *slog.Logger
 	// Now is the clock (tests); nil is time.Now.

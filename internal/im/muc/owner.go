@@ -32,6 +32,9 @@ func (rm *room) owner(ctx context.Context, st *stanza.Stanza) {
 		}
 		rm.reply(st)
 		rm.destroy(ctx, alt, d.ChildText("reason", NSOwner))
+		if f := rm.svc.opts.OnDestroy; f != nil {
+			f(rm.jid, st.From, d.ChildText("reason", NSOwner))
+		}
 		return
 	}
 	x := q.Child("x", NSData)

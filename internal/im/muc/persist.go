@@ -212,6 +212,9 @@ func (s *Module) DestroyRoom(ctx context.Context, room jid.JID, reason string) e
 	}
 	rm.mu.Lock()
 	rm.destroy(ctx, jid.JID{}, reason)
+	if f := s.opts.OnDestroy; f != nil {
+		f(room, jid.JID{}, reason)
+	}
 	rm.unlockAndFlush(ctx)
 	return nil
 }

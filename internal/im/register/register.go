@@ -42,6 +42,11 @@ type Module struct {
 	// deleted, so that modules holding per-user state in memory (such as
 	// the blocking cache) drop it before the name can be registered again.
 	OnRemove func(username string)
+	// OnCreate and OnPasswordChange, if set, are told of an account
+	// registered in-band (with the client's address) and of a password
+	// changed by its owner: the audit log hooks in here.
+	OnCreate         func(username, ip string)
+	OnPasswordChange func(username string)
 	// now is the clock, replaced in tests.
 	now func() time.Time
 }
@@ -133,6 +138,9 @@ func (m *Module) create(ctx context.Context, q *xmlstream.Element, ip string) er
 		return stanza.ErrConflict // lost a race for the name
 	case err != nil:
 		return fmt.Errorf("register: create %s: %w", username, err)
+	}
+	if m.OnCreate != nil {
+		m.OnCreate(username, ip)
 	}
 	return nil
 }
@@ -246,6 +254,9 @@ func (m *Module) changePassword(ctx context.Context, iq *stanza.Stanza, user str
 	}
 	if err := m.users.SetUserKeys(ctx, user, sha1, sha256); err != nil {
 		return fmt.Errorf("register: set keys of %s: %w", user, err)
+	}
+	if m.OnPasswordChange != nil {
+		m.OnPasswordChange(user)
 	}
 	return nil
 }
