@@ -93,6 +93,10 @@ func (s *session) Send(b []byte) error {
 	return nil
 }
 
+// Hibernated implements router.Hibernating: the connection is lost and
+// the session waits for a resumption (XEP-0198 §5).
+func (s *session) Hibernated() bool { return s.detached.Load() }
+
 // Behind implements router.Paced.
 func (s *session) Behind() <-chan struct{} { return s.out.behind() }
 

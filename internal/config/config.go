@@ -51,6 +51,7 @@ type Config struct {
 	PubSub   PubSub   `toml:"pubsub"`
 	Upload   Upload   `toml:"upload"`
 	Proxy65  Proxy65  `toml:"proxy65"`
+	Push     Push     `toml:"push"` // XEP-0357; push.go
 
 	// Admins are the site administrators (bare JIDs of local accounts):
 	// they run the service administration commands (XEP-0133). Not

@@ -33,7 +33,9 @@ type query struct {
 }
 
 // Query sends an IQ get or set from the server to a JID (iq's 'to'; its
-// 'from' and id are set here) and waits for the result or error, until
+// id is set here, and its 'from' is the server's domain unless the caller
+// set a local account's bare JID: a service acting for the account, such
+// as push notifications, XEP-0357 §7) and waits for the result or error, until
 // ctx ends or QueryTimeout passes. The answer is returned whatever its
 // type; an error means there was none. The caller must not wait for the
 // answer on the path that reads it (a session's own read loop).
@@ -61,7 +63,9 @@ func (r *Router) Query(ctx context.Context, iq *stanza.Stanza) (*stanza.Stanza, 
 	out := iq.Copy()
 	out.ID = id
 	out.El.Set("id", id)
-	out.SetFrom(r.domainJID)
+	if !r.IsLocal(iq.From) || !iq.From.IsBare() || iq.From.Local() == "" {
+		out.SetFrom(r.domainJID)
+	}
 	r.Send(ctx, out)
 	select {
 	case a := <-q.answer:

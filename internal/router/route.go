@@ -157,7 +157,9 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza, ow *Owed
 			}
 			if !r.deliver(res.Session, st, ow) {
 				r.undelivered(ctx, st)
+				return
 			}
+			r.arrived(ctx, st)
 			return
 		}
 		switch st.Type {
@@ -200,7 +202,9 @@ func (r *Router) inboundMessage(ctx context.Context, st *stanza.Stanza, ow *Owed
 	}
 	if !delivered {
 		r.undelivered(ctx, st)
+		return
 	}
+	r.arrived(ctx, st)
 }
 
 // undelivered handles a message that every target session refused (it
@@ -213,9 +217,7 @@ func (r *Router) undelivered(ctx context.Context, st *stanza.Stanza) {
 		return
 	}
 	st.SetTo(st.To.Bare()) // for whichever resource comes next
-	if err := r.offline.StoreOffline(ctx, st); err != nil {
-		r.reject(ctx, st, err)
-	}
+	r.storeOffline(ctx, st)
 }
 
 // mostAvailable picks the resources that get a message to a bare JID:
@@ -250,9 +252,17 @@ func (r *Router) toOffline(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 	if !r.observeIncoming(ctx, st, nil, ow) {
 		return
 	}
+	r.storeOffline(ctx, st)
+}
+
+// storeOffline keeps a message for a user without a session to take it,
+// or bounces it with the reason offline storage gives.
+func (r *Router) storeOffline(ctx context.Context, st *stanza.Stanza) {
 	if err := r.offline.StoreOffline(ctx, st); err != nil {
 		r.reject(ctx, st, err)
+		return
 	}
+	r.arrived(ctx, st)
 }
 
 // stampID adds the XEP-0359 stanza id by which the recipient's server

@@ -110,6 +110,7 @@ type Router struct {
 	inbound    []Interceptor
 	observers  []MessageObserver
 	endedSubs  []func(context.Context, SessionEnded)
+	unattended []func(context.Context, *stanza.Stanza)
 	features   []string
 	queries    queries
 	log        *slog.Logger
@@ -266,6 +267,41 @@ func (r *Router) Unbind(ctx context.Context, s Session) {
 		return
 	}
 	r.ended(ctx, SessionEnded{JID: s.JID(), Last: res})
+}
+
+// Hibernating is implemented by sessions that stay bound while their
+// client is away: XEP-0198 keeps a session whose connection was lost
+// waiting for a resumption, and queues what arrives for it meanwhile.
+type Hibernating interface {
+	// Hibernated reports whether the session has no connection now.
+	Hibernated() bool
+}
+
+// OnUnattended subscribes f to the messages that reach a local account
+// while none of its sessions has a client connected: stored offline
+// (XEP-0160) or queued for sessions that hibernate (Hibernating). Push
+// notifications (XEP-0357) hook here. f sees every such message (any type
+// but error) after it was stored or queued, on the routing path; it must
+// not block (start slow work elsewhere) nor change st.
+func (r *Router) OnUnattended(f func(ctx context.Context, st *stanza.Stanza)) {
+	r.unattended = append(r.unattended, f)
+}
+
+// arrived tells the subscribers of OnUnattended of a message stored or
+// queued for a local account, if no session of the account has a client
+// connected.
+func (r *Router) arrived(ctx context.Context, st *stanza.Stanza) {
+	if len(r.unattended) == 0 || st.Type == "error" {
+		return
+	}
+	for _, res := range r.table.resources(st.To.Bare()) {
+		if h, ok := res.Session.(Hibernating); !ok || !h.Hibernated() {
+			return // a client is there to get it
+		}
+	}
+	for _, f := range r.unattended {
+		f(ctx, st)
+	}
 }
 
 func (r *Router) ended(ctx context.Context, e SessionEnded) {

@@ -23,6 +23,7 @@ import (
 	"parley/internal/im/presence"
 	"parley/internal/im/private"
 	"parley/internal/im/pubsub"
+	"parley/internal/im/push"
 	"parley/internal/im/register"
 	"parley/internal/im/roster"
 	"parley/internal/im/vcard"
@@ -98,6 +99,13 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	history.Register(r)
 	discoItems.AddAccountFeature(mam.Features()...)
 	carbons.New(carbons.Options{}).Register(r)
+	// Push notifications (XEP-0357) for messages that arrive while the
+	// account's clients are away (offline, or hibernating under XEP-0198).
+	notifier := push.New(push.Options{Store: st, IncludeBody: cfg.Push.IncludeBody,
+		MinInterval: cfg.Push.MinInterval.Duration, MaxDevices: cfg.Push.MaxDevices, Log: log.With("component", "push")})
+	notifier.Register(r)
+	s.push = notifier
+	discoItems.AddAccountFeature(push.NS)
 
 	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
 	// lists, avatars.

@@ -54,6 +54,7 @@ type Server struct {
 	muc     control.Rooms        // the MUC service, for the control socket
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
 	proxy65 *proxy65.Module      // nil when [listen] proxy65 is off (proxy65.go)
+	push    interface{ Close() } // notifications in flight (XEP-0357), stopped at Stop
 
 	// The audit log (audit.go) and its SIEM sinks.
 	audit      *audit.Log
@@ -434,6 +435,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	if s.pep != nil {
 		s.pep.Close()
+	}
+	if s.push != nil {
+		s.push.Close()
 	}
 	if s.upload != nil {
 		s.upload.Close()

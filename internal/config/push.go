@@ -1,0 +1,30 @@
+package config
+
+import "fmt"
+
+// Push configures push notifications (XEP-0357): what the server tells
+// the app servers clients register, and how often. Zero means the
+// default.
+type Push struct {
+	// IncludeBody puts the last message's body into notifications
+	// (default false: the app server, and Apple's or Google's push
+	// service behind it, learn the sender's address and a count only).
+	IncludeBody bool `toml:"include_body"`
+	// MinInterval is the least time between two notifications to one
+	// device (default 10s).
+	MinInterval Duration `toml:"min_interval"`
+	// MaxDevices bounds the registrations one account may keep (default
+	// 20).
+	MaxDevices int `toml:"max_devices"`
+}
+
+func (p *Push) validate() []error {
+	var errs []error
+	if p.MinInterval.Duration < 0 {
+		errs = append(errs, &KeyError{Key: "push.min_interval", Msg: fmt.Sprintf("%v is negative (0 means the default)", p.MinInterval.Duration)})
+	}
+	if p.MaxDevices < 0 {
+		errs = append(errs, &KeyError{Key: "push.max_devices", Msg: fmt.Sprintf("%d is negative (0 means the default)", p.MaxDevices)})
+	}
+	return errs
+}
