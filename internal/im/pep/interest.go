@@ -279,6 +279,13 @@ func (m *Module) sendLastOf(ctx context.Context, own, full jid.JID, nodes map[st
 		m.log.Error("pep: nodes for last items", "jid", own.String(), "err", err)
 		return
 	}
+	var affs map[string]string // full's affiliations with own's nodes (§8.9)
+	if full.Bare() != own {
+		if affs, err = m.affiliationsOf(ctx, own, full); err != nil {
+			m.log.Error("pep: affiliations for last items", "jid", own.String(), "err", err)
+			return
+		}
+	}
 	for _, sn := range ns {
 		if !nodes[sn.Node] || !sn.PersistItems {
 			continue
@@ -290,7 +297,11 @@ func (m *Module) sendLastOf(ctx context.Context, own, full jid.JID, nodes map[st
 				continue
 			}
 		}
-		if ok, err := m.mayRead(ctx, own, full, n); err != nil || !ok {
+		aff := store.AffiliationNone
+		if a, ok := affs[n.Name]; ok {
+			aff = a
+		}
+		if err := m.accessAs(ctx, own, full, n, aff); err != nil {
 			continue
 		}
 		items, err := m.store.PEPItems(ctx, own.Local(), n.Name, nil, 1)

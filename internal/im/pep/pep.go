@@ -636,16 +636,24 @@ func (m *Module) access(ctx context.Context, own, from jid.JID, n pepNode) error
 	if from.Bare() == own {
 		return nil
 	}
+	aff, err := m.affiliation(ctx, own, from, n)
+	if err != nil {
+		return err
+	}
+	return m.accessAs(ctx, own, from, n, aff)
+}
+
+// accessAs is access for a requester whose affiliation is known.
+func (m *Module) accessAs(ctx context.Context, own, from jid.JID, n pepNode, aff string) error {
+	if from.Bare() == own {
+		return nil
+	}
 	var c pubsub.Contact
 	if m.roster != nil && (n.AccessModel == store.AccessPresence || n.AccessModel == store.AccessRoster) {
 		var err error
 		if c.Item, c.Found, err = m.roster.Item(ctx, own, from.Bare()); err != nil {
 			return err
 		}
-	}
-	aff, err := m.affiliation(ctx, own, from, n)
-	if err != nil {
-		return err
 	}
 	return pubsub.Access(n.Config, aff, c)
 }
@@ -740,27 +748,37 @@ func (m *Module) readable(ctx context.Context, own, from jid.JID, n pepNode) err
 }
 
 // notify sends an event to the available resources, with non-negative
-// priority, of the owner and, for open, presence and roster nodes, of
-// contacts subscribed to the owner's presence (for roster nodes, those
-// in an allowed group), that asked for the node's notifications in their
-// entity capabilities (XEP-0163 §4.2, §4.3.2; the owner's resources are
+// priority, of the owner and of contacts subscribed to the owner's
+// presence that may read the node (open and presence nodes: all but
+// outcasts; roster nodes: those in an allowed group; whitelist nodes:
+// members), that asked for the node's notifications in their entity
+// capabilities (XEP-0163 §4.2, §4.3.2; the owner's resources are
 // filtered too, §4 item 3).
 func (m *Module) notify(ctx context.Context, own jid.JID, n pepNode, ev *xmlstream.Element) {
 	to := []jid.JID{own}
-	switch n.AccessModel {
-	case store.AccessOpen, store.AccessPresence, store.AccessRoster:
-		if m.roster == nil {
-			break
+	if m.roster != nil {
+		affs, err := m.affiliations(ctx, own, n)
+		if err != nil {
+			m.log.Error("pep: affiliations for notifications", "jid", own.String(), "err", err)
 		}
 		subs, _, err := m.roster.Audience(ctx, own)
 		if err != nil {
 			m.log.Error("pep: roster for notifications", "jid", own.String(), "err", err)
 		}
 		for _, s := range subs {
-			if n.AccessModel == store.AccessRoster {
-				if ok, err := m.mayRead(ctx, own, s, n); err != nil || !ok {
+			aff := affs[s.String()]
+			switch {
+			case aff == store.AffiliationOutcast:
+				continue // §4.1: nothing for an outcast
+			case n.AccessModel == store.AccessOpen || n.AccessModel == store.AccessPresence:
+				// The audience are the owner's presence subscribers.
+			case aff == store.AffiliationMember:
+			case n.AccessModel == store.AccessRoster:
+				if err := m.accessAs(ctx, own, s, n, store.AffiliationNone); err != nil {
 					continue
 				}
+			default:
+				continue // whitelist: members only
 			}
 			to = append(to, s)
 		}

@@ -55,6 +55,38 @@ func (m *Module) affiliation(ctx context.Context, own, from jid.JID, n pepNode) 
 	return store.AffiliationNone, nil
 }
 
+// affiliations are a node's affiliations by bare JID (none without a
+// row in the core's store).
+func (m *Module) affiliations(ctx context.Context, own jid.JID, n pepNode) (map[string]string, error) {
+	if !n.row {
+		return nil, nil
+	}
+	affs, err := m.store.PubSubAffiliations(ctx, own.String(), n.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(affs))
+	for _, a := range affs {
+		out[a.JID] = a.Affiliation
+	}
+	return out, nil
+}
+
+// affiliationsOf are from's affiliations with each of own's nodes.
+func (m *Module) affiliationsOf(ctx context.Context, own, from jid.JID) (map[string]string, error) {
+	affs, err := m.store.PubSubAffiliations(ctx, own.String(), "")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, a := range affs {
+		if a.JID == from.Bare().String() {
+			out[a.Node] = a.Affiliation
+		}
+	}
+	return out, nil
+}
+
 // notifySubscribers sends ev to n's explicit subscribers that may still
 // read it, to the available resources not already sent it.
 func (m *Module) notifySubscribers(ctx context.Context, own jid.JID, n pepNode, ev *xmlstream.Element, sent map[jid.JID]bool) {

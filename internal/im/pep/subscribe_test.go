@@ -131,3 +131,54 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 		t.Fatalf("unsubscribe from a deleted node: %s", res)
 	}
 }
+
+// TestPEPAffiliationsNotifyOverTCP: the owner's affiliations (XEP-0060
+// §8.9) decide +notify notifications and last items too: an outcast
+// contact gets neither from a presence node, a whitelist member gets
+// both from a whitelist node.
+func TestPEPAffiliationsNotifyOverTCP(t *testing.T) {
+	const mood, diary = "urn:test:mood", "urn:test:diary"
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
+		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice := login(t, srv, "alice", "desk")
+	owner := func(inner string) {
+		t.Helper()
+		if res := iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'>`+inner+`</pubsub>`); res.Get("type") != "result" {
+			t.Fatalf("%s: %s", inner, res)
+		}
+	}
+	pub := func(node, text, access string) {
+		t.Helper()
+		if res := iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+node+`'><item id='current'><p xmlns='urn:test'>`+text+
+			`</p></item></publish>`+publishOptions(access)+`</pubsub>`); res.Get("type") != "result" {
+			t.Fatalf("publish: %s", res)
+		}
+	}
+	pub(mood, "happy", "presence")
+	pub(diary, "dear diary", "whitelist")
+	owner(`<affiliations node='` + mood + `'><affiliation jid='bob@localhost' affiliation='outcast'/></affiliations>`)
+	owner(`<affiliations node='` + diary + `'><affiliation jid='bob@localhost' affiliation='member'/></affiliations>`)
+
+	bob := loginWithCaps(t, srv, "bob", "phone", "http://jabber.org/protocol/disco#info", mood+"+notify", diary+"+notify")
+	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return isEvent(el) && strings.Contains(el.String(), "dear diary") }); err != nil {
+		t.Fatalf("a member's last item: %v", err)
+	}
+	pub(diary, "second page", "whitelist")
+	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return isEvent(el) && strings.Contains(el.String(), "second page") }); err != nil {
+		t.Fatalf("a member's notification: %v", err)
+	}
+	pub(mood, "sad", "presence")
+	iq(t, bob, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+	if ev, err := bob.Expect(100*time.Millisecond, func(el *xmlstream.Element) bool {
+		return isEvent(el) && strings.Contains(el.String(), "node='"+mood+"'")
+	}); err == nil {
+		t.Fatalf("an outcast got %s", ev)
+	}
+}
