@@ -30,6 +30,10 @@ commands:
                             check the audit log's hash chain and signed checkpoints
   audit export [--since T] [--until T] [--actor A] [--action A] [--output FILE]
                             write audit records as JSON Lines
+  token create --role ROLE [--expires 30d] [--name NAME] [--user JID]
+                            create an admin API token (printed once)
+  token list                list admin API tokens (never the tokens themselves)
+  token revoke ID           revoke an admin API token
   version                   print the version
 
 Every command except version takes --config FILE (default $PARLEY_CONFIG)
@@ -81,6 +85,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runConfig(args[1:], stdout, stderr)
 	case "audit":
 		err = runAudit(args[1:], stdout, stderr)
+	case "token":
+		err = runToken(args[1:], stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			err = usageError{errors.New("version takes no arguments")}

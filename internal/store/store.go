@@ -43,6 +43,7 @@ type Store interface {
 	Transfers
 	PushRegistrations
 	Audit
+	APITokens
 	Close() error
 }
 
