@@ -6,6 +6,7 @@ import (
 	"parley/internal/audit"
 	"parley/internal/c2s"
 	"parley/internal/config"
+	"parley/internal/control"
 	"parley/internal/im/adhoc"
 	"parley/internal/im/admin"
 	"parley/internal/im/blocking"
@@ -178,10 +179,12 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	}
 	reg.Register()
 	// Service administration (XEP-0133) for the site admins (top-level
-	// admins, bare JIDs parsed as for [muc] admins); sessions are ended
-	// through the router. Deleting an account forgets what modules cache
-	// for it, as XEP-0077 cancellation does.
-	admin.New(admin.Options{Admins: mucAdmins(cfg.Admins), Accounts: admin.StoreAccounts{Users: st},
+	// admins, bare JIDs parsed as for [muc] admins), through the
+	// operator's operations (internal/control, as the CLI). Deleting an
+	// account forgets what modules cache for it, as XEP-0077
+	// cancellation does.
+	admin.New(admin.Options{Admins: mucAdmins(cfg.Admins),
+		Ops: &control.Ops{Domain: domain, Users: st, Sessions: r}, Disabler: st,
 		Commands: commands, OnDelete: func(username string) {
 			selfRemove(username)
 			s.accountEvent(audit.ActionAccountDeleted, "xep-0133-admin", username, "", "xep-0133")

@@ -12,6 +12,7 @@ import (
 	"parley/internal/im/adhoc"
 	"parley/internal/jid"
 	"parley/internal/router"
+	"parley/internal/sasl"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
@@ -38,16 +39,26 @@ const (
 // reply stays a reasonable stanza; a longer list is cut with a warning.
 const MaxListed = 1000
 
-// Accounts changes accounts; StoreAccounts is the store's.
-type Accounts interface {
-	// CreateUser adds an account; store.ErrExists if it exists.
-	CreateUser(ctx context.Context, username, password string) error
-	// DeleteUser removes an account and its data; store.ErrNotFound.
-	DeleteUser(ctx context.Context, username string) error
+// Ops are the operator's operations on accounts and their sessions,
+// shared with the CLI and the admin API; *control.Ops has them.
+type Ops interface {
+	// AddUser creates an account; store.ErrExists if it exists.
+	AddUser(ctx context.Context, username, password string) error
+	// DeleteUser deletes an account and its data and ends its sessions;
+	// store.ErrNotFound.
+	DeleteUser(ctx context.Context, username string) (int, error)
+	// SetPassword changes the password and ends the account's sessions
+	// but keep; store.ErrNotFound.
+	SetPassword(ctx context.Context, username, password string, keep jid.JID) (int, error)
+	// EndSessions ends the sessions of bare but keep with e.
+	EndSessions(bare, keep jid.JID, e *stanza.StreamError) int
+}
+
+// Disabler disables and re-enables accounts; the store has it (control
+// has no such operation yet).
+type Disabler interface {
 	// SetUserDisabled disables or re-enables an account; store.ErrNotFound.
 	SetUserDisabled(ctx context.Context, username string, disabled bool) error
-	// SetPassword replaces the password; store.ErrNotFound.
-	SetPassword(ctx context.Context, username, password string) error
 }
 
 // Sessions is the running server's session table; *router.Router has it.
@@ -67,7 +78,8 @@ type Commands interface {
 type Options struct {
 	// Admins are the site admins' bare JIDs.
 	Admins   []jid.JID
-	Accounts Accounts
+	Ops      Ops
+	Disabler Disabler
 	Commands Commands
 	// Sessions defaults to the router, at Register.
 	Sessions Sessions
@@ -81,9 +93,6 @@ type Module struct {
 	o      Options
 	domain jid.JID
 }
-
-// errBadPassword marks a password the SCRAM derivation refused.
-var errBadPassword = errors.New("admin: password refused")
 
 // New returns the module.
 func New(o Options) *Module { return &Module{o: o} }
@@ -216,18 +225,20 @@ func (m *Module) eachAccount(do func(ctx context.Context, user jid.JID) (string,
 // end terminates the sessions of a bare JID, or the one of a full JID,
 // and returns how many ended.
 func (m *Module) end(j jid.JID, e *stanza.StreamError) int {
-	if !j.IsBare() {
-		if r, ok := m.o.Sessions.Lookup(j); ok {
-			r.Session.Terminate(e)
-			return 1
-		}
-		return 0
+	if j.IsBare() {
+		return m.o.Ops.EndSessions(j, jid.JID{}, e)
 	}
-	rs := m.o.Sessions.Resources(j)
-	for _, r := range rs {
+	if r, ok := m.o.Sessions.Lookup(j); ok {
 		r.Session.Terminate(e)
+		return 1
 	}
-	return len(rs)
+	return 0
+}
+
+// badPassword tells whether err is SCRAM refusing a password (RFC 8265
+// OpaqueString, or empty).
+func badPassword(err error) bool {
+	return errors.Is(err, sasl.ErrPasswordPrep) || errors.Is(err, sasl.ErrEmptyPassword)
 }
 
 func (m *Module) addUser(ctx context.Context, req adhoc.Request) (adhoc.Response, error) {
@@ -247,12 +258,12 @@ func (m *Module) addUser(ctx context.Context, req adhoc.Request) (adhoc.Response
 	case req.Form.Has("password-verify") && verify != pw:
 		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("the passwords differ")
 	}
-	err = m.o.Accounts.CreateUser(ctx, user.Local(), pw)
+	err = m.o.Ops.AddUser(ctx, user.Local(), pw)
 	switch {
 	case errors.Is(err, store.ErrExists):
 		// XEP-0133 §5: a user already exists with that username.
 		return adhoc.Response{}, stanza.ErrConflict.WithText(user.String() + " exists")
-	case errors.Is(err, errBadPassword):
+	case badPassword(err):
 		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("the password is not acceptable")
 	case err != nil:
 		return adhoc.Response{}, err
@@ -260,22 +271,23 @@ func (m *Module) addUser(ctx context.Context, req adhoc.Request) (adhoc.Response
 	return adhoc.Response{Status: adhoc.Completed, Notes: []adhoc.Note{{Type: adhoc.Info, Text: user.String() + ": created"}}}, nil
 }
 
-// deleteUser removes the account, then ends its sessions (which can no
-// longer log in again), XEP-0133 §4.2.
+// deleteUser removes the account and ends its sessions (XEP-0133 §4.2),
+// as `parley user del` does.
 func (m *Module) deleteUser(ctx context.Context, user jid.JID) (string, error) {
-	if err := m.o.Accounts.DeleteUser(ctx, user.Local()); err != nil {
+	// Not the count DeleteUser returns: it ends sessions before and
+	// after the deletion, and one still closing is counted twice.
+	if _, err := m.o.Ops.DeleteUser(ctx, user.Local()); err != nil {
 		return "", err
 	}
 	if m.o.OnDelete != nil {
 		m.o.OnDelete(user.Local())
 	}
-	n := m.end(user, stanza.ErrStreamNotAuthorized.WithText("account deleted"))
-	return fmt.Sprintf("deleted, %d sessions ended", n), nil
+	return "deleted, its sessions ended", nil
 }
 
 // disableUser blocks logins first, then ends the sessions (§4.3).
 func (m *Module) disableUser(ctx context.Context, user jid.JID) (string, error) {
-	if err := m.o.Accounts.SetUserDisabled(ctx, user.Local(), true); err != nil {
+	if err := m.o.Disabler.SetUserDisabled(ctx, user.Local(), true); err != nil {
 		return "", err
 	}
 	n := m.end(user, stanza.ErrStreamNotAuthorized.WithText("account disabled"))
@@ -283,7 +295,7 @@ func (m *Module) disableUser(ctx context.Context, user jid.JID) (string, error) 
 }
 
 func (m *Module) reenableUser(ctx context.Context, user jid.JID) (string, error) {
-	if err := m.o.Accounts.SetUserDisabled(ctx, user.Local(), false); err != nil {
+	if err := m.o.Disabler.SetUserDisabled(ctx, user.Local(), false); err != nil {
 		return "", err
 	}
 	return "re-enabled", nil
@@ -304,6 +316,9 @@ func (m *Module) endSessions(_ context.Context, req adhoc.Request) (adhoc.Respon
 	return res, nil
 }
 
+// changePassword sets the password and, as `parley user passwd` does,
+// ends the account's sessions that logged in with the old one (all but
+// the requester's own, when admins change their own password).
 func (m *Module) changePassword(ctx context.Context, req adhoc.Request) (adhoc.Response, error) {
 	v, err := req.Form.Value("accountjid")
 	if err != nil {
@@ -317,16 +332,17 @@ func (m *Module) changePassword(ctx context.Context, req adhoc.Request) (adhoc.R
 	if err != nil || pw == "" {
 		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("give a password")
 	}
-	err = m.o.Accounts.SetPassword(ctx, user.Local(), pw)
+	n, err := m.o.Ops.SetPassword(ctx, user.Local(), pw, req.From)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return adhoc.Response{}, stanza.ErrItemNotFound.WithText(user.String() + ": no such account")
-	case errors.Is(err, errBadPassword):
+	case badPassword(err):
 		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("the password is not acceptable")
 	case err != nil:
 		return adhoc.Response{}, err
 	}
-	return adhoc.Response{Status: adhoc.Completed, Notes: []adhoc.Note{{Type: adhoc.Info, Text: user.String() + ": password changed"}}}, nil
+	return adhoc.Response{Status: adhoc.Completed, Notes: []adhoc.Note{{Type: adhoc.Info,
+		Text: fmt.Sprintf("%s: password changed, %d sessions ended", user, n)}}}, nil
 }
 
 // onlineList lists the users with a session, sorted, up to max_items

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -8,68 +9,97 @@ import (
 	"sync"
 	"testing"
 
+	"parley/internal/control"
 	"parley/internal/dataform"
 	"parley/internal/im/adhoc"
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
+	"parley/internal/sasl"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
 )
 
-// memAccounts is Accounts in memory: username -> password, disabled.
-type memAccounts struct {
-	mu       sync.Mutex
-	pw       map[string]string
-	disabled map[string]bool
+// memUsers keeps accounts in memory for control.Ops, with the disabled
+// flag of the store.
+type memUsers struct {
+	mu sync.Mutex
+	m  map[string]store.User
 }
 
-func (a *memAccounts) CreateUser(_ context.Context, u, pw string) error {
+func (a *memUsers) CreateUser(_ context.Context, u store.User) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.pw[u]; ok {
+	if _, ok := a.m[u.Username]; ok {
 		return store.ErrExists
 	}
-	a.pw[u] = pw
+	a.m[u.Username] = u
 	return nil
 }
 
-func (a *memAccounts) DeleteUser(_ context.Context, u string) error {
+func (a *memUsers) SetUserKeys(_ context.Context, name string, k1, k256 store.ScramKeys) error {
+	return a.change(name, func(u *store.User) { u.SHA1, u.SHA256 = k1, k256 })
+}
+
+func (a *memUsers) SetUserDisabled(_ context.Context, name string, d bool) error {
+	return a.change(name, func(u *store.User) { u.Disabled = d })
+}
+
+func (a *memUsers) change(name string, f func(*store.User)) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.pw[u]; !ok {
+	u, ok := a.m[name]
+	if !ok {
 		return store.ErrNotFound
 	}
-	delete(a.pw, u)
+	f(&u)
+	a.m[name] = u
 	return nil
 }
 
-func (a *memAccounts) SetUserDisabled(_ context.Context, u string, d bool) error {
+func (a *memUsers) DeleteUser(_ context.Context, name string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.pw[u]; !ok {
+	if _, ok := a.m[name]; !ok {
 		return store.ErrNotFound
 	}
-	a.disabled[u] = d
+	delete(a.m, name)
 	return nil
 }
 
-func (a *memAccounts) SetPassword(_ context.Context, u, pw string) error {
+func (a *memUsers) ListUsers(context.Context) ([]string, error) { return nil, nil }
+
+// password tells whether name's stored keys are those of pw.
+func (a *memUsers) password(name, pw string) bool {
+	a.mu.Lock()
+	u, ok := a.m[name]
+	a.mu.Unlock()
+	if !ok {
+		return false
+	}
+	k, err := sasl.DeriveKeys(sasl.SHA256, pw, u.SHA256.Salt, u.SHA256.Iterations)
+	return err == nil && bytes.Equal(k.StoredKey, u.SHA256.StoredKey)
+}
+
+func (a *memUsers) has(name string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.pw[u]; !ok {
-		return store.ErrNotFound
-	}
-	a.pw[u] = pw
-	return nil
+	_, ok := a.m[name]
+	return ok
+}
+
+func (a *memUsers) disabled(name string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.m[name].Disabled
 }
 
 type fixture struct {
 	t        *testing.T
 	r        *router.Router
 	cmds     *adhoc.Module
-	accounts *memAccounts
+	accounts *memUsers
 	deleted  []string
 	sessions map[string]*imtest.Session
 }
@@ -78,12 +108,15 @@ const bard = "bard@shakespeare.lit/globe"
 
 // setup: bard is the admin; juliet (two sessions) and romeo are online.
 func setup(t *testing.T) *fixture {
-	f := &fixture{t: t, accounts: &memAccounts{pw: map[string]string{"bard": "b", "juliet": "j", "romeo": "r", "iago": "i"}, disabled: map[string]bool{}},
-		sessions: map[string]*imtest.Session{}}
+	f := &fixture{t: t, accounts: &memUsers{m: map[string]store.User{}}, sessions: map[string]*imtest.Session{}}
+	for _, u := range []string{"bard", "juliet", "romeo", "iago"} {
+		f.accounts.m[u] = store.User{Username: u}
+	}
 	f.r = router.New(jid.MustParse("shakespeare.lit"), imtest.Accounts{"bard": true, "juliet": true, "romeo": true}, nil)
 	f.cmds = adhoc.New(adhoc.Options{})
 	f.cmds.Register(f.r)
-	New(Options{Admins: []jid.JID{jid.MustParse("bard@shakespeare.lit")}, Accounts: f.accounts, Commands: f.cmds,
+	ops := &control.Ops{Domain: f.r.Domain(), Users: f.accounts, Sessions: f.r}
+	New(Options{Admins: []jid.JID{jid.MustParse("bard@shakespeare.lit")}, Ops: ops, Disabler: f.accounts, Commands: f.cmds,
 		OnDelete: func(u string) { f.deleted = append(f.deleted, u) }}).Register(f.r)
 	for _, full := range []string{bard, "juliet@shakespeare.lit/balcony", "juliet@shakespeare.lit/chamber", "romeo@shakespeare.lit/orchard"} {
 		s := imtest.NewSession(t, full)
@@ -198,8 +231,8 @@ func TestAddAndChangePassword(t *testing.T) {
 	f := setup(t)
 	f.done(NodeAddUser, map[string][]string{"accountjid": {"Juliet2@shakespeare.lit"}, "password": {"R0m30"}, "password-verify": {"R0m30"}},
 		"info: juliet2@shakespeare.lit: created")
-	if f.accounts.pw["juliet2"] != "R0m30" {
-		t.Fatalf("accounts: %v", f.accounts.pw)
+	if !f.accounts.password("juliet2", "R0m30") {
+		t.Fatal("juliet2 lacks the password")
 	}
 	for i, tc := range []struct {
 		fields map[string][]string
@@ -215,10 +248,17 @@ func TestAddAndChangePassword(t *testing.T) {
 			t.Errorf("%d: %v, want %s", i, err, tc.want)
 		}
 	}
+	// As `parley user passwd`: the sessions that logged in with the old
+	// password end, but not the admin's own when that is the account.
 	f.done(NodeChangeUserPassword, map[string][]string{"accountjid": {"juliet@shakespeare.lit"}, "password": {"V3r0n4"}},
-		"info: juliet@shakespeare.lit: password changed")
-	if f.accounts.pw["juliet"] != "V3r0n4" {
-		t.Fatal("password unchanged")
+		"info: juliet@shakespeare.lit: password changed, 2 sessions ended")
+	if !f.accounts.password("juliet", "V3r0n4") || f.sessions["juliet@shakespeare.lit/balcony"].Ended() != "not-authorized" {
+		t.Fatal("password unchanged or sessions kept")
+	}
+	f.done(NodeChangeUserPassword, map[string][]string{"accountjid": {"bard@shakespeare.lit"}, "password": {"0th3110"}},
+		"info: bard@shakespeare.lit: password changed, 0 sessions ended")
+	if !f.accounts.password("bard", "0th3110") || f.sessions[bard].Ended() != "" {
+		t.Fatal("the admin's own password")
 	}
 	if _, err := f.run(NodeChangeUserPassword, map[string][]string{"accountjid": {"nurse@shakespeare.lit"}, "password": {"x"}}); condition(err) != "item-not-found" {
 		t.Fatalf("unknown account: %v", err)
@@ -230,12 +270,12 @@ func TestDeleteDisableEnd(t *testing.T) {
 	f := setup(t)
 	f.done(NodeDisableUser, map[string][]string{"accountjids": {"juliet@shakespeare.lit", "nurse@shakespeare.lit"}},
 		"info: juliet@shakespeare.lit: disabled, 2 sessions ended", "error: nurse@shakespeare.lit: no such account")
-	if !f.accounts.disabled["juliet"] || f.sessions["juliet@shakespeare.lit/balcony"].Ended() != "not-authorized" ||
+	if !f.accounts.disabled("juliet") || f.sessions["juliet@shakespeare.lit/balcony"].Ended() != "not-authorized" ||
 		f.sessions["juliet@shakespeare.lit/chamber"].Ended() != "not-authorized" || f.sessions["romeo@shakespeare.lit/orchard"].Ended() != "" {
-		t.Fatalf("disable: %v", f.accounts.disabled)
+		t.Fatal("disable")
 	}
 	f.done(NodeReenableUser, map[string][]string{"accountjids": {"juliet@shakespeare.lit"}}, "info: juliet@shakespeare.lit: re-enabled")
-	if f.accounts.disabled["juliet"] {
+	if f.accounts.disabled("juliet") {
 		t.Fatal("still disabled")
 	}
 	// A full JID ends that session only; the user may come back.
@@ -246,14 +286,14 @@ func TestDeleteDisableEnd(t *testing.T) {
 		t.Fatal("end one session")
 	}
 	f.r.Unbind(context.Background(), s2) // as c2s does once the stream closed
-	f.done(NodeDeleteUser, map[string][]string{"accountjids": {"romeo@shakespeare.lit"}}, "info: romeo@shakespeare.lit: deleted, 1 sessions ended")
-	if _, ok := f.accounts.pw["romeo"]; ok || f.sessions["romeo@shakespeare.lit/orchard"].Ended() != "not-authorized" || !slices.Equal(f.deleted, []string{"romeo"}) {
-		t.Fatalf("delete: %v %v", f.accounts.pw, f.deleted)
+	f.done(NodeDeleteUser, map[string][]string{"accountjids": {"romeo@shakespeare.lit"}}, "info: romeo@shakespeare.lit: deleted, its sessions ended")
+	if f.accounts.has("romeo") || f.sessions["romeo@shakespeare.lit/orchard"].Ended() != "not-authorized" || !slices.Equal(f.deleted, []string{"romeo"}) {
+		t.Fatalf("delete: %v", f.deleted)
 	}
 	if _, err := f.run(NodeDeleteUser, map[string][]string{"accountjids": {"iago@shakespeare.lit/x"}}); condition(err) != "bad-request/bad-payload" {
 		t.Fatalf("a full JID to delete: %v", err)
 	}
-	if _, ok := f.accounts.pw["iago"]; !ok {
+	if !f.accounts.has("iago") {
 		t.Fatal("a refused submission deleted")
 	}
 	if _, err := f.run(NodeDisableUser, nil); condition(err) != "bad-request/bad-payload" {

@@ -12,9 +12,9 @@
 // what failed in notes of type error (XEP-0050 §3.5); a malformed one is
 // bad-payload and nothing is done.
 //
-// The commands act on the running server through two consumer-side
-// interfaces: Accounts (the store) and Sessions (the router's session
-// table, whose sessions are ended with Terminate). When the shared
-// operations of internal/control exist, the wiring can satisfy them
-// from there instead.
+// The commands act on the running server through the operator's
+// operations of internal/control (Ops: add, delete, password, end
+// sessions; the same code as the CLI's control socket), the store for
+// disabling (Disabler), and the router's session table (Sessions: who is
+// online, one session by full JID, delivery of announcements).
 package admin

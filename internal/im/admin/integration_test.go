@@ -115,10 +115,12 @@ func TestServiceAdministrationOverTCP(t *testing.T) {
 
 	// add-user, then the new account logs in; change-user-password.
 	completed(t, run(t, boss, admin.NodeAddUser, map[string][]string{"accountjid": {"newbie@localhost"}, "password": {"first pass 1"}, "password-verify": {"first pass 1"}}))
-	if _, err := login("newbie", "first pass 1"); err != nil {
+	newbie, err := login("newbie", "first pass 1")
+	if err != nil {
 		t.Fatalf("the added account: %v", err)
 	}
 	completed(t, run(t, boss, admin.NodeChangeUserPassword, map[string][]string{"accountjid": {"newbie@localhost"}, "password": {"second pass 2"}}))
+	streamEnds(newbie, "not-authorized") // logged in with the old password
 	authFails("newbie", "first pass 1", "not-authorized")
 	if _, err := login("newbie", "second pass 2"); err != nil {
 		t.Fatalf("the new password: %v", err)
