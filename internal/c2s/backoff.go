@@ -30,11 +30,11 @@ import (
 //     account's). A record is forgotten backoffForget after its last
 //     failure.
 type backoff struct {
-	free  int           // failures before delays start
-	max   time.Duration // longest delay, and how far ahead slots are given
 	clock clock.Clock
 
-	mu        sync.Mutex // guards byIP and byAccount
+	mu        sync.Mutex    // guards free, max, byIP and byAccount
+	free      int           // failures before delays start
+	max       time.Duration // longest delay, and how far ahead slots are given
 	byIP      map[string]failRecord
 	byAccount map[string]failRecord
 }
@@ -93,6 +93,13 @@ func (b *backoff) answer(ip, account string, success bool) (wait time.Duration, 
 		store(b.byAccount, account, acr, now)
 	}
 	return wait, true
+}
+
+// set changes the free failures and the longest delay (a reload).
+func (b *backoff) set(free int, max time.Duration) {
+	b.mu.Lock()
+	b.free, b.max = free, max
+	b.mu.Unlock()
 }
 
 // sleep waits d on the server's clock, or until ctx ends.

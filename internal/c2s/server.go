@@ -130,7 +130,7 @@ type Server struct {
 	log        *slog.Logger
 	backoff    *backoff
 
-	mu        sync.Mutex // guards sessions, perIP, stopping, resumable and sessions' detachedAt
+	mu        sync.Mutex // guards sessions, perIP, stopping, resumable, sessions' detachedAt and cfg.MaxConnsPerIP (SetLimits)
 	sessions  map[*session]struct{}
 	resumable map[string]*session // detached sessions by XEP-0198 id
 	perIP     map[string]int
@@ -298,6 +298,30 @@ func (s *Server) newSession(ip, transport string) *session {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	return ss
+}
+
+// SetLimits changes, while the server runs (a configuration reload), the
+// per-address connection cap for new connections and the authentication
+// back-off for later attempts; zero values mean the defaults.
+func (s *Server) SetLimits(maxConnsPerIP, freeAuthFailures int, maxAuthDelay time.Duration) {
+	c := Config{MaxConnsPerIP: maxConnsPerIP, FreeAuthFailures: freeAuthFailures, MaxAuthDelay: maxAuthDelay}
+	c.defaults()
+	s.mu.Lock()
+	s.cfg.MaxConnsPerIP = c.MaxConnsPerIP
+	s.mu.Unlock()
+	s.backoff.set(c.FreeAuthFailures, c.MaxAuthDelay)
+}
+
+// registrationOpen reports whether in-band registration is offered now: a
+// Registrar with an Open method may be closed at run time.
+func (s *Server) registrationOpen() bool {
+	if s.cfg.Registrar == nil {
+		return false
+	}
+	if o, ok := s.cfg.Registrar.(interface{ Open() bool }); ok {
+		return o.Open()
+	}
+	return true
 }
 
 // AdmitConn counts a connection that is not (yet) an XMPP session, such as

@@ -316,7 +316,7 @@ func (s *session) featureList() []byte {
 			b = append(b, "<mechanism>"+m+"</mechanism>"...)
 		}
 		b = append(b, "</mechanisms>"...)
-		if s.srv.cfg.Registrar != nil {
+		if s.srv.registrationOpen() {
 			b = append(b, "<register xmlns='http://jabber.org/features/iq-register'/>"...)
 		}
 	}
@@ -341,7 +341,7 @@ func (s *session) element(ctx context.Context, el *xmlstream.Element) error {
 		return stanza.ErrStreamUnsupportedStanzaType.WithText("<" + el.Name + "/> in " + el.Space)
 	}
 	if !s.authed {
-		if kind == stanza.IQ && s.srv.cfg.Registrar != nil && s.secure {
+		if kind == stanza.IQ && s.srv.registrationOpen() && s.secure {
 			if q := el.FirstChild(); q != nil && q.Space == nsRegister {
 				return s.register(ctx, el)
 			}

@@ -98,6 +98,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 			QueryTimeout: cfg.Archive.QueryTimeout.Duration}})
 	r.RequireWrites(cfg.Archive.Required)
 	history.Register(r)
+	s.mam = history
 	discoItems.AddAccountFeature(mam.Features()...)
 	carbons.New(carbons.Options{}).Register(r)
 	// Push notifications (XEP-0357) for messages that arrive while the
@@ -189,10 +190,11 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 			selfRemove(username)
 			s.accountEvent(audit.ActionAccountDeleted, "xep-0133-admin", username, "", "xep-0133")
 		}}).Register(r)
-	if !cfg.Register.Enabled {
-		return nil
-	}
-	return reg
+	// c2s offers registration only while it is open (SIGHUP may change
+	// register.enabled).
+	s.registration = &liveRegistrar{Registrar: reg}
+	s.registration.open.Store(cfg.Register.Enabled)
+	return s.registration
 }
 
 // mucAdmins parses [muc] admins, which Validate checked.

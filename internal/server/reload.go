@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
+
+	"parley/internal/c2s"
 
 	"parley/internal/config"
 	"parley/internal/transport"
@@ -12,12 +15,29 @@ import (
 // liveKeys are the settings Reload applies to the running server; every
 // other change waits for a restart. log_level is applied by the caller,
 // which owns the log handler.
-var liveKeys = map[string]bool{"cert": true, "key": true, "log_level": true}
+var liveKeys = map[string]bool{
+	"cert": true, "key": true, "log_level": true,
+	"limits.max_connections_per_ip": true, "limits.auth_failures_before_backoff": true, "limits.auth_backoff_max": true,
+	"archive.default": true, "register.enabled": true, "muc.create": true, "muc.admins": true,
+}
+
+// liveRegistrar is in-band registration (XEP-0077) that Reload opens and
+// closes; c2s asks Open before it offers or serves it.
+type liveRegistrar struct {
+	c2s.Registrar
+	open atomic.Bool
+}
+
+// Open reports whether registration is enabled now.
+func (r *liveRegistrar) Open() bool { return r.open.Load() }
 
 // Reload applies cfg, a newly loaded and validated configuration, to the
 // running server (SIGHUP): the certificate is read again from its files
 // (or the data directory), so a renewal takes effect for new connections
-// while established sessions go on. It returns the keys that differ from
+// while established sessions go on; the connection cap per address and
+// the authentication back-off apply to new connections and attempts; the
+// archiving default, registration and who may create rooms change at once
+// (liveKeys). It returns the keys that differ from
 // the running configuration but take effect only at a restart. On error
 // nothing was changed.
 func (s *Server) Reload(cfg config.Config) (restart []string, err error) {
@@ -29,6 +49,11 @@ func (s *Server) Reload(cfg config.Config) (restart []string, err error) {
 		}
 		s.certs.Set(cert)
 	}
+	// The limits that apply to new connections and authentications.
+	s.c2s.SetLimits(cfg.Limits.MaxConnectionsPerIP, cfg.Limits.AuthFailuresBeforeBackoff, cfg.Limits.AuthBackoffMax.Duration)
+	s.mam.SetDefaultMode(cfg.Archive.Default)
+	s.muc.SetCreatePolicy(cfg.MUC.Create, mucAdmins(cfg.MUC.Admins))
+	s.registration.open.Store(cfg.Register.Enabled)
 	for _, k := range changedKeys(reflect.ValueOf(s.cfg), reflect.ValueOf(cfg), "") {
 		if !liveKeys[k] {
 			restart = append(restart, k)

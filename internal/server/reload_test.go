@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"os"
@@ -73,7 +74,8 @@ func TestSIGHUPReloads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("log_level = \"info\"\n")
+	// [listen] proxy65 has no flag; off so that tests do not share :7777.
+	write("log_level = \"info\"\n[listen]\nproxy65 = \"off\"\n")
 	parleyCmd(t, bin, "user", "add", "alice", "--password", restartPass, "--data", data, "--domain", "localhost", "--config", conf)
 	p := startServe(t, bin, data, "--config", conf)
 
@@ -84,7 +86,8 @@ func TestSIGHUPReloads(t *testing.T) {
 
 	copyFile(t, crtB, crt) // a renewal, as certbot's deploy hook does
 	copyFile(t, keyB, key)
-	write("log_level = \"debug\"\n[limits]\nmax_stanza = 300000\n")
+	write("log_level = \"debug\"\n[listen]\nproxy65 = \"off\"\n[limits]\nmax_stanza = 300000\nmax_connections_per_ip = 2\n" +
+		"[register]\nenabled = true\n[archive]\ndefault = \"roster\"\n[muc]\ncreate = \"anyone\"\n")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,8 @@ func TestSIGHUPReloads(t *testing.T) {
 	if !strings.Contains(log, "needs a restart to take effect\" key=limits.max_stanza") {
 		t.Errorf("the changed limits.max_stanza is not named as needing a restart:\n%s", log)
 	}
-	if strings.Contains(log, "key=log_level") || strings.Contains(log, "key=cert") {
+	if strings.Contains(log, "key=log_level") || strings.Contains(log, "key=cert") || strings.Contains(log, "key=limits.max_connections_per_ip") ||
+		strings.Contains(log, "key=register") || strings.Contains(log, "key=archive") || strings.Contains(log, "key=muc") {
 		t.Errorf("a live setting is named as needing a restart:\n%s", log)
 	}
 	if !strings.Contains(log, "log_level=DEBUG") {
@@ -115,10 +119,19 @@ func TestSIGHUPReloads(t *testing.T) {
 		t.Fatalf("the session did not survive SIGHUP: %v", err)
 	}
 	// New connections get the renewed certificate.
-	c2 := restartDial(t, p.c2s, "alice")
+	c2, err := xmpptest.Dial(context.Background(), p.c2s, xmpptest.Options{User: "alice", Password: restartPass, Resource: "r2"})
+	if err != nil {
+		t.Fatalf("second login: %v", err)
+	}
+	defer c2.Close()
 	if got := peerCert(t, c2); !bytes.Equal(got, derB) {
 		cert, _ := x509.ParseCertificate(got)
 		t.Fatalf("after SIGHUP a new connection got %v, not the renewed certificate", cert.NotBefore)
+	}
+	// The connection cap changed live: two connections from this address
+	// now, and no third.
+	if _, err := xmpptest.Dial(context.Background(), p.c2s, xmpptest.Options{User: "alice", Password: restartPass}); err == nil {
+		t.Error("a third connection got past max_connections_per_ip = 2 set by SIGHUP")
 	}
 	select {
 	case <-p.done:

@@ -22,6 +22,8 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/httpapi"
+	"parley/internal/im/mam"
+	"parley/internal/im/muc"
 	"parley/internal/im/offline"
 	"parley/internal/jid"
 	"parley/internal/metrics"
@@ -51,10 +53,13 @@ type Server struct {
 	certs   *transport.Certs // the certificate s.tls serves, replaced by Reload
 	offline *offline.Module
 	pep     interface{ Close() } // caps lookups under way, stopped at Stop
-	muc     control.Rooms        // the MUC service, for the control socket
+	muc     *muc.Module          // for the control socket and Reload
+	mam     *mam.Module          // for Reload
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
 	proxy65 *proxy65.Module      // nil when [listen] proxy65 is off (proxy65.go)
 	push    interface{ Close() } // notifications in flight (XEP-0357), stopped at Stop
+	// registration is in-band registration, open or not (Reload).
+	registration *liveRegistrar
 
 	// The audit log (audit.go) and its SIEM sinks.
 	audit      *audit.Log
