@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/audit"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
@@ -60,6 +61,20 @@ func TestCLIThroughControlSocket(t *testing.T) {
 		if _, err := bob.IQ(ctlWait, "get", "localhost", "<ping xmlns='urn:xmpp:ping'/>"); err != nil {
 			t.Errorf("another account's session was ended: %v", err)
 		}
+		// The server, the audit log's one writer while it runs, records it.
+		xmpptest.Eventually(t, ctlWait, func() error {
+			recs, err := srv.Store().(store.Audit).AuditRecords(context.Background(),
+				store.AuditQuery{Actor: "cli", Action: audit.ActionAccountDeleted})
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				if r.Target == "alice@localhost" {
+					return nil
+				}
+			}
+			return errors.New("no account-deleted record for alice by cli")
+		})
 	})
 
 	t.Run("user passwd", func(t *testing.T) {

@@ -69,7 +69,7 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 	if sub == "destroy" {
 		// On a running server the MUC service destroys it, telling the
 		// occupants of a loaded room (XEP-0045 §10.9).
-		_, err := operate(ctx, cfg, false, control.Request{Op: "room.destroy", Room: room.String()})
+		_, viaServer, err := operate(ctx, cfg, false, control.Request{Op: "room.destroy", Room: room.String()})
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("no room %s", room)
@@ -77,6 +77,9 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "destroyed %s\n", room)
+		if viaServer {
+			return nil // the MUC service recorded it
+		}
 		return audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
 			return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionRoomDestroyed, Target: room.String()})
 		})

@@ -64,7 +64,7 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 
-	resp, err := operate(context.Background(), cfg, sub == "add",
+	resp, viaServer, err := operate(context.Background(), cfg, sub == "add",
 		control.Request{Op: "user." + sub, User: username, Password: pw})
 	addr := username + "@" + cfg.Domain
 	switch {
@@ -75,10 +75,12 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case err != nil:
 		return err
 	}
-	if err := audited(context.Background(), cfg, func(ctx context.Context, st store.Store) error {
-		return recordUserCLI(ctx, cfg, st, sub, addr)
-	}); err != nil {
-		return err
+	if !viaServer {
+		if err := audited(context.Background(), cfg, func(ctx context.Context, st store.Store) error {
+			return recordUserCLI(ctx, cfg, st, sub, addr)
+		}); err != nil {
+			return err
+		}
 	}
 	switch sub {
 	case "add":
@@ -95,9 +97,9 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// audited appends the CLI's audit record for an operation that was done,
-// through the server or not (the server writes no record of its own for
-// these yet), on the store opened for it.
+// audited appends the CLI's audit record for an operation done on the
+// store without a server (a running server records what it was asked to
+// do itself: its log has one writer).
 func audited(ctx context.Context, cfg config.Config, record func(context.Context, store.Store) error) error {
 	st, err := openStore(ctx, cfg, false)
 	if err != nil {
@@ -119,20 +121,21 @@ func ended(n int) string {
 
 // operate runs an operation on the running server through its control
 // socket in the data directory, or, when no server answers there, on the
-// store directly with the same code (internal/control).
-func operate(ctx context.Context, cfg config.Config, create bool, req control.Request) (control.Response, error) {
-	resp, err := control.Call(ctx, cfg.Data, req)
+// store directly with the same code (internal/control). viaServer tells
+// which.
+func operate(ctx context.Context, cfg config.Config, create bool, req control.Request) (resp control.Response, viaServer bool, err error) {
+	resp, err = control.Call(ctx, cfg.Data, req)
 	if !errors.Is(err, control.ErrNoServer) {
-		return resp, err
+		return resp, true, err
 	}
 	st, err := openStore(ctx, cfg, create)
 	if err != nil {
-		return control.Response{}, err
+		return control.Response{}, false, err
 	}
 	defer st.Close()
 	domain, err := jid.Parse(cfg.Domain)
 	if err != nil {
-		return control.Response{}, err
+		return control.Response{}, false, err
 	}
 	ops := &control.Ops{Domain: domain, Users: st}
 	if rooms, ok := st.(store.Rooms); ok {
@@ -140,9 +143,9 @@ func operate(ctx context.Context, cfg config.Config, create bool, req control.Re
 	}
 	resp = ops.Do(ctx, req)
 	if err := resp.Err(); err != nil {
-		return resp, err
+		return resp, false, err
 	}
-	return resp, st.Close()
+	return resp, false, st.Close()
 }
 
 // usernameOf accepts a bare JID on the configured domain, or a bare

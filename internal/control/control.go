@@ -51,6 +51,10 @@ type Ops struct {
 	// Iterations of PBKDF2 for new passwords; zero means
 	// sasl.DefaultIterations.
 	Iterations int
+	// Done, if set, is told of every request that changed something and
+	// succeeded (a running server records it in its audit log and drops
+	// what modules cache for a deleted account).
+	Done func(req Request)
 }
 
 // Stream errors that end the sessions of a changed account.

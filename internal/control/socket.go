@@ -130,6 +130,8 @@ func (o *Ops) Do(ctx context.Context, req Request) Response {
 		resp.Error = err.Error()
 		resp.NotFound = errors.Is(err, store.ErrNotFound)
 		resp.Exists = errors.Is(err, store.ErrExists)
+	} else if o.Done != nil && req.Op != "user.list" {
+		o.Done(req)
 	}
 	return resp
 }

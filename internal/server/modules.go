@@ -174,6 +174,7 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 		s.accountEvent(audit.ActionPasswordChanged, s.bare(username), username, "", "xep-0077")
 	}
 	selfRemove := reg.OnRemove
+	s.forgetAccount = selfRemove
 	reg.OnRemove = func(username string) {
 		selfRemove(username)
 		s.accountEvent(audit.ActionAccountDeleted, s.bare(username), username, "", "xep-0077")

@@ -60,6 +60,8 @@ type Server struct {
 	push    interface{ Close() } // notifications in flight (XEP-0357), stopped at Stop
 	// registration is in-band registration, open or not (Reload).
 	registration *liveRegistrar
+	// forgetAccount drops what modules cache for a deleted account.
+	forgetAccount func(username string)
 
 	// The audit log (audit.go) and its SIEM sinks.
 	audit      *audit.Log
@@ -253,7 +255,7 @@ func (s *Server) startControl() error {
 		return nil
 	}
 	domain := s.router.Domain()
-	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc}
+	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc, Done: s.controlDone}
 	s.mu.Lock()
 	s.controlLn = ln
 	s.mu.Unlock()
@@ -266,6 +268,24 @@ func (s *Server) startControl() error {
 		}
 	}()
 	return nil
+}
+
+// controlDone records what the CLI did through the control socket in the
+// audit log (the server is its one writer while it runs) and, for a
+// deleted account, drops what modules cache for it. A destroyed room is
+// recorded by the MUC service itself.
+func (s *Server) controlDone(req control.Request) {
+	switch req.Op {
+	case "user.add":
+		s.accountEvent(audit.ActionAccountCreated, "cli", req.User, "", "control-socket")
+	case "user.passwd":
+		s.accountEvent(audit.ActionPasswordChanged, "cli", req.User, "", "control-socket")
+	case "user.del":
+		if s.forgetAccount != nil {
+			s.forgetAccount(req.User)
+		}
+		s.accountEvent(audit.ActionAccountDeleted, "cli", req.User, "", "control-socket")
+	}
 }
 
 // proxied reads the PROXY protocol header that trusted_proxies send on a
