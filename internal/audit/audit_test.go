@@ -126,7 +126,7 @@ func TestChain(t *testing.T) {
 		t.Fatalf("checkpoints at %v, want [4 8 10]", seqs)
 	}
 	rep := tl.verify(t)
-	if !rep.OK() || rep.Records != 10 || rep.Checkpoints != 3 {
+	if !rep.OK() || rep.Records != 10 || rep.Checkpoints != 3 || rep.Signed != 10 || strings.Contains(rep.String(), "not yet under") {
 		t.Fatalf("Verify = %+v (%s), want intact with 10 records and 3 checkpoints", rep, rep)
 	}
 }
@@ -353,3 +353,14 @@ func eventually(t *testing.T, cond func() bool) {
 }
 
 func openBenchLog(b *testing.B) *testLog { return openTestLog(b, Options{}) }
+
+// TestUnsignedTail: records after the last checkpoint are reported as
+// covered by the chain only.
+func TestUnsignedTail(t *testing.T) {
+	tl := openTestLog(t, Options{CheckpointEvery: 4})
+	tl.appendN(t, 6) // a checkpoint at 4; the log stays open
+	rep := tl.verify(t)
+	if !rep.OK() || rep.Signed != 4 || !strings.Contains(rep.String(), "the last 2 records are not yet under a signed checkpoint") {
+		t.Fatalf("Verify: %+v %s", rep, rep)
+	}
+}

@@ -44,6 +44,10 @@ type Report struct {
 	// HoldsFrom is the seq where the last unbroken stretch of the chain
 	// starts (1 when nothing is wrong; 0 when nothing holds at the end).
 	HoldsFrom int64
+	// Signed is the written seq of the last checkpoint that verified:
+	// records after it are covered by the chain alone (a tail cut off
+	// there would not be seen, except by a SIEM's copy).
+	Signed int64
 	// AfterFirst counts the records checked after the first problem.
 	AfterFirst int64
 	// Shift is how far stored seqs differ from those written (records
@@ -63,6 +67,9 @@ func (r Report) String() string {
 	var b strings.Builder
 	if r.OK() {
 		fmt.Fprintf(&b, "audit log intact: %d records (last %d), %d checkpoints verified", r.Records, r.Last, r.Checkpoints)
+		if n := r.Last + r.Shift - r.Signed; n > 0 {
+			fmt.Fprintf(&b, "; the last %d records are not yet under a signed checkpoint (one is written every N records, every interval, and at shutdown)", n)
+		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, "audit log TAMPERED: first problem: %s\n", r.First)
@@ -233,6 +240,7 @@ func (v *verifier) accept(r Record) {
 			" signed a different record: a record at or before it was changed and every later hash recomputed"}, true)
 	default:
 		v.rep.Checkpoints++
+		v.rep.Signed = c.Seq
 	}
 }
 
