@@ -40,8 +40,8 @@ func (m *Module) discoInfo(ctx context.Context, from jid.JID, name string) (*xml
 	return q, nil
 }
 
-// discoItems answers §5.2 (the service's nodes) and §5.5 (a node's
-// items, as its access model allows).
+// discoItems answers §5.2 (the service's nodes the requester may see)
+// and §5.5 (a node's items, as its access model allows).
 // The service's nodes are paged with result sets (XEP-0059; 100 unasked,
 // as the domain's disco#items).
 func (m *Module) discoItems(ctx context.Context, from jid.JID, name string, set *xmlstream.Element) (*xmlstream.Element, error) {
@@ -51,7 +51,7 @@ func (m *Module) discoItems(ctx context.Context, from jid.JID, name string, set 
 		if err != nil {
 			return nil, err
 		}
-		nodes, err := m.Store.PubSubNodes(ctx, m.Addr.String())
+		nodes, err := m.visible(ctx, from)
 		if err != nil {
 			return nil, err
 		}
@@ -91,4 +91,37 @@ func (m *Module) discoItems(ctx context.Context, from jid.JID, name string, set 
 		q.Add(xmlstream.New("item", NSDiscoItems, "jid", m.Addr.String(), "name", it.ID))
 	}
 	return q, nil
+}
+
+// visible are the service's nodes a requester may discover (§5.2): all
+// but whitelist nodes it is not affiliated with, and those it is an
+// outcast of; an owner sees its own.
+func (m *Module) visible(ctx context.Context, from jid.JID) ([]store.PubSubNode, error) {
+	nodes, err := m.Store.PubSubNodes(ctx, m.Addr.String())
+	if err != nil {
+		return nil, err
+	}
+	affs, err := m.Store.PubSubAffiliations(ctx, m.Addr.String(), "")
+	if err != nil {
+		return nil, err
+	}
+	mine := map[string]string{}
+	for _, a := range affs {
+		if a.JID == from.Bare().String() {
+			mine[a.Node] = a.Affiliation
+		}
+	}
+	out := nodes[:0]
+	for _, sn := range nodes {
+		var c Config
+		_ = c.Unmarshal(sn.Config)
+		aff, ok := mine[sn.Node]
+		switch {
+		case aff == store.AffiliationOutcast:
+		case c.AccessModel == AccessWhitelist && !ok:
+		default:
+			out = append(out, sn)
+		}
+	}
+	return out, nil
 }

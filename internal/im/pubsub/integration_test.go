@@ -321,8 +321,20 @@ func TestServiceAccessModelsOverTCP(t *testing.T) {
 
 	create("whitelist", [2]string{"pubsub#access_model", "whitelist"})
 	refused(t, "not whitelisted", "not-allowed+closed-node", subscribe(francisco, "whitelist"))
+	listed := func(c *xmpptest.Client) string {
+		return ok(t, "nodes", iq(t, c, "get", `<query xmlns='http://jabber.org/protocol/disco#items'/>`)).String()
+	}
+	if l := listed(francisco); strings.Contains(l, "node='whitelist'") || !strings.Contains(l, "node='presence'") {
+		t.Fatalf("a non-member's node list (§5.2): %s", l)
+	}
+	if l := listed(hamlet); !strings.Contains(l, "node='whitelist'") {
+		t.Fatalf("the owner's node list: %s", l)
+	}
 	ok(t, "whitelist", iq(t, hamlet, "set", owner(`<affiliations node='whitelist'><affiliation jid='francisco@localhost' affiliation='member'/></affiliations>`)))
 	ok(t, "a member subscribes", subscribe(francisco, "whitelist"))
+	if l := listed(francisco); !strings.Contains(l, "node='whitelist'") {
+		t.Fatalf("a member's node list: %s", l)
+	}
 	ok(t, "outcast", iq(t, hamlet, "set", owner(`<affiliations node='whitelist'><affiliation jid='francisco@localhost' affiliation='outcast'/></affiliations>`)))
 	refused(t, "an outcast reads", "forbidden", iq(t, francisco, "get", ps(`<items node='whitelist'/>`)))
 
