@@ -47,6 +47,10 @@ type Config struct {
 	// SlowTimeout disconnects a client whose queue stays over MaxQueue
 	// this long (default 60 s).
 	SlowTimeout time.Duration
+	// CSIContacts bounds the contacts whose presence a session that
+	// declared itself inactive (XEP-0352) holds (DefaultCSIContacts); one
+	// more, or held stanzas past a quarter of MaxQueue, flush them all.
+	CSIContacts int
 	// MaxResources bounds the sessions one account may bind.
 	MaxResources int
 	// ResumeTimeout is how long a session with XEP-0198 resumption waits
@@ -99,6 +103,9 @@ func (c *Config) defaults() {
 	}
 	if c.SlowTimeout == 0 {
 		c.SlowTimeout = time.Minute
+	}
+	if c.CSIContacts <= 0 {
+		c.CSIContacts = DefaultCSIContacts
 	}
 	if c.MaxResources == 0 {
 		c.MaxResources = 100
@@ -292,7 +299,8 @@ func (s *Server) newSession(ip, transport string) *session {
 	now := ss.started.Unix()
 	ss.lastRead.Store(now)
 	ss.lastWrite.Store(now)
-	ss.out = outbox{max: s.cfg.MaxQueue, now: s.cfg.Clock.Now, write: ss.writeFrames, done: ss.outboxDone}
+	ss.out = outbox{max: s.cfg.MaxQueue, now: s.cfg.Clock.Now, write: ss.writeFrames, done: ss.outboxDone,
+		csi: csiState{max: s.cfg.CSIContacts}}
 	s.sessions[ss] = struct{}{}
 	s.perIP[ip]++
 	s.wg.Add(1)

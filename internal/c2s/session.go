@@ -303,7 +303,8 @@ func (s *session) featureList() []byte {
 			"<session xmlns='"+nsSession+"'><optional/></session>"+
 			"<ver xmlns='urn:xmpp:features:rosterver'/>"+
 			"<sub xmlns='urn:xmpp:features:pre-approval'/>"+
-			"<sm xmlns='"+nsSM+"'/>"...)
+			"<sm xmlns='"+nsSM+"'/>"+
+			"<csi xmlns='"+nsCSI+"'/>"...)
 	case !s.secure && s.canTLS && !s.plaintextOK:
 		// TLS is mandatory before authentication (RFC 6120 §5.3.1).
 		b = append(b, "<starttls xmlns='"+nsTLS+"'><required/></starttls>"...)
@@ -332,6 +333,8 @@ func (s *session) element(ctx context.Context, el *xmlstream.Element) error {
 		return s.sasl(ctx, el)
 	case el.Space == nsSM:
 		return s.sm(el)
+	case el.Space == nsCSI && s.bound.Load():
+		return s.clientState(el)
 	}
 	kind := stanza.KindOf(el)
 	if kind == 0 {
@@ -552,6 +555,18 @@ func (s *session) bind(ctx context.Context, el *xmlstream.Element) error {
 	s.srv.router.Bind(s)
 	payload := xmlstream.New("bind", nsBind).Add(xmlstream.NewText("jid", nsBind, full.String()))
 	return s.write(stanza.Result(st, payload).Bytes())
+}
+
+// clientState handles <active/> and <inactive/> (XEP-0352 §4); they are
+// not stanzas, so stream management does not count them.
+func (s *session) clientState(el *xmlstream.Element) error {
+	switch el.Name {
+	case "active":
+		return s.out.setInactive(false)
+	case "inactive":
+		return s.out.setInactive(true)
+	}
+	return stanza.ErrStreamUnsupportedStanzaType.WithText("<" + el.Name + "/> in " + nsCSI)
 }
 
 // stanza handles a stanza from a bound client (RFC 6120 §8).

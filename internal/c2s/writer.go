@@ -49,6 +49,7 @@ type outbox struct {
 	detached   bool       // no connection: keep stanzas in unacked only
 	overflowed bool       // detached beyond the bound: the session must end
 	ended      bool       // unacked was taken: the session is over, no more stanzas
+	csi        csiState   // XEP-0352 client state and what it holds
 
 	// Backpressure (router.Paced): over is set while size or
 	// unackedBytes is past max; senders then wait on drained.
@@ -128,6 +129,59 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 	if o.detached {
 		return o.keepDetachedLocked(b, stanza, done)
 	}
+	if o.csi.inactive && stanza && done == nil {
+		// XEP-0352: hold or drop what can wait (csi.go). A tracked
+		// stanza (stored offline) is sent at once: its sender waits.
+		class, key := classify(b)
+		switch {
+		case class == csiDrop:
+			return nil
+		case class == csiHold && o.csi.hold(b, key, o.max/4):
+			return nil
+		}
+		if err := o.flushHeldLocked(); err != nil {
+			return err
+		}
+	}
+	return o.enqueueLocked(b, stanza, done)
+}
+
+// flushHeldLocked queues what an inactive session held, in order; o.mu is
+// held.
+func (o *outbox) flushHeldLocked() error {
+	for _, h := range o.csi.take() {
+		if err := o.enqueueLocked(h, true, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setInactive records the client's state (XEP-0352); becoming active
+// sends everything held.
+func (o *outbox) setInactive(inactive bool) error {
+	o.mu.Lock()
+	defer o.unlock()
+	o.csi.inactive = inactive
+	if inactive || o.closing || o.ended || o.closed {
+		return nil
+	}
+	return o.flushHeldLocked()
+}
+
+// heldToUnackedLocked moves what an inactive session held to the
+// unacknowledged stanzas when its connection goes (for a resumption, or
+// offline storage when the session ends); o.mu is held.
+func (o *outbox) heldToUnackedLocked() {
+	for _, h := range o.csi.take() {
+		o.sent++
+		o.unacked = append(o.unacked, h)
+		o.unackedBytes += len(h)
+	}
+}
+
+// enqueueLocked queues a stanza or frame for the writer; o.mu is held.
+func (o *outbox) enqueueLocked(b []byte, stanza bool, done func(bool)) error {
 	if o.size+len(b) > 2*o.max || o.unackedBytes+len(b) > 2*o.max {
 		// Past twice the bound even though senders were asked to wait
 		// (or never could be: server fan-out): the client is too far
@@ -356,6 +410,10 @@ func (o *outbox) ackLocked(h uint32) bool {
 // resume); stanzas sent meanwhile wait in unacked.
 func (o *outbox) detach() {
 	o.mu.Lock()
+	if o.sm {
+		o.heldToUnackedLocked()
+	}
+	o.csi.inactive = false // a resumed stream starts active; the client says again
 	o.detached, o.closed, o.closing = true, true, false
 	o.queue, o.size = nil, 0
 	o.dropWaitsLocked()
@@ -387,8 +445,8 @@ func (o *outbox) reattach(h uint32, first ...[]byte) bool {
 func (o *outbox) takeUnacked() [][]byte {
 	o.mu.Lock()
 	defer o.unlock()
-	u := o.unacked
-	base := o.sent - uint32(len(u))
+	u := append(o.unacked, o.csi.take()...) // held, never sent (XEP-0352)
+	base := o.sent - uint32(len(o.unacked))
 	if len(o.ackWaits) > 0 {
 		kept := u[:0:0]
 		w := 0
