@@ -2,7 +2,6 @@ package proxy65_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -29,14 +28,7 @@ const (
 
 func dial(t *testing.T, srv *testserver.Server, user string) *xmpptest.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := xmpptest.Dial(ctx, srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: "r"})
-	if err != nil {
-		t.Fatalf("dial %s: %v", user, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return xmpptest.Login(t, srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: "r"})
 }
 
 // socks5 connects to the proxy as XEP-0065 §6.3.2 says: no

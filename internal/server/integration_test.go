@@ -37,39 +37,21 @@ func newServer(t *testing.T, configure func(*config.Config)) *testserver.Server 
 // stream is closed when the test ends.
 func login(t *testing.T, srv *testserver.Server, user, resource string) *xmpptest.Client {
 	t.Helper()
-	c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
-	if err != nil {
-		t.Fatalf("login %s/%s: %v", user, resource, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return xmpptest.Login(t, srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
 }
 
 // online logs in and sends initial presence.
 func online(t *testing.T, srv *testserver.Server, user, resource string) *xmpptest.Client {
 	t.Helper()
-	c := login(t, srv, user, resource)
-	if err := c.SendPresence(); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return srv.Online(t, user, password, resource)
 }
 
 func expect(t *testing.T, c *xmpptest.Client, what string, match func(*xmlstream.Element) bool) *xmlstream.Element {
 	t.Helper()
-	el, err := c.Expect(wait, match)
-	if err != nil {
-		t.Fatalf("%s: waiting for %s: %v", c.JID, what, err)
-	}
-	return el
+	return xmpptest.MustExpect(t, c, wait, what, match)
 }
 
-func send(t *testing.T, c *xmpptest.Client, raw string) {
-	t.Helper()
-	if err := c.Send(raw); err != nil {
-		t.Fatalf("%s: send: %v", c.JID, err)
-	}
-}
+var send = xmpptest.MustSend
 
 // ping checks that c's session still works end to end.
 func ping(t *testing.T, c *xmpptest.Client) {

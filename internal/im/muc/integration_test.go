@@ -1,7 +1,6 @@
 package muc_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -18,36 +17,18 @@ const (
 	wait     = 10 * time.Second
 )
 
+// dial logs user in as resource r with initial presence.
 func dial(t *testing.T, srv *testserver.Server, user string) *xmpptest.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := xmpptest.Dial(ctx, srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: "r"})
-	if err != nil {
-		t.Fatalf("dial %s: %v", user, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.SendPresence(); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return srv.Online(t, user, password, "r")
 }
 
 func expect(t *testing.T, c *xmpptest.Client, what string, match func(*xmlstream.Element) bool) *xmlstream.Element {
 	t.Helper()
-	el, err := c.Expect(wait, match)
-	if err != nil {
-		t.Fatalf("%s: waiting for %s: %v", c.JID, what, err)
-	}
-	return el
+	return xmpptest.MustExpect(t, c, wait, what, match)
 }
 
-func send(t *testing.T, c *xmpptest.Client, raw string) {
-	t.Helper()
-	if err := c.Send(raw); err != nil {
-		t.Fatal(err)
-	}
-}
+var send = xmpptest.MustSend
 
 // selfPresence matches the self-presence (status 110) from room/nick.
 func selfPresence(nick, typ string) func(*xmlstream.Element) bool {

@@ -154,15 +154,7 @@ func (s *Server) HTTPS() string { return s.Addr("https").String() }
 // initial presence; the stream is closed when the test ends.
 func (s *Server) Online(tb testing.TB, user, password, resource string) *xmpptest.Client {
 	tb.Helper()
-	c, err := xmpptest.Dial(context.Background(), s.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
-	if err != nil {
-		tb.Fatalf("login %s/%s: %v", user, resource, err)
-	}
-	tb.Cleanup(func() { c.Close() })
-	if err := c.SendPresence(); err != nil {
-		tb.Fatal(err)
-	}
-	return c
+	return xmpptest.Online(tb, s.C2S(), xmpptest.Options{User: user, Password: password, Resource: resource})
 }
 
 // AddUser creates an account with password.

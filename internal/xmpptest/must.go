@@ -1,0 +1,51 @@
+package xmpptest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"parley/internal/xmlstream"
+)
+
+// Login dials addr and negotiates a session as o says, fails the test if
+// that does not work within 20 s, and closes the stream when the test
+// ends. It is the one login of the integration tests.
+func Login(tb testing.TB, addr string, o Options) *Client {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, addr, o)
+	if err != nil {
+		tb.Fatalf("login %s/%s: %v", o.User, o.Resource, err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Online is Login followed by the initial presence.
+func Online(tb testing.TB, addr string, o Options) *Client {
+	tb.Helper()
+	c := Login(tb, addr, o)
+	MustSend(tb, c, "<presence/>")
+	return c
+}
+
+// MustSend writes raw to c's stream and fails the test if it cannot.
+func MustSend(tb testing.TB, c *Client, raw string) {
+	tb.Helper()
+	if err := c.Send(raw); err != nil {
+		tb.Fatalf("%s: send: %v", c.JID, err)
+	}
+}
+
+// MustExpect is Expect that fails the test, naming what it waited for,
+// when nothing matched within timeout.
+func MustExpect(tb testing.TB, c *Client, timeout time.Duration, what string, match func(*xmlstream.Element) bool) *xmlstream.Element {
+	tb.Helper()
+	el, err := c.Expect(timeout, match)
+	if err != nil {
+		tb.Fatalf("%s: waiting for %s: %v", c.JID, what, err)
+	}
+	return el
+}
