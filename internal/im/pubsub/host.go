@@ -204,7 +204,9 @@ func delivered(subs []store.PubSubSubscription) []jid.JID {
 	seen := map[string]bool{}
 	for _, s := range subs {
 		var o SubOptions
-		_ = json.Unmarshal(s.Options, &o) // a damaged row delivers
+		if len(s.Options) > len("{}") { // the zero options are "{}"
+			_ = json.Unmarshal(s.Options, &o) // a damaged row delivers
+		}
 		if s.State != store.SubscriptionSubscribed || o.NoDeliver || seen[s.JID] {
 			continue
 		}
@@ -288,10 +290,20 @@ func (h Host) OwnAffiliations(ctx context.Context, from jid.JID, node string) (*
 }
 
 // events are the notifications of ev to the subscribed among subs.
+// The message is serialised once and readdressed for each subscriber
+// (the 'to' spliced into its bytes).
 func (h Host) events(subs []store.PubSubSubscription, ev *xmlstream.Element) []*stanza.Stanza {
-	var out []*stanza.Stanza
-	for _, to := range delivered(subs) {
-		out = append(out, h.Event(to, ev))
+	to := delivered(subs)
+	if len(to) == 0 {
+		return nil
+	}
+	tmpl := h.Event(to[0], ev)
+	tmpl.Bytes()
+	out := []*stanza.Stanza{tmpl}
+	for _, j := range to[1:] {
+		c := tmpl.Copy()
+		c.SetTo(j)
+		out = append(out, c)
 	}
 	return out
 }
