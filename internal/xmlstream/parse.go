@@ -139,20 +139,7 @@ func (p *parser) view(i, j int) string {
 	return unsafe.String(&p.b[i], j-i)
 }
 
-func (p *parser) lookup(prefix string) (string, bool) {
-	for i := len(p.ns) - 1; i >= 0; i-- {
-		if p.ns[i].prefix == prefix {
-			return p.ns[i].uri, true
-		}
-	}
-	switch prefix {
-	case "xml":
-		return XMLSpace, true
-	case "":
-		return "", true
-	}
-	return "", false
-}
+func (p *parser) lookup(prefix string) (string, bool) { return lookup(p.ns, prefix) }
 
 // element parses the element starting at b[i] == '<' and returns the
 // offset after it. With headerOnly it stops after the root start tag, which

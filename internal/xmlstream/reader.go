@@ -271,11 +271,22 @@ func (r *Reader) begin(seg uint8, i int) {
 	r.seg, r.segStart = seg, i
 }
 
+// past returns the index just past the first c in b[i:] and true, or
+// len(b) and false when there is none: the whole chunk is consumed.
+func past(b []byte, i int, c byte) (int, bool) {
+	n := bytes.IndexByte(b[i:], c)
+	if n < 0 {
+		return len(b), false
+	}
+	return i + n + 1, true
+}
+
 // scan advances through buf[pos:end] and returns a token when one is
 // complete.
 func (r *Reader) scan() (Token, bool, error) {
 	all := r.buf[:r.end]
 	i := r.pos
+	var found bool
 	for i < len(all) {
 		// Inside a segment, look no further than one byte past MaxStanza,
 		// so the same input fails the same way however reads split it.
@@ -319,13 +330,9 @@ func (r *Reader) scan() (Token, bool, error) {
 			}
 		case stDecl:
 			if r.match == 0 {
-				n := bytes.IndexByte(b[i:], '?')
-				if n < 0 {
-					i = len(b)
-					break
+				if i, found = past(b, i, '?'); found {
+					r.match = 1
 				}
-				i += n + 1
-				r.match = 1
 				break
 			}
 			c := b[i]
@@ -350,21 +357,13 @@ func (r *Reader) scan() (Token, bool, error) {
 				return r.complete(i)
 			}
 		case stQuote:
-			n := bytes.IndexByte(b[i:], r.quote)
-			if n < 0 {
-				i = len(b)
-				break
+			if i, found = past(b, i, r.quote); found {
+				r.state = stStartTag
 			}
-			i += n + 1
-			r.state = stStartTag
 		case stText:
-			n := bytes.IndexByte(b[i:], '<')
-			if n < 0 {
-				i = len(b)
-				break
+			if i, found = past(b, i, '<'); found {
+				r.state = stTagLt
 			}
-			i += n + 1
-			r.state = stTagLt
 		case stTagLt:
 			switch b[i] {
 			case '/':
@@ -382,12 +381,9 @@ func (r *Reader) scan() (Token, bool, error) {
 				r.attrs, r.slash, r.state = 0, false, stStartTag
 			}
 		case stEndTag:
-			n := bytes.IndexByte(b[i:], '>')
-			if n < 0 {
-				i = len(b)
+			if i, found = past(b, i, '>'); !found {
 				break
 			}
-			i += n + 1
 			if r.seg == segEnd {
 				return r.complete(i)
 			}
@@ -410,13 +406,9 @@ func (r *Reader) scan() (Token, bool, error) {
 			}
 		case stCDATA:
 			if r.match == 0 {
-				n := bytes.IndexByte(b[i:], ']')
-				if n < 0 {
-					i = len(b)
-					break
+				if i, found = past(b, i, ']'); found {
+					r.match = 1
 				}
-				i += n + 1
-				r.match = 1
 				break
 			}
 			c := b[i]

@@ -31,11 +31,18 @@ func (s *Scope) Bind(prefix, uri string) {
 
 // Lookup resolves prefix ("" for the default namespace).
 func (s *Scope) Lookup(prefix string) (string, bool) {
-	if s != nil {
-		for i := len(s.bindings) - 1; i >= 0; i-- {
-			if s.bindings[i].prefix == prefix {
-				return s.bindings[i].uri, true
-			}
+	if s == nil {
+		return lookup(nil, prefix)
+	}
+	return lookup(s.bindings, prefix)
+}
+
+// lookup resolves prefix in bindings, innermost last; "xml" and the
+// empty default namespace are bound without a declaration.
+func lookup(bindings []binding, prefix string) (string, bool) {
+	for i := len(bindings) - 1; i >= 0; i-- {
+		if bindings[i].prefix == prefix {
+			return bindings[i].uri, true
 		}
 	}
 	switch prefix {
