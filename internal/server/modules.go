@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"parley/internal/audit"
-	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/im/adhoc"
@@ -32,9 +31,10 @@ import (
 	"parley/internal/jid"
 )
 
-// registerModules builds every IM module on the router. It returns the
-// in-band registration handler for c2s when registration is enabled.
-func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
+// registerModules builds every IM module on the router, and the in-band
+// registration handler for c2s (s.registration, open while
+// register.enabled).
+func (s *Server) registerModules(cfg config.Config) {
 	r, st, log := s.router, s.store, s.log
 	domain := r.Domain()
 
@@ -195,7 +195,6 @@ func (s *Server) registerModules(cfg config.Config) c2s.Registrar {
 	// register.enabled).
 	s.registration = &liveRegistrar{Registrar: reg}
 	s.registration.open.Store(cfg.Register.Enabled)
-	return s.registration
 }
 
 // mucAdmins parses [muc] admins, which Validate checked.

@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, err
 	}
-	registrar := s.registerModules(cfg)
+	s.registerModules(cfg)
 	c2sCfg := c2s.Config{
 		Domain:     domain,
 		TLS:        s.tls,
@@ -164,9 +164,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		OnAuth:           s.onAuth,
 		OnUnacked:        s.offline.Requeue,
 	}
-	if registrar != nil {
-		c2sCfg.Registrar = registrar
-	}
+	// In-band registration, offered while register.enabled (Reload).
+	c2sCfg.Registrar = s.registration
 	s.c2s = c2s.New(c2sCfg, s.router, log)
 	return s, nil
 }
