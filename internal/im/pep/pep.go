@@ -207,7 +207,10 @@ func Features() []string {
 	for _, v := range []string{"publish", "auto-create", "persistent-items", "retrieve-items",
 		"retract-items", "delete-nodes", "config-node", "access-open", "access-presence",
 		"access-roster", "access-whitelist", "item-ids", "multi-items", "last-published",
-		"auto-subscribe", "filtered-notifications", "presence-notifications"} {
+		"auto-subscribe", "filtered-notifications", "presence-notifications",
+		"subscribe", "subscription-options", "retrieve-subscriptions", "retrieve-affiliations",
+		"manage-subscriptions", "modify-affiliations", "member-affiliation", "outcast-affiliation",
+		"purge-nodes"} {
 		f = append(f, NS+"#"+v)
 	}
 	return f

@@ -59,6 +59,12 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 		}
 	}
 
+	info := at(bob, "get", `<query xmlns='http://jabber.org/protocol/disco#info'/>`).String()
+	for _, f := range []string{"#subscribe", "#subscription-options", "#manage-subscriptions", "#modify-affiliations", "#purge-nodes"} {
+		if !strings.Contains(info, "'"+pep.NS+f+"'") {
+			t.Fatalf("%s not advertised: %s", f, info)
+		}
+	}
 	if res := iq(t, alice, "set", "", publishItem(news, "1", entry("first"))); res.Get("type") != "result" {
 		t.Fatalf("publish: %s", res)
 	}
