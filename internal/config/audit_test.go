@@ -2,7 +2,6 @@ package config
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -32,21 +31,7 @@ func TestValidateAudit(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			c := Default()
 			tc.mod(&c)
-			err := c.Validate()
-			if tc.want == nil {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for _, w := range tc.want {
-				if err == nil || !strings.Contains(err.Error(), w) {
-					t.Errorf("missing %q in %v", w, err)
-				}
-			}
-			if u, _ := err.(interface{ Unwrap() []error }); u == nil || len(u.Unwrap()) != len(tc.want) {
-				t.Errorf("want %d problems: %v", len(tc.want), err)
-			}
+			wantProblems(t, c.Validate(), tc.want)
 		})
 	}
 }

@@ -185,32 +185,39 @@ func TestValidate(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			c := Default()
 			tc.mod(&c)
-			err := c.Validate()
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Validate() = nil, want %q", tc.want)
-			}
-			problems := unjoin(err)
-			if len(problems) != len(tc.want) {
-				t.Errorf("got %d problems %q, want %d", len(problems), problems, len(tc.want))
-			}
-			for _, w := range tc.want {
-				if !slices.ContainsFunc(problems, func(p error) bool { return strings.Contains(p.Error(), w) }) {
-					t.Errorf("no problem contains %q; got %q", w, problems)
-				}
-			}
-			for _, p := range problems {
-				var ke *KeyError
-				if !errors.As(p, &ke) || ke.Key == "" {
-					t.Errorf("problem %v is not a *KeyError with a key", p)
-				}
-			}
+			wantProblems(t, c.Validate(), tc.want)
 		})
+	}
+}
+
+// wantProblems checks a Validate error: nil when want is empty, else
+// exactly len(want) problems, each a *KeyError naming its key, one
+// containing each of want. Every Validate table uses it.
+func wantProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("Validate() = %v, want nil", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("Validate() = nil, want %q", want)
+	}
+	problems := unjoin(err)
+	if len(problems) != len(want) {
+		t.Errorf("got %d problems %q, want %d", len(problems), problems, len(want))
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(problems, func(p error) bool { return strings.Contains(p.Error(), w) }) {
+			t.Errorf("no problem contains %q; got %q", w, problems)
+		}
+	}
+	for _, p := range problems {
+		var ke *KeyError
+		if !errors.As(p, &ke) || ke.Key == "" {
+			t.Errorf("problem %v is not a *KeyError with a key", p)
+		}
 	}
 }
 

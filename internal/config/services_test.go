@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -35,23 +33,7 @@ func TestValidateServices(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			c := Default()
 			tc.mod(&c)
-			err := c.Validate()
-			if tc.want == nil {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for _, w := range tc.want {
-				if err == nil || !strings.Contains(err.Error(), w) {
-					t.Errorf("missing %q in %v", w, err)
-				}
-			}
-			u, _ := err.(interface{ Unwrap() []error })
-			var ke *KeyError
-			if u == nil || len(u.Unwrap()) != len(tc.want) || !errors.As(err, &ke) {
-				t.Errorf("want %d problems: %v", len(tc.want), err)
-			}
+			wantProblems(t, c.Validate(), tc.want)
 		})
 	}
 	if got := (ExternalService{Type: "turns"}).DefaultTransport(); got != "tcp" {
