@@ -1,6 +1,8 @@
 package c2s
 
 import (
+	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -10,10 +12,12 @@ import (
 // inactive, presence updates are held, only the latest per contact's full
 // JID; chat states (XEP-0085) are dropped; other stanzas that need no
 // attention (receipts, markers, carbons of sent messages, PEP events) are
-// held in order. Anything the user must see or answer flushes everything
-// held, in order, before it: a message with a body, a call (XEP-0353
-// propose), an IQ, a subscription request, an error. <active/> flushes
-// too. Held stanzas are not sent yet, so XEP-0198 neither counts them nor
+// held in order, and so is room chatter: a groupchat message that does
+// not mention the nickname the session joined the room with. Anything the
+// user must see or answer flushes everything held, in order, before it: a
+// message with a body (in a room whose nickname the session does not know,
+// any), a mention, a call (XEP-0353 propose), an IQ, a subscription
+// request, an error. <active/> flushes too. Held stanzas are not sent yet, so XEP-0198 neither counts them nor
 // asks for their acknowledgement; when the connection is lost they move to
 // the unacknowledged stanzas (for a resumption or offline storage).
 
@@ -42,7 +46,7 @@ const (
 
 // classify decides what an inactive session does with a serialised
 // stanza; key is the full JID a held presence is from ("" otherwise).
-func classify(b []byte) (class csiClass, key string) {
+func classify(b []byte, nicks map[string]string) (class csiClass, key string) {
 	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
 	if err != nil {
 		return csiUrgent, ""
@@ -55,16 +59,24 @@ func classify(b []byte) (class csiClass, key string) {
 		}
 		return csiUrgent, "" // subscriptions and errors need the user
 	case "message":
-		return classifyMessage(el), ""
+		return classifyMessage(el, nicks), ""
 	}
 	return csiUrgent, "" // IQs must be answered
 }
 
-func classifyMessage(el *xmlstream.Element) csiClass {
+func classifyMessage(el *xmlstream.Element, nicks map[string]string) csiClass {
+	if el.Get("type") == "groupchat" && hasBody(el) {
+		// Room chatter waits; a mention of the user's nickname does not.
+		// A room whose nickname the session does not know (joined
+		// before the limit, or by another path) flushes on every body.
+		from, err := jid.Parse(el.Get("from"))
+		nick, ok := nicks[from.Bare().String()]
+		if err != nil || !ok || router.Mentions(el.ChildText("body", ""), nick) {
+			return csiUrgent
+		}
+		return csiHold
+	}
 	if el.Get("type") == "error" || hasBody(el) || el.Child("propose", nsJingleMessage) != nil {
-		// A body, including a groupchat one: mentions of the user's
-		// nick are not told apart (the session does not know its
-		// nicks), so every groupchat message with a body flushes.
 		return csiUrgent
 	}
 	if c := el.Child("received", nsCarbons); c != nil {
@@ -107,13 +119,20 @@ func forwarded(c *xmlstream.Element) *xmlstream.Element {
 	return nil
 }
 
+// maxNicks bounds the rooms whose nickname a session remembers.
+const maxNicks = 256
+
 // csiState is an outbox's client state; guarded by outbox.mu.
 type csiState struct {
 	inactive bool
-	held     [][]byte       // in arrival order; nil where a newer presence replaced one
-	byKey    map[string]int // index in held of each contact's latest presence
-	bytes    int            // of the stanzas in held
-	max      int            // contacts held at most
+	// nicks are the session's nicknames by room (bare JID), from the
+	// directed presence it sent (XEP-0045 §7.2: joining is presence to
+	// room/nick), at most maxNicks.
+	nicks map[string]string
+	held  [][]byte       // in arrival order; nil where a newer presence replaced one
+	byKey map[string]int // index in held of each contact's latest presence
+	bytes int            // of the stanzas in held
+	max   int            // contacts held at most
 }
 
 // hold keeps a stanza; it reports false when the bound would be exceeded,
@@ -139,6 +158,19 @@ func (c *csiState) hold(b []byte, key string, maxBytes int) bool {
 	c.held = append(c.held, b)
 	c.bytes += len(b)
 	return true
+}
+
+// joined records the nickname a session uses in a room (available
+// presence to room/nick) or forgets it (unavailable).
+func (c *csiState) joined(room, nick string, in bool) {
+	switch {
+	case !in:
+		delete(c.nicks, room)
+	case c.nicks == nil:
+		c.nicks = map[string]string{room: nick}
+	case len(c.nicks) < maxNicks || c.nicks[room] != "":
+		c.nicks[room] = nick
+	}
 }
 
 // take returns the held stanzas in order and forgets them.

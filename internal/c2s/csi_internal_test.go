@@ -26,7 +26,10 @@ func TestClassify(t *testing.T) {
 		4:  {"<message from='c@x/a' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/><stanza-id xmlns='urn:xmpp:sid:0' id='1' by='a@x'/></message>", csiDrop, ""},
 		5:  {"<message from='c@x/a' type='chat'><received xmlns='urn:xmpp:receipts' id='1'/></message>", csiHold, ""},
 		6:  {"<message from='c@x/a' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/><body>x</body></message>", csiUrgent, ""},
-		7:  {"<message from='r@muc.x/n' type='groupchat'><body>hello all</body></message>", csiUrgent, ""},
+		7:  {"<message from='r@muc.x/n' type='groupchat'><body>hello all</body></message>", csiHold, ""},
+		14: {"<message from='r@muc.x/n' type='groupchat'><body>Alice, hello</body></message>", csiUrgent, ""},
+		15: {"<message from='other@muc.x/n' type='groupchat'><body>hello all</body></message>", csiUrgent, ""}, // nick unknown
+		16: {"<message from='r@muc.x/n' type='groupchat'><subject>news</subject></message>", csiHold, ""},
 		8:  {"<message from='c@x/a'><propose xmlns='urn:xmpp:jingle-message:0' id='call'/></message>", csiUrgent, ""},
 		9:  {"<iq from='c@x/a' type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>", csiUrgent, ""},
 		10: {"<message from='a@x'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='c@x/a'><body>hi</body></message></forwarded></received></message>", csiUrgent, ""},
@@ -36,7 +39,7 @@ func TestClassify(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if got, key := classify([]byte(tc.raw)); got != tc.want || key != tc.key {
+			if got, key := classify([]byte(tc.raw), map[string]string{"r@muc.x": "alice"}); got != tc.want || key != tc.key {
 				t.Fatalf("classify = %v %q, want %v %q", got, key, tc.want, tc.key)
 			}
 		})

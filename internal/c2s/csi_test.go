@@ -19,8 +19,9 @@ const nsCSI = "urn:xmpp:csi:0"
 // presence is held (the latest per contact), chat states are dropped,
 // other stanzas that can wait are held, and nothing is written (no <r/>
 // either); a message with a body flushes everything held in order before
-// it (a contact's presence before its following message); <active/>
-// flushes too.
+// it (a contact's presence before its following message); room chatter
+// waits until the nickname the session joined with is mentioned;
+// <active/> flushes too.
 func TestClientStateIndication(t *testing.T) {
 	srv := c2stest.Start(t, nil)
 	srv.AddUser(t, "alice", "pw-alice")
@@ -65,6 +66,22 @@ func TestClientStateIndication(t *testing.T) {
 	want := []string{"presence c2 away", "message c1 receipt", "presence c1 dnd", "message c1 wake up", "r"}
 	if got := recvN(t, phone, len(want)); strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Fatalf("flushed %q, want %q", got, want)
+	}
+
+	// In a room joined as "ally", chatter waits and a mention does not.
+	phone.Send("<presence to='room@conference.localhost/ally'/>")
+	if a, err := phone.IQ(wait, "get", "localhost", "<ping xmlns='urn:xmpp:ping'/>"); err != nil || a.Get("type") != "result" {
+		t.Fatalf("ping: %v %s", err, a)
+	}
+	drain(phone)
+	deliver("<message from='room@conference.localhost/bob' to='alice@localhost/phone' type='groupchat'><body>chatter</body></message>")
+	if el, err := phone.Recv(50 * time.Millisecond); err == nil {
+		t.Fatalf("room chatter was sent to an inactive session: %s", el)
+	}
+	deliver("<message from='room@conference.localhost/bob' to='alice@localhost/phone' type='groupchat'><body>ally: you there?</body></message>")
+	want = []string{"message room chatter", "message room ally: you there?", "r"}
+	if got := recvN(t, phone, len(want)); strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("mention: %q, want %q", got, want)
 	}
 
 	deliver("<presence from='c3@localhost/c' to='alice@localhost/phone' type='unavailable'/>")

@@ -597,6 +597,11 @@ func (s *session) stanza(ctx context.Context, el *xmlstream.Element) error {
 	if st.From != s.full {
 		st.SetFrom(s.full)
 	}
+	if st.Kind == stanza.Presence && st.To.Resource() != "" && (st.Type == "" || st.Type == "unavailable") {
+		// Presence to room/nick joins a room under that nickname (XEP-0045
+		// §7.2); client state indication tells mentions of it apart.
+		s.out.joined(st.To.Bare().String(), st.To.Resource(), st.Type == "")
+	}
 	if st.Kind == stanza.IQ && st.Type == "set" && st.Payload().Space == nsSession {
 		// RFC 3921 §3 session establishment: a no-op kept for old clients.
 		return s.Send(stanza.Result(st, nil).Bytes())

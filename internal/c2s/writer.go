@@ -132,7 +132,7 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 	if o.csi.inactive && stanza && done == nil {
 		// XEP-0352: hold or drop what can wait (csi.go). A tracked
 		// stanza (stored offline) is sent at once: its sender waits.
-		class, key := classify(b)
+		class, key := classify(b, o.csi.nicks)
 		switch {
 		case class == csiDrop:
 			return nil
@@ -167,6 +167,14 @@ func (o *outbox) setInactive(inactive bool) error {
 		return nil
 	}
 	return o.flushHeldLocked()
+}
+
+// joined records or forgets the session's nickname in a room, for
+// telling mentions apart while inactive (csi.go).
+func (o *outbox) joined(room, nick string, in bool) {
+	o.mu.Lock()
+	o.csi.joined(room, nick, in)
+	o.mu.Unlock()
 }
 
 // heldToUnackedLocked moves what an inactive session held to the

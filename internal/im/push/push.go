@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -281,7 +280,7 @@ func worthPushing(st *stanza.Stanza) bool {
 	body := st.El.ChildText("body", "")
 	switch st.Type {
 	case "groupchat":
-		return body != "" && mentions(body, st.To.Local())
+		return body != "" && router.Mentions(body, st.To.Local())
 	case "headline", "error":
 		return false
 	}
@@ -289,29 +288,6 @@ func worthPushing(st *stanza.Stanza) bool {
 		return true
 	}
 	return st.El.Child("encrypted", nsOMEMO) != nil || st.El.Child("encrypted", nsOMEMO2) != nil
-}
-
-// mentions reports whether body names user as a word, in any case.
-func mentions(body, user string) bool {
-	if user == "" {
-		return false
-	}
-	b, u := strings.ToLower(body), strings.ToLower(user)
-	for i := 0; ; {
-		j := strings.Index(b[i:], u)
-		if j < 0 {
-			return false
-		}
-		start, end := i+j, i+j+len(u)
-		if (start == 0 || !isWordByte(b[start-1])) && (end == len(b) || !isWordByte(b[end])) {
-			return true
-		}
-		i = start + 1
-	}
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 0x80
 }
 
 // notification is one publish to one device.
