@@ -1,0 +1,64 @@
+package server_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/config"
+	"parley/internal/xmpptest/testserver"
+)
+
+// preAuthFeatures opens a plaintext stream and returns its features.
+func preAuthFeatures(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(wait))
+	io.WriteString(c, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
+	r := bufio.NewReader(c)
+	var got strings.Builder
+	for !strings.Contains(got.String(), "</stream:features>") {
+		s, err := r.ReadString('>')
+		if err != nil {
+			t.Fatalf("no features: %v (got %q)", err, got.String())
+		}
+		got.WriteString(s)
+	}
+	return got.String()
+}
+
+// Reload opens and closes in-band registration for new streams, and names
+// only the settings that wait for a restart.
+func TestReloadRegistration(t *testing.T) {
+	srv := testserver.Start(t, func(c *config.Config) { c.AllowPlaintext = true })
+	if f := preAuthFeatures(t, srv.C2S()); strings.Contains(f, "iq-register") {
+		t.Fatalf("registration offered while off: %s", f)
+	}
+	cfg := srv.Config
+	cfg.Register.Enabled = true
+	cfg.Limits.StanzaBurst++
+	restart, err := srv.Reload(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(restart) != 1 || restart[0] != "limits.stanza_burst" {
+		t.Errorf("restart needed for %v, want [limits.stanza_burst]", restart)
+	}
+	if f := preAuthFeatures(t, srv.C2S()); !strings.Contains(f, "iq-register") {
+		t.Fatalf("registration not offered after the reload: %s", f)
+	}
+	cfg.Register.Enabled = false
+	if _, err := srv.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if f := preAuthFeatures(t, srv.C2S()); strings.Contains(f, "iq-register") {
+		t.Fatalf("registration still offered after closing it: %s", f)
+	}
+}
