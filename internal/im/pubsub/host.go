@@ -102,6 +102,7 @@ func (h Host) Subscribe(ctx context.Context, rq SubscribeRequest, state string) 
 	}
 	sub = store.PubSubSubscription{JID: rq.Who.String(), SubID: stanza.NewID(), State: state, Options: o.marshal()}
 	created = true
+	held := 0 // by the subscriber's bare JID and its full JIDs
 	for _, s := range subs {
 		if s.JID == rq.Who.String() {
 			sub, created = s, false
@@ -110,6 +111,12 @@ func (h Host) Subscribe(ctx context.Context, rq SubscribeRequest, state string) 
 			}
 			break
 		}
+		if j, err := jid.Parse(s.JID); err == nil && j.Bare() == rq.Who.Bare() {
+			held++
+		}
+	}
+	if created && held >= MaxSubscriptions {
+		return sub, false, ErrTooManySubscriptions
 	}
 	if created || rq.Options != nil {
 		if err := h.Store.PutPubSubSubscription(ctx, h.Addr.String(), rq.Node, sub); err != nil {
@@ -118,6 +125,15 @@ func (h Host) Subscribe(ctx context.Context, rq SubscribeRequest, state string) 
 	}
 	return sub, created, nil
 }
+
+// MaxSubscriptions bounds the subscriptions one account (its bare JID
+// and its full JIDs together) holds to one node: a full JID is any
+// resource string, so without a bound one account could fill the store.
+const MaxSubscriptions = 16
+
+// ErrTooManySubscriptions refuses a subscription beyond MaxSubscriptions
+// (XEP-0060 §6.1.3.9).
+var ErrTooManySubscriptions = Error(stanza.ErrPolicyViolation, "too-many-subscriptions")
 
 // SubscriptionReply is the answer to a subscribe request (§6.1.2).
 func SubscriptionReply(node string, sub store.PubSubSubscription) *xmlstream.Element {

@@ -1,6 +1,7 @@
 package pubsub_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -414,6 +415,13 @@ func TestServiceQuotasOverTCP(t *testing.T) {
 	refused(t, "big item", "not-acceptable+payload-too-big", iq(t, hamlet, "set", publish("a", "1", strings.Repeat("x", 1100))))
 	ok(t, "delete", iq(t, hamlet, "set", owner(`<delete node='a'/>`)))
 	ok(t, "third after a delete", iq(t, hamlet, "set", ps(`<create node='c'/>`)))
+	// §6.1.3.9: an account holds at most MaxSubscriptions to a node.
+	for i := range pubsub.MaxSubscriptions {
+		ok(t, "subscribe", iq(t, hamlet, "set", ps(`<subscribe node='c' jid='hamlet@localhost/r`+strconv.Itoa(i)+`'/>`)))
+	}
+	refused(t, "one subscription too many", "policy-violation+too-many-subscriptions",
+		iq(t, hamlet, "set", ps(`<subscribe node='c' jid='hamlet@localhost'/>`)))
+	ok(t, "the same again", iq(t, hamlet, "set", ps(`<subscribe node='c' jid='hamlet@localhost/r0'/>`)))
 	// The node list is paged (XEP-0059).
 	page := ok(t, "nodes page", iq(t, hamlet, "get", `<query xmlns='http://jabber.org/protocol/disco#items'><set xmlns='http://jabber.org/protocol/rsm'><max>1</max></set></query>`))
 	q := page.Child("query", pubsub.NSDiscoItems)
