@@ -97,6 +97,10 @@ func (s *session) Send(b []byte) error {
 // the session waits for a resumption (XEP-0198 §5).
 func (s *session) Hibernated() bool { return s.detached.Load() }
 
+// Nickname tells the nickname this session joined a room with (its last
+// available presence to room/nick), for push notifications of mentions.
+func (s *session) Nickname(room jid.JID) (string, bool) { return s.out.nickname(room.String()) }
+
 // Behind implements router.Paced.
 func (s *session) Behind() <-chan struct{} { return s.out.behind() }
 

@@ -177,6 +177,14 @@ func (o *outbox) joined(room, nick string, in bool) {
 	o.mu.Unlock()
 }
 
+// nickname returns the session's nickname in a room, if it joined one.
+func (o *outbox) nickname(room string) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n, ok := o.csi.nicks[room]
+	return n, ok
+}
+
 // heldToUnackedLocked moves what an inactive session held to the
 // unacknowledged stanzas when its connection goes (for a resumption, or
 // offline storage when the session ends); o.mu is held.

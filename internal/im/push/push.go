@@ -50,6 +50,7 @@ type Store = store.PushRegistrations
 type Router interface {
 	Query(ctx context.Context, iq *stanza.Stanza) (*stanza.Stanza, error)
 	Domain() jid.JID
+	Lookup(full jid.JID) (router.Resource, bool)
 }
 
 // Options configure the module; zero values mean the defaults.
@@ -218,7 +219,7 @@ func (m *Module) forget(user, service, node string) {
 // Unattended is the router's hook (router.OnUnattended): a message
 // reached the account while none of its clients is connected.
 func (m *Module) Unattended(ctx context.Context, st *stanza.Stanza) {
-	if !worthPushing(st) {
+	if !worthPushing(st, m.nickname(st)) {
 		return
 	}
 	user := st.To.Local()
@@ -250,6 +251,29 @@ func (m *Module) Unattended(ctx context.Context, st *stanza.Stanza) {
 	}
 }
 
+// Nicknamed is implemented by sessions that know the nickname they joined
+// a room with (c2s sessions, from their presence to room/nick).
+type Nicknamed interface {
+	Nickname(room jid.JID) (string, bool)
+}
+
+// nickname is the user's nickname in the room a groupchat message comes
+// from: the one the receiving session joined with, else the account's
+// name (the default nickname of most clients).
+func (m *Module) nickname(st *stanza.Stanza) string {
+	if st.Type != "groupchat" {
+		return ""
+	}
+	if res, ok := m.router.Lookup(st.To); ok {
+		if n, ok := res.Session.(Nicknamed); ok {
+			if nick, ok := n.Nickname(st.From.Bare()); ok {
+				return nick
+			}
+		}
+	}
+	return st.To.Local()
+}
+
 // count counts a message for a device and reports whether a
 // notification is due (none went out within MinInterval).
 func (m *Module) count(d device, now time.Time) (int, bool) {
@@ -271,16 +295,15 @@ func (m *Module) count(d device, now time.Time) (int, bool) {
 // worthPushing tells a message a user wants to be woken for: one with a
 // body (or an encrypted payload, whose body may be a fallback) to the
 // user, a call (XEP-0353 propose), or a groupchat message that mentions
-// the user (by the account's name, which is the default nickname of most
-// clients). Chat states, receipts, markers and room chatter are not.
-func worthPushing(st *stanza.Stanza) bool {
+// nick, the user's nickname in the room. Chat states, receipts, markers and room chatter are not.
+func worthPushing(st *stanza.Stanza, nick string) bool {
 	if st.Kind != stanza.Message {
 		return false
 	}
 	body := st.El.ChildText("body", "")
 	switch st.Type {
 	case "groupchat":
-		return body != "" && router.Mentions(body, st.To.Local())
+		return body != "" && router.Mentions(body, nick)
 	case "headline", "error":
 		return false
 	}

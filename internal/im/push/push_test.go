@@ -73,6 +73,11 @@ type hibernating struct {
 	away bool
 }
 
+// Nickname implements Nicknamed: "ally" in room@conference.example.com.
+func (h *hibernating) Nickname(room jid.JID) (string, bool) {
+	return "ally", room.String() == "room@conference.example.com"
+}
+
 func (h *hibernating) Hibernated() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -311,14 +316,24 @@ func TestOnlyWhileAway(t *testing.T) {
 	if _, fields, _ := summary(t, iq); fields["message-count"] != "1" {
 		t.Fatalf("fields %v", fields)
 	}
+	// Room chatter is not pushed; a mention of the session's nickname in
+	// that room is (not of the account's name: the session knows better).
+	f.answer(t, iq, "")
+	f.clock.Advance(time.Minute)
+	for _, body := range []string{"alice, lunch?", "lunch, ally?"} {
+		f.r.Route(context.Background(), imtest.Parse(t, "<message from='room@conference.example.com/romeo' to='alice@example.com/phone' type='groupchat'><body>"+body+"</body></message>"))
+	}
+	if _, fields, _ := summary(t, f.publishes(t, 1)[0]); fields["message-count"] != "2" || fields["last-message-sender"] != "room@conference.example.com" {
+		t.Fatalf("mention: fields %v", fields)
+	}
 	n := 0
 	for _, st := range phone.Take() {
 		if st.Kind == stanza.Message {
 			n++
 		}
 	}
-	if n != 3 {
-		t.Fatalf("the session was sent %d messages, want all 3", n)
+	if n != 5 {
+		t.Fatalf("the session was sent %d messages, want all 5", n)
 	}
 }
 
@@ -391,7 +406,7 @@ func TestWorthPushing(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if got := worthPushing(imtest.Parse(t, tc.msg)); got != tc.want {
+			if got := worthPushing(imtest.Parse(t, tc.msg), "alice"); got != tc.want {
 				t.Fatalf("worthPushing = %v, want %v", got, tc.want)
 			}
 		})
