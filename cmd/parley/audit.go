@@ -171,7 +171,7 @@ func recordCLI(ctx context.Context, cfg config.Config, st store.Store, r audit.R
 // recordUserCLI records what `parley user SUB` did to addr.
 func recordUserCLI(ctx context.Context, cfg config.Config, st store.Store, sub, addr string) error {
 	action := map[string]string{"add": audit.ActionAccountCreated, "passwd": audit.ActionPasswordChanged,
-		"del": audit.ActionAccountDeleted}[sub]
+		"del": audit.ActionAccountDeleted, "suspend": audit.ActionAccountSuspended, "resume": audit.ActionAccountResumed}[sub]
 	if action == "" {
 		return nil
 	}

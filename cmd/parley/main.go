@@ -18,6 +18,9 @@ commands:
   user add JID              create an account (password from --password or stdin)
   user passwd JID           set an account's password
   user del JID              delete an account and everything it owns
+  user suspend JID          lock an account out: refuse logins, end its sessions,
+                            revoke its API tokens
+  user resume JID           let a suspended account log in again
   user list                 list accounts
   room create ROOM --owner JID  create a persistent group chat room
   room list                 list persistent rooms

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"parley/internal/adminapi"
+	"parley/internal/control"
 	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/store"
@@ -16,10 +16,8 @@ import (
 
 const tokenSynopsis = "token create --role ROLE [--expires 30d] [--name NAME] [--user JID] | token list | token revoke ID"
 
-// runToken manages the admin API's bearer tokens. No control socket
-// exists yet, so it writes the store directly, as the user verbs do; a
-// running server sees a new or revoked token at its next request, since
-// it looks every token up in the store.
+// runToken manages the admin API's bearer tokens through the running
+// server's control socket, or the store when no server runs (operate).
 func runToken(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{fmt.Errorf("usage: parley %s", tokenSynopsis)}
@@ -56,10 +54,10 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	var lifetime time.Duration
 	var username string
 	if sub == "create" {
-		if !adminapi.ValidRole(*role) {
+		if !control.ValidRole(*role) {
 			return usageError{fmt.Errorf("token create: --role must be one of admin, helpdesk, compliance, auditor (got %q)", *role)}
 		}
-		if lifetime, err = adminapi.ParseLifetime(*expires); err != nil {
+		if lifetime, err = control.ParseLifetime(*expires); err != nil {
 			return usageError{err}
 		}
 		if *user != "" {
@@ -70,69 +68,70 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	}
 
 	ctx := context.Background()
-	st, err := openStore(ctx, cfg, sub == "create")
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	switch sub {
 	case "create":
-		err = tokenCreate(ctx, cfg, st, *role, *name, username, lifetime, stdout, stderr)
+		var exp time.Time
+		if lifetime > 0 {
+			exp = time.Now().Add(lifetime).UTC().Truncate(time.Second)
+		}
+		return tokenCreate(ctx, cfg, control.Request{Op: "token.create", Role: *role, Name: *name, User: username, Expires: exp}, stdout, stderr)
 	case "list":
-		err = tokenList(ctx, st, cfg.Domain, stdout)
-	case "revoke":
-		err = st.RevokeToken(ctx, pos[0])
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no token %s", pos[0])
+		resp, err := operate(ctx, cfg, false, control.Request{Op: "token.list"})
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			err = recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionTokenRevoked, Target: "token:" + pos[0]})
-		}
-		if err == nil {
-			fmt.Fprintf(stdout, "revoked %s\n", pos[0])
-		}
+		return tokenList(resp.Tokens, cfg.Domain, stdout)
+	}
+	id := pos[0]
+	_, err = operate(ctx, cfg, false, control.Request{Op: "token.revoke", ID: id})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no token %s", id)
 	}
 	if err != nil {
 		return err
 	}
-	return st.Close()
+	if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
+		return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionTokenRevoked, Target: "token:" + id})
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "revoked %s\n", id)
+	return nil
 }
 
-func tokenCreate(ctx context.Context, cfg config.Config, st store.Store, role, name, username string, lifetime time.Duration, stdout, stderr io.Writer) error {
-	var expires time.Time
-	if lifetime > 0 {
-		expires = time.Now().Add(lifetime).UTC().Truncate(time.Second)
-	}
-	token, t, err := adminapi.Issue(ctx, st, role, name, username, expires)
+func tokenCreate(ctx context.Context, cfg config.Config, req control.Request, stdout, stderr io.Writer) error {
+	resp, err := operate(ctx, cfg, true, req)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user %s@%s", username, cfg.Domain)
+		return fmt.Errorf("no user %s@%s", req.User, cfg.Domain)
 	}
 	if err != nil {
 		return err
 	}
-	details := map[string]string{"id": t.ID, "role": role, "name": name}
-	if username != "" {
-		details["user"] = username + "@" + cfg.Domain
+	if len(resp.Tokens) != 1 || resp.Token == "" {
+		return errors.New("token create: the server answered without a token")
 	}
-	if err := recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionTokenCreated, Target: "token:" + t.ID, Details: details}); err != nil {
+	t := resp.Tokens[0]
+	details := map[string]string{"id": t.ID, "role": t.Role, "name": t.Name}
+	if t.Username != "" {
+		details["user"] = t.Username + "@" + cfg.Domain
+	}
+	if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
+		return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionTokenCreated, Target: "token:" + t.ID, Details: details})
+	}); err != nil {
 		return err
 	}
 	// The token alone on stdout, so that scripts can capture it; what it
 	// is on stderr. It is not shown again: the store keeps only its hash.
-	fmt.Fprintln(stdout, token)
+	fmt.Fprintln(stdout, resp.Token)
 	exp := "never expires"
-	if !expires.IsZero() {
-		exp = "expires " + expires.Format(time.RFC3339)
+	if !t.Expires.IsZero() {
+		exp = "expires " + t.Expires.Format(time.RFC3339)
 	}
-	fmt.Fprintf(stderr, "token %s (role %s, %s); store it now, it cannot be shown again\n", t.ID, role, exp)
+	fmt.Fprintf(stderr, "token %s (role %s, %s); store it now, it cannot be shown again\n", t.ID, t.Role, exp)
 	return nil
 }
 
-func tokenList(ctx context.Context, st store.APITokens, domain string, stdout io.Writer) error {
-	list, err := st.ListTokens(ctx)
-	if err != nil {
-		return err
-	}
+func tokenList(list []store.APIToken, domain string, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tROLE\tNAME\tUSER\tCREATED\tEXPIRES")
 	for _, t := range list {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/adminapi"
+	"parley/internal/control"
 	"parley/internal/store/sqlite"
 )
 
@@ -29,14 +29,14 @@ func TestTokenCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, err := adminapi.Authenticate(context.Background(), st, token, time.Now())
+	tk, err := control.Authenticate(context.Background(), st, token, time.Now())
 	if err != nil || tk.Role != "helpdesk" || tk.Name != "desk" {
 		t.Fatalf("Authenticate = %+v, %v", tk, err)
 	}
 	if d := time.Until(tk.Expires); d < 29*24*time.Hour || d > 31*24*time.Hour {
 		t.Errorf("expires in %v, want 30 days", d)
 	}
-	if _, err := adminapi.Authenticate(context.Background(), st, token, tk.Expires); err != adminapi.ErrTokenExpired {
+	if _, err := control.Authenticate(context.Background(), st, token, tk.Expires); err != control.ErrTokenExpired {
 		t.Errorf("Authenticate at expiry: %v, want ErrTokenExpired", err)
 	}
 	list, err := st.ListTokens(context.Background())

@@ -19,7 +19,7 @@ import (
 	"parley/internal/store/sqlite"
 )
 
-const userSynopsis = "user add|passwd|del|list [flags] [JID]"
+const userSynopsis = "user add|passwd|del|suspend|resume|list [flags] [JID]"
 
 func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -32,7 +32,7 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch sub {
 	case "add", "passwd":
 		password = fs.String("password", "", "the new `password` (visible to other local users in ps; omit to read a line from stdin)")
-	case "del":
+	case "del", "suspend", "resume": // suspend and resume: suspend.go
 	case "list":
 		wantJID = false
 	default:
@@ -89,6 +89,8 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "password changed for %s%s\n", addr, ended(resp.Ended))
 	case "del":
 		fmt.Fprintf(stdout, "deleted %s%s\n", addr, ended(resp.Ended))
+	case "suspend", "resume":
+		printSuspension(stdout, sub, addr, resp)
 	case "list":
 		for _, n := range resp.Users {
 			fmt.Fprintf(stdout, "%s@%s\n", n, cfg.Domain)
@@ -137,7 +139,7 @@ func operate(ctx context.Context, cfg config.Config, create bool, req control.Re
 	if err != nil {
 		return control.Response{}, false, err
 	}
-	ops := &control.Ops{Domain: domain, Users: st}
+	ops := &control.Ops{Domain: domain, Users: st, Tokens: st}
 	if rooms, ok := st.(store.Rooms); ok {
 		ops.Rooms = control.StoredRooms{Store: rooms}
 	}

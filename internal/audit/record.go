@@ -20,6 +20,8 @@ const (
 	ActionAccountDisabled     = "account-disabled"
 	ActionAccountEnabled      = "account-enabled"
 	ActionAccountDeleted      = "account-deleted"
+	ActionAccountSuspended    = "account-suspended" // incident response: logins refused, sessions ended, tokens revoked
+	ActionAccountResumed      = "account-resumed"
 	ActionPasswordChanged     = "password-changed"
 	ActionTokenCreated        = "token-created"
 	ActionTokenRevoked        = "token-revoked"

@@ -19,6 +19,9 @@ type Users interface {
 	SetUserKeys(ctx context.Context, username string, sha1, sha256 store.ScramKeys) error
 	DeleteUser(ctx context.Context, username string) error
 	ListUsers(ctx context.Context) ([]string, error)
+	// For the account operations of accounts.go.
+	GetUser(ctx context.Context, username string) (store.User, error)
+	SetUserDisabled(ctx context.Context, username string, disabled bool) error
 }
 
 // Sessions finds the live sessions of an account (the router).
@@ -48,6 +51,9 @@ type Ops struct {
 	Sessions Sessions
 	// Rooms is nil when the store keeps no rooms.
 	Rooms Rooms
+	// Tokens keeps the admin API's tokens (tokens.go); nil when the store
+	// keeps none.
+	Tokens store.APITokens
 	// Iterations of PBKDF2 for new passwords; zero means
 	// sasl.DefaultIterations.
 	Iterations int

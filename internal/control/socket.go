@@ -38,6 +38,11 @@ type Request struct {
 	Password string `json:"password,omitempty"`
 	Room     string `json:"room,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Token operations (requests.go).
+	Role    string    `json:"role,omitempty"`
+	Name    string    `json:"name,omitempty"`
+	Expires time.Time `json:"expires,omitzero"`
+	ID      string    `json:"id,omitempty"`
 }
 
 // Response is its result.
@@ -47,6 +52,10 @@ type Response struct {
 	Exists   bool     `json:"exists,omitempty"`    // Error is store.ErrExists
 	Users    []string `json:"users,omitempty"`
 	Ended    int      `json:"ended,omitempty"` // sessions ended
+	// Token and suspension operations (requests.go).
+	Token   string           `json:"token,omitempty"` // shown once
+	Tokens  []store.APIToken `json:"tokens,omitempty"`
+	Revoked int              `json:"revoked,omitempty"` // tokens revoked
 }
 
 // Listen opens the control socket of data directory dir, owner-only
@@ -124,7 +133,7 @@ func (o *Ops) Do(ctx context.Context, req Request) Response {
 			err = o.DestroyRoom(ctx, room, req.Reason)
 		}
 	default:
-		err = fmt.Errorf("unknown operation %q", req.Op)
+		err = o.doMore(ctx, req, &resp)
 	}
 	if err != nil {
 		resp.Error = err.Error()

@@ -254,7 +254,7 @@ func (s *Server) startControl() error {
 		return nil
 	}
 	domain := s.router.Domain()
-	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc, Done: s.controlDone}
+	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc, Tokens: s.store, Done: s.controlDone}
 	s.mu.Lock()
 	s.controlLn = ln
 	s.mu.Unlock()

@@ -1,4 +1,4 @@
-package adminapi
+package control
 
 import (
 	"context"
@@ -43,9 +43,10 @@ const tokenPrefix = "parley_"
 
 // Errors of token handling, with stable identities.
 var (
-	ErrBadToken     = errors.New("adminapi: unknown token")
-	ErrTokenExpired = errors.New("adminapi: token expired")
-	ErrBadRole      = errors.New("adminapi: unknown role")
+	ErrBadToken     = errors.New("control: unknown token")
+	ErrTokenExpired = errors.New("control: token expired")
+	ErrBadRole      = errors.New("control: unknown role")
+	ErrNoTokens     = errors.New("control: this store keeps no tokens")
 )
 
 // HashToken is what the store keeps of a token. A plain SHA-256 is
@@ -60,11 +61,14 @@ func HashToken(token string) []byte {
 	return h[:]
 }
 
-// Issue creates a token with role for username ("" for an operator's
-// token), valid until expires (zero: never), and returns the token
-// itself, which exists only in this return value, and what the store
-// keeps.
-func Issue(ctx context.Context, st store.APITokens, role, name, username string, expires time.Time) (string, store.APIToken, error) {
+// CreateToken creates an admin API token with role for username (""
+// for an operator's token), valid until expires (zero: never), and
+// returns the token itself, which exists only in this return value, and
+// what the store keeps.
+func (o *Ops) CreateToken(ctx context.Context, role, name, username string, expires time.Time) (string, store.APIToken, error) {
+	if o.Tokens == nil {
+		return "", store.APIToken{}, ErrNoTokens
+	}
 	if !ValidRole(role) {
 		return "", store.APIToken{}, fmt.Errorf("%w %q (want one of %s)", ErrBadRole, role, strings.Join(Roles, ", "))
 	}
@@ -85,10 +89,27 @@ func Issue(ctx context.Context, st store.APITokens, role, name, username string,
 		Created:  time.Now().UTC().Truncate(time.Microsecond),
 		Expires:  expires,
 	}
-	if err := st.CreateToken(ctx, t); err != nil {
+	if err := o.Tokens.CreateToken(ctx, t); err != nil {
 		return "", store.APIToken{}, err
 	}
 	return token, t, nil
+}
+
+// ListTokens returns every token (what the store keeps: never a token
+// itself), oldest first.
+func (o *Ops) ListTokens(ctx context.Context) ([]store.APIToken, error) {
+	if o.Tokens == nil {
+		return nil, ErrNoTokens
+	}
+	return o.Tokens.ListTokens(ctx)
+}
+
+// RevokeToken deletes the token with this ID; store.ErrNotFound.
+func (o *Ops) RevokeToken(ctx context.Context, id string) error {
+	if o.Tokens == nil {
+		return ErrNoTokens
+	}
+	return o.Tokens.RevokeToken(ctx, id)
 }
 
 // Authenticate returns the stored token that token is, or ErrBadToken,

@@ -1,0 +1,39 @@
+package control
+
+import (
+	"context"
+	"fmt"
+
+	"parley/internal/store"
+)
+
+// doMore runs the requests beyond the account basics of Do: suspension
+// and tokens.
+func (o *Ops) doMore(ctx context.Context, req Request, resp *Response) error {
+	var err error
+	switch req.Op {
+	case "user.suspend":
+		var s Suspension
+		s, err = o.Suspend(ctx, req.User)
+		resp.Ended, resp.Revoked = s.Ended, s.Tokens
+	case "user.resume":
+		err = o.Resume(ctx, req.User)
+	case "token.create":
+		var t store.APIToken
+		resp.Token, t, err = o.CreateToken(ctx, req.Role, req.Name, req.User, req.Expires)
+		if err == nil {
+			t.Hash = nil // the caller has no use for it
+			resp.Tokens = []store.APIToken{t}
+		}
+	case "token.list":
+		resp.Tokens, err = o.ListTokens(ctx)
+		for i := range resp.Tokens {
+			resp.Tokens[i].Hash = nil
+		}
+	case "token.revoke":
+		err = o.RevokeToken(ctx, req.ID)
+	default:
+		err = fmt.Errorf("unknown operation %q", req.Op)
+	}
+	return err
+}
