@@ -76,21 +76,23 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 		}
 		return tokenCreate(ctx, cfg, control.Request{Op: "token.create", Role: *role, Name: *name, User: username, Expires: exp}, stdout, stderr)
 	case "list":
-		resp, err := operate(ctx, cfg, false, control.Request{Op: "token.list"})
+		resp, _, err := operate(ctx, cfg, false, control.Request{Op: "token.list"})
 		if err != nil {
 			return err
 		}
 		return tokenList(resp.Tokens, cfg.Domain, stdout)
 	}
 	id := pos[0]
-	_, err = operate(ctx, cfg, false, control.Request{Op: "token.revoke", ID: id})
+	_, viaServer, err := operate(ctx, cfg, false, control.Request{Op: "token.revoke", ID: id})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no token %s", id)
 	}
 	if err != nil {
 		return err
 	}
-	if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
+	if viaServer {
+		// The server recorded it (its audit log has one writer).
+	} else if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
 		return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionTokenRevoked, Target: "token:" + id})
 	}); err != nil {
 		return err
@@ -100,7 +102,7 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 }
 
 func tokenCreate(ctx context.Context, cfg config.Config, req control.Request, stdout, stderr io.Writer) error {
-	resp, err := operate(ctx, cfg, true, req)
+	resp, viaServer, err := operate(ctx, cfg, true, req)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user %s@%s", req.User, cfg.Domain)
 	}
@@ -115,7 +117,9 @@ func tokenCreate(ctx context.Context, cfg config.Config, req control.Request, st
 	if t.Username != "" {
 		details["user"] = t.Username + "@" + cfg.Domain
 	}
-	if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
+	if viaServer {
+		// The server recorded it (its audit log has one writer).
+	} else if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
 		return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionTokenCreated, Target: "token:" + t.ID, Details: details})
 	}); err != nil {
 		return err

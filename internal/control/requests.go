@@ -9,7 +9,8 @@ import (
 
 // doMore runs the requests beyond the account basics of Do: suspension
 // and tokens.
-func (o *Ops) doMore(ctx context.Context, req Request, resp *Response) error {
+// A token created gets its ID and role set in req, for Done.
+func (o *Ops) doMore(ctx context.Context, req *Request, resp *Response) error {
 	var err error
 	switch req.Op {
 	case "user.suspend":
@@ -22,6 +23,7 @@ func (o *Ops) doMore(ctx context.Context, req Request, resp *Response) error {
 		var t store.APIToken
 		resp.Token, t, err = o.CreateToken(ctx, req.Role, req.Name, req.User, req.Expires)
 		if err == nil {
+			req.ID = t.ID
 			t.Hash = nil // the caller has no use for it
 			resp.Tokens = []store.APIToken{t}
 		}

@@ -133,7 +133,7 @@ func (o *Ops) Do(ctx context.Context, req Request) Response {
 			err = o.DestroyRoom(ctx, room, req.Reason)
 		}
 	default:
-		err = o.doMore(ctx, req, &resp)
+		err = o.doMore(ctx, &req, &resp)
 	}
 	if err != nil {
 		resp.Error = err.Error()

@@ -284,6 +284,8 @@ func (s *Server) controlDone(req control.Request) {
 			s.forgetAccount(req.User)
 		}
 		s.accountEvent(audit.ActionAccountDeleted, "cli", req.User, "", "control-socket")
+	default:
+		s.controlDoneAdmin(req) // adminapi.go
 	}
 }
 
