@@ -8,9 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"parley/internal/control"
 	"parley/internal/audit"
 	"parley/internal/config"
+	"parley/internal/control"
 	"parley/internal/store"
 )
 
