@@ -294,10 +294,8 @@ func (r *Router) arrived(ctx context.Context, st *stanza.Stanza) {
 	if len(r.unattended) == 0 || st.Type == "error" {
 		return
 	}
-	for _, res := range r.table.resources(st.To.Bare()) {
-		if h, ok := res.Session.(Hibernating); !ok || !h.Hibernated() {
-			return // a client is there to get it
-		}
+	if r.table.attended(st.To.Bare()) {
+		return // a client is there to get it
 	}
 	for _, f := range r.unattended {
 		f(ctx, st)

@@ -154,6 +154,27 @@ func (t *table) resources(bare jid.JID) []Resource {
 	return out
 }
 
+// attended reports whether a user has a session with a client connected
+// (one that does not hibernate, Hibernating), without copying the
+// user's sessions: it runs for every message delivered while someone
+// subscribes to OnUnattended.
+func (t *table) attended(bare jid.JID) bool {
+	b := bare.Bare().String()
+	sh := t.shard(b)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	u := sh.users[b]
+	if u == nil {
+		return false
+	}
+	for _, e := range u.resources {
+		if h, ok := e.Session.(Hibernating); !ok || !h.Hibernated() {
+			return true
+		}
+	}
+	return false
+}
+
 // session returns the session bound to a full JID.
 func (t *table) session(full jid.JID) (Resource, bool) {
 	sh := t.shard(full.Bare().String())
