@@ -21,6 +21,20 @@ func openRoom(t *testing.T, c *xmpptest.Client, nick string) {
 }
 
 // enter has c join the room under nick.
+// aliceAndBob starts a server where alice made the room with create
+// (openRoom or persistentRoom) and bob entered it.
+func aliceAndBob(t *testing.T, create func(*testing.T, *xmpptest.Client, string)) (alice, bob *xmpptest.Client) {
+	t.Helper()
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob"} {
+		srv.AddUser(t, u, password)
+	}
+	alice, bob = dial(t, srv, "alice"), dial(t, srv, "bob")
+	create(t, alice, "alice")
+	enter(t, bob, "bob")
+	return alice, bob
+}
+
 func enter(t *testing.T, c *xmpptest.Client, nick string) {
 	t.Helper()
 	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+muc.NS+"'/></presence>")
@@ -32,13 +46,7 @@ func enter(t *testing.T, c *xmpptest.Client, nick string) {
 // leaver gets its own unavailable presence with status 110, the others
 // see it leave.
 func TestExitToBareJIDOverTCP(t *testing.T) {
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
-	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
-	openRoom(t, alice, "alice")
-	enter(t, bob, "bob")
+	alice, bob := aliceAndBob(t, openRoom)
 	expect(t, alice, "bob's presence", xmpptest.Stanza("presence", "", room+"/bob"))
 
 	send(t, bob, "<presence type='unavailable' to='"+room+"'/>")
@@ -57,13 +65,7 @@ func TestExitToBareJIDOverTCP(t *testing.T) {
 // with an error presence is removed as kicked because of an error:
 // unavailable presence with 307 and 333 to the others and to itself.
 func TestErrorPresenceOverTCP(t *testing.T) {
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
-	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
-	openRoom(t, alice, "alice")
-	enter(t, bob, "bob")
+	alice, bob := aliceAndBob(t, openRoom)
 	expect(t, alice, "bob's presence", xmpptest.Stanza("presence", "", room+"/bob"))
 
 	// Bob's client bounces alice's presence, as one that lost its state.

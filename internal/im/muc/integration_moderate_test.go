@@ -8,7 +8,6 @@ import (
 	"parley/internal/im/muc"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
-	"parley/internal/xmpptest/testserver"
 )
 
 // TestModerationV0OverTCP: a moderator's request in the earlier form of
@@ -17,13 +16,7 @@ import (
 // gets the retraction in that form and in the current one (v0.3,
 // urn:xmpp:message-moderate:1), and the room advertises both.
 func TestModerationV0OverTCP(t *testing.T) {
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
-	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
-	openRoom(t, alice, "alice")
-	enter(t, bob, "bob")
+	alice, bob := aliceAndBob(t, openRoom)
 
 	info, err := bob.IQ(wait, "get", room, "<query xmlns='http://jabber.org/protocol/disco#info'/>")
 	if err != nil {
@@ -105,13 +98,7 @@ func archivedInRoom(t *testing.T, c *xmpptest.Client, field, value string) ([]*x
 // and payloads, with the moderation marker (XEP-0425 §5), and a search
 // for its words no longer finds it.
 func TestModerationTombstoneOverTCP(t *testing.T) {
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
-	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
-	persistentRoom(t, alice, "alice")
-	enter(t, bob, "bob")
+	alice, bob := aliceAndBob(t, persistentRoom)
 
 	send(t, bob, "<message type='groupchat' to='"+room+"'><body>potions</body>"+
 		"<x xmlns='jabber:x:oob'><url>https://spam.example/</url></x></message>")
@@ -162,13 +149,7 @@ func TestModerationTombstoneOverTCP(t *testing.T) {
 // message into a tombstone with the retraction marker; a retraction of
 // someone else's message leaves it as it was (XEP-0424 §7).
 func TestSenderRetractionTombstoneOverTCP(t *testing.T) {
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
-	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
-	persistentRoom(t, alice, "alice")
-	enter(t, bob, "bob")
+	alice, bob := aliceAndBob(t, persistentRoom)
 	say := func(body string) string {
 		send(t, bob, "<message type='groupchat' to='"+room+"'><body>"+body+"</body></message>")
 		return expect(t, bob, "echo", groupchat("bob", body)).Child("stanza-id", muc.NSStanzaID).Get("id")
