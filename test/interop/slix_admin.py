@@ -11,14 +11,13 @@ Usage: slix_admin.py HOST PORT JID_A PASS_A JID_B PASS_B [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 import asyncio
 import time
 
 from slixmpp.exceptions import IqError
 from slixmpp.plugins import xep_0082
 
-from slix_common import Client, Fail, bounded, run
+from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
 
 ADMIN = "http://jabber.org/protocol/admin"
 
@@ -101,15 +100,9 @@ async def main(a):
     except IqError as e:
         raise Fail("IQ error: %s" % e.iq) from None
     finally:
-        for c in (A, B, C):
-            if c is not None and c.is_connected():
-                await c.logout()
+        await logout_all(A, B, C)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS)
     run(lambda: main(args), "slixmpp admin", args.debug)

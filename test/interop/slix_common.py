@@ -2,6 +2,7 @@
 happened, bounded waits, and PASS/FAIL reporting. Run under /usr/bin/python3
 (Debian's python3-slixmpp)."""
 
+import argparse
 import asyncio
 import logging
 import ssl
@@ -96,6 +97,29 @@ async def until(cond, timeout, what, step=0.05):
         while not cond():
             await asyncio.sleep(step)
     await bounded(poll(), timeout, what)
+
+
+async def logout_all(*clients):
+    """Log out every client still connected; None stands for one never made."""
+    for c in clients:
+        if c is not None and c.is_connected():
+            await c.logout()
+
+
+# The positional arguments of the scripts with two accounts.
+TWO_USERS = ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b")
+
+
+def parse_args(doc, names, **options):
+    """The command line: names positional (port an int), each option as
+    --key with its default (and the default's type), and --debug."""
+    p = argparse.ArgumentParser(description=doc)
+    for name in names:
+        p.add_argument(name, type=int if name == "port" else str)
+    for key, default in options.items():
+        p.add_argument("--" + key, type=type(default), default=default)
+    p.add_argument("--debug", action="store_true")
+    return p.parse_args()
 
 
 def run(main, name, debug=False):

@@ -8,11 +8,10 @@ Usage: slix_mam.py HOST PORT JID_A PASS_A JID_B PASS_B [--n N] [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 
 from slixmpp import JID
 
-from slix_common import Client, Fail, bounded, run
+from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
 
 
 def body_of(msg):
@@ -98,16 +97,9 @@ async def main(a):
         if [body_of(m) for m in msgs] != sent:
             raise Fail("B's archive %r" % [body_of(m) for m in msgs])
     finally:
-        for c in (A, B):
-            if c.is_connected():
-                await c.logout()
+        await logout_all(A, B)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--n", type=int, default=23)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS, n=23)
     run(lambda: main(args), "slixmpp MAM paging", args.debug)

@@ -9,12 +9,11 @@ Usage: slix_moderate.py HOST PORT JID_A PASS_A JID_B PASS_B ROOM [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 import asyncio
 
 from slixmpp import JID
 
-from slix_common import Fail, bounded, run
+from slix_common import TWO_USERS, Fail, bounded, logout_all, parse_args, run
 from slix_muc import MucClient
 
 
@@ -60,15 +59,9 @@ async def main(a):
             if JID(mod["by"]).resource != "alice" or mod["reason"] != "spam":
                 raise Fail("%s: moderation by %r for %r: %s" % (c.boundjid.bare, mod["by"], mod["reason"], msg))
     finally:
-        for c in (A, B):
-            if c.is_connected():
-                await c.logout()
+        await logout_all(A, B)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b", "room"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS + ("room",))
     run(lambda: main(args), "slixmpp moderation v0.2", args.debug)

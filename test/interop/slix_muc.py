@@ -9,10 +9,9 @@ Usage: slix_muc.py HOST PORT JID_A PASS_A JID_B PASS_B ROOM [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 import asyncio
 
-from slix_common import Client, Fail, bounded, run
+from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
 
 NS_USER = "http://jabber.org/protocol/muc#user"
 
@@ -87,9 +86,7 @@ async def main(a):
         B["xep_0045"].leave_muc(room, "bob")
         await bounded(wait_gone(A, room, "bob"), 10, "A to see B leave")
     finally:
-        for c in (A, B):
-            if c.is_connected():
-                await c.logout()
+        await logout_all(A, B)
 
 
 async def wait_gone(c, room, nick):
@@ -98,9 +95,5 @@ async def wait_gone(c, room, nick):
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b", "room"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS + ("room",))
     run(lambda: main(args), "slixmpp MUC", args.debug)

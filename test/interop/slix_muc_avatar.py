@@ -14,12 +14,11 @@ Usage: slix_muc_avatar.py HOST PORT JID_A PASS_A JID_B PASS_B ROOM [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 import asyncio
 import hashlib
 import os
 
-from slix_common import Client, Fail, bounded, run
+from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
 
 
 class AvatarClient(Client):
@@ -72,15 +71,9 @@ async def main(a):
             raise Fail("the room's vCard holds %s with %d bytes, not the %d set" %
                        (photo["TYPE"], len(photo["BINVAL"] or b""), len(img)))
     finally:
-        for c in (A, B):
-            if c.is_connected():
-                await c.logout()
+        await logout_all(A, B)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b", "room"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS + ("room",))
     run(lambda: main(args), "slixmpp room avatar", args.debug)

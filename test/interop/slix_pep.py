@@ -10,11 +10,10 @@ Usage: slix_pep.py HOST PORT JID_A PASS_A JID_B PASS_B [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 import asyncio
 import xml.etree.ElementTree as ET
 
-from slix_common import Client, Fail, bounded, until, run
+from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run, until
 
 NODE = "urn:xmpp:parley:interop:note"
 
@@ -77,15 +76,9 @@ async def main(a):
         await B2.login(a.host, a.port)
         await B2.expect_event("second")  # the last item, on login
     finally:
-        for c in (A, B, B2):
-            if c is not None and c.is_connected():
-                await c.logout()
+        await logout_all(A, B, B2)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS)
     run(lambda: main(args), "slixmpp PEP", args.debug)

@@ -11,11 +11,10 @@ Usage: slix_proxy65.py HOST PORT JID_A PASS_A JID_B PASS_B PROXY [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 import asyncio
 import os
 
-from slix_common import Client, Fail, bounded, run, until
+from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run, until
 
 
 class S5BClient(Client):
@@ -63,14 +62,9 @@ async def main(a):
             # (slixmpp 1.8): close their transports.
             for sock in list(c["xep_0065"]._sessions.values()):
                 sock.transport.close()
-            if c.is_connected():
-                await c.logout()
+        await logout_all(A, B)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b", "proxy"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS + ("proxy",))
     run(lambda: main(args), "slixmpp SOCKS5 bytestreams", args.debug)

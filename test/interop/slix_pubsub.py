@@ -9,11 +9,10 @@ Usage: slix_pubsub.py HOST PORT JID_A PASS_A JID_B PASS_B [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 import asyncio
 import xml.etree.ElementTree as ET
 
-from slix_common import Client, Fail, bounded, run
+from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
 
 NODE = "princely_musings"
 NS = "urn:xmpp:parley:interop:entry"
@@ -94,15 +93,9 @@ async def main(a):
         await A["xep_0060"].delete_node(service, NODE, timeout=10)
         await B.expect("delete")
     finally:
-        for c in (A, B):
-            if c.is_connected():
-                await c.logout()
+        await logout_all(A, B)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS)
     run(lambda: main(args), "slixmpp pubsub service", args.debug)

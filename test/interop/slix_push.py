@@ -10,7 +10,6 @@ closes.
 Usage: slix_push.py HOST PORT JID PASS [--debug]
 """
 
-import argparse
 import asyncio
 import json
 import sys
@@ -18,7 +17,7 @@ import sys
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from slix_common import Client, run
+from slix_common import Client, logout_all, parse_args, run
 
 PUBSUB = "http://jabber.org/protocol/pubsub"
 PUSH = "urn:xmpp:push:0"
@@ -69,16 +68,9 @@ async def main(a):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)  # until the test is done
     finally:
-        if c.is_connected():
-            await c.logout()
+        await logout_all(c)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("host")
-    p.add_argument("port", type=int)
-    p.add_argument("jid")
-    p.add_argument("password")
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, ("host", "port", "jid", "password"))
     run(lambda: main(args), "push app server", args.debug)

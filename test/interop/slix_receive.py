@@ -6,9 +6,7 @@ Usage: slix_receive.py HOST PORT JID PASS FROM BODY [--timeout S] [--debug]
 Prints PASS or FAIL with the reason; exits 1 on failure.
 """
 
-import argparse
-
-from slix_common import Client, Fail, run
+from slix_common import Client, Fail, logout_all, parse_args, run
 
 
 async def main(a):
@@ -20,19 +18,9 @@ async def main(a):
         if msg["from"].bare != a.sender:
             raise Fail("message from %s, want %s" % (msg["from"], a.sender))
     finally:
-        if c.is_connected():
-            await c.logout()
+        await logout_all(c)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("host")
-    p.add_argument("port", type=int)
-    p.add_argument("jid")
-    p.add_argument("password")
-    p.add_argument("sender")
-    p.add_argument("body")
-    p.add_argument("--timeout", type=float, default=20)
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, ("host", "port", "jid", "password", "sender", "body"), timeout=20.0)
     run(lambda: main(args), "slixmpp receives %r" % args.body, args.debug)

@@ -7,9 +7,8 @@ Usage: slix_two_users.py HOST PORT JID_A PASS_A JID_B PASS_B [--mech M] [--debug
 Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 """
 
-import argparse
 
-from slix_common import Client, Fail, bounded, run, until
+from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run, until
 
 
 def subscribed_both(c, contact):
@@ -65,16 +64,9 @@ async def main(a):
         finally:
             await B2.logout()
     finally:
-        for c in (A, B):
-            if c.is_connected():
-                await c.logout()
+        await logout_all(A, B)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__)
-    for name in ("host", "port", "jid_a", "pass_a", "jid_b", "pass_b"):
-        p.add_argument(name, type=int if name == "port" else str)
-    p.add_argument("--mech", default="SCRAM-SHA-256")
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args()
+    args = parse_args(__doc__, TWO_USERS, mech="SCRAM-SHA-256")
     run(lambda: main(args), "slixmpp two users (%s)" % args.mech, args.debug)
