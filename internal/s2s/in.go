@@ -1,0 +1,308 @@
+package s2s
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// Serve accepts other servers' streams on ln until it is closed.
+func (s *Service) Serve(ln net.Listener) error {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		if !s.track(c) {
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.untrack(c)
+			defer c.Close()
+			s.accept(c)
+		}()
+	}
+}
+
+// inbound is the receiving side of one stream.
+type inbound struct {
+	s     *Service
+	st    *stream
+	id    string
+	from  string            // the header's 'from'
+	cert  *x509.Certificate // the peer's verified-chain leaf, nil if none
+	authd map[string]bool   // domains authenticated on this stream
+}
+
+func (s *Service) accept(c net.Conn) {
+	lim := s.o.Limits
+	pre := lim
+	pre.MaxStanza = maxPreAuthElement
+	in := &inbound{s: s, st: newStream(c, pre), authd: map[string]bool{}}
+	c.SetDeadline(time.Now().Add(s.o.Timeout))
+	err := in.negotiate()
+	{
+		var se *stanza.StreamError
+		if !errors.As(err, &se) {
+			se = stanza.ErrStreamUndefinedCondition
+			var sx *xmlstream.SyntaxError
+			if errors.As(err, &sx) {
+				se = stanza.StreamCondition(sx.Condition)
+			}
+		}
+		s.log.Debug("s2s inbound stream ended", "from", in.from, "err", err)
+		in.st.streamErr(se)
+	}
+}
+
+// opened reads the peer's header and answers with ours and features.
+func (in *inbound) opened(tlsOn bool) error {
+	h, err := in.st.readHeader()
+	if err != nil {
+		return err
+	}
+	in.id = newID()
+	in.from = h.Get("from")
+	if err := in.st.header(in.s.domain, in.from, in.id); err != nil {
+		return err
+	}
+	if h.Get("xmlns") != "" && h.Get("xmlns") != stanza.NSServer {
+		return stanza.ErrStreamInvalidNamespace
+	}
+	if to := h.Get("to"); to != "" && to != in.s.domain {
+		return stanza.ErrStreamHostUnknown // §4.9.3.6
+	}
+	f := "<stream:features>"
+	switch {
+	case !tlsOn:
+		f += "<starttls xmlns='" + nsTLS + "'><required/></starttls>"
+	case len(in.authd) == 0:
+		if in.certValidFor(in.from) {
+			f += "<mechanisms xmlns='" + nsSASL + "'><mechanism>EXTERNAL</mechanism></mechanisms>"
+		}
+		f += "<dialback xmlns='" + nsDialbackFeat + "'><errors/></dialback>"
+	}
+	return in.st.write([]byte(f + "</stream:features>"))
+}
+
+// certValidFor says whether the peer presented a certificate that chains
+// to our roots and names domain (RFC 6125).
+func (in *inbound) certValidFor(domain string) bool {
+	return in.cert != nil && domain != "" && in.cert.VerifyHostname(domain) == nil
+}
+
+// negotiate runs the stream until it fails; it never returns nil.
+func (in *inbound) negotiate() error {
+	s := in.s
+	if err := in.opened(false); err != nil {
+		return err
+	}
+	el, err := in.st.next()
+	if err != nil {
+		return err
+	}
+	if el.Name != "starttls" || el.Space != nsTLS {
+		return stanza.ErrStreamNotAuthorized.WithText("STARTTLS is required")
+	}
+	if err := in.st.write([]byte("<proceed xmlns='" + nsTLS + "'/>")); err != nil {
+		return err
+	}
+	cfg := s.o.TLS.Clone()
+	cfg.ClientAuth = tls.RequestClientCert
+	cfg.MinVersion = tls.VersionTLS12
+	tc := tls.Server(in.st.c, cfg)
+	if err := tc.Handshake(); err != nil {
+		return err
+	}
+	in.cert = s.verifyPeer(tc.ConnectionState().PeerCertificates)
+	in.st.restart(tc)
+	if err := in.opened(true); err != nil {
+		return err
+	}
+	for {
+		el, err := in.st.next()
+		if err != nil {
+			return err
+		}
+		switch {
+		case el.Space == nsSASL && el.Name == "auth":
+			if err := in.external(el); err != nil {
+				return err
+			}
+		case el.Space == nsDialback && el.Name == "result":
+			if err := in.dialback(el); err != nil {
+				return err
+			}
+		case el.Space == nsDialback && el.Name == "verify":
+			if err := in.answerVerify(el); err != nil {
+				return err
+			}
+		case stanza.KindOf(el) != 0:
+			if err := in.stanza(el); err != nil {
+				return err
+			}
+		default:
+			return stanza.ErrStreamUnsupportedStanzaType
+		}
+	}
+}
+
+// verifyPeer checks the peer's chain against our roots; nil if it does
+// not verify (dialback may still authenticate the domain).
+func (s *Service) verifyPeer(chain []*x509.Certificate) *x509.Certificate {
+	if len(chain) == 0 {
+		return nil
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: s.o.Roots, Intermediates: inter,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil {
+		return nil
+	}
+	return chain[0]
+}
+
+// external is SASL EXTERNAL (RFC 6120 §6, XEP-0178): the certificate
+// must name the stream's 'from' domain, and the authzid, if any, be it.
+func (in *inbound) external(el *xmlstream.Element) error {
+	fail := func() error {
+		in.s.refused(in.from, "in", "SASL EXTERNAL")
+		in.st.write([]byte("<failure xmlns='" + nsSASL + "'><not-authorized/></failure>"))
+		return stanza.ErrStreamNotAuthorized
+	}
+	if len(in.authd) > 0 || el.Get("mechanism") != "EXTERNAL" || !in.certValidFor(in.from) {
+		return fail()
+	}
+	if t := strings.TrimSpace(el.Text); t != "" && t != "=" {
+		b, err := base64.StdEncoding.DecodeString(t)
+		if err != nil || string(b) != in.from {
+			return fail()
+		}
+	}
+	if !in.s.Allowed(in.from) {
+		in.s.refused(in.from, "in", "policy")
+		return stanza.ErrStreamPolicyViolation
+	}
+	if err := in.st.write([]byte("<success xmlns='" + nsSASL + "'/>")); err != nil {
+		return err
+	}
+	in.authd[in.from] = true
+	in.authenticated()
+	in.st.restart(in.st.c)
+	return in.opened(true)
+}
+
+// authenticated lifts the pre-authentication limits.
+func (in *inbound) authenticated() {
+	in.st.r.SetLimits(in.s.o.Limits)
+	in.st.c.SetDeadline(time.Now().Add(DefaultIdle))
+	for d := range in.authd {
+		in.s.newDomain(d, "in")
+	}
+}
+
+// dialback handles <db:result/> from an originating server (XEP-0220
+// §2.2): the key is checked with that domain's authoritative server.
+func (in *inbound) dialback(el *xmlstream.Element) error {
+	from, to := el.Get("from"), el.Get("to")
+	if to != in.s.domain {
+		return stanza.ErrStreamHostUnknown
+	}
+	if from == "" || el.Text == "" {
+		return stanza.ErrStreamInvalidFrom
+	}
+	valid := false
+	switch {
+	case !in.s.Allowed(from):
+		in.s.refused(from, "in", "policy")
+	default:
+		valid = in.s.verifyKey(from, in.id, strings.TrimSpace(el.Text))
+		if !valid {
+			in.s.refused(from, "in", "dialback key not valid")
+		}
+	}
+	typ := "invalid"
+	if valid {
+		typ = "valid"
+		in.authd[from] = true
+		in.authenticated()
+	}
+	r := xmlstream.New("result", nsDialback, "from", in.s.domain, "to", from, "type", typ)
+	return in.st.writeEl(r)
+}
+
+// answerVerify answers <db:verify/> for a key we issued as the
+// originating server (XEP-0220 §2.3.2).
+func (in *inbound) answerVerify(el *xmlstream.Element) error {
+	from, to, id := el.Get("from"), el.Get("to"), el.Get("id")
+	if to != in.s.domain {
+		return stanza.ErrStreamHostUnknown
+	}
+	typ := "invalid"
+	if validKey(in.s.o.Secret, from, in.s.domain, id, strings.TrimSpace(el.Text)) {
+		typ = "valid"
+	}
+	return in.st.writeEl(xmlstream.New("verify", nsDialback, "from", in.s.domain, "to", from, "id", id, "type", typ))
+}
+
+// stanza routes an inbound stanza after checking its addresses (RFC 6120
+// §4.9.3.9, §8.1.1.1, §8.1.2.1).
+func (in *inbound) stanza(el *xmlstream.Element) error {
+	if len(in.authd) == 0 {
+		return stanza.ErrStreamNotAuthorized
+	}
+	st, err := stanza.Parse(el)
+	if st == nil {
+		return stanza.ErrStreamBadFormat
+	}
+	if st.From.IsZero() || !in.authd[st.From.Domain()] {
+		in.s.refused(st.From.Domain(), "in", "'from' not authenticated on the stream")
+		return stanza.ErrStreamInvalidFrom
+	}
+	if to := st.To.Domain(); to != in.s.domain && !strings.HasSuffix(to, "."+in.s.domain) {
+		return stanza.ErrStreamHostUnknown
+	}
+	if !in.s.allow(st.From.Domain()) {
+		in.s.refused(st.From.Domain(), "in", "stanza rate")
+		return stanza.ErrStreamPolicyViolation.WithText("too many stanzas")
+	}
+	in.st.c.SetDeadline(time.Now().Add(DefaultIdle))
+	st.El = renamespace(st.El, stanza.NSServer, stanza.NSClient)
+	if err != nil { // jid-malformed, bad-request: answer the stanza
+		var se *stanza.Error
+		if errors.As(err, &se) {
+			in.s.bounceIn(st, se)
+		}
+		return nil
+	}
+	in.s.r.Send(context.Background(), st)
+	return nil
+}
+
+// bounceIn answers a bad inbound stanza back over federation.
+func (s *Service) bounceIn(st *stanza.Stanza, e *stanza.Error) {
+	if reply := stanza.ErrorReply(st, e); reply != nil {
+		s.r.Send(context.Background(), reply)
+	}
+}

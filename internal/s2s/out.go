@@ -1,0 +1,448 @@
+package s2s
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// errRefused marks a peer that was reached but refused or failed to
+// authenticate (remote-server-not-found, RFC 6120 §10.4.3), as opposed to
+// a timeout (remote-server-timeout).
+var errRefused = errors.New("s2s: refused")
+
+// Send is router.Remote: it queues st on the link to its domain, which
+// comes up if needed. An error is returned only for what is refused at
+// once; the router bounces it.
+func (s *Service) Send(ctx context.Context, st *stanza.Stanza) error {
+	domain := st.To.Domain()
+	if !s.Allowed(domain) {
+		s.refused(domain, "out", "policy")
+		return stanza.ErrRemoteServerNotFound
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return stanza.ErrRemoteServerNotFound
+	}
+	l := s.links[domain]
+	if l == nil {
+		l = s.startLink(domain, nil)
+	}
+	s.mu.Unlock()
+	return l.enqueue(st)
+}
+
+// link is the outbound stream to one remote domain.
+type link struct {
+	s      *Service
+	domain string
+
+	mu     sync.Mutex
+	queue  []*stanza.Stanza
+	wake   chan struct{} // signalled when the queue grows
+	done   chan struct{} // closed by stop
+	dead   bool          // no longer accepting stanzas
+	stopMu sync.Once
+}
+
+// startLink starts a link with stanzas carried over; s.mu is held.
+func (s *Service) startLink(domain string, carried []*stanza.Stanza) *link {
+	l := &link{s: s, domain: domain, queue: carried, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.links[domain] = l
+	s.wg.Add(1)
+	go l.run()
+	return l
+}
+
+func (l *link) enqueue(st *stanza.Stanza) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.dead {
+		return stanza.ErrRemoteServerTimeout
+	}
+	if len(l.queue) >= l.s.o.MaxQueue {
+		// §8.3: bounded; the sender learns it at once.
+		return stanza.ErrResourceConstraint.WithText("too many stanzas waiting for " + l.domain)
+	}
+	l.queue = append(l.queue, st)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (l *link) stop() {
+	l.stopMu.Do(func() { close(l.done) })
+}
+
+// take removes the queued stanzas; dead also closes the link to new ones.
+func (l *link) take(dead bool) []*stanza.Stanza {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.queue
+	l.queue = nil
+	if dead {
+		l.dead = true
+	}
+	return q
+}
+
+// forget removes l from the service's links.
+func (l *link) forget() {
+	l.s.mu.Lock()
+	if l.s.links[l.domain] == l {
+		delete(l.s.links, l.domain)
+	}
+	l.s.mu.Unlock()
+}
+
+func (l *link) run() {
+	defer l.s.wg.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), l.s.o.Timeout)
+	go func() {
+		select {
+		case <-l.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	st, err := l.s.connect(ctx, l.domain, true)
+	cancel()
+	if err != nil {
+		l.s.log.Warn("s2s link failed", "domain", l.domain, "err", err)
+		l.forget()
+		// §10.4.3: not-found when it cannot be resolved, reached or
+		// authenticated; timeout when the attempt ran out of time.
+		e := stanza.ErrRemoteServerNotFound
+		var ne net.Error
+		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+			e = stanza.ErrRemoteServerTimeout
+		}
+		for _, q := range l.take(true) {
+			l.s.bounce(q, e)
+		}
+		return
+	}
+	l.s.newDomain(l.domain, "out")
+	if !l.s.track(st.c) {
+		l.forget()
+		for _, q := range l.take(true) {
+			l.s.bounce(q, stanza.ErrRemoteServerTimeout)
+		}
+		return
+	}
+	defer l.s.untrack(st.c)
+	// The peer sends nothing on our outbound stream but keepalives and
+	// its end or an error; reading notices a cut link.
+	gone := make(chan struct{})
+	go func() {
+		for {
+			if _, err := st.next(); err != nil {
+				close(gone)
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-l.done:
+			st.write([]byte("</stream:stream>"))
+			st.c.Close()
+			for _, q := range l.take(true) {
+				l.s.bounce(q, stanza.ErrRemoteServerTimeout)
+			}
+			return
+		case <-gone:
+			l.reconnect(st)
+			return
+		case <-l.wake:
+		}
+		for _, q := range l.take(false) {
+			el := renamespace(q.El, stanza.NSClient, stanza.NSServer)
+			if err := st.writeEl(el); err != nil {
+				l.reconnect(st)
+				return
+			}
+		}
+	}
+}
+
+// reconnect replaces a link that was cut: its waiting stanzas go to a new
+// link, which delivers them or bounces them (nothing silently dropped).
+func (l *link) reconnect(st *stream) {
+	st.c.Close()
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	if l.s.links[l.domain] == l {
+		delete(l.s.links, l.domain)
+	}
+	carried := l.take(true)
+	if l.s.closed {
+		for _, q := range carried {
+			l.s.bounce(q, stanza.ErrRemoteServerTimeout)
+		}
+		return
+	}
+	if len(carried) > 0 {
+		l.s.startLink(l.domain, carried)
+	}
+}
+
+var errNoAddress = errors.New("s2s: no address")
+
+// target is one address to try.
+type target struct {
+	addr      string
+	directTLS bool // XEP-0368
+}
+
+// resolve lists where domain's server listens: a static route, else
+// _xmpps-server (XEP-0368) and _xmpp-server SRV records (RFC 6120 §3.2.1)
+// in priority order, else the domain itself on 5269 (§3.2.2).
+func (s *Service) resolve(ctx context.Context, domain string) []target {
+	if a, ok := s.o.Routes[domain]; ok {
+		return []target{{addr: a}}
+	}
+	var ts []target
+	type rec struct {
+		*net.SRV
+		direct bool
+	}
+	var recs []rec
+	for _, svc := range []string{"xmpps-server", "xmpp-server"} {
+		_, srvs, err := s.o.Resolver.LookupSRV(ctx, svc, "tcp", domain)
+		if err != nil {
+			continue
+		}
+		for _, r := range srvs {
+			if r.Target == "." { // §3.2.1: service not offered
+				continue
+			}
+			recs = append(recs, rec{r, svc == "xmpps-server"})
+		}
+	}
+	// LookupSRV already orders by priority and weight within a service;
+	// merge the two keeping that order.
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Priority < recs[j].Priority })
+	for _, r := range recs {
+		ts = append(ts, target{addr: net.JoinHostPort(r.Target, strconv.Itoa(int(r.Port))), directTLS: r.direct})
+	}
+	if len(ts) == 0 {
+		ts = append(ts, target{addr: net.JoinHostPort(domain, defaultPort)})
+	}
+	return ts
+}
+
+// connect opens an authenticated stream to domain (auth true) or a TLS
+// stream for verifying a dialback key (auth false).
+func (s *Service) connect(ctx context.Context, domain string, auth bool) (*stream, error) {
+	var errs []error
+	for _, t := range s.resolve(ctx, domain) {
+		c, err := s.o.Dial(ctx, "tcp", t.addr)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if d, ok := ctx.Deadline(); ok {
+			c.SetDeadline(d)
+		}
+		st, err := s.negotiate(ctx, c, domain, t.directTLS, auth)
+		if err != nil {
+			c.Close()
+			errs = append(errs, err)
+			if errors.Is(err, errRefused) {
+				return nil, err // the server answered: no other address changes that
+			}
+			continue
+		}
+		st.c.SetDeadline(time.Time{})
+		return st, nil
+	}
+	if len(errs) == 0 {
+		return nil, errNoAddress
+	}
+	return nil, errors.Join(errs...)
+}
+
+func refused(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errRefused}, a...)...)
+}
+
+// clientTLS is the TLS configuration for connecting to domain: its
+// certificate must verify against our roots for its name (RFC 6120 §13.7.2,
+// RFC 6125); our own certificate goes along for SASL EXTERNAL.
+func (s *Service) clientTLS(domain string) *tls.Config {
+	c := &tls.Config{ServerName: domain, RootCAs: s.o.Roots, MinVersion: tls.VersionTLS12, NextProtos: []string{"xmpp-server"}}
+	if s.o.TLS != nil {
+		c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			if s.o.TLS.GetCertificate != nil {
+				return s.o.TLS.GetCertificate(&tls.ClientHelloInfo{ServerName: s.domain})
+			}
+			if len(s.o.TLS.Certificates) > 0 {
+				return &s.o.TLS.Certificates[0], nil
+			}
+			return &tls.Certificate{}, nil
+		}
+	}
+	return c
+}
+
+// negotiate runs the initiating side of RFC 6120 §4-§6 and XEP-0220.
+func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, directTLS, auth bool) (*stream, error) {
+	lim := s.o.Limits
+	st := newStream(c, lim)
+	upgrade := func() error {
+		tc := tls.Client(st.c, s.clientTLS(domain))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			var cv *tls.CertificateVerificationError
+			if errors.As(err, &cv) {
+				return refused("certificate of %s: %v", domain, err)
+			}
+			return err
+		}
+		st.restart(tc)
+		return nil
+	}
+	if directTLS {
+		if err := upgrade(); err != nil {
+			return nil, err
+		}
+	}
+	tlsOn := directTLS
+	for {
+		if err := st.header(s.domain, domain, ""); err != nil {
+			return nil, err
+		}
+		h, err := st.readHeader()
+		if err != nil {
+			return nil, err
+		}
+		id := h.Get("id")
+		feats, err := st.next()
+		if err != nil {
+			return nil, err
+		}
+		if feats.Name != "features" || feats.Space != stanza.NSStreams {
+			return nil, refused("expected stream features, got <%s>", feats.Name)
+		}
+		if !tlsOn {
+			// §5.3.1: we never federate without TLS.
+			if feats.Child("starttls", nsTLS) == nil {
+				return nil, refused("%s does not offer STARTTLS", domain)
+			}
+			if err := st.write([]byte("<starttls xmlns='" + nsTLS + "'/>")); err != nil {
+				return nil, err
+			}
+			el, err := st.next()
+			if err != nil {
+				return nil, err
+			}
+			if el.Name != "proceed" {
+				return nil, refused("STARTTLS failed")
+			}
+			if err := upgrade(); err != nil {
+				return nil, err
+			}
+			tlsOn = true
+			continue
+		}
+		if !auth {
+			return st, nil // a verification stream (XEP-0220 §2.3)
+		}
+		if hasMechanism(feats, "EXTERNAL") {
+			// RFC 6120 §6.4.2 / XEP-0178: authzid is our domain.
+			id64 := base64.StdEncoding.EncodeToString([]byte(s.domain))
+			if err := st.write([]byte("<auth xmlns='" + nsSASL + "' mechanism='EXTERNAL'>" + id64 + "</auth>")); err != nil {
+				return nil, err
+			}
+			el, err := st.next()
+			if err != nil {
+				return nil, err
+			}
+			if el.Name != "success" || el.Space != nsSASL {
+				return nil, refused("SASL EXTERNAL refused by %s", domain)
+			}
+			st.restart(st.c)
+			if err := st.header(s.domain, domain, ""); err != nil {
+				return nil, err
+			}
+			if _, err := st.readHeader(); err != nil {
+				return nil, err
+			}
+			if _, err := st.next(); err != nil { // the (empty) features
+				return nil, err
+			}
+			return st, nil
+		}
+		if feats.Child("dialback", nsDialbackFeat) == nil {
+			return nil, refused("%s offers neither SASL EXTERNAL nor dialback", domain)
+		}
+		// XEP-0220 §2.1.1: the key binds receiving, originating and the
+		// receiving server's stream id.
+		key := DialbackKey(s.o.Secret, domain, s.domain, id)
+		res := xmlstream.NewText("result", nsDialback, key)
+		res.Set("from", s.domain)
+		res.Set("to", domain)
+		if err := st.write(xmlstream.AppendIn(nil, res, stanza.NSServer)); err != nil {
+			return nil, err
+		}
+		el, err := st.next()
+		if err != nil {
+			return nil, err
+		}
+		if el.Name != "result" || el.Space != nsDialback || el.Get("type") != "valid" {
+			return nil, refused("dialback refused by %s (%s)", domain, el.Get("type"))
+		}
+		return st, nil
+	}
+}
+
+func hasMechanism(feats *xmlstream.Element, name string) bool {
+	m := feats.Child("mechanisms", nsSASL)
+	if m == nil {
+		return false
+	}
+	for _, c := range m.Children {
+		if c.Name == "mechanism" && c.Text == name {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyKey asks domain's authoritative server whether key is one it
+// issued for our stream id (XEP-0220 §2.3, db:verify).
+func (s *Service) verifyKey(domain, streamID, key string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), s.o.Timeout)
+	defer cancel()
+	st, err := s.connect(ctx, domain, false)
+	if err != nil {
+		s.log.Warn("s2s dialback verification failed", "domain", domain, "err", err)
+		return false
+	}
+	defer st.c.Close()
+	st.c.SetDeadline(time.Now().Add(s.o.Timeout))
+	v := xmlstream.NewText("verify", nsDialback, key)
+	v.Set("from", s.domain)
+	v.Set("to", domain)
+	v.Set("id", streamID)
+	if err := st.write(xmlstream.AppendIn(nil, v, stanza.NSServer)); err != nil {
+		return false
+	}
+	el, err := st.next()
+	st.write([]byte("</stream:stream>"))
+	return err == nil && el.Name == "verify" && el.Space == nsDialback && el.Get("id") == streamID &&
+		el.Get("from") == domain && el.Get("type") == "valid"
+}

@@ -1,0 +1,231 @@
+// Package s2s is server-to-server federation (RFC 6120, XEP-0220,
+// XEP-0368, XEP-0185): it is the router's Remote for domains parley does
+// not serve, and accepts other servers' streams on the s2s listener.
+// See docs/design/12_s2s.md.
+package s2s
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// Policy modes ([s2s] mode).
+const (
+	ModeOff       = "off"
+	ModeAllowlist = "allowlist"
+	ModeOpen      = "open"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxQueue   = 1000
+	DefaultTimeout    = 30 * time.Second
+	DefaultRate       = 100
+	DefaultBurst      = 200
+	DefaultIdle       = 10 * time.Minute
+	defaultPort       = "5269"
+	maxPreAuthElement = 16 << 10
+)
+
+// Router is what s2s needs of the router: inbound stanzas go through Send
+// (inbound processing); bounces go back to local senders through Reply.
+type Router interface {
+	Send(ctx context.Context, st *stanza.Stanza)
+	Reply(ctx context.Context, st *stanza.Stanza)
+}
+
+// Options configure the service. Zero limits mean the defaults above.
+type Options struct {
+	Domain jid.JID
+	// TLS serves our certificate (inbound, and as client certificate for
+	// SASL EXTERNAL outbound).
+	TLS *tls.Config
+	// Roots verify peers' certificates; nil is the system roots.
+	Roots *x509.CertPool
+	// Secret is the dialback secret (LoadOrCreateSecret).
+	Secret []byte
+	// Routes are static addresses (host:port) per remote domain; a route
+	// replaces DNS for its domain.
+	Routes map[string]string
+	// Mode, Allow and Deny are the federation policy.
+	Mode        string
+	Allow, Deny []string
+	Limits      xmlstream.Limits
+	MaxQueue    int           // stanzas waiting per remote domain
+	Timeout     time.Duration // connecting and negotiating a stream
+	Rate        float64       // inbound stanzas per second per remote domain
+	Burst       int
+	Log         *slog.Logger
+	// Dial opens TCP connections; net.Dialer's by default (RFC 6555 fallback).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Resolver looks up SRV records; net.DefaultResolver by default.
+	Resolver *net.Resolver
+}
+
+// Service is the federation endpoint.
+type Service struct {
+	o      Options
+	domain string
+	r      Router
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	links   map[string]*link // outbound, by remote domain
+	buckets map[string]*bucket
+	seen    map[string]bool // remote domains logged once
+	conns   map[net.Conn]struct{}
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// New builds the service.
+func New(o Options) *Service {
+	if o.MaxQueue <= 0 {
+		o.MaxQueue = DefaultMaxQueue
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Rate <= 0 {
+		o.Rate = DefaultRate
+	}
+	if o.Burst <= 0 {
+		o.Burst = DefaultBurst
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Dial == nil {
+		d := &net.Dialer{}
+		o.Dial = d.DialContext
+	}
+	if o.Resolver == nil {
+		o.Resolver = net.DefaultResolver
+	}
+	return &Service{o: o, domain: o.Domain.String(), log: o.Log, links: make(map[string]*link),
+		buckets: make(map[string]*bucket), seen: make(map[string]bool), conns: make(map[net.Conn]struct{})}
+}
+
+// Register keeps the router and becomes its Remote.
+func (s *Service) Register(r *router.Router) {
+	s.r = r
+	r.SetRemote(s)
+}
+
+// SetRouter keeps the router without installing the service as its
+// Remote (the caller does: router.SetRemote(s)).
+func (s *Service) SetRouter(r Router) { s.r = r }
+
+// Allowed says whether the policy lets us federate with domain.
+func (s *Service) Allowed(domain string) bool {
+	switch s.o.Mode {
+	case ModeOpen:
+		for _, d := range s.o.Deny {
+			if d == domain {
+				return false
+			}
+		}
+		return true
+	case ModeAllowlist:
+		for _, d := range s.o.Allow {
+			if d == domain {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// refused logs a refusal.
+func (s *Service) refused(domain, dir, why string) {
+	s.log.Warn("s2s refused", "domain", domain, "direction", dir, "reason", why)
+}
+
+// newDomain logs the first authenticated link with a remote domain.
+func (s *Service) newDomain(domain, dir string) {
+	s.mu.Lock()
+	first := !s.seen[domain]
+	s.seen[domain] = true
+	s.mu.Unlock()
+	if first {
+		s.log.Info("s2s new remote domain", "domain", domain, "direction", dir)
+	}
+}
+
+// bounce answers st with e unless it is an error itself (RFC 6120 §8.3.1).
+func (s *Service) bounce(st *stanza.Stanza, e *stanza.Error) {
+	if reply := stanza.ErrorReply(st, e); reply != nil && !st.From.IsZero() && s.r != nil {
+		s.r.Reply(context.Background(), reply)
+	}
+}
+
+// Close ends every link and connection and waits for their goroutines.
+func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.Close()
+	}
+	links := s.links
+	s.links = map[string]*link{}
+	s.mu.Unlock()
+	for _, l := range links {
+		l.stop()
+	}
+	s.wg.Wait()
+}
+
+// track registers a connection for Close; false when closing.
+func (s *Service) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		c.Close()
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Service) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// bucket is a token bucket for one remote domain's inbound stanzas.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func (s *Service) allow(domain string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.buckets[domain]
+	now := time.Now()
+	if b == nil {
+		b = &bucket{tokens: float64(s.o.Burst), last: now}
+		s.buckets[domain] = b
+	}
+	b.tokens += now.Sub(b.last).Seconds() * s.o.Rate
+	if b.tokens > float64(s.o.Burst) {
+		b.tokens = float64(s.o.Burst)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

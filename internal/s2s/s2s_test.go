@@ -1,0 +1,336 @@
+package s2s
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/jid"
+	"parley/internal/stanza"
+	"parley/internal/xmlstream"
+)
+
+// testCA issues certificates for test domains.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pool *x509.CertPool
+}
+
+func newCA(t *testing.T) *testCA {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(c)
+	return &testCA{cert: c, key: key, pool: pool}
+}
+
+func (ca *testCA) issue(t *testing.T, domain string) tls.Certificate {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: domain},
+		DNSNames: []string{domain}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		KeyUsage:    x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// fakeRouter records what the service hands the router.
+type fakeRouter struct{ got chan *stanza.Stanza }
+
+func (f *fakeRouter) Send(_ context.Context, st *stanza.Stanza)  { f.got <- st }
+func (f *fakeRouter) Reply(_ context.Context, st *stanza.Stanza) { f.got <- st }
+
+func (f *fakeRouter) next(t *testing.T) *stanza.Stanza {
+	t.Helper()
+	select {
+	case st := <-f.got:
+		return st
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing routed")
+		return nil
+	}
+}
+
+type peer struct {
+	svc    *Service
+	r      *fakeRouter
+	ln     net.Listener
+	secret []byte
+}
+
+func listen(t *testing.T) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// start runs a service for domain on ln with cert, trusting roots.
+func start(t *testing.T, domain string, ln net.Listener, cert tls.Certificate, roots *x509.CertPool, routes map[string]string) *peer {
+	t.Helper()
+	secret, err := LoadOrCreateSecret(filepath.Join(t.TempDir(), "dialback.secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &fakeRouter{got: make(chan *stanza.Stanza, 100)}
+	svc := New(Options{Domain: jid.MustParse(domain), TLS: &tls.Config{Certificates: []tls.Certificate{cert}},
+		Roots: roots, Secret: secret, Routes: routes, Mode: ModeOpen, Timeout: 5 * time.Second})
+	svc.SetRouter(r)
+	go svc.Serve(ln)
+	t.Cleanup(func() { ln.Close(); svc.Close() })
+	return &peer{svc: svc, r: r, ln: ln, secret: secret}
+}
+
+func pair(t *testing.T) (a, b *peer, ca *testCA) {
+	ca = newCA(t)
+	la, lb := listen(t), listen(t)
+	routes := map[string]string{"a.test": la.Addr().String(), "b.test": lb.Addr().String()}
+	a = start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes)
+	b = start(t, "b.test", lb, ca.issue(t, "b.test"), ca.pool, routes)
+	return a, b, ca
+}
+
+func msg(t *testing.T, from, to, body string) *stanza.Stanza {
+	st := stanza.New(stanza.Message, jid.MustParse(from), jid.MustParse(to), "chat", stanza.NewID())
+	st.El.Add(xmlstream.NewText("body", stanza.NSClient, body))
+	return st
+}
+
+// TestFederateBothWays: SASL EXTERNAL with test-CA certificates, a chat
+// message and a presence subscription each way.
+func TestFederateBothWays(t *testing.T) {
+	a, b, _ := pair(t)
+	if err := a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "hi bob")); err != nil {
+		t.Fatal(err)
+	}
+	got := b.r.next(t)
+	if got.From.String() != "alice@a.test/x" || got.To.String() != "bob@b.test" || got.El.ChildText("body", stanza.NSClient) != "hi bob" {
+		t.Fatalf("b got %s", got.Bytes())
+	}
+	sub := stanza.New(stanza.Presence, jid.MustParse("bob@b.test"), jid.MustParse("alice@a.test"), "subscribe", "")
+	if err := b.svc.Send(context.Background(), sub); err != nil {
+		t.Fatal(err)
+	}
+	got = a.r.next(t)
+	if got.Kind != stanza.Presence || got.Type != "subscribe" || got.From.String() != "bob@b.test" {
+		t.Fatalf("a got %s", got.Bytes())
+	}
+	sub = stanza.New(stanza.Presence, jid.MustParse("alice@a.test"), jid.MustParse("bob@b.test"), "subscribed", "")
+	a.svc.Send(context.Background(), sub)
+	if got = b.r.next(t); got.Type != "subscribed" {
+		t.Fatalf("b got %s", got.Bytes())
+	}
+	b.svc.Send(context.Background(), msg(t, "bob@b.test/y", "alice@a.test", "hi alice"))
+	if got = a.r.next(t); got.El.ChildText("body", stanza.NSClient) != "hi alice" {
+		t.Fatalf("a got %s", got.Bytes())
+	}
+}
+
+// TestWrongCertificateRefused: a peer whose certificate does not chain to
+// our roots is never sent anything; the stanza bounces with
+// remote-server-not-found (RFC 6120 §10.4.3).
+func TestWrongCertificateRefused(t *testing.T) {
+	ca, other := newCA(t), newCA(t)
+	la, lb := listen(t), listen(t)
+	routes := map[string]string{"a.test": la.Addr().String(), "b.test": lb.Addr().String()}
+	a := start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes)
+	b := start(t, "b.test", lb, other.issue(t, "b.test"), ca.pool, routes)
+	a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "secret"))
+	got := a.r.next(t)
+	if got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-not-found") || got.To.String() != "alice@a.test/x" {
+		t.Fatalf("bounce: %s", got.Bytes())
+	}
+	select {
+	case st := <-b.r.got:
+		t.Fatalf("b got %s", st.Bytes())
+	default:
+	}
+}
+
+// rawDialback opens a stream to p as domain from without a client
+// certificate, so only dialback is offered, and sends key.
+func rawDialback(t *testing.T, p *peer, ca *testCA, from, key func(id string) string, claimed string) (*stream, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", p.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	st := newStream(c, xmlstream.Limits{})
+	st.header(claimed, p.svc.domain, "")
+	if _, err := st.readHeader(); err != nil {
+		t.Fatal(err)
+	}
+	st.next()
+	st.write([]byte("<starttls xmlns='" + nsTLS + "'/>"))
+	if el, err := st.next(); err != nil || el.Name != "proceed" {
+		t.Fatal("no proceed", err)
+	}
+	tc := tls.Client(c, &tls.Config{ServerName: p.svc.domain, RootCAs: ca.pool})
+	st.restart(tc)
+	st.header(claimed, p.svc.domain, "")
+	h, err := st.readHeader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	feats, err := st.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasMechanism(feats, "EXTERNAL") || feats.Child("dialback", nsDialbackFeat) == nil {
+		t.Fatalf("features without a certificate: %s", feats)
+	}
+	res := xmlstream.NewText("result", nsDialback, key(h.Get("id")))
+	res.Set("from", claimed)
+	res.Set("to", p.svc.domain)
+	st.writeEl(res)
+	el, err := st.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = from
+	return st, el.Get("type")
+}
+
+// TestDialback: b verifies a key with a's authoritative server (db:verify);
+// the right key authenticates a.test, a wrong one is refused, and a stanza
+// from a domain not authenticated on the stream gets <invalid-from/>.
+func TestDialback(t *testing.T) {
+	a, b, ca := pair(t)
+	_, typ := rawDialback(t, b, ca, nil, func(string) string { return "0123456789abcdef" }, "a.test")
+	if typ != "invalid" {
+		t.Fatalf("wrong key: %s", typ)
+	}
+	st, typ := rawDialback(t, b, ca, nil, func(id string) string { return DialbackKey(a.secret, "b.test", "a.test", id) }, "a.test")
+	if typ != "valid" {
+		t.Fatalf("right key: %s", typ)
+	}
+	st.writeEl(renamespace(msg(t, "alice@a.test/x", "bob@b.test", "via dialback").El, stanza.NSClient, stanza.NSServer))
+	if got := b.r.next(t); got.El.ChildText("body", stanza.NSClient) != "via dialback" {
+		t.Fatalf("b got %s", got.Bytes())
+	}
+	// A domain it did not authenticate (RFC 6120 §4.9.3.9).
+	st.writeEl(renamespace(msg(t, "mallory@c.test/x", "bob@b.test", "spoofed").El, stanza.NSClient, stanza.NSServer))
+	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "invalid-from") {
+		t.Fatalf("spoofed from: %v", err)
+	}
+	select {
+	case got := <-b.r.got:
+		t.Fatalf("b routed %s", got.Bytes())
+	default:
+	}
+}
+
+// TestLinkCutRequeued: a link cut mid-conversation comes back for the next
+// stanzas, and a domain that cannot be reached bounces what waited.
+func TestLinkCutRequeued(t *testing.T) {
+	a, b, _ := pair(t)
+	a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "one"))
+	b.r.next(t)
+	// Cut every connection b holds, as a network failure would.
+	b.svc.mu.Lock()
+	for c := range b.svc.conns {
+		c.Close()
+	}
+	b.svc.mu.Unlock()
+	// a notices and reconnects for what it sends next.
+	waitNoLinks(t, a)
+	a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "two"))
+	if got := b.r.next(t); got.El.ChildText("body", stanza.NSClient) != "two" {
+		t.Fatalf("after reconnect: %s", got.Bytes())
+	}
+	// b goes away: queued stanzas bounce, none is lost silently.
+	b.ln.Close()
+	b.svc.Close()
+	waitNoLinks(t, a)
+	bounced := 3
+	for range 3 {
+		// An error here is bounced by the router (router.reject).
+		if err := a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "three")); err != nil {
+			bounced--
+		}
+	}
+	for range bounced {
+		got := a.r.next(t)
+		if got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server") {
+			t.Fatalf("bounce: %s", got.Bytes())
+		}
+	}
+}
+
+func TestSecretPersisted(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "dialback.secret")
+	s1, err := LoadOrCreateSecret(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := LoadOrCreateSecret(p)
+	if string(s1) != string(s2) || len(s1) != 32 {
+		t.Fatal("secret not stable")
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", fi.Mode())
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	s := New(Options{Mode: ModeAllowlist, Allow: []string{"ok.test"}})
+	if !s.Allowed("ok.test") || s.Allowed("other.test") {
+		t.Fatal("allowlist")
+	}
+	s = New(Options{Mode: ModeOpen, Deny: []string{"bad.test"}})
+	if s.Allowed("bad.test") || !s.Allowed("other.test") {
+		t.Fatal("open")
+	}
+	if New(Options{}).Allowed("x.test") {
+		t.Fatal("off")
+	}
+	err := s.Send(context.Background(), msg(t, "a@a.test/x", "b@bad.test", "x"))
+	if !strings.Contains(err.Error(), "remote-server-not-found") {
+		t.Fatal(err)
+	}
+}
+
+// waitNoLinks waits until p noticed that its links were cut.
+func waitNoLinks(t *testing.T, p *peer) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.svc.mu.Lock()
+		n := len(p.svc.links)
+		p.svc.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("link not noticed as cut")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
