@@ -95,6 +95,20 @@ func TestSlixmppPushAppServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	phone.Send("<presence/>")
+	// §4: the account advertises push.
+	info, err := phone.IQ(wait, "get", "phone@localhost", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	advertised := false
+	if q := info.Child("query", "http://jabber.org/protocol/disco#info"); q != nil {
+		for _, f := range q.Children {
+			advertised = advertised || f.Name == "feature" && f.Get("var") == "urn:xmpp:push:0"
+		}
+	}
+	if !advertised {
+		t.Fatalf("urn:xmpp:push:0 not in the account's disco#info: %s", info)
+	}
 	for _, node := range []string{"dev1", "refuse1"} {
 		a, err := phone.IQ(wait, "set", "", "<enable xmlns='urn:xmpp:push:0' jid='push@localhost/app' node='"+node+"'>"+
 			"<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"+
