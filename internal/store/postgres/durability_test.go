@@ -85,18 +85,36 @@ func TestServerDropsConnections(t *testing.T) {
 			}
 		})
 	}
+	// The writers stop however the test ends: left running after a
+	// failure they would spin on a cancelled context until the binary
+	// timed out.
+	halt := sync.OnceFunc(func() {
+		stop.Store(true)
+		wg.Wait()
+	})
+	defer halt()
+	// Five rounds, each cutting at least one connection: the pool
+	// reconnects lazily, so a round waits until it has one to cut (on a
+	// loaded machine that may take longer than the 50 ms between rounds).
 	for range 5 {
 		time.Sleep(50 * time.Millisecond)
-		var cut int
-		err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-			WHERE application_name = 'parley_dropped'`).Scan(&cut)
-		if err != nil || cut == 0 {
-			t.Fatalf("terminated %d connections: %v", cut, err)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			var cut int
+			err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+				WHERE application_name = 'parley_dropped'`).Scan(&cut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cut > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no store connection to terminate within 10s")
+			}
 		}
 	}
 	time.Sleep(50 * time.Millisecond)
-	stop.Store(true)
-	wg.Wait()
+	halt()
 	if err := s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte("0")}); err != nil {
 		t.Fatalf("StoreOffline after the server dropped connections: %v", err)
 	}
