@@ -113,6 +113,18 @@ var tables = map[string][]column{
 	},
 }
 
+// bullets writes a bold title and items as a list; nothing without items.
+func bullets(b *strings.Builder, title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	b.WriteString(title + "\n")
+	for _, it := range items {
+		fmt.Fprintf(b, "- %s\n", it)
+	}
+	b.WriteString("\n")
+}
+
 // WriteMarkdown writes the side-by-side report: per mode (TLS, plaintext)
 // one table per workload with the median of the rounds, and the targets of
 // issue 4 with their status.
@@ -126,30 +138,12 @@ func WriteMarkdown(w io.Writer, results []Result, m Meta) error {
 	if m.Machine != "" {
 		fmt.Fprintf(&b, "**Machine:** %s\n\n", m.Machine)
 	}
-	if len(m.Versions) > 0 {
-		b.WriteString("**Versions:**\n")
-		for _, v := range m.Versions {
-			fmt.Fprintf(&b, "- %s\n", v)
-		}
-		b.WriteString("\n")
-	}
+	bullets(&b, "**Versions:**", m.Versions)
 	if m.Command != "" {
 		fmt.Fprintf(&b, "**Command:**\n\n```sh\n%s\n```\n\n", m.Command)
 	}
-	if len(m.Settings) > 0 {
-		b.WriteString("**Server settings:**\n")
-		for _, s := range m.Settings {
-			fmt.Fprintf(&b, "- %s\n", s)
-		}
-		b.WriteString("\n")
-	}
-	if len(m.Notes) > 0 {
-		b.WriteString("**How to read this:**\n")
-		for _, s := range m.Notes {
-			fmt.Fprintf(&b, "- %s\n", s)
-		}
-		b.WriteString("\n")
-	}
+	bullets(&b, "**Server settings:**", m.Settings)
+	bullets(&b, "**How to read this:**", m.Notes)
 	by := map[bool]map[string]map[string]group{}
 	var servers []string
 	for _, r := range results {
