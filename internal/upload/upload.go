@@ -111,37 +111,27 @@ type Module struct {
 	stopped sync.WaitGroup
 }
 
+// def gives a limit left zero (or negative) its documented default.
+func def[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 // New returns the service; Register installs it and starts its cleanup.
 func New(o Options) *Module {
-	def := func(v *int64, d int64) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
 	def(&o.MaxFileSize, DefaultMaxFileSize)
 	def(&o.QuotaBytes, DefaultQuotaBytes)
 	def(&o.DayBytes, DefaultDayBytes)
 	// A file no quota could ever hold is too large, not a reason to
 	// retry later.
 	o.MaxFileSize = min(o.MaxFileSize, o.QuotaBytes, o.DayBytes)
-	if o.MaxNameBytes <= 0 {
-		o.MaxNameBytes = DefaultMaxNameBytes
-	}
-	if o.SlotTTL <= 0 {
-		o.SlotTTL = DefaultSlotTTL
-	}
-	if o.PutTimeout <= 0 {
-		o.PutTimeout = DefaultPutTimeout
-	}
-	if o.Expire <= 0 {
-		o.Expire = DefaultExpire
-	}
-	if o.CleanupEvery <= 0 {
-		o.CleanupEvery = DefaultCleanupEvery
-	}
-	if o.CleanupBatch <= 0 {
-		o.CleanupBatch = DefaultCleanupBatch
-	}
+	def(&o.MaxNameBytes, DefaultMaxNameBytes)
+	def(&o.SlotTTL, DefaultSlotTTL)
+	def(&o.PutTimeout, DefaultPutTimeout)
+	def(&o.Expire, DefaultExpire)
+	def(&o.CleanupEvery, DefaultCleanupEvery)
+	def(&o.CleanupBatch, DefaultCleanupBatch)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

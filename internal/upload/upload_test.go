@@ -316,6 +316,22 @@ func TestPutOnce(t *testing.T) {
 	}
 }
 
+// wantUnused waits until the slot of get is reserved again after what
+// failed, and checks that no file was left behind.
+func (e *env) wantUnused(get, what string) {
+	e.t.Helper()
+	xmpptest.Eventually(e.t, 5*time.Second, func() error {
+		u, err := e.st.Upload(context.Background(), idOf(get))
+		if err != nil || u.State != store.UploadReserved {
+			return errorf("slot state %v (%v), want reserved", u.State, err)
+		}
+		return nil
+	})
+	if f := e.files(); len(f) != 0 {
+		e.t.Fatalf("files after %s: %q", what, f)
+	}
+}
+
 // TestShortBody: a body that ends before Content-Length stores nothing,
 // and the slot can be used again until it expires.
 func TestShortBody(t *testing.T) {
@@ -329,16 +345,7 @@ func TestShortBody(t *testing.T) {
 			t.Fatal("a short body was stored")
 		}
 	}
-	xmpptest.Eventually(t, 5*time.Second, func() error {
-		u, err := e.st.Upload(t.Context(), idOf(get))
-		if err != nil || u.State != store.UploadReserved {
-			return errorf("slot state %v (%v), want reserved", u.State, err)
-		}
-		return nil
-	})
-	if f := e.files(); len(f) != 0 {
-		t.Fatalf("files after a short body: %q", f)
-	}
+	e.wantUnused(get, "a short body")
 	if resp := e.put(put, "", []byte("1234567890")); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("PUT after a short one: %s", resp.Status)
 	}
@@ -491,16 +498,7 @@ func TestSlowPut(t *testing.T) {
 	if err == nil && resp.StatusCode == http.StatusCreated {
 		t.Fatal("a body that never finished was stored")
 	}
-	xmpptest.Eventually(t, 5*time.Second, func() error {
-		u, err := e.st.Upload(t.Context(), idOf(get))
-		if err != nil || u.State != store.UploadReserved {
-			return errorf("slot state %v (%v), want reserved", u.State, err)
-		}
-		return nil
-	})
-	if f := e.files(); len(f) != 0 {
-		t.Fatalf("files after a slow body: %q", f)
-	}
+	e.wantUnused(get, "a slow body")
 }
 
 // TestUndeclaredType: a slot requested without a content type takes the
