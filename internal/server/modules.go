@@ -142,7 +142,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	// the same core as PEP and within its quotas.
 	topics := pubsub.New(pubsub.Options{Store: st, Roster: rosters, Create: cfg.PubSub.Create,
 		Limits: pubsub.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
-			Nodes: cfg.Quotas.PEPNodes, ReplyBytes: pepReply},
+			Nodes: cfg.Quotas.PEPNodes, ReplyBytes: pepReply, OwnerBytes: cfg.Quotas.PEPBytes},
 		Log: log.With("component", "pubsub")})
 	topics.Register(r)
 	discoItems.AddItem(topics.JID(), "Publish-Subscribe")

@@ -195,6 +195,11 @@ func (m *measured) ForgetPubSubJID(ctx context.Context, bare string) error {
 	return m.s.ForgetPubSubJID(ctx, bare)
 }
 
+func (m *measured) PubSubOwnedBytes(ctx context.Context, service, owner string) (int64, error) {
+	defer m.observe("PubSubOwnedBytes", time.Now())
+	return m.s.PubSubOwnedBytes(ctx, service, owner)
+}
+
 func (m *measured) PutRoom(ctx context.Context, r Room) error {
 	defer m.observe("PutRoom", time.Now())
 	return m.s.PutRoom(ctx, r)

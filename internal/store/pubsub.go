@@ -60,6 +60,9 @@ type PubSub interface {
 	// owner (owned nodes are the service's to decide about): what a
 	// deleted account leaves at other accounts' PEP services.
 	ForgetPubSubJID(ctx context.Context, bare string) error
+	// PubSubOwnedBytes is the payload bytes of the items of every node
+	// of a service that a JID owns (its owner affiliation).
+	PubSubOwnedBytes(ctx context.Context, service, owner string) (int64, error)
 }
 
 // PubSubNode is a node of a service.

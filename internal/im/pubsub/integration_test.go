@@ -407,12 +407,20 @@ func TestServiceAccessModelsOverTCP(t *testing.T) {
 // per owner (policy-violation + max-nodes-exceeded) and item size
 // (not-acceptable + payload-too-big).
 func TestServiceQuotasOverTCP(t *testing.T) {
-	srv := start(t, func(c *config.Config) { c.Quotas.PEPNodes = 2; c.Quotas.PEPItemBytes = 1024 }, "hamlet")
+	srv := start(t, func(c *config.Config) { c.Quotas.PEPNodes = 2; c.Quotas.PEPItemBytes = 1024; c.Quotas.PEPBytes = 3000 }, "hamlet")
 	hamlet := srv.Online(t, "hamlet", password, "elsinore")
 	ok(t, "first", iq(t, hamlet, "set", ps(`<create node='a'/>`)))
 	ok(t, "second, by publishing", iq(t, hamlet, "set", publish("b", "1", "auto-created")))
 	refused(t, "third", "policy-violation+max-nodes-exceeded", iq(t, hamlet, "set", ps(`<create node='c'/>`)))
 	refused(t, "big item", "not-acceptable+payload-too-big", iq(t, hamlet, "set", publish("a", "1", strings.Repeat("x", 1100))))
+	// pep_bytes bounds what an owner's nodes hold; replacing stays possible.
+	big := strings.Repeat("y", 900)
+	ok(t, "a max", iq(t, hamlet, "set", owner(`<configure node='a'>`+form(pubsub.NSNodeConfig, [2]string{"pubsub#max_items", "10"})+`</configure>`)))
+	for _, id := range []string{"1", "2", "3"} {
+		ok(t, "fill "+id, iq(t, hamlet, "set", publish("a", id, big)))
+	}
+	refused(t, "over the owner's bytes", "policy-violation", iq(t, hamlet, "set", publish("a", "4", big)))
+	ok(t, "replace within", iq(t, hamlet, "set", publish("a", "3", big)))
 	ok(t, "delete", iq(t, hamlet, "set", owner(`<delete node='a'/>`)))
 	ok(t, "third after a delete", iq(t, hamlet, "set", ps(`<create node='c'/>`)))
 	// §6.1.3.9: an account holds at most MaxSubscriptions to a node.

@@ -55,6 +55,9 @@ type Limits struct {
 	NodeItems  int // the most items a node keeps ("max")
 	Nodes      int // the most nodes one entity may own; policy-violation + max-nodes-exceeded
 	ReplyBytes int // an items reply; more is paged (XEP-0059)
+	// OwnerBytes bounds the payload bytes of the items of all the nodes
+	// one entity owns; a publish growing them beyond is policy-violation.
+	OwnerBytes int64
 }
 
 // Defaults of Limits and of a new node (§16.4.3: the service decides).
@@ -63,6 +66,7 @@ const (
 	DefaultNodeItems  = 1000
 	DefaultNodes      = 1000
 	DefaultReplyBytes = 512 << 10
+	DefaultOwnerBytes = 16 << 20
 	DefaultMaxItems   = 10
 	maxNodeName       = 1024
 )
@@ -79,6 +83,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.ReplyBytes <= 0 {
 		l.ReplyBytes = DefaultReplyBytes
+	}
+	if l.OwnerBytes <= 0 {
+		l.OwnerBytes = DefaultOwnerBytes
 	}
 	l.ReplyBytes = max(l.ReplyBytes, 2*l.ItemBytes+1024)
 	return l

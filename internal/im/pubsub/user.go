@@ -146,6 +146,9 @@ func (m *Module) publish(ctx context.Context, from jid.JID, pub, opts *xmlstream
 		}
 	}
 	it := store.PubSubItem{ID: id, Publisher: from.Bare().String(), Payload: raw}
+	if err := m.withinQuota(ctx, n, id, len(raw)); err != nil {
+		return nil, err
+	}
 	if n.PersistItems {
 		if err := m.Store.PublishPubSubItem(ctx, m.Addr.String(), name, it); err != nil {
 			return nil, fmt.Errorf("pubsub: publish to %s: %w", name, err)
@@ -154,6 +157,48 @@ func (m *Module) publish(ctx context.Context, from jid.JID, pub, opts *xmlstream
 	m.notify(ctx, n, xmlstream.New("items", NSEvent, "node", name).Add(itemEvent(it)))
 	return xmlstream.New("pubsub", NS).Add(
 		xmlstream.New("publish", NS, "node", name).Add(xmlstream.New("item", NS, "id", id))), nil
+}
+
+// withinQuota checks that storing an item of size bytes as id keeps
+// each owner of n within Limits.OwnerBytes, counting what the publish
+// replaces (the same id) and trims (beyond max_items), as PEP does, so
+// an owner at its quota can still replace items. The caller holds the
+// node's lock.
+func (m *Module) withinQuota(ctx context.Context, n *node, id string, size int) error {
+	if !n.PersistItems {
+		return nil
+	}
+	sizes, err := m.Store.PubSubItemSizes(ctx, m.Addr.String(), n.Name)
+	if err != nil {
+		return err
+	}
+	before, after := int64(0), []int{}
+	for _, it := range sizes {
+		before += int64(it.Bytes)
+		if it.ID != id {
+			after = append(after, it.Bytes)
+		}
+	}
+	after = append(after, size)
+	after = after[max(0, len(after)-max(n.MaxItems, 1)):]
+	grown := -before
+	for _, b := range after {
+		grown += int64(b)
+	}
+	if grown <= 0 {
+		return nil
+	}
+	for _, o := range n.owners() {
+		used, err := m.Store.PubSubOwnedBytes(ctx, m.Addr.String(), o.String())
+		if err != nil {
+			return err
+		}
+		if used+grown > m.limits.OwnerBytes {
+			m.log.Info("pubsub: owner's storage quota reached", "jid", o.String(), "node", n.Name, "bytes", used)
+			return stanza.ErrPolicyViolation.WithText("the node owner's storage quota is used up")
+		}
+	}
+	return nil
 }
 
 // onePayload is the one item of a publish and its payload serialised

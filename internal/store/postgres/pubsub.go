@@ -380,3 +380,15 @@ func (s *Store) ForgetPubSubJID(ctx context.Context, bare string) error {
 	}
 	return nil
 }
+
+// PubSubOwnedBytes sums the payloads of the nodes owner owns at service.
+func (s *Store) PubSubOwnedBytes(ctx context.Context, service, owner string) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(octet_length(i.payload)), 0) FROM pubsub_affiliations AS a
+		JOIN pubsub_items AS i ON i.service = a.service AND i.node = a.node
+		WHERE a.service = $1 AND a.jid = $2 AND a.affiliation = 'owner'`, service, owner).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: bytes owned by %q at %q: %w", owner, service, err)
+	}
+	return n, nil
+}

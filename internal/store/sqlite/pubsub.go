@@ -411,3 +411,15 @@ func (s *Store) ForgetPubSubJID(ctx context.Context, bare string) error {
 	}
 	return nil
 }
+
+// PubSubOwnedBytes sums the payloads of the nodes owner owns at service.
+func (s *Store) PubSubOwnedBytes(ctx context.Context, service, owner string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(length(i.payload)), 0) FROM pubsub_affiliations AS a
+		JOIN pubsub_items AS i ON i.service = a.service AND i.node = a.node
+		WHERE a.service = ? AND a.jid = ? AND a.affiliation = 'owner'`, service, owner).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: bytes owned by %q at %q: %w", owner, service, err)
+	}
+	return n, nil
+}

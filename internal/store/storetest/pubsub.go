@@ -222,4 +222,24 @@ var pubsubCases = []scenario{
 			t.Errorf("an ownership was forgotten: %+v", affs)
 		}
 	}},
+	{"bytes owned at a service", func(t *testing.T, ctx context.Context, s store.Store) {
+		for _, n := range []string{"a", "b", "c"} {
+			must(t, "Put", s.PutPubSubNode(ctx, service, store.PubSubNode{Node: n, MaxItems: 10}))
+		}
+		must(t, "own a", s.SetPubSubAffiliation(ctx, service, "a", store.PubSubAffiliation{JID: "bob@example.com", Affiliation: "owner"}))
+		must(t, "own b", s.SetPubSubAffiliation(ctx, service, "b", store.PubSubAffiliation{JID: "bob@example.com", Affiliation: "owner"}))
+		must(t, "member c", s.SetPubSubAffiliation(ctx, service, "c", store.PubSubAffiliation{JID: "bob@example.com", Affiliation: "member"}))
+		for _, n := range []string{"a", "b", "c"} {
+			must(t, "publish", s.PublishPubSubItem(ctx, service, n, store.PubSubItem{ID: "1", Payload: []byte("12345")}))
+		}
+		must(t, "publish", s.PublishPubSubItem(ctx, service, "a", store.PubSubItem{ID: "2", Payload: []byte("123")}))
+		got, err := s.PubSubOwnedBytes(ctx, service, "bob@example.com")
+		must(t, "PubSubOwnedBytes", err)
+		if got != 13 {
+			t.Errorf("owned bytes %d, want 13", got)
+		}
+		if got, err := s.PubSubOwnedBytes(ctx, service, "carol@example.com"); err != nil || got != 0 {
+			t.Errorf("nobody's bytes %d %v", got, err)
+		}
+	}},
 }
