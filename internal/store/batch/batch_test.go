@@ -129,8 +129,10 @@ func TestSync(t *testing.T) {
 	}
 }
 
-// TestCloseDrainsAndRefuses: Close commits everything queued before it,
-// then Send and Sync fail with Options.Closed; Close twice is fine.
+// TestCloseDrainsAndRefuses: once Close has begun, Send and Sync fail
+// with Options.Closed at once, while everything queued before it is still
+// committed (the writer held in a commit meanwhile) before Close returns;
+// Close twice is fine.
 func TestCloseDrainsAndRefuses(t *testing.T) {
 	rec := &recorder{gate: make(chan struct{})}
 	w := New(Options[*req]{Commit: rec.commit, MaxRequests: 8, Closed: errClosed})
@@ -141,24 +143,31 @@ func TestCloseDrainsAndRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	closed := make(chan struct{})
 	go func() {
-		for range 8 {
-			rec.gate <- struct{}{}
-		}
+		w.Close()
+		close(closed)
 	}()
-	w.Close()
+	waitFor(t, w.Closing)
+	if err := w.Send(t.Context(), newReq(9)); !errors.Is(err, errClosed) {
+		t.Fatalf("Send after Close began: %v", err)
+	}
+	if err := w.Sync(t.Context()); !errors.Is(err, errClosed) {
+		t.Fatalf("Sync after Close began: %v", err)
+	}
+	select {
+	case <-closed:
+		t.Fatal("Close returned while queued requests were not committed")
+	default:
+	}
+	close(rec.gate) // every commit may go on
+	<-closed
 	for n, r := range reqs {
 		select {
 		case <-r.done:
 		default:
 			t.Fatalf("request %d queued before Close was not committed", n)
 		}
-	}
-	if err := w.Send(t.Context(), newReq(9)); !errors.Is(err, errClosed) {
-		t.Fatalf("Send after Close: %v", err)
-	}
-	if err := w.Sync(t.Context()); !errors.Is(err, errClosed) {
-		t.Fatalf("Sync after Close: %v", err)
 	}
 	w.Close()
 }
@@ -169,11 +178,7 @@ func TestSendFullQueueHonoursContext(t *testing.T) {
 	rec := &recorder{gate: make(chan struct{})}
 	w := New(Options[*req]{Commit: rec.commit, MaxRequests: 2, Closed: errClosed})
 	defer func() {
-		go func() {
-			for range 3 {
-				rec.gate <- struct{}{}
-			}
-		}()
+		close(rec.gate) // every commit may go on
 		w.Close()
 	}()
 	w.Send(t.Context(), newReq(0)) //nolint:errcheck // fills the writer
