@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,15 @@ var (
 // the listener and the proxy.
 func startProxy(t testing.TB, o Options) (*Module, string) {
 	t.Helper()
+	m, addr, _ := serveProxy(t, o)
+	return m, addr
+}
+
+// serveProxy is startProxy that also returns the stop the test's end
+// calls, for a test that stops the proxy earlier: it closes the
+// listener, checks Serve's error, and closes the proxy.
+func serveProxy(t testing.TB, o Options) (*Module, string, func()) {
+	t.Helper()
 	m := New(o)
 	m.domain = jid.MustParse("example.com")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -37,14 +47,15 @@ func startProxy(t testing.TB, o Options) (*Module, string) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- m.Serve(ln) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		ln.Close()
 		if err := <-served; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 		m.Close()
 	})
-	return m, ln.Addr().String()
+	t.Cleanup(stop)
+	return m, ln.Addr().String(), stop
 }
 
 // socksConnect opens a SOCKS5 connection for hash and returns it with
@@ -403,15 +414,7 @@ func TestBucket(t *testing.T) {
 // TestCloseLeaksNothing: Close ends every connection the proxy holds,
 // waiting, paired or relaying, and returns once their goroutines are gone.
 func TestCloseLeaksNothing(t *testing.T) {
-	m := New(Options{BytesPerSecond: 64 << 10})
-	m.domain = jid.MustParse("example.com")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- m.Serve(ln) }()
-	addr := ln.Addr().String()
+	m, addr, stop := serveProxy(t, Options{BytesPerSecond: 64 << 10})
 	socksConnect(t, addr, StreamHash("lone", initiator, target))
 	pair(t, addr, StreamHash("paired", initiator, target))
 	hash := StreamHash("relaying", initiator, target)
@@ -430,11 +433,7 @@ func TestCloseLeaksNothing(t *testing.T) {
 	defer half.Close()
 	half.Write([]byte{5})
 
-	ln.Close()
-	if err := <-served; err != nil {
-		t.Fatalf("Serve: %v", err)
-	}
-	m.Close()
+	stop()
 	if n := proxyGoroutines(); n != 0 {
 		t.Fatalf("%d proxy goroutines after Close", n)
 	}
