@@ -52,6 +52,7 @@ type Config struct {
 	Upload   Upload   `toml:"upload"`
 	Proxy65  Proxy65  `toml:"proxy65"`
 	Push     Push     `toml:"push"` // XEP-0357; push.go
+	S2S      S2S      `toml:"s2s"`  // federation; s2s.go
 
 	// Admins are the site administrators (bare JIDs of local accounts):
 	// they run the service administration commands (XEP-0133). Not
@@ -87,6 +88,9 @@ type Listen struct {
 	// Proxy65 is the SOCKS5 bytestreams proxy's listener (XEP-0065,
 	// [proxy65]).
 	Proxy65 string `toml:"proxy65"`
+	// S2S is server-to-server federation with STARTTLS (RFC 6120), served
+	// only when [s2s] mode is not off.
+	S2S string `toml:"s2s"`
 }
 
 // Metrics controls who may read /metrics.
@@ -204,10 +208,12 @@ func Default() Config {
 			// Metrics tell about users' activity: loopback by default.
 			Metrics: "127.0.0.1:5282",
 			Proxy65: DefaultProxy65Listen,
+			S2S:     DefaultS2SListen,
 		},
 		Upload:  Upload{Enabled: true},
 		Archive: Archive{Default: "always"},
 		MUC:     MUC{Create: MUCCreateLocal},
+		S2S:     S2S{Mode: S2SOff},
 		PubSub:  PubSub{Create: PubSubCreateLocal},
 		Limits: Limits{
 			MaxStanza:                 256 << 10,

@@ -372,6 +372,7 @@ func TestExampleFile(t *testing.T) {
 func flatten(prefix string, m map[string]any, out map[string]bool) {
 	for k, v := range m {
 		if sub, ok := v.(map[string]any); ok {
+			out[prefix+k] = true // a map-valued key ([s2s.routes]) is a table
 			flatten(prefix+k+".", sub, out)
 			continue
 		}

@@ -1,0 +1,34 @@
+package config
+
+import (
+	"strconv"
+	"testing"
+)
+
+func TestValidateS2S(t *testing.T) {
+	for i, tc := range []struct {
+		change func(c *Config)
+		want   []string
+	}{
+		0: {func(c *Config) {}, nil},
+		1: {func(c *Config) { c.S2S.Mode = "allowlist"; c.S2S.Allow = []string{"example.org"} }, nil},
+		2: {func(c *Config) { c.S2S.Mode = "sometimes" }, []string{`s2s.mode: "sometimes" is not off, allowlist or open`}},
+		3: {func(c *Config) { c.Listen.S2S = ":5222" }, []string{`listen.s2s: ":5222" is already used by listen.c2s`}},
+		4: {func(c *Config) { c.S2S.Routes = map[string]string{"example.org": "10.0.0.5"} }, []string{`s2s.routes.example.org: "10.0.0.5" is not a host:port`}},
+		5: {func(c *Config) { c.S2S.Deny = []string{"user@example.org"} }, []string{`s2s.deny: "user@example.org" is not a domain`}},
+		6: {func(c *Config) { c.S2S.MaxQueue = -1 }, []string{"s2s: max_queue"}},
+		7: {func(c *Config) {
+			c.Listen.S2S = "127.0.0.1:0"
+			c.S2S.Routes = map[string]string{"b.test": "127.0.0.1:5269"}
+		}, nil},
+	} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			c := Default()
+			tc.change(&c)
+			wantProblems(t, c.Validate(), tc.want)
+		})
+	}
+	if d := Default(); d.Listen.S2S != ":5269" || d.S2SOn() {
+		t.Fatalf("defaults: listen %q, on %v", d.Listen.S2S, d.S2SOn())
+	}
+}
