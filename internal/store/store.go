@@ -44,6 +44,7 @@ type Store interface {
 	PushRegistrations
 	Audit
 	APITokens
+	AbuseReports
 	Close() error
 }
 

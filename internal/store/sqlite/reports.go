@@ -1,0 +1,96 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"parley/internal/store"
+)
+
+var _ store.AbuseReports = (*Store)(nil)
+
+// reportsSchema is the migration step for abuse reports (XEP-0377). No
+// foreign key to users: a report outlives the accounts it names.
+const reportsSchema = `
+CREATE TABLE abuse_reports (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	stamp      INTEGER NOT NULL, -- Unix nanoseconds
+	reporter   TEXT NOT NULL,
+	reported   TEXT NOT NULL,
+	reason     TEXT NOT NULL,
+	text       TEXT NOT NULL,
+	stanza_ids TEXT NOT NULL -- JSON array of {"by","id"}
+);
+CREATE INDEX abuse_reports_reporter ON abuse_reports (reporter, stamp);
+`
+
+// AddAbuseReport stores a report.
+func (s *Store) AddAbuseReport(ctx context.Context, r store.AbuseReport) (int64, error) {
+	ids, err := json.Marshal(nonNilRefs(r.StanzaIDs))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: add abuse report: %w", err)
+	}
+	var id int64
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRow(`INSERT INTO abuse_reports (stamp, reporter, reported, reason, text, stanza_ids)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			unixNano(r.Time), r.Reporter, r.Reported, r.Reason, r.Text, string(ids)).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: add abuse report by %q: %w", r.Reporter, err)
+	}
+	return id, nil
+}
+
+func nonNilRefs(refs []store.StanzaRef) []store.StanzaRef {
+	if refs == nil {
+		return []store.StanzaRef{}
+	}
+	return refs
+}
+
+// AbuseReports returns a page of reports, oldest first.
+func (s *Store) AbuseReports(ctx context.Context, after int64, max int) ([]store.AbuseReport, error) {
+	limit := int64(max)
+	if max <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, stamp, reporter, reported, reason, text, stanza_ids
+		FROM abuse_reports WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: abuse reports: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AbuseReport
+	for rows.Next() {
+		var r store.AbuseReport
+		var stamp int64
+		var ids string
+		if err := rows.Scan(&r.ID, &stamp, &r.Reporter, &r.Reported, &r.Reason, &r.Text, &ids); err != nil {
+			return nil, fmt.Errorf("sqlite: abuse reports: %w", err)
+		}
+		r.Time = fromUnixNano(stamp)
+		if err := json.Unmarshal([]byte(ids), &r.StanzaIDs); err != nil {
+			return nil, fmt.Errorf("sqlite: abuse report %d: %w", r.ID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: abuse reports: %w", err)
+	}
+	return out, nil
+}
+
+// CountAbuseReports counts a reporter's reports since a time.
+func (s *Store) CountAbuseReports(ctx context.Context, reporter string, since time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM abuse_reports WHERE reporter = ? AND stamp >= ?`,
+		reporter, nanos(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count abuse reports of %q: %w", reporter, err)
+	}
+	return n, nil
+}
