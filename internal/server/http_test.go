@@ -49,21 +49,10 @@ func TestWebSocketPlaintextRefused(t *testing.T) {
 	}
 }
 
+// get fetches url and returns its status and body.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return getAuth(t, url, "")
 }
 
 // /healthz is public; /metrics is served on its own listener (loopback
@@ -103,6 +92,7 @@ func TestMetricsBearerToken(t *testing.T) {
 	}
 }
 
+// getAuth is get with an Authorization header (none if auth is empty).
 func getAuth(t *testing.T, url, auth string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
