@@ -14,7 +14,7 @@ import asyncio
 from slixmpp import JID
 
 from slix_common import TWO_USERS, Fail, bounded, logout_all, parse_args, run
-from slix_muc import MucClient
+from slix_muc import MucClient, instant_room
 
 
 class ModClient(MucClient):
@@ -40,10 +40,7 @@ async def main(a):
     try:
         await A.login(a.host, a.port)
         await B.login(a.host, a.port)
-        await bounded(A["xep_0045"].join_muc_wait(room, "alice", maxstanzas=0), 15, "A creating the room")
-        await bounded(A["xep_0045"].set_room_config(room, A["xep_0004"].make_form(ftype="submit")),
-                      10, "instant room configuration")
-        await bounded(B["xep_0045"].join_muc_wait(room, "bob", maxstanzas=0), 15, "B joining the room")
+        await instant_room(A, B, room)
 
         B.send_message(mto=room, mbody="DM me for free magic potions!", mtype="groupchat")
         got = await A.expect_groupchat("DM me for free magic potions!")

@@ -89,6 +89,15 @@ async def main(a):
         await logout_all(A, B)
 
 
+async def instant_room(owner, guest, room):
+    """owner creates room as alice, accepting the defaults (an instant
+    room, XEP-0045 §10.1.2); guest joins it as bob."""
+    await bounded(owner["xep_0045"].join_muc_wait(room, "alice", maxstanzas=0), 15, "A creating the room")
+    await bounded(owner["xep_0045"].set_room_config(room, owner["xep_0004"].make_form(ftype="submit")),
+                  10, "instant room configuration")
+    await bounded(guest["xep_0045"].join_muc_wait(room, "bob", maxstanzas=0), 15, "B joining the room")
+
+
 async def wait_gone(c, room, nick):
     while nick in c["xep_0045"].get_roster(room):
         await asyncio.sleep(0.05)

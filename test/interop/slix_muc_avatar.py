@@ -19,6 +19,7 @@ import hashlib
 import os
 
 from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
+from slix_muc import instant_room
 
 
 class AvatarClient(Client):
@@ -43,10 +44,7 @@ async def main(a):
     try:
         await A.login(a.host, a.port)
         await B.login(a.host, a.port)
-        await bounded(A["xep_0045"].join_muc_wait(room, "alice", maxstanzas=0), 15, "A creating the room")
-        await bounded(A["xep_0045"].set_room_config(room, A["xep_0004"].make_form(ftype="submit")),
-                      10, "instant room configuration")
-        await bounded(B["xep_0045"].join_muc_wait(room, "bob", maxstanzas=0), 15, "B joining the room")
+        await instant_room(A, B, room)
 
         img = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
         want = hashlib.sha1(img).hexdigest()
