@@ -26,7 +26,7 @@ const (
 // die of. Any error other than the listener being closed is retried with
 // a growing delay; when the process runs out of file descriptors (EMFILE,
 // ENFILE) it frees a reserve descriptor held since the start, accepts the
-// waiting connection and closes it at once (the client sees a closed
+// waiting connections and closes them at once (the clients see a closed
 // connection instead of hanging in the backlog), then takes the reserve
 // back. Err tells whether it is failing now, for health checks.
 type Listener struct {
@@ -93,8 +93,13 @@ func (l *Listener) Accept() (net.Conn, error) {
 	}
 }
 
-// shed uses the reserve descriptor to take one waiting connection off the
-// backlog and close it.
+// shedMax bounds the connections one shortage closes at once.
+const shedMax = 1000
+
+// shed uses the reserve descriptor to take the connections waiting in the
+// backlog off it and close them (as event-loop servers do on EMFILE: the
+// clients learn at once, and retry later, instead of waiting in a backlog
+// that a listener short of descriptors cannot serve).
 func (l *Listener) shed() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -103,14 +108,23 @@ func (l *Listener) shed() {
 	}
 	l.reserve.Close()
 	l.reserve = nil
-	// The error came from a connection waiting in the backlog, so this
-	// accept normally returns at once. A deadline keeps it from holding
-	// the lock if the client gave up meanwhile.
-	if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok {
-		d.SetDeadline(l.now().Add(acceptDelayMin))
+	// The error came from a connection waiting in the backlog, so the
+	// first accept normally returns at once; the deadline ends the loop
+	// when the backlog is empty. Without a deadline only one is taken.
+	d, ok := l.Listener.(interface{ SetDeadline(time.Time) error })
+	n := 1
+	if ok {
+		n = shedMax
 		defer d.SetDeadline(time.Time{})
 	}
-	if c, err := l.Listener.Accept(); err == nil {
+	for range n {
+		if ok {
+			d.SetDeadline(time.Now().Add(acceptDelayMin))
+		}
+		c, err := l.Listener.Accept()
+		if err != nil {
+			break
+		}
 		c.Close()
 	}
 	l.reserve, _ = os.Open(os.DevNull)
