@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Share bounds how many queries of one kind hold a connection of a pool
 // at once, so that the rest of the pool stays free for everything else:
@@ -28,13 +31,20 @@ func (s *Share) Acquire(ctx context.Context) error {
 // Release gives back a place taken by Acquire.
 func (s *Share) Release() { <-s.slots }
 
-// Do runs f in a place, waiting for one until ctx ends.
-func (s *Share) Do(ctx context.Context, f func() error) error {
+// Query runs query in a place of s, waiting for one until ctx ends, and
+// wraps its error with what the query was, e.g. "sqlite: query archive
+// of \"alice\"".
+func Query[T any](ctx context.Context, s *Share, what string, query func() (T, error)) (T, error) {
+	var zero T
 	if err := s.Acquire(ctx); err != nil {
-		return err
+		return zero, fmt.Errorf("%s: %w", what, err)
 	}
 	defer s.Release()
-	return f()
+	v, err := query()
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
 }
 
 // Size is the number of places.

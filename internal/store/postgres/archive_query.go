@@ -16,15 +16,8 @@ import (
 
 // QueryArchive returns one page of owner's archive; see store.Archives.
 func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
-	var page store.ArchivePage
-	err := s.archiveShare.Do(ctx, func() (err error) {
-		page, err = s.queryArchive(ctx, owner, q)
-		return err
-	})
-	if err != nil {
-		return store.ArchivePage{}, fmt.Errorf("postgres: query archive of %q: %w", owner, err)
-	}
-	return page, nil
+	return store.Query(ctx, s.archiveShare, fmt.Sprintf("postgres: query archive of %q", owner),
+		func() (store.ArchivePage, error) { return s.queryArchive(ctx, owner, q) })
 }
 
 func (s *Store) queryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
