@@ -58,6 +58,16 @@ func (a *memUsers) change(name string, f func(*store.User)) error {
 	return nil
 }
 
+func (a *memUsers) GetUser(_ context.Context, name string) (store.User, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u, ok := a.m[name]
+	if !ok {
+		return store.User{}, store.ErrNotFound
+	}
+	return u, nil
+}
+
 func (a *memUsers) DeleteUser(_ context.Context, name string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
