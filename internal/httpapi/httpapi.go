@@ -16,6 +16,7 @@ type Endpoints struct {
 	WebSocket http.Handler // /xmpp-websocket
 	Metrics   http.Handler // /metrics
 	Upload    http.Handler // /upload/ (XEP-0363 slots: PUT, GET, OPTIONS)
+	AdminAPI  http.Handler // /api/v1/ (internal/adminapi)
 	// Health reports whether the server can serve (e.g. the store
 	// answers); /healthz is 200 "ok" or 503 with the error.
 	Health func(ctx context.Context) error
@@ -39,6 +40,9 @@ func Handler(e Endpoints) http.Handler {
 	}
 	if e.Upload != nil {
 		mux.Handle("/upload/", e.Upload)
+	}
+	if e.AdminAPI != nil {
+		mux.Handle("/api/v1/", e.AdminAPI)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -1,6 +1,13 @@
 package server
 
 import (
+	"context"
+	"crypto/x509"
+	"net/http"
+	"runtime"
+	"time"
+
+	"parley/internal/adminapi"
 	"parley/internal/audit"
 	"parley/internal/control"
 )
@@ -24,4 +31,47 @@ func (s *Server) controlDoneAdmin(req control.Request) {
 		s.audit.Emit(audit.Record{Actor: "cli", Action: audit.ActionTokenRevoked, Target: "token:" + req.ID,
 			Outcome: audit.OutcomeSuccess, Details: map[string]string{"via": "control-socket"}})
 	}
+}
+
+// adminAPI is the admin REST API (internal/adminapi) over the operations
+// the control socket serves. On the plain HTTP listener it answers only
+// connections from loopback (loopbackOnly): bearer tokens must not cross
+// a network in clear.
+func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
+	started := time.Now()
+	return adminapi.New(adminapi.Options{
+		Ops:          &control.Ops{Domain: s.router.Domain(), Users: s.store, Sessions: s.router, Rooms: s.muc, Tokens: s.store},
+		Forget:       s.forgetAccount,
+		Tokens:       s.store,
+		Audit:        s.audit,
+		AuditLog:     s.store,
+		Info:         func(ctx context.Context) (adminapi.ServerInfo, error) { return s.serverInfo(ctx, started) },
+		LoopbackOnly: loopbackOnly,
+		Log:          s.log.With("component", "adminapi"),
+	})
+}
+
+// serverInfo is what GET /api/v1/server tells.
+func (s *Server) serverInfo(ctx context.Context, started time.Time) (adminapi.ServerInfo, error) {
+	info := adminapi.ServerInfo{Version: Version, Go: runtime.Version(), Started: started.UTC(),
+		Uptime: int64(time.Since(started).Seconds()), Sessions: s.router.SessionCount()}
+	users, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return info, err
+	}
+	info.Users = len(users)
+	rooms, err := s.store.ListRooms(ctx)
+	if err != nil {
+		return info, err
+	}
+	info.Rooms = len(rooms)
+	if s.certs != nil {
+		if c, err := s.certs.TLSConfig().GetCertificate(nil); err == nil && c != nil && len(c.Certificate) > 0 {
+			if leaf, err := x509.ParseCertificate(c.Certificate[0]); err == nil {
+				info.CertificateExpires = leaf.NotAfter.UTC()
+				info.CertificateDays = int(time.Until(leaf.NotAfter).Hours() / 24)
+			}
+		}
+	}
+	return info, nil
 }

@@ -33,6 +33,7 @@ func (s *Server) startHTTPS() error {
 		Handler: httpapi.HSTS(httpapi.Handler(httpapi.Endpoints{
 			WebSocket: s.c2s.WebSocket(s.cfg.AllowPlaintext, s.cfg.TrustedProxyPrefixes()),
 			Upload:    s.uploadHandler(),
+			AdminAPI:  s.adminAPI(false),
 			Health:    s.health,
 			Degraded:  s.router.WriteHealth,
 		})),

@@ -207,6 +207,7 @@ func (s *Server) Start(ctx context.Context) error {
 			WebSocket: s.c2s.WebSocket(plain, s.cfg.TrustedProxyPrefixes()),
 			Metrics:   s.metricsOnHTTP(),
 			Upload:    s.uploadHandler(),
+			AdminAPI:  s.adminAPI(true), // loopback only: tokens in clear otherwise
 			Health:    s.health,
 			Degraded:  s.router.WriteHealth,
 		}),

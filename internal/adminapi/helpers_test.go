@@ -1,0 +1,115 @@
+package adminapi_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/config"
+	"parley/internal/control"
+	"parley/internal/jid"
+	"parley/internal/xmpptest/testserver"
+)
+
+// env is a running server with its HTTPS listener and a token per role.
+type env struct {
+	srv    *testserver.Server
+	base   string // https://127.0.0.1:PORT
+	hc     *http.Client
+	tokens map[string]string // role -> token
+	// bodies collects every response body, for TestNoSecretsInResponses's
+	// kind of check (secretsIn).
+	bodies []string
+}
+
+func start(t *testing.T) *env {
+	t.Helper()
+	srv := testserver.Start(t, func(c *config.Config) { c.Listen.HTTPS = "127.0.0.1:0" })
+	pem, err := os.ReadFile(filepath.Join(srv.Config.Data, "tls", "localhost.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("no certificate in localhost.crt")
+	}
+	e := &env{srv: srv, base: "https://" + srv.HTTPS(), tokens: map[string]string{},
+		hc: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"},
+			ForceAttemptHTTP2: true}}}
+	t.Cleanup(e.hc.CloseIdleConnections)
+	for _, role := range control.Roles {
+		e.tokens[role] = e.issue(t, role, "")
+	}
+	return e
+}
+
+// ops are the control operations on the test server's store.
+func (e *env) ops() *control.Ops {
+	d, _ := jid.Parse("localhost")
+	return &control.Ops{Domain: d, Users: e.srv.Store(), Tokens: e.srv.Store()}
+}
+
+func (e *env) issue(t *testing.T, role, username string) string {
+	t.Helper()
+	tok, _, err := e.ops().CreateToken(context.Background(), role, "test "+role, username, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// do sends a request with token ("" for none) and returns the status, the
+// response and its body.
+func (e *env) do(t *testing.T, token, method, path, body string) (*http.Response, string) {
+	t.Helper()
+	return e.doURL(t, e.hc, e.base+path, token, method, body)
+}
+
+func (e *env) doURL(t *testing.T, hc *http.Client, url, token, method, body string) (*http.Response, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bodies = append(e.bodies, string(b))
+	if resp.StatusCode >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("%s %s: %d with Content-Type %q, want application/problem+json (RFC 9457)", method, url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return resp, string(b)
+}
+
+func decode[T any](t *testing.T, body string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("decode %q: %v", body, err)
+	}
+	return v
+}
