@@ -128,6 +128,7 @@ func (in *inbound) negotiate() error {
 	cfg := s.o.TLS.Clone()
 	cfg.ClientAuth = tls.RequestClientCert
 	cfg.MinVersion = tls.VersionTLS12
+	cfg.NextProtos = []string{"xmpp-server"} // XEP-0368 §3; the c2s config names xmpp-client
 	tc := tls.Server(in.st.c, cfg)
 	if err := tc.Handshake(); err != nil {
 		return err

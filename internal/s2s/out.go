@@ -212,7 +212,10 @@ type target struct {
 // _xmpps-server (XEP-0368) and _xmpp-server SRV records (RFC 6120 §3.2.1)
 // in priority order, else the domain itself on 5269 (§3.2.2).
 func (s *Service) resolve(ctx context.Context, domain string) []target {
-	if a, ok := s.o.Routes[domain]; ok {
+	s.mu.Lock()
+	a, ok := s.o.Routes[domain]
+	s.mu.Unlock()
+	if ok {
 		return []target{{addr: a}}
 	}
 	var ts []target

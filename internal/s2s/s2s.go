@@ -122,6 +122,23 @@ func (s *Service) Register(r *router.Router) {
 	r.SetRemote(s)
 }
 
+// SetRoute sets (addr "" removes) the static route of a remote domain,
+// for links made from now on.
+func (s *Service) SetRoute(domain, addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	routes := make(map[string]string, len(s.o.Routes)+1)
+	for d, a := range s.o.Routes {
+		routes[d] = a
+	}
+	if addr == "" {
+		delete(routes, domain)
+	} else {
+		routes[domain] = addr
+	}
+	s.o.Routes = routes
+}
+
 // SetRouter keeps the router without installing the service as its
 // Remote (the caller does: router.SetRemote(s)).
 func (s *Service) SetRouter(r Router) { s.r = r }

@@ -29,6 +29,7 @@ import (
 	"parley/internal/metrics"
 	"parley/internal/proxy65"
 	"parley/internal/router"
+	"parley/internal/s2s"
 	"parley/internal/sasl"
 	"parley/internal/store"
 	"parley/internal/store/postgres"
@@ -57,6 +58,7 @@ type Server struct {
 	mam     *mam.Module          // for Reload
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
 	proxy65 *proxy65.Module      // nil when [listen] proxy65 is off (proxy65.go)
+	s2s     *s2s.Service         // federation, nil when [s2s] mode is off (s2s.go)
 	push    interface{ Close() } // notifications in flight (XEP-0357), stopped at Stop
 	// registration is in-band registration, open or not (Reload).
 	registration *liveRegistrar
@@ -129,6 +131,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s.registerModules(cfg)
+	if err := s.newS2S(cfg); err != nil {
+		s.closeAudit()
+		st.Close()
+		return nil, err
+	}
 	c2sCfg := c2s.Config{
 		Domain:     domain,
 		TLS:        s.tls,
@@ -235,6 +242,9 @@ func (s *Server) Start(ctx context.Context) error {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	if err := s.serveProxy65(); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
+	if err := s.serveS2S(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	return nil
@@ -457,6 +467,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	s.serving.Wait()
 	s.closeProxy65()
+	s.closeS2S()
 	if s.offline != nil {
 		s.offline.Close() // deliveries end with their sessions
 	}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"parley/internal/config"
+	"parley/internal/s2s"
+	"parley/internal/transport"
+	"parley/internal/xmlstream"
+)
+
+// newS2S builds federation (internal/s2s) when [s2s] mode is not off and
+// makes it the router's Remote; otherwise other domains keep getting
+// remote-server-not-found. Start serves [listen] s2s, Stop closes it.
+func (s *Server) newS2S(cfg config.Config) error {
+	if !cfg.S2SOn() {
+		return nil
+	}
+	tlsCfg := s.tls
+	if tlsCfg == nil { // no c2s listener loaded the certificate
+		cert, err := transport.LoadOrCreateCert(cfg.Data, cfg.Domain, cfg.Cert, cfg.Key)
+		if err != nil {
+			return err
+		}
+		s.certs = new(transport.Certs)
+		s.certs.Set(cert)
+		s.tls = s.certs.TLSConfig()
+		tlsCfg = s.tls
+	}
+	var roots *x509.CertPool // nil: the system roots
+	if cfg.S2S.CA != "" {
+		pem, err := os.ReadFile(cfg.S2S.CA)
+		if err != nil {
+			return fmt.Errorf("server: s2s.ca: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("server: s2s.ca: no certificate in %s", cfg.S2S.CA)
+		}
+	}
+	// XEP-0185: keys must verify across restarts, so the secret is kept.
+	secret, err := s2s.LoadOrCreateSecret(filepath.Join(cfg.Data, "dialback.secret"))
+	if err != nil {
+		return err
+	}
+	c := cfg.S2S
+	s.s2s = s2s.New(s2s.Options{Domain: s.router.Domain(), TLS: tlsCfg, Roots: roots, Secret: secret,
+		Routes: c.Routes, Mode: c.Mode, Allow: c.Allow, Deny: c.Deny,
+		Limits:   xmlstream.Limits{MaxStanza: cfg.Limits.MaxStanza, MaxDepth: cfg.Limits.MaxDepth},
+		MaxQueue: c.MaxQueue, Timeout: c.Timeout.Duration, Rate: c.StanzaRate, Burst: c.StanzaBurst,
+		Log: s.log.With("component", "s2s")})
+	s.s2s.Register(s.router)
+	return nil
+}
+
+// serveS2S opens [listen] s2s (Start).
+func (s *Server) serveS2S() error {
+	if s.s2s == nil {
+		return nil
+	}
+	return s.serve("s2s", s.cfg.Listen.S2S, s.s2s.Serve)
+}
+
+// closeS2S ends the links once the listener is closed (Stop); stanzas
+// still waiting bounce.
+func (s *Server) closeS2S() {
+	if s.s2s != nil {
+		s.s2s.Close()
+	}
+}
