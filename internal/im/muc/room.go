@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -28,27 +29,13 @@ const (
 	Outcast Affiliation = "outcast"
 )
 
-func (a Affiliation) rank() int {
-	switch a {
-	case Owner:
-		return 4
-	case Admin:
-		return 3
-	case Member:
-		return 2
-	case None:
-		return 1
-	}
-	return 0
-}
+// affiliations lists every affiliation from least to most privileged:
+// one order for rank and parseAffiliation.
+var affiliations = []Affiliation{Outcast, None, Member, Admin, Owner}
 
-func parseAffiliation(s string) (Affiliation, bool) {
-	switch a := Affiliation(s); a {
-	case Owner, Admin, Member, None, Outcast:
-		return a, true
-	}
-	return "", false
-}
+func (a Affiliation) rank() int { return rank(affiliations, a) }
+
+func parseAffiliation(s string) (Affiliation, bool) { return parse(affiliations, Affiliation(s)) }
 
 // Role is a temporary position of an occupant in a room (XEP-0045 §5.1).
 type Role string
@@ -61,24 +48,24 @@ const (
 	NoRole      Role = "none"
 )
 
-func (r Role) rank() int {
-	switch r {
-	case Moderator:
-		return 3
-	case Participant:
-		return 2
-	case Visitor:
-		return 1
-	}
-	return 0
-}
+// roles lists every role from least to most privileged.
+var roles = []Role{NoRole, Visitor, Participant, Moderator}
 
-func parseRole(s string) (Role, bool) {
-	switch r := Role(s); r {
-	case Moderator, Participant, Visitor, NoRole:
-		return r, true
+func (r Role) rank() int { return rank(roles, r) }
+
+func parseRole(s string) (Role, bool) { return parse(roles, Role(s)) }
+
+// rank is v's place in order, least privileged 0; a value not in order
+// ranks with the least.
+func rank[T comparable](order []T, v T) int { return max(slices.Index(order, v), 0) }
+
+// parse returns v if order holds it.
+func parse[T comparable](order []T, v T) (T, bool) {
+	if slices.Contains(order, v) {
+		return v, true
 	}
-	return "", false
+	var zero T
+	return zero, false
 }
 
 // occupant is someone in the room under a nickname. One user may be
