@@ -13,6 +13,15 @@ func adminSet(items string) string {
 	return "<iq type='set' id='ad' to='" + coven + "'><query xmlns='" + NSAdmin + "'>" + items + "</query></iq>"
 }
 
+// wantAdmin has full send an admin request with items and checks the
+// answer's error condition, or "result"; what names the step.
+func (h *harness) wantAdmin(t *testing.T, full, items, want, what string) {
+	t.Helper()
+	if c := iqError(h.recv(full, adminSet(items)), "ad"); c != want {
+		t.Fatalf("%s: %s, want %s", what, c, want)
+	}
+}
+
 // iqError returns the error condition of the answer to IQ id, or
 // "result".
 func iqError(got []*xmlstream.Element, id string) string {
@@ -60,19 +69,11 @@ var adminRules = []rule{
 	}},
 	{"8.2_kick_permissions", func(t *testing.T, h *harness) {
 		threeWitches(h)
-		if c := iqError(h.recv(wiz, adminSet("<item nick='hag' role='none'/>")), "ad"); c != "forbidden" {
-			t.Fatalf("participant kicks: %s", c)
-		}
+		h.wantAdmin(t, wiz, "<item nick='hag' role='none'/>", "forbidden", "participant kicks")
 		// Make wiz a moderator (by role): still cannot kick the owner.
-		if c := iqError(h.recv(crone, adminSet("<item nick='wizard' role='moderator'/>")), "ad"); c != "result" {
-			t.Fatalf("grant moderator: %s", c)
-		}
-		if c := iqError(h.recv(wiz, adminSet("<item nick='firstwitch' role='none'/>")), "ad"); c != "not-allowed" {
-			t.Fatalf("moderator kicks owner: %s", c)
-		}
-		if c := iqError(h.recv(wiz, adminSet("<item nick='nobody' role='none'/>")), "ad"); c != "item-not-found" {
-			t.Fatalf("kick of an absent nick: %s", c)
-		}
+		h.wantAdmin(t, crone, "<item nick='wizard' role='moderator'/>", "result", "grant moderator")
+		h.wantAdmin(t, wiz, "<item nick='firstwitch' role='none'/>", "not-allowed", "moderator kicks owner")
+		h.wantAdmin(t, wiz, "<item nick='nobody' role='none'/>", "item-not-found", "kick of an absent nick")
 	}},
 	{"9.1_ban_301", func(t *testing.T, h *harness) {
 		threeWitches(h)
@@ -90,9 +91,7 @@ var adminRules = []rule{
 		if it := last(got, "iq").Child("query", NSAdmin).Child("item", NSAdmin); it == nil || it.Get("jid") != "wiz@example.com" {
 			t.Fatalf("ban list: %s", dump(got))
 		}
-		if c := iqError(h.recv(hag, adminSet("<item affiliation='outcast' jid='crone@example.com'/>")), "ad"); c != "forbidden" {
-			t.Fatalf("participant bans: %s", c)
-		}
+		h.wantAdmin(t, hag, "<item affiliation='outcast' jid='crone@example.com'/>", "forbidden", "participant bans")
 	}},
 	{"8.3_voice_in_moderated_room", func(t *testing.T, h *harness) {
 		threeWitches(h, "moderatedroom=1")
@@ -102,15 +101,11 @@ var adminRules = []rule{
 		if c := errorOf(last(h.recv(wiz, "<message type='groupchat' to='"+coven+"'><body>x</body></message>"), "message")); c != "forbidden" {
 			t.Fatalf("visitor speaks: %q", c)
 		}
-		if c := iqError(h.recv(crone, adminSet("<item nick='wizard' role='participant'/>")), "ad"); c != "result" {
-			t.Fatalf("grant voice: %s", c)
-		}
+		h.wantAdmin(t, crone, "<item nick='wizard' role='participant'/>", "result", "grant voice")
 		if find(h.recv(wiz, "<message type='groupchat' to='"+coven+"'><body>now</body></message>"), body("now")) == nil {
 			t.Fatal("voiced participant not heard")
 		}
-		if c := iqError(h.recv(crone, adminSet("<item nick='wizard' role='visitor'/>")), "ad"); c != "result" {
-			t.Fatalf("revoke voice: %s", c)
-		}
+		h.wantAdmin(t, crone, "<item nick='wizard' role='visitor'/>", "result", "revoke voice")
 		got := h.recv(crone, "<iq type='get' id='vl' to='"+coven+"'><query xmlns='"+NSAdmin+"'><item role='participant'/></query></iq>")
 		if n := len(last(got, "iq").Child("query", NSAdmin).Children); n != 0 {
 			t.Fatalf("voice list after revoking: %s", dump(got))
@@ -118,12 +113,8 @@ var adminRules = []rule{
 	}},
 	{"10.6_last_owner_stays", func(t *testing.T, h *harness) {
 		threeWitches(h)
-		if c := iqError(h.recv(crone, adminSet("<item affiliation='member' jid='crone@example.com'/>")), "ad"); c != "conflict" {
-			t.Fatalf("last owner steps down: %s", c)
-		}
-		if c := iqError(h.recv(crone, adminSet("<item affiliation='owner' jid='wiz@example.com'/>")), "ad"); c != "result" {
-			t.Fatalf("second owner: %s", c)
-		}
+		h.wantAdmin(t, crone, "<item affiliation='member' jid='crone@example.com'/>", "conflict", "last owner steps down")
+		h.wantAdmin(t, crone, "<item affiliation='owner' jid='wiz@example.com'/>", "result", "second owner")
 		if p := last(h.user(hag).take(), "presence"); item(p).Get("affiliation") != "owner" || item(p).Get("role") != "moderator" {
 			t.Fatalf("affiliation change broadcast: %v", p)
 		}
@@ -131,15 +122,9 @@ var adminRules = []rule{
 	{"9_admin_cannot_touch_owner", func(t *testing.T, h *harness) {
 		threeWitches(h)
 		h.recv(crone, adminSet("<item affiliation='admin' jid='wiz@example.com'/>"))
-		if c := iqError(h.recv(wiz, adminSet("<item affiliation='outcast' jid='crone@example.com'/>")), "ad"); c != "not-allowed" {
-			t.Fatalf("admin bans owner: %s", c)
-		}
-		if c := iqError(h.recv(wiz, adminSet("<item affiliation='admin' jid='hag@example.com'/>")), "ad"); c != "forbidden" {
-			t.Fatalf("admin makes admin: %s", c)
-		}
-		if c := iqError(h.recv(wiz, adminSet("<item affiliation='member' jid='hag@example.com'/>")), "ad"); c != "result" {
-			t.Fatalf("admin makes member: %s", c)
-		}
+		h.wantAdmin(t, wiz, "<item affiliation='outcast' jid='crone@example.com'/>", "not-allowed", "admin bans owner")
+		h.wantAdmin(t, wiz, "<item affiliation='admin' jid='hag@example.com'/>", "forbidden", "admin makes admin")
+		h.wantAdmin(t, wiz, "<item affiliation='member' jid='hag@example.com'/>", "result", "admin makes member")
 	}},
 	{"10.2_config_form_and_bad_forms", func(t *testing.T, h *harness) {
 		threeWitches(h)
