@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -332,5 +333,65 @@ func waitNoLinks(t *testing.T, p *peer) {
 			t.Fatal("link not noticed as cut")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// authenticatedStream is a dialback-authenticated stream from a.test to b.
+func authenticatedStream(t *testing.T, a, b *peer, ca *testCA) *stream {
+	t.Helper()
+	st, typ := rawDialback(t, b, ca, nil, func(id string) string { return DialbackKey(a.secret, "b.test", "a.test", id) }, "a.test")
+	if typ != "valid" {
+		t.Fatalf("dialback: %s", typ)
+	}
+	return st
+}
+
+// TestBadInputRefused: an oversized stanza and a flood from one domain
+// close the stream with policy-violation (RFC 6120 §4.9.3.14).
+func TestBadInputRefused(t *testing.T) {
+	a, b, ca := pair(t)
+	st := authenticatedStream(t, a, b, ca)
+	big := msg(t, "alice@a.test/x", "bob@b.test", strings.Repeat("x", xmlstream.DefaultMaxStanza+1))
+	go st.writeEl(renamespace(big.El, stanza.NSClient, stanza.NSServer))
+	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "policy-violation") {
+		t.Fatalf("oversized: %v", err)
+	}
+
+	b.svc.mu.Lock()
+	b.svc.o.Rate, b.svc.o.Burst = 0.001, 3
+	b.svc.mu.Unlock()
+	st = authenticatedStream(t, a, b, ca)
+	for i := range 4 {
+		st.writeEl(renamespace(msg(t, "alice@a.test/x", "bob@b.test", strconv.Itoa(i)).El, stanza.NSClient, stanza.NSServer))
+	}
+	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "policy-violation") {
+		t.Fatalf("flood: %v", err)
+	}
+	for range 3 { // the burst got through, the rest did not
+		b.r.next(t)
+	}
+	select {
+	case got := <-b.r.got:
+		t.Fatalf("beyond the burst: %s", got.Bytes())
+	default:
+	}
+}
+
+// TestNoSTARTTLSRefused: a stream that skips STARTTLS gets not-authorized.
+func TestNoSTARTTLSRefused(t *testing.T) {
+	_, b, _ := pair(t)
+	c, err := net.Dial("tcp", b.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	st := newStream(c, xmlstream.Limits{})
+	st.header("a.test", "b.test", "")
+	st.readHeader()
+	st.next()
+	st.writeEl(xmlstream.NewText("result", nsDialback, "00"))
+	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "not-authorized") {
+		t.Fatalf("without TLS: %v", err)
 	}
 }
