@@ -293,6 +293,18 @@ func writeTargets(b *strings.Builder, mode map[string]map[string]group) {
 	p99 := func(r *Result) float64 { return r.LatP99 }
 	mem := func(r *Result) float64 { return r.BytesPerConn }
 	logins := func(r *Result) float64 { return r.LoginsPerSec }
+	// lowestPeer is the peer with the lowest positive median of f in wl.
+	lowestPeer := func(wl string, f func(*Result) float64) (best float64, name string) {
+		for srv := range mode[wl] {
+			if srv == Reference {
+				continue
+			}
+			if v, _ := med(wl, srv, f); v > 0 && (name == "" || v < best) {
+				best, name = v, srv
+			}
+		}
+		return best, name
+	}
 	cmp := func(what, wl string, f func(*Result) float64, peer string, factor float64, higherBetter bool) {
 		pv, ok1 := med(wl, Reference, f)
 		sv, ok2 := med(wl, peer, f)
@@ -314,15 +326,7 @@ func writeTargets(b *strings.Builder, mode map[string]map[string]group) {
 	// p99 at equal offered load: half of the best peer
 	{
 		pv, ok := med("latency", Reference, p99)
-		best, bestName := 0.0, ""
-		for srv := range mode["latency"] {
-			if srv == Reference {
-				continue
-			}
-			if v, _ := med("latency", srv, p99); v > 0 && (bestName == "" || v < best) {
-				best, bestName = v, srv
-			}
-		}
+		best, bestName := lowestPeer("latency", p99)
 		t := target{what: "latency p99 at equal offered load <= 1/2 of the best peer", known: ok && bestName != ""}
 		if t.known {
 			t.ok = pv <= best/2
@@ -332,15 +336,7 @@ func writeTargets(b *strings.Builder, mode map[string]map[string]group) {
 	}
 	{
 		pv, ok := med("idle", Reference, mem)
-		best, bestName := 0.0, ""
-		for srv := range mode["idle"] {
-			if srv == Reference {
-				continue
-			}
-			if v, _ := med("idle", srv, mem); v > 0 && (bestName == "" || v < best) {
-				best, bestName = v, srv
-			}
-		}
+		best, bestName := lowestPeer("idle", mem)
 		t := target{what: "idle memory per session <= 1/2 of the best peer and < 16 KiB", known: ok}
 		if ok {
 			t.ok = pv < 16<<10 && (bestName == "" || pv <= best/2)
