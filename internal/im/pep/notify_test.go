@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +24,7 @@ import (
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/store/sqlite"
+	"parley/internal/xmpptest"
 )
 
 const devices = "eu.siacs.conversations.axolotl.devicelist"
@@ -330,10 +333,19 @@ func TestLastItemNotOvertaken(t *testing.T) {
 			e.r.Route(context.Background(), second)
 			close(done)
 		}()
-		select {
-		case <-done:
-		case <-time.After(200 * time.Millisecond): // waits for the read's lock
-		}
+		// The publish must be waiting for the owner's lock that this read
+		// holds before the read goes on.
+		xmpptest.Eventually(t, 5*time.Second, func() error {
+			select {
+			case <-done:
+				return nil // it did not need the lock
+			default:
+			}
+			if !waitingForOwnerLock() {
+				return errors.New("the publish does not wait for the owner's lock")
+			}
+			return nil
+		})
 	}
 	hook.once.Store(&publishNow)
 	e.send(t, b, `<presence xmlns='jabber:client'>`+c+`</presence>`)
@@ -432,4 +444,18 @@ func (e *env) interested() int {
 	e.m.interests.mu.Lock()
 	defer e.m.interests.mu.Unlock()
 	return len(e.m.interests.sessions)
+}
+
+// waitingForOwnerLock reports whether some goroutine is blocked in
+// lockOwner's mutex (read from the goroutines' stacks, so the test knows
+// the race it sets up is real without sleeping).
+func waitingForOwnerLock() bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "lockSlow") && strings.Contains(g, "pep.(*Module).lockOwner") {
+			return true
+		}
+	}
+	return false
 }

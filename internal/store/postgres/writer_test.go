@@ -9,6 +9,7 @@ import (
 
 	"parley/internal/store"
 	"parley/internal/store/storetest"
+	"parley/internal/xmpptest"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -60,7 +61,13 @@ func TestBatchSurvivesAccountDeletedMidStatement(t *testing.T) {
 	before := s.commits.Load()
 	send("alice")
 	send("bob")
-	time.Sleep(200 * time.Millisecond) // let both queue for the next batch
+	// Both wait in the writer's queue for the next batch.
+	xmpptest.Eventually(t, 10*time.Second, func() error {
+		if n := s.offline.Queued(); n < 2 {
+			return fmt.Errorf("%d offline writes queued, want 2", n)
+		}
+		return nil
+	})
 
 	deleteBob := begin(t, admin)
 	if _, err := deleteBob.Exec(ctx, `DELETE FROM users WHERE username = 'bob'`); err != nil {
