@@ -67,6 +67,8 @@ type Config struct {
 	Contact Contact `toml:"contact"`
 	// Audit is the audit log and its SIEM sinks; see audit.go.
 	Audit Audit `toml:"audit"`
+	// Abuse is abuse reports (XEP-0377) and spam controls; see abuse.go.
+	Abuse Abuse `toml:"abuse"`
 }
 
 // Listen holds listener addresses as host:port, or Off.

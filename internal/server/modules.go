@@ -51,7 +51,15 @@ func (s *Server) registerModules(cfg config.Config) {
 	pres.Register(r)
 	off.Register(r)
 
-	blocks := blocking.New(blocking.Options{Store: st, Rosters: st})
+	// Blocking (XEP-0191) with abuse reports (XEP-0377): stored, audited,
+	// forwarded to the admins when [abuse] forward_reports.
+	var reportTo []jid.JID
+	if cfg.Abuse.ForwardReports {
+		reportTo = mucAdmins(cfg.Admins)
+	}
+	blocks := blocking.New(blocking.Options{Store: st, Rosters: st, Reports: st, Audit: s.audit, ForwardTo: reportTo,
+		MaxReportText: cfg.Abuse.ReportText, MaxReportStanzaIDs: cfg.Abuse.ReportStanzaIDs,
+		ReportsPerDay: cfg.Abuse.ReportsPerDay, Log: log.With("component", "blocking")})
 	blocks.Register(r)
 	discoItems := disco.New(disco.Options{})
 	discoItems.Register(r)

@@ -3,9 +3,11 @@ package blocking
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -42,6 +44,22 @@ type Options struct {
 	// MaxItems is the most JIDs a list may hold; 0 means
 	// DefaultMaxItems.
 	MaxItems int
+
+	// Reports keeps the XEP-0377 reports attached to blocks; nil drops
+	// them (the block still happens).
+	Reports Reports
+	// Audit records each report (audit.ActionAbuseReport); may be nil.
+	Audit Auditor
+	// ForwardTo are the accounts (the admins) each stored report is sent
+	// to as a message; none: reports are only stored and audited.
+	ForwardTo []jid.JID
+	// Report limits; 0 means the Default of the same name.
+	MaxReportText      int
+	MaxReportStanzaIDs int
+	ReportsPerDay      int
+	// Now is the clock for report times (time.Now if nil).
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Module is the blocking command for one domain.
@@ -51,6 +69,15 @@ type Module struct {
 	rosters  Rosters
 	cache    *cache
 	maxItems int
+
+	reports       Reports
+	audit         Auditor
+	forwardTo     []jid.JID
+	maxReportText int
+	maxReportIDs  int
+	reportsPerDay int
+	now           func() time.Time
+	log           *slog.Logger
 
 	mu sync.Mutex // guards interested
 	// interested holds, per username and resource, the session that
@@ -65,17 +92,41 @@ func New(o Options) *Module {
 	if o.MaxItems <= 0 {
 		o.MaxItems = DefaultMaxItems
 	}
+	if o.MaxReportText <= 0 {
+		o.MaxReportText = DefaultMaxReportText
+	}
+	if o.MaxReportStanzaIDs <= 0 {
+		o.MaxReportStanzaIDs = DefaultMaxReportStanzaIDs
+	}
+	if o.ReportsPerDay <= 0 {
+		o.ReportsPerDay = DefaultReportsPerDay
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
 	return &Module{
-		store:      o.Store,
-		rosters:    o.Rosters,
-		maxItems:   o.MaxItems,
-		cache:      newCache(o.Store, 0),
-		interested: make(map[string]map[string]router.Session),
+		store:         o.Store,
+		rosters:       o.Rosters,
+		maxItems:      o.MaxItems,
+		cache:         newCache(o.Store, 0),
+		interested:    make(map[string]map[string]router.Session),
+		reports:       o.Reports,
+		audit:         o.Audit,
+		forwardTo:     o.ForwardTo,
+		maxReportText: o.MaxReportText,
+		maxReportIDs:  o.MaxReportStanzaIDs,
+		reportsPerDay: o.ReportsPerDay,
+		now:           o.Now,
+		log:           o.Log,
 	}
 }
 
 // Register installs the IQ handler, both interceptors and the session-end
-// subscription, and advertises the feature (XEP-0191 §3.1).
+// subscription, and advertises the feature (XEP-0191 §3.1), and spam
+// reporting (XEP-0377 §3) when reports are kept.
 func (m *Module) Register(r *router.Router) {
 	m.router = r
 	r.HandleIQ(NS, m.Handle)
@@ -83,6 +134,11 @@ func (m *Module) Register(r *router.Router) {
 	r.InterceptOutbound(m.InterceptOutbound)
 	r.OnSessionEnded(m.sessionEnded)
 	r.AddFeature(NS)
+	if m.reports != nil {
+		// §3: the one feature also says the spam and abuse reasons are
+		// understood.
+		r.AddFeature(NSReporting)
+	}
 }
 
 // sessionEnded forgets a session that asked for the block list.
@@ -265,6 +321,7 @@ func (m *Module) block(ctx context.Context, iq *stanza.Stanza, user string, q *x
 		return fmt.Errorf("blocking: block for %s: %w", user, err)
 	}
 	m.router.Reply(ctx, stanza.Result(iq, nil))
+	m.report(ctx, iq.From, q) // XEP-0377: after the block, which happens regardless
 	m.push(user, itemsElement("block", strs(js)))
 	// §3.3: contacts that could see the user's presence now see the user
 	// go offline, from every available resource.

@@ -67,11 +67,16 @@ type world struct {
 	t       *testing.T
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t, func(*Options) {}) }
+
+// newWorldWith is newWorld with options changed by configure.
+func newWorldWith(t *testing.T, configure func(*Options)) *world {
 	w := &world{st: newMemStore(), pres: &imtest.Presence{}, ctx: context.Background(), t: t}
 	w.r = router.New(jid.MustParse("capulet.lit"), nil, nil)
 	w.r.SetPresence(w.pres)
-	w.m = New(Options{Store: w.st, Rosters: w.st})
+	o := Options{Store: w.st, Rosters: w.st}
+	configure(&o)
+	w.m = New(o)
 	w.m.Register(w.r)
 	w.st.roster["juliet"] = []store.RosterItem{
 		{JID: "romeo@capulet.lit", Subscription: store.SubBoth},

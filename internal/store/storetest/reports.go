@@ -59,7 +59,7 @@ var reportCases = []struct {
 		if len(all) != 3 || !sameReport(all[0], a) || !sameReport(all[1], b) || !sameReport(all[2], c) {
 			t.Fatalf("AbuseReports = %+v, want a, b, c", all)
 		}
-		if all[1].StanzaIDs != nil && len(all[1].StanzaIDs) != 0 {
+		if len(all[1].StanzaIDs) != 0 {
 			t.Errorf("b's stanza ids = %v, want none", all[1].StanzaIDs)
 		}
 		page, err := s.AbuseReports(ctx, ids[0], 1)
