@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -105,6 +106,14 @@ func TestFederationTwoServers(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// An IQ to the remote server itself, answered across the link
+	// (XEP-0199 ping).
+	alice.Send("<iq to='b.test' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if _, err := alice.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		return el.Name == "iq" && el.Get("id") == "p1" && el.Get("type") == "result" && el.Get("from") == "b.test"
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// Now subscribed, alice sees bob's presence when he sends it again.
 	bob.Send("<presence><status>here</status></presence>")
 	if _, err := alice.Expect(10*time.Second, func(el *xmlstream.Element) bool {
@@ -127,6 +136,32 @@ func TestFederationOffByDefault(t *testing.T) {
 	if _, err := alice.Expect(5*time.Second, func(el *xmlstream.Element) bool {
 		return el.Name == "message" && el.Get("type") == "error" && el.Child("error", "jabber:client") != nil &&
 			el.Child("error", "jabber:client").Child("remote-server-not-found", "urn:ietf:params:xml:ns:xmpp-stanzas") != nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFederationPeerDown: a message to a domain whose server is gone
+// comes back to the sender with remote-server-not-found (RFC 6120
+// §10.4.3), not silently dropped.
+func TestFederationPeerDown(t *testing.T) {
+	dir := t.TempDir()
+	ca := federationCA(t, dir, "a.test", "b.test")
+	a := federated(t, dir, ca, "a.test")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	server.SetS2SRoute(a.Server, "b.test", gone)
+	a.AddUser(t, "alice", "pw")
+	alice := xmpptest.Online(t, a.C2S(), xmpptest.Options{Domain: "a.test", User: "alice", Password: "pw", Resource: "x"})
+	alice.Send("<message to='bob@b.test' type='chat' id='m1'><body>anyone?</body></message>")
+	if _, err := alice.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		e := el.Child("error", "jabber:client")
+		return el.Name == "message" && el.Get("id") == "m1" && el.Get("type") == "error" && e != nil &&
+			e.Child("remote-server-not-found", "urn:ietf:params:xml:ns:xmpp-stanzas") != nil
 	}); err != nil {
 		t.Fatal(err)
 	}
