@@ -103,15 +103,9 @@ func TestDisco(t *testing.T) {
 			if tc.items {
 				h = m.HandleItems
 			}
-			res, err := h(context.Background(), imtest.Parse(t, tc.iq))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := imtest.Handle(t, h, tc.iq, tc.err)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			wantName := NSInfo
 			if tc.items {
@@ -175,15 +169,9 @@ func TestItemsPaged(t *testing.T) {
 			if tc.set != "" {
 				q = `<query xmlns='` + NSItems + `'><set xmlns='http://jabber.org/protocol/rsm'>` + tc.set + `</set></query>`
 			}
-			res, err := m.HandleItems(context.Background(), imtest.Parse(t, `<iq type='get' `+from+`>`+q+`</iq>`))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := imtest.Handle(t, m.HandleItems, `<iq type='get' `+from+`>`+q+`</iq>`, tc.err)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			var got []string
 			for _, c := range res.Children {

@@ -1,8 +1,6 @@
 package entitytime
 
 import (
-	"context"
-	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -31,15 +29,12 @@ func TestHandle(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := imtest.Handle(t, m.Handle, tc.iq, tc.err)
+			if !ok {
 				return
 			}
-			if err != nil || res.ChildText("tzo", NS) != "-06:00" || res.ChildText("utc", NS) != "2006-12-19T17:58:35Z" {
-				t.Fatalf("got %v %v", res, err)
+			if res.ChildText("tzo", NS) != "-06:00" || res.ChildText("utc", NS) != "2006-12-19T17:58:35Z" {
+				t.Fatalf("got %v", res)
 			}
 		})
 	}

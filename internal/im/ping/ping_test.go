@@ -1,8 +1,6 @@
 package ping
 
 import (
-	"context"
-	"errors"
 	"strconv"
 	"testing"
 
@@ -25,15 +23,12 @@ func TestHandle(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			res, err := Handle(context.Background(), imtest.Parse(t, tc.iq))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := imtest.Handle(t, Handle, tc.iq, tc.err)
+			if !ok {
 				return
 			}
-			if err != nil || res != nil {
-				t.Fatalf("got %v, %v; want an empty result", res, err)
+			if res != nil {
+				t.Fatalf("got %v; want an empty result", res)
 			}
 		})
 	}

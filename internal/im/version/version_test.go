@@ -1,8 +1,6 @@
 package version
 
 import (
-	"context"
-	"errors"
 	"strconv"
 	"testing"
 
@@ -30,15 +28,9 @@ func TestHandle(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := imtest.Handle(t, m.Handle, tc.iq, tc.err)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if res.Name != "query" || res.Space != NS {
 				t.Fatalf("result <%s xmlns='%s'>", res.Name, res.Space)
