@@ -54,7 +54,7 @@ func start(t *testing.T) *env {
 // ops are the control operations on the test server's store.
 func (e *env) ops() *control.Ops {
 	d, _ := jid.Parse("localhost")
-	return &control.Ops{Domain: d, Users: e.srv.Store(), Tokens: e.srv.Store()}
+	return &control.Ops{Domain: d, Users: e.srv.Store(), RoomStore: e.srv.Store(), Tokens: e.srv.Store()}
 }
 
 func (e *env) issue(t *testing.T, role, username string) string {

@@ -14,7 +14,9 @@ import (
 
 	"parley/internal/audit"
 	"parley/internal/control"
+	"parley/internal/jid"
 	"parley/internal/store"
+	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 )
 
@@ -30,6 +32,7 @@ func TestRoutesByRole(t *testing.T) {
 		roles              []string // besides admin
 		want               int
 		session            bool // {user} has a live session with resource "r1"
+		room               bool // room {room} exists, owned by {user}
 	}
 	hd := []string{control.RoleHelpdesk}
 	cases := []tc{
@@ -46,6 +49,11 @@ func TestRoutesByRole(t *testing.T) {
 		{method: "DELETE", path: "/api/v1/users/{user}/sessions", roles: hd, want: 200, session: true},
 		{method: "DELETE", path: "/api/v1/users/{user}/sessions/r1", roles: hd, want: 200, session: true},
 		{method: "GET", path: "/api/v1/sessions", roles: hd, want: 200},
+		{method: "GET", path: "/api/v1/rooms", want: 200},
+		{method: "POST", path: "/api/v1/rooms", body: `{"room":"{room}","owner":"{user}"}`, want: 201},
+		{method: "GET", path: "/api/v1/rooms/{room}", want: 200, room: true},
+		{method: "DELETE", path: "/api/v1/rooms/{room}", want: 204, room: true},
+		{method: "GET", path: "/api/v1/rooms/{room}/affiliations", want: 200, room: true},
 		{method: "GET", path: "/api/v1/server", want: 200},
 		{method: "GET", path: "/api/v1/audit", roles: []string{control.RoleAuditor}, want: 200},
 		{method: "GET", path: "/api/v1/audit/export", roles: []string{control.RoleAuditor}, want: 200},
@@ -61,8 +69,16 @@ func TestRoutesByRole(t *testing.T) {
 				if c.session {
 					cl = e.srv.Online(t, name, "pw-"+name, "r1")
 				}
-				path := strings.ReplaceAll(c.path, "{user}", name+"@localhost")
-				body := strings.ReplaceAll(c.body, "{n}", name)
+				roomJID := "room-" + name + "@conference.localhost"
+				if c.room {
+					owner, _ := jid.Parse(name + "@localhost")
+					room, _ := jid.Parse(roomJID)
+					if err := e.ops().CreateRoom(context.Background(), room, owner, "", "", false, true); err != nil {
+						t.Fatal(err)
+					}
+				}
+				repl := strings.NewReplacer("{user}", name+"@localhost", "{room}", roomJID, "{n}", name)
+				path, body := repl.Replace(c.path), repl.Replace(c.body)
 				resp, got := e.do(t, e.tokens[role], c.method, path, body)
 				allowed := role == control.RoleAdmin || slices.Contains(c.roles, role)
 				if !allowed {
@@ -74,6 +90,11 @@ func TestRoutesByRole(t *testing.T) {
 					u, err := e.srv.Store().GetUser(context.Background(), name)
 					if err != nil || u.Disabled {
 						t.Fatalf("after a refused call: %+v, %v", u, err)
+					}
+					if c.room {
+						if _, err := e.srv.Store().GetRoom(context.Background(), roomJID); err != nil {
+							t.Fatalf("room gone after a refused call: %v", err)
+						}
 					}
 					if cl != nil {
 						if _, err := cl.IQ(wait, "get", "localhost", "<ping xmlns='urn:xmpp:ping'/>"); err != nil {
@@ -371,7 +392,7 @@ func TestDescribedRoutesAnswer(t *testing.T) {
 	for p, ops := range doc.Paths {
 		for m := range ops {
 			n++
-			path := strings.NewReplacer("{user}", "alice", "{resource}", "none").Replace(p)
+			path := strings.NewReplacer("{user}", "alice", "{resource}", "none", "{room}", "none").Replace(p)
 			body := ""
 			if m == "post" && strings.HasSuffix(p, "/password") {
 				body = `{"password":"x"}`
@@ -382,7 +403,51 @@ func TestDescribedRoutesAnswer(t *testing.T) {
 			}
 		}
 	}
-	if n != 17 {
-		t.Errorf("%d operations described, want 17", n)
+	if n != 22 {
+		t.Errorf("%d operations described, want 22", n)
+	}
+}
+
+// TestRooms: a room created through the API is served by the running MUC
+// service (an occupant joins it), is listed with its owner, its password
+// never shown; destroying it tells the occupant.
+func TestRooms(t *testing.T) {
+	e := start(t)
+	e.srv.AddUser(t, "alice", "pw-alice")
+	admin := e.tokens[control.RoleAdmin]
+	resp, body := e.do(t, admin, "POST", "/api/v1/rooms", `{"room":"lounge","owner":"alice@localhost","name":"Lounge"}`)
+	if resp.StatusCode != 201 || !strings.Contains(body, `"owners":["alice@localhost"]`) || !strings.Contains(body, `"name":"Lounge"`) {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := e.do(t, admin, "POST", "/api/v1/rooms", `{"room":"lounge@conference.localhost","owner":"alice@localhost"}`); resp.StatusCode != 409 {
+		t.Fatalf("create again: %d, want 409", resp.StatusCode)
+	}
+	if resp, _ := e.do(t, admin, "GET", "/api/v1/rooms/lounge@elsewhere.example", ""); resp.StatusCode != 404 {
+		t.Fatalf("a room of another service: %d, want 404", resp.StatusCode)
+	}
+	_, body = e.do(t, admin, "GET", "/api/v1/rooms/lounge/affiliations", "")
+	if !strings.Contains(body, `{"jid":"alice@localhost","affiliation":"owner"}`) {
+		t.Fatalf("affiliations %s", body)
+	}
+	alice := e.srv.Online(t, "alice", "pw-alice", "r")
+	alice.Send("<presence to='lounge@conference.localhost/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+	if _, err := alice.Expect(wait, xmpptest.Stanza("presence", "", "lounge@conference.localhost/alice")); err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	_, body = e.do(t, admin, "GET", "/api/v1/rooms", "")
+	if !strings.Contains(body, `"jid":"lounge@conference.localhost"`) {
+		t.Fatalf("list %s", body)
+	}
+	if resp, body := e.do(t, admin, "DELETE", "/api/v1/rooms/lounge?reason=closing", ""); resp.StatusCode != 204 {
+		t.Fatalf("destroy: %d %s", resp.StatusCode, body)
+	}
+	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
+		x := el.Child("x", "http://jabber.org/protocol/muc#user")
+		return el.Name == "presence" && el.Get("type") == "unavailable" && x != nil && x.Child("destroy", "") != nil
+	}); err != nil {
+		t.Fatalf("the occupant was not told: %v", err)
+	}
+	if resp, _ := e.do(t, admin, "GET", "/api/v1/rooms/lounge", ""); resp.StatusCode != 404 {
+		t.Fatalf("destroyed room: %d, want 404", resp.StatusCode)
 	}
 }

@@ -51,6 +51,9 @@ type Ops struct {
 	Sessions Sessions
 	// Rooms is nil when the store keeps no rooms.
 	Rooms Rooms
+	// RoomStore keeps the persistent rooms, for listing and reading them
+	// (rooms.go); nil when the store keeps none.
+	RoomStore store.Rooms
 	// Tokens keeps the admin API's tokens (tokens.go); nil when the store
 	// keeps none.
 	Tokens store.APITokens
