@@ -5,11 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/config"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/c2stest"
+	"parley/internal/xmpptest/testserver"
 )
 
 const nsCSI = "urn:xmpp:csi:0"
@@ -141,4 +143,34 @@ func recvN(t *testing.T, c *xmpptest.Client, n int) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestCSIContactsKey: limits.csi_contacts bounds the contacts an inactive
+// session holds presence of, in a server built from the configuration:
+// with 2, a third contact's presence flushes all three at once, in order.
+func TestCSIContactsKey(t *testing.T) {
+	srv := testserver.Quiet(t, func(c *config.Config) { c.Limits.CSIContacts = 2 })
+	srv.AddUser(t, "alice", "pw-alice")
+	phone := srv.Online(t, "alice", "pw-alice", "phone")
+	phone.Send("<inactive xmlns='" + nsCSI + "'/>")
+	if a, err := phone.IQ(wait, "get", "localhost", "<ping xmlns='urn:xmpp:ping'/>"); err != nil || a.Get("type") != "result" {
+		t.Fatalf("ping: %v %s", err, a)
+	}
+	drain(phone)
+	full := jid.MustParse("alice@localhost/phone")
+	for i, from := range []string{"c1@localhost/a", "c2@localhost/b", "c3@localhost/c"} {
+		st := stanza.New(stanza.Presence, jid.MustParse(from), full, "", "")
+		if !srv.Router().DeliverTo(full, st) {
+			t.Fatal("not delivered")
+		}
+		if i == 1 {
+			if el, err := phone.Recv(50 * time.Millisecond); err == nil {
+				t.Fatalf("two contacts: an inactive session was sent %s", el)
+			}
+		}
+	}
+	want := []string{"presence c1 ", "presence c2 ", "presence c3 "}
+	if got := recvN(t, phone, len(want)); strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("flushed %q, want %q", got, want)
+	}
 }

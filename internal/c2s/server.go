@@ -49,7 +49,8 @@ type Config struct {
 	SlowTimeout time.Duration
 	// CSIContacts bounds the contacts whose presence a session that
 	// declared itself inactive (XEP-0352) holds (DefaultCSIContacts); one
-	// more, or held stanzas past a quarter of MaxQueue, flush them all.
+	// more, or held stanzas past a quarter of MaxQueue, flush them all
+	// (limits.csi_contacts).
 	CSIContacts int
 	// MaxResources bounds the sessions one account may bind.
 	MaxResources int

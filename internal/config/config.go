@@ -146,6 +146,9 @@ type Limits struct {
 	MaxQueue int `toml:"max_queue"`
 	// SlowTimeout disconnects a client that stays over MaxQueue this long.
 	SlowTimeout Duration `toml:"slow_timeout"`
+	// CSIContacts bounds the contacts whose presence a session that
+	// declared itself inactive (XEP-0352) holds; one more flushes all.
+	CSIContacts int `toml:"csi_contacts"`
 }
 
 // Register controls in-band registration (XEP-0077).
@@ -234,6 +237,7 @@ func Default() Config {
 			ResumeTimeout:             Duration{5 * time.Minute},
 			MaxQueue:                  4 << 20,
 			SlowTimeout:               Duration{time.Minute},
+			CSIContacts:               256,
 		},
 	}
 }

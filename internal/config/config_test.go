@@ -180,6 +180,7 @@ func TestValidate(t *testing.T) {
 		37: {mod: func(c *Config) { c.Archive.Default = "sometimes" }, want: []string{`archive.default: "sometimes" is not always, roster or never`}},
 		38: {mod: func(c *Config) { c.Archive.Default = "roster" }},
 		39: {mod: func(c *Config) { c.Limits.ResumeTimeout = Duration{} }, want: []string{"limits.resume_timeout: 0s must be positive"}},
+		40: {mod: func(c *Config) { c.Limits.CSIContacts = 0 }, want: []string{"limits.csi_contacts: 0 is below the minimum 1"}},
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {

@@ -190,6 +190,7 @@ func (l *Limits) validate() []error {
 	atLeast("limits.max_connections_per_ip", l.MaxConnectionsPerIP, 1)
 	atLeast("limits.auth_failures_before_backoff", l.AuthFailuresBeforeBackoff, 1)
 	atLeast("limits.stanza_burst", l.StanzaBurst, 1)
+	atLeast("limits.csi_contacts", l.CSIContacts, 1)
 	atLeast("limits.offline_max", l.OfflineMax, 0)
 	if l.OfflineBytes < 0 {
 		errs = append(errs, &KeyError{Key: "limits.offline_bytes", Msg: fmt.Sprintf("%d must not be negative", l.OfflineBytes)})

@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		ResumeTimeout: cfg.Limits.ResumeTimeout.Duration,
 		MaxQueue:      cfg.Limits.MaxQueue,
 		SlowTimeout:   cfg.Limits.SlowTimeout.Duration,
+		CSIContacts:   cfg.Limits.CSIContacts,
 		MaxConnsPerIP: cfg.Limits.MaxConnectionsPerIP,
 		StanzaRate:    cfg.Limits.StanzaRate,
 		StanzaBurst:   cfg.Limits.StanzaBurst,
