@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,8 @@ type inbound struct {
 	from  string            // the header's 'from'
 	cert  *x509.Certificate // the peer's verified-chain leaf, nil if none
 	authd map[string]bool   // domains authenticated on this stream
+	sm    bool              // XEP-0198 enabled: h counts handled stanzas
+	h     uint32
 }
 
 func (s *Service) accept(c net.Conn) {
@@ -99,6 +102,9 @@ func (in *inbound) opened(tlsOn bool) error {
 			f += "<mechanisms xmlns='" + nsSASL + "'><mechanism>EXTERNAL</mechanism></mechanisms>"
 		}
 		f += "<dialback xmlns='" + nsDialbackFeat + "'><errors/></dialback>"
+	}
+	if tlsOn {
+		f += "<sm xmlns='" + nsSM + "'/>" // acks for the initiator (XEP-0198)
 	}
 	return in.st.write([]byte(f + "</stream:features>"))
 }
@@ -156,9 +162,23 @@ func (in *inbound) negotiate() error {
 			if err := in.answerVerify(el); err != nil {
 				return err
 			}
+		case el.Space == nsSM && el.Name == "enable" && len(in.authd) > 0 && !in.sm:
+			in.sm = true // no resumption: a new link resends what was not acked
+			if err := in.st.write([]byte("<enabled xmlns='" + nsSM + "'/>")); err != nil {
+				return err
+			}
+		case el.Space == nsSM && el.Name == "r" && in.sm:
+			if err := in.st.write([]byte("<a xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(in.h), 10) + "'/>")); err != nil {
+				return err
+			}
+		case el.Space == nsSM && el.Name == "a":
+			// We never request acks on an inbound stream.
 		case stanza.KindOf(el) != 0:
 			if err := in.stanza(el); err != nil {
 				return err
+			}
+			if in.sm {
+				in.h++ // handled: routed or answered (XEP-0198 §4)
 			}
 		default:
 			return stanza.ErrStreamUnsupportedStanzaType

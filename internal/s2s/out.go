@@ -48,12 +48,18 @@ type link struct {
 	s      *Service
 	domain string
 
-	mu     sync.Mutex
-	queue  []*stanza.Stanza
-	wake   chan struct{} // signalled when the queue grows
-	done   chan struct{} // closed by stop
-	dead   bool          // no longer accepting stanzas
-	stopMu sync.Once
+	mu    sync.Mutex
+	queue []*stanza.Stanza
+	wake  chan struct{} // signalled when the queue grows
+	done  chan struct{} // closed by stop
+	dead  bool          // no longer accepting stanzas
+	// unacked are stanzas written but not yet acknowledged by the peer
+	// (XEP-0198 §4); a link that dies hands them to the next link with
+	// the queue, so a stanza lost in flight is resent or bounced. Without
+	// acks (a peer not offering sm) nothing is tracked.
+	unacked []*stanza.Stanza
+	acked   uint32 // the peer's last h
+	stopMu  sync.Once
 }
 
 // startLink starts a link with stanzas carried over; s.mu is held.
@@ -87,6 +93,19 @@ func (l *link) stop() {
 	l.stopMu.Do(func() { close(l.done) })
 }
 
+// ack drops the stanzas the peer says it handled: h counts every stanza
+// since <enable/>, modulo 2^32 (XEP-0198 §4).
+func (l *link) ack(h uint32) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := int(h - l.acked)
+	if n > len(l.unacked) {
+		n = len(l.unacked) // a peer acking more than we sent
+	}
+	l.unacked = l.unacked[n:]
+	l.acked += uint32(n)
+}
+
 // take removes the queued stanzas; dead also closes the link to new ones.
 func (l *link) take(dead bool) []*stanza.Stanza {
 	l.mu.Lock()
@@ -95,6 +114,9 @@ func (l *link) take(dead bool) []*stanza.Stanza {
 	l.queue = nil
 	if dead {
 		l.dead = true
+		// Written but not acknowledged: possibly lost, so first again.
+		q = append(l.unacked, q...)
+		l.unacked = nil
 	}
 	return q
 }
@@ -146,12 +168,24 @@ func (l *link) run() {
 	defer l.s.untrack(st.c)
 	// The peer sends nothing on our outbound stream but keepalives and
 	// its end or an error; reading notices a cut link.
+	if st.sm {
+		if err := st.write([]byte("<enable xmlns='" + nsSM + "'/>")); err != nil {
+			l.reconnect(st)
+			return
+		}
+	}
 	gone := make(chan struct{})
 	go func() {
 		for {
-			if _, err := st.next(); err != nil {
+			el, err := st.next()
+			if err != nil {
 				close(gone)
 				return
+			}
+			if el.Space == nsSM && el.Name == "a" {
+				if h, err := strconv.ParseUint(el.Get("h"), 10, 32); err == nil {
+					l.ack(uint32(h))
+				}
 			}
 		}
 	}()
@@ -169,9 +203,22 @@ func (l *link) run() {
 			return
 		case <-l.wake:
 		}
-		for _, q := range l.take(false) {
+		batch := l.take(false)
+		if st.sm {
+			l.mu.Lock()
+			l.unacked = append(l.unacked, batch...)
+			l.mu.Unlock()
+		}
+		for _, q := range batch {
 			el := renamespace(q.El, stanza.NSClient, stanza.NSServer)
 			if err := st.writeEl(el); err != nil {
+				l.reconnect(st)
+				return
+			}
+		}
+		if st.sm && len(batch) > 0 {
+			// One request per batch (XEP-0198 §4).
+			if err := st.write([]byte("<r xmlns='" + nsSM + "'/>")); err != nil {
 				l.reconnect(st)
 				return
 			}
@@ -384,9 +431,11 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 			if _, err := st.readHeader(); err != nil {
 				return nil, err
 			}
-			if _, err := st.next(); err != nil { // the (empty) features
+			f, err := st.next() // the features after authentication
+			if err != nil {
 				return nil, err
 			}
+			st.sm = f.Child("sm", nsSM) != nil
 			return st, nil
 		}
 		if feats.Child("dialback", nsDialbackFeat) == nil {
@@ -408,6 +457,7 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 		if el.Name != "result" || el.Space != nsDialback || el.Get("type") != "valid" {
 			return nil, refused("dialback refused by %s (%s)", domain, el.Get("type"))
 		}
+		st.sm = feats.Child("sm", nsSM) != nil
 		return st, nil
 	}
 }

@@ -254,17 +254,40 @@ func TestLinkCutRequeued(t *testing.T) {
 	a, b, _ := pair(t)
 	a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "one"))
 	b.r.next(t)
+	a.svc.mu.Lock()
+	old := a.svc.links["b.test"]
+	a.svc.mu.Unlock()
 	// Cut every connection b holds, as a network failure would.
 	b.svc.mu.Lock()
 	for c := range b.svc.conns {
 		c.Close()
 	}
 	b.svc.mu.Unlock()
-	// a notices and reconnects for what it sends next.
-	waitNoLinks(t, a)
+	// a notices: the link goes (or is replaced by one resending what b
+	// had not acknowledged, XEP-0198), and what a sends next gets through.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a.svc.mu.Lock()
+		cur := a.svc.links["b.test"]
+		a.svc.mu.Unlock()
+		if cur != old {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("cut not noticed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "two"))
-	if got := b.r.next(t); got.El.ChildText("body", stanza.NSClient) != "two" {
-		t.Fatalf("after reconnect: %s", got.Bytes())
+	for {
+		got := b.r.next(t)
+		body := got.El.ChildText("body", stanza.NSClient)
+		if body == "two" {
+			break
+		}
+		if body != "one" { // "one" again: resent, its ack was cut off
+			t.Fatalf("after reconnect: %s", got.Bytes())
+		}
 	}
 	// b goes away: queued stanzas bounce, none is lost silently.
 	b.ln.Close()
@@ -393,5 +416,45 @@ func TestNoSTARTTLSRefused(t *testing.T) {
 	st.writeEl(xmlstream.NewText("result", nsDialback, "00"))
 	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "not-authorized") {
 		t.Fatalf("without TLS: %v", err)
+	}
+}
+
+// TestAcks: the peer acknowledges what it handled (XEP-0198 on the link),
+// and a link that dies hands what was not acknowledged, first, to the next.
+func TestAcks(t *testing.T) {
+	a, b, _ := pair(t)
+	for i := range 3 {
+		a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", strconv.Itoa(i)))
+	}
+	for range 3 {
+		b.r.next(t)
+	}
+	a.svc.mu.Lock()
+	l := a.svc.links["b.test"]
+	a.svc.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.mu.Lock()
+		acked, pending := l.acked, len(l.unacked)
+		l.mu.Unlock()
+		if acked == 3 && pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("acked %d, %d pending", acked, pending)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	s := func(body string) *stanza.Stanza { return msg(t, "alice@a.test/x", "bob@b.test", body) }
+	k := &link{unacked: []*stanza.Stanza{s("u1"), s("u2"), s("u3")}, acked: ^uint32(0)} // h wraps (§4)
+	k.ack(0) // one more than 2^32-1
+	k.queue = []*stanza.Stanza{s("q1")}
+	var bodies []string
+	for _, st := range k.take(true) {
+		bodies = append(bodies, st.El.ChildText("body", stanza.NSClient))
+	}
+	if strings.Join(bodies, ",") != "u2,u3,q1" {
+		t.Fatalf("carried %v", bodies)
 	}
 }

@@ -19,6 +19,7 @@ const (
 	nsSASL         = "urn:ietf:params:xml:ns:xmpp-sasl"
 	nsDialback     = "jabber:server:dialback"     // XEP-0220 elements
 	nsDialbackFeat = "urn:xmpp:features:dialback" // XEP-0220 §2.1 feature
+	nsSM           = "urn:xmpp:sm:3"              // XEP-0198 acks on s2s links
 )
 
 // stream is one XML stream over a connection, either direction.
@@ -26,6 +27,7 @@ type stream struct {
 	c   net.Conn
 	r   *xmlstream.Reader
 	lim xmlstream.Limits
+	sm  bool // the peer offered XEP-0198 in its last features
 }
 
 func newStream(c net.Conn, lim xmlstream.Limits) *stream {
