@@ -1,6 +1,11 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"parley/internal/jid"
+)
 
 // Abuse configures abuse reports (XEP-0377) and spam controls
 // (docs/SECURITY.md, "Abuse and spam"). Zero means the default.
@@ -18,10 +23,25 @@ type Abuse struct {
 	// ReportsPerDay bounds the reports one account files in 24 hours
 	// (default 10); further reports are not stored (the block happens).
 	ReportsPerDay int `toml:"reports_per_day"`
+	// Blocked is the server blocklist: domains (with their subdomains),
+	// bare or full JIDs the server exchanges no stanza with, in either
+	// direction (internal/im/spam). Not this server's domain or a parent
+	// of it: that would cut off every local user.
+	Blocked []string `toml:"blocked"`
 }
 
-func (a *Abuse) validate() []error {
+func (a *Abuse) validate(domain string) []error {
 	var errs []error
+	for i, b := range a.Blocked {
+		key := fmt.Sprintf("abuse.blocked[%d]", i)
+		j, err := jid.Parse(b)
+		switch {
+		case err != nil:
+			errs = append(errs, &KeyError{Key: key, Msg: fmt.Sprintf("%q is not a JID: %v", b, err)})
+		case j.IsDomain() && (domain == j.Domain() || strings.HasSuffix(domain, "."+j.Domain())):
+			errs = append(errs, &KeyError{Key: key, Msg: fmt.Sprintf("%q would block this server's own domain %s", b, domain)})
+		}
+	}
 	for key, v := range map[string]int{"abuse.report_text": a.ReportText, "abuse.report_stanza_ids": a.ReportStanzaIDs,
 		"abuse.reports_per_day": a.ReportsPerDay} {
 		if v < 0 {

@@ -26,6 +26,7 @@ import (
 	"parley/internal/im/push"
 	"parley/internal/im/register"
 	"parley/internal/im/roster"
+	"parley/internal/im/spam"
 	"parley/internal/im/vcard"
 	"parley/internal/im/version"
 	"parley/internal/jid"
@@ -61,6 +62,9 @@ func (s *Server) registerModules(cfg config.Config) {
 		MaxReportText: cfg.Abuse.ReportText, MaxReportStanzaIDs: cfg.Abuse.ReportStanzaIDs,
 		ReportsPerDay: cfg.Abuse.ReportsPerDay, Log: log.With("component", "blocking")})
 	blocks.Register(r)
+	// The server blocklist ([abuse] blocked, which Validate checked).
+	blocked, _ := spam.ParseBlocked(cfg.Abuse.Blocked)
+	spam.New(spam.Options{Blocked: blocked, Log: log.With("component", "spam")}).Register(r)
 	discoItems := disco.New(disco.Options{})
 	discoItems.Register(r)
 	// Ad-hoc commands (XEP-0050); modules add theirs to the registry.

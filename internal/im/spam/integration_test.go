@@ -1,0 +1,68 @@
+package spam_test
+
+import (
+	"testing"
+	"time"
+
+	"parley/internal/config"
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/testserver"
+)
+
+const wait = 10 * time.Second
+
+func condition(el *xmlstream.Element) string {
+	if e := el.Child("error", ""); e != nil {
+		for _, c := range e.Children {
+			if c.Space == "urn:ietf:params:xml:ns:xmpp-stanzas" && c.Name != "text" {
+				return c.Name
+			}
+		}
+	}
+	return ""
+}
+
+// TestServerBlocklistOverTCP: with [abuse] blocked listing a domain and
+// a local account, a message to the domain bounces not-allowed (not
+// remote-server-not-found: the blocklist answers before federation), the
+// blocked account's message to alice bounces not-allowed and never
+// arrives, alice's to it too; bob still reaches alice.
+func TestServerBlocklistOverTCP(t *testing.T) {
+	srv := testserver.Start(t, func(c *config.Config) {
+		c.Abuse.Blocked = []string{"evil.example", "spam@localhost"}
+	})
+	for _, u := range []string{"alice", "bob", "spam"} {
+		srv.AddUser(t, u, "pw-"+u)
+	}
+	alice := srv.Online(t, "alice", "pw-alice", "desk")
+	bob := srv.Online(t, "bob", "pw-bob", "desk")
+	sp := srv.Online(t, "spam", "pw-spam", "desk")
+	for _, c := range []*xmpptest.Client{alice, bob, sp} {
+		if err := c.SendPresence(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bounce := func(c *xmpptest.Client, id, to string) {
+		t.Helper()
+		if err := c.Send(`<message type='chat' id='` + id + `' to='` + to + `'><body>` + id + `</body></message>`); err != nil {
+			t.Fatal(err)
+		}
+		el, err := c.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("id") == id })
+		if err != nil || el.Get("type") != "error" || condition(el) != "not-allowed" {
+			t.Fatalf("%s to %s: %v %v, want not-allowed", id, to, el, err)
+		}
+	}
+	bounce(alice, "a1", "someone@evil.example")
+	bounce(alice, "a2", "muc.evil.example")
+	bounce(sp, "s1", "alice@localhost")
+	bounce(alice, "a3", "spam@localhost")
+	if err := bob.Send(`<message type='chat' id='b1' to='alice@localhost'><body>from bob</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	// alice's next message is bob's: the blocked account's never came.
+	el, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" && el.Get("type") != "error" })
+	if err != nil || el.ChildText("body", "") != "from bob" {
+		t.Fatalf("alice got %v %v, want bob's message first", el, err)
+	}
+}

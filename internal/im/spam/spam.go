@@ -1,0 +1,137 @@
+// Package spam holds the server's spam controls, as router interceptors:
+// a server blocklist of domains and JIDs ([abuse] blocked) applied to
+// stanzas from and to those addresses. Users' own lists are XEP-0191
+// (internal/im/blocking); this one is the operator's.
+package spam
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+)
+
+// ErrBlockedAddress answers a local user's stanza to an address on the
+// server blocklist: RFC 6120 §8.3.3.10 names "sending to entities at a
+// blacklisted domain" as the case of not-allowed.
+var ErrBlockedAddress = stanza.ErrNotAllowed.WithText("this server does not exchange stanzas with that address")
+
+// Options configure the module.
+type Options struct {
+	// Blocked are the addresses the server exchanges nothing with: a
+	// domain (with its subdomains and every JID at them), a bare JID
+	// (every resource) or a full JID.
+	Blocked []jid.JID
+	Log     *slog.Logger
+}
+
+// Module is the spam controls of one domain.
+type Module struct {
+	blocked blocklist
+	log     *slog.Logger
+}
+
+// New returns the module; install it with Register.
+func New(o Options) *Module {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	b := make(blocklist, len(o.Blocked))
+	for _, j := range o.Blocked {
+		b[j.String()] = struct{}{}
+	}
+	return &Module{blocked: b, log: o.Log}
+}
+
+// ParseBlocked parses the [abuse] blocked addresses.
+func ParseBlocked(addrs []string) ([]jid.JID, error) {
+	out := make([]jid.JID, 0, len(addrs))
+	for _, a := range addrs {
+		j, err := jid.Parse(a)
+		if err != nil {
+			return nil, fmt.Errorf("spam: blocked address %q: %w", a, err)
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// Register installs the interceptors.
+func (m *Module) Register(r *router.Router) {
+	if len(m.blocked) == 0 {
+		return // nothing to check: no cost per stanza
+	}
+	r.InterceptOutbound(m.interceptOutbound)
+	r.InterceptInbound(m.interceptInbound)
+}
+
+// interceptOutbound checks a stanza a local user sends: to a blocked
+// address it is refused with not-allowed; a blocked local account sends
+// nothing to others. Presence is dropped without an error, as a
+// broadcast is not the client's request.
+func (m *Module) interceptOutbound(_ context.Context, st *stanza.Stanza) error {
+	if st.To.IsZero() || st.To.Bare() == st.From.Bare() || st.To.IsDomain() && st.To.Domain() == st.From.Domain() {
+		return nil // the account itself, or its server
+	}
+	if !m.blocked.matches(st.To) && !m.blocked.matches(st.From) {
+		return nil
+	}
+	if st.Kind == stanza.Presence || st.Type == "error" || st.Type == "result" {
+		return router.ErrDrop
+	}
+	return ErrBlockedAddress
+}
+
+// interceptInbound checks a stanza to a local user: from a blocked
+// address (another server's user, later over federation), or to a
+// blocked local account. The recipient then looks absent, as for a
+// user's own block (XEP-0191 §3.3): service-unavailable for messages and
+// IQ requests, nothing for presence and IQ answers.
+func (m *Module) interceptInbound(_ context.Context, st *stanza.Stanza) error {
+	if st.From.IsZero() || st.From.Bare() == st.To.Bare() {
+		return nil
+	}
+	if !m.blocked.matches(st.From) && !m.blocked.matches(st.To) {
+		return nil
+	}
+	switch {
+	case st.Kind == stanza.Presence:
+		return router.ErrDrop
+	case st.Kind == stanza.IQ && st.Type != "get" && st.Type != "set":
+		return router.ErrDrop
+	case st.Type == "error":
+		return router.ErrDrop // never answer an error (RFC 6120 §8.3.1)
+	}
+	return stanza.ErrServiceUnavailable
+}
+
+// blocklist holds addresses by their string form.
+type blocklist map[string]struct{}
+
+// matches reports whether j is listed: as given, by its bare JID, or by
+// its domain or a parent domain.
+func (b blocklist) matches(j jid.JID) bool {
+	if len(b) == 0 || j.IsZero() {
+		return false
+	}
+	if _, ok := b[j.String()]; ok {
+		return true
+	}
+	if _, ok := b[j.Bare().String()]; ok {
+		return true
+	}
+	for d := j.Domain(); ; {
+		if _, ok := b[d]; ok {
+			return true
+		}
+		dot := strings.IndexByte(d, '.')
+		if dot < 0 {
+			return false
+		}
+		d = d[dot+1:]
+	}
+}
