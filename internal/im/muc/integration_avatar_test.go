@@ -52,10 +52,7 @@ func fetchRoomPhoto(t *testing.T, c *xmpptest.Client) []byte {
 // status 104; someone outside fetches the vCard and sees the hash in
 // disco#info; a joiner gets the hash; all of it again after a restart.
 func TestRoomAvatarOverTCP(t *testing.T) {
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol", "dave"} {
-		srv.AddUser(t, u, password)
-	}
+	srv := start(t, nil, "alice", "bob", "carol", "dave")
 	alice, bob, carol := dial(t, srv, "alice"), dial(t, srv, "bob"), dial(t, srv, "carol")
 	persistentRoom(t, alice, "alice")
 	send(t, bob, "<presence to='"+room+"/bob'><x xmlns='"+muc.NS+"'/></presence>")

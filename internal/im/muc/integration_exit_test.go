@@ -6,7 +6,6 @@ import (
 
 	"parley/internal/im/muc"
 	"parley/internal/xmpptest"
-	"parley/internal/xmpptest/testserver"
 )
 
 // openRoom has c create the room as an instant room (§10.1.2) under nick.
@@ -25,10 +24,7 @@ func openRoom(t *testing.T, c *xmpptest.Client, nick string) {
 // (openRoom or persistentRoom) and bob entered it.
 func aliceAndBob(t *testing.T, create func(*testing.T, *xmpptest.Client, string)) (alice, bob *xmpptest.Client) {
 	t.Helper()
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
+	srv := start(t, nil, "alice", "bob")
 	alice, bob = dial(t, srv, "alice"), dial(t, srv, "bob")
 	create(t, alice, "alice")
 	enter(t, bob, "bob")

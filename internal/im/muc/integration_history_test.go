@@ -17,10 +17,7 @@ import (
 // join (XEP-0045 §7.2.15: maxstanzas, maxchars, seconds, since) from its
 // archive, so it survives a restart of the server.
 func TestHistoryAfterRestartOverTCP(t *testing.T) {
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "carol", "dave"} {
-		srv.AddUser(t, u, password)
-	}
+	srv := start(t, nil, "alice", "carol", "dave")
 	alice := dial(t, srv, "alice")
 	persistentRoom(t, alice, "alice")
 	said := []string{"When shall we three meet again", "In thunder, lightning, or in rain?", "When the hurlyburly's done"}

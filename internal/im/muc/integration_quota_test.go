@@ -19,13 +19,10 @@ import (
 // (beyond: policy-violation); a destroyed room frees its place; other
 // users and admins are not affected.
 func TestRoomLimitsOverTCP(t *testing.T) {
-	srv := testserver.Start(t, func(c *config.Config) {
+	srv := start(t, func(c *config.Config) {
 		c.MUC = config.MUC{Create: config.MUCCreateLocal, Admins: []string{"alice@localhost"},
 			MaxRoomsPerUser: 2, MaxPersistentRoomsPerUser: 1}
-	})
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	}, "alice", "bob", "carol")
 	alice, bob, carol := dial(t, srv, "alice"), dial(t, srv, "bob"), dial(t, srv, "carol")
 	roomJID := func(i int) string { return "r" + strconv.Itoa(i) + "@conference.localhost" }
 	// join enters room i as nick and returns the self-presence or error.

@@ -57,10 +57,7 @@ func registration(nick string) string {
 func TestIntegrationVoiceAndRegistration(t *testing.T) {
 	data := t.TempDir()
 	configure := func(c *config.Config) { c.Data = data }
-	srv := testserver.Start(t, configure)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	srv := start(t, configure, "alice", "bob", "carol")
 	alice, bob, carol := dial(t, srv, "alice"), dial(t, srv, "bob"), dial(t, srv, "carol")
 
 	send(t, alice, "<presence to='"+room+"/alice'><x xmlns='"+muc.NS+"'/></presence>")

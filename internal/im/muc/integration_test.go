@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/config"
 	"parley/internal/im/muc"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
@@ -16,6 +17,17 @@ const (
 	password = "integration pass 1"
 	wait     = 10 * time.Second
 )
+
+// start starts a server configured by configure (nil: the defaults) with
+// the accounts users, all with password.
+func start(t *testing.T, configure func(*config.Config), users ...string) *testserver.Server {
+	t.Helper()
+	srv := testserver.Start(t, configure)
+	for _, u := range users {
+		srv.AddUser(t, u, password)
+	}
+	return srv
+}
 
 // dial logs user in as resource r with initial presence.
 func dial(t *testing.T, srv *testserver.Server, user string) *xmpptest.Client {
@@ -52,10 +64,7 @@ func groupchat(from, body string) func(*xmlstream.Element) bool {
 // finds the service, two users join, talk, a third gets history on join,
 // the owner kicks one.
 func TestIntegration(t *testing.T) {
-	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	srv := start(t, nil, "alice", "bob", "carol")
 	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
 
 	items, err := alice.IQ(wait, "get", "localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>")
