@@ -33,24 +33,19 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 	// Paced: a page of large messages is built within the requester's
 	// queue bound instead of overflowing it (issue 10 item 3).
 	deliver := func(st *stanza.Stanza) bool { return m.router.DeliverPaced(ctx, iq.From, st) }
-	return m.limits.serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
+	return m.limits.Serve(ctx, m.store, iq.From.Local(), iq.From.Bare(), iq, nil, deliver)
 }
 
 // Serve answers an urn:xmpp:mam:2 query (set), query form (get) or
 // metadata request (get) against the archive of owner, which lives at the
-// address archive (a user's bare JID, or a room's): results come from
-// archive and each is handed to deliver, which returns false when the
-// requester is gone (Serve then returns router.ErrNoReply). adjust, if
-// not nil, may rewrite the parsed request before it runs (a room maps
-// 'with' to its occupants). The caller checks that the requester may
-// read the archive. Preferences are the caller's to serve.
-// Queries are held to the default Limits.
-func Serve(ctx context.Context, s Store, owner string, archive jid.JID, iq *stanza.Stanza,
-	adjust func(*Request) error, deliver func(*stanza.Stanza) bool) (*xmlstream.Element, error) {
-	return Limits{}.serve(ctx, s, owner, archive, iq, adjust, deliver)
-}
-
-func (l Limits) serve(ctx context.Context, s Store, owner string, archive jid.JID, iq *stanza.Stanza,
+// address archive (a user's bare JID, or a room's), held to the limits l
+// (zero fields: the defaults): results come from archive and each is
+// handed to deliver, which returns false when the requester is gone (Serve
+// then returns router.ErrNoReply). adjust, if not nil, may rewrite the
+// parsed request before it runs (a room maps 'with' to its occupants). The
+// caller checks that the requester may read the archive. Preferences are
+// the caller's to serve.
+func (l Limits) Serve(ctx context.Context, s Store, owner string, archive jid.JID, iq *stanza.Stanza,
 	adjust func(*Request) error, deliver func(*stanza.Stanza) bool) (*xmlstream.Element, error) {
 	l = l.withDefaults()
 	q := iq.Payload()

@@ -163,7 +163,7 @@ func (s *Module) archiveIQ(ctx context.Context, rm *room, st *stanza.Stanza) {
 		s.router.Send(ctx, res)
 		return true
 	}
-	fin, err := mam.Serve(ctx, s.opts.Archive, rm.jid.String(), rm.jid, st, adjust, deliver)
+	fin, err := s.opts.ArchiveLimits.Serve(ctx, s.opts.Archive, rm.jid.String(), rm.jid, st, adjust, deliver)
 	var se *stanza.Error
 	switch {
 	case err == nil:

@@ -333,6 +333,35 @@ var archiveRules = []rule{
 	}},
 }
 
+// TestArchiveQueryLimits: a room's archive is held to the configured
+// query limits (`[archive]` search_max_bytes, search_max_words), not only
+// to mam's defaults: a search within the defaults but beyond the
+// configured limit is refused with policy-violation.
+func TestArchiveQueryLimits(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := newHarnessOn(t, st, func(o *Options) {
+		o.Archive = st
+		o.ArchiveLimits = mam.Limits{SearchBytes: 12, SearchWords: 2}
+	})
+	threeWitches(h, "persistentroom=1")
+	h.say(wiz, "double double toil and trouble")
+	search := func(text string) mamPage {
+		return h.queryRoom(hag, coven, "<field var='withtext'><value>"+text+"</value></field>", "")
+	}
+	if p := search("toil trouble"); p.answer.Get("type") != "result" || len(p.results) != 1 {
+		t.Fatalf("a search within the limits: %s %s", p.answer, dump(p.results))
+	}
+	for _, text := range []string{"double toil trouble", "toiltroubles!"} { // 3 words; 13 bytes
+		if p := search(text); errorOf(p.answer) != "policy-violation" || len(p.results) != 0 {
+			t.Errorf("search %q beyond the configured limits: %s %s", text, p.answer, dump(p.results))
+		}
+	}
+}
+
 func TestArchiveRules(t *testing.T) {
 	for i, tc := range archiveRules {
 		t.Run(strconv.Itoa(i)+"_"+tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"parley/internal/im/mam"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -129,6 +130,10 @@ type Options struct {
 	// archives nothing. It must accept a room's bare JID as owner and
 	// know the rooms of Rooms (SQLite: schema 4).
 	Archive store.Archives
+	// ArchiveLimits bound one query of a room's archive, as the users'
+	// archives are bound (`[archive]` search_max_bytes, search_max_words,
+	// query_timeout); zero fields are mam's defaults.
+	ArchiveLimits mam.Limits
 	// OnGroupchat, if set, sees every groupchat message as the room
 	// broadcasts it (from room/nick, stanza-id stamped, no 'to'): the
 	// room archive hooks in here. It is called without the room's lock.
