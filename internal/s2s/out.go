@@ -37,7 +37,7 @@ func (s *Service) Send(ctx context.Context, st *stanza.Stanza) error {
 	}
 	l := s.links[domain]
 	if l == nil {
-		l = s.startLink(domain, nil)
+		l = s.startLink(domain, nil, 0)
 	}
 	s.mu.Unlock()
 	return l.enqueue(st)
@@ -57,15 +57,21 @@ type link struct {
 	// (XEP-0198 §4); a link that dies hands them to the next link with
 	// the queue, so a stanza lost in flight is resent or bounced. Without
 	// acks (a peer not offering sm) nothing is tracked.
-	unacked []*stanza.Stanza
-	acked   uint32 // the peer's last h
-	stopMu  sync.Once
+	unacked  []*stanza.Stanza
+	acked    uint32 // the peer's last h
+	progress bool   // the peer acknowledged something on this link
+	tries    int    // links before this one that died without progress
+	stopMu   sync.Once
 }
 
-// startLink starts a link with stanzas carried over; s.mu is held.
-func (s *Service) startLink(domain string, carried []*stanza.Stanza) *link {
-	l := &link{s: s, domain: domain, queue: carried, wake: make(chan struct{}, 1), done: make(chan struct{})}
+// startLink starts a link with stanzas carried over from tries links
+// in a row that died without progress; s.mu is held.
+func (s *Service) startLink(domain string, carried []*stanza.Stanza, tries int) *link {
+	l := &link{s: s, domain: domain, queue: carried, tries: tries, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.links[domain] = l
+	if len(carried) > 0 {
+		l.wake <- struct{}{} // they are sent as soon as the link is up
+	}
 	s.wg.Add(1)
 	go l.run()
 	return l
@@ -104,6 +110,9 @@ func (l *link) ack(h uint32) {
 	}
 	l.unacked = l.unacked[n:]
 	l.acked += uint32(n)
+	if n > 0 {
+		l.progress = true
+	}
 }
 
 // take removes the queued stanzas; dead also closes the link to new ones.
@@ -230,24 +239,36 @@ func (l *link) run() {
 // link, which delivers them or bounces them (nothing silently dropped).
 func (l *link) reconnect(st *stream) {
 	st.c.Close()
+	carried := l.take(true)
+	l.mu.Lock()
+	tries := l.tries + 1
+	if l.progress {
+		tries = 0
+	}
+	l.mu.Unlock()
 	l.s.mu.Lock()
-	defer l.s.mu.Unlock()
 	if l.s.links[l.domain] == l {
 		delete(l.s.links, l.domain)
 	}
-	carried := l.take(true)
-	if l.s.closed {
+	// A peer that takes stanzas and drops the link without acknowledging
+	// them, again and again: stop resending and bounce.
+	giveUp := l.s.closed || tries > maxTries
+	if !giveUp && len(carried) > 0 {
+		l.s.startLink(l.domain, carried, tries)
+	}
+	l.s.mu.Unlock()
+	if giveUp { // outside s.mu: a bounce may be routed back to Send
 		for _, q := range carried {
 			l.s.bounce(q, stanza.ErrRemoteServerTimeout)
 		}
-		return
-	}
-	if len(carried) > 0 {
-		l.s.startLink(l.domain, carried)
 	}
 }
 
 var errNoAddress = errors.New("s2s: no address")
+
+// maxTries is how many links in a row may die without an
+// acknowledgement before what they carry is bounced.
+const maxTries = 3
 
 // target is one address to try.
 type target struct {

@@ -448,7 +448,7 @@ func TestAcks(t *testing.T) {
 
 	s := func(body string) *stanza.Stanza { return msg(t, "alice@a.test/x", "bob@b.test", body) }
 	k := &link{unacked: []*stanza.Stanza{s("u1"), s("u2"), s("u3")}, acked: ^uint32(0)} // h wraps (§4)
-	k.ack(0) // one more than 2^32-1
+	k.ack(0)                                                                            // one more than 2^32-1
 	k.queue = []*stanza.Stanza{s("q1")}
 	var bodies []string
 	for _, st := range k.take(true) {
@@ -456,5 +456,55 @@ func TestAcks(t *testing.T) {
 	}
 	if strings.Join(bodies, ",") != "u2,u3,q1" {
 		t.Fatalf("carried %v", bodies)
+	}
+}
+
+// TestResendGivesUp: a peer that accepts stanzas and drops the link
+// without acknowledging them gets them again on new links, then they
+// bounce with remote-server-timeout instead of circling for ever.
+func TestResendGivesUp(t *testing.T) {
+	ca := newCA(t)
+	la, lb := listen(t), listen(t)
+	routes := map[string]string{"b.test": lb.Addr().String()}
+	a := start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes)
+	cert := ca.issue(t, "b.test")
+	conns := make(chan int, 10)
+	go func() { // a fake b.test: says every dialback key is valid, never acks
+		for n := 1; ; n++ {
+			c, err := lb.Accept()
+			if err != nil {
+				return
+			}
+			conns <- n
+			st := newStream(c, xmlstream.Limits{})
+			st.readHeader()
+			st.header("b.test", "a.test", "x")
+			st.write([]byte("<stream:features><starttls xmlns='" + nsTLS + "'><required/></starttls></stream:features>"))
+			st.next()
+			st.write([]byte("<proceed xmlns='" + nsTLS + "'/>"))
+			tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
+			st.restart(tc)
+			st.readHeader()
+			st.header("b.test", "a.test", "y")
+			st.write([]byte("<stream:features><dialback xmlns='" + nsDialbackFeat + "'/><sm xmlns='" + nsSM + "'/></stream:features>"))
+			st.next() // db:result
+			st.writeEl(xmlstream.New("result", nsDialback, "from", "b.test", "to", "a.test", "type", "valid"))
+			for {
+				el, err := st.next()
+				if err != nil || stanza.KindOf(el) != 0 {
+					break
+				}
+			}
+			c.Close() // a stanza arrived: drop it and the link
+		}
+	}()
+	t.Cleanup(func() { lb.Close() })
+	a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "lost?"))
+	got := a.r.next(t)
+	if got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-timeout") {
+		t.Fatalf("bounce: %s", got.Bytes())
+	}
+	if n := len(conns); n != maxTries+1 {
+		t.Fatalf("%d links, want %d", n, maxTries+1)
 	}
 }
