@@ -126,10 +126,13 @@ func (s *session) canDetach(err error) bool {
 func (s *session) awaitResume() bool {
 	s.detached.Store(true)
 	defer s.detached.Store(false)
-	s.out.detach()
+	unacked := s.out.detach()
 	s.closeFraming()
 	s.srv.addResumable(s)
 	s.srv.log.Info("session detached", "jid", s.full.String())
+	// What the client never acknowledged may never have reached it: push
+	// notifications (XEP-0357) wake it to resume and get it.
+	s.srv.router.Hibernate(context.Background(), s.full, unacked)
 	var r resumption
 	select {
 	case r = <-s.resumeCh:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/internal/config"
+	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/c2stest"
@@ -212,5 +213,47 @@ func TestStreamManagementExpiryOffline(t *testing.T) {
 	a2.Send("<presence/>")
 	if _, err := a2.Expect(wait, xmpptest.MessageBody("kept for later")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHibernateTellsUnattended: a session with XEP-0198 that loses its
+// connection holding a message its client never acknowledged hands that
+// message to the router's OnUnattended (push notifications) at once,
+// although it arrived while the client was connected.
+func TestHibernateTellsUnattended(t *testing.T) {
+	srv := testserver.Quiet(t, nil)
+	srv.AddUser(t, "alice", "pw-alice")
+	srv.AddUser(t, "bob", "pw-bob")
+	seen := make(chan string, 10)
+	srv.Router().OnUnattended(func(_ context.Context, msgs []*stanza.Stanza) {
+		for _, st := range msgs {
+			seen <- st.El.ChildText("body", "")
+		}
+	})
+	a := login(t, srv.C2S(), "alice", "phone")
+	a.Send("<presence/>")
+	a.Send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+	if _, err := a.Expect(wait, isSM("enabled")); err != nil {
+		t.Fatal(err)
+	}
+	b := login(t, srv.C2S(), "bob", "desk")
+	defer b.Close()
+	b.Send("<message to='alice@localhost/phone' type='chat' id='m1'><body>did you get this?</body></message>")
+	if _, err := a.Expect(wait, xmpptest.MessageBody("did you get this?")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case body := <-seen:
+		t.Fatalf("unattended saw %q while the client was connected", body)
+	default:
+	}
+	a.Kill() // never acknowledged
+	select {
+	case body := <-seen:
+		if body != "did you get this?" {
+			t.Fatalf("unattended saw %q", body)
+		}
+	case <-time.After(wait):
+		t.Fatal("hibernation did not tell of the unacknowledged message")
 	}
 }

@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -423,8 +424,9 @@ func (o *outbox) ackLocked(h uint32) bool {
 }
 
 // detach keeps the outbox alive without a connection (the client may
-// resume); stanzas sent meanwhile wait in unacked.
-func (o *outbox) detach() {
+// resume); stanzas sent meanwhile wait in unacked. It returns what the
+// client had not acknowledged by then (a copy; the stanzas are shared).
+func (o *outbox) detach() (unacked [][]byte) {
 	o.mu.Lock()
 	if o.sm {
 		o.heldToUnackedLocked()
@@ -433,7 +435,9 @@ func (o *outbox) detach() {
 	o.detached, o.closed, o.closing = true, true, false
 	o.queue, o.size = nil, 0
 	o.dropWaitsLocked()
+	unacked = slices.Clone(o.unacked)
 	o.unlock()
+	return unacked
 }
 
 // reattach resumes writing on a new connection after the client

@@ -110,7 +110,7 @@ type Router struct {
 	inbound    []Interceptor
 	observers  []MessageObserver
 	endedSubs  []func(context.Context, SessionEnded)
-	unattended []func(context.Context, *stanza.Stanza)
+	unattended []func(context.Context, []*stanza.Stanza)
 	features   []string
 	queries    queries
 	log        *slog.Logger
@@ -279,11 +279,14 @@ type Hibernating interface {
 
 // OnUnattended subscribes f to the messages that reach a local account
 // while none of its sessions has a client connected: stored offline
-// (XEP-0160) or queued for sessions that hibernate (Hibernating). Push
-// notifications (XEP-0357) hook here. f sees every such message (any type
-// but error) after it was stored or queued, on the routing path; it must
-// not block (start slow work elsewhere) nor change st.
-func (r *Router) OnUnattended(f func(ctx context.Context, st *stanza.Stanza)) {
+// (XEP-0160) or queued for sessions that hibernate (Hibernating), and
+// those a session's client had not acknowledged when it began to
+// hibernate (Hibernate). Push notifications (XEP-0357) hook here. f gets
+// messages of one account (any type but error), oldest first, after they
+// were stored or queued: one as it arrives, or all those a session held
+// at once; it runs on the routing path, so it must not block (start slow
+// work elsewhere) nor change them.
+func (r *Router) OnUnattended(f func(ctx context.Context, msgs []*stanza.Stanza)) {
 	r.unattended = append(r.unattended, f)
 }
 
@@ -294,12 +297,49 @@ func (r *Router) arrived(ctx context.Context, st *stanza.Stanza) {
 	if len(r.unattended) == 0 || st.Type == "error" {
 		return
 	}
-	if r.table.attended(st.To.Bare()) {
-		return // a client is there to get it
+	r.tellUnattended(ctx, st.To, []*stanza.Stanza{st})
+}
+
+// tellUnattended calls the subscribers of OnUnattended with msgs for to's
+// account, unless one of its sessions has a client connected.
+func (r *Router) tellUnattended(ctx context.Context, to jid.JID, msgs []*stanza.Stanza) {
+	if len(msgs) == 0 || r.table.attended(to.Bare()) {
+		return // a client is there to get them
 	}
 	for _, f := range r.unattended {
-		f(ctx, st)
+		f(ctx, msgs)
 	}
+}
+
+// Hibernate is called by a session of full that has just begun to
+// hibernate (its connection was lost; XEP-0198 keeps it for a
+// resumption) with the stanzas its client had not acknowledged, as
+// written. The messages among them were sent while the client was
+// connected, so OnUnattended did not see them; the client may never have
+// got them (XEP-0198 §5: a phone that lost its network), so unless another
+// session of the account has a client, the subscribers get them now, in
+// one call: a push wakes the phone to resume and fetch them.
+func (r *Router) Hibernate(ctx context.Context, full jid.JID, unacked [][]byte) {
+	if len(r.unattended) == 0 {
+		return
+	}
+	scope := xmlstream.NewScope(stanza.NSClient)
+	var msgs []*stanza.Stanza
+	for _, b := range unacked {
+		el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, scope)
+		if err != nil {
+			continue // not ours to judge: offline.Requeue sees it too
+		}
+		st, err := stanza.Parse(el)
+		if err != nil || st.Kind != stanza.Message || st.Type == "error" {
+			continue
+		}
+		if st.To.IsZero() {
+			st.SetTo(full)
+		}
+		msgs = append(msgs, st)
+	}
+	r.tellUnattended(ctx, full, msgs)
 }
 
 func (r *Router) ended(ctx context.Context, e SessionEnded) {

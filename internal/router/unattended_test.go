@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -43,7 +44,7 @@ func TestUnattended(t *testing.T) {
 		r.SetAvailability(s.JID(), true, 0, nil)
 	}
 	var seen []*stanza.Stanza
-	r.OnUnattended(func(_ context.Context, st *stanza.Stanza) { seen = append(seen, st) })
+	r.OnUnattended(func(_ context.Context, msgs []*stanza.Stanza) { seen = append(seen, msgs...) })
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			seen = nil
@@ -63,5 +64,44 @@ func TestUnattended(t *testing.T) {
 	r.Route(context.Background(), parse(t, `<message from='romeo@example.com/orchard' to='tybalt@example.com' type='chat'><body>back</body></message>`))
 	if len(seen) != 0 {
 		t.Fatalf("unattended saw %d messages for a resumed session", len(seen))
+	}
+}
+
+// TestHibernate: the messages a session's client had not acknowledged
+// when it began to hibernate reach OnUnattended in one call, oldest first
+// (not errors, not presence), unless another session of the account has
+// a client connected.
+func TestHibernate(t *testing.T) {
+	r, _, _ := setup(t)
+	tybalt := &hibernating{Session: imtest.NewSession(t, "tybalt@example.com/phone"), away: true}
+	parisAway := &hibernating{Session: imtest.NewSession(t, "paris@example.com/phone"), away: true}
+	parisHere := &hibernating{Session: imtest.NewSession(t, "paris@example.com/desk")}
+	for _, s := range []*hibernating{tybalt, parisAway, parisHere} {
+		r.Bind(s)
+	}
+	var calls [][]string
+	r.OnUnattended(func(_ context.Context, msgs []*stanza.Stanza) {
+		var bodies []string
+		for _, st := range msgs {
+			bodies = append(bodies, st.To.String()+" "+st.El.ChildText("body", ""))
+		}
+		calls = append(calls, bodies)
+	})
+	unacked := [][]byte{
+		[]byte(`<message from='romeo@example.com/orchard' to='tybalt@example.com/phone' type='chat'><body>one</body></message>`),
+		[]byte(`<presence from='romeo@example.com/orchard' to='tybalt@example.com/phone'/>`),
+		[]byte(`<message from='romeo@example.com/orchard' to='tybalt@example.com/phone' type='error'><body>bounced</body></message>`),
+		[]byte(`<message from='romeo@example.com/orchard' type='chat'><body>two</body></message>`),
+	}
+	r.Hibernate(context.Background(), tybalt.JID(), unacked)
+	want := "[[tybalt@example.com/phone one tybalt@example.com/phone two]]"
+	if got := fmt.Sprint(calls); got != want {
+		t.Fatalf("unattended saw %s, want %s", got, want)
+	}
+	calls = nil
+	r.Hibernate(context.Background(), parisAway.JID(), unacked)
+	r.Hibernate(context.Background(), tybalt.JID(), unacked[1:3])
+	if len(calls) != 0 {
+		t.Fatalf("unattended saw %v: a client is connected, or nothing to tell", calls)
 	}
 }

@@ -6,7 +6,8 @@
 // (XEP-0357 §5: typically a secret); the registration is stored per
 // account, app server and node. When a message arrives for the account
 // while none of its sessions has a client connected (stored offline, or
-// queued for sessions hibernating under XEP-0198: router.OnUnattended),
+// queued for sessions hibernating under XEP-0198, or left unacknowledged
+// by a session that began to hibernate: router.OnUnattended),
 // the server publishes a notification to each registered node: a
 // XEP-0060 publish from the account's bare JID with the
 // urn:xmpp:push:summary form (§7: message count, last sender, and the

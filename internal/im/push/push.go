@@ -216,13 +216,22 @@ func (m *Module) forget(user, service, node string) {
 	}
 }
 
-// Unattended is the router's hook (router.OnUnattended): a message
-// reached the account while none of its clients is connected.
-func (m *Module) Unattended(ctx context.Context, st *stanza.Stanza) {
-	if !worthPushing(st, m.nickname(st)) {
+// Unattended is the router's hook (router.OnUnattended): messages reached
+// the account while none of its clients is connected, or a hibernating
+// session held them unacknowledged. Those worth pushing make one
+// notification per device, counting them all, naming the last.
+func (m *Module) Unattended(ctx context.Context, msgs []*stanza.Stanza) {
+	var last *stanza.Stanza
+	n := 0
+	for _, st := range msgs {
+		if worthPushing(st, m.nickname(st)) {
+			last, n = st, n+1
+		}
+	}
+	if last == nil {
 		return
 	}
-	user := st.To.Local()
+	user := last.To.Local()
 	regs, err := m.store.PushRegistrations(ctx, user)
 	if err != nil {
 		m.log.Error("push: registrations unavailable", "user", user, "err", err)
@@ -231,22 +240,22 @@ func (m *Module) Unattended(ctx context.Context, st *stanza.Stanza) {
 	if len(regs) == 0 {
 		return
 	}
-	sender := st.From.Bare().String()
+	sender := last.From.Bare().String()
 	body := ""
 	if m.includeBody {
-		body = st.El.ChildText("body", "")
+		body = last.El.ChildText("body", "")
 	}
 	now := m.clock.Now()
 	for _, reg := range regs {
-		count, due := m.count(device{user, reg.Service, reg.Node}, now)
+		count, due := m.count(device{user, reg.Service, reg.Node}, n, now)
 		if !due {
 			continue // rate-limited: the next notification carries the count
 		}
-		n := notification{user: user, reg: reg, count: count, sender: sender, body: body}
+		note := notification{user: user, reg: reg, count: count, sender: sender, body: body}
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			m.publish(n)
+			m.publish(note)
 		}()
 	}
 }
@@ -274,9 +283,9 @@ func (m *Module) nickname(st *stanza.Stanza) string {
 	return st.To.Local()
 }
 
-// count counts a message for a device and reports whether a
+// count counts n messages for a device and reports whether a
 // notification is due (none went out within MinInterval).
-func (m *Module) count(d device, now time.Time) (int, bool) {
+func (m *Module) count(d device, n int, now time.Time) (int, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p := m.devices[d]
@@ -284,7 +293,7 @@ func (m *Module) count(d device, now time.Time) (int, bool) {
 		p = &pending{}
 		m.devices[d] = p
 	}
-	p.count++
+	p.count += n
 	if !p.last.IsZero() && now.Sub(p.last) < m.minInterval {
 		return p.count, false
 	}

@@ -412,3 +412,27 @@ func TestWorthPushing(t *testing.T) {
 		})
 	}
 }
+
+// TestHibernationPushes: a session that begins to hibernate with
+// messages its client never acknowledged makes one notification for them
+// (XEP-0357 §7: their count, the last sender), not only the next message
+// to arrive; chat states among them are not counted.
+func TestHibernationPushes(t *testing.T) {
+	f := setup(t, Options{IncludeBody: true})
+	phone := &hibernating{Session: imtest.NewSession(t, "alice@example.com/phone")}
+	f.r.Bind(phone)
+	f.enable(t, phone.Session)
+	phone.mu.Lock()
+	phone.away = true
+	phone.mu.Unlock()
+	f.r.Hibernate(context.Background(), phone.JID(), [][]byte{
+		[]byte("<message from='romeo@example.com/orchard' to='alice@example.com/phone' type='chat'><body>first</body></message>"),
+		[]byte("<message from='nurse@example.com/hall' to='alice@example.com/phone' type='chat'><body>second</body></message>"),
+		[]byte("<message from='romeo@example.com/orchard' to='alice@example.com/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>"),
+	})
+	_, fields, _ := summary(t, f.publishes(t, 1)[0])
+	want := map[string]string{"message-count": "2", "last-message-sender": "nurse@example.com", "last-message-body": "second"}
+	if fmt.Sprint(fields) != fmt.Sprint(want) {
+		t.Fatalf("fields %v, want %v", fields, want)
+	}
+}
