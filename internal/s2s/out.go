@@ -37,7 +37,14 @@ func (s *Service) Send(ctx context.Context, st *stanza.Stanza) error {
 	}
 	l := s.links[domain]
 	if l == nil {
-		l = s.startLink(domain, nil, 0)
+		if f := s.backoff[domain]; f != nil && time.Now().Before(f.until) {
+			s.mu.Unlock()
+			return f.err
+		}
+		// The stanza goes in with the link, before it can fail.
+		s.startLink(domain, []*stanza.Stanza{st}, 0)
+		s.mu.Unlock()
+		return nil
 	}
 	s.mu.Unlock()
 	return l.enqueue(st)
@@ -153,7 +160,6 @@ func (l *link) run() {
 	cancel()
 	if err != nil {
 		l.s.log.Warn("s2s link failed", "domain", l.domain, "err", err)
-		l.forget()
 		// §10.4.3: not-found when it cannot be resolved, reached or
 		// authenticated; timeout when the attempt ran out of time.
 		e := stanza.ErrRemoteServerNotFound
@@ -161,12 +167,19 @@ func (l *link) run() {
 		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 			e = stanza.ErrRemoteServerTimeout
 		}
+		l.s.mu.Lock()
+		l.s.failed(l.domain, e)
+		l.s.mu.Unlock()
+		l.forget()
 		for _, q := range l.take(true) {
 			l.s.bounce(q, e)
 		}
 		return
 	}
 	l.s.newDomain(l.domain, "out")
+	l.s.mu.Lock()
+	delete(l.s.backoff, l.domain)
+	l.s.mu.Unlock()
 	if !l.s.track(st.c) {
 		l.forget()
 		for _, q := range l.take(true) {

@@ -83,6 +83,7 @@ type Service struct {
 	links   map[string]*link // outbound, by remote domain
 	buckets map[string]*bucket
 	seen    map[string]bool // remote domains logged once
+	backoff map[string]*failure
 	conns   map[net.Conn]struct{}
 	closed  bool
 	wg      sync.WaitGroup
@@ -113,7 +114,7 @@ func New(o Options) *Service {
 		o.Resolver = net.DefaultResolver
 	}
 	return &Service{o: o, domain: o.Domain.String(), log: o.Log, links: make(map[string]*link),
-		buckets: make(map[string]*bucket), seen: make(map[string]bool), conns: make(map[net.Conn]struct{})}
+		buckets: make(map[string]*bucket), seen: make(map[string]bool), backoff: make(map[string]*failure), conns: make(map[net.Conn]struct{})}
 }
 
 // Register keeps the router and becomes its Remote.
@@ -245,4 +246,36 @@ func (s *Service) allow(domain string) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// failure is a remote domain that could not be reached lately: until
+// then, stanzas for it bounce at once with the same error instead of
+// each starting another attempt (reconnect backoff).
+type failure struct {
+	until time.Time
+	n     int
+	err   *stanza.Error
+}
+
+// Backoff bounds: the first retry may start after minBackoff, doubling
+// per failure up to maxBackoff.
+const (
+	minBackoff = time.Second
+	maxBackoff = 5 * time.Minute
+)
+
+// failed records a failed attempt; s.mu is held.
+func (s *Service) failed(domain string, e *stanza.Error) {
+	f := s.backoff[domain]
+	if f == nil {
+		f = &failure{}
+		s.backoff[domain] = f
+	}
+	d := minBackoff << min(f.n, 20)
+	if d > maxBackoff {
+		d = maxBackoff
+	}
+	f.n++
+	f.until = time.Now().Add(d)
+	f.err = e
 }

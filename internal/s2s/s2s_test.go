@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -506,5 +507,37 @@ func TestResendGivesUp(t *testing.T) {
 	}
 	if n := len(conns); n != maxTries+1 {
 		t.Fatalf("%d links, want %d", n, maxTries+1)
+	}
+}
+
+// TestBackoff: after a failed attempt, stanzas for that domain bounce at
+// once until the backoff ends, then a new attempt is made.
+func TestBackoff(t *testing.T) {
+	var dials atomic.Int32
+	r := &fakeRouter{got: make(chan *stanza.Stanza, 10)}
+	s := New(Options{Domain: jid.MustParse("a.test"), Mode: ModeOpen, Routes: map[string]string{"b.test": "127.0.0.1:1"},
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return nil, &net.OpError{Op: "dial", Net: network, Err: os.ErrNotExist}
+		}})
+	s.SetRouter(r)
+	defer s.Close()
+	if err := s.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.next(t); !strings.Contains(string(got.Bytes()), "remote-server-not-found") {
+		t.Fatalf("bounce: %s", got.Bytes())
+	}
+	err := s.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "2"))
+	if err == nil || !strings.Contains(err.Error(), "remote-server-not-found") || dials.Load() != 1 {
+		t.Fatalf("during backoff: %v, %d dials", err, dials.Load())
+	}
+	s.mu.Lock()
+	s.backoff["b.test"].until = time.Now().Add(-time.Second) // the backoff is over
+	s.mu.Unlock()
+	s.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "3"))
+	r.next(t)
+	if dials.Load() != 2 {
+		t.Fatalf("%d dials after the backoff", dials.Load())
 	}
 }
