@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"os"
@@ -26,48 +25,8 @@ func TestServeOutOfDescriptors(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("[listen]\nproxy65 = \"off\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("sh", "-c", `ulimit -n 64 && exec "$0" "$@"`, bin, "serve", "--config", conf, "--data", data, "--domain", "localhost",
-		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off", "--https", "off", "--metrics", "off")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &serveProcess{cmd: cmd, done: make(chan struct{})}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("parley serve log:\n%s", p.logText())
-		}
-	})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.log.WriteString(line + "\n")
-			p.mu.Unlock()
-			if m := listeningC2S.FindStringSubmatch(line); m != nil {
-				p.c2s = m[1]
-			}
-			if strings.Contains(line, "parley started") {
-				addr <- p.c2s // every listener is open
-			}
-		}
-		io.Copy(io.Discard, stderr)
-		cmd.Wait()
-		close(p.done)
-	}()
-	select {
-	case p.c2s = <-addr:
-	case <-p.done:
-		t.Fatalf("parley serve exited:\n%s", p.logText())
-	case <-time.After(restartWait):
-		t.Fatal("parley serve did not listen")
-	}
+	cmd := exec.Command("sh", append([]string{"-c", `ulimit -n 64 && exec "$0" "$@"`, bin}, serveArgs(data, "--config", conf)...)...)
+	p := runServe(t, cmd)
 
 	// More connections than the process has descriptors: the last ones
 	// are closed by the server at once.

@@ -74,12 +74,25 @@ type serveProcess struct {
 var listeningC2S = regexp.MustCompile(`msg=listening listener=c2s addr=(\S+)`)
 
 // startServe starts `parley serve` on data with its client listener on a
-// kernel-chosen loopback port, and waits for the listener's log line.
-// extra are more arguments (e.g. --config FILE).
+// kernel-chosen loopback port, and waits until it has started. extra are
+// more arguments (e.g. --config FILE).
 func startServe(t *testing.T, bin, data string, extra ...string) *serveProcess {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--domain", "localhost",
-		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off", "--https", "off", "--metrics", "off"}, extra...)...)
+	return runServe(t, exec.Command(bin, serveArgs(data, extra...)...))
+}
+
+// serveArgs are the arguments of `parley serve` on data with only the
+// client listener, on a kernel-chosen loopback port, and extra.
+func serveArgs(data string, extra ...string) []string {
+	return append([]string{"serve", "--data", data, "--domain", "localhost",
+		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off", "--https", "off", "--metrics", "off"}, extra...)
+}
+
+// runServe starts cmd, a `parley serve` with serveArgs, keeps its log,
+// and waits for "parley started" (every listener is open then); the
+// test's end kills it.
+func runServe(t *testing.T, cmd *exec.Cmd) *serveProcess {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +109,7 @@ func startServe(t *testing.T, bin, data string, extra ...string) *serveProcess {
 	})
 	addr := make(chan string, 1)
 	go func() {
+		var c2s string
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
@@ -103,8 +117,11 @@ func startServe(t *testing.T, bin, data string, extra ...string) *serveProcess {
 			p.log.WriteString(line + "\n")
 			p.mu.Unlock()
 			if m := listeningC2S.FindStringSubmatch(line); m != nil {
+				c2s = m[1]
+			}
+			if strings.Contains(line, "parley started") {
 				select {
-				case addr <- m[1]:
+				case addr <- c2s:
 				default:
 				}
 			}
