@@ -87,7 +87,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	chat := muc.New(muc.Options{Rooms: st, Archive: st, Create: cfg.MUC.Create,
 		Admins: mucAdmins(cfg.MUC.Admins), MaxRooms: cfg.MUC.MaxRoomsPerUser,
 		MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, MaxVCardSize: cfg.MUC.MaxVCardSize,
-		ArchiveLimits: mam.Limits{SearchBytes: cfg.Archive.SearchBytes, SearchWords: cfg.Archive.SearchWords,
+		Required: cfg.Archive.Required, ArchiveLimits: mam.Limits{SearchBytes: cfg.Archive.SearchBytes, SearchWords: cfg.Archive.SearchWords,
 			QueryTimeout: cfg.Archive.QueryTimeout.Duration},
 		OnDestroy: s.roomDestroyed, Log: log.With("component", "muc")})
 	chat.Register(r)

@@ -31,26 +31,34 @@ import (
 const maxArchiveBatch = 500
 
 // archiveRecord is one message the room archives, queued in the room's
-// outbox behind its deliveries. done is closed once the write is over
-// (committed or failed), so the sender's stream management ack can wait
-// for it (XEP-0198: acknowledged means stored).
+// outbox with its deliveries. done is closed once the write is over
+// (committed or failed, err says which), so the sender's stream
+// management ack can wait for it (XEP-0198: acknowledged means stored).
 type archiveRecord struct {
 	id   string // the room's stanza-id
 	at   time.Time
 	done chan struct{}
+	err  error // the write's failure, set before done closes
 }
 
-// wait blocks until the record is written or ctx ends. A nil record is
-// no wait.
-func (r *archiveRecord) wait(ctx context.Context) {
+// wait blocks until the record is written or ctx ends and returns the
+// write's failure. A nil record is no wait.
+func (r *archiveRecord) wait(ctx context.Context) error {
 	if r == nil {
-		return
+		return nil
 	}
 	select {
 	case <-r.done:
+		return r.err
 	case <-ctx.Done():
+		return nil
 	}
 }
+
+// errNotStored answers a message the room could not archive in
+// compliance mode (Options.Required): it reached nobody, retry later (RFC
+// 6120 §8.3.3.18, type wait), as the router answers a user's message.
+var errNotStored = stanza.ErrResourceConstraint.WithText("the message could not be stored; try again later")
 
 // archiving reports whether the room keeps an archive. The caller holds
 // rm.mu.
@@ -71,14 +79,35 @@ func (rm *room) queueArchive(t *template, id string) *archiveRecord {
 	return rec
 }
 
-// writeArchive appends the archived messages of one flushed batch, in
-// the room's order, in as few store calls as the batch allows. Failures
-// are logged: the message was delivered, and an observer cannot take it
-// back.
-func (rm *room) writeArchive(ctx context.Context, batch []delivery) {
+// store does the store's part of a flushed batch in the room's order:
+// the archive writes (as few store calls as the batch allows) and the
+// tombstones, each after the writes queued before it (the moderated
+// message may be among them). It returns the templates whose archive
+// write failed (nil if none).
+func (rm *room) store(ctx context.Context, batch []delivery) map[*template]bool {
 	// The drainer may be any occupant's goroutine; its session ending
 	// must not cancel writes of other senders' messages.
 	ctx = context.WithoutCancel(ctx)
+	var failed map[*template]bool
+	var archive []delivery
+	for _, d := range batch {
+		switch {
+		case d.rec != nil:
+			archive = append(archive, d)
+		case d.tomb != nil:
+			failed = rm.writeArchive(ctx, archive, failed)
+			archive = nil
+			rm.writeTombstone(ctx, d.tomb)
+		}
+	}
+	return rm.writeArchive(ctx, archive, failed)
+}
+
+// writeArchive appends archived messages in the room's order, at most
+// maxArchiveBatch per store call, and adds the templates of those that
+// failed to failed (made if nil), which it returns. Failures are logged;
+// outside compliance mode the messages were delivered already.
+func (rm *room) writeArchive(ctx context.Context, batch []delivery, failed map[*template]bool) map[*template]bool {
 	for len(batch) > 0 {
 		n := min(len(batch), maxArchiveBatch)
 		msgs := make([]store.ArchivedMessage, n)
@@ -92,14 +121,23 @@ func (rm *room) writeArchive(ctx context.Context, batch []delivery) {
 				Text:   mam.SearchText(d.tpl.el),
 			}
 		}
-		if err := rm.svc.opts.Archive.AppendArchive(ctx, msgs); err != nil {
+		err := rm.svc.opts.Archive.AppendArchive(ctx, msgs)
+		if err != nil {
 			rm.svc.opts.Log.Error("muc: archive write failed", "room", rm.jid.String(), "messages", n, "err", err)
+			if failed == nil {
+				failed = make(map[*template]bool)
+			}
 		}
 		for _, d := range batch[:n] {
+			if err != nil {
+				d.rec.err = err
+				failed[d.tpl] = true
+			}
 			close(d.rec.done)
 		}
 		batch = batch[n:]
 	}
+	return failed
 }
 
 // mayReadArchive says whether a real JID may query the room's archive:

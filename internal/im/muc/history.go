@@ -2,6 +2,7 @@ package muc
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -49,6 +50,11 @@ func (h *history) find(stanzaID string) int {
 		}
 	}
 	return -1
+}
+
+// drop removes the messages of the given templates.
+func (h *history) drop(tpls map[*template]bool) {
+	h.entries = slices.DeleteFunc(h.entries, func(e historyEntry) bool { return tpls[e.tpl] })
 }
 
 // historyLimits is the client's <history/> request (§7.2.14); negative

@@ -36,8 +36,12 @@ func (s *Module) handleMessage(ctx context.Context, st *stanza.Stanza) {
 	}
 	rm.unlockAndFlush(ctx)
 	// Another goroutine may be draining the room's outbox: the sender is
-	// acknowledged only once its message is in the archive.
-	rec.wait(ctx)
+	// acknowledged only once its message is in the archive. In compliance
+	// mode a message the archive could not hold reached nobody, and its
+	// sender is told so.
+	if err := rec.wait(ctx); err != nil && s.opts.Required {
+		s.bounce(ctx, st, errNotStored)
+	}
 }
 
 // stripped returns the children of a message sent to the room without

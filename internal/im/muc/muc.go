@@ -130,6 +130,11 @@ type Options struct {
 	// archives nothing. It must accept a room's bare JID as owner and
 	// know the rooms of Rooms (SQLite: schema 4).
 	Archive store.Archives
+	// Required is compliance mode (`[archive] required`, docs/design/06):
+	// a message to an archived room is broadcast only once the archive
+	// holds it; one whose write fails reaches nobody and bounces to its
+	// sender with resource-constraint (wait).
+	Required bool
 	// ArchiveLimits bound one query of a room's archive, as the users'
 	// archives are bound (`[archive]` search_max_bytes, search_max_words,
 	// query_timeout); zero fields are mam's defaults.

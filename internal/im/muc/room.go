@@ -346,18 +346,24 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 	batch := rm.out
 	rm.out = nil
 	rm.mu.Unlock()
-	var archive []delivery
+	// In compliance mode (Options.Required) the archive writes come
+	// first and a message whose write failed reaches nobody; otherwise
+	// the deliveries go first and the batch's writes follow, one store
+	// call for the batch.
+	required := rm.svc.opts.Required
+	var failed map[*template]bool
+	if required {
+		failed = rm.store(ctx, batch)
+	}
 	for i := range batch {
 		d := batch[i]
 		switch {
-		case d.rec != nil:
-			archive = append(archive, d)
-		case d.tomb != nil:
-			// The moderated message may be among the archive writes
-			// queued before: they go first.
-			rm.writeArchive(ctx, archive)
-			archive = nil
-			rm.writeTombstone(ctx, d.tomb)
+		case d.rec != nil || d.tomb != nil:
+			if required {
+				batch[i] = delivery{} // done
+			}
+			continue
+		case failed[d.tpl]:
 		case d.to.IsZero():
 			rm.svc.opts.OnGroupchat(ctx, rm.jid, d.tpl.unaddressed())
 		default:
@@ -365,10 +371,15 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 		}
 		batch[i] = delivery{}
 	}
-	// After the deliveries, in the room's order, one write per batch.
-	rm.writeArchive(ctx, archive)
+	if !required {
+		rm.store(ctx, batch)
+		clear(batch)
+	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
+	if len(failed) > 0 {
+		rm.history.drop(failed) // nobody saw them: no history either
+	}
 	if cap(batch) <= maxSpare {
 		rm.spare = batch[:0]
 	}
