@@ -28,10 +28,19 @@ type Abuse struct {
 	// direction (internal/im/spam). Not this server's domain or a parent
 	// of it: that would cut off every local user.
 	Blocked []string `toml:"blocked"`
+	// NewAccountPeriod is how long an account counts as new (default
+	// 24h); NewAccountRate is how many messages a minute a new account
+	// may send to JIDs not in its roster (default 5); beyond it,
+	// policy-violation.
+	NewAccountPeriod Duration `toml:"new_account_period"`
+	NewAccountRate   int      `toml:"new_account_rate"`
 }
 
 func (a *Abuse) validate(domain string) []error {
 	var errs []error
+	if a.NewAccountPeriod.Duration < 0 {
+		errs = append(errs, &KeyError{Key: "abuse.new_account_period", Msg: fmt.Sprintf("%v is negative (0 means the default)", a.NewAccountPeriod.Duration)})
+	}
 	for i, b := range a.Blocked {
 		key := fmt.Sprintf("abuse.blocked[%d]", i)
 		j, err := jid.Parse(b)
@@ -43,7 +52,7 @@ func (a *Abuse) validate(domain string) []error {
 		}
 	}
 	for key, v := range map[string]int{"abuse.report_text": a.ReportText, "abuse.report_stanza_ids": a.ReportStanzaIDs,
-		"abuse.reports_per_day": a.ReportsPerDay} {
+		"abuse.reports_per_day": a.ReportsPerDay, "abuse.new_account_rate": a.NewAccountRate} {
 		if v < 0 {
 			errs = append(errs, &KeyError{Key: key, Msg: fmt.Sprintf("%d is negative (0 means the default)", v)})
 		}

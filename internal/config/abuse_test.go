@@ -8,10 +8,10 @@ import (
 func TestValidateAbuse(t *testing.T) {
 	c := Default()
 	c.Domain = "chat.example.com"
-	c.Abuse = Abuse{ReportText: -1, ReportStanzaIDs: -1, ReportsPerDay: -1,
+	c.Abuse = Abuse{ReportText: -1, ReportStanzaIDs: -1, ReportsPerDay: -1, NewAccountRate: -1, NewAccountPeriod: Duration{-1},
 		Blocked: []string{"ok.example", "example.com", "chat.example.com", "@bad"}}
 	err := c.Validate()
-	for _, key := range []string{"abuse.report_text", "abuse.report_stanza_ids", "abuse.reports_per_day",
+	for _, key := range []string{"abuse.report_text", "abuse.report_stanza_ids", "abuse.reports_per_day", "abuse.new_account_rate", "abuse.new_account_period",
 		"abuse.blocked[1]", "abuse.blocked[2]", "abuse.blocked[3]"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate: %v, want an error naming %s", err, key)

@@ -64,7 +64,8 @@ func (s *Server) registerModules(cfg config.Config) {
 	blocks.Register(r)
 	// The server blocklist ([abuse] blocked, which Validate checked).
 	blocked, _ := spam.ParseBlocked(cfg.Abuse.Blocked)
-	spam.New(spam.Options{Blocked: blocked, Log: log.With("component", "spam")}).Register(r)
+	spam.New(spam.Options{Blocked: blocked, Users: st, Roster: rosters, NewAccountPeriod: cfg.Abuse.NewAccountPeriod.Duration,
+		NewAccountRate: cfg.Abuse.NewAccountRate, Log: log.With("component", "spam")}).Register(r)
 	discoItems := disco.New(disco.Options{})
 	discoItems.Register(r)
 	// Ad-hoc commands (XEP-0050); modules add theirs to the registry.

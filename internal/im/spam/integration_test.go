@@ -66,3 +66,49 @@ func TestServerBlocklistOverTCP(t *testing.T) {
 		t.Fatalf("alice got %v %v, want bob's message first", el, err)
 	}
 }
+
+// TestNewAccountLimitOverTCP: a just-created account sends
+// new_account_rate messages a minute to a stranger, the next bounces with
+// policy-violation; to a roster contact it writes freely.
+func TestNewAccountLimitOverTCP(t *testing.T) {
+	srv := testserver.Start(t, func(c *config.Config) { c.Abuse.NewAccountRate = 2 })
+	for _, u := range []string{"alice", "bob", "carol"} {
+		srv.AddUser(t, u, "pw-"+u)
+	}
+	alice := srv.Online(t, "alice", "pw-alice", "desk")
+	bob := srv.Online(t, "bob", "pw-bob", "desk")
+	if err := bob.SendPresence(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := alice.IQ(wait, "set", "", `<query xmlns='jabber:iq:roster'><item jid='carol@localhost'/></query>`); err != nil || r.Get("type") != "result" {
+		t.Fatalf("roster set: %v %v", r, err)
+	}
+	send := func(id, to string) {
+		t.Helper()
+		if err := alice.Send(`<message type='chat' id='` + id + `' to='` + to + `'><body>` + id + `</body></message>`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("m1", "bob@localhost")
+	send("m2", "bob@localhost")
+	for _, id := range []string{"m1", "m2"} {
+		if _, err := bob.Expect(wait, xmpptest.MessageBody(id)); err != nil {
+			t.Fatalf("bob: %v", err)
+		}
+	}
+	send("m3", "bob@localhost")
+	el, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("id") == "m3" })
+	if err != nil || el.Get("type") != "error" || condition(el) != "policy-violation" {
+		t.Fatalf("third message to a stranger: %v %v, want policy-violation", el, err)
+	}
+	// carol is in alice's roster: no limit (carol is offline: the
+	// messages are stored, no error comes back).
+	for _, id := range []string{"c1", "c2", "c3"} {
+		send(id, "carol@localhost")
+	}
+	send("m4", "bob@localhost")
+	el, err = alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("type") == "error" })
+	if err != nil || el.Get("id") != "m4" {
+		t.Fatalf("first error after the roster messages: %v %v, want m4's (none for carol)", el, err)
+	}
+}

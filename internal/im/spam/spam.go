@@ -1,6 +1,7 @@
 // Package spam holds the server's spam controls, as router interceptors:
 // a server blocklist of domains and JIDs ([abuse] blocked) applied to
-// stanzas from and to those addresses. Users' own lists are XEP-0191
+// stanzas from and to those addresses, and a limit on the messages new
+// accounts send to strangers (newaccount.go). Users' own lists are XEP-0191
 // (internal/im/blocking); this one is the operator's.
 package spam
 
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -26,12 +28,24 @@ type Options struct {
 	// domain (with its subdomains and every JID at them), a bare JID
 	// (every resource) or a full JID.
 	Blocked []jid.JID
-	Log     *slog.Logger
+
+	// Users and Roster enable the new-account limit: during
+	// NewAccountPeriod after its creation an account sends at most
+	// NewAccountRate messages a minute to JIDs not in its roster. Both
+	// nil: no limit. 0 means the defaults.
+	Users            Users
+	Roster           Roster
+	NewAccountPeriod time.Duration
+	NewAccountRate   int
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Module is the spam controls of one domain.
 type Module struct {
 	blocked blocklist
+	fresh   *newAccounts // nil: no new-account limit
 	log     *slog.Logger
 }
 
@@ -44,7 +58,21 @@ func New(o Options) *Module {
 	for _, j := range o.Blocked {
 		b[j.String()] = struct{}{}
 	}
-	return &Module{blocked: b, log: o.Log}
+	m := &Module{blocked: b, log: o.Log}
+	if o.Users != nil && o.Roster != nil {
+		if o.NewAccountPeriod <= 0 {
+			o.NewAccountPeriod = DefaultNewAccountPeriod
+		}
+		if o.NewAccountRate <= 0 {
+			o.NewAccountRate = DefaultNewAccountRate
+		}
+		if o.Now == nil {
+			o.Now = time.Now
+		}
+		m.fresh = &newAccounts{users: o.Users, roster: o.Roster, period: o.NewAccountPeriod, rate: o.NewAccountRate,
+			now: o.Now, byUser: make(map[string]*newAccount)}
+	}
+	return m
 }
 
 // ParseBlocked parses the [abuse] blocked addresses.
@@ -60,13 +88,18 @@ func ParseBlocked(addrs []string) ([]jid.JID, error) {
 	return out, nil
 }
 
-// Register installs the interceptors.
+// Register installs the interceptors: the blocklist's when it lists
+// anything (otherwise there is no cost per stanza), then the new-account
+// limit's (a refused stanza is not counted).
 func (m *Module) Register(r *router.Router) {
-	if len(m.blocked) == 0 {
-		return // nothing to check: no cost per stanza
+	if len(m.blocked) > 0 {
+		r.InterceptOutbound(m.interceptOutbound)
+		r.InterceptInbound(m.interceptInbound)
 	}
-	r.InterceptOutbound(m.interceptOutbound)
-	r.InterceptInbound(m.interceptInbound)
+	if m.fresh != nil {
+		r.InterceptOutbound(m.fresh.intercept)
+		r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.fresh.sessionEnded(r, e) })
+	}
 }
 
 // interceptOutbound checks a stanza a local user sends: to a blocked
