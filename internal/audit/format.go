@@ -66,6 +66,7 @@ var actionNames = map[string]string{
 	ActionSessionEndedByAdmin: "Session ended by an admin", ActionRoomDestroyed: "Room destroyed",
 	ActionConfigReloaded: "Configuration reloaded", ActionAbuseReport: "Abuse report",
 	ActionHold: "Legal hold", ActionExport: "Archive export", ActionPolicy: "Policy decision",
+	ActionFederationLink: "Federation link", ActionFederationRefused: "Federation refused",
 }
 
 // cefSeverity is CEF's 0-10 severity: failures and refusals matter more.

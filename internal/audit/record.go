@@ -31,9 +31,11 @@ const (
 	ActionRoomDestroyed       = "room-destroyed"
 	ActionConfigReloaded      = "config-reloaded"
 	ActionAbuseReport         = "abuse-report"
-	ActionHold                = "hold"   // compliance: legal hold placed or lifted
-	ActionExport              = "export" // compliance: archive export
-	ActionPolicy              = "policy" // compliance: a policy decision
+	ActionHold                = "hold"               // compliance: legal hold placed or lifted
+	ActionExport              = "export"             // compliance: archive export
+	ActionPolicy              = "policy"             // compliance: a policy decision
+	ActionFederationLink      = "federation-link"    // s2s: first authenticated link with a remote domain; Details: direction
+	ActionFederationRefused   = "federation-refused" // s2s: a remote domain refused; Details: direction, reason
 )
 
 // Outcomes.

@@ -70,6 +70,17 @@ type Options struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Resolver looks up SRV records; net.DefaultResolver by default.
 	Resolver *net.Resolver
+	// OnEvent, if set, hears of each new remote domain and each refusal
+	// (the audit log); it must not block.
+	OnEvent func(Event)
+}
+
+// Event is a federation event for the audit log.
+type Event struct {
+	Domain    string
+	Direction string // "in" or "out"
+	Refused   bool   // false: the first authenticated link with Domain
+	Reason    string // why it was refused
 }
 
 // Service is the federation endpoint.
@@ -167,6 +178,9 @@ func (s *Service) Allowed(domain string) bool {
 // refused logs a refusal.
 func (s *Service) refused(domain, dir, why string) {
 	s.log.Warn("s2s refused", "domain", domain, "direction", dir, "reason", why)
+	if s.o.OnEvent != nil {
+		s.o.OnEvent(Event{Domain: domain, Direction: dir, Refused: true, Reason: why})
+	}
 }
 
 // newDomain logs the first authenticated link with a remote domain.
@@ -177,6 +191,9 @@ func (s *Service) newDomain(domain, dir string) {
 	s.mu.Unlock()
 	if first {
 		s.log.Info("s2s new remote domain", "domain", domain, "direction", dir)
+		if s.o.OnEvent != nil {
+			s.o.OnEvent(Event{Domain: domain, Direction: dir})
+		}
 	}
 }
 

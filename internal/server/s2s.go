@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/s2s"
 	"parley/internal/transport"
@@ -51,7 +52,7 @@ func (s *Server) newS2S(cfg config.Config) error {
 		Routes: c.Routes, Mode: c.Mode, Allow: c.Allow, Deny: c.Deny,
 		Limits:   xmlstream.Limits{MaxStanza: cfg.Limits.MaxStanza, MaxDepth: cfg.Limits.MaxDepth},
 		MaxQueue: c.MaxQueue, Timeout: c.Timeout.Duration, Rate: c.StanzaRate, Burst: c.StanzaBurst,
-		Log: s.log.With("component", "s2s")})
+		Log: s.log.With("component", "s2s"), OnEvent: s.auditS2S})
 	s.s2s.Register(s.router)
 	return nil
 }
@@ -70,4 +71,16 @@ func (s *Server) closeS2S() {
 	if s.s2s != nil {
 		s.s2s.Close()
 	}
+}
+
+// auditS2S records each new remote domain and each refusal (issue 15:
+// "logged and audited").
+func (s *Server) auditS2S(e s2s.Event) {
+	r := audit.Record{Actor: e.Domain, Target: e.Domain, Action: audit.ActionFederationLink,
+		Outcome: audit.OutcomeSuccess, Details: map[string]string{"direction": e.Direction}}
+	if e.Refused {
+		r.Action, r.Outcome = audit.ActionFederationRefused, audit.OutcomeDenied
+		r.Details["reason"] = e.Reason
+	}
+	s.audit.Emit(r)
 }

@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -14,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/server"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -106,6 +110,31 @@ func TestFederationTwoServers(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Each side recorded the other as a new remote domain (audit log).
+	for _, srv := range []*testserver.Server{a, b} {
+		st := srv.Store().(store.Audit)
+		xmpptest.Eventually(t, 10*time.Second, func() error {
+			recs, err := audit.Query(context.Background(), st, store.AuditQuery{Action: audit.ActionFederationLink})
+			if err != nil || len(recs) == 0 {
+				return fmt.Errorf("no federation-link record: %v %v", recs, err)
+			}
+			return nil
+		})
+	}
+	// A domain outside the allow-list: bounced, and the refusal audited.
+	alice.Send("<message to='carol@c.test' type='chat' id='m3'><body>hi</body></message>")
+	if _, err := alice.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("id") == "m3" && el.Get("type") == "error"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	xmpptest.Eventually(t, 10*time.Second, func() error {
+		recs, err := audit.Query(context.Background(), a.Store().(store.Audit), store.AuditQuery{Action: audit.ActionFederationRefused})
+		if err != nil || len(recs) != 1 || recs[0].Target != "c.test" || recs[0].Details["reason"] != "policy" {
+			return fmt.Errorf("refusal records: %+v %v", recs, err)
+		}
+		return nil
+	})
 	// An IQ to the remote server itself, answered across the link
 	// (XEP-0199 ping).
 	alice.Send("<iq to='b.test' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
