@@ -541,3 +541,22 @@ func TestBackoff(t *testing.T) {
 		t.Fatalf("%d dials after the backoff", dials.Load())
 	}
 }
+
+// TestImpostorRefused: a server holding a valid certificate for c.test
+// that claims to be a.test gets no SASL EXTERNAL (the certificate does
+// not name a.test), and its dialback key fails with a.test's real server:
+// refused, nothing delivered, its stanza bounced.
+func TestImpostorRefused(t *testing.T) {
+	_, b, ca := pair(t)
+	imp := start(t, "a.test", listen(t), ca.issue(t, "c.test"), ca.pool, map[string]string{"b.test": b.ln.Addr().String()})
+	imp.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "it's me, alice"))
+	got := imp.r.next(t)
+	if got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-not-found") {
+		t.Fatalf("impostor got %s", got.Bytes())
+	}
+	select {
+	case st := <-b.r.got:
+		t.Fatalf("b routed %s", st.Bytes())
+	default:
+	}
+}
