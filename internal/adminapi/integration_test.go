@@ -186,15 +186,27 @@ func TestAuthentication(t *testing.T) {
 }
 
 // TestSuspendLiveClient: POST /suspend ends a live client's stream with
-// <not-authorized/>, it cannot log in again, the account's token stops
+// <not-authorized/>, its contacts get its unavailable presence, it cannot
+// log in again, the account's token stops
 // working; POST /resume lets it log in again.
 func TestSuspendLiveClient(t *testing.T) {
 	e := start(t)
 	e.srv.AddUser(t, "alice", "pw-alice")
 	e.srv.AddUser(t, "bob", "pw-bob")
 	alicesToken := e.issue(t, control.RoleHelpdesk, "alice")
-	alice := e.srv.Online(t, "alice", "pw-alice", "phone")
+	// Alice and bob see each other's presence (RFC 6121 §3: both).
+	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
+		if _, err := e.srv.Store().PutRosterItem(context.Background(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	bob := e.srv.Online(t, "bob", "pw-bob", "desk")
+	bob.SendPresence()
+	alice := e.srv.Online(t, "alice", "pw-alice", "phone")
+	alice.SendPresence()
+	if _, err := bob.Expect(wait, xmpptest.Stanza("presence", "", "alice@localhost/phone")); err != nil {
+		t.Fatalf("bob does not see alice: %v", err)
+	}
 	if resp, _ := e.do(t, alicesToken, "GET", "/api/v1/users/bob", ""); resp.StatusCode != 200 {
 		t.Fatalf("alice's token before: %d", resp.StatusCode)
 	}
@@ -209,6 +221,10 @@ func TestSuspendLiveClient(t *testing.T) {
 	}
 	if _, err := xmpptest.Dial(context.Background(), e.srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice"}); err == nil {
 		t.Fatal("a suspended account logged in")
+	}
+	// Her presence is withdrawn (RFC 6121 §4.6.1: the session ended).
+	if _, err := bob.Expect(wait, xmpptest.Stanza("presence", "unavailable", "alice@localhost/phone")); err != nil {
+		t.Fatalf("bob was not told alice went away: %v", err)
 	}
 	if resp, _ := e.do(t, alicesToken, "GET", "/api/v1/users/bob", ""); resp.StatusCode != 401 {
 		t.Fatalf("alice's token after suspension: %d, want 401", resp.StatusCode)
