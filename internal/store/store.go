@@ -45,6 +45,7 @@ type Store interface {
 	Audit
 	APITokens
 	AbuseReports
+	StrangerFilters
 	Close() error
 }
 

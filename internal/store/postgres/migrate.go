@@ -97,10 +97,11 @@ CREATE TABLE blocklist (
 	roomVCards,          // 9: room vCards, their avatars (XEP-0486), rooms.go
 	// 10: disabled accounts (XEP-0133 §4.3), users.go
 	`ALTER TABLE users ADD COLUMN disabled boolean NOT NULL DEFAULT false;`,
-	auditSchema,   // 11: the audit log, its checkpoints and sink cursors (internal/audit), audit.go
-	pushSchema,    // 12: push notification registrations (XEP-0357), push.go
-	tokensSchema,  // 13: admin API bearer tokens, hashes only (internal/adminapi), tokens.go
-	reportsSchema, // 14: abuse reports (XEP-0377, internal/im/blocking), reports.go
+	auditSchema,     // 11: the audit log, its checkpoints and sink cursors (internal/audit), audit.go
+	pushSchema,      // 12: push notification registrations (XEP-0357), push.go
+	tokensSchema,    // 13: admin API bearer tokens, hashes only (internal/adminapi), tokens.go
+	reportsSchema,   // 14: abuse reports (XEP-0377, internal/im/blocking), reports.go
+	strangersSchema, // 15: accounts refusing strangers (internal/im/spam), strangers.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

@@ -98,10 +98,11 @@ CREATE TABLE blocklist (
 	roomVCards,    // 10: room vCards, their avatars (XEP-0486), rooms.go
 	// 11: disabled accounts (XEP-0133 §4.3), users.go
 	`ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;`,
-	auditSchema,   // 12: the audit log, its checkpoints and sink cursors (internal/audit), audit.go
-	pushSchema,    // 13: push notification registrations (XEP-0357), push.go
-	tokensSchema,  // 14: admin API bearer tokens, hashes only (internal/adminapi), tokens.go
-	reportsSchema, // 15: abuse reports (XEP-0377, internal/im/blocking), reports.go
+	auditSchema,     // 12: the audit log, its checkpoints and sink cursors (internal/audit), audit.go
+	pushSchema,      // 13: push notification registrations (XEP-0357), push.go
+	tokensSchema,    // 14: admin API bearer tokens, hashes only (internal/adminapi), tokens.go
+	reportsSchema,   // 15: abuse reports (XEP-0377, internal/im/blocking), reports.go
+	strangersSchema, // 16: accounts refusing strangers (internal/im/spam), strangers.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID

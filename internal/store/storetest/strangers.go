@@ -1,0 +1,52 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"parley/internal/store"
+)
+
+// RunStrangerFilters runs the stranger filter conformance cases. open has
+// the contract of Run's.
+func RunStrangerFilters(t *testing.T, open func(t *testing.T) store.Store) {
+	for i, tc := range strangerCases {
+		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			create(t, t.Context(), s, "alice", "bob")
+			tc.run(t, t.Context(), s)
+		})
+	}
+}
+
+var strangerCases = []struct {
+	name string
+	run  func(t *testing.T, ctx context.Context, s store.Store)
+}{
+	{"set_get_unknown_delete", func(t *testing.T, ctx context.Context, s store.Store) {
+		want := func(user string, on bool) {
+			t.Helper()
+			if got, err := s.StrangerFilter(ctx, user); err != nil || got != on {
+				t.Errorf("StrangerFilter(%s) = %v, %v; want %v", user, got, err, on)
+			}
+		}
+		want("alice", false)
+		wantErr(t, "SetStrangerFilter on", s.SetStrangerFilter(ctx, "alice", true), nil)
+		want("alice", true)
+		want("bob", false)
+		wantErr(t, "SetStrangerFilter off", s.SetStrangerFilter(ctx, "alice", false), nil)
+		want("alice", false)
+		wantErr(t, "SetStrangerFilter for nobody", s.SetStrangerFilter(ctx, "carol", true), store.ErrNotFound)
+		want("carol", false)
+		wantErr(t, "SetStrangerFilter bob", s.SetStrangerFilter(ctx, "bob", true), nil)
+		wantErr(t, "DeleteUser", s.DeleteUser(ctx, "bob"), nil)
+		create(t, ctx, s, "bob")
+		want("bob", false) // the choice went with the account
+	}},
+}
