@@ -148,7 +148,7 @@ func (l *link) forget() {
 
 func (l *link) run() {
 	defer l.s.wg.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), l.s.o.Timeout)
+	ctx, cancel := context.WithTimeout(l.s.ctx, l.s.o.Timeout)
 	go func() {
 		select {
 		case <-l.done:
@@ -512,7 +512,7 @@ func hasMechanism(feats *xmlstream.Element, name string) bool {
 // verifyKey asks domain's authoritative server whether key is one it
 // issued for our stream id (XEP-0220 §2.3, db:verify).
 func (s *Service) verifyKey(domain, streamID, key string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), s.o.Timeout)
+	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
 	defer cancel()
 	st, err := s.connect(ctx, domain, false)
 	if err != nil {
@@ -520,6 +520,10 @@ func (s *Service) verifyKey(domain, streamID, key string) bool {
 		return false
 	}
 	defer st.c.Close()
+	if !s.track(st.c) { // Close ends the wait for the answer
+		return false
+	}
+	defer s.untrack(st.c)
 	st.c.SetDeadline(time.Now().Add(s.o.Timeout))
 	v := xmlstream.NewText("verify", nsDialback, key)
 	v.Set("from", s.domain)

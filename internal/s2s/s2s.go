@@ -90,6 +90,9 @@ type Service struct {
 	r      Router
 	log    *slog.Logger
 
+	ctx    context.Context // cancelled by Close: attempts under way end
+	cancel context.CancelFunc
+
 	mu      sync.Mutex
 	links   map[string]*link // outbound, by remote domain
 	buckets map[string]*bucket
@@ -124,7 +127,8 @@ func New(o Options) *Service {
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver
 	}
-	return &Service{o: o, domain: o.Domain.String(), log: o.Log, links: make(map[string]*link),
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{o: o, ctx: ctx, cancel: cancel, domain: o.Domain.String(), log: o.Log, links: make(map[string]*link),
 		buckets: make(map[string]*bucket), seen: make(map[string]bool), backoff: make(map[string]*failure), conns: make(map[net.Conn]struct{})}
 }
 
@@ -206,6 +210,7 @@ func (s *Service) bounce(st *stanza.Stanza, e *stanza.Error) {
 
 // Close ends every link and connection and waits for their goroutines.
 func (s *Service) Close() {
+	s.cancel()
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {

@@ -174,9 +174,9 @@ func TestWrongCertificateRefused(t *testing.T) {
 	}
 }
 
-// rawDialback opens a stream to p as domain from without a client
-// certificate, so only dialback is offered, and sends key.
-func rawDialback(t *testing.T, p *peer, ca *testCA, from, key func(id string) string, claimed string) (*stream, string) {
+// openDialback opens a stream to p as domain claimed without a client
+// certificate, so only dialback is offered; it returns the stream id.
+func openDialback(t *testing.T, p *peer, ca *testCA, claimed string) (*stream, string) {
 	t.Helper()
 	c, err := net.Dial("tcp", p.ln.Addr().String())
 	if err != nil {
@@ -208,15 +208,25 @@ func rawDialback(t *testing.T, p *peer, ca *testCA, from, key func(id string) st
 	if hasMechanism(feats, "EXTERNAL") || feats.Child("dialback", nsDialbackFeat) == nil {
 		t.Fatalf("features without a certificate: %s", feats)
 	}
-	res := xmlstream.NewText("result", nsDialback, key(h.Get("id")))
+	return st, h.Get("id")
+}
+
+func sendKey(st *stream, claimed, to, key string) {
+	res := xmlstream.NewText("result", nsDialback, key)
 	res.Set("from", claimed)
-	res.Set("to", p.svc.domain)
+	res.Set("to", to)
 	st.writeEl(res)
+}
+
+// rawDialback sends the key and returns the answer's type.
+func rawDialback(t *testing.T, p *peer, ca *testCA, key func(id string) string, claimed string) (*stream, string) {
+	t.Helper()
+	st, id := openDialback(t, p, ca, claimed)
+	sendKey(st, claimed, p.svc.domain, key(id))
 	el, err := st.next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = from
 	return st, el.Get("type")
 }
 
@@ -225,11 +235,11 @@ func rawDialback(t *testing.T, p *peer, ca *testCA, from, key func(id string) st
 // from a domain not authenticated on the stream gets <invalid-from/>.
 func TestDialback(t *testing.T) {
 	a, b, ca := pair(t)
-	_, typ := rawDialback(t, b, ca, nil, func(string) string { return "0123456789abcdef" }, "a.test")
+	_, typ := rawDialback(t, b, ca, func(string) string { return "0123456789abcdef" }, "a.test")
 	if typ != "invalid" {
 		t.Fatalf("wrong key: %s", typ)
 	}
-	st, typ := rawDialback(t, b, ca, nil, func(id string) string { return DialbackKey(a.secret, "b.test", "a.test", id) }, "a.test")
+	st, typ := rawDialback(t, b, ca, func(id string) string { return DialbackKey(a.secret, "b.test", "a.test", id) }, "a.test")
 	if typ != "valid" {
 		t.Fatalf("right key: %s", typ)
 	}
@@ -363,7 +373,7 @@ func waitNoLinks(t *testing.T, p *peer) {
 // authenticatedStream is a dialback-authenticated stream from a.test to b.
 func authenticatedStream(t *testing.T, a, b *peer, ca *testCA) *stream {
 	t.Helper()
-	st, typ := rawDialback(t, b, ca, nil, func(id string) string { return DialbackKey(a.secret, "b.test", "a.test", id) }, "a.test")
+	st, typ := rawDialback(t, b, ca, func(id string) string { return DialbackKey(a.secret, "b.test", "a.test", id) }, "a.test")
 	if typ != "valid" {
 		t.Fatalf("dialback: %s", typ)
 	}
@@ -559,4 +569,43 @@ func TestImpostorRefused(t *testing.T) {
 		t.Fatalf("b routed %s", st.Bytes())
 	default:
 	}
+}
+
+// TestCloseDuringVerification: Close ends a dialback verification that
+// waits for an authoritative server which never answers (the timeout is
+// an hour here: only Close can end it).
+func TestCloseDuringVerification(t *testing.T) {
+	ca := newCA(t)
+	la, lb := listen(t), listen(t)
+	b := start(t, "b.test", lb, ca.issue(t, "b.test"), ca.pool, map[string]string{"a.test": la.Addr().String()})
+	b.svc.mu.Lock()
+	b.svc.o.Timeout = time.Hour
+	b.svc.mu.Unlock()
+	cert := ca.issue(t, "a.test")
+	asked := make(chan struct{})
+	go func() { // a silent a.test: takes db:verify and never answers
+		c, err := la.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		st := newStream(c, xmlstream.Limits{})
+		st.readHeader()
+		st.header("a.test", "b.test", "x")
+		st.write([]byte("<stream:features><starttls xmlns='" + nsTLS + "'><required/></starttls></stream:features>"))
+		st.next()
+		st.write([]byte("<proceed xmlns='" + nsTLS + "'/>"))
+		st.restart(tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}}))
+		st.readHeader()
+		st.header("a.test", "b.test", "y")
+		st.write([]byte("<stream:features/>"))
+		st.next() // db:verify
+		close(asked)
+		st.next() // until b goes away
+	}()
+	st, _ := openDialback(t, b, ca, "a.test")
+	sendKey(st, "a.test", "b.test", "00")
+	<-asked
+	b.ln.Close()
+	b.svc.Close() // returns: the test would hang otherwise
 }
