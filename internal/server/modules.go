@@ -62,16 +62,18 @@ func (s *Server) registerModules(cfg config.Config) {
 		MaxReportText: cfg.Abuse.ReportText, MaxReportStanzaIDs: cfg.Abuse.ReportStanzaIDs,
 		ReportsPerDay: cfg.Abuse.ReportsPerDay, Log: log.With("component", "blocking")})
 	blocks.Register(r)
-	// The server blocklist ([abuse] blocked, which Validate checked).
-	blocked, _ := spam.ParseBlocked(cfg.Abuse.Blocked)
-	spam.New(spam.Options{Blocked: blocked, Users: st, Roster: rosters, NewAccountPeriod: cfg.Abuse.NewAccountPeriod.Duration,
-		NewAccountRate: cfg.Abuse.NewAccountRate, Log: log.With("component", "spam")}).Register(r)
 	discoItems := disco.New(disco.Options{})
 	discoItems.Register(r)
 	// Ad-hoc commands (XEP-0050); modules add theirs to the registry.
 	commands := adhoc.New(adhoc.Options{Log: log.With("component", "adhoc")})
 	commands.Register(r)
 	discoItems.AddNodes(commands.DiscoNode)
+	// Spam controls: the server blocklist ([abuse] blocked, which
+	// Validate checked), new-account limits, the stranger filter with its
+	// ad-hoc command.
+	blocked, _ := spam.ParseBlocked(cfg.Abuse.Blocked)
+	spam.New(spam.Options{Blocked: blocked, Users: st, Roster: rosters, NewAccountPeriod: cfg.Abuse.NewAccountPeriod.Duration,
+		NewAccountRate: cfg.Abuse.NewAccountRate, Filters: st, Commands: commands, Log: log.With("component", "spam")}).Register(r)
 	extdisco.New(extdisco.Options{Services: externalServices(cfg.ExternalServices)}).Register(r)
 	// Contact addresses (XEP-0157), last activity (XEP-0012), entity
 	// time (XEP-0202).

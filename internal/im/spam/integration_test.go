@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"parley/internal/config"
+	"parley/internal/im/spam"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -110,5 +111,73 @@ func TestNewAccountLimitOverTCP(t *testing.T) {
 	el, err = alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("type") == "error" })
 	if err != nil || el.Get("id") != "m4" {
 		t.Fatalf("first error after the roster messages: %v %v, want m4's (none for carol)", el, err)
+	}
+}
+
+// setStrangers runs the stranger filter command (XEP-0050) as c.
+func setStrangers(t *testing.T, c *xmpptest.Client, on string) {
+	t.Helper()
+	res, err := c.IQ(wait, "set", "localhost", `<command xmlns='http://jabber.org/protocol/commands' node='`+spam.NodeStrangers+`' action='execute'/>`)
+	if err != nil || res.Get("type") != "result" || res.FirstChild().Child("x", "jabber:x:data") == nil {
+		t.Fatalf("execute: %v %v", res, err)
+	}
+	sid := res.FirstChild().Get("sessionid")
+	res, err = c.IQ(wait, "set", "localhost", `<command xmlns='http://jabber.org/protocol/commands' node='`+spam.NodeStrangers+
+		`' sessionid='`+sid+`' action='complete'><x xmlns='jabber:x:data' type='submit'><field var='refuse'><value>`+on+`</value></field></x></command>`)
+	if err != nil || res.Get("type") != "result" || res.FirstChild().Get("status") != "completed" {
+		t.Fatalf("complete: %v %v", res, err)
+	}
+}
+
+// TestStrangerFilterOverTCP: alice turns the filter on with the ad-hoc
+// command; a stranger's message and subscription request get
+// service-unavailable (as for an absent account) and do not arrive; a
+// roster contact's message does; turned off, the stranger gets through.
+func TestStrangerFilterOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		srv.AddUser(t, u, "pw-"+u)
+	}
+	alice := srv.Online(t, "alice", "pw-alice", "desk")
+	bob := srv.Online(t, "bob", "pw-bob", "desk")
+	carol := srv.Online(t, "carol", "pw-carol", "desk")
+	if err := alice.SendPresence(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := alice.IQ(wait, "set", "", `<query xmlns='jabber:iq:roster'><item jid='carol@localhost'/></query>`); err != nil || r.Get("type") != "result" {
+		t.Fatalf("roster set: %v %v", r, err)
+	}
+	setStrangers(t, alice, "1")
+
+	for _, st := range []string{
+		`<message type='chat' id='b1' to='alice@localhost'><body>hello stranger</body></message>`,
+		`<presence type='subscribe' id='b2' to='alice@localhost'/>`,
+	} {
+		if err := bob.Send(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"b1", "b2"} {
+		el, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("id") == id })
+		if err != nil || el.Get("type") != "error" || condition(el) != "service-unavailable" {
+			t.Fatalf("bob's %s: %v %v, want service-unavailable", id, el, err)
+		}
+	}
+	if err := carol.Send(`<message type='chat' id='c1' to='alice@localhost'><body>from carol</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	el, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
+		return el.Name == "message" || el.Name == "presence" && el.Get("type") == "subscribe"
+	})
+	if err != nil || el.ChildText("body", "") != "from carol" {
+		t.Fatalf("alice got %v %v, want carol's message first", el, err)
+	}
+
+	setStrangers(t, alice, "0")
+	if err := bob.Send(`<message type='chat' id='b3' to='alice@localhost'><body>hello again</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Expect(wait, xmpptest.MessageBody("hello again")); err != nil {
+		t.Fatalf("with the filter off: %v", err)
 	}
 }

@@ -1,7 +1,8 @@
 // Package spam holds the server's spam controls, as router interceptors:
 // a server blocklist of domains and JIDs ([abuse] blocked) applied to
-// stanzas from and to those addresses, and a limit on the messages new
-// accounts send to strangers (newaccount.go). Users' own lists are XEP-0191
+// stanzas from and to those addresses, a limit on the messages new
+// accounts send to strangers (newaccount.go), and each user's choice to
+// refuse strangers (strangers.go). Users' own lists are XEP-0191
 // (internal/im/blocking); this one is the operator's.
 package spam
 
@@ -37,6 +38,12 @@ type Options struct {
 	Roster           Roster
 	NewAccountPeriod time.Duration
 	NewAccountRate   int
+	// Filters (with Roster) enables the stranger filter: each user may
+	// refuse messages and subscription requests from JIDs not in their
+	// roster, a choice made with the NodeStrangers ad-hoc command added
+	// to Commands. nil: no filter, no command.
+	Filters  Filters
+	Commands Commands
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	Log *slog.Logger
@@ -46,6 +53,8 @@ type Options struct {
 type Module struct {
 	blocked blocklist
 	fresh   *newAccounts // nil: no new-account limit
+	strange *strangers   // nil: no stranger filter
+	cmds    Commands
 	log     *slog.Logger
 }
 
@@ -71,6 +80,10 @@ func New(o Options) *Module {
 		}
 		m.fresh = &newAccounts{users: o.Users, roster: o.Roster, period: o.NewAccountPeriod, rate: o.NewAccountRate,
 			now: o.Now, byUser: make(map[string]*newAccount)}
+	}
+	if o.Filters != nil && o.Roster != nil {
+		m.strange = &strangers{filters: o.Filters, roster: o.Roster, choice: make(map[string]bool)}
+		m.cmds = o.Commands
 	}
 	return m
 }
@@ -99,6 +112,13 @@ func (m *Module) Register(r *router.Router) {
 	if m.fresh != nil {
 		r.InterceptOutbound(m.fresh.intercept)
 		r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.fresh.sessionEnded(r, e) })
+	}
+	if m.strange != nil {
+		r.InterceptInbound(func(ctx context.Context, st *stanza.Stanza) error { return m.strange.intercept(ctx, r, st) })
+		r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.strange.sessionEnded(r, e) })
+		if m.cmds != nil {
+			m.cmds.Add(m.strange.command())
+		}
 	}
 }
 

@@ -1,0 +1,145 @@
+package spam
+
+import (
+	"context"
+	"sync"
+
+	"parley/internal/dataform"
+	"parley/internal/im/adhoc"
+	"parley/internal/jid"
+	"parley/internal/router"
+	"parley/internal/stanza"
+	"parley/internal/store"
+)
+
+// NodeStrangers is the ad-hoc command (XEP-0050) with which a user turns
+// the stranger filter on or off: the standard way for a server to offer
+// a setting to any client, and one that clients already show. Its form
+// has one boolean field, FieldRefuse.
+const (
+	NodeStrangers = "urn:parley:spam:strangers"
+	FieldRefuse   = "refuse"
+)
+
+// Filters keeps the accounts' choices; store.StrangerFilters provides it.
+type Filters interface {
+	StrangerFilter(ctx context.Context, username string) (bool, error)
+	SetStrangerFilter(ctx context.Context, username string, on bool) error
+}
+
+// Commands is the ad-hoc command registry; *adhoc.Module provides it.
+type Commands interface {
+	Add(c adhoc.Command)
+}
+
+// strangers refuses messages and subscription requests to a user who
+// chose so from JIDs not in the user's roster.
+type strangers struct {
+	filters Filters
+	roster  Roster
+
+	mu sync.Mutex // guards choice
+	// choice caches the choice of users with a session (the hot path);
+	// an entry goes when the user's last session ends. Users without a
+	// session are read from the store.
+	choice map[string]bool
+}
+
+// refuses reports whether user refuses strangers.
+func (s *strangers) refuses(ctx context.Context, r *router.Router, user jid.JID) (bool, error) {
+	s.mu.Lock()
+	on, ok := s.choice[user.Local()]
+	s.mu.Unlock()
+	if ok {
+		return on, nil
+	}
+	on, err := s.filters.StrangerFilter(ctx, user.Local())
+	if err != nil {
+		return false, err
+	}
+	if len(r.Resources(user.Bare())) > 0 {
+		s.mu.Lock()
+		s.choice[user.Local()] = on
+		s.mu.Unlock()
+	}
+	return on, nil
+}
+
+// intercept is the inbound interceptor: a chat, normal or headline
+// message, or a subscription request, from a user's JID not in the
+// recipient's roster, to a recipient who refuses strangers, gets
+// service-unavailable: the answer for an absent account, so neither
+// the account's existence nor its presence shows. The server and
+// services (JIDs without a local part), groupchat messages and errors
+// pass.
+func (s *strangers) intercept(ctx context.Context, r *router.Router, st *stanza.Stanza) error {
+	switch {
+	case st.From.Local() == "" || st.To.Local() == "" || st.From.Bare() == st.To.Bare():
+		return nil
+	case st.Kind == stanza.Message && st.Type != "error" && st.Type != "groupchat":
+	case st.Kind == stanza.Presence && st.Type == "subscribe":
+	default:
+		return nil
+	}
+	on, err := s.refuses(ctx, r, st.To)
+	if err != nil || !on {
+		return err
+	}
+	if _, known, err := s.roster.Item(ctx, st.To.Bare(), st.From); err != nil || known {
+		return err
+	}
+	return stanza.ErrServiceUnavailable
+}
+
+// command is the ad-hoc command: execute shows the form with the current
+// choice, complete with the form stores the new one.
+func (s *strangers) command() adhoc.Command {
+	return adhoc.Command{Node: NodeStrangers, Name: "Refuse messages from strangers",
+		Run: func(ctx context.Context, _ *adhoc.Session, req adhoc.Request) (adhoc.Response, error) {
+			user := req.From.Local()
+			if req.Action == adhoc.Execute {
+				on, err := s.filters.StrangerFilter(ctx, user)
+				if err != nil {
+					return adhoc.Response{}, err
+				}
+				v := "0"
+				if on {
+					v = "1"
+				}
+				f := dataform.New(dataform.TypeForm, NodeStrangers,
+					dataform.NewField(FieldRefuse, dataform.Boolean, "Refuse messages and subscription requests from JIDs not in my roster", v))
+				f.Title = "Messages from strangers"
+				return adhoc.Response{Status: adhoc.Executing, Actions: []adhoc.Action{adhoc.Complete}, Default: adhoc.Complete, Form: f}, nil
+			}
+			if req.Form == nil {
+				return adhoc.Response{}, adhoc.ErrBadPayload.WithText("submit the form")
+			}
+			on, err := req.Form.Bool(FieldRefuse)
+			if err != nil {
+				return adhoc.Response{}, adhoc.ErrBadPayload.WithText("refuse must be a boolean")
+			}
+			if err := s.filters.SetStrangerFilter(ctx, user, on); err != nil {
+				return adhoc.Response{}, err
+			}
+			s.mu.Lock()
+			delete(s.choice, user) // read again at the next stanza
+			s.mu.Unlock()
+			text := "Messages from strangers are delivered."
+			if on {
+				text = "Messages and subscription requests from JIDs not in your roster are refused."
+			}
+			return adhoc.Response{Status: adhoc.Completed, Notes: []adhoc.Note{{Type: adhoc.Info, Text: text}}}, nil
+		}}
+}
+
+// sessionEnded forgets the choice of a user whose last session ended.
+func (s *strangers) sessionEnded(r *router.Router, e router.SessionEnded) {
+	if len(r.Resources(e.JID.Bare())) > 0 {
+		return
+	}
+	s.mu.Lock()
+	delete(s.choice, e.JID.Local())
+	s.mu.Unlock()
+}
+
+var _ Filters = store.StrangerFilters(nil)
