@@ -54,6 +54,8 @@ func TestRoutesByRole(t *testing.T) {
 		{method: "GET", path: "/api/v1/rooms/{room}", want: 200, room: true},
 		{method: "DELETE", path: "/api/v1/rooms/{room}", want: 204, room: true},
 		{method: "GET", path: "/api/v1/rooms/{room}/affiliations", want: 200, room: true},
+		{method: "GET", path: "/api/v1/tokens", want: 200},
+		{method: "DELETE", path: "/api/v1/tokens/{token}", want: 204},
 		{method: "GET", path: "/api/v1/server", want: 200},
 		{method: "GET", path: "/api/v1/audit", roles: []string{control.RoleAuditor}, want: 200},
 		{method: "GET", path: "/api/v1/audit/export", roles: []string{control.RoleAuditor}, want: 200},
@@ -77,7 +79,11 @@ func TestRoutesByRole(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				repl := strings.NewReplacer("{user}", name+"@localhost", "{room}", roomJID, "{n}", name)
+				_, tk, err := e.ops().CreateToken(context.Background(), control.RoleAuditor, "victim", name, time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				repl := strings.NewReplacer("{user}", name+"@localhost", "{room}", roomJID, "{n}", name, "{token}", tk.ID)
 				path, body := repl.Replace(c.path), repl.Replace(c.body)
 				resp, got := e.do(t, e.tokens[role], c.method, path, body)
 				allowed := role == control.RoleAdmin || slices.Contains(c.roles, role)
@@ -90,6 +96,9 @@ func TestRoutesByRole(t *testing.T) {
 					u, err := e.srv.Store().GetUser(context.Background(), name)
 					if err != nil || u.Disabled {
 						t.Fatalf("after a refused call: %+v, %v", u, err)
+					}
+					if _, err := e.srv.Store().TokenByHash(context.Background(), tk.Hash); err != nil {
+						t.Fatalf("token gone after a refused call: %v", err)
 					}
 					if c.room {
 						if _, err := e.srv.Store().GetRoom(context.Background(), roomJID); err != nil {
@@ -353,11 +362,24 @@ func TestNoSecretsInResponses(t *testing.T) {
 	e.do(t, admin, "POST", "/api/v1/users", `{"username":"sam","password":"s3cret-pass"}`)
 	e.do(t, admin, "POST", "/api/v1/users/sam/password", `{"password":"n3w-s3cret"}`)
 	e.srv.Online(t, "sam", "n3w-s3cret", "r")
-	for _, p := range []string{"/api/v1/users", "/api/v1/users/sam", "/api/v1/users/sam/sessions", "/api/v1/sessions",
+	for _, p := range []string{"/api/v1/tokens", "/api/v1/users", "/api/v1/users/sam", "/api/v1/users/sam/sessions", "/api/v1/sessions",
 		"/api/v1/server", "/api/v1/audit", "/api/v1/audit/export"} {
 		if resp, body := e.do(t, admin, "GET", p, ""); resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %d %s", p, resp.StatusCode, body)
 		}
+	}
+	// Tokens page in creation order: the four of start, two by two.
+	type tokenPage struct {
+		Items []struct{ ID, Role string } `json:"items"`
+		Next  string                      `json:"next"`
+	}
+	_, body := e.do(t, admin, "GET", "/api/v1/tokens?limit=2", "")
+	p1 := decode[tokenPage](t, body)
+	_, body = e.do(t, admin, "GET", "/api/v1/tokens?limit=2&cursor="+p1.Next, "")
+	p2 := decode[tokenPage](t, body)
+	if len(p1.Items) != 2 || p1.Next == "" || len(p2.Items) != 2 || p2.Next != "" ||
+		p1.Items[0].Role != "admin" || p2.Items[1].Role != "auditor" {
+		t.Fatalf("token pages %+v %+v", p1, p2)
 	}
 	secrets := []string{"s3cret-pass", "n3w-s3cret"}
 	u, err := e.srv.Store().GetUser(context.Background(), "sam")
@@ -408,7 +430,7 @@ func TestDescribedRoutesAnswer(t *testing.T) {
 	for p, ops := range doc.Paths {
 		for m := range ops {
 			n++
-			path := strings.NewReplacer("{user}", "alice", "{resource}", "none", "{room}", "none").Replace(p)
+			path := strings.NewReplacer("{user}", "alice", "{resource}", "none", "{room}", "none", "{id}", "none").Replace(p)
 			body := ""
 			if m == "post" && strings.HasSuffix(p, "/password") {
 				body = `{"password":"x"}`
@@ -419,8 +441,8 @@ func TestDescribedRoutesAnswer(t *testing.T) {
 			}
 		}
 	}
-	if n != 22 {
-		t.Errorf("%d operations described, want 22", n)
+	if n != 24 {
+		t.Errorf("%d operations described, want 24", n)
 	}
 }
 

@@ -32,6 +32,8 @@ var routes = []route{
 	{"GET", "/api/v1/rooms/{room}", adminOnly, "", getRoom},
 	{"DELETE", "/api/v1/rooms/{room}", adminOnly, audit.ActionRoomDestroyed, destroyRoom},
 	{"GET", "/api/v1/rooms/{room}/affiliations", adminOnly, "", roomAffiliations},
+	{"GET", "/api/v1/tokens", adminOnly, "", listTokens},
+	{"DELETE", "/api/v1/tokens/{id}", adminOnly, audit.ActionTokenRevoked, revokeToken},
 	{"GET", "/api/v1/server", adminOnly, "", serverInfo},
 	{"GET", "/api/v1/audit", auditor, "", queryAudit},
 	{"GET", "/api/v1/audit/export", auditor, "", exportAudit},
