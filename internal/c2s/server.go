@@ -52,6 +52,10 @@ type Config struct {
 	// more, or held stanzas past a quarter of MaxQueue, flush them all
 	// (limits.csi_contacts).
 	CSIContacts int
+	// ServerCaps, if set, returns the server's entity capabilities (a
+	// XEP-0115 <c/>, or nil), offered in the stream features after
+	// authentication (§6.3).
+	ServerCaps func() *xmlstream.Element
 	// MaxResources bounds the sessions one account may bind.
 	MaxResources int
 	// ResumeTimeout is how long a session with XEP-0198 resumption waits

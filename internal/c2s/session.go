@@ -309,6 +309,15 @@ func (s *session) featureList() []byte {
 			"<sub xmlns='urn:xmpp:features:pre-approval'/>"+
 			"<sm xmlns='"+nsSM+"'/>"+
 			"<csi xmlns='"+nsCSI+"'/>"...)
+		// XEP-0115 §6.3: the server's caps, so that a client that has
+		// seen this ver skips its disco#info query. Offered once the
+		// client is authenticated, not to anyone who connects (§9.4,
+		// information exposure).
+		if s.srv.cfg.ServerCaps != nil {
+			if c := s.srv.cfg.ServerCaps(); c != nil {
+				b = xmlstream.Append(b, c)
+			}
+		}
 	case !s.secure && s.canTLS && !s.plaintextOK:
 		// TLS is mandatory before authentication (RFC 6120 §5.3.1).
 		b = append(b, "<starttls xmlns='"+nsTLS+"'><required/></starttls>"...)

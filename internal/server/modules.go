@@ -64,6 +64,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	blocks.Register(r)
 	discoItems := disco.New(disco.Options{})
 	discoItems.Register(r)
+	s.serverCaps = discoItems.Caps
 	// Ad-hoc commands (XEP-0050); modules add theirs to the registry.
 	commands := adhoc.New(adhoc.Options{Log: log.With("component", "adhoc")})
 	commands.Register(r)

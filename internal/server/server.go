@@ -64,6 +64,8 @@ type Server struct {
 	registration *liveRegistrar
 	// forgetAccount drops what modules cache for a deleted account.
 	forgetAccount func(username string)
+	// serverCaps is the server's <c/> for c2s stream features (disco).
+	serverCaps func() *xmlstream.Element
 
 	// The audit log (audit.go) and its SIEM sinks.
 	audit      *audit.Log
@@ -174,6 +176,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	// In-band registration, offered while register.enabled (Reload).
 	c2sCfg.Registrar = s.registration
+	c2sCfg.ServerCaps = s.serverCaps
 	s.c2s = c2s.New(c2sCfg, s.router, log)
 	return s, nil
 }

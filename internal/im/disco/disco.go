@@ -3,8 +3,10 @@ package disco
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
+	"parley/internal/entitycaps"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/rsm"
@@ -144,6 +146,11 @@ func (m *Module) node(ctx context.Context, iq *stanza.Stanza, node string) (*xml
 	if m.target(iq) != server {
 		return nil, stanza.ErrItemNotFound
 	}
+	if iq.Payload().Space == NSInfo {
+		if res, ok := m.capsInfo(node); ok {
+			return res, nil
+		}
+	}
 	m.mu.RLock()
 	nodes := m.nodes
 	m.mu.RUnlock()
@@ -189,41 +196,83 @@ func (m *Module) HandleInfo(ctx context.Context, iq *stanza.Stanza) (*xmlstream.
 	if node := iq.Payload().Get("node"); node != "" {
 		return m.node(ctx, iq, node)
 	}
-	res := xmlstream.New("query", NSInfo)
-	var feats []string
 	switch m.target(iq) {
 	case server:
-		res.Add(xmlstream.New("identity", NSInfo, "category", "server", "type", "im", "name", m.name))
-		feats = []string{NSInfo, NSItems}
-		if m.features != nil {
-			feats = append(feats, m.features.Features()...)
-		}
+		return m.serverInfo(), nil
 	case account:
 		// XEP-0030 §3.1: the server answers for the account. Its
 		// identity is the registered-account one of the Service
 		// Discovery Identities registry.
+		res := xmlstream.New("query", NSInfo)
 		res.Add(xmlstream.New("identity", NSInfo, "category", "account", "type", "registered"))
 		m.mu.RLock()
 		for _, id := range m.accountIDs {
 			res.Add(xmlstream.New("identity", NSInfo, "category", id[0], "type", id[1]))
 		}
-		feats = append([]string{NSInfo}, m.account...)
+		feats := append([]string{NSInfo}, m.account...)
 		m.mu.RUnlock()
-	default:
-		return nil, stanza.ErrServiceUnavailable
+		addFeatures(res, feats)
+		return res, nil
 	}
+	return nil, stanza.ErrServiceUnavailable
+}
+
+// serverInfo is the domain's disco#info <query/>: its identity, the
+// features of every module and the extended forms (XEP-0128).
+func (m *Module) serverInfo() *xmlstream.Element {
+	res := xmlstream.New("query", NSInfo)
+	res.Add(xmlstream.New("identity", NSInfo, "category", "server", "type", "im", "name", m.name))
+	feats := []string{NSInfo, NSItems}
+	if m.features != nil {
+		feats = append(feats, m.features.Features()...)
+	}
+	addFeatures(res, feats)
+	m.mu.RLock()
+	for _, x := range m.forms {
+		res.Add(x)
+	}
+	m.mu.RUnlock()
+	return res
+}
+
+// addFeatures adds each feature once, sorted.
+func addFeatures(res *xmlstream.Element, feats []string) {
 	slices.Sort(feats)
 	for _, f := range slices.Compact(feats) {
 		res.Add(xmlstream.New("feature", NSInfo, "var", f))
 	}
-	if m.target(iq) == server {
-		m.mu.RLock()
-		for _, x := range m.forms {
-			res.Add(x)
-		}
-		m.mu.RUnlock()
+}
+
+// CapsNode names parley in the entity capabilities (XEP-0115 §4: the
+// software's URI) the server advertises in its stream features.
+const CapsNode = "https://parley.im"
+
+// Caps is the server's own entity capabilities (XEP-0115 §6.3): a <c/>
+// whose ver hashes (SHA-1, §5.1) the domain's disco#info answer as it is
+// now, so that a client that knows the ver need not ask; one that asks
+// disco#info at CapsNode#ver gets that same answer. Features are
+// registered before the server listens, so the ver is stable while it runs.
+func (m *Module) Caps() *xmlstream.Element {
+	ver, ok := entitycaps.Ver("sha-1", m.serverInfo())
+	if !ok {
+		return nil // a module registered a feature or a form type twice
 	}
-	return res, nil
+	return xmlstream.New("c", entitycaps.NS, "hash", "sha-1", "node", CapsNode, "ver", ver)
+}
+
+// capsInfo answers a disco#info query at the node CapsNode#ver (XEP-0115
+// §6.2) with the domain's answer, for the current ver only.
+func (m *Module) capsInfo(node string) (*xmlstream.Element, bool) {
+	rest, ok := strings.CutPrefix(node, CapsNode+"#")
+	if !ok {
+		return nil, false
+	}
+	res := m.serverInfo()
+	if ver, ok := entitycaps.Ver("sha-1", res); !ok || ver != rest {
+		return nil, false
+	}
+	res.Attr = append(res.Attr, xmlstream.Attr{Name: "node", Value: node})
+	return res, true
 }
 
 // HandleItems answers disco#items (XEP-0030 §4). The domain lists the items

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/entitycaps"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/store"
@@ -238,7 +239,7 @@ func (m *Module) verify(full jid.JID, node, key string) (map[string]bool, bool) 
 		return nil, false
 	}
 	query := res.El.Child("query", NSDiscoInfo)
-	if got, ok := verString(algo, query); !ok || got != ver {
+	if got, ok := entitycaps.Ver(algo, query); !ok || got != ver {
 		m.log.Info("pep: caps do not verify", "jid", full.String(), "ver", ver)
 		return nil, false
 	}
