@@ -27,6 +27,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen.HTTP, "http", c.Listen.HTTP, "HTTP listener `host:port` (WebSocket, metrics), or off")
 	fs.StringVar(&c.Listen.Metrics, "metrics", c.Listen.Metrics, "Prometheus /metrics listener `host:port` (no authentication: keep it private), or off")
 	fs.StringVar(&c.Listen.HTTPS, "https", c.Listen.HTTPS, "HTTPS listener `host:port` (WebSocket, uploads), or off")
+	fs.StringVar(&c.Listen.Proxy65, "proxy65", c.Listen.Proxy65, "SOCKS5 bytestreams proxy listener `host:port` (XEP-0065), or off")
+	fs.StringVar(&c.Listen.S2S, "s2s", c.Listen.S2S, "server-to-server listener `host:port` (used when [s2s] mode is not off), or off")
 	fs.BoolVar(&c.AllowPlaintext, "allow-plaintext", c.AllowPlaintext, "allow authentication without TLS (loopback listeners only)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error")
 }

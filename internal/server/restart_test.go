@@ -85,7 +85,7 @@ func startServe(t *testing.T, bin, data string, extra ...string) *serveProcess {
 // client listener, on a kernel-chosen loopback port, and extra.
 func serveArgs(data string, extra ...string) []string {
 	return append([]string{"serve", "--data", data, "--domain", "localhost",
-		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off", "--https", "off", "--metrics", "off"}, extra...)
+		"--c2s", "127.0.0.1:0", "--c2s-tls", "off", "--http", "off", "--https", "off", "--metrics", "off", "--proxy65", "off", "--s2s", "off"}, extra...)
 }
 
 // runServe starts cmd, a `parley serve` with serveArgs, keeps its log,
