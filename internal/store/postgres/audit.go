@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
-	"time"
 
 	"parley/internal/store"
 
@@ -56,18 +54,16 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var b pgx.Batch
 		for _, r := range recs {
-			details, err := store.EncodeAuditDetails(r.Details)
+			args, err := store.AuditArgs(r)
 			if err != nil {
 				return err
 			}
-			b.Queue(`INSERT INTO audit_log (seq, time, actor, action, target, ip, outcome, request_id, details, prev, hash)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-				r.Seq, r.Time.UnixNano(), r.Actor, r.Action, r.Target, r.IP, r.Outcome, r.RequestID, details,
-				nonNil(r.Prev), nonNil(r.Hash))
+			b.Queue(`INSERT INTO audit_log (`+store.AuditColumns+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, args...)
 		}
 		if cp != nil {
 			b.Queue(`INSERT INTO audit_checkpoints (seq, hash, time, signature) VALUES ($1, $2, $3, $4)`,
-				cp.Seq, nonNil(cp.Hash), cp.Time.UnixNano(), nonNil(cp.Signature))
+				store.AuditCheckpointArgs(*cp)...)
 		}
 		return tx.SendBatch(ctx, &b).Close()
 	})
@@ -80,11 +76,9 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 	return nil
 }
 
-const auditColumns = `seq, time, actor, action, target, ip, outcome, request_id, details, prev, hash`
-
 // AuditHead returns the last record; store.ErrNotFound when there is none.
 func (s *Store) AuditHead(ctx context.Context) (store.AuditRecord, error) {
-	recs, err := s.queryAudit(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	recs, err := s.queryAudit(ctx, `SELECT `+store.AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
 	if err == nil && len(recs) == 0 {
 		err = store.ErrNotFound
 	}
@@ -96,30 +90,8 @@ func (s *Store) AuditHead(ctx context.Context) (store.AuditRecord, error) {
 
 // AuditRecords returns the records q selects in Seq order.
 func (s *Store) AuditRecords(ctx context.Context, q store.AuditQuery) ([]store.AuditRecord, error) {
-	where, args := []string{"seq > $1"}, []any{q.After}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, cond+" $"+strconv.Itoa(len(args)))
-	}
-	if !q.Since.IsZero() {
-		add("time >=", q.Since.UnixNano())
-	}
-	if !q.Until.IsZero() {
-		add("time <", q.Until.UnixNano())
-	}
-	if q.Actor != "" {
-		add("actor =", q.Actor)
-	}
-	if q.Action != "" {
-		add("action =", q.Action)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 1000
-	}
-	args = append(args, limit)
-	recs, err := s.queryAudit(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY seq LIMIT $`+strconv.Itoa(len(args)), args...)
+	filter, args := store.AuditFilter(q, func(n int) string { return "$" + strconv.Itoa(n) })
+	recs, err := s.queryAudit(ctx, `SELECT `+store.AuditColumns+` FROM audit_log `+filter, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit records: %w", err)
 	}
@@ -132,22 +104,7 @@ func (s *Store) queryAudit(ctx context.Context, sql string, args ...any) ([]stor
 		return nil, err
 	}
 	defer rows.Close()
-	var recs []store.AuditRecord
-	for rows.Next() {
-		var r store.AuditRecord
-		var t int64
-		var details string
-		if err := rows.Scan(&r.Seq, &t, &r.Actor, &r.Action, &r.Target, &r.IP, &r.Outcome, &r.RequestID,
-			&details, &r.Prev, &r.Hash); err != nil {
-			return nil, err
-		}
-		r.Time = time.Unix(0, t).UTC()
-		if r.Details, err = store.DecodeAuditDetails(details); err != nil {
-			return nil, fmt.Errorf("record %d: %w", r.Seq, err)
-		}
-		recs = append(recs, r)
-	}
-	return recs, rows.Err()
+	return store.ScanRows(rows, store.ScanAuditRecord)
 }
 
 // AuditCheckpoints returns checkpoints after a Seq in Seq order.
@@ -158,17 +115,8 @@ func (s *Store) AuditCheckpoints(ctx context.Context, after int64, limit int) ([
 		return nil, fmt.Errorf("postgres: audit checkpoints: %w", err)
 	}
 	defer rows.Close()
-	var cps []store.AuditCheckpoint
-	for rows.Next() {
-		var c store.AuditCheckpoint
-		var t int64
-		if err := rows.Scan(&c.Seq, &c.Hash, &t, &c.Signature); err != nil {
-			return nil, fmt.Errorf("postgres: audit checkpoints: %w", err)
-		}
-		c.Time = time.Unix(0, t).UTC()
-		cps = append(cps, c)
-	}
-	if err := rows.Err(); err != nil {
+	cps, err := store.ScanRows(rows, store.ScanAuditCheckpoint)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: audit checkpoints: %w", err)
 	}
 	return cps, nil

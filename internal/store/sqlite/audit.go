@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"parley/internal/store"
 
@@ -51,13 +50,12 @@ CREATE TABLE audit_cursors (
 func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *store.AuditCheckpoint) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		for _, r := range recs {
-			details, err := store.EncodeAuditDetails(r.Details)
+			args, err := store.AuditArgs(r)
 			if err != nil {
 				return err
 			}
-			_, err = tx.Exec(`INSERT INTO audit_log (seq, time, actor, action, target, ip, outcome, request_id, details, prev, hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				r.Seq, nanos(r.Time), r.Actor, r.Action, r.Target, r.IP, r.Outcome, r.RequestID, details, nonNil(r.Prev), nonNil(r.Hash))
+			_, err = tx.Exec(`INSERT INTO audit_log (`+store.AuditColumns+`)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 			if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 				return store.ErrExists
 			}
@@ -69,7 +67,7 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 			return nil
 		}
 		_, err := tx.Exec(`INSERT INTO audit_checkpoints (seq, hash, time, signature) VALUES (?, ?, ?, ?)`,
-			cp.Seq, nonNil(cp.Hash), nanos(cp.Time), nonNil(cp.Signature))
+			store.AuditCheckpointArgs(*cp)...)
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return store.ErrExists
 		}
@@ -81,15 +79,9 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 	return nil
 }
 
-const auditColumns = `seq, time, actor, action, target, ip, outcome, request_id, details, prev, hash`
-
 // AuditHead returns the last record; store.ErrNotFound when there is none.
 func (s *Store) AuditHead(ctx context.Context) (store.AuditRecord, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
-	if err != nil {
-		return store.AuditRecord{}, fmt.Errorf("sqlite: audit head: %w", err)
-	}
-	recs, err := scanAudit(rows)
+	recs, err := s.queryAudit(ctx, `SELECT `+store.AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
 	if err == nil && len(recs) == 0 {
 		err = store.ErrNotFound
 	}
@@ -101,54 +93,21 @@ func (s *Store) AuditHead(ctx context.Context) (store.AuditRecord, error) {
 
 // AuditRecords returns the records q selects in Seq order.
 func (s *Store) AuditRecords(ctx context.Context, q store.AuditQuery) ([]store.AuditRecord, error) {
-	where, args := []string{"seq > ?"}, []any{q.After}
-	if !q.Since.IsZero() {
-		where, args = append(where, "time >= ?"), append(args, nanos(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where, args = append(where, "time < ?"), append(args, nanos(q.Until))
-	}
-	if q.Actor != "" {
-		where, args = append(where, "actor = ?"), append(args, q.Actor)
-	}
-	if q.Action != "" {
-		where, args = append(where, "action = ?"), append(args, q.Action)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 1000
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY seq LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit records: %w", err)
-	}
-	recs, err := scanAudit(rows)
+	filter, args := store.AuditFilter(q, func(int) string { return "?" })
+	recs, err := s.queryAudit(ctx, `SELECT `+store.AuditColumns+` FROM audit_log `+filter, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: audit records: %w", err)
 	}
 	return recs, nil
 }
 
-func scanAudit(rows *sql.Rows) ([]store.AuditRecord, error) {
-	defer rows.Close()
-	var recs []store.AuditRecord
-	for rows.Next() {
-		var r store.AuditRecord
-		var t int64
-		var details string
-		if err := rows.Scan(&r.Seq, &t, &r.Actor, &r.Action, &r.Target, &r.IP, &r.Outcome, &r.RequestID,
-			&details, &r.Prev, &r.Hash); err != nil {
-			return nil, err
-		}
-		r.Time = fromUnixNano(t)
-		var err error
-		if r.Details, err = store.DecodeAuditDetails(details); err != nil {
-			return nil, fmt.Errorf("record %d: %w", r.Seq, err)
-		}
-		recs = append(recs, r)
+func (s *Store) queryAudit(ctx context.Context, query string, args ...any) ([]store.AuditRecord, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	return recs, rows.Err()
+	defer rows.Close()
+	return store.ScanRows(rows, store.ScanAuditRecord)
 }
 
 // AuditCheckpoints returns checkpoints after a Seq in Seq order.
@@ -159,17 +118,8 @@ func (s *Store) AuditCheckpoints(ctx context.Context, after int64, limit int) ([
 		return nil, fmt.Errorf("sqlite: audit checkpoints: %w", err)
 	}
 	defer rows.Close()
-	var cps []store.AuditCheckpoint
-	for rows.Next() {
-		var c store.AuditCheckpoint
-		var t int64
-		if err := rows.Scan(&c.Seq, &c.Hash, &t, &c.Signature); err != nil {
-			return nil, fmt.Errorf("sqlite: audit checkpoints: %w", err)
-		}
-		c.Time = fromUnixNano(t)
-		cps = append(cps, c)
-	}
-	if err := rows.Err(); err != nil {
+	cps, err := store.ScanRows(rows, store.ScanAuditCheckpoint)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: audit checkpoints: %w", err)
 	}
 	return cps, nil
