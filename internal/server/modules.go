@@ -71,9 +71,16 @@ func (s *Server) registerModules(cfg config.Config) {
 	discoItems.AddNodes(commands.DiscoNode)
 	// Spam controls: the server blocklist ([abuse] blocked, which
 	// Validate checked), new-account limits, the stranger filter with its
-	// ad-hoc command.
+	// ad-hoc command. The new-account limit is for sites where anyone may
+	// make an account (in-band registration, the spammer's cheap tool);
+	// accounts an operator made (CLI, admin API, XEP-0133, a directory)
+	// are staff who may write to colleagues not yet in their roster.
 	blocked, _ := spam.ParseBlocked(cfg.Abuse.Blocked)
-	spam.New(spam.Options{Blocked: blocked, Users: st, Roster: rosters, NewAccountPeriod: cfg.Abuse.NewAccountPeriod.Duration,
+	var newAccounts spam.Users
+	if cfg.Register.Enabled {
+		newAccounts = st
+	}
+	spam.New(spam.Options{Blocked: blocked, Users: newAccounts, Roster: rosters, NewAccountPeriod: cfg.Abuse.NewAccountPeriod.Duration,
 		NewAccountRate: cfg.Abuse.NewAccountRate, Filters: st, Commands: commands, Log: log.With("component", "spam")}).Register(r)
 	extdisco.New(extdisco.Options{Services: externalServices(cfg.ExternalServices)}).Register(r)
 	// Contact addresses (XEP-0157), last activity (XEP-0012), entity

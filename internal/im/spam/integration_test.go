@@ -68,11 +68,11 @@ func TestServerBlocklistOverTCP(t *testing.T) {
 	}
 }
 
-// TestNewAccountLimitOverTCP: a just-created account sends
+// TestNewAccountLimitOverTCP: with in-band registration on, a just-created account sends
 // new_account_rate messages a minute to a stranger, the next bounces with
 // policy-violation; to a roster contact it writes freely.
 func TestNewAccountLimitOverTCP(t *testing.T) {
-	srv := testserver.Start(t, func(c *config.Config) { c.Abuse.NewAccountRate = 2 })
+	srv := testserver.Start(t, func(c *config.Config) { c.Abuse.NewAccountRate = 2; c.Register.Enabled = true })
 	for _, u := range []string{"alice", "bob", "carol"} {
 		srv.AddUser(t, u, "pw-"+u)
 	}
