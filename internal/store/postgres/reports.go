@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -28,18 +27,14 @@ CREATE INDEX abuse_reports_reporter ON abuse_reports (reporter, stamp);
 
 // AddAbuseReport stores a report.
 func (s *Store) AddAbuseReport(ctx context.Context, r store.AbuseReport) (int64, error) {
-	refs := r.StanzaIDs
-	if refs == nil {
-		refs = []store.StanzaRef{}
-	}
-	ids, err := json.Marshal(refs)
+	ids, err := store.EncodeStanzaRefs(r.StanzaIDs)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: add abuse report: %w", err)
 	}
 	var id int64
 	err = s.pool.QueryRow(ctx, `INSERT INTO abuse_reports (stamp, reporter, reported, reason, text, stanza_ids)
 		VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id`,
-		stamp(r.Time), r.Reporter, r.Reported, r.Reason, r.Text, string(ids)).Scan(&id)
+		stamp(r.Time), r.Reporter, r.Reported, r.Reason, r.Text, ids).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: add abuse report by %q: %w", r.Reporter, err)
 	}
@@ -58,20 +53,11 @@ func (s *Store) AbuseReports(ctx context.Context, after int64, max int) ([]store
 		return nil, fmt.Errorf("postgres: abuse reports: %w", err)
 	}
 	defer rows.Close()
-	var out []store.AbuseReport
-	for rows.Next() {
-		var r store.AbuseReport
-		var ids string
-		if err := rows.Scan(&r.ID, &r.Time, &r.Reporter, &r.Reported, &r.Reason, &r.Text, &ids); err != nil {
-			return nil, fmt.Errorf("postgres: abuse reports: %w", err)
-		}
-		r.Time = r.Time.UTC()
-		if err := json.Unmarshal([]byte(ids), &r.StanzaIDs); err != nil {
-			return nil, fmt.Errorf("postgres: abuse report %d: %w", r.ID, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanRows(rows, func(scan func(...any) error) (store.AbuseReport, error) {
+		var t time.Time
+		return store.ScanAbuseReport(scan, &t, func() time.Time { return t.UTC() })
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: abuse reports: %w", err)
 	}
 	return out, nil

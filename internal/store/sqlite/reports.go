@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -29,7 +28,7 @@ CREATE INDEX abuse_reports_reporter ON abuse_reports (reporter, stamp);
 
 // AddAbuseReport stores a report.
 func (s *Store) AddAbuseReport(ctx context.Context, r store.AbuseReport) (int64, error) {
-	ids, err := json.Marshal(nonNilRefs(r.StanzaIDs))
+	ids, err := store.EncodeStanzaRefs(r.StanzaIDs)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: add abuse report: %w", err)
 	}
@@ -37,19 +36,12 @@ func (s *Store) AddAbuseReport(ctx context.Context, r store.AbuseReport) (int64,
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRow(`INSERT INTO abuse_reports (stamp, reporter, reported, reason, text, stanza_ids)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			unixNano(r.Time), r.Reporter, r.Reported, r.Reason, r.Text, string(ids)).Scan(&id)
+			unixNano(r.Time), r.Reporter, r.Reported, r.Reason, r.Text, ids).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: add abuse report by %q: %w", r.Reporter, err)
 	}
 	return id, nil
-}
-
-func nonNilRefs(refs []store.StanzaRef) []store.StanzaRef {
-	if refs == nil {
-		return []store.StanzaRef{}
-	}
-	return refs
 }
 
 // AbuseReports returns a page of reports, oldest first.
@@ -64,21 +56,11 @@ func (s *Store) AbuseReports(ctx context.Context, after int64, max int) ([]store
 		return nil, fmt.Errorf("sqlite: abuse reports: %w", err)
 	}
 	defer rows.Close()
-	var out []store.AbuseReport
-	for rows.Next() {
-		var r store.AbuseReport
-		var stamp int64
-		var ids string
-		if err := rows.Scan(&r.ID, &stamp, &r.Reporter, &r.Reported, &r.Reason, &r.Text, &ids); err != nil {
-			return nil, fmt.Errorf("sqlite: abuse reports: %w", err)
-		}
-		r.Time = fromUnixNano(stamp)
-		if err := json.Unmarshal([]byte(ids), &r.StanzaIDs); err != nil {
-			return nil, fmt.Errorf("sqlite: abuse report %d: %w", r.ID, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanRows(rows, func(scan func(...any) error) (store.AbuseReport, error) {
+		var t int64
+		return store.ScanAbuseReport(scan, &t, func() time.Time { return fromUnixNano(t) })
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: abuse reports: %w", err)
 	}
 	return out, nil
