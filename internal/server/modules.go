@@ -89,8 +89,8 @@ func (s *Server) registerModules(cfg config.Config) {
 	lastActivity := last.New(last.Options{Roster: rosters})
 	lastActivity.Register(r)
 	entitytime.New(entitytime.Options{}).Register(r)
-	ping.Register(r)
-	version.New(domain, Version).Register(r)
+	ping.New(ping.Options{}).Register(r)
+	version.New(version.Options{Version: Version}).Register(r)
 
 	// Multi-User Chat (XEP-0045) as the component conference.<domain>;
 	// persistent rooms archive their messages (XEP-0313 §5) under the
@@ -178,7 +178,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	// Password change and account removal (XEP-0077 §3.2-3.3) are always
 	// served to authenticated users; creating accounts before
 	// authentication only when configured.
-	reg := register.New(r, st, 0, 0)
+	reg := register.New(register.Options{Users: st})
 	reg.OnRemove = func(username string) {
 		blocks.Forget(username)
 		history.Forget(username)
@@ -204,7 +204,7 @@ func (s *Server) registerModules(cfg config.Config) {
 		selfRemove(username)
 		s.accountEvent(audit.ActionAccountDeleted, s.bare(username), username, "", "xep-0077")
 	}
-	reg.Register()
+	reg.Register(r)
 	// Service administration (XEP-0133) for the site admins (top-level
 	// admins, bare JIDs parsed as for [muc] admins), through the
 	// operator's operations (internal/control, as the CLI). Deleting an

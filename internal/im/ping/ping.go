@@ -11,9 +11,18 @@ import (
 // NS is the XEP-0199 namespace.
 const NS = "urn:xmpp:ping"
 
+// Options configure the module; ping has nothing to configure.
+type Options struct{}
+
+// Module answers pings.
+type Module struct{}
+
+// New returns the module; install it with Register.
+func New(Options) *Module { return &Module{} }
+
 // Register installs the handler on r and advertises the feature
 // (XEP-0199 §8).
-func Register(r *router.Router) {
+func (*Module) Register(r *router.Router) {
 	r.HandleIQ(NS, Handle)
 	r.AddFeature(NS)
 }

@@ -13,7 +13,7 @@ import (
 // (for the audit log), refused requests not at all.
 func TestHooks(t *testing.T) {
 	m, users, r := newModule(t)
-	m.Register()
+	m.Register(r)
 	var seen []string
 	m.OnCreate = func(u, ip string) { seen = append(seen, "create "+u+" "+ip) }
 	m.OnPasswordChange = func(u string) { seen = append(seen, "passwd "+u) }

@@ -51,30 +51,39 @@ type Module struct {
 	now func() time.Time
 }
 
-// New returns the module. perIP registrations are allowed per address in
-// each window; zero values mean DefaultPerIP and DefaultWindow.
-func New(r *router.Router, users store.Users, perIP int, window time.Duration) *Module {
-	if perIP <= 0 {
-		perIP = DefaultPerIP
+// Options configure the module.
+type Options struct {
+	// Users is where accounts are created, changed and removed.
+	Users store.Users
+	// PerIP registrations are allowed per address in each Window; zero
+	// values mean DefaultPerIP and DefaultWindow.
+	PerIP  int
+	Window time.Duration
+}
+
+// New returns the module; install it with Register.
+func New(o Options) *Module {
+	if o.PerIP <= 0 {
+		o.PerIP = DefaultPerIP
 	}
-	if window <= 0 {
-		window = DefaultWindow
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
 	}
 	return &Module{
-		router:       r,
-		users:        users,
-		limit:        newLimiter(perIP, window),
+		users:        o.Users,
+		limit:        newLimiter(o.PerIP, o.Window),
 		Instructions: DefaultInstructions,
 		now:          time.Now,
 	}
 }
 
 // Register installs the handler for authenticated users (password change,
-// cancellation) and advertises the feature. Pre-authentication
+// cancellation) on r and advertises the feature. Pre-authentication
 // registration is reached only through PreAuth, which c2s calls.
-func (m *Module) Register() {
-	m.router.HandleIQ(NS, m.HandleIQ)
-	m.router.AddFeature(NS)
+func (m *Module) Register(r *router.Router) {
+	m.router = r
+	r.HandleIQ(NS, m.HandleIQ)
+	r.AddFeature(NS)
 }
 
 func (m *Module) domain() string { return m.router.Domain().String() }

@@ -91,7 +91,9 @@ func (s *memUsers) Exists(ctx context.Context, name string) (bool, error) {
 func newModule(t *testing.T) (*Module, *memUsers, *router.Router) {
 	users := &memUsers{m: map[string]store.User{}}
 	r := router.New(jid.MustParse("example.com"), users, nil)
-	return New(r, users, 2, time.Hour), users, r
+	m := New(Options{Users: users, PerIP: 2, Window: time.Hour})
+	m.router = r
+	return m, users, r
 }
 
 // verifies reports whether keys were derived from password.
@@ -227,7 +229,7 @@ func TestChangePassword(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			m, users, r := newModule(t)
-			m.Register()
+			m.Register(r)
 			old, err := sasl.NewKeys(sasl.SHA256, "old", sasl.DefaultIterations)
 			if err != nil {
 				t.Fatal(err)
@@ -278,7 +280,7 @@ func TestRegisteredGet(t *testing.T) {
 // then is every session of the user ended with <not-authorized/>.
 func TestRemove(t *testing.T) {
 	m, users, r := newModule(t)
-	m.Register()
+	m.Register(r)
 	var removed []string
 	m.OnRemove = func(u string) { removed = append(removed, u) }
 	users.m["juliet"] = store.User{Username: "juliet"}

@@ -21,15 +21,20 @@ type Module struct {
 	version string
 }
 
-// New returns the module; version is the build version (e.g. from
-// debug.ReadBuildInfo or -ldflags), reported as given.
-func New(domain jid.JID, version string) *Module {
-	return &Module{domain: domain, version: version}
+// Options configure the module.
+type Options struct {
+	// Version is the build version (e.g. from debug.ReadBuildInfo or
+	// -ldflags), reported as given.
+	Version string
 }
 
-// Register installs the handler on r and advertises the feature
-// (XEP-0092 §4).
+// New returns the module; install it with Register.
+func New(o Options) *Module { return &Module{version: o.Version} }
+
+// Register installs the handler on r, for r's domain, and advertises the
+// feature (XEP-0092 §4).
 func (m *Module) Register(r *router.Router) {
+	m.domain = r.Domain()
 	r.HandleIQ(NS, m.Handle)
 	r.AddFeature(NS)
 }

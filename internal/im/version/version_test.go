@@ -6,11 +6,13 @@ import (
 
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/stanza"
 )
 
 func TestHandle(t *testing.T) {
-	m := New(jid.MustParse("example.com"), "1.2.3")
+	m := New(Options{Version: "1.2.3"})
+	m.Register(router.New(jid.MustParse("example.com"), nil, nil))
 	tests := []struct {
 		iq  string
 		err *stanza.Error

@@ -67,7 +67,7 @@ func Start(tb testing.TB, configure func(*c2s.Config)) *Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	domain := jid.MustParse(Domain)
 	s.Router = router.New(domain, accounts{s}, log)
-	ping.Register(s.Router)
+	ping.New(ping.Options{}).Register(s.Router)
 	var cfg c2s.Config
 	if configure != nil {
 		configure(&cfg)
