@@ -8,5 +8,5 @@
 //
 // The audit log is a separate stream from the server's slog output: a
 // record is written because an event happened, never because of a log
-// level. docs/design/09_audit.md explains the choices.
+// level. docs/design/12_audit.md explains the choices.
 package audit

@@ -9,7 +9,7 @@ import (
 )
 
 // S2S is server-to-server federation (RFC 6120, XEP-0220, XEP-0368;
-// docs/design/12_s2s.md). Its listener is [listen] s2s (default :5269),
+// docs/design/16_s2s.md). Its listener is [listen] s2s (default :5269),
 // opened only when Mode is not off.
 type S2S struct {
 	// Mode is "off" (default: other domains get remote-server-not-found,

@@ -1,7 +1,7 @@
 // Package s2s is server-to-server federation (RFC 6120, XEP-0220,
 // XEP-0368, XEP-0185): it is the router's Remote for domains parley does
 // not serve, and accepts other servers' streams on the s2s listener.
-// See docs/design/12_s2s.md.
+// See docs/design/16_s2s.md.
 package s2s
 
 import (
