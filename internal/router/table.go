@@ -137,20 +137,27 @@ func (t *table) update(full jid.JID, fn func(e *entry)) bool {
 	return e != nil
 }
 
-// resources returns snapshots of a user's sessions.
-func (t *table) resources(bare jid.JID) []Resource {
+// readUser calls fn with a user's sessions under the shard's read lock;
+// u is nil when the user has none. fn must not keep u.
+func (t *table) readUser(bare jid.JID, fn func(u *user)) {
 	b := bare.Bare().String()
 	sh := t.shard(b)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	u := sh.users[b]
-	if u == nil {
-		return nil
-	}
-	out := make([]Resource, 0, len(u.resources))
-	for _, e := range u.resources {
-		out = append(out, *e)
-	}
+	fn(sh.users[b])
+}
+
+// resources returns snapshots of a user's sessions.
+func (t *table) resources(bare jid.JID) (out []Resource) {
+	t.readUser(bare, func(u *user) {
+		if u == nil {
+			return
+		}
+		out = make([]Resource, 0, len(u.resources))
+		for _, e := range u.resources {
+			out = append(out, *e)
+		}
+	})
 	return out
 }
 
@@ -158,21 +165,19 @@ func (t *table) resources(bare jid.JID) []Resource {
 // (one that does not hibernate, Hibernating), without copying the
 // user's sessions: it runs for every message delivered while someone
 // subscribes to OnUnattended.
-func (t *table) attended(bare jid.JID) bool {
-	b := bare.Bare().String()
-	sh := t.shard(b)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	u := sh.users[b]
-	if u == nil {
-		return false
-	}
-	for _, e := range u.resources {
-		if h, ok := e.Session.(Hibernating); !ok || !h.Hibernated() {
-			return true
+func (t *table) attended(bare jid.JID) (yes bool) {
+	t.readUser(bare, func(u *user) {
+		if u == nil {
+			return
 		}
-	}
-	return false
+		for _, e := range u.resources {
+			if h, ok := e.Session.(Hibernating); !ok || !h.Hibernated() {
+				yes = true
+				return
+			}
+		}
+	})
+	return yes
 }
 
 // session returns the session bound to a full JID.
