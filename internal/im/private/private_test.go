@@ -2,7 +2,6 @@ package private
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,15 +123,9 @@ func TestHandle(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			st := &memStore{m: map[string][]byte{"juliet\x00storage storage:bookmarks": []byte(bookmarks)}}
 			m := New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 90})
-			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := imtest.Handle(t, m.Handle, tc.iq, tc.err)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := ""
 			if res != nil {

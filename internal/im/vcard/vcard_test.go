@@ -92,15 +92,9 @@ func TestHandle(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
 			m := New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 150})
-			res, err := m.Handle(context.Background(), imtest.Parse(t, tc.iq))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("err = %v, want %v", err, tc.err)
-				}
+			res, ok := imtest.Handle(t, m.Handle, tc.iq, tc.err)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := ""
 			if res != nil {
