@@ -81,7 +81,7 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 
 // AuditHead returns the last record; store.ErrNotFound when there is none.
 func (s *Store) AuditHead(ctx context.Context) (store.AuditRecord, error) {
-	recs, err := s.queryAudit(ctx, `SELECT `+store.AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	recs, err := queryAll(ctx, s, store.ScanAuditRecord, `SELECT `+store.AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
 	if err == nil && len(recs) == 0 {
 		err = store.ErrNotFound
 	}
@@ -94,20 +94,11 @@ func (s *Store) AuditHead(ctx context.Context) (store.AuditRecord, error) {
 // AuditRecords returns the records q selects in Seq order.
 func (s *Store) AuditRecords(ctx context.Context, q store.AuditQuery) ([]store.AuditRecord, error) {
 	filter, args := store.AuditFilter(q, func(int) string { return "?" })
-	recs, err := s.queryAudit(ctx, `SELECT `+store.AuditColumns+` FROM audit_log `+filter, args...)
+	recs, err := queryAll(ctx, s, store.ScanAuditRecord, `SELECT `+store.AuditColumns+` FROM audit_log `+filter, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: audit records: %w", err)
 	}
 	return recs, nil
-}
-
-func (s *Store) queryAudit(ctx context.Context, query string, args ...any) ([]store.AuditRecord, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return store.ScanRows(rows, store.ScanAuditRecord)
 }
 
 // AuditCheckpoints returns checkpoints after a Seq in Seq order.

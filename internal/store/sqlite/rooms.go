@@ -54,17 +54,17 @@ func (s *Store) PutRoom(ctx context.Context, r store.Room) error {
 
 const roomColumns = `jid, config, secret, subject, subject_from, created`
 
-func scanRoom(sc interface{ Scan(...any) error }) (store.Room, error) {
+func scanRoom(scan func(...any) error) (store.Room, error) {
 	var r store.Room
 	var created int64
-	err := sc.Scan(&r.JID, &r.Config, &r.Secret, &r.Subject, &r.SubjectFrom, &created)
+	err := scan(&r.JID, &r.Config, &r.Secret, &r.Subject, &r.SubjectFrom, &created)
 	r.Created = fromUnixNano(created)
 	return r, err
 }
 
 // GetRoom returns store.ErrNotFound for an unknown room.
 func (s *Store) GetRoom(ctx context.Context, jid string) (store.Room, error) {
-	r, err := scanRoom(s.r.QueryRowContext(ctx, `SELECT `+roomColumns+` FROM muc_rooms WHERE jid = ?`, jid))
+	r, err := scanRoom(s.r.QueryRowContext(ctx, `SELECT `+roomColumns+` FROM muc_rooms WHERE jid = ?`, jid).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -76,20 +76,8 @@ func (s *Store) GetRoom(ctx context.Context, jid string) (store.Room, error) {
 
 // ListRooms returns every room in ascending JID byte order.
 func (s *Store) ListRooms(ctx context.Context) ([]store.Room, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+roomColumns+` FROM muc_rooms ORDER BY jid`)
+	out, err := queryAll(ctx, s, scanRoom, `SELECT `+roomColumns+` FROM muc_rooms ORDER BY jid`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list rooms: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Room
-	for rows.Next() {
-		r, err := scanRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list rooms: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list rooms: %w", err)
 	}
 	return out, nil

@@ -55,10 +55,10 @@ func (s *Store) CreateToken(ctx context.Context, t store.APIToken) error {
 
 const tokenColumns = `id, name, role, hash, COALESCE(username, ''), created, expires`
 
-func scanToken(sc interface{ Scan(...any) error }) (store.APIToken, error) {
+func scanToken(scan func(...any) error) (store.APIToken, error) {
 	var t store.APIToken
 	var created, expires int64
-	if err := sc.Scan(&t.ID, &t.Name, &t.Role, &t.Hash, &t.Username, &created, &expires); err != nil {
+	if err := scan(&t.ID, &t.Name, &t.Role, &t.Hash, &t.Username, &created, &expires); err != nil {
 		return t, err
 	}
 	t.Created = fromUnixNano(created)
@@ -70,7 +70,7 @@ func scanToken(sc interface{ Scan(...any) error }) (store.APIToken, error) {
 
 // TokenByHash returns the token with this hash; store.ErrNotFound.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.APIToken, error) {
-	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, nonNil(hash)))
+	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, nonNil(hash)).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, store.ErrNotFound
 	}
@@ -82,20 +82,8 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.APIToken, e
 
 // ListTokens returns every token, oldest first.
 func (s *Store) ListTokens(ctx context.Context) ([]store.APIToken, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created, id`)
+	out, err := queryAll(ctx, s, scanToken, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created, id`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []store.APIToken
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
 	}
 	return out, nil
