@@ -86,14 +86,7 @@ func (s *Store) ListRooms(ctx context.Context) ([]store.Room, error) {
 // DeleteRoom removes a room and its affiliations.
 func (s *Store) DeleteRoom(ctx context.Context, jid string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`DELETE FROM muc_rooms WHERE jid = ?`, jid)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(err, store.ErrNotFound)
-		}
-		return nil
+		return mustAffect(tx.Exec(`DELETE FROM muc_rooms WHERE jid = ?`, jid))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete room %q: %w", jid, err)

@@ -92,14 +92,7 @@ func (s *Store) ListTokens(ctx context.Context) ([]store.APIToken, error) {
 // RevokeToken deletes a token; store.ErrNotFound.
 func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`DELETE FROM api_tokens WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(err, store.ErrNotFound)
-		}
-		return nil
+		return mustAffect(tx.Exec(`DELETE FROM api_tokens WHERE id = ?`, id))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: revoke token %q: %w", id, err)
