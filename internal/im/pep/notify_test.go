@@ -270,10 +270,10 @@ func TestBlockedGetsNoEvents(t *testing.T) {
 			e.send(t, b, `<presence xmlns='jabber:client'>`+c+`</presence>`)
 			q := await(t, b, isDisco)
 			e.send(t, b, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
-			deadline := time.Now().Add(5 * time.Second)
-			for e.discovering() > 0 && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
+			// The lookup ends after it sent bob the last items it may see
+			// (none while blocked): wait for it, not only for its ver to
+			// leave the waiting list, or its last item may arrive late.
+			e.m.wg.Wait()
 			publish(t, e, a, devices, "2")
 			if got := events(b); len(got) != 0 {
 				t.Fatalf("a blocked contact got %q", got)
