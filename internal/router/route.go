@@ -80,6 +80,12 @@ func (r *Router) route(ctx context.Context, st *stanza.Stanza, ow *Owed) {
 // itself (inbound processing), a component, or another domain.
 func (r *Router) Send(ctx context.Context, st *stanza.Stanza) { r.send(ctx, st, nil) }
 
+// SendInto is Send on behalf of a session that pays ow (Pay): a local
+// recipient it pushes over its queue bound is added to ow.Behind, and an
+// observer's write for st to ow.Writes. A room uses it for its fan-out,
+// so that the occupant who spoke is paced by slow occupants.
+func (r *Router) SendInto(ctx context.Context, st *stanza.Stanza, ow *Owed) { r.send(ctx, st, ow) }
+
 // send is Send on behalf of a sending session that pays ow (nil: the
 // server sends, nobody is paced).
 func (r *Router) send(ctx context.Context, st *stanza.Stanza, ow *Owed) {

@@ -42,6 +42,9 @@ func (s *Module) handleMessage(ctx context.Context, st *stanza.Stanza) {
 	if err := rec.wait(ctx); err != nil && s.opts.Required {
 		s.bounce(ctx, st, errNotStored)
 	}
+	if st.To.IsBare() && st.Type == "groupchat" {
+		rm.pay(ctx)
+	}
 }
 
 // stripped returns the children of a message sent to the room without
@@ -63,7 +66,8 @@ func (rm *room) stripped(el *xmlstream.Element) []*xmlstream.Element {
 
 // groupchat broadcasts a message to every occupant (§7.4), or changes the
 // subject (§8.1). The caller holds rm.mu and flushes, then waits for the
-// archive record returned (nil when nothing is archived).
+// archive record returned (nil when nothing is archived), and pays
+// (rm.pay) for the occupants the room's fan-out left behind.
 func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) *archiveRecord {
 	o := rm.byReal[st.From]
 	if o == nil {

@@ -46,6 +46,9 @@ type Router interface {
 	// Send routes a stanza by its 'to'; the router delivers to local
 	// sessions with inbound processing (blocking, carbons, ...).
 	Send(ctx context.Context, st *stanza.Stanza)
+	// SendInto is Send for a sender that pays ow: recipients pushed
+	// over their queue bound are added to ow.Behind (router.Pay).
+	SendInto(ctx context.Context, st *stanza.Stanza, ow *router.Owed)
 	// IsLocal says whether a JID is of the server's own domain.
 	IsLocal(j jid.JID) bool
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -115,6 +116,10 @@ type room struct {
 	pendingOrder []string
 	out          []delivery
 	draining     bool
+	// behind holds the occupants that the last batch with groupchat
+	// messages pushed over their queue bound: each groupchat sender
+	// waits for them before it reads on (pay).
+	behind []<-chan struct{}
 	// spare is the last sent batch's array, emptied, for the next out:
 	// a busy room queues into the same memory instead of growing a new
 	// slice for every message (up to maxSpare deliveries).
@@ -355,6 +360,10 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 	if required {
 		failed = rm.store(ctx, batch)
 	}
+	// ow collects the occupants this batch's groupchat messages pushed
+	// over their bound (rm.behind, for the senders to pay).
+	var ow router.Owed
+	fanned := false
 	for i := range batch {
 		d := batch[i]
 		switch {
@@ -366,6 +375,11 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 		case failed[d.tpl]:
 		case d.to.IsZero():
 			rm.svc.opts.OnGroupchat(ctx, rm.jid, d.tpl.unaddressed())
+		case d.tpl.typ == "groupchat" && d.tpl.kind == stanza.Message:
+			// Never observed nor stored for the occupant (router,
+			// inboundMessage): ow gets nothing but Behind.
+			rm.svc.router.SendInto(ctx, d.tpl.stanza(d.to), &ow)
+			fanned = true
 		default:
 			rm.svc.router.Send(ctx, d.tpl.stanza(d.to))
 		}
@@ -380,6 +394,9 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 	if len(failed) > 0 {
 		rm.history.drop(failed) // nobody saw them: no history either
 	}
+	if fanned {
+		rm.behind = ow.Behind
+	}
 	if cap(batch) <= maxSpare {
 		rm.spare = batch[:0]
 	}
@@ -388,6 +405,22 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 		return false
 	}
 	return true
+}
+
+// pay paces the sender of a groupchat message (docs/design/03,
+// "Backpressure"): it waits, as router.Pay does (at most router.PaceWait),
+// until the occupants that the room's latest fan-out pushed over their
+// queue bound are back under it. A flood through the room is thus paced
+// by its slowest occupant instead of getting it disconnected at twice its
+// bound. The sender waits after its flush, holding no lock; the room's
+// drainer never waits, so one slow occupant does not stall the room's
+// other traffic (presence, IQs), and a sender never waits for the drainer
+// (which may be its own goroutine, further up the stack).
+func (rm *room) pay(ctx context.Context) {
+	rm.mu.Lock()
+	behind := rm.behind
+	rm.mu.Unlock()
+	router.Pay(ctx, router.Owed{Behind: behind})
 }
 
 // unlockAndFlush releases rm.mu and sends what was queued under it.
