@@ -21,13 +21,13 @@ func AuditArgs(r AuditRecord) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{r.Seq, r.Time.UnixNano(), r.Actor, r.Action, r.Target, r.IP, r.Outcome, r.RequestID,
+	return []any{r.Seq, UnixNanos(r.Time), r.Actor, r.Action, r.Target, r.IP, r.Outcome, r.RequestID,
 		details, nonNilBytes(r.Prev), nonNilBytes(r.Hash)}, nil
 }
 
 // AuditCheckpointArgs are c's values for the columns (seq, hash, time, signature).
 func AuditCheckpointArgs(c AuditCheckpoint) []any {
-	return []any{c.Seq, nonNilBytes(c.Hash), c.Time.UnixNano(), nonNilBytes(c.Signature)}
+	return []any{c.Seq, nonNilBytes(c.Hash), UnixNanos(c.Time), nonNilBytes(c.Signature)}
 }
 
 // AuditFilter is the rest of a query after "SELECT AuditColumns FROM
@@ -42,10 +42,10 @@ func AuditFilter(q AuditQuery, ph func(n int) string) (string, []any) {
 	}
 	add("seq >", q.After)
 	if !q.Since.IsZero() {
-		add("time >=", q.Since.UnixNano())
+		add("time >=", UnixNanos(q.Since))
 	}
 	if !q.Until.IsZero() {
-		add("time <", q.Until.UnixNano())
+		add("time <", UnixNanos(q.Until))
 	}
 	if q.Actor != "" {
 		add("actor =", q.Actor)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -168,25 +167,9 @@ func unixNano(t time.Time) int64 {
 	return nanos(t)
 }
 
-// The times int64 Unix nanoseconds can hold: 1677-09-21 to 2262-04-11.
-var minNanos, maxNanos = time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
-
-// nanos is t in Unix nanoseconds, the column type of every time here.
-// UnixNano wraps around outside its range (2300 became 1715, so a query
-// from 2300 on returned everything); nanos saturates to the ends
-// instead. That keeps the order of any two times, so a bound such as
-// 9999-12-31 still lies after every stored time (clock readings, inside
-// the range), and only a stored time outside the range would come back
-// as the range's end.
-func nanos(t time.Time) int64 {
-	switch {
-	case t.Before(minNanos):
-		return math.MinInt64
-	case t.After(maxNanos):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
+// nanos is t in Unix nanoseconds, the column type of every time here
+// (store.UnixNanos: saturating, not wrapping, outside 1678-2262).
+func nanos(t time.Time) int64 { return store.UnixNanos(t) }
 
 func fromUnixNano(n int64) time.Time { return time.Unix(0, n).UTC() }
 
