@@ -4,45 +4,16 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"parley/internal/config"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
-
-// breakStore makes the test database refuse every write, as a full disk
-// or a failed-over read-only replica would: new transactions are
-// read-only, and the server's open connections are ended so that it
-// reconnects into them.
-func breakStore(t *testing.T, dsn string) {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, q := range []string{
-		"ALTER DATABASE " + strings.TrimPrefix(u.Path, "/") + " SET default_transaction_read_only = on",
-		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-}
 
 // readsWork waits until the server's store answers reads again after its
 // connections were ended (each pooled connection fails once): ten reads
@@ -146,7 +117,7 @@ func TestComplianceArchiveFails(t *testing.T) {
 	send(t, alice, "<enable xmlns='urn:xmpp:sm:3'/>")
 	expect(t, alice, "stream management", func(el *xmlstream.Element) bool { return el.Name == "enabled" })
 
-	breakStore(t, dsn)
+	testserver.ReadOnlyPostgres(t, dsn)
 	readsWork(t, srv, alice)
 	send(t, alice, "<message to='bob@localhost' type='chat' id='online'><body>for bob</body></message>")
 	// The ack that covers the message comes only after its bounce: it is
@@ -181,7 +152,7 @@ func TestStoreFailureVisible(t *testing.T) {
 	srv := newServer(t, func(c *config.Config) { c.Store = dsn })
 	alice := online(t, srv, "alice", "desk")
 	bob := online(t, srv, "bob", "phone")
-	breakStore(t, dsn)
+	testserver.ReadOnlyPostgres(t, dsn)
 	readsWork(t, srv, alice)
 	send(t, alice, "<message to='bob@localhost' type='chat' id='online'><body>for bob</body></message>")
 	expect(t, bob, "the message", xmpptest.MessageBody("for bob"))

@@ -1,14 +1,9 @@
 package muc_test
 
 import (
-	"context"
 	"fmt"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"parley/internal/config"
 	"parley/internal/im/muc"
@@ -16,32 +11,6 @@ import (
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
-
-// readOnly makes the test database refuse every write, as a full disk or
-// a failed-over read-only replica would, and ends the server's
-// connections so that it reconnects into read-only transactions (as
-// internal/server's durability tests do).
-func readOnly(t *testing.T, dsn string) {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, q := range []string{
-		"ALTER DATABASE " + strings.TrimPrefix(u.Path, "/") + " SET default_transaction_read_only = on",
-		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-}
 
 // TestComplianceRoomArchiveFails (compliance mode, docs/design/06): with
 // [archive] required, a message to a persistent room whose archive write
@@ -64,7 +33,7 @@ func TestComplianceRoomArchiveFails(t *testing.T) {
 		return nil
 	})
 
-	readOnly(t, dsn)
+	testserver.ReadOnlyPostgres(t, dsn)
 	// Reads work again once every pooled connection failed once.
 	for ok, i := 0, 0; ok < 10; i++ {
 		if _, err := archivedInRoom(t, alice, "with", room+"/bob"); err == nil {

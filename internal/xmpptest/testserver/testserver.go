@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -64,6 +65,33 @@ func FreshPostgres(tb testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// ReadOnlyPostgres makes a database from FreshPostgres refuse every write,
+// as a full disk or a failed-over read-only replica would: new
+// transactions are read-only, and every other connection is ended so that
+// a running server reconnects into them (each pooled connection fails
+// once). The durability tests (compliance mode) break a live store so.
+func ReadOnlyPostgres(tb testing.TB, dsn string) {
+	tb.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{
+		"ALTER DATABASE " + strings.TrimPrefix(u.Path, "/") + " SET default_transaction_read_only = on",
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			tb.Fatalf("testserver: %s: %v", q, err)
+		}
+	}
 }
 
 // databases maps a data directory to its PostgreSQL database, so that a
