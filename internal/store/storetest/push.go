@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -13,24 +12,10 @@ import (
 // RunPush runs the push registration conformance cases (XEP-0357). open
 // has the contract of Run's.
 func RunPush(t *testing.T, open func(t *testing.T) store.Store) {
-	for i, tc := range pushCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			create(t, t.Context(), s, "alice", "bob")
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, pushCases, "alice", "bob")
 }
 
-var pushCases = []struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s store.Store)
-}{
+var pushCases = []scenario{
 	{"enable_replaces_per_service_and_node", func(t *testing.T, ctx context.Context, s store.Store) {
 		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		form := []byte("<x xmlns='jabber:x:data' type='submit'/>")

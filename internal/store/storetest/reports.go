@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -13,18 +12,7 @@ import (
 // RunAbuseReports runs the abuse report conformance cases. open has the
 // contract of Run's.
 func RunAbuseReports(t *testing.T, open func(t *testing.T) store.Store) {
-	for i, tc := range reportCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			create(t, t.Context(), s, "alice", "bob")
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, reportCases, "alice", "bob")
 }
 
 func sameReport(a, b store.AbuseReport) bool {
@@ -32,10 +20,7 @@ func sameReport(a, b store.AbuseReport) bool {
 		a.Reason == b.Reason && a.Text == b.Text && slices.Equal(a.StanzaIDs, b.StanzaIDs)
 }
 
-var reportCases = []struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s store.Store)
-}{
+var reportCases = []scenario{
 	{"add_list_page", func(t *testing.T, ctx context.Context, s store.Store) {
 		t0 := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
 		a := store.AbuseReport{Time: t0, Reporter: "alice", Reported: "spam@evil.example",

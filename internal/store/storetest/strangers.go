@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"parley/internal/store"
@@ -11,24 +10,10 @@ import (
 // RunStrangerFilters runs the stranger filter conformance cases. open has
 // the contract of Run's.
 func RunStrangerFilters(t *testing.T, open func(t *testing.T) store.Store) {
-	for i, tc := range strangerCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			create(t, t.Context(), s, "alice", "bob")
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, strangerCases, "alice", "bob")
 }
 
-var strangerCases = []struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s store.Store)
-}{
+var strangerCases = []scenario{
 	{"set_get_unknown_delete", func(t *testing.T, ctx context.Context, s store.Store) {
 		want := func(user string, on bool) {
 			t.Helper()

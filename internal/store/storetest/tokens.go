@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"testing"
 	"time"
 
@@ -14,18 +13,7 @@ import (
 // RunTokens runs the admin API token conformance cases. open has the
 // contract of Run's.
 func RunTokens(t *testing.T, open func(t *testing.T) store.Store) {
-	for i, tc := range tokenCases {
-		t.Run(fmt.Sprintf("%d_%s", i, tc.name), func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			create(t, t.Context(), s, "alice", "bob")
-			tc.run(t, t.Context(), s)
-		})
-	}
+	runCases(t, open, tokenCases, "alice", "bob")
 }
 
 func testToken(id, role, username string, created time.Time) store.APIToken {
@@ -38,10 +26,7 @@ func sameToken(a, b store.APIToken) bool {
 		a.Username == b.Username && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires)
 }
 
-var tokenCases = []struct {
-	name string
-	run  func(t *testing.T, ctx context.Context, s store.Store)
-}{
+var tokenCases = []scenario{
 	{"create_find_list", func(t *testing.T, ctx context.Context, s store.Store) {
 		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		a := testToken("a1", "admin", "", t0)
