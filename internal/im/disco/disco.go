@@ -55,7 +55,7 @@ type Module struct {
 	name     string
 	pageSize int
 
-	mu      sync.RWMutex // guards items, account and accountIDs
+	mu      sync.RWMutex // guards items, account, accountIDs, nodes and forms
 	items   []Item
 	account []string
 	// accountIDs are identities beyond account/registered, as
@@ -65,6 +65,12 @@ type Module struct {
 	// disco#info (XEP-0128).
 	nodes []NodeHandler
 	forms []*xmlstream.Element
+
+	// caps is Caps' answer, computed at the first login rather than at
+	// every one (the domain's disco#info is fixed once the server
+	// listens); AddServerForm clears it.
+	capsMu sync.Mutex
+	caps   *xmlstream.Element
 }
 
 // NodeHandler answers a disco#info or disco#items query (iq) about one of
@@ -137,8 +143,11 @@ func (m *Module) AddNodes(h NodeHandler) {
 // afterwards.
 func (m *Module) AddServerForm(x *xmlstream.Element) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.forms = append(m.forms, x)
+	m.mu.Unlock()
+	m.capsMu.Lock()
+	m.caps = nil
+	m.capsMu.Unlock()
 }
 
 // node answers a query about a node: only the domain has nodes.
@@ -253,11 +262,16 @@ const CapsNode = "https://parley.im"
 // disco#info at CapsNode#ver gets that same answer. Features are
 // registered before the server listens, so the ver is stable while it runs.
 func (m *Module) Caps() *xmlstream.Element {
-	ver, ok := entitycaps.Ver("sha-1", m.serverInfo())
-	if !ok {
-		return nil // a module registered a feature or a form type twice
+	m.capsMu.Lock()
+	defer m.capsMu.Unlock()
+	if m.caps == nil {
+		ver, ok := entitycaps.Ver("sha-1", m.serverInfo())
+		if !ok {
+			return nil // a module registered a feature or a form type twice
+		}
+		m.caps = xmlstream.New("c", entitycaps.NS, "hash", "sha-1", "node", CapsNode, "ver", ver)
 	}
-	return xmlstream.New("c", entitycaps.NS, "hash", "sha-1", "node", CapsNode, "ver", ver)
+	return m.caps // shared: callers only serialise it
 }
 
 // capsInfo answers a disco#info query at the node CapsNode#ver (XEP-0115
