@@ -50,6 +50,11 @@ func (m *measured) QueryArchive(ctx context.Context, owner string, q ArchiveQuer
 	return m.s.QueryArchive(ctx, owner, q)
 }
 
+func (m *measured) SearchArchives(ctx context.Context, q ArchiveSearch) ([]FoundMessage, error) {
+	defer m.observe("SearchArchives", time.Now())
+	return m.s.SearchArchives(ctx, q)
+}
+
 func (m *measured) ArchiveMetadata(ctx context.Context, owner string) (ArchiveMetadata, error) {
 	defer m.observe("ArchiveMetadata", time.Now())
 	return m.s.ArchiveMetadata(ctx, owner)

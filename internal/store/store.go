@@ -36,6 +36,7 @@ type Store interface {
 	PrivateXML
 	Blocklists
 	Archives
+	ArchiveSearches
 	Rooms
 	PEP
 	PubSub

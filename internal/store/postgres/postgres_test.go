@@ -185,6 +185,11 @@ func TestArchiveConformance(t *testing.T) {
 	storetest.RunArchive(t, func(t *testing.T) storetest.ArchiveStore { return openTest(t, Options{}) })
 }
 
+func TestArchiveSearchConformance(t *testing.T) {
+	needDB(t)
+	storetest.RunArchiveSearch(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+}
+
 func TestRoomsConformance(t *testing.T) {
 	needDB(t)
 	storetest.RunRooms(t, func(t *testing.T) storetest.RoomStore { return openTest(t, Options{}) })
