@@ -54,6 +54,9 @@ type Options struct {
 	// (nil: those routes answer 503).
 	Audit    Auditor
 	AuditLog store.Audit
+	// Reports are the abuse reports users filed (nil: /abuse-reports
+	// answers 503).
+	Reports store.AbuseReports
 	// Forget, if set, is called after an account was deleted (modules
 	// drop what they cache for it).
 	Forget func(username string)
@@ -98,7 +101,7 @@ func New(o Options) *API {
 	a := &API{o: o, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	paths := map[string]bool{}
-	for _, rt := range routes {
+	for _, rt := range allRoutes() {
 		a.mux.Handle(rt.method+" "+rt.path, a.guard(rt))
 		paths[rt.path] = true
 	}

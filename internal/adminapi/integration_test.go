@@ -59,6 +59,7 @@ func TestRoutesByRole(t *testing.T) {
 		{method: "GET", path: "/api/v1/server", want: 200},
 		{method: "GET", path: "/api/v1/audit", roles: []string{control.RoleAuditor}, want: 200},
 		{method: "GET", path: "/api/v1/audit/export", roles: []string{control.RoleAuditor}, want: 200},
+		{method: "GET", path: "/api/v1/abuse-reports", roles: []string{control.RoleHelpdesk, control.RoleCompliance}, want: 200},
 	}
 	n := 0
 	for _, c := range cases {
@@ -441,8 +442,10 @@ func TestDescribedRoutesAnswer(t *testing.T) {
 			}
 		}
 	}
-	if n != 24 {
-		t.Errorf("%d operations described, want 24", n)
+	// TestOpenAPIMatchesRoutes holds the description equal to the routes;
+	// this only makes sure the served document was read.
+	if n < 25 {
+		t.Errorf("%d operations described, want at least 25", n)
 	}
 }
 

@@ -1,6 +1,8 @@
 package adminapi
 
 import (
+	"slices"
+
 	"parley/internal/audit"
 	"parley/internal/control"
 )
@@ -37,4 +39,9 @@ var routes = []route{
 	{"GET", "/api/v1/server", adminOnly, "", serverInfo},
 	{"GET", "/api/v1/audit", auditor, "", queryAudit},
 	{"GET", "/api/v1/audit/export", auditor, "", exportAudit},
+}
+
+// allRoutes are routes and the groups kept in their own files.
+func allRoutes() []route {
+	return slices.Concat(routes, reportRoutes)
 }

@@ -10,7 +10,10 @@ import (
 	"parley/internal/store"
 )
 
-var errNoAuditLog = errors.New("adminapi: this server keeps no audit log")
+var (
+	errNoAuditLog = errors.New("adminapi: this server keeps no audit log")
+	errNoReports  = errors.New("adminapi: this server keeps no abuse reports")
+)
 
 func serverInfo(a *API, w http.ResponseWriter, r *http.Request) error {
 	if a.o.Info == nil {

@@ -45,6 +45,7 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 		Tokens:       s.store,
 		Audit:        s.audit,
 		AuditLog:     s.store,
+		Reports:      s.store,
 		Info:         func(ctx context.Context) (adminapi.ServerInfo, error) { return s.serverInfo(ctx, started) },
 		LoopbackOnly: loopbackOnly,
 		Log:          s.log.With("component", "adminapi"),
