@@ -95,9 +95,9 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	t.Logf("\n%s", out)
 	for _, want := range []string{
 		"users                             3            3\n",
-		"roster versions                   2            2\n",
-		"archived messages              1210         1210\n",
-		"room affiliations                 1            1\n",
+		"roster_versions                   2            2\n",
+		"archive                        1210         1210\n",
+		"muc_affiliations                  1            1\n",
 		"verified: 3 users and 1 rooms have equal checksums\n",
 		"postgres://postgres:xxxxx@127.0.0.1",
 	} {

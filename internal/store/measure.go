@@ -375,6 +375,41 @@ func (m *measured) RaiseRosterVersion(ctx context.Context, username string, vers
 	return m.s.RaiseRosterVersion(ctx, username, version)
 }
 
+func (m *measured) TableRows(ctx context.Context) (map[string]int64, error) {
+	defer m.observe("TableRows", time.Now())
+	return m.s.TableRows(ctx)
+}
+
+func (m *measured) ListUploads(ctx context.Context) ([]Upload, error) {
+	defer m.observe("ListUploads", time.Now())
+	return m.s.ListUploads(ctx)
+}
+
+func (m *measured) ImportUpload(ctx context.Context, u Upload) error {
+	defer m.observe("ImportUpload", time.Now())
+	return m.s.ImportUpload(ctx, u)
+}
+
+func (m *measured) ImportAbuseReport(ctx context.Context, r AbuseReport) error {
+	defer m.observe("ImportAbuseReport", time.Now())
+	return m.s.ImportAbuseReport(ctx, r)
+}
+
+func (m *measured) AuditCursors(ctx context.Context) (map[string]int64, error) {
+	defer m.observe("AuditCursors", time.Now())
+	return m.s.AuditCursors(ctx)
+}
+
+func (m *measured) PubSubServices(ctx context.Context) ([]string, error) {
+	defer m.observe("PubSubServices", time.Now())
+	return m.s.PubSubServices(ctx)
+}
+
+func (m *measured) StrangerFilters(ctx context.Context) (map[string]bool, error) {
+	defer m.observe("StrangerFilters", time.Now())
+	return m.s.StrangerFilters(ctx)
+}
+
 func (m *measured) ReserveUpload(ctx context.Context, u Upload) error {
 	defer m.observe("ReserveUpload", time.Now())
 	return m.s.ReserveUpload(ctx, u)

@@ -198,4 +198,23 @@ type Transfers interface {
 	// unless it is already at least that, so versions never go backwards.
 	// The account need not exist (see RosterVersions).
 	RaiseRosterVersion(ctx context.Context, username string, version int64) error
+	// TableRows counts the rows of every table of the schema, by table
+	// name: what migrate compares, so that no table is left behind.
+	TableRows(ctx context.Context) (map[string]int64, error)
+	// ListUploads returns every upload record, in any state, by ID.
+	ListUploads(ctx context.Context) ([]Upload, error)
+	// ImportUpload writes an upload record as it is (state included);
+	// ErrExists for a taken ID.
+	ImportUpload(ctx context.Context, u Upload) error
+	// ImportAbuseReport stores a report under its own ID (ErrExists if
+	// taken); reports added later are numbered after the highest.
+	ImportAbuseReport(ctx context.Context, r AbuseReport) error
+	// AuditCursors returns every audit sink's cursor by sink name.
+	AuditCursors(ctx context.Context) (map[string]int64, error)
+	// PubSubServices returns every service that has nodes (pubsub
+	// domains and, for PEP, accounts' bare JIDs) in byte order.
+	PubSubServices(ctx context.Context) ([]string, error)
+	// StrangerFilters returns every account's recorded stranger-filter
+	// choice, off included.
+	StrangerFilters(ctx context.Context) (map[string]bool, error)
 }

@@ -1,8 +1,13 @@
 // Package migrate copies a whole parley site from one store backend to
 // another (parley migrate --from sqlite:DIR --to postgres://...) and
-// verifies the copy: every table counted on both sides and, per user and
-// per room, a SHA-256 over a canonical serialisation of everything read
-// back from each side.
+// verifies the copy: every table's rows counted on both sides and, per
+// user, per room, per pubsub service and for the site's tokens, uploads,
+// abuse reports and audit log, a SHA-256 over a canonical serialisation
+// of everything read back from each side. Every table of the schema is
+// either copied (Tables) or rebuilt by the destination (Derived); a
+// source with rows in any other table is refused before anything is
+// written. Uploaded files stay where they are (the data directory's
+// uploads folder): only their records move.
 //
 // It works only through the store interfaces, so it copies between any
 // two backends. The source should not change meanwhile (stop the server).
@@ -28,11 +33,14 @@ var (
 	// ErrMismatch: what was read back from the destination differs from
 	// the source; the Report says where.
 	ErrMismatch = errors.New("migrate: destination differs from source")
+	// ErrNotMigrated: the source holds rows in a table this build does
+	// not know how to copy (see Tables); nothing was copied.
+	ErrNotMigrated = errors.New("migrate: table not migrated")
 )
 
 // Report is the outcome of Copy or Verify.
 type Report struct {
-	Tables []Table // one line per kind of record, in a fixed order
+	Tables []Table // the rows of each table of Tables, in its order
 	// Users and Rooms are how many owners were checksummed on each side.
 	Users, Rooms int
 	// Checksum is a SHA-256 over every owner's checksum, in owner order,
@@ -43,7 +51,7 @@ type Report struct {
 	Mismatches []string
 }
 
-// Table counts one kind of record on both sides.
+// Table counts one table's rows on both sides.
 type Table struct {
 	Name     string
 	From, To int
@@ -75,6 +83,9 @@ func Copy(ctx context.Context, from, to store.Store) (Report, error) {
 	if err := requireEmpty(ctx, to); err != nil {
 		return Report{}, err
 	}
+	if err := checkTables(ctx, from); err != nil {
+		return Report{}, err
+	}
 	users, err := from.ListUsers(ctx)
 	if err != nil {
 		return Report{}, fmt.Errorf("migrate: %w", err)
@@ -97,6 +108,9 @@ func Copy(ctx context.Context, from, to store.Store) (Report, error) {
 		jobs = append(jobs, func() error { return copyArchive(ctx, from, to, r.JID) })
 	}
 	if err := parallel(ctx, jobs); err != nil {
+		return Report{}, err
+	}
+	if err := copySite(ctx, from, to); err != nil {
 		return Report{}, err
 	}
 	// Last, so that the raise is above every change the copy made; this
@@ -197,6 +211,15 @@ func copyUser(ctx context.Context, from, to store.Store, username string) error 
 		}
 	case !errors.Is(err, store.ErrNotFound):
 		return wrap("archive preferences", err)
+	}
+	regs, err := from.PushRegistrations(ctx, username)
+	if err != nil {
+		return wrap("push", err)
+	}
+	for _, r := range regs {
+		if err := to.EnablePush(ctx, username, r); err != nil {
+			return wrap("push", err)
+		}
 	}
 	if err := copyPEP(ctx, from, to, username); err != nil {
 		return wrap("pep", err)

@@ -2,14 +2,19 @@ package migrate
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/postgres"
 	"parley/internal/store/sqlite"
+	"parley/internal/xmpptest/testserver"
 )
 
 func openSQLite(t *testing.T) *sqlite.Store {
@@ -72,6 +77,44 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	check(s.SetRoomAffiliation(ctx, room, store.RoomAffiliation{JID: "alice@example.net", Affiliation: "owner"}))
 	check(s.SetRoomAffiliation(ctx, room, store.RoomAffiliation{JID: "eve@example.net", Affiliation: "outcast", Reason: "spam"}))
 	check(s.SetRoomVCard(ctx, room, []byte(`<vCard xmlns="vcard-temp"><FN>Lobby</FN></vCard>`)))
+	// What belongs to no one user or room, and the accounts' settings
+	// kept outside their own tables.
+	check(s.EnablePush(ctx, "alice", store.PushRegistration{Service: "push.example.org", Node: "n1", Options: []byte("<x xmlns='jabber:x:data'/>"), Created: t0}))
+	check(s.EnablePush(ctx, "alice", store.PushRegistration{Service: "push.example.org", Node: "n2", Created: t0}))
+	check(s.SetStrangerFilter(ctx, "alice", true))
+	check(s.SetStrangerFilter(ctx, "bob", false)) // a recorded "off" is a row too
+	const svc = "pubsub.example.net"
+	check(s.PutPubSubNode(ctx, svc, store.PubSubNode{Node: "news", MaxItems: 10, Config: []byte(`{"access_model":"open"}`)}))
+	check(s.PutPubSubNode(ctx, svc, store.PubSubNode{Node: "alice's", Owner: "alice", MaxItems: 1, Config: []byte(`{}`)}))
+	for i, id := range []string{"2", "1", "3"} {
+		check(s.PublishPubSubItem(ctx, svc, "news", store.PubSubItem{ID: id, Publisher: "alice@example.net",
+			Payload: []byte("<entry xmlns='http://www.w3.org/2005/Atom'/>"), Updated: t0.Add(time.Duration(i) * time.Second)}))
+	}
+	check(s.SetPubSubAffiliation(ctx, svc, "news", store.PubSubAffiliation{JID: "alice@example.net", Affiliation: store.AffiliationOwner}))
+	check(s.SetPubSubAffiliation(ctx, svc, "news", store.PubSubAffiliation{JID: "eve@example.net", Affiliation: store.AffiliationOutcast}))
+	check(s.PutPubSubSubscription(ctx, svc, "news", store.PubSubSubscription{JID: "bob@example.net/phone", SubID: "s1", State: store.SubscriptionSubscribed, Options: []byte(`{"deliver":true}`)}))
+	check(s.PutPubSubSubscription(ctx, svc, "news", store.PubSubSubscription{JID: "carol@example.org", SubID: "s2", State: store.SubscriptionPending}))
+	// A PEP node's row in the pubsub core, with a subscriber.
+	check(s.PutPubSubNode(ctx, "alice@example.net", store.PubSubNode{Node: "urn:xmpp:bookmarks:1", Owner: "alice", MaxItems: 3, Config: []byte(`{}`)}))
+	check(s.PutPubSubSubscription(ctx, "alice@example.net", "urn:xmpp:bookmarks:1", store.PubSubSubscription{JID: "alice@example.net/a", SubID: "x", State: store.SubscriptionSubscribed}))
+	check(s.CreateToken(ctx, store.APIToken{ID: "t1", Name: "ops", Role: "admin", Hash: []byte("h1"), Created: t0}))
+	check(s.CreateToken(ctx, store.APIToken{ID: "t2", Role: "helpdesk", Hash: []byte("h2"), Username: "bob", Created: t0, Expires: t0.Add(time.Hour)}))
+	check(s.ReserveUpload(ctx, store.Upload{ID: "u1", Owner: "alice", Name: "a.png", Size: 10, ContentType: "image/png", Created: t0, Expires: t0.Add(time.Minute)}))
+	check(s.ReserveUpload(ctx, store.Upload{ID: "u2", Owner: "bob", Name: "b.txt", Size: 3, ContentType: "text/plain", Created: t0, Expires: t0.Add(time.Minute)}))
+	check(s.ClaimUpload(ctx, "u2", t0, t0.Add(time.Hour)))
+	check(s.FinishUpload(ctx, "u2", t0, t0.Add(24*time.Hour)))
+	// Report ids with a gap, which the copy keeps.
+	check(s.ImportAbuseReport(ctx, store.AbuseReport{ID: 2, Time: t0, Reporter: "alice", Reported: "eve@example.net", Reason: "urn:xmpp:reporting:spam",
+		StanzaIDs: []store.StanzaRef{{By: "alice@example.net", ID: "s-1"}}}))
+	_, err = s.AddAbuseReport(ctx, store.AbuseReport{Time: t0, Reporter: "bob", Reported: "eve@example.net", Reason: "urn:xmpp:reporting:abuse", Text: "rude"})
+	check(err)
+	recs := []store.AuditRecord{
+		{Seq: 1, Time: t0, Actor: "admin", Action: "user-create", Target: "alice", Outcome: "success", Prev: make([]byte, 32), Hash: []byte("hash-1")},
+		{Seq: 2, Time: t0.Add(time.Nanosecond), Actor: "alice", Action: "login", Target: "alice", IP: "192.0.2.1", Outcome: "success",
+			RequestID: "r", Details: map[string]string{"via": "tcp"}, Prev: []byte("hash-1"), Hash: []byte("hash-2")},
+	}
+	check(s.AppendAudit(ctx, recs, &store.AuditCheckpoint{Seq: 2, Hash: []byte("hash-2"), Time: t0, Signature: []byte("sig")}))
+	check(s.SetAuditCursor(ctx, "siem", 1))
 	for _, owner := range []string{"alice", "bob", room} {
 		n := 1100 // more than one page
 		if owner != "alice" {
@@ -90,25 +133,48 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	}
 }
 
+// wantRows is what fill leaves in each table of migrate.Tables.
+var wantRows = map[string]int{"users": 3, "roster_items": 3, "roster_versions": 2, "offline": 3, "vcards": 1,
+	"private_xml": 2, "blocklist": 2, "archive": 1110, "archive_prefs": 1, "muc_rooms": 1, "muc_affiliations": 2,
+	"pep_nodes": 3, "pep_items": 4, "pubsub_nodes": 3, "pubsub_items": 3, "pubsub_affiliations": 2,
+	"pubsub_subscriptions": 3, "uploads": 2, "push_registrations": 2, "stranger_filters": 2, "api_tokens": 2,
+	"abuse_reports": 2, "audit_log": 2, "audit_checkpoints": 1, "audit_cursors": 1}
+
+// checkFilled fails for any table of the schema that fill left empty or
+// that migrate neither copies nor derives: a table added to the schema
+// must be filled here and copied by migrate.
+func checkFilled(t *testing.T, s store.Store) {
+	t.Helper()
+	rows, err := s.TableRows(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, n := range rows {
+		switch {
+		case Derived(name):
+		case !slices.Contains(Tables, name):
+			t.Errorf("table %s is not copied by migrate (add it to Tables, copySite or copyUser, and the digests)", name)
+		case n == 0:
+			t.Errorf("table %s: fill leaves it empty, so the copy of it is not tested", name)
+		}
+	}
+	for _, name := range Tables {
+		if _, ok := rows[name]; !ok {
+			t.Errorf("migrate.Tables names %s, which the schema does not have", name)
+		}
+	}
+}
+
 func TestCopy(t *testing.T) {
 	ctx := t.Context()
 	from, to := openSQLite(t), openSQLite(t)
 	fill(t, ctx, from)
+	checkFilled(t, from)
 	r, err := Copy(ctx, from, to)
 	if err != nil {
 		t.Fatalf("Copy: %v (%+v)", err, r)
 	}
-	want := map[string]int{"users": 3, "roster items": 3, "roster versions": 2, "offline messages": 3, "vcards": 1,
-		"private xml": 2, "block list entries": 2, "archived messages": 1110, "archive preferences": 1, "rooms": 1, "room affiliations": 2,
-		"pep nodes": 3, "pep items": 4}
-	for _, tb := range r.Tables {
-		if tb.From != want[tb.Name] || tb.To != tb.From {
-			t.Errorf("%s: from %d to %d, want %d", tb.Name, tb.From, tb.To, want[tb.Name])
-		}
-	}
-	if r.Users != 3 || r.Rooms != 1 || !r.Equal() || len(r.Checksum) != 64 {
-		t.Fatalf("report %+v", r)
-	}
+	checkReport(t, r)
 	// What the interfaces read is what was written, including the parts
 	// the checksum covers only indirectly.
 	_, v, err := to.Roster(ctx, "alice")
@@ -132,6 +198,96 @@ func TestCopy(t *testing.T) {
 	p, err := to.QueryArchive(ctx, "alice", store.ArchiveQuery{Text: "CAFE", Limit: 1, Last: true, Count: true})
 	if err != nil || p.Count != 1100 || p.Messages[0].ID != "alice-s1099" {
 		t.Fatalf("search in the copy: %+v, %v", p, err)
+	}
+}
+
+func checkReport(t *testing.T, r Report) {
+	t.Helper()
+	if len(r.Tables) != len(Tables) {
+		t.Errorf("report has %d tables, want %d", len(r.Tables), len(Tables))
+	}
+	for _, tb := range r.Tables {
+		if tb.From != wantRows[tb.Name] || tb.To != tb.From {
+			t.Errorf("%s: from %d to %d, want %d", tb.Name, tb.From, tb.To, wantRows[tb.Name])
+		}
+	}
+	if r.Users != 3 || r.Rooms != 1 || !r.Equal() || len(r.Checksum) != 64 {
+		t.Fatalf("report %+v", r)
+	}
+}
+
+// TestCopyBetweenBackends fills every table on SQLite, copies it to
+// PostgreSQL and back to SQLite, and compares all three.
+func TestCopyBetweenBackends(t *testing.T) {
+	ctx := t.Context()
+	from := openSQLite(t)
+	fill(t, ctx, from)
+	pg, err := postgres.Open(ctx, testserver.FreshPostgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	checkFilled(t, from)
+	r1, err := Copy(ctx, from, pg)
+	if err != nil {
+		t.Fatalf("SQLite to PostgreSQL: %v (%+v)", err, r1)
+	}
+	checkReport(t, r1)
+	// PostgreSQL's schema has no table that migrate would leave behind.
+	checkFilled(t, pg)
+	back := openSQLite(t)
+	r2, err := Copy(ctx, pg, back)
+	if err != nil {
+		t.Fatalf("PostgreSQL to SQLite: %v (%+v)", err, r2)
+	}
+	checkReport(t, r2)
+	if r1.Checksum != r2.Checksum {
+		t.Fatalf("site checksum %s after the round trip, was %s", r2.Checksum, r1.Checksum)
+	}
+	// The copied reports keep their ids, and a new one is numbered after them.
+	id, err := pg.AddAbuseReport(ctx, store.AbuseReport{Reporter: "alice", Reported: "x@example.net", Reason: "urn:xmpp:reporting:spam"})
+	if err != nil || id != 4 {
+		t.Fatalf("report added after the copy: id %d, %v; want 4", id, err)
+	}
+	if u, err := pg.Upload(ctx, "u2"); err != nil || u.State != store.UploadStored || u.Size != 3 {
+		t.Fatalf("upload u2 in the copy: %+v, %v", u, err)
+	}
+}
+
+// TestCopyRefusesUnknownTable: rows in a table migrate does not know
+// stop the copy before anything is written.
+func TestCopyRefusesUnknownTable(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	from, err := sqlite.Open(ctx, filepath.Join(dir, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { from.Close() })
+	if err := from.CreateUser(ctx, store.User{Username: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE legal_holds (id TEXT PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	to := openSQLite(t)
+	if _, err := Copy(ctx, from, to); err != nil {
+		t.Fatalf("an empty unknown table: %v", err)
+	}
+	if _, err := db.Exec(`INSERT INTO legal_holds VALUES ('h1')`); err != nil {
+		t.Fatal(err)
+	}
+	to = openSQLite(t)
+	if _, err := Copy(ctx, from, to); !errors.Is(err, ErrNotMigrated) || !strings.Contains(err.Error(), "legal_holds (1 rows)") {
+		t.Fatalf("a table with a row: %v", err)
+	}
+	if users, _ := to.ListUsers(ctx); len(users) != 0 {
+		t.Fatalf("refused copy wrote %v", users)
 	}
 }
 
@@ -177,6 +333,19 @@ func TestVerifyFindsDifferences(t *testing.T) {
 			return s.PutPEPNode(ctx, "bob", store.PEPNode{Node: "empty", AccessModel: store.AccessPresence, MaxItems: 10})
 		}, "user bob"},
 		{func(s store.Store) error { return s.CreateUser(ctx, store.User{Username: "new"}) }, "user new"},
+		{func(s store.Store) error { return s.SetStrangerFilter(ctx, "alice", false) }, "user alice"},
+		{func(s store.Store) error { _, err := s.DisablePush(ctx, "alice", "push.example.org", "n2"); return err }, "user alice"},
+		{func(s store.Store) error { return s.RetractPubSubItem(ctx, "pubsub.example.net", "news", "1") }, "pubsub pubsub.example.net"},
+		{func(s store.Store) error {
+			return s.DeletePubSubSubscription(ctx, "alice@example.net", "urn:xmpp:bookmarks:1", "alice@example.net/a", "x")
+		}, "pubsub alice@example.net"},
+		{func(s store.Store) error { return s.RevokeToken(ctx, "t1") }, "tokens"},
+		{func(s store.Store) error { return s.DeleteUploads(ctx, []string{"u1"}) }, "uploads"},
+		{func(s store.Store) error {
+			_, err := s.AddAbuseReport(ctx, store.AbuseReport{Reporter: "bob", Reported: "x@example.net", Reason: "r"})
+			return err
+		}, "abuse reports"},
+		{func(s store.Store) error { return s.SetAuditCursor(ctx, "siem", 2) }, "audit"},
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			to := openSQLite(t)

@@ -17,36 +17,27 @@ import (
 	"parley/internal/store"
 )
 
-// Table names of the Report, in its order.
-var tableNames = []string{
-	"users", "roster items", "roster versions", "offline messages", "vcards",
-	"private xml", "block list entries", "archived messages", "archive preferences",
-	"rooms", "room affiliations", "pep nodes", "pep items",
-}
-
-// census is what was read from one side: counts by table and a checksum
-// by owner ("user NAME", "room JID").
+// census is what was read from one side: rows by table and a checksum
+// by owner ("user NAME", "room JID", "pubsub SERVICE", "audit", ...).
 type census struct {
-	mu     sync.Mutex // guards counts and sums while owners are read in parallel
-	counts map[string]int
-	sums   map[string][]byte
-	users  int
-	rooms  int
+	mu    sync.Mutex // guards sums while owners are read in parallel
+	rows  map[string]int64
+	sums  map[string][]byte
+	users int
+	rooms int
 }
 
-func (c *census) add(owner string, sum []byte, counts map[string]int) {
+func (c *census) add(owner string, sum []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sums[owner] = sum
-	for k, n := range counts {
-		c.counts[k] += n
-	}
 }
 
-// Verify reads both stores whole and compares them: the count of every
-// kind of record and, per user and per room, a SHA-256 over a canonical
-// serialisation of all it owns (see digestUser). ErrMismatch, with the
-// report, if they differ.
+// Verify reads both stores whole and compares them: the rows of every
+// table of Tables and, per user, per room, per pubsub service and for
+// the site's tokens, uploads, abuse reports and audit log, a SHA-256 over
+// a canonical serialisation of all it holds (see digestUser).
+// ErrMismatch, with the report, if they differ.
 func Verify(ctx context.Context, from, to store.Store) (Report, error) {
 	var src, dst *census
 	var errSrc, errDst error
@@ -61,8 +52,8 @@ func Verify(ctx context.Context, from, to store.Store) (Report, error) {
 		return Report{}, fmt.Errorf("migrate: verify destination: %w", errDst)
 	}
 	r := Report{Users: src.users, Rooms: src.rooms}
-	for _, name := range tableNames {
-		r.Tables = append(r.Tables, Table{Name: name, From: src.counts[name], To: dst.counts[name]})
+	for _, name := range Tables {
+		r.Tables = append(r.Tables, Table{Name: name, From: int(src.rows[name]), To: int(dst.rows[name])})
 	}
 	site := sha256.New()
 	owners := slices.Sorted(maps.Keys(src.sums))
@@ -87,7 +78,12 @@ func Verify(ctx context.Context, from, to store.Store) (Report, error) {
 
 // take reads one store whole.
 func take(ctx context.Context, s store.Store) (*census, error) {
-	c := &census{counts: map[string]int{}, sums: map[string][]byte{}}
+	c := &census{sums: map[string][]byte{}}
+	rows, err := s.TableRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.rows = rows
 	users, err := s.ListUsers(ctx)
 	if err != nil {
 		return nil, err
@@ -101,7 +97,6 @@ func take(ctx context.Context, s store.Store) (*census, error) {
 		return nil, err
 	}
 	c.users, c.rooms = len(users), len(rooms)
-	c.counts["roster versions"] = len(versions)
 	// Versions of deleted accounts belong to no user's checksum; one
 	// pseudo-owner holds them all.
 	h := newDigest()
@@ -114,24 +109,25 @@ func take(ctx context.Context, s store.Store) (*census, error) {
 	var jobs []func() error
 	for _, u := range users {
 		jobs = append(jobs, func() error {
-			sum, counts, err := digestUser(ctx, s, u)
+			sum, err := digestUser(ctx, s, u)
 			if err != nil {
 				return fmt.Errorf("user %q: %w", u, err)
 			}
-			c.add("user "+u, sum, counts)
+			c.add("user "+u, sum)
 			return nil
 		})
 	}
 	for _, r := range rooms {
 		jobs = append(jobs, func() error {
-			sum, counts, err := digestRoom(ctx, s, r)
+			sum, err := digestRoom(ctx, s, r)
 			if err != nil {
 				return fmt.Errorf("room %q: %w", r.JID, err)
 			}
-			c.add("room "+r.JID, sum, counts)
+			c.add("room "+r.JID, sum)
 			return nil
 		})
 	}
+	jobs = append(jobs, func() error { return digestSite(ctx, s, c) })
 	if err := parallel(ctx, jobs); err != nil {
 		return nil, err
 	}
@@ -179,12 +175,11 @@ func (d digest) section(name string) { d.str("§" + name) }
 // assigns), vCard, private XML by key, block list, archive preferences,
 // PEP nodes by name with their items oldest first, and the archive in
 // archive order.
-func digestUser(ctx context.Context, s store.Store, username string) ([]byte, map[string]int, error) {
-	counts := map[string]int{"users": 1}
+func digestUser(ctx context.Context, s store.Store, username string) ([]byte, error) {
 	d := newDigest()
 	u, err := s.GetUser(ctx, username)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d.section("user")
 	d.str(u.Username)
@@ -198,7 +193,7 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, ma
 
 	items, version, err := s.Roster(ctx, username)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	slices.SortFunc(items, func(a, b store.RosterItem) int { return strings.Compare(a.JID, b.JID) })
 	d.section("roster")
@@ -215,11 +210,10 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, ma
 		d.bytes(it.PendingInStanza)
 		d.bool(it.Hidden)
 	}
-	counts["roster items"] = len(items)
 
 	msgs, err := s.OfflineMessages(ctx, username)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d.section("offline")
 	d.int(int64(len(msgs)))
@@ -227,43 +221,39 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, ma
 		d.time(m.Stamp)
 		d.bytes(m.Stanza)
 	}
-	counts["offline messages"] = len(msgs)
 
 	d.section("vcard")
 	switch v, err := s.VCard(ctx, username); {
 	case err == nil:
 		d.bool(true)
 		d.bytes(v)
-		counts["vcards"] = 1
 	case errors.Is(err, store.ErrNotFound):
 		d.bool(false)
 	default:
-		return nil, nil, err
+		return nil, err
 	}
 
 	keys, err := s.PrivateXMLKeys(ctx, username)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d.section("private")
 	d.int(int64(len(keys)))
 	for _, k := range keys {
 		data, err := s.PrivateXML(ctx, username, k)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		d.str(k)
 		d.bytes(data)
 	}
-	counts["private xml"] = len(keys)
 
 	blocked, err := s.Blocklist(ctx, username)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d.section("blocklist")
 	d.strs(blocked)
-	counts["block list entries"] = len(blocked)
 
 	d.section("archive prefs")
 	switch p, err := s.ArchivePrefs(ctx, username); {
@@ -272,34 +262,45 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, ma
 		d.str(p.Default)
 		d.strs(p.Always)
 		d.strs(p.Never)
-		counts["archive preferences"] = 1
 	case errors.Is(err, store.ErrNotFound):
 		d.bool(false)
 	default:
-		return nil, nil, err
+		return nil, err
 	}
 
-	pepNodes, pepItems, err := digestPEP(ctx, d, s, username)
+	d.section("push")
+	regs, err := s.PushRegistrations(ctx, username)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	counts["pep nodes"], counts["pep items"] = pepNodes, pepItems
+	d.int(int64(len(regs)))
+	for _, r := range regs {
+		d.strs([]string{r.Service, r.Node})
+		d.bytes(r.Options)
+		d.time(r.Created)
+	}
+	d.section("stranger filter")
+	on, err := s.StrangerFilter(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	d.bool(on)
 
-	n, err := digestArchive(ctx, d, s, username)
-	if err != nil {
-		return nil, nil, err
+	if err := digestPEP(ctx, d, s, username); err != nil {
+		return nil, err
 	}
-	counts["archived messages"] = n
-	return d.Sum(nil), counts, nil
+	if err := digestArchive(ctx, d, s, username); err != nil {
+		return nil, err
+	}
+	return d.Sum(nil), nil
 }
 
 // digestPEP serialises a user's PEP nodes by name, each with its
-// configuration and its items oldest first, and returns how many nodes
-// and items there are.
-func digestPEP(ctx context.Context, d digest, s store.Store, username string) (nodes, items int, err error) {
+// configuration and its items oldest first.
+func digestPEP(ctx context.Context, d digest, s store.Store, username string) error {
 	list, err := s.PEPNodes(ctx, username)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	d.section("pep")
 	d.int(int64(len(list)))
@@ -310,7 +311,7 @@ func digestPEP(ctx context.Context, d digest, s store.Store, username string) (n
 		d.int(int64(n.MaxItems))
 		its, err := s.PEPItems(ctx, username, n.Node, nil, 0)
 		if err != nil {
-			return 0, 0, err
+			return err
 		}
 		d.int(int64(len(its)))
 		for _, it := range its {
@@ -318,14 +319,13 @@ func digestPEP(ctx context.Context, d digest, s store.Store, username string) (n
 			d.bytes(it.Payload)
 			d.time(it.Updated)
 		}
-		items += len(its)
 	}
-	return len(list), items, nil
+	return nil
 }
 
 // digestRoom serialises a room: its record, affiliations by JID, its
 // vCard and its archive.
-func digestRoom(ctx context.Context, s store.Store, r store.Room) ([]byte, map[string]int, error) {
+func digestRoom(ctx context.Context, s store.Store, r store.Room) ([]byte, error) {
 	d := newDigest()
 	d.section("room")
 	d.str(r.JID)
@@ -336,7 +336,7 @@ func digestRoom(ctx context.Context, s store.Store, r store.Room) ([]byte, map[s
 	d.time(r.Created)
 	affs, err := s.RoomAffiliations(ctx, r.JID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d.section("affiliations")
 	d.int(int64(len(affs)))
@@ -348,20 +348,18 @@ func digestRoom(ctx context.Context, s store.Store, r store.Room) ([]byte, map[s
 	}
 	vcard, err := s.RoomVCard(ctx, r.JID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, nil, err
+		return nil, err
 	}
 	d.section("vcard")
 	d.bytes(vcard)
-	n, err := digestArchive(ctx, d, s, r.JID)
-	if err != nil {
-		return nil, nil, err
+	if err := digestArchive(ctx, d, s, r.JID); err != nil {
+		return nil, err
 	}
-	return d.Sum(nil), map[string]int{"rooms": 1, "room affiliations": len(affs), "archived messages": n}, nil
+	return d.Sum(nil), nil
 }
 
-// digestArchive serialises an owner's archive in archive order and
-// returns how many messages it holds.
-func digestArchive(ctx context.Context, d digest, s store.Store, owner string) (int, error) {
+// digestArchive serialises an owner's archive in archive order.
+func digestArchive(ctx context.Context, d digest, s store.Store, owner string) error {
 	d.section("archive")
 	n := 0
 	err := eachArchivePage(ctx, s, owner, func(msgs []store.ArchivedMessage) error {
@@ -376,5 +374,5 @@ func digestArchive(ctx context.Context, d digest, s store.Store, owner string) (
 		return nil
 	})
 	d.int(int64(n))
-	return n, err
+	return err
 }

@@ -56,3 +56,115 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	}
 	return v, nil
 }
+
+// TableRows counts the rows of every table of the store's schema.
+func (s *Store) TableRows(ctx context.Context) (map[string]int64, error) {
+	names, err := s.queryStrings(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: tables: %w", err)
+	}
+	out := make(map[string]int64, len(names))
+	for _, n := range names {
+		var c int64
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{n}.Sanitize()).Scan(&c); err != nil {
+			return nil, fmt.Errorf("postgres: rows of %s: %w", n, err)
+		}
+		out[n] = c
+	}
+	return out, nil
+}
+
+// ListUploads returns every upload record by ID.
+func (s *Store) ListUploads(ctx context.Context) ([]store.Upload, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, owner, name, size, content_type, created, expires, state FROM uploads ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list uploads: %w", err)
+	}
+	defer rows.Close()
+	out, err := store.ScanRows(rows, func(scan func(...any) error) (store.Upload, error) {
+		var u store.Upload
+		var state int
+		err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &u.Created, &u.Expires, &state)
+		u.State, u.Created, u.Expires = store.UploadState(state), u.Created.UTC(), u.Expires.UTC()
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list uploads: %w", err)
+	}
+	return out, nil
+}
+
+// ImportUpload writes an upload record as it is; store.ErrExists.
+func (s *Store) ImportUpload(ctx context.Context, u store.Upload) error {
+	_, err := s.exec(ctx, `INSERT INTO uploads (id, owner, name, size, content_type, created, expires, state)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Owner, u.Name, u.Size, u.ContentType, u.Created, u.Expires, int(u.State))
+	if isCode(err, uniqueViolation) {
+		err = store.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: import upload %q: %w", u.ID, err)
+	}
+	return nil
+}
+
+// ImportAbuseReport stores a report under its ID and moves the identity
+// sequence past the highest ID, so later reports do not collide.
+func (s *Store) ImportAbuseReport(ctx context.Context, r store.AbuseReport) error {
+	ids, err := store.EncodeStanzaRefs(r.StanzaIDs)
+	if err == nil {
+		_, err = s.exec(ctx, `WITH ins AS (
+				INSERT INTO abuse_reports (id, stamp, reporter, reported, reason, text, stanza_ids)
+				OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING id)
+			SELECT setval(pg_get_serial_sequence('abuse_reports', 'id'),
+				greatest((SELECT id FROM ins), (SELECT coalesce(max(id), 0) FROM abuse_reports)))`,
+			r.ID, stamp(r.Time), r.Reporter, r.Reported, r.Reason, r.Text, ids)
+		if isCode(err, uniqueViolation) {
+			err = store.ErrExists
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: import abuse report %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// AuditCursors returns every sink's cursor.
+func (s *Store) AuditCursors(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT sink, seq FROM audit_cursors`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit cursors: %w", err)
+	}
+	out := map[string]int64{}
+	var sink string
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&sink, &seq}, func() error { out[sink] = seq; return nil }); err != nil {
+		return nil, fmt.Errorf("postgres: audit cursors: %w", err)
+	}
+	return out, nil
+}
+
+// PubSubServices returns every service with nodes, in byte order.
+func (s *Store) PubSubServices(ctx context.Context) ([]string, error) {
+	out, err := s.queryStrings(ctx, `SELECT DISTINCT service FROM pubsub_nodes ORDER BY service`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pubsub services: %w", err)
+	}
+	return out, nil
+}
+
+// StrangerFilters returns every recorded stranger-filter choice.
+func (s *Store) StrangerFilters(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT username, refuse FROM stranger_filters`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: stranger filters: %w", err)
+	}
+	out := map[string]bool{}
+	var user string
+	var on bool
+	if _, err := pgx.ForEachRow(rows, []any{&user, &on}, func() error { out[user] = on; return nil }); err != nil {
+		return nil, fmt.Errorf("postgres: stranger filters: %w", err)
+	}
+	return out, nil
+}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"parley/internal/store"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var _ store.Transfers = (*Store)(nil)
@@ -76,4 +79,136 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sqlite: schema version: %w", err)
 	}
 	return v, nil
+}
+
+// TableRows counts the rows of every table of the schema (SQLite's own
+// tables left out; FTS5's shadow tables included).
+func (s *Store) TableRows(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: tables: %w", err)
+	}
+	names, err := store.ScanRows(rows, func(scan func(...any) error) (string, error) {
+		var n string
+		return n, scan(&n)
+	})
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: tables: %w", err)
+	}
+	out := make(map[string]int64, len(names))
+	for _, n := range names {
+		var c int64
+		// The names come from the schema itself, quoted as identifiers.
+		q := `SELECT count(*) FROM "` + strings.ReplaceAll(n, `"`, `""`) + `"`
+		if err := s.r.QueryRowContext(ctx, q).Scan(&c); err != nil {
+			return nil, fmt.Errorf("sqlite: rows of %s: %w", n, err)
+		}
+		out[n] = c
+	}
+	return out, nil
+}
+
+// ListUploads returns every upload record by ID.
+func (s *Store) ListUploads(ctx context.Context) ([]store.Upload, error) {
+	out, err := queryAll(ctx, s, func(scan func(...any) error) (store.Upload, error) {
+		var u store.Upload
+		var created, expires int64
+		err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &created, &expires, &u.State)
+		u.Created, u.Expires = fromUnixNano(created), fromUnixNano(expires)
+		return u, err
+	}, `SELECT id, owner, name, size, content_type, created, expires, state FROM uploads ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list uploads: %w", err)
+	}
+	return out, nil
+}
+
+// ImportUpload writes an upload record as it is; store.ErrExists.
+func (s *Store) ImportUpload(ctx context.Context, u store.Upload) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO uploads (id, owner, name, size, content_type, created, expires, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Owner, u.Name, u.Size, u.ContentType, nanos(u.Created), nanos(u.Expires), u.State)
+		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+			return store.ErrExists
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: import upload %q: %w", u.ID, err)
+	}
+	return nil
+}
+
+// ImportAbuseReport stores a report under its ID; AUTOINCREMENT then
+// numbers later reports after the highest.
+func (s *Store) ImportAbuseReport(ctx context.Context, r store.AbuseReport) error {
+	ids, err := store.EncodeStanzaRefs(r.StanzaIDs)
+	if err == nil {
+		err = s.write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO abuse_reports (id, stamp, reporter, reported, reason, text, stanza_ids)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, nanos(r.Time), r.Reporter, r.Reported, r.Reason, r.Text, ids)
+			if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+				return store.ErrExists
+			}
+			return err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: import abuse report %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// AuditCursors returns every sink's cursor.
+func (s *Store) AuditCursors(ctx context.Context) (map[string]int64, error) {
+	type cursor struct {
+		sink string
+		seq  int64
+	}
+	list, err := queryAll(ctx, s, func(scan func(...any) error) (cursor, error) {
+		var c cursor
+		return c, scan(&c.sink, &c.seq)
+	}, `SELECT sink, seq FROM audit_cursors`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: audit cursors: %w", err)
+	}
+	out := make(map[string]int64, len(list))
+	for _, c := range list {
+		out[c.sink] = c.seq
+	}
+	return out, nil
+}
+
+// PubSubServices returns every service with nodes, in byte order.
+func (s *Store) PubSubServices(ctx context.Context) ([]string, error) {
+	out, err := queryAll(ctx, s, func(scan func(...any) error) (string, error) {
+		var v string
+		return v, scan(&v)
+	}, `SELECT DISTINCT service FROM pubsub_nodes ORDER BY service`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pubsub services: %w", err)
+	}
+	return out, nil
+}
+
+// StrangerFilters returns every recorded stranger-filter choice.
+func (s *Store) StrangerFilters(ctx context.Context) (map[string]bool, error) {
+	type choice struct {
+		user string
+		on   bool
+	}
+	list, err := queryAll(ctx, s, func(scan func(...any) error) (choice, error) {
+		var c choice
+		return c, scan(&c.user, &c.on)
+	}, `SELECT username, refuse FROM stranger_filters`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: stranger filters: %w", err)
+	}
+	out := make(map[string]bool, len(list))
+	for _, c := range list {
+		out[c.user] = c.on
+	}
+	return out, nil
 }
