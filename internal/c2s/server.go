@@ -273,7 +273,6 @@ func (s *Server) Serve(ln net.Listener, directTLS, plaintextOK bool) error {
 		}
 		transport := "tcp"
 		if directTLS {
-			conn = tls.Server(conn, s.cfg.TLS)
 			transport = "tls"
 		}
 		ip, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
@@ -281,6 +280,9 @@ func (s *Server) Serve(ln net.Listener, directTLS, plaintextOK bool) error {
 		if ss == nil {
 			conn.Close()
 			continue
+		}
+		if directTLS {
+			conn = tls.Server(conn, tlsFor(s.cfg.TLS, &ss.tlsCert))
 		}
 		ss.secure = directTLS
 		ss.canTLS = !directTLS && s.cfg.TLS != nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -43,9 +44,10 @@ type session struct {
 	transport string // "tcp", "tls", "websocket"
 	ip        string
 
-	secure      bool // TLS is in place (or a trusted proxy terminated it)
-	plaintextOK bool // loopback listener with allow_plaintext
-	canTLS      bool // STARTTLS may be offered
+	secure      bool              // TLS is in place (or a trusted proxy terminated it)
+	tlsCert     *x509.Certificate // what our TLS presented (binding.go)
+	plaintextOK bool              // loopback listener with allow_plaintext
+	canTLS      bool              // STARTTLS may be offered
 	authed      bool
 	username    string
 	lang        string
@@ -325,11 +327,13 @@ func (s *session) featureList() []byte {
 		if !s.secure && s.canTLS {
 			b = append(b, "<starttls xmlns='"+nsTLS+"'/>"...)
 		}
+		ch := s.channel()
 		b = append(b, "<mechanisms xmlns='"+nsSASL+"'>"...)
-		for _, m := range sasl.Mechanisms(s.secure) {
+		for _, m := range sasl.Mechanisms(ch) {
 			b = append(b, "<mechanism>"+m+"</mechanism>"...)
 		}
 		b = append(b, "</mechanisms>"...)
+		b = appendChannelBinding(b, ch)
 		if s.srv.registrationOpen() {
 			b = append(b, "<register xmlns='http://jabber.org/features/iq-register'/>"...)
 		}
@@ -381,7 +385,7 @@ func (s *session) startTLS() error {
 	if err := tf.writeFrames([][]byte{[]byte("<proceed xmlns='" + nsTLS + "'/>")}); err != nil {
 		return err
 	}
-	if _, err := tf.startTLS(s.srv.cfg.TLS); err != nil {
+	if _, err := tf.startTLS(tlsFor(s.srv.cfg.TLS, &s.tlsCert)); err != nil {
 		return err
 	}
 	s.secure = true
@@ -412,7 +416,8 @@ func (s *session) sasl(ctx context.Context, el *xmlstream.Element) error {
 		if mech == sasl.Plain && !s.secure {
 			return s.write(saslFailure(sasl.EncryptionRequired, "PLAIN needs TLS"))
 		}
-		ex, err := sasl.NewServer(mech, s.srv.saslConfig)
+		ch := s.channel()
+		ex, err := sasl.NewServerOn(mech, s.srv.saslConfig, sasl.Offer{Channel: ch, Mechanisms: sasl.Mechanisms(ch)})
 		if err != nil {
 			return s.write(saslFailure(sasl.InvalidMechanism, ""))
 		}

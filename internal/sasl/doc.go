@@ -1,7 +1,9 @@
 // Package sasl implements the server side of the SASL mechanisms parley
 // offers to clients (RFC 4422, as profiled for XMPP by RFC 6120 §6):
-// SCRAM-SHA-256 (RFC 7677) and SCRAM-SHA-1 (RFC 5802), and PLAIN (RFC 4616)
-// over TLS only.
+// SCRAM-SHA-256 (RFC 7677) and SCRAM-SHA-1 (RFC 5802), their -PLUS
+// variants bound to tls-exporter (RFC 9266) or tls-server-end-point (RFC
+// 5929) with XEP-0474's downgrade protection hash in every server-first
+// message, and PLAIN (RFC 4616) over TLS only.
 //
 // Verification uses the salted keys kept in the store (store.ScramKeys),
 // never a cleartext password. Passwords are prepared with the PRECIS

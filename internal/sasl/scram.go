@@ -14,6 +14,7 @@ import (
 // scramState is what SCRAM keeps between the two client messages.
 type scramState struct {
 	gs2Header       string // "n,," etc., checked against c= (RFC 5802 §7)
+	cbData          []byte // the channel's binding data for p=, else nil
 	clientFirstBare string
 	serverFirst     string
 	nonce           string // client nonce + server nonce
@@ -32,12 +33,23 @@ func (s *Server) clientFirst(ctx context.Context, in []byte) ([]byte, *Failure) 
 	if !ok {
 		return nil, fail(MalformedRequest, "no gs2 header")
 	}
-	switch {
+	var cbData []byte
+	switch cbType, isP := strings.CutPrefix(flag, "p="); {
+	case s.plus && isP:
+		d, ok := s.offer.Channel.Bindings[cbType]
+		if !ok {
+			return nil, fail(MalformedRequest, "channel binding type not offered")
+		}
+		cbData = d
+	case s.plus:
+		return nil, fail(MalformedRequest, "a -PLUS mechanism needs p=<type>")
+	case isP:
+		return nil, fail(MalformedRequest, "channel binding needs a -PLUS mechanism")
+	case flag == "y" && s.offer.plusOffered():
+		// RFC 5802 §6: the client could bind but thinks we cannot, while
+		// we offered -PLUS: someone removed it from what it saw.
+		return nil, fail(NotAuthorized, "server does support channel binding")
 	case flag == "n", flag == "y":
-		// "y": the client could bind but thinks we cannot. We offer no
-		// -PLUS mechanism, so that is true and not a downgrade.
-	case strings.HasPrefix(flag, "p="):
-		return nil, fail(MalformedRequest, "channel binding not supported")
 	default:
 		return nil, fail(MalformedRequest, "bad gs2-cbind-flag")
 	}
@@ -89,11 +101,16 @@ func (s *Server) clientFirst(ctx context.Context, in []byte) ([]byte, *Failure) 
 	}
 	sc := &s.scram
 	sc.gs2Header = msg[:len(flag)+1+len(az)+1]
+	sc.cbData = cbData
 	sc.clientFirstBare = bare
 	sc.nonce = cnonce + snonce
 	sc.keys, sc.known, sc.user = keys, known, user
 	sc.serverFirst = "r=" + sc.nonce + ",s=" + base64.StdEncoding.EncodeToString(keys.Salt) +
 		",i=" + strconv.Itoa(keys.Iterations)
+	if len(s.offer.Mechanisms) > 0 {
+		// XEP-0474 §5.1: what we advertised, signed by the proofs.
+		sc.serverFirst += ",h=" + ssdp(s.hash, s.offer)
+	}
 	return []byte(sc.serverFirst), nil
 }
 
@@ -118,11 +135,16 @@ func (s *Server) clientFinal(in []byte) ([]byte, *Failure) {
 	if !found {
 		return nil, fail(MalformedRequest, "no channel binding")
 	}
-	// Without -PLUS, c= carries just the gs2 header; a mismatch means
-	// someone altered the first message (e.g. "y" to "n").
-	cbData, err := base64.StdEncoding.Strict().DecodeString(cb)
-	if err != nil || string(cbData) != sc.gs2Header {
+	// c= is the gs2 header and, with -PLUS, the channel's binding data
+	// (RFC 5802 §7). Without -PLUS a mismatch means someone altered the
+	// first message (e.g. "y" to "n"); with it, that the client's TLS
+	// channel is not ours (a man in the middle) or its binding is wrong.
+	cbInput, err := base64.StdEncoding.Strict().DecodeString(cb)
+	if err != nil || !strings.HasPrefix(string(cbInput), sc.gs2Header) {
 		return nil, fail(MalformedRequest, "channel binding mismatch")
+	}
+	if subtle.ConstantTimeCompare(cbInput[len(sc.gs2Header):], sc.cbData) != 1 {
+		return nil, fail(NotAuthorized, "channel binding mismatch")
 	}
 	r, found := strings.CutPrefix(attrs[1], "r=")
 	if !found || r != sc.nonce {

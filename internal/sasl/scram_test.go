@@ -47,6 +47,7 @@ type scramClient struct {
 	h                Hash
 	gs2, bare, nonce string
 	salted           []byte
+	cbData           []byte // channel-binding data after the gs2 header in c=
 }
 
 func newClient(h Hash, gs2, user, cnonce string) *scramClient {
@@ -80,7 +81,7 @@ func (c *scramClient) final(t testing.TB, password, serverFirst string) ([]byte,
 			t.Fatal(err)
 		}
 	}
-	without := "c=" + base64.StdEncoding.EncodeToString([]byte(c.gs2)) + ",r=" + r
+	without := "c=" + base64.StdEncoding.EncodeToString(append([]byte(c.gs2), c.cbData...)) + ",r=" + r
 	am := c.bare + "," + serverFirst + "," + without
 	ck := hmacSum(c.h, c.salted, "Client Key")
 	hh := c.h.new()()
@@ -462,14 +463,16 @@ func TestNewServer(t *testing.T) {
 		t.Fatal("bad domain accepted")
 	}
 	for i, tc := range []struct {
-		tls  bool
+		ch   Channel
 		want string
 	}{
-		0: {false, "SCRAM-SHA-256 SCRAM-SHA-1"},
-		1: {true, "SCRAM-SHA-256 SCRAM-SHA-1 PLAIN"},
+		0: {Channel{}, "SCRAM-SHA-256 SCRAM-SHA-1"},
+		1: {Channel{Secure: true}, "SCRAM-SHA-256 SCRAM-SHA-1 PLAIN"},
+		2: {Channel{Secure: true, Bindings: map[string][]byte{TLSExporter: {1}}},
+			"SCRAM-SHA-256-PLUS SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-1 PLAIN"},
 	} {
-		if got := strings.Join(Mechanisms(tc.tls), " "); got != tc.want {
-			t.Errorf("%d: Mechanisms(%v) = %q", i, tc.tls, got)
+		if got := strings.Join(Mechanisms(tc.ch), " "); got != tc.want {
+			t.Errorf("%d: Mechanisms(%v) = %q", i, tc.ch, got)
 		}
 	}
 }

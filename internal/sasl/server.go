@@ -15,22 +15,29 @@ import (
 
 // Mechanism names as advertised in <mechanisms/>.
 const (
-	ScramSHA256 = "SCRAM-SHA-256"
-	ScramSHA1   = "SCRAM-SHA-1"
-	Plain       = "PLAIN"
+	ScramSHA256     = "SCRAM-SHA-256"
+	ScramSHA1       = "SCRAM-SHA-1"
+	ScramSHA256Plus = "SCRAM-SHA-256-PLUS"
+	ScramSHA1Plus   = "SCRAM-SHA-1-PLUS"
+	Plain           = "PLAIN"
 )
 
 // MaxMessage bounds one client message; larger ones are malformed-request.
 // Real messages are a few hundred bytes.
 const MaxMessage = 4096
 
-// Mechanisms returns the mechanisms to advertise, most preferred first.
-// PLAIN sends the password itself, so it is offered only under TLS
-// (RFC 6120 §6.4.1); callers must also refuse it otherwise, since NewServer
-// does not know about TLS.
-func Mechanisms(tlsActive bool) []string {
-	m := []string{ScramSHA256, ScramSHA1}
-	if tlsActive {
+// Mechanisms returns the mechanisms to advertise on ch, most preferred
+// first: the -PLUS variants where there is something to bind to (RFC
+// 5802 §6), and PLAIN, which sends the password itself, only under TLS
+// (RFC 6120 §6.4.1); callers must also refuse PLAIN otherwise, since the
+// exchange trusts the Channel it is given.
+func Mechanisms(ch Channel) []string {
+	var m []string
+	if len(ch.Bindings) > 0 {
+		m = append(m, ScramSHA256Plus, ScramSHA1Plus)
+	}
+	m = append(m, ScramSHA256, ScramSHA1)
+	if ch.Secure {
 		m = append(m, Plain)
 	}
 	return m
@@ -91,15 +98,25 @@ type Server struct {
 	hash   Hash
 	st     state
 	nonce  func() (string, error) // server nonce; replaced in tests for fixed vectors
+	offer  Offer                  // the stream's channel and advertised mechanisms
+	plus   bool                   // a -PLUS mechanism: the client must bind
 
 	username  string // normalised authcid, valid after success
 	attempted string // the authcid asked for, normalised if it can be
 	scram     scramState
 }
 
-// NewServer starts an exchange of mechanism mech. An unknown mech is a
+// NewServer starts an exchange of mechanism mech that knows nothing of
+// its channel: no channel binding, no XEP-0474 hash. An unknown mech is a
 // *Failure with invalid-mechanism; a bad cfg is a plain error.
-func NewServer(mech string, cfg *Config) (*Server, error) {
+func NewServer(mech string, cfg *Config) (*Server, error) { return NewServerOn(mech, cfg, Offer{}) }
+
+// NewServerOn starts an exchange of mechanism mech on a stream where the
+// server made offer: SCRAM binds to offer.Channel (-PLUS), refuses a
+// client that says it could have bound where we offered -PLUS (RFC 5802
+// §6, "y"), and signs offer.Mechanisms into the server-first-message
+// (XEP-0474).
+func NewServerOn(mech string, cfg *Config, offer Offer) (*Server, error) {
 	if cfg == nil || cfg.Lookup == nil {
 		return nil, errors.New("sasl: Config.Lookup is required")
 	}
@@ -107,12 +124,20 @@ func NewServer(mech string, cfg *Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(errors.New("sasl: Config.Domain"), err)
 	}
-	s := &Server{cfg: cfg, domain: d, mech: mech, nonce: randomNonce}
+	s := &Server{cfg: cfg, domain: d, mech: mech, nonce: randomNonce, offer: offer}
 	switch mech {
 	case ScramSHA256:
 		s.hash = SHA256
 	case ScramSHA1:
 		s.hash = SHA1
+	case ScramSHA256Plus, ScramSHA1Plus:
+		if len(offer.Channel.Bindings) == 0 {
+			return nil, fail(InvalidMechanism, "nothing to bind to on this connection")
+		}
+		s.hash, s.plus = SHA256, true
+		if mech == ScramSHA1Plus {
+			s.hash = SHA1
+		}
 	case Plain:
 	default:
 		return nil, fail(InvalidMechanism, "")

@@ -49,6 +49,15 @@ type Options struct {
 	NoBind bool
 	// Keys, if set, keeps SCRAM salted passwords across logins.
 	Keys *KeyCache
+	// ChannelBinding is the binding type a -PLUS Mechanism binds to
+	// (TLSExporter, TLSServerEndPoint), or "y" to tell the server, with
+	// a plain SCRAM mechanism, that the client could bind but thinks the
+	// server cannot (RFC 5802 §6). Empty with a -PLUS mechanism means
+	// TLSExporter.
+	ChannelBinding string
+	// ChannelBindingData, if set, is sent instead of the connection's
+	// (to see the server refuse a channel that is not its own).
+	ChannelBindingData []byte
 }
 
 func (o *Options) defaults() {
@@ -109,6 +118,12 @@ type Client struct {
 	Features *xmlstream.Element
 	// TLS is the connection's TLS state, or nil without TLS.
 	TLS *tls.ConnectionState
+	// Offered are the stream features the client authenticated against.
+	Offered *xmlstream.Element
+	// SSDP tells that the server's SCRAM server-first-message carried a
+	// XEP-0474 hash and that it matched what the client was offered (a
+	// mismatch fails the login).
+	SSDP bool
 
 	t      transport
 	ids    atomic.Uint64
@@ -296,10 +311,11 @@ func (c *Client) negotiate(ctx context.Context, o Options) error {
 		}
 		st := tc.ConnectionState()
 		c.TLS = &st
-		if _, err := c.openStream(o.Domain, step()); err != nil {
+		if features, err = c.openStream(o.Domain, step()); err != nil {
 			return err
 		}
 	}
+	c.Offered = features
 	if err := c.authenticate(o, step); err != nil {
 		return err
 	}
@@ -378,6 +394,9 @@ func (c *Client) authenticate(o Options, step func() time.Time) error {
 		if sc, err = newScram(o.Mechanism, o.User, o.Password, o.Keys); err != nil {
 			return err
 		}
+		if err := c.bindChannel(sc, o); err != nil {
+			return err
+		}
 		initial = sc.first()
 	}
 	if err := c.t.write([]byte("<auth xmlns='" + NSSASL + "' mechanism='" + xmlEscape(o.Mechanism) + "'>" +
@@ -416,6 +435,9 @@ func (c *Client) authenticate(o Options, step func() time.Time) error {
 				return errors.New("xmpptest: unexpected SASL challenge")
 			}
 			resp, err := sc.final(data)
+			if err == nil {
+				err = c.checkSSDP(sc, data)
+			}
 			if err != nil {
 				c.t.write([]byte("<abort xmlns='" + NSSASL + "'/>"))
 				return err
@@ -428,6 +450,30 @@ func (c *Client) authenticate(o Options, step func() time.Time) error {
 			return fmt.Errorf("xmpptest: unexpected <%s/> during SASL", el.Name)
 		}
 	}
+}
+
+// bindChannel sets the gs2 header and binding data of a SCRAM exchange.
+func (c *Client) bindChannel(sc *scramClient, o Options) error {
+	if o.ChannelBinding == "y" {
+		sc.gs2 = "y,,"
+		return nil
+	}
+	if !strings.HasSuffix(o.Mechanism, "-PLUS") {
+		return nil
+	}
+	typ := o.ChannelBinding
+	if typ == "" {
+		typ = TLSExporter
+	}
+	sc.gs2 = "p=" + typ + ",,"
+	sc.cbData = o.ChannelBindingData
+	if sc.cbData == nil {
+		var err error
+		if sc.cbData, err = ChannelBindingData(c.TLS, typ); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *Client) bind(resource string, deadline time.Time) error {

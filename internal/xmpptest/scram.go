@@ -7,10 +7,13 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,9 +32,11 @@ const (
 // prove that it knows the password's keys (RFC 5802 §5.1 "v=").
 var ErrServerSignature = errors.New("xmpptest: SCRAM server signature does not match")
 
-// scramClient is the client side of RFC 5802 without channel binding
-// (gs2 header "n,,").
+// scramClient is the client side of RFC 5802, with channel binding when
+// gs2 is "p=<type>,," (the -PLUS mechanisms) and cbData holds the data.
 type scramClient struct {
+	gs2         string // "n,," unless set
+	cbData      []byte
 	newHash     func() hash.Hash
 	user, pass  string
 	clientNonce string
@@ -80,7 +85,7 @@ func (k *KeyCache) salted(h func() hash.Hash, mech, user, pass string, salt []by
 
 func newScram(mech, user, pass string, keys *KeyCache) (*scramClient, error) {
 	var h func() hash.Hash
-	switch mech {
+	switch strings.TrimSuffix(mech, "-PLUS") {
 	case ScramSHA256:
 		h = sha256.New
 	case ScramSHA1:
@@ -95,7 +100,7 @@ func newScram(mech, user, pass string, keys *KeyCache) (*scramClient, error) {
 	}
 	nonce := make([]byte, 18)
 	rand.Read(nonce)
-	return &scramClient{newHash: h, user: user, pass: p, clientNonce: base64.RawStdEncoding.EncodeToString(nonce),
+	return &scramClient{gs2: "n,,", newHash: h, user: user, pass: p, clientNonce: base64.RawStdEncoding.EncodeToString(nonce),
 		keys: keys, mech: mech}, nil
 }
 
@@ -107,7 +112,7 @@ func saslName(s string) string {
 // first is the client-first-message.
 func (c *scramClient) first() []byte {
 	c.clientFirstBare = "n=" + saslName(c.user) + ",r=" + c.clientNonce
-	return []byte("n,," + c.clientFirstBare)
+	return []byte(c.gs2 + c.clientFirstBare)
 }
 
 // final answers the server-first-message with the client-final-message.
@@ -135,7 +140,7 @@ func (c *scramClient) final(serverFirst []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	withoutProof := "c=" + base64.StdEncoding.EncodeToString([]byte("n,,")) + ",r=" + nonce
+	withoutProof := "c=" + base64.StdEncoding.EncodeToString(append([]byte(c.gs2), c.cbData...)) + ",r=" + nonce
 	c.authMessage = c.clientFirstBare + "," + string(serverFirst) + "," + withoutProof
 	clientKey := c.hmac(c.saltedPassword, "Client Key")
 	h := c.newHash()
@@ -188,4 +193,76 @@ func scramAttrs(s string) (map[string]string, error) {
 		out[k] = part[2:]
 	}
 	return out, nil
+}
+
+// Channel-binding types (RFC 9266, RFC 5929).
+const (
+	TLSExporter       = "tls-exporter"
+	TLSServerEndPoint = "tls-server-end-point"
+)
+
+// ChannelBindingData computes, from the client's side of a TLS
+// connection, the binding data of type typ: the RFC 9266 exporter, or
+// the RFC 5929 §4.1 hash of the server's certificate (SHA-256 for
+// certificates signed with SHA-256 or weaker, as the test servers' are).
+// Written from the RFCs apart from the server's code, so that a test
+// compares two implementations.
+func ChannelBindingData(cs *tls.ConnectionState, typ string) ([]byte, error) {
+	if cs == nil {
+		return nil, errors.New("xmpptest: channel binding without TLS")
+	}
+	switch typ {
+	case TLSExporter:
+		return cs.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
+	case TLSServerEndPoint:
+		if len(cs.PeerCertificates) == 0 {
+			return nil, errors.New("xmpptest: no server certificate")
+		}
+		switch cs.PeerCertificates[0].SignatureAlgorithm {
+		case x509.ECDSAWithSHA256, x509.SHA256WithRSA, x509.ECDSAWithSHA1, x509.SHA1WithRSA:
+			sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+			return sum[:], nil
+		}
+		return nil, fmt.Errorf("xmpptest: certificate signature %v", cs.PeerCertificates[0].SignatureAlgorithm)
+	}
+	return nil, fmt.Errorf("xmpptest: channel binding type %q", typ)
+}
+
+// ErrDowngrade is a XEP-0474 hash that does not match what the client
+// was offered: someone changed the mechanisms or binding types it saw.
+var ErrDowngrade = errors.New("xmpptest: XEP-0474 hash does not match the offered mechanisms")
+
+// checkSSDP verifies the "h" attribute of a server-first-message against
+// the SASL mechanisms and XEP-0440 binding types in c.Offered (XEP-0474
+// §5.2); without the attribute there is nothing to check.
+func (c *Client) checkSSDP(sc *scramClient, serverFirst []byte) error {
+	attrs, err := scramAttrs(string(serverFirst))
+	if err != nil || attrs["h"] == "" || c.Offered == nil {
+		return err
+	}
+	var mechs, types []string
+	if m := c.Offered.Child("mechanisms", NSSASL); m != nil {
+		for _, e := range m.Children {
+			mechs = append(mechs, strings.TrimSpace(e.Text))
+		}
+	}
+	cb := c.Offered.Child("sasl-channel-binding", "urn:xmpp:sasl-cb:0")
+	if cb != nil {
+		for _, e := range cb.Children {
+			types = append(types, e.Get("type"))
+		}
+	}
+	slices.Sort(mechs)
+	slices.Sort(types)
+	s := strings.Join(mechs, "\x1e")
+	if cb != nil {
+		s += "\x1f" + strings.Join(types, "\x1e")
+	}
+	h := sc.newHash()
+	h.Write([]byte(s))
+	if attrs["h"] != base64.StdEncoding.EncodeToString(h.Sum(nil)) {
+		return ErrDowngrade
+	}
+	c.SSDP = true
+	return nil
 }

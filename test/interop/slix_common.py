@@ -29,6 +29,19 @@ class Client(ClientXMPP):
         self.register_plugin("xep_0030")
         self.register_plugin("xep_0199")
         self.register_plugin("xep_0203")
+        # slixmpp 1.8 binds only to tls-unique, which TLS 1.3 does not
+        # define (RFC 9266), yet takes Python's value for it and then
+        # says "y" (RFC 5802: "I can bind, you cannot") with plain SCRAM
+        # while the server offers -PLUS, which the server must refuse as
+        # a downgrade. A client without channel binding says "n".
+        mechs = self["feature_mechanisms"]
+        credentials = mechs.sasl_callback
+        def without_tls_unique(required, optional):
+            creds = credentials(required, optional)
+            if "channel_binding" in creds:
+                creds["channel_binding"] = None
+            return creds
+        mechs.sasl_callback = without_tls_unique
         self.messages = asyncio.Queue()
         self.started = asyncio.Event()
         self.tls = False
