@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/jid"
+	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -112,4 +114,42 @@ func decode[T any](t *testing.T, body string) T {
 		t.Fatalf("decode %q: %v", body, err)
 	}
 	return v
+}
+
+// upload shares content as name through the server's upload service
+// (XEP-0363: a slot over XMPP, a PUT over HTTPS) and returns its GET URL.
+func (e *env) upload(t *testing.T, c *xmpptest.Client, name, content string) string {
+	t.Helper()
+	iq, err := c.IQ(10*time.Second, "get", "upload.localhost", fmt.Sprintf(
+		`<request xmlns='urn:xmpp:http:upload:0' filename='%s' size='%d' content-type='text/plain'/>`, name, len(content)))
+	if err != nil {
+		t.Fatalf("slot: %v", err)
+	}
+	slot := iq.Child("slot", "urn:xmpp:http:upload:0")
+	if slot == nil {
+		t.Fatalf("no slot in %s", iq)
+	}
+	req, _ := http.NewRequest("PUT", slot.Child("put", "urn:xmpp:http:upload:0").Get("url"), strings.NewReader(content))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := e.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %s", resp.Status)
+	}
+	return slot.Child("get", "urn:xmpp:http:upload:0").Get("url")
+}
+
+// getURL GETs url without a token (upload URLs are their own secret).
+func (e *env) getURL(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := e.hc.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
 }

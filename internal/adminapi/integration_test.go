@@ -220,6 +220,11 @@ func TestSuspendLiveClient(t *testing.T) {
 	if resp, _ := e.do(t, alicesToken, "GET", "/api/v1/users/bob", ""); resp.StatusCode != 200 {
 		t.Fatalf("alice's token before: %d", resp.StatusCode)
 	}
+	// A file alice shared (XEP-0363), served until she is suspended.
+	fileURL := e.upload(t, alice, "note.txt", "hello bob")
+	if resp, _ := e.getURL(t, fileURL); resp.StatusCode != 200 {
+		t.Fatalf("GET of alice's file before: %d", resp.StatusCode)
+	}
 
 	resp, body := e.do(t, e.tokens[control.RoleHelpdesk], "POST", "/api/v1/users/alice@localhost/suspend", "")
 	if resp.StatusCode != 200 || body != `{"sessions_ended":1,"tokens_revoked":1}`+"\n" {
@@ -246,12 +251,18 @@ func TestSuspendLiveClient(t *testing.T) {
 	if u := decode[map[string]any](t, body); resp.StatusCode != 200 || u["disabled"] != true || u["sessions"] != 0.0 {
 		t.Fatalf("alice after suspension: %d %s", resp.StatusCode, body)
 	}
+	if resp, _ := e.getURL(t, fileURL); resp.StatusCode != 404 {
+		t.Fatalf("GET of alice's file while suspended: %d, want 404", resp.StatusCode)
+	}
 
 	if resp, body := e.do(t, e.tokens[control.RoleHelpdesk], "POST", "/api/v1/users/alice/resume", ""); resp.StatusCode != 200 ||
 		!strings.Contains(body, `"disabled":false`) {
 		t.Fatalf("resume: %d %s", resp.StatusCode, body)
 	}
 	e.srv.Online(t, "alice", "pw-alice", "again")
+	if resp, body := e.getURL(t, fileURL); resp.StatusCode != 200 || body != "hello bob" {
+		t.Fatalf("GET of alice's file after resume: %d %q", resp.StatusCode, body)
+	}
 	xmpptest.Eventually(t, wait, func() error {
 		recs, err := audit.Query(context.Background(), e.srv.Store(), store.AuditQuery{Action: audit.ActionAccountSuspended})
 		if err != nil || len(recs) != 1 || recs[0].Target != "alice@localhost" {

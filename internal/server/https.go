@@ -74,6 +74,7 @@ func (s *Server) newUpload(cfg config.Config) error {
 	}
 	s.upload = upload.New(upload.Options{
 		Store:        s.store,
+		Accounts:     s.store,
 		Blobs:        upload.Dir(filepath.Join(cfg.Data, "uploads")),
 		Secret:       secret,
 		BaseURL:      s.uploadBaseURL,

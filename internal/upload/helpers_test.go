@@ -58,7 +58,7 @@ func newEnv(t testing.TB, configure func(*Options)) *env {
 	}
 	e.blobs = filepath.Join(dir, "uploads")
 	e.r = router.New(jid.MustParse("localhost"), imtest.Accounts{"alice": true, "bob": true}, nil)
-	o := Options{Store: st, Blobs: Dir(e.blobs), Secret: bytes.Repeat([]byte{7}, SecretSize),
+	o := Options{Store: st, Accounts: st, Blobs: Dir(e.blobs), Secret: bytes.Repeat([]byte{7}, SecretSize),
 		BaseURL: func() string { return e.srv.URL }, Clock: e.clk,
 		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	if configure != nil {

@@ -99,6 +99,13 @@ func (m *Module) put(w http.ResponseWriter, r *http.Request) {
 		m.refuse(w, r, http.StatusForbidden, "the request does not match the slot")
 		return
 	}
+	if ok, err := m.ownerActive(ctx, u.Owner); err != nil {
+		m.fail(w, r, err)
+		return
+	} else if !ok {
+		m.refuse(w, r, http.StatusForbidden, "the uploader's account is disabled")
+		return
+	}
 	if err := m.o.Store.ClaimUpload(ctx, id, now, now.Add(m.o.PutTimeout)); errors.Is(err, store.ErrNotFound) {
 		m.refuse(w, r, http.StatusConflict, "the slot has been used or has expired")
 		return
@@ -157,6 +164,16 @@ func (m *Module) get(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, err)
 		return
 	}
+	// A disabled owner's file is answered as absent: whoever holds the
+	// URL learns nothing about the account.
+	if ok, err := m.ownerActive(r.Context(), u.Owner); err != nil {
+		m.fail(w, r, err)
+		return
+	} else if !ok {
+		m.o.Log.Info("upload: refused", "method", r.Method, "id", id, "reason", "owner disabled")
+		http.NotFound(w, r)
+		return
+	}
 	f, err := m.o.Blobs.Open(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		http.NotFound(w, r)
@@ -179,6 +196,22 @@ func (m *Module) get(w http.ResponseWriter, r *http.Request) {
 	hd.Set("ETag", `"`+id+`"`) // a slot's content never changes
 	hd.Set("Cache-Control", "private, max-age="+strconv.FormatInt(int64(u.Expires.Sub(m.clock.Now())/time.Second), 10))
 	http.ServeContent(w, r, "", u.Created, f)
+}
+
+// ownerActive reports whether owner's account may hand out files: it
+// exists and is not disabled (Options.Accounts; true without it).
+func (m *Module) ownerActive(ctx context.Context, owner string) (bool, error) {
+	if m.o.Accounts == nil {
+		return true, nil
+	}
+	acc, err := m.o.Accounts.GetUser(ctx, owner)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !acc.Disabled, nil
 }
 
 // disposition is inline only for media a browser displays without running

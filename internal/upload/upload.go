@@ -57,13 +57,25 @@ type Store interface {
 	store.Uploads
 }
 
+// Accounts tells whether an uploader's account may still hand out files;
+// the account store provides it.
+type Accounts interface {
+	GetUser(ctx context.Context, username string) (store.User, error)
+}
+
 // Options are the service's dependencies and limits; zero limits mean the
 // defaults above.
 type Options struct {
 	// JID is the service's address; zero means upload.<domain>.
 	JID   jid.JID
 	Store Store
-	Blobs Blobs
+	// Accounts, if set, is asked for the owner of each file at each GET
+	// and PUT: the files of a disabled (or suspended) account are not
+	// served and its slots take nothing until it is enabled again, so
+	// suspending a stolen account also stops the URLs it handed out.
+	// nil: no check.
+	Accounts Accounts
+	Blobs    Blobs
 	// Secret keys the HMAC of PUT URLs (at least 32 bytes, LoadSecret).
 	Secret []byte
 	// BaseURL returns the URL under which the HTTP handler is reachable

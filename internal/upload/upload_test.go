@@ -428,6 +428,42 @@ func TestAccountDeleted(t *testing.T) {
 	})
 }
 
+// TestOwnerDisabled: while the uploader's account is disabled (parley user
+// suspend, the admin API's suspend or disable) its files are answered as
+// absent and its slots take no upload; enabled again, both work.
+func TestOwnerDisabled(t *testing.T) {
+	e := newEnv(t, nil)
+	put, get := e.slot("a.txt", 2, "text/plain")
+	if resp := e.put(put, "text/plain", []byte("hi")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %s", resp.Status)
+	}
+	put2, get2 := e.slot("b.txt", 3, "text/plain")
+	if err := e.st.SetUserDisabled(t.Context(), "alice", true); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := e.get(get); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET while disabled: %s %q", resp.Status, body)
+	}
+	if resp, _ := e.get(get, "Range", "bytes=0-0"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("ranged GET while disabled: %s", resp.Status)
+	}
+	if resp := e.put(put2, "text/plain", []byte("new")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("PUT while disabled: %s", resp.Status)
+	}
+	if err := e.st.SetUserDisabled(t.Context(), "alice", false); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := e.get(get); resp.StatusCode != http.StatusOK || string(body) != "hi" {
+		t.Errorf("GET enabled again: %s %q", resp.Status, body)
+	}
+	if resp := e.put(put2, "text/plain", []byte("new")); resp.StatusCode != http.StatusCreated {
+		t.Errorf("PUT enabled again: %s", resp.Status)
+	}
+	if resp, body := e.get(get2); resp.StatusCode != http.StatusOK || string(body) != "new" {
+		t.Errorf("GET of the second file: %s %q", resp.Status, body)
+	}
+}
+
 // TestCloseStopsCleanup: the cleanup goroutine ends at Close.
 func TestCloseStopsCleanup(t *testing.T) {
 	e := newEnv(t, nil)
