@@ -47,6 +47,7 @@ type Store interface {
 	APITokens
 	AbuseReports
 	StrangerFilters
+	Incidents
 	Close() error
 }
 
@@ -209,6 +210,10 @@ type Transfers interface {
 	// ImportAbuseReport stores a report under its own ID (ErrExists if
 	// taken); reports added later are numbered after the highest.
 	ImportAbuseReport(ctx context.Context, r AbuseReport) error
+	// ImportIncident stores an incident as it is: its ID (ErrExists if
+	// taken), state, times and notes; incidents added later are numbered
+	// after the highest.
+	ImportIncident(ctx context.Context, in Incident) error
 	// AuditCursors returns every audit sink's cursor by sink name.
 	AuditCursors(ctx context.Context) (map[string]int64, error)
 	// PubSubServices returns every service that has nodes (pubsub

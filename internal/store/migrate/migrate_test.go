@@ -115,6 +115,14 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	}
 	check(s.AppendAudit(ctx, recs, &store.AuditCheckpoint{Seq: 2, Hash: []byte("hash-2"), Time: t0, Signature: []byte("sig")}))
 	check(s.SetAuditCursor(ctx, "siem", 1))
+	// Incidents with a gap in their ids, notes, and an API policy.
+	check(s.ImportIncident(ctx, store.Incident{ID: 3, Time: t0, Source: store.IncidentDLP, State: store.IncidentEscalated,
+		Action: "block", Policies: []string{"cards"}, Detectors: []string{"card"}, Field: "body", Sender: "alice@example.net/a",
+		Target: "bob@example.net", Summary: "card", Stanza: []byte("<message/>"), Updated: t0.Add(time.Minute),
+		Notes: []store.IncidentNote{{Time: t0.Add(time.Minute), Reviewer: "admin-token:t1", State: store.IncidentEscalated, Text: "legal"}}}))
+	_, err = s.AddIncident(ctx, store.Incident{Time: t0, Source: store.IncidentAbuseReport, Sender: "bob@example.net", ReportID: 2})
+	check(err)
+	check(s.PutDLPPolicy(ctx, store.DLPPolicy{Name: "keys", Spec: []byte(`{"name":"keys"}`), Updated: t0, UpdatedBy: "admin-token:t1"}))
 	for _, owner := range []string{"alice", "bob", room} {
 		n := 1100 // more than one page
 		if owner != "alice" {
@@ -138,7 +146,8 @@ var wantRows = map[string]int{"users": 3, "roster_items": 3, "roster_versions": 
 	"private_xml": 2, "blocklist": 2, "archive": 1110, "archive_prefs": 1, "muc_rooms": 1, "muc_affiliations": 2,
 	"pep_nodes": 3, "pep_items": 4, "pubsub_nodes": 3, "pubsub_items": 3, "pubsub_affiliations": 2,
 	"pubsub_subscriptions": 3, "uploads": 2, "push_registrations": 2, "stranger_filters": 2, "api_tokens": 2,
-	"abuse_reports": 2, "audit_log": 2, "audit_checkpoints": 1, "audit_cursors": 1}
+	"abuse_reports": 2, "audit_log": 2, "audit_checkpoints": 1, "audit_cursors": 1,
+	"incidents": 2, "incident_notes": 1, "dlp_policies": 1}
 
 // checkFilled fails for any table of the schema that fill left empty or
 // that migrate neither copies nor derives: a table added to the schema

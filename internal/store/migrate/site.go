@@ -19,7 +19,7 @@ var Tables = []string{
 	"archive", "archive_prefs", "muc_rooms", "muc_affiliations", "pep_nodes", "pep_items",
 	"pubsub_nodes", "pubsub_items", "pubsub_affiliations", "pubsub_subscriptions",
 	"uploads", "push_registrations", "stranger_filters", "api_tokens", "abuse_reports",
-	"audit_log", "audit_checkpoints", "audit_cursors",
+	"audit_log", "audit_checkpoints", "audit_cursors", "incidents", "incident_notes", "dlp_policies",
 }
 
 // Derived reports whether a table is the backend's own bookkeeping or is
@@ -100,7 +100,44 @@ func copySite(ctx context.Context, from, to store.Store) error {
 		}
 		after = reports[len(reports)-1].ID
 	}
+	if err := copyIncidents(ctx, from, to); err != nil {
+		return err
+	}
 	return copyAudit(ctx, from, to)
+}
+
+// copyIncidents copies the review queue under its ids, with the notes,
+// and the DLP policies made through the API.
+func copyIncidents(ctx context.Context, from, to store.Store) error {
+	for after := int64(0); ; {
+		page, err := from.Incidents(ctx, store.IncidentQuery{After: after, Max: pageSize})
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, in := range page {
+			full, err := from.Incident(ctx, in.ID)
+			if err == nil {
+				err = to.ImportIncident(ctx, full)
+			}
+			if err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+		}
+		after = page[len(page)-1].ID
+	}
+	policies, err := from.DLPPolicies(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, p := range policies {
+		if err := to.PutDLPPolicy(ctx, p); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
 }
 
 // copyPubSub copies a service's nodes with their items (oldest first,
@@ -255,6 +292,12 @@ func digestSite(ctx context.Context, s store.Store, c *census) error {
 	c.add("abuse reports", d.Sum(nil))
 
 	d = newDigest()
+	if err := digestIncidents(ctx, d, s); err != nil {
+		return err
+	}
+	c.add("incidents", d.Sum(nil))
+
+	d = newDigest()
 	if err := digestAudit(ctx, d, s); err != nil {
 		return err
 	}
@@ -358,6 +401,46 @@ func digestAudit(ctx context.Context, d digest, s store.Store) error {
 	for _, sink := range slices.Sorted(maps.Keys(cursors)) {
 		d.str(sink)
 		d.int(cursors[sink])
+	}
+	return nil
+}
+
+// digestIncidents serialises the review queue with its notes, then the
+// API's DLP policies.
+func digestIncidents(ctx context.Context, d digest, s store.Store) error {
+	list, err := s.Incidents(ctx, store.IncidentQuery{})
+	if err != nil {
+		return err
+	}
+	d.int(int64(len(list)))
+	for _, in := range list {
+		full, err := s.Incident(ctx, in.ID)
+		if err != nil {
+			return err
+		}
+		d.int(full.ID)
+		d.int(full.ReportID)
+		d.time(full.Time)
+		d.time(full.Updated)
+		d.strs([]string{full.Source, full.State, full.Action, full.Field, full.Sender, full.Target, full.Summary})
+		d.strs(full.Policies)
+		d.strs(full.Detectors)
+		d.bytes(full.Stanza)
+		d.int(int64(len(full.Notes)))
+		for _, n := range full.Notes {
+			d.time(n.Time)
+			d.strs([]string{n.Reviewer, n.State, n.Text})
+		}
+	}
+	policies, err := s.DLPPolicies(ctx)
+	if err != nil {
+		return err
+	}
+	d.int(int64(len(policies)))
+	for _, p := range policies {
+		d.strs([]string{p.Name, p.UpdatedBy})
+		d.bytes(p.Spec)
+		d.time(p.Updated)
 	}
 	return nil
 }

@@ -102,6 +102,7 @@ CREATE TABLE blocklist (
 	tokensSchema,    // 13: admin API bearer tokens, hashes only (internal/adminapi), tokens.go
 	reportsSchema,   // 14: abuse reports (XEP-0377, internal/im/blocking), reports.go
 	strangersSchema, // 15: accounts refusing strangers (internal/im/spam), strangers.go
+	incidentsSchema, // 16: the supervision queue and the API's DLP policies (internal/supervision, internal/dlp), incidents.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

@@ -103,6 +103,7 @@ CREATE TABLE blocklist (
 	tokensSchema,    // 14: admin API bearer tokens, hashes only (internal/adminapi), tokens.go
 	reportsSchema,   // 15: abuse reports (XEP-0377, internal/im/blocking), reports.go
 	strangersSchema, // 16: accounts refusing strangers (internal/im/spam), strangers.go
+	incidentsSchema, // 17: the supervision queue and the API's DLP policies (internal/supervision, internal/dlp), incidents.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
