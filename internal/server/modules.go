@@ -81,7 +81,7 @@ func (s *Server) registerModules(cfg config.Config) {
 		newAccounts = st
 	}
 	spam.New(spam.Options{Blocked: blocked, Users: newAccounts, Roster: rosters, NewAccountPeriod: cfg.Abuse.NewAccountPeriod.Duration,
-		NewAccountRate: cfg.Abuse.NewAccountRate, Filters: st, Commands: commands, Log: log.With("component", "spam")}).Register(r)
+		NewAccountRate: cfg.Abuse.NewAccountRate, Filters: st, Commands: commands, Audit: s.audit, Log: log.With("component", "spam")}).Register(r)
 	extdisco.New(extdisco.Options{Services: externalServices(cfg.ExternalServices)}).Register(r)
 	// Contact addresses (XEP-0157), last activity (XEP-0012), entity
 	// time (XEP-0202).

@@ -1,11 +1,15 @@
 package spam_test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
+	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/im/spam"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -22,6 +26,28 @@ func condition(el *xmlstream.Element) string {
 		}
 	}
 	return ""
+}
+
+// expectRefusals waits until the audit log holds exactly the refusal
+// records of policy want ("actor>target" each, in order).
+func expectRefusals(t *testing.T, srv *testserver.Server, policy string, want ...string) {
+	t.Helper()
+	xmpptest.Eventually(t, wait, func() error {
+		recs, err := audit.Query(t.Context(), srv.Store(), store.AuditQuery{Action: audit.ActionPolicy})
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, r := range recs {
+			if r.Details["policy"] == policy && r.Outcome == audit.OutcomeDenied {
+				got = append(got, r.Actor+">"+r.Target)
+			}
+		}
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("%s refusals audited: %q, want %q", policy, got, want)
+		}
+		return nil
+	})
 }
 
 // TestServerBlocklistOverTCP: with [abuse] blocked listing a domain and
@@ -66,6 +92,8 @@ func TestServerBlocklistOverTCP(t *testing.T) {
 	if err != nil || el.ChildText("body", "") != "from bob" {
 		t.Fatalf("alice got %v %v, want bob's message first", el, err)
 	}
+	expectRefusals(t, srv, spam.PolicyBlocklist, "alice@localhost>someone@evil.example",
+		"alice@localhost>muc.evil.example", "spam@localhost>alice@localhost", "alice@localhost>spam@localhost")
 }
 
 // TestNewAccountLimitOverTCP: with in-band registration on, a just-created account sends
@@ -112,6 +140,8 @@ func TestNewAccountLimitOverTCP(t *testing.T) {
 	if err != nil || el.Get("id") != "m4" {
 		t.Fatalf("first error after the roster messages: %v %v, want m4's (none for carol)", el, err)
 	}
+	// m3 and m4 to bob within a minute: one record.
+	expectRefusals(t, srv, spam.PolicyNewAccount, "alice@localhost>bob@localhost")
 }
 
 // setStrangers runs the stranger filter command (XEP-0050) as c.
@@ -180,4 +210,6 @@ func TestStrangerFilterOverTCP(t *testing.T) {
 	if _, err := alice.Expect(wait, xmpptest.MessageBody("hello again")); err != nil {
 		t.Fatalf("with the filter off: %v", err)
 	}
+	// b1 and b2 within a minute: one record.
+	expectRefusals(t, srv, spam.PolicyStrangers, "bob@localhost>alice@localhost")
 }

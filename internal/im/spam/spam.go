@@ -44,6 +44,9 @@ type Options struct {
 	// to Commands. nil: no filter, no command.
 	Filters  Filters
 	Commands Commands
+	// Audit, if set, records refusals (action policy, outcome denied;
+	// audit.go bounds how many).
+	Audit Auditor
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	Log *slog.Logger
@@ -55,6 +58,7 @@ type Module struct {
 	fresh   *newAccounts // nil: no new-account limit
 	strange *strangers   // nil: no stranger filter
 	cmds    Commands
+	refused *refusals // nil: no audit
 	log     *slog.Logger
 }
 
@@ -67,16 +71,16 @@ func New(o Options) *Module {
 	for _, j := range o.Blocked {
 		b[j.String()] = struct{}{}
 	}
-	m := &Module{blocked: b, log: o.Log}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	m := &Module{blocked: b, log: o.Log, refused: newRefusals(o.Audit, o.Now)}
 	if o.Users != nil && o.Roster != nil {
 		if o.NewAccountPeriod <= 0 {
 			o.NewAccountPeriod = DefaultNewAccountPeriod
 		}
 		if o.NewAccountRate <= 0 {
 			o.NewAccountRate = DefaultNewAccountRate
-		}
-		if o.Now == nil {
-			o.Now = time.Now
 		}
 		m.fresh = &newAccounts{users: o.Users, roster: o.Roster, period: o.NewAccountPeriod, rate: o.NewAccountRate,
 			now: o.Now, byUser: make(map[string]*newAccount)}
@@ -110,11 +114,19 @@ func (m *Module) Register(r *router.Router) {
 		r.InterceptInbound(m.interceptInbound)
 	}
 	if m.fresh != nil {
-		r.InterceptOutbound(m.fresh.intercept)
+		r.InterceptOutbound(func(ctx context.Context, st *stanza.Stanza) error {
+			err := m.fresh.intercept(ctx, st)
+			m.refused.record(PolicyNewAccount, st, err)
+			return err
+		})
 		r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.fresh.sessionEnded(r, e) })
 	}
 	if m.strange != nil {
-		r.InterceptInbound(func(ctx context.Context, st *stanza.Stanza) error { return m.strange.intercept(ctx, r, st) })
+		r.InterceptInbound(func(ctx context.Context, st *stanza.Stanza) error {
+			err := m.strange.intercept(ctx, r, st)
+			m.refused.record(PolicyStrangers, st, err)
+			return err
+		})
 		r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.strange.sessionEnded(r, e) })
 		if m.cmds != nil {
 			m.cmds.Add(m.strange.command())
@@ -136,6 +148,7 @@ func (m *Module) interceptOutbound(_ context.Context, st *stanza.Stanza) error {
 	if st.Kind == stanza.Presence || st.Type == "error" || st.Type == "result" {
 		return router.ErrDrop
 	}
+	m.refused.record(PolicyBlocklist, st, ErrBlockedAddress)
 	return ErrBlockedAddress
 }
 
@@ -159,6 +172,7 @@ func (m *Module) interceptInbound(_ context.Context, st *stanza.Stanza) error {
 	case st.Type == "error":
 		return router.ErrDrop // never answer an error (RFC 6120 §8.3.1)
 	}
+	m.refused.record(PolicyBlocklist, st, stanza.ErrServiceUnavailable)
 	return stanza.ErrServiceUnavailable
 }
 

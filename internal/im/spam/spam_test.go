@@ -2,9 +2,15 @@ package spam
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"parley/internal/audit"
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -105,5 +111,58 @@ func TestServerBlocklist(t *testing.T) {
 	route(`<message type='chat' id='ok' from='juliet@capulet.lit/balcony' to='romeo@montague.lit'><body>hi</body></message>`)
 	if sent := remote.Take(); len(sent) != 1 || sent[0].ID != "ok" {
 		t.Errorf("remote got %v, want juliet's message", sent)
+	}
+}
+
+// recorder keeps the audit records emitted.
+type recorder struct {
+	mu   sync.Mutex
+	recs []audit.Record
+}
+
+func (r *recorder) Emit(rec audit.Record) {
+	r.mu.Lock()
+	r.recs = append(r.recs, rec)
+	r.mu.Unlock()
+}
+
+// TestRefusalsAudited: a refusal is recorded (action policy, outcome
+// denied, the policy, the stanza and the condition); more of the same
+// sender to the same recipient within a minute are not, and the next
+// record after the minute counts them; a dropped presence is never
+// recorded; another recipient has its own record.
+func TestRefusalsAudited(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	rec := &recorder{}
+	r := router.New(jid.MustParse("capulet.lit"), nil, nil)
+	r.SetRemote(imtest.NewRemote(t))
+	New(Options{Blocked: []jid.JID{jid.MustParse("evil.lit")}, Audit: rec, Now: func() time.Time { return now }}).Register(r)
+	juliet := imtest.NewSession(t, "juliet@capulet.lit/balcony")
+	r.Bind(juliet)
+	send := func(to string, n int) {
+		for i := range n {
+			r.Route(ctx, imtest.Parse(t, `<message type='chat' id='m`+strconv.Itoa(i)+`' from='juliet@capulet.lit/balcony' to='`+to+`'><body>x</body></message>`))
+		}
+	}
+	send("a@evil.lit", 5)
+	r.Route(ctx, imtest.Parse(t, `<presence from='juliet@capulet.lit/balcony' to='a@evil.lit'/>`))
+	send("b@evil.lit/r", 1)
+	now = now.Add(time.Minute)
+	send("a@evil.lit", 1)
+	if n := len(juliet.Take()); n != 7 {
+		t.Errorf("%d errors to juliet, want 7", n)
+	}
+	var got []string
+	for _, r := range rec.recs {
+		got = append(got, fmt.Sprintf("%s %s>%s %s %v", r.Action, r.Actor, r.Target, r.Outcome, r.Details))
+	}
+	want := []string{
+		"policy juliet@capulet.lit>a@evil.lit denied map[condition:not-allowed policy:server-blocklist stanza:message type:chat]",
+		"policy juliet@capulet.lit>b@evil.lit denied map[condition:not-allowed policy:server-blocklist stanza:message type:chat]",
+		"policy juliet@capulet.lit>a@evil.lit denied map[condition:not-allowed policy:server-blocklist stanza:message type:chat unrecorded:4]",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
