@@ -22,9 +22,6 @@ const (
 	NSSummary          = "urn:xmpp:push:summary"
 	NSPubSub           = "http://jabber.org/protocol/pubsub"
 	FormPublishOptions = "http://jabber.org/protocol/pubsub#publish-options"
-	nsJingleMessage    = "urn:xmpp:jingle-message:0"
-	nsOMEMO            = "eu.siacs.conversations.axolotl"
-	nsOMEMO2           = "urn:xmpp:omemo:2"
 )
 
 // Defaults for zero Options.
@@ -50,7 +47,7 @@ type Store = store.PushRegistrations
 type Router interface {
 	Query(ctx context.Context, iq *stanza.Stanza) (*stanza.Stanza, error)
 	Domain() jid.JID
-	Lookup(full jid.JID) (router.Resource, bool)
+	Nickname(st *stanza.Stanza) string
 }
 
 // Options configure the module; zero values mean the defaults.
@@ -224,7 +221,7 @@ func (m *Module) Unattended(ctx context.Context, msgs []*stanza.Stanza) {
 	var last *stanza.Stanza
 	n := 0
 	for _, st := range msgs {
-		if worthPushing(st, m.nickname(st)) {
+		if router.Notable(st, m.router.Nickname(st)) {
 			last, n = st, n+1
 		}
 	}
@@ -260,29 +257,6 @@ func (m *Module) Unattended(ctx context.Context, msgs []*stanza.Stanza) {
 	}
 }
 
-// Nicknamed is implemented by sessions that know the nickname they joined
-// a room with (c2s sessions, from their presence to room/nick).
-type Nicknamed interface {
-	Nickname(room jid.JID) (string, bool)
-}
-
-// nickname is the user's nickname in the room a groupchat message comes
-// from: the one the receiving session joined with, else the account's
-// name (the default nickname of most clients).
-func (m *Module) nickname(st *stanza.Stanza) string {
-	if st.Type != "groupchat" {
-		return ""
-	}
-	if res, ok := m.router.Lookup(st.To); ok {
-		if n, ok := res.Session.(Nicknamed); ok {
-			if nick, ok := n.Nickname(st.From.Bare()); ok {
-				return nick
-			}
-		}
-	}
-	return st.To.Local()
-}
-
 // count counts n messages for a device and reports whether a
 // notification is due (none went out within MinInterval).
 func (m *Module) count(d device, n int, now time.Time) (int, bool) {
@@ -299,27 +273,6 @@ func (m *Module) count(d device, n int, now time.Time) (int, bool) {
 	}
 	p.last = now
 	return p.count, true
-}
-
-// worthPushing tells a message a user wants to be woken for: one with a
-// body (or an encrypted payload, whose body may be a fallback) to the
-// user, a call (XEP-0353 propose), or a groupchat message that mentions
-// nick, the user's nickname in the room. Chat states, receipts, markers and room chatter are not.
-func worthPushing(st *stanza.Stanza, nick string) bool {
-	if st.Kind != stanza.Message {
-		return false
-	}
-	body := st.El.ChildText("body", "")
-	switch st.Type {
-	case "groupchat":
-		return body != "" && router.Mentions(body, nick)
-	case "headline", "error":
-		return false
-	}
-	if body != "" || st.El.Child("propose", nsJingleMessage) != nil {
-		return true
-	}
-	return st.El.Child("encrypted", nsOMEMO) != nil || st.El.Child("encrypted", nsOMEMO2) != nil
 }
 
 // notification is one publish to one device.

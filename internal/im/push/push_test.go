@@ -73,7 +73,7 @@ type hibernating struct {
 	away bool
 }
 
-// Nickname implements Nicknamed: "ally" in room@conference.example.com.
+// Nickname implements router.Nicknamed: "ally" in room@conference.example.com.
 func (h *hibernating) Nickname(room jid.JID) (string, bool) {
 	return "ally", room.String() == "room@conference.example.com"
 }
@@ -387,31 +387,6 @@ func TestErrorDisables(t *testing.T) {
 	}
 }
 
-// TestWorthPushing lists what wakes a phone.
-func TestWorthPushing(t *testing.T) {
-	tests := []struct {
-		msg  string
-		want bool
-	}{
-		0: {"<message to='alice@example.com' type='chat'><body>hi</body></message>", true},
-		1: {"<message to='alice@example.com'><body>hi</body></message>", true},
-		2: {"<message to='alice@example.com' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>", false},
-		3: {"<message to='alice@example.com' type='chat'><received xmlns='urn:xmpp:receipts' id='x'/></message>", false},
-		4: {"<message to='alice@example.com' type='chat'><propose xmlns='urn:xmpp:jingle-message:0' id='c'/></message>", true},
-		5: {"<message to='alice@example.com' type='chat'><encrypted xmlns='eu.siacs.conversations.axolotl'/></message>", true},
-		6: {"<message to='alice@example.com/phone' type='groupchat'><body>lunch?</body></message>", false},
-		7: {"<message to='alice@example.com/phone' type='groupchat'><body>Alice: lunch?</body></message>", true},
-		8: {"<message to='alice@example.com/phone' type='groupchat'><body>malice everywhere</body></message>", false},
-		9: {"<message to='alice@example.com' type='headline'><body>news</body></message>", false},
-	}
-	for i, tc := range tests {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if got := worthPushing(imtest.Parse(t, tc.msg), "alice"); got != tc.want {
-				t.Fatalf("worthPushing = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
 
 // TestHibernationPushes: a session that begins to hibernate with
 // messages its client never acknowledged makes one notification for them
