@@ -387,7 +387,6 @@ func TestErrorDisables(t *testing.T) {
 	}
 }
 
-
 // TestHibernationPushes: a session that begins to hibernate with
 // messages its client never acknowledged makes one notification for them
 // (XEP-0357 §7: their count, the last sender), not only the next message
