@@ -48,6 +48,7 @@ type Store interface {
 	AbuseReports
 	StrangerFilters
 	Incidents
+	DigestAddresses
 	Close() error
 }
 

@@ -103,6 +103,7 @@ CREATE TABLE blocklist (
 	reportsSchema,   // 14: abuse reports (XEP-0377, internal/im/blocking), reports.go
 	strangersSchema, // 15: accounts refusing strangers (internal/im/spam), strangers.go
 	incidentsSchema, // 16: the supervision queue and the API's DLP policies (internal/supervision, internal/dlp), incidents.go
+	digestsSchema,   // 17: addresses for missed-message digests by email (internal/im/digest), digests.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

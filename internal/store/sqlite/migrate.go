@@ -104,6 +104,7 @@ CREATE TABLE blocklist (
 	reportsSchema,   // 15: abuse reports (XEP-0377, internal/im/blocking), reports.go
 	strangersSchema, // 16: accounts refusing strangers (internal/im/spam), strangers.go
 	incidentsSchema, // 17: the supervision queue and the API's DLP policies (internal/supervision, internal/dlp), incidents.go
+	digestsSchema,   // 18: addresses for missed-message digests by email (internal/im/digest), digests.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
