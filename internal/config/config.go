@@ -51,8 +51,9 @@ type Config struct {
 	PubSub   PubSub   `toml:"pubsub"`
 	Upload   Upload   `toml:"upload"`
 	Proxy65  Proxy65  `toml:"proxy65"`
-	Push     Push     `toml:"push"` // XEP-0357; push.go
-	S2S      S2S      `toml:"s2s"`  // federation; s2s.go
+	Push     Push     `toml:"push"`   // XEP-0357; push.go
+	S2S      S2S      `toml:"s2s"`    // federation; s2s.go
+	Digest   Digest   `toml:"digest"` // missed-message emails; digest.go
 
 	// Admins are the site administrators (bare JIDs of local accounts):
 	// they run the service administration commands (XEP-0133). Not

@@ -133,6 +133,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	notifier.Register(r)
 	s.push = notifier
 	discoItems.AddAccountFeature(push.NS)
+	s.registerDigest(cfg, commands) // missed-message emails, when [digest] smtp is set
 
 	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
 	// lists, avatars.

@@ -22,6 +22,7 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/httpapi"
+	"parley/internal/im/digest"
 	"parley/internal/im/mam"
 	"parley/internal/im/muc"
 	"parley/internal/im/offline"
@@ -57,6 +58,8 @@ type Server struct {
 	muc     *muc.Module          // for the control socket and Reload
 	mam     *mam.Module          // for Reload
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
+	mailer  *digest.SMTP         // missed-message digests' SMTP client, nil when off; digest.go
+	digest  *digest.Module       // missed-message digests, nil when off
 	proxy65 *proxy65.Module      // nil when [listen] proxy65 is off (proxy65.go)
 	s2s     *s2s.Service         // federation, nil when [s2s] mode is off (s2s.go)
 	push    interface{ Close() } // notifications in flight (XEP-0357), stopped at Stop
@@ -128,6 +131,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.router.OnError = s.metrics.RoutingError
 	s.router.OnWriteFailure = s.metrics.WriteFailure
 	if err := s.newUpload(cfg); err != nil {
+		s.closeAudit()
+		st.Close()
+		return nil, err
+	}
+	if s.mailer, err = newMailer(cfg); err != nil {
 		s.closeAudit()
 		st.Close()
 		return nil, err
@@ -480,6 +488,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	if s.push != nil {
 		s.push.Close()
+	}
+	if s.digest != nil {
+		s.digest.Close()
 	}
 	if s.upload != nil {
 		s.upload.Close()
