@@ -221,6 +221,13 @@ func copyUser(ctx context.Context, from, to store.Store, username string) error 
 			return wrap("push", err)
 		}
 	}
+	if addr, err := from.DigestAddress(ctx, username); err != nil {
+		return wrap("digest address", err)
+	} else if addr != "" {
+		if err := to.SetDigestAddress(ctx, username, addr); err != nil {
+			return wrap("digest address", err)
+		}
+	}
 	if err := copyPEP(ctx, from, to, username); err != nil {
 		return wrap("pep", err)
 	}

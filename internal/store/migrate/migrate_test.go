@@ -83,6 +83,7 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	check(s.EnablePush(ctx, "alice", store.PushRegistration{Service: "push.example.org", Node: "n2", Created: t0}))
 	check(s.SetStrangerFilter(ctx, "alice", true))
 	check(s.SetStrangerFilter(ctx, "bob", false)) // a recorded "off" is a row too
+	check(s.SetDigestAddress(ctx, "alice", "alice@mail.example"))
 	const svc = "pubsub.example.net"
 	check(s.PutPubSubNode(ctx, svc, store.PubSubNode{Node: "news", MaxItems: 10, Config: []byte(`{"access_model":"open"}`)}))
 	check(s.PutPubSubNode(ctx, svc, store.PubSubNode{Node: "alice's", Owner: "alice", MaxItems: 1, Config: []byte(`{}`)}))
@@ -147,7 +148,8 @@ var wantRows = map[string]int{"users": 3, "roster_items": 3, "roster_versions": 
 	"pep_nodes": 3, "pep_items": 4, "pubsub_nodes": 3, "pubsub_items": 3, "pubsub_affiliations": 2,
 	"pubsub_subscriptions": 3, "uploads": 2, "push_registrations": 2, "stranger_filters": 2, "api_tokens": 2,
 	"abuse_reports": 2, "audit_log": 2, "audit_checkpoints": 1, "audit_cursors": 1,
-	"incidents": 2, "incident_notes": 1, "dlp_policies": 1}
+	"incidents": 2, "incident_notes": 1, "dlp_policies": 1,
+	"digest_addresses": 1}
 
 // checkFilled fails for any table of the schema that fill left empty or
 // that migrate neither copies nor derives: a table added to the schema
@@ -343,6 +345,7 @@ func TestVerifyFindsDifferences(t *testing.T) {
 		}, "user bob"},
 		{func(s store.Store) error { return s.CreateUser(ctx, store.User{Username: "new"}) }, "user new"},
 		{func(s store.Store) error { return s.SetStrangerFilter(ctx, "alice", false) }, "user alice"},
+		{func(s store.Store) error { return s.SetDigestAddress(ctx, "alice", "a@mail.example") }, "user alice"},
 		{func(s store.Store) error { _, err := s.DisablePush(ctx, "alice", "push.example.org", "n2"); return err }, "user alice"},
 		{func(s store.Store) error { return s.RetractPubSubItem(ctx, "pubsub.example.net", "news", "1") }, "pubsub pubsub.example.net"},
 		{func(s store.Store) error {

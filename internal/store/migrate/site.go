@@ -20,6 +20,7 @@ var Tables = []string{
 	"pubsub_nodes", "pubsub_items", "pubsub_affiliations", "pubsub_subscriptions",
 	"uploads", "push_registrations", "stranger_filters", "api_tokens", "abuse_reports",
 	"audit_log", "audit_checkpoints", "audit_cursors", "incidents", "incident_notes", "dlp_policies",
+	"digest_addresses",
 }
 
 // Derived reports whether a table is the backend's own bookkeeping or is

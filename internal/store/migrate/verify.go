@@ -285,6 +285,12 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, er
 		return nil, err
 	}
 	d.bool(on)
+	d.section("digest address")
+	addr, err := s.DigestAddress(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	d.strs([]string{addr})
 
 	if err := digestPEP(ctx, d, s, username); err != nil {
 		return nil, err
