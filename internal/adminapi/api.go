@@ -74,8 +74,9 @@ type Options struct {
 
 // API serves /api/v1.
 type API struct {
-	o   Options
-	mux *http.ServeMux
+	o     Options
+	mux   *http.ServeMux
+	limit *authLimit // failed authentications by source address
 }
 
 // route is one operation of the API: its pattern (net/http's), the roles
@@ -98,7 +99,7 @@ func New(o Options) *API {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{o: o, mux: http.NewServeMux()}
+	a := &API{o: o, mux: http.NewServeMux(), limit: newAuthLimit(o.Now)}
 	a.mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	paths := map[string]bool{}
 	for _, rt := range allRoutes() {
@@ -139,6 +140,9 @@ func (a *API) guard(rt route) http.Handler {
 		rec := audit.Record{Action: audit.ActionAPICall, IP: remoteIP(r), RequestID: reqID,
 			Details: map[string]string{"method": r.Method, "path": r.URL.Path}}
 
+		if a.tooManyFailures(w, r) {
+			return
+		}
 		token, given := bearer(r)
 		t, err := control.Authenticate(r.Context(), a.o.Tokens, token, a.o.Now())
 		if !given || err != nil {
@@ -159,6 +163,9 @@ func (a *API) guard(rt route) http.Handler {
 			writeProblem(w, r, http.StatusUnauthorized, "unauthorized", detail)
 			rec.Outcome = audit.OutcomeDenied
 			rec.Details["status"] = "401"
+			if d := a.limit.failed(rec.IP); d > 0 {
+				rec.Details["closed_seconds"] = strconv.Itoa(retryAfter(d))
+			}
 			a.record(rec)
 			return
 		}
@@ -194,6 +201,26 @@ func (a *API) guard(rt route) http.Handler {
 		}
 		a.record(rec)
 	})
+}
+
+// tooManyFailures answers 429 (RFC 6585 §4) with Retry-After while the
+// API is closed to the request's address after failed authentications
+// (limit.go), and reports whether it did.
+func (a *API) tooManyFailures(w http.ResponseWriter, r *http.Request) bool {
+	d := a.limit.wait(remoteIP(r))
+	if d <= 0 {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter(d)))
+	writeProblem(w, r, http.StatusTooManyRequests, "too many failed authentications",
+		"this address sent too many bad credentials; retry after the time in Retry-After")
+	return true
+}
+
+// retryAfter is d in whole seconds, rounded up (Retry-After, RFC 9110
+// §10.2.3).
+func retryAfter(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
 }
 
 func (a *API) record(r audit.Record) {
