@@ -210,13 +210,11 @@ func (s *Server) registerModules(cfg config.Config) {
 	// admins, bare JIDs parsed as for [muc] admins), through the
 	// operator's operations (internal/control, as the CLI). Deleting an
 	// account forgets what modules cache for it, as XEP-0077
-	// cancellation does.
+	// cancellation does. What the commands change is audited with the
+	// admin as the actor.
 	admin.New(admin.Options{Admins: mucAdmins(cfg.Admins),
-		Ops: &control.Ops{Domain: domain, Users: st, Sessions: r}, Disabler: st,
-		Commands: commands, OnDelete: func(username string) {
-			selfRemove(username)
-			s.accountEvent(audit.ActionAccountDeleted, "xep-0133-admin", username, "", "xep-0133")
-		}}).Register(r)
+		Ops: &control.Ops{Domain: domain, Users: st, Sessions: r}, Disabler: st, Accounts: st,
+		Commands: commands, OnDelete: selfRemove, Audit: s.audit.Emit}).Register(r)
 	// c2s offers registration only while it is open (SIGHUP may change
 	// register.enabled).
 	s.registration = &liveRegistrar{Registrar: reg}

@@ -113,7 +113,10 @@ type Response struct {
 	Actions []Action
 	Default Action
 	Form    *dataform.Form
-	Notes   []Note
+	// FormPayload are elements put inside the form's <x/> after its
+	// fields (XEP-0133 §4.8 returns a jabber:iq:roster query there).
+	FormPayload []*xmlstream.Element
+	Notes       []Note
 }
 
 // Defaults of Options.
@@ -399,7 +402,11 @@ func (m *Module) answer(s *session, res Response) *xmlstream.Element {
 		el.Add(note)
 	}
 	if res.Form != nil {
-		el.Add(res.Form.Element())
+		x := res.Form.Element()
+		for _, p := range res.FormPayload {
+			x.Add(p)
+		}
+		el.Add(x)
 	}
 	return el
 }

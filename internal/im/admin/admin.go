@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"parley/internal/audit"
 	"parley/internal/dataform"
 	"parley/internal/im/adhoc"
 	"parley/internal/jid"
@@ -33,6 +34,15 @@ const (
 	NodeOnlineUsersNum     = NS + "#get-online-users-num"
 	NodeOnlineUsersList    = NS + "#get-online-users-list"
 	NodeAnnounce           = NS + "#announce"
+	NodeUserRoster         = NS + "#get-user-roster"
+	NodeUserLastLogin      = NS + "#get-user-lastlogin"
+	NodeUserStats          = NS + "#user-stats"
+	NodeRegisteredNum      = NS + "#get-registered-users-num"
+	NodeDisabledNum        = NS + "#get-disabled-users-num"
+	NodeActiveNum          = NS + "#get-active-users-num"
+	NodeRegisteredList     = NS + "#get-registered-users-list"
+	NodeDisabledList       = NS + "#get-disabled-users-list"
+	NodeActiveList         = NS + "#get-active-users"
 )
 
 // MaxListed bounds get-online-users-list whatever max_items says, so the
@@ -86,6 +96,14 @@ type Options struct {
 	// OnDelete, if set, is called with the username of each deleted
 	// account, for modules that cache per-account state.
 	OnDelete func(username string)
+	// Accounts, if set, adds the commands that read accounts: a user's
+	// roster, last login and statistics, the registered, disabled and
+	// active users (§4.8-4.10, 4.13, 4.14, 4.16, 4.18, 4.19, 4.21).
+	Accounts Accounts
+	// Audit, if set, records what the commands change (accounts added,
+	// deleted, disabled, re-enabled, passwords, sessions ended), with the
+	// admin's bare JID as the actor.
+	Audit func(audit.Record)
 }
 
 // Module holds the commands.
@@ -126,29 +144,26 @@ func (m *Module) Register(r *router.Router) {
 		return []dataform.Field{f}
 	}
 	required := func(f dataform.Field) dataform.Field { f.Required = true; return f }
+	m.registerReports(form)
 	form(NodeAddUser, "Add User", "Adding a User", "Fill out this form to add a user.", []dataform.Field{
 		required(dataform.NewField("accountjid", dataform.JIDSingle, "The Jabber ID for the account to be added")),
 		required(dataform.NewField("password", dataform.TextPrivate, "The password for this account")),
 		required(dataform.NewField("password-verify", dataform.TextPrivate, "Retype password")),
 	}, m.addUser)
 	form(NodeDeleteUser, "Delete User", "Deleting a User", "Fill out this form to delete a user.",
-		jids("The Jabber ID(s) to delete"), m.eachAccount(m.deleteUser))
+		jids("The Jabber ID(s) to delete"), m.eachAccount(audit.ActionAccountDeleted, m.deleteUser))
 	form(NodeDisableUser, "Disable User", "Disabling a User", "Fill out this form to disable a user.",
-		jids("The Jabber ID(s) to disable"), m.eachAccount(m.disableUser))
+		jids("The Jabber ID(s) to disable"), m.eachAccount(audit.ActionAccountDisabled, m.disableUser))
 	form(NodeReenableUser, "Re-Enable User", "Re-Enable a User", "Fill out this form to re-enable a user.",
-		jids("The Jabber ID(s) to re-enable"), m.eachAccount(m.reenableUser))
+		jids("The Jabber ID(s) to re-enable"), m.eachAccount(audit.ActionAccountEnabled, m.reenableUser))
 	form(NodeEndUserSession, "End User Session", "Ending a User Session", "Fill out this form to end a user's session.",
 		jids("The Jabber ID(s) for which to end sessions"), m.endSessions)
 	form(NodeChangeUserPassword, "Change User Password", "Changing a User Password", "Fill out this form to change a user's password.", []dataform.Field{
 		required(dataform.NewField("accountjid", dataform.JIDSingle, "The Jabber ID for this account")),
 		required(dataform.NewField("password", dataform.TextPrivate, "The password for this account")),
 	}, m.changePassword)
-	max := dataform.Field{Var: "max_items", Type: dataform.ListSingle, Label: "Maximum number of items to show"}
-	for _, v := range []string{"25", "50", "75", "100", "150", "200", "none"} {
-		max.Options = append(max.Options, dataform.Option{Label: v, Value: v})
-	}
 	form(NodeOnlineUsersList, "Get List of Online Users", "Requesting List of Online Users",
-		"Fill out this form to request the online users of this service.", []dataform.Field{max}, m.onlineList)
+		"Fill out this form to request the online users of this service.", []dataform.Field{maxItems()}, m.onlineList)
 	announce := dataform.NewField("announcement", dataform.TextMulti, "Announcement")
 	announce.Required = true
 	form(NodeAnnounce, "Send Announcement to Online Users", "Making an Announcement",
@@ -198,9 +213,26 @@ func (m *Module) accounts(req adhoc.Request, full bool) ([]jid.JID, error) {
 	return out, nil
 }
 
-// eachAccount applies do to every account of accountjids and reports
-// the failures as error notes (XEP-0050 §3.5).
-func (m *Module) eachAccount(do func(ctx context.Context, user jid.JID) (string, error)) func(context.Context, adhoc.Request) (adhoc.Response, error) {
+// record audits a change the requester made to target (an account's
+// bare JID, or a session's full JID): success, or failure with err.
+func (m *Module) record(req adhoc.Request, action string, target jid.JID, err error, details ...string) {
+	if m.o.Audit == nil {
+		return
+	}
+	r := audit.Record{Actor: req.From.Bare().String(), Action: action, Target: target.String(),
+		Outcome: audit.OutcomeSuccess, Details: map[string]string{"via": "xep-0133"}}
+	for i := 0; i+1 < len(details); i += 2 {
+		r.Details[details[i]] = details[i+1]
+	}
+	if err != nil {
+		r.Outcome, r.Details["error"] = audit.OutcomeFailure, err.Error()
+	}
+	m.o.Audit(r)
+}
+
+// eachAccount applies do to every account of accountjids, audits each
+// as action, and reports the failures as error notes (XEP-0050 §3.5).
+func (m *Module) eachAccount(action string, do func(ctx context.Context, user jid.JID) (string, error)) func(context.Context, adhoc.Request) (adhoc.Response, error) {
 	return func(ctx context.Context, req adhoc.Request) (adhoc.Response, error) {
 		users, err := m.accounts(req, false)
 		if err != nil {
@@ -209,6 +241,7 @@ func (m *Module) eachAccount(do func(ctx context.Context, user jid.JID) (string,
 		res := adhoc.Response{Status: adhoc.Completed}
 		for _, u := range users {
 			done, err := do(ctx, u)
+			m.record(req, action, u, err)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 				res.Notes = append(res.Notes, adhoc.Note{Type: adhoc.Error, Text: u.String() + ": no such account"})
@@ -259,6 +292,7 @@ func (m *Module) addUser(ctx context.Context, req adhoc.Request) (adhoc.Response
 		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("the passwords differ")
 	}
 	err = m.o.Ops.AddUser(ctx, user.Local(), pw)
+	m.record(req, audit.ActionAccountCreated, user, err)
 	switch {
 	case errors.Is(err, store.ErrExists):
 		// XEP-0133 §5: a user already exists with that username.
@@ -311,6 +345,7 @@ func (m *Module) endSessions(_ context.Context, req adhoc.Request) (adhoc.Respon
 	res := adhoc.Response{Status: adhoc.Completed}
 	for _, j := range targets {
 		n := m.end(j, stanza.ErrStreamPolicyViolation.WithText("session ended by an administrator"))
+		m.record(req, audit.ActionSessionEndedByAdmin, j, nil, "sessions", strconv.Itoa(n))
 		res.Notes = append(res.Notes, adhoc.Note{Type: adhoc.Info, Text: fmt.Sprintf("%s: %d sessions ended", j, n)})
 	}
 	return res, nil
@@ -333,6 +368,7 @@ func (m *Module) changePassword(ctx context.Context, req adhoc.Request) (adhoc.R
 		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("give a password")
 	}
 	n, err := m.o.Ops.SetPassword(ctx, user.Local(), pw, req.From)
+	m.record(req, audit.ActionPasswordChanged, user, err, "sessions", strconv.Itoa(n))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return adhoc.Response{}, stanza.ErrItemNotFound.WithText(user.String() + ": no such account")
@@ -346,33 +382,18 @@ func (m *Module) changePassword(ctx context.Context, req adhoc.Request) (adhoc.R
 }
 
 // onlineList lists the users with a session, sorted, up to max_items
-// (§4.21) and MaxListed.
+// (§4.20) and MaxListed.
 func (m *Module) onlineList(_ context.Context, req adhoc.Request) (adhoc.Response, error) {
-	limit := MaxListed
-	v, err := req.Form.Value("max_items")
+	limit, err := maxListed(req)
 	if err != nil {
-		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("one max_items")
-	}
-	if v = strings.TrimSpace(v); v != "" && v != "none" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return adhoc.Response{}, adhoc.ErrBadPayload.WithText("max_items is a positive number or none")
-		}
-		limit = min(n, MaxListed)
+		return adhoc.Response{}, err
 	}
 	users := m.o.Sessions.Users()
 	names := make([]string, len(users))
 	for i, u := range users {
 		names[i] = u.String()
 	}
-	slices.Sort(names)
-	res := adhoc.Response{Status: adhoc.Completed}
-	if len(names) > limit {
-		res.Notes = []adhoc.Note{{Type: adhoc.Warn, Text: fmt.Sprintf("the first %d of %d online users", limit, len(names))}}
-		names = names[:limit]
-	}
-	res.Form = dataform.New(dataform.TypeResult, NS, dataform.NewField("onlineuserjids", dataform.JIDMulti, "The list of all online users", names...))
-	return res, nil
+	return listed("onlineuserjids", "The list of all online users", "online users", names, limit), nil
 }
 
 // announce sends the text as a headline from the domain to every session

@@ -3,8 +3,12 @@
 // of the configuration only: others neither see the commands listed nor
 // may run them (forbidden, §5). Commands: add-user, delete-user,
 // disable-user, reenable-user, end-user-session, change-user-password,
-// get-online-users-num, get-online-users-list, announce (§4.1-4.7, 4.16,
-// 4.21, 4.23).
+// get-online-users-num, get-online-users-list, announce (§4.1-4.5, 4.7,
+// 4.15, 4.20, 4.23), and with the store (Options.Accounts) the reading
+// ones: get-user-roster, get-user-lastlogin, user-stats, the numbers and
+// lists of registered, disabled and active users (§4.8-4.10, 4.13, 4.14,
+// 4.16, 4.18, 4.19, 4.21). Every change is audited (Options.Audit) with
+// the admin as the actor.
 //
 // Each but get-online-users-num is two stages: the form, then its
 // submission (no <actions/>, so "execute" completes, XEP-0050 §3.4). A

@@ -3,13 +3,16 @@ package admin_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/im/adhoc"
 	"parley/internal/im/admin"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -185,4 +188,163 @@ func TestServiceAdministrationOverTCP(t *testing.T) {
 	if _, err := srv.Store().GetUser(context.Background(), "victim"); err == nil {
 		t.Fatal("the deleted account is still stored")
 	}
+
+	// Each change is in the audit log, by boss, in order.
+	want := []string{"account-created newbie@localhost", "password-changed newbie@localhost",
+		"session-ended-by-admin victim@localhost", "account-disabled victim@localhost",
+		"account-enabled victim@localhost", "account-deleted victim@localhost"}
+	xmpptest.Eventually(t, wait, func() error {
+		recs, err := srv.Store().AuditRecords(context.Background(), store.AuditQuery{Actor: "boss@localhost"})
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, r := range recs {
+			if r.Action == audit.ActionLogin {
+				continue
+			}
+			if r.Outcome != audit.OutcomeSuccess || r.Details["via"] != "xep-0133" {
+				return fmt.Errorf("record %+v", r)
+			}
+			got = append(got, r.Action+" "+r.Target)
+		}
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			return fmt.Errorf("audit: %q", got)
+		}
+		return nil
+	})
+}
+
+// TestAccountReportsOverTCP: the reading commands (§4.8-4.10, 4.13,
+// 4.14, 4.16, 4.18, 4.19, 4.21) over a real connection against the
+// real store and session table; a user is forbidden each; what the
+// admin changes is in the audit log with the admin as the actor.
+func TestAccountReportsOverTCP(t *testing.T) {
+	srv := testserver.Start(t, func(c *config.Config) { c.Admins = []string{"boss@localhost"} })
+	for _, u := range []string{"boss", "alice", "bob", "carol"} {
+		srv.AddUser(t, u, u+" pass 1")
+	}
+	ctx := context.Background()
+	if _, err := srv.Store().PutRosterItem(ctx, "alice", store.RosterItem{JID: "bob@localhost", Name: "Bob", Groups: []string{"Friends"}, Subscription: store.SubBoth}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Store().PutRosterItem(ctx, "alice", store.RosterItem{JID: "eve@localhost", PendingIn: true, Hidden: true}); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second)
+	boss := srv.Online(t, "boss", "boss pass 1", "desk")
+	alice := srv.Online(t, "alice", "alice pass 1", "phone")
+	// bob is online without presence: not active.
+	bob, err := xmpptest.Dial(ctx, srv.C2S(), xmpptest.Options{User: "bob", Password: "bob pass 1", Resource: "tablet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+
+	for _, node := range []string{admin.NodeUserRoster, admin.NodeUserLastLogin, admin.NodeUserStats, admin.NodeRegisteredNum,
+		admin.NodeDisabledNum, admin.NodeActiveNum, admin.NodeRegisteredList, admin.NodeDisabledList, admin.NodeActiveList} {
+		if res := run(t, alice, node, nil); xmpptest.StanzaErrorCondition(res) != "forbidden" {
+			t.Fatalf("a user runs %s: %s", node, res)
+		}
+	}
+	one := func(node string, fields map[string][]string, field string) []string {
+		t.Helper()
+		return values(completed(t, run(t, boss, node, fields)), field)
+	}
+	none := map[string][]string{"max_items": {"none"}}
+
+	if got := one(admin.NodeRegisteredNum, nil, "registeredusersnum"); strings.Join(got, "") != "4" {
+		t.Fatalf("registered users: %q", got)
+	}
+	if got := one(admin.NodeRegisteredList, none, "registereduserjids"); strings.Join(got, " ") != "alice@localhost bob@localhost boss@localhost carol@localhost" {
+		t.Fatalf("registered list: %q", got)
+	}
+	cut := completed(t, run(t, boss, admin.NodeRegisteredList, map[string][]string{"max_items": {"2"}}))
+	if got := values(cut, "registereduserjids"); len(got) != 2 || cut.Child("note", adhoc.NS) == nil {
+		t.Fatalf("registered list of 2: %s", cut)
+	}
+	if got := one(admin.NodeDisabledNum, nil, "disabledusersnum"); strings.Join(got, "") != "0" {
+		t.Fatalf("disabled users: %q", got)
+	}
+	completed(t, run(t, boss, admin.NodeDisableUser, map[string][]string{"accountjids": {"carol@localhost"}}))
+	if got := one(admin.NodeDisabledNum, nil, "disabledusersnum"); strings.Join(got, "") != "1" {
+		t.Fatalf("disabled users: %q", got)
+	}
+	if got := one(admin.NodeDisabledList, none, "disableduserjids"); strings.Join(got, " ") != "carol@localhost" {
+		t.Fatalf("disabled list: %q", got)
+	}
+	xmpptest.Eventually(t, wait, func() error {
+		if got := one(admin.NodeActiveNum, nil, "activeusersnum"); strings.Join(got, "") != "2" {
+			return errors.New("active users: " + strings.Join(got, ","))
+		}
+		return nil
+	})
+	if got := one(admin.NodeActiveList, none, "activeuserjids"); strings.Join(got, " ") != "alice@localhost boss@localhost" {
+		t.Fatalf("active list: %q", got)
+	}
+
+	// The roster, inside the result form, without the hidden item, as
+	// stored (logins may have reconciled the subscription meanwhile).
+	stored, _, err := srv.Store().Roster(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := ""
+	for _, it := range stored {
+		if it.JID == "bob@localhost" {
+			sub = it.Subscription
+		}
+	}
+	cmd := completed(t, run(t, boss, admin.NodeUserRoster, map[string][]string{"accountjids": {"alice@localhost"}}))
+	q := cmd.Child("x", "jabber:x:data").Child("query", "jabber:iq:roster")
+	if q == nil || len(q.Children) != 1 || q.Children[0].Get("jid") != "bob@localhost" || q.Children[0].Get("name") != "Bob" ||
+		q.Children[0].Get("subscription") != sub || q.Children[0].ChildText("group", "jabber:iq:roster") != "Friends" {
+		t.Fatalf("alice's roster: %s", cmd)
+	}
+	// Last login: alice's, from the audit log or her session; none for carol.
+	got := one(admin.NodeUserLastLogin, map[string][]string{"accountjids": {"alice@localhost"}}, "lastlogin")
+	if len(got) != 1 {
+		t.Fatalf("alice's last login: %q", got)
+	}
+	if at, err := time.Parse(time.RFC3339, got[0]); err != nil || at.Before(before.Truncate(time.Second)) || at.After(time.Now()) {
+		t.Fatalf("alice's last login %q (%v), want since %v", got[0], err, before)
+	}
+	cmd = completed(t, run(t, boss, admin.NodeUserLastLogin, map[string][]string{"accountjids": {"carol@localhost"}}))
+	if values(cmd, "lastlogin") != nil || cmd.ChildText("note", adhoc.NS) != "carol@localhost: no login recorded" {
+		t.Fatalf("carol's last login: %s", cmd)
+	}
+	// Statistics.
+	cmd = completed(t, run(t, boss, admin.NodeUserStats, map[string][]string{"accountjid": {"alice@localhost"}}))
+	if strings.Join(values(cmd, "rostersize"), "") != "1" || strings.Join(values(cmd, "onlineresources"), " ") != "phone" ||
+		strings.Join(values(cmd, "ipaddresses"), " ") != "127.0.0.1" {
+		t.Fatalf("alice's statistics: %s", cmd)
+	}
+	// Errors: an unknown account, two at once, another domain.
+	for i, tc := range []struct {
+		node   string
+		fields map[string][]string
+		want   string
+	}{
+		{admin.NodeUserRoster, map[string][]string{"accountjids": {"nobody@localhost"}}, "item-not-found"},
+		{admin.NodeUserStats, map[string][]string{"accountjid": {"nobody@localhost"}}, "item-not-found"},
+		{admin.NodeUserLastLogin, map[string][]string{"accountjids": {"alice@localhost", "bob@localhost"}}, "bad-request"},
+		{admin.NodeUserRoster, map[string][]string{"accountjids": {"alice@example.org"}}, "bad-request"},
+		{admin.NodeRegisteredList, map[string][]string{"max_items": {"-1"}}, "bad-request"},
+	} {
+		if res := run(t, boss, tc.node, tc.fields); xmpptest.StanzaErrorCondition(res) != tc.want {
+			t.Errorf("%d: %s, want %s", i, res, tc.want)
+		}
+	}
+
+	// The audit log has the disabling, by boss.
+	xmpptest.Eventually(t, wait, func() error {
+		recs, err := srv.Store().AuditRecords(ctx, store.AuditQuery{Actor: "boss@localhost", Action: audit.ActionAccountDisabled})
+		if err != nil {
+			return err
+		}
+		if len(recs) != 1 || recs[0].Target != "carol@localhost" || recs[0].Outcome != audit.OutcomeSuccess || recs[0].Details["via"] != "xep-0133" {
+			return fmt.Errorf("audit records %+v", recs)
+		}
+		return nil
+	})
 }
