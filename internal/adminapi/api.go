@@ -185,7 +185,7 @@ func (a *API) guard(rt route) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, a.o.MaxBody)
 		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		r, target := withTarget(r)
+		r, target := withTarget(withActor(r, rec.Actor))
 		if err := rt.h(a, sw, r); err != nil {
 			a.fail(sw, r, err)
 		}

@@ -57,6 +57,9 @@ type Ops struct {
 	// Tokens keeps the admin API's tokens (tokens.go); nil when the store
 	// keeps none.
 	Tokens store.APITokens
+	// Ediscovery searches and exports archives (ediscovery.go); nil when
+	// no server runs.
+	Ediscovery Ediscovery
 	// Iterations of PBKDF2 for new passwords; zero means
 	// sasl.DefaultIterations.
 	Iterations int

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"parley/internal/store"
 )
@@ -35,6 +36,9 @@ func (o *Ops) doMore(ctx context.Context, req *Request, resp *Response) error {
 	case "token.revoke":
 		err = o.RevokeToken(ctx, req.ID)
 	default:
+		if strings.HasPrefix(req.Op, "ediscovery.") {
+			return o.doEdiscovery(ctx, req, resp)
+		}
 		err = fmt.Errorf("unknown operation %q", req.Op)
 	}
 	return err

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/ediscovery"
 	"parley/internal/jid"
 	"parley/internal/store"
 )
@@ -43,6 +44,10 @@ type Request struct {
 	Name    string    `json:"name,omitempty"`
 	Expires time.Time `json:"expires,omitzero"`
 	ID      string    `json:"id,omitempty"`
+	// E-discovery (ediscovery.go).
+	Query  *ediscovery.Query `json:"query,omitempty"`
+	Cursor string            `json:"cursor,omitempty"`
+	Limit  int               `json:"limit,omitempty"`
 }
 
 // Response is its result.
@@ -56,6 +61,9 @@ type Response struct {
 	Token   string           `json:"token,omitempty"` // shown once
 	Tokens  []store.APIToken `json:"tokens,omitempty"`
 	Revoked int              `json:"revoked,omitempty"` // tokens revoked
+	// E-discovery (ediscovery.go).
+	Page *ediscovery.Page `json:"page,omitempty"`
+	Jobs []ediscovery.Job `json:"jobs,omitempty"`
 }
 
 // Listen opens the control socket of data directory dir, owner-only

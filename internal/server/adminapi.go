@@ -40,7 +40,8 @@ func (s *Server) controlDoneAdmin(req control.Request) {
 func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 	started := time.Now()
 	return adminapi.New(adminapi.Options{
-		Ops:          &control.Ops{Domain: s.router.Domain(), Users: s.store, Sessions: s.router, Rooms: s.muc, RoomStore: s.store, Tokens: s.store},
+		Ops: &control.Ops{Domain: s.router.Domain(), Users: s.store, Sessions: s.router, Rooms: s.muc, RoomStore: s.store, Tokens: s.store,
+			Ediscovery: s.ediscovery},
 		Forget:       s.forgetAccount,
 		Tokens:       s.store,
 		Audit:        s.audit,

@@ -21,6 +21,7 @@ import (
 	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/control"
+	"parley/internal/ediscovery"
 	"parley/internal/httpapi"
 	"parley/internal/im/digest"
 	"parley/internal/im/mam"
@@ -73,6 +74,8 @@ type Server struct {
 	// The audit log (audit.go) and its SIEM sinks.
 	audit      *audit.Log
 	forwarders []*audit.Forwarder
+	// ediscovery searches and exports archives (ediscovery.go).
+	ediscovery *ediscovery.Service
 
 	// listen opens a listener; net.Listen, replaced in tests.
 	listen func(network, addr string) (net.Listener, error)
@@ -136,6 +139,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	if s.mailer, err = newMailer(cfg); err != nil {
+		s.closeAudit()
+		st.Close()
+		return nil, err
+	}
+	if err := s.newEdiscovery(cfg); err != nil {
 		s.closeAudit()
 		st.Close()
 		return nil, err
@@ -250,6 +258,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.startControl(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
+	if err := s.ediscovery.Resume(); err != nil { // exports a stop interrupted
+		return errors.Join(err, s.Stop(ctx))
+	}
 	if err := s.startHTTPS(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
@@ -277,7 +288,8 @@ func (s *Server) startControl() error {
 		return nil
 	}
 	domain := s.router.Domain()
-	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc, Tokens: s.store, Done: s.controlDone}
+	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc, Tokens: s.store,
+		Ediscovery: s.ediscovery, Done: s.controlDone}
 	s.mu.Lock()
 	s.controlLn = ln
 	s.mu.Unlock()
@@ -495,7 +507,8 @@ func (s *Server) Stop(ctx context.Context) error {
 	if s.upload != nil {
 		s.upload.Close()
 	}
-	s.closeAudit() // after everything that records, before the store
+	s.ediscovery.Close() // running exports go on at the next start
+	s.closeAudit()       // after everything that records, before the store
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
 	}

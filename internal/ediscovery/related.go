@@ -1,0 +1,145 @@
+package ediscovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"parley/internal/store"
+)
+
+// relatedWindow is how many later messages of a conversation are read
+// for the corrections and retractions of a message (as mam looks for the
+// message a retraction names among the newest 500, in pages).
+const relatedWindow = 100
+
+// related returns the corrections (XEP-0308) and retractions (XEP-0424,
+// XEP-0425 by the room) of msgs that are not among seen, from the same
+// archive's conversation, and adds them to seen: a search for words finds
+// the original but not the correction that changed them.
+//
+// A related message the search finds itself (in scope, with the words)
+// is left to the search, so that it is reported as found, once.
+func (s *Service) related(ctx context.Context, sc scope, msgs []Message, seen map[string]bool) ([]Message, error) {
+	var out []Message
+	for _, m := range msgs {
+		if m.MessageID == "" || m.Replaces != "" || m.Retracts != "" {
+			continue
+		}
+		p, err := s.o.Store.QueryArchive(ctx, m.owner, store.ArchiveQuery{With: m.with, Start: m.Stamp, Limit: relatedWindow})
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ediscovery: %w", err)
+		}
+		for _, a := range p.Messages {
+			r := fromArchive(store.FoundMessage{ArchivedMessage: a}, s.o.Domain)
+			k := r.Archive + "/" + r.ID
+			if seen[k] || bareOf(r.From) != bareOf(m.From) || sc.finds(a) {
+				continue
+			}
+			switch m.MessageID {
+			case r.Replaces:
+				r.Related = "correction"
+			case r.Retracts:
+				r.Related = "retraction"
+			default:
+				continue
+			}
+			r.RelatedTo = m.Archive + "/" + m.ID
+			seen[k] = true
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// uploadRef returns the upload a URL names (the upload service's
+// /upload/ID/NAME), or false.
+func uploadRef(raw string) (id string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(u.EscapedPath(), "/upload/")
+	if !ok {
+		return "", false
+	}
+	id, _, ok = strings.Cut(rest, "/")
+	return id, ok && id != ""
+}
+
+// attachmentName is the file an upload is exported as: attachments/ID/
+// and its name reduced to one safe path element.
+func attachmentName(id, name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < ' ' || strings.ContainsRune(`/\:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, path.Base(name))
+	if name == "" || name == "." || name == ".." {
+		name = "file"
+	}
+	return path.Join("attachments", id, name)
+}
+
+// attach copies the still-stored uploads that lines share into the job's
+// attachments (once each) and names them in the lines; it returns how
+// many it found and how many are gone.
+func (s *Service) attach(ctx context.Context, j *Job, lines []Message) (found, missing int, err error) {
+	for i := range lines {
+		m := &lines[i]
+		for _, u := range m.Attachments {
+			id, ok := uploadRef(u)
+			if !ok {
+				continue
+			}
+			name, err := s.copyUpload(ctx, j, id)
+			if err != nil {
+				return found, missing, err
+			}
+			if name == "" {
+				missing++
+				continue
+			}
+			found++
+			m.AttachmentFiles = append(m.AttachmentFiles, name)
+		}
+	}
+	return found, missing, nil
+}
+
+// copyUpload copies upload id into the job's directory unless it is
+// there, and returns its name in the export; "" when it is not stored.
+func (s *Service) copyUpload(ctx context.Context, j *Job, id string) (string, error) {
+	if s.o.Blobs == nil || strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return "", nil
+	}
+	up, err := s.o.Store.Upload(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && up.State != store.UploadStored {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("ediscovery: upload %s: %w", id, err)
+	}
+	name := attachmentName(id, up.Name)
+	dst := filepath.Join(s.jobDir(j.ID), filepath.FromSlash(name))
+	if fileExists(dst) {
+		return name, nil
+	}
+	r, err := s.o.Blobs.Open(id)
+	if err != nil {
+		return "", nil // gone since (expired, cleaned up)
+	}
+	defer r.Close()
+	if err := copyTo(dst, r); err != nil {
+		return "", fmt.Errorf("ediscovery: attachment %s: %w", id, err)
+	}
+	return name, nil
+}
