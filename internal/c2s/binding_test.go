@@ -62,10 +62,19 @@ func TestChannelBinding(t *testing.T) {
 		9:  {false, "SCRAM-SHA-256", "", nil, false, "", "tls-exporter tls-server-end-point"},
 		10: {false, "SCRAM-SHA-256-PLUS", "tls-server-end-point", nil, true, "", "tls-server-end-point"},
 		11: {false, "SCRAM-SHA-256-PLUS", "tls-exporter", []byte("x"), true, "malformed-request", "tls-server-end-point"},
+		// The same in XEP-0388's profile, with Bind 2.
+		12: {false, "SCRAM-SHA-256-PLUS", "tls-exporter", nil, false, "", "tls-exporter tls-server-end-point"},
+		13: {true, "SCRAM-SHA-1-PLUS", "tls-server-end-point", nil, false, "", "tls-exporter tls-server-end-point"},
+		14: {false, "SCRAM-SHA-256-PLUS", "tls-exporter", make([]byte, 32), false, "not-authorized", "tls-exporter tls-server-end-point"},
+		15: {false, "SCRAM-SHA-256", "y", nil, false, "not-authorized", "tls-exporter tls-server-end-point"},
+		16: {true, "PLAIN", "", nil, false, "", "tls-exporter tls-server-end-point"},
 	} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			o := xmpptest.Options{User: "alice", Password: "pw-alice", Mechanism: tc.mech, ChannelBinding: tc.cb,
 				ChannelBindingData: tc.data, DirectTLS: tc.direct}
+			if i >= 12 {
+				o.SASL2 = &xmpptest.SASL2{UserAgent: "d4565fa7-4d72-4749-b3d3-740edbf87770", Bind: true, Tag: "AwesomeXMPP"}
+			}
 			if tc.tls12 {
 				o.TLSConfig = &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12}
 			}
@@ -91,8 +100,11 @@ func TestChannelBinding(t *testing.T) {
 			if want := "SCRAM-SHA-256-PLUS SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-1 PLAIN"; mechs != want {
 				t.Errorf("mechanisms %q, want %q", mechs, want)
 			}
-			if !c.SSDP {
+			if !c.SSDP && tc.mech != "PLAIN" {
 				t.Error("no XEP-0474 hash in the server-first-message")
+			}
+			if o.SASL2 != nil && !strings.HasPrefix(c.JID, "alice@localhost/AwesomeXMPP/") {
+				t.Errorf("Bind 2 bound %q", c.JID)
 			}
 		})
 	}

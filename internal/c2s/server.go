@@ -88,6 +88,11 @@ type Config struct {
 	OnStanzaOut   func(kind string)
 	OnAuthFailure func(mechanism string)
 	OnSession     func(transport string, delta int)
+	// BindInline are the Bind 2 inline features (XEP-0386) served by
+	// modules, by namespace: the carbons module's IQ handler for
+	// urn:xmpp:carbons:2. Each is advertised and, when a client lists it
+	// in <bind/>, called with the element as an IQ set's payload.
+	BindInline map[string]BindInline
 	// OnAuth, when set, is told the outcome of every SASL exchange that
 	// ended in success or a failure (for the audit log; auth.go).
 	OnAuth func(AuthEvent)

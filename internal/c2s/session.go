@@ -53,6 +53,7 @@ type session struct {
 	lang        string
 	authTries   int
 	exchange    *sasl.Server
+	s2          *sasl2Request // an XEP-0388 exchange's extras (sasl2.go)
 	headerSent  bool
 	started     time.Time
 	lastRead    atomic.Int64 // unix seconds; read by the sweeper
@@ -305,12 +306,16 @@ func (s *session) featureList() []byte {
 	var b []byte
 	switch {
 	case s.authed:
-		b = append(b, "<bind xmlns='"+nsBind+"'/>"+
-			"<session xmlns='"+nsSession+"'><optional/></session>"+
-			"<ver xmlns='urn:xmpp:features:rosterver'/>"+
-			"<sub xmlns='urn:xmpp:features:pre-approval'/>"+
-			"<sm xmlns='"+nsSM+"'/>"+
-			"<csi xmlns='"+nsCSI+"'/>"...)
+		if !s.bound.Load() { // Bind 2 (sasl2.go) may have bound already
+			b = append(b, "<bind xmlns='"+nsBind+"'/>"+
+				"<session xmlns='"+nsSession+"'><optional/></session>"...)
+		}
+		b = append(b, "<ver xmlns='urn:xmpp:features:rosterver'/>"+
+			"<sub xmlns='urn:xmpp:features:pre-approval'/>"...)
+		if !s.smOn {
+			b = append(b, "<sm xmlns='"+nsSM+"'/>"...)
+		}
+		b = append(b, "<csi xmlns='"+nsCSI+"'/>"...)
 		// XEP-0115 §6.3: the server's caps, so that a client that has
 		// seen this ver skips its disco#info query. Offered once the
 		// client is authenticated, not to anyone who connects (§9.4,
@@ -328,12 +333,14 @@ func (s *session) featureList() []byte {
 			b = append(b, "<starttls xmlns='"+nsTLS+"'/>"...)
 		}
 		ch := s.channel()
+		mechs := sasl.Mechanisms(ch)
 		b = append(b, "<mechanisms xmlns='"+nsSASL+"'>"...)
-		for _, m := range sasl.Mechanisms(ch) {
+		for _, m := range mechs {
 			b = append(b, "<mechanism>"+m+"</mechanism>"...)
 		}
 		b = append(b, "</mechanisms>"...)
 		b = appendChannelBinding(b, ch)
+		b = s.appendSASL2(b, mechs)
 		if s.srv.registrationOpen() {
 			b = append(b, "<register xmlns='http://jabber.org/features/iq-register'/>"...)
 		}
@@ -348,6 +355,8 @@ func (s *session) element(ctx context.Context, el *xmlstream.Element) error {
 		return s.startTLS()
 	case el.Space == nsSASL:
 		return s.sasl(ctx, el)
+	case el.Space == nsSASL2:
+		return s.sasl2(ctx, el)
 	case el.Space == nsSM:
 		return s.sm(el)
 	case el.Space == nsCSI && s.bound.Load():
@@ -412,14 +421,9 @@ func (s *session) sasl(ctx context.Context, el *xmlstream.Element) error {
 	}
 	switch el.Name {
 	case "auth":
-		mech := el.Get("mechanism")
-		if mech == sasl.Plain && !s.secure {
-			return s.write(saslFailure(sasl.EncryptionRequired, "PLAIN needs TLS"))
-		}
-		ch := s.channel()
-		ex, err := sasl.NewServerOn(mech, s.srv.saslConfig, sasl.Offer{Channel: ch, Mechanisms: sasl.Mechanisms(ch)})
-		if err != nil {
-			return s.write(saslFailure(sasl.InvalidMechanism, ""))
+		ex, f := s.startExchange(ctx, el.Get("mechanism"), nil)
+		if f != nil {
+			return s.write(saslFailure(f.Condition, f.Text))
 		}
 		s.exchange = ex
 		return s.saslStep(ctx, el.Text, true)
@@ -441,8 +445,7 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 	if text != "" && text != "=" { // "=" is an empty initial response (RFC 6120 §6.4.2)
 		var err error
 		if in, err = base64.StdEncoding.DecodeString(text); err != nil {
-			s.exchange = nil
-			return s.write(saslFailure(sasl.IncorrectEncoding, ""))
+			return s.authFailedWith(sasl.IncorrectEncoding, "")
 		}
 	} else if !initial && text == "" {
 		in = []byte{}
@@ -453,7 +456,7 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 	}
 	enc := base64.StdEncoding.EncodeToString(out)
 	if !done {
-		return s.write([]byte("<challenge xmlns='" + nsSASL + "'>" + enc + "</challenge>"))
+		return s.write(s.challenge(enc))
 	}
 	// A success is delayed like a failure when it comes from an address
 	// that failed recently, so its timing does not tell a guess that hit
@@ -461,8 +464,7 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 	wait, ok := s.srv.backoff.answer(s.ip, s.exchange.Username(), true)
 	if !ok {
 		s.reportAuth(s.exchange.Mechanism(), s.exchange.Username(), string(sasl.TemporaryAuthFailure))
-		s.exchange = nil
-		return s.write(saslFailure(sasl.TemporaryAuthFailure, "too many attempts at this account; try again later"))
+		return s.authFailedWith(sasl.TemporaryAuthFailure, "too many attempts at this account; try again later")
 	}
 	s.srv.backoff.sleep(ctx, wait)
 	s.username = s.exchange.Username()
@@ -472,6 +474,9 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 	s.srv.log.Info("authenticated", "user", s.username, "remote", s.ip, "transport", s.transport)
 	if len(out) == 0 {
 		enc = ""
+	}
+	if s.s2 != nil {
+		return s.sasl2Success(ctx, enc)
 	}
 	if err := s.write([]byte("<success xmlns='" + nsSASL + "'>" + enc + "</success>")); err != nil {
 		return err
@@ -508,7 +513,7 @@ func (s *session) authFailed(ctx context.Context, err error) error {
 		}
 	}
 	s.reportAuth(mech, account, string(f.Condition))
-	if err := s.write(saslFailure(f.Condition, f.Text)); err != nil {
+	if err := s.authFailedWith(f.Condition, f.Text); err != nil {
 		return err
 	}
 	if s.authTries >= maxAuthAttempts {
@@ -559,14 +564,9 @@ func (s *session) bind(ctx context.Context, el *xmlstream.Element) error {
 	if res == "" {
 		res = stanza.NewID()
 	}
-	full, err := jid.New(s.username, s.srv.domain.Domain(), res)
-	if err != nil {
-		// RFC 6120 §7.7.2.1: a resource that violates the rules.
-		return s.replyDirect(st, stanza.ErrBadRequest.WithText("resource is not valid"))
-	}
-	if s.srv.sessionsOf(full) >= s.srv.cfg.MaxResources {
-		// RFC 6120 §7.6.2.1: too many resources bound.
-		return s.replyDirect(st, stanza.ErrResourceConstraint.WithText("too many resources"))
+	full, serr := s.bindable(res)
+	if serr != nil {
+		return s.replyDirect(st, serr)
 	}
 	s.full = full
 	s.bound.Store(true)

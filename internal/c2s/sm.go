@@ -2,11 +2,13 @@ package c2s
 
 import (
 	"context"
+
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"io"
 	"net"
+	"parley/internal/jid"
 	"strconv"
 	"time"
 
@@ -37,23 +39,37 @@ type resumption struct {
 	h         uint32 // stanzas the client says it handled
 	transport string
 	secure    bool
+	// wrap, for a resumption inside SASL2 authentication, puts <resumed/>
+	// into the <success/> it answers with (sasl2.go).
+	wrap func(full jid.JID, resumed []byte) []byte
+}
+
+// enableSM answers <enable/> (XEP-0198 §3), alone or inline in Bind 2.
+func (s *session) enableSM(el *xmlstream.Element) []byte {
+	if !s.bound.Load() || s.smOn {
+		return smFailed("unexpected-request", "")
+	}
+	s.smOn = true
+	s.out.enableSM()
+	if el.Get("resume") == "true" || el.Get("resume") == "1" {
+		s.smID = randomID()
+		return []byte("<enabled xmlns='" + nsSM + "' id='" + s.smID + "' resume='true' max='" +
+			strconv.Itoa(int(s.srv.cfg.ResumeTimeout/time.Second)) + "'/>")
+	}
+	return []byte("<enabled xmlns='" + nsSM + "'/>")
+}
+
+// parseH reads an 'h' attribute: an unsigned 32-bit count.
+func parseH(v string) (uint32, error) {
+	h, err := strconv.ParseUint(v, 10, 32)
+	return uint32(h), err
 }
 
 // sm handles a stream management nonza on a bound or authenticated stream.
 func (s *session) sm(el *xmlstream.Element) error {
 	switch el.Name {
 	case "enable":
-		if !s.bound.Load() || s.smOn {
-			return s.write(smFailed("unexpected-request", ""))
-		}
-		s.smOn = true
-		s.out.enableSM()
-		if el.Get("resume") == "true" || el.Get("resume") == "1" {
-			s.smID = randomID()
-			return s.write([]byte("<enabled xmlns='" + nsSM + "' id='" + s.smID + "' resume='true' max='" +
-				strconv.Itoa(int(s.srv.cfg.ResumeTimeout/time.Second)) + "'/>"))
-		}
-		return s.write([]byte("<enabled xmlns='" + nsSM + "'/>"))
+		return s.write(s.enableSM(el))
 	case "r":
 		if !s.smOn {
 			return nil // XEP-0198 §4: only after enable; ignore
@@ -152,6 +168,9 @@ func (s *session) awaitResume() bool {
 	s.settle() // the h we report must be durable
 	resumed := []byte("<resumed xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(s.inbound), 10) +
 		"' previd='" + s.smID + "'/>")
+	if r.wrap != nil {
+		resumed = r.wrap(s.full, resumed)
+	}
 	if !s.out.reattach(r.h, resumed) {
 		s.fail(stanza.ErrStreamUndefinedCondition.WithText("handled count too high"))
 		return false

@@ -125,7 +125,8 @@ func (s *Server) registerModules(cfg config.Config) {
 	history.Register(r)
 	s.mam = history
 	discoItems.AddAccountFeature(mam.Features()...)
-	carbons.New(carbons.Options{}).Register(r)
+	s.carbons = carbons.New(carbons.Options{})
+	s.carbons.Register(r)
 	// Push notifications (XEP-0357) for messages that arrive while the
 	// account's clients are away (offline, or hibernating under XEP-0198).
 	notifier := push.New(push.Options{Store: st, IncludeBody: cfg.Push.IncludeBody,

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"parley/internal/im/carbons"
 	"path/filepath"
 	"sync"
 	"time"
@@ -58,6 +59,7 @@ type Server struct {
 	pep     interface{ Close() } // caps lookups under way, stopped at Stop
 	muc     *muc.Module          // for the control socket and Reload
 	mam     *mam.Module          // for Reload
+	carbons *carbons.Module      // a Bind 2 inline feature of c2s
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
 	mailer  *digest.SMTP         // missed-message digests' SMTP client, nil when off; digest.go
 	digest  *digest.Module       // missed-message digests, nil when off
@@ -193,6 +195,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	// In-band registration, offered while register.enabled (Reload).
 	c2sCfg.Registrar = s.registration
 	c2sCfg.ServerCaps = s.serverCaps
+	c2sCfg.BindInline = map[string]c2s.BindInline{carbons.NS: s.carbons.HandleIQ}
 	s.c2s = c2s.New(c2sCfg, s.router, log)
 	return s, nil
 }

@@ -55,6 +55,9 @@ type Options struct {
 	// server cannot (RFC 5802 §6). Empty with a -PLUS mechanism means
 	// TLSExporter.
 	ChannelBinding string
+	// SASL2, if set, authenticates with XEP-0388 (and may bind with
+	// XEP-0386) instead of RFC 6120 SASL.
+	SASL2 *SASL2
 	// ChannelBindingData, if set, is sent instead of the connection's
 	// (to see the server refuse a channel that is not its own).
 	ChannelBindingData []byte
@@ -124,6 +127,8 @@ type Client struct {
 	// XEP-0474 hash and that it matched what the client was offered (a
 	// mismatch fails the login).
 	SSDP bool
+
+	success *xmlstream.Element // SASL2's <success/>
 
 	t      transport
 	ids    atomic.Uint64
@@ -316,6 +321,15 @@ func (c *Client) negotiate(ctx context.Context, o Options) error {
 		}
 	}
 	c.Offered = features
+	if o.SASL2 != nil {
+		if err := c.authenticate2(o, step); err != nil {
+			return err
+		}
+		if c.success.Child("resumed", "urn:xmpp:sm:3") != nil || c.success.Child("bound", NSBind2) != nil || o.NoBind {
+			return nil
+		}
+		return c.bind(o.Resource, step())
+	}
 	if err := c.authenticate(o, step); err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ var ErrServerSignature = errors.New("xmpptest: SCRAM server signature does not m
 type scramClient struct {
 	gs2         string // "n,," unless set
 	cbData      []byte
+	sasl2       bool // exchanged in XEP-0388's profile
 	newHash     func() hash.Hash
 	user, pass  string
 	clientNonce string
@@ -241,9 +242,16 @@ func (c *Client) checkSSDP(sc *scramClient, serverFirst []byte) error {
 		return err
 	}
 	var mechs, types []string
-	if m := c.Offered.Child("mechanisms", NSSASL); m != nil {
-		for _, e := range m.Children {
-			mechs = append(mechs, strings.TrimSpace(e.Text))
+	// XEP-0474 §5.1: the list of the profile in use.
+	list := c.Offered.Child("mechanisms", NSSASL)
+	if sc.sasl2 {
+		list = c.Offered.Child("authentication", NSSASL2)
+	}
+	if list != nil {
+		for _, e := range list.Children {
+			if e.Name == "mechanism" {
+				mechs = append(mechs, strings.TrimSpace(e.Text))
+			}
 		}
 	}
 	cb := c.Offered.Child("sasl-channel-binding", "urn:xmpp:sasl-cb:0")
