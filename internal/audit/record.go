@@ -34,6 +34,7 @@ const (
 	ActionHold                = "hold"               // compliance: legal hold placed or lifted
 	ActionExport              = "export"             // compliance: archive export
 	ActionPolicy              = "policy"             // compliance: a policy decision
+	ActionRetention           = "retention"          // compliance: one run of the retention job; Details: counts removed by kind
 	ActionFederationLink      = "federation-link"    // s2s: first authenticated link with a remote domain; Details: direction
 	ActionFederationRefused   = "federation-refused" // s2s: a remote domain refused; Details: direction, reason
 )

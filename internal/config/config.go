@@ -70,6 +70,8 @@ type Config struct {
 	Audit Audit `toml:"audit"`
 	// Abuse is abuse reports (XEP-0377) and spam controls; see abuse.go.
 	Abuse Abuse `toml:"abuse"`
+	// Retention is how long messages and files are kept; see retention.go.
+	Retention Retention `toml:"retention"`
 }
 
 // Listen holds listener addresses as host:port, or Off.

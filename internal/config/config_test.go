@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"errors"
 	"flag"
 	"io"
@@ -385,7 +386,8 @@ func tomlKeys(prefix string, t reflect.Type) []string {
 	var keys []string
 	for f := range t.Fields() {
 		name := f.Tag.Get("toml")
-		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[Duration]() {
+		// A struct that reads itself from text (Duration, Period) is one key.
+		if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
 			keys = append(keys, tomlKeys(prefix+name+".", f.Type)...)
 			continue
 		}

@@ -83,6 +83,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateAdmins()...)
 	errs = append(errs, c.Contact.validate()...)
 	errs = append(errs, c.Audit.validate()...)
+	errs = append(errs, c.Retention.validate(c.Domain)...)
 	return errors.Join(errs...)
 }
 

@@ -49,6 +49,8 @@ type Store interface {
 	StrangerFilters
 	Incidents
 	DigestAddresses
+	LegalHolds
+	Retention
 	Close() error
 }
 

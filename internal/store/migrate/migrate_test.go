@@ -124,6 +124,13 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	_, err = s.AddIncident(ctx, store.Incident{Time: t0, Source: store.IncidentAbuseReport, Sender: "bob@example.net", ReportID: 2})
 	check(err)
 	check(s.PutDLPPolicy(ctx, store.DLPPolicy{Name: "keys", Spec: []byte(`{"name":"keys"}`), Updated: t0, UpdatedBy: "admin-token:t1"}))
+	// A released hold, and an active one on bob that keeps the original of
+	// his retracted message (appended below, retracted at the end).
+	released, err := s.CreateHold(ctx, store.LegalHold{Name: "closed", Reason: "r", CreatedBy: "cli", Created: t0, Users: []string{"alice"}, To: t0})
+	check(err)
+	check(s.ReleaseHold(ctx, released, "admin-token:x", t0.Add(time.Hour)))
+	_, err = s.CreateHold(ctx, store.LegalHold{Name: "open", CreatedBy: "cli", Created: t0, Users: []string{"bob"}, Rooms: []string{room}, From: t0})
+	check(err)
 	for _, owner := range []string{"alice", "bob", room} {
 		n := 1100 // more than one page
 		if owner != "alice" {
@@ -140,6 +147,7 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 			}
 		}
 	}
+	check(s.RetractArchived(ctx, "bob", "bob-z0", []byte("<message><retracted/></message>")))
 }
 
 // wantRows is what fill leaves in each table of migrate.Tables.
@@ -149,7 +157,8 @@ var wantRows = map[string]int{"users": 3, "roster_items": 3, "roster_versions": 
 	"pubsub_subscriptions": 3, "uploads": 2, "push_registrations": 2, "stranger_filters": 2, "api_tokens": 2,
 	"abuse_reports": 2, "audit_log": 2, "audit_checkpoints": 1, "audit_cursors": 1,
 	"incidents": 2, "incident_notes": 1, "dlp_policies": 1,
-	"digest_addresses": 1}
+	"digest_addresses": 1,
+	"legal_holds":      2, "legal_hold_targets": 3, "archive_held": 1}
 
 // checkFilled fails for any table of the schema that fill left empty or
 // that migrate neither copies nor derives: a table added to the schema
@@ -283,18 +292,18 @@ func TestCopyRefusesUnknownTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE legal_holds (id TEXT PRIMARY KEY)`); err != nil {
+	if _, err := db.Exec(`CREATE TABLE future_things (id TEXT PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
 	to := openSQLite(t)
 	if _, err := Copy(ctx, from, to); err != nil {
 		t.Fatalf("an empty unknown table: %v", err)
 	}
-	if _, err := db.Exec(`INSERT INTO legal_holds VALUES ('h1')`); err != nil {
+	if _, err := db.Exec(`INSERT INTO future_things VALUES ('h1')`); err != nil {
 		t.Fatal(err)
 	}
 	to = openSQLite(t)
-	if _, err := Copy(ctx, from, to); !errors.Is(err, ErrNotMigrated) || !strings.Contains(err.Error(), "legal_holds (1 rows)") {
+	if _, err := Copy(ctx, from, to); !errors.Is(err, ErrNotMigrated) || !strings.Contains(err.Error(), "future_things (1 rows)") {
 		t.Fatalf("a table with a row: %v", err)
 	}
 	if users, _ := to.ListUsers(ctx); len(users) != 0 {

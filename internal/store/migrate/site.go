@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"parley/internal/store"
 )
@@ -21,6 +22,7 @@ var Tables = []string{
 	"uploads", "push_registrations", "stranger_filters", "api_tokens", "abuse_reports",
 	"audit_log", "audit_checkpoints", "audit_cursors", "incidents", "incident_notes", "dlp_policies",
 	"digest_addresses",
+	"legal_holds", "legal_hold_targets", "archive_held",
 }
 
 // Derived reports whether a table is the backend's own bookkeeping or is
@@ -104,6 +106,9 @@ func copySite(ctx context.Context, from, to store.Store) error {
 	if err := copyIncidents(ctx, from, to); err != nil {
 		return err
 	}
+	if err := copyHolds(ctx, from, to); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	return copyAudit(ctx, from, to)
 }
 
@@ -139,6 +144,68 @@ func copyIncidents(ctx context.Context, from, to store.Store) error {
 		}
 	}
 	return nil
+}
+
+// copyHolds copies the legal holds (released ones too) and the originals
+// they kept, in the order they were kept.
+func copyHolds(ctx context.Context, from, to store.Store) error {
+	holds, err := from.ListHolds(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range holds {
+		if err := to.ImportHold(ctx, h); err != nil {
+			return err
+		}
+	}
+	for after := int64(0); ; {
+		held, err := from.HeldMessages(ctx, store.HeldQuery{After: after, Limit: pageSize})
+		if err != nil {
+			return err
+		}
+		if len(held) == 0 {
+			return nil
+		}
+		for _, m := range held {
+			if err := to.ImportHeld(ctx, m); err != nil {
+				return err
+			}
+		}
+		after = held[len(held)-1].Seq
+	}
+}
+
+// digestHolds serialises the holds by ID and the kept originals in their
+// order.
+func digestHolds(ctx context.Context, d digest, s store.Store) error {
+	holds, err := s.ListHolds(ctx)
+	if err != nil {
+		return err
+	}
+	d.int(int64(len(holds)))
+	for _, h := range holds {
+		d.int(h.ID)
+		d.strs([]string{h.Name, h.Reason, h.CreatedBy, h.ReleasedBy})
+		d.strs(h.Users)
+		d.strs(h.Rooms)
+		for _, t := range []time.Time{h.Created, h.From, h.To, h.Released} {
+			d.time(t)
+		}
+	}
+	for after := int64(0); ; {
+		held, err := s.HeldMessages(ctx, store.HeldQuery{After: after, Limit: pageSize})
+		if err != nil || len(held) == 0 {
+			return err
+		}
+		for _, h := range held {
+			m := h.Message
+			d.strs([]string{m.Owner, m.ID, m.With, m.Text, h.Cause})
+			d.bytes(m.Stanza)
+			d.time(m.Stamp)
+			d.time(h.Held)
+		}
+		after = held[len(held)-1].Seq
+	}
 }
 
 // copyPubSub copies a service's nodes with their items (oldest first,
@@ -231,7 +298,7 @@ func copyAudit(ctx context.Context, from, to store.Store) error {
 
 // digestSite serialises, by pseudo-owner, what copySite copies: one sum
 // per pubsub service ("pubsub SERVICE"), and "tokens", "uploads",
-// "abuse reports" and "audit".
+// "abuse reports", "legal holds" and "audit".
 func digestSite(ctx context.Context, s store.Store, c *census) error {
 	services, err := s.PubSubServices(ctx)
 	if err != nil {
@@ -297,6 +364,12 @@ func digestSite(ctx context.Context, s store.Store, c *census) error {
 		return err
 	}
 	c.add("incidents", d.Sum(nil))
+
+	d = newDigest()
+	if err := digestHolds(ctx, d, s); err != nil {
+		return err
+	}
+	c.add("legal holds", d.Sum(nil))
 
 	d = newDigest()
 	if err := digestAudit(ctx, d, s); err != nil {

@@ -104,6 +104,7 @@ CREATE TABLE blocklist (
 	strangersSchema, // 15: accounts refusing strangers (internal/im/spam), strangers.go
 	incidentsSchema, // 16: the supervision queue and the API's DLP policies (internal/supervision, internal/dlp), incidents.go
 	digestsSchema,   // 17: addresses for missed-message digests by email (internal/im/digest), digests.go
+	holdsSchema,     // 18: legal holds and the originals they keep (store.LegalHolds), holds.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

@@ -105,6 +105,7 @@ CREATE TABLE blocklist (
 	strangersSchema, // 16: accounts refusing strangers (internal/im/spam), strangers.go
 	incidentsSchema, // 17: the supervision queue and the API's DLP policies (internal/supervision, internal/dlp), incidents.go
 	digestsSchema,   // 18: addresses for missed-message digests by email (internal/im/digest), digests.go
+	holdsSchema,     // 19: legal holds and the originals they keep (store.LegalHolds), holds.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID

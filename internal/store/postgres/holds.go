@@ -1,0 +1,293 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/internal/store"
+)
+
+var (
+	_ store.LegalHolds = (*Store)(nil)
+	_ store.Retention  = (*Store)(nil)
+)
+
+// heldBy is the condition "an active legal hold covers the row whose owner
+// and stamp are these SQL expressions". Open ends of a hold's range are
+// NULL.
+func heldBy(owner, stamp string) string {
+	return `EXISTS (SELECT 1 FROM legal_hold_targets t JOIN legal_holds h ON h.id = t.hold
+		WHERE t.target = ` + owner + ` AND h.released IS NULL
+		AND (h.from_stamp IS NULL OR ` + stamp + ` >= h.from_stamp)
+		AND (h.to_stamp IS NULL OR ` + stamp + ` <= h.to_stamp))`
+}
+
+// holdsSchema is the migration step for legal holds (store.LegalHolds).
+//
+// The trigger is the hold: whatever replaces an archived message's stanza
+// (RetractArchived) or deletes the row (DeleteArchive, the cascade of
+// DeleteUser or of a destroyed room) first copies the original into
+// archive_held, in the same transaction, when an active hold covers it,
+// so no caller has to know about holds. ON CONFLICT DO NOTHING keeps the
+// first original (a moderation after a retraction, the deletion of a
+// tombstone). archive_held references nothing, so it outlives the account
+// or room. Under READ COMMITTED a hold committed while a deletion is
+// already running is not seen by that deletion's rows.
+var holdsSchema = `
+CREATE TABLE legal_holds (
+	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	name        text NOT NULL,
+	reason      text NOT NULL,
+	created_by  text NOT NULL,
+	created     timestamptz NOT NULL,
+	from_stamp  timestamptz, -- NULL: open
+	to_stamp    timestamptz,
+	released    timestamptz, -- NULL: active
+	released_by text NOT NULL DEFAULT ''
+);
+CREATE TABLE legal_hold_targets (
+	target text COLLATE "C" NOT NULL, -- a username or a room's bare JID
+	hold   bigint NOT NULL REFERENCES legal_holds (id),
+	kind   text NOT NULL, -- 'user' or 'room'
+	PRIMARY KEY (target, hold)
+);
+
+CREATE TABLE archive_held (
+	seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	owner       text COLLATE "C" NOT NULL,
+	id          text COLLATE "C" NOT NULL,
+	with_jid    text COLLATE "C" NOT NULL,
+	stamp       timestamptz NOT NULL,
+	stanza      bytea NOT NULL,
+	body        text NOT NULL,
+	held        timestamptz NOT NULL,
+	cause       text NOT NULL -- store.HeldRetracted, store.HeldDeleted
+);
+CREATE UNIQUE INDEX archive_held_owner_id ON archive_held (owner, id);
+
+CREATE FUNCTION archive_hold_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF (TG_OP = 'DELETE' OR OLD.stanza IS DISTINCT FROM NEW.stanza) AND ` + heldBy("OLD.owner", "OLD.stamp") + ` THEN
+		INSERT INTO archive_held (owner, id, with_jid, stamp, stanza, body, held, cause)
+		VALUES (OLD.owner, OLD.id, OLD.with_jid, OLD.stamp, OLD.stanza, OLD.body, clock_timestamp(),
+			CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'retracted' END)
+		ON CONFLICT DO NOTHING;
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		RETURN OLD;
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER archive_hold_retract BEFORE UPDATE OF stanza ON archive
+	FOR EACH ROW EXECUTE FUNCTION archive_hold_keep();
+CREATE TRIGGER archive_hold_delete BEFORE DELETE ON archive
+	FOR EACH ROW EXECUTE FUNCTION archive_hold_keep();
+`
+
+// nullStamp is t as a nullable column: NULL for the zero time.
+func nullStamp(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.Truncate(time.Microsecond)
+}
+
+func fromNull(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// CreateHold records an active hold.
+func (s *Store) CreateHold(ctx context.Context, h store.LegalHold) (int64, error) {
+	h.ID, h.Released, h.ReleasedBy = 0, time.Time{}, ""
+	id, err := s.insertHold(ctx, h)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: create hold %q: %w", h.Name, err)
+	}
+	return id, nil
+}
+
+// ImportHold stores a hold under its ID and moves the identity sequence
+// past the highest ID, so later holds do not collide.
+func (s *Store) ImportHold(ctx context.Context, h store.LegalHold) error {
+	if _, err := s.insertHold(ctx, h); err != nil {
+		return fmt.Errorf("postgres: import hold %d: %w", h.ID, err)
+	}
+	return nil
+}
+
+// insertHold inserts h under h.ID, or a new ID when it is 0.
+func (s *Store) insertHold(ctx context.Context, h store.LegalHold) (int64, error) {
+	if s.closed() {
+		return 0, store.ErrClosed
+	}
+	var id int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		args := []any{h.Name, h.Reason, h.CreatedBy, stamp(h.Created), nullStamp(h.From), nullStamp(h.To), nullStamp(h.Released), h.ReleasedBy}
+		q := `INSERT INTO legal_holds (name, reason, created_by, created, from_stamp, to_stamp, released, released_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`
+		if h.ID != 0 {
+			q = `INSERT INTO legal_holds (id, name, reason, created_by, created, from_stamp, to_stamp, released, released_by)
+				OVERRIDING SYSTEM VALUE VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`
+			args = append(args, h.ID)
+		}
+		err := tx.QueryRow(ctx, q, args...).Scan(&id)
+		if isCode(err, uniqueViolation) {
+			return store.ErrExists
+		}
+		if err != nil {
+			return err
+		}
+		if h.ID != 0 {
+			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('legal_holds', 'id'),
+				(SELECT max(id) FROM legal_holds))`); err != nil {
+				return err
+			}
+		}
+		users := slices.Compact(slices.Sorted(slices.Values(h.Users)))
+		rooms := slices.Compact(slices.Sorted(slices.Values(h.Rooms)))
+		_, err = tx.Exec(ctx, `INSERT INTO legal_hold_targets (target, hold, kind)
+			SELECT u, $1::bigint, 'user' FROM unnest($2::text[]) u
+			UNION ALL SELECT r, $1::bigint, 'room' FROM unnest($3::text[]) r`, id, nonNil(users), nonNil(rooms))
+		return err
+	})
+	return id, err
+}
+
+// ImportHeld stores a kept original.
+func (s *Store) ImportHeld(ctx context.Context, h store.HeldMessage) error {
+	m := h.Message
+	_, err := s.exec(ctx, `INSERT INTO archive_held (owner, id, with_jid, stamp, stanza, body, held, cause)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, m.Owner, m.ID, m.With, stamp(m.Stamp), nonNil(m.Stanza), m.Text, stamp(h.Held), h.Cause)
+	if isCode(err, uniqueViolation) {
+		err = store.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: import held %q of %q: %w", m.ID, m.Owner, err)
+	}
+	return nil
+}
+
+const holdColumns = `id, name, reason, created_by, created, from_stamp, to_stamp, released, released_by,
+	ARRAY(SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'user' ORDER BY target),
+	ARRAY(SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'room' ORDER BY target)`
+
+func scanHold(row pgx.Row) (store.LegalHold, error) {
+	var h store.LegalHold
+	var from, to, released *time.Time
+	if err := row.Scan(&h.ID, &h.Name, &h.Reason, &h.CreatedBy, &h.Created, &from, &to, &released, &h.ReleasedBy,
+		&h.Users, &h.Rooms); err != nil {
+		return h, err
+	}
+	h.Created, h.From, h.To, h.Released = h.Created.UTC(), fromNull(from), fromNull(to), fromNull(released)
+	if len(h.Users) == 0 {
+		h.Users = nil
+	}
+	if len(h.Rooms) == 0 {
+		h.Rooms = nil
+	}
+	return h, nil
+}
+
+// Hold returns one hold; store.ErrNotFound.
+func (s *Store) Hold(ctx context.Context, id int64) (store.LegalHold, error) {
+	h, err := scanHold(s.pool.QueryRow(ctx, `SELECT `+holdColumns+` FROM legal_holds WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return h, fmt.Errorf("postgres: hold %d: %w", id, err)
+	}
+	return h, nil
+}
+
+// ListHolds returns every hold, oldest first.
+func (s *Store) ListHolds(ctx context.Context) ([]store.LegalHold, error) {
+	out, err := collect(ctx, s, scanHold, `SELECT `+holdColumns+` FROM legal_holds ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list holds: %w", err)
+	}
+	return out, nil
+}
+
+// ReleaseHold ends an active hold; store.ErrNotFound.
+func (s *Store) ReleaseHold(ctx context.Context, id int64, by string, at time.Time) error {
+	err := mustAffect(s.exec(ctx, `UPDATE legal_holds SET released = $2, released_by = $3
+		WHERE id = $1 AND released IS NULL`, id, stamp(at), by))
+	if err != nil {
+		return fmt.Errorf("postgres: release hold %d: %w", id, err)
+	}
+	return nil
+}
+
+// HeldMessages returns kept originals in the order they were kept.
+func (s *Store) HeldMessages(ctx context.Context, q store.HeldQuery) ([]store.HeldMessage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	out, err := collect(ctx, s, func(row pgx.Row) (store.HeldMessage, error) {
+		var h store.HeldMessage
+		err := row.Scan(&h.Seq, &h.Message.Owner, &h.Message.ID, &h.Message.With, &h.Message.Stamp,
+			&h.Message.Stanza, &h.Message.Text, &h.Held, &h.Cause)
+		h.Message.Stamp, h.Held = h.Message.Stamp.UTC(), h.Held.UTC()
+		return h, err
+	}, `SELECT seq, owner, id, with_jid, stamp, stanza, body, held, cause FROM archive_held
+		WHERE seq > $1 AND ($2 = '' OR owner = $2) AND ($3::timestamptz IS NULL OR stamp >= $3)
+		AND ($4::timestamptz IS NULL OR stamp <= $4)
+		ORDER BY seq LIMIT $5`, q.After, q.Owner, nullStamp(q.Start), nullStamp(q.End), limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: held messages: %w", err)
+	}
+	return out, nil
+}
+
+// scopeCond is the condition that col is one of sc's owners, taking its
+// list as parameter $n.
+func scopeCond(col string, n int, sc store.RetentionScope) (string, []string) {
+	if sc.Owners != nil {
+		return fmt.Sprintf("%s = ANY($%d::text[])", col, n), sc.Owners
+	}
+	return fmt.Sprintf("NOT (%s = ANY($%d::text[]))", col, n), nonNil(sc.Except)
+}
+
+// expire runs one bounded delete (or update), a transaction of its own.
+func (s *Store) expire(ctx context.Context, what, query string, args ...any) (int, error) {
+	tag, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: expire %s: %w", what, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ExpireArchive deletes up to limit old archived messages no hold covers.
+func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, limit int) (int, error) {
+	cond, list := scopeCond("a.owner", 2, sc)
+	return s.expire(ctx, "archive", `DELETE FROM archive WHERE seq IN (SELECT a.seq FROM archive a
+		WHERE a.stamp < $1 AND `+cond+` AND NOT `+heldBy("a.owner", "a.stamp")+` LIMIT $3)`,
+		before, list, limit)
+}
+
+// ExpireOffline deletes up to limit old offline messages no hold covers.
+func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, limit int) (int, error) {
+	cond, list := scopeCond("o.username", 2, sc)
+	return s.expire(ctx, "offline", `DELETE FROM offline WHERE id IN (SELECT o.id FROM offline o
+		WHERE o.stamp < $1 AND `+cond+` AND NOT `+heldBy("o.username", "o.stamp")+` LIMIT $3)`,
+		before, list, limit)
+}
+
+// ExpireUploads marks up to limit old stored uploads no hold covers as
+// expired at now.
+func (s *Store) ExpireUploads(ctx context.Context, sc store.RetentionScope, before, now time.Time, limit int) (int, error) {
+	cond, list := scopeCond("u.owner", 2, sc)
+	return s.expire(ctx, "uploads", `UPDATE uploads SET expires = $4 WHERE id IN (SELECT u.id FROM uploads u
+		WHERE u.state = $5 AND u.created < $1 AND u.expires > $4 AND `+cond+` AND NOT `+heldBy("u.owner", "u.created")+` LIMIT $3)`,
+		before, list, limit, now, int(store.UploadStored))
+}

@@ -1,0 +1,310 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"parley/internal/store"
+)
+
+var (
+	_ store.LegalHolds = (*Store)(nil)
+	_ store.Retention  = (*Store)(nil)
+)
+
+// heldBy is the condition "an active legal hold covers the row whose owner
+// and stamp are these SQL expressions". Open ends of a hold's range are
+// NULL.
+func heldBy(owner, stamp string) string {
+	return `EXISTS (SELECT 1 FROM legal_hold_targets t JOIN legal_holds h ON h.id = t.hold
+		WHERE t.target = ` + owner + ` AND h.released IS NULL
+		AND (h.from_stamp IS NULL OR ` + stamp + ` >= h.from_stamp)
+		AND (h.to_stamp IS NULL OR ` + stamp + ` <= h.to_stamp))`
+}
+
+// holdsSchema is the migration step for legal holds (store.LegalHolds).
+//
+// The triggers are the hold: whatever replaces an archived message's
+// stanza (RetractArchived) or deletes the row (DeleteArchive, the cascade
+// of DeleteUser or of a destroyed room) first copies the original into
+// archive_held, in the same transaction, when an active hold covers it.
+// So no caller has to know about holds, and a path added later that
+// deletes archive rows is covered too. INSERT OR IGNORE keeps the first
+// original: a moderation after a retraction, or the deletion of a
+// tombstone, does not replace it. archive_held references nothing, so it
+// outlives the account or room.
+var holdsSchema = `
+CREATE TABLE legal_holds (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	name        TEXT NOT NULL,
+	reason      TEXT NOT NULL,
+	created_by  TEXT NOT NULL,
+	created     INTEGER NOT NULL, -- Unix nanoseconds
+	from_stamp  INTEGER,          -- Unix nanoseconds; NULL: open
+	to_stamp    INTEGER,
+	released    INTEGER,          -- NULL: active
+	released_by TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE legal_hold_targets (
+	target TEXT NOT NULL, -- a username or a room's bare JID
+	hold   INTEGER NOT NULL REFERENCES legal_holds(id),
+	kind   TEXT NOT NULL, -- 'user' or 'room'
+	PRIMARY KEY (target, hold)
+) WITHOUT ROWID;
+
+CREATE TABLE archive_held (
+	seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+	owner       TEXT NOT NULL,
+	id          TEXT NOT NULL,
+	with_jid    TEXT NOT NULL,
+	stamp       INTEGER NOT NULL,
+	stanza      BLOB NOT NULL,
+	body        TEXT NOT NULL,
+	held        INTEGER NOT NULL, -- Unix nanoseconds
+	cause       TEXT NOT NULL     -- store.HeldRetracted, store.HeldDeleted
+);
+CREATE UNIQUE INDEX archive_held_owner_id ON archive_held (owner, id);
+
+CREATE TRIGGER archive_hold_retract BEFORE UPDATE OF stanza ON archive
+WHEN old.stanza != new.stanza AND ` + heldBy("old.owner", "old.stamp") + ` BEGIN
+	INSERT OR IGNORE INTO archive_held (owner, id, with_jid, stamp, stanza, body, held, cause)
+	VALUES (old.owner, old.id, old.with_jid, old.stamp, old.stanza, old.body,
+		CAST(unixepoch('subsec') * 1000 AS INTEGER) * 1000000, 'retracted');
+END;
+CREATE TRIGGER archive_hold_delete BEFORE DELETE ON archive
+WHEN ` + heldBy("old.owner", "old.stamp") + ` BEGIN
+	INSERT OR IGNORE INTO archive_held (owner, id, with_jid, stamp, stanza, body, held, cause)
+	VALUES (old.owner, old.id, old.with_jid, old.stamp, old.stanza, old.body,
+		CAST(unixepoch('subsec') * 1000 AS INTEGER) * 1000000, 'deleted');
+END;
+`
+
+// nullNanos is t as a nullable column: NULL for the zero time.
+func nullNanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return nanos(t)
+}
+
+func fromNullNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromUnixNano(n.Int64)
+}
+
+// CreateHold records an active hold.
+func (s *Store) CreateHold(ctx context.Context, h store.LegalHold) (int64, error) {
+	h.ID, h.Released, h.ReleasedBy = 0, time.Time{}, ""
+	id, err := s.insertHold(ctx, h)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: create hold %q: %w", h.Name, err)
+	}
+	return id, nil
+}
+
+// ImportHold stores a hold under its ID; AUTOINCREMENT then numbers later
+// holds after the highest.
+func (s *Store) ImportHold(ctx context.Context, h store.LegalHold) error {
+	if _, err := s.insertHold(ctx, h); err != nil {
+		return fmt.Errorf("sqlite: import hold %d: %w", h.ID, err)
+	}
+	return nil
+}
+
+// insertHold inserts h under h.ID, or a new ID when it is 0.
+func (s *Store) insertHold(ctx context.Context, h store.LegalHold) (int64, error) {
+	var id any
+	if h.ID != 0 {
+		id = h.ID
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`INSERT INTO legal_holds (id, name, reason, created_by, created, from_stamp, to_stamp, released, released_by)
+			VALUES (?,?,?,?,?,?,?,?,?)`, id, h.Name, h.Reason, h.CreatedBy, unixNano(h.Created), nullNanos(h.From), nullNanos(h.To),
+			nullNanos(h.Released), h.ReleasedBy)
+		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+			return store.ErrExists
+		}
+		if err != nil {
+			return err
+		}
+		if h.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		for kind, l := range map[string][]string{"user": h.Users, "room": h.Rooms} {
+			for _, target := range slices.Compact(slices.Sorted(slices.Values(l))) {
+				if _, err := tx.Exec(`INSERT INTO legal_hold_targets (target, hold, kind) VALUES (?,?,?)`, target, h.ID, kind); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return h.ID, err
+}
+
+// ImportHeld stores a kept original.
+func (s *Store) ImportHeld(ctx context.Context, h store.HeldMessage) error {
+	m := h.Message
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO archive_held (owner, id, with_jid, stamp, stanza, body, held, cause)
+			VALUES (?,?,?,?,?,?,?,?)`, m.Owner, m.ID, m.With, nanos(m.Stamp), nonNil(m.Stanza), m.Text, nanos(h.Held), h.Cause)
+		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+			return store.ErrExists
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: import held %q of %q: %w", m.ID, m.Owner, err)
+	}
+	return nil
+}
+
+const holdColumns = `id, name, reason, created_by, created, from_stamp, to_stamp, released, released_by,
+	(SELECT json_group_array(target) FROM (SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'user' ORDER BY target)),
+	(SELECT json_group_array(target) FROM (SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'room' ORDER BY target))`
+
+func scanHold(scan func(...any) error) (store.LegalHold, error) {
+	var h store.LegalHold
+	var created int64
+	var from, to, released sql.NullInt64
+	var users, rooms string
+	if err := scan(&h.ID, &h.Name, &h.Reason, &h.CreatedBy, &created, &from, &to, &released, &h.ReleasedBy, &users, &rooms); err != nil {
+		return h, err
+	}
+	h.Created, h.From, h.To, h.Released = fromUnixNano(created), fromNullNanos(from), fromNullNanos(to), fromNullNanos(released)
+	if err := errors.Join(json.Unmarshal([]byte(users), &h.Users), json.Unmarshal([]byte(rooms), &h.Rooms)); err != nil {
+		return h, err
+	}
+	if len(h.Users) == 0 {
+		h.Users = nil
+	}
+	if len(h.Rooms) == 0 {
+		h.Rooms = nil
+	}
+	return h, nil
+}
+
+// Hold returns one hold; store.ErrNotFound.
+func (s *Store) Hold(ctx context.Context, id int64) (store.LegalHold, error) {
+	h, err := scanHold(s.r.QueryRowContext(ctx, `SELECT `+holdColumns+` FROM legal_holds WHERE id = ?`, id).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return h, fmt.Errorf("sqlite: hold %d: %w", id, err)
+	}
+	return h, nil
+}
+
+// ListHolds returns every hold, oldest first.
+func (s *Store) ListHolds(ctx context.Context) ([]store.LegalHold, error) {
+	out, err := queryAll(ctx, s, scanHold, `SELECT `+holdColumns+` FROM legal_holds ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list holds: %w", err)
+	}
+	return out, nil
+}
+
+// ReleaseHold ends an active hold; store.ErrNotFound.
+func (s *Store) ReleaseHold(ctx context.Context, id int64, by string, at time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return mustAffect(tx.Exec(`UPDATE legal_holds SET released = ?, released_by = ?
+			WHERE id = ? AND released IS NULL`, unixNano(at), by, id))
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: release hold %d: %w", id, err)
+	}
+	return nil
+}
+
+// HeldMessages returns kept originals in the order they were kept.
+func (s *Store) HeldMessages(ctx context.Context, q store.HeldQuery) ([]store.HeldMessage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	var start, end int64 = math.MinInt64, math.MaxInt64
+	if !q.Start.IsZero() {
+		start = nanos(q.Start)
+	}
+	if !q.End.IsZero() {
+		end = nanos(q.End)
+	}
+	out, err := queryAll(ctx, s, func(scan func(...any) error) (store.HeldMessage, error) {
+		var h store.HeldMessage
+		var stamp, held int64
+		err := scan(&h.Seq, &h.Message.Owner, &h.Message.ID, &h.Message.With, &stamp, &h.Message.Stanza, &h.Message.Text, &held, &h.Cause)
+		h.Message.Stamp, h.Held = fromUnixNano(stamp), fromUnixNano(held)
+		return h, err
+	}, `SELECT seq, owner, id, with_jid, stamp, stanza, body, held, cause FROM archive_held
+		WHERE seq > ? AND (? = '' OR owner = ?) AND stamp >= ? AND stamp <= ?
+		ORDER BY seq LIMIT ?`, q.After, q.Owner, q.Owner, start, end, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: held messages: %w", err)
+	}
+	return out, nil
+}
+
+// scopeCond is the condition that col is one of sc's owners, and its
+// argument (a JSON array).
+func scopeCond(col string, sc store.RetentionScope) (string, any) {
+	if sc.Owners != nil {
+		b, _ := json.Marshal(sc.Owners)
+		return col + ` IN (SELECT value FROM json_each(?))`, string(b)
+	}
+	b, _ := json.Marshal(append([]string{}, sc.Except...))
+	return col + ` NOT IN (SELECT value FROM json_each(?))`, string(b)
+}
+
+// expire runs one bounded delete (or update) in the writer and returns
+// the rows it changed.
+func (s *Store) expire(ctx context.Context, what, query string, args ...any) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: expire %s: %w", what, err)
+	}
+	return int(n), nil
+}
+
+// ExpireArchive deletes up to limit old archived messages no hold covers.
+func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, limit int) (int, error) {
+	cond, arg := scopeCond("a.owner", sc)
+	return s.expire(ctx, "archive", `DELETE FROM archive WHERE seq IN (SELECT a.seq FROM archive a
+		WHERE a.stamp < ? AND `+cond+` AND NOT `+heldBy("a.owner", "a.stamp")+` LIMIT ?)`,
+		nanos(before), arg, limit)
+}
+
+// ExpireOffline deletes up to limit old offline messages no hold covers.
+func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, limit int) (int, error) {
+	cond, arg := scopeCond("o.username", sc)
+	return s.expire(ctx, "offline", `DELETE FROM offline WHERE id IN (SELECT o.id FROM offline o
+		WHERE o.stamp < ? AND `+cond+` AND NOT `+heldBy("o.username", "o.stamp")+` LIMIT ?)`,
+		nanos(before), arg, limit)
+}
+
+// ExpireUploads marks up to limit old stored uploads no hold covers as
+// expired at now.
+func (s *Store) ExpireUploads(ctx context.Context, sc store.RetentionScope, before, now time.Time, limit int) (int, error) {
+	cond, arg := scopeCond("u.owner", sc)
+	return s.expire(ctx, "uploads", `UPDATE uploads SET expires = ? WHERE id IN (SELECT u.id FROM uploads u
+		WHERE u.state = ? AND u.created < ? AND u.expires > ? AND `+cond+` AND NOT `+heldBy("u.owner", "u.created")+` LIMIT ?)`,
+		nanos(now), int(store.UploadStored), nanos(before), nanos(now), arg, limit)
+}
