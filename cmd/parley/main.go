@@ -37,6 +37,13 @@ commands:
                             create an admin API token (printed once)
   token list                list admin API tokens (never the tokens themselves)
   token revoke ID           revoke an admin API token
+  ediscovery search [--participant JID]... [--room ROOM]... [--start T] [--end T] [--words W]
+                            search every archive (compliance; audited)
+  ediscovery export [the same flags] [--output FILE]
+                            export a search as a signed zip, printing progress
+  ediscovery jobs           list export jobs
+  ediscovery verify FILE [--public-key FILE]
+                            check an export against its signed manifest
   version                   print the version
 
 Every command except version takes --config FILE (default $PARLEY_CONFIG)
@@ -90,6 +97,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runAudit(args[1:], stdout, stderr)
 	case "token":
 		err = runToken(args[1:], stdout, stderr)
+	case "ediscovery":
+		err = runEdiscovery(args[1:], stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			err = usageError{errors.New("version takes no arguments")}

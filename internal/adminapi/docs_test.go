@@ -1,6 +1,7 @@
 package adminapi_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,9 @@ func TestAdminDocExamples(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "audit.jsonl")); err != nil || !strings.Contains(string(b), `"action":"account-suspended"`) {
 		t.Errorf("the exported audit log %q, %v: want the suspension", b, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "export.zip")); err != nil || !bytes.HasPrefix(b, []byte("PK\x03\x04")) {
+		t.Errorf("the e-discovery export %.20q, %v: want a zip", b, err)
 	}
 	if _, err := e.srv.Store().GetUser(t.Context(), "alice"); err == nil {
 		t.Error("alice still exists after the doc's deletion")

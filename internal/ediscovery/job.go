@@ -246,6 +246,9 @@ func (s *Service) export(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
+	if err := s.o.Store.SyncArchive(ctx); err != nil { // what was delivered before
+		return fmt.Errorf("ediscovery: %w", err)
+	}
 	for j.Progress.Phase == "searching" {
 		msgs, next, err := s.scan(ctx, sc, j.Cursor, s.o.PageSize)
 		if err != nil {

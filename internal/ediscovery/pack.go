@@ -57,10 +57,10 @@ type Manifest struct {
 
 // Counts are what an export holds.
 type Counts struct {
-	Messages           int `json:"messages"` // found by the search
-	Related            int `json:"related"`  // corrections and retractions of those
-	Attachments        int `json:"attachments"`
-	AttachmentsMissing int `json:"attachments_missing"`
+	Messages           int `json:"messages"`            // found by the search
+	Related            int `json:"related"`             // corrections and retractions of those
+	Attachments        int `json:"attachments"`         // files, each once
+	AttachmentsMissing int `json:"attachments_missing"` // references to uploads no longer stored
 	EML                int `json:"eml"`
 }
 
@@ -135,7 +135,6 @@ func (s *Service) packFiles(ctx context.Context, j *Job, zw *zip.Writer, man *Ma
 		default:
 			man.Counts.Related++
 		}
-		man.Counts.Attachments += len(m.AttachmentFiles)
 		for _, u := range m.Attachments {
 			id, ok := uploadRef(u)
 			if ok && !slices.ContainsFunc(m.AttachmentFiles, func(f string) bool { return strings.HasPrefix(f, "attachments/"+id+"/") }) {
@@ -164,6 +163,7 @@ func (s *Service) packFiles(ctx context.Context, j *Job, zw *zip.Writer, man *Ma
 		return err
 	}
 	slices.Sort(atts)
+	man.Counts.Attachments = len(atts)
 	for _, a := range atts {
 		w, done, err := addFile(zw, a, man)
 		if err != nil {

@@ -91,7 +91,8 @@ func attachmentName(id, name string) string {
 
 // attach copies the still-stored uploads that lines share into the job's
 // attachments (once each) and names them in the lines; it returns how
-// many it found and how many are gone.
+// many files it copied and how many references name an upload that is
+// gone.
 func (s *Service) attach(ctx context.Context, j *Job, lines []Message) (found, missing int, err error) {
 	for i := range lines {
 		m := &lines[i]
@@ -100,7 +101,7 @@ func (s *Service) attach(ctx context.Context, j *Job, lines []Message) (found, m
 			if !ok {
 				continue
 			}
-			name, err := s.copyUpload(ctx, j, id)
+			name, copied, err := s.copyUpload(ctx, j, id)
 			if err != nil {
 				return found, missing, err
 			}
@@ -108,7 +109,9 @@ func (s *Service) attach(ctx context.Context, j *Job, lines []Message) (found, m
 				missing++
 				continue
 			}
-			found++
+			if copied {
+				found++
+			}
 			m.AttachmentFiles = append(m.AttachmentFiles, name)
 		}
 	}
@@ -116,30 +119,31 @@ func (s *Service) attach(ctx context.Context, j *Job, lines []Message) (found, m
 }
 
 // copyUpload copies upload id into the job's directory unless it is
-// there, and returns its name in the export; "" when it is not stored.
-func (s *Service) copyUpload(ctx context.Context, j *Job, id string) (string, error) {
+// there (copied says it was not), and returns its name in the export;
+// "" when it is not stored.
+func (s *Service) copyUpload(ctx context.Context, j *Job, id string) (name string, copied bool, err error) {
 	if s.o.Blobs == nil || strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-		return "", nil
+		return "", false, nil
 	}
 	up, err := s.o.Store.Upload(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && up.State != store.UploadStored {
-		return "", nil
+		return "", false, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("ediscovery: upload %s: %w", id, err)
+		return "", false, fmt.Errorf("ediscovery: upload %s: %w", id, err)
 	}
-	name := attachmentName(id, up.Name)
+	name = attachmentName(id, up.Name)
 	dst := filepath.Join(s.jobDir(j.ID), filepath.FromSlash(name))
 	if fileExists(dst) {
-		return name, nil
+		return name, false, nil
 	}
 	r, err := s.o.Blobs.Open(id)
 	if err != nil {
-		return "", nil // gone since (expired, cleaned up)
+		return "", false, nil // gone since (expired, cleaned up)
 	}
 	defer r.Close()
 	if err := copyTo(dst, r); err != nil {
-		return "", fmt.Errorf("ediscovery: attachment %s: %w", id, err)
+		return "", false, fmt.Errorf("ediscovery: attachment %s: %w", id, err)
 	}
-	return name, nil
+	return name, true, nil
 }

@@ -21,6 +21,7 @@ import (
 // corrections and retractions) and the uploads' records.
 type Store interface {
 	store.ArchiveSearches
+	SyncArchive(ctx context.Context) error
 	QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error)
 	Upload(ctx context.Context, id string) (store.Upload, error)
 }
@@ -117,6 +118,10 @@ func (s *Service) Search(ctx context.Context, q Query, cursor string, limit int,
 	}
 	if err := s.record(ctx, actor, "search", "", q, nil); err != nil {
 		return Page{}, err
+	}
+	// Every message delivered before the search is in its answer.
+	if err := s.o.Store.SyncArchive(ctx); err != nil {
+		return Page{}, fmt.Errorf("ediscovery: %w", err)
 	}
 	msgs, next, err := s.scan(ctx, sc, after, limit)
 	if err != nil {
