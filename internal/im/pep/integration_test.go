@@ -241,3 +241,71 @@ func TestOMEMODeviceListOverTCP(t *testing.T) {
 		t.Fatalf("a client without +notify got %s", ev)
 	}
 }
+
+// TestPEPNotifyOptionsOverTCP: the pubsub#notify_* options of a PEP node
+// (XEP-0060 §16.4.3): every retraction is notified by default; with
+// notify_config the configuration change is, with notify_retract off only
+// a retraction with notify='true' is, with notify_delete off the deletion
+// is not.
+func TestPEPNotifyOptionsOverTCP(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	srv.AddUser(t, "alice", password)
+	desk := loginWithCaps(t, srv, "alice", "desk", bookmarks+"+notify")
+	// Notifications, not the last item sent (with <delay/>) once the
+	// caps are learned, which may come after the first publish.
+	isNotification := func(el *xmlstream.Element) bool { return isEvent(el) && el.Child("delay", "urn:xmpp:delay") == nil }
+	next := func(what string) *xmlstream.Element {
+		t.Helper()
+		ev, err := desk.Expect(wait, isNotification)
+		if err != nil || !strings.Contains(ev.String(), what) {
+			t.Fatalf("event with %q: %v %s", what, err, ev)
+		}
+		return ev
+	}
+	quiet := func() {
+		t.Helper()
+		iq(t, desk, "get", "", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
+		if ev, err := desk.Expect(100*time.Millisecond, isNotification); err == nil {
+			t.Fatalf("unexpected event %s", ev)
+		}
+	}
+	pub := func(id string) {
+		t.Helper()
+		if res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+id+`'>`+
+			conference(false, id)+`</item></publish>`+publishOptions("whitelist")+`</pubsub>`); res.Get("type") != "result" {
+			t.Fatalf("publish: %s", res)
+		}
+		next("<nick>" + id + "</nick>")
+	}
+	retract := func(id, attrs string) {
+		t.Helper()
+		if res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><retract node='`+bookmarks+`'`+attrs+`><item id='`+id+`'/></retract></pubsub>`); res.Get("type") != "result" {
+			t.Fatalf("retract: %s", res)
+		}
+	}
+	pub("a@conference.localhost")
+	retract("a@conference.localhost", "")
+	next("<retract id='a@conference.localhost'/>")
+
+	res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='`+bookmarks+`'><x xmlns='jabber:x:data' type='submit'>`+
+		`<field var='FORM_TYPE' type='hidden'><value>`+pep.NSNodeConfig+`</value></field>`+
+		`<field var='pubsub#notify_config'><value>1</value></field><field var='pubsub#notify_retract'><value>0</value></field>`+
+		`<field var='pubsub#notify_delete'><value>0</value></field></x></configure></pubsub>`)
+	if res.Get("type") != "result" {
+		t.Fatalf("configure: %s", res)
+	}
+	ev := next("<configuration node='" + bookmarks + "'>")
+	if !strings.Contains(ev.String(), "<field var='pubsub#notify_delete' type='boolean' label='Notify subscribers when the node is deleted'><value>0</value>") {
+		t.Fatalf("configuration event: %s", ev)
+	}
+	pub("b@conference.localhost")
+	retract("b@conference.localhost", "")
+	quiet()
+	pub("c@conference.localhost")
+	retract("c@conference.localhost", " notify='true'")
+	next("<retract id='c@conference.localhost'/>")
+	if res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'><delete node='`+bookmarks+`'/></pubsub>`); res.Get("type") != "result" {
+		t.Fatalf("delete: %s", res)
+	}
+	quiet()
+}

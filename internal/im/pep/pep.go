@@ -325,8 +325,18 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		if err := m.apply(&n, x, NSNodeConfig); err != nil {
 			return nil, err
 		}
-		return nil, m.putNode(ctx, own, n)
+		if err := m.putNode(ctx, own, n); err != nil {
+			return nil, err
+		}
+		if n.NotifiesConfig() { // XEP-0060 §8.2.4
+			m.notify(ctx, own, n, xmlstream.New("event", NSEvent).Add(pubsub.ConfigurationEvent(node, n.Config)))
+		}
+		return nil, nil
 	case action.Name == "delete" && iq.Type == "set":
+		n, err := m.node(ctx, own, node)
+		if err != nil {
+			return nil, err
+		}
 		defer m.lockOwner(own).Unlock()
 		subs, err := m.host(own).Subscribers(ctx, node)
 		if err != nil {
@@ -341,6 +351,9 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		}
 		if err := m.store.DeletePubSubNode(ctx, own.String(), node); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
+		}
+		if !n.NotifiesDelete() {
+			return nil, nil
 		}
 		ev := xmlstream.New("event", NSEvent).Add(xmlstream.New("delete", NSEvent, "node", node))
 		sent := map[jid.JID]bool{}
@@ -613,7 +626,7 @@ func (m *Module) retract(ctx context.Context, own jid.JID, r *xmlstream.Element)
 	if err != nil {
 		return err
 	}
-	if v := r.Get("notify"); v == "true" || v == "1" {
+	if v := r.Get("notify"); v == "true" || v == "1" || n.NotifiesRetract() {
 		ev := xmlstream.New("event", NSEvent).Add(xmlstream.New("items", NSEvent, "node", node).Add(
 			xmlstream.New("retract", NSEvent, "id", it.Get("id"))))
 		m.notify(ctx, own, n, ev)

@@ -45,7 +45,39 @@ type Config struct {
 	// PublishSubscribers (those too, and subscribers) or PublishOpen.
 	PublishModel string `json:"publish_model,omitempty"`
 	Title        string `json:"title,omitempty"`
+	// Notifications (§16.4.3 pubsub#notify_*); nil is the default, so
+	// that nodes stored before these existed keep behaving as they did:
+	// deletion and retraction notified, configuration changes and
+	// subscribers not. Read them with the Notifies methods.
+	NotifyConfig  *bool `json:"notify_config,omitempty"`
+	NotifyDelete  *bool `json:"notify_delete,omitempty"`
+	NotifyRetract *bool `json:"notify_retract,omitempty"`
+	NotifySub     *bool `json:"notify_sub,omitempty"`
 }
+
+func setting(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// NotifiesConfig: subscribers get a <configuration/> event when an owner
+// changes the configuration (§8.2.4, pubsub#notify_config; default off).
+func (c Config) NotifiesConfig() bool { return setting(c.NotifyConfig, false) }
+
+// NotifiesDelete: subscribers get a <delete/> event when the node is
+// deleted (§8.4.2, pubsub#notify_delete; default on).
+func (c Config) NotifiesDelete() bool { return setting(c.NotifyDelete, true) }
+
+// NotifiesRetract: subscribers get a <retract/> event for every
+// retraction, not only those asking for it with notify='true' (§7.2.2.1,
+// pubsub#notify_retract; default on).
+func (c Config) NotifiesRetract() bool { return setting(c.NotifyRetract, true) }
+
+// NotifiesSub: owners are told of each new subscription and
+// unsubscription (pubsub#notify_sub; default off).
+func (c Config) NotifiesSub() bool { return setting(c.NotifySub, false) }
 
 // Publish models of §16.4.3.
 const (
@@ -70,7 +102,9 @@ func (c Config) publishModel() string {
 func (c Config) Equal(o Config) bool {
 	return c.AccessModel == o.AccessModel && c.PersistItems == o.PersistItems &&
 		c.MaxItems == o.MaxItems && slices.Equal(c.RosterGroups, o.RosterGroups) &&
-		c.publishModel() == o.publishModel() && c.Title == o.Title
+		c.publishModel() == o.publishModel() && c.Title == o.Title &&
+		c.NotifiesConfig() == o.NotifiesConfig() && c.NotifiesDelete() == o.NotifiesDelete() &&
+		c.NotifiesRetract() == o.NotifiesRetract() && c.NotifiesSub() == o.NotifiesSub()
 }
 
 // Marshal is the configuration as the store keeps it.
@@ -100,7 +134,11 @@ func (c Config) Form(typ string) *xmlstream.Element {
 		dataform.ListField("pubsub#publish_model", "Who may publish", c.publishModel(),
 			PublishPublishers, PublishSubscribers, PublishOpen),
 		dataform.NewField("pubsub#persist_items", dataform.Boolean, "Persist items", dataform.BoolValue(c.PersistItems)),
-		dataform.NewField("pubsub#max_items", dataform.TextSingle, "Items kept", strconv.Itoa(c.MaxItems))).Element()
+		dataform.NewField("pubsub#max_items", dataform.TextSingle, "Items kept", strconv.Itoa(c.MaxItems)),
+		dataform.NewField("pubsub#notify_config", dataform.Boolean, "Notify subscribers when the configuration changes", dataform.BoolValue(c.NotifiesConfig())),
+		dataform.NewField("pubsub#notify_delete", dataform.Boolean, "Notify subscribers when the node is deleted", dataform.BoolValue(c.NotifiesDelete())),
+		dataform.NewField("pubsub#notify_retract", dataform.Boolean, "Notify subscribers when items are removed", dataform.BoolValue(c.NotifiesRetract())),
+		dataform.NewField("pubsub#notify_sub", dataform.Boolean, "Notify owners about new subscribers and unsubscribes", dataform.BoolValue(c.NotifiesSub()))).Element()
 }
 
 // FormLimits bound the node_config and publish-options forms read: a
@@ -164,6 +202,19 @@ func (c *Config) Apply(x *xmlstream.Element, formType string, maxItems int) erro
 		}
 		slices.Sort(c.RosterGroups)
 		c.RosterGroups = slices.Compact(c.RosterGroups)
+	}
+	for _, n := range []struct {
+		field string
+		dst   **bool
+	}{{"pubsub#notify_config", &c.NotifyConfig}, {"pubsub#notify_delete", &c.NotifyDelete},
+		{"pubsub#notify_retract", &c.NotifyRetract}, {"pubsub#notify_sub", &c.NotifySub}} {
+		if f.Has(n.field) {
+			v, err := f.Bool(n.field)
+			if err != nil {
+				return err
+			}
+			*n.dst = &v
+		}
 	}
 	if f.Has("pubsub#persist_items") {
 		if c.PersistItems, err = f.Bool("pubsub#persist_items"); err != nil {

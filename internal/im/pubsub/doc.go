@@ -9,7 +9,9 @@
 // publish with publish-options preconditions and retract (§7), create,
 // configure, default, delete, purge (§8.1-8.5), subscription approval
 // under the authorize model (§8.6), and owners managing subscriptions
-// and affiliations (§8.8, §8.9). Nodes, items, affiliations and
+// and affiliations (§8.8, §8.9); the pubsub#notify_config, _delete,
+// _retract and _sub options (§16.4.3) decide which changes are
+// notified. Nodes, items, affiliations and
 // subscriptions are kept by the store (store.PubSub) under the service's
 // domain; notifications are headline messages to subscribed JIDs.
 package pubsub

@@ -480,3 +480,57 @@ func TestServiceForgetsDeletedAccountOverTCP(t *testing.T) {
 		t.Fatalf("the deleted account's PEP subscription stays: %v %s", err, pepSubs)
 	}
 }
+
+// TestServiceNotifyOptionsOverTCP: the pubsub#notify_* options
+// (§16.4.3): by default deletion and every retraction are notified,
+// configuration changes and subscriptions not; each can be turned.
+func TestServiceNotifyOptionsOverTCP(t *testing.T) {
+	srv := start(t, nil, "hamlet", "bernardo", "francisco")
+	hamlet := srv.Online(t, "hamlet", password, "elsinore")
+	bernardo := srv.Online(t, "bernardo", password, "castle")
+	francisco := srv.Online(t, "francisco", password, "gate")
+
+	ok(t, "create", iq(t, hamlet, "set", ps(`<create node='`+node+`'/>`)))
+	conf := ok(t, "configure form", iq(t, hamlet, "get", owner(`<configure node='`+node+`'/>`))).String()
+	for _, want := range []string{"pubsub#notify_config", "pubsub#notify_delete", "pubsub#notify_retract", "pubsub#notify_sub"} {
+		if !strings.Contains(conf, want) {
+			t.Fatalf("configure form lacks %s: %s", want, conf)
+		}
+	}
+	ok(t, "subscribe", iq(t, bernardo, "set", ps(`<subscribe node='`+node+`' jid='bernardo@localhost'/>`)))
+	noEvent(t, hamlet) // notify_sub is off
+	ok(t, "publish", iq(t, hamlet, "set", publish(node, "1", "One")))
+	event(t, bernardo, "One")
+	ok(t, "retract", iq(t, hamlet, "set", ps(`<retract node='`+node+`'><item id='1'/></retract>`)))
+	event(t, bernardo, "<retract id='1'/>") // notify_retract is on
+
+	// notify_config on: subscribers get the new configuration.
+	ok(t, "configure", iq(t, hamlet, "set", owner(`<configure node='`+node+`'>`+form(pubsub.NSNodeConfig,
+		[2]string{"pubsub#notify_config", "1"}, [2]string{"pubsub#notify_sub", "true"},
+		[2]string{"pubsub#notify_retract", "0"}, [2]string{"pubsub#notify_delete", "false"})+`</configure>`)))
+	ev := event(t, bernardo, "<configuration")
+	c := ev.Child("event", pubsub.NSEvent).Child("configuration", pubsub.NSEvent)
+	if c == nil || c.Get("node") != node || !strings.Contains(c.String(), "<field var='pubsub#notify_retract' type='boolean' label='Notify subscribers when items are removed'><value>0</value>") {
+		t.Fatalf("configuration event: %s", ev)
+	}
+
+	// notify_sub on: the owner hears of francisco coming and going.
+	ok(t, "francisco subscribes", iq(t, francisco, "set", ps(`<subscribe node='`+node+`' jid='francisco@localhost'/>`)))
+	event(t, hamlet, "jid='francisco@localhost' subscription='subscribed'")
+	ok(t, "francisco unsubscribes", iq(t, francisco, "set", ps(`<unsubscribe node='`+node+`' jid='francisco@localhost'/>`)))
+	event(t, hamlet, "jid='francisco@localhost' subscription='none'")
+
+	// notify_retract off: only a retraction asking for it is notified.
+	ok(t, "publish 2", iq(t, hamlet, "set", publish(node, "2", "Two")))
+	event(t, bernardo, "Two")
+	ok(t, "quiet retract", iq(t, hamlet, "set", ps(`<retract node='`+node+`'><item id='2'/></retract>`)))
+	noEvent(t, bernardo)
+	ok(t, "publish 3", iq(t, hamlet, "set", publish(node, "3", "Three")))
+	event(t, bernardo, "Three")
+	ok(t, "retract with notify", iq(t, hamlet, "set", ps(`<retract node='`+node+`' notify='true'><item id='3'/></retract>`)))
+	event(t, bernardo, "<retract id='3'/>")
+
+	// notify_delete off: the node goes quietly.
+	ok(t, "delete", iq(t, hamlet, "set", owner(`<delete node='`+node+`'/>`)))
+	noEvent(t, bernardo)
+}

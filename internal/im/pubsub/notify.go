@@ -24,6 +24,25 @@ func (m *Module) notify(ctx context.Context, n *node, ev *xmlstream.Element) {
 	}
 }
 
+// ConfigurationEvent is the §8.2.4 notification of a changed
+// configuration, carrying it as a result form.
+func ConfigurationEvent(node string, c Config) *xmlstream.Element {
+	return xmlstream.New("configuration", NSEvent, "node", node).Add(c.Form(dataform.TypeResult))
+}
+
+// subscriptionChanged tells the node's owners of a subscription made or
+// ended (pubsub#notify_sub), as the §8.8.4 subscription event.
+func (m *Module) subscriptionChanged(n *node, who jid.JID, state string) []*stanza.Stanza {
+	if !n.NotifiesSub() {
+		return nil
+	}
+	var out []*stanza.Stanza
+	for _, o := range n.owners() {
+		out = append(out, m.Event(o, xmlstream.New("subscription", NSEvent, "node", n.Name, "jid", who.String(), "subscription", state)))
+	}
+	return out
+}
+
 // approvalRequests ask each owner to approve a pending subscription with
 // the subscribe_authorization form (§8.6.1).
 func (m *Module) approvalRequests(n *node, who jid.JID, subid string) []*stanza.Stanza {

@@ -45,7 +45,13 @@ func (m *Module) owner(ctx context.Context, iq *stanza.Stanza, p *xmlstream.Elem
 		if err := n.Apply(x, NSNodeConfig, m.limits.NodeItems); err != nil {
 			return nil, err
 		}
-		return nil, m.save(ctx, n)
+		if err := m.save(ctx, n); err != nil {
+			return nil, err
+		}
+		if n.NotifiesConfig() { // §8.2.4: with the new configuration (pubsub#deliver_payloads)
+			m.notify(ctx, n, ConfigurationEvent(name, n.Config))
+		}
+		return nil, nil
 	case a.Name == "delete" && iq.Type == "set": // §8.4
 		subs, err := m.Store.PubSubSubscriptions(ctx, m.Addr.String(), name)
 		if err != nil {
@@ -54,7 +60,9 @@ func (m *Module) owner(ctx context.Context, iq *stanza.Stanza, p *xmlstream.Elem
 		if err := m.Store.DeletePubSubNode(ctx, m.Addr.String(), name); err != nil {
 			return nil, err
 		}
-		*deferred = append(*deferred, m.events(subs, xmlstream.New("delete", NSEvent, "node", name))...)
+		if n.NotifiesDelete() {
+			*deferred = append(*deferred, m.events(subs, xmlstream.New("delete", NSEvent, "node", name))...)
+		}
 		return nil, nil
 	case a.Name == "purge" && iq.Type == "set": // §8.5
 		if !n.PersistItems {

@@ -37,7 +37,7 @@ func (m *Module) pubsub(ctx context.Context, iq *stanza.Stanza, p *xmlstream.Ele
 	case iq.Type == "set" && a.Name == "subscribe":
 		return m.subscribe(ctx, from, a, p.Child("options", NS), deferred)
 	case iq.Type == "set" && a.Name == "unsubscribe":
-		return nil, m.unsubscribe(ctx, from, a)
+		return nil, m.unsubscribe(ctx, from, a, deferred)
 	case a.Name == "options":
 		return m.options(ctx, iq, a)
 	case iq.Type == "get" && a.Name == "subscriptions":
@@ -262,7 +262,7 @@ func (m *Module) retract(ctx context.Context, from jid.JID, r *xmlstream.Element
 	if err != nil {
 		return err
 	}
-	if v := r.Get("notify"); v == "true" || v == "1" {
+	if v := r.Get("notify"); v == "true" || v == "1" || n.NotifiesRetract() {
 		m.notify(ctx, n, xmlstream.New("items", NSEvent, "node", name).Add(xmlstream.New("retract", NSEvent, "id", id)))
 	}
 	return nil
@@ -367,6 +367,9 @@ func (m *Module) subscribe(ctx context.Context, from jid.JID, a, opts *xmlstream
 	if err != nil {
 		return nil, err
 	}
+	if created {
+		*deferred = append(*deferred, m.subscriptionChanged(n, rq.Who, sub.State)...)
+	}
 	switch {
 	case sub.State == store.SubscriptionPending && created:
 		*deferred = append(*deferred, m.approvalRequests(n, rq.Who, sub.SubID)...)
@@ -380,7 +383,7 @@ func (m *Module) subscribe(ctx context.Context, from jid.JID, a, opts *xmlstream
 }
 
 // unsubscribe handles §6.2; an owner may unsubscribe others.
-func (m *Module) unsubscribe(ctx context.Context, from jid.JID, a *xmlstream.Element) error {
+func (m *Module) unsubscribe(ctx context.Context, from jid.JID, a *xmlstream.Element, deferred *[]*stanza.Stanza) error {
 	rq, err := ParseUnsubscribe(a)
 	if err != nil {
 		return err
@@ -393,7 +396,11 @@ func (m *Module) unsubscribe(ctx context.Context, from jid.JID, a *xmlstream.Ele
 	if rq.Who.Bare() != from.Bare() && n.affiliation(from) != store.AffiliationOwner {
 		return stanza.ErrForbidden // §6.2.3.3
 	}
-	return m.Unsubscribe(ctx, rq)
+	if err := m.Unsubscribe(ctx, rq); err != nil {
+		return err
+	}
+	*deferred = append(*deferred, m.subscriptionChanged(n, rq.Who, "none")...)
+	return nil
 }
 
 // options handles §6.3 on an existing node.
