@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"parley/internal/audit"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -58,7 +59,7 @@ type Module struct {
 	fresh   *newAccounts // nil: no new-account limit
 	strange *strangers   // nil: no stranger filter
 	cmds    Commands
-	refused *refusals // nil: no audit
+	refused *audit.Refusals // nil: no audit
 	log     *slog.Logger
 }
 
@@ -74,7 +75,7 @@ func New(o Options) *Module {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	m := &Module{blocked: b, log: o.Log, refused: newRefusals(o.Audit, o.Now)}
+	m := &Module{blocked: b, log: o.Log, refused: audit.NewRefusals(o.Audit, o.Now)}
 	if o.Users != nil && o.Roster != nil {
 		if o.NewAccountPeriod <= 0 {
 			o.NewAccountPeriod = DefaultNewAccountPeriod
@@ -116,7 +117,7 @@ func (m *Module) Register(r *router.Router) {
 	if m.fresh != nil {
 		r.InterceptOutbound(func(ctx context.Context, st *stanza.Stanza) error {
 			err := m.fresh.intercept(ctx, st)
-			m.refused.record(PolicyNewAccount, st, err)
+			m.refused.Record(PolicyNewAccount, st, err)
 			return err
 		})
 		r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.fresh.sessionEnded(r, e) })
@@ -124,7 +125,7 @@ func (m *Module) Register(r *router.Router) {
 	if m.strange != nil {
 		r.InterceptInbound(func(ctx context.Context, st *stanza.Stanza) error {
 			err := m.strange.intercept(ctx, r, st)
-			m.refused.record(PolicyStrangers, st, err)
+			m.refused.Record(PolicyStrangers, st, err)
 			return err
 		})
 		r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.strange.sessionEnded(r, e) })
@@ -148,7 +149,7 @@ func (m *Module) interceptOutbound(_ context.Context, st *stanza.Stanza) error {
 	if st.Kind == stanza.Presence || st.Type == "error" || st.Type == "result" {
 		return router.ErrDrop
 	}
-	m.refused.record(PolicyBlocklist, st, ErrBlockedAddress)
+	m.refused.Record(PolicyBlocklist, st, ErrBlockedAddress)
 	return ErrBlockedAddress
 }
 
@@ -172,7 +173,7 @@ func (m *Module) interceptInbound(_ context.Context, st *stanza.Stanza) error {
 	case st.Type == "error":
 		return router.ErrDrop // never answer an error (RFC 6120 §8.3.1)
 	}
-	m.refused.record(PolicyBlocklist, st, stanza.ErrServiceUnavailable)
+	m.refused.Record(PolicyBlocklist, st, stanza.ErrServiceUnavailable)
 	return stanza.ErrServiceUnavailable
 }
 
