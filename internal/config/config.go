@@ -72,6 +72,8 @@ type Config struct {
 	Abuse Abuse `toml:"abuse"`
 	// Retention is how long messages and files are kept; see retention.go.
 	Retention Retention `toml:"retention"`
+	// Barriers are information barriers; see barrier.go.
+	Barriers []Barrier `toml:"barrier"`
 }
 
 // Listen holds listener addresses as host:port, or Off.

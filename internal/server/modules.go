@@ -7,6 +7,7 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/im/adhoc"
+	"parley/internal/im/barrier"
 	"parley/internal/im/admin"
 	"parley/internal/im/blocking"
 	"parley/internal/im/carbons"
@@ -82,6 +83,10 @@ func (s *Server) registerModules(cfg config.Config) {
 	}
 	spam.New(spam.Options{Blocked: blocked, Users: newAccounts, Roster: rosters, NewAccountPeriod: cfg.Abuse.NewAccountPeriod.Duration,
 		NewAccountRate: cfg.Abuse.NewAccountRate, Filters: st, Commands: commands, Audit: s.audit, Log: log.With("component", "spam")}).Register(r)
+	// Information barriers, on the same inbound path; rooms ask them at
+	// each join.
+	walls := barrier.New(barrier.Options{Barriers: barriers(cfg.Barriers), Audit: s.audit, Log: log.With("component", "barrier")})
+	walls.Register(r)
 	extdisco.New(extdisco.Options{Services: externalServices(cfg.ExternalServices)}).Register(r)
 	// Contact addresses (XEP-0157), last activity (XEP-0012), entity
 	// time (XEP-0202).
@@ -100,7 +105,7 @@ func (s *Server) registerModules(cfg config.Config) {
 		MaxPersistentRooms: cfg.MUC.MaxPersistentRoomsPerUser, MaxVCardSize: cfg.MUC.MaxVCardSize,
 		Required: cfg.Archive.Required, ArchiveLimits: mam.Limits{SearchBytes: cfg.Archive.SearchBytes, SearchWords: cfg.Archive.SearchWords,
 			QueryTimeout: cfg.Archive.QueryTimeout.Duration},
-		OnDestroy: s.roomDestroyed, Log: log.With("component", "muc")})
+		OnDestroy: s.roomDestroyed, Admit: walls.Admit, Log: log.With("component", "muc")})
 	chat.Register(r)
 	s.muc = chat
 	discoItems.AddItem(chat.JID(), "Chatrooms")
@@ -223,6 +228,25 @@ func (s *Server) registerModules(cfg config.Config) {
 }
 
 // mucAdmins parses [muc] admins, which Validate checked.
+// barriers converts [[barrier]]; Validate has refused what is not a
+// JID.
+func barriers(cs []config.Barrier) []barrier.Barrier {
+	parse := func(ss []string) []jid.JID {
+		var out []jid.JID
+		for _, s := range ss {
+			if j, err := jid.Parse(s); err == nil {
+				out = append(out, j)
+			}
+		}
+		return out
+	}
+	out := make([]barrier.Barrier, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, barrier.Barrier{Name: c.Name, A: parse(c.A), B: parse(c.B)})
+	}
+	return out
+}
+
 func mucAdmins(admins []string) []jid.JID {
 	out := make([]jid.JID, 0, len(admins))
 	for _, a := range admins {

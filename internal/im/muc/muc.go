@@ -151,6 +151,11 @@ type Options struct {
 	// zero): the audit log hooks in here. It is called under the room's
 	// lock and must not call back into the service.
 	OnDestroy func(room, by jid.JID, reason string)
+	// Admit, if set, may refuse a user entering a room (not another
+	// session of an occupant) with a stanza error, given the bare JIDs of
+	// the occupants: information barriers hook in here. It is called
+	// under the room's lock and must not call back into the service.
+	Admit func(room, joiner jid.JID, occupants []jid.JID) error
 	// Log reports store failures; nil uses slog.Default.
 	Log *slog.Logger
 	// Now is the clock (tests); nil is time.Now.

@@ -210,6 +210,29 @@ func moveFirst(o *occupant, full jid.JID) {
 	}
 }
 
+// admit asks Options.Admit whether st's sender may enter; a refusal is
+// answered with its error (a policy error when it is not a stanza error).
+func (rm *room) admit(st *stanza.Stanza) bool {
+	f := rm.svc.opts.Admit
+	if f == nil {
+		return true
+	}
+	occupants := make([]jid.JID, 0, len(rm.occupants))
+	for _, o := range rm.occupants {
+		occupants = append(occupants, o.bare)
+	}
+	err := f(rm.jid, st.From.Bare(), occupants)
+	if err == nil {
+		return true
+	}
+	var se *stanza.Error
+	if !errors.As(err, &se) {
+		se = stanza.ErrPolicyViolation
+	}
+	rm.fail(st, se)
+	return false
+}
+
 // join enters a new session (§7.2). The checks follow §7.2.5-§7.2.11.
 func (rm *room) join(ctx context.Context, st *stanza.Stanza, nick string, x *xmlstream.Element, created bool) {
 	aff := rm.affiliation(st.From)
@@ -238,6 +261,9 @@ func (rm *room) join(ctx context.Context, st *stanza.Stanza, nick string, x *xml
 	}
 	if o == nil && rm.cfg.MaxUsers > 0 && len(rm.occupants) >= rm.cfg.MaxUsers && aff.rank() < Admin.rank() {
 		rm.fail(st, stanza.ErrServiceUnavailable.WithType("wait").WithText("the room is full"))
+		return
+	}
+	if o == nil && !rm.admit(st) {
 		return
 	}
 	if o != nil {
