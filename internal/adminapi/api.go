@@ -57,6 +57,10 @@ type Options struct {
 	// Reports are the abuse reports users filed (nil: /abuse-reports
 	// answers 503).
 	Reports store.AbuseReports
+	// Data and Blobs are read by an account's own export (/me/export);
+	// nil Data: the /me routes answer 503.
+	Data  UserData
+	Blobs Blobs
 	// Forget, if set, is called after an account was deleted (modules
 	// drop what they cache for it).
 	Forget func(username string)
@@ -88,6 +92,16 @@ type route struct {
 	h            func(a *API, w http.ResponseWriter, r *http.Request) error
 }
 
+// allows reports whether a token of role may call the route: admin calls
+// every operator route, user tokens only the routes that name them
+// (/me), and operators none of those.
+func (rt route) allows(role string) bool {
+	if slices.Contains(rt.roles, control.RoleUser) {
+		return role == control.RoleUser
+	}
+	return role == control.RoleAdmin || slices.Contains(rt.roles, role)
+}
+
 // New builds the API.
 func New(o Options) *API {
 	if o.MaxBody <= 0 {
@@ -101,11 +115,13 @@ func New(o Options) *API {
 	}
 	a := &API{o: o, mux: http.NewServeMux(), limit: newAuthLimit(o.Now)}
 	a.mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
+	a.mux.HandleFunc("POST /api/v1/me/token", a.issueUserToken)
 	paths := map[string]bool{}
 	for _, rt := range allRoutes() {
 		a.mux.Handle(rt.method+" "+rt.path, a.guard(rt))
 		paths[rt.path] = true
 	}
+	paths["/api/v1/me/token"] = true
 	// A pattern without a method is less specific than those with one:
 	// it catches the other methods, answered as a problem rather than
 	// the mux's text/plain 405.
@@ -170,11 +186,16 @@ func (a *API) guard(rt route) http.Handler {
 			return
 		}
 		rec.Actor = "admin-token:" + t.ID
+		if t.Role == control.RoleUser {
+			// The account's owner acts, with a token they obtained.
+			rec.Actor = t.Username + "@" + a.o.Ops.Domain.String()
+			rec.Details["token"] = t.ID
+		}
 		if t.Name != "" {
 			rec.Details["token_name"] = t.Name
 		}
 		rec.Details["role"] = t.Role
-		if t.Role != control.RoleAdmin && !slices.Contains(rt.roles, t.Role) {
+		if !rt.allows(t.Role) {
 			writeProblem(w, r, http.StatusForbidden, "forbidden", "role "+t.Role+" may not call this route")
 			rec.Outcome = audit.OutcomeDenied
 			rec.Details["status"] = "403"
@@ -186,20 +207,30 @@ func (a *API) guard(rt route) http.Handler {
 		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		r, target := withTarget(withActor(r, rec.Actor))
-		if err := rt.h(a, sw, r); err != nil {
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, t))
+		err = rt.h(a, sw, r)
+		cut := errors.Is(err, errCutShort)
+		if err != nil && !cut {
 			a.fail(sw, r, err)
 		}
-		if rt.action == "" {
-			return
+		if rt.action != "" {
+			rec.Action = rt.action
+			rec.Target = *target
+			rec.Details["status"] = strconv.Itoa(sw.status)
+			rec.Outcome = audit.OutcomeSuccess
+			if sw.status >= 400 || cut {
+				rec.Outcome = audit.OutcomeFailure
+			}
+			if cut {
+				rec.Details["cut_short"] = "true"
+			}
+			a.record(rec)
 		}
-		rec.Action = rt.action
-		rec.Target = *target
-		rec.Details["status"] = strconv.Itoa(sw.status)
-		rec.Outcome = audit.OutcomeSuccess
-		if sw.status >= 400 {
-			rec.Outcome = audit.OutcomeFailure
+		if cut {
+			// net/http closes the connection without finishing the
+			// response, so the client sees it incomplete.
+			panic(http.ErrAbortHandler)
 		}
-		a.record(rec)
 	})
 }
 

@@ -1,6 +1,7 @@
 package adminapi_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"os"
 	"os/exec"
@@ -62,6 +63,11 @@ func TestAdminDocExamples(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "export.zip")); err != nil || !bytes.HasPrefix(b, []byte("PK\x03\x04")) {
 		t.Errorf("the e-discovery export %.20q, %v: want a zip", b, err)
+	}
+	if zr, err := zip.OpenReader(filepath.Join(dir, "alice.zip")); err != nil {
+		t.Errorf("the doc's export: %v", err)
+	} else {
+		zr.Close()
 	}
 	if _, err := e.srv.Store().GetUser(t.Context(), "alice"); err == nil {
 		t.Error("alice still exists after the doc's deletion")

@@ -13,6 +13,7 @@ import (
 var (
 	errNoAuditLog = errors.New("adminapi: this server keeps no audit log")
 	errNoReports  = errors.New("adminapi: this server keeps no abuse reports")
+	errNoUserData = errors.New("adminapi: this server serves no account data")
 )
 
 func serverInfo(a *API, w http.ResponseWriter, r *http.Request) error {

@@ -24,6 +24,12 @@ const (
 	RoleAuditor    = "auditor"    // reading the audit log
 )
 
+// RoleUser is the role of a token an account's owner obtained with their
+// password (the admin API's POST /api/v1/me/token): it reaches only the
+// account's own data (/api/v1/me), never an operator's route. It is not in
+// Roles, which are the operators'; such a token always names its account.
+const RoleUser = "user"
+
 // Roles lists the roles in the order they are documented.
 var Roles = []string{RoleAdmin, RoleHelpdesk, RoleCompliance, RoleAuditor}
 
@@ -69,7 +75,7 @@ func (o *Ops) CreateToken(ctx context.Context, role, name, username string, expi
 	if o.Tokens == nil {
 		return "", store.APIToken{}, ErrNoTokens
 	}
-	if !ValidRole(role) {
+	if !ValidRole(role) && (role != RoleUser || username == "") {
 		return "", store.APIToken{}, fmt.Errorf("%w %q (want one of %s)", ErrBadRole, role, strings.Join(Roles, ", "))
 	}
 	var raw [32]byte

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/x509"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"time"
 
 	"parley/internal/adminapi"
 	"parley/internal/audit"
 	"parley/internal/control"
+	"parley/internal/upload"
 )
 
 // controlDoneAdmin records the suspensions and token changes the CLI made
@@ -47,6 +49,8 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 		Audit:        s.audit,
 		AuditLog:     s.store,
 		Reports:      s.store,
+		Data:         s.store,
+		Blobs:        upload.Dir(filepath.Join(s.cfg.Data, "uploads")),
 		Info:         func(ctx context.Context) (adminapi.ServerInfo, error) { return s.serverInfo(ctx, started) },
 		LoopbackOnly: loopbackOnly,
 		Log:          s.log.With("component", "adminapi"),
