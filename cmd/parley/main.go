@@ -44,6 +44,8 @@ commands:
   ediscovery jobs           list export jobs
   ediscovery verify FILE [--public-key FILE]
                             check an export against its signed manifest
+  ldap test USER            show what parley sees of a directory user
+                            ([auth.ldap]): DN, groups, vCard fields
   version                   print the version
 
 Every command except version takes --config FILE (default $PARLEY_CONFIG)
@@ -99,6 +101,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runToken(args[1:], stdout, stderr)
 	case "ediscovery":
 		err = runEdiscovery(args[1:], stdout, stderr)
+	case "ldap":
+		err = runLDAP(args[1:], stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			err = usageError{errors.New("version takes no arguments")}

@@ -29,6 +29,9 @@ type Config struct {
 	TLS    *tls.Config
 	Limits xmlstream.Limits
 	Lookup sasl.Lookup
+	// CheckPassword verifies PLAIN passwords of accounts kept elsewhere
+	// (sasl.Config.CheckPassword: a directory); nil for none.
+	CheckPassword func(ctx context.Context, username, password string) error
 	// SASLSecret keys the fake SCRAM salts of unknown users
 	// (sasl.Config.Secret); it should persist across restarts.
 	SASLSecret []byte
@@ -163,16 +166,17 @@ func New(cfg Config, r *router.Router, log *slog.Logger) *Server {
 		log = slog.Default()
 	}
 	return &Server{
-		cfg:        cfg,
-		domain:     cfg.Domain,
-		router:     r,
-		saslConfig: &sasl.Config{Lookup: cfg.Lookup, Domain: cfg.Domain.String(), Secret: cfg.SASLSecret},
-		log:        log.With("component", "c2s"),
-		backoff:    newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay, cfg.Clock),
-		sessions:   make(map[*session]struct{}),
-		resumable:  make(map[string]*session),
-		perIP:      make(map[string]int),
-		stop:       make(chan struct{}),
+		cfg:    cfg,
+		domain: cfg.Domain,
+		router: r,
+		saslConfig: &sasl.Config{Lookup: cfg.Lookup, Domain: cfg.Domain.String(), Secret: cfg.SASLSecret,
+			CheckPassword: cfg.CheckPassword},
+		log:       log.With("component", "c2s"),
+		backoff:   newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay, cfg.Clock),
+		sessions:  make(map[*session]struct{}),
+		resumable: make(map[string]*session),
+		perIP:     make(map[string]int),
+		stop:      make(chan struct{}),
 	}
 }
 

@@ -74,6 +74,8 @@ type Config struct {
 	Retention Retention `toml:"retention"`
 	// Barriers are information barriers; see barrier.go.
 	Barriers []Barrier `toml:"barrier"`
+	// Auth holds external account sources: [auth.ldap], see ldap.go.
+	Auth Auth `toml:"auth"`
 }
 
 // Listen holds listener addresses as host:port, or Off.

@@ -85,6 +85,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Contact.validate()...)
 	errs = append(errs, c.Audit.validate()...)
 	errs = append(errs, c.Retention.validate(c.Domain)...)
+	errs = append(errs, c.Auth.LDAP.validate()...)
 	return errors.Join(errs...)
 }
 

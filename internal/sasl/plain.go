@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"errors"
 	"unicode/utf8"
 )
 
@@ -27,6 +28,19 @@ func (s *Server) plain(ctx context.Context, in []byte) *Failure {
 	user, valid, f := s.identify(authcid, authzid)
 	if f != nil {
 		return f
+	}
+	if valid && s.cfg.CheckPassword != nil {
+		err := s.cfg.CheckPassword(ctx, user, passwd)
+		var lf *Failure
+		switch {
+		case err == nil:
+			s.username = user
+			return nil
+		case errors.As(err, &lf):
+			return lf
+		case !errors.Is(err, ErrUnknownUser):
+			return fail(TemporaryAuthFailure, "")
+		}
 	}
 	// An unknown user runs the same derivation on fake keys so that
 	// timing does not tell the two apart.

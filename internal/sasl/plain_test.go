@@ -122,3 +122,65 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("NewKeys with 10 iterations: %v", err)
 	}
 }
+
+// CheckPassword decides for the accounts it knows and hands the others
+// to the stored keys; SCRAM never reaches it.
+func TestPlainCheckPassword(t *testing.T) {
+	cfg := *testConfig(t)
+	var asked []string
+	cfg.CheckPassword = func(_ context.Context, user, password string) error {
+		asked = append(asked, user)
+		switch {
+		case user == "dir" && password == "right":
+			return nil
+		case user == "dir":
+			return &Failure{Condition: NotAuthorized}
+		case user == "gone":
+			return &Failure{Condition: AccountDisabled}
+		case user == "down":
+			return errors.New("directory unreachable")
+		}
+		return ErrUnknownUser
+	}
+	for i, tc := range []struct {
+		in   string
+		want Condition
+		user string
+	}{
+		0: {"\x00dir\x00right", "", "dir"},
+		1: {"\x00DIR\x00right", "", "dir"}, // PRECIS first: the check sees the normalised name
+		2: {"\x00dir\x00wrong", NotAuthorized, ""},
+		3: {"\x00gone\x00x", AccountDisabled, ""},
+		4: {"\x00down\x00x", TemporaryAuthFailure, ""},
+		5: {"\x00juliet\x00r0m30myr0m30", "", "juliet"}, // local keys
+		6: {"\x00juliet\x00wrong", NotAuthorized, ""},
+		7: {"\x00no@pe\x00x", NotAuthorized, ""}, // not a localpart: never asked
+	} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			s, err := NewServer(Plain, &cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			asked = nil
+			_, done, err := s.Step(context.Background(), []byte(tc.in))
+			if i == 7 && len(asked) != 0 {
+				t.Fatalf("asked CheckPassword for %v", asked)
+			}
+			if tc.want == "" {
+				if err != nil || !done || s.Username() != tc.user {
+					t.Fatalf("Step = %v, %v (user %q); want success as %q", done, err, s.Username(), tc.user)
+				}
+			} else if !errors.Is(err, &Failure{Condition: tc.want}) {
+				t.Fatalf("Step = %v, %v; want %s", done, err, tc.want)
+			}
+		})
+	}
+	asked = nil
+	s, _ := NewServer(ScramSHA256, &cfg)
+	if _, _, err := s.Step(context.Background(), []byte("n,,n=dir,r=abcdefgh")); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 0 {
+		t.Fatalf("SCRAM asked CheckPassword for %v", asked)
+	}
+}

@@ -69,6 +69,12 @@ type Config struct {
 	// Iterations is the count presented for unknown users; set it to what
 	// NewKeys is given. Zero means DefaultIterations.
 	Iterations int
+	// CheckPassword, if set, verifies PLAIN passwords of accounts kept
+	// elsewhere (a directory, internal/directory) before Lookup is asked:
+	// nil authenticates the user; ErrUnknownUser means not its account
+	// (the stored keys decide); a *Failure ends the exchange with it; any
+	// other error is temporary-auth-failure. SCRAM never calls it.
+	CheckPassword func(ctx context.Context, username, password string) error
 }
 
 // processSecret stands in for Config.Secret when none is configured.

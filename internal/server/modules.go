@@ -40,8 +40,11 @@ func (s *Server) registerModules(cfg config.Config) {
 	r, st, log := s.router, s.store, s.log
 	domain := r.Domain()
 
-	rosters := roster.New(roster.Options{Store: st})
+	rosters := roster.New(roster.Options{Store: st, Shared: s.sharedGroups()})
 	rosters.Register(r)
+	if s.directory != nil {
+		s.directory.Roster = rosters // shared groups' changes are pushed
+	}
 
 	pres := presence.New(presence.Options{Roster: rosters, MaxDirected: cfg.Quotas.DirectedPresence,
 		Log: log.With("component", "presence")})
@@ -164,7 +167,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	// vCard photos and XEP-0084 avatars are converted both ways
 	// (XEP-0398); private XML bookmarks and XEP-0402 ones are unified
 	// (XEP-0402 §5.3).
-	vcard.New(vcard.Options{Store: st, PEP: events, Log: log.With("component", "vcard")}).Register(r)
+	vcard.New(vcard.Options{Store: st, PEP: events, Fallback: s.directoryVCard(), Log: log.With("component", "vcard")}).Register(r)
 	discoItems.AddAccountFeature(vcard.NSConversion)
 	private.New(private.Options{Store: st, MaxKeys: cfg.Quotas.PrivateKeys, MaxBytes: cfg.Quotas.PrivateBytes,
 		PEP: events, Log: log.With("component", "private")}).Register(r)
@@ -185,7 +188,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	// Password change and account removal (XEP-0077 §3.2-3.3) are always
 	// served to authenticated users; creating accounts before
 	// authentication only when configured.
-	reg := register.New(register.Options{Users: st})
+	reg := register.New(register.Options{Users: s.registerUsers()})
 	reg.OnRemove = func(username string) {
 		blocks.Forget(username)
 		history.Forget(username)

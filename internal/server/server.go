@@ -22,6 +22,7 @@ import (
 	"parley/internal/c2s"
 	"parley/internal/config"
 	"parley/internal/control"
+	"parley/internal/directory"
 	"parley/internal/ediscovery"
 	"parley/internal/httpapi"
 	"parley/internal/im/digest"
@@ -66,6 +67,9 @@ type Server struct {
 	proxy65 *proxy65.Module      // nil when [listen] proxy65 is off (proxy65.go)
 	s2s     *s2s.Service         // federation, nil when [s2s] mode is off (s2s.go)
 	push    interface{ Close() } // notifications in flight (XEP-0357), stopped at Stop
+	// directory is the [auth.ldap] account source, nil without one
+	// (directory.go).
+	directory *directory.Directory
 	// registration is in-band registration, open or not (Reload).
 	registration *liveRegistrar
 	// forgetAccount drops what modules cache for a deleted account.
@@ -150,6 +154,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, err
 	}
+	if err := s.newDirectory(cfg); err != nil {
+		s.closeAudit()
+		st.Close()
+		return nil, err
+	}
 	s.registerModules(cfg)
 	if err := s.newS2S(cfg); err != nil {
 		s.closeAudit()
@@ -172,6 +181,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			}
 			return u.SHA1, u.SHA256, err
 		},
+		CheckPassword: s.checkPassword(),
 		IdleTimeout:   cfg.Limits.IdleTimeout.Duration,
 		Keepalive:     cfg.Limits.Keepalive.Duration,
 		AuthTimeout:   cfg.Limits.AuthTimeout.Duration,
@@ -221,6 +231,9 @@ func openStore(ctx context.Context, cfg config.Config, m *metrics.Metrics) (stor
 // tells which port was chosen.
 func (s *Server) Start(ctx context.Context) error {
 	s.c2s.Start()
+	if s.directory != nil {
+		s.directory.Start()
+	}
 	plain := s.cfg.AllowPlaintext
 	if err := s.serve("c2s", s.cfg.Listen.C2S, func(ln net.Listener) error {
 		return s.c2s.Serve(s.proxied(ln), false, plain)
@@ -509,6 +522,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	if s.upload != nil {
 		s.upload.Close()
+	}
+	if s.directory != nil {
+		s.directory.Close()
 	}
 	s.ediscovery.Close() // running exports go on at the next start
 	s.closeAudit()       // after everything that records, before the store

@@ -3,7 +3,6 @@ package roster
 import (
 	"context"
 	"slices"
-	"strconv"
 
 	"parley/internal/jid"
 	"parley/internal/stanza"
@@ -41,7 +40,7 @@ func (m *Module) get(ctx context.Context, from jid.JID, q *xmlstream.Element) (*
 	}
 	defer e.mu.Unlock()
 	ver, versioned := attr(q, "ver")
-	cur := strconv.FormatInt(e.version, 10)
+	cur := m.version(from, e)
 	if versioned && ver == cur {
 		// §2.6.3: the client's cache is current: an empty result, and any
 		// later change arrives as a push.
@@ -51,7 +50,7 @@ func (m *Module) get(ctx context.Context, from jid.JID, q *xmlstream.Element) (*
 	if versioned {
 		out.Attr = append(out.Attr, xmlstream.Attr{Name: "ver", Value: cur})
 	}
-	for _, it := range e.sorted() {
+	for _, it := range m.merged(from, e) {
 		if !it.Hidden { // §3.1.3: a pending request creates no visible item
 			out.Children = append(out.Children, itemElement(it))
 		}
@@ -125,6 +124,10 @@ func (m *Module) parseItem(item *xmlstream.Element) (string, []string, error) {
 // (RFC 6121 §2.5.2).
 func (m *Module) remove(ctx context.Context, user, contact jid.JID) error {
 	ch, err := m.modify(ctx, user, contact, func(_ *entry, it *store.RosterItem, exists bool) (bool, error) {
+		if _, shared := m.shared(user)[it.JID]; shared && (!exists || it.Hidden) {
+			// Shared groups are the directory's, not the user's.
+			return false, stanza.ErrNotAllowed.WithText("the contact is in a shared group")
+		}
 		if !exists || it.Hidden {
 			return false, stanza.ErrItemNotFound // §2.5.3
 		}

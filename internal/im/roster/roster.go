@@ -63,9 +63,10 @@ func (l Limits) withDefaults() Limits {
 
 // Module serves jabber:iq:roster and caches rosters.
 type Module struct {
-	store  Store
-	router Router // set by Register
-	limits Limits
+	store     Store
+	router    Router // set by Register
+	limits    Limits
+	sharedSrc Shared // nil: no shared groups (shared.go)
 
 	mu    sync.Mutex        // guards users (the map, not the entries)
 	users map[string]*entry // by username
@@ -86,11 +87,14 @@ type entry struct {
 type Options struct {
 	Store  Store
 	Limits Limits // zero fields take the defaults
+	// Shared, if set, adds contacts the user does not store: shared
+	// groups (a directory's), shown with subscription both (shared.go).
+	Shared Shared
 }
 
 // New returns the roster module; install it with Register.
 func New(o Options) *Module {
-	return &Module{store: o.Store, limits: o.Limits.withDefaults(), users: make(map[string]*entry)}
+	return &Module{store: o.Store, limits: o.Limits.withDefaults(), sharedSrc: o.Shared, users: make(map[string]*entry)}
 }
 
 // Register serves jabber:iq:roster on r, which the module then uses to
@@ -161,14 +165,15 @@ func (m *Module) cached() int {
 	return len(m.users)
 }
 
-// Items returns all of a user's items, hidden ones too, sorted by JID.
+// Items returns all of a user's items, hidden ones too, sorted by JID,
+// shared contacts included.
 func (m *Module) Items(ctx context.Context, user jid.JID) ([]store.RosterItem, error) {
 	e, err := m.lock(ctx, user)
 	if err != nil {
 		return nil, err
 	}
 	defer e.mu.Unlock()
-	return e.sorted(), nil
+	return m.merged(user, e), nil
 }
 
 // Item returns the user's item for a contact (any JID; its bare form is
@@ -179,8 +184,15 @@ func (m *Module) Item(ctx context.Context, user, contact jid.JID) (store.RosterI
 		return store.RosterItem{}, false, err
 	}
 	defer e.mu.Unlock()
-	it, ok := e.items[contact.Bare().String()]
-	return clone(it), ok, nil
+	key := contact.Bare().String()
+	it, ok := e.items[key]
+	it.JID = key
+	sc, shared := m.shared(user)[key]
+	it, ok = overlay(clone(it), ok, sc, shared)
+	if !ok {
+		it = store.RosterItem{}
+	}
+	return it, ok, nil
 }
 
 // Version is the user's current roster version (RFC 6121 §2.6).
@@ -217,6 +229,20 @@ func (m *Module) Audience(ctx context.Context, user jid.JID) (subscribers, publi
 			subscribers = append(subscribers, c)
 		}
 		if to {
+			publishers = append(publishers, c)
+		}
+	}
+	// Shared contacts are subscribed both ways (shared.go).
+	for k := range m.shared(user) {
+		it := e.items[k]
+		c, err := jid.Parse(k)
+		if err != nil {
+			continue
+		}
+		if it.Subscription != store.SubFrom && it.Subscription != store.SubBoth {
+			subscribers = append(subscribers, c)
+		}
+		if it.Subscription != store.SubTo && it.Subscription != store.SubBoth {
 			publishers = append(publishers, c)
 		}
 	}
@@ -322,13 +348,13 @@ func (m *Module) put(ctx context.Context, user jid.JID, e *entry, it, before sto
 	}
 	e.items[it.JID] = clone(it)
 	e.version = ver
-	switch {
-	case !it.Hidden:
-		m.push(user, ver, itemElement(it))
+	switch _, shared := m.shared(user)[it.JID]; {
+	case !it.Hidden || shared:
+		m.push(user, m.version(user, e), m.view(user, it))
 	case existed && !before.Hidden:
 		// Only the state machine hides nothing; a visible item never turns
 		// hidden, but if it did the client must forget it.
-		m.push(user, ver, removedElement(it.JID))
+		m.push(user, m.version(user, e), removedElement(it.JID))
 	}
 	return nil
 }
@@ -344,8 +370,12 @@ func (m *Module) delete(ctx context.Context, user jid.JID, e *entry, key string,
 	if err == nil {
 		e.version = ver
 	}
-	if !before.Hidden {
-		m.push(user, e.version, removedElement(key))
+	if sc, shared := m.shared(user)[key]; shared {
+		// The contact stays through its shared groups (shared.go).
+		it, _ := overlay(store.RosterItem{JID: key}, false, sc, true)
+		m.push(user, m.version(user, e), itemElement(it))
+	} else if !before.Hidden {
+		m.push(user, m.version(user, e), removedElement(key))
 	}
 	return nil
 }

@@ -1,8 +1,6 @@
 package roster
 
 import (
-	"strconv"
-
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/store"
@@ -38,14 +36,14 @@ func removedElement(contact string) *xmlstream.Element {
 // push sends a roster push to every interested resource of the user
 // (RFC 6121 §2.1.6), each with its own id, carrying the new version
 // (§2.6.3). Pushes have no 'from': they come from the user's account.
-func (m *Module) push(user jid.JID, ver int64, item *xmlstream.Element) {
+func (m *Module) push(user jid.JID, ver string, item *xmlstream.Element) {
 	for _, res := range m.router.Resources(user.Bare()) {
 		if !res.Interested {
 			continue
 		}
 		to := res.Session.JID()
 		iq := stanza.New(stanza.IQ, jid.JID{}, to, "set", "push-"+stanza.NewID())
-		iq.El.Add(xmlstream.New("query", NS, "ver", strconv.FormatInt(ver, 10)).Add(item))
+		iq.El.Add(xmlstream.New("query", NS, "ver", ver).Add(item))
 		m.router.DeliverTo(to, iq)
 	}
 }

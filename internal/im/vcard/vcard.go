@@ -34,17 +34,21 @@ type Options struct {
 	// PEP, if set, turns on the conversion between the vCard's photo and
 	// the XEP-0084 avatar (XEP-0398): advertise NSConversion on accounts.
 	PEP PEP
-	Log *slog.Logger // nil: slog.Default()
+	// Fallback, if set, gives the vCard of a user who stored none (a
+	// directory's attributes, internal/directory), or nil.
+	Fallback func(ctx context.Context, username string) *xmlstream.Element
+	Log      *slog.Logger // nil: slog.Default()
 }
 
 // Module answers vcard-temp IQs for one domain.
 type Module struct {
-	domain  jid.JID
-	store   store.VCards
-	maxSize int
-	pep     PEP
-	log     *slog.Logger
-	hashes  hashes
+	domain   jid.JID
+	store    store.VCards
+	maxSize  int
+	pep      PEP
+	fallback func(ctx context.Context, username string) *xmlstream.Element
+	log      *slog.Logger
+	hashes   hashes
 	// mu serialises changing a vCard by the conversion with a client's
 	// set, so neither loses the other's change.
 	mu sync.Mutex
@@ -59,7 +63,7 @@ func New(o Options) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Module{domain: o.Domain, store: o.Store, maxSize: o.MaxSize, pep: o.PEP, log: log,
+	return &Module{domain: o.Domain, store: o.Store, maxSize: o.MaxSize, pep: o.PEP, fallback: o.Fallback, log: log,
 		hashes: hashes{m: map[string]string{}}}
 }
 
@@ -108,6 +112,11 @@ func (m *Module) get(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element
 		user = iq.To.Local()
 	}
 	raw, err := m.store.VCard(ctx, user)
+	if errors.Is(err, store.ErrNotFound) && m.fallback != nil {
+		if el := m.fallback(ctx, user); el != nil {
+			return el, nil
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) && self:
 		// XEP-0054 §3.1: a user without a vCard gets an empty one,

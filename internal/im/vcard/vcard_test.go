@@ -149,3 +149,34 @@ func TestCorruptStore(t *testing.T) {
 		}
 	}
 }
+
+// TestFallback: a user without a stored vCard gets the fallback's (a
+// directory's); a stored one wins; no fallback keeps XEP-0054 §3.3.
+func TestFallback(t *testing.T) {
+	st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
+	m := New(Options{Store: st, Domain: jid.MustParse("example.com"),
+		Fallback: func(_ context.Context, user string) *xmlstream.Element {
+			if user == "nobody" {
+				return nil
+			}
+			return xmlstream.New("vCard", NS).Add(xmlstream.NewText("FN", NS, "Dir "+user))
+		}})
+	for i, tc := range []struct {
+		to, want string
+		err      *stanza.Error
+	}{
+		0: {to: "alice@example.com", want: `<vCard xmlns='vcard-temp'><FN>Dir alice</FN></vCard>`},
+		1: {to: "romeo@example.com", want: fnRomeo},
+		2: {to: "nobody@example.com", err: stanza.ErrItemNotFound},
+	} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			res, ok := imtest.Handle(t, m.Handle, `<iq type='get' to='`+tc.to+`' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`, tc.err)
+			if !ok {
+				return
+			}
+			if got := string(xmlstream.AppendIn(nil, res, stanza.NSClient)); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
