@@ -114,7 +114,7 @@ func startExport(a *API, w http.ResponseWriter, r *http.Request) error {
 type export struct {
 	ediscovery.Job
 	File   string `json:"file,omitempty"`   // the download's path, once done
-	Cursor int64  `json:"cursor,omitempty"` // not shown
+	Cursor string `json:"cursor,omitempty"` // not shown
 	Parts  int    `json:"parts,omitempty"`  // not shown
 }
 

@@ -191,10 +191,17 @@ func transcriptLine(m Message) string {
 	default:
 		b.WriteString(": ")
 	}
+	body := m.Body
+	if m.Held != nil {
+		// The original a legal hold kept; users see the tombstone, or
+		// nothing when it was deleted.
+		fmt.Fprintf(&b, " [kept under legal hold: %s at %s] ", m.Held.Cause, m.Held.Kept.Format(time.RFC3339))
+		body = m.Held.Body
+	}
 	if m.Subject != "" {
 		fmt.Fprintf(&b, "[subject: %s] ", m.Subject)
 	}
-	b.WriteString(strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n    "))
+	b.WriteString(strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n    "))
 	for _, a := range m.AttachmentFiles {
 		fmt.Fprintf(&b, "\r\n    [attachment: %s]", a)
 	}

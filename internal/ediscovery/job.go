@@ -38,9 +38,9 @@ type Job struct {
 	// File is the export's zip once done, and SHA256 its digest.
 	File   string `json:"file,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
-	// Cursor is the store position after the last part written; Parts
-	// how many are written (parts/NNNNNN.jsonl).
-	Cursor int64 `json:"cursor"`
+	// Cursor is the search's position after the last part written;
+	// Parts how many are written (parts/NNNNNN.jsonl).
+	Cursor string `json:"cursor,omitempty"`
 	Parts  int   `json:"parts"`
 }
 
@@ -250,7 +250,11 @@ func (s *Service) export(ctx context.Context, j *Job) error {
 		return fmt.Errorf("ediscovery: %w", err)
 	}
 	for j.Progress.Phase == "searching" {
-		msgs, next, err := s.scan(ctx, sc, j.Cursor, s.o.PageSize)
+		pos, err := decodeCursor(j.Cursor)
+		if err != nil {
+			return err
+		}
+		msgs, next, more, err := s.scan(ctx, sc, pos, s.o.PageSize)
 		if err != nil {
 			return err
 		}
@@ -276,10 +280,10 @@ func (s *Service) export(ctx context.Context, j *Job) error {
 		j.Progress.Related += len(related)
 		j.Progress.Attachments += attached
 		j.Progress.AttachmentsMissing += missing
-		if next == 0 {
-			j.Progress.Phase = "packing"
+		if more {
+			j.Cursor = next.String()
 		} else {
-			j.Cursor = next
+			j.Progress.Phase = "packing"
 		}
 		if err := s.save(*j); err != nil {
 			return err

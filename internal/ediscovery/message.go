@@ -45,6 +45,9 @@ type Message struct {
 	// Retracted is set for a tombstone: the archive keeps only that the
 	// message was retracted (XEP-0424) or moderated (XEP-0425).
 	Retracted *Retraction `json:"retracted,omitempty"`
+	// Held is the original a legal hold kept of a retracted, moderated
+	// or deleted message (compliance sees it; users see the tombstone).
+	Held *Held `json:"held,omitempty"`
 	// Attachments are the URLs the message shares (in its body or a
 	// XEP-0066 out-of-band element).
 	Attachments []string `json:"attachments,omitempty"`

@@ -123,22 +123,35 @@ func (sc scope) covers(owner, with string, at time.Time) bool {
 	return (sc.search.Start.IsZero() || !at.Before(sc.search.Start)) && (sc.search.End.IsZero() || !at.After(sc.search.End))
 }
 
-// Cursors are opaque: "s" and the store position of the last message
-// looked at.
-func encodeCursor(seq int64) string { return "s" + strconv.FormatInt(seq, 36) }
+// position is where a search goes on: in the archives after seq, or,
+// once they are read, among the originals legal holds keep after seq.
+type position struct {
+	held bool
+	seq  int64
+}
 
-func decodeCursor(c string) (int64, error) {
-	if c == "" {
-		return 0, nil
+// Cursors are opaque: "s" (archives) or "h" (held originals) and the
+// store position of the last message looked at.
+func (p position) String() string {
+	k := "s"
+	if p.held {
+		k = "h"
 	}
-	if !strings.HasPrefix(c, "s") {
-		return 0, ErrBadCursor
+	return k + strconv.FormatInt(p.seq, 36)
+}
+
+func decodeCursor(c string) (position, error) {
+	if c == "" {
+		return position{}, nil
+	}
+	if c[0] != 's' && c[0] != 'h' {
+		return position{}, ErrBadCursor
 	}
 	n, err := strconv.ParseInt(c[1:], 36, 64)
 	if err != nil || n < 0 {
-		return 0, ErrBadCursor
+		return position{}, ErrBadCursor
 	}
-	return n, nil
+	return position{held: c[0] == 'h', seq: n}, nil
 }
 
 // finds reports whether the search finds m itself: in scope, and with

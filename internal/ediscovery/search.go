@@ -24,6 +24,7 @@ type Store interface {
 	SyncArchive(ctx context.Context) error
 	QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error)
 	Upload(ctx context.Context, id string) (store.Upload, error)
+	HeldMessages(ctx context.Context, q store.HeldQuery) ([]store.HeldMessage, error)
 }
 
 // Blobs opens stored uploads (upload.Dir).
@@ -123,7 +124,7 @@ func (s *Service) Search(ctx context.Context, q Query, cursor string, limit int,
 	if err := s.o.Store.SyncArchive(ctx); err != nil {
 		return Page{}, fmt.Errorf("ediscovery: %w", err)
 	}
-	msgs, next, err := s.scan(ctx, sc, after, limit)
+	msgs, next, more, err := s.scan(ctx, sc, after, limit)
 	if err != nil {
 		return Page{}, err
 	}
@@ -131,8 +132,8 @@ func (s *Service) Search(ctx context.Context, q Query, cursor string, limit int,
 	if p.Messages == nil {
 		p.Messages = []Message{}
 	}
-	if next != 0 {
-		p.Next = encodeCursor(next)
+	if more {
+		p.Next = next.String()
 	}
 	return p, nil
 }
@@ -160,36 +161,42 @@ func (s *Service) record(ctx context.Context, actor, op, job string, q Query, ex
 	return nil
 }
 
-// scan reads the store from after on until it has limit messages, each
-// 1:1 message once, and returns them with the cursor of what follows (0
-// when nothing does).
-func (s *Service) scan(ctx context.Context, sc scope, after int64, limit int) ([]Message, int64, error) {
+// scan reads the archives from pos on, then the originals legal holds
+// keep, until it has limit messages, each 1:1 message once, and returns
+// them with the position of what follows and whether anything may.
+func (s *Service) scan(ctx context.Context, sc scope, pos position, limit int) ([]Message, position, bool, error) {
 	var out []Message
 	q := sc.search
-	q.After, q.Limit = after, limit
-	for {
+	q.After, q.Limit = pos.seq, limit
+	for !pos.held {
 		found, err := s.o.Store.SearchArchives(ctx, q)
 		if err != nil {
-			return nil, 0, fmt.Errorf("ediscovery: search: %w", err)
+			return nil, pos, false, fmt.Errorf("ediscovery: search: %w", err)
 		}
 		for _, f := range found {
+			pos.seq = f.Seq
 			m := fromArchive(f, s.o.Domain)
 			keep, err := s.dedup(ctx, sc, f, &m)
+			if err == nil && keep && m.Retracted != nil {
+				err = s.attachHeld(ctx, &m)
+			}
 			if err != nil {
-				return nil, 0, err
+				return nil, pos, false, err
 			}
 			if keep {
 				out = append(out, m)
 			}
 			if len(out) == limit {
-				return out, f.Seq, nil
+				return out, pos, true, nil
 			}
 		}
 		if len(found) < q.Limit {
-			return out, 0, nil
+			pos = position{held: true}
+			break
 		}
-		q.After = found[len(found)-1].Seq
+		q.After = pos.seq
 	}
+	return s.scanHeld(ctx, sc, pos, limit, out)
 }
 
 // copyWindow is how far apart in time the two parties' copies of a 1:1
