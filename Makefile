@@ -21,7 +21,7 @@ build:
 
 # Integration suites that start servers through internal/xmpptest/testserver
 # run a second time on the PostgreSQL store (PARLEY_TEST_BACKEND).
-BACKEND_PKGS = ./internal/server ./internal/c2s ./internal/im/mam ./internal/im/muc ./internal/im/pep ./test/interop
+BACKEND_PKGS = ./internal/server ./internal/c2s ./internal/im/mam ./internal/im/muc ./internal/im/pep ./test/interop ./test/compliance
 
 test:
 	$(GO) vet ./...
