@@ -313,6 +313,16 @@ func (d *Directory) IsDirectoryAccount(username string) bool {
 	return ok
 }
 
+// Refuses says whether a directory account (one without keys here) is to
+// be refused a login that does not reach CheckPassword (a token, XEP-0484
+// FAST): the last sync did not list it. Before the first sync it refuses
+// no one.
+func (d *Directory) Refuses(username string) bool {
+	s := d.snap.Load()
+	_, listed := s.users[username]
+	return s.synced && !listed
+}
+
 // SharedContacts is roster.Shared: the user's shared groups' members.
 func (d *Directory) SharedContacts(username string) map[string]roster.SharedContact {
 	return d.snap.Load().shared[username]

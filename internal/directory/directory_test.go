@@ -147,6 +147,9 @@ func TestCheckPassword(t *testing.T) {
 func TestSyncGroupsAndLockout(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
+	if e.d.Refuses("bob") {
+		t.Fatal("refuses before the first sync")
+	}
 	if err := e.d.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +190,9 @@ func TestSyncGroupsAndLockout(t *testing.T) {
 	}
 	if got, want := e.audit.take(), []string{"account-disabled bob@example.com"}; !slices.Equal(got, want) {
 		t.Fatalf("audited %v, want %v", got, want)
+	}
+	if !e.d.Refuses("bob") || e.d.Refuses("alice") {
+		t.Fatalf("Refuses(bob) = %v, Refuses(alice) = %v; want true, false", e.d.Refuses("bob"), e.d.Refuses("alice"))
 	}
 	if got := outcome(e.d.CheckPassword(ctx, "bob", "bob-pw")); got != "account-disabled" {
 		t.Fatalf("bob's login after removal: %s", got)

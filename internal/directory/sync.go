@@ -20,6 +20,7 @@ import (
 
 // snapshot is what one sync read; replaced whole, never changed.
 type snapshot struct {
+	synced bool                                       // read from the directory (false before the first sync)
 	users  map[string]*userInfo                       // by username
 	shared map[string]map[string]roster.SharedContact // user -> contact bare JID -> groups
 }
@@ -91,7 +92,7 @@ func (d *Directory) Sync(ctx context.Context) error {
 // back are the users listed again after a sync of this process left
 // them out.
 func (d *Directory) build(ctx context.Context, old *snapshot, users, groups []*ldap.Entry) (next *snapshot, back []string, err error) {
-	next = &snapshot{users: make(map[string]*userInfo, len(users)), shared: map[string]map[string]roster.SharedContact{}}
+	next = &snapshot{synced: true, users: make(map[string]*userInfo, len(users)), shared: map[string]map[string]roster.SharedContact{}}
 	byDN := make(map[string]string, len(users))
 	dup := map[string]bool{}
 	for _, e := range users {

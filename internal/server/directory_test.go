@@ -74,6 +74,9 @@ func TestDirectoryLogin(t *testing.T) {
 		7: {plain("alice)(|(uid=*", "alice-pw", "a"), "not-authorized"},
 		8: {plain("local", "local-pw", "a"), ""},
 		9: {xmpptest.Options{User: "local", Password: "local-pw"}, ""},
+		// SASL2 (XEP-0388) PLAIN goes to the directory too.
+		10: {xmpptest.Options{User: "alice", Password: "alice-pw", Mechanism: xmpptest.Plain, SASL2: &xmpptest.SASL2{Bind: true}}, ""},
+		11: {xmpptest.Options{User: "alice", Password: "wrong", Mechanism: xmpptest.Plain, SASL2: &xmpptest.SASL2{Bind: true}}, "not-authorized"},
 	} {
 		if got := authFailure(t, srv.C2S(), tc.o); got != tc.want {
 			t.Errorf("%d: login %q (%s): %q, want %q", i, tc.o.User, tc.o.Mechanism, got, tc.want)
