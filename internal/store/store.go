@@ -51,6 +51,7 @@ type Store interface {
 	DigestAddresses
 	LegalHolds
 	Retention
+	FastTokens
 	Close() error
 }
 

@@ -221,6 +221,15 @@ func copyUser(ctx context.Context, from, to store.Store, username string) error 
 			return wrap("push", err)
 		}
 	}
+	devices, err := from.FastDevices(ctx, username)
+	if err != nil {
+		return wrap("FAST devices", err)
+	}
+	for _, d := range devices {
+		if err := to.SaveFastDevice(ctx, username, d); err != nil {
+			return wrap("FAST devices", err)
+		}
+	}
 	if addr, err := from.DigestAddress(ctx, username); err != nil {
 		return wrap("digest address", err)
 	} else if addr != "" {

@@ -81,6 +81,10 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 	// kept outside their own tables.
 	check(s.EnablePush(ctx, "alice", store.PushRegistration{Service: "push.example.org", Node: "n1", Options: []byte("<x xmlns='jabber:x:data'/>"), Created: t0}))
 	check(s.EnablePush(ctx, "alice", store.PushRegistration{Service: "push.example.org", Node: "n2", Created: t0}))
+	check(s.SaveFastDevice(ctx, "alice", store.FastDevice{UserAgent: "d4565fa7-4d72-4749-b3d3-740edbf87770", Software: "AwesomeXMPP",
+		Name: "Kiva's Phone", Mechanism: "HT-SHA-256-NONE", Created: t0, Used: t0,
+		Current: store.FastToken{Verifier: []byte("v1"), Responder: []byte("r1"), Expires: t0.Add(time.Hour)},
+		Next:    store.FastToken{Verifier: []byte("v2"), Responder: []byte("r2"), Expires: t0.Add(2 * time.Hour)}}))
 	check(s.SetStrangerFilter(ctx, "alice", true))
 	check(s.SetStrangerFilter(ctx, "bob", false)) // a recorded "off" is a row too
 	check(s.SetDigestAddress(ctx, "alice", "alice@mail.example"))
@@ -154,7 +158,7 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 var wantRows = map[string]int{"users": 3, "roster_items": 3, "roster_versions": 2, "offline": 3, "vcards": 1,
 	"private_xml": 2, "blocklist": 2, "archive": 1110, "archive_prefs": 1, "muc_rooms": 1, "muc_affiliations": 2,
 	"pep_nodes": 3, "pep_items": 4, "pubsub_nodes": 3, "pubsub_items": 3, "pubsub_affiliations": 2,
-	"pubsub_subscriptions": 3, "uploads": 2, "push_registrations": 2, "stranger_filters": 2, "api_tokens": 2,
+	"pubsub_subscriptions": 3, "uploads": 2, "push_registrations": 2, "fast_tokens": 1, "stranger_filters": 2, "api_tokens": 2,
 	"abuse_reports": 2, "audit_log": 2, "audit_checkpoints": 1, "audit_cursors": 1,
 	"incidents": 2, "incident_notes": 1, "dlp_policies": 1,
 	"digest_addresses": 1,
@@ -356,6 +360,9 @@ func TestVerifyFindsDifferences(t *testing.T) {
 		{func(s store.Store) error { return s.SetStrangerFilter(ctx, "alice", false) }, "user alice"},
 		{func(s store.Store) error { return s.SetDigestAddress(ctx, "alice", "a@mail.example") }, "user alice"},
 		{func(s store.Store) error { _, err := s.DisablePush(ctx, "alice", "push.example.org", "n2"); return err }, "user alice"},
+		{func(s store.Store) error {
+			return s.DeleteFastDevice(ctx, "alice", "d4565fa7-4d72-4749-b3d3-740edbf87770")
+		}, "user alice"},
 		{func(s store.Store) error { return s.RetractPubSubItem(ctx, "pubsub.example.net", "news", "1") }, "pubsub pubsub.example.net"},
 		{func(s store.Store) error {
 			return s.DeletePubSubSubscription(ctx, "alice@example.net", "urn:xmpp:bookmarks:1", "alice@example.net/a", "x")

@@ -23,6 +23,7 @@ var Tables = []string{
 	"audit_log", "audit_checkpoints", "audit_cursors", "incidents", "incident_notes", "dlp_policies",
 	"digest_addresses",
 	"legal_holds", "legal_hold_targets", "archive_held",
+	"fast_tokens",
 }
 
 // Derived reports whether a table is the backend's own bookkeeping or is

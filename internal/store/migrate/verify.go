@@ -279,6 +279,22 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, er
 		d.bytes(r.Options)
 		d.time(r.Created)
 	}
+	d.section("FAST devices")
+	devices, err := s.FastDevices(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	d.int(int64(len(devices)))
+	for _, f := range devices {
+		d.strs([]string{f.UserAgent, f.Software, f.Name, f.Mechanism})
+		for _, t := range []store.FastToken{f.Current, f.Next} {
+			d.bytes(t.Verifier)
+			d.bytes(t.Responder)
+			d.time(t.Expires)
+		}
+		d.time(f.Created)
+		d.time(f.Used)
+	}
 	d.section("stranger filter")
 	on, err := s.StrangerFilter(ctx, username)
 	if err != nil {

@@ -105,6 +105,7 @@ CREATE TABLE blocklist (
 	incidentsSchema, // 16: the supervision queue and the API's DLP policies (internal/supervision, internal/dlp), incidents.go
 	digestsSchema,   // 17: addresses for missed-message digests by email (internal/im/digest), digests.go
 	holdsSchema,     // 18: legal holds and the originals they keep (store.LegalHolds), holds.go
+	fastSchema,      // 19: XEP-0484 FAST token verifiers per account and device (internal/c2s), fast.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

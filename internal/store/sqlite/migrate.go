@@ -106,6 +106,7 @@ CREATE TABLE blocklist (
 	incidentsSchema, // 17: the supervision queue and the API's DLP policies (internal/supervision, internal/dlp), incidents.go
 	digestsSchema,   // 18: addresses for missed-message digests by email (internal/im/digest), digests.go
 	holdsSchema,     // 19: legal holds and the originals they keep (store.LegalHolds), holds.go
+	fastSchema,      // 20: XEP-0484 FAST token verifiers per account and device (internal/c2s), fast.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
