@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"parley/internal/audit"
+	"parley/internal/clock"
 	"parley/internal/config"
 	"parley/internal/directory"
 	"parley/internal/directory/slapdtest"
@@ -20,6 +22,8 @@ import (
 	"parley/internal/sasl"
 	"parley/internal/store"
 	"parley/internal/store/sqlite"
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
 )
 
 // records keeps what the directory audits.
@@ -176,6 +180,15 @@ func TestSyncGroupsAndLockout(t *testing.T) {
 		en.Title != "Engineer" || en.Phone != "+1 555 0100" || en.Department != "Engineering" {
 		t.Fatalf("Lookup(alice) = %+v, %v", en, err)
 	}
+	v := e.d.VCard(ctx, "alice")
+	photo := v.Child("PHOTO", "vcard-temp")
+	if v.ChildText("FN", "vcard-temp") != "Alice Archer" || photo == nil || photo.ChildText("TYPE", "vcard-temp") != "image/jpeg" ||
+		v.Child("ORG", "vcard-temp").ChildText("ORGUNIT", "vcard-temp") != "Engineering" {
+		t.Fatalf("alice's vCard: %s", xmlstream.Append(nil, v))
+	}
+	if e.d.VCard(ctx, "carol") != nil {
+		t.Fatal("a local account got a directory vCard")
+	}
 
 	// A third member joins Engineering; bob leaves the directory.
 	e.slapd.Replace("cn=Engineering,ou=groups,dc=example,dc=com", "member",
@@ -236,4 +249,47 @@ func TestDirectoryDown(t *testing.T) {
 	if err := e.d.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Start syncs at once and then every sync_interval (a fake clock here),
+// until Close.
+func TestPeriodicSync(t *testing.T) {
+	s := slapdtest.Start(t, slapdtest.LDIF)
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	cfg := Config(s)
+	cfg.SyncInterval.Duration = time.Minute
+	d, err := directory.New(directory.Options{Config: cfg, Domain: jid.MustParse("example.com"), Users: st, Clock: clk,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Start()
+	defer d.Close()
+	xmpptest.Eventually(t, 10*time.Second, func() error {
+		clk.Advance(0)
+		if len(d.SharedContacts("alice")) != 1 {
+			return errors.New("no first sync")
+		}
+		return nil
+	})
+	s.Delete("uid=bob,ou=people,dc=example,dc=com")
+	// The loop re-arms its timer after a sync; then a minute passes.
+	xmpptest.Eventually(t, 10*time.Second, func() error {
+		if next, ok := clk.Next(); !ok || next != clk.Now().Add(time.Minute) {
+			return errors.New("timer not re-armed")
+		}
+		return nil
+	})
+	clk.Advance(time.Minute)
+	xmpptest.Eventually(t, 10*time.Second, func() error {
+		if len(d.SharedContacts("alice")) != 0 {
+			return errors.New("bob still shared after the interval")
+		}
+		return nil
+	})
 }

@@ -248,6 +248,7 @@ o: Example Corp
 ou: Engineering
 telephoneNumber: +1 555 0100
 mail: alice@example.com
+jpegPhoto:: /9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8U
 userPassword: alice-pw
 
 dn: uid=bob,ou=people,dc=example,dc=com
