@@ -72,6 +72,8 @@ type Config struct {
 	Abuse Abuse `toml:"abuse"`
 	// Retention is how long messages and files are kept; see retention.go.
 	Retention Retention `toml:"retention"`
+	// Components are external components (XEP-0114); see component.go.
+	Components []Component `toml:"component"`
 	// Barriers are information barriers; see barrier.go.
 	Barriers []Barrier `toml:"barrier"`
 	// Auth holds external account sources: [auth.ldap], see ldap.go.
@@ -100,6 +102,9 @@ type Listen struct {
 	// S2S is server-to-server federation with STARTTLS (RFC 6120), served
 	// only when [s2s] mode is not off.
 	S2S string `toml:"s2s"`
+	// Component is where external components connect (XEP-0114), served
+	// only when a [[component]] is configured; loopback only.
+	Component string `toml:"component"`
 }
 
 // Metrics controls who may read /metrics.
@@ -218,9 +223,10 @@ func Default() Config {
 			HTTP:   ":5280",
 			HTTPS:  ":5281",
 			// Metrics tell about users' activity: loopback by default.
-			Metrics: "127.0.0.1:5282",
-			Proxy65: DefaultProxy65Listen,
-			S2S:     DefaultS2SListen,
+			Metrics:   "127.0.0.1:5282",
+			Proxy65:   DefaultProxy65Listen,
+			Component: DefaultComponentListen,
+			S2S:       DefaultS2SListen,
 		},
 		Upload:  Upload{Enabled: true},
 		Archive: Archive{Default: "always"},

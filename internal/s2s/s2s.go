@@ -1,7 +1,9 @@
 // Package s2s is server-to-server federation (RFC 6120, XEP-0220,
 // XEP-0368, XEP-0185): it is the router's Remote for domains parley does
 // not serve, and accepts other servers' streams on the s2s listener.
-// See docs/design/16_s2s.md.
+// See docs/design/16_s2s.md. External components (XEP-0114, Components)
+// share its stream code: they are servers of their own domain that the
+// router reaches through a stream in jabber:component:accept.
 package s2s
 
 import (

@@ -27,11 +27,12 @@ type stream struct {
 	c   net.Conn
 	r   *xmlstream.Reader
 	lim xmlstream.Limits
-	sm  bool // the peer offered XEP-0198 in its last features
+	ns  string // the default namespace: jabber:server, or NSComponent
+	sm  bool   // the peer offered XEP-0198 in its last features
 }
 
 func newStream(c net.Conn, lim xmlstream.Limits) *stream {
-	return &stream{c: c, r: xmlstream.NewReader(c, lim), lim: lim}
+	return &stream{c: c, r: xmlstream.NewReader(c, lim), lim: lim, ns: stanza.NSServer}
 }
 
 // restart begins a new stream on the same (or upgraded) connection
@@ -47,7 +48,7 @@ func (s *stream) write(b []byte) error {
 }
 
 func (s *stream) writeEl(e *xmlstream.Element) error {
-	return s.write(xmlstream.AppendIn(nil, e, stanza.NSServer))
+	return s.write(xmlstream.AppendIn(nil, e, s.ns))
 }
 
 // header writes our stream header; id is "" on the initiating side.
@@ -68,7 +69,7 @@ func (s *stream) header(from, to, id string) error {
 // streamErr sends a stream error and closes the stream (RFC 6120 §4.9).
 func (s *stream) streamErr(e *stanza.StreamError) {
 	s.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	s.write(append(xmlstream.AppendIn(nil, e.Element(), stanza.NSServer), "</stream:stream>"...))
+	s.write(append(xmlstream.AppendIn(nil, e.Element(), s.ns), "</stream:stream>"...))
 	s.c.Close()
 }
 

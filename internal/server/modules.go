@@ -7,8 +7,8 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/im/adhoc"
-	"parley/internal/im/barrier"
 	"parley/internal/im/admin"
+	"parley/internal/im/barrier"
 	"parley/internal/im/blocking"
 	"parley/internal/im/carbons"
 	"parley/internal/im/contact"
@@ -112,7 +112,8 @@ func (s *Server) registerModules(cfg config.Config) {
 	chat.Register(r)
 	s.muc = chat
 	discoItems.AddItem(chat.JID(), "Chatrooms")
-	s.newProxy65(cfg, discoItems) // XEP-0065 at proxy.<domain>
+	s.newProxy65(cfg, discoItems)    // XEP-0065 at proxy.<domain>
+	s.newComponents(cfg, discoItems) // XEP-0114 gateways and bots
 
 	// HTTP File Upload (XEP-0363) as the component upload.<domain>, when
 	// it has an https URL (https.go); a disco item of the domain (§2).

@@ -70,6 +70,9 @@ type Server struct {
 	// directory is the [auth.ldap] account source, nil without one
 	// (directory.go).
 	directory *directory.Directory
+	// components are the external components (XEP-0114), nil when none
+	// (component.go).
+	components *s2s.Components
 	// registration is in-band registration, open or not (Reload).
 	registration *liveRegistrar
 	// forgetAccount drops what modules cache for a deleted account.
@@ -284,6 +287,9 @@ func (s *Server) Start(ctx context.Context) error {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	if err := s.serveS2S(); err != nil {
+		return errors.Join(err, s.Stop(ctx))
+	}
+	if err := s.serveComponents(); err != nil {
 		return errors.Join(err, s.Stop(ctx))
 	}
 	return nil
@@ -508,6 +514,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.serving.Wait()
 	s.closeProxy65()
 	s.closeS2S()
+	s.closeComponents()
 	if s.offline != nil {
 		s.offline.Close() // deliveries end with their sessions
 	}
