@@ -78,6 +78,8 @@ type Config struct {
 	Barriers []Barrier `toml:"barrier"`
 	// Auth holds external account sources: [auth.ldap], see ldap.go.
 	Auth Auth `toml:"auth"`
+	// DLP is data loss prevention policies; see dlp.go.
+	DLP DLP `toml:"dlp"`
 }
 
 // Listen holds listener addresses as host:port, or Off.

@@ -81,6 +81,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, validateBarriers(c.Barriers, c.Domain)...)
 	errs = append(errs, validateComponents(c.Components, c.Domain, c.Listen.Component)...)
 	errs = append(errs, c.Abuse.validate(c.Domain)...)
+	errs = append(errs, c.DLP.validate()...)
 	errs = append(errs, validateExternalServices(c.ExternalServices)...)
 	errs = append(errs, c.validateAdmins()...)
 	errs = append(errs, c.Contact.validate()...)

@@ -12,8 +12,8 @@
 // it matches, split into the policies that matched. See
 // docs/design/17_dlp.md and docs/compliance-guide.md.
 //
-// Filter applies the engine to stanzas as the router's outbound check
-// (once per message, before fan-out): message bodies and corrections
+// internal/dlp/enforce applies the engine to stanzas as the router's outbound
+// check (once per message, before fan-out): message bodies and corrections
 // (XEP-0308), room subjects (XEP-0045), upload slot requests (XEP-0363 file
 // names and content types) and vCard text (vcard-temp, vCard4 over PEP).
 package dlp

@@ -139,13 +139,13 @@ func (e *Engine) Policy(i int) (Policy, string) { return e.policies[i].Policy, e
 // sender to to (bare JIDs) and reports whether any does.
 func (e *Engine) InScope(sender, to jid.JID, in []bool) ([]bool, bool) {
 	in = in[:0]
-	any := false
+	some := false
 	for _, c := range e.policies {
 		ok := c.applies(sender, to)
 		in = append(in, ok)
-		any = any || ok
+		some = some || ok
 	}
-	return in, any
+	return in, some
 }
 
 // Scan appends to hits every match in text of the policies marked in

@@ -6,6 +6,7 @@ import (
 	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/control"
+	"parley/internal/dlp/enforce"
 	"parley/internal/im/adhoc"
 	"parley/internal/im/admin"
 	"parley/internal/im/barrier"
@@ -90,6 +91,11 @@ func (s *Server) registerModules(cfg config.Config) {
 	// each join.
 	walls := barrier.New(barrier.Options{Barriers: barriers(cfg.Barriers), Audit: s.audit, Log: log.With("component", "barrier")})
 	walls.Register(r)
+	// Data loss prevention: the configuration's policies and those made
+	// through the admin API (kept in the store), checked on every stanza
+	// a local user sends, after the blocklists and before anything is
+	// delivered, archived or fanned out by a room.
+	s.newDLP(cfg)
 	extdisco.New(extdisco.Options{Services: externalServices(cfg.ExternalServices)}).Register(r)
 	// Contact addresses (XEP-0157), last activity (XEP-0012), entity
 	// time (XEP-0202).
@@ -229,6 +235,23 @@ func (s *Server) registerModules(cfg config.Config) {
 	// register.enabled).
 	s.registration = &liveRegistrar{Registrar: reg}
 	s.registration.open.Store(cfg.Register.Enabled)
+}
+
+// newDLP builds and registers the DLP check (s.dlp). Validate compiled
+// the configuration's policies; an API policy that no longer compiles is
+// skipped with an error in the log.
+func (s *Server) newDLP(cfg config.Config) {
+	m, err := enforce.New(enforce.Options{Policies: cfg.DLP.Policies, Groups: cfg.DLP.Groups, Store: s.store,
+		Incidents: s.store, Audit: s.audit, Log: s.log.With("component", "dlp")})
+	if err != nil {
+		s.log.Error("dlp: policies refused", "err", err)
+		m, _ = enforce.New(enforce.Options{Store: s.store, Incidents: s.store, Audit: s.audit})
+	}
+	if err := m.Load(context.Background()); err != nil {
+		s.log.Error("dlp: API policies not loaded", "err", err)
+	}
+	m.Register(s.router)
+	s.dlp = m
 }
 
 // mucAdmins parses [muc] admins, which Validate checked.

@@ -23,6 +23,7 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/directory"
+	"parley/internal/dlp/enforce"
 	"parley/internal/ediscovery"
 	"parley/internal/httpapi"
 	"parley/internal/im/digest"
@@ -61,6 +62,7 @@ type Server struct {
 	muc     *muc.Module          // for the control socket and Reload
 	mam     *mam.Module          // for Reload
 	carbons *carbons.Module      // a Bind 2 inline feature of c2s
+	dlp     *enforce.Module      // DLP policies, for the admin API
 	upload  *upload.Module       // file uploads (XEP-0363), nil when off; https.go
 	mailer  *digest.SMTP         // missed-message digests' SMTP client, nil when off; digest.go
 	digest  *digest.Module       // missed-message digests, nil when off
