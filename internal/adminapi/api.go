@@ -61,6 +61,10 @@ type Options struct {
 	// nil Data: the /me routes answer 503.
 	Data  UserData
 	Blobs Blobs
+	// Supervision is the incident review queue and DLP the DLP policies
+	// (nil: their routes answer 503).
+	Supervision Supervision
+	DLP         DLPPolicies
 	// Forget, if set, is called after an account was deleted (modules
 	// drop what they cache for it).
 	Forget func(username string)

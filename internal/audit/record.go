@@ -35,6 +35,8 @@ const (
 	ActionExport              = "export"             // compliance: archive export
 	ActionPolicy              = "policy"             // compliance: a policy decision
 	ActionRetention           = "retention"          // compliance: one run of the retention job; Details: counts removed by kind
+	ActionIncidentReview      = "incident-review"    // supervision: an incident listed, opened, resolved, escalated or noted; Details: step
+	ActionDLPPolicyChanged    = "dlp-policy-changed" // compliance: a DLP policy made, replaced or removed through the API
 	ActionFederationLink      = "federation-link"    // s2s: first authenticated link with a remote domain; Details: direction
 	ActionFederationRefused   = "federation-refused" // s2s: a remote domain refused; Details: direction, reason
 )

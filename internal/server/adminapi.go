@@ -11,6 +11,7 @@ import (
 	"parley/internal/adminapi"
 	"parley/internal/audit"
 	"parley/internal/control"
+	"parley/internal/supervision"
 	"parley/internal/upload"
 )
 
@@ -51,6 +52,8 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 		Reports:      s.store,
 		Data:         s.store,
 		Blobs:        upload.Dir(filepath.Join(s.cfg.Data, "uploads")),
+		Supervision:  supervision.New(supervision.Options{Store: s.store, Audit: s.audit, Domain: s.router.Domain()}),
+		DLP:          s.dlp,
 		Info:         func(ctx context.Context) (adminapi.ServerInfo, error) { return s.serverInfo(ctx, started) },
 		LoopbackOnly: loopbackOnly,
 		Log:          s.log.With("component", "adminapi"),

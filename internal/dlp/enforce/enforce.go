@@ -58,6 +58,9 @@ const (
 // configuration file.
 var ErrConfigPolicy = errors.New("dlp: the policy is defined in the configuration file")
 
+// ErrInvalidPolicy wraps what is wrong with a policy given to PutPolicy.
+var ErrInvalidPolicy = errors.New("dlp: invalid policy")
+
 // Incidents stores what the filter found (store.Incidents).
 type Incidents interface {
 	AddIncident(ctx context.Context, in store.Incident) (int64, error)
@@ -196,7 +199,7 @@ func (m *Module) Policies() []Listed {
 // configuration's is ErrConfigPolicy.
 func (m *Module) PutPolicy(ctx context.Context, p dlp.Policy, actor string) (bool, error) {
 	if err := p.Check(m.o.Groups); err != nil {
-		return false, err
+		return false, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
