@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"sync/atomic"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -25,6 +26,7 @@ type pool struct {
 	tls      *tls.Config
 	idle     chan *ldap.Conn // connections ready for use
 	slots    chan struct{}   // one per connection in use: bounds them
+	closed   atomic.Bool     // after close, connections are not kept
 }
 
 func newPool(cfg config.LDAP) (*pool, error) {
@@ -109,11 +111,15 @@ func (p *pool) do(f func(c *ldap.Conn) error) error {
 		}
 	}
 	err := f(c)
-	if broken(err) || c.IsClosing() {
+	if broken(err) {
 		c.Close()
-		if err != nil && !errors.Is(err, ErrUnavailable) {
+		if !errors.Is(err, ErrUnavailable) {
 			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
+		return err
+	}
+	if c.IsClosing() || p.closed.Load() {
+		c.Close()
 		return err
 	}
 	select {
@@ -142,8 +148,10 @@ func broken(err error) bool {
 	return errors.As(err, &ne)
 }
 
-// close closes the idle connections.
+// close closes the idle connections, and those in use when their
+// request ends.
 func (p *pool) close() {
+	p.closed.Store(true)
 	for {
 		select {
 		case c := <-p.idle:
