@@ -1,6 +1,7 @@
 package ediscovery
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,51 +13,104 @@ import (
 	"parley/internal/store"
 )
 
-// relatedWindow is how many later messages of a conversation are read
-// for the corrections and retractions of a message (as mam looks for the
-// message a retraction names among the newest 500, in pages).
+// relatedWindow is how many later messages of a conversation, after the
+// last message found in it, are read for corrections and retractions
+// (mam looks for the message a retraction names among the newest 500).
 const relatedWindow = 100
+
+// relatedPage is how many messages one read of a conversation takes.
+const relatedPage = 500
 
 // related returns the corrections (XEP-0308) and retractions (XEP-0424,
 // XEP-0425 by the room) of msgs that are not among seen, from the same
 // archive's conversation, and adds them to seen: a search for words finds
-// the original but not the correction that changed them.
+// the original but not the correction that changed them. Each
+// conversation of the page is read once, from its first message found
+// to relatedWindow messages after its last.
 //
 // A related message the search finds itself (in scope, with the words)
 // is left to the search, so that it is reported as found, once.
 func (s *Service) related(ctx context.Context, sc scope, msgs []Message, seen map[string]bool) ([]Message, error) {
-	var out []Message
+	type conv struct{ owner, with string }
+	var order []conv
+	byConv := map[conv][]Message{}
 	for _, m := range msgs {
-		if m.MessageID == "" || m.Replaces != "" || m.Retracts != "" {
+		if m.MessageID == "" || m.Replaces != "" || m.Retracts != "" || m.owner == "" {
 			continue
 		}
-		p, err := s.o.Store.QueryArchive(ctx, m.owner, store.ArchiveQuery{With: m.with, Start: m.Stamp, Limit: relatedWindow})
+		c := conv{m.owner, m.with}
+		if byConv[c] == nil {
+			order = append(order, c)
+		}
+		byConv[c] = append(byConv[c], m)
+	}
+	var out []Message
+	for _, c := range order {
+		found, err := s.relatedIn(ctx, sc, c.owner, c.with, byConv[c], seen)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// relatedIn reads one conversation for the corrections and retractions
+// of ms (in archive order).
+func (s *Service) relatedIn(ctx context.Context, sc scope, owner, with string, ms []Message, seen map[string]bool) ([]Message, error) {
+	byID := map[string]Message{}
+	first := ms[0].Stamp
+	for _, m := range ms {
+		byID[m.MessageID] = m
+		if m.Stamp.Before(first) {
+			first = m.Stamp
+		}
+	}
+	last := ms[len(ms)-1]
+	var out []Message
+	q := store.ArchiveQuery{With: with, Start: first, Limit: relatedPage}
+	beyond := -1 // messages read after the last found; -1 until it is passed
+	for {
+		p, err := s.o.Store.QueryArchive(ctx, owner, q)
 		if errors.Is(err, store.ErrNotFound) {
-			continue
+			return out, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("ediscovery: %w", err)
 		}
 		for _, a := range p.Messages {
-			r := fromArchive(store.FoundMessage{ArchivedMessage: a}, s.o.Domain)
-			k := r.Archive + "/" + r.ID
-			if seen[k] || bareOf(r.From) != bareOf(m.From) || sc.finds(a) {
+			if beyond >= 0 {
+				if beyond++; beyond > relatedWindow {
+					return out, nil
+				}
+			}
+			if a.ID == last.ID {
+				beyond = 0
+			}
+			// Parse only what can be a correction or a retraction.
+			if !bytes.Contains(a.Stanza, []byte(nsCorrect)) && !bytes.Contains(a.Stanza, []byte("urn:xmpp:message-retract:")) {
 				continue
 			}
-			switch m.MessageID {
-			case r.Replaces:
-				r.Related = "correction"
-			case r.Retracts:
-				r.Related = "retraction"
-			default:
+			r := fromArchive(store.FoundMessage{ArchivedMessage: a}, s.o.Domain)
+			k := r.Archive + "/" + r.ID
+			target := r.Replaces
+			r.Related = "correction"
+			if target == "" {
+				target, r.Related = r.Retracts, "retraction"
+			}
+			m, ok := byID[target]
+			if !ok || target == "" || seen[k] || bareOf(r.From) != bareOf(m.From) || sc.finds(a) {
 				continue
 			}
 			r.RelatedTo = m.Archive + "/" + m.ID
 			seen[k] = true
 			out = append(out, r)
 		}
+		if p.Complete || len(p.Messages) == 0 {
+			return out, nil
+		}
+		q.After = p.Messages[len(p.Messages)-1].ID
 	}
-	return out, nil
 }
 
 // uploadRef returns the upload a URL names (the upload service's

@@ -1,6 +1,7 @@
 package ediscovery
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -251,6 +252,9 @@ func (s *Service) counterpart(ctx context.Context, owner, with string, m Message
 	}
 	key := m.key()
 	for _, a := range p.Messages {
+		if m.MessageID != "" && !bytes.Contains(a.Stanza, []byte(m.MessageID)) {
+			continue // cannot be the same message: spare the parse
+		}
 		c := fromArchive(store.FoundMessage{ArchivedMessage: a}, s.o.Domain)
 		if c.key() == key {
 			return c, true, nil
