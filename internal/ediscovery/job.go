@@ -41,7 +41,7 @@ type Job struct {
 	// Cursor is the search's position after the last part written;
 	// Parts how many are written (parts/NNNNNN.jsonl).
 	Cursor string `json:"cursor,omitempty"`
-	Parts  int   `json:"parts"`
+	Parts  int    `json:"parts"`
 }
 
 // Progress counts what an export has done so far.
