@@ -6,6 +6,6 @@
 // archive ingestion tools and a manifest (query, who, when, counts,
 // SHA-256 of every file) signed with the audit log's Ed25519 key, built
 // by jobs that persist their progress and resume after a restart, and
-// checked by Verify. docs/design/17_ediscovery.md explains the choices;
+// checked by Verify. docs/design/19_ediscovery.md explains the choices;
 // docs/compliance-guide.md says what an export proves.
 package ediscovery
