@@ -237,7 +237,7 @@ func (x *exporter) private() error {
 
 // uploads writes the stored, unexpired files the account uploaded.
 func (x *exporter) uploads() error {
-	all, err := x.a.o.Data.ListUploads(x.ctx)
+	all, err := x.a.o.Data.UserUploads(x.ctx, x.user, x.stamp)
 	if err != nil {
 		return err
 	}
@@ -252,9 +252,6 @@ func (x *exporter) uploads() error {
 	}
 	out := []upload{}
 	for _, u := range all {
-		if u.Owner != x.user || u.State != store.UploadStored || !u.Expires.After(x.stamp) {
-			continue
-		}
 		e := upload{ID: u.ID, Name: u.Name, Size: u.Size, ContentType: u.ContentType, Created: u.Created.UTC(), Expires: u.Expires.UTC()}
 		if x.a.o.Blobs != nil {
 			ok, err := x.blob(u, "uploads/"+u.ID+"/"+safeName(u.Name))

@@ -46,9 +46,7 @@ type UserData interface {
 	PEPNodes(ctx context.Context, owner string) ([]store.PEPNode, error)
 	PEPItems(ctx context.Context, owner, node string, ids []string, max int) ([]store.PEPItem, error)
 	QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error)
-	// ListUploads returns every upload record (the export keeps the
-	// owner's).
-	ListUploads(ctx context.Context) ([]store.Upload, error)
+	UserUploads(ctx context.Context, owner string, now time.Time) ([]store.Upload, error)
 }
 
 // Blobs opens an upload's bytes (upload.Blobs).

@@ -435,6 +435,11 @@ func (m *measured) ReleaseUpload(ctx context.Context, id string) error {
 	return m.s.ReleaseUpload(ctx, id)
 }
 
+func (m *measured) UserUploads(ctx context.Context, owner string, now time.Time) ([]Upload, error) {
+	defer m.observe("UserUploads", time.Now())
+	return m.s.UserUploads(ctx, owner, now)
+}
+
 func (m *measured) UploadUsage(ctx context.Context, owner string, since, now time.Time) (UploadUsage, error) {
 	defer m.observe("UploadUsage", time.Now())
 	return m.s.UploadUsage(ctx, owner, since, now)

@@ -31,6 +31,9 @@ type Uploads interface {
 	// (its PUT failed; the client may try again until the slot expires);
 	// ErrNotFound unless it is being written.
 	ReleaseUpload(ctx context.Context, id string) error
+	// UserUploads returns owner's stored uploads not expired at now,
+	// oldest first (an account's data export).
+	UserUploads(ctx context.Context, owner string, now time.Time) ([]Upload, error)
 	// UploadUsage sums owner's uploads not expired at now.
 	UploadUsage(ctx context.Context, owner string, since, now time.Time) (UploadUsage, error)
 	// ExpiredUploads returns up to limit IDs of uploads expired at now,

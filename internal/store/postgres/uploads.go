@@ -104,6 +104,28 @@ func (s *Store) ReleaseUpload(ctx context.Context, id string) error {
 }
 
 // UploadUsage sums owner's live uploads.
+// UserUploads returns owner's stored uploads not expired at now, oldest
+// first.
+func (s *Store) UserUploads(ctx context.Context, owner string, now time.Time) ([]store.Upload, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, owner, name, size, content_type, created, expires, state FROM uploads
+		WHERE owner = $1 AND state = $2 AND expires > $3 ORDER BY created, id`, owner, int(store.UploadStored), now)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: uploads of %q: %w", owner, err)
+	}
+	defer rows.Close()
+	out, err := store.ScanRows(rows, func(scan func(...any) error) (store.Upload, error) {
+		var u store.Upload
+		var state int
+		err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &u.Created, &u.Expires, &state)
+		u.State, u.Created, u.Expires = store.UploadState(state), u.Created.UTC(), u.Expires.UTC()
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: uploads of %q: %w", owner, err)
+	}
+	return out, nil
+}
+
 func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.Time) (store.UploadUsage, error) {
 	var u store.UploadUsage
 	var oldest, next *time.Time

@@ -129,6 +129,23 @@ func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.T
 	return u, nil
 }
 
+// UserUploads returns owner's stored uploads not expired at now, oldest
+// first.
+func (s *Store) UserUploads(ctx context.Context, owner string, now time.Time) ([]store.Upload, error) {
+	out, err := queryAll(ctx, s, func(scan func(...any) error) (store.Upload, error) {
+		var u store.Upload
+		var created, expires int64
+		err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &created, &expires, &u.State)
+		u.Created, u.Expires = fromUnixNano(created), fromUnixNano(expires)
+		return u, err
+	}, `SELECT id, owner, name, size, content_type, created, expires, state FROM uploads
+		WHERE owner = ? AND state = ? AND expires > ? ORDER BY created, id`, owner, store.UploadStored, unixNano(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: uploads of %q: %w", owner, err)
+	}
+	return out, nil
+}
+
 // ExpiredUploads lists up to limit expired uploads, soonest expired first.
 func (s *Store) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id FROM uploads WHERE expires <= ? ORDER BY expires, id LIMIT ?`,

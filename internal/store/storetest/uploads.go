@@ -131,4 +131,32 @@ var uploadCases = []uploadCase{
 			t.Fatalf("a deleted account still holds %+v", u)
 		}
 	}},
+	{"an owner's stored, live uploads, oldest first", func(t *testing.T, ctx context.Context, s UploadStore) {
+		stored := func(id, owner string, created time.Time, ttl time.Duration) {
+			t.Helper()
+			reserve(t, ctx, s, id, owner, 1, created, time.Hour)
+			must(t, "ClaimUpload "+id, s.ClaimUpload(ctx, id, created, created.Add(time.Hour)))
+			must(t, "FinishUpload "+id, s.FinishUpload(ctx, id, created, created.Add(ttl)))
+		}
+		stored("b", "alice", uploadT0.Add(time.Minute), 24*time.Hour)
+		stored("a", "alice", uploadT0.Add(2*time.Minute), 24*time.Hour)
+		stored("old", "alice", uploadT0, time.Hour)
+		stored("bobs", "bob", uploadT0, 24*time.Hour)
+		reserve(t, ctx, s, "slot", "alice", 1, uploadT0, 24*time.Hour)
+		list, err := s.UserUploads(ctx, "alice", uploadT0.Add(time.Hour))
+		must(t, "UserUploads", err)
+		var ids []string
+		for _, u := range list {
+			ids = append(ids, u.ID)
+			if u.Owner != "alice" || u.State != store.UploadStored || u.Name != u.ID+".png" {
+				t.Errorf("UserUploads gave %+v", u)
+			}
+		}
+		if !slices.Equal(ids, []string{"b", "a"}) {
+			t.Fatalf("UserUploads = %q, want [b a] (stored, not expired, oldest first)", ids)
+		}
+		if list, err := s.UserUploads(ctx, "nobody", uploadT0); err != nil || len(list) != 0 {
+			t.Fatalf("UserUploads of nobody = %v, %v", list, err)
+		}
+	}},
 }
