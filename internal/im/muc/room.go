@@ -231,6 +231,11 @@ type template struct {
 	typ, id  string
 	el       *xmlstream.Element
 	children []*xmlstream.Element // el.Children, capacity clipped
+	// nameEnd is where el.Raw's element name ends: a recipient's 'to'
+	// goes there (when el.Raw has none), so that a delivery is one exact
+	// allocation and two copies rather than a scan of the start tag
+	// (xmlstream.SetAttr) per recipient. 0: not known, use SetAttr.
+	nameEnd int
 }
 
 // newTemplate serialises el (a message, presence or iq from the room,
@@ -238,8 +243,13 @@ type template struct {
 func newTemplate(kind stanza.Kind, from jid.JID, typ, id string, el *xmlstream.Element) *template {
 	el.Raw = nil
 	el.Raw = xmlstream.AppendIn(nil, el, stanza.NSClient)
-	return &template{kind: kind, from: from, typ: typ, id: id, el: el,
+	t := &template{kind: kind, from: from, typ: typ, id: id, el: el,
 		children: el.Children[:len(el.Children):len(el.Children)]}
+	if n := 1 + len(el.Name); !hasAttr(el, "to") && len(el.Raw) > n && string(el.Raw[1:n]) == el.Name &&
+		el.Raw[0] == '<' && (el.Raw[n] == ' ' || el.Raw[n] == '>' || el.Raw[n] == '/') {
+		t.nameEnd = n
+	}
+	return t
 }
 
 // build returns a stanza template with from, type and id attributes and
@@ -277,9 +287,48 @@ func (t *template) stanza(to jid.JID) *stanza.Stanza {
 	attrs := append(b.attrs[:0], xmlstream.Attr{Name: "to", Value: to.String()})
 	attrs = appendAttrs(attrs, t.from, t.typ, t.id)
 	b.el = xmlstream.Element{Name: t.el.Name, Space: t.el.Space, Attr: attrs[:len(attrs):len(attrs)],
-		Children: t.children, Raw: xmlstream.SetAttr(t.el.Raw, "to", to.String())}
+		Children: t.children, Raw: t.addressed(attrs[0].Value)}
 	b.st = stanza.Stanza{Kind: t.kind, El: &b.el, From: t.from, To: to, Type: t.typ, ID: t.id}
 	return &b.st
+}
+
+// addressed returns the template's bytes with to='to' after the element
+// name. A JID that is not plain ASCII without markup characters (only a
+// resourcepart may hold those) goes through xmlstream.SetAttr, which
+// escapes.
+func (t *template) addressed(to string) []byte {
+	if t.nameEnd == 0 || !plainAttr(to) {
+		return xmlstream.SetAttr(t.el.Raw, "to", to)
+	}
+	raw := t.el.Raw
+	b := make([]byte, 0, len(raw)+len(to)+6)
+	b = append(b, raw[:t.nameEnd]...)
+	b = append(b, " to='"...)
+	b = append(b, to...)
+	b = append(b, '\'')
+	return append(b, raw[t.nameEnd:]...)
+}
+
+// hasAttr reports whether el has an attribute name, even an empty one.
+func hasAttr(el *xmlstream.Element, name string) bool {
+	for _, a := range el.Attr {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// plainAttr reports whether s is printable ASCII that an attribute value
+// carries as it is.
+func plainAttr(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x80, c == '<', c == '>', c == '&', c == '\'', c == '"':
+			return false
+		}
+	}
+	return true
 }
 
 // unaddressed materialises the template without 'to'.
