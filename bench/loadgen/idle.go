@@ -50,6 +50,7 @@ func runIdle(ctx context.Context, g *gen) (*Result, error) {
 	}
 	select {
 	case <-time.After(cfg.Settle):
+	case <-cfg.Release:
 	case <-ctx.Done():
 		m.stop(ctx, res, float64(res.Logins))
 		return res, ctx.Err()

@@ -178,7 +178,12 @@ func WriteMarkdown(w io.Writer, results []Result, m Meta) error {
 		} else {
 			b.WriteString("## Plaintext on loopback (server cost without TLS)\n\n")
 		}
-		writeTargets(&b, mode)
+		if mode["chat"]["ejabberd"] != nil || mode["chat"]["prosody"] != nil || mode["idle"] != nil {
+			writeTargets(&b, mode)
+		}
+		if mode["chat"]["parley_pg"] != nil || mode["chat"]["parley-noarchive"] != nil {
+			writeArchiveTargets(&b, mode)
+		}
 		for _, wl := range Workloads {
 			gs := mode[wl.Name]
 			if gs == nil {
@@ -383,6 +388,81 @@ func writeTargets(b *strings.Builder, mode map[string]map[string]group) {
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s |\n", t.what, status, t.detail)
+	}
+	b.WriteString("\n")
+}
+
+// writeArchiveTargets states issue 12's targets for the archive-on
+// comparison (bench/compare-archive): parley's archive-on rate against its
+// own archive-off rate in the same run, and parley against its peers with
+// every archive in PostgreSQL.
+func writeArchiveTargets(b *strings.Builder, mode map[string]map[string]group) {
+	med := func(wl, srv string, f func(*Result) float64) (float64, bool) {
+		g := mode[wl][srv]
+		if len(g) == 0 {
+			return 0, false
+		}
+		return g.median(f), true
+	}
+	rate := func(r *Result) float64 { return r.MsgsPerSec }
+	cpu := func(r *Result) float64 { return r.ServerCPUPer }
+	p99 := func(r *Result) float64 { return r.LatP99 }
+	b.WriteString("### Targets (issue 12: archive on)\n\n| target | status | measured (medians) |\n|---|---|---|\n")
+	row := func(what string, known, ok bool, detail string) {
+		status := "not measured"
+		if known {
+			status = "**not met**"
+			if ok {
+				status = "met"
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", what, status, detail)
+	}
+	cmp := func(what, wl string, f func(*Result) float64, srv, peer string, factor float64, higherBetter bool) {
+		pv, ok1 := med(wl, srv, f)
+		sv, ok2 := med(wl, peer, f)
+		known := ok1 && ok2 && sv > 0
+		ok, detail := false, ""
+		if known {
+			ok = pv <= factor*sv
+			if higherBetter {
+				ok = pv >= factor*sv
+			}
+			detail = fmt.Sprintf("%s %.4g, %s %.4g, ratio %.3g", srv, pv, peer, sv, pv/sv)
+		}
+		row(what, known, ok, detail)
+	}
+	cmp("archive on (SQLite): chat msgs/s >= 1/4 of parley's archive-off rate", "chat", rate, "parley", "parley-noarchive", 0.25, true)
+	cmp("archive on (PostgreSQL): chat msgs/s >= 1/4 of parley's archive-off rate", "chat", rate, "parley_pg", "parley-noarchive", 0.25, true)
+	cmp("PostgreSQL everywhere: chat msgs/s >= 15x ejabberd's", "chat", rate, "parley_pg", "ejabberd_pg", 15, true)
+	cmp("PostgreSQL everywhere: chat msgs/s >= 50x Prosody's", "chat", rate, "parley_pg", "prosody_pg", 50, true)
+	cmp("PostgreSQL everywhere: server CPU per message <= 1/20 of ejabberd's", "chat", cpu, "parley_pg", "ejabberd_pg", 0.05, false)
+	{
+		pv, ok := med("latency", "parley_pg", p99)
+		best, bestName := 0.0, ""
+		for _, peer := range []string{"ejabberd_pg", "prosody_pg"} {
+			if v, ok := med("latency", peer, p99); ok && v > 0 && (bestName == "" || v < best) {
+				best, bestName = v, peer
+			}
+		}
+		detail := ""
+		if ok && bestName != "" {
+			detail = fmt.Sprintf("parley_pg %.2f ms, best peer %s %.2f ms", pv, bestName, best)
+		}
+		row("PostgreSQL everywhere: latency p99 at equal offered load <= 1/2 of the best peer's", ok && bestName != "", pv <= best/2, detail)
+	}
+	{
+		var lost uint64
+		runs := 0
+		for _, srv := range []string{"parley", "parley_pg"} {
+			for _, wl := range []string{"chat", "latency"} {
+				for _, r := range mode[wl][srv] {
+					lost += r.Lost + r.Duplicated
+					runs++
+				}
+			}
+		}
+		row("archive on: nothing lost", runs > 0, lost == 0, fmt.Sprintf("parley and parley_pg chat and latency runs: %d, messages lost or duplicated: %d", runs, lost))
 	}
 	b.WriteString("\n")
 }

@@ -55,6 +55,11 @@ type Config struct {
 	Sources []string
 	// Settle is how long idle connections rest before RSS is read.
 	Settle time.Duration
+	// Release, if not nil, ends the idle rest early when it receives (the
+	// generator's SIGUSR1): a script holding sessions from several
+	// generators reads the server while all of them rest, then releases
+	// them to ping.
+	Release <-chan os.Signal
 	// Timeout bounds each login.
 	Timeout time.Duration
 	// PID is the server's process, read in /proc for CPU time and RSS.

@@ -89,6 +89,9 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	release := make(chan os.Signal, 1)
+	signal.Notify(release, syscall.SIGUSR1) // ends the idle rest (bench/idle)
+	c.Release = release
 	res, err := loadgen.Run(ctx, workload, c)
 	if err != nil {
 		return err
