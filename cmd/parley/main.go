@@ -46,6 +46,12 @@ commands:
                             check an export against its signed manifest
   ldap test USER            show what parley sees of a directory user
                             ([auth.ldap]): DN, groups, vCard fields
+  hold create --name NAME [--reason TEXT] [--user JID]... [--room JID]...
+              [--from DATE] [--to DATE]
+                            place a legal hold: the archived messages it covers
+                            survive retention, retraction and deletion
+  hold list                 list legal holds, released ones too
+  hold release ID           lift a legal hold (its record stays)
   version                   print the version
 
 Every command except version takes --config FILE (default $PARLEY_CONFIG)
@@ -103,6 +109,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runEdiscovery(args[1:], stdout, stderr)
 	case "ldap":
 		err = runLDAP(args[1:], stdout, stderr)
+	case "hold":
+		err = runHold(args[1:], stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			err = usageError{errors.New("version takes no arguments")}

@@ -139,7 +139,7 @@ func operate(ctx context.Context, cfg config.Config, create bool, req control.Re
 	if err != nil {
 		return control.Response{}, false, err
 	}
-	ops := &control.Ops{Domain: domain, Users: st, Tokens: st}
+	ops := &control.Ops{Domain: domain, Users: st, Tokens: st, Holds: st}
 	if rooms, ok := st.(store.Rooms); ok {
 		ops.Rooms = control.StoredRooms{Store: rooms}
 	}

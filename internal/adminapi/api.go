@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"parley/internal/audit"
+	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/store"
 )
@@ -65,6 +66,8 @@ type Options struct {
 	// (nil: their routes answer 503).
 	Supervision Supervision
 	DLP         DLPPolicies
+	// Retention is [retention], shown by /retention (holds.go).
+	Retention config.Retention
 	// Forget, if set, is called after an account was deleted (modules
 	// drop what they cache for it).
 	Forget func(username string)

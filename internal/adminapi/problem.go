@@ -63,7 +63,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, http.StatusBadRequest, "bad request", err.Error())
 	case errors.Is(err, control.ErrNoRooms), errors.Is(err, control.ErrNoTokens), errors.Is(err, errNoAuditLog), errors.Is(err, errNoReports),
 		errors.Is(err, errNoEdiscovery), errors.Is(err, control.ErrNoEdiscovery), errors.Is(err, errNoUserData),
-		errors.Is(err, errNoSupervision):
+		errors.Is(err, errNoSupervision),
+		errors.Is(err, errNoHolds):
 		writeProblem(w, r, http.StatusServiceUnavailable, "not available", err.Error())
 	default:
 		a.o.Log.Error("adminapi: request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -57,6 +57,8 @@ type Ops struct {
 	// Tokens keeps the admin API's tokens (tokens.go); nil when the store
 	// keeps none.
 	Tokens store.APITokens
+	// Holds keeps legal holds (holds.go); nil when the store keeps none.
+	Holds store.LegalHolds
 	// Ediscovery searches and exports archives (ediscovery.go); nil when
 	// no server runs.
 	Ediscovery Ediscovery

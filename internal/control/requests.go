@@ -8,8 +8,8 @@ import (
 	"parley/internal/store"
 )
 
-// doMore runs the requests beyond the account basics of Do: suspension
-// and tokens.
+// doMore runs the requests beyond the account basics of Do: suspension,
+// tokens and legal holds.
 // A token created gets its ID and role set in req, for Done.
 func (o *Ops) doMore(ctx context.Context, req *Request, resp *Response) error {
 	var err error
@@ -35,6 +35,24 @@ func (o *Ops) doMore(ctx context.Context, req *Request, resp *Response) error {
 		}
 	case "token.revoke":
 		err = o.RevokeToken(ctx, req.ID)
+	case "hold.create", "hold.release":
+		var h store.LegalHold
+		if req.Op == "hold.create" {
+			if req.Hold == nil {
+				return fmt.Errorf("%w: hold.create without a hold", ErrBadHold)
+			}
+			h, err = o.CreateHold(ctx, *req.Hold, "cli")
+		} else {
+			var id int64
+			if id, err = ParseHoldID(req.ID); err == nil {
+				h, err = o.ReleaseHold(ctx, id, "cli")
+			}
+		}
+		if err == nil {
+			req.Hold, resp.Holds = &h, []store.LegalHold{h}
+		}
+	case "hold.list":
+		resp.Holds, err = o.ListHolds(ctx)
 	default:
 		if strings.HasPrefix(req.Op, "ediscovery.") {
 			return o.doEdiscovery(ctx, req, resp)

@@ -48,6 +48,9 @@ type Request struct {
 	Query  *ediscovery.Query `json:"query,omitempty"`
 	Cursor string            `json:"cursor,omitempty"`
 	Limit  int               `json:"limit,omitempty"`
+	// Hold is the hold to create (holds.go); after hold.create or
+	// hold.release, the hold as stored (for Done).
+	Hold *store.LegalHold `json:"hold,omitempty"`
 }
 
 // Response is its result.
@@ -64,6 +67,8 @@ type Response struct {
 	// E-discovery (ediscovery.go).
 	Page *ediscovery.Page `json:"page,omitempty"`
 	Jobs []ediscovery.Job `json:"jobs,omitempty"`
+	// Legal holds (holds.go).
+	Holds []store.LegalHold `json:"holds,omitempty"`
 }
 
 // Listen opens the control socket of data directory dir, owner-only

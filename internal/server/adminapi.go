@@ -33,6 +33,8 @@ func (s *Server) controlDoneAdmin(req control.Request) {
 	case "token.revoke":
 		s.audit.Emit(audit.Record{Actor: "cli", Action: audit.ActionTokenRevoked, Target: "token:" + req.ID,
 			Outcome: audit.OutcomeSuccess, Details: map[string]string{"via": "control-socket"}})
+	case "hold.create", "hold.release":
+		s.controlDoneHolds(req) // retention.go
 	}
 }
 
@@ -44,7 +46,7 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 	started := time.Now()
 	return adminapi.New(adminapi.Options{
 		Ops: &control.Ops{Domain: s.router.Domain(), Users: s.store, Sessions: s.router, Rooms: s.muc, RoomStore: s.store, Tokens: s.store,
-			Ediscovery: s.ediscovery},
+			Ediscovery: s.ediscovery, Holds: s.store},
 		Forget:       s.forgetAccount,
 		Tokens:       s.store,
 		Audit:        s.audit,
@@ -54,6 +56,7 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 		Blobs:        upload.Dir(filepath.Join(s.cfg.Data, "uploads")),
 		Supervision:  supervision.New(supervision.Options{Store: s.store, Audit: s.audit, Domain: s.router.Domain()}),
 		DLP:          s.dlp,
+		Retention:    s.cfg.Retention,
 		Info:         func(ctx context.Context) (adminapi.ServerInfo, error) { return s.serverInfo(ctx, started) },
 		LoopbackOnly: loopbackOnly,
 		Log:          s.log.With("component", "adminapi"),

@@ -33,6 +33,7 @@ import (
 	"parley/internal/jid"
 	"parley/internal/metrics"
 	"parley/internal/proxy65"
+	"parley/internal/retention"
 	"parley/internal/router"
 	"parley/internal/s2s"
 	"parley/internal/sasl"
@@ -81,6 +82,8 @@ type Server struct {
 	forgetAccount func(username string)
 	// serverCaps is the server's <c/> for c2s stream features (disco).
 	serverCaps func() *xmlstream.Element
+
+	retention *retention.Job // [retention] (retention.go)
 
 	// The audit log (audit.go) and its SIEM sinks.
 	audit      *audit.Log
@@ -170,6 +173,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, err
 	}
+	s.newRetention(cfg) // retention.go
 	c2sCfg := c2s.Config{
 		Domain:     domain,
 		TLS:        s.tls,
@@ -313,7 +317,7 @@ func (s *Server) startControl() error {
 	}
 	domain := s.router.Domain()
 	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc, Tokens: s.store,
-		Ediscovery: s.ediscovery, Done: s.controlDone}
+		Ediscovery: s.ediscovery, Holds: s.store, Done: s.controlDone}
 	s.mu.Lock()
 	s.controlLn = ln
 	s.mu.Unlock()

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"parley/internal/audit"
+	"parley/internal/config"
+	"parley/internal/control"
+	"parley/internal/store"
+)
+
+const holdSynopsis = "hold create --name NAME [--reason TEXT] [--user JID]... [--room JID]... [--from DATE] [--to DATE] | hold list | hold release ID"
+
+// listFlag is a flag given several times or as a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// parseHoldTime reads RFC 3339 or a date (YYYY-MM-DD, UTC): the start of
+// that day for --from, its end for --to, so that a range of days
+// includes its last day.
+func parseHoldTime(s string, end bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a date (2026-01-31) nor an RFC 3339 time", s)
+	}
+	if end {
+		t = t.Add(24*time.Hour - time.Nanosecond)
+	}
+	return t, nil
+}
+
+// runHold manages legal holds through the running server's control
+// socket, or the store when no server runs (operate).
+func runHold(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("usage: parley %s", holdSynopsis)}
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("hold "+sub, holdSynopsis, stderr)
+	var name, reason, from, to *string
+	var users, rooms listFlag
+	wantArgs := 0
+	switch sub {
+	case "create":
+		name = fs.String("name", "", "the hold's `name` (a matter or case), required")
+		reason = fs.String("reason", "", "why it is placed (`text`)")
+		fs.Var(&users, "user", "an account (`JID`) whose archive it keeps; repeat or separate with commas")
+		fs.Var(&rooms, "room", "a room (`JID`) whose archive it keeps; repeat or separate with commas")
+		from = fs.String("from", "", "keep messages from this `date` (2026-01-31, UTC, or RFC 3339); default: all before")
+		to = fs.String("to", "", "keep messages up to this `date`'s end (or RFC 3339 time); default: all after")
+	case "list":
+	case "release":
+		wantArgs = 1
+	default:
+		return usageError{fmt.Errorf("hold: unknown subcommand %q", sub)}
+	}
+	cfg, pos, err := config.FromArgs(fs, args)
+	if err != nil {
+		return usageError{err}
+	}
+	if len(pos) != wantArgs {
+		if wantArgs == 0 {
+			return usageError{fmt.Errorf("hold %s takes no arguments", sub)}
+		}
+		return usageError{fmt.Errorf("hold %s takes one hold ID", sub)}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	ctx := context.Background()
+	switch sub {
+	case "create":
+		h := store.LegalHold{Name: *name, Reason: *reason, Users: users, Rooms: rooms}
+		if h.From, err = parseHoldTime(*from, false); err != nil {
+			return usageError{fmt.Errorf("--from: %w", err)}
+		}
+		if h.To, err = parseHoldTime(*to, true); err != nil {
+			return usageError{fmt.Errorf("--to: %w", err)}
+		}
+		return holdChange(ctx, cfg, control.Request{Op: "hold.create", Hold: &h}, stdout)
+	case "list":
+		resp, _, err := operate(ctx, cfg, false, control.Request{Op: "hold.list"})
+		if err != nil {
+			return err
+		}
+		return holdList(resp.Holds, cfg.Domain, stdout)
+	}
+	if _, err := control.ParseHoldID(pos[0]); err != nil {
+		return usageError{err}
+	}
+	return holdChange(ctx, cfg, control.Request{Op: "hold.release", ID: pos[0]}, stdout)
+}
+
+// holdChange creates or releases a hold and records it in the audit log
+// (the server does when it ran the request).
+func holdChange(ctx context.Context, cfg config.Config, req control.Request, stdout io.Writer) error {
+	resp, viaServer, err := operate(ctx, cfg, false, req)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no active hold %s", req.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if len(resp.Holds) != 1 {
+		return errors.New("hold: the server answered without the hold")
+	}
+	h := resp.Holds[0]
+	op := "create"
+	if req.Op == "hold.release" {
+		op = "release"
+	}
+	if !viaServer {
+		d := control.HoldDetails(h, op)
+		if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
+			return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionHold, Target: "hold:" + d["id"], Details: d})
+		}); err != nil {
+			return err
+		}
+	}
+	if op == "create" {
+		fmt.Fprintf(stdout, "hold %d placed: %s\n", h.ID, holdScope(h, cfg.Domain))
+	} else {
+		fmt.Fprintf(stdout, "hold %d released (its record and the originals it kept stay)\n", h.ID)
+	}
+	return nil
+}
+
+// holdScope describes what a hold covers.
+func holdScope(h store.LegalHold, domain string) string {
+	var parts []string
+	for _, u := range h.Users {
+		parts = append(parts, u+"@"+domain)
+	}
+	parts = append(parts, h.Rooms...)
+	span := "all dates"
+	switch {
+	case !h.From.IsZero() && !h.To.IsZero():
+		span = h.From.Format(time.RFC3339) + " to " + h.To.Format(time.RFC3339)
+	case !h.From.IsZero():
+		span = "from " + h.From.Format(time.RFC3339)
+	case !h.To.IsZero():
+		span = "up to " + h.To.Format(time.RFC3339)
+	}
+	return strings.Join(parts, ", ") + " (" + span + ")"
+}
+
+func holdList(list []store.LegalHold, domain string, stdout io.Writer) error {
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tSTATE\tCOVERS\tCREATED\tBY\tREASON")
+	for _, h := range list {
+		state := "active"
+		if !h.Active() {
+			state = "released " + h.Released.Format(time.RFC3339) + " by " + h.ReleasedBy
+		}
+		reason := h.Reason
+		if reason == "" {
+			reason = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Name, state, holdScope(h, domain),
+			h.Created.Format(time.RFC3339), h.CreatedBy, reason)
+	}
+	return tw.Flush()
+}
