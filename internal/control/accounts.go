@@ -70,7 +70,9 @@ type Suspension struct {
 // are refused first, so nothing can log in between the steps; then every
 // session ends with <not-authorized/>, which withdraws its presence
 // (RFC 6121 §4.6: the server broadcasts unavailable presence for a
-// session that ends), and the account's API tokens are revoked.
+// session that ends), and the account's API tokens are revoked. Its
+// shared upload URLs stop answering while it is disabled (the upload
+// service reads the owner's account at each request).
 // store.ErrNotFound for an unknown account.
 //
 // Resume enables the account again; the revoked tokens stay revoked, as
