@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,7 +142,7 @@ func (q *Queue) Open(ctx context.Context, id int64, actor string) (Case, error) 
 	c := Case{Incident: in}
 	for _, a := range q.archives(in) {
 		msgs, err := q.around(ctx, a.owner, a.with, in.Time)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || err == nil && len(msgs) == 0 {
 			continue
 		}
 		if err != nil {
@@ -161,8 +162,9 @@ func (q *Queue) archives(in store.Incident) []archiveRef {
 	var out []archiveRef
 	target, terr := jid.Parse(in.Target)
 	sender, serr := jid.Parse(in.Sender)
-	if terr == nil && target.Local() != "" && target.Domain() != q.o.Domain.Domain() {
-		out = append(out, archiveRef{owner: target.Bare().String()}) // a room's archive
+	local := q.o.Domain.Domain()
+	if terr == nil && target.Local() != "" && strings.HasSuffix(target.Domain(), "."+local) {
+		out = append(out, archiveRef{owner: target.Bare().String()}) // a room of this server's
 	}
 	if serr == nil && sender.Domain() == q.o.Domain.Domain() && sender.Local() != "" && terr == nil {
 		out = append(out, archiveRef{owner: sender.Local(), with: target.Bare().String()})
