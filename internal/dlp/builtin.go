@@ -146,8 +146,8 @@ func privateKeyAt(s string, i int) (int, bool) {
 	if !strings.HasPrefix(rest, "-----BEGIN ") {
 		return 0, false
 	}
-	line, _, _ := strings.Cut(rest[len("-----BEGIN "):], "-----")
-	if len(line) > 40 {
+	line, _, closed := strings.Cut(rest[len("-----BEGIN "):], "-----")
+	if !closed || len(line) > 40 {
 		return 0, false
 	}
 	switch line {
@@ -183,38 +183,46 @@ func numberRun(s string, groups [][2]int, card, ssn bool, found func(det string,
 	if !card {
 		return
 	}
-	// Cards: consecutive groups holding 13 to 19 digits in all, starting
-	// at any group (a card written beside another number).
+	// Cards: one run of 13 to 19 digits, or consecutive groups as cards
+	// are written (fours, the last one shorter; American Express and
+	// Diners 4-6-5 and 4-6-4), starting at any group (a card written
+	// beside another number).
 	var digits [19]byte
 	for g := 0; g < len(groups); g++ {
-		n := 0
-		for h := g; h < len(groups); h++ {
+		best, n := -1, 0
+		for h := g; h < len(groups) && h-g < 5; h++ {
 			grp := s[groups[h][0]:groups[h][1]]
 			if n+len(grp) > 19 {
 				break
 			}
 			n += copy(digits[n:], grp)
-			if n >= 13 && validCard(digits[:n]) {
-				// The longest valid reading wins; shorter prefixes of
-				// it are not reported twice.
-				end := groups[h][1]
-				for h2 := h + 1; h2 < len(groups); h2++ {
-					grp2 := s[groups[h2][0]:groups[h2][1]]
-					if n+len(grp2) > 19 {
-						break
-					}
-					n += copy(digits[n:], grp2)
-					if validCard(digits[:n]) {
-						end = groups[h2][1]
-						h = h2
-					}
-				}
-				found(Card, groups[g][0], end)
-				g = h
-				break
+			if n >= 13 && cardGrouping(s, groups[g:h+1]) && validCard(digits[:n]) {
+				best = h // the longest valid reading wins
 			}
 		}
+		if best >= 0 {
+			found(Card, groups[g][0], groups[best][1])
+			g = best
+		}
 	}
+}
+
+// cardGrouping reports whether groups are written as a card number is:
+// one group, or fours with a shorter last one, or 4-6-5 / 4-6-4.
+func cardGrouping(s string, groups [][2]int) bool {
+	if len(groups) == 1 {
+		return true
+	}
+	l := func(i int) int { return groups[i][1] - groups[i][0] }
+	if len(groups) == 3 && l(0) == 4 && l(1) == 6 && (l(2) == 5 || l(2) == 4) {
+		return true
+	}
+	for i := range len(groups) - 1 {
+		if l(i) != 4 {
+			return false
+		}
+	}
+	return l(len(groups)-1) <= 4
 }
 
 // validCard: a known issuer prefix and length (ISO/IEC 7812 IINs of the
@@ -226,8 +234,8 @@ func validCard(d []byte) bool {
 	p3 := p4 / 10
 	ok := false
 	switch {
-	case d[0] == '4': // Visa
-		ok = n == 13 || n == 16 || n == 19
+	case d[0] == '4': // Visa (the 13-digit numbers are retired)
+		ok = n == 16 || n == 19
 	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720: // Mastercard
 		ok = n == 16
 	case p2 == 34 || p2 == 37: // American Express
@@ -240,8 +248,8 @@ func validCard(d []byte) bool {
 		ok = n >= 14
 	case p2 == 62: // UnionPay
 		ok = n >= 16
-	case p2 == 50 || p2 >= 56 && p2 <= 69: // Maestro
-		ok = n >= 12
+	case p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 || p4 >= 6761 && p4 <= 6763: // Maestro
+		ok = n >= 13
 	}
 	return ok && luhn(d)
 }

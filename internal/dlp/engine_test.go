@@ -50,6 +50,12 @@ func TestBuiltins(t *testing.T) {
 		8:  {Card, "41111111111111111111111", nil}, // too long a number
 		9:  {Card, "ref 12 4111 1111 1111 1111", []string{"card:4111 1111 1111 1111"}},
 		10: {Card, "4111  1111 1111 1111", nil}, // two spaces split it
+		// Not written as a card: a sequence number and a time.
+		42: {Card, "12 4111111111111111 3", []string{"card:4111111111111111"}},
+		43: {Card, "51234 5555555555554444", []string{"card:5555555555554444"}},
+		44: {Card, "555 5555 5555 54444", nil},
+		45: {Card, "4222222222222", nil}, // a retired 13-digit Visa
+		46: {PrivateKey, "-----BEGIN PRIVATE KEY", nil}, // no closing dashes (found by FuzzScan)
 		// IBAN: country length and mod-97.
 		11: {IBAN, "pay DE89370400440532013000 now", []string{"iban:DE89370400440532013000"}},
 		12: {IBAN, "GB82 WEST 1234 5698 7654 32", []string{"iban:GB82 WEST 1234 5698 7654 32"}},
