@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -215,6 +216,7 @@ func (a *API) guard(rt route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		r, target := withTarget(withActor(r, rec.Actor))
 		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, t))
+		r, details := withDetails(r)
 		err = rt.h(a, sw, r)
 		cut := errors.Is(err, errCutShort)
 		if err != nil && !cut {
@@ -223,6 +225,7 @@ func (a *API) guard(rt route) http.Handler {
 		if rt.action != "" {
 			rec.Action = rt.action
 			rec.Target = *target
+			maps.Copy(rec.Details, details)
 			rec.Details["status"] = strconv.Itoa(sw.status)
 			rec.Outcome = audit.OutcomeSuccess
 			if sw.status >= 400 || cut {

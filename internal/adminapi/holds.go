@@ -1,7 +1,9 @@
 package adminapi
 
 import (
+	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -89,8 +91,24 @@ func createHold(a *API, w http.ResponseWriter, r *http.Request) error {
 		return holdErr(err)
 	}
 	setTarget(r, "hold:"+strconv.FormatInt(h.ID, 10))
+	setDetails(r, control.HoldDetails(h, "create"))
 	w.Header().Set("Location", "/api/v1/holds/"+strconv.FormatInt(h.ID, 10))
 	return writeJSON(w, http.StatusCreated, a.hold(h))
+}
+
+// detailsKey holds the details a change adds to its audit record.
+type detailsKey struct{}
+
+func withDetails(r *http.Request) (*http.Request, map[string]string) {
+	d := map[string]string{}
+	return r.WithContext(context.WithValue(r.Context(), detailsKey{}, d)), d
+}
+
+// setDetails adds to the audit record of the request's change.
+func setDetails(r *http.Request, d map[string]string) {
+	if m, ok := r.Context().Value(detailsKey{}).(map[string]string); ok {
+		maps.Copy(m, d)
+	}
 }
 
 func holdID(r *http.Request) (int64, error) {
@@ -129,6 +147,7 @@ func releaseHold(a *API, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return holdErr(err)
 	}
+	setDetails(r, control.HoldDetails(h, "release"))
 	return writeJSON(w, http.StatusOK, a.hold(h))
 }
 

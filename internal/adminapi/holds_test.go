@@ -210,11 +210,12 @@ func TestHoldKeepsOriginals(t *testing.T) {
 		}
 		var ok []string
 		for _, r := range recs {
-			if r.Outcome == audit.OutcomeSuccess && r.Target == "hold:1" && strings.HasPrefix(r.Actor, "admin-token:") {
-				ok = append(ok, r.Details["path"])
+			if r.Outcome == audit.OutcomeSuccess && r.Target == "hold:1" && strings.HasPrefix(r.Actor, "admin-token:") &&
+				r.Details["name"] == "matter 17" && r.Details["users"] == "[alice carol]" && r.Details["rooms"] == "["+holdRoom+"]" {
+				ok = append(ok, r.Details["op"]+" "+r.Details["path"])
 			}
 		}
-		if strings.Join(ok, " ") != "/api/v1/holds /api/v1/holds/1/release" {
+		if strings.Join(ok, ", ") != "create /api/v1/holds, release /api/v1/holds/1/release" {
 			return errors.New("want the hold's create and release records, got " + fmt.Sprint(recs))
 		}
 		return nil
