@@ -150,13 +150,15 @@ type Server struct {
 	log        *slog.Logger
 	backoff    *backoff
 
-	mu        sync.Mutex // guards sessions, perIP, stopping, resumable, sessions' detachedAt and cfg.MaxConnsPerIP (SetLimits)
+	mu        sync.Mutex // guards sessions, perIP, boshSessions, stopping, resumable, sessions' detachedAt and cfg.MaxConnsPerIP (SetLimits)
 	sessions  map[*session]struct{}
 	resumable map[string]*session // detached sessions by XEP-0198 id
 	perIP     map[string]int
-	stopping  bool
-	wg        sync.WaitGroup // one per running session and the sweeper
-	stop      chan struct{}
+	// boshSessions are the BOSH sessions by sid (bosh.go).
+	boshSessions map[string]*boshSession
+	stopping     bool
+	wg           sync.WaitGroup // one per running session and the sweeper
+	stop         chan struct{}
 }
 
 // New returns a server; call Start before serving.

@@ -7,8 +7,12 @@ import (
 	"net/url"
 )
 
-// XEP-0156 §3: the link relation of an RFC 7395 WebSocket endpoint.
-const relWebSocket = "urn:xmpp:alt-connections:websocket"
+// XEP-0156 §3: the link relations of an RFC 7395 WebSocket endpoint and
+// of a BOSH (XEP-0206) endpoint.
+const (
+	relWebSocket = "urn:xmpp:alt-connections:websocket"
+	relBOSH      = "urn:xmpp:alt-connections:xbosh"
+)
 
 // link is one alternative connection method of host-meta (RFC 6415).
 type link struct {
@@ -16,19 +20,22 @@ type link struct {
 	Href string `json:"href"`
 }
 
-// hostMetaLinks names the WebSocket endpoint as the requester reached
-// this server: wss when the request came over TLS or through a proxy
-// that says it terminated TLS (X-Forwarded-Proto), else ws, on the host
+// hostMetaLinks names the WebSocket and BOSH endpoints as the requester
+// reached this server: wss and https when the request came over TLS or
+// through a proxy that says it terminated TLS (X-Forwarded-Proto), else
+// ws and http, on the host
 // (and port) the request was addressed to. Taking them from the request
 // can only mislead the requester itself, and works unchanged behind a
 // reverse proxy serving the domain's https://domain/.well-known/.
 func hostMetaLinks(r *http.Request) []link {
-	scheme := "ws"
+	ws, web := "ws", "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "wss"
+		ws, web = "wss", "https"
 	}
-	u := url.URL{Scheme: scheme, Host: r.Host, Path: "/xmpp-websocket"}
-	return []link{{Rel: relWebSocket, Href: u.String()}}
+	return []link{
+		{Rel: relWebSocket, Href: (&url.URL{Scheme: ws, Host: r.Host, Path: "/xmpp-websocket"}).String()},
+		{Rel: relBOSH, Href: (&url.URL{Scheme: web, Host: r.Host, Path: "/http-bind"}).String()},
+	}
 }
 
 // hostMetaHeaders are those of both documents: browser clients on other

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"strings"
 	"testing"
 
 	"parley/internal/config"
@@ -46,9 +47,14 @@ func TestHostMetaOverHTTP(t *testing.T) {
 	if err := json.NewDecoder(get("/.well-known/host-meta.json").Body).Decode(&jrd); err != nil {
 		t.Fatal(err)
 	}
-	if len(xrd.Links) != 1 || len(jrd.Links) != 1 || xrd.Links[0].Rel != "urn:xmpp:alt-connections:websocket" ||
-		jrd.Links[0].Rel != xrd.Links[0].Rel || jrd.Links[0].Href != xrd.Links[0].Href {
+	if len(xrd.Links) != 2 || len(jrd.Links) != 2 || xrd.Links[0].Rel != "urn:xmpp:alt-connections:websocket" ||
+		xrd.Links[1].Rel != "urn:xmpp:alt-connections:xbosh" || !strings.HasSuffix(xrd.Links[1].Href, "/http-bind") {
 		t.Fatalf("links: %+v %+v", xrd, jrd)
+	}
+	for i := range xrd.Links {
+		if jrd.Links[i].Rel != xrd.Links[i].Rel || jrd.Links[i].Href != xrd.Links[i].Href {
+			t.Fatalf("host-meta and host-meta.json differ: %+v %+v", xrd, jrd)
+		}
 	}
 	c, err := xmpptest.DialWebSocket(context.Background(), xrd.Links[0].Href, xmpptest.Options{User: "wendy", Password: "hostmeta pass 1"})
 	if err != nil {

@@ -1,5 +1,5 @@
 // Package httpapi serves parley's HTTP endpoints: the RFC 7395 WebSocket
-// endpoint and its XEP-0156 host-meta discovery, Prometheus metrics and
+// endpoint, BOSH (XEP-0206) and their XEP-0156 host-meta discovery, Prometheus metrics and
 // the health check. The admin REST API and
 // the web client will join them here.
 package httpapi
@@ -14,6 +14,7 @@ import (
 // Endpoints are the handlers the mux serves; nil ones are not routed.
 type Endpoints struct {
 	WebSocket http.Handler // /xmpp-websocket
+	BOSH      http.Handler // /http-bind (XEP-0206)
 	Metrics   http.Handler // /metrics
 	Upload    http.Handler // /upload/ (XEP-0363 slots: PUT, GET, OPTIONS)
 	AdminAPI  http.Handler // /api/v1/ (internal/adminapi)
@@ -34,6 +35,9 @@ func Handler(e Endpoints) http.Handler {
 		// XEP-0156: how web clients find it (hostmeta.go).
 		mux.HandleFunc("GET /.well-known/host-meta", serveHostMeta)
 		mux.HandleFunc("GET /.well-known/host-meta.json", serveHostMetaJSON)
+	}
+	if e.BOSH != nil {
+		mux.Handle("/http-bind", e.BOSH)
 	}
 	if e.Metrics != nil {
 		mux.Handle("GET /metrics", e.Metrics)

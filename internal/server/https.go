@@ -32,6 +32,7 @@ func (s *Server) startHTTPS() error {
 	s.httpsSrv = &http.Server{
 		Handler: httpapi.HSTS(httpapi.Handler(httpapi.Endpoints{
 			WebSocket: s.c2s.WebSocket(s.cfg.AllowPlaintext, s.cfg.TrustedProxyPrefixes()),
+			BOSH:      s.c2s.BOSH(s.cfg.AllowPlaintext, s.cfg.TrustedProxyPrefixes()),
 			Upload:    s.uploadHandler(),
 			AdminAPI:  s.adminAPI(false),
 			Health:    s.health,

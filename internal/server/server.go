@@ -257,6 +257,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.httpSrv = &http.Server{
 		Handler: httpapi.Handler(httpapi.Endpoints{
 			WebSocket: s.c2s.WebSocket(plain, s.cfg.TrustedProxyPrefixes()),
+			BOSH:      s.c2s.BOSH(plain, s.cfg.TrustedProxyPrefixes()),
 			Metrics:   s.metricsOnHTTP(),
 			Upload:    s.uploadHandler(),
 			AdminAPI:  s.adminAPI(true), // loopback only: tokens in clear otherwise
