@@ -155,6 +155,15 @@ func TestDirectoryGroups(t *testing.T) {
 		t.Fatalf("alice's vCard: %s", xmlstream.Append(nil, v))
 	}
 
+	// The password is the directory's: no in-band change (XEP-0077 §3.3).
+	res, err = alice.IQ(10*time.Second, "set", "", "<query xmlns='jabber:iq:register'><username>alice</username><password>mine now</password></query>")
+	if err != nil || xmpptest.StanzaErrorCondition(res) != "not-allowed" {
+		t.Fatalf("in-band password change of a directory account: %v %v", res, err)
+	}
+	if got := authFailure(t, srv.C2S(), xmpptest.Options{User: "alice", Password: "mine now"}); got != "not-authorized" {
+		t.Fatalf("SCRAM with the refused password: %q", got)
+	}
+
 	// carol joins Engineering: alice gets her as a contact, with presence.
 	slapd.Replace("cn=Engineering,ou=groups,dc=example,dc=com", "member",
 		"uid=alice,ou=people,dc=example,dc=com", "uid=bob,ou=people,dc=example,dc=com", "uid=carol,ou=people,dc=example,dc=com")
