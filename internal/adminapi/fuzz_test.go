@@ -45,3 +45,18 @@ func FuzzBearer(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSafeName: an uploaded file's name, whatever the uploader chose,
+// becomes one path element of the export archive: no separator, never
+// "." or "..", never empty (a ZIP entry cannot escape uploads/ID/).
+func FuzzSafeName(f *testing.F) {
+	for _, s := range []string{"cat.png", "../../etc/passwd", `..\..\boot.ini`, "", "/", ".", "a/b/", "résumé.pdf"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		got := safeName(name)
+		if got == "" || got == "." || got == ".." || strings.ContainsAny(got, `/\`) {
+			t.Fatalf("safeName(%q) = %q", name, got)
+		}
+	})
+}
