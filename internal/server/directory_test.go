@@ -145,6 +145,18 @@ func TestDirectoryGroups(t *testing.T) {
 	xmpptest.MustExpect(t, bob, 10*time.Second, "alice's presence", presenceFrom("alice@localhost/a", ""))
 	xmpptest.MustExpect(t, bob, 10*time.Second, "carol's presence", presenceFrom("carol@localhost/c", ""))
 
+	// A subscription request between shared contacts is answered by the
+	// server (RFC 6121 §3.1.3: the contact already has the presence),
+	// and bob is not asked.
+	xmpptest.MustSend(t, alice, "<presence type='subscribe' to='bob@localhost' id='sub1'/>")
+	xmpptest.MustExpect(t, alice, 10*time.Second, "subscribed from bob", presenceFrom("bob@localhost", "subscribed"))
+	if _, err := bob.IQ(10*time.Second, "get", "", "<ping xmlns='urn:xmpp:ping'/>"); err != nil {
+		t.Fatal(err)
+	}
+	if el, err := bob.Expect(0, presenceFrom("alice@localhost", "subscribe")); err == nil {
+		t.Fatalf("bob was asked: %s", xmlstream.Append(nil, el))
+	}
+
 	// alice's vCard comes from her entry.
 	res, err := bob.IQ(10*time.Second, "get", "alice@localhost", "<vCard xmlns='vcard-temp'/>")
 	if err != nil || res.Get("type") != "result" {

@@ -127,6 +127,15 @@ func (h *Handler) inboundSubscription(ctx context.Context, st *stanza.Stanza) {
 	user, contact := st.To.Bare(), st.From.Bare()
 	in := bareAddressed(st)
 	deliver, approve := false, false
+	if st.Type == "subscribe" {
+		// §3.1.3: a contact that already has the user's presence is
+		// answered for the user; the user's roster view (Item) counts
+		// shared groups (roster.Shared), where nothing is stored.
+		if it, ok, err := h.roster.Item(ctx, user, contact); err == nil && ok && hasFrom(it.Subscription) {
+			h.approve(ctx, user, contact)
+			return
+		}
+	}
 	var fn func(it *store.RosterItem, exists bool) bool
 	switch st.Type {
 	case "subscribe":
@@ -211,15 +220,20 @@ func (h *Handler) inboundSubscription(ctx context.Context, st *stanza.Stanza) {
 		})
 	}
 	if approve {
-		h.router.Send(ctx, stanza.New(stanza.Presence, user, contact, "subscribed", ""))
-		// The (re)new(ed) subscriber needs the current presence (§3.1.5).
-		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
-			if last := lastOf(r); last != nil {
-				return addressed(last, contact)
-			}
-			return nil
-		})
+		h.approve(ctx, user, contact)
 	}
+}
+
+// approve answers a subscription request for the user (§3.1.3) and sends
+// the (re)new(ed) subscriber the current presence (§3.1.5).
+func (h *Handler) approve(ctx context.Context, user, contact jid.JID) {
+	h.router.Send(ctx, stanza.New(stanza.Presence, user, contact, "subscribed", ""))
+	h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
+		if last := lastOf(r); last != nil {
+			return addressed(last, contact)
+		}
+		return nil
+	})
 }
 
 // fromAvailable routes one stanza per available resource of user to
