@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"crypto/tls"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
@@ -74,5 +75,33 @@ func TestEveryRouteRefusesOtherRoles(t *testing.T) {
 	}
 	if refused < 50 {
 		t.Errorf("only %d refusals tried", refused)
+	}
+}
+
+// TestUserTokenNeedsTLS: a password is taken over TLS, or in clear only
+// from loopback: from elsewhere without TLS the route answers 403 before
+// reading the credentials (no failure counted, nothing looked up).
+func TestUserTokenNeedsTLS(t *testing.T) {
+	a := New(Options{})
+	for _, c := range []struct {
+		remote string
+		tls    bool
+		want   int
+	}{{"192.0.2.1:5000", false, 403}, {"[2001:db8::1]:5000", false, 403}, {"192.0.2.1:5000", true, 503}, {"127.0.0.1:5000", false, 503}} {
+		req := httptest.NewRequest("POST", "/api/v1/me/token", nil)
+		req.RemoteAddr = c.remote
+		req.TLS = nil
+		if c.tls {
+			req.TLS = &tls.ConnectionState{}
+		}
+		req.SetBasicAuth("alice", "secret")
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, req)
+		if w.Code != c.want {
+			t.Errorf("from %s, TLS %v: %d %s, want %d", c.remote, c.tls, w.Code, w.Body, c.want)
+		}
+	}
+	if d := a.limit.wait("192.0.2.1"); d != 0 {
+		t.Errorf("refusals for want of TLS closed the API for %v", d)
 	}
 }
