@@ -63,6 +63,9 @@ type Options struct {
 	Audit  Auditor
 	Clock  clock.Clock // drives the sync interval; nil is the system clock
 	Log    *slog.Logger
+	// OnSync, if set, is told how each sync of Start's loop ended and
+	// how many users a successful one listed (metrics).
+	OnSync func(ok bool, users int, at time.Time)
 }
 
 // Entry is what the directory says about one user.
@@ -87,6 +90,7 @@ type Directory struct {
 	Roster Roster
 	clock  clock.Clock
 	log    *slog.Logger
+	onSync func(ok bool, users int, at time.Time)
 
 	snap atomic.Pointer[snapshot] // the last successful sync; never nil
 
@@ -112,7 +116,7 @@ func New(o Options) (*Directory, error) {
 		log = slog.Default()
 	}
 	d := &Directory{cfg: cfg, domain: o.Domain, pool: p, users: o.Users, router: o.Router,
-		audit: o.Audit, clock: clock.Or(o.Clock), log: log, known: map[string]struct{}{}, locked: map[string]struct{}{}}
+		audit: o.Audit, clock: clock.Or(o.Clock), log: log, onSync: o.OnSync, known: map[string]struct{}{}, locked: map[string]struct{}{}}
 	d.snap.Store(&snapshot{})
 	return d, nil
 }
@@ -342,10 +346,14 @@ func (d *Directory) Start() {
 			case <-t.C():
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*d.cfg.Timeout.Duration+time.Minute)
-			if err := d.Sync(ctx); err != nil {
+			err := d.Sync(ctx)
+			if err != nil {
 				d.log.Warn("directory sync failed; the last one's groups stay", "err", err)
 			}
 			cancel()
+			if d.onSync != nil {
+				d.onSync(err == nil, len(d.snap.Load().users), d.clock.Now())
+			}
 			t.Reset(d.cfg.SyncInterval.Duration)
 		}
 	}()

@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -263,13 +264,14 @@ func TestPeriodicSync(t *testing.T) {
 	clk := clock.NewFake(time.Unix(1e9, 0))
 	cfg := Config(s)
 	cfg.SyncInterval.Duration = time.Minute
+	var syncs []string // what OnSync was told (the loop's goroutine, read after Close)
 	d, err := directory.New(directory.Options{Config: cfg, Domain: jid.MustParse("example.com"), Users: st, Clock: clk,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnSync: func(ok bool, users int, _ time.Time) { syncs = append(syncs, fmt.Sprint(ok, users)) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.Start()
-	defer d.Close()
 	xmpptest.Eventually(t, 10*time.Second, func() error {
 		clk.Advance(0)
 		if len(d.SharedContacts("alice")) != 1 {
@@ -292,4 +294,9 @@ func TestPeriodicSync(t *testing.T) {
 		}
 		return nil
 	})
+	d.Close()
+	// carol is not local here: alice, bob, carol, then alice and carol.
+	if want := []string{"true 3", "true 2"}; !slices.Equal(syncs, want) {
+		t.Fatalf("OnSync told %v, want %v", syncs, want)
+	}
 }

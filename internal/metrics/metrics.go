@@ -35,6 +35,7 @@ type Metrics struct {
 	writeFails  prometheus.Counter
 	audit       *prometheus.GaugeVec // audit.go
 	retention   *retention           // retention.go
+	directory   *directory           // directory.go
 
 	// The per-kind stanza counters, looked up once: StanzaIn and StanzaOut
 	// run for every stanza, and a label lookup hashes the label each time.
@@ -73,6 +74,8 @@ func New() *Metrics {
 	m.audit = newAuditBacklog()
 	m.retention = newRetention()
 	m.reg.MustRegister(m.retention.collectors()...)
+	m.directory = newDirectory()
+	m.reg.MustRegister(m.directory.collectors()...)
 	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime, m.writeFails, m.audit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the common series so dashboards see zeros, not gaps.

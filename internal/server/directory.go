@@ -20,7 +20,7 @@ func (s *Server) newDirectory(cfg config.Config) error {
 		return nil
 	}
 	d, err := directory.New(directory.Options{Config: cfg.Auth.LDAP, Domain: s.router.Domain(), Users: s.store,
-		Router: s.router, Audit: s.audit, Log: s.log.With("component", "directory")})
+		Router: s.router, Audit: s.audit, Log: s.log.With("component", "directory"), OnSync: s.metrics.DirectorySync})
 	if err != nil {
 		return err
 	}
