@@ -19,7 +19,7 @@ import (
 	"parley/internal/ediscovery"
 )
 
-const ediscoverySynopsis = "ediscovery search|export [--participant JID]... [--room ROOM]... [--start T] [--end T] [--words W] | ediscovery jobs | ediscovery verify FILE"
+const ediscoverySynopsis = "ediscovery search|export [--participant JID]... [--room ROOM]... [--start T] [--end T] [--words W] | ediscovery jobs | ediscovery delete ID | ediscovery verify FILE"
 
 // stringList is a flag that may be given several times.
 type stringList []string
@@ -59,6 +59,8 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 		output = fs.String("output", "", "copy the finished zip to this `file` (default ediscovery-ID.zip)")
 		noWait = fs.Bool("no-wait", false, "start the export and print its job id without waiting")
 	case "jobs":
+	case "delete":
+		wantArgs = 1
 	case "verify":
 		key = fs.String("public-key", "", "the audit public key `file` (default <data>/"+audit.PublicKeyFile+")")
 		wantArgs = 1
@@ -73,7 +75,7 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 		if wantArgs == 0 {
 			return usageError{fmt.Errorf("ediscovery %s takes no arguments", sub)}
 		}
-		return usageError{fmt.Errorf("ediscovery %s takes one file", sub)}
+		return usageError{fmt.Errorf("ediscovery %s takes one argument", sub)}
 	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -81,6 +83,13 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	if sub == "verify" {
 		return ediscoveryVerify(cfg, pos[0], *key, stdout)
+	}
+	if sub == "delete" {
+		if _, err := ediscoveryCall(ctx, cfg, control.Request{Op: "ediscovery.delete", ID: pos[0]}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted export %s\n", pos[0])
+		return nil
 	}
 	if sub == "jobs" {
 		resp, err := ediscoveryCall(ctx, cfg, control.Request{Op: "ediscovery.jobs"})

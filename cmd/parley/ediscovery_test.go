@@ -62,8 +62,16 @@ func TestEdiscoveryCLI(t *testing.T) {
 	if out = cli(0, "ediscovery", "verify", zipPath); !strings.Contains(out, "export intact") || !strings.Contains(out, "3 messages") {
 		t.Errorf("verify printed:\n%s", out)
 	}
-	if out = cli(0, "ediscovery", "jobs"); !strings.Contains(out, "done") {
+	out = cli(0, "ediscovery", "jobs")
+	if !strings.Contains(out, "done") {
 		t.Errorf("jobs printed:\n%s", out)
+	}
+	id := strings.Fields(strings.Split(out, "\n")[1])[0]
+	if out = cli(0, "ediscovery", "delete", id); !strings.Contains(out, "deleted export "+id) {
+		t.Errorf("delete printed:\n%s", out)
+	}
+	if out = cli(0, "ediscovery", "jobs"); strings.Contains(out, id) {
+		t.Errorf("jobs after delete:\n%s", out)
 	}
 
 	// The same files and one more: not the export that was signed.

@@ -42,6 +42,7 @@ commands:
   ediscovery export [the same flags] [--output FILE]
                             export a search as a signed zip, printing progress
   ediscovery jobs           list export jobs
+  ediscovery delete ID      delete an export that has ended from the server
   ediscovery verify FILE [--public-key FILE]
                             check an export against its signed manifest
   ldap test USER            show what parley sees of a directory user

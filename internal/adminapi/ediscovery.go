@@ -15,14 +15,15 @@ import (
 
 // E-discovery routes (role compliance): a search across every archive,
 // and export jobs whose zip is fetched once done. The service records
-// every search and export in the audit log itself, with the token as the
-// actor; a download is recorded here.
+// every search, export and deletion in the audit log itself, with the
+// token as the actor; a download is recorded here.
 var ediscoveryRoutes = []route{
 	{"GET", "/api/v1/ediscovery/messages", compliance, "", searchArchives},
 	{"POST", "/api/v1/ediscovery/exports", compliance, "", startExport},
 	{"GET", "/api/v1/ediscovery/exports", compliance, "", listExports},
 	{"GET", "/api/v1/ediscovery/exports/{id}", compliance, "", getExport},
 	{"GET", "/api/v1/ediscovery/exports/{id}/file", compliance, "", downloadExport},
+	{"DELETE", "/api/v1/ediscovery/exports/{id}", compliance, "", deleteExport},
 }
 
 var compliance = []string{control.RoleCompliance}
@@ -188,6 +189,18 @@ func downloadExport(a *API, w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func deleteExport(a *API, w http.ResponseWriter, r *http.Request) error {
+	ed, err := a.ediscovery()
+	if err != nil {
+		return err
+	}
+	if err := ed.Delete(r.Context(), r.PathValue("id"), actorOf(r)); err != nil {
+		return ediscoveryError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 // ediscoveryError maps the service's errors to problems.
 func ediscoveryError(err error) error {
 	switch {
@@ -195,6 +208,8 @@ func ediscoveryError(err error) error {
 		return badRequest(err.Error())
 	case errors.Is(err, ediscovery.ErrNoJob):
 		return notFound("no such export")
+	case errors.Is(err, ediscovery.ErrJobRunning):
+		return &httpError{status: http.StatusConflict, title: "running", detail: "the export is running; delete it once it has ended"}
 	}
 	return err
 }

@@ -179,6 +179,15 @@ func TestEdiscovery(t *testing.T) {
 	if resp, _ := e.do(t, compliance, "GET", "/api/v1/ediscovery/exports/00000000000000000000000000000000", ""); resp.StatusCode != 404 {
 		t.Errorf("unknown export: %d", resp.StatusCode)
 	}
+	if resp, body := e.do(t, e.tokens[control.RoleHelpdesk], "DELETE", loc, ""); resp.StatusCode != 403 {
+		t.Errorf("helpdesk deletes an export: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.do(t, compliance, "DELETE", loc, ""); resp.StatusCode != 204 {
+		t.Errorf("delete: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := e.do(t, compliance, "GET", job.File, ""); resp.StatusCode != 404 {
+		t.Errorf("download after delete: %d", resp.StatusCode)
+	}
 
 	// The audit log: the searches and the export's steps, by the token.
 	xmpptest.Eventually(t, 10*time.Second, func() error {
@@ -190,7 +199,7 @@ func TestEdiscovery(t *testing.T) {
 		for _, r := range recs {
 			ops = append(ops, r.Details["op"])
 		}
-		if want := "search search search export-started export-finished export-downloaded"; strings.Join(ops, " ") != want {
+		if want := "search search search export-started export-finished export-downloaded export-deleted"; strings.Join(ops, " ") != want {
 			return fmt.Errorf("audited %q, want %q", ops, want)
 		}
 		return nil

@@ -14,13 +14,14 @@ type Ediscovery interface {
 	Export(ctx context.Context, q ediscovery.Query, actor string) (ediscovery.Job, error)
 	Job(id string) (ediscovery.Job, error)
 	Jobs() ([]ediscovery.Job, error)
+	Delete(ctx context.Context, id, actor string) error
 }
 
 // ErrNoEdiscovery means e-discovery needs the running server.
 var ErrNoEdiscovery = errors.New("control: e-discovery runs in the server (start it, or use its admin API)")
 
 // doEdiscovery runs the ediscovery.* requests: search (Query, Cursor,
-// Limit), export (Query), job (ID) and jobs. The actor recorded in the
+// Limit), export (Query), job (ID), jobs and delete (ID). The actor recorded in the
 // audit log is "cli", with Name (the operator's login) when given.
 func (o *Ops) doEdiscovery(ctx context.Context, req *Request, resp *Response) error {
 	if o.Ediscovery == nil {
@@ -50,6 +51,8 @@ func (o *Ops) doEdiscovery(ctx context.Context, req *Request, resp *Response) er
 		resp.Jobs = []ediscovery.Job{j}
 	case "jobs":
 		resp.Jobs, err = o.Ediscovery.Jobs()
+	case "delete":
+		err = o.Ediscovery.Delete(ctx, req.ID, actor)
 	default:
 		return errors.New("unknown operation " + req.Op)
 	}

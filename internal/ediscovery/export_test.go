@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,6 +96,33 @@ func TestExport(t *testing.T) {
 	}
 	if !slices.Equal(ops, []string{"export-started", "export-finished"}) {
 		t.Errorf("audited %q", ops)
+	}
+}
+
+// TestDelete: an ended export is deleted with its files; an unknown one
+// is ErrNoJob; a deletion that cannot be audited does not happen.
+func TestDelete(t *testing.T) {
+	f := newFixture(t)
+	f.corpus(t)
+	s := f.service(t, Options{})
+	j, _ := exportAll(t, s, Query{Words: "merger"})
+	k, _ := exportAll(t, s, Query{})
+	must(t, s.Delete(t.Context(), j.ID, "admin-token:t1"))
+	if _, err := os.Stat(filepath.Dir(j.File)); !os.IsNotExist(err) {
+		t.Errorf("the export's directory is still there: %v", err)
+	}
+	if _, err := s.Job(j.ID); !errors.Is(err, ErrNoJob) {
+		t.Errorf("Job after Delete: %v", err)
+	}
+	if err := s.Delete(t.Context(), j.ID, "x"); !errors.Is(err, ErrNoJob) {
+		t.Errorf("second Delete: %v", err)
+	}
+	f.log.Close()
+	if err := s.Delete(t.Context(), k.ID, "x"); err == nil {
+		t.Error("a deletion was done with the audit log closed")
+	}
+	if _, err := s.Job(k.ID); err != nil {
+		t.Errorf("the export whose deletion was refused: %v", err)
 	}
 }
 

@@ -140,6 +140,31 @@ func (s *Service) Jobs() ([]Job, error) {
 	return out, nil
 }
 
+// ErrJobRunning is a job that cannot be deleted while it runs.
+var ErrJobRunning = errors.New("ediscovery: the export is running")
+
+// Delete removes an export that is not running (done or failed): its
+// zip, parts and copied attachments. The deletion is recorded in the
+// audit log first, as done by actor.
+func (s *Service) Delete(ctx context.Context, id, actor string) error {
+	j, err := s.Job(id)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[id] || j.Status == StatusRunning {
+		return ErrJobRunning
+	}
+	if err := s.record(ctx, actor, "export-deleted", id, j.Query, map[string]string{"zip_sha256": j.SHA256}); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(s.jobDir(id)); err != nil {
+		return fmt.Errorf("ediscovery: %w", err)
+	}
+	return nil
+}
+
 // Resume starts the jobs that were running when the server stopped;
 // each goes on after its last durable part.
 func (s *Service) Resume() error {
