@@ -8,8 +8,10 @@
 // pubsub#persist_items, pubsub#access_model open/presence/roster/
 // whitelist, the roster model with pubsub#roster_groups_allowed,
 // pubsub#max_items including "max"; a mismatch with an existing node is
-// <conflict/> + <precondition-not-met/>; the authorize model is refused
-// with <not-acceptable/> + <unsupported-access-model/>), nodes
+// <conflict/> + <precondition-not-met/>; under the authorize model a
+// subscription is pending until the account answers the
+// subscribe_authorization form, XEP-0060 §8.6, by a message to its own
+// bare JID), nodes
 // auto-created on first
 // publish (§7.1.4), retract (§7.2, with notify), items retrieval (§6.5:
 // all, max_items, by id; paged with result sets, §6.5.4 and XEP-0059,

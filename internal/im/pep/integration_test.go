@@ -309,3 +309,101 @@ func TestPEPNotifyOptionsOverTCP(t *testing.T) {
 	}
 	quiet()
 }
+
+// TestPEPAuthorizeOverTCP: the authorize access model on a PEP node
+// (XEP-0060 §4.5, §6.1.2, §8.6): a subscription is pending and the
+// account gets the subscribe_authorization form; its answer, a message to
+// its own bare JID, approves (the subscriber is told, may read, and gets
+// notifications) or denies (the subscriber is told, and stays out).
+func TestPEPAuthorizeOverTCP(t *testing.T) {
+	const diary = "urn:example:diary"
+	srv := testserver.Start(t, nil)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		srv.AddUser(t, u, password)
+	}
+	alice := login(t, srv, "alice", "desk")
+	bob := login(t, srv, "bob", "phone")
+	carol := login(t, srv, "carol", "phone")
+	entry := func(id, text string) string {
+		return `<pubsub xmlns='` + pep.NS + `'><publish node='` + diary + `'><item id='` + id + `'><entry xmlns='urn:example'>` + text + `</entry></item></publish>` +
+			`<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>` + pep.NS + `#publish-options</value></field>` +
+			`<field var='pubsub#access_model'><value>authorize</value></field><field var='pubsub#max_items'><value>10</value></field></x></publish-options></pubsub>`
+	}
+	if res := iq(t, alice, "set", "", entry("1", "first")); res.Get("type") != "result" {
+		t.Fatalf("publish: %s", res)
+	}
+	subscribe := func(c *xmpptest.Client, who string) string {
+		t.Helper()
+		res := iq(t, c, "set", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><subscribe node='`+diary+`' jid='`+who+`'/></pubsub>`)
+		sub := res.Child("pubsub", pep.NS).Child("subscription", pep.NS)
+		if res.Get("type") != "result" || sub == nil || sub.Get("subscription") != "pending" {
+			t.Fatalf("%s subscribes: %s", who, res)
+		}
+		return sub.Get("subid")
+	}
+	request := func(who string) {
+		t.Helper()
+		msg, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
+			return el.Name == "message" && strings.Contains(el.String(), pep.NS+"#subscribe_authorization") && strings.Contains(el.String(), who)
+		})
+		if err != nil || msg.Get("from") != "alice@localhost" {
+			t.Fatalf("approval request for %s: %v %s", who, err, msg)
+		}
+	}
+	answer := func(who, subid, allow string) {
+		t.Helper()
+		if err := alice.Send(`<message to='alice@localhost'><x xmlns='jabber:x:data' type='submit'>` +
+			`<field var='FORM_TYPE' type='hidden'><value>` + pep.NS + `#subscribe_authorization</value></field>` +
+			`<field var='pubsub#subid'><value>` + subid + `</value></field><field var='pubsub#node'><value>` + diary + `</value></field>` +
+			`<field var='pubsub#subscriber_jid'><value>` + who + `</value></field><field var='pubsub#allow'><value>` + allow + `</value></field></x></message>`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	told := func(c *xmpptest.Client, who, state string) {
+		t.Helper()
+		if _, err := c.Expect(wait, func(el *xmlstream.Element) bool {
+			ev := el.Child("event", pep.NSEvent)
+			if ev == nil {
+				return false
+			}
+			s := ev.Child("subscription", pep.NSEvent)
+			return s != nil && s.Get("jid") == who && s.Get("subscription") == state
+		}); err != nil {
+			t.Fatalf("%s not told %s: %v", who, state, err)
+		}
+	}
+	read := func(c *xmpptest.Client) *xmlstream.Element {
+		t.Helper()
+		return iq(t, c, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+diary+`'/></pubsub>`)
+	}
+
+	subid := subscribe(bob, "bob@localhost")
+	request("bob@localhost")
+	if res := read(bob); res.Get("type") != "error" {
+		t.Fatalf("a pending subscriber reads: %s", res)
+	}
+	answer("bob@localhost", subid, "true")
+	told(bob, "bob@localhost", "subscribed")
+	if res := read(bob); res.Get("type") != "result" || !strings.Contains(res.String(), "first") {
+		t.Fatalf("an approved subscriber reads: %s", res)
+	}
+	if res := iq(t, alice, "set", "", entry("2", "second")); res.Get("type") != "result" {
+		t.Fatalf("publish: %s", res)
+	}
+	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return isEvent(el) && strings.Contains(el.String(), "second") }); err != nil {
+		t.Fatalf("the approved subscriber's notification: %v", err)
+	}
+
+	subid = subscribe(carol, "carol@localhost")
+	request("carol@localhost")
+	answer("carol@localhost", subid, "false")
+	told(carol, "carol@localhost", "none")
+	if res := read(carol); res.Get("type") != "error" {
+		t.Fatalf("a denied subscriber reads: %s", res)
+	}
+	// A decision again finds nothing pending.
+	answer("carol@localhost", subid, "true")
+	if res := read(carol); res.Get("type") != "error" {
+		t.Fatalf("after a replayed answer: %s", res)
+	}
+}

@@ -123,6 +123,9 @@ type Router interface {
 	DeliverTo(full jid.JID, st *stanza.Stanza) bool
 	IsLocal(j jid.JID) bool
 	Query(ctx context.Context, iq *stanza.Stanza) (*stanza.Stanza, error)
+	// Send routes by 'to': approval requests to an owner who may be
+	// offline (stored), decisions' answers to remote subscribers.
+	Send(ctx context.Context, st *stanza.Stanza)
 }
 
 // Options are the service's dependencies and limits.
@@ -198,6 +201,7 @@ func (m *Module) Register(r *router.Router) {
 	r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) { m.forget(e.JID) })
 	r.HandleIQ(NS, m.HandleIQ)
 	r.HandleIQ(NSOwner, m.HandleOwnerIQ)
+	r.InterceptInbound(m.decision)
 }
 
 // Features are the account's disco#info features (XEP-0163 §6.1, XEP-0060
@@ -206,7 +210,7 @@ func Features() []string {
 	f := []string{NS, NS + "#publish-options"}
 	for _, v := range []string{"publish", "auto-create", "persistent-items", "retrieve-items",
 		"retract-items", "delete-nodes", "config-node", "access-open", "access-presence",
-		"access-roster", "access-whitelist", "item-ids", "multi-items", "last-published",
+		"access-roster", "access-whitelist", "access-authorize", "item-ids", "multi-items", "last-published",
 		"auto-subscribe", "filtered-notifications", "presence-notifications",
 		"subscribe", "subscription-options", "retrieve-subscriptions", "retrieve-affiliations",
 		"manage-subscriptions", "modify-affiliations", "member-affiliation", "outcast-affiliation",
@@ -446,17 +450,9 @@ func (n pepNode) store() store.PEPNode {
 	return store.PEPNode{Node: n.Name, AccessModel: n.AccessModel, PersistItems: n.PersistItems, MaxItems: n.MaxItems}
 }
 
-// apply changes n by a submitted form (the core's Config.Apply). The
-// authorize model is refused, never widened: a PEP node has no
-// subscriptions for the owner to approve.
+// apply changes n by a submitted form (the core's Config.Apply).
 func (m *Module) apply(n *pepNode, x *xmlstream.Element, formType string) error {
-	if err := n.Apply(x, formType, m.limits.NodeItems); err != nil {
-		return err
-	}
-	if n.AccessModel == pubsub.AccessAuthorize {
-		return pubsub.ErrAccessModel.WithText("the authorize access model is not served by PEP")
-	}
-	return nil
+	return n.Apply(x, formType, m.limits.NodeItems)
 }
 
 // defaultNode is a node created by a publish without options (XEP-0163

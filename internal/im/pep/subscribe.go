@@ -177,17 +177,33 @@ func (m *Module) subscribe(ctx context.Context, own jid.JID, iq *stanza.Stanza, 
 	if err != nil {
 		return err
 	}
-	if err := m.access(ctx, own, iq.From, n); err != nil {
-		return err
-	}
 	if err := m.ensureRow(ctx, own, &n); err != nil {
 		return err
 	}
-	sub, created, err := m.host(own).Subscribe(ctx, rq, store.SubscriptionSubscribed)
+	state := store.SubscriptionSubscribed
+	aff, err := m.affiliation(ctx, own, iq.From, n)
+	if err != nil {
+		return err
+	}
+	switch err := m.accessAs(ctx, own, iq.From, n, aff); {
+	case err == nil:
+	case n.AccessModel == pubsub.AccessAuthorize && aff == store.AffiliationNone:
+		state = store.SubscriptionPending // XEP-0060 §6.1.2: the owner decides
+	default:
+		return err
+	}
+	h := m.host(own)
+	sub, created, err := h.Subscribe(ctx, rq, state)
 	if err != nil {
 		return err
 	}
 	m.router.DeliverTo(iq.From, stanza.Result(iq, pubsub.SubscriptionReply(rq.Node, sub)))
+	if sub.State == store.SubscriptionPending {
+		if created { // §8.6.1: the form goes to the owner, the account
+			m.router.Send(ctx, h.ApprovalRequest(rq.Node, own, rq.Who, sub.SubID))
+		}
+		return router.ErrNoReply
+	}
 	if created && n.PersistItems {
 		items, err := m.store.PEPItems(ctx, own.Local(), n.Name, nil, 1)
 		if err == nil && len(items) == 1 {
@@ -258,4 +274,44 @@ func (m *Module) ownerIQ(ctx context.Context, own jid.JID, iq *stanza.Stanza, a 
 		return nil, nil
 	}
 	return nil, unsupported(a.Name)
+}
+
+// decision takes an owner's answer to an approval request (XEP-0060
+// §8.6.2), a message from the account to its own bare JID (the PEP
+// service) with the subscribe_authorization form: allowed, the
+// subscription becomes subscribed and the subscriber a member, who may
+// then read the node and gets its notifications; denied, the
+// subscription goes. The subscriber is told either way (§8.6.3). Other
+// stanzas pass.
+func (m *Module) decision(ctx context.Context, st *stanza.Stanza) error {
+	if st.Kind != stanza.Message || !st.To.IsBare() || st.From.Bare() != st.To || st.El.Child("x", NSData) == nil {
+		return nil
+	}
+	d, ok, err := pubsub.ParseDecision(st)
+	if !ok {
+		return nil
+	}
+	if err != nil {
+		return stanza.ErrBadRequest.WithText(err.Error())
+	}
+	own := st.To
+	defer m.lockOwner(own).Unlock()
+	n, err := m.node(ctx, own, d.Node)
+	if err != nil {
+		return err
+	}
+	h := m.host(own)
+	told, err := h.Decide(ctx, d)
+	if err != nil {
+		return err
+	}
+	if d.Allow {
+		err = m.store.SetPubSubAffiliation(ctx, own.String(), n.Name,
+			store.PubSubAffiliation{JID: d.Who.Bare().String(), Affiliation: store.AffiliationMember})
+		if err != nil {
+			return err
+		}
+	}
+	m.router.Send(ctx, told)
+	return router.ErrDrop
 }

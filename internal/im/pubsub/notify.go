@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"context"
+	"errors"
 
 	"parley/internal/dataform"
 	"parley/internal/jid"
@@ -48,46 +49,99 @@ func (m *Module) subscriptionChanged(n *node, who jid.JID, state string) []*stan
 func (m *Module) approvalRequests(n *node, who jid.JID, subid string) []*stanza.Stanza {
 	var out []*stanza.Stanza
 	for _, o := range n.owners() {
-		msg := stanza.New(stanza.Message, m.Addr, o, "", stanza.NewID())
-		f := dataform.New("form", NSSubAuth,
-			dataform.NewField("pubsub#subid", dataform.Hidden, "", subid),
-			dataform.NewField("pubsub#node", dataform.TextSingle, "Node ID", n.Name),
-			dataform.NewField("pubsub#subscriber_jid", dataform.JIDSingle, "Subscriber Address", who.String()),
-			dataform.NewField("pubsub#allow", dataform.Boolean, "Allow this JID to subscribe to this pubsub node?", "false"))
-		f.Title = "PubSub subscriber request"
-		f.Instructions = []string{"To approve this entity's subscription request, click the OK button. To deny the request, click the cancel button."}
-		msg.El.Add(f.Element())
-		out = append(out, msg)
+		out = append(out, m.ApprovalRequest(n.Name, o, who, subid))
 	}
 	return out
+}
+
+// ApprovalRequest is the §8.6.1 message from the service asking owner to
+// approve who's pending subscription subid to node.
+func (h Host) ApprovalRequest(node string, owner, who jid.JID, subid string) *stanza.Stanza {
+	msg := stanza.New(stanza.Message, h.Addr, owner, "", stanza.NewID())
+	f := dataform.New("form", NSSubAuth,
+		dataform.NewField("pubsub#subid", dataform.Hidden, "", subid),
+		dataform.NewField("pubsub#node", dataform.TextSingle, "Node ID", node),
+		dataform.NewField("pubsub#subscriber_jid", dataform.JIDSingle, "Subscriber Address", who.String()),
+		dataform.NewField("pubsub#allow", dataform.Boolean, "Allow this JID to subscribe to this pubsub node?", "false"))
+	f.Title = "PubSub subscriber request"
+	f.Instructions = []string{"To approve this entity's subscription request, click the OK button. To deny the request, click the cancel button."}
+	msg.El.Add(f.Element())
+	return msg
 }
 
 // authLimits bound the approval forms read (a handful of fields).
 var authLimits = dataform.Limits{Fields: 16, Values: 4, Bytes: 4 << 10}
 
+// Decision is an owner's answer to an approval request (§8.6.2).
+type Decision struct {
+	Node, SubID string
+	Who         jid.JID
+	Allow       bool
+}
+
+// ParseDecision reads a message's submitted subscribe_authorization
+// form; ok is false when the message holds none (another message),
+// err when it holds a malformed one (bad-request).
+func ParseDecision(msg *stanza.Stanza) (d Decision, ok bool, err error) {
+	x := msg.El.Child("x", dataform.NS)
+	if x == nil || x.Get("type") != "submit" {
+		return d, false, nil
+	}
+	f, err := dataform.Parse(x, authLimits)
+	if err != nil {
+		return d, true, err
+	}
+	if f.FormType() != NSSubAuth {
+		return d, false, nil
+	}
+	d.Node, _ = f.Value("pubsub#node")
+	d.SubID, _ = f.Value("pubsub#subid")
+	who, err1 := f.JID("pubsub#subscriber_jid")
+	allow, err2 := f.Bool("pubsub#allow")
+	if d.Node == "" || err1 != nil || err2 != nil {
+		return d, true, stanza.ErrBadRequest.WithText("an incomplete subscribe_authorization form")
+	}
+	d.Who, d.Allow = who, allow
+	return d, true, nil
+}
+
+// Decide applies an owner's decision to a pending subscription: allowed,
+// it becomes subscribed; denied, it goes. It returns the event that
+// tells the subscriber (§8.6.3); item-not-found when none is pending.
+// The caller has checked that the decision comes from an owner.
+func (h Host) Decide(ctx context.Context, d Decision) (*stanza.Stanza, error) {
+	s, err := h.mine(ctx, d.Node, d.Who, d.SubID)
+	if err != nil || s.State != store.SubscriptionPending {
+		return nil, stanza.ErrItemNotFound.WithText("no pending subscription")
+	}
+	state := "none"
+	if d.Allow {
+		state, s.State = store.SubscriptionSubscribed, store.SubscriptionSubscribed
+		err = h.Store.PutPubSubSubscription(ctx, h.Addr.String(), d.Node, s)
+	} else {
+		err = h.Store.DeletePubSubSubscription(ctx, h.Addr.String(), d.Node, s.JID, s.SubID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h.Event(d.Who, xmlstream.New("subscription", NSEvent, "node", d.Node, "jid", d.Who.String(),
+		"subid", s.SubID, "subscription", state)), nil
+}
+
 // message handles an owner's answer to an approval request (§8.6.2):
 // allowed, the subscription becomes subscribed; denied, it goes; the
 // subscriber is told either way (§8.6.3). Other messages are ignored.
 func (m *Module) message(ctx context.Context, msg *stanza.Stanza) {
-	x := msg.El.Child("x", dataform.NS)
-	if x == nil || x.Get("type") != "submit" {
+	d, ok, err := ParseDecision(msg)
+	if !ok {
 		return
 	}
-	f, err := dataform.Parse(x, authLimits)
-	if err != nil || f.FormType() != NSSubAuth {
-		m.bounce(ctx, msg, stanza.ErrBadRequest)
+	if err != nil {
+		m.bounce(ctx, msg, stanza.ErrBadRequest.WithText(err.Error()))
 		return
 	}
-	name, _ := f.Value("pubsub#node")
-	subid, _ := f.Value("pubsub#subid")
-	who, err1 := f.JID("pubsub#subscriber_jid")
-	allow, err2 := f.Bool("pubsub#allow")
-	if name == "" || err1 != nil || err2 != nil {
-		m.bounce(ctx, msg, stanza.ErrBadRequest.WithText("an incomplete subscribe_authorization form"))
-		return
-	}
-	defer m.lockNode(name).Unlock()
-	n, err := m.load(ctx, name)
+	defer m.lockNode(d.Node).Unlock()
+	n, err := m.load(ctx, d.Node)
 	if err != nil {
 		m.bounce(ctx, msg, stanza.ErrItemNotFound)
 		return
@@ -96,23 +150,15 @@ func (m *Module) message(ctx context.Context, msg *stanza.Stanza) {
 		m.bounce(ctx, msg, stanza.ErrForbidden)
 		return
 	}
-	s, err := m.mine(ctx, name, who, subid)
-	if err != nil || s.State != store.SubscriptionPending {
-		m.bounce(ctx, msg, stanza.ErrItemNotFound.WithText("no pending subscription"))
-		return
-	}
-	state := "none"
-	if allow {
-		state, s.State = store.SubscriptionSubscribed, store.SubscriptionSubscribed
-		err = m.Store.PutPubSubSubscription(ctx, m.Addr.String(), name, s)
-	} else {
-		err = m.Store.DeletePubSubSubscription(ctx, m.Addr.String(), name, s.JID, s.SubID)
-	}
-	if err != nil {
-		m.log.Error("pubsub: approval", "node", name, "err", err)
+	told, err := m.Decide(ctx, d)
+	var se *stanza.Error
+	switch {
+	case errors.As(err, &se):
+		m.bounce(ctx, msg, se)
+	case err != nil:
+		m.log.Error("pubsub: approval", "node", d.Node, "err", err)
 		m.bounce(ctx, msg, stanza.ErrInternalServerError)
-		return
+	default:
+		m.router.Send(ctx, told)
 	}
-	m.router.Send(ctx, m.Event(who, xmlstream.New("subscription", NSEvent, "node", name, "jid", who.String(),
-		"subid", s.SubID, "subscription", state)))
 }
