@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,27 +102,55 @@ func TestWorkloadsSmoke(t *testing.T) {
 }
 
 // A server that goes away mid-run ends the run promptly with an error and
-// the figures so far.
+// the figures so far. The server stops once the pairs are logged in and
+// chatting (a fixed delay from the start raced the logins on a loaded
+// machine), and the test waits for that Stop to end before its cleanup
+// stops the server again.
 func TestServerStopsMidRun(t *testing.T) {
 	srv, cfg := startServer(t, 4)
 	cfg.Pairs, cfg.Duration = 2, 20*time.Second
-	time.AfterFunc(700*time.Millisecond, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Stop(ctx)
+	stopped := make(chan struct{})
+	var once sync.Once
+	var stopAt time.Time // written before stopped is closed
+	cfg.Progress = lineWriter(func(line string) {
+		if !strings.Contains(line, "logged in") {
+			return
+		}
+		once.Do(func() {
+			time.AfterFunc(300*time.Millisecond, func() {
+				defer close(stopped)
+				stopAt = time.Now()
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				srv.Stop(ctx)
+			})
+		})
 	})
-	start := time.Now()
 	r, err := loadgen.Run(context.Background(), "chat", cfg)
+	end := time.Now()
+	select {
+	case <-stopped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the pairs never logged in")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if time.Since(start) > 10*time.Second {
-		t.Errorf("the run took %v after the server stopped", time.Since(start))
+	if d := end.Sub(stopAt); d > 10*time.Second {
+		t.Errorf("the run ended %v after the server stopped", d)
 	}
 	if r.Error == "" || r.Delivered == 0 {
 		t.Errorf("want an error and a partial result, got error %q, %d delivered", r.Error, r.Delivered)
 	}
 	t.Log(r.Error)
+}
+
+// lineWriter hands every write (the generator's progress lines) to f.
+type lineWriter func(line string)
+
+func (f lineWriter) Write(p []byte) (int, error) {
+	f(string(p))
+	return len(p), nil
 }
 
 func TestRefusesNonLoopback(t *testing.T) {
