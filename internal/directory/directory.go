@@ -232,17 +232,18 @@ func (d *Directory) CheckPassword(ctx context.Context, username, password string
 		if err != nil {
 			return err
 		}
-		if err := c.Bind(e.DN, password); err != nil {
-			if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
-				// The connection is bound as no one now: bind it back.
-				if err := d.pool.rebind(c); err != nil {
-					return err
-				}
-				return &sasl.Failure{Condition: sasl.NotAuthorized}
-			}
+		berr := c.Bind(e.DN, password)
+		// Bound as the user, or as no one after a failed bind: back to
+		// the service account before the connection is used again.
+		if err := d.pool.rebind(c); err != nil {
 			return err
 		}
-		return d.pool.rebind(c)
+		if ldap.IsErrorWithCode(berr, ldap.LDAPResultInvalidCredentials) {
+			// Also what OpenLDAP's ppolicy and Active Directory answer
+			// for a locked, expired or disabled account.
+			return &sasl.Failure{Condition: sasl.NotAuthorized}
+		}
+		return berr
 	})
 	var f *sasl.Failure
 	switch {
