@@ -67,7 +67,7 @@ func TestAuthBackoff(t *testing.T) {
 	audited := len(recs)
 	for _, remote := range []string{attacker, neighbour} {
 		w := call(remote, good)
-		var p problem
+		var p struct{ Status int }
 		json.Unmarshal(w.Body.Bytes(), &p)
 		if w.Code != 429 || w.Header().Get("Retry-After") != "1" || w.Header().Get("Content-Type") != "application/problem+json" || p.Status != 429 {
 			t.Errorf("%s while closed: %d, Retry-After %q, %s; want a 429 problem, Retry-After 1", remote, w.Code, w.Header().Get("Retry-After"), w.Body)

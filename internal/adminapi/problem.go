@@ -1,32 +1,18 @@
 package adminapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
 	"net/netip"
 
 	"parley/internal/control"
+	"parley/internal/httpapi"
 	"parley/internal/store"
 )
 
-// problem is an RFC 9457 problem details object. Type is left out: it
-// then means "about:blank" (§4.2.1), and the status and title say it all.
-type problem struct {
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
-}
-
-// writeProblem answers with an RFC 9457 problem (application/problem+json,
-// §3).
-func writeProblem(w http.ResponseWriter, r *http.Request, status int, title, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(problem{Title: title, Status: status, Detail: detail, Instance: r.URL.Path})
-}
+// writeProblem answers with an RFC 9457 problem (httpapi.Problem).
+var writeProblem = httpapi.Problem
 
 // httpError is an error with the status and title it is answered with.
 type httpError struct {

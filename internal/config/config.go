@@ -72,6 +72,8 @@ type Config struct {
 	Abuse Abuse `toml:"abuse"`
 	// Retention is how long messages and files are kept; see retention.go.
 	Retention Retention `toml:"retention"`
+	// Webhooks are incoming webhooks; see webhook.go.
+	Webhooks []Webhook `toml:"webhook"`
 	// Components are external components (XEP-0114); see component.go.
 	Components []Component `toml:"component"`
 	// Barriers are information barriers; see barrier.go.

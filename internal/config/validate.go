@@ -80,6 +80,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Digest.validate()...)
 	errs = append(errs, validateBarriers(c.Barriers, c.Domain)...)
 	errs = append(errs, validateComponents(c.Components, c.Domain, c.Listen.Component)...)
+	errs = append(errs, validateWebhooks(c.Webhooks, c.Domain)...)
 	errs = append(errs, c.Abuse.validate(c.Domain)...)
 	errs = append(errs, c.DLP.validate()...)
 	errs = append(errs, validateExternalServices(c.ExternalServices)...)

@@ -18,6 +18,7 @@ type Endpoints struct {
 	Metrics   http.Handler // /metrics
 	Upload    http.Handler // /upload/ (XEP-0363 slots: PUT, GET, OPTIONS)
 	AdminAPI  http.Handler // /api/v1/ (internal/adminapi)
+	Hooks     http.Handler // POST /api/v1/hooks/{id} (internal/webhook)
 	// Health reports whether the server can serve (e.g. the store
 	// answers); /healthz is 200 "ok" or 503 with the error.
 	Health func(ctx context.Context) error
@@ -47,6 +48,9 @@ func Handler(e Endpoints) http.Handler {
 	}
 	if e.AdminAPI != nil {
 		mux.Handle("/api/v1/", e.AdminAPI)
+	}
+	if e.Hooks != nil {
+		mux.Handle("POST /api/v1/hooks/{id}", e.Hooks)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

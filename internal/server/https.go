@@ -35,6 +35,7 @@ func (s *Server) startHTTPS() error {
 			BOSH:      s.c2s.BOSH(s.cfg.AllowPlaintext, s.cfg.TrustedProxyPrefixes()),
 			Upload:    s.uploadHandler(),
 			AdminAPI:  s.adminAPI(false),
+			Hooks:     s.hooks(),
 			Health:    s.health,
 			Degraded:  s.router.WriteHealth,
 		})),

@@ -120,6 +120,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	discoItems.AddItem(chat.JID(), "Chatrooms")
 	s.newProxy65(cfg, discoItems)    // XEP-0065 at proxy.<domain>
 	s.newComponents(cfg, discoItems) // XEP-0114 gateways and bots
+	s.newWebhooks(cfg, chat.JID())   // incoming webhooks into rooms and to users
 
 	// HTTP File Upload (XEP-0363) as the component upload.<domain>, when
 	// it has an https URL (https.go); a disco item of the domain (§2).

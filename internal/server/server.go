@@ -42,6 +42,7 @@ import (
 	"parley/internal/store/sqlite"
 	"parley/internal/transport"
 	"parley/internal/upload"
+	"parley/internal/webhook"
 	"parley/internal/xmlstream"
 )
 
@@ -76,6 +77,8 @@ type Server struct {
 	// components are the external components (XEP-0114), nil when none
 	// (component.go).
 	components *s2s.Components
+	// webhooks are the incoming webhooks, nil when none (webhook.go).
+	webhooks *webhook.Module
 	// registration is in-band registration, open or not (Reload).
 	registration *liveRegistrar
 	// forgetAccount drops what modules cache for a deleted account.
@@ -522,6 +525,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.closeProxy65()
 	s.closeS2S()
 	s.closeComponents()
+	if s.webhooks != nil {
+		s.webhooks.Close()
+	}
 	if s.offline != nil {
 		s.offline.Close() // deliveries end with their sessions
 	}
