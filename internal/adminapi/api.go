@@ -72,6 +72,9 @@ type Options struct {
 	// Forget, if set, is called after an account was deleted (modules
 	// drop what they cache for it).
 	Forget func(username string)
+	// Devices are the accounts' FAST devices (devices.go; nil: those
+	// routes answer 503).
+	Devices Devices
 	// Info reports the server's state for /server.
 	Info func(ctx context.Context) (ServerInfo, error)
 	// MaxBody bounds a request body; default DefaultMaxBody.

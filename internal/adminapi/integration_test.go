@@ -33,6 +33,7 @@ func TestRoutesByRole(t *testing.T) {
 		want               int
 		session            bool // {user} has a live session with resource "r1"
 		room               bool // room {room} exists, owned by {user}
+		device             bool // {user} has the FAST device "phone"
 	}
 	hd := []string{control.RoleHelpdesk}
 	cases := []tc{
@@ -49,6 +50,8 @@ func TestRoutesByRole(t *testing.T) {
 		{method: "DELETE", path: "/api/v1/users/{user}/sessions", roles: hd, want: 200, session: true},
 		{method: "DELETE", path: "/api/v1/users/{user}/sessions/r1", roles: hd, want: 200, session: true},
 		{method: "GET", path: "/api/v1/sessions", roles: hd, want: 200},
+		{method: "GET", path: "/api/v1/users/{user}/devices", roles: hd, want: 200, device: true},
+		{method: "DELETE", path: "/api/v1/users/{user}/devices/phone", roles: hd, want: 200, device: true},
 		{method: "GET", path: "/api/v1/rooms", want: 200},
 		{method: "POST", path: "/api/v1/rooms", body: `{"room":"{room}","owner":"{user}"}`, want: 201},
 		{method: "GET", path: "/api/v1/rooms/{room}", want: 200, room: true},
@@ -83,6 +86,12 @@ func TestRoutesByRole(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				if c.device {
+					d := store.FastDevice{UserAgent: "phone", Mechanism: "HT-SHA-256-NONE", Next: store.FastToken{Verifier: []byte{1}}}
+					if err := e.srv.Store().SaveFastDevice(context.Background(), name, d); err != nil {
+						t.Fatal(err)
+					}
+				}
 				_, tk, err := e.ops().CreateToken(context.Background(), control.RoleAuditor, "victim", name, time.Time{})
 				if err != nil {
 					t.Fatal(err)
@@ -107,6 +116,11 @@ func TestRoutesByRole(t *testing.T) {
 					}
 					if _, err := e.srv.Store().TokenByHash(context.Background(), tk.Hash); err != nil {
 						t.Fatalf("token gone after a refused call: %v", err)
+					}
+					if c.device {
+						if _, err := e.srv.Store().FastDevice(context.Background(), name, "phone"); err != nil {
+							t.Fatalf("device gone after a refused call: %v", err)
+						}
 					}
 					if c.room {
 						if _, err := e.srv.Store().GetRoom(context.Background(), roomJID); err != nil {

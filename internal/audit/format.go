@@ -67,7 +67,7 @@ var actionNames = map[string]string{
 	ActionConfigReloaded: "Configuration reloaded", ActionAbuseReport: "Abuse report",
 	ActionHold: "Legal hold", ActionExport: "Archive export", ActionPolicy: "Policy decision",
 	ActionFederationLink: "Federation link", ActionFederationRefused: "Federation refused",
-	ActionRetention: "Retention run",
+	ActionRetention: "Retention run", ActionDeviceRevoked: "Device revoked",
 }
 
 // cefSeverity is CEF's 0-10 severity: failures and refusals matter more.

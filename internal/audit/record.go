@@ -25,6 +25,7 @@ const (
 	ActionPasswordChanged     = "password-changed"
 	ActionTokenCreated        = "token-created"
 	ActionTokenRevoked        = "token-revoked"
+	ActionDeviceRevoked       = "device-revoked" // a FAST device's tokens deleted and its sessions ended (a lost phone)
 	ActionRoleChanged         = "role-changed"
 	ActionAPICall             = "api-call"
 	ActionSessionEndedByAdmin = "session-ended-by-admin"

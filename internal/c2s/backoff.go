@@ -87,10 +87,10 @@ func (b *backoff) answer(ip, account string, success bool) (wait time.Duration, 
 		if ipr.n > b.free {
 			wait = max(wait, b.delay(ipr.n-b.free-1))
 		}
-		store(b.byIP, ip, ipr, now)
+		remember(b.byIP, ip, ipr, now)
 	}
 	if acr.n > 0 {
-		store(b.byAccount, account, acr, now)
+		remember(b.byAccount, account, acr, now)
 	}
 	return wait, true
 }
@@ -128,9 +128,9 @@ func current(r failRecord, now time.Time) failRecord {
 	return r
 }
 
-// store keeps r under key, first dropping forgotten records if the map is
+// remember keeps r under key, first dropping forgotten records if the map is
 // full (or all of them, if none is forgotten).
-func store(m map[string]failRecord, key string, r failRecord, now time.Time) {
+func remember(m map[string]failRecord, key string, r failRecord, now time.Time) {
 	if _, ok := m[key]; !ok && len(m) >= backoffLimit {
 		for k, old := range m {
 			if current(old, now) == (failRecord{}) {

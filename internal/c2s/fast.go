@@ -2,23 +2,272 @@ package c2s
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"time"
 
 	"parley/internal/sasl"
+	"parley/internal/stanza"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 )
 
-const nsFAST = "urn:xmpp:fast:0" // XEP-0484
+// FAST (XEP-0484): a client that logged in with its password asks for a
+// token and logs in with it next time in one round trip, with
+// HT-SHA-256-NONE. Tokens are kept per account and device (the SASL2
+// user-agent id) in two slots (store.FastTokens); only what verifies
+// them is stored (docs/design/22_sasl2.md).
 
+const nsFAST = "urn:xmpp:fast:0"
+
+// DefaultFastLifetime is how long a token is valid unless configured.
+const DefaultFastLifetime = 14 * 24 * time.Hour
+
+// FastStore keeps the devices' tokens (store.FastTokens has it).
+type FastStore interface {
+	FastDevice(ctx context.Context, username, userAgent string) (store.FastDevice, error)
+	SaveFastDevice(ctx context.Context, username string, d store.FastDevice) error
+	DeleteFastDevice(ctx context.Context, username, userAgent string) error
+}
+
+// fastRequest is what an <authenticate/> asked of FAST.
+type fastRequest struct {
+	requestToken string // <request-token mechanism/>: issue a token for it
+	fast         bool   // <fast/>: the exchange presents a token
+	invalidate   bool   // <fast invalidate='true'/>: log out this token
+}
+
+// fastDevice is the device an HT exchange looked up, kept until success
+// to rotate its slots.
+type fastLogin struct {
+	device store.FastDevice
+	found  bool
+}
+
+// addFAST reads a FAST element of <authenticate/> (XEP-0484 §4.2, §4.4).
 func (r *sasl2Request) addFAST(el *xmlstream.Element) error {
-	return errors.New("FAST is not offered")
+	if r.fast == nil {
+		r.fast = &fastRequest{}
+	}
+	switch el.Name {
+	case "request-token":
+		if el.Get("mechanism") != sasl.HTSHA256None {
+			return errors.New("FAST mechanism not offered")
+		}
+		r.fast.requestToken = sasl.HTSHA256None
+	case "fast":
+		r.fast.fast = true
+		v := el.Get("invalidate")
+		r.fast.invalidate = v == "true" || v == "1"
+	}
+	return nil
 }
 
-func (srv *Server) isFASTMechanism(string) bool               { return false }
-func (srv *Server) appendFASTFeature(b []byte, _ bool) []byte { return b }
-
-func (s *session) startFAST(context.Context, string, *sasl2Request, sasl.Channel) (*sasl.Server, *sasl.Failure) {
-	return nil, &sasl.Failure{Condition: sasl.InvalidMechanism}
+// isFASTMechanism tells the mechanisms offered in <fast/>, not in the
+// mechanism list.
+func (srv *Server) isFASTMechanism(m string) bool {
+	return srv.cfg.Fast != nil && m == sasl.HTSHA256None
 }
 
-func (s *session) fastSuccess(context.Context, *sasl2Request) ([]byte, error) { return nil, nil }
+// appendFASTFeature offers FAST inline in SASL2 (XEP-0484 §4.1), only
+// where the stream is secure (§8: tokens are replayable otherwise). No
+// 'tls-0rtt': parley does not take 0-RTT data.
+func (srv *Server) appendFASTFeature(b []byte, secure bool) []byte {
+	if srv.cfg.Fast == nil || !secure {
+		return b
+	}
+	return append(b, "<fast xmlns='"+nsFAST+"'><mechanism>"+sasl.HTSHA256None+"</mechanism></fast>"...)
+}
+
+// startFAST begins an HT exchange: the device's token slots, newest
+// first, are what the client may present.
+func (s *session) startFAST(_ context.Context, mech string, req *sasl2Request, ch sasl.Channel) (*sasl.Server, *sasl.Failure) {
+	if !ch.Secure {
+		return nil, &sasl.Failure{Condition: sasl.EncryptionRequired, Text: "FAST needs TLS"}
+	}
+	if req.userAgent == "" {
+		// XEP-0484 §6.1: clients MUST identify their device.
+		return nil, &sasl.Failure{Condition: sasl.MalformedRequest, Text: "FAST needs a user-agent id"}
+	}
+	login := &fastLogin{}
+	req.login = login
+	now := s.srv.cfg.Clock.Now()
+	lookup := func(ctx context.Context, username string) ([]sasl.Token, error) {
+		d, err := s.srv.cfg.Fast.FastDevice(ctx, username, req.userAgent)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, sasl.ErrUnknownUser
+		}
+		if err != nil {
+			return nil, err
+		}
+		login.device, login.found = d, true
+		var out []sasl.Token
+		for _, t := range []store.FastToken{d.Next, d.Current} {
+			out = append(out, sasl.Token{Verifier: t.Verifier, Responder: t.Responder, Mechanism: d.Mechanism,
+				Expired: t.Empty() || !now.Before(t.Expires)})
+		}
+		return out, nil
+	}
+	ex, err := sasl.NewServerOn(mech, s.srv.saslConfig, sasl.Offer{Channel: ch, Tokens: lookup})
+	if err != nil {
+		return nil, &sasl.Failure{Condition: sasl.InvalidMechanism}
+	}
+	return ex, nil
+}
+
+// fastSuccess does FAST's part of a successful SASL2 login and returns
+// what goes into <success/>: after a token login it moves the device's
+// new token to current (§6) or, with invalidate, deletes the device's
+// tokens (§4.6); it issues a new token when the client asked for one or
+// the token used is past half its life (rotation, §4.5).
+func (s *session) fastSuccess(ctx context.Context, req *sasl2Request) ([]byte, error) {
+	if req.userAgent != "" {
+		s.device.Store(&device{username: s.username, userAgent: req.userAgent})
+	}
+	if s.srv.cfg.Fast == nil || req.userAgent == "" {
+		return nil, nil
+	}
+	now := s.srv.cfg.Clock.Now()
+	life := s.srv.cfg.FastLifetime
+	issue := req.fast != nil && req.fast.requestToken != ""
+	tokenLogin := req.login != nil && req.login.found && req.tokenUsed >= 0
+	var d store.FastDevice
+	changed := false
+	if tokenLogin {
+		d = req.login.device
+		if req.fast != nil && req.fast.invalidate {
+			if err := s.srv.cfg.Fast.DeleteFastDevice(ctx, s.username, req.userAgent); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("c2s: FAST invalidate: %w", err)
+			}
+			s.srv.log.Info("FAST token invalidated by its client", "user", s.username)
+			if !issue {
+				return nil, nil
+			}
+			d = store.FastDevice{}
+		} else {
+			used := d.Current
+			if req.tokenUsed == 0 { // the next slot: the client has the new token
+				used, d.Current, d.Next = d.Next, d.Next, store.FastToken{}
+				changed = true
+			}
+			// The last use is kept to the hour: a phone reconnecting all
+			// day costs no store write per login.
+			if now.Sub(d.Used) >= usedPrecision {
+				d.Used, changed = now, true
+			}
+			issue = issue || used.Expires.Sub(now) < life/2
+		}
+	}
+	if !issue {
+		if changed {
+			return nil, s.saveDevice(ctx, d)
+		}
+		return nil, nil
+	}
+	if d.UserAgent == "" {
+		if old, err := s.srv.cfg.Fast.FastDevice(ctx, s.username, req.userAgent); err == nil {
+			d = old
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("c2s: FAST device: %w", err)
+		}
+		d.UserAgent, d.Created = req.userAgent, now
+	}
+	d.Software, d.Name = req.software, req.device
+	d.Mechanism = sasl.HTSHA256None
+	token, slot := newFastToken(now.Add(life))
+	// §4.5: tokens issued before and never used are dropped.
+	d.Next = slot
+	if err := s.saveDevice(ctx, d); err != nil {
+		return nil, err
+	}
+	return []byte("<token xmlns='" + nsFAST + "' expiry='" + slot.Expires.UTC().Format(time.RFC3339) +
+		"' token='" + token + "'/>"), nil
+}
+
+func (s *session) saveDevice(ctx context.Context, d store.FastDevice) error {
+	if err := s.srv.cfg.Fast.SaveFastDevice(ctx, s.username, d); err != nil {
+		return fmt.Errorf("c2s: FAST device: %w", err)
+	}
+	return nil
+}
+
+// usedPrecision is how precisely a device's last token login is kept.
+const usedPrecision = time.Hour
+
+// fastTokenBytes is the entropy of a token: 72 random bytes, 96
+// characters of base64.
+const fastTokenBytes = 72
+
+// newFastToken draws a token and what verifies it (store.FastToken).
+func newFastToken(expires time.Time) (string, store.FastToken) {
+	b := make([]byte, fastTokenBytes)
+	rand.Read(b)
+	token := base64.RawURLEncoding.EncodeToString(b)
+	mac := func(label string) []byte {
+		m := hmac.New(sha256.New, []byte(token))
+		m.Write([]byte(label))
+		return m.Sum(nil)
+	}
+	v := sha256.Sum256(mac("Initiator"))
+	return token, store.FastToken{Verifier: v[:], Responder: mac("Responder"), Expires: expires.Truncate(time.Second)}
+}
+
+// RevokeDevice deletes a device's FAST tokens and ends its sessions (a
+// lost phone): the sessions that logged in with its user-agent id. It
+// returns how many sessions it ended; store.ErrNotFound if the account
+// has no such device and no session from it.
+func (srv *Server) RevokeDevice(ctx context.Context, username, userAgent string) (int, error) {
+	var err error
+	if srv.cfg.Fast != nil {
+		err = srv.cfg.Fast.DeleteFastDevice(ctx, username, userAgent)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return 0, err
+		}
+	}
+	list := srv.deviceSessions(username, userAgent)
+	for _, ss := range list {
+		if ss.bound.Load() {
+			ss.Terminate(errDeviceRevoked)
+		} else {
+			ss.terminateUnbound(errDeviceRevoked)
+		}
+	}
+	if len(list) == 0 && err != nil {
+		return 0, err
+	}
+	return len(list), nil
+}
+
+// DeviceSessions returns the full JIDs of the bound sessions of an
+// account's device.
+func (srv *Server) DeviceSessions(username, userAgent string) []string {
+	var out []string
+	for _, ss := range srv.deviceSessions(username, userAgent) {
+		if ss.bound.Load() {
+			out = append(out, ss.JID().String())
+		}
+	}
+	return out
+}
+
+// device names the client installation a session logged in from.
+type device struct{ username, userAgent string }
+
+var errDeviceRevoked = stanza.ErrStreamNotAuthorized.WithText("device revoked")
+
+// deviceSessions are the sessions that logged in from a device.
+func (srv *Server) deviceSessions(username, userAgent string) []*session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	var list []*session
+	for ss := range srv.sessions {
+		if d := ss.device.Load(); d != nil && d.username == username && d.userAgent == userAgent {
+			list = append(list, ss)
+		}
+	}
+	return list
+}

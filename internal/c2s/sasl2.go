@@ -38,6 +38,11 @@ type sasl2Request struct {
 	userAgent string             // <user-agent id/>, "" if none
 	bind      *xmlstream.Element // <bind xmlns='urn:xmpp:bind:0'/>, nil if none
 	resume    *xmlstream.Element // <resume xmlns='urn:xmpp:sm:3'/>, nil if none
+	software  string             // <user-agent><software/>
+	device    string             // <user-agent><device/>
+	fast      *fastRequest       // XEP-0484 parts (fast.go), nil if none
+	login     *fastLogin         // an HT exchange's device (fast.go)
+	tokenUsed int                // which token an HT exchange used, -1: none
 }
 
 // appendSASL2 advertises SASL2 with the mechanisms of SASL1 (so XEP-0474
@@ -75,7 +80,7 @@ func (s *session) sasl2(ctx context.Context, el *xmlstream.Element) error {
 	}
 	switch el.Name {
 	case "authenticate":
-		req := &sasl2Request{}
+		req := &sasl2Request{tokenUsed: -1}
 		s.s2 = req
 		if !s.secure && !s.plaintextOK {
 			return s.authFailedWith(sasl.EncryptionRequired, "use STARTTLS first")
@@ -92,6 +97,8 @@ func (s *session) sasl2(ctx context.Context, el *xmlstream.Element) error {
 					return s.authFailedWith(sasl.MalformedRequest, "user-agent id too long")
 				}
 				req.userAgent = id
+				req.software = limitText(c.ChildText("software", nsSASL2))
+				req.device = limitText(c.ChildText("device", nsSASL2))
 			case c.Space == nsBind2 && c.Name == "bind":
 				req.bind = c
 			case c.Space == nsSM && c.Name == "resume":
@@ -100,7 +107,12 @@ func (s *session) sasl2(ctx context.Context, el *xmlstream.Element) error {
 				if err := req.addFAST(c); err != nil {
 					return s.authFailedWith(sasl.MalformedRequest, err.Error())
 				}
+
 			}
+		}
+		if req.fast != nil && req.fast.requestToken != "" && req.userAgent == "" {
+			// XEP-0484 §6.1: a token is issued to a device.
+			return s.authFailedWith(sasl.MalformedRequest, "a FAST token needs a user-agent id")
 		}
 		ex, f := s.startExchange(ctx, mech, req)
 		if f != nil {
@@ -127,6 +139,15 @@ func (s *session) sasl2(ctx context.Context, el *xmlstream.Element) error {
 		return s.authFailedWith(sasl.Aborted, "")
 	}
 	return stanza.ErrStreamUnsupportedStanzaType.WithText("<" + el.Name + "/> in " + nsSASL2)
+}
+
+// limitText keeps what a client says of itself to a readable length.
+func limitText(s string) string {
+	s = strings.TrimSpace(s)
+	for len(s) > 64 || !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s[:min(len(s), 64)], "")
+	}
+	return s
 }
 
 // startExchange creates the exchange an <auth/> or <authenticate/> asked

@@ -91,6 +91,11 @@ type Config struct {
 	OnStanzaOut   func(kind string)
 	OnAuthFailure func(mechanism string)
 	OnSession     func(transport string, delta int)
+	// Fast, if set, offers XEP-0484 FAST tokens in SASL2, kept per
+	// account and device (fast.go); FastLifetime is how long one is
+	// valid (DefaultFastLifetime).
+	Fast         FastStore
+	FastLifetime time.Duration
 	// BindInline are the Bind 2 inline features (XEP-0386) served by
 	// modules, by namespace: the carbons module's IQ handler for
 	// urn:xmpp:carbons:2. Each is advertised and, when a client lists it
@@ -128,6 +133,9 @@ func (c *Config) defaults() {
 	}
 	if c.ResumeTimeout == 0 {
 		c.ResumeTimeout = 5 * time.Minute
+	}
+	if c.FastLifetime <= 0 {
+		c.FastLifetime = DefaultFastLifetime
 	}
 	if c.StanzaBurst < 1 {
 		c.StanzaBurst = 1

@@ -53,7 +53,8 @@ type session struct {
 	lang        string
 	authTries   int
 	exchange    *sasl.Server
-	s2          *sasl2Request // an XEP-0388 exchange's extras (sasl2.go)
+	s2          *sasl2Request          // an XEP-0388 exchange's extras (sasl2.go)
+	device      atomic.Pointer[device] // set at a SASL2 login with a user-agent (fast.go)
 	headerSent  bool
 	started     time.Time
 	lastRead    atomic.Int64 // unix seconds; read by the sweeper
@@ -469,6 +470,9 @@ func (s *session) saslStep(ctx context.Context, text string, initial bool) error
 	s.srv.backoff.sleep(ctx, wait)
 	s.username = s.exchange.Username()
 	s.reportAuth(s.exchange.Mechanism(), s.username, "")
+	if s.s2 != nil {
+		s.s2.tokenUsed = s.exchange.TokenUsed()
+	}
 	s.exchange = nil
 	s.authed = true
 	s.srv.log.Info("authenticated", "user", s.username, "remote", s.ip, "transport", s.transport)

@@ -100,6 +100,8 @@ type Offer struct {
 	// <authentication/>), hashed into XEP-0474's "h" attribute. Empty
 	// leaves the attribute out.
 	Mechanisms []string
+	// Tokens, if set, verifies the HT-* (XEP-0484 FAST) mechanisms.
+	Tokens TokenLookup
 }
 
 // plusOffered reports whether o advertises a -PLUS mechanism, so that a

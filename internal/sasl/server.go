@@ -106,6 +106,7 @@ type Server struct {
 	nonce  func() (string, error) // server nonce; replaced in tests for fixed vectors
 	offer  Offer                  // the stream's channel and advertised mechanisms
 	plus   bool                   // a -PLUS mechanism: the client must bind
+	token  int                    // the token an HT exchange used (token.go)
 
 	username  string // normalised authcid, valid after success
 	attempted string // the authcid asked for, normalised if it can be
@@ -130,7 +131,7 @@ func NewServerOn(mech string, cfg *Config, offer Offer) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(errors.New("sasl: Config.Domain"), err)
 	}
-	s := &Server{cfg: cfg, domain: d, mech: mech, nonce: randomNonce, offer: offer}
+	s := &Server{cfg: cfg, domain: d, mech: mech, nonce: randomNonce, offer: offer, token: -1}
 	switch mech {
 	case ScramSHA256:
 		s.hash = SHA256
@@ -145,6 +146,10 @@ func NewServerOn(mech string, cfg *Config, offer Offer) (*Server, error) {
 			s.hash = SHA1
 		}
 	case Plain:
+	case HTSHA256None:
+		if offer.Tokens == nil {
+			return nil, fail(InvalidMechanism, "no tokens on this stream")
+		}
 	default:
 		return nil, fail(InvalidMechanism, "")
 	}
@@ -189,6 +194,10 @@ func (s *Server) step(ctx context.Context, in []byte) ([]byte, bool, *Failure) {
 		if s.mech == Plain {
 			f := s.plain(ctx, in)
 			return nil, f == nil, f
+		}
+		if s.mech == HTSHA256None {
+			out, f := s.hashedToken(ctx, in)
+			return out, f == nil, f
 		}
 		out, f := s.clientFirst(ctx, in)
 		if f == nil {

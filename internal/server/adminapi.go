@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"net/http"
+	"parley/internal/c2s"
+	"parley/internal/store"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -52,6 +54,7 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 		Audit:        s.audit,
 		AuditLog:     s.store,
 		Reports:      s.store,
+		Devices:      devices{s.store, s.c2s},
 		Data:         s.store,
 		Blobs:        upload.Dir(filepath.Join(s.cfg.Data, "uploads")),
 		Supervision:  supervision.New(supervision.Options{Store: s.store, Audit: s.audit, Domain: s.router.Domain()}),
@@ -86,4 +89,11 @@ func (s *Server) serverInfo(ctx context.Context, started time.Time) (adminapi.Se
 		}
 	}
 	return info, nil
+}
+
+// devices are the admin API's FAST devices: listed from the store,
+// revoked by c2s (tokens deleted, the device's sessions ended).
+type devices struct {
+	store.FastTokens
+	*c2s.Server
 }
