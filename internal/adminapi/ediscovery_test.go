@@ -20,7 +20,8 @@ import (
 )
 
 // TestEdiscovery archives a conversation over real connections (a
-// message sharing an uploaded file, its correction, a reply), then a
+// message sharing an uploaded file, its correction, a reply, a message
+// retracted under a legal hold), then a
 // compliance officer searches it through the API (the message once, with
 // the other party's copy), exports it, downloads the zip and verifies it
 // against its signed manifest; the zip with a changed message does not
@@ -35,6 +36,10 @@ func TestEdiscovery(t *testing.T) {
 		if err := e.srv.Store().SetArchivePrefs(ctx, u, store.ArchivePrefs{Default: store.ArchiveAlways}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A legal hold on alice keeps the originals of what she retracts.
+	if _, err := e.srv.Store().CreateHold(ctx, store.LegalHold{Name: "case 42", CreatedBy: "test", Users: []string{"alice"}}); err != nil {
+		t.Fatal(err)
 	}
 	alice := e.srv.Online(t, "alice", "pw-alice", "phone")
 	bob := e.srv.Online(t, "bob", "pw-bob", "desk")
@@ -51,6 +56,9 @@ func TestEdiscovery(t *testing.T) {
 	say(alice, bob, "m1", "", "The merger plan: "+file)
 	say(alice, bob, "m2", "<replace xmlns='urn:xmpp:message-correct:0' id='m1'/>", "The merger plan (final): "+file)
 	say(bob, alice, "m3", "", "Understood, I keep it quiet")
+	say(alice, bob, "m4", "", "Merger price is 42")
+	say(alice, bob, "r1", "<retract xmlns='urn:xmpp:message-retract:1' id='m4'/><fallback xmlns='urn:xmpp:fallback:0'/>",
+		"This person attempted to retract a previous message")
 
 	compliance := e.tokens[control.RoleCompliance]
 	var tokenID string
@@ -71,9 +79,14 @@ func TestEdiscovery(t *testing.T) {
 		Items []ediscovery.Message `json:"items"`
 		Next  string               `json:"next"`
 	}](t, body)
-	if len(pg.Items) != 2 || pg.Next != "" || pg.Items[0].MessageID != "m1" || pg.Items[0].Archive != "alice@localhost" ||
+	if len(pg.Items) != 3 || pg.Next != "" || pg.Items[0].MessageID != "m1" || pg.Items[0].Archive != "alice@localhost" ||
 		len(pg.Items[0].Copies) != 1 || pg.Items[0].Copies[0].Archive != "bob@localhost" || pg.Items[1].Replaces != "m1" {
 		t.Fatalf("search found %s", body)
+	}
+	// The retracted message: users see its tombstone; compliance finds the
+	// original the hold kept by its words, beside the tombstone's state.
+	if m4 := pg.Items[2]; m4.MessageID != "m4" || m4.Retracted == nil || m4.Held == nil || m4.Held.Body != "Merger price is 42" {
+		t.Fatalf("the retracted message: %s", body)
 	}
 	// Paged one by one with the cursor.
 	resp, body = e.do(t, compliance, "GET", "/api/v1/ediscovery/messages?participant=bob@localhost&limit=1", "")
@@ -112,7 +125,7 @@ func TestEdiscovery(t *testing.T) {
 		}
 		return nil
 	})
-	if job.Status != ediscovery.StatusDone || job.File != loc+"/file" || job.Progress.Messages != 3 || job.Progress.Attachments != 1 {
+	if job.Status != ediscovery.StatusDone || job.File != loc+"/file" || job.Progress.Messages != 5 || job.Progress.Attachments != 1 {
 		t.Fatalf("job %+v", job)
 	}
 	resp, zb := e.do(t, compliance, "GET", job.File, "")
@@ -127,7 +140,7 @@ func TestEdiscovery(t *testing.T) {
 	if err != nil || !rep.OK() {
 		t.Fatalf("Verify: %v %v", err, rep.Problems)
 	}
-	if c := rep.Manifest.Counts; c.Messages != 3 || c.Attachments != 1 || c.EML != 1 || rep.Manifest.Actor != "admin-token:"+tokenID {
+	if c := rep.Manifest.Counts; c.Messages != 5 || c.Attachments != 1 || c.EML != 1 || rep.Manifest.Actor != "admin-token:"+tokenID {
 		t.Fatalf("manifest %+v", rep.Manifest)
 	}
 	files := unzipAll(t, []byte(zb))
