@@ -45,6 +45,8 @@ func TestFilter(t *testing.T) {
 	r.HandleDomain("conference.capulet.lit", func(_ context.Context, s *stanza.Stanza) { room = append(room, s) })
 	var uploads []*stanza.Stanza
 	r.HandleDomain("upload.capulet.lit", func(_ context.Context, s *stanza.Stanza) { uploads = append(uploads, s) })
+	remote := imtest.NewRemote(t)
+	r.SetRemote(remote)
 	m.Register(r)
 	juliet := imtest.NewSession(t, "juliet@capulet.lit/balcony")
 	romeo := imtest.NewSession(t, "romeo@capulet.lit/orchard")
@@ -59,6 +61,7 @@ func TestFilter(t *testing.T) {
 		toJuliet string // a substring of what juliet gets; "" nothing
 		toRoom   string
 		toUpload string
+		toRemote string // another server
 		action   string // the incident; "" none
 		field    string
 	}{
@@ -86,6 +89,11 @@ func TestFilter(t *testing.T) {
 			`<vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'><note><text>4111111111111111</text></note></vcard></item></publish></pubsub></iq>`,
 			toJuliet: "policy-violation", action: dlp.Block, field: "vcard"},
 		11: {send: `<message to='romeo@capulet.lit' type='error' id='m7'><body>4111111111111111</body></message>`},
+		// What goes to other servers is checked the same.
+		12: {send: `<message to='mercutio@verona.lit' type='chat' id='f1'><body>4111111111111111</body></message>`,
+			toJuliet: "policy-violation", action: dlp.Block, field: "body"},
+		13: {send: `<message to='mercutio@verona.lit' type='chat' id='f2'><body>` + iban + `</body></message>`,
+			toRemote: "<body>[IBAN]</body>", toJuliet: `action='redact'`, action: dlp.Redact, field: "body"},
 	}
 	var last int64
 	for i, tc := range tests {
@@ -104,6 +112,7 @@ func TestFilter(t *testing.T) {
 			check("juliet", juliet.Take(), tc.toJuliet)
 			check("the room", room, tc.toRoom)
 			check("upload", uploads, tc.toUpload)
+			check("the other server", remote.Take(), tc.toRemote)
 			list, err := st.Incidents(context.Background(), store.IncidentQuery{After: last})
 			if err != nil {
 				t.Fatal(err)
