@@ -308,9 +308,14 @@ func fields(st *stanza.Stanza, fs []field) []field {
 	return fs
 }
 
-// texts adds every element under el with text (not binary photos).
+// binary are vCard elements holding pictures and sounds (base64 or data:
+// URIs), which are not text to read: vcard-temp's and vCard4's.
+var binary = map[string]bool{"PHOTO": true, "LOGO": true, "SOUND": true, "BINVAL": true,
+	"photo": true, "logo": true, "sound": true}
+
+// texts adds every element under el with text (not pictures or sounds).
 func texts(fs []field, name string, el *xmlstream.Element, above []*xmlstream.Element, depth int) []field {
-	if el.Name == "BINVAL" || depth > 16 {
+	if binary[el.Name] || depth > 16 {
 		return fs
 	}
 	if strings.TrimSpace(el.Text) != "" {
