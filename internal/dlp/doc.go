@@ -4,13 +4,13 @@
 // flag, redact or block it before it is delivered or archived.
 //
 // All policies are compiled together into one Engine: a single pass over a
-// text runs one Aho-Corasick automaton (the keywords and the literal
-// prefixes of the built-in detectors) and tracks runs of digits and of
-// letters and digits; validators (Luhn, ISO 13616 mod-97, the SSA's SSN
-// rules, token checksums) run only on the candidates that pass. The users'
-// regular expressions are joined into one, which is run once and, only when
-// it matches, split into the policies that matched. See
-// docs/design/17_dlp.md and docs/compliance-guide.md.
+// text runs one Aho-Corasick automaton (the keywords, the literal prefixes
+// of the token-shaped built-ins, and the literals each regular expression
+// must contain) and tracks groups of digits and IBAN starts; validators
+// (Luhn and issuer ranges, ISO 13616 mod-97, the SSA's SSN rules, base32
+// and base64 shapes) run only on the candidates, and a regular expression
+// runs only when one of its literals occurred. See docs/design/23_dlp.md
+// and docs/compliance-guide.md.
 //
 // internal/dlp/enforce applies the engine to stanzas as the router's outbound
 // check (once per message, before fan-out): message bodies and corrections
