@@ -143,15 +143,13 @@ func (s *Service) dedupHeld(ctx context.Context, sc scope, m *Message) (bool, er
 	key := m.key()
 	// The other party's archive still holds it, and the archives' pass
 	// reported that copy.
-	p, err := s.o.Store.QueryArchive(ctx, peerOwner, store.ArchiveQuery{With: self,
-		Start: m.Stamp.Add(-copyWindow), End: m.Stamp.Add(copyWindow), Limit: 100})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, fmt.Errorf("ediscovery: %w", err)
-	}
-	for _, a := range p.Messages {
-		if sc.finds(a) && fromArchive(store.FoundMessage{ArchivedMessage: a}, s.o.Domain).key() == key {
-			return false, nil
-		}
+	reported := false
+	err := s.around(ctx, peerOwner, self, m.Stamp, func(a store.ArchivedMessage) bool {
+		reported = sc.finds(a) && fromArchive(store.FoundMessage{ArchivedMessage: a}, s.o.Domain).key() == key
+		return reported
+	})
+	if err != nil || reported {
+		return false, err
 	}
 	hs, err := s.o.Store.HeldMessages(ctx, store.HeldQuery{Owner: peerOwner, Start: m.Stamp.Add(-copyWindow), End: m.Stamp.Add(copyWindow), Limit: 1000})
 	if err != nil {

@@ -242,23 +242,40 @@ func (s *Service) dedup(ctx context.Context, sc scope, f store.FoundMessage, m *
 // counterpart looks in owner's archive for its copy of m, a message of
 // the conversation with with.
 func (s *Service) counterpart(ctx context.Context, owner, with string, m Message) (Message, bool, error) {
-	p, err := s.o.Store.QueryArchive(ctx, owner, store.ArchiveQuery{With: with,
-		Start: m.Stamp.Add(-copyWindow), End: m.Stamp.Add(copyWindow), Limit: 100})
-	if errors.Is(err, store.ErrNotFound) {
-		return Message{}, false, nil
-	}
-	if err != nil {
-		return Message{}, false, fmt.Errorf("ediscovery: %w", err)
-	}
 	key := m.key()
-	for _, a := range p.Messages {
+	var found Message
+	ok := false
+	err := s.around(ctx, owner, with, m.Stamp, func(a store.ArchivedMessage) bool {
 		if m.MessageID != "" && !bytes.Contains(a.Stanza, []byte(m.MessageID)) {
-			continue // cannot be the same message: spare the parse
+			return false // cannot be the same message: spare the parse
 		}
-		c := fromArchive(store.FoundMessage{ArchivedMessage: a}, s.o.Domain)
-		if c.key() == key {
-			return c, true, nil
+		found = fromArchive(store.FoundMessage{ArchivedMessage: a}, s.o.Domain)
+		ok = found.key() == key
+		return ok
+	})
+	return found, ok && err == nil, err
+}
+
+// around calls f with each message of owner's conversation with with
+// stamped within copyWindow of at, in pages, until f returns true.
+func (s *Service) around(ctx context.Context, owner, with string, at time.Time, f func(store.ArchivedMessage) bool) error {
+	q := store.ArchiveQuery{With: with, Start: at.Add(-copyWindow), End: at.Add(copyWindow), Limit: 100}
+	for {
+		p, err := s.o.Store.QueryArchive(ctx, owner, q)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
 		}
+		if err != nil {
+			return fmt.Errorf("ediscovery: %w", err)
+		}
+		for _, a := range p.Messages {
+			if f(a) {
+				return nil
+			}
+		}
+		if p.Complete || len(p.Messages) == 0 {
+			return nil
+		}
+		q.After = p.Messages[len(p.Messages)-1].ID
 	}
-	return Message{}, false, nil
 }

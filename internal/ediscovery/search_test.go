@@ -145,3 +145,32 @@ func TestSearchRefused(t *testing.T) {
 		t.Fatal("a search with the audit log closed was run")
 	}
 }
+
+// TestSearchBusyConversation: 250 messages of one conversation within a
+// minute (more than one page of the other archive around each): every
+// message still once, each with its copy.
+func TestSearchBusyConversation(t *testing.T) {
+	f := newFixture(t)
+	for i := range 250 {
+		f.chat(t, "alice", "bob", 0, "busy"+strconv.Itoa(i), "<body>same words</body>", true)
+	}
+	s := f.service(t, Options{})
+	var all []Message
+	cursor := ""
+	for range 10 {
+		p, err := s.Search(t.Context(), Query{Participants: []string{"alice@example.com"}}, cursor, 100, "test")
+		must(t, err)
+		all = append(all, p.Messages...)
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+	}
+	if len(all) != 250 {
+		t.Fatalf("%d messages, want 250", len(all))
+	}
+	for _, m := range all {
+		if m.Archive != "alice@example.com" || len(m.Copies) != 1 || m.Copies[0].ID != "bob-"+m.MessageID {
+			t.Fatalf("%+v", m)
+		}
+	}
+}
