@@ -54,7 +54,7 @@ func TestBuiltins(t *testing.T) {
 		42: {Card, "12 4111111111111111 3", []string{"card:4111111111111111"}},
 		43: {Card, "51234 5555555555554444", []string{"card:5555555555554444"}},
 		44: {Card, "555 5555 5555 54444", nil},
-		45: {Card, "4222222222222", nil}, // a retired 13-digit Visa
+		45: {Card, "4222222222222", nil},                // a retired 13-digit Visa
 		46: {PrivateKey, "-----BEGIN PRIVATE KEY", nil}, // no closing dashes (found by FuzzScan)
 		// IBAN: country length and mod-97.
 		11: {IBAN, "pay DE89370400440532013000 now", []string{"iban:DE89370400440532013000"}},
