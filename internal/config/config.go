@@ -156,6 +156,9 @@ type Limits struct {
 	// ResumeTimeout is how long a session with stream management
 	// (XEP-0198) resumption survives a lost connection.
 	ResumeTimeout Duration `toml:"resume_timeout"`
+	// FastTokenLifetime is how long a XEP-0484 FAST token is valid; one
+	// used in the second half of its life is replaced.
+	FastTokenLifetime Duration `toml:"fast_token_lifetime"`
 	// MaxQueue is the bytes waiting to be written to (or acknowledged by)
 	// one client beyond which its senders are paced; twice it
 	// disconnects the client.
@@ -252,6 +255,7 @@ func Default() Config {
 			AuthTimeout:               Duration{60 * time.Second},
 			HTTPIdleTimeout:           Duration{60 * time.Second},
 			ResumeTimeout:             Duration{5 * time.Minute},
+			FastTokenLifetime:         Duration{14 * 24 * time.Hour},
 			MaxQueue:                  4 << 20,
 			SlowTimeout:               Duration{time.Minute},
 			CSIContacts:               256,

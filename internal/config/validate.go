@@ -211,6 +211,7 @@ func (l *Limits) validate() []error {
 	positive("limits.auth_timeout", l.AuthTimeout)
 	positive("limits.http_idle_timeout", l.HTTPIdleTimeout)
 	positive("limits.resume_timeout", l.ResumeTimeout)
+	positive("limits.fast_token_lifetime", l.FastTokenLifetime)
 	positive("limits.slow_timeout", l.SlowTimeout)
 	// A queue must hold at least one stanza of the largest size.
 	atLeast("limits.max_queue", l.MaxQueue, max(l.MaxStanza, minMaxStanza))
