@@ -183,31 +183,34 @@ func (j *Job) Run(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
-// pass is one scope's bounded batches: each removes at most Batch rows in
-// its own transaction, and the job pauses between them.
+// pass is one scope's bounded batches: each examines at most Batch rows,
+// after the previous one's, in its own transaction, and the job pauses
+// between them.
 func (j *Job) pass(ctx context.Context, kind string, p pass) (int, error) {
 	total := 0
+	after := ""
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		var n int
+		var e store.Expired
 		var err error
 		switch kind {
 		case KindArchive:
-			n, err = j.o.Store.ExpireArchive(ctx, p.scope, p.before, j.o.Batch)
+			e, err = j.o.Store.ExpireArchive(ctx, p.scope, p.before, after, j.o.Batch)
 		case KindOffline:
-			n, err = j.o.Store.ExpireOffline(ctx, p.scope, p.before, j.o.Batch)
+			e, err = j.o.Store.ExpireOffline(ctx, p.scope, p.before, after, j.o.Batch)
 		case KindUploads:
-			n, err = j.o.Store.ExpireUploads(ctx, p.scope, p.before, j.clock.Now(), j.o.Batch)
+			e, err = j.o.Store.ExpireUploads(ctx, p.scope, p.before, j.clock.Now(), after, j.o.Batch)
 		}
-		total += n
-		if n > 0 && j.o.Metrics != nil {
-			j.o.Metrics.RetentionDeleted(kind, n)
+		total += e.Removed
+		if e.Removed > 0 && j.o.Metrics != nil {
+			j.o.Metrics.RetentionDeleted(kind, e.Removed)
 		}
-		if err != nil || n < j.o.Batch {
+		if err != nil || e.Done {
 			return total, err
 		}
+		after = e.Next
 		t := j.clock.NewTimer(j.o.Pause)
 		select {
 		case <-ctx.Done():

@@ -100,21 +100,29 @@ type HeldQuery struct {
 }
 
 // Retention deletes what retention policies no longer keep
-// (internal/retention), in bounded batches: each call is one transaction
-// of at most limit rows. None of them touches what an active legal hold
-// covers.
+// (internal/retention) in bounded batches: each call examines at most
+// limit rows, in the table's order after the cursor `after` ("" from the
+// start), in one transaction, and removes those that no active legal hold
+// covers. Held rows are passed over, not examined again by the next call,
+// so a pass costs one walk of the candidates however many are held.
 type Retention interface {
-	// ExpireArchive deletes up to limit archived messages of the owners
-	// sc selects stamped before `before`, and returns how many.
-	ExpireArchive(ctx context.Context, sc RetentionScope, before time.Time, limit int) (int, error)
-	// ExpireOffline deletes up to limit offline messages of the accounts
-	// sc selects stored before `before`, and returns how many.
-	ExpireOffline(ctx context.Context, sc RetentionScope, before time.Time, limit int) (int, error)
-	// ExpireUploads marks up to limit stored uploads of the accounts sc
-	// selects, created before `before` and not yet expired at now, as
-	// expired at now, and returns how many: the upload service's cleanup
-	// then removes their files and rows.
-	ExpireUploads(ctx context.Context, sc RetentionScope, before, now time.Time, limit int) (int, error)
+	// ExpireArchive deletes archived messages of the owners sc selects
+	// stamped before `before`.
+	ExpireArchive(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error)
+	// ExpireOffline deletes offline messages of the accounts sc selects
+	// stored before `before`.
+	ExpireOffline(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error)
+	// ExpireUploads marks stored uploads of the accounts sc selects,
+	// created before `before` and not yet expired at now, as expired at
+	// now: the upload service's cleanup then removes their files and rows.
+	ExpireUploads(ctx context.Context, sc RetentionScope, before, now time.Time, after string, limit int) (Expired, error)
+}
+
+// Expired is what one Expire call did.
+type Expired struct {
+	Removed int    // rows deleted (uploads: marked expired)
+	Next    string // the cursor after the rows examined: the next call's after
+	Done    bool   // fewer than limit rows were left to examine
 }
 
 // RetentionScope selects owners: those in Owners when it is not nil,
@@ -161,17 +169,17 @@ func (m *measured) ImportHeld(ctx context.Context, h HeldMessage) error {
 	return m.s.ImportHeld(ctx, h)
 }
 
-func (m *measured) ExpireArchive(ctx context.Context, sc RetentionScope, before time.Time, limit int) (int, error) {
+func (m *measured) ExpireArchive(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
 	defer m.observe("ExpireArchive", time.Now())
-	return m.s.ExpireArchive(ctx, sc, before, limit)
+	return m.s.ExpireArchive(ctx, sc, before, after, limit)
 }
 
-func (m *measured) ExpireOffline(ctx context.Context, sc RetentionScope, before time.Time, limit int) (int, error) {
+func (m *measured) ExpireOffline(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
 	defer m.observe("ExpireOffline", time.Now())
-	return m.s.ExpireOffline(ctx, sc, before, limit)
+	return m.s.ExpireOffline(ctx, sc, before, after, limit)
 }
 
-func (m *measured) ExpireUploads(ctx context.Context, sc RetentionScope, before, now time.Time, limit int) (int, error) {
+func (m *measured) ExpireUploads(ctx context.Context, sc RetentionScope, before, now time.Time, after string, limit int) (Expired, error) {
 	defer m.observe("ExpireUploads", time.Now())
-	return m.s.ExpireUploads(ctx, sc, before, now, limit)
+	return m.s.ExpireUploads(ctx, sc, before, now, after, limit)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -258,36 +259,73 @@ func scopeCond(col string, n int, sc store.RetentionScope) (string, []string) {
 	return fmt.Sprintf("NOT (%s = ANY($%d::text[]))", col, n), nonNil(sc.Except)
 }
 
-// expire runs one bounded delete (or update), a transaction of its own.
-func (s *Store) expire(ctx context.Context, what, query string, args ...any) (int, error) {
-	tag, err := s.exec(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: expire %s: %w", what, err)
+// expire runs one batch in one statement: c selects up to limit
+// candidates after the cursor ($1) with their key (k, as text) and
+// whether a hold covers them (held); change removes (or marks) those no
+// hold covers and returns one row each.
+func (s *Store) expire(ctx context.Context, what string, limit int, c, change string, args ...any) (store.Expired, error) {
+	if s.closed() {
+		return store.Expired{}, store.ErrClosed
 	}
-	return int(tag.RowsAffected()), nil
+	var e store.Expired
+	var examined int
+	var next *string
+	err := s.pool.QueryRow(ctx, `WITH c AS (`+c+`), d AS (`+change+`)
+		SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM c), (SELECT k FROM c ORDER BY o DESC LIMIT 1)`, args...).
+		Scan(&e.Removed, &examined, &next)
+	if err != nil {
+		return store.Expired{}, fmt.Errorf("postgres: expire %s: %w", what, err)
+	}
+	if next != nil {
+		e.Next = *next
+	}
+	e.Done = examined < limit
+	return e, nil
 }
 
-// ExpireArchive deletes up to limit old archived messages no hold covers.
-func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, limit int) (int, error) {
-	cond, list := scopeCond("a.owner", 2, sc)
-	return s.expire(ctx, "archive", `DELETE FROM archive WHERE seq IN (SELECT a.seq FROM archive a
-		WHERE a.stamp < $1 AND `+cond+` AND NOT `+heldBy("a.owner", "a.stamp")+` LIMIT $3)`,
-		before, list, limit)
+// intCursor reads a cursor over an integer key ("" is the start).
+func intCursor(after string) (int64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(after, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: bad retention cursor %q", after)
+	}
+	return n, nil
 }
 
-// ExpireOffline deletes up to limit old offline messages no hold covers.
-func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, limit int) (int, error) {
-	cond, list := scopeCond("o.username", 2, sc)
-	return s.expire(ctx, "offline", `DELETE FROM offline WHERE id IN (SELECT o.id FROM offline o
-		WHERE o.stamp < $1 AND `+cond+` AND NOT `+heldBy("o.username", "o.stamp")+` LIMIT $3)`,
-		before, list, limit)
+// ExpireArchive deletes old archived messages no hold covers, a batch at
+// a time in archive order.
+func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
+	from, err := intCursor(after)
+	if err != nil {
+		return store.Expired{}, err
+	}
+	cond, list := scopeCond("a.owner", 3, sc)
+	return s.expire(ctx, "archive", limit, `SELECT a.seq AS o, a.seq::text AS k, `+heldBy("a.owner", "a.stamp")+` AS held
+		FROM archive a WHERE a.seq > $1 AND a.stamp < $2 AND `+cond+` ORDER BY a.seq LIMIT $4`,
+		`DELETE FROM archive WHERE seq IN (SELECT o FROM c WHERE NOT held) RETURNING 1`, from, before, list, limit)
 }
 
-// ExpireUploads marks up to limit old stored uploads no hold covers as
-// expired at now.
-func (s *Store) ExpireUploads(ctx context.Context, sc store.RetentionScope, before, now time.Time, limit int) (int, error) {
-	cond, list := scopeCond("u.owner", 2, sc)
-	return s.expire(ctx, "uploads", `UPDATE uploads SET expires = $4 WHERE id IN (SELECT u.id FROM uploads u
-		WHERE u.state = $5 AND u.created < $1 AND u.expires > $4 AND `+cond+` AND NOT `+heldBy("u.owner", "u.created")+` LIMIT $3)`,
-		before, list, limit, now, int(store.UploadStored))
+// ExpireOffline deletes old offline messages no hold covers.
+func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
+	from, err := intCursor(after)
+	if err != nil {
+		return store.Expired{}, err
+	}
+	cond, list := scopeCond("m.username", 3, sc)
+	return s.expire(ctx, "offline", limit, `SELECT m.id AS o, m.id::text AS k, `+heldBy("m.username", "m.stamp")+` AS held
+		FROM offline m WHERE m.id > $1 AND m.stamp < $2 AND `+cond+` ORDER BY m.id LIMIT $4`,
+		`DELETE FROM offline WHERE id IN (SELECT o FROM c WHERE NOT held) RETURNING 1`, from, before, list, limit)
+}
+
+// ExpireUploads marks old stored uploads no hold covers as expired at
+// now, in ID order.
+func (s *Store) ExpireUploads(ctx context.Context, sc store.RetentionScope, before, now time.Time, after string, limit int) (store.Expired, error) {
+	cond, list := scopeCond("u.owner", 3, sc)
+	return s.expire(ctx, "uploads", limit, `SELECT u.id AS o, u.id AS k, `+heldBy("u.owner", "u.created")+` AS held
+		FROM uploads u WHERE u.id > $1 AND u.state = $5 AND u.created < $2 AND u.expires > $6 AND `+cond+` ORDER BY u.id LIMIT $4`,
+		`UPDATE uploads SET expires = $6 WHERE id IN (SELECT o FROM c WHERE NOT held) RETURNING 1`,
+		after, before, list, limit, int(store.UploadStored), now)
 }

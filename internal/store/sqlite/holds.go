@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -266,45 +267,98 @@ func scopeCond(col string, sc store.RetentionScope) (string, any) {
 	return col + ` NOT IN (SELECT value FROM json_each(?))`, string(b)
 }
 
-// expire runs one bounded delete (or update) in the writer and returns
-// the rows it changed.
-func (s *Store) expire(ctx context.Context, what, query string, args ...any) (int, error) {
-	var n int64
+// expire examines, in the writer, up to limit candidate rows after the
+// cursor (sel returns each row's key and whether a hold covers it, in key
+// order), then runs change (a DELETE or UPDATE taking a JSON array of
+// keys) on those no hold covers.
+func (s *Store) expire(ctx context.Context, what string, limit int, sel string, selArgs []any, change string, changeArgs ...any) (store.Expired, error) {
+	var e store.Expired
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(query, args...)
+		rows, err := tx.Query(sel, selArgs...)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		var keys []string
+		n := 0
+		for rows.Next() {
+			var key string
+			var held bool
+			if err := rows.Scan(&key, &held); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			e.Next = key
+			if !held {
+				keys = append(keys, key)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		e.Done = n < limit
+		if len(keys) == 0 {
+			return nil
+		}
+		list, _ := json.Marshal(keys)
+		res, err := tx.Exec(change, append(changeArgs, string(list))...)
+		if err != nil {
+			return err
+		}
+		removed, err := res.RowsAffected()
+		e.Removed = int(removed)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: expire %s: %w", what, err)
+		return store.Expired{}, fmt.Errorf("sqlite: expire %s: %w", what, err)
 	}
-	return int(n), nil
+	return e, nil
 }
 
-// ExpireArchive deletes up to limit old archived messages no hold covers.
-func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, limit int) (int, error) {
+// intCursor reads a cursor over an integer key ("" is the start).
+func intCursor(after string) (int64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(after, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: bad retention cursor %q", after)
+	}
+	return n, nil
+}
+
+// ExpireArchive deletes old archived messages no hold covers, a batch at
+// a time in archive order.
+func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
+	from, err := intCursor(after)
+	if err != nil {
+		return store.Expired{}, err
+	}
 	cond, arg := scopeCond("a.owner", sc)
-	return s.expire(ctx, "archive", `DELETE FROM archive WHERE seq IN (SELECT a.seq FROM archive a
-		WHERE a.stamp < ? AND `+cond+` AND NOT `+heldBy("a.owner", "a.stamp")+` LIMIT ?)`,
-		nanos(before), arg, limit)
+	return s.expire(ctx, "archive", limit, `SELECT a.seq, `+heldBy("a.owner", "a.stamp")+` FROM archive a
+		WHERE a.seq > ? AND a.stamp < ? AND `+cond+` ORDER BY a.seq LIMIT ?`, []any{from, nanos(before), arg, limit},
+		`DELETE FROM archive WHERE seq IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
 }
 
-// ExpireOffline deletes up to limit old offline messages no hold covers.
-func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, limit int) (int, error) {
+// ExpireOffline deletes old offline messages no hold covers.
+func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
+	from, err := intCursor(after)
+	if err != nil {
+		return store.Expired{}, err
+	}
 	cond, arg := scopeCond("o.username", sc)
-	return s.expire(ctx, "offline", `DELETE FROM offline WHERE id IN (SELECT o.id FROM offline o
-		WHERE o.stamp < ? AND `+cond+` AND NOT `+heldBy("o.username", "o.stamp")+` LIMIT ?)`,
-		nanos(before), arg, limit)
+	return s.expire(ctx, "offline", limit, `SELECT o.id, `+heldBy("o.username", "o.stamp")+` FROM offline o
+		WHERE o.id > ? AND o.stamp < ? AND `+cond+` ORDER BY o.id LIMIT ?`, []any{from, nanos(before), arg, limit},
+		`DELETE FROM offline WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
 }
 
-// ExpireUploads marks up to limit old stored uploads no hold covers as
-// expired at now.
-func (s *Store) ExpireUploads(ctx context.Context, sc store.RetentionScope, before, now time.Time, limit int) (int, error) {
+// ExpireUploads marks old stored uploads no hold covers as expired at
+// now, in ID order.
+func (s *Store) ExpireUploads(ctx context.Context, sc store.RetentionScope, before, now time.Time, after string, limit int) (store.Expired, error) {
 	cond, arg := scopeCond("u.owner", sc)
-	return s.expire(ctx, "uploads", `UPDATE uploads SET expires = ? WHERE id IN (SELECT u.id FROM uploads u
-		WHERE u.state = ? AND u.created < ? AND u.expires > ? AND `+cond+` AND NOT `+heldBy("u.owner", "u.created")+` LIMIT ?)`,
-		nanos(now), int(store.UploadStored), nanos(before), nanos(now), arg, limit)
+	return s.expire(ctx, "uploads", limit, `SELECT u.id, `+heldBy("u.owner", "u.created")+` FROM uploads u
+		WHERE u.id > ? AND u.state = ? AND u.created < ? AND u.expires > ? AND `+cond+` ORDER BY u.id LIMIT ?`,
+		[]any{after, int(store.UploadStored), nanos(before), nanos(now), arg, limit},
+		`UPDATE uploads SET expires = ? WHERE id IN (SELECT value FROM json_each(?))`, nanos(now))
 }

@@ -208,17 +208,23 @@ var holdCases = []scenario{
 		_, err := s.CreateHold(ctx, store.LegalHold{Name: "h", Users: []string{"bob"}, To: archiveT0.Add(time.Minute)})
 		must(t, "CreateHold", err)
 		before := archiveT0.Add(3 * time.Minute) // messages 0, 1, 2 are old
-		n, err := s.ExpireArchive(ctx, store.RetentionScope{Except: []string{"carol"}}, before, 2)
-		if err != nil || n != 2 {
-			t.Fatalf("ExpireArchive limit 2 = %d, %v; want 2", n, err)
+		// In archive order: alice 0 1 | 2, bob 0 (held) | 1 (held), 2 | nothing.
+		var removed []int
+		after := ""
+		for i := 0; ; i++ {
+			e, err := s.ExpireArchive(ctx, store.RetentionScope{Except: []string{"carol"}}, before, after, 2)
+			must(t, "ExpireArchive", err)
+			removed = append(removed, e.Removed)
+			if e.Done || i == 10 {
+				break
+			}
+			after = e.Next
 		}
-		n, err = s.ExpireArchive(ctx, store.RetentionScope{Except: []string{"carol"}}, before, 100)
-		if err != nil || n != 2 {
-			t.Fatalf("ExpireArchive = %d, %v; want 2 more (alice's third, bob's third)", n, err)
+		if fmt.Sprint(removed) != "[2 1 1 0]" {
+			t.Fatalf("ExpireArchive batches of 2 removed %v, want [2 1 1 0]: held rows examined once", removed)
 		}
-		n, err = s.ExpireArchive(ctx, store.RetentionScope{Except: []string{"carol"}}, before, 100)
-		if err != nil || n != 0 {
-			t.Fatalf("ExpireArchive again = %d, %v; want none left", n, err)
+		if e, err := s.ExpireArchive(ctx, store.RetentionScope{Except: []string{"carol"}}, before, "", 100); err != nil || e.Removed != 0 || !e.Done {
+			t.Fatalf("ExpireArchive again = %+v, %v; want none left", e, err)
 		}
 		id := func(owner string, is ...int) []string {
 			var out []string
@@ -230,9 +236,8 @@ var holdCases = []scenario{
 		wantList(t, "alice", visible(t, ctx, s, "alice"), id("alice", 3, 4)...)
 		wantList(t, "bob", visible(t, ctx, s, "bob"), id("bob", 0, 1, 3, 4)...)
 		wantList(t, "carol", visible(t, ctx, s, "carol"), id("carol", 0, 1, 2, 3, 4)...)
-		n, err = s.ExpireArchive(ctx, store.RetentionScope{Owners: []string{"carol"}}, archiveT0.Add(time.Minute), 100)
-		if err != nil || n != 1 {
-			t.Fatalf("ExpireArchive carol = %d, %v; want 1", n, err)
+		if e, err := s.ExpireArchive(ctx, store.RetentionScope{Owners: []string{"carol"}}, archiveT0.Add(time.Minute), "", 100); err != nil || e.Removed != 1 {
+			t.Fatalf("ExpireArchive carol = %+v, %v; want 1", e, err)
 		}
 		wantList(t, "carol", visible(t, ctx, s, "carol"), id("carol", 1, 2, 3, 4)...)
 		wantList(t, "held", held(t, ctx, s, store.HeldQuery{}))
@@ -255,9 +260,8 @@ var holdCases = []scenario{
 		_, err := s.CreateHold(ctx, store.LegalHold{Name: "h", Users: []string{"bob"}, From: archiveT0.Add(time.Hour)})
 		must(t, "CreateHold", err)
 		before := archiveT0.Add(2 * time.Hour) // 0 and 1 are old
-		n, err := s.ExpireOffline(ctx, store.RetentionScope{}, before, 100)
-		if err != nil || n != 3 {
-			t.Fatalf("ExpireOffline = %d, %v; want alice's 0 and 1, bob's 0", n, err)
+		if e, err := s.ExpireOffline(ctx, store.RetentionScope{}, before, "", 100); err != nil || e.Removed != 3 || !e.Done {
+			t.Fatalf("ExpireOffline = %+v, %v; want alice's 0 and 1, bob's 0", e, err)
 		}
 		for u, want := range map[string]int{"alice": 1, "bob": 2} {
 			if c, err := s.CountOffline(ctx, u); err != nil || c != want {
@@ -265,13 +269,13 @@ var holdCases = []scenario{
 			}
 		}
 		now := archiveT0.Add(24 * time.Hour)
-		n, err = s.ExpireUploads(ctx, store.RetentionScope{}, before, now, 1)
-		if err != nil || n != 1 {
-			t.Fatalf("ExpireUploads limit 1 = %d, %v; want 1", n, err)
+		e, err := s.ExpireUploads(ctx, store.RetentionScope{}, before, now, "", 1)
+		if err != nil || e.Removed != 1 || e.Done || e.Next != "alice-upload-0" {
+			t.Fatalf("ExpireUploads limit 1 = %+v, %v; want alice-upload-0", e, err)
 		}
-		n, err = s.ExpireUploads(ctx, store.RetentionScope{Owners: []string{"alice", "bob"}}, before, now, 100)
-		if err != nil || n != 2 {
-			t.Fatalf("ExpireUploads = %d, %v; want 2 more", n, err)
+		e, err = s.ExpireUploads(ctx, store.RetentionScope{Owners: []string{"alice", "bob"}}, before, now, e.Next, 100)
+		if err != nil || e.Removed != 2 || !e.Done {
+			t.Fatalf("ExpireUploads = %+v, %v; want 2 more, done", e, err)
 		}
 		ids, err := s.ExpiredUploads(ctx, now.Add(time.Nanosecond), 100)
 		must(t, "ExpiredUploads", err)
