@@ -43,6 +43,8 @@ const (
 	NodeRegisteredList     = NS + "#get-registered-users-list"
 	NodeDisabledList       = NS + "#get-disabled-users-list"
 	NodeActiveList         = NS + "#get-active-users"
+	NodeIdleNum            = NS + "#get-idle-users-num"
+	NodeIdleList           = NS + "#get-idle-users"
 )
 
 // MaxListed bounds get-online-users-list whatever max_items says, so the
@@ -97,8 +99,8 @@ type Options struct {
 	// account, for modules that cache per-account state.
 	OnDelete func(username string)
 	// Accounts, if set, adds the commands that read accounts: a user's
-	// roster, last login and statistics, the registered, disabled and
-	// active users (§4.8-4.10, 4.13, 4.14, 4.16, 4.18, 4.19, 4.21).
+	// roster, last login and statistics, the registered, disabled,
+	// active and idle users (§4.8-4.10, 4.13, 4.14, 4.16-4.19, 4.21, 4.22).
 	Accounts Accounts
 	// Audit, if set, records what the commands change (accounts added,
 	// deleted, disabled, re-enabled, passwords, sessions ended), with the

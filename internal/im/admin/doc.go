@@ -6,8 +6,8 @@
 // get-online-users-num, get-online-users-list, announce (§4.1-4.5, 4.7,
 // 4.15, 4.20, 4.23), and with the store (Options.Accounts) the reading
 // ones: get-user-roster, get-user-lastlogin, user-stats, the numbers and
-// lists of registered, disabled and active users (§4.8-4.10, 4.13, 4.14,
-// 4.16, 4.18, 4.19, 4.21). Every change is audited (Options.Audit) with
+// lists of registered, disabled, active and idle users (§4.8-4.10,
+// 4.13, 4.14, 4.16-4.19, 4.21, 4.22). Every change is audited (Options.Audit) with
 // the admin as the actor.
 //
 // Each but get-online-users-num is two stages: the form, then its

@@ -242,7 +242,8 @@ func TestAccountReportsOverTCP(t *testing.T) {
 	defer bob.Close()
 
 	for _, node := range []string{admin.NodeUserRoster, admin.NodeUserLastLogin, admin.NodeUserStats, admin.NodeRegisteredNum,
-		admin.NodeDisabledNum, admin.NodeActiveNum, admin.NodeRegisteredList, admin.NodeDisabledList, admin.NodeActiveList} {
+		admin.NodeDisabledNum, admin.NodeActiveNum, admin.NodeRegisteredList, admin.NodeDisabledList, admin.NodeActiveList,
+		admin.NodeIdleNum, admin.NodeIdleList} {
 		if res := run(t, alice, node, nil); xmpptest.StanzaErrorCondition(res) != "forbidden" {
 			t.Fatalf("a user runs %s: %s", node, res)
 		}
@@ -281,6 +282,12 @@ func TestAccountReportsOverTCP(t *testing.T) {
 	})
 	if got := one(admin.NodeActiveList, none, "activeuserjids"); strings.Join(got, " ") != "alice@localhost boss@localhost" {
 		t.Fatalf("active list: %q", got)
+	}
+	if got := one(admin.NodeIdleNum, nil, "idleusersnum"); strings.Join(got, "") != "1" {
+		t.Fatalf("idle users: %q", got)
+	}
+	if got := one(admin.NodeIdleList, none, "idleuserjids"); strings.Join(got, " ") != "bob@localhost" {
+		t.Fatalf("idle list: %q", got)
 	}
 
 	// The roster, inside the result form, without the hidden item, as

@@ -70,6 +70,7 @@ func (m *Module) registerReports(form formFunc) {
 	count(NodeRegisteredNum, "Get Number of Registered Users", "registeredusersnum", "The number of registered users", m.registered)
 	count(NodeDisabledNum, "Get Number of Disabled Users", "disabledusersnum", "The number of disabled users", m.disabled)
 	count(NodeActiveNum, "Get Number of Active Users", "activeusersnum", "The number of active users", m.active)
+	count(NodeIdleNum, "Get Number of Idle Users", "idleusersnum", "The number of idle users", m.idle)
 	list := func(node, name, what, field string, users func(context.Context) ([]string, error)) {
 		form(node, name, "Requesting List of "+what, "Fill out this form to request the "+strings.ToLower(what)+" of this service.",
 			[]dataform.Field{maxItems()}, func(ctx context.Context, req adhoc.Request) (adhoc.Response, error) {
@@ -87,6 +88,7 @@ func (m *Module) registerReports(form formFunc) {
 	list(NodeRegisteredList, "Get List of Registered Users", "Registered Users", "registereduserjids", m.registered)
 	list(NodeDisabledList, "Get List of Disabled Users", "Disabled Users", "disableduserjids", m.disabled)
 	list(NodeActiveList, "Get List of Active Users", "Active Users", "activeuserjids", m.active)
+	list(NodeIdleList, "Get List of Idle Users", "Idle Users", "idleuserjids", m.idle)
 }
 
 // maxItems is the max_items field of the list commands (§4.18).
@@ -164,19 +166,27 @@ func (m *Module) disabled(ctx context.Context) ([]string, error) {
 }
 
 // active lists the online users with at least one available resource
-// (§4.16, §4.21): online but not yet or no longer available (a session
-// that never sent presence, or sent unavailable) is idle.
-func (m *Module) active(context.Context) ([]string, error) {
+// (§4.16, §4.21).
+func (m *Module) active(context.Context) ([]string, error) { return m.online(true), nil }
+
+// idle lists the online users none of whose sessions is available (one
+// that never sent presence, or sent unavailable; §4.17, §4.22).
+func (m *Module) idle(context.Context) ([]string, error) { return m.online(false), nil }
+
+// online lists the users with a session whose availability (any
+// resource available) is available.
+func (m *Module) online(available bool) []string {
 	var out []string
 	for _, u := range m.o.Sessions.Users() {
+		avail := false
 		for _, r := range m.o.Sessions.Resources(u) {
-			if r.Available {
-				out = append(out, u.String())
-				break
-			}
+			avail = avail || r.Available
+		}
+		if avail == available {
+			out = append(out, u.String())
 		}
 	}
-	return out, nil
+	return out
 }
 
 // oneAccount reads accountjids holding exactly one existing account.
