@@ -101,6 +101,8 @@ type Server struct {
 	listeners  map[string]*transport.Listener
 	addrs      map[string]net.Addr
 	stopped    map[string]error // listeners whose serving ended with an error
+	stopOnce   sync.Once        // Stop's work
+	stopErr    error            // its result
 	httpSrv    *http.Server
 	httpsSrv   *http.Server // [listen] https, https.go
 	metricsSrv *http.Server // [listen] metrics
@@ -489,8 +491,15 @@ func (s *Server) Router() *router.Router { return s.router }
 
 // Stop stops accepting, sends system-shutdown to every stream, waits for
 // sessions to end (or ctx), and closes the store last so that everything
-// acknowledged is flushed.
+// acknowledged is flushed. It runs once: a second call (a signal while a
+// failed Start stops the server) waits for the first and returns its
+// result.
 func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
+	return s.stopErr
+}
+
+func (s *Server) stop(ctx context.Context) error {
 	s.mu.Lock()
 	lns := s.listeners
 	s.listeners = make(map[string]*transport.Listener)
