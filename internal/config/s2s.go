@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"parley/internal/jid"
 )
@@ -35,6 +36,11 @@ type S2S struct {
 	// policy-violation.
 	StanzaRate  float64 `toml:"stanza_rate"`
 	StanzaBurst int     `toml:"stanza_burst"`
+	// PingInterval is how long an outbound link may be idle before it
+	// sends a XEP-0199 ping (default 5m); PingTimeout how long the answer
+	// may take before the link is closed (default: Timeout).
+	PingInterval Duration `toml:"ping_interval"`
+	PingTimeout  Duration `toml:"ping_timeout"`
 }
 
 // DefaultS2SListen is [listen] s2s unless configured (RFC 6120 §14.7).
@@ -88,8 +94,11 @@ func (c *Config) validateS2S() []error {
 			errs = append(errs, &KeyError{Key: "s2s.routes." + d, Msg: fmt.Sprintf("%q is not a host:port", addr)})
 		}
 	}
-	if s.MaxQueue < 0 || s.StanzaRate < 0 || s.StanzaBurst < 0 || s.Timeout.Duration < 0 {
-		errs = append(errs, &KeyError{Key: "s2s", Msg: "max_queue, timeout, stanza_rate and stanza_burst must not be negative (0 means the default)"})
+	if s.MaxQueue < 0 || s.StanzaRate < 0 || s.StanzaBurst < 0 || s.Timeout.Duration < 0 || s.PingInterval.Duration < 0 || s.PingTimeout.Duration < 0 {
+		errs = append(errs, &KeyError{Key: "s2s", Msg: "max_queue, timeout, stanza_rate, stanza_burst, ping_interval and ping_timeout must not be negative (0 means the default)"})
+	}
+	if p := s.PingInterval.Duration; p > 0 && p < time.Second {
+		errs = append(errs, &KeyError{Key: "s2s.ping_interval", Msg: fmt.Sprintf("%v is below 1s", p)})
 	}
 	return errs
 }

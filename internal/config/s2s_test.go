@@ -3,6 +3,7 @@ package config
 import (
 	"strconv"
 	"testing"
+	"time"
 )
 
 func TestValidateS2S(t *testing.T) {
@@ -20,6 +21,12 @@ func TestValidateS2S(t *testing.T) {
 		7: {func(c *Config) {
 			c.Listen.S2S = "127.0.0.1:0"
 			c.S2S.Routes = map[string]string{"b.test": "127.0.0.1:5269"}
+		}, nil},
+		8: {func(c *Config) { c.S2S.PingInterval.Duration = -time.Second }, []string{"s2s: max_queue"}},
+		9: {func(c *Config) { c.S2S.PingInterval.Duration = time.Millisecond }, []string{"s2s.ping_interval: 1ms is below 1s"}},
+		10: {func(c *Config) {
+			c.S2S.PingInterval.Duration = time.Minute
+			c.S2S.PingTimeout.Duration = 10 * time.Second
 		}, nil},
 	} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {

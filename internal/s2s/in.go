@@ -309,6 +309,10 @@ func (in *inbound) stanza(el *xmlstream.Element) error {
 		return stanza.ErrStreamPolicyViolation.WithText("too many stanzas")
 	}
 	in.st.c.SetDeadline(time.Now().Add(DefaultIdle))
+	if st.Kind == stanza.IQ && (st.Type == "result" || st.Type == "error") && st.To.String() == in.s.domain &&
+		in.s.pong(st.ID, st.From.String()) {
+		return nil // the answer to an idle-link ping of ours
+	}
 	st.El = renamespace(st.El, stanza.NSServer, stanza.NSClient)
 	if err != nil { // jid-malformed, bad-request: answer the stanza
 		var se *stanza.Error

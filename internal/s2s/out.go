@@ -9,9 +9,11 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -65,16 +67,18 @@ type link struct {
 	// the queue, so a stanza lost in flight is resent or bounced. Without
 	// acks (a peer not offering sm) nothing is tracked.
 	unacked  []*stanza.Stanza
-	acked    uint32 // the peer's last h
-	progress bool   // the peer acknowledged something on this link
-	tries    int    // links before this one that died without progress
+	acked    uint32        // the peer's last h
+	progress bool          // the peer acknowledged something on this link
+	tries    int           // links before this one that died without progress
+	pong     chan struct{} // the answer to our ping (XEP-0199)
 	stopMu   sync.Once
 }
 
 // startLink starts a link with stanzas carried over from tries links
 // in a row that died without progress; s.mu is held.
 func (s *Service) startLink(domain string, carried []*stanza.Stanza, tries int) *link {
-	l := &link{s: s, domain: domain, queue: carried, tries: tries, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	l := &link{s: s, domain: domain, queue: carried, tries: tries,
+		wake: make(chan struct{}, 1), done: make(chan struct{}), pong: make(chan struct{}, 1)}
 	s.links[domain] = l
 	if len(carried) > 0 {
 		l.wake <- struct{}{} // they are sent as soon as the link is up
@@ -130,11 +134,73 @@ func (l *link) take(dead bool) []*stanza.Stanza {
 	l.queue = nil
 	if dead {
 		l.dead = true
-		// Written but not acknowledged: possibly lost, so first again.
-		q = append(l.unacked, q...)
+		// Written but not acknowledged: possibly lost, so first again;
+		// our own pings are not resent.
+		var again []*stanza.Stanza
+		for _, u := range l.unacked {
+			if !l.isPing(u) {
+				again = append(again, u)
+			}
+		}
+		q = append(again, q...)
 		l.unacked = nil
 	}
 	return q
+}
+
+// pingPrefix starts the id of our idle-link pings (XEP-0199 §4.3).
+const pingPrefix = "s2sping-"
+
+func (l *link) isPing(st *stanza.Stanza) bool {
+	return st.Kind == stanza.IQ && strings.HasPrefix(st.ID, pingPrefix) && st.From.String() == l.s.domain
+}
+
+// ping builds a ping from our domain to the link's and registers its id
+// so the answer, which comes back on the peer's own stream to us, is
+// handed to l (pong).
+func (l *link) ping() *stanza.Stanza {
+	id := pingPrefix + newID()
+	st := stanza.New(stanza.IQ, l.s.o.Domain, jid.MustParse(l.domain), "get", id)
+	st.El.Add(xmlstream.New("ping", nsPing))
+	l.s.mu.Lock()
+	l.s.pings[id] = l
+	l.s.mu.Unlock()
+	return st
+}
+
+// pong takes the answer (result or error: either shows the peer alive)
+// to one of our pings; false if it is not one.
+func (s *Service) pong(id, from string) bool {
+	if !strings.HasPrefix(id, pingPrefix) {
+		return false
+	}
+	s.mu.Lock()
+	l := s.pings[id]
+	if l == nil || l.domain != from {
+		s.mu.Unlock()
+		return false
+	}
+	delete(s.pings, id)
+	s.pongs++
+	s.mu.Unlock()
+	select {
+	case l.pong <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// Pongs counts the answers to our idle-link pings since the start.
+func (s *Service) Pongs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pongs
+}
+
+func (s *Service) unping(id string) {
+	s.mu.Lock()
+	delete(s.pings, id)
+	s.mu.Unlock()
 }
 
 // forget removes l from the service's links.
@@ -211,7 +277,22 @@ func (l *link) run() {
 			}
 		}
 	}()
+	// XEP-0199 §4.3: a link idle for PingInterval sends a ping; one not
+	// answered within PingTimeout is taken for dead (a half-open TCP
+	// connection would otherwise swallow stanzas until the kernel gives up).
+	idle := time.NewTimer(l.s.o.PingInterval)
+	defer idle.Stop()
+	var (
+		pingID string
+		answer <-chan time.Time
+	)
+	defer func() {
+		if pingID != "" {
+			l.s.unping(pingID)
+		}
+	}()
 	for {
+		var batch []*stanza.Stanza
 		select {
 		case <-l.done:
 			st.write([]byte("</stream:stream>"))
@@ -223,10 +304,30 @@ func (l *link) run() {
 		case <-gone:
 			l.reconnect(st)
 			return
+		case <-answer:
+			l.s.log.Warn("s2s ping not answered, closing the link", "domain", l.domain, "timeout", l.s.o.PingTimeout)
+			l.reconnect(st)
+			return
+		case <-l.pong:
+			pingID, answer = "", nil
+			idle.Reset(l.s.o.PingInterval)
+			continue
+		case <-idle.C:
+			if pingID != "" {
+				continue
+			}
+			p := l.ping()
+			pingID = p.ID
+			answer = time.After(l.s.o.PingTimeout)
+			batch = []*stanza.Stanza{p}
 		case <-l.wake:
+			batch = l.take(false)
+			if pingID == "" {
+				idle.Reset(l.s.o.PingInterval)
+			}
 		}
-		batch := l.take(false)
 		if st.sm {
+			// The peer counts every stanza, pings too (XEP-0198 §4).
 			l.mu.Lock()
 			l.unacked = append(l.unacked, batch...)
 			l.mu.Unlock()

@@ -35,6 +35,7 @@ const (
 	DefaultRate       = 100
 	DefaultBurst      = 200
 	DefaultIdle       = 10 * time.Minute
+	DefaultPing       = 5 * time.Minute
 	defaultPort       = "5269"
 	maxPreAuthElement = 16 << 10
 )
@@ -67,7 +68,11 @@ type Options struct {
 	Timeout     time.Duration // connecting and negotiating a stream
 	Rate        float64       // inbound stanzas per second per remote domain
 	Burst       int
-	Log         *slog.Logger
+	// PingInterval is how long an outbound link may stay idle before it
+	// sends a XEP-0199 ping; PingTimeout how long the answer may take
+	// before the link is closed (defaults DefaultPing, Timeout).
+	PingInterval, PingTimeout time.Duration
+	Log                       *slog.Logger
 	// Dial opens TCP connections; net.Dialer's by default (RFC 6555 fallback).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Resolver looks up SRV records; net.DefaultResolver by default.
@@ -101,6 +106,8 @@ type Service struct {
 	seen    map[string]bool // remote domains logged once
 	backoff map[string]*failure
 	conns   map[net.Conn]struct{}
+	pings   map[string]*link // outstanding XEP-0199 pings, by id
+	pongs   int              // their answers (Pongs)
 	closed  bool
 	wg      sync.WaitGroup
 }
@@ -119,6 +126,12 @@ func New(o Options) *Service {
 	if o.Burst <= 0 {
 		o.Burst = DefaultBurst
 	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = DefaultPing
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = o.Timeout
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -131,7 +144,7 @@ func New(o Options) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{o: o, ctx: ctx, cancel: cancel, domain: o.Domain.String(), log: o.Log, links: make(map[string]*link),
-		buckets: make(map[string]*bucket), seen: make(map[string]bool), backoff: make(map[string]*failure), conns: make(map[net.Conn]struct{})}
+		buckets: make(map[string]*bucket), seen: make(map[string]bool), backoff: make(map[string]*failure), pings: make(map[string]*link), conns: make(map[net.Conn]struct{})}
 }
 
 // Register keeps the router and becomes its Remote.

@@ -20,6 +20,7 @@ const (
 	nsDialback     = "jabber:server:dialback"     // XEP-0220 elements
 	nsDialbackFeat = "urn:xmpp:features:dialback" // XEP-0220 §2.1 feature
 	nsSM           = "urn:xmpp:sm:3"              // XEP-0198 acks on s2s links
+	nsPing         = "urn:xmpp:ping"              // XEP-0199 pings on idle links
 )
 
 // stream is one XML stream over a connection, either direction.

@@ -52,6 +52,7 @@ func (s *Server) newS2S(cfg config.Config) error {
 		Routes: c.Routes, Mode: c.Mode, Allow: c.Allow, Deny: c.Deny,
 		Limits:   xmlstream.Limits{MaxStanza: cfg.Limits.MaxStanza, MaxDepth: cfg.Limits.MaxDepth},
 		MaxQueue: c.MaxQueue, Timeout: c.Timeout.Duration, Rate: c.StanzaRate, Burst: c.StanzaBurst,
+		PingInterval: c.PingInterval.Duration, PingTimeout: c.PingTimeout.Duration,
 		Log: s.log.With("component", "s2s"), OnEvent: s.auditS2S})
 	s.s2s.Register(s.router)
 	return nil

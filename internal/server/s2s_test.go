@@ -195,3 +195,44 @@ func TestFederationPeerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFederationPing: an idle link between two parley servers is pinged
+// (XEP-0199 §4.3) from a.test to b.test; b's ping module answers over its
+// own link back, a's s2s takes the answer, and the link still carries chat.
+func TestFederationPing(t *testing.T) {
+	dir := t.TempDir()
+	ca := federationCA(t, dir, "a.test", "b.test")
+	start := func(domain string) *testserver.Server {
+		return testserver.Start(t, func(c *config.Config) {
+			c.Domain = domain
+			c.Cert = filepath.Join(dir, domain+".pem")
+			c.Key = filepath.Join(dir, domain+".key")
+			c.Listen.S2S = "127.0.0.1:0"
+			c.S2S = config.S2S{Mode: config.S2SOpen, CA: ca, PingInterval: config.Duration{Duration: time.Second}}
+		})
+	}
+	a, b := start("a.test"), start("b.test")
+	server.SetS2SRoute(a.Server, "b.test", b.Addr("s2s").String())
+	server.SetS2SRoute(b.Server, "a.test", a.Addr("s2s").String())
+	a.AddUser(t, "alice", "pw")
+	b.AddUser(t, "bob", "pw")
+	alice := xmpptest.Online(t, a.C2S(), xmpptest.Options{Domain: "a.test", User: "alice", Password: "pw", Resource: "x"})
+	bob := xmpptest.Online(t, b.C2S(), xmpptest.Options{Domain: "b.test", User: "bob", Password: "pw", Resource: "y"})
+	chat := func(body string) {
+		t.Helper()
+		alice.Send("<message to='bob@b.test' type='chat'><body>" + body + "</body></message>")
+		if _, err := bob.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+			return el.Name == "message" && el.ChildText("body", "jabber:client") == body
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chat("before")
+	xmpptest.Eventually(t, 10*time.Second, func() error {
+		if n := server.S2SPongs(a.Server); n == 0 {
+			return fmt.Errorf("no ping answered")
+		}
+		return nil
+	})
+	chat("after")
+}
