@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding"
 	"fmt"
 	"reflect"
 	"strings"
@@ -75,7 +76,8 @@ func changedKeys(a, b reflect.Value, prefix string) []string {
 		}
 		key := prefix + name
 		av, bv := a.Field(i), b.Field(i)
-		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(config.Duration{}) {
+		// A struct read from one text value (Duration, Period) is one key.
+		if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
 			out = append(out, changedKeys(av, bv, key+".")...)
 			continue
 		}

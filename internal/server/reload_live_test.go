@@ -44,12 +44,13 @@ func TestReloadRegistration(t *testing.T) {
 	cfg := srv.Config
 	cfg.Register.Enabled = true
 	cfg.Limits.StanzaBurst++
+	cfg.Retention.Archive = config.Period{Days: 30, Set: true}
 	restart, err := srv.Reload(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(restart) != 1 || restart[0] != "limits.stanza_burst" {
-		t.Errorf("restart needed for %v, want [limits.stanza_burst]", restart)
+	if strings.Join(restart, " ") != "limits.stanza_burst retention.archive" {
+		t.Errorf("restart needed for %v, want [limits.stanza_burst retention.archive]", restart)
 	}
 	if f := preAuthFeatures(t, srv.C2S()); !strings.Contains(f, "iq-register") {
 		t.Fatalf("registration not offered after the reload: %s", f)
