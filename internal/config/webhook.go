@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 
 	"parley/internal/jid"
 )
@@ -25,6 +27,23 @@ type Webhook struct {
 	To string `toml:"to"`
 	// Nick is the hook's nickname in a room (default: the id).
 	Nick string `toml:"nick"`
+
+	// URL makes the hook outgoing too: a groupchat message in its room
+	// that mentions Nick or contains one of Keywords is POSTed there as a
+	// JSON event signed with Secret (https://, or http:// to loopback).
+	URL string `toml:"url"`
+	// Secret keys the HMAC-SHA256 of the event (X-Parley-Signature), at
+	// least 16 characters; required with url.
+	Secret string `toml:"secret"`
+	// Keywords trigger the hook besides a mention of its nick (matched
+	// case-insensitively as whole words).
+	Keywords []string `toml:"keywords"`
+	// Attempts bounds the deliveries of one event (default 5); after the
+	// last failure the event goes to the dead-letter list.
+	Attempts int `toml:"attempts"`
+	// RetryDelay is the wait after the first failed attempt, doubled after
+	// each further one (default 1s).
+	RetryDelay Duration `toml:"retry_delay"`
 }
 
 func validateWebhooks(hs []Webhook, domain string) []error {
@@ -39,8 +58,25 @@ func validateWebhooks(hs []Webhook, domain string) []error {
 			bad(fmt.Sprintf("id %q is used twice", h.ID))
 		}
 		seen[h.ID] = true
-		if len(h.Token) < minWebhookToken {
+		if len(h.Token) < minWebhookToken && (h.Token != "" || h.URL == "") {
 			bad(fmt.Sprintf("token must be at least %d characters", minWebhookToken))
+		}
+		if h.URL != "" {
+			if u, err := url.Parse(h.URL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
+				bad(fmt.Sprintf("url %q: use https://, or http:// to a loopback address", h.URL))
+			}
+			if len(h.Secret) < minWebhookToken {
+				bad(fmt.Sprintf("secret must be at least %d characters", minWebhookToken))
+			}
+		}
+		if h.URL == "" && (h.Secret != "" || len(h.Keywords) > 0) {
+			bad("secret and keywords need url")
+		}
+		if h.Attempts < 0 || h.Attempts > 20 {
+			bad(fmt.Sprintf("attempts %d: use 1 to 20", h.Attempts))
+		}
+		if h.RetryDelay.Duration < 0 {
+			bad("retry_delay is negative")
 		}
 		if h.From != "" {
 			if j, err := jid.Parse(h.From); err != nil || !j.IsBare() || j.Local() == "" || j.Domain() != domain {
@@ -64,4 +100,12 @@ func validHookID(id string) bool {
 		}
 	}
 	return true
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

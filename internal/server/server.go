@@ -247,6 +247,7 @@ func openStore(ctx context.Context, cfg config.Config, m *metrics.Metrics) (stor
 // tells which port was chosen.
 func (s *Server) Start(ctx context.Context) error {
 	s.c2s.Start()
+	s.startWebhooks(ctx)
 	if s.directory != nil {
 		s.directory.Start()
 	}

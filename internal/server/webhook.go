@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"parley/internal/config"
@@ -9,7 +10,8 @@ import (
 )
 
 // newWebhooks serves [[webhook]] (internal/webhook) on the HTTPS
-// listener: a hook to a JID of the MUC service posts into that room.
+// listener: a hook to a JID of the MUC service posts into that room, and
+// with a url sends the room's mentions of it out.
 func (s *Server) newWebhooks(cfg config.Config, rooms jid.JID) {
 	if len(cfg.Webhooks) == 0 {
 		return
@@ -28,10 +30,22 @@ func (s *Server) newWebhooks(cfg config.Config, rooms jid.JID) {
 		if nick == "" {
 			nick = c.ID
 		}
-		hooks = append(hooks, webhook.Hook{ID: c.ID, Token: c.Token, From: from, To: to, Room: to.Domain() == rooms.String(), Nick: nick})
+		room := to.Domain() == rooms.String()
+		if c.URL != "" && !room {
+			s.log.Warn("webhook: an outgoing hook needs a room; url ignored", "hook", c.ID, "to", c.To)
+		}
+		hooks = append(hooks, webhook.Hook{ID: c.ID, Token: c.Token, From: from, To: to, Room: room, Nick: nick,
+			URL: c.URL, Secret: c.Secret, Keywords: c.Keywords, Attempts: c.Attempts, RetryDelay: c.RetryDelay.Duration})
 	}
 	s.webhooks = webhook.New(webhook.Options{Hooks: hooks, Log: s.log.With("component", "webhook")})
 	s.webhooks.Register(s.router)
+}
+
+// startWebhooks joins the outgoing hooks' rooms and starts their workers.
+func (s *Server) startWebhooks(ctx context.Context) {
+	if s.webhooks != nil {
+		s.webhooks.Start(ctx)
+	}
 }
 
 // hooks is the webhooks' handler, nil when none is configured.

@@ -9,10 +9,12 @@ import (
 )
 
 // session is a hook's presence in the router: a bound resource with no
-// client behind it. What reaches it is read only to see the room's answer
-// to a join; the rest is dropped.
+// client behind it. What reaches it is read to see the room's answers to
+// a join and, for an outgoing hook, by observe (which must not block); the
+// rest is dropped.
 type session struct {
-	full jid.JID
+	full    jid.JID
+	observe func(*xmlstream.Element) // nil: not an outgoing hook
 
 	mu      sync.Mutex
 	waiters []waiter
@@ -24,7 +26,9 @@ type waiter struct {
 	ch    chan *xmlstream.Element
 }
 
-func newSession(full jid.JID) *session { return &session{full: full} }
+func newSession(full jid.JID, observe func(*xmlstream.Element)) *session {
+	return &session{full: full, observe: observe}
+}
 
 // JID implements router.Session.
 func (s *session) JID() jid.JID { return s.full }
@@ -34,7 +38,7 @@ func (s *session) JID() jid.JID { return s.full }
 func (s *session) Send(b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.waiters) == 0 {
+	if len(s.waiters) == 0 && s.observe == nil {
 		return nil
 	}
 	el, err := xmlstream.ParseIn(b, xmlstream.DefaultLimits(), xmlstream.NewScope(stanza.NSClient))
@@ -45,8 +49,11 @@ func (s *session) Send(b []byte) error {
 		if w.match(el) {
 			w.ch <- el
 			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
-			break
+			return nil
 		}
+	}
+	if s.observe != nil {
+		s.observe(el)
 	}
 	return nil
 }

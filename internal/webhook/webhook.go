@@ -17,8 +17,10 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"parley/internal/clock"
 	"parley/internal/httpapi"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -43,6 +45,14 @@ type Hook struct {
 	To    jid.JID // a room's or a user's bare JID
 	Room  bool    // To is a room: the hook joins it as Nick
 	Nick  string
+
+	// Outgoing (outgoing.go): set URL and Secret to send the room's
+	// mentions of Nick and messages with a keyword to URL.
+	URL        string
+	Secret     string
+	Keywords   []string
+	Attempts   int           // default DefaultAttempts
+	RetryDelay time.Duration // default DefaultRetryDelay
 }
 
 // Router is what posting needs; *router.Router has it.
@@ -56,13 +66,26 @@ type Router interface {
 type Options struct {
 	Hooks []Hook
 	Log   *slog.Logger
+	// Client sends the outgoing events; default one with DeliveryTimeout
+	// that follows no redirects.
+	Client *http.Client
+	// Clock times the retries (nil: the system's).
+	Clock clock.Clock
 }
 
 // Module serves the hooks.
 type Module struct {
-	hooks map[string]*hookState
-	r     Router
-	log   *slog.Logger
+	hooks  map[string]*hookState
+	r      Router
+	log    *slog.Logger
+	client *http.Client
+	clock  clock.Clock
+
+	// Outgoing hooks' workers, stopped by Close.
+	stop    context.CancelFunc
+	workers sync.WaitGroup
+	dead    deadLetters
+	dropped atomic.Int64
 }
 
 // hookState is a hook and its session.
@@ -71,16 +94,31 @@ type hookState struct {
 	mu     sync.Mutex // serialises posts: the join, then messages in order
 	sess   *session
 	joined bool
+	queue  chan Event // outgoing events for the worker; nil if not outgoing
 }
 
 // New returns the module.
 func New(o Options) *Module {
-	m := &Module{hooks: make(map[string]*hookState), log: o.Log}
+	m := &Module{hooks: make(map[string]*hookState), log: o.Log, client: o.Client, clock: clock.Or(o.Clock)}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
+	if m.client == nil {
+		m.client = &http.Client{Timeout: DeliveryTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	for _, h := range o.Hooks {
-		m.hooks[h.ID] = &hookState{Hook: h}
+		hs := &hookState{Hook: h}
+		if h.URL != "" {
+			hs.queue = make(chan Event, QueueSize)
+			if hs.Attempts <= 0 {
+				hs.Attempts = DefaultAttempts
+			}
+			if hs.RetryDelay <= 0 {
+				hs.RetryDelay = DefaultRetryDelay
+			}
+		}
+		m.hooks[h.ID] = hs
 	}
 	return m
 }
@@ -88,8 +126,13 @@ func New(o Options) *Module {
 // Register keeps the router; hook sessions bind at their first post.
 func (m *Module) Register(r *router.Router) { m.r = r }
 
-// Close unbinds the hooks' sessions (they leave their rooms).
+// Close stops the outgoing hooks' workers and unbinds the hooks' sessions
+// (they leave their rooms).
 func (m *Module) Close() {
+	if m.stop != nil {
+		m.stop()
+		m.workers.Wait()
+	}
 	for _, h := range m.hooks {
 		h.mu.Lock()
 		if h.sess != nil {
@@ -109,7 +152,7 @@ func (m *Module) Handler() http.Handler {
 			token = r.URL.Query().Get("token")
 		}
 		// An unknown hook and a wrong token look the same.
-		if h == nil || subtle.ConstantTimeCompare([]byte(token), []byte(h.Token)) != 1 {
+		if h == nil || h.Token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(h.Token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="parley webhooks"`)
 			httpapi.Problem(w, r, http.StatusUnauthorized, "unauthorized", "no such hook, or a wrong token")
 			return
@@ -151,23 +194,11 @@ func (m *Module) Handler() http.Handler {
 func (m *Module) post(ctx context.Context, h *hookState, text string) (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.sess == nil || h.sess.ended() {
-		full, err := h.From.WithResource("webhook-" + h.ID)
-		if err != nil {
-			return "", err
-		}
-		h.sess = newSession(full)
-		h.joined = false
-		m.r.Bind(h.sess)
+	if err := m.ensure(ctx, h); err != nil {
+		return "", err
 	}
 	typ, to := "chat", h.To
 	if h.Room {
-		if !h.joined {
-			if err := m.join(ctx, h); err != nil {
-				return "", err
-			}
-			h.joined = true
-		}
 		typ = "groupchat"
 	}
 	id := stanza.NewID()
@@ -179,6 +210,31 @@ func (m *Module) post(ctx context.Context, h *hookState, text string) (string, e
 	}
 	m.r.Route(ctx, st)
 	return id, nil
+}
+
+// ensure binds the hook's session and joins its room if need be; h.mu is
+// held.
+func (m *Module) ensure(ctx context.Context, h *hookState) error {
+	if h.sess == nil || h.sess.ended() {
+		full, err := h.From.WithResource("webhook-" + h.ID)
+		if err != nil {
+			return err
+		}
+		var observe func(*xmlstream.Element)
+		if h.queue != nil {
+			observe = func(el *xmlstream.Element) { m.observe(h, el) }
+		}
+		h.sess = newSession(full, observe)
+		h.joined = false
+		m.r.Bind(h.sess)
+	}
+	if h.Room && !h.joined {
+		if err := m.join(ctx, h); err != nil {
+			return err
+		}
+		h.joined = true
+	}
+	return nil
 }
 
 // join enters the hook's room and waits for the room's answer: the
@@ -198,20 +254,63 @@ func (m *Module) join(ctx context.Context, h *hookState) error {
 	}
 	answer := h.sess.expect(func(el *xmlstream.Element) bool {
 		return el.Name == "presence" && el.Get("from") == occupant.String() &&
-			(el.Get("type") == "error" || strings.Contains(el.String(), "code='110'") || strings.Contains(el.String(), `code="110"`))
+			(el.Get("type") == "error" || hasStatus(el, "110"))
 	})
 	m.r.Route(ctx, st)
+	el, err = wait(ctx, answer, h)
+	switch {
+	case err != nil:
+		return err
+	case el.Get("type") == "error":
+		return fmt.Errorf("the room %s refused the hook: %s", h.To, errorCondition(el))
+	case !hasStatus(el, "201"):
+		return nil
+	}
+	// The join created the room (an outgoing hook's, at start): accept
+	// the default configuration (XEP-0045 §10.1.2, instant room).
+	id := stanza.NewID()
+	iq := xmlstream.New("iq", stanza.NSClient, "type", "set", "id", id, "to", h.To.String(), "from", h.sess.full.String())
+	q := xmlstream.New("query", nsMUC+"#owner")
+	q.Children = append(q.Children, xmlstream.New("x", "jabber:x:data", "type", "submit"))
+	iq.Children = append(iq.Children, q)
+	if st, err = stanza.Parse(iq); err != nil {
+		return err
+	}
+	answer = h.sess.expect(func(el *xmlstream.Element) bool { return el.Name == "iq" && el.Get("id") == id })
+	m.r.Route(ctx, st)
+	if el, err = wait(ctx, answer, h); err != nil {
+		return err
+	}
+	if el.Get("type") != "result" {
+		return fmt.Errorf("the room %s refused the instant configuration: %s", h.To, errorCondition(el))
+	}
+	return nil
+}
+
+// wait is the room's answer, or an error if it does not come.
+func wait(ctx context.Context, answer <-chan *xmlstream.Element, h *hookState) (*xmlstream.Element, error) {
+	t := time.NewTimer(joinWait)
+	defer t.Stop()
 	select {
 	case el := <-answer:
-		if el.Get("type") == "error" {
-			return fmt.Errorf("the room %s refused the hook: %s", h.To, errorCondition(el))
-		}
-		return nil
-	case <-time.After(joinWait):
-		return fmt.Errorf("the room %s did not answer the join within %v", h.To, joinWait)
+		return el, nil
+	case <-t.C:
+		return nil, fmt.Errorf("the room %s did not answer within %v", h.To, joinWait)
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
+}
+
+// hasStatus tells whether a MUC presence carries the status code.
+func hasStatus(el *xmlstream.Element, code string) bool {
+	if x := el.Child("x", nsMUCUser); x != nil {
+		for _, c := range x.Children {
+			if c.Name == "status" && c.Get("code") == code {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // errorCondition names the defined condition of an error stanza.

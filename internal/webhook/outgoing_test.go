@@ -1,0 +1,117 @@
+package webhook_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"parley/internal/config"
+	"parley/internal/webhook"
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest/testserver"
+)
+
+const secret = "a long hook secret"
+
+// receiver is a test HTTP endpoint: it checks each delivery's signature
+// and timestamp, answers the first `fail` of them 503, then 200 with
+// reply, and passes the events on.
+func receiver(t *testing.T, fail int32, reply string) (*httptest.Server, <-chan webhook.Event, *atomic.Int32) {
+	t.Helper()
+	events := make(chan webhook.Event, 16)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if got := r.Header.Get(webhook.HeaderSignature); got != webhook.Sign(secret, body) || !strings.HasPrefix(got, "sha256=") {
+			t.Errorf("signature %q does not match the body", got)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var ev webhook.Event
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Errorf("body %q: %v", body, err)
+		}
+		if ts, _ := strconv.ParseInt(r.Header.Get(webhook.HeaderTimestamp), 10, 64); ts != ev.Timestamp || time.Since(time.Unix(ts, 0)) > time.Minute {
+			t.Errorf("timestamp header %q, body %d", r.Header.Get(webhook.HeaderTimestamp), ev.Timestamp)
+		}
+		if r.Header.Get(webhook.HeaderEvent) != ev.ID {
+			t.Errorf("event header %q, body %q", r.Header.Get(webhook.HeaderEvent), ev.ID)
+		}
+		if calls.Add(1) <= fail {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		events <- ev
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"text": reply})
+	}))
+	t.Cleanup(srv.Close)
+	return srv, events, &calls
+}
+
+// TestOutgoingWebhook: the hook sits in the room from the start (it
+// creates it); alice's message that mentions its nick reaches the
+// receiver signed, one without a mention or keyword does not, one with a
+// keyword does; the receiver is down for two attempts (503) and gets the
+// event at the third; its reply appears in the room from the hook's nick.
+func TestOutgoingWebhook(t *testing.T) {
+	recv, events, calls := receiver(t, 2, "**on it**")
+	srv := testserver.Start(t, func(c *config.Config) {
+		c.Webhooks = []config.Webhook{{ID: "triage", To: room, Nick: "triage-bot", URL: recv.URL, Secret: secret,
+			Keywords: []string{"outage"}, RetryDelay: config.Duration{Duration: 5 * time.Millisecond}}}
+	})
+	srv.AddUser(t, "alice", "pw-alice")
+	alice := srv.Online(t, "alice", "pw-alice", "desk")
+	alice.SendPresence()
+	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
+		return el.Name == "presence" && el.Get("from") == room+"/alice" && strings.Contains(el.String(), "code='110'")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	say := func(text string) {
+		alice.Send("<message type='groupchat' to='" + room + "' id='m-" + strconv.Itoa(len(text)) + "'><body>" + text + "</body></message>")
+	}
+	say("just chatting")
+	say("triage-bot: the build is red")
+	var ev webhook.Event
+	select {
+	case ev = <-events:
+	case <-time.After(wait):
+		t.Fatal("no event delivered")
+	}
+	if ev.Hook != "triage" || ev.Room != room || ev.Nick != "alice" || ev.Text != "triage-bot: the build is red" || ev.Trigger != "mention" || ev.ID == "" {
+		t.Fatalf("event %+v", ev)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d calls to deliver the first event, want 3 (two 503s, then 200)", n)
+	}
+	el, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("from") == room+"/triage-bot"
+	})
+	if err != nil || el.ChildText("body", "") != "*on it*" {
+		t.Fatalf("reply in the room: %v %v", el, err)
+	}
+	say("an OUTAGE in eu-west")
+	select {
+	case ev = <-events:
+	case <-time.After(wait):
+		t.Fatal("no keyword event delivered")
+	}
+	if ev.Trigger != "keyword" || ev.Keyword != "outage" || ev.Text != "an OUTAGE in eu-west" {
+		t.Fatalf("keyword event %+v", ev)
+	}
+	// "just chatting" triggered nothing, and the replies did not trigger
+	// the hook itself: every event seen so far is one of the two.
+	select {
+	case ev = <-events:
+		t.Fatalf("unexpected event %+v", ev)
+	default:
+	}
+}
