@@ -175,3 +175,46 @@ func TestFASTRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestBind2ArchiveMetadata: <bound/> carries the XEP-0313 metadata of the
+// account's archive at binding (XEP-0386 §3.2's example): empty before
+// any message, then the first and last archived ids.
+func TestBind2ArchiveMetadata(t *testing.T) {
+	srv := testserver.Quiet(t, nil)
+	srv.AddUser(t, "alice", "pw-alice")
+	srv.AddUser(t, "bob", "pw-bob")
+	metadata := func() *xmlstream.Element {
+		c, err := fastLogin(t, srv, "", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		md := c.Success().Child("bound", "urn:xmpp:bind:0").Child("metadata", "urn:xmpp:mam:2")
+		if md == nil {
+			t.Fatalf("no metadata: %s", c.Success())
+		}
+		return md
+	}
+	if md := metadata(); len(md.Children) != 0 {
+		t.Fatalf("empty archive: %s", md)
+	}
+	b := srv.Online(t, "bob", "pw-bob", "desk")
+	for _, body := range []string{"one", "two"} {
+		xmpptest.MustSend(t, b, "<message to='alice@localhost' type='chat'><body>"+body+"</body></message>")
+	}
+	if _, err := b.IQ(wait, "get", "localhost", "<ping xmlns='urn:xmpp:ping'/>"); err != nil {
+		t.Fatal(err)
+	}
+	var md *xmlstream.Element
+	xmpptest.Eventually(t, wait, func() error {
+		md = metadata()
+		if md.Child("start", "urn:xmpp:mam:2") == nil {
+			return errors.New("archive still empty")
+		}
+		return nil
+	})
+	start, end := md.Child("start", "urn:xmpp:mam:2"), md.Child("end", "urn:xmpp:mam:2")
+	if start.Get("id") == "" || end.Get("id") == "" || start.Get("id") == end.Get("id") || end.Get("timestamp") == "" {
+		t.Fatalf("metadata %s", md)
+	}
+}

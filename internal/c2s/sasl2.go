@@ -24,6 +24,7 @@ const (
 	nsSASL2 = "urn:xmpp:sasl:2"
 	nsBind2 = "urn:xmpp:bind:0"
 	nsCSI0  = "urn:xmpp:csi:0"
+	nsMAM   = "urn:xmpp:mam:2"
 )
 
 // Limits on what a client tells about itself in <authenticate/>.
@@ -255,6 +256,15 @@ func (s *session) bind2(ctx context.Context, req *sasl2Request, open string, ext
 			s.out.setInactive(c.Name == "inactive")
 		case s.srv.cfg.BindInline[c.Space] != nil:
 			handlers = append(handlers, c)
+		}
+	}
+	if md := s.srv.cfg.BoundMetadata; md != nil {
+		iq := stanza.New(stanza.IQ, full, full.Bare(), "get", "bind2")
+		iq.El.Add(xmlstream.New("metadata", nsMAM))
+		if el, err := md(ctx, iq); err == nil && el != nil {
+			bound = xmlstream.Append(bound, el)
+		} else if err != nil {
+			s.srv.log.Info("bind 2: no archive metadata", "jid", full.String(), "err", err)
 		}
 	}
 	b := open + "<authorization-identifier>" + xmlEscape(full.String()) + "</authorization-identifier>" +

@@ -101,6 +101,11 @@ type Config struct {
 	// urn:xmpp:carbons:2. Each is advertised and, when a client lists it
 	// in <bind/>, called with the element as an IQ set's payload.
 	BindInline map[string]BindInline
+	// BoundMetadata, if set, answers an IQ get of <metadata
+	// xmlns='urn:xmpp:mam:2'/> (the MAM module's handler): Bind 2 puts
+	// its answer, the archive's state at binding, in <bound/> (XEP-0386
+	// §3.2).
+	BoundMetadata BindInline
 	// OnAuth, when set, is told the outcome of every SASL exchange that
 	// ended in success or a failure (for the audit log; auth.go).
 	OnAuth func(AuthEvent)

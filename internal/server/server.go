@@ -221,6 +221,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	c2sCfg.ServerCaps = s.serverCaps
 	c2sCfg.BindInline = map[string]c2s.BindInline{carbons.NS: s.carbons.HandleIQ}
 	c2sCfg.Fast = st // XEP-0484 tokens per account and device
+	c2sCfg.BoundMetadata = s.mam.HandleIQ
 	c2sCfg.FastLifetime = cfg.Limits.FastTokenLifetime.Duration
 	s.c2s = c2s.New(c2sCfg, s.router, log)
 	return s, nil
