@@ -106,6 +106,10 @@ type Listen struct {
 	// S2S is server-to-server federation with STARTTLS (RFC 6120), served
 	// only when [s2s] mode is not off.
 	S2S string `toml:"s2s"`
+	// S2STLS is server-to-server with TLS from the first byte (XEP-0368,
+	// ALPN xmpp-server), for peers that find us through _xmpps-server SRV
+	// records; off by default, served only when [s2s] mode is not off.
+	S2STLS string `toml:"s2s_tls"`
 	// Component is where external components connect (XEP-0114), served
 	// only when a [[component]] is configured; loopback only.
 	Component string `toml:"component"`
@@ -234,6 +238,7 @@ func Default() Config {
 			Proxy65:   DefaultProxy65Listen,
 			Component: DefaultComponentListen,
 			S2S:       DefaultS2SListen,
+			S2STLS:    Off,
 		},
 		Upload:  Upload{Enabled: true},
 		Archive: Archive{Default: "always"},

@@ -22,7 +22,9 @@ type S2S struct {
 	// empty is the system roots.
 	CA string `toml:"ca"`
 	// Routes are static addresses (host:port) per remote domain, used
-	// instead of DNS: `[s2s.routes] "example.org" = "10.0.0.5:5269"`.
+	// instead of DNS: `[s2s.routes] "example.org" = "10.0.0.5:5269"`;
+	// "tls://10.0.0.5:5270" is TLS from the first byte (XEP-0368), as for
+	// an _xmpps-server SRV target.
 	Routes map[string]string `toml:"routes"`
 	// MaxQueue is how many stanzas may wait for one remote domain while
 	// its link comes up (default 1000); beyond it they bounce with
@@ -46,6 +48,9 @@ type S2S struct {
 // DefaultS2SListen is [listen] s2s unless configured (RFC 6120 §14.7).
 const DefaultS2SListen = ":5269"
 
+// DirectTLSPrefix marks a static route with TLS from the first byte.
+const DirectTLSPrefix = "tls://"
+
 // S2S modes.
 const (
 	S2SOff       = "off"
@@ -64,16 +69,24 @@ func (c *Config) validateS2S() []error {
 	default:
 		errs = append(errs, &KeyError{Key: "s2s.mode", Msg: fmt.Sprintf("%q is not off, allowlist or open", s.Mode)})
 	}
-	if addr := c.Listen.S2S; addr != "" && addr != Off {
+	s2sListeners := []listener{{"listen.s2s", c.Listen.S2S}, {"listen.s2s_tls", c.Listen.S2STLS}}
+	for i, sl := range s2sListeners {
+		addr := sl.addr
+		if addr == "" || addr == Off {
+			continue
+		}
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil || !validPort(port) {
-			errs = append(errs, &KeyError{Key: "listen.s2s", Msg: fmt.Sprintf("%q is not a host:port or %q", addr, Off)})
-		} else if port != "0" {
-			norm := net.JoinHostPort(strings.ToLower(host), port)
-			for _, l := range c.listeners() {
-				if h, p, err := net.SplitHostPort(l.addr); err == nil && net.JoinHostPort(strings.ToLower(h), p) == norm {
-					errs = append(errs, &KeyError{Key: "listen.s2s", Msg: fmt.Sprintf("%q is already used by %s", addr, l.key)})
-				}
+			errs = append(errs, &KeyError{Key: sl.key, Msg: fmt.Sprintf("%q is not a host:port or %q", addr, Off)})
+			continue
+		}
+		if port == "0" {
+			continue
+		}
+		norm := net.JoinHostPort(strings.ToLower(host), port)
+		for _, l := range append(c.listeners(), s2sListeners[:i]...) {
+			if h, p, err := net.SplitHostPort(l.addr); err == nil && net.JoinHostPort(strings.ToLower(h), p) == norm {
+				errs = append(errs, &KeyError{Key: sl.key, Msg: fmt.Sprintf("%q is already used by %s", addr, l.key)})
 			}
 		}
 	}
@@ -90,7 +103,7 @@ func (c *Config) validateS2S() []error {
 	}
 	for d, addr := range s.Routes {
 		domain("s2s.routes", d)
-		if _, port, err := net.SplitHostPort(addr); err != nil || !validPort(port) || port == "0" {
+		if _, port, err := net.SplitHostPort(strings.TrimPrefix(addr, DirectTLSPrefix)); err != nil || !validPort(port) || port == "0" {
 			errs = append(errs, &KeyError{Key: "s2s.routes." + d, Msg: fmt.Sprintf("%q is not a host:port", addr)})
 		}
 	}

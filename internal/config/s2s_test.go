@@ -28,6 +28,12 @@ func TestValidateS2S(t *testing.T) {
 			c.S2S.PingInterval.Duration = time.Minute
 			c.S2S.PingTimeout.Duration = 10 * time.Second
 		}, nil},
+		11: {func(c *Config) { c.S2S.Routes = map[string]string{"example.org": "tls://10.0.0.5:5270"} }, nil},
+		12: {func(c *Config) { c.S2S.Routes = map[string]string{"example.org": "tls://10.0.0.5"} }, []string{`s2s.routes.example.org: "tls://10.0.0.5" is not a host:port`}},
+		13: {func(c *Config) { c.Listen.S2STLS = ":5269" }, []string{`listen.s2s_tls: ":5269" is already used by listen.s2s`}},
+		14: {func(c *Config) { c.Listen.S2STLS = ":5223" }, []string{`listen.s2s_tls: ":5223" is already used by listen.c2s_tls`}},
+		15: {func(c *Config) { c.Listen.S2STLS = "5270" }, []string{`listen.s2s_tls: "5270" is not a host:port or "off"`}},
+		16: {func(c *Config) { c.Listen.S2STLS = ":5270" }, nil},
 	} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			c := Default()
@@ -35,7 +41,7 @@ func TestValidateS2S(t *testing.T) {
 			wantProblems(t, c.Validate(), tc.want)
 		})
 	}
-	if d := Default(); d.Listen.S2S != ":5269" || d.S2SOn() {
+	if d := Default(); d.Listen.S2S != ":5269" || d.Listen.S2STLS != Off || d.S2SOn() {
 		t.Fatalf("defaults: listen %q, on %v", d.Listen.S2S, d.S2SOn())
 	}
 }

@@ -16,7 +16,14 @@ import (
 )
 
 // Serve accepts other servers' streams on ln until it is closed.
-func (s *Service) Serve(ln net.Listener) error {
+func (s *Service) Serve(ln net.Listener) error { return s.serve(ln, false) }
+
+// ServeDirectTLS accepts other servers' streams with TLS from the first
+// byte (XEP-0368, ALPN xmpp-server) on ln until it is closed; after the
+// handshake the stream is negotiated as after STARTTLS.
+func (s *Service) ServeDirectTLS(ln net.Listener) error { return s.serve(ln, true) }
+
+func (s *Service) serve(ln net.Listener, directTLS bool) error {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -38,7 +45,7 @@ func (s *Service) Serve(ln net.Listener) error {
 			defer s.wg.Done()
 			defer s.untrack(c)
 			defer c.Close()
-			s.accept(c)
+			s.accept(c, directTLS)
 		}()
 	}
 }
@@ -53,15 +60,21 @@ type inbound struct {
 	authd map[string]bool   // domains authenticated on this stream
 	sm    bool              // XEP-0198 enabled: h counts handled stanzas
 	h     uint32
+	tls   bool // the TLS handshake is done
 }
 
-func (s *Service) accept(c net.Conn) {
+func (s *Service) accept(c net.Conn, directTLS bool) {
 	lim := s.o.Limits
 	pre := lim
 	pre.MaxStanza = maxPreAuthElement
 	in := &inbound{s: s, st: newStream(c, pre), authd: map[string]bool{}}
 	c.SetDeadline(time.Now().Add(s.o.Timeout))
-	err := in.negotiate()
+	err := in.negotiate(directTLS)
+	if directTLS && !in.tls {
+		// Not TLS, or a failed handshake: no stream to put an error on.
+		s.log.Debug("s2s direct TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
+		return
+	}
 	{
 		var se *stanza.StreamError
 		if !errors.As(err, &se) {
@@ -116,20 +129,23 @@ func (in *inbound) certValidFor(domain string) bool {
 }
 
 // negotiate runs the stream until it fails; it never returns nil.
-func (in *inbound) negotiate() error {
+// With directTLS the connection starts with the TLS handshake (XEP-0368).
+func (in *inbound) negotiate(directTLS bool) error {
 	s := in.s
-	if err := in.opened(false); err != nil {
-		return err
-	}
-	el, err := in.st.next()
-	if err != nil {
-		return err
-	}
-	if el.Name != "starttls" || el.Space != nsTLS {
-		return stanza.ErrStreamNotAuthorized.WithText("STARTTLS is required")
-	}
-	if err := in.st.write([]byte("<proceed xmlns='" + nsTLS + "'/>")); err != nil {
-		return err
+	if !directTLS {
+		if err := in.opened(false); err != nil {
+			return err
+		}
+		el, err := in.st.next()
+		if err != nil {
+			return err
+		}
+		if el.Name != "starttls" || el.Space != nsTLS {
+			return stanza.ErrStreamNotAuthorized.WithText("STARTTLS is required")
+		}
+		if err := in.st.write([]byte("<proceed xmlns='" + nsTLS + "'/>")); err != nil {
+			return err
+		}
 	}
 	cfg := s.o.TLS.Clone()
 	cfg.ClientAuth = tls.RequestClientCert
@@ -139,6 +155,7 @@ func (in *inbound) negotiate() error {
 	if err := tc.Handshake(); err != nil {
 		return err
 	}
+	in.tls = true
 	in.cert = s.verifyPeer(tc.ConnectionState().PeerCertificates)
 	in.st.restart(tc)
 	if err := in.opened(true); err != nil {

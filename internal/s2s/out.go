@@ -398,7 +398,9 @@ func (s *Service) resolve(ctx context.Context, domain string) []target {
 	a, ok := s.o.Routes[domain]
 	s.mu.Unlock()
 	if ok {
-		return []target{{addr: a}}
+		// "tls://host:port": TLS from the first byte, as _xmpps-server.
+		t, direct := strings.CutPrefix(a, DirectTLSPrefix)
+		return []target{{addr: t, directTLS: direct}}
 	}
 	var ts []target
 	type rec struct {

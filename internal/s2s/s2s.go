@@ -28,6 +28,10 @@ const (
 	ModeOpen      = "open"
 )
 
+// DirectTLSPrefix marks a route with TLS from the first byte
+// ("tls://10.0.0.5:5270", XEP-0368).
+const DirectTLSPrefix = "tls://"
+
 // Defaults for zero Options fields.
 const (
 	DefaultMaxQueue   = 1000
@@ -58,7 +62,8 @@ type Options struct {
 	// Secret is the dialback secret (LoadOrCreateSecret).
 	Secret []byte
 	// Routes are static addresses (host:port) per remote domain; a route
-	// replaces DNS for its domain.
+	// replaces DNS for its domain. DirectTLSPrefix before the address is
+	// TLS from the first byte (XEP-0368).
 	Routes map[string]string
 	// Mode, Allow and Deny are the federation policy.
 	Mode        string

@@ -58,12 +58,15 @@ func (s *Server) newS2S(cfg config.Config) error {
 	return nil
 }
 
-// serveS2S opens [listen] s2s (Start).
+// serveS2S opens [listen] s2s and s2s_tls (Start).
 func (s *Server) serveS2S() error {
 	if s.s2s == nil {
 		return nil
 	}
-	return s.serve("s2s", s.cfg.Listen.S2S, s.s2s.Serve)
+	if err := s.serve("s2s", s.cfg.Listen.S2S, s.s2s.Serve); err != nil {
+		return err
+	}
+	return s.serve("s2s_tls", s.cfg.Listen.S2STLS, s.s2s.ServeDirectTLS)
 }
 
 // closeS2S ends the links once the listener is closed (Stop); stanzas

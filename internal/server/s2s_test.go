@@ -236,3 +236,41 @@ func TestFederationPing(t *testing.T) {
 	})
 	chat("after")
 }
+
+// TestFederationDirectTLS: b.test listens on [listen] s2s_tls (XEP-0368)
+// and a.test reaches it through a "tls://" static route; chat goes both
+// ways between the two parley servers.
+func TestFederationDirectTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := federationCA(t, dir, "a.test", "b.test")
+	a := federated(t, dir, ca, "a.test")
+	b := testserver.Start(t, func(c *config.Config) {
+		c.Domain = "b.test"
+		c.Cert = filepath.Join(dir, "b.test.pem")
+		c.Key = filepath.Join(dir, "b.test.key")
+		c.Listen.S2S = "127.0.0.1:0"
+		c.Listen.S2STLS = "127.0.0.1:0"
+		c.S2S = config.S2S{Mode: config.S2SAllowlist, Allow: []string{"a.test"}, CA: ca}
+	})
+	if b.Addr("s2s_tls") == nil {
+		t.Fatal("no s2s_tls listener")
+	}
+	server.SetS2SRoute(a.Server, "b.test", "tls://"+b.Addr("s2s_tls").String())
+	server.SetS2SRoute(b.Server, "a.test", a.Addr("s2s").String())
+	a.AddUser(t, "alice", "pw")
+	b.AddUser(t, "bob", "pw")
+	alice := xmpptest.Online(t, a.C2S(), xmpptest.Options{Domain: "a.test", User: "alice", Password: "pw", Resource: "x"})
+	bob := xmpptest.Online(t, b.C2S(), xmpptest.Options{Domain: "b.test", User: "bob", Password: "pw", Resource: "y"})
+	alice.Send("<message to='bob@b.test' type='chat' id='m1'><body>direct</body></message>")
+	if _, err := bob.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("from") == "alice@a.test/x" && el.ChildText("body", "jabber:client") == "direct"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bob.Send("<message to='alice@a.test/x' type='chat' id='m2'><body>reply</body></message>")
+	if _, err := alice.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("from") == "bob@b.test/y" && el.ChildText("body", "jabber:client") == "reply"
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
