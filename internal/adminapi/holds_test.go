@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"parley/internal/audit"
@@ -16,11 +17,14 @@ import (
 
 const holdRoom = "desk@conference.localhost"
 
+// mamQueries numbers the test's archive queries.
+var mamQueries atomic.Int64
+
 // mamArchive returns the messages of an archive (the client's own, or a
 // room's) as its owner or an occupant sees them (XEP-0313), in order.
 func mamArchive(t *testing.T, c *xmpptest.Client, archive string) []*xmlstream.Element {
 	t.Helper()
-	qid := fmt.Sprintf("q%d", len(archive)+int(c.Bare()[0]))
+	qid := fmt.Sprintf("q%d", mamQueries.Add(1)) // never one a late result could match
 	res, err := c.IQ(wait, "set", archive, "<query xmlns='urn:xmpp:mam:2' queryid='"+qid+"'/>")
 	if err != nil || res.Get("type") != "result" {
 		t.Fatalf("MAM query of %s: %v %v", archive, res, err)
