@@ -321,6 +321,10 @@ func (in *inbound) stanza(el *xmlstream.Element) error {
 	if to := st.To.Domain(); to != in.s.domain && !strings.HasSuffix(to, "."+in.s.domain) {
 		return stanza.ErrStreamHostUnknown
 	}
+	if !in.s.Allowed(st.From.Domain()) { // the policy may have changed (SetPolicy)
+		in.s.refused(st.From.Domain(), "in", "policy")
+		return stanza.ErrStreamPolicyViolation
+	}
 	if !in.s.allow(st.From.Domain()) {
 		in.s.refused(st.From.Domain(), "in", "stanza rate")
 		return stanza.ErrStreamPolicyViolation.WithText("too many stanzas")

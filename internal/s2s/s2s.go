@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -181,22 +182,40 @@ func (s *Service) SetRouter(r Router) { s.r = r }
 
 // Allowed says whether the policy lets us federate with domain.
 func (s *Service) Allowed(domain string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.allowedLocked(domain)
+}
+
+func (s *Service) allowedLocked(domain string) bool {
 	switch s.o.Mode {
 	case ModeOpen:
-		for _, d := range s.o.Deny {
-			if d == domain {
-				return false
-			}
-		}
-		return true
+		return !slices.Contains(s.o.Deny, domain)
 	case ModeAllowlist:
-		for _, d := range s.o.Allow {
-			if d == domain {
-				return true
-			}
-		}
+		return slices.Contains(s.o.Allow, domain)
 	}
 	return false
+}
+
+// SetPolicy replaces the allow and deny lists (a configuration reload):
+// new links and stanzas follow them at once, and outbound links to
+// domains no longer allowed are closed (what waits on them bounces).
+// Inbound streams check each stanza's domain, so they end too.
+func (s *Service) SetPolicy(allow, deny []string) {
+	s.mu.Lock()
+	s.o.Allow, s.o.Deny = slices.Clone(allow), slices.Clone(deny)
+	var gone []*link
+	for d, l := range s.links {
+		if !s.allowedLocked(d) {
+			delete(s.links, d)
+			gone = append(gone, l)
+		}
+	}
+	s.mu.Unlock()
+	for _, l := range gone {
+		s.refused(l.domain, "out", "policy")
+		l.stop()
+	}
 }
 
 // refused logs a refusal.

@@ -20,6 +20,7 @@ var liveKeys = map[string]bool{
 	"cert": true, "key": true, "log_level": true,
 	"limits.max_connections_per_ip": true, "limits.auth_failures_before_backoff": true, "limits.auth_backoff_max": true,
 	"archive.default": true, "register.enabled": true, "muc.create": true, "muc.admins": true,
+	"s2s.allow": true, "s2s.deny": true,
 }
 
 // liveRegistrar is in-band registration (XEP-0077) that Reload opens and
@@ -37,8 +38,8 @@ func (r *liveRegistrar) Open() bool { return r.open.Load() }
 // (or the data directory), so a renewal takes effect for new connections
 // while established sessions go on; the connection cap per address and
 // the authentication back-off apply to new connections and attempts; the
-// archiving default, registration and who may create rooms change at once
-// (liveKeys). It returns the keys that differ from
+// archiving default, registration, who may create rooms and the
+// federation allow and deny lists change at once (liveKeys). It returns the keys that differ from
 // the running configuration but take effect only at a restart. On error
 // nothing was changed.
 func (s *Server) Reload(cfg config.Config) (restart []string, err error) {
@@ -55,6 +56,9 @@ func (s *Server) Reload(cfg config.Config) (restart []string, err error) {
 	s.mam.SetDefaultMode(cfg.Archive.Default)
 	s.muc.SetCreatePolicy(cfg.MUC.Create, mucAdmins(cfg.MUC.Admins))
 	s.registration.open.Store(cfg.Register.Enabled)
+	if s.s2s != nil { // mode off or on waits for a restart
+		s.s2s.SetPolicy(cfg.S2S.Allow, cfg.S2S.Deny)
+	}
 	for _, k := range changedKeys(reflect.ValueOf(s.cfg), reflect.ValueOf(cfg), "") {
 		if !liveKeys[k] {
 			restart = append(restart, k)

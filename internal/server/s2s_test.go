@@ -274,3 +274,38 @@ func TestFederationDirectTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFederationReloadPolicy: a reload (SIGHUP) that removes b.test from
+// a.test's allow-list applies at once: alice's next message bounces, and
+// the reload reports nothing waiting for a restart.
+func TestFederationReloadPolicy(t *testing.T) {
+	dir := t.TempDir()
+	ca := federationCA(t, dir, "a.test", "b.test")
+	a, b := federated(t, dir, ca, "a.test"), federated(t, dir, ca, "b.test")
+	server.SetS2SRoute(a.Server, "b.test", b.Addr("s2s").String())
+	server.SetS2SRoute(b.Server, "a.test", a.Addr("s2s").String())
+	a.AddUser(t, "alice", "pw")
+	b.AddUser(t, "bob", "pw")
+	alice := xmpptest.Online(t, a.C2S(), xmpptest.Options{Domain: "a.test", User: "alice", Password: "pw", Resource: "x"})
+	bob := xmpptest.Online(t, b.C2S(), xmpptest.Options{Domain: "b.test", User: "bob", Password: "pw", Resource: "y"})
+	alice.Send("<message to='bob@b.test' type='chat' id='m1'><body>before</body></message>")
+	if _, err := bob.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.ChildText("body", "jabber:client") == "before"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := a.Config
+	cfg.S2S.Allow = []string{"a.test"}
+	restart, err := a.Reload(cfg)
+	if err != nil || len(restart) != 0 {
+		t.Fatalf("reload: %v, restart needed for %v", err, restart)
+	}
+	alice.Send("<message to='bob@b.test' type='chat' id='m2'><body>after</body></message>")
+	if _, err := alice.Expect(10*time.Second, func(el *xmlstream.Element) bool {
+		e := el.Child("error", "jabber:client")
+		return el.Name == "message" && el.Get("id") == "m2" && el.Get("type") == "error" && e != nil &&
+			e.Child("remote-server-not-found", "urn:ietf:params:xml:ns:xmpp-stanzas") != nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
