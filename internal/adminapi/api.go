@@ -75,6 +75,9 @@ type Options struct {
 	// Devices are the accounts' FAST devices (devices.go; nil: those
 	// routes answer 503).
 	Devices Devices
+	// Webhooks are the outgoing webhooks' dead letters (webhooks.go;
+	// nil: none configured, an empty list).
+	Webhooks Webhooks
 	// Info reports the server's state for /server.
 	Info func(ctx context.Context) (ServerInfo, error)
 	// MaxBody bounds a request body; default DefaultMaxBody.

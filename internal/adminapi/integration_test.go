@@ -60,6 +60,7 @@ func TestRoutesByRole(t *testing.T) {
 		{method: "GET", path: "/api/v1/tokens", want: 200},
 		{method: "DELETE", path: "/api/v1/tokens/{token}", want: 204},
 		{method: "GET", path: "/api/v1/server", want: 200},
+		{method: "GET", path: "/api/v1/webhooks/dead-letters", want: 200},
 		{method: "GET", path: "/api/v1/audit", roles: []string{control.RoleAuditor}, want: 200},
 		{method: "GET", path: "/api/v1/audit/export", roles: []string{control.RoleAuditor}, want: 200},
 		{method: "GET", path: "/api/v1/abuse-reports", roles: []string{control.RoleHelpdesk, control.RoleCompliance}, want: 200},

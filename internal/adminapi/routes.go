@@ -43,5 +43,5 @@ var routes = []route{
 
 // allRoutes are routes and the groups kept in their own files.
 func allRoutes() []route {
-	return slices.Concat(routes, reportRoutes, meRoutes, supervisionRoutes, holdRoutes, deviceRoutes)
+	return slices.Concat(routes, reportRoutes, meRoutes, supervisionRoutes, holdRoutes, deviceRoutes, webhookRoutes)
 }

@@ -55,6 +55,7 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 		AuditLog:     s.store,
 		Reports:      s.store,
 		Devices:      devices{s.store, s.c2s},
+		Webhooks:     s.webhookAPI(),
 		Data:         s.store,
 		Blobs:        upload.Dir(filepath.Join(s.cfg.Data, "uploads")),
 		Supervision:  supervision.New(supervision.Options{Store: s.store, Audit: s.audit, Domain: s.router.Domain()}),

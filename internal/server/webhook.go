@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"parley/internal/adminapi"
 	"parley/internal/config"
 	"parley/internal/jid"
 	"parley/internal/webhook"
@@ -46,6 +47,15 @@ func (s *Server) startWebhooks(ctx context.Context) {
 	if s.webhooks != nil {
 		s.webhooks.Start(ctx)
 	}
+}
+
+// webhookAPI is what the admin API shows of the webhooks, nil when none
+// is configured.
+func (s *Server) webhookAPI() adminapi.Webhooks {
+	if s.webhooks == nil {
+		return nil
+	}
+	return s.webhooks
 }
 
 // hooks is the webhooks' handler, nil when none is configured.

@@ -1,7 +1,9 @@
 package webhook_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +14,11 @@ import (
 	"time"
 
 	"parley/internal/config"
+	"parley/internal/control"
+	"parley/internal/jid"
 	"parley/internal/webhook"
 	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -113,5 +118,78 @@ func TestOutgoingWebhook(t *testing.T) {
 	case ev = <-events:
 		t.Fatalf("unexpected event %+v", ev)
 	default:
+	}
+}
+
+// TestDeadLettersAPI: a receiver that stays down (503) gets the event
+// `attempts` times; then GET /api/v1/webhooks/dead-letters (admin token)
+// lists it with its attempts and last error, and a helpdesk token is
+// refused.
+func TestDeadLettersAPI(t *testing.T) {
+	var calls atomic.Int32
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	srv := testserver.Start(t, func(c *config.Config) {
+		c.Listen.HTTPS = "127.0.0.1:0"
+		c.Webhooks = []config.Webhook{{ID: "pager", To: room, Nick: "pager", URL: down.URL, Secret: secret,
+			Attempts: 3, RetryDelay: config.Duration{Duration: time.Millisecond}}}
+	})
+	srv.AddUser(t, "alice", "pw-alice")
+	alice := srv.Online(t, "alice", "pw-alice", "desk")
+	alice.SendPresence()
+	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
+		return el.Name == "presence" && el.Get("from") == room+"/alice" && strings.Contains(el.String(), "code='110'")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	alice.Send("<message type='groupchat' to='" + room + "' id='p1'><body>pager, db1 is down</body></message>")
+
+	domain, _ := jid.Parse("localhost")
+	ops := &control.Ops{Domain: domain, Users: srv.Store(), Tokens: srv.Store()}
+	admin, _, err := ops.CreateToken(t.Context(), control.RoleAdmin, "test", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	helpdesk, _, err := ops.CreateToken(t.Context(), control.RoleHelpdesk, "test", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // self-signed
+	get := func(token string) (int, []byte) {
+		req, _ := http.NewRequest("GET", "https://"+srv.HTTPS()+"/api/v1/webhooks/dead-letters", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	var list struct {
+		Items   []webhook.DeadLetter `json:"items"`
+		Dropped int64                `json:"dropped"`
+	}
+	xmpptest.Eventually(t, wait, func() error {
+		code, b := get(admin)
+		if code != 200 {
+			return fmt.Errorf("%d %s", code, b)
+		}
+		if err := json.Unmarshal(b, &list); err != nil || len(list.Items) == 0 {
+			return fmt.Errorf("no dead letter yet: %s %v", b, err)
+		}
+		return nil
+	})
+	d := list.Items[0]
+	if len(list.Items) != 1 || d.Event.Hook != "pager" || d.Event.Text != "pager, db1 is down" || d.Attempts != 3 ||
+		d.Error != "HTTP 503" || d.URL != down.URL || calls.Load() != 3 || list.Dropped != 0 {
+		t.Fatalf("dead letters %+v (%d calls)", list, calls.Load())
+	}
+	if code, _ := get(helpdesk); code != http.StatusForbidden {
+		t.Errorf("helpdesk: %d, want 403", code)
 	}
 }
