@@ -36,15 +36,9 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageError{fmt.Errorf("audit: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := config.FromArgs(fs, args)
+	cfg, _, err := subcommandConfig(fs, args, "")
 	if err != nil {
-		return usageError{err}
-	}
-	if len(pos) != 0 {
-		return usageError{fmt.Errorf("audit %s takes no arguments", sub)}
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return err
 	}
 	ctx := context.Background()
 	if sub == "verify" {

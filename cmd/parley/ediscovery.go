@@ -47,7 +47,7 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 		end = fs.String("end", "", "messages at or before this `time` (RFC 3339, or a date: to its end)")
 		words = fs.String("words", "", "`words` that must all occur in a message")
 	}
-	wantArgs := 0
+	arg := ""
 	switch sub {
 	case "search":
 		queryFlags()
@@ -60,25 +60,16 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 		noWait = fs.Bool("no-wait", false, "start the export and print its job id without waiting")
 	case "jobs":
 	case "delete":
-		wantArgs = 1
+		arg = "export ID"
 	case "verify":
 		key = fs.String("public-key", "", "the audit public key `file` (default <data>/"+audit.PublicKeyFile+")")
-		wantArgs = 1
+		arg = "export file"
 	default:
 		return usageError{fmt.Errorf("ediscovery: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := config.FromArgs(fs, args)
+	cfg, pos, err := subcommandConfig(fs, args, arg)
 	if err != nil {
-		return usageError{err}
-	}
-	if len(pos) != wantArgs {
-		if wantArgs == 0 {
-			return usageError{fmt.Errorf("ediscovery %s takes no arguments", sub)}
-		}
-		return usageError{fmt.Errorf("ediscovery %s takes one argument", sub)}
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return err
 	}
 	ctx := context.Background()
 	if sub == "verify" {

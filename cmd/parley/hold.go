@@ -61,7 +61,7 @@ func runHold(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("hold "+sub, holdSynopsis, stderr)
 	var name, reason, from, to *string
 	var users, rooms listFlag
-	wantArgs := 0
+	arg := ""
 	switch sub {
 	case "create":
 		name = fs.String("name", "", "the hold's `name` (a matter or case), required")
@@ -72,22 +72,13 @@ func runHold(args []string, stdout, stderr io.Writer) error {
 		to = fs.String("to", "", "keep messages up to this `date`'s end (or RFC 3339 time); default: all after")
 	case "list":
 	case "release":
-		wantArgs = 1
+		arg = "hold ID"
 	default:
 		return usageError{fmt.Errorf("hold: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := config.FromArgs(fs, args)
+	cfg, pos, err := subcommandConfig(fs, args, arg)
 	if err != nil {
-		return usageError{err}
-	}
-	if len(pos) != wantArgs {
-		if wantArgs == 0 {
-			return usageError{fmt.Errorf("hold %s takes no arguments", sub)}
-		}
-		return usageError{fmt.Errorf("hold %s takes one hold ID", sub)}
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return err
 	}
 	ctx := context.Background()
 	switch sub {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 
+	"parley/internal/config"
 	"parley/internal/server"
 )
 
@@ -154,4 +155,24 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// subcommandConfig parses a subcommand's flags and configuration (fs is
+// named "command sub") and checks its positional arguments: none when arg
+// is "", else exactly one, which the error calls arg ("JID", "room").
+func subcommandConfig(fs *flag.FlagSet, args []string, arg string) (config.Config, []string, error) {
+	cfg, pos, err := config.FromArgs(fs, args)
+	if err != nil {
+		return cfg, nil, usageError{err}
+	}
+	switch {
+	case arg == "" && len(pos) != 0:
+		return cfg, nil, usageError{fmt.Errorf("%s takes no arguments", fs.Name())}
+	case arg != "" && len(pos) != 1:
+		return cfg, nil, usageError{fmt.Errorf("%s takes one %s", fs.Name(), arg)}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, pos, nil
 }

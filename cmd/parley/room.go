@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"parley/internal/audit"
-	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/im/muc"
 	"parley/internal/jid"
@@ -44,18 +43,13 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageError{fmt.Errorf("room: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := config.FromArgs(fs, args)
+	arg := ""
+	if wantRoom {
+		arg = "room"
+	}
+	cfg, pos, err := subcommandConfig(fs, args, arg)
 	if err != nil {
-		return usageError{err}
-	}
-	if wantRoom != (len(pos) == 1) || len(pos) > 1 {
-		if wantRoom {
-			return usageError{fmt.Errorf("room %s takes one room", sub)}
-		}
-		return usageError{errors.New("room list takes no arguments")}
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return err
 	}
 	service := "conference." + cfg.Domain
 	var room jid.JID

@@ -25,7 +25,7 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("token "+sub, tokenSynopsis, stderr)
 	var role, expires, name, user *string
-	wantArgs := 0
+	arg := ""
 	switch sub {
 	case "create":
 		role = fs.String("role", "", "the token's `role`: admin, helpdesk, compliance or auditor")
@@ -34,22 +34,13 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 		user = fs.String("user", "", "the account (`JID`) the token belongs to: suspending or deleting it revokes the token")
 	case "list":
 	case "revoke":
-		wantArgs = 1
+		arg = "token ID"
 	default:
 		return usageError{fmt.Errorf("token: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := config.FromArgs(fs, args)
+	cfg, pos, err := subcommandConfig(fs, args, arg)
 	if err != nil {
-		return usageError{err}
-	}
-	if len(pos) != wantArgs {
-		if wantArgs == 0 {
-			return usageError{fmt.Errorf("token %s takes no arguments", sub)}
-		}
-		return usageError{fmt.Errorf("token %s takes one token ID", sub)}
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return err
 	}
 	var lifetime time.Duration
 	var username string

@@ -38,18 +38,13 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	default:
 		return usageError{fmt.Errorf("user: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := config.FromArgs(fs, args)
+	arg := ""
+	if wantJID {
+		arg = "JID"
+	}
+	cfg, pos, err := subcommandConfig(fs, args, arg)
 	if err != nil {
-		return usageError{err}
-	}
-	if wantJID && len(pos) != 1 {
-		return usageError{fmt.Errorf("user %s takes one JID", sub)}
-	}
-	if !wantJID && len(pos) != 0 {
-		return usageError{errors.New("user list takes no arguments")}
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return err
 	}
 	var username string
 	if wantJID {
