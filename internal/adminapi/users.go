@@ -16,11 +16,12 @@ type user struct {
 	Username string    `json:"username"`
 	Created  time.Time `json:"created"`
 	Disabled bool      `json:"disabled"`
+	Bot      bool      `json:"bot"`
 	Sessions int       `json:"sessions"`
 }
 
 func userOf(a control.Account) user {
-	return user{JID: a.JID.String(), Username: a.Username, Created: a.Created.UTC(), Disabled: a.Disabled, Sessions: a.Sessions}
+	return user{JID: a.JID.String(), Username: a.Username, Created: a.Created.UTC(), Disabled: a.Disabled, Bot: a.Bot, Sessions: a.Sessions}
 }
 
 // targetKey holds what a change was done to, for its audit record.
@@ -113,6 +114,7 @@ func createUser(a *API, w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
+		Bot      bool   `json:"bot"` // an automated account: disco client/bot
 	}
 	if err := readJSON(r, &body); err != nil {
 		return err
@@ -125,7 +127,7 @@ func createUser(a *API, w http.ResponseWriter, r *http.Request) error {
 	if body.Password == "" {
 		return badRequest("password: empty")
 	}
-	if err := a.o.Ops.AddUser(r.Context(), u, body.Password); err != nil {
+	if err := a.o.Ops.AddAccount(r.Context(), u, body.Password, body.Bot); err != nil {
 		return err
 	}
 	acc, err := a.o.Ops.Account(r.Context(), u)

@@ -16,7 +16,8 @@ type Account struct {
 	JID      jid.JID
 	Created  time.Time
 	Disabled bool
-	Sessions int // live sessions (0 when no server runs)
+	Bot      bool // an automated account (disco client/bot)
+	Sessions int  // live sessions (0 when no server runs)
 }
 
 // Account returns one account; store.ErrNotFound.
@@ -29,7 +30,7 @@ func (o *Ops) Account(ctx context.Context, username string) (Account, error) {
 	if err != nil {
 		return Account{}, err
 	}
-	a := Account{Username: u.Username, JID: bare, Created: u.Created, Disabled: u.Disabled}
+	a := Account{Username: u.Username, JID: bare, Created: u.Created, Disabled: u.Disabled, Bot: u.Bot}
 	if o.Sessions != nil {
 		a.Sessions = len(o.Sessions.Resources(bare))
 	}

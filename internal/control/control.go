@@ -98,6 +98,12 @@ func (o *Ops) keys(password string) (sha1, sha256 store.ScramKeys, err error) {
 // AddUser creates an account; store.ErrExists if it exists. The password
 // itself is never stored, only its SCRAM keys.
 func (o *Ops) AddUser(ctx context.Context, username, password string) error {
+	return o.AddAccount(ctx, username, password, false)
+}
+
+// AddAccount is AddUser that may mark the account as a bot (disco
+// client/bot).
+func (o *Ops) AddAccount(ctx context.Context, username, password string, bot bool) error {
 	if _, err := o.bare(username); err != nil {
 		return err
 	}
@@ -105,7 +111,7 @@ func (o *Ops) AddUser(ctx context.Context, username, password string) error {
 	if err != nil {
 		return err
 	}
-	return o.Users.CreateUser(ctx, store.User{Username: username, SHA1: k1, SHA256: k256, Created: time.Now()})
+	return o.Users.CreateUser(ctx, store.User{Username: username, SHA1: k1, SHA256: k256, Created: time.Now(), Bot: bot})
 }
 
 // SetPassword changes an account's password and ends its live sessions

@@ -67,7 +67,10 @@ func (s *Server) registerModules(cfg config.Config) {
 		MaxReportText: cfg.Abuse.ReportText, MaxReportStanzaIDs: cfg.Abuse.ReportStanzaIDs,
 		ReportsPerDay: cfg.Abuse.ReportsPerDay, Log: log.With("component", "blocking")})
 	blocks.Register(r)
-	discoItems := disco.New(disco.Options{})
+	discoItems := disco.New(disco.Options{Bot: func(ctx context.Context, username string) bool {
+		u, err := st.GetUser(ctx, username)
+		return err == nil && u.Bot
+	}})
 	discoItems.Register(r)
 	s.serverCaps = discoItems.Caps
 	// Ad-hoc commands (XEP-0050); modules add theirs to the registry.

@@ -73,6 +73,9 @@ type User struct {
 	// Disabled accounts cannot log in until re-enabled; their data stays
 	// (XEP-0133 §4.3).
 	Disabled bool
+	// Bot marks an automated account (a webhook's, an integration's):
+	// disco shows it as client/bot (XEP-0030 registry).
+	Bot bool
 }
 
 // Users keeps accounts.

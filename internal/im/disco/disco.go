@@ -46,6 +46,10 @@ type Options struct {
 	// PageSize bounds the items of one disco#items reply; 0 means
 	// DefaultPageSize.
 	PageSize int
+	// Bot tells whether an account is a bot (store.User.Bot); its bare
+	// JID then has the identity client/bot besides account/registered.
+	// Nil: none is.
+	Bot func(ctx context.Context, username string) bool
 }
 
 // Module answers disco#info and disco#items queries.
@@ -54,6 +58,7 @@ type Module struct {
 	features Features
 	name     string
 	pageSize int
+	bot      func(ctx context.Context, username string) bool
 
 	mu      sync.RWMutex // guards items, account, accountIDs, nodes and forms
 	items   []Item
@@ -84,7 +89,7 @@ func New(o Options) *Module {
 	if o.PageSize <= 0 {
 		o.PageSize = DefaultPageSize
 	}
-	return &Module{domain: o.Domain, features: o.Features, name: "parley", pageSize: o.PageSize}
+	return &Module{domain: o.Domain, features: o.Features, name: "parley", pageSize: o.PageSize, bot: o.Bot}
 }
 
 // Register installs the IQ handlers on r. Disco's own features need no
@@ -214,6 +219,9 @@ func (m *Module) HandleInfo(ctx context.Context, iq *stanza.Stanza) (*xmlstream.
 		// Discovery Identities registry.
 		res := xmlstream.New("query", NSInfo)
 		res.Add(xmlstream.New("identity", NSInfo, "category", "account", "type", "registered"))
+		if m.bot != nil && m.bot(ctx, iq.To.Local()) {
+			res.Add(xmlstream.New("identity", NSInfo, "category", "client", "type", "bot"))
+		}
 		m.mu.RLock()
 		for _, id := range m.accountIDs {
 			res.Add(xmlstream.New("identity", NSInfo, "category", id[0], "type", id[1]))

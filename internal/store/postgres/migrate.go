@@ -106,6 +106,8 @@ CREATE TABLE blocklist (
 	digestsSchema,   // 17: addresses for missed-message digests by email (internal/im/digest), digests.go
 	holdsSchema,     // 18: legal holds and the originals they keep (store.LegalHolds), holds.go
 	fastSchema,      // 19: XEP-0484 FAST token verifiers per account and device (internal/c2s), fast.go
+	// 20: bot accounts (disco client/bot), users.go
+	`ALTER TABLE users ADD COLUMN bot boolean NOT NULL DEFAULT false;`,
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

@@ -16,12 +16,12 @@ import (
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	_, err := s.exec(ctx, `INSERT INTO users (username,
 		sha1_salt, sha1_iter, sha1_stored, sha1_server,
-		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled, bot)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		u.Username,
 		nonNil(u.SHA1.Salt), u.SHA1.Iterations, nonNil(u.SHA1.StoredKey), nonNil(u.SHA1.ServerKey),
 		nonNil(u.SHA256.Salt), u.SHA256.Iterations, nonNil(u.SHA256.StoredKey), nonNil(u.SHA256.ServerKey),
-		stamp(u.Created), u.Disabled)
+		stamp(u.Created), u.Disabled, u.Bot)
 	if isCode(err, uniqueViolation) {
 		err = store.ErrExists
 	}
@@ -36,11 +36,11 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 	u := store.User{Username: username}
 	err := s.pool.QueryRow(ctx, `SELECT
 		sha1_salt, sha1_iter, sha1_stored, sha1_server,
-		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled
+		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled, bot
 		FROM users WHERE username = $1`, username).Scan(
 		&u.SHA1.Salt, &u.SHA1.Iterations, &u.SHA1.StoredKey, &u.SHA1.ServerKey,
 		&u.SHA256.Salt, &u.SHA256.Iterations, &u.SHA256.StoredKey, &u.SHA256.ServerKey,
-		&u.Created, &u.Disabled)
+		&u.Created, &u.Disabled, &u.Bot)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}

@@ -107,6 +107,8 @@ CREATE TABLE blocklist (
 	digestsSchema,   // 18: addresses for missed-message digests by email (internal/im/digest), digests.go
 	holdsSchema,     // 19: legal holds and the originals they keep (store.LegalHolds), holds.go
 	fastSchema,      // 20: XEP-0484 FAST token verifiers per account and device (internal/c2s), fast.go
+	// 21: bot accounts (disco client/bot), users.go
+	`ALTER TABLE users ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID

@@ -17,12 +17,12 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO users (username,
 			sha1_salt, sha1_iter, sha1_stored, sha1_server,
-			sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled, bot)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 			u.Username,
 			nonNil(u.SHA1.Salt), u.SHA1.Iterations, nonNil(u.SHA1.StoredKey), nonNil(u.SHA1.ServerKey),
 			nonNil(u.SHA256.Salt), u.SHA256.Iterations, nonNil(u.SHA256.StoredKey), nonNil(u.SHA256.ServerKey),
-			unixNano(u.Created), u.Disabled)
+			unixNano(u.Created), u.Disabled, u.Bot)
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return store.ErrExists
 		}
@@ -40,11 +40,11 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 	var created int64
 	err := s.r.QueryRowContext(ctx, `SELECT
 		sha1_salt, sha1_iter, sha1_stored, sha1_server,
-		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled
+		sha256_salt, sha256_iter, sha256_stored, sha256_server, created, disabled, bot
 		FROM users WHERE username = ?`, username).Scan(
 		&u.SHA1.Salt, &u.SHA1.Iterations, &u.SHA1.StoredKey, &u.SHA1.ServerKey,
 		&u.SHA256.Salt, &u.SHA256.Iterations, &u.SHA256.StoredKey, &u.SHA256.ServerKey,
-		&created, &u.Disabled)
+		&created, &u.Disabled, &u.Bot)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}

@@ -117,7 +117,7 @@ func equalKeys(a, b store.ScramKeys) bool {
 
 func equalUser(a, b store.User) bool {
 	return a.Username == b.Username && equalKeys(a.SHA1, b.SHA1) &&
-		equalKeys(a.SHA256, b.SHA256) && a.Created.Equal(b.Created) && a.Disabled == b.Disabled
+		equalKeys(a.SHA256, b.SHA256) && a.Created.Equal(b.Created) && a.Disabled == b.Disabled && a.Bot == b.Bot
 }
 
 // equalItem compares roster items, treating nil and empty slices alike.

@@ -65,6 +65,18 @@ var userCases = []scenario{
 			t.Fatal("created disabled, read enabled")
 		}
 	}},
+	{"bot_flag_round_trips", func(t *testing.T, ctx context.Context, s store.Store) {
+		create(t, ctx, s, "alice")
+		b := user("ci")
+		b.Bot = true
+		must(t, "CreateUser(bot)", s.CreateUser(ctx, b))
+		if got, err := s.GetUser(ctx, "ci"); err != nil || !equalUser(got, b) {
+			t.Fatalf("bot: GetUser = %+v, %v; want %+v", got, err, b)
+		}
+		if got, _ := s.GetUser(ctx, "alice"); got.Bot {
+			t.Fatal("a person's account reads as a bot")
+		}
+	}},
 	{"get_unknown_is_ErrNotFound", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		_, err := s.GetUser(ctx, "bob")
