@@ -16,7 +16,8 @@ const usage = `usage: parley <command> [flags] [arguments]
 
 commands:
   serve                     run the server
-  user add JID              create an account (password from --password or stdin)
+  user add JID              create an account (password from --password or stdin;
+                            --bot: a bot account, disco client/bot)
   user passwd JID           set an account's password
   user del JID              delete an account and everything it owns
   user suspend JID          lock an account out: refuse logins, end its sessions,

@@ -83,6 +83,19 @@ func TestUserLifecycle(t *testing.T) {
 		t.Error("stored keys do not match the password")
 	}
 
+	if u.Bot {
+		t.Error("alice added as a bot")
+	}
+	if code, out, errs := cmd(t, "", "user", "add", "ci", "--bot", "--data", data, "--password", pw1); code != 0 || out != "added ci@localhost\n" {
+		t.Fatalf("add --bot: %d %q %q", code, out, errs)
+	}
+	if !getUser(t, data, "ci").Bot {
+		t.Error("user add --bot: not a bot")
+	}
+	if code, _, errs := cmd(t, "", "user", "del", "ci", "--data", data); code != 0 {
+		t.Fatalf("del ci: %d %q", code, errs)
+	}
+
 	// A bare username is on the configured domain; it is normalised.
 	if code, out, errs := cmd(t, pw1+"\n", "user", "add", "Bob", "--data", data); code != 0 || out != "added bob@localhost\n" {
 		t.Fatalf("add bob: %d %q %q", code, out, errs)

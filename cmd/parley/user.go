@@ -28,10 +28,14 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("user "+sub, userSynopsis, stderr)
 	var password *string
+	bot := new(bool)
 	wantJID := true
 	switch sub {
 	case "add", "passwd":
 		password = fs.String("password", "", "the new `password` (visible to other local users in ps; omit to read a line from stdin)")
+		if sub == "add" {
+			bot = fs.Bool("bot", false, "a bot account: disco shows it as client/bot")
+		}
 	case "del", "suspend", "resume": // suspend and resume: suspend.go
 	case "list":
 		wantJID = false
@@ -60,7 +64,7 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 
 	resp, viaServer, err := operate(context.Background(), cfg, sub == "add",
-		control.Request{Op: "user." + sub, User: username, Password: pw})
+		control.Request{Op: "user." + sub, User: username, Password: pw, Bot: *bot})
 	addr := username + "@" + cfg.Domain
 	switch {
 	case errors.Is(err, store.ErrExists):

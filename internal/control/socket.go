@@ -37,6 +37,7 @@ type Request struct {
 	Op       string `json:"op"`
 	User     string `json:"user,omitempty"`
 	Password string `json:"password,omitempty"`
+	Bot      bool   `json:"bot,omitempty"` // user.add: a bot account
 	Room     string `json:"room,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	// Token operations (requests.go).
@@ -133,7 +134,7 @@ func (o *Ops) Do(ctx context.Context, req Request) Response {
 	var err error
 	switch req.Op {
 	case "user.add":
-		err = o.AddUser(ctx, req.User, req.Password)
+		err = o.AddAccount(ctx, req.User, req.Password, req.Bot)
 	case "user.passwd":
 		resp.Ended, err = o.SetPassword(ctx, req.User, req.Password, jid.JID{})
 	case "user.del":
