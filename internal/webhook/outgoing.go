@@ -27,7 +27,8 @@ import (
 // the hook's worker goroutine, which POSTs it, signed, to the hook's URL,
 // retries with exponential backoff, and posts the reply back into the
 // room. An event whose attempts all failed goes to the dead-letter list,
-// kept in memory (the last MaxDeadLetters; lost at a restart).
+// kept in memory (the last MaxDeadLetters; lost at a restart). See
+// docs/design/25_outgoing_webhooks.md.
 const (
 	// DeliveryTimeout bounds one attempt (connect, request, response).
 	DeliveryTimeout = 10 * time.Second

@@ -4,7 +4,9 @@
 // per-hook secret token and sends the text, Markdown turned into XEP-0393
 // styling, from the hook's JID. Into a room the hook speaks as an
 // occupant: its session joins with the hook's nickname at the first post
-// and stays.
+// and stays. A hook with a URL is outgoing too (outgoing.go): its room's
+// messages that mention it are sent, signed, to the URL, and the answer is
+// posted back.
 package webhook
 
 import (
