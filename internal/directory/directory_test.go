@@ -10,11 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"parley/internal/audit"
+	"parley/internal/audit/audittest"
 	"parley/internal/clock"
 	"parley/internal/config"
 	"parley/internal/directory"
@@ -27,26 +26,12 @@ import (
 	"parley/internal/xmpptest"
 )
 
-// records keeps what the directory audits.
-type records struct {
-	mu sync.Mutex
-	rs []audit.Record
-}
-
-func (r *records) Emit(rec audit.Record) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.rs = append(r.rs, rec)
-}
-
-func (r *records) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// take lists what the directory audited since the last take.
+func take(r *audittest.Recorder) []string {
 	var out []string
-	for _, rec := range r.rs {
+	for _, rec := range r.Take() {
 		out = append(out, rec.Action+" "+rec.Target)
 	}
-	r.rs = nil
 	return out
 }
 
@@ -61,7 +46,7 @@ func Config(s *slapdtest.Slapd) config.LDAP {
 type env struct {
 	d     *directory.Directory
 	st    store.Store
-	audit *records
+	audit *audittest.Recorder
 	slapd *slapdtest.Slapd
 }
 
@@ -79,7 +64,7 @@ func newEnv(t *testing.T) *env {
 	if err := st.CreateUser(context.Background(), store.User{Username: "carol", SHA1: k1, SHA256: k256}); err != nil {
 		t.Fatal(err)
 	}
-	rec := &records{}
+	rec := &audittest.Recorder{}
 	cfg := Config(s)
 	d, err := directory.New(directory.Options{Config: cfg, Domain: jid.MustParse("example.com"), Users: st, Audit: rec,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -202,7 +187,7 @@ func TestSyncGroupsAndLockout(t *testing.T) {
 	if got, want := shared("alice"), []string{"dave@example.com Dave Disabled Engineering"}; !slices.Equal(got, want) {
 		t.Fatalf("alice shares %v, want %v", got, want)
 	}
-	if got, want := e.audit.take(), []string{"account-disabled bob@example.com"}; !slices.Equal(got, want) {
+	if got, want := take(e.audit), []string{"account-disabled bob@example.com"}; !slices.Equal(got, want) {
 		t.Fatalf("audited %v, want %v", got, want)
 	}
 	if !e.d.Refuses("bob") || e.d.Refuses("alice") {
@@ -237,7 +222,7 @@ func TestDirectoryDown(t *testing.T) {
 	if err := e.d.Sync(ctx); !errors.Is(err, directory.ErrUnavailable) {
 		t.Fatalf("Sync with slapd stopped = %v", err)
 	}
-	if len(e.d.SharedContacts("alice")) != 1 || len(e.audit.take()) != 0 {
+	if len(e.d.SharedContacts("alice")) != 1 || len(take(e.audit)) != 0 {
 		t.Fatal("a failed sync changed the groups or locked someone out")
 	}
 	if got := e.d.VCard(ctx, "alice"); got != nil {

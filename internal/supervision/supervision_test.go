@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"parley/internal/audit"
+	"parley/internal/audit/audittest"
 	"parley/internal/jid"
 	"parley/internal/store"
 	"parley/internal/store/sqlite"
@@ -18,22 +17,10 @@ import (
 	"parley/internal/xmpptest/testserver"
 )
 
-type records struct {
-	mu   sync.Mutex
-	list []audit.Record
-}
-
-func (r *records) Emit(rec audit.Record) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.list = append(r.list, rec)
-}
-
-func (r *records) steps() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// reviewSteps lists the review steps audited so far.
+func reviewSteps(r *audittest.Recorder) string {
 	var out []string
-	for _, rec := range r.list {
+	for _, rec := range r.Records() {
 		out = append(out, rec.Details["step"]+"@"+rec.Target)
 	}
 	return strings.Join(out, " ")
@@ -78,7 +65,7 @@ func TestQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &records{}
+	rec := &audittest.Recorder{}
 	q := supervision.New(supervision.Options{Store: st, Audit: rec, Domain: jid.MustParse("example.com"), Context: 3})
 	var last int64
 	for range 2 { // the second listing imports nothing new
@@ -101,7 +88,7 @@ func TestQueue(t *testing.T) {
 	if err != nil || rc.Archive != "alice" || len(rc.Context) != 1 || rc.Context[0].ID != "other" {
 		t.Errorf("the report's context: %q %+v, %v", rc.Archive, rc.Context, err)
 	}
-	rec.list = nil
+	rec.Take() // only the steps below count
 	c, err := q.Open(ctx, dlpID, "admin-token:r")
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +128,7 @@ func TestQueue(t *testing.T) {
 		t.Errorf("Open of nothing: %v", err)
 	}
 	want := fmt.Sprintf("open@incident:%[1]d escalate@incident:%[1]d note@incident:%[1]d resolve@incident:%[1]d", dlpID)
-	if got := rec.steps(); got != want {
+	if got := reviewSteps(rec); got != want {
 		t.Errorf("audited %q, want %q", got, want)
 	}
 }

@@ -3,31 +3,19 @@ package barrier
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"parley/internal/audit"
+	"parley/internal/audit/audittest"
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 )
 
-// records is an Auditor in memory.
-type records struct {
-	mu  sync.Mutex
-	got []audit.Record
-}
-
-func (r *records) Emit(rec audit.Record) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.got = append(r.got, rec)
-}
-
-func setup(t *testing.T) (*router.Router, *Module, *records, map[string]*imtest.Session) {
+func setup(t *testing.T) (*router.Router, *Module, *audittest.Recorder, map[string]*imtest.Session) {
 	t.Helper()
 	r := router.New(jid.MustParse("example.com"), imtest.Accounts{"alice": true, "bob": true, "carol": true}, nil)
-	rec := &records{}
+	rec := &audittest.Recorder{}
 	m := New(Options{Audit: rec, Barriers: []Barrier{{Name: "research/trading",
 		A: []jid.JID{jid.MustParse("alice@example.com")}, B: []jid.JID{jid.MustParse("bob@example.com")}}}})
 	m.Register(r)
@@ -80,14 +68,13 @@ func TestBarrierStanzas(t *testing.T) {
 			t.Errorf("%d: recipient got %v, want delivered=%v", i, delivered, tc.delivered)
 		}
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+	got := rec.Records()
 	// alice→bob and bob→alice once each (the IQ is throttled with bob's
 	// message: same policy, sender and recipient within a minute).
-	if len(rec.got) != 2 {
-		t.Fatalf("audited %d records, want 2: %+v", len(rec.got), rec.got)
+	if len(got) != 2 {
+		t.Fatalf("audited %d records, want 2: %+v", len(got), got)
 	}
-	if r0 := rec.got[0]; r0.Actor != "alice@example.com" || r0.Target != "bob@example.com" || r0.Outcome != audit.OutcomeDenied || r0.Details["policy"] != Policy {
+	if r0 := got[0]; r0.Actor != "alice@example.com" || r0.Target != "bob@example.com" || r0.Outcome != audit.OutcomeDenied || r0.Details["policy"] != Policy {
 		t.Errorf("record %+v", r0)
 	}
 }
@@ -107,7 +94,7 @@ func TestAdmit(t *testing.T) {
 	if err := m.Admit(room, alice, []jid.JID{carol}); err != nil {
 		t.Errorf("alice refused: %v", err)
 	}
-	if len(rec.got) != 1 || rec.got[0].Target != room.String() {
-		t.Errorf("audited %+v", rec.got)
+	if got := rec.Records(); len(got) != 1 || got[0].Target != room.String() {
+		t.Errorf("audited %+v", got)
 	}
 }

@@ -6,11 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"parley/internal/audit"
+	"parley/internal/audit/audittest"
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -114,18 +113,6 @@ func TestServerBlocklist(t *testing.T) {
 	}
 }
 
-// recorder keeps the audit records emitted.
-type recorder struct {
-	mu   sync.Mutex
-	recs []audit.Record
-}
-
-func (r *recorder) Emit(rec audit.Record) {
-	r.mu.Lock()
-	r.recs = append(r.recs, rec)
-	r.mu.Unlock()
-}
-
 // TestRefusalsAudited: a refusal is recorded (action policy, outcome
 // denied, the policy, the stanza and the condition); more of the same
 // sender to the same recipient within a minute are not, and the next
@@ -134,7 +121,7 @@ func (r *recorder) Emit(rec audit.Record) {
 func TestRefusalsAudited(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	rec := &recorder{}
+	rec := &audittest.Recorder{}
 	r := router.New(jid.MustParse("capulet.lit"), nil, nil)
 	r.SetRemote(imtest.NewRemote(t))
 	New(Options{Blocked: []jid.JID{jid.MustParse("evil.lit")}, Audit: rec, Now: func() time.Time { return now }}).Register(r)
@@ -154,7 +141,7 @@ func TestRefusalsAudited(t *testing.T) {
 		t.Errorf("%d errors to juliet, want 7", n)
 	}
 	var got []string
-	for _, r := range rec.recs {
+	for _, r := range rec.Records() {
 		got = append(got, fmt.Sprintf("%s %s>%s %s %v", r.Action, r.Actor, r.Target, r.Outcome, r.Details))
 	}
 	want := []string{
