@@ -311,7 +311,7 @@ func (s *Server) boshRequest(w http.ResponseWriter, r *http.Request, b *boshSess
 	b.touch()
 
 	var toks []xmlstream.Token
-	if body.Get("xmpp:restart") == "true" || body.Get(nsXBOSH+" restart") == "true" || restartAttr(body) {
+	if restartAttr(body) {
 		toks = append(toks, xmlstream.Token{Kind: xmlstream.StreamStart, El: streamHeader(body)})
 	}
 	for _, c := range body.Children {
@@ -337,7 +337,7 @@ func (s *Server) boshRequest(w http.ResponseWriter, r *http.Request, b *boshSess
 // xbosh namespace to.
 func restartAttr(body *xmlstream.Element) bool {
 	for _, a := range body.Attr {
-		if strings.HasSuffix(a.Name, "restart") && a.Value == "true" {
+		if (a.Name == "restart" || strings.HasSuffix(a.Name, ":restart")) && a.Value == "true" {
 			return true
 		}
 	}

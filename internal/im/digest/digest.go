@@ -192,17 +192,7 @@ func (m *Module) unattended(_ context.Context, msgs []*stanza.Stanza) {
 func (b *batch) add(st *stanza.Stanza, now time.Time, maxLines int) {
 	b.total++
 	from := st.From.Bare().String()
-	found := false
-	for i := range b.senders {
-		if b.senders[i].jid == from {
-			b.senders[i].count++
-			found = true
-			break
-		}
-	}
-	if !found {
-		b.senders = append(b.senders, sender{jid: from, count: 1, mentions: st.Type == "groupchat"})
-	}
+	b.count(sender{jid: from, count: 1, mentions: st.Type == "groupchat"})
 	if len(b.lines) < maxLines {
 		who := from
 		if st.Type == "groupchat" && st.From.Resource() != "" {
@@ -292,21 +282,22 @@ func (m *Module) retry(user string, b *batch, err error) {
 	m.pending[user] = b
 }
 
+// count adds s's messages to its sender's count, first seen last.
+func (b *batch) count(s sender) {
+	for i := range b.senders {
+		if b.senders[i].jid == s.jid {
+			b.senders[i].count += s.count
+			return
+		}
+	}
+	b.senders = append(b.senders, s)
+}
+
 // merge adds what o counted to b.
 func (b *batch) merge(o *batch, maxLines int) {
 	b.total += o.total
 	for _, s := range o.senders {
-		found := false
-		for i := range b.senders {
-			if b.senders[i].jid == s.jid {
-				b.senders[i].count += s.count
-				found = true
-				break
-			}
-		}
-		if !found {
-			b.senders = append(b.senders, s)
-		}
+		b.count(s)
 	}
 	for _, l := range o.lines {
 		if len(b.lines) < maxLines {
