@@ -158,6 +158,11 @@ func (s *session) awaitResume() bool {
 		default:
 			return false
 		}
+	case <-s.srv.stop:
+		// The server stops: a session that detached after Shutdown
+		// expired the resumable ones must not wait for a timer that a
+		// stopped (or fake) clock never fires.
+		return false
 	}
 	s.frMu.Lock()
 	s.wmu.Lock()
