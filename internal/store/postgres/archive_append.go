@@ -111,7 +111,10 @@ func (s *Store) commitArchive(batch []*archiveRequest) {
 	// the foreign key and undoes the batch; the next attempt no longer
 	// sees the owner. More than a few such races in a row is an outage.
 	for range 3 {
-		errs, err = s.insertArchive(context.Background(), live)
+		errs, err = s.insertArchive(context.Background(), live, false)
+		if isCode(err, uniqueViolation) {
+			errs, err = s.insertArchive(context.Background(), live, true)
+		}
 		if !isCode(err, foreignKeyViolation) {
 			break
 		}
@@ -127,12 +130,19 @@ func (s *Store) commitArchive(batch []*archiveRequest) {
 }
 
 // insertArchive stores the rows of every request with one INSERT in one
-// transaction, leaving out rows whose owner is unknown or whose id the
-// owner already has (or that an earlier row of the batch took). A request
-// that lost a row gets its other rows deleted again before COMMIT, and
-// its own error: store.ErrNotFound or store.ErrExists. Rows go in batch
-// order, so seq ascends in arrival order.
-func (s *Store) insertArchive(ctx context.Context, batch []*archiveRequest) ([]error, error) {
+// transaction, leaving out rows whose owner is unknown or, when
+// skipTaken, whose id the owner already has (or that an earlier row of
+// the batch took). A request that lost a row gets its other rows deleted
+// again before COMMIT, and its own error: store.ErrNotFound or
+// store.ErrExists. Rows go in batch order, so seq ascends in arrival
+// order.
+//
+// Without skipTaken a taken id fails the statement with uniqueViolation
+// and the caller runs the batch again with it. Ids are minted by the
+// server, so that is rare, and ON CONFLICT is not free: it probes the
+// (owner, id) index before every row and inserts each row speculatively
+// (~15% of the server's CPU per row, measured in 17_archive_cost.md).
+func (s *Store) insertArchive(ctx context.Context, batch []*archiveRequest, skipTaken bool) ([]error, error) {
 	n := 0
 	for _, r := range batch {
 		n += len(r.msgs)
@@ -160,13 +170,17 @@ func (s *Store) insertArchive(ctx context.Context, batch []*archiveRequest) ([]e
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit
 	var b pgx.Batch
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, archiveLock)
+	onConflict := ""
+	if skipTaken {
+		onConflict = "ON CONFLICT (owner, id) DO NOTHING"
+	}
 	b.Queue(`INSERT INTO archive (owner, id, with_jid, stamp, stanza, body, words)
 		SELECT m.owner, m.id, m.with_jid, m.stamp, m.stanza, m.body, array_to_tsvector(string_to_array(m.words, ' '))
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::text[], $7::text[])
 			WITH ORDINALITY AS m (owner, id, with_jid, stamp, stanza, body, words, n)
 		WHERE EXISTS (SELECT 1 FROM archive_owners o WHERE o.owner = m.owner)
 		ORDER BY m.n
-		ON CONFLICT (owner, id) DO NOTHING
+		`+onConflict+`
 		RETURNING seq, owner, id`, owners, ids, withs, stamps, stanzas, bodies, words)
 	br := tx.SendBatch(ctx, &b)
 	type key struct{ owner, id string }
