@@ -219,6 +219,12 @@ var archiveCases = []archiveCase{
 			waits = append(waits, s.QueueArchive(ctx, []store.ArchivedMessage{m}))
 		}
 		bad := s.QueueArchive(ctx, []store.ArchivedMessage{archMsg("nobody", 0, "b@c", "x")})
+		// A taken id, likely in the same batch as the appends around it:
+		// only its own request fails.
+		taken := s.QueueArchive(ctx, []store.ArchivedMessage{archMsg("alice", 60, "bob@example.net", "new"), msgs[3]})
+		last := archMsg("alice", 61, "bob@example.net", "queued")
+		msgs = append(msgs, last)
+		waits = append(waits, s.QueueArchive(ctx, []store.ArchivedMessage{last}))
 		// SyncArchive returns only after everything queued before it.
 		must(t, "SyncArchive", s.SyncArchive(ctx))
 		for i, w := range waits {
@@ -233,6 +239,7 @@ var archiveCases = []archiveCase{
 			must(t, fmt.Sprintf("queued append %d", i), <-w)
 		}
 		wantErr(t, "queued append for an unknown owner", <-bad, store.ErrNotFound)
+		wantErr(t, "queued append of a taken id", <-taken, store.ErrExists)
 		p, err := s.QueryArchive(ctx, "alice", store.ArchiveQuery{Limit: 100})
 		must(t, "QueryArchive", err)
 		wantStrings(t, "archive order", archIDs(p.Messages), archIDs(msgs))
