@@ -91,10 +91,17 @@ func federation(t *testing.T, configure func(*config.Config)) (a, b *testserver.
 	return a, b
 }
 
-// fedOnline logs user of s's domain in as resource, with initial presence.
+// fedOnline logs user of s's domain in as resource and, as clients do,
+// requests the roster (so that it gets roster pushes, RFC 6121 §2.1.6)
+// and sends initial presence.
 func fedOnline(t *testing.T, s *testserver.Server, user, resource string) *xmpptest.Client {
 	t.Helper()
-	return xmpptest.Online(t, s.C2S(), xmpptest.Options{Domain: s.Config.Domain, User: user, Password: password, Resource: resource})
+	c := xmpptest.Login(t, s.C2S(), xmpptest.Options{Domain: s.Config.Domain, User: user, Password: password, Resource: resource})
+	if res, err := c.IQ(wait, "get", "", "<query xmlns='jabber:iq:roster'/>"); err != nil || res.Get("type") != "result" {
+		t.Fatalf("%s roster get: %v %s", c.JID, err, res)
+	}
+	send(t, c, "<presence/>")
+	return c
 }
 
 // federationOnline is federation with alice@a.test/x and bob@b.test/y online.

@@ -1,0 +1,255 @@
+package server_test
+
+// Every IM feature across the link (issue 15): two parley servers,
+// a.test and b.test, federating over real s2s streams on loopback (see
+// federation in s2s_test.go), with users on each side.
+
+import (
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"parley/internal/server"
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
+)
+
+const (
+	nsCarbons = "urn:xmpp:carbons:2"
+	nsForward = "urn:xmpp:forward:0"
+	nsMUC     = "http://jabber.org/protocol/muc"
+	nsMUCUser = "http://jabber.org/protocol/muc#user"
+)
+
+// presenceOf matches available (typ "") or other presence from the full
+// JID from.
+func presenceOf(from, typ string) func(*xmlstream.Element) bool {
+	return func(el *xmlstream.Element) bool {
+		return el.Name == "presence" && el.Get("from") == from && el.Get("type") == typ
+	}
+}
+
+// TestFederationPresence: a subscription between alice@a.test and
+// bob@b.test both ways (RFC 6121 §3.1), a probe answered across the link
+// when alice logs in again (§4.3), unavailable presence when bob leaves,
+// and an unsubscribe that removes the subscription on both sides (§3.3).
+func TestFederationPresence(t *testing.T) {
+	a, b, alice, bob := federationOnline(t, nil)
+	subscribe(t, alice, bob, "to", "from")
+	subscribe(t, bob, alice, "both", "both")
+
+	// A new session of alice's probes bob's server, which answers with
+	// his presence (RFC 6121 §4.3.2).
+	alice2 := fedOnline(t, a, "alice", "x2")
+	expect(t, alice2, "bob's presence after login (probe)", presenceOf("bob@b.test/y", ""))
+	// Bob's server is told of alice's new session too.
+	expect(t, bob, "alice's new session", presenceOf("alice@a.test/x2", ""))
+
+	// A second session of bob's, then it leaves: unavailable crosses.
+	bob2 := fedOnline(t, b, "bob", "y2")
+	expect(t, alice, "bob's second session", presenceOf("bob@b.test/y2", ""))
+	send(t, bob2, "<presence type='unavailable'/>")
+	expect(t, alice, "bob's second session gone", presenceOf("bob@b.test/y2", "unavailable"))
+
+	// RFC 6121 §3.3: alice stops seeing bob's presence.
+	send(t, alice, "<presence to='bob@b.test' type='unsubscribe'/>")
+	expect(t, bob, "unsubscribe", xmpptest.Stanza("presence", "unsubscribe", "alice@a.test"))
+	expect(t, bob, "roster push: bob still sees alice", rosterPush("alice@a.test", subscription("to", "")))
+	expect(t, alice, "bob's unavailable after unsubscribe", presenceOf("bob@b.test/y", "unavailable"))
+	expect(t, alice, "roster push: alice no longer sees bob", rosterPush("bob@b.test", subscription("from", "")))
+	// Bob is still subscribed to alice: her presence reaches him.
+	send(t, alice, "<presence><status>still here</status></presence>")
+	expect(t, bob, "alice's presence (bob still subscribed)", func(el *xmlstream.Element) bool {
+		return presenceOf("alice@a.test/x", "")(el) && el.ChildText("status", "") == "still here"
+	})
+}
+
+// TestFederationChatCarbonsArchive: 1:1 chat between alice@a.test and
+// bob@b.test; alice's other device gets carbons (XEP-0280) of what she
+// sends and receives across the link, and both archives (XEP-0313) hold
+// both messages.
+func TestFederationChatCarbonsArchive(t *testing.T) {
+	a, _, alice, bob := federationOnline(t, nil)
+	phone := fedOnline(t, a, "alice", "phone")
+	if res, err := phone.IQ(wait, "set", "", "<enable xmlns='"+nsCarbons+"'/>"); err != nil || res.Get("type") != "result" {
+		t.Fatalf("enable carbons: %v %v", res, err)
+	}
+	chat(t, alice, "bob@b.test", bob, "from a")
+	sent := expect(t, phone, "sent carbon", func(el *xmlstream.Element) bool {
+		s := el.Child("sent", nsCarbons)
+		return el.Name == "message" && s != nil && el.Get("from") == "alice@a.test"
+	})
+	if m := sent.Child("sent", nsCarbons).Child("forwarded", nsForward).Child("message", ""); m == nil ||
+		m.Get("to") != "bob@b.test" || m.ChildText("body", "") != "from a" {
+		t.Fatalf("sent carbon: %s", sent)
+	}
+	chat(t, bob, "alice@a.test/x", alice, "from b")
+	received := expect(t, phone, "received carbon", func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Child("received", nsCarbons) != nil
+	})
+	if m := received.Child("received", nsCarbons).Child("forwarded", nsForward).Child("message", ""); m == nil ||
+		m.Get("from") != "bob@b.test/y" || m.ChildText("body", "") != "from b" {
+		t.Fatalf("received carbon: %s", received)
+	}
+	want := []string{"from a", "from b"}
+	for _, c := range []*xmpptest.Client{alice, bob} {
+		with := "bob@b.test"
+		if c == bob {
+			with = "alice@a.test"
+		}
+		if got := archiveBodies(t, c, "", with); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s's archive: %q, want %q", c.Bare(), got, want)
+		}
+	}
+}
+
+// iqResult sends an IQ get and fails the test unless a result from the
+// addressee comes back; it returns the result's payload.
+func iqResult(t *testing.T, c *xmpptest.Client, to, payload string) *xmlstream.Element {
+	t.Helper()
+	res, err := c.IQ(wait, "get", to, payload)
+	if err != nil {
+		t.Fatalf("iq to %s: %v", to, err)
+	}
+	if res.Get("type") != "result" || res.Get("from") != to {
+		t.Fatalf("iq to %s %s: %s", to, payload, res)
+	}
+	if len(res.Children) == 0 {
+		return nil
+	}
+	return res.Children[0]
+}
+
+// TestFederationIQs: IQs to a remote account (vCard, disco#info, ping)
+// answered by its server, and to the remote server itself (disco#info,
+// disco#items, ping, software version) across the link; an IQ to a
+// remote user's full JID reaches that client and its answer comes back.
+func TestFederationIQs(t *testing.T) {
+	_, _, alice, bob := federationOnline(t, nil)
+	if res, err := bob.IQ(wait, "set", "", "<vCard xmlns='vcard-temp'><FN>Bob of B</FN></vCard>"); err != nil || res.Get("type") != "result" {
+		t.Fatalf("vcard set: %v %v", res, err)
+	}
+	if v := iqResult(t, alice, "bob@b.test", "<vCard xmlns='vcard-temp'/>"); v == nil || v.ChildText("FN", "") != "Bob of B" {
+		t.Errorf("bob's vCard: %v", v)
+	}
+	if q := iqResult(t, alice, "bob@b.test", "<query xmlns='http://jabber.org/protocol/disco#info'/>"); q == nil || !hasChild(q, "identity", "type", "registered") {
+		t.Errorf("bob's disco#info: %v", q)
+	}
+	iqResult(t, alice, "b.test", "<ping xmlns='urn:xmpp:ping'/>")
+	if q := iqResult(t, alice, "b.test", "<query xmlns='http://jabber.org/protocol/disco#info'/>"); q == nil || !hasChild(q, "identity", "category", "server") {
+		t.Errorf("b.test disco#info: %v", q)
+	}
+	if q := iqResult(t, alice, "b.test", "<query xmlns='http://jabber.org/protocol/disco#items'/>"); q == nil || !hasChild(q, "item", "jid", "conference.b.test") {
+		t.Errorf("b.test disco#items: %v", q)
+	}
+	if q := iqResult(t, alice, "b.test", "<query xmlns='jabber:iq:version'/>"); q == nil || q.ChildText("name", "") == "" {
+		t.Errorf("b.test version: %v", q)
+	}
+	// Bob's own client answers a version query to his full JID.
+	send(t, alice, "<iq type='get' id='v1' to='bob@b.test/y'><query xmlns='jabber:iq:version'/></iq>")
+	q := expect(t, bob, "alice's version query", xmpptest.Stanza("iq", "get", "alice@a.test/x"))
+	send(t, bob, "<iq type='result' id='"+q.Get("id")+"' to='alice@a.test/x'><query xmlns='jabber:iq:version'><name>bobclient</name></query></iq>")
+	r := expect(t, alice, "bob's version answer", xmpptest.Stanza("iq", "result", "bob@b.test/y"))
+	if r.Get("id") != "v1" || r.Child("query", "jabber:iq:version").ChildText("name", "") != "bobclient" {
+		t.Errorf("version answer: %s", r)
+	}
+}
+
+// hasChild reports whether el has a child named name with attr = value.
+func hasChild(el *xmlstream.Element, name, attr, value string) bool {
+	for _, c := range el.Children {
+		if c.Name == name && c.Get(attr) == value {
+			return true
+		}
+	}
+	return false
+}
+
+// linkProxy stands between a.test and b.test's s2s listener, so that a
+// test can cut the link's connections or take the peer away.
+type linkProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex // guards conns
+	conns  []net.Conn
+}
+
+func newLinkProxy(t *testing.T, target string) *linkProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &linkProxy{ln: ln, target: target}
+	t.Cleanup(p.down)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.pipe(c)
+		}
+	}()
+	return p
+}
+
+func (p *linkProxy) pipe(c net.Conn) {
+	u, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns = append(p.conns, c, u)
+	p.mu.Unlock()
+	go func() { io.Copy(u, c); u.Close() }()
+	io.Copy(c, u)
+	c.Close()
+}
+
+// cut closes the connections under way, as a network failure would.
+func (p *linkProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// down cuts the link and refuses new connections: the peer is gone.
+func (p *linkProxy) down() {
+	p.ln.Close()
+	p.cut()
+}
+
+// TestFederationLinkCut: the link from a.test to b.test is cut in the
+// middle of a conversation; what alice sends next reaches bob over a new
+// link. Then b.test becomes unreachable: what alice sends is bounced to
+// her with remote-server-not-found (RFC 6120 §10.4.3). Every message is
+// either delivered or bounced, none lost silently.
+func TestFederationLinkCut(t *testing.T) {
+	a, b, alice, bob := federationOnline(t, nil)
+	p := newLinkProxy(t, b.Addr("s2s").String())
+	server.SetS2SRoute(a.Server, "b.test", p.ln.Addr().String())
+	chat(t, alice, "bob@b.test", bob, "one")
+	p.cut()
+	chat(t, alice, "bob@b.test", bob, "two")
+	chat(t, bob, "alice@a.test/x", alice, "three")
+	p.cut()
+	for _, id := range []string{"c1", "c2", "c3"} {
+		send(t, alice, "<message to='bob@b.test' type='chat' id='"+id+"'><body>"+id+"</body></message>")
+	}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		expect(t, bob, "message "+id, xmpptest.MessageBody(id))
+	}
+	p.down()
+	for _, id := range []string{"d1", "d2"} {
+		send(t, alice, "<message to='bob@b.test' type='chat' id='"+id+"'><body>"+id+"</body></message>")
+	}
+	for _, id := range []string{"d1", "d2"} {
+		bouncedWith(t, alice, id, "remote-server-not-found")
+	}
+}
