@@ -78,7 +78,8 @@ type Config struct {
 	Components []Component `toml:"component"`
 	// Barriers are information barriers; see barrier.go.
 	Barriers []Barrier `toml:"barrier"`
-	// Auth holds external account sources: [auth.ldap], see ldap.go.
+	// Auth holds external account sources: [auth.ldap] (ldap.go) and
+	// [auth.oidc] (oidc.go).
 	Auth Auth `toml:"auth"`
 	// DLP is data loss prevention policies; see dlp.go.
 	DLP DLP `toml:"dlp"`

@@ -12,9 +12,10 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// Auth holds the external account sources; see LDAP.
+// Auth holds the external account sources; see LDAP and OIDC.
 type Auth struct {
 	LDAP LDAP `toml:"ldap"`
+	OIDC OIDC `toml:"oidc"`
 }
 
 // LDAP is a directory (OpenLDAP, Active Directory) whose users log in with

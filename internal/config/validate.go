@@ -89,6 +89,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Audit.validate()...)
 	errs = append(errs, c.Retention.validate(c.Domain)...)
 	errs = append(errs, c.Auth.LDAP.validate()...)
+	errs = append(errs, c.Auth.OIDC.validate()...)
 	return errors.Join(errs...)
 }
 
