@@ -38,7 +38,7 @@ const (
 	ActionRetention           = "retention"          // compliance: one run of the retention job; Details: counts removed by kind
 	ActionIncidentReview      = "incident-review"    // supervision: an incident listed, opened, resolved, escalated or noted; Details: step
 	ActionDLPPolicyChanged    = "dlp-policy-changed" // compliance: a DLP policy made, replaced or removed through the API
-	ActionFederationLink      = "federation-link"    // s2s: first authenticated link with a remote domain; Details: direction
+	ActionFederationLink      = "federation-link"    // s2s: first authenticated link with a remote domain each way; Details: direction, auth
 	ActionFederationRefused   = "federation-refused" // s2s: a remote domain refused; Details: direction, reason
 )
 

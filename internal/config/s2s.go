@@ -21,6 +21,12 @@ type S2S struct {
 	// CA is a PEM bundle of the CAs peers' certificates must chain to;
 	// empty is the system roots.
 	CA string `toml:"ca"`
+	// SecureAuth requires every peer's certificate to chain to CA (or
+	// the system roots) and name its domain, both ways. Off (default), a
+	// peer without such a certificate is authenticated by Server Dialback
+	// (XEP-0220), which trusts DNS or the static route for where the
+	// domain's server is.
+	SecureAuth bool `toml:"secure_auth"`
 	// Routes are static addresses (host:port) per remote domain, used
 	// instead of DNS: `[s2s.routes] "example.org" = "10.0.0.5:5269"`;
 	// "tls://10.0.0.5:5270" is TLS from the first byte (XEP-0368), as for

@@ -246,18 +246,17 @@ func (in *inbound) external(el *xmlstream.Element) error {
 		return err
 	}
 	in.authd[in.from] = true
-	in.authenticated()
+	in.authenticated(in.from, AuthExternal)
 	in.st.restart(in.st.c)
 	return in.opened(true)
 }
 
-// authenticated lifts the pre-authentication limits.
-func (in *inbound) authenticated() {
+// authenticated lifts the pre-authentication limits once domain is
+// authenticated on the stream.
+func (in *inbound) authenticated(domain, auth string) {
 	in.st.r.SetLimits(in.s.o.Limits)
 	in.st.c.SetDeadline(time.Now().Add(DefaultIdle))
-	for d := range in.authd {
-		in.s.newDomain(d, "in")
-	}
+	in.s.authenticated(domain, "in", auth)
 }
 
 // dialback handles <db:result/> from an originating server (XEP-0220
@@ -274,6 +273,8 @@ func (in *inbound) dialback(el *xmlstream.Element) error {
 	switch {
 	case !in.s.Allowed(from):
 		in.s.refused(from, "in", "policy")
+	case in.s.o.SecureAuth && !in.certValidFor(from):
+		in.s.refused(from, "in", "no valid certificate")
 	default:
 		valid = in.s.verifyKey(from, in.id, strings.TrimSpace(el.Text))
 		if !valid {
@@ -284,7 +285,7 @@ func (in *inbound) dialback(el *xmlstream.Element) error {
 	if valid {
 		typ = "valid"
 		in.authd[from] = true
-		in.authenticated()
+		in.authenticated(from, AuthDialback)
 	}
 	r := xmlstream.New("result", nsDialback, "from", in.s.domain, "to", from, "type", typ)
 	return in.st.writeEl(r)

@@ -242,7 +242,7 @@ func (l *link) run() {
 		}
 		return
 	}
-	l.s.newDomain(l.domain, "out")
+	l.s.authenticated(l.domain, "out", st.auth)
 	l.s.mu.Lock()
 	delete(l.s.backoff, l.domain)
 	l.s.mu.Unlock()
@@ -467,11 +467,12 @@ func refused(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errRefused}, a...)...)
 }
 
-// clientTLS is the TLS configuration for connecting to domain: its
-// certificate must verify against our roots for its name (RFC 6120 §13.7.2,
-// RFC 6125); our own certificate goes along for SASL EXTERNAL.
+// clientTLS is the TLS configuration for connecting to domain; our own
+// certificate goes along for SASL EXTERNAL. The peer's certificate is
+// checked after the handshake (certValid), so that one not valid for the
+// domain can still carry Server Dialback unless SecureAuth is set.
 func (s *Service) clientTLS(domain string) *tls.Config {
-	c := &tls.Config{ServerName: domain, RootCAs: s.o.Roots, MinVersion: tls.VersionTLS12, NextProtos: []string{"xmpp-server"}}
+	c := &tls.Config{ServerName: domain, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, NextProtos: []string{"xmpp-server"}}
 	if s.o.TLS != nil {
 		c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			if s.o.TLS.GetCertificate != nil {
@@ -493,11 +494,13 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 	upgrade := func() error {
 		tc := tls.Client(st.c, s.clientTLS(domain))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			var cv *tls.CertificateVerificationError
-			if errors.As(err, &cv) {
-				return refused("certificate of %s: %v", domain, err)
-			}
 			return err
+		}
+		// RFC 6120 §13.7.2, RFC 6125: the certificate must chain to our
+		// roots and name the domain; if not, only dialback may follow
+		// (XEP-0220 §1.2), and not at all with SecureAuth.
+		if s.o.SecureAuth && !s.certValid(tc.ConnectionState().PeerCertificates, domain) {
+			return refused("certificate of %s is not valid for it", domain)
 		}
 		st.restart(tc)
 		return nil
@@ -573,6 +576,7 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 				return nil, err
 			}
 			st.sm = f.Child("sm", nsSM) != nil
+			st.auth = AuthExternal
 			return st, nil
 		}
 		if feats.Child("dialback", nsDialbackFeat) == nil {
@@ -595,6 +599,7 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 			return nil, refused("dialback refused by %s (%s)", domain, el.Get("type"))
 		}
 		st.sm = feats.Child("sm", nsSM) != nil
+		st.auth = AuthDialback
 		return st, nil
 	}
 }

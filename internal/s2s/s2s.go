@@ -60,6 +60,12 @@ type Options struct {
 	TLS *tls.Config
 	// Roots verify peers' certificates; nil is the system roots.
 	Roots *x509.CertPool
+	// SecureAuth requires every peer to present a certificate that chains
+	// to Roots and names its domain (RFC 6125), both ways. Without it a
+	// peer whose certificate is not valid is authenticated by Server
+	// Dialback (XEP-0220), which trusts DNS or the static route to say
+	// where the domain's server is.
+	SecureAuth bool
 	// Secret is the dialback secret (LoadOrCreateSecret).
 	Secret []byte
 	// Routes are static addresses (host:port) per remote domain; a route
@@ -92,9 +98,16 @@ type Options struct {
 type Event struct {
 	Domain    string
 	Direction string // "in" or "out"
-	Refused   bool   // false: the first authenticated link with Domain
+	Refused   bool   // false: the first authenticated link with Domain this way
 	Reason    string // why it was refused
+	Auth      string // how the link authenticated: AuthExternal or AuthDialback
 }
+
+// How a link authenticated (Event.Auth, the log's "auth").
+const (
+	AuthExternal = "EXTERNAL" // SASL EXTERNAL with a valid certificate (RFC 6120 §6, XEP-0178)
+	AuthDialback = "dialback" // Server Dialback (XEP-0220)
+)
 
 // Service is the federation endpoint.
 type Service struct {
@@ -109,7 +122,7 @@ type Service struct {
 	mu      sync.Mutex
 	links   map[string]*link // outbound, by remote domain
 	buckets map[string]*bucket
-	seen    map[string]bool // remote domains logged once
+	seen    map[string]bool // remote domain and direction, audited once
 	backoff map[string]*failure
 	conns   map[net.Conn]struct{}
 	pings   map[string]*link // outstanding XEP-0199 pings, by id
@@ -226,18 +239,24 @@ func (s *Service) refused(domain, dir, why string) {
 	}
 }
 
-// newDomain logs the first authenticated link with a remote domain.
-func (s *Service) newDomain(domain, dir string) {
+// authenticated logs each authenticated link, and tells OnEvent of the
+// first one with a remote domain in each direction.
+func (s *Service) authenticated(domain, dir, auth string) {
+	s.log.Info("s2s link authenticated", "domain", domain, "direction", dir, "auth", auth)
 	s.mu.Lock()
-	first := !s.seen[domain]
-	s.seen[domain] = true
+	first := !s.seen[dir+" "+domain]
+	s.seen[dir+" "+domain] = true
 	s.mu.Unlock()
-	if first {
-		s.log.Info("s2s new remote domain", "domain", domain, "direction", dir)
-		if s.o.OnEvent != nil {
-			s.o.OnEvent(Event{Domain: domain, Direction: dir})
-		}
+	if first && s.o.OnEvent != nil {
+		s.o.OnEvent(Event{Domain: domain, Direction: dir, Auth: auth})
 	}
+}
+
+// certValid says whether chain verifies against our roots and its leaf
+// names domain (RFC 6125).
+func (s *Service) certValid(chain []*x509.Certificate, domain string) bool {
+	leaf := s.verifyPeer(chain)
+	return leaf != nil && domain != "" && leaf.VerifyHostname(domain) == nil
 }
 
 // bounce answers st with e unless it is an error itself (RFC 6120 §8.3.1).

@@ -92,16 +92,21 @@ func listen(t *testing.T) net.Listener {
 	return ln
 }
 
-// start runs a service for domain on ln with cert, trusting roots.
-func start(t *testing.T, domain string, ln net.Listener, cert tls.Certificate, roots *x509.CertPool, routes map[string]string) *peer {
+// start runs a service for domain on ln with cert, trusting roots;
+// configure, if given, changes its options first.
+func start(t *testing.T, domain string, ln net.Listener, cert tls.Certificate, roots *x509.CertPool, routes map[string]string, configure ...func(*Options)) *peer {
 	t.Helper()
 	secret, err := LoadOrCreateSecret(filepath.Join(t.TempDir(), "dialback.secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &fakeRouter{got: make(chan *stanza.Stanza, 100)}
-	svc := New(Options{Domain: jid.MustParse(domain), TLS: &tls.Config{Certificates: []tls.Certificate{cert}},
-		Roots: roots, Secret: secret, Routes: routes, Mode: ModeOpen, Timeout: 5 * time.Second})
+	o := Options{Domain: jid.MustParse(domain), TLS: &tls.Config{Certificates: []tls.Certificate{cert}},
+		Roots: roots, Secret: secret, Routes: routes, Mode: ModeOpen, Timeout: 5 * time.Second}
+	for _, c := range configure {
+		c(&o)
+	}
+	svc := New(o)
 	svc.SetRouter(r)
 	go svc.Serve(ln)
 	t.Cleanup(func() { ln.Close(); svc.Close() })
@@ -153,24 +158,55 @@ func TestFederateBothWays(t *testing.T) {
 	}
 }
 
-// TestWrongCertificateRefused: a peer whose certificate does not chain to
-// our roots is never sent anything; the stanza bounces with
-// remote-server-not-found (RFC 6120 §10.4.3).
-func TestWrongCertificateRefused(t *testing.T) {
-	ca, other := newCA(t), newCA(t)
-	la, lb := listen(t), listen(t)
-	routes := map[string]string{"a.test": la.Addr().String(), "b.test": lb.Addr().String()}
-	a := start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes)
-	b := start(t, "b.test", lb, other.issue(t, "b.test"), ca.pool, routes)
-	a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "secret"))
-	got := a.r.next(t)
-	if got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-not-found") || got.To.String() != "alice@a.test/x" {
-		t.Fatalf("bounce: %s", got.Bytes())
-	}
-	select {
-	case st := <-b.r.got:
-		t.Fatalf("b got %s", st.Bytes())
-	default:
+// TestCertificateNotValid: b's certificate does not chain to a's roots.
+// With SecureAuth a never sends b anything and the stanza bounces with
+// remote-server-not-found (RFC 6120 §10.4.3), and b's dialback to a is
+// refused. Without it, a still authenticates to b with SASL EXTERNAL (b
+// trusts a's certificate), and b to a with dialback (XEP-0220).
+func TestCertificateNotValid(t *testing.T) {
+	for _, secure := range []bool{true, false} {
+		t.Run("secure_auth="+strconv.FormatBool(secure), func(t *testing.T) {
+			ca, other := newCA(t), newCA(t)
+			la, lb := listen(t), listen(t)
+			routes := map[string]string{"a.test": la.Addr().String(), "b.test": lb.Addr().String()}
+			events := make(chan Event, 10)
+			a := start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes, func(o *Options) {
+				o.SecureAuth = secure
+				o.OnEvent = func(e Event) { events <- e }
+			})
+			b := start(t, "b.test", lb, other.issue(t, "b.test"), ca.pool, routes)
+			a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "secret"))
+			b.svc.Send(context.Background(), msg(t, "bob@b.test/y", "alice@a.test/x", "hello"))
+			if secure {
+				got := a.r.next(t)
+				if got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-not-found") || got.To.String() != "alice@a.test/x" {
+					t.Fatalf("bounce: %s", got.Bytes())
+				}
+				if got := b.r.next(t); got.Type != "error" || got.To.String() != "bob@b.test/y" {
+					t.Fatalf("b's bounce: %s", got.Bytes())
+				}
+				select {
+				case st := <-b.r.got:
+					t.Fatalf("b got %s", st.Bytes())
+				default:
+				}
+				return
+			}
+			if got := b.r.next(t); got.El.ChildText("body", stanza.NSClient) != "secret" {
+				t.Fatalf("b got %s", got.Bytes())
+			}
+			if got := a.r.next(t); got.El.ChildText("body", stanza.NSClient) != "hello" {
+				t.Fatalf("a got %s", got.Bytes())
+			}
+			want := map[string]string{"out": AuthExternal, "in": AuthDialback}
+			for range 2 {
+				e := <-events
+				if e.Domain != "b.test" || e.Refused || want[e.Direction] != e.Auth {
+					t.Fatalf("event %+v, want auth per direction %v", e, want)
+				}
+				delete(want, e.Direction)
+			}
+		})
 	}
 }
 

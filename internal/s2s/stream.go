@@ -25,11 +25,12 @@ const (
 
 // stream is one XML stream over a connection, either direction.
 type stream struct {
-	c   net.Conn
-	r   *xmlstream.Reader
-	lim xmlstream.Limits
-	ns  string // the default namespace: jabber:server, or NSComponent
-	sm  bool   // the peer offered XEP-0198 in its last features
+	c    net.Conn
+	r    *xmlstream.Reader
+	lim  xmlstream.Limits
+	ns   string // the default namespace: jabber:server, or NSComponent
+	sm   bool   // the peer offered XEP-0198 in its last features
+	auth string // outbound: how we authenticated (AuthExternal, AuthDialback)
 }
 
 func newStream(c net.Conn, lim xmlstream.Limits) *stream {

@@ -48,7 +48,7 @@ func (s *Server) newS2S(cfg config.Config) error {
 		return err
 	}
 	c := cfg.S2S
-	s.s2s = s2s.New(s2s.Options{Domain: s.router.Domain(), TLS: tlsCfg, Roots: roots, Secret: secret,
+	s.s2s = s2s.New(s2s.Options{Domain: s.router.Domain(), TLS: tlsCfg, Roots: roots, SecureAuth: c.SecureAuth, Secret: secret,
 		Routes: c.Routes, Mode: c.Mode, Allow: c.Allow, Deny: c.Deny,
 		Limits:   xmlstream.Limits{MaxStanza: cfg.Limits.MaxStanza, MaxDepth: cfg.Limits.MaxDepth},
 		MaxQueue: c.MaxQueue, Timeout: c.Timeout.Duration, Rate: c.StanzaRate, Burst: c.StanzaBurst,
@@ -77,11 +77,12 @@ func (s *Server) closeS2S() {
 	}
 }
 
-// auditS2S records each new remote domain and each refusal (issue 15:
-// "logged and audited").
+// auditS2S records each new remote domain (once per direction, with how
+// the link authenticated) and each refusal (issue 15: "logged and
+// audited").
 func (s *Server) auditS2S(e s2s.Event) {
 	r := audit.Record{Actor: e.Domain, Target: e.Domain, Action: audit.ActionFederationLink,
-		Outcome: audit.OutcomeSuccess, Details: map[string]string{"direction": e.Direction}}
+		Outcome: audit.OutcomeSuccess, Details: map[string]string{"direction": e.Direction, "auth": e.Auth}}
 	if e.Refused {
 		r.Action, r.Outcome = audit.ActionFederationRefused, audit.OutcomeDenied
 		r.Details["reason"] = e.Reason

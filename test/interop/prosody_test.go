@@ -1,0 +1,479 @@
+package interop
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/audit"
+	"parley/internal/config"
+	"parley/internal/s2s"
+	"parley/internal/store"
+	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
+	"parley/internal/xmpptest/testserver"
+)
+
+// prosodyBin is Debian's Prosody (package prosody, 0.12).
+const prosodyBin = "/usr/bin/prosody"
+
+func requireProsody(t *testing.T) {
+	require(t, "prosody", func() error {
+		_, err := os.Stat(prosodyBin)
+		return err
+	})
+}
+
+// testCA is a certificate authority made by the test; its certificates
+// name one domain each and serve as TLS server and client certificates
+// (s2s TLS both ways, SASL EXTERNAL).
+type testCA struct {
+	dir  string
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	n    int64
+}
+
+func newTestCA(t *testing.T, dir, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	ca := &testCA{dir: dir, cert: cert, key: key, n: 1}
+	writePEM(t, ca.bundle(), "CERTIFICATE", der)
+	return ca
+}
+
+func (ca *testCA) bundle() string { return filepath.Join(ca.dir, ca.cert.Subject.CommonName+".pem") }
+
+// issue writes domain.pem and domain.key, a certificate for domain signed
+// by ca, and returns their paths.
+func (ca *testCA) issue(t *testing.T, domain string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca.n++
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(ca.n), Subject: pkix.Name{CommonName: domain},
+		DNSNames: []string{domain}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		KeyUsage:    x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile = filepath.Join(ca.dir, domain+"."+strconv.FormatInt(ca.n, 10)+".crt")
+	keyFile = filepath.Join(ca.dir, domain+"."+strconv.FormatInt(ca.n, 10)+".key")
+	writePEM(t, certFile, "CERTIFICATE", der)
+	writePEM(t, keyFile, "EC PRIVATE KEY", kder)
+	return certFile, keyFile
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago (Prosody
+// takes its ports from its configuration, not from the kernel).
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// prosodyRoutes is a Prosody module written by the test: static s2s
+// routes (domain -> port on 127.0.0.1) in place of DNS, the counterpart of
+// parley's [s2s.routes]. Prosody 0.12's own resolver reads neither
+// /etc/hosts nor any route option, and mod_s2s builds its resolver with
+// net.resolvers.service.new at each new link, so the module replaces that
+// function for the routed domains. No DNS query leaves the process.
+const prosodyRoutes = `
+local service = require "net.resolvers.service";
+local manual = require "net.resolvers.manual";
+local routes = module:get_option("test_s2s_routes", {});
+local lookup = service.new;
+service.new = function (domain, svc, proto, extra)
+	local port = routes[domain];
+	if port == nil then
+		return lookup(domain, svc, proto, extra);
+	end
+	if svc ~= "xmpp-server" then -- no direct TLS (_xmpps-server) route
+		return manual.new({}, proto, extra);
+	end
+	return manual.new({ { "tcp4", "127.0.0.1", port, extra } }, proto, extra);
+end
+function module.unload() service.new = lookup; end
+`
+
+// prosody is a Prosody started by the test with its own configuration,
+// data, log and ports (never the system service).
+type prosody struct {
+	domain string
+	c2s    string // host:port
+	s2s    int
+	log    string
+}
+
+// prosodyOptions configure startProsody.
+type prosodyOptions struct {
+	domain     string
+	cert, key  string
+	ca         string         // the CA bundle peers' certificates are checked against
+	secureAuth bool           // s2s_secure_auth: only authenticated certificates
+	routes     map[string]int // static s2s routes: domain -> port on 127.0.0.1
+	s2sPort    int
+	users      map[string]string
+	extra      string // more global options
+}
+
+// startProsody writes a configuration and runs Prosody in the foreground
+// until the test ends.
+func startProsody(t *testing.T, o prosodyOptions) *prosody {
+	t.Helper()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	plugins := filepath.Join(dir, "plugins")
+	for _, d := range []string{data, plugins} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(plugins, "mod_test_s2s_routes.lua"), []byte(prosodyRoutes), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Accounts in Prosody's internal_plain storage
+	// (data/<host, %-encoded>/accounts/<user>.dat).
+	accounts := filepath.Join(data, strings.ReplaceAll(o.domain, ".", "%2e"), "accounts")
+	if err := os.MkdirAll(accounts, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for u, pw := range o.users {
+		if err := os.WriteFile(filepath.Join(accounts, u+".dat"), []byte("return { [\"password\"] = "+luaString(pw)+"; };\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var routes []string
+	for d, p := range o.routes {
+		routes = append(routes, "["+luaString(d)+"] = "+strconv.Itoa(p))
+	}
+	p := &prosody{domain: o.domain, c2s: "127.0.0.1:" + strconv.Itoa(freePort(t)), s2s: o.s2sPort, log: filepath.Join(dir, "prosody.log")}
+	_, c2sPort := hostPort(t, p.c2s)
+	cfg := fmt.Sprintf(`-- written by parley's test/interop
+run_as_root = true
+pidfile = %[1]s
+data_path = %[2]s
+plugin_paths = { %[3]s }
+log = { { levels = { min = "debug" }, to = "file", filename = %[4]s } }
+interfaces = { "127.0.0.1" }
+local_interfaces = { "127.0.0.1" }
+c2s_ports = { %[5]s }
+s2s_ports = { %[6]d }
+c2s_direct_tls_ports = { }
+s2s_direct_tls_ports = { }
+http_ports = { }
+https_ports = { }
+modules_enabled = { "tls", "saslauth", "dialback", "roster", "disco", "ping", "version", "test_s2s_routes" }
+modules_disabled = { "offline", "posix" }
+authentication = "internal_plain"
+storage = "internal"
+c2s_require_encryption = true
+s2s_require_encryption = true
+s2s_secure_auth = %[7]t
+ssl = { certificate = %[8]s, key = %[9]s, cafile = %[10]s }
+test_s2s_routes = { %[11]s }
+%[12]s
+VirtualHost %[13]s
+`, luaString(filepath.Join(dir, "prosody.pid")), luaString(data), luaString(plugins), luaString(p.log),
+		c2sPort, o.s2sPort, o.secureAuth, luaString(o.cert), luaString(o.key), luaString(o.ca),
+		strings.Join(routes, ", "), o.extra, luaString(o.domain))
+	cfgFile := filepath.Join(dir, "prosody.cfg.lua")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(prosodyBin, "-F", "--config", cfgFile)
+	cmd.Dir = dir
+	out, err := os.Create(filepath.Join(dir, "prosody.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		out.Close()
+		if t.Failed() {
+			for _, f := range []string{out.Name(), p.log} {
+				b, _ := os.ReadFile(f)
+				t.Logf("%s:\n%s", f, b)
+			}
+		}
+	})
+	// Ready when both listeners accept.
+	deadline := time.Now().Add(20 * time.Second)
+	for _, addr := range []string{p.c2s, "127.0.0.1:" + strconv.Itoa(o.s2sPort)} {
+		for {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			select {
+			case err := <-exited:
+				b, _ := os.ReadFile(out.Name())
+				t.Fatalf("prosody exited (%v):\n%s", err, b)
+			case <-time.After(50 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("prosody does not listen on %s: %v", addr, err)
+			}
+		}
+	}
+	return p
+}
+
+// logged says whether Prosody's log has a line containing all of parts.
+func (p *prosody) logged(parts ...string) bool {
+	f, err := os.Open(p.log)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 64<<10), 1<<20)
+lines:
+	for s.Scan() {
+		for _, part := range parts {
+			if !strings.Contains(s.Text(), part) {
+				continue lines
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func luaString(s string) string { return strconv.Quote(s) }
+
+// parleyDomain and prosodyDomain are the two test domains; both resolve
+// to loopback only through the static routes of each server.
+const (
+	parleyDomain  = "parley.test"
+	prosodyDomain = "prosody.test"
+)
+
+// federation is a parley and a Prosody that federate, one user on each.
+type federation struct {
+	parley  *testserver.Server
+	prosody *prosody
+	alice   *xmpptest.Client // alice@parley.test
+	bob     *xmpptest.Client // bob@prosody.test
+}
+
+// startFederation starts parley (certificate from ca, trusting ca) and
+// Prosody with prosodyCert/prosodyKey, trusting the CA bundle prosodyCA,
+// with s2s_secure_auth as given.
+func startFederation(t *testing.T, ca *testCA, prosodyCert, prosodyKey, prosodyCA string, secureAuth bool) *federation {
+	t.Helper()
+	requireProsody(t)
+	cert, key := ca.issue(t, parleyDomain)
+	prosodyS2S := freePort(t)
+	srv := testserver.Start(t, func(c *config.Config) {
+		c.Domain = parleyDomain
+		c.Cert, c.Key = cert, key
+		c.Listen.S2S = "127.0.0.1:0"
+		c.S2S = config.S2S{Mode: config.S2SAllowlist, Allow: []string{prosodyDomain}, CA: ca.bundle(),
+			Routes: map[string]string{prosodyDomain: "127.0.0.1:" + strconv.Itoa(prosodyS2S)}}
+	})
+	_, parleyS2S := hostPort(t, srv.Addr("s2s").String())
+	port, _ := strconv.Atoi(parleyS2S)
+	p := startProsody(t, prosodyOptions{domain: prosodyDomain, cert: prosodyCert, key: prosodyKey, ca: prosodyCA,
+		secureAuth: secureAuth, routes: map[string]int{parleyDomain: port}, s2sPort: prosodyS2S,
+		users: map[string]string{"bob": password}})
+	srv.AddUser(t, "alice", password)
+	f := &federation{parley: srv, prosody: p}
+	f.alice = xmpptest.Online(t, srv.C2S(), xmpptest.Options{Domain: parleyDomain, User: "alice", Password: password, Resource: "a"})
+	f.bob = xmpptest.Login(t, p.c2s, xmpptest.Options{Domain: prosodyDomain, User: "bob", Password: password, Resource: "b",
+		Mechanism: xmpptest.ScramSHA1})
+	// Prosody hands subscription requests only to resources that fetched
+	// the roster (RFC 6121 §2.1.6 "interested resources").
+	for _, c := range []*xmpptest.Client{f.alice, f.bob} {
+		if _, err := c.IQ(10*time.Second, "get", "", "<query xmlns='jabber:iq:roster'/>"); err != nil {
+			t.Fatalf("%s: roster: %v", c.JID, err)
+		}
+	}
+	xmpptest.MustSend(t, f.bob, "<presence/>")
+	return f
+}
+
+// exchange runs chat, presence subscriptions and IQs both ways.
+func (f *federation) exchange(t *testing.T) {
+	t.Helper()
+	const wait = 20 * time.Second
+	alice, bob := f.alice, f.bob
+	aliceFull, bobFull := "alice@"+parleyDomain+"/a", "bob@"+prosodyDomain+"/b"
+
+	xmpptest.MustSend(t, alice, "<message to='"+bobFull+"' type='chat' id='m1'><body>hi bob</body></message>")
+	xmpptest.MustExpect(t, bob, wait, "alice's message", func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("from") == aliceFull && el.ChildText("body", "jabber:client") == "hi bob"
+	})
+	xmpptest.MustSend(t, bob, "<message to='"+aliceFull+"' type='chat' id='m2'><body>hi alice</body></message>")
+	xmpptest.MustExpect(t, alice, wait, "bob's message", func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("from") == bobFull && el.ChildText("body", "jabber:client") == "hi alice"
+	})
+
+	// RFC 6121 §3: a subscription each way.
+	subscribe := func(from, to *xmpptest.Client, fromBare, toBare string) {
+		t.Helper()
+		xmpptest.MustSend(t, from, "<presence to='"+toBare+"' type='subscribe'/>")
+		xmpptest.MustExpect(t, to, wait, "subscribe from "+fromBare, func(el *xmlstream.Element) bool {
+			return el.Name == "presence" && el.Get("type") == "subscribe" && el.Get("from") == fromBare
+		})
+		xmpptest.MustSend(t, to, "<presence to='"+fromBare+"' type='subscribed'/>")
+		xmpptest.MustExpect(t, from, wait, "subscribed from "+toBare, func(el *xmlstream.Element) bool {
+			return el.Name == "presence" && el.Get("type") == "subscribed" && el.Get("from") == toBare
+		})
+	}
+	subscribe(alice, bob, "alice@"+parleyDomain, "bob@"+prosodyDomain)
+	subscribe(bob, alice, "bob@"+prosodyDomain, "alice@"+parleyDomain)
+	// Both subscribed: a new presence of each reaches the other.
+	xmpptest.MustSend(t, bob, "<presence><status>bob here</status></presence>")
+	xmpptest.MustExpect(t, alice, wait, "bob's presence", func(el *xmlstream.Element) bool {
+		return el.Name == "presence" && el.Get("from") == bobFull && el.Get("type") == "" &&
+			el.ChildText("status", "jabber:client") == "bob here"
+	})
+	xmpptest.MustSend(t, alice, "<presence><status>alice here</status></presence>")
+	xmpptest.MustExpect(t, bob, wait, "alice's presence", func(el *xmlstream.Element) bool {
+		return el.Name == "presence" && el.Get("from") == aliceFull && el.Get("type") == "" &&
+			el.ChildText("status", "jabber:client") == "alice here"
+	})
+
+	// IQs each way: XEP-0199 ping and XEP-0092 version of the other server.
+	for _, q := range []struct {
+		c       *xmpptest.Client
+		to, ns  string
+		payload string
+	}{
+		{alice, prosodyDomain, "urn:xmpp:ping", "<ping xmlns='urn:xmpp:ping'/>"},
+		{alice, prosodyDomain, "jabber:iq:version", "<query xmlns='jabber:iq:version'/>"},
+		{bob, parleyDomain, "urn:xmpp:ping", "<ping xmlns='urn:xmpp:ping'/>"},
+		{bob, parleyDomain, "jabber:iq:version", "<query xmlns='jabber:iq:version'/>"},
+	} {
+		el, err := q.c.IQ(wait, "get", q.to, q.payload)
+		if err != nil {
+			t.Fatalf("%s: %s to %s: %v", q.c.JID, q.ns, q.to, err)
+		}
+		if el.Get("type") != "result" || el.Get("from") != q.to {
+			t.Fatalf("%s: %s to %s answered %s", q.c.JID, q.ns, q.to, xmlstream.AppendIn(nil, el, "jabber:client"))
+		}
+		if q.ns == "jabber:iq:version" && el.Child("query", q.ns).ChildText("name", q.ns) == "" {
+			t.Fatalf("%s: version of %s has no name", q.c.JID, q.to)
+		}
+	}
+}
+
+// authPaths waits until parley's audit log has recorded a link with
+// Prosody's domain in each direction, and checks how each authenticated.
+func (f *federation) authPaths(t *testing.T, in, out string) {
+	t.Helper()
+	want := map[string]string{"in": in, "out": out}
+	xmpptest.Eventually(t, 20*time.Second, func() error {
+		recs, err := audit.Query(context.Background(), f.parley.Store().(store.Audit), store.AuditQuery{Action: audit.ActionFederationLink})
+		if err != nil {
+			return err
+		}
+		got := map[string]string{}
+		for _, r := range recs {
+			if r.Target == prosodyDomain {
+				got[r.Details["direction"]] = r.Details["auth"]
+			}
+		}
+		if got["in"] != want["in"] || got["out"] != want["out"] {
+			return fmt.Errorf("federation-link auth per direction %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
+// TestProsodyFederationExternal: parley and Prosody trust the same test
+// CA and hold certificates for their domains, so each authenticates to
+// the other with SASL EXTERNAL (RFC 6120 §6, XEP-0178), and chat,
+// subscriptions and IQs cross both ways.
+func TestProsodyFederationExternal(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "interop-ca")
+	cert, key := ca.issue(t, prosodyDomain)
+	f := startFederation(t, ca, cert, key, ca.bundle(), true)
+	f.exchange(t)
+	f.authPaths(t, s2s.AuthExternal, s2s.AuthExternal)
+	if !f.prosody.logged("Accepting SASL EXTERNAL identity from " + parleyDomain) {
+		t.Fatal("Prosody's log does not show parley authenticating with SASL EXTERNAL")
+	}
+	if !f.prosody.logged("SASL EXTERNAL with " + parleyDomain + " succeeded") {
+		t.Fatal("Prosody's log does not show it authenticating to parley with SASL EXTERNAL")
+	}
+}
+
+// TestProsodyFederationDialback: Prosody's certificate comes from a CA
+// parley does not trust, and Prosody (s2s_secure_auth = false) trusts
+// only that CA, not parley's: neither side can offer the other SASL
+// EXTERNAL, so both directions authenticate with Server Dialback
+// (XEP-0220), each server checking the other's key by connecting back
+// (db:verify).
+func TestProsodyFederationDialback(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "interop-ca")
+	other := newTestCA(t, dir, "prosody-own-ca")
+	cert, key := other.issue(t, prosodyDomain)
+	f := startFederation(t, ca, cert, key, other.bundle(), false)
+	f.exchange(t)
+	f.authPaths(t, s2s.AuthDialback, s2s.AuthDialback)
+	if f.prosody.logged("Accepting SASL EXTERNAL") || f.prosody.logged("SASL EXTERNAL with "+parleyDomain+" succeeded") {
+		t.Fatal("Prosody's log shows SASL EXTERNAL where only dialback was possible")
+	}
+}
