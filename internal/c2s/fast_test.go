@@ -43,7 +43,7 @@ const requestToken = "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-2
 // checks the server's responder message); a token near its expiry is
 // replaced in <success/> and the old one works until the new one is used
 // (§4.5, §6); invalidate logs the token out (§4.6); an expired token is
-// credentials-expired; a device's tokens are kept only as verifiers.
+// credentials-expired; a disabled account is refused; a device's tokens are kept only as verifiers.
 func TestFAST(t *testing.T) {
 	srv := testserver.Quiet(t, nil)
 	srv.AddUser(t, "alice", "pw-alice")
@@ -138,6 +138,16 @@ func TestFAST(t *testing.T) {
 	}
 	d.Current.Expires = time.Now().Add(time.Hour * 24 * 10)
 	srv.Store().SaveFastDevice(ctx, "alice", d)
+
+	// A disabled account (XEP-0133) is refused with its token as with
+	// its password.
+	if err := srv.Store().SetUserDisabled(ctx, "alice", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fastLogin(t, srv, rotated, "", ""); !errors.As(err, &ae) || ae.Condition != "account-disabled" {
+		t.Fatalf("token of a disabled account: %v", err)
+	}
+	srv.Store().SetUserDisabled(ctx, "alice", false)
 
 	// Invalidate: the login works, no new token, and the token is gone.
 	c5, err := fastLogin(t, srv, rotated, "", "invalidate='true'")

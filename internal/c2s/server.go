@@ -32,6 +32,10 @@ type Config struct {
 	// CheckPassword verifies PLAIN passwords of accounts kept elsewhere
 	// (sasl.Config.CheckPassword: a directory); nil for none.
 	CheckPassword func(ctx context.Context, username, password string) error
+	// TokenRefused refuses FAST token logins of accounts kept elsewhere
+	// (sasl.Config.TokenRefused: a directory that no longer lists them);
+	// nil for none.
+	TokenRefused func(username string) bool
 	// SASLSecret keys the fake SCRAM salts of unknown users
 	// (sasl.Config.Secret); it should persist across restarts.
 	SASLSecret []byte
@@ -185,7 +189,7 @@ func New(cfg Config, r *router.Router, log *slog.Logger) *Server {
 		domain: cfg.Domain,
 		router: r,
 		saslConfig: &sasl.Config{Lookup: cfg.Lookup, Domain: cfg.Domain.String(), Secret: cfg.SASLSecret,
-			CheckPassword: cfg.CheckPassword},
+			CheckPassword: cfg.CheckPassword, TokenRefused: cfg.TokenRefused},
 		log:       log.With("component", "c2s"),
 		backoff:   newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay, cfg.Clock),
 		sessions:  make(map[*session]struct{}),

@@ -75,6 +75,12 @@ type Config struct {
 	// (the stored keys decide); a *Failure ends the exchange with it; any
 	// other error is temporary-auth-failure. SCRAM never calls it.
 	CheckPassword func(ctx context.Context, username, password string) error
+	// TokenRefused, if set, is asked after a token (HT-*, XEP-0484 FAST)
+	// proved itself for an account without keys here, whose password is
+	// kept elsewhere (a directory) and which a token login never checks:
+	// true refuses the login with account-disabled (the directory no
+	// longer lists the user).
+	TokenRefused func(username string) bool
 }
 
 // processSecret stands in for Config.Secret when none is configured.

@@ -58,16 +58,40 @@ func (s *Server) hashedToken(ctx context.Context, in []byte) ([]byte, *Failure) 
 			match = i
 		}
 	}
-	switch {
-	case match < 0:
+	if match < 0 {
 		return nil, fail(NotAuthorized, "")
-	case tokens[match].Expired:
+	}
+	if f := s.tokenAccount(ctx, user); f != nil {
+		return nil, f
+	}
+	if tokens[match].Expired {
 		// XEP-0484 §5.2: a token no longer trusted is credentials-expired;
 		// the client falls back to its password.
 		return nil, fail(CredentialsExpired, "token expired")
 	}
 	s.username, s.token = user, match
 	return tokens[match].Responder, nil
+}
+
+// tokenAccount checks that the account a token proved itself for may
+// still log in, as a password login would: Lookup refuses a disabled
+// account, and Config.TokenRefused one kept in a directory that no
+// longer lists it. It runs after the proof, so it tells only a token's
+// holder whether the account is disabled.
+func (s *Server) tokenAccount(ctx context.Context, user string) *Failure {
+	k1, k256, err := s.cfg.Lookup(ctx, user)
+	var lf *Failure
+	switch {
+	case errors.As(err, &lf):
+		return lf
+	case errors.Is(err, ErrUnknownUser):
+		return fail(NotAuthorized, "")
+	case err != nil:
+		return fail(TemporaryAuthFailure, "")
+	case !usable(SHA1, k1) && !usable(SHA256, k256) && s.cfg.TokenRefused != nil && s.cfg.TokenRefused(user):
+		return fail(AccountDisabled, "")
+	}
+	return nil
 }
 
 // TokenUsed is the index, in what the TokenLookup returned, of the token

@@ -58,6 +58,15 @@ func (s *Server) checkPassword() func(ctx context.Context, username, password st
 	return s.directory.CheckPassword
 }
 
+// tokenRefused is c2s's check of FAST token logins of directory
+// accounts (they never reach checkPassword), or none.
+func (s *Server) tokenRefused() func(username string) bool {
+	if s.directory == nil {
+		return nil
+	}
+	return s.directory.Refuses
+}
+
 // localPasswords is the account store for in-band password changes
 // (XEP-0077 §3.3): a directory account (one without keys here) changes
 // its password in the directory, never here, where a password would make

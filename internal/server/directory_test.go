@@ -218,3 +218,57 @@ func TestDirectoryGroups(t *testing.T) {
 		return fmt.Errorf("no lockout record for bob in %v", recs)
 	})
 }
+
+// TestDirectoryFAST: a FAST token (XEP-0484) of a directory user stops
+// working once the directory disables or removes the user, as the
+// password does: a token login never reaches the directory's bind.
+func TestDirectoryFAST(t *testing.T) {
+	srv, slapd := ldapServer(t)
+	const phone = "2d7a1b4e-9c3f-4f7e-8a61-0f4b5f0c1d2e"
+	requestToken := "<request-token xmlns='urn:xmpp:fast:0' mechanism='" + xmpptest.HTSHA256None + "'/>"
+	tokenOf := func(user string) string {
+		t.Helper()
+		c := xmpptest.Login(t, srv.C2S(), xmpptest.Options{User: user, Password: user + "-pw", Mechanism: xmpptest.Plain,
+			SASL2: &xmpptest.SASL2{UserAgent: phone, Bind: true, Extra: requestToken}})
+		defer c.Close()
+		tok := c.Success().Child("token", xmpptest.NSFAST)
+		if tok == nil {
+			t.Fatalf("%s got no token: %s", user, c.Success())
+		}
+		return tok.Get("token")
+	}
+	withToken := func(user, token string) xmpptest.Options {
+		return xmpptest.Options{User: user, Mechanism: xmpptest.HTSHA256None,
+			SASL2: &xmpptest.SASL2{UserAgent: phone, Bind: true, Token: token}}
+	}
+	alice, bob := tokenOf("alice"), tokenOf("bob")
+	for _, user := range []string{"alice", "bob"} {
+		tok := map[string]string{"alice": alice, "bob": bob}[user]
+		if got := authFailure(t, srv.C2S(), withToken(user, tok)); got != "" {
+			t.Fatalf("%s's token login while listed: %q", user, got)
+		}
+	}
+
+	// alice is disabled in the directory (the user filter leaves her
+	// out), bob is removed.
+	slapd.Replace("uid=alice,ou=people,dc=example,dc=com", "employeeType", "disabled")
+	slapd.Delete("uid=bob,ou=people,dc=example,dc=com")
+	if err := srv.Directory().Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"alice", "bob"} {
+		tok := map[string]string{"alice": alice, "bob": bob}[user]
+		if got := authFailure(t, srv.C2S(), withToken(user, tok)); got != "account-disabled" {
+			t.Errorf("%s's token login after leaving the directory: %q, want account-disabled", user, got)
+		}
+	}
+
+	// Listed again: the token works again, as the password would.
+	slapd.Replace("uid=alice,ou=people,dc=example,dc=com", "employeeType", "staff")
+	if err := srv.Directory().Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := authFailure(t, srv.C2S(), withToken("alice", alice)); got != "" {
+		t.Fatalf("alice's token login once listed again: %q", got)
+	}
+}

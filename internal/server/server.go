@@ -196,6 +196,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			return u.SHA1, u.SHA256, err
 		},
 		CheckPassword: s.checkPassword(),
+		TokenRefused:  s.tokenRefused(),
 		IdleTimeout:   cfg.Limits.IdleTimeout.Duration,
 		Keepalive:     cfg.Limits.Keepalive.Duration,
 		AuthTimeout:   cfg.Limits.AuthTimeout.Duration,
