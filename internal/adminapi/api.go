@@ -63,6 +63,12 @@ type Options struct {
 	// nil Data: the /me routes answer 503.
 	Data  UserData
 	Blobs Blobs
+	// CheckPassword, if set, verifies the passwords of accounts kept
+	// elsewhere (a directory) for POST /me/token, as it does for SASL
+	// PLAIN (sasl.Config.CheckPassword: nil accepts, sasl.ErrUnknownUser
+	// leaves it to the stored keys, a *sasl.Failure refuses, any other
+	// error is the directory being unavailable).
+	CheckPassword func(ctx context.Context, username, password string) error
 	// Supervision is the incident review queue and DLP the DLP policies
 	// (nil: their routes answer 503).
 	Supervision Supervision

@@ -32,9 +32,17 @@ type env struct {
 	bodies []string
 }
 
-func start(t *testing.T) *env {
+func start(t *testing.T) *env { return startWith(t, nil) }
+
+// startWith is start with more configuration.
+func startWith(t *testing.T, configure func(*config.Config)) *env {
 	t.Helper()
-	srv := testserver.Start(t, func(c *config.Config) { c.Listen.HTTPS = "127.0.0.1:0" })
+	srv := testserver.Start(t, func(c *config.Config) {
+		c.Listen.HTTPS = "127.0.0.1:0"
+		if configure != nil {
+			configure(c)
+		}
+	})
 	pem, err := os.ReadFile(filepath.Join(srv.Config.Data, "tls", "localhost.crt"))
 	if err != nil {
 		t.Fatal(err)

@@ -96,9 +96,12 @@ func getMe(a *API, w http.ResponseWriter, r *http.Request) error {
 
 // issueUserToken serves POST /api/v1/me/token: the account's owner proves
 // their password with HTTP Basic (RFC 7617; the username or the bare JID)
-// and gets a token of role user for their account. Only over TLS or from
-// loopback (the password crosses the connection); failures count towards
-// the address's back-off (limit.go) and are audited as failed logins.
+// and gets a token of role user for their account. A directory account's
+// password is checked by the directory, as for SASL PLAIN. Only over TLS
+// or from loopback (the password crosses the connection); failures count
+// towards the address's back-off (limit.go) and are audited as failed
+// logins; a disabled account, or one the directory no longer lists, is
+// refused (403).
 func (a *API) issueUserToken(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	w.Header().Set("X-Request-Id", reqID)
@@ -123,6 +126,15 @@ func (a *API) issueUserToken(w http.ResponseWriter, r *http.Request) {
 		rec.Target = rec.Actor
 	}
 	u, verr := a.checkPassword(r.Context(), username, password)
+	if ok && uerr == nil && errors.Is(verr, errNoDirectory) {
+		// As SASL's temporary-auth-failure: not the client's fault, not
+		// counted towards its back-off.
+		writeProblem(w, r, http.StatusServiceUnavailable, "directory unavailable", "try again later")
+		return
+	}
+	if ok && uerr == nil && errors.Is(verr, errDisabled) {
+		u.Disabled, verr = true, nil
+	}
 	if !ok || uerr != nil || verr != nil {
 		if verr != nil && !errors.Is(verr, errBadPassword) {
 			a.o.Log.Error("adminapi: password check", "err", verr)
@@ -184,14 +196,37 @@ func (a *API) issueUserToken(w http.ResponseWriter, r *http.Request) {
 	}{token, t.ID, rec.Actor, expires})
 }
 
-var errBadPassword = errors.New("adminapi: bad username or password")
+// Why a password was not accepted (checkPassword).
+var (
+	errBadPassword = errors.New("adminapi: bad username or password")
+	errDisabled    = errors.New("adminapi: account disabled")
+	errNoDirectory = errors.New("adminapi: the directory does not answer")
+)
 
-// checkPassword verifies password against the account's SCRAM keys (the
-// only form in which passwords are kept): the StoredKey derived from it
-// with the stored salt and count must equal the stored one (RFC 5802 §3),
+// checkPassword verifies password: for an account kept in a directory by
+// Options.CheckPassword (a bind as the user), as SASL PLAIN does; for
+// the others against the account's SCRAM keys (the only form in which
+// passwords are kept here): the StoredKey derived from it with the
+// stored salt and count must equal the stored one (RFC 5802 §3),
 // compared in constant time. An unknown account costs the same
 // derivation, so the time of a refusal does not tell whether it exists.
 func (a *API) checkPassword(ctx context.Context, username, password string) (store.User, error) {
+	if a.o.CheckPassword != nil && username != "" {
+		err := a.o.CheckPassword(ctx, username, password)
+		var f *sasl.Failure
+		switch {
+		case err == nil:
+			// The bind made the account if it was new.
+			return a.o.Data.GetUser(ctx, username)
+		case errors.As(err, &f) && f.Condition == sasl.AccountDisabled:
+			return store.User{}, errDisabled
+		case errors.As(err, &f):
+			return store.User{}, errBadPassword
+		case !errors.Is(err, sasl.ErrUnknownUser):
+			// The directory logged why.
+			return store.User{}, errNoDirectory
+		}
+	}
 	u, err := a.o.Data.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return u, err

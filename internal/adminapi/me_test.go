@@ -11,9 +11,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"parley/internal/audit"
+	"parley/internal/config"
 	"parley/internal/control"
+	"parley/internal/directory/slapdtest"
 	"parley/internal/store"
 	"parley/internal/xmpptest"
 )
@@ -262,4 +265,93 @@ func TestUserExport(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestUserTokenDirectory: a directory (LDAP) account gets a user token
+// for its directory password, checked by a bind as for SASL PLAIN: a
+// wrong one is 401 and counts towards the back-off, a user the directory
+// disables or removes is 403, a stopped directory is 503 (not counted),
+// and local accounts go on with their stored keys.
+func TestUserTokenDirectory(t *testing.T) {
+	slapd := slapdtest.Start(t, slapdtest.LDIF)
+	e := startWith(t, func(c *config.Config) {
+		c.Auth.LDAP = config.LDAP{URL: slapd.URL, StartTLS: true, CA: slapd.CA, BindDN: slapdtest.AdminDN,
+			BindPassword: slapdtest.AdminPassword, UserBase: "ou=people," + slapdtest.Suffix,
+			UserFilter: "(&(objectClass=inetOrgPerson)(!(employeeType=disabled)))",
+			GroupBase:  "ou=groups," + slapdtest.Suffix, SyncInterval: config.Duration{Duration: time.Hour}}
+	})
+	e.srv.AddUser(t, "local", "local-pw")
+	sync := func() {
+		t.Helper()
+		if err := e.srv.Directory().Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync()
+	status := func(user, pw string) int {
+		t.Helper()
+		resp, _ := e.userToken(t, user, pw, "")
+		return resp.StatusCode
+	}
+	for i, c := range []struct {
+		user, pw string
+		want     int
+	}{
+		0: {"alice", "alice-pw", 201},
+		1: {"carol@localhost", "carol-pw", 201},
+		2: {"alice", "wrong", 401},
+		3: {"alice", "", 401},       // an unauthenticated bind would "succeed"
+		4: {"dave", "dave-pw", 401}, // left out by the filter, no account here
+		5: {"*", "alice-pw", 401},
+		6: {"local", "local-pw", 201},
+		7: {"local", "wrong", 401},
+	} {
+		if got := status(c.user, c.pw); got != c.want {
+			t.Errorf("%d: %s: %d, want %d", i, c.user, got, c.want)
+		}
+	}
+	// The token works like any user token.
+	resp, body := e.userToken(t, "bob", "bob-pw", "")
+	tok := decode[struct{ Token string }](t, body)
+	if resp.StatusCode != 201 {
+		t.Fatalf("bob: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.do(t, tok.Token, "GET", "/api/v1/me", ""); resp.StatusCode != 200 || !strings.Contains(body, `"jid":"bob@localhost"`) {
+		t.Fatalf("GET /me with bob's token: %d %s", resp.StatusCode, body)
+	}
+
+	// alice is disabled in the directory, bob removed: the directory's
+	// answer is enough, before any sync.
+	slapd.Replace("uid=alice,ou=people,dc=example,dc=com", "employeeType", "disabled")
+	slapd.Delete("uid=bob,ou=people,dc=example,dc=com")
+	for _, user := range []string{"alice", "bob"} {
+		if got := status(user, user+"-pw"); got != 403 {
+			t.Errorf("%s after leaving the directory: %d, want 403", user, got)
+		}
+	}
+
+	// The directory down: 503 for its accounts, local ones go on.
+	slapd.Stop()
+	if got := status("carol", "carol-pw"); got != 503 {
+		t.Errorf("carol with slapd stopped: %d, want 503", got)
+	}
+	if got := status("local", "local-pw"); got != 201 {
+		t.Errorf("local with slapd stopped: %d, want 201", got)
+	}
+	slapd.Restart()
+
+	// Failed binds count towards the address's back-off, as failed
+	// SASL logins do: past the free failures the route answers 429.
+	for i := 0; ; i++ {
+		got := status("carol", "wrong")
+		if got == 429 {
+			break
+		}
+		if got != 401 || i > 20 {
+			t.Fatalf("failure %d: %d", i, got)
+		}
+	}
+	if got := status("carol", "carol-pw"); got != 429 {
+		t.Errorf("right password while backed off: %d, want 429", got)
+	}
 }
