@@ -108,6 +108,7 @@ CREATE TABLE blocklist (
 	fastSchema,      // 19: XEP-0484 FAST token verifiers per account and device (internal/c2s), fast.go
 	// 20: bot accounts (disco client/bot), users.go
 	`ALTER TABLE users ADD COLUMN bot boolean NOT NULL DEFAULT false;`,
+	archiveOwnerCheckSchema, // 21: the archive's owner checked once per statement instead of a foreign key, archive.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

@@ -372,3 +372,45 @@ func chans(cs []chan error) []<-chan error {
 	}
 	return out
 }
+
+// TestArchiveOwnerDeletedMidStatement: the archive's owner check (a
+// statement trigger since migration 21, no longer a foreign key) waits for
+// an owner's uncommitted deletion and then fails the statement, and the
+// writer redoes the batch, where the owner is unknown. Rows inserted
+// directly for an unknown owner are refused as a foreign key would.
+func TestArchiveOwnerDeletedMidStatement(t *testing.T) {
+	dbURL := newSchema(t)
+	s := openURL(t, dbURL, Options{})
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, newUser("bob")); err != nil {
+		t.Fatal(err)
+	}
+	admin := schemaPoolAt(t, dbURL)
+	deleteBob := begin(t, admin)
+	if _, err := deleteBob.Exec(ctx, `DELETE FROM users WHERE username = 'bob'`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- s.AppendArchive(ctx, []store.ArchivedMessage{{Owner: "bob", ID: "1", Stanza: []byte("<message/>")}})
+	}()
+	waitForLockWaiters(t, admin, 1) // the writer's statement, on bob's row
+	if err := deleteBob.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("AppendArchive for an owner deleted meanwhile: %v, want ErrNotFound", err)
+	}
+	if r := s.redone.Load(); r != 1 {
+		t.Errorf("%d messages redone, want 1", r)
+	}
+	var n int
+	if err := admin.QueryRow(ctx, `SELECT count(*) FROM archive`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d archived rows (%v), want 0", n, err)
+	}
+	_, err := admin.Exec(ctx, `INSERT INTO archive (owner, id, with_jid, stamp, stanza, body, words)
+		VALUES ('nobody', '1', '', now(), '', '', '')`)
+	if !isCode(err, foreignKeyViolation) {
+		t.Fatalf("archive row of an unknown owner: %v, want a foreign key violation", err)
+	}
+}
