@@ -41,7 +41,8 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	commits atomic.Int64 // transactions committed by run; tests check batching
+	commits     atomic.Int64  // transactions committed by run; tests check batching
+	checkpoints *checkpointer // runs the WAL's checkpoints off the writer's path
 }
 
 var _ store.Store = (*Store)(nil)
@@ -79,8 +80,10 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	// file: it is never read after a crash (the WAL is), and written to a
 	// file it cost a fifth of the archive writer's CPU and 40% of its
 	// bytes written (docs/design/17_archive_cost.md).
+	// wal_autocheckpoint: see checkpointer.
 	w, err := sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walLimit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -114,11 +117,19 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s read-only: %w", path, err)
 	}
 
+	c, err := sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
+	}
+	c.SetMaxOpenConns(1)
 	s := &Store{
 		w:            w,
 		r:            r,
 		opts:         opts,
 		archiveShare: store.NewShare(opts.ArchiveQueries),
+		checkpoints:  newCheckpointer(c),
 	}
 	s.writer = batch.New(batch.Options[*request]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
 	return s, nil
@@ -131,9 +142,10 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		// The writer commits (and answers) everything queued, then stops.
 		s.writer.Close()
-		// Readers first: the last connection to close checkpoints the
-		// WAL into the main file, and that should be the writer.
-		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+		// Readers and checkpoints first: the last connection to close
+		// checkpoints the WAL into the main file, and that should be the
+		// writer.
+		s.closeErr = errors.Join(s.checkpoints.close(), s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
 }

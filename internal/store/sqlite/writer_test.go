@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +203,8 @@ func TestPragmas(t *testing.T) {
 		2: {s.w, "PRAGMA synchronous", "2"}, // FULL
 		3: {s.w, "PRAGMA foreign_keys", "1"},
 		4: {s.w, "PRAGMA user_version", fmt.Sprint(len(migrations))},
+		5: {s.w, "PRAGMA wal_autocheckpoint", fmt.Sprint(walLimit)},
+		6: {s.checkpoints.db, "PRAGMA synchronous", "2"},
 	}
 	for i, tc := range tests {
 		var got string
@@ -268,5 +271,43 @@ func TestMergedInsertsAnswerEachCaller(t *testing.T) {
 	}
 	if want := 1 + 20*38; page.Count != want {
 		t.Fatalf("stored %d messages, want %d", page.Count, want)
+	}
+}
+
+// TestCheckpointsOffTheWriter: once the writer has committed
+// checkpointPages pages, the checkpointer copies them into the database
+// file, and the backstop keeps the WAL bounded.
+func TestCheckpointsOffTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Repeat("words for the index ", 50)
+	sent := 0
+	for s.checkpoints.done.Load() == 0 {
+		if sent > 100*checkpointPages {
+			t.Fatalf("no checkpoint after %d messages", sent)
+		}
+		msgs := make([]store.ArchivedMessage, 100)
+		for i := range msgs {
+			msgs[i] = store.ArchivedMessage{Owner: "alice", ID: fmt.Sprint(sent), Stanza: []byte(text), Text: text}
+			sent++
+		}
+		if err := s.AppendArchive(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var busy, frames, copied int
+	if err := s.checkpoints.db.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		t.Fatal(err)
+	}
+	if frames > walLimit+checkpointPages {
+		t.Errorf("WAL of %d frames, backstop at %d", frames, walLimit)
 	}
 }
