@@ -15,8 +15,15 @@ import (
 // spliced 'to'. Sessions are fakes on a real router that count bytes.
 // The router's per-recipient work (inbound interceptors, its own
 // stanza-id for the recipient) is included.
-func BenchmarkFanout500(b *testing.B) {
-	const n = 500
+func BenchmarkFanout500(b *testing.B) { fanout(b, 500) }
+
+// BenchmarkFanout100 is BenchmarkFanout500 in a 100-occupant room, whose
+// setup (every join is O(occupants)) is cheap enough to run under
+// callgrind: instructions per delivery are the difference between two
+// -test.benchtime counts divided by the deliveries (docs/BENCHMARKS.md).
+func BenchmarkFanout100(b *testing.B) { fanout(b, 100) }
+
+func fanout(b *testing.B, n int) {
 	h := newHarness(b, func(o *Options) { o.HistorySize = -1 })
 	h.create("u0@example.com/r", "big", "u0")
 	for i := 1; i < n; i++ {
