@@ -122,6 +122,11 @@ func newID() string {
 // namespace to: stanzas are jabber:client inside parley and jabber:server
 // on the wire between servers (RFC 6120 §4.8.3).
 func renamespace(el *xmlstream.Element, from, to string) *xmlstream.Element {
+	if el.Name == "" {
+		// A raw fragment (a stored PEP item, a room's history): its
+		// bytes are all there is, and they declare their namespaces.
+		return el
+	}
 	c := &xmlstream.Element{Name: el.Name, Space: el.Space, Attr: el.Attr, Text: el.Text}
 	if c.Space == from {
 		c.Space = to
