@@ -11,16 +11,18 @@ import (
 	"sync"
 	"testing"
 
+	"parley/internal/entitycaps"
 	"parley/internal/server"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 )
 
 const (
-	nsCarbons = "urn:xmpp:carbons:2"
-	nsForward = "urn:xmpp:forward:0"
-	nsMUC     = "http://jabber.org/protocol/muc"
-	nsMUCUser = "http://jabber.org/protocol/muc#user"
+	nsCarbons   = "urn:xmpp:carbons:2"
+	nsForward   = "urn:xmpp:forward:0"
+	nsMUC       = "http://jabber.org/protocol/muc"
+	nsMUCUser   = "http://jabber.org/protocol/muc#user"
+	nsDiscoInfo = "http://jabber.org/protocol/disco#info"
 )
 
 // presenceOf matches available (typ "") or other presence from the full
@@ -252,4 +254,75 @@ func TestFederationLinkCut(t *testing.T) {
 	for _, id := range []string{"d1", "d2"} {
 		bouncedWith(t, alice, id, "remote-server-not-found")
 	}
+}
+
+// bobCaps is the disco#info of bob's client: it wants the notifications
+// of nicknames (XEP-0172) and OMEMO device lists (XEP-0384).
+const bobCaps = "<query xmlns='http://jabber.org/protocol/disco#info'><identity category='client' type='pc' name='bobclient'/>" +
+	"<feature var='http://jabber.org/protocol/disco#info'/><feature var='http://jabber.org/protocol/nick+notify'/>" +
+	"<feature var='eu.siacs.conversations.axolotl.devicelist+notify'/></query>"
+
+// expectAnswering waits for what match wants at c, answering the
+// disco#info queries that come first with info (XEP-0115 §6.2: the
+// servers verify c's caps), its node set to the query's.
+func expectAnswering(t *testing.T, c *xmpptest.Client, info, what string, match func(*xmlstream.Element) bool) *xmlstream.Element {
+	t.Helper()
+	for {
+		el := expect(t, c, what, func(el *xmlstream.Element) bool {
+			return match(el) || (el.Name == "iq" && el.Get("type") == "get" && el.Child("query", nsDiscoInfo) != nil)
+		})
+		if match(el) {
+			return el
+		}
+		node := el.Child("query", nsDiscoInfo).Get("node")
+		send(t, c, "<iq type='result' id='"+el.Get("id")+"' to='"+el.Get("from")+"'>"+
+			strings.Replace(info, "<query ", "<query node='"+node+"' ", 1)+"</iq>")
+	}
+}
+
+// pepEvent matches a PEP notification (XEP-0163 §4.3.1) from owner for
+// node whose item contains payload.
+func pepEvent(owner, node, payload string) func(*xmlstream.Element) bool {
+	return func(el *xmlstream.Element) bool {
+		ev := el.Child("event", "http://jabber.org/protocol/pubsub#event")
+		if el.Name != "message" || el.Get("from") != owner || ev == nil {
+			return false
+		}
+		items := ev.Child("items", "http://jabber.org/protocol/pubsub#event")
+		return items != nil && items.Get("node") == node && strings.Contains(items.String(), payload)
+	}
+}
+
+// TestFederationPEP: bob@b.test, subscribed to alice@a.test's presence
+// (and she to his), comes online with entity capabilities (XEP-0115) that ask for nickname
+// and OMEMO device list notifications. a.test learns them across the link
+// and sends him alice's last nickname (XEP-0163 §4.3.2), then her new
+// device list when she publishes it.
+func TestFederationPEP(t *testing.T) {
+	a, b := federation(t, nil)
+	alice, bob := fedOnline(t, a, "alice", "x"), fedOnline(t, b, "bob", "y")
+	// Bob sees alice's presence and she his: a.test receives his caps.
+	subscribe(t, bob, alice, "to", "from")
+	subscribe(t, alice, bob, "both", "both")
+	publish := func(node, item string) {
+		t.Helper()
+		res, err := alice.IQ(wait, "set", "", "<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='"+node+"'><item id='current'>"+item+"</item></publish></pubsub>")
+		if err != nil || res.Get("type") != "result" {
+			t.Fatalf("publish %s: %v %v", node, res, err)
+		}
+	}
+	publish("http://jabber.org/protocol/nick", "<nick xmlns='http://jabber.org/protocol/nick'>Alice A.</nick>")
+
+	info, err := xmlstream.Parse([]byte(bobCaps), xmlstream.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, _ := entitycaps.Ver("sha-1", info)
+	send(t, bob, "<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://bob.example/client' ver='"+ver+"'/></presence>")
+	last := expectAnswering(t, bob, bobCaps, "alice's last nickname", pepEvent("alice@a.test", "http://jabber.org/protocol/nick", "Alice A."))
+	if last.Child("delay", "urn:xmpp:delay") == nil {
+		t.Errorf("last item without its publication time: %s", last)
+	}
+	publish("eu.siacs.conversations.axolotl.devicelist", "<list xmlns='eu.siacs.conversations.axolotl'><device id='4223'/></list>")
+	expect(t, bob, "alice's device list", pepEvent("alice@a.test", "eu.siacs.conversations.axolotl.devicelist", "4223"))
 }

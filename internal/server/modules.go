@@ -171,7 +171,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	events.Register(r)
 	// Entity capabilities (XEP-0115) in presence say which notifications
 	// a session wants (XEP-0163 §4.2).
-	pres.OnAvailable, pres.OnUnavailable = events.Available, events.Unavailable
+	pres.OnAvailable, pres.OnUnavailable, pres.OnRemote = events.Available, events.Unavailable, events.RemotePresence
 	s.pep = events
 	discoItems.AddAccountFeature(pep.Features()...)
 	discoItems.AddAccountIdentity("pubsub", "pep") // XEP-0163 §6.1

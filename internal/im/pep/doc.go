@@ -51,8 +51,15 @@
 // Lookups are bounded at once and per account (Limits.Discoveries,
 // Limits.AccountDiscoveries), so that no account can starve the others.
 // No event goes to a contact the owner has blocked or who has blocked
-// the owner (§4.3.3, XEP-0191; Module.Blocks). Remote contacts' caps are
-// not seen (no s2s yet).
+// the owner (§4.3.3, XEP-0191; Module.Blocks).
+//
+// Contacts on other servers are served the same way: the available
+// presence a remote contact's session sends to the account
+// (presence.Handler.OnRemote) brings its caps, discovered across the link
+// like a local session's, and its notifications and last items are routed
+// to it across the link. Only contacts subscribed to the account's
+// presence are kept, at most maxRemoteResources sessions each, until they
+// send unavailable presence.
 //
 // Explicit subscriptions (§6.1-6.3, on the pubsub core, kept under the
 // account's bare JID) come besides: a subscriber gets the last item

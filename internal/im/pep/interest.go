@@ -2,6 +2,8 @@ package pep
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +26,15 @@ type interest struct {
 	key    string          // "algo ver" of its caps; "" without usable caps
 	node   string          // the caps' node, to ask node#ver (XEP-0115 §6.2)
 	notify map[string]bool // nil until the caps are known
+	// owners, for a remote contact's session, are the local accounts it
+	// sent available presence to: whose last items it gets (nil for a
+	// local session, which gets those of its roster).
+	owners map[jid.JID]bool
 }
+
+// maxRemoteResources bounds the sessions of one remote contact the
+// service keeps interests for: the remote server decides its resources.
+const maxRemoteResources = 16
 
 // interests keeps the sessions' interests and the caps being discovered.
 //
@@ -38,6 +48,9 @@ type interest struct {
 type interestTable struct {
 	mu       sync.Mutex // guards everything below
 	sessions map[jid.JID]*interest
+	// remote indexes the remote contacts' sessions in sessions by bare
+	// JID: notifications to a remote contact go to these.
+	remote map[jid.JID]map[jid.JID]bool
 	// waiting holds, for each ver being discovered or queued, the
 	// sessions that sent it; the first is asked, the next if its answer
 	// fails.
@@ -48,31 +61,111 @@ type interestTable struct {
 	owed    map[string]int    // account -> vers it is charged for
 }
 
-// Available is the presence hook// Available is the presence hook (presence.Handler.OnAvailable) for
+// Available is the presence hook (presence.Handler.OnAvailable) for
 // available presence broadcast by a local session: it learns the
 // session's caps, looking them up if the ver is unknown, and sends the
 // last published items of the nodes it newly wants (XEP-0163 §4.3.2-4).
 func (m *Module) Available(ctx context.Context, st *stanza.Stanza, initial bool) {
-	full := st.From
-	algo, node, ver, ok := capsOf(st)
-	key := ""
-	if ok {
-		key = algo + " " + ver
+	if nodes := m.learn(st, initial, jid.JID{}); len(nodes) > 0 {
+		m.sendLast(ctx, st.From, nodes)
 	}
+}
+
+// RemotePresence is the presence hook (presence.Handler.OnRemote) for
+// presence from a remote contact's session to a local account: as for a
+// local session, the service learns its caps (asking it across the link)
+// and sends it the account's last items, so that a remote contact
+// subscribed to the account's presence gets its notifications
+// (XEP-0163 §4.3). Presence from anyone else is not kept.
+func (m *Module) RemotePresence(ctx context.Context, st *stanza.Stanza) {
+	full, own := st.From, st.To.Bare()
+	if st.Type == "unavailable" {
+		m.forget(full)
+		return
+	}
+	if st.Type != "" || full.IsBare() || m.roster == nil {
+		return
+	}
+	it, ok, err := m.roster.Item(ctx, own, full.Bare())
+	if err != nil || !ok || (it.Subscription != store.SubFrom && it.Subscription != store.SubBoth) {
+		return
+	}
+	t := &m.interests
+	t.mu.Lock()
+	if s := t.sessions[full]; s != nil && !s.owners[own] {
+		// Known already, with presence to another account: it is this
+		// account's audience too.
+		s.owners[own] = true
+		nodes := s.notify
+		if s.key != keyOf(st) {
+			nodes = nil // new caps: learn them below
+		}
+		t.mu.Unlock()
+		if nodes == nil {
+			nodes = m.learn(st, false, own)
+		}
+		m.sendLastOf(ctx, own, full, nodes)
+		return
+	}
+	if t.sessions[full] == nil && len(t.remote[full.Bare()]) >= maxRemoteResources {
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	if nodes := m.learn(st, false, own); len(nodes) > 0 {
+		m.sendLastOf(ctx, own, full, nodes)
+	}
+}
+
+// keyOf is the "algo ver" of a presence's usable caps, "" without.
+func keyOf(st *stanza.Stanza) string {
+	algo, _, ver, ok := capsOf(st)
+	if !ok {
+		return ""
+	}
+	return algo + " " + ver
+}
+
+// learn records the caps of a session's available presence (st.From)
+// and returns the nodes whose last items it should get now: those it
+// wants newly, nil while its caps are being discovered. own is the
+// local account a remote contact's presence went to (zero for a local
+// session).
+func (m *Module) learn(st *stanza.Stanza, initial bool, own jid.JID) map[string]bool {
+	full := st.From
+	_, node, _, _ := capsOf(st)
+	key := keyOf(st)
 	notify, known := m.caps.get(key)
 	t := &m.interests
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	s := t.sessions[full]
 	if s != nil && !initial && s.key == key && (s.notify != nil || t.waiting[key] != nil) {
-		t.mu.Unlock()
-		return // a presence update with the same caps: nothing new
+		return nil // a presence update with the same caps: nothing new
 	}
 	var before map[string]bool
 	if s != nil && !initial {
 		before = s.notify
 	}
-	s = &interest{key: key, node: node}
+	next := &interest{key: key, node: node}
+	if !own.IsZero() {
+		next.owners = map[jid.JID]bool{own: true}
+		if s != nil {
+			maps.Copy(next.owners, s.owners)
+		}
+		if t.remote[full.Bare()] == nil {
+			t.remote[full.Bare()] = map[jid.JID]bool{}
+		}
+		t.remote[full.Bare()][full] = true
+	}
+	s = next
 	t.sessions[full] = s
+	// A remote contact's lookups are charged to its bare JID, which
+	// cannot be taken for a local account's name.
+	acct := full.Local()
+	if !own.IsZero() {
+		acct = full.Bare().String()
+	}
 	switch {
 	case key == "":
 		s.notify = map[string]bool{}
@@ -80,24 +173,24 @@ func (m *Module) Available(ctx context.Context, st *stanza.Stanza, initial bool)
 		s.notify = notify
 	case t.waiting[key] != nil:
 		t.waiting[key] = append(t.waiting[key], full)
-	case t.owed[full.Local()] >= m.limits.AccountDiscoveries:
+	case t.owed[acct] >= m.limits.AccountDiscoveries:
 		// The account has its share under way: this ver is not looked
 		// up now; the session's next presence with it tries again.
 		m.log.Debug("pep: caps discovery share used", "jid", full.String())
 	default:
 		t.waiting[key] = []jid.JID{full}
-		t.charged[key] = full.Local()
-		t.owed[full.Local()]++
+		t.charged[key] = acct
+		t.owed[acct]++
 		if t.running < m.limits.Discoveries {
 			m.start(key)
 		} else {
 			t.queue = append(t.queue, key)
 		}
 	}
-	t.mu.Unlock()
-	if s.notify != nil {
-		m.sendLast(ctx, full, added(before, s.notify))
+	if s.notify == nil {
+		return nil
 	}
+	return added(before, s.notify)
 }
 
 // Unavailable is the presence hook for a session that sent unavailable
@@ -108,9 +201,31 @@ func (m *Module) Unavailable(full jid.JID) { m.forget(full) }
 // session that ended (Router.OnSessionEnded) is forgotten at once. A
 // discovery it waits for skips it when its turn comes.
 func (m *Module) forget(full jid.JID) {
-	m.interests.mu.Lock()
-	delete(m.interests.sessions, full)
-	m.interests.mu.Unlock()
+	t := &m.interests
+	t.mu.Lock()
+	delete(t.sessions, full)
+	if r := t.remote[full.Bare()]; r != nil {
+		delete(r, full)
+		if len(r) == 0 {
+			delete(t.remote, full.Bare())
+		}
+	}
+	t.mu.Unlock()
+}
+
+// remoteWanting returns the sessions of a remote contact that asked for
+// a node's notifications.
+func (m *Module) remoteWanting(bare jid.JID, node string) []jid.JID {
+	t := &m.interests
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []jid.JID
+	for full := range t.remote[bare] {
+		if s := t.sessions[full]; s != nil && s.notify[node] {
+			out = append(out, full)
+		}
+	}
+	return out
 }
 
 // Close stops the caps lookups under way and waits for them.
@@ -254,6 +369,18 @@ func (m *Module) sendLast(ctx context.Context, full jid.JID, nodes map[string]bo
 	if len(nodes) == 0 {
 		return
 	}
+	if !m.router.IsLocal(full) { // a remote contact: the accounts it sent presence to
+		m.interests.mu.Lock()
+		var owners []jid.JID
+		if s := m.interests.sessions[full]; s != nil {
+			owners = slices.Collect(maps.Keys(s.owners))
+		}
+		m.interests.mu.Unlock()
+		for _, own := range owners {
+			m.sendLastOf(ctx, own, full, nodes)
+		}
+		return
+	}
 	owners := []jid.JID{full.Bare()}
 	if m.roster != nil {
 		_, publishers, err := m.roster.Audience(ctx, full.Bare())
@@ -344,7 +471,11 @@ func (m *Module) send(ctx context.Context, own, full jid.JID, ev *xmlstream.Elem
 			msg.El.Add(e)
 		}
 	}
-	m.router.DeliverTo(full, msg)
+	if m.router.IsLocal(full) {
+		m.router.DeliverTo(full, msg)
+	} else {
+		m.router.Send(ctx, msg) // a remote contact's session, across the link
+	}
 }
 
 // blocked reports whether the owner blocks the recipient or a local

@@ -30,8 +30,9 @@ import (
 const devices = "eu.siacs.conversations.axolotl.devicelist"
 
 type env struct {
-	r *router.Router
-	m *Module
+	r       *router.Router
+	m       *Module
+	rosters *imtest.Rosters
 }
 
 func newEnv(t *testing.T) *env {
@@ -60,9 +61,9 @@ func newEnv(t *testing.T) *env {
 	m.Register(r)
 	t.Cleanup(m.Close)
 	pres := presence.New(presence.Options{Roster: rm, Log: log})
-	pres.OnAvailable, pres.OnUnavailable = m.Available, m.Unavailable
+	pres.OnAvailable, pres.OnUnavailable, pres.OnRemote = m.Available, m.Unavailable, m.RemotePresence
 	pres.Register(r)
-	return &env{r: r, m: m}
+	return &env{r: r, m: m, rosters: rosters}
 }
 
 func (e *env) bind(t *testing.T, full string) *imtest.Session {

@@ -187,6 +187,7 @@ func New(o Options) *Module {
 	m := &Module{store: o.Store, roster: o.Roster, log: log, limits: o.Limits.withDefaults(),
 		DiscoTimeout: o.DiscoTimeout, Blocks: o.Blocks, caps: newCapsCache(maxCaps), seed: maphash.MakeSeed()}
 	m.interests.sessions = make(map[jid.JID]*interest)
+	m.interests.remote = make(map[jid.JID]map[jid.JID]bool)
 	m.interests.waiting = make(map[string][]jid.JID)
 	m.interests.charged = make(map[string]string)
 	m.interests.owed = make(map[string]int)
@@ -797,6 +798,13 @@ func (m *Module) notify(ctx context.Context, own jid.JID, n pepNode, ev *xmlstre
 	}
 	sent := map[jid.JID]bool{}
 	for _, bare := range to {
+		if !m.router.IsLocal(bare) {
+			for _, full := range m.remoteWanting(bare, n.Name) {
+				m.send(ctx, own, full, ev)
+				sent[full] = true
+			}
+			continue
+		}
 		for _, r := range m.router.Resources(bare) {
 			full := r.Session.JID()
 			if r.Available && r.Priority >= 0 && m.wants(full, n.Name) {

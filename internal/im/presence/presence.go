@@ -58,6 +58,10 @@ type Handler struct {
 	// connected sends unavailable presence. A session's end is told by
 	// the router (Router.OnSessionEnded).
 	OnUnavailable func(full jid.JID)
+	// OnRemote, if set, is called with available and unavailable
+	// presence from a remote entity's full JID to a local account,
+	// after its delivery. PEP learns remote contacts' caps here.
+	OnRemote func(ctx context.Context, st *stanza.Stanza)
 	// MaxDirected is Options.MaxDirected. Set before use.
 	MaxDirected int
 
@@ -127,6 +131,9 @@ func (h *Handler) Inbound(ctx context.Context, st *stanza.Stanza) {
 	switch st.Type {
 	case "", "unavailable", "error":
 		h.deliver(st)
+		if h.OnRemote != nil && st.Type != "error" && !st.From.IsBare() && !h.router.IsLocal(st.From) {
+			h.OnRemote(ctx, st)
+		}
 	case "probe":
 		h.answerProbe(ctx, st.To.Bare(), st.From)
 	case "subscribe", "subscribed", "unsubscribe", "unsubscribed":
