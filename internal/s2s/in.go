@@ -60,14 +60,16 @@ type inbound struct {
 	authd map[string]bool   // domains authenticated on this stream
 	sm    bool              // XEP-0198 enabled: h counts handled stanzas
 	h     uint32
-	tls   bool // the TLS handshake is done
+	tls   bool          // the TLS handshake is done
+	ended chan struct{} // closed when the stream ends (a bidi link's cue)
 }
 
 func (s *Service) accept(c net.Conn, directTLS bool) {
 	lim := s.o.Limits
 	pre := lim
 	pre.MaxStanza = maxPreAuthElement
-	in := &inbound{s: s, st: newStream(c, pre), authd: map[string]bool{}}
+	in := &inbound{s: s, st: newStream(c, pre), authd: map[string]bool{}, ended: make(chan struct{})}
+	defer close(in.ended)
 	c.SetDeadline(time.Now().Add(s.o.Timeout))
 	err := in.negotiate(directTLS)
 	if directTLS && !in.tls {
@@ -75,18 +77,8 @@ func (s *Service) accept(c net.Conn, directTLS bool) {
 		s.log.Debug("s2s direct TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}
-	{
-		var se *stanza.StreamError
-		if !errors.As(err, &se) {
-			se = stanza.ErrStreamUndefinedCondition
-			var sx *xmlstream.SyntaxError
-			if errors.As(err, &sx) {
-				se = stanza.StreamCondition(sx.Condition)
-			}
-		}
-		s.log.Debug("s2s inbound stream ended", "from", in.from, "err", err)
-		in.st.streamErr(se)
-	}
+	s.log.Debug("s2s inbound stream ended", "from", in.from, "err", err)
+	in.st.streamErr(streamError(err))
 }
 
 // opened reads the peer's header and answers with ours and features.
@@ -115,6 +107,7 @@ func (in *inbound) opened(tlsOn bool) error {
 			f += "<mechanisms xmlns='" + nsSASL + "'><mechanism>EXTERNAL</mechanism></mechanisms>"
 		}
 		f += "<dialback xmlns='" + nsDialbackFeat + "'><errors/></dialback>"
+		f += "<bidi xmlns='" + nsBidiFeat + "'/>" // XEP-0288 §2
 	}
 	if tlsOn {
 		f += "<sm xmlns='" + nsSM + "'/>" // acks for the initiator (XEP-0198)
@@ -175,6 +168,8 @@ func (in *inbound) negotiate(directTLS bool) error {
 			if err := in.dialback(el); err != nil {
 				return err
 			}
+		case el.Space == nsBidi && el.Name == "bidi" && len(in.authd) == 0:
+			in.st.bidi = true // XEP-0288 §2: we may send our stanzas back on it
 		case el.Space == nsDialback && el.Name == "verify":
 			if err := in.answerVerify(el); err != nil {
 				return err
@@ -248,7 +243,22 @@ func (in *inbound) external(el *xmlstream.Element) error {
 	in.authd[in.from] = true
 	in.authenticated(in.from, AuthExternal)
 	in.st.restart(in.st.c)
-	return in.opened(true)
+	if err := in.opened(true); err != nil {
+		return err
+	}
+	in.attach(in.from)
+	return nil
+}
+
+// attach makes the stream our link to domain too when the peer asked for
+// bidi (XEP-0288); only for the stream's own domain, the one the peer's
+// server was reached as (piggybacked domains get links of their own).
+// Called once the peer is authenticated and our answers are written, so
+// that no stanza of ours precedes them.
+func (in *inbound) attach(domain string) {
+	if in.st.bidi && domain == in.from {
+		in.s.attach(domain, in.st, in.ended)
+	}
 }
 
 // authenticated lifts the pre-authentication limits once domain is
@@ -288,7 +298,13 @@ func (in *inbound) dialback(el *xmlstream.Element) error {
 		in.authenticated(from, AuthDialback)
 	}
 	r := xmlstream.New("result", nsDialback, "from", in.s.domain, "to", from, "type", typ)
-	return in.st.writeEl(r)
+	if err := in.st.writeEl(r); err != nil {
+		return err
+	}
+	if valid {
+		in.attach(from)
+	}
+	return nil
 }
 
 // answerVerify answers <db:verify/> for a key we issued as the
@@ -305,45 +321,54 @@ func (in *inbound) answerVerify(el *xmlstream.Element) error {
 	return in.st.writeEl(xmlstream.New("verify", nsDialback, "from", in.s.domain, "to", from, "id", id, "type", typ))
 }
 
-// stanza routes an inbound stanza after checking its addresses (RFC 6120
-// §4.9.3.9, §8.1.1.1, §8.1.2.1).
+// stanza routes an inbound stanza after checking its addresses.
 func (in *inbound) stanza(el *xmlstream.Element) error {
 	if len(in.authd) == 0 {
 		return stanza.ErrStreamNotAuthorized
 	}
+	if err := in.s.receive(el, func(d string) bool { return in.authd[d] }); err != nil {
+		return err
+	}
+	in.st.c.SetDeadline(time.Now().Add(DefaultIdle))
+	return nil
+}
+
+// receive checks a stanza from a peer on a stream where authd says which
+// domains are authenticated, and routes it (RFC 6120 §4.9.3.9, §8.1.1.1,
+// §8.1.2.1); an error is the stream error that ends the stream.
+func (s *Service) receive(el *xmlstream.Element, authd func(domain string) bool) error {
 	st, err := stanza.Parse(el)
 	if st == nil {
 		return stanza.ErrStreamBadFormat
 	}
-	if st.From.IsZero() || !in.authd[st.From.Domain()] {
-		in.s.refused(st.From.Domain(), "in", "'from' not authenticated on the stream")
+	if st.From.IsZero() || !authd(st.From.Domain()) {
+		s.refused(st.From.Domain(), "in", "'from' not authenticated on the stream")
 		return stanza.ErrStreamInvalidFrom
 	}
-	if to := st.To.Domain(); to != in.s.domain && !strings.HasSuffix(to, "."+in.s.domain) {
+	if to := st.To.Domain(); to != s.domain && !strings.HasSuffix(to, "."+s.domain) {
 		return stanza.ErrStreamHostUnknown
 	}
-	if !in.s.Allowed(st.From.Domain()) { // the policy may have changed (SetPolicy)
-		in.s.refused(st.From.Domain(), "in", "policy")
+	if !s.Allowed(st.From.Domain()) { // the policy may have changed (SetPolicy)
+		s.refused(st.From.Domain(), "in", "policy")
 		return stanza.ErrStreamPolicyViolation
 	}
-	if !in.s.allow(st.From.Domain()) {
-		in.s.refused(st.From.Domain(), "in", "stanza rate")
+	if !s.allow(st.From.Domain()) {
+		s.refused(st.From.Domain(), "in", "stanza rate")
 		return stanza.ErrStreamPolicyViolation.WithText("too many stanzas")
 	}
-	in.st.c.SetDeadline(time.Now().Add(DefaultIdle))
-	if st.Kind == stanza.IQ && (st.Type == "result" || st.Type == "error") && st.To.String() == in.s.domain &&
-		in.s.pong(st.ID, st.From.String()) {
+	if st.Kind == stanza.IQ && (st.Type == "result" || st.Type == "error") && st.To.String() == s.domain &&
+		s.pong(st.ID, st.From.String()) {
 		return nil // the answer to an idle-link ping of ours
 	}
 	st.El = renamespace(st.El, stanza.NSServer, stanza.NSClient)
 	if err != nil { // jid-malformed, bad-request: answer the stanza
 		var se *stanza.Error
 		if errors.As(err, &se) {
-			in.s.bounceIn(st, se)
+			s.bounceIn(st, se)
 		}
 		return nil
 	}
-	in.s.r.Send(context.Background(), st)
+	s.r.Send(context.Background(), st)
 	return nil
 }
 

@@ -77,15 +77,40 @@ type link struct {
 // startLink starts a link with stanzas carried over from tries links
 // in a row that died without progress; s.mu is held.
 func (s *Service) startLink(domain string, carried []*stanza.Stanza, tries int) *link {
-	l := &link{s: s, domain: domain, queue: carried, tries: tries,
-		wake: make(chan struct{}, 1), done: make(chan struct{}), pong: make(chan struct{}, 1)}
-	s.links[domain] = l
+	l := s.newLink(domain)
+	l.queue, l.tries = carried, tries
 	if len(carried) > 0 {
 		l.wake <- struct{}{} // they are sent as soon as the link is up
 	}
 	s.wg.Add(1)
 	go l.run()
 	return l
+}
+
+// newLink registers a link to domain; s.mu is held.
+func (s *Service) newLink(domain string) *link {
+	l := &link{s: s, domain: domain, wake: make(chan struct{}, 1), done: make(chan struct{}), pong: make(chan struct{}, 1)}
+	s.links[domain] = l
+	return l
+}
+
+// attach makes st, an inbound stream from domain on which the peer asked
+// for bidi (XEP-0288) and is now authenticated, our link to domain too,
+// unless one is up or coming up already. ended is closed when the
+// stream's reader (the inbound side) stops.
+func (s *Service) attach(domain string, st *stream, ended <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.links[domain] != nil || !s.allowedLocked(domain) {
+		return
+	}
+	delete(s.backoff, domain)
+	l := s.newLink(domain)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		l.serve(st, ended)
+	}()
 }
 
 func (l *link) enqueue(st *stanza.Stanza) error {
@@ -254,8 +279,6 @@ func (l *link) run() {
 		return
 	}
 	defer l.s.untrack(st.c)
-	// The peer sends nothing on our outbound stream but keepalives and
-	// its end or an error; reading notices a cut link.
 	if st.sm {
 		if err := st.write([]byte("<enable xmlns='" + nsSM + "'/>")); err != nil {
 			l.reconnect(st)
@@ -264,19 +287,39 @@ func (l *link) run() {
 	}
 	gone := make(chan struct{})
 	go func() {
-		for {
-			el, err := st.next()
-			if err != nil {
-				close(gone)
+		defer close(gone)
+		l.read(st)
+	}()
+	l.serve(st, gone)
+}
+
+// read takes what the peer sends on our outbound stream until it ends:
+// acks (XEP-0198), keepalives, and on a bidirectional stream (XEP-0288)
+// the peer's stanzas to us, checked as on an inbound stream. Reading
+// also notices a cut link.
+func (l *link) read(st *stream) {
+	for {
+		el, err := st.next()
+		if err != nil {
+			return
+		}
+		switch {
+		case el.Space == nsSM && el.Name == "a":
+			if h, err := strconv.ParseUint(el.Get("h"), 10, 32); err == nil {
+				l.ack(uint32(h))
+			}
+		case st.bidi && stanza.KindOf(el) != 0:
+			if err := l.s.receive(el, func(d string) bool { return d == l.domain }); err != nil {
+				st.streamErr(streamError(err))
 				return
 			}
-			if el.Space == nsSM && el.Name == "a" {
-				if h, err := strconv.ParseUint(el.Get("h"), 10, 32); err == nil {
-					l.ack(uint32(h))
-				}
-			}
 		}
-	}()
+	}
+}
+
+// serve writes the link's stanzas on st, an authenticated stream (ours,
+// or the peer's with bidi), until the link stops or gone is closed.
+func (l *link) serve(st *stream, gone <-chan struct{}) {
 	// XEP-0199 §4.3: a link idle for PingInterval sends a ping; one not
 	// answered within PingTimeout is taken for dead (a half-open TCP
 	// connection would otherwise swallow stanzas until the kernel gives up).
@@ -550,6 +593,14 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 		}
 		if !auth {
 			return st, nil // a verification stream (XEP-0220 §2.3)
+		}
+		if feats.Child("bidi", nsBidiFeat) != nil {
+			// XEP-0288 §2: asked before authenticating; the peer then
+			// sends its stanzas to us on this stream too.
+			if err := st.write([]byte("<bidi xmlns='" + nsBidi + "'/>")); err != nil {
+				return nil, err
+			}
+			st.bidi = true
 		}
 		if hasMechanism(feats, "EXTERNAL") {
 			// RFC 6120 §6.4.2 / XEP-0178: authzid is our domain.

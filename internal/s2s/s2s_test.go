@@ -159,52 +159,67 @@ func TestFederateBothWays(t *testing.T) {
 }
 
 // TestCertificateNotValid: b's certificate does not chain to a's roots.
-// With SecureAuth a never sends b anything and the stanza bounces with
-// remote-server-not-found (RFC 6120 §10.4.3), and b's dialback to a is
+// With SecureAuth a never sends b anything (the stanza bounces with
+// remote-server-not-found, RFC 6120 §10.4.3) and b's dialback to a is
 // refused. Without it, a still authenticates to b with SASL EXTERNAL (b
-// trusts a's certificate), and b to a with dialback (XEP-0220).
+// trusts a's certificate), and b to a with dialback (XEP-0220); the
+// answer comes back on the same stream (XEP-0288).
 func TestCertificateNotValid(t *testing.T) {
-	for _, secure := range []bool{true, false} {
-		t.Run("secure_auth="+strconv.FormatBool(secure), func(t *testing.T) {
+	tests := []struct {
+		secure   bool
+		aFirst   bool   // a sends first, else b
+		dir      string // the direction of a's link with b, from a
+		wantAuth string // "": refused
+	}{
+		{true, true, "out", ""},
+		{true, false, "in", ""},
+		{false, true, "out", AuthExternal},
+		{false, false, "in", AuthDialback},
+	}
+	for i, tc := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			ca, other := newCA(t), newCA(t)
 			la, lb := listen(t), listen(t)
 			routes := map[string]string{"a.test": la.Addr().String(), "b.test": lb.Addr().String()}
 			events := make(chan Event, 10)
 			a := start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes, func(o *Options) {
-				o.SecureAuth = secure
+				o.SecureAuth = tc.secure
 				o.OnEvent = func(e Event) { events <- e }
 			})
 			b := start(t, "b.test", lb, other.issue(t, "b.test"), ca.pool, routes)
-			a.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "secret"))
-			b.svc.Send(context.Background(), msg(t, "bob@b.test/y", "alice@a.test/x", "hello"))
-			if secure {
-				got := a.r.next(t)
-				if got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-not-found") || got.To.String() != "alice@a.test/x" {
+			from, to := a, b
+			m1, m2 := msg(t, "alice@a.test/x", "bob@b.test", "one"), msg(t, "bob@b.test/y", "alice@a.test/x", "two")
+			if !tc.aFirst {
+				from, to, m1, m2 = b, a, m2, m1
+			}
+			from.svc.Send(context.Background(), m1)
+			if tc.wantAuth == "" {
+				if got := from.r.next(t); got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-not-found") || got.To.String() != m1.From.String() {
 					t.Fatalf("bounce: %s", got.Bytes())
 				}
-				if got := b.r.next(t); got.Type != "error" || got.To.String() != "bob@b.test/y" {
-					t.Fatalf("b's bounce: %s", got.Bytes())
-				}
 				select {
-				case st := <-b.r.got:
-					t.Fatalf("b got %s", st.Bytes())
+				case st := <-to.r.got:
+					t.Fatalf("%s got %s", to.svc.domain, st.Bytes())
 				default:
 				}
 				return
 			}
-			if got := b.r.next(t); got.El.ChildText("body", stanza.NSClient) != "secret" {
-				t.Fatalf("b got %s", got.Bytes())
+			body := func(st *stanza.Stanza) string { return st.El.ChildText("body", stanza.NSClient) }
+			if got := to.r.next(t); body(got) != body(m1) {
+				t.Fatalf("%s got %s", to.svc.domain, got.Bytes())
 			}
-			if got := a.r.next(t); got.El.ChildText("body", stanza.NSClient) != "hello" {
-				t.Fatalf("a got %s", got.Bytes())
+			to.svc.Send(context.Background(), m2)
+			if got := from.r.next(t); body(got) != body(m2) {
+				t.Fatalf("%s got %s", from.svc.domain, got.Bytes())
 			}
-			want := map[string]string{"out": AuthExternal, "in": AuthDialback}
-			for range 2 {
-				e := <-events
-				if e.Domain != "b.test" || e.Refused || want[e.Direction] != e.Auth {
-					t.Fatalf("event %+v, want auth per direction %v", e, want)
-				}
-				delete(want, e.Direction)
+			// One link, used both ways: a single authentication event.
+			if e := <-events; e.Domain != "b.test" || e.Refused || e.Direction != tc.dir || e.Auth != tc.wantAuth {
+				t.Fatalf("event %+v, want %s %s", e, tc.dir, tc.wantAuth)
+			}
+			select {
+			case e := <-events:
+				t.Fatalf("second link: %+v", e)
+			default:
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"net"
+	"sync"
 	"time"
 
 	"parley/internal/stanza"
@@ -21,6 +22,8 @@ const (
 	nsDialbackFeat = "urn:xmpp:features:dialback" // XEP-0220 §2.1 feature
 	nsSM           = "urn:xmpp:sm:3"              // XEP-0198 acks on s2s links
 	nsPing         = "urn:xmpp:ping"              // XEP-0199 pings on idle links
+	nsBidiFeat     = "urn:xmpp:features:bidi"     // XEP-0288 §2 feature
+	nsBidi         = "urn:xmpp:bidi"              // XEP-0288 request
 )
 
 // stream is one XML stream over a connection, either direction.
@@ -31,6 +34,11 @@ type stream struct {
 	ns   string // the default namespace: jabber:server, or NSComponent
 	sm   bool   // the peer offered XEP-0198 in its last features
 	auth string // outbound: how we authenticated (AuthExternal, AuthDialback)
+	// bidi: the stream carries stanzas both ways (XEP-0288).
+	bidi bool
+	// wmu serialises writes: a bidirectional inbound stream is written
+	// by its reader (acks, dialback answers) and by its link (stanzas).
+	wmu sync.Mutex
 }
 
 func newStream(c net.Conn, lim xmlstream.Limits) *stream {
@@ -45,6 +53,8 @@ func (s *stream) restart(c net.Conn) {
 }
 
 func (s *stream) write(b []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	_, err := s.c.Write(b)
 	return err
 }
@@ -73,6 +83,20 @@ func (s *stream) streamErr(e *stanza.StreamError) {
 	s.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	s.write(append(xmlstream.AppendIn(nil, e.Element(), s.ns), "</stream:stream>"...))
 	s.c.Close()
+}
+
+// streamError is the stream error that ends a stream after err:
+// err's own, a parse error's condition, or undefined-condition.
+func streamError(err error) *stanza.StreamError {
+	var se *stanza.StreamError
+	if errors.As(err, &se) {
+		return se
+	}
+	var sx *xmlstream.SyntaxError
+	if errors.As(err, &sx) {
+		return stanza.StreamCondition(sx.Condition)
+	}
+	return stanza.ErrStreamUndefinedCondition
 }
 
 // readHeader reads the peer's stream header.

@@ -156,6 +156,7 @@ type prosodyOptions struct {
 	cert, key  string
 	ca         string         // the CA bundle peers' certificates are checked against
 	secureAuth bool           // s2s_secure_auth: only authenticated certificates
+	bidi       bool           // mod_s2s_bidi: XEP-0288
 	routes     map[string]int // static s2s routes: domain -> port on 127.0.0.1
 	s2sPort    int
 	users      map[string]string
@@ -188,6 +189,10 @@ func startProsody(t *testing.T, o prosodyOptions) *prosody {
 			t.Fatal(err)
 		}
 	}
+	modules := `"tls", "saslauth", "dialback", "roster", "disco", "ping", "version", "test_s2s_routes"`
+	if o.bidi {
+		modules += `, "s2s_bidi"`
+	}
 	var routes []string
 	for d, p := range o.routes {
 		routes = append(routes, "["+luaString(d)+"] = "+strconv.Itoa(p))
@@ -208,7 +213,7 @@ c2s_direct_tls_ports = { }
 s2s_direct_tls_ports = { }
 http_ports = { }
 https_ports = { }
-modules_enabled = { "tls", "saslauth", "dialback", "roster", "disco", "ping", "version", "test_s2s_routes" }
+modules_enabled = { %[14]s }
 modules_disabled = { "offline", "posix" }
 authentication = "internal_plain"
 storage = "internal"
@@ -221,7 +226,7 @@ test_s2s_routes = { %[11]s }
 VirtualHost %[13]s
 `, luaString(filepath.Join(dir, "prosody.pid")), luaString(data), luaString(plugins), luaString(p.log),
 		c2sPort, o.s2sPort, o.secureAuth, luaString(o.cert), luaString(o.key), luaString(o.ca),
-		strings.Join(routes, ", "), o.extra, luaString(o.domain))
+		strings.Join(routes, ", "), o.extra, luaString(o.domain), modules)
 	cfgFile := filepath.Join(dir, "prosody.cfg.lua")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -316,9 +321,8 @@ type federation struct {
 }
 
 // startFederation starts parley (certificate from ca, trusting ca) and
-// Prosody with prosodyCert/prosodyKey, trusting the CA bundle prosodyCA,
-// with s2s_secure_auth as given.
-func startFederation(t *testing.T, ca *testCA, prosodyCert, prosodyKey, prosodyCA string, secureAuth bool) *federation {
+// Prosody with o's certificate, CA bundle and options.
+func startFederation(t *testing.T, ca *testCA, o prosodyOptions) *federation {
 	t.Helper()
 	requireProsody(t)
 	cert, key := ca.issue(t, parleyDomain)
@@ -332,9 +336,9 @@ func startFederation(t *testing.T, ca *testCA, prosodyCert, prosodyKey, prosodyC
 	})
 	_, parleyS2S := hostPort(t, srv.Addr("s2s").String())
 	port, _ := strconv.Atoi(parleyS2S)
-	p := startProsody(t, prosodyOptions{domain: prosodyDomain, cert: prosodyCert, key: prosodyKey, ca: prosodyCA,
-		secureAuth: secureAuth, routes: map[string]int{parleyDomain: port}, s2sPort: prosodyS2S,
-		users: map[string]string{"bob": password}})
+	o.domain, o.routes, o.s2sPort = prosodyDomain, map[string]int{parleyDomain: port}, prosodyS2S
+	o.users = map[string]string{"bob": password}
+	p := startProsody(t, o)
 	srv.AddUser(t, "alice", password)
 	f := &federation{parley: srv, prosody: p}
 	f.alice = xmpptest.Online(t, srv.C2S(), xmpptest.Options{Domain: parleyDomain, User: "alice", Password: password, Resource: "a"})
@@ -448,7 +452,7 @@ func TestProsodyFederationExternal(t *testing.T) {
 	dir := t.TempDir()
 	ca := newTestCA(t, dir, "interop-ca")
 	cert, key := ca.issue(t, prosodyDomain)
-	f := startFederation(t, ca, cert, key, ca.bundle(), true)
+	f := startFederation(t, ca, prosodyOptions{cert: cert, key: key, ca: ca.bundle(), secureAuth: true})
 	f.exchange(t)
 	f.authPaths(t, s2s.AuthExternal, s2s.AuthExternal)
 	if !f.prosody.logged("Accepting SASL EXTERNAL identity from " + parleyDomain) {
@@ -470,10 +474,46 @@ func TestProsodyFederationDialback(t *testing.T) {
 	ca := newTestCA(t, dir, "interop-ca")
 	other := newTestCA(t, dir, "prosody-own-ca")
 	cert, key := other.issue(t, prosodyDomain)
-	f := startFederation(t, ca, cert, key, other.bundle(), false)
+	f := startFederation(t, ca, prosodyOptions{cert: cert, key: key, ca: other.bundle()})
 	f.exchange(t)
 	f.authPaths(t, s2s.AuthDialback, s2s.AuthDialback)
 	if f.prosody.logged("Accepting SASL EXTERNAL") || f.prosody.logged("SASL EXTERNAL with "+parleyDomain+" succeeded") {
 		t.Fatal("Prosody's log shows SASL EXTERNAL where only dialback was possible")
+	}
+}
+
+// TestProsodyFederationBidi: with Prosody's mod_s2s_bidi (XEP-0288), the
+// server that connects first asks for a bidirectional stream and the
+// other sends its stanzas back on it: parley's audit log shows a single
+// authenticated link, in the direction of the first stanza, and
+// everything still crosses both ways.
+func TestProsodyFederationBidi(t *testing.T) {
+	for _, tc := range []struct {
+		first         string
+		in, out       string // parley's federation-link auth per direction ("" none)
+		prosodyLogged string
+	}{
+		{"parley", "", s2s.AuthExternal, "Requested bidirectional stream"},
+		{"prosody", s2s.AuthExternal, "", "Requesting bidirectional stream"},
+	} {
+		t.Run(tc.first+" first", func(t *testing.T) {
+			dir := t.TempDir()
+			ca := newTestCA(t, dir, "interop-ca")
+			cert, key := ca.issue(t, prosodyDomain)
+			f := startFederation(t, ca, prosodyOptions{cert: cert, key: key, ca: ca.bundle(), secureAuth: true, bidi: true})
+			from, to, toJID := f.alice, f.bob, "bob@"+prosodyDomain+"/b"
+			if tc.first == "prosody" {
+				from, to, toJID = f.bob, f.alice, "alice@"+parleyDomain+"/a"
+			}
+			xmpptest.MustSend(t, from, "<message to='"+toJID+"' type='chat' id='first'><body>first</body></message>")
+			xmpptest.MustExpect(t, to, 20*time.Second, "the first message", func(el *xmlstream.Element) bool {
+				return el.Name == "message" && el.ChildText("body", "jabber:client") == "first"
+			})
+			f.exchange(t)
+			f.authPaths(t, tc.in, tc.out)
+			if !f.prosody.logged(tc.prosodyLogged) {
+				t.Fatalf("Prosody's log has no %q", tc.prosodyLogged)
+			}
+		})
 	}
 }
