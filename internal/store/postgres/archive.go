@@ -23,7 +23,8 @@ var _ store.Archives = (*Store)(nil)
 // An owner is a username or a room JID (which contains '@', so the two
 // never meet). archive_owners, kept by triggers, holds both, so the
 // foreign key still refuses an unknown owner and deleting an account or a
-// room still cascades to its archive.
+// room still cascades to its archive (since migration 21 a statement
+// trigger does both; see archiveOwnerCheckSchema).
 //
 // words is the full-text index of body: the words as folded in Go
 // (searchWords), plus one lexeme per owner ("_" + hex of the owner, which

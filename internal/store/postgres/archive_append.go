@@ -108,7 +108,8 @@ func (s *Store) commitArchive(batch []*archiveRequest) {
 	var errs []error
 	var err error
 	// An owner deleted between the statement's check and its insert fails
-	// the foreign key and undoes the batch; the next attempt no longer
+	// the owner check (archive_count_add: foreign_key_violation) and undoes
+	// the batch; the next attempt no longer
 	// sees the owner. More than a few such races in a row is an outage.
 	for range 3 {
 		errs, err = s.insertArchive(context.Background(), live, false)
