@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"parley/internal/sasl"
@@ -17,10 +18,14 @@ import (
 )
 
 // FAST (XEP-0484): a client that logged in with its password asks for a
-// token and logs in with it next time in one round trip, with
-// HT-SHA-256-NONE. Tokens are kept per account and device (the SASL2
-// user-agent id) in two slots (store.FastTokens); only what verifies
-// them is stored (docs/design/22_sasl2.md).
+// token and logs in with it next time in one round trip, with an HT
+// mechanism: HT-SHA-256-EXPR (tls-exporter) or -ENDP
+// (tls-server-end-point) where the connection has the binding, or -NONE.
+// Tokens are kept per account and device (the SASL2 user-agent id) in two
+// slots (store.FastTokens), bound to the mechanism they were issued for;
+// the store keeps no token (docs/design/22_sasl2.md): for -NONE what
+// verifies it, for the bound ones a seed the token is derived from with
+// the server's SASL secret.
 
 const nsFAST = "urn:xmpp:fast:0"
 
@@ -48,17 +53,19 @@ type fastLogin struct {
 	found  bool
 }
 
-// addFAST reads a FAST element of <authenticate/> (XEP-0484 §4.2, §4.4).
-func (r *sasl2Request) addFAST(el *xmlstream.Element) error {
+// addFAST reads a FAST element of <authenticate/> (XEP-0484 §4.2, §4.4);
+// offered are the HT mechanisms of the stream.
+func (r *sasl2Request) addFAST(el *xmlstream.Element, offered []string) error {
 	if r.fast == nil {
 		r.fast = &fastRequest{}
 	}
 	switch el.Name {
 	case "request-token":
-		if el.Get("mechanism") != sasl.HTSHA256None {
+		m := el.Get("mechanism")
+		if !slices.Contains(offered, m) {
 			return errors.New("FAST mechanism not offered")
 		}
-		r.fast.requestToken = sasl.HTSHA256None
+		r.fast.requestToken = m
 	case "fast":
 		r.fast.fast = true
 		v := el.Get("invalidate")
@@ -67,20 +74,29 @@ func (r *sasl2Request) addFAST(el *xmlstream.Element) error {
 	return nil
 }
 
-// isFASTMechanism tells the mechanisms offered in <fast/>, not in the
-// mechanism list.
-func (srv *Server) isFASTMechanism(m string) bool {
-	return srv.cfg.Fast != nil && m == sasl.HTSHA256None
+// fastMechanisms are the HT mechanisms offered in <fast/> on a channel
+// (not in the mechanism list): none without FAST or where the stream is
+// not secure (§8: tokens are replayable otherwise).
+func (srv *Server) fastMechanisms(ch sasl.Channel) []string {
+	if srv.cfg.Fast == nil {
+		return nil
+	}
+	return sasl.HTMechanisms(ch)
 }
 
-// appendFASTFeature offers FAST inline in SASL2 (XEP-0484 §4.1), only
-// where the stream is secure (§8: tokens are replayable otherwise). No
-// 'tls-0rtt': parley does not take 0-RTT data.
-func (srv *Server) appendFASTFeature(b []byte, secure bool) []byte {
-	if srv.cfg.Fast == nil || !secure {
+// appendFASTFeature offers FAST inline in SASL2 (XEP-0484 §4.1) with the
+// mechanisms of the channel. No 'tls-0rtt': parley does not take 0-RTT
+// data.
+func (srv *Server) appendFASTFeature(b []byte, ch sasl.Channel) []byte {
+	mechs := srv.fastMechanisms(ch)
+	if len(mechs) == 0 {
 		return b
 	}
-	return append(b, "<fast xmlns='"+nsFAST+"'><mechanism>"+sasl.HTSHA256None+"</mechanism></fast>"...)
+	b = append(b, "<fast xmlns='"+nsFAST+"'>"...)
+	for _, m := range mechs {
+		b = append(b, "<mechanism>"+m+"</mechanism>"...)
+	}
+	return append(b, "</fast>"...)
 }
 
 // startFAST begins an HT exchange: the device's token slots, newest
@@ -107,8 +123,14 @@ func (s *session) startFAST(_ context.Context, mech string, req *sasl2Request, c
 		login.device, login.found = d, true
 		var out []sasl.Token
 		for _, t := range []store.FastToken{d.Next, d.Current} {
-			out = append(out, sasl.Token{Verifier: t.Verifier, Responder: t.Responder, Mechanism: d.Mechanism,
-				Expired: t.Empty() || !now.Before(t.Expires)})
+			tok := sasl.Token{Verifier: t.Verifier, Responder: t.Responder, Mechanism: d.Mechanism,
+				Expired: t.Empty() || !now.Before(t.Expires)}
+			if d.Mechanism != sasl.HTSHA256None && !t.Empty() {
+				// The bound mechanisms' slots hold a seed (newFastToken).
+				tok.Verifier, tok.Responder = nil, nil
+				tok.Key = []byte(sasl.BoundToken(s.srv.saslConfig, username, req.userAgent, t.Verifier))
+			}
+			out = append(out, tok)
 		}
 		return out, nil
 	}
@@ -134,6 +156,10 @@ func (s *session) fastSuccess(ctx context.Context, req *sasl2Request) ([]byte, e
 	now := s.srv.cfg.Clock.Now()
 	life := s.srv.cfg.FastLifetime
 	issue := req.fast != nil && req.fast.requestToken != ""
+	mech := ""
+	if issue {
+		mech = req.fast.requestToken
+	}
 	tokenLogin := req.login != nil && req.login.found && req.tokenUsed >= 0
 	var d store.FastDevice
 	changed := false
@@ -159,7 +185,9 @@ func (s *session) fastSuccess(ctx context.Context, req *sasl2Request) ([]byte, e
 			if now.Sub(d.Used) >= usedPrecision {
 				d.Used, changed = now, true
 			}
-			issue = issue || used.Expires.Sub(now) < life/2
+			if !issue && used.Expires.Sub(now) < life/2 {
+				issue, mech = true, d.Mechanism // rotation keeps the mechanism
+			}
 		}
 	}
 	if !issue {
@@ -177,8 +205,12 @@ func (s *session) fastSuccess(ctx context.Context, req *sasl2Request) ([]byte, e
 		d.UserAgent, d.Created = req.userAgent, now
 	}
 	d.Software, d.Name = req.software, req.device
-	d.Mechanism = sasl.HTSHA256None
-	token, slot := newFastToken(now.Add(life))
+	if d.Mechanism != mech {
+		// The slots share the device's mechanism: a token issued for
+		// another one is no longer accepted.
+		d.Current, d.Mechanism = store.FastToken{}, mech
+	}
+	token, slot := s.srv.newFastToken(mech, s.username, req.userAgent, now.Add(life))
 	// §4.5: tokens issued before and never used are dropped.
 	d.Next = slot
 	if err := s.saveDevice(ctx, d); err != nil {
@@ -198,12 +230,25 @@ func (s *session) saveDevice(ctx context.Context, d store.FastDevice) error {
 // usedPrecision is how precisely a device's last token login is kept.
 const usedPrecision = time.Hour
 
-// fastTokenBytes is the entropy of a token: 72 random bytes, 96
+// fastTokenBytes is the entropy of a -NONE token: 72 random bytes, 96
 // characters of base64.
 const fastTokenBytes = 72
 
-// newFastToken draws a token and what verifies it (store.FastToken).
-func newFastToken(expires time.Time) (string, store.FastToken) {
+// fastSeedBytes is the entropy of a channel-bound token's seed.
+const fastSeedBytes = 32
+
+// newFastToken draws a token for mech and what the store keeps of it
+// (store.FastToken): for -NONE the SHA-256 of the constant proof and the
+// responder message; for a channel-bound mechanism, whose proof changes
+// with the channel, a seed the token is derived from with the server's
+// secret (sasl.BoundToken).
+func (srv *Server) newFastToken(mech, username, userAgent string, expires time.Time) (string, store.FastToken) {
+	expires = expires.Truncate(time.Second)
+	if mech != sasl.HTSHA256None {
+		seed := make([]byte, fastSeedBytes)
+		rand.Read(seed)
+		return sasl.BoundToken(srv.saslConfig, username, userAgent, seed), store.FastToken{Verifier: seed, Expires: expires}
+	}
 	b := make([]byte, fastTokenBytes)
 	rand.Read(b)
 	token := base64.RawURLEncoding.EncodeToString(b)
@@ -213,7 +258,7 @@ func newFastToken(expires time.Time) (string, store.FastToken) {
 		return m.Sum(nil)
 	}
 	v := sha256.Sum256(mac("Initiator"))
-	return token, store.FastToken{Verifier: v[:], Responder: mac("Responder"), Expires: expires.Truncate(time.Second)}
+	return token, store.FastToken{Verifier: v[:], Responder: mac("Responder"), Expires: expires}
 }
 
 // RevokeDevice deletes a device's FAST tokens and ends its sessions (a

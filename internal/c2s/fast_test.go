@@ -2,11 +2,15 @@ package c2s_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"parley/internal/config"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -171,7 +175,7 @@ func TestFASTRefusals(t *testing.T) {
 		0: {xmpptest.Options{SASL2: &xmpptest.SASL2{Extra: requestToken}}, "malformed-request"},
 		1: {xmpptest.Options{Mechanism: xmpptest.HTSHA256None, SASL2: &xmpptest.SASL2{Token: "made-up"}}, "malformed-request"},
 		// A mechanism not offered for tokens.
-		2: {xmpptest.Options{SASL2: &xmpptest.SASL2{UserAgent: phoneUA, Extra: "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-ENDP'/>"}}, "malformed-request"},
+		2: {xmpptest.Options{SASL2: &xmpptest.SASL2{UserAgent: phoneUA, Extra: "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-UNIQ'/>"}}, "malformed-request"},
 		// A token never issued.
 		3: {xmpptest.Options{Mechanism: xmpptest.HTSHA256None, SASL2: &xmpptest.SASL2{UserAgent: phoneUA, Token: "made-up"}}, "not-authorized"},
 	} {
@@ -228,3 +232,127 @@ func TestBind2ArchiveMetadata(t *testing.T) {
 		t.Fatalf("metadata %s", md)
 	}
 }
+
+// fastOffered is the list of mechanisms in the <fast/> a client was
+// offered.
+func fastOffered(c *xmpptest.Client) []string {
+	var m []string
+	f := c.Offered.Child("authentication", xmpptest.NSSASL2).Child("inline", xmpptest.NSSASL2).Child("fast", xmpptest.NSFAST)
+	for _, e := range f.Children {
+		m = append(m, e.Text)
+	}
+	return m
+}
+
+// TestFASTChannelBinding, over TLS with the whole server: HT-SHA-256-EXPR
+// (tls-exporter) and -ENDP (tls-server-end-point) are offered where the
+// connection has the binding (XEP-0484 §4.1, draft-schmaus-kitten-sasl-ht
+// §4); a token is issued for the mechanism asked and only that mechanism
+// accepts it, over this connection's binding only (a proof made for
+// another connection fails); rotation keeps the mechanism; a token asked
+// for another mechanism replaces the device's; the store holds no token.
+func TestFASTChannelBinding(t *testing.T) {
+	// The refused logins are meant: no back-off between them.
+	srv := testserver.Quiet(t, func(c *config.Config) { c.Limits.AuthFailuresBeforeBackoff = 100 })
+	srv.AddUser(t, "alice", "pw-alice")
+	ctx := context.Background()
+	tls12 := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12}
+	login := func(mech, token string, o xmpptest.Options) (*xmpptest.Client, error) {
+		o.User, o.Password = "alice", "pw-alice"
+		o.SASL2 = &xmpptest.SASL2{UserAgent: phoneUA, Bind: true, Token: token}
+		if token == "" {
+			o.SASL2.Extra = "<request-token xmlns='urn:xmpp:fast:0' mechanism='" + mech + "'/>"
+		} else {
+			o.Mechanism = mech
+		}
+		c, err := xmpptest.Dial(ctx, srv.C2S(), o)
+		if err == nil {
+			t.Cleanup(func() { c.Kill() })
+		}
+		return c, err
+	}
+	condition := func(err error) string {
+		var ae *xmpptest.AuthError
+		if errors.As(err, &ae) {
+			return ae.Condition
+		}
+		if err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	all := []string{xmpptest.HTSHA256Expr, xmpptest.HTSHA256Endp, xmpptest.HTSHA256None}
+	for _, mech := range all[:2] {
+		t.Run(mech, func(t *testing.T) {
+			c, err := login(mech, "", xmpptest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fastOffered(c); !slices.Equal(got, all) {
+				t.Fatalf("offered over TLS 1.3: %v", got)
+			}
+			token := tokenOf(c).Get("token")
+			d, err := srv.Store().FastDevice(ctx, "alice", phoneUA)
+			sum := sha256.Sum256([]byte(token))
+			if err != nil || d.Mechanism != mech || d.Next.Empty() || string(d.Next.Verifier) == token || string(d.Next.Verifier) == string(sum[:]) {
+				t.Fatalf("device %+v, %v", d, err)
+			}
+			if _, err := login(mech, token, xmpptest.Options{}); err != nil {
+				t.Fatalf("token login: %v", err)
+			}
+			for _, other := range all {
+				if other != mech {
+					if got := condition(fastErr(login(other, token, xmpptest.Options{}))); got != "not-authorized" {
+						t.Errorf("token of %s with %s: %q", mech, other, got)
+					}
+				}
+			}
+			// A proof over another connection's binding (relayed).
+			if got := condition(fastErr(login(mech, token, xmpptest.Options{ChannelBindingData: make([]byte, 32)}))); got != "not-authorized" {
+				t.Errorf("proof over another channel: %q", got)
+			}
+			// Rotation near the expiry keeps the mechanism.
+			d, _ = srv.Store().FastDevice(ctx, "alice", phoneUA)
+			d.Current.Expires = time.Now().Add(time.Hour)
+			srv.Store().SaveFastDevice(ctx, "alice", d)
+			c, err = login(mech, token, xmpptest.Options{})
+			if err != nil || tokenOf(c) == nil {
+				t.Fatalf("rotation: %v", err)
+			}
+			if _, err := login(mech, tokenOf(c).Get("token"), xmpptest.Options{}); err != nil {
+				t.Fatalf("rotated token: %v", err)
+			}
+		})
+	}
+
+	// A token asked for -NONE replaces the device's -EXPR one.
+	c, err := login(xmpptest.HTSHA256Expr, "", xmpptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expr := tokenOf(c).Get("token")
+	if _, err := login(xmpptest.HTSHA256None, "", xmpptest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := condition(fastErr(login(xmpptest.HTSHA256Expr, expr, xmpptest.Options{}))); got != "not-authorized" {
+		t.Errorf("-EXPR token after a -NONE one was issued: %q", got)
+	}
+
+	// TLS 1.2 has no tls-exporter: -EXPR is neither offered nor issued.
+	c, err = login(xmpptest.HTSHA256Endp, "", xmpptest.Options{TLSConfig: tls12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fastOffered(c); !slices.Equal(got, all[1:]) {
+		t.Fatalf("offered over TLS 1.2: %v", got)
+	}
+	if got := condition(fastErr(login(xmpptest.HTSHA256Expr, "", xmpptest.Options{TLSConfig: tls12}))); got != "malformed-request" {
+		t.Errorf("-EXPR token asked over TLS 1.2: %q", got)
+	}
+	if got := condition(fastErr(login(xmpptest.HTSHA256Expr, expr, xmpptest.Options{TLSConfig: tls12}))); got != "invalid-mechanism" {
+		t.Errorf("-EXPR login over TLS 1.2: %q", got)
+	}
+}
+
+// fastErr keeps the error of a login.
+func fastErr(_ *xmpptest.Client, err error) error { return err }

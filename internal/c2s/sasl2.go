@@ -58,7 +58,7 @@ func (s *session) appendSASL2(b []byte, mechs []string) []byte {
 		b = append(b, "<feature var='"+xmlEscape(ns)+"'/>"...)
 	}
 	b = append(b, "</inline></bind><sm xmlns='"+nsSM+"'/>"...)
-	b = s.srv.appendFASTFeature(b, s.secure)
+	b = s.srv.appendFASTFeature(b, s.channel())
 	return append(b, "</inline></authentication>"...)
 }
 
@@ -105,7 +105,7 @@ func (s *session) sasl2(ctx context.Context, el *xmlstream.Element) error {
 			case c.Space == nsSM && c.Name == "resume":
 				req.resume = c
 			case c.Space == nsFAST:
-				if err := req.addFAST(c); err != nil {
+				if err := req.addFAST(c, s.srv.fastMechanisms(s.channel())); err != nil {
 					return s.authFailedWith(sasl.MalformedRequest, err.Error())
 				}
 
@@ -159,7 +159,7 @@ func (s *session) startExchange(ctx context.Context, mech string, req *sasl2Requ
 	if mech == sasl.Plain && !ch.Secure {
 		return nil, &sasl.Failure{Condition: sasl.EncryptionRequired, Text: "PLAIN needs TLS"}
 	}
-	if req != nil && s.srv.isFASTMechanism(mech) {
+	if req != nil && s.srv.cfg.Fast != nil && sasl.IsHT(mech) {
 		return s.startFAST(ctx, mech, req, ch)
 	}
 	ex, err := sasl.NewServerOn(mech, s.srv.saslConfig, sasl.Offer{Channel: ch, Mechanisms: sasl.Mechanisms(ch)})

@@ -152,9 +152,12 @@ func NewServerOn(mech string, cfg *Config, offer Offer) (*Server, error) {
 			s.hash = SHA1
 		}
 	case Plain:
-	case HTSHA256None:
-		if offer.Tokens == nil {
+	case HTSHA256None, HTSHA256Endp, HTSHA256Expr:
+		if offer.Tokens == nil || !offer.Channel.Secure {
 			return nil, fail(InvalidMechanism, "no tokens on this stream")
+		}
+		if typ, _ := htBinding(mech); typ != "" && offer.Channel.Bindings[typ] == nil {
+			return nil, fail(InvalidMechanism, "nothing to bind to on this connection")
 		}
 	default:
 		return nil, fail(InvalidMechanism, "")
@@ -201,7 +204,7 @@ func (s *Server) step(ctx context.Context, in []byte) ([]byte, bool, *Failure) {
 			f := s.plain(ctx, in)
 			return nil, f == nil, f
 		}
-		if s.mech == HTSHA256None {
+		if IsHT(s.mech) {
 			out, f := s.hashedToken(ctx, in)
 			return out, f == nil, f
 		}

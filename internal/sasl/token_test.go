@@ -75,3 +75,74 @@ func TestHashedToken(t *testing.T) {
 		t.Fatalf("HT without tokens: %v", err)
 	}
 }
+
+// htBound is the client's side of draft-schmaus-kitten-sasl-ht §3.1 with
+// channel binding: HMAC(token, label || cb-data).
+func htBound(token, label string, cb []byte) []byte {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte(label))
+	m.Write(cb)
+	return m.Sum(nil)
+}
+
+// TestHashedTokenBound: HT-SHA-256-EXPR and -ENDP prove the token over
+// the connection's binding of their type: a proof over another binding,
+// over none, or with a token issued for the other mechanism fails; the
+// answer is bound the same way. Neither is offered, nor can start,
+// without its binding.
+func TestHashedTokenBound(t *testing.T) {
+	cfg := testConfig(t)
+	exporter, endpoint := []byte("exporter-32-bytes-of-this-conn.."), []byte("hash-of-the-server-certificate..")
+	ch := Channel{Secure: true, Bindings: map[string][]byte{TLSExporter: exporter, TLSServerEndPoint: endpoint}}
+	if got := HTMechanisms(ch); len(got) != 3 || got[0] != HTSHA256Expr || got[1] != HTSHA256Endp || got[2] != HTSHA256None {
+		t.Fatalf("offered %v", got)
+	}
+	seedE, seedP := []byte("seed of the exporter token"), []byte("seed of the end-point token")
+	expr, endp := BoundToken(cfg, "juliet", "phone", seedE), BoundToken(cfg, "juliet", "phone", seedP)
+	if expr == BoundToken(cfg, "romeo", "phone", seedE) || expr == BoundToken(cfg, "juliet", "tablet", seedE) {
+		t.Fatal("a bound token does not depend on its account and device")
+	}
+	tokens := []Token{{Key: []byte(expr), Mechanism: HTSHA256Expr}, {Key: []byte(endp), Mechanism: HTSHA256Endp}}
+	lookup := func(_ context.Context, user string) ([]Token, error) { return tokens, nil }
+	for i, tc := range []struct {
+		mech  string
+		proof []byte
+		want  Condition
+		cb    []byte // of the answer
+	}{
+		0: {HTSHA256Expr, htBound(expr, "Initiator", exporter), "", exporter},
+		1: {HTSHA256Endp, htBound(endp, "Initiator", endpoint), "", endpoint},
+		2: {HTSHA256Expr, htBound(expr, "Initiator", []byte("another connection's exporter..")), NotAuthorized, nil},
+		3: {HTSHA256Expr, htBound(expr, "Initiator", nil), NotAuthorized, nil},
+		4: {HTSHA256Expr, htBound(expr, "Initiator", endpoint), NotAuthorized, nil},
+		5: {HTSHA256Endp, htBound(expr, "Initiator", endpoint), NotAuthorized, nil}, // issued for -EXPR
+		6: {HTSHA256None, htBound(expr, "Initiator", nil), NotAuthorized, nil},
+	} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			s, err := NewServerOn(tc.mech, cfg, Offer{Channel: ch, Tokens: lookup})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, done, err := s.Step(context.Background(), append([]byte("juliet\x00"), tc.proof...))
+			var f *Failure
+			switch {
+			case tc.want == "" && (err != nil || !done):
+				t.Fatalf("failed: %v", err)
+			case tc.want != "" && (!errors.As(err, &f) || f.Condition != tc.want):
+				t.Fatalf("err %v, want %s", err, tc.want)
+			case tc.want == "" && !hmac.Equal(out, htBound(string(tokens[s.TokenUsed()].Key), "Responder", tc.cb)):
+				t.Fatalf("responder %x", out)
+			}
+		})
+	}
+	tls12 := Channel{Secure: true, Bindings: map[string][]byte{TLSServerEndPoint: endpoint}}
+	if got := HTMechanisms(tls12); len(got) != 2 || got[0] != HTSHA256Endp {
+		t.Fatalf("offered without tls-exporter: %v", got)
+	}
+	if _, err := NewServerOn(HTSHA256Expr, cfg, Offer{Channel: tls12, Tokens: lookup}); !errors.Is(err, &Failure{Condition: InvalidMechanism}) {
+		t.Fatalf("-EXPR without tls-exporter: %v", err)
+	}
+	if got := HTMechanisms(Channel{}); got != nil {
+		t.Fatalf("offered on an insecure stream: %v", got)
+	}
+}

@@ -31,7 +31,7 @@ type FastDevice struct {
 	// Software and Name are what the client said of itself (<software/>,
 	// <device/>), for people to recognise it.
 	Software, Name string
-	Mechanism      string // the mechanism the tokens are bound to
+	Mechanism      string // the mechanism both slots' tokens were issued for
 	Current, Next  FastToken
 	Created        time.Time
 	Used           time.Time // last login with a token; zero: never
@@ -41,8 +41,11 @@ type FastDevice struct {
 // (draft-schmaus-kitten-sasl-ht) the client's proof is the constant
 // HMAC(token, "Initiator"), so Verifier is that proof's SHA-256 (a copy of
 // the store does not give the proof), and Responder is HMAC(token,
-// "Responder"), the server's answer. A slot without a token has an empty
-// Verifier.
+// "Responder"), the server's answer. For the channel-bound mechanisms
+// (-EXPR, -ENDP; FastDevice.Mechanism says which) Verifier is a random
+// seed the token is derived from with the server's SASL secret
+// (sasl.BoundToken) and Responder is empty. A slot without a token has an
+// empty Verifier.
 type FastToken struct {
 	Verifier, Responder []byte
 	Expires             time.Time

@@ -19,8 +19,13 @@ const (
 	NSFAST  = "urn:xmpp:fast:0"
 )
 
-// HTSHA256None is the FAST mechanism without channel binding.
-const HTSHA256None = "HT-SHA-256-NONE"
+// FAST mechanisms (draft-schmaus-kitten-sasl-ht): without channel
+// binding, and bound to tls-exporter and tls-server-end-point.
+const (
+	HTSHA256None = "HT-SHA-256-NONE"
+	HTSHA256Expr = "HT-SHA-256-EXPR"
+	HTSHA256Endp = "HT-SHA-256-ENDP"
+)
 
 // SASL2 makes a client authenticate with XEP-0388 instead of RFC 6120
 // SASL, written from the XEPs' examples.
@@ -40,7 +45,8 @@ type SASL2 struct {
 	// <resume/>, a FAST <request-token/>.
 	Extra string
 	// Token, if set, authenticates with FAST: Mechanism must be an HT
-	// one (HT-SHA-256-NONE), and <fast xmlns='urn:xmpp:fast:0'/> is
+	// one (its binding is Options.ChannelBindingData if set, else the
+	// connection's), and <fast xmlns='urn:xmpp:fast:0'/> is
 	// added with FastAttrs (e.g. "invalidate='true'").
 	Token     string
 	FastAttrs string
@@ -56,13 +62,18 @@ func (c *Client) authenticate2(o Options, step func() time.Time) error {
 	a := o.SASL2
 	var initial []byte
 	var sc *scramClient
-	var htKey []byte
+	var htKey, cb []byte
 	switch {
 	case a.Token != "":
 		// draft-schmaus-kitten-sasl-ht-08 §3.1: authcid NUL
 		// HMAC(token, "Initiator" || cb-data); NONE binds nothing.
+		var err error
+		if cb, err = c.htChannel(o); err != nil {
+			return err
+		}
 		m := hmac.New(sha256.New, []byte(a.Token))
 		m.Write([]byte("Initiator"))
+		m.Write(cb)
 		initial = append([]byte(o.User+"\x00"), m.Sum(nil)...)
 		htKey = []byte(a.Token)
 	case o.Mechanism == Plain:
@@ -135,6 +146,7 @@ func (c *Client) authenticate2(o Options, step func() time.Time) error {
 				// §3.2: the server proves it knows the token too.
 				m := hmac.New(sha256.New, htKey)
 				m.Write([]byte("Responder"))
+				m.Write(cb)
 				if !hmac.Equal(data, m.Sum(nil)) {
 					err = errors.New("xmpptest: HT responder message does not match")
 				}
@@ -175,4 +187,13 @@ func (c *Client) authenticate2(o Options, step func() time.Time) error {
 			return fmt.Errorf("xmpptest: unexpected <%s/> during SASL2", el.Name)
 		}
 	}
+}
+
+// htChannel is the cb-data of an HT mechanism (nil for -NONE).
+func (c *Client) htChannel(o Options) ([]byte, error) {
+	typ := map[string]string{HTSHA256Expr: TLSExporter, HTSHA256Endp: TLSServerEndPoint}[o.Mechanism]
+	if typ == "" || o.ChannelBindingData != nil {
+		return o.ChannelBindingData, nil
+	}
+	return ChannelBindingData(c.TLS, typ)
 }
