@@ -58,6 +58,7 @@ type inbound struct {
 	from  string            // the header's 'from'
 	cert  *x509.Certificate // the peer's verified-chain leaf, nil if none
 	authd map[string]bool   // domains authenticated on this stream
+	local string            // our domain the stream is to: ours or a subdomain we serve
 	sm    bool              // XEP-0198 enabled: h counts handled stanzas
 	h     uint32
 	tls   bool          // the TLS handshake is done
@@ -89,13 +90,18 @@ func (in *inbound) opened(tlsOn bool) error {
 	}
 	in.id = newID()
 	in.from = h.Get("from")
-	if err := in.st.header(in.s.domain, in.from, in.id); err != nil {
+	in.local = in.s.domain
+	to := h.Get("to")
+	if in.s.serves(to) {
+		in.local = to // a subdomain's own stream (a MUC service's, XEP-0045)
+	}
+	if err := in.st.header(in.local, in.from, in.id); err != nil {
 		return err
 	}
 	if h.Get("xmlns") != "" && h.Get("xmlns") != stanza.NSServer {
 		return stanza.ErrStreamInvalidNamespace
 	}
-	if to := h.Get("to"); to != "" && to != in.s.domain {
+	if to != "" && !in.s.serves(to) {
 		return stanza.ErrStreamHostUnknown // §4.9.3.6
 	}
 	f := "<stream:features>"
@@ -257,7 +263,7 @@ func (in *inbound) external(el *xmlstream.Element) error {
 // that no stanza of ours precedes them.
 func (in *inbound) attach(domain string) {
 	if in.st.bidi && domain == in.from {
-		in.s.attach(domain, in.st, in.ended)
+		in.s.attach(in.local, domain, in.st, in.ended)
 	}
 }
 
@@ -273,7 +279,7 @@ func (in *inbound) authenticated(domain, auth string) {
 // §2.2): the key is checked with that domain's authoritative server.
 func (in *inbound) dialback(el *xmlstream.Element) error {
 	from, to := el.Get("from"), el.Get("to")
-	if to != in.s.domain {
+	if to != in.local {
 		return stanza.ErrStreamHostUnknown
 	}
 	if from == "" || el.Text == "" {
@@ -286,7 +292,7 @@ func (in *inbound) dialback(el *xmlstream.Element) error {
 	case in.s.o.SecureAuth && !in.certValidFor(from):
 		in.s.refused(from, "in", "no valid certificate")
 	default:
-		valid = in.s.verifyKey(from, in.id, strings.TrimSpace(el.Text))
+		valid = in.s.verifyKey(in.local, from, in.id, strings.TrimSpace(el.Text))
 		if !valid {
 			in.s.refused(from, "in", "dialback key not valid")
 		}
@@ -297,7 +303,7 @@ func (in *inbound) dialback(el *xmlstream.Element) error {
 		in.authd[from] = true
 		in.authenticated(from, AuthDialback)
 	}
-	r := xmlstream.New("result", nsDialback, "from", in.s.domain, "to", from, "type", typ)
+	r := xmlstream.New("result", nsDialback, "from", in.local, "to", from, "type", typ)
 	if err := in.st.writeEl(r); err != nil {
 		return err
 	}
@@ -311,14 +317,14 @@ func (in *inbound) dialback(el *xmlstream.Element) error {
 // originating server (XEP-0220 §2.3.2).
 func (in *inbound) answerVerify(el *xmlstream.Element) error {
 	from, to, id := el.Get("from"), el.Get("to"), el.Get("id")
-	if to != in.s.domain {
+	if !in.s.serves(to) {
 		return stanza.ErrStreamHostUnknown
 	}
 	typ := "invalid"
-	if validKey(in.s.o.Secret, from, in.s.domain, id, strings.TrimSpace(el.Text)) {
+	if validKey(in.s.o.Secret, from, to, id, strings.TrimSpace(el.Text)) {
 		typ = "valid"
 	}
-	return in.st.writeEl(xmlstream.New("verify", nsDialback, "from", in.s.domain, "to", from, "id", id, "type", typ))
+	return in.st.writeEl(xmlstream.New("verify", nsDialback, "from", to, "to", from, "id", id, "type", typ))
 }
 
 // stanza routes an inbound stanza after checking its addresses.
@@ -345,7 +351,7 @@ func (s *Service) receive(el *xmlstream.Element, authd func(domain string) bool)
 		s.refused(st.From.Domain(), "in", "'from' not authenticated on the stream")
 		return stanza.ErrStreamInvalidFrom
 	}
-	if to := st.To.Domain(); to != s.domain && !strings.HasSuffix(to, "."+s.domain) {
+	if !s.serves(st.To.Domain()) {
 		return stanza.ErrStreamHostUnknown
 	}
 	if !s.Allowed(st.From.Domain()) { // the policy may have changed (SetPolicy)
@@ -356,7 +362,7 @@ func (s *Service) receive(el *xmlstream.Element, authd func(domain string) bool)
 		s.refused(st.From.Domain(), "in", "stanza rate")
 		return stanza.ErrStreamPolicyViolation.WithText("too many stanzas")
 	}
-	if st.Kind == stanza.IQ && (st.Type == "result" || st.Type == "error") && st.To.String() == s.domain &&
+	if st.Kind == stanza.IQ && (st.Type == "result" || st.Type == "error") && s.serves(st.To.String()) &&
 		s.pong(st.ID, st.From.String()) {
 		return nil // the answer to an idle-link ping of ours
 	}

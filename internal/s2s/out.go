@@ -27,7 +27,7 @@ var errRefused = errors.New("s2s: refused")
 // comes up if needed. An error is returned only for what is refused at
 // once; the router bounces it.
 func (s *Service) Send(ctx context.Context, st *stanza.Stanza) error {
-	domain := st.To.Domain()
+	domain, local := st.To.Domain(), s.localOf(st.From)
 	if !s.Allowed(domain) {
 		s.refused(domain, "out", "policy")
 		return stanza.ErrRemoteServerNotFound
@@ -37,14 +37,14 @@ func (s *Service) Send(ctx context.Context, st *stanza.Stanza) error {
 		s.mu.Unlock()
 		return stanza.ErrRemoteServerNotFound
 	}
-	l := s.links[domain]
+	l := s.links[s.linkKey(local, domain)]
 	if l == nil {
 		if f := s.backoff[domain]; f != nil && time.Now().Before(f.until) {
 			s.mu.Unlock()
 			return f.err
 		}
 		// The stanza goes in with the link, before it can fail.
-		s.startLink(domain, []*stanza.Stanza{st}, 0)
+		s.startLink(local, domain, []*stanza.Stanza{st}, 0)
 		s.mu.Unlock()
 		return nil
 	}
@@ -52,10 +52,13 @@ func (s *Service) Send(ctx context.Context, st *stanza.Stanza) error {
 	return l.enqueue(st)
 }
 
-// link is the outbound stream to one remote domain.
+// link is the outbound stream from one of our domains to one remote
+// domain.
 type link struct {
 	s      *Service
 	domain string
+	local  string // our domain on the stream: ours or a subdomain (a MUC service)
+	key    string // in s.links (linkKey)
 
 	mu    sync.Mutex
 	queue []*stanza.Stanza
@@ -74,10 +77,10 @@ type link struct {
 	stopMu   sync.Once
 }
 
-// startLink starts a link with stanzas carried over from tries links
-// in a row that died without progress; s.mu is held.
-func (s *Service) startLink(domain string, carried []*stanza.Stanza, tries int) *link {
-	l := s.newLink(domain)
+// startLink starts a link from local to domain with stanzas carried over
+// from tries links in a row that died without progress; s.mu is held.
+func (s *Service) startLink(local, domain string, carried []*stanza.Stanza, tries int) *link {
+	l := s.newLink(local, domain)
 	l.queue, l.tries = carried, tries
 	if len(carried) > 0 {
 		l.wake <- struct{}{} // they are sent as soon as the link is up
@@ -87,25 +90,26 @@ func (s *Service) startLink(domain string, carried []*stanza.Stanza, tries int) 
 	return l
 }
 
-// newLink registers a link to domain; s.mu is held.
-func (s *Service) newLink(domain string) *link {
-	l := &link{s: s, domain: domain, wake: make(chan struct{}, 1), done: make(chan struct{}), pong: make(chan struct{}, 1)}
-	s.links[domain] = l
+// newLink registers a link from local to domain; s.mu is held.
+func (s *Service) newLink(local, domain string) *link {
+	l := &link{s: s, domain: domain, local: local, key: s.linkKey(local, domain),
+		wake: make(chan struct{}, 1), done: make(chan struct{}), pong: make(chan struct{}, 1)}
+	s.links[l.key] = l
 	return l
 }
 
-// attach makes st, an inbound stream from domain on which the peer asked
-// for bidi (XEP-0288) and is now authenticated, our link to domain too,
-// unless one is up or coming up already. ended is closed when the
-// stream's reader (the inbound side) stops.
-func (s *Service) attach(domain string, st *stream, ended <-chan struct{}) {
+// attach makes st, an inbound stream from domain to our domain local on
+// which the peer asked for bidi (XEP-0288) and is now authenticated, our
+// link from local to domain too, unless one is up or coming up already.
+// ended is closed when the stream's reader (the inbound side) stops.
+func (s *Service) attach(local, domain string, st *stream, ended <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.links[domain] != nil || !s.allowedLocked(domain) {
+	if s.closed || s.links[s.linkKey(local, domain)] != nil || !s.allowedLocked(domain) {
 		return
 	}
 	delete(s.backoff, domain)
-	l := s.newLink(domain)
+	l := s.newLink(local, domain)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -177,7 +181,7 @@ func (l *link) take(dead bool) []*stanza.Stanza {
 const pingPrefix = "s2sping-"
 
 func (l *link) isPing(st *stanza.Stanza) bool {
-	return st.Kind == stanza.IQ && strings.HasPrefix(st.ID, pingPrefix) && st.From.String() == l.s.domain
+	return st.Kind == stanza.IQ && strings.HasPrefix(st.ID, pingPrefix) && st.From.String() == l.local
 }
 
 // ping builds a ping from our domain to the link's and registers its id
@@ -185,7 +189,7 @@ func (l *link) isPing(st *stanza.Stanza) bool {
 // handed to l (pong).
 func (l *link) ping() *stanza.Stanza {
 	id := pingPrefix + newID()
-	st := stanza.New(stanza.IQ, l.s.o.Domain, jid.MustParse(l.domain), "get", id)
+	st := stanza.New(stanza.IQ, jid.MustParse(l.local), jid.MustParse(l.domain), "get", id)
 	st.El.Add(xmlstream.New("ping", nsPing))
 	l.s.mu.Lock()
 	l.s.pings[id] = l
@@ -231,8 +235,8 @@ func (s *Service) unping(id string) {
 // forget removes l from the service's links.
 func (l *link) forget() {
 	l.s.mu.Lock()
-	if l.s.links[l.domain] == l {
-		delete(l.s.links, l.domain)
+	if l.s.links[l.key] == l {
+		delete(l.s.links, l.key)
 	}
 	l.s.mu.Unlock()
 }
@@ -247,7 +251,7 @@ func (l *link) run() {
 		case <-ctx.Done():
 		}
 	}()
-	st, err := l.s.connect(ctx, l.domain, true)
+	st, err := l.s.connect(ctx, l.local, l.domain, true)
 	cancel()
 	if err != nil {
 		l.s.log.Warn("s2s link failed", "domain", l.domain, "err", err)
@@ -404,14 +408,14 @@ func (l *link) reconnect(st *stream) {
 	}
 	l.mu.Unlock()
 	l.s.mu.Lock()
-	if l.s.links[l.domain] == l {
-		delete(l.s.links, l.domain)
+	if l.s.links[l.key] == l {
+		delete(l.s.links, l.key)
 	}
 	// A peer that takes stanzas and drops the link without acknowledging
 	// them, again and again: stop resending and bounce.
 	giveUp := l.s.closed || tries > maxTries
 	if !giveUp && len(carried) > 0 {
-		l.s.startLink(l.domain, carried, tries)
+		l.s.startLink(l.local, l.domain, carried, tries)
 	}
 	l.s.mu.Unlock()
 	if giveUp { // outside s.mu: a bounce may be routed back to Send
@@ -475,9 +479,9 @@ func (s *Service) resolve(ctx context.Context, domain string) []target {
 	return ts
 }
 
-// connect opens an authenticated stream to domain (auth true) or a TLS
-// stream for verifying a dialback key (auth false).
-func (s *Service) connect(ctx context.Context, domain string, auth bool) (*stream, error) {
+// connect opens a stream from our domain local to domain, authenticated
+// (auth true) or only TLS for verifying a dialback key (auth false).
+func (s *Service) connect(ctx context.Context, local, domain string, auth bool) (*stream, error) {
 	var errs []error
 	for _, t := range s.resolve(ctx, domain) {
 		c, err := s.o.Dial(ctx, "tcp", t.addr)
@@ -488,7 +492,7 @@ func (s *Service) connect(ctx context.Context, domain string, auth bool) (*strea
 		if d, ok := ctx.Deadline(); ok {
 			c.SetDeadline(d)
 		}
-		st, err := s.negotiate(ctx, c, domain, t.directTLS, auth)
+		st, err := s.negotiate(ctx, c, local, domain, t.directTLS, auth)
 		if err != nil {
 			c.Close()
 			errs = append(errs, err)
@@ -514,12 +518,12 @@ func refused(format string, a ...any) error {
 // certificate goes along for SASL EXTERNAL. The peer's certificate is
 // checked after the handshake (certValid), so that one not valid for the
 // domain can still carry Server Dialback unless SecureAuth is set.
-func (s *Service) clientTLS(domain string) *tls.Config {
+func (s *Service) clientTLS(local, domain string) *tls.Config {
 	c := &tls.Config{ServerName: domain, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, NextProtos: []string{"xmpp-server"}}
 	if s.o.TLS != nil {
 		c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			if s.o.TLS.GetCertificate != nil {
-				return s.o.TLS.GetCertificate(&tls.ClientHelloInfo{ServerName: s.domain})
+				return s.o.TLS.GetCertificate(&tls.ClientHelloInfo{ServerName: local})
 			}
 			if len(s.o.TLS.Certificates) > 0 {
 				return &s.o.TLS.Certificates[0], nil
@@ -531,11 +535,11 @@ func (s *Service) clientTLS(domain string) *tls.Config {
 }
 
 // negotiate runs the initiating side of RFC 6120 §4-§6 and XEP-0220.
-func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, directTLS, auth bool) (*stream, error) {
+func (s *Service) negotiate(ctx context.Context, c net.Conn, local, domain string, directTLS, auth bool) (*stream, error) {
 	lim := s.o.Limits
 	st := newStream(c, lim)
 	upgrade := func() error {
-		tc := tls.Client(st.c, s.clientTLS(domain))
+		tc := tls.Client(st.c, s.clientTLS(local, domain))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return err
 		}
@@ -555,7 +559,7 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 	}
 	tlsOn := directTLS
 	for {
-		if err := st.header(s.domain, domain, ""); err != nil {
+		if err := st.header(local, domain, ""); err != nil {
 			return nil, err
 		}
 		h, err := st.readHeader()
@@ -604,7 +608,7 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 		}
 		if hasMechanism(feats, "EXTERNAL") {
 			// RFC 6120 §6.4.2 / XEP-0178: authzid is our domain.
-			id64 := base64.StdEncoding.EncodeToString([]byte(s.domain))
+			id64 := base64.StdEncoding.EncodeToString([]byte(local))
 			if err := st.write([]byte("<auth xmlns='" + nsSASL + "' mechanism='EXTERNAL'>" + id64 + "</auth>")); err != nil {
 				return nil, err
 			}
@@ -616,7 +620,7 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 				return nil, refused("SASL EXTERNAL refused by %s", domain)
 			}
 			st.restart(st.c)
-			if err := st.header(s.domain, domain, ""); err != nil {
+			if err := st.header(local, domain, ""); err != nil {
 				return nil, err
 			}
 			if _, err := st.readHeader(); err != nil {
@@ -635,9 +639,9 @@ func (s *Service) negotiate(ctx context.Context, c net.Conn, domain string, dire
 		}
 		// XEP-0220 §2.1.1: the key binds receiving, originating and the
 		// receiving server's stream id.
-		key := DialbackKey(s.o.Secret, domain, s.domain, id)
+		key := DialbackKey(s.o.Secret, domain, local, id)
 		res := xmlstream.NewText("result", nsDialback, key)
-		res.Set("from", s.domain)
+		res.Set("from", local)
 		res.Set("to", domain)
 		if err := st.write(xmlstream.AppendIn(nil, res, stanza.NSServer)); err != nil {
 			return nil, err
@@ -669,11 +673,11 @@ func hasMechanism(feats *xmlstream.Element, name string) bool {
 }
 
 // verifyKey asks domain's authoritative server whether key is one it
-// issued for our stream id (XEP-0220 §2.3, db:verify).
-func (s *Service) verifyKey(domain, streamID, key string) bool {
+// issued for our stream id to our domain local (XEP-0220 §2.3, db:verify).
+func (s *Service) verifyKey(local, domain, streamID, key string) bool {
 	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
 	defer cancel()
-	st, err := s.connect(ctx, domain, false)
+	st, err := s.connect(ctx, local, domain, false)
 	if err != nil {
 		s.log.Warn("s2s dialback verification failed", "domain", domain, "err", err)
 		return false
@@ -685,7 +689,7 @@ func (s *Service) verifyKey(domain, streamID, key string) bool {
 	defer s.untrack(st.c)
 	st.c.SetDeadline(time.Now().Add(s.o.Timeout))
 	v := xmlstream.NewText("verify", nsDialback, key)
-	v.Set("from", s.domain)
+	v.Set("from", local)
 	v.Set("to", domain)
 	v.Set("id", streamID)
 	if err := st.write(xmlstream.AppendIn(nil, v, stanza.NSServer)); err != nil {
@@ -695,4 +699,30 @@ func (s *Service) verifyKey(domain, streamID, key string) bool {
 	st.write([]byte("</stream:stream>"))
 	return err == nil && el.Name == "verify" && el.Space == nsDialback && el.Get("id") == streamID &&
 		el.Get("from") == domain && el.Get("type") == "valid"
+}
+
+// localOf is our domain that a stanza from from leaves from: a subdomain
+// we serve (a MUC service, XEP-0045) has links of its own, as RFC 6120
+// §4.1 pairs a stream with one domain on each side; anything else leaves
+// from our domain.
+func (s *Service) localOf(from jid.JID) string {
+	if d := from.Domain(); strings.HasSuffix(d, "."+s.domain) {
+		return d
+	}
+	return s.domain
+}
+
+// serves says whether domain is ours or a subdomain of ours (the
+// router's components: MUC, upload, external components).
+func (s *Service) serves(domain string) bool {
+	return domain == s.domain || strings.HasSuffix(domain, "."+s.domain)
+}
+
+// linkKey is a link's key in Service.links: the remote domain for links
+// from our domain, "local remote" for those from a subdomain.
+func (s *Service) linkKey(local, domain string) string {
+	if local == s.domain {
+		return domain
+	}
+	return local + " " + domain
 }

@@ -120,7 +120,7 @@ type Service struct {
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
-	links   map[string]*link // outbound, by remote domain
+	links   map[string]*link // outbound, by linkKey
 	buckets map[string]*bucket
 	seen    map[string]bool // remote domain and direction, audited once
 	backoff map[string]*failure
@@ -218,9 +218,9 @@ func (s *Service) SetPolicy(allow, deny []string) {
 	s.mu.Lock()
 	s.o.Allow, s.o.Deny = slices.Clone(allow), slices.Clone(deny)
 	var gone []*link
-	for d, l := range s.links {
-		if !s.allowedLocked(d) {
-			delete(s.links, d)
+	for k, l := range s.links {
+		if !s.allowedLocked(l.domain) {
+			delete(s.links, k)
 			gone = append(gone, l)
 		}
 	}
