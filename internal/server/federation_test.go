@@ -326,3 +326,91 @@ func TestFederationPEP(t *testing.T) {
 	publish("eu.siacs.conversations.axolotl.devicelist", "<list xmlns='eu.siacs.conversations.axolotl'><device id='4223'/></list>")
 	expect(t, bob, "alice's device list", pepEvent("alice@a.test", "eu.siacs.conversations.axolotl.devicelist", "4223"))
 }
+
+// selfPresence matches c's own presence in room (status 110, XEP-0045
+// §7.2.2) of type typ.
+func selfPresence(room, typ string) func(*xmlstream.Element) bool {
+	return func(el *xmlstream.Element) bool {
+		x := el.Child("x", nsMUCUser)
+		return el.Name == "presence" && el.Get("type") == typ && strings.HasPrefix(el.Get("from"), room+"/") &&
+			x != nil && hasChild(x, "status", "code", "110")
+	}
+}
+
+// joinRoom enters room as nick and returns c's own presence; a room it
+// creates is made an instant room (XEP-0045 §10.1.2).
+func joinRoom(t *testing.T, c *xmpptest.Client, room, nick string) *xmlstream.Element {
+	t.Helper()
+	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+nsMUC+"'/></presence>")
+	self := expect(t, c, "own presence in "+room, selfPresence(room, ""))
+	if hasChild(self.Child("x", nsMUCUser), "status", "code", "201") {
+		res, err := c.IQ(wait, "set", room, "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>")
+		if err != nil || res.Get("type") != "result" {
+			t.Fatalf("instant room %s: %v %v", room, res, err)
+		}
+	}
+	return self
+}
+
+// groupchat matches a room message from room/nick with body.
+func groupchat(from, body string) func(*xmlstream.Element) bool {
+	return func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("type") == "groupchat" && el.Get("from") == from && el.ChildText("body", "") == body
+	}
+}
+
+// TestFederationMUC: bob@b.test joins a room on a.test (XEP-0045): he
+// gets the occupants' presence, the history and his own presence, talks
+// with alice in the room and in private, and leaves with status 110;
+// then alice joins a room on b.test and talks there.
+func TestFederationMUC(t *testing.T) {
+	_, _, alice, bob := federationOnline(t, nil)
+	room := "lounge@conference.a.test"
+	joinRoom(t, alice, room, "Alice")
+	send(t, alice, "<message to='"+room+"' type='groupchat'><body>before bob</body></message>")
+	expect(t, alice, "her own message", groupchat(room+"/Alice", "before bob"))
+
+	joinRoom(t, bob, room, "Bob")
+	expect(t, bob, "alice's presence in the room", presenceOf(room+"/Alice", ""))
+	h := expect(t, bob, "the history", groupchat(room+"/Alice", "before bob"))
+	if h.Child("delay", "urn:xmpp:delay") == nil {
+		t.Errorf("history without delay: %s", h)
+	}
+	join := expect(t, alice, "bob's join", presenceOf(room+"/Bob", ""))
+	if it := join.Child("x", nsMUCUser).Child("item", nsMUCUser); it == nil || it.Get("role") != "participant" {
+		t.Errorf("bob's join presence: %s", join)
+	}
+
+	send(t, alice, "<message to='"+room+"' type='groupchat'><body>hi bob</body></message>")
+	expect(t, bob, "alice's message", groupchat(room+"/Alice", "hi bob"))
+	send(t, bob, "<message to='"+room+"' type='groupchat'><body>hi all</body></message>")
+	expect(t, alice, "bob's message", groupchat(room+"/Bob", "hi all"))
+	expect(t, bob, "his own message", groupchat(room+"/Bob", "hi all"))
+
+	// Private messages (XEP-0045 §7.5) between the occupants, both ways.
+	send(t, bob, "<message to='"+room+"/Alice' type='chat'><body>psst</body><x xmlns='"+nsMUCUser+"'/></message>")
+	expect(t, alice, "bob's private message", func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("from") == room+"/Bob" && el.ChildText("body", "") == "psst"
+	})
+	send(t, alice, "<message to='"+room+"/Bob' type='chat'><body>psst back</body><x xmlns='"+nsMUCUser+"'/></message>")
+	expect(t, bob, "alice's private message", func(el *xmlstream.Element) bool {
+		return el.Name == "message" && el.Get("from") == room+"/Alice" && el.ChildText("body", "") == "psst back"
+	})
+
+	// §7.14: leaving; the leaver's own unavailable carries 110.
+	send(t, bob, "<presence to='"+room+"/Bob' type='unavailable'/>")
+	expect(t, bob, "his own unavailable with 110", selfPresence(room, "unavailable"))
+	expect(t, alice, "bob's leave", presenceOf(room+"/Bob", "unavailable"))
+
+	// A parley user in a room of the other parley server.
+	other := "den@conference.b.test"
+	joinRoom(t, bob, other, "Bob")
+	joinRoom(t, alice, other, "Alice")
+	expect(t, bob, "alice's join", presenceOf(other+"/Alice", ""))
+	send(t, alice, "<message to='"+other+"' type='groupchat'><body>visiting</body></message>")
+	expect(t, bob, "alice's message in his room", groupchat(other+"/Alice", "visiting"))
+	expect(t, alice, "her own message in bob's room", groupchat(other+"/Alice", "visiting"))
+	send(t, alice, "<presence to='"+other+"/Alice' type='unavailable'/>")
+	expect(t, alice, "her own unavailable with 110", selfPresence(other, "unavailable"))
+	expect(t, bob, "alice's leave", presenceOf(other+"/Alice", "unavailable"))
+}

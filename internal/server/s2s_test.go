@@ -63,7 +63,8 @@ func federationCA(t *testing.T, dir string, domains ...string) string {
 
 // federation starts a.test and b.test, each with users alice, bob and
 // carol (password), sharing a test CA, federating in allow-list mode with
-// each other and reaching each other through static routes on loopback.
+// each other (and each other's rooms) and reaching each other through
+// static routes on loopback.
 // configure, if not nil, changes both configurations after that.
 func federation(t *testing.T, configure func(*config.Config)) (a, b *testserver.Server) {
 	t.Helper()
@@ -75,7 +76,8 @@ func federation(t *testing.T, configure func(*config.Config)) (a, b *testserver.
 			c.Cert = filepath.Join(dir, domain+".pem")
 			c.Key = filepath.Join(dir, domain+".key")
 			c.Listen.S2S = "127.0.0.1:0"
-			c.S2S = config.S2S{Mode: config.S2SAllowlist, Allow: []string{"a.test", "b.test"}, CA: ca}
+			c.S2S = config.S2S{Mode: config.S2SAllowlist, CA: ca,
+				Allow: []string{"a.test", "b.test", "conference.a.test", "conference.b.test"}}
 			if configure != nil {
 				configure(c)
 			}
@@ -86,8 +88,13 @@ func federation(t *testing.T, configure func(*config.Config)) (a, b *testserver.
 		return s
 	}
 	a, b = start("a.test"), start("b.test")
-	server.SetS2SRoute(a.Server, "b.test", b.Addr("s2s").String())
-	server.SetS2SRoute(b.Server, "a.test", a.Addr("s2s").String())
+	// Each server also serves its rooms' domain (XEP-0045).
+	for _, d := range []string{"b.test", "conference.b.test"} {
+		server.SetS2SRoute(a.Server, d, b.Addr("s2s").String())
+	}
+	for _, d := range []string{"a.test", "conference.a.test"} {
+		server.SetS2SRoute(b.Server, d, a.Addr("s2s").String())
+	}
 	return a, b
 }
 
