@@ -15,8 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,7 +246,7 @@ VirtualHost %[13]s
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
+		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
 		case <-time.After(10 * time.Second):
@@ -320,9 +322,10 @@ type federation struct {
 	bob     *xmpptest.Client // bob@prosody.test
 }
 
-// startFederation starts parley (certificate from ca, trusting ca) and
-// Prosody with o's certificate, CA bundle and options.
-func startFederation(t *testing.T, ca *testCA, o prosodyOptions) *federation {
+// startFederation starts parley (certificate from ca, trusting ca;
+// configure, if given, changes its [s2s] further) and Prosody with o's
+// certificate, CA bundle and options.
+func startFederation(t *testing.T, ca *testCA, o prosodyOptions, configure ...func(*config.S2S)) *federation {
 	t.Helper()
 	requireProsody(t)
 	cert, key := ca.issue(t, parleyDomain)
@@ -333,6 +336,9 @@ func startFederation(t *testing.T, ca *testCA, o prosodyOptions) *federation {
 		c.Listen.S2S = "127.0.0.1:0"
 		c.S2S = config.S2S{Mode: config.S2SAllowlist, Allow: []string{prosodyDomain}, CA: ca.bundle(),
 			Routes: map[string]string{prosodyDomain: "127.0.0.1:" + strconv.Itoa(prosodyS2S)}}
+		for _, f := range configure {
+			f(&c.S2S)
+		}
 	})
 	_, parleyS2S := hostPort(t, srv.Addr("s2s").String())
 	port, _ := strconv.Atoi(parleyS2S)
@@ -515,5 +521,52 @@ func TestProsodyFederationBidi(t *testing.T) {
 				t.Fatalf("Prosody's log has no %q", tc.prosodyLogged)
 			}
 		})
+	}
+}
+
+// TestProsodySecureAuthRefuses: the dialback case with parley's
+// [s2s] secure_auth on: parley refuses Prosody both ways, so each side's
+// message comes back to its sender as an error and nothing crosses.
+func TestProsodySecureAuthRefuses(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "interop-ca")
+	other := newTestCA(t, dir, "prosody-own-ca")
+	cert, key := other.issue(t, prosodyDomain)
+	f := startFederation(t, ca, prosodyOptions{cert: cert, key: key, ca: other.bundle()},
+		func(c *config.S2S) { c.SecureAuth = true })
+	bounced := func(c *xmpptest.Client, to, id, cond string) {
+		t.Helper()
+		xmpptest.MustSend(t, c, "<message to='"+to+"' type='chat' id='"+id+"'><body>refused</body></message>")
+		el := xmpptest.MustExpect(t, c, 30*time.Second, "the bounce of "+id, func(el *xmlstream.Element) bool {
+			return el.Name == "message" && el.Get("id") == id && el.Get("type") == "error"
+		})
+		if got := xmpptest.StanzaErrorCondition(el); cond != "" && got != cond {
+			t.Fatalf("%s bounced with %s, want %s", id, got, cond)
+		}
+	}
+	// RFC 6120 §10.4.3: parley does not authenticate Prosody's server.
+	bounced(f.alice, "bob@"+prosodyDomain+"/b", "out", "remote-server-not-found")
+	// Prosody's dialback is answered invalid; Prosody picks its own error.
+	bounced(f.bob, "alice@"+parleyDomain+"/a", "in", "")
+	xmpptest.Eventually(t, 20*time.Second, func() error {
+		recs, err := audit.Query(context.Background(), f.parley.Store().(store.Audit), store.AuditQuery{Action: audit.ActionFederationRefused})
+		if err != nil {
+			return err
+		}
+		var reasons []string
+		for _, r := range recs {
+			reasons = append(reasons, r.Details["direction"]+": "+r.Details["reason"])
+		}
+		if !slices.Contains(reasons, "in: no valid certificate") {
+			return fmt.Errorf("refusals %q, want the inbound dialback refused for the certificate", reasons)
+		}
+		return nil
+	})
+	for _, c := range []*xmpptest.Client{f.alice, f.bob} {
+		if el, err := c.Expect(100*time.Millisecond, func(el *xmlstream.Element) bool {
+			return el.Name == "message" && el.ChildText("body", "jabber:client") == "refused" && el.Get("type") != "error"
+		}); err == nil {
+			t.Fatalf("%s got %s", c.JID, xmlstream.AppendIn(nil, el, "jabber:client"))
+		}
 	}
 }
