@@ -18,7 +18,7 @@ func FuzzSCRAMStep(f *testing.F) {
 	f.Add(uint8(0), []byte(""), []byte("n,,n=us=2Cer,r=abc"))
 	f.Add(uint8(3), []byte("p=tls-exporter,,n=user,r=abc"), []byte("c=cD10bHMtZXhwb3J0ZXIsLGNiLWRhdGE=,r=abcSNONCE,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="))
 	f.Add(uint8(4), []byte("p=tls-server-end-point,,n=user,r=abc"), []byte("c=biws,r=abcSNONCE,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="))
-	f.Add(uint8(5), append([]byte("user\x00"), htProof("token", "Initiator")...), []byte(""))
+	f.Add(uint8(5), append([]byte("user\x00"), htProof("token", "Initiator", nil)...), []byte(""))
 	cfg := testConfig(f)
 	ch := Channel{Secure: true, Bindings: map[string][]byte{TLSExporter: []byte("cb-data"), TLSServerEndPoint: []byte("end-point")}}
 	offer := Offer{Channel: ch, Mechanisms: Mechanisms(ch), Tokens: func(context.Context, string) ([]Token, error) {

@@ -9,17 +9,28 @@ import (
 	"testing"
 )
 
-// htProof is the client's side of draft-schmaus-kitten-sasl-ht §3.1 for
-// -NONE, written here from the draft.
-func htProof(token, label string) []byte {
-	m := hmac.New(sha256.New, []byte(token))
-	m.Write([]byte(label))
-	return m.Sum(nil)
+// htStep runs an HT exchange's one step and checks its outcome (want ""
+// for success).
+func htStep(t *testing.T, mech string, cfg *Config, offer Offer, in []byte, want Condition) (*Server, []byte) {
+	t.Helper()
+	s, err := NewServerOn(mech, cfg, offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, done, err := s.Step(context.Background(), in)
+	var f *Failure
+	switch {
+	case want == "" && (err != nil || !done):
+		t.Fatalf("failed: %v", err)
+	case want != "" && (!errors.As(err, &f) || f.Condition != want):
+		t.Fatalf("err %v, want %s", err, want)
+	}
+	return s, out
 }
 
 func htToken(token, mech string, expired bool) Token {
-	v := sha256.Sum256(htProof(token, "Initiator"))
-	return Token{Verifier: v[:], Responder: htProof(token, "Responder"), Mechanism: mech, Expired: expired}
+	v := sha256.Sum256(htProof(token, "Initiator", nil))
+	return Token{Verifier: v[:], Responder: htProof(token, "Responder", nil), Mechanism: mech, Expired: expired}
 }
 
 // TestHashedToken: HT-SHA-256-NONE accepts either slot's token and
@@ -40,29 +51,18 @@ func TestHashedToken(t *testing.T) {
 		want Condition // "" for success
 		used int
 	}{
-		0: {append([]byte("juliet\x00"), htProof("new-token", "Initiator")...), "", 0},
-		1: {append([]byte("juliet\x00"), htProof("old-token", "Initiator")...), "", 1},
-		2: {append([]byte("juliet\x00"), htProof("wrong", "Initiator")...), NotAuthorized, -1},
-		3: {append([]byte("juliet\x00"), htProof("endp-token", "Initiator")...), NotAuthorized, -1},
-		4: {append([]byte("juliet\x00"), htProof("stale-token", "Initiator")...), CredentialsExpired, -1},
-		5: {append([]byte("romeo\x00"), htProof("new-token", "Initiator")...), NotAuthorized, -1},
-		6: {append([]byte("juliet\x00"), htProof("new-token", "Responder")...), NotAuthorized, -1},
+		0: {append([]byte("juliet\x00"), htProof("new-token", "Initiator", nil)...), "", 0},
+		1: {append([]byte("juliet\x00"), htProof("old-token", "Initiator", nil)...), "", 1},
+		2: {append([]byte("juliet\x00"), htProof("wrong", "Initiator", nil)...), NotAuthorized, -1},
+		3: {append([]byte("juliet\x00"), htProof("endp-token", "Initiator", nil)...), NotAuthorized, -1},
+		4: {append([]byte("juliet\x00"), htProof("stale-token", "Initiator", nil)...), CredentialsExpired, -1},
+		5: {append([]byte("romeo\x00"), htProof("new-token", "Initiator", nil)...), NotAuthorized, -1},
+		6: {append([]byte("juliet\x00"), htProof("new-token", "Responder", nil)...), NotAuthorized, -1},
 		7: {[]byte("juliet\x00short"), MalformedRequest, -1},
-		8: {htProof("new-token", "Initiator"), MalformedRequest, -1},
+		8: {htProof("new-token", "Initiator", nil), MalformedRequest, -1},
 	} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			s, err := NewServerOn(HTSHA256None, cfg, Offer{Channel: Channel{Secure: true}, Tokens: lookup})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, done, err := s.Step(context.Background(), tc.in)
-			var f *Failure
-			switch {
-			case tc.want == "" && (err != nil || !done):
-				t.Fatalf("failed: %v", err)
-			case tc.want != "" && (!errors.As(err, &f) || f.Condition != tc.want):
-				t.Fatalf("err %v, want %s", err, tc.want)
-			}
+			s, out := htStep(t, HTSHA256None, cfg, Offer{Channel: Channel{Secure: true}, Tokens: lookup}, tc.in, tc.want)
 			if tc.want == "" && (!hmac.Equal(out, tokens[tc.used].Responder) || s.Username() != "juliet") {
 				t.Fatalf("out %x, user %q", out, s.Username())
 			}
@@ -76,9 +76,10 @@ func TestHashedToken(t *testing.T) {
 	}
 }
 
-// htBound is the client's side of draft-schmaus-kitten-sasl-ht §3.1 with
-// channel binding: HMAC(token, label || cb-data).
-func htBound(token, label string, cb []byte) []byte {
+// htProof is the client's side of draft-schmaus-kitten-sasl-ht §3.1,
+// written here from the draft: HMAC(token, label || cb-data), cb-data
+// empty for -NONE.
+func htProof(token, label string, cb []byte) []byte {
 	m := hmac.New(sha256.New, []byte(token))
 	m.Write([]byte(label))
 	m.Write(cb)
@@ -110,27 +111,17 @@ func TestHashedTokenBound(t *testing.T) {
 		want  Condition
 		cb    []byte // of the answer
 	}{
-		0: {HTSHA256Expr, htBound(expr, "Initiator", exporter), "", exporter},
-		1: {HTSHA256Endp, htBound(endp, "Initiator", endpoint), "", endpoint},
-		2: {HTSHA256Expr, htBound(expr, "Initiator", []byte("another connection's exporter..")), NotAuthorized, nil},
-		3: {HTSHA256Expr, htBound(expr, "Initiator", nil), NotAuthorized, nil},
-		4: {HTSHA256Expr, htBound(expr, "Initiator", endpoint), NotAuthorized, nil},
-		5: {HTSHA256Endp, htBound(expr, "Initiator", endpoint), NotAuthorized, nil}, // issued for -EXPR
-		6: {HTSHA256None, htBound(expr, "Initiator", nil), NotAuthorized, nil},
+		0: {HTSHA256Expr, htProof(expr, "Initiator", exporter), "", exporter},
+		1: {HTSHA256Endp, htProof(endp, "Initiator", endpoint), "", endpoint},
+		2: {HTSHA256Expr, htProof(expr, "Initiator", []byte("another connection's exporter..")), NotAuthorized, nil},
+		3: {HTSHA256Expr, htProof(expr, "Initiator", nil), NotAuthorized, nil},
+		4: {HTSHA256Expr, htProof(expr, "Initiator", endpoint), NotAuthorized, nil},
+		5: {HTSHA256Endp, htProof(expr, "Initiator", endpoint), NotAuthorized, nil}, // issued for -EXPR
+		6: {HTSHA256None, htProof(expr, "Initiator", nil), NotAuthorized, nil},
 	} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			s, err := NewServerOn(tc.mech, cfg, Offer{Channel: ch, Tokens: lookup})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, done, err := s.Step(context.Background(), append([]byte("juliet\x00"), tc.proof...))
-			var f *Failure
-			switch {
-			case tc.want == "" && (err != nil || !done):
-				t.Fatalf("failed: %v", err)
-			case tc.want != "" && (!errors.As(err, &f) || f.Condition != tc.want):
-				t.Fatalf("err %v, want %s", err, tc.want)
-			case tc.want == "" && !hmac.Equal(out, htBound(string(tokens[s.TokenUsed()].Key), "Responder", tc.cb)):
+			s, out := htStep(t, tc.mech, cfg, Offer{Channel: ch, Tokens: lookup}, append([]byte("juliet\x00"), tc.proof...), tc.want)
+			if tc.want == "" && !hmac.Equal(out, htProof(string(tokens[s.TokenUsed()].Key), "Responder", tc.cb)) {
 				t.Fatalf("responder %x", out)
 			}
 		})
