@@ -261,6 +261,34 @@ func (srv *Server) newFastToken(mech, username, userAgent string, expires time.T
 	return token, store.FastToken{Verifier: v[:], Responder: mac("Responder"), Expires: expires}
 }
 
+// ErrNoFast: the server keeps no FAST tokens (Config.Fast is nil).
+var ErrNoFast = errors.New("c2s: FAST is off")
+
+// IssueFastToken gives an account's device a new token, as a login that
+// asked for one would (XEP-0484 §4.2), for a login made outside XMPP
+// (single sign-on, docs/design/26_oidc.md). The token goes into the
+// device's next slot, so the device's first XMPP login with it makes it
+// current; it is returned, never kept, with its expiry.
+func (srv *Server) IssueFastToken(ctx context.Context, username, userAgent, software, name string) (string, time.Time, error) {
+	if srv.cfg.Fast == nil {
+		return "", time.Time{}, ErrNoFast
+	}
+	now := srv.cfg.Clock.Now()
+	d, err := srv.cfg.Fast.FastDevice(ctx, username, userAgent)
+	if errors.Is(err, store.ErrNotFound) {
+		d = store.FastDevice{UserAgent: userAgent, Created: now}
+	} else if err != nil {
+		return "", time.Time{}, fmt.Errorf("c2s: FAST device: %w", err)
+	}
+	d.Software, d.Name, d.Mechanism = software, name, sasl.HTSHA256None
+	token, slot := newFastToken(now.Add(srv.cfg.FastLifetime))
+	d.Next = slot
+	if err := srv.cfg.Fast.SaveFastDevice(ctx, username, d); err != nil {
+		return "", time.Time{}, fmt.Errorf("c2s: FAST device: %w", err)
+	}
+	return token, slot.Expires, nil
+}
+
 // RevokeDevice deletes a device's FAST tokens and ends its sessions (a
 // lost phone): the sessions that logged in with its user-agent id. It
 // returns how many sessions it ended; store.ErrNotFound if the account
