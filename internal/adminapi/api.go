@@ -81,6 +81,8 @@ type Options struct {
 	// Devices are the accounts' FAST devices (devices.go; nil: those
 	// routes answer 503).
 	Devices Devices
+	// SSO is single sign-on through an OpenID Connect provider (sso.go).
+	SSO SSO
 	// Webhooks are the outgoing webhooks' dead letters (webhooks.go;
 	// nil: none configured, an empty list).
 	Webhooks Webhooks
@@ -142,6 +144,7 @@ func New(o Options) *API {
 		paths[rt.path] = true
 	}
 	paths["/api/v1/me/token"] = true
+	a.handleSSO(paths)
 	// A pattern without a method is less specific than those with one:
 	// it catches the other methods, answered as a problem rather than
 	// the mux's text/plain 405.

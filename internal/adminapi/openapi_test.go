@@ -34,7 +34,7 @@ func described(t *testing.T) []string {
 // TestOpenAPIMatchesRoutes: every route is described and every described
 // operation is a route (TestDescribedRoutesAnswer calls them).
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	want := []string{"GET /api/v1/openapi.json", "POST /api/v1/me/token"}
+	want := []string{"GET /api/v1/openapi.json", "POST /api/v1/me/token", "GET /api/v1/sso/login", "GET /api/v1/sso/callback"}
 	for _, r := range allRoutes() {
 		want = append(want, r.method+" "+r.path)
 	}

@@ -58,7 +58,7 @@ func login(t *testing.T, c *oidc.Client, account string, req oidc.Request) (oidc
 	if err != nil {
 		t.Fatal(err)
 	}
-	back := oidctest.Authorize(t, oidctest.Browser(callback), authURL, account, callback)
+	back := oidctest.Authorize(t, oidctest.Browser(callback, nil), authURL, account, callback)
 	if got := back.Query().Get("state"); got != state {
 		t.Fatalf("state %q came back, want %q", got, state)
 	}
@@ -105,7 +105,7 @@ func TestStateOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code := oidctest.Authorize(t, oidctest.Browser(callback), authURL, "alice", callback).Query().Get("code")
+	code := oidctest.Authorize(t, oidctest.Browser(callback, nil), authURL, "alice", callback).Query().Get("code")
 	if _, err := c.Finish(t.Context(), "not-a-state", code); !errors.Is(err, oidc.ErrUnknownState) {
 		t.Fatalf("unknown state: %v", err)
 	}
@@ -119,7 +119,7 @@ func TestStateOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code = oidctest.Authorize(t, oidctest.Browser(callback), authURL, "alice", callback).Query().Get("code")
+	code = oidctest.Authorize(t, oidctest.Browser(callback, nil), authURL, "alice", callback).Query().Get("code")
 	clk.Add(oidc.PendingLife)
 	if _, err := c.Finish(t.Context(), state, code); !errors.Is(err, oidc.ErrUnknownState) {
 		t.Fatalf("expired state: %v, want ErrUnknownState", err)
@@ -148,7 +148,7 @@ func newFlow(t *testing.T, issuer, clientID, secret string) *flow {
 func (f *flow) code(t *testing.T, account string) string {
 	t.Helper()
 	u := f.AuthCodeURL("s", gooidc.Nonce(f.nonce), oauth2.S256ChallengeOption(f.verifier))
-	return oidctest.Authorize(t, oidctest.Browser(callback), u, account, callback).Query().Get("code")
+	return oidctest.Authorize(t, oidctest.Browser(callback, nil), u, account, callback).Query().Get("code")
 }
 
 // idToken logs account in and returns the ID token.

@@ -12,7 +12,9 @@ import (
 
 	"parley/internal/adminapi"
 	"parley/internal/audit"
+	"parley/internal/config"
 	"parley/internal/control"
+	"parley/internal/oidc"
 	"parley/internal/supervision"
 	"parley/internal/upload"
 )
@@ -49,13 +51,15 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 	return adminapi.New(adminapi.Options{
 		Ops: &control.Ops{Domain: s.router.Domain(), Users: s.store, Sessions: s.router, Rooms: s.muc, RoomStore: s.store, Tokens: s.store,
 			Ediscovery: s.ediscovery, Holds: s.store},
-		Forget:        s.forgetAccount,
-		Tokens:        s.store,
-		Audit:         s.audit,
-		AuditLog:      s.store,
-		Reports:       s.store,
-		Devices:       devices{s.store, s.c2s},
-		Webhooks:      s.webhookAPI(),
+		Forget:   s.forgetAccount,
+		Tokens:   s.store,
+		Audit:    s.audit,
+		AuditLog: s.store,
+		Reports:  s.store,
+		Devices:  devices{s.store, s.c2s},
+		Webhooks: s.webhookAPI(),
+		SSO: adminapi.SSO{OIDC: s.sso, Fast: s.c2s, CreateAccounts: s.cfg.Auth.OIDC.CreateAccounts,
+			TokenLifetime: s.cfg.Auth.OIDC.WithDefaults().TokenLifetime.Duration},
 		Data:          s.store,
 		CheckPassword: s.checkPassword(),
 		Blobs:         upload.Dir(filepath.Join(s.cfg.Data, "uploads")),
@@ -66,6 +70,15 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 		LoopbackOnly:  loopbackOnly,
 		Log:           s.log.With("component", "adminapi"),
 	})
+}
+
+// newSSO is the [auth.oidc] provider's client, nil when none is
+// configured.
+func newSSO(cfg config.OIDC) (*oidc.Client, error) {
+	if !cfg.On() {
+		return nil, nil
+	}
+	return oidc.New(oidc.Options{Config: cfg})
 }
 
 // serverInfo is what GET /api/v1/server tells.

@@ -32,6 +32,7 @@ import (
 	"parley/internal/im/offline"
 	"parley/internal/jid"
 	"parley/internal/metrics"
+	"parley/internal/oidc"
 	"parley/internal/proxy65"
 	"parley/internal/retention"
 	"parley/internal/router"
@@ -74,6 +75,9 @@ type Server struct {
 	// directory is the [auth.ldap] account source, nil without one
 	// (directory.go).
 	directory *directory.Directory
+	// sso is the [auth.oidc] provider's client, nil without one; one for
+	// both listeners, which share its pending logins (adminapi.go).
+	sso *oidc.Client
 	// components are the external components (XEP-0114), nil when none
 	// (component.go).
 	components *s2s.Components
@@ -168,6 +172,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	if err := s.newDirectory(cfg); err != nil {
+		s.closeAudit()
+		st.Close()
+		return nil, err
+	}
+	if s.sso, err = newSSO(cfg.Auth.OIDC); err != nil {
 		s.closeAudit()
 		st.Close()
 		return nil, err

@@ -149,10 +149,11 @@ func (p *Provider) Rotate(tb testing.TB) string {
 }
 
 // Browser is an HTTP client with cookies that stops at redirects to
-// Stop (the relying party's callback) instead of following them.
-func Browser(stop string) *http.Client {
+// stop (the relying party's callback) instead of following them; rt nil
+// is http.DefaultTransport.
+func Browser(stop string, rt http.RoundTripper) *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	return &http.Client{Jar: jar, Transport: rt, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if strings.HasPrefix(req.URL.String(), stop) {
 			return http.ErrUseLastResponse
 		}
@@ -170,7 +171,8 @@ var (
 )
 
 // Authorize logs account in at the provider, from the authorization URL
-// on, submitting its login and consent forms with browser (Browser(stop)),
+// on (or a relying party's URL that redirects there), submitting its
+// login and consent forms with browser (Browser(stop)),
 // and returns the redirect to stop: the callback URL with code and state.
 func Authorize(tb testing.TB, browser *http.Client, authURL, account, stop string) *url.URL {
 	tb.Helper()
