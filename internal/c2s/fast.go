@@ -280,8 +280,12 @@ func (srv *Server) IssueFastToken(ctx context.Context, username, userAgent, soft
 	} else if err != nil {
 		return "", time.Time{}, fmt.Errorf("c2s: FAST device: %w", err)
 	}
-	d.Software, d.Name, d.Mechanism = software, name, sasl.HTSHA256None
-	token, slot := newFastToken(now.Add(srv.cfg.FastLifetime))
+	// -NONE: a browser's client (the SSO case) sees no channel binding.
+	d.Software, d.Name = software, name
+	if d.Mechanism != sasl.HTSHA256None {
+		d.Current, d.Mechanism = store.FastToken{}, sasl.HTSHA256None // the slots share it
+	}
+	token, slot := srv.newFastToken(sasl.HTSHA256None, username, userAgent, now.Add(srv.cfg.FastLifetime))
 	d.Next = slot
 	if err := srv.cfg.Fast.SaveFastDevice(ctx, username, d); err != nil {
 		return "", time.Time{}, fmt.Errorf("c2s: FAST device: %w", err)
