@@ -491,22 +491,38 @@ func TestProsodyFederationDialback(t *testing.T) {
 // TestProsodyFederationBidi: with Prosody's mod_s2s_bidi (XEP-0288), the
 // server that connects first asks for a bidirectional stream and the
 // other sends its stanzas back on it: parley's audit log shows a single
-// authenticated link, in the direction of the first stanza, and
-// everything still crosses both ways.
+// authenticated link, in the direction of the first stanza (but see the
+// one exception below), and everything still crosses both ways; with
+// SASL EXTERNAL (a shared CA)
+// and with dialback (Prosody's certificate from a CA parley does not
+// trust, as in TestProsodyFederationDialback).
 func TestProsodyFederationBidi(t *testing.T) {
 	for _, tc := range []struct {
 		first         string
-		in, out       string // parley's federation-link auth per direction ("" none)
+		auth          string
+		in, out       bool // parley's federation-link records per direction
 		prosodyLogged string
 	}{
-		{"parley", "", s2s.AuthExternal, "Requested bidirectional stream"},
-		{"prosody", s2s.AuthExternal, "", "Requesting bidirectional stream"},
+		{"parley", s2s.AuthExternal, false, true, "Requested bidirectional stream"},
+		{"prosody", s2s.AuthExternal, true, false, "Requesting bidirectional stream"},
+		// Prosody sends its db:verify for parley's key on a stream of its
+		// own to parley, which it authenticates (dialback) before using:
+		// that stream is up before the bidi one, so Prosody keeps it for
+		// its stanzas, and parley sees a link each way.
+		{"parley", s2s.AuthDialback, true, true, "Requested bidirectional stream"},
+		{"prosody", s2s.AuthDialback, true, false, "Requesting bidirectional stream"},
 	} {
-		t.Run(tc.first+" first", func(t *testing.T) {
+		t.Run(tc.first+" first, "+tc.auth, func(t *testing.T) {
 			dir := t.TempDir()
 			ca := newTestCA(t, dir, "interop-ca")
-			cert, key := ca.issue(t, prosodyDomain)
-			f := startFederation(t, ca, prosodyOptions{cert: cert, key: key, ca: ca.bundle(), secureAuth: true, bidi: true})
+			o := prosodyOptions{ca: ca.bundle(), secureAuth: true, bidi: true}
+			o.cert, o.key = ca.issue(t, prosodyDomain)
+			if tc.auth == s2s.AuthDialback {
+				other := newTestCA(t, dir, "prosody-own-ca")
+				o.cert, o.key = other.issue(t, prosodyDomain)
+				o.ca, o.secureAuth = other.bundle(), false
+			}
+			f := startFederation(t, ca, o)
 			from, to, toJID := f.alice, f.bob, "bob@"+prosodyDomain+"/b"
 			if tc.first == "prosody" {
 				from, to, toJID = f.bob, f.alice, "alice@"+parleyDomain+"/a"
@@ -516,7 +532,14 @@ func TestProsodyFederationBidi(t *testing.T) {
 				return el.Name == "message" && el.ChildText("body", "jabber:client") == "first"
 			})
 			f.exchange(t)
-			f.authPaths(t, tc.in, tc.out)
+			var in, out string
+			if tc.in {
+				in = tc.auth
+			}
+			if tc.out {
+				out = tc.auth
+			}
+			f.authPaths(t, in, out)
 			if !f.prosody.logged(tc.prosodyLogged) {
 				t.Fatalf("Prosody's log has no %q", tc.prosodyLogged)
 			}
