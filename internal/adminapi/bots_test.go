@@ -10,8 +10,8 @@ import (
 
 // TestBotAccount: POST /api/v1/users with "bot": true creates an account
 // that the API shows as a bot and whose bare JID answers disco#info with
-// the identity client/bot besides account/registered; a person's account
-// has no client/bot.
+// the identity client/bot besides account/registered, and whose vCard has
+// KIND application; a person's account has neither.
 func TestBotAccount(t *testing.T) {
 	type user struct {
 		Bot bool `json:"bot"`
@@ -46,6 +46,15 @@ func TestBotAccount(t *testing.T) {
 		got := strings.Join(ids, " ")
 		if !strings.Contains(got, "account/registered") || strings.Contains(got, "client/bot") != tc.bot {
 			t.Errorf("%s identities %q, bot %v", tc.jid, got, tc.bot)
+		}
+		// Its vCard says so too (KIND application); a person who set
+		// none has none.
+		v, err := alice.IQ(wait, "get", tc.jid, "<vCard xmlns='vcard-temp'/>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if marked := v.Get("type") == "result" && v.Child("vCard", "vcard-temp").ChildText("KIND", "vcard-temp") == "application"; marked != tc.bot {
+			t.Errorf("%s vCard %s, bot %v", tc.jid, v, tc.bot)
 		}
 	}
 }

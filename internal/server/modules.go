@@ -67,10 +67,12 @@ func (s *Server) registerModules(cfg config.Config) {
 		MaxReportText: cfg.Abuse.ReportText, MaxReportStanzaIDs: cfg.Abuse.ReportStanzaIDs,
 		ReportsPerDay: cfg.Abuse.ReportsPerDay, Log: log.With("component", "blocking")})
 	blocks.Register(r)
-	discoItems := disco.New(disco.Options{Bot: func(ctx context.Context, username string) bool {
+	// A bot account (store.User.Bot) says so in disco and in its vCard.
+	isBot := func(ctx context.Context, username string) bool {
 		u, err := st.GetUser(ctx, username)
 		return err == nil && u.Bot
-	}})
+	}
+	discoItems := disco.New(disco.Options{Bot: isBot})
 	discoItems.Register(r)
 	s.serverCaps = discoItems.Caps
 	// Ad-hoc commands (XEP-0050); modules add theirs to the registry.
@@ -178,7 +180,7 @@ func (s *Server) registerModules(cfg config.Config) {
 	// vCard photos and XEP-0084 avatars are converted both ways
 	// (XEP-0398); private XML bookmarks and XEP-0402 ones are unified
 	// (XEP-0402 §5.3).
-	vcard.New(vcard.Options{Store: st, PEP: events, Fallback: s.directoryVCard(), Log: log.With("component", "vcard")}).Register(r)
+	vcard.New(vcard.Options{Store: st, PEP: events, Fallback: s.directoryVCard(), Bot: isBot, Log: log.With("component", "vcard")}).Register(r)
 	discoItems.AddAccountFeature(vcard.NSConversion)
 	private.New(private.Options{Store: st, MaxKeys: cfg.Quotas.PrivateKeys, MaxBytes: cfg.Quotas.PrivateBytes,
 		PEP: events, Log: log.With("component", "private")}).Register(r)

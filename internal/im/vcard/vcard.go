@@ -37,7 +37,10 @@ type Options struct {
 	// Fallback, if set, gives the vCard of a user who stored none (a
 	// directory's attributes, internal/directory), or nil.
 	Fallback func(ctx context.Context, username string) *xmlstream.Element
-	Log      *slog.Logger // nil: slog.Default()
+	// Bot, if set, tells whether an account is a bot (store.User.Bot):
+	// its vCard then says so (markBot).
+	Bot func(ctx context.Context, username string) bool
+	Log *slog.Logger // nil: slog.Default()
 }
 
 // Module answers vcard-temp IQs for one domain.
@@ -47,6 +50,7 @@ type Module struct {
 	maxSize  int
 	pep      PEP
 	fallback func(ctx context.Context, username string) *xmlstream.Element
+	bot      func(ctx context.Context, username string) bool
 	log      *slog.Logger
 	hashes   hashes
 	// mu serialises changing a vCard by the conversion with a client's
@@ -63,7 +67,7 @@ func New(o Options) *Module {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Module{domain: o.Domain, store: o.Store, maxSize: o.MaxSize, pep: o.PEP, fallback: o.Fallback, log: log,
+	return &Module{domain: o.Domain, store: o.Store, maxSize: o.MaxSize, pep: o.PEP, fallback: o.Fallback, bot: o.Bot, log: log,
 		hashes: hashes{m: map[string]string{}}}
 }
 
@@ -104,13 +108,45 @@ func (m *Module) own(iq *stanza.Stanza) (string, bool) {
 
 func (m *Module) get(ctx context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
 	user, self := m.own(iq)
+	if !self && (iq.To.Local() == "" || !iq.To.IsBare() || iq.To.Domain() != m.domain.String()) {
+		// The server itself has no vCard.
+		return nil, stanza.ErrItemNotFound
+	}
 	if !self {
-		if iq.To.Local() == "" || !iq.To.IsBare() || iq.To.Domain() != m.domain.String() {
-			// The server itself has no vCard.
-			return nil, stanza.ErrItemNotFound
-		}
 		user = iq.To.Local()
 	}
+	el, err := m.stored(ctx, user, self)
+	if m.bot != nil && m.bot(ctx, user) {
+		if errors.Is(err, stanza.ErrItemNotFound) { // a bot's vCard says at least that
+			el, err = xmlstream.New("vCard", NS), nil
+		}
+		if el != nil {
+			markBot(el)
+		}
+	}
+	return el, err
+}
+
+// markBot marks a vCard as a bot's: KIND "application", vCard 4's word
+// for "a software application" (RFC 6350 §6.1.4, RFC 6473), written as
+// vcard-temp writes its other properties. A mark already there stays.
+func markBot(v *xmlstream.Element) {
+	if v.ChildText("KIND", NS) == "application" {
+		return
+	}
+	kept := v.Children[:0:0]
+	for _, c := range v.Children {
+		if c.Name != "KIND" || c.Space != NS {
+			kept = append(kept, c)
+		}
+	}
+	v.Children = kept
+	v.Add(xmlstream.NewText("KIND", NS, "application"))
+}
+
+// stored returns user's vCard from the store or the fallback; for
+// another user's missing vCard, nil and item-not-found.
+func (m *Module) stored(ctx context.Context, user string, self bool) (*xmlstream.Element, error) {
 	raw, err := m.store.VCard(ctx, user)
 	if errors.Is(err, store.ErrNotFound) && m.fallback != nil {
 		if el := m.fallback(ctx, user); el != nil {

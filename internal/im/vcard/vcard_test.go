@@ -180,3 +180,35 @@ func TestFallback(t *testing.T) {
 		})
 	}
 }
+
+// TestBotMarked: a bot account's vCard carries KIND application (issue
+// 15), whether it stored one, stored one with another KIND, or none; a
+// person's vCard is served as stored.
+func TestBotMarked(t *testing.T) {
+	st := &memStore{m: map[string][]byte{
+		"helper": []byte(`<vCard xmlns='vcard-temp'><FN>Helper</FN></vCard>`),
+		"liar":   []byte(`<vCard xmlns='vcard-temp'><KIND>individual</KIND><FN>Liar</FN></vCard>`),
+		"romeo":  []byte(fnRomeo),
+	}}
+	bots := map[string]bool{"helper": true, "liar": true, "bare": true}
+	m := New(Options{Store: st, Domain: jid.MustParse("example.com"),
+		Bot: func(_ context.Context, user string) bool { return bots[user] }})
+	for i, tc := range []struct{ to, want string }{
+		0: {to: "helper@example.com", want: `<vCard xmlns='vcard-temp'><FN>Helper</FN><KIND>application</KIND></vCard>`},
+		1: {to: "liar@example.com", want: `<vCard xmlns='vcard-temp'><FN>Liar</FN><KIND>application</KIND></vCard>`},
+		2: {to: "bare@example.com", want: `<vCard xmlns='vcard-temp'><KIND>application</KIND></vCard>`},
+		3: {to: "romeo@example.com", want: fnRomeo},
+	} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			res, ok := imtest.Handle(t, m.Handle, `<iq type='get' to='`+tc.to+`' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`, nil)
+			if !ok {
+				return
+			}
+			if got := string(xmlstream.AppendIn(nil, res, stanza.NSClient)); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	// A person without a vCard still has none.
+	imtest.Handle(t, m.Handle, `<iq type='get' to='nobody@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`, stanza.ErrItemNotFound)
+}
