@@ -197,27 +197,43 @@ func (s *session) fastSuccess(ctx context.Context, req *sasl2Request) ([]byte, e
 		return nil, nil
 	}
 	if d.UserAgent == "" {
-		if old, err := s.srv.cfg.Fast.FastDevice(ctx, s.username, req.userAgent); err == nil {
-			d = old
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("c2s: FAST device: %w", err)
+		var err error
+		if d, err = s.srv.fastDevice(ctx, s.username, req.userAgent, now); err != nil {
+			return nil, err
 		}
-		d.UserAgent, d.Created = req.userAgent, now
 	}
 	d.Software, d.Name = req.software, req.device
-	if d.Mechanism != mech {
-		// The slots share the device's mechanism: a token issued for
-		// another one is no longer accepted.
-		d.Current, d.Mechanism = store.FastToken{}, mech
-	}
-	token, slot := s.srv.newFastToken(mech, s.username, req.userAgent, now.Add(life))
-	// §4.5: tokens issued before and never used are dropped.
-	d.Next = slot
+	token, expires := s.srv.putToken(&d, s.username, mech, now)
 	if err := s.saveDevice(ctx, d); err != nil {
 		return nil, err
 	}
-	return []byte("<token xmlns='" + nsFAST + "' expiry='" + slot.Expires.UTC().Format(time.RFC3339) +
+	return []byte("<token xmlns='" + nsFAST + "' expiry='" + expires.UTC().Format(time.RFC3339) +
 		"' token='" + token + "'/>"), nil
+}
+
+// fastDevice returns an account's device, or a new one made now.
+func (srv *Server) fastDevice(ctx context.Context, username, userAgent string, now time.Time) (store.FastDevice, error) {
+	d, err := srv.cfg.Fast.FastDevice(ctx, username, userAgent)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.FastDevice{UserAgent: userAgent, Created: now}, nil
+	}
+	if err != nil {
+		return d, fmt.Errorf("c2s: FAST device: %w", err)
+	}
+	return d, nil
+}
+
+// putToken issues a token for mech into d's next slot, dropping one
+// issued before and never used (§4.5). The slots share the device's
+// mechanism, so a token for another one empties current: the old token
+// is no longer accepted.
+func (srv *Server) putToken(d *store.FastDevice, username, mech string, now time.Time) (string, time.Time) {
+	if d.Mechanism != mech {
+		d.Current, d.Mechanism = store.FastToken{}, mech
+	}
+	token, slot := srv.newFastToken(mech, username, d.UserAgent, now.Add(srv.cfg.FastLifetime))
+	d.Next = slot
+	return token, slot.Expires
 }
 
 func (s *session) saveDevice(ctx context.Context, d store.FastDevice) error {
@@ -274,23 +290,17 @@ func (srv *Server) IssueFastToken(ctx context.Context, username, userAgent, soft
 		return "", time.Time{}, ErrNoFast
 	}
 	now := srv.cfg.Clock.Now()
-	d, err := srv.cfg.Fast.FastDevice(ctx, username, userAgent)
-	if errors.Is(err, store.ErrNotFound) {
-		d = store.FastDevice{UserAgent: userAgent, Created: now}
-	} else if err != nil {
-		return "", time.Time{}, fmt.Errorf("c2s: FAST device: %w", err)
+	d, err := srv.fastDevice(ctx, username, userAgent, now)
+	if err != nil {
+		return "", time.Time{}, err
 	}
 	// -NONE: a browser's client (the SSO case) sees no channel binding.
 	d.Software, d.Name = software, name
-	if d.Mechanism != sasl.HTSHA256None {
-		d.Current, d.Mechanism = store.FastToken{}, sasl.HTSHA256None // the slots share it
-	}
-	token, slot := srv.newFastToken(sasl.HTSHA256None, username, userAgent, now.Add(srv.cfg.FastLifetime))
-	d.Next = slot
+	token, expires := srv.putToken(&d, username, sasl.HTSHA256None, now)
 	if err := srv.cfg.Fast.SaveFastDevice(ctx, username, d); err != nil {
 		return "", time.Time{}, fmt.Errorf("c2s: FAST device: %w", err)
 	}
-	return token, slot.Expires, nil
+	return token, expires, nil
 }
 
 // RevokeDevice deletes a device's FAST tokens and ends its sessions (a

@@ -331,8 +331,12 @@ func TestFASTChannelBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	expr := tokenOf(c).Get("token")
+	before, _ := srv.Store().FastDevice(ctx, "alice", phoneUA)
 	if _, err := login(xmpptest.HTSHA256None, "", xmpptest.Options{}); err != nil {
 		t.Fatal(err)
+	}
+	if d, _ := srv.Store().FastDevice(ctx, "alice", phoneUA); !d.Created.Equal(before.Created) || d.Mechanism != xmpptest.HTSHA256None {
+		t.Errorf("device after a -NONE token: %+v, created %v before", d, before.Created)
 	}
 	if got := condition(fastErr(login(xmpptest.HTSHA256Expr, expr, xmpptest.Options{}))); got != "not-authorized" {
 		t.Errorf("-EXPR token after a -NONE one was issued: %q", got)
