@@ -33,6 +33,7 @@ type Metrics struct {
 	routingErrs *prometheus.CounterVec
 	storeTime   *prometheus.HistogramVec
 	writeFails  prometheus.Counter
+	s2sLinks    *prometheus.CounterVec
 	audit       *prometheus.GaugeVec // audit.go
 	retention   *retention           // retention.go
 	directory   *directory           // directory.go
@@ -70,13 +71,17 @@ func New() *Metrics {
 			Name: "parley_durable_write_failures_total",
 			Help: "Durable writes (archive, offline storage) that failed (docs/design/06).",
 		}),
+		s2sLinks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_s2s_links_total",
+			Help: "Authenticated server-to-server links, by direction (in, out) and authentication (EXTERNAL, dialback).",
+		}, []string{"direction", "auth"}),
 	}
 	m.audit = newAuditBacklog()
 	m.retention = newRetention()
 	m.reg.MustRegister(m.retention.collectors()...)
 	m.directory = newDirectory()
 	m.reg.MustRegister(m.directory.collectors()...)
-	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime, m.writeFails, m.audit,
+	m.reg.MustRegister(m.sessions, m.stanzasIn, m.stanzasOut, m.authFails, m.routingErrs, m.storeTime, m.writeFails, m.s2sLinks, m.audit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the common series so dashboards see zeros, not gaps.
 	m.in, m.out = make(map[string]prometheus.Counter), make(map[string]prometheus.Counter)
@@ -114,6 +119,9 @@ func (m *Metrics) AuthFailure(mechanism string) { m.authFails.WithLabelValues(me
 
 // RoutingError counts a bounced stanza.
 func (m *Metrics) RoutingError(condition string) { m.routingErrs.WithLabelValues(condition).Inc() }
+
+// S2SLink counts an authenticated server-to-server link.
+func (m *Metrics) S2SLink(direction, auth string) { m.s2sLinks.WithLabelValues(direction, auth).Inc() }
 
 // WriteFailure counts a durable write that failed.
 func (m *Metrics) WriteFailure() { m.writeFails.Inc() }

@@ -33,6 +33,7 @@ func TestScrapeHasEveryCollector(t *testing.T) {
 	m.RoutingError("service-unavailable")
 	m.StoreOp("StoreOffline", 3*time.Millisecond)
 	m.WriteFailure()
+	m.S2SLink("in", "dialback")
 
 	body := scrape(t, m)
 	for i, want := range []string{
@@ -47,6 +48,7 @@ func TestScrapeHasEveryCollector(t *testing.T) {
 		`parley_routing_errors_total{condition="service-unavailable"} 1`,
 		`parley_store_seconds_count{op="StoreOffline"} 1`,
 		"parley_durable_write_failures_total 1",
+		`parley_s2s_links_total{auth="dialback",direction="in"} 1`,
 		`parley_store_seconds_bucket{op="StoreOffline",le="0.0064"} 1`,
 		`parley_store_seconds_bucket{op="StoreOffline",le="0.0016"} 0`,
 		"go_goroutines ",

@@ -89,8 +89,8 @@ type Options struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Resolver looks up SRV records; net.DefaultResolver by default.
 	Resolver *net.Resolver
-	// OnEvent, if set, hears of each new remote domain and each refusal
-	// (the audit log); it must not block.
+	// OnEvent, if set, hears of each authenticated link and each refusal
+	// (the audit log, metrics); it must not block.
 	OnEvent func(Event)
 }
 
@@ -98,7 +98,8 @@ type Options struct {
 type Event struct {
 	Domain    string
 	Direction string // "in" or "out"
-	Refused   bool   // false: the first authenticated link with Domain this way
+	Refused   bool   // false: an authenticated link with Domain
+	First     bool   // the first authenticated link with Domain this way
 	Reason    string // why it was refused
 	Auth      string // how the link authenticated: AuthExternal or AuthDialback
 }
@@ -239,16 +240,16 @@ func (s *Service) refused(domain, dir, why string) {
 	}
 }
 
-// authenticated logs each authenticated link, and tells OnEvent of the
-// first one with a remote domain in each direction.
+// authenticated logs each authenticated link and tells OnEvent, saying
+// whether it is the first one with a remote domain in that direction.
 func (s *Service) authenticated(domain, dir, auth string) {
 	s.log.Info("s2s link authenticated", "domain", domain, "direction", dir, "auth", auth)
 	s.mu.Lock()
 	first := !s.seen[dir+" "+domain]
 	s.seen[dir+" "+domain] = true
 	s.mu.Unlock()
-	if first && s.o.OnEvent != nil {
-		s.o.OnEvent(Event{Domain: domain, Direction: dir, Auth: auth})
+	if s.o.OnEvent != nil {
+		s.o.OnEvent(Event{Domain: domain, Direction: dir, Auth: auth, First: first})
 	}
 }
 

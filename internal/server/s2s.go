@@ -77,10 +77,16 @@ func (s *Server) closeS2S() {
 	}
 }
 
-// auditS2S records each new remote domain (once per direction, with how
-// the link authenticated) and each refusal (issue 15: "logged and
-// audited").
+// auditS2S counts each authenticated link (parley_s2s_links_total) and
+// records each new remote domain (once per direction, with how the link
+// authenticated) and each refusal (issue 15: "logged and audited").
 func (s *Server) auditS2S(e s2s.Event) {
+	if !e.Refused {
+		s.metrics.S2SLink(e.Direction, e.Auth)
+		if !e.First {
+			return
+		}
+	}
 	r := audit.Record{Actor: e.Domain, Target: e.Domain, Action: audit.ActionFederationLink,
 		Outcome: audit.OutcomeSuccess, Details: map[string]string{"direction": e.Direction, "auth": e.Auth}}
 	if e.Refused {

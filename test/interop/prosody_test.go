@@ -10,8 +10,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -439,10 +441,26 @@ func (f *federation) exchange(t *testing.T) {
 }
 
 // authPaths waits until parley's audit log has recorded a link with
-// Prosody's domain in each direction, and checks how each authenticated.
+// Prosody's domain in each direction, and checks how each authenticated
+// there and in parley's metrics ("" for a direction without a link).
 func (f *federation) authPaths(t *testing.T, in, out string) {
 	t.Helper()
 	want := map[string]string{"in": in, "out": out}
+	resp, err := http.Get("http://" + f.parley.Addr("metrics").String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, auth := range want {
+		line := `parley_s2s_links_total{auth="` + auth + `",direction="` + dir + `"} `
+		if has := strings.Contains(string(metrics), line); has != (auth != "") || strings.Contains(string(metrics), `direction="`+dir+`"} `) != (auth != "") {
+			t.Fatalf("metrics, want %s links %q:\n%s", dir, auth, metrics)
+		}
+	}
 	xmpptest.Eventually(t, 20*time.Second, func() error {
 		recs, err := audit.Query(context.Background(), f.parley.Store().(store.Audit), store.AuditQuery{Action: audit.ActionFederationLink})
 		if err != nil {
