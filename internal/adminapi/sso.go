@@ -171,7 +171,9 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := a.o.SSO.OIDC.Finish(r.Context(), state, code)
-	rec.Details["subject"], rec.Details["issuer"] = id.Subject, id.Issuer
+	if id.Subject != "" {
+		rec.Details["subject"], rec.Details["issuer"] = id.Subject, id.Issuer
+	}
 	var rerr *oauth2.RetrieveError
 	switch {
 	case err == nil:
