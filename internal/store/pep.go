@@ -1,9 +1,6 @@
 package store
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // PEP keeps the personal eventing nodes of accounts (XEP-0163, the
 // subset of XEP-0060 a PEP service needs): per-user nodes with their
@@ -70,9 +67,7 @@ type PEPNode struct {
 	MaxItems     int // items kept; at least 1
 }
 
-// PEPItem is one published item.
-type PEPItem struct {
-	ID      string
-	Payload []byte // the item's child element, serialised with its xmlns
-	Updated time.Time
-}
+// PEPItem is one published item: a pubsub item (PEP is pubsub on an
+// account's JID). PEP keeps no Publisher, the owner being the only
+// publisher: it reads back empty.
+type PEPItem = PubSubItem

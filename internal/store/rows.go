@@ -10,12 +10,24 @@ type Rows interface {
 // ScanRows reads every row of rows with scan; the caller closes rows.
 func ScanRows[T any](rows Rows, scan func(func(dest ...any) error) (T, error)) ([]T, error) {
 	var out []T
-	for rows.Next() {
-		v, err := scan(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
+	err := EachRow(rows, func(sc func(dest ...any) error) error {
+		v, err := scan(sc)
 		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// EachRow calls fn with the Scan of every row of rows, until it fails;
+// the caller closes rows.
+func EachRow(rows Rows, fn func(func(dest ...any) error) error) error {
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -180,10 +180,10 @@ const holdColumns = `id, name, reason, created_by, created, from_stamp, to_stamp
 	ARRAY(SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'user' ORDER BY target),
 	ARRAY(SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'room' ORDER BY target)`
 
-func scanHold(row pgx.Row) (store.LegalHold, error) {
+func scanHold(scan func(...any) error) (store.LegalHold, error) {
 	var h store.LegalHold
 	var from, to, released *time.Time
-	if err := row.Scan(&h.ID, &h.Name, &h.Reason, &h.CreatedBy, &h.Created, &from, &to, &released, &h.ReleasedBy,
+	if err := scan(&h.ID, &h.Name, &h.Reason, &h.CreatedBy, &h.Created, &from, &to, &released, &h.ReleasedBy,
 		&h.Users, &h.Rooms); err != nil {
 		return h, err
 	}
@@ -199,7 +199,7 @@ func scanHold(row pgx.Row) (store.LegalHold, error) {
 
 // Hold returns one hold; store.ErrNotFound.
 func (s *Store) Hold(ctx context.Context, id int64) (store.LegalHold, error) {
-	h, err := scanHold(s.pool.QueryRow(ctx, `SELECT `+holdColumns+` FROM legal_holds WHERE id = $1`, id))
+	h, err := scanHold(s.pool.QueryRow(ctx, `SELECT `+holdColumns+` FROM legal_holds WHERE id = $1`, id).Scan)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -234,9 +234,9 @@ func (s *Store) HeldMessages(ctx context.Context, q store.HeldQuery) ([]store.He
 	if limit <= 0 {
 		limit = 1000
 	}
-	out, err := collect(ctx, s, func(row pgx.Row) (store.HeldMessage, error) {
+	out, err := collect(ctx, s, func(scan func(...any) error) (store.HeldMessage, error) {
 		var h store.HeldMessage
-		err := row.Scan(&h.Seq, &h.Message.Owner, &h.Message.ID, &h.Message.With, &h.Message.Stamp,
+		err := scan(&h.Seq, &h.Message.Owner, &h.Message.ID, &h.Message.With, &h.Message.Stamp,
 			&h.Message.Stanza, &h.Message.Text, &h.Held, &h.Cause)
 		h.Message.Stamp, h.Held = h.Message.Stamp.UTC(), h.Held.UTC()
 		return h, err

@@ -10,6 +10,7 @@ import (
 
 	"parley/internal/store"
 	"parley/internal/store/batch"
+	"parley/internal/store/pubsubsql"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,6 +41,8 @@ type Store struct {
 
 	commits atomic.Int64 // offline and archive transactions committed by the writers; tests check batching
 	redone  atomic.Int64 // messages retried after their batch failed
+
+	pubsubsql.Nodes // store.PEP's and store.PubSub's node and item methods (nodeDB)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -91,6 +94,7 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 	s.offline = batch.New(batch.Options[*offlineRequest]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
 	s.archive = batch.New(batch.Options[*archiveRequest]{Commit: s.commitArchive, Weight: archiveWeight,
 		MaxRequests: maxBatch, MaxWeight: 4 * maxAppend, Closed: store.ErrClosed})
+	s.Nodes = pubsubsql.Nodes{Backend: "postgres", DB: (*nodeDB)(s)}
 	return s, nil
 }
 

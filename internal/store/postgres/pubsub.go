@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/pubsubsql"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -63,192 +65,137 @@ CREATE TABLE pubsub_subscriptions (
 );
 `
 
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
+// nodeDB is the SQL of the node and item operations on either table set
+// (pubsubsql.DB); pubsubsql.Nodes makes store.PEP's and store.PubSub's
+// methods of it.
+type nodeDB Store
 
-// PutPubSubNode creates or reconfigures a node, trimming its items (the
-// upsert locks the row, then the trim sees every committed publish, as in
-// PutPEPNode); store.ErrNotFound for an unknown owner.
-func (s *Store) PutPubSubNode(ctx context.Context, service string, n store.PubSubNode) error {
-	n.MaxItems = max(n.MaxItems, 1)
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO pubsub_nodes (service, node, owner, max_items, config)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (service, node) DO UPDATE SET owner = excluded.owner,
-				max_items = excluded.max_items, config = excluded.config`,
-			service, n.Node, nullable(n.Owner), n.MaxItems, nonNil(n.Config))
-		if err != nil {
+var _ pubsubsql.DB = (*nodeDB)(nil)
+
+// where is the condition naming one node of a set ($1, $2).
+func where(t pubsubsql.Tables) string { return t.Key + ` = $1 AND node = $2` }
+
+// PutNode: the upsert locks the node row, and the trim is a second
+// statement so that under READ COMMITTED it sees every publish committed
+// before the lock was granted; in one statement its snapshot could miss
+// one and leave a node holding more than its max_items.
+func (d *nodeDB) PutNode(ctx context.Context, t pubsubsql.Tables, key, node string, keep int, values []any) error {
+	return (*Store)(d).inTx(ctx, func(tx pgx.Tx) error {
+		upsert := t.Upsert(func(i int) string { return "$" + strconv.Itoa(i) })
+		if _, err := tx.Exec(ctx, upsert, append([]any{key}, values...)...); err != nil {
 			return missingUser(err)
 		}
-		return trimPubSub(ctx, tx, service, n.Node, n.MaxItems)
+		return trim(ctx, tx, t, key, node, keep)
 	})
-	if err != nil {
-		return fmt.Errorf("postgres: put pubsub node %q of %q: %w", n.Node, service, err)
-	}
-	return nil
 }
 
-func trimPubSub(ctx context.Context, tx pgx.Tx, service, node string, keep int) error {
-	_, err := tx.Exec(ctx, `DELETE FROM pubsub_items WHERE service = $1 AND node = $2 AND seq <
-		(SELECT seq FROM pubsub_items WHERE service = $1 AND node = $2 ORDER BY seq DESC OFFSET $3 LIMIT 1)`,
-		service, node, keep-1)
+// trim keeps the newest keep (at least 1) items of a node: it deletes
+// those older than the keep-th newest, and nothing when there are fewer
+// (the subquery is then NULL).
+func trim(ctx context.Context, tx pgx.Tx, t pubsubsql.Tables, key, node string, keep int) error {
+	_, err := tx.Exec(ctx, `DELETE FROM `+t.Items+` WHERE `+where(t)+` AND seq <
+		(SELECT seq FROM `+t.Items+` WHERE `+where(t)+` ORDER BY seq DESC OFFSET $3 LIMIT 1)`,
+		key, node, keep-1)
 	return err
 }
 
-func scanPubSubNode(row pgx.Row) (store.PubSubNode, error) {
-	var n store.PubSubNode
-	var owner *string
-	err := row.Scan(&n.Node, &owner, &n.MaxItems, &n.Config)
-	if owner != nil {
-		n.Owner = *owner
-	}
-	return n, err
+func (d *nodeDB) DeleteNode(ctx context.Context, t pubsubsql.Tables, key, node string) error {
+	return mustAffect((*Store)(d).exec(ctx, `DELETE FROM `+t.Nodes+` WHERE `+where(t), key, node))
 }
 
-// PubSubNode returns one node; store.ErrNotFound.
-func (s *Store) PubSubNode(ctx context.Context, service, node string) (store.PubSubNode, error) {
-	n, err := scanPubSubNode(s.pool.QueryRow(ctx, `SELECT node, owner, max_items, config
-		FROM pubsub_nodes WHERE service = $1 AND node = $2`, service, node))
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
+func (d *nodeDB) ReadNodes(ctx context.Context, t pubsubsql.Tables, key, node string, scan func(func(...any) error) error) error {
+	rows, err := d.pool.Query(ctx, `SELECT `+t.Columns()+` FROM `+t.Nodes+`
+		WHERE `+t.Key+` = $1 AND ($2 = '' OR node = $2) ORDER BY node`, key, node)
 	if err != nil {
-		return store.PubSubNode{}, fmt.Errorf("postgres: pubsub node %q of %q: %w", node, service, err)
+		return err
 	}
-	return n, nil
+	defer rows.Close()
+	return store.EachRow(rows, scan)
 }
 
-// collect runs a query and scans every row, nil for none.
-func collect[T any](ctx context.Context, s *Store, scan func(pgx.Row) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
-	if len(out) == 0 {
-		out = nil
-	}
-	return out, err
-}
-
-// PubSubNodes returns a service's nodes by name.
-func (s *Store) PubSubNodes(ctx context.Context, service string) ([]store.PubSubNode, error) {
-	out, err := collect(ctx, s, scanPubSubNode, `SELECT node, owner, max_items, config
-		FROM pubsub_nodes WHERE service = $1 ORDER BY node`, service)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: pubsub nodes of %q: %w", service, err)
-	}
-	return out, nil
-}
-
-// DeletePubSubNode removes a node and (by cascade) all it holds.
-func (s *Store) DeletePubSubNode(ctx context.Context, service, node string) error {
-	err := mustAffect(s.exec(ctx, `DELETE FROM pubsub_nodes WHERE service = $1 AND node = $2`, service, node))
-	if err != nil {
-		return fmt.Errorf("postgres: delete pubsub node %q of %q: %w", node, service, err)
-	}
-	return nil
-}
-
-// lockNode locks a node's row for the transaction (FOR UPDATE, so writes
-// to one node take turns, as in PublishPEPItem) and returns its
-// max_items; store.ErrNotFound.
-func lockNode(ctx context.Context, tx pgx.Tx, service, node string) (int, error) {
+// lockNode locks a node's row for the transaction (FOR UPDATE), so that
+// writes to one node and its reconfiguration take turns: two publishes
+// of one id cannot both find it absent and collide on the unique index,
+// seq order is commit order within the node, and each later statement
+// sees what the previous holder of the lock committed. It returns the
+// node's max_items; store.ErrNotFound.
+func lockNode(ctx context.Context, tx pgx.Tx, t pubsubsql.Tables, key, node string) (int, error) {
 	var keep int
-	err := tx.QueryRow(ctx, `SELECT max_items FROM pubsub_nodes WHERE service = $1 AND node = $2 FOR UPDATE`,
-		service, node).Scan(&keep)
+	err := tx.QueryRow(ctx, `SELECT max_items FROM `+t.Nodes+` WHERE `+where(t)+` FOR UPDATE`, key, node).Scan(&keep)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, store.ErrNotFound
 	}
 	return keep, err
 }
 
-// PublishPubSubItem stores it as the node's newest item and trims.
-func (s *Store) PublishPubSubItem(ctx context.Context, service, node string, it store.PubSubItem) error {
-	updated := stamp(it.Updated)
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		keep, err := lockNode(ctx, tx, service, node)
+func (d *nodeDB) Publish(ctx context.Context, t pubsubsql.Tables, key, node string, it store.PubSubItem) error {
+	columns, values, args := `id`, `$1, $2, $3, $4, $5`, []any{key, node, it.ID}
+	if t.Publisher != "" {
+		columns, values, args = columns+`, `+t.Publisher, values+`, $6`, append(args, it.Publisher)
+	}
+	columns, args = columns+`, payload, updated`, append(args, nonNil(it.Payload), stamp(it.Updated))
+	return (*Store)(d).inTx(ctx, func(tx pgx.Tx) error {
+		keep, err := lockNode(ctx, tx, t, key, node)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM pubsub_items WHERE service = $1 AND node = $2 AND id = $3`,
-			service, node, it.ID); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = $3`, key, node, it.ID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO pubsub_items (service, node, id, publisher, payload, updated)
-			VALUES ($1, $2, $3, $4, $5, $6)`, service, node, it.ID, it.Publisher, nonNil(it.Payload), updated); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+t.Items+` (`+t.Key+`, node, `+columns+`) VALUES (`+values+`)`, args...); err != nil {
 			return err
 		}
-		return trimPubSub(ctx, tx, service, node, keep)
+		return trim(ctx, tx, t, key, node, keep)
 	})
-	if err != nil {
-		return fmt.Errorf("postgres: publish to pubsub node %q of %q: %w", node, service, err)
-	}
-	return nil
 }
 
-// PubSubItems returns items oldest first; one statement, the node row
-// driving a LEFT JOIN, as in PEPItems.
-func (s *Store) PubSubItems(ctx context.Context, service, node string, ids []string, limit int) ([]store.PubSubItem, error) {
-	var only []string
+// Items is one statement, so the node's existence and its items come
+// from one snapshot: the node row drives a LEFT JOIN, so a node without
+// items still yields one row (with NULLs) and an unknown node none.
+func (d *nodeDB) Items(ctx context.Context, t pubsubsql.Tables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
+	var only []string // NULL: every item
 	if len(ids) > 0 {
 		only = ids
 	}
-	var newest *int
+	var newest *int // NULL: LIMIT ALL
 	if limit > 0 {
 		newest = &limit
 	}
-	rows, err := s.pool.Query(ctx, `SELECT i.id, i.publisher, i.payload, i.updated FROM pubsub_nodes AS n
-		LEFT JOIN LATERAL (SELECT seq, id, publisher, payload, updated FROM pubsub_items
-			WHERE service = n.service AND node = n.node AND ($3::text[] IS NULL OR id = ANY ($3::text[]))
-			ORDER BY seq DESC LIMIT $4) AS i ON true
-		WHERE n.service = $1 AND n.node = $2
-		ORDER BY i.seq`, service, node, only, newest)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: items of pubsub node %q of %q: %w", node, service, err)
+	publisher := `''`
+	if t.Publisher != "" {
+		publisher = t.Publisher
 	}
-	var out []store.PubSubItem
-	found := false
-	var id, publisher *string
+	rows, err := d.pool.Query(ctx, `SELECT i.id, i.publisher, i.payload, i.updated FROM `+t.Nodes+` AS n
+		LEFT JOIN LATERAL (SELECT seq, id, `+publisher+` AS publisher, payload, updated FROM `+t.Items+`
+			WHERE `+t.Key+` = n.`+t.Key+` AND node = n.node AND ($3::text[] IS NULL OR id = ANY ($3::text[]))
+			ORDER BY seq DESC LIMIT $4) AS i ON true
+		WHERE n.`+t.Key+` = $1 AND n.node = $2
+		ORDER BY i.seq`, key, node, only, newest)
+	if err != nil {
+		return nil, err
+	}
+	var id, by *string // NULL on the one row of a node without items
 	var payload []byte
 	var updated *time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &publisher, &payload, &updated}, func() error {
-		found = true
-		if id != nil {
-			out = append(out, store.PubSubItem{ID: *id, Publisher: *publisher, Payload: payload, Updated: updated.UTC()})
+	return nodeRows(rows, []any{&id, &by, &payload, &updated}, func() (store.PubSubItem, bool) {
+		if id == nil {
+			return store.PubSubItem{}, false
 		}
-		return nil
+		// pgx scans each bytea into a new slice
+		return store.PubSubItem{ID: *id, Publisher: *by, Payload: payload, Updated: updated.UTC()}, true
 	})
-	if err == nil && !found {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: items of pubsub node %q of %q: %w", node, service, err)
-	}
-	return out, nil
 }
 
-// PubSubItemSizes returns item IDs and payload lengths, oldest first.
-func (s *Store) PubSubItemSizes(ctx context.Context, service, node string) ([]store.PEPItemSize, error) {
-	rows, err := s.pool.Query(ctx, `SELECT i.id, octet_length(i.payload) FROM pubsub_nodes AS n
-		LEFT JOIN pubsub_items AS i ON i.service = n.service AND i.node = n.node
-		WHERE n.service = $1 AND n.node = $2
-		ORDER BY i.seq`, service, node)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: item sizes of pubsub node %q of %q: %w", node, service, err)
-	}
-	var out []store.PEPItemSize
+// nodeRows reads the rows of a query driven by one node's row (LEFT
+// JOIN): make returns a row's value and whether it is one (not the NULLs
+// of a node without any); store.ErrNotFound when there was no row at all.
+func nodeRows[T any](rows pgx.Rows, scans []any, make func() (T, bool)) ([]T, error) {
+	var out []T
 	found := false
-	var id *string
-	var n *int
-	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error {
+	_, err := pgx.ForEachRow(rows, scans, func() error {
 		found = true
-		if id != nil {
-			out = append(out, store.PEPItemSize{ID: *id, Bytes: *n})
+		if v, ok := make(); ok {
+			out = append(out, v)
 		}
 		return nil
 	})
@@ -256,25 +203,50 @@ func (s *Store) PubSubItemSizes(ctx context.Context, service, node string) ([]st
 		err = store.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: item sizes of pubsub node %q of %q: %w", node, service, err)
+		return nil, err
 	}
 	return out, nil
 }
 
-// RetractPubSubItem removes one item; store.ErrNotFound.
-func (s *Store) RetractPubSubItem(ctx context.Context, service, node, id string) error {
-	err := mustAffect(s.exec(ctx, `DELETE FROM pubsub_items WHERE service = $1 AND node = $2 AND id = $3`,
-		service, node, id))
+// ItemSizes: octet_length of a TOASTed bytea reads its header, not the
+// value. One statement (the node row drives a LEFT JOIN, as in Items),
+// so existence and items come from one snapshot.
+func (d *nodeDB) ItemSizes(ctx context.Context, t pubsubsql.Tables, key, node string) ([]store.PEPItemSize, error) {
+	rows, err := d.pool.Query(ctx, `SELECT i.id, octet_length(i.payload) FROM `+t.Nodes+` AS n
+		LEFT JOIN `+t.Items+` AS i ON i.`+t.Key+` = n.`+t.Key+` AND i.node = n.node
+		WHERE n.`+t.Key+` = $1 AND n.node = $2
+		ORDER BY i.seq`, key, node)
 	if err != nil {
-		return fmt.Errorf("postgres: retract %q from pubsub node %q of %q: %w", id, node, service, err)
+		return nil, err
 	}
-	return nil
+	var id *string // NULL on the one row of a node without items
+	var n *int
+	return nodeRows(rows, []any{&id, &n}, func() (store.PEPItemSize, bool) {
+		if id == nil {
+			return store.PEPItemSize{}, false
+		}
+		return store.PEPItemSize{ID: *id, Bytes: *n}, true
+	})
+}
+
+func (d *nodeDB) Retract(ctx context.Context, t pubsubsql.Tables, key, node, id string) error {
+	return mustAffect((*Store)(d).exec(ctx, `DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = $3`, key, node, id))
+}
+
+// collect runs a query and scans every row, nil for none.
+func collect[T any](ctx context.Context, s *Store, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.ScanRows(rows, scan)
 }
 
 // PurgePubSubNode removes a node's items; store.ErrNotFound.
 func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockNode(ctx, tx, service, node); err != nil {
+		if _, err := lockNode(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM pubsub_items WHERE service = $1 AND node = $2`, service, node)
@@ -289,7 +261,7 @@ func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error
 // SetPubSubAffiliation sets or (none) removes an affiliation.
 func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, a store.PubSubAffiliation) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockNode(ctx, tx, service, node); err != nil {
+		if _, err := lockNode(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
 			return err
 		}
 		if a.Affiliation == store.AffiliationNone {
@@ -310,9 +282,9 @@ func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, 
 
 // PubSubAffiliations returns a node's affiliations, or a service's.
 func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([]store.PubSubAffiliation, error) {
-	scan := func(row pgx.Row) (store.PubSubAffiliation, error) {
+	scan := func(scan func(...any) error) (store.PubSubAffiliation, error) {
 		var a store.PubSubAffiliation
-		return a, row.Scan(&a.Node, &a.JID, &a.Affiliation)
+		return a, scan(&a.Node, &a.JID, &a.Affiliation)
 	}
 	out, err := collect(ctx, s, scan, `SELECT node, jid, affiliation FROM pubsub_affiliations
 		WHERE service = $1 AND ($2 = '' OR node = $2) ORDER BY node, jid`, service, node)
@@ -325,7 +297,7 @@ func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([
 // PutPubSubSubscription creates or replaces a subscription.
 func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string, sub store.PubSubSubscription) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockNode(ctx, tx, service, node); err != nil {
+		if _, err := lockNode(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO pubsub_subscriptions (service, node, jid, subid, state, options)
@@ -352,9 +324,9 @@ func (s *Store) DeletePubSubSubscription(ctx context.Context, service, node, jid
 
 // PubSubSubscriptions returns a node's subscriptions, or a service's.
 func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) ([]store.PubSubSubscription, error) {
-	scan := func(row pgx.Row) (store.PubSubSubscription, error) {
+	scan := func(scan func(...any) error) (store.PubSubSubscription, error) {
 		var v store.PubSubSubscription
-		return v, row.Scan(&v.Node, &v.JID, &v.SubID, &v.State, &v.Options)
+		return v, scan(&v.Node, &v.JID, &v.SubID, &v.State, &v.Options)
 	}
 	out, err := collect(ctx, s, scan, `SELECT node, jid, subid, state, options FROM pubsub_subscriptions
 		WHERE service = $1 AND ($2 = '' OR node = $2) ORDER BY node, jid, subid`, service, node)

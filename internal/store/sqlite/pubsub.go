@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"parley/internal/store"
+	"parley/internal/store/pubsubsql"
 )
 
 var _ store.PubSub = (*Store)(nil)
@@ -67,179 +67,144 @@ CREATE TABLE pubsub_subscriptions (
 // store.ErrNotFound: the node does not exist.
 var nodeMissing = missingUser
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
+// nodeDB is the SQL of the node and item operations on either table set
+// (pubsubsql.DB); pubsubsql.Nodes makes store.PEP's and store.PubSub's
+// methods of it.
+type nodeDB Store
 
-// PutPubSubNode creates or reconfigures a node; store.ErrNotFound for an
-// unknown owner.
-func (s *Store) PutPubSubNode(ctx context.Context, service string, n store.PubSubNode) error {
-	n.MaxItems = max(n.MaxItems, 1)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO pubsub_nodes (service, node, owner, max_items, config)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (service, node) DO UPDATE SET owner = excluded.owner,
-				max_items = excluded.max_items, config = excluded.config`,
-			service, n.Node, nullable(n.Owner), n.MaxItems, nonNil(n.Config))
-		if err != nil {
+var _ pubsubsql.DB = (*nodeDB)(nil)
+
+// where is the condition naming one node of a set.
+func where(t pubsubsql.Tables) string { return t.Key + ` = ? AND node = ?` }
+
+func (d *nodeDB) PutNode(ctx context.Context, t pubsubsql.Tables, key, node string, keep int, values []any) error {
+	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(t.Upsert(func(int) string { return "?" }), append([]any{key}, values...)...); err != nil {
 			return missingUser(err)
 		}
-		return trimPubSub(tx, service, n.Node, n.MaxItems)
+		return trim(tx, t, key, node, keep)
 	})
-	if err != nil {
-		return fmt.Errorf("sqlite: put pubsub node %q of %q: %w", n.Node, service, err)
-	}
-	return nil
 }
 
-func trimPubSub(tx *sql.Tx, service, node string, keep int) error {
-	_, err := tx.Exec(`DELETE FROM pubsub_items WHERE service = ? AND node = ? AND seq NOT IN
-		(SELECT seq FROM pubsub_items WHERE service = ? AND node = ? ORDER BY seq DESC LIMIT ?)`,
-		service, node, service, node, keep)
+// trim keeps the newest keep items of a node.
+func trim(tx *sql.Tx, t pubsubsql.Tables, key, node string, keep int) error {
+	_, err := tx.Exec(`DELETE FROM `+t.Items+` WHERE `+where(t)+` AND seq NOT IN
+		(SELECT seq FROM `+t.Items+` WHERE `+where(t)+` ORDER BY seq DESC LIMIT ?)`,
+		key, node, key, node, keep)
 	return err
 }
 
-func scanPubSubNode(sc interface{ Scan(...any) error }) (store.PubSubNode, error) {
-	var n store.PubSubNode
-	var owner sql.NullString
-	err := sc.Scan(&n.Node, &owner, &n.MaxItems, &n.Config)
-	n.Owner = owner.String
-	return n, err
-}
-
-// PubSubNode returns one node; store.ErrNotFound.
-func (s *Store) PubSubNode(ctx context.Context, service, node string) (store.PubSubNode, error) {
-	n, err := scanPubSubNode(s.r.QueryRowContext(ctx, `SELECT node, owner, max_items, config
-		FROM pubsub_nodes WHERE service = ? AND node = ?`, service, node))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
+func (d *nodeDB) ReadNodes(ctx context.Context, t pubsubsql.Tables, key, node string, scan func(func(...any) error) error) error {
+	rows, err := d.r.QueryContext(ctx, `SELECT `+t.Columns()+` FROM `+t.Nodes+`
+		WHERE `+t.Key+` = ? AND (? = '' OR node = ?) ORDER BY node`, key, node, node)
 	if err != nil {
-		return store.PubSubNode{}, fmt.Errorf("sqlite: pubsub node %q of %q: %w", node, service, err)
-	}
-	return n, nil
-}
-
-// PubSubNodes returns a service's nodes by name.
-func (s *Store) PubSubNodes(ctx context.Context, service string) ([]store.PubSubNode, error) {
-	out, err := queryRows(ctx, s.r, scanPubSubNode, `SELECT node, owner, max_items, config
-		FROM pubsub_nodes WHERE service = ? ORDER BY node`, service)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: pubsub nodes of %q: %w", service, err)
-	}
-	return out, nil
-}
-
-// queryRows scans every row of a query with scan.
-func queryRows[T any](ctx context.Context, db *sql.DB, scan func(interface{ Scan(...any) error }) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.EachRow(rows, scan)
 }
 
-// DeletePubSubNode removes a node and all it holds; store.ErrNotFound.
-func (s *Store) DeletePubSubNode(ctx context.Context, service, node string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`DELETE FROM pubsub_nodes WHERE service = ? AND node = ?`, service, node))
+func (d *nodeDB) DeleteNode(ctx context.Context, t pubsubsql.Tables, key, node string) error {
+	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
+		return mustAffect(tx.Exec(`DELETE FROM `+t.Nodes+` WHERE `+where(t), key, node))
 	})
-	if err != nil {
-		return fmt.Errorf("sqlite: delete pubsub node %q of %q: %w", node, service, err)
-	}
-	return nil
 }
 
-// PublishPubSubItem stores it as the node's newest item.
-func (s *Store) PublishPubSubItem(ctx context.Context, service, node string, it store.PubSubItem) error {
-	updated := time.Now().UnixNano()
-	if !it.Updated.IsZero() {
-		updated = nanos(it.Updated)
+func (d *nodeDB) Publish(ctx context.Context, t pubsubsql.Tables, key, node string, it store.PubSubItem) error {
+	columns, values, args := `id`, `?, ?, ?, ?, ?`, []any{key, node, it.ID}
+	if t.Publisher != "" {
+		columns, values, args = columns+`, `+t.Publisher, values+`, ?`, append(args, it.Publisher)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	columns, args = columns+`, payload, updated`, append(args, nonNil(it.Payload), unixNano(it.Updated))
+	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		var keep int
-		err := tx.QueryRow(`SELECT max_items FROM pubsub_nodes WHERE service = ? AND node = ?`, service, node).Scan(&keep)
+		err := tx.QueryRow(`SELECT max_items FROM `+t.Nodes+` WHERE `+where(t), key, node).Scan(&keep)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`DELETE FROM pubsub_items WHERE service = ? AND node = ? AND id = ?`, service, node, it.ID); err != nil {
+		if _, err := tx.Exec(`DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = ?`, key, node, it.ID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`INSERT INTO pubsub_items (service, node, id, publisher, payload, updated)
-			VALUES (?, ?, ?, ?, ?, ?)`, service, node, it.ID, it.Publisher, nonNil(it.Payload), updated); err != nil {
+		if _, err := tx.Exec(`INSERT INTO `+t.Items+` (`+t.Key+`, node, `+columns+`) VALUES (`+values+`)`, args...); err != nil {
 			return err
 		}
-		return trimPubSub(tx, service, node, keep)
+		return trim(tx, t, key, node, keep)
 	})
-	if err != nil {
-		return fmt.Errorf("sqlite: publish to pubsub node %q of %q: %w", node, service, err)
-	}
-	return nil
 }
 
 // nodeExists is store.ErrNotFound unless the node exists.
-func nodeExists(ctx context.Context, tx *sql.Tx, service, node string) error {
+func nodeExists(ctx context.Context, tx *sql.Tx, t pubsubsql.Tables, key, node string) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM pubsub_nodes WHERE service = ? AND node = ?`, service, node).Scan(&one)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+t.Nodes+` WHERE `+where(t), key, node).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ErrNotFound
 	}
 	return err
 }
 
-// PubSubItems returns items oldest first; see store.PubSub.
-func (s *Store) PubSubItems(ctx context.Context, service, node string, ids []string, limit int) ([]store.PubSubItem, error) {
-	var out []store.PubSubItem
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		if err := nodeExists(ctx, tx, service, node); err != nil {
+// readRows runs a query in tx, after checking that the node exists, and
+// reads every row with scan.
+func readRows[T any](ctx context.Context, d *nodeDB, t pubsubsql.Tables, key, node string, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
+	var out []T
+	err := (*Store)(d).readTx(ctx, func(tx *sql.Tx) error {
+		if err := nodeExists(ctx, tx, t, key, node); err != nil {
 			return err
 		}
-		q := `SELECT seq, id, publisher, payload, updated FROM pubsub_items WHERE service = ? AND node = ?`
-		args := []any{service, node}
-		if len(ids) > 0 {
-			list, _ := json.Marshal(ids)
-			q += ` AND id IN (SELECT value FROM json_each(?))`
-			args = append(args, string(list))
-		}
-		if limit <= 0 {
-			limit = -1
-		}
-		q = `SELECT id, publisher, payload, updated FROM (` + q + ` ORDER BY seq DESC LIMIT ?) ORDER BY seq`
-		rows, err := tx.QueryContext(ctx, q, append(args, limit)...)
+		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var it store.PubSubItem
-			var updated int64
-			if err := rows.Scan(&it.ID, &it.Publisher, &it.Payload, &updated); err != nil {
-				return err
-			}
-			it.Updated = fromUnixNano(updated)
-			out = append(out, it)
-		}
-		return rows.Err()
+		out, err = store.ScanRows(rows, scan)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: items of pubsub node %q of %q: %w", node, service, err)
+		return nil, err
 	}
 	return out, nil
+}
+
+func (d *nodeDB) Items(ctx context.Context, t pubsubsql.Tables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
+	publisher := `''`
+	if t.Publisher != "" {
+		publisher = t.Publisher
+	}
+	q := `SELECT seq, id, ` + publisher + ` AS publisher, payload, updated FROM ` + t.Items + ` WHERE ` + where(t)
+	args := []any{key, node}
+	if len(ids) > 0 {
+		list, _ := json.Marshal(ids)
+		q += ` AND id IN (SELECT value FROM json_each(?))`
+		args = append(args, string(list))
+	}
+	if limit <= 0 {
+		limit = -1 // no limit
+	}
+	q = `SELECT id, publisher, payload, updated FROM (` + q + ` ORDER BY seq DESC LIMIT ?) ORDER BY seq`
+	return readRows(ctx, d, t, key, node, func(scan func(...any) error) (store.PubSubItem, error) {
+		var it store.PubSubItem
+		var updated int64
+		err := scan(&it.ID, &it.Publisher, &it.Payload, &updated)
+		it.Updated = fromUnixNano(updated)
+		return it, err
+	}, q, append(args, limit)...)
+}
+
+// ItemSizes: SQLite's length() of a BLOB reads the record header, not
+// the payload.
+func (d *nodeDB) ItemSizes(ctx context.Context, t pubsubsql.Tables, key, node string) ([]store.PEPItemSize, error) {
+	return readRows(ctx, d, t, key, node, func(scan func(...any) error) (store.PEPItemSize, error) {
+		var it store.PEPItemSize
+		return it, scan(&it.ID, &it.Bytes)
+	}, `SELECT id, length(payload) FROM `+t.Items+` WHERE `+where(t)+` ORDER BY seq`, key, node)
+}
+
+func (d *nodeDB) Retract(ctx context.Context, t pubsubsql.Tables, key, node, id string) error {
+	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
+		return mustAffect(tx.Exec(`DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = ?`, key, node, id))
+	})
 }
 
 // readTx runs fn in a read-only transaction on a reader connection.
@@ -252,49 +217,10 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return fn(tx)
 }
 
-// PubSubItemSizes returns item IDs and payload lengths, oldest first.
-func (s *Store) PubSubItemSizes(ctx context.Context, service, node string) ([]store.PEPItemSize, error) {
-	var out []store.PEPItemSize
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		if err := nodeExists(ctx, tx, service, node); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, length(payload) FROM pubsub_items
-			WHERE service = ? AND node = ? ORDER BY seq`, service, node)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var it store.PEPItemSize
-			if err := rows.Scan(&it.ID, &it.Bytes); err != nil {
-				return err
-			}
-			out = append(out, it)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: item sizes of pubsub node %q of %q: %w", node, service, err)
-	}
-	return out, nil
-}
-
-// RetractPubSubItem removes one item; store.ErrNotFound.
-func (s *Store) RetractPubSubItem(ctx context.Context, service, node, id string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`DELETE FROM pubsub_items WHERE service = ? AND node = ? AND id = ?`, service, node, id))
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: retract from pubsub node %q of %q: %w", node, service, err)
-	}
-	return nil
-}
-
 // PurgePubSubNode removes a node's items; store.ErrNotFound.
 func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := nodeExists(ctx, tx, service, node); err != nil {
+		if err := nodeExists(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`DELETE FROM pubsub_items WHERE service = ? AND node = ?`, service, node)
@@ -309,7 +235,7 @@ func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error
 // SetPubSubAffiliation sets or (none) removes an affiliation.
 func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, a store.PubSubAffiliation) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := nodeExists(ctx, tx, service, node); err != nil {
+		if err := nodeExists(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
 			return err
 		}
 		if a.Affiliation == store.AffiliationNone {
@@ -329,9 +255,9 @@ func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, 
 
 // PubSubAffiliations returns a node's affiliations, or a service's.
 func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([]store.PubSubAffiliation, error) {
-	scan := func(sc interface{ Scan(...any) error }) (store.PubSubAffiliation, error) {
+	scan := func(scan func(...any) error) (store.PubSubAffiliation, error) {
 		var a store.PubSubAffiliation
-		return a, sc.Scan(&a.Node, &a.JID, &a.Affiliation)
+		return a, scan(&a.Node, &a.JID, &a.Affiliation)
 	}
 	q := `SELECT node, jid, affiliation FROM pubsub_affiliations WHERE service = ?`
 	args := []any{service}
@@ -339,7 +265,7 @@ func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([
 		q += ` AND node = ?`
 		args = append(args, node)
 	}
-	out, err := queryRows(ctx, s.r, scan, q+` ORDER BY node, jid`, args...)
+	out, err := queryAll(ctx, s, scan, q+` ORDER BY node, jid`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: affiliations of pubsub node %q of %q: %w", node, service, err)
 	}
@@ -349,7 +275,7 @@ func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([
 // PutPubSubSubscription creates or replaces a subscription.
 func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string, sub store.PubSubSubscription) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := nodeExists(ctx, tx, service, node); err != nil {
+		if err := nodeExists(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`INSERT INTO pubsub_subscriptions (service, node, jid, subid, state, options)
@@ -378,9 +304,9 @@ func (s *Store) DeletePubSubSubscription(ctx context.Context, service, node, jid
 
 // PubSubSubscriptions returns a node's subscriptions, or a service's.
 func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) ([]store.PubSubSubscription, error) {
-	scan := func(sc interface{ Scan(...any) error }) (store.PubSubSubscription, error) {
+	scan := func(scan func(...any) error) (store.PubSubSubscription, error) {
 		var v store.PubSubSubscription
-		return v, sc.Scan(&v.Node, &v.JID, &v.SubID, &v.State, &v.Options)
+		return v, scan(&v.Node, &v.JID, &v.SubID, &v.State, &v.Options)
 	}
 	q := `SELECT node, jid, subid, state, options FROM pubsub_subscriptions WHERE service = ?`
 	args := []any{service}
@@ -388,7 +314,7 @@ func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) (
 		q += ` AND node = ?`
 		args = append(args, node)
 	}
-	out, err := queryRows(ctx, s.r, scan, q+` ORDER BY node, jid, subid`, args...)
+	out, err := queryAll(ctx, s, scan, q+` ORDER BY node, jid, subid`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: subscriptions of pubsub node %q of %q: %w", node, service, err)
 	}

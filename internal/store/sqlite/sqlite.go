@@ -14,6 +14,7 @@ import (
 
 	"parley/internal/store"
 	"parley/internal/store/batch"
+	"parley/internal/store/pubsubsql"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -43,6 +44,8 @@ type Store struct {
 
 	commits     atomic.Int64  // transactions committed by run; tests check batching
 	checkpoints *checkpointer // runs the WAL's checkpoints off the writer's path
+
+	pubsubsql.Nodes // store.PEP's and store.PubSub's node and item methods (nodeDB)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -132,6 +135,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		checkpoints:  newCheckpointer(c),
 	}
 	s.writer = batch.New(batch.Options[*request]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
+	s.Nodes = pubsubsql.Nodes{Backend: "sqlite", DB: (*nodeDB)(s)}
 	return s, nil
 }
 
