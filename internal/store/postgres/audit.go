@@ -11,8 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var _ store.Audit = (*Store)(nil)
-
 // auditSchema is the migration step for the audit log (internal/audit).
 // Times are bigint Unix nanoseconds, not timestamptz: the records' hashes
 // cover them to the nanosecond and timestamptz keeps microseconds. Nothing

@@ -6,11 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-
-	"parley/internal/store"
 )
-
-var _ store.DigestAddresses = (*Store)(nil)
 
 // digestsSchema is the migration step for the addresses of accounts that
 // get missed-message digests by email (internal/im/digest).

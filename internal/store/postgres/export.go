@@ -9,8 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var _ store.Transfers = (*Store)(nil)
-
 // PrivateXMLKeys returns a user's private XML keys in ascending byte order.
 func (s *Store) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
 	keys, err := s.queryStrings(ctx, `SELECT key FROM private_xml WHERE username = $1 ORDER BY key`, username)

@@ -11,8 +11,6 @@ import (
 	"parley/internal/store"
 )
 
-var _ store.FastTokens = (*Store)(nil)
-
 // fastSchema is the migration step for XEP-0484 tokens: one row per
 // account and device with its two slots, verifiers only (store/fast.go).
 const fastSchema = `

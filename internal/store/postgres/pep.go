@@ -9,8 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var _ store.PEP = (*Store)(nil)
-
 // pepSchema is the migration step for personal eventing nodes (XEP-0163).
 // Nodes belong to an account and go with it (ON DELETE CASCADE); items
 // belong to their node and go with it. Items are ordered by seq, the order

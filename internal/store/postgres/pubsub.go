@@ -13,8 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var _ store.PubSub = (*Store)(nil)
-
 // pubsubSchema is the migration step for publish-subscribe nodes
 // (XEP-0060), as in the SQLite store: a service's nodes and items, and
 // the affiliations and subscriptions of any node (PEP nodes too, under

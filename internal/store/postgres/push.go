@@ -7,8 +7,6 @@ import (
 	"parley/internal/store"
 )
 
-var _ store.PushRegistrations = (*Store)(nil)
-
 // pushSchema is the migration step for push notification registrations
 // (XEP-0357), one per account, app server and node.
 const pushSchema = `

@@ -10,8 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var _ store.Rooms = (*Store)(nil)
-
 // roomsSchema is the migration step that adds persistent MUC rooms
 // (XEP-0045). Affiliations reference their room with ON DELETE CASCADE,
 // so DeleteRoom is one statement.

@@ -6,11 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-
-	"parley/internal/store"
 )
-
-var _ store.StrangerFilters = (*Store)(nil)
 
 // strangersSchema is the migration step for the accounts' choice to
 // refuse strangers (internal/im/spam); it goes with the account.

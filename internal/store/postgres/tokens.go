@@ -11,8 +11,6 @@ import (
 	"parley/internal/store"
 )
 
-var _ store.APITokens = (*Store)(nil)
-
 // tokensSchema is the migration step for the admin API's bearer tokens:
 // their hashes only, never the tokens.
 const tokensSchema = `

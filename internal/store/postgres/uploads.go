@@ -11,8 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var _ store.Uploads = (*Store)(nil)
-
 // uploadsSchema is the migration step for HTTP file uploads (XEP-0363).
 // As in the SQLite store, owner does not reference users: deleting an
 // account must not drop the rows before the upload service has removed

@@ -11,8 +11,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-var _ store.Audit = (*Store)(nil)
-
 // auditSchema is the migration step for the audit log (internal/audit).
 // Rows are kept exactly as the log wrote them, times in Unix nanoseconds
 // because the records' hashes cover them to the nanosecond. Nothing here

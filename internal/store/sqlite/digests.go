@@ -5,11 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"parley/internal/store"
 )
-
-var _ store.DigestAddresses = (*Store)(nil)
 
 // digestsSchema is the migration step for the addresses of accounts that
 // get missed-message digests by email (internal/im/digest).

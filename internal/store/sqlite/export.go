@@ -11,8 +11,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-var _ store.Transfers = (*Store)(nil)
-
 // PrivateXMLKeys returns a user's private XML keys in ascending byte order.
 func (s *Store) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT key FROM private_xml WHERE username = ? ORDER BY key`, username)

@@ -16,11 +16,6 @@ import (
 	"parley/internal/store"
 )
 
-var (
-	_ store.LegalHolds = (*Store)(nil)
-	_ store.Retention  = (*Store)(nil)
-)
-
 // heldBy is the condition "an active legal hold covers the row whose owner
 // and stamp are these SQL expressions". Open ends of a hold's range are
 // NULL.

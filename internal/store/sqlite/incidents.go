@@ -12,8 +12,6 @@ import (
 	"parley/internal/store"
 )
 
-var _ store.Incidents = (*Store)(nil)
-
 // incidentsSchema is the migration step for the supervision queue and the
 // DLP policies made through the API. No foreign keys to users: incidents
 // are evidence and outlive the accounts they name.

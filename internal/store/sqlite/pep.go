@@ -7,8 +7,6 @@ import (
 	"parley/internal/store"
 )
 
-var _ store.PEP = (*Store)(nil)
-
 // pepSchema is the migration step for personal eventing nodes (XEP-0163).
 // Items are ordered by seq, the order of publishing; republishing an id
 // deletes and inserts it, so it becomes the newest.

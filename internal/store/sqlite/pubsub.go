@@ -11,8 +11,6 @@ import (
 	"parley/internal/store/pubsubsql"
 )
 
-var _ store.PubSub = (*Store)(nil)
-
 // pubsubSchema is the migration step for publish-subscribe nodes
 // (XEP-0060): a service's nodes and items, and the affiliations and
 // subscriptions of any node (PEP nodes too, under the account's bare JID

@@ -9,8 +9,6 @@ import (
 	"parley/internal/store"
 )
 
-var _ store.AbuseReports = (*Store)(nil)
-
 // reportsSchema is the migration step for abuse reports (XEP-0377). No
 // foreign key to users: a report outlives the accounts it names.
 const reportsSchema = `

@@ -11,8 +11,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-var _ store.Rooms = (*Store)(nil)
-
 // roomsSchema is the migration step that adds persistent MUC rooms
 // (XEP-0045). Affiliations reference their room with ON DELETE CASCADE,
 // so DeleteRoom is one statement.

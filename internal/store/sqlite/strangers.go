@@ -5,11 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"parley/internal/store"
 )
-
-var _ store.StrangerFilters = (*Store)(nil)
 
 // strangersSchema is the migration step for the accounts' choice to
 // refuse strangers (internal/im/spam); it goes with the account.

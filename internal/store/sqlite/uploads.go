@@ -13,8 +13,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-var _ store.Uploads = (*Store)(nil)
-
 // uploadsSchema is the migration step for HTTP file uploads (XEP-0363).
 // owner does not reference users: deleting an account must not drop the
 // rows before the upload service has removed their files, so a trigger
