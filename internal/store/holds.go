@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -182,4 +184,27 @@ func (m *measured) ExpireOffline(ctx context.Context, sc RetentionScope, before 
 func (m *measured) ExpireUploads(ctx context.Context, sc RetentionScope, before, now time.Time, after string, limit int) (Expired, error) {
 	defer m.observe("ExpireUploads", time.Now())
 	return m.s.ExpireUploads(ctx, sc, before, now, after, limit)
+}
+
+// HeldBy is the SQL condition, the same in both backends, "an active
+// legal hold covers the row whose owner and stamp are these SQL
+// expressions". Open ends of a hold's range are NULL.
+func HeldBy(owner, stamp string) string {
+	return `EXISTS (SELECT 1 FROM legal_hold_targets t JOIN legal_holds h ON h.id = t.hold
+		WHERE t.target = ` + owner + ` AND h.released IS NULL
+		AND (h.from_stamp IS NULL OR ` + stamp + ` >= h.from_stamp)
+		AND (h.to_stamp IS NULL OR ` + stamp + ` <= h.to_stamp))`
+}
+
+// IntCursor reads a Retention cursor over an integer key ("" is the
+// start).
+func IntCursor(after string) (int64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(after, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("store: bad retention cursor %q", after)
+	}
+	return n, nil
 }

@@ -5,23 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"parley/internal/store"
 )
-
-// heldBy is the condition "an active legal hold covers the row whose owner
-// and stamp are these SQL expressions". Open ends of a hold's range are
-// NULL.
-func heldBy(owner, stamp string) string {
-	return `EXISTS (SELECT 1 FROM legal_hold_targets t JOIN legal_holds h ON h.id = t.hold
-		WHERE t.target = ` + owner + ` AND h.released IS NULL
-		AND (h.from_stamp IS NULL OR ` + stamp + ` >= h.from_stamp)
-		AND (h.to_stamp IS NULL OR ` + stamp + ` <= h.to_stamp))`
-}
 
 // holdsSchema is the migration step for legal holds (store.LegalHolds).
 //
@@ -68,7 +57,7 @@ CREATE UNIQUE INDEX archive_held_owner_id ON archive_held (owner, id);
 
 CREATE FUNCTION archive_hold_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF (TG_OP = 'DELETE' OR OLD.stanza IS DISTINCT FROM NEW.stanza) AND ` + heldBy("OLD.owner", "OLD.stamp") + ` THEN
+	IF (TG_OP = 'DELETE' OR OLD.stanza IS DISTINCT FROM NEW.stanza) AND ` + store.HeldBy("OLD.owner", "OLD.stamp") + ` THEN
 		INSERT INTO archive_held (owner, id, with_jid, stamp, stanza, body, held, cause)
 		VALUES (OLD.owner, OLD.id, OLD.with_jid, OLD.stamp, OLD.stanza, OLD.body, clock_timestamp(),
 			CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'retracted' END)
@@ -278,39 +267,27 @@ func (s *Store) expire(ctx context.Context, what string, limit int, c, change st
 	return e, nil
 }
 
-// intCursor reads a cursor over an integer key ("" is the start).
-func intCursor(after string) (int64, error) {
-	if after == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(after, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: bad retention cursor %q", after)
-	}
-	return n, nil
-}
-
 // ExpireArchive deletes old archived messages no hold covers, a batch at
 // a time in archive order.
 func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
-	from, err := intCursor(after)
+	from, err := store.IntCursor(after)
 	if err != nil {
 		return store.Expired{}, err
 	}
 	cond, list := scopeCond("a.owner", 3, sc)
-	return s.expire(ctx, "archive", limit, `SELECT a.seq AS o, a.seq::text AS k, `+heldBy("a.owner", "a.stamp")+` AS held
+	return s.expire(ctx, "archive", limit, `SELECT a.seq AS o, a.seq::text AS k, `+store.HeldBy("a.owner", "a.stamp")+` AS held
 		FROM archive a WHERE a.seq > $1 AND a.stamp < $2 AND `+cond+` ORDER BY a.seq LIMIT $4`,
 		`DELETE FROM archive WHERE seq IN (SELECT o FROM c WHERE NOT held) RETURNING 1`, from, before, list, limit)
 }
 
 // ExpireOffline deletes old offline messages no hold covers.
 func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
-	from, err := intCursor(after)
+	from, err := store.IntCursor(after)
 	if err != nil {
 		return store.Expired{}, err
 	}
 	cond, list := scopeCond("m.username", 3, sc)
-	return s.expire(ctx, "offline", limit, `SELECT m.id AS o, m.id::text AS k, `+heldBy("m.username", "m.stamp")+` AS held
+	return s.expire(ctx, "offline", limit, `SELECT m.id AS o, m.id::text AS k, `+store.HeldBy("m.username", "m.stamp")+` AS held
 		FROM offline m WHERE m.id > $1 AND m.stamp < $2 AND `+cond+` ORDER BY m.id LIMIT $4`,
 		`DELETE FROM offline WHERE id IN (SELECT o FROM c WHERE NOT held) RETURNING 1`, from, before, list, limit)
 }
@@ -319,7 +296,7 @@ func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, befo
 // now, in ID order.
 func (s *Store) ExpireUploads(ctx context.Context, sc store.RetentionScope, before, now time.Time, after string, limit int) (store.Expired, error) {
 	cond, list := scopeCond("u.owner", 3, sc)
-	return s.expire(ctx, "uploads", limit, `SELECT u.id AS o, u.id AS k, `+heldBy("u.owner", "u.created")+` AS held
+	return s.expire(ctx, "uploads", limit, `SELECT u.id AS o, u.id AS k, `+store.HeldBy("u.owner", "u.created")+` AS held
 		FROM uploads u WHERE u.id > $1 AND u.state = $5 AND u.created < $2 AND u.expires > $6 AND `+cond+` ORDER BY u.id LIMIT $4`,
 		`UPDATE uploads SET expires = $6 WHERE id IN (SELECT o FROM c WHERE NOT held) RETURNING 1`,
 		after, before, list, limit, int(store.UploadStored), now)

@@ -8,23 +8,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"parley/internal/store"
 )
-
-// heldBy is the condition "an active legal hold covers the row whose owner
-// and stamp are these SQL expressions". Open ends of a hold's range are
-// NULL.
-func heldBy(owner, stamp string) string {
-	return `EXISTS (SELECT 1 FROM legal_hold_targets t JOIN legal_holds h ON h.id = t.hold
-		WHERE t.target = ` + owner + ` AND h.released IS NULL
-		AND (h.from_stamp IS NULL OR ` + stamp + ` >= h.from_stamp)
-		AND (h.to_stamp IS NULL OR ` + stamp + ` <= h.to_stamp))`
-}
 
 // holdsSchema is the migration step for legal holds (store.LegalHolds).
 //
@@ -70,13 +59,13 @@ CREATE TABLE archive_held (
 CREATE UNIQUE INDEX archive_held_owner_id ON archive_held (owner, id);
 
 CREATE TRIGGER archive_hold_retract BEFORE UPDATE OF stanza ON archive
-WHEN old.stanza != new.stanza AND ` + heldBy("old.owner", "old.stamp") + ` BEGIN
+WHEN old.stanza != new.stanza AND ` + store.HeldBy("old.owner", "old.stamp") + ` BEGIN
 	INSERT OR IGNORE INTO archive_held (owner, id, with_jid, stamp, stanza, body, held, cause)
 	VALUES (old.owner, old.id, old.with_jid, old.stamp, old.stanza, old.body,
 		CAST(unixepoch('subsec') * 1000 AS INTEGER) * 1000000, 'retracted');
 END;
 CREATE TRIGGER archive_hold_delete BEFORE DELETE ON archive
-WHEN ` + heldBy("old.owner", "old.stamp") + ` BEGIN
+WHEN ` + store.HeldBy("old.owner", "old.stamp") + ` BEGIN
 	INSERT OR IGNORE INTO archive_held (owner, id, with_jid, stamp, stanza, body, held, cause)
 	VALUES (old.owner, old.id, old.with_jid, old.stamp, old.stanza, old.body,
 		CAST(unixepoch('subsec') * 1000 AS INTEGER) * 1000000, 'deleted');
@@ -311,39 +300,27 @@ func (s *Store) expire(ctx context.Context, what string, limit int, sel string, 
 	return e, nil
 }
 
-// intCursor reads a cursor over an integer key ("" is the start).
-func intCursor(after string) (int64, error) {
-	if after == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(after, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: bad retention cursor %q", after)
-	}
-	return n, nil
-}
-
 // ExpireArchive deletes old archived messages no hold covers, a batch at
 // a time in archive order.
 func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
-	from, err := intCursor(after)
+	from, err := store.IntCursor(after)
 	if err != nil {
 		return store.Expired{}, err
 	}
 	cond, arg := scopeCond("a.owner", sc)
-	return s.expire(ctx, "archive", limit, `SELECT a.seq, `+heldBy("a.owner", "a.stamp")+` FROM archive a
+	return s.expire(ctx, "archive", limit, `SELECT a.seq, `+store.HeldBy("a.owner", "a.stamp")+` FROM archive a
 		WHERE a.seq > ? AND a.stamp < ? AND `+cond+` ORDER BY a.seq LIMIT ?`, []any{from, nanos(before), arg, limit},
 		`DELETE FROM archive WHERE seq IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
 }
 
 // ExpireOffline deletes old offline messages no hold covers.
 func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
-	from, err := intCursor(after)
+	from, err := store.IntCursor(after)
 	if err != nil {
 		return store.Expired{}, err
 	}
 	cond, arg := scopeCond("o.username", sc)
-	return s.expire(ctx, "offline", limit, `SELECT o.id, `+heldBy("o.username", "o.stamp")+` FROM offline o
+	return s.expire(ctx, "offline", limit, `SELECT o.id, `+store.HeldBy("o.username", "o.stamp")+` FROM offline o
 		WHERE o.id > ? AND o.stamp < ? AND `+cond+` ORDER BY o.id LIMIT ?`, []any{from, nanos(before), arg, limit},
 		`DELETE FROM offline WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
 }
@@ -352,7 +329,7 @@ func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, befo
 // now, in ID order.
 func (s *Store) ExpireUploads(ctx context.Context, sc store.RetentionScope, before, now time.Time, after string, limit int) (store.Expired, error) {
 	cond, arg := scopeCond("u.owner", sc)
-	return s.expire(ctx, "uploads", limit, `SELECT u.id, `+heldBy("u.owner", "u.created")+` FROM uploads u
+	return s.expire(ctx, "uploads", limit, `SELECT u.id, `+store.HeldBy("u.owner", "u.created")+` FROM uploads u
 		WHERE u.id > ? AND u.state = ? AND u.created < ? AND u.expires > ? AND `+cond+` ORDER BY u.id LIMIT ?`,
 		[]any{after, int(store.UploadStored), nanos(before), nanos(now), arg, limit},
 		`UPDATE uploads SET expires = ? WHERE id IN (SELECT value FROM json_each(?))`, nanos(now))
