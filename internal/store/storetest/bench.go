@@ -96,6 +96,18 @@ func BenchArchiveWrite(b *testing.B, open func(*testing.B) (store.Store, *atomic
 	}
 }
 
+// BenchStore runs the store benchmarks that are not about the archive
+// (StoreOffline, Roster) as sub-benchmarks, so that a backend binds them
+// with one function: go test -run '^$' -bench Store/StoreOffline.
+// open returns a fresh store and its commit counter.
+func BenchStore(b *testing.B, open func(*testing.B) (store.Store, *atomic.Int64)) {
+	b.Run("StoreOffline", func(b *testing.B) { BenchStoreOffline(b, open) })
+	b.Run("Roster", func(b *testing.B) {
+		s, _ := open(b)
+		BenchRoster(b, s)
+	})
+}
+
 // BenchStoreOffline measures durable offline-message writes: serially
 // (each call waits for its own commit and flush) and from many goroutines
 // at once, where group commit shares one commit among everything queued.
