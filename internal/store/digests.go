@@ -1,9 +1,6 @@
 package store
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // DigestAddresses keeps the email address to which each account that
 // opted in gets digests of the messages it missed (internal/im/digest).
@@ -19,13 +16,3 @@ type DigestAddresses interface {
 }
 
 // Written beside the interface (measure.go's rule: one method each).
-
-func (m *measured) DigestAddress(ctx context.Context, username string) (string, error) {
-	defer m.observe("DigestAddress", time.Now())
-	return m.s.DigestAddress(ctx, username)
-}
-
-func (m *measured) SetDigestAddress(ctx context.Context, username, address string) error {
-	defer m.observe("SetDigestAddress", time.Now())
-	return m.s.SetDigestAddress(ctx, username, address)
-}

@@ -55,23 +55,3 @@ type FastToken struct {
 func (t FastToken) Empty() bool { return len(t.Verifier) == 0 }
 
 // Written beside the interface (measure.go's rule: one method each).
-
-func (m *measured) FastDevices(ctx context.Context, username string) ([]FastDevice, error) {
-	defer m.observe("FastDevices", time.Now())
-	return m.s.FastDevices(ctx, username)
-}
-
-func (m *measured) FastDevice(ctx context.Context, username, userAgent string) (FastDevice, error) {
-	defer m.observe("FastDevice", time.Now())
-	return m.s.FastDevice(ctx, username, userAgent)
-}
-
-func (m *measured) SaveFastDevice(ctx context.Context, username string, d FastDevice) error {
-	defer m.observe("SaveFastDevice", time.Now())
-	return m.s.SaveFastDevice(ctx, username, d)
-}
-
-func (m *measured) DeleteFastDevice(ctx context.Context, username, userAgent string) error {
-	defer m.observe("DeleteFastDevice", time.Now())
-	return m.s.DeleteFastDevice(ctx, username, userAgent)
-}

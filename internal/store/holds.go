@@ -136,56 +136,6 @@ type RetentionScope struct {
 
 // Written beside the interfaces (measure.go's rule: one method each).
 
-func (m *measured) CreateHold(ctx context.Context, h LegalHold) (int64, error) {
-	defer m.observe("CreateHold", time.Now())
-	return m.s.CreateHold(ctx, h)
-}
-
-func (m *measured) Hold(ctx context.Context, id int64) (LegalHold, error) {
-	defer m.observe("Hold", time.Now())
-	return m.s.Hold(ctx, id)
-}
-
-func (m *measured) ListHolds(ctx context.Context) ([]LegalHold, error) {
-	defer m.observe("ListHolds", time.Now())
-	return m.s.ListHolds(ctx)
-}
-
-func (m *measured) ReleaseHold(ctx context.Context, id int64, by string, at time.Time) error {
-	defer m.observe("ReleaseHold", time.Now())
-	return m.s.ReleaseHold(ctx, id, by, at)
-}
-
-func (m *measured) HeldMessages(ctx context.Context, q HeldQuery) ([]HeldMessage, error) {
-	defer m.observe("HeldMessages", time.Now())
-	return m.s.HeldMessages(ctx, q)
-}
-
-func (m *measured) ImportHold(ctx context.Context, h LegalHold) error {
-	defer m.observe("ImportHold", time.Now())
-	return m.s.ImportHold(ctx, h)
-}
-
-func (m *measured) ImportHeld(ctx context.Context, h HeldMessage) error {
-	defer m.observe("ImportHeld", time.Now())
-	return m.s.ImportHeld(ctx, h)
-}
-
-func (m *measured) ExpireArchive(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
-	defer m.observe("ExpireArchive", time.Now())
-	return m.s.ExpireArchive(ctx, sc, before, after, limit)
-}
-
-func (m *measured) ExpireOffline(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
-	defer m.observe("ExpireOffline", time.Now())
-	return m.s.ExpireOffline(ctx, sc, before, after, limit)
-}
-
-func (m *measured) ExpireUploads(ctx context.Context, sc RetentionScope, before, now time.Time, after string, limit int) (Expired, error) {
-	defer m.observe("ExpireUploads", time.Now())
-	return m.s.ExpireUploads(ctx, sc, before, now, after, limit)
-}
-
 // HeldBy is the SQL condition, the same in both backends, "an active
 // legal hold covers the row whose owner and stamp are these SQL
 // expressions". Open ends of a hold's range are NULL.

@@ -454,3 +454,223 @@ func (m *measured) DeleteUploads(ctx context.Context, ids []string) error {
 	defer m.observe("DeleteUploads", time.Now())
 	return m.s.DeleteUploads(ctx, ids)
 }
+
+func (m *measured) DigestAddress(ctx context.Context, username string) (string, error) {
+	defer m.observe("DigestAddress", time.Now())
+	return m.s.DigestAddress(ctx, username)
+}
+
+func (m *measured) SetDigestAddress(ctx context.Context, username, address string) error {
+	defer m.observe("SetDigestAddress", time.Now())
+	return m.s.SetDigestAddress(ctx, username, address)
+}
+
+func (m *measured) FastDevices(ctx context.Context, username string) ([]FastDevice, error) {
+	defer m.observe("FastDevices", time.Now())
+	return m.s.FastDevices(ctx, username)
+}
+
+func (m *measured) FastDevice(ctx context.Context, username, userAgent string) (FastDevice, error) {
+	defer m.observe("FastDevice", time.Now())
+	return m.s.FastDevice(ctx, username, userAgent)
+}
+
+func (m *measured) SaveFastDevice(ctx context.Context, username string, d FastDevice) error {
+	defer m.observe("SaveFastDevice", time.Now())
+	return m.s.SaveFastDevice(ctx, username, d)
+}
+
+func (m *measured) DeleteFastDevice(ctx context.Context, username, userAgent string) error {
+	defer m.observe("DeleteFastDevice", time.Now())
+	return m.s.DeleteFastDevice(ctx, username, userAgent)
+}
+
+func (m *measured) CreateHold(ctx context.Context, h LegalHold) (int64, error) {
+	defer m.observe("CreateHold", time.Now())
+	return m.s.CreateHold(ctx, h)
+}
+
+func (m *measured) Hold(ctx context.Context, id int64) (LegalHold, error) {
+	defer m.observe("Hold", time.Now())
+	return m.s.Hold(ctx, id)
+}
+
+func (m *measured) ListHolds(ctx context.Context) ([]LegalHold, error) {
+	defer m.observe("ListHolds", time.Now())
+	return m.s.ListHolds(ctx)
+}
+
+func (m *measured) ReleaseHold(ctx context.Context, id int64, by string, at time.Time) error {
+	defer m.observe("ReleaseHold", time.Now())
+	return m.s.ReleaseHold(ctx, id, by, at)
+}
+
+func (m *measured) HeldMessages(ctx context.Context, q HeldQuery) ([]HeldMessage, error) {
+	defer m.observe("HeldMessages", time.Now())
+	return m.s.HeldMessages(ctx, q)
+}
+
+func (m *measured) ImportHold(ctx context.Context, h LegalHold) error {
+	defer m.observe("ImportHold", time.Now())
+	return m.s.ImportHold(ctx, h)
+}
+
+func (m *measured) ImportHeld(ctx context.Context, h HeldMessage) error {
+	defer m.observe("ImportHeld", time.Now())
+	return m.s.ImportHeld(ctx, h)
+}
+
+func (m *measured) ExpireArchive(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
+	defer m.observe("ExpireArchive", time.Now())
+	return m.s.ExpireArchive(ctx, sc, before, after, limit)
+}
+
+func (m *measured) ExpireOffline(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
+	defer m.observe("ExpireOffline", time.Now())
+	return m.s.ExpireOffline(ctx, sc, before, after, limit)
+}
+
+func (m *measured) ExpireUploads(ctx context.Context, sc RetentionScope, before, now time.Time, after string, limit int) (Expired, error) {
+	defer m.observe("ExpireUploads", time.Now())
+	return m.s.ExpireUploads(ctx, sc, before, now, after, limit)
+}
+
+func (m *measured) AddIncident(ctx context.Context, in Incident) (int64, error) {
+	defer m.observe("AddIncident", time.Now())
+	return m.s.AddIncident(ctx, in)
+}
+
+func (m *measured) Incidents(ctx context.Context, q IncidentQuery) ([]Incident, error) {
+	defer m.observe("Incidents", time.Now())
+	return m.s.Incidents(ctx, q)
+}
+
+func (m *measured) Incident(ctx context.Context, id int64) (Incident, error) {
+	defer m.observe("Incident", time.Now())
+	return m.s.Incident(ctx, id)
+}
+
+func (m *measured) ReviewIncident(ctx context.Context, id int64, n IncidentNote) error {
+	defer m.observe("ReviewIncident", time.Now())
+	return m.s.ReviewIncident(ctx, id, n)
+}
+
+func (m *measured) LastReportIncident(ctx context.Context) (int64, error) {
+	defer m.observe("LastReportIncident", time.Now())
+	return m.s.LastReportIncident(ctx)
+}
+
+func (m *measured) DLPPolicies(ctx context.Context) ([]DLPPolicy, error) {
+	defer m.observe("DLPPolicies", time.Now())
+	return m.s.DLPPolicies(ctx)
+}
+
+func (m *measured) PutDLPPolicy(ctx context.Context, p DLPPolicy) error {
+	defer m.observe("PutDLPPolicy", time.Now())
+	return m.s.PutDLPPolicy(ctx, p)
+}
+
+func (m *measured) DeleteDLPPolicy(ctx context.Context, name string) error {
+	defer m.observe("DeleteDLPPolicy", time.Now())
+	return m.s.DeleteDLPPolicy(ctx, name)
+}
+
+func (m *measured) ImportIncident(ctx context.Context, in Incident) error {
+	defer m.observe("ImportIncident", time.Now())
+	return m.s.ImportIncident(ctx, in)
+}
+
+func (m *measured) AppendAudit(ctx context.Context, recs []AuditRecord, cp *AuditCheckpoint) error {
+	defer m.observe("AppendAudit", time.Now())
+	return m.s.AppendAudit(ctx, recs, cp)
+}
+
+func (m *measured) AuditHead(ctx context.Context) (AuditRecord, error) {
+	defer m.observe("AuditHead", time.Now())
+	return m.s.AuditHead(ctx)
+}
+
+func (m *measured) AuditRecords(ctx context.Context, q AuditQuery) ([]AuditRecord, error) {
+	defer m.observe("AuditRecords", time.Now())
+	return m.s.AuditRecords(ctx, q)
+}
+
+func (m *measured) AuditCheckpoints(ctx context.Context, after int64, limit int) ([]AuditCheckpoint, error) {
+	defer m.observe("AuditCheckpoints", time.Now())
+	return m.s.AuditCheckpoints(ctx, after, limit)
+}
+
+func (m *measured) AuditCursor(ctx context.Context, sink string) (int64, error) {
+	defer m.observe("AuditCursor", time.Now())
+	return m.s.AuditCursor(ctx, sink)
+}
+
+func (m *measured) SetAuditCursor(ctx context.Context, sink string, seq int64) error {
+	defer m.observe("SetAuditCursor", time.Now())
+	return m.s.SetAuditCursor(ctx, sink, seq)
+}
+
+func (m *measured) PushRegistrations(ctx context.Context, username string) ([]PushRegistration, error) {
+	defer m.observe("PushRegistrations", time.Now())
+	return m.s.PushRegistrations(ctx, username)
+}
+
+func (m *measured) EnablePush(ctx context.Context, username string, r PushRegistration) error {
+	defer m.observe("EnablePush", time.Now())
+	return m.s.EnablePush(ctx, username, r)
+}
+
+func (m *measured) DisablePush(ctx context.Context, username, service, node string) (int, error) {
+	defer m.observe("DisablePush", time.Now())
+	return m.s.DisablePush(ctx, username, service, node)
+}
+
+func (m *measured) AddAbuseReport(ctx context.Context, r AbuseReport) (int64, error) {
+	defer m.observe("AddAbuseReport", time.Now())
+	return m.s.AddAbuseReport(ctx, r)
+}
+
+func (m *measured) AbuseReports(ctx context.Context, after int64, max int) ([]AbuseReport, error) {
+	defer m.observe("AbuseReports", time.Now())
+	return m.s.AbuseReports(ctx, after, max)
+}
+
+func (m *measured) CountAbuseReports(ctx context.Context, reporter string, since time.Time) (int, error) {
+	defer m.observe("CountAbuseReports", time.Now())
+	return m.s.CountAbuseReports(ctx, reporter, since)
+}
+
+func (m *measured) StrangerFilter(ctx context.Context, username string) (bool, error) {
+	defer m.observe("StrangerFilter", time.Now())
+	return m.s.StrangerFilter(ctx, username)
+}
+
+func (m *measured) SetStrangerFilter(ctx context.Context, username string, on bool) error {
+	defer m.observe("SetStrangerFilter", time.Now())
+	return m.s.SetStrangerFilter(ctx, username, on)
+}
+
+func (m *measured) CreateToken(ctx context.Context, t APIToken) error {
+	defer m.observe("CreateToken", time.Now())
+	return m.s.CreateToken(ctx, t)
+}
+
+func (m *measured) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
+	defer m.observe("TokenByHash", time.Now())
+	return m.s.TokenByHash(ctx, hash)
+}
+
+func (m *measured) ListTokens(ctx context.Context) ([]APIToken, error) {
+	defer m.observe("ListTokens", time.Now())
+	return m.s.ListTokens(ctx)
+}
+
+func (m *measured) RevokeToken(ctx context.Context, id string) error {
+	defer m.observe("RevokeToken", time.Now())
+	return m.s.RevokeToken(ctx, id)
+}
+
+func (m *measured) RevokeUserTokens(ctx context.Context, username string) (int, error) {
+	defer m.observe("RevokeUserTokens", time.Now())
+	return m.s.RevokeUserTokens(ctx, username)
+}

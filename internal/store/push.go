@@ -32,18 +32,3 @@ type PushRegistration struct {
 }
 
 // Written beside the interface (measure.go's rule: one method each).
-
-func (m *measured) PushRegistrations(ctx context.Context, username string) ([]PushRegistration, error) {
-	defer m.observe("PushRegistrations", time.Now())
-	return m.s.PushRegistrations(ctx, username)
-}
-
-func (m *measured) EnablePush(ctx context.Context, username string, r PushRegistration) error {
-	defer m.observe("EnablePush", time.Now())
-	return m.s.EnablePush(ctx, username, r)
-}
-
-func (m *measured) DisablePush(ctx context.Context, username, service, node string) (int, error) {
-	defer m.observe("DisablePush", time.Now())
-	return m.s.DisablePush(ctx, username, service, node)
-}

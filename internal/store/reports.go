@@ -44,18 +44,3 @@ type StanzaRef struct {
 }
 
 // Written beside the interface (measure.go's rule: one method each).
-
-func (m *measured) AddAbuseReport(ctx context.Context, r AbuseReport) (int64, error) {
-	defer m.observe("AddAbuseReport", time.Now())
-	return m.s.AddAbuseReport(ctx, r)
-}
-
-func (m *measured) AbuseReports(ctx context.Context, after int64, max int) ([]AbuseReport, error) {
-	defer m.observe("AbuseReports", time.Now())
-	return m.s.AbuseReports(ctx, after, max)
-}
-
-func (m *measured) CountAbuseReports(ctx context.Context, reporter string, since time.Time) (int, error) {
-	defer m.observe("CountAbuseReports", time.Now())
-	return m.s.CountAbuseReports(ctx, reporter, since)
-}

@@ -1,9 +1,6 @@
 package store
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // StrangerFilters keeps each account's choice to refuse messages and
 // subscription requests from JIDs not in its roster (internal/im/spam).
@@ -18,13 +15,3 @@ type StrangerFilters interface {
 }
 
 // Written beside the interface (measure.go's rule: one method each).
-
-func (m *measured) StrangerFilter(ctx context.Context, username string) (bool, error) {
-	defer m.observe("StrangerFilter", time.Now())
-	return m.s.StrangerFilter(ctx, username)
-}
-
-func (m *measured) SetStrangerFilter(ctx context.Context, username string, on bool) error {
-	defer m.observe("SetStrangerFilter", time.Now())
-	return m.s.SetStrangerFilter(ctx, username, on)
-}
