@@ -204,3 +204,11 @@ func TestTransfersConformance(t *testing.T) {
 	needDB(t)
 	storetest.RunTransfers(t, func(t *testing.T) storetest.TransferStore { return openTest(t, Options{}) })
 }
+
+// go test -run '^$' -bench Store/StoreOffline ./internal/store/postgres
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchStore(b, func(b *testing.B) (store.Store, *atomic.Int64) {
+		s := openTest(b, Options{})
+		return s, &s.commits
+	})
+}

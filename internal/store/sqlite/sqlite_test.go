@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"parley/internal/store"
@@ -24,4 +25,12 @@ func openTemp(t testing.TB, opts Options) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t, Options{}) })
+}
+
+// go test -run '^$' -bench Store/StoreOffline ./internal/store/sqlite
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchStore(b, func(b *testing.B) (store.Store, *atomic.Int64) {
+		s := openTemp(b, Options{})
+		return s, &s.commits
+	})
 }
