@@ -11,6 +11,7 @@ import (
 	"parley/internal/store"
 	"parley/internal/store/batch"
 	"parley/internal/store/pubsubsql"
+	"parley/internal/store/settingsql"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -42,7 +43,8 @@ type Store struct {
 	commits atomic.Int64 // offline and archive transactions committed by the writers; tests check batching
 	redone  atomic.Int64 // messages retried after their batch failed
 
-	pubsubsql.Nodes // store.PEP's and store.PubSub's node and item methods (nodeDB)
+	pubsubsql.Nodes     // store.PEP's and store.PubSub's node and item methods (nodeDB)
+	settingsql.Settings // the per-account settings' methods (settingDB)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -95,6 +97,7 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 	s.archive = batch.New(batch.Options[*archiveRequest]{Commit: s.commitArchive, Weight: archiveWeight,
 		MaxRequests: maxBatch, MaxWeight: 4 * maxAppend, Closed: store.ErrClosed})
 	s.Nodes = pubsubsql.Nodes{Backend: "postgres", DB: (*nodeDB)(s)}
+	s.Settings = settingsql.Settings{Backend: "postgres", DB: (*settingDB)(s)}
 	return s, nil
 }
 

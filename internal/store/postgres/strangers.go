@@ -3,7 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
+
+	"parley/internal/store/settingsql"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -17,26 +18,24 @@ CREATE TABLE stranger_filters (
 );
 `
 
-// StrangerFilter reports an account's choice; false if none is stored.
-func (s *Store) StrangerFilter(ctx context.Context, username string) (bool, error) {
-	var on bool
-	err := s.pool.QueryRow(ctx, `SELECT refuse FROM stranger_filters WHERE username = $1`, username).Scan(&on)
+// settingDB is the SQL of the per-account settings (settingsql.DB);
+// settingsql.Settings makes store.Store's methods of it.
+type settingDB Store
+
+func (d *settingDB) GetSetting(ctx context.Context, c settingsql.Column, username string, dest any) error {
+	err := d.pool.QueryRow(ctx, `SELECT `+c.Column+` FROM `+c.Table+` WHERE username = $1`, username).Scan(dest)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		return nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("postgres: stranger filter of %q: %w", username, err)
-	}
-	return on, nil
+	return err
 }
 
-// SetStrangerFilter records an account's choice; store.ErrNotFound for no
-// such account.
-func (s *Store) SetStrangerFilter(ctx context.Context, username string, on bool) error {
-	_, err := s.exec(ctx, `INSERT INTO stranger_filters (username, refuse) VALUES ($1, $2)
-		ON CONFLICT (username) DO UPDATE SET refuse = excluded.refuse`, username, on)
-	if err := missingUser(err); err != nil {
-		return fmt.Errorf("postgres: set stranger filter of %q: %w", username, err)
+func (d *settingDB) PutSetting(ctx context.Context, c settingsql.Column, username string, value any) error {
+	if value == nil {
+		_, err := (*Store)(d).exec(ctx, `DELETE FROM `+c.Table+` WHERE username = $1`, username)
+		return err
 	}
-	return nil
+	_, err := (*Store)(d).exec(ctx, `INSERT INTO `+c.Table+` (username, `+c.Column+`) VALUES ($1, $2)
+		ON CONFLICT (username) DO UPDATE SET `+c.Column+` = excluded.`+c.Column, username, value)
+	return missingUser(err)
 }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
+
+	"parley/internal/store/settingsql"
 )
 
 // strangersSchema is the migration step for the accounts' choice to
@@ -16,29 +17,26 @@ CREATE TABLE stranger_filters (
 ) WITHOUT ROWID;
 `
 
-// StrangerFilter reports an account's choice; false if none is stored.
-func (s *Store) StrangerFilter(ctx context.Context, username string) (bool, error) {
-	var on bool
-	err := s.r.QueryRowContext(ctx, `SELECT refuse FROM stranger_filters WHERE username = ?`, username).Scan(&on)
+// settingDB is the SQL of the per-account settings (settingsql.DB);
+// settingsql.Settings makes store.Store's methods of it.
+type settingDB Store
+
+func (d *settingDB) GetSetting(ctx context.Context, c settingsql.Column, username string, dest any) error {
+	err := d.r.QueryRowContext(ctx, `SELECT `+c.Column+` FROM `+c.Table+` WHERE username = ?`, username).Scan(dest)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("sqlite: stranger filter of %q: %w", username, err)
-	}
-	return on, nil
+	return err
 }
 
-// SetStrangerFilter records an account's choice; store.ErrNotFound for no
-// such account.
-func (s *Store) SetStrangerFilter(ctx context.Context, username string, on bool) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO stranger_filters (username, refuse) VALUES (?, ?)
-			ON CONFLICT (username) DO UPDATE SET refuse = excluded.refuse`, username, on)
+func (d *settingDB) PutSetting(ctx context.Context, c settingsql.Column, username string, value any) error {
+	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
+		if value == nil {
+			_, err := tx.Exec(`DELETE FROM `+c.Table+` WHERE username = ?`, username)
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO `+c.Table+` (username, `+c.Column+`) VALUES (?, ?)
+			ON CONFLICT (username) DO UPDATE SET `+c.Column+` = excluded.`+c.Column, username, value)
 		return missingUser(err)
 	})
-	if err != nil {
-		return fmt.Errorf("sqlite: set stranger filter of %q: %w", username, err)
-	}
-	return nil
 }
