@@ -75,18 +75,7 @@ func (s *Store) TableRows(ctx context.Context) (map[string]int64, error) {
 
 // ListUploads returns every upload record by ID.
 func (s *Store) ListUploads(ctx context.Context) ([]store.Upload, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, owner, name, size, content_type, created, expires, state FROM uploads ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list uploads: %w", err)
-	}
-	defer rows.Close()
-	out, err := store.ScanRows(rows, func(scan func(...any) error) (store.Upload, error) {
-		var u store.Upload
-		var state int
-		err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &u.Created, &u.Expires, &state)
-		u.State, u.Created, u.Expires = store.UploadState(state), u.Created.UTC(), u.Expires.UTC()
-		return u, err
-	})
+	out, err := collect(ctx, s, scanUpload, `SELECT `+uploadColumns+` FROM uploads ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list uploads: %w", err)
 	}

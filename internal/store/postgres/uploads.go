@@ -53,20 +53,26 @@ func (s *Store) ReserveUpload(ctx context.Context, u store.Upload) error {
 	return nil
 }
 
+// uploadColumns are the uploads columns scanUpload reads.
+const uploadColumns = `id, owner, name, size, content_type, created, expires, state`
+
+func scanUpload(scan func(...any) error) (store.Upload, error) {
+	var u store.Upload
+	var state int
+	err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &u.Created, &u.Expires, &state)
+	u.State, u.Created, u.Expires = store.UploadState(state), u.Created.UTC(), u.Expires.UTC()
+	return u, err
+}
+
 // Upload returns one upload; store.ErrNotFound.
 func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
-	u := store.Upload{ID: id}
-	var state int
-	err := s.pool.QueryRow(ctx, `SELECT owner, name, size, content_type, created, expires, state
-		FROM uploads WHERE id = $1`, id).Scan(&u.Owner, &u.Name, &u.Size, &u.ContentType, &u.Created, &u.Expires, &state)
+	u, err := scanUpload(s.pool.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1`, id).Scan)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}
 	if err != nil {
 		return store.Upload{}, fmt.Errorf("postgres: upload: %w", err)
 	}
-	u.State = store.UploadState(state)
-	u.Created, u.Expires = u.Created.UTC(), u.Expires.UTC()
 	return u, nil
 }
 
@@ -101,29 +107,18 @@ func (s *Store) ReleaseUpload(ctx context.Context, id string) error {
 	return nil
 }
 
-// UploadUsage sums owner's live uploads.
 // UserUploads returns owner's stored uploads not expired at now, oldest
 // first.
 func (s *Store) UserUploads(ctx context.Context, owner string, now time.Time) ([]store.Upload, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, owner, name, size, content_type, created, expires, state FROM uploads
+	out, err := collect(ctx, s, scanUpload, `SELECT `+uploadColumns+` FROM uploads
 		WHERE owner = $1 AND state = $2 AND expires > $3 ORDER BY created, id`, owner, int(store.UploadStored), now)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: uploads of %q: %w", owner, err)
-	}
-	defer rows.Close()
-	out, err := store.ScanRows(rows, func(scan func(...any) error) (store.Upload, error) {
-		var u store.Upload
-		var state int
-		err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &u.Created, &u.Expires, &state)
-		u.State, u.Created, u.Expires = store.UploadState(state), u.Created.UTC(), u.Expires.UTC()
-		return u, err
-	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: uploads of %q: %w", owner, err)
 	}
 	return out, nil
 }
 
+// UploadUsage sums owner's live uploads.
 func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.Time) (store.UploadUsage, error) {
 	var u store.UploadUsage
 	var oldest, next *time.Time

@@ -109,13 +109,7 @@ func (s *Store) TableRows(ctx context.Context) (map[string]int64, error) {
 
 // ListUploads returns every upload record by ID.
 func (s *Store) ListUploads(ctx context.Context) ([]store.Upload, error) {
-	out, err := queryAll(ctx, s, func(scan func(...any) error) (store.Upload, error) {
-		var u store.Upload
-		var created, expires int64
-		err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &created, &expires, &u.State)
-		u.Created, u.Expires = fromUnixNano(created), fromUnixNano(expires)
-		return u, err
-	}, `SELECT id, owner, name, size, content_type, created, expires, state FROM uploads ORDER BY id`)
+	out, err := queryAll(ctx, s, scanUpload, `SELECT `+uploadColumns+` FROM uploads ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list uploads: %w", err)
 	}
@@ -124,15 +118,7 @@ func (s *Store) ListUploads(ctx context.Context) ([]store.Upload, error) {
 
 // ImportUpload writes an upload record as it is; store.ErrExists.
 func (s *Store) ImportUpload(ctx context.Context, u store.Upload) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO uploads (id, owner, name, size, content_type, created, expires, state)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Owner, u.Name, u.Size, u.ContentType, nanos(u.Created), nanos(u.Expires), u.State)
-		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
-			return store.ErrExists
-		}
-		return err
-	})
+	err := s.insertUpload(ctx, u.ID, u.Owner, u.Name, u.Size, u.ContentType, nanos(u.Created), nanos(u.Expires), u.State)
 	if err != nil {
 		return fmt.Errorf("sqlite: import upload %q: %w", u.ID, err)
 	}

@@ -38,34 +38,45 @@ END;
 
 // ReserveUpload records a slot; store.ErrExists for a taken ID.
 func (s *Store) ReserveUpload(ctx context.Context, u store.Upload) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO uploads (id, owner, name, size, content_type, created, expires, state)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Owner, u.Name, u.Size, u.ContentType, unixNano(u.Created), unixNano(u.Expires), store.UploadReserved)
-		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
-			return store.ErrExists
-		}
-		return err
-	})
+	err := s.insertUpload(ctx, u.ID, u.Owner, u.Name, u.Size, u.ContentType, unixNano(u.Created), unixNano(u.Expires), store.UploadReserved)
 	if err != nil {
 		return fmt.Errorf("sqlite: reserve upload of %q: %w", u.Owner, err)
 	}
 	return nil
 }
 
+// uploadColumns are the uploads columns scanUpload reads.
+const uploadColumns = `id, owner, name, size, content_type, created, expires, state`
+
+func scanUpload(scan func(...any) error) (store.Upload, error) {
+	var u store.Upload
+	var created, expires int64
+	err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &created, &expires, &u.State)
+	u.Created, u.Expires = fromUnixNano(created), fromUnixNano(expires)
+	return u, err
+}
+
+// insertUpload inserts a record of the values of uploadColumns;
+// store.ErrExists for a taken ID.
+func (s *Store) insertUpload(ctx context.Context, values ...any) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO uploads (`+uploadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, values...)
+		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+			return store.ErrExists
+		}
+		return err
+	})
+}
+
 // Upload returns one upload; store.ErrNotFound.
 func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
-	u := store.Upload{ID: id}
-	var created, expires int64
-	err := s.r.QueryRowContext(ctx, `SELECT owner, name, size, content_type, created, expires, state
-		FROM uploads WHERE id = ?`, id).Scan(&u.Owner, &u.Name, &u.Size, &u.ContentType, &created, &expires, &u.State)
+	u, err := scanUpload(s.r.QueryRowContext(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = ?`, id).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
 	if err != nil {
 		return store.Upload{}, fmt.Errorf("sqlite: upload: %w", err)
 	}
-	u.Created, u.Expires = fromUnixNano(created), fromUnixNano(expires)
 	return u, nil
 }
 
@@ -130,13 +141,7 @@ func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.T
 // UserUploads returns owner's stored uploads not expired at now, oldest
 // first.
 func (s *Store) UserUploads(ctx context.Context, owner string, now time.Time) ([]store.Upload, error) {
-	out, err := queryAll(ctx, s, func(scan func(...any) error) (store.Upload, error) {
-		var u store.Upload
-		var created, expires int64
-		err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &created, &expires, &u.State)
-		u.Created, u.Expires = fromUnixNano(created), fromUnixNano(expires)
-		return u, err
-	}, `SELECT id, owner, name, size, content_type, created, expires, state FROM uploads
+	out, err := queryAll(ctx, s, scanUpload, `SELECT `+uploadColumns+` FROM uploads
 		WHERE owner = ? AND state = ? AND expires > ? ORDER BY created, id`, owner, store.UploadStored, unixNano(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: uploads of %q: %w", owner, err)
