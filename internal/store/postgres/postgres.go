@@ -10,8 +10,6 @@ import (
 
 	"parley/internal/store"
 	"parley/internal/store/batch"
-	"parley/internal/store/pubsubsql"
-	"parley/internal/store/settingsql"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -43,8 +41,8 @@ type Store struct {
 	commits atomic.Int64 // offline and archive transactions committed by the writers; tests check batching
 	redone  atomic.Int64 // messages retried after their batch failed
 
-	pubsubsql.Nodes     // store.PEP's and store.PubSub's node and item methods (nodeDB)
-	settingsql.Settings // the per-account settings' methods (settingDB)
+	store.NodeMethods    // store.PEP's and store.PubSub's node and item methods (nodeDB)
+	store.SettingMethods // the per-account settings' methods (settingDB)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,8 +94,8 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 	s.offline = batch.New(batch.Options[*offlineRequest]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
 	s.archive = batch.New(batch.Options[*archiveRequest]{Commit: s.commitArchive, Weight: archiveWeight,
 		MaxRequests: maxBatch, MaxWeight: 4 * maxAppend, Closed: store.ErrClosed})
-	s.Nodes = pubsubsql.Nodes{Backend: "postgres", DB: (*nodeDB)(s)}
-	s.Settings = settingsql.Settings{Backend: "postgres", DB: (*settingDB)(s)}
+	s.NodeMethods = store.NodeMethods{Backend: "postgres", DB: (*nodeDB)(s)}
+	s.SettingMethods = store.SettingMethods{Backend: "postgres", DB: (*settingDB)(s)}
 	return s, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"parley/internal/store"
-	"parley/internal/store/pubsubsql"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -64,20 +63,20 @@ CREATE TABLE pubsub_subscriptions (
 `
 
 // nodeDB is the SQL of the node and item operations on either table set
-// (pubsubsql.DB); pubsubsql.Nodes makes store.PEP's and store.PubSub's
+// (store.NodeDB); store.Nodes makes store.PEP's and store.PubSub's
 // methods of it.
 type nodeDB Store
 
-var _ pubsubsql.DB = (*nodeDB)(nil)
+var _ store.NodeDB = (*nodeDB)(nil)
 
 // where is the condition naming one node of a set ($1, $2).
-func where(t pubsubsql.Tables) string { return t.Key + ` = $1 AND node = $2` }
+func where(t store.NodeTables) string { return t.Key + ` = $1 AND node = $2` }
 
 // PutNode: the upsert locks the node row, and the trim is a second
 // statement so that under READ COMMITTED it sees every publish committed
 // before the lock was granted; in one statement its snapshot could miss
 // one and leave a node holding more than its max_items.
-func (d *nodeDB) PutNode(ctx context.Context, t pubsubsql.Tables, key, node string, keep int, values []any) error {
+func (d *nodeDB) PutNode(ctx context.Context, t store.NodeTables, key, node string, keep int, values []any) error {
 	return (*Store)(d).inTx(ctx, func(tx pgx.Tx) error {
 		upsert := t.Upsert(func(i int) string { return "$" + strconv.Itoa(i) })
 		if _, err := tx.Exec(ctx, upsert, append([]any{key}, values...)...); err != nil {
@@ -90,18 +89,18 @@ func (d *nodeDB) PutNode(ctx context.Context, t pubsubsql.Tables, key, node stri
 // trim keeps the newest keep (at least 1) items of a node: it deletes
 // those older than the keep-th newest, and nothing when there are fewer
 // (the subquery is then NULL).
-func trim(ctx context.Context, tx pgx.Tx, t pubsubsql.Tables, key, node string, keep int) error {
+func trim(ctx context.Context, tx pgx.Tx, t store.NodeTables, key, node string, keep int) error {
 	_, err := tx.Exec(ctx, `DELETE FROM `+t.Items+` WHERE `+where(t)+` AND seq <
 		(SELECT seq FROM `+t.Items+` WHERE `+where(t)+` ORDER BY seq DESC OFFSET $3 LIMIT 1)`,
 		key, node, keep-1)
 	return err
 }
 
-func (d *nodeDB) DeleteNode(ctx context.Context, t pubsubsql.Tables, key, node string) error {
+func (d *nodeDB) DeleteNode(ctx context.Context, t store.NodeTables, key, node string) error {
 	return mustAffect((*Store)(d).exec(ctx, `DELETE FROM `+t.Nodes+` WHERE `+where(t), key, node))
 }
 
-func (d *nodeDB) ReadNodes(ctx context.Context, t pubsubsql.Tables, key, node string, scan func(func(...any) error) error) error {
+func (d *nodeDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node string, scan func(func(...any) error) error) error {
 	rows, err := d.pool.Query(ctx, `SELECT `+t.Columns()+` FROM `+t.Nodes+`
 		WHERE `+t.Key+` = $1 AND ($2 = '' OR node = $2) ORDER BY node`, key, node)
 	if err != nil {
@@ -117,7 +116,7 @@ func (d *nodeDB) ReadNodes(ctx context.Context, t pubsubsql.Tables, key, node st
 // seq order is commit order within the node, and each later statement
 // sees what the previous holder of the lock committed. It returns the
 // node's max_items; store.ErrNotFound.
-func lockNode(ctx context.Context, tx pgx.Tx, t pubsubsql.Tables, key, node string) (int, error) {
+func lockNode(ctx context.Context, tx pgx.Tx, t store.NodeTables, key, node string) (int, error) {
 	var keep int
 	err := tx.QueryRow(ctx, `SELECT max_items FROM `+t.Nodes+` WHERE `+where(t)+` FOR UPDATE`, key, node).Scan(&keep)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -126,7 +125,7 @@ func lockNode(ctx context.Context, tx pgx.Tx, t pubsubsql.Tables, key, node stri
 	return keep, err
 }
 
-func (d *nodeDB) Publish(ctx context.Context, t pubsubsql.Tables, key, node string, it store.PubSubItem) error {
+func (d *nodeDB) Publish(ctx context.Context, t store.NodeTables, key, node string, it store.PubSubItem) error {
 	columns, values, args := `id`, `$1, $2, $3, $4, $5`, []any{key, node, it.ID}
 	if t.Publisher != "" {
 		columns, values, args = columns+`, `+t.Publisher, values+`, $6`, append(args, it.Publisher)
@@ -150,7 +149,7 @@ func (d *nodeDB) Publish(ctx context.Context, t pubsubsql.Tables, key, node stri
 // Items is one statement, so the node's existence and its items come
 // from one snapshot: the node row drives a LEFT JOIN, so a node without
 // items still yields one row (with NULLs) and an unknown node none.
-func (d *nodeDB) Items(ctx context.Context, t pubsubsql.Tables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
+func (d *nodeDB) Items(ctx context.Context, t store.NodeTables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
 	var only []string // NULL: every item
 	if len(ids) > 0 {
 		only = ids
@@ -209,7 +208,7 @@ func nodeRows[T any](rows pgx.Rows, scans []any, make func() (T, bool)) ([]T, er
 // ItemSizes: octet_length of a TOASTed bytea reads its header, not the
 // value. One statement (the node row drives a LEFT JOIN, as in Items),
 // so existence and items come from one snapshot.
-func (d *nodeDB) ItemSizes(ctx context.Context, t pubsubsql.Tables, key, node string) ([]store.PEPItemSize, error) {
+func (d *nodeDB) ItemSizes(ctx context.Context, t store.NodeTables, key, node string) ([]store.PEPItemSize, error) {
 	rows, err := d.pool.Query(ctx, `SELECT i.id, octet_length(i.payload) FROM `+t.Nodes+` AS n
 		LEFT JOIN `+t.Items+` AS i ON i.`+t.Key+` = n.`+t.Key+` AND i.node = n.node
 		WHERE n.`+t.Key+` = $1 AND n.node = $2
@@ -227,7 +226,7 @@ func (d *nodeDB) ItemSizes(ctx context.Context, t pubsubsql.Tables, key, node st
 	})
 }
 
-func (d *nodeDB) Retract(ctx context.Context, t pubsubsql.Tables, key, node, id string) error {
+func (d *nodeDB) Retract(ctx context.Context, t store.NodeTables, key, node, id string) error {
 	return mustAffect((*Store)(d).exec(ctx, `DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = $3`, key, node, id))
 }
 
@@ -244,7 +243,7 @@ func collect[T any](ctx context.Context, s *Store, scan func(func(...any) error)
 // PurgePubSubNode removes a node's items; store.ErrNotFound.
 func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockNode(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
+		if _, err := lockNode(ctx, tx, store.PubSubTables, service, node); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM pubsub_items WHERE service = $1 AND node = $2`, service, node)
@@ -259,7 +258,7 @@ func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error
 // SetPubSubAffiliation sets or (none) removes an affiliation.
 func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, a store.PubSubAffiliation) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockNode(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
+		if _, err := lockNode(ctx, tx, store.PubSubTables, service, node); err != nil {
 			return err
 		}
 		if a.Affiliation == store.AffiliationNone {
@@ -295,7 +294,7 @@ func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([
 // PutPubSubSubscription creates or replaces a subscription.
 func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string, sub store.PubSubSubscription) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockNode(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
+		if _, err := lockNode(ctx, tx, store.PubSubTables, service, node); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO pubsub_subscriptions (service, node, jid, subid, state, options)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"parley/internal/store"
-	"parley/internal/store/pubsubsql"
 )
 
 // pubsubSchema is the migration step for publish-subscribe nodes
@@ -66,16 +65,16 @@ CREATE TABLE pubsub_subscriptions (
 var nodeMissing = missingUser
 
 // nodeDB is the SQL of the node and item operations on either table set
-// (pubsubsql.DB); pubsubsql.Nodes makes store.PEP's and store.PubSub's
+// (store.NodeDB); store.Nodes makes store.PEP's and store.PubSub's
 // methods of it.
 type nodeDB Store
 
-var _ pubsubsql.DB = (*nodeDB)(nil)
+var _ store.NodeDB = (*nodeDB)(nil)
 
 // where is the condition naming one node of a set.
-func where(t pubsubsql.Tables) string { return t.Key + ` = ? AND node = ?` }
+func where(t store.NodeTables) string { return t.Key + ` = ? AND node = ?` }
 
-func (d *nodeDB) PutNode(ctx context.Context, t pubsubsql.Tables, key, node string, keep int, values []any) error {
+func (d *nodeDB) PutNode(ctx context.Context, t store.NodeTables, key, node string, keep int, values []any) error {
 	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.Exec(t.Upsert(func(int) string { return "?" }), append([]any{key}, values...)...); err != nil {
 			return missingUser(err)
@@ -85,14 +84,14 @@ func (d *nodeDB) PutNode(ctx context.Context, t pubsubsql.Tables, key, node stri
 }
 
 // trim keeps the newest keep items of a node.
-func trim(tx *sql.Tx, t pubsubsql.Tables, key, node string, keep int) error {
+func trim(tx *sql.Tx, t store.NodeTables, key, node string, keep int) error {
 	_, err := tx.Exec(`DELETE FROM `+t.Items+` WHERE `+where(t)+` AND seq NOT IN
 		(SELECT seq FROM `+t.Items+` WHERE `+where(t)+` ORDER BY seq DESC LIMIT ?)`,
 		key, node, key, node, keep)
 	return err
 }
 
-func (d *nodeDB) ReadNodes(ctx context.Context, t pubsubsql.Tables, key, node string, scan func(func(...any) error) error) error {
+func (d *nodeDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node string, scan func(func(...any) error) error) error {
 	rows, err := d.r.QueryContext(ctx, `SELECT `+t.Columns()+` FROM `+t.Nodes+`
 		WHERE `+t.Key+` = ? AND (? = '' OR node = ?) ORDER BY node`, key, node, node)
 	if err != nil {
@@ -102,13 +101,13 @@ func (d *nodeDB) ReadNodes(ctx context.Context, t pubsubsql.Tables, key, node st
 	return store.EachRow(rows, scan)
 }
 
-func (d *nodeDB) DeleteNode(ctx context.Context, t pubsubsql.Tables, key, node string) error {
+func (d *nodeDB) DeleteNode(ctx context.Context, t store.NodeTables, key, node string) error {
 	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM `+t.Nodes+` WHERE `+where(t), key, node))
 	})
 }
 
-func (d *nodeDB) Publish(ctx context.Context, t pubsubsql.Tables, key, node string, it store.PubSubItem) error {
+func (d *nodeDB) Publish(ctx context.Context, t store.NodeTables, key, node string, it store.PubSubItem) error {
 	columns, values, args := `id`, `?, ?, ?, ?, ?`, []any{key, node, it.ID}
 	if t.Publisher != "" {
 		columns, values, args = columns+`, `+t.Publisher, values+`, ?`, append(args, it.Publisher)
@@ -134,7 +133,7 @@ func (d *nodeDB) Publish(ctx context.Context, t pubsubsql.Tables, key, node stri
 }
 
 // nodeExists is store.ErrNotFound unless the node exists.
-func nodeExists(ctx context.Context, tx *sql.Tx, t pubsubsql.Tables, key, node string) error {
+func nodeExists(ctx context.Context, tx *sql.Tx, t store.NodeTables, key, node string) error {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+t.Nodes+` WHERE `+where(t), key, node).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -145,7 +144,7 @@ func nodeExists(ctx context.Context, tx *sql.Tx, t pubsubsql.Tables, key, node s
 
 // readRows runs a query in tx, after checking that the node exists, and
 // reads every row with scan.
-func readRows[T any](ctx context.Context, d *nodeDB, t pubsubsql.Tables, key, node string, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
+func readRows[T any](ctx context.Context, d *nodeDB, t store.NodeTables, key, node string, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
 	var out []T
 	err := (*Store)(d).readTx(ctx, func(tx *sql.Tx) error {
 		if err := nodeExists(ctx, tx, t, key, node); err != nil {
@@ -165,7 +164,7 @@ func readRows[T any](ctx context.Context, d *nodeDB, t pubsubsql.Tables, key, no
 	return out, nil
 }
 
-func (d *nodeDB) Items(ctx context.Context, t pubsubsql.Tables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
+func (d *nodeDB) Items(ctx context.Context, t store.NodeTables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
 	publisher := `''`
 	if t.Publisher != "" {
 		publisher = t.Publisher
@@ -192,14 +191,14 @@ func (d *nodeDB) Items(ctx context.Context, t pubsubsql.Tables, key, node string
 
 // ItemSizes: SQLite's length() of a BLOB reads the record header, not
 // the payload.
-func (d *nodeDB) ItemSizes(ctx context.Context, t pubsubsql.Tables, key, node string) ([]store.PEPItemSize, error) {
+func (d *nodeDB) ItemSizes(ctx context.Context, t store.NodeTables, key, node string) ([]store.PEPItemSize, error) {
 	return readRows(ctx, d, t, key, node, func(scan func(...any) error) (store.PEPItemSize, error) {
 		var it store.PEPItemSize
 		return it, scan(&it.ID, &it.Bytes)
 	}, `SELECT id, length(payload) FROM `+t.Items+` WHERE `+where(t)+` ORDER BY seq`, key, node)
 }
 
-func (d *nodeDB) Retract(ctx context.Context, t pubsubsql.Tables, key, node, id string) error {
+func (d *nodeDB) Retract(ctx context.Context, t store.NodeTables, key, node, id string) error {
 	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = ?`, key, node, id))
 	})
@@ -218,7 +217,7 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // PurgePubSubNode removes a node's items; store.ErrNotFound.
 func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := nodeExists(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
+		if err := nodeExists(ctx, tx, store.PubSubTables, service, node); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`DELETE FROM pubsub_items WHERE service = ? AND node = ?`, service, node)
@@ -233,7 +232,7 @@ func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error
 // SetPubSubAffiliation sets or (none) removes an affiliation.
 func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, a store.PubSubAffiliation) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := nodeExists(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
+		if err := nodeExists(ctx, tx, store.PubSubTables, service, node); err != nil {
 			return err
 		}
 		if a.Affiliation == store.AffiliationNone {
@@ -273,7 +272,7 @@ func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([
 // PutPubSubSubscription creates or replaces a subscription.
 func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string, sub store.PubSubSubscription) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := nodeExists(ctx, tx, pubsubsql.PubSub, service, node); err != nil {
+		if err := nodeExists(ctx, tx, store.PubSubTables, service, node); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`INSERT INTO pubsub_subscriptions (service, node, jid, subid, state, options)

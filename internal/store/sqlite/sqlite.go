@@ -14,8 +14,6 @@ import (
 
 	"parley/internal/store"
 	"parley/internal/store/batch"
-	"parley/internal/store/pubsubsql"
-	"parley/internal/store/settingsql"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -46,8 +44,8 @@ type Store struct {
 	commits     atomic.Int64  // transactions committed by run; tests check batching
 	checkpoints *checkpointer // runs the WAL's checkpoints off the writer's path
 
-	pubsubsql.Nodes     // store.PEP's and store.PubSub's node and item methods (nodeDB)
-	settingsql.Settings // the per-account settings' methods (settingDB)
+	store.NodeMethods    // store.PEP's and store.PubSub's node and item methods (nodeDB)
+	store.SettingMethods // the per-account settings' methods (settingDB)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -137,8 +135,8 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		checkpoints:  newCheckpointer(c),
 	}
 	s.writer = batch.New(batch.Options[*request]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
-	s.Nodes = pubsubsql.Nodes{Backend: "sqlite", DB: (*nodeDB)(s)}
-	s.Settings = settingsql.Settings{Backend: "sqlite", DB: (*settingDB)(s)}
+	s.NodeMethods = store.NodeMethods{Backend: "sqlite", DB: (*nodeDB)(s)}
+	s.SettingMethods = store.SettingMethods{Backend: "sqlite", DB: (*settingDB)(s)}
 	return s, nil
 }
 
