@@ -38,7 +38,7 @@ func (s *Server) newWebhooks(cfg config.Config, rooms jid.JID) {
 		hooks = append(hooks, webhook.Hook{ID: c.ID, Token: c.Token, From: from, To: to, Room: room, Nick: nick,
 			URL: c.URL, Secret: c.Secret, Keywords: c.Keywords, Attempts: c.Attempts, RetryDelay: c.RetryDelay.Duration})
 	}
-	s.webhooks = webhook.New(webhook.Options{Hooks: hooks, Log: s.log.With("component", "webhook")})
+	s.webhooks = webhook.New(webhook.Options{Hooks: hooks, DeadLetters: s.store, Log: s.log.With("component", "webhook")})
 	s.webhooks.Register(s.router)
 }
 

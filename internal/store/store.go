@@ -52,6 +52,7 @@ type Store interface {
 	LegalHolds
 	Retention
 	FastTokens
+	WebhookDeadLetters
 	Close() error
 }
 

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"parley/internal/clock"
 	"parley/internal/jid"
 	"parley/internal/stanza"
+	"parley/internal/store/sqlite"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 )
@@ -30,7 +31,12 @@ func TestBackoff(t *testing.T) {
 	defer recv.Close()
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	fake := clock.NewFake(start)
-	m := New(Options{Clock: fake, Hooks: []Hook{{ID: "h", Nick: "bot", URL: recv.URL, Secret: "s", Attempts: 4}}})
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	m := New(Options{Clock: fake, DeadLetters: st, Hooks: []Hook{{ID: "h", Nick: "bot", URL: recv.URL, Secret: "s", Attempts: 4}}})
 	h := m.hooks["h"]
 	done := make(chan struct{})
 	go func() {
@@ -60,27 +66,16 @@ func TestBackoff(t *testing.T) {
 	if n := calls.Load(); n != 4 {
 		t.Fatalf("%d calls, want 4", n)
 	}
-	dl := m.DeadLetters()
-	if len(dl) != 1 || dl[0].Event.ID != "e1" || dl[0].Attempts != 4 || dl[0].Error != "HTTP 503" || !dl[0].Failed.Equal(start.Add(7*time.Second)) {
+	dl, err := m.DeadLetters(t.Context())
+	if err != nil || len(dl) != 1 || dl[0].Event.ID != "e1" || dl[0].Attempts != 4 || dl[0].Error != "HTTP 503" || !dl[0].Failed.Equal(start.Add(7*time.Second)) {
 		t.Fatalf("dead letters %+v", dl)
 	}
 
 	status = http.StatusNotFound
 	calls.Store(0)
 	m.deliver(t.Context(), h, Event{ID: "e2", Hook: "h"})
-	if dl = m.DeadLetters(); calls.Load() != 1 || len(dl) != 2 || dl[1].Attempts != 1 || dl[1].Error != "HTTP 404" {
+	if dl, err = m.DeadLetters(t.Context()); err != nil || calls.Load() != 1 || len(dl) != 2 || dl[1].Attempts != 1 || dl[1].Error != "HTTP 404" {
 		t.Fatalf("after a 404: %d calls, dead letters %+v", calls.Load(), dl)
-	}
-}
-
-// TestDeadLettersBounded: the list keeps the last MaxDeadLetters.
-func TestDeadLettersBounded(t *testing.T) {
-	var d deadLetters
-	for i := range MaxDeadLetters + 5 {
-		d.add(DeadLetter{Event: Event{ID: strconv.Itoa(i)}})
-	}
-	if len(d.list) != MaxDeadLetters || d.list[0].Event.ID != "5" || d.list[MaxDeadLetters-1].Event.ID != strconv.Itoa(MaxDeadLetters+4) {
-		t.Fatalf("%d kept, first %s", len(d.list), d.list[0].Event.ID)
 	}
 }
 

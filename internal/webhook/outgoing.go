@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"parley/internal/router"
@@ -27,7 +26,7 @@ import (
 // the hook's worker goroutine, which POSTs it, signed, to the hook's URL,
 // retries with exponential backoff, and posts the reply back into the
 // room. An event whose attempts all failed goes to the dead-letter list,
-// kept in memory (the last MaxDeadLetters; lost at a restart). See
+// kept in the store (the last MaxDeadLetters; Options.DeadLetters). See
 // docs/design/25_outgoing_webhooks.md.
 const (
 	// DeliveryTimeout bounds one attempt (connect, request, response).
@@ -79,26 +78,33 @@ func Sign(secret string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// deadLetters is the bounded list of failed events.
-type deadLetters struct {
-	mu   sync.Mutex // guards list
-	list []DeadLetter
-}
-
-func (d *deadLetters) add(l DeadLetter) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.list) >= MaxDeadLetters {
-		d.list = append(d.list[:0], d.list[1:]...)
+// addDeadLetter keeps a failed event; one the store cannot take is
+// logged with the event, which is then lost.
+func (m *Module) addDeadLetter(ctx context.Context, l DeadLetter) {
+	b, err := json.Marshal(l)
+	if err == nil {
+		err = m.dead.AddWebhookDeadLetter(ctx, b, MaxDeadLetters)
 	}
-	d.list = append(d.list, l)
+	if err != nil {
+		m.log.Error("webhook: dead letter not stored", "hook", l.Event.Hook, "event", l.Event.ID, "err", err)
+	}
 }
 
 // DeadLetters are the failed events, oldest first.
-func (m *Module) DeadLetters() []DeadLetter {
-	m.dead.mu.Lock()
-	defer m.dead.mu.Unlock()
-	return append([]DeadLetter(nil), m.dead.list...)
+func (m *Module) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
+	raw, err := m.dead.WebhookDeadLetters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeadLetter, 0, len(raw))
+	for _, b := range raw {
+		var l DeadLetter
+		if err := json.Unmarshal(b, &l); err != nil {
+			return nil, fmt.Errorf("webhook: stored dead letter: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }
 
 // Dropped counts the events dropped because a hook's queue was full.
@@ -200,7 +206,8 @@ func (m *Module) deliver(ctx context.Context, h *hookState, ev Event) {
 		}
 		if !retry || attempts >= h.Attempts {
 			m.log.Warn("webhook: event not delivered", "hook", h.ID, "event", ev.ID, "attempts", attempts, "err", err)
-			m.dead.add(DeadLetter{Event: ev, URL: h.URL, Attempts: attempts, Error: err.Error(), Failed: m.clock.Now().UTC()})
+			// Stored even while stopping: the event is given up either way.
+			m.addDeadLetter(context.WithoutCancel(ctx), DeadLetter{Event: ev, URL: h.URL, Attempts: attempts, Error: err.Error(), Failed: m.clock.Now().UTC()})
 			return
 		}
 		t := m.clock.NewTimer(delay)

@@ -124,7 +124,8 @@ func TestOutgoingWebhook(t *testing.T) {
 // TestDeadLettersAPI: a receiver that stays down (503) gets the event
 // `attempts` times; then GET /api/v1/webhooks/dead-letters (admin token)
 // lists it with its attempts and last error, and a helpdesk token is
-// refused.
+// refused. The list is kept in the store: the server started again on
+// its data lists it still.
 func TestDeadLettersAPI(t *testing.T) {
 	var calls atomic.Int32
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,11 +133,14 @@ func TestDeadLettersAPI(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer down.Close()
-	srv := testserver.Start(t, func(c *config.Config) {
+	data := t.TempDir()
+	configure := func(c *config.Config) {
+		c.Data = data
 		c.Listen.HTTPS = "127.0.0.1:0"
 		c.Webhooks = []config.Webhook{{ID: "pager", To: room, Nick: "pager", URL: down.URL, Secret: secret,
 			Attempts: 3, RetryDelay: config.Duration{Duration: time.Millisecond}}}
-	})
+	}
+	srv := testserver.Start(t, configure)
 	srv.AddUser(t, "alice", "pw-alice")
 	alice := srv.Online(t, "alice", "pw-alice", "desk")
 	alice.SendPresence()
@@ -191,5 +195,14 @@ func TestDeadLettersAPI(t *testing.T) {
 	}
 	if code, _ := get(helpdesk); code != http.StatusForbidden {
 		t.Errorf("helpdesk: %d, want 403", code)
+	}
+
+	if err := srv.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv = testserver.Start(t, configure)
+	code, b := get(admin)
+	if err := json.Unmarshal(b, &list); code != 200 || err != nil || len(list.Items) != 1 || list.Items[0].Event.ID != d.Event.ID {
+		t.Fatalf("after a restart: %d %s", code, b)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
+	"parley/internal/store"
 	"parley/internal/xmlstream"
 )
 
@@ -67,7 +68,10 @@ type Router interface {
 // Options configure the module.
 type Options struct {
 	Hooks []Hook
-	Log   *slog.Logger
+	// DeadLetters keeps the outgoing events whose deliveries all failed;
+	// required when a hook has a URL.
+	DeadLetters store.WebhookDeadLetters
+	Log         *slog.Logger
 	// Client sends the outgoing events; default one with DeliveryTimeout
 	// that follows no redirects.
 	Client *http.Client
@@ -86,7 +90,7 @@ type Module struct {
 	// Outgoing hooks' workers, stopped by Close.
 	stop    context.CancelFunc
 	workers sync.WaitGroup
-	dead    deadLetters
+	dead    store.WebhookDeadLetters
 	dropped atomic.Int64
 }
 
@@ -101,7 +105,7 @@ type hookState struct {
 
 // New returns the module.
 func New(o Options) *Module {
-	m := &Module{hooks: make(map[string]*hookState), log: o.Log, client: o.Client, clock: clock.Or(o.Clock)}
+	m := &Module{hooks: make(map[string]*hookState), log: o.Log, client: o.Client, clock: clock.Or(o.Clock), dead: o.DeadLetters}
 	if m.log == nil {
 		m.log = slog.Default()
 	}

@@ -109,6 +109,7 @@ CREATE TABLE blocklist (
 	// 20: bot accounts (disco client/bot), users.go
 	`ALTER TABLE users ADD COLUMN bot boolean NOT NULL DEFAULT false;`,
 	archiveOwnerCheckSchema, // 21: the archive's owner checked once per statement instead of a foreign key, archive.go
+	deadLettersSchema,       // 22: outgoing webhooks' dead letters (internal/webhook), webhooks.go
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one

@@ -109,6 +109,7 @@ CREATE TABLE blocklist (
 	fastSchema,      // 20: XEP-0484 FAST token verifiers per account and device (internal/c2s), fast.go
 	// 21: bot accounts (disco client/bot), users.go
 	`ALTER TABLE users ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;`,
+	deadLettersSchema, // 22: outgoing webhooks' dead letters (internal/webhook), webhooks.go
 }
 
 // roomArchives lets a persistent room own an archive under its bare JID
