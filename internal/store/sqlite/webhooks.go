@@ -42,15 +42,11 @@ func (s *Store) WebhookDeadLetters(ctx context.Context) ([][]byte, error) {
 		return nil, fmt.Errorf("sqlite: webhook dead letters: %w", err)
 	}
 	defer rows.Close()
-	var out [][]byte
-	for rows.Next() {
-		var l []byte
-		if err := rows.Scan(&l); err != nil {
-			return nil, fmt.Errorf("sqlite: webhook dead letters: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanRows(rows, func(scan func(...any) error) (l []byte, err error) {
+		err = scan(&l)
+		return l, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: webhook dead letters: %w", err)
 	}
 	return out, nil
