@@ -1,11 +1,7 @@
 package interop
 
 import (
-	"context"
-	"os/exec"
-	"strings"
 	"testing"
-	"time"
 
 	"parley/internal/config"
 	"parley/internal/xmpptest/testserver"
@@ -25,12 +21,5 @@ func TestSlixmppComponent(t *testing.T) {
 	srv.AddUser(t, "alice", password)
 	host, port := hostPort(t, srv.C2S())
 	_, cport := hostPort(t, srv.Addr("component").String())
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "slix_component.py", host, port, "alice@localhost", password,
-		"gateway.localhost", secret, cport).CombinedOutput()
-	t.Logf("slix_component.py:\n%s", out)
-	if err != nil || !strings.Contains(string(out), "PASS") {
-		t.Fatalf("slix_component.py failed (%v):\n%s", err, out)
-	}
+	runScript(t, "slix_component.py", host, port, "alice@localhost", password, "gateway.localhost", secret, cport)
 }

@@ -2,8 +2,6 @@ package interop
 
 import (
 	"context"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,12 +25,5 @@ func TestSlixmppDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, port := hostPort(t, srv.C2S())
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "slix_directory.py", host, port,
-		"alice@localhost", "alice-pw", "bob@localhost", "bob-pw", "Engineering").CombinedOutput()
-	t.Logf("slix_directory.py:\n%s", out)
-	if err != nil || !strings.Contains(string(out), "PASS") {
-		t.Fatalf("slix_directory.py failed (%v):\n%s", err, out)
-	}
+	runScript(t, "slix_directory.py", host, port, "alice@localhost", "alice-pw", "bob@localhost", "bob-pw", "Engineering")
 }

@@ -1,22 +1,13 @@
 package interop
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/config"
-	"parley/internal/control"
 	"parley/internal/dlp"
 	"parley/internal/store"
 	"parley/internal/xmpptest"
@@ -30,10 +21,9 @@ import (
 // the archives hold the redacted text and never the card number; the
 // three incidents are in the review queue of the admin API.
 func TestSlixmppDLP(t *testing.T) {
-	requireSlixmpp(t)
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			srv := testserver.Start(t, func(c *config.Config) {
+			srv := startPair(t, func(c *config.Config) {
 				c.Listen.HTTPS = "127.0.0.1:0"
 				if backend == "postgres" {
 					c.Store = testserver.FreshPostgres(t)
@@ -44,16 +34,8 @@ func TestSlixmppDLP(t *testing.T) {
 					{Name: "falcon", Action: dlp.Flag, Keywords: []string{"project falcon"}},
 				}
 			})
-			srv.AddUser(t, "alice", password)
-			srv.AddUser(t, "bob", password)
-			host, port := hostPort(t, srv.C2S())
-			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-			defer cancel()
-			out, err := exec.CommandContext(ctx, python, "slix_dlp.py", host, port, "alice@localhost", password, "bob@localhost", password).CombinedOutput()
-			t.Logf("slix_dlp.py:\n%s", out)
-			if err != nil || !strings.Contains(string(out), "PASS") {
-				t.Fatalf("slix_dlp.py failed (%v):\n%s", err, out)
-			}
+			runPair(t, srv, "slix_dlp.py")
+			ctx := t.Context()
 
 			// The archives: the redacted text on both sides, no card.
 			st := srv.Store()
@@ -76,32 +58,7 @@ func TestSlixmppDLP(t *testing.T) {
 			}
 
 			// The review queue, through the API with a compliance token.
-			ops := &control.Ops{Domain: srv.Router().Domain(), Users: st, Tokens: st}
-			token, _, err := ops.CreateToken(ctx, control.RoleCompliance, "interop", "", time.Time{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			pem, err := os.ReadFile(filepath.Join(srv.Config.Data, "tls", "localhost.crt"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			pool := x509.NewCertPool()
-			pool.AppendCertsFromPEM(pem)
-			hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
-			defer hc.CloseIdleConnections()
-			get := func(path string, v any) error {
-				req, _ := http.NewRequestWithContext(ctx, "GET", "https://"+srv.HTTPS()+path, nil)
-				req.Header.Set("Authorization", "Bearer "+token)
-				resp, err := hc.Do(req)
-				if err != nil {
-					return err
-				}
-				defer resp.Body.Close()
-				if resp.StatusCode != 200 {
-					return fmt.Errorf("GET %s: %d", path, resp.StatusCode)
-				}
-				return json.NewDecoder(resp.Body).Decode(v)
-			}
+			get := complianceAPI(t, srv)
 			type incident struct {
 				ID       int64
 				Action   string

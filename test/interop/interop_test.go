@@ -3,7 +3,10 @@ package interop
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -11,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/config"
+	"parley/internal/control"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -62,26 +67,70 @@ func hostPort(t *testing.T, addr string) (string, string) {
 	return addr[:i], addr[i+1:]
 }
 
-// runSlixmpp starts a server with the accounts alice and bob, runs a
-// slixmpp script against it (host, port, both accounts, then extra) and
-// fails the test unless the script says PASS.
-func runSlixmpp(t *testing.T, script string, extra ...string) {
+// runScript runs a slixmpp script with args and fails the test unless it
+// exits 0 saying PASS; it returns what the script printed.
+func runScript(t *testing.T, script string, args ...string) []byte {
 	t.Helper()
-	requireSlixmpp(t)
-	srv := testserver.Start(t, nil)
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
-	host, port := hostPort(t, srv.C2S())
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
-	args := append([]string{script, host, port, "alice@localhost", password, "bob@localhost", password}, extra...)
-	out, err := exec.CommandContext(ctx, python, args...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, python, append([]string{script}, args...)...).CombinedOutput()
 	t.Logf("%s:\n%s", script, out)
 	if err != nil {
 		t.Fatalf("%s failed (%v):\n%s", script, err, out)
 	}
 	if !strings.Contains(string(out), "PASS") {
 		t.Fatalf("%s exited 0 without PASS:\n%s", script, out)
+	}
+	return out
+}
+
+// startPair starts a server, configured as testserver.Start says, with
+// the accounts alice and bob, for a script with two users.
+func startPair(t *testing.T, configure func(*config.Config)) *testserver.Server {
+	t.Helper()
+	requireSlixmpp(t)
+	srv := testserver.Start(t, configure)
+	srv.AddUsers(t, password, "alice", "bob")
+	return srv
+}
+
+// runPair runs a script with two users against srv: host, port, alice's
+// and bob's accounts, then extra.
+func runPair(t *testing.T, srv *testserver.Server, script string, extra ...string) []byte {
+	t.Helper()
+	host, port := hostPort(t, srv.C2S())
+	return runScript(t, script, append([]string{host, port, "alice@localhost", password, "bob@localhost", password}, extra...)...)
+}
+
+// runSlixmpp runs a script with two users against a server of its own.
+func runSlixmpp(t *testing.T, script string, extra ...string) {
+	t.Helper()
+	runPair(t, startPair(t, nil), script, extra...)
+}
+
+// complianceAPI returns a GET of the admin API of srv (its HTTPS
+// listener on) with a compliance token, decoding a 200 answer's JSON
+// into v.
+func complianceAPI(t *testing.T, srv *testserver.Server) func(path string, v any) error {
+	t.Helper()
+	ops := &control.Ops{Domain: srv.Router().Domain(), Users: srv.Store(), Tokens: srv.Store()}
+	token, _, err := ops.CreateToken(t.Context(), control.RoleCompliance, "interop", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := srv.HTTPSClient(t)
+	return func(path string, v any) error {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", "https://"+srv.HTTPS()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+		return json.NewDecoder(resp.Body).Decode(v)
 	}
 }
 
@@ -99,8 +148,7 @@ func TestSendxmppToSlixmpp(t *testing.T) {
 	requireSlixmpp(t)
 	sendxmpp := requireSendxmpp(t)
 	srv := testserver.Start(t, nil)
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "alice", "bob")
 	tests := []struct {
 		name  string
 		addr  string

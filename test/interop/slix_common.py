@@ -4,6 +4,7 @@ happened, bounded waits, and PASS/FAIL reporting. Run under /usr/bin/python3
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import ssl
 import sys
@@ -85,12 +86,8 @@ class Client(ClientXMPP):
 
     async def expect_message(self, body, timeout=10):
         """Wait for a chat message carrying body; skip others."""
-        async def wait():
-            while True:
-                msg = await self.messages.get()
-                if msg["body"].strip() == body.strip():
-                    return msg
-        return await bounded(wait(), timeout, "%s: message %r" % (self.boundjid.bare, body))
+        return await first(self.messages, lambda msg: msg["body"].strip() == body.strip(), timeout,
+                           "%s: message %r" % (self.boundjid.bare, body))
 
     async def logout(self, timeout=5):
         await bounded(self.disconnect(wait=2.0), timeout, "%s: disconnect" % self.boundjid.bare)
@@ -102,6 +99,17 @@ async def bounded(aw, timeout, what):
         return await asyncio.wait_for(aw, timeout)
     except asyncio.TimeoutError:
         raise Fail("timed out after %ss waiting for %s" % (timeout, what)) from None
+
+
+async def first(queue, match, timeout, what):
+    """The first item of queue that match accepts, the others dropped,
+    within timeout seconds; a timeout is a Fail naming what."""
+    async def wait():
+        while True:
+            item = await queue.get()
+            if match(item):
+                return item
+    return await bounded(wait(), timeout, what)
 
 
 async def until(cond, timeout, what, step=0.05):
@@ -117,6 +125,19 @@ async def logout_all(*clients):
     for c in clients:
         if c is not None and c.is_connected():
             await c.logout()
+
+
+@contextlib.asynccontextmanager
+async def two_online(a, make=Client):
+    """Clients make(a.jid_a, a.pass_a) and make(a.jid_b, a.pass_b), logged
+    in to a.host and a.port in that order; both log out at the end."""
+    A, B = make(a.jid_a, a.pass_a), make(a.jid_b, a.pass_b)
+    try:
+        await A.login(a.host, a.port)
+        await B.login(a.host, a.port)
+        yield A, B
+    finally:
+        await logout_all(A, B)
 
 
 # The positional arguments of the scripts with two accounts.

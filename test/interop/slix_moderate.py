@@ -13,7 +13,7 @@ import asyncio
 
 from slixmpp import JID
 
-from slix_common import TWO_USERS, Fail, bounded, logout_all, parse_args, run
+from slix_common import TWO_USERS, Fail, bounded, first, parse_args, run, two_online
 from slix_muc import MucClient, instant_room
 
 
@@ -25,21 +25,13 @@ class ModClient(MucClient):
         self.add_event_handler("moderated_message", lambda m: self.moderated.put_nowait(m))
 
     async def expect_moderated(self, sid, timeout=10):
-        async def wait():
-            while True:
-                msg = await self.moderated.get()
-                if msg["apply_to"]["id"] == sid:
-                    return msg
-        return await bounded(wait(), timeout, "%s: moderation of %s" % (self.boundjid.bare, sid))
+        return await first(self.moderated, lambda msg: msg["apply_to"]["id"] == sid, timeout,
+                           "%s: moderation of %s" % (self.boundjid.bare, sid))
 
 
 async def main(a):
-    A = ModClient(a.jid_a, a.pass_a)
-    B = ModClient(a.jid_b, a.pass_b)
     room = a.room
-    try:
-        await A.login(a.host, a.port)
-        await B.login(a.host, a.port)
+    async with two_online(a, ModClient) as (A, B):
         await instant_room(A, B, room)
 
         B.send_message(mto=room, mbody="DM me for free magic potions!", mtype="groupchat")
@@ -55,8 +47,6 @@ async def main(a):
             mod = msg["apply_to"]["moderated"]
             if JID(mod["by"]).resource != "alice" or mod["reason"] != "spam":
                 raise Fail("%s: moderation by %r for %r: %s" % (c.boundjid.bare, mod["by"], mod["reason"], msg))
-    finally:
-        await logout_all(A, B)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 
 import asyncio
 
-from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
+from slix_common import TWO_USERS, Client, Fail, bounded, first, parse_args, run, two_online
 
 NS_USER = "http://jabber.org/protocol/muc#user"
 
@@ -25,12 +25,8 @@ class MucClient(Client):
         self.add_event_handler("groupchat_message", lambda m: self.groupchat.put_nowait(m))
 
     async def expect_groupchat(self, body, timeout=10):
-        async def wait():
-            while True:
-                msg = await self.groupchat.get()
-                if msg["body"] == body:
-                    return msg
-        return await bounded(wait(), timeout, "%s: groupchat %r" % (self.boundjid.bare, body))
+        return await first(self.groupchat, lambda msg: msg["body"] == body, timeout,
+                           "%s: groupchat %r" % (self.boundjid.bare, body))
 
 
 def status_codes(presence):
@@ -41,13 +37,8 @@ def status_codes(presence):
 
 
 async def main(a):
-    A = MucClient(a.jid_a, a.pass_a)
-    B = MucClient(a.jid_b, a.pass_b)
     room = a.room
-    try:
-        await A.login(a.host, a.port)
-        await B.login(a.host, a.port)
-
+    async with two_online(a, MucClient) as (A, B):
         pres, _subject, _occupants, _history = await bounded(
             A["xep_0045"].join_muc_wait(room, "alice", maxstanzas=0), 15, "A joining (creating) the room")
         codes = status_codes(pres)
@@ -85,8 +76,6 @@ async def main(a):
 
         B["xep_0045"].leave_muc(room, "bob")
         await bounded(wait_gone(A, room, "bob"), 10, "A to see B leave")
-    finally:
-        await logout_all(A, B)
 
 
 async def instant_room(owner, guest, room):

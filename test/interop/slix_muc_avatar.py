@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import os
 
-from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
+from slix_common import TWO_USERS, Client, Fail, bounded, parse_args, run, two_online
 from slix_muc import instant_room
 
 
@@ -38,12 +38,8 @@ class AvatarClient(Client):
 
 
 async def main(a):
-    A = AvatarClient(a.jid_a, a.pass_a)
-    B = AvatarClient(a.jid_b, a.pass_b)
     room = a.room
-    try:
-        await A.login(a.host, a.port)
-        await B.login(a.host, a.port)
+    async with two_online(a, AvatarClient) as (A, B):
         await instant_room(A, B, room)
 
         img = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
@@ -68,8 +64,6 @@ async def main(a):
         if photo["TYPE"] != "image/png" or photo["BINVAL"] != img:
             raise Fail("the room's vCard holds %s with %d bytes, not the %d set" %
                        (photo["TYPE"], len(photo["BINVAL"] or b""), len(img)))
-    finally:
-        await logout_all(A, B)
 
 
 if __name__ == "__main__":

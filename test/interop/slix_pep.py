@@ -13,7 +13,7 @@ Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 import asyncio
 import xml.etree.ElementTree as ET
 
-from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run, until
+from slix_common import TWO_USERS, Client, Fail, bounded, first, logout_all, parse_args, run, until
 
 NODE = "urn:xmpp:parley:interop:note"
 
@@ -42,12 +42,8 @@ class PepClient(Client):
         await super()._on_start(_event)
 
     async def expect_event(self, text, timeout=10):
-        async def wait():
-            while True:
-                node, _id, got = await self.events.get()
-                if node == NODE and got == text:
-                    return
-        await bounded(wait(), timeout, "%s: a notification with %r" % (self.boundjid.bare, text))
+        await first(self.events, lambda ev: ev[0] == NODE and ev[2] == text, timeout,
+                    "%s: a notification with %r" % (self.boundjid.bare, text))
 
     def publish(self, text):
         note = ET.Element("{%s}note" % NODE)

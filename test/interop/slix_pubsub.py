@@ -12,7 +12,7 @@ Prints PASS or FAIL with the reason; exits 1 on failure. Every wait is bounded.
 import asyncio
 import xml.etree.ElementTree as ET
 
-from slix_common import TWO_USERS, Client, Fail, bounded, logout_all, parse_args, run
+from slix_common import TWO_USERS, Client, Fail, first, parse_args, run, two_online
 
 NODE = "princely_musings"
 NS = "urn:xmpp:parley:interop:entry"
@@ -33,12 +33,9 @@ class PubsubClient(Client):
         return record
 
     async def expect(self, kind, check=lambda msg: True, timeout=10):
-        async def wait():
-            while True:
-                got, msg = await self.events.get()
-                if got == kind and check(msg):
-                    return msg
-        return await bounded(wait(), timeout, "%s: a %s event" % (self.boundjid.bare, kind))
+        _, msg = await first(self.events, lambda ev: ev[0] == kind and check(ev[1]), timeout,
+                             "%s: a %s event" % (self.boundjid.bare, kind))
+        return msg
 
 
 def entry(text):
@@ -48,11 +45,7 @@ def entry(text):
 
 
 async def main(a):
-    A = PubsubClient(a.jid_a, a.pass_a)
-    B = PubsubClient(a.jid_b, a.pass_b)
-    try:
-        await A.login(a.host, a.port)
-        await B.login(a.host, a.port)
+    async with two_online(a, PubsubClient) as (A, B):
         domain = A.boundjid.domain
         items = await A["xep_0030"].get_items(jid=domain, timeout=10)
         services = [i[0] for i in items["disco_items"]["items"]]
@@ -92,8 +85,6 @@ async def main(a):
         await B.expect("purge")
         await A["xep_0060"].delete_node(service, NODE, timeout=10)
         await B.expect("delete")
-    finally:
-        await logout_all(A, B)
 
 
 if __name__ == "__main__":

@@ -16,23 +16,8 @@ import json
 import ssl
 import urllib.request
 
-from slix_common import Client, Fail, bounded, logout_all, parse_args, run
-
-
-class MucClient(Client):
-    def __init__(self, jid, password):
-        super().__init__(jid, password)
-        self.register_plugin("xep_0045")
-        self.groupchat = asyncio.Queue()
-        self.add_event_handler("groupchat_message", lambda m: self.groupchat.put_nowait(m))
-
-    async def expect_groupchat(self, body, timeout=15):
-        async def wait():
-            while True:
-                msg = await self.groupchat.get()
-                if msg["body"] == body:
-                    return msg
-        return await bounded(wait(), timeout, "%s: groupchat %r" % (self.boundjid.bare, body))
+from slix_common import Fail, bounded, logout_all, parse_args, run
+from slix_muc import MucClient
 
 
 def post(url, token, text):
@@ -61,12 +46,12 @@ async def main(a):
         out = await bounded(loop.run_in_executor(None, post, a.hook_url, a.token, "**deploy** done"), 15, "the webhook POST")
         if not out.get("id"):
             raise Fail("the webhook's answer %r has no id" % out)
-        got = await A.expect_groupchat("*deploy* done")
+        got = await A.expect_groupchat("*deploy* done", timeout=15)
         if got["from"].resource != a.nick:
             raise Fail("the hook's message came from %s" % got["from"])
 
         A.send_message(mto=a.room, mbody="%s: is the build green?" % a.nick, mtype="groupchat")
-        got = await A.expect_groupchat(a.reply)
+        got = await A.expect_groupchat(a.reply, timeout=15)
         if got["from"].resource != a.nick:
             raise Fail("the reply came from %s" % got["from"])
     finally:

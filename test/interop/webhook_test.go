@@ -1,13 +1,10 @@
 package interop
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,14 +46,8 @@ func TestSlixmppWebhook(t *testing.T) {
 	})
 	srv.AddUser(t, "alice", password)
 	host, port := hostPort(t, srv.C2S())
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "slix_webhook.py", host, port, "alice@localhost", password, room, "ci",
-		"https://"+srv.HTTPS()+"/api/v1/hooks/ci", token, reply).CombinedOutput()
-	t.Logf("slix_webhook.py:\n%s", out)
-	if err != nil || !strings.Contains(string(out), "PASS") {
-		t.Fatalf("slix_webhook.py failed (%v):\n%s", err, out)
-	}
+	runScript(t, "slix_webhook.py", host, port, "alice@localhost", password, room, "ci",
+		"https://"+srv.HTTPS()+"/api/v1/hooks/ci", token, reply)
 	if calls.Load() != 2 || good.Load() != 1 {
 		t.Errorf("%d deliveries, %d good: want 2 (a 503, then the event) and 1", calls.Load(), good.Load())
 	}

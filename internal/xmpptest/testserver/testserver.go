@@ -5,11 +5,15 @@ package testserver
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,6 +199,52 @@ func (s *Server) AddUser(tb testing.TB, username, password string) {
 	if err := s.Store().CreateUser(context.Background(), u); err != nil {
 		tb.Fatalf("testserver: create %s: %v", username, err)
 	}
+}
+
+// AddUsers creates an account with password for each name.
+func (s *Server) AddUsers(tb testing.TB, password string, names ...string) {
+	tb.Helper()
+	for _, n := range names {
+		s.AddUser(tb, n, password)
+	}
+}
+
+// OnlineUsers creates an account with password for each name and logs
+// each in as resource with initial presence (Online), in the order of
+// names, so a later one's presence may reach an earlier one.
+func (s *Server) OnlineUsers(tb testing.TB, password, resource string, names ...string) []*xmpptest.Client {
+	tb.Helper()
+	s.AddUsers(tb, password, names...)
+	cs := make([]*xmpptest.Client, len(names))
+	for i, n := range names {
+		cs[i] = s.Online(tb, n, password, resource)
+	}
+	return cs
+}
+
+// TLSConfig verifies the server's self-signed certificate (data/tls) as
+// a client given that certificate would, offering the ALPN protos.
+func (s *Server) TLSConfig(tb testing.TB, protos ...string) *tls.Config {
+	tb.Helper()
+	pem, err := os.ReadFile(filepath.Join(s.Config.Data, "tls", s.Config.Domain+".crt"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		tb.Fatalf("testserver: no certificate in %s.crt", s.Config.Domain)
+	}
+	return &tls.Config{RootCAs: pool, NextProtos: protos}
+}
+
+// HTTPSClient is an HTTP client (HTTP/2 when the server offers it) that
+// trusts the server's certificate; its idle connections are closed when
+// the test ends.
+func (s *Server) HTTPSClient(tb testing.TB) *http.Client {
+	tb.Helper()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: s.TLSConfig(tb), ForceAttemptHTTP2: true}}
+	tb.Cleanup(hc.CloseIdleConnections)
+	return hc
 }
 
 // NewUser derives the stored SCRAM keys of an account (4096 iterations).
