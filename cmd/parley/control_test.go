@@ -35,9 +35,7 @@ func expectStreamError(t *testing.T, c *xmpptest.Client, condition string) {
 // occupants.
 func TestCLIThroughControlSocket(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, "pw-"+u)
-	}
+	srv.AddUsers(t, "pw", "alice", "bob", "carol")
 	data := srv.Config.Data
 	cli := func(args ...string) string {
 		t.Helper()

@@ -2,14 +2,10 @@ package adminapi_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,18 +39,7 @@ func startWith(t *testing.T, configure func(*config.Config)) *env {
 			configure(c)
 		}
 	})
-	pem, err := os.ReadFile(filepath.Join(srv.Config.Data, "tls", "localhost.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		t.Fatal("no certificate in localhost.crt")
-	}
-	e := &env{srv: srv, base: "https://" + srv.HTTPS(), tokens: map[string]string{},
-		hc: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"},
-			ForceAttemptHTTP2: true}}}
-	t.Cleanup(e.hc.CloseIdleConnections)
+	e := &env{srv: srv, base: "https://" + srv.HTTPS(), tokens: map[string]string{}, hc: srv.HTTPSClient(t)}
 	for _, role := range control.Roles {
 		e.tokens[role] = e.issue(t, role, "")
 	}

@@ -150,8 +150,7 @@ func recvN(t *testing.T, c *xmpptest.Client, n int) []string {
 // with 2, a third contact's presence flushes all three at once, in order.
 func TestCSIContactsKey(t *testing.T) {
 	srv := testserver.Quiet(t, func(c *config.Config) { c.Limits.CSIContacts = 2 })
-	srv.AddUser(t, "alice", "pw-alice")
-	phone := srv.Online(t, "alice", "pw-alice", "phone")
+	phone := srv.OnlineUsers(t, "pw-alice", "phone", "alice")[0]
 	phone.Send("<inactive xmlns='" + nsCSI + "'/>")
 	if a, err := phone.IQ(wait, "get", "localhost", "<ping xmlns='urn:xmpp:ping'/>"); err != nil || a.Get("type") != "result" {
 		t.Fatalf("ping: %v %s", err, a)

@@ -26,11 +26,6 @@ const (
 	wait     = 10 * time.Second
 )
 
-func dial(t *testing.T, srv *testserver.Server, user string) *xmpptest.Client {
-	t.Helper()
-	return xmpptest.Login(t, srv.C2S(), xmpptest.Options{User: user, Password: password, Resource: "r"})
-}
-
 // socks5 connects to the proxy as XEP-0065 §6.3.2 says: no
 // authentication, CONNECT to DOMAINNAME hash, port 0. It returns the
 // connection once the proxy said yes.
@@ -94,15 +89,8 @@ func TestBytestreamOverTCP(t *testing.T) {
 		c.Listen.Proxy65 = "127.0.0.1:0"
 		c.Proxy65.MaxStreamsPerUser = 1
 	})
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
-	alice, bob, carol := dial(t, srv, "alice"), dial(t, srv, "bob"), dial(t, srv, "carol")
-	for _, c := range []*xmpptest.Client{alice, bob, carol} {
-		if err := c.SendPresence(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := srv.OnlineUsers(t, password, "r", "alice", "bob", "carol")
+	alice, bob, carol := c[0], c[1], c[2]
 
 	items := iqOK(t, alice, "get", "localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>")
 	if !strings.Contains(items.String(), "jid='"+proxyJID+"'") {

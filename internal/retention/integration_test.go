@@ -42,9 +42,7 @@ func TestRetentionRunOnServer(t *testing.T) {
 	})
 	ctx := context.Background()
 	st := srv.Store()
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, "pw-"+u)
-	}
+	srv.AddUsers(t, "pw", "alice", "bob", "carol")
 	if err := st.PutRoom(ctx, store.Room{JID: room, Config: []byte("{}"), Secret: []byte("s")}); err != nil {
 		t.Fatal(err)
 	}

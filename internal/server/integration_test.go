@@ -27,9 +27,7 @@ const password = "correct horse battery staple"
 func newServer(t *testing.T, configure func(*config.Config)) *testserver.Server {
 	t.Helper()
 	srv := testserver.Start(t, configure)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob", "carol")
 	return srv
 }
 

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,28 +24,8 @@ const password = "upload test pass"
 func startHTTPS(t *testing.T) *testserver.Server {
 	t.Helper()
 	srv := testserver.Start(t, func(c *config.Config) { c.Listen.HTTPS = "127.0.0.1:0" })
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "alice", "bob")
 	return srv
-}
-
-// trusting returns a TLS configuration that verifies the server's
-// self-signed certificate (as a client given it would), for ALPN protos.
-func trusting(t *testing.T, srv *testserver.Server, protos ...string) *tls.Config {
-	t.Helper()
-	pem, err := os.ReadFile(filepath.Join(srv.Config.Data, "tls", "localhost.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		t.Fatal("no certificate in localhost.crt")
-	}
-	return &tls.Config{RootCAs: pool, NextProtos: protos}
-}
-
-func httpsClient(t *testing.T, srv *testserver.Server) *http.Client {
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: trusting(t, srv), ForceAttemptHTTP2: true}}
 }
 
 // requestSlot asks upload.localhost for a slot and returns the PUT and
@@ -88,7 +65,7 @@ func TestUploadOverHTTPS(t *testing.T) {
 	if base := "https://localhost:" + portOf(srv.HTTPS()) + "/upload/"; !strings.HasPrefix(put, base) || !strings.HasPrefix(get, base) {
 		t.Fatalf("slot URLs %s %s, want under %s", put, get, base)
 	}
-	hc := httpsClient(t, srv)
+	hc := srv.HTTPSClient(t)
 	req, _ := http.NewRequest(http.MethodPut, put, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "image/jpeg")
 	resp, err := hc.Do(req)
@@ -101,7 +78,7 @@ func TestUploadOverHTTPS(t *testing.T) {
 	}
 	// Bob, another account on another client, downloads it.
 	srv.Online(t, "bob", password, "laptop")
-	got := download(t, httpsClient(t, srv), get)
+	got := download(t, srv.HTTPSClient(t), get)
 	if !bytes.Equal(got, body) {
 		t.Fatalf("bob downloaded %d bytes, not the %d alice uploaded", len(got), len(body))
 	}
@@ -129,7 +106,7 @@ func download(t *testing.T, hc *http.Client, url string) []byte {
 // (RFC 7395) and counts as encrypted: SCRAM login without STARTTLS.
 func TestWebSocketOverHTTPS(t *testing.T) {
 	srv := startHTTPS(t)
-	tc := trusting(t, srv, "http/1.1")
+	tc := srv.TLSConfig(t, "http/1.1")
 	tc.ServerName = "localhost"
 	c, err := xmpptest.DialWebSocket(context.Background(), "wss://"+srv.HTTPS()+"/xmpp-websocket",
 		xmpptest.Options{User: "alice", Password: password, TLSConfig: tc})
@@ -149,7 +126,7 @@ func TestAccountRemovalRemovesUploads(t *testing.T) {
 	srv := startHTTPS(t)
 	alice := srv.Online(t, "alice", password, "phone")
 	put, get := requestSlot(t, alice, "a.txt", 5, "text/plain")
-	hc := httpsClient(t, srv)
+	hc := srv.HTTPSClient(t)
 	req, _ := http.NewRequest(http.MethodPut, put, strings.NewReader("hello"))
 	req.Header.Set("Content-Type", "text/plain")
 	resp, err := hc.Do(req)
@@ -215,7 +192,7 @@ func TestHTTPSOff(t *testing.T) {
 // /metrics (that is for the plain listener, which operators keep private).
 func TestMetricsNotOnHTTPS(t *testing.T) {
 	srv := startHTTPS(t)
-	resp, err := httpsClient(t, srv).Get("https://localhost:" + portOf(srv.HTTPS()) + "/metrics")
+	resp, err := srv.HTTPSClient(t).Get("https://localhost:" + portOf(srv.HTTPS()) + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,7 @@ func TestWebhookOverHTTPS(t *testing.T) {
 			{ID: "pager", Token: token, From: "bot@localhost", To: "alice@localhost"},
 		}
 	})
-	srv.AddUser(t, "alice", "pw-alice")
-	alice := srv.Online(t, "alice", "pw-alice", "desk")
+	alice := srv.OnlineUsers(t, "pw-alice", "desk", "alice")[0]
 	alice.SendPresence()
 	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
 	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {

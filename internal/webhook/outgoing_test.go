@@ -71,8 +71,7 @@ func TestOutgoingWebhook(t *testing.T) {
 		c.Webhooks = []config.Webhook{{ID: "triage", To: room, Nick: "triage-bot", URL: recv.URL, Secret: secret,
 			Keywords: []string{"outage"}, RetryDelay: config.Duration{Duration: 5 * time.Millisecond}}}
 	})
-	srv.AddUser(t, "alice", "pw-alice")
-	alice := srv.Online(t, "alice", "pw-alice", "desk")
+	alice := srv.OnlineUsers(t, "pw-alice", "desk", "alice")[0]
 	alice.SendPresence()
 	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
 	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
@@ -141,8 +140,7 @@ func TestDeadLettersAPI(t *testing.T) {
 			Attempts: 3, RetryDelay: config.Duration{Duration: time.Millisecond}}}
 	}
 	srv := testserver.Start(t, configure)
-	srv.AddUser(t, "alice", "pw-alice")
-	alice := srv.Online(t, "alice", "pw-alice", "desk")
+	alice := srv.OnlineUsers(t, "pw-alice", "desk", "alice")[0]
 	alice.SendPresence()
 	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
 	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {

@@ -29,9 +29,7 @@ func start(t *testing.T, users ...string) *testserver.Server {
 		c.Listen.Proxy65 = "127.0.0.1:0"
 		c.ExternalServices = []config.ExternalService{{Type: "stun", Host: "stun.localhost", Port: 3478}}
 	})
-	for _, u := range users {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, users...)
 	return srv
 }
 

@@ -24,8 +24,7 @@ import (
 // none of these, and slixmpp 1.8 has neither SASL2 nor tls-exporter.)
 func TestGoXMPPModernLogin(t *testing.T) {
 	srv := testserver.Quiet(t, nil)
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "alice", "bob")
 	bob := srv.Online(t, "bob", password, "desk")
 	const phone = "d4565fa7-4d72-4749-b3d3-740edbf87770"
 	const laptop = "6f1c2a0e-5b3d-4e8f-9a7b-2c4d6e8f0a1b" // on TLS 1.2

@@ -39,9 +39,7 @@ func TestSlixmppPushAppServer(t *testing.T) {
 	const wait = 20 * time.Second
 	requireSlixmpp(t)
 	srv := testserver.Start(t, func(c *config.Config) { c.Push.IncludeBody = true })
-	for _, u := range []string{"phone", "romeo", "push"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "phone", "romeo", "push")
 	host, port := hostPort(t, srv.C2S())
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()

@@ -30,8 +30,7 @@ import (
 func TestSendxmppHTTPUpload(t *testing.T) {
 	sendxmpp := requireSendxmpp(t)
 	srv := testserver.Start(t, func(c *config.Config) { c.Listen.HTTPS = "127.0.0.1:0" })
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "alice", "bob")
 	bob := srv.Online(t, "bob", password, "laptop")
 
 	data := make([]byte, 200000)

@@ -21,8 +21,7 @@ const (
 // item-not-found (§4.6).
 func TestDiscoveryOverTCP(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	srv.AddUser(t, "ann", "adhoc pass 1")
-	c := srv.Online(t, "ann", "adhoc pass 1", "desk")
+	c := srv.OnlineUsers(t, "adhoc pass 1", "desk", "ann")[0]
 
 	res, err := c.IQ(wait, "get", "localhost", `<query xmlns='`+nsInfo+`'/>`)
 	if err != nil {

@@ -28,17 +28,8 @@ func TestBarrierOverTCP(t *testing.T) {
 	srv := testserver.Start(t, func(c *config.Config) {
 		c.Barriers = []config.Barrier{{Name: "research/trading", A: []string{"alice@localhost"}, B: []string{"bob@localhost"}}}
 	})
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, "pw-"+u)
-	}
-	alice := srv.Online(t, "alice", "pw-alice", "desk")
-	bob := srv.Online(t, "bob", "pw-bob", "desk")
-	carol := srv.Online(t, "carol", "pw-carol", "desk")
-	for _, c := range []*xmpptest.Client{alice, bob, carol} {
-		if err := c.SendPresence(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := srv.OnlineUsers(t, "pw", "desk", "alice", "bob", "carol")
+	alice, bob, carol := c[0], c[1], c[2]
 	send := func(c *xmpptest.Client, raw string) {
 		t.Helper()
 		if err := c.Send(raw); err != nil {

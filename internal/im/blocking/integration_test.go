@@ -28,17 +28,8 @@ func TestSpamReportOverTCP(t *testing.T) {
 		c.Admins = []string{"boss@localhost"}
 		c.Abuse.ForwardReports = true
 	})
-	for _, u := range []string{"alice", "boss", "mallory"} {
-		srv.AddUser(t, u, "pw-"+u)
-	}
-	alice := srv.Online(t, "alice", "pw-alice", "desk")
-	boss := srv.Online(t, "boss", "pw-boss", "desk")
-	mallory := srv.Online(t, "mallory", "pw-mallory", "desk")
-	for _, c := range []*xmpptest.Client{alice, boss, mallory} {
-		if err := c.SendPresence(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := srv.OnlineUsers(t, "pw", "desk", "alice", "boss", "mallory")
+	alice, boss, mallory := c[0], c[1], c[2]
 
 	info, err := alice.IQ(wait, "get", "localhost", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
 	if err != nil || !hasFeature(info, blocking.NSReporting) {

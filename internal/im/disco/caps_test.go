@@ -15,8 +15,7 @@ import (
 // disco#info answer at node#ver (§6.2), which is the domain's answer.
 func TestServerCapsOverTCP(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	srv.AddUser(t, "carol", "caps pass 1")
-	c := srv.Online(t, "carol", "caps pass 1", "phone")
+	c := srv.OnlineUsers(t, "caps pass 1", "phone", "carol")[0]
 	el := c.Features.Child("c", entitycaps.NS)
 	if el == nil || el.Get("hash") != "sha-1" || el.Get("node") != disco.CapsNode || el.Get("ver") == "" {
 		t.Fatalf("stream features after authentication: %s", c.Features)

@@ -27,8 +27,7 @@ func TestTURNCredentialsOverTCP(t *testing.T) {
 			{Type: "turn", Host: "turn.localhost", Port: 3478, Secret: secret, CredentialTTL: config.Duration{Duration: time.Hour}},
 		}
 	})
-	srv.AddUser(t, "carol", "extdisco pass 1")
-	c := srv.Online(t, "carol", "extdisco pass 1", "phone")
+	c := srv.OnlineUsers(t, "extdisco pass 1", "phone", "carol")[0]
 	check := func(svc string) {
 		t.Helper()
 		f := map[string]string{}

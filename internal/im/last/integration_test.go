@@ -23,9 +23,7 @@ func TestServerInfoOverTCP(t *testing.T) {
 		c.Contact.Abuse = []string{"mailto:abuse@localhost", "xmpp:abuse@localhost"}
 		c.Contact.Security = []string{"https://localhost/security.txt"}
 	})
-	for _, u := range []string{"alice", "bob", "eve"} {
-		srv.AddUser(t, u, "last pass 1")
-	}
+	srv.AddUsers(t, "last pass 1", "alice", "bob", "eve")
 	alice := srv.Online(t, "alice", "last pass 1", "a")
 	bob := srv.Online(t, "bob", "last pass 1", "b")
 	eve := srv.Online(t, "eve", "last pass 1", "e")

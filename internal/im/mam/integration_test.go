@@ -113,9 +113,7 @@ func TestArchiveOverTCP(t *testing.T) {
 	data := t.TempDir()
 	configure := func(c *config.Config) { c.Data = data }
 	srv := testserver.Start(t, configure)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob")
 	desk := login(t, srv, "alice", "desk")
 	phone := login(t, srv, "alice", "phone")
 	bob := login(t, srv, "bob", "laptop")
@@ -270,9 +268,7 @@ func archivedStanzas(t *testing.T, c *xmpptest.Client, fields string) (msgs []*x
 // sender's message. The archive advertises urn:xmpp:message-retract:1.
 func TestRetractionTombstones(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob")
 	alice := login(t, srv, "alice", "desk")
 	bob := login(t, srv, "bob", "laptop")
 	info, err := alice.IQ(wait, "get", "alice@localhost", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
@@ -335,9 +331,7 @@ func TestRetractionTombstones(t *testing.T) {
 // like the plain names.
 func TestClarkFieldNames(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob", "carol")
 	alice := login(t, srv, "alice", "desk")
 	bob := login(t, srv, "bob", "laptop")
 	carol := login(t, srv, "carol", "phone")
@@ -370,9 +364,7 @@ func TestClarkFieldNames(t *testing.T) {
 // that int64 Unix nanoseconds hold) filter as the dates they are.
 func TestFarDates(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob")
 	alice := login(t, srv, "alice", "desk")
 	bob := login(t, srv, "bob", "laptop")
 	for i := range 2 {
@@ -421,9 +413,7 @@ func errorCondition(el *xmlstream.Element) string {
 // ArchiveShare).
 func TestSearchLimitsOverTCP(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob", "carol")
 	desk := login(t, srv, "alice", "desk")
 	phone := login(t, srv, "alice", "phone")
 	bob := login(t, srv, "bob", "laptop")

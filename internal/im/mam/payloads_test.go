@@ -17,9 +17,7 @@ import (
 // payload intact, and are archived or not as archivable says.
 func TestPayloadsOverTCP(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob")
 	desk := login(t, srv, "alice", "desk")
 	phone := login(t, srv, "alice", "phone")
 	bob := login(t, srv, "bob", "laptop")

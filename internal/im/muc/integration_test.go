@@ -23,9 +23,7 @@ const (
 func start(t *testing.T, configure func(*config.Config), users ...string) *testserver.Server {
 	t.Helper()
 	srv := testserver.Start(t, configure)
-	for _, u := range users {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, users...)
 	return srv
 }
 

@@ -76,8 +76,7 @@ func fillOffline(t *testing.T, srv *testserver.Server, n, size int) {
 
 func newServer(t *testing.T) *testserver.Server {
 	srv := testserver.Start(t, nil)
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "alice", "bob")
 	return srv
 }
 
@@ -124,8 +123,7 @@ func TestLargeBacklogDelivered(t *testing.T) {
 func TestOfflineAckedOnly(t *testing.T) {
 	const n, size, first = 60, 10000, 10
 	srv := testserver.Start(t, func(c *config.Config) { c.Limits.MaxQueue = 432000 })
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "alice", "bob")
 	fillOffline(t, srv, n, size)
 	bob := dial(t, srv, "bob", "b")
 	send(t, bob, "<enable xmlns='"+nsSM+"'/>")
@@ -225,8 +223,7 @@ func TestHibernatedOverflowStored(t *testing.T) {
 // advertised.
 func TestOfflineDisabled(t *testing.T) {
 	srv := testserver.Start(t, func(c *config.Config) { c.Limits.OfflineMax = 0 })
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "alice", "bob")
 	alice := dial(t, srv, "alice", "a")
 	send(t, alice, "<message to='bob@localhost' type='chat' id='m1'><body>nobody keeps this</body></message>")
 	el, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" && el.Get("id") == "m1" })
@@ -251,8 +248,7 @@ func TestOfflineDisabled(t *testing.T) {
 func TestOfflineBytesQuota(t *testing.T) {
 	const size = 200 << 10
 	srv := testserver.Start(t, func(c *config.Config) { c.Limits.OfflineBytes = 1 << 20 })
-	srv.AddUser(t, "alice", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "alice", "bob")
 	alice := dial(t, srv, "alice", "a")
 	for i := range 6 {
 		send(t, alice, "<message to='bob@localhost' type='chat' id='m"+strconv.Itoa(i)+"'><body>"+bigBody(i, size)+"</body></message>")

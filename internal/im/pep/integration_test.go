@@ -112,9 +112,7 @@ func condition(el *xmlstream.Element) string {
 // readable by anyone.
 func TestBookmarksOverTCP(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob")
 	desk := loginWithCaps(t, srv, "alice", "desk", bookmarks+"+notify")
 
 	info := iq(t, desk, "get", "", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
@@ -198,9 +196,7 @@ func TestBookmarksOverTCP(t *testing.T) {
 func TestOMEMODeviceListOverTCP(t *testing.T) {
 	const devices = "eu.siacs.conversations.axolotl.devicelist"
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob")
 	ctx := context.Background()
 	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
 		if _, err := srv.Store().PutRosterItem(ctx, p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
@@ -318,9 +314,7 @@ func TestPEPNotifyOptionsOverTCP(t *testing.T) {
 func TestPEPAuthorizeOverTCP(t *testing.T) {
 	const diary = "urn:example:diary"
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob", "carol")
 	alice := login(t, srv, "alice", "desk")
 	bob := login(t, srv, "bob", "phone")
 	carol := login(t, srv, "carol", "phone")

@@ -56,8 +56,7 @@ func TestPEPLimitsOverTCP(t *testing.T) {
 		c.Quotas.PEPItemBytes, c.Quotas.PEPNodeItems, c.Quotas.PEPNodes = itemBytes, nodeItems, nodes
 		c.Quotas.PEPBytes, c.Quotas.PEPReplyBytes = quota, replyBytes
 	})
-	srv.AddUser(t, "mallory", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "mallory", "bob")
 	m := login(t, srv, "mallory", "flood")
 	bob := login(t, srv, "bob", "desk")
 
@@ -161,9 +160,7 @@ func TestCapsDiscoveryNotStarvedOverTCP(t *testing.T) {
 	srv := testserver.Start(t, func(c *config.Config) {
 		c.Quotas.CapsDiscoveries, c.Quotas.CapsAccountDiscoveries = places, share
 	})
-	for _, u := range []string{"m1", "m2", "m3", "alice"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "m1", "m2", "m3", "alice")
 	for _, u := range []string{"m1", "m2", "m3"} {
 		for i := range 2 * places {
 			c := login(t, srv, u, "r"+strconv.Itoa(i))
@@ -194,9 +191,7 @@ func TestCapsDiscoveryNotStarvedOverTCP(t *testing.T) {
 func TestRosterAccessOverTCP(t *testing.T) {
 	const mood = "urn:test:mood"
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob", "carol")
 	ctx := t.Context()
 	for _, p := range [][3]string{{"alice", "bob@localhost", "Friends"}, {"alice", "carol@localhost", "Work"},
 		{"bob", "alice@localhost", ""}, {"carol", "alice@localhost", ""}} {

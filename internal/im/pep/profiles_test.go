@@ -23,9 +23,7 @@ func TestProfilesOverTCP(t *testing.T) {
 		avatarID       = "111f4b3c50d7b0df729d299bc6f8e9ef9066971f"
 	)
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"juliet", "romeo"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "juliet", "romeo")
 	for _, p := range [][2]string{{"juliet", "romeo@localhost"}, {"romeo", "juliet@localhost"}} {
 		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
 			t.Fatal(err)

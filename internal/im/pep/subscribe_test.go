@@ -21,9 +21,7 @@ import (
 func TestPEPSubscriptionsOverTCP(t *testing.T) {
 	const news, secret = "urn:test:news", "urn:test:secret"
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob", "carol")
 	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
 		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
 			t.Fatal(err)
@@ -145,9 +143,7 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 func TestPEPAffiliationsNotifyOverTCP(t *testing.T) {
 	const mood, diary = "urn:test:mood", "urn:test:diary"
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob"} {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, "alice", "bob")
 	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
 		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
 			t.Fatal(err)

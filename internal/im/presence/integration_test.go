@@ -25,8 +25,7 @@ const (
 func TestDirectedPresenceLimitOverTCP(t *testing.T) {
 	const max = 20
 	srv := testserver.Start(t, func(c *config.Config) { c.Quotas.DirectedPresence = max })
-	srv.AddUser(t, "mallory", password)
-	srv.AddUser(t, "bob", password)
+	srv.AddUsers(t, password, "mallory", "bob")
 	bob := srv.Online(t, "bob", password, "desk")
 	m := srv.Online(t, "mallory", password, "flood")
 

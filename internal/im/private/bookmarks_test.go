@@ -19,8 +19,7 @@ import (
 func TestBookmarksCompatOverTCP(t *testing.T) {
 	const pass = "private pass 2"
 	srv := testserver.Start(t, nil)
-	srv.AddUser(t, "juliet", pass)
-	legacy := srv.Online(t, "juliet", pass, "legacy")
+	legacy := srv.OnlineUsers(t, pass, "legacy", "juliet")[0]
 	modern := srv.Online(t, "juliet", pass, "modern")
 	call := func(c *xmpptest.Client, typ, payload string) *xmlstream.Element {
 		t.Helper()
@@ -94,8 +93,7 @@ func TestBookmarksCompatOverTCP(t *testing.T) {
 func TestLegacyBookmarksConversionOverTCP(t *testing.T) {
 	const pass = "private pass 3"
 	srv := testserver.Start(t, nil)
-	srv.AddUser(t, "romeo", pass)
-	srv.AddUser(t, "mercutio", pass)
+	srv.AddUsers(t, pass, "romeo", "mercutio")
 	legacy := srv.Online(t, "romeo", pass, "legacy")
 	pepClient := srv.Online(t, "romeo", pass, "pep")
 	call := func(c *xmpptest.Client, typ, payload string) *xmlstream.Element {

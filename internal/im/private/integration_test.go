@@ -19,8 +19,7 @@ import (
 func TestPrivateQuotaOverTCP(t *testing.T) {
 	const keys, bytes = 5, 2000
 	srv := testserver.Start(t, func(c *config.Config) { c.Quotas.PrivateKeys, c.Quotas.PrivateBytes = keys, bytes })
-	srv.AddUser(t, "mallory", "private pass 1")
-	c := srv.Online(t, "mallory", "private pass 1", "flood")
+	c := srv.OnlineUsers(t, "private pass 1", "flood", "mallory")[0]
 	set := func(els ...string) string {
 		t.Helper()
 		res, err := c.IQ(10*time.Second, "set", "", `<query xmlns='jabber:iq:private'>`+strings.Join(els, "")+`</query>`)

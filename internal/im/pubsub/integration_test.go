@@ -107,9 +107,7 @@ func noEvent(t *testing.T, c *xmpptest.Client) {
 
 func start(t *testing.T, configure func(*config.Config), users ...string) *testserver.Server {
 	srv := testserver.Start(t, configure)
-	for _, u := range users {
-		srv.AddUser(t, u, password)
-	}
+	srv.AddUsers(t, password, users...)
 	return srv
 }
 

@@ -59,17 +59,8 @@ func TestServerBlocklistOverTCP(t *testing.T) {
 	srv := testserver.Start(t, func(c *config.Config) {
 		c.Abuse.Blocked = []string{"evil.example", "spam@localhost"}
 	})
-	for _, u := range []string{"alice", "bob", "spam"} {
-		srv.AddUser(t, u, "pw-"+u)
-	}
-	alice := srv.Online(t, "alice", "pw-alice", "desk")
-	bob := srv.Online(t, "bob", "pw-bob", "desk")
-	sp := srv.Online(t, "spam", "pw-spam", "desk")
-	for _, c := range []*xmpptest.Client{alice, bob, sp} {
-		if err := c.SendPresence(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := srv.OnlineUsers(t, "pw", "desk", "alice", "bob", "spam")
+	alice, bob, sp := c[0], c[1], c[2]
 	bounce := func(c *xmpptest.Client, id, to string) {
 		t.Helper()
 		if err := c.Send(`<message type='chat' id='` + id + `' to='` + to + `'><body>` + id + `</body></message>`); err != nil {
@@ -101,11 +92,9 @@ func TestServerBlocklistOverTCP(t *testing.T) {
 // policy-violation; to a roster contact it writes freely.
 func TestNewAccountLimitOverTCP(t *testing.T) {
 	srv := testserver.Start(t, func(c *config.Config) { c.Abuse.NewAccountRate = 2; c.Register.Enabled = true })
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, "pw-"+u)
-	}
-	alice := srv.Online(t, "alice", "pw-alice", "desk")
-	bob := srv.Online(t, "bob", "pw-bob", "desk")
+	srv.AddUsers(t, "pw", "alice", "bob", "carol")
+	alice := srv.Online(t, "alice", "pw", "desk")
+	bob := srv.Online(t, "bob", "pw", "desk")
 	if err := bob.SendPresence(); err != nil {
 		t.Fatal(err)
 	}
@@ -165,12 +154,8 @@ func setStrangers(t *testing.T, c *xmpptest.Client, on string) {
 // roster contact's message does; turned off, the stranger gets through.
 func TestStrangerFilterOverTCP(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"alice", "bob", "carol"} {
-		srv.AddUser(t, u, "pw-"+u)
-	}
-	alice := srv.Online(t, "alice", "pw-alice", "desk")
-	bob := srv.Online(t, "bob", "pw-bob", "desk")
-	carol := srv.Online(t, "carol", "pw-carol", "desk")
+	c := srv.OnlineUsers(t, "pw", "desk", "alice", "bob", "carol")
+	alice, bob, carol := c[0], c[1], c[2]
 	if err := alice.SendPresence(); err != nil {
 		t.Fatal(err)
 	}

@@ -30,9 +30,7 @@ func sha1Hex(b []byte) string {
 // conversion (§2).
 func TestAvatarConversionOverTCP(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	for _, u := range []string{"romeo", "juliet"} {
-		srv.AddUser(t, u, pass)
-	}
+	srv.AddUsers(t, pass, "romeo", "juliet")
 	for _, p := range [][2]string{{"romeo", "juliet@localhost"}, {"juliet", "romeo@localhost"}} {
 		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
 			t.Fatal(err)
