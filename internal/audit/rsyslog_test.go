@@ -3,26 +3,18 @@ package audit
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"parley/internal/config"
+	"parley/internal/daemontest"
 )
 
 // rsyslogd is Debian's rsyslog, started by the test with its own
@@ -30,42 +22,23 @@ import (
 // driver, rsyslog-gnutls) on a loopback port, writing each message's MSG
 // to a file.
 type rsyslogd struct {
-	t      *testing.T
-	bin    string
-	dir    string
-	conf   string
-	out    string
-	addr   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	ca     string
+	*daemontest.Daemon
+	out, addr, ca string
 }
 
 func startRsyslog(t *testing.T) *rsyslogd {
 	t.Helper()
-	bin, err := exec.LookPath("rsyslogd")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("rsyslogd not installed (CI=true: .ci/run installs rsyslog and rsyslog-gnutls)")
-		}
-		t.Skip("rsyslogd not installed (Debian packages rsyslog, rsyslog-gnutls)")
-	}
+	bin := daemontest.Require(t, "rsyslogd", "rsyslog rsyslog-gnutls")
 	dir := t.TempDir()
-	r := &rsyslogd{t: t, bin: bin, dir: dir, conf: filepath.Join(dir, "rsyslog.conf"), out: filepath.Join(dir, "received.log")}
-	r.ca = writeTestPKI(t, dir)
-	// A port the kernel picked, free again for rsyslog to bind.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.addr = l.Addr().String()
-	l.Close()
+	r := &rsyslogd{out: filepath.Join(dir, "received.log"), addr: daemontest.FreeAddr(t), ca: filepath.Join(dir, "cert.pem")}
+	daemontest.WriteCert(t, dir)
 	_, port, _ := net.SplitHostPort(r.addr)
 	work := filepath.Join(dir, "work")
 	if err := os.Mkdir(work, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	conf := fmt.Sprintf(`global(
+	conf := filepath.Join(dir, "rsyslog.conf")
+	daemontest.WriteFile(t, conf, fmt.Sprintf(`global(
 	workDirectory=%q
 	defaultNetstreamDriverCAFile=%q
 	defaultNetstreamDriverCertFile=%q
@@ -76,57 +49,11 @@ module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.
 input(type="imtcp" address="127.0.0.1" port=%q)
 template(name="msgonly" type="string" string="%%msg%%\n")
 action(type="omfile" file=%q template="msgonly" flushOnTXEnd="on")
-`, work, r.ca, filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key"), port, r.out)
-	if err := os.WriteFile(r.conf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r.start()
-	t.Cleanup(r.stop)
+`, work, r.ca, r.ca, filepath.Join(dir, "key.pem"), port, r.out))
+	// SIGTERM, as an operator would stop it.
+	r.Daemon = daemontest.Start(t, &daemontest.Daemon{Path: bin, Args: []string{"-n", "-f", conf, "-i", filepath.Join(dir, "rsyslogd.pid")},
+		Addr: r.addr, Signal: syscall.SIGTERM})
 	return r
-}
-
-func (r *rsyslogd) start() {
-	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "-n", "-f", r.conf, "-i", filepath.Join(r.dir, "rsyslogd.pid"))
-	var stderr bytes.Buffer
-	r.cmd.Stdout, r.cmd.Stderr = &stderr, &stderr
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	r.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, exited chan struct{}) {
-		cmd.Wait()
-		close(exited)
-	}(r.cmd, r.exited)
-	// Ready when it accepts connections.
-	eventually(r.t, func() bool {
-		select {
-		case <-r.exited:
-			r.t.Fatalf("rsyslogd exited: %s", stderr.String())
-		default:
-		}
-		c, err := net.Dial("tcp", r.addr)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	})
-}
-
-// stop ends rsyslogd with SIGTERM, as an operator would, and waits.
-func (r *rsyslogd) stop() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-r.exited:
-	case <-time.After(20 * time.Second):
-		r.cmd.Process.Kill()
-		<-r.exited
-	}
-	r.cmd = nil
 }
 
 // received returns the records rsyslog wrote, in arrival order.
@@ -191,12 +118,12 @@ func TestRsyslogOutage(t *testing.T) {
 	emit(20)
 	eventually(t, func() bool { return len(distinct()) == 20 })
 
-	rs.stop()
+	rs.Stop()
 	emit(20)
 	// The forwarder finds the receiver gone: the records wait.
 	eventually(t, func() bool { return backlog.Load() >= 20 })
 
-	rs.start()
+	rs.Restart()
 	emit(20)
 	eventually(t, func() bool { return len(distinct()) == 60 })
 	eventually(t, func() bool { return backlog.Load() == 0 })
@@ -220,48 +147,4 @@ func TestRsyslogOutage(t *testing.T) {
 		t.Fatalf("last record %d, want 60", last)
 	}
 	t.Logf("rsyslog received %d messages for 60 records", len(got))
-}
-
-// writeTestPKI writes a test CA and a server certificate for localhost and
-// 127.0.0.1 signed by it into dir; it returns the CA file.
-func writeTestPKI(t *testing.T, dir string) string {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "parley test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), DNSNames: []string{"localhost"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, typ string, der []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("ca.pem", "CERTIFICATE", caDER)
-	write("server.pem", "CERTIFICATE", srvDER)
-	write("server.key", "PRIVATE KEY", keyDER)
-	return filepath.Join(dir, "ca.pem")
 }
