@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"parley/internal/control"
@@ -21,95 +20,11 @@ import (
 	"parley/internal/xmlstream"
 )
 
-// memUsers keeps accounts in memory for control.Ops, with the disabled
-// flag of the store.
-type memUsers struct {
-	mu sync.Mutex
-	m  map[string]store.User
-}
-
-func (a *memUsers) CreateUser(_ context.Context, u store.User) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, ok := a.m[u.Username]; ok {
-		return store.ErrExists
-	}
-	a.m[u.Username] = u
-	return nil
-}
-
-func (a *memUsers) SetUserKeys(_ context.Context, name string, k1, k256 store.ScramKeys) error {
-	return a.change(name, func(u *store.User) { u.SHA1, u.SHA256 = k1, k256 })
-}
-
-func (a *memUsers) SetUserDisabled(_ context.Context, name string, d bool) error {
-	return a.change(name, func(u *store.User) { u.Disabled = d })
-}
-
-func (a *memUsers) change(name string, f func(*store.User)) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u, ok := a.m[name]
-	if !ok {
-		return store.ErrNotFound
-	}
-	f(&u)
-	a.m[name] = u
-	return nil
-}
-
-func (a *memUsers) GetUser(_ context.Context, name string) (store.User, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u, ok := a.m[name]
-	if !ok {
-		return store.User{}, store.ErrNotFound
-	}
-	return u, nil
-}
-
-func (a *memUsers) DeleteUser(_ context.Context, name string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, ok := a.m[name]; !ok {
-		return store.ErrNotFound
-	}
-	delete(a.m, name)
-	return nil
-}
-
-func (a *memUsers) ListUsers(context.Context) ([]string, error) { return nil, nil }
-
-// password tells whether name's stored keys are those of pw.
-func (a *memUsers) password(name, pw string) bool {
-	a.mu.Lock()
-	u, ok := a.m[name]
-	a.mu.Unlock()
-	if !ok {
-		return false
-	}
-	k, err := sasl.DeriveKeys(sasl.SHA256, pw, u.SHA256.Salt, u.SHA256.Iterations)
-	return err == nil && bytes.Equal(k.StoredKey, u.SHA256.StoredKey)
-}
-
-func (a *memUsers) has(name string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	_, ok := a.m[name]
-	return ok
-}
-
-func (a *memUsers) disabled(name string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.m[name].Disabled
-}
-
 type fixture struct {
 	t        *testing.T
 	r        *router.Router
 	cmds     *adhoc.Module
-	accounts *memUsers
+	accounts *imtest.Users
 	deleted  []string
 	sessions map[string]*imtest.Session
 }
@@ -118,9 +33,9 @@ const bard = "bard@shakespeare.lit/globe"
 
 // setup: bard is the admin; juliet (two sessions) and romeo are online.
 func setup(t *testing.T) *fixture {
-	f := &fixture{t: t, accounts: &memUsers{m: map[string]store.User{}}, sessions: map[string]*imtest.Session{}}
+	f := &fixture{t: t, accounts: imtest.NewUsers(), sessions: map[string]*imtest.Session{}}
 	for _, u := range []string{"bard", "juliet", "romeo", "iago"} {
-		f.accounts.m[u] = store.User{Username: u}
+		f.accounts.Put(store.User{Username: u})
 	}
 	f.r = router.New(jid.MustParse("shakespeare.lit"), imtest.Accounts{"bard": true, "juliet": true, "romeo": true}, nil)
 	f.cmds = adhoc.New(adhoc.Options{})
@@ -169,6 +84,26 @@ func (f *fixture) run(node string, fields map[string][]string) (*xmlstream.Eleme
 	}
 	b.WriteString(`</x>`)
 	return f.exec(bard, `node='`+node+`' sessionid='`+res.Get("sessionid")+`'`, b.String())
+}
+
+// password tells whether name's stored keys are those of pw.
+func (f *fixture) password(name, pw string) bool {
+	u, ok := f.accounts.User(name)
+	if !ok {
+		return false
+	}
+	k, err := sasl.DeriveKeys(sasl.SHA256, pw, u.SHA256.Salt, u.SHA256.Iterations)
+	return err == nil && bytes.Equal(k.StoredKey, u.SHA256.StoredKey)
+}
+
+func (f *fixture) has(name string) bool {
+	_, ok := f.accounts.User(name)
+	return ok
+}
+
+func (f *fixture) disabled(name string) bool {
+	u, _ := f.accounts.User(name)
+	return u.Disabled
 }
 
 // notes returns a completion's notes as "type: text".
@@ -241,7 +176,7 @@ func TestAddAndChangePassword(t *testing.T) {
 	f := setup(t)
 	f.done(NodeAddUser, map[string][]string{"accountjid": {"Juliet2@shakespeare.lit"}, "password": {"R0m30"}, "password-verify": {"R0m30"}},
 		"info: juliet2@shakespeare.lit: created")
-	if !f.accounts.password("juliet2", "R0m30") {
+	if !f.password("juliet2", "R0m30") {
 		t.Fatal("juliet2 lacks the password")
 	}
 	for i, tc := range []struct {
@@ -262,12 +197,12 @@ func TestAddAndChangePassword(t *testing.T) {
 	// password end, but not the admin's own when that is the account.
 	f.done(NodeChangeUserPassword, map[string][]string{"accountjid": {"juliet@shakespeare.lit"}, "password": {"V3r0n4"}},
 		"info: juliet@shakespeare.lit: password changed, 2 sessions ended")
-	if !f.accounts.password("juliet", "V3r0n4") || f.sessions["juliet@shakespeare.lit/balcony"].Ended() != "not-authorized" {
+	if !f.password("juliet", "V3r0n4") || f.sessions["juliet@shakespeare.lit/balcony"].Ended() != "not-authorized" {
 		t.Fatal("password unchanged or sessions kept")
 	}
 	f.done(NodeChangeUserPassword, map[string][]string{"accountjid": {"bard@shakespeare.lit"}, "password": {"0th3110"}},
 		"info: bard@shakespeare.lit: password changed, 0 sessions ended")
-	if !f.accounts.password("bard", "0th3110") || f.sessions[bard].Ended() != "" {
+	if !f.password("bard", "0th3110") || f.sessions[bard].Ended() != "" {
 		t.Fatal("the admin's own password")
 	}
 	if _, err := f.run(NodeChangeUserPassword, map[string][]string{"accountjid": {"nurse@shakespeare.lit"}, "password": {"x"}}); condition(err) != "item-not-found" {
@@ -280,12 +215,12 @@ func TestDeleteDisableEnd(t *testing.T) {
 	f := setup(t)
 	f.done(NodeDisableUser, map[string][]string{"accountjids": {"juliet@shakespeare.lit", "nurse@shakespeare.lit"}},
 		"info: juliet@shakespeare.lit: disabled, 2 sessions ended", "error: nurse@shakespeare.lit: no such account")
-	if !f.accounts.disabled("juliet") || f.sessions["juliet@shakespeare.lit/balcony"].Ended() != "not-authorized" ||
+	if !f.disabled("juliet") || f.sessions["juliet@shakespeare.lit/balcony"].Ended() != "not-authorized" ||
 		f.sessions["juliet@shakespeare.lit/chamber"].Ended() != "not-authorized" || f.sessions["romeo@shakespeare.lit/orchard"].Ended() != "" {
 		t.Fatal("disable")
 	}
 	f.done(NodeReenableUser, map[string][]string{"accountjids": {"juliet@shakespeare.lit"}}, "info: juliet@shakespeare.lit: re-enabled")
-	if f.accounts.disabled("juliet") {
+	if f.disabled("juliet") {
 		t.Fatal("still disabled")
 	}
 	// A full JID ends that session only; the user may come back.
@@ -297,13 +232,13 @@ func TestDeleteDisableEnd(t *testing.T) {
 	}
 	f.r.Unbind(context.Background(), s2) // as c2s does once the stream closed
 	f.done(NodeDeleteUser, map[string][]string{"accountjids": {"romeo@shakespeare.lit"}}, "info: romeo@shakespeare.lit: deleted, its sessions ended")
-	if f.accounts.has("romeo") || f.sessions["romeo@shakespeare.lit/orchard"].Ended() != "not-authorized" || !slices.Equal(f.deleted, []string{"romeo"}) {
+	if f.has("romeo") || f.sessions["romeo@shakespeare.lit/orchard"].Ended() != "not-authorized" || !slices.Equal(f.deleted, []string{"romeo"}) {
 		t.Fatalf("delete: %v", f.deleted)
 	}
 	if _, err := f.run(NodeDeleteUser, map[string][]string{"accountjids": {"iago@shakespeare.lit/x"}}); condition(err) != "bad-request/bad-payload" {
 		t.Fatalf("a full JID to delete: %v", err)
 	}
-	if !f.accounts.has("iago") {
+	if !f.has("iago") {
 		t.Fatal("a refused submission deleted")
 	}
 	if _, err := f.run(NodeDisableUser, nil); condition(err) != "bad-request/bad-payload" {

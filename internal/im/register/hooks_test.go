@@ -17,7 +17,7 @@ func TestHooks(t *testing.T) {
 	var seen []string
 	m.OnCreate = func(u, ip string) { seen = append(seen, "create "+u+" "+ip) }
 	m.OnPasswordChange = func(u string) { seen = append(seen, "passwd "+u) }
-	users.m["romeo"] = store.User{Username: "romeo"}
+	users.Put(store.User{Username: "romeo"})
 	ctx := context.Background()
 	m.PreAuth(ctx, imtest.Parse(t, reg("Juliet", "pw")), "192.0.2.1")
 	m.PreAuth(ctx, imtest.Parse(t, reg("romeo", "pw")), "192.0.2.1") // conflict

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,76 +19,8 @@ import (
 	"parley/internal/xmlstream"
 )
 
-// memUsers is store.Users in memory.
-type memUsers struct {
-	mu sync.Mutex // guards m
-	m  map[string]store.User
-}
-
-func (s *memUsers) CreateUser(_ context.Context, u store.User) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.m[u.Username]; ok {
-		return store.ErrExists
-	}
-	s.m[u.Username] = u
-	return nil
-}
-
-func (s *memUsers) GetUser(_ context.Context, name string) (store.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.m[name]
-	if !ok {
-		return u, store.ErrNotFound
-	}
-	return u, nil
-}
-
-func (s *memUsers) SetUserDisabled(_ context.Context, name string, disabled bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.m[name]
-	if !ok {
-		return store.ErrNotFound
-	}
-	u.Disabled = disabled
-	s.m[name] = u
-	return nil
-}
-
-func (s *memUsers) SetUserKeys(_ context.Context, name string, k1, k256 store.ScramKeys) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.m[name]
-	if !ok {
-		return store.ErrNotFound
-	}
-	u.SHA1, u.SHA256 = k1, k256
-	s.m[name] = u
-	return nil
-}
-
-func (s *memUsers) DeleteUser(_ context.Context, name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.m[name]; !ok {
-		return store.ErrNotFound
-	}
-	delete(s.m, name)
-	return nil
-}
-
-func (s *memUsers) ListUsers(context.Context) ([]string, error) { return nil, nil }
-
-// Exists makes memUsers the router's Accounts.
-func (s *memUsers) Exists(ctx context.Context, name string) (bool, error) {
-	_, err := s.GetUser(ctx, name)
-	return err == nil, nil
-}
-
-func newModule(t *testing.T) (*Module, *memUsers, *router.Router) {
-	users := &memUsers{m: map[string]store.User{}}
+func newModule(t *testing.T) (*Module, *imtest.Users, *router.Router) {
+	users := imtest.NewUsers()
 	r := router.New(jid.MustParse("example.com"), users, nil)
 	m := New(Options{Users: users, PerIP: 2, Window: time.Hour})
 	m.router = r
@@ -145,7 +76,7 @@ func TestPreAuthRegister(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			m, users, _ := newModule(t)
-			users.m["romeo"] = store.User{Username: "romeo"}
+			users.Put(store.User{Username: "romeo"})
 			iq := imtest.Parse(t, tc.iq)
 			_, err := m.PreAuth(context.Background(), iq, tc.ip)
 			if tc.err != nil {
@@ -180,7 +111,7 @@ func TestRateLimit(t *testing.T) {
 	m, users, _ := newModule(t)
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	m.now = func() time.Time { return now }
-	users.m["taken"] = store.User{Username: "taken"}
+	users.Put(store.User{Username: "taken"})
 	ctx := context.Background()
 	steps := []struct {
 		user, ip string
@@ -234,8 +165,8 @@ func TestChangePassword(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			users.m["juliet"] = store.User{Username: "juliet", SHA256: old}
-			users.m["romeo"] = store.User{Username: "romeo"}
+			users.Put(store.User{Username: "juliet", SHA256: old})
+			users.Put(store.User{Username: "romeo"})
 			s := imtest.NewSession(t, "juliet@example.com/b")
 			r.Bind(s)
 			r.Route(context.Background(), imtest.Parse(t, tc.iq))
@@ -244,7 +175,7 @@ func TestChangePassword(t *testing.T) {
 				t.Fatalf("session got %d stanzas, want one reply", len(got))
 			}
 			reply := got[0]
-			u := users.m["juliet"]
+			u, _ := users.User("juliet")
 			if tc.err == "" {
 				if reply.Type != "result" || !verifies(t, sasl.SHA256, u.SHA256, "new") || !verifies(t, sasl.SHA1, u.SHA1, "new") {
 					t.Errorf("reply %s; keys changed: %v", reply.Bytes(), !bytes.Equal(u.SHA256.StoredKey, old.StoredKey))
@@ -283,8 +214,8 @@ func TestRemove(t *testing.T) {
 	m.Register(r)
 	var removed []string
 	m.OnRemove = func(u string) { removed = append(removed, u) }
-	users.m["juliet"] = store.User{Username: "juliet"}
-	users.m["romeo"] = store.User{Username: "romeo"}
+	users.Put(store.User{Username: "juliet"})
+	users.Put(store.User{Username: "romeo"})
 	b := imtest.NewSession(t, "juliet@example.com/b")
 	c := imtest.NewSession(t, "juliet@example.com/c")
 	o := imtest.NewSession(t, "romeo@example.com/o")
@@ -292,10 +223,10 @@ func TestRemove(t *testing.T) {
 		r.Bind(s)
 	}
 	r.Route(context.Background(), imtest.Parse(t, `<iq type='set' id='x' from='juliet@example.com/b'><query xmlns='jabber:iq:register'><remove/></query></iq>`))
-	if _, ok := users.m["juliet"]; ok {
+	if _, ok := users.User("juliet"); ok {
 		t.Error("account still there")
 	}
-	if _, ok := users.m["romeo"]; !ok {
+	if _, ok := users.User("romeo"); !ok {
 		t.Error("another account went too")
 	}
 	if !slices.Equal(removed, []string{"juliet"}) {
