@@ -2,6 +2,7 @@ package xmpptest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,4 +49,42 @@ func MustExpect(tb testing.TB, c *Client, timeout time.Duration, what string, ma
 		tb.Fatalf("%s: waiting for %s: %v", c.JID, what, err)
 	}
 	return el
+}
+
+// MustIQ is IQ that fails the test when no response came within timeout.
+func MustIQ(tb testing.TB, c *Client, timeout time.Duration, typ, to, payload string) *xmlstream.Element {
+	tb.Helper()
+	res, err := c.IQ(timeout, typ, to, payload)
+	if err != nil {
+		tb.Fatalf("%s: %s %s: %v", c.JID, typ, payload, err)
+	}
+	return res
+}
+
+// MustResult is MustIQ that also fails the test unless the response is a
+// result.
+func MustResult(tb testing.TB, c *Client, timeout time.Duration, typ, to, payload string) *xmlstream.Element {
+	tb.Helper()
+	res := MustIQ(tb, c, timeout, typ, to, payload)
+	if res.Get("type") != "result" {
+		tb.Fatalf("%s: %s %s: %s", c.JID, typ, payload, res)
+	}
+	return res
+}
+
+// ErrorConditions returns the names of an error stanza's conditions, the
+// defined one and any application-specific one (XEP-0060's, say), joined
+// by "+"; "" for a stanza that is not an error.
+func ErrorConditions(el *xmlstream.Element) string {
+	e := el.Child("error", "")
+	if el.Get("type") != "error" || e == nil {
+		return ""
+	}
+	var conds []string
+	for _, c := range e.Children {
+		if c.Name != "text" {
+			conds = append(conds, c.Name)
+		}
+	}
+	return strings.Join(conds, "+")
 }

@@ -26,3 +26,31 @@ func Handle(t testing.TB, h func(context.Context, *stanza.Stanza) (*xmlstream.El
 	}
 	return res, true
 }
+
+// HandleXML is Handle that compares h's result, written as in a
+// jabber:client stream ("" for none), with want.
+func HandleXML(t testing.TB, h func(context.Context, *stanza.Stanza) (*xmlstream.Element, error), raw string, wantErr *stanza.Error, want string) {
+	t.Helper()
+	res, ok := Handle(t, h, raw, wantErr)
+	if !ok {
+		return
+	}
+	got := ""
+	if res != nil {
+		got = string(xmlstream.AppendIn(nil, res, stanza.NSClient))
+	}
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// Reparse writes el and parses it back: a result must stand alone once
+// written, without the prefixes bound around it in the request.
+func Reparse(t testing.TB, el *xmlstream.Element) *xmlstream.Element {
+	t.Helper()
+	back, err := xmlstream.Parse(xmlstream.Append(nil, el), xmlstream.Limits{})
+	if err != nil {
+		t.Fatalf("%s does not stand alone: %v", xmlstream.Append(nil, el), err)
+	}
+	return back
+}

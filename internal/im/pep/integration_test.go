@@ -83,29 +83,6 @@ func conference(autojoin bool, nick string) string {
 		`'><nick>` + nick + `</nick></conference>`
 }
 
-func iq(t *testing.T, c *xmpptest.Client, typ, to, payload string) *xmlstream.Element {
-	t.Helper()
-	res, err := c.IQ(wait, typ, to, payload)
-	if err != nil {
-		t.Fatalf("%s %s: %v", typ, payload, err)
-	}
-	return res
-}
-
-func condition(el *xmlstream.Element) string {
-	e := el.Child("error", "")
-	if el.Get("type") != "error" || e == nil {
-		return ""
-	}
-	var conds []string
-	for _, c := range e.Children {
-		if c.Name != "text" {
-			conds = append(conds, c.Name)
-		}
-	}
-	return strings.Join(conds, "+")
-}
-
 // TestBookmarksOverTCP: a client stores a bookmark with autojoin in PEP
 // (XEP-0402) and another session of the account reads it back at login;
 // access models keep it private, while an open node (an OMEMO bundle) is
@@ -115,12 +92,12 @@ func TestBookmarksOverTCP(t *testing.T) {
 	srv.AddUsers(t, password, "alice", "bob")
 	desk := loginWithCaps(t, srv, "alice", "desk", bookmarks+"+notify")
 
-	info := iq(t, desk, "get", "", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
+	info := xmpptest.MustIQ(t, desk, wait, "get", "", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
 	if s := info.String(); !strings.Contains(s, "category='pubsub' type='pep'") || !strings.Contains(s, pep.NS+"#publish") {
 		t.Fatalf("account disco: %s", s)
 	}
 
-	res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+room+`'>`+
+	res := xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+room+`'>`+
 		conference(true, "crone")+`</item></publish>`+publishOptions("whitelist")+`</pubsub>`)
 	if res.Get("type") != "result" || !strings.Contains(res.String(), "id='"+room+"'") {
 		t.Fatalf("publish: %s", res)
@@ -135,7 +112,7 @@ func TestBookmarksOverTCP(t *testing.T) {
 
 	// A second session, as after a client restart: reads the bookmarks.
 	phone := login(t, srv, "alice", "phone")
-	res = iq(t, phone, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`)
+	res = xmpptest.MustIQ(t, phone, wait, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`)
 	items := res.Child("pubsub", pep.NS).Child("items", pep.NS)
 	if items == nil || len(items.Children) != 1 {
 		t.Fatalf("items: %s", res)
@@ -148,30 +125,30 @@ func TestBookmarksOverTCP(t *testing.T) {
 
 	// Whitelist: nobody else reads the bookmarks, nobody else publishes.
 	bob := login(t, srv, "bob", "laptop")
-	if res := iq(t, bob, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`); condition(res) != "not-allowed+closed-node" {
+	if res := xmpptest.MustIQ(t, bob, wait, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`); xmpptest.ErrorConditions(res) != "not-allowed+closed-node" {
 		t.Fatalf("bob reads alice's bookmarks: %s", res)
 	}
-	if res := iq(t, bob, "set", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><publish node='x'><item><y xmlns='y'/></item></publish></pubsub>`); condition(res) != "forbidden" {
+	if res := xmpptest.MustIQ(t, bob, wait, "set", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><publish node='x'><item><y xmlns='y'/></item></publish></pubsub>`); xmpptest.ErrorConditions(res) != "forbidden" {
 		t.Fatalf("bob publishes to alice: %s", res)
 	}
 	// §7.1.5: options that contradict the node's configuration.
-	if res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='x'>`+
-		conference(false, "x")+`</item></publish>`+publishOptions("open")+`</pubsub>`); condition(res) != "conflict+precondition-not-met" {
+	if res := xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='x'>`+
+		conference(false, "x")+`</item></publish>`+publishOptions("open")+`</pubsub>`); xmpptest.ErrorConditions(res) != "conflict+precondition-not-met" {
 		t.Fatalf("mismatching publish-options: %s", res)
 	}
 
 	// An OMEMO bundle is open: bob may read it.
 	const bundle = "eu.siacs.conversations.axolotl.bundles:1234"
-	iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bundle+`'><item id='current'>`+
+	xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bundle+`'><item id='current'>`+
 		`<bundle xmlns='eu.siacs.conversations.axolotl'><signedPreKeyPublic signedPreKeyId='1'>AAAA</signedPreKeyPublic></bundle>`+
 		`</item></publish>`+publishOptions("open")+`</pubsub>`)
-	res = iq(t, bob, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+bundle+`' max_items='1'/></pubsub>`)
+	res = xmpptest.MustIQ(t, bob, wait, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+bundle+`' max_items='1'/></pubsub>`)
 	if res.Get("type") != "result" || !strings.Contains(res.String(), "signedPreKeyId='1'") {
 		t.Fatalf("bob reads the bundle: %s", res)
 	}
 
 	// Retract the bookmark (XEP-0402 §3.4): gone for the next login.
-	if res := iq(t, phone, "set", "", `<pubsub xmlns='`+pep.NS+`'><retract node='`+bookmarks+`' notify='true'><item id='`+room+`'/></retract></pubsub>`); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, phone, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><retract node='`+bookmarks+`' notify='true'><item id='`+room+`'/></retract></pubsub>`); res.Get("type") != "result" {
 		t.Fatalf("retract: %s", res)
 	}
 	if _, err := desk.Expect(wait, func(el *xmlstream.Element) bool {
@@ -179,12 +156,12 @@ func TestBookmarksOverTCP(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("retraction notification: %v", err)
 	}
-	res = iq(t, phone, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`)
+	res = xmpptest.MustIQ(t, phone, wait, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='`+bookmarks+`'/></pubsub>`)
 	if n := len(res.Child("pubsub", pep.NS).Child("items", pep.NS).Children); n != 0 {
 		t.Fatalf("items after retraction: %s", res)
 	}
 	// No such node.
-	if res := iq(t, phone, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='nope'/></pubsub>`); condition(res) != "item-not-found" {
+	if res := xmpptest.MustIQ(t, phone, wait, "get", "", `<pubsub xmlns='`+pep.NS+`'><items node='nope'/></pubsub>`); xmpptest.ErrorConditions(res) != "item-not-found" {
 		t.Fatalf("unknown node: %s", res)
 	}
 }
@@ -208,7 +185,7 @@ func TestOMEMODeviceListOverTCP(t *testing.T) {
 			id + `'/></list></item></publish>` + publishOptions("open") + `</pubsub>`
 	}
 	phone := loginWithCaps(t, srv, "alice", "phone", "http://jabber.org/protocol/disco#info", devices+"+notify")
-	if res := iq(t, phone, "set", "", list("1001")); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, phone, wait, "set", "", list("1001")); res.Get("type") != "result" {
 		t.Fatalf("publish: %s", res)
 	}
 
@@ -221,7 +198,7 @@ func TestOMEMODeviceListOverTCP(t *testing.T) {
 	// A client of bob's without the +notify feature.
 	plain := loginWithCaps(t, srv, "bob", "plain", "http://jabber.org/protocol/disco#info", devices)
 
-	if res := iq(t, phone, "set", "", list("1002")); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, phone, wait, "set", "", list("1002")); res.Get("type") != "result" {
 		t.Fatalf("publish: %s", res)
 	}
 	_, err = omemo.Expect(wait, func(el *xmlstream.Element) bool {
@@ -232,7 +209,7 @@ func TestOMEMODeviceListOverTCP(t *testing.T) {
 	}
 	// The plain client got neither: a round trip after the update shows
 	// nothing came before it.
-	iq(t, plain, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+	xmpptest.MustIQ(t, plain, wait, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
 	if ev, err := plain.Expect(100*time.Millisecond, isEvent); err == nil {
 		t.Fatalf("a client without +notify got %s", ev)
 	}
@@ -260,14 +237,14 @@ func TestPEPNotifyOptionsOverTCP(t *testing.T) {
 	}
 	quiet := func() {
 		t.Helper()
-		iq(t, desk, "get", "", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
+		xmpptest.MustIQ(t, desk, wait, "get", "", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
 		if ev, err := desk.Expect(100*time.Millisecond, isNotification); err == nil {
 			t.Fatalf("unexpected event %s", ev)
 		}
 	}
 	pub := func(id string) {
 		t.Helper()
-		if res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+id+`'>`+
+		if res := xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+id+`'>`+
 			conference(false, id)+`</item></publish>`+publishOptions("whitelist")+`</pubsub>`); res.Get("type") != "result" {
 			t.Fatalf("publish: %s", res)
 		}
@@ -275,7 +252,7 @@ func TestPEPNotifyOptionsOverTCP(t *testing.T) {
 	}
 	retract := func(id, attrs string) {
 		t.Helper()
-		if res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NS+`'><retract node='`+bookmarks+`'`+attrs+`><item id='`+id+`'/></retract></pubsub>`); res.Get("type") != "result" {
+		if res := xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><retract node='`+bookmarks+`'`+attrs+`><item id='`+id+`'/></retract></pubsub>`); res.Get("type") != "result" {
 			t.Fatalf("retract: %s", res)
 		}
 	}
@@ -283,7 +260,7 @@ func TestPEPNotifyOptionsOverTCP(t *testing.T) {
 	retract("a@conference.localhost", "")
 	next("<retract id='a@conference.localhost'/>")
 
-	res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='`+bookmarks+`'><x xmlns='jabber:x:data' type='submit'>`+
+	res := xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='`+bookmarks+`'><x xmlns='jabber:x:data' type='submit'>`+
 		`<field var='FORM_TYPE' type='hidden'><value>`+pep.NSNodeConfig+`</value></field>`+
 		`<field var='pubsub#notify_config'><value>1</value></field><field var='pubsub#notify_retract'><value>0</value></field>`+
 		`<field var='pubsub#notify_delete'><value>0</value></field></x></configure></pubsub>`)
@@ -300,7 +277,7 @@ func TestPEPNotifyOptionsOverTCP(t *testing.T) {
 	pub("c@conference.localhost")
 	retract("c@conference.localhost", " notify='true'")
 	next("<retract id='c@conference.localhost'/>")
-	if res := iq(t, desk, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'><delete node='`+bookmarks+`'/></pubsub>`); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'><delete node='`+bookmarks+`'/></pubsub>`); res.Get("type") != "result" {
 		t.Fatalf("delete: %s", res)
 	}
 	quiet()
@@ -323,12 +300,12 @@ func TestPEPAuthorizeOverTCP(t *testing.T) {
 			`<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>` + pep.NS + `#publish-options</value></field>` +
 			`<field var='pubsub#access_model'><value>authorize</value></field><field var='pubsub#max_items'><value>10</value></field></x></publish-options></pubsub>`
 	}
-	if res := iq(t, alice, "set", "", entry("1", "first")); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, alice, wait, "set", "", entry("1", "first")); res.Get("type") != "result" {
 		t.Fatalf("publish: %s", res)
 	}
 	subscribe := func(c *xmpptest.Client, who string) string {
 		t.Helper()
-		res := iq(t, c, "set", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><subscribe node='`+diary+`' jid='`+who+`'/></pubsub>`)
+		res := xmpptest.MustIQ(t, c, wait, "set", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><subscribe node='`+diary+`' jid='`+who+`'/></pubsub>`)
 		sub := res.Child("pubsub", pep.NS).Child("subscription", pep.NS)
 		if res.Get("type") != "result" || sub == nil || sub.Get("subscription") != "pending" {
 			t.Fatalf("%s subscribes: %s", who, res)
@@ -368,7 +345,7 @@ func TestPEPAuthorizeOverTCP(t *testing.T) {
 	}
 	read := func(c *xmpptest.Client) *xmlstream.Element {
 		t.Helper()
-		return iq(t, c, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+diary+`'/></pubsub>`)
+		return xmpptest.MustIQ(t, c, wait, "get", "alice@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+diary+`'/></pubsub>`)
 	}
 
 	subid := subscribe(bob, "bob@localhost")
@@ -381,7 +358,7 @@ func TestPEPAuthorizeOverTCP(t *testing.T) {
 	if res := read(bob); res.Get("type") != "result" || !strings.Contains(res.String(), "first") {
 		t.Fatalf("an approved subscriber reads: %s", res)
 	}
-	if res := iq(t, alice, "set", "", entry("2", "second")); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, alice, wait, "set", "", entry("2", "second")); res.Get("type") != "result" {
 		t.Fatalf("publish: %s", res)
 	}
 	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return isEvent(el) && strings.Contains(el.String(), "second") }); err != nil {

@@ -10,6 +10,7 @@ import (
 	"parley/internal/im/pep"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -60,7 +61,7 @@ func TestPEPLimitsOverTCP(t *testing.T) {
 	m := login(t, srv, "mallory", "flood")
 	bob := login(t, srv, "bob", "desk")
 
-	if res := iq(t, m, "set", "", publishItem("big", "x", payloadOf(t, itemBytes+1))); condition(res) != "not-acceptable+payload-too-big" {
+	if res := xmpptest.MustIQ(t, m, wait, "set", "", publishItem("big", "x", payloadOf(t, itemBytes+1))); xmpptest.ErrorConditions(res) != "not-acceptable+payload-too-big" {
 		t.Fatalf("oversized item: %s", res)
 	}
 	full := payloadOf(t, itemBytes)
@@ -70,14 +71,14 @@ func TestPEPLimitsOverTCP(t *testing.T) {
 		if i == 0 {
 			p = full
 		}
-		if res := iq(t, m, "set", "", publishItem(node, "0", p)); res.Get("type") != "result" {
+		if res := xmpptest.MustIQ(t, m, wait, "set", "", publishItem(node, "0", p)); res.Get("type") != "result" {
 			t.Fatalf("publish to %s: %s", node, res)
 		}
 	}
-	if res := iq(t, m, "set", "", publishItem("n4", "0", small)); condition(res) != "policy-violation+max-nodes-exceeded" {
+	if res := xmpptest.MustIQ(t, m, wait, "set", "", publishItem("n4", "0", small)); xmpptest.ErrorConditions(res) != "policy-violation+max-nodes-exceeded" {
 		t.Fatalf("node beyond pep_nodes: %s", res)
 	}
-	conf := iq(t, m, "get", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='big'/></pubsub>`)
+	conf := xmpptest.MustIQ(t, m, wait, "get", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='big'/></pubsub>`)
 	if !strings.Contains(conf.String(), "<value>"+strconv.Itoa(nodeItems)+"</value>") {
 		t.Fatalf("max_items=max is not pep_node_items: %s", conf)
 	}
@@ -85,14 +86,14 @@ func TestPEPLimitsOverTCP(t *testing.T) {
 	// Fill the quota: the two small items take len(small) each.
 	fit := (quota - 2*len(small)) / itemBytes
 	for i := 1; i < fit; i++ {
-		if res := iq(t, m, "set", "", publishItem("big", strconv.Itoa(i), full)); res.Get("type") != "result" {
+		if res := xmpptest.MustIQ(t, m, wait, "set", "", publishItem("big", strconv.Itoa(i), full)); res.Get("type") != "result" {
 			t.Fatalf("publish %d of %d: %s", i, fit, res)
 		}
 	}
-	if res := iq(t, m, "set", "", publishItem("big", "over", full)); condition(res) != "policy-violation" {
+	if res := xmpptest.MustIQ(t, m, wait, "set", "", publishItem("big", "over", full)); xmpptest.ErrorConditions(res) != "policy-violation" {
 		t.Fatalf("publish beyond pep_bytes: %s", res)
 	}
-	if res := iq(t, m, "set", "", publishItem("big", "3", full)); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, m, wait, "set", "", publishItem("big", "3", full)); res.Get("type") != "result" {
 		t.Fatalf("replacing an item at the quota: %s", res)
 	}
 	want := []string{"0", "1", "2"}
@@ -109,7 +110,7 @@ func TestPEPLimitsOverTCP(t *testing.T) {
 		if pages > fit {
 			t.Fatalf("no end of pages: %v", got)
 		}
-		res := iq(t, bob, "get", "mallory@localhost", req)
+		res := xmpptest.MustIQ(t, bob, wait, "get", "mallory@localhost", req)
 		if n := len(xmlstream.Append(nil, res)); n > replyBytes {
 			t.Fatalf("reply of %d bytes > %d", n, replyBytes)
 		}
@@ -138,13 +139,13 @@ func TestPEPLimitsOverTCP(t *testing.T) {
 		t.Fatalf("paged items %v, want %v", got, want)
 	}
 	// Paging forward from an item, and max.
-	res := iq(t, bob, "get", "mallory@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='big'/><set xmlns='`+pep.NSRSM+
+	res := xmpptest.MustIQ(t, bob, wait, "get", "mallory@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='big'/><set xmlns='`+pep.NSRSM+
 		`'><max>2</max><after>1</after></set></pubsub>`)
 	if s := res.String(); !strings.Contains(s, "<item id='2'>") || !strings.Contains(s, "<item id='4'>") || strings.Count(s, "<item ") != 2 {
 		t.Fatalf("after 1, max 2: %s", res)
 	}
-	if res := iq(t, bob, "get", "mallory@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='big'/><set xmlns='`+pep.NSRSM+
-		`'><after>nope</after></set></pubsub>`); condition(res) != "item-not-found" {
+	if res := xmpptest.MustIQ(t, bob, wait, "get", "mallory@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='big'/><set xmlns='`+pep.NSRSM+
+		`'><after>nope</after></set></pubsub>`); xmpptest.ErrorConditions(res) != "item-not-found" {
 		t.Fatalf("after an unknown item: %s", res)
 	}
 }
@@ -172,7 +173,7 @@ func TestCapsDiscoveryNotStarvedOverTCP(t *testing.T) {
 	}
 	// loginWithCaps fails unless the server asks within the wait.
 	phone := loginWithCaps(t, srv, "alice", "phone", "http://jabber.org/protocol/disco#info", bookmarks+"+notify")
-	if res := iq(t, phone, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+room+`'>`+
+	if res := xmpptest.MustIQ(t, phone, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+bookmarks+`'><item id='`+room+`'>`+
 		conference(true, "crone")+`</item></publish>`+publishOptions("whitelist")+`</pubsub>`); res.Get("type") != "result" {
 		t.Fatalf("publish: %s", res)
 	}
@@ -212,7 +213,7 @@ func TestRosterAccessOverTCP(t *testing.T) {
 			`<field var='pubsub#roster_groups_allowed'><value>` + group + `</value></field></x></publish-options>`
 	}
 	publish := func(id, group string) *xmlstream.Element {
-		return iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+mood+`'><item id='`+id+
+		return xmpptest.MustIQ(t, alice, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+mood+`'><item id='`+id+
 			`'><m xmlns='urn:test'>`+id+`</m></item></publish>`+rosterOptions(group)+`</pubsub>`)
 	}
 	if res := publish("1", "Friends"); res.Get("type") != "result" {
@@ -232,10 +233,10 @@ func TestRosterAccessOverTCP(t *testing.T) {
 	if at, err := time.Parse(time.RFC3339, d.Get("stamp")); err != nil || time.Since(at) > time.Minute || time.Until(at) > time.Second {
 		t.Fatalf("delay stamp %q: %v", d.Get("stamp"), err)
 	}
-	if res := iq(t, bob, "get", "alice@localhost", read); res.Get("type") != "result" || !strings.Contains(res.String(), ">1</m>") {
+	if res := xmpptest.MustIQ(t, bob, wait, "get", "alice@localhost", read); res.Get("type") != "result" || !strings.Contains(res.String(), ">1</m>") {
 		t.Fatalf("bob (Friends) reads: %s", res)
 	}
-	if res := iq(t, carol, "get", "alice@localhost", read); condition(res) != "not-authorized+not-in-roster-group" {
+	if res := xmpptest.MustIQ(t, carol, wait, "get", "alice@localhost", read); xmpptest.ErrorConditions(res) != "not-authorized+not-in-roster-group" {
 		t.Fatalf("carol (Work) reads: %s", res)
 	}
 
@@ -246,16 +247,16 @@ func TestRosterAccessOverTCP(t *testing.T) {
 	if _, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return isEvent(el) && strings.Contains(el.String(), ">2</m>") }); err != nil {
 		t.Fatalf("bob's notification: %v", err)
 	}
-	if res := publish("3", "Work"); condition(res) != "conflict+precondition-not-met" {
+	if res := publish("3", "Work"); xmpptest.ErrorConditions(res) != "conflict+precondition-not-met" {
 		t.Fatalf("publish with other groups: %s", res)
 	}
-	iq(t, carol, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+	xmpptest.MustIQ(t, carol, wait, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
 	if ev, err := carol.Expect(100*time.Millisecond, isEvent); err == nil {
 		t.Fatalf("carol (Work) got %s", ev)
 	}
 
 	// The owner sees the groups in the configuration and may change them.
-	conf := iq(t, alice, "get", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='`+mood+`'/></pubsub>`)
+	conf := xmpptest.MustIQ(t, alice, wait, "get", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='`+mood+`'/></pubsub>`)
 	if !strings.Contains(conf.String(), "<field var='pubsub#roster_groups_allowed' type='list-multi'") ||
 		!strings.Contains(conf.String(), "<value>Friends</value>") {
 		t.Fatalf("configuration: %s", conf)
@@ -263,16 +264,16 @@ func TestRosterAccessOverTCP(t *testing.T) {
 	configure := `<pubsub xmlns='` + pep.NSOwner + `'><configure node='` + mood + `'><x xmlns='jabber:x:data' type='submit'>` +
 		`<field var='FORM_TYPE' type='hidden'><value>` + pep.NSNodeConfig + `</value></field>` +
 		`<field var='pubsub#roster_groups_allowed'><value>Work</value></field></x></configure></pubsub>`
-	if res := iq(t, alice, "set", "", configure); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, alice, wait, "set", "", configure); res.Get("type") != "result" {
 		t.Fatalf("configure: %s", res)
 	}
-	if res := iq(t, carol, "get", "alice@localhost", read); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, carol, wait, "get", "alice@localhost", read); res.Get("type") != "result" {
 		t.Fatalf("carol reads once Work is allowed: %s", res)
 	}
-	if res := iq(t, bob, "get", "alice@localhost", read); condition(res) != "not-authorized+not-in-roster-group" {
+	if res := xmpptest.MustIQ(t, bob, wait, "get", "alice@localhost", read); xmpptest.ErrorConditions(res) != "not-authorized+not-in-roster-group" {
 		t.Fatalf("bob reads once Friends is not allowed: %s", res)
 	}
-	info := iq(t, bob, "get", "alice@localhost", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
+	info := xmpptest.MustIQ(t, bob, wait, "get", "alice@localhost", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
 	if !strings.Contains(info.String(), pep.NS+"#access-roster") {
 		t.Fatalf("access-roster not advertised: %s", info)
 	}

@@ -8,6 +8,7 @@ import (
 	"parley/internal/im/pep"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -34,10 +35,10 @@ func TestProfilesOverTCP(t *testing.T) {
 		metadata+"+notify", nick+"+notify", vcard4+"+notify")
 	// A round trip after the caps answer, so that they are learned
 	// before the publishes below (else they come as last items).
-	iq(t, romeo, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+	xmpptest.MustIQ(t, romeo, wait, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
 	publish := func(node, id, payload string) {
 		t.Helper()
-		if res := iq(t, juliet, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+node+`'><item id='`+id+`'>`+payload+`</item></publish></pubsub>`); res.Get("type") != "result" {
+		if res := xmpptest.MustIQ(t, juliet, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+node+`'><item id='`+id+`'>`+payload+`</item></publish></pubsub>`); res.Get("type") != "result" {
 			t.Fatalf("publish to %s: %s", node, res)
 		}
 	}
@@ -57,7 +58,7 @@ func TestProfilesOverTCP(t *testing.T) {
 	publish(metadata, avatarID, `<metadata xmlns='`+metadata+`'><info bytes='12345' height='64' id='`+avatarID+`' type='image/png' width='64'/></metadata>`)
 	event(metadata, "id='"+avatarID+"'")
 	// §4.3: the contact fetches the data by id.
-	res := iq(t, romeo, "get", "juliet@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+data+`'><item id='`+avatarID+`'/></items></pubsub>`)
+	res := xmpptest.MustIQ(t, romeo, wait, "get", "juliet@localhost", `<pubsub xmlns='`+pep.NS+`'><items node='`+data+`'><item id='`+avatarID+`'/></items></pubsub>`)
 	if !strings.Contains(res.String(), "qANQR1DBwU4DX7jmYZnncm") {
 		t.Fatalf("avatar data: %s", res)
 	}
@@ -68,7 +69,7 @@ func TestProfilesOverTCP(t *testing.T) {
 	publish(vcard4, "current", `<vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'><fn><text>Juliet Capulet</text></fn><nickname><text>Jules</text></nickname></vcard>`)
 	event(vcard4, "<nickname><text>Jules</text></nickname>")
 	// Nothing of the data node, which romeo did not ask for.
-	iq(t, romeo, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+	xmpptest.MustIQ(t, romeo, wait, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
 	if ev, err := romeo.Expect(100*time.Millisecond, func(el *xmlstream.Element) bool {
 		return isEvent(el) && strings.Contains(el.String(), "node='"+data+"'")
 	}); err == nil {

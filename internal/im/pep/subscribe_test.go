@@ -51,7 +51,7 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 	}
 	noEvent := func(c *xmpptest.Client) {
 		t.Helper()
-		iq(t, c, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+		xmpptest.MustIQ(t, c, wait, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
 		if ev, err := c.Expect(100*time.Millisecond, isEvent); err == nil {
 			t.Fatalf("unexpected event %s", ev)
 		}
@@ -63,7 +63,7 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 			t.Fatalf("%s not advertised: %s", f, info)
 		}
 	}
-	if res := iq(t, alice, "set", "", publishItem(news, "1", entry("first"))); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, alice, wait, "set", "", publishItem(news, "1", entry("first"))); res.Get("type") != "result" {
 		t.Fatalf("publish: %s", res)
 	}
 	res := at(bob, "set", ps(`<subscribe node='`+news+`' jid='bob@localhost'/>`))
@@ -74,7 +74,7 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 	if ev.Child("delay", pep.NSDelay) == nil || ev.Get("from") != "alice@localhost" {
 		t.Fatalf("last item: %s", ev)
 	}
-	iq(t, alice, "set", "", publishItem(news, "2", entry("second")))
+	xmpptest.MustIQ(t, alice, wait, "set", "", publishItem(news, "2", entry("second")))
 	eventWith(bob, "second")
 
 	// §6.3: delivery off, then on again.
@@ -84,7 +84,7 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 	if res := at(bob, "set", ps(strings.Replace(opts, "%s", "false", 1))); res.Get("type") != "result" {
 		t.Fatalf("options: %s", res)
 	}
-	iq(t, alice, "set", "", publishItem(news, "3", entry("third")))
+	xmpptest.MustIQ(t, alice, wait, "set", "", publishItem(news, "3", entry("third")))
 	noEvent(bob)
 	at(bob, "set", ps(strings.Replace(opts, "%s", "true", 1)))
 	if mine := at(bob, "get", ps(`<subscriptions/>`)).String(); !strings.Contains(mine, "node='"+news+"'") {
@@ -92,46 +92,46 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 	}
 
 	// Access models apply; outcasts and whitelist members (§8.9).
-	iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='urn:test:mood'><item id='1'>`+entry("happy")+`</item></publish></pubsub>`)
-	if res := at(carol, "set", ps(`<subscribe node='urn:test:mood' jid='carol@localhost'/>`)); condition(res) != "not-authorized+presence-subscription-required" {
+	xmpptest.MustIQ(t, alice, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='urn:test:mood'><item id='1'>`+entry("happy")+`</item></publish></pubsub>`)
+	if res := at(carol, "set", ps(`<subscribe node='urn:test:mood' jid='carol@localhost'/>`)); xmpptest.ErrorConditions(res) != "not-authorized+presence-subscription-required" {
 		t.Fatalf("carol subscribes to a presence node: %s", res)
 	}
-	if res := iq(t, alice, "set", "", owner(`<affiliations node='`+news+`'><affiliation jid='carol@localhost' affiliation='outcast'/></affiliations>`)); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, alice, wait, "set", "", owner(`<affiliations node='`+news+`'><affiliation jid='carol@localhost' affiliation='outcast'/></affiliations>`)); res.Get("type") != "result" {
 		t.Fatalf("outcast: %s", res)
 	}
-	if res := at(carol, "set", ps(`<subscribe node='`+news+`' jid='carol@localhost'/>`)); condition(res) != "forbidden" {
+	if res := at(carol, "set", ps(`<subscribe node='`+news+`' jid='carol@localhost'/>`)); xmpptest.ErrorConditions(res) != "forbidden" {
 		t.Fatalf("an outcast subscribes: %s", res)
 	}
-	if res := iq(t, alice, "set", "", owner(`<affiliations node='`+news+`'><affiliation jid='bob@localhost' affiliation='owner'/></affiliations>`)); condition(res) != "not-acceptable" {
+	if res := xmpptest.MustIQ(t, alice, wait, "set", "", owner(`<affiliations node='`+news+`'><affiliation jid='bob@localhost' affiliation='owner'/></affiliations>`)); xmpptest.ErrorConditions(res) != "not-acceptable" {
 		t.Fatalf("a second PEP owner: %s", res)
 	}
-	iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+secret+`'><item id='1'>`+entry("hush")+`</item></publish>`+publishOptions("whitelist")+`</pubsub>`)
-	if res := at(carol, "get", ps(`<items node='`+secret+`'/>`)); condition(res) != "not-allowed+closed-node" {
+	xmpptest.MustIQ(t, alice, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+secret+`'><item id='1'>`+entry("hush")+`</item></publish>`+publishOptions("whitelist")+`</pubsub>`)
+	if res := at(carol, "get", ps(`<items node='`+secret+`'/>`)); xmpptest.ErrorConditions(res) != "not-allowed+closed-node" {
 		t.Fatalf("carol reads the whitelist node: %s", res)
 	}
-	iq(t, alice, "set", "", owner(`<affiliations node='`+secret+`'><affiliation jid='carol@localhost' affiliation='member'/></affiliations>`))
+	xmpptest.MustIQ(t, alice, wait, "set", "", owner(`<affiliations node='`+secret+`'><affiliation jid='carol@localhost' affiliation='member'/></affiliations>`))
 	if res := at(carol, "get", ps(`<items node='`+secret+`'/>`)); !strings.Contains(res.String(), "hush") {
 		t.Fatalf("a member reads the whitelist node: %s", res)
 	}
-	affs := iq(t, alice, "get", "", owner(`<affiliations node='`+secret+`'/>`)).String()
+	affs := xmpptest.MustIQ(t, alice, wait, "get", "", owner(`<affiliations node='`+secret+`'/>`)).String()
 	if !strings.Contains(affs, "jid='alice@localhost' affiliation='owner'") || !strings.Contains(affs, "jid='carol@localhost' affiliation='member'") {
 		t.Fatalf("affiliations: %s", affs)
 	}
 
 	// §8.8, §8.5, §8.4.
-	if subs := iq(t, alice, "get", "", owner(`<subscriptions node='`+news+`'/>`)).String(); !strings.Contains(subs, "jid='bob@localhost' subscription='subscribed'") {
+	if subs := xmpptest.MustIQ(t, alice, wait, "get", "", owner(`<subscriptions node='`+news+`'/>`)).String(); !strings.Contains(subs, "jid='bob@localhost' subscription='subscribed'") {
 		t.Fatalf("owner's subscriptions: %s", subs)
 	}
-	if res := iq(t, alice, "set", "", owner(`<purge node='`+news+`'/>`)); res.Get("type") != "result" {
+	if res := xmpptest.MustIQ(t, alice, wait, "set", "", owner(`<purge node='`+news+`'/>`)); res.Get("type") != "result" {
 		t.Fatalf("purge: %s", res)
 	}
 	eventWith(bob, "<purge node='"+news+"'/>")
-	if res := iq(t, alice, "get", "", ps(`<items node='`+news+`'/>`)); len(res.Child("pubsub", pep.NS).Child("items", pep.NS).Children) != 0 {
+	if res := xmpptest.MustIQ(t, alice, wait, "get", "", ps(`<items node='`+news+`'/>`)); len(res.Child("pubsub", pep.NS).Child("items", pep.NS).Children) != 0 {
 		t.Fatalf("items after purge: %s", res)
 	}
-	iq(t, alice, "set", "", owner(`<delete node='`+news+`'/>`))
+	xmpptest.MustIQ(t, alice, wait, "set", "", owner(`<delete node='`+news+`'/>`))
 	eventWith(bob, "<delete node='"+news+"'/>")
-	if res := at(bob, "set", ps(`<unsubscribe node='`+news+`' jid='bob@localhost'/>`)); condition(res) != "item-not-found" {
+	if res := at(bob, "set", ps(`<unsubscribe node='`+news+`' jid='bob@localhost'/>`)); xmpptest.ErrorConditions(res) != "item-not-found" {
 		t.Fatalf("unsubscribe from a deleted node: %s", res)
 	}
 }
@@ -152,13 +152,13 @@ func TestPEPAffiliationsNotifyOverTCP(t *testing.T) {
 	alice := login(t, srv, "alice", "desk")
 	owner := func(inner string) {
 		t.Helper()
-		if res := iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'>`+inner+`</pubsub>`); res.Get("type") != "result" {
+		if res := xmpptest.MustIQ(t, alice, wait, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'>`+inner+`</pubsub>`); res.Get("type") != "result" {
 			t.Fatalf("%s: %s", inner, res)
 		}
 	}
 	pub := func(node, text, access string) {
 		t.Helper()
-		if res := iq(t, alice, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+node+`'><item id='current'><p xmlns='urn:test'>`+text+
+		if res := xmpptest.MustIQ(t, alice, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+node+`'><item id='current'><p xmlns='urn:test'>`+text+
 			`</p></item></publish>`+publishOptions(access)+`</pubsub>`); res.Get("type") != "result" {
 			t.Fatalf("publish: %s", res)
 		}
@@ -177,7 +177,7 @@ func TestPEPAffiliationsNotifyOverTCP(t *testing.T) {
 		t.Fatalf("a member's notification: %v", err)
 	}
 	pub(mood, "sad", "presence")
-	iq(t, bob, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
+	xmpptest.MustIQ(t, bob, wait, "get", "", `<ping xmlns='urn:xmpp:ping'/>`)
 	if ev, err := bob.Expect(100*time.Millisecond, func(el *xmlstream.Element) bool {
 		return isEvent(el) && strings.Contains(el.String(), "node='"+mood+"'")
 	}); err == nil {

@@ -14,6 +14,7 @@ import (
 	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/store"
+	"parley/internal/xmpptest"
 )
 
 type env struct {
@@ -449,7 +450,7 @@ func TestDirectedLimit(t *testing.T) {
 	for _, st := range e.a1.Take() {
 		if st.Kind == stanza.Presence && st.Type == "error" {
 			errs++
-			if c := condition(st); c != "policy-violation" {
+			if c := xmpptest.StanzaErrorCondition(st.El); c != "policy-violation" {
 				t.Errorf("refusal condition %q", c)
 			}
 		}
@@ -469,18 +470,6 @@ func TestDirectedLimit(t *testing.T) {
 	if got := e.h.Directed(e.a1.JID()); got != 3 {
 		t.Errorf("%d entries remembered, want 3", got)
 	}
-}
-
-// condition is the defined condition of an error stanza.
-func condition(st *stanza.Stanza) string {
-	if e := st.El.Child("error", ""); e != nil {
-		for _, c := range e.Children {
-			if c.Space == stanza.NSStanzas && c.Name != "text" {
-				return c.Name
-			}
-		}
-	}
-	return ""
 }
 
 // TestSessionEndedDropsState: what the handler keeps of a session (the

@@ -23,11 +23,7 @@ func TestBookmarksCompatOverTCP(t *testing.T) {
 	modern := srv.Online(t, "juliet", pass, "modern")
 	call := func(c *xmpptest.Client, typ, payload string) *xmlstream.Element {
 		t.Helper()
-		res, err := c.IQ(10*time.Second, typ, "", payload)
-		if err != nil || res.Get("type") != "result" {
-			t.Fatalf("%s %s: %v %s", typ, payload, err, res)
-		}
-		return res
+		return xmpptest.MustResult(t, c, 10*time.Second, typ, "", payload)
 	}
 	if info := call(modern, "get", `<query xmlns='http://jabber.org/protocol/disco#info'/>`).String(); !strings.Contains(info, "urn:xmpp:bookmarks:1#compat") {
 		t.Fatalf("compat not advertised: %s", info)
@@ -98,11 +94,7 @@ func TestLegacyBookmarksConversionOverTCP(t *testing.T) {
 	pepClient := srv.Online(t, "romeo", pass, "pep")
 	call := func(c *xmpptest.Client, typ, payload string) *xmlstream.Element {
 		t.Helper()
-		res, err := c.IQ(10*time.Second, typ, "", payload)
-		if err != nil || res.Get("type") != "result" {
-			t.Fatalf("%s %s: %v %s", typ, payload, err, res)
-		}
-		return res
+		return xmpptest.MustResult(t, c, 10*time.Second, typ, "", payload)
 	}
 	if info := call(pepClient, "get", `<query xmlns='http://jabber.org/protocol/disco#info'/>`).String(); !strings.Contains(info, "urn:xmpp:bookmarks-conversion:0") {
 		t.Fatalf("conversion not advertised: %s", info)

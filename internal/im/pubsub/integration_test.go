@@ -23,11 +23,7 @@ const (
 
 func iq(t *testing.T, c *xmpptest.Client, typ, payload string) *xmlstream.Element {
 	t.Helper()
-	res, err := c.IQ(wait, typ, service, payload)
-	if err != nil {
-		t.Fatalf("%s %s: %v", typ, payload, err)
-	}
-	return res
+	return xmpptest.MustIQ(t, c, wait, typ, service, payload)
 }
 
 // ok fails unless the answer is a result.
@@ -39,23 +35,9 @@ func ok(t *testing.T, what string, res *xmlstream.Element) *xmlstream.Element {
 	return res
 }
 
-func condition(el *xmlstream.Element) string {
-	e := el.Child("error", "")
-	if el.Get("type") != "error" || e == nil {
-		return ""
-	}
-	var conds []string
-	for _, c := range e.Children {
-		if c.Name != "text" {
-			conds = append(conds, c.Name)
-		}
-	}
-	return strings.Join(conds, "+")
-}
-
 func refused(t *testing.T, what, want string, res *xmlstream.Element) {
 	t.Helper()
-	if got := condition(res); got != want {
+	if got := xmpptest.ErrorConditions(res); got != want {
 		t.Fatalf("%s: got %q, want %q: %s", what, got, want, res)
 	}
 }
@@ -372,7 +354,9 @@ func TestServiceAccessModelsOverTCP(t *testing.T) {
 		[2]string{"pubsub#node", "authorize"}, [2]string{"pubsub#subscriber_jid", "horatio@localhost"}, [2]string{"pubsub#allow", "true"}) + `</message>`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bernardo.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("type") == "error" && condition(el) == "forbidden" }); err != nil {
+	if _, err := bernardo.Expect(wait, func(el *xmlstream.Element) bool {
+		return el.Get("type") == "error" && xmpptest.ErrorConditions(el) == "forbidden"
+	}); err != nil {
 		t.Fatalf("a non-owner's approval: %v", err)
 	}
 	answer("horatio@localhost", true)

@@ -17,17 +17,6 @@ import (
 
 const wait = 10 * time.Second
 
-func condition(el *xmlstream.Element) string {
-	if e := el.Child("error", ""); e != nil {
-		for _, c := range e.Children {
-			if c.Space == "urn:ietf:params:xml:ns:xmpp-stanzas" && c.Name != "text" {
-				return c.Name
-			}
-		}
-	}
-	return ""
-}
-
 // expectRefusals waits until the audit log holds exactly the refusal
 // records of policy want ("actor>target" each, in order).
 func expectRefusals(t *testing.T, srv *testserver.Server, policy string, want ...string) {
@@ -67,7 +56,7 @@ func TestServerBlocklistOverTCP(t *testing.T) {
 			t.Fatal(err)
 		}
 		el, err := c.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("id") == id })
-		if err != nil || el.Get("type") != "error" || condition(el) != "not-allowed" {
+		if err != nil || el.Get("type") != "error" || xmpptest.StanzaErrorCondition(el) != "not-allowed" {
 			t.Fatalf("%s to %s: %v %v, want not-allowed", id, to, el, err)
 		}
 	}
@@ -116,7 +105,7 @@ func TestNewAccountLimitOverTCP(t *testing.T) {
 	}
 	send("m3", "bob@localhost")
 	el, err := alice.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("id") == "m3" })
-	if err != nil || el.Get("type") != "error" || condition(el) != "policy-violation" {
+	if err != nil || el.Get("type") != "error" || xmpptest.StanzaErrorCondition(el) != "policy-violation" {
 		t.Fatalf("third message to a stranger: %v %v, want policy-violation", el, err)
 	}
 	// carol is in alice's roster: no limit (carol is offline: the
@@ -174,7 +163,7 @@ func TestStrangerFilterOverTCP(t *testing.T) {
 	}
 	for _, id := range []string{"b1", "b2"} {
 		el, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Get("id") == id })
-		if err != nil || el.Get("type") != "error" || condition(el) != "service-unavailable" {
+		if err != nil || el.Get("type") != "error" || xmpptest.StanzaErrorCondition(el) != "service-unavailable" {
 			t.Fatalf("bob's %s: %v %v, want service-unavailable", id, el, err)
 		}
 	}

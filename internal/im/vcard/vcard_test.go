@@ -92,17 +92,7 @@ func TestHandle(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
 			m := New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 150})
-			res, ok := imtest.Handle(t, m.Handle, tc.iq, tc.err)
-			if !ok {
-				return
-			}
-			got := ""
-			if res != nil {
-				got = string(xmlstream.AppendIn(nil, res, stanza.NSClient))
-			}
-			if got != tc.want {
-				t.Errorf("got  %s\nwant %s", got, tc.want)
-			}
+			imtest.HandleXML(t, m.Handle, tc.iq, tc.err, tc.want)
 		})
 	}
 }
@@ -125,10 +115,7 @@ func TestSetThenGet(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d: get: %v", i, err)
 		}
-		back, err := xmlstream.Parse(xmlstream.Append(nil, res), xmlstream.Limits{})
-		if err != nil {
-			t.Fatalf("%d: result does not stand alone: %v", i, err)
-		}
+		back := imtest.Reparse(t, res)
 		if back.Space != NS || back.ChildText("FN", NS) != "Juliet" || back.ChildText("NICKNAME", NS) != "J" {
 			t.Errorf("%d: got %s", i, xmlstream.Append(nil, back))
 		}
