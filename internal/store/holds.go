@@ -158,3 +158,56 @@ func IntCursor(after string) (int64, error) {
 	}
 	return n, nil
 }
+
+// HoldDB is what a backend does to store a hold, in its own SQL.
+type HoldDB interface {
+	// InsertHold stores h with its targets under h.ID, or under a new ID
+	// when it is 0, and returns the ID; ErrExists for a taken ID.
+	InsertHold(ctx context.Context, h LegalHold) (int64, error)
+}
+
+// HoldMethods is CreateHold and ImportHold over a backend's HoldDB.
+type HoldMethods struct {
+	Backend string // in errors: "sqlite" or "postgres"
+	DB      HoldDB
+}
+
+// CreateHold records an active hold.
+func (m HoldMethods) CreateHold(ctx context.Context, h LegalHold) (int64, error) {
+	h.ID, h.Released, h.ReleasedBy = 0, time.Time{}, ""
+	id, err := m.DB.InsertHold(ctx, h)
+	if err != nil {
+		return 0, fmt.Errorf("%s: create hold %q: %w", m.Backend, h.Name, err)
+	}
+	return id, nil
+}
+
+// ImportHold stores a hold under its ID; later holds are numbered after
+// the highest.
+func (m HoldMethods) ImportHold(ctx context.Context, h LegalHold) error {
+	if _, err := m.DB.InsertHold(ctx, h); err != nil {
+		return fmt.Errorf("%s: import hold %d: %w", m.Backend, h.ID, err)
+	}
+	return nil
+}
+
+// SQLMethods are the store methods that both SQL backends implement the
+// same way above their own statements; a backend's Store embeds them.
+type SQLMethods struct {
+	NodeMethods
+	SettingMethods
+	HoldMethods
+}
+
+// SQLDB is every statement SQLMethods needs of a backend.
+type SQLDB interface {
+	NodeDB
+	SettingDB
+	HoldDB
+}
+
+// NewSQLMethods makes the shared methods of backend ("sqlite",
+// "postgres") over its statements.
+func NewSQLMethods(backend string, db SQLDB) SQLMethods {
+	return SQLMethods{NodeMethods{backend, db}, SettingMethods{backend, db}, HoldMethods{backend, db}}
+}

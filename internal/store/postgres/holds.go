@@ -89,27 +89,9 @@ func fromNull(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// CreateHold records an active hold.
-func (s *Store) CreateHold(ctx context.Context, h store.LegalHold) (int64, error) {
-	h.ID, h.Released, h.ReleasedBy = 0, time.Time{}, ""
-	id, err := s.insertHold(ctx, h)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: create hold %q: %w", h.Name, err)
-	}
-	return id, nil
-}
-
-// ImportHold stores a hold under its ID and moves the identity sequence
-// past the highest ID, so later holds do not collide.
-func (s *Store) ImportHold(ctx context.Context, h store.LegalHold) error {
-	if _, err := s.insertHold(ctx, h); err != nil {
-		return fmt.Errorf("postgres: import hold %d: %w", h.ID, err)
-	}
-	return nil
-}
-
-// insertHold inserts h under h.ID, or a new ID when it is 0.
-func (s *Store) insertHold(ctx context.Context, h store.LegalHold) (int64, error) {
+// InsertHold inserts h under h.ID, or a new ID when it is 0.
+func (d *sqlDB) InsertHold(ctx context.Context, h store.LegalHold) (int64, error) {
+	s := (*Store)(d)
 	if s.closed() {
 		return 0, store.ErrClosed
 	}

@@ -41,8 +41,7 @@ type Store struct {
 	commits atomic.Int64 // offline and archive transactions committed by the writers; tests check batching
 	redone  atomic.Int64 // messages retried after their batch failed
 
-	store.NodeMethods    // store.PEP's and store.PubSub's node and item methods (nodeDB)
-	store.SettingMethods // the per-account settings' methods (settingDB)
+	store.SQLMethods // what both backends share above their SQL (sqlDB)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -94,8 +93,7 @@ func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 	s.offline = batch.New(batch.Options[*offlineRequest]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
 	s.archive = batch.New(batch.Options[*archiveRequest]{Commit: s.commitArchive, Weight: archiveWeight,
 		MaxRequests: maxBatch, MaxWeight: 4 * maxAppend, Closed: store.ErrClosed})
-	s.NodeMethods = store.NodeMethods{Backend: "postgres", DB: (*nodeDB)(s)}
-	s.SettingMethods = store.SettingMethods{Backend: "postgres", DB: (*settingDB)(s)}
+	s.SQLMethods = store.NewSQLMethods("postgres", (*sqlDB)(s))
 	return s, nil
 }
 

@@ -62,12 +62,11 @@ CREATE TABLE pubsub_subscriptions (
 );
 `
 
-// nodeDB is the SQL of the node and item operations on either table set
-// (store.NodeDB); store.Nodes makes store.PEP's and store.PubSub's
-// methods of it.
-type nodeDB Store
-
-var _ store.NodeDB = (*nodeDB)(nil)
+// sqlDB is this backend's statements for store.SQLMethods
+// (store.SQLDB): here those of the node and item operations on either
+// table set, of which store.NodeMethods makes store.PEP's and
+// store.PubSub's methods.
+type sqlDB Store
 
 // where is the condition naming one node of a set ($1, $2).
 func where(t store.NodeTables) string { return t.Key + ` = $1 AND node = $2` }
@@ -76,7 +75,7 @@ func where(t store.NodeTables) string { return t.Key + ` = $1 AND node = $2` }
 // statement so that under READ COMMITTED it sees every publish committed
 // before the lock was granted; in one statement its snapshot could miss
 // one and leave a node holding more than its max_items.
-func (d *nodeDB) PutNode(ctx context.Context, t store.NodeTables, key, node string, keep int, values []any) error {
+func (d *sqlDB) PutNode(ctx context.Context, t store.NodeTables, key, node string, keep int, values []any) error {
 	return (*Store)(d).inTx(ctx, func(tx pgx.Tx) error {
 		upsert := t.Upsert(func(i int) string { return "$" + strconv.Itoa(i) })
 		if _, err := tx.Exec(ctx, upsert, append([]any{key}, values...)...); err != nil {
@@ -96,11 +95,11 @@ func trim(ctx context.Context, tx pgx.Tx, t store.NodeTables, key, node string, 
 	return err
 }
 
-func (d *nodeDB) DeleteNode(ctx context.Context, t store.NodeTables, key, node string) error {
+func (d *sqlDB) DeleteNode(ctx context.Context, t store.NodeTables, key, node string) error {
 	return mustAffect((*Store)(d).exec(ctx, `DELETE FROM `+t.Nodes+` WHERE `+where(t), key, node))
 }
 
-func (d *nodeDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node string, scan func(func(...any) error) error) error {
+func (d *sqlDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node string, scan func(func(...any) error) error) error {
 	rows, err := d.pool.Query(ctx, `SELECT `+t.Columns()+` FROM `+t.Nodes+`
 		WHERE `+t.Key+` = $1 AND ($2 = '' OR node = $2) ORDER BY node`, key, node)
 	if err != nil {
@@ -125,7 +124,7 @@ func lockNode(ctx context.Context, tx pgx.Tx, t store.NodeTables, key, node stri
 	return keep, err
 }
 
-func (d *nodeDB) Publish(ctx context.Context, t store.NodeTables, key, node string, it store.PubSubItem) error {
+func (d *sqlDB) Publish(ctx context.Context, t store.NodeTables, key, node string, it store.PubSubItem) error {
 	columns, values, args := `id`, `$1, $2, $3, $4, $5`, []any{key, node, it.ID}
 	if t.Publisher != "" {
 		columns, values, args = columns+`, `+t.Publisher, values+`, $6`, append(args, it.Publisher)
@@ -149,7 +148,7 @@ func (d *nodeDB) Publish(ctx context.Context, t store.NodeTables, key, node stri
 // Items is one statement, so the node's existence and its items come
 // from one snapshot: the node row drives a LEFT JOIN, so a node without
 // items still yields one row (with NULLs) and an unknown node none.
-func (d *nodeDB) Items(ctx context.Context, t store.NodeTables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
+func (d *sqlDB) Items(ctx context.Context, t store.NodeTables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
 	var only []string // NULL: every item
 	if len(ids) > 0 {
 		only = ids
@@ -208,7 +207,7 @@ func nodeRows[T any](rows pgx.Rows, scans []any, make func() (T, bool)) ([]T, er
 // ItemSizes: octet_length of a TOASTed bytea reads its header, not the
 // value. One statement (the node row drives a LEFT JOIN, as in Items),
 // so existence and items come from one snapshot.
-func (d *nodeDB) ItemSizes(ctx context.Context, t store.NodeTables, key, node string) ([]store.PEPItemSize, error) {
+func (d *sqlDB) ItemSizes(ctx context.Context, t store.NodeTables, key, node string) ([]store.PEPItemSize, error) {
 	rows, err := d.pool.Query(ctx, `SELECT i.id, octet_length(i.payload) FROM `+t.Nodes+` AS n
 		LEFT JOIN `+t.Items+` AS i ON i.`+t.Key+` = n.`+t.Key+` AND i.node = n.node
 		WHERE n.`+t.Key+` = $1 AND n.node = $2
@@ -226,7 +225,7 @@ func (d *nodeDB) ItemSizes(ctx context.Context, t store.NodeTables, key, node st
 	})
 }
 
-func (d *nodeDB) Retract(ctx context.Context, t store.NodeTables, key, node, id string) error {
+func (d *sqlDB) Retract(ctx context.Context, t store.NodeTables, key, node, id string) error {
 	return mustAffect((*Store)(d).exec(ctx, `DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = $3`, key, node, id))
 }
 

@@ -18,11 +18,7 @@ CREATE TABLE stranger_filters (
 );
 `
 
-// settingDB is the SQL of the per-account settings (store.SettingDB);
-// store.SettingMethods makes store.Store's methods of it.
-type settingDB Store
-
-func (d *settingDB) GetSetting(ctx context.Context, c store.SettingColumn, username string, dest any) error {
+func (d *sqlDB) GetSetting(ctx context.Context, c store.SettingColumn, username string, dest any) error {
 	err := d.pool.QueryRow(ctx, `SELECT `+c.Column+` FROM `+c.Table+` WHERE username = $1`, username).Scan(dest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
@@ -30,7 +26,7 @@ func (d *settingDB) GetSetting(ctx context.Context, c store.SettingColumn, usern
 	return err
 }
 
-func (d *settingDB) PutSetting(ctx context.Context, c store.SettingColumn, username string, value any) error {
+func (d *sqlDB) PutSetting(ctx context.Context, c store.SettingColumn, username string, value any) error {
 	if value == nil {
 		_, err := (*Store)(d).exec(ctx, `DELETE FROM `+c.Table+` WHERE username = $1`, username)
 		return err

@@ -87,27 +87,9 @@ func fromNullNanos(n sql.NullInt64) time.Time {
 	return fromUnixNano(n.Int64)
 }
 
-// CreateHold records an active hold.
-func (s *Store) CreateHold(ctx context.Context, h store.LegalHold) (int64, error) {
-	h.ID, h.Released, h.ReleasedBy = 0, time.Time{}, ""
-	id, err := s.insertHold(ctx, h)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: create hold %q: %w", h.Name, err)
-	}
-	return id, nil
-}
-
-// ImportHold stores a hold under its ID; AUTOINCREMENT then numbers later
-// holds after the highest.
-func (s *Store) ImportHold(ctx context.Context, h store.LegalHold) error {
-	if _, err := s.insertHold(ctx, h); err != nil {
-		return fmt.Errorf("sqlite: import hold %d: %w", h.ID, err)
-	}
-	return nil
-}
-
-// insertHold inserts h under h.ID, or a new ID when it is 0.
-func (s *Store) insertHold(ctx context.Context, h store.LegalHold) (int64, error) {
+// InsertHold inserts h under h.ID, or a new ID when it is 0.
+func (d *sqlDB) InsertHold(ctx context.Context, h store.LegalHold) (int64, error) {
+	s := (*Store)(d)
 	var id any
 	if h.ID != 0 {
 		id = h.ID

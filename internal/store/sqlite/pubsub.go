@@ -64,17 +64,16 @@ CREATE TABLE pubsub_subscriptions (
 // store.ErrNotFound: the node does not exist.
 var nodeMissing = missingUser
 
-// nodeDB is the SQL of the node and item operations on either table set
-// (store.NodeDB); store.Nodes makes store.PEP's and store.PubSub's
-// methods of it.
-type nodeDB Store
-
-var _ store.NodeDB = (*nodeDB)(nil)
+// sqlDB is this backend's statements for store.SQLMethods
+// (store.SQLDB): here those of the node and item operations on either
+// table set, of which store.NodeMethods makes store.PEP's and
+// store.PubSub's methods.
+type sqlDB Store
 
 // where is the condition naming one node of a set.
 func where(t store.NodeTables) string { return t.Key + ` = ? AND node = ?` }
 
-func (d *nodeDB) PutNode(ctx context.Context, t store.NodeTables, key, node string, keep int, values []any) error {
+func (d *sqlDB) PutNode(ctx context.Context, t store.NodeTables, key, node string, keep int, values []any) error {
 	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.Exec(t.Upsert(func(int) string { return "?" }), append([]any{key}, values...)...); err != nil {
 			return missingUser(err)
@@ -91,7 +90,7 @@ func trim(tx *sql.Tx, t store.NodeTables, key, node string, keep int) error {
 	return err
 }
 
-func (d *nodeDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node string, scan func(func(...any) error) error) error {
+func (d *sqlDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node string, scan func(func(...any) error) error) error {
 	rows, err := d.r.QueryContext(ctx, `SELECT `+t.Columns()+` FROM `+t.Nodes+`
 		WHERE `+t.Key+` = ? AND (? = '' OR node = ?) ORDER BY node`, key, node, node)
 	if err != nil {
@@ -101,13 +100,13 @@ func (d *nodeDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node st
 	return store.EachRow(rows, scan)
 }
 
-func (d *nodeDB) DeleteNode(ctx context.Context, t store.NodeTables, key, node string) error {
+func (d *sqlDB) DeleteNode(ctx context.Context, t store.NodeTables, key, node string) error {
 	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM `+t.Nodes+` WHERE `+where(t), key, node))
 	})
 }
 
-func (d *nodeDB) Publish(ctx context.Context, t store.NodeTables, key, node string, it store.PubSubItem) error {
+func (d *sqlDB) Publish(ctx context.Context, t store.NodeTables, key, node string, it store.PubSubItem) error {
 	columns, values, args := `id`, `?, ?, ?, ?, ?`, []any{key, node, it.ID}
 	if t.Publisher != "" {
 		columns, values, args = columns+`, `+t.Publisher, values+`, ?`, append(args, it.Publisher)
@@ -144,7 +143,7 @@ func nodeExists(ctx context.Context, tx *sql.Tx, t store.NodeTables, key, node s
 
 // readRows runs a query in tx, after checking that the node exists, and
 // reads every row with scan.
-func readRows[T any](ctx context.Context, d *nodeDB, t store.NodeTables, key, node string, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
+func readRows[T any](ctx context.Context, d *sqlDB, t store.NodeTables, key, node string, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
 	var out []T
 	err := (*Store)(d).readTx(ctx, func(tx *sql.Tx) error {
 		if err := nodeExists(ctx, tx, t, key, node); err != nil {
@@ -164,7 +163,7 @@ func readRows[T any](ctx context.Context, d *nodeDB, t store.NodeTables, key, no
 	return out, nil
 }
 
-func (d *nodeDB) Items(ctx context.Context, t store.NodeTables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
+func (d *sqlDB) Items(ctx context.Context, t store.NodeTables, key, node string, ids []string, limit int) ([]store.PubSubItem, error) {
 	publisher := `''`
 	if t.Publisher != "" {
 		publisher = t.Publisher
@@ -191,14 +190,14 @@ func (d *nodeDB) Items(ctx context.Context, t store.NodeTables, key, node string
 
 // ItemSizes: SQLite's length() of a BLOB reads the record header, not
 // the payload.
-func (d *nodeDB) ItemSizes(ctx context.Context, t store.NodeTables, key, node string) ([]store.PEPItemSize, error) {
+func (d *sqlDB) ItemSizes(ctx context.Context, t store.NodeTables, key, node string) ([]store.PEPItemSize, error) {
 	return readRows(ctx, d, t, key, node, func(scan func(...any) error) (store.PEPItemSize, error) {
 		var it store.PEPItemSize
 		return it, scan(&it.ID, &it.Bytes)
 	}, `SELECT id, length(payload) FROM `+t.Items+` WHERE `+where(t)+` ORDER BY seq`, key, node)
 }
 
-func (d *nodeDB) Retract(ctx context.Context, t store.NodeTables, key, node, id string) error {
+func (d *sqlDB) Retract(ctx context.Context, t store.NodeTables, key, node, id string) error {
 	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = ?`, key, node, id))
 	})

@@ -44,8 +44,7 @@ type Store struct {
 	commits     atomic.Int64  // transactions committed by run; tests check batching
 	checkpoints *checkpointer // runs the WAL's checkpoints off the writer's path
 
-	store.NodeMethods    // store.PEP's and store.PubSub's node and item methods (nodeDB)
-	store.SettingMethods // the per-account settings' methods (settingDB)
+	store.SQLMethods // what both backends share above their SQL (sqlDB)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -135,8 +134,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		checkpoints:  newCheckpointer(c),
 	}
 	s.writer = batch.New(batch.Options[*request]{Commit: s.commit, MaxRequests: maxBatch, Closed: store.ErrClosed})
-	s.NodeMethods = store.NodeMethods{Backend: "sqlite", DB: (*nodeDB)(s)}
-	s.SettingMethods = store.SettingMethods{Backend: "sqlite", DB: (*settingDB)(s)}
+	s.SQLMethods = store.NewSQLMethods("sqlite", (*sqlDB)(s))
 	return s, nil
 }
 

@@ -17,11 +17,7 @@ CREATE TABLE stranger_filters (
 ) WITHOUT ROWID;
 `
 
-// settingDB is the SQL of the per-account settings (store.SettingDB);
-// store.SettingMethods makes store.Store's methods of it.
-type settingDB Store
-
-func (d *settingDB) GetSetting(ctx context.Context, c store.SettingColumn, username string, dest any) error {
+func (d *sqlDB) GetSetting(ctx context.Context, c store.SettingColumn, username string, dest any) error {
 	err := d.r.QueryRowContext(ctx, `SELECT `+c.Column+` FROM `+c.Table+` WHERE username = ?`, username).Scan(dest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
@@ -29,7 +25,7 @@ func (d *settingDB) GetSetting(ctx context.Context, c store.SettingColumn, usern
 	return err
 }
 
-func (d *settingDB) PutSetting(ctx context.Context, c store.SettingColumn, username string, value any) error {
+func (d *sqlDB) PutSetting(ctx context.Context, c store.SettingColumn, username string, value any) error {
 	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		if value == nil {
 			_, err := tx.Exec(`DELETE FROM `+c.Table+` WHERE username = ?`, username)
