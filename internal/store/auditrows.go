@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -95,4 +96,81 @@ func nonNilBytes(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// QueryDB is how shared code reads through a backend (the audit log,
+// pubsub and PEP nodes).
+type QueryDB interface {
+	// Param is the backend's placeholder for the n-th parameter (1-based).
+	Param(n int) string
+	// Query runs a read query and calls each with the Scan of every row.
+	Query(ctx context.Context, q string, args []any, each func(scan func(...any) error) error) error
+}
+
+// AuditMethods is the audit log's reads (AuditHead, AuditRecords,
+// AuditCheckpoints, AuditCursor) over a backend's QueryDB.
+type AuditMethods struct {
+	Backend string // in errors: "sqlite" or "postgres"
+	DB      QueryDB
+}
+
+// queryRows reads every row of a query through db with scan.
+func queryRows[T any](ctx context.Context, db QueryDB, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
+	var out []T
+	err := db.Query(ctx, q, args, func(sc func(...any) error) error {
+		v, err := scan(sc)
+		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AuditHead returns the last record; ErrNotFound when there is none.
+func (m AuditMethods) AuditHead(ctx context.Context) (AuditRecord, error) {
+	recs, err := queryRows(ctx, m.DB, ScanAuditRecord, `SELECT `+AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	if err == nil && len(recs) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return AuditRecord{}, fmt.Errorf("%s: audit head: %w", m.Backend, err)
+	}
+	return recs[0], nil
+}
+
+// AuditRecords returns the records q selects in Seq order.
+func (m AuditMethods) AuditRecords(ctx context.Context, q AuditQuery) ([]AuditRecord, error) {
+	filter, args := AuditFilter(q, m.DB.Param)
+	recs, err := queryRows(ctx, m.DB, ScanAuditRecord, `SELECT `+AuditColumns+` FROM audit_log `+filter, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: audit records: %w", m.Backend, err)
+	}
+	return recs, nil
+}
+
+// AuditCheckpoints returns checkpoints after a Seq in Seq order.
+func (m AuditMethods) AuditCheckpoints(ctx context.Context, after int64, limit int) ([]AuditCheckpoint, error) {
+	cps, err := queryRows(ctx, m.DB, ScanAuditCheckpoint, `SELECT seq, hash, time, signature FROM audit_checkpoints
+		WHERE seq > `+m.DB.Param(1)+` ORDER BY seq LIMIT `+m.DB.Param(2), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: audit checkpoints: %w", m.Backend, err)
+	}
+	return cps, nil
+}
+
+// AuditCursor returns a sink's last forwarded Seq, 0 for none.
+func (m AuditMethods) AuditCursor(ctx context.Context, sink string) (int64, error) {
+	seqs, err := queryRows(ctx, m.DB, func(scan func(...any) error) (int64, error) {
+		var seq int64
+		return seq, scan(&seq)
+	}, `SELECT seq FROM audit_cursors WHERE sink = `+m.DB.Param(1), sink)
+	if err != nil {
+		return 0, fmt.Errorf("%s: audit cursor %q: %w", m.Backend, sink, err)
+	}
+	if len(seqs) == 0 {
+		return 0, nil
+	}
+	return seqs[0], nil
 }

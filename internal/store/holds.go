@@ -197,6 +197,7 @@ type SQLMethods struct {
 	NodeMethods
 	SettingMethods
 	HoldMethods
+	AuditMethods
 }
 
 // SQLDB is every statement SQLMethods needs of a backend.
@@ -204,10 +205,11 @@ type SQLDB interface {
 	NodeDB
 	SettingDB
 	HoldDB
+	QueryDB
 }
 
 // NewSQLMethods makes the shared methods of backend ("sqlite",
 // "postgres") over its statements.
 func NewSQLMethods(backend string, db SQLDB) SQLMethods {
-	return SQLMethods{NodeMethods{backend, db}, SettingMethods{backend, db}, HoldMethods{backend, db}}
+	return SQLMethods{NodeMethods{backend, db}, SettingMethods{backend, db}, HoldMethods{backend, db}, AuditMethods{backend, db}}
 }

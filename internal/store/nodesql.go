@@ -57,13 +57,11 @@ func (t NodeTables) Upsert(param func(int) string) string {
 // come back bare (ErrNotFound where the store's methods say);
 // Nodes names the operation.
 type NodeDB interface {
+	QueryDB // for reading nodes
 	// PutNode runs t.Upsert with key and values (ErrNotFound for an
 	// unknown owner), then trims the node to its newest keep items, in
 	// one transaction.
 	PutNode(ctx context.Context, t NodeTables, key, node string, keep int, values []any) error
-	// ReadNodes reads t.Columns of the nodes of key in ascending name byte
-	// order, or of the one named node when node is not "", with scan.
-	ReadNodes(ctx context.Context, t NodeTables, key, node string, scan func(scan func(...any) error) error) error
 	// DeleteNode removes a node and all it holds; ErrNotFound.
 	DeleteNode(ctx context.Context, t NodeTables, key, node string) error
 	// Publish stores it as the node's newest item, replacing one with the
@@ -134,16 +132,10 @@ func scanPubSubNode(scan func(...any) error) (PubSubNode, error) {
 
 // readNodes reads the nodes of key (node "") or one node (nil for none).
 func readNodes[N any](ctx context.Context, n NodeMethods, t NodeTables, scan func(func(...any) error) (N, error), key, node string) ([]N, error) {
-	var out []N
-	err := n.DB.ReadNodes(ctx, t, key, node, func(sc func(...any) error) error {
-		v, err := scan(sc)
-		out = append(out, v)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	p := n.DB.Param
+	q := `SELECT ` + t.Columns() + ` FROM ` + t.Nodes + ` WHERE ` + t.Key + ` = ` + p(1) +
+		` AND (` + p(2) + ` = '' OR node = ` + p(3) + `) ORDER BY node`
+	return queryRows(ctx, n.DB, scan, q, key, node, node)
 }
 
 // readNode reads one node; ErrNotFound.

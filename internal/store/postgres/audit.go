@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -74,63 +73,16 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 	return nil
 }
 
-// AuditHead returns the last record; store.ErrNotFound when there is none.
-func (s *Store) AuditHead(ctx context.Context) (store.AuditRecord, error) {
-	recs, err := s.queryAudit(ctx, `SELECT `+store.AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
-	if err == nil && len(recs) == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.AuditRecord{}, fmt.Errorf("postgres: audit head: %w", err)
-	}
-	return recs[0], nil
-}
+// Param is $n.
+func (d *sqlDB) Param(n int) string { return "$" + strconv.Itoa(n) }
 
-// AuditRecords returns the records q selects in Seq order.
-func (s *Store) AuditRecords(ctx context.Context, q store.AuditQuery) ([]store.AuditRecord, error) {
-	filter, args := store.AuditFilter(q, func(n int) string { return "$" + strconv.Itoa(n) })
-	recs, err := s.queryAudit(ctx, `SELECT `+store.AuditColumns+` FROM audit_log `+filter, args...)
+func (d *sqlDB) Query(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
+	rows, err := d.pool.Query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: audit records: %w", err)
-	}
-	return recs, nil
-}
-
-func (s *Store) queryAudit(ctx context.Context, sql string, args ...any) ([]store.AuditRecord, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	return store.ScanRows(rows, store.ScanAuditRecord)
-}
-
-// AuditCheckpoints returns checkpoints after a Seq in Seq order.
-func (s *Store) AuditCheckpoints(ctx context.Context, after int64, limit int) ([]store.AuditCheckpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, hash, time, signature FROM audit_checkpoints
-		WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: audit checkpoints: %w", err)
-	}
-	defer rows.Close()
-	cps, err := store.ScanRows(rows, store.ScanAuditCheckpoint)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: audit checkpoints: %w", err)
-	}
-	return cps, nil
-}
-
-// AuditCursor returns a sink's last forwarded Seq, 0 for none.
-func (s *Store) AuditCursor(ctx context.Context, sink string) (int64, error) {
-	var seq int64
-	err := s.pool.QueryRow(ctx, `SELECT seq FROM audit_cursors WHERE sink = $1`, sink).Scan(&seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("postgres: audit cursor %q: %w", sink, err)
-	}
-	return seq, nil
+	return store.EachRow(rows, each)
 }
 
 // SetAuditCursor records a sink's last forwarded Seq.

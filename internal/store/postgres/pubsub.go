@@ -99,16 +99,6 @@ func (d *sqlDB) DeleteNode(ctx context.Context, t store.NodeTables, key, node st
 	return mustAffect((*Store)(d).exec(ctx, `DELETE FROM `+t.Nodes+` WHERE `+where(t), key, node))
 }
 
-func (d *sqlDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node string, scan func(func(...any) error) error) error {
-	rows, err := d.pool.Query(ctx, `SELECT `+t.Columns()+` FROM `+t.Nodes+`
-		WHERE `+t.Key+` = $1 AND ($2 = '' OR node = $2) ORDER BY node`, key, node)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return store.EachRow(rows, scan)
-}
-
 // lockNode locks a node's row for the transaction (FOR UPDATE), so that
 // writes to one node and its reconfiguration take turns: two publishes
 // of one id cannot both find it absent and collide on the unique index,

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"parley/internal/store"
@@ -77,54 +76,16 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 	return nil
 }
 
-// AuditHead returns the last record; store.ErrNotFound when there is none.
-func (s *Store) AuditHead(ctx context.Context) (store.AuditRecord, error) {
-	recs, err := queryAll(ctx, s, store.ScanAuditRecord, `SELECT `+store.AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
-	if err == nil && len(recs) == 0 {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.AuditRecord{}, fmt.Errorf("sqlite: audit head: %w", err)
-	}
-	return recs[0], nil
-}
+// Param: SQLite's placeholders are all ?.
+func (d *sqlDB) Param(int) string { return "?" }
 
-// AuditRecords returns the records q selects in Seq order.
-func (s *Store) AuditRecords(ctx context.Context, q store.AuditQuery) ([]store.AuditRecord, error) {
-	filter, args := store.AuditFilter(q, func(int) string { return "?" })
-	recs, err := queryAll(ctx, s, store.ScanAuditRecord, `SELECT `+store.AuditColumns+` FROM audit_log `+filter, args...)
+func (d *sqlDB) Query(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
+	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit records: %w", err)
-	}
-	return recs, nil
-}
-
-// AuditCheckpoints returns checkpoints after a Seq in Seq order.
-func (s *Store) AuditCheckpoints(ctx context.Context, after int64, limit int) ([]store.AuditCheckpoint, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, hash, time, signature FROM audit_checkpoints
-		WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit checkpoints: %w", err)
+		return err
 	}
 	defer rows.Close()
-	cps, err := store.ScanRows(rows, store.ScanAuditCheckpoint)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit checkpoints: %w", err)
-	}
-	return cps, nil
-}
-
-// AuditCursor returns a sink's last forwarded Seq, 0 for none.
-func (s *Store) AuditCursor(ctx context.Context, sink string) (int64, error) {
-	var seq int64
-	err := s.r.QueryRowContext(ctx, `SELECT seq FROM audit_cursors WHERE sink = ?`, sink).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: audit cursor %q: %w", sink, err)
-	}
-	return seq, nil
+	return store.EachRow(rows, each)
 }
 
 // SetAuditCursor records a sink's last forwarded Seq.

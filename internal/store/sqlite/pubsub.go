@@ -90,16 +90,6 @@ func trim(tx *sql.Tx, t store.NodeTables, key, node string, keep int) error {
 	return err
 }
 
-func (d *sqlDB) ReadNodes(ctx context.Context, t store.NodeTables, key, node string, scan func(func(...any) error) error) error {
-	rows, err := d.r.QueryContext(ctx, `SELECT `+t.Columns()+` FROM `+t.Nodes+`
-		WHERE `+t.Key+` = ? AND (? = '' OR node = ?) ORDER BY node`, key, node, node)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return store.EachRow(rows, scan)
-}
-
 func (d *sqlDB) DeleteNode(ctx context.Context, t store.NodeTables, key, node string) error {
 	return (*Store)(d).write(ctx, func(tx *sql.Tx) error {
 		return mustAffect(tx.Exec(`DELETE FROM `+t.Nodes+` WHERE `+where(t), key, node))
