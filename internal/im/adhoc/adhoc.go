@@ -11,6 +11,7 @@ import (
 
 	"parley/internal/clock"
 	"parley/internal/dataform"
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -167,12 +168,8 @@ type session struct {
 
 // New returns the module; commands are added with Add.
 func New(o Options) *Module {
-	if o.MaxSessions <= 0 {
-		o.MaxSessions = DefaultMaxSessions
-	}
-	if o.SessionTTL <= 0 {
-		o.SessionTTL = DefaultSessionTTL
-	}
+	defaults.Positive(&o.MaxSessions, DefaultMaxSessions)
+	defaults.Positive(&o.SessionTTL, DefaultSessionTTL)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -89,18 +90,10 @@ type Module struct {
 
 // New returns the module; install it with Register.
 func New(o Options) *Module {
-	if o.MaxItems <= 0 {
-		o.MaxItems = DefaultMaxItems
-	}
-	if o.MaxReportText <= 0 {
-		o.MaxReportText = DefaultMaxReportText
-	}
-	if o.MaxReportStanzaIDs <= 0 {
-		o.MaxReportStanzaIDs = DefaultMaxReportStanzaIDs
-	}
-	if o.ReportsPerDay <= 0 {
-		o.ReportsPerDay = DefaultReportsPerDay
-	}
+	defaults.Positive(&o.MaxItems, DefaultMaxItems)
+	defaults.Positive(&o.MaxReportText, DefaultMaxReportText)
+	defaults.Positive(&o.MaxReportStanzaIDs, DefaultMaxReportStanzaIDs)
+	defaults.Positive(&o.ReportsPerDay, DefaultReportsPerDay)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/store"
 )
@@ -34,9 +35,7 @@ type cache struct {
 }
 
 func newCache(st store.Blocklists, max int) *cache {
-	if max <= 0 {
-		max = DefaultMaxCached
-	}
+	defaults.Positive(&max, DefaultMaxCached)
 	return &cache{store: st, max: max, lists: make(map[string]list)}
 }
 

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"parley/internal/dataform"
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/rsm"
@@ -113,18 +114,10 @@ const (
 
 // withDefaults fills the zero fields.
 func (l Limits) withDefaults() Limits {
-	if l.SearchBytes <= 0 {
-		l.SearchBytes = DefaultSearchBytes
-	}
-	if l.SearchWords <= 0 {
-		l.SearchWords = DefaultSearchWords
-	}
-	if l.IDs <= 0 {
-		l.IDs = MaxPage
-	}
-	if l.QueryTimeout <= 0 {
-		l.QueryTimeout = DefaultQueryTimeout
-	}
+	defaults.Positive(&l.SearchBytes, DefaultSearchBytes)
+	defaults.Positive(&l.SearchWords, DefaultSearchWords)
+	defaults.Positive(&l.IDs, MaxPage)
+	defaults.Positive(&l.QueryTimeout, DefaultQueryTimeout)
 	return l
 }
 

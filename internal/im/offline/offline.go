@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -101,15 +102,9 @@ var _ router.Offline = (*Module)(nil)
 
 // New returns offline storage; install it with Register.
 func New(o Options) *Module {
-	if o.Limit <= 0 {
-		o.Limit = DefaultLimit
-	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
-	}
-	if o.BatchBytes <= 0 {
-		o.BatchBytes = DefaultBatchBytes
-	}
+	defaults.Positive(&o.Limit, DefaultLimit)
+	defaults.Positive(&o.MaxBytes, DefaultMaxBytes)
+	defaults.Positive(&o.BatchBytes, DefaultBatchBytes)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/defaults"
 	"parley/internal/entitycaps"
 	"parley/internal/jid"
 	"parley/internal/stanza"
@@ -341,9 +342,7 @@ func (m *Module) discover(key string) {
 func (m *Module) verify(full jid.JID, node, key string) (map[string]bool, bool) {
 	algo, ver, _ := strings.Cut(key, " ") // the key is "algo ver"
 	wait := m.DiscoTimeout
-	if wait <= 0 {
-		wait = DiscoTimeout
-	}
+	defaults.Positive(&wait, DiscoTimeout)
 	ctx, cancel := context.WithTimeout(m.ctx, wait)
 	defer cancel()
 	q := stanza.New(stanza.IQ, jid.JID{}, full, "get", "")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"parley/internal/dataform"
+	"parley/internal/defaults"
 	"parley/internal/im/pubsub"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -74,27 +75,13 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.ItemBytes <= 0 {
-		l.ItemBytes = DefaultItemBytes
-	}
-	if l.NodeItems <= 0 {
-		l.NodeItems = DefaultNodeItems
-	}
-	if l.Nodes <= 0 {
-		l.Nodes = DefaultNodes
-	}
-	if l.AccountBytes <= 0 {
-		l.AccountBytes = DefaultAccountBytes
-	}
-	if l.ReplyBytes <= 0 {
-		l.ReplyBytes = DefaultReplyBytes
-	}
-	if l.Discoveries <= 0 {
-		l.Discoveries = DefaultDiscoveries
-	}
-	if l.AccountDiscoveries <= 0 {
-		l.AccountDiscoveries = DefaultAccountDiscoveries
-	}
+	defaults.Positive(&l.ItemBytes, DefaultItemBytes)
+	defaults.Positive(&l.NodeItems, DefaultNodeItems)
+	defaults.Positive(&l.Nodes, DefaultNodes)
+	defaults.Positive(&l.AccountBytes, DefaultAccountBytes)
+	defaults.Positive(&l.ReplyBytes, DefaultReplyBytes)
+	defaults.Positive(&l.Discoveries, DefaultDiscoveries)
+	defaults.Positive(&l.AccountDiscoveries, DefaultAccountDiscoveries)
 	// One item, its id (bounded by the stanza size, like the item) and
 	// the envelope always fit.
 	l.ReplyBytes = max(l.ReplyBytes, 2*l.ItemBytes+1024)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -68,15 +69,9 @@ type Module struct {
 
 // New returns the module; install it with Register.
 func New(o Options) *Module {
-	if o.MaxSize <= 0 {
-		o.MaxSize = DefaultMaxSize
-	}
-	if o.MaxKeys <= 0 {
-		o.MaxKeys = DefaultMaxKeys
-	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
-	}
+	defaults.Positive(&o.MaxSize, DefaultMaxSize)
+	defaults.Positive(&o.MaxKeys, DefaultMaxKeys)
+	defaults.Positive(&o.MaxBytes, DefaultMaxBytes)
 	return &Module{domain: o.Domain, store: o.Store, limits: o, seed: maphash.MakeSeed(), pep: o.PEP, log: logger(o.Log)}
 }
 

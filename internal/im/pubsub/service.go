@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/rsm"
@@ -72,21 +73,11 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.ItemBytes <= 0 {
-		l.ItemBytes = DefaultItemBytes
-	}
-	if l.NodeItems <= 0 {
-		l.NodeItems = DefaultNodeItems
-	}
-	if l.Nodes <= 0 {
-		l.Nodes = DefaultNodes
-	}
-	if l.ReplyBytes <= 0 {
-		l.ReplyBytes = DefaultReplyBytes
-	}
-	if l.OwnerBytes <= 0 {
-		l.OwnerBytes = DefaultOwnerBytes
-	}
+	defaults.Positive(&l.ItemBytes, DefaultItemBytes)
+	defaults.Positive(&l.NodeItems, DefaultNodeItems)
+	defaults.Positive(&l.Nodes, DefaultNodes)
+	defaults.Positive(&l.ReplyBytes, DefaultReplyBytes)
+	defaults.Positive(&l.OwnerBytes, DefaultOwnerBytes)
 	l.ReplyBytes = max(l.ReplyBytes, 2*l.ItemBytes+1024)
 	return l
 }

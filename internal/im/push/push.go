@@ -9,6 +9,7 @@ import (
 
 	"parley/internal/clock"
 	"parley/internal/dataform"
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -98,12 +99,8 @@ type pending struct {
 
 // New returns the module; install it with Register.
 func New(o Options) *Module {
-	if o.MinInterval <= 0 {
-		o.MinInterval = DefaultMinInterval
-	}
-	if o.MaxDevices <= 0 {
-		o.MaxDevices = DefaultMaxDevices
-	}
+	defaults.Positive(&o.MinInterval, DefaultMinInterval)
+	defaults.Positive(&o.MaxDevices, DefaultMaxDevices)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/sasl"
@@ -63,12 +64,8 @@ type Options struct {
 
 // New returns the module; install it with Register.
 func New(o Options) *Module {
-	if o.PerIP <= 0 {
-		o.PerIP = DefaultPerIP
-	}
-	if o.Window <= 0 {
-		o.Window = DefaultWindow
-	}
+	defaults.Positive(&o.PerIP, DefaultPerIP)
+	defaults.Positive(&o.Window, DefaultWindow)
 	return &Module{
 		users:        o.Users,
 		limit:        newLimiter(o.PerIP, o.Window),
@@ -173,9 +170,7 @@ func (m *Module) fields(q *xmlstream.Element) (username, password string, err er
 // keys derives both SCRAM key sets, so either mechanism can authenticate.
 func (m *Module) keys(password string) (sha1, sha256 store.ScramKeys, err error) {
 	it := m.Iterations
-	if it <= 0 {
-		it = sasl.DefaultIterations
-	}
+	defaults.Positive(&it, sasl.DefaultIterations)
 	if sha1, err = sasl.NewKeys(sasl.SHA1, password, it); err == nil {
 		sha256, err = sasl.NewKeys(sasl.SHA256, password, it)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -60,9 +61,7 @@ type Module struct {
 
 // New returns the module; install it with Register.
 func New(o Options) *Module {
-	if o.MaxSize <= 0 {
-		o.MaxSize = DefaultMaxSize
-	}
+	defaults.Positive(&o.MaxSize, DefaultMaxSize)
 	log := o.Log
 	if log == nil {
 		log = slog.Default()
