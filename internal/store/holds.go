@@ -159,14 +159,21 @@ func IntCursor(after string) (int64, error) {
 	return n, nil
 }
 
-// HoldDB is what a backend does to store a hold, in its own SQL.
+// HoldDB is what a backend does to store and read a hold, in its own
+// SQL.
 type HoldDB interface {
+	QueryDB
+	// HoldColumns is the select list of a legal_holds row that ScanHold
+	// reads, with its targets.
+	HoldColumns() string
+	ScanHold(scan func(...any) error) (LegalHold, error)
 	// InsertHold stores h with its targets under h.ID, or under a new ID
 	// when it is 0, and returns the ID; ErrExists for a taken ID.
 	InsertHold(ctx context.Context, h LegalHold) (int64, error)
 }
 
-// HoldMethods is CreateHold and ImportHold over a backend's HoldDB.
+// HoldMethods is CreateHold, ImportHold, Hold and ListHolds over a
+// backend's HoldDB.
 type HoldMethods struct {
 	Backend string // in errors: "sqlite" or "postgres"
 	DB      HoldDB
@@ -189,6 +196,27 @@ func (m HoldMethods) ImportHold(ctx context.Context, h LegalHold) error {
 		return fmt.Errorf("%s: import hold %d: %w", m.Backend, h.ID, err)
 	}
 	return nil
+}
+
+// Hold returns one hold; ErrNotFound.
+func (m HoldMethods) Hold(ctx context.Context, id int64) (LegalHold, error) {
+	hs, err := queryRows(ctx, m.DB, m.DB.ScanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds WHERE id = `+m.DB.Param(1), id)
+	if err == nil && len(hs) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return LegalHold{}, fmt.Errorf("%s: hold %d: %w", m.Backend, id, err)
+	}
+	return hs[0], nil
+}
+
+// ListHolds returns every hold, oldest first.
+func (m HoldMethods) ListHolds(ctx context.Context) ([]LegalHold, error) {
+	out, err := queryRows(ctx, m.DB, m.DB.ScanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("%s: list holds: %w", m.Backend, err)
+	}
+	return out, nil
 }
 
 // SQLMethods are the store methods that both SQL backends implement the

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -146,7 +145,11 @@ const holdColumns = `id, name, reason, created_by, created, from_stamp, to_stamp
 	ARRAY(SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'user' ORDER BY target),
 	ARRAY(SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'room' ORDER BY target)`
 
-func scanHold(scan func(...any) error) (store.LegalHold, error) {
+// HoldColumns: see store.HoldDB.
+func (d *sqlDB) HoldColumns() string { return holdColumns }
+
+// ScanHold: see store.HoldDB.
+func (d *sqlDB) ScanHold(scan func(...any) error) (store.LegalHold, error) {
 	var h store.LegalHold
 	var from, to, released *time.Time
 	if err := scan(&h.ID, &h.Name, &h.Reason, &h.CreatedBy, &h.Created, &from, &to, &released, &h.ReleasedBy,
@@ -161,27 +164,6 @@ func scanHold(scan func(...any) error) (store.LegalHold, error) {
 		h.Rooms = nil
 	}
 	return h, nil
-}
-
-// Hold returns one hold; store.ErrNotFound.
-func (s *Store) Hold(ctx context.Context, id int64) (store.LegalHold, error) {
-	h, err := scanHold(s.pool.QueryRow(ctx, `SELECT `+holdColumns+` FROM legal_holds WHERE id = $1`, id).Scan)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return h, fmt.Errorf("postgres: hold %d: %w", id, err)
-	}
-	return h, nil
-}
-
-// ListHolds returns every hold, oldest first.
-func (s *Store) ListHolds(ctx context.Context) ([]store.LegalHold, error) {
-	out, err := collect(ctx, s, scanHold, `SELECT `+holdColumns+` FROM legal_holds ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list holds: %w", err)
-	}
-	return out, nil
 }
 
 // ReleaseHold ends an active hold; store.ErrNotFound.

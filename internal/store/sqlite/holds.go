@@ -140,7 +140,11 @@ const holdColumns = `id, name, reason, created_by, created, from_stamp, to_stamp
 	(SELECT json_group_array(target) FROM (SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'user' ORDER BY target)),
 	(SELECT json_group_array(target) FROM (SELECT target FROM legal_hold_targets WHERE hold = id AND kind = 'room' ORDER BY target))`
 
-func scanHold(scan func(...any) error) (store.LegalHold, error) {
+// HoldColumns: see store.HoldDB.
+func (d *sqlDB) HoldColumns() string { return holdColumns }
+
+// ScanHold: see store.HoldDB.
+func (d *sqlDB) ScanHold(scan func(...any) error) (store.LegalHold, error) {
 	var h store.LegalHold
 	var created int64
 	var from, to, released sql.NullInt64
@@ -159,27 +163,6 @@ func scanHold(scan func(...any) error) (store.LegalHold, error) {
 		h.Rooms = nil
 	}
 	return h, nil
-}
-
-// Hold returns one hold; store.ErrNotFound.
-func (s *Store) Hold(ctx context.Context, id int64) (store.LegalHold, error) {
-	h, err := scanHold(s.r.QueryRowContext(ctx, `SELECT `+holdColumns+` FROM legal_holds WHERE id = ?`, id).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return h, fmt.Errorf("sqlite: hold %d: %w", id, err)
-	}
-	return h, nil
-}
-
-// ListHolds returns every hold, oldest first.
-func (s *Store) ListHolds(ctx context.Context) ([]store.LegalHold, error) {
-	out, err := queryAll(ctx, s, scanHold, `SELECT `+holdColumns+` FROM legal_holds ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list holds: %w", err)
-	}
-	return out, nil
 }
 
 // ReleaseHold ends an active hold; store.ErrNotFound.
