@@ -675,19 +675,7 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstre
 	if err := m.readable(ctx, own, from, n); err != nil {
 		return nil, err
 	}
-	limit := 0
-	if v := req.Get("max_items"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
-			return nil, stanza.ErrBadRequest.WithText("max_items must be a positive integer")
-		}
-	}
-	want := map[string]bool{}
-	for _, c := range req.Children {
-		if c.Name == "item" && c.Space == NS && c.Get("id") != "" {
-			want[c.Get("id")] = true
-		}
-	}
-	rq, err := rsm.Parse(set, rsm.Limits{Max: m.limits.NodeItems})
+	rq, err := pubsub.ParseItems(req, set, m.limits.NodeItems)
 	if err != nil {
 		return nil, err
 	}
@@ -701,27 +689,12 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstre
 	if err != nil {
 		return nil, fmt.Errorf("pep: items of %s of %s: %w", node, own, err)
 	}
-	sel := sizes
-	if len(want) > 0 {
-		sel = nil
-		for _, it := range sizes {
-			if want[it.ID] {
-				sel = append(sel, it)
-			}
-		}
-	} else if limit > 0 && limit < len(sel) {
-		sel = sel[len(sel)-limit:]
-	}
-	first, last, err := pubsub.Page(sel, rq, m.limits.ReplyBytes)
+	sel, first, last, err := rq.Page(sizes, m.limits.ReplyBytes)
 	if err != nil {
 		return nil, err
 	}
 	if first < last {
-		ids := make([]string, 0, last-first)
-		for _, it := range sel[first:last] {
-			ids = append(ids, it.ID)
-		}
-		items, err := m.store.PEPItems(ctx, own.Local(), node, ids, 0)
+		items, err := m.store.PEPItems(ctx, own.Local(), node, pubsub.IDs(sel[first:last]), 0)
 		if err != nil {
 			return nil, fmt.Errorf("pep: items of %s of %s: %w", node, own, err)
 		}
@@ -729,12 +702,8 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstre
 			out.Add(xmlstream.New("item", NS, "id", it.ID).Add(&xmlstream.Element{Raw: it.Payload}))
 		}
 	}
-	if set != nil || last-first < len(sel) {
-		rep := rsm.Reply{FirstIndex: -1, Count: len(sel)}
-		if first < last {
-			rep.First, rep.FirstIndex, rep.Last = sel[first].ID, first, sel[last-1].ID
-		}
-		res.Add(rep.Element())
+	if rs := rq.ResultSet(sel, first, last); rs != nil {
+		res.Add(rs)
 	}
 	return res, nil
 }

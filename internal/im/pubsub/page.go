@@ -2,11 +2,83 @@ package pubsub
 
 import (
 	"slices"
+	"strconv"
 
 	"parley/internal/rsm"
 	"parley/internal/stanza"
 	"parley/internal/store"
+	"parley/internal/xmlstream"
 )
+
+// ItemsRequest is what an items request (§6.5) asks for: some items by
+// id, or the newest Max (0: all), a page at a time (§6.5.7, XEP-0059).
+type ItemsRequest struct {
+	IDs   map[string]bool
+	Max   int
+	RSM   rsm.Request
+	paged bool // the request carried <set/>
+}
+
+// ParseItems reads the <items/> element req of an items request and its
+// <set/> (nil without); a page holds at most nodeItems items.
+func ParseItems(req, set *xmlstream.Element, nodeItems int) (ItemsRequest, error) {
+	r := ItemsRequest{IDs: map[string]bool{}, paged: set != nil}
+	if v := req.Get("max_items"); v != "" {
+		var err error
+		if r.Max, err = strconv.Atoi(v); err != nil || r.Max < 1 {
+			return r, stanza.ErrBadRequest.WithText("max_items must be a positive integer")
+		}
+	}
+	for _, c := range req.Children {
+		if c.Name == "item" && c.Space == NS && c.Get("id") != "" {
+			r.IDs[c.Get("id")] = true
+		}
+	}
+	var err error
+	r.RSM, err = rsm.Parse(set, rsm.Limits{Max: nodeItems})
+	return r, err
+}
+
+// Page selects, of a node's items (oldest first), those the request asks
+// for, and of them the page one reply carries, within replyBytes (Page):
+// sel[first:last].
+func (r ItemsRequest) Page(sizes []store.PEPItemSize, replyBytes int) (sel []store.PEPItemSize, first, last int, err error) {
+	sel = sizes
+	if len(r.IDs) > 0 {
+		sel = nil
+		for _, it := range sizes {
+			if r.IDs[it.ID] {
+				sel = append(sel, it)
+			}
+		}
+	} else if r.Max > 0 && r.Max < len(sel) {
+		sel = sel[len(sel)-r.Max:]
+	}
+	first, last, err = Page(sel, r.RSM, replyBytes)
+	return sel, first, last, err
+}
+
+// ResultSet is the <set/> of a reply carrying sel[first:last], when the
+// request paged or the page is not all of sel; nil otherwise.
+func (r ItemsRequest) ResultSet(sel []store.PEPItemSize, first, last int) *xmlstream.Element {
+	if !r.paged && last-first == len(sel) {
+		return nil
+	}
+	rep := rsm.Reply{FirstIndex: -1, Count: len(sel)}
+	if first < last {
+		rep.First, rep.FirstIndex, rep.Last = sel[first].ID, first, sel[last-1].ID
+	}
+	return rep.Element()
+}
+
+// IDs are the ids of items.
+func IDs(items []store.PEPItemSize) []string {
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, it.ID)
+	}
+	return ids
+}
 
 // ItemOverhead is what an <item/> around a payload costs in a reply, at
 // most, besides the payload and the id.

@@ -279,19 +279,7 @@ func (m *Module) items(ctx context.Context, from jid.JID, req, set *xmlstream.El
 	if err := m.access(ctx, n, from); err != nil {
 		return nil, err
 	}
-	limit := 0
-	if v := req.Get("max_items"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
-			return nil, stanza.ErrBadRequest.WithText("max_items must be a positive integer")
-		}
-	}
-	want := map[string]bool{}
-	for _, c := range req.Children {
-		if c.Name == "item" && c.Space == NS && c.Get("id") != "" {
-			want[c.Get("id")] = true
-		}
-	}
-	rq, err := rsm.Parse(set, rsm.Limits{Max: m.limits.NodeItems})
+	rq, err := ParseItems(req, set, m.limits.NodeItems)
 	if err != nil {
 		return nil, err
 	}
@@ -302,27 +290,12 @@ func (m *Module) items(ctx context.Context, from jid.JID, req, set *xmlstream.El
 	if err != nil {
 		return nil, err
 	}
-	sel := sizes
-	if len(want) > 0 {
-		sel = nil
-		for _, it := range sizes {
-			if want[it.ID] {
-				sel = append(sel, it)
-			}
-		}
-	} else if limit > 0 && limit < len(sel) {
-		sel = sel[len(sel)-limit:]
-	}
-	first, last, err := Page(sel, rq, m.limits.ReplyBytes)
+	sel, first, last, err := rq.Page(sizes, m.limits.ReplyBytes)
 	if err != nil {
 		return nil, err
 	}
 	if first < last {
-		ids := make([]string, 0, last-first)
-		for _, it := range sel[first:last] {
-			ids = append(ids, it.ID)
-		}
-		items, err := m.Store.PubSubItems(ctx, m.Addr.String(), name, ids, 0)
+		items, err := m.Store.PubSubItems(ctx, m.Addr.String(), name, IDs(sel[first:last]), 0)
 		if err != nil {
 			return nil, err
 		}
@@ -330,12 +303,8 @@ func (m *Module) items(ctx context.Context, from jid.JID, req, set *xmlstream.El
 			out.Add(xmlstream.New("item", NS, "id", it.ID, "publisher", it.Publisher).Add(&xmlstream.Element{Raw: it.Payload}))
 		}
 	}
-	if set != nil || last-first < len(sel) {
-		rep := rsm.Reply{FirstIndex: -1, Count: len(sel)}
-		if first < last {
-			rep.First, rep.FirstIndex, rep.Last = sel[first].ID, first, sel[last-1].ID
-		}
-		res.Add(rep.Element())
+	if rs := rq.ResultSet(sel, first, last); rs != nil {
+		res.Add(rs)
 	}
 	return res, nil
 }
