@@ -47,8 +47,8 @@ func TestCLIThroughControlSocket(t *testing.T) {
 	}
 
 	t.Run("user del", func(t *testing.T) {
-		alice := srv.Online(t, "alice", "pw-alice", "phone")
-		bob := srv.Online(t, "bob", "pw-bob", "desk")
+		alice := srv.Online(t, "alice", "pw", "phone")
+		bob := srv.Online(t, "bob", "pw", "desk")
 		if out := cli("user", "del", "alice"); !strings.Contains(out, "deleted alice@localhost (1 sessions ended)") {
 			t.Errorf("output %q", out)
 		}
@@ -76,19 +76,19 @@ func TestCLIThroughControlSocket(t *testing.T) {
 	})
 
 	t.Run("user passwd", func(t *testing.T) {
-		b1 := srv.Online(t, "bob", "pw-bob", "one")
-		b2 := srv.Online(t, "bob", "pw-bob", "two")
+		b1 := srv.Online(t, "bob", "pw", "one")
+		b2 := srv.Online(t, "bob", "pw", "two")
 		cli("user", "passwd", "bob", "--password", "new-bob")
 		expectStreamError(t, b1, "not-authorized")
 		expectStreamError(t, b2, "not-authorized")
-		if _, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "bob", Password: "pw-bob"}); err == nil {
+		if _, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "bob", Password: "pw"}); err == nil {
 			t.Error("the old password still logs in")
 		}
 		srv.Online(t, "bob", "new-bob", "three")
 	})
 
 	t.Run("room destroy", func(t *testing.T) {
-		carol := srv.Online(t, "carol", "pw-carol", "r")
+		carol := srv.Online(t, "carol", "pw", "r")
 		carol.Send("<presence to='lounge@conference.localhost/carol'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
 		if _, err := carol.Expect(ctlWait, xmpptest.Stanza("presence", "", "lounge@conference.localhost/carol")); err != nil {
 			t.Fatalf("join: %v", err)
