@@ -117,12 +117,7 @@ type AuditMethods struct {
 // queryRows reads every row of a query through db with scan.
 func queryRows[T any](ctx context.Context, db QueryDB, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
 	var out []T
-	err := db.Query(ctx, q, args, func(sc func(...any) error) error {
-		v, err := scan(sc)
-		out = append(out, v)
-		return err
-	})
-	if err != nil {
+	if err := db.Query(ctx, q, args, appendRow(&out, scan)); err != nil {
 		return nil, err
 	}
 	return out, nil
