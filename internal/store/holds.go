@@ -166,6 +166,8 @@ type HoldDB interface {
 	// HoldColumns is the select list of a legal_holds row that ScanHold
 	// reads, with its targets.
 	HoldColumns() string
+	// ScanHold reads a row of HoldColumns (empty target lists may come
+	// back empty or nil).
 	ScanHold(scan func(...any) error) (LegalHold, error)
 	// InsertHold stores h with its targets under h.ID, or under a new ID
 	// when it is 0, and returns the ID; ErrExists for a taken ID.
@@ -198,9 +200,21 @@ func (m HoldMethods) ImportHold(ctx context.Context, h LegalHold) error {
 	return nil
 }
 
+// scanHold is the backend's ScanHold with no target as nil.
+func (m HoldMethods) scanHold(scan func(...any) error) (LegalHold, error) {
+	h, err := m.DB.ScanHold(scan)
+	if len(h.Users) == 0 {
+		h.Users = nil
+	}
+	if len(h.Rooms) == 0 {
+		h.Rooms = nil
+	}
+	return h, err
+}
+
 // Hold returns one hold; ErrNotFound.
 func (m HoldMethods) Hold(ctx context.Context, id int64) (LegalHold, error) {
-	hs, err := queryRows(ctx, m.DB, m.DB.ScanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds WHERE id = `+m.DB.Param(1), id)
+	hs, err := queryRows(ctx, m.DB, m.scanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds WHERE id = `+m.DB.Param(1), id)
 	if err == nil && len(hs) == 0 {
 		err = ErrNotFound
 	}
@@ -212,7 +226,7 @@ func (m HoldMethods) Hold(ctx context.Context, id int64) (LegalHold, error) {
 
 // ListHolds returns every hold, oldest first.
 func (m HoldMethods) ListHolds(ctx context.Context) ([]LegalHold, error) {
-	out, err := queryRows(ctx, m.DB, m.DB.ScanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds ORDER BY id`)
+	out, err := queryRows(ctx, m.DB, m.scanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("%s: list holds: %w", m.Backend, err)
 	}

@@ -157,12 +157,6 @@ func (d *sqlDB) ScanHold(scan func(...any) error) (store.LegalHold, error) {
 		return h, err
 	}
 	h.Created, h.From, h.To, h.Released = h.Created.UTC(), fromNull(from), fromNull(to), fromNull(released)
-	if len(h.Users) == 0 {
-		h.Users = nil
-	}
-	if len(h.Rooms) == 0 {
-		h.Rooms = nil
-	}
 	return h, nil
 }
 

@@ -156,12 +156,6 @@ func (d *sqlDB) ScanHold(scan func(...any) error) (store.LegalHold, error) {
 	if err := errors.Join(json.Unmarshal([]byte(users), &h.Users), json.Unmarshal([]byte(rooms), &h.Rooms)); err != nil {
 		return h, err
 	}
-	if len(h.Users) == 0 {
-		h.Users = nil
-	}
-	if len(h.Rooms) == 0 {
-		h.Rooms = nil
-	}
 	return h, nil
 }
 
