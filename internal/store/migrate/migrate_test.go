@@ -113,6 +113,8 @@ func fill(t *testing.T, ctx context.Context, s store.Store) {
 		StanzaIDs: []store.StanzaRef{{By: "alice@example.net", ID: "s-1"}}}))
 	_, err = s.AddAbuseReport(ctx, store.AbuseReport{Time: t0, Reporter: "bob", Reported: "eve@example.net", Reason: "urn:xmpp:reporting:abuse", Text: "rude"})
 	check(err)
+	check(s.AddWebhookDeadLetter(ctx, []byte(`{"id":"1"}`), 10))
+	check(s.AddWebhookDeadLetter(ctx, []byte(`{"id":"2"}`), 10))
 	recs := []store.AuditRecord{
 		{Seq: 1, Time: t0, Actor: "admin", Action: "user-create", Target: "alice", Outcome: "success", Prev: make([]byte, 32), Hash: []byte("hash-1")},
 		{Seq: 2, Time: t0.Add(time.Nanosecond), Actor: "alice", Action: "login", Target: "alice", IP: "192.0.2.1", Outcome: "success",
@@ -161,8 +163,8 @@ var wantRows = map[string]int{"users": 3, "roster_items": 3, "roster_versions": 
 	"pubsub_subscriptions": 3, "uploads": 2, "push_registrations": 2, "fast_tokens": 1, "stranger_filters": 2, "api_tokens": 2,
 	"abuse_reports": 2, "audit_log": 2, "audit_checkpoints": 1, "audit_cursors": 1,
 	"incidents": 2, "incident_notes": 1, "dlp_policies": 1,
-	"digest_addresses": 1,
-	"legal_holds":      2, "legal_hold_targets": 3, "archive_held": 1}
+	"digest_addresses": 1, "webhook_dead_letters": 2,
+	"legal_holds": 2, "legal_hold_targets": 3, "archive_held": 1}
 
 // checkFilled fails for any table of the schema that fill left empty or
 // that migrate neither copies nor derives: a table added to the schema

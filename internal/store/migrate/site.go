@@ -24,6 +24,7 @@ var Tables = []string{
 	"digest_addresses",
 	"legal_holds", "legal_hold_targets", "archive_held",
 	"fast_tokens",
+	"webhook_dead_letters",
 }
 
 // Derived reports whether a table is the backend's own bookkeeping or is
@@ -103,6 +104,15 @@ func copySite(ctx context.Context, from, to store.Store) error {
 			}
 		}
 		after = reports[len(reports)-1].ID
+	}
+	letters, err := from.WebhookDeadLetters(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, l := range letters { // oldest first, none dropped
+		if err := to.AddWebhookDeadLetter(ctx, l, len(letters)); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
 	}
 	if err := copyIncidents(ctx, from, to); err != nil {
 		return err
@@ -359,6 +369,17 @@ func digestSite(ctx context.Context, s store.Store, c *census) error {
 		}
 	}
 	c.add("abuse reports", d.Sum(nil))
+
+	d = newDigest()
+	letters, err := s.WebhookDeadLetters(ctx)
+	if err != nil {
+		return err
+	}
+	d.int(int64(len(letters)))
+	for _, l := range letters {
+		d.strs([]string{string(l)})
+	}
+	c.add("webhook dead letters", d.Sum(nil))
 
 	d = newDigest()
 	if err := digestIncidents(ctx, d, s); err != nil {
