@@ -398,20 +398,9 @@ func (c *Client) nextElement(deadline time.Time) (*xmlstream.Element, error) {
 }
 
 func (c *Client) authenticate(o Options, step func() time.Time) error {
-	var initial []byte
-	var sc *scramClient
-	switch o.Mechanism {
-	case Plain:
-		initial = []byte("\x00" + o.User + "\x00" + o.Password)
-	default:
-		var err error
-		if sc, err = newScram(o.Mechanism, o.User, o.Password, o.Keys); err != nil {
-			return err
-		}
-		if err := c.bindChannel(sc, o); err != nil {
-			return err
-		}
-		initial = sc.first()
+	initial, sc, err := c.initialResponse(o, false)
+	if err != nil {
+		return err
 	}
 	if err := c.t.write([]byte("<auth xmlns='" + NSSASL + "' mechanism='" + xmlEscape(o.Mechanism) + "'>" +
 		base64.StdEncoding.EncodeToString(initial) + "</auth>")); err != nil {
@@ -448,22 +437,47 @@ func (c *Client) authenticate(o Options, step func() time.Time) error {
 			if sc == nil || challenges > 0 {
 				return errors.New("xmpptest: unexpected SASL challenge")
 			}
-			resp, err := sc.final(data)
-			if err == nil {
-				err = c.checkSSDP(sc, data)
-			}
-			if err != nil {
-				c.t.write([]byte("<abort xmlns='" + NSSASL + "'/>"))
-				return err
-			}
-			if err := c.t.write([]byte("<response xmlns='" + NSSASL + "'>" +
-				base64.StdEncoding.EncodeToString(resp) + "</response>")); err != nil {
+			if err := c.answerChallenge(sc, data, NSSASL); err != nil {
 				return err
 			}
 		default:
 			return fmt.Errorf("xmpptest: unexpected <%s/> during SASL", el.Name)
 		}
 	}
+}
+
+// initialResponse is the initial response of PLAIN or of a SCRAM
+// mechanism; for SCRAM it also returns the exchange that answers the
+// server's challenge, in XEP-0388's profile when sasl2 is set.
+func (c *Client) initialResponse(o Options, sasl2 bool) ([]byte, *scramClient, error) {
+	if o.Mechanism == Plain {
+		return []byte("\x00" + o.User + "\x00" + o.Password), nil, nil
+	}
+	sc, err := newScram(o.Mechanism, o.User, o.Password, o.Keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.bindChannel(sc, o); err != nil {
+		return nil, nil, err
+	}
+	sc.sasl2 = sasl2
+	return sc.first(), sc, nil
+}
+
+// answerChallenge answers a SCRAM server-first-message with the
+// client-final-message, or aborts the exchange (in namespace ns, SASL or
+// SASL2) when the message does not verify.
+func (c *Client) answerChallenge(sc *scramClient, serverFirst []byte, ns string) error {
+	resp, err := sc.final(serverFirst)
+	if err == nil {
+		err = c.checkSSDP(sc, serverFirst)
+	}
+	if err != nil {
+		c.t.write([]byte("<abort xmlns='" + ns + "'/>"))
+		return err
+	}
+	return c.t.write([]byte("<response xmlns='" + ns + "'>" +
+		base64.StdEncoding.EncodeToString(resp) + "</response>"))
 }
 
 // bindChannel sets the gs2 header and binding data of a SCRAM exchange.

@@ -76,18 +76,11 @@ func (c *Client) authenticate2(o Options, step func() time.Time) error {
 		m.Write(cb)
 		initial = append([]byte(o.User+"\x00"), m.Sum(nil)...)
 		htKey = []byte(a.Token)
-	case o.Mechanism == Plain:
-		initial = []byte("\x00" + o.User + "\x00" + o.Password)
 	default:
 		var err error
-		if sc, err = newScram(o.Mechanism, o.User, o.Password, o.Keys); err != nil {
+		if initial, sc, err = c.initialResponse(o, true); err != nil {
 			return err
 		}
-		if err := c.bindChannel(sc, o); err != nil {
-			return err
-		}
-		sc.sasl2 = true
-		initial = sc.first()
 	}
 	var b strings.Builder
 	b.WriteString("<authenticate xmlns='" + NSSASL2 + "' mechanism='" + xmlEscape(o.Mechanism) + "'>")
@@ -171,16 +164,7 @@ func (c *Client) authenticate2(o Options, step func() time.Time) error {
 			if err != nil || sc == nil || challenges > 0 {
 				return errors.New("xmpptest: unexpected SASL2 challenge")
 			}
-			resp, err := sc.final(data)
-			if err == nil {
-				err = c.checkSSDP(sc, data)
-			}
-			if err != nil {
-				c.t.write([]byte("<abort xmlns='" + NSSASL2 + "'/>"))
-				return err
-			}
-			if err := c.t.write([]byte("<response xmlns='" + NSSASL2 + "'>" +
-				base64.StdEncoding.EncodeToString(resp) + "</response>")); err != nil {
+			if err := c.answerChallenge(sc, data, NSSASL2); err != nil {
 				return err
 			}
 		default:
