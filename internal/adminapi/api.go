@@ -16,6 +16,7 @@ import (
 	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/control"
+	"parley/internal/defaults"
 	"parley/internal/store"
 )
 
@@ -126,9 +127,7 @@ func (rt route) allows(role string) bool {
 
 // New builds the API.
 func New(o Options) *API {
-	if o.MaxBody <= 0 {
-		o.MaxBody = DefaultMaxBody
-	}
+	defaults.Positive(&o.MaxBody, DefaultMaxBody)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"parley/internal/clock"
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/sasl"
@@ -131,9 +132,7 @@ func (c *Config) defaults() {
 	if c.SlowTimeout == 0 {
 		c.SlowTimeout = time.Minute
 	}
-	if c.CSIContacts <= 0 {
-		c.CSIContacts = DefaultCSIContacts
-	}
+	defaults.Positive(&c.CSIContacts, DefaultCSIContacts)
 	if c.MaxResources == 0 {
 		c.MaxResources = 100
 	}
@@ -143,9 +142,7 @@ func (c *Config) defaults() {
 	if c.ResumeTimeout == 0 {
 		c.ResumeTimeout = 5 * time.Minute
 	}
-	if c.FastLifetime <= 0 {
-		c.FastLifetime = DefaultFastLifetime
-	}
+	defaults.Positive(&c.FastLifetime, DefaultFastLifetime)
 	if c.StanzaBurst < 1 {
 		c.StanzaBurst = 1
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"parley/internal/audit"
+	"parley/internal/defaults"
 	"parley/internal/store"
 )
 
@@ -76,9 +77,7 @@ type Service struct {
 // New returns the service; Resume starts the jobs a restart interrupted,
 // Close stops the running ones (they resume at the next start).
 func New(o Options) *Service {
-	if o.PageSize <= 0 {
-		o.PageSize = 500
-	}
+	defaults.Positive(&o.PageSize, 500)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -101,21 +102,11 @@ type streamhost struct {
 // New returns the proxy; Register installs its service and Serve its
 // listener.
 func New(o Options) *Module {
-	if o.MaxConnections <= 0 {
-		o.MaxConnections = DefaultMaxConnections
-	}
-	if o.MaxConnectionsPerIP <= 0 {
-		o.MaxConnectionsPerIP = DefaultMaxConnectionsIP
-	}
-	if o.MaxStreamsPerUser <= 0 {
-		o.MaxStreamsPerUser = DefaultMaxStreamsPerUser
-	}
-	if o.BytesPerSecond <= 0 {
-		o.BytesPerSecond = DefaultBytesPerSecond
-	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = DefaultIdleTimeout
-	}
+	defaults.Positive(&o.MaxConnections, DefaultMaxConnections)
+	defaults.Positive(&o.MaxConnectionsPerIP, DefaultMaxConnectionsIP)
+	defaults.Positive(&o.MaxStreamsPerUser, DefaultMaxStreamsPerUser)
+	defaults.Positive(&o.BytesPerSecond, DefaultBytesPerSecond)
+	defaults.Positive(&o.IdleTimeout, DefaultIdleTimeout)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

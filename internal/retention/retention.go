@@ -20,6 +20,7 @@ import (
 
 	"parley/internal/audit"
 	"parley/internal/clock"
+	"parley/internal/defaults"
 	"parley/internal/store"
 )
 
@@ -103,15 +104,9 @@ type Job struct {
 
 // New starts the job; nothing runs if no policy removes anything.
 func New(o Options) *Job {
-	if o.Every <= 0 {
-		o.Every = DefaultEvery
-	}
-	if o.Batch <= 0 {
-		o.Batch = DefaultBatch
-	}
-	if o.Pause <= 0 {
-		o.Pause = DefaultPause
-	}
+	defaults.Positive(&o.Every, DefaultEvery)
+	defaults.Positive(&o.Batch, DefaultBatch)
+	defaults.Positive(&o.Pause, DefaultPause)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}

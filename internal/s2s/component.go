@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/defaults"
 	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
@@ -61,12 +62,8 @@ type component struct {
 
 // NewComponents returns the listener's service.
 func NewComponents(o ComponentOptions) *Components {
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.MaxQueue <= 0 {
-		o.MaxQueue = DefaultMaxQueue
-	}
+	defaults.Positive(&o.Timeout, DefaultTimeout)
+	defaults.Positive(&o.MaxQueue, DefaultMaxQueue)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

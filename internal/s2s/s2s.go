@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -134,24 +135,12 @@ type Service struct {
 
 // New builds the service.
 func New(o Options) *Service {
-	if o.MaxQueue <= 0 {
-		o.MaxQueue = DefaultMaxQueue
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.Rate <= 0 {
-		o.Rate = DefaultRate
-	}
-	if o.Burst <= 0 {
-		o.Burst = DefaultBurst
-	}
-	if o.PingInterval <= 0 {
-		o.PingInterval = DefaultPing
-	}
-	if o.PingTimeout <= 0 {
-		o.PingTimeout = o.Timeout
-	}
+	defaults.Positive(&o.MaxQueue, DefaultMaxQueue)
+	defaults.Positive(&o.Timeout, DefaultTimeout)
+	defaults.Positive(&o.Rate, DefaultRate)
+	defaults.Positive(&o.Burst, DefaultBurst)
+	defaults.Positive(&o.PingInterval, DefaultPing)
+	defaults.Positive(&o.PingTimeout, o.Timeout)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

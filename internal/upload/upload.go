@@ -19,6 +19,7 @@ import (
 
 	"parley/internal/clock"
 	"parley/internal/dataform"
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -123,27 +124,20 @@ type Module struct {
 	stopped sync.WaitGroup
 }
 
-// def gives a limit left zero (or negative) its documented default.
-func def[T int | int64 | time.Duration](v *T, d T) {
-	if *v <= 0 {
-		*v = d
-	}
-}
-
 // New returns the service; Register installs it and starts its cleanup.
 func New(o Options) *Module {
-	def(&o.MaxFileSize, DefaultMaxFileSize)
-	def(&o.QuotaBytes, DefaultQuotaBytes)
-	def(&o.DayBytes, DefaultDayBytes)
+	defaults.Positive(&o.MaxFileSize, DefaultMaxFileSize)
+	defaults.Positive(&o.QuotaBytes, DefaultQuotaBytes)
+	defaults.Positive(&o.DayBytes, DefaultDayBytes)
 	// A file no quota could ever hold is too large, not a reason to
 	// retry later.
 	o.MaxFileSize = min(o.MaxFileSize, o.QuotaBytes, o.DayBytes)
-	def(&o.MaxNameBytes, DefaultMaxNameBytes)
-	def(&o.SlotTTL, DefaultSlotTTL)
-	def(&o.PutTimeout, DefaultPutTimeout)
-	def(&o.Expire, DefaultExpire)
-	def(&o.CleanupEvery, DefaultCleanupEvery)
-	def(&o.CleanupBatch, DefaultCleanupBatch)
+	defaults.Positive(&o.MaxNameBytes, DefaultMaxNameBytes)
+	defaults.Positive(&o.SlotTTL, DefaultSlotTTL)
+	defaults.Positive(&o.PutTimeout, DefaultPutTimeout)
+	defaults.Positive(&o.Expire, DefaultExpire)
+	defaults.Positive(&o.CleanupEvery, DefaultCleanupEvery)
+	defaults.Positive(&o.CleanupBatch, DefaultCleanupBatch)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"parley/internal/clock"
+	"parley/internal/defaults"
 	"parley/internal/httpapi"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -117,12 +118,8 @@ func New(o Options) *Module {
 		hs := &hookState{Hook: h}
 		if h.URL != "" {
 			hs.queue = make(chan Event, QueueSize)
-			if hs.Attempts <= 0 {
-				hs.Attempts = DefaultAttempts
-			}
-			if hs.RetryDelay <= 0 {
-				hs.RetryDelay = DefaultRetryDelay
-			}
+			defaults.Positive(&hs.Attempts, DefaultAttempts)
+			defaults.Positive(&hs.RetryDelay, DefaultRetryDelay)
 		}
 		m.hooks[h.ID] = hs
 	}
