@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
@@ -83,15 +84,9 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.Fields <= 0 {
-		l.Fields = DefaultFields
-	}
-	if l.Values <= 0 {
-		l.Values = DefaultValues
-	}
-	if l.Bytes <= 0 {
-		l.Bytes = DefaultBytes
-	}
+	defaults.Positive(&l.Fields, DefaultFields)
+	defaults.Positive(&l.Values, DefaultValues)
+	defaults.Positive(&l.Bytes, DefaultBytes)
 	return l
 }
 

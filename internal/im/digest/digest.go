@@ -12,6 +12,7 @@ import (
 
 	"parley/internal/clock"
 	"parley/internal/dataform"
+	"parley/internal/defaults"
 	"parley/internal/im/adhoc"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -126,12 +127,8 @@ func New(o Options) *Module {
 	m := &Module{store: o.Store, mailer: o.Mailer, cmds: o.Commands, from: o.From,
 		delay: o.Delay, includeBody: o.IncludeBody, maxLines: o.MaxLines,
 		clock: clock.Or(o.Clock), log: o.Log, pending: make(map[string]*batch)}
-	if m.delay <= 0 {
-		m.delay = DefaultDelay
-	}
-	if m.maxLines <= 0 {
-		m.maxLines = DefaultMaxLines
-	}
+	defaults.Positive(&m.delay, DefaultDelay)
+	defaults.Positive(&m.maxLines, DefaultMaxLines)
 	if m.log == nil {
 		m.log = slog.Default()
 	}

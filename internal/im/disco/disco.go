@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"parley/internal/defaults"
 	"parley/internal/entitycaps"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -86,9 +87,7 @@ type NodeHandler func(ctx context.Context, iq *stanza.Stanza, node string) (res 
 
 // New returns the module; install it with Register.
 func New(o Options) *Module {
-	if o.PageSize <= 0 {
-		o.PageSize = DefaultPageSize
-	}
+	defaults.Positive(&o.PageSize, DefaultPageSize)
 	return &Module{domain: o.Domain, features: o.Features, name: "parley", pageSize: o.PageSize, bot: o.Bot}
 }
 

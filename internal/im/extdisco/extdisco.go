@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/internal/clock"
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -135,9 +136,7 @@ func (m *Module) element(s Service, user jid.JID) *xmlstream.Element {
 	}
 	if s.Secret != "" {
 		ttl := s.CredentialTTL
-		if ttl <= 0 {
-			ttl = DefaultCredentialTTL
-		}
+		defaults.Positive(&ttl, DefaultCredentialTTL)
 		expires := m.clock.Now().Add(ttl).UTC().Truncate(time.Second)
 		name, pass := Credentials(s.Secret, user, expires)
 		el.Set("username", name)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"parley/internal/defaults"
 	"parley/internal/im/mam"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -186,15 +187,9 @@ func New(opts Options) *Module {
 	if opts.HistorySize == 0 {
 		opts.HistorySize = 50
 	}
-	if opts.MaxRooms <= 0 {
-		opts.MaxRooms = DefaultMaxRooms
-	}
-	if opts.MaxPersistentRooms <= 0 {
-		opts.MaxPersistentRooms = DefaultMaxPersistentRooms
-	}
-	if opts.MaxVCardSize <= 0 {
-		opts.MaxVCardSize = DefaultMaxVCardSize
-	}
+	defaults.Positive(&opts.MaxRooms, DefaultMaxRooms)
+	defaults.Positive(&opts.MaxPersistentRooms, DefaultMaxPersistentRooms)
+	defaults.Positive(&opts.MaxVCardSize, DefaultMaxVCardSize)
 	if opts.Name == "" {
 		opts.Name = "Chatrooms"
 	}

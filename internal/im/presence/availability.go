@@ -3,6 +3,7 @@ package presence
 import (
 	"context"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
@@ -159,9 +160,7 @@ func (h *Handler) broadcastUnavailable(ctx context.Context, un *stanza.Stanza, w
 func (h *Handler) directed(ctx context.Context, st *stanza.Stanza) {
 	full := st.From
 	refused, max := false, h.MaxDirected
-	if max <= 0 {
-		max = DefaultMaxDirected
-	}
+	defaults.Positive(&max, DefaultMaxDirected)
 	h.mu.Lock()
 	d := h.sent[full]
 	switch _, known := d[st.To]; {

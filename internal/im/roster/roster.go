@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -46,18 +47,10 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxItems <= 0 {
-		l.MaxItems = 2000
-	}
-	if l.MaxNameLen <= 0 {
-		l.MaxNameLen = 1023
-	}
-	if l.MaxGroupLen <= 0 {
-		l.MaxGroupLen = 1023
-	}
-	if l.MaxGroups <= 0 {
-		l.MaxGroups = 64
-	}
+	defaults.Positive(&l.MaxItems, 2000)
+	defaults.Positive(&l.MaxNameLen, 1023)
+	defaults.Positive(&l.MaxGroupLen, 1023)
+	defaults.Positive(&l.MaxGroups, 64)
 	return l
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"parley/internal/audit"
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -77,12 +78,8 @@ func New(o Options) *Module {
 	}
 	m := &Module{blocked: b, log: o.Log, refused: audit.NewRefusals(o.Audit, o.Now)}
 	if o.Users != nil && o.Roster != nil {
-		if o.NewAccountPeriod <= 0 {
-			o.NewAccountPeriod = DefaultNewAccountPeriod
-		}
-		if o.NewAccountRate <= 0 {
-			o.NewAccountRate = DefaultNewAccountRate
-		}
+		defaults.Positive(&o.NewAccountPeriod, DefaultNewAccountPeriod)
+		defaults.Positive(&o.NewAccountRate, DefaultNewAccountRate)
 		m.fresh = &newAccounts{users: o.Users, roster: o.Roster, period: o.NewAccountPeriod, rate: o.NewAccountRate,
 			now: o.Now, byUser: make(map[string]*newAccount)}
 	}
