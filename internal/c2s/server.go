@@ -3,7 +3,6 @@ package c2s
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"parley/internal/router"
 	"parley/internal/sasl"
 	"parley/internal/stanza"
+	"parley/internal/transport"
 	"parley/internal/xmlstream"
 )
 
@@ -283,28 +283,16 @@ func (ss *session) terminateUnbound(e *stanza.StreamError) {
 // XEP-0368 direct TLS: the handshake comes first. plaintextOK lets streams
 // authenticate without TLS (loopback benchmarking only; config enforces).
 func (s *Server) Serve(ln net.Listener, directTLS, plaintextOK bool) error {
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			return err
-		}
-		transport := "tcp"
+	return transport.Serve(ln, func(conn net.Conn) {
+		kind := "tcp"
 		if directTLS {
-			transport = "tls"
+			kind = "tls"
 		}
 		ip, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
-		ss := s.newSession(ip, transport)
+		ss := s.newSession(ip, kind)
 		if ss == nil {
 			conn.Close()
-			continue
+			return
 		}
 		if directTLS {
 			conn = tls.Server(conn, tlsFor(s.cfg.TLS, &ss.tlsCert))
@@ -315,7 +303,7 @@ func (s *Server) Serve(ln net.Listener, directTLS, plaintextOK bool) error {
 		tf := newTCPFraming(conn, s.cfg.Limits, &ss.lastRead, s.cfg.Clock)
 		ss.fr = tf
 		go s.runSession(ss)
-	}
+	})
 }
 
 // newSession registers a connection; nil means refuse it (the server is

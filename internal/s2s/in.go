@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"parley/internal/stanza"
+	"parley/internal/transport"
 	"parley/internal/xmlstream"
 )
 
@@ -24,21 +25,9 @@ func (s *Service) Serve(ln net.Listener) error { return s.serve(ln, false) }
 func (s *Service) ServeDirectTLS(ln net.Listener) error { return s.serve(ln, true) }
 
 func (s *Service) serve(ln net.Listener, directTLS bool) error {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			return err
-		}
+	return transport.Serve(ln, func(c net.Conn) {
 		if !s.track(c) {
-			continue
+			return
 		}
 		s.wg.Add(1)
 		go func() {
@@ -47,7 +36,7 @@ func (s *Service) serve(ln net.Listener, directTLS bool) error {
 			defer c.Close()
 			s.accept(c, directTLS)
 		}()
-	}
+	})
 }
 
 // inbound is the receiving side of one stream.

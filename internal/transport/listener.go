@@ -159,3 +159,25 @@ func (l *Listener) Err() error {
 func outOfDescriptors(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
+
+// Serve passes each connection ln accepts to handle, which must not block
+// for long (it starts the connection's goroutine), until ln is closed;
+// then it returns nil. An accept that times out is retried after a short
+// pause; any other error ends it.
+func Serve(ln net.Listener, handle func(net.Conn)) error {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		handle(c)
+	}
+}

@@ -169,3 +169,33 @@ func TestListenerErrAges(t *testing.T) {
 		t.Errorf("Err() = %v long after the failure", err)
 	}
 }
+
+// Serve retries an accept that timed out, hands each connection over, ends
+// with any other accept error, and returns nil once the listener is closed.
+func TestServe(t *testing.T) {
+	timeout := &net.OpError{Op: "accept", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	other := errors.New("some other accept error")
+	ln := newFlaky(t, timeout)
+	defer ln.Close()
+	ln.SetDeadline(time.Now().Add(10 * time.Second)) // a failure must not hang the test
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var handled int
+	err = Serve(ln, func(c net.Conn) {
+		handled++
+		c.Close()
+		ln.mu.Lock()
+		ln.errs = append(ln.errs, other)
+		ln.mu.Unlock()
+	})
+	if err != other || handled != 1 {
+		t.Fatalf("Serve = %v after %d connections, want %v after 1", err, handled, other)
+	}
+	ln.Close()
+	if err := Serve(ln, func(net.Conn) { t.Error("a connection from a closed listener") }); err != nil {
+		t.Fatalf("Serve on a closed listener = %v, want nil", err)
+	}
+}
