@@ -29,7 +29,7 @@ const (
 	nsBind      = "urn:ietf:params:xml:ns:xmpp-bind"
 	nsSession   = "urn:ietf:params:xml:ns:xmpp-session" // RFC 3921 §3, kept for old clients
 	nsRegister  = "jabber:iq:register"
-	nsFramingWS = "urn:ietf:params:xml:ns:xmpp-framing"
+	nsFramingWS = xmlstream.NSFraming
 )
 
 // maxAuthAttempts on one stream before it is closed (RFC 6120 §6.4.5:

@@ -59,19 +59,7 @@ func (f *wsFraming) next() (xmlstream.Token, error) {
 	if !f.authed.Load() {
 		lim = preAuth(lim)
 	}
-	el, err := xmlstream.ParseIn(data, lim, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		return xmlstream.Token{}, err
-	}
-	if el.Space == nsFramingWS {
-		switch el.Name {
-		case "open":
-			return xmlstream.Token{Kind: xmlstream.StreamStart, El: el}, nil
-		case "close":
-			return xmlstream.Token{Kind: xmlstream.StreamEnd}, nil
-		}
-	}
-	return xmlstream.Token{Kind: xmlstream.StreamElement, El: el}, nil
+	return xmlstream.ParseFrame(data, lim, xmlstream.NewScope(stanza.NSClient))
 }
 
 func (f *wsFraming) header(id, from, to, lang string) []byte {

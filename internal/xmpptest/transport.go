@@ -23,7 +23,7 @@ const (
 	NSBind    = "urn:ietf:params:xml:ns:xmpp-bind"
 	NSStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
 	NSStreams = "urn:ietf:params:xml:ns:xmpp-streams"
-	NSFraming = "urn:ietf:params:xml:ns:xmpp-framing"
+	NSFraming = xmlstream.NSFraming
 )
 
 // clientLimits are generous: the client trusts the server under test to
@@ -125,19 +125,7 @@ func (t *wsTransport) next(deadline time.Time) (xmlstream.Token, error) {
 	if typ != websocket.MessageText {
 		return xmlstream.Token{}, errors.New("xmpptest: binary WebSocket message")
 	}
-	el, err := xmlstream.ParseIn(data, clientLimits, xmlstream.NewScope(NSClient))
-	if err != nil {
-		return xmlstream.Token{}, err
-	}
-	if el.Space == NSFraming {
-		switch el.Name {
-		case "open":
-			return xmlstream.Token{Kind: xmlstream.StreamStart, El: el}, nil
-		case "close":
-			return xmlstream.Token{Kind: xmlstream.StreamEnd}, nil
-		}
-	}
-	return xmlstream.Token{Kind: xmlstream.StreamElement, El: el}, nil
+	return xmlstream.ParseFrame(data, clientLimits, xmlstream.NewScope(NSClient))
 }
 
 func (t *wsTransport) restart() {}
