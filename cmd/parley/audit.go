@@ -130,11 +130,29 @@ func auditExport(ctx context.Context, cfg config.Config, q store.AuditQuery, out
 	return nil
 }
 
-// recordCLI appends what a command did to the audit log, durably, with
-// "cli" and the operating-system user as the actor. The command line
-// writes the store only when no server runs (DESIGN.md), so it is the
-// log's only writer meanwhile.
-func recordCLI(ctx context.Context, cfg config.Config, st store.Store, r audit.Record) error {
+// recordCLI appends what a command did on the store itself (no server
+// ran it: a server records what it runs, its audit log has one writer) to
+// the audit log, durably, with "cli" and the operating-system user as the
+// actor. The command line writes the store only when no server runs
+// (DESIGN.md), so it is the log's only writer meanwhile. A record without
+// an action records nothing.
+func recordCLI(ctx context.Context, cfg config.Config, r audit.Record) error {
+	st, err := openStore(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := appendCLI(ctx, cfg, st, r); err != nil {
+		return err
+	}
+	return st.Close()
+}
+
+// appendCLI is recordCLI on the open store.
+func appendCLI(ctx context.Context, cfg config.Config, st store.Store, r audit.Record) error {
+	if r.Action == "" {
+		return nil
+	}
 	a, ok := st.(store.Audit)
 	if !ok {
 		return nil
@@ -162,12 +180,6 @@ func recordCLI(ctx context.Context, cfg config.Config, st store.Store, r audit.R
 	return nil
 }
 
-// recordUserCLI records what `parley user SUB` did to addr.
-func recordUserCLI(ctx context.Context, cfg config.Config, st store.Store, sub, addr string) error {
-	action := map[string]string{"add": audit.ActionAccountCreated, "passwd": audit.ActionPasswordChanged,
-		"del": audit.ActionAccountDeleted, "suspend": audit.ActionAccountSuspended, "resume": audit.ActionAccountResumed}[sub]
-	if action == "" {
-		return nil
-	}
-	return recordCLI(ctx, cfg, st, audit.Record{Action: action, Target: addr})
-}
+// userActions are the audit actions of `parley user SUB` (none for list).
+var userActions = map[string]string{"add": audit.ActionAccountCreated, "passwd": audit.ActionPasswordChanged,
+	"del": audit.ActionAccountDeleted, "suspend": audit.ActionAccountSuspended, "resume": audit.ActionAccountResumed}

@@ -124,9 +124,7 @@ func holdChange(ctx context.Context, cfg config.Config, req control.Request, std
 	}
 	if !viaServer {
 		d := control.HoldDetails(h, op)
-		if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
-			return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionHold, Target: "hold:" + d["id"], Details: d})
-		}); err != nil {
+		if err := recordCLI(ctx, cfg, audit.Record{Action: audit.ActionHold, Target: "hold:" + d["id"], Details: d}); err != nil {
 			return err
 		}
 	}

@@ -74,9 +74,7 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 		if viaServer {
 			return nil // the MUC service recorded it
 		}
-		return audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
-			return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionRoomDestroyed, Target: room.String()})
-		})
+		return recordCLI(ctx, cfg, audit.Record{Action: audit.ActionRoomDestroyed, Target: room.String()})
 	}
 	st, err := openStore(ctx, cfg, sub == "create")
 	if err != nil {

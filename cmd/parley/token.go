@@ -83,9 +83,7 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	}
 	if viaServer {
 		// The server recorded it (its audit log has one writer).
-	} else if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
-		return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionTokenRevoked, Target: "token:" + id})
-	}); err != nil {
+	} else if err := recordCLI(ctx, cfg, audit.Record{Action: audit.ActionTokenRevoked, Target: "token:" + id}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "revoked %s\n", id)
@@ -110,9 +108,7 @@ func tokenCreate(ctx context.Context, cfg config.Config, req control.Request, st
 	}
 	if viaServer {
 		// The server recorded it (its audit log has one writer).
-	} else if err := audited(ctx, cfg, func(ctx context.Context, st store.Store) error {
-		return recordCLI(ctx, cfg, st, audit.Record{Action: audit.ActionTokenCreated, Target: "token:" + t.ID, Details: details})
-	}); err != nil {
+	} else if err := recordCLI(ctx, cfg, audit.Record{Action: audit.ActionTokenCreated, Target: "token:" + t.ID, Details: details}); err != nil {
 		return err
 	}
 	// The token alone on stdout, so that scripts can capture it; what it

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/jid"
@@ -75,9 +76,7 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !viaServer {
-		if err := audited(context.Background(), cfg, func(ctx context.Context, st store.Store) error {
-			return recordUserCLI(ctx, cfg, st, sub, addr)
-		}); err != nil {
+		if err := recordCLI(context.Background(), cfg, audit.Record{Action: userActions[sub], Target: addr}); err != nil {
 			return err
 		}
 	}
@@ -96,21 +95,6 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// audited appends the CLI's audit record for an operation done on the
-// store without a server (a running server records what it was asked to
-// do itself: its log has one writer).
-func audited(ctx context.Context, cfg config.Config, record func(context.Context, store.Store) error) error {
-	st, err := openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := record(ctx, st); err != nil {
-		return err
-	}
-	return st.Close()
 }
 
 func ended(n int) string {
