@@ -46,11 +46,8 @@ func listDevices(a *API, w http.ResponseWriter, r *http.Request) error {
 	if a.o.Devices == nil {
 		return errNoDevices
 	}
-	u, err := a.pathUser(r)
+	u, err := a.pathAccount(r)
 	if err != nil {
-		return err
-	}
-	if _, err := a.o.Ops.Account(r.Context(), u); err != nil {
 		return err
 	}
 	list, err := a.o.Devices.FastDevices(r.Context(), u)
@@ -77,11 +74,8 @@ func revokeDevice(a *API, w http.ResponseWriter, r *http.Request) error {
 	if a.o.Devices == nil {
 		return errNoDevices
 	}
-	u, err := a.pathUser(r)
+	u, err := a.pathAccount(r)
 	if err != nil {
-		return err
-	}
-	if _, err := a.o.Ops.Account(r.Context(), u); err != nil {
 		return err
 	}
 	n, err := a.o.Devices.RevokeDevice(r.Context(), u, r.PathValue("id"))

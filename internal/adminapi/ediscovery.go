@@ -148,26 +148,31 @@ func listExports(a *API, w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, paginateOrdered(out, func(e export) string { return e.ID }, after, limit))
 }
 
-func getExport(a *API, w http.ResponseWriter, r *http.Request) error {
+// exportJob is the export job the request's path names.
+func (a *API) exportJob(r *http.Request) (ediscovery.Job, error) {
 	ed, err := a.ediscovery()
 	if err != nil {
-		return err
+		return ediscovery.Job{}, err
 	}
 	j, err := ed.Job(r.PathValue("id"))
 	if err != nil {
-		return ediscoveryError(err)
+		return ediscovery.Job{}, ediscoveryError(err)
+	}
+	return j, nil
+}
+
+func getExport(a *API, w http.ResponseWriter, r *http.Request) error {
+	j, err := a.exportJob(r)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, exportOf(j))
 }
 
 func downloadExport(a *API, w http.ResponseWriter, r *http.Request) error {
-	ed, err := a.ediscovery()
+	j, err := a.exportJob(r)
 	if err != nil {
 		return err
-	}
-	j, err := ed.Job(r.PathValue("id"))
-	if err != nil {
-		return ediscoveryError(err)
 	}
 	if j.Status != ediscovery.StatusDone {
 		return &httpError{status: http.StatusConflict, title: "not ready", detail: "the export is " + j.Status}

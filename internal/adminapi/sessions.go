@@ -37,20 +37,18 @@ func listSessions(a *API, w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, paginate(all, func(s session) string { return s.JID }, after, limit))
 }
 
-// bareOf is the account's bare JID after pathUser.
-func (a *API) bareOf(username string) (jid.JID, error) {
-	return jid.New(username, a.o.Ops.Domain.String(), "")
+// pathBare is the bare JID of the account the path names, which must
+// exist (pathAccount).
+func (a *API) pathBare(r *http.Request) (jid.JID, error) {
+	u, err := a.pathAccount(r)
+	if err != nil {
+		return jid.JID{}, err
+	}
+	return jid.New(u, a.o.Ops.Domain.String(), "")
 }
 
 func userSessions(a *API, w http.ResponseWriter, r *http.Request) error {
-	u, err := a.pathUser(r)
-	if err != nil {
-		return err
-	}
-	if _, err := a.o.Ops.Account(r.Context(), u); err != nil {
-		return err
-	}
-	bare, err := a.bareOf(u)
+	bare, err := a.pathBare(r)
 	if err != nil {
 		return err
 	}
@@ -58,14 +56,7 @@ func userSessions(a *API, w http.ResponseWriter, r *http.Request) error {
 }
 
 func endUserSessions(a *API, w http.ResponseWriter, r *http.Request) error {
-	u, err := a.pathUser(r)
-	if err != nil {
-		return err
-	}
-	if _, err := a.o.Ops.Account(r.Context(), u); err != nil {
-		return err
-	}
-	bare, err := a.bareOf(u)
+	bare, err := a.pathBare(r)
 	if err != nil {
 		return err
 	}

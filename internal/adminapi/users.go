@@ -68,6 +68,19 @@ func (a *API) pathUser(r *http.Request) (string, error) {
 	return u, nil
 }
 
+// pathAccount is pathUser for an account that must exist: a missing one
+// is the error of Ops.Account (404).
+func (a *API) pathAccount(r *http.Request) (string, error) {
+	u, err := a.pathUser(r)
+	if err != nil {
+		return "", err
+	}
+	if _, err := a.o.Ops.Account(r.Context(), u); err != nil {
+		return "", err
+	}
+	return u, nil
+}
+
 func listUsers(a *API, w http.ResponseWriter, r *http.Request) error {
 	limit, after, err := pageParams(r)
 	if err != nil {
