@@ -162,7 +162,7 @@ func IntCursor(after string) (int64, error) {
 // HoldDB is what a backend does to store and read a hold, in its own
 // SQL.
 type HoldDB interface {
-	QueryDB
+	ExecDB
 	// HoldColumns is the select list of a legal_holds row that ScanHold
 	// reads, with its targets.
 	HoldColumns() string
@@ -174,8 +174,8 @@ type HoldDB interface {
 	InsertHold(ctx context.Context, h LegalHold) (int64, error)
 }
 
-// HoldMethods is CreateHold, ImportHold, Hold and ListHolds over a
-// backend's HoldDB.
+// HoldMethods is CreateHold, ImportHold, Hold, ListHolds and ReleaseHold
+// over a backend's HoldDB.
 type HoldMethods struct {
 	Backend string // in errors: "sqlite" or "postgres"
 	DB      HoldDB
@@ -198,6 +198,14 @@ func (m HoldMethods) ImportHold(ctx context.Context, h LegalHold) error {
 		return fmt.Errorf("%s: import hold %d: %w", m.Backend, h.ID, err)
 	}
 	return nil
+}
+
+// ReleaseHold ends an active hold; ErrNotFound.
+func (m HoldMethods) ReleaseHold(ctx context.Context, id int64, by string, at time.Time) error {
+	p := m.DB.Param
+	err := mustAffect(m.DB.Exec(ctx, `UPDATE legal_holds SET released = `+p(1)+`, released_by = `+p(2)+`
+		WHERE id = `+p(3)+` AND released IS NULL`, m.DB.Stamp(at), by, id))
+	return failed(m.Backend, err, "release hold %d", id)
 }
 
 // scanHold is the backend's ScanHold with no target as nil.
@@ -240,6 +248,7 @@ type SQLMethods struct {
 	SettingMethods
 	HoldMethods
 	AuditMethods
+	StmtMethods
 }
 
 // SQLDB is every statement SQLMethods needs of a backend.
@@ -248,10 +257,12 @@ type SQLDB interface {
 	SettingDB
 	HoldDB
 	QueryDB
+	ExecDB
 }
 
 // NewSQLMethods makes the shared methods of backend ("sqlite",
 // "postgres") over its statements.
 func NewSQLMethods(backend string, db SQLDB) SQLMethods {
-	return SQLMethods{NodeMethods{backend, db}, SettingMethods{backend, db}, HoldMethods{backend, db}, AuditMethods{backend, db}}
+	return SQLMethods{NodeMethods{backend, db}, SettingMethods{backend, db}, HoldMethods{backend, db}, AuditMethods{backend, db},
+		StmtMethods{backend, db}}
 }

@@ -11,7 +11,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -87,10 +86,7 @@ type NodeMethods struct {
 }
 
 func (n NodeMethods) fail(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s: "+format+": %w", append(append([]any{n.Backend}, args...), err)...)
+	return failed(n.Backend, err, format, args...)
 }
 
 // PutPEPNode creates or reconfigures a node; see PEP.

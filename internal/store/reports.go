@@ -44,3 +44,52 @@ type StanzaRef struct {
 }
 
 // Written beside the interface (measure.go's rule: one method each).
+
+// AddAbuseReport stores a report.
+func (m StmtMethods) AddAbuseReport(ctx context.Context, r AbuseReport) (int64, error) {
+	ids, err := EncodeStanzaRefs(r.StanzaIDs)
+	if err != nil {
+		return 0, m.fail(err, "add abuse report")
+	}
+	p := m.DB.Param
+	var id int64
+	err = m.DB.Tx(ctx, func(tx Execer) error {
+		return tx.Query(`INSERT INTO abuse_reports (stamp, reporter, reported, reason, text, stanza_ids)
+			VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`, `+p(5)+`, `+p(6)+`) RETURNING id`,
+			[]any{m.DB.Stamp(r.Time), r.Reporter, r.Reported, r.Reason, r.Text, ids},
+			func(scan func(...any) error) error { return scan(&id) })
+	})
+	if err != nil {
+		return 0, m.fail(err, "add abuse report by %q", r.Reporter)
+	}
+	return id, nil
+}
+
+// AbuseReports returns a page of reports, oldest first.
+func (m StmtMethods) AbuseReports(ctx context.Context, after int64, max int) ([]AbuseReport, error) {
+	q := `SELECT id, stamp, reporter, reported, reason, text, CAST(stanza_ids AS text)
+		FROM abuse_reports WHERE id > ` + m.DB.Param(1) + ` ORDER BY id`
+	args := []any{after}
+	if max > 0 { // else no limit
+		q += ` LIMIT ` + m.DB.Param(2)
+		args = append(args, max)
+	}
+	out, err := queryRows(ctx, m.DB, func(scan func(...any) error) (AbuseReport, error) {
+		var t ScanTime
+		return ScanAbuseReport(scan, &t, func() time.Time { return t.Time })
+	}, q, args...)
+	if err != nil {
+		return nil, m.fail(err, "abuse reports")
+	}
+	return out, nil
+}
+
+// CountAbuseReports counts a reporter's reports since a time.
+func (m StmtMethods) CountAbuseReports(ctx context.Context, reporter string, since time.Time) (int, error) {
+	n, err := queryValue[int](ctx, m.DB, `SELECT count(*) FROM abuse_reports WHERE reporter = `+m.DB.Param(1)+
+		` AND stamp >= `+m.DB.Param(2), reporter, m.DB.Time(since))
+	if err != nil {
+		return 0, m.fail(err, "count abuse reports of %q", reporter)
+	}
+	return n, nil
+}

@@ -27,3 +27,28 @@ func (m *measured) WebhookDeadLetters(ctx context.Context) ([][]byte, error) {
 	defer m.observe("WebhookDeadLetters", time.Now())
 	return m.s.WebhookDeadLetters(ctx)
 }
+
+// AddWebhookDeadLetter stores letter and drops the oldest beyond keep.
+func (m StmtMethods) AddWebhookDeadLetter(ctx context.Context, letter []byte, keep int) error {
+	err := m.DB.Tx(ctx, func(tx Execer) error {
+		if _, err := tx.Exec(`INSERT INTO webhook_dead_letters (letter) VALUES (`+m.DB.Param(1)+`)`, nonNilBytes(letter)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`DELETE FROM webhook_dead_letters WHERE seq NOT IN
+			(SELECT seq FROM webhook_dead_letters ORDER BY seq DESC LIMIT `+m.DB.Param(1)+`)`, keep)
+		return err
+	})
+	return m.fail(err, "add webhook dead letter")
+}
+
+// WebhookDeadLetters returns the letters kept, oldest first.
+func (m StmtMethods) WebhookDeadLetters(ctx context.Context) ([][]byte, error) {
+	out, err := queryRows(ctx, m.DB, func(scan func(...any) error) (l []byte, err error) {
+		err = scan(&l)
+		return l, err
+	}, `SELECT letter FROM webhook_dead_letters ORDER BY seq`)
+	if err != nil {
+		return nil, m.fail(err, "webhook dead letters")
+	}
+	return out, nil
+}

@@ -78,11 +78,7 @@ func (d *sqlDB) Param(n int) string { return "$" + strconv.Itoa(n) }
 
 func (d *sqlDB) Query(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
 	rows, err := d.pool.Query(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return store.EachRow(rows, each)
+	return eachRow(rows, err, each)
 }
 
 // SetAuditCursor records a sink's last forwarded Seq.

@@ -160,16 +160,6 @@ func (d *sqlDB) ScanHold(scan func(...any) error) (store.LegalHold, error) {
 	return h, nil
 }
 
-// ReleaseHold ends an active hold; store.ErrNotFound.
-func (s *Store) ReleaseHold(ctx context.Context, id int64, by string, at time.Time) error {
-	err := mustAffect(s.exec(ctx, `UPDATE legal_holds SET released = $2, released_by = $3
-		WHERE id = $1 AND released IS NULL`, id, stamp(at), by))
-	if err != nil {
-		return fmt.Errorf("postgres: release hold %d: %w", id, err)
-	}
-	return nil
-}
-
 // HeldMessages returns kept originals in the order they were kept.
 func (s *Store) HeldMessages(ctx context.Context, q store.HeldQuery) ([]store.HeldMessage, error) {
 	limit := q.Limit

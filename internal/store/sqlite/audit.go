@@ -81,11 +81,7 @@ func (d *sqlDB) Param(int) string { return "?" }
 
 func (d *sqlDB) Query(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
 	rows, err := d.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return store.EachRow(rows, each)
+	return eachRow(rows, err, each)
 }
 
 // SetAuditCursor records a sink's last forwarded Seq.

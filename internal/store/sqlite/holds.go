@@ -159,18 +159,6 @@ func (d *sqlDB) ScanHold(scan func(...any) error) (store.LegalHold, error) {
 	return h, nil
 }
 
-// ReleaseHold ends an active hold; store.ErrNotFound.
-func (s *Store) ReleaseHold(ctx context.Context, id int64, by string, at time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`UPDATE legal_holds SET released = ?, released_by = ?
-			WHERE id = ? AND released IS NULL`, unixNano(at), by, id))
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: release hold %d: %w", id, err)
-	}
-	return nil
-}
-
 // HeldMessages returns kept originals in the order they were kept.
 func (s *Store) HeldMessages(ctx context.Context, q store.HeldQuery) ([]store.HeldMessage, error) {
 	limit := q.Limit
