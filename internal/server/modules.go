@@ -159,15 +159,16 @@ func (s *Server) registerModules(cfg config.Config) {
 
 	// Personal eventing (XEP-0163): bookmarks (XEP-0402), OMEMO device
 	// lists, avatars.
-	// An items reply fits a session's outbound queue with room to spare
-	// unless the operator sized it.
-	pepReply := cfg.Quotas.PEPReplyBytes
-	if pepReply == 0 && cfg.Limits.MaxQueue > 0 {
-		pepReply = min(pep.DefaultReplyBytes, cfg.Limits.MaxQueue/4)
+	// The same quotas bound the pubsub service below. An items reply fits
+	// a session's outbound queue with room to spare unless the operator
+	// sized it.
+	pepQuotas := pubsub.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
+		Nodes: cfg.Quotas.PEPNodes, ReplyBytes: cfg.Quotas.PEPReplyBytes, OwnerBytes: cfg.Quotas.PEPBytes}
+	if pepQuotas.ReplyBytes == 0 && cfg.Limits.MaxQueue > 0 {
+		pepQuotas.ReplyBytes = min(pubsub.DefaultReplyBytes, cfg.Limits.MaxQueue/4)
 	}
 	events := pep.New(pep.Options{Store: st, Roster: rosters, Blocks: blocks.Blocks,
-		Limits: pep.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
-			Nodes: cfg.Quotas.PEPNodes, AccountBytes: cfg.Quotas.PEPBytes, ReplyBytes: pepReply,
+		Limits: pep.Limits{Limits: pepQuotas,
 			Discoveries: cfg.Quotas.CapsDiscoveries, AccountDiscoveries: cfg.Quotas.CapsAccountDiscoveries},
 		Log: log.With("component", "pep")})
 	events.Register(r)
@@ -189,9 +190,8 @@ func (s *Server) registerModules(cfg config.Config) {
 	// Publish-subscribe (XEP-0060) as the component pubsub.<domain>, on
 	// the same core as PEP and within its quotas.
 	topics := pubsub.New(pubsub.Options{Store: st, Roster: rosters, Create: cfg.PubSub.Create,
-		Limits: pubsub.Limits{ItemBytes: cfg.Quotas.PEPItemBytes, NodeItems: cfg.Quotas.PEPNodeItems,
-			Nodes: cfg.Quotas.PEPNodes, ReplyBytes: pepReply, OwnerBytes: cfg.Quotas.PEPBytes},
-		Log: log.With("component", "pubsub")})
+		Limits: pepQuotas,
+		Log:    log.With("component", "pubsub")})
 	topics.Register(r)
 	discoItems.AddItem(topics.JID(), "Publish-Subscribe")
 

@@ -39,20 +39,10 @@ const NSRSM = rsm.NS
 // Limits bound what one account's service may hold and what one request
 // may cost (docs/SECURITY.md). Zero means the default.
 type Limits struct {
-	// ItemBytes is the largest item payload, serialised; a larger one is
-	// refused with not-acceptable + payload-too-big (XEP-0060 §7.1.3.6).
-	ItemBytes int
-	// NodeItems is the most items a node keeps: what max_items "max"
-	// means, and the ceiling of any max_items.
-	NodeItems int
-	// Nodes is the most nodes one account may have.
-	Nodes int
-	// AccountBytes bounds the payload bytes of all of an account's items.
-	AccountBytes int64
-	// ReplyBytes bounds an items reply (XEP-0060 §6.5): items beyond it
-	// are left to the next page (§6.5.4, XEP-0059). It is raised to fit
-	// one item of ItemBytes.
-	ReplyBytes int
+	// Limits are the pubsub core's, for the account as the one owner of
+	// its nodes: OwnerBytes bounds the payload bytes of all of the
+	// account's items, Nodes the account's nodes.
+	pubsub.Limits
 	// Discoveries bounds the entity capabilities (XEP-0115) looked up at
 	// once; more wait in a queue. AccountDiscoveries bounds the vers one
 	// account's sessions may have looked up or queued at once; a new ver
@@ -62,29 +52,16 @@ type Limits struct {
 	AccountDiscoveries int
 }
 
-// Defaults of Limits.
+// Defaults of Limits beyond the pubsub core's (pubsub.DefaultItemBytes...).
 const (
-	DefaultItemBytes    = 128 << 10
-	DefaultNodeItems    = 1000
-	DefaultNodes        = 1000
-	DefaultAccountBytes = 16 << 20
-	DefaultReplyBytes   = 512 << 10
-
 	DefaultDiscoveries        = 256
 	DefaultAccountDiscoveries = 4
 )
 
 func (l Limits) withDefaults() Limits {
-	defaults.Positive(&l.ItemBytes, DefaultItemBytes)
-	defaults.Positive(&l.NodeItems, DefaultNodeItems)
-	defaults.Positive(&l.Nodes, DefaultNodes)
-	defaults.Positive(&l.AccountBytes, DefaultAccountBytes)
-	defaults.Positive(&l.ReplyBytes, DefaultReplyBytes)
+	l.Limits = l.Limits.WithDefaults()
 	defaults.Positive(&l.Discoveries, DefaultDiscoveries)
 	defaults.Positive(&l.AccountDiscoveries, DefaultAccountDiscoveries)
-	// One item, its id (bounded by the stanza size, like the item) and
-	// the envelope always fit.
-	l.ReplyBytes = max(l.ReplyBytes, 2*l.ItemBytes+1024)
 	return l
 }
 
@@ -216,19 +193,9 @@ func (m *Module) lockOwner(own jid.JID) *sync.Mutex {
 }
 
 var (
-	errNodeRequired = pubsub.ErrNodeRequired
-	errItemRequired = pubsub.ErrItemRequired
-	errPayload      = pubsub.ErrPayload
-	errTooMany      = pubsub.ErrTooMany
-	errPrecondition = pubsub.ErrPrecondition
-	errTooBig       = pubsub.ErrTooBig
-	errTooManyNodes = pubsub.ErrTooManyNodes
-	errQuota        = stanza.ErrPolicyViolation.WithText("the account's PEP storage quota is used up")
-	errOwnerOnly    = stanza.ErrForbidden.WithText("only the account's owner may do this")
-	errNoNode       = pubsub.ErrNoNode
+	errQuota     = stanza.ErrPolicyViolation.WithText("the account's PEP storage quota is used up")
+	errOwnerOnly = stanza.ErrForbidden.WithText("only the account's owner may do this")
 )
-
-var unsupported = pubsub.Unsupported
 
 // owner is the account an IQ addresses (RFC 6120 §10.3.3: no 'to' is the
 // sender's own).
@@ -295,7 +262,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 	}
 	node := action.Get("node")
 	if node == "" {
-		return nil, errNodeRequired
+		return nil, pubsub.ErrNodeRequired
 	}
 	switch {
 	case action.Name == "configure" && iq.Type == "get":
@@ -336,7 +303,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		}
 		err = m.store.DeletePEPNode(ctx, own.Local(), node)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, errNoNode
+			return nil, pubsub.ErrNoNode
 		}
 		if err != nil {
 			return nil, err
@@ -373,14 +340,14 @@ type pepNode struct {
 	row bool
 }
 
-// node loads a node; errNoNode if there is none. What PEP's own table
+// node loads a node; pubsub.ErrNoNode if there is none. What PEP's own table
 // keeps (access model, persistence, items kept) is read from it, the
 // rest of the configuration (roster groups) from the pubsub core's,
 // where a node configured before it existed has no row.
 func (m *Module) node(ctx context.Context, own jid.JID, node string) (pepNode, error) {
 	sn, err := m.store.PEPNode(ctx, own.Local(), node)
 	if errors.Is(err, store.ErrNotFound) {
-		return pepNode{}, errNoNode
+		return pepNode{}, pubsub.ErrNoNode
 	}
 	if err != nil {
 		return pepNode{}, err
@@ -456,27 +423,27 @@ func defaultNode(node string) pepNode {
 func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.Element) (*xmlstream.Element, error) {
 	node := pub.Get("node")
 	if node == "" {
-		return nil, errNodeRequired
+		return nil, pubsub.ErrNodeRequired
 	}
 	var item *xmlstream.Element
 	for _, c := range pub.Children {
 		if c.Name == "item" && c.Space == NS {
 			if item != nil {
-				return nil, errTooMany.WithText("one item per publish")
+				return nil, pubsub.ErrTooMany.WithText("one item per publish")
 			}
 			item = c
 		}
 	}
 	if item == nil {
-		return nil, errItemRequired
+		return nil, pubsub.ErrItemRequired
 	}
 	payload := item.FirstChild()
 	if payload == nil {
-		return nil, errPayload
+		return nil, pubsub.ErrPayload
 	}
 	raw := xmlstream.Append(nil, payload) // declares its namespace
-	if len(raw) > m.limits.ItemBytes {
-		return nil, errTooBig.WithText("the payload is larger than " + strconv.Itoa(m.limits.ItemBytes) + " bytes")
+	if err := m.limits.CheckItem(raw); err != nil {
+		return nil, err
 	}
 	var x *xmlstream.Element
 	if opts != nil {
@@ -496,7 +463,7 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 				return err
 			}
 			if !want.Equal(n.Config) {
-				return errPrecondition.WithText("the node's configuration differs from the publish-options")
+				return pubsub.ErrPrecondition.WithText("the node's configuration differs from the publish-options")
 			}
 		}
 		return nil
@@ -518,7 +485,7 @@ func (m *Module) store1(ctx context.Context, own jid.JID, node, id string, raw [
 	n, err := m.node(ctx, own, node)
 	created := false
 	switch {
-	case errors.Is(err, errNoNode):
+	case errors.Is(err, pubsub.ErrNoNode):
 		n, created = defaultNode(node), true
 	case err != nil:
 		return err
@@ -557,7 +524,7 @@ func (m *Module) withinQuota(ctx context.Context, own jid.JID, n pepNode, create
 	}
 	if created && u.Nodes >= m.limits.Nodes {
 		m.log.Info("pep: node quota reached", "jid", own.String(), "nodes", u.Nodes)
-		return errTooManyNodes.WithText("an account may have at most " + strconv.Itoa(m.limits.Nodes) + " nodes")
+		return pubsub.ErrTooManyNodes.WithText("an account may have at most " + strconv.Itoa(m.limits.Nodes) + " nodes")
 	}
 	if !n.PersistItems {
 		return nil
@@ -581,7 +548,7 @@ func (m *Module) withinQuota(ctx context.Context, own jid.JID, n pepNode, create
 	for _, b := range after {
 		grown += int64(b)
 	}
-	if grown > 0 && u.Bytes+grown > m.limits.AccountBytes {
+	if grown > 0 && u.Bytes+grown > m.limits.OwnerBytes {
 		m.log.Info("pep: storage quota reached", "jid", own.String(), "bytes", u.Bytes)
 		return errQuota
 	}
@@ -592,11 +559,11 @@ func (m *Module) withinQuota(ctx context.Context, own jid.JID, n pepNode, create
 func (m *Module) retract(ctx context.Context, own jid.JID, r *xmlstream.Element) error {
 	node := r.Get("node")
 	if node == "" {
-		return errNodeRequired
+		return pubsub.ErrNodeRequired
 	}
 	it := r.Child("item", NS)
 	if it == nil || it.Get("id") == "" {
-		return errItemRequired
+		return pubsub.ErrItemRequired
 	}
 	n, err := m.node(ctx, own, node)
 	if err != nil {
@@ -666,7 +633,7 @@ func (m *Module) accessAs(ctx context.Context, own, from jid.JID, n pepNode, aff
 func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstream.Element) (*xmlstream.Element, error) {
 	node := req.Get("node")
 	if node == "" {
-		return nil, errNodeRequired
+		return nil, pubsub.ErrNodeRequired
 	}
 	n, err := m.node(ctx, own, node)
 	if err != nil {

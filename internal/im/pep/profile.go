@@ -3,7 +3,6 @@ package pep
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"parley/internal/im/pubsub"
 	"parley/internal/jid"
@@ -40,8 +39,8 @@ func (m *Module) published(ctx context.Context, own jid.JID, node, id string, ra
 // (an existing node keeps its configuration), within the item size and
 // the account's quotas, and notifies as a client's publish does.
 func (m *Module) Publish(ctx context.Context, own jid.JID, node, id string, payload []byte, config pubsub.Config) error {
-	if len(payload) > m.limits.ItemBytes {
-		return errTooBig.WithText("the payload is larger than " + strconv.Itoa(m.limits.ItemBytes) + " bytes")
+	if err := m.limits.CheckItem(payload); err != nil {
+		return err
 	}
 	return m.store1(ctx, own, node, id, payload, func(n *pepNode, created bool) error {
 		if created {
@@ -66,7 +65,7 @@ func (m *Module) Items(ctx context.Context, own jid.JID, node string, ids ...str
 // there is no such node.
 func (m *Module) NodeConfig(ctx context.Context, own jid.JID, node string) (c pubsub.Config, ok bool, err error) {
 	n, err := m.node(ctx, own, node)
-	if errors.Is(err, errNoNode) {
+	if errors.Is(err, pubsub.ErrNoNode) {
 		return c, false, nil
 	}
 	return n.Config, err == nil, err
@@ -77,7 +76,7 @@ func (m *Module) NodeConfig(ctx context.Context, own jid.JID, node string) (c pu
 func (m *Module) Retract(ctx context.Context, own jid.JID, node, id string) error {
 	defer m.lockOwner(own).Unlock()
 	n, err := m.node(ctx, own, node)
-	if errors.Is(err, errNoNode) {
+	if errors.Is(err, pubsub.ErrNoNode) {
 		return nil
 	}
 	if err != nil {

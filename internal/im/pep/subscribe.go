@@ -161,7 +161,7 @@ func (m *Module) subscriberIQ(ctx context.Context, own jid.JID, iq *stanza.Stanz
 		}
 		return xmlstream.New("pubsub", NS).Add(out), nil
 	}
-	return nil, unsupported(a.Name)
+	return nil, pubsub.Unsupported(a.Name)
 }
 
 // subscribe handles §6.1 at a PEP service: as the access model allows,
@@ -273,7 +273,7 @@ func (m *Module) ownerIQ(ctx context.Context, own jid.JID, iq *stanza.Stanza, a 
 		m.notify(ctx, own, n, xmlstream.New("event", NSEvent).Add(xmlstream.New("purge", NSEvent, "node", name)))
 		return nil, nil
 	}
-	return nil, unsupported(a.Name)
+	return nil, pubsub.Unsupported(a.Name)
 }
 
 // decision takes an owner's answer to an approval request (XEP-0060

@@ -48,16 +48,28 @@ const (
 	CreateAnyone = "anyone" // any entity, remote ones too
 )
 
-// Limits bound what the service holds; zero means the default. The PEP
-// quota keys apply ([quotas] pep_item_bytes, pep_node_items, pep_nodes,
-// pep_reply_bytes; docs/SECURITY.md).
+// Limits bound what the service holds and what one request may cost
+// (docs/SECURITY.md); zero means the default. The PEP quota keys apply
+// ([quotas] pep_item_bytes, pep_node_items, pep_nodes, pep_reply_bytes,
+// pep_bytes), and PEP (internal/im/pep) bounds each account's service by
+// the same Limits.
 type Limits struct {
-	ItemBytes  int // the largest item payload; not-acceptable + payload-too-big
-	NodeItems  int // the most items a node keeps ("max")
-	Nodes      int // the most nodes one entity may own; policy-violation + max-nodes-exceeded
-	ReplyBytes int // an items reply; more is paged (XEP-0059)
+	// ItemBytes is the largest item payload, serialised; a larger one is
+	// refused with not-acceptable + payload-too-big (XEP-0060 §7.1.3.6).
+	ItemBytes int
+	// NodeItems is the most items a node keeps: what max_items "max"
+	// means, and the ceiling of any max_items.
+	NodeItems int
+	// Nodes is the most nodes one entity may own; policy-violation +
+	// max-nodes-exceeded.
+	Nodes int
+	// ReplyBytes bounds an items reply (XEP-0060 §6.5): items beyond it
+	// are left to the next page (§6.5.4, XEP-0059). It is raised to fit
+	// one item of ItemBytes.
+	ReplyBytes int
 	// OwnerBytes bounds the payload bytes of the items of all the nodes
-	// one entity owns; a publish growing them beyond is policy-violation.
+	// one entity (a PEP account) owns; a publish growing them beyond is
+	// policy-violation.
 	OwnerBytes int64
 }
 
@@ -72,14 +84,25 @@ const (
 	maxNodeName       = 1024
 )
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with each field of zero or less at its default.
+func (l Limits) WithDefaults() Limits {
 	defaults.Positive(&l.ItemBytes, DefaultItemBytes)
 	defaults.Positive(&l.NodeItems, DefaultNodeItems)
 	defaults.Positive(&l.Nodes, DefaultNodes)
 	defaults.Positive(&l.ReplyBytes, DefaultReplyBytes)
 	defaults.Positive(&l.OwnerBytes, DefaultOwnerBytes)
+	// One item, its id (bounded by the stanza size, like the item) and
+	// the envelope always fit.
 	l.ReplyBytes = max(l.ReplyBytes, 2*l.ItemBytes+1024)
 	return l
+}
+
+// CheckItem refuses an item payload, serialised, larger than ItemBytes.
+func (l Limits) CheckItem(payload []byte) error {
+	if len(payload) > l.ItemBytes {
+		return ErrTooBig.WithText("the payload is larger than " + strconv.Itoa(l.ItemBytes) + " bytes")
+	}
+	return nil
 }
 
 // Options are the service's dependencies and limits.
@@ -120,7 +143,7 @@ func New(o Options) *Module {
 		create = CreateLocal
 	}
 	return &Module{Host: Host{Store: o.Store, Addr: o.JID}, roster: o.Roster, createPolicy: create,
-		limits: o.Limits.withDefaults(), log: log, seed: maphash.MakeSeed()}
+		limits: o.Limits.WithDefaults(), log: log, seed: maphash.MakeSeed()}
 }
 
 // Register makes the module the handler of its domain.

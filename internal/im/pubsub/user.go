@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"parley/internal/dataform"
 	"parley/internal/jid"
@@ -221,8 +220,8 @@ func (m *Module) onePayload(pub *xmlstream.Element) (*xmlstream.Element, []byte,
 		return nil, nil, ErrPayload
 	}
 	raw := xmlstream.Append(nil, payload)
-	if len(raw) > m.limits.ItemBytes {
-		return nil, nil, ErrTooBig.WithText("the payload is larger than " + strconv.Itoa(m.limits.ItemBytes) + " bytes")
+	if err := m.limits.CheckItem(raw); err != nil {
+		return nil, nil, err
 	}
 	return item, raw, nil
 }
