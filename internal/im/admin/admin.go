@@ -270,18 +270,32 @@ func (m *Module) end(j jid.JID, e *stanza.StreamError) int {
 	return 0
 }
 
-// badPassword tells whether err is SCRAM refusing a password (RFC 8265
-// OpaqueString, or empty).
-func badPassword(err error) bool {
-	return errors.Is(err, sasl.ErrPasswordPrep) || errors.Is(err, sasl.ErrEmptyPassword)
+// passwordError is bad-payload where err is SCRAM refusing a password
+// (RFC 8265 OpaqueString, or empty), err otherwise.
+func passwordError(err error) error {
+	if errors.Is(err, sasl.ErrPasswordPrep) || errors.Is(err, sasl.ErrEmptyPassword) {
+		return adhoc.ErrBadPayload.WithText("the password is not acceptable")
+	}
+	return err
+}
+
+// accountField reads the form's accountjid: one bare JID of an account
+// of this server.
+func (m *Module) accountField(req adhoc.Request) (jid.JID, error) {
+	v, err := req.Form.Value("accountjid")
+	if err != nil {
+		return jid.JID{}, adhoc.ErrBadPayload.WithText("one accountjid")
+	}
+	return m.account(v, false)
+}
+
+// noSuchAccount is item-not-found for an unknown account (XEP-0133 §5).
+func noSuchAccount(user jid.JID) *stanza.Error {
+	return stanza.ErrItemNotFound.WithText(user.String() + ": no such account")
 }
 
 func (m *Module) addUser(ctx context.Context, req adhoc.Request) (adhoc.Response, error) {
-	v, err := req.Form.Value("accountjid")
-	if err != nil {
-		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("one accountjid")
-	}
-	user, err := m.account(v, false)
+	user, err := m.accountField(req)
 	if err != nil {
 		return adhoc.Response{}, err
 	}
@@ -299,10 +313,8 @@ func (m *Module) addUser(ctx context.Context, req adhoc.Request) (adhoc.Response
 	case errors.Is(err, store.ErrExists):
 		// XEP-0133 §5: a user already exists with that username.
 		return adhoc.Response{}, stanza.ErrConflict.WithText(user.String() + " exists")
-	case badPassword(err):
-		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("the password is not acceptable")
 	case err != nil:
-		return adhoc.Response{}, err
+		return adhoc.Response{}, passwordError(err)
 	}
 	return adhoc.Response{Status: adhoc.Completed, Notes: []adhoc.Note{{Type: adhoc.Info, Text: user.String() + ": created"}}}, nil
 }
@@ -357,11 +369,7 @@ func (m *Module) endSessions(_ context.Context, req adhoc.Request) (adhoc.Respon
 // ends the account's sessions that logged in with the old one (all but
 // the requester's own, when admins change their own password).
 func (m *Module) changePassword(ctx context.Context, req adhoc.Request) (adhoc.Response, error) {
-	v, err := req.Form.Value("accountjid")
-	if err != nil {
-		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("one accountjid")
-	}
-	user, err := m.account(v, false)
+	user, err := m.accountField(req)
 	if err != nil {
 		return adhoc.Response{}, err
 	}
@@ -373,11 +381,9 @@ func (m *Module) changePassword(ctx context.Context, req adhoc.Request) (adhoc.R
 	m.record(req, audit.ActionPasswordChanged, user, err, "sessions", strconv.Itoa(n))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return adhoc.Response{}, stanza.ErrItemNotFound.WithText(user.String() + ": no such account")
-	case badPassword(err):
-		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("the password is not acceptable")
+		return adhoc.Response{}, noSuchAccount(user)
 	case err != nil:
-		return adhoc.Response{}, err
+		return adhoc.Response{}, passwordError(err)
 	}
 	return adhoc.Response{Status: adhoc.Completed, Notes: []adhoc.Note{{Type: adhoc.Info,
 		Text: fmt.Sprintf("%s: password changed, %d sessions ended", user, n)}}}, nil

@@ -13,7 +13,6 @@ import (
 	"parley/internal/dataform"
 	"parley/internal/im/adhoc"
 	"parley/internal/jid"
-	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
 )
@@ -205,7 +204,7 @@ func (m *Module) oneAccount(ctx context.Context, req adhoc.Request) (jid.JID, er
 func (m *Module) exists(ctx context.Context, user jid.JID) error {
 	_, err := m.o.Accounts.GetUser(ctx, user.Local())
 	if errors.Is(err, store.ErrNotFound) {
-		return stanza.ErrItemNotFound.WithText(user.String() + ": no such account")
+		return noSuchAccount(user)
 	}
 	return err
 }
@@ -287,11 +286,7 @@ func (m *Module) lastLogin(ctx context.Context, req adhoc.Request) (adhoc.Respon
 // userStats gives the roster size, the online resources and the
 // addresses they connected from (§4.10).
 func (m *Module) userStats(ctx context.Context, req adhoc.Request) (adhoc.Response, error) {
-	v, err := req.Form.Value("accountjid")
-	if err != nil {
-		return adhoc.Response{}, adhoc.ErrBadPayload.WithText("one accountjid")
-	}
-	user, err := m.account(v, false)
+	user, err := m.accountField(req)
 	if err == nil {
 		err = m.exists(ctx, user)
 	}
