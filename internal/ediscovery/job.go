@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"parley/internal/durable"
 )
 
 // Job states.
@@ -196,29 +198,11 @@ func (s *Service) save(j Job) error {
 // writeFileSync replaces path with b, so that a crash leaves the old or
 // the new file, whole.
 func writeFileSync(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	err := durable.WriteFile(path, 0o600, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("ediscovery: %w", err)
-	}
-	_, err = f.Write(b)
-	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("ediscovery: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("ediscovery: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("ediscovery: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
 		return fmt.Errorf("ediscovery: %w", err)
 	}
 	return nil
@@ -379,18 +363,12 @@ func (s *Service) partKeys(j *Job) (map[string]bool, error) {
 }
 
 // copyTo copies r to a new file at path, synced.
-func copyTo(path string, r io.Reader) (err error) {
+func copyTo(path string, r io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	return durable.WriteFile(path, 0o600, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
 		return err
-	}
-	_, err = io.Copy(f, r)
-	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
-		os.Remove(path + ".tmp")
-		return err
-	}
-	return os.Rename(path+".tmp", path)
+	})
 }

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"parley/internal/durable"
 )
 
 // Names in an export's zip.
@@ -79,27 +81,21 @@ func Sign(key ed25519.PrivateKey, manifest []byte) []byte {
 // pack writes the zip from the parts and attachments: messages.jsonl,
 // attachments/, eml/, then the signed manifest.
 func (s *Service) pack(ctx context.Context, j *Job) error {
-	dir := s.jobDir(j.ID)
-	out := filepath.Join(dir, "export.zip")
-	f, err := os.OpenFile(out+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("ediscovery: %w", err)
-	}
-	defer os.Remove(out + ".tmp")
+	out := filepath.Join(s.jobDir(j.ID), "export.zip")
 	zsum := sha256.New()
-	zw := zip.NewWriter(io.MultiWriter(f, zsum))
 	man := Manifest{Format: FormatVersion, Job: j.ID, Server: s.o.Domain, Query: j.Query, Actor: j.Actor,
 		Created: j.Created, Completed: s.o.Now().UTC(),
 		PublicKey: base64.StdEncoding.EncodeToString(s.o.Key.Public().(ed25519.PublicKey))}
-	err = s.packFiles(ctx, j, zw, &man)
-	if err == nil {
-		err = writeManifest(zw, s.o.Key, man)
-	}
-	if err = errors.Join(err, zw.Close(), f.Sync(), f.Close()); err != nil {
+	err := durable.WriteFile(out, 0o600, func(w io.Writer) error {
+		zw := zip.NewWriter(io.MultiWriter(w, zsum))
+		err := s.packFiles(ctx, j, zw, &man)
+		if err == nil {
+			err = writeManifest(zw, s.o.Key, man)
+		}
+		return errors.Join(err, zw.Close())
+	})
+	if err != nil {
 		return fmt.Errorf("ediscovery: pack: %w", err)
-	}
-	if err := os.Rename(out+".tmp", out); err != nil {
-		return fmt.Errorf("ediscovery: %w", err)
 	}
 	j.File, j.SHA256 = out, hex.EncodeToString(zsum.Sum(nil))
 	j.Status, j.Progress.Phase, j.Finished = StatusDone, "done", man.Completed

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"parley/internal/durable"
 )
 
 // Blobs keeps the bytes of uploads by slot ID.
@@ -102,17 +104,8 @@ func (d Dir) Put(id string, r io.Reader, size int64) (err error) {
 	if err := os.Rename(f.Name(), p); err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("upload: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("upload: sync %s: %w", dir, err)
 	}
 	return nil
 }

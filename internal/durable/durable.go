@@ -1,0 +1,44 @@
+// Package durable writes files so that a crash, of the process or of the
+// machine, leaves each one as it was or whole as written, never torn: the
+// new content goes to a temporary file beside it, which is synced and
+// renamed into place, and then the directory is synced so that the rename
+// itself survives.
+package durable
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile replaces the file at path (or creates it, with perm) with
+// what write writes. The temporary file is path+".tmp"; when writing it
+// fails it is removed, and path is left as it was.
+func WriteFile(path string, perm os.FileMode, write func(io.Writer) error) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// SyncDir makes the entries of dir durable: a file created in it or
+// renamed into it is still there after a crash.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
