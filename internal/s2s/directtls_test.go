@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/internal/stanza"
+	"parley/internal/xmpptest"
 )
 
 // TestDirectTLS: b also listens for TLS from the first byte (XEP-0368);
@@ -16,12 +17,12 @@ import (
 // EXTERNAL as after STARTTLS, and chat goes both ways. The listener
 // takes only TLS with ALPN xmpp-server (or none), never plain XML.
 func TestDirectTLS(t *testing.T) {
-	ca := newCA(t)
+	ca := xmpptest.NewCA(t, "test CA")
 	la, lb, lbTLS := listen(t), listen(t), listen(t)
 	routesA := map[string]string{"b.test": DirectTLSPrefix + lbTLS.Addr().String()}
 	routesB := map[string]string{"a.test": la.Addr().String()}
-	a := start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routesA)
-	b := start(t, "b.test", lb, ca.issue(t, "b.test"), ca.pool, routesB)
+	a := start(t, "a.test", la, ca.Issue(t, "a.test"), ca.Pool, routesA)
+	b := start(t, "b.test", lb, ca.Issue(t, "b.test"), ca.Pool, routesB)
 	go b.svc.ServeDirectTLS(lbTLS)
 	t.Cleanup(func() { lbTLS.Close() })
 	lb.Close() // only the direct TLS listener is left for a to use
@@ -47,7 +48,7 @@ func TestDirectTLS(t *testing.T) {
 		t.Fatalf("plain stream answered: %q %v", b, err)
 	}
 	// A client protocol in ALPN: refused in the handshake (XEP-0368 §3).
-	tc, err := tls.Dial("tcp", lbTLS.Addr().String(), &tls.Config{ServerName: "b.test", RootCAs: ca.pool, NextProtos: []string{"xmpp-client"}})
+	tc, err := tls.Dial("tcp", lbTLS.Addr().String(), &tls.Config{ServerName: "b.test", RootCAs: ca.Pool, NextProtos: []string{"xmpp-client"}})
 	if err == nil {
 		tc.Close()
 		t.Fatal("handshake with ALPN xmpp-client accepted")

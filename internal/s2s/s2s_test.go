@@ -2,13 +2,8 @@ package s2s
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,44 +16,8 @@ import (
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
 )
-
-// testCA issues certificates for test domains.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCA(t *testing.T) *testCA {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(c)
-	return &testCA{cert: c, key: key, pool: pool}
-}
-
-func (ca *testCA) issue(t *testing.T, domain string) tls.Certificate {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: domain},
-		DNSNames: []string{domain}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		KeyUsage:    x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 // fakeRouter records what the service hands the router.
 type fakeRouter struct{ got chan *stanza.Stanza }
@@ -113,12 +72,12 @@ func start(t *testing.T, domain string, ln net.Listener, cert tls.Certificate, r
 	return &peer{svc: svc, r: r, ln: ln, secret: secret}
 }
 
-func pair(t *testing.T) (a, b *peer, ca *testCA) {
-	ca = newCA(t)
+func pair(t *testing.T) (a, b *peer, ca *xmpptest.CA) {
+	ca = xmpptest.NewCA(t, "test CA")
 	la, lb := listen(t), listen(t)
 	routes := map[string]string{"a.test": la.Addr().String(), "b.test": lb.Addr().String()}
-	a = start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes)
-	b = start(t, "b.test", lb, ca.issue(t, "b.test"), ca.pool, routes)
+	a = start(t, "a.test", la, ca.Issue(t, "a.test"), ca.Pool, routes)
+	b = start(t, "b.test", lb, ca.Issue(t, "b.test"), ca.Pool, routes)
 	return a, b, ca
 }
 
@@ -178,15 +137,15 @@ func TestCertificateNotValid(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			ca, other := newCA(t), newCA(t)
+			ca, other := xmpptest.NewCA(t, "test CA"), xmpptest.NewCA(t, "test CA")
 			la, lb := listen(t), listen(t)
 			routes := map[string]string{"a.test": la.Addr().String(), "b.test": lb.Addr().String()}
 			events := make(chan Event, 10)
-			a := start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes, func(o *Options) {
+			a := start(t, "a.test", la, ca.Issue(t, "a.test"), ca.Pool, routes, func(o *Options) {
 				o.SecureAuth = tc.secure
 				o.OnEvent = func(e Event) { events <- e }
 			})
-			b := start(t, "b.test", lb, other.issue(t, "b.test"), ca.pool, routes)
+			b := start(t, "b.test", lb, other.Issue(t, "b.test"), ca.Pool, routes)
 			from, to := a, b
 			m1, m2 := msg(t, "alice@a.test/x", "bob@b.test", "one"), msg(t, "bob@b.test/y", "alice@a.test/x", "two")
 			if !tc.aFirst {
@@ -227,7 +186,7 @@ func TestCertificateNotValid(t *testing.T) {
 
 // openDialback opens a stream to p as domain claimed without a client
 // certificate, so only dialback is offered; it returns the stream id.
-func openDialback(t *testing.T, p *peer, ca *testCA, claimed string) (*stream, string) {
+func openDialback(t *testing.T, p *peer, ca *xmpptest.CA, claimed string) (*stream, string) {
 	t.Helper()
 	c, err := net.Dial("tcp", p.ln.Addr().String())
 	if err != nil {
@@ -245,7 +204,7 @@ func openDialback(t *testing.T, p *peer, ca *testCA, claimed string) (*stream, s
 	if el, err := st.next(); err != nil || el.Name != "proceed" {
 		t.Fatal("no proceed", err)
 	}
-	tc := tls.Client(c, &tls.Config{ServerName: p.svc.domain, RootCAs: ca.pool})
+	tc := tls.Client(c, &tls.Config{ServerName: p.svc.domain, RootCAs: ca.Pool})
 	st.restart(tc)
 	st.header(claimed, p.svc.domain, "")
 	h, err := st.readHeader()
@@ -270,7 +229,7 @@ func sendKey(st *stream, claimed, to, key string) {
 }
 
 // rawDialback sends the key and returns the answer's type.
-func rawDialback(t *testing.T, p *peer, ca *testCA, key func(id string) string, claimed string) (*stream, string) {
+func rawDialback(t *testing.T, p *peer, ca *xmpptest.CA, key func(id string) string, claimed string) (*stream, string) {
 	t.Helper()
 	st, id := openDialback(t, p, ca, claimed)
 	sendKey(st, claimed, p.svc.domain, key(id))
@@ -422,7 +381,7 @@ func waitNoLinks(t *testing.T, p *peer) {
 }
 
 // authenticatedStream is a dialback-authenticated stream from a.test to b.
-func authenticatedStream(t *testing.T, a, b *peer, ca *testCA) *stream {
+func authenticatedStream(t *testing.T, a, b *peer, ca *xmpptest.CA) *stream {
 	t.Helper()
 	st, typ := rawDialback(t, b, ca, func(id string) string { return DialbackKey(a.secret, "b.test", "a.test", id) }, "a.test")
 	if typ != "valid" {
@@ -525,11 +484,11 @@ func TestAcks(t *testing.T) {
 // without acknowledging them gets them again on new links, then they
 // bounce with remote-server-timeout instead of circling for ever.
 func TestResendGivesUp(t *testing.T) {
-	ca := newCA(t)
+	ca := xmpptest.NewCA(t, "test CA")
 	la, lb := listen(t), listen(t)
 	routes := map[string]string{"b.test": lb.Addr().String()}
-	a := start(t, "a.test", la, ca.issue(t, "a.test"), ca.pool, routes)
-	cert := ca.issue(t, "b.test")
+	a := start(t, "a.test", la, ca.Issue(t, "a.test"), ca.Pool, routes)
+	cert := ca.Issue(t, "b.test")
 	conns := make(chan int, 10)
 	go func() { // a fake b.test: says every dialback key is valid, never acks
 		for n := 1; ; n++ {
@@ -609,7 +568,7 @@ func TestBackoff(t *testing.T) {
 // refused, nothing delivered, its stanza bounced.
 func TestImpostorRefused(t *testing.T) {
 	_, b, ca := pair(t)
-	imp := start(t, "a.test", listen(t), ca.issue(t, "c.test"), ca.pool, map[string]string{"b.test": b.ln.Addr().String()})
+	imp := start(t, "a.test", listen(t), ca.Issue(t, "c.test"), ca.Pool, map[string]string{"b.test": b.ln.Addr().String()})
 	imp.svc.Send(context.Background(), msg(t, "alice@a.test/x", "bob@b.test", "it's me, alice"))
 	got := imp.r.next(t)
 	if got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-not-found") {
@@ -626,13 +585,13 @@ func TestImpostorRefused(t *testing.T) {
 // waits for an authoritative server which never answers (the timeout is
 // an hour here: only Close can end it).
 func TestCloseDuringVerification(t *testing.T) {
-	ca := newCA(t)
+	ca := xmpptest.NewCA(t, "test CA")
 	la, lb := listen(t), listen(t)
-	b := start(t, "b.test", lb, ca.issue(t, "b.test"), ca.pool, map[string]string{"a.test": la.Addr().String()})
+	b := start(t, "b.test", lb, ca.Issue(t, "b.test"), ca.Pool, map[string]string{"a.test": la.Addr().String()})
 	b.svc.mu.Lock()
 	b.svc.o.Timeout = time.Hour
 	b.svc.mu.Unlock()
-	cert := ca.issue(t, "a.test")
+	cert := ca.Issue(t, "a.test")
 	asked := make(chan struct{})
 	go func() { // a silent a.test: takes db:verify and never answers
 		c, err := la.Accept()

@@ -3,15 +3,8 @@ package interop
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -43,70 +36,32 @@ func requireProsody(t *testing.T) {
 	})
 }
 
-// testCA is a certificate authority made by the test; its certificates
-// name one domain each and serve as TLS server and client certificates
-// (s2s TLS both ways, SASL EXTERNAL).
+// testCA is a certificate authority made by the test that keeps its
+// files in dir: its bundle and the certificates it issues.
 type testCA struct {
-	dir  string
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	n    int64
+	*xmpptest.CA
+	dir string
+	n   int
 }
 
 func newTestCA(t *testing.T, dir, name string) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	ca := &testCA{dir: dir, cert: cert, key: key, n: 1}
-	writePEM(t, ca.bundle(), "CERTIFICATE", der)
+	ca := &testCA{CA: xmpptest.NewCA(t, name), dir: dir}
+	ca.WriteCert(t, ca.bundle())
 	return ca
 }
 
-func (ca *testCA) bundle() string { return filepath.Join(ca.dir, ca.cert.Subject.CommonName+".pem") }
+func (ca *testCA) bundle() string { return filepath.Join(ca.dir, ca.Cert.Subject.CommonName+".pem") }
 
-// issue writes domain.pem and domain.key, a certificate for domain signed
-// by ca, and returns their paths.
+// issue writes a certificate for domain signed by ca and its key, and
+// returns their paths.
 func (ca *testCA) issue(t *testing.T, domain string) (certFile, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ca.n++
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(ca.n), Subject: pkix.Name{CommonName: domain},
-		DNSNames: []string{domain}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		KeyUsage:    x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile = filepath.Join(ca.dir, domain+"."+strconv.FormatInt(ca.n, 10)+".crt")
-	keyFile = filepath.Join(ca.dir, domain+"."+strconv.FormatInt(ca.n, 10)+".key")
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "EC PRIVATE KEY", kder)
+	certFile = filepath.Join(ca.dir, domain+"."+strconv.Itoa(ca.n)+".crt")
+	keyFile = filepath.Join(ca.dir, domain+"."+strconv.Itoa(ca.n)+".key")
+	ca.WriteIssued(t, domain, certFile, keyFile)
 	return certFile, keyFile
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // freePort returns a loopback port that was free a moment ago (Prosody
