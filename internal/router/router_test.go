@@ -190,35 +190,51 @@ func TestBindReplaces(t *testing.T) {
 // BenchmarkRouteMessage routes one chat message between two in-process
 // sessions: parse from bytes, stamp from, apply §8 rules, deliver.
 func BenchmarkRouteMessage(b *testing.B) {
-	r := router.New(jid.MustParse("example.com"), accountSet{"romeo": true, "juliet": true}, nil)
-	romeo := imtest.NewSession(b, "romeo@example.com/orchard")
-	juliet := imtest.NewSession(b, "juliet@example.com/balcony")
-	romeo.Discard(true)
-	juliet.Discard(true)
-	r.Bind(romeo)
-	r.Bind(juliet)
-	r.SetAvailability(juliet.JID(), true, 0, nil)
-	raw := []byte(`<message to='juliet@example.com/balcony' type='chat' id='ktx72v49'><body>Art thou not Romeo, and a Montague?</body></message>`)
-	scope := xmlstream.NewScope(stanza.NSClient)
+	r, romeo, juliet := benchRouter(b)
 	ctx := context.Background()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
-		el, err := xmlstream.ParseIn(raw, xmlstream.Limits{}, scope)
-		if err != nil {
-			b.Fatal(err)
-		}
-		st, err := stanza.Parse(el)
-		if err != nil {
-			b.Fatal(err)
-		}
-		st.SetFrom(romeo.JID())
-		r.Route(ctx, st)
+		r.Route(ctx, readMessage(b, romeo))
 	}
 	if juliet.Sent() == 0 {
 		b.Fatal("nothing delivered")
 	}
 }
+
+// benchMessage is the chat message the routing benchmarks route.
+var benchMessage = []byte(`<message to='juliet@example.com/balcony' type='chat' id='ktx72v49'><body>Art thou not Romeo, and a Montague?</body></message>`)
+
+// benchRouter binds romeo and juliet (available), sessions that discard
+// what they are sent, and starts the benchmark's measures.
+func benchRouter(b *testing.B) (r *router.Router, romeo, juliet *imtest.Session) {
+	r = router.New(jid.MustParse("example.com"), accountSet{"romeo": true, "juliet": true}, nil)
+	romeo = imtest.NewSession(b, "romeo@example.com/orchard")
+	juliet = imtest.NewSession(b, "juliet@example.com/balcony")
+	romeo.Discard(true)
+	juliet.Discard(true)
+	r.Bind(romeo)
+	r.Bind(juliet)
+	r.SetAvailability(juliet.JID(), true, 0, nil)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchMessage)))
+	return r, romeo, juliet
+}
+
+// readMessage reads benchMessage as the session from's stream does:
+// parse, then stamp the sender.
+func readMessage(b *testing.B, from *imtest.Session) *stanza.Stanza {
+	el, err := xmlstream.ParseIn(benchMessage, xmlstream.Limits{}, clientScope)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := stanza.Parse(el)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.SetFrom(from.JID())
+	return st
+}
+
+var clientScope = xmlstream.NewScope(stanza.NSClient)
 
 type observerRecorder struct {
 	outgoing []string
@@ -450,31 +466,12 @@ func (o writeObserver) Incoming(context.Context, *stanza.Stanza, []router.Sessio
 // owes a write for each copy (as the archive does), routed as a session
 // does (RouteInto with its reused Owed): owing costs no allocation.
 func BenchmarkRouteMessageOwed(b *testing.B) {
-	r := router.New(jid.MustParse("example.com"), accountSet{"romeo": true, "juliet": true}, nil)
-	romeo := imtest.NewSession(b, "romeo@example.com/orchard")
-	juliet := imtest.NewSession(b, "juliet@example.com/balcony")
-	romeo.Discard(true)
-	juliet.Discard(true)
-	r.Bind(romeo)
-	r.Bind(juliet)
-	r.SetAvailability(juliet.JID(), true, 0, nil)
+	r, romeo, _ := benchRouter(b)
 	r.ObserveMessages(writeObserver{make(chan error)})
-	raw := []byte(`<message to='juliet@example.com/balcony' type='chat' id='ktx72v49'><body>Art thou not Romeo, and a Montague?</body></message>`)
-	scope := xmlstream.NewScope(stanza.NSClient)
 	ctx := context.Background()
 	var ow router.Owed
-	b.ReportAllocs()
-	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
-		el, err := xmlstream.ParseIn(raw, xmlstream.Limits{}, scope)
-		if err != nil {
-			b.Fatal(err)
-		}
-		st, err := stanza.Parse(el)
-		if err != nil {
-			b.Fatal(err)
-		}
-		st.SetFrom(romeo.JID())
+		st := readMessage(b, romeo)
 		ow.Writes, ow.Behind = ow.Writes[:0], ow.Behind[:0]
 		r.RouteInto(ctx, st, &ow)
 		if len(ow.Writes) != 2 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"parley/internal/im/imtest"
+	"parley/internal/router"
 	"parley/internal/stanza"
 )
 
@@ -18,6 +19,18 @@ type hibernating struct {
 }
 
 func (h *hibernating) Hibernated() bool { return h.away }
+
+// bindHibernating binds tybalt, whose one session hibernates, and paris,
+// one of whose two sessions does.
+func bindHibernating(t *testing.T, r *router.Router) (tybalt, parisAway, parisHere *hibernating) {
+	tybalt = &hibernating{Session: imtest.NewSession(t, "tybalt@example.com/phone"), away: true}
+	parisAway = &hibernating{Session: imtest.NewSession(t, "paris@example.com/phone"), away: true}
+	parisHere = &hibernating{Session: imtest.NewSession(t, "paris@example.com/desk")}
+	for _, s := range []*hibernating{tybalt, parisAway, parisHere} {
+		r.Bind(s)
+	}
+	return tybalt, parisAway, parisHere
+}
 
 // TestUnattended: OnUnattended sees a message that was stored offline or
 // queued for sessions that all hibernate, and nothing a connected client
@@ -36,11 +49,8 @@ func TestUnattended(t *testing.T) {
 		6: {`<message from='romeo@example.com/orchard' to='paris@example.com' type='chat'><body>one away, one here</body></message>`, false},
 	}
 	r, _, off := setup(t)
-	tybalt := &hibernating{Session: imtest.NewSession(t, "tybalt@example.com/phone"), away: true}
-	parisAway := &hibernating{Session: imtest.NewSession(t, "paris@example.com/phone"), away: true}
-	parisHere := &hibernating{Session: imtest.NewSession(t, "paris@example.com/desk")}
+	tybalt, parisAway, parisHere := bindHibernating(t, r)
 	for _, s := range []*hibernating{tybalt, parisAway, parisHere} {
-		r.Bind(s)
 		r.SetAvailability(s.JID(), true, 0, nil)
 	}
 	var seen []*stanza.Stanza
@@ -73,12 +83,7 @@ func TestUnattended(t *testing.T) {
 // a client connected.
 func TestHibernate(t *testing.T) {
 	r, _, _ := setup(t)
-	tybalt := &hibernating{Session: imtest.NewSession(t, "tybalt@example.com/phone"), away: true}
-	parisAway := &hibernating{Session: imtest.NewSession(t, "paris@example.com/phone"), away: true}
-	parisHere := &hibernating{Session: imtest.NewSession(t, "paris@example.com/desk")}
-	for _, s := range []*hibernating{tybalt, parisAway, parisHere} {
-		r.Bind(s)
-	}
+	tybalt, parisAway, _ := bindHibernating(t, r)
 	var calls [][]string
 	r.OnUnattended(func(_ context.Context, msgs []*stanza.Stanza) {
 		var bodies []string
