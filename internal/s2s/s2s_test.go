@@ -36,6 +36,47 @@ func (f *fakeRouter) next(t *testing.T) *stanza.Stanza {
 	}
 }
 
+// none fails the test if anything was routed.
+func (f *fakeRouter) none(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case got := <-f.got:
+		t.Fatalf("%s: routed %s", what, got.Bytes())
+	default:
+	}
+}
+
+// sendMessage writes a chat message as a server sends it.
+func sendMessage(t *testing.T, st *stream, from, to, body string) {
+	st.writeEl(renamespace(msg(t, from, to, body).El, stanza.NSClient, stanza.NSServer))
+}
+
+// wantStreamError reads on until the stream ends and fails the test
+// unless it ended with the stream error condition.
+func wantStreamError(t *testing.T, st *stream, condition, what string) {
+	t.Helper()
+	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), condition) {
+		t.Fatalf("%s: %v, want %s", what, err, condition)
+	}
+}
+
+// acceptTLS plays the receiving server, domain, of a stream from peer on
+// c: it takes the stream header, requires STARTTLS and presents cert,
+// then takes the new header and answers it; the features are the
+// caller's.
+func acceptTLS(c net.Conn, cert tls.Certificate, domain, peer string) *stream {
+	st := newStream(c, xmlstream.Limits{})
+	st.readHeader()
+	st.header(domain, peer, "x")
+	st.write([]byte("<stream:features><starttls xmlns='" + nsTLS + "'><required/></starttls></stream:features>"))
+	st.next()
+	st.write([]byte("<proceed xmlns='" + nsTLS + "'/>"))
+	st.restart(tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}}))
+	st.readHeader()
+	st.header(domain, peer, "y")
+	return st
+}
+
 type peer struct {
 	svc    *Service
 	r      *fakeRouter
@@ -156,11 +197,7 @@ func TestCertificateNotValid(t *testing.T) {
 				if got := from.r.next(t); got.Type != "error" || !strings.Contains(string(got.Bytes()), "remote-server-not-found") || got.To.String() != m1.From.String() {
 					t.Fatalf("bounce: %s", got.Bytes())
 				}
-				select {
-				case st := <-to.r.got:
-					t.Fatalf("%s got %s", to.svc.domain, st.Bytes())
-				default:
-				}
+				to.r.none(t, to.svc.domain)
 				return
 			}
 			body := func(st *stanza.Stanza) string { return st.El.ChildText("body", stanza.NSClient) }
@@ -253,20 +290,14 @@ func TestDialback(t *testing.T) {
 	if typ != "valid" {
 		t.Fatalf("right key: %s", typ)
 	}
-	st.writeEl(renamespace(msg(t, "alice@a.test/x", "bob@b.test", "via dialback").El, stanza.NSClient, stanza.NSServer))
+	sendMessage(t, st, "alice@a.test/x", "bob@b.test", "via dialback")
 	if got := b.r.next(t); got.El.ChildText("body", stanza.NSClient) != "via dialback" {
 		t.Fatalf("b got %s", got.Bytes())
 	}
 	// A domain it did not authenticate (RFC 6120 §4.9.3.9).
-	st.writeEl(renamespace(msg(t, "mallory@c.test/x", "bob@b.test", "spoofed").El, stanza.NSClient, stanza.NSServer))
-	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "invalid-from") {
-		t.Fatalf("spoofed from: %v", err)
-	}
-	select {
-	case got := <-b.r.got:
-		t.Fatalf("b routed %s", got.Bytes())
-	default:
-	}
+	sendMessage(t, st, "mallory@c.test/x", "bob@b.test", "spoofed")
+	wantStreamError(t, st, "invalid-from", "spoofed from")
+	b.r.none(t, "spoofed from")
 }
 
 // TestLinkCutRequeued: a link cut mid-conversation comes back for the next
@@ -397,28 +428,20 @@ func TestBadInputRefused(t *testing.T) {
 	st := authenticatedStream(t, a, b, ca)
 	big := msg(t, "alice@a.test/x", "bob@b.test", strings.Repeat("x", xmlstream.DefaultMaxStanza+1))
 	go st.writeEl(renamespace(big.El, stanza.NSClient, stanza.NSServer))
-	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "policy-violation") {
-		t.Fatalf("oversized: %v", err)
-	}
+	wantStreamError(t, st, "policy-violation", "oversized")
 
 	b.svc.mu.Lock()
 	b.svc.o.Rate, b.svc.o.Burst = 0.001, 3
 	b.svc.mu.Unlock()
 	st = authenticatedStream(t, a, b, ca)
 	for i := range 4 {
-		st.writeEl(renamespace(msg(t, "alice@a.test/x", "bob@b.test", strconv.Itoa(i)).El, stanza.NSClient, stanza.NSServer))
+		sendMessage(t, st, "alice@a.test/x", "bob@b.test", strconv.Itoa(i))
 	}
-	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "policy-violation") {
-		t.Fatalf("flood: %v", err)
-	}
+	wantStreamError(t, st, "policy-violation", "flood")
 	for range 3 { // the burst got through, the rest did not
 		b.r.next(t)
 	}
-	select {
-	case got := <-b.r.got:
-		t.Fatalf("beyond the burst: %s", got.Bytes())
-	default:
-	}
+	b.r.none(t, "beyond the burst")
 }
 
 // TestNoSTARTTLSRefused: a stream that skips STARTTLS gets not-authorized.
@@ -435,9 +458,7 @@ func TestNoSTARTTLSRefused(t *testing.T) {
 	st.readHeader()
 	st.next()
 	st.writeEl(xmlstream.NewText("result", nsDialback, "00"))
-	if _, err := st.next(); err == nil || !strings.Contains(err.Error(), "not-authorized") {
-		t.Fatalf("without TLS: %v", err)
-	}
+	wantStreamError(t, st, "not-authorized", "without TLS")
 }
 
 // TestAcks: the peer acknowledges what it handled (XEP-0198 on the link),
@@ -497,16 +518,7 @@ func TestResendGivesUp(t *testing.T) {
 				return
 			}
 			conns <- n
-			st := newStream(c, xmlstream.Limits{})
-			st.readHeader()
-			st.header("b.test", "a.test", "x")
-			st.write([]byte("<stream:features><starttls xmlns='" + nsTLS + "'><required/></starttls></stream:features>"))
-			st.next()
-			st.write([]byte("<proceed xmlns='" + nsTLS + "'/>"))
-			tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
-			st.restart(tc)
-			st.readHeader()
-			st.header("b.test", "a.test", "y")
+			st := acceptTLS(c, cert, "b.test", "a.test")
 			st.write([]byte("<stream:features><dialback xmlns='" + nsDialbackFeat + "'/><sm xmlns='" + nsSM + "'/></stream:features>"))
 			st.next() // db:result
 			st.writeEl(xmlstream.New("result", nsDialback, "from", "b.test", "to", "a.test", "type", "valid"))
@@ -599,15 +611,7 @@ func TestCloseDuringVerification(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		st := newStream(c, xmlstream.Limits{})
-		st.readHeader()
-		st.header("a.test", "b.test", "x")
-		st.write([]byte("<stream:features><starttls xmlns='" + nsTLS + "'><required/></starttls></stream:features>"))
-		st.next()
-		st.write([]byte("<proceed xmlns='" + nsTLS + "'/>"))
-		st.restart(tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}}))
-		st.readHeader()
-		st.header("a.test", "b.test", "y")
+		st := acceptTLS(c, cert, "a.test", "b.test")
 		st.write([]byte("<stream:features/>"))
 		st.next() // db:verify
 		close(asked)
