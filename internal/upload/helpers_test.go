@@ -117,6 +117,15 @@ func (e *env) put(url, ctype string, body []byte) *http.Response {
 	return e.do(req)
 }
 
+// store PUTs body to a slot's put URL and fails the test unless it is
+// stored (201).
+func (e *env) store(url, ctype string, body []byte) {
+	e.t.Helper()
+	if resp := e.put(url, ctype, body); resp.StatusCode != http.StatusCreated {
+		e.t.Fatalf("PUT: %s", resp.Status)
+	}
+}
+
 func (e *env) do(req *http.Request) *http.Response {
 	e.t.Helper()
 	resp, err := e.client.Do(req)

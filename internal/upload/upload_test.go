@@ -51,9 +51,7 @@ func TestRoundTrip(t *testing.T) {
 	if !strings.HasPrefix(put, e.srv.URL+Path) || !strings.Contains(get, "/my%20juliet.png") {
 		t.Fatalf("slot URLs put=%s get=%s", put, get)
 	}
-	if resp := e.put(put, "image/png", body); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT: %s", resp.Status)
-	}
+	e.store(put, "image/png", body)
 	resp, got := e.get(get)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, body) {
 		t.Fatalf("GET: %s, %d bytes, equal %v", resp.Status, len(got), bytes.Equal(got, body))
@@ -118,9 +116,7 @@ func TestDisposition(t *testing.T) {
 	if resp := e.put(put, "text/html", []byte("<b>x")[:4]); resp.StatusCode == http.StatusCreated {
 		t.Fatal("a 4-byte body went into a 5-byte slot")
 	}
-	if resp := e.put(put, "text/html", []byte("<b>x!")); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT: %s", resp.Status)
-	}
+	e.store(put, "text/html", []byte("<b>x!"))
 	resp, _ := e.get(get)
 	if d := resp.Header.Get("Content-Disposition"); d != `attachment; filename=x.html` {
 		t.Errorf("Content-Disposition of text/html: %q", d)
@@ -228,9 +224,7 @@ func TestQuota(t *testing.T) {
 	t.Run("total", func(t *testing.T) {
 		e := newEnv(t, func(o *Options) { o.DayBytes = 1000; o.QuotaBytes = 100; o.Expire = 48 * time.Hour })
 		put, _ := e.slot("a.bin", 100, "")
-		if resp := e.put(put, "", make([]byte, 100)); resp.StatusCode != http.StatusCreated {
-			t.Fatalf("PUT: %s", resp.Status)
-		}
+		e.store(put, "", make([]byte, 100))
 		rep := e.iq(`<iq type='get' id='s' from='alice@localhost/phone' to='upload.localhost'><request xmlns='urn:xmpp:http:upload:0' filename='c.bin' size='1'/></iq>`)
 		cond, app := errorOf(rep)
 		if cond != "resource-constraint" || app == nil || app.Get("stamp") != t0.Add(48*time.Hour).Format(time.RFC3339) {
@@ -305,9 +299,7 @@ func TestPutRefused(t *testing.T) {
 func TestPutOnce(t *testing.T) {
 	e := newEnv(t, nil)
 	put, get := e.slot("a.txt", 5, "text/plain")
-	if resp := e.put(put, "text/plain", []byte("first")); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT: %s", resp.Status)
-	}
+	e.store(put, "text/plain", []byte("first"))
 	if resp := e.put(put, "text/plain", []byte("again")); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("second PUT: %s, want 409", resp.Status)
 	}
@@ -381,9 +373,7 @@ func TestExpiry(t *testing.T) {
 	var gets []string
 	for i := range 5 {
 		put, get := e.slot("f"+strconv.Itoa(i), 1, "")
-		if resp := e.put(put, "", []byte{byte(i)}); resp.StatusCode != http.StatusCreated {
-			t.Fatalf("PUT: %s", resp.Status)
-		}
+		e.store(put, "", []byte{byte(i)})
 		gets = append(gets, get)
 	}
 	if n := len(e.files()); n != 5 {
@@ -410,9 +400,7 @@ func TestExpiry(t *testing.T) {
 func TestAccountDeleted(t *testing.T) {
 	e := newEnv(t, nil)
 	put, get := e.slot("a.txt", 2, "text/plain")
-	if resp := e.put(put, "text/plain", []byte("hi")); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT: %s", resp.Status)
-	}
+	e.store(put, "text/plain", []byte("hi"))
 	if err := e.st.DeleteUser(t.Context(), "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -434,9 +422,7 @@ func TestAccountDeleted(t *testing.T) {
 func TestOwnerDisabled(t *testing.T) {
 	e := newEnv(t, nil)
 	put, get := e.slot("a.txt", 2, "text/plain")
-	if resp := e.put(put, "text/plain", []byte("hi")); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT: %s", resp.Status)
-	}
+	e.store(put, "text/plain", []byte("hi"))
 	put2, get2 := e.slot("b.txt", 3, "text/plain")
 	if err := e.st.SetUserDisabled(t.Context(), "alice", true); err != nil {
 		t.Fatal(err)
@@ -543,9 +529,7 @@ func TestSlowPut(t *testing.T) {
 func TestUndeclaredType(t *testing.T) {
 	e := newEnv(t, nil)
 	put, get := e.slot("page.html", 4, "")
-	if resp := e.put(put, "text/html", []byte("<b>!")); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT: %s", resp.Status)
-	}
+	e.store(put, "text/html", []byte("<b>!"))
 	resp, b := e.get(get)
 	if string(b) != "<b>!" || resp.Header.Get("Content-Type") != "application/octet-stream" ||
 		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
