@@ -9,6 +9,7 @@ import (
 
 	"parley/internal/config"
 	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -17,6 +18,21 @@ const (
 	room  = "ops@conference.localhost"
 	token = "a long hook token"
 )
+
+// aliceInRoom logs alice in and has her join room, where she sees her own
+// presence (status 110, XEP-0045 §7.2.2).
+func aliceInRoom(t *testing.T, srv *testserver.Server) *xmpptest.Client {
+	t.Helper()
+	alice := srv.OnlineUsers(t, "pw-alice", "desk", "alice")[0]
+	alice.SendPresence()
+	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
+		return el.Name == "presence" && el.Get("from") == room+"/alice" && strings.Contains(el.String(), "code='110'")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return alice
+}
 
 // TestWebhookOverHTTPS: a CI system posts Markdown to the room hook and
 // the user hook; alice, sitting in the room, sees the hook's message from
@@ -31,14 +47,7 @@ func TestWebhookOverHTTPS(t *testing.T) {
 			{ID: "pager", Token: token, From: "bot@localhost", To: "alice@localhost"},
 		}
 	})
-	alice := srv.OnlineUsers(t, "pw-alice", "desk", "alice")[0]
-	alice.SendPresence()
-	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
-	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
-		return el.Name == "presence" && el.Get("from") == room+"/alice" && strings.Contains(el.String(), "code='110'")
-	}); err != nil {
-		t.Fatal(err)
-	}
+	alice := aliceInRoom(t, srv)
 	if res, err := alice.IQ(wait, "set", room, "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>"); err != nil || res.Get("type") != "result" {
 		t.Fatalf("instant room: %v %v", res, err)
 	}

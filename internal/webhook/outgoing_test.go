@@ -71,14 +71,7 @@ func TestOutgoingWebhook(t *testing.T) {
 		c.Webhooks = []config.Webhook{{ID: "triage", To: room, Nick: "triage-bot", URL: recv.URL, Secret: secret,
 			Keywords: []string{"outage"}, RetryDelay: config.Duration{Duration: 5 * time.Millisecond}}}
 	})
-	alice := srv.OnlineUsers(t, "pw-alice", "desk", "alice")[0]
-	alice.SendPresence()
-	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
-	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
-		return el.Name == "presence" && el.Get("from") == room+"/alice" && strings.Contains(el.String(), "code='110'")
-	}); err != nil {
-		t.Fatal(err)
-	}
+	alice := aliceInRoom(t, srv)
 	say := func(text string) {
 		alice.Send("<message type='groupchat' to='" + room + "' id='m-" + strconv.Itoa(len(text)) + "'><body>" + text + "</body></message>")
 	}
@@ -140,14 +133,7 @@ func TestDeadLettersAPI(t *testing.T) {
 			Attempts: 3, RetryDelay: config.Duration{Duration: time.Millisecond}}}
 	}
 	srv := testserver.Start(t, configure)
-	alice := srv.OnlineUsers(t, "pw-alice", "desk", "alice")[0]
-	alice.SendPresence()
-	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
-	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
-		return el.Name == "presence" && el.Get("from") == room+"/alice" && strings.Contains(el.String(), "code='110'")
-	}); err != nil {
-		t.Fatal(err)
-	}
+	alice := aliceInRoom(t, srv)
 	alice.Send("<message type='groupchat' to='" + room + "' id='p1'><body>pager, db1 is down</body></message>")
 
 	domain, _ := jid.Parse("localhost")
