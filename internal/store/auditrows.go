@@ -114,8 +114,8 @@ type AuditMethods struct {
 	DB      QueryDB
 }
 
-// queryRows reads every row of a query through db with scan.
-func queryRows[T any](ctx context.Context, db QueryDB, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
+// QueryRows reads every row of a query through db with scan.
+func QueryRows[T any](ctx context.Context, db QueryDB, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
 	var out []T
 	if err := db.Query(ctx, q, args, appendRow(&out, scan)); err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func queryRows[T any](ctx context.Context, db QueryDB, scan func(func(...any) er
 
 // AuditHead returns the last record; ErrNotFound when there is none.
 func (m AuditMethods) AuditHead(ctx context.Context) (AuditRecord, error) {
-	recs, err := queryRows(ctx, m.DB, ScanAuditRecord, `SELECT `+AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	recs, err := QueryRows(ctx, m.DB, ScanAuditRecord, `SELECT `+AuditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
 	if err == nil && len(recs) == 0 {
 		err = ErrNotFound
 	}
@@ -138,7 +138,7 @@ func (m AuditMethods) AuditHead(ctx context.Context) (AuditRecord, error) {
 // AuditRecords returns the records q selects in Seq order.
 func (m AuditMethods) AuditRecords(ctx context.Context, q AuditQuery) ([]AuditRecord, error) {
 	filter, args := AuditFilter(q, m.DB.Param)
-	recs, err := queryRows(ctx, m.DB, ScanAuditRecord, `SELECT `+AuditColumns+` FROM audit_log `+filter, args...)
+	recs, err := QueryRows(ctx, m.DB, ScanAuditRecord, `SELECT `+AuditColumns+` FROM audit_log `+filter, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: audit records: %w", m.Backend, err)
 	}
@@ -147,7 +147,7 @@ func (m AuditMethods) AuditRecords(ctx context.Context, q AuditQuery) ([]AuditRe
 
 // AuditCheckpoints returns checkpoints after a Seq in Seq order.
 func (m AuditMethods) AuditCheckpoints(ctx context.Context, after int64, limit int) ([]AuditCheckpoint, error) {
-	cps, err := queryRows(ctx, m.DB, ScanAuditCheckpoint, `SELECT seq, hash, time, signature FROM audit_checkpoints
+	cps, err := QueryRows(ctx, m.DB, ScanAuditCheckpoint, `SELECT seq, hash, time, signature FROM audit_checkpoints
 		WHERE seq > `+m.DB.Param(1)+` ORDER BY seq LIMIT `+m.DB.Param(2), after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: audit checkpoints: %w", m.Backend, err)
@@ -157,7 +157,7 @@ func (m AuditMethods) AuditCheckpoints(ctx context.Context, after int64, limit i
 
 // AuditCursor returns a sink's last forwarded Seq, 0 for none.
 func (m AuditMethods) AuditCursor(ctx context.Context, sink string) (int64, error) {
-	seqs, err := queryRows(ctx, m.DB, func(scan func(...any) error) (int64, error) {
+	seqs, err := QueryRows(ctx, m.DB, func(scan func(...any) error) (int64, error) {
 		var seq int64
 		return seq, scan(&seq)
 	}, `SELECT seq FROM audit_cursors WHERE sink = `+m.DB.Param(1), sink)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -55,3 +56,51 @@ type FastToken struct {
 func (t FastToken) Empty() bool { return len(t.Verifier) == 0 }
 
 // Written beside the interface (measure.go's rule: one method each).
+
+// FastColumns are a fast_tokens row after its username.
+const FastColumns = `user_agent, software, name, mechanism, cur_verifier, cur_responder, cur_expires,
+	next_verifier, next_responder, next_expires, created, used`
+
+func scanFastDevice(scan func(...any) error) (FastDevice, error) {
+	var d FastDevice
+	var ce, ne, created ScanTime
+	var used OptionalTime
+	err := scan(&d.UserAgent, &d.Software, &d.Name, &d.Mechanism, &d.Current.Verifier, &d.Current.Responder, &ce,
+		&d.Next.Verifier, &d.Next.Responder, &ne, &created, &used)
+	d.Current.Expires, d.Next.Expires, d.Created, d.Used = ce.Time, ne.Time, created.Time, used.Time
+	return d, err
+}
+
+// FastDevices returns an account's devices, oldest first.
+func (m StmtMethods) FastDevices(ctx context.Context, username string) ([]FastDevice, error) {
+	out, err := QueryRows(ctx, m.DB, scanFastDevice, `SELECT `+FastColumns+` FROM fast_tokens
+		WHERE username = `+m.DB.Param(1)+` ORDER BY created, user_agent`, username)
+	if err != nil {
+		return nil, m.fail(err, "devices of %q", username)
+	}
+	return out, nil
+}
+
+// FastDevice returns one device; ErrNotFound, as it is, if there is none.
+func (m StmtMethods) FastDevice(ctx context.Context, username, userAgent string) (FastDevice, error) {
+	ds, err := QueryRows(ctx, m.DB, scanFastDevice, `SELECT `+FastColumns+` FROM fast_tokens
+		WHERE username = `+m.DB.Param(1)+` AND user_agent = `+m.DB.Param(2), username, userAgent)
+	if err != nil {
+		return FastDevice{}, m.fail(err, "device of %q", username)
+	}
+	if len(ds) == 0 {
+		return FastDevice{}, ErrNotFound
+	}
+	return ds[0], nil
+}
+
+// DeleteFastDevice removes a device; ErrNotFound, as it is, if there is
+// none.
+func (m StmtMethods) DeleteFastDevice(ctx context.Context, username, userAgent string) error {
+	err := mustAffect(m.DB.Exec(ctx, `DELETE FROM fast_tokens WHERE username = `+m.DB.Param(1)+
+		` AND user_agent = `+m.DB.Param(2), username, userAgent))
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return m.fail(err, "delete device of %q", username)
+}

@@ -222,7 +222,7 @@ func (m HoldMethods) scanHold(scan func(...any) error) (LegalHold, error) {
 
 // Hold returns one hold; ErrNotFound.
 func (m HoldMethods) Hold(ctx context.Context, id int64) (LegalHold, error) {
-	hs, err := queryRows(ctx, m.DB, m.scanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds WHERE id = `+m.DB.Param(1), id)
+	hs, err := QueryRows(ctx, m.DB, m.scanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds WHERE id = `+m.DB.Param(1), id)
 	if err == nil && len(hs) == 0 {
 		err = ErrNotFound
 	}
@@ -234,7 +234,7 @@ func (m HoldMethods) Hold(ctx context.Context, id int64) (LegalHold, error) {
 
 // ListHolds returns every hold, oldest first.
 func (m HoldMethods) ListHolds(ctx context.Context) ([]LegalHold, error) {
-	out, err := queryRows(ctx, m.DB, m.scanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds ORDER BY id`)
+	out, err := QueryRows(ctx, m.DB, m.scanHold, `SELECT `+m.DB.HoldColumns()+` FROM legal_holds ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("%s: list holds: %w", m.Backend, err)
 	}

@@ -131,7 +131,7 @@ func readNodes[N any](ctx context.Context, n NodeMethods, t NodeTables, scan fun
 	p := n.DB.Param
 	q := `SELECT ` + t.Columns() + ` FROM ` + t.Nodes + ` WHERE ` + t.Key + ` = ` + p(1) +
 		` AND (` + p(2) + ` = '' OR node = ` + p(3) + `) ORDER BY node`
-	return queryRows(ctx, n.DB, scan, q, key, node, node)
+	return QueryRows(ctx, n.DB, scan, q, key, node, node)
 }
 
 // readNode reads one node; ErrNotFound.

@@ -35,7 +35,7 @@ type PushRegistration struct {
 
 // PushRegistrations returns an account's registrations, oldest first.
 func (m StmtMethods) PushRegistrations(ctx context.Context, username string) ([]PushRegistration, error) {
-	out, err := queryRows(ctx, m.DB, func(scan func(...any) error) (PushRegistration, error) {
+	out, err := QueryRows(ctx, m.DB, func(scan func(...any) error) (PushRegistration, error) {
 		var r PushRegistration
 		var created ScanTime
 		err := scan(&r.Service, &r.Node, &r.Options, &created)

@@ -74,7 +74,7 @@ func (m StmtMethods) AbuseReports(ctx context.Context, after int64, max int) ([]
 		q += ` LIMIT ` + m.DB.Param(2)
 		args = append(args, max)
 	}
-	out, err := queryRows(ctx, m.DB, func(scan func(...any) error) (AbuseReport, error) {
+	out, err := QueryRows(ctx, m.DB, func(scan func(...any) error) (AbuseReport, error) {
 		var t ScanTime
 		return ScanAbuseReport(scan, &t, func() time.Time { return t.Time })
 	}, q, args...)

@@ -27,9 +27,15 @@ type ExecDB interface {
 	// A time column reads back into a ScanTime.
 	Stamp(t time.Time) any
 	Time(t time.Time) any
+	// OptionalTime is t for a time column where the zero time means
+	// never (SQLite: 0; PostgreSQL: NULL), which reads back into an
+	// OptionalTime.
+	OptionalTime(t time.Time) any
 	// MissingUser turns the foreign-key violation of writing a row for
 	// an account that does not exist into ErrNotFound.
 	MissingUser(err error) error
+	// Duplicate turns a primary-key or unique violation into ErrExists.
+	Duplicate(err error) error
 }
 
 // Execer runs the statements of one transaction (ExecDB.Tx).
@@ -57,6 +63,22 @@ func (t *ScanTime) Scan(src any) error {
 		return fmt.Errorf("store: a time column holds %T", src)
 	}
 	return nil
+}
+
+// OptionalTime is the scan destination of a time column where never is
+// NULL (PostgreSQL) or 0 (SQLite): never reads back as the zero time.
+type OptionalTime struct{ Time time.Time }
+
+// Scan implements sql.Scanner.
+func (t *OptionalTime) Scan(src any) error {
+	if src == nil || src == int64(0) {
+		t.Time = time.Time{}
+		return nil
+	}
+	var st ScanTime
+	err := st.Scan(src)
+	t.Time = st.Time
+	return err
 }
 
 // StmtMethods is the store methods that are a statement or two, written
@@ -91,10 +113,7 @@ func mustAffect(n int64, err error) error {
 // queryValue reads the one column of a query's one row; ErrNotFound for
 // no row.
 func queryValue[T any](ctx context.Context, db QueryDB, q string, args ...any) (T, error) {
-	vs, err := queryRows(ctx, db, func(scan func(...any) error) (v T, err error) {
-		err = scan(&v)
-		return v, err
-	}, q, args...)
+	vs, err := QueryRows(ctx, db, scanValue[T], q, args...)
 	if err == nil && len(vs) == 0 {
 		err = ErrNotFound
 	}
@@ -103,4 +122,10 @@ func queryValue[T any](ctx context.Context, db QueryDB, q string, args ...any) (
 		return zero, err
 	}
 	return vs[0], nil
+}
+
+// scanValue reads a row of one column.
+func scanValue[T any](scan func(...any) error) (v T, err error) {
+	err = scan(&v)
+	return v, err
 }

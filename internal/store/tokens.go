@@ -37,3 +37,63 @@ type APIToken struct {
 }
 
 // Written beside the interface (measure.go's rule: one method each).
+
+// CreateToken adds a token.
+func (m StmtMethods) CreateToken(ctx context.Context, t APIToken) error {
+	var owner any // NULL: an operator's token
+	if t.Username != "" {
+		owner = t.Username
+	}
+	p := m.DB.Param
+	_, err := m.DB.Exec(ctx, `INSERT INTO api_tokens (id, name, role, hash, username, created, expires)
+		VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`, `+p(5)+`, `+p(6)+`, `+p(7)+`)`,
+		t.ID, t.Name, t.Role, nonNilBytes(t.Hash), owner, m.DB.Stamp(t.Created), m.DB.OptionalTime(t.Expires))
+	return m.fail(m.DB.MissingUser(m.DB.Duplicate(err)), "create token %q", t.ID)
+}
+
+const tokenColumns = `id, name, role, hash, COALESCE(username, ''), created, expires`
+
+func scanToken(scan func(...any) error) (APIToken, error) {
+	var t APIToken
+	var created ScanTime
+	var expires OptionalTime
+	err := scan(&t.ID, &t.Name, &t.Role, &t.Hash, &t.Username, &created, &expires)
+	t.Created, t.Expires = created.Time, expires.Time
+	return t, err
+}
+
+// TokenByHash returns the token with this hash; ErrNotFound, as it is.
+func (m StmtMethods) TokenByHash(ctx context.Context, hash []byte) (APIToken, error) {
+	ts, err := QueryRows(ctx, m.DB, scanToken, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = `+m.DB.Param(1), nonNilBytes(hash))
+	if err != nil {
+		return APIToken{}, m.fail(err, "token by hash")
+	}
+	if len(ts) == 0 {
+		return APIToken{}, ErrNotFound
+	}
+	return ts[0], nil
+}
+
+// ListTokens returns every token, oldest first.
+func (m StmtMethods) ListTokens(ctx context.Context) ([]APIToken, error) {
+	out, err := QueryRows(ctx, m.DB, scanToken, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created, id`)
+	if err != nil {
+		return nil, m.fail(err, "list tokens")
+	}
+	return out, nil
+}
+
+// RevokeToken deletes a token; ErrNotFound.
+func (m StmtMethods) RevokeToken(ctx context.Context, id string) error {
+	err := mustAffect(m.DB.Exec(ctx, `DELETE FROM api_tokens WHERE id = `+m.DB.Param(1), id))
+	return m.fail(err, "revoke token %q", id)
+}
+
+// RevokeUserTokens deletes an account's tokens.
+func (m StmtMethods) RevokeUserTokens(ctx context.Context, username string) (int, error) {
+	n, err := m.DB.Exec(ctx, `DELETE FROM api_tokens WHERE username = `+m.DB.Param(1), username)
+	if err != nil {
+		return 0, m.fail(err, "revoke tokens of %q", username)
+	}
+	return int(n), nil
+}

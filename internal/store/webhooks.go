@@ -43,10 +43,7 @@ func (m StmtMethods) AddWebhookDeadLetter(ctx context.Context, letter []byte, ke
 
 // WebhookDeadLetters returns the letters kept, oldest first.
 func (m StmtMethods) WebhookDeadLetters(ctx context.Context) ([][]byte, error) {
-	out, err := queryRows(ctx, m.DB, func(scan func(...any) error) (l []byte, err error) {
-		err = scan(&l)
-		return l, err
-	}, `SELECT letter FROM webhook_dead_letters ORDER BY seq`)
+	out, err := QueryRows(ctx, m.DB, scanValue[[]byte], `SELECT letter FROM webhook_dead_letters ORDER BY seq`)
 	if err != nil {
 		return nil, m.fail(err, "webhook dead letters")
 	}

@@ -221,12 +221,7 @@ func (d *sqlDB) Retract(ctx context.Context, t store.NodeTables, key, node, id s
 
 // collect runs a query and scans every row, nil for none.
 func collect[T any](ctx context.Context, s *Store, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return store.ScanRows(rows, scan)
+	return store.QueryRows(ctx, (*sqlDB)(s), scan, q, args...)
 }
 
 // PurgePubSubNode removes a node's items; store.ErrNotFound.

@@ -57,3 +57,20 @@ func (d *sqlDB) Time(t time.Time) any { return t }
 
 // MissingUser is missingUser.
 func (d *sqlDB) MissingUser(err error) error { return missingUser(err) }
+
+// OptionalTime is NULL for never, else t to the microsecond.
+func (d *sqlDB) OptionalTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.Truncate(time.Microsecond)
+}
+
+// Duplicate turns a unique violation (primary keys too) into
+// store.ErrExists.
+func (d *sqlDB) Duplicate(err error) error {
+	if isCode(err, uniqueViolation) {
+		return store.ErrExists
+	}
+	return err
+}

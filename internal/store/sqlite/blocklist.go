@@ -6,15 +6,6 @@ import (
 	"fmt"
 )
 
-// Blocklist returns the user's blocked JIDs in ascending byte order.
-func (s *Store) Blocklist(ctx context.Context, username string) ([]string, error) {
-	jids, err := queryStrings(ctx, s.r, `SELECT jid FROM blocklist WHERE username = ? ORDER BY jid`, username)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: blocklist of %q: %w", username, err)
-	}
-	return jids, nil
-}
-
 // Block adds JIDs, ignoring those already blocked; store.ErrNotFound if the
 // user does not exist.
 func (s *Store) Block(ctx context.Context, username string, jids []string) error {

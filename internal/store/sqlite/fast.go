@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"parley/internal/store"
@@ -30,55 +29,6 @@ CREATE TABLE fast_tokens (
 ) WITHOUT ROWID;
 `
 
-const fastColumns = `user_agent, software, name, mechanism, cur_verifier, cur_responder, cur_expires,
-	next_verifier, next_responder, next_expires, created, used`
-
-func scanFastDevice(scan func(...any) error) (store.FastDevice, error) {
-	var d store.FastDevice
-	var ce, ne, created, used int64
-	err := scan(&d.UserAgent, &d.Software, &d.Name, &d.Mechanism, &d.Current.Verifier, &d.Current.Responder, &ce,
-		&d.Next.Verifier, &d.Next.Responder, &ne, &created, &used)
-	d.Current.Expires, d.Next.Expires, d.Created = fromUnixNano(ce), fromUnixNano(ne), fromUnixNano(created)
-	if used != 0 {
-		d.Used = fromUnixNano(used)
-	}
-	return d, err
-}
-
-// FastDevices returns an account's devices, oldest first.
-func (s *Store) FastDevices(ctx context.Context, username string) ([]store.FastDevice, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+fastColumns+` FROM fast_tokens WHERE username = ? ORDER BY created, user_agent`, username)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: devices of %q: %w", username, err)
-	}
-	defer rows.Close()
-	var out []store.FastDevice
-	for rows.Next() {
-		d, err := scanFastDevice(rows.Scan)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: devices of %q: %w", username, err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: devices of %q: %w", username, err)
-	}
-	return out, nil
-}
-
-// FastDevice returns one device; store.ErrNotFound if there is none.
-func (s *Store) FastDevice(ctx context.Context, username, userAgent string) (store.FastDevice, error) {
-	d, err := scanFastDevice(s.r.QueryRowContext(ctx, `SELECT `+fastColumns+` FROM fast_tokens
-		WHERE username = ? AND user_agent = ?`, username, userAgent).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.FastDevice{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.FastDevice{}, fmt.Errorf("sqlite: device of %q: %w", username, err)
-	}
-	return d, nil
-}
-
 // SaveFastDevice adds or replaces a device; store.ErrNotFound without the
 // account.
 func (s *Store) SaveFastDevice(ctx context.Context, username string, d store.FastDevice) error {
@@ -87,7 +37,7 @@ func (s *Store) SaveFastDevice(ctx context.Context, username string, d store.Fas
 		used = nanos(d.Used)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT OR REPLACE INTO fast_tokens (username, `+fastColumns+`)
+		_, err := tx.Exec(`INSERT OR REPLACE INTO fast_tokens (username, `+store.FastColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			username, d.UserAgent, d.Software, d.Name, d.Mechanism,
 			nonNil(d.Current.Verifier), nonNil(d.Current.Responder), nanos(d.Current.Expires),
@@ -98,15 +48,4 @@ func (s *Store) SaveFastDevice(ctx context.Context, username string, d store.Fas
 		return fmt.Errorf("sqlite: save device of %q: %w", username, err)
 	}
 	return nil
-}
-
-// DeleteFastDevice removes a device; store.ErrNotFound if there is none.
-func (s *Store) DeleteFastDevice(ctx context.Context, username, userAgent string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`DELETE FROM fast_tokens WHERE username = ? AND user_agent = ?`, username, userAgent))
-	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("sqlite: delete device of %q: %w", username, err)
-	}
-	return err
 }

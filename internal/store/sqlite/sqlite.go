@@ -195,10 +195,5 @@ func fromUnixNano(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 // queryAll runs a read query and reads every row with scan.
 func queryAll[T any](ctx context.Context, s *Store, scan func(func(...any) error) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return store.ScanRows(rows, scan)
+	return store.QueryRows(ctx, (*sqlDB)(s), scan, query, args...)
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"parley/internal/store"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // This backend's store.ExecDB, for store.StmtMethods.
@@ -64,3 +66,20 @@ func (d *sqlDB) Time(t time.Time) any { return nanos(t) }
 
 // MissingUser is missingUser.
 func (d *sqlDB) MissingUser(err error) error { return missingUser(err) }
+
+// OptionalTime is 0 for never, else nanos(t).
+func (d *sqlDB) OptionalTime(t time.Time) any {
+	if t.IsZero() {
+		return int64(0)
+	}
+	return nanos(t)
+}
+
+// Duplicate turns a primary-key or unique violation into
+// store.ErrExists.
+func (d *sqlDB) Duplicate(err error) error {
+	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) || isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+		return store.ErrExists
+	}
+	return err
+}
