@@ -58,6 +58,28 @@ func requireSendxmpp(t *testing.T) string {
 	return path
 }
 
+// startLines starts cmd and returns its standard output line by line; the
+// channel is closed when the output ends.
+func startLines(t *testing.T, cmd *exec.Cmd) <-chan string {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+	}()
+	return lines
+}
+
 func hostPort(t *testing.T, addr string) (string, string) {
 	t.Helper()
 	i := strings.LastIndexByte(addr, ':')
@@ -166,22 +188,8 @@ func TestSendxmppToSlixmpp(t *testing.T) {
 			recv := exec.CommandContext(ctx, python, "slix_receive.py", host, port,
 				"bob@localhost", password, "alice@localhost", body, "--timeout", "30")
 			var out strings.Builder
-			stdout, err := recv.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
 			recv.Stderr = &out
-			if err := recv.Start(); err != nil {
-				t.Fatal(err)
-			}
-			lines := make(chan string)
-			go func() {
-				defer close(lines)
-				s := bufio.NewScanner(stdout)
-				for s.Scan() {
-					lines <- s.Text()
-				}
-			}()
+			lines := startLines(t, recv)
 			waitLine := func(prefix string) string {
 				t.Helper()
 				timer := time.NewTimer(40 * time.Second)

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,26 +47,12 @@ func TestSlixmppPushAppServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := app.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stderr strings.Builder
 	app.Stderr = &stderr
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
+	lines := startLines(t, app)
 	defer func() {
 		stdin.Close()
 		app.Wait()
-	}()
-	lines := make(chan string, 16)
-	go func() {
-		defer close(lines)
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			lines <- s.Text()
-		}
 	}()
 	next := func(prefix string) string {
 		t.Helper()
