@@ -111,17 +111,13 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 	h.Stop()
 	// Drain: wait for what is in flight, up to a bound; what has not
 	// arrived by then counts as lost.
-	drainEnd := time.Now().Add(drainBound)
-	for time.Now().Before(drainEnd) && h.Err() == nil {
+	h.drain(func() bool {
 		var n int64
 		for _, p := range pairs {
 			n += p.inflight.Load()
 		}
-		if n <= 0 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return n <= 0
+	})
 	h.closing.Store(true)
 	for _, p := range pairs {
 		p.sender.Close()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // errStopped ends a wait because the run is stopping; the reason is the
@@ -45,4 +46,14 @@ func (h *halt) Err() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.err
+}
+
+// drain waits after the senders stopped until arrived reports that what
+// was sent has arrived: drainBound at the most, and not after a failure.
+// What has not arrived by then counts as lost.
+func (h *halt) drain(arrived func() bool) {
+	end := time.Now().Add(drainBound)
+	for time.Now().Before(end) && h.Err() == nil && !arrived() {
+		time.Sleep(5 * time.Millisecond)
+	}
 }

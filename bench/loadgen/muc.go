@@ -186,17 +186,13 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 	res.SenderFewest, res.SenderMost = fewest, most
 	g.progress("%s: %d messages sent, between %d and %d by each sender", cfg.Server, sent, fewest, most)
 	want := sent * uint64(n)
-	drainEnd := time.Now().Add(drainBound)
-	for time.Now().Before(drainEnd) && h.Err() == nil {
+	h.drain(func() bool {
 		var got uint64
 		for _, o := range occ {
 			got += o.got.Load()
 		}
-		if got >= want {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return got >= want
+	})
 	shutdown()
 
 	var hist Histogram
