@@ -130,17 +130,8 @@ func TestTimeoutsAndKeepalives(t *testing.T) {
 		}
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(wait))
-		conn.Write([]byte("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>"))
 		// The features show that the session runs before the clock moves.
-		r := bufio.NewReader(conn)
-		var got strings.Builder
-		for !strings.Contains(got.String(), "</stream:features>") {
-			s, err := r.ReadString('>')
-			if err != nil {
-				t.Fatalf("no features: %v (got %q)", err, got.String())
-			}
-			got.WriteString(s)
-		}
+		_, r := xmpptest.StreamFeatures(t, conn, "localhost")
 		srv.Advance(t, 2*time.Minute)
 		rest, _ := readAll(r)
 		if !strings.Contains(rest, "connection-timeout") {

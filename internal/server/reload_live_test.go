@@ -1,14 +1,13 @@
 package server_test
 
 import (
-	"bufio"
-	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/config"
+	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -21,17 +20,8 @@ func preAuthFeatures(t *testing.T, addr string) string {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(wait))
-	io.WriteString(c, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
-	r := bufio.NewReader(c)
-	var got strings.Builder
-	for !strings.Contains(got.String(), "</stream:features>") {
-		s, err := r.ReadString('>')
-		if err != nil {
-			t.Fatalf("no features: %v (got %q)", err, got.String())
-		}
-		got.WriteString(s)
-	}
-	return got.String()
+	features, _ := xmpptest.StreamFeatures(t, c, "localhost")
+	return features
 }
 
 // Reload opens and closes in-band registration for new streams, and names

@@ -116,19 +116,7 @@ func TestDialRawDirectTLS(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(wait))
-	if _, err := conn.Write([]byte("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 4096)
-	var got strings.Builder
-	for !strings.Contains(got.String(), "</stream:features>") {
-		n, err := conn.Read(buf)
-		if err != nil {
-			t.Fatalf("read: %v (so far %q)", err, got.String())
-		}
-		got.Write(buf[:n])
-	}
-	if !strings.Contains(got.String(), "SCRAM-SHA-256") {
-		t.Fatalf("features over direct TLS lack SCRAM-SHA-256: %s", got.String())
+	if f, _ := xmpptest.StreamFeatures(t, conn, "localhost"); !strings.Contains(f, "SCRAM-SHA-256") {
+		t.Fatalf("features over direct TLS lack SCRAM-SHA-256: %s", f)
 	}
 }

@@ -1,7 +1,9 @@
 package xmpptest
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +89,24 @@ func ErrorConditions(el *xmlstream.Element) string {
 		}
 	}
 	return strings.Join(conds, "+")
+}
+
+// StreamFeatures opens a client stream to domain on conn, a raw
+// connection (DialRaw), and reads up to the end of the stream features,
+// which it returns with the reader to read on from there.
+func StreamFeatures(tb testing.TB, conn io.ReadWriter, domain string) (string, *bufio.Reader) {
+	tb.Helper()
+	if _, err := io.WriteString(conn, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='"+NSStream+"' to='"+xmlEscape(domain)+"' version='1.0'>"); err != nil {
+		tb.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	var got strings.Builder
+	for !strings.Contains(got.String(), "</stream:features>") {
+		s, err := r.ReadString('>')
+		if err != nil {
+			tb.Fatalf("no features: %v (got %q)", err, got.String())
+		}
+		got.WriteString(s)
+	}
+	return got.String(), r
 }
