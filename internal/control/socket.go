@@ -16,6 +16,7 @@ import (
 	"parley/internal/ediscovery"
 	"parley/internal/jid"
 	"parley/internal/store"
+	"parley/internal/transport"
 )
 
 // SocketName is the control socket's file name in the data directory.
@@ -101,14 +102,7 @@ func Listen(dir string) (net.Listener, error) {
 func Serve(ln net.Listener, ops *Ops, log *slog.Logger) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
+	return transport.Serve(ln, func(c net.Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -125,7 +119,7 @@ func Serve(ln net.Listener, ops *Ops, log *slog.Logger) error {
 			log.Info("control request", "op", req.Op, "user", req.User, "room", req.Room, "err", resp.Error, "ended", resp.Ended)
 			json.NewEncoder(c).Encode(resp)
 		}()
-	}
+	})
 }
 
 // Do runs one request.

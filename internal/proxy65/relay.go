@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley/internal/jid"
+	"parley/internal/transport"
 )
 
 // stream is one bytestream: the connections that named the same hash,
@@ -37,18 +38,11 @@ func (m *Module) Serve(ln net.Listener) error {
 	}
 	m.addr.Store(a)
 	defer m.addr.Store(nil)
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
+	return transport.Serve(ln, func(c net.Conn) {
 		if !m.admit(c) {
 			c.Close()
 		}
-	}
+	})
 }
 
 // admit counts a new connection and starts its goroutine, unless the

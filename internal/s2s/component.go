@@ -17,6 +17,7 @@ import (
 	"parley/internal/defaults"
 	"parley/internal/router"
 	"parley/internal/stanza"
+	"parley/internal/transport"
 	"parley/internal/xmlstream"
 )
 
@@ -116,19 +117,12 @@ func (cs *Components) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.E
 
 // Serve accepts components' streams on ln until it is closed.
 func (cs *Components) Serve(ln net.Listener) error {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
+	return transport.Serve(ln, func(c net.Conn) {
 		cs.mu.Lock()
 		if cs.closed {
 			cs.mu.Unlock()
 			c.Close()
-			continue
+			return
 		}
 		cs.conns[c] = struct{}{}
 		cs.wg.Add(1)
@@ -141,7 +135,7 @@ func (cs *Components) Serve(ln net.Listener) error {
 			delete(cs.conns, c)
 			cs.mu.Unlock()
 		}()
-	}
+	})
 }
 
 // Close ends every component's stream and waits for them.

@@ -160,10 +160,12 @@ func outOfDescriptors(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
-// Serve passes each connection ln accepts to handle, which must not block
-// for long (it starts the connection's goroutine), until ln is closed;
-// then it returns nil. An accept that times out is retried after a short
-// pause; any other error ends it.
+// Serve is the accept loop of every listener of the server (c2s, s2s,
+// components, the control socket, the SOCKS5 proxy). It passes each
+// connection ln accepts to handle, which must not block for long (it
+// starts the connection's goroutine), until ln is closed; then it returns
+// nil. An accept that times out (a deadline on the listener) is retried
+// after a short pause; any other error ends it.
 func Serve(ln net.Listener, handle func(net.Conn)) error {
 	for {
 		c, err := ln.Accept()
