@@ -18,11 +18,10 @@ const auditSynopsis = "audit verify|export [flags]"
 // runAudit checks or exports the audit log, reading the store directly (a
 // running server may keep writing: SQLite readers do not block it).
 func runAudit(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{fmt.Errorf("usage: parley %s", auditSynopsis)}
+	sub, args, fs, err := subcommand("audit", auditSynopsis, args, stderr)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("audit "+sub, auditSynopsis, stderr)
 	var since, until, actor, action, out, key *string
 	switch sub {
 	case "verify":

@@ -31,11 +31,10 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 // server's control socket (the server records each in its audit log), and
 // verifies an export offline.
 func runEdiscovery(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{fmt.Errorf("usage: parley %s", ediscoverySynopsis)}
+	sub, args, fs, err := subcommand("ediscovery", ediscoverySynopsis, args, stderr)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("ediscovery "+sub, ediscoverySynopsis, stderr)
 	var participants, rooms stringList
 	var start, end, words, cursor, output, key *string
 	var limit *int

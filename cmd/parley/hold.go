@@ -54,11 +54,10 @@ func parseHoldTime(s string, end bool) (time.Time, error) {
 // runHold manages legal holds through the running server's control
 // socket, or the store when no server runs (operate).
 func runHold(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{fmt.Errorf("usage: parley %s", holdSynopsis)}
+	sub, args, fs, err := subcommand("hold", holdSynopsis, args, stderr)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("hold "+sub, holdSynopsis, stderr)
 	var name, reason, from, to *string
 	var users, rooms listFlag
 	arg := ""

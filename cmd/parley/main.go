@@ -158,6 +158,16 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// subcommand splits the arguments of `parley CMD SUB ARGS...` (args is
+// SUB ARGS...) into the subcommand, the rest and the subcommand's flag
+// set, named "CMD SUB"; without a subcommand it is a usage error.
+func subcommand(cmd, synopsis string, args []string, stderr io.Writer) (string, []string, *flag.FlagSet, error) {
+	if len(args) == 0 {
+		return "", nil, nil, usageError{fmt.Errorf("usage: parley %s", synopsis)}
+	}
+	return args[0], args[1:], newFlagSet(cmd+" "+args[0], synopsis, stderr), nil
+}
+
 // subcommandConfig parses a subcommand's flags and configuration (fs is
 // named "command sub") and checks its positional arguments: none when arg
 // is "", else exactly one, which the error calls arg ("JID", "room").

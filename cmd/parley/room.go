@@ -22,11 +22,10 @@ const roomSynopsis = "room create|list|destroy [flags] [ROOM]"
 // goes through a running server's control socket, so that the occupants
 // of a loaded room are told.
 func runRoom(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{fmt.Errorf("usage: parley %s", roomSynopsis)}
+	sub, args, fs, err := subcommand("room", roomSynopsis, args, stderr)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("room "+sub, roomSynopsis, stderr)
 	var owner, name, description *string
 	var membersOnly, hidden *bool
 	wantRoom := true

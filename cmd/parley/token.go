@@ -19,11 +19,10 @@ const tokenSynopsis = "token create --role ROLE [--expires 30d] [--name NAME] [-
 // runToken manages the admin API's bearer tokens through the running
 // server's control socket, or the store when no server runs (operate).
 func runToken(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{fmt.Errorf("usage: parley %s", tokenSynopsis)}
+	sub, args, fs, err := subcommand("token", tokenSynopsis, args, stderr)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("token "+sub, tokenSynopsis, stderr)
 	var role, expires, name, user *string
 	arg := ""
 	switch sub {

@@ -23,11 +23,10 @@ import (
 const userSynopsis = "user add|passwd|del|suspend|resume|list [flags] [JID]"
 
 func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{fmt.Errorf("usage: parley %s", userSynopsis)}
+	sub, args, fs, err := subcommand("user", userSynopsis, args, stderr)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("user "+sub, userSynopsis, stderr)
 	var password *string
 	bot := new(bool)
 	wantJID := true
