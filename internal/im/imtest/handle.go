@@ -3,8 +3,10 @@ package imtest
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
+	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -41,6 +43,25 @@ func HandleXML(t testing.TB, h func(context.Context, *stanza.Stanza) (*xmlstream
 	}
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// XMLCase is one request to an IQ handler and its answer: the error Err
+// or, without one, the result payload Want as HandleXML compares it.
+type XMLCase struct {
+	IQ   string
+	Want string // serialised result payload; "" for an empty result
+	Err  *stanza.Error
+}
+
+// RunXML runs each case as a subtest named by its index, with HandleXML,
+// on the handler that newHandler returns afresh for it.
+func RunXML(t *testing.T, cases []XMLCase, newHandler func() router.IQHandler) {
+	t.Helper()
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			HandleXML(t, newHandler(), tc.IQ, tc.Err, tc.Want)
+		})
 	}
 }
 

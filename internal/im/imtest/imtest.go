@@ -41,8 +41,23 @@ func Parse(t testing.TB, raw string) *stanza.Stanza {
 	return st
 }
 
+// ParseEl parses raw as one element in jabber:client, failing the test if
+// it is not well-formed.
+func ParseEl(t testing.TB, raw string) *xmlstream.Element {
+	t.Helper()
+	el, err := parseEl([]byte(raw))
+	if err != nil {
+		t.Fatalf("parse %s: %v", raw, err)
+	}
+	return el
+}
+
+func parseEl(b []byte) (*xmlstream.Element, error) {
+	return xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+}
+
 func parse(b []byte) (*stanza.Stanza, error) {
-	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+	el, err := parseEl(b)
 	if err != nil {
 		return nil, err
 	}

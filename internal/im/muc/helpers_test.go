@@ -85,14 +85,7 @@ func (h *harness) user(full string) *fakeSession {
 // send routes raw XML as the session of full sends it (c2s stamps from).
 func (h *harness) send(full, raw string) {
 	h.t.Helper()
-	el, err := xmlstream.ParseIn([]byte(raw), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		h.t.Fatalf("parse %s: %v", raw, err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		h.t.Fatalf("stanza %s: %v", raw, err)
-	}
+	st := imtest.Parse(h.t, raw)
 	st.SetFrom(h.user(full).JID())
 	h.r.Route(context.Background(), st)
 }
@@ -101,14 +94,7 @@ func (h *harness) send(full, raw string) {
 // module (which would otherwise remember directed presence).
 func (h *harness) sendDirect(full, raw string) {
 	h.t.Helper()
-	el, err := xmlstream.ParseIn([]byte(raw), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	st, err := stanza.Parse(el)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	st := imtest.Parse(h.t, raw)
 	st.SetFrom(h.user(full).JID())
 	h.r.Send(context.Background(), st)
 }

@@ -3,18 +3,8 @@ package pep
 import (
 	"testing"
 
-	"parley/internal/stanza"
-	"parley/internal/xmlstream"
+	"parley/internal/im/imtest"
 )
-
-func parseQuery(t *testing.T, raw string) *xmlstream.Element {
-	t.Helper()
-	el, err := xmlstream.ParseIn([]byte(raw), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return el
-}
 
 // TestCapsCache: bounded, least recently used out.
 func TestCapsCache(t *testing.T) {
@@ -34,7 +24,7 @@ func TestCapsCache(t *testing.T) {
 }
 
 func TestInterests(t *testing.T) {
-	q := parseQuery(t, `<query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:a+notify'/><feature var='urn:b'/><feature var='+notify'/></query>`)
+	q := imtest.ParseEl(t, `<query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:a+notify'/><feature var='urn:b'/><feature var='+notify'/></query>`)
 	if got := interests(q); len(got) != 1 || !got["urn:a"] {
 		t.Errorf("interests %v", got)
 	}

@@ -2,13 +2,13 @@ package private
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
@@ -53,79 +53,72 @@ const bookmarks = `<storage xmlns='storage:bookmarks'><conference jid='r@muc.exa
 
 func TestHandle(t *testing.T) {
 	const own = `from='juliet@example.com/b' id='1'`
-	tests := []struct {
-		iq   string
-		want string // serialised result payload; "" for an empty result
-		err  *stanza.Error
-	}{
+	tests := []imtest.XMLCase{
 		0: { // stored data comes back
-			iq:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
-			want: `<query xmlns='jabber:iq:private'>` + bookmarks + `</query>`,
+			IQ:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+			Want: `<query xmlns='jabber:iq:private'>` + bookmarks + `</query>`,
 		},
 		1: { // nothing stored: the empty element asked for
-			iq:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><prefs xmlns='exodus:prefs'/></query></iq>`,
-			want: `<query xmlns='jabber:iq:private'><prefs xmlns='exodus:prefs'/></query>`,
+			IQ:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><prefs xmlns='exodus:prefs'/></query></iq>`,
+			Want: `<query xmlns='jabber:iq:private'><prefs xmlns='exodus:prefs'/></query>`,
 		},
 		2: { // the key is name and namespace: same namespace, other name
-			iq:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><other xmlns='storage:bookmarks'/></query></iq>`,
-			want: `<query xmlns='jabber:iq:private'><other xmlns='storage:bookmarks'/></query>`,
+			IQ:   `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><other xmlns='storage:bookmarks'/></query></iq>`,
+			Want: `<query xmlns='jabber:iq:private'><other xmlns='storage:bookmarks'/></query>`,
 		},
 		3: { // the own bare JID as 'to'
-			iq:   `<iq type='get' to='juliet@example.com' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
-			want: `<query xmlns='jabber:iq:private'>` + bookmarks + `</query>`,
+			IQ:   `<iq type='get' to='juliet@example.com' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+			Want: `<query xmlns='jabber:iq:private'>` + bookmarks + `</query>`,
 		},
 		4: { // someone else's
-			iq:  `<iq type='get' to='romeo@example.com' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
-			err: stanza.ErrForbidden,
+			IQ:  `<iq type='get' to='romeo@example.com' ` + own + `><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+			Err: stanza.ErrForbidden,
 		},
 		5: {
-			iq:  `<iq type='set' to='romeo@example.com' ` + own + `><query xmlns='jabber:iq:private'>` + bookmarks + `</query></iq>`,
-			err: stanza.ErrForbidden,
+			IQ:  `<iq type='set' to='romeo@example.com' ` + own + `><query xmlns='jabber:iq:private'>` + bookmarks + `</query></iq>`,
+			Err: stanza.ErrForbidden,
 		},
 		6: { // no child element (XEP-0049 §2.3)
-			iq:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'/></iq>`,
-			err: stanza.ErrNotAcceptable,
+			IQ:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'/></iq>`,
+			Err: stanza.ErrNotAcceptable,
 		},
 		7: { // reserved namespaces
-			iq:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><vCard xmlns='vcard-temp'/></query></iq>`,
-			err: stanza.ErrNotAcceptable,
+			IQ:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><vCard xmlns='vcard-temp'/></query></iq>`,
+			Err: stanza.ErrNotAcceptable,
 		},
 		8: {
-			iq:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><query xmlns='jabber:iq:roster'/></query></iq>`,
-			err: stanza.ErrNotAcceptable,
+			IQ:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><query xmlns='jabber:iq:roster'/></query></iq>`,
+			Err: stanza.ErrNotAcceptable,
 		},
 		9: {
-			iq:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><x xmlns='http://jabber.org/protocol/muc'/></query></iq>`,
-			err: stanza.ErrNotAcceptable,
+			IQ:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><x xmlns='http://jabber.org/protocol/muc'/></query></iq>`,
+			Err: stanza.ErrNotAcceptable,
 		},
 		10: { // a child in no namespace of its own inherits jabber:iq:private
-			iq:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><prefs/></query></iq>`,
-			err: stanza.ErrNotAcceptable,
+			IQ:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><prefs/></query></iq>`,
+			Err: stanza.ErrNotAcceptable,
 		},
 		11: { // a get asks for one element
-			iq:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><a xmlns='x:a'/><b xmlns='x:b'/></query></iq>`,
-			err: stanza.ErrBadRequest,
+			IQ:  `<iq type='get' ` + own + `><query xmlns='jabber:iq:private'><a xmlns='x:a'/><b xmlns='x:b'/></query></iq>`,
+			Err: stanza.ErrBadRequest,
 		},
 		12: { // too big
-			iq:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><big xmlns='x:big'>0123456789012345678901234567890123456789012345678901234567890123456789</big></query></iq>`,
-			err: stanza.ErrPolicyViolation,
+			IQ:  `<iq type='set' ` + own + `><query xmlns='jabber:iq:private'><big xmlns='x:big'>0123456789012345678901234567890123456789012345678901234567890123456789</big></query></iq>`,
+			Err: stanza.ErrPolicyViolation,
 		},
 		13: { // a remote user
-			iq:  `<iq type='get' to='juliet@example.com' from='juliet@remote.org/b' id='1'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
-			err: stanza.ErrForbidden,
+			IQ:  `<iq type='get' to='juliet@example.com' from='juliet@remote.org/b' id='1'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+			Err: stanza.ErrForbidden,
 		},
 		14: {
-			iq:  `<iq type='get' ` + own + `><store xmlns='jabber:iq:private'/></iq>`,
-			err: stanza.ErrBadRequest,
+			IQ:  `<iq type='get' ` + own + `><store xmlns='jabber:iq:private'/></iq>`,
+			Err: stanza.ErrBadRequest,
 		},
 	}
-	for i, tc := range tests {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			st := &memStore{m: map[string][]byte{"juliet\x00storage storage:bookmarks": []byte(bookmarks)}}
-			m := New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 90})
-			imtest.HandleXML(t, m.Handle, tc.iq, tc.err, tc.want)
-		})
-	}
+	imtest.RunXML(t, tests, func() router.IQHandler {
+		st := &memStore{m: map[string][]byte{"juliet\x00storage storage:bookmarks": []byte(bookmarks)}}
+		return New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 90}).Handle
+	})
 }
 
 // TestSetThenGet stores two fragments in one set (XEP-0049 §2.3 allows

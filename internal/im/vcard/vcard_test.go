@@ -10,6 +10,7 @@ import (
 
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
+	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
@@ -42,59 +43,52 @@ const fnRomeo = `<vCard xmlns='vcard-temp'><FN>Romeo</FN></vCard>`
 
 func TestHandle(t *testing.T) {
 	big := `<vCard xmlns='vcard-temp'><DESC>` + strings.Repeat("x", 200) + `</DESC></vCard>`
-	tests := []struct {
-		iq   string
-		want string // serialised result payload; "" for an empty result
-		err  *stanza.Error
-	}{
+	tests := []imtest.XMLCase{
 		0: { // own, none stored: empty vCard (XEP-0054 §3.1)
-			iq:   `<iq type='get' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
-			want: `<vCard xmlns='vcard-temp'/>`,
+			IQ:   `<iq type='get' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			Want: `<vCard xmlns='vcard-temp'/>`,
 		},
 		1: { // another user's stored vCard, read by anyone
-			iq:   `<iq type='get' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
-			want: fnRomeo,
+			IQ:   `<iq type='get' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			Want: fnRomeo,
 		},
 		2: { // from another server too: vCards are public
-			iq:   `<iq type='get' to='romeo@example.com' from='x@remote.org/r' id='1'><vCard xmlns='vcard-temp'/></iq>`,
-			want: fnRomeo,
+			IQ:   `<iq type='get' to='romeo@example.com' from='x@remote.org/r' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			Want: fnRomeo,
 		},
 		3: { // another user without a vCard: an error (XEP-0054 §3.3)
-			iq:  `<iq type='get' to='nobody@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
-			err: stanza.ErrItemNotFound,
+			IQ:  `<iq type='get' to='nobody@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			Err: stanza.ErrItemNotFound,
 		},
 		4: { // the own bare JID as 'to' is the own vCard
-			iq:   `<iq type='get' to='romeo@example.com' from='romeo@example.com/r' id='1'><vCard xmlns='vcard-temp'/></iq>`,
-			want: fnRomeo,
+			IQ:   `<iq type='get' to='romeo@example.com' from='romeo@example.com/r' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			Want: fnRomeo,
 		},
 		5: { // set someone else's
-			iq:  `<iq type='set' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'><FN>Evil</FN></vCard></iq>`,
-			err: stanza.ErrForbidden,
+			IQ:  `<iq type='set' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'><FN>Evil</FN></vCard></iq>`,
+			Err: stanza.ErrForbidden,
 		},
 		6: { // a remote user cannot set a local vCard
-			iq:  `<iq type='set' to='romeo@example.com' from='romeo@remote.org/b' id='1'><vCard xmlns='vcard-temp'><FN>Evil</FN></vCard></iq>`,
-			err: stanza.ErrForbidden,
+			IQ:  `<iq type='set' to='romeo@example.com' from='romeo@remote.org/b' id='1'><vCard xmlns='vcard-temp'><FN>Evil</FN></vCard></iq>`,
+			Err: stanza.ErrForbidden,
 		},
 		7: { // over the size limit
-			iq:  `<iq type='set' from='juliet@example.com/b' id='1'>` + big + `</iq>`,
-			err: stanza.ErrPolicyViolation,
+			IQ:  `<iq type='set' from='juliet@example.com/b' id='1'>` + big + `</iq>`,
+			Err: stanza.ErrPolicyViolation,
 		},
 		8: { // the server's own vCard does not exist
-			iq:  `<iq type='get' to='example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
-			err: stanza.ErrItemNotFound,
+			IQ:  `<iq type='get' to='example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`,
+			Err: stanza.ErrItemNotFound,
 		},
 		9: {
-			iq:  `<iq type='get' from='juliet@example.com/b' id='1'><vcard xmlns='vcard-temp'/></iq>`,
-			err: stanza.ErrBadRequest,
+			IQ:  `<iq type='get' from='juliet@example.com/b' id='1'><vcard xmlns='vcard-temp'/></iq>`,
+			Err: stanza.ErrBadRequest,
 		},
 	}
-	for i, tc := range tests {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
-			m := New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 150})
-			imtest.HandleXML(t, m.Handle, tc.iq, tc.err, tc.want)
-		})
-	}
+	imtest.RunXML(t, tests, func() router.IQHandler {
+		st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
+		return New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 150}).Handle
+	})
 }
 
 // TestSetThenGet stores a vCard written with a prefix bound on the <iq/>
