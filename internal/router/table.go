@@ -6,6 +6,7 @@ import (
 
 	"parley/internal/jid"
 	"parley/internal/stanza"
+	"parley/internal/xmlstream"
 )
 
 // Session is what the router needs of a bound client session. Interfaces
@@ -41,6 +42,24 @@ type Resource struct {
 	Priority   int8   // from the last available presence
 	Interested bool   // has requested the roster (RFC 6121 §2.1.6)
 	Presence   []byte // last available presence, for probes; nil otherwise
+}
+
+// LastPresence is the session's last available presence, or nil. It
+// parses a copy: Parse keeps views of its input, and Presence is shared
+// with every reader of the table.
+func (r Resource) LastPresence() *stanza.Stanza {
+	if !r.Available || r.Presence == nil {
+		return nil
+	}
+	el, err := xmlstream.ParseIn(append([]byte(nil), r.Presence...), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
+	if err != nil {
+		return nil
+	}
+	st, err := stanza.Parse(el)
+	if err != nil || st.Kind != stanza.Presence {
+		return nil
+	}
+	return st
 }
 
 // entry is a bound session with its presence state; guarded by its shard.

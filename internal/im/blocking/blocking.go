@@ -428,17 +428,8 @@ func presence(r router.Resource, contact jid.JID, unavailable bool) *stanza.Stan
 	if unavailable {
 		return stanza.New(stanza.Presence, from, contact, "unavailable", "")
 	}
-	if r.Presence == nil {
-		return nil
-	}
-	// Parse a copy: Parse keeps views of its input, and the table's bytes
-	// are shared with every prober.
-	el, err := xmlstream.ParseIn(append([]byte(nil), r.Presence...), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		return nil
-	}
-	st, err := stanza.Parse(el)
-	if err != nil || st.Kind != stanza.Presence {
+	st := r.LastPresence()
+	if st == nil {
 		return nil
 	}
 	st.SetFrom(from)

@@ -81,7 +81,7 @@ func (h *Handler) initial(ctx context.Context, full jid.JID, prio int8, publishe
 		if other == full || !r.Available {
 			continue
 		}
-		if last := lastOf(r); last != nil {
+		if last := r.LastPresence(); last != nil {
 			h.router.DeliverTo(full, addressed(last, full))
 		}
 	}
@@ -228,7 +228,7 @@ func (h *Handler) answerProbe(ctx context.Context, user, prober jid.JID) {
 	}
 	answered := false
 	for _, r := range h.router.Resources(user) {
-		if last := lastOf(r); last != nil {
+		if last := r.LastPresence(); last != nil {
 			h.router.Send(ctx, addressed(last, prober))
 			answered = true
 		}

@@ -11,7 +11,6 @@ import (
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
-	"parley/internal/xmlstream"
 )
 
 // Router is what presence needs of the router; *router.Router has it.
@@ -216,21 +215,4 @@ func (h *Handler) take(full jid.JID) map[jid.JID]struct{} {
 	d := h.sent[full]
 	delete(h.sent, full)
 	return d
-}
-
-// lastOf is a session's last available presence, from the router's
-// table, or nil. It parses a copy: the table's bytes are shared.
-func lastOf(r router.Resource) *stanza.Stanza {
-	if !r.Available || r.Presence == nil {
-		return nil
-	}
-	el, err := xmlstream.ParseIn(append([]byte(nil), r.Presence...), xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-	if err != nil {
-		return nil
-	}
-	st, err := stanza.Parse(el)
-	if err != nil || st.Kind != stanza.Presence {
-		return nil
-	}
-	return st
 }

@@ -112,7 +112,7 @@ func (h *Handler) outboundSubscription(ctx context.Context, st *stanza.Stanza) {
 	if sendPresence {
 		// §3.1.5: the new subscriber gets the user's current presence.
 		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
-			if last := lastOf(r); last != nil {
+			if last := r.LastPresence(); last != nil {
 				return addressed(last, contact)
 			}
 			return nil
@@ -229,7 +229,7 @@ func (h *Handler) inboundSubscription(ctx context.Context, st *stanza.Stanza) {
 func (h *Handler) approve(ctx context.Context, user, contact jid.JID) {
 	h.router.Send(ctx, stanza.New(stanza.Presence, user, contact, "subscribed", ""))
 	h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
-		if last := lastOf(r); last != nil {
+		if last := r.LastPresence(); last != nil {
 			return addressed(last, contact)
 		}
 		return nil
