@@ -80,6 +80,22 @@ func newServer(t *testing.T) *testserver.Server {
 	return srv
 }
 
+// receiveBacklog makes c available and expects the stored messages from
+// m<from> to m<n-1>, in order, before any stream error.
+func receiveBacklog(t *testing.T, c *xmpptest.Client, from, n int) {
+	t.Helper()
+	send(t, c, "<presence/>")
+	for i := from; i < n; i++ {
+		el, err := c.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" || xmpptest.IsStreamError(el) })
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if got := bodyIndex(t, el); got != i {
+			t.Fatalf("message %d is m%03d", i, got)
+		}
+	}
+}
+
 // waitStored waits until bob has n messages stored.
 func waitStored(t *testing.T, srv *testserver.Server, n int) {
 	t.Helper()
@@ -100,16 +116,7 @@ func TestLargeBacklogDelivered(t *testing.T) {
 	srv := newServer(t)
 	fillOffline(t, srv, n, size)
 	bob := dial(t, srv, "bob", "b")
-	send(t, bob, "<presence/>")
-	for i := range n {
-		el, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" || xmpptest.IsStreamError(el) })
-		if err != nil {
-			t.Fatalf("message %d: %v", i, err)
-		}
-		if got := bodyIndex(t, el); got != i {
-			t.Fatalf("message %d is m%03d", i, got)
-		}
-	}
+	receiveBacklog(t, bob, 0, n)
 	waitStored(t, srv, 0)
 }
 
@@ -158,16 +165,7 @@ func TestOfflineAckedOnly(t *testing.T) {
 
 	// At the next login (no stream management), exactly the rest.
 	bob = dial(t, srv, "bob", "b2")
-	send(t, bob, "<presence/>")
-	for i := first; i < n; i++ {
-		el, err := bob.Expect(wait, func(el *xmlstream.Element) bool { return el.Name == "message" || xmpptest.IsStreamError(el) })
-		if err != nil {
-			t.Fatalf("message %d: %v", i, err)
-		}
-		if got := bodyIndex(t, el); got != i {
-			t.Fatalf("message %d is m%03d", i, got)
-		}
-	}
+	receiveBacklog(t, bob, first, n)
 	waitStored(t, srv, 0)
 }
 

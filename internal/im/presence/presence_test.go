@@ -58,6 +58,28 @@ func (e *env) seed(t *testing.T, user string, items ...store.RosterItem) {
 	}
 }
 
+// seedCarol puts it, for carol, in alice's roster; nil puts nothing.
+func (e *env) seedCarol(t *testing.T, it *store.RosterItem) {
+	t.Helper()
+	if it != nil {
+		item := *it
+		item.JID = carol
+		e.seed(t, "alice", item)
+	}
+}
+
+// checkCarol compares carol's item in alice's roster (as itemState has
+// it) and what was routed to remote servers since the last Take.
+func (e *env) checkCarol(t *testing.T, wantItem string, wantRemote []string) {
+	t.Helper()
+	if got := itemState(e.rosters.Get("alice", carol)); got != wantItem {
+		t.Errorf("item %q, want %q", got, wantItem)
+	}
+	if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, wantRemote) {
+		t.Errorf("routed %q, want %q", got, wantRemote)
+	}
+}
+
 // send routes a stanza from a session, stamping its full JID as c2s does.
 func (e *env) send(t *testing.T, s *imtest.Session, xml string) {
 	t.Helper()
@@ -129,21 +151,12 @@ func TestOutbound(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			e := newEnv(t)
-			if tc.seed != nil {
-				it := *tc.seed
-				it.JID = carol
-				e.seed(t, "alice", it)
-			}
+			e.seedCarol(t, tc.seed)
 			e.send(t, e.a1, `<presence xmlns='jabber:client'><show>dnd</show></presence>`)
 			e.remote.Take()
 			// A full 'to' is reduced to the bare JID (§3.1.2).
 			e.send(t, e.a1, `<presence xmlns='jabber:client' to='`+carol+`/x' type='`+tc.typ+`'/>`)
-			if got := itemState(e.rosters.Get("alice", carol)); got != tc.wantItem {
-				t.Errorf("item %q, want %q", got, tc.wantItem)
-			}
-			if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, tc.wantRemote) {
-				t.Errorf("routed %q, want %q", got, tc.wantRemote)
-			}
+			e.checkCarol(t, tc.wantItem, tc.wantRemote)
 		})
 	}
 }
@@ -177,11 +190,7 @@ func TestInbound(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			e := newEnv(t)
-			if tc.seed != nil {
-				it := *tc.seed
-				it.JID = carol
-				e.seed(t, "alice", it)
-			}
+			e.seedCarol(t, tc.seed)
 			e.send(t, e.a1, `<presence xmlns='jabber:client'/>`)
 			e.a1.Take()
 			e.a2.Take()
@@ -189,18 +198,13 @@ func TestInbound(t *testing.T) {
 			// A remote server may use the full JID: the contact's side
 			// works on bare JIDs (§3.1.3).
 			e.r.Send(context.Background(), imtest.Parse(t, `<presence xmlns='jabber:client' from='`+carol+`/x' to='alice@example.com' type='`+tc.typ+`'/>`))
-			if got := itemState(e.rosters.Get("alice", carol)); got != tc.wantItem {
-				t.Errorf("item %q, want %q", got, tc.wantItem)
-			}
 			if got := presences(e.a1); !slices.Equal(got, tc.wantDeliver) {
 				t.Errorf("delivered %q, want %q", got, tc.wantDeliver)
 			}
 			if got := presences(e.a2); len(got) != 0 {
 				t.Errorf("unavailable resource got %q", got)
 			}
-			if got := imtest.Summary(e.remote.Take()); !slices.Equal(got, tc.wantRemote) {
-				t.Errorf("routed %q, want %q", got, tc.wantRemote)
-			}
+			e.checkCarol(t, tc.wantItem, tc.wantRemote)
 		})
 	}
 }
