@@ -110,6 +110,15 @@ func await(t *testing.T, s *imtest.Session, match func(*stanza.Stanza) bool) *st
 	return nil
 }
 
+// announceCaps sends available presence with the caps element c from s,
+// and answers the server's disco#info lookup of them with query.
+func (e *env) announceCaps(t *testing.T, s *imtest.Session, c, query string) {
+	t.Helper()
+	e.send(t, s, `<presence xmlns='jabber:client'>`+c+`</presence>`)
+	q := await(t, s, isDisco)
+	e.send(t, s, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+}
+
 func isDisco(st *stanza.Stanza) bool {
 	return st.Kind == stanza.IQ && st.Type == "get" && st.El.Child("query", NSDiscoInfo) != nil
 }
@@ -181,9 +190,7 @@ func TestFilteredNotifications(t *testing.T) {
 	if slices.ContainsFunc(got, isDisco) || !strings.Contains(imtest.Stanzas(got).String(), "<device id='1'/>") {
 		t.Fatalf("alice/one got %s", imtest.Stanzas(got))
 	}
-	e.send(t, b2, `<presence xmlns='jabber:client'>`+cOther+`</presence>`)
-	q = await(t, b2, isDisco)
-	e.send(t, b2, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+strings.Replace(query, devices+"+notify", "urn:other+notify", 1)+`</iq>`)
+	e.announceCaps(t, b2, cOther, strings.Replace(query, devices+"+notify", "urn:other+notify", 1))
 
 	// A presence update with the same caps sends nothing again.
 	e.send(t, b1, `<presence xmlns='jabber:client'><show>away</show>`+c+`</presence>`)
@@ -220,9 +227,7 @@ func TestBadCaps(t *testing.T) {
 	b := e.bind(t, "bob@example.com/b")
 
 	forged := strings.Replace(c, "ver='", "ver='AAAA", 1)
-	e.send(t, a, `<presence xmlns='jabber:client'>`+forged+`</presence>`)
-	q := await(t, a, isDisco)
-	e.send(t, a, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+	e.announceCaps(t, a, forged, query)
 
 	e.send(t, b, `<presence xmlns='jabber:client'>`+c+`</presence>`)
 	await(t, b, isDisco) // never answered
@@ -268,9 +273,7 @@ func TestBlockedGetsNoEvents(t *testing.T) {
 			e.send(t, a, `<presence xmlns='jabber:client'/>`)
 			publish(t, e, a, devices, "1")
 
-			e.send(t, b, `<presence xmlns='jabber:client'>`+c+`</presence>`)
-			q := await(t, b, isDisco)
-			e.send(t, b, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+			e.announceCaps(t, b, c, query)
 			// The lookup ends after it sent bob the last items it may see
 			// (none while blocked): wait for it, not only for its ver to
 			// leave the waiting list, or its last item may arrive late.
@@ -320,9 +323,7 @@ func TestLastItemNotOvertaken(t *testing.T) {
 
 	// Learn the caps through alice's first session, so bob's presence
 	// below finds them cached and reads the last item on its own path.
-	e.send(t, a, `<presence xmlns='jabber:client'>`+c+`</presence>`)
-	q := await(t, a, isDisco)
-	e.send(t, a, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+	e.announceCaps(t, a, c, query)
 	await(t, a, func(st *stanza.Stanza) bool { return st.El.Child("event", NSEvent) != nil })
 
 	second := imtest.Parse(t, `<iq xmlns='jabber:client' type='set' id='p2'><pubsub xmlns='`+NS+`'><publish node='`+devices+

@@ -59,9 +59,7 @@ func TestRemoteContacts(t *testing.T) {
 	}
 	query, c := caps("http://jabber.org/protocol/disco#info", devices+"+notify")
 	a := e.bind(t, "alice@example.com/one")
-	e.send(t, a, `<presence xmlns='jabber:client'>`+c+`</presence>`)
-	q := await(t, a, isDisco)
-	e.send(t, a, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+	e.announceCaps(t, a, c, query)
 	publish(t, e, a, devices, "1")
 
 	from := func(full, typ string) {
