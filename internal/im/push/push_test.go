@@ -126,6 +126,18 @@ func (f *fixture) iq(t *testing.T, alice *imtest.Session, payload string) *stanz
 	return got[0]
 }
 
+// setupAway is setup where alice's phone enabled pushes and went away:
+// the messages to alice that follow are pushed.
+func setupAway(t *testing.T, o Options) *fixture {
+	t.Helper()
+	f := setup(t, o)
+	alice := imtest.NewSession(t, "alice@example.com/phone")
+	f.r.Bind(alice)
+	f.enable(t, alice)
+	f.r.Unbind(context.Background(), alice)
+	return f
+}
+
 // enable registers alice's phone with the app server, node n1 and a secret.
 func (f *fixture) enable(t *testing.T, alice *imtest.Session) {
 	t.Helper()
@@ -266,11 +278,7 @@ func TestEnableDisable(t *testing.T) {
 func TestNotification(t *testing.T) {
 	for _, includeBody := range []bool{false, true} {
 		t.Run(fmt.Sprint(includeBody), func(t *testing.T) {
-			f := setup(t, Options{IncludeBody: includeBody})
-			alice := imtest.NewSession(t, "alice@example.com/phone")
-			f.r.Bind(alice)
-			f.enable(t, alice)
-			f.r.Unbind(context.Background(), alice)
+			f := setupAway(t, Options{IncludeBody: includeBody})
 			f.message(t, "wherefore art thou")
 			iq := f.publishes(t, 1)[0]
 			if iq.From.String() != "alice@example.com" || iq.To.String() != appJID {
@@ -340,11 +348,7 @@ func TestOnlyWhileAway(t *testing.T) {
 // TestRateLimit: one notification per device per MinInterval; the next
 // one carries the messages counted meanwhile.
 func TestRateLimit(t *testing.T) {
-	f := setup(t, Options{MinInterval: time.Minute})
-	alice := imtest.NewSession(t, "alice@example.com/phone")
-	f.r.Bind(alice)
-	f.enable(t, alice)
-	f.r.Unbind(context.Background(), alice)
+	f := setupAway(t, Options{MinInterval: time.Minute})
 	for i := range 3 {
 		f.message(t, "m"+strconv.Itoa(i))
 	}
@@ -366,11 +370,7 @@ func TestRateLimit(t *testing.T) {
 // TestErrorDisables: an app server that answers with an error loses the
 // registration (XEP-0357 §8); nothing more is published to it.
 func TestErrorDisables(t *testing.T) {
-	f := setup(t, Options{MinInterval: time.Nanosecond})
-	alice := imtest.NewSession(t, "alice@example.com/phone")
-	f.r.Bind(alice)
-	f.enable(t, alice)
-	f.r.Unbind(context.Background(), alice)
+	f := setupAway(t, Options{MinInterval: time.Nanosecond})
 	f.message(t, "one")
 	f.answer(t, f.publishes(t, 1)[0], "item-not-found")
 	xmpptest.Eventually(t, 5*time.Second, func() error {
