@@ -535,20 +535,7 @@ func (m *Module) withinQuota(ctx context.Context, own jid.JID, n pepNode, create
 			return fmt.Errorf("pep: item sizes of %s of %s: %w", n.Name, own, err)
 		}
 	}
-	before, after := int64(0), []int{}
-	for _, it := range sizes {
-		before += int64(it.Bytes)
-		if it.ID != id {
-			after = append(after, it.Bytes)
-		}
-	}
-	after = append(after, size)
-	after = after[max(0, len(after)-max(n.MaxItems, 1)):] // the store keeps the newest
-	grown := -before
-	for _, b := range after {
-		grown += int64(b)
-	}
-	if grown > 0 && u.Bytes+grown > m.limits.OwnerBytes {
+	if grown := pubsub.Growth(sizes, id, size, n.MaxItems); grown > 0 && u.Bytes+grown > m.limits.OwnerBytes {
 		m.log.Info("pep: storage quota reached", "jid", own.String(), "bytes", u.Bytes)
 		return errQuota
 	}

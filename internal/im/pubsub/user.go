@@ -171,19 +171,7 @@ func (m *Module) withinQuota(ctx context.Context, n *node, id string, size int) 
 	if err != nil {
 		return err
 	}
-	before, after := int64(0), []int{}
-	for _, it := range sizes {
-		before += int64(it.Bytes)
-		if it.ID != id {
-			after = append(after, it.Bytes)
-		}
-	}
-	after = append(after, size)
-	after = after[max(0, len(after)-max(n.MaxItems, 1)):]
-	grown := -before
-	for _, b := range after {
-		grown += int64(b)
-	}
+	grown := Growth(sizes, id, size, n.MaxItems)
 	if grown <= 0 {
 		return nil
 	}
@@ -198,6 +186,28 @@ func (m *Module) withinQuota(ctx context.Context, n *node, id string, size int) 
 		}
 	}
 	return nil
+}
+
+// Growth is how many payload bytes a node's items grow by (negative when
+// they shrink) when an item of size bytes is stored as id: sizes are the
+// node's items as the store lists them, oldest first; the item replaces
+// the one with its id, and the store keeps the newest maxItems (at least
+// one) and drops the rest. PEP and the service charge their quotas by it.
+func Growth(sizes []store.PEPItemSize, id string, size, maxItems int) int64 {
+	before, after := int64(0), []int{}
+	for _, it := range sizes {
+		before += int64(it.Bytes)
+		if it.ID != id {
+			after = append(after, it.Bytes)
+		}
+	}
+	after = append(after, size)
+	after = after[max(0, len(after)-max(maxItems, 1)):] // the store keeps the newest
+	grown := -before
+	for _, b := range after {
+		grown += int64(b)
+	}
+	return grown
 }
 
 // onePayload is the one item of a publish and its payload serialised
