@@ -78,12 +78,13 @@ func RetractArchived(ctx context.Context, s Store, owner, id string, retracted *
 	return s.RetractArchived(ctx, owner, id, tomb)
 }
 
-// retractedID returns the id of the message a XEP-0424 retraction
-// retracts, and the namespace it used ("" when st retracts nothing):
+// RetractedID returns the id of the message a XEP-0424 retraction
+// retracts, and the namespace it used ("" when el retracts nothing):
 // <retract id='…' xmlns='urn:xmpp:message-retract:1'/>, or the earlier
 // form fastened to it, <apply-to id='…' xmlns='urn:xmpp:fasten:0'>
-// <retract xmlns='urn:xmpp:message-retract:0'/></apply-to>.
-func retractedID(el *xmlstream.Element) (id, ns string) {
+// <retract xmlns='urn:xmpp:message-retract:0'/></apply-to>. Rooms read
+// their occupants' retractions by it too.
+func RetractedID(el *xmlstream.Element) (id, ns string) {
 	if r := el.Child("retract", NSRetract); r != nil && r.Get("id") != "" {
 		return r.Get("id"), NSRetract
 	}
@@ -100,7 +101,7 @@ func retractedID(el *xmlstream.Element) (id, ns string) {
 // nobody retracts another's words. The retraction itself is archived as
 // any message (XEP-0424 §7: clients catching up must see it).
 func (m *Module) retract(ctx context.Context, owner, peer, sender jid.JID, st *stanza.Stanza) {
-	id, ns := retractedID(st.El)
+	id, ns := RetractedID(st.El)
 	if id == "" {
 		return
 	}

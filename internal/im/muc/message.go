@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"parley/internal/im/mam"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/store"
@@ -117,24 +118,10 @@ func (rm *room) groupchat(ctx context.Context, st *stanza.Stanza) *archiveRecord
 		return nil // the room's record keeps the subject
 	}
 	rec := rm.queueArchive(t, sid)
-	if id, ns := retractedID(st.El); id != "" {
+	if id, ns := mam.RetractedID(st.El); id != "" {
 		rm.senderRetract(ctx, o, from, id, ns)
 	}
 	return rec
-}
-
-// retractedID returns the id a XEP-0424 retraction names and the
-// namespace it used, or "": <retract id xmlns='urn:xmpp:message-retract:1'/>
-// or the earlier form fastened to the message (<apply-to id
-// xmlns='urn:xmpp:fasten:0'><retract xmlns='urn:xmpp:message-retract:0'/>).
-func retractedID(el *xmlstream.Element) (id, ns string) {
-	if r := el.Child("retract", NSRetract); r != nil && r.Get("id") != "" {
-		return r.Get("id"), NSRetract
-	}
-	if a := el.Child("apply-to", NSFasten); a != nil && a.Get("id") != "" && a.Child("retract", NSRetract0) != nil {
-		return a.Get("id"), NSRetract0
-	}
-	return "", ""
 }
 
 // senderRetract applies an occupant's retraction of its own message
