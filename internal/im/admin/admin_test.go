@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 
 	"parley/internal/control"
@@ -73,17 +72,17 @@ func (f *fixture) run(node string, fields map[string][]string) (*xmlstream.Eleme
 	if form, err := dataform.Parse(x, dataform.Limits{}); err != nil || form.FormType() != NS {
 		f.t.Fatalf("%s form type: %s", node, x)
 	}
-	var b strings.Builder
-	b.WriteString(`<x xmlns='jabber:x:data' type='submit'><field type='hidden' var='FORM_TYPE'><value>` + NS + `</value></field>`)
+	return f.exec(bard, `node='`+node+`' sessionid='`+res.Get("sessionid")+`'`, SubmitForm(fields))
+}
+
+// SubmitForm is a command's form submitting fields (var -> values); the
+// integration tests (package admin_test) use it too.
+func SubmitForm(fields map[string][]string) string {
+	form := dataform.New(dataform.TypeSubmit, NS)
 	for k, vs := range fields {
-		b.WriteString(`<field var='` + k + `'>`)
-		for _, v := range vs {
-			b.WriteString(`<value>` + v + `</value>`)
-		}
-		b.WriteString(`</field>`)
+		form.Fields = append(form.Fields, dataform.NewField(k, "", "", vs...))
 	}
-	b.WriteString(`</x>`)
-	return f.exec(bard, `node='`+node+`' sessionid='`+res.Get("sessionid")+`'`, b.String())
+	return string(xmlstream.Append(nil, form.Element()))
 }
 
 // password tells whether name's stored keys are those of pw.

@@ -35,17 +35,7 @@ func run(t *testing.T, c *xmpptest.Client, node string, fields map[string][]stri
 	if cmd.Get("status") == "completed" {
 		return res
 	}
-	var b strings.Builder
-	b.WriteString(`<x xmlns='jabber:x:data' type='submit'><field type='hidden' var='FORM_TYPE'><value>` + admin.NS + `</value></field>`)
-	for k, vs := range fields {
-		b.WriteString(`<field var='` + k + `'>`)
-		for _, v := range vs {
-			b.WriteString(`<value>` + v + `</value>`)
-		}
-		b.WriteString(`</field>`)
-	}
-	b.WriteString(`</x>`)
-	res, err = c.IQ(wait, "set", "localhost", `<command xmlns='`+adhoc.NS+`' node='`+node+`' sessionid='`+cmd.Get("sessionid")+`'>`+b.String()+`</command>`)
+	res, err = c.IQ(wait, "set", "localhost", `<command xmlns='`+adhoc.NS+`' node='`+node+`' sessionid='`+cmd.Get("sessionid")+`'>`+admin.SubmitForm(fields)+`</command>`)
 	if err != nil {
 		t.Fatal(err)
 	}
