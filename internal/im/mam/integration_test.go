@@ -43,6 +43,20 @@ func expect(t *testing.T, c *xmpptest.Client, what string, match func(*xmlstream
 	return el
 }
 
+// carbonsPair adds alice and bob to srv and logs in alice's desk and
+// phone, both with carbons (XEP-0280), and bob's laptop.
+func carbonsPair(t *testing.T, srv *testserver.Server) (desk, phone, bob *xmpptest.Client) {
+	t.Helper()
+	srv.AddUsers(t, password, "alice", "bob")
+	desk = login(t, srv, "alice", "desk")
+	phone = login(t, srv, "alice", "phone")
+	bob = login(t, srv, "bob", "laptop")
+	for _, c := range []*xmpptest.Client{desk, phone} {
+		iqOK(t, c, "set", `<enable xmlns='urn:xmpp:carbons:2'/>`)
+	}
+	return desk, phone, bob
+}
+
 func iqOK(t *testing.T, c *xmpptest.Client, typ, payload string) *xmlstream.Element {
 	t.Helper()
 	res, err := c.IQ(wait, typ, "", payload)
@@ -113,13 +127,7 @@ func TestArchiveOverTCP(t *testing.T) {
 	data := t.TempDir()
 	configure := func(c *config.Config) { c.Data = data }
 	srv := testserver.Start(t, configure)
-	srv.AddUsers(t, password, "alice", "bob")
-	desk := login(t, srv, "alice", "desk")
-	phone := login(t, srv, "alice", "phone")
-	bob := login(t, srv, "bob", "laptop")
-	for _, c := range []*xmpptest.Client{desk, phone} {
-		iqOK(t, c, "set", `<enable xmlns='urn:xmpp:carbons:2'/>`)
-	}
+	desk, phone, bob := carbonsPair(t, srv)
 	// Disco on the account advertises MAM and #extended.
 	info, err := desk.IQ(wait, "get", "alice@localhost", `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
 	if err != nil || !strings.Contains(info.String(), mam.NSExtended) || !strings.Contains(info.String(), "'"+mam.NS+"'") {

@@ -7,7 +7,6 @@ import (
 
 	"parley/internal/im/mam"
 	"parley/internal/xmlstream"
-	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -17,13 +16,7 @@ import (
 // payload intact, and are archived or not as archivable says.
 func TestPayloadsOverTCP(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	srv.AddUsers(t, password, "alice", "bob")
-	desk := login(t, srv, "alice", "desk")
-	phone := login(t, srv, "alice", "phone")
-	bob := login(t, srv, "bob", "laptop")
-	for _, c := range []*xmpptest.Client{desk, phone} {
-		iqOK(t, c, "set", `<enable xmlns='urn:xmpp:carbons:2'/>`)
-	}
+	desk, phone, bob := carbonsPair(t, srv)
 	tests := []struct {
 		payload  string // inside the message
 		name, ns string // the payload element to find intact
