@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"parley/internal/dataform"
 	"parley/internal/defaults"
+	"parley/internal/im/keylock"
 	"parley/internal/im/pubsub"
 	"parley/internal/jid"
 	"parley/internal/router"
@@ -127,12 +127,11 @@ type Module struct {
 	interests interestTable
 	hooks     map[string][]PublishHook // by node; set before use (OnPublish)
 
-	// ownerMu serialises, per owner (striped by seed), changing a node's
-	// items with sending the events about them: a session never gets an
-	// older item after a newer one, and a last item read while a publish
-	// is under way waits for it (XEP-0163 §4.3.4).
-	ownerMu [64]sync.Mutex
-	seed    maphash.Seed
+	// owners serialises, per owner, changing a node's items with sending
+	// the events about them: a session never gets an older item after a
+	// newer one, and a last item read while a publish is under way waits
+	// for it (XEP-0163 §4.3.4).
+	owners *keylock.Locks
 
 	// ctx ends the caps lookups (discover goroutines, counted by wg) at
 	// Close.
@@ -149,7 +148,7 @@ func New(o Options) *Module {
 		log = slog.Default()
 	}
 	m := &Module{store: o.Store, roster: o.Roster, log: log, limits: o.Limits.withDefaults(),
-		DiscoTimeout: o.DiscoTimeout, Blocks: o.Blocks, caps: newCapsCache(maxCaps), seed: maphash.MakeSeed()}
+		DiscoTimeout: o.DiscoTimeout, Blocks: o.Blocks, caps: newCapsCache(maxCaps), owners: keylock.New(64)}
 	m.interests.sessions = make(map[jid.JID]*interest)
 	m.interests.remote = make(map[jid.JID]map[jid.JID]bool)
 	m.interests.waiting = make(map[string][]jid.JID)
@@ -187,9 +186,7 @@ func Features() []string {
 
 // lockOwner takes the event lock of an owner; the caller unlocks it.
 func (m *Module) lockOwner(own jid.JID) *sync.Mutex {
-	mu := &m.ownerMu[maphash.String(m.seed, own.Local())%uint64(len(m.ownerMu))]
-	mu.Lock()
-	return mu
+	return m.owners.Lock(own.Local())
 }
 
 var (

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 
 	"parley/internal/defaults"
+	"parley/internal/im/keylock"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -59,12 +58,11 @@ type Module struct {
 	store  Store
 	limits Options
 
-	// userMu serialises, per user (striped), checking the quota with
-	// writing, so that concurrent sets of one account cannot both pass.
-	userMu [32]sync.Mutex
-	seed   maphash.Seed
-	pep    PEP
-	log    *slog.Logger
+	// users serialises, per user, checking the quota with writing, so
+	// that concurrent sets of one account cannot both pass.
+	users *keylock.Locks
+	pep   PEP
+	log   *slog.Logger
 }
 
 // New returns the module; install it with Register.
@@ -72,7 +70,7 @@ func New(o Options) *Module {
 	defaults.Positive(&o.MaxSize, DefaultMaxSize)
 	defaults.Positive(&o.MaxKeys, DefaultMaxKeys)
 	defaults.Positive(&o.MaxBytes, DefaultMaxBytes)
-	return &Module{domain: o.Domain, store: o.Store, limits: o, seed: maphash.MakeSeed(), pep: o.PEP, log: logger(o.Log)}
+	return &Module{domain: o.Domain, store: o.Store, limits: o, users: keylock.New(32), pep: o.PEP, log: logger(o.Log)}
 }
 
 // Register installs the handler on r. XEP-0049 defines no disco feature,
@@ -193,9 +191,7 @@ func (m *Module) set(ctx context.Context, user string, q *xmlstream.Element, toL
 		// A size cap is local service policy (RFC 6120 §8.3.3.12).
 		return stanza.ErrPolicyViolation.WithText("private data larger than " + strconv.Itoa(m.limits.MaxSize) + " bytes")
 	}
-	mu := &m.userMu[maphash.String(m.seed, user)%uint64(len(m.userMu))]
-	mu.Lock()
-	defer mu.Unlock()
+	defer m.users.Lock(user).Unlock()
 	if err := m.withinQuota(ctx, user, q, raws); err != nil {
 		return err
 	}

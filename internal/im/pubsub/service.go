@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"sync"
 
 	"parley/internal/defaults"
+	"parley/internal/im/keylock"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/rsm"
@@ -125,11 +125,10 @@ type Module struct {
 	log          *slog.Logger
 	router       Sender // set by Register
 
-	// nodeMu serialises, per node (striped), changing a node with
-	// sending the notifications about it, so subscribers get events in
-	// the order of the changes.
-	nodeMu [64]sync.Mutex
-	seed   maphash.Seed
+	// nodes serialises, per node, changing a node with sending the
+	// notifications about it, so subscribers get events in the order of
+	// the changes.
+	nodes *keylock.Locks
 }
 
 // New returns the service; install it with Register.
@@ -143,7 +142,7 @@ func New(o Options) *Module {
 		create = CreateLocal
 	}
 	return &Module{Host: Host{Store: o.Store, Addr: o.JID}, roster: o.Roster, createPolicy: create,
-		limits: o.Limits.WithDefaults(), log: log, seed: maphash.MakeSeed()}
+		limits: o.Limits.WithDefaults(), log: log, nodes: keylock.New(64)}
 }
 
 // Register makes the module the handler of its domain.
@@ -159,9 +158,7 @@ func (m *Module) Register(r *router.Router) {
 func (m *Module) JID() jid.JID { return m.Addr }
 
 func (m *Module) lockNode(node string) *sync.Mutex {
-	mu := &m.nodeMu[maphash.String(m.seed, node)%uint64(len(m.nodeMu))]
-	mu.Lock()
-	return mu
+	return m.nodes.Lock(node)
 }
 
 // Features are the service's disco#info features (§10).
