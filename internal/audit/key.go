@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"parley/internal/durable"
 )
 
 // Key files in the data directory: the private key signs checkpoints
@@ -63,17 +65,14 @@ func createKey(dir string) (ed25519.PrivateKey, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	// O_EXCL: two processes starting together must not each write a key
-	// and sign with different ones.
-	f, err := os.OpenFile(filepath.Join(dir, KeyFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return LoadOrCreateKey(dir)
-	}
+	// Two processes starting together must not each write a key and sign
+	// with different ones: the one that loses uses the winner's.
+	created, err := durable.CreateOnce(filepath.Join(dir, KeyFile), 0o600, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	if err != nil {
-		return nil, fmt.Errorf("audit: create key: %w", err)
-	}
-	if err := errors.Join(pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}), f.Sync(), f.Close()); err != nil {
 		return nil, fmt.Errorf("audit: write key: %w", err)
+	}
+	if !created {
+		return LoadOrCreateKey(dir)
 	}
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
 	if err := os.WriteFile(filepath.Join(dir, PublicKeyFile), pubPEM, 0o644); err != nil {

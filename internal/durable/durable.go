@@ -8,6 +8,7 @@ package durable
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -41,4 +42,32 @@ func SyncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// CreateOnce makes a file at path holding data, unless one is there
+// already: then it reports created false and leaves that file as it is.
+// Two processes starting on one data directory may both try; one wins and
+// the other reads a whole file, never a half-written one, because data is
+// written and synced under a temporary name and then linked into place,
+// which fails where path exists (O_EXCL alone would let the loser read the
+// winner's file before its bytes are in).
+func CreateOnce(path string, perm os.FileMode, data []byte) (created bool, err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return false, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(data)
+	if err = errors.Join(err, f.Chmod(perm), f.Sync(), f.Close()); err != nil {
+		return false, err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, SyncDir(dir)
 }

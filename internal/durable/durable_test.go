@@ -2,9 +2,12 @@ package durable
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -56,5 +59,55 @@ func TestSyncDir(t *testing.T) {
 	}
 	if err := SyncDir(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("SyncDir of a missing directory = %v, want ErrNotExist", err)
+	}
+}
+
+// Of many creators racing on one path, exactly one creates the file; every
+// other finds it whole, with the winner's bytes and mode, and no temporary
+// file stays behind.
+func TestCreateOnceRace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secret")
+	const n = 16
+	created := make(chan string, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			data := []byte(strings.Repeat(string(rune('a'+i)), 4096))
+			ok, err := CreateOnce(path, 0o640, data)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if ok {
+				created <- string(data)
+			}
+			if got, err := os.ReadFile(path); err != nil || len(got) != 4096 {
+				errs <- fmt.Errorf("read %d bytes (%v) after CreateOnce, want 4096", len(got), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(created)
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var winners []string
+	for w := range created {
+		winners = append(winners, w)
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d creators won, want 1", len(winners))
+	}
+	if got, _ := os.ReadFile(path); string(got) != winners[0] {
+		t.Errorf("file holds another creator's bytes than the winner's")
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v (%v), want 0640", fi.Mode().Perm(), err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d entries in the directory, want only the file", len(entries))
 	}
 }

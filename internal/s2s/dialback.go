@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"parley/internal/durable"
 )
 
 // DialbackKey is the XEP-0185 §3 key: HMAC-SHA256 keyed with SHA-256 of
@@ -46,19 +48,12 @@ func LoadOrCreateSecret(path string) ([]byte, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	created, err := durable.CreateOnce(path, 0o600, b)
 	if err != nil {
-		if errors.Is(err, fs.ErrExist) { // another process won the race
-			return LoadOrCreateSecret(path)
-		}
 		return nil, fmt.Errorf("s2s: %w", err)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("s2s: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("s2s: %w", err)
+	if !created { // another process won the race
+		return LoadOrCreateSecret(path)
 	}
 	return b, nil
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"parley/internal/durable"
 )
 
 // secretSize is the length of a generated Config.Secret (HMAC-SHA-256 key).
@@ -36,25 +38,14 @@ func LoadOrCreateSecret(path string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sasl: secret: %w", err)
 	}
-	// O_EXCL: of two processes starting at once, one writes and the other
-	// reads what was written.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	// Of two processes starting at once, one writes and the other reads
+	// what was written.
+	created, err := durable.CreateOnce(path, 0o600, b)
+	if err != nil {
+		return nil, fmt.Errorf("sasl: secret: %w", err)
+	}
+	if !created {
 		return LoadOrCreateSecret(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sasl: secret: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return nil, fmt.Errorf("sasl: secret: %w", err)
 	}
 	return b, nil
 }

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"parley/internal/durable"
 )
 
 // selfSignedValidity is how long a generated certificate lasts. A year keeps
@@ -82,16 +84,12 @@ func loadPair(certFile, keyFile string) (tls.Certificate, error) {
 // writeNew creates path exclusively, so two servers starting on one data
 // directory cannot interleave their generated files unnoticed.
 func writeNew(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	created, err := durable.CreateOnce(path, perm, data)
 	if err != nil {
-		return fmt.Errorf("transport: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
 		return fmt.Errorf("transport: write %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("transport: write %s: %w", path, err)
+	if !created {
+		return fmt.Errorf("transport: %s: %w", path, fs.ErrExist)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+
+	"parley/internal/durable"
 )
 
 // SecretSize is the length of the HMAC key in bytes.
@@ -61,17 +63,14 @@ func createSecret(path string) ([]byte, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("upload: secret: %w", err)
 	}
-	// O_EXCL: two servers starting on one data directory must not each
-	// write their own key.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Two servers starting on one data directory must not each write their
+	// own key: the one that loses reads the winner's.
+	created, err := durable.CreateOnce(path, 0o600, b)
 	if err != nil {
-		return nil, fmt.Errorf("upload: secret: %w", err)
-	}
-	_, werr := f.Write(b)
-	serr := f.Sync()
-	if err := errors.Join(werr, serr, f.Close()); err != nil {
-		os.Remove(path)
 		return nil, fmt.Errorf("upload: secret %s: %w", path, err)
+	}
+	if !created {
+		return LoadSecret(path)
 	}
 	return b, nil
 }
