@@ -41,23 +41,8 @@ func Parse(t testing.TB, raw string) *stanza.Stanza {
 	return st
 }
 
-// ParseEl parses raw as one element in jabber:client, failing the test if
-// it is not well-formed.
-func ParseEl(t testing.TB, raw string) *xmlstream.Element {
-	t.Helper()
-	el, err := parseEl([]byte(raw))
-	if err != nil {
-		t.Fatalf("parse %s: %v", raw, err)
-	}
-	return el
-}
-
-func parseEl(b []byte) (*xmlstream.Element, error) {
-	return xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
-}
-
 func parse(b []byte) (*stanza.Stanza, error) {
-	el, err := parseEl(b)
+	el, err := xmlstream.ParseIn(b, xmlstream.Limits{}, xmlstream.NewScope(stanza.NSClient))
 	if err != nil {
 		return nil, err
 	}

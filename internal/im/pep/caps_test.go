@@ -3,7 +3,7 @@ package pep
 import (
 	"testing"
 
-	"parley/internal/im/imtest"
+	"parley/internal/xmlstream"
 )
 
 // TestCapsCache: bounded, least recently used out.
@@ -24,7 +24,10 @@ func TestCapsCache(t *testing.T) {
 }
 
 func TestInterests(t *testing.T) {
-	q := imtest.ParseEl(t, `<query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:a+notify'/><feature var='urn:b'/><feature var='+notify'/></query>`)
+	q := xmlstream.New("query", NSDiscoInfo)
+	for _, v := range []string{"urn:a+notify", "urn:b", "+notify"} {
+		q.Add(xmlstream.New("feature", NSDiscoInfo, "var", v))
+	}
 	if got := interests(q); len(got) != 1 || !got["urn:a"] {
 		t.Errorf("interests %v", got)
 	}
