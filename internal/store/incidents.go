@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -131,3 +132,111 @@ func ScanIncident(scan func(dest ...any) error, stamp, updated any, when func() 
 }
 
 // Written beside the interface (measure.go's rule: one method each).
+
+// IncidentColumns are an incidents row but its stanza, in ScanIncident's
+// order.
+const IncidentColumns = `id, stamp, source, state, action, CAST(policies AS text), CAST(detectors AS text),
+	field, sender, target, summary, report_id, updated`
+
+// scanIncident reads a row of IncidentColumns, and the stanza after them
+// when stanza is true.
+func scanIncident(stanza bool) func(func(...any) error) (Incident, error) {
+	return func(scan func(...any) error) (Incident, error) {
+		var t, u ScanTime
+		return ScanIncident(scan, &t, &u, func() (time.Time, time.Time) { return t.Time, u.Time }, stanza)
+	}
+}
+
+// Incidents returns a page of the queue, oldest first.
+func (m StmtMethods) Incidents(ctx context.Context, q IncidentQuery) ([]Incident, error) {
+	p := m.DB.Param
+	query, args := m.limit(`SELECT `+IncidentColumns+` FROM incidents
+		WHERE id > `+p(1)+` AND (`+p(2)+` = '' OR state = `+p(3)+`) AND (`+p(4)+` = '' OR source = `+p(5)+`) ORDER BY id`,
+		[]any{q.After, q.State, q.State, q.Source, q.Source}, q.Max)
+	out, err := QueryRows(ctx, m.DB, scanIncident(false), query, args...)
+	if err != nil {
+		return nil, m.fail(err, "incidents")
+	}
+	return out, nil
+}
+
+// Incident returns one incident with its stanza and notes.
+func (m StmtMethods) Incident(ctx context.Context, id int64) (Incident, error) {
+	ins, err := QueryRows(ctx, m.DB, scanIncident(true), `SELECT `+IncidentColumns+`, stanza FROM incidents WHERE id = `+m.DB.Param(1), id)
+	if err != nil {
+		return Incident{}, m.fail(err, "incident %d", id)
+	}
+	if len(ins) == 0 {
+		return Incident{}, ErrNotFound
+	}
+	in := ins[0]
+	in.Notes, err = QueryRows(ctx, m.DB, func(scan func(...any) error) (IncidentNote, error) {
+		var n IncidentNote
+		var t ScanTime
+		err := scan(&t, &n.Reviewer, &n.State, &n.Text)
+		n.Time = t.Time
+		return n, err
+	}, `SELECT stamp, reviewer, state, text FROM incident_notes WHERE incident = `+m.DB.Param(1)+` ORDER BY seq`, id)
+	if err != nil {
+		return Incident{}, m.fail(err, "incident %d notes", id)
+	}
+	return in, nil
+}
+
+// ReviewIncident adds a note and moves the state; ErrNotFound, as it is.
+func (m StmtMethods) ReviewIncident(ctx context.Context, id int64, n IncidentNote) error {
+	p := m.DB.Param
+	t := m.DB.Stamp(n.Time)
+	err := m.DB.Tx(ctx, func(tx Execer) error {
+		if err := mustAffect(tx.Exec(`UPDATE incidents SET state = CASE WHEN `+p(1)+` = '' THEN state ELSE `+p(2)+` END,
+			updated = `+p(3)+` WHERE id = `+p(4), n.State, n.State, t, id)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO incident_notes (incident, stamp, reviewer, state, text)
+			VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`, `+p(5)+`)`, id, t, n.Reviewer, n.State, n.Text)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return m.fail(err, "review incident %d", id)
+}
+
+// LastReportIncident returns the highest imported abuse report id.
+func (m StmtMethods) LastReportIncident(ctx context.Context) (int64, error) {
+	id, err := queryValue[int64](ctx, m.DB, `SELECT coalesce(max(report_id), 0) FROM incidents`)
+	if err != nil {
+		return 0, m.fail(err, "last report incident")
+	}
+	return id, nil
+}
+
+// DLPPolicies returns the API's policies by name.
+func (m StmtMethods) DLPPolicies(ctx context.Context) ([]DLPPolicy, error) {
+	out, err := QueryRows(ctx, m.DB, func(scan func(...any) error) (DLPPolicy, error) {
+		var p DLPPolicy
+		var t ScanTime
+		err := scan(&p.Name, &p.Spec, &t, &p.UpdatedBy)
+		p.Updated = t.Time
+		return p, err
+	}, `SELECT name, spec, updated, updated_by FROM dlp_policies ORDER BY name`)
+	if err != nil {
+		return nil, m.fail(err, "dlp policies")
+	}
+	return out, nil
+}
+
+// PutDLPPolicy creates or replaces a policy.
+func (m StmtMethods) PutDLPPolicy(ctx context.Context, p DLPPolicy) error {
+	ph := m.DB.Param
+	_, err := m.DB.Exec(ctx, `INSERT INTO dlp_policies (name, spec, updated, updated_by) VALUES (`+ph(1)+`, `+ph(2)+`, `+ph(3)+`, `+ph(4)+`)
+		ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated = excluded.updated, updated_by = excluded.updated_by`,
+		p.Name, nonNilBytes(p.Spec), m.DB.Stamp(p.Updated), p.UpdatedBy)
+	return m.fail(err, "put dlp policy %q", p.Name)
+}
+
+// DeleteDLPPolicy removes a policy; ErrNotFound.
+func (m StmtMethods) DeleteDLPPolicy(ctx context.Context, name string) error {
+	err := mustAffect(m.DB.Exec(ctx, `DELETE FROM dlp_policies WHERE name = `+m.DB.Param(1), name))
+	return m.fail(err, "delete dlp policy %q", name)
+}

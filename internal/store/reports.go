@@ -67,13 +67,8 @@ func (m StmtMethods) AddAbuseReport(ctx context.Context, r AbuseReport) (int64, 
 
 // AbuseReports returns a page of reports, oldest first.
 func (m StmtMethods) AbuseReports(ctx context.Context, after int64, max int) ([]AbuseReport, error) {
-	q := `SELECT id, stamp, reporter, reported, reason, text, CAST(stanza_ids AS text)
-		FROM abuse_reports WHERE id > ` + m.DB.Param(1) + ` ORDER BY id`
-	args := []any{after}
-	if max > 0 { // else no limit
-		q += ` LIMIT ` + m.DB.Param(2)
-		args = append(args, max)
-	}
+	q, args := m.limit(`SELECT id, stamp, reporter, reported, reason, text, CAST(stanza_ids AS text)
+		FROM abuse_reports WHERE id > `+m.DB.Param(1)+` ORDER BY id`, []any{after}, max)
 	out, err := QueryRows(ctx, m.DB, func(scan func(...any) error) (AbuseReport, error) {
 		var t ScanTime
 		return ScanAbuseReport(scan, &t, func() time.Time { return t.Time })

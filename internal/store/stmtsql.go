@@ -102,6 +102,16 @@ func failed(backend string, err error, format string, args ...any) error {
 	return fmt.Errorf("%s: "+format+": %w", append(append([]any{backend}, args...), err)...)
 }
 
+// limit is query (and its args) limited to max rows; max <= 0: every
+// row.
+func (m StmtMethods) limit(query string, args []any, max int) (string, []any) {
+	if max <= 0 {
+		return query, args
+	}
+	args = append(args, max)
+	return query + ` LIMIT ` + m.DB.Param(len(args)), args
+}
+
 // mustAffect turns a write that matched no row into ErrNotFound.
 func mustAffect(n int64, err error) error {
 	if err == nil && n == 0 {

@@ -79,3 +79,113 @@ type UploadUsage struct {
 	// NextExpiry is when the first of them expires (zero if none).
 	NextExpiry time.Time
 }
+
+// uploadColumns are the uploads columns scanUpload reads, in the order
+// insertUpload writes them.
+const uploadColumns = `id, owner, name, size, content_type, created, expires, state`
+
+func scanUpload(scan func(...any) error) (Upload, error) {
+	var u Upload
+	var created, expires ScanTime
+	var state int
+	err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &created, &expires, &state)
+	u.Created, u.Expires, u.State = created.Time, expires.Time, UploadState(state)
+	return u, err
+}
+
+// insertUpload inserts a record of u's values (its times as the backend
+// encodes them); ErrExists for a taken ID.
+func (m StmtMethods) insertUpload(ctx context.Context, u Upload, created, expires any) error {
+	p := m.DB.Param
+	_, err := m.DB.Exec(ctx, `INSERT INTO uploads (`+uploadColumns+`)
+		VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`, `+p(5)+`, `+p(6)+`, `+p(7)+`, `+p(8)+`)`,
+		u.ID, u.Owner, u.Name, u.Size, u.ContentType, created, expires, int(u.State))
+	return m.DB.Duplicate(err)
+}
+
+// ReserveUpload records a slot; ErrExists for a taken ID.
+func (m StmtMethods) ReserveUpload(ctx context.Context, u Upload) error {
+	u.State = UploadReserved
+	err := m.insertUpload(ctx, u, m.DB.Stamp(u.Created), m.DB.Stamp(u.Expires))
+	return m.fail(err, "reserve upload of %q", u.Owner)
+}
+
+// ImportUpload writes an upload record as it is; ErrExists.
+func (m StmtMethods) ImportUpload(ctx context.Context, u Upload) error {
+	err := m.insertUpload(ctx, u, m.DB.Time(u.Created), m.DB.Time(u.Expires))
+	return m.fail(err, "import upload %q", u.ID)
+}
+
+// Upload returns one upload; ErrNotFound.
+func (m StmtMethods) Upload(ctx context.Context, id string) (Upload, error) {
+	us, err := QueryRows(ctx, m.DB, scanUpload, `SELECT `+uploadColumns+` FROM uploads WHERE id = `+m.DB.Param(1), id)
+	if err == nil && len(us) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Upload{}, m.fail(err, "upload")
+	}
+	return us[0], nil
+}
+
+// ListUploads returns every upload record by ID.
+func (m StmtMethods) ListUploads(ctx context.Context) ([]Upload, error) {
+	out, err := QueryRows(ctx, m.DB, scanUpload, `SELECT `+uploadColumns+` FROM uploads ORDER BY id`)
+	if err != nil {
+		return nil, m.fail(err, "list uploads")
+	}
+	return out, nil
+}
+
+// ClaimUpload moves a live reserved upload to writing; ErrNotFound. now
+// is Stamped like the stored times, which are whole microseconds in
+// PostgreSQL, so that "expires > now" holds for the same rows.
+func (m StmtMethods) ClaimUpload(ctx context.Context, id string, now, until time.Time) error {
+	p := m.DB.Param
+	err := mustAffect(m.DB.Exec(ctx, `UPDATE uploads SET state = `+p(1)+`, expires = `+p(2)+`
+		WHERE id = `+p(3)+` AND state = `+p(4)+` AND expires > `+p(5),
+		int(UploadWriting), m.DB.Stamp(until), id, int(UploadReserved), m.DB.Stamp(now)))
+	return m.fail(err, "claim upload")
+}
+
+// FinishUpload moves an upload being written to stored; ErrNotFound.
+func (m StmtMethods) FinishUpload(ctx context.Context, id string, created, expires time.Time) error {
+	p := m.DB.Param
+	err := mustAffect(m.DB.Exec(ctx, `UPDATE uploads SET state = `+p(1)+`, created = `+p(2)+`, expires = `+p(3)+`
+		WHERE id = `+p(4)+` AND state = `+p(5),
+		int(UploadStored), m.DB.Stamp(created), m.DB.Stamp(expires), id, int(UploadWriting)))
+	return m.fail(err, "finish upload")
+}
+
+// ReleaseUpload moves an upload being written back to reserved;
+// ErrNotFound.
+func (m StmtMethods) ReleaseUpload(ctx context.Context, id string) error {
+	p := m.DB.Param
+	err := mustAffect(m.DB.Exec(ctx, `UPDATE uploads SET state = `+p(1)+` WHERE id = `+p(2)+` AND state = `+p(3),
+		int(UploadReserved), id, int(UploadWriting)))
+	return m.fail(err, "release upload")
+}
+
+// UserUploads returns owner's stored uploads not expired at now (Stamped,
+// as in ClaimUpload), oldest first.
+func (m StmtMethods) UserUploads(ctx context.Context, owner string, now time.Time) ([]Upload, error) {
+	p := m.DB.Param
+	out, err := QueryRows(ctx, m.DB, scanUpload, `SELECT `+uploadColumns+` FROM uploads
+		WHERE owner = `+p(1)+` AND state = `+p(2)+` AND expires > `+p(3)+` ORDER BY created, id`,
+		owner, int(UploadStored), m.DB.Stamp(now))
+	if err != nil {
+		return nil, m.fail(err, "uploads of %q", owner)
+	}
+	return out, nil
+}
+
+// ExpiredUploads lists up to limit uploads expired at now (Stamped, as in
+// ClaimUpload), soonest expired first.
+func (m StmtMethods) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	ids, err := QueryRows(ctx, m.DB, scanValue[string], `SELECT id FROM uploads WHERE expires <= `+m.DB.Param(1)+
+		` ORDER BY expires, id LIMIT `+m.DB.Param(2), m.DB.Stamp(now), limit)
+	if err != nil {
+		return nil, m.fail(err, "expired uploads")
+	}
+	return ids, nil
+}

@@ -73,29 +73,6 @@ func (s *Store) TableRows(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// ListUploads returns every upload record by ID.
-func (s *Store) ListUploads(ctx context.Context) ([]store.Upload, error) {
-	out, err := collect(ctx, s, scanUpload, `SELECT `+uploadColumns+` FROM uploads ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list uploads: %w", err)
-	}
-	return out, nil
-}
-
-// ImportUpload writes an upload record as it is; store.ErrExists.
-func (s *Store) ImportUpload(ctx context.Context, u store.Upload) error {
-	_, err := s.exec(ctx, `INSERT INTO uploads (id, owner, name, size, content_type, created, expires, state)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Owner, u.Name, u.Size, u.ContentType, u.Created, u.Expires, int(u.State))
-	if isCode(err, uniqueViolation) {
-		err = store.ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: import upload %q: %w", u.ID, err)
-	}
-	return nil
-}
-
 // ImportAbuseReport stores a report under its ID and moves the identity
 // sequence past the highest ID, so later reports do not collide.
 func (s *Store) ImportAbuseReport(ctx context.Context, r store.AbuseReport) error {

@@ -107,24 +107,6 @@ func (s *Store) TableRows(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// ListUploads returns every upload record by ID.
-func (s *Store) ListUploads(ctx context.Context) ([]store.Upload, error) {
-	out, err := queryAll(ctx, s, scanUpload, `SELECT `+uploadColumns+` FROM uploads ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list uploads: %w", err)
-	}
-	return out, nil
-}
-
-// ImportUpload writes an upload record as it is; store.ErrExists.
-func (s *Store) ImportUpload(ctx context.Context, u store.Upload) error {
-	err := s.insertUpload(ctx, u.ID, u.Owner, u.Name, u.Size, u.ContentType, nanos(u.Created), nanos(u.Expires), u.State)
-	if err != nil {
-		return fmt.Errorf("sqlite: import upload %q: %w", u.ID, err)
-	}
-	return nil
-}
-
 // ImportAbuseReport stores a report under its ID; AUTOINCREMENT then
 // numbers later reports after the highest.
 func (s *Store) ImportAbuseReport(ctx context.Context, r store.AbuseReport) error {

@@ -3,14 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"parley/internal/store"
-
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // uploadsSchema is the migration step for HTTP file uploads (XEP-0363).
@@ -36,87 +33,6 @@ CREATE TRIGGER uploads_owner_deleted AFTER DELETE ON users BEGIN
 END;
 `
 
-// ReserveUpload records a slot; store.ErrExists for a taken ID.
-func (s *Store) ReserveUpload(ctx context.Context, u store.Upload) error {
-	err := s.insertUpload(ctx, u.ID, u.Owner, u.Name, u.Size, u.ContentType, unixNano(u.Created), unixNano(u.Expires), store.UploadReserved)
-	if err != nil {
-		return fmt.Errorf("sqlite: reserve upload of %q: %w", u.Owner, err)
-	}
-	return nil
-}
-
-// uploadColumns are the uploads columns scanUpload reads.
-const uploadColumns = `id, owner, name, size, content_type, created, expires, state`
-
-func scanUpload(scan func(...any) error) (store.Upload, error) {
-	var u store.Upload
-	var created, expires int64
-	err := scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.ContentType, &created, &expires, &u.State)
-	u.Created, u.Expires = fromUnixNano(created), fromUnixNano(expires)
-	return u, err
-}
-
-// insertUpload inserts a record of the values of uploadColumns;
-// store.ErrExists for a taken ID.
-func (s *Store) insertUpload(ctx context.Context, values ...any) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO uploads (`+uploadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, values...)
-		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
-			return store.ErrExists
-		}
-		return err
-	})
-}
-
-// Upload returns one upload; store.ErrNotFound.
-func (s *Store) Upload(ctx context.Context, id string) (store.Upload, error) {
-	u, err := scanUpload(s.r.QueryRowContext(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = ?`, id).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.Upload{}, fmt.Errorf("sqlite: upload: %w", err)
-	}
-	return u, nil
-}
-
-// ClaimUpload moves a live reserved upload to writing; store.ErrNotFound.
-func (s *Store) ClaimUpload(ctx context.Context, id string, now, until time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`UPDATE uploads SET state = ?, expires = ? WHERE id = ? AND state = ? AND expires > ?`,
-			store.UploadWriting, unixNano(until), id, store.UploadReserved, unixNano(now)))
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: claim upload: %w", err)
-	}
-	return nil
-}
-
-// FinishUpload moves an upload being written to stored; store.ErrNotFound.
-func (s *Store) FinishUpload(ctx context.Context, id string, created, expires time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`UPDATE uploads SET state = ?, created = ?, expires = ? WHERE id = ? AND state = ?`,
-			store.UploadStored, unixNano(created), unixNano(expires), id, store.UploadWriting))
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: finish upload: %w", err)
-	}
-	return nil
-}
-
-// ReleaseUpload moves an upload being written back to reserved;
-// store.ErrNotFound.
-func (s *Store) ReleaseUpload(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`UPDATE uploads SET state = ? WHERE id = ? AND state = ?`,
-			store.UploadReserved, id, store.UploadWriting))
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: release upload: %w", err)
-	}
-	return nil
-}
-
 // UploadUsage sums owner's live uploads.
 func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.Time) (store.UploadUsage, error) {
 	var u store.UploadUsage
@@ -136,39 +52,6 @@ func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.T
 		u.NextExpiry = fromUnixNano(next.Int64)
 	}
 	return u, nil
-}
-
-// UserUploads returns owner's stored uploads not expired at now, oldest
-// first.
-func (s *Store) UserUploads(ctx context.Context, owner string, now time.Time) ([]store.Upload, error) {
-	out, err := queryAll(ctx, s, scanUpload, `SELECT `+uploadColumns+` FROM uploads
-		WHERE owner = ? AND state = ? AND expires > ? ORDER BY created, id`, owner, store.UploadStored, unixNano(now))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: uploads of %q: %w", owner, err)
-	}
-	return out, nil
-}
-
-// ExpiredUploads lists up to limit expired uploads, soonest expired first.
-func (s *Store) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id FROM uploads WHERE expires <= ? ORDER BY expires, id LIMIT ?`,
-		unixNano(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: expired uploads: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlite: expired uploads: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: expired uploads: %w", err)
-	}
-	return ids, nil
 }
 
 // DeleteUploads removes rows in one transaction.
