@@ -59,3 +59,85 @@ type Rooms interface {
 	// it alone; DeleteRoom deletes it.
 	SetRoomVCard(ctx context.Context, room string, vcard []byte) error
 }
+
+// PutRoom creates or replaces a room record, keeping its creation time.
+func (m StmtMethods) PutRoom(ctx context.Context, r Room) error {
+	p := m.DB.Param
+	_, err := m.DB.Exec(ctx, `INSERT INTO muc_rooms (jid, config, secret, subject, subject_from, created)
+		VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`, `+p(5)+`, `+p(6)+`)
+		ON CONFLICT (jid) DO UPDATE SET config = excluded.config, secret = excluded.secret,
+			subject = excluded.subject, subject_from = excluded.subject_from`,
+		r.JID, nonNilBytes(r.Config), nonNilBytes(r.Secret), r.Subject, r.SubjectFrom, m.DB.Stamp(r.Created))
+	return m.fail(err, "put room %q", r.JID)
+}
+
+const roomColumns = `jid, config, secret, subject, subject_from, created`
+
+func scanRoom(scan func(...any) error) (Room, error) {
+	var r Room
+	var created ScanTime
+	err := scan(&r.JID, &r.Config, &r.Secret, &r.Subject, &r.SubjectFrom, &created)
+	r.Created = created.Time
+	return r, err
+}
+
+// GetRoom returns ErrNotFound for an unknown room.
+func (m StmtMethods) GetRoom(ctx context.Context, jid string) (Room, error) {
+	rs, err := QueryRows(ctx, m.DB, scanRoom, `SELECT `+roomColumns+` FROM muc_rooms WHERE jid = `+m.DB.Param(1), jid)
+	if err == nil && len(rs) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Room{}, m.fail(err, "room %q", jid)
+	}
+	return rs[0], nil
+}
+
+// ListRooms returns every room in ascending JID byte order.
+func (m StmtMethods) ListRooms(ctx context.Context) ([]Room, error) {
+	out, err := QueryRows(ctx, m.DB, scanRoom, `SELECT `+roomColumns+` FROM muc_rooms ORDER BY jid`)
+	if err != nil {
+		return nil, m.fail(err, "list rooms")
+	}
+	return out, nil
+}
+
+// DeleteRoom removes a room and its affiliations (and, by the backend's
+// triggers, its archive).
+func (m StmtMethods) DeleteRoom(ctx context.Context, jid string) error {
+	err := mustAffect(m.DB.Exec(ctx, `DELETE FROM muc_rooms WHERE jid = `+m.DB.Param(1), jid))
+	return m.fail(err, "delete room %q", jid)
+}
+
+// RoomAffiliations returns a room's affiliations in ascending JID order.
+func (m StmtMethods) RoomAffiliations(ctx context.Context, room string) ([]RoomAffiliation, error) {
+	out, err := QueryRows(ctx, m.DB, func(scan func(...any) error) (RoomAffiliation, error) {
+		var a RoomAffiliation
+		err := scan(&a.JID, &a.Affiliation, &a.Nick, &a.Reason)
+		return a, err
+	}, `SELECT jid, affiliation, nick, reason FROM muc_affiliations WHERE room = `+m.DB.Param(1)+` ORDER BY jid`, room)
+	if err != nil {
+		return nil, m.fail(err, "affiliations of %q", room)
+	}
+	return out, nil
+}
+
+// RoomVCard returns ErrNotFound for an unknown room or one without a
+// vCard.
+func (m StmtMethods) RoomVCard(ctx context.Context, room string) ([]byte, error) {
+	v, err := queryValue[[]byte](ctx, m.DB, `SELECT vcard FROM muc_rooms WHERE jid = `+m.DB.Param(1), room)
+	if err == nil && len(v) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, m.fail(err, "vcard of room %q", room)
+	}
+	return v, nil
+}
+
+// SetRoomVCard stores, replaces or (empty) removes a room's vCard.
+func (m StmtMethods) SetRoomVCard(ctx context.Context, room string, vcard []byte) error {
+	err := mustAffect(m.DB.Exec(ctx, `UPDATE muc_rooms SET vcard = `+m.DB.Param(1)+` WHERE jid = `+m.DB.Param(2),
+		nonNilBytes(vcard), room))
+	return m.fail(err, "set vcard of room %q", room)
+}

@@ -77,6 +77,9 @@ func (s *Store) AppendAudit(ctx context.Context, recs []store.AuditRecord, cp *s
 func (d *sqlDB) Param(n int) string { return "$" + strconv.Itoa(n) }
 
 func (d *sqlDB) Query(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
+	if (*Store)(d).closed() {
+		return store.ErrClosed
+	}
 	rows, err := d.pool.Query(ctx, q, args...)
 	return eachRow(rows, err, each)
 }

@@ -9,31 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// PrivateXMLKeys returns a user's private XML keys in ascending byte order.
-func (s *Store) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
-	keys, err := s.queryStrings(ctx, `SELECT key FROM private_xml WHERE username = $1 ORDER BY key`, username)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: private xml keys of %q: %w", username, err)
-	}
-	return keys, nil
-}
-
-// RosterVersions returns every recorded roster version, deleted accounts'
-// included.
-func (s *Store) RosterVersions(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT username, version FROM roster_versions`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: roster versions: %w", err)
-	}
-	out := map[string]int64{}
-	var u string
-	var v int64
-	if _, err := pgx.ForEachRow(rows, []any{&u, &v}, func() error { out[u] = v; return nil }); err != nil {
-		return nil, fmt.Errorf("postgres: roster versions: %w", err)
-	}
-	return out, nil
-}
-
 // RaiseRosterVersion raises a username's roster version to at least
 // version.
 func (s *Store) RaiseRosterVersion(ctx context.Context, username string, version int64) error {
@@ -92,43 +67,4 @@ func (s *Store) ImportAbuseReport(ctx context.Context, r store.AbuseReport) erro
 		return fmt.Errorf("postgres: import abuse report %d: %w", r.ID, err)
 	}
 	return nil
-}
-
-// AuditCursors returns every sink's cursor.
-func (s *Store) AuditCursors(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT sink, seq FROM audit_cursors`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: audit cursors: %w", err)
-	}
-	out := map[string]int64{}
-	var sink string
-	var seq int64
-	if _, err := pgx.ForEachRow(rows, []any{&sink, &seq}, func() error { out[sink] = seq; return nil }); err != nil {
-		return nil, fmt.Errorf("postgres: audit cursors: %w", err)
-	}
-	return out, nil
-}
-
-// PubSubServices returns every service with nodes, in byte order.
-func (s *Store) PubSubServices(ctx context.Context) ([]string, error) {
-	out, err := s.queryStrings(ctx, `SELECT DISTINCT service FROM pubsub_nodes ORDER BY service`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: pubsub services: %w", err)
-	}
-	return out, nil
-}
-
-// StrangerFilters returns every recorded stranger-filter choice.
-func (s *Store) StrangerFilters(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT username, refuse FROM stranger_filters`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: stranger filters: %w", err)
-	}
-	out := map[string]bool{}
-	var user string
-	var on bool
-	if _, err := pgx.ForEachRow(rows, []any{&user, &on}, func() error { out[user] = on; return nil }); err != nil {
-		return nil, fmt.Errorf("postgres: stranger filters: %w", err)
-	}
-	return out, nil
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"parley/internal/store"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // StoreOffline appends a message and returns once it is committed. msg.ID
@@ -25,28 +23,6 @@ func (s *Store) StoreOffline(ctx context.Context, username string, msg store.Off
 		return fmt.Errorf("postgres: store offline for %q: %w", username, err)
 	}
 	return nil
-}
-
-// OfflineMessages returns a user's stored messages in arrival order.
-func (s *Store) OfflineMessages(ctx context.Context, username string) ([]store.OfflineMessage, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, stamp, stanza FROM offline
-		WHERE username = $1 ORDER BY id`, username)
-	var msgs []store.OfflineMessage
-	if err == nil {
-		msgs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.OfflineMessage, error) {
-			var m store.OfflineMessage
-			err := row.Scan(&m.ID, &m.Stamp, &m.Stanza)
-			m.Stamp = m.Stamp.UTC()
-			return m, err
-		})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: offline messages of %q: %w", username, err)
-	}
-	if len(msgs) == 0 {
-		return nil, nil
-	}
-	return msgs, nil
 }
 
 // DeleteOffline removes the listed messages of username; IDs that are
@@ -73,14 +49,4 @@ func (s *Store) OfflineUsage(ctx context.Context, username string) (int, int64, 
 		return 0, 0, fmt.Errorf("postgres: offline usage of %q: %w", username, err)
 	}
 	return n, b, nil
-}
-
-// CountOffline returns how many messages wait for the user.
-func (s *Store) CountOffline(ctx context.Context, username string) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM offline WHERE username = $1`, username).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: count offline of %q: %w", username, err)
-	}
-	return n, nil
 }

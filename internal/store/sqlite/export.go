@@ -11,50 +11,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// PrivateXMLKeys returns a user's private XML keys in ascending byte order.
-func (s *Store) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT key FROM private_xml WHERE username = ? ORDER BY key`, username)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: private xml keys of %q: %w", username, err)
-	}
-	defer rows.Close()
-	var keys []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("sqlite: private xml keys of %q: %w", username, err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: private xml keys of %q: %w", username, err)
-	}
-	return keys, nil
-}
-
-// RosterVersions returns every recorded roster version, deleted accounts'
-// included.
-func (s *Store) RosterVersions(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT username, version FROM roster_versions`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: roster versions: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var u string
-		var v int64
-		if err := rows.Scan(&u, &v); err != nil {
-			return nil, fmt.Errorf("sqlite: roster versions: %w", err)
-		}
-		out[u] = v
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: roster versions: %w", err)
-	}
-	return out, nil
-}
-
 // RaiseRosterVersion raises a username's roster version to at least
 // version.
 func (s *Store) RaiseRosterVersion(ctx context.Context, username string, version int64) error {
@@ -125,56 +81,4 @@ func (s *Store) ImportAbuseReport(ctx context.Context, r store.AbuseReport) erro
 		return fmt.Errorf("sqlite: import abuse report %d: %w", r.ID, err)
 	}
 	return nil
-}
-
-// AuditCursors returns every sink's cursor.
-func (s *Store) AuditCursors(ctx context.Context) (map[string]int64, error) {
-	type cursor struct {
-		sink string
-		seq  int64
-	}
-	list, err := queryAll(ctx, s, func(scan func(...any) error) (cursor, error) {
-		var c cursor
-		return c, scan(&c.sink, &c.seq)
-	}, `SELECT sink, seq FROM audit_cursors`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit cursors: %w", err)
-	}
-	out := make(map[string]int64, len(list))
-	for _, c := range list {
-		out[c.sink] = c.seq
-	}
-	return out, nil
-}
-
-// PubSubServices returns every service with nodes, in byte order.
-func (s *Store) PubSubServices(ctx context.Context) ([]string, error) {
-	out, err := queryAll(ctx, s, func(scan func(...any) error) (string, error) {
-		var v string
-		return v, scan(&v)
-	}, `SELECT DISTINCT service FROM pubsub_nodes ORDER BY service`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: pubsub services: %w", err)
-	}
-	return out, nil
-}
-
-// StrangerFilters returns every recorded stranger-filter choice.
-func (s *Store) StrangerFilters(ctx context.Context) (map[string]bool, error) {
-	type choice struct {
-		user string
-		on   bool
-	}
-	list, err := queryAll(ctx, s, func(scan func(...any) error) (choice, error) {
-		var c choice
-		return c, scan(&c.user, &c.on)
-	}, `SELECT username, refuse FROM stranger_filters`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: stranger filters: %w", err)
-	}
-	out := make(map[string]bool, len(list))
-	for _, c := range list {
-		out[c.user] = c.on
-	}
-	return out, nil
 }

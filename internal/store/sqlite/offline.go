@@ -26,35 +26,6 @@ func (s *Store) StoreOffline(ctx context.Context, username string, msg store.Off
 	return nil
 }
 
-// OfflineMessages returns a user's stored messages in arrival order.
-func (s *Store) OfflineMessages(ctx context.Context, username string) ([]store.OfflineMessage, error) {
-	msgs, err := s.offlineMessages(ctx, username)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: offline messages of %q: %w", username, err)
-	}
-	return msgs, nil
-}
-
-func (s *Store) offlineMessages(ctx context.Context, username string) ([]store.OfflineMessage, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, stamp, stanza FROM offline
-		WHERE username = ? ORDER BY id`, username)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var msgs []store.OfflineMessage
-	for rows.Next() {
-		var m store.OfflineMessage
-		var stamp int64
-		if err := rows.Scan(&m.ID, &stamp, &m.Stanza); err != nil {
-			return nil, err
-		}
-		m.Stamp = fromUnixNano(stamp)
-		msgs = append(msgs, m)
-	}
-	return msgs, rows.Err()
-}
-
 // DeleteOffline removes the listed messages of username; IDs that are
 // unknown or belong to someone else are ignored.
 func (s *Store) DeleteOffline(ctx context.Context, username string, ids []int64) error {
@@ -88,14 +59,4 @@ func (s *Store) OfflineUsage(ctx context.Context, username string) (int, int64, 
 		return 0, 0, fmt.Errorf("sqlite: offline usage of %q: %w", username, err)
 	}
 	return n, b, nil
-}
-
-// CountOffline returns how many messages wait for the user.
-func (s *Store) CountOffline(ctx context.Context, username string) (int, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM offline WHERE username = ?`, username).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: count offline of %q: %w", username, err)
-	}
-	return n, nil
 }

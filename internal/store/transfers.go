@@ -1,0 +1,72 @@
+package store
+
+import "context"
+
+// The reads of Transfers (and of the other interfaces parley migrate
+// copies through) that both SQL backends share (StmtMethods).
+
+// queryMap reads a query of two columns, key and value, into a map
+// (empty, not nil, for no rows).
+func queryMap[K comparable, V any](ctx context.Context, db QueryDB, q string, args ...any) (map[K]V, error) {
+	out := map[K]V{}
+	err := db.Query(ctx, q, args, func(scan func(...any) error) error {
+		var k K
+		var v V
+		if err := scan(&k, &v); err != nil {
+			return err
+		}
+		out[k] = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PrivateXMLKeys returns a user's private XML keys in ascending byte order.
+func (m StmtMethods) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
+	keys, err := QueryRows(ctx, m.DB, scanValue[string],
+		`SELECT key FROM private_xml WHERE username = `+m.DB.Param(1)+` ORDER BY key`, username)
+	if err != nil {
+		return nil, m.fail(err, "private xml keys of %q", username)
+	}
+	return keys, nil
+}
+
+// RosterVersions returns every recorded roster version, deleted accounts'
+// included.
+func (m StmtMethods) RosterVersions(ctx context.Context) (map[string]int64, error) {
+	out, err := queryMap[string, int64](ctx, m.DB, `SELECT username, version FROM roster_versions`)
+	if err != nil {
+		return nil, m.fail(err, "roster versions")
+	}
+	return out, nil
+}
+
+// AuditCursors returns every sink's cursor.
+func (m StmtMethods) AuditCursors(ctx context.Context) (map[string]int64, error) {
+	out, err := queryMap[string, int64](ctx, m.DB, `SELECT sink, seq FROM audit_cursors`)
+	if err != nil {
+		return nil, m.fail(err, "audit cursors")
+	}
+	return out, nil
+}
+
+// PubSubServices returns every service with nodes, in byte order.
+func (m StmtMethods) PubSubServices(ctx context.Context) ([]string, error) {
+	out, err := QueryRows(ctx, m.DB, scanValue[string], `SELECT DISTINCT service FROM pubsub_nodes ORDER BY service`)
+	if err != nil {
+		return nil, m.fail(err, "pubsub services")
+	}
+	return out, nil
+}
+
+// StrangerFilters returns every recorded stranger-filter choice.
+func (m StmtMethods) StrangerFilters(ctx context.Context) (map[string]bool, error) {
+	out, err := queryMap[string, bool](ctx, m.DB, `SELECT username, refuse FROM stranger_filters`)
+	if err != nil {
+		return nil, m.fail(err, "stranger filters")
+	}
+	return out, nil
+}
