@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"parley/internal/jid"
-	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/store"
 )
@@ -103,12 +102,9 @@ func (n *newAccounts) intercept(ctx context.Context, st *stanza.Stanza) error {
 	return nil
 }
 
-// sessionEnded forgets a user whose last session ended.
-func (n *newAccounts) sessionEnded(r *router.Router, e router.SessionEnded) {
-	if len(r.Resources(e.JID.Bare())) > 0 {
-		return
-	}
+// forget drops what is counted of user (onLastSessionEnded).
+func (n *newAccounts) forget(user string) {
 	n.mu.Lock()
-	delete(n.byUser, e.JID.Local())
+	delete(n.byUser, user)
 	n.mu.Unlock()
 }

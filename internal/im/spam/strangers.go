@@ -132,13 +132,10 @@ func (s *strangers) command() adhoc.Command {
 		}}
 }
 
-// sessionEnded forgets the choice of a user whose last session ended.
-func (s *strangers) sessionEnded(r *router.Router, e router.SessionEnded) {
-	if len(r.Resources(e.JID.Bare())) > 0 {
-		return
-	}
+// forget drops the cached choice of user (onLastSessionEnded).
+func (s *strangers) forget(user string) {
 	s.mu.Lock()
-	delete(s.choice, e.JID.Local())
+	delete(s.choice, user)
 	s.mu.Unlock()
 }
 
