@@ -259,6 +259,17 @@ func (r *Router) OnSessionEnded(f func(ctx context.Context, e SessionEnded)) {
 	r.endedSubs = append(r.endedSubs, f)
 }
 
+// OnLastSessionEnded subscribes f, as OnSessionEnded does, to the ends of
+// a user's last session: modules that keep state per user while the user
+// is online (spam's counts, vCard avatar hashes) drop it there.
+func (r *Router) OnLastSessionEnded(f func(ctx context.Context, user jid.JID)) {
+	r.OnSessionEnded(func(ctx context.Context, e SessionEnded) {
+		if bare := e.JID.Bare(); len(r.Resources(bare)) == 0 {
+			f(ctx, bare)
+		}
+	})
+}
+
 // Unbind removes a session and tells the subscribers of OnSessionEnded.
 // Only the first Unbind of a bound session does anything.
 func (r *Router) Unbind(ctx context.Context, s Session) {

@@ -410,6 +410,29 @@ func TestSessionEnded(t *testing.T) {
 	}
 }
 
+// TestLastSessionEnded: OnLastSessionEnded hears of a user once the
+// user's last session ended, not while another is bound (a replaced
+// session included).
+func TestLastSessionEnded(t *testing.T) {
+	r := router.New(jid.MustParse("example.com"), accountSet{"alice": true}, nil)
+	var got []string
+	r.OnLastSessionEnded(func(_ context.Context, user jid.JID) { got = append(got, user.String()) })
+	a := imtest.NewSession(t, "alice@example.com/a")
+	b1 := imtest.NewSession(t, "alice@example.com/b")
+	b2 := imtest.NewSession(t, "alice@example.com/b")
+	r.Bind(a)
+	r.Bind(b1)
+	r.Bind(b2) // replaces b1
+	r.Unbind(context.Background(), a)
+	if len(got) != 0 {
+		t.Fatalf("heard %q while alice/b is bound", got)
+	}
+	r.Unbind(context.Background(), b2)
+	if len(got) != 1 || got[0] != "alice@example.com" {
+		t.Fatalf("heard %q, want alice@example.com once", got)
+	}
+}
+
 // TestRefusedDeliveryStored: a message that every target session refuses
 // goes to offline storage for the bare JID, never nowhere (issue 10 item
 // 2); an IQ to such a session bounces.

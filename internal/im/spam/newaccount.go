@@ -102,7 +102,7 @@ func (n *newAccounts) intercept(ctx context.Context, st *stanza.Stanza) error {
 	return nil
 }
 
-// forget drops what is counted of user (onLastSessionEnded).
+// forget drops what is counted of user, once offline.
 func (n *newAccounts) forget(user string) {
 	n.mu.Lock()
 	delete(n.byUser, user)

@@ -117,7 +117,7 @@ func (m *Module) Register(r *router.Router) {
 			m.refused.Record(PolicyNewAccount, st, err)
 			return err
 		})
-		onLastSessionEnded(r, m.fresh.forget)
+		r.OnLastSessionEnded(func(_ context.Context, user jid.JID) { m.fresh.forget(user.Local()) })
 	}
 	if m.strange != nil {
 		r.InterceptInbound(func(ctx context.Context, st *stanza.Stanza) error {
@@ -125,21 +125,11 @@ func (m *Module) Register(r *router.Router) {
 			m.refused.Record(PolicyStrangers, st, err)
 			return err
 		})
-		onLastSessionEnded(r, m.strange.forget)
+		r.OnLastSessionEnded(func(_ context.Context, user jid.JID) { m.strange.forget(user.Local()) })
 		if m.cmds != nil {
 			m.cmds.Add(m.strange.command())
 		}
 	}
-}
-
-// onLastSessionEnded calls forget with the user whose last session ended:
-// what is kept per user lasts while the user is online.
-func onLastSessionEnded(r *router.Router, forget func(user string)) {
-	r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) {
-		if len(r.Resources(e.JID.Bare())) == 0 {
-			forget(e.JID.Local())
-		}
-	})
 }
 
 // interceptOutbound checks a stanza a local user sends: to a blocked

@@ -132,7 +132,7 @@ func (s *strangers) command() adhoc.Command {
 		}}
 }
 
-// forget drops the cached choice of user (onLastSessionEnded).
+// forget drops the cached choice of user, once offline.
 func (s *strangers) forget(user string) {
 	s.mu.Lock()
 	delete(s.choice, user)

@@ -73,11 +73,7 @@ func (h *hashes) drop(user string) {
 func (m *Module) registerConversion(r *router.Router) {
 	m.pep.OnPublish(NSAvatarMetadata, m.fromAvatar)
 	r.InterceptOutbound(m.injectHash)
-	r.OnSessionEnded(func(_ context.Context, e router.SessionEnded) {
-		if len(r.Resources(e.JID.Bare())) == 0 {
-			m.hashes.drop(e.JID.Local())
-		}
-	})
+	r.OnLastSessionEnded(func(_ context.Context, user jid.JID) { m.hashes.drop(user.Local()) })
 }
 
 // photo is the image of a vCard's PHOTO: its bytes and type; nil when it
