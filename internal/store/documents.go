@@ -8,10 +8,7 @@ import "context"
 // VCard returns ErrNotFound when the user has none.
 func (m StmtMethods) VCard(ctx context.Context, username string) ([]byte, error) {
 	v, err := queryValue[[]byte](ctx, m.DB, `SELECT vcard FROM vcards WHERE username = `+m.DB.Param(1), username)
-	if err != nil {
-		return nil, m.fail(err, "vcard of %q", username)
-	}
-	return v, nil
+	return v, m.fail(err, "vcard of %q", username)
 }
 
 // SetVCard stores or replaces the user's vCard; ErrNotFound if the user
@@ -26,10 +23,7 @@ func (m StmtMethods) SetVCard(ctx context.Context, username string, vcard []byte
 func (m StmtMethods) PrivateXML(ctx context.Context, username, key string) ([]byte, error) {
 	v, err := queryValue[[]byte](ctx, m.DB, `SELECT data FROM private_xml WHERE username = `+m.DB.Param(1)+
 		` AND key = `+m.DB.Param(2), username, key)
-	if err != nil {
-		return nil, m.fail(err, "private xml %q of %q", key, username)
-	}
-	return v, nil
+	return v, m.fail(err, "private xml %q of %q", key, username)
 }
 
 // SetPrivateXML stores or replaces data under (username, key);
@@ -45,8 +39,14 @@ func (m StmtMethods) SetPrivateXML(ctx context.Context, username, key string, da
 func (m StmtMethods) Blocklist(ctx context.Context, username string) ([]string, error) {
 	jids, err := QueryRows(ctx, m.DB, scanValue[string],
 		`SELECT jid FROM blocklist WHERE username = `+m.DB.Param(1)+` ORDER BY jid`, username)
-	if err != nil {
-		return nil, m.fail(err, "blocklist of %q", username)
-	}
-	return jids, nil
+	return jids, m.fail(err, "blocklist of %q", username)
+}
+
+// PrivateXMLSizes returns the length in bytes of each of a user's stored
+// elements (octet_length: SQLite, as PostgreSQL, reads a blob's length
+// without the blob).
+func (m StmtMethods) PrivateXMLSizes(ctx context.Context, username string) (map[string]int, error) {
+	out, err := queryMap[string, int](ctx, m.DB,
+		`SELECT key, octet_length(data) FROM private_xml WHERE username = `+m.DB.Param(1), username)
+	return out, m.fail(err, "private xml sizes of %q", username)
 }

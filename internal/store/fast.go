@@ -75,10 +75,7 @@ func scanFastDevice(scan func(...any) error) (FastDevice, error) {
 func (m StmtMethods) FastDevices(ctx context.Context, username string) ([]FastDevice, error) {
 	out, err := QueryRows(ctx, m.DB, scanFastDevice, `SELECT `+FastColumns+` FROM fast_tokens
 		WHERE username = `+m.DB.Param(1)+` ORDER BY created, user_agent`, username)
-	if err != nil {
-		return nil, m.fail(err, "devices of %q", username)
-	}
-	return out, nil
+	return out, m.fail(err, "devices of %q", username)
 }
 
 // FastDevice returns one device; ErrNotFound, as it is, if there is none.

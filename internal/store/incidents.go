@@ -154,10 +154,7 @@ func (m StmtMethods) Incidents(ctx context.Context, q IncidentQuery) ([]Incident
 		WHERE id > `+p(1)+` AND (`+p(2)+` = '' OR state = `+p(3)+`) AND (`+p(4)+` = '' OR source = `+p(5)+`) ORDER BY id`,
 		[]any{q.After, q.State, q.State, q.Source, q.Source}, q.Max)
 	out, err := QueryRows(ctx, m.DB, scanIncident(false), query, args...)
-	if err != nil {
-		return nil, m.fail(err, "incidents")
-	}
-	return out, nil
+	return out, m.fail(err, "incidents")
 }
 
 // Incident returns one incident with its stanza and notes.
@@ -205,10 +202,7 @@ func (m StmtMethods) ReviewIncident(ctx context.Context, id int64, n IncidentNot
 // LastReportIncident returns the highest imported abuse report id.
 func (m StmtMethods) LastReportIncident(ctx context.Context) (int64, error) {
 	id, err := queryValue[int64](ctx, m.DB, `SELECT coalesce(max(report_id), 0) FROM incidents`)
-	if err != nil {
-		return 0, m.fail(err, "last report incident")
-	}
-	return id, nil
+	return id, m.fail(err, "last report incident")
 }
 
 // DLPPolicies returns the API's policies by name.

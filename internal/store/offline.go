@@ -22,8 +22,19 @@ func (m StmtMethods) OfflineMessages(ctx context.Context, username string) ([]Of
 // CountOffline returns how many messages wait for the user.
 func (m StmtMethods) CountOffline(ctx context.Context, username string) (int, error) {
 	n, err := queryValue[int](ctx, m.DB, `SELECT count(*) FROM offline WHERE username = `+m.DB.Param(1), username)
+	return n, m.fail(err, "count offline of %q", username)
+}
+
+// OfflineUsage returns how many messages wait for the user and their
+// bytes (octet_length reads a blob's length without the blob, a
+// TOASTed value's in PostgreSQL too).
+func (m StmtMethods) OfflineUsage(ctx context.Context, username string) (int, int64, error) {
+	var n int
+	var b int64
+	err := m.DB.Query(ctx, `SELECT count(*), coalesce(sum(octet_length(stanza)), 0) FROM offline
+		WHERE username = `+m.DB.Param(1), []any{username}, func(scan func(...any) error) error { return scan(&n, &b) })
 	if err != nil {
-		return 0, m.fail(err, "count offline of %q", username)
+		return 0, 0, m.fail(err, "offline usage of %q", username)
 	}
-	return n, nil
+	return n, b, nil
 }

@@ -83,8 +83,5 @@ func (m StmtMethods) AbuseReports(ctx context.Context, after int64, max int) ([]
 func (m StmtMethods) CountAbuseReports(ctx context.Context, reporter string, since time.Time) (int, error) {
 	n, err := queryValue[int](ctx, m.DB, `SELECT count(*) FROM abuse_reports WHERE reporter = `+m.DB.Param(1)+
 		` AND stamp >= `+m.DB.Param(2), reporter, m.DB.Time(since))
-	if err != nil {
-		return 0, m.fail(err, "count abuse reports of %q", reporter)
-	}
-	return n, nil
+	return n, m.fail(err, "count abuse reports of %q", reporter)
 }

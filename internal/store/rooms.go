@@ -96,10 +96,7 @@ func (m StmtMethods) GetRoom(ctx context.Context, jid string) (Room, error) {
 // ListRooms returns every room in ascending JID byte order.
 func (m StmtMethods) ListRooms(ctx context.Context) ([]Room, error) {
 	out, err := QueryRows(ctx, m.DB, scanRoom, `SELECT `+roomColumns+` FROM muc_rooms ORDER BY jid`)
-	if err != nil {
-		return nil, m.fail(err, "list rooms")
-	}
-	return out, nil
+	return out, m.fail(err, "list rooms")
 }
 
 // DeleteRoom removes a room and its affiliations (and, by the backend's

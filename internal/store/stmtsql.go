@@ -89,6 +89,9 @@ type StmtMethods struct {
 	DB      ExecDB
 }
 
+// fail is failed for this backend. QueryRows, queryValue and queryMap
+// return nil or zero with an error, so a method may return what they read
+// with fail(err, ...) as it is.
 func (m StmtMethods) fail(err error, format string, args ...any) error {
 	return failed(m.Backend, err, format, args...)
 }

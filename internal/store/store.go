@@ -123,6 +123,11 @@ type RosterItem struct {
 	Hidden bool
 }
 
+// RosterColumns are a roster_items row after its username, the same in
+// both SQL backends.
+const RosterColumns = `jid, name, groups, subscription, ask_out, pending_in,
+	pre_approved, pending_stanza, hidden`
+
 // Rosters keeps contact lists with a per-user version counter
 // (RFC 6121 §2.6 roster versioning). Every change to a user's roster raises
 // that user's version by one; the version is returned so pushes carry it.

@@ -77,10 +77,7 @@ func (m StmtMethods) TokenByHash(ctx context.Context, hash []byte) (APIToken, er
 // ListTokens returns every token, oldest first.
 func (m StmtMethods) ListTokens(ctx context.Context) ([]APIToken, error) {
 	out, err := QueryRows(ctx, m.DB, scanToken, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created, id`)
-	if err != nil {
-		return nil, m.fail(err, "list tokens")
-	}
-	return out, nil
+	return out, m.fail(err, "list tokens")
 }
 
 // RevokeToken deletes a token; ErrNotFound.

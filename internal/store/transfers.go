@@ -28,45 +28,30 @@ func queryMap[K comparable, V any](ctx context.Context, db QueryDB, q string, ar
 func (m StmtMethods) PrivateXMLKeys(ctx context.Context, username string) ([]string, error) {
 	keys, err := QueryRows(ctx, m.DB, scanValue[string],
 		`SELECT key FROM private_xml WHERE username = `+m.DB.Param(1)+` ORDER BY key`, username)
-	if err != nil {
-		return nil, m.fail(err, "private xml keys of %q", username)
-	}
-	return keys, nil
+	return keys, m.fail(err, "private xml keys of %q", username)
 }
 
 // RosterVersions returns every recorded roster version, deleted accounts'
 // included.
 func (m StmtMethods) RosterVersions(ctx context.Context) (map[string]int64, error) {
 	out, err := queryMap[string, int64](ctx, m.DB, `SELECT username, version FROM roster_versions`)
-	if err != nil {
-		return nil, m.fail(err, "roster versions")
-	}
-	return out, nil
+	return out, m.fail(err, "roster versions")
 }
 
 // AuditCursors returns every sink's cursor.
 func (m StmtMethods) AuditCursors(ctx context.Context) (map[string]int64, error) {
 	out, err := queryMap[string, int64](ctx, m.DB, `SELECT sink, seq FROM audit_cursors`)
-	if err != nil {
-		return nil, m.fail(err, "audit cursors")
-	}
-	return out, nil
+	return out, m.fail(err, "audit cursors")
 }
 
 // PubSubServices returns every service with nodes, in byte order.
 func (m StmtMethods) PubSubServices(ctx context.Context) ([]string, error) {
 	out, err := QueryRows(ctx, m.DB, scanValue[string], `SELECT DISTINCT service FROM pubsub_nodes ORDER BY service`)
-	if err != nil {
-		return nil, m.fail(err, "pubsub services")
-	}
-	return out, nil
+	return out, m.fail(err, "pubsub services")
 }
 
 // StrangerFilters returns every recorded stranger-filter choice.
 func (m StmtMethods) StrangerFilters(ctx context.Context) (map[string]bool, error) {
 	out, err := queryMap[string, bool](ctx, m.DB, `SELECT username, refuse FROM stranger_filters`)
-	if err != nil {
-		return nil, m.fail(err, "stranger filters")
-	}
-	return out, nil
+	return out, m.fail(err, "stranger filters")
 }

@@ -131,10 +131,7 @@ func (m StmtMethods) Upload(ctx context.Context, id string) (Upload, error) {
 // ListUploads returns every upload record by ID.
 func (m StmtMethods) ListUploads(ctx context.Context) ([]Upload, error) {
 	out, err := QueryRows(ctx, m.DB, scanUpload, `SELECT `+uploadColumns+` FROM uploads ORDER BY id`)
-	if err != nil {
-		return nil, m.fail(err, "list uploads")
-	}
-	return out, nil
+	return out, m.fail(err, "list uploads")
 }
 
 // ClaimUpload moves a live reserved upload to writing; ErrNotFound. now
@@ -173,10 +170,7 @@ func (m StmtMethods) UserUploads(ctx context.Context, owner string, now time.Tim
 	out, err := QueryRows(ctx, m.DB, scanUpload, `SELECT `+uploadColumns+` FROM uploads
 		WHERE owner = `+p(1)+` AND state = `+p(2)+` AND expires > `+p(3)+` ORDER BY created, id`,
 		owner, int(UploadStored), m.DB.Stamp(now))
-	if err != nil {
-		return nil, m.fail(err, "uploads of %q", owner)
-	}
-	return out, nil
+	return out, m.fail(err, "uploads of %q", owner)
 }
 
 // ExpiredUploads lists up to limit uploads expired at now (Stamped, as in
@@ -184,8 +178,5 @@ func (m StmtMethods) UserUploads(ctx context.Context, owner string, now time.Tim
 func (m StmtMethods) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	ids, err := QueryRows(ctx, m.DB, scanValue[string], `SELECT id FROM uploads WHERE expires <= `+m.DB.Param(1)+
 		` ORDER BY expires, id LIMIT `+m.DB.Param(2), m.DB.Stamp(now), limit)
-	if err != nil {
-		return nil, m.fail(err, "expired uploads")
-	}
-	return ids, nil
+	return ids, m.fail(err, "expired uploads")
 }

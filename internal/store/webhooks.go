@@ -44,8 +44,5 @@ func (m StmtMethods) AddWebhookDeadLetter(ctx context.Context, letter []byte, ke
 // WebhookDeadLetters returns the letters kept, oldest first.
 func (m StmtMethods) WebhookDeadLetters(ctx context.Context) ([][]byte, error) {
 	out, err := QueryRows(ctx, m.DB, scanValue[[]byte], `SELECT letter FROM webhook_dead_letters ORDER BY seq`)
-	if err != nil {
-		return nil, m.fail(err, "webhook dead letters")
-	}
-	return out, nil
+	return out, m.fail(err, "webhook dead letters")
 }

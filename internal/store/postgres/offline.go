@@ -38,15 +38,3 @@ func (s *Store) DeleteOffline(ctx context.Context, username string, ids []int64)
 	}
 	return nil
 }
-
-// OfflineUsage returns how many messages wait for the user and their
-// bytes (octet_length reads a TOASTed value's size without the value).
-func (s *Store) OfflineUsage(ctx context.Context, username string) (int, int64, error) {
-	var n int
-	var b int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(octet_length(stanza)), 0) FROM offline WHERE username = $1`, username).Scan(&n, &b)
-	if err != nil {
-		return 0, 0, fmt.Errorf("postgres: offline usage of %q: %w", username, err)
-	}
-	return n, b, nil
-}

@@ -261,20 +261,6 @@ func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, 
 	return nil
 }
 
-// PubSubAffiliations returns a node's affiliations, or a service's.
-func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([]store.PubSubAffiliation, error) {
-	scan := func(scan func(...any) error) (store.PubSubAffiliation, error) {
-		var a store.PubSubAffiliation
-		return a, scan(&a.Node, &a.JID, &a.Affiliation)
-	}
-	out, err := collect(ctx, s, scan, `SELECT node, jid, affiliation FROM pubsub_affiliations
-		WHERE service = $1 AND ($2 = '' OR node = $2) ORDER BY node, jid`, service, node)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: affiliations of pubsub node %q of %q: %w", node, service, err)
-	}
-	return out, nil
-}
-
 // PutPubSubSubscription creates or replaces a subscription.
 func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string, sub store.PubSubSubscription) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -293,30 +279,6 @@ func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string,
 	return nil
 }
 
-// DeletePubSubSubscription removes a subscription; store.ErrNotFound.
-func (s *Store) DeletePubSubSubscription(ctx context.Context, service, node, jid, subid string) error {
-	err := mustAffect(s.exec(ctx, `DELETE FROM pubsub_subscriptions
-		WHERE service = $1 AND node = $2 AND jid = $3 AND subid = $4`, service, node, jid, subid))
-	if err != nil {
-		return fmt.Errorf("postgres: unsubscribe %q from pubsub node %q of %q: %w", jid, node, service, err)
-	}
-	return nil
-}
-
-// PubSubSubscriptions returns a node's subscriptions, or a service's.
-func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) ([]store.PubSubSubscription, error) {
-	scan := func(scan func(...any) error) (store.PubSubSubscription, error) {
-		var v store.PubSubSubscription
-		return v, scan(&v.Node, &v.JID, &v.SubID, &v.State, &v.Options)
-	}
-	out, err := collect(ctx, s, scan, `SELECT node, jid, subid, state, options FROM pubsub_subscriptions
-		WHERE service = $1 AND ($2 = '' OR node = $2) ORDER BY node, jid, subid`, service, node)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: subscriptions of pubsub node %q of %q: %w", node, service, err)
-	}
-	return out, nil
-}
-
 // ForgetPubSubJID removes a bare JID's subscriptions (full JIDs too)
 // and non-owner affiliations at every service.
 func (s *Store) ForgetPubSubJID(ctx context.Context, bare string) error {
@@ -332,16 +294,4 @@ func (s *Store) ForgetPubSubJID(ctx context.Context, bare string) error {
 		return fmt.Errorf("postgres: forget %q at pubsub services: %w", bare, err)
 	}
 	return nil
-}
-
-// PubSubOwnedBytes sums the payloads of the nodes owner owns at service.
-func (s *Store) PubSubOwnedBytes(ctx context.Context, service, owner string) (int64, error) {
-	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(octet_length(i.payload)), 0) FROM pubsub_affiliations AS a
-		JOIN pubsub_items AS i ON i.service = a.service AND i.node = a.node
-		WHERE a.service = $1 AND a.jid = $2 AND a.affiliation = 'owner'`, service, owner).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: bytes owned by %q at %q: %w", owner, service, err)
-	}
-	return n, nil
 }

@@ -11,9 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const rosterColumns = `jid, name, groups, subscription, ask_out, pending_in,
-	pre_approved, pending_stanza, hidden`
-
 // Roster returns all items of a user, hidden ones too, ordered by JID, and
 // the roster version (0 for a user whose roster never changed).
 //
@@ -56,7 +53,7 @@ func (s *Store) Roster(ctx context.Context, username string) ([]store.RosterItem
 // RosterItem returns one item; store.ErrNotFound.
 func (s *Store) RosterItem(ctx context.Context, username, contact string) (store.RosterItem, error) {
 	var it store.RosterItem
-	err := s.pool.QueryRow(ctx, `SELECT `+rosterColumns+`
+	err := s.pool.QueryRow(ctx, `SELECT `+store.RosterColumns+`
 		FROM roster_items WHERE username = $1 AND jid = $2`, username, contact).Scan(
 		&it.JID, &it.Name, &it.Groups, &it.Subscription, &it.AskOut,
 		&it.PendingIn, &it.PreApproved, &it.PendingInStanza, &it.Hidden)
@@ -81,7 +78,7 @@ func (s *Store) PutRosterItem(ctx context.Context, username string, item store.R
 	groups := slices.Compact(slices.Sorted(slices.Values(item.Groups)))
 	var version int64
 	err := s.queryRow(ctx, `WITH item AS (
-			INSERT INTO roster_items (username, `+rosterColumns+`)
+			INSERT INTO roster_items (username, `+store.RosterColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (username, jid) DO UPDATE SET
 				name = excluded.name, groups = excluded.groups,

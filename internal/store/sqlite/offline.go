@@ -48,15 +48,3 @@ func (s *Store) DeleteOffline(ctx context.Context, username string, ids []int64)
 	}
 	return nil
 }
-
-// OfflineUsage returns how many messages wait for the user and their
-// bytes; length() of a blob is read from the record header, not the blob.
-func (s *Store) OfflineUsage(ctx context.Context, username string) (int, int64, error) {
-	var n int
-	var b int64
-	err := s.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(stanza)), 0) FROM offline WHERE username = ?`, username).Scan(&n, &b)
-	if err != nil {
-		return 0, 0, fmt.Errorf("sqlite: offline usage of %q: %w", username, err)
-	}
-	return n, b, nil
-}

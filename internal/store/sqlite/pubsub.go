@@ -239,25 +239,6 @@ func (s *Store) SetPubSubAffiliation(ctx context.Context, service, node string, 
 	return nil
 }
 
-// PubSubAffiliations returns a node's affiliations, or a service's.
-func (s *Store) PubSubAffiliations(ctx context.Context, service, node string) ([]store.PubSubAffiliation, error) {
-	scan := func(scan func(...any) error) (store.PubSubAffiliation, error) {
-		var a store.PubSubAffiliation
-		return a, scan(&a.Node, &a.JID, &a.Affiliation)
-	}
-	q := `SELECT node, jid, affiliation FROM pubsub_affiliations WHERE service = ?`
-	args := []any{service}
-	if node != "" {
-		q += ` AND node = ?`
-		args = append(args, node)
-	}
-	out, err := queryAll(ctx, s, scan, q+` ORDER BY node, jid`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: affiliations of pubsub node %q of %q: %w", node, service, err)
-	}
-	return out, nil
-}
-
 // PutPubSubSubscription creates or replaces a subscription.
 func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string, sub store.PubSubSubscription) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -276,37 +257,6 @@ func (s *Store) PutPubSubSubscription(ctx context.Context, service, node string,
 	return nil
 }
 
-// DeletePubSubSubscription removes a subscription; store.ErrNotFound.
-func (s *Store) DeletePubSubSubscription(ctx context.Context, service, node, jid, subid string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return mustAffect(tx.Exec(`DELETE FROM pubsub_subscriptions
-			WHERE service = ? AND node = ? AND jid = ? AND subid = ?`, service, node, jid, subid))
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: unsubscribe %q from pubsub node %q of %q: %w", jid, node, service, err)
-	}
-	return nil
-}
-
-// PubSubSubscriptions returns a node's subscriptions, or a service's.
-func (s *Store) PubSubSubscriptions(ctx context.Context, service, node string) ([]store.PubSubSubscription, error) {
-	scan := func(scan func(...any) error) (store.PubSubSubscription, error) {
-		var v store.PubSubSubscription
-		return v, scan(&v.Node, &v.JID, &v.SubID, &v.State, &v.Options)
-	}
-	q := `SELECT node, jid, subid, state, options FROM pubsub_subscriptions WHERE service = ?`
-	args := []any{service}
-	if node != "" {
-		q += ` AND node = ?`
-		args = append(args, node)
-	}
-	out, err := queryAll(ctx, s, scan, q+` ORDER BY node, jid, subid`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: subscriptions of pubsub node %q of %q: %w", node, service, err)
-	}
-	return out, nil
-}
-
 // ForgetPubSubJID removes a bare JID's subscriptions (full JIDs too)
 // and non-owner affiliations at every service.
 func (s *Store) ForgetPubSubJID(ctx context.Context, bare string) error {
@@ -322,16 +272,4 @@ func (s *Store) ForgetPubSubJID(ctx context.Context, bare string) error {
 		return fmt.Errorf("sqlite: forget %q at pubsub services: %w", bare, err)
 	}
 	return nil
-}
-
-// PubSubOwnedBytes sums the payloads of the nodes owner owns at service.
-func (s *Store) PubSubOwnedBytes(ctx context.Context, service, owner string) (int64, error) {
-	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(length(i.payload)), 0) FROM pubsub_affiliations AS a
-		JOIN pubsub_items AS i ON i.service = a.service AND i.node = a.node
-		WHERE a.service = ? AND a.jid = ? AND a.affiliation = 'owner'`, service, owner).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: bytes owned by %q at %q: %w", owner, service, err)
-	}
-	return n, nil
 }

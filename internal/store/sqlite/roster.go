@@ -11,9 +11,6 @@ import (
 	"parley/internal/store"
 )
 
-const rosterColumns = `jid, name, groups, subscription, ask_out, pending_in,
-	pre_approved, pending_stanza, hidden`
-
 // Roster returns all items of a user, hidden ones too, ordered by JID, and
 // the roster version (0 for a user whose roster never changed).
 func (s *Store) Roster(ctx context.Context, username string) ([]store.RosterItem, int64, error) {
@@ -37,7 +34,7 @@ func (s *Store) roster(ctx context.Context, username string) ([]store.RosterItem
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+rosterColumns+`
+	rows, err := tx.QueryContext(ctx, `SELECT `+store.RosterColumns+`
 		FROM roster_items WHERE username = ? ORDER BY jid`, username)
 	if err != nil {
 		return nil, 0, err
@@ -56,7 +53,7 @@ func (s *Store) roster(ctx context.Context, username string) ([]store.RosterItem
 
 // RosterItem returns one item; store.ErrNotFound.
 func (s *Store) RosterItem(ctx context.Context, username, contact string) (store.RosterItem, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+rosterColumns+`
+	row := s.r.QueryRowContext(ctx, `SELECT `+store.RosterColumns+`
 		FROM roster_items WHERE username = ? AND jid = ?`, username, contact)
 	it, err := scanRosterItem(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -82,7 +79,7 @@ func (s *Store) PutRosterItem(ctx context.Context, username string, item store.R
 	}
 	var version int64
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT OR REPLACE INTO roster_items (username, `+rosterColumns+`)
+		_, err := tx.Exec(`INSERT OR REPLACE INTO roster_items (username, `+store.RosterColumns+`)
 			VALUES (?,?,?,?,?,?,?,?,?,?)`,
 			username, item.JID, item.Name, string(groupsJSON), item.Subscription,
 			item.AskOut, item.PendingIn, item.PreApproved, nonNil(item.PendingInStanza), item.Hidden)
