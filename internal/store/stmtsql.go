@@ -36,6 +36,9 @@ type ExecDB interface {
 	MissingUser(err error) error
 	// Duplicate turns a primary-key or unique violation into ErrExists.
 	Duplicate(err error) error
+	// TableNames is a query of the name of every table of the store's
+	// schema (TableRows).
+	TableNames() string
 }
 
 // Execer runs the statements of one transaction (ExecDB.Tx).

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // The reads of Transfers (and of the other interfaces parley migrate
 // copies through) that both SQL backends share (StmtMethods).
@@ -54,4 +57,22 @@ func (m StmtMethods) PubSubServices(ctx context.Context) ([]string, error) {
 func (m StmtMethods) StrangerFilters(ctx context.Context) (map[string]bool, error) {
 	out, err := queryMap[string, bool](ctx, m.DB, `SELECT username, refuse FROM stranger_filters`)
 	return out, m.fail(err, "stranger filters")
+}
+
+// TableRows counts the rows of every table of the store's schema.
+func (m StmtMethods) TableRows(ctx context.Context) (map[string]int64, error) {
+	names, err := QueryRows(ctx, m.DB, scanValue[string], m.DB.TableNames())
+	if err != nil {
+		return nil, m.fail(err, "tables")
+	}
+	out := make(map[string]int64, len(names))
+	for _, n := range names {
+		// The names come from the schema itself, quoted as identifiers.
+		c, err := queryValue[int64](ctx, m.DB, `SELECT count(*) FROM "`+strings.ReplaceAll(n, `"`, `""`)+`"`)
+		if err != nil {
+			return nil, m.fail(err, "rows of %s", n)
+		}
+		out[n] = c
+	}
+	return out, nil
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"parley/internal/store"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // RaiseRosterVersion raises a username's roster version to at least
@@ -28,24 +26,6 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("postgres: schema version: %w", err)
 	}
 	return v, nil
-}
-
-// TableRows counts the rows of every table of the store's schema.
-func (s *Store) TableRows(ctx context.Context) (map[string]int64, error) {
-	names, err := s.queryStrings(ctx, `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: tables: %w", err)
-	}
-	out := make(map[string]int64, len(names))
-	for _, n := range names {
-		var c int64
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{n}.Sanitize()).Scan(&c); err != nil {
-			return nil, fmt.Errorf("postgres: rows of %s: %w", n, err)
-		}
-		out[n] = c
-	}
-	return out, nil
 }
 
 // ImportAbuseReport stores a report under its ID and moves the identity

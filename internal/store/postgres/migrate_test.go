@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -108,12 +107,8 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if _, err := pool.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, len(migrations)+1); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(t.Context(), dbURL); !errors.Is(err, store.ErrSchemaTooNew) {
-		if s != nil {
-			s.Close()
-		}
-		t.Fatalf("Open: %v, want store.ErrSchemaTooNew", err)
-	}
+	s, err := Open(t.Context(), dbURL)
+	storetest.SchemaTooNew(t, s, err)
 }
 
 func TestOpenBadURL(t *testing.T) {

@@ -74,3 +74,9 @@ func (d *sqlDB) Duplicate(err error) error {
 	}
 	return err
 }
+
+// TableNames: the base tables of the current schema.
+func (d *sqlDB) TableNames() string {
+	return `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+}

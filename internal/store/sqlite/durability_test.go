@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,12 +80,8 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(t.Context(), path); !errors.Is(err, store.ErrSchemaTooNew) {
-		if s != nil {
-			s.Close()
-		}
-		t.Fatalf("Open: %v, want store.ErrSchemaTooNew", err)
-	}
+	s, err := Open(t.Context(), path)
+	storetest.SchemaTooNew(t, s, err)
 }
 
 // TestKilledProcessKeepsAcknowledgedWrites: see storetest.KillWriter.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"parley/internal/store"
 
@@ -33,34 +32,6 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sqlite: schema version: %w", err)
 	}
 	return v, nil
-}
-
-// TableRows counts the rows of every table of the schema (SQLite's own
-// tables left out; FTS5's shadow tables included).
-func (s *Store) TableRows(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: tables: %w", err)
-	}
-	names, err := store.ScanRows(rows, func(scan func(...any) error) (string, error) {
-		var n string
-		return n, scan(&n)
-	})
-	rows.Close()
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: tables: %w", err)
-	}
-	out := make(map[string]int64, len(names))
-	for _, n := range names {
-		var c int64
-		// The names come from the schema itself, quoted as identifiers.
-		q := `SELECT count(*) FROM "` + strings.ReplaceAll(n, `"`, `""`) + `"`
-		if err := s.r.QueryRowContext(ctx, q).Scan(&c); err != nil {
-			return nil, fmt.Errorf("sqlite: rows of %s: %w", n, err)
-		}
-		out[n] = c
-	}
-	return out, nil
 }
 
 // ImportAbuseReport stores a report under its ID; AUTOINCREMENT then

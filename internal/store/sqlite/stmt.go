@@ -83,3 +83,9 @@ func (d *sqlDB) Duplicate(err error) error {
 	}
 	return err
 }
+
+// TableNames: SQLite's own tables left out, FTS5's shadow tables
+// included.
+func (d *sqlDB) TableNames() string {
+	return `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+
+	"parley/internal/store"
 )
 
 // Migrate checks a backend's schema migration: steps run once each, in
@@ -53,4 +55,22 @@ func Migrate(t *testing.T, tooNew error, newDB func(t *testing.T) (migrate func(
 			}
 		})
 	}
+}
+
+// SchemaTooNew checks what a backend's Open returned for a database one
+// migration step newer than the build: it must fail with
+// store.ErrSchemaTooNew (a store it opened all the same is closed).
+func SchemaTooNew[S interface {
+	comparable
+	Close() error
+}](t *testing.T, s S, err error) {
+	t.Helper()
+	if errors.Is(err, store.ErrSchemaTooNew) {
+		return
+	}
+	var none S
+	if s != none {
+		s.Close()
+	}
+	t.Fatalf("Open: %v, want store.ErrSchemaTooNew", err)
 }
