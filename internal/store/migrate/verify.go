@@ -165,6 +165,20 @@ func (d digest) strs(l []string) {
 // drops the sub-microsecond digits of a stamp and compares equal.
 func (d digest) time(t time.Time) { d.int(t.UnixMicro()) }
 
+// digestList writes a section of the items a read returned (unless it
+// failed with err): its name, their count, then each item with put.
+func digestList[T any](d digest, name string, items []T, err error, put func(T)) error {
+	if err != nil {
+		return err
+	}
+	d.section(name)
+	d.int(int64(len(items)))
+	for _, it := range items {
+		put(it)
+	}
+	return nil
+}
+
 // section starts a part of the serialisation, so that empty parts still
 // count and parts cannot shift into each other.
 func (d digest) section(name string) { d.str("§" + name) }
@@ -212,14 +226,11 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, er
 	}
 
 	msgs, err := s.OfflineMessages(ctx, username)
-	if err != nil {
-		return nil, err
-	}
-	d.section("offline")
-	d.int(int64(len(msgs)))
-	for _, m := range msgs {
+	if err := digestList(d, "offline", msgs, err, func(m store.OfflineMessage) {
 		d.time(m.Stamp)
 		d.bytes(m.Stanza)
+	}); err != nil {
+		return nil, err
 	}
 
 	d.section("vcard")
@@ -268,24 +279,16 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, er
 		return nil, err
 	}
 
-	d.section("push")
 	regs, err := s.PushRegistrations(ctx, username)
-	if err != nil {
-		return nil, err
-	}
-	d.int(int64(len(regs)))
-	for _, r := range regs {
+	if err := digestList(d, "push", regs, err, func(r store.PushRegistration) {
 		d.strs([]string{r.Service, r.Node})
 		d.bytes(r.Options)
 		d.time(r.Created)
-	}
-	d.section("FAST devices")
-	devices, err := s.FastDevices(ctx, username)
-	if err != nil {
+	}); err != nil {
 		return nil, err
 	}
-	d.int(int64(len(devices)))
-	for _, f := range devices {
+	devices, err := s.FastDevices(ctx, username)
+	if err := digestList(d, "FAST devices", devices, err, func(f store.FastDevice) {
 		d.strs([]string{f.UserAgent, f.Software, f.Name, f.Mechanism})
 		for _, t := range []store.FastToken{f.Current, f.Next} {
 			d.bytes(t.Verifier)
@@ -294,6 +297,8 @@ func digestUser(ctx context.Context, s store.Store, username string) ([]byte, er
 		}
 		d.time(f.Created)
 		d.time(f.Used)
+	}); err != nil {
+		return nil, err
 	}
 	d.section("stranger filter")
 	on, err := s.StrangerFilter(ctx, username)
@@ -357,16 +362,13 @@ func digestRoom(ctx context.Context, s store.Store, r store.Room) ([]byte, error
 	d.str(r.SubjectFrom)
 	d.time(r.Created)
 	affs, err := s.RoomAffiliations(ctx, r.JID)
-	if err != nil {
-		return nil, err
-	}
-	d.section("affiliations")
-	d.int(int64(len(affs)))
-	for _, a := range affs {
+	if err := digestList(d, "affiliations", affs, err, func(a store.RoomAffiliation) {
 		d.str(a.JID)
 		d.str(a.Affiliation)
 		d.str(a.Nick)
 		d.str(a.Reason)
+	}); err != nil {
+		return nil, err
 	}
 	vcard, err := s.RoomVCard(ctx, r.JID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
