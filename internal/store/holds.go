@@ -257,7 +257,7 @@ type SQLDB interface {
 	SettingDB
 	HoldDB
 	QueryDB
-	ExecDB
+	StmtDB
 }
 
 // NewSQLMethods makes the shared methods of backend ("sqlite",

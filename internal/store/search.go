@@ -33,3 +33,35 @@ type FoundMessage struct {
 	Seq int64
 	ArchivedMessage
 }
+
+// ArchiveSearchDB is what a backend does for SearchArchives, in its own
+// SQL (FTS5 or tsvector).
+type ArchiveSearchDB interface {
+	QueryDB
+	// ArchiveShare is the share of the pool archive queries run in.
+	ArchiveShare() *Share
+	// SearchQuery is q's search and its arguments: a query of
+	// FoundColumns rows in seq order, at most q.Limit of them.
+	SearchQuery(q ArchiveSearch) (string, []any)
+}
+
+// FoundColumns are what a search reads of a message, in scanFound's
+// order, with the archive table as a.
+const FoundColumns = `a.seq, a.owner, a.id, a.with_jid, a.stamp, a.stanza, a.body`
+
+func scanFound(scan func(...any) error) (FoundMessage, error) {
+	var m FoundMessage
+	var stamp ScanTime
+	err := scan(&m.Seq, &m.Owner, &m.ID, &m.With, &stamp, &m.Stanza, &m.Text)
+	m.Stamp = stamp.Time
+	return m, err
+}
+
+// SearchArchives searches every archive for compliance, in the archive
+// queries' share of the pool; see ArchiveSearches.
+func (m StmtMethods) SearchArchives(ctx context.Context, q ArchiveSearch) ([]FoundMessage, error) {
+	return Query(ctx, m.DB.ArchiveShare(), m.Backend+": search archives", func() ([]FoundMessage, error) {
+		query, args := m.DB.SearchQuery(q)
+		return QueryRows(ctx, m.DB, scanFound, query, args...)
+	})
+}

@@ -84,12 +84,18 @@ func (t *OptionalTime) Scan(src any) error {
 	return err
 }
 
+// StmtDB is what StmtMethods need of a backend.
+type StmtDB interface {
+	ExecDB
+	ArchiveSearchDB
+}
+
 // StmtMethods is the store methods that are a statement or two, written
-// once over a backend's ExecDB; a backend's Store embeds it (through
+// once over a backend's StmtDB; a backend's Store embeds it (through
 // SQLMethods). The methods are written beside their interfaces.
 type StmtMethods struct {
 	Backend string // in errors: "sqlite" or "postgres"
-	DB      ExecDB
+	DB      StmtDB
 }
 
 // fail is failed for this backend. QueryRows, queryValue and queryMap

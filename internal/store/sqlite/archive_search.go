@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"unicode"
@@ -11,16 +10,14 @@ import (
 
 var _ store.ArchiveSearches = (*Store)(nil)
 
-// SearchArchives searches every archive for compliance; see
-// store.ArchiveSearches. A search with words walks FTS5's matches of every
-// owner in rowid (seq) order, without the owner tag; one without walks
-// archive in seq order. Either stops after Limit matches.
-func (s *Store) SearchArchives(ctx context.Context, q store.ArchiveSearch) ([]store.FoundMessage, error) {
-	return store.Query(ctx, s.archiveShare, "sqlite: search archives",
-		func() ([]store.FoundMessage, error) { return s.searchArchives(ctx, q) })
-}
+// ArchiveShare is the share archive queries read in.
+func (d *sqlDB) ArchiveShare() *store.Share { return d.archiveShare }
 
-func (s *Store) searchArchives(ctx context.Context, q store.ArchiveSearch) ([]store.FoundMessage, error) {
+// SearchQuery is store.SearchArchives' search. A search with words walks
+// FTS5's matches of every owner in rowid (seq) order, without the owner
+// tag; one without walks archive in seq order. Either stops after Limit
+// matches.
+func (d *sqlDB) SearchQuery(q store.ArchiveSearch) (string, []any) {
 	from, seq := "FROM archive a", "a.seq"
 	var conds []string
 	var args []any
@@ -45,23 +42,8 @@ func (s *Store) searchArchives(ctx context.Context, q store.ArchiveSearch) ([]st
 	if !q.End.IsZero() {
 		add("a.stamp <= ?", nanos(q.End))
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT a.seq, a.owner, a.id, a.with_jid, a.stamp, a.stanza, a.body "+from+
-		" WHERE "+strings.Join(conds, " AND ")+" ORDER BY "+seq+" LIMIT ?", append(args, max(q.Limit, 0))...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.FoundMessage
-	for rows.Next() {
-		var m store.FoundMessage
-		var stamp int64
-		if err := rows.Scan(&m.Seq, &m.Owner, &m.ID, &m.With, &stamp, &m.Stanza, &m.Text); err != nil {
-			return nil, err
-		}
-		m.Stamp = fromUnixNano(stamp)
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return "SELECT " + store.FoundColumns + " " + from + " WHERE " + strings.Join(conds, " AND ") + " ORDER BY " + seq + " LIMIT ?",
+		append(args, max(q.Limit, 0))
 }
 
 // ftsWords is the FTS5 query of every word of text in any archive (no
