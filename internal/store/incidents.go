@@ -229,8 +229,12 @@ func (m StmtMethods) PutDLPPolicy(ctx context.Context, p DLPPolicy) error {
 	return m.fail(err, "put dlp policy %q", p.Name)
 }
 
-// DeleteDLPPolicy removes a policy; ErrNotFound.
+// DeleteDLPPolicy removes a policy; ErrNotFound, as it is (callers
+// compare it, internal/dlp/enforce).
 func (m StmtMethods) DeleteDLPPolicy(ctx context.Context, name string) error {
 	err := mustAffect(m.DB.Exec(ctx, `DELETE FROM dlp_policies WHERE name = `+m.DB.Param(1), name))
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
 	return m.fail(err, "delete dlp policy %q", name)
 }
