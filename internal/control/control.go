@@ -142,11 +142,16 @@ func (o *Ops) DeleteUser(ctx context.Context, username string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := o.EndSessions(bare, jid.JID{}, errDeleted)
+	ended := map[router.Session]bool{}
+	o.endSessions(bare, jid.JID{}, errDeleted, ended)
 	if err := o.Users.DeleteUser(ctx, username); err != nil {
-		return n, err
+		return len(ended), err
 	}
-	return n + o.EndSessions(bare, jid.JID{}, errDeleted), nil
+	// Again for a session that logged in while the account was deleted;
+	// one ended before may still be listed (Terminate does not wait for
+	// the session to unbind), so it is neither ended nor counted twice.
+	o.endSessions(bare, jid.JID{}, errDeleted, ended)
+	return len(ended), nil
 }
 
 // ListUsers returns every username in ascending order.
@@ -155,18 +160,24 @@ func (o *Ops) ListUsers(ctx context.Context) ([]string, error) { return o.Users.
 // EndSessions terminates the live sessions of bare except keep with e and
 // returns how many it ended (none when no server runs).
 func (o *Ops) EndSessions(bare, keep jid.JID, e *stanza.StreamError) int {
+	ended := map[router.Session]bool{}
+	o.endSessions(bare, keep, e, ended)
+	return len(ended)
+}
+
+// endSessions terminates the live sessions of bare except keep and those
+// already in ended, and adds them to ended.
+func (o *Ops) endSessions(bare, keep jid.JID, e *stanza.StreamError, ended map[router.Session]bool) {
 	if o.Sessions == nil {
-		return 0
+		return
 	}
-	n := 0
 	for _, r := range o.Sessions.Resources(bare) {
-		if r.Session.JID() == keep {
+		if r.Session.JID() == keep || ended[r.Session] {
 			continue
 		}
 		r.Session.Terminate(e)
-		n++
+		ended[r.Session] = true
 	}
-	return n
 }
 
 // ErrNoRooms means the store keeps no rooms.
