@@ -2,6 +2,7 @@ package enforce_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -178,7 +179,7 @@ func TestPolicyAPI(t *testing.T) {
 	if err := m2.DeletePolicy(ctx, "falcon"); err != nil {
 		t.Fatal(err)
 	}
-	if err := m2.DeletePolicy(ctx, "falcon"); err != store.ErrNotFound {
+	if err := m2.DeletePolicy(ctx, "falcon"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleting it twice: %v", err)
 	}
 	if err := m2.DeletePolicy(ctx, "cards"); err != enforce.ErrConfigPolicy {
