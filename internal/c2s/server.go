@@ -164,9 +164,10 @@ type Server struct {
 	log        *slog.Logger
 	backoff    *backoff
 
-	mu        sync.Mutex // guards sessions, perIP, boshSessions, stopping, resumable, sessions' detachedAt and cfg.MaxConnsPerIP (SetLimits)
+	mu        sync.Mutex // guards sessions, perIP, boshSessions, stopping, resumable, changed, sessions' detachedAt and smID, and cfg.MaxConnsPerIP (SetLimits)
 	sessions  map[*session]struct{}
 	resumable map[string]*session // detached sessions by XEP-0198 id
+	changed   chan struct{}       // closed and replaced when a session detaches or ends (wakeTakeOvers)
 	perIP     map[string]int
 	// boshSessions are the BOSH sessions by sid (bosh.go).
 	boshSessions map[string]*boshSession
@@ -191,6 +192,7 @@ func New(cfg Config, r *router.Router, log *slog.Logger) *Server {
 		backoff:   newBackoff(cfg.FreeAuthFailures, cfg.MaxAuthDelay, cfg.Clock),
 		sessions:  make(map[*session]struct{}),
 		resumable: make(map[string]*session),
+		changed:   make(chan struct{}),
 		perIP:     make(map[string]int),
 		stop:      make(chan struct{}),
 	}
@@ -384,6 +386,7 @@ func (s *Server) runSession(ss *session) {
 	ss.run(context.Background())
 	s.mu.Lock()
 	delete(s.sessions, ss)
+	s.wakeTakeOvers()
 	if s.perIP[ss.ip]--; s.perIP[ss.ip] <= 0 {
 		delete(s.perIP, ss.ip)
 	}

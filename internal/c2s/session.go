@@ -74,7 +74,7 @@ type session struct {
 
 	// Stream management (XEP-0198); see sm.go.
 	smOn       bool            // enabled on this session
-	smID       string          // resumption id; "" when not resumable
+	smID       string          // resumption id; "" when not resumable; written under srv.mu
 	inbound    uint32          // stanzas handled from the client, modulo 2^32
 	detached   atomic.Bool     // waiting for a resumption
 	detachedAt time.Time       // guarded by srv.mu

@@ -52,8 +52,11 @@ func (s *session) enableSM(el *xmlstream.Element) []byte {
 	s.smOn = true
 	s.out.enableSM()
 	if el.Get("resume") == "true" || el.Get("resume") == "1" {
-		s.smID = randomID()
-		return []byte("<enabled xmlns='" + nsSM + "' id='" + s.smID + "' resume='true' max='" +
+		id := randomID()
+		s.srv.mu.Lock() // attached reads it from another session's goroutine
+		s.smID = id
+		s.srv.mu.Unlock()
+		return []byte("<enabled xmlns='" + nsSM + "' id='" + id + "' resume='true' max='" +
 			strconv.Itoa(int(s.srv.cfg.ResumeTimeout/time.Second)) + "'/>")
 	}
 	return []byte("<enabled xmlns='" + nsSM + "'/>")
@@ -198,20 +201,80 @@ func (srv *Server) addResumable(s *session) {
 	srv.mu.Lock()
 	s.detachedAt = srv.cfg.Clock.Now()
 	srv.resumable[s.smID] = s
+	srv.wakeTakeOvers()
 	srv.mu.Unlock()
+}
+
+// wakeTakeOvers tells the resumptions waiting in takeResumable that a
+// session detached or ended. srv.mu must be held.
+func (srv *Server) wakeTakeOvers() {
+	close(srv.changed)
+	srv.changed = make(chan struct{})
 }
 
 // takeResumable removes and returns the detached session with id if it
 // belongs to username; whoever removes it (resume or expiry) owns it.
+// A session of username with id that is still attached is taken over:
+// a client often reconnects (a phone changing networks) before the server
+// has seen its old connection die, and would otherwise be told
+// item-not-found and lose the session. The old connection is closed, as
+// if the loss had been seen, and the session taken once it has detached;
+// nil if it ends instead, or has not detached within takeOverWait.
 func (srv *Server) takeResumable(id, username string) *session {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	s := srv.resumable[id]
-	if s == nil || s.username != username {
+	var live *session
+	deadline := time.NewTimer(takeOverWait)
+	defer deadline.Stop()
+	for {
+		srv.mu.Lock()
+		s, changed := srv.resumable[id], srv.changed
+		_, running := srv.sessions[live]
+		if s != nil && s.username == username {
+			delete(srv.resumable, id)
+			srv.mu.Unlock()
+			return s
+		}
+		srv.mu.Unlock()
+		if live == nil {
+			if live = srv.attached(id, username); live == nil {
+				return nil
+			}
+			srv.log.Info("resumption takes over a connection not yet seen lost", "jid", live.full.String())
+			live.closeFraming()
+			continue
+		}
+		if !running {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return nil
+		case <-srv.stop:
+			return nil
+		}
+	}
+}
+
+// takeOverWait bounds how long a resumption waits for the session it
+// takes over to detach, which closing its connection makes immediate.
+const takeOverWait = 5 * time.Second
+
+// attached returns username's bound, resumable session with id that has
+// a connection, or nil.
+func (srv *Server) attached(id, username string) *session {
+	bare, err := jid.New(username, srv.domain.String(), "")
+	if err != nil || id == "" {
 		return nil
 	}
-	delete(srv.resumable, id)
-	return s
+	rs := srv.router.Resources(bare)
+	srv.mu.Lock() // guards smID; not held into the router
+	defer srv.mu.Unlock()
+	for _, r := range rs {
+		if s, ok := r.Session.(*session); ok && s.smID == id && s.username == username && !s.detached.Load() && !s.terminating.Load() {
+			return s
+		}
+	}
+	return nil
 }
 
 // expireResumable ends detached sessions older than the resume timeout,

@@ -3,12 +3,12 @@ package c2s_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/config"
+	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
@@ -68,13 +68,10 @@ func TestStreamManagementAcks(t *testing.T) {
 	}
 }
 
-// TestStreamManagementResume: a dropped connection detaches the session;
-// a message sent meanwhile arrives after <resumed/> on a new connection
-// (XEP-0198 §5), and the session kept its presence.
-func TestStreamManagementResume(t *testing.T) {
-	srv := testserver.Quiet(t, nil)
-	srv.AddUser(t, "alice", "pw-alice")
-	srv.AddUser(t, "bob", "pw-bob")
+// resumablePhone logs alice in as alice@localhost/phone, available, with
+// resumption enabled; it returns her client and the resumption id.
+func resumablePhone(t *testing.T, srv *testserver.Server) (*xmpptest.Client, string) {
+	t.Helper()
 	a := login(t, srv.C2S(), "alice", "phone")
 	a.Send("<presence/>")
 	a.Send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
@@ -86,57 +83,116 @@ func TestStreamManagementResume(t *testing.T) {
 	if id == "" || enabled.Get("resume") != "true" {
 		t.Fatalf("resumption not offered: %s", enabled)
 	}
-	a.Kill() // no </stream:stream>: the connection is lost
+	return a, id
+}
 
-	b := login(t, srv.C2S(), "bob", "desk")
-	defer b.Close()
-	// Sent before or after the server sees the loss, the message waits
-	// unacknowledged in the session.
-	b.Send("<message to='alice@localhost/phone' type='chat' id='m1'><body>while you were away</body></message>")
-
-	// Until the server has seen the loss, the session is not resumable
-	// (item-not-found): try again.
-	var a2 *xmpptest.Client
-	xmpptest.Eventually(t, wait, func() error {
-		c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice", NoBind: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>")
-		el, err := c.Expect(wait, func(el *xmlstream.Element) bool { return isSM("resumed")(el) || isSM("failed")(el) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if el.Name == "failed" {
-			c.Close()
-			return fmt.Errorf("resumption failed: %s", el)
-		}
-		a2 = c
-		return nil
-	})
-	defer a2.Close()
-	if _, err := a2.Expect(wait, xmpptest.MessageBody("while you were away")); err != nil {
+// resume opens a new connection as user and asks to resume id (having
+// received nothing); it returns the client and the server's answer,
+// <resumed/> or <failed/>.
+func resume(t *testing.T, srv *testserver.Server, user, password, id string) (*xmpptest.Client, *xmlstream.Element) {
+	t.Helper()
+	c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: user, Password: password, NoBind: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	// Still the same bound session: a ping answered to the old full JID.
-	a2.Send("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
-	res, err := a2.Expect(wait, xmpptest.Stanza("iq", "result", ""))
+	t.Cleanup(func() { c.Close() })
+	c.Send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>")
+	el, err := c.Expect(wait, func(el *xmlstream.Element) bool { return isSM("resumed")(el) || isSM("failed")(el) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, el
+}
+
+// expectSameSession checks that c is the session bound as
+// alice@localhost/phone: a ping is answered to that full JID.
+func expectSameSession(t *testing.T, c *xmpptest.Client) {
+	t.Helper()
+	c.Send("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	res, err := c.Expect(wait, xmpptest.Stanza("iq", "result", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Get("to") != "alice@localhost/phone" {
 		t.Fatalf("resumed session is %q", res.Get("to"))
 	}
+}
 
-	// A second resumption of the same id fails.
-	a3, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice", NoBind: true})
-	if err != nil {
+// TestResumeTakesOver: a client that reconnects while its old connection
+// still looks alive to the server (a phone that changed networks) resumes
+// at once: the server drops the old connection and hands the session to
+// the new one, with the message the client had not acknowledged, instead
+// of answering item-not-found. Another account cannot take it.
+func TestResumeTakesOver(t *testing.T) {
+	srv := testserver.Quiet(t, nil)
+	srv.AddUser(t, "alice", "pw-alice")
+	srv.AddUser(t, "bob", "pw-bob")
+	a, id := resumablePhone(t, srv)
+	b := login(t, srv.C2S(), "bob", "desk")
+	defer b.Close()
+	b.Send("<message to='alice@localhost/phone' type='chat' id='m1'><body>not acknowledged</body></message>")
+	if _, err := a.Expect(wait, xmpptest.MessageBody("not acknowledged")); err != nil {
 		t.Fatal(err)
 	}
-	defer a3.Close()
-	a3.Send("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='0'/>")
-	if _, err := a3.Expect(wait, isSM("failed")); err != nil {
+
+	if _, el := resume(t, srv, "bob", "pw-bob", id); el.Name != "failed" {
+		t.Fatalf("bob resumed alice's session: %s", el)
+	}
+	a.Send("<iq type='get' id='still' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if _, err := a.Expect(wait, xmpptest.Stanza("iq", "result", "")); err != nil {
+		t.Fatalf("alice's connection did not survive bob's attempt: %v", err)
+	}
+
+	// The old connection is still open: alice resumes on a new one.
+	a2, el := resume(t, srv, "alice", "pw-alice", id)
+	if el.Name != "resumed" {
+		t.Fatalf("resumption of a live connection: %s", el)
+	}
+	if _, err := a2.Expect(wait, xmpptest.MessageBody("not acknowledged")); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := a.Expect(wait, func(*xmlstream.Element) bool { return false }); err == nil || errors.Is(err, xmpptest.ErrTimeout) {
+		t.Fatalf("the old connection was not closed: %v", err)
+	}
+	expectSameSession(t, a2)
+}
+
+// TestStreamManagementResume: a dropped connection detaches the session;
+// a message sent meanwhile arrives after <resumed/> on a new connection
+// (XEP-0198 §5), and the session kept its presence.
+func TestStreamManagementResume(t *testing.T) {
+	srv := testserver.Quiet(t, nil)
+	srv.AddUser(t, "alice", "pw-alice")
+	srv.AddUser(t, "bob", "pw-bob")
+	a, id := resumablePhone(t, srv)
+	a.Kill() // no </stream:stream>: the connection is lost
+
+	b := login(t, srv.C2S(), "bob", "desk")
+	defer b.Close()
+	// Sent before or after the server sees the loss, the message waits
+	// unacknowledged in the session, and the session resumes (before the
+	// loss is seen, by taking the connection over: TestResumeTakesOver).
+	b.Send("<message to='alice@localhost/phone' type='chat' id='m1'><body>while you were away</body></message>")
+	a2, el := resume(t, srv, "alice", "pw-alice", id)
+	if el.Name != "resumed" {
+		t.Fatalf("resumption failed: %s", el)
+	}
+	if _, err := a2.Expect(wait, xmpptest.MessageBody("while you were away")); err != nil {
+		t.Fatal(err)
+	}
+	expectSameSession(t, a2)
+
+	// Once the session has ended (its stream closed), its id resumes
+	// nothing.
+	a2.Close()
+	xmpptest.Eventually(t, wait, func() error {
+		if _, ok := srv.Router().Lookup(jid.MustParse("alice@localhost/phone")); ok {
+			return errors.New("session still bound")
+		}
+		return nil
+	})
+	if _, el := resume(t, srv, "alice", "pw-alice", id); el.Name != "failed" {
+		t.Fatalf("resumption of an ended session: %s", el)
 	}
 }
 
