@@ -106,8 +106,9 @@ func smFailed(cond, h string) []byte {
 	return []byte(b + "><" + cond + " xmlns='" + stanza.NSStanzas + "'/></failed>")
 }
 
-// resume hands this stream's connection to the detached session named by
-// previd (XEP-0198 §5), if it is this user's.
+// resume hands this stream's connection to the session named by previd
+// (XEP-0198 §5), if it is this user's: a detached one, or one still
+// attached that takeResumable takes over.
 func (s *session) resume(el *xmlstream.Element) error {
 	if !s.authed || s.bound.Load() {
 		return s.write(smFailed("unexpected-request", ""))

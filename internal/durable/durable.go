@@ -1,8 +1,8 @@
 // Package durable writes files so that a crash, of the process or of the
 // machine, leaves each one as it was or whole as written, never torn: the
 // new content goes to a temporary file beside it, which is synced and
-// renamed into place, and then the directory is synced so that the rename
-// itself survives.
+// renamed (or, for a file made once, linked) into place, and then the
+// directory is synced so that the new name itself survives.
 package durable
 
 import (

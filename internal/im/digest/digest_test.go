@@ -1,18 +1,11 @@
 package digest
 
 import (
-	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -26,6 +19,7 @@ import (
 	"time"
 
 	"parley/internal/clock"
+	"parley/internal/daemontest"
 	"parley/internal/dataform"
 	"parley/internal/im/adhoc"
 	"parley/internal/im/imtest"
@@ -56,71 +50,23 @@ func startSMTP(t *testing.T) *smtpServer {
 		t.Skip("python3-aiosmtpd is not installed (apt-get install python3-aiosmtpd)")
 	}
 	dir := t.TempDir()
-	certFile, keyFile, roots := selfSigned(t, dir)
+	daemontest.WriteCert(t, dir)
+	certFile := filepath.Join(dir, "cert.pem")
+	pemCert, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pemCert)
 	out := filepath.Join(dir, "mail")
 	if err := os.Mkdir(out, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("/usr/bin/python3", "testdata/smtpd.py", strconv.Itoa(port), certFile, keyFile, smtpUser, smtpPassword, out)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ready := make(chan error, 1)
-	go func() {
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		if err == nil && strings.TrimSpace(line) != "READY" {
-			err = io.ErrUnexpectedEOF
-		}
-		ready <- err
-	}()
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatalf("smtpd did not start: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("smtpd did not start within 20s")
-	}
-	return &smtpServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: out, roots: roots, caFile: certFile}
-}
-
-// selfSigned writes a certificate for 127.0.0.1 and its key.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, roots *x509.CertPool) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
-	cert, _ := x509.ParseCertificate(der)
-	roots = x509.NewCertPool()
-	roots.AddCert(cert)
-	return certFile, keyFile, roots
+	addr := daemontest.FreeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	daemontest.Start(t, &daemontest.Daemon{Path: "/usr/bin/python3", Addr: addr, Signal: os.Kill,
+		Args: []string{"testdata/smtpd.py", port, certFile, filepath.Join(dir, "key.pem"), smtpUser, smtpPassword, out}})
+	return &smtpServer{addr: addr, dir: out, roots: roots, caFile: certFile}
 }
 
 // mails are the messages the server accepted, in order.

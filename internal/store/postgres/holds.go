@@ -166,7 +166,7 @@ func (s *Store) HeldMessages(ctx context.Context, q store.HeldQuery) ([]store.He
 	if limit <= 0 {
 		limit = 1000
 	}
-	out, err := collect(ctx, s, func(scan func(...any) error) (store.HeldMessage, error) {
+	out, err := store.QueryRows(ctx, (*sqlDB)(s), func(scan func(...any) error) (store.HeldMessage, error) {
 		var h store.HeldMessage
 		err := scan(&h.Seq, &h.Message.Owner, &h.Message.ID, &h.Message.With, &h.Message.Stamp,
 			&h.Message.Stanza, &h.Message.Text, &h.Held, &h.Cause)

@@ -219,11 +219,6 @@ func (d *sqlDB) Retract(ctx context.Context, t store.NodeTables, key, node, id s
 	return mustAffect((*Store)(d).exec(ctx, `DELETE FROM `+t.Items+` WHERE `+where(t)+` AND id = $3`, key, node, id))
 }
 
-// collect runs a query and scans every row, nil for none.
-func collect[T any](ctx context.Context, s *Store, scan func(func(...any) error) (T, error), q string, args ...any) ([]T, error) {
-	return store.QueryRows(ctx, (*sqlDB)(s), scan, q, args...)
-}
-
 // PurgePubSubNode removes a node's items; store.ErrNotFound.
 func (s *Store) PurgePubSubNode(ctx context.Context, service, node string) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {

@@ -172,7 +172,7 @@ func (s *Store) HeldMessages(ctx context.Context, q store.HeldQuery) ([]store.He
 	if !q.End.IsZero() {
 		end = nanos(q.End)
 	}
-	out, err := queryAll(ctx, s, func(scan func(...any) error) (store.HeldMessage, error) {
+	out, err := store.QueryRows(ctx, (*sqlDB)(s), func(scan func(...any) error) (store.HeldMessage, error) {
 		var h store.HeldMessage
 		var stamp, held int64
 		err := scan(&h.Seq, &h.Message.Owner, &h.Message.ID, &h.Message.With, &stamp, &h.Message.Stanza, &h.Message.Text, &held, &h.Cause)

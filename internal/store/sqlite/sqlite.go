@@ -192,8 +192,3 @@ func unixNano(t time.Time) int64 {
 func nanos(t time.Time) int64 { return store.UnixNanos(t) }
 
 func fromUnixNano(n int64) time.Time { return time.Unix(0, n).UTC() }
-
-// queryAll runs a read query and reads every row with scan.
-func queryAll[T any](ctx context.Context, s *Store, scan func(func(...any) error) (T, error), query string, args ...any) ([]T, error) {
-	return store.QueryRows(ctx, (*sqlDB)(s), scan, query, args...)
-}
