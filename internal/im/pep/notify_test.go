@@ -111,12 +111,16 @@ func await(t *testing.T, s *imtest.Session, match func(*stanza.Stanza) bool) *st
 }
 
 // announceCaps sends available presence with the caps element c from s,
-// and answers the server's disco#info lookup of them with query.
+// answers the server's disco#info lookup of them with query, and waits
+// for the lookup to end: the answer is checked, the ver cached and the
+// last items sent in the service's own goroutine, and a presence the
+// test sends next must find the ver known, not join the lookup.
 func (e *env) announceCaps(t *testing.T, s *imtest.Session, c, query string) {
 	t.Helper()
 	e.send(t, s, `<presence xmlns='jabber:client'>`+c+`</presence>`)
 	q := await(t, s, isDisco)
 	e.send(t, s, `<iq xmlns='jabber:client' type='result' to='example.com' id='`+q.ID+`'>`+query+`</iq>`)
+	e.m.wg.Wait()
 }
 
 func isDisco(st *stanza.Stanza) bool {
@@ -274,10 +278,6 @@ func TestBlockedGetsNoEvents(t *testing.T) {
 			publish(t, e, a, devices, "1")
 
 			e.announceCaps(t, b, c, query)
-			// The lookup ends after it sent bob the last items it may see
-			// (none while blocked): wait for it, not only for its ver to
-			// leave the waiting list, or its last item may arrive late.
-			e.m.wg.Wait()
 			publish(t, e, a, devices, "2")
 			if got := events(b); len(got) != 0 {
 				t.Fatalf("a blocked contact got %q", got)
