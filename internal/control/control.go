@@ -59,6 +59,10 @@ type Ops struct {
 	Tokens store.APITokens
 	// Holds keeps legal holds (holds.go); nil when the store keeps none.
 	Holds store.LegalHolds
+	// Uploads, when set, is the upload service, told when a hold is
+	// released so that its cleanup removes at once the files the hold
+	// kept past their expiry (upload.Module.Forget).
+	Uploads interface{ Forget(username string) }
 	// Ediscovery searches and exports archives (ediscovery.go); nil when
 	// no server runs.
 	Ediscovery Ediscovery

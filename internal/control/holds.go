@@ -110,13 +110,17 @@ func (o *Ops) ListHolds(ctx context.Context) ([]store.LegalHold, error) {
 // ReleaseHold lifts an active hold by `by` and returns it as stored (its
 // record is kept, with when and by whom it was released);
 // store.ErrNotFound if there is no such active hold. Originals it kept
-// stay kept.
+// stay kept; uploaded files it kept past their expiry (or their account)
+// go now.
 func (o *Ops) ReleaseHold(ctx context.Context, id int64, by string) (store.LegalHold, error) {
 	if o.Holds == nil {
 		return store.LegalHold{}, ErrNoHolds
 	}
 	if err := o.Holds.ReleaseHold(ctx, id, by, time.Now().UTC()); err != nil {
 		return store.LegalHold{}, err
+	}
+	if o.Uploads != nil {
+		o.Uploads.Forget("")
 	}
 	return o.Holds.Hold(ctx, id)
 }

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/audit"
 	"parley/internal/config"
+	"parley/internal/control"
 	"parley/internal/retention"
 	"parley/internal/store"
 	"parley/internal/upload"
@@ -68,26 +70,12 @@ func TestRetentionRunOnServer(t *testing.T) {
 			}
 		}
 	}
-	blobs := upload.Dir(filepath.Join(srv.Config.Data, "uploads"))
 	files := map[string]string{}
 	for _, f := range []struct {
 		id, owner string
 		at        time.Time
 	}{{"alice-old-file", "alice", old}, {"alice-new-file", "alice", recent}, {"carol-old-file", "carol", old}} {
-		if err := st.ReserveUpload(ctx, store.Upload{ID: f.id, Owner: f.owner, Name: "f.txt", Size: 2, ContentType: "text/plain",
-			Created: f.at, Expires: now.Add(time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.ClaimUpload(ctx, f.id, now, now.Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		if err := blobs.Put(f.id, strings.NewReader("hi"), 2); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.FinishUpload(ctx, f.id, f.at, now.Add(24*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		files[f.id] = filepath.Join(srv.Config.Data, "uploads", f.id[:2], f.id)
+		files[f.id] = storeFile(t, srv, f.id, f.owner, f.at, now.Add(24*time.Hour))
 	}
 	// carol is under a hold: nothing of hers goes.
 	if _, err := st.CreateHold(ctx, store.LegalHold{Name: "carol", Users: []string{"carol"}}); err != nil {
@@ -156,4 +144,73 @@ func TestRetentionRunOnServer(t *testing.T) {
 			t.Errorf("/metrics lacks %q", line)
 		}
 	}
+}
+
+// storeFile puts an uploaded file of owner created at, expiring at
+// expires, in srv's store and upload directory as a finished PUT leaves
+// it, and returns its path on disk.
+func storeFile(t *testing.T, srv *testserver.Server, id, owner string, created, expires time.Time) string {
+	t.Helper()
+	ctx, st := context.Background(), srv.Store()
+	if err := st.ReserveUpload(ctx, store.Upload{ID: id, Owner: owner, Name: "f.txt", Size: 2, ContentType: "text/plain",
+		Created: created, Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ClaimUpload(ctx, id, time.Now(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := upload.Dir(filepath.Join(srv.Config.Data, "uploads")).Put(id, strings.NewReader("hi"), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishUpload(ctx, id, created, expires); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(srv.Config.Data, "uploads", id[:2], id)
+}
+
+// TestHeldFilesOutliveAccount: a legal hold keeps its custodian's
+// uploaded files past their [upload] expire and past the deletion of the
+// account (XEP-0077 in-band removal over TCP), for e-discovery; an
+// account no hold covers loses its files at its deletion; releasing the
+// hold lets the upload service's cleanup remove them.
+func TestHeldFilesOutliveAccount(t *testing.T) {
+	srv := testserver.Start(t, func(c *config.Config) { c.Listen.HTTPS = "127.0.0.1:0" })
+	ctx, st := context.Background(), srv.Store()
+	srv.AddUsers(t, "pw", "alice", "carol")
+	now := time.Now()
+	aliceFile := storeFile(t, srv, "alice-file", "alice", now.Add(-time.Hour), now.Add(24*time.Hour))
+	carolFile := storeFile(t, srv, "carol-file", "carol", now.Add(-time.Hour), now.Add(-time.Minute)) // expired already
+	hold, err := st.CreateHold(ctx, store.LegalHold{Name: "carol", Users: []string{"carol"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"carol", "alice"} { // alice last: her file's removal shows the cleanup ran after both
+		c := srv.Online(t, u, "pw", "r")
+		if res, err := c.IQ(wait, "set", "", `<query xmlns='jabber:iq:register'><remove/></query>`); err != nil || res.Get("type") != "result" {
+			t.Fatalf("%s removes the account: %v %v", u, res, err)
+		}
+	}
+	xmpptest.Eventually(t, wait, func() error {
+		if _, err := os.Stat(aliceFile); !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("alice's file is still on disk (%v)", err)
+		}
+		return nil
+	})
+	if _, err := os.Stat(carolFile); err != nil {
+		t.Fatalf("carol's held file: %v, want it kept", err)
+	}
+	if u, err := st.Upload(ctx, "carol-file"); err != nil || u.State != store.UploadStored {
+		t.Fatalf("carol's held upload = %+v, %v; want it recorded as stored", u, err)
+	}
+
+	// Released through the control socket, as `parley hold release` does.
+	if _, err := control.Call(ctx, srv.Config.Data, control.Request{Op: "hold.release", ID: strconv.FormatInt(hold, 10)}); err != nil {
+		t.Fatal(err)
+	}
+	xmpptest.Eventually(t, wait, func() error {
+		if _, err := os.Stat(carolFile); !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("carol's file is still on disk after the release (%v)", err)
+		}
+		return nil
+	})
 }

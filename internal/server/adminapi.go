@@ -50,7 +50,7 @@ func (s *Server) adminAPI(loopbackOnly bool) http.Handler {
 	started := time.Now()
 	return adminapi.New(adminapi.Options{
 		Ops: &control.Ops{Domain: s.router.Domain(), Users: s.store, Sessions: s.router, Rooms: s.muc, RoomStore: s.store, Tokens: s.store,
-			Ediscovery: s.ediscovery, Holds: s.store},
+			Ediscovery: s.ediscovery, Holds: s.store, Uploads: s.uploadCleanup()},
 		Forget:   s.forgetAccount,
 		Tokens:   s.store,
 		Audit:    s.audit,

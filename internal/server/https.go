@@ -107,6 +107,16 @@ func (s *Server) uploadBaseURL() string {
 	return "https://" + net.JoinHostPort(s.router.Domain().String(), port)
 }
 
+// uploadCleanup is the upload service for the operations that free files
+// (a released legal hold), or nil when it is off: never a nil *Module in
+// an interface.
+func (s *Server) uploadCleanup() interface{ Forget(string) } {
+	if s.upload == nil {
+		return nil
+	}
+	return s.upload
+}
+
 // uploadHandler is the upload service's HTTP side, or nil when it is off.
 func (s *Server) uploadHandler() http.Handler {
 	if s.upload == nil {

@@ -337,7 +337,7 @@ func (s *Server) startControl() error {
 	}
 	domain := s.router.Domain()
 	ops := &control.Ops{Domain: domain, Users: s.store, Sessions: s.router, Rooms: s.muc, Tokens: s.store,
-		Ediscovery: s.ediscovery, Holds: s.store, Done: s.controlDone}
+		Ediscovery: s.ediscovery, Holds: s.store, Uploads: s.uploadCleanup(), Done: s.controlDone}
 	s.mu.Lock()
 	s.controlLn = ln
 	s.mu.Unlock()

@@ -174,9 +174,16 @@ func (m StmtMethods) UserUploads(ctx context.Context, owner string, now time.Tim
 }
 
 // ExpiredUploads lists up to limit uploads expired at now (Stamped, as in
-// ClaimUpload), soonest expired first.
+// ClaimUpload), soonest expired first. A stored file that an active legal
+// hold covers (its owner held, its creation in the hold's range) is not
+// listed, however expired and even once its account is deleted: it stays
+// for e-discovery, out of reach of its URL (the upload service serves only
+// unexpired files of existing, enabled accounts), until the hold is
+// released and the next cleanup takes it.
 func (m StmtMethods) ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	ids, err := QueryRows(ctx, m.DB, scanValue[string], `SELECT id FROM uploads WHERE expires <= `+m.DB.Param(1)+
-		` ORDER BY expires, id LIMIT `+m.DB.Param(2), m.DB.Stamp(now), limit)
+	p := m.DB.Param
+	ids, err := QueryRows(ctx, m.DB, scanValue[string], `SELECT id FROM uploads u WHERE expires <= `+p(1)+
+		` AND NOT (state = `+p(2)+` AND `+HeldBy("u.owner", "u.created")+`)
+		ORDER BY expires, id LIMIT `+p(3), m.DB.Stamp(now), int(UploadStored), limit)
 	return ids, m.fail(err, "expired uploads")
 }

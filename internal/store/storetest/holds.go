@@ -282,4 +282,35 @@ var holdCases = []scenario{
 		slices.Sort(ids)
 		wantList(t, "expired uploads", ids, "alice-upload-0", "alice-upload-1", "bob-upload-0")
 	}},
+	{"a held account's files outlive their expiry and the account", func(t *testing.T, ctx context.Context, s store.Store) {
+		stored := func(id, owner string, created time.Time) {
+			t.Helper()
+			must(t, "ReserveUpload", s.ReserveUpload(ctx, store.Upload{ID: id, Owner: owner, Name: "f", Size: 1,
+				ContentType: "text/plain", Created: created, Expires: created.Add(time.Minute)}))
+			must(t, "ClaimUpload", s.ClaimUpload(ctx, id, created, created.Add(time.Minute)))
+			must(t, "FinishUpload", s.FinishUpload(ctx, id, created, created.Add(time.Hour)))
+		}
+		stored("alice-before", "alice", archiveT0) // before the hold's range
+		stored("alice-held", "alice", archiveT0.Add(2*time.Hour))
+		stored("bob-file", "bob", archiveT0.Add(2*time.Hour))
+		must(t, "ReserveUpload slot", s.ReserveUpload(ctx, store.Upload{ID: "alice-slot", Owner: "alice", Name: "f", Size: 1,
+			Created: archiveT0.Add(2 * time.Hour), Expires: archiveT0.Add(2*time.Hour + time.Minute)}))
+		hold, err := s.CreateHold(ctx, store.LegalHold{Name: "h", Users: []string{"alice"}, From: archiveT0.Add(time.Hour)})
+		must(t, "CreateHold", err)
+		expired := func(what string, want ...string) {
+			t.Helper()
+			ids, err := s.ExpiredUploads(ctx, archiveT0.Add(24*time.Hour), 100)
+			must(t, "ExpiredUploads", err)
+			slices.Sort(ids)
+			wantList(t, what, ids, want...)
+		}
+		expired("expired while held", "alice-before", "alice-slot", "bob-file")
+		must(t, "DeleteUser", s.DeleteUser(ctx, "alice"))
+		expired("expired once the account is deleted", "alice-before", "alice-slot", "bob-file")
+		if u, err := s.Upload(ctx, "alice-held"); err != nil || u.State != store.UploadStored {
+			t.Fatalf("held upload after the account's deletion = %+v, %v; want it stored", u, err)
+		}
+		must(t, "ReleaseHold", s.ReleaseHold(ctx, hold, "cli", archiveT0.Add(3*time.Hour)))
+		expired("expired after the release", "alice-before", "alice-held", "alice-slot", "bob-file")
+	}},
 }
