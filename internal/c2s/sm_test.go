@@ -204,6 +204,14 @@ func TestStreamManagementExpiry(t *testing.T) {
 	srv := c2stest.Start(t, nil) // resume timeout 5 min
 	srv.AddUser(t, "alice", "pw-alice")
 	srv.AddUser(t, "bob", "pw-bob")
+	// The router tells of the message once the session holds it (queued
+	// while detached, or unacknowledged when it detached).
+	held := make(chan string, 10)
+	srv.Router.OnUnattended(func(_ context.Context, msgs []*stanza.Stanza) {
+		for _, st := range msgs {
+			held <- st.El.ChildText("body", "")
+		}
+	})
 	a := srv.Login(t, "alice", "pw-alice", "phone")
 	a.Send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
 	enabled, err := a.Expect(wait, isSM("enabled"))
@@ -213,6 +221,16 @@ func TestStreamManagementExpiry(t *testing.T) {
 	a.Kill()
 	b := srv.Login(t, "bob", "pw-bob", "desk")
 	b.Send("<message to='alice@localhost/phone' type='chat' id='m2'><body>kept for later</body></message>")
+	// Time moves only once the session holds the message: moved before,
+	// the session could expire first and the message find no session.
+	select {
+	case body := <-held:
+		if body != "kept for later" {
+			t.Fatalf("the session holds %q", body)
+		}
+	case <-time.After(wait):
+		t.Fatal("the message did not reach the session")
+	}
 	// The session detaches when the server sees the loss, at a time the
 	// test does not know: move a minute at a time until it expired.
 	xmpptest.Eventually(t, wait, func() error {
