@@ -371,9 +371,10 @@ func TestLastItemNotOvertaken(t *testing.T) {
 // its caps again.
 func TestDiscoveryShares(t *testing.T) {
 	e := newEnv(t)
-	// Long enough that no lookup times out before the checks that count
-	// them, short enough for the queue to move.
-	e.m.DiscoTimeout = 500 * time.Millisecond
+	// No lookup times out within the test: each ends when the test
+	// answers it, so that no place frees before the checks that count
+	// them, however slowly the test runs.
+	e.m.DiscoTimeout = time.Hour
 	e.m.limits.Discoveries, e.m.limits.AccountDiscoveries = 3, 2
 	var flood []*imtest.Session
 	for i := range 5 {
@@ -388,7 +389,7 @@ func TestDiscoveryShares(t *testing.T) {
 	a1 := e.bind(t, "alice@example.com/one")
 	_, c1 := caps("urn:one+notify")
 	e.send(t, a1, `<presence xmlns='jabber:client'>`+c1+`</presence>`)
-	await(t, a1, isDisco) // a place was left for alice
+	q1 := await(t, a1, isDisco) // a place was left for alice
 
 	a2 := e.bind(t, "alice@example.com/two")
 	_, c2 := caps("urn:two+notify")
@@ -396,8 +397,19 @@ func TestDiscoveryShares(t *testing.T) {
 	if got := a2.Take(); slices.ContainsFunc(got, isDisco) {
 		t.Fatal("asked beyond Discoveries")
 	}
-	await(t, a2, isDisco) // queued, asked once a lookup timed out
+	// Bob's first lookup fails (his client answers with an error): its
+	// place goes to alice's queued ver.
+	refuse := func(s *imtest.Session, q *stanza.Stanza) {
+		t.Helper()
+		e.send(t, s, `<iq xmlns='jabber:client' type='error' to='example.com' id='`+q.ID+`'><error type='cancel'>`+
+			`<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)
+	}
+	refuse(flood[0], await(t, flood[0], isDisco))
+	q2 := await(t, a2, isDisco) // queued, asked once a place freed
 
+	refuse(flood[1], await(t, flood[1], isDisco))
+	refuse(a1, q1)
+	refuse(a2, q2)
 	deadline := time.Now().Add(5 * time.Second)
 	for e.discovering() > 0 || e.owed("bob") > 0 || e.owed("alice") > 0 {
 		if time.Now().After(deadline) {
