@@ -245,12 +245,26 @@ func TestActivateErrors(t *testing.T) {
 // within IdleTimeout is closed, and its hash forgotten.
 func TestIdleConnectionClosed(t *testing.T) {
 	m, addr := startProxy(t, Options{IdleTimeout: 50 * time.Millisecond})
-	lone, _, err := socksConnect(t, addr, StreamHash("s", initiator, target))
-	if err != nil {
-		t.Fatal(err)
+	// IdleTimeout counts from a connection's arrival, the handshake
+	// included: on a loaded machine the proxy may cut a connection
+	// before its handshake is over, which is the same end, earlier.
+	var conns []net.Conn
+	connect := func(hash string) {
+		t.Helper()
+		c, rep, err := socksConnect(t, addr, hash)
+		switch {
+		case err != nil:
+			t.Logf("cut during the handshake: %v", err)
+		case rep != repSucceeded:
+			t.Fatalf("connect: %#x", rep)
+		default:
+			conns = append(conns, c)
+		}
 	}
-	tc, ic := pair(t, addr, StreamHash("t", initiator, target))
-	for _, c := range []net.Conn{lone, tc, ic} {
+	connect(StreamHash("s", initiator, target)) // alone
+	connect(StreamHash("t", initiator, target)) // target and
+	connect(StreamHash("t", initiator, target)) // initiator, never activated
+	for _, c := range conns {
 		if b := recv(t, c); len(b) != 0 {
 			t.Fatalf("got %q", b)
 		}
