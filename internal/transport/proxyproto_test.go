@@ -206,7 +206,6 @@ func TestProxyListenerSilentPeer(t *testing.T) {
 	}
 	l := &ProxyListener{Listener: NewListener(inner), trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		timeout: 50 * time.Millisecond, conns: make(chan net.Conn), done: make(chan struct{})}
-	go l.acceptLoop()
 	defer l.Close()
 	silent, err := net.Dial("tcp", inner.Addr().String())
 	if err != nil {
@@ -218,7 +217,10 @@ func TestProxyListenerSilentPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer talker.Close()
+	// The talker's bytes wait in the kernel before the listener reads:
+	// written after, they could come later than the header timeout.
 	io.WriteString(talker, "<stream/>")
+	go l.acceptLoop()
 	sc, err := l.Accept()
 	if err != nil {
 		t.Fatal(err)
