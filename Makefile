@@ -5,7 +5,7 @@ FUZZTIME ?= 60s
 # Packages with shared state run under the race detector; the rest (pure
 # parsers, config, interop drivers) run without it to keep `make test`
 # within a few minutes on two cores.
-RACE_RE   := ^parley/internal/(router|c2s|store|im|server|xmpptest|httpapi|audit|control|upload|proxy65|s2s|adminapi|clock|transport|retention|directory|dlp|supervision|webhook|ediscovery|oidc)(/|$$)
+RACE_RE   := ^parley/internal/(router|c2s|store|im|server|xmpptest|httpapi|audit|durable|metrics|control|upload|proxy65|s2s|adminapi|clock|transport|retention|directory|dlp|supervision|webhook|ediscovery|oidc)(/|$$)
 ALL_PKGS   = $(shell $(GO) list -e ./... 2>/dev/null)
 RACE_PKGS  = $(shell $(GO) list -e ./... 2>/dev/null | grep -E '$(RACE_RE)')
 PLAIN_PKGS = $(filter-out $(RACE_PKGS),$(ALL_PKGS))
