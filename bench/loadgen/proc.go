@@ -17,9 +17,14 @@ const clockTick = 100
 type ProcSample struct {
 	CPU time.Duration // utime + stime, all threads
 	RSS int64         // VmRSS in bytes
+	// Writes counts the write-type syscalls (write, writev, pwrite;
+	// syscw in /proc/PID/io), all threads; -1 where /proc/PID/io cannot
+	// be read. Load-independent: writes per delivery tell how well the
+	// server coalesces, whatever else runs on the machine.
+	Writes int64
 }
 
-// ReadProc samples /proc/PID/stat and /proc/PID/status.
+// ReadProc samples /proc/PID/stat, /proc/PID/status and /proc/PID/io.
 func ReadProc(pid int) (ProcSample, error) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -55,6 +60,16 @@ func ReadProc(pid int) (ProcSample, error) {
 					return ProcSample{}, fmt.Errorf("/proc/%d/status: VmRSS %q", pid, v)
 				}
 				s.RSS = kb << 10
+			}
+		}
+	}
+	s.Writes = -1
+	if io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
+		for line := range bytes.SplitSeq(io, []byte("\n")) {
+			if v, ok := bytes.CutPrefix(line, []byte("syscw:")); ok {
+				if n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64); err == nil {
+					s.Writes = n
+				}
 			}
 		}
 	}

@@ -177,13 +177,18 @@ type Result struct {
 	// ServerCPUPerMsg is the muc workload's server CPU per message sent
 	// to the room (all its deliveries).
 	ServerCPUPerMsg float64 `json:"server_cpu_us_per_msg,omitempty"`
-	GenCPU          float64 `json:"gen_cpu_s,omitempty"`
-	GenCPUPer       float64 `json:"gen_cpu_us_per_op,omitempty"`
-	ServerRSS       int64   `json:"server_rss,omitempty"` // at the end
-	ServerPID       int     `json:"server_pid,omitempty"`
-	CPUProfile      string  `json:"cpu_profile,omitempty"`
-	HeapProfile     string  `json:"heap_profile,omitempty"`
-	ProfileErrors   string  `json:"profile_error,omitempty"`
+	// ServerWrites is the server's write syscalls over the interval,
+	// ServerWritesPerOp per delivered message (muc: delivery); absent
+	// where /proc/PID/io cannot be read.
+	ServerWrites      int64   `json:"server_writes,omitempty"`
+	ServerWritesPerOp float64 `json:"server_writes_per_op,omitempty"`
+	GenCPU            float64 `json:"gen_cpu_s,omitempty"`
+	GenCPUPer         float64 `json:"gen_cpu_us_per_op,omitempty"`
+	ServerRSS         int64   `json:"server_rss,omitempty"` // at the end
+	ServerPID         int     `json:"server_pid,omitempty"`
+	CPUProfile        string  `json:"cpu_profile,omitempty"`
+	HeapProfile       string  `json:"heap_profile,omitempty"`
+	ProfileErrors     string  `json:"profile_error,omitempty"`
 }
 
 // Workload is one entry of the table.
@@ -372,6 +377,12 @@ func (m *meter) stop(ctx context.Context, r *Result, ops float64) {
 			r.ServerCPU = cpu.Seconds()
 			if ops > 0 {
 				r.ServerCPUPer = float64(cpu.Microseconds()) / ops
+			}
+			if s.Writes >= 0 && m.srv0.Writes >= 0 {
+				r.ServerWrites = s.Writes - m.srv0.Writes
+				if ops > 0 {
+					r.ServerWritesPerOp = float64(r.ServerWrites) / ops
+				}
 			}
 		}
 	}
