@@ -97,6 +97,20 @@ func (s *session) Send(b []byte) error {
 	return nil
 }
 
+// SendBatched implements router.Batched: Send without starting the
+// writer, for a fan-out that wakes its recipients once its batch is queued.
+func (s *session) SendBatched(b []byte) (router.Waker, error) {
+	wake, err := s.out.sendBatched(b)
+	if err != nil {
+		return nil, err
+	}
+	s.srv.countOut(b)
+	if !wake {
+		return nil, nil
+	}
+	return &s.out, nil
+}
+
 // Hibernated implements router.Hibernating: the connection is lost and
 // the session waits for a resumption (XEP-0198 §5).
 func (s *session) Hibernated() bool { return s.detached.Load() }

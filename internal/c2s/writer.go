@@ -28,7 +28,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &
 // block on the network; a writer goroutine exists only while the queue is
 // non-empty and writes everything queued in one write per wakeup
 // (DESIGN.md), so a burst to one client costs one syscall, and an idle
-// session has no goroutine and no buffer for writing.
+// session has no goroutine and no buffer for writing. A fan-out (a room's
+// groupchat messages) queues with sendBatched, which does not start the
+// writer, and wakes it once after its whole batch (router.Batched), so
+// that the batch leaves in one write rather than as many writes as the
+// writer happened to wake for while the batch was queued.
 //
 // The bound (max) paces rather than kills: a send that takes the queue (or
 // the unacknowledged stanzas) past max is still accepted, and the senders
@@ -45,6 +49,7 @@ type outbox struct {
 	queue      [][]byte   // frames waiting; never mutated after queuing
 	size       int        // bytes in queue
 	writing    bool       // a writer goroutine is running
+	wakeOwed   bool       // sendBatched queued without a writer: its caller owes Wake
 	closing    bool       // close the connection once the queue is written
 	closed     bool       // no more writes
 	detached   bool       // no connection: keep stanzas in unacked only
@@ -124,6 +129,42 @@ func (o *outbox) send(b []byte, stanza bool) error { return o.sendTracked(b, sta
 func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 	o.mu.Lock()
 	defer o.unlock()
+	return o.sendLocked(b, stanza, done, false)
+}
+
+// sendBatched is send for a fan-out that wakes its recipients once its batch
+// is queued (router.Batched): the stanza is queued but the writer is not
+// started. wake reports whether the caller must call Wake after its
+// batch: not when a writer runs (it will take the stanza) or when an
+// earlier sendBatched owes the wakeup already (another room's batch, whose
+// Wake writes this stanza too).
+func (o *outbox) sendBatched(b []byte) (wake bool, err error) {
+	o.mu.Lock()
+	defer o.unlock()
+	owed := o.wakeOwed
+	if err := o.sendLocked(b, true, nil, true); err != nil {
+		return false, err
+	}
+	return o.wakeOwed && !owed, nil
+}
+
+// Wake starts the writer for what sendBatched queued, unless something
+// started it since (router.Waker).
+func (o *outbox) Wake() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.wakeOwed {
+		return
+	}
+	o.wakeOwed = false
+	if len(o.queue) > 0 && !o.closed {
+		o.startWriter()
+	}
+}
+
+// sendLocked is sendTracked, or sendBatched when batch is set; o.mu is
+// held.
+func (o *outbox) sendLocked(b []byte, stanza bool, done func(bool), batch bool) error {
 	if o.closing || o.ended || (o.closed && !o.detached) {
 		return errClosed
 	}
@@ -140,18 +181,18 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 		case class == csiHold && o.csi.hold(b, key, o.max/4):
 			return nil
 		}
-		if err := o.flushHeldLocked(); err != nil {
+		if err := o.flushHeldLocked(batch); err != nil {
 			return err
 		}
 	}
-	return o.enqueueLocked(b, stanza, done)
+	return o.enqueueLocked(b, stanza, done, batch)
 }
 
-// flushHeldLocked queues what an inactive session held, in order; o.mu is
-// held.
-func (o *outbox) flushHeldLocked() error {
+// flushHeldLocked queues what an inactive session held, in order (batch:
+// as sendBatched does); o.mu is held.
+func (o *outbox) flushHeldLocked(batch bool) error {
 	for _, h := range o.csi.take() {
-		if err := o.enqueueLocked(h, true, nil); err != nil {
+		if err := o.enqueueLocked(h, true, nil, batch); err != nil {
 			return err
 		}
 	}
@@ -167,7 +208,7 @@ func (o *outbox) setInactive(inactive bool) error {
 	if inactive || o.closing || o.ended || o.closed {
 		return nil
 	}
-	return o.flushHeldLocked()
+	return o.flushHeldLocked(false)
 }
 
 // joined records or forgets the session's nickname in a room, for
@@ -197,8 +238,9 @@ func (o *outbox) heldToUnackedLocked() {
 	}
 }
 
-// enqueueLocked queues a stanza or frame for the writer; o.mu is held.
-func (o *outbox) enqueueLocked(b []byte, stanza bool, done func(bool)) error {
+// enqueueLocked queues a stanza or frame for the writer and starts it,
+// unless batch (sendBatched) leaves that to Wake; o.mu is held.
+func (o *outbox) enqueueLocked(b []byte, stanza bool, done func(bool), batch bool) error {
 	if o.size+len(b) > 2*o.max || o.unackedBytes+len(b) > 2*o.max {
 		// Past twice the bound even though senders were asked to wait
 		// (or never could be: server fan-out): the client is too far
@@ -234,7 +276,11 @@ func (o *outbox) enqueueLocked(b []byte, stanza bool, done func(bool)) error {
 		o.over.Store(true)
 		o.overSince = o.now()
 	}
-	o.startWriter()
+	if !batch {
+		o.startWriter()
+	} else if !o.writing {
+		o.wakeOwed = true
+	}
 	return nil
 }
 
@@ -315,8 +361,10 @@ func (o *outbox) keepDetachedLocked(b []byte, stanza bool, done func(bool)) erro
 	return nil
 }
 
-// startWriter runs the writer unless it runs already; o.mu is held.
+// startWriter runs the writer unless it runs already; o.mu is held. The
+// writer takes whatever sendBatched queued too, so no Wake is owed any more.
 func (o *outbox) startWriter() {
+	o.wakeOwed = false
 	if !o.writing {
 		o.writing = true
 		go o.run()

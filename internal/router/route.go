@@ -25,6 +25,40 @@ type Owed struct {
 	// Behind holds, per recipient over its bound, a channel closed when
 	// its queue is back under it.
 	Behind []<-chan struct{}
+	// Batch is set by a sender that queues a batch of stanzas for many
+	// sessions (a room's fan-out): sessions that can (Batched) queue
+	// without starting their writer, and add to Wake the wakeups the
+	// sender owes them, which it pays with WakeAll once its batch is
+	// queued. A recipient then writes the whole batch at once instead of
+	// once per wakeup while the batch was being queued (docs/design/03,
+	// "Fan-out").
+	Batch bool
+	Wake  []Waker
+}
+
+// Batched is implemented by sessions whose writer can wait for the end
+// of a sender's batch (Owed.Batch).
+type Batched interface {
+	// SendBatched is Send without starting the session's writer. It
+	// returns the Waker the sender must wake after its batch, or nil
+	// when none is owed to it (the writer runs and will take the
+	// stanza, or an earlier batch owes the wakeup and will write this
+	// stanza with its own).
+	SendBatched(b []byte) (Waker, error)
+}
+
+// Waker starts a session's writer for what SendBatched queued.
+type Waker interface {
+	Wake()
+}
+
+// WakeAll wakes the sessions a batch queued for (Batch) and forgets them.
+func (ow *Owed) WakeAll() {
+	for _, w := range ow.Wake {
+		w.Wake()
+	}
+	clear(ow.Wake)
+	ow.Wake = ow.Wake[:0]
 }
 
 // Paced is implemented by sessions with a bounded outbound queue that
@@ -469,9 +503,19 @@ func (r *Router) DeliverTracked(full jid.JID, st *stanza.Stanza, done func(deliv
 }
 
 // deliver queues a stanza for a session and reports whether it took it;
-// a session it pushed over its queue bound is owed a wait by the sender.
+// a session it pushed over its queue bound is owed a wait by the sender,
+// and in a batch (Owed.Batch) one it did not wake is owed a wakeup.
 func (r *Router) deliver(s Session, st *stanza.Stanza, ow *Owed) bool {
-	if err := s.Send(st.Bytes()); err != nil {
+	var err error
+	if b, ok := s.(Batched); ok && ow != nil && ow.Batch {
+		var w Waker
+		if w, err = b.SendBatched(st.Bytes()); w != nil {
+			ow.Wake = append(ow.Wake, w)
+		}
+	} else {
+		err = s.Send(st.Bytes())
+	}
+	if err != nil {
 		r.log.Debug("delivery failed", "to", s.JID().String(), "err", err)
 		return false
 	}

@@ -410,8 +410,11 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 		failed = rm.store(ctx, batch)
 	}
 	// ow collects the occupants this batch's groupchat messages pushed
-	// over their bound (rm.behind, for the senders to pay).
-	var ow router.Owed
+	// over their bound (rm.behind, for the senders to pay), and the
+	// occupants' writers, which are woken once the whole batch is queued
+	// (router.Batched): each occupant then gets the batch in one write,
+	// not one write per message (docs/design/03, "Fan-out").
+	ow := router.Owed{Batch: true}
 	fanned := false
 	for i := range batch {
 		d := batch[i]
@@ -434,6 +437,7 @@ func (rm *room) sendQueued(ctx context.Context) bool {
 		}
 		batch[i] = delivery{}
 	}
+	ow.WakeAll()
 	if !required {
 		rm.store(ctx, batch)
 		clear(batch)
