@@ -66,6 +66,32 @@ func TestSendBatchedOneWrite(t *testing.T) {
 	}
 }
 
+// TestSendBatchedOverBound: a batch that takes the queue past its bound
+// starts the writer at once, as Send does, rather than growing the queue
+// by the rest of the batch (toward twice the bound, which disconnects).
+func TestSendBatchedOverBound(t *testing.T) {
+	var c counter
+	o := newTestOutbox(&c)
+	msg := []byte("<message type='groupchat'><body>hi</body></message>")
+	o.max = 3 * len(msg)
+	for i := range 3 {
+		if wake, err := o.sendBatched(msg); err != nil || wake != (i == 0) {
+			t.Fatalf("stanza %d: wake %v, %v", i, wake, err)
+		}
+	}
+	if o.behind() != nil || o.idle() {
+		t.Fatal("under the bound: behind, or written without the wakeup")
+	}
+	if _, err := o.sendBatched(msg); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, o) // written without the wakeup
+	o.Wake()
+	if w, b := c.read(); w != 1 || b != 4*len(msg) {
+		t.Fatalf("%d writes of %d bytes, want 1 of %d", w, b, 4*len(msg))
+	}
+}
+
 // TestSendBatchedClosed: a wakeup owed to a session that ended meanwhile
 // writes nothing, and a stanza queued by sendBatched is kept for the
 // resumption like any other (XEP-0198).

@@ -134,7 +134,7 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 
 // sendBatched is send for a fan-out that wakes its recipients once its batch
 // is queued (router.Batched): the stanza is queued but the writer is not
-// started. wake reports whether the caller must call Wake after its
+// started, unless the queue is past its bound. wake reports whether the caller must call Wake after its
 // batch: not when a writer runs (it will take the stanza) or when an
 // earlier sendBatched owes the wakeup already (another room's batch, whose
 // Wake writes this stanza too).
@@ -276,7 +276,10 @@ func (o *outbox) enqueueLocked(b []byte, stanza bool, done func(bool), batch boo
 		o.over.Store(true)
 		o.overSince = o.now()
 	}
-	if !batch {
+	if !batch || o.over.Load() {
+		// Past the bound a batch waits no longer: the queue is to
+		// shrink, not grow by the rest of the batch, before its senders
+		// pay (router.Paced).
 		o.startWriter()
 	} else if !o.writing {
 		o.wakeOwed = true
