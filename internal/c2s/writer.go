@@ -134,10 +134,10 @@ func (o *outbox) sendTracked(b []byte, stanza bool, done func(bool)) error {
 
 // sendBatched is send for a fan-out that wakes its recipients once its batch
 // is queued (router.Batched): the stanza is queued but the writer is not
-// started, unless the queue is past its bound. wake reports whether the caller must call Wake after its
-// batch: not when a writer runs (it will take the stanza) or when an
-// earlier sendBatched owes the wakeup already (another room's batch, whose
-// Wake writes this stanza too).
+// started, unless the queue is past its bound. wake reports whether the
+// caller must call Wake after its batch: not when a writer runs (it will
+// take the stanza) or when an earlier sendBatched owes the wakeup already
+// (another room's batch, whose Wake writes this stanza too).
 func (o *outbox) sendBatched(b []byte) (wake bool, err error) {
 	o.mu.Lock()
 	defer o.unlock()
