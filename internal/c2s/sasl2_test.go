@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"parley/internal/c2s"
 	"parley/internal/im/carbons"
@@ -246,14 +245,7 @@ func TestSASL2InlineResume(t *testing.T) {
 	a.Kill()
 	b := srv.Login(t, "bob", "pw-bob", "desk")
 	b.Send("<message to='" + a.JID + "' type='chat' id='w'><body>while away</body></message>")
-	select {
-	case body := <-unattended:
-		if body != "while away" {
-			t.Fatalf("unattended message %q", body)
-		}
-	case <-time.After(wait):
-		t.Fatal("the session was not detached")
-	}
+	expectBody(t, unattended, "while away", "the message the detached session holds")
 
 	resume := o
 	resume.SASL2 = &xmpptest.SASL2{UserAgent: phoneUA, Bind: true, Tag: "Phone",

@@ -223,14 +223,7 @@ func TestStreamManagementExpiry(t *testing.T) {
 	b.Send("<message to='alice@localhost/phone' type='chat' id='m2'><body>kept for later</body></message>")
 	// Time moves only once the session holds the message: moved before,
 	// the session could expire first and the message find no session.
-	select {
-	case body := <-held:
-		if body != "kept for later" {
-			t.Fatalf("the session holds %q", body)
-		}
-	case <-time.After(wait):
-		t.Fatal("the message did not reach the session")
-	}
+	expectBody(t, held, "kept for later", "the message the session holds")
 	// The session detaches when the server sees the loss, at a time the
 	// test does not know: move a minute at a time until it expired.
 	xmpptest.Eventually(t, wait, func() error {
@@ -322,12 +315,18 @@ func TestHibernateTellsUnattended(t *testing.T) {
 	default:
 	}
 	a.Kill() // never acknowledged
+	expectBody(t, seen, "did you get this?", "the unacknowledged message hibernation tells of")
+}
+
+// expectBody waits for the message body a router hook passes on ch.
+func expectBody(t *testing.T, ch <-chan string, want, what string) {
+	t.Helper()
 	select {
-	case body := <-seen:
-		if body != "did you get this?" {
-			t.Fatalf("unattended saw %q", body)
+	case body := <-ch:
+		if body != want {
+			t.Fatalf("%s: %q, want %q", what, body, want)
 		}
 	case <-time.After(wait):
-		t.Fatal("hibernation did not tell of the unacknowledged message")
+		t.Fatalf("%s: none within %v", what, wait)
 	}
 }
