@@ -42,7 +42,8 @@ type Webhook struct {
 	// last failure the event goes to the dead-letter list.
 	Attempts int `toml:"attempts"`
 	// RetryDelay is the wait after the first failed attempt, doubled after
-	// each further one (default 1s).
+	// each further one (default 1s); also the first wait before joining
+	// the room again when the hook was removed from it.
 	RetryDelay Duration `toml:"retry_delay"`
 }
 

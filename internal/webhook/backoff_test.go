@@ -94,3 +94,39 @@ func TestQueueFull(t *testing.T) {
 		t.Fatalf("queued %d, dropped %d", len(h.queue), m.Dropped())
 	}
 }
+
+// TestRemovedFromRoom: the hook's own unavailable presence (status 110)
+// clears its joined state; a kick asks its worker to join again, a ban
+// or the room's destruction does not; another occupant's, or a presence
+// without 110, changes nothing.
+func TestRemovedFromRoom(t *testing.T) {
+	room := jid.MustParse("ops@conference.example.com")
+	m := New(Options{Hooks: []Hook{{ID: "h", To: room, Room: true, Nick: "bot", URL: "http://127.0.0.1:1/", Secret: "s"}}})
+	h := m.hooks["h"]
+	for _, c := range []struct {
+		name, presence string
+		left, rejoin   bool
+	}{
+		{"kicked", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/><status code='110'/></x></presence>`, true, true},
+		{"banned", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='outcast' role='none'/><status code='301'/><status code='110'/></x></presence>`, true, false},
+		{"destroyed", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><destroy/><status code='110'/></x></presence>`, true, false},
+		{"another occupant", `<presence type='unavailable' from='ops@conference.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/></x></presence>`, false, false},
+		{"without 110", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/></x></presence>`, false, false},
+	} {
+		h.joined.Store(true)
+		el, err := xmlstream.ParseIn([]byte(c.presence), xmlstream.DefaultLimits(), xmlstream.NewScope(stanza.NSClient))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.observe(h, el)
+		rejoin := false
+		select {
+		case <-h.rejoin:
+			rejoin = true
+		default:
+		}
+		if left := !h.joined.Load(); left != c.left || rejoin != c.rejoin {
+			t.Errorf("%s: left %v, rejoin %v; want %v, %v", c.name, left, rejoin, c.left, c.rejoin)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"parley/internal/clock"
 	"parley/internal/router"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
@@ -110,10 +111,16 @@ func (m *Module) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 // Dropped counts the events dropped because a hook's queue was full.
 func (m *Module) Dropped() int64 { return m.dropped.Load() }
 
+// MaxRejoinDelay bounds the wait between an outgoing hook's attempts to
+// join its room again (from RetryDelay, doubling).
+const MaxRejoinDelay = 5 * time.Minute
+
 // Start joins the rooms of the outgoing hooks and starts their workers.
 // A room that does not exist yet is created by the join, as an instant
-// room with the service's defaults owned by the hook. A failed join is
-// logged; the hook joins again at its next incoming post.
+// room with the service's defaults owned by the hook. An outgoing hook
+// must sit in its room to hear it, so its worker joins again when the
+// join fails or the room removes it (presence), waiting RetryDelay,
+// doubling up to MaxRejoinDelay, between attempts.
 func (m *Module) Start(ctx context.Context) {
 	wctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
@@ -121,32 +128,74 @@ func (m *Module) Start(ctx context.Context) {
 		if h.URL == "" || !h.Room {
 			continue
 		}
-		h.mu.Lock()
-		err := m.ensure(ctx, h)
-		h.mu.Unlock()
-		if err != nil {
-			m.log.Warn("webhook: outgoing hook could not join its room", "hook", h.ID, "room", h.To, "err", err)
+		if err := m.joinNow(ctx, h); err != nil {
+			h.rejoin <- struct{}{}
 		}
 		m.workers.Add(1)
 		go func() {
 			defer m.workers.Done()
-			for {
-				select {
-				case ev := <-h.queue:
-					m.deliver(wctx, h, ev)
-				case <-wctx.Done():
-					return
-				}
-			}
+			m.work(wctx, h)
 		}()
 	}
 }
 
-// observe is the hook session's view of the room: it queues an event for
-// a message that triggers the hook. It runs on the router's goroutine and
-// never blocks.
+// work is an outgoing hook's worker: it delivers the hook's events in
+// order and joins the room again when asked, after a wait that doubles
+// while joins fail. A join waits for a delivery under way (at most its
+// attempts), and a delivery for a join (at most joinWait).
+func (m *Module) work(ctx context.Context, h *hookState) {
+	var retry <-chan time.Time // armed while a join is due
+	var t clock.Timer
+	delay := h.RetryDelay
+	for {
+		select {
+		case ev := <-h.queue:
+			m.deliver(ctx, h, ev)
+		case <-h.rejoin:
+			if t == nil {
+				t = m.clock.NewTimer(delay)
+				retry = t.C()
+			}
+		case <-retry:
+			t, retry = nil, nil
+			if err := m.joinNow(ctx, h); err != nil {
+				delay = min(2*delay, MaxRejoinDelay)
+				t = m.clock.NewTimer(delay)
+				retry = t.C()
+			} else {
+				delay = h.RetryDelay
+			}
+		case <-ctx.Done():
+			if t != nil {
+				t.Stop()
+			}
+			return
+		}
+	}
+}
+
+// joinNow joins the hook's room unless its session sits there already;
+// a failure is logged.
+func (m *Module) joinNow(ctx context.Context, h *hookState) error {
+	h.mu.Lock()
+	err := m.ensure(ctx, h)
+	h.mu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		m.log.Warn("webhook: outgoing hook could not join its room", "hook", h.ID, "room", h.To, "err", err)
+	}
+	return err
+}
+
+// observe is the hook session's view of the room: its own presence, and
+// for an outgoing hook the messages, of which one that triggers the hook
+// is queued as an event. It runs on the router's goroutine and never
+// blocks.
 func (m *Module) observe(h *hookState, el *xmlstream.Element) {
-	if el.Name != "message" || el.Get("type") != "groupchat" || el.Child("delay", nsDelay) != nil {
+	if el.Name == "presence" {
+		m.presence(h, el)
+		return
+	}
+	if h.queue == nil || el.Name != "message" || el.Get("type") != "groupchat" || el.Child("delay", nsDelay) != nil {
 		return
 	}
 	from := el.Get("from")
@@ -180,6 +229,32 @@ func (m *Module) observe(h *hookState, el *xmlstream.Element) {
 	default:
 		m.dropped.Add(1)
 		m.log.Warn("webhook: queue full, event dropped", "hook", h.ID, "queue", cap(h.queue))
+	}
+}
+
+// presence notes the room removing the hook's occupant: its own
+// unavailable presence (status 110, XEP-0045 §7.14), as when a moderator
+// kicks it (307), it is removed as a non-member (321, 322), the service
+// shuts down (332) or it is removed because of an error (333). The next
+// post joins again, and an outgoing hook's worker joins again by itself.
+// A ban (301) or the room's destruction is an operator's decision: logged,
+// not undone (a post or a restart tries again).
+func (m *Module) presence(h *hookState, el *xmlstream.Element) {
+	if el.Get("type") != "unavailable" || !hasStatus(el, "110") || el.Get("from") != h.To.String()+"/"+h.Nick {
+		return
+	}
+	h.joined.Store(false)
+	x := el.Child("x", nsMUCUser)
+	if hasStatus(el, "301") || x != nil && x.Child("destroy", nsMUCUser) != nil {
+		m.log.Error("webhook: hook banned from its room, or the room destroyed; not joining again", "hook", h.ID, "room", h.To)
+		return
+	}
+	m.log.Warn("webhook: hook removed from its room", "hook", h.ID, "room", h.To, "rejoin", h.rejoin != nil)
+	if h.rejoin != nil {
+		select {
+		case h.rejoin <- struct{}{}:
+		default: // a join is due already
+		}
 	}
 }
 

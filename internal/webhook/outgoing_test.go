@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/jid"
+	"parley/internal/store"
+	"parley/internal/store/sqlite"
 	"parley/internal/webhook"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
@@ -188,5 +191,56 @@ func TestDeadLettersAPI(t *testing.T) {
 	code, b := get(admin)
 	if err := json.Unmarshal(b, &list); code != 200 || err != nil || len(list.Items) != 1 || list.Items[0].Event.ID != d.Event.ID {
 		t.Fatalf("after a restart: %d %s", code, b)
+	}
+}
+
+// TestOutgoingHookRejoins: a moderator kicks the outgoing hook from a room
+// alice owns (stored before the server starts, so that the hook joins it
+// as a mere participant); the hook joins again by itself after its retry
+// delay, and a mention still reaches the receiver.
+func TestOutgoingHookRejoins(t *testing.T) {
+	recv, events, _ := receiver(t, 0, "")
+	srv := testserver.Start(t, func(c *config.Config) {
+		st, err := sqlite.Open(context.Background(), c.SQLitePath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := st.PutRoom(context.Background(), store.Room{JID: room, Config: []byte("{}"), Secret: []byte("s")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetRoomAffiliation(context.Background(), room, store.RoomAffiliation{JID: "alice@localhost", Affiliation: "owner"}); err != nil {
+			t.Fatal(err)
+		}
+		c.Webhooks = []config.Webhook{{ID: "triage", To: room, Nick: "triage-bot", URL: recv.URL, Secret: secret,
+			RetryDelay: config.Duration{Duration: 5 * time.Millisecond}}}
+	})
+	alice := aliceInRoom(t, srv)
+	botPresence := func(typ string) func(el *xmlstream.Element) bool {
+		return func(el *xmlstream.Element) bool {
+			return el.Name == "presence" && el.Get("from") == room+"/triage-bot" && el.Get("type") == typ
+		}
+	}
+	if _, err := alice.Expect(wait, botPresence("")); err != nil { // the hook joined at start, before alice
+		t.Fatal(err)
+	}
+	res, err := alice.IQ(wait, "set", room, "<query xmlns='http://jabber.org/protocol/muc#admin'><item nick='triage-bot' role='none'><reason>testing</reason></item></query>")
+	if err != nil || res.Get("type") != "result" {
+		t.Fatalf("kick: %v %v", res, err)
+	}
+	if el, err := alice.Expect(wait, botPresence("unavailable")); err != nil || !strings.Contains(el.String(), "code='307'") {
+		t.Fatalf("the kick as alice sees it: %v %v", el, err)
+	}
+	if el, err := alice.Expect(wait, botPresence("")); err != nil {
+		t.Fatalf("the hook back in the room: %v %v", el, err)
+	}
+	alice.Send("<message type='groupchat' to='" + room + "' id='m1'><body>triage-bot: are you back?</body></message>")
+	select {
+	case ev := <-events:
+		if ev.Trigger != "mention" || ev.Text != "triage-bot: are you back?" {
+			t.Fatalf("event %+v", ev)
+		}
+	case <-time.After(wait):
+		t.Fatal("no event after the hook rejoined")
 	}
 }

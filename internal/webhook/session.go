@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"sync"
 
 	"parley/internal/jid"
@@ -10,11 +11,13 @@ import (
 
 // session is a hook's presence in the router: a bound resource with no
 // client behind it. What reaches it is read to see the room's answers to
-// a join and, for an outgoing hook, by observe (which must not block); the
-// rest is dropped.
+// a join and, for a room hook, by observe (which must not block): its
+// presence always, the room's messages only for an outgoing hook; the
+// rest is dropped unparsed.
 type session struct {
-	full    jid.JID
-	observe func(*xmlstream.Element) // nil: not an outgoing hook
+	full     jid.JID
+	observe  func(*xmlstream.Element) // nil: not a room hook
+	messages bool                     // observe wants messages too
 
 	mu      sync.Mutex
 	waiters []waiter
@@ -26,8 +29,8 @@ type waiter struct {
 	ch    chan *xmlstream.Element
 }
 
-func newSession(full jid.JID, observe func(*xmlstream.Element)) *session {
-	return &session{full: full, observe: observe}
+func newSession(full jid.JID, observe func(*xmlstream.Element), messages bool) *session {
+	return &session{full: full, observe: observe, messages: messages}
 }
 
 // JID implements router.Session.
@@ -38,7 +41,7 @@ func (s *session) JID() jid.JID { return s.full }
 func (s *session) Send(b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.waiters) == 0 && s.observe == nil {
+	if len(s.waiters) == 0 && (s.observe == nil || !s.messages && !bytes.HasPrefix(b, []byte("<presence"))) {
 		return nil
 	}
 	el, err := xmlstream.ParseIn(b, xmlstream.DefaultLimits(), xmlstream.NewScope(stanza.NSClient))

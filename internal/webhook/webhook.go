@@ -4,9 +4,10 @@
 // per-hook secret token and sends the text, Markdown turned into XEP-0393
 // styling, from the hook's JID. Into a room the hook speaks as an
 // occupant: its session joins with the hook's nickname at the first post
-// and stays. A hook with a URL is outgoing too (outgoing.go): its room's
-// messages that mention it are sent, signed, to the URL, and the answer is
-// posted back.
+// and stays, and joins again at the next post if the room removed it. A
+// hook with a URL is outgoing too (outgoing.go): it joins at start and
+// again by itself when removed, its room's messages that mention it are
+// sent, signed, to the URL, and the answer is posted back.
 package webhook
 
 import (
@@ -56,7 +57,7 @@ type Hook struct {
 	Secret     string
 	Keywords   []string
 	Attempts   int           // default DefaultAttempts
-	RetryDelay time.Duration // default DefaultRetryDelay
+	RetryDelay time.Duration // default DefaultRetryDelay; also the first wait to rejoin
 }
 
 // Router is what posting needs; *router.Router has it.
@@ -98,10 +99,14 @@ type Module struct {
 // hookState is a hook and its session.
 type hookState struct {
 	Hook
-	mu     sync.Mutex // serialises posts: the join, then messages in order
-	sess   *session
-	joined bool
-	queue  chan Event // outgoing events for the worker; nil if not outgoing
+	mu   sync.Mutex // serialises posts: the join, then messages in order
+	sess *session
+	// joined is set by a join (under mu) and cleared when the room
+	// removes the hook's occupant (presence, on the router's goroutine,
+	// which must not wait for mu: a post holds it while the room answers).
+	joined atomic.Bool
+	queue  chan Event    // outgoing events for the worker; nil if not outgoing
+	rejoin chan struct{} // asks an outgoing room hook's worker to join again
 }
 
 // New returns the module.
@@ -118,6 +123,7 @@ func New(o Options) *Module {
 		hs := &hookState{Hook: h}
 		if h.URL != "" {
 			hs.queue = make(chan Event, QueueSize)
+			hs.rejoin = make(chan struct{}, 1)
 			defaults.Positive(&hs.Attempts, DefaultAttempts)
 			defaults.Positive(&hs.RetryDelay, DefaultRetryDelay)
 		}
@@ -224,18 +230,18 @@ func (m *Module) ensure(ctx context.Context, h *hookState) error {
 			return err
 		}
 		var observe func(*xmlstream.Element)
-		if h.queue != nil {
+		if h.Room {
 			observe = func(el *xmlstream.Element) { m.observe(h, el) }
 		}
-		h.sess = newSession(full, observe)
-		h.joined = false
+		h.sess = newSession(full, observe, h.queue != nil)
+		h.joined.Store(false)
 		m.r.Bind(h.sess)
 	}
-	if h.Room && !h.joined {
+	if h.Room && !h.joined.Load() {
 		if err := m.join(ctx, h); err != nil {
 			return err
 		}
-		h.joined = true
+		h.joined.Store(true)
 	}
 	return nil
 }
