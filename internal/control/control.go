@@ -43,6 +43,12 @@ func (s StoredRooms) DestroyRoom(ctx context.Context, room jid.JID, _ string) er
 	return s.Store.DeleteRoom(ctx, room.String())
 }
 
+// Uploads is the upload service's cleanup (upload.Module.Forget wakes it,
+// as retention.Uploads does).
+type Uploads interface {
+	Forget(username string)
+}
+
 // Ops are the operations on one server.
 type Ops struct {
 	Domain jid.JID
@@ -61,8 +67,8 @@ type Ops struct {
 	Holds store.LegalHolds
 	// Uploads, when set, is the upload service, told when a hold is
 	// released so that its cleanup removes at once the files the hold
-	// kept past their expiry (upload.Module.Forget).
-	Uploads interface{ Forget(username string) }
+	// kept past their expiry.
+	Uploads Uploads
 	// Ediscovery searches and exports archives (ediscovery.go); nil when
 	// no server runs.
 	Ediscovery Ediscovery

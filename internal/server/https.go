@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"parley/internal/config"
+	"parley/internal/control"
 	"parley/internal/httpapi"
 	"parley/internal/upload"
 )
@@ -108,9 +109,9 @@ func (s *Server) uploadBaseURL() string {
 }
 
 // uploadCleanup is the upload service for the operations that free files
-// (a released legal hold), or nil when it is off: never a nil *Module in
-// an interface.
-func (s *Server) uploadCleanup() interface{ Forget(string) } {
+// (retention, a released legal hold), or nil when it is off: never a nil
+// *Module in an interface.
+func (s *Server) uploadCleanup() control.Uploads {
 	if s.upload == nil {
 		return nil
 	}

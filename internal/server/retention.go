@@ -13,10 +13,7 @@ import (
 func (s *Server) newRetention(cfg config.Config) {
 	o := retention.Options{Store: s.store, Policy: retention.PolicyOf(cfg.Retention),
 		Every: cfg.Retention.Every.Duration, Batch: cfg.Retention.Batch, Pause: cfg.Retention.Pause.Duration,
-		Audit: s.audit, Metrics: s.metrics, Log: s.log.With("component", "retention")}
-	if s.upload != nil {
-		o.Uploads = s.upload
-	}
+		Audit: s.audit, Metrics: s.metrics, Log: s.log.With("component", "retention"), Uploads: s.uploadCleanup()}
 	s.retention = retention.New(o)
 }
 

@@ -96,7 +96,7 @@ func TestQueueFull(t *testing.T) {
 }
 
 // TestRemovedFromRoom: the hook's own unavailable presence (status 110)
-// clears its joined state; a kick asks its worker to join again, a ban
+// ends its joined state; a kick asks its worker to join again, a ban
 // or the room's destruction does not; another occupant's, or a presence
 // without 110, changes nothing.
 func TestRemovedFromRoom(t *testing.T) {
@@ -113,7 +113,7 @@ func TestRemovedFromRoom(t *testing.T) {
 		{"another occupant", `<presence type='unavailable' from='ops@conference.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/></x></presence>`, false, false},
 		{"without 110", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/></x></presence>`, false, false},
 	} {
-		h.joined.Store(true)
+		h.inRoom, h.joinedAt = true, h.removals.Load()
 		el, err := xmlstream.ParseIn([]byte(c.presence), xmlstream.DefaultLimits(), xmlstream.NewScope(stanza.NSClient))
 		if err != nil {
 			t.Fatal(err)
@@ -125,7 +125,7 @@ func TestRemovedFromRoom(t *testing.T) {
 			rejoin = true
 		default:
 		}
-		if left := !h.joined.Load(); left != c.left || rejoin != c.rejoin {
+		if left := !h.joined(); left != c.left || rejoin != c.rejoin {
 			t.Errorf("%s: left %v, rejoin %v; want %v, %v", c.name, left, rejoin, c.left, c.rejoin)
 		}
 	}

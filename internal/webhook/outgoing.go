@@ -240,10 +240,13 @@ func (m *Module) observe(h *hookState, el *xmlstream.Element) {
 // A ban (301) or the room's destruction is an operator's decision: logged,
 // not undone (a post or a restart tries again).
 func (m *Module) presence(h *hookState, el *xmlstream.Element) {
-	if el.Get("type") != "unavailable" || !hasStatus(el, "110") || el.Get("from") != h.To.String()+"/"+h.Nick {
+	if el.Get("type") != "unavailable" || !hasStatus(el, "110") {
 		return
 	}
-	h.joined.Store(false)
+	if occupant, err := h.occupant(); err != nil || el.Get("from") != occupant.String() {
+		return
+	}
+	h.removals.Add(1)
 	x := el.Child("x", nsMUCUser)
 	if hasStatus(el, "301") || x != nil && x.Child("destroy", nsMUCUser) != nil {
 		m.log.Error("webhook: hook banned from its room, or the room destroyed; not joining again", "hook", h.ID, "room", h.To)

@@ -101,13 +101,25 @@ type hookState struct {
 	Hook
 	mu   sync.Mutex // serialises posts: the join, then messages in order
 	sess *session
-	// joined is set by a join (under mu) and cleared when the room
-	// removes the hook's occupant (presence, on the router's goroutine,
-	// which must not wait for mu: a post holds it while the room answers).
-	joined atomic.Bool
-	queue  chan Event    // outgoing events for the worker; nil if not outgoing
-	rejoin chan struct{} // asks an outgoing room hook's worker to join again
+	// inRoom and joinedAt (under mu) record the last successful join and
+	// the removals counted when it began; removals counts the room's
+	// removals of the hook's occupant (presence, on the router's
+	// goroutine, which must not wait for mu: a post holds it while the
+	// room answers). A removal during or after the join, however the two
+	// interleave, makes the next ensure join again (joined).
+	inRoom   bool
+	joinedAt uint64
+	removals atomic.Uint64
+	queue    chan Event    // outgoing events for the worker; nil if not outgoing
+	rejoin   chan struct{} // asks an outgoing room hook's worker to join again
 }
+
+// joined reports whether the hook's session sits in its room: it joined,
+// and the room has not removed it since; h.mu is held.
+func (h *hookState) joined() bool { return h.inRoom && h.joinedAt == h.removals.Load() }
+
+// occupant is the hook's occupant JID in its room.
+func (h *hookState) occupant() (jid.JID, error) { return h.To.WithResource(h.Nick) }
 
 // New returns the module.
 func New(o Options) *Module {
@@ -234,14 +246,15 @@ func (m *Module) ensure(ctx context.Context, h *hookState) error {
 			observe = func(el *xmlstream.Element) { m.observe(h, el) }
 		}
 		h.sess = newSession(full, observe, h.queue != nil)
-		h.joined.Store(false)
+		h.inRoom = false
 		m.r.Bind(h.sess)
 	}
-	if h.Room && !h.joined.Load() {
+	if h.Room && !h.joined() {
+		removals := h.removals.Load()
 		if err := m.join(ctx, h); err != nil {
 			return err
 		}
-		h.joined.Store(true)
+		h.inRoom, h.joinedAt = true, removals
 	}
 	return nil
 }
@@ -249,7 +262,7 @@ func (m *Module) ensure(ctx context.Context, h *hookState) error {
 // join enters the hook's room and waits for the room's answer: the
 // self-presence (status 110), or an error.
 func (m *Module) join(ctx context.Context, h *hookState) error {
-	occupant, err := h.To.WithResource(h.Nick)
+	occupant, err := h.occupant()
 	if err != nil {
 		return fmt.Errorf("nickname %q: %w", h.Nick, err)
 	}
