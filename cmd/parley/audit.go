@@ -129,25 +129,12 @@ func auditExport(ctx context.Context, cfg config.Config, q store.AuditQuery, out
 	return nil
 }
 
-// recordCLI appends what a command did on the store itself (no server
+// appendCLI appends what a command did on the store itself (no server
 // ran it: a server records what it runs, its audit log has one writer) to
-// the audit log, durably, with "cli" and the operating-system user as the
-// actor. The command line writes the store only when no server runs
-// (DESIGN.md), so it is the log's only writer meanwhile. A record without
-// an action records nothing.
-func recordCLI(ctx context.Context, cfg config.Config, r audit.Record) error {
-	st, err := openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := appendCLI(ctx, cfg, st, r); err != nil {
-		return err
-	}
-	return st.Close()
-}
-
-// appendCLI is recordCLI on the open store.
+// the audit log of the open store, durably, with "cli" and the
+// operating-system user as the actor. The command line writes the store
+// only when no server runs (DESIGN.md), so it is the log's only writer
+// meanwhile. A record without an action records nothing.
 func appendCLI(ctx context.Context, cfg config.Config, st store.Store, r audit.Record) error {
 	if r.Action == "" {
 		return nil
@@ -178,7 +165,3 @@ func appendCLI(ctx context.Context, cfg config.Config, st store.Store, r audit.R
 	}
 	return nil
 }
-
-// userActions are the audit actions of `parley user SUB` (none for list).
-var userActions = map[string]string{"add": audit.ActionAccountCreated, "passwd": audit.ActionPasswordChanged,
-	"del": audit.ActionAccountDeleted, "suspend": audit.ActionAccountSuspended, "resume": audit.ActionAccountResumed}

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,12 +20,6 @@ import (
 
 const ediscoverySynopsis = "ediscovery search|export [--participant JID]... [--room ROOM]... [--start T] [--end T] [--words W] | ediscovery jobs | ediscovery delete ID | ediscovery verify FILE"
 
-// stringList is a flag that may be given several times.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
-
 // runEdiscovery searches and exports archives through the running
 // server's control socket (the server records each in its audit log), and
 // verifies an export offline.
@@ -35,7 +28,7 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var participants, rooms stringList
+	var participants, rooms listFlag
 	var start, end, words, cursor, output, key *string
 	var limit *int
 	var asJSON, noWait *bool
@@ -88,7 +81,7 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 		}
 		return printJobs(resp.Jobs, stdout)
 	}
-	q := ediscovery.Query{Participants: participants, Rooms: rooms, Words: *words}
+	q := ediscovery.Query{Participants: participants.list, Rooms: rooms.list, Words: *words}
 	if q.Start, err = parseTime("--start", *start); err != nil {
 		return err
 	}
@@ -270,5 +263,3 @@ func ediscoveryVerify(cfg config.Config, file, keyFile string, stdout io.Writer)
 	}
 	return errReported
 }
-
-var _ flag.Value = (*stringList)(nil)

@@ -9,27 +9,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/store"
 )
 
 const holdSynopsis = "hold create --name NAME [--reason TEXT] [--user JID]... [--room JID]... [--from DATE] [--to DATE] | hold list | hold release ID"
-
-// listFlag is a flag given several times or as a comma-separated list.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
 
 // parseHoldTime reads RFC 3339 or a date (YYYY-MM-DD, UTC): the start of
 // that day for --from, its end for --to, so that a range of days
@@ -59,7 +44,7 @@ func runHold(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var name, reason, from, to *string
-	var users, rooms listFlag
+	users, rooms := listFlag{comma: true}, listFlag{comma: true}
 	arg := ""
 	switch sub {
 	case "create":
@@ -82,7 +67,7 @@ func runHold(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	switch sub {
 	case "create":
-		h := store.LegalHold{Name: *name, Reason: *reason, Users: users, Rooms: rooms}
+		h := store.LegalHold{Name: *name, Reason: *reason, Users: users.list, Rooms: rooms.list}
 		if h.From, err = parseHoldTime(*from, false); err != nil {
 			return usageError{fmt.Errorf("--from: %w", err)}
 		}
@@ -91,7 +76,7 @@ func runHold(args []string, stdout, stderr io.Writer) error {
 		}
 		return holdChange(ctx, cfg, control.Request{Op: "hold.create", Hold: &h}, stdout)
 	case "list":
-		resp, _, err := operate(ctx, cfg, false, control.Request{Op: "hold.list"})
+		resp, err := operate(ctx, cfg, false, control.Request{Op: "hold.list"})
 		if err != nil {
 			return err
 		}
@@ -103,10 +88,9 @@ func runHold(args []string, stdout, stderr io.Writer) error {
 	return holdChange(ctx, cfg, control.Request{Op: "hold.release", ID: pos[0]}, stdout)
 }
 
-// holdChange creates or releases a hold and records it in the audit log
-// (the server does when it ran the request).
+// holdChange creates or releases a hold.
 func holdChange(ctx context.Context, cfg config.Config, req control.Request, stdout io.Writer) error {
-	resp, viaServer, err := operate(ctx, cfg, false, req)
+	resp, err := operate(ctx, cfg, false, req)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no active hold %s", req.ID)
 	}
@@ -117,17 +101,7 @@ func holdChange(ctx context.Context, cfg config.Config, req control.Request, std
 		return errors.New("hold: the server answered without the hold")
 	}
 	h := resp.Holds[0]
-	op := "create"
-	if req.Op == "hold.release" {
-		op = "release"
-	}
-	if !viaServer {
-		d := control.HoldDetails(h, op)
-		if err := recordCLI(ctx, cfg, audit.Record{Action: audit.ActionHold, Target: "hold:" + d["id"], Details: d}); err != nil {
-			return err
-		}
-	}
-	if op == "create" {
+	if req.Op == "hold.create" {
 		fmt.Fprintf(stdout, "hold %d placed: %s\n", h.ID, holdScope(h, cfg.Domain))
 	} else {
 		fmt.Fprintf(stdout, "hold %d released (its record and the originals it kept stay)\n", h.ID)

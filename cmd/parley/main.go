@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 
 	"parley/internal/config"
 	"parley/internal/server"
@@ -156,6 +157,28 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// listFlag is a flag that may be given several times; with comma set,
+// each value may also be a comma-separated list.
+type listFlag struct {
+	list  []string
+	comma bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.list, ",") }
+
+func (l *listFlag) Set(v string) error {
+	if !l.comma {
+		l.list = append(l.list, v)
+		return nil
+	}
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			l.list = append(l.list, s)
+		}
+	}
+	return nil
 }
 
 // subcommand splits the arguments of `parley CMD SUB ARGS...` (args is

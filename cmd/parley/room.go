@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"parley/internal/audit"
 	"parley/internal/control"
 	"parley/internal/im/muc"
 	"parley/internal/jid"
@@ -62,7 +61,7 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 	if sub == "destroy" {
 		// On a running server the MUC service destroys it, telling the
 		// occupants of a loaded room (XEP-0045 §10.9).
-		_, viaServer, err := operate(ctx, cfg, false, control.Request{Op: "room.destroy", Room: room.String()})
+		_, err := operate(ctx, cfg, false, control.Request{Op: "room.destroy", Room: room.String()})
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("no room %s", room)
@@ -70,10 +69,7 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "destroyed %s\n", room)
-		if viaServer {
-			return nil // the MUC service recorded it
-		}
-		return recordCLI(ctx, cfg, audit.Record{Action: audit.ActionRoomDestroyed, Target: room.String()})
+		return nil
 	}
 	st, err := openStore(ctx, cfg, sub == "create")
 	if err != nil {

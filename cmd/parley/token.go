@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/store"
@@ -66,23 +65,18 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 		}
 		return tokenCreate(ctx, cfg, control.Request{Op: "token.create", Role: *role, Name: *name, User: username, Expires: exp}, stdout, stderr)
 	case "list":
-		resp, _, err := operate(ctx, cfg, false, control.Request{Op: "token.list"})
+		resp, err := operate(ctx, cfg, false, control.Request{Op: "token.list"})
 		if err != nil {
 			return err
 		}
 		return tokenList(resp.Tokens, cfg.Domain, stdout)
 	}
 	id := pos[0]
-	_, viaServer, err := operate(ctx, cfg, false, control.Request{Op: "token.revoke", ID: id})
+	_, err = operate(ctx, cfg, false, control.Request{Op: "token.revoke", ID: id})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no token %s", id)
 	}
 	if err != nil {
-		return err
-	}
-	if viaServer {
-		// The server recorded it (its audit log has one writer).
-	} else if err := recordCLI(ctx, cfg, audit.Record{Action: audit.ActionTokenRevoked, Target: "token:" + id}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "revoked %s\n", id)
@@ -90,7 +84,7 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 }
 
 func tokenCreate(ctx context.Context, cfg config.Config, req control.Request, stdout, stderr io.Writer) error {
-	resp, viaServer, err := operate(ctx, cfg, true, req)
+	resp, err := operate(ctx, cfg, true, req)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user %s@%s", req.User, cfg.Domain)
 	}
@@ -101,15 +95,6 @@ func tokenCreate(ctx context.Context, cfg config.Config, req control.Request, st
 		return errors.New("token create: the server answered without a token")
 	}
 	t := resp.Tokens[0]
-	details := map[string]string{"id": t.ID, "role": t.Role, "name": t.Name}
-	if t.Username != "" {
-		details["user"] = t.Username + "@" + cfg.Domain
-	}
-	if viaServer {
-		// The server recorded it (its audit log has one writer).
-	} else if err := recordCLI(ctx, cfg, audit.Record{Action: audit.ActionTokenCreated, Target: "token:" + t.ID, Details: details}); err != nil {
-		return err
-	}
 	// The token alone on stdout, so that scripts can capture it; what it
 	// is on stderr. It is not shown again: the store keeps only its hash.
 	fmt.Fprintln(stdout, resp.Token)

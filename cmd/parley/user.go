@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 
-	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/jid"
@@ -63,7 +62,7 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 
-	resp, viaServer, err := operate(context.Background(), cfg, sub == "add",
+	resp, err := operate(context.Background(), cfg, sub == "add",
 		control.Request{Op: "user." + sub, User: username, Password: pw, Bot: *bot})
 	addr := username + "@" + cfg.Domain
 	switch {
@@ -73,11 +72,6 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("no user %s", addr)
 	case err != nil:
 		return err
-	}
-	if !viaServer {
-		if err := recordCLI(context.Background(), cfg, audit.Record{Action: userActions[sub], Target: addr}); err != nil {
-			return err
-		}
 	}
 	switch sub {
 	case "add":
@@ -104,32 +98,42 @@ func ended(n int) string {
 }
 
 // operate runs an operation on the running server through its control
-// socket in the data directory, or, when no server answers there, on the
-// store directly with the same code (internal/control). viaServer tells
-// which.
-func operate(ctx context.Context, cfg config.Config, create bool, req control.Request) (resp control.Response, viaServer bool, err error) {
-	resp, err = control.Call(ctx, cfg.Data, req)
+// socket in the data directory, which records a change in its audit log,
+// or, when no server answers there, on the store directly with the same
+// code (internal/control), and then records the change itself
+// (control.AuditRecord; the command line writes the store only when no
+// server runs, so the log still has one writer).
+func operate(ctx context.Context, cfg config.Config, create bool, req control.Request) (control.Response, error) {
+	resp, err := control.Call(ctx, cfg.Data, req)
 	if !errors.Is(err, control.ErrNoServer) {
-		return resp, true, err
+		return resp, err
 	}
 	st, err := openStore(ctx, cfg, create)
 	if err != nil {
-		return control.Response{}, false, err
+		return control.Response{}, err
 	}
 	defer st.Close()
 	domain, err := jid.Parse(cfg.Domain)
 	if err != nil {
-		return control.Response{}, false, err
+		return control.Response{}, err
 	}
-	ops := &control.Ops{Domain: domain, Users: st, Tokens: st, Holds: st}
+	var done *control.Request
+	ops := &control.Ops{Domain: domain, Users: st, Tokens: st, Holds: st, Done: func(r control.Request) { done = &r }}
 	if rooms, ok := st.(store.Rooms); ok {
 		ops.Rooms = control.StoredRooms{Store: rooms}
 	}
 	resp = ops.Do(ctx, req)
 	if err := resp.Err(); err != nil {
-		return resp, false, err
+		return resp, err
 	}
-	return resp, false, st.Close()
+	if done != nil {
+		if r, ok := control.AuditRecord(*done, cfg.Domain); ok {
+			if err := appendCLI(ctx, cfg, st, r); err != nil {
+				return resp, err
+			}
+		}
+	}
+	return resp, st.Close()
 }
 
 // usernameOf accepts a bare JID on the configured domain, or a bare

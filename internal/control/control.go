@@ -77,7 +77,8 @@ type Ops struct {
 	Iterations int
 	// Done, if set, is told of every request that changed something and
 	// succeeded (a running server records it in its audit log and drops
-	// what modules cache for a deleted account).
+	// what modules cache for a deleted account; the command line, running
+	// it on the store, records AuditRecord's).
 	Done func(req Request)
 }
 
