@@ -15,10 +15,13 @@ import (
 
 const auditSynopsis = "audit verify|export [flags]"
 
+// auditSubs are the subcommands of audit and their positional arguments.
+var auditSubs = map[string]string{"verify": "", "export": ""}
+
 // runAudit checks or exports the audit log, reading the store directly (a
 // running server may keep writing: SQLite readers do not block it).
 func runAudit(args []string, stdout, stderr io.Writer) error {
-	sub, args, fs, err := subcommand("audit", auditSynopsis, args, stderr)
+	sub, args, fs, err := subcommand("audit", auditSynopsis, auditSubs, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -32,8 +35,6 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 		actor = fs.String("actor", "", "only records of this `actor`")
 		action = fs.String("action", "", "only records of this `action` (login, login-failed, account-created, ...)")
 		out = fs.String("output", "", "write to this `file` instead of stdout")
-	default:
-		return usageError{fmt.Errorf("audit: unknown subcommand %q", sub)}
 	}
 	cfg, _, err := subcommandConfig(fs, args, "")
 	if err != nil {

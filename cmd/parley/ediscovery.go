@@ -20,11 +20,14 @@ import (
 
 const ediscoverySynopsis = "ediscovery search|export [--participant JID]... [--room ROOM]... [--start T] [--end T] [--words W] | ediscovery jobs | ediscovery delete ID | ediscovery verify FILE"
 
+// ediscoverySubs are the subcommands of ediscovery and their positional arguments.
+var ediscoverySubs = map[string]string{"search": "", "export": "", "jobs": "", "delete": "export ID", "verify": "export file"}
+
 // runEdiscovery searches and exports archives through the running
 // server's control socket (the server records each in its audit log), and
 // verifies an export offline.
 func runEdiscovery(args []string, stdout, stderr io.Writer) error {
-	sub, args, fs, err := subcommand("ediscovery", ediscoverySynopsis, args, stderr)
+	sub, args, fs, err := subcommand("ediscovery", ediscoverySynopsis, ediscoverySubs, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -39,7 +42,6 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 		end = fs.String("end", "", "messages at or before this `time` (RFC 3339, or a date: to its end)")
 		words = fs.String("words", "", "`words` that must all occur in a message")
 	}
-	arg := ""
 	switch sub {
 	case "search":
 		queryFlags()
@@ -50,16 +52,10 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 		queryFlags()
 		output = fs.String("output", "", "copy the finished zip to this `file` (default ediscovery-ID.zip)")
 		noWait = fs.Bool("no-wait", false, "start the export and print its job id without waiting")
-	case "jobs":
-	case "delete":
-		arg = "export ID"
 	case "verify":
 		key = fs.String("public-key", "", "the audit public key `file` (default <data>/"+audit.PublicKeyFile+")")
-		arg = "export file"
-	default:
-		return usageError{fmt.Errorf("ediscovery: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := subcommandConfig(fs, args, arg)
+	cfg, pos, err := subcommandConfig(fs, args, ediscoverySubs[sub])
 	if err != nil {
 		return err
 	}

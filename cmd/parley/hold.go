@@ -16,6 +16,9 @@ import (
 
 const holdSynopsis = "hold create --name NAME [--reason TEXT] [--user JID]... [--room JID]... [--from DATE] [--to DATE] | hold list | hold release ID"
 
+// holdSubs are the subcommands of hold and their positional arguments.
+var holdSubs = map[string]string{"create": "", "list": "", "release": "hold ID"}
+
 // parseHoldTime reads RFC 3339 or a date (YYYY-MM-DD, UTC): the start of
 // that day for --from, its end for --to, so that a range of days
 // includes its last day.
@@ -39,28 +42,21 @@ func parseHoldTime(s string, end bool) (time.Time, error) {
 // runHold manages legal holds through the running server's control
 // socket, or the store when no server runs (operate).
 func runHold(args []string, stdout, stderr io.Writer) error {
-	sub, args, fs, err := subcommand("hold", holdSynopsis, args, stderr)
+	sub, args, fs, err := subcommand("hold", holdSynopsis, holdSubs, args, stderr)
 	if err != nil {
 		return err
 	}
 	var name, reason, from, to *string
 	users, rooms := listFlag{comma: true}, listFlag{comma: true}
-	arg := ""
-	switch sub {
-	case "create":
+	if sub == "create" {
 		name = fs.String("name", "", "the hold's `name` (a matter or case), required")
 		reason = fs.String("reason", "", "why it is placed (`text`)")
 		fs.Var(&users, "user", "an account (`JID`) whose archive it keeps; repeat or separate with commas")
 		fs.Var(&rooms, "room", "a room (`JID`) whose archive it keeps; repeat or separate with commas")
 		from = fs.String("from", "", "keep messages from this `date` (2026-01-31, UTC, or RFC 3339); default: all before")
 		to = fs.String("to", "", "keep messages up to this `date`'s end (or RFC 3339 time); default: all after")
-	case "list":
-	case "release":
-		arg = "hold ID"
-	default:
-		return usageError{fmt.Errorf("hold: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := subcommandConfig(fs, args, arg)
+	cfg, pos, err := subcommandConfig(fs, args, holdSubs[sub])
 	if err != nil {
 		return err
 	}

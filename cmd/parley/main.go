@@ -183,10 +183,15 @@ func (l *listFlag) Set(v string) error {
 
 // subcommand splits the arguments of `parley CMD SUB ARGS...` (args is
 // SUB ARGS...) into the subcommand, the rest and the subcommand's flag
-// set, named "CMD SUB"; without a subcommand it is a usage error.
-func subcommand(cmd, synopsis string, args []string, stderr io.Writer) (string, []string, *flag.FlagSet, error) {
+// set, named "CMD SUB". subs are CMD's subcommands, each with the
+// positional argument it takes (subcommandConfig's arg); without a
+// subcommand, or with one not there, it is a usage error.
+func subcommand(cmd, synopsis string, subs map[string]string, args []string, stderr io.Writer) (string, []string, *flag.FlagSet, error) {
 	if len(args) == 0 {
 		return "", nil, nil, usageError{fmt.Errorf("usage: parley %s", synopsis)}
+	}
+	if _, ok := subs[args[0]]; !ok {
+		return "", nil, nil, usageError{fmt.Errorf("%s: unknown subcommand %q", cmd, args[0])}
 	}
 	return args[0], args[1:], newFlagSet(cmd+" "+args[0], synopsis, stderr), nil
 }

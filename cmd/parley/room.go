@@ -15,37 +15,30 @@ import (
 
 const roomSynopsis = "room create|list|destroy [flags] [ROOM]"
 
+// roomSubs are the subcommands of room and their positional arguments.
+var roomSubs = map[string]string{"create": "room", "list": "", "destroy": "room"}
+
 // runRoom manages persistent group chat rooms in the store (XEP-0045
 // service conference.<domain>). ROOM is name@conference.<domain> or a bare
 // name. A running server loads a created room on its first use; destroy
 // goes through a running server's control socket, so that the occupants
 // of a loaded room are told.
 func runRoom(args []string, stdout, stderr io.Writer) error {
-	sub, args, fs, err := subcommand("room", roomSynopsis, args, stderr)
+	sub, args, fs, err := subcommand("room", roomSynopsis, roomSubs, args, stderr)
 	if err != nil {
 		return err
 	}
 	var owner, name, description *string
 	var membersOnly, hidden *bool
-	wantRoom := true
-	switch sub {
-	case "create":
+	if sub == "create" {
 		owner = fs.String("owner", "", "owner's bare `JID` (required)")
 		name = fs.String("name", "", "the room's display `name`")
 		description = fs.String("description", "", "the room's `description`")
 		membersOnly = fs.Bool("members-only", false, "only members may join")
 		hidden = fs.Bool("hidden", false, "leave the room out of the service's room list")
-	case "destroy":
-	case "list":
-		wantRoom = false
-	default:
-		return usageError{fmt.Errorf("room: unknown subcommand %q", sub)}
 	}
-	arg := ""
-	if wantRoom {
-		arg = "room"
-	}
-	cfg, pos, err := subcommandConfig(fs, args, arg)
+	wantRoom := roomSubs[sub] != ""
+	cfg, pos, err := subcommandConfig(fs, args, roomSubs[sub])
 	if err != nil {
 		return err
 	}

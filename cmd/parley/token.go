@@ -15,28 +15,24 @@ import (
 
 const tokenSynopsis = "token create --role ROLE [--expires 30d] [--name NAME] [--user JID] | token list | token revoke ID"
 
+// tokenSubs are the subcommands of token and their positional arguments.
+var tokenSubs = map[string]string{"create": "", "list": "", "revoke": "token ID"}
+
 // runToken manages the admin API's bearer tokens through the running
 // server's control socket, or the store when no server runs (operate).
 func runToken(args []string, stdout, stderr io.Writer) error {
-	sub, args, fs, err := subcommand("token", tokenSynopsis, args, stderr)
+	sub, args, fs, err := subcommand("token", tokenSynopsis, tokenSubs, args, stderr)
 	if err != nil {
 		return err
 	}
 	var role, expires, name, user *string
-	arg := ""
-	switch sub {
-	case "create":
+	if sub == "create" {
 		role = fs.String("role", "", "the token's `role`: admin, helpdesk, compliance or auditor")
 		expires = fs.String("expires", "", "`lifetime`: days (30d) or a duration (12h); default never")
 		name = fs.String("name", "", "a `label` to recognise the token by in listings and the audit log")
 		user = fs.String("user", "", "the account (`JID`) the token belongs to: suspending or deleting it revokes the token")
-	case "list":
-	case "revoke":
-		arg = "token ID"
-	default:
-		return usageError{fmt.Errorf("token: unknown subcommand %q", sub)}
 	}
-	cfg, pos, err := subcommandConfig(fs, args, arg)
+	cfg, pos, err := subcommandConfig(fs, args, tokenSubs[sub])
 	if err != nil {
 		return err
 	}

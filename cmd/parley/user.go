@@ -21,31 +21,25 @@ import (
 
 const userSynopsis = "user add|passwd|del|suspend|resume|list [flags] [JID]"
 
+// userSubs are the subcommands of user and their positional arguments
+// (suspend and resume: suspend.go).
+var userSubs = map[string]string{"add": "JID", "passwd": "JID", "del": "JID", "suspend": "JID", "resume": "JID", "list": ""}
+
 func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sub, args, fs, err := subcommand("user", userSynopsis, args, stderr)
+	sub, args, fs, err := subcommand("user", userSynopsis, userSubs, args, stderr)
 	if err != nil {
 		return err
 	}
 	var password *string
 	bot := new(bool)
-	wantJID := true
-	switch sub {
-	case "add", "passwd":
+	if sub == "add" || sub == "passwd" {
 		password = fs.String("password", "", "the new `password` (visible to other local users in ps; omit to read a line from stdin)")
 		if sub == "add" {
 			bot = fs.Bool("bot", false, "a bot account: disco shows it as client/bot")
 		}
-	case "del", "suspend", "resume": // suspend and resume: suspend.go
-	case "list":
-		wantJID = false
-	default:
-		return usageError{fmt.Errorf("user: unknown subcommand %q", sub)}
 	}
-	arg := ""
-	if wantJID {
-		arg = "JID"
-	}
-	cfg, pos, err := subcommandConfig(fs, args, arg)
+	wantJID := userSubs[sub] != ""
+	cfg, pos, err := subcommandConfig(fs, args, userSubs[sub])
 	if err != nil {
 		return err
 	}
