@@ -123,25 +123,12 @@ func TestBurstPacesSender(t *testing.T) {
 	}
 
 	// A MAM page of them (XEP-0313), read as slowly.
-	victim.Send("<iq type='set' id='q'><query xmlns='urn:xmpp:mam:2' queryid='q'>" +
-		"<set xmlns='http://jabber.org/protocol/rsm'><max>" + strconv.Itoa(page) + "</max></set></query></iq>")
-	for results := 0; ; {
-		el, err := victim.Recv(burstWait)
-		if err != nil {
-			t.Fatalf("after %d results: %v", results, err)
-		}
-		if el.Name == "iq" && el.Get("id") == "q" {
-			if el.Get("type") != "result" || results != page {
-				t.Fatalf("page ended with %d results: %.300s", results, el)
-			}
-			break
-		}
-		if xmpptest.IsStreamError(el) {
-			t.Fatalf("after %d results: %s", results, el)
-		}
-		if el.Child("result", "urn:xmpp:mam:2") != nil {
-			results++
-		}
+	a, err := victim.QueryArchive(burstWait, "", "<set xmlns='"+xmpptest.NSRSM+"'><max>"+strconv.Itoa(page)+"</max></set>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Results) != page {
+		t.Fatalf("page ended with %d results", len(a.Results))
 	}
 }
 

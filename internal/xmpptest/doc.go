@@ -9,7 +9,9 @@
 // wrong answer. DialRaw gives the bare connection for tests that send bad
 // input on purpose.
 //
-// Eventually waits for a condition in tests, instead of sleeping.
+// Eventually waits for a condition in tests, instead of sleeping. JoinRoom
+// (XEP-0045) and QueryArchive (XEP-0313) are the room join and the archive
+// query that integration tests of many packages need.
 //
 // Subpackage testserver starts an in-process parley for tests.
 package xmpptest
