@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"parley/internal/clock"
+	"parley/internal/defaults"
 	"parley/internal/store"
 )
 
@@ -74,15 +75,9 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	if o.Store == nil || o.Key == nil {
 		return nil, errors.New("audit: Open needs a store and a key")
 	}
-	if o.CheckpointEvery <= 0 {
-		o.CheckpointEvery = DefaultCheckpointEvery
-	}
-	if o.CheckpointInterval <= 0 {
-		o.CheckpointInterval = DefaultCheckpointInterval
-	}
-	if o.Queue <= 0 {
-		o.Queue = DefaultQueue
-	}
+	defaults.Positive(&o.CheckpointEvery, DefaultCheckpointEvery)
+	defaults.Positive(&o.CheckpointInterval, DefaultCheckpointInterval)
+	defaults.Positive(&o.Queue, DefaultQueue)
 	o.Clock = clock.Or(o.Clock)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

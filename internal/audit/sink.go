@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parley/internal/config"
+	"parley/internal/defaults"
 )
 
 // Sink is a receiver of records. The forwarder calls it from one
@@ -67,12 +68,8 @@ func NewSink(c config.AuditSink, version string) (Sink, error) {
 	switch c.Type {
 	case "file":
 		s := &fileSink{path: c.Path, maxSize: c.MaxSize, keep: c.Keep, enc: enc}
-		if s.maxSize <= 0 {
-			s.maxSize = DefaultMaxSize
-		}
-		if s.keep <= 0 {
-			s.keep = DefaultKeep
-		}
+		defaults.Positive(&s.maxSize, DefaultMaxSize)
+		defaults.Positive(&s.keep, DefaultKeep)
 		return s, nil
 	case "syslog":
 		return newSyslogSink(c, enc)

@@ -38,9 +38,7 @@ type Abuse struct {
 
 func (a *Abuse) validate(domain string) []error {
 	var errs []error
-	if a.NewAccountPeriod.Duration < 0 {
-		errs = append(errs, &KeyError{Key: "abuse.new_account_period", Msg: fmt.Sprintf("%v is negative (0 means the default)", a.NewAccountPeriod.Duration)})
-	}
+	notNegative(&errs, "abuse.new_account_period", a.NewAccountPeriod.Duration)
 	for i, b := range a.Blocked {
 		key := fmt.Sprintf("abuse.blocked[%d]", i)
 		j, err := jid.Parse(b)
@@ -51,11 +49,9 @@ func (a *Abuse) validate(domain string) []error {
 			errs = append(errs, &KeyError{Key: key, Msg: fmt.Sprintf("%q would block this server's own domain %s", b, domain)})
 		}
 	}
-	for key, v := range map[string]int{"abuse.report_text": a.ReportText, "abuse.report_stanza_ids": a.ReportStanzaIDs,
-		"abuse.reports_per_day": a.ReportsPerDay, "abuse.new_account_rate": a.NewAccountRate} {
-		if v < 0 {
-			errs = append(errs, &KeyError{Key: key, Msg: fmt.Sprintf("%d is negative (0 means the default)", v)})
-		}
-	}
+	notNegative(&errs, "abuse.report_text", a.ReportText)
+	notNegative(&errs, "abuse.report_stanza_ids", a.ReportStanzaIDs)
+	notNegative(&errs, "abuse.reports_per_day", a.ReportsPerDay)
+	notNegative(&errs, "abuse.new_account_rate", a.NewAccountRate)
 	return errs
 }

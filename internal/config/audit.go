@@ -62,12 +62,8 @@ func (a Audit) validate() []error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
-	if a.CheckpointEvery < 0 {
-		bad("audit.checkpoint_every", "%d is negative (0 means the default)", a.CheckpointEvery)
-	}
-	if a.CheckpointInterval.Duration < 0 {
-		bad("audit.checkpoint_interval", "%v is negative (0 means the default)", a.CheckpointInterval)
-	}
+	notNegative(&errs, "audit.checkpoint_every", a.CheckpointEvery)
+	notNegative(&errs, "audit.checkpoint_interval", a.CheckpointInterval.Duration)
 	names := map[string]bool{}
 	for i, s := range a.Sinks {
 		key := func(k string) string { return fmt.Sprintf("audit.sinks[%d].%s", i, k) }
@@ -87,12 +83,8 @@ func (a Audit) validate() []error {
 			if s.Path == "" {
 				bad(key("path"), "a file sink needs a path")
 			}
-			if s.MaxSize < 0 {
-				bad(key("max_size"), "%d is negative (0 means the default)", s.MaxSize)
-			}
-			if s.Keep < 0 {
-				bad(key("keep"), "%d is negative (0 means the default)", s.Keep)
-			}
+			notNegative(&errs, key("max_size"), s.MaxSize)
+			notNegative(&errs, key("keep"), s.Keep)
 		case "syslog":
 			switch s.Network {
 			case "", "tls", "tcp", "udp":

@@ -65,8 +65,6 @@ func (d *Digest) validate() []error {
 			bad("from", fmt.Sprintf("%q is not an email address", d.From))
 		}
 	}
-	if d.Delay.Duration < 0 {
-		bad("delay", fmt.Sprintf("%v is negative (0 means the default)", d.Delay.Duration))
-	}
+	notNegative(&errs, "digest.delay", d.Delay.Duration)
 	return errs
 }

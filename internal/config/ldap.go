@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"parley/internal/defaults"
 )
 
 // Auth holds the external account sources; see LDAP and OIDC.
@@ -98,18 +99,10 @@ func (l LDAP) WithDefaults() LDAP {
 	def(&l.VCard.Phone, "telephoneNumber")
 	def(&l.VCard.Email, "mail")
 	def(&l.VCard.Photo, "jpegPhoto")
-	if l.MaxGroupSize <= 0 {
-		l.MaxGroupSize = 500
-	}
-	if l.PoolSize <= 0 {
-		l.PoolSize = 4
-	}
-	if l.Timeout.Duration <= 0 {
-		l.Timeout.Duration = 5 * time.Second
-	}
-	if l.SyncInterval.Duration <= 0 {
-		l.SyncInterval.Duration = time.Minute
-	}
+	defaults.Positive(&l.MaxGroupSize, 500)
+	defaults.Positive(&l.PoolSize, 4)
+	defaults.Positive(&l.Timeout.Duration, 5*time.Second)
+	defaults.Positive(&l.SyncInterval.Duration, time.Minute)
 	return l
 }
 
@@ -145,7 +138,7 @@ func (l LDAP) validate() []error {
 		bad("url", "%q is not ldaps://host[:port] or ldap://host[:port]", l.URL)
 	case u.Scheme == "ldaps" && l.StartTLS:
 		bad("start_tls", "is for ldap:// URLs; ldaps:// is TLS already")
-	case u.Scheme == "ldap" && !l.StartTLS && !loopbackHost(u.Hostname()):
+	case u.Scheme == "ldap" && !l.StartTLS && !IsLoopback(u.Hostname()):
 		bad("url", "%q sends passwords in clear: use ldaps:// or start_tls = true (plain ldap:// only on loopback)", l.URL)
 	}
 	if l.CA != "" {
@@ -198,12 +191,4 @@ func (l LDAP) validate() []error {
 		bad("sync_interval", "%s is less than a second", l.SyncInterval.Duration)
 	}
 	return errs
-}
-
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

@@ -48,15 +48,9 @@ func (m *MUC) validate() []error {
 			errs = append(errs, &KeyError{Key: "muc.admins", Msg: fmt.Sprintf("%q is not a bare JID (user@domain)", a)})
 		}
 	}
-	if m.MaxRoomsPerUser < 0 {
-		errs = append(errs, &KeyError{Key: "muc.max_rooms_per_user", Msg: fmt.Sprintf("%d is negative (0 means the default)", m.MaxRoomsPerUser)})
-	}
-	if m.MaxPersistentRoomsPerUser < 0 {
-		errs = append(errs, &KeyError{Key: "muc.max_persistent_rooms_per_user", Msg: fmt.Sprintf("%d is negative (0 means the default)", m.MaxPersistentRoomsPerUser)})
-	}
-	if m.MaxVCardSize < 0 {
-		errs = append(errs, &KeyError{Key: "muc.max_vcard_size", Msg: fmt.Sprintf("%d is negative (0 means the default)", m.MaxVCardSize)})
-	}
+	notNegative(&errs, "muc.max_rooms_per_user", m.MaxRoomsPerUser)
+	notNegative(&errs, "muc.max_persistent_rooms_per_user", m.MaxPersistentRoomsPerUser)
+	notNegative(&errs, "muc.max_vcard_size", m.MaxVCardSize)
 	if m.Create == MUCCreateAdmins && len(m.Admins) == 0 {
 		errs = append(errs, &KeyError{Key: "muc.admins", Msg: `create = "admins" needs at least one admin`})
 	}

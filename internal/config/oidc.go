@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"parley/internal/defaults"
 )
 
 // OIDC is an OpenID Connect provider (Keycloak, Entra ID, Okta, ...)
@@ -67,12 +69,8 @@ func (o OIDC) WithDefaults() OIDC {
 	if o.RolesClaim == "" {
 		o.RolesClaim = "groups"
 	}
-	if o.ClockSkew.Duration <= 0 {
-		o.ClockSkew.Duration = time.Minute
-	}
-	if o.TokenLifetime.Duration <= 0 {
-		o.TokenLifetime.Duration = time.Hour
-	}
+	defaults.Positive(&o.ClockSkew.Duration, time.Minute)
+	defaults.Positive(&o.TokenLifetime.Duration, time.Hour)
 	return o
 }
 
@@ -107,7 +105,7 @@ func (o OIDC) validate() []error {
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "":
 			bad(key, "%q is not an https:// URL", s)
-		case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		case u.Scheme == "http" && !IsLoopback(u.Hostname()):
 			bad(key, "%q is plain HTTP: use https:// (http:// only on loopback)", s)
 		}
 	}

@@ -53,15 +53,10 @@ func (c *Config) validateProxy65() []error {
 		}
 	}
 	p := &c.Proxy65
-	neg := func(key string, v int64) {
-		if v < 0 {
-			errs = append(errs, &KeyError{Key: "proxy65." + key, Msg: fmt.Sprintf("%d is negative (0 means the default)", v)})
-		}
-	}
-	neg("max_connections", int64(p.MaxConnections))
-	neg("max_connections_per_ip", int64(p.MaxConnectionsPerIP))
-	neg("max_streams_per_user", int64(p.MaxStreamsPerUser))
-	neg("bytes_per_second", int64(p.BytesPerSecond))
+	notNegative(&errs, "proxy65.max_connections", p.MaxConnections)
+	notNegative(&errs, "proxy65.max_connections_per_ip", p.MaxConnectionsPerIP)
+	notNegative(&errs, "proxy65.max_streams_per_user", p.MaxStreamsPerUser)
+	notNegative(&errs, "proxy65.bytes_per_second", p.BytesPerSecond)
 	if p.IdleTimeout.Duration < 0 {
 		errs = append(errs, &KeyError{Key: "proxy65.idle_timeout", Msg: "is negative (0 means the default)"})
 	}

@@ -1,7 +1,5 @@
 package config
 
-import "fmt"
-
 // Push configures push notifications (XEP-0357): what the server tells
 // the app servers clients register, and how often. Zero means the
 // default.
@@ -20,11 +18,7 @@ type Push struct {
 
 func (p *Push) validate() []error {
 	var errs []error
-	if p.MinInterval.Duration < 0 {
-		errs = append(errs, &KeyError{Key: "push.min_interval", Msg: fmt.Sprintf("%v is negative (0 means the default)", p.MinInterval.Duration)})
-	}
-	if p.MaxDevices < 0 {
-		errs = append(errs, &KeyError{Key: "push.max_devices", Msg: fmt.Sprintf("%d is negative (0 means the default)", p.MaxDevices)})
-	}
+	notNegative(&errs, "push.min_interval", p.MinInterval.Duration)
+	notNegative(&errs, "push.max_devices", p.MaxDevices)
 	return errs
 }

@@ -1,7 +1,5 @@
 package config
 
-import "fmt"
-
 // Quotas bound what one account or one session may keep on the server
 // (docs/SECURITY.md). Zero means the documented default of the module
 // that enforces it, so a file that leaves a key out keeps the default.
@@ -36,24 +34,15 @@ type Quotas struct {
 
 func (q *Quotas) validate() []error {
 	var errs []error
-	for _, k := range []struct {
-		key string
-		v   int64
-	}{
-		{"quotas.directed_presence", int64(q.DirectedPresence)},
-		{"quotas.pep_item_bytes", int64(q.PEPItemBytes)},
-		{"quotas.pep_node_items", int64(q.PEPNodeItems)},
-		{"quotas.pep_nodes", int64(q.PEPNodes)},
-		{"quotas.pep_bytes", q.PEPBytes},
-		{"quotas.pep_reply_bytes", int64(q.PEPReplyBytes)},
-		{"quotas.private_keys", int64(q.PrivateKeys)},
-		{"quotas.private_bytes", q.PrivateBytes},
-		{"quotas.caps_discoveries", int64(q.CapsDiscoveries)},
-		{"quotas.caps_account_discoveries", int64(q.CapsAccountDiscoveries)},
-	} {
-		if k.v < 0 {
-			errs = append(errs, &KeyError{Key: k.key, Msg: fmt.Sprintf("%d is negative (0 means the default)", k.v)})
-		}
-	}
+	notNegative(&errs, "quotas.directed_presence", q.DirectedPresence)
+	notNegative(&errs, "quotas.pep_item_bytes", q.PEPItemBytes)
+	notNegative(&errs, "quotas.pep_node_items", q.PEPNodeItems)
+	notNegative(&errs, "quotas.pep_nodes", q.PEPNodes)
+	notNegative(&errs, "quotas.pep_bytes", q.PEPBytes)
+	notNegative(&errs, "quotas.pep_reply_bytes", q.PEPReplyBytes)
+	notNegative(&errs, "quotas.private_keys", q.PrivateKeys)
+	notNegative(&errs, "quotas.private_bytes", q.PrivateBytes)
+	notNegative(&errs, "quotas.caps_discoveries", q.CapsDiscoveries)
+	notNegative(&errs, "quotas.caps_account_discoveries", q.CapsAccountDiscoveries)
 	return errs
 }

@@ -95,12 +95,8 @@ func (r *Retention) validate(domain string) []error {
 	bad := func(key, format string, a ...any) {
 		errs = append(errs, &KeyError{Key: "retention." + key, Msg: fmt.Sprintf(format, a...)})
 	}
-	if r.Every.Duration < 0 {
-		bad("every", "%v is negative (0 means the default)", r.Every.Duration)
-	}
-	if r.Pause.Duration < 0 {
-		bad("pause", "%v is negative (0 means the default)", r.Pause.Duration)
-	}
+	notNegative(&errs, "retention.every", r.Every.Duration)
+	notNegative(&errs, "retention.pause", r.Pause.Duration)
 	if r.Batch < 0 || r.Batch > 10000 {
 		bad("batch", "%d is outside 1..10000 (0 means the default)", r.Batch)
 	}

@@ -68,9 +68,7 @@ func validateExternalServices(svcs []ExternalService) []error {
 		if s.Secret != "" && !strings.HasPrefix(s.Type, "turn") {
 			bad("secret", "credentials are given for turn and turns only")
 		}
-		if s.CredentialTTL.Duration < 0 {
-			bad("credential_ttl", "%v is negative (0 means the default)", s.CredentialTTL)
-		}
+		notNegative(&errs, fmt.Sprintf("external_services[%d].credential_ttl", i), s.CredentialTTL.Duration)
 	}
 	return errs
 }

@@ -43,14 +43,10 @@ func (u *Upload) validate() []error {
 			bad("url", "%q is not an https://host[:port][/path] URL (clients refuse other schemes)", u.URL)
 		}
 	}
-	for key, v := range map[string]int64{"max_file_size": u.MaxFileSize, "quota_bytes": u.QuotaBytes, "day_bytes": u.DayBytes} {
-		if v < 0 {
-			bad(key, "%d is negative (0 means the default)", v)
-		}
-	}
-	if u.Expire.Duration < 0 {
-		bad("expire", "%s is negative (0 means the default)", u.Expire.Duration)
-	}
+	notNegative(&errs, "upload.max_file_size", u.MaxFileSize)
+	notNegative(&errs, "upload.quota_bytes", u.QuotaBytes)
+	notNegative(&errs, "upload.day_bytes", u.DayBytes)
+	notNegative(&errs, "upload.expire", u.Expire.Duration)
 	for _, t := range u.ContentTypes {
 		mt, _, err := mime.ParseMediaType(t)
 		if err != nil || !strings.Contains(mt, "/") {

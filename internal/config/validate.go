@@ -20,6 +20,14 @@ type KeyError struct {
 
 func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
 
+// notNegative appends to errs the problem of a setting whose zero means
+// the default, when v is below zero.
+func notNegative[T ~int | ~int64](errs *[]error, key string, v T) {
+	if v < 0 {
+		*errs = append(*errs, &KeyError{Key: key, Msg: fmt.Sprintf("%v is negative (0 means the default)", v)})
+	}
+}
+
 // minMaxStanza is RFC 6120 §13.12's floor: a server must accept stanzas of
 // at least 10000 bytes, so a smaller limit breaks interoperability.
 const minMaxStanza = 10000

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 
 	"parley/internal/jid"
@@ -63,7 +62,7 @@ func validateWebhooks(hs []Webhook, domain string) []error {
 			bad(fmt.Sprintf("token must be at least %d characters", minWebhookToken))
 		}
 		if h.URL != "" {
-			if u, err := url.Parse(h.URL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
+			if u, err := url.Parse(h.URL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname()))) {
 				bad(fmt.Sprintf("url %q: use https://, or http:// to a loopback address", h.URL))
 			}
 			if len(h.Secret) < minWebhookToken {
@@ -101,12 +100,4 @@ func validHookID(id string) bool {
 		}
 	}
 	return true
-}
-
-func isLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

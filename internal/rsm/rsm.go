@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"parley/internal/defaults"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -44,12 +45,8 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.Max <= 0 {
-		l.Max = DefaultMax
-	}
-	if l.ID <= 0 {
-		l.ID = DefaultID
-	}
+	defaults.Positive(&l.Max, DefaultMax)
+	defaults.Positive(&l.ID, DefaultID)
 	return l
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"parley/internal/audit"
+	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/store"
 )
@@ -67,9 +68,7 @@ type Queue struct {
 
 // New returns the queue.
 func New(o Options) *Queue {
-	if o.Context <= 0 {
-		o.Context = DefaultContext
-	}
+	defaults.Positive(&o.Context, DefaultContext)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -1,5 +1,7 @@
 package xmlstream
 
+import "parley/internal/defaults"
+
 // Limits bound what one peer can make the server hold. A zero field means
 // its default, so Limits{} is the default policy (DESIGN.md, "Limits").
 type Limits struct {
@@ -28,14 +30,8 @@ func DefaultLimits() Limits {
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxStanza <= 0 {
-		l.MaxStanza = DefaultMaxStanza
-	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
-	}
-	if l.MaxAttrs <= 0 {
-		l.MaxAttrs = DefaultMaxAttrs
-	}
+	defaults.Positive(&l.MaxStanza, DefaultMaxStanza)
+	defaults.Positive(&l.MaxDepth, DefaultMaxDepth)
+	defaults.Positive(&l.MaxAttrs, DefaultMaxAttrs)
 	return l
 }
