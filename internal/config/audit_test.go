@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strconv"
 	"testing"
 )
 
@@ -9,10 +8,7 @@ import (
 // and a file gives what it says.
 func TestValidateAudit(t *testing.T) {
 	file := AuditSink{Name: "local", Type: "file", Path: "/var/log/parley/audit.jsonl"}
-	tests := []struct {
-		mod  func(*Config)
-		want []string
-	}{
+	checkValidate(t, []validateCase{
 		0: {mod: func(c *Config) {
 			c.Audit.Sinks = []AuditSink{file, {Name: "siem", Type: "syslog", Address: "siem.example.com:6514", Format: "cef"},
 				{Name: "udp", Type: "syslog", Network: "udp", Address: "[::1]:514", Facility: 10}}
@@ -26,12 +22,5 @@ func TestValidateAudit(t *testing.T) {
 		}, want: []string{`audit.sinks[0].network: "relp"`, `audit.sinks[0].address: "nohost"`, `audit.sinks[0].cert:`, `audit.sinks[0].facility: 24`}},
 		3: {mod: func(c *Config) { c.Audit.CheckpointEvery = -1; c.Audit.CheckpointInterval.Duration = -1 },
 			want: []string{`audit.checkpoint_every: -1`, `audit.checkpoint_interval:`}},
-	}
-	for i, tc := range tests {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c := Default()
-			tc.mod(&c)
-			wantProblems(t, c.Validate(), tc.want)
-		})
-	}
+	})
 }

@@ -118,10 +118,7 @@ func TestLoadEnv(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	tests := []struct {
-		mod  func(*Config)
-		want []string // each a substring of one reported problem; nil = valid
-	}{
+	checkValidate(t, []validateCase{
 		0:  {mod: func(*Config) {}},
 		1:  {mod: func(c *Config) { c.Domain = "" }, want: []string{"domain: must not be empty"}},
 		2:  {mod: func(c *Config) { c.Domain = "user@example.com" }, want: []string{`domain: "user@example.com" is not a valid XMPP domain`}},
@@ -182,8 +179,20 @@ func TestValidate(t *testing.T) {
 		38: {mod: func(c *Config) { c.Archive.Default = "roster" }},
 		39: {mod: func(c *Config) { c.Limits.ResumeTimeout = Duration{} }, want: []string{"limits.resume_timeout: 0s must be positive"}},
 		40: {mod: func(c *Config) { c.Limits.CSIContacts = 0 }, want: []string{"limits.csi_contacts: 0 is below the minimum 1"}},
-	}
-	for i, tc := range tests {
+	})
+}
+
+// validateCase is one row of a Validate table: mod changes a Default
+// config, want are the problems Validate then reports.
+type validateCase struct {
+	mod  func(*Config)
+	want []string // each a substring of one reported problem; nil = valid
+}
+
+// checkValidate runs a Validate table, one subtest per row.
+func checkValidate(t *testing.T, cases []validateCase) {
+	t.Helper()
+	for i, tc := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			c := Default()
 			tc.mod(&c)

@@ -3,7 +3,6 @@ package config
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 )
 
@@ -15,10 +14,7 @@ func TestValidateLDAP(t *testing.T) {
 	ok := func(c *Config) {
 		c.Auth.LDAP = LDAP{URL: "ldaps://ldap.example.com", UserBase: "ou=people,dc=example,dc=com"}
 	}
-	for i, tc := range []struct {
-		change func(c *Config)
-		want   []string
-	}{
+	checkValidate(t, []validateCase{
 		0: {func(c *Config) {}, nil},
 		1: {ok, nil},
 		2: {func(c *Config) { ok(c); c.Auth.LDAP.URL = "ldap://ldap.example.com" },
@@ -42,13 +38,7 @@ func TestValidateLDAP(t *testing.T) {
 			c.Auth.LDAP.GroupBase = "ou=groups,dc=example,dc=com"
 			c.Auth.LDAP.VCard.Photo = "jpegPhoto;binary"
 		}, nil},
-	} {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c := Default()
-			tc.change(&c)
-			wantProblems(t, c.Validate(), tc.want)
-		})
-	}
+	})
 	l := LDAP{BindPasswordFile: pwFile}
 	if pw, err := l.Password(); err != nil || pw != "s3cret" {
 		t.Fatalf("Password() = %q, %v; want the file without its newline", pw, err)

@@ -3,7 +3,6 @@ package config
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 )
 
@@ -16,10 +15,7 @@ func TestValidateOIDC(t *testing.T) {
 		c.Auth.OIDC = OIDC{Issuer: "https://id.example.com/realms/corp", ClientID: "parley", ClientSecret: "x",
 			RedirectURL: "https://xmpp.example.com/api/v1/sso/callback"}
 	}
-	for i, tc := range []struct {
-		change func(c *Config)
-		want   []string
-	}{
+	checkValidate(t, []validateCase{
 		0: {func(c *Config) {}, nil},
 		1: {ok, nil},
 		2: {func(c *Config) { ok(c); c.Auth.OIDC.Issuer = "http://id.example.com" }, []string{`auth.oidc.issuer: "http://id.example.com" is plain HTTP`}},
@@ -48,13 +44,7 @@ func TestValidateOIDC(t *testing.T) {
 		15: {func(c *Config) { ok(c); c.Auth.OIDC.ClockSkew = Duration{6 * 60e9} }, []string{"auth.oidc.clock_skew: 6m0s is more than 5m"}},
 		16: {func(c *Config) { ok(c); c.Auth.OIDC.TokenLifetime = Duration{31 * 24 * 3600e9} }, []string{"auth.oidc.token_lifetime: 744h0m0s is more than 30 days"}},
 		17: {func(c *Config) { ok(c); c.Auth.OIDC.CA = secretFile + ".missing" }, []string{"auth.oidc.ca:"}},
-	} {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c := Default()
-			tc.change(&c)
-			wantProblems(t, c.Validate(), tc.want)
-		})
-	}
+	})
 	o := OIDC{ClientSecretFile: secretFile}
 	if s, err := o.Secret(); err != nil || s != "s3cret" {
 		t.Fatalf("Secret() = %q, %v; want the file without its newline", s, err)

@@ -1,16 +1,12 @@
 package config
 
 import (
-	"strconv"
 	"testing"
 	"time"
 )
 
 func TestValidateProxy65(t *testing.T) {
-	for i, tc := range []struct {
-		change func(c *Config)
-		want   []string // substrings of the problems; none = valid
-	}{
+	checkValidate(t, []validateCase{
 		0: {func(c *Config) {}, nil},
 		1: {func(c *Config) { c.Listen.Proxy65 = Off }, nil},
 		// A Listen written out without the key: off.
@@ -30,13 +26,7 @@ func TestValidateProxy65(t *testing.T) {
 			c.Listen = Listen{C2S: "127.0.0.1:5222", C2STLS: Off, HTTP: Off, Proxy65: ":7777"}
 		}, nil},
 		12: {func(c *Config) { c.Proxy65.MaxConnections = -1 }, []string{"proxy65.max_connections: -1 is negative"}},
-	} {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c := Default()
-			tc.change(&c)
-			wantProblems(t, c.Validate(), tc.want)
-		})
-	}
+	})
 	if Default().Listen.Proxy65 != ":7777" {
 		t.Fatal("the proxy does not listen on :7777 by default")
 	}

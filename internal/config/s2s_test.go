@@ -1,16 +1,12 @@
 package config
 
 import (
-	"strconv"
 	"testing"
 	"time"
 )
 
 func TestValidateS2S(t *testing.T) {
-	for i, tc := range []struct {
-		change func(c *Config)
-		want   []string
-	}{
+	checkValidate(t, []validateCase{
 		0: {func(c *Config) {}, nil},
 		1: {func(c *Config) { c.S2S.Mode = "allowlist"; c.S2S.Allow = []string{"example.org"} }, nil},
 		2: {func(c *Config) { c.S2S.Mode = "sometimes" }, []string{`s2s.mode: "sometimes" is not off, allowlist or open`}},
@@ -34,13 +30,7 @@ func TestValidateS2S(t *testing.T) {
 		14: {func(c *Config) { c.Listen.S2STLS = ":5223" }, []string{`listen.s2s_tls: ":5223" is already used by listen.c2s_tls`}},
 		15: {func(c *Config) { c.Listen.S2STLS = "5270" }, []string{`listen.s2s_tls: "5270" is not a host:port or "off"`}},
 		16: {func(c *Config) { c.Listen.S2STLS = ":5270" }, nil},
-	} {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c := Default()
-			tc.change(&c)
-			wantProblems(t, c.Validate(), tc.want)
-		})
-	}
+	})
 	if d := Default(); d.Listen.S2S != ":5269" || d.Listen.S2STLS != Off || d.S2SOn() {
 		t.Fatalf("defaults: listen %q, on %v", d.Listen.S2S, d.S2SOn())
 	}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strconv"
 	"testing"
 )
 
@@ -9,10 +8,7 @@ import (
 // (XEP-0157) are checked key by key.
 func TestValidateServices(t *testing.T) {
 	turn := ExternalService{Type: "turn", Host: "turn.example.com", Port: 3478, Secret: "s"}
-	tests := []struct {
-		mod  func(*Config)
-		want []string
-	}{
+	checkValidate(t, []validateCase{
 		0: {mod: func(c *Config) {
 			c.ExternalServices = []ExternalService{turn, {Type: "stun", Host: "192.0.2.1", Port: 3478, Transport: "udp"}}
 			c.Contact = Contact{Abuse: []string{"mailto:abuse@example.com"}, Admin: []string{"xmpp:admin@example.com"}, Support: []string{"https://example.com/help"}}
@@ -28,14 +24,7 @@ func TestValidateServices(t *testing.T) {
 		4: {mod: func(c *Config) { c.Admins = []string{"boss@localhost"} }},
 		5: {mod: func(c *Config) { c.Admins = []string{"boss@localhost/desk", "boss@other.org", "localhost"} },
 			want: []string{`admins[0]: "boss@localhost/desk"`, `admins[1]: "boss@other.org"`, `admins[2]: "localhost"`}},
-	}
-	for i, tc := range tests {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c := Default()
-			tc.mod(&c)
-			wantProblems(t, c.Validate(), tc.want)
-		})
-	}
+	})
 	if got := (ExternalService{Type: "turns"}).DefaultTransport(); got != "tcp" {
 		t.Errorf("turns transport %q", got)
 	}

@@ -2,16 +2,12 @@ package config
 
 import (
 	"flag"
-	"strconv"
 	"testing"
 	"time"
 )
 
 func TestValidateUpload(t *testing.T) {
-	for i, tc := range []struct {
-		mod  func(c *Config)
-		want []string // substrings of the problems; none = valid
-	}{
+	checkValidate(t, []validateCase{
 		0: {func(c *Config) {}, nil},
 		1: {func(c *Config) { c.Upload.URL = "https://files.example.com/x" }, nil},
 		2: {func(c *Config) { c.Upload.URL = "http://files.example.com" }, []string{`upload.url: "http://files.example.com" is not an https://`}},
@@ -30,13 +26,7 @@ func TestValidateUpload(t *testing.T) {
 		}, nil},
 		11: {func(c *Config) { c.Listen.HTTPS = ":5280" }, []string{`listen.https: ":5280" is already used by listen.http`}},
 		12: {func(c *Config) { c.Listen.HTTPS = "nope" }, []string{`listen.https: "nope" is not a host:port`}},
-	} {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			c := Default()
-			tc.mod(&c)
-			wantProblems(t, c.Validate(), tc.want)
-		})
-	}
+	})
 }
 
 // TestHTTPSFlag: the listener is on at :5281 by default and --https off
