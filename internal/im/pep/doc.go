@@ -36,7 +36,8 @@
 // again. Roster nodes notify only contacts in an allowed group.
 //
 // The node model, its forms and the access models are the pubsub core's
-// (internal/im/pubsub); configuration beyond PEP's own table (the
+// (internal/im/pubsub), as are reading a publish, paging an items reply,
+// the events and the notification messages; configuration beyond PEP's own table (the
 // roster groups) is kept in the core's store under the account's bare
 // JID.
 //

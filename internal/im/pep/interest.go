@@ -10,6 +10,7 @@ import (
 
 	"parley/internal/defaults"
 	"parley/internal/entitycaps"
+	"parley/internal/im/pubsub"
 	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/store"
@@ -408,7 +409,7 @@ func (m *Module) sendLastOf(ctx context.Context, own, full jid.JID, nodes map[st
 	}
 	var affs map[string]string // full's affiliations with own's nodes (§8.9)
 	if full.Bare() != own {
-		if affs, err = m.affiliationsOf(ctx, own, full); err != nil {
+		if affs, err = m.host(own).AffiliationsOf(ctx, full); err != nil {
 			m.log.Error("pep: affiliations for last items", "jid", own.String(), "err", err)
 			return
 		}
@@ -436,40 +437,27 @@ func (m *Module) sendLastOf(ctx context.Context, own, full jid.JID, nodes map[st
 			continue
 		}
 		it := items[len(items)-1]
-		m.send(ctx, own, full, lastItemEvent(own, n.Name, it), delay(own, it.Updated))
+		m.send(ctx, own, full, lastItemEvent(own, n.Name, it), m.host(own).Delay(it.Updated))
 	}
 }
 
+// lastItemEvent is the notification of own's last item of a node, sent
+// after it was published (with the core's Delay, XEP-0060 §6.1.7, §12.4:
+// such a notification SHOULD carry XEP-0203 delayed delivery).
 func lastItemEvent(own jid.JID, node string, it store.PEPItem) *xmlstream.Element {
-	return xmlstream.New("event", NSEvent).Add(xmlstream.New("items", NSEvent, "node", node).Add(
-		xmlstream.New("item", NSEvent, "id", it.ID, "publisher", own.String()).Add(&xmlstream.Element{Raw: it.Payload})))
+	return pubsub.ItemEvent(node, it.ID, own.String(), it.Payload)
 }
 
-// delay says when a last item sent later was published (XEP-0060
-// §6.1.7, §12.4: a notification of an item published before it is sent
-// SHOULD carry XEP-0203 delayed delivery), from the owner's service.
-func delay(own jid.JID, at time.Time) *xmlstream.Element {
-	if at.IsZero() {
-		return nil
-	}
-	return xmlstream.New("delay", NSDelay, "from", own.String(), "stamp", at.UTC().Format("2006-01-02T15:04:05.999Z07:00"))
-}
-
-// send delivers one event notification to a session (XEP-0163 §4.3.1:
-// from the owner's bare JID, as a headline), unless either side has
-// blocked the other (XEP-0163 §4.3.3; XEP-0191 §3.3); extra elements
-// (a <delay/>) follow the event.
+// send delivers one event notification, ev the payload of its <event/>,
+// to a session (XEP-0163 §4.3.1: from the owner's bare JID, as a
+// headline: the core's Event), unless either side has blocked the other
+// (XEP-0163 §4.3.3; XEP-0191 §3.3); extra elements (a <delay/>) follow
+// the event.
 func (m *Module) send(ctx context.Context, own, full jid.JID, ev *xmlstream.Element, extra ...*xmlstream.Element) {
 	if m.blocked(ctx, own, full) {
 		return
 	}
-	msg := stanza.New(stanza.Message, own, full, "headline", stanza.NewID())
-	msg.El.Add(ev)
-	for _, e := range extra {
-		if e != nil {
-			msg.El.Add(e)
-		}
-	}
+	msg := m.host(own).Event(full, ev, extra...)
 	if m.router.IsLocal(full) {
 		m.router.DeliverTo(full, msg)
 	} else {

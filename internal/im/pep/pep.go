@@ -30,7 +30,7 @@ const (
 	NSPublishOptions = pubsub.NSPublishOptions
 	NSNodeConfig     = pubsub.NSNodeConfig
 	NSData           = dataform.NS
-	NSDelay          = "urn:xmpp:delay"
+	NSDelay          = pubsub.NSDelay
 )
 
 // NSRSM is result set management (XEP-0059), for paged items replies.
@@ -210,13 +210,7 @@ func (m *Module) HandleIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstream.El
 		return nil, stanza.ErrServiceUnavailable
 	}
 	ps := iq.Payload()
-	var action *xmlstream.Element
-	for _, c := range ps.Children {
-		if c.Space == NS && c.Name != "publish-options" {
-			action = c
-			break
-		}
-	}
+	action := pubsub.Action(ps, NS, "publish-options")
 	if action == nil {
 		return nil, stanza.ErrBadRequest.WithText("no pubsub action")
 	}
@@ -247,13 +241,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 	if iq.From.Bare() != own {
 		return nil, errOwnerOnly
 	}
-	var action *xmlstream.Element
-	for _, c := range iq.Payload().Children {
-		if c.Space == NSOwner {
-			action = c
-			break
-		}
-	}
+	action := pubsub.Action(iq.Payload(), NSOwner)
 	if action == nil {
 		return nil, stanza.ErrBadRequest.WithText("no pubsub#owner action")
 	}
@@ -285,7 +273,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 			return nil, err
 		}
 		if n.NotifiesConfig() { // XEP-0060 §8.2.4
-			m.notify(ctx, own, n, xmlstream.New("event", NSEvent).Add(pubsub.ConfigurationEvent(node, n.Config)))
+			m.notify(ctx, own, n, pubsub.ConfigurationEvent(node, n.Config))
 		}
 		return nil, nil
 	case action.Name == "delete" && iq.Type == "set":
@@ -311,7 +299,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		if !n.NotifiesDelete() {
 			return nil, nil
 		}
-		ev := xmlstream.New("event", NSEvent).Add(xmlstream.New("delete", NSEvent, "node", node))
+		ev := xmlstream.New("delete", NSEvent, "node", node)
 		sent := map[jid.JID]bool{}
 		for _, r := range m.router.Resources(own) {
 			if full := r.Session.JID(); r.Available && r.Priority >= 0 && m.wants(full, node) {
@@ -422,24 +410,8 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	if node == "" {
 		return nil, pubsub.ErrNodeRequired
 	}
-	var item *xmlstream.Element
-	for _, c := range pub.Children {
-		if c.Name == "item" && c.Space == NS {
-			if item != nil {
-				return nil, pubsub.ErrTooMany.WithText("one item per publish")
-			}
-			item = c
-		}
-	}
-	if item == nil {
-		return nil, pubsub.ErrItemRequired
-	}
-	payload := item.FirstChild()
-	if payload == nil {
-		return nil, pubsub.ErrPayload
-	}
-	raw := xmlstream.Append(nil, payload) // declares its namespace
-	if err := m.limits.CheckItem(raw); err != nil {
+	item, raw, err := m.limits.PublishedItem(pub)
+	if err != nil {
 		return nil, err
 	}
 	var x *xmlstream.Element
@@ -450,7 +422,7 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	if id == "" {
 		id = stanza.NewID()
 	}
-	err := m.store1(ctx, own, node, id, raw, func(n *pepNode, created bool) error {
+	err = m.store1(ctx, own, node, id, raw, func(n *pepNode, created bool) error {
 		switch {
 		case created && x != nil:
 			return m.apply(n, x, NSPublishOptions)
@@ -503,9 +475,7 @@ func (m *Module) store1(ctx context.Context, own jid.JID, node, id string, raw [
 			return fmt.Errorf("pep: publish to %s of %s: %w", node, own, err)
 		}
 	}
-	ev := xmlstream.New("event", NSEvent).Add(xmlstream.New("items", NSEvent, "node", node).Add(
-		xmlstream.New("item", NSEvent, "id", id, "publisher", own.String()).Add(&xmlstream.Element{Raw: raw})))
-	m.notify(ctx, own, n, ev)
+	m.notify(ctx, own, n, pubsub.ItemEvent(node, id, own.String(), raw))
 	return nil
 }
 
@@ -562,9 +532,7 @@ func (m *Module) retract(ctx context.Context, own jid.JID, r *xmlstream.Element)
 		return err
 	}
 	if v := r.Get("notify"); v == "true" || v == "1" || n.NotifiesRetract() {
-		ev := xmlstream.New("event", NSEvent).Add(xmlstream.New("items", NSEvent, "node", node).Add(
-			xmlstream.New("retract", NSEvent, "id", it.Get("id"))))
-		m.notify(ctx, own, n, ev)
+		m.notify(ctx, own, n, pubsub.RetractEvent(node, it.Get("id")))
 	}
 	return nil
 }
@@ -630,33 +598,25 @@ func (m *Module) items(ctx context.Context, own, from jid.JID, req, set *xmlstre
 	if err != nil {
 		return nil, err
 	}
-	out := xmlstream.New("items", NS, "node", node)
-	res := xmlstream.New("pubsub", NS).Add(out)
 	if !n.PersistItems {
-		return res, nil
+		return xmlstream.New("pubsub", NS).Add(xmlstream.New("items", NS, "node", node)), nil
 	}
 	defer m.lockOwner(own).Unlock() // no publish between sizes and payloads
 	sizes, err := m.store.PEPItemSizes(ctx, own.Local(), node)
 	if err != nil {
 		return nil, fmt.Errorf("pep: items of %s of %s: %w", node, own, err)
 	}
-	sel, first, last, err := rq.Page(sizes, m.limits.ReplyBytes)
-	if err != nil {
-		return nil, err
-	}
-	if first < last {
-		items, err := m.store.PEPItems(ctx, own.Local(), node, pubsub.IDs(sel[first:last]), 0)
+	return rq.Reply(node, sizes, m.limits.ReplyBytes, func(ids []string) ([]*xmlstream.Element, error) {
+		items, err := m.store.PEPItems(ctx, own.Local(), node, ids, 0)
 		if err != nil {
 			return nil, fmt.Errorf("pep: items of %s of %s: %w", node, own, err)
 		}
+		out := make([]*xmlstream.Element, 0, len(items))
 		for _, it := range items {
-			out.Add(xmlstream.New("item", NS, "id", it.ID).Add(&xmlstream.Element{Raw: it.Payload}))
+			out = append(out, xmlstream.New("item", NS, "id", it.ID).Add(&xmlstream.Element{Raw: it.Payload}))
 		}
-	}
-	if rs := rq.ResultSet(sel, first, last); rs != nil {
-		res.Add(rs)
-	}
-	return res, nil
+		return out, nil
+	})
 }
 
 // readable applies a node's access model to a requester, with the error

@@ -7,7 +7,6 @@ import (
 	"parley/internal/im/pubsub"
 	"parley/internal/jid"
 	"parley/internal/store"
-	"parley/internal/xmlstream"
 )
 
 // Publishing on an account's behalf, for the server's conversions
@@ -89,7 +88,6 @@ func (m *Module) Retract(ctx context.Context, own jid.JID, node, id string) erro
 	if err != nil {
 		return err
 	}
-	m.notify(ctx, own, n, xmlstream.New("event", NSEvent).Add(xmlstream.New("items", NSEvent, "node", node).Add(
-		xmlstream.New("retract", NSEvent, "id", id))))
+	m.notify(ctx, own, n, pubsub.RetractEvent(node, id))
 	return nil
 }

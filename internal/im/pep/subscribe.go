@@ -40,17 +40,12 @@ func (m *Module) affiliation(ctx context.Context, own, from jid.JID, n pepNode) 
 	if from.Bare() == own {
 		return store.AffiliationOwner, nil
 	}
-	if !n.row {
-		return store.AffiliationNone, nil
-	}
-	affs, err := m.store.PubSubAffiliations(ctx, own.String(), n.Name)
+	affs, err := m.affiliations(ctx, own, n)
 	if err != nil {
 		return "", err
 	}
-	for _, a := range affs {
-		if a.JID == from.Bare().String() {
-			return a.Affiliation, nil
-		}
+	if a, ok := affs[from.Bare().String()]; ok {
+		return a, nil
 	}
 	return store.AffiliationNone, nil
 }
@@ -61,30 +56,7 @@ func (m *Module) affiliations(ctx context.Context, own jid.JID, n pepNode) (map[
 	if !n.row {
 		return nil, nil
 	}
-	affs, err := m.store.PubSubAffiliations(ctx, own.String(), n.Name)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(affs))
-	for _, a := range affs {
-		out[a.JID] = a.Affiliation
-	}
-	return out, nil
-}
-
-// affiliationsOf are from's affiliations with each of own's nodes.
-func (m *Module) affiliationsOf(ctx context.Context, own, from jid.JID) (map[string]string, error) {
-	affs, err := m.store.PubSubAffiliations(ctx, own.String(), "")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, a := range affs {
-		if a.JID == from.Bare().String() {
-			out[a.Node] = a.Affiliation
-		}
-	}
-	return out, nil
+	return m.host(own).Affiliations(ctx, n.Name)
 }
 
 // notifySubscribers sends ev to n's explicit subscribers that may still
@@ -208,7 +180,7 @@ func (m *Module) subscribe(ctx context.Context, own jid.JID, iq *stanza.Stanza, 
 		items, err := m.store.PEPItems(ctx, own.Local(), n.Name, nil, 1)
 		if err == nil && len(items) == 1 {
 			it := items[0]
-			m.deliver(ctx, own, rq.Who, lastItemEvent(own, n.Name, it), map[jid.JID]bool{}, delay(own, it.Updated))
+			m.deliver(ctx, own, rq.Who, lastItemEvent(own, n.Name, it), map[jid.JID]bool{}, h.Delay(it.Updated))
 		}
 	}
 	return router.ErrNoReply
@@ -237,7 +209,7 @@ func (m *Module) ownerIQ(ctx context.Context, own jid.JID, iq *stanza.Stanza, a 
 		}
 		told, err := h.SetSubscriptions(ctx, name, a)
 		for _, st := range told {
-			m.deliver(ctx, own, st.To, st.El.Child("event", NSEvent), map[jid.JID]bool{})
+			m.deliver(ctx, own, st.To, st.El.Child("event", NSEvent).FirstChild(), map[jid.JID]bool{})
 		}
 		return nil, err
 	case a.Name == "affiliations" && iq.Type == "get":
@@ -270,7 +242,7 @@ func (m *Module) ownerIQ(ctx context.Context, own jid.JID, iq *stanza.Stanza, a 
 				return nil, err
 			}
 		}
-		m.notify(ctx, own, n, xmlstream.New("event", NSEvent).Add(xmlstream.New("purge", NSEvent, "node", name)))
+		m.notify(ctx, own, n, xmlstream.New("purge", NSEvent, "node", name))
 		return nil, nil
 	}
 	return nil, pubsub.Unsupported(a.Name)

@@ -101,15 +101,9 @@ func (m *Module) visible(ctx context.Context, from jid.JID) ([]store.PubSubNode,
 	if err != nil {
 		return nil, err
 	}
-	affs, err := m.Store.PubSubAffiliations(ctx, m.Addr.String(), "")
+	mine, err := m.AffiliationsOf(ctx, from)
 	if err != nil {
 		return nil, err
-	}
-	mine := map[string]string{}
-	for _, a := range affs {
-		if a.JID == from.Bare().String() {
-			mine[a.Node] = a.Affiliation
-		}
 	}
 	out := nodes[:0]
 	for _, sn := range nodes {

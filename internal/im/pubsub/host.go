@@ -290,6 +290,35 @@ func (h Host) OwnSubscriptions(ctx context.Context, from jid.JID, node string) (
 	return xmlstream.New("pubsub", NS).Add(out), nil
 }
 
+// Affiliations are a node's affiliations, by bare JID.
+func (h Host) Affiliations(ctx context.Context, node string) (map[string]string, error) {
+	affs, err := h.Store.PubSubAffiliations(ctx, h.Addr.String(), node)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(affs))
+	for _, a := range affs {
+		out[a.JID] = a.Affiliation
+	}
+	return out, nil
+}
+
+// AffiliationsOf are an entity's affiliations (its bare JID's) with each
+// of the service's nodes, by node.
+func (h Host) AffiliationsOf(ctx context.Context, who jid.JID) (map[string]string, error) {
+	affs, err := h.Store.PubSubAffiliations(ctx, h.Addr.String(), "")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, a := range affs {
+		if a.JID == who.Bare().String() {
+			out[a.Node] = a.Affiliation
+		}
+	}
+	return out, nil
+}
+
 // OwnAffiliations answers §5.7: the requester's affiliations.
 func (h Host) OwnAffiliations(ctx context.Context, from jid.JID, node string) (*xmlstream.Element, error) {
 	affs, err := h.Store.PubSubAffiliations(ctx, h.Addr.String(), node)

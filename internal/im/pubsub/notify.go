@@ -31,6 +31,19 @@ func ConfigurationEvent(node string, c Config) *xmlstream.Element {
 	return xmlstream.New("configuration", NSEvent, "node", node).Add(c.Form(dataform.TypeResult))
 }
 
+// ItemEvent is the notification of an item published (§7.1.2.1): the
+// <items/> an <event/> carries, with the item's id, publisher and
+// payload.
+func ItemEvent(node, id, publisher string, payload []byte) *xmlstream.Element {
+	return xmlstream.New("items", NSEvent, "node", node).Add(
+		xmlstream.New("item", NSEvent, "id", id, "publisher", publisher).Add(&xmlstream.Element{Raw: payload}))
+}
+
+// RetractEvent is the notification of an item retracted (§7.2.2.1).
+func RetractEvent(node, id string) *xmlstream.Element {
+	return xmlstream.New("items", NSEvent, "node", node).Add(xmlstream.New("retract", NSEvent, "id", id))
+}
+
 // subscriptionChanged tells the node's owners of a subscription made or
 // ended (pubsub#notify_sub), as the §8.8.4 subscription event.
 func (m *Module) subscriptionChanged(n *node, who jid.JID, state string) []*stanza.Stanza {

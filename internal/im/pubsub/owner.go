@@ -12,7 +12,7 @@ import (
 // owner serves pubsub#owner (§8): configure, default, delete, purge,
 // subscriptions and affiliations management, by the node's owners.
 func (m *Module) owner(ctx context.Context, iq *stanza.Stanza, p *xmlstream.Element, deferred *[]*stanza.Stanza) (*xmlstream.Element, error) {
-	a := action(p, NSOwner)
+	a := Action(p, NSOwner)
 	if a == nil {
 		return nil, stanza.ErrBadRequest.WithText("no pubsub#owner action")
 	}

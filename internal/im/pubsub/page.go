@@ -39,10 +39,35 @@ func ParseItems(req, set *xmlstream.Element, nodeItems int) (ItemsRequest, error
 	return r, err
 }
 
-// Page selects, of a node's items (oldest first), those the request asks
+// Reply answers the request for a node whose items are sizes (oldest
+// first): the page one reply carries within replyBytes, its <item/>s
+// made by fetch from the ids of the page alone, and the result set when
+// one is due. PEP and the service answer items requests by it.
+func (r ItemsRequest) Reply(node string, sizes []store.PEPItemSize, replyBytes int,
+	fetch func(ids []string) ([]*xmlstream.Element, error)) (*xmlstream.Element, error) {
+	sel, first, last, err := r.page(sizes, replyBytes)
+	if err != nil {
+		return nil, err
+	}
+	out := xmlstream.New("items", NS, "node", node)
+	res := xmlstream.New("pubsub", NS).Add(out)
+	if first < last {
+		items, err := fetch(ids(sel[first:last]))
+		if err != nil {
+			return nil, err
+		}
+		out.Add(items...)
+	}
+	if rs := r.resultSet(sel, first, last); rs != nil {
+		res.Add(rs)
+	}
+	return res, nil
+}
+
+// page selects, of a node's items (oldest first), those the request asks
 // for, and of them the page one reply carries, within replyBytes (Page):
 // sel[first:last].
-func (r ItemsRequest) Page(sizes []store.PEPItemSize, replyBytes int) (sel []store.PEPItemSize, first, last int, err error) {
+func (r ItemsRequest) page(sizes []store.PEPItemSize, replyBytes int) (sel []store.PEPItemSize, first, last int, err error) {
 	sel = sizes
 	if len(r.IDs) > 0 {
 		sel = nil
@@ -58,9 +83,9 @@ func (r ItemsRequest) Page(sizes []store.PEPItemSize, replyBytes int) (sel []sto
 	return sel, first, last, err
 }
 
-// ResultSet is the <set/> of a reply carrying sel[first:last], when the
+// resultSet is the <set/> of a reply carrying sel[first:last], when the
 // request paged or the page is not all of sel; nil otherwise.
-func (r ItemsRequest) ResultSet(sel []store.PEPItemSize, first, last int) *xmlstream.Element {
+func (r ItemsRequest) resultSet(sel []store.PEPItemSize, first, last int) *xmlstream.Element {
 	if !r.paged && last-first == len(sel) {
 		return nil
 	}
@@ -71,8 +96,8 @@ func (r ItemsRequest) ResultSet(sel []store.PEPItemSize, first, last int) *xmlst
 	return rep.Element()
 }
 
-// IDs are the ids of items.
-func IDs(items []store.PEPItemSize) []string {
+// ids are the ids of items.
+func ids(items []store.PEPItemSize) []string {
 	ids := make([]string, 0, len(items))
 	for _, it := range items {
 		ids = append(ids, it.ID)

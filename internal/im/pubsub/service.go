@@ -105,6 +105,34 @@ func (l Limits) CheckItem(payload []byte) error {
 	return nil
 }
 
+// PublishedItem is the one item of a publish request (§7.1) and its
+// payload serialised, within ItemBytes (§7.1.3.6 payload-too-big,
+// §7.1.3.4 invalid-payload for more than one); PEP and the service
+// read their publishes by it.
+func (l Limits) PublishedItem(pub *xmlstream.Element) (*xmlstream.Element, []byte, error) {
+	var item *xmlstream.Element
+	for _, c := range pub.Children {
+		if c.Name == "item" && c.Space == NS {
+			if item != nil {
+				return nil, nil, ErrTooMany.WithText("one item per publish")
+			}
+			item = c
+		}
+	}
+	if item == nil {
+		return nil, nil, ErrItemRequired
+	}
+	payload := item.FirstChild()
+	if payload == nil {
+		return nil, nil, ErrPayload
+	}
+	raw := xmlstream.Append(nil, payload) // declares its namespace
+	if err := l.CheckItem(raw); err != nil {
+		return nil, nil, err
+	}
+	return item, raw, nil
+}
+
 // Options are the service's dependencies and limits.
 type Options struct {
 	JID    jid.JID // zero: pubsub.<domain>
@@ -236,10 +264,10 @@ func (m *Module) iq(ctx context.Context, iq *stanza.Stanza, deferred *[]*stanza.
 	return nil, stanza.ErrServiceUnavailable
 }
 
-// action is the first child of a pubsub element in its namespace other
-// than those that qualify an action (publish-options, configure,
-// options).
-func action(p *xmlstream.Element, space string, qualifiers ...string) *xmlstream.Element {
+// Action is the first child of a pubsub element in its namespace other
+// than those that qualify an action (the service's: publish-options,
+// configure, options).
+func Action(p *xmlstream.Element, space string, qualifiers ...string) *xmlstream.Element {
 next:
 	for _, c := range p.Children {
 		if c.Space != space {
@@ -293,16 +321,12 @@ func (m *Module) load(ctx context.Context, name string) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &node{Name: name, affs: map[string]string{}}
+	n := &node{Name: name}
 	if err := n.Unmarshal(sn.Config); err != nil {
 		return nil, fmt.Errorf("pubsub: configuration of %s: %w", name, err)
 	}
-	affs, err := m.Store.PubSubAffiliations(ctx, m.Addr.String(), name)
-	if err != nil {
+	if n.affs, err = m.Affiliations(ctx, name); err != nil {
 		return nil, err
-	}
-	for _, a := range affs {
-		n.affs[a.JID] = a.Affiliation
 	}
 	return n, nil
 }
@@ -382,13 +406,13 @@ func (m *Module) mayCreate(from jid.JID) error {
 
 // ownedBy counts the nodes an entity owns, for the node quota.
 func (m *Module) ownedBy(ctx context.Context, who jid.JID) (int, error) {
-	affs, err := m.Store.PubSubAffiliations(ctx, m.Addr.String(), "")
+	affs, err := m.AffiliationsOf(ctx, who)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, a := range affs {
-		if a.JID == who.Bare().String() && a.Affiliation == store.AffiliationOwner {
+		if a == store.AffiliationOwner {
 			n++
 		}
 	}

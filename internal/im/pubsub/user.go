@@ -16,7 +16,7 @@ import (
 // pubsub serves the requests of the pubsub namespace (§5.6, §5.7, §6,
 // §7, §8.1).
 func (m *Module) pubsub(ctx context.Context, iq *stanza.Stanza, p *xmlstream.Element, deferred *[]*stanza.Stanza) (*xmlstream.Element, error) {
-	a := action(p, NS, "publish-options", "configure", "options")
+	a := Action(p, NS, "publish-options", "configure", "options")
 	if a == nil { // §6.3: options alone are the request
 		a = p.Child("options", NS)
 	}
@@ -103,7 +103,7 @@ func (m *Module) publish(ctx context.Context, from jid.JID, pub, opts *xmlstream
 	if name == "" {
 		return nil, ErrNodeRequired
 	}
-	item, raw, err := m.onePayload(pub)
+	item, raw, err := m.limits.PublishedItem(pub)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (m *Module) publish(ctx context.Context, from jid.JID, pub, opts *xmlstream
 			return nil, fmt.Errorf("pubsub: publish to %s: %w", name, err)
 		}
 	}
-	m.notify(ctx, n, xmlstream.New("items", NSEvent, "node", name).Add(itemEvent(it)))
+	m.notify(ctx, n, itemEvent(name, it))
 	return xmlstream.New("pubsub", NS).Add(
 		xmlstream.New("publish", NS, "node", name).Add(xmlstream.New("item", NS, "id", id))), nil
 }
@@ -210,34 +210,8 @@ func Growth(sizes []store.PEPItemSize, id string, size, maxItems int) int64 {
 	return grown
 }
 
-// onePayload is the one item of a publish and its payload serialised
-// (§7.1.3.6 payload-too-big, §7.1.3.4 invalid-payload for more than one).
-func (m *Module) onePayload(pub *xmlstream.Element) (*xmlstream.Element, []byte, error) {
-	var item *xmlstream.Element
-	for _, c := range pub.Children {
-		if c.Name == "item" && c.Space == NS {
-			if item != nil {
-				return nil, nil, ErrTooMany.WithText("one item per publish")
-			}
-			item = c
-		}
-	}
-	if item == nil {
-		return nil, nil, ErrItemRequired
-	}
-	payload := item.FirstChild()
-	if payload == nil {
-		return nil, nil, ErrPayload
-	}
-	raw := xmlstream.Append(nil, payload)
-	if err := m.limits.CheckItem(raw); err != nil {
-		return nil, nil, err
-	}
-	return item, raw, nil
-}
-
-func itemEvent(it store.PubSubItem) *xmlstream.Element {
-	return xmlstream.New("item", NSEvent, "id", it.ID, "publisher", it.Publisher).Add(&xmlstream.Element{Raw: it.Payload})
+func itemEvent(node string, it store.PubSubItem) *xmlstream.Element {
+	return ItemEvent(node, it.ID, it.Publisher, it.Payload)
 }
 
 // retract handles §7.2: owners and publishers retract any item, a
@@ -272,7 +246,7 @@ func (m *Module) retract(ctx context.Context, from jid.JID, r *xmlstream.Element
 		return err
 	}
 	if v := r.Get("notify"); v == "true" || v == "1" || n.NotifiesRetract() {
-		m.notify(ctx, n, xmlstream.New("items", NSEvent, "node", name).Add(xmlstream.New("retract", NSEvent, "id", id)))
+		m.notify(ctx, n, RetractEvent(name, id))
 	}
 	return nil
 }
@@ -292,30 +266,22 @@ func (m *Module) items(ctx context.Context, from jid.JID, req, set *xmlstream.El
 	if err != nil {
 		return nil, err
 	}
-	out := xmlstream.New("items", NS, "node", name)
-	res := xmlstream.New("pubsub", NS).Add(out)
 	defer m.lockNode(name).Unlock() // no publish between sizes and payloads
 	sizes, err := m.Store.PubSubItemSizes(ctx, m.Addr.String(), name)
 	if err != nil {
 		return nil, err
 	}
-	sel, first, last, err := rq.Page(sizes, m.limits.ReplyBytes)
-	if err != nil {
-		return nil, err
-	}
-	if first < last {
-		items, err := m.Store.PubSubItems(ctx, m.Addr.String(), name, IDs(sel[first:last]), 0)
+	return rq.Reply(name, sizes, m.limits.ReplyBytes, func(ids []string) ([]*xmlstream.Element, error) {
+		items, err := m.Store.PubSubItems(ctx, m.Addr.String(), name, ids, 0)
 		if err != nil {
 			return nil, err
 		}
+		out := make([]*xmlstream.Element, 0, len(items))
 		for _, it := range items {
-			out.Add(xmlstream.New("item", NS, "id", it.ID, "publisher", it.Publisher).Add(&xmlstream.Element{Raw: it.Payload}))
+			out = append(out, xmlstream.New("item", NS, "id", it.ID, "publisher", it.Publisher).Add(&xmlstream.Element{Raw: it.Payload}))
 		}
-	}
-	if rs := rq.ResultSet(sel, first, last); rs != nil {
-		res.Add(rs)
-	}
-	return res, nil
+		return out, nil
+	})
 }
 
 // subscribe handles §6.1: a subscription, pending an owner's approval
@@ -353,7 +319,7 @@ func (m *Module) subscribe(ctx context.Context, from jid.JID, a, opts *xmlstream
 		*deferred = append(*deferred, m.approvalRequests(n, rq.Who, sub.SubID)...)
 	case sub.State == store.SubscriptionSubscribed && created && n.PersistItems:
 		if last, err := m.Store.PubSubItems(ctx, m.Addr.String(), rq.Node, nil, 1); err == nil && len(last) == 1 {
-			*deferred = append(*deferred, m.Event(rq.Who, xmlstream.New("items", NSEvent, "node", rq.Node).Add(itemEvent(last[0])),
+			*deferred = append(*deferred, m.Event(rq.Who, itemEvent(rq.Node, last[0]),
 				m.Delay(last[0].Updated)))
 		}
 	}
