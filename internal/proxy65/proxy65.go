@@ -16,6 +16,7 @@ import (
 	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
+	"parley/internal/service"
 	"parley/internal/stanza"
 	"parley/internal/xmlstream"
 )
@@ -129,15 +130,8 @@ func (m *Module) JID() jid.JID { return m.jid }
 
 // Handle answers the stanzas sent to the service.
 func (m *Module) Handle(ctx context.Context, st *stanza.Stanza) {
-	if st.From.IsZero() || st.Kind != stanza.IQ || (st.Type != "get" && st.Type != "set") {
-		if st.Kind == stanza.Message && !st.From.IsZero() {
-			m.bounce(ctx, st, stanza.ErrServiceUnavailable)
-		}
-		return
-	}
-	q := st.Payload()
-	if q == nil || !st.To.IsDomain() {
-		m.bounce(ctx, st, stanza.ErrServiceUnavailable)
+	q := service.Request(ctx, m.router.Send, st)
+	if q == nil {
 		return
 	}
 	switch {
@@ -150,33 +144,18 @@ func (m *Module) Handle(ctx context.Context, st *stanza.Stanza) {
 		m.router.Send(ctx, stanza.Result(st, xmlstream.New("query", NSDiscoItem)))
 	case q.Space == NS && q.Name == "query" && st.Type == "get":
 		res, err := m.streamhost(st)
-		m.answer(ctx, st, res, err)
+		service.Answer(ctx, m.router.Send, m.opts.Log, st, res, err)
 	case q.Space == NS && q.Name == "query" && st.Type == "set" && q.Child("activate", NS) != nil:
-		m.answer(ctx, st, nil, m.activateIQ(st, q))
+		service.Answer(ctx, m.router.Send, m.opts.Log, st, nil, m.activateIQ(st, q))
 	default:
-		m.bounce(ctx, st, stanza.ErrServiceUnavailable)
-	}
-}
-
-// answer sends a result with payload, or the error if there is one.
-func (m *Module) answer(ctx context.Context, st *stanza.Stanza, payload *xmlstream.Element, err *stanza.Error) {
-	if err != nil {
-		m.bounce(ctx, st, err)
-		return
-	}
-	m.router.Send(ctx, stanza.Result(st, payload))
-}
-
-func (m *Module) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error) {
-	if r := stanza.ErrorReply(st, e); r != nil {
-		m.router.Send(ctx, r)
+		service.Refuse(ctx, m.router.Send, st, stanza.ErrServiceUnavailable)
 	}
 }
 
 // streamhost answers the request for the proxy's address (XEP-0065
 // §4). The proxy serves this server's users: anyone else is
 // <forbidden/>, as the XEP says for a requester without permission.
-func (m *Module) streamhost(st *stanza.Stanza) (*xmlstream.Element, *stanza.Error) {
+func (m *Module) streamhost(st *stanza.Stanza) (*xmlstream.Element, error) {
 	if st.From.Domain() != m.domain.String() || st.From.Local() == "" {
 		return nil, stanza.ErrForbidden.WithText("the proxy serves this server's users")
 	}
@@ -190,7 +169,7 @@ func (m *Module) streamhost(st *stanza.Stanza) (*xmlstream.Element, *stanza.Erro
 }
 
 // activateIQ handles the initiator's <activate/> (XEP-0065 §6.3.5).
-func (m *Module) activateIQ(st *stanza.Stanza, q *xmlstream.Element) *stanza.Error {
+func (m *Module) activateIQ(st *stanza.Stanza, q *xmlstream.Element) error {
 	if st.From.Domain() != m.domain.String() || st.From.Local() == "" {
 		return stanza.ErrForbidden.WithText("the proxy serves this server's users")
 	}
@@ -219,7 +198,7 @@ func StreamHash(sid string, initiator, target jid.JID) string {
 // is not the initiator) is <item-not-found/>; one party missing is
 // <not-allowed/>; a stream already active is <not-acceptable/>; an
 // initiator at its stream limit gets <resource-constraint/>.
-func (m *Module) activate(hash string, initiator jid.JID) *stanza.Error {
+func (m *Module) activate(hash string, initiator jid.JID) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.streams[hash]

@@ -3,6 +3,7 @@ package proxy65
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -186,7 +187,7 @@ func TestRelayBothWays(t *testing.T) {
 func TestActivateErrors(t *testing.T) {
 	m, addr := startProxy(t, Options{MaxStreamsPerUser: 1})
 	hash := StreamHash("sid-1", initiator, target)
-	if err := m.activate(hash, initiator); err == nil || err.Condition() != "item-not-found" {
+	if err := m.activate(hash, initiator); !errors.Is(err, stanza.ErrItemNotFound) {
 		t.Fatalf("no connection: %v", err)
 	}
 	tc, _, err := socksConnect(t, addr, hash)
@@ -194,7 +195,7 @@ func TestActivateErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	xmpptest.Eventually(t, wait, func() error {
-		if err := m.activate(hash, initiator); err == nil || err.Condition() != "not-allowed" {
+		if err := m.activate(hash, initiator); !errors.Is(err, stanza.ErrNotAllowed) {
 			return fmt.Errorf("one party: %v", err)
 		}
 		return nil
@@ -209,19 +210,19 @@ func TestActivateErrors(t *testing.T) {
 	}
 	// Someone else naming the stream computes another hash.
 	other := jid.MustParse("carol@example.com/x")
-	if err := m.activate(StreamHash("sid-1", other, target), other); err == nil || err.Condition() != "item-not-found" {
+	if err := m.activate(StreamHash("sid-1", other, target), other); !errors.Is(err, stanza.ErrItemNotFound) {
 		t.Fatalf("not the initiator: %v", err)
 	}
 	if err := m.activate(hash, initiator); err != nil {
 		t.Fatalf("activate: %v", err)
 	}
-	if err := m.activate(hash, initiator); err == nil || err.Condition() != "not-acceptable" {
+	if err := m.activate(hash, initiator); !errors.Is(err, stanza.ErrNotAcceptable) {
 		t.Fatalf("again: %v", err)
 	}
 	// A second stream of the same user is over its limit of one.
 	hash2 := StreamHash("sid-2", initiator, target)
 	pair(t, addr, hash2)
-	if err := m.activate(hash2, initiator); err == nil || err.Condition() != "resource-constraint" {
+	if err := m.activate(hash2, initiator); !errors.Is(err, stanza.ErrResourceConstraint) {
 		t.Fatalf("over the limit: %v", err)
 	}
 	// Another user is not limited by alice's streams.
@@ -504,7 +505,7 @@ func TestWhoMayUse(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			st := stanza.New(stanza.IQ, tc.from, m.jid, "get", "x")
-			var err *stanza.Error
+			var err error
 			if tc.q == nil {
 				var res *xmlstream.Element
 				res, err = m.streamhost(st)
@@ -515,8 +516,11 @@ func TestWhoMayUse(t *testing.T) {
 				err = m.activateIQ(st, tc.q)
 			}
 			got := ""
-			if err != nil {
-				got = err.Condition()
+			var se *stanza.Error
+			if errors.As(err, &se) {
+				got = se.Condition()
+			} else if err != nil {
+				t.Fatalf("not a stanza error: %v", err)
 			}
 			if got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)

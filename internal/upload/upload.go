@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"parley/internal/defaults"
 	"parley/internal/jid"
 	"parley/internal/router"
+	"parley/internal/service"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
@@ -181,15 +181,8 @@ func (m *Module) Forget(username string) {
 
 // handle receives every stanza addressed to the service.
 func (m *Module) handle(ctx context.Context, st *stanza.Stanza) {
-	if st.Kind != stanza.IQ || (st.Type != "get" && st.Type != "set") {
-		if st.Kind == stanza.Message {
-			m.bounce(ctx, st, stanza.ErrServiceUnavailable)
-		}
-		return
-	}
-	q := st.Payload()
-	if q == nil || !st.To.IsDomain() {
-		m.bounce(ctx, st, stanza.ErrServiceUnavailable)
+	q := service.Request(ctx, m.router.Send, st)
+	if q == nil {
 		return
 	}
 	var res *xmlstream.Element
@@ -204,22 +197,7 @@ func (m *Module) handle(ctx context.Context, st *stanza.Stanza) {
 	default:
 		err = stanza.ErrServiceUnavailable
 	}
-	if err != nil {
-		var se *stanza.Error
-		if !errors.As(err, &se) {
-			m.o.Log.Error("upload: slot request failed", "jid", st.From.String(), "err", err)
-			se = stanza.ErrInternalServerError
-		}
-		m.bounce(ctx, st, se)
-		return
-	}
-	m.router.Send(ctx, stanza.Result(st, res))
-}
-
-func (m *Module) bounce(ctx context.Context, st *stanza.Stanza, e *stanza.Error) {
-	if r := stanza.ErrorReply(st, e); r != nil {
-		m.router.Send(ctx, r)
-	}
+	service.Answer(ctx, m.router.Send, m.o.Log, st, res, err)
 }
 
 // discoInfo is XEP-0363 §2: the feature, and the largest file size as an
