@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +67,15 @@ func parseTime(flag, s string) (time.Time, error) {
 	return time.Time{}, usageError{fmt.Errorf("%s %q is neither RFC 3339 nor a date (2006-01-02)", flag, s)}
 }
 
+// publicKey loads the audit key's public half from keyFile, or by default
+// from the data directory.
+func publicKey(cfg config.Config, keyFile string) (ed25519.PublicKey, error) {
+	if keyFile != "" {
+		return audit.LoadPublicKeyFile(keyFile)
+	}
+	return audit.LoadPublicKey(cfg.Data)
+}
+
 // openAudit opens the configured store for its audit log.
 func openAudit(ctx context.Context, cfg config.Config) (store.Store, store.Audit, error) {
 	st, err := openStore(ctx, cfg, false)
@@ -82,10 +92,7 @@ func openAudit(ctx context.Context, cfg config.Config) (store.Store, store.Audit
 
 // auditVerify prints Verify's report; a tampered log fails the command.
 func auditVerify(ctx context.Context, cfg config.Config, keyFile string, stdout io.Writer) error {
-	pub, err := audit.LoadPublicKey(cfg.Data)
-	if keyFile != "" {
-		pub, err = audit.LoadPublicKeyFile(keyFile)
-	}
+	pub, err := publicKey(cfg, keyFile)
 	if err != nil {
 		return err
 	}

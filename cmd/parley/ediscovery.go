@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -224,26 +223,11 @@ func printJobs(jobs []ediscovery.Job, stdout io.Writer) error {
 // ediscoveryVerify checks an export against its manifest and the audit
 // key; exit status 1 when anything differs.
 func ediscoveryVerify(cfg config.Config, file, keyFile string, stdout io.Writer) error {
-	var pub ed25519.PublicKey
-	var err error
-	if keyFile != "" {
-		pub, err = audit.LoadPublicKeyFile(keyFile)
-	} else {
-		pub, err = audit.LoadPublicKey(cfg.Data)
-	}
+	pub, err := publicKey(cfg, keyFile)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	rep, err := ediscovery.Verify(f, st.Size(), pub)
+	rep, err := ediscovery.VerifyFile(file, pub)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -48,6 +49,20 @@ func (r Report) OK() bool { return len(r.Problems) == 0 }
 
 // maxManifest bounds the manifest read into memory.
 const maxManifest = 64 << 20
+
+// VerifyFile is Verify of the export zip at path.
+func VerifyFile(path string, pub ed25519.PublicKey) (Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Report{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Report{}, err
+	}
+	return Verify(f, st.Size(), pub)
+}
 
 // Verify checks an export zip against its manifest and the manifest's
 // signature by pub (the audit key's public half): every file listed is
