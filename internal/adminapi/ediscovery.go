@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
 	"parley/internal/audit"
@@ -81,11 +80,9 @@ func searchArchives(a *API, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit := DefaultPageSize
-	if s := r.URL.Query().Get("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > MaxPageSize {
-			return badRequest("limit: want 1 to 1000")
-		}
+	limit, err := pageLimit(r)
+	if err != nil {
+		return err
 	}
 	p, err := ed.Search(r.Context(), q, r.URL.Query().Get("cursor"), limit, actorOf(r))
 	if err != nil {

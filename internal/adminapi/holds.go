@@ -169,16 +169,11 @@ func listHeldMessages(a *API, w http.ResponseWriter, r *http.Request) error {
 	if a.o.Ops.Holds == nil {
 		return errNoHolds
 	}
-	limit, after, err := pageParams(r)
+	limit, after, err := seqPageParams(r)
 	if err != nil {
 		return err
 	}
-	q := store.HeldQuery{Limit: limit + 1}
-	if after != "" {
-		if q.After, err = strconv.ParseInt(after, 10, 64); err != nil || q.After < 0 {
-			return badRequest("cursor: not one this API returned")
-		}
-	}
+	q := store.HeldQuery{Limit: limit + 1, After: after}
 	v := r.URL.Query()
 	if s := v.Get("archive"); s != "" {
 		if q.Owner, err = a.owner(s); err != nil {
@@ -199,21 +194,15 @@ func listHeldMessages(a *API, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := page[heldMessage]{Items: make([]heldMessage, 0, min(len(list), limit))}
-	for i, h := range list {
-		if i == limit {
-			out.Next = encodeCursor(strconv.FormatInt(list[i-1].Seq, 10))
-			break
-		}
+	return writeJSON(w, http.StatusOK, seqPage(list, limit, func(h store.HeldMessage) int64 { return h.Seq }, func(h store.HeldMessage) heldMessage {
 		m := h.Message
 		archive := m.Owner
 		if !strings.Contains(archive, "@") {
 			archive += "@" + a.o.Ops.Domain.String()
 		}
-		out.Items = append(out.Items, heldMessage{Archive: archive, ID: m.ID, With: m.With, Time: m.Stamp.UTC(),
-			Stanza: string(m.Stanza), Held: h.Held.UTC(), Cause: h.Cause})
-	}
-	return writeJSON(w, http.StatusOK, out)
+		return heldMessage{Archive: archive, ID: m.ID, With: m.With, Time: m.Stamp.UTC(),
+			Stanza: string(m.Stanza), Held: h.Held.UTC(), Cause: h.Cause}
+	}))
 }
 
 // owner is the archive a JID names: an account's username, or a room's

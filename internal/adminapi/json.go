@@ -64,17 +64,54 @@ func decodeCursor(c string) (string, error) {
 	return string(b), nil
 }
 
+// pageLimit reads ?limit=.
+func pageLimit(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return DefaultPageSize, nil
+	}
+	limit, err := strconv.Atoi(s)
+	if err != nil || limit < 1 || limit > MaxPageSize {
+		return 0, badRequest(fmt.Sprintf("limit: want 1 to %d", MaxPageSize))
+	}
+	return limit, nil
+}
+
 // pageParams reads ?limit= and ?cursor=.
 func pageParams(r *http.Request) (limit int, after string, err error) {
-	limit = DefaultPageSize
-	if s := r.URL.Query().Get("limit"); s != "" {
-		limit, err = strconv.Atoi(s)
-		if err != nil || limit < 1 || limit > MaxPageSize {
-			return 0, "", badRequest(fmt.Sprintf("limit: want 1 to %d", MaxPageSize))
-		}
+	if limit, err = pageLimit(r); err != nil {
+		return 0, "", err
 	}
 	after, err = decodeCursor(r.URL.Query().Get("cursor"))
 	return limit, after, err
+}
+
+// seqPageParams is pageParams for a list paged by sequence number (an
+// ID): the cursor is the last one returned.
+func seqPageParams(r *http.Request) (limit int, after int64, err error) {
+	limit, cursor, err := pageParams(r)
+	if err != nil || cursor == "" {
+		return limit, 0, err
+	}
+	if after, err = strconv.ParseInt(cursor, 10, 64); err != nil || after < 0 {
+		return 0, 0, badRequest("cursor: not one this API returned")
+	}
+	return limit, after, nil
+}
+
+// seqPage is the page of list, read with one more item than limit to
+// tell whether a next page follows, each item as show shows it; the next
+// page's cursor is the sequence number (seq) of the page's last item.
+func seqPage[S, T any](list []S, limit int, seq func(S) int64, show func(S) T) page[T] {
+	p := page[T]{Items: make([]T, 0, min(len(list), limit))}
+	for i, x := range list {
+		if i == limit {
+			p.Next = encodeCursor(strconv.FormatInt(seq(list[i-1]), 10))
+			break
+		}
+		p.Items = append(p.Items, show(x))
+	}
+	return p
 }
 
 // paginate returns the page of items (sorted by key) after the key after.

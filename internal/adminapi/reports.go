@@ -2,7 +2,6 @@ package adminapi
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"parley/internal/control"
@@ -35,33 +34,21 @@ func listReports(a *API, w http.ResponseWriter, r *http.Request) error {
 	if a.o.Reports == nil {
 		return errNoReports
 	}
-	limit, after, err := pageParams(r)
+	limit, from, err := seqPageParams(r)
 	if err != nil {
 		return err
-	}
-	var from int64
-	if after != "" {
-		if from, err = strconv.ParseInt(after, 10, 64); err != nil || from < 0 {
-			return badRequest("cursor: not one this API returned")
-		}
 	}
 	// One more than a page tells whether there is a next one.
 	list, err := a.o.Reports.AbuseReports(r.Context(), from, limit+1)
 	if err != nil {
 		return err
 	}
-	p := page[report]{Items: make([]report, 0, min(len(list), limit))}
-	for i, rep := range list {
-		if i == limit {
-			p.Next = encodeCursor(strconv.FormatInt(list[i-1].ID, 10))
-			break
-		}
+	return writeJSON(w, http.StatusOK, seqPage(list, limit, func(rep store.AbuseReport) int64 { return rep.ID }, func(rep store.AbuseReport) report {
 		ids := rep.StanzaIDs
 		if ids == nil {
 			ids = []store.StanzaRef{}
 		}
-		p.Items = append(p.Items, report{ID: rep.ID, Time: rep.Time.UTC(), Reporter: rep.Reporter + "@" + a.o.Ops.Domain.String(),
-			Reported: rep.Reported, Reason: rep.Reason, Text: rep.Text, StanzaIDs: ids})
-	}
-	return writeJSON(w, http.StatusOK, p)
+		return report{ID: rep.ID, Time: rep.Time.UTC(), Reporter: rep.Reporter + "@" + a.o.Ops.Domain.String(),
+			Reported: rep.Reported, Reason: rep.Reason, Text: rep.Text, StanzaIDs: ids}
+	}))
 }

@@ -3,7 +3,6 @@ package adminapi
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"parley/internal/audit"
@@ -59,29 +58,16 @@ func queryAudit(a *API, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, after, err := pageParams(r)
+	limit, after, err := seqPageParams(r)
 	if err != nil {
 		return err
 	}
-	if after != "" {
-		if q.After, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return badRequest("cursor: not one this API returned")
-		}
-	}
-	q.Limit = limit + 1 // one more tells whether there is a next page
+	q.After, q.Limit = after, limit+1 // one more tells whether there is a next page
 	recs, err := audit.Query(r.Context(), a.o.AuditLog, q)
 	if err != nil {
 		return err
 	}
-	p := page[audit.Record]{Items: recs}
-	if len(recs) > limit {
-		p.Items = recs[:limit]
-		p.Next = encodeCursor(strconv.FormatInt(p.Items[limit-1].Seq, 10))
-	}
-	if p.Items == nil {
-		p.Items = []audit.Record{}
-	}
-	return writeJSON(w, http.StatusOK, p)
+	return writeJSON(w, http.StatusOK, seqPage(recs, limit, func(rec audit.Record) int64 { return rec.Seq }, func(rec audit.Record) audit.Record { return rec }))
 }
 
 func exportAudit(a *API, w http.ResponseWriter, r *http.Request) error {

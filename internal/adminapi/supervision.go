@@ -114,11 +114,11 @@ func listIncidents(a *API, w http.ResponseWriter, r *http.Request) error {
 	if a.o.Supervision == nil {
 		return errNoSupervision
 	}
-	limit, after, err := pageParams(r)
+	limit, after, err := seqPageParams(r)
 	if err != nil {
 		return err
 	}
-	q := store.IncidentQuery{State: r.URL.Query().Get("state"), Source: r.URL.Query().Get("source"), Max: limit + 1}
+	q := store.IncidentQuery{State: r.URL.Query().Get("state"), Source: r.URL.Query().Get("source"), Max: limit + 1, After: after}
 	switch q.State {
 	case "", store.IncidentOpen, store.IncidentResolved, store.IncidentEscalated:
 	default:
@@ -129,24 +129,11 @@ func listIncidents(a *API, w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badRequest("source: dlp or abuse-report")
 	}
-	if after != "" {
-		if q.After, err = strconv.ParseInt(after, 10, 64); err != nil || q.After < 0 {
-			return badRequest("cursor: not one this API returned")
-		}
-	}
 	list, err := a.o.Supervision.List(r.Context(), q, actorOf(r))
 	if err != nil {
 		return err
 	}
-	p := page[incident]{Items: make([]incident, 0, min(len(list), limit))}
-	for i, in := range list {
-		if i == limit {
-			p.Next = encodeCursor(strconv.FormatInt(list[i-1].ID, 10))
-			break
-		}
-		p.Items = append(p.Items, incidentOf(in))
-	}
-	return writeJSON(w, http.StatusOK, p)
+	return writeJSON(w, http.StatusOK, seqPage(list, limit, func(in store.Incident) int64 { return in.ID }, incidentOf))
 }
 
 func pathIncident(r *http.Request) (int64, error) {
