@@ -139,11 +139,20 @@ func form(fields ...string) string {
 	if len(fields) == 1 && fields[0] == "" {
 		return "<x xmlns='jabber:x:data' type='submit'/>"
 	}
+	return dataForm("submit", NSRoomConfig, "muc#roomconfig_", fields...)
+}
+
+// dataForm is a data form (XEP-0004) of type typ with "var=value"
+// fields, each var after prefix, FORM_TYPE first unless formType is "".
+func dataForm(typ, formType, prefix string, fields ...string) string {
 	var b strings.Builder
-	b.WriteString("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>" + NSRoomConfig + "</value></field>")
+	b.WriteString("<x xmlns='jabber:x:data' type='" + typ + "'>")
+	if formType != "" {
+		b.WriteString("<field var='FORM_TYPE'><value>" + formType + "</value></field>")
+	}
 	for _, f := range fields {
 		k, v, _ := strings.Cut(f, "=")
-		b.WriteString("<field var='muc#roomconfig_" + k + "'><value>" + v + "</value></field>")
+		b.WriteString("<field var='" + prefix + k + "'><value>" + v + "</value></field>")
 	}
 	b.WriteString("</x>")
 	return b.String()

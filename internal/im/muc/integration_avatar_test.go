@@ -55,8 +55,7 @@ func TestRoomAvatarOverTCP(t *testing.T) {
 	srv := start(t, nil, "alice", "bob", "carol", "dave")
 	alice, bob, carol := dial(t, srv, "alice"), dial(t, srv, "bob"), dial(t, srv, "carol")
 	persistentRoom(t, alice, "alice")
-	send(t, bob, "<presence to='"+room+"/bob'><x xmlns='"+muc.NS+"'/></presence>")
-	expect(t, bob, "bob's self-presence", selfPresence("bob", ""))
+	enter(t, bob, "bob")
 
 	img := bytes.Repeat([]byte("\x89PNG room avatar "), 200) // 3.4 KB, BINVAL wrapped in lines
 	sum := sha1.Sum(img)
@@ -98,9 +97,8 @@ func TestRoomAvatarOverTCP(t *testing.T) {
 		!strings.Contains(s, hash) {
 		t.Fatalf("disco#info without vcard-temp and the avatar hash: %s", s)
 	}
-	send(t, carol, "<presence to='"+room+"/carol'><x xmlns='"+muc.NS+"'/></presence>")
+	enter(t, carol, "carol")
 	expect(t, carol, "the avatar on join", roomAvatar(hash))
-	expect(t, carol, "carol's self-presence", selfPresence("carol", ""))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -116,9 +114,8 @@ func TestRoomAvatarOverTCP(t *testing.T) {
 	if s := info(dave); !strings.Contains(s, hash) {
 		t.Fatalf("disco#info after a restart: %s", s)
 	}
-	send(t, dave, "<presence to='"+room+"/dave'><x xmlns='"+muc.NS+"'/></presence>")
+	enter(t, dave, "dave")
 	expect(t, dave, "the avatar on join after a restart", roomAvatar(hash))
-	expect(t, dave, "dave's self-presence", selfPresence("dave", ""))
 }
 
 // TestRoomAvatarLimitOverTCP: [muc] max_vcard_size bounds what an owner

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"parley/internal/config"
-	"parley/internal/im/muc"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -22,8 +21,7 @@ func TestComplianceRoomArchiveFails(t *testing.T) {
 	srv := start(t, func(c *config.Config) { c.Store = dsn; c.Archive.Required = true }, "alice", "bob")
 	alice, bob := dial(t, srv, "alice"), dial(t, srv, "bob")
 	persistentRoom(t, alice, "alice")
-	send(t, bob, "<presence to='"+room+"/bob'><x xmlns='"+muc.NS+"'/></presence>")
-	expect(t, bob, "bob's self-presence", selfPresence("bob", ""))
+	enter(t, bob, "bob")
 	send(t, bob, "<message type='groupchat' to='"+room+"' id='ok'><body>archived first</body></message>")
 	expect(t, alice, "the archived message", groupchat("bob", "archived first"))
 	xmpptest.Eventually(t, wait, func() error {

@@ -4,38 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"parley/internal/im/muc"
 	"parley/internal/xmpptest"
 )
-
-// openRoom has c create the room as an instant room (§10.1.2) under nick.
-func openRoom(t *testing.T, c *xmpptest.Client, nick string) {
-	t.Helper()
-	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+muc.NS+"'/></presence>")
-	expect(t, c, nick+"'s creation self-presence", selfPresence(nick, ""))
-	res, err := c.IQ(wait, "set", room, "<query xmlns='"+muc.NSOwner+"'><x xmlns='jabber:x:data' type='submit'/></query>")
-	if err != nil || res.Get("type") != "result" {
-		t.Fatalf("instant room: %v %v", res, err)
-	}
-}
-
-// enter has c join the room under nick.
-// aliceAndBob starts a server where alice made the room with create
-// (openRoom or persistentRoom) and bob entered it.
-func aliceAndBob(t *testing.T, create func(*testing.T, *xmpptest.Client, string)) (alice, bob *xmpptest.Client) {
-	t.Helper()
-	srv := start(t, nil, "alice", "bob")
-	alice, bob = dial(t, srv, "alice"), dial(t, srv, "bob")
-	create(t, alice, "alice")
-	enter(t, bob, "bob")
-	return alice, bob
-}
-
-func enter(t *testing.T, c *xmpptest.Client, nick string) {
-	t.Helper()
-	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+muc.NS+"'/></presence>")
-	expect(t, c, nick+"'s self-presence", selfPresence(nick, ""))
-}
 
 // TestExitToBareJIDOverTCP: an exit addressed to the room's bare JID (as
 // aioxmpp sends it) is an exit like one to room/nick (XEP-0045 §7.14): the

@@ -55,44 +55,6 @@ func TestModerationV0OverTCP(t *testing.T) {
 	}
 }
 
-// persistentRoom has c create the room and configure it persistent, so
-// that it archives (XEP-0313 §5).
-func persistentRoom(t *testing.T, c *xmpptest.Client, nick string) {
-	t.Helper()
-	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+muc.NS+"'/></presence>")
-	expect(t, c, nick+"'s creation self-presence", selfPresence(nick, ""))
-	res, err := c.IQ(wait, "set", room, "<query xmlns='"+muc.NSOwner+"'><x xmlns='jabber:x:data' type='submit'>"+
-		"<field var='FORM_TYPE'><value>"+muc.NSRoomConfig+"</value></field>"+
-		"<field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query>")
-	if err != nil || res.Get("type") != "result" {
-		t.Fatalf("persistent room: %v %v", res, err)
-	}
-}
-
-// archivedInRoom queries the room's archive for the message with a
-// stanza-id, or with text, and returns the archived <message/>s.
-func archivedInRoom(t *testing.T, c *xmpptest.Client, field, value string) ([]*xmlstream.Element, error) {
-	t.Helper()
-	qid := "q-" + value
-	res, err := c.IQ(wait, "set", room, "<query xmlns='urn:xmpp:mam:2' queryid='"+qid+"'><x xmlns='jabber:x:data' type='submit'>"+
-		"<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>"+
-		"<field var='"+field+"'><value>"+value+"</value></field></x></query>")
-	if err != nil || res.Get("type") != "result" {
-		return nil, fmt.Errorf("archive query %s=%s: %v %v", field, value, res, err)
-	}
-	var out []*xmlstream.Element
-	for {
-		el, err := c.Expect(0, func(el *xmlstream.Element) bool {
-			r := el.Child("result", "urn:xmpp:mam:2")
-			return el.Name == "message" && r != nil && r.Get("queryid") == qid
-		})
-		if err != nil {
-			return out, nil // the results came before the answer: all read
-		}
-		out = append(out, el.Child("result", "urn:xmpp:mam:2").Child("forwarded", "urn:xmpp:forward:0").Child("message", ""))
-	}
-}
-
 // TestModerationTombstoneOverTCP: after a moderation the room's archive
 // keeps the message under its id, sender and metadata, without its body
 // and payloads, with the moderation marker (XEP-0425 §5), and a search

@@ -35,9 +35,8 @@ func TestRoomLimitsOverTCP(t *testing.T) {
 	}
 	configure := func(c *xmpptest.Client, i int, persistent string) *xmlstream.Element {
 		t.Helper()
-		res, err := c.IQ(wait, "set", roomJID(i), "<query xmlns='"+muc.NSOwner+"'><x xmlns='jabber:x:data' type='submit'>"+
-			"<field var='FORM_TYPE'><value>"+muc.NSRoomConfig+"</value></field>"+
-			"<field var='muc#roomconfig_persistentroom'><value>"+persistent+"</value></field></x></query>")
+		res, err := c.IQ(wait, "set", roomJID(i), "<query xmlns='"+muc.NSOwner+"'>"+
+			muc.DataForm("submit", muc.NSRoomConfig, "muc#roomconfig_", "persistentroom="+persistent)+"</query>")
 		if err != nil {
 			t.Fatal(err)
 		}

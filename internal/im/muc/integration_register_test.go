@@ -15,14 +15,7 @@ import (
 
 // requestForm is a muc#request form submission with "var=value" fields.
 func requestForm(fields ...string) string {
-	var b strings.Builder
-	b.WriteString("<message to='" + room + "'><x xmlns='jabber:x:data' type='submit'>")
-	for _, f := range fields {
-		k, v, _ := strings.Cut(f, "=")
-		b.WriteString("<field var='" + k + "'><value>" + v + "</value></field>")
-	}
-	b.WriteString("</x></message>")
-	return b.String()
+	return "<message to='" + room + "'>" + muc.DataForm("submit", "", "", fields...) + "</message>"
 }
 
 func iqOK(t *testing.T, c *xmpptest.Client, typ, to, payload string) *xmlstream.Element {
@@ -46,9 +39,7 @@ func iqCondition(t *testing.T, c *xmpptest.Client, typ, to, payload string) stri
 const reservedNickQuery = "<query xmlns='" + muc.NSDiscoInfo + "' node='x-roomuser-item'/>"
 
 func registration(nick string) string {
-	return "<query xmlns='" + muc.NSIQRegister + "'><x xmlns='jabber:x:data' type='submit'>" +
-		"<field var='FORM_TYPE'><value>" + muc.NSRegister + "</value></field>" +
-		"<field var='muc#register_roomnick'><value>" + nick + "</value></field></x></query>"
+	return "<query xmlns='" + muc.NSIQRegister + "'>" + muc.DataForm("submit", muc.NSRegister, "muc#register_", "roomnick="+nick) + "</query>"
 }
 
 // TestIntegrationVoiceAndRegistration drives voice requests (§7.13, §8.6)
@@ -60,16 +51,10 @@ func TestIntegrationVoiceAndRegistration(t *testing.T) {
 	srv := start(t, configure, "alice", "bob", "carol")
 	alice, bob, carol := dial(t, srv, "alice"), dial(t, srv, "bob"), dial(t, srv, "carol")
 
-	send(t, alice, "<presence to='"+room+"/alice'><x xmlns='"+muc.NS+"'/></presence>")
-	expect(t, alice, "creation self-presence", selfPresence("alice", ""))
-	iqOK(t, alice, "set", room, "<query xmlns='"+muc.NSOwner+"'><x xmlns='jabber:x:data' type='submit'>"+
-		"<field var='FORM_TYPE'><value>"+muc.NSRoomConfig+"</value></field>"+
-		"<field var='muc#roomconfig_moderatedroom'><value>1</value></field>"+
-		"<field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query>")
+	createRoom(t, alice, "alice", muc.DataForm("submit", muc.NSRoomConfig, "muc#roomconfig_", "moderatedroom=1", "persistentroom=1"))
 
 	// A visitor asks for voice; the moderator approves.
-	send(t, bob, "<presence to='"+room+"/bob'><x xmlns='"+muc.NS+"'/></presence>")
-	if self := expect(t, bob, "bob's self-presence", selfPresence("bob", "")); !strings.Contains(self.String(), "role='visitor'") {
+	if self := enter(t, bob, "bob"); !strings.Contains(self.String(), "role='visitor'") {
 		t.Fatalf("bob is not a visitor: %s", self)
 	}
 	send(t, bob, requestForm("FORM_TYPE="+muc.NSRequest, "muc#role=lord"))
@@ -85,8 +70,7 @@ func TestIntegrationVoiceAndRegistration(t *testing.T) {
 		t.Fatalf("approval form: %s", s)
 	}
 	// Only a moderator's answer counts.
-	send(t, carol, "<presence to='"+room+"/carol'><x xmlns='"+muc.NS+"'/></presence>")
-	expect(t, carol, "carol's self-presence", selfPresence("carol", ""))
+	enter(t, carol, "carol")
 	answer := requestForm("FORM_TYPE="+muc.NSRequest, "muc#role=participant", "muc#jid=bob@localhost/r",
 		"muc#roomnick=bob", "muc#request_allow=true")
 	send(t, carol, answer)
@@ -134,8 +118,7 @@ func TestIntegrationVoiceAndRegistration(t *testing.T) {
 	if e := expect(t, bob2, "reserved nick refused", xmpptest.Stanza("presence", "error", room)); xmpptest.StanzaErrorCondition(e) != "conflict" {
 		t.Fatalf("join with another's reserved nick: %s", e)
 	}
-	send(t, carol2, "<presence to='"+room+"/thirdwitch'><x xmlns='"+muc.NS+"'/></presence>")
-	if self := expect(t, carol2, "carol joins as thirdwitch", selfPresence("thirdwitch", "")); !strings.Contains(self.String(), "affiliation='member'") {
+	if self := enter(t, carol2, "thirdwitch"); !strings.Contains(self.String(), "affiliation='member'") {
 		t.Fatalf("carol after restart: %s", self)
 	}
 }

@@ -58,6 +58,67 @@ func groupchat(from, body string) func(*xmlstream.Element) bool {
 	}
 }
 
+// enter has c join the room as nick (xmpptest.JoinRoom) and returns its
+// self-presence, which comes from room/nick.
+func enter(t *testing.T, c *xmpptest.Client, nick string) *xmlstream.Element {
+	t.Helper()
+	self := xmpptest.MustJoinRoom(t, c, wait, room, nick)
+	if self.Get("from") != room+"/"+nick {
+		t.Fatalf("%s's self-presence: %s", nick, self)
+	}
+	return self
+}
+
+// createRoom has c create the room under nick and configure it with
+// form (§10.1.2, §10.1.3); it returns the creation self-presence.
+func createRoom(t *testing.T, c *xmpptest.Client, nick, form string) *xmlstream.Element {
+	t.Helper()
+	self := enter(t, c, nick)
+	res, err := c.IQ(wait, "set", room, "<query xmlns='"+muc.NSOwner+"'>"+form+"</query>")
+	if err != nil || res.Get("type") != "result" {
+		t.Fatalf("configuring the new room: %v %v", res, err)
+	}
+	return self
+}
+
+// instantRoom is the empty submission that makes an instant room (§10.1.2).
+const instantRoom = "<x xmlns='jabber:x:data' type='submit'/>"
+
+// openRoom has c create the room as an instant room under nick.
+func openRoom(t *testing.T, c *xmpptest.Client, nick string) {
+	t.Helper()
+	createRoom(t, c, nick, instantRoom)
+}
+
+// persistentRoom has c create the room and configure it persistent, so
+// that it archives (XEP-0313 §5).
+func persistentRoom(t *testing.T, c *xmpptest.Client, nick string) {
+	t.Helper()
+	createRoom(t, c, nick, muc.DataForm("submit", muc.NSRoomConfig, "muc#roomconfig_", "persistentroom=1"))
+}
+
+// aliceAndBob starts a server where alice made the room with create
+// (openRoom or persistentRoom) and bob entered it.
+func aliceAndBob(t *testing.T, create func(*testing.T, *xmpptest.Client, string)) (alice, bob *xmpptest.Client) {
+	t.Helper()
+	srv := start(t, nil, "alice", "bob")
+	alice, bob = dial(t, srv, "alice"), dial(t, srv, "bob")
+	create(t, alice, "alice")
+	enter(t, bob, "bob")
+	return alice, bob
+}
+
+// archivedInRoom queries the room's archive for the message with a
+// stanza-id, or with text, and returns the archived <message/>s.
+func archivedInRoom(t *testing.T, c *xmpptest.Client, field, value string) ([]*xmlstream.Element, error) {
+	t.Helper()
+	a, err := c.QueryArchive(wait, room, xmpptest.MAMForm("<field var='"+field+"'><value>"+value+"</value></field>"))
+	if err != nil {
+		return nil, err
+	}
+	return a.Messages(), nil
+}
+
 // TestIntegration drives the service over real TCP connections: disco
 // finds the service, two users join, talk, a third gets history on join,
 // the owner kicks one.
@@ -70,18 +131,11 @@ func TestIntegration(t *testing.T) {
 		t.Fatalf("the domain's disco#items do not list the MUC service: %v %v", items, err)
 	}
 
-	send(t, alice, "<presence to='"+room+"/alice'><x xmlns='"+muc.NS+"'/></presence>")
-	self := expect(t, alice, "creation self-presence", selfPresence("alice", ""))
-	if !strings.Contains(self.String(), "code='201'") {
+	if self := createRoom(t, alice, "alice", instantRoom); !strings.Contains(self.String(), "code='201'") {
 		t.Fatalf("no 201 on creation: %s", self)
 	}
-	res, err := alice.IQ(wait, "set", room, "<query xmlns='"+muc.NSOwner+"'><x xmlns='jabber:x:data' type='submit'/></query>")
-	if err != nil || res.Get("type") != "result" {
-		t.Fatalf("instant room: %v %v", res, err)
-	}
 
-	send(t, bob, "<presence to='"+room+"/bob'><x xmlns='"+muc.NS+"'/></presence>")
-	expect(t, bob, "bob's self-presence", selfPresence("bob", ""))
+	enter(t, bob, "bob")
 	expect(t, alice, "bob's presence", xmpptest.Stanza("presence", "", room+"/bob"))
 
 	send(t, bob, "<message type='groupchat' to='"+room+"'><body>hello coven</body></message>")
@@ -103,7 +157,7 @@ func TestIntegration(t *testing.T) {
 	}
 	expect(t, carol, "subject", func(el *xmlstream.Element) bool { return el.Child("subject", "") != nil })
 
-	res, err = alice.IQ(wait, "set", room, "<query xmlns='"+muc.NSAdmin+"'><item nick='bob' role='none'><reason>enough</reason></item></query>")
+	res, err := alice.IQ(wait, "set", room, "<query xmlns='"+muc.NSAdmin+"'><item nick='bob' role='none'><reason>enough</reason></item></query>")
 	if err != nil || res.Get("type") != "result" {
 		t.Fatalf("kick: %v %v", res, err)
 	}

@@ -13,8 +13,7 @@ func registerIQ(typ, payload string) string {
 
 // regForm is a muc#register submission for nick.
 func regForm(nick string) string {
-	return "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>" + NSRegister +
-		"</value></field><field var='muc#register_roomnick'><value>" + nick + "</value></field></x>"
+	return dataForm("submit", NSRegister, "muc#register_", "roomnick="+nick)
 }
 
 // reserved is the nickname disco#info node x-roomuser-item gives full.

@@ -1,7 +1,6 @@
 package muc
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -11,17 +10,7 @@ import (
 // requestForm builds a muc#request submission from "var=value" fields
 // (FORM_TYPE first unless formType is "").
 func requestForm(typ, formType string, fields ...string) string {
-	var b strings.Builder
-	b.WriteString("<message to='" + coven + "'><x xmlns='jabber:x:data' type='" + typ + "'>")
-	if formType != "" {
-		b.WriteString("<field var='FORM_TYPE'><value>" + formType + "</value></field>")
-	}
-	for _, f := range fields {
-		k, v, _ := strings.Cut(f, "=")
-		b.WriteString("<field var='" + k + "'><value>" + v + "</value></field>")
-	}
-	b.WriteString("</x></message>")
-	return b.String()
+	return "<message to='" + coven + "'>" + dataForm(typ, formType, "", fields...) + "</message>"
 }
 
 var askVoice = requestForm("submit", NSRequest, "muc#role=participant")
