@@ -29,6 +29,18 @@ func login(t *testing.T, srv *testserver.Server, user, resource string) *xmpptes
 	return srv.Online(t, user, password, resource)
 }
 
+// befriend puts a and b in each other's roster, subscribed to each
+// other's presence.
+func befriend(t *testing.T, srv *testserver.Server, a, b string) {
+	t.Helper()
+	for _, p := range [][2]string{{a, b}, {b, a}} {
+		it := store.RosterItem{JID: p[1] + "@localhost", Subscription: store.SubBoth}
+		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], it); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // loginWithCaps logs in and sends presence with entity capabilities
 // (XEP-0115) for features, answering the server's disco#info query the
 // way a client does (§6.2), so that the ver verifies.
@@ -174,12 +186,7 @@ func TestOMEMODeviceListOverTCP(t *testing.T) {
 	const devices = "eu.siacs.conversations.axolotl.devicelist"
 	srv := testserver.Start(t, nil)
 	srv.AddUsers(t, password, "alice", "bob")
-	ctx := context.Background()
-	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
-		if _, err := srv.Store().PutRosterItem(ctx, p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	befriend(t, srv, "alice", "bob")
 	list := func(id string) string {
 		return `<pubsub xmlns='` + pep.NS + `'><publish node='` + devices + `'><item id='current'><list xmlns='eu.siacs.conversations.axolotl'><device id='` +
 			id + `'/></list></item></publish>` + publishOptions("open") + `</pubsub>`

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"parley/internal/im/pep"
-	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -25,11 +24,7 @@ func TestProfilesOverTCP(t *testing.T) {
 	)
 	srv := testserver.Start(t, nil)
 	srv.AddUsers(t, password, "juliet", "romeo")
-	for _, p := range [][2]string{{"juliet", "romeo@localhost"}, {"romeo", "juliet@localhost"}} {
-		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	befriend(t, srv, "juliet", "romeo")
 	juliet := login(t, srv, "juliet", "chamber")
 	romeo := loginWithCaps(t, srv, "romeo", "orchard", "http://jabber.org/protocol/disco#info",
 		metadata+"+notify", nick+"+notify", vcard4+"+notify")

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"parley/internal/im/pep"
-	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
@@ -22,11 +21,7 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 	const news, secret = "urn:test:news", "urn:test:secret"
 	srv := testserver.Start(t, nil)
 	srv.AddUsers(t, password, "alice", "bob", "carol")
-	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
-		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	befriend(t, srv, "alice", "bob")
 	alice := login(t, srv, "alice", "desk")
 	bob := login(t, srv, "bob", "desk") // no caps: no implicit notifications
 	carol := login(t, srv, "carol", "desk")
@@ -144,11 +139,7 @@ func TestPEPAffiliationsNotifyOverTCP(t *testing.T) {
 	const mood, diary = "urn:test:mood", "urn:test:diary"
 	srv := testserver.Start(t, nil)
 	srv.AddUsers(t, password, "alice", "bob")
-	for _, p := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
-		if _, err := srv.Store().PutRosterItem(t.Context(), p[0], store.RosterItem{JID: p[1], Subscription: store.SubBoth}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	befriend(t, srv, "alice", "bob")
 	alice := login(t, srv, "alice", "desk")
 	owner := func(inner string) {
 		t.Helper()
