@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"parley/internal/audit"
@@ -17,29 +16,11 @@ import (
 
 const holdRoom = "desk@conference.localhost"
 
-// mamQueries numbers the test's archive queries.
-var mamQueries atomic.Int64
-
 // mamArchive returns the messages of an archive (the client's own, or a
 // room's) as its owner or an occupant sees them (XEP-0313), in order.
 func mamArchive(t *testing.T, c *xmpptest.Client, archive string) []*xmlstream.Element {
 	t.Helper()
-	qid := fmt.Sprintf("q%d", mamQueries.Add(1)) // never one a late result could match
-	res, err := c.IQ(wait, "set", archive, "<query xmlns='urn:xmpp:mam:2' queryid='"+qid+"'/>")
-	if err != nil || res.Get("type") != "result" {
-		t.Fatalf("MAM query of %s: %v %v", archive, res, err)
-	}
-	var out []*xmlstream.Element
-	for {
-		el, err := c.Expect(0, func(el *xmlstream.Element) bool {
-			r := el.Child("result", "urn:xmpp:mam:2")
-			return el.Name == "message" && r != nil && r.Get("queryid") == qid
-		})
-		if err != nil {
-			return out // the results came before the answer: all read
-		}
-		out = append(out, el.Child("result", "urn:xmpp:mam:2").Child("forwarded", "urn:xmpp:forward:0").Child("message", ""))
-	}
+	return xmpptest.MustQueryArchive(t, c, wait, archive, "").Messages()
 }
 
 // bodies lists what an archive shows: each message's body, or
