@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,41 @@ func expectStreamError(t *testing.T, c *xmpptest.Client, condition string) {
 	}
 }
 
+// serverCmd runs a command line on srv's data directory and domain and
+// returns its exit status and output.
+func serverCmd(t *testing.T, srv *testserver.Server, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return cmd(t, "", append(args, "--data", srv.Config.Data, "--domain", "localhost")...)
+}
+
+// serverCmdExit is serverCmd for a command line that must exit with
+// status code; it returns its stdout.
+func serverCmdExit(t *testing.T, srv *testserver.Server, code int, args ...string) string {
+	t.Helper()
+	got, out, errs := serverCmd(t, srv, args...)
+	if got != code {
+		t.Fatalf("parley %s: exit %d, want %d: %s%s", strings.Join(args, " "), got, code, out, errs)
+	}
+	return out
+}
+
+// waitCLIRecords waits for srv's audit log, which the server writes
+// beside its answers, to hold records of action by the command line that
+// ok accepts; missing says what is missing until then.
+func waitCLIRecords(t *testing.T, srv *testserver.Server, action, missing string, ok func([]store.AuditRecord) bool) {
+	t.Helper()
+	xmpptest.Eventually(t, ctlWait, func() error {
+		recs, err := srv.Store().(store.Audit).AuditRecords(context.Background(), store.AuditQuery{Actor: "cli", Action: action})
+		if err != nil {
+			return err
+		}
+		if !ok(recs) {
+			return errors.New(missing)
+		}
+		return nil
+	})
+}
+
 // With a server running on the data directory, `parley user` and
 // `parley room` act through its control socket (issue 9 item 10): a
 // deleted account's sessions end with <not-authorized/>, a password change
@@ -36,14 +72,9 @@ func expectStreamError(t *testing.T, c *xmpptest.Client, condition string) {
 func TestCLIThroughControlSocket(t *testing.T) {
 	srv := testserver.Start(t, nil)
 	srv.AddUsers(t, "pw", "alice", "bob", "carol")
-	data := srv.Config.Data
 	cli := func(args ...string) string {
 		t.Helper()
-		code, out, errs := cmd(t, "", append(args, "--data", data, "--domain", "localhost")...)
-		if code != 0 {
-			t.Fatalf("parley %s: exit %d: %s", strings.Join(args, " "), code, errs)
-		}
-		return out
+		return serverCmdExit(t, srv, 0, args...)
 	}
 
 	t.Run("user del", func(t *testing.T) {
@@ -60,18 +91,8 @@ func TestCLIThroughControlSocket(t *testing.T) {
 			t.Errorf("another account's session was ended: %v", err)
 		}
 		// The server, the audit log's one writer while it runs, records it.
-		xmpptest.Eventually(t, ctlWait, func() error {
-			recs, err := srv.Store().(store.Audit).AuditRecords(context.Background(),
-				store.AuditQuery{Actor: "cli", Action: audit.ActionAccountDeleted})
-			if err != nil {
-				return err
-			}
-			for _, r := range recs {
-				if r.Target == "alice@localhost" {
-					return nil
-				}
-			}
-			return errors.New("no account-deleted record for alice by cli")
+		waitCLIRecords(t, srv, audit.ActionAccountDeleted, "no account-deleted record for alice by cli", func(recs []store.AuditRecord) bool {
+			return slices.ContainsFunc(recs, func(r store.AuditRecord) bool { return r.Target == "alice@localhost" })
 		})
 	})
 

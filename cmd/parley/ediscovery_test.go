@@ -36,14 +36,9 @@ func TestEdiscoveryCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	data := srv.Config.Data
 	cli := func(wantCode int, args ...string) string {
 		t.Helper()
-		code, out, errs := cmd(t, "", append(args, "--data", data, "--domain", "localhost")...)
-		if code != wantCode {
-			t.Fatalf("parley %s: exit %d, want %d: %s%s", strings.Join(args, " "), code, wantCode, out, errs)
-		}
-		return out
+		return serverCmdExit(t, srv, wantCode, args...)
 	}
 	out := cli(0, "ediscovery", "search", "--participant", "bob@localhost", "--words", "Merger")
 	if strings.Count(out, "alice@localhost/phone") != 2 || !strings.Contains(out, "the merger is on") || strings.Contains(out, "lunch") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"parley/internal/audit"
 	"parley/internal/store"
 	"parley/internal/store/sqlite"
-	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -21,10 +19,9 @@ import (
 // audits each change.
 func TestHoldThroughControlSocket(t *testing.T) {
 	srv := testserver.Start(t, nil)
-	data := srv.Config.Data
 	cli := func(args ...string) (int, string, string) {
 		t.Helper()
-		return cmd(t, "", append(args, "--data", data, "--domain", "localhost")...)
+		return serverCmd(t, srv, args...)
 	}
 	code, out, errs := cli("hold", "create", "--name", "matter 17", "--reason", "litigation", "--user", "alice,bob@localhost",
 		"--room", "desk@conference.localhost", "--from", "2026-01-01", "--to", "2026-03-31")
@@ -59,16 +56,9 @@ func TestHoldThroughControlSocket(t *testing.T) {
 		!strings.Contains(out, "litigation") {
 		t.Errorf("hold list %q: want the released hold kept", out)
 	}
-	xmpptest.Eventually(t, ctlWait, func() error {
-		recs, err := srv.Store().(store.Audit).AuditRecords(context.Background(), store.AuditQuery{Actor: "cli", Action: audit.ActionHold})
-		if err != nil {
-			return err
-		}
-		if len(recs) != 2 || recs[0].Details["op"] != "create" || recs[0].Details["users"] != "[alice bob]" ||
-			recs[1].Details["op"] != "release" || recs[1].Target != "hold:1" {
-			return errors.New("want the hold's create and release records")
-		}
-		return nil
+	waitCLIRecords(t, srv, audit.ActionHold, "want the hold's create and release records", func(recs []store.AuditRecord) bool {
+		return len(recs) == 2 && recs[0].Details["op"] == "create" && recs[0].Details["users"] == "[alice bob]" &&
+			recs[1].Details["op"] == "release" && recs[1].Target == "hold:1"
 	})
 }
 

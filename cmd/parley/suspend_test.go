@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -20,21 +19,16 @@ func TestSuspendThroughControlSocket(t *testing.T) {
 	srv := testserver.Start(t, nil)
 	srv.AddUser(t, "alice", "pw-alice")
 	srv.AddUser(t, "bob", "pw-bob")
-	data := srv.Config.Data
-	cli := func(args ...string) (string, string) {
+	cli := func(args ...string) string {
 		t.Helper()
-		code, out, errs := cmd(t, "", append(args, "--data", data, "--domain", "localhost")...)
-		if code != 0 {
-			t.Fatalf("parley %s: exit %d: %s", strings.Join(args, " "), code, errs)
-		}
-		return out, errs
+		return serverCmdExit(t, srv, 0, args...)
 	}
 	cli("token", "create", "--role", "helpdesk", "--user", "alice", "--name", "alice's")
 	cli("token", "create", "--role", "admin", "--name", "operator")
 	alice := srv.Online(t, "alice", "pw-alice", "phone")
 	bob := srv.Online(t, "bob", "pw-bob", "desk")
 
-	out, _ := cli("user", "suspend", "alice")
+	out := cli("user", "suspend", "alice")
 	if !strings.Contains(out, "suspended alice@localhost: logins refused, 1 sessions ended, 1 API tokens revoked") {
 		t.Errorf("suspend output %q", out)
 	}
@@ -45,22 +39,14 @@ func TestSuspendThroughControlSocket(t *testing.T) {
 	if _, err := bob.IQ(ctlWait, "get", "localhost", "<ping xmlns='urn:xmpp:ping'/>"); err != nil {
 		t.Errorf("another account's session was ended: %v", err)
 	}
-	if out, _ := cli("token", "list"); strings.Contains(out, "alice's") || !strings.Contains(out, "operator") {
+	if out := cli("token", "list"); strings.Contains(out, "alice's") || !strings.Contains(out, "operator") {
 		t.Errorf("token list after suspend %q: want the operator's token only", out)
 	}
-	xmpptest.Eventually(t, ctlWait, func() error {
-		recs, err := srv.Store().(store.Audit).AuditRecords(context.Background(),
-			store.AuditQuery{Actor: "cli", Action: audit.ActionAccountSuspended})
-		if err != nil {
-			return err
-		}
-		if len(recs) != 1 || recs[0].Target != "alice@localhost" {
-			return errors.New("no account-suspended record for alice by cli")
-		}
-		return nil
+	waitCLIRecords(t, srv, audit.ActionAccountSuspended, "no account-suspended record for alice by cli", func(recs []store.AuditRecord) bool {
+		return len(recs) == 1 && recs[0].Target == "alice@localhost"
 	})
 
-	if out, _ := cli("user", "resume", "alice"); !strings.Contains(out, "resumed alice@localhost") {
+	if out := cli("user", "resume", "alice"); !strings.Contains(out, "resumed alice@localhost") {
 		t.Errorf("resume output %q", out)
 	}
 	srv.Online(t, "alice", "pw-alice", "again")
