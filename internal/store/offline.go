@@ -38,3 +38,15 @@ func (m StmtMethods) OfflineUsage(ctx context.Context, username string) (int, in
 	}
 	return n, b, nil
 }
+
+// DeleteOffline removes the listed messages of username in one statement
+// whatever the count (ExecDB.In); IDs that are unknown or belong to
+// someone else are ignored.
+func (m StmtMethods) DeleteOffline(ctx context.Context, username string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	in, list := m.DB.In("id", 2, ids)
+	_, err := m.DB.Exec(ctx, `DELETE FROM offline WHERE username = `+m.DB.Param(1)+` AND `+in, username, list)
+	return m.fail(err, "delete offline of %q", username)
+}

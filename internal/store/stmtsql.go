@@ -39,6 +39,12 @@ type ExecDB interface {
 	// TableNames is a query of the name of every table of the store's
 	// schema (TableRows).
 	TableNames() string
+	// In is the condition that col is one of list's values (a slice of
+	// strings or integers), taking the list as the one parameter n, and
+	// that parameter's argument (SQLite: a JSON array read by json_each,
+	// clear of the bound-parameter limit; PostgreSQL: an array). One
+	// statement serves any length.
+	In(col string, n int, list any) (string, any)
 }
 
 // Execer runs the statements of one transaction (ExecDB.Tx).

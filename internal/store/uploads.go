@@ -187,3 +187,13 @@ func (m StmtMethods) ExpiredUploads(ctx context.Context, now time.Time, limit in
 		ORDER BY expires, id LIMIT `+p(3), m.DB.Stamp(now), int(UploadStored), limit)
 	return ids, m.fail(err, "expired uploads")
 }
+
+// DeleteUploads removes rows in one statement (ExecDB.In).
+func (m StmtMethods) DeleteUploads(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	in, list := m.DB.In("id", 1, ids)
+	_, err := m.DB.Exec(ctx, `DELETE FROM uploads WHERE `+in, list)
+	return m.fail(err, "delete uploads")
+}

@@ -24,17 +24,3 @@ func (s *Store) StoreOffline(ctx context.Context, username string, msg store.Off
 	}
 	return nil
 }
-
-// DeleteOffline removes the listed messages of username; IDs that are
-// unknown or belong to someone else are ignored.
-func (s *Store) DeleteOffline(ctx context.Context, username string, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	// One statement whatever the count: the IDs travel as one array.
-	_, err := s.exec(ctx, `DELETE FROM offline WHERE username = $1 AND id = ANY($2)`, username, ids)
-	if err != nil {
-		return fmt.Errorf("postgres: delete offline of %q: %w", username, err)
-	}
-	return nil
-}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"parley/internal/store"
@@ -79,4 +80,9 @@ func (d *sqlDB) Duplicate(err error) error {
 func (d *sqlDB) TableNames() string {
 	return `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+}
+
+// In compares col with an array parameter.
+func (d *sqlDB) In(col string, n int, list any) (string, any) {
+	return fmt.Sprintf("%s = ANY($%d)", col, n), list
 }

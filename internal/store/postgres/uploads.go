@@ -55,14 +55,3 @@ func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.T
 	}
 	return u, nil
 }
-
-// DeleteUploads removes rows in one statement.
-func (s *Store) DeleteUploads(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if _, err := s.exec(ctx, `DELETE FROM uploads WHERE id = ANY($1)`, ids); err != nil {
-		return fmt.Errorf("postgres: delete uploads: %w", err)
-	}
-	return nil
-}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"parley/internal/store"
@@ -88,4 +89,10 @@ func (d *sqlDB) Duplicate(err error) error {
 // included.
 func (d *sqlDB) TableNames() string {
 	return `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`
+}
+
+// In reads list as a JSON array with json_each.
+func (d *sqlDB) In(col string, n int, list any) (string, any) {
+	b, _ := json.Marshal(list) // a slice of strings or integers always marshals
+	return col + ` IN (SELECT value FROM json_each(?))`, string(b)
 }

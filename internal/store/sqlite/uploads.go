@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"parley/internal/store"
@@ -52,24 +51,4 @@ func (s *Store) UploadUsage(ctx context.Context, owner string, since, now time.T
 		u.NextExpiry = fromUnixNano(next.Int64)
 	}
 	return u, nil
-}
-
-// DeleteUploads removes rows in one transaction.
-func (s *Store) DeleteUploads(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	q := `DELETE FROM uploads WHERE id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(q, args...)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: delete uploads: %w", err)
-	}
-	return nil
 }
