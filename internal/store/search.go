@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -40,9 +41,12 @@ type ArchiveSearchDB interface {
 	QueryDB
 	// ArchiveShare is the share of the pool archive queries run in.
 	ArchiveShare() *Share
-	// SearchQuery is q's search and its arguments: a query of
-	// FoundColumns rows in seq order, at most q.Limit of them.
-	SearchQuery(q ArchiveSearch) (string, []any)
+	// SearchText is how a search finds text's words: the rows it reads
+	// (a FROM clause, with the archive table as a) in the order of their
+	// seq column, and the condition that every word occurs, taking arg as
+	// parameter n. When text has no word, cond is "" and from and seq
+	// read the archive table alone.
+	SearchText(text string, n int) (from, seq, cond string, arg any)
 }
 
 // FoundColumns are what a search reads of a message, in scanFound's
@@ -61,7 +65,40 @@ func scanFound(scan func(...any) error) (FoundMessage, error) {
 // queries' share of the pool; see ArchiveSearches.
 func (m StmtMethods) SearchArchives(ctx context.Context, q ArchiveSearch) ([]FoundMessage, error) {
 	return Query(ctx, m.DB.ArchiveShare(), m.Backend+": search archives", func() ([]FoundMessage, error) {
-		query, args := m.DB.SearchQuery(q)
+		query, args := m.searchQuery(q)
 		return QueryRows(ctx, m.DB, scanFound, query, args...)
 	})
+}
+
+// searchQuery is q's search and its arguments: a query of FoundColumns
+// rows in seq order, at most q.Limit of them. The arguments are in the
+// order of their placeholders, as SQLite's ? needs.
+func (m StmtMethods) searchQuery(q ArchiveSearch) (string, []any) {
+	var conds []string
+	var args []any
+	param := func(arg any) string { // arg as the next parameter
+		args = append(args, arg)
+		return m.DB.Param(len(args))
+	}
+	in := func(col string, list []string) string { // list as the next parameter
+		cond, arg := m.DB.In(col, len(args)+1, append([]string{}, list...))
+		args = append(args, arg)
+		return cond
+	}
+	from, seq, match, words := m.DB.SearchText(q.Text, 1)
+	if match != "" {
+		conds, args = append(conds, match), append(args, words)
+	}
+	conds = append(conds, seq+" > "+param(q.After))
+	if len(q.Owners) > 0 || len(q.With) > 0 {
+		conds = append(conds, "("+in("a.owner", q.Owners)+" OR "+in("a.with_jid", q.With)+")")
+	}
+	if !q.Start.IsZero() {
+		conds = append(conds, "a.stamp >= "+param(m.DB.Time(q.Start)))
+	}
+	if !q.End.IsZero() {
+		conds = append(conds, "a.stamp <= "+param(m.DB.Time(q.End)))
+	}
+	return "SELECT " + FoundColumns + " " + from + " WHERE " + strings.Join(conds, " AND ") +
+		" ORDER BY " + seq + " LIMIT " + param(max(q.Limit, 0)), args
 }
