@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"parley/internal/store"
 	"parley/internal/store/storetest"
 
 	"github.com/jackc/pgx/v5"
@@ -92,8 +90,5 @@ var archiveIndexes = func() string {
 //
 //	go test -run '^$' -bench ArchiveWrite -benchtime 100000x ./internal/store/postgres
 func BenchmarkArchiveWrite(b *testing.B) {
-	storetest.BenchArchiveWrite(b, func(b *testing.B) (store.Store, *atomic.Int64) {
-		s := openTest(b, Options{})
-		return s, &s.commits
-	})
+	storetest.BenchArchiveWrite(b, openBench)
 }

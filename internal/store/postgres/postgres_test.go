@@ -159,6 +159,13 @@ func openTest(t testing.TB, opts Options) *Store {
 	return openURL(t, newSchema(t), opts)
 }
 
+// openBench opens a store for storetest's write benchmarks, with its
+// commit counter.
+func openBench(b *testing.B) (store.Store, *atomic.Int64) {
+	s := openTest(b, Options{})
+	return s, &s.commits
+}
+
 // openURL opens a store at dbURL and closes it when the test ends.
 func openURL(t testing.TB, dbURL string, opts Options) *Store {
 	t.Helper()
@@ -207,8 +214,5 @@ func TestTransfersConformance(t *testing.T) {
 
 // go test -run '^$' -bench Store/StoreOffline ./internal/store/postgres
 func BenchmarkStore(b *testing.B) {
-	storetest.BenchStore(b, func(b *testing.B) (store.Store, *atomic.Int64) {
-		s := openTest(b, Options{})
-		return s, &s.commits
-	})
+	storetest.BenchStore(b, openBench)
 }

@@ -1,10 +1,8 @@
 package sqlite
 
 import (
-	"sync/atomic"
 	"testing"
 
-	"parley/internal/store"
 	"parley/internal/store/storetest"
 )
 
@@ -14,21 +12,7 @@ import (
 //	go test -run '^$' -bench 'Archive$' -benchtime 2000x ./internal/store/sqlite
 func BenchmarkArchive(b *testing.B) {
 	s := openTemp(b, Options{})
-	storetest.BenchArchive(b, s, func(n int) *storetest.ArchiveCorpus {
-		storetest.CreateArchiveOwners(b, s)
-		c := storetest.NewArchiveCorpus(n)
-		msgs := make([]store.ArchivedMessage, 0, maxAppend)
-		for i := range n {
-			msgs = append(msgs, c.Message(i))
-			if len(msgs) == maxAppend || i == n-1 {
-				if err := s.AppendArchive(b.Context(), msgs); err != nil {
-					b.Fatal(err)
-				}
-				msgs = msgs[:0]
-			}
-		}
-		return c
-	})
+	storetest.BenchArchive(b, s, storetest.AppendCorpus(b, s, maxAppend))
 }
 
 // BenchmarkArchiveWrite measures durable archive appends of one message
@@ -37,8 +21,5 @@ func BenchmarkArchive(b *testing.B) {
 //
 //	go test -run '^$' -bench ArchiveWrite -benchtime 200000x ./internal/store/sqlite
 func BenchmarkArchiveWrite(b *testing.B) {
-	storetest.BenchArchiveWrite(b, func(b *testing.B) (store.Store, *atomic.Int64) {
-		s := openTemp(b, Options{})
-		return s, &s.commits
-	})
+	storetest.BenchArchiveWrite(b, openBench)
 }

@@ -27,10 +27,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t, Options{}) })
 }
 
+// openBench opens a store for storetest's write benchmarks, with its
+// commit counter.
+func openBench(b *testing.B) (store.Store, *atomic.Int64) {
+	s := openTemp(b, Options{})
+	return s, &s.commits
+}
+
 // go test -run '^$' -bench Store/StoreOffline ./internal/store/sqlite
 func BenchmarkStore(b *testing.B) {
-	storetest.BenchStore(b, func(b *testing.B) (store.Store, *atomic.Int64) {
-		s := openTemp(b, Options{})
-		return s, &s.commits
-	})
+	storetest.BenchStore(b, openBench)
 }

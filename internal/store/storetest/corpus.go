@@ -69,6 +69,26 @@ func CreateArchiveOwners(b *testing.B, s store.Users) {
 	}
 }
 
+// AppendCorpus is a load for BenchArchive that any backend has: the
+// corpus's owners created, then its messages appended batch at a time.
+func AppendCorpus(b *testing.B, s ArchiveStore, batch int) func(n int) *ArchiveCorpus {
+	return func(n int) *ArchiveCorpus {
+		CreateArchiveOwners(b, s)
+		c := NewArchiveCorpus(n)
+		msgs := make([]store.ArchivedMessage, 0, batch)
+		for i := range n {
+			msgs = append(msgs, c.Message(i))
+			if len(msgs) == batch || i == n-1 {
+				if err := s.AppendArchive(b.Context(), msgs); err != nil {
+					b.Fatal(err)
+				}
+				msgs = msgs[:0]
+			}
+		}
+		return c
+	}
+}
+
 // BenchArchive measures the queries clients make against an archive of
 // ArchiveCorpus messages (PARLEY_ARCHIVE_N, default 1,000,000), which
 // load fills the fastest way the backend has and returns the corpus of:
