@@ -59,19 +59,11 @@ func BenchArchiveWrite(b *testing.B, open func(*testing.B) (store.Store, *atomic
 		b.Run(fmt.Sprintf("Parallel%dxGOMAXPROCS", par), func(b *testing.B) {
 			s, commits := open(b)
 			ctx := b.Context()
-			k := store.ScramKeys{Salt: []byte("s"), Iterations: 4096, StoredKey: []byte("k"), ServerKey: []byte("v")}
-			for o := range ArchiveOwners {
-				if err := s.CreateUser(ctx, store.User{Username: ArchiveOwner(o), SHA1: k, SHA256: k}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			CreateArchiveOwners(b, s)
 			body := "Hello, this is a typical short chat message about lunch tomorrow."
 			var next atomic.Int64
-			startCommits := commits.Load()
-			b.ReportAllocs()
 			b.SetParallelism(par)
-			cpu := ProcessCPU()
-			b.ResetTimer()
+			written := startWrites(b, commits)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := next.Add(1)
@@ -86,13 +78,26 @@ func BenchArchiveWrite(b *testing.B, open func(*testing.B) (store.Store, *atomic
 					}
 				}
 			})
-			b.StopTimer()
-			ReportCPU(b, cpu)
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-			if c := commits.Load() - startCommits; c > 0 {
-				b.ReportMetric(float64(b.N)/float64(c), "msgs/commit")
-			}
+			written()
 		})
+	}
+}
+
+// startWrites resets b's timer for a write benchmark on a store whose
+// commits are counted by commits; the function it returns stops the timer
+// and reports this process's CPU per write, msgs/s and msgs/commit.
+func startWrites(b *testing.B, commits *atomic.Int64) func() {
+	start := commits.Load()
+	b.ReportAllocs()
+	cpu := ProcessCPU()
+	b.ResetTimer()
+	return func() {
+		b.StopTimer()
+		ReportCPU(b, cpu)
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		if c := commits.Load() - start; c > 0 {
+			b.ReportMetric(float64(b.N)/float64(c), "msgs/commit")
+		}
 	}
 }
 
@@ -128,10 +133,7 @@ func BenchStoreOffline(b *testing.B, open func(*testing.B) (store.Store, *atomic
 					b.Fatal(err)
 				}
 			}
-			start := commits.Load()
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := ProcessCPU()
+			written := startWrites(b, commits)
 			if par == 0 {
 				for b.Loop() {
 					if err := s.StoreOffline(ctx, "u0", store.OfflineMessage{Stanza: stanza}); err != nil {
@@ -151,12 +153,7 @@ func BenchStoreOffline(b *testing.B, open func(*testing.B) (store.Store, *atomic
 					}
 				})
 			}
-			b.StopTimer()
-			ReportCPU(b, cpu)
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-			if c := commits.Load() - start; c > 0 {
-				b.ReportMetric(float64(b.N)/float64(c), "msgs/commit")
-			}
+			written()
 		})
 	}
 }
