@@ -8,14 +8,13 @@ import (
 	"parley/internal/xmpptest/testserver"
 )
 
-const room = "lounge@conference.localhost"
-
 // TestJoinRoom: the first occupant gets the self-presence that says the
 // room was created (110 and 201); a join without the room's password, or
 // with a nick taken, comes back as the refusal with its condition; with
 // the password (a child of the MUC <x/>) the second occupant's
 // self-presence carries 110 and not 201.
 func TestJoinRoom(t *testing.T) {
+	const room = "lounge@conference.localhost"
 	srv := testserver.Start(t, nil)
 	cs := srv.OnlineUsers(t, "pw", "r", "alice", "bob")
 	alice, bob := cs[0], cs[1]
