@@ -69,6 +69,16 @@ func (s *session) channel() sasl.Channel {
 	return sasl.Channel{Secure: true}
 }
 
+// appendMechanisms appends a <mechanism/> for each of mechs, as SASL
+// (RFC 6120 §6.4.1), SASL2 (XEP-0388 §2.1) and FAST (XEP-0484 §4.1) list
+// them.
+func appendMechanisms(b []byte, mechs []string) []byte {
+	for _, m := range mechs {
+		b = append(b, "<mechanism>"+m+"</mechanism>"...)
+	}
+	return b
+}
+
 // appendChannelBinding advertises the binding types of ch (XEP-0440 §2).
 func appendChannelBinding(b []byte, ch sasl.Channel) []byte {
 	t := ch.Types()

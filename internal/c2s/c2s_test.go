@@ -57,21 +57,9 @@ func TestStreamErrors(t *testing.T) {
 func TestFromBareJIDAccepted(t *testing.T) {
 	srv := testserver.Quiet(t, nil)
 	srv.AddUser(t, "alice", "pw-alice")
-	c, err := xmpptest.Dial(context.Background(), srv.C2S(), xmpptest.Options{User: "alice", Password: "pw-alice", Resource: "home"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := login(t, srv.C2S(), "alice", "home")
 	defer c.Close()
-	if err := c.Send(`<iq type='get' id='p1' from='alice@localhost' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
-		t.Fatal(err)
-	}
-	el, err := c.Expect(wait, xmpptest.Stanza("iq", "result", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if el.Get("to") != "alice@localhost/home" {
-		t.Fatalf("reply to %q, want the full JID", el.Get("to"))
-	}
+	expectAnsweredTo(t, c, "alice@localhost", "alice@localhost/home")
 }
 
 // TestTimeoutsAndKeepalives drives the sweeper on a fake clock with the

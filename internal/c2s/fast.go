@@ -93,10 +93,7 @@ func (srv *Server) appendFASTFeature(b []byte, ch sasl.Channel) []byte {
 		return b
 	}
 	b = append(b, "<fast xmlns='"+nsFAST+"'>"...)
-	for _, m := range mechs {
-		b = append(b, "<mechanism>"+m+"</mechanism>"...)
-	}
-	return append(b, "</fast>"...)
+	return append(appendMechanisms(b, mechs), "</fast>"...)
 }
 
 // startFAST begins an HT exchange: the device's token slots, newest

@@ -50,9 +50,7 @@ type sasl2Request struct {
 // hashes the same list for both) and what may be negotiated inline.
 func (s *session) appendSASL2(b []byte, mechs []string) []byte {
 	b = append(b, "<authentication xmlns='"+nsSASL2+"'>"...)
-	for _, m := range mechs {
-		b = append(b, "<mechanism>"+m+"</mechanism>"...)
-	}
+	b = appendMechanisms(b, mechs)
 	b = append(b, "<inline><bind xmlns='"+nsBind2+"'><inline>"...)
 	for _, ns := range s.srv.inlineFeatures() {
 		b = append(b, "<feature var='"+xmlEscape(ns)+"'/>"...)

@@ -350,10 +350,7 @@ func (s *session) featureList() []byte {
 		ch := s.channel()
 		mechs := sasl.Mechanisms(ch)
 		b = append(b, "<mechanisms xmlns='"+nsSASL+"'>"...)
-		for _, m := range mechs {
-			b = append(b, "<mechanism>"+m+"</mechanism>"...)
-		}
-		b = append(b, "</mechanisms>"...)
+		b = append(appendMechanisms(b, mechs), "</mechanisms>"...)
 		b = appendChannelBinding(b, ch)
 		b = s.appendSASL2(b, mechs)
 		if s.srv.registrationOpen() {

@@ -104,17 +104,20 @@ func resume(t *testing.T, srv *testserver.Server, user, password, id string) (*x
 	return c, el
 }
 
-// expectSameSession checks that c is the session bound as
-// alice@localhost/phone: a ping is answered to that full JID.
-func expectSameSession(t *testing.T, c *xmpptest.Client) {
+// expectAnsweredTo checks that c is the session bound as full: the
+// answer to a ping c sends, with 'from' if not "", goes to that full JID.
+func expectAnsweredTo(t *testing.T, c *xmpptest.Client, from, full string) {
 	t.Helper()
-	c.Send("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if from != "" {
+		from = " from='" + from + "'"
+	}
+	xmpptest.MustSend(t, c, "<iq type='get' id='p'"+from+" to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
 	res, err := c.Expect(wait, xmpptest.Stanza("iq", "result", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Get("to") != "alice@localhost/phone" {
-		t.Fatalf("resumed session is %q", res.Get("to"))
+	if res.Get("to") != full {
+		t.Fatalf("answer to %q, want %q", res.Get("to"), full)
 	}
 }
 
@@ -154,7 +157,7 @@ func TestResumeTakesOver(t *testing.T) {
 	if _, err := a.Expect(wait, func(*xmlstream.Element) bool { return false }); err == nil || errors.Is(err, xmpptest.ErrTimeout) {
 		t.Fatalf("the old connection was not closed: %v", err)
 	}
-	expectSameSession(t, a2)
+	expectAnsweredTo(t, a2, "", "alice@localhost/phone")
 }
 
 // TestStreamManagementResume: a dropped connection detaches the session;
@@ -180,7 +183,7 @@ func TestStreamManagementResume(t *testing.T) {
 	if _, err := a2.Expect(wait, xmpptest.MessageBody("while you were away")); err != nil {
 		t.Fatal(err)
 	}
-	expectSameSession(t, a2)
+	expectAnsweredTo(t, a2, "", "alice@localhost/phone")
 
 	// Once the session has ended (its stream closed), its id resumes
 	// nothing.
