@@ -407,26 +407,15 @@ func (c *Client) authenticate(o Options, step func() time.Time) error {
 		return err
 	}
 	for challenges := 0; ; challenges++ {
-		el, err := c.nextElement(step())
+		el, err := c.saslNext(step(), NSSASL)
 		if err != nil {
 			return err
 		}
-		if el.Space != NSSASL {
-			return fmt.Errorf("xmpptest: unexpected <%s xmlns='%s'/> during SASL", el.Name, el.Space)
-		}
 		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(el.Text))
-		if el.Name != "failure" && err != nil {
+		if err != nil {
 			return fmt.Errorf("xmpptest: SASL %s is not base64: %w", el.Name, err)
 		}
 		switch el.Name {
-		case "failure":
-			ae := &AuthError{Text: el.ChildText("text", NSSASL)}
-			for _, ch := range el.Children {
-				if ch.Name != "text" {
-					ae.Condition = ch.Name
-				}
-			}
-			return ae
 		case "success":
 			if sc != nil {
 				// RFC 6120 §6.3.10: the SCRAM final message rides in <success/>.
@@ -444,6 +433,30 @@ func (c *Client) authenticate(o Options, step func() time.Time) error {
 			return fmt.Errorf("xmpptest: unexpected <%s/> during SASL", el.Name)
 		}
 	}
+}
+
+// saslNext reads the server's next element of a SASL exchange in
+// namespace ns (SASL, or SASL2 of XEP-0388): one in another namespace is
+// an error, and a <failure/> an *AuthError with its condition (the child
+// in the SASL namespace, RFC 6120 §6.5; XEP-0388 §2.6 keeps it) and text.
+func (c *Client) saslNext(deadline time.Time, ns string) (*xmlstream.Element, error) {
+	el, err := c.nextElement(deadline)
+	if err != nil {
+		return nil, err
+	}
+	if el.Space != ns {
+		return nil, fmt.Errorf("xmpptest: unexpected <%s xmlns='%s'/> during SASL", el.Name, el.Space)
+	}
+	if el.Name != "failure" {
+		return el, nil
+	}
+	ae := &AuthError{Text: el.ChildText("text", ns)}
+	for _, ch := range el.Children {
+		if ch.Space == NSSASL && ch.Name != "text" {
+			ae.Condition = ch.Name
+		}
+	}
+	return nil, ae
 }
 
 // initialResponse is the initial response of PLAIN or of a SCRAM

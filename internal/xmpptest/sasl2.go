@@ -110,22 +110,11 @@ func (c *Client) authenticate2(o Options, step func() time.Time) error {
 		return err
 	}
 	for challenges := 0; ; challenges++ {
-		el, err := c.nextElement(step())
+		el, err := c.saslNext(step(), NSSASL2)
 		if err != nil {
 			return err
 		}
-		if el.Space != NSSASL2 {
-			return fmt.Errorf("xmpptest: unexpected <%s xmlns='%s'/> during SASL2", el.Name, el.Space)
-		}
 		switch el.Name {
-		case "failure":
-			ae := &AuthError{Text: el.ChildText("text", NSSASL2)}
-			for _, ch := range el.Children {
-				if ch.Space == NSSASL {
-					ae.Condition = ch.Name
-				}
-			}
-			return ae
 		case "success":
 			c.success = el
 			data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(el.ChildText("additional-data", NSSASL2)))
