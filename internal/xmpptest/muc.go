@@ -2,6 +2,7 @@ package xmpptest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,15 +53,9 @@ func (c *Client) JoinRoom(timeout time.Duration, room, nick string, children ...
 // code in its muc#user <x/> (XEP-0045 §15.6.2).
 func HasStatus(el *xmlstream.Element, code string) bool {
 	x := el.Child("x", NSMUCUser)
-	if x == nil {
-		return false
-	}
-	for _, s := range x.Children {
-		if s.Name == "status" && s.Get("code") == code {
-			return true
-		}
-	}
-	return false
+	return x != nil && slices.ContainsFunc(x.Children, func(s *xmlstream.Element) bool {
+		return s.Name == "status" && s.Get("code") == code
+	})
 }
 
 // MustJoinRoom is JoinRoom that fails the test when the room did not
