@@ -70,13 +70,8 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 	}
 	g.progress("%s: %d pairs logged in", cfg.Server, cfg.Pairs)
 
-	var (
-		h       = newHalt()
-		readers sync.WaitGroup
-		senders sync.WaitGroup
-		budget  atomic.Int64
-	)
-	budget.Store(int64(cfg.Count))
+	h := newHalt()
+	var readers sync.WaitGroup
 	deadline := time.Now().Add(cfg.Duration + time.Minute)
 	for i, p := range pairs {
 		p.sender.SetDeadline(deadline)
@@ -92,23 +87,13 @@ func chat(ctx context.Context, g *gen, rate float64) (*Result, error) {
 		}()
 	}
 	m := g.startMeter(ctx, cfg.Duration)
-	timer := time.AfterFunc(cfg.Duration, h.Stop)
-	defer timer.Stop()
 	ctxStop := context.AfterFunc(ctx, func() { h.Fail(fmt.Errorf("run bound: %w", ctx.Err())) })
 	defer ctxStop()
-	t0 := time.Now()
+	senders := make([]sender, len(pairs))
 	for i, p := range pairs {
-		senders.Add(1)
-		go func() {
-			defer senders.Done()
-			prefix := []byte("<message type='chat' to='" + p.to + "'><body>")
-			if err := p.send(h.stop, p.sender, prefix, cfg.Window, rate/float64(cfg.Pairs), t0, &budget, cfg.Count > 0); err != nil {
-				h.Fail(fmt.Errorf("sender %d (%s): %w", i, p.sender.JID, err))
-			}
-		}()
+		senders[i] = sender{&p.window, p.sender, i, []byte("<message type='chat' to='" + p.to + "'><body>")}
 	}
-	senders.Wait()
-	h.Stop()
+	g.sendAll(h, senders, rate)
 	// Drain: wait for what is in flight, up to a bound; what has not
 	// arrived by then counts as lost.
 	h.drain(func() bool {
@@ -168,6 +153,39 @@ func (w *window) credit() {
 	case w.wake <- struct{}{}:
 	default:
 	}
+}
+
+// sender is one sending connection of a run: its window, its number
+// (in errors) and the start of every message it sends.
+type sender struct {
+	w      *window
+	c      *Conn
+	idx    int
+	prefix []byte
+}
+
+// sendAll runs the senders until the run's Duration is over, its Count of
+// messages (if any) is sent or it fails, at rate messages/s in all (0: as
+// fast as their windows allow), and then stops the run.
+func (g *gen) sendAll(h *halt, senders []sender, rate float64) {
+	var (
+		wg     sync.WaitGroup
+		budget atomic.Int64
+	)
+	budget.Store(int64(g.cfg.Count))
+	timer := time.AfterFunc(g.cfg.Duration, h.Stop)
+	defer timer.Stop()
+	t0 := time.Now()
+	for _, s := range senders {
+		wg.Go(func() {
+			err := s.w.send(h.stop, s.c, s.prefix, g.cfg.Window, rate/float64(len(senders)), t0, &budget, g.cfg.Count > 0)
+			if err != nil {
+				h.Fail(fmt.Errorf("sender %d (%s): %w", s.idx, s.c.JID, err))
+			}
+		})
+	}
+	wg.Wait()
+	h.Stop()
 }
 
 // send writes messages made of prefix, a sequence number and the time to

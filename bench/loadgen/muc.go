@@ -72,13 +72,8 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 	}
 	g.progress("%s: %d occupants logged in", cfg.Server, n)
 
-	var (
-		h       = newHalt()
-		readers sync.WaitGroup
-		senders sync.WaitGroup
-		budget  atomic.Int64
-	)
-	budget.Store(int64(cfg.Count))
+	h := newHalt()
+	var readers sync.WaitGroup
 	prefix := room + "/"
 	for _, o := range occ {
 		readers.Add(1)
@@ -120,28 +115,16 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 			return result()
 		}
 	}
-	var (
-		next  atomic.Int64
-		joins sync.WaitGroup
-	)
-	next.Store(1)
-	for range min(cfg.Concurrency, n-1) {
-		joins.Add(1)
-		go func() {
-			defer joins.Done()
-			for h.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := occ[i].join(room, h.stop, cfg.Timeout); err != nil {
-					h.Fail(fmt.Errorf("occupant %d (%s): join %s: %w", i, occ[i].c.JID, room, err))
-					return
-				}
-			}
-		}()
-	}
-	joins.Wait()
+	// The others join Concurrency at a time, until one fails.
+	each(ctx, cfg.Concurrency, n-1, func(i int) {
+		o := occ[i+1]
+		if h.Err() != nil {
+			return
+		}
+		if err := o.join(room, h.stop, cfg.Timeout); err != nil {
+			h.Fail(fmt.Errorf("occupant %d (%s): join %s: %w", o.idx, o.c.JID, room, err))
+		}
+	})
 	if h.Err() != nil {
 		return result()
 	}
@@ -159,20 +142,11 @@ func runMUC(ctx context.Context, g *gen) (*Result, error) {
 		o.c.SetDeadline(deadline)
 	}
 	m := g.startMeter(ctx, cfg.Duration)
-	timer := time.AfterFunc(cfg.Duration, h.Stop)
-	defer timer.Stop()
-	for _, o := range occ[:ns] {
-		senders.Add(1)
-		go func() {
-			defer senders.Done()
-			prefix := []byte("<message type='groupchat' to='" + room + "'><body>" + strconv.Itoa(o.idx) + " ")
-			if err := o.send(h.stop, o.c, prefix, cfg.Window, 0, time.Time{}, &budget, cfg.Count > 0); err != nil {
-				h.Fail(fmt.Errorf("sender %d (%s): %w", o.idx, o.c.JID, err))
-			}
-		}()
+	senders := make([]sender, ns)
+	for i, o := range occ[:ns] {
+		senders[i] = sender{&o.window, o.c, o.idx, []byte("<message type='groupchat' to='" + room + "'><body>" + strconv.Itoa(o.idx) + " ")}
 	}
-	senders.Wait()
-	h.Stop()
+	g.sendAll(h, senders, 0)
 	// Drain: every occupant is to get every message; what has not arrived
 	// by the bound counts as lost.
 	var sent uint64
