@@ -410,7 +410,7 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	if node == "" {
 		return nil, pubsub.ErrNodeRequired
 	}
-	item, raw, err := m.limits.PublishedItem(pub)
+	id, raw, err := m.limits.PublishedItem(pub)
 	if err != nil {
 		return nil, err
 	}
@@ -418,22 +418,12 @@ func (m *Module) publish(ctx context.Context, own jid.JID, pub, opts *xmlstream.
 	if opts != nil {
 		x = opts.Child("x", NSData)
 	}
-	id := item.Get("id")
-	if id == "" {
-		id = stanza.NewID()
-	}
 	err = m.store1(ctx, own, node, id, raw, func(n *pepNode, created bool) error {
 		switch {
 		case created && x != nil:
 			return m.apply(n, x, NSPublishOptions)
 		case x != nil:
-			want := *n
-			if err := m.apply(&want, x, NSPublishOptions); err != nil {
-				return err
-			}
-			if !want.Equal(n.Config) {
-				return pubsub.ErrPrecondition.WithText("the node's configuration differs from the publish-options")
-			}
+			return n.Preconditions(x, m.limits.NodeItems)
 		}
 		return nil
 	})
@@ -515,24 +505,24 @@ func (m *Module) retract(ctx context.Context, own jid.JID, r *xmlstream.Element)
 	if node == "" {
 		return pubsub.ErrNodeRequired
 	}
-	it := r.Child("item", NS)
-	if it == nil || it.Get("id") == "" {
-		return pubsub.ErrItemRequired
+	id, notify, err := pubsub.RetractedItem(r)
+	if err != nil {
+		return err
 	}
 	n, err := m.node(ctx, own, node)
 	if err != nil {
 		return err
 	}
 	defer m.lockOwner(own).Unlock()
-	err = m.store.RetractPEPItem(ctx, own.Local(), node, it.Get("id"))
+	err = m.store.RetractPEPItem(ctx, own.Local(), node, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return stanza.ErrItemNotFound.WithText("no such item")
 	}
 	if err != nil {
 		return err
 	}
-	if v := r.Get("notify"); v == "true" || v == "1" || n.NotifiesRetract() {
-		m.notify(ctx, own, n, pubsub.RetractEvent(node, it.Get("id")))
+	if notify || n.NotifiesRetract() {
+		m.notify(ctx, own, n, pubsub.RetractEvent(node, id))
 	}
 	return nil
 }
@@ -567,14 +557,7 @@ func (m *Module) accessAs(ctx context.Context, own, from jid.JID, n pepNode, aff
 	if from.Bare() == own {
 		return nil
 	}
-	var c pubsub.Contact
-	if m.roster != nil && (n.AccessModel == store.AccessPresence || n.AccessModel == store.AccessRoster) {
-		var err error
-		if c.Item, c.Found, err = m.roster.Item(ctx, own, from.Bare()); err != nil {
-			return err
-		}
-	}
-	return pubsub.Access(n.Config, aff, c)
+	return pubsub.AccessBy(ctx, m.roster, n.Config, aff, own, from)
 }
 
 // items handles §6.5: every item, the newest max_items, or some by id,

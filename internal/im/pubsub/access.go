@@ -1,8 +1,10 @@
 package pubsub
 
 import (
+	"context"
 	"slices"
 
+	"parley/internal/jid"
 	"parley/internal/stanza"
 	"parley/internal/store"
 	"parley/internal/xmlstream"
@@ -89,4 +91,17 @@ func Access(c Config, affiliation string, contact Contact) error {
 		return ErrNotInGroup
 	}
 	return ErrClosedNode // whitelist, authorize (the subscription decides), or a model not known
+}
+
+// AccessBy is Access for from, with what owner's roster r (nil: none)
+// says of it, read only when the access model asks (presence, roster).
+func AccessBy(ctx context.Context, r Roster, c Config, affiliation string, owner, from jid.JID) error {
+	var contact Contact
+	if r != nil && (c.AccessModel == AccessPresence || c.AccessModel == AccessRoster) {
+		var err error
+		if contact.Item, contact.Found, err = r.Item(ctx, owner, from.Bare()); err != nil {
+			return err
+		}
+	}
+	return Access(c, affiliation, contact)
 }

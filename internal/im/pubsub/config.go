@@ -107,6 +107,20 @@ func (c Config) Equal(o Config) bool {
 		c.NotifiesRetract() == o.NotifiesRetract() && c.NotifiesSub() == o.NotifiesSub()
 }
 
+// Preconditions checks a publish-options form (§7.1.5) against the
+// configuration c of an existing node: precondition-not-met when they
+// differ; maxItems is as for Apply.
+func (c Config) Preconditions(x *xmlstream.Element, maxItems int) error {
+	want := c
+	if err := want.Apply(x, NSPublishOptions, maxItems); err != nil {
+		return err
+	}
+	if !want.Equal(c) {
+		return ErrPrecondition.WithText("the node's configuration differs from the publish-options")
+	}
+	return nil
+}
+
 // Marshal is the configuration as the store keeps it.
 func (c Config) Marshal() []byte {
 	b, _ := json.Marshal(c) // strings, bools and ints only: cannot fail

@@ -75,11 +75,7 @@ func (m *Module) discoItems(ctx context.Context, from jid.JID, name string, set 
 		}
 		return q, nil
 	}
-	n, err := m.load(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.access(ctx, n, from); err != nil {
+	if err := m.readable(ctx, from, name); err != nil {
 		return nil, err
 	}
 	q.Set("node", name)

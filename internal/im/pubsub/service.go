@@ -105,32 +105,47 @@ func (l Limits) CheckItem(payload []byte) error {
 	return nil
 }
 
-// PublishedItem is the one item of a publish request (§7.1) and its
-// payload serialised, within ItemBytes (§7.1.3.6 payload-too-big,
-// §7.1.3.4 invalid-payload for more than one); PEP and the service
-// read their publishes by it.
-func (l Limits) PublishedItem(pub *xmlstream.Element) (*xmlstream.Element, []byte, error) {
+// PublishedItem is the id of the one item of a publish request (§7.1;
+// a new one when it has none, §7.1.1) and its payload serialised, within
+// ItemBytes (§7.1.3.6 payload-too-big, §7.1.3.4 invalid-payload for more
+// than one); PEP and the service read their publishes by it.
+func (l Limits) PublishedItem(pub *xmlstream.Element) (id string, raw []byte, err error) {
 	var item *xmlstream.Element
 	for _, c := range pub.Children {
 		if c.Name == "item" && c.Space == NS {
 			if item != nil {
-				return nil, nil, ErrTooMany.WithText("one item per publish")
+				return "", nil, ErrTooMany.WithText("one item per publish")
 			}
 			item = c
 		}
 	}
 	if item == nil {
-		return nil, nil, ErrItemRequired
+		return "", nil, ErrItemRequired
 	}
 	payload := item.FirstChild()
 	if payload == nil {
-		return nil, nil, ErrPayload
+		return "", nil, ErrPayload
 	}
-	raw := xmlstream.Append(nil, payload) // declares its namespace
+	raw = xmlstream.Append(nil, payload) // declares its namespace
 	if err := l.CheckItem(raw); err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
-	return item, raw, nil
+	if id = item.Get("id"); id == "" {
+		id = stanza.NewID()
+	}
+	return id, raw, nil
+}
+
+// RetractedItem is the id of the item a <retract/> names (§7.2.1;
+// item-required without one) and whether it asks for the retraction to
+// be notified (§7.2.2.1: notify true or 1).
+func RetractedItem(r *xmlstream.Element) (id string, notify bool, err error) {
+	it := r.Child("item", NS)
+	if it == nil || it.Get("id") == "" {
+		return "", false, ErrItemRequired
+	}
+	v := r.Get("notify")
+	return it.Get("id"), v == "true" || v == "1", nil
 }
 
 // Options are the service's dependencies and limits.
@@ -358,21 +373,29 @@ func (m *Module) access(ctx context.Context, n *node, from jid.JID) error {
 	}
 	var refused error
 	for _, o := range n.owners() {
-		var c Contact
-		if m.roster != nil && m.isLocal(o) && (n.AccessModel == AccessPresence || n.AccessModel == AccessRoster) {
-			var err error
-			if c.Item, c.Found, err = m.roster.Item(ctx, o, from.Bare()); err != nil {
-				return err
-			}
+		r := m.roster
+		if !m.isLocal(o) {
+			r = nil // a remote owner's roster is not known here
 		}
-		if refused = Access(n.Config, aff, c); refused == nil {
-			return nil
+		var se *stanza.Error
+		if refused = AccessBy(ctx, r, n.Config, aff, o, from); refused == nil || !errors.As(refused, &se) {
+			return refused // admitted, or the roster could not be read
 		}
 	}
 	if refused == nil { // no owner
 		refused = Access(n.Config, aff, Contact{})
 	}
 	return refused
+}
+
+// readable is nil when the node exists and from may read it (§4.5:
+// its items, §6.5, and their discovery, §5.5), else why not.
+func (m *Module) readable(ctx context.Context, from jid.JID, name string) error {
+	n, err := m.load(ctx, name)
+	if err != nil {
+		return err
+	}
+	return m.access(ctx, n, from)
 }
 
 func isAffiliated(aff string) bool {

@@ -103,17 +103,13 @@ func (m *Module) publish(ctx context.Context, from jid.JID, pub, opts *xmlstream
 	if name == "" {
 		return nil, ErrNodeRequired
 	}
-	item, raw, err := m.limits.PublishedItem(pub)
+	id, raw, err := m.limits.PublishedItem(pub)
 	if err != nil {
 		return nil, err
 	}
 	var x *xmlstream.Element
 	if opts != nil {
 		x = opts.Child("x", dataform.NS)
-	}
-	id := item.Get("id")
-	if id == "" {
-		id = stanza.NewID()
 	}
 	defer m.lockNode(name).Unlock()
 	n, err := m.load(ctx, name)
@@ -135,12 +131,8 @@ func (m *Module) publish(ctx context.Context, from jid.JID, pub, opts *xmlstream
 			return nil, err
 		}
 		if x != nil {
-			want := n.Config
-			if err := want.Apply(x, NSPublishOptions, m.limits.NodeItems); err != nil {
+			if err := n.Preconditions(x, m.limits.NodeItems); err != nil {
 				return nil, err
-			}
-			if !want.Equal(n.Config) {
-				return nil, ErrPrecondition.WithText("the node's configuration differs from the publish-options")
 			}
 		}
 	}
@@ -218,16 +210,15 @@ func itemEvent(node string, it store.PubSubItem) *xmlstream.Element {
 // publish-only entity or one of an open node its own.
 func (m *Module) retract(ctx context.Context, from jid.JID, r *xmlstream.Element) error {
 	name := r.Get("node")
-	it := r.Child("item", NS)
-	if it == nil || it.Get("id") == "" {
-		return ErrItemRequired
+	id, notify, err := RetractedItem(r)
+	if err != nil {
+		return err
 	}
 	defer m.lockNode(name).Unlock()
 	n, err := m.load(ctx, name)
 	if err != nil {
 		return err
 	}
-	id := it.Get("id")
 	aff := n.affiliation(from)
 	if aff != store.AffiliationOwner && aff != store.AffiliationPublisher {
 		items, err := m.Store.PubSubItems(ctx, m.Addr.String(), name, []string{id}, 0)
@@ -245,7 +236,7 @@ func (m *Module) retract(ctx context.Context, from jid.JID, r *xmlstream.Element
 	if err != nil {
 		return err
 	}
-	if v := r.Get("notify"); v == "true" || v == "1" || n.NotifiesRetract() {
+	if notify || n.NotifiesRetract() {
 		m.notify(ctx, n, RetractEvent(name, id))
 	}
 	return nil
@@ -255,11 +246,7 @@ func (m *Module) retract(ctx context.Context, from jid.JID, r *xmlstream.Element
 // Limits.ReplyBytes (§6.5.4, XEP-0059), as the access model allows.
 func (m *Module) items(ctx context.Context, from jid.JID, req, set *xmlstream.Element) (*xmlstream.Element, error) {
 	name := req.Get("node")
-	n, err := m.load(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.access(ctx, n, from); err != nil {
+	if err := m.readable(ctx, from, name); err != nil {
 		return nil, err
 	}
 	rq, err := ParseItems(req, set, m.limits.NodeItems)
