@@ -9,30 +9,26 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"parley/internal/config"
 	"parley/internal/directory"
 	"parley/internal/jid"
 )
 
 const ldapSynopsis = "ldap test [flags] USER"
 
+// ldapSubs are the subcommands of ldap and their positional arguments.
+var ldapSubs = map[string]string{"test": "USER"}
+
 // runLDAP shows what parley sees of a directory user ([auth.ldap]): the
 // entry's DN, the groups that list it and the vCard fields, asking the
 // directory directly (no server needed, nothing written).
 func runLDAP(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "test" {
-		return usageError{fmt.Errorf("usage: parley %s", ldapSynopsis)}
-	}
-	fs := newFlagSet("ldap test", ldapSynopsis, stderr)
-	cfg, pos, err := config.FromArgs(fs, args[1:])
+	sub, args, fs, err := subcommand("ldap", ldapSynopsis, ldapSubs, args, stderr)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	if len(pos) != 1 {
-		return usageError{fmt.Errorf("usage: parley %s", ldapSynopsis)}
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+	cfg, pos, err := subcommandConfig(fs, args, ldapSubs[sub])
+	if err != nil {
+		return err
 	}
 	if !cfg.Auth.LDAP.On() {
 		return errors.New("ldap test: no [auth.ldap] url in the configuration")

@@ -50,7 +50,7 @@ group_base = "ou=groups,` + slapdtest.Suffix + `"
 			stdout: []string{"jid     bob@example.com", "groups  Engineering, Sales"}},
 		2: {args: []string{"ldap", "test", "*", "--config", good}, code: 1, stderr: []string{"no entry under ou=people,dc=example,dc=com matches user_filter with uid=*"}},
 		3: {args: []string{"ldap", "test", "a@b@c", "--config", good}, code: 2, stderr: []string{"is not a username"}},
-		4: {args: []string{"ldap", "test", "--config", good}, code: 2, stderr: []string{"usage: parley ldap test"}},
+		4: {args: []string{"ldap", "test", "--config", good}, code: 2, stderr: []string{"ldap test takes one USER"}},
 		5: {args: []string{"config", "check", conf(`user_filter = "(uid=*"` + "\n")}, code: 1,
 			stdout: []string{`auth.ldap.user_filter: "(uid=*" is not an LDAP filter`}},
 		6: {args: []string{"config", "check", good}, stdout: []string{"ok"}},
