@@ -74,30 +74,15 @@ func (s *Service) heldAt(ctx context.Context, owner, id string, at time.Time) (*
 // (its tombstone has no words) whose original has them. 1:1 originals
 // kept by both parties are reported once, as the sender's.
 func (s *Service) scanHeld(ctx context.Context, sc scope, pos position, limit int, out []Message) ([]Message, position, bool, error) {
-	q := store.HeldQuery{Start: sc.search.Start, End: sc.search.End, After: pos.seq, Limit: limit}
-	for {
-		hs, err := s.o.Store.HeldMessages(ctx, q)
-		if err != nil {
-			return nil, pos, false, fmt.Errorf("ediscovery: held messages: %w", err)
-		}
-		for _, h := range hs {
-			pos.seq = h.Seq
-			m, keep, err := s.heldMessage(ctx, sc, h)
-			if err != nil {
-				return nil, pos, false, err
-			}
-			if keep {
-				out = append(out, m)
-			}
-			if len(out) == limit {
-				return out, pos, true, nil
-			}
-		}
-		if len(hs) < limit {
-			return out, pos, false, nil
-		}
-		q.After = pos.seq
-	}
+	q := store.HeldQuery{Start: sc.search.Start, End: sc.search.End, Limit: limit}
+	out, seq, full, err := fill(out, pos.seq, limit, "held messages", func(after int64) ([]store.HeldMessage, error) {
+		q.After = after
+		return s.o.Store.HeldMessages(ctx, q)
+	}, func(h store.HeldMessage) int64 { return h.Seq }, func(h store.HeldMessage) (Message, bool, error) {
+		return s.heldMessage(ctx, sc, h)
+	})
+	pos.seq = seq
+	return out, pos, full, err
 }
 
 // heldMessage decides whether a kept original is reported by the held

@@ -166,37 +166,59 @@ func (s *Service) record(ctx context.Context, actor, op, job string, q Query, ex
 // them with the position of what follows and whether anything may.
 func (s *Service) scan(ctx context.Context, sc scope, pos position, limit int) ([]Message, position, bool, error) {
 	var out []Message
-	q := sc.search
-	q.After, q.Limit = pos.seq, limit
-	for !pos.held {
-		found, err := s.o.Store.SearchArchives(ctx, q)
-		if err != nil {
-			return nil, pos, false, fmt.Errorf("ediscovery: search: %w", err)
-		}
-		for _, f := range found {
-			pos.seq = f.Seq
+	if !pos.held {
+		q := sc.search
+		q.Limit = limit
+		var full bool
+		var err error
+		out, pos.seq, full, err = fill(out, pos.seq, limit, "search", func(after int64) ([]store.FoundMessage, error) {
+			q.After = after
+			return s.o.Store.SearchArchives(ctx, q)
+		}, func(f store.FoundMessage) int64 { return f.Seq }, func(f store.FoundMessage) (Message, bool, error) {
 			m := fromArchive(f, s.o.Domain)
 			keep, err := s.dedup(ctx, sc, f, &m)
 			if err == nil && keep && m.Retracted != nil {
 				err = s.attachHeld(ctx, &m)
 			}
+			return m, keep, err
+		})
+		if err != nil || full {
+			return out, pos, full, err
+		}
+		pos = position{held: true}
+	}
+	return s.scanHeld(ctx, sc, pos, limit, out)
+}
+
+// fill adds to out the messages msg builds and keeps of the items that
+// read returns page by page from after on (up to limit items after a
+// sequence number seq, in its order; its errors are named what), until
+// out holds limit. It returns out, the sequence number of the last item
+// read, and whether out filled up (false: the pages ran out).
+func fill[T any](out []Message, after int64, limit int, what string, read func(after int64) ([]T, error),
+	seq func(T) int64, msg func(T) (Message, bool, error)) ([]Message, int64, bool, error) {
+	for {
+		items, err := read(after)
+		if err != nil {
+			return nil, after, false, fmt.Errorf("ediscovery: %s: %w", what, err)
+		}
+		for _, it := range items {
+			after = seq(it)
+			m, keep, err := msg(it)
 			if err != nil {
-				return nil, pos, false, err
+				return nil, after, false, err
 			}
 			if keep {
 				out = append(out, m)
 			}
 			if len(out) == limit {
-				return out, pos, true, nil
+				return out, after, true, nil
 			}
 		}
-		if len(found) < q.Limit {
-			pos = position{held: true}
-			break
+		if len(items) < limit {
+			return out, after, false, nil
 		}
-		q.After = pos.seq
 	}
-	return s.scanHeld(ctx, sc, pos, limit, out)
 }
 
 // copyWindow is how far apart in time the two parties' copies of a 1:1
