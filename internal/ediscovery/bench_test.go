@@ -18,12 +18,7 @@ import (
 // each, so 2n rows), every 50th with the word "merger".
 func benchCorpus(b *testing.B, n int) (*sqlite.Store, string) {
 	b.Helper()
-	data := b.TempDir()
-	st, err := sqlite.Open(b.Context(), filepath.Join(data, "parley.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st, data := openStore(b)
 	ctx := b.Context()
 	for i := range 20 {
 		must(b, st.CreateUser(ctx, store.User{Username: "u" + strconv.Itoa(i), Created: t0}))

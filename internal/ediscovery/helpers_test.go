@@ -35,14 +35,22 @@ type fixture struct {
 	blobs upload.Dir
 }
 
+// openStore opens a store in a new data directory, closed when the test
+// ends, and returns it with the directory.
+func openStore(tb testing.TB) (*sqlite.Store, string) {
+	tb.Helper()
+	data := tb.TempDir()
+	st, err := sqlite.Open(tb.Context(), filepath.Join(data, "parley.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st, data
+}
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	data := t.TempDir()
-	st, err := sqlite.Open(t.Context(), filepath.Join(data, "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, data := openStore(t)
 	key, err := audit.LoadOrCreateKey(data)
 	if err != nil {
 		t.Fatal(err)
