@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -18,16 +17,11 @@ import (
 func benchStore(b *testing.B, n int) *sqlite.Store {
 	b.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "parley.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	var users []string
 	for u := range 10 {
-		if err := st.CreateUser(ctx, store.User{Username: fmt.Sprintf("u%d", u)}); err != nil {
-			b.Fatal(err)
-		}
+		users = append(users, fmt.Sprintf("u%d", u))
 	}
+	st := newStore(b, users...)
 	old := time.Now().Add(-100 * 24 * time.Hour)
 	var msgs []store.ArchivedMessage
 	for i := range n {

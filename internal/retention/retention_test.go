@@ -3,7 +3,6 @@ package retention
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"parley/internal/clock"
 	"parley/internal/config"
 	"parley/internal/store"
-	"parley/internal/store/sqlite"
 	"parley/internal/xmpptest"
 )
 
@@ -120,16 +118,7 @@ func (r *recorder) lastRecord() (audit.Record, int) {
 // keeps what is newer and what a hold covers, and records each run.
 func TestJob(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	for _, u := range []string{"alice", "bob", "carol"} {
-		if err := st.CreateUser(ctx, store.User{Username: u}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := newStore(t, "alice", "bob", "carol")
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
 	var msgs []store.ArchivedMessage
@@ -226,14 +215,7 @@ func TestJob(t *testing.T) {
 // the run is recorded as failed.
 func TestCloseEndsARun(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.CreateUser(ctx, store.User{Username: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t, "alice")
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 3 {
 		if err := st.StoreOffline(ctx, "alice", store.OfflineMessage{Stamp: now.Add(-48 * time.Hour), Stanza: []byte("<message/>")}); err != nil {
