@@ -155,7 +155,7 @@ func (m *Module) Blocks(ctx context.Context, user string, j jid.JID) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	return l.matches(j), nil
+	return l.Matches(j), nil
 }
 
 // Forget drops what the module holds in memory for a user, for when the
@@ -318,11 +318,7 @@ func (m *Module) block(ctx context.Context, iq *stanza.Stanza, user string, q *x
 	m.push(user, itemsElement("block", strs(js)))
 	// §3.3: contacts that could see the user's presence now see the user
 	// go offline, from every available resource.
-	newly := make(list, len(js))
-	for _, j := range js {
-		newly[j.String()] = struct{}{}
-	}
-	m.presenceTo(ctx, iq.From.Bare(), newly, true)
+	m.presenceTo(ctx, iq.From.Bare(), NewList(js), true)
 	return router.ErrNoReply
 }
 
@@ -346,7 +342,7 @@ func (m *Module) unblock(ctx context.Context, iq *stanza.Stanza, user string, q 
 	m.push(user, itemsElement("unblock", strs(js)))
 	// §3.4: contacts allowed to see the user's presence get its current
 	// state again. Only what was actually blocked counts.
-	removed := make(list)
+	removed := make(List)
 	if len(js) == 0 {
 		removed = old
 	}
@@ -388,7 +384,7 @@ func (m *Module) push(user string, payload *xmlstream.Element) {
 // changed that are subscribed to it (subscription from or both: RFC 6121
 // §4 "allowed to receive presence"): unavailable from each available
 // resource when blocking, the current presence when unblocking.
-func (m *Module) presenceTo(ctx context.Context, bare jid.JID, changed list, unavailable bool) {
+func (m *Module) presenceTo(ctx context.Context, bare jid.JID, changed List, unavailable bool) {
 	if m.rosters == nil || len(changed) == 0 {
 		return
 	}
@@ -410,7 +406,7 @@ func (m *Module) presenceTo(ctx context.Context, bare jid.JID, changed list, una
 			continue
 		}
 		contact, err := jid.Parse(it.JID)
-		if err != nil || !changed.matches(contact) {
+		if err != nil || !changed.Matches(contact) {
 			continue
 		}
 		for _, r := range avail {

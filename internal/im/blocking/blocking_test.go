@@ -15,7 +15,7 @@ import (
 )
 
 func TestMatches(t *testing.T) {
-	l := list{
+	l := List{
 		"romeo@montague.lit":            {},
 		"tybalt@capulet.lit/sword":      {},
 		"evil.org":                      {},
@@ -44,12 +44,12 @@ func TestMatches(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if got := l.matches(jid.MustParse(tc.j)); got != tc.want {
-				t.Errorf("matches(%s) = %v, want %v", tc.j, got, tc.want)
+			if got := l.Matches(jid.MustParse(tc.j)); got != tc.want {
+				t.Errorf("Matches(%s) = %v, want %v", tc.j, got, tc.want)
 			}
 		})
 	}
-	if (list{}).matches(jid.MustParse("a@b")) || l.matches(jid.JID{}) {
+	if (List{}).Matches(jid.MustParse("a@b")) || l.Matches(jid.JID{}) {
 		t.Error("an empty list or an empty address matched")
 	}
 }
@@ -265,7 +265,7 @@ func TestCache(t *testing.T) {
 	romeo := jid.MustParse("romeo@capulet.lit/x")
 	for range 3 {
 		l, err := c.get(ctx, "juliet")
-		if err != nil || !l.matches(romeo) {
+		if err != nil || !l.Matches(romeo) {
 			t.Fatalf("get: %v, %v", l, err)
 		}
 	}
@@ -274,7 +274,7 @@ func TestCache(t *testing.T) {
 	}
 	_ = st.Unblock(ctx, "juliet", nil)
 	c.invalidate("juliet")
-	if l, _ := c.get(ctx, "juliet"); l.matches(romeo) {
+	if l, _ := c.get(ctx, "juliet"); l.Matches(romeo) {
 		t.Error("stale list after invalidate")
 	}
 	for _, u := range []string{"a", "b", "c", "d"} {

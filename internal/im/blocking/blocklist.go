@@ -16,8 +16,18 @@ import (
 // existing or not, so the cache must not grow with what peers send.
 const DefaultMaxCached = 1 << 16
 
-// list is one user's block list as a set of normalised JID strings.
-type list map[string]struct{}
+// List is a block list as a set of normalised JID strings: one user's
+// (XEP-0191) or the server's (internal/im/spam).
+type List map[string]struct{}
+
+// NewList holds js.
+func NewList(js []jid.JID) List {
+	l := make(List, len(js))
+	for _, j := range js {
+		l[j.String()] = struct{}{}
+	}
+	return l
+}
 
 // cache holds users' lists, loaded lazily.
 //
@@ -30,17 +40,17 @@ type cache struct {
 	max   int
 
 	mu    sync.Mutex // guards lists and epoch
-	lists map[string]list
+	lists map[string]List
 	epoch uint64
 }
 
 func newCache(st store.Blocklists, max int) *cache {
 	defaults.Positive(&max, DefaultMaxCached)
-	return &cache{store: st, max: max, lists: make(map[string]list)}
+	return &cache{store: st, max: max, lists: make(map[string]List)}
 }
 
 // get returns the user's list; callers must not modify it.
-func (c *cache) get(ctx context.Context, user string) (list, error) {
+func (c *cache) get(ctx context.Context, user string) (List, error) {
 	c.mu.Lock()
 	l, ok := c.lists[user]
 	epoch := c.epoch
@@ -52,7 +62,7 @@ func (c *cache) get(ctx context.Context, user string) (list, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blocking: load list of %s: %w", user, err)
 	}
-	l = make(list, len(jids))
+	l = make(List, len(jids))
 	for _, j := range jids {
 		l[j] = struct{}{}
 	}
@@ -83,11 +93,11 @@ func (c *cache) invalidate(user string) {
 	c.epoch++
 }
 
-// matches reports whether j is blocked by l, by the rules of XEP-0191 §6
+// Matches reports whether j is blocked by l, by the rules of XEP-0191 §6
 // (after XEP-0016): the full JID, the bare JID, or the domain, which also
 // covers its subdomains. A "domain/resource" item matches only that exact
 // address, which is j itself when j has no localpart.
-func (l list) matches(j jid.JID) bool {
+func (l List) Matches(j jid.JID) bool {
 	if len(l) == 0 || j.IsZero() {
 		return false
 	}

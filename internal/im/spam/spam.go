@@ -3,18 +3,19 @@
 // stanzas from and to those addresses, a limit on the messages new
 // accounts send to strangers (newaccount.go), and each user's choice to
 // refuse strangers (strangers.go). Users' own lists are XEP-0191
-// (internal/im/blocking); this one is the operator's.
+// (internal/im/blocking); this one is the operator's, matched by the
+// same rules (blocking.List).
 package spam
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"parley/internal/audit"
 	"parley/internal/defaults"
+	"parley/internal/im/blocking"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -56,7 +57,7 @@ type Options struct {
 
 // Module is the spam controls of one domain.
 type Module struct {
-	blocked blocklist
+	blocked blocking.List
 	fresh   *newAccounts // nil: no new-account limit
 	strange *strangers   // nil: no stranger filter
 	cmds    Commands
@@ -69,14 +70,10 @@ func New(o Options) *Module {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	b := make(blocklist, len(o.Blocked))
-	for _, j := range o.Blocked {
-		b[j.String()] = struct{}{}
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	m := &Module{blocked: b, log: o.Log, refused: audit.NewRefusals(o.Audit, o.Now)}
+	m := &Module{blocked: blocking.NewList(o.Blocked), log: o.Log, refused: audit.NewRefusals(o.Audit, o.Now)}
 	if o.Users != nil && o.Roster != nil {
 		defaults.Positive(&o.NewAccountPeriod, DefaultNewAccountPeriod)
 		defaults.Positive(&o.NewAccountRate, DefaultNewAccountRate)
@@ -140,7 +137,7 @@ func (m *Module) interceptOutbound(_ context.Context, st *stanza.Stanza) error {
 	if st.To.IsZero() || st.To.Bare() == st.From.Bare() || st.To.IsDomain() && st.To.Domain() == st.From.Domain() {
 		return nil // the account itself, or its server
 	}
-	if !m.blocked.matches(st.To) && !m.blocked.matches(st.From) {
+	if !m.blocked.Matches(st.To) && !m.blocked.Matches(st.From) {
 		return nil
 	}
 	if st.Kind == stanza.Presence || st.Type == "error" || st.Type == "result" {
@@ -159,7 +156,7 @@ func (m *Module) interceptInbound(_ context.Context, st *stanza.Stanza) error {
 	if st.From.IsZero() || st.From.Bare() == st.To.Bare() {
 		return nil
 	}
-	if !m.blocked.matches(st.From) && !m.blocked.matches(st.To) {
+	if !m.blocked.Matches(st.From) && !m.blocked.Matches(st.To) {
 		return nil
 	}
 	switch {
@@ -172,31 +169,4 @@ func (m *Module) interceptInbound(_ context.Context, st *stanza.Stanza) error {
 	}
 	m.refused.Record(PolicyBlocklist, st, stanza.ErrServiceUnavailable)
 	return stanza.ErrServiceUnavailable
-}
-
-// blocklist holds addresses by their string form.
-type blocklist map[string]struct{}
-
-// matches reports whether j is listed: as given, by its bare JID, or by
-// its domain or a parent domain.
-func (b blocklist) matches(j jid.JID) bool {
-	if len(b) == 0 || j.IsZero() {
-		return false
-	}
-	if _, ok := b[j.String()]; ok {
-		return true
-	}
-	if _, ok := b[j.Bare().String()]; ok {
-		return true
-	}
-	for d := j.Domain(); ; {
-		if _, ok := b[d]; ok {
-			return true
-		}
-		dot := strings.IndexByte(d, '.')
-		if dot < 0 {
-			return false
-		}
-		d = d[dot+1:]
-	}
 }

@@ -28,8 +28,8 @@ func TestBlocklistMatches(t *testing.T) {
 		7: {"bot@other.lit/one", true}, 8: {"bot@other.lit/two", false}, 9: {"bot@other.lit", false},
 	} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			if got := b.matches(jid.MustParse(tc.j)); got != tc.want {
-				t.Errorf("matches(%s) = %v, want %v", tc.j, got, tc.want)
+			if got := b.Matches(jid.MustParse(tc.j)); got != tc.want {
+				t.Errorf("Matches(%s) = %v, want %v", tc.j, got, tc.want)
 			}
 		})
 	}
