@@ -30,6 +30,18 @@ func state(to, from bool) string {
 	return store.SubNone
 }
 
+// cancelTo ends the user's subscription to the contact or the user's
+// pending request to it, whether the user cancels (§3.3.2) or the contact
+// does (§3.2.3); it reports whether there was either.
+func cancelTo(it *store.RosterItem, exists bool) bool {
+	if !exists || (!hasTo(it.Subscription) && !it.AskOut) {
+		return false
+	}
+	it.Subscription = withTo(it.Subscription, false)
+	it.AskOut = false
+	return true
+}
+
 // outboundSubscription runs the user's side of RFC 6121 §3 for a
 // subscription stanza sent by the user (Appendix A.2).
 func (h *Handler) outboundSubscription(ctx context.Context, st *stanza.Stanza) {
@@ -73,14 +85,7 @@ func (h *Handler) outboundSubscription(ctx context.Context, st *stanza.Stanza) {
 		}
 	case "unsubscribe":
 		// §3.3.2: cancels the user's subscription or pending request.
-		fn = func(it *store.RosterItem, exists bool) bool {
-			if !exists || (!hasTo(it.Subscription) && !it.AskOut) {
-				return false
-			}
-			it.Subscription = withTo(it.Subscription, false)
-			it.AskOut = false
-			return true
-		}
+		fn = cancelTo
 	case "unsubscribed":
 		// §3.2.2 cancels the contact's subscription, §3.1.4 denies a
 		// pending request, §3.4 cancels a pre-approval.
@@ -102,21 +107,14 @@ func (h *Handler) outboundSubscription(ctx context.Context, st *stanza.Stanza) {
 	if sendUnavailable {
 		// §3.2.2: the contact no longer sees the user: it learns that
 		// every resource is gone.
-		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
-			return stanza.New(stanza.Presence, r.Session.JID(), contact, "unavailable", "")
-		})
+		h.unavailableTo(ctx, user, contact)
 	}
 	if route {
 		h.router.Send(ctx, out)
 	}
 	if sendPresence {
 		// §3.1.5: the new subscriber gets the user's current presence.
-		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
-			if last := r.LastPresence(); last != nil {
-				return addressed(last, contact)
-			}
-			return nil
-		})
+		h.presenceTo(ctx, user, contact)
 	}
 }
 
@@ -194,13 +192,8 @@ func (h *Handler) inboundSubscription(ctx context.Context, st *stanza.Stanza) {
 		// §3.2.3: the contact cancels the user's subscription or
 		// denies the user's pending request.
 		fn = func(it *store.RosterItem, exists bool) bool {
-			if !exists || (!hasTo(it.Subscription) && !it.AskOut) {
-				return false
-			}
-			it.Subscription = withTo(it.Subscription, false)
-			it.AskOut = false
-			deliver = true
-			return true
+			deliver = cancelTo(it, exists)
+			return deliver
 		}
 	}
 	if _, err := h.roster.Modify(ctx, user, contact, fn); err != nil {
@@ -215,9 +208,7 @@ func (h *Handler) inboundSubscription(ctx context.Context, st *stanza.Stanza) {
 	if st.Type == "unsubscribe" && deliver {
 		// §3.3.3: the contact no longer receives the user's presence and
 		// is told that the user's resources are gone.
-		h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
-			return stanza.New(stanza.Presence, r.Session.JID(), contact, "unavailable", "")
-		})
+		h.unavailableTo(ctx, user, contact)
 	}
 	if approve {
 		h.approve(ctx, user, contact)
@@ -228,11 +219,25 @@ func (h *Handler) inboundSubscription(ctx context.Context, st *stanza.Stanza) {
 // the (re)new(ed) subscriber the current presence (§3.1.5).
 func (h *Handler) approve(ctx context.Context, user, contact jid.JID) {
 	h.router.Send(ctx, stanza.New(stanza.Presence, user, contact, "subscribed", ""))
+	h.presenceTo(ctx, user, contact)
+}
+
+// presenceTo sends contact the current presence of each of user's
+// available resources.
+func (h *Handler) presenceTo(ctx context.Context, user, contact jid.JID) {
 	h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
 		if last := r.LastPresence(); last != nil {
 			return addressed(last, contact)
 		}
 		return nil
+	})
+}
+
+// unavailableTo tells contact that each of user's available resources is
+// gone: unavailable presence from each.
+func (h *Handler) unavailableTo(ctx context.Context, user, contact jid.JID) {
+	h.fromAvailable(ctx, user, contact, func(r router.Resource) *stanza.Stanza {
+		return stanza.New(stanza.Presence, r.Session.JID(), contact, "unavailable", "")
 	})
 }
 
