@@ -1,12 +1,8 @@
 package entitytime
 
 import (
-	"context"
-
 	"parley/internal/clock"
-	"parley/internal/jid"
-	"parley/internal/router"
-	"parley/internal/stanza"
+	"parley/internal/im/serverquery"
 	"parley/internal/xmlstream"
 )
 
@@ -20,36 +16,19 @@ type Options struct {
 	Clock clock.Clock
 }
 
-// Module answers time queries.
-type Module struct {
-	clock  clock.Clock
-	domain jid.JID
-}
+// Module answers time queries: a get of <time/> to the domain (§3), the
+// feature advertised (§5). Anything else is answered as serverquery says.
+type Module struct{ *serverquery.Module }
 
 // New returns the module.
-func New(o Options) *Module { return &Module{clock: clock.Or(o.Clock)} }
-
-// Register installs the handler and advertises the feature (§5).
-func (m *Module) Register(r *router.Router) {
-	m.domain = r.Domain()
-	r.HandleIQ(NS, m.Handle)
-	r.AddFeature(NS)
-}
-
-// Handle answers a time query to the domain (§3).
-func (m *Module) Handle(_ context.Context, iq *stanza.Stanza) (*xmlstream.Element, error) {
-	switch {
-	case iq.To != m.domain:
-		return nil, stanza.ErrServiceUnavailable
-	case iq.Payload().Name != "time":
-		return nil, stanza.ErrBadRequest
-	case iq.Type != "get":
-		return nil, stanza.ErrNotAllowed
-	}
-	now := m.clock.Now()
-	return xmlstream.New("time", NS).Add(
-		// §3: tzo is ±hh:mm (XEP-0082 TZD), utc a UTC dateTime.
-		xmlstream.NewText("tzo", NS, now.Format("-07:00")),
-		xmlstream.NewText("utc", NS, now.UTC().Format("2006-01-02T15:04:05Z")),
-	), nil
+func New(o Options) *Module {
+	c := clock.Or(o.Clock)
+	return &Module{serverquery.New(NS, "time", func() *xmlstream.Element {
+		now := c.Now()
+		return xmlstream.New("time", NS).Add(
+			// §3: tzo is ±hh:mm (XEP-0082 TZD), utc a UTC dateTime.
+			xmlstream.NewText("tzo", NS, now.Format("-07:00")),
+			xmlstream.NewText("utc", NS, now.UTC().Format("2006-01-02T15:04:05Z")),
+		)
+	})}
 }
