@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"parley/internal/im/hints"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -14,7 +15,6 @@ import (
 const (
 	NS        = "urn:xmpp:carbons:2"
 	NSForward = "urn:xmpp:forward:0"
-	NSHints   = "urn:xmpp:hints"
 	NSMUCUser = "http://jabber.org/protocol/muc#user"
 )
 
@@ -206,7 +206,7 @@ func eligible(st *stanza.Stanza) bool {
 		switch {
 		case c.Space == NS: // <private/>, or a carbon itself
 			return false
-		case c.Space == NSHints && c.Name == "no-copy":
+		case c.Space == hints.NS && c.Name == "no-copy":
 			return false
 		case c.Space == NSMUCUser && !chat:
 			return false // MUC invitations and room notices

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"parley/internal/dataform"
+	"parley/internal/im/hints"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/rsm"
@@ -27,7 +28,6 @@ const (
 	NSRSM      = rsm.NS
 	NSData     = dataform.NS
 	NSFullText = "urn:xmpp:fulltext:0"
-	NSHints    = "urn:xmpp:hints"
 	NSMarkers  = "urn:xmpp:chat-markers:0"
 	NSRetract  = "urn:xmpp:message-retract:1"
 	NSRetract0 = "urn:xmpp:message-retract:0"
@@ -250,27 +250,22 @@ func archivable(st *stanza.Stanza) bool {
 // HasContent applies the content rules of archivable to a message of any
 // type: a room archives groupchat messages by the same rules.
 func HasContent(msg *xmlstream.Element) bool {
-	keep := false
+	store, noStore := hints.Storage(msg)
+	if noStore {
+		return false
+	}
 	for _, c := range msg.Children {
 		switch {
-		case c.Space == NSHints:
-			switch c.Name {
-			case "no-store", "no-permanent-store":
-				return false
-			case "store":
-				keep = true
-			}
-		case c.Name == "body" && isClient(c.Space):
-			keep = true
-		case c.Name == "retract" && (c.Space == NSRetract || c.Space == NSRetract0),
+		case c.Name == "body" && isClient(c.Space),
+			c.Name == "retract" && (c.Space == NSRetract || c.Space == NSRetract0),
 			c.Name == "apply-to" && c.Space == NSFasten && c.Child("retract", NSRetract0) != nil,
 			c.Name == "reactions" && c.Space == NSReaction,
 			c.Name == "encrypted" && (c.Space == NSOMEMO || c.Space == NSOMEMO2),
 			c.Name == "displayed" && c.Space == NSMarkers:
-			keep = true
+			return true
 		}
 	}
-	return keep
+	return store
 }
 
 // errForbidden answers a query for someone else's archive.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"parley/internal/defaults"
+	"parley/internal/im/hints"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -23,8 +24,6 @@ const (
 	Feature = "msgoffline"
 	// NSDelay is XEP-0203's namespace.
 	NSDelay = "urn:xmpp:delay"
-	// NSHints is XEP-0334's namespace (message processing hints).
-	NSHints = "urn:xmpp:hints"
 	// NSChatStates is XEP-0085's namespace.
 	NSChatStates = "http://jabber.org/protocol/chatstates"
 )
@@ -261,25 +260,19 @@ func (m *Module) availableResource(bare jid.JID) (jid.JID, bool) {
 // beyond chat states, ids, delays, threads and hints (XEP-0085 §5.5: chat
 // states are not stored), such as receipts or encrypted payloads.
 func worthStoring(el *xmlstream.Element) bool {
-	hasPayload, hinted := false, false
+	store, noStore := hints.Storage(el)
+	if noStore {
+		return false
+	}
 	for _, c := range el.Children {
 		switch {
-		case c.Space == NSHints:
-			switch c.Name {
-			case "no-store", "no-permanent-store":
-				return false
-			case "store":
-				hinted = true
-			}
-		case (c.Name == "body" || c.Name == "subject") && (c.Space == stanza.NSClient || c.Space == stanza.NSServer):
-			hasPayload = true
 		case c.Name == "thread" && (c.Space == stanza.NSClient || c.Space == stanza.NSServer):
-		case c.Space == NSChatStates, c.Space == router.NSStanzaID, c.Space == NSDelay:
+		case c.Space == hints.NS, c.Space == NSChatStates, c.Space == router.NSStanzaID, c.Space == NSDelay:
 		default:
-			hasPayload = true
+			return true // a body, a subject or another payload
 		}
 	}
-	return hasPayload || hinted
+	return store
 }
 
 // OnInitialPresence is the presence hook: a session that becomes
