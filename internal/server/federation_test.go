@@ -20,7 +20,6 @@ import (
 const (
 	nsCarbons   = "urn:xmpp:carbons:2"
 	nsForward   = "urn:xmpp:forward:0"
-	nsMUC       = "http://jabber.org/protocol/muc"
 	nsMUCUser   = "http://jabber.org/protocol/muc#user"
 	nsDiscoInfo = "http://jabber.org/protocol/disco#info"
 )
@@ -331,9 +330,8 @@ func TestFederationPEP(t *testing.T) {
 // §7.2.2) of type typ.
 func selfPresence(room, typ string) func(*xmlstream.Element) bool {
 	return func(el *xmlstream.Element) bool {
-		x := el.Child("x", nsMUCUser)
 		return el.Name == "presence" && el.Get("type") == typ && strings.HasPrefix(el.Get("from"), room+"/") &&
-			x != nil && hasChild(x, "status", "code", "110")
+			xmpptest.HasStatus(el, "110")
 	}
 }
 
@@ -341,9 +339,8 @@ func selfPresence(room, typ string) func(*xmlstream.Element) bool {
 // creates is made an instant room (XEP-0045 §10.1.2).
 func joinRoom(t *testing.T, c *xmpptest.Client, room, nick string) *xmlstream.Element {
 	t.Helper()
-	send(t, c, "<presence to='"+room+"/"+nick+"'><x xmlns='"+nsMUC+"'/></presence>")
-	self := expect(t, c, "own presence in "+room, selfPresence(room, ""))
-	if hasChild(self.Child("x", nsMUCUser), "status", "code", "201") {
+	self := xmpptest.MustJoinRoom(t, c, wait, room, nick)
+	if xmpptest.HasStatus(self, "201") {
 		res, err := c.IQ(wait, "set", room, "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>")
 		if err != nil || res.Get("type") != "result" {
 			t.Fatalf("instant room %s: %v %v", room, res, err)

@@ -31,8 +31,6 @@ const (
 	restartPass   = "restart pass 1"
 	restartRoom   = "durable@conference.localhost"
 	nsSM          = "urn:xmpp:sm:3"
-	nsMAM         = "urn:xmpp:mam:2"
-	nsRSM         = "http://jabber.org/protocol/rsm"
 	restartChats  = 400 // chat messages sent in one burst, killed midway
 	restartGroups = 20  // groupchat messages, all acknowledged before the burst
 )
@@ -164,13 +162,6 @@ func restartDial(t *testing.T, addr, user string) *xmpptest.Client {
 	return c
 }
 
-func restartSend(t *testing.T, c *xmpptest.Client, raw string) {
-	t.Helper()
-	if err := c.Send(raw); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func isAck(el *xmlstream.Element) bool { return el.Name == "a" && el.Space == nsSM }
 
 // ackCount reads h of an <a/>.
@@ -187,50 +178,26 @@ func ackCount(t *testing.T, el *xmlstream.Element) int {
 // when to is the room) and returns every body in archive order.
 func archiveBodies(t *testing.T, c *xmpptest.Client, to, with string) []string {
 	t.Helper()
+	form := ""
+	if with != "" {
+		form = xmpptest.MAMForm("<field var='with'><value>" + with + "</value></field>")
+	}
 	var out []string
 	after := ""
 	for page := 0; ; page++ {
 		if page > 50 {
 			t.Fatal("archive paging does not end")
 		}
-		qid := "rq" + strconv.Itoa(page)
-		form := ""
-		if with != "" {
-			form = "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>" + nsMAM +
-				"</value></field><field var='with'><value>" + with + "</value></field></x>"
-		}
 		rsm := "<max>100</max>"
 		if after != "" {
 			rsm += "<after>" + after + "</after>"
 		}
-		attrs := ""
-		if to != "" {
-			attrs = " to='" + to + "'"
+		a := xmpptest.MustQueryArchive(t, c, restartWait, to, form+"<set xmlns='"+xmpptest.NSRSM+"'>"+rsm+"</set>")
+		out = append(out, a.Bodies()...)
+		if a.Complete() {
+			return out
 		}
-		restartSend(t, c, "<iq type='set' id='"+qid+"'"+attrs+"><query xmlns='"+nsMAM+"' queryid='"+qid+"'>"+form+
-			"<set xmlns='"+nsRSM+"'>"+rsm+"</set></query></iq>")
-		for {
-			el, err := c.Expect(restartWait, func(el *xmlstream.Element) bool {
-				r := el.Child("result", nsMAM)
-				return (el.Name == "iq" && el.Get("id") == qid) || (r != nil && r.Get("queryid") == qid)
-			})
-			if err != nil {
-				t.Fatalf("archive query: %v", err)
-			}
-			if el.Name == "iq" {
-				fin := el.Child("fin", nsMAM)
-				if el.Get("type") != "result" || fin == nil {
-					t.Fatalf("archive query answer: %s", el)
-				}
-				if fin.Get("complete") == "true" {
-					return out
-				}
-				after = fin.Child("set", nsRSM).ChildText("last", nsRSM)
-				break
-			}
-			msg := el.Child("result", nsMAM).Child("forwarded", "urn:xmpp:forward:0").Child("message", "jabber:client")
-			out = append(out, msg.ChildText("body", ""))
-		}
+		after = a.RSM("last")
 	}
 }
 
@@ -247,7 +214,7 @@ func TestRestartKeepsAcknowledgedMessages(t *testing.T) {
 
 	srv := startServe(t, bin, data)
 	alice := restartDial(t, srv.c2s, "alice")
-	restartSend(t, alice, "<enable xmlns='"+nsSM+"'/>")
+	send(t, alice, "<enable xmlns='"+nsSM+"'/>")
 	if _, err := alice.Expect(restartWait, func(el *xmlstream.Element) bool { return el.Name == "enabled" }); err != nil {
 		t.Fatalf("stream management: %v", err)
 	}
@@ -256,16 +223,16 @@ func TestRestartKeepsAcknowledgedMessages(t *testing.T) {
 	var sent []string
 
 	// A persistent room: join, then groupchat messages, all acknowledged.
-	restartSend(t, alice, "<presence to='"+restartRoom+"/alice'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>")
+	send(t, alice, "<presence to='"+restartRoom+"/alice'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>")
 	sent = append(sent, "")
 	var groups []string
 	for i := range restartGroups {
 		b := fmt.Sprintf("groupchat %03d", i)
 		groups = append(groups, b)
-		restartSend(t, alice, "<message to='"+restartRoom+"' type='groupchat'><body>"+b+"</body></message>")
+		send(t, alice, "<message to='"+restartRoom+"' type='groupchat'><body>"+b+"</body></message>")
 		sent = append(sent, b)
 	}
-	restartSend(t, alice, "<r xmlns='"+nsSM+"'/>")
+	send(t, alice, "<r xmlns='"+nsSM+"'/>")
 	for {
 		a, err := alice.Expect(restartWait, isAck)
 		if err != nil {
@@ -280,10 +247,10 @@ func TestRestartKeepsAcknowledgedMessages(t *testing.T) {
 	// every 10; the server is killed once half are acknowledged.
 	for i := range restartChats {
 		b := fmt.Sprintf("chat %03d", i)
-		restartSend(t, alice, "<message to='bob@localhost' type='chat' id='c"+strconv.Itoa(i)+"'><body>"+b+"</body></message>")
+		send(t, alice, "<message to='bob@localhost' type='chat' id='c"+strconv.Itoa(i)+"'><body>"+b+"</body></message>")
 		sent = append(sent, b)
 		if i%10 == 9 {
-			restartSend(t, alice, "<r xmlns='"+nsSM+"'/>")
+			send(t, alice, "<r xmlns='"+nsSM+"'/>")
 		}
 	}
 	acked := 0

@@ -37,20 +37,15 @@ func TestForgedStanzaIDInOtherCase(t *testing.T) {
 	// Each copy must have lost the id forged in its owner's name.
 	forgedAs := map[string]string{"bob@localhost": "BOB@localhost", "alice@localhost": "Alice@LOCALHOST"}
 	for who, c := range map[string]*xmpptest.Client{"bob@localhost": bob, "alice@localhost": alice} {
-		res, err := c.IQ(wait, "set", "", "<query xmlns='urn:xmpp:mam:2' queryid='q'/>")
-		if err != nil || res.Get("type") != "result" {
-			t.Fatalf("%s archive query: %v %s", who, err, res)
+		a := xmpptest.MustQueryArchive(t, c, wait, "", "")
+		if len(a.Results) != 1 {
+			t.Fatalf("%s's archive holds %d messages, want the one", who, len(a.Results))
 		}
-		// The result came before the IQ answer, so it is in the backlog.
-		r := expect(t, c, who+"'s archived copy", func(el *xmlstream.Element) bool {
-			return el.Child("result", "urn:xmpp:mam:2") != nil
-		})
-		archived := r.Child("result", "urn:xmpp:mam:2").Child("forwarded", "urn:xmpp:forward:0").Child("message", "jabber:client")
-		got := stanzaIDs(archived)
+		got := stanzaIDs(a.Results[0].Message)
 		if list := got[forgedAs[who]]; len(list) != 0 {
 			t.Errorf("%s's archived copy keeps the id forged by %s: %v", who, forgedAs[who], list)
 		}
-		if len(got[who]) != 1 || got[who][0] != r.Child("result", "urn:xmpp:mam:2").Get("id") {
+		if len(got[who]) != 1 || got[who][0] != a.Results[0].ID {
 			t.Errorf("%s's archived copy has stanza ids %v, want one equal to the archive id", who, got)
 		}
 	}

@@ -25,12 +25,7 @@ func aliceInRoom(t *testing.T, srv *testserver.Server) *xmpptest.Client {
 	t.Helper()
 	alice := srv.OnlineUsers(t, "pw-alice", "desk", "alice")[0]
 	alice.SendPresence()
-	alice.Send("<presence to='" + room + "/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
-	if _, err := alice.Expect(wait, func(el *xmlstream.Element) bool {
-		return el.Name == "presence" && el.Get("from") == room+"/alice" && strings.Contains(el.String(), "code='110'")
-	}); err != nil {
-		t.Fatal(err)
-	}
+	xmpptest.MustJoinRoom(t, alice, wait, room, "alice")
 	return alice
 }
 
