@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"parley/internal/durable"
 )
@@ -34,19 +35,25 @@ func LoadOrCreateKey(dir string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: read key: %w", err)
 	}
+	return parseKey[ed25519.PrivateKey](path, b, "PRIVATE KEY", x509.ParsePKCS8PrivateKey)
+}
+
+// parseKey parses b, read from path, as a PEM block of type typ holding
+// an Ed25519 key of type K; parse is x509's parser for typ.
+func parseKey[K ed25519.PrivateKey | ed25519.PublicKey](path string, b []byte, typ string, parse func([]byte) (any, error)) (K, error) {
 	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("audit: %s is not a PEM private key", path)
+	if blk == nil || blk.Type != typ {
+		return nil, fmt.Errorf("audit: %s is not a PEM %s", path, strings.ToLower(typ))
 	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	k, err := parse(blk.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("audit: parse %s: %w", path, err)
 	}
-	priv, ok := k.(ed25519.PrivateKey)
+	key, ok := k.(K)
 	if !ok {
 		return nil, fmt.Errorf("audit: %s is not an Ed25519 key", path)
 	}
-	return priv, nil
+	return key, nil
 }
 
 func createKey(dir string) (ed25519.PrivateKey, error) {
@@ -102,19 +109,7 @@ func LoadPublicKeyFile(path string) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: read public key: %w", err)
 	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("audit: %s is not a PEM public key", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("audit: parse %s: %w", path, err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("audit: %s is not an Ed25519 key", path)
-	}
-	return pub, nil
+	return parseKey[ed25519.PublicKey](path, b, "PUBLIC KEY", x509.ParsePKIXPublicKey)
 }
 
 func loadExistingKey(dir string) (ed25519.PrivateKey, error) {

@@ -1,10 +1,7 @@
 package audit
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -59,29 +56,13 @@ action(type="omfile" file=%q template="msgonly" flushOnTXEnd="on")
 // received returns the records rsyslog wrote, in arrival order.
 func (r *rsyslogd) received(t *testing.T) []Record {
 	t.Helper()
-	f, err := os.Open(r.out)
-	if os.IsNotExist(err) {
-		return nil
+	type line struct {
+		Seq  int64
+		Prev string
+		Hash string
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var recs []Record
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var j struct {
-			Seq  int64
-			Prev string
-			Hash string
-		}
-		if err := json.Unmarshal(line, &j); err != nil {
-			t.Fatalf("rsyslog wrote %q: %v", line, err)
-		}
+	for _, j := range jsonLines[line](t, r.out, true) {
 		prev, _ := hex.DecodeString(j.Prev)
 		hash, _ := hex.DecodeString(j.Hash)
 		recs = append(recs, Record{Seq: j.Seq, Prev: prev, Hash: hash})

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,8 +19,10 @@ import (
 	"parley/internal/store"
 )
 
-// lines returns the JSON records in a file, nil if it does not exist.
-func fileSeqs(t *testing.T, path string) []int64 {
+// jsonLines decodes each line of the JSON Lines file at path as a T, nil
+// if the file does not exist. With skipBlank, lines that are only white
+// space are passed over; without it, every line must be a JSON value.
+func jsonLines[T any](t *testing.T, path string, skipBlank bool) []T {
 	t.Helper()
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
@@ -29,13 +32,27 @@ func fileSeqs(t *testing.T, path string) []int64 {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var seqs []int64
+	var out []T
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var r struct{ Seq int64 }
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+		if skipBlank && len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 			t.Fatalf("%s: %q: %v", path, sc.Text(), err)
 		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// fileSeqs returns the seqs of the JSON records in a file sink's file,
+// nil if it does not exist.
+func fileSeqs(t *testing.T, path string) []int64 {
+	t.Helper()
+	var seqs []int64
+	for _, r := range jsonLines[struct{ Seq int64 }](t, path, false) {
 		seqs = append(seqs, r.Seq)
 	}
 	return seqs
