@@ -19,14 +19,10 @@ import (
 	"parley/internal/upload"
 )
 
-// controlDoneAdmin records the suspensions and token changes the CLI made
+// controlDoneAdmin records the token changes and legal holds the CLI made
 // through the control socket.
 func (s *Server) controlDoneAdmin(req control.Request) {
 	switch req.Op {
-	case "user.suspend":
-		s.accountEvent(audit.ActionAccountSuspended, "cli", req.User, "", "control-socket")
-	case "user.resume":
-		s.accountEvent(audit.ActionAccountResumed, "cli", req.User, "", "control-socket")
 	case "token.create":
 		d := map[string]string{"via": "control-socket", "id": req.ID, "role": req.Role, "name": req.Name}
 		if req.User != "" {

@@ -357,19 +357,24 @@ func (s *Server) startControl() error {
 // deleted account, drops what modules cache for it. A destroyed room is
 // recorded by the MUC service itself.
 func (s *Server) controlDone(req control.Request) {
-	switch req.Op {
-	case "user.add":
-		s.accountEvent(audit.ActionAccountCreated, "cli", req.User, "", "control-socket")
-	case "user.passwd":
-		s.accountEvent(audit.ActionPasswordChanged, "cli", req.User, "", "control-socket")
-	case "user.del":
-		if s.forgetAccount != nil {
-			s.forgetAccount(req.User)
-		}
-		s.accountEvent(audit.ActionAccountDeleted, "cli", req.User, "", "control-socket")
-	default:
-		s.controlDoneAdmin(req) // adminapi.go
+	if req.Op == "user.del" && s.forgetAccount != nil {
+		s.forgetAccount(req.User)
 	}
+	if action, ok := controlAccountActions[req.Op]; ok {
+		s.accountEvent(action, "cli", req.User, "", "control-socket")
+		return
+	}
+	s.controlDoneAdmin(req) // adminapi.go
+}
+
+// controlAccountActions are the control socket's account operations and
+// the audit action each is recorded as.
+var controlAccountActions = map[string]string{
+	"user.add":     audit.ActionAccountCreated,
+	"user.passwd":  audit.ActionPasswordChanged,
+	"user.del":     audit.ActionAccountDeleted,
+	"user.suspend": audit.ActionAccountSuspended,
+	"user.resume":  audit.ActionAccountResumed,
 }
 
 // proxied reads the PROXY protocol header that trusted_proxies send on a

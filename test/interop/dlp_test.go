@@ -5,12 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"parley/internal/config"
 	"parley/internal/dlp"
 	"parley/internal/store"
-	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -67,18 +65,9 @@ func TestSlixmppDLP(t *testing.T) {
 				Target   string
 				Stanza   string
 			}
-			var page struct{ Items []incident }
-			xmpptest.Eventually(t, 10*time.Second, func() error {
-				if err := get("/api/v1/incidents?source=dlp", &page); err != nil {
-					return err
-				}
-				if len(page.Items) != 3 {
-					return fmt.Errorf("%d incidents, want 3: %+v", len(page.Items), page.Items)
-				}
-				return nil
-			})
+			incidents := complianceItems[incident](t, get, "/api/v1/incidents?source=dlp", 3)
 			var got []string
-			for _, in := range page.Items {
+			for _, in := range incidents {
 				got = append(got, in.Action+":"+strings.Join(in.Policies, ","))
 				if !strings.HasPrefix(in.Sender, "alice@localhost/") || in.Target != "bob@localhost" {
 					t.Errorf("incident %+v: want from alice to bob", in)
@@ -88,7 +77,7 @@ func TestSlixmppDLP(t *testing.T) {
 				t.Errorf("incidents %v, want %v", got, want)
 			}
 			var blocked incident
-			if err := get(fmt.Sprintf("/api/v1/incidents/%d", page.Items[0].ID), &blocked); err != nil {
+			if err := get(fmt.Sprintf("/api/v1/incidents/%d", incidents[0].ID), &blocked); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(blocked.Stanza, "4111 1111 1111 1111") {

@@ -16,6 +16,7 @@ import (
 
 	"parley/internal/config"
 	"parley/internal/control"
+	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
 
@@ -154,6 +155,25 @@ func complianceAPI(t *testing.T, srv *testserver.Server) func(path string, v any
 		}
 		return json.NewDecoder(resp.Body).Decode(v)
 	}
+}
+
+// complianceItems polls the admin API's list at path with get (from
+// complianceAPI) until it holds n items, and returns them.
+func complianceItems[T any](t *testing.T, get func(path string, v any) error, path string, n int) []T {
+	t.Helper()
+	var page struct {
+		Items []T `json:"items"`
+	}
+	xmpptest.Eventually(t, 10*time.Second, func() error {
+		if err := get(path, &page); err != nil {
+			return err
+		}
+		if len(page.Items) != n {
+			return fmt.Errorf("GET %s: %d items, want %d: %+v", path, len(page.Items), n, page.Items)
+		}
+		return nil
+	})
+	return page.Items
 }
 
 // TestSlixmppTwoUsers runs slix_two_users.py: login, subscriptions both

@@ -1,13 +1,10 @@
 package interop
 
 import (
-	"fmt"
 	"regexp"
 	"testing"
-	"time"
 
 	"parley/internal/config"
-	"parley/internal/xmpptest"
 )
 
 // TestSlixmppSpamReportInAPI runs slix_report.py: slixmpp's alice blocks
@@ -27,21 +24,8 @@ func TestSlixmppSpamReportInAPI(t *testing.T) {
 		Reporter, Reported, Reason, Text string
 		StanzaIDs                        []struct{ By, ID string } `json:"stanza_ids"`
 	}
-	var page struct {
-		Items []report `json:"items"`
-	}
-	get := complianceAPI(t, srv)
 	// The block is answered before its report is stored.
-	xmpptest.Eventually(t, 10*time.Second, func() error {
-		if err := get("/api/v1/abuse-reports", &page); err != nil {
-			return err
-		}
-		if len(page.Items) != 1 {
-			return fmt.Errorf("%d reports listed, want 1: %+v", len(page.Items), page.Items)
-		}
-		return nil
-	})
-	r := page.Items[0]
+	r := complianceItems[report](t, complianceAPI(t, srv), "/api/v1/abuse-reports", 1)[0]
 	if r.Reporter != "alice@localhost" || r.Reported != "bob@localhost" || r.Reason != "urn:xmpp:reporting:spam" ||
 		r.Text != "unsolicited pills" || len(r.StanzaIDs) != 1 || r.StanzaIDs[0].ID != sid || r.StanzaIDs[0].By != "alice@localhost" {
 		t.Errorf("listed %+v; want alice's spam report on bob pointing at stanza-id %s", r, sid)
