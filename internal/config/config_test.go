@@ -28,6 +28,17 @@ func writeFile(t *testing.T, body string) string {
 	return p
 }
 
+// secretFile writes the password "s3cret" to a file, newline-terminated
+// as an editor leaves it, and returns the file's path.
+func secretFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(p, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestDefaultIsValid(t *testing.T) {
 	c := Default()
 	if err := c.Validate(); err != nil {

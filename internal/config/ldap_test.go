@@ -1,16 +1,11 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
 func TestValidateLDAP(t *testing.T) {
-	pwFile := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pwFile, []byte("s3cret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pwFile := secretFile(t)
 	ok := func(c *Config) {
 		c.Auth.LDAP = LDAP{URL: "ldaps://ldap.example.com", UserBase: "ou=people,dc=example,dc=com"}
 	}

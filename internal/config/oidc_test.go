@@ -1,16 +1,11 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
 func TestValidateOIDC(t *testing.T) {
-	secretFile := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(secretFile, []byte("s3cret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := secretFile(t)
 	ok := func(c *Config) {
 		c.Auth.OIDC = OIDC{Issuer: "https://id.example.com/realms/corp", ClientID: "parley", ClientSecret: "x",
 			RedirectURL: "https://xmpp.example.com/api/v1/sso/callback"}
@@ -29,13 +24,13 @@ func TestValidateOIDC(t *testing.T) {
 		6: {func(c *Config) { ok(c); c.Auth.OIDC.RedirectURL = "https://xmpp.example.com/sso" }, []string{"auth.oidc.redirect_url: \"https://xmpp.example.com/sso\": the path must be"}},
 		7: {func(c *Config) { ok(c); c.Auth.OIDC.ClientID = "" }, []string{"auth.oidc.client_id: must be set"}},
 		8: {func(c *Config) { ok(c); c.Auth.OIDC.ClientSecret = "" }, []string{"auth.oidc.client_secret: must be set"}},
-		9: {func(c *Config) { ok(c); c.Auth.OIDC.ClientSecretFile = secretFile },
+		9: {func(c *Config) { ok(c); c.Auth.OIDC.ClientSecretFile = secret },
 			[]string{"auth.oidc.client_secret: give client_secret or client_secret_file, not both"}},
-		10: {func(c *Config) { ok(c); c.Auth.OIDC.ClientSecret = ""; c.Auth.OIDC.ClientSecretFile = secretFile }, nil},
+		10: {func(c *Config) { ok(c); c.Auth.OIDC.ClientSecret = ""; c.Auth.OIDC.ClientSecretFile = secret }, nil},
 		11: {func(c *Config) {
 			ok(c)
 			c.Auth.OIDC.ClientSecret = ""
-			c.Auth.OIDC.ClientSecretFile = secretFile + ".missing"
+			c.Auth.OIDC.ClientSecretFile = secret + ".missing"
 		},
 			[]string{"auth.oidc.client_secret_file:"}},
 		12: {func(c *Config) { ok(c); c.Auth.OIDC.Roles = map[string]string{"ops": "root"} }, []string{`auth.oidc.roles: "ops" maps to "root"`}},
@@ -43,9 +38,9 @@ func TestValidateOIDC(t *testing.T) {
 		14: {func(c *Config) { ok(c); c.Auth.OIDC.Scopes = []string{"email groups"} }, []string{`auth.oidc.scopes: "email groups" is not a scope`}},
 		15: {func(c *Config) { ok(c); c.Auth.OIDC.ClockSkew = Duration{6 * 60e9} }, []string{"auth.oidc.clock_skew: 6m0s is more than 5m"}},
 		16: {func(c *Config) { ok(c); c.Auth.OIDC.TokenLifetime = Duration{31 * 24 * 3600e9} }, []string{"auth.oidc.token_lifetime: 744h0m0s is more than 30 days"}},
-		17: {func(c *Config) { ok(c); c.Auth.OIDC.CA = secretFile + ".missing" }, []string{"auth.oidc.ca:"}},
+		17: {func(c *Config) { ok(c); c.Auth.OIDC.CA = secret + ".missing" }, []string{"auth.oidc.ca:"}},
 	})
-	o := OIDC{ClientSecretFile: secretFile}
+	o := OIDC{ClientSecretFile: secret}
 	if s, err := o.Secret(); err != nil || s != "s3cret" {
 		t.Fatalf("Secret() = %q, %v; want the file without its newline", s, err)
 	}
