@@ -8,5 +8,5 @@ import (
 
 func TestAuditConformance(t *testing.T) {
 	needDB(t)
-	storetest.RunAudit(t, func(t *testing.T) storetest.AuditStore { return openTest(t, Options{}) })
+	storetest.Audit.Run(t, openStore)
 }

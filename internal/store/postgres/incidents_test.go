@@ -3,11 +3,10 @@ package postgres
 import (
 	"testing"
 
-	"parley/internal/store"
 	"parley/internal/store/storetest"
 )
 
 func TestIncidents(t *testing.T) {
 	needDB(t)
-	storetest.RunIncidents(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+	storetest.Incidents.Run(t, openStore)
 }

@@ -159,6 +159,10 @@ func openTest(t testing.TB, opts Options) *Store {
 	return openURL(t, newSchema(t), opts)
 }
 
+// openStore opens a store in a new, empty schema with the default
+// options (openTest): the open of every storetest suite.
+func openStore(t *testing.T) store.Store { return openTest(t, Options{}) }
+
 // openBench opens a store for storetest's write benchmarks, with its
 // commit counter.
 func openBench(b *testing.B) (store.Store, *atomic.Int64) {
@@ -184,32 +188,32 @@ func newUser(name string) store.User {
 
 func TestConformance(t *testing.T) {
 	needDB(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+	storetest.Run(t, openStore)
 }
 
 func TestArchiveConformance(t *testing.T) {
 	needDB(t)
-	storetest.RunArchive(t, func(t *testing.T) storetest.ArchiveStore { return openTest(t, Options{}) })
+	storetest.Archive.Run(t, openStore)
 }
 
 func TestArchiveSearchConformance(t *testing.T) {
 	needDB(t)
-	storetest.RunArchiveSearch(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+	storetest.ArchiveSearch.Run(t, openStore)
 }
 
 func TestRoomsConformance(t *testing.T) {
 	needDB(t)
-	storetest.RunRooms(t, func(t *testing.T) storetest.RoomStore { return openTest(t, Options{}) })
+	storetest.Rooms.Run(t, openStore)
 }
 
 func TestPEPConformance(t *testing.T) {
 	needDB(t)
-	storetest.RunPEP(t, func(t *testing.T) storetest.PEPStore { return openTest(t, Options{}) })
+	storetest.PEP.Run(t, openStore)
 }
 
 func TestTransfersConformance(t *testing.T) {
 	needDB(t)
-	storetest.RunTransfers(t, func(t *testing.T) storetest.TransferStore { return openTest(t, Options{}) })
+	storetest.Transfers.Run(t, openStore)
 }
 
 // go test -run '^$' -bench Store/StoreOffline ./internal/store/postgres

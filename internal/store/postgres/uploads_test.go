@@ -8,5 +8,5 @@ import (
 
 func TestUploadsConformance(t *testing.T) {
 	needDB(t)
-	storetest.RunUploads(t, func(t *testing.T) storetest.UploadStore { return openTest(t, Options{}) })
+	storetest.Uploads.Run(t, openStore)
 }

@@ -3,14 +3,13 @@ package sqlite
 import (
 	"testing"
 
-	"parley/internal/store"
 	"parley/internal/store/storetest"
 )
 
 func TestArchiveConformance(t *testing.T) {
-	storetest.RunArchive(t, func(t *testing.T) storetest.ArchiveStore { return openTemp(t, Options{}) })
+	storetest.Archive.Run(t, openStore)
 }
 
 func TestArchiveSearchConformance(t *testing.T) {
-	storetest.RunArchiveSearch(t, func(t *testing.T) store.Store { return openTemp(t, Options{}) })
+	storetest.ArchiveSearch.Run(t, openStore)
 }

@@ -7,5 +7,5 @@ import (
 )
 
 func TestAuditConformance(t *testing.T) {
-	storetest.RunAudit(t, func(t *testing.T) storetest.AuditStore { return openTemp(t, Options{}) })
+	storetest.Audit.Run(t, openStore)
 }

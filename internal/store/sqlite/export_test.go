@@ -7,5 +7,5 @@ import (
 )
 
 func TestTransfersConformance(t *testing.T) {
-	storetest.RunTransfers(t, func(t *testing.T) storetest.TransferStore { return openTemp(t, Options{}) })
+	storetest.Transfers.Run(t, openStore)
 }

@@ -3,14 +3,13 @@ package sqlite
 import (
 	"testing"
 
-	"parley/internal/store"
 	"parley/internal/store/storetest"
 )
 
 func TestPEPConformance(t *testing.T) {
-	storetest.RunPEP(t, func(t *testing.T) storetest.PEPStore { return openTemp(t, Options{}) })
+	storetest.PEP.Run(t, openStore)
 }
 
 func TestPubSubConformance(t *testing.T) {
-	storetest.RunPubSub(t, func(t *testing.T) store.Store { return openTemp(t, Options{}) })
+	storetest.PubSub.Run(t, openStore)
 }

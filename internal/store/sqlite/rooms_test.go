@@ -7,5 +7,5 @@ import (
 )
 
 func TestRoomsConformance(t *testing.T) {
-	storetest.RunRooms(t, func(t *testing.T) storetest.RoomStore { return openTemp(t, Options{}) })
+	storetest.Rooms.Run(t, openStore)
 }

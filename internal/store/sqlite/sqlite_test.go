@@ -23,8 +23,12 @@ func openTemp(t testing.TB, opts Options) *Store {
 	return s
 }
 
+// openStore opens a new store with the default options (openTemp): the
+// open of every storetest suite.
+func openStore(t *testing.T) store.Store { return openTemp(t, Options{}) }
+
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t, Options{}) })
+	storetest.Run(t, openStore)
 }
 
 // openBench opens a store for storetest's write benchmarks, with its

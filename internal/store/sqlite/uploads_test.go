@@ -7,5 +7,5 @@ import (
 )
 
 func TestUploadsConformance(t *testing.T) {
-	storetest.RunUploads(t, func(t *testing.T) storetest.UploadStore { return openTemp(t, Options{}) })
+	storetest.Uploads.Run(t, openStore)
 }

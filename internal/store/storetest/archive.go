@@ -12,19 +12,8 @@ import (
 	"parley/internal/store"
 )
 
-// ArchiveStore is a backend with message archives.
-type ArchiveStore interface {
-	store.Store
-	store.Archives
-}
-
-// RunArchive runs the archive conformance cases (XEP-0313 storage). open
-// has the contract of Run's.
-func RunArchive(t *testing.T, open func(t *testing.T) ArchiveStore) {
-	runCases(t, open, archiveCases)
-}
-
-type archiveCase = namedCase[ArchiveStore]
+// Archive is the suite of the archive conformance cases (XEP-0313 storage).
+var Archive = Suite{archiveCases, nil}
 
 var archiveT0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
@@ -53,7 +42,7 @@ func archMsg(owner string, i int, with, text string) store.ArchivedMessage {
 
 // fill appends n messages for owner, alternating between two contacts,
 // and returns them in archive order.
-func archFill(t *testing.T, ctx context.Context, s ArchiveStore, owner string, n int) []store.ArchivedMessage {
+func archFill(t *testing.T, ctx context.Context, s store.Store, owner string, n int) []store.ArchivedMessage {
 	t.Helper()
 	var msgs []store.ArchivedMessage
 	for i := range n {
@@ -76,7 +65,7 @@ func archIDs(msgs []store.ArchivedMessage) []string {
 }
 
 // page queries and checks the ids, completeness and count (-1: not asked).
-func archPage(t *testing.T, ctx context.Context, s ArchiveStore, owner string, q store.ArchiveQuery,
+func archPage(t *testing.T, ctx context.Context, s store.Store, owner string, q store.ArchiveQuery,
 	want []string, complete bool, count int) {
 	t.Helper()
 	q.Count = count >= 0
@@ -91,8 +80,8 @@ func archPage(t *testing.T, ctx context.Context, s ArchiveStore, owner string, q
 	}
 }
 
-var archiveCases = []archiveCase{
-	{"round trip in append order", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+var archiveCases = []scenario{
+	{"round trip in append order", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		msgs := archFill(t, ctx, s, "alice", 5)
 		p, err := s.QueryArchive(ctx, "alice", store.ArchiveQuery{Limit: 10})
@@ -108,7 +97,7 @@ var archiveCases = []archiveCase{
 			}
 		}
 	}},
-	{"zero stamp means now", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"zero stamp means now", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		before := time.Now()
 		must(t, "AppendArchive", s.AppendArchive(ctx, []store.ArchivedMessage{{Owner: "alice", ID: "x", With: "b@c", Stanza: []byte("<message/>")}}))
@@ -116,13 +105,13 @@ var archiveCases = []archiveCase{
 		must(t, "QueryArchive", err)
 		recent(t, "Stamp", p.Messages[0].Stamp, before, time.Now())
 	}},
-	{"unknown owner stores nothing of the call", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"unknown owner stores nothing of the call", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		err := s.AppendArchive(ctx, []store.ArchivedMessage{archMsg("alice", 0, "b@c", "one"), archMsg("nobody", 1, "b@c", "two")})
 		wantErr(t, "AppendArchive for an unknown owner", err, store.ErrNotFound)
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Limit: 10}, nil, true, 0)
 	}},
-	{"duplicate id", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"duplicate id", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "bob")
 		m := archMsg("alice", 0, "b@c", "one")
 		must(t, "AppendArchive", s.AppendArchive(ctx, []store.ArchivedMessage{m}))
@@ -130,7 +119,7 @@ var archiveCases = []archiveCase{
 		m.Owner = "bob" // ids are unique per owner only
 		must(t, "AppendArchive for bob", s.AppendArchive(ctx, []store.ArchivedMessage{m}))
 	}},
-	{"paging forward", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"paging forward", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		all := archIDs(archFill(t, ctx, s, "alice", 7))
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Limit: 3}, all[0:3], false, 7)
@@ -139,7 +128,7 @@ var archiveCases = []archiveCase{
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Limit: 3, After: all[6]}, nil, true, -1)
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Limit: 1, After: all[5]}, all[6:7], true, -1)
 	}},
-	{"paging backward", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"paging backward", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		all := archIDs(archFill(t, ctx, s, "alice", 7))
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Limit: 3, Last: true}, all[4:7], false, 7)
@@ -148,12 +137,12 @@ var archiveCases = []archiveCase{
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Limit: 3, Before: all[0]}, nil, true, -1)
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Limit: 10, Last: true}, all, true, -1)
 	}},
-	{"limit zero counts only", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"limit zero counts only", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		archFill(t, ctx, s, "alice", 4)
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{}, nil, false, 4)
 	}},
-	{"with and time filters", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"with and time filters", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		all := archIDs(archFill(t, ctx, s, "alice", 8))
 		bob := []string{all[0], all[2], all[4], all[6]}
@@ -167,7 +156,7 @@ var archiveCases = []archiveCase{
 		archPage(t, ctx, s, "alice", q, []string{all[3], all[5]}, true, 2)
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Start: archiveT0.Add(time.Hour), Limit: 10}, nil, true, 0)
 	}},
-	{"time bounds far from now", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"time bounds far from now", func(t *testing.T, ctx context.Context, s store.Store) {
 		// Bounds outside 1678-2262 (the range of int64 Unix
 		// nanoseconds) must compare as the times they are, not wrap.
 		create(t, ctx, s, "alice")
@@ -189,7 +178,7 @@ var archiveCases = []archiveCase{
 			archPage(t, ctx, s, "alice", q, tc.want, true, len(tc.want))
 		}
 	}},
-	{"after-id, before-id and ids", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"after-id, before-id and ids", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "bob")
 		all := archIDs(archFill(t, ctx, s, "alice", 8))
 		bobs := archIDs(archFill(t, ctx, s, "bob", 2))
@@ -209,7 +198,7 @@ var archiveCases = []archiveCase{
 			wantErr(t, fmt.Sprintf("query %d %+v", i, q), err, store.ErrNotFound)
 		}
 	}},
-	{"queued appends keep the queuing order", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"queued appends keep the queuing order", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		var msgs []store.ArchivedMessage
 		var waits []<-chan error
@@ -244,7 +233,7 @@ var archiveCases = []archiveCase{
 		must(t, "QueryArchive", err)
 		wantStrings(t, "archive order", archIDs(p.Messages), archIDs(msgs))
 	}},
-	{"full-text", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"full-text", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "alice.b", "alice-b")
 		texts := []string{
 			"Meet me at the Café tomorrow",
@@ -291,7 +280,7 @@ var archiveCases = []archiveCase{
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Text: "tomorrow", Start: archiveT0.Add(time.Minute), Limit: 9}, []string{all[2], all[4]}, true, 2)
 		archPage(t, ctx, s, "alice", store.ArchiveQuery{Text: "tomorrow", With: "x@y", Limit: 9}, nil, true, 0)
 	}},
-	{"retract: a tombstone replaces the message", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"retract: a tombstone replaces the message", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		room := "coven@conference.example.com"
 		must(t, "PutRoom", s.PutRoom(ctx, store.Room{JID: room, Config: []byte("{}"), Secret: []byte("s")}))
@@ -329,7 +318,7 @@ var archiveCases = []archiveCase{
 		wantErr(t, "RetractArchived of another owner's id",
 			s.RetractArchived(ctx, "alice", archMsg(room, 0, "", "").ID, nil), store.ErrNotFound)
 	}},
-	{"metadata", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"metadata", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		md, err := s.ArchiveMetadata(ctx, "alice")
 		must(t, "ArchiveMetadata", err)
@@ -344,7 +333,7 @@ var archiveCases = []archiveCase{
 			t.Fatalf("metadata = %+v, want %s..%s", md, msgs[0].ID, msgs[2].ID)
 		}
 	}},
-	{"delete archive and account", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"delete archive and account", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "bob")
 		archFill(t, ctx, s, "alice", 3)
 		bobs := archIDs(archFill(t, ctx, s, "bob", 3))
@@ -360,7 +349,7 @@ var archiveCases = []archiveCase{
 		_, err := s.ArchivePrefs(ctx, "bob")
 		wantErr(t, "ArchivePrefs after re-creating the account", err, store.ErrNotFound)
 	}},
-	{"preferences", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"preferences", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		_, err := s.ArchivePrefs(ctx, "alice")
 		wantErr(t, "ArchivePrefs before any set", err, store.ErrNotFound)
@@ -383,7 +372,7 @@ var archiveCases = []archiveCase{
 		wantErr(t, "SetArchivePrefs for an unknown user",
 			s.SetArchivePrefs(ctx, "nobody", store.ArchivePrefs{Default: store.ArchiveNever}), store.ErrNotFound)
 	}},
-	{"concurrent appends all land", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"concurrent appends all land", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "bob")
 		var wg sync.WaitGroup
 		errs := make(chan error, 64)
@@ -429,7 +418,7 @@ var archiveCases = []archiveCase{
 			}
 		}
 	}},
-	{"cancelled context", func(t *testing.T, ctx context.Context, s ArchiveStore) {
+	{"cancelled context", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()

@@ -9,11 +9,9 @@ import (
 	"parley/internal/store"
 )
 
-// RunArchiveSearch runs the cross-archive search cases (compliance
-// e-discovery). open has the contract of Run's.
-func RunArchiveSearch(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, archiveSearchCases)
-}
+// ArchiveSearch is the suite of the cross-archive search cases (compliance
+// e-discovery).
+var ArchiveSearch = Suite{archiveSearchCases, nil}
 
 // searchCorpus fills alice's, bob's, carol's and a room's archives: a
 // conversation alice-bob archived on both sides, one alice-carol, and

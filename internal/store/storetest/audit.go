@@ -10,19 +10,8 @@ import (
 	"parley/internal/store"
 )
 
-// AuditStore is a backend with the audit log.
-type AuditStore interface {
-	store.Store
-	store.Audit
-}
-
-// RunAudit runs the audit log conformance cases. open has the contract of
-// Run's.
-func RunAudit(t *testing.T, open func(t *testing.T) AuditStore) {
-	runCases(t, open, auditCases)
-}
-
-type auditCase = namedCase[AuditStore]
+// Audit is the suite of the audit log conformance cases.
+var Audit = Suite{auditCases, nil}
 
 // auditT0 has nanoseconds: the log's hashes cover them, so a backend that
 // rounds times fails here.
@@ -36,8 +25,8 @@ func auditRec(seq int64, actor, action string) store.AuditRecord {
 	}
 }
 
-var auditCases = []auditCase{
-	{"append, head, read back exactly", func(t *testing.T, ctx context.Context, s AuditStore) {
+var auditCases = []scenario{
+	{"append, head, read back exactly", func(t *testing.T, ctx context.Context, s store.Store) {
 		_, err := s.AuditHead(ctx)
 		wantErr(t, "AuditHead of an empty log", err, store.ErrNotFound)
 		a, b := auditRec(1, "alice", "login"), auditRec(2, "admin", "account-deleted")
@@ -54,7 +43,7 @@ var auditCases = []auditCase{
 			t.Fatalf("AuditRecords = %+v, want both as written", got)
 		}
 	}},
-	{"a taken seq keeps nothing of the batch", func(t *testing.T, ctx context.Context, s AuditStore) {
+	{"a taken seq keeps nothing of the batch", func(t *testing.T, ctx context.Context, s store.Store) {
 		must(t, "AppendAudit", s.AppendAudit(ctx, []store.AuditRecord{auditRec(1, "a", "login")}, nil))
 		err := s.AppendAudit(ctx, []store.AuditRecord{auditRec(2, "a", "login"), auditRec(1, "b", "login")}, nil)
 		wantErr(t, "AppendAudit with a taken seq", err, store.ErrExists)
@@ -74,7 +63,7 @@ var auditCases = []auditCase{
 			t.Fatalf("record 2 kept although its checkpoint failed: %+v", got)
 		}
 	}},
-	{"query by seq, time, actor, action, limit", func(t *testing.T, ctx context.Context, s AuditStore) {
+	{"query by seq, time, actor, action, limit", func(t *testing.T, ctx context.Context, s store.Store) {
 		var recs []store.AuditRecord
 		for i := int64(1); i <= 6; i++ {
 			actor, action := "alice", "login"
@@ -116,7 +105,7 @@ var auditCases = []auditCase{
 			}
 		}
 	}},
-	{"checkpoints in order", func(t *testing.T, ctx context.Context, s AuditStore) {
+	{"checkpoints in order", func(t *testing.T, ctx context.Context, s store.Store) {
 		var cps []store.AuditCheckpoint
 		for i := int64(1); i <= 3; i++ {
 			cp := store.AuditCheckpoint{Seq: i * 10, Hash: []byte{byte(i)}, Time: auditT0.Add(time.Duration(i)), Signature: []byte{byte(i), 7}}
@@ -134,7 +123,7 @@ var auditCases = []auditCase{
 			t.Fatalf("AuditCheckpoints(0, 1) = %+v, want %+v", got, cps[:1])
 		}
 	}},
-	{"sink cursors", func(t *testing.T, ctx context.Context, s AuditStore) {
+	{"sink cursors", func(t *testing.T, ctx context.Context, s store.Store) {
 		seq, err := s.AuditCursor(ctx, "siem")
 		must(t, "AuditCursor", err)
 		if seq != 0 {
@@ -149,7 +138,7 @@ var auditCases = []auditCase{
 			}
 		}
 	}},
-	{"records outlive accounts", func(t *testing.T, ctx context.Context, s AuditStore) {
+	{"records outlive accounts", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		must(t, "AppendAudit", s.AppendAudit(ctx, []store.AuditRecord{auditRec(1, "alice", "account-created")}, nil))
 		must(t, "DeleteUser", s.DeleteUser(ctx, "alice"))

@@ -71,7 +71,7 @@ func CreateArchiveOwners(b *testing.B, s store.Users) {
 
 // AppendCorpus is a load for BenchArchive that any backend has: the
 // corpus's owners created, then its messages appended batch at a time.
-func AppendCorpus(b *testing.B, s ArchiveStore, batch int) func(n int) *ArchiveCorpus {
+func AppendCorpus(b *testing.B, s store.Store, batch int) func(n int) *ArchiveCorpus {
 	return func(n int) *ArchiveCorpus {
 		CreateArchiveOwners(b, s)
 		c := NewArchiveCorpus(n)

@@ -7,11 +7,8 @@ import (
 	"parley/internal/store"
 )
 
-// RunDigestAddresses runs the digest address conformance cases. open has
-// the contract of Run's.
-func RunDigestAddresses(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, digestCases, "alice", "bob")
-}
+// DigestAddresses is the suite of the digest address conformance cases.
+var DigestAddresses = Suite{digestCases, []string{"alice", "bob"}}
 
 var digestCases = []scenario{
 	{"set_get_clear_delete", func(t *testing.T, ctx context.Context, s store.Store) {

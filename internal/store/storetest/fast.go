@@ -10,11 +10,9 @@ import (
 	"parley/internal/store"
 )
 
-// RunFast runs the FAST token conformance cases (XEP-0484 devices and
-// their two token slots). open has the contract of Run's.
-func RunFast(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, fastCases, "alice", "bob")
-}
+// Fast is the suite of the FAST token conformance cases (XEP-0484 devices and
+// their two token slots).
+var Fast = Suite{fastCases, []string{"alice", "bob"}}
 
 func fastDevice(ua string, t0 time.Time) store.FastDevice {
 	return store.FastDevice{UserAgent: ua, Software: "AwesomeXMPP", Name: "Kiva's Phone", Mechanism: "HT-SHA-256-NONE",

@@ -11,11 +11,8 @@ import (
 	"parley/internal/store"
 )
 
-// RunHolds runs the legal hold and retention conformance cases. open has
-// the contract of Run's.
-func RunHolds(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, holdCases, "alice", "bob")
-}
+// Holds is the suite of the legal hold and retention conformance cases.
+var Holds = Suite{holdCases, []string{"alice", "bob"}}
 
 const holdRoom = "desk@conference.example.com"
 

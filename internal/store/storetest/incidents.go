@@ -9,11 +9,9 @@ import (
 	"parley/internal/store"
 )
 
-// RunIncidents runs the supervision queue and DLP policy conformance
-// cases. open has the contract of Run's.
-func RunIncidents(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, incidentCases, "alice")
-}
+// Incidents is the suite of the supervision queue and DLP policy conformance
+// cases.
+var Incidents = Suite{incidentCases, []string{"alice"}}
 
 var incidentCases = []scenario{
 	{"add_list_open_review", func(t *testing.T, ctx context.Context, s store.Store) {

@@ -8,23 +8,12 @@ import (
 	"parley/internal/store"
 )
 
-// PEPStore is a backend with personal eventing nodes.
-type PEPStore interface {
-	store.Store
-	store.PEP
-}
-
-// RunPEP runs the PEP conformance cases (XEP-0163 storage). open has the
-// contract of Run's.
-func RunPEP(t *testing.T, open func(t *testing.T) PEPStore) {
-	runCases(t, open, pepCases, "alice", "bob")
-}
-
-type pepCase = namedCase[PEPStore]
+// PEP is the suite of the PEP conformance cases (XEP-0163 storage).
+var PEP = Suite{pepCases, []string{"alice", "bob"}}
 
 const bookmarks = "urn:xmpp:bookmarks:1"
 
-func pepIDs(t *testing.T, ctx context.Context, s PEPStore, owner, node string, ids []string, max int) []string {
+func pepIDs(t *testing.T, ctx context.Context, s store.Store, owner, node string, ids []string, max int) []string {
 	t.Helper()
 	items, err := s.PEPItems(ctx, owner, node, ids, max)
 	must(t, "PEPItems", err)
@@ -35,15 +24,15 @@ func pepIDs(t *testing.T, ctx context.Context, s PEPStore, owner, node string, i
 	return out
 }
 
-func pepPublish(t *testing.T, ctx context.Context, s PEPStore, owner, node string, ids ...string) {
+func pepPublish(t *testing.T, ctx context.Context, s store.Store, owner, node string, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
 		must(t, "PublishPEPItem "+id, s.PublishPEPItem(ctx, owner, node, store.PEPItem{ID: id, Payload: []byte("<p xmlns='x'>" + id + "</p>")}))
 	}
 }
 
-var pepCases = []pepCase{
-	{"node round trip and unknown owner", func(t *testing.T, ctx context.Context, s PEPStore) {
+var pepCases = []scenario{
+	{"node round trip and unknown owner", func(t *testing.T, ctx context.Context, s store.Store) {
 		n := store.PEPNode{Node: bookmarks, AccessModel: store.AccessWhitelist, PersistItems: true, MaxItems: 1000}
 		must(t, "PutPEPNode", s.PutPEPNode(ctx, "alice", n))
 		got, err := s.PEPNode(ctx, "alice", bookmarks)
@@ -61,7 +50,7 @@ var pepCases = []pepCase{
 			t.Fatalf("nodes %+v (want sorted, max_items at least 1)", nodes)
 		}
 	}},
-	{"items newest kept, republish moves to the end", func(t *testing.T, ctx context.Context, s PEPStore) {
+	{"items newest kept, republish moves to the end", func(t *testing.T, ctx context.Context, s store.Store) {
 		must(t, "PutPEPNode", s.PutPEPNode(ctx, "alice", store.PEPNode{Node: "n", AccessModel: store.AccessPresence, PersistItems: true, MaxItems: 3}))
 		pepPublish(t, ctx, s, "alice", "n", "1", "2", "3")
 		wantStrings(t, "items", pepIDs(t, ctx, s, "alice", "n", nil, 0), []string{"1", "2", "3"})
@@ -78,7 +67,7 @@ var pepCases = []pepCase{
 		must(t, "PutPEPNode", s.PutPEPNode(ctx, "alice", store.PEPNode{Node: "n", AccessModel: store.AccessPresence, PersistItems: true, MaxItems: 1}))
 		wantStrings(t, "after max_items 1", pepIDs(t, ctx, s, "alice", "n", nil, 0), []string{"4"})
 	}},
-	{"retract, delete, unknown nodes", func(t *testing.T, ctx context.Context, s PEPStore) {
+	{"retract, delete, unknown nodes", func(t *testing.T, ctx context.Context, s store.Store) {
 		wantErr(t, "publish to no node", s.PublishPEPItem(ctx, "alice", "n", store.PEPItem{ID: "1"}), store.ErrNotFound)
 		_, err := s.PEPItems(ctx, "alice", "n", nil, 0)
 		wantErr(t, "items of no node", err, store.ErrNotFound)
@@ -105,7 +94,7 @@ var pepCases = []pepCase{
 			t.Fatalf("nodes of a re-created account: %v %v", nodes, err)
 		}
 	}},
-	{"item sizes and usage", func(t *testing.T, ctx context.Context, s PEPStore) {
+	{"item sizes and usage", func(t *testing.T, ctx context.Context, s store.Store) {
 		_, err := s.PEPItemSizes(ctx, "alice", "n")
 		wantErr(t, "sizes of no node", err, store.ErrNotFound)
 		if u, err := s.PEPUsage(ctx, "alice"); err != nil || u != (store.PEPUsage{}) {

@@ -9,11 +9,9 @@ import (
 	"parley/internal/store"
 )
 
-// RunPubSub runs the publish-subscribe conformance cases (XEP-0060
-// storage). open has the contract of Run's.
-func RunPubSub(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, pubsubCases, "alice", "bob")
-}
+// PubSub is the suite of the publish-subscribe conformance cases (XEP-0060
+// storage).
+var PubSub = Suite{pubsubCases, []string{"alice", "bob"}}
 
 const service = "pubsub.example.com"
 

@@ -9,11 +9,8 @@ import (
 	"parley/internal/store"
 )
 
-// RunPush runs the push registration conformance cases (XEP-0357). open
-// has the contract of Run's.
-func RunPush(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, pushCases, "alice", "bob")
-}
+// Push is the suite of the push registration conformance cases (XEP-0357).
+var Push = Suite{pushCases, []string{"alice", "bob"}}
 
 var pushCases = []scenario{
 	{"enable_replaces_per_service_and_node", func(t *testing.T, ctx context.Context, s store.Store) {

@@ -9,11 +9,8 @@ import (
 	"parley/internal/store"
 )
 
-// RunAbuseReports runs the abuse report conformance cases. open has the
-// contract of Run's.
-func RunAbuseReports(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, reportCases, "alice", "bob")
-}
+// AbuseReports is the suite of the abuse report conformance cases.
+var AbuseReports = Suite{reportCases, []string{"alice", "bob"}}
 
 func sameReport(a, b store.AbuseReport) bool {
 	return a.Time.Equal(b.Time) && a.Reporter == b.Reporter && a.Reported == b.Reported &&

@@ -9,24 +9,13 @@ import (
 	"parley/internal/store"
 )
 
-// RoomStore is what RunRooms needs of a backend.
-type RoomStore interface {
-	store.Rooms
-	Close() error
-}
-
-// RunRooms is the conformance suite of store.Rooms (persistent MUC rooms).
-// open must return a new, empty store on every call; RunRooms closes it.
+// Rooms is the conformance suite of store.Rooms (persistent MUC rooms).
 //
 // Beyond the interface comments it pins: a room's Created is kept when
 // the room is replaced; rooms and affiliations come back in ascending
 // byte order; deleting a room deletes its affiliations, so a room created
 // again under the same JID starts with none.
-func RunRooms(t *testing.T, open func(t *testing.T) RoomStore) {
-	runCases(t, open, roomCases)
-}
-
-type roomScenario = namedCase[RoomStore]
+var Rooms = Suite{roomCases, nil}
 
 func room(j string) store.Room {
 	return store.Room{
@@ -58,8 +47,8 @@ func wantAffs(t *testing.T, ctx context.Context, s store.Rooms, rm string, want 
 	}
 }
 
-var roomCases = []roomScenario{
-	{"unknown_is_ErrNotFound", func(t *testing.T, ctx context.Context, s RoomStore) {
+var roomCases = []scenario{
+	{"unknown_is_ErrNotFound", func(t *testing.T, ctx context.Context, s store.Store) {
 		_, err := s.GetRoom(ctx, "nowhere@conference.example.com")
 		wantErr(t, "GetRoom", err, store.ErrNotFound)
 		wantErr(t, "DeleteRoom", s.DeleteRoom(ctx, "nowhere@conference.example.com"), store.ErrNotFound)
@@ -73,7 +62,7 @@ var roomCases = []roomScenario{
 			t.Fatalf("ListRooms on an empty store = %+v", rooms)
 		}
 	}},
-	{"put_get_round_trip", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"put_get_round_trip", func(t *testing.T, ctx context.Context, s store.Store) {
 		r := room("coven@chat.example.com")
 		must(t, "PutRoom", s.PutRoom(ctx, r))
 		got, err := s.GetRoom(ctx, r.JID)
@@ -82,7 +71,7 @@ var roomCases = []roomScenario{
 			t.Fatalf("GetRoom = %+v, want %+v", got, r)
 		}
 	}},
-	{"replace_keeps_created", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"replace_keeps_created", func(t *testing.T, ctx context.Context, s store.Store) {
 		r := room("coven@chat.example.com")
 		must(t, "PutRoom", s.PutRoom(ctx, r))
 		r2 := r
@@ -97,7 +86,7 @@ var roomCases = []roomScenario{
 			t.Fatalf("GetRoom = %+v, want %+v", got, r2)
 		}
 	}},
-	{"zero_created_is_now", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"zero_created_is_now", func(t *testing.T, ctx context.Context, s store.Store) {
 		r := room("coven@chat.example.com")
 		r.Created = time.Time{}
 		before := time.Now()
@@ -107,7 +96,7 @@ var roomCases = []roomScenario{
 		must(t, "GetRoom", err)
 		recent(t, "Created", got.Created, before, after)
 	}},
-	{"list_sorted", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"list_sorted", func(t *testing.T, ctx context.Context, s store.Store) {
 		for _, j := range []string{"b@c.example", "a@c.example", "Z@c.example"} {
 			must(t, "PutRoom", s.PutRoom(ctx, room(j)))
 		}
@@ -122,7 +111,7 @@ var roomCases = []roomScenario{
 			t.Fatalf("listed room %+v differs from the stored one", rooms[1])
 		}
 	}},
-	{"affiliations_set_replace_remove", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"affiliations_set_replace_remove", func(t *testing.T, ctx context.Context, s store.Store) {
 		const rm = "coven@chat.example.com"
 		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
 		owner := store.RoomAffiliation{JID: "crone@example.com", Affiliation: "owner"}
@@ -143,7 +132,7 @@ var roomCases = []roomScenario{
 		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
 		wantAffs(t, ctx, s, rm, member, owner)
 	}},
-	{"affiliations_per_room", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"affiliations_per_room", func(t *testing.T, ctx context.Context, s store.Store) {
 		must(t, "PutRoom", s.PutRoom(ctx, room("a@c.example")))
 		must(t, "PutRoom", s.PutRoom(ctx, room("b@c.example")))
 		a := store.RoomAffiliation{JID: "u@example.com", Affiliation: "owner"}
@@ -151,7 +140,7 @@ var roomCases = []roomScenario{
 		wantAffs(t, ctx, s, "a@c.example", a)
 		wantAffs(t, ctx, s, "b@c.example")
 	}},
-	{"delete_cascades", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"delete_cascades", func(t *testing.T, ctx context.Context, s store.Store) {
 		const rm = "coven@chat.example.com"
 		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
 		must(t, "SetRoomAffiliation", s.SetRoomAffiliation(ctx, rm,
@@ -163,7 +152,7 @@ var roomCases = []roomScenario{
 		must(t, "PutRoom again", s.PutRoom(ctx, room(rm)))
 		wantAffs(t, ctx, s, rm)
 	}},
-	{"vcard_set_replace_remove", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"vcard_set_replace_remove", func(t *testing.T, ctx context.Context, s store.Store) {
 		const rm = "coven@chat.example.com"
 		_, err := s.RoomVCard(ctx, rm)
 		wantErr(t, "RoomVCard(unknown room)", err, store.ErrNotFound)
@@ -188,7 +177,7 @@ var roomCases = []roomScenario{
 		_, err = s.RoomVCard(ctx, rm)
 		wantErr(t, "RoomVCard(removed)", err, store.ErrNotFound)
 	}},
-	{"vcard_goes_with_room", func(t *testing.T, ctx context.Context, s RoomStore) {
+	{"vcard_goes_with_room", func(t *testing.T, ctx context.Context, s store.Store) {
 		const rm = "coven@chat.example.com"
 		must(t, "PutRoom", s.PutRoom(ctx, room(rm)))
 		must(t, "PutRoom other", s.PutRoom(ctx, room("other@chat.example.com")))

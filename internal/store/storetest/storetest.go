@@ -18,44 +18,47 @@ import (
 // call (each case gets its own); Run closes every store it opened, so open
 // may close it again in a Cleanup only if Close tolerates a second call.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	t.Run("Users", func(t *testing.T) { run(t, open, userCases) })
-	t.Run("UnknownUser", func(t *testing.T) { run(t, open, unknownUserCases()) })
-	t.Run("Rosters", func(t *testing.T) { run(t, open, rosterCases) })
-	t.Run("Offline", func(t *testing.T) { run(t, open, offlineCases) })
-	t.Run("VCards", func(t *testing.T) { run(t, open, vcardCases) })
-	t.Run("PrivateXML", func(t *testing.T) { run(t, open, privateCases) })
-	t.Run("Blocklists", func(t *testing.T) { run(t, open, blocklistCases) })
+	t.Run("Users", func(t *testing.T) { runCases(t, open, userCases) })
+	t.Run("UnknownUser", func(t *testing.T) { runCases(t, open, unknownUserCases()) })
+	t.Run("Rosters", func(t *testing.T) { runCases(t, open, rosterCases) })
+	t.Run("Offline", func(t *testing.T) { runCases(t, open, offlineCases) })
+	t.Run("VCards", func(t *testing.T) { runCases(t, open, vcardCases) })
+	t.Run("PrivateXML", func(t *testing.T) { runCases(t, open, privateCases) })
+	t.Run("Blocklists", func(t *testing.T) { runCases(t, open, blocklistCases) })
 }
 
-// namedCase is one numbered case of a suite: a short story told against
-// a fresh store of kind S.
-type namedCase[S any] struct {
+// Suite is the conformance cases of one part of store.Store.
+type Suite struct {
+	cases []scenario
+	users []string // created before each case
+}
+
+// Run runs the suite's cases. open has the contract of the package's
+// Run.
+func (s Suite) Run(t *testing.T, open func(t *testing.T) store.Store) {
+	runCases(t, open, s.cases, s.users...)
+}
+
+// scenario is one numbered case of a suite: a short story told against
+// a fresh store.
+type scenario struct {
 	name string
-	run  func(t *testing.T, ctx context.Context, s S)
-}
-
-// scenario is a case of the base suite.
-type scenario = namedCase[store.Store]
-
-func run(t *testing.T, open func(t *testing.T) store.Store, cases []scenario) {
-	runCases(t, open, cases)
+	run  func(t *testing.T, ctx context.Context, s store.Store)
 }
 
 // runCases runs each case on a store open returns, closed when the case
 // ends; users, when given, are created first.
-func runCases[S any](t *testing.T, open func(t *testing.T) S, cases []namedCase[S], users ...string) {
+func runCases(t *testing.T, open func(t *testing.T) store.Store, cases []scenario, users ...string) {
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i)+"_"+tc.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() {
-				if c, ok := any(s).(interface{ Close() error }); ok {
-					if err := c.Close(); err != nil {
-						t.Errorf("Close: %v", err)
-					}
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
 				}
 			})
 			for _, u := range users {
-				if err := any(s).(store.Users).CreateUser(t.Context(), user(u)); err != nil {
+				if err := s.CreateUser(t.Context(), user(u)); err != nil {
 					t.Fatalf("CreateUser(%q): %v", u, err)
 				}
 			}

@@ -7,11 +7,8 @@ import (
 	"parley/internal/store"
 )
 
-// RunStrangerFilters runs the stranger filter conformance cases. open has
-// the contract of Run's.
-func RunStrangerFilters(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, strangerCases, "alice", "bob")
-}
+// StrangerFilters is the suite of the stranger filter conformance cases.
+var StrangerFilters = Suite{strangerCases, []string{"alice", "bob"}}
 
 var strangerCases = []scenario{
 	{"set_get_unknown_delete", func(t *testing.T, ctx context.Context, s store.Store) {

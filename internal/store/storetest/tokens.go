@@ -10,11 +10,8 @@ import (
 	"parley/internal/store"
 )
 
-// RunTokens runs the admin API token conformance cases. open has the
-// contract of Run's.
-func RunTokens(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, tokenCases, "alice", "bob")
-}
+// Tokens is the suite of the admin API token conformance cases.
+var Tokens = Suite{tokenCases, []string{"alice", "bob"}}
 
 func testToken(id, role, username string, created time.Time) store.APIToken {
 	h := sha256.Sum256([]byte("secret-" + id))

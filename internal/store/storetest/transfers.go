@@ -9,21 +9,10 @@ import (
 	"parley/internal/store"
 )
 
-// TransferStore is a backend that can be copied whole (parley migrate).
-type TransferStore interface {
-	store.Store
-	store.Transfers
-}
+// Transfers is the suite of the conformance cases of store.Transfers.
+var Transfers = Suite{transferCases, nil}
 
-// RunTransfers runs the conformance cases of store.Transfers. open has the
-// contract of Run's.
-func RunTransfers(t *testing.T, open func(t *testing.T) TransferStore) {
-	runCases(t, open, transferCases)
-}
-
-type transferCase = namedCase[TransferStore]
-
-func wantVersions(t *testing.T, ctx context.Context, s TransferStore, want map[string]int64) {
+func wantVersions(t *testing.T, ctx context.Context, s store.Store, want map[string]int64) {
 	t.Helper()
 	got, err := s.RosterVersions(ctx)
 	must(t, "RosterVersions", err)
@@ -37,8 +26,8 @@ func wantVersions(t *testing.T, ctx context.Context, s TransferStore, want map[s
 	}
 }
 
-var transferCases = []transferCase{
-	{"private xml keys", func(t *testing.T, ctx context.Context, s TransferStore) {
+var transferCases = []scenario{
+	{"private xml keys", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "bob")
 		keys, err := s.PrivateXMLKeys(ctx, "alice")
 		must(t, "PrivateXMLKeys", err)
@@ -59,7 +48,7 @@ var transferCases = []transferCase{
 		must(t, "PrivateXMLKeys", err)
 		wantStrings(t, "keys of an unknown user", keys, nil)
 	}},
-	{"roster versions outlive accounts", func(t *testing.T, ctx context.Context, s TransferStore) {
+	{"roster versions outlive accounts", func(t *testing.T, ctx context.Context, s store.Store) {
 		wantVersions(t, ctx, s, map[string]int64{})
 		create(t, ctx, s, "alice", "bob", "carol")
 		for range 3 {
@@ -71,7 +60,7 @@ var transferCases = []transferCase{
 		must(t, "DeleteUser", s.DeleteUser(ctx, "bob"))
 		wantVersions(t, ctx, s, map[string]int64{"alice": 3, "bob": 1})
 	}},
-	{"table rows count every table", func(t *testing.T, ctx context.Context, s TransferStore) {
+	{"table rows count every table", func(t *testing.T, ctx context.Context, s store.Store) {
 		rows, err := s.TableRows(ctx)
 		must(t, "TableRows", err)
 		for _, table := range []string{"users", "roster_items", "archive", "uploads", "audit_log"} {
@@ -86,7 +75,7 @@ var transferCases = []transferCase{
 			t.Fatalf("users rows = %d, want 2", rows["users"])
 		}
 	}},
-	{"uploads listed and imported in any state", func(t *testing.T, ctx context.Context, s TransferStore) {
+	{"uploads listed and imported in any state", func(t *testing.T, ctx context.Context, s store.Store) {
 		t0 := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 		up := store.Upload{ID: "u2", Owner: "alice", Name: "a.png", Size: 7, ContentType: "image/png",
 			Created: t0, Expires: t0.Add(time.Hour), State: store.UploadStored}
@@ -102,7 +91,7 @@ var transferCases = []transferCase{
 			t.Fatalf("ListUploads = %+v", list)
 		}
 	}},
-	{"abuse reports imported with their ids", func(t *testing.T, ctx context.Context, s TransferStore) {
+	{"abuse reports imported with their ids", func(t *testing.T, ctx context.Context, s store.Store) {
 		t0 := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 		r := store.AbuseReport{ID: 5, Time: t0, Reporter: "alice", Reported: "x@example.net", Reason: "urn:xmpp:reporting:spam",
 			StanzaIDs: []store.StanzaRef{{By: "alice@example.com", ID: "s1"}}}
@@ -121,7 +110,7 @@ var transferCases = []transferCase{
 			t.Fatalf("AbuseReports = %+v", got)
 		}
 	}},
-	{"audit cursors, pubsub services and stranger filters listed", func(t *testing.T, ctx context.Context, s TransferStore) {
+	{"audit cursors, pubsub services and stranger filters listed", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "bob")
 		must(t, "SetAuditCursor", s.SetAuditCursor(ctx, "siem", 7))
 		must(t, "SetAuditCursor", s.SetAuditCursor(ctx, "file", 2))
@@ -144,7 +133,7 @@ var transferCases = []transferCase{
 			t.Fatalf("StrangerFilters = %v (a recorded off is listed too)", filters)
 		}
 	}},
-	{"raise roster version", func(t *testing.T, ctx context.Context, s TransferStore) {
+	{"raise roster version", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice")
 		must(t, "RaiseRosterVersion", s.RaiseRosterVersion(ctx, "alice", 40))
 		must(t, "RaiseRosterVersion lower", s.RaiseRosterVersion(ctx, "alice", 7))

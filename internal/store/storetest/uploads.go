@@ -10,30 +10,19 @@ import (
 	"parley/internal/store"
 )
 
-// UploadStore is a backend with HTTP file upload metadata.
-type UploadStore interface {
-	store.Store
-	store.Uploads
-}
-
-// RunUploads runs the upload conformance cases (XEP-0363 metadata). open
-// has the contract of Run's.
-func RunUploads(t *testing.T, open func(t *testing.T) UploadStore) {
-	runCases(t, open, uploadCases, "alice", "bob")
-}
-
-type uploadCase = namedCase[UploadStore]
+// Uploads is the suite of the upload conformance cases (XEP-0363 metadata).
+var Uploads = Suite{uploadCases, []string{"alice", "bob"}}
 
 var uploadT0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
-func reserve(t *testing.T, ctx context.Context, s UploadStore, id, owner string, size int64, created time.Time, ttl time.Duration) {
+func reserve(t *testing.T, ctx context.Context, s store.Store, id, owner string, size int64, created time.Time, ttl time.Duration) {
 	t.Helper()
 	must(t, "ReserveUpload "+id, s.ReserveUpload(ctx, store.Upload{ID: id, Owner: owner, Name: id + ".png",
 		Size: size, ContentType: "image/png", Created: created, Expires: created.Add(ttl)}))
 }
 
-var uploadCases = []uploadCase{
-	{"reserve, claim, finish, read back", func(t *testing.T, ctx context.Context, s UploadStore) {
+var uploadCases = []scenario{
+	{"reserve, claim, finish, read back", func(t *testing.T, ctx context.Context, s store.Store) {
 		reserve(t, ctx, s, "a1", "alice", 10, uploadT0, time.Minute)
 		wantErr(t, "ReserveUpload again", s.ReserveUpload(ctx, store.Upload{ID: "a1", Owner: "bob", Created: uploadT0, Expires: uploadT0}), store.ErrExists)
 		u, err := s.Upload(ctx, "a1")
@@ -64,7 +53,7 @@ var uploadCases = []uploadCase{
 		_, err = s.Upload(ctx, "nope")
 		wantErr(t, "Upload unknown", err, store.ErrNotFound)
 	}},
-	{"an expired slot cannot be claimed; a released one can", func(t *testing.T, ctx context.Context, s UploadStore) {
+	{"an expired slot cannot be claimed; a released one can", func(t *testing.T, ctx context.Context, s store.Store) {
 		reserve(t, ctx, s, "x", "alice", 1, uploadT0, time.Minute)
 		wantErr(t, "ClaimUpload at expiry", s.ClaimUpload(ctx, "x", uploadT0.Add(time.Minute), uploadT0.Add(time.Hour)), store.ErrNotFound)
 		must(t, "ClaimUpload", s.ClaimUpload(ctx, "x", uploadT0, uploadT0.Add(time.Minute)))
@@ -73,7 +62,7 @@ var uploadCases = []uploadCase{
 		wantErr(t, "ReleaseUpload reserved", s.ReleaseUpload(ctx, "x"), store.ErrNotFound)
 		must(t, "ClaimUpload after release", s.ClaimUpload(ctx, "x", uploadT0, uploadT0.Add(time.Minute)))
 	}},
-	{"usage counts live uploads of the owner", func(t *testing.T, ctx context.Context, s UploadStore) {
+	{"usage counts live uploads of the owner", func(t *testing.T, ctx context.Context, s store.Store) {
 		reserve(t, ctx, s, "old", "alice", 100, uploadT0, 72*time.Hour)
 		reserve(t, ctx, s, "new1", "alice", 20, uploadT0.Add(48*time.Hour), 2*time.Hour)
 		reserve(t, ctx, s, "new2", "alice", 3, uploadT0.Add(49*time.Hour), time.Hour)
@@ -92,7 +81,7 @@ var uploadCases = []uploadCase{
 			t.Fatalf("UploadUsage of nobody = %+v", u)
 		}
 	}},
-	{"expired uploads in bounded batches, then deleted", func(t *testing.T, ctx context.Context, s UploadStore) {
+	{"expired uploads in bounded batches, then deleted", func(t *testing.T, ctx context.Context, s store.Store) {
 		for i := range 5 {
 			reserve(t, ctx, s, fmt.Sprint("e", i), "alice", 1, uploadT0, time.Duration(5-i)*time.Minute)
 		}
@@ -115,7 +104,7 @@ var uploadCases = []uploadCase{
 			t.Fatalf("live upload: %v", err)
 		}
 	}},
-	{"deleting the account expires its uploads", func(t *testing.T, ctx context.Context, s UploadStore) {
+	{"deleting the account expires its uploads", func(t *testing.T, ctx context.Context, s store.Store) {
 		now := time.Now()
 		reserve(t, ctx, s, "a", "alice", 5, now, time.Hour)
 		reserve(t, ctx, s, "b", "bob", 5, now, time.Hour)
@@ -131,7 +120,7 @@ var uploadCases = []uploadCase{
 			t.Fatalf("a deleted account still holds %+v", u)
 		}
 	}},
-	{"an owner's stored, live uploads, oldest first", func(t *testing.T, ctx context.Context, s UploadStore) {
+	{"an owner's stored, live uploads, oldest first", func(t *testing.T, ctx context.Context, s store.Store) {
 		stored := func(id, owner string, created time.Time, ttl time.Duration) {
 			t.Helper()
 			reserve(t, ctx, s, id, owner, 1, created, time.Hour)

@@ -8,11 +8,8 @@ import (
 	"parley/internal/store"
 )
 
-// RunWebhookDeadLetters runs the webhook dead-letter conformance cases.
-// open has the contract of Run's.
-func RunWebhookDeadLetters(t *testing.T, open func(t *testing.T) store.Store) {
-	runCases(t, open, deadLetterCases)
-}
+// WebhookDeadLetters is the suite of the webhook dead-letter conformance cases.
+var WebhookDeadLetters = Suite{deadLetterCases, nil}
 
 var deadLetterCases = []scenario{
 	{"newest_kept_in_order", func(t *testing.T, ctx context.Context, s store.Store) {
