@@ -23,6 +23,7 @@ import (
 	"parley/internal/store"
 	"parley/internal/store/sqlite"
 	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -164,6 +165,23 @@ func (e *env) files() []string {
 		return nil
 	})
 	return out
+}
+
+// cleanedUp asks the cleanup for a pass now rather than at its next tick
+// (Forget, as an account deletion does) and waits until neither a file
+// nor an expired upload's row is left.
+func (e *env) cleanedUp(username string) {
+	e.t.Helper()
+	e.m.Forget(username)
+	xmpptest.Eventually(e.t, 5*time.Second, func() error {
+		if f := e.files(); len(f) != 0 {
+			return errorf("files left: %q", f)
+		}
+		if ids, _ := e.st.ExpiredUploads(e.t.Context(), e.clk.Now(), 10); len(ids) != 0 {
+			return errorf("rows left: %q", ids)
+		}
+		return nil
+	})
 }
 
 // errorOf returns the condition and the XEP-0363 application element of an

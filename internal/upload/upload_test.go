@@ -366,54 +366,42 @@ func TestBlobsExact(t *testing.T) {
 	}
 }
 
-// TestExpiry: a stored file is served until it expires, then not, and the
-// cleanup removes file and row in batches.
-func TestExpiry(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.Expire = time.Hour; o.CleanupBatch = 2 })
-	var gets []string
-	for i := range 5 {
-		put, get := e.slot("f"+strconv.Itoa(i), 1, "")
-		e.store(put, "", []byte{byte(i)})
-		gets = append(gets, get)
+// TestUploadsGone: once its files expire, or its account is deleted, an
+// account's uploads are unreachable at once, and the cleanup removes files
+// and rows in batches.
+func TestUploadsGone(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		gone   func(e *env)
+		forget string // the account the cleanup is told of
+	}{
+		{"expired", func(e *env) { e.clk.Advance(time.Hour) }, ""},
+		{"account deleted", func(e *env) {
+			if err := e.st.DeleteUser(e.t.Context(), "alice"); err != nil {
+				e.t.Fatal(err)
+			}
+		}, "alice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(o *Options) { o.Expire = time.Hour; o.CleanupBatch = 2 })
+			var gets []string
+			for i := range 5 {
+				put, get := e.slot("f"+strconv.Itoa(i), 1, "")
+				e.store(put, "", []byte{byte(i)})
+				gets = append(gets, get)
+			}
+			if n := len(e.files()); n != 5 {
+				t.Fatalf("%d files stored, want 5", n)
+			}
+			tc.gone(e)
+			for _, get := range gets {
+				if resp, _ := e.get(get); resp.StatusCode != http.StatusNotFound {
+					t.Errorf("GET of %s: %s", get, resp.Status)
+				}
+			}
+			e.cleanedUp(tc.forget)
+		})
 	}
-	if n := len(e.files()); n != 5 {
-		t.Fatalf("%d files stored, want 5", n)
-	}
-	e.clk.Advance(time.Hour)
-	if resp, _ := e.get(gets[0]); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("GET of an expired file: %s", resp.Status)
-	}
-	e.m.Forget("") // a pass now rather than at the next tick
-	xmpptest.Eventually(t, 5*time.Second, func() error {
-		if f := e.files(); len(f) != 0 {
-			return errorf("files left: %q", f)
-		}
-		if ids, _ := e.st.ExpiredUploads(t.Context(), e.clk.Now(), 10); len(ids) != 0 {
-			return errorf("rows left: %q", ids)
-		}
-		return nil
-	})
-}
-
-// TestAccountDeleted: deleting the account makes its uploads unreachable
-// at once and removes their files.
-func TestAccountDeleted(t *testing.T) {
-	e := newEnv(t, nil)
-	put, get := e.slot("a.txt", 2, "text/plain")
-	e.store(put, "text/plain", []byte("hi"))
-	if err := e.st.DeleteUser(t.Context(), "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if resp, _ := e.get(get); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("GET after the account was deleted: %s", resp.Status)
-	}
-	e.m.Forget("alice")
-	xmpptest.Eventually(t, 5*time.Second, func() error {
-		if f := e.files(); len(f) != 0 {
-			return errorf("files left: %q", f)
-		}
-		return nil
-	})
 }
 
 // TestOwnerDisabled: while the uploader's account is disabled (parley user
