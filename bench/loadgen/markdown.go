@@ -63,53 +63,64 @@ type column struct {
 	total bool // sum over rounds instead of the median
 }
 
+// Figures of the tables and the targets.
+func msgsPerSec(r *Result) float64   { return r.MsgsPerSec }
+func serverCPUPer(r *Result) float64 { return r.ServerCPUPer }
+func genCPUPer(r *Result) float64    { return r.GenCPUPer }
+func latP50(r *Result) float64       { return r.LatP50 }
+func latP99(r *Result) float64       { return r.LatP99 }
+func latP999(r *Result) float64      { return r.LatP999 }
+func bytesPerConn(r *Result) float64 { return r.BytesPerConn }
+func loginsPerSec(r *Result) float64 { return r.LoginsPerSec }
+func lostOrDup(r *Result) float64    { return float64(r.Lost + r.Duplicated) }
+
 var tables = map[string][]column{
 	"login": {
-		{head: "logins/s", f: func(r *Result) float64 { return r.LoginsPerSec }, fmt: "%.0f", ratio: true},
+		{head: "logins/s", f: loginsPerSec, fmt: "%.0f", ratio: true},
 		{head: "p50 ms", f: func(r *Result) float64 { return r.LoginP50 }, fmt: "%.2f"},
 		{head: "p99 ms", f: func(r *Result) float64 { return r.LoginP99 }, fmt: "%.2f", ratio: true},
-		{head: "server CPU µs/login", f: func(r *Result) float64 { return r.ServerCPUPer }, fmt: "%.0f", ratio: true},
-		{head: "generator CPU µs/login", f: func(r *Result) float64 { return r.GenCPUPer }, fmt: "%.0f"},
+		{head: "server CPU µs/login", f: serverCPUPer, fmt: "%.0f", ratio: true},
+		{head: "generator CPU µs/login", f: genCPUPer, fmt: "%.0f"},
 		{head: "failed (all rounds)", f: func(r *Result) float64 { return float64(r.LoginErrors) }, fmt: "%.0f", total: true},
 	},
 	"chat": {
-		{head: "msgs/s", f: func(r *Result) float64 { return r.MsgsPerSec }, fmt: "%.0f", ratio: true},
-		{head: "p50 ms", f: func(r *Result) float64 { return r.LatP50 }, fmt: "%.2f"},
-		{head: "p99 ms", f: func(r *Result) float64 { return r.LatP99 }, fmt: "%.2f"},
-		{head: "p999 ms", f: func(r *Result) float64 { return r.LatP999 }, fmt: "%.2f"},
-		{head: "server CPU µs/msg", f: func(r *Result) float64 { return r.ServerCPUPer }, fmt: "%.2f", ratio: true},
-		{head: "generator CPU µs/msg", f: func(r *Result) float64 { return r.GenCPUPer }, fmt: "%.2f"},
-		{head: "lost+dup (all rounds)", f: func(r *Result) float64 { return float64(r.Lost + r.Duplicated) }, fmt: "%.0f", total: true},
+		{head: "msgs/s", f: msgsPerSec, fmt: "%.0f", ratio: true},
+		{head: "p50 ms", f: latP50, fmt: "%.2f"},
+		{head: "p99 ms", f: latP99, fmt: "%.2f"},
+		{head: "p999 ms", f: latP999, fmt: "%.2f"},
+		{head: "server CPU µs/msg", f: serverCPUPer, fmt: "%.2f", ratio: true},
+		{head: "generator CPU µs/msg", f: genCPUPer, fmt: "%.2f"},
+		{head: "lost+dup (all rounds)", f: lostOrDup, fmt: "%.0f", total: true},
 	},
 	"latency": {
 		{head: "offered/s", f: func(r *Result) float64 { return r.OfferedRate }, fmt: "%.0f"},
-		{head: "delivered/s", f: func(r *Result) float64 { return r.MsgsPerSec }, fmt: "%.0f"},
-		{head: "p50 ms", f: func(r *Result) float64 { return r.LatP50 }, fmt: "%.2f", ratio: true},
-		{head: "p99 ms", f: func(r *Result) float64 { return r.LatP99 }, fmt: "%.2f", ratio: true},
-		{head: "p999 ms", f: func(r *Result) float64 { return r.LatP999 }, fmt: "%.2f"},
-		{head: "server CPU µs/msg", f: func(r *Result) float64 { return r.ServerCPUPer }, fmt: "%.2f", ratio: true},
-		{head: "lost+dup (all rounds)", f: func(r *Result) float64 { return float64(r.Lost + r.Duplicated) }, fmt: "%.0f", total: true},
+		{head: "delivered/s", f: msgsPerSec, fmt: "%.0f"},
+		{head: "p50 ms", f: latP50, fmt: "%.2f", ratio: true},
+		{head: "p99 ms", f: latP99, fmt: "%.2f", ratio: true},
+		{head: "p999 ms", f: latP999, fmt: "%.2f"},
+		{head: "server CPU µs/msg", f: serverCPUPer, fmt: "%.2f", ratio: true},
+		{head: "lost+dup (all rounds)", f: lostOrDup, fmt: "%.0f", total: true},
 	},
 	"muc": {
 		{head: "occupants", f: func(r *Result) float64 { return float64(r.Occupants) }, fmt: "%.0f"},
 		{head: "senders", f: func(r *Result) float64 { return float64(r.Senders) }, fmt: "%.0f"},
 		{head: "deliveries/s", f: func(r *Result) float64 { return r.DeliveriesPerSec }, fmt: "%.0f", ratio: true},
-		{head: "msgs/s", f: func(r *Result) float64 { return r.MsgsPerSec }, fmt: "%.0f"},
-		{head: "p50 ms", f: func(r *Result) float64 { return r.LatP50 }, fmt: "%.2f"},
-		{head: "p99 ms", f: func(r *Result) float64 { return r.LatP99 }, fmt: "%.2f"},
-		{head: "server CPU µs/delivery", f: func(r *Result) float64 { return r.ServerCPUPer }, fmt: "%.2f", ratio: true},
+		{head: "msgs/s", f: msgsPerSec, fmt: "%.0f"},
+		{head: "p50 ms", f: latP50, fmt: "%.2f"},
+		{head: "p99 ms", f: latP99, fmt: "%.2f"},
+		{head: "server CPU µs/delivery", f: serverCPUPer, fmt: "%.2f", ratio: true},
 		{head: "server CPU µs/msg", f: func(r *Result) float64 { return r.ServerCPUPerMsg }, fmt: "%.0f"},
-		{head: "generator CPU µs/delivery", f: func(r *Result) float64 { return r.GenCPUPer }, fmt: "%.2f"},
+		{head: "generator CPU µs/delivery", f: genCPUPer, fmt: "%.2f"},
 		{head: "join s", f: func(r *Result) float64 { return r.JoinSecs }, fmt: "%.1f"},
-		{head: "lost+dup (all rounds)", f: func(r *Result) float64 { return float64(r.Lost + r.Duplicated) }, fmt: "%.0f", total: true},
+		{head: "lost+dup (all rounds)", f: lostOrDup, fmt: "%.0f", total: true},
 	},
 	"idle": {
 		{head: "sessions", f: func(r *Result) float64 { return float64(r.Conns) }, fmt: "%.0f"},
 		{head: "answering ping", f: func(r *Result) float64 { return float64(r.ConnsAlive) }, fmt: "%.0f"},
 		{head: "RSS before MiB", f: func(r *Result) float64 { return mib(r.RSSBefore) }, fmt: "%.1f"},
 		{head: "RSS after MiB", f: func(r *Result) float64 { return mib(r.RSSAfter) }, fmt: "%.1f"},
-		{head: "bytes/session", f: func(r *Result) float64 { return r.BytesPerConn }, fmt: "%.0f", ratio: true},
-		{head: "server CPU µs/login", f: func(r *Result) float64 { return r.ServerCPUPer }, fmt: "%.0f"},
+		{head: "bytes/session", f: bytesPerConn, fmt: "%.0f", ratio: true},
+		{head: "server CPU µs/login", f: serverCPUPer, fmt: "%.0f"},
 	},
 }
 
@@ -277,82 +288,123 @@ func writeWorkload(b *strings.Builder, wl Workload, gs map[string]group, servers
 	b.WriteString("\n")
 }
 
+// targets is a report's table of targets: for each, whether the run
+// measured it, whether it was met, and what was measured (medians).
+type targets struct {
+	mode map[string]map[string]group
+	rows []target
+}
+
+type target struct {
+	what   string
+	known  bool // measured
+	ok     bool // met
+	detail string
+}
+
+// med is the median of f over the rounds of workload wl against srv;
+// false when there are none.
+func (ts *targets) med(wl, srv string, f func(*Result) float64) (float64, bool) {
+	g := ts.mode[wl][srv]
+	if len(g) == 0 {
+		return 0, false
+	}
+	return g.median(f), true
+}
+
+// add states a target.
+func (ts *targets) add(what string, known, ok bool, detail string) {
+	ts.rows = append(ts.rows, target{what: what, known: known, ok: ok, detail: detail})
+}
+
+// compare states that srv's median of f in wl is at least (higherBetter)
+// or at most factor times peer's; the ratio is written with the format
+// verb ratio.
+func (ts *targets) compare(what, wl string, f func(*Result) float64, srv, peer string, factor float64, higherBetter bool, ratio string) {
+	pv, ok1 := ts.med(wl, srv, f)
+	sv, ok2 := ts.med(wl, peer, f)
+	t := target{what: what, known: ok1 && ok2 && sv > 0}
+	if t.known {
+		t.ok = pv <= factor*sv
+		if higherBetter {
+			t.ok = pv >= factor*sv
+		}
+		t.detail = fmt.Sprintf("%s %.4g, %s %.4g, ratio "+ratio, srv, pv, peer, sv, pv/sv)
+	}
+	ts.rows = append(ts.rows, t)
+}
+
+// lowest is the server of peers with the lowest positive median of f in
+// wl, and that median; "" when none has one.
+func (ts *targets) lowest(wl string, f func(*Result) float64, peers []string) (best float64, name string) {
+	for _, srv := range peers {
+		if v, _ := ts.med(wl, srv, f); v > 0 && (name == "" || v < best) {
+			best, name = v, srv
+		}
+	}
+	return best, name
+}
+
+// write writes the table under the heading title.
+func (ts *targets) write(b *strings.Builder, title string) {
+	b.WriteString("### " + title + "\n\n| target | status | measured (medians) |\n|---|---|---|\n")
+	for _, t := range ts.rows {
+		status := "not measured"
+		if t.known {
+			status = "**not met**"
+			if t.ok {
+				status = "met"
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", t.what, status, t.detail)
+	}
+	b.WriteString("\n")
+}
+
 // writeTargets states issue 4's targets and whether this run met them.
 func writeTargets(b *strings.Builder, mode map[string]map[string]group) {
-	med := func(wl, srv string, f func(*Result) float64) (float64, bool) {
-		g := mode[wl][srv]
-		if len(g) == 0 {
-			return 0, false
-		}
-		return g.median(f), true
-	}
-	type target struct {
-		what   string
-		ok     bool
-		known  bool
-		detail string
-	}
-	var ts []target
-	rate := func(r *Result) float64 { return r.MsgsPerSec }
-	cpu := func(r *Result) float64 { return r.ServerCPUPer }
-	p99 := func(r *Result) float64 { return r.LatP99 }
-	mem := func(r *Result) float64 { return r.BytesPerConn }
-	logins := func(r *Result) float64 { return r.LoginsPerSec }
-	// lowestPeer is the peer with the lowest positive median of f in wl.
-	lowestPeer := func(wl string, f func(*Result) float64) (best float64, name string) {
+	ts := &targets{mode: mode}
+	// peers are the servers other than parley that ran wl.
+	peers := func(wl string) []string {
+		var out []string
 		for srv := range mode[wl] {
-			if srv == Reference {
-				continue
-			}
-			if v, _ := med(wl, srv, f); v > 0 && (name == "" || v < best) {
-				best, name = v, srv
+			if srv != Reference {
+				out = append(out, srv)
 			}
 		}
-		return best, name
+		slices.Sort(out)
+		return out
 	}
 	cmp := func(what, wl string, f func(*Result) float64, peer string, factor float64, higherBetter bool) {
-		pv, ok1 := med(wl, Reference, f)
-		sv, ok2 := med(wl, peer, f)
-		t := target{what: what, known: ok1 && ok2 && sv > 0}
-		if t.known {
-			if higherBetter {
-				t.ok = pv >= factor*sv
-			} else {
-				t.ok = pv <= factor*sv
-			}
-			t.detail = fmt.Sprintf("parley %.4g, %s %.4g, ratio %.2f", pv, peer, sv, pv/sv)
-		}
-		ts = append(ts, t)
+		ts.compare(what, wl, f, Reference, peer, factor, higherBetter, "%.2f")
 	}
-	cmp("chat msgs/s >= 2x ejabberd", "chat", rate, "ejabberd", 2, true)
-	cmp("chat msgs/s >= 4x Prosody", "chat", rate, "prosody", 4, true)
-	cmp("server CPU per message <= 1/2 of ejabberd's", "chat", cpu, "ejabberd", 0.5, false)
-	cmp("server CPU per message <= 1/4 of Prosody's", "chat", cpu, "prosody", 0.25, false)
+	cmp("chat msgs/s >= 2x ejabberd", "chat", msgsPerSec, "ejabberd", 2, true)
+	cmp("chat msgs/s >= 4x Prosody", "chat", msgsPerSec, "prosody", 4, true)
+	cmp("server CPU per message <= 1/2 of ejabberd's", "chat", serverCPUPer, "ejabberd", 0.5, false)
+	cmp("server CPU per message <= 1/4 of Prosody's", "chat", serverCPUPer, "prosody", 0.25, false)
 	// p99 at equal offered load: half of the best peer
 	{
-		pv, ok := med("latency", Reference, p99)
-		best, bestName := lowestPeer("latency", p99)
-		t := target{what: "latency p99 at equal offered load <= 1/2 of the best peer", known: ok && bestName != ""}
-		if t.known {
-			t.ok = pv <= best/2
-			t.detail = fmt.Sprintf("parley %.2f ms, best peer %s %.2f ms", pv, bestName, best)
+		pv, ok := ts.med("latency", Reference, latP99)
+		best, bestName := ts.lowest("latency", latP99, peers("latency"))
+		detail := ""
+		if ok && bestName != "" {
+			detail = fmt.Sprintf("parley %.2f ms, best peer %s %.2f ms", pv, bestName, best)
 		}
-		ts = append(ts, t)
+		ts.add("latency p99 at equal offered load <= 1/2 of the best peer", ok && bestName != "", pv <= best/2, detail)
 	}
 	{
-		pv, ok := med("idle", Reference, mem)
-		best, bestName := lowestPeer("idle", mem)
-		t := target{what: "idle memory per session <= 1/2 of the best peer and < 16 KiB", known: ok}
+		pv, ok := ts.med("idle", Reference, bytesPerConn)
+		best, bestName := ts.lowest("idle", bytesPerConn, peers("idle"))
+		detail := ""
 		if ok {
-			t.ok = pv < 16<<10 && (bestName == "" || pv <= best/2)
-			t.detail = fmt.Sprintf("parley %.0f B", pv)
+			detail = fmt.Sprintf("parley %.0f B", pv)
 			if bestName != "" {
-				t.detail += fmt.Sprintf(", best peer %s %.0f B", bestName, best)
+				detail += fmt.Sprintf(", best peer %s %.0f B", bestName, best)
 			}
 		}
-		ts = append(ts, t)
+		ts.add("idle memory per session <= 1/2 of the best peer and < 16 KiB", ok, pv < 16<<10 && (bestName == "" || pv <= best/2), detail)
 	}
-	cmp("login rate (SCRAM) >= ejabberd", "login", logins, "ejabberd", 1, true)
+	cmp("login rate (SCRAM) >= ejabberd", "login", loginsPerSec, "ejabberd", 1, true)
 	{
 		g := mode["idle"][Reference]
 		t := target{what: "10,000 concurrent sessions held, nothing lost", known: len(g) > 0}
@@ -376,20 +428,9 @@ func writeTargets(b *strings.Builder, mode map[string]map[string]group) {
 			t.ok = t.ok && lost == 0
 			t.detail = fmt.Sprintf("fewest sessions answering in a round: %d of %d; chat messages lost or duplicated: %d", minAlive, g[0].Conns, lost)
 		}
-		ts = append(ts, t)
+		ts.rows = append(ts.rows, t)
 	}
-	b.WriteString("### Targets (issue 4)\n\n| target | status | measured (medians) |\n|---|---|---|\n")
-	for _, t := range ts {
-		status := "not measured"
-		if t.known {
-			status = "**not met**"
-			if t.ok {
-				status = "met"
-			}
-		}
-		fmt.Fprintf(b, "| %s | %s | %s |\n", t.what, status, t.detail)
-	}
-	b.WriteString("\n")
+	ts.write(b, "Targets (issue 4)")
 }
 
 // writeArchiveTargets states issue 12's targets for the archive-on
@@ -397,59 +438,20 @@ func writeTargets(b *strings.Builder, mode map[string]map[string]group) {
 // own archive-off rate in the same run, and parley against its peers with
 // every archive in PostgreSQL.
 func writeArchiveTargets(b *strings.Builder, mode map[string]map[string]group) {
-	med := func(wl, srv string, f func(*Result) float64) (float64, bool) {
-		g := mode[wl][srv]
-		if len(g) == 0 {
-			return 0, false
-		}
-		return g.median(f), true
-	}
-	rate := func(r *Result) float64 { return r.MsgsPerSec }
-	cpu := func(r *Result) float64 { return r.ServerCPUPer }
-	p99 := func(r *Result) float64 { return r.LatP99 }
-	b.WriteString("### Targets (issue 12: archive on)\n\n| target | status | measured (medians) |\n|---|---|---|\n")
-	row := func(what string, known, ok bool, detail string) {
-		status := "not measured"
-		if known {
-			status = "**not met**"
-			if ok {
-				status = "met"
-			}
-		}
-		fmt.Fprintf(b, "| %s | %s | %s |\n", what, status, detail)
-	}
-	cmp := func(what, wl string, f func(*Result) float64, srv, peer string, factor float64, higherBetter bool) {
-		pv, ok1 := med(wl, srv, f)
-		sv, ok2 := med(wl, peer, f)
-		known := ok1 && ok2 && sv > 0
-		ok, detail := false, ""
-		if known {
-			ok = pv <= factor*sv
-			if higherBetter {
-				ok = pv >= factor*sv
-			}
-			detail = fmt.Sprintf("%s %.4g, %s %.4g, ratio %.3g", srv, pv, peer, sv, pv/sv)
-		}
-		row(what, known, ok, detail)
-	}
-	cmp("archive on (SQLite): chat msgs/s >= 1/4 of parley's archive-off rate", "chat", rate, "parley", "parley-noarchive", 0.25, true)
-	cmp("archive on (PostgreSQL): chat msgs/s >= 1/4 of parley's archive-off rate", "chat", rate, "parley_pg", "parley-noarchive", 0.25, true)
-	cmp("PostgreSQL everywhere: chat msgs/s >= 15x ejabberd's", "chat", rate, "parley_pg", "ejabberd_pg", 15, true)
-	cmp("PostgreSQL everywhere: chat msgs/s >= 50x Prosody's", "chat", rate, "parley_pg", "prosody_pg", 50, true)
-	cmp("PostgreSQL everywhere: server CPU per message <= 1/20 of ejabberd's", "chat", cpu, "parley_pg", "ejabberd_pg", 0.05, false)
+	ts := &targets{mode: mode}
+	ts.compare("archive on (SQLite): chat msgs/s >= 1/4 of parley's archive-off rate", "chat", msgsPerSec, "parley", "parley-noarchive", 0.25, true, "%.3g")
+	ts.compare("archive on (PostgreSQL): chat msgs/s >= 1/4 of parley's archive-off rate", "chat", msgsPerSec, "parley_pg", "parley-noarchive", 0.25, true, "%.3g")
+	ts.compare("PostgreSQL everywhere: chat msgs/s >= 15x ejabberd's", "chat", msgsPerSec, "parley_pg", "ejabberd_pg", 15, true, "%.3g")
+	ts.compare("PostgreSQL everywhere: chat msgs/s >= 50x Prosody's", "chat", msgsPerSec, "parley_pg", "prosody_pg", 50, true, "%.3g")
+	ts.compare("PostgreSQL everywhere: server CPU per message <= 1/20 of ejabberd's", "chat", serverCPUPer, "parley_pg", "ejabberd_pg", 0.05, false, "%.3g")
 	{
-		pv, ok := med("latency", "parley_pg", p99)
-		best, bestName := 0.0, ""
-		for _, peer := range []string{"ejabberd_pg", "prosody_pg"} {
-			if v, ok := med("latency", peer, p99); ok && v > 0 && (bestName == "" || v < best) {
-				best, bestName = v, peer
-			}
-		}
+		pv, ok := ts.med("latency", "parley_pg", latP99)
+		best, bestName := ts.lowest("latency", latP99, []string{"ejabberd_pg", "prosody_pg"})
 		detail := ""
 		if ok && bestName != "" {
 			detail = fmt.Sprintf("parley_pg %.2f ms, best peer %s %.2f ms", pv, bestName, best)
 		}
-		row("PostgreSQL everywhere: latency p99 at equal offered load <= 1/2 of the best peer's", ok && bestName != "", pv <= best/2, detail)
+		ts.add("PostgreSQL everywhere: latency p99 at equal offered load <= 1/2 of the best peer's", ok && bestName != "", pv <= best/2, detail)
 	}
 	{
 		var lost uint64
@@ -462,7 +464,7 @@ func writeArchiveTargets(b *strings.Builder, mode map[string]map[string]group) {
 				}
 			}
 		}
-		row("archive on: nothing lost", runs > 0, lost == 0, fmt.Sprintf("parley and parley_pg chat and latency runs: %d, messages lost or duplicated: %d", runs, lost))
+		ts.add("archive on: nothing lost", runs > 0, lost == 0, fmt.Sprintf("parley and parley_pg chat and latency runs: %d, messages lost or duplicated: %d", runs, lost))
 	}
-	b.WriteString("\n")
+	ts.write(b, "Targets (issue 12: archive on)")
 }
