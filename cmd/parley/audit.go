@@ -46,25 +46,34 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 		return auditVerify(ctx, cfg, *key, stdout)
 	}
 	q := store.AuditQuery{Actor: *actor, Action: *action}
-	if q.Since, err = parseTime("--since", *since); err != nil {
+	if q.Since, err = parseTime("--since", *since, false); err != nil {
 		return err
 	}
-	if q.Until, err = parseTime("--until", *until); err != nil {
+	if q.Until, err = parseTime("--until", *until, false); err != nil {
 		return err
 	}
 	return auditExport(ctx, cfg, q, *out, stdout, stderr)
 }
 
-func parseTime(flag, s string) (time.Time, error) {
+// parseTime reads the time a flag gives, in UTC: RFC 3339, or a date
+// (2026-01-31, UTC) for the start of that day or, with end, its last
+// instant, so that a range of days includes its last day; "" is the zero
+// time.
+func parseTime(flag, s string, end bool) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
 	}
-	return time.Time{}, usageError{fmt.Errorf("%s %q is neither RFC 3339 nor a date (2006-01-02)", flag, s)}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, usageError{fmt.Errorf("%s %q is neither RFC 3339 nor a date (2026-01-31)", flag, s)}
+	}
+	if end {
+		t = t.Add(24*time.Hour - time.Nanosecond)
+	}
+	return t, nil
 }
 
 // publicKey loads the audit key's public half from keyFile, or by default

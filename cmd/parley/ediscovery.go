@@ -77,14 +77,11 @@ func runEdiscovery(args []string, stdout, stderr io.Writer) error {
 		return printJobs(resp.Jobs, stdout)
 	}
 	q := ediscovery.Query{Participants: participants.list, Rooms: rooms.list, Words: *words}
-	if q.Start, err = parseTime("--start", *start); err != nil {
+	if q.Start, err = parseTime("--start", *start, false); err != nil {
 		return err
 	}
-	if q.End, err = parseTime("--end", *end); err != nil {
+	if q.End, err = parseTime("--end", *end, true); err != nil {
 		return err
-	}
-	if _, err := time.Parse(time.DateOnly, *end); err == nil {
-		q.End = q.End.Add(24*time.Hour - time.Nanosecond) // a date: to its end
 	}
 	if sub == "search" {
 		resp, err := ediscoveryCall(ctx, cfg, control.Request{Op: "ediscovery.search", Query: &q, Cursor: *cursor, Limit: *limit})

@@ -19,26 +19,6 @@ const holdSynopsis = "hold create --name NAME [--reason TEXT] [--user JID]... [-
 // holdSubs are the subcommands of hold and their positional arguments.
 var holdSubs = map[string]string{"create": "", "list": "", "release": "hold ID"}
 
-// parseHoldTime reads RFC 3339 or a date (YYYY-MM-DD, UTC): the start of
-// that day for --from, its end for --to, so that a range of days
-// includes its last day.
-func parseHoldTime(s string, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a date (2026-01-31) nor an RFC 3339 time", s)
-	}
-	if end {
-		t = t.Add(24*time.Hour - time.Nanosecond)
-	}
-	return t, nil
-}
-
 // runHold manages legal holds through the running server's control
 // socket, or the store when no server runs (operate).
 func runHold(args []string, stdout, stderr io.Writer) error {
@@ -64,11 +44,11 @@ func runHold(args []string, stdout, stderr io.Writer) error {
 	switch sub {
 	case "create":
 		h := store.LegalHold{Name: *name, Reason: *reason, Users: users.list, Rooms: rooms.list}
-		if h.From, err = parseHoldTime(*from, false); err != nil {
-			return usageError{fmt.Errorf("--from: %w", err)}
+		if h.From, err = parseTime("--from", *from, false); err != nil {
+			return err
 		}
-		if h.To, err = parseHoldTime(*to, true); err != nil {
-			return usageError{fmt.Errorf("--to: %w", err)}
+		if h.To, err = parseTime("--to", *to, true); err != nil {
+			return err
 		}
 		return holdChange(ctx, cfg, control.Request{Op: "hold.create", Hold: &h}, stdout)
 	case "list":
