@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"time"
 
 	"parley/internal/audit"
 	"parley/internal/control"
@@ -49,19 +48,9 @@ func actorOf(r *http.Request) string {
 func searchQuery(r *http.Request) (ediscovery.Query, error) {
 	v := r.URL.Query()
 	q := ediscovery.Query{Participants: v["participant"], Rooms: v["room"], Words: v.Get("words")}
-	for _, t := range []struct {
-		name string
-		dst  *time.Time
-	}{{"start", &q.Start}, {"end", &q.End}} {
-		if s := v.Get(t.name); s != "" {
-			tm, err := time.Parse(time.RFC3339, s)
-			if err != nil {
-				return q, badRequest(t.name + ": want an RFC 3339 time (2025-03-04T05:06:07Z)")
-			}
-			*t.dst = tm
-		}
-	}
-	return q, nil
+	var err error
+	q.Start, q.End, err = timeRange(v)
+	return q, err
 }
 
 func (a *API) ediscovery() (control.Ediscovery, error) {

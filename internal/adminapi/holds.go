@@ -180,15 +180,8 @@ func listHeldMessages(a *API, w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	for _, p := range []struct {
-		key string
-		t   *time.Time
-	}{{"start", &q.Start}, {"end", &q.End}} {
-		if s := v.Get(p.key); s != "" {
-			if *p.t, err = time.Parse(time.RFC3339, s); err != nil {
-				return badRequest(p.key + ": not an RFC 3339 time")
-			}
-		}
+	if q.Start, q.End, err = timeRange(v); err != nil {
+		return err
 	}
 	list, err := a.o.Ops.Holds.HeldMessages(r.Context(), q)
 	if err != nil {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"time"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
@@ -84,6 +86,22 @@ func pageParams(r *http.Request) (limit int, after string, err error) {
 	}
 	after, err = decodeCursor(r.URL.Query().Get("cursor"))
 	return limit, after, err
+}
+
+// timeRange reads ?start= and ?end= from v (RFC 3339; absent, the zero
+// time).
+func timeRange(v url.Values) (start, end time.Time, err error) {
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"start", &start}, {"end", &end}} {
+		if s := v.Get(p.name); s != "" {
+			if *p.t, err = time.Parse(time.RFC3339, s); err != nil {
+				return time.Time{}, time.Time{}, badRequest(p.name + ": want an RFC 3339 time (2025-03-04T05:06:07Z)")
+			}
+		}
+	}
+	return start, end, nil
 }
 
 // seqPageParams is pageParams for a list paged by sequence number (an
