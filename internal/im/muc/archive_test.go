@@ -14,6 +14,7 @@ import (
 	"parley/internal/store"
 	"parley/internal/store/sqlite"
 	"parley/internal/xmlstream"
+	"parley/internal/xmpptest"
 )
 
 // archiveHarness is a harness whose service archives rooms in its store.
@@ -45,12 +46,7 @@ func (p mamPage) bodies() []string {
 // queryRoom sends a MAM query to a room's JID and collects the answer.
 func (h *harness) queryRoom(full, room, fields, set string) mamPage {
 	h.t.Helper()
-	form := ""
-	if fields != "" {
-		form = "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>" + mam.NS +
-			"</value></field>" + fields + "</x>"
-	}
-	got := h.recv(full, "<iq type='set' id='mq' to='"+room+"'><query xmlns='"+mam.NS+"' queryid='q1'>"+form+
+	got := h.recv(full, "<iq type='set' id='mq' to='"+room+"'><query xmlns='"+mam.NS+"' queryid='q1'>"+xmpptest.MAMForm(fields)+
 		"<set xmlns='"+rsm.NS+"'>"+set+"</set></query></iq>")
 	var p mamPage
 	for _, el := range got {

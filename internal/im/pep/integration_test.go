@@ -80,14 +80,20 @@ func loginWithCaps(t *testing.T, srv *testserver.Server, user, resource string, 
 
 func isEvent(el *xmlstream.Element) bool { return el.Child("event", pep.NSEvent) != nil }
 
+// submit is a submitted data form of formType with "var=value" fields.
+func submit(formType string, fields ...string) string {
+	s := `<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>` + formType + `</value></field>`
+	for _, f := range fields {
+		k, v, _ := strings.Cut(f, "=")
+		s += `<field var='` + k + `'><value>` + v + `</value></field>`
+	}
+	return s + `</x>`
+}
+
 // publishOptions is XEP-0402 §3's form (and what Conversations sends).
 func publishOptions(access string) string {
-	return `<publish-options><x xmlns='jabber:x:data' type='submit'>` +
-		`<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
-		`<field var='pubsub#persist_items'><value>true</value></field>` +
-		`<field var='pubsub#max_items'><value>max</value></field>` +
-		`<field var='pubsub#send_last_published_item'><value>never</value></field>` +
-		`<field var='pubsub#access_model'><value>` + access + `</value></field></x></publish-options>`
+	return `<publish-options>` + submit(pep.NSPublishOptions, "pubsub#persist_items=true", "pubsub#max_items=max",
+		"pubsub#send_last_published_item=never", "pubsub#access_model="+access) + `</publish-options>`
 }
 
 func conference(autojoin bool, nick string) string {
@@ -267,10 +273,8 @@ func TestPEPNotifyOptionsOverTCP(t *testing.T) {
 	retract("a@conference.localhost", "")
 	next("<retract id='a@conference.localhost'/>")
 
-	res := xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='`+bookmarks+`'><x xmlns='jabber:x:data' type='submit'>`+
-		`<field var='FORM_TYPE' type='hidden'><value>`+pep.NSNodeConfig+`</value></field>`+
-		`<field var='pubsub#notify_config'><value>1</value></field><field var='pubsub#notify_retract'><value>0</value></field>`+
-		`<field var='pubsub#notify_delete'><value>0</value></field></x></configure></pubsub>`)
+	res := xmpptest.MustIQ(t, desk, wait, "set", "", `<pubsub xmlns='`+pep.NSOwner+`'><configure node='`+bookmarks+`'>`+
+		submit(pep.NSNodeConfig, "pubsub#notify_config=1", "pubsub#notify_retract=0", "pubsub#notify_delete=0")+`</configure></pubsub>`)
 	if res.Get("type") != "result" {
 		t.Fatalf("configure: %s", res)
 	}
@@ -304,8 +308,7 @@ func TestPEPAuthorizeOverTCP(t *testing.T) {
 	carol := login(t, srv, "carol", "phone")
 	entry := func(id, text string) string {
 		return `<pubsub xmlns='` + pep.NS + `'><publish node='` + diary + `'><item id='` + id + `'><entry xmlns='urn:example'>` + text + `</entry></item></publish>` +
-			`<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>` + pep.NS + `#publish-options</value></field>` +
-			`<field var='pubsub#access_model'><value>authorize</value></field><field var='pubsub#max_items'><value>10</value></field></x></publish-options></pubsub>`
+			`<publish-options>` + submit(pep.NSPublishOptions, "pubsub#access_model=authorize", "pubsub#max_items=10") + `</publish-options></pubsub>`
 	}
 	if res := xmpptest.MustIQ(t, alice, wait, "set", "", entry("1", "first")); res.Get("type") != "result" {
 		t.Fatalf("publish: %s", res)
@@ -330,10 +333,8 @@ func TestPEPAuthorizeOverTCP(t *testing.T) {
 	}
 	answer := func(who, subid, allow string) {
 		t.Helper()
-		if err := alice.Send(`<message to='alice@localhost'><x xmlns='jabber:x:data' type='submit'>` +
-			`<field var='FORM_TYPE' type='hidden'><value>` + pep.NS + `#subscribe_authorization</value></field>` +
-			`<field var='pubsub#subid'><value>` + subid + `</value></field><field var='pubsub#node'><value>` + diary + `</value></field>` +
-			`<field var='pubsub#subscriber_jid'><value>` + who + `</value></field><field var='pubsub#allow'><value>` + allow + `</value></field></x></message>`); err != nil {
+		if err := alice.Send(`<message to='alice@localhost'>` + submit(pep.NS+"#subscribe_authorization", "pubsub#subid="+subid,
+			"pubsub#node="+diary, "pubsub#subscriber_jid="+who, "pubsub#allow="+allow) + `</message>`); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -207,10 +207,7 @@ func TestRosterAccessOverTCP(t *testing.T) {
 	alice := login(t, srv, "alice", "desk")
 	carol := loginWithCaps(t, srv, "carol", "desk", mood+"+notify")
 	rosterOptions := func(group string) string {
-		return `<publish-options><x xmlns='jabber:x:data' type='submit'>` +
-			`<field var='FORM_TYPE' type='hidden'><value>` + pep.NSPublishOptions + `</value></field>` +
-			`<field var='pubsub#access_model'><value>roster</value></field>` +
-			`<field var='pubsub#roster_groups_allowed'><value>` + group + `</value></field></x></publish-options>`
+		return `<publish-options>` + submit(pep.NSPublishOptions, "pubsub#access_model=roster", "pubsub#roster_groups_allowed="+group) + `</publish-options>`
 	}
 	publish := func(id, group string) *xmlstream.Element {
 		return xmpptest.MustIQ(t, alice, wait, "set", "", `<pubsub xmlns='`+pep.NS+`'><publish node='`+mood+`'><item id='`+id+
@@ -261,9 +258,8 @@ func TestRosterAccessOverTCP(t *testing.T) {
 		!strings.Contains(conf.String(), "<value>Friends</value>") {
 		t.Fatalf("configuration: %s", conf)
 	}
-	configure := `<pubsub xmlns='` + pep.NSOwner + `'><configure node='` + mood + `'><x xmlns='jabber:x:data' type='submit'>` +
-		`<field var='FORM_TYPE' type='hidden'><value>` + pep.NSNodeConfig + `</value></field>` +
-		`<field var='pubsub#roster_groups_allowed'><value>Work</value></field></x></configure></pubsub>`
+	configure := `<pubsub xmlns='` + pep.NSOwner + `'><configure node='` + mood + `'>` +
+		submit(pep.NSNodeConfig, "pubsub#roster_groups_allowed=Work") + `</configure></pubsub>`
 	if res := xmpptest.MustIQ(t, alice, wait, "set", "", configure); res.Get("type") != "result" {
 		t.Fatalf("configure: %s", res)
 	}

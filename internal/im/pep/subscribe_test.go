@@ -73,9 +73,8 @@ func TestPEPSubscriptionsOverTCP(t *testing.T) {
 	eventWith(bob, "second")
 
 	// §6.3: delivery off, then on again.
-	opts := `<options node='` + news + `' jid='bob@localhost'><x xmlns='jabber:x:data' type='submit'>` +
-		`<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#subscribe_options</value></field>` +
-		`<field var='pubsub#deliver'><value>%s</value></field></x></options>`
+	opts := `<options node='` + news + `' jid='bob@localhost'>` +
+		submit("http://jabber.org/protocol/pubsub#subscribe_options", "pubsub#deliver=%s") + `</options>`
 	if res := at(bob, "set", ps(strings.Replace(opts, "%s", "false", 1))); res.Get("type") != "result" {
 		t.Fatalf("options: %s", res)
 	}
