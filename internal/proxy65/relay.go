@@ -179,17 +179,7 @@ func (m *Module) await(c net.Conn, s *stream, b *bucket) (active bool, first []b
 // dropped (XEP-0065 §10.1: ignored until the activation).
 func handshake(c net.Conn) (req request, err error) {
 	buf := make([]byte, 0, maxGreeting+maxRequest)
-	var n int
-	var noAuth bool
-	for {
-		n, noAuth, err = parseGreeting(buf)
-		if err != errShort {
-			break
-		}
-		if buf, err = readMore(c, buf); err != nil {
-			return req, err
-		}
-	}
+	n, noAuth, err := readParsed(c, &buf, parseGreeting)
 	if err != nil {
 		return req, err
 	}
@@ -201,20 +191,26 @@ func handshake(c net.Conn) (req request, err error) {
 		return req, err
 	}
 	buf = buf[n:]
-	for {
-		_, req, err = parseRequest(buf)
-		if err != errShort {
-			break
-		}
-		if buf, err = readMore(c, buf); err != nil {
-			return req, err
-		}
-	}
+	_, req, err = readParsed(c, &buf, parseRequest)
 	var se *socksError
 	if errors.As(err, &se) && se.reply {
 		c.Write(appendFailure(nil, se.rep))
 	}
 	return req, err
+}
+
+// readParsed parses what the client sent with parse, reading more into
+// buf's spare capacity while parse finds it short.
+func readParsed[T any](c net.Conn, buf *[]byte, parse func([]byte) (int, T, error)) (int, T, error) {
+	for {
+		n, v, err := parse(*buf)
+		if err != errShort {
+			return n, v, err
+		}
+		if *buf, err = readMore(c, *buf); err != nil {
+			return n, v, err
+		}
+	}
 }
 
 // readMore reads into buf's spare capacity.
