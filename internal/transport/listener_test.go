@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,20 +14,16 @@ import (
 // accepts from the real listener.
 type flakyListener struct {
 	*net.TCPListener
-	mu   sync.Mutex
-	errs []error
+	errs chan error // at most 32 queued
 }
 
 func (f *flakyListener) Accept() (net.Conn, error) {
-	f.mu.Lock()
-	if len(f.errs) > 0 {
-		err := f.errs[0]
-		f.errs = f.errs[1:]
-		f.mu.Unlock()
+	select {
+	case err := <-f.errs:
 		return nil, err
+	default:
+		return f.TCPListener.Accept()
 	}
-	f.mu.Unlock()
-	return f.TCPListener.Accept()
 }
 
 func emfile() error {
@@ -41,7 +36,11 @@ func newFlaky(t *testing.T, errs ...error) *flakyListener {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &flakyListener{TCPListener: ln.(*net.TCPListener), errs: errs}
+	f := &flakyListener{TCPListener: ln.(*net.TCPListener), errs: make(chan error, 32)}
+	for _, err := range errs {
+		f.errs <- err
+	}
+	return f
 }
 
 // An accept loop on a plain listener ends at the first EMFILE; on Listener
@@ -187,9 +186,7 @@ func TestServe(t *testing.T) {
 	err = Serve(ln, func(c net.Conn) {
 		handled++
 		c.Close()
-		ln.mu.Lock()
-		ln.errs = append(ln.errs, other)
-		ln.mu.Unlock()
+		ln.errs <- other
 	})
 	if err != other || handled != 1 {
 		t.Fatalf("Serve = %v after %d connections, want %v after 1", err, handled, other)
