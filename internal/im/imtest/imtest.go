@@ -2,8 +2,9 @@
 // internal/im feature packages share, so that protocol logic is tested
 // through a real router without sockets: a bound session that records
 // what it is sent, recorders for the router's remote domains and
-// inbound presence, a fixed set of accounts, an in-memory roster store
-// and a stanza parser that fails the test.
+// inbound presence, a fixed set of accounts, in-memory stores (rosters,
+// accounts, one document per key) and a stanza parser that fails the
+// test.
 //
 // It is imported by tests only. Put here only what two or more packages
 // use; a fake of one package's store stays in that package's tests.

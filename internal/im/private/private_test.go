@@ -2,51 +2,31 @@ package private
 
 import (
 	"context"
-	"strings"
-	"sync"
 	"testing"
 
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
-	"parley/internal/store"
 	"parley/internal/xmlstream"
 )
 
 // memStore is store.PrivateXML in memory, keyed "user\x00key".
-type memStore struct {
-	mu sync.Mutex // guards m
-	m  map[string][]byte
+type memStore struct{ *imtest.Blobs }
+
+func newMemStore(m map[string][]byte) memStore { return memStore{imtest.NewBlobs(m)} }
+
+func (s memStore) PrivateXML(_ context.Context, u, k string) ([]byte, error) {
+	return s.Get(u + "\x00" + k)
 }
 
-func (s *memStore) PrivateXML(_ context.Context, u, k string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[u+"\x00"+k]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	return v, nil
-}
-
-func (s *memStore) SetPrivateXML(_ context.Context, u, k string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[u+"\x00"+k] = v
+func (s memStore) SetPrivateXML(_ context.Context, u, k string, v []byte) error {
+	s.Put(u+"\x00"+k, v)
 	return nil
 }
 
-func (s *memStore) PrivateXMLSizes(_ context.Context, u string) (map[string]int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int)
-	for k, v := range s.m {
-		if user, key, _ := strings.Cut(k, "\x00"); user == u {
-			out[key] = len(v)
-		}
-	}
-	return out, nil
+func (s memStore) PrivateXMLSizes(_ context.Context, u string) (map[string]int, error) {
+	return s.Sizes(u + "\x00"), nil
 }
 
 const bookmarks = `<storage xmlns='storage:bookmarks'><conference jid='r@muc.example.com'/></storage>`
@@ -116,7 +96,7 @@ func TestHandle(t *testing.T) {
 		},
 	}
 	imtest.RunXML(t, tests, func() router.IQHandler {
-		st := &memStore{m: map[string][]byte{"juliet\x00storage storage:bookmarks": []byte(bookmarks)}}
+		st := newMemStore(map[string][]byte{"juliet\x00storage storage:bookmarks": []byte(bookmarks)})
 		return New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 90}).Handle
 	})
 }
@@ -124,7 +104,7 @@ func TestHandle(t *testing.T) {
 // TestSetThenGet stores two fragments in one set (XEP-0049 §2.3 allows
 // several) and reads each back on its own.
 func TestSetThenGet(t *testing.T) {
-	st := &memStore{m: map[string][]byte{}}
+	st := newMemStore(nil)
 	m := New(Options{Store: st, Domain: jid.MustParse("example.com")})
 	ctx := context.Background()
 	set := imtest.Parse(t, `<iq type='set' id='1' from='juliet@example.com/b'><query xmlns='jabber:iq:private' xmlns:n='storage:rosternotes'>`+

@@ -5,37 +5,24 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"parley/internal/im/imtest"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
-	"parley/internal/store"
 	"parley/internal/xmlstream"
 )
 
-// memStore is store.VCards in memory.
-type memStore struct {
-	mu sync.Mutex // guards m
-	m  map[string][]byte
-}
+// memStore is store.VCards in memory, keyed by username.
+type memStore struct{ *imtest.Blobs }
 
-func (s *memStore) VCard(_ context.Context, u string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[u]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	return v, nil
-}
+func newMemStore(m map[string][]byte) memStore { return memStore{imtest.NewBlobs(m)} }
 
-func (s *memStore) SetVCard(_ context.Context, u string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[u] = v
+func (s memStore) VCard(_ context.Context, u string) ([]byte, error) { return s.Get(u) }
+
+func (s memStore) SetVCard(_ context.Context, u string, v []byte) error {
+	s.Put(u, v)
 	return nil
 }
 
@@ -86,7 +73,7 @@ func TestHandle(t *testing.T) {
 		},
 	}
 	imtest.RunXML(t, tests, func() router.IQHandler {
-		st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
+		st := newMemStore(map[string][]byte{"romeo": []byte(fnRomeo)})
 		return New(Options{Store: st, Domain: jid.MustParse("example.com"), MaxSize: 150}).Handle
 	})
 }
@@ -94,7 +81,7 @@ func TestHandle(t *testing.T) {
 // TestSetThenGet stores a vCard written with a prefix bound on the <iq/>
 // and checks that what comes back stands alone and keeps its content.
 func TestSetThenGet(t *testing.T) {
-	st := &memStore{m: map[string][]byte{}}
+	st := newMemStore(nil)
 	m := New(Options{Store: st, Domain: jid.MustParse("example.com")})
 	ctx := context.Background()
 	set := imtest.Parse(t, `<iq type='set' id='1' from='juliet@example.com/b' xmlns:v='vcard-temp'><v:vCard><v:FN>Juliet</v:FN><v:NICKNAME>J</v:NICKNAME></v:vCard></iq>`)
@@ -120,7 +107,7 @@ func TestSetThenGet(t *testing.T) {
 // never bytes written into the reader's stream.
 func TestCorruptStore(t *testing.T) {
 	for i, raw := range []string{`<vCard xmlns='vcard-temp'>`, `<other xmlns='vcard-temp'/>`} {
-		st := &memStore{m: map[string][]byte{"romeo": []byte(raw)}}
+		st := newMemStore(map[string][]byte{"romeo": []byte(raw)})
 		m := New(Options{Store: st, Domain: jid.MustParse("example.com")})
 		_, err := m.Handle(context.Background(), imtest.Parse(t,
 			`<iq type='get' to='romeo@example.com' from='juliet@example.com/b' id='1'><vCard xmlns='vcard-temp'/></iq>`))
@@ -134,7 +121,7 @@ func TestCorruptStore(t *testing.T) {
 // TestFallback: a user without a stored vCard gets the fallback's (a
 // directory's); a stored one wins; no fallback keeps XEP-0054 §3.3.
 func TestFallback(t *testing.T) {
-	st := &memStore{m: map[string][]byte{"romeo": []byte(fnRomeo)}}
+	st := newMemStore(map[string][]byte{"romeo": []byte(fnRomeo)})
 	m := New(Options{Store: st, Domain: jid.MustParse("example.com"),
 		Fallback: func(_ context.Context, user string) *xmlstream.Element {
 			if user == "nobody" {
@@ -166,11 +153,11 @@ func TestFallback(t *testing.T) {
 // 15), whether it stored one, stored one with another KIND, or none; a
 // person's vCard is served as stored.
 func TestBotMarked(t *testing.T) {
-	st := &memStore{m: map[string][]byte{
+	st := newMemStore(map[string][]byte{
 		"helper": []byte(`<vCard xmlns='vcard-temp'><FN>Helper</FN></vCard>`),
 		"liar":   []byte(`<vCard xmlns='vcard-temp'><KIND>individual</KIND><FN>Liar</FN></vCard>`),
 		"romeo":  []byte(fnRomeo),
-	}}
+	})
 	bots := map[string]bool{"helper": true, "liar": true, "bare": true}
 	m := New(Options{Store: st, Domain: jid.MustParse("example.com"),
 		Bot: func(_ context.Context, user string) bool { return bots[user] }})
