@@ -87,6 +87,36 @@ type Command struct {
 	Run func(ctx context.Context, s *Session, req Request) (Response, error)
 }
 
+// Setting is a command of one form that shows the requester's setting
+// and stores the one submitted: execute answers the form show builds
+// (executing, complete the one action), the submission goes to save,
+// whose text completes the command as an Info note; a request without a
+// form is ErrBadPayload. show and save get the requester's username;
+// their errors (ErrBadPayload for a value save refuses) answer the
+// request.
+func Setting(node, name string, show func(ctx context.Context, user string) (*dataform.Form, error),
+	save func(ctx context.Context, user string, f *dataform.Form) (string, error)) Command {
+	return Command{Node: node, Name: name,
+		Run: func(ctx context.Context, _ *Session, req Request) (Response, error) {
+			user := req.From.Local()
+			if req.Action == Execute {
+				f, err := show(ctx, user)
+				if err != nil {
+					return Response{}, err
+				}
+				return Response{Status: Executing, Actions: []Action{Complete}, Default: Complete, Form: f}, nil
+			}
+			if req.Form == nil {
+				return Response{}, ErrBadPayload.WithText("submit the form")
+			}
+			text, err := save(ctx, user, req.Form)
+			if err != nil {
+				return Response{}, err
+			}
+			return Response{Status: Completed, Notes: []Note{{Type: Info, Text: text}}}, nil
+		}}
+}
+
 // Request is one request of a session, as Run sees it.
 type Request struct {
 	From   jid.JID        // the requester's full JID

@@ -317,37 +317,32 @@ func (m *Module) attended(bare jid.JID) bool {
 // command is the settings command: execute shows the form with the
 // current address, complete with the form stores the new one.
 func (m *Module) command() adhoc.Command {
-	return adhoc.Command{Node: NodeSettings, Name: "Email digests of missed messages",
-		Run: func(ctx context.Context, _ *adhoc.Session, req adhoc.Request) (adhoc.Response, error) {
-			user := req.From.Local()
-			if req.Action == adhoc.Execute {
-				addr, err := m.store.DigestAddress(ctx, user)
-				if err != nil {
-					return adhoc.Response{}, err
-				}
-				f := dataform.New(dataform.TypeForm, NodeSettings,
-					dataform.NewField(FieldAddress, dataform.TextSingle, "Email address (empty: no digests)", addr))
-				f.Title = "Email digests"
-				f.Instructions = []string{fmt.Sprintf("Messages that reach you while none of your clients is connected are summarised in one email after %v.", m.delay)}
-				return adhoc.Response{Status: adhoc.Executing, Actions: []adhoc.Action{adhoc.Complete}, Default: adhoc.Complete, Form: f}, nil
+	return adhoc.Setting(NodeSettings, "Email digests of missed messages",
+		func(ctx context.Context, user string) (*dataform.Form, error) {
+			addr, err := m.store.DigestAddress(ctx, user)
+			if err != nil {
+				return nil, err
 			}
-			if req.Form == nil {
-				return adhoc.Response{}, adhoc.ErrBadPayload.WithText("submit the form")
-			}
-			raw, _ := req.Form.Value(FieldAddress)
+			f := dataform.New(dataform.TypeForm, NodeSettings,
+				dataform.NewField(FieldAddress, dataform.TextSingle, "Email address (empty: no digests)", addr))
+			f.Title = "Email digests"
+			f.Instructions = []string{fmt.Sprintf("Messages that reach you while none of your clients is connected are summarised in one email after %v.", m.delay)}
+			return f, nil
+		},
+		func(ctx context.Context, user string, form *dataform.Form) (string, error) {
+			raw, _ := form.Value(FieldAddress)
 			addr, err := parseAddress(raw)
 			if err != nil {
-				return adhoc.Response{}, adhoc.ErrBadPayload.WithText(err.Error())
+				return "", adhoc.ErrBadPayload.WithText(err.Error())
 			}
 			if err := m.store.SetDigestAddress(ctx, user, addr); err != nil {
-				return adhoc.Response{}, err
+				return "", err
 			}
-			text := "You will get no email digests."
-			if addr != "" {
-				text = "Digests of missed messages go to " + addr + "."
+			if addr == "" {
+				return "You will get no email digests.", nil
 			}
-			return adhoc.Response{Status: adhoc.Completed, Notes: []adhoc.Note{{Type: adhoc.Info, Text: text}}}, nil
-		}}
+			return "Digests of missed messages go to " + addr + ".", nil
+		})
 }
 
 // parseAddress checks a submitted address: one bare addr-spec (no display

@@ -94,45 +94,39 @@ func (s *strangers) intercept(ctx context.Context, r *router.Router, st *stanza.
 // command is the ad-hoc command: execute shows the form with the current
 // choice, complete with the form stores the new one.
 func (s *strangers) command() adhoc.Command {
-	return adhoc.Command{Node: NodeStrangers, Name: "Refuse messages from strangers",
-		Run: func(ctx context.Context, _ *adhoc.Session, req adhoc.Request) (adhoc.Response, error) {
-			user := req.From.Local()
-			if req.Action == adhoc.Execute {
-				on, err := s.filters.StrangerFilter(ctx, user)
-				if err != nil {
-					return adhoc.Response{}, err
-				}
-				v := "0"
-				if on {
-					v = "1"
-				}
-				f := dataform.New(dataform.TypeForm, NodeStrangers,
-					dataform.NewField(FieldRefuse, dataform.Boolean, "Refuse messages and subscription requests from JIDs not in my roster", v))
-				f.Title = "Messages from strangers"
-				return adhoc.Response{Status: adhoc.Executing, Actions: []adhoc.Action{adhoc.Complete}, Default: adhoc.Complete, Form: f}, nil
-			}
-			if req.Form == nil {
-				return adhoc.Response{}, adhoc.ErrBadPayload.WithText("submit the form")
-			}
-			on, err := req.Form.Bool(FieldRefuse)
+	return adhoc.Setting(NodeStrangers, "Refuse messages from strangers",
+		func(ctx context.Context, user string) (*dataform.Form, error) {
+			on, err := s.filters.StrangerFilter(ctx, user)
 			if err != nil {
-				return adhoc.Response{}, adhoc.ErrBadPayload.WithText("refuse must be a boolean")
+				return nil, err
+			}
+			v := "0"
+			if on {
+				v = "1"
+			}
+			f := dataform.New(dataform.TypeForm, NodeStrangers,
+				dataform.NewField(FieldRefuse, dataform.Boolean, "Refuse messages and subscription requests from JIDs not in my roster", v))
+			f.Title = "Messages from strangers"
+			return f, nil
+		},
+		func(ctx context.Context, user string, form *dataform.Form) (string, error) {
+			on, err := form.Bool(FieldRefuse)
+			if err != nil {
+				return "", adhoc.ErrBadPayload.WithText("refuse must be a boolean")
 			}
 			if err := s.filters.SetStrangerFilter(ctx, user, on); err != nil {
-				return adhoc.Response{}, err
+				return "", err
 			}
-			s.mu.Lock()
-			delete(s.choice, user) // read again at the next stanza
-			s.mu.Unlock()
-			text := "Messages from strangers are delivered."
+			s.forget(user)
 			if on {
-				text = "Messages and subscription requests from JIDs not in your roster are refused."
+				return "Messages and subscription requests from JIDs not in your roster are refused.", nil
 			}
-			return adhoc.Response{Status: adhoc.Completed, Notes: []adhoc.Note{{Type: adhoc.Info, Text: text}}}, nil
-		}}
+			return "Messages from strangers are delivered.", nil
+		})
 }
 
-// forget drops the cached choice of user, once offline.
+// forget drops the cached choice of user, once offline or changed: it
+// is read again at the next stanza.
 func (s *strangers) forget(user string) {
 	s.mu.Lock()
 	delete(s.choice, user)
