@@ -301,12 +301,7 @@ func (m *Module) HandleOwnerIQ(ctx context.Context, iq *stanza.Stanza) (*xmlstre
 		}
 		ev := xmlstream.New("delete", NSEvent, "node", node)
 		sent := map[jid.JID]bool{}
-		for _, r := range m.router.Resources(own) {
-			if full := r.Session.JID(); r.Available && r.Priority >= 0 && m.wants(full, node) {
-				m.send(ctx, own, full, ev)
-				sent[full] = true
-			}
-		}
+		m.sendWanting(ctx, own, own, node, ev, sent)
 		for _, sub := range subs { // §8.4.2: subscribers are told
 			m.deliver(ctx, own, sub, ev, sent)
 		}
@@ -655,13 +650,20 @@ func (m *Module) notify(ctx context.Context, own jid.JID, n pepNode, ev *xmlstre
 			}
 			continue
 		}
-		for _, r := range m.router.Resources(bare) {
-			full := r.Session.JID()
-			if r.Available && r.Priority >= 0 && m.wants(full, n.Name) {
-				m.send(ctx, own, full, ev)
-				sent[full] = true
-			}
-		}
+		m.sendWanting(ctx, own, bare, n.Name, ev, sent)
 	}
 	m.notifySubscribers(ctx, own, n, ev, sent)
+}
+
+// sendWanting sends ev to the available resources of a local bare JID,
+// with non-negative priority, that asked for the node's notifications
+// (XEP-0163 §4.2), and notes them in sent.
+func (m *Module) sendWanting(ctx context.Context, own, bare jid.JID, node string, ev *xmlstream.Element, sent map[jid.JID]bool) {
+	for _, r := range m.router.Resources(bare) {
+		full := r.Session.JID()
+		if r.Available && r.Priority >= 0 && m.wants(full, node) {
+			m.send(ctx, own, full, ev)
+			sent[full] = true
+		}
+	}
 }
