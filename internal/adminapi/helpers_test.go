@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/jid"
+	"parley/internal/store"
 	"parley/internal/xmpptest"
 	"parley/internal/xmpptest/testserver"
 )
@@ -98,6 +100,19 @@ func (e *env) doURL(t *testing.T, hc *http.Client, url, token, method, body stri
 		t.Errorf("%s %s: %d with Content-Type %q, want application/problem+json (RFC 9457)", method, url, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	return resp, string(b)
+}
+
+// waitAudit waits until the audit log's records of action ("" for all),
+// in order, pass check (the log is written beside the answers).
+func (e *env) waitAudit(t *testing.T, action string, check func([]audit.Record) error) {
+	t.Helper()
+	xmpptest.Eventually(t, wait, func() error {
+		recs, err := audit.Query(context.Background(), e.srv.Store(), store.AuditQuery{Action: action})
+		if err != nil {
+			return err
+		}
+		return check(recs)
+	})
 }
 
 func decode[T any](t *testing.T, body string) T {

@@ -9,7 +9,6 @@ import (
 
 	"parley/internal/audit"
 	"parley/internal/control"
-	"parley/internal/store"
 	"parley/internal/xmlstream"
 	"parley/internal/xmpptest"
 )
@@ -188,11 +187,7 @@ func TestHoldKeepsOriginals(t *testing.T) {
 	if resp, body := e.do(t, compliance, "GET", "/api/v1/holds", ""); resp.StatusCode != 200 || !strings.Contains(body, `"name":"matter 17"`) {
 		t.Errorf("list holds: %d %s", resp.StatusCode, body)
 	}
-	xmpptest.Eventually(t, wait, func() error {
-		recs, err := audit.Query(context.Background(), e.srv.Store(), store.AuditQuery{Action: audit.ActionHold})
-		if err != nil {
-			return err
-		}
+	e.waitAudit(t, audit.ActionHold, func(recs []audit.Record) error {
 		var ok []string
 		for _, r := range recs {
 			if r.Outcome == audit.OutcomeSuccess && r.Target == "hold:1" && strings.HasPrefix(r.Actor, "admin-token:") &&

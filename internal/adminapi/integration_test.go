@@ -190,14 +190,7 @@ func TestAuthentication(t *testing.T) {
 		t.Fatalf("disable: %d, request id %q", resp.StatusCode, resp.Header.Get("X-Request-Id"))
 	}
 	reqID := resp.Header.Get("X-Request-Id")
-	records := func() ([]audit.Record, error) {
-		return audit.Query(context.Background(), e.srv.Store(), store.AuditQuery{})
-	}
-	xmpptest.Eventually(t, wait, func() error {
-		recs, err := records()
-		if err != nil {
-			return err
-		}
+	e.waitAudit(t, "", func(recs []audit.Record) error {
 		var denied401, denied403, disabled int
 		for _, r := range recs {
 			switch {
@@ -285,10 +278,9 @@ func TestSuspendLiveClient(t *testing.T) {
 	if resp, body := e.getURL(t, fileURL); resp.StatusCode != 200 || body != "hello bob" {
 		t.Fatalf("GET of alice's file after resume: %d %q", resp.StatusCode, body)
 	}
-	xmpptest.Eventually(t, wait, func() error {
-		recs, err := audit.Query(context.Background(), e.srv.Store(), store.AuditQuery{Action: audit.ActionAccountSuspended})
-		if err != nil || len(recs) != 1 || recs[0].Target != "alice@localhost" {
-			return errors.Join(err, errors.New("no account-suspended record for alice"))
+	e.waitAudit(t, audit.ActionAccountSuspended, func(recs []audit.Record) error {
+		if len(recs) != 1 || recs[0].Target != "alice@localhost" {
+			return errors.New("no account-suspended record for alice")
 		}
 		return nil
 	})

@@ -17,7 +17,6 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/directory/slapdtest"
-	"parley/internal/store"
 	"parley/internal/xmpptest"
 )
 
@@ -98,11 +97,7 @@ func TestUserToken(t *testing.T) {
 	if resp, body := e.userToken(t, "alice", "pw-alice", ""); resp.StatusCode != 403 {
 		t.Errorf("a token for the suspended account: %d %s, want 403", resp.StatusCode, body)
 	}
-	xmpptest.Eventually(t, wait, func() error {
-		recs, err := audit.Query(t.Context(), e.srv.Store(), store.AuditQuery{})
-		if err != nil {
-			return err
-		}
+	e.waitAudit(t, "", func(recs []audit.Record) error {
 		var failed, created int
 		for _, r := range recs {
 			switch {
@@ -251,11 +246,7 @@ func TestUserExport(t *testing.T) {
 	if bobs := export("bob"); !strings.Contains(bobs["messages.jsonl"], "bob to carol only") || strings.Contains(bobs["vcard.xml"], "Alice") {
 		t.Errorf("bob's export: %q", bobs["messages.jsonl"])
 	}
-	xmpptest.Eventually(t, wait, func() error {
-		recs, err := audit.Query(context.Background(), e.srv.Store(), store.AuditQuery{Action: audit.ActionExport})
-		if err != nil {
-			return err
-		}
+	e.waitAudit(t, audit.ActionExport, func(recs []audit.Record) error {
 		var got []string
 		for _, r := range recs {
 			got = append(got, r.Actor+" "+r.Target+" "+r.Outcome)

@@ -14,7 +14,6 @@ import (
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/oidc/oidctest"
-	"parley/internal/store"
 	"parley/internal/xmpptest"
 )
 
@@ -181,10 +180,9 @@ func TestSSOCreatesAccounts(t *testing.T) {
 	if err != nil || len(u.SHA256.StoredKey) != 0 || len(u.SHA1.StoredKey) != 0 {
 		t.Fatalf("account %+v, %v; want one without a password", u, err)
 	}
-	xmpptest.Eventually(t, wait, func() error {
-		recs, err := audit.Query(t.Context(), e.srv.Store(), store.AuditQuery{Action: audit.ActionAccountCreated})
-		if err != nil || len(recs) != 1 || recs[0].Target != "newbie@localhost" || recs[0].Details["via"] != "oidc" {
-			return fmt.Errorf("account-created records %+v, %v", recs, err)
+	e.waitAudit(t, audit.ActionAccountCreated, func(recs []audit.Record) error {
+		if len(recs) != 1 || recs[0].Target != "newbie@localhost" || recs[0].Details["via"] != "oidc" {
+			return fmt.Errorf("account-created records %+v", recs)
 		}
 		return nil
 	})
@@ -194,11 +192,7 @@ func TestSSOCreatesAccounts(t *testing.T) {
 // successful SSO logins.
 func (e *env) wantSSOAudit(t *testing.T, refused map[string]int, logins int) {
 	t.Helper()
-	xmpptest.Eventually(t, wait, func() error {
-		recs, err := audit.Query(t.Context(), e.srv.Store(), store.AuditQuery{})
-		if err != nil {
-			return err
-		}
+	e.waitAudit(t, "", func(recs []audit.Record) error {
 		got, ok := map[string]int{}, 0
 		for _, r := range recs {
 			switch {
