@@ -46,8 +46,7 @@ func selfPresence(nick, typ string) func(*xmlstream.Element) bool {
 		if el.Name != "presence" || el.Get("from") != room+"/"+nick || el.Get("type") != typ {
 			return false
 		}
-		x := el.Child("x", muc.NSUser)
-		return x != nil && strings.Contains(x.String(), "code='110'")
+		return xmpptest.HasStatus(el, "110")
 	}
 }
 
