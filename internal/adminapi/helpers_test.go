@@ -86,18 +86,25 @@ func (e *env) doURL(t *testing.T, hc *http.Client, url, token, method, body stri
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	resp, b := send(t, hc, req)
+	e.bodies = append(e.bodies, b)
+	if resp.StatusCode >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("%s %s: %d with Content-Type %q, want application/problem+json (RFC 9457)", method, url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return resp, b
+}
+
+// send sends req with hc and returns the response and its body.
+func send(t *testing.T, hc *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	resp, err := hc.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
-	}
-	e.bodies = append(e.bodies, string(b))
-	if resp.StatusCode >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
-		t.Errorf("%s %s: %d with Content-Type %q, want application/problem+json (RFC 9457)", method, url, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	return resp, string(b)
 }
@@ -139,12 +146,7 @@ func (e *env) upload(t *testing.T, c *xmpptest.Client, name, content string) str
 	}
 	req, _ := http.NewRequest("PUT", slot.Child("put", "urn:xmpp:http:upload:0").Get("url"), strings.NewReader(content))
 	req.Header.Set("Content-Type", "text/plain")
-	resp, err := e.hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
+	if resp, _ := send(t, e.hc, req); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("PUT: %s", resp.Status)
 	}
 	return slot.Child("get", "urn:xmpp:http:upload:0").Get("url")
@@ -153,11 +155,9 @@ func (e *env) upload(t *testing.T, c *xmpptest.Client, name, content string) str
 // getURL GETs url without a token (upload URLs are their own secret).
 func (e *env) getURL(t *testing.T, url string) (*http.Response, string) {
 	t.Helper()
-	resp, err := e.hc.Get(url)
+	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return send(t, e.hc, req)
 }

@@ -173,12 +173,7 @@ func TestAuthentication(t *testing.T) {
 		if c.header != "" {
 			req.Header.Set("Authorization", c.header)
 		}
-		resp, err := e.hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != c.challenge {
+		if resp, _ := send(t, e.hc, req); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != c.challenge {
 			t.Errorf("%d: %d, WWW-Authenticate %q; want 401, %q", i, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), c.challenge)
 		}
 	}

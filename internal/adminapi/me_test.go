@@ -2,7 +2,6 @@ package adminapi_test
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,13 +24,7 @@ func (e *env) userToken(t *testing.T, user, password, body string) (*http.Respon
 	t.Helper()
 	req, _ := http.NewRequest("POST", e.base+"/api/v1/me/token", strings.NewReader(body))
 	req.SetBasicAuth(user, password)
-	resp, err := e.hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return send(t, e.hc, req)
 }
 
 // TestUserToken: an account's owner gets a token of role user for their
@@ -168,16 +161,11 @@ func TestUserExport(t *testing.T) {
 		tok := decode[struct{ Token string }](t, body).Token
 		req, _ := http.NewRequest("GET", e.base+"/api/v1/me/export", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := e.hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		resp, b := send(t, e.hc, req)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {
+			t.Fatalf("export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {
-			t.Fatalf("export: %d %s %v", resp.StatusCode, resp.Header.Get("Content-Type"), err)
-		}
-		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		zr, err := zip.NewReader(strings.NewReader(b), int64(len(b)))
 		if err != nil {
 			t.Fatalf("the export is no ZIP: %v", err)
 		}
