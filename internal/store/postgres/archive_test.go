@@ -99,13 +99,8 @@ func TestSearchWords(t *testing.T) {
 // RSM cursors and #extended bounds, each against a count of the page
 // query's own matches.
 func TestSearchCount(t *testing.T) {
-	s := openTest(t, Options{})
+	s := withUsers(t, openTest(t, Options{}), "alice", "bob")
 	ctx := t.Context()
-	for _, u := range []string{"alice", "bob"} {
-		if err := s.CreateUser(ctx, newUser(u)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	long := "lunch"
 	for i := range 300 {
 		long += " word" + strconv.Itoa(i)
@@ -168,13 +163,8 @@ func TestSearchCount(t *testing.T) {
 // also checks that archive_owners.entries follows appends, the deletes
 // that undo a failed append, and DeleteArchive.
 func TestSearchCountEstimate(t *testing.T) {
-	s := openTest(t, Options{})
+	s := withUsers(t, openTest(t, Options{}), "alice", "bob")
 	ctx := t.Context()
-	for _, u := range []string{"alice", "bob"} {
-		if err := s.CreateUser(ctx, newUser(u)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	long := "apple"
 	for i := range 300 {
 		long += " word" + strconv.Itoa(i)
@@ -286,11 +276,8 @@ func TestSearchCountInPage(t *testing.T) {
 	v.Set("enable_seqscan", "off")
 	v.Set("enable_indexscan", "off")
 	u.RawQuery = v.Encode()
-	s := openURL(t, u.String(), Options{})
+	s := withUsers(t, openURL(t, u.String(), Options{}), "alice")
 	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
 	var msgs []store.ArchivedMessage
 	for i := range 30 {
 		text := "lunch"

@@ -57,11 +57,8 @@ func TestServerDropsConnections(t *testing.T) {
 	dbURL := newSchema(t)
 	admin := schemaPoolAt(t, dbURL)
 	// The store's connections carry a name, so that only they are cut.
-	s := openURL(t, dbURL+"&application_name=parley_dropped", Options{})
+	s := withUsers(t, openURL(t, dbURL+"&application_name=parley_dropped", Options{}), "alice")
 	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
 	var (
 		mu      sync.Mutex
 		acked   = map[int64]bool{}

@@ -54,10 +54,7 @@ func TestMigrate(t *testing.T) {
 func TestOpenTwice(t *testing.T) {
 	dbURL := newSchema(t)
 	ctx := t.Context()
-	s := openURL(t, dbURL, Options{})
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
+	s := withUsers(t, openURL(t, dbURL, Options{}), "alice")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,8 @@ import (
 // (two of one id must not collide on the unique index) and the node must
 // end with exactly MaxItems items, the newest by publishing order.
 func TestPEPConcurrentPublish(t *testing.T) {
-	s := openTest(t, Options{})
+	s := withUsers(t, openTest(t, Options{}), "alice")
 	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
 	const keep, writers, each = 3, 8, 20
 	if err := s.PutPEPNode(ctx, "alice", store.PEPNode{Node: "n", AccessModel: store.AccessOpen, PersistItems: true, MaxItems: keep}); err != nil {
 		t.Fatal(err)

@@ -186,6 +186,17 @@ func newUser(name string) store.User {
 	return store.User{Username: name, SHA1: k, SHA256: k}
 }
 
+// withUsers creates the accounts (newUser) in s and returns s.
+func withUsers(t testing.TB, s *Store, usernames ...string) *Store {
+	t.Helper()
+	for _, u := range usernames {
+		if err := s.CreateUser(t.Context(), newUser(u)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
 func TestConformance(t *testing.T) {
 	needDB(t)
 	storetest.Run(t, openStore)

@@ -36,13 +36,8 @@ func TestGroupCommit(t *testing.T) {
 // bob's foreign key.
 func TestBatchSurvivesAccountDeletedMidStatement(t *testing.T) {
 	dbURL := newSchema(t)
-	s := openURL(t, dbURL, Options{})
+	s := withUsers(t, openURL(t, dbURL, Options{}), "alice", "bob", "carol")
 	ctx := t.Context()
-	for _, u := range []string{"alice", "bob", "carol"} {
-		if err := s.CreateUser(ctx, newUser(u)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	admin := schemaPoolAt(t, dbURL)
 	holdCarol := begin(t, admin)
 	if _, err := holdCarol.Exec(ctx, `SELECT 1 FROM users WHERE username = 'carol' FOR UPDATE`); err != nil {
@@ -152,11 +147,8 @@ func TestGivenUpBeforeTaken(t *testing.T) {
 }
 
 func TestWritesAfterCloseAreErrClosed(t *testing.T) {
-	s := openTest(t, Options{})
+	s := withUsers(t, openTest(t, Options{}), "alice")
 	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -216,11 +208,8 @@ func holdWriters(t *testing.T, s *Store, dbURL string) (offline, archive chan er
 // queued messages are archived in the order it queued them.
 func TestQueueWhileCommitting(t *testing.T) {
 	dbURL := newSchema(t)
-	s := openURL(t, dbURL, Options{})
+	s := withUsers(t, openURL(t, dbURL, Options{}), "alice")
 	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
 	offline, archive, release := holdWriters(t, s, dbURL)
 
 	const n = 100
@@ -287,11 +276,8 @@ func TestQueueWhileCommitting(t *testing.T) {
 // get store.ErrClosed at once, without waiting for the drain.
 func TestCloseDrainsQueues(t *testing.T) {
 	dbURL := newSchema(t)
-	s := openURL(t, dbURL, Options{})
+	s := withUsers(t, openURL(t, dbURL, Options{}), "alice")
 	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("alice")); err != nil {
-		t.Fatal(err)
-	}
 	offline, archive, release := holdWriters(t, s, dbURL)
 
 	const n = 50
@@ -393,11 +379,8 @@ func chans(cs []chan error) []<-chan error {
 // directly for an unknown owner are refused as a foreign key would.
 func TestArchiveOwnerDeletedMidStatement(t *testing.T) {
 	dbURL := newSchema(t)
-	s := openURL(t, dbURL, Options{})
+	s := withUsers(t, openURL(t, dbURL, Options{}), "bob")
 	ctx := t.Context()
-	if err := s.CreateUser(ctx, newUser("bob")); err != nil {
-		t.Fatal(err)
-	}
 	admin := schemaPoolAt(t, dbURL)
 	deleteBob := begin(t, admin)
 	if _, err := deleteBob.Exec(ctx, `DELETE FROM users WHERE username = 'bob'`); err != nil {
