@@ -227,6 +227,66 @@ func TestTransfersConformance(t *testing.T) {
 	storetest.Transfers.Run(t, openStore)
 }
 
+func TestAuditConformance(t *testing.T) {
+	needDB(t)
+	storetest.Audit.Run(t, openStore)
+}
+
+func TestDigestAddressesConformance(t *testing.T) {
+	needDB(t)
+	storetest.DigestAddresses.Run(t, openStore)
+}
+
+func TestFastConformance(t *testing.T) {
+	needDB(t)
+	storetest.Fast.Run(t, openStore)
+}
+
+func TestHoldsConformance(t *testing.T) {
+	needDB(t)
+	storetest.Holds.Run(t, openStore)
+}
+
+func TestIncidents(t *testing.T) {
+	needDB(t)
+	storetest.Incidents.Run(t, openStore)
+}
+
+func TestPubSubConformance(t *testing.T) {
+	needDB(t)
+	storetest.PubSub.Run(t, openStore)
+}
+
+func TestPushConformance(t *testing.T) {
+	needDB(t)
+	storetest.Push.Run(t, openStore)
+}
+
+func TestAbuseReportsConformance(t *testing.T) {
+	needDB(t)
+	storetest.AbuseReports.Run(t, openStore)
+}
+
+func TestStrangerFiltersConformance(t *testing.T) {
+	needDB(t)
+	storetest.StrangerFilters.Run(t, openStore)
+}
+
+func TestTokensConformance(t *testing.T) {
+	needDB(t)
+	storetest.Tokens.Run(t, openStore)
+}
+
+func TestUploadsConformance(t *testing.T) {
+	needDB(t)
+	storetest.Uploads.Run(t, openStore)
+}
+
+func TestWebhookDeadLettersConformance(t *testing.T) {
+	needDB(t)
+	storetest.WebhookDeadLetters.Run(t, openStore)
+}
+
 // go test -run '^$' -bench Store/StoreOffline ./internal/store/postgres
 func BenchmarkStore(b *testing.B) {
 	storetest.BenchStore(b, openBench)
