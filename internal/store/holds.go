@@ -172,10 +172,15 @@ type HoldDB interface {
 	// InsertHold stores h with its targets under h.ID, or under a new ID
 	// when it is 0, and returns the ID; ErrExists for a taken ID.
 	InsertHold(ctx context.Context, h LegalHold) (int64, error)
+	// ExpireMessages deletes, of up to limit messages of table (archive
+	// or offline) after from in the order of its integer key column and
+	// stamped before `before`, those no hold covers of the owners (owner
+	// column) sc selects.
+	ExpireMessages(ctx context.Context, table, key, owner string, sc RetentionScope, before time.Time, from int64, limit int) (Expired, error)
 }
 
-// HoldMethods is CreateHold, ImportHold, Hold, ListHolds and ReleaseHold
-// over a backend's HoldDB.
+// HoldMethods is CreateHold, ImportHold, Hold, ListHolds, ReleaseHold,
+// ExpireArchive and ExpireOffline over a backend's HoldDB.
 type HoldMethods struct {
 	Backend string // in errors: "sqlite" or "postgres"
 	DB      HoldDB
@@ -198,6 +203,26 @@ func (m HoldMethods) ImportHold(ctx context.Context, h LegalHold) error {
 		return fmt.Errorf("%s: import hold %d: %w", m.Backend, h.ID, err)
 	}
 	return nil
+}
+
+// ExpireArchive deletes old archived messages no hold covers, a batch at
+// a time in archive order.
+func (m HoldMethods) ExpireArchive(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
+	return m.expireMessages(ctx, "archive", "seq", "owner", sc, before, after, limit)
+}
+
+// ExpireOffline deletes old offline messages no hold covers.
+func (m HoldMethods) ExpireOffline(ctx context.Context, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
+	return m.expireMessages(ctx, "offline", "id", "username", sc, before, after, limit)
+}
+
+// expireMessages is HoldDB.ExpireMessages after the cursor after.
+func (m HoldMethods) expireMessages(ctx context.Context, table, key, owner string, sc RetentionScope, before time.Time, after string, limit int) (Expired, error) {
+	from, err := IntCursor(after)
+	if err != nil {
+		return Expired{}, err
+	}
+	return m.DB.ExpireMessages(ctx, table, key, owner, sc, before, from, limit)
 }
 
 // ReleaseHold ends an active hold; ErrNotFound.

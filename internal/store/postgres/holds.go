@@ -215,29 +215,13 @@ func (s *Store) expire(ctx context.Context, what string, limit int, c, change st
 	return e, nil
 }
 
-// ExpireArchive deletes old archived messages no hold covers, a batch at
-// a time in archive order.
-func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
-	from, err := store.IntCursor(after)
-	if err != nil {
-		return store.Expired{}, err
-	}
-	cond, list := scopeCond("a.owner", 3, sc)
-	return s.expire(ctx, "archive", limit, `SELECT a.seq AS o, a.seq::text AS k, `+store.HeldBy("a.owner", "a.stamp")+` AS held
-		FROM archive a WHERE a.seq > $1 AND a.stamp < $2 AND `+cond+` ORDER BY a.seq LIMIT $4`,
-		`DELETE FROM archive WHERE seq IN (SELECT o FROM c WHERE NOT held) RETURNING 1`, from, before, list, limit)
-}
-
-// ExpireOffline deletes old offline messages no hold covers.
-func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
-	from, err := store.IntCursor(after)
-	if err != nil {
-		return store.Expired{}, err
-	}
-	cond, list := scopeCond("m.username", 3, sc)
-	return s.expire(ctx, "offline", limit, `SELECT m.id AS o, m.id::text AS k, `+store.HeldBy("m.username", "m.stamp")+` AS held
-		FROM offline m WHERE m.id > $1 AND m.stamp < $2 AND `+cond+` ORDER BY m.id LIMIT $4`,
-		`DELETE FROM offline WHERE id IN (SELECT o FROM c WHERE NOT held) RETURNING 1`, from, before, list, limit)
+// ExpireMessages runs one batch of store.HoldMethods' ExpireArchive or
+// ExpireOffline in one statement (expire).
+func (d *sqlDB) ExpireMessages(ctx context.Context, table, key, owner string, sc store.RetentionScope, before time.Time, from int64, limit int) (store.Expired, error) {
+	cond, list := scopeCond("m."+owner, 3, sc)
+	return (*Store)(d).expire(ctx, table, limit, `SELECT m.`+key+` AS o, m.`+key+`::text AS k, `+store.HeldBy("m."+owner, "m.stamp")+` AS held
+		FROM `+table+` m WHERE m.`+key+` > $1 AND m.stamp < $2 AND `+cond+` ORDER BY m.`+key+` LIMIT $4`,
+		`DELETE FROM `+table+` WHERE `+key+` IN (SELECT o FROM c WHERE NOT held) RETURNING 1`, from, before, list, limit)
 }
 
 // ExpireUploads marks old stored uploads no hold covers as expired at

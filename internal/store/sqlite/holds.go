@@ -247,29 +247,13 @@ func (s *Store) expire(ctx context.Context, what string, limit int, sel string, 
 	return e, nil
 }
 
-// ExpireArchive deletes old archived messages no hold covers, a batch at
-// a time in archive order.
-func (s *Store) ExpireArchive(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
-	from, err := store.IntCursor(after)
-	if err != nil {
-		return store.Expired{}, err
-	}
-	cond, arg := scopeCond("a.owner", sc)
-	return s.expire(ctx, "archive", limit, `SELECT a.seq, `+store.HeldBy("a.owner", "a.stamp")+` FROM archive a
-		WHERE a.seq > ? AND a.stamp < ? AND `+cond+` ORDER BY a.seq LIMIT ?`, []any{from, nanos(before), arg, limit},
-		`DELETE FROM archive WHERE seq IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
-}
-
-// ExpireOffline deletes old offline messages no hold covers.
-func (s *Store) ExpireOffline(ctx context.Context, sc store.RetentionScope, before time.Time, after string, limit int) (store.Expired, error) {
-	from, err := store.IntCursor(after)
-	if err != nil {
-		return store.Expired{}, err
-	}
-	cond, arg := scopeCond("o.username", sc)
-	return s.expire(ctx, "offline", limit, `SELECT o.id, `+store.HeldBy("o.username", "o.stamp")+` FROM offline o
-		WHERE o.id > ? AND o.stamp < ? AND `+cond+` ORDER BY o.id LIMIT ?`, []any{from, nanos(before), arg, limit},
-		`DELETE FROM offline WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
+// ExpireMessages runs one batch of store.HoldMethods' ExpireArchive or
+// ExpireOffline in the writer (expire).
+func (d *sqlDB) ExpireMessages(ctx context.Context, table, key, owner string, sc store.RetentionScope, before time.Time, from int64, limit int) (store.Expired, error) {
+	cond, arg := scopeCond("m."+owner, sc)
+	return (*Store)(d).expire(ctx, table, limit, `SELECT m.`+key+`, `+store.HeldBy("m."+owner, "m.stamp")+` FROM `+table+` m
+		WHERE m.`+key+` > ? AND m.stamp < ? AND `+cond+` ORDER BY m.`+key+` LIMIT ?`, []any{from, nanos(before), arg, limit},
+		`DELETE FROM `+table+` WHERE `+key+` IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
 }
 
 // ExpireUploads marks old stored uploads no hold covers as expired at
