@@ -264,8 +264,7 @@ func TestErrors(t *testing.T) {
 func TestLimitsAndExpiry(t *testing.T) {
 	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
 	m, r := newModuleRouter(t, clk, 2)
-	s := imtest.NewSession(t, user)
-	r.Bind(s)
+	s := imtest.Bind(t, r, user)
 	var ids []string
 	for range 2 {
 		res, err := exec(t, m, user, `node='config'`, "")

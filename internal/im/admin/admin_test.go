@@ -43,9 +43,7 @@ func setup(t *testing.T) *fixture {
 	New(Options{Admins: []jid.JID{jid.MustParse("bard@shakespeare.lit")}, Ops: ops, Disabler: f.accounts, Commands: f.cmds,
 		OnDelete: func(u string) { f.deleted = append(f.deleted, u) }}).Register(f.r)
 	for _, full := range []string{bard, "juliet@shakespeare.lit/balcony", "juliet@shakespeare.lit/chamber", "romeo@shakespeare.lit/orchard"} {
-		s := imtest.NewSession(t, full)
-		f.r.Bind(s)
-		f.sessions[full] = s
+		f.sessions[full] = imtest.Bind(t, f.r, full)
 	}
 	return f
 }
@@ -223,8 +221,7 @@ func TestDeleteDisableEnd(t *testing.T) {
 		t.Fatal("still disabled")
 	}
 	// A full JID ends that session only; the user may come back.
-	s2 := imtest.NewSession(t, "romeo@shakespeare.lit/ball")
-	f.r.Bind(s2)
+	s2 := imtest.Bind(t, f.r, "romeo@shakespeare.lit/ball")
 	f.done(NodeEndUserSession, map[string][]string{"accountjids": {"romeo@shakespeare.lit/ball"}}, "info: romeo@shakespeare.lit/ball: 1 sessions ended")
 	if s2.Ended() != "policy-violation" || f.sessions["romeo@shakespeare.lit/orchard"].Ended() != "" {
 		t.Fatal("end one session")

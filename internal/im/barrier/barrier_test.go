@@ -21,9 +21,7 @@ func setup(t *testing.T) (*router.Router, *Module, *audittest.Recorder, map[stri
 	m.Register(r)
 	s := map[string]*imtest.Session{}
 	for _, u := range []string{"alice", "bob", "carol"} {
-		s[u] = imtest.NewSession(t, u+"@example.com/desk")
-		r.Bind(s[u])
-		r.SetAvailability(s[u].JID(), true, 0, nil)
+		s[u] = imtest.Available(t, r, u+"@example.com/desk", 0, nil)
 	}
 	return r, m, rec, s
 }

@@ -62,8 +62,7 @@ func (s *memStore) Roster(_ context.Context, u string) ([]store.RosterItem, int6
 
 // bind binds a session on r, available with priority 0 if avail.
 func bind(t *testing.T, r *router.Router, full string, avail bool) *imtest.Session {
-	s := imtest.NewSession(t, full)
-	r.Bind(s)
+	s := imtest.Bind(t, r, full)
 	if avail {
 		r.SetAvailability(s.JID(), true, 0, []byte(`<presence><show>chat</show></presence>`))
 	}

@@ -39,10 +39,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) bind(t *testing.T, full string, prio int8) {
-	s := imtest.NewSession(t, full)
-	e.r.Bind(s)
-	e.r.SetAvailability(s.JID(), true, prio, []byte("<presence/>"))
-	e.s[full] = s
+	e.s[full] = imtest.Available(t, e.r, full, prio, []byte("<presence/>"))
 }
 
 // route sends raw from a session and returns the last stanza that session

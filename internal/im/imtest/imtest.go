@@ -128,7 +128,7 @@ type Session struct {
 }
 
 // NewSession returns an unbound session for a full JID; bind it with
-// router.Bind.
+// router.Bind (Bind and Available do both).
 func NewSession(t testing.TB, full string) *Session {
 	return &Session{t: t, jid: jid.MustParse(full)}
 }
@@ -246,4 +246,19 @@ func Summary(sts []*stanza.Stanza) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Bind returns a new session for full, bound on r.
+func Bind(t testing.TB, r *router.Router, full string) *Session {
+	s := NewSession(t, full)
+	r.Bind(s)
+	return s
+}
+
+// Available returns a new session for full, bound on r and available at
+// priority prio, with presence (nil for none) as its last broadcast.
+func Available(t testing.TB, r *router.Router, full string, prio int8, presence []byte) *Session {
+	s := Bind(t, r, full)
+	r.SetAvailability(s.JID(), true, prio, presence)
+	return s
 }

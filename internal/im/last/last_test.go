@@ -38,9 +38,7 @@ func TestLastActivity(t *testing.T) {
 	m.Register(r)
 	ctx := context.Background()
 
-	s := imtest.NewSession(t, "juliet@capulet.com/balcony")
-	r.Bind(s)
-	r.SetAvailability(s.JID(), true, 0, []byte("<presence/>"))
+	s := imtest.Available(t, r, "juliet@capulet.com/balcony", 0, []byte("<presence/>"))
 	clk.Advance(100 * time.Second)
 	ask := func(from, to string) (string, string, error) {
 		t.Helper()
@@ -98,8 +96,7 @@ func TestLastActivity(t *testing.T) {
 
 	// A session that ends without a status, after available presence
 	// cleared the old one, leaves no status.
-	s2 := imtest.NewSession(t, "juliet@capulet.com/garden")
-	r.Bind(s2)
+	s2 := imtest.Bind(t, r, "juliet@capulet.com/garden")
 	r.Route(ctx, imtest.Parse(t, `<presence type='unavailable' from='juliet@capulet.com/garden'><status>brb</status></presence>`))
 	r.Route(ctx, imtest.Parse(t, `<presence from='juliet@capulet.com/garden'/>`))
 	r.Unbind(ctx, s2)
@@ -108,8 +105,7 @@ func TestLastActivity(t *testing.T) {
 		t.Fatalf("second logout: %s %q %v", sec, status, err)
 	}
 	// A status beyond MaxStatus is kept cut, on a character boundary.
-	s3 := imtest.NewSession(t, "juliet@capulet.com/attic")
-	r.Bind(s3)
+	s3 := imtest.Bind(t, r, "juliet@capulet.com/attic")
 	long := "a" + strings.Repeat("é", MaxStatus) // 2 bytes each: byte MaxStatus is inside one
 	r.Route(ctx, imtest.Parse(t, `<presence type='unavailable' from='juliet@capulet.com/attic'><status>`+long+`</status></presence>`))
 	r.Unbind(ctx, s3)

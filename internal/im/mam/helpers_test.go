@@ -61,10 +61,7 @@ func newEnv(t *testing.T) *env {
 	e.m = New(Options{Store: st, Roster: e.roster})
 	e.m.Register(r)
 	for _, full := range []string{"alice@example.com/desk", "alice@example.com/phone", "bob@example.com/laptop"} {
-		s := imtest.NewSession(t, full)
-		r.Bind(s)
-		r.SetAvailability(s.JID(), true, 0, []byte("<presence/>"))
-		e.s[full] = s
+		e.s[full] = imtest.Available(t, r, full, 0, []byte("<presence/>"))
 	}
 	return e
 }

@@ -143,8 +143,7 @@ func TestDeliver(t *testing.T) {
 	if n, _ := s.CountOffline(ctx, "alice"); n != 3 {
 		t.Fatalf("%d stored, want 3", n)
 	}
-	alice := imtest.NewSession(t, "alice@example.com/one")
-	r.Bind(alice)
+	alice := imtest.Bind(t, r, "alice@example.com/one")
 
 	m.OnInitialPresence(ctx, alice.JID(), -1) // negative priority: nothing (XEP-0160 §3)
 	m.Close()
@@ -190,9 +189,7 @@ func TestDeliverSessionGone(t *testing.T) {
 func TestStoredWhileBecomingAvailable(t *testing.T) {
 	m, r, s := newModule(t, 0)
 	ctx := context.Background()
-	alice := imtest.NewSession(t, "alice@example.com/one")
-	r.Bind(alice)
-	r.SetAvailability(alice.JID(), true, 0, nil)
+	alice := imtest.Available(t, r, "alice@example.com/one", 0, nil)
 	m.OnInitialPresence(ctx, alice.JID(), 0) // the queue is empty now
 	late := imtest.Parse(t, `<message xmlns='jabber:client' from='bob@example.com/b' to='alice@example.com' type='chat'><body>late</body></message>`)
 	if err := m.StoreOffline(ctx, late); err != nil {
@@ -227,8 +224,7 @@ func (s *loadHook) OfflineMessages(ctx context.Context, user string) ([]store.Of
 func TestDeliverWhileDelivering(t *testing.T) {
 	m, r, mem := newModule(t, 0)
 	ctx := context.Background()
-	alice := imtest.NewSession(t, "alice@example.com/one")
-	r.Bind(alice)
+	alice := imtest.Bind(t, r, "alice@example.com/one")
 	s := &loadHook{memStore: mem}
 	m.store = s
 	s.StoreOffline(ctx, "alice", store.OfflineMessage{Stanza: []byte(`<message to='alice@example.com'><body>first</body></message>`)})

@@ -106,12 +106,8 @@ func setup(t *testing.T, o Options) *fixture {
 	f.m = New(o)
 	f.m.Register(f.r)
 	t.Cleanup(f.m.Close)
-	f.app = imtest.NewSession(t, appJID)
-	f.romeo = imtest.NewSession(t, "romeo@example.com/orchard")
-	for _, s := range []*imtest.Session{f.app, f.romeo} {
-		f.r.Bind(s)
-		f.r.SetAvailability(s.JID(), true, 0, nil)
-	}
+	f.app = imtest.Available(t, f.r, appJID, 0, nil)
+	f.romeo = imtest.Available(t, f.r, "romeo@example.com/orchard", 0, nil)
 	return f
 }
 
@@ -131,8 +127,7 @@ func (f *fixture) iq(t *testing.T, alice *imtest.Session, payload string) *stanz
 func setupAway(t *testing.T, o Options) *fixture {
 	t.Helper()
 	f := setup(t, o)
-	alice := imtest.NewSession(t, "alice@example.com/phone")
-	f.r.Bind(alice)
+	alice := imtest.Bind(t, f.r, "alice@example.com/phone")
 	f.enable(t, alice)
 	f.r.Unbind(context.Background(), alice)
 	return f
@@ -217,8 +212,7 @@ func summary(t *testing.T, iq *stanza.Stanza) (node string, fields map[string]st
 // TestEnableDisable follows XEP-0357 §5 and §6.
 func TestEnableDisable(t *testing.T) {
 	f := setup(t, Options{MaxDevices: 3})
-	alice := imtest.NewSession(t, "alice@example.com/phone")
-	f.r.Bind(alice)
+	alice := imtest.Bind(t, f.r, "alice@example.com/phone")
 	f.enable(t, alice)
 	if got := f.st.nodes("alice"); !slices.Equal(got, []string{appJID + " n1"}) {
 		t.Fatalf("registrations %v", got)

@@ -21,8 +21,7 @@ func TestHooks(t *testing.T) {
 	ctx := context.Background()
 	m.PreAuth(ctx, imtest.Parse(t, reg("Juliet", "pw")), "192.0.2.1")
 	m.PreAuth(ctx, imtest.Parse(t, reg("romeo", "pw")), "192.0.2.1") // conflict
-	s := imtest.NewSession(t, "juliet@example.com/b")
-	r.Bind(s)
+	imtest.Bind(t, r, "juliet@example.com/b")
 	r.Route(ctx, imtest.Parse(t, `<iq type='set' id='c' from='juliet@example.com/b'><query xmlns='jabber:iq:register'><username>juliet</username><password>new</password></query></iq>`))
 	r.Route(ctx, imtest.Parse(t, `<iq type='set' id='d' from='juliet@example.com/b'><query xmlns='jabber:iq:register'><username>romeo</username><password>new</password></query></iq>`))
 	if got := fmt.Sprint(seen); got != "[create juliet 192.0.2.1 passwd juliet]" {

@@ -167,8 +167,7 @@ func TestChangePassword(t *testing.T) {
 			}
 			users.Put(store.User{Username: "juliet", SHA256: old})
 			users.Put(store.User{Username: "romeo"})
-			s := imtest.NewSession(t, "juliet@example.com/b")
-			r.Bind(s)
+			s := imtest.Bind(t, r, "juliet@example.com/b")
 			r.Route(context.Background(), imtest.Parse(t, tc.iq))
 			got := s.Take()
 			if len(got) != 1 {

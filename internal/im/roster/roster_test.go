@@ -234,8 +234,7 @@ func TestForbidden(t *testing.T) {
 	for i, iq := range tests {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			e := newEnv(t)
-			bob := imtest.NewSession(t, "bob@example.com/x")
-			e.r.Bind(bob)
+			bob := imtest.Bind(t, e.r, "bob@example.com/x")
 			e.r.Route(context.Background(), imtest.Parse(t, iq))
 			got := bob.Take()
 			if len(got) != 1 || errCondition(got[0]) != "forbidden" {

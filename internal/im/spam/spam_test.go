@@ -59,12 +59,8 @@ func TestServerBlocklist(t *testing.T) {
 	remote := imtest.NewRemote(t)
 	r.SetRemote(remote)
 	New(Options{Blocked: []jid.JID{jid.MustParse("evil.lit"), jid.MustParse("spam@capulet.lit")}}).Register(r)
-	juliet := imtest.NewSession(t, "juliet@capulet.lit/balcony")
-	spam := imtest.NewSession(t, "spam@capulet.lit/x")
-	for _, s := range []*imtest.Session{juliet, spam} {
-		r.Bind(s)
-		r.SetAvailability(s.JID(), true, 0, []byte(`<presence/>`))
-	}
+	juliet := imtest.Available(t, r, "juliet@capulet.lit/balcony", 0, []byte(`<presence/>`))
+	spam := imtest.Available(t, r, "spam@capulet.lit/x", 0, []byte(`<presence/>`))
 	route := func(s string) { r.Route(ctx, imtest.Parse(t, s)) }
 
 	route(`<message type='chat' id='o1' from='juliet@capulet.lit/balcony' to='x@evil.lit'><body>hi</body></message>`)
@@ -125,8 +121,7 @@ func TestRefusalsAudited(t *testing.T) {
 	r := router.New(jid.MustParse("capulet.lit"), nil, nil)
 	r.SetRemote(imtest.NewRemote(t))
 	New(Options{Blocked: []jid.JID{jid.MustParse("evil.lit")}, Audit: rec, Now: func() time.Time { return now }}).Register(r)
-	juliet := imtest.NewSession(t, "juliet@capulet.lit/balcony")
-	r.Bind(juliet)
+	juliet := imtest.Bind(t, r, "juliet@capulet.lit/balcony")
 	send := func(to string, n int) {
 		for i := range n {
 			r.Route(ctx, imtest.Parse(t, `<message type='chat' id='m`+strconv.Itoa(i)+`' from='juliet@capulet.lit/balcony' to='`+to+`'><body>x</body></message>`))
