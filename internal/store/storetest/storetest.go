@@ -118,6 +118,17 @@ func equalKeys(a, b store.ScramKeys) bool {
 		bytes.Equal(a.StoredKey, b.StoredKey) && bytes.Equal(a.ServerKey, b.ServerKey)
 }
 
+// wantUser fails t unless GetUser reads want; what names the read in the
+// failure.
+func wantUser(t *testing.T, ctx context.Context, s store.Store, what string, want store.User) {
+	t.Helper()
+	got, err := s.GetUser(ctx, want.Username)
+	must(t, what, err)
+	if !equalUser(got, want) {
+		t.Fatalf("%s = %+v, want %+v", what, got, want)
+	}
+}
+
 func equalUser(a, b store.User) bool {
 	return a.Username == b.Username && equalKeys(a.SHA1, b.SHA1) &&
 		equalKeys(a.SHA256, b.SHA256) && a.Created.Equal(b.Created) && a.Disabled == b.Disabled && a.Bot == b.Bot

@@ -12,11 +12,7 @@ var userCases = []scenario{
 	{"create_then_get_round_trips", func(t *testing.T, ctx context.Context, s store.Store) {
 		want := user("alice")
 		must(t, "CreateUser", s.CreateUser(ctx, want))
-		got, err := s.GetUser(ctx, "alice")
-		must(t, "GetUser", err)
-		if !equalUser(got, want) {
-			t.Fatalf("GetUser = %+v, want %+v", got, want)
-		}
+		wantUser(t, ctx, s, "GetUser", want)
 	}},
 	{"zero_created_means_now", func(t *testing.T, ctx context.Context, s store.Store) {
 		u := user("alice")
@@ -33,11 +29,7 @@ var userCases = []scenario{
 		dup := user("alice")
 		dup.SHA256.Iterations = 1
 		wantErr(t, "second CreateUser", s.CreateUser(ctx, dup), store.ErrExists)
-		got, err := s.GetUser(ctx, "alice")
-		must(t, "GetUser", err)
-		if !equalUser(got, user("alice")) {
-			t.Fatalf("GetUser after duplicate = %+v, want the original", got)
-		}
+		wantUser(t, ctx, s, "GetUser after duplicate (the original)", user("alice"))
 	}},
 	{"disable_and_reenable_keeps_the_account", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "bob")
@@ -53,9 +45,7 @@ var userCases = []scenario{
 			t.Fatal("disabling alice disabled bob")
 		}
 		must(t, "SetUserDisabled(false)", s.SetUserDisabled(ctx, "alice", false))
-		if got, _ := s.GetUser(ctx, "alice"); !equalUser(got, user("alice")) {
-			t.Fatalf("re-enabled: GetUser = %+v", got)
-		}
+		wantUser(t, ctx, s, "re-enabled: GetUser", user("alice"))
 		wantErr(t, "SetUserDisabled(carol)", s.SetUserDisabled(ctx, "carol", true), store.ErrNotFound)
 		// Created disabled stays so (parley migrate copies accounts so).
 		d := user("dave")
@@ -70,9 +60,7 @@ var userCases = []scenario{
 		b := user("ci")
 		b.Bot = true
 		must(t, "CreateUser(bot)", s.CreateUser(ctx, b))
-		if got, err := s.GetUser(ctx, "ci"); err != nil || !equalUser(got, b) {
-			t.Fatalf("bot: GetUser = %+v, %v; want %+v", got, err, b)
-		}
+		wantUser(t, ctx, s, "bot: GetUser", b)
 		if got, _ := s.GetUser(ctx, "alice"); got.Bot {
 			t.Fatal("a person's account reads as a bot")
 		}
@@ -86,18 +74,10 @@ var userCases = []scenario{
 		create(t, ctx, s, "alice", "bob")
 		other := user("other")
 		must(t, "SetUserKeys", s.SetUserKeys(ctx, "alice", other.SHA1, other.SHA256))
-		got, err := s.GetUser(ctx, "alice")
-		must(t, "GetUser", err)
 		want := user("alice")
 		want.SHA1, want.SHA256 = other.SHA1, other.SHA256
-		if !equalUser(got, want) {
-			t.Fatalf("GetUser = %+v, want %+v", got, want)
-		}
-		bob, err := s.GetUser(ctx, "bob")
-		must(t, "GetUser(bob)", err)
-		if !equalUser(bob, user("bob")) {
-			t.Fatalf("bob changed with alice's keys: %+v", bob)
-		}
+		wantUser(t, ctx, s, "GetUser", want)
+		wantUser(t, ctx, s, "GetUser(bob) after alice's keys changed", user("bob"))
 	}},
 	{"delete_removes_account", func(t *testing.T, ctx context.Context, s store.Store) {
 		create(t, ctx, s, "alice", "bob")
