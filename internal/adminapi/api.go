@@ -96,7 +96,7 @@ type Options struct {
 	// tokens would otherwise cross the network in clear.
 	LoopbackOnly bool
 	Now          func() time.Time
-	Log          *slog.Logger
+	Log          *slog.Logger // nil: slog.Default()
 }
 
 // API serves /api/v1.
@@ -132,7 +132,7 @@ func New(o Options) *API {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+		o.Log = slog.Default()
 	}
 	a := &API{o: o, mux: http.NewServeMux(), limit: newAuthLimit(o.Now)}
 	a.mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)

@@ -19,7 +19,7 @@ type ForwarderOptions struct {
 	// confirm, whenever that changes (the parley_audit_sink_backlog
 	// metric).
 	Backlog func(n int64)
-	Logger  *slog.Logger
+	Logger  *slog.Logger // nil: slog.Default()
 }
 
 // Forwarder sends the log to one sink, in seq order, from the sink's
@@ -41,7 +41,7 @@ const (
 // Forward starts forwarding; Close stops it.
 func Forward(o ForwarderOptions) *Forwarder {
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
+		o.Logger = slog.Default()
 	}
 	f := &Forwarder{o: o, quit: make(chan struct{}), stopped: make(chan struct{})}
 	go f.run()

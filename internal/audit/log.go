@@ -41,7 +41,7 @@ type Options struct {
 	// blocks beyond it (an audit record is never dropped). Default 4096.
 	Queue int
 	Clock clock.Clock
-	Log   *slog.Logger
+	Log   *slog.Logger // nil: slog.Default()
 }
 
 // Log appends records to the store's hash chain from one writer goroutine
@@ -80,7 +80,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	defaults.Positive(&o.Queue, DefaultQueue)
 	o.Clock = clock.Or(o.Clock)
 	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+		o.Log = slog.Default()
 	}
 	w := writer{o: o}
 	if err := w.loadHead(ctx); err != nil {

@@ -59,7 +59,7 @@ type Options struct {
 	// made durable (tests stop a job there to resume it).
 	AfterPart func(j Job)
 	Now       func() time.Time
-	Log       *slog.Logger
+	Log       *slog.Logger // nil: slog.Default()
 }
 
 // Service searches and exports.
@@ -82,7 +82,7 @@ func New(o Options) *Service {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+		o.Log = slog.Default()
 	}
 	s := &Service{o: o, running: map[string]bool{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

@@ -89,7 +89,7 @@ type Options struct {
 	Metrics Metrics
 	Uploads Uploads
 	Clock   clock.Clock
-	Log     *slog.Logger
+	Log     *slog.Logger // nil: slog.Default()
 }
 
 // Job runs the policy every Every until Close.
@@ -108,7 +108,7 @@ func New(o Options) *Job {
 	defaults.Positive(&o.Batch, DefaultBatch)
 	defaults.Positive(&o.Pause, DefaultPause)
 	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+		o.Log = slog.Default()
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	j := &Job{o: o, clock: clock.Or(o.Clock), ctx: ctx, stop: stop}

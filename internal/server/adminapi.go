@@ -11,32 +11,12 @@ import (
 	"time"
 
 	"parley/internal/adminapi"
-	"parley/internal/audit"
 	"parley/internal/config"
 	"parley/internal/control"
 	"parley/internal/oidc"
 	"parley/internal/supervision"
 	"parley/internal/upload"
 )
-
-// controlDoneAdmin records the token changes and legal holds the CLI made
-// through the control socket.
-func (s *Server) controlDoneAdmin(req control.Request) {
-	switch req.Op {
-	case "token.create":
-		d := map[string]string{"via": "control-socket", "id": req.ID, "role": req.Role, "name": req.Name}
-		if req.User != "" {
-			d["user"] = s.bare(req.User)
-		}
-		s.audit.Emit(audit.Record{Actor: "cli", Action: audit.ActionTokenCreated, Target: "token:" + req.ID,
-			Outcome: audit.OutcomeSuccess, Details: d})
-	case "token.revoke":
-		s.audit.Emit(audit.Record{Actor: "cli", Action: audit.ActionTokenRevoked, Target: "token:" + req.ID,
-			Outcome: audit.OutcomeSuccess, Details: map[string]string{"via": "control-socket"}})
-	case "hold.create", "hold.release":
-		s.controlDoneHolds(req) // retention.go
-	}
-}
 
 // adminAPI is the admin REST API (internal/adminapi) over the operations
 // the control socket serves. On the plain HTTP listener it answers only

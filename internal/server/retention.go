@@ -1,9 +1,7 @@
 package server
 
 import (
-	"parley/internal/audit"
 	"parley/internal/config"
-	"parley/internal/control"
 	"parley/internal/retention"
 )
 
@@ -19,19 +17,3 @@ func (s *Server) newRetention(cfg config.Config) {
 
 // Retention is the server's retention job.
 func (s *Server) Retention() *retention.Job { return s.retention }
-
-// controlDoneHolds records the legal hold changes the CLI made through the
-// control socket.
-func (s *Server) controlDoneHolds(req control.Request) {
-	if req.Hold == nil {
-		return
-	}
-	op := "create"
-	if req.Op == "hold.release" {
-		op = "release"
-	}
-	d := control.HoldDetails(*req.Hold, op)
-	d["via"] = "control-socket"
-	s.audit.Emit(audit.Record{Actor: "cli", Action: audit.ActionHold, Target: "hold:" + d["id"],
-		Outcome: audit.OutcomeSuccess, Details: d})
-}

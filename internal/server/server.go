@@ -353,28 +353,23 @@ func (s *Server) startControl() error {
 }
 
 // controlDone records what the CLI did through the control socket in the
-// audit log (the server is its one writer while it runs) and, for a
+// audit log (the server is its one writer while it runs), as the CLI
+// records it when no server runs (control.AuditRecord), and, for a
 // deleted account, drops what modules cache for it. A destroyed room is
 // recorded by the MUC service itself.
 func (s *Server) controlDone(req control.Request) {
 	if req.Op == "user.del" && s.forgetAccount != nil {
 		s.forgetAccount(req.User)
 	}
-	if action, ok := controlAccountActions[req.Op]; ok {
-		s.accountEvent(action, "cli", req.User, "", "control-socket")
+	r, ok := control.AuditRecord(req, s.cfg.Domain)
+	if !ok || r.Action == audit.ActionRoomDestroyed {
 		return
 	}
-	s.controlDoneAdmin(req) // adminapi.go
-}
-
-// controlAccountActions are the control socket's account operations and
-// the audit action each is recorded as.
-var controlAccountActions = map[string]string{
-	"user.add":     audit.ActionAccountCreated,
-	"user.passwd":  audit.ActionPasswordChanged,
-	"user.del":     audit.ActionAccountDeleted,
-	"user.suspend": audit.ActionAccountSuspended,
-	"user.resume":  audit.ActionAccountResumed,
+	if r.Details == nil {
+		r.Details = map[string]string{}
+	}
+	r.Details["via"] = "control-socket"
+	s.audit.Emit(r)
 }
 
 // proxied reads the PROXY protocol header that trusted_proxies send on a

@@ -88,7 +88,7 @@ type Options struct {
 	Incidents Incidents
 	Audit     Auditor
 	Now       func() time.Time
-	Log       *slog.Logger
+	Log       *slog.Logger // nil: slog.Default()
 }
 
 // Module applies the policies to what local users send, as the router's
@@ -119,7 +119,7 @@ func New(o Options) (*Module, error) {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+		o.Log = slog.Default()
 	}
 	m := &Module{o: o}
 	if err := m.rebuild(nil); err != nil {
