@@ -209,3 +209,16 @@ func skipSpace(b []byte, i int) int {
 	}
 	return i
 }
+
+// CutText cuts s to at most n bytes without splitting a character: text
+// taken from a stanza (a status, a report's reason) kept under a byte
+// limit stays valid UTF-8.
+func CutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

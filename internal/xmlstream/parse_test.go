@@ -269,3 +269,23 @@ func TestParseFraming(t *testing.T) {
 		})
 	}
 }
+
+func TestCutText(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"away", 10, "away"},
+		{"away", 4, "away"},
+		{"away", 2, "aw"},
+		{"café", 4, "caf"}, // é is two bytes: not split
+		{"café", 5, "café"},
+		{"日本", 2, ""},
+		{"", 0, ""},
+	} {
+		if got := CutText(tc.s, tc.n); got != tc.want {
+			t.Errorf("CutText(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"parley/internal/audit"
 	"parley/internal/jid"
@@ -60,7 +59,7 @@ func (m *Module) reportFor(item *xmlstream.Element) (r store.AbuseReport, ok boo
 	for _, c := range rep.Children {
 		switch {
 		case c.Name == "text" && c.Space == NSReporting && r.Text == "":
-			r.Text = truncate(c.Text, m.maxReportText)
+			r.Text = xmlstream.CutText(c.Text, m.maxReportText)
 		case c.Name == "stanza-id" && c.Space == nsStanzaID && len(r.StanzaIDs) < m.maxReportIDs:
 			id, by := c.Get("id"), c.Get("by")
 			if id == "" || len(id) > maxStanzaIDBytes {
@@ -73,17 +72,6 @@ func (m *Module) reportFor(item *xmlstream.Element) (r store.AbuseReport, ok boo
 		}
 	}
 	return r, true
-}
-
-// truncate cuts s to at most n bytes on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // report files the reports attached to the items of a block that

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"parley/internal/clock"
 	"parley/internal/jid"
@@ -90,7 +89,7 @@ func (m *Module) presence(_ context.Context, st *stanza.Stanza) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if st.Type == "unavailable" {
-		m.leaving[st.From] = truncate(st.El.ChildText("status", ""), MaxStatus)
+		m.leaving[st.From] = xmlstream.CutText(st.El.ChildText("status", ""), MaxStatus)
 	} else if st.Type == "" {
 		delete(m.leaving, st.From)
 	}
@@ -163,17 +162,6 @@ func (m *Module) maySee(ctx context.Context, asker, user jid.JID) (bool, error) 
 		return false, err
 	}
 	return it.Subscription == store.SubFrom || it.Subscription == store.SubBoth, nil
-}
-
-// truncate cuts s to at most n bytes without splitting a character.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 func result(d time.Duration, status string) *xmlstream.Element {
