@@ -32,7 +32,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 		key = fs.String("public-key", "", "the checkpoint public key `file` (default <data>/"+audit.PublicKeyFile+")")
 	case "export":
 		since = fs.String("since", "", "records at or after this `time` (RFC 3339, or a date: 2026-12-01)")
-		until = fs.String("until", "", "records before this `time` (RFC 3339, or a date)")
+		until = fs.String("until", "", "records before this `time` (RFC 3339, or a date: before its start)")
 		actor = fs.String("actor", "", "only records of this `actor`")
 		action = fs.String("action", "", "only records of this `action` (login, login-failed, account-created, ...)")
 		out = fs.String("output", "", "write to this `file` instead of stdout")

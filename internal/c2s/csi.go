@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"parley/internal/im/hints"
 	"parley/internal/jid"
 	"parley/internal/router"
 	"parley/internal/stanza"
@@ -92,7 +93,7 @@ func classifyMessage(el *xmlstream.Element, nicks map[string]string) csiClass {
 		case c.Space == nsChatStates:
 			chatState = true
 		case c.Name == "thread", c.Name == "stanza-id", c.Name == "origin-id", c.Name == "delay",
-			c.Space == "urn:xmpp:hints":
+			c.Space == hints.NS:
 		default:
 			other = true
 		}

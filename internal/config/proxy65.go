@@ -57,9 +57,7 @@ func (c *Config) validateProxy65() []error {
 	notNegative(&errs, "proxy65.max_connections_per_ip", p.MaxConnectionsPerIP)
 	notNegative(&errs, "proxy65.max_streams_per_user", p.MaxStreamsPerUser)
 	notNegative(&errs, "proxy65.bytes_per_second", p.BytesPerSecond)
-	if p.IdleTimeout.Duration < 0 {
-		errs = append(errs, &KeyError{Key: "proxy65.idle_timeout", Msg: "is negative (0 means the default)"})
-	}
+	notNegative(&errs, "proxy65.idle_timeout", p.IdleTimeout.Duration)
 	if p.Port < 0 || p.Port > 65535 {
 		errs = append(errs, &KeyError{Key: "proxy65.port", Msg: fmt.Sprintf("%d is not a port", p.Port)})
 	}

@@ -171,8 +171,8 @@ func validPort(p string) bool {
 	return err == nil && n >= 0 && n <= 65535 && p == strconv.Itoa(n)
 }
 
-// IsLoopback reports whether a listen address (host:port, or a bare host)
-// binds only to loopback. An empty host binds every interface and is
+// IsLoopback reports whether an address (host:port, or a bare host, as a
+// listen address or a URL's host gives it) is loopback only. An empty host binds every interface and is
 // therefore not loopback; so is a name other than "localhost", since only
 // the resolver knows what it means.
 func IsLoopback(addr string) bool {

@@ -16,9 +16,11 @@ var accountActions = map[string]string{"user.add": audit.ActionAccountCreated, "
 // nothing. domain is the server's, for the accounts' addresses.
 func AuditRecord(req Request, domain string) (audit.Record, bool) {
 	r := audit.Record{Actor: "cli", Outcome: audit.OutcomeSuccess}
+	if a, ok := accountActions[req.Op]; ok {
+		r.Action, r.Target = a, req.User+"@"+domain
+		return r, true
+	}
 	switch req.Op {
-	case "user.add", "user.passwd", "user.del", "user.suspend", "user.resume":
-		r.Action, r.Target = accountActions[req.Op], req.User+"@"+domain
 	case "room.destroy":
 		r.Action, r.Target = audit.ActionRoomDestroyed, req.Room
 	case "token.create":

@@ -361,8 +361,11 @@ func (s *Server) controlDone(req control.Request) {
 	if req.Op == "user.del" && s.forgetAccount != nil {
 		s.forgetAccount(req.User)
 	}
+	if req.Op == "room.destroy" {
+		return // the MUC service records it
+	}
 	r, ok := control.AuditRecord(req, s.cfg.Domain)
-	if !ok || r.Action == audit.ActionRoomDestroyed {
+	if !ok {
 		return
 	}
 	if r.Details == nil {

@@ -110,7 +110,7 @@ func TestRemovedFromRoom(t *testing.T) {
 		{"kicked", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/><status code='110'/></x></presence>`, true, true},
 		{"banned", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='outcast' role='none'/><status code='301'/><status code='110'/></x></presence>`, true, false},
 		{"destroyed", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><destroy/><status code='110'/></x></presence>`, true, false},
-		{"another occupant", `<presence type='unavailable' from='ops@conference.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/></x></presence>`, false, false},
+		{"another occupant", `<presence type='unavailable' from='ops@conference.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/><status code='110'/></x></presence>`, false, false},
 		{"without 110", `<presence type='unavailable' from='ops@conference.example.com/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item role='none'/><status code='307'/></x></presence>`, false, false},
 	} {
 		h.inRoom, h.joinedAt = true, h.removals.Load()

@@ -129,7 +129,7 @@ func (m *Module) Start(ctx context.Context) {
 			continue
 		}
 		if err := m.joinNow(ctx, h); err != nil {
-			h.rejoin <- struct{}{}
+			h.askRejoin()
 		}
 		m.workers.Add(1)
 		go func() {
@@ -254,10 +254,17 @@ func (m *Module) presence(h *hookState, el *xmlstream.Element) {
 	}
 	m.log.Warn("webhook: hook removed from its room", "hook", h.ID, "room", h.To, "rejoin", h.rejoin != nil)
 	if h.rejoin != nil {
-		select {
-		case h.rejoin <- struct{}{}:
-		default: // a join is due already
-		}
+		h.askRejoin()
+	}
+}
+
+// askRejoin asks the hook's worker to join again; a request already
+// waiting stands for this one too (the router may have filled the slot
+// before Start runs).
+func (h *hookState) askRejoin() {
+	select {
+	case h.rejoin <- struct{}{}:
+	default:
 	}
 }
 

@@ -437,15 +437,8 @@ func (m *Module) sendLastOf(ctx context.Context, own, full jid.JID, nodes map[st
 			continue
 		}
 		it := items[len(items)-1]
-		m.send(ctx, own, full, lastItemEvent(own, n.Name, it), m.host(own).Delay(it.Updated))
+		m.send(ctx, own, full, pubsub.ItemEvent(n.Name, it.ID, own.String(), it.Payload), m.host(own).Delay(it.Updated))
 	}
-}
-
-// lastItemEvent is the notification of own's last item of a node, sent
-// after it was published (with the core's Delay, XEP-0060 §6.1.7, §12.4:
-// such a notification SHOULD carry XEP-0203 delayed delivery).
-func lastItemEvent(own jid.JID, node string, it store.PEPItem) *xmlstream.Element {
-	return pubsub.ItemEvent(node, it.ID, own.String(), it.Payload)
 }
 
 // send delivers one event notification, ev the payload of its <event/>,

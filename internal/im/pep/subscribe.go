@@ -180,7 +180,7 @@ func (m *Module) subscribe(ctx context.Context, own jid.JID, iq *stanza.Stanza, 
 		items, err := m.store.PEPItems(ctx, own.Local(), n.Name, nil, 1)
 		if err == nil && len(items) == 1 {
 			it := items[0]
-			m.deliver(ctx, own, rq.Who, lastItemEvent(own, n.Name, it), map[jid.JID]bool{}, h.Delay(it.Updated))
+			m.deliver(ctx, own, rq.Who, pubsub.ItemEvent(n.Name, it.ID, own.String(), it.Payload), map[jid.JID]bool{}, h.Delay(it.Updated))
 		}
 	}
 	return router.ErrNoReply

@@ -57,11 +57,7 @@ func runCases(t *testing.T, open func(t *testing.T) store.Store, cases []scenari
 					t.Errorf("Close: %v", err)
 				}
 			})
-			for _, u := range users {
-				if err := s.CreateUser(t.Context(), user(u)); err != nil {
-					t.Fatalf("CreateUser(%q): %v", u, err)
-				}
-			}
+			create(t, t.Context(), s, users...)
 			tc.run(t, t.Context(), s)
 		})
 	}
